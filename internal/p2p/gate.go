@@ -1,0 +1,41 @@
+package p2p
+
+import (
+	"sync/atomic"
+
+	"github.com/libp2p/go-libp2p/core/control"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// Gate decides which peers may hold a connection to this node. It is asked
+// once the remote peer's identity is authenticated.
+type Gate interface {
+	// AllowPeer reports whether p may stay connected. inbound tells who
+	// dialled.
+	AllowPeer(p peer.ID, inbound bool) bool
+}
+
+// gater adapts a replaceable Gate to libp2p's ConnectionGater.
+type gater struct {
+	gate atomic.Pointer[Gate]
+}
+
+func (g *gater) allow(p peer.ID, inbound bool) bool {
+	gp := g.gate.Load()
+	if gp == nil {
+		return true
+	}
+	return (*gp).AllowPeer(p, inbound)
+}
+
+func (g *gater) InterceptPeerDial(p peer.ID) bool                { return g.allow(p, false) }
+func (g *gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool     { return true }
+func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) {
+	return true, 0
+}
+func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
+	return g.allow(p, dir == network.DirInbound)
+}

@@ -1,0 +1,224 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
+	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"github.com/prometheus/client_golang/prometheus"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+// DefaultPort is the TCP and UDP port a node listens on by default.
+const DefaultPort = 4317
+
+// DefaultListenAddrs are the listen addresses of a node started with its
+// embedded defaults: TCP and QUIC on IPv4 and IPv6.
+func DefaultListenAddrs(port int) []string {
+	return []string{
+		fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", port),
+		fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", port),
+		fmt.Sprintf("/ip6/::/tcp/%d", port),
+		fmt.Sprintf("/ip6/::/udp/%d/quic-v1", port),
+	}
+}
+
+// Config configures a host.
+type Config struct {
+	Key         crypto.PrivKey
+	ListenAddrs []string
+	// Metrics, when set, receives libp2p's Prometheus metrics.
+	Metrics prometheus.Registerer
+	// Log receives the host's logs.
+	Log *slog.Logger
+}
+
+// ErrAddrInUse reports a listen address whose port another program holds.
+var ErrAddrInUse = errors.New("address already in use")
+
+// Host is the node's libp2p host.
+type Host struct {
+	host.Host
+	cm    *connmgr.BasicConnMgr
+	gater *gater
+	ping  *ping.PingService
+	log   *slog.Logger
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+// New starts a host listening on cfg.ListenAddrs. Every address that is
+// in use is an error; addresses of an IP family the machine lacks are
+// skipped with a warning, as long as one address listens.
+func New(cfg Config) (*Host, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	addrs := make([]ma.Multiaddr, 0, len(cfg.ListenAddrs))
+	for _, s := range cfg.ListenAddrs {
+		a, err := ma.NewMultiaddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("listen address %q: %w", s, err)
+		}
+		addrs = append(addrs, a)
+	}
+	rm, err := newResourceManager()
+	if err != nil {
+		return nil, err
+	}
+	cm, err := newConnManager()
+	if err != nil {
+		return nil, err
+	}
+	g := &gater{}
+	opts := []libp2p.Option{
+		libp2p.Identity(cfg.Key),
+		libp2p.NoListenAddrs,
+		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+		libp2p.DefaultMuxers,
+		libp2p.ResourceManager(rm),
+		libp2p.ConnectionManager(cm),
+		libp2p.ConnectionGater(g),
+		libp2p.EnableRelay(),
+		libp2p.EnableNATService(),
+		libp2p.EnableHolePunching(),
+		libp2p.Ping(false),
+	}
+	if cfg.Metrics != nil {
+		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
+	} else {
+		opts = append(opts, libp2p.DisableMetrics())
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	var listened int
+	for _, a := range addrs {
+		if err := h.Network().Listen(a); err != nil {
+			if isAddrInUse(err) {
+				h.Close()
+				return nil, fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
+			}
+			cfg.Log.Warn("cannot listen", "addr", a.String(), "err", err)
+			continue
+		}
+		listened++
+	}
+	if listened == 0 && len(addrs) > 0 {
+		h.Close()
+		return nil, fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	hh := &Host{Host: h, cm: cm, gater: g, ping: ping.NewPingService(h), log: cfg.Log, stop: cancel, done: make(chan struct{})}
+	go hh.pingLoop(ctx)
+	return hh, nil
+}
+
+func isAddrInUse(err error) bool {
+	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use") ||
+		strings.Contains(err.Error(), "Only one usage of each socket address")
+}
+
+// SetGate installs the gate that decides which peers may connect. Peers
+// already connected that the gate refuses are disconnected.
+func (h *Host) SetGate(g Gate) {
+	h.gater.gate.Store(&g)
+	h.Enforce()
+}
+
+// Enforce closes connections to peers the gate no longer allows (for
+// example a member that was just revoked).
+func (h *Host) Enforce() {
+	for _, c := range h.Network().Conns() {
+		if !h.gater.allow(c.RemotePeer(), c.Stat().Direction == network.DirInbound) {
+			h.log.Info("disconnecting peer refused by gate", "peer", c.RemotePeer())
+			_ = c.Close()
+		}
+	}
+}
+
+// Protect keeps the connection manager from trimming connections to p.
+func (h *Host) Protect(p peer.ID, tag string) { h.cm.Protect(p, tag) }
+
+// Unprotect undoes Protect.
+func (h *Host) Unprotect(p peer.ID, tag string) { h.cm.Unprotect(p, tag) }
+
+// Handle registers a stream handler for a peerhood protocol.
+func (h *Host) Handle(id protocol.ID, fn network.StreamHandler) { h.SetStreamHandler(id, fn) }
+
+// Close stops the host.
+func (h *Host) Close() error {
+	h.stop()
+	<-h.done
+	return h.Host.Close()
+}
+
+// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
+func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	a, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return "", fmt.Errorf("address %q: %w", addr, err)
+	}
+	info, err := peer.AddrInfoFromP2pAddr(a)
+	if err != nil {
+		return "", fmt.Errorf("address %q must end in /p2p/PEERID: %w", addr, err)
+	}
+	if info.ID == h.ID() {
+		return "", fmt.Errorf("address %q is this node itself", addr)
+	}
+	if err := h.Host.Connect(ctx, *info); err != nil {
+		return "", fmt.Errorf("connect to %s: %w", info.ID, err)
+	}
+	h.measure(ctx, info.ID)
+	return info.ID, nil
+}
+
+// pingLoop keeps round-trip times of connected peers fresh.
+func (h *Host) pingLoop(ctx context.Context) {
+	defer close(h.done)
+	t := time.NewTicker(20 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for _, p := range h.Network().Peers() {
+				h.measure(ctx, p)
+			}
+		}
+	}
+}
+
+// measure pings p once (bounded by 5 s) and records its latency.
+func (h *Host) measure(ctx context.Context, p peer.ID) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	select {
+	case res := <-h.ping.Ping(ctx, p):
+		if res.Error == nil {
+			h.Peerstore().RecordLatency(p, res.RTT)
+		}
+	case <-ctx.Done():
+	}
+}

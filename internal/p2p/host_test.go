@@ -1,0 +1,100 @@
+package p2p
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+func newTestHost(t *testing.T, addrs ...string) *Host {
+	t.Helper()
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) == 0 {
+		addrs = []string{"/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"}
+	}
+	h, err := New(Config{Key: k, ListenAddrs: addrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+type denyAll struct{}
+
+func (denyAll) AllowPeer(peer.ID, bool) bool { return false }
+
+func TestConnectAndPeers(t *testing.T) {
+	a, b := newTestHost(t), newTestHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	id, err := a.Connect(ctx, b.Addrs()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != b.ID() {
+		t.Fatalf("connected to %s want %s", id, b.ID())
+	}
+	ps := a.Peers()
+	if len(ps) != 1 || ps[0].ID != b.ID() || ps[0].Link != LinkDirect || ps[0].Direction != "outbound" {
+		t.Fatalf("peers of a: %+v", ps)
+	}
+	if ps[0].RTT <= 0 {
+		t.Fatalf("rtt not measured: %+v", ps[0])
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(b.Peers()) != 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pb := b.Peers(); len(pb) != 1 || pb[0].ID != a.ID() || pb[0].Direction != "inbound" {
+		t.Fatalf("peers of b: %+v", pb)
+	}
+}
+
+func TestConnectErrors(t *testing.T) {
+	a := newTestHost(t)
+	ctx := context.Background()
+	for _, addr := range []string{"not-an-addr", "/ip4/127.0.0.1/tcp/1", a.Addrs()[0]} {
+		if _, err := a.Connect(ctx, addr); err == nil {
+			t.Errorf("connect %q succeeded", addr)
+		}
+	}
+}
+
+func TestGateRefusesInbound(t *testing.T) {
+	a, b := newTestHost(t), newTestHost(t)
+	b.SetGate(denyAll{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.Connect(ctx, b.Addrs()[0]); err == nil {
+		// The handshake may finish on a's side before b closes; the
+		// connection must not survive.
+		time.Sleep(200 * time.Millisecond)
+		if len(b.Peers()) != 0 {
+			t.Fatal("gated peer holds a connection")
+		}
+	}
+}
+
+func TestAddrInUse(t *testing.T) {
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	k, _, _ := crypto.GenerateEd25519Key(nil)
+	_, err = New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + strconv.Itoa(port)}})
+	if !errors.Is(err, ErrAddrInUse) {
+		t.Fatalf("want ErrAddrInUse, got %v", err)
+	}
+}

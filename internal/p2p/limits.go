@@ -1,0 +1,75 @@
+package p2p
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
+)
+
+const (
+	// MaxPeers is the number of peer connections a node is sized to hold.
+	MaxPeers = 2048
+	// PerIPConns is the most connections accepted from one IPv4 address
+	// (or IPv6 /64): members behind one NAT share an address.
+	PerIPConns = 256
+	// ConnLowWater and ConnHighWater drive the connection manager: above
+	// the high mark it trims unprotected connections down to the low mark.
+	// Member connections are protected, so only strangers are trimmed.
+	ConnLowWater  = 1200
+	ConnHighWater = 1600
+)
+
+// newResourceManager builds a resource manager sized for MaxPeers
+// connections, several streams each, scaled to the machine's memory.
+func newResourceManager() (network.ResourceManager, error) {
+	scaling := rcmgr.DefaultLimits
+	concrete := scaling.AutoScale()
+	partial := rcmgr.PartialLimitConfig{
+		System: rcmgr.ResourceLimits{
+			Conns:           2 * MaxPeers,
+			ConnsInbound:    MaxPeers + MaxPeers/2,
+			ConnsOutbound:   MaxPeers + MaxPeers/2,
+			Streams:         16 * MaxPeers,
+			StreamsInbound:  8 * MaxPeers,
+			StreamsOutbound: 8 * MaxPeers,
+			FD:              rcmgr.DefaultLimit,
+		},
+		Transient: rcmgr.ResourceLimits{
+			Conns:           512,
+			ConnsInbound:    256,
+			ConnsOutbound:   512,
+			Streams:         1024,
+			StreamsInbound:  512,
+			StreamsOutbound: 1024,
+		},
+		PeerDefault: rcmgr.ResourceLimits{
+			Conns:           8,
+			ConnsInbound:    8,
+			ConnsOutbound:   8,
+			Streams:         512,
+			StreamsInbound:  256,
+			StreamsOutbound: 256,
+		},
+	}
+	limits := partial.Build(concrete)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits),
+		rcmgr.WithLimitPerSubnet(
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: PerIPConns}},
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 64, ConnCount: PerIPConns}, {PrefixLength: 48, ConnCount: 4 * PerIPConns}},
+		))
+	if err != nil {
+		return nil, fmt.Errorf("resource manager: %w", err)
+	}
+	return rm, nil
+}
+
+func newConnManager() (*connmgr.BasicConnMgr, error) {
+	cm, err := connmgr.NewConnManager(ConnLowWater, ConnHighWater, connmgr.WithGracePeriod(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("connection manager: %w", err)
+	}
+	return cm, nil
+}

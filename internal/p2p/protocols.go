@@ -1,0 +1,14 @@
+package p2p
+
+import "github.com/libp2p/go-libp2p/core/protocol"
+
+// Protocol IDs of every peerhood protocol (see DESIGN.md).
+const (
+	ProtoJoin    protocol.ID = "/peerhood/join/1"
+	ProtoRoster  protocol.ID = "/peerhood/roster/1"
+	ProtoFiles   protocol.ID = "/peerhood/files/1"
+	ProtoDeliver protocol.ID = "/peerhood/deliver/1"
+	ProtoMailbox protocol.ID = "/peerhood/mailbox/1"
+	ProtoHistory protocol.ID = "/peerhood/history/1"
+	ProtoTunnel  protocol.ID = "/peerhood/tunnel/1"
+)

@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is the node's database.
+type DB struct {
+	*sql.DB
+	Path string
+}
+
+// ErrCorrupt reports a database file that SQLite cannot use.
+var ErrCorrupt = errors.New("database is corrupt or not a SQLite database")
+
+// Open opens (creating if absent) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("open database %s: is a directory", path)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db := &DB{DB: sqldb, Path: path}
+	if err := db.check(ctx); err != nil {
+		sqldb.Close()
+		return nil, err
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("database %s: set mode 0600: %w", path, err)
+	}
+	if err := db.migrate(ctx); err != nil {
+		sqldb.Close()
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) check(ctx context.Context) error {
+	var res string
+	err := db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&res)
+	if err != nil {
+		if isCorruptErr(err) {
+			return fmt.Errorf("database %s: %w (%v); move it aside to start afresh, peerhood will not overwrite it", db.Path, ErrCorrupt, err)
+		}
+		return fmt.Errorf("database %s: %w", db.Path, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("database %s: %w: quick_check: %s", db.Path, ErrCorrupt, res)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("database %s: read journal mode: %w", db.Path, err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("database %s: journal mode is %q, want wal", db.Path, mode)
+	}
+	return nil
+}
+
+func isCorruptErr(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "not a database") || strings.Contains(s, "malformed") ||
+		strings.Contains(s, "corrupt") || strings.Contains(s, "SQLITE_NOTADB") || strings.Contains(s, "SQLITE_CORRUPT")
+}
+
+// Tx runs fn in a transaction, committing if it returns nil.
+func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpenMigrateReopen(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "state.db")
+	db, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetSetting(ctx, "name", "alpha"); err != nil {
+		t.Fatal(err)
+	}
+	v1, _ := db.SchemaVersion(ctx, "node")
+	if v1 < 1 {
+		t.Fatalf("node schema version %d", v1)
+	}
+	db.Close()
+	fi, err := os.Stat(p)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("db mode %v %v", fi.Mode(), err)
+	}
+	db, err = Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got, err := db.Setting(ctx, "name")
+	if err != nil || got != "alpha" {
+		t.Fatalf("setting after reopen: %q %v", got, err)
+	}
+	if _, err := db.Setting(ctx, "missing"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing setting: %v", err)
+	}
+	v2, _ := db.SchemaVersion(ctx, "node")
+	if v2 != v1 {
+		t.Fatalf("migrations re-applied: %d -> %d", v1, v2)
+	}
+}
+
+func TestOpenRefusesCorrupt(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	content := []byte(strings.Repeat("this is not sqlite ", 300))
+	if err := os.WriteFile(garbage, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, garbage)
+	if err == nil || !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), garbage) {
+		t.Fatalf("want corrupt error naming the file, got %v", err)
+	}
+	after, _ := os.ReadFile(garbage)
+	if string(after) != string(content) {
+		t.Fatal("corrupt database was modified")
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "state.db")
+	db, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO schema_migrations(family,version) VALUES('node', 999)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if _, err := Open(ctx, p); err == nil || !strings.Contains(err.Error(), "newer peerhood") {
+		t.Fatalf("want newer-schema error, got %v", err)
+	}
+}
