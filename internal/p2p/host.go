@@ -114,7 +114,11 @@ func New(cfg Config) (*Host, error) {
 	}
 	var listened int
 	for _, a := range addrs {
-		if err := h.Network().Listen(a); err != nil {
+		err := checkPortFree(a)
+		if err == nil {
+			err = h.Network().Listen(a)
+		}
+		if err != nil {
 			if isAddrInUse(err) {
 				h.Close()
 				return nil, fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
@@ -131,6 +135,11 @@ func New(cfg Config) (*Host, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	hh := &Host{Host: h, cm: cm, gater: g, ping: ping.NewPingService(h), log: cfg.Log, stop: cancel, done: make(chan struct{})}
 	go hh.pingLoop(ctx)
+	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		if c.Stat().Direction == network.DirInbound {
+			go hh.measure(ctx, c.RemotePeer())
+		}
+	}})
 	return hh, nil
 }
 

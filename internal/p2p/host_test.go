@@ -98,3 +98,18 @@ func TestAddrInUse(t *testing.T) {
 		t.Fatalf("want ErrAddrInUse, got %v", err)
 	}
 }
+
+func TestAddrInUseByAnotherHost(t *testing.T) {
+	a := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
+	var tcpPort string
+	for _, ad := range a.Host.Addrs() {
+		if v, err := ad.ValueForProtocol(6); err == nil {
+			tcpPort = v
+		}
+	}
+	k, _, _ := crypto.GenerateEd25519Key(nil)
+	_, err := New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + tcpPort}})
+	if !errors.Is(err, ErrAddrInUse) {
+		t.Fatalf("second host on port %s: want ErrAddrInUse, got %v", tcpPort, err)
+	}
+}

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// SocketFile is the control socket's file name in the state folder.
+const SocketFile = "control.sock"
+
+// maxSocketPath is the longest unix socket path every OS accepts.
+const maxSocketPath = 104
+
+// Server is the control API server.
+type Server struct {
+	mux     *http.ServeMux
+	routes  []route
+	srv     *http.Server
+	log     *slog.Logger
+	sock    string
+	backend Backend
+}
+
+// NewServer declares every route over backend.
+func NewServer(b Backend, metrics prometheus.Gatherer, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{mux: http.NewServeMux(), log: log, backend: b}
+	HandleRaw(s, "GET /openapi.json", "This API's OpenAPI 3 document", s.serveOpenAPI)
+	if metrics != nil {
+		HandleRaw(s, "GET /metrics", "Prometheus metrics, libp2p's included", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}).ServeHTTP)
+	}
+	s.nodeRoutes()
+	for _, reg := range b.Extra {
+		reg(s)
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, NotFound("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// Handler returns the HTTP handler (for tests).
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Listen binds the unix socket at home/control.sock with mode 0600. A
+// stale socket left by a killed node is removed; the caller holds the
+// state folder's lock, so no live node owns it.
+func (s *Server) Listen(home string) (net.Listener, error) {
+	sock := filepath.Join(home, SocketFile)
+	if len(sock) >= maxSocketPath {
+		return nil, fmt.Errorf("control socket path %s is %d bytes; unix sockets allow %d: choose a shorter --home", sock, len(sock), maxSocketPath-1)
+	}
+	if err := os.Remove(sock); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("remove stale control socket %s: %w", sock, err)
+	}
+	// The umask makes the socket 0600 from its creation; chmod confirms it.
+	l, err := listenUnix(sock)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", sock, err)
+	}
+	if runtime.GOOS != "windows" {
+		if err := os.Chmod(sock, 0o600); err != nil {
+			l.Close()
+			return nil, fmt.Errorf("control socket %s: chmod: %w", sock, err)
+		}
+	}
+	s.sock = sock
+	return l, nil
+}
+
+// Serve serves the API on l until Shutdown.
+func (s *Server) Serve(l net.Listener) error {
+	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
+	err := s.srv.Serve(l)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops the server, waiting for running requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if s.sock != "" {
+		os.Remove(s.sock)
+	}
+	return err
+}

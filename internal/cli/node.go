@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/version"
+)
+
+func (a *App) statusCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the running node: name, peer ID, addresses, uptime, peers",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/status", nil, func(s api.Status) error {
+				fmt.Fprintf(a.Out, "name     %s\npeer ID  %s\nversion  %s\nuptime   %s\nhome     %s\n",
+					s.Name, s.PeerID, s.Version, s.Uptime.Round(time.Second), s.Home)
+				for _, ad := range s.Addresses {
+					fmt.Fprintf(a.Out, "address  %s\n", ad)
+				}
+				fmt.Fprintf(a.Out, "peers    %d connected\n", len(s.Peers))
+				if len(s.Peers) > 0 {
+					a.printPeers(s.Peers)
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func (a *App) peersCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "peers",
+		Short: "List connected peers with link type and round-trip time",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/peers", nil, func(ps []p2p.PeerInfo) error {
+				if len(ps) == 0 {
+					fmt.Fprintln(a.Out, "no peers connected")
+					return nil
+				}
+				a.printPeers(ps)
+				return nil
+			})
+		},
+	}
+}
+
+func (a *App) printPeers(ps []p2p.PeerInfo) {
+	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PEER\tLINK\tDIRECTION\tRTT\tADDRESS")
+	for _, p := range ps {
+		rtt := "-"
+		if p.RTT > 0 {
+			rtt = p.RTT.Round(10 * time.Microsecond).String()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Link, p.Direction, rtt, p.Addr)
+	}
+	tw.Flush()
+}
+
+func (a *App) connectCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:     "connect MULTIADDR",
+		Short:   "Dial a peer by multiaddr (a diagnostic)",
+		Example: "  peerhood connect /ip4/192.0.2.7/tcp/4317/p2p/12D3KooW...",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/connect", api.ConnectRequest{Addr: args[0]}, func(r api.ConnectResult) error {
+				fmt.Fprintf(a.Out, "connected to %s (%s, rtt %s)\n", r.PeerID, r.Peer.Link, r.Peer.RTT.Round(10*time.Microsecond))
+				return nil
+			})
+		},
+	}
+}
+
+func (a *App) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of this binary (and of the running node, if any)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := a.Client()
+			if err != nil {
+				return err
+			}
+			var v api.VersionInfo
+			nodeErr := c.Do(cmd.Context(), http.MethodGet, "/v1/version", nil, &v)
+			if a.JSON() {
+				out := map[string]string{"cli": version.String()}
+				if nodeErr == nil {
+					out["node"] = v.Version
+				}
+				return printJSON(a.Out, out)
+			}
+			fmt.Fprintf(a.Out, "peerhood %s\n", version.String())
+			if nodeErr == nil {
+				fmt.Fprintf(a.Out, "running node %s\n", v.Version)
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,204 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+)
+
+// DBFile is the database's file name in the state folder.
+const DBFile = "state.db"
+
+// Options configure a node.
+type Options struct {
+	Home        string
+	Name        string   // node name; empty: keep the stored one, else the folded host name
+	ListenAddrs []string // empty: p2p.DefaultListenAddrs(p2p.DefaultPort)
+	Log         *slog.Logger
+	// Out receives the start-up block (the node's name, ID, addresses).
+	Out io.Writer
+}
+
+// Node is a running node.
+type Node struct {
+	opts    Options
+	log     *slog.Logger
+	lock    *Lock
+	id      *identity.Identity
+	db      *store.DB
+	host    *p2p.Host
+	api     *api.Server
+	name    string
+	started time.Time
+	stopCh  chan struct{}
+	stopMu  sync.Once
+	closers []func() error
+}
+
+// Start brings a node up. The caller runs Wait and then Close.
+func Start(ctx context.Context, opts Options) (_ *Node, err error) {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if len(opts.ListenAddrs) == 0 {
+		opts.ListenAddrs = p2p.DefaultListenAddrs(p2p.DefaultPort)
+	}
+	if opts.Name != "" {
+		if err := identity.ValidateName(opts.Name); err != nil {
+			return nil, fmt.Errorf("--name: %w", err)
+		}
+	}
+	if err := PrepareHome(opts.Home); err != nil {
+		return nil, err
+	}
+	lock, err := AcquireLock(opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{opts: opts, log: opts.Log, lock: lock, started: time.Now(), stopCh: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			n.Close()
+		}
+	}()
+	id, created, err := identity.LoadOrCreate(opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	n.id = id
+	if created {
+		n.log.Info("created node identity", "peer", id.PeerID)
+	}
+	n.db, err = store.Open(ctx, filepath.Join(opts.Home, DBFile))
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.db.Close)
+	if n.name, err = n.resolveName(ctx); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log})
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, n.host.Close)
+	backend := api.Backend{Node: n}
+	if err := n.startServices(ctx, &backend); err != nil {
+		return nil, err
+	}
+	n.api = api.NewServer(backend, reg, n.log)
+	l, err := n.api.Listen(opts.Home)
+	if err != nil {
+		return nil, err
+	}
+	go func() {
+		if err := n.api.Serve(l); err != nil {
+			n.log.Error("control API stopped", "err", err)
+		}
+	}()
+	n.printBanner()
+	return n, nil
+}
+
+func (n *Node) resolveName(ctx context.Context) (string, error) {
+	stored, err := n.db.Setting(ctx, "name")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	name := stored
+	switch {
+	case n.opts.Name != "":
+		name = n.opts.Name
+	case stored == "":
+		hn, _ := os.Hostname()
+		name = identity.FoldName(hn)
+	}
+	if name != stored {
+		if err := n.db.SetSetting(ctx, "name", name); err != nil {
+			return "", err
+		}
+	}
+	return name, nil
+}
+
+func (n *Node) printBanner() {
+	var b strings.Builder
+	fmt.Fprintf(&b, "peerhood node %q is up\n", n.name)
+	fmt.Fprintf(&b, "  peer ID  %s\n", n.id.PeerID)
+	for _, a := range n.host.Host.Addrs() {
+		fmt.Fprintf(&b, "  listen   %s\n", a)
+	}
+	fmt.Fprintf(&b, "  control  %s\n", filepath.Join(n.opts.Home, api.SocketFile))
+	_, _ = io.WriteString(n.opts.Out, b.String())
+}
+
+// Name returns the node's name.
+func (n *Node) Name() string { return n.name }
+
+// Home returns the state folder.
+func (n *Node) Home() string { return n.opts.Home }
+
+// Started returns when the node started.
+func (n *Node) Started() time.Time { return n.started }
+
+// Host returns the libp2p host.
+func (n *Node) Host() *p2p.Host { return n.host }
+
+// Identity returns the node's keys.
+func (n *Node) Identity() *identity.Identity { return n.id }
+
+// DB returns the node's database.
+func (n *Node) DB() *store.DB { return n.db }
+
+// Stop asks Wait to return.
+func (n *Node) Stop() { n.stopMu.Do(func() { close(n.stopCh) }) }
+
+// Wait blocks until ctx ends or Stop is called.
+func (n *Node) Wait(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-n.stopCh:
+	}
+}
+
+// Close stops the node: the API first (no new requests), then services,
+// the host and the database, in reverse order of start. It is bounded to
+// a few seconds.
+func (n *Node) Close() error {
+	var errs []error
+	if n.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		if err := n.api.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			errs = append(errs, err)
+		}
+		cancel()
+	}
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.closers = nil
+	n.lock.Release()
+	return errors.Join(errs...)
+}
