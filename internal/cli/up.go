@@ -59,4 +59,3 @@ On first run it creates the state folder, the node's keys and database.`,
 	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddrs (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
 	return cmd
 }
-

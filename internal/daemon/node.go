@@ -19,6 +19,7 @@ import (
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // DBFile is the database's file name in the state folder.
@@ -44,6 +45,7 @@ type Node struct {
 	host    *p2p.Host
 	api     *api.Server
 	name    string
+	dir     workgroup.Directory // set by the workgroup service
 	started time.Time
 	stopCh  chan struct{}
 	stopMu  sync.Once
@@ -169,6 +171,10 @@ func (n *Node) Identity() *identity.Identity { return n.id }
 
 // DB returns the node's database.
 func (n *Node) DB() *store.DB { return n.db }
+
+// Directory returns the membership directory (nil before the workgroup
+// service starts).
+func (n *Node) Directory() workgroup.Directory { return n.dir }
 
 // Stop asks Wait to return.
 func (n *Node) Stop() { n.stopMu.Do(func() { close(n.stopCh) }) }

@@ -81,11 +81,11 @@ func TestNames(t *testing.T) {
 		}
 	}
 	folds := map[string]string{
-		"MyLaptop.local":      "mylaptop",
-		"Dev_Box 2":           "dev-box-2",
-		"---":                 "node",
-		"":                    "node",
-		"ÜberHost":            "berhost",
+		"MyLaptop.local":        "mylaptop",
+		"Dev_Box 2":             "dev-box-2",
+		"---":                   "node",
+		"":                      "node",
+		"ÜberHost":              "berhost",
 		strings.Repeat("a", 80): strings.Repeat("a", 63),
 	}
 	for in, want := range folds {

@@ -30,9 +30,9 @@ func (g *gater) allow(p peer.ID, inbound bool) bool {
 	return (*gp).AllowPeer(p, inbound)
 }
 
-func (g *gater) InterceptPeerDial(p peer.ID) bool                { return g.allow(p, false) }
-func (g *gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool     { return true }
-func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (g *gater) InterceptPeerDial(p peer.ID) bool             { return g.allow(p, false) }
+func (g *gater) InterceptAddrDial(peer.ID, ma.Multiaddr) bool { return true }
+func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool  { return true }
 func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) {
 	return true, 0
 }

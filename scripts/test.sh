@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs peerhood's whole test suite on a fresh machine: installs what the
+# tests need (Debian packages, when run as root and missing), downloads Go
+# modules, checks formatting, vet and cross-builds, then runs the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use: network namespaces (iproute2, nftables),
+# a real WebDAV client (cadaver), procps for ps.
+need_pkgs=(iproute2 nftables cadaver procps)
+missing=()
+for p in "${need_pkgs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "note: missing ${missing[*]}; tests that need them will skip" >&2
+  fi
+fi
+
+go mod download
+unformatted=$(gofmt -l cmd internal test bench 2>/dev/null || true)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+GOOS=windows go build ./...
+GOOS=darwin go build ./...
+
+# -race on every package: the daemon, the host and the services are
+# concurrent. -p 2 matches the 2-core machines CI runs on.
+go test -race -p 2 -timeout 25m -count=1 ./... "$@"
