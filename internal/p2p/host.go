@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -58,6 +59,7 @@ type Host struct {
 	cm    *connmgr.BasicConnMgr
 	gater *gater
 	ping  *ping.PingService
+	ps    *pubsub.PubSub
 	log   *slog.Logger
 	stop  context.CancelFunc
 	done  chan struct{}
