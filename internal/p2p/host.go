@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -59,6 +60,7 @@ type Host struct {
 	cm    *connmgr.BasicConnMgr
 	gater *gater
 	ping  *ping.PingService
+	psMu  sync.Mutex
 	ps    *pubsub.PubSub
 	log   *slog.Logger
 	stop  context.CancelFunc

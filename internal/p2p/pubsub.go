@@ -3,7 +3,6 @@ package p2p
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 )
@@ -14,14 +13,12 @@ import (
 // speeds it up.
 const pubsubQueue = 2048
 
-var psOnce sync.Mutex
-
 // PubSub returns the host's gossipsub router, starting it on first use.
 // Messages are signed by their author (StrictSign); services add topic
 // validators that check the author's membership.
 func (h *Host) PubSub() (*pubsub.PubSub, error) {
-	psOnce.Lock()
-	defer psOnce.Unlock()
+	h.psMu.Lock()
+	defer h.psMu.Unlock()
 	if h.ps != nil {
 		return h.ps, nil
 	}
