@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
 	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		go s.onConnect(c.RemotePeer())
+		go s.onConnect(c.RemotePeer(), c.Stat().Direction == network.DirOutbound)
 	}})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {

@@ -107,8 +107,10 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
 }
 
 // onConnect protects member connections and syncs the roster of every
-// workgroup the peer may share with this node.
-func (s *Service) onConnect(p peer.ID) {
+// workgroup the peer is a member of. A peer this node dialled that it
+// does not know as a member may be one that joined while this node was
+// away: the sync with it tells (it answers only if it is a member).
+func (s *Service) onConnect(p peer.ID, outbound bool) {
 	if s.ctx.Err() != nil {
 		return
 	}
@@ -129,7 +131,7 @@ func (s *Service) onConnect(p peer.ID) {
 	}()
 	known := s.roster.MemberAnywhere(p)
 	for _, w := range s.roster.Workgroups() {
-		if _, ok := s.roster.Member(w.ID, p); ok || !known {
+		if _, ok := s.roster.Member(w.ID, p); ok || (!known && outbound) {
 			if err := s.syncWith(s.ctx, p, w.ID); err != nil {
 				s.log.Debug("roster sync", "peer", p, "workgroup", w.ID, "err", err)
 			}
