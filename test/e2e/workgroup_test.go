@@ -64,7 +64,7 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	}
 	var joined struct {
 		Workgroup struct{ ID, Name string } `json:"workgroup"`
-		Member    wgMember                 `json:"member"`
+		Member    wgMember                  `json:"member"`
 	}
 	bravo.JSON(&joined, "join", tok1)
 	if joined.Workgroup.ID != created.ID || joined.Member.Name != "bravo" {
