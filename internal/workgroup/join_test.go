@@ -186,6 +186,21 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bare.Close()
+	// The bare host runs gossipsub and subscribes to the workgroup's
+	// roster topic; alpha must send it nothing.
+	wgID := alpha.svc.roster.Workgroups()[0].ID
+	bps, err := bare.PubSub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	btopic, err := bps.Join(TopicName(wgID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bsub, err := btopic.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := refused(bare); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +230,18 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatalf("join with a bad secret: %+v %v", reply.Error, err)
 	}
 	st.Close()
+	time.Sleep(500 * time.Millisecond) // let gossipsub greet
+	for _, p := range alpha.svc.topics[wgID].topic.ListPeers() {
+		if p == bare.ID() {
+			t.Fatal("alpha counts the non-member among the roster topic's peers")
+		}
+	}
+	alpha.svc.publish(wgID, alpha.svc.roster.All(wgID))
+	nctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	if m, err := bsub.Next(nctx); err == nil {
+		t.Fatalf("non-member received gossip from %s", m.GetFrom())
+	}
+	cancel()
 	mustJoin(t, stranger, tok, "")
 	// The invite is spent: the bare host is cut off.
 	eventually(t, 5*time.Second, func() error {
