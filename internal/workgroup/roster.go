@@ -513,3 +513,20 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 	w.rebuild(r.now())
 	return bad
 }
+
+// RevocationsOf returns the signed revocations of p in wg.
+func (r *Roster) RevocationsOf(wg string, p peer.ID) [][]byte {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	w, ok := r.wgs[wg]
+	if !ok {
+		return nil
+	}
+	var out [][]byte
+	for _, rv := range w.revs {
+		if rv.PeerID == p {
+			out = append(out, rv.Raw)
+		}
+	}
+	return out
+}

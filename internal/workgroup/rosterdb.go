@@ -141,6 +141,8 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 		if _, ok := s.roster.Self(wg); !ok && s.roster.IsRevoked(wg, s.self) {
 			s.log.Warn("this node was removed from the workgroup", "workgroup", wg)
 		}
+		s.applyRevocations(wg, added)
+		return n
 	}
 	s.afterChange()
 	return n

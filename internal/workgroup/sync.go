@@ -98,6 +98,9 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
 	var push SyncPush
 	if _, ok := s.roster.Member(wg, p); ok {
 		push.Items = s.roster.Items(wg, reply.Want)
+	} else if s.roster.IsRevoked(wg, p) {
+		// A removed member learns of its own removal, and nothing else.
+		push.Items.Revs = s.roster.RevocationsOf(wg, p)
 	}
 	if err := wire.WriteFrame(st, push); err != nil {
 		return fmt.Errorf("roster sync with %s: %w", p, err)
