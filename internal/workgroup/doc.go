@@ -42,7 +42,8 @@
 //     SHA-256 with the uses left, expiry and roles to grant (table
 //     invites). The token is "phinv1" + lowercase base32 of CBOR Token
 //     (workgroup ID, root public key, display name, secret, expiry,
-//     inviter peer ID, up to 16 inviter multiaddrs). A joiner checks that
+//     inviter peer ID, up to 12 inviter multiaddrs: public, then private, then
+//     loopback). A joiner checks that
 //     the ID is the hash of the root key, so what it joins is what the
 //     token names. Spending a use is one SQLite transaction together with
 //     storing the new certificate: a replay after the last use is refused.
@@ -90,7 +91,10 @@
 // the items the initiator lacks, 3: hashes the responder lacks}; the
 // initiator merges (verifying every item) and, only if the responder is
 // then a valid member in its own roster, sends SyncPush {1: Bundle of the
-// wanted items} (else an empty one). Bundle is {1: [signed certificate],
+// wanted items}; to a peer it knows as revoked it pushes only that peer's
+// own revocations (so a removed member learns of its removal: every node
+// does this before closing a just-revoked peer's connections, within
+// one second); to anyone else an empty one. Bundle is {1: [signed certificate],
 // 2: [signed revocation]}; a signed item is {1: body CBOR, 2: Ed25519
 // signature}.
 //

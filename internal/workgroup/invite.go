@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -25,7 +26,7 @@ const (
 	DefaultInviteTTL = 24 * time.Hour
 	MaxInviteTTL     = 30 * 24 * time.Hour
 	MaxInviteUses    = 1000
-	maxTokenAddrs    = 16
+	maxTokenAddrs    = 12
 	maxTokenLen      = 8192
 	secretLen        = 32
 )
@@ -109,6 +110,32 @@ func (t *Token) InviterInfo() peer.AddrInfo {
 	return info
 }
 
+// tokenAddrs picks the inviter addresses a token carries: public ones
+// first, then private, then loopback; link-local and unspecified ones
+// are left out; at most maxTokenAddrs.
+func tokenAddrs(addrs []ma.Multiaddr) []string {
+	rank := func(a ma.Multiaddr) int {
+		switch {
+		case manet.IsIPUnspecified(a) || manet.IsIP6LinkLocal(a):
+			return -1
+		case manet.IsIPLoopback(a):
+			return 2
+		case manet.IsPublicAddr(a):
+			return 0
+		}
+		return 1
+	}
+	sorted := slices.Clone(addrs)
+	slices.SortStableFunc(sorted, func(a, b ma.Multiaddr) int { return rank(a) - rank(b) })
+	var out []string
+	for _, a := range sorted {
+		if rank(a) >= 0 && len(out) < maxTokenAddrs {
+			out = append(out, a.String())
+		}
+	}
+	return out
+}
+
 // InviteOptions are the choices of `peerhood invite`.
 type InviteOptions struct {
 	Workgroup string        // name, ID or ID prefix; empty: the only one
@@ -163,11 +190,7 @@ func (s *Service) Invite(ctx context.Context, o InviteOptions) (InviteResult, er
 	now := s.now()
 	exp := now.Add(o.TTL).Truncate(time.Second)
 	t := Token{Workgroup: wg.ID, RootPub: root.Pub, Name: root.Name, Secret: secret, Expires: exp.Unix(), Inviter: []byte(s.self)}
-	for _, a := range s.host.Host.Addrs() {
-		if len(t.Addrs) < maxTokenAddrs {
-			t.Addrs = append(t.Addrs, a.String())
-		}
-	}
+	t.Addrs = tokenAddrs(s.host.Host.Addrs())
 	tok, err := t.Encode()
 	if err != nil {
 		return InviteResult{}, err

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -250,4 +251,15 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestTokenAddrs(t *testing.T) {
+	var in []ma.Multiaddr
+	for _, s := range []string{"/ip4/127.0.0.1/tcp/1", "/ip6/fe80::1/tcp/1", "/ip4/192.168.1.2/tcp/1", "/ip4/0.0.0.0/tcp/1", "/ip4/8.8.8.8/udp/1/quic-v1"} {
+		in = append(in, ma.StringCast(s))
+	}
+	got := strings.Join(tokenAddrs(in), " ")
+	if got != "/ip4/8.8.8.8/udp/1/quic-v1 /ip4/192.168.1.2/tcp/1 /ip4/127.0.0.1/tcp/1" {
+		t.Fatalf("token addresses: %s", got)
+	}
 }
