@@ -223,6 +223,14 @@ func (s *Service) inviteOutstanding() bool {
 	return false
 }
 
+// inviteSpent drops an invite from the gate's list of outstanding ones.
+func (s *Service) inviteSpent(secret []byte) {
+	h := sha256.Sum256(secret)
+	s.invMu.Lock()
+	delete(s.invites, h)
+	s.invMu.Unlock()
+}
+
 // loadInvites reads the outstanding invites into memory.
 func (s *Service) loadInvites(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT secret_hash, expires FROM invites WHERE uses_left > 0 AND expires > ?`, s.now().Unix())
@@ -244,9 +252,11 @@ func (s *Service) loadInvites(ctx context.Context) error {
 }
 
 // consumeInvite spends one use of the invite whose secret is given, in
-// tx. It returns the roles the invite grants. A secret whose uses are
-// spent is a replay and is refused; so is an expired one.
-func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte) ([]string, error) {
+// tx. It returns the roles the invite grants and whether that was its
+// last use. A secret whose uses are spent is a replay and is refused; so
+// is an expired one. The in-memory list of outstanding invites (the
+// gate's) is left to the caller, to update once the joiner is a member.
+func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte) (roles []string, last bool, err error) {
 	h := sha256.Sum256(secret)
 	var (
 		inviteWG    string
@@ -254,37 +264,31 @@ func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secr
 		expires     int64
 		rolesJoined string
 	)
-	err := tx.QueryRowContext(ctx, `SELECT workgroup, uses_left, expires, roles FROM invites WHERE secret_hash=?`, h[:]).
+	err = tx.QueryRowContext(ctx, `SELECT workgroup, uses_left, expires, roles FROM invites WHERE secret_hash=?`, h[:]).
 		Scan(&inviteWG, &usesLeft, &expires, &rolesJoined)
 	if err == sql.ErrNoRows || (err == nil && inviteWG != wg) {
-		return nil, errorf(CodeInviteUnknown, "unknown invite: this node issued no such invite for workgroup %s", wg)
+		return nil, false, errorf(CodeInviteUnknown, "unknown invite: this node issued no such invite for workgroup %s", wg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up invite: %w", err)
+		return nil, false, fmt.Errorf("look up invite: %w", err)
 	}
 	if now := s.now(); now.Unix() >= expires {
-		return nil, errorf(CodeInviteExpired, "invite expired at %s", time.Unix(expires, 0).UTC().Format(time.RFC3339))
+		return nil, false, errorf(CodeInviteExpired, "invite expired at %s", time.Unix(expires, 0).UTC().Format(time.RFC3339))
 	}
 	if usesLeft <= 0 {
-		return nil, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
+		return nil, false, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE invites SET uses_left = uses_left - 1 WHERE secret_hash=? AND uses_left > 0`, h[:])
 	if err != nil {
-		return nil, fmt.Errorf("spend invite: %w", err)
+		return nil, false, fmt.Errorf("spend invite: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
+		return nil, false, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
 	}
-	if usesLeft == 1 {
-		s.invMu.Lock()
-		delete(s.invites, h)
-		s.invMu.Unlock()
-	}
-	var roles []string
 	for _, r := range strings.Split(rolesJoined, ",") {
 		if r != "" && !slices.Contains(roles, r) {
 			roles = append(roles, r)
 		}
 	}
-	return roles, nil
+	return roles, usesLeft == 1, nil
 }

@@ -58,7 +58,22 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	closeMu sync.RWMutex // held shared by roster writes; Close waits for them
+	closed  bool
 }
+
+// enter starts a roster write; false once the service is closing.
+func (s *Service) enter() bool {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (s *Service) leave() { s.closeMu.RUnlock() }
 
 type wgTopic struct {
 	topic  *pubsub.Topic
@@ -114,6 +129,9 @@ func (s *Service) Roster() *Roster { return s.roster }
 
 // Close stops gossip, the periodic sync and the protocol handlers.
 func (s *Service) Close() error {
+	s.closeMu.Lock()
+	s.closed = true
+	s.closeMu.Unlock()
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
