@@ -239,8 +239,22 @@ func (s *Service) loop() {
 		case <-t.C:
 		}
 		s.roster.Refresh()
-		s.inviteOutstanding() // drops expired invites
+		s.inviteOutstanding() // drops expired invites from the gate's list
+		s.gcInvites()
 		s.afterChange()
 		s.syncSome(2)
+	}
+}
+
+// inviteRetention is how long a spent or expired invite is kept, so a
+// replay is answered "used" or "expired" rather than "unknown".
+const inviteRetention = 7 * 24 * time.Hour
+
+// gcInvites deletes invites expired more than inviteRetention ago.
+func (s *Service) gcInvites() {
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM invites WHERE expires < ?`, s.now().Add(-inviteRetention).Unix()); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("delete old invites", "err", err)
 	}
 }

@@ -51,7 +51,9 @@ func (s *Service) handleRoster(st network.Stream) {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed sync hello"}})
 		return
 	}
-	if _, ok := s.roster.Self(hello.Workgroup); !ok {
+	// A node that was removed still answers (with what it holds, its own
+	// revocation included), so members that were away learn of it.
+	if !s.roster.Known(hello.Workgroup) {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotFound, Message: "this node is not in that workgroup"}})
 		return
 	}
