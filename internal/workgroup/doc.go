@@ -5,7 +5,9 @@
 // Services ask a Directory whether a peer is a member (and with which
 // name, roles and groups) before they serve a stream; Guard wraps a stream
 // handler with that check. On a node the Directory is the Roster, built
-// by the Service; StaticDirectory serves services' protocol tests.
+// by the Service; StaticDirectory serves services' protocol tests. The
+// Roster also implements Watcher, a channel that fires after every
+// membership change (for services that keep per-workgroup state).
 //
 // # Trust model as built
 //

@@ -75,3 +75,20 @@ func TestRestartAndDelegatedAdmin(t *testing.T) {
 		return wantMembers(alpha, wg.ID, 3)
 	})
 }
+
+func TestRosterWatch(t *testing.T) {
+	a := newTNode(t, "alpha")
+	ch, stop := a.svc.roster.Watch()
+	var _ Watcher = a.svc.roster
+	mustCreate(t, a, "office")
+	select {
+	case <-ch:
+	case <-time.After(2 * time.Second):
+		t.Fatal("no change notice after create")
+	}
+	stop()
+	if _, open := <-ch; open {
+		t.Fatal("channel open after stop")
+	}
+	stop() // twice is harmless
+}
