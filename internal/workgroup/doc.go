@@ -37,7 +37,10 @@
 //     name in ByName on every node.
 //   - A revocation (RevocationBody, signed over
 //     "peerhood revocation v1\x00" || body by the root or an admin) voids
-//     every certificate of one peer in one workgroup, for good. It is
+//     every certificate of one peer in one workgroup, for good (the peer
+//     cannot join again; its name becomes free). Any admin may remove any
+//     member, other admins included, but not its own node; the root key
+//     itself cannot be revoked. It is
 //     accepted when its issuer is valid at the time it is received; once
 //     stored it stays in force even if its issuer is removed later.
 //   - Invites: a 32-byte random secret; the inviter stores only its
@@ -60,6 +63,11 @@
 // connections (it serves nothing but join). When an invite is spent or
 // expires, or a member is revoked, the gate is re-applied (Host.Enforce).
 // Member connections are protected from the connection manager.
+//
+// The gate also implements p2p.TopicGate: gossipsub drops every RPC of a
+// peer admitted only to reach join, and ignores its topic subscriptions,
+// so it is sent no gossip; a per-workgroup topic ("/peerhood/wg/<ID>/...")
+// is used only with members of that workgroup.
 //
 // A member this node has not heard of yet (it joined elsewhere while this
 // node was away) is refused inbound until this node learns its
