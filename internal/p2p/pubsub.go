@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"context"
 	"fmt"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -22,7 +21,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(context.Background(), h.Host,
+	ps, err := pubsub.NewGossipSub(h.ctx, h.Host,
 		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
 		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
