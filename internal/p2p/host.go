@@ -199,15 +199,24 @@ func (h *Host) Close() error {
 	return h.Host.Close()
 }
 
-// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
-func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
+// ParsePeerAddr parses a multiaddr that ends in /p2p/PEERID.
+func ParsePeerAddr(addr string) (*peer.AddrInfo, error) {
 	a, err := ma.NewMultiaddr(addr)
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w", addr, err)
+		return nil, fmt.Errorf("address %q: %w", addr, err)
 	}
 	info, err := peer.AddrInfoFromP2pAddr(a)
 	if err != nil {
-		return "", fmt.Errorf("address %q must end in /p2p/PEERID: %w", addr, err)
+		return nil, fmt.Errorf("address %q must end in /p2p/PEERID: %w", addr, err)
+	}
+	return info, nil
+}
+
+// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
+func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	info, err := ParsePeerAddr(addr)
+	if err != nil {
+		return "", err
 	}
 	if info.ID == h.ID() {
 		return "", fmt.Errorf("address %q is this node itself", addr)
