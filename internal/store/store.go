@@ -60,7 +60,8 @@ func (db *DB) check(ctx context.Context) error {
 		return fmt.Errorf("database %s: %w", db.Path, err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("database %s: %w: quick_check: %s", db.Path, ErrCorrupt, res)
+		first, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(res, "*** in database main ***")), "\n")
+		return fmt.Errorf("database %s: %w (quick_check: %s); move it aside to start afresh, peerhood will not overwrite it", db.Path, ErrCorrupt, first)
 	}
 	var mode string
 	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
