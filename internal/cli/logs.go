@@ -14,11 +14,15 @@ import (
 // chatter about every peer.
 func (a *App) routeLogs(log *slog.Logger) {
 	slog.SetDefault(log)
-	floor := slog.LevelWarn
-	if a.level <= slog.LevelDebug {
-		floor = slog.LevelInfo
+	gologshim.SetDefaultHandler(minLevel{Handler: log.Handler(), min: libp2pFloor(a.level)})
+}
+
+// libp2pFloor is the lowest level of libp2p's logs that pass.
+func libp2pFloor(user slog.Level) slog.Level {
+	if user <= slog.LevelDebug {
+		return slog.LevelInfo
 	}
-	gologshim.SetDefaultHandler(minLevel{Handler: log.Handler(), min: floor})
+	return slog.LevelWarn
 }
 
 // minLevel drops records below min.

@@ -76,7 +76,7 @@ func TestStartServeStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "go_goroutines", "process_resident_memory_bytes"} {
+	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "libp2p_rcmgr_", "go_goroutines", "process_resident_memory_bytes"} {
 		if !bytes.Contains(raw, []byte(m)) {
 			t.Errorf("/metrics lacks %s", m)
 		}
