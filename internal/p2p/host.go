@@ -238,9 +238,20 @@ func (h *Host) pingLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A few at a time: one peer that does not answer must not
+			// hold up the others for its 5 s.
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 16)
 			for _, p := range h.Network().Peers() {
-				h.measure(ctx, p)
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					h.measure(ctx, p)
+				}()
 			}
+			wg.Wait()
 		}
 	}
 }
