@@ -141,6 +141,13 @@ func TestJSONIsTheAPIs(t *testing.T) {
 		t.Fatalf("connect --json: %q %v", connectOut, err)
 	}
 	c := api.NewClient(b.Home)
+	var st api.Status
+	if err := c.Do(context.Background(), http.MethodGet, "/v1/status", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Peers) != 1 || st.Peers[0].Link != "direct" || st.Peers[0].RTT <= 0 || st.Peers[0].Direction != "outbound" {
+		t.Fatalf("status peers after connect: %+v (want one direct outbound peer with a round-trip time)", st.Peers)
+	}
 	tests := []struct {
 		cmd    []string
 		path   string
