@@ -312,18 +312,26 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 		_ = st.Reset()
 		return Entry{}, fmt.Errorf("bad resume offset %d", r.Offset)
 	}
+	// The sharing node may refuse mid-way (full disk): watch for its
+	// reply while sending, and stop sending when it comes.
+	replies := make(chan replyOrErr, 1)
+	go func() {
+		r, err := readReply(rd)
+		replies <- replyOrErr{r, err}
+	}()
 	sum, serr := send(r.Offset, st)
 	var tr Trailer
 	if serr != nil {
 		var ab *abortError
 		if !errors.As(serr, &ab) {
-			// The sharing node may have refused mid-way (full disk):
-			// its reply explains better than our write error.
-			_ = st.SetReadDeadline(time.Now().Add(2 * time.Second))
-			if rr, err := readReply(rd); err != nil && rr.Err != nil {
-				return Entry{}, err
-			}
 			_ = st.Reset()
+			select {
+			case got := <-replies:
+				if got.err != nil && got.r.Err != nil {
+					return Entry{}, got.err
+				}
+			default:
+			}
 			return Entry{}, serr
 		}
 		tr.Abort = ab.msg
@@ -331,20 +339,28 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 	tr.SHA256 = sum
 	if err := wire.WriteFrame(st, tr); err != nil {
 		_ = st.Reset()
+		if got := <-replies; got.err != nil && got.r.Err != nil {
+			return Entry{}, got.err
+		}
 		return Entry{}, err
 	}
 	_ = st.CloseWrite()
-	r, err = readReply(rd)
-	if err != nil {
-		return Entry{}, err
+	got := <-replies
+	if got.err != nil {
+		return Entry{}, got.err
 	}
 	if serr != nil {
 		return Entry{}, serr
 	}
-	if r.Entry == nil {
+	if got.r.Entry == nil {
 		return Entry{}, fmt.Errorf("write reply without an entry")
 	}
-	return *r.Entry, nil
+	return *got.r.Entry, nil
+}
+
+type replyOrErr struct {
+	r   Reply
+	err error
 }
 
 type abortError struct{ msg string }

@@ -148,6 +148,20 @@ func (l *Local) Open(p string) (*os.File, Entry, error) {
 
 var errIsDir = errors.New("is a folder")
 
+// checkLink refuses cp when it is a symlink whose target leaves the
+// share or does not resolve: such a link is neither followed nor
+// renamed, replaced or removed through the share.
+func (l *Local) checkLink(cp string) error {
+	fi, err := l.root.Lstat(cp)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	if _, err := l.root.Stat(cp); err != nil {
+		return fmt.Errorf("%w: %s is a symlink that leaves the share or is broken", ErrBadPath, cp)
+	}
+	return nil
+}
+
 // Mkdir creates folder p (and missing parents).
 func (l *Local) Mkdir(p string) error {
 	cp, err := CleanPath(p)
@@ -172,6 +186,9 @@ func (l *Local) Remove(p string, recursive bool) error {
 	if _, err := l.root.Lstat(cp); err != nil {
 		return err
 	}
+	if err := l.checkLink(cp); err != nil {
+		return err
+	}
 	if recursive {
 		return l.root.RemoveAll(cp)
 	}
@@ -190,6 +207,12 @@ func (l *Local) Rename(from, to string) error {
 	}
 	if cf == "." || ct == "." {
 		return fmt.Errorf("%w: cannot rename the share itself", ErrBadPath)
+	}
+	if err := l.checkLink(cf); err != nil {
+		return err
+	}
+	if err := l.checkLink(ct); err != nil {
+		return err
 	}
 	return l.root.Rename(cf, ct)
 }
@@ -221,6 +244,9 @@ func (l *Local) CreatePartial(p string, size, mtime int64, resume bool) (*Partia
 	}
 	if cp == "." {
 		return nil, fmt.Errorf("%w: cannot write over the share itself", ErrBadPath)
+	}
+	if err := l.checkLink(cp); err != nil {
+		return nil, err
 	}
 	if fi, err := l.root.Stat(cp); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("%s: %w", cp, errIsDir)

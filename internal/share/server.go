@@ -257,4 +257,3 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }
-

@@ -307,4 +307,3 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	}
 	return n, err
 }
-
