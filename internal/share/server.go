@@ -164,7 +164,7 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 		}
 	}
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
-	sent, err := copyHashed(st, io.NewSectionReader(f, req.Offset, n), h, buf)
+	sent, err := copyHashed(idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, buf)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -218,7 +218,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	}
 	s.reply(st, Reply{Offset: part.Offset})
 	want := req.Size - part.Offset
-	got, err := copyHashed(part.File(), io.LimitReader(rd, want), h, buf)
+	got, err := copyHashed(part.File(), io.LimitReader(idleReader{rd, st}, want), h, buf)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
@@ -256,4 +256,26 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	}
 	s.reply(st, Reply{Entry: &e})
 	return nil
+}
+
+// idleTimeout ends a transfer whose peer stops reading or sending.
+const idleTimeout = 60 * time.Second
+
+// idleWriter and idleReader push the stream's deadline forward on every
+// chunk, so a stalled peer frees the handler after idleTimeout.
+type idleWriter struct{ st network.Stream }
+
+func (w idleWriter) Write(p []byte) (int, error) {
+	_ = w.st.SetWriteDeadline(time.Now().Add(idleTimeout))
+	return w.st.Write(p)
+}
+
+type idleReader struct {
+	r  io.Reader
+	st network.Stream
+}
+
+func (r idleReader) Read(p []byte) (int, error) {
+	_ = r.st.SetReadDeadline(time.Now().Add(idleTimeout))
+	return r.r.Read(p)
 }
