@@ -151,3 +151,65 @@ func TestCleanPath(t *testing.T) {
 		}
 	}
 }
+
+// The same corpus against Local directly (what WebDAV and the local CLI
+// use): every operation refuses, nothing outside changes.
+func TestHostilePathsLocal(t *testing.T) {
+	base := t.TempDir()
+	root := filepath.Join(base, "share")
+	os.MkdirAll(filepath.Join(base, "outside"), 0o755)
+	os.WriteFile(filepath.Join(base, "outside", "secret.txt"), []byte("secret"), 0o644)
+	os.MkdirAll(filepath.Join(root, "sub"), 0o755)
+	os.MkdirAll(filepath.Join(root, "deep"), 0o755)
+	os.WriteFile(filepath.Join(root, "ok.txt"), []byte("ok"), 0o644)
+	for name, target := range map[string]string{"link_out": "../outside", "abs_link": "/etc", "link_up": "..",
+		"sub/link_out2": "../../outside", "link_file": "../outside/secret.txt", "deep/link_up2": "../..", "link_loop": "link_loop"} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := OpenLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	before := snapshot(t, base)
+	for _, p := range loadHostile(t) {
+		ops := map[string]func() error{
+			"stat":    func() error { _, err := l.Stat(p); return err },
+			"readdir": func() error { return l.ReadDir(p, 0, func([]Entry) error { return nil }) },
+			"open": func() error {
+				f, _, err := l.Open(p)
+				if err == nil {
+					f.Close()
+				}
+				return err
+			},
+			"create": func() error {
+				part, err := l.CreatePartial(p, 4, 0, false)
+				if err == nil {
+					part.Discard()
+				}
+				return err
+			},
+			"mkdir":       func() error { return l.Mkdir(p) },
+			"remove":      func() error { return l.Remove(p, true) },
+			"rename from": func() error { return l.Rename(p, "moved") },
+			"rename to":   func() error { return l.Rename("ok.txt", p) },
+		}
+		for op, run := range ops {
+			if err := run(); err == nil {
+				t.Errorf("%s %q: accepted", op, p)
+			}
+		}
+	}
+	after := snapshot(t, base)
+	if len(after) != len(before) {
+		t.Fatalf("files changed: %d before, %d after", len(before), len(after))
+	}
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed", k)
+		}
+	}
+}
