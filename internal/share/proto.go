@@ -149,10 +149,15 @@ const (
 	codeChanged = "changed"
 	codeCorrupt = "corrupt"
 	codeIsDir   = "is_dir"
+	codeBusy    = "busy"
 )
 
 // toWire turns a local error into a refusal that leaks no local path.
 func toWire(err error) *wire.Error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we
+	}
 	var pe *fs.PathError
 	msg := err.Error()
 	if errors.As(err, &pe) {

@@ -119,6 +119,13 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 	case OpRead:
 		return s.serveRead(st, l, req)
 	case OpWrite:
+		// One upload per file version at a time: a second one would
+		// write into the same partial file.
+		key := cfg.Name + "\x00" + partName(req.Path, req.Size, req.Mtime)
+		if _, busy := s.uploads.LoadOrStore(key, true); busy {
+			return s.fail(st, &wire.Error{Code: codeBusy, Message: "an upload of " + req.Path + " is already running; retry later"})
+		}
+		defer s.uploads.Delete(key)
 		return s.serveWrite(st, rd, l, req)
 	case OpMkdir:
 		if err := l.Mkdir(req.Path); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
@@ -22,6 +23,7 @@ type Service struct {
 	dir     func() workgroup.Directory
 	host    host.Host
 	log     *slog.Logger
+	uploads sync.Map // running uploads, by share and partial name
 }
 
 // New returns the service over db. dir returns the membership directory

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // TransferOptions tune GetFile, PutFile and their recursive forms.
@@ -57,7 +59,7 @@ func retryable(ctx context.Context, err error) bool {
 	}
 	var re *RemoteError
 	if errors.As(err, &re) {
-		return re.Code == "internal"
+		return re.Code == wire.CodeInternal || re.Code == codeBusy
 	}
 	return !errors.Is(err, ErrNoSpace) && !errors.Is(err, ErrBadPath) && !errors.Is(err, os.ErrNotExist)
 }
@@ -75,7 +77,7 @@ func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt fu
 		}
 		// A retry that moved nothing (the peer is still unreachable)
 		// ends the loop; the partial file stays for the next command.
-		if i > 0 && res.Sent == before && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrCorrupt) {
+		if i > 0 && res.Sent == before && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrCorrupt) && !isBusy(err) {
 			return err
 		}
 		res.Retries++
@@ -85,6 +87,11 @@ func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt fu
 		case <-time.After(delay):
 		}
 	}
+}
+
+func isBusy(err error) bool {
+	var re *RemoteError
+	return errors.As(err, &re) && re.Code == codeBusy
 }
 
 func isNoSpace(err error) bool {

@@ -278,3 +278,29 @@ func TestFullDisk(t *testing.T) {
 		}
 	})
 }
+
+// Two uploads of the same file version at once never share a partial
+// file: one waits (busy, retried) and both end with the right content.
+func TestConcurrentSameUpload(t *testing.T) {
+	e := newEnv(t, Rule{"*", "rw"})
+	a, b := e.client("alice"), e.client("bob")
+	data := randBytes(t, 6<<20)
+	src := filepath.Join(t.TempDir(), "same.bin")
+	os.WriteFile(src, data, 0o644)
+	errs := make(chan error, 2)
+	for _, c := range []*Client{a, b} {
+		go func() {
+			_, err := PutFile(e.ctx, c, src, "docs", "same.bin", TransferOptions{Retries: 20, RetryDelay: 50 * time.Millisecond})
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.root, "same.bin")); !bytes.Equal(got, data) {
+		t.Fatal("content differs")
+	}
+	noPartials(t, e.root)
+}
