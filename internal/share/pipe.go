@@ -8,15 +8,17 @@ import (
 )
 
 // pipeBuffers is how many bufSize buffers one copy keeps in flight.
-const pipeBuffers = 4
+const pipeBuffers = 6
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
 
-// copyPipelined copies src to dst in bufSize chunks and feeds every chunk
-// to h on another goroutine, so hashing overlaps the I/O instead of
-// adding to it. onChunk (optional) sees each chunk's size after it is
-// written. It returns the bytes written; h holds their hash once it
-// returns.
+// copyPipelined copies src to dst in bufSize chunks with three stages on
+// their own goroutines: reading src, writing dst, and hashing into h what
+// was written. The stages overlap, so a copy costs about its slowest
+// stage rather than the sum. onChunk (optional) sees each chunk's size
+// after it is written. It returns the bytes written; h holds their hash
+// once it returns. After a write error it stops reading at the next
+// chunk.
 func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
 	type chunk struct {
 		b *[]byte
@@ -26,52 +28,75 @@ func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int))
 	for range pipeBuffers {
 		free <- bufPool.Get().(*[]byte)
 	}
-	work := make(chan chunk, pipeBuffers)
+	toWrite := make(chan chunk, pipeBuffers)
+	toHash := make(chan chunk, pipeBuffers)
+	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() {
+	var total int64
+	var werr error
+	go func() { // writer
+		defer close(toHash)
+		for c := range toWrite {
+			if werr == nil {
+				w, err := dst.Write((*c.b)[:c.n])
+				total += int64(w)
+				if err == nil && w < c.n {
+					err = io.ErrShortWrite
+				}
+				if err != nil {
+					werr = err
+					close(stop)
+				} else if onChunk != nil {
+					onChunk(c.n)
+				}
+			}
+			if werr != nil {
+				c.n = 0
+			}
+			toHash <- c
+		}
+	}()
+	go func() { // hasher
 		defer close(done)
-		for c := range work {
-			h.Write((*c.b)[:c.n])
+		for c := range toHash {
+			if c.n > 0 {
+				h.Write((*c.b)[:c.n])
+			}
 			free <- c.b
 		}
 	}()
-	var total int64
-	var err error
+	var rerr error
+read:
 	for {
-		b := <-free
-		n, rerr := io.ReadFull(src, *b)
+		var b *[]byte
+		select {
+		case b = <-free:
+		case <-stop:
+			break read
+		}
+		n, err := io.ReadFull(src, *b)
 		if n > 0 {
-			w, werr := dst.Write((*b)[:n])
-			total += int64(w)
-			if werr == nil && w < n {
-				werr = io.ErrShortWrite
-			}
-			if werr != nil {
-				free <- b
-				err = werr
-				break
-			}
-			work <- chunk{b, n}
-			if onChunk != nil {
-				onChunk(n)
-			}
+			toWrite <- chunk{b, n}
 		} else {
 			free <- b
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF { // the end (ReadFull's own sentinels)
+		if err == io.EOF || err == io.ErrUnexpectedEOF { // the end (ReadFull's own sentinels)
 			break
 		}
-		if rerr != nil {
-			err = rerr
+		if err != nil {
+			rerr = err
 			break
 		}
 	}
-	close(work)
+	close(toWrite)
 	<-done
 	for range pipeBuffers {
 		bufPool.Put(<-free)
 	}
-	return total, err
+	if werr != nil {
+		return total, werr
+	}
+	return total, rerr
 }
 
 // writebackEvery is how many written bytes trigger startWriteback.
