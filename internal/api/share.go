@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -85,6 +86,9 @@ func ShareRoutes(svc *share.Service) func(*Server) {
 				if !filepath.IsAbs(req.Path) {
 					return share.Config{}, BadRequest("path %q must be absolute", req.Path)
 				}
+				if s.backend.Node != nil && overlaps(req.Path, s.backend.Node.Home()) {
+					return share.Config{}, BadRequest("%s holds or is inside the node's state folder %s (its keys): share another folder", req.Path, s.backend.Node.Home())
+				}
 				cfg, err := svc.Configs().Add(ctx, share.Config{Name: req.Name, Workgroup: info.ID, Path: req.Path, Rules: rules})
 				if errors.Is(err, share.ErrExists) {
 					return cfg, Conflict("%v", err)
@@ -153,6 +157,23 @@ func ShareRoutes(svc *share.Service) func(*Server) {
 		HandleRaw(s, "POST /v1/files/put", "Upload a local path to NODE:SHARE/path (NDJSON progress stream)",
 			func(w http.ResponseWriter, r *http.Request) { transfer(w, r, svc, true) })
 	}
+}
+
+// overlaps reports whether one of the folders a and b contains the other
+// (after resolving symlinks where they exist).
+func overlaps(a, b string) bool {
+	clean := func(p string) string {
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		}
+		return filepath.Clean(p)
+	}
+	a, b = clean(a), clean(b)
+	within := func(x, y string) bool {
+		rel, err := filepath.Rel(y, x)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	return within(a, b) || within(b, a)
 }
 
 func parseRules(allow []string) ([]share.Rule, error) {

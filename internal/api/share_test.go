@@ -35,7 +35,8 @@ func TestShareEndpoints(t *testing.T) {
 	defer db.Close()
 	dir := workgroup.NewStaticDirectory(h.ID(), workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)})
 	svc := share.New(db, h.Host, func() workgroup.Directory { return dir }, nil)
-	s := NewServer(Backend{Extra: []func(*Server){ShareRoutes(svc)}}, nil, nil)
+	home := t.TempDir()
+	s := NewServer(Backend{Node: fakeNode{home: home}, Extra: []func(*Server){ShareRoutes(svc)}}, nil, nil)
 	folder := t.TempDir()
 
 	call := func(method, path string, body any) (int, []byte) {
@@ -55,6 +56,8 @@ func TestShareEndpoints(t *testing.T) {
 		{"add", "POST", "/v1/shares", ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 200},
 		{"add duplicate", "POST", "/v1/shares", ShareAddRequest{Name: "Docs", Path: folder}, 409},
 		{"add relative path", "POST", "/v1/shares", ShareAddRequest{Name: "x", Path: "rel"}, 400},
+		{"add the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: home}, 400},
+		{"add a parent of the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: filepath.Dir(home)}, 400},
 		{"add bad rule", "POST", "/v1/shares", ShareAddRequest{Name: "y", Path: folder, Allow: []string{"bob=write"}}, 400},
 		{"add unknown workgroup", "POST", "/v1/shares", ShareAddRequest{Name: "z", Path: folder, Workgroup: "nope"}, 400},
 		{"set", "PUT", "/v1/shares/docs/access", ShareSetRequest{Allow: []string{"*=rw"}}, 200},
@@ -80,3 +83,11 @@ func TestShareEndpoints(t *testing.T) {
 		t.Fatalf("list after rm: %d %s", code, body)
 	}
 }
+
+type fakeNode struct{ home string }
+
+func (f fakeNode) Name() string       { return "me" }
+func (f fakeNode) Home() string       { return f.home }
+func (f fakeNode) Started() time.Time { return time.Time{} }
+func (f fakeNode) Host() *p2p.Host    { return nil }
+func (f fakeNode) Stop()              {}
