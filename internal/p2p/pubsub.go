@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -25,7 +24,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(context.Background(), h.Host,
+	ps, err := pubsub.NewGossipSub(h.ctx, h.Host,
 		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
 		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),

@@ -202,21 +202,26 @@ func (s *Service) Join(ctx context.Context, token, name string) (Info, Member, e
 	}
 	all := reply.Roster
 	all.Certs = append(all.Certs, reply.Cert)
-	if s.roster.Known(root.ID) {
-		// Joining again after a removal: keep the old roster.
-	} else {
-		s.roster.AddWorkgroup(root)
+	if !s.enter() {
+		return Info{}, Member{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
 	}
-	added, _ := s.roster.Merge(root.ID, all)
-	me, ok := s.roster.Self(root.ID)
-	if !ok {
-		s.roster.removeWorkgroup(root.ID)
-		return Info{}, Member{}, fmt.Errorf("the certificate from the inviter does not verify against the workgroup's roster")
+	// Joining again after a removal keeps the old roster; a new
+	// workgroup is forgotten again if the join cannot be stored.
+	isNew := !s.roster.Known(root.ID)
+	s.roster.AddWorkgroup(root)
+	// The workgroup and the items are stored before the roster shows
+	// them, whatever the caller's context.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	_, _, err = s.roster.MergeDurable(root.ID, all, s.self, func(added Bundle) error { return s.saveWorkgroup(sctx, root, added) })
+	scancel()
+	s.leave()
+	if err != nil {
+		if isNew {
+			s.roster.removeWorkgroup(root.ID)
+		}
+		return Info{}, Member{}, fmt.Errorf("the certificate from the inviter does not verify against the workgroup's roster or cannot be stored: %w", err)
 	}
-	if err := s.saveWorkgroup(ctx, root, added); err != nil {
-		s.roster.removeWorkgroup(root.ID)
-		return Info{}, Member{}, err
-	}
+	me, _ := s.roster.Self(root.ID)
 	if err := s.joinTopic(root.ID); err != nil {
 		s.log.Warn("roster gossip unavailable", "workgroup", root.ID, "err", err)
 	}

@@ -1,9 +1,11 @@
 package workgroup
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -56,11 +58,24 @@ func TestRestartAndDelegatedAdmin(t *testing.T) {
 	if _, err := bravo.svc.Remove(ctx, "office", "DELTA"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
+	// Three members alone would also hold before charlie has heard of
+	// delta at all: wait for the revocation itself.
+	eventually(t, 5*time.Second, func() error {
+		if !charlie.svc.roster.IsRevoked(wg.ID, delta.host.ID()) {
+			return errf("charlie has not learnt delta's removal")
+		}
+		return wantMembers(charlie, wg.ID, 3)
+	})
 
 	// After restarts, the revocation is still in force everywhere.
+	// A reload restores exactly what the roster held when Close returned.
+	before := charlie.svc.roster
 	charlie.stop()
+	held := before.Digest(wg.ID)
 	charlie.start()
+	if got := charlie.svc.roster.Digest(wg.ID); !slices.EqualFunc(held, got, bytes.Equal) {
+		t.Fatalf("reload restored %d roster items, %d were held", len(got), len(held))
+	}
 	if !charlie.svc.roster.IsRevoked(wg.ID, delta.host.ID()) || charlie.svc.roster.MemberAnywhere(delta.host.ID()) {
 		t.Fatal("revocation lost over a restart")
 	}

@@ -38,12 +38,19 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 	if err != nil {
 		return Member{}, err
 	}
-	added, _ := s.roster.Merge(wg.ID, Bundle{Revs: [][]byte{raw}})
-	if len(added.Revs) != 1 {
-		return Member{}, fmt.Errorf("revocation does not verify")
+	if !s.enter() {
+		return Member{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
 	}
-	if err := s.saveItems(ctx, wg.ID, added); err != nil {
-		return Member{}, err
+	// Stored before the roster shows it, whatever the caller's context.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	added, _, err := s.mergeStored(sctx, wg.ID, Bundle{Revs: [][]byte{raw}})
+	cancel()
+	s.leave()
+	if err != nil {
+		return Member{}, fmt.Errorf("remove member: %w", err)
+	}
+	if len(added.Revs) != 1 {
+		return Member{}, fmt.Errorf("remove member: revocation does not verify")
 	}
 	s.log.Info("member removed", "workgroup", wg.ID, "name", m.Name, "peer", m.PeerID)
 	s.publish(wg.ID, added)

@@ -169,6 +169,16 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 		return Bundle{}, len(b.Certs) + len(b.Revs)
 	}
 	now := r.now()
+	added, _, _, refused = w.accept(b, now)
+	if len(added.Certs)+len(added.Revs) > 0 {
+		w.rebuild(now)
+	}
+	return added, refused
+}
+
+// accept verifies the items of b and adds those that are new and valid
+// (without rebuilding the members). It returns them raw and parsed.
+func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*Cert, addedRevs []*Revocation, refused int) {
 	var certs []*Cert
 	var revs []*Revocation
 	for _, raw := range b.Certs {
@@ -198,9 +208,15 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 			if c == nil {
 				continue
 			}
+			// A bundle may hold the same item twice.
+			if _, dup := w.certs[c.Hash]; dup {
+				certs[i] = nil
+				continue
+			}
 			if c.IssuerID == "" || (c.IssuerID != c.PeerID && w.isAdmin(c.IssuerID, now)) {
 				w.addCert(c)
 				added.Certs = append(added.Certs, c.Raw)
+				addedCerts = append(addedCerts, c)
 				certs[i] = nil
 				progress = true
 			}
@@ -209,9 +225,14 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 			if rv == nil {
 				continue
 			}
+			if _, dup := w.revs[rv.Hash]; dup {
+				revs[i] = nil
+				continue
+			}
 			if rv.IssuerID == "" || w.isAdmin(rv.IssuerID, now) {
 				w.addRev(rv)
 				added.Revs = append(added.Revs, rv.Raw)
+				addedRevs = append(addedRevs, rv)
 				revs[i] = nil
 				progress = true
 			}
@@ -227,10 +248,7 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 			refused++
 		}
 	}
-	if len(added.Certs)+len(added.Revs) > 0 {
-		w.rebuild(now)
-	}
-	return added, refused
+	return added, addedCerts, addedRevs, refused
 }
 
 // Refresh recomputes every workgroup's members (certificates expire),
