@@ -2,7 +2,6 @@ package share
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -182,5 +181,3 @@ func TestPartialFilesHidden(t *testing.T) {
 		t.Fatalf("partial reachable: %v", err)
 	}
 }
-
-func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
