@@ -18,7 +18,9 @@ BASE=${BENCH_DIR:-/dev/shm}
 W=$(mktemp -d "$BASE/phbench.XXXXXX")
 H=$(mktemp -d /tmp/phb.XXXX) # state folders: short paths for unix sockets
 pids=()
+SMBD_PID=""
 cleanup() {
+  [ -n "$SMBD_PID" ] && kill -- "-$SMBD_PID" 2>/dev/null || true # smbd and its children
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$W" "$H"
@@ -130,8 +132,9 @@ cat > "$H/smb.conf" <<CFG
   guest ok = yes
   force user = root
 CFG
-smbd -F --no-process-group -s "$H/smb.conf" </dev/null >/dev/null 2>&1 &
-pids+=($!)
+# Its own session: smbd signals its whole process group when it stops.
+setsid smbd -F --no-process-group -s "$H/smb.conf" </dev/null >/dev/null 2>&1 &
+SMBD_PID=$!
 for _ in $(seq 100); do smbclient -N -p 14455 //127.0.0.1/data -c 'ls big.bin' >/dev/null 2>&1 && break; sleep 0.1; done
 SMB=(smbclient -N -p 14455 //127.0.0.1/data)
 smb() { "${SMB[@]}" -c "$1" >/dev/null 2>&1; }
