@@ -64,6 +64,18 @@ func TestGetPutRoundTrip(t *testing.T) {
 	}
 	noPartials(t, e.root)
 
+	// Empty files both ways.
+	e.write("empty", nil)
+	if _, err := GetFile(e.ctx, c, "docs", "empty", filepath.Join(dst, "empty"), TransferOptions{}); err != nil {
+		t.Fatalf("get empty: %v", err)
+	}
+	if _, err := PutFile(e.ctx, c, filepath.Join(dst, "empty"), "docs", "empty2", TransferOptions{}); err != nil {
+		t.Fatalf("put empty: %v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(e.root, "empty2")); err != nil || fi.Size() != 0 {
+		t.Fatalf("empty2: %v", err)
+	}
+
 	// Trees both ways.
 	e.write("tree/a/1.txt", []byte("one"))
 	e.write("tree/b.txt", []byte("bee"))
