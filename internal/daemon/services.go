@@ -13,5 +13,8 @@ func (n *Node) startServices(ctx context.Context, backend *api.Backend) error {
 	if err := n.startWorkgroup(ctx, backend); err != nil {
 		return err
 	}
+	if err := n.startShare(ctx, backend); err != nil {
+		return err
+	}
 	return nil
 }

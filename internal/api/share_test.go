@@ -1,0 +1,93 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// The share endpoints through the real mux: declare, list, change,
+// remove, with the error statuses a CLI relies on.
+func TestShareEndpoints(t *testing.T) {
+	ctx := context.Background()
+	k, _, _ := crypto.GenerateEd25519Key(nil)
+	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	dir := workgroup.NewStaticDirectory(h.ID(), workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)})
+	svc := share.New(db, h.Host, func() workgroup.Directory { return dir }, nil)
+	home := t.TempDir()
+	s := NewServer(Backend{Node: fakeNode{home: home}, Extra: []func(*Server){ShareRoutes(svc)}}, nil, nil)
+	folder := t.TempDir()
+
+	call := func(method, path string, body any) (int, []byte) {
+		var b bytes.Buffer
+		if body != nil {
+			json.NewEncoder(&b).Encode(body)
+		}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(method, path, &b))
+		return rec.Code, rec.Body.Bytes()
+	}
+	tests := []struct {
+		name, method, path string
+		body               any
+		want               int
+	}{
+		{"add", "POST", "/v1/shares", ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 200},
+		{"add duplicate", "POST", "/v1/shares", ShareAddRequest{Name: "Docs", Path: folder}, 409},
+		{"add relative path", "POST", "/v1/shares", ShareAddRequest{Name: "x", Path: "rel"}, 400},
+		{"add the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: home}, 400},
+		{"add a parent of the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: filepath.Dir(home)}, 400},
+		{"add bad rule", "POST", "/v1/shares", ShareAddRequest{Name: "y", Path: folder, Allow: []string{"bob=write"}}, 400},
+		{"add unknown workgroup", "POST", "/v1/shares", ShareAddRequest{Name: "z", Path: folder, Workgroup: "nope"}, 400},
+		{"set", "PUT", "/v1/shares/docs/access", ShareSetRequest{Allow: []string{"*=rw"}}, 200},
+		{"set empty", "PUT", "/v1/shares/docs/access", ShareSetRequest{}, 400},
+		{"set unknown", "PUT", "/v1/shares/nope/access", ShareSetRequest{Allow: []string{"*"}}, 404},
+		{"ls own share", "GET", "/v1/files/ls?target=me:docs", nil, 200},
+		{"ls bad target", "GET", "/v1/files/ls?target=me:docs/../x", nil, 400},
+		{"ls unknown member", "GET", "/v1/files/ls?target=ghost:docs", nil, 404},
+		{"get relative local", "POST", "/v1/files/get", FilesRequest{Target: "ghost:docs/a", Local: "rel"}, 400},
+		{"openapi", "GET", "/openapi.json", nil, 200},
+		{"rm", "DELETE", "/v1/shares/docs", nil, 200},
+		{"rm again", "DELETE", "/v1/shares/docs", nil, 404},
+	}
+	for _, tc := range tests {
+		code, body := call(tc.method, tc.path, tc.body)
+		if code != tc.want {
+			t.Errorf("%s: status %d want %d: %s", tc.name, code, tc.want, body)
+		}
+	}
+	code, body := call("GET", "/v1/shares", nil)
+	var list []share.Config
+	if code != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 0 {
+		t.Fatalf("list after rm: %d %s", code, body)
+	}
+}
+
+type fakeNode struct{ home string }
+
+func (f fakeNode) Name() string       { return "me" }
+func (f fakeNode) Home() string       { return f.home }
+func (f fakeNode) Started() time.Time { return time.Time{} }
+func (f fakeNode) Host() *p2p.Host    { return nil }
+func (f fakeNode) Stop()              {}
