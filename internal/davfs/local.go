@@ -270,8 +270,8 @@ func (b *LocalBackend) Create(ctx context.Context, node, share, p string) (Write
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := s.root.Stat(r); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("create %s: %w", p, ErrIsDir)
+	if err := checkReplaceable(s.root, r, p); err != nil {
+		return nil, err
 	}
 	var rnd [8]byte
 	_, _ = rand.Read(rnd[:])
@@ -389,5 +389,34 @@ func (b *LocalBackend) Rename(ctx context.Context, node, share, oldPath, newPath
 	if _, err := s.root.Lstat(ro); err != nil {
 		return localErr("rename", oldPath, err)
 	}
+	if err := checkReplaceable(s.root, rn, newPath); err != nil && !errors.Is(err, ErrIsDir) {
+		return err
+	}
 	return localErr("rename", oldPath+" -> "+newPath, s.root.Rename(ro, rn))
+}
+
+// checkReplaceable refuses to write over anything the namespace does not
+// show as a file: a symlink that leaves the share or loops, a named pipe,
+// a device. A folder gives ErrIsDir. A missing name is fine.
+func checkReplaceable(root *os.Root, r, p string) error {
+	li, err := root.Lstat(r)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return localErr("lstat", p, err)
+	}
+	fi := li
+	if li.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = root.Stat(r); err != nil {
+			return fmt.Errorf("%s: a link that leads outside the share or nowhere: %w", p, fs.ErrPermission)
+		}
+	}
+	switch {
+	case fi.IsDir():
+		return fmt.Errorf("%s: %w", p, ErrIsDir)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s: not a regular file: %w", p, fs.ErrPermission)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -68,11 +69,10 @@ func ParsePath(p string) (Target, error) {
 	if !strings.HasPrefix(p, "/") {
 		return Target{}, fmt.Errorf("%w: %q does not start with /", ErrBadPath, p)
 	}
-	p = p[1:]
-	p = strings.TrimSuffix(p, "/")
-	if p == "" {
+	if p == "/" {
 		return Target{}, nil
 	}
+	p = strings.TrimSuffix(p[1:], "/")
 	parts := strings.Split(p, "/")
 	if len(parts) > MaxDepth+2 {
 		return Target{}, fmt.Errorf("%w: %d levels deep; at most %d", ErrBadPath, len(parts), MaxDepth+2)
@@ -114,7 +114,7 @@ func CheckName(c string) error {
 		if strings.ContainsRune(`\<>:"|?*`, r) {
 			return fmt.Errorf("%w: name %q holds %q, which Windows forbids", ErrBadPath, c, r)
 		}
-		if r == 0xfeff || r == 0xfffd {
+		if unicode.Is(unicode.Cf, r) || r == 0xfffd {
 			return fmt.Errorf("%w: name %q holds %U", ErrBadPath, c, r)
 		}
 	}
