@@ -12,5 +12,8 @@ import (
 func (n *Node) startServices(ctx context.Context, backend *api.Backend) error {
 	_ = ctx
 	_ = backend
+	if err := n.startDavfs(ctx, backend); err != nil {
+		return err
+	}
 	return nil
 }
