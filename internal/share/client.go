@@ -1,0 +1,369 @@
+package share
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// Client uses the shares of one remote member over /peerhood/files/1.
+// Every call opens its own stream, so a Client is safe for concurrent use
+// and cheap to keep. Errors from the sharing node match ErrNotFound,
+// ErrForbidden, ErrBadPath, ErrNoSpace, ErrChanged or ErrCorrupt with
+// errors.Is.
+type Client struct {
+	h    host.Host
+	peer peer.ID
+}
+
+// NewClient returns a client for peer p's shares.
+func NewClient(h host.Host, p peer.ID) *Client { return &Client{h: h, peer: p} }
+
+// Peer returns the remote peer.
+func (c *Client) Peer() peer.ID { return c.peer }
+
+// stream is a files stream reset when its context ends.
+type stream struct {
+	network.Stream
+	stop func() bool
+}
+
+func (s *stream) Close() error { s.stop(); return s.Stream.Close() }
+func (s *stream) Reset() error { s.stop(); return s.Stream.Reset() }
+
+func (c *Client) open(ctx context.Context, req Request) (*stream, *wire.Reader, error) {
+	ns, err := c.h.NewStream(ctx, c.peer, p2p.ProtoFiles)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open files stream to %s: %w", c.peer, err)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = ns.SetDeadline(dl)
+	}
+	st := &stream{Stream: ns, stop: context.AfterFunc(ctx, func() { _ = ns.Reset() })}
+	if err := wire.WriteFrame(st, req); err != nil {
+		_ = st.Reset()
+		return nil, nil, err
+	}
+	return st, wire.NewReader(st, maxFrame), nil
+}
+
+func readReply(rd *wire.Reader) (Reply, error) {
+	var r Reply
+	if err := rd.ReadFrame(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return r, fmt.Errorf("files stream closed without a reply: %w", io.ErrUnexpectedEOF)
+		}
+		return r, err
+	}
+	if r.Err != nil {
+		return r, remoteErr(r.Err)
+	}
+	return r, nil
+}
+
+// call sends req and reads one reply.
+func (c *Client) call(ctx context.Context, req Request) (Reply, error) {
+	st, rd, err := c.open(ctx, req)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer st.Close()
+	r, err := readReply(rd)
+	if err != nil {
+		_ = st.Reset()
+	}
+	return r, err
+}
+
+// Shares lists the remote node's shares this node may see, with its right.
+func (c *Client) Shares(ctx context.Context) ([]ShareInfo, error) {
+	r, err := c.call(ctx, Request{Op: OpShares})
+	return r.Shares, err
+}
+
+// Stat describes share/path.
+func (c *Client) Stat(ctx context.Context, share, path string) (Entry, error) {
+	r, err := c.call(ctx, Request{Op: OpStat, Share: share, Path: path})
+	if err != nil {
+		return Entry{}, err
+	}
+	if r.Entry == nil {
+		return Entry{}, fmt.Errorf("stat reply without an entry")
+	}
+	return *r.Entry, nil
+}
+
+// ReadDirFunc lists a folder in name order, calling fn per batch as
+// batches arrive.
+func (c *Client) ReadDirFunc(ctx context.Context, share, path string, fn func([]Entry) error) error {
+	st, rd, err := c.open(ctx, Request{Op: OpReadDir, Share: share, Path: path})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		r, err := readReply(rd)
+		if err != nil {
+			_ = st.Reset()
+			return err
+		}
+		if len(r.Entries) > 0 {
+			if err := fn(r.Entries); err != nil {
+				_ = st.Reset()
+				return err
+			}
+		}
+		if !r.More {
+			return nil
+		}
+	}
+}
+
+// ReadDir lists a folder in name order.
+func (c *Client) ReadDir(ctx context.Context, share, path string) ([]Entry, error) {
+	var out []Entry
+	err := c.ReadDirFunc(ctx, share, path, func(es []Entry) error { out = append(out, es...); return nil })
+	return out, err
+}
+
+// Mkdir creates a folder (and missing parents).
+func (c *Client) Mkdir(ctx context.Context, share, path string) error {
+	_, err := c.call(ctx, Request{Op: OpMkdir, Share: share, Path: path})
+	return err
+}
+
+// Remove removes a file or empty folder; recursive removes a tree.
+func (c *Client) Remove(ctx context.Context, share, path string, recursive bool) error {
+	_, err := c.call(ctx, Request{Op: OpRemove, Share: share, Path: path, Recursive: recursive})
+	return err
+}
+
+// Rename moves a file or folder inside a share, replacing a file at to.
+func (c *Client) Rename(ctx context.Context, share, from, to string) error {
+	_, err := c.call(ctx, Request{Op: OpRename, Share: share, Path: from, To: to})
+	return err
+}
+
+// Reader streams a range of a remote file. Read returns io.EOF after the
+// range only if the sharing node confirms the file did not change while
+// it was read (else ErrChanged). Close it.
+type Reader struct {
+	st     *stream
+	rd     *wire.Reader
+	Entry  Entry // the file when the read began
+	Offset int64 // first byte of the range
+	Length int64 // bytes in the range
+	left   int64
+	h      hash.Hash // nil: not hashing
+	sum    []byte    // sender's trailer hash
+	err    error
+}
+
+// OpenRead opens share/path for reading length bytes from offset
+// (length 0: to the end).
+func (c *Client) OpenRead(ctx context.Context, share, path string, offset, length int64) (*Reader, error) {
+	return c.openRead(ctx, Request{Op: OpRead, Share: share, Path: path, Offset: offset, Length: length})
+}
+
+func (c *Client) openRead(ctx context.Context, req Request) (*Reader, error) {
+	st, rd, err := c.open(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := readReply(rd)
+	if err != nil {
+		_ = st.Reset()
+		return nil, err
+	}
+	if r.Entry == nil || r.Length < 0 {
+		_ = st.Reset()
+		return nil, fmt.Errorf("read reply without an entry")
+	}
+	return &Reader{st: st, rd: rd, Entry: *r.Entry, Offset: r.Offset, Length: r.Length, left: r.Length}, nil
+}
+
+// Read reads the range.
+func (r *Reader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	if r.left == 0 {
+		r.err = r.finish()
+		if r.err == nil {
+			r.err = io.EOF
+		}
+		return 0, r.err
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.rd.Read(p)
+	r.left -= int64(n)
+	if r.h != nil {
+		r.h.Write(p[:n])
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = fmt.Errorf("read %s: %w", r.Entry.Name, err)
+		return n, r.err
+	}
+	return n, nil
+}
+
+func (r *Reader) finish() error {
+	var t Reply
+	if err := r.rd.ReadFrame(&t); err != nil {
+		return fmt.Errorf("read trailer of %s: %w", r.Entry.Name, err)
+	}
+	if t.Err != nil {
+		return remoteErr(t.Err)
+	}
+	r.sum = t.SHA256
+	if t.Changed {
+		return fmt.Errorf("%s: %w", r.Entry.Name, ErrChanged)
+	}
+	return nil
+}
+
+// SHA256 returns the sender's hash of what it sent (or of the whole file,
+// for a HashAll read), known after Read returned io.EOF.
+func (r *Reader) SHA256() []byte { return r.sum }
+
+// Close ends the read (early or not).
+func (r *Reader) Close() error {
+	if r.left > 0 || r.err == nil {
+		return r.st.Reset()
+	}
+	return r.st.Close()
+}
+
+// ReadAt reads len(p) bytes at off of share/path (io.ReaderAt-like; one
+// stream per call).
+func (c *Client) ReadAt(ctx context.Context, share, path string, p []byte, off int64) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r, err := c.OpenRead(ctx, share, path, off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	n, err := io.ReadFull(r, p[:r.Length])
+	if err != nil {
+		return n, err
+	}
+	if _, err := r.Read(nil); err != io.EOF {
+		return n, err
+	}
+	if int64(n) < int64(len(p)) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// Put uploads size bytes from src to share/path (temp file on the sharing
+// node, SHA-256 checked, fsync, rename into place; mtime kept when
+// non-zero). It does not resume: see PutFile for that.
+func (c *Client) Put(ctx context.Context, share, path string, src io.Reader, size int64, mtime time.Time) (Entry, error) {
+	var mt int64
+	if !mtime.IsZero() {
+		mt = mtime.UnixNano()
+	}
+	return c.put(ctx, Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt}, func(off int64, w io.Writer) ([]byte, error) {
+		h := sha256.New()
+		n, err := copyHashed(w, io.LimitReader(src, size), h, make([]byte, bufSize))
+		if err != nil {
+			return nil, err
+		}
+		if n != size {
+			return nil, fmt.Errorf("source ended after %d of %d bytes", n, size)
+		}
+		return h.Sum(nil), nil
+	})
+}
+
+// put runs one upload: send writes the bytes from the offset the server
+// answers and returns the whole file's hash (nil with errAbort to give up).
+func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io.Writer) ([]byte, error)) (Entry, error) {
+	st, rd, err := c.open(ctx, req)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer st.Close()
+	r, err := readReply(rd)
+	if err != nil {
+		_ = st.Reset()
+		return Entry{}, err
+	}
+	if r.Offset < 0 || r.Offset > req.Size {
+		_ = st.Reset()
+		return Entry{}, fmt.Errorf("bad resume offset %d", r.Offset)
+	}
+	// The sharing node may refuse mid-way (full disk): watch for its
+	// reply while sending, and stop sending when it comes.
+	replies := make(chan replyOrErr, 1)
+	go func() {
+		r, err := readReply(rd)
+		replies <- replyOrErr{r, err}
+	}()
+	sum, serr := send(r.Offset, st)
+	var tr Trailer
+	if serr != nil {
+		var ab *abortError
+		if !errors.As(serr, &ab) {
+			_ = st.Reset()
+			select {
+			case got := <-replies:
+				if got.err != nil && got.r.Err != nil {
+					return Entry{}, got.err
+				}
+			default:
+			}
+			return Entry{}, serr
+		}
+		tr.Abort = ab.msg
+	}
+	tr.SHA256 = sum
+	if err := wire.WriteFrame(st, tr); err != nil {
+		_ = st.Reset()
+		if got := <-replies; got.err != nil && got.r.Err != nil {
+			return Entry{}, got.err
+		}
+		return Entry{}, err
+	}
+	_ = st.CloseWrite()
+	got := <-replies
+	if got.err != nil {
+		return Entry{}, got.err
+	}
+	if serr != nil {
+		return Entry{}, serr
+	}
+	if got.r.Entry == nil {
+		return Entry{}, fmt.Errorf("write reply without an entry")
+	}
+	return *got.r.Entry, nil
+}
+
+type replyOrErr struct {
+	r   Reply
+	err error
+}
+
+type abortError struct{ msg string }
+
+func (e *abortError) Error() string { return e.msg }
+func (e *abortError) Unwrap() error { return ErrChanged }

@@ -1,0 +1,259 @@
+package share
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// handle serves one /peerhood/files/1 stream (already past
+// workgroup.Guard): one request, its reply, then the stream closes.
+func (s *Service) handle(st network.Stream) {
+	defer st.Close()
+	_ = st.SetReadDeadline(time.Now().Add(30 * time.Second))
+	rd := wire.NewReader(st, maxReqSize)
+	body, err := rd.ReadFrameBytes()
+	if err != nil {
+		_ = st.Reset()
+		return
+	}
+	req, err := DecodeRequest(body)
+	if err != nil {
+		s.reply(st, Reply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}})
+		return
+	}
+	_ = st.SetReadDeadline(time.Time{})
+	if err := s.serve(st, rd, st.Conn().RemotePeer(), req); err != nil {
+		s.log.Debug("files request failed", "peer", st.Conn().RemotePeer(), "op", req.Op, "err", err)
+	}
+}
+
+func (s *Service) reply(st network.Stream, r Reply) {
+	_ = st.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	_ = wire.WriteFrame(st, r)
+	_ = st.SetWriteDeadline(time.Time{})
+}
+
+func (s *Service) fail(st network.Stream, err error) error {
+	s.reply(st, Reply{Err: toWire(err)})
+	return err
+}
+
+// access finds the share req names and the caller's right on it. A share
+// the caller may not see is reported as not found, like one that does
+// not exist.
+func (s *Service) access(ctx context.Context, p peer.ID, name string) (Config, Right, error) {
+	cfg, err := s.configs.Get(ctx, name)
+	if err != nil {
+		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
+	}
+	dir := s.dir()
+	if dir == nil {
+		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
+	}
+	m, ok := dir.Member(cfg.Workgroup, p)
+	if !ok {
+		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
+	}
+	r := RightOf(cfg.Rules, m)
+	if !r.CanRead() {
+		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
+	}
+	return cfg, r, nil
+}
+
+func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Request) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if req.Op == OpShares {
+		list, err := s.sharesFor(ctx, p)
+		if err != nil {
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{Shares: list})
+		return nil
+	}
+	cfg, right, err := s.access(ctx, p, req.Share)
+	if err != nil {
+		return s.fail(st, err)
+	}
+	switch req.Op {
+	case OpWrite, OpMkdir, OpRemove, OpRename:
+		if !right.CanWrite() {
+			return s.fail(st, fmt.Errorf("%w: share %q is read-only for you", ErrForbidden, cfg.Name))
+		}
+	}
+	l, err := OpenLocal(cfg.Path)
+	if err != nil {
+		return s.fail(st, fmt.Errorf("share %q is unavailable on its node", cfg.Name))
+	}
+	defer l.Close()
+	switch req.Op {
+	case OpStat:
+		e, err := l.Stat(req.Path)
+		if err != nil {
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{Entry: &e})
+	case OpReadDir:
+		sent := false
+		err := l.ReadDir(req.Path, dirBatch, func(es []Entry) error {
+			sent = true
+			return wire.WriteFrame(st, Reply{Entries: es, More: true})
+		})
+		if err != nil {
+			if sent {
+				_ = st.Reset()
+				return err
+			}
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{})
+	case OpRead:
+		return s.serveRead(st, l, req)
+	case OpWrite:
+		return s.serveWrite(st, rd, l, req)
+	case OpMkdir:
+		if err := l.Mkdir(req.Path); err != nil {
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{})
+	case OpRemove:
+		if err := l.Remove(req.Path, req.Recursive); err != nil {
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{})
+	case OpRename:
+		if err := l.Rename(req.Path, req.To); err != nil {
+			return s.fail(st, err)
+		}
+		s.reply(st, Reply{})
+	}
+	return nil
+}
+
+// serveRead sends a header {Entry, Offset, Length}, Length raw bytes, and
+// a trailer {SHA256, Changed}. The hash covers the bytes sent, or with
+// HashAll the file from byte 0 (the prefix is read and hashed first).
+func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
+	f, e, err := l.Open(req.Path)
+	if err != nil {
+		return s.fail(st, err)
+	}
+	defer f.Close()
+	if req.Offset > e.Size {
+		return s.fail(st, fmt.Errorf("%w: offset %d beyond the end (%d bytes)", ErrBadPath, req.Offset, e.Size))
+	}
+	n := e.Size - req.Offset
+	if req.Length > 0 && req.Length < n {
+		n = req.Length
+	}
+	h := sha256.New()
+	buf := make([]byte, bufSize)
+	if req.HashAll && req.Offset > 0 {
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, req.Offset), buf); err != nil {
+			return s.fail(st, err)
+		}
+	}
+	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
+	sent, err := copyHashed(st, io.NewSectionReader(f, req.Offset, n), h, buf)
+	if err != nil || sent != n {
+		_ = st.Reset()
+		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
+	}
+	changed := false
+	if fi, err := f.Stat(); err != nil || fi.Size() != e.Size || fi.ModTime().UnixNano() != e.Mtime {
+		changed = true
+	}
+	return wire.WriteFrame(st, Reply{SHA256: h.Sum(nil), Changed: changed})
+}
+
+// copyHashed copies src to dst, feeding h, with one big buffer.
+func copyHashed(dst io.Writer, src io.Reader, h hash.Hash, buf []byte) (int64, error) {
+	var total int64
+	for {
+		n, rerr := src.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			w, werr := dst.Write(buf[:n])
+			total += int64(w)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if rerr == io.EOF {
+			return total, nil
+		}
+		if rerr != nil {
+			return total, rerr
+		}
+	}
+}
+
+// serveWrite receives an upload into a temporary file of the share:
+// header reply {Offset} (where to resume), then Size-Offset raw bytes,
+// then a Trailer with the whole file's SHA-256, checked before the
+// fsync'd temporary file is renamed into place; the final reply carries
+// the new Entry.
+func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req Request) error {
+	part, err := l.CreatePartial(req.Path, req.Size, req.Mtime, req.Resume)
+	if err != nil {
+		return s.fail(st, err)
+	}
+	h := sha256.New()
+	buf := make([]byte, bufSize)
+	if part.Offset > 0 {
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(part.File(), 0, part.Offset), buf); err != nil {
+			part.Discard()
+			return s.fail(st, err)
+		}
+	}
+	s.reply(st, Reply{Offset: part.Offset})
+	want := req.Size - part.Offset
+	got, err := copyHashed(part.File(), io.LimitReader(rd, want), h, buf)
+	if err == nil && got != want {
+		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		var we *wire.Error
+		if w := toWire(err); w.Code == wire.CodeNoSpace {
+			part.Discard()
+			we = w
+		} else {
+			part.Keep() // resumable
+			we = &wire.Error{Code: wire.CodeInternal, Message: err.Error()}
+		}
+		s.reply(st, Reply{Err: we})
+		_ = st.CloseRead()
+		return err
+	}
+	var tr Trailer
+	if err := rd.ReadFrame(&tr); err != nil {
+		part.Keep()
+		_ = st.Reset()
+		return err
+	}
+	if tr.Abort != "" {
+		part.Discard()
+		return s.fail(st, fmt.Errorf("%w: %s", ErrChanged, tr.Abort))
+	}
+	if sum := h.Sum(nil); string(sum) != string(tr.SHA256) {
+		part.Discard()
+		return s.fail(st, fmt.Errorf("%w (%s)", ErrCorrupt, req.Path))
+	}
+	e, err := part.Commit()
+	if err != nil {
+		_ = l.root.Remove(part.name)
+		return s.fail(st, err)
+	}
+	s.reply(st, Reply{Entry: &e})
+	return nil
+}

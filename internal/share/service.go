@@ -1,0 +1,151 @@
+package share
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// Service is this node's sharing service: its share list, the
+// /peerhood/files/1 server, and clients for other members' shares.
+type Service struct {
+	configs *Configs
+	dir     func() workgroup.Directory
+	host    host.Host
+	log     *slog.Logger
+}
+
+// New returns the service over db. dir returns the membership directory
+// (nil while there is none: every share is then invisible).
+func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{configs: NewConfigs(db), dir: dir, host: h, log: log.With("svc", "share")}
+}
+
+// Register serves /peerhood/files/1 on the host, behind workgroup.Guard.
+func (s *Service) Register() {
+	s.host.SetStreamHandler(p2p.ProtoFiles, func(st network.Stream) {
+		d := s.dir()
+		if d == nil {
+			_ = st.Reset()
+			return
+		}
+		workgroup.Guard(d, s.log, s.handle)(st)
+	})
+}
+
+// Close stops serving.
+func (s *Service) Close() error {
+	s.host.RemoveStreamHandler(p2p.ProtoFiles)
+	return nil
+}
+
+// Configs returns the share list.
+func (s *Service) Configs() *Configs { return s.configs }
+
+// Directory returns the membership directory, or nil.
+func (s *Service) Directory() workgroup.Directory { return s.dir() }
+
+// VisibleShares lists this node's shares that member m may see, with m's
+// right on each (the answer the files protocol gives m to "shares").
+func (s *Service) VisibleShares(ctx context.Context, m workgroup.Member) ([]ShareInfo, error) {
+	all, err := s.configs.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []ShareInfo
+	for _, c := range all {
+		if c.Workgroup != m.Workgroup {
+			continue
+		}
+		if r := RightOf(c.Rules, m); r.CanRead() {
+			out = append(out, ShareInfo{Name: c.Name, Workgroup: c.Workgroup, Right: r})
+		}
+	}
+	return out, nil
+}
+
+// sharesFor lists the shares peer p may see, over all its memberships.
+func (s *Service) sharesFor(ctx context.Context, p peer.ID) ([]ShareInfo, error) {
+	d := s.dir()
+	if d == nil {
+		return nil, nil
+	}
+	var out []ShareInfo
+	for _, m := range d.Memberships(p) {
+		l, err := s.VisibleShares(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l...)
+	}
+	return out, nil
+}
+
+// Target is a parsed NODE:SHARE/path.
+type Target struct {
+	Node  string `json:"node"`
+	Share string `json:"share,omitempty"`
+	Path  string `json:"path"`
+}
+
+// ParseTarget parses NODE:SHARE[/path] (or NODE: for the node's shares).
+func ParseTarget(s string) (Target, error) {
+	node, rest, ok := strings.Cut(s, ":")
+	if !ok || node == "" {
+		return Target{}, fmt.Errorf("%q: want NODE:SHARE/path", s)
+	}
+	share, p, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	t := Target{Node: node, Share: share}
+	if share != "" {
+		if err := ValidateShareName(share); err != nil {
+			return Target{}, err
+		}
+	}
+	cp, err := CleanPath(p)
+	if err != nil {
+		return Target{}, err
+	}
+	t.Path = cp
+	return t, nil
+}
+
+// String formats t back.
+func (t Target) String() string {
+	if t.Path == "." || t.Path == "" {
+		return t.Node + ":" + t.Share
+	}
+	return t.Node + ":" + t.Share + "/" + t.Path
+}
+
+// Remote returns a client for member name of workgroup wg (resolved with
+// workgroup.Resolve: empty means the only one).
+func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
+	d := s.dir()
+	if d == nil {
+		return nil, workgroup.Member{}, fmt.Errorf("this node is in no workgroup yet")
+	}
+	info, err := workgroup.Resolve(d, wg)
+	if err != nil {
+		return nil, workgroup.Member{}, err
+	}
+	m, ok := d.ByName(info.ID, name)
+	if !ok {
+		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, name, info.Name)
+	}
+	if m.PeerID == s.host.ID() {
+		return nil, m, fmt.Errorf("%q is this node: use the local folder", name)
+	}
+	return NewClient(s.host, m.PeerID), m, nil
+}

@@ -1,0 +1,309 @@
+package share
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// TransferOptions tune GetFile, PutFile and their recursive forms.
+type TransferOptions struct {
+	// Progress, when set, is called as bytes move: done of total for the
+	// current file, and the file's name.
+	Progress func(name string, done, total int64)
+	// Retries is how many times an interrupted file is resumed (network
+	// error, vanished peer, file changed while read). 0 means 3; -1 none.
+	Retries int
+	// RetryDelay is the pause before a retry (default 500 ms).
+	RetryDelay time.Duration
+}
+
+func (o TransferOptions) retries() int {
+	switch {
+	case o.Retries < 0:
+		return 0
+	case o.Retries == 0:
+		return 3
+	}
+	return o.Retries
+}
+
+// Result sums up a transfer.
+type Result struct {
+	Files       int     `json:"files"`
+	Bytes       int64   `json:"bytes"`        // bytes of the files transferred
+	Sent        int64   `json:"sent"`         // bytes that crossed the network
+	ResumedFrom int64   `json:"resumed_from"` // offset the last file resumed at (0: from the start)
+	Retries     int     `json:"retries"`
+	SHA256      string  `json:"sha256,omitempty"` // of the last file
+	Seconds     float64 `json:"seconds"`
+}
+
+// retryable tells whether a failed attempt may resume.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	if errors.Is(err, ErrChanged) || errors.Is(err, ErrCorrupt) {
+		return true
+	}
+	var re *RemoteError
+	if errors.As(err, &re) {
+		return re.Code == "internal"
+	}
+	return !errors.Is(err, ErrNoSpace) && !errors.Is(err, ErrBadPath) && !errors.Is(err, os.ErrNotExist)
+}
+
+func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt func() error) error {
+	delay := o.RetryDelay
+	if delay == 0 {
+		delay = 500 * time.Millisecond
+	}
+	for i := 0; ; i++ {
+		err := attempt()
+		if err == nil || i >= o.retries() || !retryable(ctx, err) {
+			return err
+		}
+		res.Retries++
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+	}
+}
+
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// localPartName is the partial file of a download of one version of a
+// remote file into local (same folder, hidden).
+func localPartName(local string, c *Client, share, path string, e Entry) string {
+	h := sha256.Sum256([]byte(c.peer.String() + "\x00" + share + "\x00" + path + "\x00" +
+		strconv.FormatInt(e.Size, 10) + "\x00" + strconv.FormatInt(e.Mtime, 10) + "\x00" + filepath.Base(local)))
+	return filepath.Join(filepath.Dir(local), partPrefix+hex.EncodeToString(h[:8]))
+}
+
+// GetFile downloads share/path into the local file local (a folder
+// receives the file under its own name). Bytes go to a hidden partial
+// file next to it; an interrupted download resumes from the partial on
+// retry (here or in a later call), the whole file's SHA-256 is checked
+// against the sender's, then the file is fsync'd, gets the remote mtime
+// and is renamed into place.
+func GetFile(ctx context.Context, c *Client, share, path, local string, o TransferOptions) (Result, error) {
+	start := time.Now()
+	var res Result
+	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
+		local = filepath.Join(local, baseName(path))
+	}
+	err := withRetries(ctx, o, &res, func() error { return getOnce(ctx, c, share, path, local, o, &res) })
+	res.Seconds = time.Since(start).Seconds()
+	if err == nil {
+		res.Files = 1
+	}
+	return res, err
+}
+
+func baseName(p string) string {
+	cp, err := CleanPath(p)
+	if err != nil || cp == "." {
+		return "download"
+	}
+	return filepath.Base(filepath.FromSlash(cp))
+}
+
+func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result) error {
+	e, err := c.Stat(ctx, share, path)
+	if err != nil {
+		return err
+	}
+	if e.Dir {
+		return fmt.Errorf("%s:%s is a folder (use -r)", share, path)
+	}
+	partPath := localPartName(local, c, share, path, e)
+	f, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", partPath, err)
+	}
+	fail := func(err error, keep bool) error {
+		f.Close()
+		if !keep {
+			os.Remove(partPath)
+		}
+		if isNoSpace(err) {
+			return fmt.Errorf("%w: %s (partial file removed)", ErrNoSpace, err)
+		}
+		return err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return fail(err, false)
+	}
+	off := fi.Size()
+	if off > e.Size {
+		off = 0
+		if err := f.Truncate(0); err != nil {
+			return fail(err, false)
+		}
+	}
+	h := sha256.New()
+	buf := make([]byte, bufSize)
+	if off > 0 {
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), buf); err != nil {
+			return fail(err, false)
+		}
+	}
+	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0}
+	r, err := c.openRead(ctx, req)
+	if err != nil {
+		return fail(err, true)
+	}
+	defer r.Close()
+	if r.Entry.Size != e.Size || r.Entry.Mtime != e.Mtime {
+		return fail(fmt.Errorf("%s: %w", path, ErrChanged), false)
+	}
+	res.ResumedFrom = off
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return fail(err, false)
+	}
+	done := off
+	for {
+		n, rerr := r.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			if _, werr := f.Write(buf[:n]); werr != nil {
+				return fail(fmt.Errorf("write %s: %w", partPath, werr), !isNoSpace(werr))
+			}
+			done += int64(n)
+			res.Sent += int64(n)
+			if o.Progress != nil {
+				o.Progress(path, done, e.Size)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fail(rerr, !errors.Is(rerr, ErrChanged))
+		}
+	}
+	sum := h.Sum(nil)
+	if string(sum) != string(r.SHA256()) {
+		return fail(fmt.Errorf("%w: %s", ErrCorrupt, path), false)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(fmt.Errorf("sync %s: %w", partPath, err), !isNoSpace(err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(partPath)
+		return err
+	}
+	mt := e.ModTime()
+	if err := os.Chtimes(partPath, mt, mt); err != nil {
+		return err
+	}
+	if err := os.Chmod(partPath, 0o644); err != nil {
+		return err
+	}
+	if err := os.Rename(partPath, local); err != nil {
+		return fmt.Errorf("rename into place: %w", err)
+	}
+	res.Bytes += e.Size
+	res.SHA256 = hex.EncodeToString(sum)
+	return nil
+}
+
+// PutFile uploads the local file local to share/path: resumable (the
+// sharing node keeps the partial upload under a temporary name), SHA-256
+// checked, mtime kept. A local file that changes while it is sent is
+// detected and the upload restarted (up to the retries).
+func PutFile(ctx context.Context, c *Client, local, share, path string, o TransferOptions) (Result, error) {
+	start := time.Now()
+	var res Result
+	err := withRetries(ctx, o, &res, func() error { return putOnce(ctx, c, local, share, path, o, &res) })
+	res.Seconds = time.Since(start).Seconds()
+	if err == nil {
+		res.Files = 1
+	}
+	return res, err
+}
+
+func putOnce(ctx context.Context, c *Client, local, share, path string, o TransferOptions, res *Result) error {
+	f, err := os.Open(local)
+	if err != nil {
+		return fmt.Errorf("%w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return fmt.Errorf("%s is a folder (use -r)", local)
+	}
+	size, mtime := fi.Size(), fi.ModTime().UnixNano()
+	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mtime, Resume: true}
+	var sum []byte
+	_, err = c.put(ctx, req, func(off int64, w io.Writer) ([]byte, error) {
+		res.ResumedFrom = off
+		h := sha256.New()
+		buf := make([]byte, bufSize)
+		if off > 0 {
+			if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), buf); err != nil {
+				return nil, err
+			}
+		}
+		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
+		n, err := copyHashed(pw, io.NewSectionReader(f, off, size-off), h, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n != size-off || changedSince(f, local, size, mtime) {
+			return nil, &abortError{msg: fmt.Sprintf("%s changed while it was sent", local)}
+		}
+		sum = h.Sum(nil)
+		return sum, nil
+	})
+	if err != nil {
+		return err
+	}
+	res.Bytes += size
+	res.SHA256 = hex.EncodeToString(sum)
+	return nil
+}
+
+func changedSince(f *os.File, name string, size, mtime int64) bool {
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != size || fi.ModTime().UnixNano() != mtime {
+		return true
+	}
+	fi, err = os.Stat(name)
+	return err != nil || fi.Size() != size || fi.ModTime().UnixNano() != mtime
+}
+
+type progressWriter struct {
+	w           io.Writer
+	done, total int64
+	name        string
+	fn          func(string, int64, int64)
+	sent        *int64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	*p.sent += int64(n)
+	if p.fn != nil {
+		p.fn(p.name, p.done, p.total)
+	}
+	return n, err
+}
