@@ -54,6 +54,14 @@ func newEnv(t *testing.T) *env {
 		must(t, os.Symlink("loop", filepath.Join(e.docs, "loop")))
 		must(t, os.Symlink("hello.txt", filepath.Join(e.docs, "goodlink")))
 		must(t, syscall.Mkfifo(filepath.Join(e.docs, "fifo"), 0o644))
+		// The links the share package's corpus names.
+		must(t, os.MkdirAll(filepath.Join(e.docs, "deep"), 0o755))
+		for name, target := range map[string]string{
+			"link_out": "../outside", "abs_link": "/etc", "link_up": "..", "sub/link_out2": "../../outside",
+			"link_file": "../outside/secret.txt", "deep/link_up2": "../..", "link_loop": "link_loop",
+		} {
+			must(t, os.Symlink(target, filepath.Join(e.docs, filepath.FromSlash(name))))
+		}
 	}
 	e.backend = NewLocalBackend(testNode)
 	t.Cleanup(func() { e.backend.Close() })

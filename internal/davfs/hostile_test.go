@@ -101,6 +101,16 @@ func TestHostilePaths(t *testing.T) {
 	if len(rel) < 100 {
 		t.Fatalf("corpus has %d paths; want at least 100", len(rel))
 	}
+	// The share package's corpus for the file protocol (Go-quoted lines).
+	if _, err := os.Stat(filepath.Join("..", "share", "testdata", "hostile_paths.txt")); err == nil {
+		for _, l := range loadLines(t, filepath.Join("..", "..", "share", "testdata", "hostile_paths.txt"), false) {
+			u, err := strconv.Unquote(strings.TrimSpace(l))
+			if err != nil {
+				t.Fatalf("share corpus line %q: %v", l, err)
+			}
+			rel = append(rel, u)
+		}
+	}
 	for _, p := range rel {
 		targets = append(targets, "/alpha/docs/"+encodePath(p))
 		if rawOK(p) {
