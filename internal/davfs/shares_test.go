@@ -31,7 +31,7 @@ type shareNode struct {
 	svc  *share.Service
 }
 
-func newShareNode(t *testing.T, ctx context.Context) *shareNode {
+func newShareNode(t testing.TB, ctx context.Context) *shareNode {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	must(t, err)
