@@ -104,7 +104,16 @@ func (d *davFS) OpenFile(ctx context.Context, name string, flag int, perm os.Fil
 		return &readFile{fs: d, ctx: ctx, t: t, info: fi}, nil
 	}
 	if flag&os.O_CREATE == 0 {
-		return nil, fail(ctx, fmt.Errorf("open %s for writing without create: %w", name, fs.ErrPermission), 0)
+		// PROPPATCH opens O_RDWR to patch properties: the file itself is
+		// not written (Write refuses).
+		if st := stateOf(ctx); st == nil || st.method != "PROPPATCH" {
+			return nil, fail(ctx, fmt.Errorf("open %s for writing without create: %w", name, fs.ErrPermission), 0)
+		}
+		fi, err := d.stat(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return &readFile{fs: d, ctx: ctx, t: t, info: fi}, nil
 	}
 	if t.Level() < 3 {
 		return nil, fail(ctx, fmt.Errorf("%s: files live inside a share: %w", name, fs.ErrPermission), 0)

@@ -69,6 +69,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusUnauthorized, "user %q and the node's token required (peerhood mount-info)", User)
 		return
 	}
+	if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
+		// A web page elsewhere making the browser send cached credentials.
+		refuse(w, http.StatusForbidden, "cross-origin request from %q refused", o)
+		return
+	}
 	if r.Method == http.MethodOptions && r.URL.Path == "*" {
 		w.Header().Set("DAV", "1, 2")
 		w.Header().Set("MS-Author-Via", "DAV")
@@ -118,6 +123,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if fi, err := h.fs.stat(ctx, t); err == nil && !fi.IsDir {
 			st.existed = true
 		}
+	}
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && h.serveListing(ctx, w, r, t) {
+		return
 	}
 	r = r.WithContext(ctx)
 	h.dav.ServeHTTP(&statusWriter{ResponseWriter: w, st: st}, r)
@@ -229,6 +237,13 @@ func loopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackOrigin reports whether an Origin header names a page served
+// from the loopback.
+func loopbackOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && loopbackHost(u.Host)
 }
 
 func refuse(w http.ResponseWriter, code int, format string, args ...any) {

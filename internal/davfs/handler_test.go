@@ -83,7 +83,15 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 			}
 		}},
 		{name: "head", method: "HEAD", path: "/alpha/docs/hello.txt", want: 200},
-		{name: "get folder", method: "GET", path: "/alpha/docs/dir/", want: 405},
+		{name: "get folder lists it in HTML", method: "GET", path: "/alpha/docs/dir/", want: 200, check: func(t *testing.T, r reply) {
+			contains(`<a href="/alpha/docs/dir/a.txt">a.txt</a>`, `<a href="/alpha/docs/dir/inner/">inner/</a>`, `<a href="/alpha/docs/">../</a>`)(t, r)
+			if ct := r.hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Errorf("Content-Type %q", ct)
+			}
+		}},
+		{name: "get root lists nodes", method: "GET", path: "/", want: 200, check: contains(`<a href="/alpha/">alpha/</a>`)},
+		{name: "cross-origin refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "https://evil.example"}, want: 403, check: lacks("hello")},
+		{name: "loopback origin allowed", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "http://127.0.0.1:4318"}, want: 200},
 		{name: "get missing", method: "GET", path: "/alpha/docs/nope.txt", want: 404},
 		{name: "get through inner symlink", method: "GET", path: "/alpha/docs/goodlink", want: 200, check: contains("hello, world")},
 		{name: "put new", method: "PUT", path: "/alpha/docs/new.txt", body: "fresh", want: 201, check: onDisk("new.txt", "fresh")},
@@ -131,6 +139,13 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 		{name: "move share root", method: "MOVE", path: "/alpha/docs/", hdr: map[string]string{"Destination": e.dest("/alpha/docs2/")}, want: 403},
 		{name: "bad overwrite header", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/x.txt"), "Overwrite": "maybe"}, want: 400},
 		{name: "proppatch", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>`, want: 207},
+		{name: "proppatch Win32 times accepted", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop><Z:Win32LastModifiedTime>Wed, 25 Nov 2026 10:00:00 GMT</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>`, want: 207,
+			check: func(t *testing.T, r reply) {
+				contains("Win32LastModifiedTime", "HTTP/1.1 200 OK")(t, r)
+				lacks("403", "424")(t, r)
+			}},
+		{name: "proppatch other dead props refused", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:" xmlns:E="urn:example"><D:set><D:prop><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes><E:color>red</E:color></D:prop></D:set></D:propertyupdate>`, want: 207,
+			check: contains("HTTP/1.1 403 Forbidden", "HTTP/1.1 424 Failed Dependency")},
 		{name: "proppatch read-only", method: "PROPPATCH", path: "/alpha/ro/readme.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"></D:propertyupdate>`, want: 403},
 		{name: "delete file", method: "DELETE", path: "/alpha/docs/new.txt", want: 204, check: gone("new.txt")},
 		{name: "delete missing", method: "DELETE", path: "/alpha/docs/new.txt", want: 404},
@@ -257,5 +272,17 @@ func TestHostHeaderRebinding(t *testing.T) {
 		if r.code != want {
 			t.Errorf("Host %q: %d, want %d", host, r.code, want)
 		}
+	}
+}
+
+func TestListingEscapesNames(t *testing.T) {
+	e := newEnv(t)
+	write(t, filepath.Join(e.docs, "a&b'c onerror=x.txt"), "x")
+	r := e.do("GET", "/alpha/docs/", nil, "")
+	if r.code != 200 || strings.Contains(r.body, "a&b'c") || !strings.Contains(r.body, "a&amp;b&#39;c onerror=x.txt") {
+		t.Fatalf("listing = %d:\n%s", r.code, r.body)
+	}
+	if !strings.Contains(r.hdr.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Fatal("listing without a Content-Security-Policy")
 	}
 }
