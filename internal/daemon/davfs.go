@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,7 +35,10 @@ func (n *Node) startDavfs(ctx context.Context, backend *api.Backend) error {
 	if err != nil {
 		return err
 	}
-	b := n.davfsBackend()
+	b, err := n.davfsBackend()
+	if err != nil {
+		return err
+	}
 	srv, err := davfs.Listen(addr, b, token, n.log)
 	if err != nil && !explicit && errors.Is(err, syscall.EADDRINUSE) {
 		n.log.Warn("webdav default port taken; using a free port (see peerhood mount-info)", "addr", addr)
@@ -52,12 +56,20 @@ func (n *Node) startDavfs(ctx context.Context, backend *api.Backend) error {
 	return nil
 }
 
-// davfsBackend is what the WebDAV server serves. Until the share service
-// is wired in, it is the node's own (empty) set of local shares.
-func (n *Node) davfsBackend() davfs.Backend {
-	local := davfs.NewLocalBackend(n.Name())
-	n.closers = append(n.closers, local.Close)
-	return local
+// davfsBackend is what the WebDAV server serves: the node's own shares
+// and every member's, through the share service (started before).
+func (n *Node) davfsBackend() (davfs.Backend, error) {
+	if n.share == nil {
+		local := davfs.NewLocalBackend(n.Name())
+		n.closers = append(n.closers, local.Close)
+		return local, nil
+	}
+	b, err := davfs.NewShareBackend(n.share, n.Name(), filepath.Join(n.Home(), "spool", "webdav"))
+	if err != nil {
+		return nil, err
+	}
+	n.closers = append(n.closers, b.Close)
+	return b, nil
 }
 
 func (n *Node) davfsAddr(ctx context.Context) (addr string, explicit bool, err error) {

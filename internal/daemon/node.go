@@ -18,6 +18,7 @@ import (
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -46,6 +47,7 @@ type Node struct {
 	api     *api.Server
 	name    string
 	dir     workgroup.Directory // set by the workgroup service
+	share   *share.Service      // set by startShare
 	started time.Time
 	stopCh  chan struct{}
 	stopMu  sync.Once

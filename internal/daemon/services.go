@@ -10,8 +10,12 @@ import (
 // Each service registers its stream handlers with the host and its routes
 // through backend.Extra; its Close is appended to n.closers.
 func (n *Node) startServices(ctx context.Context, backend *api.Backend) error {
-	_ = ctx
-	_ = backend
+	if err := n.startWorkgroup(ctx, backend); err != nil {
+		return err
+	}
+	if err := n.startShare(ctx, backend); err != nil {
+		return err
+	}
 	if err := n.startDavfs(ctx, backend); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -40,6 +41,12 @@ const ownSyncEvery = time.Second
 func NewShareBackend(svc *share.Service, self, spool string) (*ShareBackend, error) {
 	if err := os.MkdirAll(spool, 0o700); err != nil {
 		return nil, fmt.Errorf("webdav spool: %w", err)
+	}
+	// Uploads a crash interrupted are dropped: their PUT never succeeded.
+	if stale, err := filepath.Glob(filepath.Join(spool, "put-*")); err == nil {
+		for _, p := range stale {
+			os.Remove(p)
+		}
 	}
 	return &ShareBackend{svc: svc, self: self, local: NewLocalBackend(self), spool: spool, paths: map[string]string{}}, nil
 }

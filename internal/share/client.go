@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/host"
@@ -315,11 +316,17 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 	// The sharing node may refuse mid-way (full disk): watch for its
 	// reply while sending, and stop sending when it comes.
 	replies := make(chan replyOrErr, 1)
+	var sending atomic.Bool
+	sending.Store(true)
 	go func() {
 		r, err := readReply(rd)
 		replies <- replyOrErr{r, err}
+		if err != nil && sending.Load() {
+			_ = st.Reset() // unblock the sender
+		}
 	}()
 	sum, serr := send(r.Offset, st)
+	sending.Store(false)
 	var tr Trailer
 	if serr != nil {
 		var ab *abortError

@@ -149,3 +149,31 @@ func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
 	}
 	return NewClient(s.host, m.PeerID), m, nil
 }
+
+// OpenShare opens one of this node's own shares for local use (the CLI
+// on this node, WebDAV). The caller closes the Local.
+func (s *Service) OpenShare(ctx context.Context, name string) (*Local, Config, error) {
+	cfg, err := s.configs.Get(ctx, name)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	l, err := OpenLocal(cfg.Path)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	return l, cfg, nil
+}
+
+// IsSelf reports whether member name of workgroup wg is this node.
+func (s *Service) IsSelf(wg, name string) bool {
+	d := s.dir()
+	if d == nil {
+		return false
+	}
+	info, err := workgroup.Resolve(d, wg)
+	if err != nil {
+		return false
+	}
+	m, ok := d.ByName(info.ID, name)
+	return ok && m.PeerID == s.host.ID()
+}
