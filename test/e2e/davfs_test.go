@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mountInfo mirrors GET /v1/mount-info.
@@ -67,5 +71,84 @@ func TestMountInfoAndWebDAV(t *testing.T) {
 	a.JSON(&again, "mount-info")
 	if again.Password != mi.Password {
 		t.Fatal("the token changed across a restart")
+	}
+}
+
+// davReq sends one WebDAV request with mount-info's credentials.
+func davReq(t *testing.T, mi mountInfo, method, path, body string, hdr map[string]string) (int, string) {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, strings.TrimSuffix(mi.URL, "/")+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(mi.User, mi.Password)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Two members: bravo's WebDAV server shows alpha's shares with the rights
+// alpha's access lists give bravo; alpha's shows its own.
+func TestWebDAVOverShares(t *testing.T) {
+	t.Setenv("PEERHOOD_WEBDAV_ADDR", "127.0.0.1:0")
+	alpha := StartNode(t, "alpha")
+	bravo := StartNode(t, "bravo")
+	alpha.MustRun("workgroup", "create", "office")
+	tok := strings.TrimSpace(alpha.MustRun("invite"))
+	bravo.MustRun("join", tok)
+
+	docs, pub := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "report.txt"), []byte("quarterly"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alpha.MustRun("share", "add", "docs", docs, "--allow", "bravo=rw")
+	alpha.MustRun("share", "add", "pub", pub)
+
+	var mb, ma mountInfo
+	bravo.JSON(&mb, "mount-info")
+	alpha.JSON(&ma, "mount-info")
+	depth1 := map[string]string{"Depth": "1"}
+	Eventually(t, 20*time.Second, func() error {
+		code, body := davReq(t, mb, "PROPFIND", "/alpha/", "", depth1)
+		if code != 207 || !strings.Contains(body, "/alpha/docs/") || !strings.Contains(body, "/alpha/pub/") {
+			return fmt.Errorf("PROPFIND /alpha/ on bravo = %d\n%s", code, body)
+		}
+		return nil
+	})
+	if code, body := davReq(t, mb, "PROPFIND", "/", "", depth1); code != 207 || !strings.Contains(body, "/bravo/") || !strings.Contains(body, "/alpha/") {
+		t.Fatalf("PROPFIND / on bravo = %d\n%s", code, body)
+	}
+	if code, body := davReq(t, mb, "GET", "/alpha/docs/report.txt", "", nil); code != 200 || body != "quarterly" {
+		t.Fatalf("GET through bravo = %d %q", code, body)
+	}
+	if code, body := davReq(t, mb, "PUT", "/alpha/docs/from-bravo.txt", "hello alpha", nil); code != 201 {
+		t.Fatalf("PUT through bravo = %d %s", code, body)
+	}
+	if b, err := os.ReadFile(filepath.Join(docs, "from-bravo.txt")); err != nil || string(b) != "hello alpha" {
+		t.Fatalf("alpha's disk holds %q, %v", b, err)
+	}
+	if code, _ := davReq(t, mb, "PUT", "/alpha/pub/nope.txt", "x", nil); code != 403 {
+		t.Fatalf("PUT into a read-only share = %d, want 403", code)
+	}
+	if _, err := os.Stat(filepath.Join(pub, "nope.txt")); err == nil {
+		t.Fatal("a read-only share was written")
+	}
+	// alpha sees its own shares, writable.
+	if code, body := davReq(t, ma, "PROPFIND", "/alpha/docs/", "", depth1); code != 207 || !strings.Contains(body, "from-bravo.txt") {
+		t.Fatalf("PROPFIND own share = %d\n%s", code, body)
+	}
+	if code, _ := davReq(t, ma, "PUT", "/alpha/pub/own.txt", "mine", nil); code != 201 {
+		t.Fatalf("PUT into own share = %d", code)
 	}
 }
