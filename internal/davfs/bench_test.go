@@ -150,3 +150,40 @@ func BenchmarkRemoteGet256MiB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRemotePropfind10k: PROPFIND Depth 1 of another node's folder
+// of 10,000 files (readdir over /peerhood/files/1, then the 207 reply).
+func BenchmarkRemotePropfind10k(b *testing.B) {
+	ctx := b.Context()
+	me, srv := newShareNode(b, ctx), newShareNode(b, ctx)
+	for _, n := range []*shareNode{me, srv} {
+		n.dir.Add(shareMember("me", me.host.ID()))
+		n.dir.Add(shareMember("srv", srv.host.ID()))
+	}
+	me.host.Peerstore().AddAddrs(srv.host.ID(), srv.host.Host.Addrs(), time.Hour)
+	dir := b.TempDir()
+	for i := 0; i < 10000; i++ {
+		must(b, os.WriteFile(filepath.Join(dir, fmt.Sprintf("file-%05d.txt", i)), []byte("x"), 0o644))
+	}
+	_, err := srv.svc.Configs().Add(ctx, share.Config{Name: "files", Workgroup: shareWG, Path: dir})
+	must(b, err)
+	sb, err := NewShareBackend(me.svc, "me", b.TempDir())
+	must(b, err)
+	b.Cleanup(func() { sb.Close() })
+	s, err := Listen("127.0.0.1:0", sb, testToken, nil)
+	must(b, err)
+	b.Cleanup(func() { s.Close() })
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest("PROPFIND", s.URL()+"srv/files/", nil)
+		req.SetBasicAuth(User, testToken)
+		req.Header.Set("Depth", "1")
+		resp, err := http.DefaultClient.Do(req)
+		must(b, err)
+		n, _ := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 207 || n < 10000*200 {
+			b.Fatalf("PROPFIND = %d, %d bytes", resp.StatusCode, n)
+		}
+	}
+}

@@ -33,6 +33,8 @@ type Handler struct {
 	token [32]byte // sha256 of the password, compared in constant time
 	user  [32]byte
 	log   *slog.Logger
+	// xnetPropfind serves PROPFIND with x/net/webdav (tests compare).
+	xnetPropfind bool
 }
 
 // NewHandler serves b, accepting Basic auth with User and token.
@@ -125,6 +127,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && h.serveListing(ctx, w, r, t) {
+		return
+	}
+	if r.Method == "PROPFIND" && !h.xnetPropfind {
+		h.servePropfind(ctx, w, r, t)
 		return
 	}
 	r = r.WithContext(ctx)
