@@ -1,6 +1,7 @@
 package davfs
 
 import (
+	"bufio"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -138,4 +139,62 @@ func TestPropfindMatchesXNet(t *testing.T) {
 			t.Errorf("PROPFIND %s %q: %d, x/net %d", c.path, c.body, ours.code, theirs.code)
 		}
 	}
+}
+
+// FuzzParsePropfind: any body gives a request with exactly one mode or
+// an error, never a panic.
+func FuzzParsePropfind(f *testing.F) {
+	for _, s := range []string{
+		"",
+		`<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>`,
+		`<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`,
+		`<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/><x xmlns="urn:x"/></D:prop></D:propfind>`,
+		`<D:propfind xmlns:D="DAV:"><D:allprop/><D:include><D:creationdate/></D:include></D:propfind>`,
+		`<D:propfind xmlns:D="DAV:"><D:prop><D:a><D:b/></D:a></D:prop></D:propfind>`,
+		`<not xml`,
+		`<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><D:propfind xmlns:D="DAV:">&a;</D:propfind>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		req, err := parsePropfind(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		modes := 0
+		if req.allprop {
+			modes++
+		}
+		if req.propname {
+			modes++
+		}
+		if !req.allprop && len(req.names) > 0 {
+			modes++
+		}
+		if modes != 1 {
+			t.Fatalf("%q parsed to %+v", body, req)
+		}
+		for _, n := range req.names {
+			if n.Local == "" {
+				t.Fatalf("%q gave an empty property name", body)
+			}
+		}
+		// Whatever was asked, the reply is well-formed XML.
+		var buf strings.Builder
+		bw := bufio.NewWriter(&buf)
+		bw.WriteString(`<D:multistatus xmlns:D="DAV:">`)
+		writeResponse(bw, req, "/a/b c&d", osInfo{FileInfo{Name: "b c&d", Size: 3}})
+		bw.WriteString(`</D:multistatus>`)
+		bw.Flush()
+		dec := xml.NewDecoder(strings.NewReader(buf.String()))
+		for {
+			_, err := dec.Token()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%q: reply is not well-formed: %v\n%s", body, err, buf.String())
+			}
+		}
+	})
 }
