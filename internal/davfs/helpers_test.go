@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -53,7 +52,7 @@ func newEnv(t *testing.T) *env {
 		must(t, os.Symlink("../../outside", filepath.Join(e.docs, "sub", "up")))
 		must(t, os.Symlink("loop", filepath.Join(e.docs, "loop")))
 		must(t, os.Symlink("hello.txt", filepath.Join(e.docs, "goodlink")))
-		must(t, syscall.Mkfifo(filepath.Join(e.docs, "fifo"), 0o644))
+		must(t, mkfifo(filepath.Join(e.docs, "fifo")))
 		// The links the share package's corpus names.
 		must(t, os.MkdirAll(filepath.Join(e.docs, "deep"), 0o755))
 		for name, target := range map[string]string{
