@@ -6,8 +6,11 @@
 // The namespace is /NODE/SHARE/path: the root lists the nodes, a node
 // lists its shares, and below a share are its files. The files come from
 // a Backend: LocalBackend serves folders of this machine through os.Root;
-// the share package's client serves remote nodes (an adapter in the
-// daemon joins both).
+// ShareBackend, the one a running node uses, serves the node's own shares
+// (from the share list, through LocalBackend) and every other member's
+// over /peerhood/files/1 with the rights their access lists give. Writes
+// to another node are staged in a spool file and sent with the share
+// client's Put (SHA-256 checked, renamed into place there).
 //
 // Security: the server listens on 127.0.0.1 only, checks the Host header
 // against loopback names (DNS rebinding), and requires HTTP Basic auth
@@ -20,7 +23,11 @@
 //
 // WebDAV itself is golang.org/x/net/webdav with an in-memory lock system;
 // this package adds the status codes clients expect where that handler is
-// vague (403 on read-only shares, 404/409 on MOVE, 507 on a full disk,
-// 403 propfind-finite-depth on PROPFIND Depth: infinity) and a per-request
-// stat cache so a PROPFIND of N entries costs one directory read.
+// vague (403 on read-only shares, 404/409 on MOVE, 204 on a replacing
+// PUT, 507 on a full disk, 403 propfind-finite-depth on PROPFIND Depth:
+// infinity; a missing Depth means 1), serves PROPFIND itself (streamed
+// XML, one directory read per listing; its output is checked equal to
+// x/net's), accepts Windows' Win32 PROPPATCH properties without storing
+// them, answers GET on a folder with an HTML listing, and refuses
+// requests whose Origin is not the loopback.
 package davfs
