@@ -45,3 +45,20 @@ func TestFullDisk(t *testing.T) {
 		t.Fatalf("old file now holds %d bytes", len(got))
 	}
 }
+
+// TestReadOnlyFilesystem: an own share on a read-only mount answers 403
+// to writes, not 500.
+func TestReadOnlyFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	e := newEnv(t)
+	must(t, e.backend.Add("rofs", dir, false))
+	for _, c := range []struct{ method, path string }{{"PUT", "/alpha/rofs/x.txt"}, {"MKCOL", "/alpha/rofs/d"}} {
+		if r := e.do(c.method, c.path, nil, ""); r.code != 403 {
+			t.Errorf("%s on a read-only mount = %d, want 403: %s", c.method, r.code, r.body)
+		}
+	}
+}

@@ -151,6 +151,8 @@ func localErr(op, p string, err error) error {
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return fmt.Errorf("%s %s: %w: %w", op, p, ErrNoSpace, err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%s %s: %w: %w", op, p, ErrReadOnly, err)
 	case errors.Is(err, syscall.ENOTEMPTY):
 		return fmt.Errorf("%s %s: %w: %w", op, p, ErrNotEmpty, err)
 	case errors.Is(err, syscall.ELOOP):
