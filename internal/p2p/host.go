@@ -106,6 +106,7 @@ func New(cfg Config) (*Host, error) {
 		libp2p.EnableNATService(),
 		libp2p.EnableHolePunching(),
 		libp2p.Ping(false),
+		libp2p.DialRanker(tcpFirstRanker),
 	}
 	if cfg.Metrics != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -34,6 +35,9 @@ func NewClient(h host.Host, p peer.ID) *Client { return &Client{h: h, peer: p} }
 // Peer returns the remote peer.
 func (c *Client) Peer() peer.ID { return c.peer }
 
+// dialTimeout bounds dialing a member that is not connected.
+const dialTimeout = 10 * time.Second
+
 // stream is a files stream reset when its context ends.
 type stream struct {
 	network.Stream
@@ -44,7 +48,14 @@ func (s *stream) Close() error { s.stop(); return s.Stream.Close() }
 func (s *stream) Reset() error { s.stop(); return s.Stream.Reset() }
 
 func (c *Client) open(ctx context.Context, req Request) (*stream, *wire.Reader, error) {
-	ns, err := c.h.NewStream(ctx, c.peer, p2p.ProtoFiles)
+	if c.h.Network().Connectedness(c.peer) != network.Connected {
+		// A user is waiting: do not let the swarm's dial backoff from
+		// an earlier failure (the peer was down) refuse this dial.
+		if sw, ok := c.h.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(c.peer)
+		}
+	}
+	ns, err := c.h.NewStream(network.WithDialPeerTimeout(ctx, dialTimeout), c.peer, p2p.ProtoFiles)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open files stream to %s: %w", c.peer, err)
 	}

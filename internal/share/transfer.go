@@ -68,8 +68,14 @@ func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt fu
 		delay = 500 * time.Millisecond
 	}
 	for i := 0; ; i++ {
+		before := res.Sent
 		err := attempt()
 		if err == nil || i >= o.retries() || !retryable(ctx, err) {
+			return err
+		}
+		// A retry that moved nothing (the peer is still unreachable)
+		// ends the loop; the partial file stays for the next command.
+		if i > 0 && res.Sent == before && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrCorrupt) {
 			return err
 		}
 		res.Retries++
