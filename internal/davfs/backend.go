@@ -38,6 +38,13 @@ type Backend interface {
 	Rename(ctx context.Context, node, share, oldPath, newPath string) error
 }
 
+// SizedCreator is an optional Backend method: Create when the size is
+// known up front (a PUT with Content-Length), so a remote write can stream
+// instead of being staged. Writing a different number of bytes fails.
+type SizedCreator interface {
+	CreateSized(ctx context.Context, node, share, path string, size int64) (WriteHandle, error)
+}
+
 // ShareInfo describes one share as this node's user sees it.
 type ShareInfo struct {
 	Name     string

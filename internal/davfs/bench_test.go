@@ -187,3 +187,48 @@ func BenchmarkRemotePropfind10k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRemotePut256MiB: PUT through WebDAV into another node's share.
+func BenchmarkRemotePut256MiB(b *testing.B) {
+	ctx := b.Context()
+	me, srv := newShareNode(b, ctx), newShareNode(b, ctx)
+	for _, n := range []*shareNode{me, srv} {
+		n.dir.Add(shareMember("me", me.host.ID()))
+		n.dir.Add(shareMember("srv", srv.host.ID()))
+	}
+	me.host.Peerstore().AddAddrs(srv.host.ID(), srv.host.Host.Addrs(), time.Hour)
+	_, err := srv.svc.Configs().Add(ctx, share.Config{Name: "files", Workgroup: shareWG, Path: b.TempDir(),
+		Rules: []share.Rule{{Who: "me", Right: "rw"}}})
+	must(b, err)
+	sb, err := NewShareBackend(me.svc, "me", b.TempDir())
+	must(b, err)
+	b.Cleanup(func() { sb.Close() })
+	s, err := Listen("127.0.0.1:0", sb, testToken, nil)
+	must(b, err)
+	b.Cleanup(func() { s.Close() })
+	size := int64(256 << 20)
+	buf := make([]byte, 1<<20)
+	_, _ = rand.Read(buf)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		pr, pw := io.Pipe()
+		go func() {
+			for w := int64(0); w < size; w += int64(len(buf)) {
+				if _, err := pw.Write(buf); err != nil {
+					return
+				}
+			}
+			pw.Close()
+		}()
+		req, _ := http.NewRequest("PUT", s.URL()+"srv/files/up.bin", pr)
+		req.ContentLength = size
+		req.SetBasicAuth(User, testToken)
+		resp, err := http.DefaultClient.Do(req)
+		must(b, err)
+		resp.Body.Close()
+		if resp.StatusCode != 201 && resp.StatusCode != 204 {
+			b.Fatalf("PUT = %d", resp.StatusCode)
+		}
+	}
+}

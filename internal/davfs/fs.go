@@ -118,7 +118,13 @@ func (d *davFS) OpenFile(ctx context.Context, name string, flag int, perm os.Fil
 	if t.Level() < 3 {
 		return nil, fail(ctx, fmt.Errorf("%s: files live inside a share: %w", name, fs.ErrPermission), 0)
 	}
-	wh, err := d.b.Create(ctx, t.Node, t.Share, t.Path)
+	var wh WriteHandle
+	st := stateOf(ctx)
+	if sc, ok := d.b.(SizedCreator); ok && st != nil && st.method == "PUT" && st.size >= 0 {
+		wh, err = sc.CreateSized(ctx, t.Node, t.Share, t.Path, st.size)
+	} else {
+		wh, err = d.b.Create(ctx, t.Node, t.Share, t.Path)
+	}
 	if err != nil {
 		return nil, fail(ctx, err, 409)
 	}

@@ -112,9 +112,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Header.Set("Depth", "1")
 		}
 	}
-	st := &reqState{method: r.Method}
+	st := &reqState{method: r.Method, size: -1}
 	if r.Method == http.MethodPut {
 		st.body = &bodyWatch{rc: r.Body}
+		st.size = r.ContentLength
 		r.Body = st.body
 	} else if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)

@@ -252,26 +252,110 @@ func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHan
 	if err != nil {
 		return nil, err
 	}
-	if p == "" {
-		return nil, fmt.Errorf("create: the share's root is a folder: %w", fs.ErrExist)
-	}
-	if parent := path.Dir(p); parent != "." {
-		e, err := c.Stat(ctx, sh, parent)
-		if err != nil {
-			return nil, shareErr(err)
-		}
-		if !e.Dir {
-			return nil, fmt.Errorf("create %s: parent is a file: %w", p, fs.ErrNotExist)
-		}
-	}
-	if e, err := c.Stat(ctx, sh, p); err == nil && e.Dir {
-		return nil, fmt.Errorf("create %s: %w", p, ErrIsDir)
+	if err := b.checkCreate(ctx, c, sh, p); err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(b.spool, "put-*")
 	if err != nil {
 		return nil, fmt.Errorf("stage upload: %w", err)
 	}
 	return &remoteWriter{ctx: ctx, c: c, share: sh, path: p, f: f}, nil
+}
+
+// CreateSized implements SizedCreator: a write of known size to another
+// node streams straight into the share client's Put.
+func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size int64) (WriteHandle, error) {
+	if b.isSelf(node) {
+		return b.Create(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.checkCreate(ctx, c, sh, p); err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	w := &streamWriter{pw: pw, size: size, done: make(chan error, 1)}
+	go func() {
+		_, err := c.Put(ctx, sh, p, pr, size, time.Time{})
+		pr.CloseWithError(errPutEnded)
+		w.done <- err
+	}()
+	return w, nil
+}
+
+// errPutEnded tells a writer that the upload is over.
+var errPutEnded = errors.New("upload ended")
+
+// streamWriter feeds a running Put.
+type streamWriter struct {
+	pw       *io.PipeWriter
+	size, n  int64
+	done     chan error
+	finished bool
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	if w.n+int64(len(p)) > w.size {
+		return 0, fmt.Errorf("more data than the %d bytes announced", w.size)
+	}
+	n, err := w.pw.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		// The Put stopped: its error says why (a full disk there...).
+		w.finished = true
+		if perr := <-w.done; perr != nil {
+			return n, shareErr(perr)
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+func (w *streamWriter) Commit() error {
+	if w.finished {
+		return errors.New("upload already finished")
+	}
+	w.finished = true
+	if w.n != w.size {
+		w.pw.CloseWithError(io.ErrUnexpectedEOF)
+		<-w.done
+		return fmt.Errorf("got %d of the %d bytes announced", w.n, w.size)
+	}
+	w.pw.Close()
+	return shareErr(<-w.done)
+}
+
+func (w *streamWriter) Abort() error {
+	if w.finished {
+		return nil
+	}
+	w.finished = true
+	w.pw.CloseWithError(errors.New("upload aborted"))
+	<-w.done
+	return nil
+}
+
+// checkCreate gives WebDAV's answers before a remote upload starts: the
+// parent must be a folder, the target must not be one.
+func (b *ShareBackend) checkCreate(ctx context.Context, c *share.Client, sh, p string) error {
+	if p == "" {
+		return fmt.Errorf("create: the share's root is a folder: %w", fs.ErrExist)
+	}
+	if parent := path.Dir(p); parent != "." {
+		e, err := c.Stat(ctx, sh, parent)
+		if err != nil {
+			return shareErr(err)
+		}
+		if !e.Dir {
+			return fmt.Errorf("create %s: parent is a file: %w", p, fs.ErrNotExist)
+		}
+	}
+	if e, err := c.Stat(ctx, sh, p); err == nil && e.Dir {
+		return fmt.Errorf("create %s: %w", p, ErrIsDir)
+	}
+	return nil
 }
 
 // Mkdir implements Backend (one level: the parent must exist).

@@ -2,6 +2,10 @@ package davfs
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -142,6 +146,31 @@ func TestShareBackend(t *testing.T) {
 	}
 	if exists(filepath.Join(docs, "sub")) || exists(filepath.Join(docs, "up.txt")) {
 		t.Error("DELETE or MOVE left the source")
+	}
+	// A chunked PUT (no Content-Length) to another node goes through the
+	// spool; one with a length streams.
+	req, _ := http.NewRequest("PUT", e.srv.URL+"/srv/docs/chunked.txt", io.MultiReader(strings.NewReader("chunked "), strings.NewReader("body")))
+	req.SetBasicAuth(User, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != 201 || read(t, filepath.Join(docs, "chunked.txt")) != "chunked body" {
+		t.Errorf("chunked remote PUT = %d", resp.StatusCode)
+	}
+	if ents, _ := os.ReadDir(b.spool); len(ents) != 0 {
+		t.Errorf("spool not emptied: %v", ents)
+	}
+	// A streamed PUT cut short leaves nothing in place on the other node.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+	must(t, err)
+	fmt.Fprintf(conn, "PUT /srv/docs/half.bin HTTP/1.1\r\nHost: %s\r\nAuthorization: %s\r\nContent-Length: 100000\r\n\r\n",
+		strings.TrimPrefix(e.srv.URL, "http://"), req.Header.Get("Authorization"))
+	io.WriteString(conn, strings.Repeat("y", 50000))
+	time.Sleep(100 * time.Millisecond)
+	conn.Close()
+	time.Sleep(300 * time.Millisecond)
+	if exists(filepath.Join(docs, "half.bin")) {
+		t.Error("a cut-short PUT left a file on the other node")
 	}
 	// A member that cannot be reached: 503, not 404 or 500.
 	gk, _, err := crypto.GenerateEd25519Key(nil)

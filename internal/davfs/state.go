@@ -22,6 +22,8 @@ type reqState struct {
 	body   *bodyWatch
 	// existed: the PUT target was a file before the request.
 	existed bool
+	// size is a PUT's Content-Length (-1: unknown).
+	size int64
 }
 
 type stateKey struct{}
