@@ -26,7 +26,7 @@ davfs2, rclone, cadaver, Windows Explorer and macOS Finder.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Call(cmd.Context(), a, http.MethodGet, "/v1/mount-info", nil, func(m davfs.MountInfo) error {
 				fmt.Fprintf(a.Out, "url       %s\nuser      %s\npassword  %s\n\n", m.URL, m.User, m.Password)
-				for _, k := range []string{"davfs2", "rclone", "cadaver", "windows", "macos"} {
+				for _, k := range []string{"davfs2", "rclone", "cadaver", "windows_setup", "windows", "macos"} {
 					if ex, ok := m.Examples[k]; ok {
 						fmt.Fprintf(a.Out, "%s:\n  %s\n\n", k, ex)
 					}

@@ -37,8 +37,13 @@ func NewMountInfo(base, token string) MountInfo {
 				base, User, token),
 			"cadaver": fmt.Sprintf("printf 'machine %s\\nlogin %s\\npassword %s\\n' >> ~/.netrc && chmod 600 ~/.netrc && cadaver %s",
 				host, User, token, base),
-			"windows": fmt.Sprintf(`net use P: %s /user:%s %s`, unc, User, token) +
-				"   (Windows sends Basic auth over http only with: reg add HKLM\\SYSTEM\\CurrentControlSet\\Services\\WebClient\\Parameters /v BasicAuthLevel /t REG_DWORD /d 2 /f, then: net stop webclient && net start webclient)",
+			"windows": fmt.Sprintf(`net use P: %s /user:%s %s /persistent:no`, unc, User, token),
+			// Once, as administrator: Windows' WebClient sends Basic auth
+			// over plain http (here: the loopback only) and files over
+			// 50 MB only when told to.
+			"windows_setup": `reg add HKLM\SYSTEM\CurrentControlSet\Services\WebClient\Parameters /v BasicAuthLevel /t REG_DWORD /d 2 /f && ` +
+				`reg add HKLM\SYSTEM\CurrentControlSet\Services\WebClient\Parameters /v FileSizeLimitInBytes /t REG_DWORD /d 4294967295 /f && ` +
+				`net stop webclient && net start webclient`,
 			"macos": fmt.Sprintf("Finder > Go > Connect to Server (Cmd-K): %s  user %s, password %s; or: mkdir -p ~/peerhood && mount_webdav -i %s ~/peerhood",
 				base, User, token, base),
 		},
