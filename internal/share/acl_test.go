@@ -171,3 +171,29 @@ func TestConfigs(t *testing.T) {
 		t.Fatalf("list after remove: %+v", l)
 	}
 }
+
+func TestSharesOf(t *testing.T) {
+	e := newEnv(t, Rule{"*", "ro"}, Rule{"alice", "rw"})
+	c := e.client("alice")
+	alice, _ := e.dir.ByName(testWG, "alice")
+	// Seen from alice's node: what srv offers alice.
+	aliceSvc := New(e.db, c.h, func() workgroup.Directory { return e.dir }, nil)
+	srv, _ := e.dir.ByName(testWG, "srv")
+	got, err := aliceSvc.SharesOf(e.ctx, srv)
+	if err != nil || len(got) != 1 || got[0].Right != ReadWrite {
+		t.Fatalf("SharesOf(srv) from alice: %+v %v", got, err)
+	}
+	vis, err := e.svc.VisibleShares(e.ctx, alice)
+	if err != nil || len(vis) != 1 || vis[0].Name != "docs" || vis[0].Right != ReadWrite {
+		t.Fatalf("VisibleShares(alice): %+v %v", vis, err)
+	}
+	own, err := e.svc.SharesOf(e.ctx, srv)
+	if err != nil || len(own) != 1 {
+		t.Fatalf("own shares: %+v %v", own, err)
+	}
+	other := member("zed", srv.PeerID)
+	other.Workgroup = "other-wg"
+	if vis, _ := e.svc.VisibleShares(e.ctx, other); len(vis) != 0 {
+		t.Fatalf("share leaks into another workgroup: %+v", vis)
+	}
+}

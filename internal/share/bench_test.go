@@ -1,7 +1,10 @@
 package share
 
 import (
+	"io"
+
 	"fmt"
+	"github.com/libp2p/go-libp2p/core/network"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,3 +57,37 @@ func benchTransfer(b *testing.B, put bool) {
 // this process (one machine's page cache; TCP+TLS+yamux on loopback).
 func BenchmarkGet(b *testing.B) { benchTransfer(b, false) }
 func BenchmarkPut(b *testing.B) { benchTransfer(b, true) }
+
+// BenchmarkRawStream is the ceiling: one libp2p stream between the same
+// two hosts, bytes written and discarded, no files and no hashing.
+func BenchmarkRawStream(b *testing.B) {
+	e := newEnv(b)
+	c := e.client("alice")
+	const size = 256 << 20
+	e.srvHost.SetStreamHandler("/bench/raw", func(s network.Stream) {
+		buf := make([]byte, bufSize)
+		for {
+			if _, err := s.Read(buf); err != nil {
+				s.Close()
+				return
+			}
+		}
+	})
+	buf := make([]byte, bufSize)
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := c.h.NewStream(e.ctx, e.srvHost.ID(), "/bench/raw")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for sent := 0; sent < size; sent += len(buf) {
+			if _, err := s.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.CloseWrite()
+		io.Copy(io.Discard, s)
+		s.Close()
+	}
+}

@@ -296,7 +296,7 @@ func (c *Client) Put(ctx context.Context, share, path string, src io.Reader, siz
 	}
 	return c.put(ctx, Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt}, func(off int64, w io.Writer) ([]byte, error) {
 		h := sha256.New()
-		n, err := copyHashed(w, io.LimitReader(src, size), h, make([]byte, bufSize))
+		n, err := copyPipelined(w, io.LimitReader(src, size), h, nil)
 		if err != nil {
 			return nil, err
 		}

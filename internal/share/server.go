@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"hash"
 	"io"
 	"time"
 
@@ -164,7 +163,7 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 		}
 	}
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
-	sent, err := copyHashed(st, io.NewSectionReader(f, req.Offset, n), h, buf)
+	sent, err := copyPipelined(idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -174,28 +173,6 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 		changed = true
 	}
 	return wire.WriteFrame(st, Reply{SHA256: h.Sum(nil), Changed: changed})
-}
-
-// copyHashed copies src to dst, feeding h, with one big buffer.
-func copyHashed(dst io.Writer, src io.Reader, h hash.Hash, buf []byte) (int64, error) {
-	var total int64
-	for {
-		n, rerr := src.Read(buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			w, werr := dst.Write(buf[:n])
-			total += int64(w)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if rerr == io.EOF {
-			return total, nil
-		}
-		if rerr != nil {
-			return total, rerr
-		}
-	}
 }
 
 // serveWrite receives an upload into a temporary file of the share:
@@ -218,7 +195,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	}
 	s.reply(st, Reply{Offset: part.Offset})
 	want := req.Size - part.Offset
-	got, err := copyHashed(part.File(), io.LimitReader(rd, want), h, buf)
+	got, err := copyPipelined(part.File(), io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
@@ -256,4 +233,26 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	}
 	s.reply(st, Reply{Entry: &e})
 	return nil
+}
+
+// idleTimeout ends a transfer whose peer stops reading or sending.
+const idleTimeout = 60 * time.Second
+
+// idleWriter and idleReader push the stream's deadline forward on every
+// chunk, so a stalled peer frees the handler after idleTimeout.
+type idleWriter struct{ st network.Stream }
+
+func (w idleWriter) Write(p []byte) (int, error) {
+	_ = w.st.SetWriteDeadline(time.Now().Add(idleTimeout))
+	return w.st.Write(p)
+}
+
+type idleReader struct {
+	r  io.Reader
+	st network.Stream
+}
+
+func (r idleReader) Read(p []byte) (int, error) {
+	_ = r.st.SetReadDeadline(time.Now().Add(idleTimeout))
+	return r.r.Read(p)
 }

@@ -177,3 +177,35 @@ func (s *Service) IsSelf(wg, name string) bool {
 	m, ok := d.ByName(info.ID, name)
 	return ok && m.PeerID == s.host.ID()
 }
+
+// SharesOf lists the shares member m offers this node in m's workgroup,
+// with this node's right on each: for browse. For this node itself it
+// lists its own shares of that workgroup (right rw: the owner). For a
+// remote member it asks m over /peerhood/files/1 (bound the call with
+// ctx; an offline member gives an error).
+func (s *Service) SharesOf(ctx context.Context, m workgroup.Member) ([]ShareInfo, error) {
+	if m.PeerID == s.host.ID() {
+		all, err := s.configs.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []ShareInfo{}
+		for _, c := range all {
+			if c.Workgroup == m.Workgroup {
+				out = append(out, ShareInfo{Name: c.Name, Workgroup: c.Workgroup, Right: ReadWrite})
+			}
+		}
+		return out, nil
+	}
+	all, err := NewClient(s.host, m.PeerID).Shares(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []ShareInfo{}
+	for _, si := range all {
+		if si.Workgroup == m.Workgroup {
+			out = append(out, si)
+		}
+	}
+	return out, nil
+}

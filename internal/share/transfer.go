@@ -182,25 +182,21 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		return fail(err, false)
 	}
 	done := off
-	for {
-		n, rerr := r.Read(buf)
-		if n > 0 {
-			h.Write(buf[:n])
-			if _, werr := f.Write(buf[:n]); werr != nil {
-				return fail(fmt.Errorf("write %s: %w", partPath, werr), !isNoSpace(werr))
-			}
-			done += int64(n)
-			res.Sent += int64(n)
-			if o.Progress != nil {
-				o.Progress(path, done, e.Size)
-			}
+	fw := &errWriter{w: f}
+	_, err = copyPipelined(fw, r, h, func(n int) {
+		done += int64(n)
+		res.Sent += int64(n)
+		if o.Progress != nil {
+			o.Progress(path, done, e.Size)
 		}
-		if rerr == io.EOF {
-			break
-		}
-		if rerr != nil {
-			return fail(rerr, !errors.Is(rerr, ErrChanged))
-		}
+	})
+	switch {
+	case fw.err != nil:
+		return fail(fmt.Errorf("write %s: %w", partPath, fw.err), !isNoSpace(fw.err))
+	case err != nil:
+		return fail(err, !errors.Is(err, ErrChanged))
+	case done != e.Size:
+		return fail(fmt.Errorf("%s: got %d of %d bytes: %w", path, done, e.Size, io.ErrUnexpectedEOF), true)
 	}
 	sum := h.Sum(nil)
 	if string(sum) != string(r.SHA256()) {
@@ -269,7 +265,7 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 			}
 		}
 		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
-		n, err := copyHashed(pw, io.NewSectionReader(f, off, size-off), h, buf)
+		n, err := copyPipelined(pw, io.NewSectionReader(f, off, size-off), h, nil)
 		if err != nil {
 			return nil, err
 		}

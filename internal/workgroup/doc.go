@@ -5,7 +5,9 @@
 // Services ask a Directory whether a peer is a member (and with which
 // name, roles and groups) before they serve a stream; Guard wraps a stream
 // handler with that check. On a node the Directory is the Roster, built
-// by the Service; StaticDirectory serves services' protocol tests.
+// by the Service; StaticDirectory serves services' protocol tests. The
+// Roster also implements Watcher, a channel that fires after every
+// membership change (for services that keep per-workgroup state).
 //
 // # Trust model as built
 //
@@ -35,14 +37,18 @@
 //     name in ByName on every node.
 //   - A revocation (RevocationBody, signed over
 //     "peerhood revocation v1\x00" || body by the root or an admin) voids
-//     every certificate of one peer in one workgroup, for good. It is
+//     every certificate of one peer in one workgroup, for good (the peer
+//     cannot join again; its name becomes free). Any admin may remove any
+//     member, other admins included, but not its own node; the root key
+//     itself cannot be revoked. It is
 //     accepted when its issuer is valid at the time it is received; once
 //     stored it stays in force even if its issuer is removed later.
 //   - Invites: a 32-byte random secret; the inviter stores only its
 //     SHA-256 with the uses left, expiry and roles to grant (table
 //     invites). The token is "phinv1" + lowercase base32 of CBOR Token
 //     (workgroup ID, root public key, display name, secret, expiry,
-//     inviter peer ID, up to 16 inviter multiaddrs). A joiner checks that
+//     inviter peer ID, up to 12 inviter multiaddrs: public, then private, then
+//     loopback). A joiner checks that
 //     the ID is the hash of the root key, so what it joins is what the
 //     token names. Spending a use is one SQLite transaction together with
 //     storing the new certificate: a replay after the last use is refused.
@@ -57,6 +63,11 @@
 // connections (it serves nothing but join). When an invite is spent or
 // expires, or a member is revoked, the gate is re-applied (Host.Enforce).
 // Member connections are protected from the connection manager.
+//
+// The gate also implements p2p.TopicGate: gossipsub drops every RPC of a
+// peer admitted only to reach join, and ignores its topic subscriptions,
+// so it is sent no gossip; a per-workgroup topic ("/peerhood/wg/<ID>/...")
+// is used only with members of that workgroup.
 //
 // A member this node has not heard of yet (it joined elsewhere while this
 // node was away) is refused inbound until this node learns its
@@ -90,7 +101,10 @@
 // the items the initiator lacks, 3: hashes the responder lacks}; the
 // initiator merges (verifying every item) and, only if the responder is
 // then a valid member in its own roster, sends SyncPush {1: Bundle of the
-// wanted items} (else an empty one). Bundle is {1: [signed certificate],
+// wanted items}; to a peer it knows as revoked it pushes only that peer's
+// own revocations (so a removed member learns of its removal: every node
+// does this before closing a just-revoked peer's connections, within
+// one second); to anyone else an empty one. Bundle is {1: [signed certificate],
 // 2: [signed revocation]}; a signed item is {1: body CBOR, 2: Ed25519
 // signature}.
 //

@@ -53,7 +53,12 @@ func (s *Service) handleJoin(st network.Stream) {
 		_ = wire.WriteFrame(st, JoinReply{Error: &wire.Error{Code: CodeBadRequest, Message: "malformed join request"}})
 		return
 	}
-	reply, err := s.admit(s.ctx, remote, req)
+	if !s.enter() {
+		_ = st.Reset()
+		return
+	}
+	reply, err := s.admit(context.WithoutCancel(s.ctx), remote, req)
+	s.leave()
 	if err != nil {
 		code := CodeOf(err)
 		if code == "" {
@@ -105,8 +110,11 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 		}
 	}
 	var raw []byte
+	var last bool
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		roles, err := s.consumeInvite(ctx, tx, wg, req.Secret)
+		var roles []string
+		var err error
+		roles, last, err = s.consumeInvite(ctx, tx, wg, req.Secret)
 		if err != nil {
 			return err
 		}
@@ -123,6 +131,11 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	}
 	if added, _ := s.roster.Merge(wg, Bundle{Certs: [][]byte{raw}}); len(added.Certs) != 1 {
 		return JoinReply{}, fmt.Errorf("issued certificate does not verify")
+	}
+	if last {
+		// Only now: until the joiner is in the roster, the outstanding
+		// invite is what lets its connection through the gate.
+		s.inviteSpent(req.Secret)
 	}
 	s.log.Info("member joined", "workgroup", wg, "name", req.Name, "peer", remote)
 	s.host.Protect(remote, protectTag)

@@ -114,6 +114,9 @@ type Roster struct {
 	self peer.ID
 	wgs  map[string]*wgState
 	now  func() time.Time
+
+	watchMu  sync.Mutex
+	watchers map[chan struct{}]bool
 }
 
 // NewRoster returns an empty roster seen from the node self.
@@ -151,6 +154,14 @@ func (r *Roster) Root(wg string) (Root, bool) {
 // certificate and the certificates it issued are accepted together. It
 // returns the accepted items and how many were refused.
 func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
+	added, refused = r.merge(wg, b)
+	if len(added.Certs)+len(added.Revs) > 0 {
+		r.notify()
+	}
+	return added, refused
+}
+
+func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w, ok := r.wgs[wg]
@@ -222,13 +233,20 @@ func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 	return added, refused
 }
 
-// Refresh recomputes every workgroup's members (certificates expire).
+// Refresh recomputes every workgroup's members (certificates expire),
+// telling watchers if anything changed.
 func (r *Roster) Refresh() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	now := r.now()
+	changed := false
 	for _, w := range r.wgs {
+		before := len(w.members)
 		w.rebuild(now)
+		changed = changed || len(w.members) != before
+	}
+	r.mu.Unlock()
+	if changed {
+		r.notify()
 	}
 }
 
@@ -476,8 +494,9 @@ func (r *Roster) InAny() bool { return r.MemberAnywhere(r.self) }
 // stored).
 func (r *Roster) removeWorkgroup(wg string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	delete(r.wgs, wg)
+	r.mu.Unlock()
+	r.notify()
 }
 
 // load adds stored items of wg without the admin checks of Merge: they
@@ -512,4 +531,21 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 	}
 	w.rebuild(r.now())
 	return bad
+}
+
+// RevocationsOf returns the signed revocations of p in wg.
+func (r *Roster) RevocationsOf(wg string, p peer.ID) [][]byte {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	w, ok := r.wgs[wg]
+	if !ok {
+		return nil
+	}
+	var out [][]byte
+	for _, rv := range w.revs {
+		if rv.PeerID == p {
+			out = append(out, rv.Raw)
+		}
+	}
+	return out
 }

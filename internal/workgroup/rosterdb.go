@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // loadRoster reads every workgroup and its roster from SQLite.
@@ -125,6 +126,13 @@ func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bund
 // applies the consequences (revoked peers are cut off). It returns how
 // many items were new.
 func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) int {
+	if !s.enter() {
+		return 0
+	}
+	defer s.leave()
+	// Whatever the caller's context, what the roster accepted is stored.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	added, refused := s.roster.Merge(wg, b)
 	if refused > 0 {
 		s.log.Debug("roster items refused", "workgroup", wg, "from", from, "count", refused)
@@ -141,6 +149,8 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 		if _, ok := s.roster.Self(wg); !ok && s.roster.IsRevoked(wg, s.self) {
 			s.log.Warn("this node was removed from the workgroup", "workgroup", wg)
 		}
+		s.applyRevocations(wg, added)
+		return n
 	}
 	s.afterChange()
 	return n

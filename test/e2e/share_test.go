@@ -93,6 +93,11 @@ func TestShareAccessAndFiles(t *testing.T) {
 	if _, err := bravo.Run("rm", "alpha:docs/report.bin"); err == nil {
 		t.Fatal("read-only rm accepted")
 	}
+	for _, bad := range []string{"alpha:docs/../../etc/passwd", "alpha:docs/a\\..\\b", "alpha:docs/CON"} {
+		if _, err := bravo.Run("get", bad, t.TempDir()); err == nil || !strings.Contains(err.Error(), "refused path") {
+			t.Fatalf("get %s: %v", bad, err)
+		}
+	}
 
 	// charlie writes.
 	up := filepath.Join(t.TempDir(), "up.txt")

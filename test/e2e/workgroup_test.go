@@ -144,6 +144,15 @@ func TestWorkgroupLifecycle(t *testing.T) {
 		}
 		return nil
 	})
+	// charlie is told it was removed.
+	Eventually(t, 10*time.Second, func() error {
+		var cls []wgSummary
+		charlie.JSON(&cls, "workgroup", "ls")
+		if len(cls) != 0 {
+			return fmt.Errorf("removed charlie still lists %+v", cls)
+		}
+		return nil
+	})
 	_, _ = charlie.Run("connect", bravo.TCPAddr())
 	Eventually(t, 10*time.Second, func() error {
 		if linked(bravo, charlie, sc.PeerID) {

@@ -1,0 +1,59 @@
+// Package share owns shares: local folders a node offers to the members
+// of one workgroup, their access lists, the /peerhood/files/1 protocol
+// that serves them, its client, and resumable, verified transfers.
+//
+// # Shares and access lists
+//
+// A share (Config, kept in SQLite, table family "share") has a name, a
+// workgroup, a folder and a list of Rules. WHO is a member name, group:G
+// or "*"; the right is ro, rw or none. The most specific rule wins (name,
+// then groups, then "*"); without --allow every member reads and nobody
+// writes. Rules are enforced only here, on the sharing node: a caller
+// that is not a member of the share's workgroup, or whose right is none,
+// is told the share does not exist; a read-only caller asking to change
+// anything gets a permission error before any byte moves.
+//
+// # File access
+//
+// Every access goes through os.Root (Local). Paths are first checked by
+// CleanPath (no "..", absolute paths, backslashes, drive letters or
+// colons, NUL or control bytes, Windows reserved names, names ending in a
+// dot or space, names over 255 bytes or paths over 4096 bytes, names of
+// transfer temporaries); os.Root then refuses symlinks that leave the
+// share, and links whose target leaves it are never renamed, replaced or
+// removed through the share.
+//
+// # Wire format of /peerhood/files/1
+//
+// One request per stream (streams pass workgroup.Guard first). Frames are
+// wire frames (uvarint length + deterministic CBOR); file bytes are raw.
+//
+//	C->S Request{Op, Share, Path, Offset, Length, Size, Mtime, To, Recursive, HashAll, Resume}
+//	shares, stat, mkdir, remove, rename:  S->C Reply{Err | Shares | Entry}
+//	readdir: S->C Reply{Entries (<= 2000), More: true}... Reply{More: false}
+//	read:    S->C Reply{Entry, Offset, Length}, Length raw bytes,
+//	         Reply{SHA256, Changed}       (hash of the bytes sent, or with
+//	                                       HashAll of the file from byte 0)
+//	write:   S->C Reply{Offset}           (bytes of an earlier partial upload kept)
+//	         C->S Size-Offset raw bytes, Trailer{SHA256 of the whole file | Abort}
+//	         S->C Reply{Entry} after fsync, mtime, rename into place
+//
+// Refusals are Reply{Err: wire.Error{Code, Message}} with codes
+// bad_request, not_found, forbidden, conflict, no_space, is_dir, changed,
+// corrupt, internal. A write lands in a hidden temporary file
+// (".peerhood-part-<hash of path, size, mtime>") beside its target; an
+// interrupted upload keeps it, so the same upload retried continues at
+// its end; a full disk removes it. Nobody ever sees half a file at the
+// final name.
+//
+// # Client API (for the CLI's node, WebDAV and browse)
+//
+// Client (NewClient(host, peer) or Service.Remote(workgroup, memberName)):
+// Shares, Stat, ReadDir / ReadDirFunc, OpenRead (a streaming Reader that
+// reports ErrChanged if the file changed under it) / ReadAt, Put
+// (streaming, temp + SHA-256 + rename), Mkdir, Remove, Rename. GetFile,
+// PutFile, GetTree, PutTree add resume, retries and progress. Local
+// (Service.OpenShare or OpenLocal) gives the same operations on this
+// node's own shares. Service.VisibleShares(ctx, member) answers which of
+// this node's shares a member sees, with its right.
+package share

@@ -1,0 +1,90 @@
+package share
+
+import (
+	"testing"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// FuzzDecodeRequest feeds arbitrary bytes to the files protocol's request
+// decoder: it must never panic, and whatever it accepts must carry a
+// clean path that stays in the share.
+func FuzzDecodeRequest(f *testing.F) {
+	seeds := []Request{
+		{Op: OpShares},
+		{Op: OpStat, Share: "docs", Path: "a/b.txt"},
+		{Op: OpReadDir, Share: "docs", Path: "/"},
+		{Op: OpRead, Share: "docs", Path: "big.bin", Offset: 1 << 20, Length: 4096, HashAll: true},
+		{Op: OpWrite, Share: "docs", Path: "up.bin", Size: 10, Mtime: 1700000000000000000, Resume: true},
+		{Op: OpRename, Share: "docs", Path: "a", To: "../b"},
+		{Op: OpRemove, Share: "docs", Path: "../../etc", Recursive: true},
+		{Op: OpMkdir, Share: "docs", Path: "CON"},
+	}
+	for _, s := range seeds {
+		b, err := wire.Marshal(s)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte{0xa1, 0x01, 0x64, 's', 't', 'a', 't'})
+	f.Add([]byte{0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, err := DecodeRequest(b)
+		if err != nil {
+			return
+		}
+		if r.Op == OpShares {
+			return
+		}
+		if cp, err := CleanPath(r.Path); err != nil || cp != r.Path {
+			t.Fatalf("accepted unclean path %q", r.Path)
+		}
+		if r.Offset < 0 || r.Length < 0 || r.Size < 0 {
+			t.Fatalf("accepted negative numbers: %+v", r)
+		}
+		for _, c := range []string{r.Path, r.To} {
+			if c == ".." || len(c) > MaxPathLen {
+				t.Fatalf("accepted %q", c)
+			}
+		}
+	})
+}
+
+// FuzzCleanPath checks that an accepted path never names anything above
+// the share and is stable.
+func FuzzCleanPath(f *testing.F) {
+	for _, s := range []string{"a/b", "../x", "a/../../b", "C:\\x", "CON", "a\x00b", "/", "", "é/ü"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		cp, err := CleanPath(p)
+		if err != nil {
+			return
+		}
+		again, err := CleanPath(cp)
+		if err != nil || again != cp {
+			t.Fatalf("not stable: %q -> %q -> %q %v", p, cp, again, err)
+		}
+		for _, c := range splitSlash(cp) {
+			if c == ".." || c == "" {
+				t.Fatalf("%q -> %q has component %q", p, cp, c)
+			}
+		}
+	})
+}
+
+func splitSlash(p string) []string {
+	if p == "." {
+		return nil
+	}
+	var out []string
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i == len(p) || p[i] == '/' {
+			out = append(out, p[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
