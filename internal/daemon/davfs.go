@@ -29,6 +29,7 @@ func (n *Node) startDavfs(ctx context.Context, backend *api.Backend) error {
 	}
 	if addr == "off" {
 		n.log.Info("webdav server disabled", "by", davfsAddrEnv)
+		backend.Extra = append(backend.Extra, func(s *api.Server) { api.DavfsRoutes(s, nil) })
 		return nil
 	}
 	token, err := davfs.LoadOrCreateToken(n.Home())
