@@ -152,3 +152,12 @@ func TestWebDAVOverShares(t *testing.T) {
 		t.Fatalf("PUT into own share = %d", code)
 	}
 }
+
+// PEERHOOD_WEBDAV_ADDR=off: no server, and mount-info says so.
+func TestWebDAVOff(t *testing.T) {
+	t.Setenv("PEERHOOD_WEBDAV_ADDR", "off")
+	a := StartNode(t, "alpha")
+	if out, err := a.Run("mount-info"); err == nil || !strings.Contains(err.Error()+out, "WebDAV server is off") {
+		t.Fatalf("mount-info with WebDAV off: %v %s", err, out)
+	}
+}
