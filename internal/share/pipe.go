@@ -3,6 +3,7 @@ package share
 import (
 	"hash"
 	"io"
+	"os"
 	"sync"
 )
 
@@ -73,17 +74,28 @@ func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int))
 	return total, err
 }
 
-// errWriter remembers the error of its writer, to tell a failed write
-// (local disk) from a failed read (network) after a copy.
-type errWriter struct {
-	w   io.Writer
-	err error
+// writebackEvery is how many written bytes trigger startWriteback.
+const writebackEvery = 16 << 20
+
+// fileWriter writes a received file at its current offset and starts
+// the disk writeback every writebackEvery bytes.
+type fileWriter struct {
+	f       *os.File
+	off     int64 // file offset of the next write
+	flushed int64 // writeback started up to here
+	err     error
 }
 
-func (e *errWriter) Write(p []byte) (int, error) {
-	n, err := e.w.Write(p)
+func (w *fileWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
 	if err != nil {
-		e.err = err
+		w.err = err
+		return n, err
 	}
-	return n, err
+	if w.off-w.flushed >= writebackEvery {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, nil
 }

@@ -195,7 +195,8 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	}
 	s.reply(st, Reply{Offset: part.Offset})
 	want := req.Size - part.Offset
-	got, err := copyPipelined(part.File(), io.LimitReader(idleReader{rd, st}, want), h, nil)
+	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
+	got, err := copyPipelined(fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}

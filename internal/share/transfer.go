@@ -182,7 +182,7 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		return fail(err, false)
 	}
 	done := off
-	fw := &errWriter{w: f}
+	fw := &fileWriter{f: f, off: off, flushed: off}
 	_, err = copyPipelined(fw, r, h, func(n int) {
 		done += int64(n)
 		res.Sent += int64(n)
