@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: network namespaces (iproute2, nftables),
-# a real WebDAV client (cadaver), procps for ps.
-need_pkgs=(iproute2 nftables cadaver procps)
+# real WebDAV clients (cadaver, rclone, davfs2), procps for ps.
+need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,0 +1,86 @@
+package davfs
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Backend is what davfs needs of the file world: the nodes, their shares
+// and the files below them. Paths are share-relative, slash-separated,
+// already checked by ParsePath ("" is the share's root). Errors wrap
+// fs.ErrNotExist, fs.ErrExist, fs.ErrPermission, ErrReadOnly, ErrNoSpace,
+// ErrNotEmpty or ErrUnavailable where they apply; davfs turns those into
+// WebDAV status codes.
+type Backend interface {
+	// Nodes lists the node names that can be browsed, this node's first.
+	Nodes(ctx context.Context) ([]string, error)
+	// Shares lists the shares of node that this node's user may see.
+	// An unknown node gives an error wrapping fs.ErrNotExist.
+	Shares(ctx context.Context, node string) ([]ShareInfo, error)
+	// Stat describes one file or folder.
+	Stat(ctx context.Context, node, share, path string) (FileInfo, error)
+	// ReadDir lists a folder (no "." or ".."; in any order).
+	ReadDir(ctx context.Context, node, share, path string) ([]FileInfo, error)
+	// Open opens a file for reading at any offset.
+	Open(ctx context.Context, node, share, path string) (ReadHandle, error)
+	// Create starts writing a file: the data goes to a temporary file that
+	// Commit renames into place (replacing any old file) and Abort removes.
+	// A missing parent folder gives an error wrapping fs.ErrNotExist.
+	Create(ctx context.Context, node, share, path string) (WriteHandle, error)
+	// Mkdir creates one folder; its parent must exist.
+	Mkdir(ctx context.Context, node, share, path string) error
+	// RemoveAll removes a file or a folder with its content.
+	RemoveAll(ctx context.Context, node, share, path string) error
+	// Rename moves a file or folder within one share, replacing a file at
+	// newPath.
+	Rename(ctx context.Context, node, share, oldPath, newPath string) error
+}
+
+// SizedCreator is an optional Backend method: Create when the size is
+// known up front (a PUT with Content-Length), so a remote write can stream
+// instead of being staged. Writing a different number of bytes fails.
+type SizedCreator interface {
+	CreateSized(ctx context.Context, node, share, path string, size int64) (WriteHandle, error)
+}
+
+// ShareInfo describes one share as this node's user sees it.
+type ShareInfo struct {
+	Name     string
+	ReadOnly bool // the user may read but not write
+	Comment  string
+}
+
+// FileInfo describes a file or folder.
+type FileInfo struct {
+	Name    string
+	Size    int64
+	ModTime time.Time
+	IsDir   bool
+}
+
+// ReadHandle reads an open file at any offset.
+type ReadHandle interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// WriteHandle receives a file's new content.
+type WriteHandle interface {
+	io.Writer
+	// Commit makes the written data the file's content (temp + rename).
+	Commit() error
+	// Abort drops the written data; the old file, if any, is untouched.
+	Abort() error
+}
+
+// Errors a Backend wraps so davfs can choose the status code.
+var (
+	ErrReadOnly    = errors.New("share is read-only for you")
+	ErrNoSpace     = errors.New("no space left on the device")
+	ErrNotEmpty    = errors.New("folder not empty")
+	ErrUnavailable = errors.New("node unavailable")
+	ErrCrossShare  = errors.New("cannot move between shares or nodes")
+	ErrIsDir       = errors.New("is a folder")
+)

@@ -1,0 +1,5 @@
+//go:build !unix
+
+package davfs
+
+func mkfifo(string) error { return nil }

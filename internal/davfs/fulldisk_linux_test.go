@@ -1,0 +1,64 @@
+//go:build linux
+
+package davfs
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestFullDisk writes past the end of a 1 MiB tmpfs: 507 Insufficient
+// Storage, and no partial or temp file left behind. It needs root (to
+// mount) and skips otherwise.
+func TestFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	e := newEnv(t)
+	must(t, e.backend.Add("tiny", dir, false))
+	big := strings.Repeat("x", 2<<20)
+	r := e.do("PUT", "/alpha/tiny/big.bin", nil, big)
+	if r.code != 507 {
+		t.Fatalf("PUT of 2 MiB onto 1 MiB = %d, want 507: %s", r.code, r.body)
+	}
+	if !strings.Contains(r.body, "no space") {
+		t.Errorf("reply does not say why: %q", r.body)
+	}
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	if len(ents) != 0 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	// A small file still fits, and a failed replace keeps the old one.
+	if r := e.do("PUT", "/alpha/tiny/small.txt", nil, "small"); r.code != 201 {
+		t.Fatalf("small PUT = %d", r.code)
+	}
+	if r := e.do("PUT", "/alpha/tiny/small.txt", nil, big); r.code != 507 {
+		t.Fatalf("replacing PUT = %d, want 507", r.code)
+	}
+	if got := read(t, filepath.Join(dir, "small.txt")); got != "small" {
+		t.Fatalf("old file now holds %d bytes", len(got))
+	}
+}
+
+// TestReadOnlyFilesystem: an own share on a read-only mount answers 403
+// to writes, not 500.
+func TestReadOnlyFilesystem(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
+		t.Skipf("cannot mount a read-only tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	e := newEnv(t)
+	must(t, e.backend.Add("rofs", dir, false))
+	for _, c := range []struct{ method, path string }{{"PUT", "/alpha/rofs/x.txt"}, {"MKCOL", "/alpha/rofs/d"}} {
+		if r := e.do(c.method, c.path, nil, ""); r.code != 403 {
+			t.Errorf("%s on a read-only mount = %d, want 403: %s", c.method, r.code, r.body)
+		}
+	}
+}

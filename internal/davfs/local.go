@@ -1,0 +1,424 @@
+package davfs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/peerhood/peerhood/internal/identity"
+)
+
+// LocalBackend serves folders of this machine as the shares of one node,
+// every access through os.Root: no path, ".." or symlink leaves a share.
+type LocalBackend struct {
+	node   string
+	mu     sync.RWMutex
+	shares map[string]*localShare
+}
+
+type localShare struct {
+	info ShareInfo
+	root *os.Root
+}
+
+// NewLocalBackend returns a backend with no shares for the node named node.
+func NewLocalBackend(node string) *LocalBackend {
+	return &LocalBackend{node: node, shares: map[string]*localShare{}}
+}
+
+// Add serves the folder dir as share name. It replaces a share of the same
+// name.
+func (b *LocalBackend) Add(name, dir string, readOnly bool) error {
+	if err := CheckName(name); err != nil {
+		return fmt.Errorf("share name: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("share %s: %w", name, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if old := b.shares[name]; old != nil {
+		old.root.Close()
+	}
+	b.shares[name] = &localShare{info: ShareInfo{Name: name, ReadOnly: readOnly}, root: root}
+	return nil
+}
+
+// Remove stops serving a share.
+func (b *LocalBackend) Remove(name string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s := b.shares[name]; s != nil {
+		s.root.Close()
+		delete(b.shares, name)
+	}
+}
+
+// Close closes every share's root.
+func (b *LocalBackend) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for n, s := range b.shares {
+		s.root.Close()
+		delete(b.shares, n)
+	}
+	return nil
+}
+
+// Node returns the node name this backend serves.
+func (b *LocalBackend) Node() string { return b.node }
+
+// Nodes returns this node only.
+func (b *LocalBackend) Nodes(ctx context.Context) ([]string, error) {
+	return []string{b.node}, nil
+}
+
+// Shares lists the shares, sorted by name.
+func (b *LocalBackend) Shares(ctx context.Context, node string) ([]ShareInfo, error) {
+	if !b.isNode(node) {
+		return nil, fmt.Errorf("node %q: %w", node, fs.ErrNotExist)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	out := make([]ShareInfo, 0, len(b.shares))
+	for _, s := range b.shares {
+		out = append(out, s.info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (b *LocalBackend) isNode(node string) bool {
+	return identity.CanonicalName(node) == identity.CanonicalName(b.node)
+}
+
+func (b *LocalBackend) share(node, share string, write bool) (*localShare, error) {
+	if !b.isNode(node) {
+		return nil, fmt.Errorf("node %q: %w", node, fs.ErrNotExist)
+	}
+	b.mu.RLock()
+	s := b.shares[share]
+	b.mu.RUnlock()
+	if s == nil {
+		return nil, fmt.Errorf("share %s/%s: %w", node, share, fs.ErrNotExist)
+	}
+	if write && s.info.ReadOnly {
+		return nil, fmt.Errorf("share %s/%s: %w", node, share, ErrReadOnly)
+	}
+	return s, nil
+}
+
+// rel checks a share-relative path again (defence in depth) and turns it
+// into the form os.Root takes.
+func rel(p string) (string, error) {
+	if p == "" {
+		return ".", nil
+	}
+	for _, c := range strings.Split(p, "/") {
+		if err := CheckName(c); err != nil {
+			return "", err
+		}
+	}
+	return filepath.FromSlash(p), nil
+}
+
+// localErr maps OS errors to the ones davfs understands, keeping the
+// original wrapped. A path that os.Root refuses as escaping the share is
+// reported as not found, revealing nothing about what lies outside.
+func localErr(op, p string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Err != nil && strings.Contains(pe.Err.Error(), "path escapes") {
+		return fmt.Errorf("%s %s: %w", op, p, fs.ErrNotExist)
+	}
+	if errors.As(err, &pe) {
+		// Report the share-relative path, never the host path.
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return fmt.Errorf("%s %s: %w: %w", op, p, ErrNoSpace, err)
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Errorf("%s %s: %w: %w", op, p, ErrReadOnly, err)
+	case errors.Is(err, syscall.ENOTEMPTY):
+		return fmt.Errorf("%s %s: %w: %w", op, p, ErrNotEmpty, err)
+	case errors.Is(err, syscall.ELOOP):
+		return fmt.Errorf("%s %s: %w", op, p, fs.ErrNotExist)
+	}
+	return fmt.Errorf("%s %s: %w", op, p, err)
+}
+
+func localInfo(name string, fi fs.FileInfo) FileInfo {
+	return FileInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime(), IsDir: fi.IsDir()}
+}
+
+// Stat describes a file or folder, following symlinks that stay inside.
+// Anything but a regular file or a folder is reported as not found.
+func (b *LocalBackend) Stat(ctx context.Context, node, share, p string) (FileInfo, error) {
+	s, err := b.share(node, share, false)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	r, err := rel(p)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	fi, err := s.root.Stat(r)
+	if err != nil {
+		return FileInfo{}, localErr("stat", p, err)
+	}
+	if !fi.IsDir() && !fi.Mode().IsRegular() {
+		return FileInfo{}, fmt.Errorf("stat %s: not a regular file: %w", p, fs.ErrNotExist)
+	}
+	name := path.Base(p)
+	if p == "" {
+		name = share
+	}
+	return localInfo(name, fi), nil
+}
+
+// ReadDir lists a folder. Entries that cannot be addressed (names
+// ParsePath refuses, temp files, symlinks leaving the share, devices) are
+// left out.
+func (b *LocalBackend) ReadDir(ctx context.Context, node, share, p string) ([]FileInfo, error) {
+	s, err := b.share(node, share, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rel(p)
+	if err != nil {
+		return nil, err
+	}
+	f, err := s.root.Open(r)
+	if err != nil {
+		return nil, localErr("readdir", p, err)
+	}
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, localErr("readdir", p, err)
+	}
+	out := make([]FileInfo, 0, len(ents))
+	for _, e := range ents {
+		if CheckName(e.Name()) != nil {
+			continue
+		}
+		var fi fs.FileInfo
+		if e.Type()&fs.ModeSymlink != 0 {
+			fi, err = s.root.Stat(path.Join(p, e.Name()))
+		} else {
+			fi, err = e.Info()
+		}
+		if err != nil || (!fi.IsDir() && !fi.Mode().IsRegular()) {
+			continue
+		}
+		out = append(out, localInfo(e.Name(), fi))
+	}
+	return out, nil
+}
+
+// Open opens a regular file for reading.
+func (b *LocalBackend) Open(ctx context.Context, node, share, p string) (ReadHandle, error) {
+	s, err := b.share(node, share, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err := rel(p)
+	if err != nil {
+		return nil, err
+	}
+	// Stat first so a FIFO is never opened (opening one blocks).
+	fi, err := s.root.Stat(r)
+	if err != nil {
+		return nil, localErr("open", p, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("open %s: not a regular file: %w", p, fs.ErrNotExist)
+	}
+	f, err := s.root.Open(r)
+	if err != nil {
+		return nil, localErr("open", p, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open %s: not a regular file: %w", p, fs.ErrNotExist)
+	}
+	return f, nil
+}
+
+// Create writes to a temp file beside p that Commit renames onto p.
+func (b *LocalBackend) Create(ctx context.Context, node, share, p string) (WriteHandle, error) {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return nil, err
+	}
+	if p == "" {
+		return nil, fmt.Errorf("create: the share's root is a folder: %w", fs.ErrExist)
+	}
+	r, err := rel(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkReplaceable(s.root, r, p); err != nil {
+		return nil, err
+	}
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(filepath.Dir(r), TempPrefix+"part-"+hex.EncodeToString(rnd[:]))
+	f, err := s.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, localErr("create", p, err)
+	}
+	return &localWriter{root: s.root, f: f, tmp: tmp, dst: r, name: p}, nil
+}
+
+type localWriter struct {
+	root      *os.Root
+	f         *os.File
+	tmp, dst  string
+	name      string
+	done      bool
+	writeFail error
+}
+
+func (w *localWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		w.writeFail = localErr("write", w.name, err)
+		return n, w.writeFail
+	}
+	return n, nil
+}
+
+func (w *localWriter) Commit() error {
+	if w.done {
+		return errors.New("write already finished")
+	}
+	w.done = true
+	if w.writeFail != nil {
+		w.f.Close()
+		w.root.Remove(w.tmp)
+		return w.writeFail
+	}
+	if err := w.f.Sync(); err != nil {
+		w.f.Close()
+		w.root.Remove(w.tmp)
+		return localErr("sync", w.name, err)
+	}
+	if err := w.f.Close(); err != nil {
+		w.root.Remove(w.tmp)
+		return localErr("close", w.name, err)
+	}
+	if err := w.root.Rename(w.tmp, w.dst); err != nil {
+		w.root.Remove(w.tmp)
+		return localErr("rename", w.name, err)
+	}
+	return nil
+}
+
+func (w *localWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.f.Close()
+	return localErr("abort", w.name, w.root.Remove(w.tmp))
+}
+
+// Mkdir creates one folder.
+func (b *LocalBackend) Mkdir(ctx context.Context, node, share, p string) error {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return err
+	}
+	if p == "" {
+		return fmt.Errorf("mkdir: the share's root exists: %w", fs.ErrExist)
+	}
+	r, err := rel(p)
+	if err != nil {
+		return err
+	}
+	return localErr("mkdir", p, s.root.Mkdir(r, 0o755))
+}
+
+// RemoveAll removes a file or folder tree; a symlink is removed, not its
+// target. The share's root cannot be removed.
+func (b *LocalBackend) RemoveAll(ctx context.Context, node, share, p string) error {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return err
+	}
+	if p == "" {
+		return fmt.Errorf("remove: the share's root: %w", fs.ErrPermission)
+	}
+	r, err := rel(p)
+	if err != nil {
+		return err
+	}
+	return localErr("remove", p, s.root.RemoveAll(r))
+}
+
+// Rename moves within the share.
+func (b *LocalBackend) Rename(ctx context.Context, node, share, oldPath, newPath string) error {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return err
+	}
+	if oldPath == "" || newPath == "" {
+		return fmt.Errorf("rename: the share's root: %w", fs.ErrPermission)
+	}
+	ro, err := rel(oldPath)
+	if err != nil {
+		return err
+	}
+	rn, err := rel(newPath)
+	if err != nil {
+		return err
+	}
+	if _, err := s.root.Lstat(ro); err != nil {
+		return localErr("rename", oldPath, err)
+	}
+	if err := checkReplaceable(s.root, rn, newPath); err != nil && !errors.Is(err, ErrIsDir) {
+		return err
+	}
+	return localErr("rename", oldPath+" -> "+newPath, s.root.Rename(ro, rn))
+}
+
+// checkReplaceable refuses to write over anything the namespace does not
+// show as a file: a symlink that leaves the share or loops, a named pipe,
+// a device. A folder gives ErrIsDir. A missing name is fine.
+func checkReplaceable(root *os.Root, r, p string) error {
+	li, err := root.Lstat(r)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return localErr("lstat", p, err)
+	}
+	fi := li
+	if li.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = root.Stat(r); err != nil {
+			return fmt.Errorf("%s: a link that leads outside the share or nowhere: %w", p, fs.ErrPermission)
+		}
+	}
+	switch {
+	case fi.IsDir():
+		return fmt.Errorf("%s: %w", p, ErrIsDir)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s: not a regular file: %w", p, fs.ErrPermission)
+	}
+	return nil
+}

@@ -1,0 +1,547 @@
+package davfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// ShareBackend is the Backend of a running node: its own shares (from the
+// share list, served from disk through LocalBackend, with full rights:
+// the local user owns them) and every other member's shares over
+// /peerhood/files/1, with the rights their access lists grant this node.
+type ShareBackend struct {
+	svc   *share.Service
+	self  string
+	local *LocalBackend
+	spool string // uploads to other nodes are staged here (PUT has no size up front)
+
+	mu     sync.Mutex
+	synced time.Time
+	paths  map[string]string // own share name -> folder served
+}
+
+// ownSyncEvery bounds how stale the own share list may be.
+const ownSyncEvery = time.Second
+
+// NewShareBackend serves svc's shares as node self; spool is a private
+// folder for staging uploads to other nodes.
+func NewShareBackend(svc *share.Service, self, spool string) (*ShareBackend, error) {
+	if err := os.MkdirAll(spool, 0o700); err != nil {
+		return nil, fmt.Errorf("webdav spool: %w", err)
+	}
+	// Uploads a crash interrupted are dropped: their PUT never succeeded.
+	if stale, err := filepath.Glob(filepath.Join(spool, "put-*")); err == nil {
+		for _, p := range stale {
+			os.Remove(p)
+		}
+	}
+	return &ShareBackend{svc: svc, self: self, local: NewLocalBackend(self), spool: spool, paths: map[string]string{}}, nil
+}
+
+// Close releases the own shares' folders.
+func (b *ShareBackend) Close() error { return b.local.Close() }
+
+func (b *ShareBackend) isSelf(node string) bool {
+	return identity.CanonicalName(node) == identity.CanonicalName(b.self)
+}
+
+// syncOwn mirrors the share list into the local backend.
+func (b *ShareBackend) syncOwn(ctx context.Context, force bool) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !force && time.Since(b.synced) < ownSyncEvery {
+		return nil
+	}
+	cfgs, err := b.svc.Configs().List(ctx)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, c := range cfgs {
+		seen[c.Name] = true
+		if b.paths[c.Name] == c.Path {
+			continue
+		}
+		if err := b.local.Add(c.Name, c.Path, false); err != nil {
+			// A folder that went away: the share shows as missing.
+			b.local.Remove(c.Name)
+			delete(b.paths, c.Name)
+			continue
+		}
+		b.paths[c.Name] = c.Path
+	}
+	for name := range b.paths {
+		if !seen[name] {
+			b.local.Remove(name)
+			delete(b.paths, name)
+		}
+	}
+	b.synced = time.Now()
+	return nil
+}
+
+// remote returns a client for the member named node, in any workgroup.
+func (b *ShareBackend) remote(node string) (*share.Client, error) {
+	d := b.svc.Directory()
+	if d == nil {
+		return nil, fmt.Errorf("node %q: this node is in no workgroup: %w", node, fs.ErrNotExist)
+	}
+	for _, wg := range d.Workgroups() {
+		if _, ok := d.ByName(wg.ID, node); !ok {
+			continue
+		}
+		c, _, err := b.svc.Remote(wg.ID, node)
+		if err == nil {
+			return c, nil
+		}
+	}
+	return nil, fmt.Errorf("node %q: no such member: %w", node, fs.ErrNotExist)
+}
+
+// Nodes lists this node, then every other member of every workgroup.
+func (b *ShareBackend) Nodes(ctx context.Context) ([]string, error) {
+	out := []string{b.self}
+	seen := map[string]bool{identity.CanonicalName(b.self): true}
+	d := b.svc.Directory()
+	if d == nil {
+		return out, nil
+	}
+	var others []string
+	for _, wg := range d.Workgroups() {
+		for _, m := range d.Members(wg.ID) {
+			k := identity.CanonicalName(m.Name)
+			if seen[k] || CheckName(m.Name) != nil {
+				continue
+			}
+			seen[k] = true
+			others = append(others, m.Name)
+		}
+	}
+	sort.Strings(others)
+	return append(out, others...), nil
+}
+
+// Shares lists a node's shares with this node's rights.
+func (b *ShareBackend) Shares(ctx context.Context, node string) ([]ShareInfo, error) {
+	if b.isSelf(node) {
+		if err := b.syncOwn(ctx, true); err != nil {
+			return nil, err
+		}
+		return b.local.Shares(ctx, node)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	list, err := c.Shares(ctx)
+	if err != nil {
+		return nil, shareErr(err)
+	}
+	seen := map[string]bool{}
+	out := make([]ShareInfo, 0, len(list))
+	for _, s := range list {
+		if seen[s.Name] || !s.Right.CanRead() {
+			continue
+		}
+		seen[s.Name] = true
+		out = append(out, ShareInfo{Name: s.Name, ReadOnly: !s.Right.CanWrite()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// own returns the local backend, synced, when node is this node.
+func (b *ShareBackend) own(ctx context.Context, node string) (*LocalBackend, bool, error) {
+	if !b.isSelf(node) {
+		return nil, false, nil
+	}
+	return b.local, true, b.syncOwn(ctx, false)
+}
+
+func entryInfo(e share.Entry) FileInfo {
+	return FileInfo{Name: e.Name, Size: e.Size, ModTime: e.ModTime(), IsDir: e.Dir}
+}
+
+// Stat implements Backend.
+func (b *ShareBackend) Stat(ctx context.Context, node, sh, p string) (FileInfo, error) {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return FileInfo{}, err
+		}
+		return l.Stat(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return FileInfo{}, err
+	}
+	e, err := c.Stat(ctx, sh, p)
+	if err != nil {
+		return FileInfo{}, shareErr(err)
+	}
+	fi := entryInfo(e)
+	if p == "" {
+		fi.Name = sh
+	} else {
+		fi.Name = path.Base(p)
+	}
+	return fi, nil
+}
+
+// ReadDir implements Backend.
+func (b *ShareBackend) ReadDir(ctx context.Context, node, sh, p string) ([]FileInfo, error) {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return l.ReadDir(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	var out []FileInfo
+	err = c.ReadDirFunc(ctx, sh, p, func(es []share.Entry) error {
+		for _, e := range es {
+			out = append(out, entryInfo(e))
+		}
+		return nil
+	})
+	return out, shareErr(err)
+}
+
+// Open implements Backend: a remote file is read as one stream from the
+// first offset asked, reopened only when a read jumps elsewhere.
+func (b *ShareBackend) Open(ctx context.Context, node, sh, p string) (ReadHandle, error) {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return l.Open(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	return &remoteReader{ctx: ctx, c: c, share: sh, path: p}, nil
+}
+
+// Create implements Backend: data for another node is staged in the
+// spool and sent with Put (SHA-256 checked, renamed into place there) on
+// Commit.
+func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHandle, error) {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return l.Create(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.checkCreate(ctx, c, sh, p); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(b.spool, "put-*")
+	if err != nil {
+		return nil, fmt.Errorf("stage upload: %w", err)
+	}
+	return &remoteWriter{ctx: ctx, c: c, share: sh, path: p, f: f}, nil
+}
+
+// CreateSized implements SizedCreator: a write of known size to another
+// node streams straight into the share client's Put.
+func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size int64) (WriteHandle, error) {
+	if b.isSelf(node) {
+		return b.Create(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.checkCreate(ctx, c, sh, p); err != nil {
+		return nil, err
+	}
+	pr, pw := io.Pipe()
+	w := &streamWriter{pw: pw, size: size, done: make(chan error, 1)}
+	go func() {
+		_, err := c.Put(ctx, sh, p, pr, size, time.Time{})
+		pr.CloseWithError(errPutEnded)
+		w.done <- err
+	}()
+	return w, nil
+}
+
+// errPutEnded tells a writer that the upload is over.
+var errPutEnded = errors.New("upload ended")
+
+// streamWriter feeds a running Put.
+type streamWriter struct {
+	pw       *io.PipeWriter
+	size, n  int64
+	done     chan error
+	finished bool
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	if w.n+int64(len(p)) > w.size {
+		return 0, fmt.Errorf("more data than the %d bytes announced", w.size)
+	}
+	n, err := w.pw.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		// The Put stopped: its error says why (a full disk there...).
+		w.finished = true
+		if perr := <-w.done; perr != nil {
+			return n, shareErr(perr)
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+func (w *streamWriter) Commit() error {
+	if w.finished {
+		return errors.New("upload already finished")
+	}
+	w.finished = true
+	if w.n != w.size {
+		w.pw.CloseWithError(io.ErrUnexpectedEOF)
+		<-w.done
+		return fmt.Errorf("got %d of the %d bytes announced", w.n, w.size)
+	}
+	w.pw.Close()
+	return shareErr(<-w.done)
+}
+
+func (w *streamWriter) Abort() error {
+	if w.finished {
+		return nil
+	}
+	w.finished = true
+	w.pw.CloseWithError(errors.New("upload aborted"))
+	<-w.done
+	return nil
+}
+
+// checkCreate gives WebDAV's answers before a remote upload starts: the
+// parent must be a folder, the target must not be one.
+func (b *ShareBackend) checkCreate(ctx context.Context, c *share.Client, sh, p string) error {
+	if p == "" {
+		return fmt.Errorf("create: the share's root is a folder: %w", fs.ErrExist)
+	}
+	if parent := path.Dir(p); parent != "." {
+		e, err := c.Stat(ctx, sh, parent)
+		if err != nil {
+			return shareErr(err)
+		}
+		if !e.Dir {
+			return fmt.Errorf("create %s: parent is a file: %w", p, fs.ErrNotExist)
+		}
+	}
+	if e, err := c.Stat(ctx, sh, p); err == nil && e.Dir {
+		return fmt.Errorf("create %s: %w", p, ErrIsDir)
+	}
+	return nil
+}
+
+// Mkdir implements Backend (one level: the parent must exist).
+func (b *ShareBackend) Mkdir(ctx context.Context, node, sh, p string) error {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return l.Mkdir(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Stat(ctx, sh, p); err == nil {
+		return fmt.Errorf("mkdir %s: %w", p, fs.ErrExist)
+	}
+	if parent := path.Dir(p); parent != "." {
+		if e, err := c.Stat(ctx, sh, parent); err != nil || !e.Dir {
+			return fmt.Errorf("mkdir %s: parent missing: %w", p, fs.ErrNotExist)
+		}
+	}
+	return shareErr(c.Mkdir(ctx, sh, p))
+}
+
+// RemoveAll implements Backend.
+func (b *ShareBackend) RemoveAll(ctx context.Context, node, sh, p string) error {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return l.RemoveAll(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return err
+	}
+	return shareErr(c.Remove(ctx, sh, p, true))
+}
+
+// Rename implements Backend.
+func (b *ShareBackend) Rename(ctx context.Context, node, sh, from, to string) error {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return l.Rename(ctx, node, sh, from, to)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return err
+	}
+	if parent := path.Dir(to); parent != "." {
+		if e, err := c.Stat(ctx, sh, parent); err != nil || !e.Dir {
+			return fmt.Errorf("rename to %s: parent missing: %w", to, fs.ErrNotExist)
+		}
+	}
+	return shareErr(c.Rename(ctx, sh, from, to))
+}
+
+// shareErr maps the file protocol's errors to the ones davfs knows.
+func shareErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var re *share.RemoteError
+	switch {
+	case errors.Is(err, share.ErrNotFound):
+		return fmt.Errorf("%w: %w", fs.ErrNotExist, err)
+	case errors.Is(err, share.ErrForbidden):
+		return fmt.Errorf("%w: %w", fs.ErrPermission, err)
+	case errors.Is(err, share.ErrBadPath):
+		return fmt.Errorf("%w: %w", ErrBadPath, err)
+	case errors.Is(err, share.ErrNoSpace):
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+	case errors.As(err, &re) && re.Code == wire.CodeConflict:
+		return fmt.Errorf("%w: %w", fs.ErrExist, err)
+	case errors.As(err, &re) && re.Code == "is_dir":
+		return fmt.Errorf("%w: %w", ErrIsDir, err)
+	case errors.As(err, &re):
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	// Not a refusal by the other node: it could not be reached.
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// remoteReader reads a remote file at any offset through one open
+// stream while reads stay sequential.
+type remoteReader struct {
+	ctx   context.Context
+	c     *share.Client
+	share string
+	path  string
+	mu    sync.Mutex
+	r     *share.Reader
+	pos   int64
+}
+
+func (r *remoteReader) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.r != nil && off != r.pos {
+		r.r.Close()
+		r.r = nil
+	}
+	if r.r == nil {
+		rd, err := r.c.OpenRead(r.ctx, r.share, r.path, off, 0)
+		if err != nil {
+			return 0, shareErr(err)
+		}
+		r.r, r.pos = rd, off
+	}
+	n, err := io.ReadFull(r.r, p)
+	r.pos += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	if err != nil {
+		r.r.Close()
+		r.r = nil
+		if err != io.EOF {
+			err = shareErr(err)
+		}
+	}
+	return n, err
+}
+
+func (r *remoteReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.r != nil {
+		err := r.r.Close()
+		r.r = nil
+		return err
+	}
+	return nil
+}
+
+// remoteWriter stages an upload in a spool file.
+type remoteWriter struct {
+	ctx   context.Context
+	c     *share.Client
+	share string
+	path  string
+	f     *os.File
+	n     int64
+	done  bool
+}
+
+func (w *remoteWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		return n, localErr("stage", w.path, err)
+	}
+	return n, nil
+}
+
+func (w *remoteWriter) Commit() error {
+	if w.done {
+		return errors.New("write already finished")
+	}
+	w.done = true
+	defer w.cleanup()
+	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("stage %s: %w", w.path, err)
+	}
+	_, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, time.Time{})
+	return shareErr(err)
+}
+
+func (w *remoteWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.cleanup()
+	return nil
+}
+
+func (w *remoteWriter) cleanup() {
+	name := w.f.Name()
+	w.f.Close()
+	os.Remove(name)
+}
+
+var _ Backend = (*ShareBackend)(nil)
