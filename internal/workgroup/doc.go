@@ -103,10 +103,12 @@
 // then a valid member in its own roster, sends SyncPush {1: Bundle of the
 // wanted items}; to a peer it knows as revoked it pushes only that peer's
 // own revocations (so a removed member learns of its removal: every node
-// does this before closing a just-revoked peer's connections, within
-// one second); to anyone else an empty one. Bundle is {1: [signed certificate],
-// 2: [signed revocation]}; a signed item is {1: body CBOR, 2: Ed25519
-// signature}.
+// does this before closing a just-revoked peer's connections, which the
+// gate keeps open meanwhile, within three seconds); to anyone else an
+// empty one. The initiator then waits for the responder to close the
+// stream, which it does once it has merged the push. Bundle is {1:
+// [signed certificate], 2: [signed revocation]}; a signed item is {1:
+// body CBOR, 2: Ed25519 signature}.
 //
 // Gossip: gossipsub topic "/peerhood/wg/<ID>/roster" carries Bundles of
 // new certificates (on join) and revocations (on removal). Its validator
@@ -117,5 +119,8 @@
 //
 // SQLite tables in internal/store/migrations/workgroup: workgroups,
 // certificates, revocations, invites. The Roster is rebuilt from them at
-// start and kept in step on every change.
+// start and kept in step on every change: new items are stored before
+// the roster shows them (Roster.MergeDurable; nothing is accepted if
+// storing fails), and Close waits for merges under way, so a restart
+// restores exactly the roster held when Close returned.
 package workgroup

@@ -12,7 +12,8 @@ import (
 //   - a member (valid, unrevoked certificate) of any workgroup this node
 //     is in may always connect;
 //   - a peer revoked in one of them (and member of none) is refused in
-//     both directions;
+//     both directions, but for the moment (at most notifyTimeout) it is
+//     being told of its revocation over the connections it holds;
 //   - connections this node dials itself are allowed (a joiner must reach
 //     its inviter; a member may reach one it has not heard of yet);
 //   - any other inbound peer is allowed only while an invite of this node
@@ -28,7 +29,10 @@ func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
 		return true
 	}
 	if r.RevokedAnywhere(p) {
-		return false
+		// A peer just revoked keeps its connections while it is told of
+		// its revocation (at most notifyTimeout); its streams are refused
+		// meanwhile, as it is no member.
+		return g.s.beingNotified(p)
 	}
 	if !inbound {
 		return true

@@ -47,10 +47,12 @@ func (s *Service) handleJoin(st network.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(joinTimeout))
 	remote := st.Conn().RemotePeer()
-	// The gate is asked again: a connection secured just before this node
-	// joined a workgroup (or its last invite was spent) may not have been
-	// cut yet.
-	if !(gate{s}).AllowPeer(remote, st.Conn().Stat().Direction == network.DirInbound) {
+	// The gate's rule for inbound peers applies whichever side dialled: a
+	// connection secured just before this node joined a workgroup (or its
+	// last invite was spent) may not have been cut yet, and libp2p itself
+	// may dial a peer back; a non-member reaches join only while an
+	// invite is outstanding.
+	if !(gate{s}).AllowPeer(remote, true) {
 		s.log.Debug("join: peer refused by gate", "peer", remote)
 		_ = st.Reset()
 		go st.Conn().Close()

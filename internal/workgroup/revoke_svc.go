@@ -41,6 +41,8 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 	if !s.enter() {
 		return Member{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
 	}
+	grace := s.graceFor(wg.ID, Bundle{Revs: [][]byte{raw}})
+	defer s.notifyEnd(grace)
 	// Stored before the roster shows it, whatever the caller's context.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	added, _, err := s.mergeStored(sctx, wg.ID, Bundle{Revs: [][]byte{raw}})
@@ -60,7 +62,7 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 
 // notifyTimeout bounds how long a revoked peer's connections stay open
 // for it to be told of its revocation. Its streams are refused already.
-const notifyTimeout = time.Second
+const notifyTimeout = 3 * time.Second
 
 // applyRevocations cuts off peers just revoked in wg. A revoked peer
 // still connected is first told (a roster sync that pushes it its own
@@ -81,6 +83,10 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 		s.afterChange()
 		return
 	}
+	// Until told, the gate keeps their connections open (a periodic or
+	// another merge's Enforce would otherwise cut them first, and the
+	// removed peer would never learn it was removed).
+	s.notifyBegin(victims)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -97,6 +103,59 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 			}()
 		}
 		wait.Wait()
+		s.notifyEnd(victims)
 		s.afterChange()
 	}()
+}
+
+// graceFor marks the connected peers that b's revocations name as being
+// told (notifyBegin) before the merge makes the revocations visible, so
+// no Enforce in between cuts them before applyRevocations tells them.
+// The caller passes the result to notifyEnd after applyRevocations.
+func (s *Service) graceFor(wg string, b Bundle) []peer.ID {
+	if len(b.Revs) == 0 {
+		return nil
+	}
+	root, ok := s.roster.Root(wg)
+	if !ok {
+		return nil
+	}
+	var ps []peer.ID
+	for _, raw := range b.Revs {
+		if rv, err := ParseRevocation(raw, root.Pub); err == nil && rv.PeerID != s.self &&
+			s.host.Network().Connectedness(rv.PeerID) == network.Connected {
+			ps = append(ps, rv.PeerID)
+		}
+	}
+	s.notifyBegin(ps)
+	return ps
+}
+
+// notifyBegin marks revoked peers being told of their revocation.
+func (s *Service) notifyBegin(ps []peer.ID) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	for _, p := range ps {
+		s.notifying[p]++
+	}
+}
+
+// notifyEnd undoes one notifyBegin.
+func (s *Service) notifyEnd(ps []peer.ID) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	for _, p := range ps {
+		if s.notifying[p] <= 1 {
+			delete(s.notifying, p)
+		} else {
+			s.notifying[p]--
+		}
+	}
+}
+
+// beingNotified reports whether p, revoked, is being told so.
+func (s *Service) beingNotified(p peer.ID) bool {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	return s.notifying[p] > 0
 }

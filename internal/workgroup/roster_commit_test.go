@@ -5,6 +5,9 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // MergeDurable shows items only once persist succeeded, undoes them
@@ -90,5 +93,40 @@ func TestMergeNotStoredNotAccepted(t *testing.T) {
 	}
 	if a.svc.roster.IsRevoked(wg.ID, b.host.ID()) || !a.svc.roster.MemberAnywhere(b.host.ID()) {
 		t.Fatal("a revocation that was not stored is in force")
+	}
+}
+
+// A revoked peer keeps its connections only while it is being told of
+// its revocation.
+func TestGateGraceWhileNotifying(t *testing.T) {
+	a, b := newTNode(t, "alpha"), newTNode(t, "bravo")
+	mustCreate(t, a, "office")
+	mustJoin(t, b, mustInvite(t, a, InviteOptions{}), "")
+	if _, err := a.svc.Remove(context.Background(), "", "bravo"); err != nil {
+		t.Fatal(err)
+	}
+	g, p := gate{a.svc}, b.host.ID()
+	// bravo was connected: it is told, then cut off.
+	eventually(t, 2*notifyTimeout, func() error {
+		if g.AllowPeer(p, true) || g.AllowPeer(p, false) || a.connected(b) {
+			return errf("revoked peer still allowed or connected")
+		}
+		return nil
+	})
+	eventually(t, 2*time.Second, func() error {
+		if len(b.svc.roster.Workgroups()) != 0 {
+			return errf("bravo was not told of its removal")
+		}
+		return nil
+	})
+	a.svc.notifyBegin([]peer.ID{p})
+	a.svc.notifyBegin([]peer.ID{p})
+	a.svc.notifyEnd([]peer.ID{p})
+	if !g.AllowPeer(p, true) {
+		t.Fatal("revoked peer cut off while one notification is still under way")
+	}
+	a.svc.notifyEnd([]peer.ID{p})
+	if g.AllowPeer(p, true) {
+		t.Fatal("revoked peer allowed after its notifications ended")
 	}
 }

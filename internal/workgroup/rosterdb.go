@@ -141,6 +141,8 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 	// Whatever the caller's context, what the roster accepted is stored.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	grace := s.graceFor(wg, b)
+	defer s.notifyEnd(grace)
 	added, refused, err := s.mergeStored(ctx, wg, b)
 	if refused > 0 {
 		s.log.Debug("roster items refused", "workgroup", wg, "from", from, "count", refused)

@@ -55,6 +55,9 @@ type Service struct {
 	syncMu   sync.Mutex
 	inflight map[peer.ID]bool
 
+	notifyMu  sync.Mutex
+	notifying map[peer.ID]int // revoked peers being told so (see applyRevocations)
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -97,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "workgroup"), db: cfg.DB, id: cfg.Identity, host: cfg.Host,
 		self: cfg.Identity.PeerID, roster: NewRoster(cfg.Identity.PeerID), now: time.Now,
 		invites: map[[32]byte]time.Time{}, topics: map[string]*wgTopic{}, inflight: map[peer.ID]bool{},
+		notifying: map[peer.ID]int{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.loadRoster(ctx); err != nil {

@@ -3,6 +3,7 @@ package workgroup
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"time"
 
@@ -108,6 +109,14 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
 		return fmt.Errorf("roster sync with %s: %w", p, err)
 	}
 	_ = st.CloseWrite()
+	// Wait for the responder to close its side, which it does once it has
+	// merged (and stored) the push: a caller that cuts the connection
+	// next (as when telling a removed member) would else lose the push
+	// still in flight.
+	if dl, ok := ctx.Deadline(); ok {
+		_ = st.SetReadDeadline(dl)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(st, 1))
 	return nil
 }
 
