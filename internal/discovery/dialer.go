@@ -1,0 +1,100 @@
+package discovery
+
+import (
+	"context"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+)
+
+// backoff is the dial schedule of one unreachable member.
+type backoff struct {
+	next time.Time
+	wait time.Duration
+}
+
+// dialTimeout bounds one attempt to reach a member.
+const dialTimeout = 20 * time.Second
+
+// maybeDial dials member p of wg unless it is connected, being dialled or
+// waiting out its backoff.
+func (s *Service) maybeDial(wg string, p peer.ID) {
+	h := s.cfg.Host
+	if h.Network().Connectedness(p) == network.Connected {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	if s.dialing[p] {
+		s.mu.Unlock()
+		return
+	}
+	if b := s.backoff[p]; b != nil && now.Before(b.next) {
+		s.mu.Unlock()
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		s.mu.Unlock()
+		return // enough dials in flight; the next round tries
+	}
+	s.dialing[p] = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.sem }()
+		err := s.dial(wg, p)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.dialing, p)
+		if err == nil {
+			delete(s.backoff, p)
+			return
+		}
+		b := s.backoff[p]
+		if b == nil {
+			b = &backoff{wait: time.Second}
+			s.backoff[p] = b
+		} else {
+			b.wait = min(2*b.wait, s.cfg.MaxBackoff)
+		}
+		b.next = time.Now().Add(b.wait)
+		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
+	}()
+}
+
+// dial reaches p with the addresses the book and the peerstore know, and
+// failing that asks the workgroup's DHT where p is.
+func (s *Service) dial(wg string, p peer.ID) error {
+	ctx, cancel := context.WithTimeout(s.ctx, dialTimeout)
+	defer cancel()
+	h := s.cfg.Host
+	if addrs, err := s.book.Addrs(ctx, p); err == nil && len(addrs) > 0 {
+		h.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
+	}
+	var err error
+	if len(h.Peerstore().Addrs(p)) > 0 {
+		if err = h.Host.Connect(ctx, peer.AddrInfo{ID: p}); err == nil {
+			return nil
+		}
+	}
+	d := s.dht(wg)
+	if d == nil {
+		if err == nil {
+			err = errNoAddrs
+		}
+		return err
+	}
+	ai, ferr := d.findPeer(ctx, p)
+	if ferr != nil {
+		if err == nil {
+			err = ferr
+		}
+		return err
+	}
+	return h.Host.Connect(ctx, ai)
+}
