@@ -18,6 +18,8 @@ const shutdownLimit = 5 * time.Second
 func (a *App) upCmd() *cobra.Command {
 	var name string
 	var listen []string
+	var reach string
+	var noMDNS bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run the node in the foreground",
@@ -36,7 +38,7 @@ On first run it creates the state folder, the node's keys and database.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out})
+			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out, Reachability: reach, NoMDNS: noMDNS})
 			if err != nil {
 				return err
 			}
@@ -57,5 +59,7 @@ On first run it creates the state folder, the node's keys and database.`,
 	}
 	cmd.Flags().StringVar(&name, "name", "", "node name (DNS-label rules; default: the host name)")
 	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddrs (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
+	cmd.Flags().StringVar(&reach, "reachability", "", "override NAT detection: public (relay for members at once) or private (use member relays at once); default automatic")
+	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not announce or look for members on the LAN with mDNS")
 	return cmd
 }

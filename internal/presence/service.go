@@ -14,8 +14,8 @@ import (
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
-	"github.com/peerhood/peerhood/internal/workgroup"
 	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // DefaultInterval is the heartbeat interval: a member that vanishes
