@@ -22,6 +22,10 @@ import (
 // without a word shows offline after 3 intervals + 1 s (7 s).
 const DefaultInterval = 2 * time.Second
 
+// kickAgain is when presence is published a second time after a peer
+// joined the topic.
+const kickAgain = 400 * time.Millisecond
+
 // Settings keeps the node's own presence across restarts (*store.DB).
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
@@ -315,7 +319,10 @@ func (s *Service) watchPeers(ctx context.Context, t *topicState) {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
+			// Again a little later: the first message can race the
+			// new peer's stream set-up and be lost.
 			s.Kick()
+			time.AfterFunc(kickAgain, s.Kick)
 		}
 	}
 }
