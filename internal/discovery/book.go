@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -17,10 +18,23 @@ import (
 const maxBookAddrs = 16
 
 // Book is the address book: members' last known addresses in SQLite.
-type Book struct{ db *store.DB }
+type Book struct {
+	db   *store.DB
+	mu   sync.Mutex
+	last int64 // last seen_at written: times are kept strictly increasing
+}
 
 // NewBook returns the address book over db.
 func NewBook(db *store.DB) *Book { return &Book{db: db} }
+
+// stamp returns now in unix milliseconds, after every stamp before it, so
+// "newest" is well defined even within one millisecond.
+func (b *Book) stamp() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last = max(time.Now().UnixMilli(), b.last+1)
+	return b.last
+}
 
 // Record stores addrs as seen now for p, keeping the newest maxBookAddrs.
 // Relay (circuit) addresses are kept too: they are how a member behind a
@@ -29,7 +43,7 @@ func (b *Book) Record(ctx context.Context, p peer.ID, addrs []ma.Multiaddr) erro
 	if len(addrs) == 0 {
 		return nil
 	}
-	now := time.Now().UnixMilli()
+	now := b.stamp()
 	return b.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, a := range addrs {
 			if a == nil {
