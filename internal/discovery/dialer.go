@@ -76,9 +76,12 @@ func (s *Service) dial(wg string, p peer.ID) error {
 	if addrs, err := s.book.Addrs(ctx, p); err == nil && len(addrs) > 0 {
 		h.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
 	}
+	// Through members that relay, in case p sits behind a NAT and holds
+	// a reservation there; the swarm tries direct addresses first.
+	via := s.circuitAddrs(p)
 	var err error
-	if len(h.Peerstore().Addrs(p)) > 0 {
-		if err = h.Host.Connect(ctx, peer.AddrInfo{ID: p}); err == nil {
+	if len(h.Peerstore().Addrs(p)) > 0 || len(via) > 0 {
+		if err = h.Host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: via}); err == nil {
 			return nil
 		}
 	}
@@ -96,5 +99,6 @@ func (s *Service) dial(wg string, p peer.ID) error {
 		}
 		return err
 	}
+	ai.Addrs = append(ai.Addrs, via...)
 	return h.Host.Connect(ctx, ai)
 }

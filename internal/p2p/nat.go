@@ -77,7 +77,7 @@ func natOptions(cfg Config, g *gater, src *atomic.Pointer[RelaySource], hp *hole
 		libp2p.EnableNATService(),
 		libp2p.EnableRelayService(relayv2.WithResources(relayResources()), relayv2.WithACL(relayACL{g})),
 		libp2p.EnableAutoRelayWithPeerSource(source,
-			autorelay.WithMinInterval(10*time.Second),
+			autorelay.WithMinInterval(3*time.Second),
 			autorelay.WithBootDelay(0),
 			autorelay.WithNumRelays(2),
 			autorelay.WithMinCandidates(1),

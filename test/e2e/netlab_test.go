@@ -114,5 +114,11 @@ func (l *netLab) node(name, ns, ip string) *Node {
 	n.Prefix = []string{"ip", "netns", "exec", ns}
 	n.MDNS = true
 	n.Listen = []string{"/ip4/" + ip + "/tcp/4317", "/ip4/" + ip + "/udp/4317/quic-v1"}
+	l.t.Cleanup(func() {
+		if l.t.Failed() {
+			st, _ := n.Run("status")
+			l.t.Logf("node %s (namespace %s):\n%s\n%s", name, ns, st, n.Output())
+		}
+	})
 	return n
 }
