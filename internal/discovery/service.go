@@ -40,7 +40,7 @@ type Config struct {
 	// NoDHT turns the per-workgroup DHT off.
 	NoDHT bool
 	// Tick is how often the service looks for members to dial and for new
-	// workgroups (default 1 s).
+	// workgroups (default 500 ms).
 	Tick time.Duration
 	// MaxBackoff caps the wait between dials of an unreachable member
 	// (default 2 min).
@@ -74,7 +74,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Log = slog.Default()
 	}
 	if cfg.Tick <= 0 {
-		cfg.Tick = time.Second
+		cfg.Tick = 500 * time.Millisecond
 	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = 2 * time.Minute

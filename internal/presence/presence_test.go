@@ -178,3 +178,28 @@ func TestDecode(t *testing.T) {
 		}
 	}
 }
+
+// A new member's announcements that arrive before its certificate are
+// kept and count as soon as the roster knows it, without waiting for its
+// next heartbeat.
+func TestPresenceBeforeCertificate(t *testing.T) {
+	a, n := newHost(t), newHost(t)
+	ma, mn := member(a, "a"), member(n, "newbie")
+	dirA := workgroup.NewStaticDirectory(a.ID(), ma)
+	pa := start(t, a, dirA)
+	s, err := New(Config{Host: n, Dir: workgroup.NewStaticDirectory(n.ID(), ma, mn), Interval: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	connect(t, n, a)
+	time.Sleep(800 * time.Millisecond) // newbie's announcements on join have arrived
+	if got := pa.Of(wg, n.ID()); got.State != Offline {
+		t.Fatalf("non-member shown %s", got.State)
+	}
+	dirA.Add(mn) // the roster learns the certificate
+	waitFor(t, time.Second, wantState(pa, n.ID(), Online, ""))
+}

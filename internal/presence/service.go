@@ -75,7 +75,19 @@ type topicState struct {
 	events  *pubsub.TopicEventHandler
 	cancel  context.CancelFunc
 	records map[peer.ID]*record
+	// pending holds the latest signed message of authors this node does
+	// not (yet) know as members: a new member's first announcements
+	// outrun its certificate. Applied once the roster has it; bounded.
+	pending map[peer.ID]pendingMsg
 }
+
+type pendingMsg struct {
+	m  message
+	at time.Time
+}
+
+// maxPending bounds the pending messages per workgroup.
+const maxPending = 256
 
 // Service publishes this node's presence and tracks the members'.
 type Service struct {
@@ -174,6 +186,9 @@ func (s *Service) loop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Interval)
 	defer t.Stop()
+	// A workgroup joined (or created) is noticed within watchEvery.
+	w := time.NewTicker(watchEvery)
+	defer w.Stop()
 	s.sync()
 	s.publishAll()
 	for {
@@ -186,6 +201,10 @@ func (s *Service) loop() {
 		case <-s.kick:
 			s.sync()
 			s.publishAll()
+		case <-w.C:
+			if s.sync() {
+				s.publishAll()
+			}
 		}
 	}
 }
@@ -198,15 +217,19 @@ func (s *Service) Kick() {
 	}
 }
 
+// watchEvery is how often the service looks for workgroups joined or left.
+const watchEvery = 200 * time.Millisecond
+
 // sync joins the topics of workgroups this node entered and leaves those
-// it left.
-func (s *Service) sync() {
+// it left. It reports whether it joined one.
+func (s *Service) sync() bool {
 	want := map[string]bool{}
 	for _, w := range s.cfg.Dir.Workgroups() {
 		want[w.ID] = true
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	joined := false
 	for wg, t := range s.topics {
 		if !want[wg] {
 			s.leaveLocked(wg, t)
@@ -218,8 +241,11 @@ func (s *Service) sync() {
 		}
 		if err := s.joinLocked(wg); err != nil {
 			s.cfg.Log.Warn("presence: cannot join topic", "workgroup", wg, "err", err)
+			continue
 		}
+		joined = true
 	}
+	return joined
 }
 
 func (s *Service) joinLocked(wg string) error {
@@ -246,7 +272,7 @@ func (s *Service) joinLocked(wg string) error {
 		return fmt.Errorf("events of %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}}
+	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}}
 	s.topics[wg] = ts
 	s.wg.Add(2)
 	go s.receive(ctx, wg, ts)
@@ -267,15 +293,70 @@ func (s *Service) leaveLocked(wg string, t *topicState) {
 func (s *Service) validator(wg string) pubsub.ValidatorEx {
 	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 		author := msg.GetFrom()
-		if _, ok := s.cfg.Dir.Member(wg, author); !ok {
-			return pubsub.ValidationReject
-		}
 		m, err := decode(msg.Data)
 		if err != nil || m.Workgroup != wg {
 			return pubsub.ValidationReject
 		}
+		if _, ok := s.cfg.Dir.Member(wg, author); !ok {
+			// Own messages are validated inside Publish, under s.mu.
+			if author != s.self {
+				s.keepPending(wg, author, m)
+			}
+			return pubsub.ValidationReject
+		}
 		msg.ValidatorData = m
 		return pubsub.ValidationAccept
+	}
+}
+
+// keepPending remembers a well-formed, signed message of an author that
+// is not a member (yet).
+func (s *Service) keepPending(wg string, author peer.ID, m message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[wg]
+	if t == nil {
+		return
+	}
+	if _, ok := t.pending[author]; !ok && len(t.pending) >= maxPending {
+		for p := range t.pending { // drop any one
+			delete(t.pending, p)
+			break
+		}
+	}
+	if old, ok := t.pending[author]; !ok || m.Seq > old.m.Seq {
+		t.pending[author] = pendingMsg{m: m, at: time.Now()}
+	}
+}
+
+// promoteLocked applies the pending message of p once p is a member.
+func (s *Service) promoteLocked(wg string, t *topicState, p peer.ID) {
+	pm, ok := t.pending[p]
+	if !ok {
+		return
+	}
+	if _, member := s.cfg.Dir.Member(wg, p); !member {
+		if time.Since(pm.at) > 3*pm.m.interval()+time.Second {
+			delete(t.pending, p)
+		}
+		return
+	}
+	delete(t.pending, p)
+	s.applyLocked(t, p, pm.m, pm.at)
+}
+
+func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time) {
+	r := t.records[author]
+	if r == nil {
+		r = &record{}
+		t.records[author] = r
+	}
+	if m.Seq > r.seq {
+		r.seq, r.state, r.text, r.interval = m.Seq, m.State, m.Text, m.interval()
+		r.heard = at
+		if m.State != Offline {
+			r.lastOnline = at
+		}
 	}
 }
 
@@ -291,20 +372,9 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
-		now := time.Now()
 		s.mu.Lock()
-		r := t.records[author]
-		if r == nil {
-			r = &record{}
-			t.records[author] = r
-		}
-		if m.Seq > r.seq {
-			r.seq, r.state, r.text, r.interval = m.Seq, m.State, m.Text, m.interval()
-			r.heard = now
-			if m.State != Offline {
-				r.lastOnline = now
-			}
-		}
+		delete(t.pending, author)
+		s.applyLocked(t, author, m, time.Now())
 		s.mu.Unlock()
 	}
 }

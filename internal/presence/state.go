@@ -79,6 +79,7 @@ func (s *Service) Of(wg string, p peer.ID) Seen {
 	if t == nil {
 		return Seen{State: Offline}
 	}
+	s.promoteLocked(wg, t, p)
 	r := t.records[p]
 	if r == nil {
 		return Seen{State: Offline}
