@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -18,6 +19,28 @@ type backoff struct {
 // dialTimeout bounds one attempt to reach a member.
 const dialTimeout = 20 * time.Second
 
+// yieldDelay is how long the member with the larger peer ID waits before
+// dialling one it is not connected to, so the two do not dial each other
+// at the same time: libp2p's TCP dials leave from the listen port
+// (SO_REUSEPORT), and two simultaneous dials between the same ports
+// become one TCP connection that both ends think they opened, whose
+// security handshake then hangs until it times out.
+const yieldDelay = 1500 * time.Millisecond
+
+// jitter spreads d by ±25%.
+func jitter(d time.Duration) time.Duration {
+	return d*3/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// firstTry returns when this node should first dial p: now if its peer ID
+// is the smaller, else after yieldDelay (jittered).
+func (s *Service) firstTry(p peer.ID, after time.Duration) time.Time {
+	if s.cfg.Host.ID() > p {
+		after += jitter(yieldDelay)
+	}
+	return time.Now().Add(after)
+}
+
 // maybeDial dials member p of wg unless it is connected, being dialled or
 // waiting out its backoff.
 func (s *Service) maybeDial(wg string, p peer.ID) {
@@ -31,7 +54,12 @@ func (s *Service) maybeDial(wg string, p peer.ID) {
 		s.mu.Unlock()
 		return
 	}
-	if b := s.backoff[p]; b != nil && now.Before(b.next) {
+	b := s.backoff[p]
+	if b == nil {
+		b = &backoff{next: s.firstTry(p, 0), wait: time.Second}
+		s.backoff[p] = b
+	}
+	if now.Before(b.next) {
 		s.mu.Unlock()
 		return
 	}
@@ -62,7 +90,7 @@ func (s *Service) maybeDial(wg string, p peer.ID) {
 		} else {
 			b.wait = min(2*b.wait, s.cfg.MaxBackoff)
 		}
-		b.next = time.Now().Add(b.wait)
+		b.next = time.Now().Add(jitter(b.wait))
 		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
 	}()
 }

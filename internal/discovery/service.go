@@ -200,7 +200,7 @@ func (s *Service) disconnected(n network.Network, c network.Conn) {
 	}
 	// Try again soon: the member may only have changed networks.
 	s.mu.Lock()
-	s.backoff[p] = &backoff{next: time.Now().Add(time.Second), wait: time.Second}
+	s.backoff[p] = &backoff{next: s.firstTry(p, time.Second), wait: time.Second}
 	s.mu.Unlock()
 }
 
@@ -248,7 +248,7 @@ func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
 	}
 	s.cfg.Log.Debug("mDNS found a member", "peer", ai.ID)
 	s.mu.Lock()
-	delete(s.backoff, ai.ID)
+	s.backoff[ai.ID] = &backoff{next: s.firstTry(ai.ID, 0), wait: time.Second}
 	s.mu.Unlock()
 	s.Kick()
 }

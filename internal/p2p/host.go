@@ -110,7 +110,14 @@ func New(cfg Config) (*Host, error) {
 		libp2p.NoListenAddrs,
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.Security(noise.ID, noise.New),
-		libp2p.Transport(tcp.NewTCPTransport),
+		// TCP dials leave from an ephemeral port, not the listen port:
+		// with SO_REUSEPORT two members that dial each other at once (both
+		// found the other by mDNS or in the DHT) made one TCP connection by
+		// simultaneous open that both ends took for their own dial, and its
+		// security handshake hung until it timed out (measured: most dials
+		// of a 50-member mesh failed so). Hole punching still works over
+		// QUIC, whose dials share the listening UDP socket.
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.DefaultMuxers,
 		libp2p.ResourceManager(rm),
