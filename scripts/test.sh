@@ -23,16 +23,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-go mod download
+# step NAME CMD...: runs CMD and prints how long it took (to stderr).
+step() {
+  local name=$1 t0=$SECONDS
+  shift
+  "$@"
+  echo "-- $name: $((SECONDS - t0))s" >&2
+}
+
+step "go mod download" go mod download
 unformatted=$(gofmt -l cmd internal test bench 2>/dev/null || true)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change: $unformatted" >&2
   exit 1
 fi
-go vet ./...
-GOOS=windows go build ./...
-GOOS=darwin go build ./...
+step "go vet" go vet ./...
+# staticcheck at an exact version (it supports Go 1.26); `go run` fetches
+# it through the module proxy without touching go.mod.
+step staticcheck go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+GOOS=windows step "windows build" go build ./...
+GOOS=darwin step "darwin build" go build ./...
 
 # -race on every package: the daemon, the host and the services are
 # concurrent. -p 2 matches the 2-core machines CI runs on.
-go test -race -p 2 -timeout 25m -count=1 ./... "$@"
+step "go test -race" go test -race -p 2 -timeout 25m -count=1 ./... "$@"

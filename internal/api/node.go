@@ -67,9 +67,14 @@ func (s *Server) nodeRoutes() {
 			if req.Addr == "" {
 				return ConnectResult{}, BadRequest("addr is required: a multiaddr ending in /p2p/PEERID")
 			}
+			h := s.backend.Node.Host()
+			if info, err := p2p.ParsePeerAddr(req.Addr); err != nil {
+				return ConnectResult{}, BadRequest("%v", err)
+			} else if info.ID == h.ID() {
+				return ConnectResult{}, BadRequest("address %q is this node itself", req.Addr)
+			}
 			ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			defer cancel()
-			h := s.backend.Node.Host()
 			id, err := h.Connect(ctx, req.Addr)
 			if err != nil {
 				return ConnectResult{}, Unavailable("%v", err)

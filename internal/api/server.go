@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,9 @@ type Server struct {
 	log     *slog.Logger
 	sock    string
 	backend Backend
+
+	mu     sync.Mutex // guards srv and closed: Serve runs in its own goroutine
+	closed bool
 }
 
 // NewServer declares every route over backend.
@@ -83,22 +87,38 @@ func (s *Server) Listen(home string) (net.Listener, error) {
 
 // Serve serves the API on l until Shutdown.
 func (s *Server) Serve(l net.Listener) error {
-	s.srv = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second}
-	err := s.srv.Serve(l)
+	srv := &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.srv = srv
+	s.mu.Unlock()
+	err := srv.Serve(l)
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
 }
 
-// Shutdown stops the server, waiting for running requests until ctx ends.
+// Shutdown stops the server: it stops accepting, waits for running
+// requests until ctx ends, then closes the connections still open (their
+// handlers' contexts are cancelled). The socket file is removed.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.srv == nil {
-		return nil
+	s.mu.Lock()
+	srv := s.srv
+	s.closed = true
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		if err = srv.Shutdown(ctx); err != nil {
+			err = errors.Join(err, srv.Close())
+		}
 	}
-	err := s.srv.Shutdown(ctx)
 	if s.sock != "" {
-		os.Remove(s.sock)
+		_ = os.Remove(s.sock)
 	}
 	return err
 }

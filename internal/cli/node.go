@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"text/tabwriter"
@@ -17,7 +18,12 @@ func (a *App) statusCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the running node: name, peer ID, addresses, uptime, peers",
-		Args:  cobra.NoArgs,
+		Long: `Show the running node's name, peer ID, listen addresses (with /p2p/PEERID,
+ready to give to 'peerhood connect' on another machine), version, uptime
+and connected peers with link type (direct or relayed) and round-trip time.
+--json prints GET /v1/status of the control API.`,
+		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Call(cmd.Context(), a, http.MethodGet, "/v1/status", nil, func(s api.Status) error {
 				fmt.Fprintf(a.Out, "name     %s\npeer ID  %s\nversion  %s\nuptime   %s\nhome     %s\n",
@@ -39,7 +45,11 @@ func (a *App) peersCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "peers",
 		Short: "List connected peers with link type and round-trip time",
-		Args:  cobra.NoArgs,
+		Long: `List the peers this node holds a connection to: peer ID, link type
+(direct, or relayed through another peer), who dialled, round-trip time
+and remote address. --json prints GET /v1/peers of the control API.`,
+		Example: "  peerhood peers\n  peerhood peers --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return Call(cmd.Context(), a, http.MethodGet, "/v1/peers", nil, func(ps []p2p.PeerInfo) error {
 				if len(ps) == 0 {
@@ -68,9 +78,13 @@ func (a *App) printPeers(ps []p2p.PeerInfo) {
 
 func (a *App) connectCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:     "connect MULTIADDR",
-		Short:   "Dial a peer by multiaddr (a diagnostic)",
-		Example: "  peerhood connect /ip4/192.0.2.7/tcp/4317/p2p/12D3KooW...",
+		Use:   "connect MULTIADDR",
+		Short: "Dial a peer by multiaddr (a diagnostic)",
+		Long: `Ask the running node to dial a peer at a multiaddr ending in /p2p/PEERID
+(as 'peerhood status' prints on the other machine) and report the link
+type and round-trip time. A diagnostic: workgroup members find each other
+without it. --json prints POST /v1/connect of the control API.`,
+		Example: "  peerhood connect /ip4/192.0.2.7/tcp/4317/p2p/12D3KooW...\n  peerhood connect /ip6/2001:db8::7/udp/4317/quic-v1/p2p/12D3KooW...",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return Call(cmd.Context(), a, http.MethodPost, "/v1/connect", api.ConnectRequest{Addr: args[0]}, func(r api.ConnectResult) error {
@@ -83,16 +97,21 @@ func (a *App) connectCmd() *cobra.Command {
 
 func (a *App) versionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of this binary (and of the running node, if any)",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print the version of this binary (and of the running node, if any)",
+		Example: "  peerhood version\n  peerhood version --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := a.Client()
 			if err != nil {
 				return err
 			}
 			var v api.VersionInfo
-			nodeErr := c.Do(cmd.Context(), http.MethodGet, "/v1/version", nil, &v)
+			// The running node's version is a bonus: a node that does not
+			// answer quickly is left out.
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
+			defer cancel()
+			nodeErr := c.Do(ctx, http.MethodGet, "/v1/version", nil, &v)
 			if a.JSON() {
 				out := map[string]string{"cli": version.String()}
 				if nodeErr == nil {

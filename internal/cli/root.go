@@ -25,9 +25,10 @@ type globals struct {
 
 // App is the CLI's state shared by commands.
 type App struct {
-	g   globals
-	Out io.Writer
-	Err io.Writer
+	g     globals
+	level slog.Level // set by Logger
+	Out   io.Writer
+	Err   io.Writer
 }
 
 // NewRoot builds the peerhood command tree.
@@ -86,6 +87,7 @@ func (a *App) Logger() (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(a.g.logLevel)); err != nil {
 		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", a.g.logLevel)
 	}
+	a.level = lvl
 	opts := &slog.HandlerOptions{Level: lvl}
 	switch strings.ToLower(a.g.logFormat) {
 	case "text":

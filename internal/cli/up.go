@@ -23,15 +23,26 @@ func (a *App) upCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run the node in the foreground",
-		Long: `Run this machine's peerhood node in the foreground until SIGINT or SIGTERM.
-On first run it creates the state folder, the node's keys and database.`,
-		Example: "  peerhood up\n  peerhood up --name laptop --listen /ip4/0.0.0.0/tcp/4317",
+		Long: `Run this machine's peerhood node in the foreground until SIGINT or SIGTERM
+(a second Ctrl-C stops it at once).
+
+On first run it creates the state folder (mode 0700), the node's keys
+(node.key, age.key; mode 0600) and its SQLite database (state.db). The
+node's name defaults to this machine's host name folded to DNS-label rules
+(lower case, letters, digits and '-'); --name chooses another and is kept.
+
+It listens with libp2p on TCP and QUIC, IPv4 and IPv6, port 4317 (--listen
+takes multiaddrs; port 0 picks a free one). An IP family the machine lacks
+is skipped; a port another program holds is an error. It prints one block
+(name, peer ID, listen addresses, control socket); logs go to stderr.`,
+		Example: "  peerhood up\n  peerhood up --name laptop --listen /ip4/0.0.0.0/tcp/4317 --listen /ip4/0.0.0.0/udp/4317/quic-v1\n  peerhood up --home /tmp/node2 --listen /ip4/127.0.0.1/tcp/0",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log, err := a.Logger()
 			if err != nil {
 				return err
 			}
+			a.routeLogs(log)
 			home, err := a.Home()
 			if err != nil {
 				return err
@@ -43,6 +54,8 @@ On first run it creates the state folder, the node's keys and database.`,
 				return err
 			}
 			n.Wait(ctx)
+			// From here a second SIGINT or SIGTERM kills the process at once.
+			stop()
 			log.Info("stopping")
 			done := make(chan error, 1)
 			go func() { done <- n.Close() }()
@@ -57,8 +70,8 @@ On first run it creates the state folder, the node's keys and database.`,
 			}
 		},
 	}
-	cmd.Flags().StringVar(&name, "name", "", "node name (DNS-label rules; default: the host name)")
-	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddrs (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
+	cmd.Flags().StringVar(&name, "name", "", "node name, DNS-label rules (default: the stored name, else the host name folded)")
+	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddr, repeatable (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
 	cmd.Flags().StringVar(&reach, "reachability", "", "override NAT detection: public (relay for members at once) or private (use member relays at once); default automatic")
 	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not announce or look for members on the LAN with mDNS")
 	return cmd

@@ -83,6 +83,12 @@ secret, its expiry and this node's addresses; this node keeps only a hash
 of the secret. Only admins can invite.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if req.Uses < 1 {
+				return fmt.Errorf("--uses %d: must be 1 or more", req.Uses)
+			}
+			if expires <= 0 {
+				return fmt.Errorf("--expires %s: must be positive", expires)
+			}
 			req.Expires = expires.String()
 			return Call(cmd.Context(), a, http.MethodPost, "/v1/invites", req, func(r api.InviteResult) error {
 				fmt.Fprintln(a.Out, r.Token)

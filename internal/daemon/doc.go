@@ -3,6 +3,17 @@
 // starts the libp2p host and the services, serves the control API, and
 // stops everything in order on SIGINT or SIGTERM.
 //
+// Stopping: the control API stops taking requests (running ones get
+// 1.5 s), then services, the host and the database close in reverse order
+// of start, then the lock is released; Close returns within StopLimit
+// (4 s) even if a component hangs, so `peerhood up` exits within 5 s.
+//
+// Refusals: a state folder others can read, one locked by another node
+// (the error names its PID), a key file or database that cannot be read
+// or parsed (the error names the file; nothing is overwritten or
+// repaired). The node's name defaults to the host name folded to DNS-label
+// rules (identity.FoldName) and is stored in the database.
+//
 // State folder layout:
 //
 //	lock          held (flock / LockFileEx) while a node runs; holds its PID

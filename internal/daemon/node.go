@@ -55,6 +55,9 @@ type Node struct {
 	stopCh  chan struct{}
 	stopMu  sync.Once
 	closers []func() error
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Start brings a node up. The caller runs Wait and then Close.
@@ -192,24 +195,60 @@ func (n *Node) Wait(ctx context.Context) {
 	}
 }
 
-// Close stops the node: the API first (no new requests), then services,
-// the host and the database, in reverse order of start. It is bounded to
-// a few seconds.
+// StopLimit bounds Close: a node stops within it even if a service hangs
+// (the caller's own bound, 5 s for `peerhood up`, stays above it).
+const StopLimit = 4 * time.Second
+
+// apiDrain is how long running API requests get to finish on Close.
+const apiDrain = 1500 * time.Millisecond
+
+// Close stops the node: the API first (no new requests; running ones get
+// apiDrain, then their connections close), then services, the host and
+// the database, in reverse order of start, then the state folder's lock.
+// It returns within about StopLimit: a closer still running then is left
+// behind and reported. Close may be called more than once.
 func (n *Node) Close() error {
+	n.closeOnce.Do(func() { n.closeErr = n.close() })
+	return n.closeErr
+}
+
+func (n *Node) close() error {
+	start := time.Now()
+	deadline := start.Add(StopLimit)
 	var errs []error
 	if n.api != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), apiDrain)
 		if err := n.api.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("control API: %w", err))
 		}
 		cancel()
 	}
 	for i := len(n.closers) - 1; i >= 0; i-- {
-		if err := n.closers[i](); err != nil {
+		// The last closers (host, database) always get a moment, even
+		// when a service before them used up the budget.
+		budget := max(time.Until(deadline), 250*time.Millisecond)
+		if err := runBounded(n.closers[i], budget); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	n.closers = nil
 	n.lock.Release()
+	if n.api != nil { // a node that was up: say so; a failed start says nothing more
+		n.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
+	}
 	return errors.Join(errs...)
+}
+
+// runBounded runs f, giving up waiting after limit.
+func runBounded(f func() error, limit time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("a component did not stop within %s", limit.Round(time.Millisecond))
+	}
 }

@@ -39,3 +39,22 @@ func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason)
 func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
 	return g.allow(p, dir == network.DirInbound)
 }
+
+// TopicGate is an optional interface of a Gate. When the installed Gate
+// implements it, gossipsub drops RPCs from peers refused for topic ""
+// and ignores a peer's subscription to a topic it is refused, so it is
+// never sent that topic's messages.
+type TopicGate interface {
+	AllowTopic(p peer.ID, topic string) bool
+}
+
+func (g *gater) allowTopic(p peer.ID, topic string) bool {
+	gp := g.gate.Load()
+	if gp == nil {
+		return true
+	}
+	if tg, ok := (*gp).(TopicGate); ok {
+		return tg.AllowTopic(p, topic)
+	}
+	return true
+}

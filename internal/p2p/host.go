@@ -72,6 +72,7 @@ type Host struct {
 	psMu     sync.Mutex
 	ps       *pubsub.PubSub
 	log      *slog.Logger
+	ctx      context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -146,7 +147,11 @@ func New(cfg Config) (*Host, error) {
 				h.Close()
 				return nil, fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
 			}
-			cfg.Log.Warn("cannot listen", "addr", a.String(), "err", err)
+			if isFamilyMissing(err) {
+				cfg.Log.Info("address or IP family not available on this machine; skipping", "addr", a.String())
+			} else {
+				cfg.Log.Warn("cannot listen; skipping", "addr", a.String(), "err", err)
+			}
 			continue
 		}
 		listened++
@@ -156,7 +161,7 @@ func New(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	hh.Host, hh.ping, hh.stop = h, ping.NewPingService(h), cancel
+	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
 	go hh.pingLoop(ctx)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
@@ -174,6 +179,14 @@ func New(cfg Config) (*Host, error) {
 		}
 	}})
 	return hh, nil
+}
+
+// isFamilyMissing reports an address of an IP family or address this
+// machine does not have (no IPv6, or an IP not assigned here).
+func isFamilyMissing(err error) bool {
+	return errors.Is(err, syscall.EAFNOSUPPORT) || errors.Is(err, syscall.EADDRNOTAVAIL) ||
+		strings.Contains(err.Error(), "address family not supported") ||
+		strings.Contains(err.Error(), "cannot assign requested address")
 }
 
 func isAddrInUse(err error) bool {
@@ -215,15 +228,24 @@ func (h *Host) Close() error {
 	return h.Host.Close()
 }
 
-// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
-func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
+// ParsePeerAddr parses a multiaddr that ends in /p2p/PEERID.
+func ParsePeerAddr(addr string) (*peer.AddrInfo, error) {
 	a, err := ma.NewMultiaddr(addr)
 	if err != nil {
-		return "", fmt.Errorf("address %q: %w", addr, err)
+		return nil, fmt.Errorf("address %q: %w", addr, err)
 	}
 	info, err := peer.AddrInfoFromP2pAddr(a)
 	if err != nil {
-		return "", fmt.Errorf("address %q must end in /p2p/PEERID: %w", addr, err)
+		return nil, fmt.Errorf("address %q must end in /p2p/PEERID: %w", addr, err)
+	}
+	return info, nil
+}
+
+// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
+func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
+	info, err := ParsePeerAddr(addr)
+	if err != nil {
+		return "", err
 	}
 	if info.ID == h.ID() {
 		return "", fmt.Errorf("address %q is this node itself", addr)
@@ -245,9 +267,20 @@ func (h *Host) pingLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A few at a time: one peer that does not answer must not
+			// hold up the others for its 5 s.
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 16)
 			for _, p := range h.Network().Peers() {
-				h.measure(ctx, p)
+				wg.Add(1)
+				sem <- struct{}{}
+				go func() {
+					defer wg.Done()
+					defer func() { <-sem }()
+					h.measure(ctx, p)
+				}()
 			}
+			wg.Wait()
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,44 @@ func TestAddrInUseByAnotherHost(t *testing.T) {
 	_, err := New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/" + tcpPort}})
 	if !errors.Is(err, ErrAddrInUse) {
 		t.Fatalf("second host on port %s: want ErrAddrInUse, got %v", tcpPort, err)
+	}
+}
+
+// An address this machine lacks (as on a machine without IPv6) is
+// skipped; the host starts on the others. With none left it refuses.
+func TestMissingAddressSkipped(t *testing.T) {
+	missing := "/ip6/2001:db8::1/tcp/0" // documentation prefix: never assigned here
+	tests := []struct {
+		name   string
+		addrs  []string
+		wantOK bool
+	}{
+		{"IPv4 and a missing IPv6", []string{"/ip4/127.0.0.1/tcp/0", missing, "/ip6/2001:db8::1/udp/0/quic-v1"}, true},
+		{"only missing addresses", []string{missing}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k, _, _ := crypto.GenerateEd25519Key(nil)
+			h, err := New(Config{Key: k, ListenAddrs: tc.addrs})
+			if !tc.wantOK {
+				if err == nil {
+					h.Close()
+					t.Fatal("host started with no address to listen on")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			for _, a := range h.Addrs() {
+				if strings.Contains(a, "2001:db8") {
+					t.Fatalf("listens on missing address: %s", a)
+				}
+			}
+			if len(h.Addrs()) == 0 {
+				t.Fatal("no listen address")
+			}
+		})
 	}
 }

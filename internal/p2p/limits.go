@@ -2,11 +2,13 @@ package p2p
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	"github.com/libp2p/go-libp2p/x/rate"
 )
 
 const (
@@ -20,11 +22,39 @@ const (
 	// Member connections are protected, so only strangers are trimmed.
 	ConnLowWater  = 1200
 	ConnHighWater = 1600
+	// ConnBurstPerIP and ConnRatePerIP bound how fast connections to or
+	// from one IPv4 address (or IPv6 /64) are opened: a burst, then a
+	// steady rate per second. libp2p's default (16, then one per 5 s) would
+	// take minutes to reconnect the members behind one NAT, and it applies
+	// to our own dials too.
+	ConnBurstPerIP = 64
+	ConnRatePerIP  = 4
 )
+
+// connRateLimiter is libp2p's connection rate limiter with peerhood's
+// per-address figures; loopback stays unlimited, as in libp2p.
+func connRateLimiter() *rate.Limiter {
+	perIP := rate.Limit{RPS: ConnRatePerIP, Burst: ConnBurstPerIP}
+	return &rate.Limiter{
+		NetworkPrefixLimits: []rate.PrefixLimit{
+			{Prefix: netip.MustParsePrefix("127.0.0.0/8"), Limit: rate.Limit{}},
+			{Prefix: netip.MustParsePrefix("::1/128"), Limit: rate.Limit{}},
+		},
+		SubnetRateLimiter: rate.SubnetLimiter{
+			IPv4SubnetLimits: []rate.SubnetLimit{{PrefixLength: 32, Limit: perIP}},
+			IPv6SubnetLimits: []rate.SubnetLimit{
+				{PrefixLength: 64, Limit: perIP},
+				{PrefixLength: 48, Limit: rate.Limit{RPS: 4 * ConnRatePerIP, Burst: 4 * ConnBurstPerIP}},
+			},
+			GracePeriod: time.Minute,
+		},
+	}
+}
 
 // newResourceManager builds a resource manager sized for MaxPeers
 // connections, several streams each, scaled to the machine's memory.
-func newResourceManager() (network.ResourceManager, error) {
+// Options after the node's own (tests) override them.
+func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) {
 	scaling := rcmgr.DefaultLimits
 	concrete := scaling.AutoScale()
 	partial := rcmgr.PartialLimitConfig{
@@ -55,11 +85,14 @@ func newResourceManager() (network.ResourceManager, error) {
 		},
 	}
 	limits := partial.Build(concrete)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits),
+	opts := append([]rcmgr.Option{
 		rcmgr.WithLimitPerSubnet(
 			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: PerIPConns}},
 			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 64, ConnCount: PerIPConns}, {PrefixLength: 48, ConnCount: 4 * PerIPConns}},
-		))
+		),
+		rcmgr.WithConnRateLimiters(connRateLimiter()),
+	}, extra...)
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("resource manager: %w", err)
 	}

@@ -1,10 +1,12 @@
 package p2p
 
 import (
-	"context"
+	"errors"
 	"fmt"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // pubsubQueue is the per-peer outbound and validation queue length. The
@@ -22,15 +24,41 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(context.Background(), h.Host,
+	ps, err := pubsub.NewGossipSub(h.ctx, h.Host,
 		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
 		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
+		pubsub.WithSubscriptionFilter(topicFilter{h.gater}),
+		pubsub.WithPeerFilter(h.gater.allowTopic),
+		pubsub.WithAppSpecificRpcInspector(func(p peer.ID, _ *pubsub.RPC) error {
+			if !h.gater.allowTopic(p, "") {
+				return errRefusedPeer
+			}
+			return nil
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	h.ps = ps
 	return ps, nil
+}
+
+var errRefusedPeer = errors.New("gossip from a peer the gate refuses")
+
+// topicFilter keeps subscriptions of peers the gate refuses for a topic
+// out of the router, so flood publishing never sends them that topic.
+type topicFilter struct{ g *gater }
+
+func (topicFilter) CanSubscribe(string) bool { return true }
+
+func (f topicFilter) FilterIncomingSubscriptions(p peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+	out := make([]*pb.RPC_SubOpts, 0, len(subs))
+	for _, s := range subs {
+		if !s.GetSubscribe() || f.g.allowTopic(p, s.GetTopicid()) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }

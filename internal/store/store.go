@@ -25,7 +25,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("open database %s: is a directory", path)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)" +
+	// No journal_mode pragma in the DSN: switching a file to WAL writes its
+	// header, and a file that fails the check below must stay untouched.
+	// WAL is persistent, so it is set once, after the check.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	sqldb, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -57,10 +60,11 @@ func (db *DB) check(ctx context.Context) error {
 		return fmt.Errorf("database %s: %w", db.Path, err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("database %s: %w: quick_check: %s", db.Path, ErrCorrupt, res)
+		first, _, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(res, "*** in database main ***")), "\n")
+		return fmt.Errorf("database %s: %w (quick_check: %s); move it aside to start afresh, peerhood will not overwrite it", db.Path, ErrCorrupt, first)
 	}
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return fmt.Errorf("database %s: read journal mode: %w", db.Path, err)
 	}
 	if !strings.EqualFold(mode, "wal") {

@@ -79,3 +79,53 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 		t.Fatalf("want newer-schema error, got %v", err)
 	}
 }
+
+// A real database whose pages are damaged (its header intact) is refused
+// and left byte for byte as it was: opening it must not switch it to WAL
+// or write anything else.
+func TestOpenRefusesDamagedPagesUntouched(t *testing.T) {
+	ctx := context.Background()
+	p := filepath.Join(t.TempDir(), "state.db")
+	db, err := Open(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE t(v TEXT) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200; i++ {
+		if _, err := db.Exec(`INSERT INTO t(v) VALUES(?)`, strings.Repeat("x", 200)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA journal_mode=DELETE`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	content, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(content) < 4*4096 {
+		t.Fatalf("database only %d bytes", len(content))
+	}
+	for i := 2 * 4096; i < 3*4096; i++ { // scribble over page 3
+		content[i] = 0xA5
+	}
+	if err := os.WriteFile(p, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctx, p)
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("want corrupt error naming %s, got %v", p, err)
+	}
+	after, _ := os.ReadFile(p)
+	if string(after) != string(content) {
+		t.Fatal("damaged database was modified")
+	}
+	for _, side := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(p + side); err == nil {
+			t.Errorf("%s created beside a refused database", side)
+		}
+	}
+}

@@ -1,6 +1,11 @@
 package workgroup
 
-import "github.com/libp2p/go-libp2p/core/peer"
+import (
+	"strings"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
 
 // gate is the node's p2p.Gate:
 //
@@ -32,4 +37,49 @@ func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
 		return true
 	}
 	return g.s.inviteOutstanding()
+}
+
+// AllowTopic implements p2p.TopicGate: which peers' gossip this node
+// takes and which peers it sends a topic's messages to. A member may use
+// every topic but those of another workgroup ("/peerhood/wg/<ID>/...",
+// members of that workgroup only); a peer this node dialled itself and
+// that is not revoked is treated alike until its certificate is known
+// (the roster sync on that connection settles it). A peer admitted only
+// to reach the join protocol gets no gossip.
+func (g gate) AllowTopic(p peer.ID, topic string) bool {
+	r := g.s.roster
+	wg := topicWorkgroup(topic)
+	if wg != "" {
+		if _, ok := r.Member(wg, p); ok {
+			return true
+		}
+		if r.IsRevoked(wg, p) {
+			return false
+		}
+	} else if r.MemberAnywhere(p) {
+		return true
+	}
+	if r.RevokedAnywhere(p) && !r.MemberAnywhere(p) {
+		return false
+	}
+	if !r.InAny() {
+		return true
+	}
+	for _, c := range g.s.host.Network().ConnsToPeer(p) {
+		if c.Stat().Direction == network.DirOutbound {
+			return true
+		}
+	}
+	return false
+}
+
+// topicWorkgroup returns the workgroup ID of a per-workgroup topic
+// ("/peerhood/wg/<ID>/..."), else "".
+func topicWorkgroup(topic string) string {
+	rest, ok := strings.CutPrefix(topic, "/peerhood/wg/")
+	if !ok {
+		return ""
+	}
+	id, _, _ := strings.Cut(rest, "/")
+	return id
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -25,7 +26,7 @@ const (
 	DefaultInviteTTL = 24 * time.Hour
 	MaxInviteTTL     = 30 * 24 * time.Hour
 	MaxInviteUses    = 1000
-	maxTokenAddrs    = 16
+	maxTokenAddrs    = 12
 	maxTokenLen      = 8192
 	secretLen        = 32
 )
@@ -109,6 +110,32 @@ func (t *Token) InviterInfo() peer.AddrInfo {
 	return info
 }
 
+// tokenAddrs picks the inviter addresses a token carries: public ones
+// first, then private, then loopback; link-local and unspecified ones
+// are left out; at most maxTokenAddrs.
+func tokenAddrs(addrs []ma.Multiaddr) []string {
+	rank := func(a ma.Multiaddr) int {
+		switch {
+		case manet.IsIPUnspecified(a) || manet.IsIP6LinkLocal(a):
+			return -1
+		case manet.IsIPLoopback(a):
+			return 2
+		case manet.IsPublicAddr(a):
+			return 0
+		}
+		return 1
+	}
+	sorted := slices.Clone(addrs)
+	slices.SortStableFunc(sorted, func(a, b ma.Multiaddr) int { return rank(a) - rank(b) })
+	var out []string
+	for _, a := range sorted {
+		if rank(a) >= 0 && len(out) < maxTokenAddrs {
+			out = append(out, a.String())
+		}
+	}
+	return out
+}
+
 // InviteOptions are the choices of `peerhood invite`.
 type InviteOptions struct {
 	Workgroup string        // name, ID or ID prefix; empty: the only one
@@ -163,11 +190,7 @@ func (s *Service) Invite(ctx context.Context, o InviteOptions) (InviteResult, er
 	now := s.now()
 	exp := now.Add(o.TTL).Truncate(time.Second)
 	t := Token{Workgroup: wg.ID, RootPub: root.Pub, Name: root.Name, Secret: secret, Expires: exp.Unix(), Inviter: []byte(s.self)}
-	for _, a := range s.host.Host.Addrs() {
-		if len(t.Addrs) < maxTokenAddrs {
-			t.Addrs = append(t.Addrs, a.String())
-		}
-	}
+	t.Addrs = tokenAddrs(s.host.Host.Addrs())
 	tok, err := t.Encode()
 	if err != nil {
 		return InviteResult{}, err
@@ -200,6 +223,14 @@ func (s *Service) inviteOutstanding() bool {
 	return false
 }
 
+// inviteSpent drops an invite from the gate's list of outstanding ones.
+func (s *Service) inviteSpent(secret []byte) {
+	h := sha256.Sum256(secret)
+	s.invMu.Lock()
+	delete(s.invites, h)
+	s.invMu.Unlock()
+}
+
 // loadInvites reads the outstanding invites into memory.
 func (s *Service) loadInvites(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT secret_hash, expires FROM invites WHERE uses_left > 0 AND expires > ?`, s.now().Unix())
@@ -221,9 +252,11 @@ func (s *Service) loadInvites(ctx context.Context) error {
 }
 
 // consumeInvite spends one use of the invite whose secret is given, in
-// tx. It returns the roles the invite grants. A secret whose uses are
-// spent is a replay and is refused; so is an expired one.
-func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte) ([]string, error) {
+// tx. It returns the roles the invite grants and whether that was its
+// last use. A secret whose uses are spent is a replay and is refused; so
+// is an expired one. The in-memory list of outstanding invites (the
+// gate's) is left to the caller, to update once the joiner is a member.
+func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte) (roles []string, last bool, err error) {
 	h := sha256.Sum256(secret)
 	var (
 		inviteWG    string
@@ -231,37 +264,31 @@ func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secr
 		expires     int64
 		rolesJoined string
 	)
-	err := tx.QueryRowContext(ctx, `SELECT workgroup, uses_left, expires, roles FROM invites WHERE secret_hash=?`, h[:]).
+	err = tx.QueryRowContext(ctx, `SELECT workgroup, uses_left, expires, roles FROM invites WHERE secret_hash=?`, h[:]).
 		Scan(&inviteWG, &usesLeft, &expires, &rolesJoined)
 	if err == sql.ErrNoRows || (err == nil && inviteWG != wg) {
-		return nil, errorf(CodeInviteUnknown, "unknown invite: this node issued no such invite for workgroup %s", wg)
+		return nil, false, errorf(CodeInviteUnknown, "unknown invite: this node issued no such invite for workgroup %s", wg)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up invite: %w", err)
+		return nil, false, fmt.Errorf("look up invite: %w", err)
 	}
 	if now := s.now(); now.Unix() >= expires {
-		return nil, errorf(CodeInviteExpired, "invite expired at %s", time.Unix(expires, 0).UTC().Format(time.RFC3339))
+		return nil, false, errorf(CodeInviteExpired, "invite expired at %s", time.Unix(expires, 0).UTC().Format(time.RFC3339))
 	}
 	if usesLeft <= 0 {
-		return nil, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
+		return nil, false, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE invites SET uses_left = uses_left - 1 WHERE secret_hash=? AND uses_left > 0`, h[:])
 	if err != nil {
-		return nil, fmt.Errorf("spend invite: %w", err)
+		return nil, false, fmt.Errorf("spend invite: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return nil, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
+		return nil, false, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
 	}
-	if usesLeft == 1 {
-		s.invMu.Lock()
-		delete(s.invites, h)
-		s.invMu.Unlock()
-	}
-	var roles []string
 	for _, r := range strings.Split(rolesJoined, ",") {
 		if r != "" && !slices.Contains(roles, r) {
 			roles = append(roles, r)
 		}
 	}
-	return roles, nil
+	return roles, usesLeft == 1, nil
 }

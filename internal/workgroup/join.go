@@ -53,7 +53,12 @@ func (s *Service) handleJoin(st network.Stream) {
 		_ = wire.WriteFrame(st, JoinReply{Error: &wire.Error{Code: CodeBadRequest, Message: "malformed join request"}})
 		return
 	}
-	reply, err := s.admit(s.ctx, remote, req)
+	if !s.enter() {
+		_ = st.Reset()
+		return
+	}
+	reply, err := s.admit(context.WithoutCancel(s.ctx), remote, req)
+	s.leave()
 	if err != nil {
 		code := CodeOf(err)
 		if code == "" {
@@ -105,8 +110,11 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 		}
 	}
 	var raw []byte
+	var last bool
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		roles, err := s.consumeInvite(ctx, tx, wg, req.Secret)
+		var roles []string
+		var err error
+		roles, last, err = s.consumeInvite(ctx, tx, wg, req.Secret)
 		if err != nil {
 			return err
 		}
@@ -123,6 +131,11 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	}
 	if added, _ := s.roster.Merge(wg, Bundle{Certs: [][]byte{raw}}); len(added.Certs) != 1 {
 		return JoinReply{}, fmt.Errorf("issued certificate does not verify")
+	}
+	if last {
+		// Only now: until the joiner is in the roster, the outstanding
+		// invite is what lets its connection through the gate.
+		s.inviteSpent(req.Secret)
 	}
 	s.log.Info("member joined", "workgroup", wg, "name", req.Name, "peer", remote)
 	s.host.Protect(remote, protectTag)
@@ -189,21 +202,26 @@ func (s *Service) Join(ctx context.Context, token, name string) (Info, Member, e
 	}
 	all := reply.Roster
 	all.Certs = append(all.Certs, reply.Cert)
-	if s.roster.Known(root.ID) {
-		// Joining again after a removal: keep the old roster.
-	} else {
-		s.roster.AddWorkgroup(root)
+	if !s.enter() {
+		return Info{}, Member{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
 	}
-	added, _ := s.roster.Merge(root.ID, all)
-	me, ok := s.roster.Self(root.ID)
-	if !ok {
-		s.roster.removeWorkgroup(root.ID)
-		return Info{}, Member{}, fmt.Errorf("the certificate from the inviter does not verify against the workgroup's roster")
+	// Joining again after a removal keeps the old roster; a new
+	// workgroup is forgotten again if the join cannot be stored.
+	isNew := !s.roster.Known(root.ID)
+	s.roster.AddWorkgroup(root)
+	// The workgroup and the items are stored before the roster shows
+	// them, whatever the caller's context.
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	_, _, err = s.roster.MergeDurable(root.ID, all, s.self, func(added Bundle) error { return s.saveWorkgroup(sctx, root, added) })
+	scancel()
+	s.leave()
+	if err != nil {
+		if isNew {
+			s.roster.removeWorkgroup(root.ID)
+		}
+		return Info{}, Member{}, fmt.Errorf("the certificate from the inviter does not verify against the workgroup's roster or cannot be stored: %w", err)
 	}
-	if err := s.saveWorkgroup(ctx, root, added); err != nil {
-		s.roster.removeWorkgroup(root.ID)
-		return Info{}, Member{}, err
-	}
+	me, _ := s.roster.Self(root.ID)
 	if err := s.joinTopic(root.ID); err != nil {
 		s.log.Warn("roster gossip unavailable", "workgroup", root.ID, "err", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -186,6 +187,21 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bare.Close()
+	// The bare host runs gossipsub and subscribes to the workgroup's
+	// roster topic; alpha must send it nothing.
+	wgID := alpha.svc.roster.Workgroups()[0].ID
+	bps, err := bare.PubSub()
+	if err != nil {
+		t.Fatal(err)
+	}
+	btopic, err := bps.Join(TopicName(wgID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bsub, err := btopic.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := refused(bare); err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +231,18 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatalf("join with a bad secret: %+v %v", reply.Error, err)
 	}
 	st.Close()
+	time.Sleep(500 * time.Millisecond) // let gossipsub greet
+	for _, p := range alpha.svc.topics[wgID].topic.ListPeers() {
+		if p == bare.ID() {
+			t.Fatal("alpha counts the non-member among the roster topic's peers")
+		}
+	}
+	alpha.svc.publish(wgID, alpha.svc.roster.All(wgID))
+	nctx, cancel := context.WithTimeout(ctx, 1500*time.Millisecond)
+	if m, err := bsub.Next(nctx); err == nil {
+		t.Fatalf("non-member received gossip from %s", m.GetFrom())
+	}
+	cancel()
 	mustJoin(t, stranger, tok, "")
 	// The invite is spent: the bare host is cut off.
 	eventually(t, 5*time.Second, func() error {
@@ -223,4 +251,15 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestTokenAddrs(t *testing.T) {
+	var in []ma.Multiaddr
+	for _, s := range []string{"/ip4/127.0.0.1/tcp/1", "/ip6/fe80::1/tcp/1", "/ip4/192.168.1.2/tcp/1", "/ip4/0.0.0.0/tcp/1", "/ip4/8.8.8.8/udp/1/quic-v1"} {
+		in = append(in, ma.StringCast(s))
+	}
+	got := strings.Join(tokenAddrs(in), " ")
+	if got != "/ip4/8.8.8.8/udp/1/quic-v1 /ip4/192.168.1.2/tcp/1 /ip4/127.0.0.1/tcp/1" {
+		t.Fatalf("token addresses: %s", got)
+	}
 }

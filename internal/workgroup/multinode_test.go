@@ -84,6 +84,12 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 		return nil
 	})
 	t.Logf("revocation applied by every online member in %s", time.Since(start))
+	eventually(t, 5*time.Second, func() error {
+		if len(victim.svc.roster.Workgroups()) != 0 {
+			return fmt.Errorf("the removed member does not know it was removed")
+		}
+		return nil
+	})
 	if err := victim.dial(witness); err == nil {
 		time.Sleep(200 * time.Millisecond)
 		if witness.connected(victim) {

@@ -3,6 +3,11 @@ package workgroup
 import (
 	"context"
 	"fmt"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Remove revokes a member (admin only): a signed revocation is stored,
@@ -33,16 +38,65 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 	if err != nil {
 		return Member{}, err
 	}
-	added, _ := s.roster.Merge(wg.ID, Bundle{Revs: [][]byte{raw}})
-	if len(added.Revs) != 1 {
-		return Member{}, fmt.Errorf("revocation does not verify")
+	if !s.enter() {
+		return Member{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
 	}
-	if err := s.saveItems(ctx, wg.ID, added); err != nil {
-		return Member{}, err
+	// Stored before the roster shows it, whatever the caller's context.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	added, _, err := s.mergeStored(sctx, wg.ID, Bundle{Revs: [][]byte{raw}})
+	cancel()
+	s.leave()
+	if err != nil {
+		return Member{}, fmt.Errorf("remove member: %w", err)
+	}
+	if len(added.Revs) != 1 {
+		return Member{}, fmt.Errorf("remove member: revocation does not verify")
 	}
 	s.log.Info("member removed", "workgroup", wg.ID, "name", m.Name, "peer", m.PeerID)
 	s.publish(wg.ID, added)
-	s.host.Unprotect(m.PeerID, protectTag)
-	s.afterChange()
+	s.applyRevocations(wg.ID, added)
 	return m, nil
+}
+
+// notifyTimeout bounds how long a revoked peer's connections stay open
+// for it to be told of its revocation. Its streams are refused already.
+const notifyTimeout = time.Second
+
+// applyRevocations cuts off peers just revoked in wg. A revoked peer
+// still connected is first told (a roster sync that pushes it its own
+// revocation, bounded by notifyTimeout), so it knows it was removed;
+// meanwhile every stream of it is refused, as the roster no longer
+// lists it. Then the gate is re-applied.
+func (s *Service) applyRevocations(wg string, added Bundle) {
+	root, _ := s.roster.Root(wg)
+	var victims []peer.ID
+	for _, raw := range added.Revs {
+		if rv, err := ParseRevocation(raw, root.Pub); err == nil && rv.PeerID != s.self &&
+			s.host.Network().Connectedness(rv.PeerID) == network.Connected {
+			victims = append(victims, rv.PeerID)
+			s.host.Unprotect(rv.PeerID, protectTag)
+		}
+	}
+	if len(victims) == 0 {
+		s.afterChange()
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		ctx, cancel := context.WithTimeout(s.ctx, notifyTimeout)
+		defer cancel()
+		var wait sync.WaitGroup
+		for _, p := range victims {
+			wait.Add(1)
+			go func() {
+				defer wait.Done()
+				if err := s.syncWith(ctx, p, wg); err != nil {
+					s.log.Debug("tell removed member", "peer", p, "err", err)
+				}
+			}()
+		}
+		wait.Wait()
+		s.afterChange()
+	}()
 }

@@ -114,6 +114,9 @@ type Roster struct {
 	self peer.ID
 	wgs  map[string]*wgState
 	now  func() time.Time
+
+	watchMu  sync.Mutex
+	watchers map[chan struct{}]bool
 }
 
 // NewRoster returns an empty roster seen from the node self.
@@ -151,6 +154,14 @@ func (r *Roster) Root(wg string) (Root, bool) {
 // certificate and the certificates it issued are accepted together. It
 // returns the accepted items and how many were refused.
 func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
+	added, refused = r.merge(wg, b)
+	if len(added.Certs)+len(added.Revs) > 0 {
+		r.notify()
+	}
+	return added, refused
+}
+
+func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w, ok := r.wgs[wg]
@@ -158,6 +169,16 @@ func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 		return Bundle{}, len(b.Certs) + len(b.Revs)
 	}
 	now := r.now()
+	added, _, _, refused = w.accept(b, now)
+	if len(added.Certs)+len(added.Revs) > 0 {
+		w.rebuild(now)
+	}
+	return added, refused
+}
+
+// accept verifies the items of b and adds those that are new and valid
+// (without rebuilding the members). It returns them raw and parsed.
+func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*Cert, addedRevs []*Revocation, refused int) {
 	var certs []*Cert
 	var revs []*Revocation
 	for _, raw := range b.Certs {
@@ -187,9 +208,15 @@ func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 			if c == nil {
 				continue
 			}
+			// A bundle may hold the same item twice.
+			if _, dup := w.certs[c.Hash]; dup {
+				certs[i] = nil
+				continue
+			}
 			if c.IssuerID == "" || (c.IssuerID != c.PeerID && w.isAdmin(c.IssuerID, now)) {
 				w.addCert(c)
 				added.Certs = append(added.Certs, c.Raw)
+				addedCerts = append(addedCerts, c)
 				certs[i] = nil
 				progress = true
 			}
@@ -198,9 +225,14 @@ func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 			if rv == nil {
 				continue
 			}
+			if _, dup := w.revs[rv.Hash]; dup {
+				revs[i] = nil
+				continue
+			}
 			if rv.IssuerID == "" || w.isAdmin(rv.IssuerID, now) {
 				w.addRev(rv)
 				added.Revs = append(added.Revs, rv.Raw)
+				addedRevs = append(addedRevs, rv)
 				revs[i] = nil
 				progress = true
 			}
@@ -216,19 +248,23 @@ func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 			refused++
 		}
 	}
-	if len(added.Certs)+len(added.Revs) > 0 {
-		w.rebuild(now)
-	}
-	return added, refused
+	return added, addedCerts, addedRevs, refused
 }
 
-// Refresh recomputes every workgroup's members (certificates expire).
+// Refresh recomputes every workgroup's members (certificates expire),
+// telling watchers if anything changed.
 func (r *Roster) Refresh() {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	now := r.now()
+	changed := false
 	for _, w := range r.wgs {
+		before := len(w.members)
 		w.rebuild(now)
+		changed = changed || len(w.members) != before
+	}
+	r.mu.Unlock()
+	if changed {
+		r.notify()
 	}
 }
 
@@ -476,8 +512,9 @@ func (r *Roster) InAny() bool { return r.MemberAnywhere(r.self) }
 // stored).
 func (r *Roster) removeWorkgroup(wg string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	delete(r.wgs, wg)
+	r.mu.Unlock()
+	r.notify()
 }
 
 // load adds stored items of wg without the admin checks of Merge: they
@@ -512,4 +549,21 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 	}
 	w.rebuild(r.now())
 	return bad
+}
+
+// RevocationsOf returns the signed revocations of p in wg.
+func (r *Roster) RevocationsOf(wg string, p peer.ID) [][]byte {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	w, ok := r.wgs[wg]
+	if !ok {
+		return nil
+	}
+	var out [][]byte
+	for _, rv := range w.revs {
+		if rv.PeerID == p {
+			out = append(out, rv.Raw)
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // loadRoster reads every workgroup and its roster from SQLite.
@@ -84,16 +85,23 @@ func (s *Service) saveWorkgroup(ctx context.Context, root Root, b Bundle) error 
 	})
 }
 
-// saveItems stores roster items already accepted by the roster.
-func (s *Service) saveItems(ctx context.Context, wg string, b Bundle) error {
+// saveItems stores roster items of root's workgroup. It takes no roster
+// lock, so it can run as the persist step of Roster.MergeDurable.
+func (s *Service) saveItems(ctx context.Context, root Root, b Bundle) error {
 	if len(b.Certs)+len(b.Revs) == 0 {
 		return nil
 	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.saveItemsTx(ctx, tx, root, b) })
+}
+
+// mergeStored merges items into wg's roster; they are stored before the
+// roster shows them (nothing is accepted if storing fails).
+func (s *Service) mergeStored(ctx context.Context, wg string, b Bundle) (added Bundle, refused int, err error) {
 	root, ok := s.roster.Root(wg)
 	if !ok {
-		return fmt.Errorf("store roster: unknown workgroup %s", wg)
+		return Bundle{}, len(b.Certs) + len(b.Revs), fmt.Errorf("store roster: unknown workgroup %s", wg)
 	}
-	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.saveItemsTx(ctx, tx, root, b) })
+	return s.roster.MergeDurable(wg, b, "", func(added Bundle) error { return s.saveItems(ctx, root, added) })
 }
 
 func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bundle) error {
@@ -121,26 +129,38 @@ func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bund
 	return nil
 }
 
-// merge adds received items to the roster, stores what was new, and
-// applies the consequences (revoked peers are cut off). It returns how
-// many items were new.
+// merge stores received items that are new and valid, adds them to the
+// roster and applies the consequences (revoked peers are cut off). It
+// returns how many items were new. Close waits for a merge under way, so
+// what the roster accepted before Close returns is stored.
 func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) int {
-	added, refused := s.roster.Merge(wg, b)
+	if !s.enter() {
+		return 0
+	}
+	defer s.leave()
+	// Whatever the caller's context, what the roster accepted is stored.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	added, refused, err := s.mergeStored(ctx, wg, b)
 	if refused > 0 {
 		s.log.Debug("roster items refused", "workgroup", wg, "from", from, "count", refused)
+	}
+	if err != nil {
+		// Not accepted: a later sync brings the items again.
+		s.log.Error("store roster items", "workgroup", wg, "from", from, "err", err)
+		return 0
 	}
 	n := len(added.Certs) + len(added.Revs)
 	if n == 0 {
 		return 0
-	}
-	if err := s.saveItems(ctx, wg, added); err != nil {
-		s.log.Error("store roster items", "workgroup", wg, "err", err)
 	}
 	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs))
 	if len(added.Revs) > 0 {
 		if _, ok := s.roster.Self(wg); !ok && s.roster.IsRevoked(wg, s.self) {
 			s.log.Warn("this node was removed from the workgroup", "workgroup", wg)
 		}
+		s.applyRevocations(wg, added)
+		return n
 	}
 	s.afterChange()
 	return n

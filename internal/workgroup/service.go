@@ -58,7 +58,22 @@ type Service struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	closeMu sync.RWMutex // held shared by roster writes; Close waits for them
+	closed  bool
 }
+
+// enter starts a roster write; false once the service is closing.
+func (s *Service) enter() bool {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (s *Service) leave() { s.closeMu.RUnlock() }
 
 type wgTopic struct {
 	topic  *pubsub.Topic
@@ -114,6 +129,9 @@ func (s *Service) Roster() *Roster { return s.roster }
 
 // Close stops gossip, the periodic sync and the protocol handlers.
 func (s *Service) Close() error {
+	s.closeMu.Lock()
+	s.closed = true
+	s.closeMu.Unlock()
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
@@ -221,8 +239,22 @@ func (s *Service) loop() {
 		case <-t.C:
 		}
 		s.roster.Refresh()
-		s.inviteOutstanding() // drops expired invites
+		s.inviteOutstanding() // drops expired invites from the gate's list
+		s.gcInvites()
 		s.afterChange()
 		s.syncSome(2)
+	}
+}
+
+// inviteRetention is how long a spent or expired invite is kept, so a
+// replay is answered "used" or "expired" rather than "unknown".
+const inviteRetention = 7 * 24 * time.Hour
+
+// gcInvites deletes invites expired more than inviteRetention ago.
+func (s *Service) gcInvites() {
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM invites WHERE expires < ?`, s.now().Add(-inviteRetention).Unix()); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("delete old invites", "err", err)
 	}
 }

@@ -51,7 +51,9 @@ func (s *Service) handleRoster(st network.Stream) {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed sync hello"}})
 		return
 	}
-	if _, ok := s.roster.Self(hello.Workgroup); !ok {
+	// A node that was removed still answers (with what it holds, its own
+	// revocation included), so members that were away learn of it.
+	if !s.roster.Known(hello.Workgroup) {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotFound, Message: "this node is not in that workgroup"}})
 		return
 	}
@@ -98,6 +100,9 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
 	var push SyncPush
 	if _, ok := s.roster.Member(wg, p); ok {
 		push.Items = s.roster.Items(wg, reply.Want)
+	} else if s.roster.IsRevoked(wg, p) {
+		// A removed member learns of its own removal, and nothing else.
+		push.Items.Revs = s.roster.RevocationsOf(wg, p)
 	}
 	if err := wire.WriteFrame(st, push); err != nil {
 		return fmt.Errorf("roster sync with %s: %w", p, err)

@@ -1,0 +1,315 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+)
+
+// testNode is a NodeInfo over a real libp2p host on 127.0.0.1.
+type testNode struct {
+	host    *p2p.Host
+	home    string
+	stopped chan struct{}
+}
+
+func (n *testNode) Name() string       { return "alpha" }
+func (n *testNode) Home() string       { return n.home }
+func (n *testNode) Started() time.Time { return time.Now().Add(-time.Minute) }
+func (n *testNode) Host() *p2p.Host    { return n.host }
+func (n *testNode) Stop()              { close(n.stopped) }
+
+type thing struct {
+	Name string `json:"name"`
+	Size int64  `json:"size"`
+}
+
+// extraRoutes stand for a service's routes, with path parameters.
+func extraRoutes(s *Server) {
+	Handle(s, "GET /v1/things/{name}", "One thing", func(ctx context.Context, r *http.Request, _ Empty) (thing, error) {
+		if r.PathValue("name") == "missing" {
+			return thing{}, NotFound("no thing %q", r.PathValue("name"))
+		}
+		return thing{Name: r.PathValue("name")}, nil
+	})
+	Handle(s, "PUT /v1/things/{name}/files/{path...}", "Store a file of a thing", func(ctx context.Context, r *http.Request, req thing) (thing, error) {
+		return req, nil
+	}, "mode")
+}
+
+// startServer serves the API on a unix socket in a fresh state folder.
+func startServer(t *testing.T) (*Server, *testNode, *Client) {
+	t.Helper()
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	home := shortTempDir(t)
+	n := &testNode{host: h, home: home, stopped: make(chan struct{})}
+	s := NewServer(Backend{Node: n, Extra: []func(*Server){extraRoutes}}, nil, nil)
+	l, err := s.Listen(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	return s, n, NewClient(home)
+}
+
+// shortTempDir is a temp folder with a path short enough for a socket.
+func shortTempDir(t *testing.T) string {
+	d, err := os.MkdirTemp("", "pha-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	s, _, c := startServer(t)
+	raw, err := c.DoRaw(context.Background(), http.MethodGet, "/openapi.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+		Comps   struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	ids := map[string]string{}
+	for _, rt := range s.routes {
+		p := pathParam.ReplaceAllString(rt.Path, "{$1}")
+		op, ok := doc.Paths[p][strings.ToLower(rt.Method)]
+		if !ok {
+			t.Errorf("route %s %s missing from the document", rt.Method, rt.Path)
+			continue
+		}
+		id, _ := op["operationId"].(string)
+		if id == "" {
+			t.Errorf("%s %s: no operationId", rt.Method, p)
+		}
+		if other, dup := ids[id]; dup {
+			t.Errorf("operationId %q used by %s and %s %s", id, other, rt.Method, p)
+		}
+		ids[id] = rt.Method + " " + p
+		if s, _ := op["summary"].(string); s == "" {
+			t.Errorf("%s %s: no summary", rt.Method, p)
+		}
+		declared := map[string]bool{}
+		params, _ := op["parameters"].([]any)
+		for _, pa := range params {
+			m := pa.(map[string]any)
+			if m["in"] == "path" {
+				declared[m["name"].(string)] = true
+			}
+		}
+		for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(p, -1) {
+			if !declared[m[1]] {
+				t.Errorf("%s %s: path parameter %q not declared", rt.Method, p, m[1])
+			}
+		}
+		if rt.Req != nil && op["requestBody"] == nil {
+			t.Errorf("%s %s: request body not described", rt.Method, p)
+		}
+	}
+	// Every $ref points at a schema that exists.
+	for _, ref := range regexp.MustCompile(`"\$ref":\s*"#/components/schemas/([^"]+)"`).FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := doc.Comps.Schemas[ref[1]]; !ok {
+			t.Errorf("$ref to missing schema %s", ref[1])
+		}
+	}
+	for _, want := range []string{"/v1/status", "/v1/peers", "/v1/connect", "/v1/version", "/openapi.json", "/v1/things/{name}/files/{path}"} {
+		if doc.Paths[want] == nil {
+			t.Errorf("document lacks %s", want)
+		}
+	}
+	if got := len(ids); got != len(s.routes) {
+		t.Errorf("%d operations for %d routes", got, len(s.routes))
+	}
+}
+
+func TestErrorsAreJSON(t *testing.T) {
+	_, _, c := startServer(t)
+	tests := []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+	}{
+		{"unknown path", "GET", "/v1/nothing-here", nil, 404, "not_found"},
+		{"unknown root path", "GET", "/favicon.ico", nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/v1/status", nil, 404, "not_found"},
+		{"handler's not found", "GET", "/v1/things/missing", nil, 404, "not_found"},
+		{"empty connect", "POST", "/v1/connect", ConnectRequest{}, 400, "bad_request"},
+		{"unknown field", "POST", "/v1/connect", map[string]string{"adr": "x"}, 400, "bad_request"},
+		{"unreachable peer", "POST", "/v1/connect", ConnectRequest{Addr: "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJVwwWZM4ekWPYsWsZAvVh71rkVtC8yUcJchhM8C3u2Vo"}, 503, "unavailable"},
+		{"bad multiaddr", "POST", "/v1/connect", ConnectRequest{Addr: "not-a-multiaddr"}, 400, "bad_request"},
+		{"multiaddr without peer ID", "POST", "/v1/connect", ConnectRequest{Addr: "/ip4/127.0.0.1/tcp/4317"}, 400, "bad_request"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := c.DoRaw(context.Background(), tc.method, tc.path, tc.body)
+			var ae *Error
+			if !errors.As(err, &ae) {
+				t.Fatalf("want *api.Error, got %T %v", err, err)
+			}
+			if ae.Status != tc.status || ae.Code != tc.code || ae.Message == "" {
+				t.Fatalf("got status %d code %q message %q; want %d %q", ae.Status, ae.Code, ae.Message, tc.status, tc.code)
+			}
+		})
+	}
+	// The raw reply of an unknown path is a JSON object with the content type.
+	res, err := c.Stream(context.Background(), "GET", "/v1/status", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if ct := res.Header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("content type %q", ct)
+	}
+}
+
+func TestRoutesAnswer(t *testing.T) {
+	_, n, c := startServer(t)
+	ctx := context.Background()
+	var st Status
+	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Name != "alpha" || st.PeerID != n.host.ID().String() || len(st.Addresses) == 0 || st.Peers == nil || st.Uptime < time.Minute {
+		t.Fatalf("status %+v", st)
+	}
+	var ae *Error
+	if err := c.Do(ctx, "POST", "/v1/connect", ConnectRequest{Addr: n.host.Addrs()[0]}, nil); !errors.As(err, &ae) || ae.Status != 400 {
+		t.Fatalf("connect to itself: %v", err)
+	}
+	var th thing
+	if err := c.Do(ctx, "PUT", "/v1/things/a/files/x/y.txt", thing{Name: "b", Size: 3}, &th); err != nil || th.Name != "b" || th.Size != 3 {
+		t.Fatalf("put: %+v %v", th, err)
+	}
+	if err := c.Do(ctx, "POST", "/v1/shutdown", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-n.stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("shutdown did not stop the node")
+	}
+}
+
+func TestSocketMode(t *testing.T) {
+	_, n, _ := startServer(t)
+	fi, err := os.Stat(filepath.Join(n.home, SocketFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("control socket mode %v, want socket 0600", fi.Mode())
+	}
+}
+
+// Every way of finding no node gives ErrNotRunning and the hint.
+func TestClientNodeNotRunning(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) string // returns the home
+	}{
+		{"home does not exist", func(t *testing.T) string { return filepath.Join(shortTempDir(t), "none") }},
+		{"home without socket", shortTempDir},
+		{"stale socket of a killed node", func(t *testing.T) string {
+			home := shortTempDir(t)
+			l, err := net.Listen("unix", filepath.Join(home, SocketFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.(*net.UnixListener).SetUnlinkOnClose(false)
+			l.Close()
+			return home
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			home := tc.setup(t)
+			c := NewClient(home)
+			for _, call := range []func() error{
+				func() error { return c.Do(context.Background(), "GET", "/v1/status", nil, nil) },
+				func() error {
+					_, err := c.Stream(context.Background(), "GET", "/v1/status", nil, "")
+					return err
+				},
+				func() error {
+					ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+					defer cancel()
+					return c.WaitReady(ctx)
+				},
+			} {
+				err := call()
+				if !errors.Is(err, ErrNotRunning) {
+					t.Fatalf("want ErrNotRunning, got %v", err)
+				}
+				if !strings.Contains(err.Error(), "start it with: peerhood up") || !strings.Contains(err.Error(), home) {
+					t.Fatalf("error lacks the hint or the folder: %v", err)
+				}
+			}
+		})
+	}
+}
+
+// A request still running when the server shuts down is cut off within
+// the drain time, and Shutdown returns.
+func TestShutdownBounded(t *testing.T) {
+	s, _, c := startServer(t)
+	started := make(chan struct{})
+	Handle(s, "GET /v1/slow", "never answers", func(ctx context.Context, r *http.Request, _ Empty) (Empty, error) {
+		close(started)
+		<-ctx.Done()
+		return Empty{}, ctx.Err()
+	})
+	errc := make(chan error, 1)
+	go func() { _, err := c.DoRaw(context.Background(), "GET", "/v1/slow", nil); errc <- err }()
+	<-started
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	_ = s.Shutdown(ctx)
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Fatalf("shutdown took %s", d)
+	}
+	select {
+	case err := <-errc:
+		if err == nil {
+			t.Fatal("cut-off request reported success")
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("client still waiting after shutdown")
+	}
+	if _, err := os.Stat(s.sock); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("socket left behind: %v", err)
+	}
+}

@@ -1,0 +1,166 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+type wgMember struct {
+	Workgroup string   `json:"workgroup"`
+	Name      string   `json:"name"`
+	PeerID    string   `json:"peer_id"`
+	Roles     []string `json:"roles"`
+}
+
+type wgSummary struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	Admin   bool   `json:"admin"`
+}
+
+func memberCount(n *Node) (int, error) {
+	out, err := n.Run("members", "--workgroup", "office", "--json")
+	if err != nil {
+		return 0, err
+	}
+	return strings.Count(out, `"peer_id"`), nil
+}
+
+func linked(a, b *Node, bID string) bool { return hasPeer(a.Status(), bID) }
+
+// create, invite, join, members everywhere; replayed and expired invites
+// refused; a non-member that dials a member is refused; a removed member
+// is cut off.
+func TestWorkgroupLifecycle(t *testing.T) {
+	alpha := StartNode(t, "alpha")
+	bravo := StartNode(t, "bravo")
+	charlie := StartNode(t, "charlie")
+	delta := StartNode(t, "delta")
+
+	var created struct{ ID, Name string }
+	alpha.JSON(&created, "workgroup", "create", "office")
+	if created.Name != "office" || len(created.ID) != 26 {
+		t.Fatalf("workgroup create: %+v", created)
+	}
+	if out := alpha.MustRun("workgroup", "create", "home"); !strings.Contains(out, "home") {
+		t.Fatalf("workgroup create text: %q", out)
+	}
+	var ls []wgSummary
+	alpha.JSON(&ls, "workgroup", "ls")
+	if len(ls) != 2 || !ls[0].Admin || ls[0].Members != 1 {
+		t.Fatalf("workgroup ls: %+v", ls)
+	}
+	// Two workgroups: commands that need one must be told which.
+	if _, err := alpha.Run("invite"); err == nil || !strings.Contains(err.Error(), "--workgroup") {
+		t.Fatalf("invite with two workgroups and none named: %v", err)
+	}
+
+	tok1 := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", "office"))
+	if !strings.HasPrefix(tok1, "phinv1") || strings.Contains(tok1, "\n") {
+		t.Fatalf("invite printed %q", tok1)
+	}
+	var joined struct {
+		Workgroup struct{ ID, Name string } `json:"workgroup"`
+		Member    wgMember                  `json:"member"`
+	}
+	bravo.JSON(&joined, "join", tok1)
+	if joined.Workgroup.ID != created.ID || joined.Member.Name != "bravo" {
+		t.Fatalf("join: %+v", joined)
+	}
+
+	// Replay with no invite outstanding: alpha does not even let delta in.
+	if _, err := delta.Run("join", tok1); err == nil {
+		t.Fatal("replayed invite accepted")
+	}
+	// Expired invite.
+	expiring := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", created.ID, "--expires", "1s"))
+	time.Sleep(1500 * time.Millisecond)
+	if _, err := delta.Run("join", expiring); err == nil || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("expired invite: %v", err)
+	}
+	// Replay while another invite is outstanding: delta reaches alpha's
+	// join protocol and is told the invite is spent.
+	tok2 := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", "office", "--uses", "1"))
+	if _, err := delta.Run("join", tok1); err == nil || !strings.Contains(err.Error(), "already used") {
+		t.Fatalf("replayed invite: %v", err)
+	}
+	if _, err := delta.Run("join", "phinv1garbage"); err == nil || !strings.Contains(err.Error(), "malformed invite token") {
+		t.Fatalf("malformed token: %v", err)
+	}
+	if _, err := charlie.Run("join", tok2, "--name", "BRAVO"); err == nil || !strings.Contains(err.Error(), `"BRAVO" is taken`) {
+		t.Fatalf("taken name: %v", err)
+	}
+	charlie.MustRun("join", tok2)
+
+	for _, n := range []*Node{alpha, bravo, charlie} {
+		Eventually(t, 10*time.Second, func() error {
+			c, err := memberCount(n)
+			if err != nil {
+				return err
+			}
+			if c != 3 {
+				return fmt.Errorf("%s lists %d members, want 3", n.Name, c)
+			}
+			return nil
+		})
+	}
+	out := bravo.MustRun("members")
+	for _, name := range []string{"alpha", "bravo", "charlie"} {
+		if !strings.Contains(out, name) {
+			t.Fatalf("bravo's members lack %s:\n%s", name, out)
+		}
+	}
+
+	// A non-member that dials a member is refused and gets nothing.
+	sa, sd := alpha.Status(), delta.Status()
+	_, _ = delta.Run("connect", alpha.TCPAddr())
+	Eventually(t, 10*time.Second, func() error {
+		if linked(alpha, delta, sd.PeerID) || linked(delta, alpha, sa.PeerID) {
+			return fmt.Errorf("delta (no certificate) stays connected to alpha")
+		}
+		return nil
+	})
+	var dls []wgSummary
+	delta.JSON(&dls, "workgroup", "ls")
+	if len(dls) != 0 {
+		t.Fatalf("delta is in %+v", dls)
+	}
+
+	// Only admins remove; a removed member is cut off and refused.
+	if _, err := bravo.Run("member", "remove", "charlie"); err == nil || !strings.Contains(err.Error(), "admin") {
+		t.Fatalf("non-admin remove: %v", err)
+	}
+	sc := charlie.Status()
+	alpha.MustRun("member", "remove", "charlie", "--workgroup", "office")
+	Eventually(t, 10*time.Second, func() error {
+		if c, err := memberCount(bravo); err != nil || c != 2 {
+			return fmt.Errorf("bravo lists %d members (%v), want 2", c, err)
+		}
+		if linked(alpha, charlie, sc.PeerID) || linked(bravo, charlie, sc.PeerID) {
+			return fmt.Errorf("charlie still connected")
+		}
+		return nil
+	})
+	// charlie is told it was removed.
+	Eventually(t, 10*time.Second, func() error {
+		var cls []wgSummary
+		charlie.JSON(&cls, "workgroup", "ls")
+		if len(cls) != 0 {
+			return fmt.Errorf("removed charlie still lists %+v", cls)
+		}
+		return nil
+	})
+	_, _ = charlie.Run("connect", bravo.TCPAddr())
+	Eventually(t, 10*time.Second, func() error {
+		if linked(bravo, charlie, sc.PeerID) {
+			return fmt.Errorf("removed charlie reconnected to bravo")
+		}
+		return nil
+	})
+	if _, err := alpha.Run("member", "remove", "charlie", "--workgroup", "office"); err == nil || !strings.Contains(err.Error(), "no member") {
+		t.Fatalf("removing twice: %v", err)
+	}
+}
