@@ -53,7 +53,7 @@ func key(i int) crypto.PrivKey {
 	seed := make([]byte, ed25519.SeedSize)
 	binary.BigEndian.PutUint64(seed, uint64(i)+1)
 	copy(seed[8:], "peerhood-conns1000-bench")
-	k, _, err := crypto.KeyPairFromStdKey(ed25519.NewKeyFromSeed(seed))
+	k, err := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
 	if err != nil {
 		panic(err)
 	}

@@ -36,6 +36,8 @@ import (
 
 const wg = "benchwg"
 
+var maxConns int
+
 type member struct {
 	id   peer.ID
 	host *p2p.Host
@@ -47,6 +49,7 @@ type member struct {
 func main() {
 	n := flag.Int("n", 200, "members")
 	limit := flag.Duration("limit", 5*time.Minute, "give up after")
+	flag.IntVar(&maxConns, "maxconns", 0, "members each member dials at most (0: full mesh)")
 	flag.Parse()
 	if err := run(*n, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "presence200:", err)
@@ -102,7 +105,7 @@ func run(n int, limit time.Duration) error {
 		if m.pres, err = presence.New(presence.Config{Host: m.host, Dir: d}); err != nil {
 			return err
 		}
-		if m.disc, err = discovery.New(discovery.Config{Host: m.host, DB: m.db, Dir: d, Presence: m.pres, NoMDNS: true}); err != nil {
+		if m.disc, err = discovery.New(discovery.Config{Host: m.host, DB: m.db, Dir: d, Presence: m.pres, NoMDNS: true, MaxConns: maxConns}); err != nil {
 			return err
 		}
 		if i > 0 {
@@ -134,6 +137,10 @@ func run(n int, limit time.Duration) error {
 			}
 		}
 		want := n * (n - 1)
+		if meshAt == 0 && maxConns > 0 && conns >= n*min(maxConns, n-1) {
+			meshAt = time.Since(start)
+			fmt.Printf("every member holds >= %d member connections (%d in all) after %s\n", maxConns, conns/2, meshAt.Round(time.Millisecond))
+		}
 		if meshAt == 0 && conns >= want {
 			meshAt = time.Since(start)
 			fmt.Printf("full mesh (%d connections) after %s\n", want/2, meshAt.Round(time.Millisecond))

@@ -76,6 +76,9 @@ func (s *Service) maybeDial(wg string, p peer.ID) {
 		defer s.wg.Done()
 		defer func() { <-s.sem }()
 		err := s.dial(wg, p)
+		if err == nil {
+			s.cfg.Host.Measure(s.ctx, p)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.dialing, p)

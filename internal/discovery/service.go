@@ -42,6 +42,11 @@ type Config struct {
 	// Tick is how often the service looks for members to dial and for new
 	// workgroups (default 500 ms).
 	Tick time.Duration
+	// MaxConns, when above zero, stops dialling members once this node is
+	// connected to that many: large workgroups need no full mesh, gossip
+	// carries presence and the roster, and the DHT finds a member when a
+	// service needs it. Zero: dial every member.
+	MaxConns int
 	// MaxBackoff caps the wait between dials of an unreachable member
 	// (default 2 min).
 	MaxBackoff time.Duration
@@ -167,6 +172,17 @@ func (s *Service) round() {
 		s.syncDHTs(wgs)
 	}
 	self := s.cfg.Host.ID()
+	if s.cfg.MaxConns > 0 {
+		n := 0
+		for _, p := range s.cfg.Host.Network().Peers() {
+			if s.isMember(p) {
+				n++
+			}
+		}
+		if n >= s.cfg.MaxConns {
+			return
+		}
+	}
 	seen := map[peer.ID]bool{}
 	for _, w := range wgs {
 		for _, m := range s.cfg.Dir.Members(w.ID) {

@@ -139,3 +139,7 @@ func (h *Host) MarkHolePunched(p peer.ID) {
 	h.hp.peers[p] = time.Now()
 	h.hp.mu.Unlock()
 }
+
+// Measure pings p once (bounded by 5 s) and records its round-trip time,
+// as Connect does; for connections services open themselves.
+func (h *Host) Measure(ctx context.Context, p peer.ID) { h.measure(ctx, p) }
