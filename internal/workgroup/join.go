@@ -47,6 +47,15 @@ func (s *Service) handleJoin(st network.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(joinTimeout))
 	remote := st.Conn().RemotePeer()
+	// The gate is asked again: a connection secured just before this node
+	// joined a workgroup (or its last invite was spent) may not have been
+	// cut yet.
+	if !(gate{s}).AllowPeer(remote, st.Conn().Stat().Direction == network.DirInbound) {
+		s.log.Debug("join: peer refused by gate", "peer", remote)
+		_ = st.Reset()
+		go st.Conn().Close()
+		return
+	}
 	var req JoinRequest
 	if err := wire.NewReader(st, maxJoinRequest).ReadFrame(&req); err != nil {
 		s.log.Debug("join: bad request", "peer", remote, "err", err)

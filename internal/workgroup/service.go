@@ -109,6 +109,14 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
 	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		// The gate passed this connection during its handshake; should
+		// the roster have changed since (and Enforce run before the
+		// connection was listed), it is cut here.
+		if !(gate{s}).AllowPeer(c.RemotePeer(), c.Stat().Direction == network.DirInbound) {
+			s.log.Debug("closing a connection the gate no longer allows", "peer", c.RemotePeer())
+			go c.Close()
+			return
+		}
 		go s.onConnect(c.RemotePeer(), c.Stat().Direction == network.DirOutbound)
 	}})
 	for _, id := range s.roster.KnownIDs() {
