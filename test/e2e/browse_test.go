@@ -97,7 +97,13 @@ func browseOf(n *Node) ([]BrowseEntry, error) {
 // shows offline everywhere, a killed node shows offline within 10 s.
 func TestBrowsePresenceLoopback(t *testing.T) {
 	a, b, c := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie")
+	if _, err := a.Run("browse"); err == nil || !strings.Contains(err.Error(), "in no workgroup") {
+		t.Fatalf("browse outside any workgroup: want a clear error, got %v", err)
+	}
 	createWorkgroup(t, "office", a, b, c)
+	if _, err := a.Run("browse", "--workgroup", "nosuch"); err == nil || !strings.Contains(err.Error(), `no workgroup "nosuch"`) {
+		t.Fatalf("browse of an unknown workgroup: want a clear error, got %v", err)
+	}
 	all := []string{"alpha", "bravo", "charlie"}
 	nodes := []*Node{a, b, c}
 	Eventually(t, 20*time.Second, func() error {
