@@ -18,6 +18,8 @@ const shutdownLimit = 5 * time.Second
 func (a *App) upCmd() *cobra.Command {
 	var name string
 	var listen []string
+	var reach string
+	var noMDNS bool
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run the node in the foreground",
@@ -47,7 +49,7 @@ is skipped; a port another program holds is an error. It prints one block
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out})
+			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out, Reachability: reach, NoMDNS: noMDNS})
 			if err != nil {
 				return err
 			}
@@ -70,5 +72,7 @@ is skipped; a port another program holds is an error. It prints one block
 	}
 	cmd.Flags().StringVar(&name, "name", "", "node name, DNS-label rules (default: the stored name, else the host name folded)")
 	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddr, repeatable (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
+	cmd.Flags().StringVar(&reach, "reachability", "", "override NAT detection: public (relay for members at once) or private (use member relays at once); default automatic")
+	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not announce or look for members on the LAN with mDNS")
 	return cmd
 }

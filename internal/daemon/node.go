@@ -32,6 +32,11 @@ type Options struct {
 	Name        string   // node name; empty: keep the stored one, else the folded host name
 	ListenAddrs []string // empty: p2p.DefaultListenAddrs(p2p.DefaultPort)
 	Log         *slog.Logger
+	// Reachability overrides AutoNAT: "public" (run the relay service for
+	// members at once), "private" (use member relays at once) or empty.
+	Reachability string
+	// NoMDNS turns LAN discovery off.
+	NoMDNS bool
 	// Out receives the start-up block (the node's name, ID, addresses).
 	Out io.Writer
 }
@@ -104,7 +109,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log})
+	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log, Reachability: opts.Reachability})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,6 +51,11 @@ type Config struct {
 	Metrics prometheus.Registerer
 	// Log receives the host's logs.
 	Log *slog.Logger
+	// Reachability overrides AutoNAT: ReachAuto (empty), ReachPublic or
+	// ReachPrivate. AutoNAT only trusts public IP addresses, so nodes on
+	// private networks that are reachable (a LAN server, a test network)
+	// say so here to act as relays.
+	Reachability string
 }
 
 // ErrAddrInUse reports a listen address whose port another program holds.
@@ -61,12 +67,15 @@ type Host struct {
 	cm    *connmgr.BasicConnMgr
 	gater *gater
 	ping  *ping.PingService
-	psMu  sync.Mutex
-	ps    *pubsub.PubSub
-	log   *slog.Logger
-	ctx   context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
-	stop  context.CancelFunc
-	done  chan struct{}
+	hp    *holePunched
+	// relaySrc feeds autorelay with relay candidates (members).
+	relaySrc atomic.Pointer[RelaySource]
+	psMu     sync.Mutex
+	ps       *pubsub.PubSub
+	log      *slog.Logger
+	ctx      context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
+	stop     context.CancelFunc
+	done     chan struct{}
 }
 
 // New starts a host listening on cfg.ListenAddrs. Every address that is
@@ -93,23 +102,33 @@ func New(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	g := &gater{}
+	hh := &Host{cm: cm, gater: g, hp: newHolePunched(), log: cfg.Log, done: make(chan struct{})}
+	nat, err := natOptions(cfg, g, &hh.relaySrc, hh.hp)
+	if err != nil {
+		return nil, err
+	}
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.Key),
 		libp2p.NoListenAddrs,
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.Security(noise.ID, noise.New),
-		libp2p.Transport(tcp.NewTCPTransport),
+		// TCP dials leave from an ephemeral port, not the listen port:
+		// with SO_REUSEPORT two members that dial each other at once (both
+		// found the other by mDNS or in the DHT) made one TCP connection by
+		// simultaneous open that both ends took for their own dial, and its
+		// security handshake hung until it timed out (measured: most dials
+		// of a 50-member mesh failed so). Hole punching still works over
+		// QUIC, whose dials share the listening UDP socket.
+		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.DefaultMuxers,
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.ConnectionGater(g),
-		libp2p.EnableRelay(),
-		libp2p.EnableNATService(),
-		libp2p.EnableHolePunching(),
 		libp2p.Ping(false),
 		libp2p.SwarmOpts(swarm.WithDialRanker(tcpFirstRanker)),
 	}
+	opts = append(opts, nat...)
 	if cfg.Metrics != nil {
 		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
 	} else {
@@ -144,11 +163,21 @@ func New(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	hh := &Host{Host: h, cm: cm, gater: g, ping: ping.NewPingService(h), log: cfg.Log, ctx: ctx, stop: cancel, done: make(chan struct{})}
+	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
 	go hh.pingLoop(ctx)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
 			go hh.measure(ctx, c.RemotePeer())
+		}
+		// A direct connection that joins a relayed one to the same peer
+		// is the upgrade DCUtR makes.
+		if LinkOf(c.RemoteMultiaddr()) == LinkDirect {
+			for _, o := range hh.Network().ConnsToPeer(c.RemotePeer()) {
+				if o != c && LinkOf(o.RemoteMultiaddr()) == LinkRelayed {
+					hh.MarkHolePunched(c.RemotePeer())
+					break
+				}
+			}
 		}
 	}})
 	return hh, nil

@@ -13,6 +13,9 @@ import (
 const (
 	LinkDirect  = "direct"
 	LinkRelayed = "relayed"
+	// LinkHolePunched is a direct connection opened by a DCUtR hole punch
+	// (it replaced a relayed one).
+	LinkHolePunched = "hole-punched"
 )
 
 // PeerInfo describes one connected peer.
@@ -35,6 +38,22 @@ func LinkOf(a ma.Multiaddr) string {
 	return LinkDirect
 }
 
+// Link returns the link type of the best connection to p ("" when not
+// connected).
+func (h *Host) Link(p peer.ID) string {
+	link := ""
+	for _, c := range h.Network().ConnsToPeer(p) {
+		l := LinkOf(c.RemoteMultiaddr())
+		if l == LinkDirect && h.hp.punched(p, c.Stat().Opened) {
+			l = LinkHolePunched
+		}
+		if link == "" || link == LinkRelayed {
+			link = l
+		}
+	}
+	return link
+}
+
 // Peers lists connected peers, one entry per peer (its best connection:
 // a direct one over a relayed one).
 func (h *Host) Peers() []PeerInfo {
@@ -49,7 +68,10 @@ func (h *Host) Peers() []PeerInfo {
 			RTT:       h.Peerstore().LatencyEWMA(c.RemotePeer()),
 			Since:     st.Opened,
 		}
-		if old, ok := best[pi.ID]; ok && old.Link == LinkDirect {
+		if pi.Link == LinkDirect && h.hp.punched(pi.ID, st.Opened) {
+			pi.Link = LinkHolePunched
+		}
+		if old, ok := best[pi.ID]; ok && old.Link != LinkRelayed {
 			continue
 		}
 		best[pi.ID] = pi

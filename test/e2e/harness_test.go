@@ -46,6 +46,11 @@ type Node struct {
 	Name   string
 	Home   string
 	Listen []string
+	// Prefix runs the node under another command (ip netns exec NS).
+	Prefix []string
+	// MDNS lets the node use mDNS. Off by default: on the test machine's
+	// real interfaces it would multicast beyond the loopback.
+	MDNS   bool
 	cmd    *exec.Cmd
 	out    *bytes.Buffer
 	exited chan struct{}
@@ -87,9 +92,15 @@ func (n *Node) TryStart(extra ...string) error {
 	for _, l := range n.Listen {
 		args = append(args, "--listen", l)
 	}
+	if !n.MDNS {
+		args = append(args, "--no-mdns")
+	}
 	args = append(args, extra...)
 	n.out = &bytes.Buffer{}
 	n.cmd = exec.Command(bin, args...)
+	if len(n.Prefix) > 0 {
+		n.cmd = exec.Command(n.Prefix[0], append(append(n.Prefix[1:len(n.Prefix):len(n.Prefix)], bin), args...)...)
+	}
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
 	n.cmd.Env = append(os.Environ(), "PEERHOOD_HOME=")
 	if err := n.cmd.Start(); err != nil {

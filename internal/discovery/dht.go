@@ -1,0 +1,128 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+var errNoAddrs = errors.New("no known address")
+
+// DHTPrefix returns the protocol prefix of workgroup wg's private DHT.
+func DHTPrefix(wg string) protocol.ID { return protocol.ID("/peerhood/wg/" + wg) }
+
+// wgDHT is the Kademlia DHT private to one workgroup: only its members
+// enter the routing table, it is bootstrapped from members' known
+// addresses, and it only finds peers (no values, no providers).
+type wgDHT struct {
+	d      *dht.IpfsDHT
+	cancel context.CancelFunc
+}
+
+func (w *wgDHT) close() {
+	w.cancel()
+	_ = w.d.Close()
+}
+
+func (w *wgDHT) findPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, error) {
+	ai, err := w.d.FindPeer(ctx, p)
+	if err != nil {
+		return ai, fmt.Errorf("find %s in the workgroup DHT: %w", p, err)
+	}
+	return ai, nil
+}
+
+func (s *Service) dht(wg string) *wgDHT {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dhts[wg]
+}
+
+// syncDHTs starts the DHT of each workgroup this node entered and stops
+// those of workgroups it left.
+func (s *Service) syncDHTs(wgs []workgroup.Info) {
+	want := map[string]bool{}
+	for _, w := range wgs {
+		want[w.ID] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, d := range s.dhts {
+		if !want[id] {
+			d.close()
+			delete(s.dhts, id)
+		}
+	}
+	for id := range want {
+		if _, ok := s.dhts[id]; ok {
+			continue
+		}
+		d, err := s.newDHT(id)
+		if err != nil {
+			s.cfg.Log.Warn("workgroup DHT", "workgroup", id, "err", err)
+			continue
+		}
+		s.dhts[id] = d
+	}
+}
+
+func (s *Service) newDHT(wg string) (*wgDHT, error) {
+	member := func(p peer.ID) bool { _, ok := s.cfg.Dir.Member(wg, p); return ok }
+	d, err := dht.New(s.cfg.Host.Host,
+		dht.Mode(dht.ModeServer),
+		dht.ProtocolPrefix(DHTPrefix(wg)),
+		dht.DisableProviders(),
+		dht.DisableValues(),
+		dht.BootstrapPeersFunc(func() []peer.AddrInfo { return s.memberAddrInfos(wg, 16) }),
+		dht.RoutingTableFilter(func(_ any, p peer.ID) bool { return member(p) }),
+		dht.QueryFilter(func(_ any, ai peer.AddrInfo) bool { return member(ai.ID) }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("start DHT %s: %w", DHTPrefix(wg), err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	if err := d.Bootstrap(ctx); err != nil {
+		cancel()
+		d.Close()
+		return nil, fmt.Errorf("bootstrap DHT %s: %w", DHTPrefix(wg), err)
+	}
+	return &wgDHT{d: d, cancel: cancel}, nil
+}
+
+// memberAddrInfos returns up to n members of wg with known addresses,
+// connected ones first.
+func (s *Service) memberAddrInfos(wg string, n int) []peer.AddrInfo {
+	h := s.cfg.Host
+	var conn, other []peer.AddrInfo
+	for _, m := range s.cfg.Dir.Members(wg) {
+		if m.PeerID == h.ID() {
+			continue
+		}
+		addrs := h.Peerstore().Addrs(m.PeerID)
+		if len(addrs) == 0 {
+			if book, err := s.book.Addrs(s.ctx, m.PeerID); err == nil {
+				addrs = book
+			}
+		}
+		if len(addrs) == 0 {
+			continue
+		}
+		ai := peer.AddrInfo{ID: m.PeerID, Addrs: addrs}
+		if len(h.Network().ConnsToPeer(m.PeerID)) > 0 {
+			conn = append(conn, ai)
+		} else {
+			other = append(other, ai)
+		}
+	}
+	out := append(conn, other...)
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package discovery
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+)
+
+// backoff is the dial schedule of one unreachable member.
+type backoff struct {
+	next time.Time
+	wait time.Duration
+}
+
+// dialTimeout bounds one attempt to reach a member.
+const dialTimeout = 20 * time.Second
+
+// yieldDelay is how long the member with the larger peer ID waits before
+// dialling one it is not connected to, so the two do not dial each other
+// at the same time: libp2p's TCP dials leave from the listen port
+// (SO_REUSEPORT), and two simultaneous dials between the same ports
+// become one TCP connection that both ends think they opened, whose
+// security handshake then hangs until it times out.
+const yieldDelay = 1500 * time.Millisecond
+
+// jitter spreads d by ±25%.
+func jitter(d time.Duration) time.Duration {
+	return d*3/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// firstTry returns when this node should first dial p: now if its peer ID
+// is the smaller, else after yieldDelay (jittered).
+func (s *Service) firstTry(p peer.ID, after time.Duration) time.Time {
+	if s.cfg.Host.ID() > p {
+		after += jitter(yieldDelay)
+	}
+	return time.Now().Add(after)
+}
+
+// maybeDial dials member p of wg unless it is connected, being dialled or
+// waiting out its backoff.
+func (s *Service) maybeDial(wg string, p peer.ID) {
+	h := s.cfg.Host
+	if h.Network().Connectedness(p) == network.Connected {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	if s.dialing[p] {
+		s.mu.Unlock()
+		return
+	}
+	b := s.backoff[p]
+	if b == nil {
+		b = &backoff{next: s.firstTry(p, 0), wait: time.Second}
+		s.backoff[p] = b
+	}
+	if now.Before(b.next) {
+		s.mu.Unlock()
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		s.mu.Unlock()
+		return // enough dials in flight; the next round tries
+	}
+	s.dialing[p] = true
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.sem }()
+		err := s.dial(wg, p)
+		if err == nil {
+			s.cfg.Host.Measure(s.ctx, p)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.dialing, p)
+		if err == nil {
+			delete(s.backoff, p)
+			return
+		}
+		b := s.backoff[p]
+		if b == nil {
+			b = &backoff{wait: time.Second}
+			s.backoff[p] = b
+		} else {
+			b.wait = min(2*b.wait, s.cfg.MaxBackoff)
+		}
+		b.next = time.Now().Add(jitter(b.wait))
+		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
+	}()
+}
+
+// dial reaches p with the addresses the book and the peerstore know, and
+// failing that asks the workgroup's DHT where p is.
+func (s *Service) dial(wg string, p peer.ID) error {
+	ctx, cancel := context.WithTimeout(s.ctx, dialTimeout)
+	defer cancel()
+	h := s.cfg.Host
+	if addrs, err := s.book.Addrs(ctx, p); err == nil && len(addrs) > 0 {
+		h.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
+	}
+	// Through members that relay, in case p sits behind a NAT and holds
+	// a reservation there; the swarm tries direct addresses first.
+	via := s.circuitAddrs(p)
+	var err error
+	if len(h.Peerstore().Addrs(p)) > 0 || len(via) > 0 {
+		if err = h.Host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: via}); err == nil {
+			return nil
+		}
+	}
+	d := s.dht(wg)
+	if d == nil {
+		if err == nil {
+			err = errNoAddrs
+		}
+		return err
+	}
+	ai, ferr := d.findPeer(ctx, p)
+	if ferr != nil {
+		if err == nil {
+			err = ferr
+		}
+		return err
+	}
+	ai.Addrs = append(ai.Addrs, via...)
+	return h.Host.Connect(ctx, ai)
+}

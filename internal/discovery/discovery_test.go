@@ -1,0 +1,73 @@
+package discovery
+
+import (
+	"testing"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/presence"
+)
+
+// 20 members that each know only the first one's address find every other
+// member through the workgroup DHT, see each other online, see a member
+// that logs off as offline (and back), and see a member that vanishes as
+// offline within 10 s.
+func TestClusterFindsMembersAndPresence(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	nodes := newCluster(t, 20, clusterOpts{interval: time.Second})
+	for _, nd := range nodes[1:] {
+		seed(t, nd, nodes[0])
+	}
+	startAll(t, nodes)
+	// Generous limits: the suite runs with -race on 2 shared cores.
+	took := eventually(t, 150*time.Second, func() error {
+		for _, nd := range nodes {
+			for _, e := range nd.disc.Browse(testWG) {
+				if e.Link == "" {
+					return errorf("%s is not connected to %s", nd.name, e.Name)
+				}
+			}
+		}
+		return nil
+	})
+	t.Logf("full mesh of %d from one seed address in %s", len(nodes), took)
+	took = eventually(t, 60*time.Second, func() error { return allOnline(nodes) })
+	t.Logf("presence converged in %s more", took)
+
+	// The book learnt real addresses from identify.
+	if addrs, err := nodes[5].disc.Book().Addrs(t.Context(), nodes[9].id); err != nil || len(addrs) == 0 {
+		t.Fatalf("book of n05 has no address of n09: %v %v", addrs, err)
+	}
+
+	// Logoff: offline everywhere although still connected; logon: back.
+	if _, err := nodes[3].pres.Logoff(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Offline) })
+	if nodes[7].host.Network().Connectedness(nodes[3].id) != 1 {
+		t.Fatal("logged-off member was disconnected")
+	}
+	if _, err := nodes[3].pres.Set(t.Context(), presence.Busy, "in a meeting"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := nodes[3].pres.Logon(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 15*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Busy) })
+	for _, e := range nodes[10].disc.Browse(testWG) {
+		if e.PeerID == nodes[3].id && (e.PresenceText != "in a meeting" || e.LastSeen == nil || e.RTT <= 0 || len(e.Addrs) == 0) {
+			t.Fatalf("browse entry of n03 on n10: %+v", e)
+		}
+	}
+
+	// A member killed without a goodbye (its host just closes).
+	gone := nodes[11]
+	gone.host.Close()
+	gone.host = nil
+	gone.disc.Close()
+	gone.pres.Close() // its goodbye cannot leave: the host is gone
+	gone.disc, gone.pres = nil, nil
+	took = eventually(t, 20*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
+	t.Logf("departed member offline everywhere after %s", took)
+}

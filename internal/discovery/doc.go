@@ -1,0 +1,28 @@
+// Package discovery owns finding the members of this node's workgroups
+// and staying connected to them, and the browse list.
+//
+//   - The address book (SQLite family "discovery", table discovery_addrs)
+//     keeps each member's last known addresses: its listen addresses from
+//     identify and the address this node dialled it on. On start and every
+//     Tick the service dials members it is not connected to, from the book
+//     and the peerstore, with exponential backoff per member (1 s doubling
+//     to MaxBackoff; reset on any connection and when mDNS sees the member).
+//   - LAN: mDNS (libp2p's, service name "_peerhood._udp") announces this
+//     node and dials the members it hears of. Non-members are not dialled;
+//     the gate of the workgroup layer refuses them anyway.
+//   - Across networks: each workgroup has its own Kademlia DHT (protocol
+//     prefix /peerhood/wg/<workgroup ID>, server mode on every member, no
+//     values or provider records). Only members enter its routing table and
+//     its queries; it is bootstrapped only from members' known addresses,
+//     never from public bootstrap peers. A member with no known (or no
+//     working) address is looked up there by peer ID.
+//   - NAT: the host (internal/p2p) runs AutoNAT, the circuit relay v2
+//     service while publicly reachable (members only, by the gate), and
+//     autorelay; RelayCandidates feeds autorelay with members that run the
+//     relay service, so no server outside the workgroup is used. Hole
+//     punching (DCUtR) upgrades relayed links; the host tags them.
+//
+// Presence lives in internal/presence (its own gossipsub topic); Browse
+// joins the roster (workgroup.Directory), presence, addresses, link type
+// and round-trip time into one list per workgroup.
+package discovery

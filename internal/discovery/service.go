@@ -1,0 +1,270 @@
+package discovery
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/presence"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// MDNSService is the mDNS service name peerhood nodes announce (not
+// libp2p's default, so IPFS nodes on the LAN are not dialled).
+const MDNSService = "_peerhood._udp"
+
+// memberTag protects member connections from the connection manager.
+const memberTag = "peerhood-member"
+
+// Config configures the discovery service.
+type Config struct {
+	Host     *p2p.Host
+	DB       *store.DB
+	Dir      workgroup.Directory
+	Presence *presence.Service // optional: browse shows offline for all without it
+	Log      *slog.Logger
+	// NoMDNS turns LAN discovery off (tests on loopback, where multicast
+	// does not run).
+	NoMDNS bool
+	// NoDHT turns the per-workgroup DHT off.
+	NoDHT bool
+	// Tick is how often the service looks for members to dial and for new
+	// workgroups (default 500 ms).
+	Tick time.Duration
+	// MaxConns, when above zero, stops dialling members once this node is
+	// connected to that many: large workgroups need no full mesh, gossip
+	// carries presence and the roster, and the DHT finds a member when a
+	// service needs it. Zero: dial every member.
+	MaxConns int
+	// MaxBackoff caps the wait between dials of an unreachable member
+	// (default 2 min).
+	MaxBackoff time.Duration
+}
+
+// Service finds members and keeps this node connected to them.
+type Service struct {
+	cfg  Config
+	book *Book
+	mdns interface{ Close() error }
+
+	mu      sync.Mutex
+	backoff map[peer.ID]*backoff
+	dhts    map[string]*wgDHT
+	dialing map[peer.ID]bool
+
+	sem    chan struct{}
+	kick   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New builds the service; Start runs it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Host == nil || cfg.DB == nil || cfg.Dir == nil {
+		return nil, errors.New("discovery: host, database and directory are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 500 * time.Millisecond
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 2 * time.Minute
+	}
+	s := &Service{
+		cfg: cfg, book: NewBook(cfg.DB),
+		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{},
+		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Book returns the address book.
+func (s *Service) Book() *Book { return s.book }
+
+// Start loads known addresses, starts mDNS and the dial loop.
+func (s *Service) Start(ctx context.Context) error {
+	h := s.cfg.Host
+	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		return err
+	}
+	s.wg.Add(1)
+	go s.identified(sub)
+	h.Network().Notify(&network.NotifyBundle{
+		ConnectedF:    s.connected,
+		DisconnectedF: s.disconnected,
+	})
+	h.SetRelaySource(s.RelayCandidates)
+	if !s.cfg.NoMDNS {
+		m := mdns.NewMdnsService(h.Host, MDNSService, mdnsNotifee{s})
+		if err := m.Start(); err != nil {
+			// No multicast interface (a container, loopback only): the
+			// other ways still work.
+			s.cfg.Log.Warn("mDNS LAN discovery is off", "err", err)
+		} else {
+			s.mdns = m
+		}
+	}
+	s.wg.Add(1)
+	go s.loop()
+	return nil
+}
+
+// Close stops discovery.
+func (s *Service) Close() error {
+	s.cancel()
+	if s.mdns != nil {
+		s.mdns.Close()
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for wg, d := range s.dhts {
+		d.close()
+		delete(s.dhts, wg)
+	}
+	return nil
+}
+
+// Kick runs a dial round at once.
+func (s *Service) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Service) loop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	s.round()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+		s.round()
+	}
+}
+
+// round starts DHTs of new workgroups and dials members not connected.
+func (s *Service) round() {
+	wgs := s.cfg.Dir.Workgroups()
+	if !s.cfg.NoDHT {
+		s.syncDHTs(wgs)
+	}
+	self := s.cfg.Host.ID()
+	if s.cfg.MaxConns > 0 {
+		n := 0
+		for _, p := range s.cfg.Host.Network().Peers() {
+			if s.isMember(p) {
+				n++
+			}
+		}
+		if n >= s.cfg.MaxConns {
+			return
+		}
+	}
+	seen := map[peer.ID]bool{}
+	for _, w := range wgs {
+		for _, m := range s.cfg.Dir.Members(w.ID) {
+			if m.PeerID == self || seen[m.PeerID] {
+				continue
+			}
+			seen[m.PeerID] = true
+			s.maybeDial(w.ID, m.PeerID)
+		}
+	}
+}
+
+// isMember reports whether p is a member of a workgroup this node is in.
+func (s *Service) isMember(p peer.ID) bool { return len(s.cfg.Dir.Memberships(p)) > 0 }
+
+func (s *Service) connected(_ network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	if !s.isMember(p) {
+		return
+	}
+	s.cfg.Host.Protect(p, memberTag)
+	s.mu.Lock()
+	delete(s.backoff, p)
+	s.mu.Unlock()
+}
+
+func (s *Service) disconnected(n network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	if len(n.ConnsToPeer(p)) > 0 || !s.isMember(p) {
+		return
+	}
+	// Try again soon: the member may only have changed networks.
+	s.mu.Lock()
+	s.backoff[p] = &backoff{next: s.firstTry(p, time.Second), wait: time.Second}
+	s.mu.Unlock()
+}
+
+// identified records a member's listen addresses (and the address this
+// node reached it on) in the book and the peerstore.
+func (s *Service) identified(sub event.Subscription) {
+	defer s.wg.Done()
+	defer sub.Close()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			ev := e.(event.EvtPeerIdentificationCompleted)
+			if !s.isMember(ev.Peer) {
+				continue
+			}
+			addrs := append([]ma.Multiaddr{}, ev.ListenAddrs...)
+			if ev.Conn != nil && p2p.LinkOf(ev.Conn.RemoteMultiaddr()) == p2p.LinkDirect && ev.Conn.Stat().Direction == network.DirOutbound {
+				addrs = append(addrs, ev.Conn.RemoteMultiaddr())
+			}
+			ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+			if err := s.book.Record(ctx, ev.Peer, addrs); err != nil && s.ctx.Err() == nil {
+				s.cfg.Log.Warn("address book", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// mdnsNotifee dials members found on the LAN.
+type mdnsNotifee struct{ s *Service }
+
+func (n mdnsNotifee) HandlePeerFound(ai peer.AddrInfo) {
+	s := n.s
+	if ai.ID == s.cfg.Host.ID() || s.ctx.Err() != nil {
+		return
+	}
+	s.cfg.Host.Peerstore().AddAddrs(ai.ID, ai.Addrs, peerstore.TempAddrTTL)
+	if !s.isMember(ai.ID) || len(s.cfg.Host.Network().ConnsToPeer(ai.ID)) > 0 {
+		return
+	}
+	s.cfg.Log.Debug("mDNS found a member", "peer", ai.ID)
+	s.mu.Lock()
+	s.backoff[ai.ID] = &backoff{next: s.firstTry(ai.ID, 0), wait: time.Second}
+	s.mu.Unlock()
+	s.Kick()
+}

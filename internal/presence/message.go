@@ -1,0 +1,67 @@
+package presence
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// States a member can be in.
+const (
+	Online  = "online"
+	Away    = "away"
+	Busy    = "busy"
+	Offline = "offline"
+)
+
+// MaxText bounds the presence text.
+const MaxText = 256
+
+// maxMessage bounds an encoded presence message.
+const maxMessage = 1024
+
+// message is one presence announcement.
+type message struct {
+	Workgroup  string `cbor:"1,keyasint"`
+	State      string `cbor:"2,keyasint"`
+	Text       string `cbor:"3,keyasint,omitempty"`
+	Seq        uint64 `cbor:"4,keyasint"`
+	IntervalMS uint32 `cbor:"5,keyasint"`
+}
+
+// ValidState reports whether s is a presence state.
+func ValidState(s string) bool {
+	switch s {
+	case Online, Away, Busy, Offline:
+		return true
+	}
+	return false
+}
+
+// decode parses and checks a presence message from the network.
+func decode(b []byte) (message, error) {
+	var m message
+	if len(b) > maxMessage {
+		return m, fmt.Errorf("presence message of %d bytes exceeds %d", len(b), maxMessage)
+	}
+	if err := wire.Unmarshal(b, &m); err != nil {
+		return m, fmt.Errorf("presence message: %w", err)
+	}
+	if !ValidState(m.State) {
+		return m, fmt.Errorf("presence message: unknown state %q", m.State)
+	}
+	if len(m.Text) > MaxText {
+		return m, fmt.Errorf("presence message: text of %d bytes exceeds %d", len(m.Text), MaxText)
+	}
+	if m.Workgroup == "" {
+		return m, fmt.Errorf("presence message: no workgroup")
+	}
+	return m, nil
+}
+
+// interval returns the sender's heartbeat interval, bounded to sane values.
+func (m message) interval() time.Duration {
+	d := time.Duration(m.IntervalMS) * time.Millisecond
+	return min(max(d, 100*time.Millisecond), time.Minute)
+}

@@ -1,0 +1,205 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+const wg = "wgpresence000"
+
+func newHost(t *testing.T) *p2p.Host {
+	t.Helper()
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func member(h *p2p.Host, name string) workgroup.Member {
+	return workgroup.Member{Workgroup: wg, WorkgroupName: "test", Name: name, PeerID: h.ID()}
+}
+
+func start(t *testing.T, h *p2p.Host, dir workgroup.Directory) *Service {
+	t.Helper()
+	s, err := New(Config{Host: h, Dir: dir, Interval: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func connect(t *testing.T, a, b *p2p.Host) {
+	t.Helper()
+	if _, err := a.Connect(context.Background(), b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("not within %s: %v", d, err)
+}
+
+func wantState(s *Service, p peer.ID, state, text string) func() error {
+	return func() error {
+		got := s.Of(wg, p)
+		if got.State != state || got.Text != text {
+			return fmt.Errorf("%s is %q (%q), want %q (%q)", p, got.State, got.Text, state, text)
+		}
+		return nil
+	}
+}
+
+// A member's states reach the other member; a stranger's messages on the
+// topic are rejected by the validator, even from a connected peer.
+func TestPresenceMembersOnly(t *testing.T) {
+	a, b, x := newHost(t), newHost(t), newHost(t)
+	ma, mb, mx := member(a, "a"), member(b, "b"), member(x, "x")
+	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb))
+	pb := start(t, b, workgroup.NewStaticDirectory(b.ID(), ma, mb))
+	// x believes it is a member (a forged roster) and publishes.
+	start(t, x, workgroup.NewStaticDirectory(x.ID(), ma, mb, mx))
+	connect(t, a, b)
+	connect(t, x, a)
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	if _, err := pb.Set(context.Background(), Away, "lunch"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
+	time.Sleep(time.Second) // x has heartbeated several times by now
+	if got := pa.Of(wg, x.ID()); got.State != Offline || !got.LastSeen.IsZero() {
+		t.Fatalf("stranger's presence was accepted: %+v", got)
+	}
+	// Logoff: seen offline while connected; logon brings back the state.
+	if _, err := pb.Logoff(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Offline, ""))
+	if got := pa.Of(wg, b.ID()); got.LastSeen.IsZero() {
+		t.Fatal("logged-off member has no last seen")
+	}
+	if _, err := pb.Logon(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
+}
+
+// A member whose only connection drops shows offline at once: there is no
+// other route for its heartbeats.
+func TestPresenceOfflineOnDisconnect(t *testing.T) {
+	a, b := newHost(t), newHost(t)
+	ma, mb := member(a, "a"), member(b, "b")
+	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb))
+	s, err := New(Config{Host: b, Dir: workgroup.NewStaticDirectory(b.ID(), ma, mb), Interval: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	connect(t, a, b)
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	start := time.Now()
+	b.Close() // no goodbye; b's heartbeat interval is 10 s
+	waitFor(t, 2*time.Second, wantState(pa, b.ID(), Offline, ""))
+	t.Logf("offline %s after the connection closed", time.Since(start))
+}
+
+func TestSetErrors(t *testing.T) {
+	a := newHost(t)
+	p := start(t, a, workgroup.NewStaticDirectory(a.ID(), member(a, "a")))
+	for _, tc := range []struct{ state, text, want string }{
+		{"offline", "", "logoff"},
+		{"sleeping", "", "use online, away or busy"},
+		{Online, strings.Repeat("x", MaxText+1), "exceeds"},
+	} {
+		if _, err := p.Set(context.Background(), tc.state, tc.text); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Set(%q): want error containing %q, got %v", tc.state, tc.want, err)
+		}
+	}
+	if st := p.Self(); st.State != Online || !st.LoggedOn || st.Shown != Online {
+		t.Fatalf("a refused Set changed the state: %+v", st)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	good, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Text: "x", Seq: 3, IntervalMS: 2000})
+	badState, _ := wire.Marshal(message{Workgroup: wg, State: "asleep", Seq: 1})
+	longText, _ := wire.Marshal(message{Workgroup: wg, State: Online, Text: strings.Repeat("y", MaxText+1)})
+	noWG, _ := wire.Marshal(message{State: Online})
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		ok   bool
+	}{
+		{"good", good, true},
+		{"bad state", badState, false},
+		{"long text", longText, false},
+		{"no workgroup", noWG, false},
+		{"garbage", []byte{0xff, 0x00, 0x13}, false},
+		{"empty", nil, false},
+		{"huge", make([]byte, maxMessage+1), false},
+	} {
+		m, err := decode(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("%s: err %v", tc.name, err)
+		}
+		if tc.ok && (m.State != Busy || m.Text != "x" || m.interval() != 2*time.Second) {
+			t.Errorf("%s: decoded %+v", tc.name, m)
+		}
+	}
+}
+
+// A new member's announcements that arrive before its certificate are
+// kept and count as soon as the roster knows it, without waiting for its
+// next heartbeat.
+func TestPresenceBeforeCertificate(t *testing.T) {
+	a, n := newHost(t), newHost(t)
+	ma, mn := member(a, "a"), member(n, "newbie")
+	dirA := workgroup.NewStaticDirectory(a.ID(), ma)
+	pa := start(t, a, dirA)
+	s, err := New(Config{Host: n, Dir: workgroup.NewStaticDirectory(n.ID(), ma, mn), Interval: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	connect(t, n, a)
+	time.Sleep(800 * time.Millisecond) // newbie's announcements on join have arrived
+	if got := pa.Of(wg, n.ID()); got.State != Offline {
+		t.Fatalf("non-member shown %s", got.State)
+	}
+	dirA.Add(mn) // the roster learns the certificate
+	waitFor(t, time.Second, wantState(pa, n.ID(), Online, ""))
+}

@@ -1,0 +1,447 @@
+package presence
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// DefaultInterval is the heartbeat interval: a member that vanishes
+// without a word shows offline after 3 intervals + 1 s (7 s).
+const DefaultInterval = 2 * time.Second
+
+// kickAgain is when presence is published a second time after a peer
+// joined the topic.
+const kickAgain = 400 * time.Millisecond
+
+// Settings keeps the node's own presence across restarts (*store.DB).
+type Settings interface {
+	Setting(ctx context.Context, key string) (string, error)
+	SetSetting(ctx context.Context, key, value string) error
+}
+
+// Config configures the presence service.
+type Config struct {
+	Host *p2p.Host
+	Dir  workgroup.Directory
+	Log  *slog.Logger
+	// Interval is the heartbeat interval (DefaultInterval when zero).
+	Interval time.Duration
+	// Settings, when set, keeps the chosen state, text and logon.
+	Settings Settings
+}
+
+// Status is this node's own presence.
+type Status struct {
+	State    string `json:"state"` // chosen state: online, away or busy
+	Text     string `json:"text,omitempty"`
+	LoggedOn bool   `json:"logged_on"` // false: appears offline to everyone
+	// Shown is what other members see: State, or offline when logged off.
+	Shown string `json:"shown"`
+}
+
+// Seen is a member's presence as this node sees it.
+type Seen struct {
+	State    string
+	Text     string
+	LastSeen time.Time // last time it was heard online (zero: never)
+}
+
+// record is what this node heard from one member.
+type record struct {
+	state, text  string
+	seq          uint64
+	heard        time.Time // last message
+	lastOnline   time.Time // last message with a state other than offline
+	interval     time.Duration
+	disconnected time.Time // its last connection to us closed
+}
+
+type topicState struct {
+	topic   *pubsub.Topic
+	sub     *pubsub.Subscription
+	events  *pubsub.TopicEventHandler
+	cancel  context.CancelFunc
+	records map[peer.ID]*record
+	// pending holds the latest signed message of authors this node does
+	// not (yet) know as members: a new member's first announcements
+	// outrun its certificate. Applied once the roster has it; bounded.
+	pending map[peer.ID]pendingMsg
+}
+
+type pendingMsg struct {
+	m  message
+	at time.Time
+}
+
+// maxPending bounds the pending messages per workgroup.
+const maxPending = 256
+
+// Service publishes this node's presence and tracks the members'.
+type Service struct {
+	cfg  Config
+	ps   *pubsub.PubSub
+	self peer.ID
+
+	mu     sync.Mutex
+	status Status
+	seq    uint64
+	topics map[string]*topicState
+
+	kick   chan struct{}
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Topic returns the presence topic of workgroup wg.
+func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence" }
+
+// New builds the service; Start runs it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Host == nil || cfg.Dir == nil {
+		return nil, errors.New("presence: host and directory are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	ps, err := cfg.Host.PubSub()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, ps: ps, self: cfg.Host.ID(),
+		status: Status{State: Online, LoggedOn: true},
+		seq:    uint64(time.Now().UnixNano()),
+		topics: map[string]*topicState{},
+		kick:   make(chan struct{}, 1),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Start loads the kept state, joins the topics of every workgroup and
+// starts the heartbeat.
+func (s *Service) Start(ctx context.Context) error {
+	if st := s.cfg.Settings; st != nil {
+		for key, dst := range map[string]*string{"presence.state": &s.status.State, "presence.text": &s.status.Text} {
+			v, err := st.Setting(ctx, key)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil {
+				*dst = v
+			}
+		}
+		if !ValidState(s.status.State) || s.status.State == Offline {
+			s.status.State = Online
+		}
+		if v, err := st.Setting(ctx, "presence.logged_on"); err == nil {
+			s.status.LoggedOn = v != "false"
+		}
+	}
+	s.cfg.Host.Network().Notify(&network.NotifyBundle{DisconnectedF: s.disconnected})
+	s.wg.Add(1)
+	go s.loop()
+	return nil
+}
+
+// Close leaves every topic, telling the others this node goes offline.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	for wg, t := range s.topics {
+		s.publishLocked(wg, t, Offline)
+	}
+	n := len(s.topics)
+	s.mu.Unlock()
+	if n > 0 {
+		time.Sleep(100 * time.Millisecond) // let the goodbye leave
+	}
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for wg, t := range s.topics {
+		s.leaveLocked(wg, t)
+	}
+	return nil
+}
+
+func (s *Service) loop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Interval)
+	defer t.Stop()
+	// A workgroup joined (or created) is noticed within watchEvery.
+	w := time.NewTicker(watchEvery)
+	defer w.Stop()
+	s.sync()
+	s.publishAll()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.sync()
+			s.publishAll()
+		case <-s.kick:
+			s.sync()
+			s.publishAll()
+		case <-w.C:
+			if s.sync() {
+				s.publishAll()
+			}
+		}
+	}
+}
+
+// Kick publishes at once (after a change, a new workgroup or a new peer).
+func (s *Service) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// watchEvery is how often the service looks for workgroups joined or left.
+const watchEvery = 200 * time.Millisecond
+
+// sync joins the topics of workgroups this node entered and leaves those
+// it left. It reports whether it joined one.
+func (s *Service) sync() bool {
+	want := map[string]bool{}
+	for _, w := range s.cfg.Dir.Workgroups() {
+		want[w.ID] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	joined := false
+	for wg, t := range s.topics {
+		if !want[wg] {
+			s.leaveLocked(wg, t)
+		}
+	}
+	for wg := range want {
+		if _, ok := s.topics[wg]; ok {
+			continue
+		}
+		if err := s.joinLocked(wg); err != nil {
+			s.cfg.Log.Warn("presence: cannot join topic", "workgroup", wg, "err", err)
+			continue
+		}
+		joined = true
+	}
+	return joined
+}
+
+func (s *Service) joinLocked(wg string) error {
+	name := Topic(wg)
+	if err := s.ps.RegisterTopicValidator(name, s.validator(wg)); err != nil {
+		return fmt.Errorf("register validator of %s: %w", name, err)
+	}
+	t, err := s.ps.Join(name)
+	if err != nil {
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("join %s: %w", name, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		t.Close()
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	ev, err := t.EventHandler()
+	if err != nil {
+		sub.Cancel()
+		t.Close()
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("events of %s: %w", name, err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}}
+	s.topics[wg] = ts
+	s.wg.Add(2)
+	go s.receive(ctx, wg, ts)
+	go s.watchPeers(ctx, ts)
+	return nil
+}
+
+func (s *Service) leaveLocked(wg string, t *topicState) {
+	t.cancel()
+	t.sub.Cancel()
+	t.events.Cancel()
+	_ = t.topic.Close()
+	_ = s.ps.UnregisterTopicValidator(Topic(wg))
+	delete(s.topics, wg)
+}
+
+// validator accepts only well-formed messages of wg authored by its members.
+func (s *Service) validator(wg string) pubsub.ValidatorEx {
+	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+		author := msg.GetFrom()
+		m, err := decode(msg.Data)
+		if err != nil || m.Workgroup != wg {
+			return pubsub.ValidationReject
+		}
+		if _, ok := s.cfg.Dir.Member(wg, author); !ok {
+			// Own messages are validated inside Publish, under s.mu.
+			if author != s.self {
+				s.keepPending(wg, author, m)
+			}
+			return pubsub.ValidationReject
+		}
+		msg.ValidatorData = m
+		return pubsub.ValidationAccept
+	}
+}
+
+// keepPending remembers a well-formed, signed message of an author that
+// is not a member (yet).
+func (s *Service) keepPending(wg string, author peer.ID, m message) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[wg]
+	if t == nil {
+		return
+	}
+	if _, ok := t.pending[author]; !ok && len(t.pending) >= maxPending {
+		for p := range t.pending { // drop any one
+			delete(t.pending, p)
+			break
+		}
+	}
+	if old, ok := t.pending[author]; !ok || m.Seq > old.m.Seq {
+		t.pending[author] = pendingMsg{m: m, at: time.Now()}
+	}
+}
+
+// promoteLocked applies the pending message of p once p is a member.
+func (s *Service) promoteLocked(wg string, t *topicState, p peer.ID) {
+	pm, ok := t.pending[p]
+	if !ok {
+		return
+	}
+	if _, member := s.cfg.Dir.Member(wg, p); !member {
+		if time.Since(pm.at) > 3*pm.m.interval()+time.Second {
+			delete(t.pending, p)
+		}
+		return
+	}
+	delete(t.pending, p)
+	s.applyLocked(t, p, pm.m, pm.at)
+}
+
+func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time) {
+	r := t.records[author]
+	if r == nil {
+		r = &record{}
+		t.records[author] = r
+	}
+	if m.Seq > r.seq {
+		r.seq, r.state, r.text, r.interval = m.Seq, m.State, m.Text, m.interval()
+		r.heard = at
+		if m.State != Offline {
+			r.lastOnline = at
+		}
+	}
+}
+
+func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
+	defer s.wg.Done()
+	for {
+		msg, err := t.sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		author := msg.GetFrom()
+		m, ok := msg.ValidatorData.(message)
+		if !ok || author == s.self {
+			continue
+		}
+		s.mu.Lock()
+		delete(t.pending, author)
+		s.applyLocked(t, author, m, time.Now())
+		s.mu.Unlock()
+	}
+}
+
+// watchPeers publishes at once when a peer joins the topic, so a new
+// member learns everyone's presence without waiting for a heartbeat.
+func (s *Service) watchPeers(ctx context.Context, t *topicState) {
+	defer s.wg.Done()
+	for {
+		ev, err := t.events.NextPeerEvent(ctx)
+		if err != nil {
+			return
+		}
+		if ev.Type == pubsub.PeerJoin {
+			// Again a little later: the first message can race the
+			// new peer's stream set-up and be lost.
+			s.Kick()
+			time.AfterFunc(kickAgain, s.Kick)
+		}
+	}
+}
+
+func (s *Service) disconnected(n network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	if len(n.ConnsToPeer(p)) > 0 {
+		return
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.topics {
+		if r := t.records[p]; r != nil {
+			r.disconnected = now
+		}
+	}
+}
+
+func (s *Service) publishAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	shown := s.shownLocked()
+	for wg, t := range s.topics {
+		s.publishLocked(wg, t, shown)
+	}
+}
+
+func (s *Service) shownLocked() string {
+	if !s.status.LoggedOn {
+		return Offline
+	}
+	return s.status.State
+}
+
+func (s *Service) publishLocked(wg string, t *topicState, state string) {
+	s.seq++
+	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(s.cfg.Interval / time.Millisecond)}
+	if state != Offline {
+		m.Text = s.status.Text
+	}
+	b, err := wire.Marshal(m)
+	if err != nil {
+		s.cfg.Log.Error("presence: encode", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := t.topic.Publish(ctx, b); err != nil && s.ctx.Err() == nil {
+		s.cfg.Log.Debug("presence: publish", "workgroup", wg, "err", err)
+	}
+}
