@@ -1,0 +1,226 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// errNoSpace reports a mailbox that refused a deposit for lack of space.
+var errNoSpace = errors.New("mailbox is full")
+
+func (s *Service) mailboxStream(ctx context.Context, mb peer.ID) (network.Stream, *wire.Reader, error) {
+	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "mailbox"), mb, p2p.ProtoMailbox)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open mailbox stream: %w", err)
+	}
+	return st, wire.NewReader(idleReader{st}, maxListFrame), nil
+}
+
+// depositJobs leaves jobs with mailbox mb; it returns those it could not.
+func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jobs []dueJob) ([]dueJob, error) {
+	st, r, err := s.mailboxStream(ctx, mb)
+	if err != nil {
+		return jobs, err
+	}
+	defer st.Close()
+	var left []dueJob
+	var lastErr error
+	for i, j := range jobs {
+		if err := wire.WriteFrame(st, &mailboxReq{Op: opDeposit, Envelope: j.envelope}); err != nil {
+			_ = st.Reset()
+			return append(left, jobs[i:]...), err
+		}
+		var rep mailboxReply
+		if err := r.ReadFrame(&rep); err != nil {
+			_ = st.Reset()
+			return append(left, jobs[i:]...), err
+		}
+		if rep.Err == nil && !rep.Done {
+			if err := s.sendCiphertext(st, j, rep.Offset); err != nil {
+				_ = st.Reset()
+				return append(left, jobs[i:]...), err
+			}
+			rep = mailboxReply{}
+			if err := r.ReadFrame(&rep); err != nil {
+				_ = st.Reset()
+				return append(left, jobs[i:]...), err
+			}
+		}
+		if rep.Err != nil {
+			lastErr = fmt.Errorf("mailbox %s: %w", mbName, rep.Err)
+			if rep.Err.Code == wire.CodeNoSpace {
+				lastErr = fmt.Errorf("mailbox %s: %w: %s", mbName, errNoSpace, rep.Err.Message)
+			}
+			left = append(left, j)
+			continue
+		}
+		s.setProgress(j.id, 0)
+		_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=?, next_try=?, last_error='', updated=? WHERE id=? AND state=?`,
+			StateDeposited, "mailbox:"+mbName, nowMs()+s.cfg.RetryCap.Milliseconds(), nowMs(), j.id, StateQueued)
+		if err != nil {
+			s.log.Warn("record deposit", "job", j.id, "err", err)
+		}
+		s.log.Info("deposited with mailbox", "job", j.id, "mailbox", mbName)
+	}
+	return left, lastErr
+}
+
+// depositReceipt leaves a receipt for its addressee with mailbox mb.
+func (s *Service) depositReceipt(ctx context.Context, mb peer.ID, rec []byte) error {
+	st, r, err := s.mailboxStream(ctx, mb)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := wire.WriteFrame(st, &mailboxReq{Op: opDepositReceipt, Receipt: rec}); err != nil {
+		return err
+	}
+	var rep mailboxReply
+	if err := r.ReadFrame(&rep); err != nil {
+		return err
+	}
+	if rep.Err != nil {
+		return rep.Err
+	}
+	return nil
+}
+
+// fetchFrom takes what waits for this node at mailbox mb: messages go to
+// the inbox (their receipts back to the senders), receipts to the outbox;
+// each is acknowledged so the mailbox deletes it.
+func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
+	st, r, err := s.mailboxStream(ctx, mb)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for {
+		if err := wire.WriteFrame(st, &mailboxReq{Op: opList}); err != nil {
+			return err
+		}
+		var rep mailboxReply
+		if err := r.ReadFrame(&rep); err != nil {
+			return err
+		}
+		if rep.Err != nil {
+			return rep.Err
+		}
+		if len(rep.Items) == 0 {
+			return nil
+		}
+		var acks []mailboxAck
+		var ferr error
+		for _, it := range rep.Items {
+			done, err := s.takeItem(ctx, st, r, mb, it)
+			if done {
+				acks = append(acks, mailboxAck{Item: it.Item, ID: it.ID})
+			}
+			if err != nil {
+				ferr = err
+				break
+			}
+		}
+		if len(acks) > 0 {
+			if ferr != nil {
+				// The stream is broken: acknowledge on a fresh one.
+				_ = st.Reset()
+				if st, r, err = s.mailboxStream(ctx, mb); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
+			if err := wire.WriteFrame(st, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
+				return err
+			}
+			var ar mailboxReply
+			if err := r.ReadFrame(&ar); err != nil {
+				return err
+			}
+		}
+		if ferr != nil {
+			return ferr
+		}
+		if len(acks) == 0 || len(rep.Items) < listLimit {
+			return nil
+		}
+	}
+}
+
+// takeItem handles one listed item; done means it may be acknowledged. An
+// error means the stream is unusable.
+func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reader, mb peer.ID, it mailboxItem) (bool, error) {
+	if it.Item == itemReceipt {
+		if err := s.acceptReceipt(ctx, it.Blob, mb); err != nil {
+			s.log.Warn("dropped receipt from mailbox", "mailbox", mb, "err", err)
+		}
+		return true, nil
+	}
+	if it.Item != itemMessage {
+		return true, nil
+	}
+	env, err := s.checkIncoming(it.Blob)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", env.IDString(), "reason", rj.reason)
+			s.queueReceipt(ctx, env.IDString(), env.SenderID(), s.rejection(env, rj.reason))
+		} else {
+			s.log.Warn("dropped malformed envelope held by mailbox", "mailbox", mb, "err", err)
+		}
+		return true, nil
+	}
+	id := env.IDString()
+	if it.ID != id {
+		s.log.Warn("mailbox lists a message under another ID", "mailbox", mb, "listed", it.ID, "id", id)
+		return true, nil
+	}
+	if _, ok := s.storedReceipt(ctx, id); ok {
+		return true, nil // a second delivery: acknowledged, not stored again
+	}
+	key := "in-" + id
+	if !s.lock(key) {
+		return false, nil
+	}
+	defer s.unlock(key)
+	off := s.spool.partialSize(key, env.Size)
+	if err := wire.WriteFrame(st, &mailboxReq{Op: opGet, ID: id, Offset: off}); err != nil {
+		return false, err
+	}
+	var rep mailboxReply
+	if err := r.ReadFrame(&rep); err != nil {
+		return false, err
+	}
+	if rep.Err != nil {
+		s.log.Info("mailbox could not hand over message", "mailbox", mb, "id", id, "err", rep.Err)
+		return false, nil
+	}
+	if rep.Size != env.Size {
+		return false, fmt.Errorf("mailbox holds %d bytes of %s, envelope says %d", rep.Size, id, env.Size)
+	}
+	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	if errors.Is(err, errHashMismatch) {
+		s.log.Warn("refused tampered message held by mailbox", "mailbox", mb, "id", id)
+		s.queueReceipt(ctx, id, env.SenderID(), s.rejection(env, err.Error()))
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := s.storeIncoming(ctx, env, it.Blob, sl, mb); err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", id, "reason", rj.reason)
+			s.queueReceipt(ctx, id, env.SenderID(), s.rejection(env, rj.reason))
+			return true, nil
+		}
+		return false, err
+	}
+	return true, nil
+}
