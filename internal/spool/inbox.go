@@ -4,9 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"time"
 
@@ -49,7 +47,9 @@ type rejectError struct{ reason string }
 
 func (e *rejectError) Error() string { return "rejected: " + e.reason }
 
-func reject(format string, args ...any) error { return &rejectError{reason: fmt.Sprintf(format, args...)} }
+func reject(format string, args ...any) error {
+	return &rejectError{reason: fmt.Sprintf(format, args...)}
+}
 
 // checkIncoming decodes an envelope meant for this node and verifies it.
 // A refusal the sender should hear of is a *rejectError.
@@ -277,5 +277,3 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	return AcceptResult{ID: it.ID, Dest: dest, Files: written}, nil
 }
 
-var _ = errors.Is
-var _ io.Reader

@@ -93,9 +93,9 @@ type Service struct {
 	wg        sync.WaitGroup
 	notifiee  *network.NotifyBundle
 	mu        sync.Mutex
-	busy      map[string]bool    // message IDs being received (inbox or mailbox)
-	sending   map[peer.ID]bool   // recipients a worker is delivering to
-	progress  map[string]uint64  // job ID -> bytes sent in the current attempt
+	busy      map[string]bool   // message IDs being received (inbox or mailbox)
+	sending   map[peer.ID]bool  // recipients a worker is delivering to
+	progress  map[string]uint64 // job ID -> bytes sent in the current attempt
 	lastFetch map[peer.ID]time.Time
 }
 
