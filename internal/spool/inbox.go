@@ -276,4 +276,3 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	}
 	return AcceptResult{ID: it.ID, Dest: dest, Files: written}, nil
 }
-
