@@ -10,6 +10,9 @@ import (
 // Each service registers its stream handlers with the host and its routes
 // through backend.Extra; its Close is appended to n.closers.
 func (n *Node) startServices(ctx context.Context, backend *api.Backend) error {
+	if err := n.startWorkgroup(ctx, backend); err != nil {
+		return err
+	}
 	if err := n.startSpool(ctx, backend); err != nil {
 		return err
 	}

@@ -4,5 +4,104 @@
 //
 // Services ask a Directory whether a peer is a member (and with which
 // name, roles and groups) before they serve a stream; Guard wraps a stream
-// handler with that check.
+// handler with that check. On a node the Directory is the Roster, built
+// by the Service; StaticDirectory serves services' protocol tests.
+//
+// # Trust model as built
+//
+//   - A workgroup has an Ed25519 root key. Its ID is the lowercase,
+//     unpadded base32 of SHA-256(root public key), first 26 characters
+//     (IDOf). The display name is separate and not authenticated; two
+//     workgroups with one name never clash.
+//   - The root private key lives only on the creator, in SQLite
+//     (workgroups.root_key; the database file is 0600, like the node's
+//     key files). Other members store the root public key only.
+//   - A member certificate (CertBody) is deterministic CBOR signed with
+//     Ed25519 over "peerhood certificate v1\x00" || body. It carries the
+//     workgroup ID, node name (identity.ValidateName; unique
+//     case-insensitively), peer ID, age recipient, roles (admin, mailbox,
+//     relay), groups, not-before/not-after (unix seconds; 5 years by
+//     default), a 16-byte random serial, and the issuer: empty for the
+//     root, else the peer ID of the admin whose node key signed it (the
+//     Ed25519 public key is inside the peer ID).
+//   - A certificate is valid when its signature verifies, its workgroup
+//     matches the root, now is inside its window, its peer is not revoked,
+//     and its issuer is the root or a peer holding a valid admin
+//     certificate, checked recursively, at most MaxChainDepth (4) admins
+//     deep. Revoking an admin therefore voids the certificates it issued
+//     (as a CA revocation would): re-admit those members with a new invite.
+//   - Should two admins ever give one name to two peers at once, both stay
+//     members; the older certificate (then the smaller serial) owns the
+//     name in ByName on every node.
+//   - A revocation (RevocationBody, signed over
+//     "peerhood revocation v1\x00" || body by the root or an admin) voids
+//     every certificate of one peer in one workgroup, for good. It is
+//     accepted when its issuer is valid at the time it is received; once
+//     stored it stays in force even if its issuer is removed later.
+//   - Invites: a 32-byte random secret; the inviter stores only its
+//     SHA-256 with the uses left, expiry and roles to grant (table
+//     invites). The token is "phinv1" + lowercase base32 of CBOR Token
+//     (workgroup ID, root public key, display name, secret, expiry,
+//     inviter peer ID, up to 16 inviter multiaddrs). A joiner checks that
+//     the ID is the hash of the root key, so what it joins is what the
+//     token names. Spending a use is one SQLite transaction together with
+//     storing the new certificate: a replay after the last use is refused.
+//
+// # Gate
+//
+// The Service installs a p2p.Gate (see gate.go): members of any workgroup
+// this node is in may connect; revoked peers may not (either direction);
+// connections this node dials are allowed; any other inbound peer only
+// while an invite of this node is outstanding, and then every handler but
+// join is closed to it by Guard. A node in no workgroup accepts all
+// connections (it serves nothing but join). When an invite is spent or
+// expires, or a member is revoked, the gate is re-applied (Host.Enforce).
+// Member connections are protected from the connection manager.
+//
+// A member this node has not heard of yet (it joined elsewhere while this
+// node was away) is refused inbound until this node learns its
+// certificate: by gossip, or by roster sync with any member (on every new
+// connection, and every SyncInterval with two random connected members).
+//
+// # Wire formats
+//
+// Every frame is wire.WriteFrame: uvarint length + deterministic CBOR,
+// integer map keys as listed on the types.
+//
+// /peerhood/join/1 (no Guard; reachable by non-members while an invite
+// is outstanding). The joiner sends one JoinRequest
+// {1: workgroup ID, 2: secret, 3: desired name, 4: age recipient} and
+// half-closes; the inviter answers one JoinReply
+// {1: wire.Error (code invite_unknown, invite_expired, invite_used,
+// name_taken, conflict, forbidden, bad_request, internal),
+// 2: workgroup display name, 3: the new signed certificate,
+// 4: Bundle (every certificate and revocation of the workgroup)} and
+// closes. The inviter checks, in order: it administers the workgroup;
+// name and age recipient are well formed; the peer is not a member
+// already nor revoked; the name is free (case-insensitively; checked
+// before a use is spent); then, in one transaction, secret hash known for
+// that workgroup, not expired, uses left > 0, use spent, certificate
+// stored. Requests are at most 16 KiB; replies at most 16 MiB.
+//
+// /peerhood/roster/1 (Guard, and the initiator must be a member of the
+// workgroup asked about). Anti-entropy: the initiator sends SyncHello
+// {1: workgroup ID, 2: sorted SHA-256 hashes of every signed item it
+// holds}; the responder answers SyncReply {1: wire.Error, 2: Bundle of
+// the items the initiator lacks, 3: hashes the responder lacks}; the
+// initiator merges (verifying every item) and, only if the responder is
+// then a valid member in its own roster, sends SyncPush {1: Bundle of the
+// wanted items} (else an empty one). Bundle is {1: [signed certificate],
+// 2: [signed revocation]}; a signed item is {1: body CBOR, 2: Ed25519
+// signature}.
+//
+// Gossip: gossipsub topic "/peerhood/wg/<ID>/roster" carries Bundles of
+// new certificates (on join) and revocations (on removal). Its validator
+// accepts only messages authored by members that decode as a Bundle;
+// every item is verified again on merge.
+//
+// # Storage
+//
+// SQLite tables in internal/store/migrations/workgroup: workgroups,
+// certificates, revocations, invites. The Roster is rebuilt from them at
+// start and kept in step on every change.
 package workgroup

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	qrcode "github.com/skip2/go-qrcode"
+	"github.com/spf13/cobra"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+func init() {
+	extraCommands = append(extraCommands,
+		func(a *App) *cobra.Command { return a.workgroupCmd() },
+		func(a *App) *cobra.Command { return a.inviteCmd() },
+		func(a *App) *cobra.Command { return a.joinCmd() },
+		func(a *App) *cobra.Command { return a.membersCmd() },
+		func(a *App) *cobra.Command { return a.memberCmd() },
+	)
+}
+
+func (a *App) workgroupCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "workgroup",
+		Short: "Create and list workgroups",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a workgroup with a new root key; this node becomes its first admin",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/workgroups", api.CreateWorkgroupRequest{Name: args[0]}, func(w workgroup.Info) error {
+				fmt.Fprintf(a.Out, "created workgroup %s (%s)\n", w.Name, w.ID)
+				return nil
+			})
+		},
+	}, &cobra.Command{
+		Use:     "ls",
+		Aliases: []string{"list"},
+		Short:   "List the workgroups this node is in",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/workgroups", nil, func(ws []api.WorkgroupSummary) error {
+				if len(ws) == 0 {
+					fmt.Fprintln(a.Out, "this node is in no workgroup: create one with 'peerhood workgroup create NAME' or join with 'peerhood join TOKEN'")
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tID\tMEMBERS\tADMIN")
+				for _, w := range ws {
+					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", w.Name, w.ID, w.Members, yesNo(w.Admin))
+				}
+				return tw.Flush()
+			})
+		},
+	})
+	return cmd
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (a *App) inviteCmd() *cobra.Command {
+	var req api.InviteRequest
+	var expires time.Duration
+	cmd := &cobra.Command{
+		Use:   "invite",
+		Short: "Print an invite token (and a QR code on a terminal) for a node to join a workgroup",
+		Long: `Print a one-time invite token. Give it to the joining node's user, who runs
+'peerhood join TOKEN'. The token carries the workgroup's key, a one-time
+secret, its expiry and this node's addresses; this node keeps only a hash
+of the secret. Only admins can invite.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			req.Expires = expires.String()
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/invites", req, func(r api.InviteResult) error {
+				fmt.Fprintln(a.Out, r.Token)
+				if isTerminal(a.Out) {
+					if q, err := qrcode.New(strings.ToUpper(r.Token), qrcode.Low); err == nil {
+						fmt.Fprint(a.Out, q.ToSmallString(false))
+					}
+					fmt.Fprintf(a.Out, "workgroup %s, %d use(s), expires %s\n", r.Workgroup, r.Uses, r.Expires.Local().Format(time.RFC1123))
+				}
+				return nil
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Workgroup, "workgroup", "", "workgroup name or ID (default: the only one)")
+	f.DurationVar(&expires, "expires", workgroup.DefaultInviteTTL, "how long the invite stays valid")
+	f.IntVar(&req.Uses, "uses", 1, "how many nodes may join with it")
+	f.BoolVar(&req.Admin, "admin", false, "the joiner becomes an admin")
+	f.BoolVar(&req.Mailbox, "mailbox", false, "the joiner gets the mailbox role (keeps mail for offline members)")
+	return cmd
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func (a *App) joinCmd() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "join TOKEN",
+		Short: "Join a workgroup with an invite token",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/join", api.JoinRequest{Token: args[0], Name: name}, func(r api.JoinResult) error {
+				fmt.Fprintf(a.Out, "joined workgroup %s (%s) as %s\n", r.Workgroup.Name, r.Workgroup.ID, r.Member.Name)
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "this node's name in the workgroup (default: the node's name)")
+	return cmd
+}
+
+func (a *App) membersCmd() *cobra.Command {
+	var wg string
+	cmd := &cobra.Command{
+		Use:   "members",
+		Short: "List the members of a workgroup",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := "/v1/members"
+			if wg != "" {
+				path += "?workgroup=" + url.QueryEscape(wg)
+			}
+			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(ms []workgroup.Member) error {
+				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tROLES\tPEER")
+				for _, m := range ms {
+					roles := strings.Join(m.Roles, ",")
+					if roles == "" {
+						roles = "-"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name, roles, m.PeerID)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	return cmd
+}
+
+func (a *App) memberCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "member",
+		Short: "Manage members of a workgroup",
+	}
+	var wg string
+	rm := &cobra.Command{
+		Use:     "remove NAME",
+		Aliases: []string{"rm"},
+		Short:   "Remove a member (admins only): it is disconnected and refused by every member",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := "/v1/members/" + url.PathEscape(args[0])
+			if wg != "" {
+				path += "?workgroup=" + url.QueryEscape(wg)
+			}
+			return Call(cmd.Context(), a, http.MethodDelete, path, nil, func(m workgroup.Member) error {
+				fmt.Fprintf(a.Out, "removed %s (%s) from workgroup %s\n", m.Name, m.PeerID, m.WorkgroupName)
+				return nil
+			})
+		},
+	}
+	rm.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	cmd.AddCommand(rm)
+	return cmd
+}

@@ -1,0 +1,164 @@
+package workgroup
+
+import (
+	"crypto/ed25519"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// fuzzRoot is a fixed root, so seeds built with it stay valid.
+func fuzzRoot() *Root {
+	key := ed25519.NewKeyFromSeed(make([]byte, 32))
+	pub := key.Public().(ed25519.PublicKey)
+	return &Root{ID: IDOf(pub), Name: "fuzz", Pub: pub, Key: key}
+}
+
+// fuzzSeeds returns valid items signed by fuzzRoot.
+func fuzzSeeds(t testing.TB) (cert, adminCert, subCert, rev []byte, tok string, hello, reply, push, joinReq []byte) {
+	root := fuzzRoot()
+	seed := make([]byte, 32)
+	seed[0] = 1
+	k, _ := crypto.UnmarshalEd25519PrivateKey(ed25519.NewKeyFromSeed(seed))
+	id, _ := peer.IDFromPrivateKey(k)
+	p := tpeer{key: k, id: id, age: "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}
+	at := time.Unix(1_750_000_000, 0)
+	mk := func(s Signer, b CertBody) []byte {
+		b.Serial = make([]byte, 16)
+		raw, err := IssueCert(s, b, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	cert = mk(RootSigner(root.Key), body(root, "alpha", p))
+	adminCert = mk(RootSigner(root.Key), body(root, "admin", p, RoleAdmin))
+	subCert = mk(p.signer(t), body(root, "sub", p))
+	rev, _ = IssueRevocation(RootSigner(root.Key), root.ID, p.id, "alpha", at)
+	tok, _ = Token{Workgroup: root.ID, RootPub: root.Pub, Name: root.Name, Secret: make([]byte, 32), Expires: at.Unix(),
+		Inviter: []byte(p.id), Addrs: []string{"/ip4/127.0.0.1/tcp/4317"}}.Encode()
+	for _, c := range [][]byte{cert, adminCert, subCert} {
+		if _, err := ParseCert(c, root.Pub); err != nil {
+			t.Fatalf("seed certificate: %v", err)
+		}
+	}
+	if _, err := ParseToken(tok); err != nil {
+		t.Fatalf("seed token: %v", err)
+	}
+	h := [32]byte{}
+	hello, _ = wire.Marshal(SyncHello{Workgroup: root.ID, Have: [][]byte{h[:]}})
+	reply, _ = wire.Marshal(SyncReply{Items: Bundle{Certs: [][]byte{adminCert, subCert}, Revs: [][]byte{rev}}, Want: [][]byte{h[:]}})
+	push, _ = wire.Marshal(SyncPush{Items: Bundle{Certs: [][]byte{cert}}})
+	joinReq, _ = wire.Marshal(JoinRequest{Workgroup: root.ID, Secret: make([]byte, 32), Name: "x", AgeRecipient: p.age})
+	return
+}
+
+func FuzzParseCert(f *testing.F) {
+	cert, admin, sub, rev, _, _, _, _, _ := fuzzSeeds(f)
+	for _, s := range [][]byte{cert, admin, sub, rev, {0xa0}, nil} {
+		f.Add(s)
+	}
+	root := fuzzRoot()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if c, err := ParseCert(data, root.Pub); err == nil {
+			if c.Workgroup != root.ID || len(c.Serial) < 8 {
+				t.Fatalf("accepted a bad certificate: %+v", c)
+			}
+		}
+		if r, err := ParseRevocation(data, root.Pub); err == nil && r.Workgroup != root.ID {
+			t.Fatalf("accepted a bad revocation: %+v", r)
+		}
+	})
+}
+
+func FuzzParseToken(f *testing.F) {
+	_, _, _, _, tok, _, _, _, _ := fuzzSeeds(f)
+	for _, s := range []string{tok, "phinv1", "phinv1aaaa", "", tok[:len(tok)/2]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tk, err := ParseToken(s)
+		if err != nil {
+			if CodeOf(err) != CodeMalformed {
+				t.Fatalf("error without the malformed code: %v", err)
+			}
+			return
+		}
+		if IDOf(tk.RootPub) != tk.Workgroup || len(tk.Secret) != secretLen {
+			t.Fatalf("accepted a bad token: %+v", tk)
+		}
+		_ = tk.InviterInfo()
+	})
+}
+
+// FuzzRosterSync decodes every message of the join and roster protocols
+// (and roster gossip) and merges whatever items they carry into a roster.
+func FuzzRosterSync(f *testing.F) {
+	_, _, _, _, _, hello, reply, push, joinReq := fuzzSeeds(f)
+	for _, s := range [][]byte{hello, reply, push, joinReq, {0xa1, 0x01, 0xa0}, nil} {
+		f.Add(s)
+	}
+	root := fuzzRoot()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := NewRoster("self")
+		r.now = func() time.Time { return time.Unix(1_750_000_100, 0) }
+		r.AddWorkgroup(*root)
+		var h SyncHello
+		if wire.Unmarshal(data, &h) == nil {
+			r.Missing(root.ID, h.Have)
+			r.Items(root.ID, h.Have)
+		}
+		var rp SyncReply
+		if wire.Unmarshal(data, &rp) == nil {
+			r.Merge(root.ID, rp.Items)
+		}
+		var p SyncPush
+		if wire.Unmarshal(data, &p) == nil {
+			r.Merge(root.ID, p.Items)
+		}
+		var b Bundle
+		if wire.Unmarshal(data, &b) == nil {
+			r.Merge(root.ID, b)
+		}
+		var jr JoinRequest
+		_ = wire.Unmarshal(data, &jr)
+		var jp JoinReply
+		_ = wire.Unmarshal(data, &jp)
+		for _, m := range r.Members(root.ID) {
+			if m.Workgroup != root.ID {
+				t.Fatalf("member of another workgroup: %+v", m)
+			}
+		}
+	})
+}
+
+// TestWriteFuzzCorpus writes the seed corpora to testdata/fuzz when
+// PEERHOOD_WRITE_CORPUS is set.
+func TestWriteFuzzCorpus(t *testing.T) {
+	if os.Getenv("PEERHOOD_WRITE_CORPUS") == "" {
+		t.Skip("set PEERHOOD_WRITE_CORPUS=1 to rewrite testdata/fuzz")
+	}
+	cert, admin, sub, rev, tok, hello, reply, push, joinReq := fuzzSeeds(t)
+	write := func(fuzzer string, lines ...string) {
+		dir := filepath.Join("testdata", "fuzz", fuzzer)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range lines {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%d", i)), []byte("go test fuzz v1\n"+l+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	b := func(x []byte) string { return fmt.Sprintf("[]byte(%q)", x) }
+	write("FuzzParseCert", b(cert), b(admin), b(sub), b(rev))
+	write("FuzzParseToken", fmt.Sprintf("string(%q)", tok), `string("phinv1aaaa")`)
+	write("FuzzRosterSync", b(hello), b(reply), b(push), b(joinReq))
+}

@@ -1,0 +1,78 @@
+package workgroup
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// RevocationBody is the signed content of a revocation: every certificate
+// of Peer in Workgroup is void from now on.
+type RevocationBody struct {
+	Workgroup string `cbor:"1,keyasint"`
+	Peer      []byte `cbor:"2,keyasint"`
+	Name      string `cbor:"3,keyasint"`           // for humans and logs
+	Time      int64  `cbor:"4,keyasint"`           // unix seconds
+	Issuer    []byte `cbor:"5,keyasint,omitempty"` // empty: the root; else the admin's peer ID
+}
+
+// Revocation is a parsed revocation whose signature was checked against
+// its declared issuer.
+type Revocation struct {
+	RevocationBody
+	PeerID   peer.ID
+	IssuerID peer.ID
+	Raw      []byte
+	Hash     [32]byte
+}
+
+// IssueRevocation signs a revocation of p (named name) in workgroup wg.
+func IssueRevocation(s Signer, wg string, p peer.ID, name string, now time.Time) ([]byte, error) {
+	body := RevocationBody{Workgroup: wg, Peer: []byte(p), Name: name, Time: now.Unix(), Issuer: s.issuer()}
+	raw, err := wire.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.sign(append([]byte(revDomain), raw...))
+	if err != nil {
+		return nil, fmt.Errorf("sign revocation: %w", err)
+	}
+	return wire.Marshal(Signed{Body: raw, Sig: sig})
+}
+
+// ParseRevocation decodes a signed revocation and checks its signature by
+// its declared issuer.
+func ParseRevocation(raw []byte, rootPub ed25519.PublicKey) (*Revocation, error) {
+	if len(raw) > maxItem {
+		return nil, fmt.Errorf("revocation is %d bytes; at most %d", len(raw), maxItem)
+	}
+	var sg Signed
+	if err := wire.Unmarshal(raw, &sg); err != nil {
+		return nil, fmt.Errorf("revocation: %w", err)
+	}
+	var b RevocationBody
+	if err := wire.Unmarshal(sg.Body, &b); err != nil {
+		return nil, fmt.Errorf("revocation body: %w", err)
+	}
+	if again, err := wire.Marshal(b); err != nil || !bytes.Equal(again, sg.Body) {
+		return nil, fmt.Errorf("revocation body is not in canonical CBOR")
+	}
+	if b.Workgroup != IDOf(rootPub) {
+		return nil, fmt.Errorf("revocation of workgroup %q, want %q", b.Workgroup, IDOf(rootPub))
+	}
+	pid, err := peer.IDFromBytes(b.Peer)
+	if err != nil {
+		return nil, fmt.Errorf("revocation peer ID: %w", err)
+	}
+	iss, err := verifySig(rootPub, b.Issuer, revDomain, sg.Body, sg.Sig)
+	if err != nil {
+		return nil, fmt.Errorf("revocation of %s: %w", b.Name, err)
+	}
+	return &Revocation{RevocationBody: b, PeerID: pid, IssuerID: iss, Raw: raw, Hash: sha256.Sum256(raw)}, nil
+}

@@ -1,0 +1,147 @@
+package workgroup
+
+import (
+	"context"
+	"crypto/ed25519"
+	"database/sql"
+	"fmt"
+)
+
+// loadRoster reads every workgroup and its roster from SQLite.
+func (s *Service) loadRoster(ctx context.Context) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, root_pub, root_key FROM workgroups`)
+	if err != nil {
+		return fmt.Errorf("load workgroups: %w", err)
+	}
+	var roots []Root
+	for rows.Next() {
+		var r Root
+		var pub, key []byte
+		if err := rows.Scan(&r.ID, &r.Name, &pub, &key); err != nil {
+			rows.Close()
+			return fmt.Errorf("load workgroups: %w", err)
+		}
+		if len(pub) != ed25519.PublicKeySize || IDOf(pub) != r.ID {
+			s.log.Error("stored workgroup has a root key that does not match its ID; skipped", "workgroup", r.ID)
+			continue
+		}
+		r.Pub = pub
+		if len(key) == ed25519.PrivateKeySize {
+			r.Key = key
+		}
+		roots = append(roots, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("load workgroups: %w", err)
+	}
+	for _, r := range roots {
+		s.roster.AddWorkgroup(r)
+		var b Bundle
+		if b.Certs, err = s.queryBlobs(ctx, `SELECT raw FROM certificates WHERE workgroup=?`, r.ID); err != nil {
+			return err
+		}
+		if b.Revs, err = s.queryBlobs(ctx, `SELECT raw FROM revocations WHERE workgroup=?`, r.ID); err != nil {
+			return err
+		}
+		if bad := s.roster.load(r.ID, b); bad > 0 {
+			s.log.Warn("stored roster items that do not verify were ignored", "workgroup", r.ID, "count", bad)
+		}
+	}
+	return nil
+}
+
+func (s *Service) queryBlobs(ctx context.Context, q string, args ...any) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load roster: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("load roster: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// saveWorkgroup stores a new workgroup and its first roster items.
+func (s *Service) saveWorkgroup(ctx context.Context, root Root, b Bundle) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var key []byte
+		if root.Key != nil {
+			key = root.Key
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO workgroups(id, name, root_pub, root_key, joined_at) VALUES(?,?,?,?,?)
+			ON CONFLICT(id) DO NOTHING`, root.ID, root.Name, []byte(root.Pub), key, s.now().Unix())
+		if err != nil {
+			return fmt.Errorf("store workgroup: %w", err)
+		}
+		return s.saveItemsTx(ctx, tx, root, b)
+	})
+}
+
+// saveItems stores roster items already accepted by the roster.
+func (s *Service) saveItems(ctx context.Context, wg string, b Bundle) error {
+	if len(b.Certs)+len(b.Revs) == 0 {
+		return nil
+	}
+	root, ok := s.roster.Root(wg)
+	if !ok {
+		return fmt.Errorf("store roster: unknown workgroup %s", wg)
+	}
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.saveItemsTx(ctx, tx, root, b) })
+}
+
+func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bundle) error {
+	now := s.now().Unix()
+	for _, raw := range b.Certs {
+		c, err := ParseCert(raw, root.Pub)
+		if err != nil {
+			return fmt.Errorf("store certificate: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO certificates(hash, workgroup, peer, name, raw, added_at) VALUES(?,?,?,?,?,?)
+			ON CONFLICT(hash) DO NOTHING`, c.Hash[:], root.ID, c.PeerID.String(), c.Name, raw, now); err != nil {
+			return fmt.Errorf("store certificate: %w", err)
+		}
+	}
+	for _, raw := range b.Revs {
+		rv, err := ParseRevocation(raw, root.Pub)
+		if err != nil {
+			return fmt.Errorf("store revocation: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO revocations(hash, workgroup, peer, raw, added_at) VALUES(?,?,?,?,?)
+			ON CONFLICT(hash) DO NOTHING`, rv.Hash[:], root.ID, rv.PeerID.String(), raw, now); err != nil {
+			return fmt.Errorf("store revocation: %w", err)
+		}
+	}
+	return nil
+}
+
+// merge adds received items to the roster, stores what was new, and
+// applies the consequences (revoked peers are cut off). It returns how
+// many items were new.
+func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) int {
+	added, refused := s.roster.Merge(wg, b)
+	if refused > 0 {
+		s.log.Debug("roster items refused", "workgroup", wg, "from", from, "count", refused)
+	}
+	n := len(added.Certs) + len(added.Revs)
+	if n == 0 {
+		return 0
+	}
+	if err := s.saveItems(ctx, wg, added); err != nil {
+		s.log.Error("store roster items", "workgroup", wg, "err", err)
+	}
+	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs))
+	if len(added.Revs) > 0 {
+		if _, ok := s.roster.Self(wg); !ok && s.roster.IsRevoked(wg, s.self) {
+			s.log.Warn("this node was removed from the workgroup", "workgroup", wg)
+		}
+	}
+	s.afterChange()
+	return n
+}

@@ -1,0 +1,228 @@
+package workgroup
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+)
+
+// protectTag marks member connections the connection manager must keep.
+const protectTag = "peerhood-member"
+
+// Config configures the workgroup service.
+type Config struct {
+	DB       *store.DB
+	Identity *identity.Identity
+	Host     *p2p.Host
+	NodeName string // the name this node takes in new workgroups by default
+	Log      *slog.Logger
+	// SyncInterval is how often the roster is re-synced with a few
+	// connected members, expired invites and certificates dropped and
+	// the gate re-applied (default 30 s).
+	SyncInterval time.Duration
+}
+
+// Service runs workgroups on a node: the roster, the gate, the join and
+// roster-sync protocols and roster gossip.
+type Service struct {
+	cfg    Config
+	log    *slog.Logger
+	db     *store.DB
+	id     *identity.Identity
+	host   *p2p.Host
+	self   peer.ID
+	roster *Roster
+	now    func() time.Time
+
+	issueMu sync.Mutex // serialises admissions (name check + invite use)
+
+	invMu   sync.Mutex
+	invites map[[32]byte]time.Time // outstanding invites: secret hash -> expiry
+
+	psMu   sync.Mutex
+	topics map[string]*wgTopic
+
+	syncMu   sync.Mutex
+	inflight map[peer.ID]bool
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type wgTopic struct {
+	topic  *pubsub.Topic
+	sub    *pubsub.Subscription
+	cancel func()
+}
+
+// New loads the roster from the database, installs the gate and the
+// protocol handlers, and starts gossip and the periodic sync.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 30 * time.Second
+	}
+	if err := identity.ValidateName(cfg.NodeName); err != nil {
+		return nil, fmt.Errorf("workgroup service: node name: %w", err)
+	}
+	s := &Service{
+		cfg: cfg, log: cfg.Log.With("svc", "workgroup"), db: cfg.DB, id: cfg.Identity, host: cfg.Host,
+		self: cfg.Identity.PeerID, roster: NewRoster(cfg.Identity.PeerID), now: time.Now,
+		invites: map[[32]byte]time.Time{}, topics: map[string]*wgTopic{}, inflight: map[peer.ID]bool{},
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := s.loadRoster(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.loadInvites(ctx); err != nil {
+		return nil, err
+	}
+	s.host.SetGate(gate{s})
+	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
+	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
+	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		go s.onConnect(c.RemotePeer(), c.Stat().Direction == network.DirOutbound)
+	}})
+	for _, id := range s.roster.KnownIDs() {
+		if err := s.joinTopic(id); err != nil {
+			s.log.Warn("roster gossip unavailable", "workgroup", id, "err", err)
+		}
+	}
+	s.wg.Add(1)
+	go s.loop()
+	return s, nil
+}
+
+// Directory returns the roster-backed membership directory.
+func (s *Service) Directory() Directory { return s.roster }
+
+// Roster returns the roster.
+func (s *Service) Roster() *Roster { return s.roster }
+
+// Close stops gossip, the periodic sync and the protocol handlers.
+func (s *Service) Close() error {
+	s.cancel()
+	s.host.RemoveStreamHandler(p2p.ProtoJoin)
+	s.host.RemoveStreamHandler(p2p.ProtoRoster)
+	s.psMu.Lock()
+	for id, t := range s.topics {
+		t.cancel()
+		t.sub.Cancel()
+		_ = t.topic.Close()
+		delete(s.topics, id)
+	}
+	s.psMu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Service) resolve(arg string) (Info, error) {
+	wg, err := Resolve(s.roster, arg)
+	if err != nil {
+		code := CodeNotFound
+		if arg == "" && len(s.roster.Workgroups()) > 1 {
+			code = CodeBadRequest
+		}
+		return Info{}, errorf(code, "%v", err)
+	}
+	return wg, nil
+}
+
+// Create makes a new workgroup with a new root key; this node becomes its
+// first member and admin.
+func (s *Service) Create(ctx context.Context, name string) (Info, error) {
+	root, err := NewRoot(name)
+	if err != nil {
+		return Info{}, err
+	}
+	raw, err := IssueCert(RootSigner(root.Key), CertBody{
+		Workgroup: root.ID, Name: s.cfg.NodeName, Peer: []byte(s.self),
+		AgeRecipient: s.id.AgeRecipient(), Roles: []string{RoleAdmin},
+	}, s.now())
+	if err != nil {
+		return Info{}, err
+	}
+	if err := s.saveWorkgroup(ctx, *root, Bundle{Certs: [][]byte{raw}}); err != nil {
+		return Info{}, err
+	}
+	s.roster.AddWorkgroup(*root)
+	if added, _ := s.roster.Merge(root.ID, Bundle{Certs: [][]byte{raw}}); len(added.Certs) != 1 {
+		return Info{}, fmt.Errorf("create workgroup: own certificate does not verify")
+	}
+	if err := s.joinTopic(root.ID); err != nil {
+		s.log.Warn("roster gossip unavailable", "workgroup", root.ID, "err", err)
+	}
+	s.log.Info("workgroup created", "workgroup", root.ID, "name", root.Name)
+	s.afterChange()
+	return Info{ID: root.ID, Name: root.Name}, nil
+}
+
+// Summary is one line of `workgroup ls`.
+type Summary struct {
+	Info
+	Members int
+	Admin   bool
+}
+
+// List summarises the workgroups this node is in.
+func (s *Service) List() []Summary {
+	var out []Summary
+	for _, w := range s.roster.Workgroups() {
+		out = append(out, Summary{Info: w, Members: len(s.roster.Members(w.ID)), Admin: s.roster.IsAdmin(w.ID, s.self)})
+	}
+	return out
+}
+
+// Members lists the members of a workgroup (name, ID or ID prefix; empty:
+// the only one).
+func (s *Service) Members(arg string) ([]Member, error) {
+	wg, err := s.resolve(arg)
+	if err != nil {
+		return nil, err
+	}
+	return s.roster.Members(wg.ID), nil
+}
+
+// afterChange re-applies the gate (revoked members are cut off) and
+// protects member connections from the connection manager.
+func (s *Service) afterChange() {
+	s.host.Enforce()
+	for _, p := range s.host.Network().Peers() {
+		if s.roster.MemberAnywhere(p) {
+			s.host.Protect(p, protectTag)
+		} else {
+			s.host.Unprotect(p, protectTag)
+		}
+	}
+}
+
+// loop runs the periodic work.
+func (s *Service) loop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.roster.Refresh()
+		s.inviteOutstanding() // drops expired invites
+		s.afterChange()
+		s.syncSome(2)
+	}
+}

@@ -1,0 +1,240 @@
+package workgroup
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// SyncHello opens /peerhood/roster/1: the initiator's workgroup and the
+// sorted SHA-256 hashes of every roster item it holds.
+type SyncHello struct {
+	Workgroup string   `cbor:"1,keyasint"`
+	Have      [][]byte `cbor:"2,keyasint"`
+}
+
+// SyncReply is the responder's answer: the items the initiator lacks and
+// the hashes the responder lacks (or a refusal).
+type SyncReply struct {
+	Error *wire.Error `cbor:"1,keyasint,omitempty"`
+	Items Bundle      `cbor:"2,keyasint"`
+	Want  [][]byte    `cbor:"3,keyasint,omitempty"`
+}
+
+// SyncPush closes the exchange: the items the responder asked for (empty
+// when the initiator could not verify that the responder is a member).
+type SyncPush struct {
+	Items Bundle `cbor:"1,keyasint"`
+}
+
+const syncTimeout = 30 * time.Second
+
+// TopicName is the gossipsub topic of a workgroup's roster.
+func TopicName(wg string) string { return "/peerhood/wg/" + wg + "/roster" }
+
+// handleRoster serves /peerhood/roster/1 (wrapped with Guard).
+func (s *Service) handleRoster(st network.Stream) {
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(syncTimeout))
+	remote := st.Conn().RemotePeer()
+	r := wire.NewReader(st, maxRosterFrame)
+	var hello SyncHello
+	if err := r.ReadFrame(&hello); err != nil {
+		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed sync hello"}})
+		return
+	}
+	if _, ok := s.roster.Self(hello.Workgroup); !ok {
+		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotFound, Message: "this node is not in that workgroup"}})
+		return
+	}
+	if _, ok := s.roster.Member(hello.Workgroup, remote); !ok {
+		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotMember, Message: "not a member of that workgroup"}})
+		return
+	}
+	theyLack, weLack := s.roster.Missing(hello.Workgroup, hello.Have)
+	if err := wire.WriteFrame(st, SyncReply{Items: theyLack, Want: weLack}); err != nil {
+		return
+	}
+	var push SyncPush
+	if err := r.ReadFrame(&push); err != nil {
+		return
+	}
+	s.merge(s.ctx, hello.Workgroup, push.Items, remote.String())
+}
+
+// syncWith runs one anti-entropy exchange of wg's roster with p. Nothing
+// of the roster is sent before p has shown (by the roster it returns)
+// that it is a member.
+func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
+	ctx, cancel := context.WithTimeout(ctx, syncTimeout)
+	defer cancel()
+	st, err := s.host.NewStream(network.WithNoDial(ctx, "roster sync"), p, p2p.ProtoRoster)
+	if err != nil {
+		return fmt.Errorf("roster sync with %s: %w", p, err)
+	}
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(syncTimeout))
+	if err := wire.WriteFrame(st, SyncHello{Workgroup: wg, Have: s.roster.Digest(wg)}); err != nil {
+		return fmt.Errorf("roster sync with %s: %w", p, err)
+	}
+	r := wire.NewReader(st, maxRosterFrame)
+	var reply SyncReply
+	if err := r.ReadFrame(&reply); err != nil {
+		_ = st.Reset()
+		return fmt.Errorf("roster sync with %s: %w", p, err)
+	}
+	if reply.Error != nil {
+		return fmt.Errorf("roster sync with %s: %w", p, reply.Error)
+	}
+	s.merge(ctx, wg, reply.Items, p.String())
+	var push SyncPush
+	if _, ok := s.roster.Member(wg, p); ok {
+		push.Items = s.roster.Items(wg, reply.Want)
+	}
+	if err := wire.WriteFrame(st, push); err != nil {
+		return fmt.Errorf("roster sync with %s: %w", p, err)
+	}
+	_ = st.CloseWrite()
+	return nil
+}
+
+// onConnect protects member connections and syncs the roster of every
+// workgroup the peer is a member of. A peer this node dialled that it
+// does not know as a member may be one that joined while this node was
+// away: the sync with it tells (it answers only if it is a member).
+func (s *Service) onConnect(p peer.ID, outbound bool) {
+	if s.ctx.Err() != nil {
+		return
+	}
+	if s.roster.MemberAnywhere(p) {
+		s.host.Protect(p, protectTag)
+	}
+	s.syncMu.Lock()
+	if s.inflight[p] {
+		s.syncMu.Unlock()
+		return
+	}
+	s.inflight[p] = true
+	s.syncMu.Unlock()
+	defer func() {
+		s.syncMu.Lock()
+		delete(s.inflight, p)
+		s.syncMu.Unlock()
+	}()
+	known := s.roster.MemberAnywhere(p)
+	for _, w := range s.roster.Workgroups() {
+		if _, ok := s.roster.Member(w.ID, p); ok || (!known && outbound) {
+			if err := s.syncWith(s.ctx, p, w.ID); err != nil {
+				s.log.Debug("roster sync", "peer", p, "workgroup", w.ID, "err", err)
+			}
+		}
+	}
+}
+
+// syncSome syncs each workgroup with up to n random connected members.
+func (s *Service) syncSome(n int) {
+	for _, w := range s.roster.Workgroups() {
+		var cands []peer.ID
+		for _, p := range s.host.Network().Peers() {
+			if _, ok := s.roster.Member(w.ID, p); ok {
+				cands = append(cands, p)
+			}
+		}
+		rand.Shuffle(len(cands), func(i, j int) { cands[i], cands[j] = cands[j], cands[i] })
+		for i := 0; i < len(cands) && i < n; i++ {
+			if err := s.syncWith(s.ctx, cands[i], w.ID); err != nil {
+				s.log.Debug("roster sync", "peer", cands[i], "workgroup", w.ID, "err", err)
+			}
+		}
+	}
+}
+
+// joinTopic subscribes to a workgroup's roster gossip. Its validator
+// accepts only messages authored by members that decode as a Bundle;
+// each item is verified again when merged.
+func (s *Service) joinTopic(wg string) error {
+	s.psMu.Lock()
+	defer s.psMu.Unlock()
+	if _, ok := s.topics[wg]; ok || s.ctx.Err() != nil {
+		return nil
+	}
+	ps, err := s.host.PubSub()
+	if err != nil {
+		return err
+	}
+	name := TopicName(wg)
+	err = ps.RegisterTopicValidator(name, func(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		author := m.GetFrom()
+		if author != s.self {
+			if _, ok := s.roster.Member(wg, author); !ok {
+				return pubsub.ValidationReject
+			}
+		}
+		var b Bundle
+		if err := wire.Unmarshal(m.Data, &b); err != nil {
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationAccept
+	})
+	if err != nil {
+		return fmt.Errorf("roster topic validator: %w", err)
+	}
+	t, err := ps.Join(name)
+	if err != nil {
+		_ = ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("join roster topic: %w", err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		_ = t.Close()
+		_ = ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("subscribe roster topic: %w", err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.topics[wg] = &wgTopic{topic: t, sub: sub, cancel: func() { cancel(); _ = ps.UnregisterTopicValidator(name) }}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			m, err := sub.Next(ctx)
+			if err != nil {
+				return
+			}
+			if m.GetFrom() == s.self {
+				continue
+			}
+			var b Bundle
+			if wire.Unmarshal(m.Data, &b) == nil {
+				s.merge(ctx, wg, b, "gossip:"+m.GetFrom().String())
+			}
+		}
+	}()
+	return nil
+}
+
+// publish gossips roster items of wg.
+func (s *Service) publish(wg string, b Bundle) {
+	s.psMu.Lock()
+	t, ok := s.topics[wg]
+	s.psMu.Unlock()
+	if !ok {
+		return
+	}
+	data, err := wire.Marshal(b)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+	defer cancel()
+	if err := t.topic.Publish(ctx, data); err != nil {
+		s.log.Debug("roster gossip publish", "workgroup", wg, "err", err)
+	}
+}
