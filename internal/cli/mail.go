@@ -43,7 +43,11 @@ func absPaths(ps []string) ([]string, error) {
 // readBody takes the mail body from stdin, or from $EDITOR on a terminal.
 func readBody(in *os.File) (string, error) {
 	fi, err := in.Stat()
-	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+	isNull := false
+	if dn, derr := os.Stat(os.DevNull); derr == nil && err == nil {
+		isNull = os.SameFile(fi, dn)
+	}
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 || isNull {
 		b, err := io.ReadAll(io.LimitReader(in, 8<<20))
 		return string(b), err
 	}
