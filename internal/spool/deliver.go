@@ -1,6 +1,8 @@
 package spool
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,9 +19,10 @@ import (
 const (
 	opOffer          = "offer"
 	opReceipt        = "receipt"
+	opPush           = "push" // envelope and ciphertext in one frame (small messages)
 	codeBusy         = "busy"
 	idleTimeout      = time.Minute
-	maxControlFrame  = 64 << 10
+	maxControlFrame  = InlineMax + 4*maxEnvelope
 	maxListFrame     = 8 << 20
 	deliverBatchSize = 64
 )
@@ -28,6 +31,7 @@ type deliverReq struct {
 	Op       string `cbor:"1,keyasint"`
 	Envelope []byte `cbor:"2,keyasint,omitempty"`
 	Receipt  []byte `cbor:"3,keyasint,omitempty"`
+	Data     []byte `cbor:"4,keyasint,omitempty"`
 }
 
 type deliverReply struct {
@@ -64,6 +68,8 @@ func (s *Service) handleDeliver(st network.Stream) {
 		switch req.Op {
 		case opOffer:
 			ok = s.serveOffer(ctx, st, r, remote, req.Envelope)
+		case opPush:
+			ok = wire.WriteFrame(st, s.servePush(ctx, remote, req.Envelope, req.Data)) == nil
 		case opReceipt:
 			err := s.acceptReceipt(ctx, req.Receipt, remote)
 			reply := deliverReply{}
@@ -108,25 +114,53 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 		return false
 	}
 	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
-	if errors.Is(err, errHashMismatch) {
-		s.log.Warn("refused tampered message", "peer", remote, "id", id, "err", err)
-		return wire.WriteFrame(st, &deliverReply{Receipt: s.rejection(env, err.Error())}) == nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errHashMismatch) {
 		s.log.Info("deliver: transfer interrupted", "peer", remote, "id", id, "err", err)
 		return false
+	}
+	return wire.WriteFrame(st, s.finishIncoming(ctx, remote, env, envBytes, sl, err)) == nil
+}
+
+// servePush handles a small message sent whole in one frame.
+func (s *Service) servePush(ctx context.Context, remote peer.ID, envBytes, data []byte) *deliverReply {
+	env, err := s.checkIncoming(envBytes)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return &deliverReply{Receipt: s.rejection(env, rj.reason)}
+		}
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
+	}
+	if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
+		return &deliverReply{Done: true, Receipt: rec}
+	}
+	if env.Size > InlineMax || uint64(len(data)) != env.Size {
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "push carries the whole ciphertext of a small message"}}
+	}
+	sl, err := s.spool.receive(bytes.NewReader(data), "", 0, env.Size, env.Hash)
+	return s.finishIncoming(ctx, remote, env, envBytes, sl, err)
+}
+
+// finishIncoming stores a received ciphertext (recvErr: its hash check)
+// and returns the reply carrying the signed receipt or rejection.
+func (s *Service) finishIncoming(ctx context.Context, remote peer.ID, env *Envelope, envBytes []byte, sl sealed, recvErr error) *deliverReply {
+	id := env.IDString()
+	if recvErr != nil {
+		s.log.Warn("refused tampered message", "peer", remote, "id", id, "err", recvErr)
+		return &deliverReply{Receipt: s.rejection(env, recvErr.Error())}
 	}
 	rec, err := s.storeIncoming(ctx, env, envBytes, sl, "")
 	if err != nil {
 		var rj *rejectError
 		if errors.As(err, &rj) {
 			s.log.Warn("refused message", "peer", remote, "id", id, "reason", rj.reason)
-			return wire.WriteFrame(st, &deliverReply{Receipt: s.rejection(env, rj.reason)}) == nil
+			return &deliverReply{Receipt: s.rejection(env, rj.reason)}
 		}
 		s.log.Error("store message", "id", id, "err", err)
-		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}) == nil
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
 	}
-	return wire.WriteFrame(st, &deliverReply{Receipt: rec}) == nil
+	return &deliverReply{Receipt: rec}
 }
 
 // acceptReceipt verifies a receipt addressed to this node and applies it
@@ -146,7 +180,8 @@ func (s *Service) acceptReceipt(ctx context.Context, b []byte, relay peer.ID) er
 	return s.finishJob(ctx, rec)
 }
 
-// deliverDirect offers jobs to their recipient p over one stream. It
+// deliverDirect hands jobs to their recipient p over one stream: small
+// ones pipelined as pushes, large ones offered (resumable) one by one. It
 // returns the jobs it could not settle (the connection failed).
 func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) ([]dueJob, error) {
 	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "deliver"), p, p2p.ProtoDeliver)
@@ -155,11 +190,79 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 	}
 	defer st.Close()
 	r := wire.NewReader(idleReader{st}, maxControlFrame)
-	for i, j := range jobs {
+	var small, large []dueJob
+	for _, j := range jobs {
+		if j.size <= InlineMax && j.inline != nil {
+			small = append(small, j)
+		} else {
+			large = append(large, j)
+		}
+	}
+	if left, err := s.pushAll(ctx, st, r, p, small); err != nil {
+		_ = st.Reset()
+		return append(left, large...), err
+	}
+	for i, j := range large {
 		if err := s.offerOne(ctx, st, r, p, j); err != nil {
 			_ = st.Reset()
-			return jobs[i:], err
+			return large[i:], err
 		}
+	}
+	return nil, nil
+}
+
+// pushAll writes every small job while reading the replies in order, then
+// applies the receipts in one transaction.
+func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob) ([]dueJob, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	werr := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(st, 256<<10)
+		for _, j := range jobs {
+			if err := wire.WriteFrame(bw, &deliverReq{Op: opPush, Envelope: j.envelope, Data: j.inline}); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- bw.Flush()
+	}()
+	var recs []*Receipt
+	var rerr error
+	done := 0
+	for _, j := range jobs {
+		var rep deliverReply
+		if err := r.ReadFrame(&rep); err != nil {
+			rerr = fmt.Errorf("read push reply: %w", err)
+			break
+		}
+		done++
+		switch {
+		case rep.Err != nil && (rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal):
+			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
+		case rep.Err != nil:
+			_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+		default:
+			rec, err := s.receiptFrom(rep.Receipt, p)
+			if err != nil {
+				s.attemptFailed(ctx, j, err.Error())
+				continue
+			}
+			recs = append(recs, rec)
+		}
+	}
+	if rerr != nil {
+		_ = st.Reset()
+	}
+	if err := <-werr; err != nil && rerr == nil {
+		rerr = err
+	}
+	if err := s.applyReceipts(ctx, recs, "direct"); err != nil && rerr == nil {
+		rerr = err
+	}
+	if rerr != nil {
+		return jobs[done:], rerr
 	}
 	return nil, nil
 }
@@ -188,27 +291,27 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 		}
 		return s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
 	}
-	if err := s.applyReceiptFrom(ctx, rep.Receipt, p); err != nil {
+	rec, err := s.receiptFrom(rep.Receipt, p)
+	if err != nil {
 		s.attemptFailed(ctx, j, err.Error())
 		return nil
 	}
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET route='direct' WHERE id=?`, j.id)
-	return nil
+	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
 }
 
-// applyReceiptFrom checks a receipt came from p (the recipient) and applies it.
-func (s *Service) applyReceiptFrom(ctx context.Context, b []byte, p peer.ID) error {
+// receiptFrom decodes a receipt and checks it is signed by p (the recipient).
+func (s *Service) receiptFrom(b []byte, p peer.ID) (*Receipt, error) {
 	rec, err := DecodeReceipt(b)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if peer.ID(rec.From) != p {
-		return fmt.Errorf("receipt signed by %s, not by the recipient", peer.ID(rec.From))
+		return nil, fmt.Errorf("receipt signed by %s, not by the recipient", peer.ID(rec.From))
 	}
 	if err := rec.Verify(); err != nil {
-		return err
+		return nil, err
 	}
-	return s.finishJob(ctx, rec)
+	return rec, nil
 }
 
 // sendCiphertext writes a job's ciphertext from offset, tracking progress.

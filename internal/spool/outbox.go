@@ -346,31 +346,59 @@ func (s *Service) attemptFailed(ctx context.Context, j dueJob, reason string) {
 
 // finishJob applies a receipt from the job's recipient: delivered or failed.
 func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
-	id := rec.IDString()
-	var recipient, hash, state string
-	err := s.db.QueryRowContext(ctx, `SELECT recipient, hash, state FROM spool_outbox WHERE id=?`, id).Scan(&recipient, &hash, &state)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // not ours, or long gone
-	}
-	if err != nil {
-		return err
-	}
-	if recipient != peer.ID(rec.From).String() {
-		return fmt.Errorf("receipt for %s signed by %s, not by its recipient", id, peer.ID(rec.From))
-	}
-	if state == StateDelivered || state == StateCancelled {
-		return nil
-	}
-	if rec.Status == StatusAccepted {
-		_, err = s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=? WHERE id=?`, StateDelivered, nowMs(), id)
-		if err == nil {
-			s.releaseCiphertext(ctx, hash)
-			s.setProgress(id, 0)
+	return s.applyReceipts(ctx, []*Receipt{rec}, "")
+}
+
+// applyReceipts applies verified receipts in one transaction. route, when
+// set, records how the jobs went.
+func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
+	var release []string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, rec := range recs {
+			id := rec.IDString()
+			var recipient, hash, state string
+			var size int64
+			err := tx.QueryRowContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`, id).Scan(&recipient, &hash, &state, &size)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // not ours, or long gone
+			}
+			if err != nil {
+				return err
+			}
+			if recipient != peer.ID(rec.From).String() {
+				s.log.Warn("receipt not signed by the job's recipient", "job", id, "signer", peer.ID(rec.From))
+				continue
+			}
+			if state == StateDelivered || state == StateCancelled {
+				continue
+			}
+			if rec.Status == StatusAccepted {
+				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
+					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`, StateDelivered, nowMs(), route, route, id)
+				if size > InlineMax {
+					release = append(release, hash)
+				}
+			} else {
+				s.log.Warn("recipient rejected message", "job", id, "reason", rec.Reason)
+				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, last_error=?, updated=? WHERE id=?`,
+					StateFailed, "rejected by recipient: "+rec.Reason, nowMs(), id)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return err
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply receipts: %w", err)
 	}
-	s.log.Warn("recipient rejected message", "job", id, "reason", rec.Reason)
-	return s.setJobState(ctx, id, StateFailed, "", "rejected by recipient: "+rec.Reason)
+	for _, rec := range recs {
+		s.setProgress(rec.IDString(), 0)
+	}
+	for _, h := range release {
+		s.releaseCiphertext(ctx, h)
+	}
+	return nil
 }
 
 // releaseCiphertext removes a spool file no live row refers to.

@@ -1,0 +1,47 @@
+package spool
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// Mails queued while the recipient is down all arrive, once, after it
+// comes up.
+func TestManyMailsAfterRecipientReturns(t *testing.T) {
+	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.start()
+	ctx := context.Background()
+	const n = 300
+	for i := 0; i < n; i++ {
+		if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a few failed attempts
+	bob.start()
+	start := time.Now()
+	connect(t, bob, alice)
+	eventually(t, 30*time.Second, func() error {
+		var c int
+		alice.db.QueryRow(`SELECT count(*) FROM spool_outbox WHERE state='delivered'`).Scan(&c)
+		if c != n {
+			return fmt.Errorf("%d of %d delivered", c, n)
+		}
+		return nil
+	})
+	t.Logf("%d mails delivered in %v", n, time.Since(start))
+	l, _ := bob.svc.Inbox(ctx, KindMail, false)
+	seen := map[string]bool{}
+	for _, it := range l {
+		if seen[it.Subject] {
+			t.Fatalf("duplicate %s", it.Subject)
+		}
+		seen[it.Subject] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("bob holds %d of %d", len(seen), n)
+	}
+}
