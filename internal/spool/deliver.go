@@ -1,7 +1,6 @@
 package spool
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -22,23 +21,33 @@ const (
 	opPush           = "push" // envelope and ciphertext in one frame (small messages)
 	codeBusy         = "busy"
 	idleTimeout      = time.Minute
-	maxControlFrame  = InlineMax + 4*maxEnvelope
+	maxControlFrame  = 4 << 20
+	maxBatchItems    = 256
+	maxBatchBytes    = 1 << 20
 	maxListFrame     = 8 << 20
-	deliverBatchSize = 64
+	deliverBatchSize = 1024
 )
 
 type deliverReq struct {
-	Op       string `cbor:"1,keyasint"`
-	Envelope []byte `cbor:"2,keyasint,omitempty"`
-	Receipt  []byte `cbor:"3,keyasint,omitempty"`
-	Data     []byte `cbor:"4,keyasint,omitempty"`
+	Op       string     `cbor:"1,keyasint"`
+	Envelope []byte     `cbor:"2,keyasint,omitempty"`
+	Receipt  []byte     `cbor:"3,keyasint,omitempty"`
+	Data     []byte     `cbor:"4,keyasint,omitempty"`
+	Items    []pushItem `cbor:"5,keyasint,omitempty"`
+}
+
+// pushItem is one small message of a batch: envelope and whole ciphertext.
+type pushItem struct {
+	Envelope []byte `cbor:"1,keyasint"`
+	Data     []byte `cbor:"2,keyasint"`
 }
 
 type deliverReply struct {
-	Offset  uint64      `cbor:"1,keyasint,omitempty"`
-	Done    bool        `cbor:"2,keyasint,omitempty"`
-	Receipt []byte      `cbor:"3,keyasint,omitempty"`
-	Err     *wire.Error `cbor:"4,keyasint,omitempty"`
+	Offset  uint64         `cbor:"1,keyasint,omitempty"`
+	Done    bool           `cbor:"2,keyasint,omitempty"`
+	Receipt []byte         `cbor:"3,keyasint,omitempty"`
+	Err     *wire.Error    `cbor:"4,keyasint,omitempty"`
+	Replies []deliverReply `cbor:"5,keyasint,omitempty"`
 }
 
 // idleReader extends the stream's read deadline before every read, so a
@@ -69,7 +78,7 @@ func (s *Service) handleDeliver(st network.Stream) {
 		case opOffer:
 			ok = s.serveOffer(ctx, st, r, remote, req.Envelope)
 		case opPush:
-			ok = wire.WriteFrame(st, s.servePush(ctx, remote, req.Envelope, req.Data)) == nil
+			ok = wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
 		case opReceipt:
 			err := s.acceptReceipt(ctx, req.Receipt, remote)
 			reply := deliverReply{}
@@ -121,25 +130,66 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 	return wire.WriteFrame(st, s.finishIncoming(ctx, remote, env, envBytes, sl, err)) == nil
 }
 
-// servePush handles a small message sent whole in one frame.
-func (s *Service) servePush(ctx context.Context, remote peer.ID, envBytes, data []byte) *deliverReply {
-	env, err := s.checkIncoming(envBytes)
-	if err != nil {
-		var rj *rejectError
-		if errors.As(err, &rj) {
-			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-			return &deliverReply{Receipt: s.rejection(env, rj.reason)}
+// servePushes handles a batch of small messages sent whole: each is
+// checked on its own, the accepted ones are stored in one transaction.
+func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushItem) *deliverReply {
+	if len(items) > maxBatchItems {
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "batch too large"}}
+	}
+	out := &deliverReply{Replies: make([]deliverReply, len(items))}
+	var ready []*incoming
+	var idx []int
+	for i, it := range items {
+		env, err := s.checkIncoming(it.Envelope)
+		if err != nil {
+			var rj *rejectError
+			if errors.As(err, &rj) {
+				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
+			} else {
+				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
+			}
+			continue
 		}
-		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
+		if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
+			out.Replies[i] = deliverReply{Done: true, Receipt: rec}
+			continue
+		}
+		if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
+			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}
+			continue
+		}
+		sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
+		if err != nil {
+			s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
+			out.Replies[i] = deliverReply{Receipt: s.rejection(env, err.Error())}
+			continue
+		}
+		in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
+		if err != nil {
+			var rj *rejectError
+			if errors.As(err, &rj) {
+				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
+			} else {
+				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
+			}
+			continue
+		}
+		ready = append(ready, in)
+		idx = append(idx, i)
 	}
-	if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
-		return &deliverReply{Done: true, Receipt: rec}
+	if err := s.insertIncoming(ctx, ready, ""); err != nil {
+		s.log.Error("store messages", "err", err)
+		for _, i := range idx {
+			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
+		}
+		return out
 	}
-	if env.Size > InlineMax || uint64(len(data)) != env.Size {
-		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "push carries the whole ciphertext of a small message"}}
+	for k, in := range ready {
+		out.Replies[idx[k]] = deliverReply{Receipt: in.receipt}
 	}
-	sl, err := s.spool.receive(bytes.NewReader(data), "", 0, env.Size, env.Hash)
-	return s.finishIncoming(ctx, remote, env, envBytes, sl, err)
+	return out
 }
 
 // finishIncoming stores a received ciphertext (recvErr: its hash check)
@@ -211,45 +261,66 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 	return nil, nil
 }
 
-// pushAll writes every small job while reading the replies in order, then
-// applies the receipts in one transaction.
+// pushAll sends small jobs in batches (frames of up to maxBatchItems),
+// writing ahead while reading the replies, then applies the receipts in
+// one transaction.
 func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob) ([]dueJob, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
+	var batches [][]dueJob
+	for start := 0; start < len(jobs); {
+		end, size := start, 0
+		for end < len(jobs) && end-start < maxBatchItems && (end == start || size+len(jobs[end].inline) <= maxBatchBytes) {
+			size += len(jobs[end].inline) + len(jobs[end].envelope)
+			end++
+		}
+		batches = append(batches, jobs[start:end])
+		start = end
+	}
 	werr := make(chan error, 1)
 	go func() {
-		bw := bufio.NewWriterSize(st, 256<<10)
-		for _, j := range jobs {
-			if err := wire.WriteFrame(bw, &deliverReq{Op: opPush, Envelope: j.envelope, Data: j.inline}); err != nil {
+		for _, b := range batches {
+			req := deliverReq{Op: opPush, Items: make([]pushItem, len(b))}
+			for i, j := range b {
+				req.Items[i] = pushItem{Envelope: j.envelope, Data: j.inline}
+			}
+			if err := wire.WriteFrame(st, &req); err != nil {
 				werr <- err
 				return
 			}
 		}
-		werr <- bw.Flush()
+		werr <- nil
 	}()
 	var recs []*Receipt
 	var rerr error
 	done := 0
-	for _, j := range jobs {
+	for _, b := range batches {
 		var rep deliverReply
 		if err := r.ReadFrame(&rep); err != nil {
 			rerr = fmt.Errorf("read push reply: %w", err)
 			break
 		}
-		done++
-		switch {
-		case rep.Err != nil && (rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal):
-			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
-		case rep.Err != nil:
-			_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
-		default:
-			rec, err := s.receiptFrom(rep.Receipt, p)
-			if err != nil {
-				s.attemptFailed(ctx, j, err.Error())
-				continue
+		if rep.Err != nil || len(rep.Replies) != len(b) {
+			rerr = fmt.Errorf("recipient refused a batch: %v", rep.Err)
+			break
+		}
+		done += len(b)
+		for i, j := range b {
+			rep := rep.Replies[i]
+			switch {
+			case rep.Err != nil && (rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal):
+				s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
+			case rep.Err != nil:
+				_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+			default:
+				rec, err := s.receiptFrom(rep.Receipt, p)
+				if err != nil {
+					s.attemptFailed(ctx, j, err.Error())
+					continue
+				}
+				recs = append(recs, rec)
 			}
-			recs = append(recs, rec)
 		}
 	}
 	if rerr != nil {

@@ -88,12 +88,18 @@ func (s *Service) rejection(env *Envelope, reason string) []byte {
 	return rec
 }
 
-// storeIncoming checks a received ciphertext opens for this node, stores
-// it in the inbox and returns the signed receipt. via is the mailbox that
-// held it (empty for direct delivery): then the receipt also waits in
-// spool_receipts_out to reach the sender.
-func (s *Service) storeIncoming(ctx context.Context, env *Envelope, envBytes []byte, sl sealed, via peer.ID) ([]byte, error) {
-	id := env.IDString()
+// incoming is a received message checked and ready to store.
+type incoming struct {
+	env      *Envelope
+	envBytes []byte
+	sl       sealed
+	hdr      *PayloadHeader
+	receipt  []byte
+}
+
+// prepareIncoming checks a received ciphertext opens for this node and
+// signs its receipt. A refusal is a *rejectError.
+func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes []byte, sl sealed) (*incoming, error) {
 	rc, err := s.spool.open(sl.inline, env.HashString(), 0)
 	if err != nil {
 		return nil, err
@@ -111,29 +117,74 @@ func (s *Service) storeIncoming(ctx context.Context, env *Envelope, envBytes []b
 	if err != nil {
 		return nil, err
 	}
-	files, _ := json.Marshal(nonNil(hdr.Files))
-	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt)
-			VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`,
-			id, env.SenderID().String(), s.memberName(env.Workgroup, env.SenderID()), env.Workgroup, env.Kind, hdr.Subject, hdr.Body,
-			string(files), envBytes, env.HashString(), int64(env.Size), sl.inline, env.Created, nowMs(), ItemNew, rec)
+	return &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec}, nil
+}
+
+// insertIncoming stores prepared messages in the inbox in one
+// transaction. via is the mailbox that held them (empty for direct
+// delivery): then their receipts also wait in spool_receipts_out to reach
+// the senders. A message already present keeps its first receipt, which
+// replaces in.receipt.
+func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.ID) error {
+	dup := make([]bool, len(ins))
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt)
+				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
-		if via != "" {
-			_, err = tx.ExecContext(ctx, `INSERT INTO spool_receipts_out(id, to_peer, receipt, next_try) VALUES(?,?,?,?) ON CONFLICT DO NOTHING`,
-				id, env.SenderID().String(), rec, nowMs())
+		defer ins1.Close()
+		ins2, err := tx.PrepareContext(ctx, `INSERT INTO spool_receipts_out(id, to_peer, receipt, next_try) VALUES(?,?,?,?) ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
 		}
-		return err
+		defer ins2.Close()
+		for i, in := range ins {
+			env := in.env
+			files, _ := json.Marshal(nonNil(in.hdr.Files))
+			res, err := ins1.ExecContext(ctx,
+				env.IDString(), env.SenderID().String(), s.memberName(env.Workgroup, env.SenderID()), env.Workgroup, env.Kind, in.hdr.Subject, in.hdr.Body,
+				string(files), in.envBytes, env.HashString(), int64(env.Size), in.sl.inline, env.Created, nowMs(), ItemNew, in.receipt)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				dup[i] = true
+			}
+			if via != "" {
+				_, err = ins2.ExecContext(ctx, env.IDString(), env.SenderID().String(), in.receipt, nowMs())
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store message %s: %w", id, err)
+		return fmt.Errorf("store received messages: %w", err)
 	}
-	if stored, ok := s.storedReceipt(ctx, id); ok {
-		rec = stored
+	for i, in := range ins {
+		if dup[i] {
+			if stored, ok := s.storedReceipt(ctx, in.env.IDString()); ok {
+				in.receipt = stored
+			}
+			continue
+		}
+		s.log.Debug("message received", "id", in.env.IDString(), "kind", in.env.Kind, "from", in.env.SenderID(), "size", in.env.Size, "via", via)
 	}
-	s.log.Info("message received", "id", id, "kind", env.Kind, "from", env.SenderID(), "size", env.Size, "via", via)
-	return rec, nil
+	return nil
+}
+
+// storeIncoming is prepareIncoming and insertIncoming for one message.
+func (s *Service) storeIncoming(ctx context.Context, env *Envelope, envBytes []byte, sl sealed, via peer.ID) ([]byte, error) {
+	in, err := s.prepareIncoming(ctx, env, envBytes, sl)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.insertIncoming(ctx, []*incoming{in}, via); err != nil {
+		return nil, err
+	}
+	return in.receipt, nil
 }
 
 // queueReceipt stores a receipt (a rejection) to send back to to.

@@ -3,6 +3,8 @@ package spool
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -14,7 +16,13 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 	group(alice, bob)
 	alice.start()
 	ctx := context.Background()
-	const n = 300
+	n := 300
+	if testing.Short() {
+		n = 100
+	}
+	if v, err := strconv.Atoi(os.Getenv("SPOOL_MANY")); err == nil {
+		n = v
+	}
 	for i := 0; i < n; i++ {
 		if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: fmt.Sprint(i)}); err != nil {
 			t.Fatal(err)

@@ -336,11 +336,31 @@ func (s *Service) setJobState(ctx context.Context, id, state, route, reason stri
 
 // attemptFailed records a failed attempt and schedules the next.
 func (s *Service) attemptFailed(ctx context.Context, j dueJob, reason string) {
-	next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
-	_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET attempts=attempts+1, next_try=?, last_error=?, updated=? WHERE id=? AND state IN (?,?)`,
-		next, reason, nowMs(), j.id, StateQueued, StateDeposited)
+	s.attemptsFailed(ctx, []dueJob{j}, reason)
+}
+
+// attemptsFailed records failed attempts of several jobs in one transaction.
+func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason string) {
+	if len(jobs) == 0 {
+		return
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET attempts=attempts+1, next_try=?, last_error=?, updated=? WHERE id=? AND state IN (?,?)`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		for _, j := range jobs {
+			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
+			_, err := upd.ExecContext(ctx, next, reason, nowMs(), j.id, StateQueued, StateDeposited)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		s.log.Warn("record failed attempt", "job", j.id, "err", err)
+		s.log.Warn("record failed attempts", "jobs", len(jobs), "err", err)
 	}
 }
 
@@ -354,11 +374,22 @@ func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
 func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
 	var release []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer sel.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
+					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
 		for _, rec := range recs {
 			id := rec.IDString()
 			var recipient, hash, state string
 			var size int64
-			err := tx.QueryRowContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`, id).Scan(&recipient, &hash, &state, &size)
+			err := sel.QueryRowContext(ctx, id).Scan(&recipient, &hash, &state, &size)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // not ours, or long gone
 			}
@@ -373,8 +404,7 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 				continue
 			}
 			if rec.Status == StatusAccepted {
-				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
-					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`, StateDelivered, nowMs(), route, route, id)
+				_, err = upd.ExecContext(ctx, StateDelivered, nowMs(), route, route, id)
 				if size > InlineMax {
 					release = append(release, hash)
 				}

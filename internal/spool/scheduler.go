@@ -249,13 +249,15 @@ func (s *Service) mailboxes(p peer.ID, wg string) []workgroup.Member {
 
 func (s *Service) viaMailbox(ctx context.Context, p peer.ID, jobs []dueJob, receipts []dueReceipt, reason string) {
 	byWG := map[string][]dueJob{}
+	var held []dueJob
 	for _, j := range jobs {
 		if j.state == StateDeposited {
-			s.attemptFailed(ctx, j, reason) // already with a mailbox; try direct again later
+			held = append(held, j) // already with a mailbox; try direct again later
 			continue
 		}
 		byWG[j.wg] = append(byWG[j.wg], j)
 	}
+	s.attemptsFailed(ctx, held, reason)
 	for wg, js := range byWG {
 		why := reason + "; no mailbox member"
 		for _, mb := range s.mailboxes(p, wg) {
@@ -272,9 +274,7 @@ func (s *Service) viaMailbox(ctx context.Context, p peer.ID, jobs []dueJob, rece
 				why = fmt.Sprintf("%s; %v", reason, err)
 			}
 		}
-		for _, j := range js {
-			s.attemptFailed(ctx, j, why)
-		}
+		s.attemptsFailed(ctx, js, why)
 	}
 	for _, rc := range receipts {
 		sent := false
