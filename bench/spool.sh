@@ -100,7 +100,7 @@ mkdir -p "$W/accepted"
 t0=$(now)
 JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["id"])')
 t1=$(now)
-until "$PH" --home "$A" queue --json | python3 -c "import json,sys;sys.exit(0 if [j for j in json.load(sys.stdin) if j['id']=='$JOB' and j['state']=='delivered'] else 1)"; do sleep 0.02; done
+"$W/spoolmail" waitjob -home "$A" -id "$JOB"
 t2=$(now)
 ITEM=$("$PH" --home "$B" inbox --json | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['id'])")
 "$PH" --home "$B" inbox accept "$ITEM" "$W/accepted" >/dev/null

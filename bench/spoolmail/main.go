@@ -4,6 +4,7 @@
 //
 //	spoolmail send -home A -to NAME -n 10000
 //	spoolmail wait -sender A -recipient B -n 10000
+//	spoolmail waitjob -home A -id JOB   (until the job is delivered)
 package main
 
 import (
@@ -32,6 +33,8 @@ func main() {
 		err = send(os.Args[2:])
 	case "wait":
 		err = wait(os.Args[2:])
+	case "waitjob":
+		err = waitJob(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -129,4 +132,34 @@ func wait(args []string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("not all %d delivered within %s", *n, *timeout)
+}
+
+func waitJob(args []string) error {
+	fs := flag.NewFlagSet("waitjob", flag.ExitOnError)
+	home := fs.String("home", "", "sender's state folder")
+	id := fs.String("id", "", "job ID")
+	timeout := fs.Duration("timeout", 120*time.Second, "give up after")
+	fs.Parse(args)
+	c := api.NewClient(*home)
+	start := time.Now()
+	for time.Since(start) < *timeout {
+		var j spool.Job
+		var jobs []spool.Job
+		if err := c.Do(context.Background(), http.MethodGet, "/v1/queue", nil, &jobs); err != nil {
+			return err
+		}
+		for _, x := range jobs {
+			if x.ID == *id {
+				j = x
+			}
+		}
+		switch j.State {
+		case spool.StateDelivered:
+			return nil
+		case spool.StateFailed, spool.StateCancelled:
+			return fmt.Errorf("job %s %s: %s", *id, j.State, j.Error)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return fmt.Errorf("job %s not delivered within %s", *id, *timeout)
 }

@@ -1,10 +1,12 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -127,7 +129,7 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 // replaces in.receipt.
 func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.ID) error {
 	dup := make([]bool, len(ins))
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.durableTx(ctx, func(tx *sql.Tx) error {
 		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt)
 				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 		if err != nil {
@@ -192,7 +194,7 @@ func (s *Service) queueReceipt(ctx context.Context, id string, to peer.ID, rec [
 	if rec == nil {
 		return
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO spool_receipts_out(id, to_peer, receipt, next_try) VALUES(?,?,?,?) ON CONFLICT DO NOTHING`,
+	err := s.durableExec(ctx, `INSERT INTO spool_receipts_out(id, to_peer, receipt, next_try) VALUES(?,?,?,?) ON CONFLICT DO NOTHING`,
 		id, to.String(), rec, nowMs())
 	if err != nil {
 		s.log.Warn("queue receipt", "id", id, "err", err)
@@ -305,16 +307,17 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if err := s.db.QueryRowContext(ctx, `SELECT hash, inline FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &inline); err != nil {
 		return AcceptResult{}, err
 	}
-	rc, err := s.spool.open(inline, hash, 0)
-	if err != nil {
-		return AcceptResult{}, err
+	var written []string
+	if inline == nil {
+		written, err = extractFile(s.spool.path(hash), s.id.Age, dest)
+	} else {
+		var hdr *PayloadHeader
+		var body io.Reader
+		hdr, body, err = openPayload(bytes.NewReader(inline), s.id.Age)
+		if err == nil {
+			written, err = extractPayload(hdr, body, dest)
+		}
 	}
-	defer rc.Close()
-	hdr, body, err := openPayload(rc, s.id.Age)
-	if err != nil {
-		return AcceptResult{}, err
-	}
-	written, err := extractPayload(hdr, body, dest)
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("accept %s: %w", it.ID, err)
 	}

@@ -156,7 +156,7 @@ func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.R
 		s.log.Info("mailbox: deposit interrupted", "peer", remote, "id", id, "err", err)
 		return false
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,?)
+	err = s.durableExec(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,?)
 		ON CONFLICT DO NOTHING`, env.RecipientID().String(), itemMessage, id, remote.String(), envBytes, env.HashString(), int64(env.Size), sl.inline, nowMs())
 	if err != nil {
 		s.log.Error("mailbox: store deposit", "id", id, "err", err)
@@ -180,7 +180,7 @@ func (s *Service) serveDepositReceipt(ctx context.Context, remote peer.ID, b []b
 	if err := rec.Verify(); err != nil {
 		return mbErr(wire.CodeBadRequest, "%v", err)
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+	err = s.durableExec(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
 		peer.ID(rec.To).String(), itemReceipt, rec.IDString(), remote.String(), b, nowMs())
 	if err != nil {
 		return mbErr(wire.CodeInternal, "could not store the receipt")

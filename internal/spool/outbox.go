@@ -161,7 +161,7 @@ func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hd
 	if err != nil {
 		return Job{}, err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
+	err = s.durableExec(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
 		env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now)
 	if err != nil {

@@ -6,10 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 )
 
@@ -36,6 +36,9 @@ func (d *spoolDir) path(hash string) string { return filepath.Join(d.root, hash)
 func (d *spoolDir) partial(name string) string { return filepath.Join(d.root, "partial", name) }
 
 func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be fsynced there; renames are durable with the file
+	}
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
@@ -68,11 +71,11 @@ type spillWriter struct {
 	d    *spoolDir
 	buf  bytes.Buffer
 	f    *os.File
-	h    hash.Hash
+	h    *asyncHash
 	size uint64
 }
 
-func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d, h: sha256.New()} }
+func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d, h: newAsyncHash()} }
 
 func (w *spillWriter) Write(p []byte) (int, error) {
 	w.h.Write(p)
@@ -106,7 +109,7 @@ type sealed struct {
 }
 
 func (w *spillWriter) finish() (sealed, error) {
-	sum := w.h.Sum(nil)
+	sum := w.h.Sum()
 	if w.f == nil {
 		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum, size: w.size}, nil
 	}
@@ -118,6 +121,7 @@ func (w *spillWriter) finish() (sealed, error) {
 }
 
 func (w *spillWriter) abort() {
+	w.h.Sum()
 	if w.f != nil {
 		w.f.Close()
 		os.Remove(w.f.Name())
@@ -163,13 +167,15 @@ func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want [
 	if err != nil {
 		return sealed{}, fmt.Errorf("spool: %w", err)
 	}
-	h := sha256.New()
+	h := newAsyncHash()
 	have, err := io.Copy(h, io.LimitReader(f, int64(offset)))
 	if err != nil || uint64(have) != offset {
+		h.Sum()
 		f.Close()
 		return sealed{}, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
 	}
 	if err := f.Truncate(int64(offset)); err != nil {
+		h.Sum()
 		f.Close()
 		return sealed{}, fmt.Errorf("spool: %w", err)
 	}
@@ -178,10 +184,11 @@ func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want [
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
+		h.Sum()
 		f.Close()
 		return sealed{}, fmt.Errorf("receive: %w", err)
 	}
-	sum := h.Sum(nil)
+	sum := h.Sum()
 	if !bytes.Equal(sum, want) {
 		f.Close()
 		os.Remove(p)
