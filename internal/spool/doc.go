@@ -29,7 +29,15 @@
 //	offer:   -> {Op:"offer", Envelope}      <- {Offset} | {Done, Receipt} | {Receipt (rejected)} | {Err}
 //	         -> Size-Offset raw ciphertext bytes
 //	         <- {Receipt}                   (signed by the recipient: accepted or rejected)
+//	push:    -> {Op:"push", Items:[{Envelope, Data}...]}   (small messages, whole, up to 256)
+//	         <- {Replies:[{Receipt}|{Done, Receipt}|{Err}...]}  (one per item, in order)
 //	receipt: -> {Op:"receipt", Receipt}     <- {} | {Err}
+//
+// The sender writes push batches ahead of reading their replies; large
+// messages are offered one at a time so they resume from the recipient's
+// partial file. A receiver stores what it accepts (fsynced) before it
+// replies; a message ID it already holds (even removed) is acknowledged
+// with its first receipt and not stored again.
 //
 // # /peerhood/mailbox/1
 //

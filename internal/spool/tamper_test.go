@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -229,4 +231,54 @@ func TestFullMailboxRefusesDeposit(t *testing.T) {
 	free.Store(1 << 40)
 	alice.svc.Retry(ctx, jobs[0].ID)
 	waitState(t, alice, jobs[0].ID, StateDeposited)
+}
+
+// A spooled ciphertext corrupted on the recipient's disk after receipt is
+// refused at accept time and leaves no partial files behind.
+func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
+	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.start()
+	bob.start()
+	connect(t, alice, bob)
+	ctx := context.Background()
+	big := make([]byte, 9<<20)
+	p := writeFile(t, t.TempDir(), "f.bin", big)
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, alice, jobs[0].ID, StateDelivered)
+	var hash string
+	bob.db.QueryRow(`SELECT hash FROM spool_inbox WHERE id=?`, jobs[0].ID).Scan(&hash)
+	sp := filepath.Join(bob.home, "spool", hash)
+	ct, _ := os.ReadFile(sp)
+	ct[len(ct)/3] ^= 0x40
+	os.WriteFile(sp, ct, 0o600)
+	dest := t.TempDir()
+	if _, err := bob.svc.Accept(ctx, jobs[0].ID, dest); err == nil {
+		t.Fatal("accepted a corrupted ciphertext")
+	}
+	if left, _ := os.ReadDir(dest); len(left) != 0 {
+		t.Fatalf("partial files left: %v", left)
+	}
+}
+
+// A job that cannot be delivered for long is shown as stuck, not dropped.
+func TestUndeliverableJobShowsStuck(t *testing.T) {
+	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.mutate = func(c *Config) { c.StuckAfter = 200 * time.Millisecond }
+	alice.start()
+	jobs, err := alice.svc.Send(context.Background(), SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, func() error {
+		j := jobState(t, alice, jobs[0].ID)
+		if j.State != StateStuck || j.Error == "" || j.NextTry.IsZero() {
+			return fmt.Errorf("job %+v", j)
+		}
+		return nil
+	})
 }
