@@ -216,18 +216,27 @@ func (s *Service) finishIncoming(ctx context.Context, remote peer.ID, env *Envel
 // acceptReceipt verifies a receipt addressed to this node and applies it
 // to the outbox. relay is the peer that handed it over.
 func (s *Service) acceptReceipt(ctx context.Context, b []byte, relay peer.ID) error {
-	rec, err := DecodeReceipt(b)
+	rec, err := s.checkReceipt(b)
 	if err != nil {
-		return err
-	}
-	if peer.ID(rec.To) != s.self {
-		return fmt.Errorf("receipt addressed to %s", peer.ID(rec.To))
-	}
-	if err := rec.Verify(); err != nil {
-		s.log.Warn("refused receipt with bad signature", "relay", relay, "err", err)
+		s.log.Warn("refused receipt", "relay", relay, "err", err)
 		return err
 	}
 	return s.finishJob(ctx, rec)
+}
+
+// checkReceipt decodes a receipt addressed to this node and verifies it.
+func (s *Service) checkReceipt(b []byte) (*Receipt, error) {
+	rec, err := DecodeReceipt(b)
+	if err != nil {
+		return nil, err
+	}
+	if peer.ID(rec.To) != s.self {
+		return nil, fmt.Errorf("receipt addressed to %s", peer.ID(rec.To))
+	}
+	if err := rec.Verify(); err != nil {
+		return nil, err
+	}
+	return rec, nil
 }
 
 // deliverDirect hands jobs to their recipient p over one stream: small

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,7 @@ type mailboxReq struct {
 	ID       string       `cbor:"4,keyasint,omitempty"`
 	Offset   uint64       `cbor:"5,keyasint,omitempty"`
 	Acks     []mailboxAck `cbor:"6,keyasint,omitempty"`
+	Receipts [][]byte     `cbor:"7,keyasint,omitempty"`
 }
 
 type mailboxAck struct {
@@ -45,7 +47,11 @@ type mailboxItem struct {
 	ID   string `cbor:"2,keyasint"`
 	Blob []byte `cbor:"3,keyasint"`
 	Size uint64 `cbor:"4,keyasint,omitempty"`
+	Data []byte `cbor:"5,keyasint,omitempty"` // the whole ciphertext of a small message
 }
+
+// listDataBytes bounds the inline ciphertext one list reply carries.
+const listDataBytes = 4 << 20
 
 type mailboxReply struct {
 	Offset uint64        `cbor:"1,keyasint,omitempty"`
@@ -78,7 +84,11 @@ func (s *Service) handleMailbox(st network.Stream) {
 		case opDeposit:
 			ok = s.serveDeposit(ctx, st, r, remote, req.Envelope)
 		case opDepositReceipt:
-			ok = wire.WriteFrame(st, s.serveDepositReceipt(ctx, remote, req.Receipt)) == nil
+			rs := req.Receipts
+			if req.Receipt != nil {
+				rs = append(rs, req.Receipt)
+			}
+			ok = wire.WriteFrame(st, s.serveDepositReceipts(ctx, remote, rs)) == nil
 		case opList:
 			ok = wire.WriteFrame(st, s.serveList(ctx, remote)) == nil
 		case opGet:
@@ -166,42 +176,68 @@ func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.R
 	return wire.WriteFrame(st, &mailboxReply{}) == nil
 }
 
-func (s *Service) serveDepositReceipt(ctx context.Context, remote peer.ID, b []byte) *mailboxReply {
-	rec, err := DecodeReceipt(b)
+func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [][]byte) *mailboxReply {
+	if len(rs) > listLimit {
+		return mbErr(wire.CodeBadRequest, "too many receipts in one request")
+	}
+	type held struct {
+		to peer.ID
+		id string
+		b  []byte
+	}
+	var ok []held
+	for _, b := range rs {
+		rec, err := DecodeReceipt(b)
+		if err != nil {
+			return mbErr(wire.CodeBadRequest, "%v", err)
+		}
+		if peer.ID(rec.From) != remote {
+			return mbErr(wire.CodeForbidden, "a member deposits only its own receipts")
+		}
+		if len(s.dir.Memberships(peer.ID(rec.To))) == 0 {
+			continue // for a non-member: nobody will fetch it
+		}
+		if err := rec.Verify(); err != nil {
+			return mbErr(wire.CodeBadRequest, "%v", err)
+		}
+		ok = append(ok, held{peer.ID(rec.To), rec.IDString(), b})
+	}
+	err := s.durableTx(ctx, func(tx *sql.Tx) error {
+		for _, h := range ok {
+			_, err := tx.ExecContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+				h.to.String(), itemReceipt, h.id, remote.String(), h.b, nowMs())
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
-		return mbErr(wire.CodeBadRequest, "%v", err)
-	}
-	if peer.ID(rec.From) != remote {
-		return mbErr(wire.CodeForbidden, "a member deposits only its own receipts")
-	}
-	if len(s.dir.Memberships(peer.ID(rec.To))) == 0 {
-		return mbErr(wire.CodeNotMember, "receipt for a non-member")
-	}
-	if err := rec.Verify(); err != nil {
-		return mbErr(wire.CodeBadRequest, "%v", err)
-	}
-	err = s.durableExec(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-		peer.ID(rec.To).String(), itemReceipt, rec.IDString(), remote.String(), b, nowMs())
-	if err != nil {
-		return mbErr(wire.CodeInternal, "could not store the receipt")
+		return mbErr(wire.CodeInternal, "could not store the receipts")
 	}
 	return &mailboxReply{}
 }
 
 func (s *Service) serveList(ctx context.Context, remote peer.ID) *mailboxReply {
-	rows, err := s.db.QueryContext(ctx, `SELECT item, id, blob, size FROM spool_mailbox WHERE recipient=? ORDER BY received LIMIT ?`, remote.String(), listLimit)
+	rows, err := s.db.QueryContext(ctx, `SELECT item, id, blob, size, inline FROM spool_mailbox WHERE recipient=? ORDER BY received LIMIT ?`, remote.String(), listLimit)
 	if err != nil {
 		return mbErr(wire.CodeInternal, "list: %v", err)
 	}
 	defer rows.Close()
 	rep := &mailboxReply{}
+	data := 0
 	for rows.Next() {
 		var it mailboxItem
 		var size int64
-		if err := rows.Scan(&it.Item, &it.ID, &it.Blob, &size); err != nil {
+		var inline []byte
+		if err := rows.Scan(&it.Item, &it.ID, &it.Blob, &size, &inline); err != nil {
 			return mbErr(wire.CodeInternal, "list: %v", err)
 		}
 		it.Size = uint64(size)
+		if inline != nil && data+len(inline) <= listDataBytes {
+			it.Data = inline
+			data += len(inline)
+		}
 		rep.Items = append(rep.Items, it)
 	}
 	return rep
@@ -233,13 +269,28 @@ func (s *Service) serveGet(ctx context.Context, st network.Stream, remote peer.I
 }
 
 func (s *Service) serveAck(ctx context.Context, remote peer.ID, acks []mailboxAck) *mailboxReply {
-	for _, a := range acks {
-		var hash string
-		err := s.db.QueryRowContext(ctx, `DELETE FROM spool_mailbox WHERE recipient=? AND item=? AND id=? RETURNING hash`,
-			remote.String(), a.Item, a.ID).Scan(&hash)
-		if err == nil {
-			s.releaseCiphertext(ctx, hash)
+	var release []string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM spool_mailbox WHERE recipient=? AND item=? AND id=? RETURNING hash, inline IS NULL`)
+		if err != nil {
+			return err
 		}
+		defer del.Close()
+		for _, a := range acks {
+			var hash string
+			var spooled bool
+			err := del.QueryRowContext(ctx, remote.String(), a.Item, a.ID).Scan(&hash, &spooled)
+			if err == nil && spooled && hash != "" {
+				release = append(release, hash)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mbErr(wire.CodeInternal, "ack: %v", err)
+	}
+	for _, h := range release {
+		s.releaseCiphertext(ctx, h)
 	}
 	return &mailboxReply{}
 }

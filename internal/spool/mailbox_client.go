@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -72,14 +73,14 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 	return left, lastErr
 }
 
-// depositReceipt leaves a receipt for its addressee with mailbox mb.
-func (s *Service) depositReceipt(ctx context.Context, mb peer.ID, rec []byte) error {
+// depositReceipts leaves receipts for their addressees with mailbox mb.
+func (s *Service) depositReceipts(ctx context.Context, mb peer.ID, recs [][]byte) error {
 	st, r, err := s.mailboxStream(ctx, mb)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := wire.WriteFrame(st, &mailboxReq{Op: opDepositReceipt, Receipt: rec}); err != nil {
+	if err := wire.WriteFrame(st, &mailboxReq{Op: opDepositReceipt, Receipts: recs}); err != nil {
 		return err
 	}
 	var rep mailboxReply
@@ -115,9 +116,9 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 		if len(rep.Items) == 0 {
 			return nil
 		}
-		var acks []mailboxAck
+		acks, rest := s.takeSmall(ctx, mb, rep.Items)
 		var ferr error
-		for _, it := range rep.Items {
+		for _, it := range rest {
 			done, err := s.takeItem(ctx, st, r, mb, it)
 			if done {
 				acks = append(acks, mailboxAck{Item: it.Item, ID: it.ID})
@@ -147,10 +148,78 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 		if ferr != nil {
 			return ferr
 		}
-		if len(acks) == 0 || len(rep.Items) < listLimit {
+		if len(acks) == 0 || len(rep.Items) < listLimit && len(rest) == 0 {
 			return nil
 		}
 	}
+}
+
+// takeSmall stores the listed messages that came whole (small ones) in
+// one transaction and handles receipts; it returns what may be
+// acknowledged and the items still to fetch.
+func (s *Service) takeSmall(ctx context.Context, mb peer.ID, items []mailboxItem) ([]mailboxAck, []mailboxItem) {
+	var acks []mailboxAck
+	var rest []mailboxItem
+	var ready []*incoming
+	var readyAcks []mailboxAck
+	var recs []*Receipt
+	for _, it := range items {
+		ack := mailboxAck{Item: it.Item, ID: it.ID}
+		if it.Item != itemMessage || it.Data == nil {
+			if it.Item == itemMessage {
+				rest = append(rest, it)
+				continue
+			}
+			if it.Item == itemReceipt {
+				if rec, err := s.checkReceipt(it.Blob); err != nil {
+					s.log.Warn("dropped receipt from mailbox", "mailbox", mb, "err", err)
+				} else {
+					recs = append(recs, rec)
+				}
+			}
+			acks = append(acks, ack)
+			continue
+		}
+		env, err := s.checkIncoming(it.Blob)
+		if err != nil || env.IDString() != it.ID || env.Size != uint64(len(it.Data)) {
+			rest = append(rest, mailboxItem{Item: it.Item, ID: it.ID, Blob: it.Blob, Size: it.Size}) // the slow path reports it
+			continue
+		}
+		if _, ok := s.storedReceipt(ctx, it.ID); ok {
+			acks = append(acks, ack)
+			continue
+		}
+		sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
+		if err == nil {
+			var in *incoming
+			if in, err = s.prepareIncoming(ctx, env, it.Blob, sl); err == nil {
+				ready = append(ready, in)
+				readyAcks = append(readyAcks, ack)
+				continue
+			}
+		}
+		var rj *rejectError
+		if errors.Is(err, errHashMismatch) || errors.As(err, &rj) {
+			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", it.ID, "err", err)
+			reason := err.Error()
+			if rj != nil {
+				reason = rj.reason
+			}
+			s.queueReceipt(ctx, it.ID, env.SenderID(), s.rejection(env, reason))
+			acks = append(acks, ack)
+		}
+	}
+	if err := s.applyReceipts(ctx, recs, ""); err != nil {
+		s.log.Warn("apply receipts from mailbox", "mailbox", mb, "err", err)
+	}
+	if len(ready) > 0 {
+		if err := s.insertIncoming(ctx, ready, mb); err != nil {
+			s.log.Warn("store messages from mailbox", "mailbox", mb, "err", err)
+			return acks, rest
+		}
+		acks = append(acks, readyAcks...)
+	}
+	return acks, rest
 }
 
 // takeItem handles one listed item; done means it may be acknowledged. An

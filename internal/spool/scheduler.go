@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -193,10 +195,6 @@ func (s *Service) receiptsFor(ctx context.Context, p peer.ID) []dueReceipt {
 	return out
 }
 
-func (s *Service) receiptSent(ctx context.Context, p peer.ID, id string) {
-	_, _ = s.db.ExecContext(ctx, `DELETE FROM spool_receipts_out WHERE id=? AND to_peer=?`, id, p.String())
-}
-
 func (s *Service) sendReceiptsDirect(ctx context.Context, p peer.ID, rs []dueReceipt) error {
 	if len(rs) == 0 {
 		return nil
@@ -207,16 +205,23 @@ func (s *Service) sendReceiptsDirect(ctx context.Context, p peer.ID, rs []dueRec
 	}
 	defer st.Close()
 	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	bw := bufio.NewWriter(st)
 	for _, rc := range rs {
-		if err := wire.WriteFrame(st, &deliverReq{Op: opReceipt, Receipt: rc.receipt}); err != nil {
+		if err := wire.WriteFrame(bw, &deliverReq{Op: opReceipt, Receipt: rc.receipt}); err != nil {
 			return err
 		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	for i := range rs {
 		var rep deliverReply
 		if err := r.ReadFrame(&rep); err != nil {
+			s.receiptsSent(ctx, p, rs[:i])
 			return err
 		}
-		s.receiptSent(ctx, p, rc.id) // refused receipts are not retried either
 	}
+	s.receiptsSent(ctx, p, rs) // refused receipts are not retried either
 	return nil
 }
 
@@ -276,23 +281,48 @@ func (s *Service) viaMailbox(ctx context.Context, p peer.ID, jobs []dueJob, rece
 		}
 		s.attemptsFailed(ctx, js, why)
 	}
-	for _, rc := range receipts {
-		sent := false
-		for _, mb := range s.mailboxes(p, "") {
-			if s.connect(ctx, mb.PeerID) != nil {
-				continue
-			}
-			if err := s.depositReceipt(ctx, mb.PeerID, rc.receipt); err == nil {
-				sent = true
-				break
-			}
-		}
-		if sent {
-			s.receiptSent(ctx, p, rc.id)
+	if len(receipts) == 0 {
+		return
+	}
+	blobs := make([][]byte, len(receipts))
+	for i, rc := range receipts {
+		blobs[i] = rc.receipt
+	}
+	for _, mb := range s.mailboxes(p, "") {
+		if s.connect(ctx, mb.PeerID) != nil {
 			continue
 		}
-		next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, rc.attempts+1)).UnixMilli()
-		_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET attempts=attempts+1, next_try=? WHERE id=? AND to_peer=?`, next, rc.id, p.String())
+		if err := s.depositReceipts(ctx, mb.PeerID, blobs); err == nil {
+			s.receiptsSent(ctx, p, receipts)
+			return
+		}
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, rc := range receipts {
+			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, rc.attempts+1)).UnixMilli()
+			if _, err := tx.ExecContext(ctx, `UPDATE spool_receipts_out SET attempts=attempts+1, next_try=? WHERE id=? AND to_peer=?`, next, rc.id, p.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("reschedule receipts", "err", err)
+	}
+}
+
+// receiptsSent forgets receipts that reached their addressee or a mailbox.
+func (s *Service) receiptsSent(ctx context.Context, p peer.ID, rs []dueReceipt) {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, rc := range rs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM spool_receipts_out WHERE id=? AND to_peer=?`, rc.id, p.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("forget sent receipts", "err", err)
 	}
 }
 
