@@ -256,3 +256,31 @@ func TestResumeFromPartial(t *testing.T) {
 		t.Fatal("resumed file differs")
 	}
 }
+
+// One mail to several members: one job (and one sealed copy) each.
+func TestMailToSeveralRecipients(t *testing.T) {
+	alice, bob, carol := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "carol")
+	group(alice, bob, carol)
+	alice.start()
+	bob.start()
+	carol.start()
+	connect(t, alice, bob)
+	connect(t, alice, carol)
+	ctx := context.Background()
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob", "carol"}, Kind: KindMail, Subject: "all", Body: "hello both"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 2 || jobs[0].ID == jobs[1].ID || jobs[0].To != "bob" || jobs[1].To != "carol" {
+		t.Fatalf("jobs %+v", jobs)
+	}
+	for _, j := range jobs {
+		waitState(t, alice, j.ID, StateDelivered)
+	}
+	for _, n := range []*tnode{bob, carol} {
+		l, _ := n.svc.Inbox(ctx, KindMail, false)
+		if len(l) != 1 || l[0].Subject != "all" {
+			t.Fatalf("%s's mail: %+v", n.name, l)
+		}
+	}
+}
