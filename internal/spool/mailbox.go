@@ -1,7 +1,9 @@
 package spool
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -35,6 +37,7 @@ type mailboxReq struct {
 	Offset   uint64       `cbor:"5,keyasint,omitempty"`
 	Acks     []mailboxAck `cbor:"6,keyasint,omitempty"`
 	Receipts [][]byte     `cbor:"7,keyasint,omitempty"`
+	Items    []pushItem   `cbor:"8,keyasint,omitempty"` // small messages deposited whole
 }
 
 type mailboxAck struct {
@@ -59,6 +62,8 @@ type mailboxReply struct {
 	Items  []mailboxItem `cbor:"3,keyasint,omitempty"`
 	Size   uint64        `cbor:"4,keyasint,omitempty"`
 	Err    *wire.Error   `cbor:"5,keyasint,omitempty"`
+	// Replies answer a batch deposit, one per item in order.
+	Replies []mailboxReply `cbor:"6,keyasint,omitempty"`
 }
 
 func mbErr(code, format string, args ...any) *mailboxReply {
@@ -82,7 +87,11 @@ func (s *Service) handleMailbox(st network.Stream) {
 		var ok bool
 		switch req.Op {
 		case opDeposit:
-			ok = s.serveDeposit(ctx, st, r, remote, req.Envelope)
+			if len(req.Items) > 0 {
+				ok = wire.WriteFrame(st, s.serveDepositBatch(ctx, remote, req.Items)) == nil
+			} else {
+				ok = s.serveDeposit(ctx, st, r, remote, req.Envelope)
+			}
 		case opDepositReceipt:
 			rs := req.Receipts
 			if req.Receipt != nil {
@@ -112,28 +121,14 @@ func (s *Service) isMailboxFor(wg string) bool {
 }
 
 func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, envBytes []byte) bool {
-	env, err := DecodeEnvelope(envBytes)
-	if err != nil {
-		return wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "%v", err)) == nil
+	env, rep := s.checkDeposit(remote, envBytes)
+	if rep != nil {
+		s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
+		return wire.WriteFrame(st, rep) == nil
 	}
 	refuse := func(code, format string, args ...any) bool {
 		s.log.Warn("mailbox: refused deposit", "peer", remote, "id", env.IDString(), "reason", fmt.Sprintf(format, args...))
 		return wire.WriteFrame(st, mbErr(code, format, args...)) == nil
-	}
-	switch {
-	case env.SenderID() != remote:
-		return refuse(wire.CodeForbidden, "a member deposits only its own messages")
-	case !s.isMailboxFor(env.Workgroup):
-		return refuse(wire.CodeForbidden, "this node is not a mailbox of workgroup %s", env.Workgroup)
-	}
-	if _, ok := s.dir.Member(env.Workgroup, env.SenderID()); !ok {
-		return refuse(wire.CodeNotMember, "sender is not a member of workgroup %s", env.Workgroup)
-	}
-	if _, ok := s.dir.Member(env.Workgroup, env.RecipientID()); !ok {
-		return refuse(wire.CodeNotMember, "recipient is not a member of workgroup %s", env.Workgroup)
-	}
-	if err := env.Verify(); err != nil {
-		return refuse(wire.CodeBadRequest, "envelope: %v", err)
 	}
 	id := env.IDString()
 	var n int
@@ -174,6 +169,89 @@ func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.R
 	}
 	s.log.Info("mailbox: holding message", "id", id, "for", env.RecipientID(), "from", remote, "size", env.Size)
 	return wire.WriteFrame(st, &mailboxReply{}) == nil
+}
+
+// checkDeposit checks an envelope offered for safekeeping by remote.
+func (s *Service) checkDeposit(remote peer.ID, envBytes []byte) (*Envelope, *mailboxReply) {
+	env, err := DecodeEnvelope(envBytes)
+	if err != nil {
+		return nil, mbErr(wire.CodeBadRequest, "%v", err)
+	}
+	switch {
+	case env.SenderID() != remote:
+		return env, mbErr(wire.CodeForbidden, "a member deposits only its own messages")
+	case !s.isMailboxFor(env.Workgroup):
+		return env, mbErr(wire.CodeForbidden, "this node is not a mailbox of workgroup %s", env.Workgroup)
+	}
+	if _, ok := s.dir.Member(env.Workgroup, env.SenderID()); !ok {
+		return env, mbErr(wire.CodeNotMember, "sender is not a member of workgroup %s", env.Workgroup)
+	}
+	if _, ok := s.dir.Member(env.Workgroup, env.RecipientID()); !ok {
+		return env, mbErr(wire.CodeNotMember, "recipient is not a member of workgroup %s", env.Workgroup)
+	}
+	if err := env.Verify(); err != nil {
+		return env, mbErr(wire.CodeBadRequest, "envelope: %v", err)
+	}
+	return env, nil
+}
+
+// serveDepositBatch keeps small messages sent whole, in one transaction.
+func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items []pushItem) *mailboxReply {
+	if len(items) > maxBatchItems {
+		return mbErr(wire.CodeBadRequest, "batch too large")
+	}
+	out := &mailboxReply{Replies: make([]mailboxReply, len(items))}
+	var total uint64
+	for _, it := range items {
+		total += uint64(len(it.Data))
+	}
+	if free, err := s.cfg.FreeSpace(s.spool.root); err == nil && free < total+s.cfg.MinFree {
+		s.log.Warn("mailbox: refused deposits", "peer", remote, "reason", "no space")
+		return mbErr(wire.CodeNoSpace, "mailbox has %d bytes free; %d needed", free, total+s.cfg.MinFree)
+	}
+	type keep struct {
+		env *Envelope
+		i   int
+	}
+	var ok []keep
+	for i, it := range items {
+		env, rep := s.checkDeposit(remote, it.Envelope)
+		if rep == nil && (env.Size > InlineMax || uint64(len(it.Data)) != env.Size) {
+			rep = mbErr(wire.CodeBadRequest, "a batch deposit carries whole small messages")
+		}
+		if rep == nil {
+			if sum := sha256.Sum256(it.Data); !bytes.Equal(sum[:], env.Hash) {
+				rep = mbErr(wire.CodeBadRequest, "%v", errHashMismatch)
+			}
+		}
+		if rep != nil {
+			s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
+			out.Replies[i] = *rep
+			continue
+		}
+		ok = append(ok, keep{env, i})
+	}
+	err := s.durableTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,?)
+			ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, k := range ok {
+			it := items[k.i]
+			if _, err := ins.ExecContext(ctx, k.env.RecipientID().String(), itemMessage, k.env.IDString(), remote.String(), it.Envelope,
+				k.env.HashString(), int64(k.env.Size), it.Data, nowMs()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("mailbox: store deposits", "err", err)
+		return mbErr(wire.CodeInternal, "could not store the deposits")
+	}
+	return out
 }
 
 func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [][]byte) *mailboxReply {

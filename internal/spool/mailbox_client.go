@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -24,34 +25,76 @@ func (s *Service) mailboxStream(ctx context.Context, mb peer.ID) (network.Stream
 	return st, wire.NewReader(idleReader{st}, maxListFrame), nil
 }
 
-// depositJobs leaves jobs with mailbox mb; it returns those it could not.
+// depositJobs leaves jobs with mailbox mb: small ones in batches, large
+// ones one by one (resumable). It returns those it could not.
 func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jobs []dueJob) ([]dueJob, error) {
 	st, r, err := s.mailboxStream(ctx, mb)
 	if err != nil {
 		return jobs, err
 	}
 	defer st.Close()
-	var left []dueJob
+	var small, large, left []dueJob
+	for _, j := range jobs {
+		if j.size <= InlineMax && j.inline != nil {
+			small = append(small, j)
+		} else {
+			large = append(large, j)
+		}
+	}
 	var lastErr error
-	for i, j := range jobs {
+	var kept []dueJob
+	for start := 0; start < len(small); start += maxBatchItems {
+		b := small[start:min(start+maxBatchItems, len(small))]
+		req := mailboxReq{Op: opDeposit, Items: make([]pushItem, len(b))}
+		for i, j := range b {
+			req.Items[i] = pushItem{Envelope: j.envelope, Data: j.inline}
+		}
+		var rep mailboxReply
+		if err := wire.WriteFrame(st, &req); err == nil {
+			err = r.ReadFrame(&rep)
+		}
+		if err != nil {
+			_ = st.Reset()
+			s.markDeposited(ctx, kept, mbName)
+			return append(append(left, small[start:]...), large...), err
+		}
+		if rep.Err != nil || len(rep.Replies) != len(b) {
+			lastErr = fmt.Errorf("mailbox %s: %v", mbName, rep.Err)
+			if rep.Err != nil && rep.Err.Code == wire.CodeNoSpace {
+				lastErr = fmt.Errorf("mailbox %s: %w: %s", mbName, errNoSpace, rep.Err.Message)
+			}
+			left = append(left, b...)
+			continue
+		}
+		for i, j := range b {
+			if e := rep.Replies[i].Err; e != nil {
+				lastErr = fmt.Errorf("mailbox %s: %w", mbName, e)
+				left = append(left, j)
+				continue
+			}
+			kept = append(kept, j)
+		}
+	}
+	s.markDeposited(ctx, kept, mbName)
+	for i, j := range large {
 		if err := wire.WriteFrame(st, &mailboxReq{Op: opDeposit, Envelope: j.envelope}); err != nil {
 			_ = st.Reset()
-			return append(left, jobs[i:]...), err
+			return append(left, large[i:]...), err
 		}
 		var rep mailboxReply
 		if err := r.ReadFrame(&rep); err != nil {
 			_ = st.Reset()
-			return append(left, jobs[i:]...), err
+			return append(left, large[i:]...), err
 		}
 		if rep.Err == nil && !rep.Done {
 			if err := s.sendCiphertext(st, j, rep.Offset); err != nil {
 				_ = st.Reset()
-				return append(left, jobs[i:]...), err
+				return append(left, large[i:]...), err
 			}
 			rep = mailboxReply{}
 			if err := r.ReadFrame(&rep); err != nil {
 				_ = st.Reset()
-				return append(left, jobs[i:]...), err
+				return append(left, large[i:]...), err
 			}
 		}
 		if rep.Err != nil {
@@ -62,15 +105,32 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 			left = append(left, j)
 			continue
 		}
-		s.setProgress(j.id, 0)
-		_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=?, next_try=?, last_error='', updated=? WHERE id=? AND state=?`,
-			StateDeposited, "mailbox:"+mbName, nowMs()+s.cfg.RetryCap.Milliseconds(), nowMs(), j.id, StateQueued)
-		if err != nil {
-			s.log.Warn("record deposit", "job", j.id, "err", err)
-		}
-		s.log.Info("deposited with mailbox", "job", j.id, "mailbox", mbName)
+		s.markDeposited(ctx, []dueJob{j}, mbName)
 	}
 	return left, lastErr
+}
+
+// markDeposited records jobs a mailbox now holds.
+func (s *Service) markDeposited(ctx context.Context, jobs []dueJob, mbName string) {
+	if len(jobs) == 0 {
+		return
+	}
+	next := nowMs() + s.cfg.RetryCap.Milliseconds()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, j := range jobs {
+			s.setProgress(j.id, 0)
+			if _, err := tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=?, next_try=?, last_error='', updated=? WHERE id=? AND state=?`,
+				StateDeposited, "mailbox:"+mbName, next, nowMs(), j.id, StateQueued); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("record deposits", "err", err)
+		return
+	}
+	s.log.Info("deposited with mailbox", "jobs", len(jobs), "mailbox", mbName)
 }
 
 // depositReceipts leaves receipts for their addressees with mailbox mb.
