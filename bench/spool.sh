@@ -98,11 +98,11 @@ done
 
 mkdir -p "$W/accepted"
 t0=$(now)
-JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo --json | python3 -c 'import json,sys;print(json.load(sys.stdin)[0]["id"])')
+JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo | awk '{print $2}')
 t1=$(now)
 "$W/spoolmail" waitjob -home "$A" -id "$JOB"
 t2=$(now)
-ITEM=$("$PH" --home "$B" inbox --json | python3 -c "import json,sys;print(json.load(sys.stdin)[0]['id'])")
+ITEM=$JOB # the inbox item has the message's ID
 "$PH" --home "$B" inbox accept "$ITEM" "$W/accepted" >/dev/null
 t3=$(now)
 got=$(sha256sum "$W/accepted/payload.bin" | cut -d' ' -f1)
