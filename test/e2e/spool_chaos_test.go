@@ -57,6 +57,9 @@ func TestSpoolChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("chaos test")
 	}
+	if os.Getenv("PEERHOOD_E2E_RACE") != "" {
+		t.Skip("chaos timing does not fit race-built nodes (each restart takes seconds); run it without PEERHOOD_E2E_RACE")
+	}
 	alpha, mbox, bravo := spoolGroup(t)
 	c := &chaos{t: t, nodes: []*Node{alpha, mbox, bravo}}
 	src := t.TempDir()
