@@ -3,10 +3,12 @@ package e2e
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,20 +21,53 @@ type chaos struct {
 	mu    sync.Mutex
 	nodes []*Node
 	kills int
+	err   error // a node that would not start again (checked by the test goroutine)
 }
 
-func (c *chaos) restart(n *Node) {
-	c.t.Helper()
+// restart kills n and starts it again (a few tries). It never calls
+// t.Fatal: it may run off the test goroutine while holding c.mu.
+func (c *chaos) restart(n *Node) error {
 	n.Kill()
 	c.kills++
 	time.Sleep(time.Duration(mrand.IntN(400)) * time.Millisecond)
 	n.Name = "" // keep the stored name
-	n.Start()
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = n.TryStart(); err == nil {
+			break
+		}
+		n.Kill()
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", n.Home, err)
+	}
 	for _, o := range c.nodes {
 		if o != n && o.cmd != nil {
-			_, _ = n.Run("connect", o.TCPAddr())
+			if a := c.addr(o); a != "" {
+				_, _ = n.Run("connect", a)
+			}
 		}
 	}
+	return nil
+}
+
+// addr is o's loopback TCP address, or "" (without failing the test).
+func (c *chaos) addr(o *Node) string {
+	out, err := o.Run("status", "--json")
+	if err != nil {
+		return ""
+	}
+	var st Status
+	if json.Unmarshal([]byte(out), &st) != nil {
+		return ""
+	}
+	for _, a := range st.Addresses {
+		if strings.Contains(a, "/tcp/") && strings.Contains(a, "127.0.0.1") {
+			return a
+		}
+	}
+	return ""
 }
 
 // run kills random nodes among pick every 0.3-1.2 s until stop closes.
@@ -45,8 +80,14 @@ func (c *chaos) run(stop <-chan struct{}, pick []*Node, done chan<- struct{}) {
 		case <-time.After(time.Duration(300+mrand.IntN(900)) * time.Millisecond):
 		}
 		c.mu.Lock()
-		c.restart(pick[mrand.IntN(len(pick))])
+		err := c.restart(pick[mrand.IntN(len(pick))])
+		if err != nil {
+			c.err = err
+		}
 		c.mu.Unlock()
+		if err != nil {
+			return
+		}
 	}
 }
 
@@ -72,8 +113,14 @@ func TestSpoolChaos(t *testing.T) {
 	go c.run(stop, []*Node{mbox, bravo}, done)
 	for i := 0; i < mails+files; i++ {
 		c.mu.Lock()
-		if mrand.IntN(12) == 0 {
-			c.restart(alpha)
+		if c.err == nil && mrand.IntN(12) == 0 {
+			c.err = c.restart(alpha)
+		}
+		if c.err != nil {
+			c.mu.Unlock()
+			close(stop)
+			<-done
+			t.Fatal(c.err)
 		}
 		if i < mails {
 			if _, err := runStdin(alpha, fmt.Sprintf("body %d\n", i), "mail", "send", "bravo", "--subject", fmt.Sprintf("m-%03d", i)); err != nil {
@@ -99,11 +146,17 @@ func TestSpoolChaos(t *testing.T) {
 	time.Sleep(time.Duration(mrand.IntN(500)) * time.Millisecond)
 	close(stop)
 	<-done
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
 	stop, done = make(chan struct{}), make(chan struct{})
 	go c.run(stop, []*Node{alpha, mbox, bravo}, done)
 	time.Sleep(8 * time.Second)
 	close(stop)
 	<-done
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
 	t.Logf("%d SIGKILLs", c.kills)
 
 	// Everyone up and connected: all arrive, once.
