@@ -22,5 +22,8 @@ func (n *Node) startServices(ctx context.Context, backend *api.Backend) error {
 	if err := n.startDiscovery(ctx, backend); err != nil {
 		return err
 	}
+	if err := n.startSpool(ctx, backend); err != nil {
+		return err
+	}
 	return nil
 }

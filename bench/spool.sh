@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Store-and-forward benchmarks (not part of scripts/test.sh):
+#  1. a queued copy of SIZE_MIB (default 100) MiB end to end on loopback,
+#     peerhood (copy -> delivered -> inbox accept) against NNCP from
+#     Debian's packages (nncp-file, nncp-call, nncp-toss) in the same run;
+#  2. MAILS (default 10000) small mails queued while the recipient is
+#     offline, timed from its start until all are delivered (sender's
+#     queue) and the recipient holds each exactly once.
+# Needs: go, nncp (apt-get install nncp), python3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SIZE_MIB=${SIZE_MIB:-100}
+MAILS=${MAILS:-10000}
+W=$(mktemp -d /tmp/phb-XXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+secs() { python3 -c "print(f'{$2-$1:.3f}')"; }
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+
+go build -o "$W/peerhood" ./cmd/peerhood
+go build -o "$W/spoolmail" ./bench/spoolmail
+PH="$W/peerhood"
+head -c $((SIZE_MIB << 20)) /dev/urandom >"$W/payload.bin"
+SUM=$(sha256sum "$W/payload.bin" | cut -d' ' -f1)
+echo "payload: ${SIZE_MIB} MiB, sha256 $SUM"
+
+# ---------------------------------------------------------------- NNCP
+nncp_ms=""
+if command -v nncp-file >/dev/null; then
+  mkdir -p "$W/nncp/a/spool" "$W/nncp/b/spool" "$W/nncp/b/incoming"
+  nncp-cfgnew -nocomments >"$W/nncp/a.raw"
+  nncp-cfgnew -nocomments >"$W/nncp/b.raw"
+  NPORT=$(freeport)
+  python3 - "$W/nncp" "$NPORT" <<'PY'
+import json, re, sys
+d, port = sys.argv[1], sys.argv[2]
+def keys(name):
+    raw = open(f"{d}/{name}.raw").read()
+    self = raw[raw.index("self:"):raw.index("neigh:")]
+    return {k: re.search(rf"\b{k}: (\S+)", self).group(1) for k in
+            ["id", "exchpub", "exchprv", "signpub", "signprv", "noiseprv", "noisepub"]}
+k = {"a": keys("a"), "b": keys("b")}
+pub = lambda n: {x: k[n][x] for x in ["id", "exchpub", "signpub", "noisepub"]}
+for me, other in (("a", "b"), ("b", "a")):
+    neigh = pub(other)
+    if me == "a":
+        neigh["addrs"] = {"lan": f"127.0.0.1:{port}"}
+    else:
+        neigh["incoming"] = f"{d}/b/incoming"
+    cfg = {"spool": f"{d}/{me}/spool", "log": f"{d}/{me}/log", "self": k[me],
+           "neigh": {"self": pub(me), other: neigh}}
+    json.dump(cfg, open(f"{d}/{me}.json", "w"), indent=1)
+PY
+  nncp-daemon -cfg "$W/nncp/b.json" -bind "127.0.0.1:$NPORT" -quiet -noprogress &
+  PIDS+=($!)
+  sleep 0.5
+  t0=$(now)
+  nncp-file -cfg "$W/nncp/a.json" -quiet -noprogress "$W/payload.bin" b:payload.bin
+  t1=$(now)
+  nncp-call -cfg "$W/nncp/a.json" -quiet -noprogress -tx -onlinedeadline 1 b
+  t2=$(now)
+  nncp-toss -cfg "$W/nncp/b.json" -quiet -noprogress
+  t3=$(now)
+  got=$(sha256sum "$W/nncp/b/incoming/payload.bin" | cut -d' ' -f1)
+  [ "$got" = "$SUM" ] || { echo "NNCP: hash mismatch" >&2; exit 1; }
+  nncp_ms=$(secs "$t0" "$t3")
+  echo "NNCP     ${SIZE_MIB} MiB: total ${nncp_ms}s (nncp-file $(secs "$t0" "$t1")s, nncp-call $(secs "$t1" "$t2")s incl. 1s online deadline, nncp-toss $(secs "$t2" "$t3")s)"
+else
+  echo "NNCP not installed (apt-get install nncp): no comparison" >&2
+fi
+
+# ------------------------------------------------------------ peerhood
+start_node() { # name home port -> pid in LASTPID
+  PEERHOOD_SPOOL_FETCH_INTERVAL=2s "$PH" up --home "$2" --name "$1" --listen "/ip4/127.0.0.1/tcp/$3" --log-level warn >>"$2.log" 2>&1 &
+  LASTPID=$!
+  PIDS+=($LASTPID)
+  for _ in $(seq 200); do "$PH" --home "$2" version --json 2>/dev/null | grep -q '"node"' && return 0; sleep 0.05; done
+  echo "node $1 did not start" >&2; cat "$2.log" >&2; exit 1
+}
+A="$W/a" B="$W/b"
+PA=$(freeport) PB=$(freeport)
+start_node alpha "$A" "$PA"; APID=$LASTPID
+start_node bravo "$B" "$PB"; BPID=$LASTPID
+"$PH" --home "$A" workgroup create bench >/dev/null
+TOK=$("$PH" --home "$A" invite | head -1)
+"$PH" --home "$B" join "$TOK" --name bravo >/dev/null
+BADDR=$("$PH" --home "$B" status --json | python3 -c 'import json,sys;print([a for a in json.load(sys.stdin)["addresses"] if "/tcp/" in a][0])')
+"$PH" --home "$A" connect "$BADDR" >/dev/null
+for _ in $(seq 100); do
+  [ "$("$PH" --home "$A" members --json | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))')" = 2 ] && break; sleep 0.1
+done
+
+mkdir -p "$W/accepted"
+t0=$(now)
+JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo | awk '{print $2}')
+t1=$(now)
+"$W/spoolmail" waitjob -home "$A" -id "$JOB"
+t2=$(now)
+ITEM=$JOB # the inbox item has the message's ID
+"$PH" --home "$B" inbox accept "$ITEM" "$W/accepted" >/dev/null
+t3=$(now)
+got=$(sha256sum "$W/accepted/payload.bin" | cut -d' ' -f1)
+[ "$got" = "$SUM" ] || { echo "peerhood: hash mismatch" >&2; exit 1; }
+ph_s=$(secs "$t0" "$t3")
+echo "peerhood ${SIZE_MIB} MiB: total ${ph_s}s (copy+seal $(secs "$t0" "$t1")s, delivery+receipt $(secs "$t1" "$t2")s, inbox accept $(secs "$t2" "$t3")s)"
+if [ -n "$nncp_ms" ]; then
+  python3 -c "r=$nncp_ms/$ph_s; print(f'ratio: peerhood is {r:.1f}x faster than NNCP (goal >= 4x): ' + ('PASS' if r >= 4 else 'FAIL'))"
+fi
+
+# ------------------------------------------------- 10,000 offline mails
+kill "$BPID"; wait "$BPID" 2>/dev/null || true
+"$W/spoolmail" send -home "$A" -to bravo -n "$MAILS"
+t0=$(now)
+start_node bravo "$B" "$PB"
+"$PH" --home "$B" connect "$("$PH" --home "$A" status --json | python3 -c 'import json,sys;print([a for a in json.load(sys.stdin)["addresses"] if "/tcp/" in a][0])')" >/dev/null
+"$W/spoolmail" wait -sender "$A" -recipient "$B" -n "$MAILS" | sed 's/^/mails: /'
+t1=$(now)
+echo "mails: recipient start to all delivered: $(secs "$t0" "$t1")s (goal <= 10s)"

@@ -1,0 +1,338 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/spool"
+)
+
+func init() {
+	extraCommands = append(extraCommands,
+		func(a *App) *cobra.Command { return a.mailCmd() },
+		func(a *App) *cobra.Command { return a.copyCmd() },
+		func(a *App) *cobra.Command { return a.inboxCmd() },
+		func(a *App) *cobra.Command { return a.queueCmd() },
+	)
+}
+
+func absPaths(ps []string) ([]string, error) {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
+}
+
+// readBody takes the mail body from stdin, or from $EDITOR on a terminal.
+func readBody(in *os.File) (string, error) {
+	fi, err := in.Stat()
+	isNull := false
+	if dn, derr := os.Stat(os.DevNull); derr == nil && err == nil {
+		isNull = os.SameFile(fi, dn)
+	}
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 || isNull {
+		b, err := io.ReadAll(io.LimitReader(in, 8<<20))
+		return string(b), err
+	}
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if editor == "" {
+		return "", errors.New("no body: pipe it on stdin or set $EDITOR")
+	}
+	f, err := os.CreateTemp("", "peerhood-mail-*.txt")
+	if err != nil {
+		return "", err
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	cmd := exec.Command("sh", "-c", editor+` "$1"`, "sh", f.Name())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("editor: %w", err)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(string(b)) == "" {
+		return "", errors.New("empty body: mail not sent")
+	}
+	return string(b), nil
+}
+
+func (a *App) printJobs(jobs []spool.Job) error {
+	for _, j := range jobs {
+		fmt.Fprintf(a.Out, "queued %s to %s (%s)\n", j.ID, j.To, humanSize(j.Size))
+	}
+	return nil
+}
+
+func humanSize(n uint64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func (a *App) mailCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "mail", Short: "Mail between members: sealed, queued for offline members, never lost"}
+	var wg, subject string
+	var attach []string
+	send := &cobra.Command{
+		Use:     "send NAME...",
+		Short:   "Send a mail (body from stdin, or $EDITOR on a terminal)",
+		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := readBody(os.Stdin)
+			if err != nil {
+				return err
+			}
+			paths, err := absPaths(attach)
+			if err != nil {
+				return err
+			}
+			req := api.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/mail/send", req, a.printJobs)
+		},
+	}
+	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
+	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
+	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	var unread bool
+	ls := &cobra.Command{
+		Use:   "ls",
+		Short: "List received mail",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := "/v1/mail"
+			if unread {
+				path += "?unread=1"
+			}
+			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(items []spool.Item) error {
+				if len(items) == 0 {
+					fmt.Fprintln(a.Out, "no mail")
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\t \tFROM\tRECEIVED\tSUBJECT")
+				for _, it := range items {
+					flag := "N"
+					if it.Read {
+						flag = " "
+					}
+					if len(it.Files) > 0 {
+						flag += "@"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", it.ID[:12], flag, it.From, it.Received.Local().Format("2006-01-02 15:04"), it.Subject)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	ls.Flags().BoolVar(&unread, "unread", false, "only unread mail")
+	read := &cobra.Command{
+		Use:   "read ID",
+		Short: "Show a mail (an ID prefix is enough)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+				fmt.Fprintf(a.Out, "From:    %s\nDate:    %s\nSubject: %s\n", it.From, it.Created.Local().Format(time.RFC1123), it.Subject)
+				for _, f := range it.Files {
+					fmt.Fprintf(a.Out, "Attach:  %s (%s)\n", f.Path, humanSize(f.Size))
+				}
+				if len(it.Files) > 0 {
+					fmt.Fprintf(a.Out, "         save with: peerhood inbox accept %s [DEST]\n", it.ID[:12])
+				}
+				fmt.Fprintf(a.Out, "\n%s", it.Body)
+				if !strings.HasSuffix(it.Body, "\n") {
+					fmt.Fprintln(a.Out)
+				}
+				return nil
+			})
+		},
+	}
+	rm := &cobra.Command{
+		Use:   "rm ID",
+		Short: "Delete a received mail",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodDelete, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(send, ls, read, rm)
+	return cmd
+}
+
+func (a *App) copyCmd() *cobra.Command {
+	var recursive bool
+	var wg string
+	cmd := &cobra.Command{
+		Use:   "copy [-r] LOCAL... NAME",
+		Short: "Queue a copy of files or folders into a member's inbox (delivered when it is reachable)",
+		Example: `  peerhood copy report.pdf bob
+  peerhood copy -r photos/ carol`,
+		Args: cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dest := args[len(args)-1]
+			paths, err := absPaths(args[:len(args)-1])
+			if err != nil {
+				return err
+			}
+			req := api.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/copy", req, a.printJobs)
+		},
+	}
+	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
+	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	return cmd
+}
+
+func (a *App) inboxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "inbox",
+		Short: "List file copies received from members",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/inbox", nil, func(items []spool.Item) error {
+				if len(items) == 0 {
+					fmt.Fprintln(a.Out, "inbox is empty")
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tFROM\tSTATE\tSIZE\tRECEIVED\tFILES")
+				for _, it := range items {
+					names := make([]string, 0, len(it.Files))
+					for _, f := range it.Files {
+						names = append(names, f.Path)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID[:12], it.From, it.State, humanSize(it.Size),
+						it.Received.Local().Format("2006-01-02 15:04"), strings.Join(names, ", "))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	accept := &cobra.Command{
+		Use:   "accept ID [DEST]",
+		Short: "Decrypt a received copy into DEST (default: the current folder); never overwrites",
+		Args:  cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dest := "."
+			if len(args) == 2 {
+				dest = args[1]
+			}
+			abs, err := filepath.Abs(dest)
+			if err != nil {
+				return err
+			}
+			return Call(cmd.Context(), a, http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/accept", api.AcceptRequest{Dest: abs},
+				func(r spool.AcceptResult) error {
+					for _, f := range r.Files {
+						fmt.Fprintln(a.Out, f)
+					}
+					return nil
+				})
+		},
+	}
+	rm := &cobra.Command{
+		Use:   "rm ID",
+		Short: "Delete a received copy",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(cmd.Context(), a, http.MethodDelete, "/v1/inbox/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
+				return nil
+			})
+		},
+	}
+	cmd.AddCommand(accept, rm)
+	return cmd
+}
+
+func (a *App) queueCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "queue",
+		Short: "Outgoing mail and copies: state, size, progress, attempts, next try, route (like uustat)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return Call(cmd.Context(), a, http.MethodGet, "/v1/queue", nil, func(jobs []spool.Job) error {
+				if len(jobs) == 0 {
+					fmt.Fprintln(a.Out, "queue is empty")
+					return nil
+				}
+				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tTO\tKIND\tSTATE\tSIZE\tPROGRESS\tTRIES\tNEXT TRY\tROUTE\tWHAT\tLAST ERROR")
+				for _, j := range jobs {
+					next := "-"
+					if !j.NextTry.IsZero() {
+						if d := time.Until(j.NextTry); d > 0 {
+							next = "in " + d.Round(time.Second).String()
+						} else {
+							next = "now"
+						}
+					}
+					prog := "-"
+					if j.Size > 0 && j.Progress > 0 {
+						prog = fmt.Sprintf("%d%%", j.Progress*100/j.Size)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID[:12], j.To, j.Kind, j.State, humanSize(j.Size),
+						prog, j.Attempts, next, dash(j.Route), j.Summary, dash(j.Error))
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	for _, op := range []struct{ use, short, path string }{
+		{"cancel ID", "Cancel an undelivered job", "cancel"},
+		{"retry ID", "Retry a job now", "retry"},
+	} {
+		op := op
+		cmd.AddCommand(&cobra.Command{
+			Use:   op.use,
+			Short: op.short,
+			Args:  cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return Call(cmd.Context(), a, http.MethodPost, "/v1/queue/"+url.PathEscape(args[0])+"/"+op.path, nil, func(j spool.Job) error {
+					fmt.Fprintf(a.Out, "%s %s\n", j.ID, j.State)
+					return nil
+				})
+			},
+		})
+	}
+	return cmd
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

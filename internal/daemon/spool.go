@@ -1,0 +1,91 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/spool"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// startSpool starts store-and-forward (mail, queued copies, mailboxes).
+func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
+	_ = ctx
+	cfg := spool.Config{
+		Host: n.host, DB: n.db, Identity: n.id, Dir: lazyDir{n},
+		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
+	}
+	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
+	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")
+	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")
+	envDur(&cfg.FetchInterval, "PEERHOOD_SPOOL_FETCH_INTERVAL")
+	envDur(&cfg.Tick, "PEERHOOD_SPOOL_TICK")
+	svc, err := spool.New(cfg)
+	if err != nil {
+		return err
+	}
+	n.closers = append(n.closers, svc.Close)
+	backend.Extra = append(backend.Extra, func(s *api.Server) { api.SpoolRoutes(s, svc) })
+	return nil
+}
+
+func envDur(d *time.Duration, name string) {
+	if v := os.Getenv(name); v != "" {
+		if x, err := time.ParseDuration(v); err == nil && x > 0 {
+			*d = x
+		}
+	}
+}
+
+// lazyDir is the node's directory as it is at each call: empty until the
+// workgroup service has set one.
+type lazyDir struct{ n *Node }
+
+func (l lazyDir) get() workgroup.Directory { return l.n.Directory() }
+
+func (l lazyDir) Member(wg string, p peer.ID) (workgroup.Member, bool) {
+	if d := l.get(); d != nil {
+		return d.Member(wg, p)
+	}
+	return workgroup.Member{}, false
+}
+
+func (l lazyDir) Memberships(p peer.ID) []workgroup.Member {
+	if d := l.get(); d != nil {
+		return d.Memberships(p)
+	}
+	return nil
+}
+
+func (l lazyDir) ByName(wg, name string) (workgroup.Member, bool) {
+	if d := l.get(); d != nil {
+		return d.ByName(wg, name)
+	}
+	return workgroup.Member{}, false
+}
+
+func (l lazyDir) Members(wg string) []workgroup.Member {
+	if d := l.get(); d != nil {
+		return d.Members(wg)
+	}
+	return nil
+}
+
+func (l lazyDir) Workgroups() []workgroup.Info {
+	if d := l.get(); d != nil {
+		return d.Workgroups()
+	}
+	return nil
+}
+
+func (l lazyDir) Self(wg string) (workgroup.Member, bool) {
+	if d := l.get(); d != nil {
+		return d.Self(wg)
+	}
+	return workgroup.Member{}, false
+}

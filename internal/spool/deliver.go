@@ -1,0 +1,429 @@
+package spool
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+const (
+	opOffer          = "offer"
+	opReceipt        = "receipt"
+	opPush           = "push" // envelope and ciphertext in one frame (small messages)
+	codeBusy         = "busy"
+	idleTimeout      = time.Minute
+	maxControlFrame  = 4 << 20
+	maxBatchItems    = 256
+	maxBatchBytes    = 1 << 20
+	maxListFrame     = 8 << 20
+	deliverBatchSize = 1024
+)
+
+type deliverReq struct {
+	Op       string     `cbor:"1,keyasint"`
+	Envelope []byte     `cbor:"2,keyasint,omitempty"`
+	Receipt  []byte     `cbor:"3,keyasint,omitempty"`
+	Data     []byte     `cbor:"4,keyasint,omitempty"`
+	Items    []pushItem `cbor:"5,keyasint,omitempty"`
+}
+
+// pushItem is one small message of a batch: envelope and whole ciphertext.
+type pushItem struct {
+	Envelope []byte `cbor:"1,keyasint"`
+	Data     []byte `cbor:"2,keyasint"`
+}
+
+type deliverReply struct {
+	Offset  uint64         `cbor:"1,keyasint,omitempty"`
+	Done    bool           `cbor:"2,keyasint,omitempty"`
+	Receipt []byte         `cbor:"3,keyasint,omitempty"`
+	Err     *wire.Error    `cbor:"4,keyasint,omitempty"`
+	Replies []deliverReply `cbor:"5,keyasint,omitempty"`
+}
+
+// idleReader extends the stream's read deadline before every read, so a
+// silent peer cannot hold a handler forever but a long transfer can run.
+type idleReader struct{ st network.Stream }
+
+func (r idleReader) Read(p []byte) (int, error) {
+	_ = r.st.SetReadDeadline(time.Now().Add(idleTimeout))
+	return r.st.Read(p)
+}
+
+func (s *Service) handleDeliver(st network.Stream) {
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	remote := st.Conn().RemotePeer()
+	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	for {
+		var req deliverReq
+		if err := r.ReadFrame(&req); err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.log.Debug("deliver: read request", "peer", remote, "err", err)
+			}
+			return
+		}
+		var ok bool
+		switch req.Op {
+		case opOffer:
+			ok = s.serveOffer(ctx, st, r, remote, req.Envelope)
+		case opPush:
+			ok = wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
+		case opReceipt:
+			err := s.acceptReceipt(ctx, req.Receipt, remote)
+			reply := deliverReply{}
+			if err != nil {
+				reply.Err = &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}
+			}
+			ok = wire.WriteFrame(st, &reply) == nil
+		default:
+			_ = wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "unknown op " + req.Op}})
+		}
+		if !ok {
+			_ = st.Reset()
+			return
+		}
+	}
+}
+
+// serveOffer handles one offered message; false means the stream is no
+// longer usable.
+func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, envBytes []byte) bool {
+	env, err := s.checkIncoming(envBytes)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return wire.WriteFrame(st, &deliverReply{Receipt: s.rejection(env, rj.reason)}) == nil
+		}
+		s.log.Warn("refused malformed envelope", "peer", remote, "err", err)
+		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}) == nil
+	}
+	id := env.IDString()
+	if rec, ok := s.storedReceipt(ctx, id); ok {
+		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
+	}
+	key := "in-" + id
+	if !s.lock(key) {
+		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: codeBusy, Message: "message is being received on another stream"}}) == nil
+	}
+	defer s.unlock(key)
+	off := s.spool.partialSize(key, env.Size)
+	if err := wire.WriteFrame(st, &deliverReply{Offset: off}); err != nil {
+		return false
+	}
+	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	if err != nil && !errors.Is(err, errHashMismatch) {
+		s.log.Info("deliver: transfer interrupted", "peer", remote, "id", id, "err", err)
+		return false
+	}
+	return wire.WriteFrame(st, s.finishIncoming(ctx, remote, env, envBytes, sl, err)) == nil
+}
+
+// servePushes handles a batch of small messages sent whole: each is
+// checked on its own, the accepted ones are stored in one transaction.
+func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushItem) *deliverReply {
+	if len(items) > maxBatchItems {
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "batch too large"}}
+	}
+	out := &deliverReply{Replies: make([]deliverReply, len(items))}
+	var ready []*incoming
+	var idx []int
+	for i, it := range items {
+		env, err := s.checkIncoming(it.Envelope)
+		if err != nil {
+			var rj *rejectError
+			if errors.As(err, &rj) {
+				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
+			} else {
+				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
+			}
+			continue
+		}
+		if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
+			out.Replies[i] = deliverReply{Done: true, Receipt: rec}
+			continue
+		}
+		if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
+			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}
+			continue
+		}
+		sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
+		if err != nil {
+			s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
+			out.Replies[i] = deliverReply{Receipt: s.rejection(env, err.Error())}
+			continue
+		}
+		in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
+		if err != nil {
+			var rj *rejectError
+			if errors.As(err, &rj) {
+				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
+			} else {
+				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
+			}
+			continue
+		}
+		ready = append(ready, in)
+		idx = append(idx, i)
+	}
+	if err := s.insertIncoming(ctx, ready, ""); err != nil {
+		s.log.Error("store messages", "err", err)
+		for _, i := range idx {
+			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
+		}
+		return out
+	}
+	for k, in := range ready {
+		out.Replies[idx[k]] = deliverReply{Receipt: in.receipt}
+	}
+	return out
+}
+
+// finishIncoming stores a received ciphertext (recvErr: its hash check)
+// and returns the reply carrying the signed receipt or rejection.
+func (s *Service) finishIncoming(ctx context.Context, remote peer.ID, env *Envelope, envBytes []byte, sl sealed, recvErr error) *deliverReply {
+	id := env.IDString()
+	if recvErr != nil {
+		s.log.Warn("refused tampered message", "peer", remote, "id", id, "err", recvErr)
+		return &deliverReply{Receipt: s.rejection(env, recvErr.Error())}
+	}
+	rec, err := s.storeIncoming(ctx, env, envBytes, sl, "")
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", id, "reason", rj.reason)
+			return &deliverReply{Receipt: s.rejection(env, rj.reason)}
+		}
+		s.log.Error("store message", "id", id, "err", err)
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
+	}
+	return &deliverReply{Receipt: rec}
+}
+
+// acceptReceipt verifies a receipt addressed to this node and applies it
+// to the outbox. relay is the peer that handed it over.
+func (s *Service) acceptReceipt(ctx context.Context, b []byte, relay peer.ID) error {
+	rec, err := s.checkReceipt(b)
+	if err != nil {
+		s.log.Warn("refused receipt", "relay", relay, "err", err)
+		return err
+	}
+	return s.finishJob(ctx, rec)
+}
+
+// checkReceipt decodes a receipt addressed to this node and verifies it.
+func (s *Service) checkReceipt(b []byte) (*Receipt, error) {
+	rec, err := DecodeReceipt(b)
+	if err != nil {
+		return nil, err
+	}
+	if peer.ID(rec.To) != s.self {
+		return nil, fmt.Errorf("receipt addressed to %s", peer.ID(rec.To))
+	}
+	if err := rec.Verify(); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// deliverDirect hands jobs to their recipient p over one stream: small
+// ones pipelined as pushes, large ones offered (resumable) one by one. It
+// returns the jobs it could not settle (the connection failed).
+func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) ([]dueJob, error) {
+	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "deliver"), p, p2p.ProtoDeliver)
+	if err != nil {
+		return jobs, fmt.Errorf("open deliver stream: %w", err)
+	}
+	defer st.Close()
+	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	var small, large []dueJob
+	for _, j := range jobs {
+		if j.size <= InlineMax && j.inline != nil {
+			small = append(small, j)
+		} else {
+			large = append(large, j)
+		}
+	}
+	if left, err := s.pushAll(ctx, st, r, p, small); err != nil {
+		_ = st.Reset()
+		return append(left, large...), err
+	}
+	for i, j := range large {
+		if err := s.offerOne(ctx, st, r, p, j); err != nil {
+			_ = st.Reset()
+			return large[i:], err
+		}
+	}
+	return nil, nil
+}
+
+// pushAll sends small jobs in batches (frames of up to maxBatchItems),
+// writing ahead while reading the replies, then applies the receipts in
+// one transaction.
+func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob) ([]dueJob, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	var batches [][]dueJob
+	for start := 0; start < len(jobs); {
+		end, size := start, 0
+		for end < len(jobs) && end-start < maxBatchItems && (end == start || size+len(jobs[end].inline) <= maxBatchBytes) {
+			size += len(jobs[end].inline) + len(jobs[end].envelope)
+			end++
+		}
+		batches = append(batches, jobs[start:end])
+		start = end
+	}
+	werr := make(chan error, 1)
+	go func() {
+		for _, b := range batches {
+			req := deliverReq{Op: opPush, Items: make([]pushItem, len(b))}
+			for i, j := range b {
+				req.Items[i] = pushItem{Envelope: j.envelope, Data: j.inline}
+			}
+			if err := wire.WriteFrame(st, &req); err != nil {
+				werr <- err
+				return
+			}
+		}
+		werr <- nil
+	}()
+	var recs []*Receipt
+	var rerr error
+	done := 0
+	for _, b := range batches {
+		var rep deliverReply
+		if err := r.ReadFrame(&rep); err != nil {
+			rerr = fmt.Errorf("read push reply: %w", err)
+			break
+		}
+		if rep.Err != nil || len(rep.Replies) != len(b) {
+			rerr = fmt.Errorf("recipient refused a batch: %v", rep.Err)
+			break
+		}
+		done += len(b)
+		for i, j := range b {
+			rep := rep.Replies[i]
+			switch {
+			case rep.Err != nil && (rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal):
+				s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
+			case rep.Err != nil:
+				_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+			default:
+				rec, err := s.receiptFrom(rep.Receipt, p)
+				if err != nil {
+					s.attemptFailed(ctx, j, err.Error())
+					continue
+				}
+				recs = append(recs, rec)
+			}
+		}
+	}
+	if rerr != nil {
+		_ = st.Reset()
+	}
+	if err := <-werr; err != nil && rerr == nil {
+		rerr = err
+	}
+	if err := s.applyReceipts(ctx, recs, "direct"); err != nil && rerr == nil {
+		rerr = err
+	}
+	if rerr != nil {
+		return jobs[done:], rerr
+	}
+	return nil, nil
+}
+
+func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob) error {
+	if err := wire.WriteFrame(st, &deliverReq{Op: opOffer, Envelope: j.envelope}); err != nil {
+		return err
+	}
+	var rep deliverReply
+	if err := r.ReadFrame(&rep); err != nil {
+		return fmt.Errorf("read offer reply: %w", err)
+	}
+	if rep.Err == nil && rep.Receipt == nil {
+		if err := s.sendCiphertext(st, j, rep.Offset); err != nil {
+			return err
+		}
+		rep = deliverReply{}
+		if err := r.ReadFrame(&rep); err != nil {
+			return fmt.Errorf("read receipt: %w", err)
+		}
+	}
+	if rep.Err != nil {
+		if rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal {
+			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
+			return nil
+		}
+		return s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+	}
+	rec, err := s.receiptFrom(rep.Receipt, p)
+	if err != nil {
+		s.attemptFailed(ctx, j, err.Error())
+		return nil
+	}
+	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
+}
+
+// receiptFrom decodes a receipt and checks it is signed by p (the recipient).
+func (s *Service) receiptFrom(b []byte, p peer.ID) (*Receipt, error) {
+	rec, err := DecodeReceipt(b)
+	if err != nil {
+		return nil, err
+	}
+	if peer.ID(rec.From) != p {
+		return nil, fmt.Errorf("receipt signed by %s, not by the recipient", peer.ID(rec.From))
+	}
+	if err := rec.Verify(); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// sendCiphertext writes a job's ciphertext from offset, tracking progress.
+func (s *Service) sendCiphertext(w io.Writer, j dueJob, off uint64) error {
+	if off > j.size {
+		return fmt.Errorf("peer asks from offset %d of %d bytes", off, j.size)
+	}
+	rc, err := s.spool.open(j.inline, j.hash, off)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	pw := &progressWriter{w: w, s: s, id: j.id, n: off}
+	n, err := io.Copy(pw, io.LimitReader(rc, int64(j.size-off)))
+	if err == nil && uint64(n) != j.size-off {
+		err = fmt.Errorf("spool file of %s is short: %w", j.id, io.ErrUnexpectedEOF)
+	}
+	return err
+}
+
+type progressWriter struct {
+	w  io.Writer
+	s  *Service
+	id string
+	n  uint64
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.n += uint64(n)
+	if len(b) >= 32<<10 {
+		p.s.setProgress(p.id, p.n)
+	}
+	return n, err
+}

@@ -1,0 +1,54 @@
+// Package spool owns store-and-forward: mail between members and queued
+// file copies that wait for an offline member, the outbox (jobs and their
+// retries), the inbox, the mailbox spool kept for others, and the
+// /peerhood/deliver/1 and /peerhood/mailbox/1 protocols.
+//
+// # Sealing
+//
+// A payload (plaintext) is one wire frame holding a PayloadHeader (kind,
+// subject, body, file list) followed by the raw bytes of each listed file
+// in order. It is encrypted with age to the recipient's X25519 recipient
+// (from its member certificate) into the ciphertext. The Envelope (CBOR,
+// integer keys) carries version, a random 16-byte message ID, sender and
+// recipient peer IDs, workgroup, kind, creation time, ciphertext size and
+// SHA-256, and an Ed25519 signature by the sender's node key over
+// "peerhood/envelope/1\x00" || CBOR(envelope without signature). A Receipt
+// (accepted or rejected, with a reason) is signed the same way by the
+// recipient under "peerhood/receipt/1\x00". Mailboxes hold ciphertext only.
+//
+// Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
+// spool folder, named by their SHA-256, written and fsynced before any
+// acknowledgement. Partial transfers are kept in spool/partial and resume
+// from their length.
+//
+// # /peerhood/deliver/1
+//
+// The sender opens a stream and sends any number of requests, each a frame
+// deliverReq{Op, Envelope|Receipt}, and reads a deliverReply after each:
+//
+//	offer:   -> {Op:"offer", Envelope}      <- {Offset} | {Done, Receipt} | {Receipt (rejected)} | {Err}
+//	         -> Size-Offset raw ciphertext bytes
+//	         <- {Receipt}                   (signed by the recipient: accepted or rejected)
+//	push:    -> {Op:"push", Items:[{Envelope, Data}...]}   (small messages, whole, up to 256)
+//	         <- {Replies:[{Receipt}|{Done, Receipt}|{Err}...]}  (one per item, in order)
+//	receipt: -> {Op:"receipt", Receipt}     <- {} | {Err}
+//
+// The sender writes push batches ahead of reading their replies; large
+// messages are offered one at a time so they resume from the recipient's
+// partial file. A receiver stores what it accepts (fsynced) before it
+// replies; a message ID it already holds (even removed) is acknowledged
+// with its first receipt and not stored again.
+//
+// # /peerhood/mailbox/1
+//
+// One frame mailboxReq{Op,...} then a mailboxReply, repeated on a stream:
+//
+//	deposit:         -> {Envelope} <- {Offset}|{Done}|{Err no_space} ; -> raw bytes ; <- {} | {Err}
+//	deposit_receipt: -> {Receipt}  <- {} | {Err}
+//	list:            -> {}         <- {Items: [{Item, ID, Blob, Size}]}  (what waits for the caller)
+//	get:             -> {ID, Offset} <- {Size} ; <- Size-Offset raw bytes
+//	ack:             -> {Acks}     <- {}   (the mailbox deletes those items)
+//
+// Every handler is wrapped in workgroup.Guard and checks envelopes and
+// receipts (signature, membership, addressing) before storing anything.
+package spool

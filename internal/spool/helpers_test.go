@@ -1,0 +1,136 @@
+package spool
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+const testWG = "wg-test-0001"
+
+// tnode is one in-process node: real libp2p host, real SQLite, real keys.
+type tnode struct {
+	t      *testing.T
+	name   string
+	home   string
+	id     *identity.Identity
+	roles  []string
+	dir    *workgroup.StaticDirectory
+	host   *p2p.Host
+	db     *store.DB
+	svc    *Service
+	mutate func(*Config)
+}
+
+func newTNode(t *testing.T, name string, roles ...string) *tnode {
+	t.Helper()
+	home := t.TempDir()
+	id, _, err := identity.LoadOrCreate(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tnode{t: t, name: name, home: home, id: id, roles: roles}
+}
+
+func (n *tnode) member() workgroup.Member {
+	return workgroup.Member{Workgroup: testWG, WorkgroupName: "test", Name: n.name, PeerID: n.id.PeerID,
+		AgeRecipient: n.id.AgeRecipient(), Roles: n.roles, NotAfter: time.Now().Add(time.Hour)}
+}
+
+// group gives every node a directory listing all of them.
+func group(nodes ...*tnode) {
+	for _, n := range nodes {
+		n.dir = workgroup.NewStaticDirectory(n.id.PeerID)
+		for _, m := range nodes {
+			n.dir.Add(m.member())
+		}
+	}
+}
+
+var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+func (n *tnode) start() {
+	n.t.Helper()
+	h, err := p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: quietLog})
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	db, err := store.Open(context.Background(), filepath.Join(n.home, "state.db"))
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	cfg := Config{Host: h, DB: db, Identity: n.id, Dir: n.dir, SpoolDir: filepath.Join(n.home, "spool"), Log: quietLog.With("node", n.name),
+		RetryBase: 100 * time.Millisecond, RetryCap: 2 * time.Second, Tick: 50 * time.Millisecond, FetchInterval: 300 * time.Millisecond,
+		DialTimeout: time.Second}
+	if n.mutate != nil {
+		n.mutate(&cfg)
+	}
+	svc, err := New(cfg)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.host, n.db, n.svc = h, db, svc
+	n.t.Cleanup(n.stop)
+}
+
+func (n *tnode) stop() {
+	if n.svc == nil {
+		return
+	}
+	n.svc.Close()
+	n.host.Close()
+	n.db.Close()
+	n.svc = nil
+}
+
+// connect dials b from a.
+func connect(t *testing.T, a, b *tnode) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := a.host.Connect(ctx, b.host.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func eventually(t *testing.T, d time.Duration, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = f(); err == nil {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("not within %s: %v", d, err)
+}
+
+func writeFile(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func jobState(t *testing.T, n *tnode, id string) Job {
+	t.Helper()
+	j, err := n.svc.Job(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}

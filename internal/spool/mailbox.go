@@ -1,0 +1,374 @@
+package spool
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+const (
+	opDeposit        = "deposit"
+	opDepositReceipt = "deposit_receipt"
+	opList           = "list"
+	opGet            = "get"
+	opAck            = "ack"
+	itemMessage      = "message"
+	itemReceipt      = "receipt"
+	listLimit        = 500
+)
+
+type mailboxReq struct {
+	Op       string       `cbor:"1,keyasint"`
+	Envelope []byte       `cbor:"2,keyasint,omitempty"`
+	Receipt  []byte       `cbor:"3,keyasint,omitempty"`
+	ID       string       `cbor:"4,keyasint,omitempty"`
+	Offset   uint64       `cbor:"5,keyasint,omitempty"`
+	Acks     []mailboxAck `cbor:"6,keyasint,omitempty"`
+	Receipts [][]byte     `cbor:"7,keyasint,omitempty"`
+	Items    []pushItem   `cbor:"8,keyasint,omitempty"` // small messages deposited whole
+}
+
+type mailboxAck struct {
+	Item string `cbor:"1,keyasint"`
+	ID   string `cbor:"2,keyasint"`
+}
+
+type mailboxItem struct {
+	Item string `cbor:"1,keyasint"`
+	ID   string `cbor:"2,keyasint"`
+	Blob []byte `cbor:"3,keyasint"`
+	Size uint64 `cbor:"4,keyasint,omitempty"`
+	Data []byte `cbor:"5,keyasint,omitempty"` // the whole ciphertext of a small message
+}
+
+// listDataBytes bounds the inline ciphertext one list reply carries.
+const listDataBytes = 4 << 20
+
+type mailboxReply struct {
+	Offset uint64        `cbor:"1,keyasint,omitempty"`
+	Done   bool          `cbor:"2,keyasint,omitempty"`
+	Items  []mailboxItem `cbor:"3,keyasint,omitempty"`
+	Size   uint64        `cbor:"4,keyasint,omitempty"`
+	Err    *wire.Error   `cbor:"5,keyasint,omitempty"`
+	// Replies answer a batch deposit, one per item in order.
+	Replies []mailboxReply `cbor:"6,keyasint,omitempty"`
+}
+
+func mbErr(code, format string, args ...any) *mailboxReply {
+	return &mailboxReply{Err: &wire.Error{Code: code, Message: fmt.Sprintf(format, args...)}}
+}
+
+func (s *Service) handleMailbox(st network.Stream) {
+	defer st.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	remote := st.Conn().RemotePeer()
+	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	for {
+		var req mailboxReq
+		if err := r.ReadFrame(&req); err != nil {
+			if !errors.Is(err, io.EOF) {
+				s.log.Debug("mailbox: read request", "peer", remote, "err", err)
+			}
+			return
+		}
+		var ok bool
+		switch req.Op {
+		case opDeposit:
+			if len(req.Items) > 0 {
+				ok = wire.WriteFrame(st, s.serveDepositBatch(ctx, remote, req.Items)) == nil
+			} else {
+				ok = s.serveDeposit(ctx, st, r, remote, req.Envelope)
+			}
+		case opDepositReceipt:
+			rs := req.Receipts
+			if req.Receipt != nil {
+				rs = append(rs, req.Receipt)
+			}
+			ok = wire.WriteFrame(st, s.serveDepositReceipts(ctx, remote, rs)) == nil
+		case opList:
+			ok = wire.WriteFrame(st, s.serveList(ctx, remote)) == nil
+		case opGet:
+			ok = s.serveGet(ctx, st, remote, req.ID, req.Offset)
+		case opAck:
+			ok = wire.WriteFrame(st, s.serveAck(ctx, remote, req.Acks)) == nil
+		default:
+			_ = wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "unknown op %q", req.Op))
+		}
+		if !ok {
+			_ = st.Reset()
+			return
+		}
+	}
+}
+
+// isMailboxFor reports whether this node holds the mailbox role in wg.
+func (s *Service) isMailboxFor(wg string) bool {
+	m, ok := s.dir.Self(wg)
+	return ok && m.HasRole(workgroup.RoleMailbox)
+}
+
+func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, envBytes []byte) bool {
+	env, rep := s.checkDeposit(remote, envBytes)
+	if rep != nil {
+		s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
+		return wire.WriteFrame(st, rep) == nil
+	}
+	refuse := func(code, format string, args ...any) bool {
+		s.log.Warn("mailbox: refused deposit", "peer", remote, "id", env.IDString(), "reason", fmt.Sprintf(format, args...))
+		return wire.WriteFrame(st, mbErr(code, format, args...)) == nil
+	}
+	id := env.IDString()
+	var n int
+	_ = s.db.QueryRowContext(ctx, `SELECT count(*) FROM spool_mailbox WHERE recipient=? AND item=? AND id=?`, env.RecipientID().String(), itemMessage, id).Scan(&n)
+	if n > 0 {
+		return wire.WriteFrame(st, &mailboxReply{Done: true}) == nil
+	}
+	key := "mb-" + id
+	if !s.lock(key) {
+		return wire.WriteFrame(st, mbErr(codeBusy, "being deposited on another stream")) == nil
+	}
+	defer s.unlock(key)
+	off := s.spool.partialSize(key, env.Size)
+	free, err := s.cfg.FreeSpace(s.spool.root)
+	if err == nil && free < env.Size-off+s.cfg.MinFree {
+		return refuse(wire.CodeNoSpace, "mailbox has %d bytes free; %d needed", free, env.Size-off+s.cfg.MinFree)
+	}
+	if err := wire.WriteFrame(st, &mailboxReply{Offset: off}); err != nil {
+		return false
+	}
+	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	if errors.Is(err, errHashMismatch) {
+		return refuse(wire.CodeBadRequest, "%v", err)
+	}
+	if errors.Is(err, syscall.ENOSPC) {
+		os.Remove(s.spool.partial(key))
+		return refuse(wire.CodeNoSpace, "mailbox disk is full")
+	}
+	if err != nil {
+		s.log.Info("mailbox: deposit interrupted", "peer", remote, "id", id, "err", err)
+		return false
+	}
+	err = s.durableExec(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,?)
+		ON CONFLICT DO NOTHING`, env.RecipientID().String(), itemMessage, id, remote.String(), envBytes, env.HashString(), int64(env.Size), sl.inline, nowMs())
+	if err != nil {
+		s.log.Error("mailbox: store deposit", "id", id, "err", err)
+		return wire.WriteFrame(st, mbErr(wire.CodeInternal, "could not store the deposit")) == nil
+	}
+	s.log.Info("mailbox: holding message", "id", id, "for", env.RecipientID(), "from", remote, "size", env.Size)
+	return wire.WriteFrame(st, &mailboxReply{}) == nil
+}
+
+// checkDeposit checks an envelope offered for safekeeping by remote.
+func (s *Service) checkDeposit(remote peer.ID, envBytes []byte) (*Envelope, *mailboxReply) {
+	env, err := DecodeEnvelope(envBytes)
+	if err != nil {
+		return nil, mbErr(wire.CodeBadRequest, "%v", err)
+	}
+	switch {
+	case env.SenderID() != remote:
+		return env, mbErr(wire.CodeForbidden, "a member deposits only its own messages")
+	case !s.isMailboxFor(env.Workgroup):
+		return env, mbErr(wire.CodeForbidden, "this node is not a mailbox of workgroup %s", env.Workgroup)
+	}
+	if _, ok := s.dir.Member(env.Workgroup, env.SenderID()); !ok {
+		return env, mbErr(wire.CodeNotMember, "sender is not a member of workgroup %s", env.Workgroup)
+	}
+	if _, ok := s.dir.Member(env.Workgroup, env.RecipientID()); !ok {
+		return env, mbErr(wire.CodeNotMember, "recipient is not a member of workgroup %s", env.Workgroup)
+	}
+	if err := env.Verify(); err != nil {
+		return env, mbErr(wire.CodeBadRequest, "envelope: %v", err)
+	}
+	return env, nil
+}
+
+// serveDepositBatch keeps small messages sent whole, in one transaction.
+func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items []pushItem) *mailboxReply {
+	if len(items) > maxBatchItems {
+		return mbErr(wire.CodeBadRequest, "batch too large")
+	}
+	out := &mailboxReply{Replies: make([]mailboxReply, len(items))}
+	var total uint64
+	for _, it := range items {
+		total += uint64(len(it.Data))
+	}
+	if free, err := s.cfg.FreeSpace(s.spool.root); err == nil && free < total+s.cfg.MinFree {
+		s.log.Warn("mailbox: refused deposits", "peer", remote, "reason", "no space")
+		return mbErr(wire.CodeNoSpace, "mailbox has %d bytes free; %d needed", free, total+s.cfg.MinFree)
+	}
+	type keep struct {
+		env *Envelope
+		i   int
+	}
+	var ok []keep
+	for i, it := range items {
+		env, rep := s.checkDeposit(remote, it.Envelope)
+		if rep == nil && (env.Size > InlineMax || uint64(len(it.Data)) != env.Size) {
+			rep = mbErr(wire.CodeBadRequest, "a batch deposit carries whole small messages")
+		}
+		if rep == nil {
+			if sum := sha256.Sum256(it.Data); !bytes.Equal(sum[:], env.Hash) {
+				rep = mbErr(wire.CodeBadRequest, "%v", errHashMismatch)
+			}
+		}
+		if rep != nil {
+			s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
+			out.Replies[i] = *rep
+			continue
+		}
+		ok = append(ok, keep{env, i})
+	}
+	err := s.durableTx(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,?)
+			ON CONFLICT DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for _, k := range ok {
+			it := items[k.i]
+			if _, err := ins.ExecContext(ctx, k.env.RecipientID().String(), itemMessage, k.env.IDString(), remote.String(), it.Envelope,
+				k.env.HashString(), int64(k.env.Size), it.Data, nowMs()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Error("mailbox: store deposits", "err", err)
+		return mbErr(wire.CodeInternal, "could not store the deposits")
+	}
+	return out
+}
+
+func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [][]byte) *mailboxReply {
+	if len(rs) > listLimit {
+		return mbErr(wire.CodeBadRequest, "too many receipts in one request")
+	}
+	type held struct {
+		to peer.ID
+		id string
+		b  []byte
+	}
+	var ok []held
+	for _, b := range rs {
+		rec, err := DecodeReceipt(b)
+		if err != nil {
+			return mbErr(wire.CodeBadRequest, "%v", err)
+		}
+		if peer.ID(rec.From) != remote {
+			return mbErr(wire.CodeForbidden, "a member deposits only its own receipts")
+		}
+		if len(s.dir.Memberships(peer.ID(rec.To))) == 0 {
+			continue // for a non-member: nobody will fetch it
+		}
+		if err := rec.Verify(); err != nil {
+			return mbErr(wire.CodeBadRequest, "%v", err)
+		}
+		ok = append(ok, held{peer.ID(rec.To), rec.IDString(), b})
+	}
+	err := s.durableTx(ctx, func(tx *sql.Tx) error {
+		for _, h := range ok {
+			_, err := tx.ExecContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+				h.to.String(), itemReceipt, h.id, remote.String(), h.b, nowMs())
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mbErr(wire.CodeInternal, "could not store the receipts")
+	}
+	return &mailboxReply{}
+}
+
+func (s *Service) serveList(ctx context.Context, remote peer.ID) *mailboxReply {
+	rows, err := s.db.QueryContext(ctx, `SELECT item, id, blob, size, inline FROM spool_mailbox WHERE recipient=? ORDER BY received LIMIT ?`, remote.String(), listLimit)
+	if err != nil {
+		return mbErr(wire.CodeInternal, "list: %v", err)
+	}
+	defer rows.Close()
+	rep := &mailboxReply{}
+	data := 0
+	for rows.Next() {
+		var it mailboxItem
+		var size int64
+		var inline []byte
+		if err := rows.Scan(&it.Item, &it.ID, &it.Blob, &size, &inline); err != nil {
+			return mbErr(wire.CodeInternal, "list: %v", err)
+		}
+		it.Size = uint64(size)
+		if inline != nil && data+len(inline) <= listDataBytes {
+			it.Data = inline
+			data += len(inline)
+		}
+		rep.Items = append(rep.Items, it)
+	}
+	return rep
+}
+
+func (s *Service) serveGet(ctx context.Context, st network.Stream, remote peer.ID, id string, off uint64) bool {
+	var hash string
+	var size int64
+	var inline []byte
+	err := s.db.QueryRowContext(ctx, `SELECT hash, size, inline FROM spool_mailbox WHERE recipient=? AND item=? AND id=?`,
+		remote.String(), itemMessage, id).Scan(&hash, &size, &inline)
+	if err != nil {
+		return wire.WriteFrame(st, mbErr(wire.CodeNotFound, "no message %s waits for you", id)) == nil
+	}
+	if off > uint64(size) {
+		return wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "offset %d past the end (%d)", off, size)) == nil
+	}
+	rc, err := s.spool.open(inline, hash, off)
+	if err != nil {
+		s.log.Error("mailbox: open held message", "id", id, "err", err)
+		return wire.WriteFrame(st, mbErr(wire.CodeInternal, "message unreadable on the mailbox")) == nil
+	}
+	defer rc.Close()
+	if err := wire.WriteFrame(st, &mailboxReply{Size: uint64(size)}); err != nil {
+		return false
+	}
+	n, err := io.Copy(st, io.LimitReader(rc, size-int64(off)))
+	return err == nil && n == size-int64(off)
+}
+
+func (s *Service) serveAck(ctx context.Context, remote peer.ID, acks []mailboxAck) *mailboxReply {
+	var release []string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM spool_mailbox WHERE recipient=? AND item=? AND id=? RETURNING hash, inline IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		for _, a := range acks {
+			var hash string
+			var spooled bool
+			err := del.QueryRowContext(ctx, remote.String(), a.Item, a.ID).Scan(&hash, &spooled)
+			if err == nil && spooled && hash != "" {
+				release = append(release, hash)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mbErr(wire.CodeInternal, "ack: %v", err)
+	}
+	for _, h := range release {
+		s.releaseCiphertext(ctx, h)
+	}
+	return &mailboxReply{}
+}

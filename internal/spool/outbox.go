@@ -1,0 +1,449 @@
+package spool
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"filippo.io/age"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// ErrConflict reports an action the job's state does not allow.
+var ErrConflict = errors.New("conflict")
+
+// Job states.
+const (
+	StateQueued    = "queued"
+	StateDeposited = "deposited" // with a mailbox, waiting for the recipient's receipt
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+	StateCancelled = "cancelled"
+	StateStuck     = "stuck" // shown for queued or deposited jobs older than StuckAfter
+)
+
+// SendRequest asks for a mail or a file copy to one or more members.
+type SendRequest struct {
+	Workgroup string   `json:"workgroup,omitempty"`
+	To        []string `json:"to"`
+	Kind      string   `json:"kind"` // mail | file
+	Subject   string   `json:"subject,omitempty"`
+	Body      string   `json:"body,omitempty"`
+	Paths     []string `json:"paths,omitempty"` // absolute paths of files or folders (attachments of a mail)
+	Recursive bool     `json:"recursive,omitempty"`
+}
+
+// Job is one message to one recipient in the outbox.
+type Job struct {
+	ID        string    `json:"id"`
+	To        string    `json:"to"`
+	Recipient string    `json:"recipient"`
+	Workgroup string    `json:"workgroup"`
+	Kind      string    `json:"kind"`
+	Summary   string    `json:"summary"`
+	State     string    `json:"state"`
+	Size      uint64    `json:"size"`
+	Progress  uint64    `json:"progress"`
+	Attempts  int       `json:"attempts"`
+	NextTry   time.Time `json:"next_try,omitzero"`
+	Route     string    `json:"route,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+}
+
+// Send seals the payload for each recipient and queues one job each. It
+// refuses unknown or revoked recipients before queueing anything.
+func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
+	if req.Kind != KindMail && req.Kind != KindFile {
+		return nil, fmt.Errorf("%w: kind must be mail or file", ErrInvalid)
+	}
+	if len(req.To) == 0 {
+		return nil, fmt.Errorf("%w: name at least one recipient", ErrInvalid)
+	}
+	if req.Kind == KindFile && len(req.Paths) == 0 {
+		return nil, fmt.Errorf("%w: name at least one file or folder to copy", ErrInvalid)
+	}
+	if len(req.Subject) > 1000 || len(req.Body) > maxHeader/2 {
+		return nil, fmt.Errorf("%w: subject or body too long", ErrInvalid)
+	}
+	wg, err := workgroup.Resolve(s.dir, req.Workgroup)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	var rcpts []workgroup.Member
+	for _, name := range req.To {
+		if strings.Contains(name, ":") {
+			return nil, fmt.Errorf("%w: %s: delivery straight into a share is not supported yet; copy into the member's inbox with the name alone", ErrInvalid, name)
+		}
+		m, ok := s.dir.ByName(wg.ID, name)
+		if !ok {
+			return nil, fmt.Errorf("%w: no member %q in workgroup %s (unknown or revoked)", ErrInvalid, name, wg.Name)
+		}
+		if m.PeerID == s.self {
+			return nil, fmt.Errorf("%w: %s is this node itself", ErrInvalid, name)
+		}
+		if _, err := age.ParseX25519Recipient(m.AgeRecipient); err != nil {
+			return nil, fmt.Errorf("%w: member %s has no usable age recipient: %v", ErrInvalid, name, err)
+		}
+		rcpts = append(rcpts, m)
+	}
+	files, err := collectFiles(req.Paths, req.Recursive)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	hdr := PayloadHeader{Kind: req.Kind, Subject: req.Subject, Body: req.Body}
+	var total uint64
+	for _, f := range files {
+		hdr.Files = append(hdr.Files, f.entry)
+		total += f.entry.Size
+	}
+	if total > maxPayload/2 {
+		return nil, fmt.Errorf("%w: %d bytes is more than a message may carry", ErrInvalid, total)
+	}
+	summary := req.Subject
+	if req.Kind == KindFile {
+		summary = files[0].entry.Path
+		if len(files) > 1 {
+			summary += fmt.Sprintf(" (+%d files)", len(files)-1)
+		}
+	}
+	var jobs []Job
+	for _, m := range rcpts {
+		j, err := s.enqueue(ctx, wg.ID, m, hdr, files, summary)
+		if err != nil {
+			return jobs, err
+		}
+		jobs = append(jobs, j)
+	}
+	s.Wake()
+	return jobs, nil
+}
+
+// enqueue seals one payload to m and stores the job.
+func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
+	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
+	sw := newSpillWriter(s.spool)
+	aw, err := age.Encrypt(sw, rcpt)
+	if err != nil {
+		return Job{}, fmt.Errorf("encrypt: %w", err)
+	}
+	if err := writePayload(aw, hdr, files); err != nil {
+		sw.abort()
+		return Job{}, err
+	}
+	if err := aw.Close(); err != nil {
+		sw.abort()
+		return Job{}, fmt.Errorf("encrypt: %w", err)
+	}
+	sl, err := sw.finish()
+	if err != nil {
+		return Job{}, err
+	}
+	id, err := newMessageID()
+	if err != nil {
+		return Job{}, err
+	}
+	now := nowMs()
+	env := &Envelope{Version: EnvelopeVersion, ID: id, Sender: []byte(s.self), Recipient: []byte(m.PeerID),
+		Workgroup: wg, Kind: hdr.Kind, Created: now, Size: sl.size, Hash: sl.hash}
+	if err := env.Sign(s.id.Key); err != nil {
+		return Job{}, err
+	}
+	eb, err := env.Encode()
+	if err != nil {
+		return Job{}, err
+	}
+	err = s.durableExec(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
+		env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now)
+	if err != nil {
+		s.releaseCiphertext(ctx, env.HashString())
+		return Job{}, fmt.Errorf("queue job: %w", err)
+	}
+	return Job{ID: env.IDString(), To: m.Name, Recipient: m.PeerID.String(), Workgroup: wg, Kind: hdr.Kind, Summary: summary,
+		State: StateQueued, Size: sl.size, Created: time.UnixMilli(now), Updated: time.UnixMilli(now)}, nil
+}
+
+const jobCols = `id, recipient, recipient_name, workgroup, kind, summary, state, size, attempts, next_try, route, last_error, created, updated`
+
+func (s *Service) scanJob(sc interface{ Scan(...any) error }) (Job, error) {
+	var j Job
+	var size int64
+	var next, created, updated int64
+	if err := sc.Scan(&j.ID, &j.Recipient, &j.To, &j.Workgroup, &j.Kind, &j.Summary, &j.State, &size, &j.Attempts, &next, &j.Route, &j.Error, &created, &updated); err != nil {
+		return j, err
+	}
+	j.Size = uint64(size)
+	j.Created, j.Updated = time.UnixMilli(created), time.UnixMilli(updated)
+	if j.State == StateQueued {
+		j.NextTry = time.UnixMilli(next)
+	}
+	if (j.State == StateQueued || j.State == StateDeposited) && time.Since(j.Created) > s.cfg.StuckAfter {
+		j.State = StateStuck
+	}
+	s.mu.Lock()
+	j.Progress = s.progress[j.ID]
+	s.mu.Unlock()
+	if j.State == StateDelivered {
+		j.Progress = j.Size
+	}
+	return j, nil
+}
+
+// Queue lists the outbox, newest first.
+func (s *Service) Queue(ctx context.Context) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM spool_outbox ORDER BY created DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list queue: %w", err)
+	}
+	defer rows.Close()
+	out := []Job{}
+	for rows.Next() {
+		j, err := s.scanJob(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+// Job returns one job by ID or unique ID prefix.
+func (s *Service) Job(ctx context.Context, id string) (Job, error) {
+	full, err := s.resolveID(ctx, "spool_outbox", id)
+	if err != nil {
+		return Job{}, err
+	}
+	return s.scanJob(s.db.QueryRowContext(ctx, `SELECT `+jobCols+` FROM spool_outbox WHERE id=?`, full))
+}
+
+// resolveID finds the full ID a prefix (4+ hex digits) names in table.
+func (s *Service) resolveID(ctx context.Context, table, id string) (string, error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) < 4 {
+		return "", fmt.Errorf("%w: ID %q is too short (give 4 or more characters)", ErrInvalid, id)
+	}
+	if _, err := hex.DecodeString(id[:len(id)&^1]); err != nil {
+		return "", fmt.Errorf("%w: ID %q is not hexadecimal", ErrInvalid, id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM `+table+` WHERE id >= ? AND id < ? LIMIT 2`, id, id+"g")
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return "", err
+		}
+		ids = append(ids, x)
+	}
+	switch len(ids) {
+	case 0:
+		return "", fmt.Errorf("%w: no message %s", ErrNotFound, id)
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("%w: ID %s is ambiguous; give more characters", ErrInvalid, id)
+}
+
+// Cancel stops a job that is not yet delivered and drops its ciphertext.
+func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
+	full, err := s.resolveID(ctx, "spool_outbox", id)
+	if err != nil {
+		return Job{}, err
+	}
+	var hash string
+	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, updated=?, inline=NULL WHERE id=? AND state IN (?,?,?)`,
+		StateCancelled, nowMs(), full, StateQueued, StateDeposited, StateFailed)
+	if err != nil {
+		return Job{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		j, _ := s.Job(ctx, full)
+		return j, fmt.Errorf("%w: job %s is %s", ErrConflict, full, j.State)
+	}
+	_ = s.db.QueryRowContext(ctx, `SELECT hash FROM spool_outbox WHERE id=?`, full).Scan(&hash)
+	s.releaseCiphertext(ctx, hash)
+	return s.Job(ctx, full)
+}
+
+// Retry makes a queued, deposited or failed job due now.
+func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
+	full, err := s.resolveID(ctx, "spool_outbox", id)
+	if err != nil {
+		return Job{}, err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, next_try=?, last_error='', updated=? WHERE id=? AND state IN (?,?,?)`,
+		StateQueued, nowMs(), nowMs(), full, StateQueued, StateDeposited, StateFailed)
+	if err != nil {
+		return Job{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		j, _ := s.Job(ctx, full)
+		return j, fmt.Errorf("%w: job %s is %s", ErrConflict, full, j.State)
+	}
+	s.Wake()
+	return s.Job(ctx, full)
+}
+
+// dueJob is what a worker needs to deliver a job.
+type dueJob struct {
+	id, hash  string
+	wg        string
+	recipient peer.ID
+	envelope  []byte
+	inline    []byte
+	size      uint64
+	state     string
+	attempts  int
+}
+
+func (s *Service) jobsFor(ctx context.Context, p peer.ID, limit int) ([]dueJob, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, hash, workgroup, envelope, inline, size, state, attempts FROM spool_outbox
+		WHERE recipient=? AND state IN (?,?) AND next_try<=? ORDER BY created LIMIT ?`, p.String(), StateQueued, StateDeposited, nowMs(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []dueJob
+	for rows.Next() {
+		j := dueJob{recipient: p}
+		var size int64
+		if err := rows.Scan(&j.id, &j.hash, &j.wg, &j.envelope, &j.inline, &size, &j.state, &j.attempts); err != nil {
+			return nil, err
+		}
+		j.size = uint64(size)
+		out = append(out, j)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) setJobState(ctx context.Context, id, state, route, reason string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
+		state, route, route, reason, nowMs(), id, StateDelivered, StateCancelled)
+	return err
+}
+
+// attemptFailed records a failed attempt and schedules the next.
+func (s *Service) attemptFailed(ctx context.Context, j dueJob, reason string) {
+	s.attemptsFailed(ctx, []dueJob{j}, reason)
+}
+
+// attemptsFailed records failed attempts of several jobs in one transaction.
+func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason string) {
+	if len(jobs) == 0 {
+		return
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET attempts=attempts+1, next_try=?, last_error=?, updated=? WHERE id=? AND state IN (?,?)`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		for _, j := range jobs {
+			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
+			_, err := upd.ExecContext(ctx, next, reason, nowMs(), j.id, StateQueued, StateDeposited)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("record failed attempts", "jobs", len(jobs), "err", err)
+	}
+}
+
+// finishJob applies a receipt from the job's recipient: delivered or failed.
+func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
+	return s.applyReceipts(ctx, []*Receipt{rec}, "")
+}
+
+// applyReceipts applies verified receipts in one transaction. route, when
+// set, records how the jobs went.
+func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
+	var release []string
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer sel.Close()
+		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
+					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
+		for _, rec := range recs {
+			id := rec.IDString()
+			var recipient, hash, state string
+			var size int64
+			err := sel.QueryRowContext(ctx, id).Scan(&recipient, &hash, &state, &size)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // not ours, or long gone
+			}
+			if err != nil {
+				return err
+			}
+			if recipient != peer.ID(rec.From).String() {
+				s.log.Warn("receipt not signed by the job's recipient", "job", id, "signer", peer.ID(rec.From))
+				continue
+			}
+			if state == StateDelivered || state == StateCancelled {
+				continue
+			}
+			if rec.Status == StatusAccepted {
+				_, err = upd.ExecContext(ctx, StateDelivered, nowMs(), route, route, id)
+				if size > InlineMax {
+					release = append(release, hash)
+				}
+			} else {
+				s.log.Warn("recipient rejected message", "job", id, "reason", rec.Reason)
+				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, last_error=?, updated=? WHERE id=?`,
+					StateFailed, "rejected by recipient: "+rec.Reason, nowMs(), id)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("apply receipts: %w", err)
+	}
+	for _, rec := range recs {
+		s.setProgress(rec.IDString(), 0)
+	}
+	for _, h := range release {
+		s.releaseCiphertext(ctx, h)
+	}
+	return nil
+}
+
+// releaseCiphertext removes a spool file no live row refers to.
+func (s *Service) releaseCiphertext(ctx context.Context, hash string) {
+	if hash == "" {
+		return
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM spool_outbox WHERE hash=?1 AND state IN ('queued','deposited','failed')) +
+		(SELECT count(*) FROM spool_inbox WHERE hash=?1 AND state = 'new') +
+		(SELECT count(*) FROM spool_mailbox WHERE hash=?1)`, hash).Scan(&n)
+	if err == nil && n == 0 {
+		if err := os.Remove(s.spool.path(hash)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("remove spool file", "hash", hash, "err", err)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package spool
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"filippo.io/age"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// asyncHash hashes what is written to it on its own goroutine, so hashing
+// a large ciphertext overlaps with encrypting, sending or writing it.
+type asyncHash struct {
+	ch   chan []byte
+	done chan struct{}
+	h    hash.Hash
+	pool sync.Pool
+	sum  []byte
+}
+
+func newAsyncHash() *asyncHash {
+	a := &asyncHash{ch: make(chan []byte, 32), done: make(chan struct{}), h: sha256.New()}
+	go func() {
+		defer close(a.done)
+		for b := range a.ch {
+			a.h.Write(b)
+			b = b[:0]
+			a.pool.Put(&b)
+		}
+	}()
+	return a
+}
+
+func (a *asyncHash) Write(p []byte) (int, error) {
+	total := len(p)
+	for len(p) > 0 {
+		var b []byte
+		if bp, ok := a.pool.Get().(*[]byte); ok {
+			b = *bp
+		} else {
+			b = make([]byte, 0, 256<<10)
+		}
+		n := min(len(p), cap(b))
+		b = append(b[:0], p[:n]...)
+		a.ch <- b
+		p = p[n:]
+	}
+	return total, nil
+}
+
+// Sum stops the hasher and returns the digest (idempotent).
+func (a *asyncHash) Sum() []byte {
+	if a.sum == nil {
+		close(a.ch)
+		<-a.done
+		a.sum = a.h.Sum(nil)
+	}
+	return a.sum
+}
+
+const (
+	extractSegment = 4 << 20
+	extractWorkers = 3
+)
+
+// extractFile decrypts a spooled ciphertext with age's random-access
+// reader, several segments at once, and writes its files under dest (through
+// os.Root), never replacing an existing file. Every chunk is authenticated
+// as it is decrypted; the final one before anything is written.
+func extractFile(path string, id age.Identity, dest string) (written []string, err error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	ra, ptSize, err := age.DecryptReaderAt(src, fi.Size(), id)
+	if err != nil {
+		return nil, fmt.Errorf("decrypt: %w", err)
+	}
+	br := bufio.NewReader(io.NewSectionReader(ra, 0, ptSize))
+	n, err := binary.ReadUvarint(br)
+	if err != nil || n > maxHeader {
+		return nil, fmt.Errorf("payload header: bad length")
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(br, body); err != nil {
+		return nil, fmt.Errorf("payload header: %w", err)
+	}
+	var hdr PayloadHeader
+	if err := wire.Unmarshal(body, &hdr); err != nil {
+		return nil, fmt.Errorf("payload header: %w", err)
+	}
+	if err := hdr.check(); err != nil {
+		return nil, err
+	}
+	off := int64(len(binary.AppendUvarint(nil, n))) + int64(n)
+	total := off
+	for _, f := range hdr.Files {
+		total += int64(f.Size)
+	}
+	if total != ptSize {
+		return nil, fmt.Errorf("payload is %d bytes, its header accounts for %d", ptSize, total)
+	}
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			for _, p := range written {
+				_ = root.Remove(p)
+			}
+			written = nil
+		}
+	}()
+	type seg struct {
+		f           *os.File
+		fileOff     int64
+		srcOff, len int64
+	}
+	var segs []seg
+	for _, fe := range hdr.Files {
+		name := filepath.FromSlash(fe.Path)
+		if d := filepath.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return written, fmt.Errorf("create folder %s: %w", d, err)
+			}
+		}
+		fh, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(fe.Mode&0o777)|0o600)
+		if err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return written, fmt.Errorf("%s already exists in %s: choose another destination", fe.Path, dest)
+			}
+			return written, err
+		}
+		written = append(written, name)
+		files = append(files, fh)
+		for o := int64(0); o < int64(fe.Size); o += extractSegment {
+			segs = append(segs, seg{fh, o, off + o, min(extractSegment, int64(fe.Size)-o)})
+		}
+		off += int64(fe.Size)
+	}
+	work := make(chan seg)
+	errs := make(chan error, extractWorkers)
+	var wg sync.WaitGroup
+	for w := 0; w < extractWorkers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, extractSegment)
+			for s := range work {
+				b := buf[:s.len]
+				if _, err := ra.ReadAt(b, s.srcOff); err != nil && !(errors.Is(err, io.EOF) && s.srcOff+s.len == ptSize) {
+					errs <- fmt.Errorf("decrypt: %w", err)
+					continue
+				}
+				if _, err := s.f.WriteAt(b, s.fileOff); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	for _, s := range segs {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return written, err
+	}
+	for _, f := range files {
+		if err := f.Sync(); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
+}

@@ -1,0 +1,220 @@
+package spool
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+const (
+	// InlineMax is the largest ciphertext kept in SQLite rather than in a
+	// spool file.
+	InlineMax  = 64 << 10
+	maxPayload = 1 << 40
+	maxHeader  = 16 << 20
+	maxFiles   = 100000
+)
+
+// FileEntry is one file carried by a payload.
+type FileEntry struct {
+	Path string `cbor:"1,keyasint" json:"path"` // slash-separated, relative
+	Size uint64 `cbor:"2,keyasint" json:"size"`
+	Mode uint32 `cbor:"3,keyasint" json:"mode"`
+}
+
+// PayloadHeader is the first frame of a decrypted payload.
+type PayloadHeader struct {
+	Kind    string      `cbor:"1,keyasint"`
+	Subject string      `cbor:"2,keyasint,omitempty"`
+	Body    string      `cbor:"3,keyasint,omitempty"`
+	Files   []FileEntry `cbor:"4,keyasint,omitempty"`
+}
+
+func (h *PayloadHeader) check() error {
+	if len(h.Files) > maxFiles {
+		return fmt.Errorf("payload lists %d files, limit %d", len(h.Files), maxFiles)
+	}
+	for _, f := range h.Files {
+		if err := checkRelPath(f.Path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRelPath refuses a path that is absolute, empty or climbs out.
+func checkRelPath(p string) error {
+	if p == "" || strings.HasPrefix(p, "/") || strings.Contains(p, "\\") || strings.ContainsRune(p, 0) {
+		return fmt.Errorf("file path %q not allowed", p)
+	}
+	if path.Clean(p) != p || p == "." || p == ".." || strings.HasPrefix(p, "../") {
+		return fmt.Errorf("file path %q not allowed", p)
+	}
+	return nil
+}
+
+// sourceFile is a local file to seal.
+type sourceFile struct {
+	abs   string
+	entry FileEntry
+}
+
+// collectFiles expands the given absolute paths into files; a folder needs
+// recursive and keeps its own name as the first path element.
+func collectFiles(paths []string, recursive bool) ([]sourceFile, error) {
+	var out []sourceFile
+	seen := map[string]bool{}
+	for _, p := range paths {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("%s: path must be absolute", p)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		base := filepath.Dir(filepath.Clean(p))
+		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s: not a regular file", p)
+			}
+			out = append(out, sourceFile{abs: p, entry: FileEntry{Path: filepath.Base(p), Size: uint64(fi.Size()), Mode: uint32(fi.Mode().Perm())}})
+			continue
+		}
+		if !recursive {
+			return nil, fmt.Errorf("%s is a folder: use -r to copy folders", p)
+		}
+		err = filepath.WalkDir(p, func(fp string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.Type().IsRegular() {
+				return nil // folders are implied; links and devices are skipped
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(base, fp)
+			if err != nil {
+				return err
+			}
+			out = append(out, sourceFile{abs: fp, entry: FileEntry{Path: filepath.ToSlash(rel), Size: uint64(info.Size()), Mode: uint32(info.Mode().Perm())}})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read folder %s: %w", p, err)
+		}
+	}
+	for _, f := range out {
+		if seen[f.entry.Path] {
+			return nil, fmt.Errorf("two files would be named %s", f.entry.Path)
+		}
+		seen[f.entry.Path] = true
+		if err := checkRelPath(f.entry.Path); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writePayload writes the plaintext payload (header frame, then each
+// file's bytes) to w.
+func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
+	if err := wire.WriteFrame(w, &hdr); err != nil {
+		return err
+	}
+	for _, f := range files {
+		fh, err := os.Open(f.abs)
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(w, io.LimitReader(fh, int64(f.entry.Size)+1))
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.abs, err)
+		}
+		if uint64(n) != f.entry.Size {
+			return fmt.Errorf("%s changed size while being sealed (%d bytes, expected %d)", f.abs, n, f.entry.Size)
+		}
+	}
+	return nil
+}
+
+// openPayload decrypts a ciphertext and reads its header; the returned
+// reader yields the files' bytes.
+func openPayload(r io.Reader, id age.Identity) (*PayloadHeader, io.Reader, error) {
+	pr, err := age.Decrypt(r, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decrypt: %w", err)
+	}
+	wr := wire.NewReader(pr, maxHeader)
+	var h PayloadHeader
+	if err := wr.ReadFrame(&h); err != nil {
+		return nil, nil, fmt.Errorf("payload header: %w", err)
+	}
+	if err := h.check(); err != nil {
+		return nil, nil, err
+	}
+	return &h, wr, nil
+}
+
+// extractPayload writes the payload's files under dest (through os.Root,
+// so no path can leave it), never replacing an existing file.
+func extractPayload(hdr *PayloadHeader, r io.Reader, dest string) (written []string, err error) {
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, err
+	}
+	root, err := os.OpenRoot(dest)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	defer func() {
+		if err != nil {
+			for _, p := range written {
+				_ = root.Remove(p)
+			}
+			written = nil
+		}
+	}()
+	for _, f := range hdr.Files {
+		name := filepath.FromSlash(f.Path)
+		if d := filepath.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o755); err != nil {
+				return written, fmt.Errorf("create folder %s: %w", d, err)
+			}
+		}
+		fh, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode&0o777)|0o600)
+		if err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				return written, fmt.Errorf("%s already exists in %s: choose another destination", f.Path, dest)
+			}
+			return written, err
+		}
+		written = append(written, name)
+		n, err := io.CopyN(fh, r, int64(f.Size))
+		if err == nil {
+			err = fh.Sync()
+		}
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return written, fmt.Errorf("write %s (%d of %d bytes): %w", f.Path, n, f.Size, err)
+		}
+	}
+	// Read to the end so age authenticates the final chunk.
+	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
+		return written, fmt.Errorf("payload ends badly (%d trailing bytes): %v", n, err)
+	}
+	return written, nil
+}

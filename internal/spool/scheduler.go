@@ -1,0 +1,433 @@
+package spool
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/peerstore"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// loop looks for due jobs and receipts every Tick (or when woken) and
+// hands each recipient to a worker.
+func (s *Service) loop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	sem := make(chan struct{}, s.cfg.Workers)
+	var lastRevokeCheck time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			// Wait for workers to finish.
+			for i := 0; i < cap(sem); i++ {
+				sem <- struct{}{}
+			}
+			return
+		case <-s.wake:
+		case <-t.C:
+		}
+		if time.Since(lastRevokeCheck) > 10*s.cfg.Tick {
+			lastRevokeCheck = time.Now()
+			s.failRevoked(ctx)
+		}
+		peers, err := s.duePeers(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("look for due jobs", "err", err)
+			}
+			continue
+		}
+		for _, p := range peers {
+			s.mu.Lock()
+			busy := s.sending[p]
+			if !busy {
+				s.sending[p] = true
+			}
+			s.mu.Unlock()
+			if busy {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				s.mu.Lock()
+				delete(s.sending, p)
+				s.mu.Unlock()
+				continue
+			}
+			go func(p peer.ID) {
+				defer func() {
+					s.mu.Lock()
+					delete(s.sending, p)
+					s.mu.Unlock()
+					<-sem
+				}()
+				s.work(ctx, p)
+			}(p)
+		}
+	}
+}
+
+func (s *Service) duePeers(ctx context.Context) ([]peer.ID, error) {
+	now := nowMs()
+	rows, err := s.db.QueryContext(ctx, `SELECT recipient FROM spool_outbox WHERE state IN (?,?) AND next_try<=?
+		UNION SELECT to_peer FROM spool_receipts_out WHERE next_try<=?`, StateQueued, StateDeposited, now, now)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []peer.ID
+	for rows.Next() {
+		var ps string
+		if err := rows.Scan(&ps); err != nil {
+			return nil, err
+		}
+		if p, err := peer.Decode(ps); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out, rows.Err()
+}
+
+// failRevoked turns jobs whose recipient is no longer a member into
+// visible failures.
+func (s *Service) failRevoked(ctx context.Context) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, workgroup, recipient, recipient_name FROM spool_outbox WHERE state IN (?,?)`, StateQueued, StateDeposited)
+	if err != nil {
+		return
+	}
+	type gone struct{ id, name, wg string }
+	var fail []gone
+	for rows.Next() {
+		var id, wg, rc, name string
+		if rows.Scan(&id, &wg, &rc, &name) != nil {
+			continue
+		}
+		p, err := peer.Decode(rc)
+		if err != nil {
+			continue
+		}
+		if _, ok := s.dir.Member(wg, p); !ok {
+			fail = append(fail, gone{id, name, wg})
+		}
+	}
+	rows.Close()
+	for _, g := range fail {
+		s.log.Warn("recipient no longer a member; job failed", "job", g.id, "to", g.name)
+		_ = s.setJobState(ctx, g.id, StateFailed, "", fmt.Sprintf("recipient %s is no longer a member of workgroup %s (revoked)", g.name, g.wg))
+	}
+}
+
+// work delivers what is due for p: directly if p is reachable, else
+// through a mailbox.
+func (s *Service) work(ctx context.Context, p peer.ID) {
+	for ctx.Err() == nil {
+		jobs, err := s.jobsFor(ctx, p, deliverBatchSize)
+		if err != nil {
+			return
+		}
+		receipts := s.receiptsFor(ctx, p)
+		if len(jobs) == 0 && len(receipts) == 0 {
+			return
+		}
+		var live []dueJob
+		for _, j := range jobs {
+			if _, ok := s.dir.Member(j.wg, p); !ok {
+				_ = s.setJobState(ctx, j.id, StateFailed, "", "recipient is no longer a member of the workgroup (revoked)")
+				continue
+			}
+			live = append(live, j)
+		}
+		jobs = live
+		var reason string
+		if err := s.connect(ctx, p); err == nil {
+			var left []dueJob
+			if len(jobs) > 0 {
+				left, err = s.deliverDirect(ctx, p, jobs)
+			}
+			if err == nil {
+				if s.sendReceiptsDirect(ctx, p, receipts) == nil {
+					continue
+				}
+			}
+			jobs = left
+			reason = fmt.Sprintf("delivery to %s: %v", p, err)
+		} else {
+			reason = fmt.Sprintf("recipient unreachable: %v", err)
+		}
+		s.viaMailbox(ctx, p, jobs, receipts, reason)
+		return
+	}
+}
+
+type dueReceipt struct {
+	id       string
+	receipt  []byte
+	attempts int
+}
+
+func (s *Service) receiptsFor(ctx context.Context, p peer.ID) []dueReceipt {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, receipt, attempts FROM spool_receipts_out WHERE to_peer=? AND next_try<=? LIMIT 500`, p.String(), nowMs())
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out []dueReceipt
+	for rows.Next() {
+		var r dueReceipt
+		if rows.Scan(&r.id, &r.receipt, &r.attempts) == nil {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *Service) sendReceiptsDirect(ctx context.Context, p peer.ID, rs []dueReceipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "deliver"), p, p2p.ProtoDeliver)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	bw := bufio.NewWriter(st)
+	for _, rc := range rs {
+		if err := wire.WriteFrame(bw, &deliverReq{Op: opReceipt, Receipt: rc.receipt}); err != nil {
+			return err
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	for i := range rs {
+		var rep deliverReply
+		if err := r.ReadFrame(&rep); err != nil {
+			s.receiptsSent(ctx, p, rs[:i])
+			return err
+		}
+	}
+	s.receiptsSent(ctx, p, rs) // refused receipts are not retried either
+	return nil
+}
+
+// mailboxes lists mailbox members that can hold things for p (in a
+// workgroup p is in), connected ones first; never self or p.
+func (s *Service) mailboxes(p peer.ID, wg string) []workgroup.Member {
+	var out []workgroup.Member
+	seen := map[peer.ID]bool{}
+	wgs := []string{wg}
+	if wg == "" {
+		wgs = nil
+		for _, m := range s.dir.Memberships(p) {
+			wgs = append(wgs, m.Workgroup)
+		}
+	}
+	for _, w := range wgs {
+		for _, m := range s.dir.Members(w) {
+			if m.HasRole(workgroup.RoleMailbox) && m.PeerID != s.self && m.PeerID != p && !seen[m.PeerID] {
+				seen[m.PeerID] = true
+				out = append(out, m)
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return s.h.Network().Connectedness(out[i].PeerID) == network.Connected &&
+			s.h.Network().Connectedness(out[j].PeerID) != network.Connected
+	})
+	return out
+}
+
+func (s *Service) viaMailbox(ctx context.Context, p peer.ID, jobs []dueJob, receipts []dueReceipt, reason string) {
+	byWG := map[string][]dueJob{}
+	var held []dueJob
+	for _, j := range jobs {
+		if j.state == StateDeposited {
+			held = append(held, j) // already with a mailbox; try direct again later
+			continue
+		}
+		byWG[j.wg] = append(byWG[j.wg], j)
+	}
+	s.attemptsFailed(ctx, held, reason)
+	for wg, js := range byWG {
+		why := reason + "; no mailbox member"
+		for _, mb := range s.mailboxes(p, wg) {
+			if len(js) == 0 {
+				break
+			}
+			if err := s.connect(ctx, mb.PeerID); err != nil {
+				why = fmt.Sprintf("%s; mailbox %s unreachable", reason, mb.Name)
+				continue
+			}
+			left, err := s.depositJobs(ctx, mb.PeerID, mb.Name, js)
+			js = left
+			if err != nil {
+				why = fmt.Sprintf("%s; %v", reason, err)
+			}
+		}
+		s.attemptsFailed(ctx, js, why)
+	}
+	if len(receipts) == 0 {
+		return
+	}
+	blobs := make([][]byte, len(receipts))
+	for i, rc := range receipts {
+		blobs[i] = rc.receipt
+	}
+	for _, mb := range s.mailboxes(p, "") {
+		if s.connect(ctx, mb.PeerID) != nil {
+			continue
+		}
+		if err := s.depositReceipts(ctx, mb.PeerID, blobs); err == nil {
+			s.receiptsSent(ctx, p, receipts)
+			return
+		}
+	}
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, rc := range receipts {
+			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, rc.attempts+1)).UnixMilli()
+			if _, err := tx.ExecContext(ctx, `UPDATE spool_receipts_out SET attempts=attempts+1, next_try=? WHERE id=? AND to_peer=?`, next, rc.id, p.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("reschedule receipts", "err", err)
+	}
+}
+
+// receiptsSent forgets receipts that reached their addressee or a mailbox.
+func (s *Service) receiptsSent(ctx context.Context, p peer.ID, rs []dueReceipt) {
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for _, rc := range rs {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM spool_receipts_out WHERE id=? AND to_peer=?`, rc.id, p.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		s.log.Warn("forget sent receipts", "err", err)
+	}
+}
+
+// connect makes sure there is a connection to p, dialing the addresses
+// the peerstore or the spool's own record knows.
+func (s *Service) connect(ctx context.Context, p peer.ID) error {
+	if s.h.Network().Connectedness(p) == network.Connected {
+		return nil
+	}
+	if len(s.h.Peerstore().Addrs(p)) == 0 {
+		var js string
+		if err := s.db.QueryRowContext(ctx, `SELECT addrs FROM spool_peer_addrs WHERE peer=?`, p.String()).Scan(&js); err == nil {
+			var as []string
+			_ = json.Unmarshal([]byte(js), &as)
+			for _, a := range as {
+				if m, err := ma.NewMultiaddr(a); err == nil {
+					s.h.Peerstore().AddAddr(p, m, peerstore.TempAddrTTL)
+				}
+			}
+		}
+	}
+	if len(s.h.Peerstore().Addrs(p)) == 0 {
+		return errors.New("no known address")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
+	defer cancel()
+	return s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
+}
+
+// onConnected makes work for a newly connected member due now, fetches
+// from it if it is a mailbox, and remembers its addresses.
+func (s *Service) onConnected(ctx context.Context, p peer.ID) {
+	ms := s.dir.Memberships(p)
+	if len(ms) == 0 {
+		return
+	}
+	now := nowMs()
+	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND state=? AND next_try>?`, now, p.String(), StateQueued, now)
+	_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET next_try=? WHERE to_peer=? AND next_try>?`, now, p.String(), now)
+	s.Wake()
+	for _, m := range ms {
+		if m.HasRole(workgroup.RoleMailbox) {
+			select {
+			case s.fetchNow <- p:
+			default:
+			}
+			break
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return
+	case <-time.After(2 * time.Second): // let identify fill in the listen addresses
+	}
+	var as []string
+	for _, a := range s.h.Peerstore().Addrs(p) {
+		as = append(as, a.String())
+	}
+	if len(as) > 0 {
+		js, _ := json.Marshal(as)
+		_, _ = s.db.ExecContext(ctx, `INSERT INTO spool_peer_addrs(peer, addrs, updated) VALUES(?,?,?)
+			ON CONFLICT(peer) DO UPDATE SET addrs=excluded.addrs, updated=excluded.updated`, p.String(), string(js), nowMs())
+	}
+}
+
+// fetchLoop asks mailbox members for what waits for this node, every
+// FetchInterval and whenever a mailbox connects.
+func (s *Service) fetchLoop(ctx context.Context) {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.FetchInterval)
+	defer t.Stop()
+	s.fetchAll(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case p := <-s.fetchNow:
+			s.fetchOne(ctx, p)
+		case <-t.C:
+			s.fetchAll(ctx)
+		}
+	}
+}
+
+func (s *Service) fetchAll(ctx context.Context) {
+	seen := map[peer.ID]bool{}
+	for _, w := range s.dir.Workgroups() {
+		for _, m := range s.dir.Members(w.ID) {
+			if m.HasRole(workgroup.RoleMailbox) && m.PeerID != s.self && !seen[m.PeerID] {
+				seen[m.PeerID] = true
+				s.fetchOne(ctx, m.PeerID)
+			}
+		}
+	}
+}
+
+// FetchNow fetches from every mailbox member at once (for tests and the API).
+func (s *Service) FetchNow(ctx context.Context) { s.fetchAll(ctx) }
+
+func (s *Service) fetchOne(ctx context.Context, mb peer.ID) {
+	if ctx.Err() != nil || s.connect(ctx, mb) != nil {
+		return
+	}
+	if err := s.fetchFrom(ctx, mb); err != nil && ctx.Err() == nil {
+		s.log.Info("fetch from mailbox", "mailbox", mb, "err", err)
+	}
+	s.Wake() // receipts to send
+}

@@ -1,0 +1,205 @@
+package spool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// Errors the API maps to HTTP statuses.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid request")
+)
+
+// Config configures the service. Zero durations take the defaults.
+type Config struct {
+	Host     *p2p.Host
+	DB       *store.DB
+	Identity *identity.Identity
+	Dir      workgroup.Directory
+	// SpoolDir is the folder of spool files (state folder + /spool).
+	SpoolDir string
+	Log      *slog.Logger
+
+	RetryBase     time.Duration // first retry delay (default 2 s)
+	RetryCap      time.Duration // longest retry delay (default 5 min)
+	Tick          time.Duration // how often due jobs are looked for (default 1 s)
+	FetchInterval time.Duration // how often mailboxes are asked (default 30 s)
+	StuckAfter    time.Duration // undelivered this long shows as stuck (default 24 h)
+	DialTimeout   time.Duration // per connection attempt (default 5 s)
+	// MinFree is the free space a mailbox keeps beyond a deposit
+	// (default 256 MiB).
+	MinFree uint64
+	// FreeSpace reports the free bytes of the spool's file system
+	// (default: statfs).
+	FreeSpace func(path string) (uint64, error)
+	// Workers bounds concurrent deliveries (default 8).
+	Workers int
+}
+
+func (c *Config) defaults() {
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.RetryBase, 2*time.Second)
+	def(&c.RetryCap, 5*time.Minute)
+	def(&c.Tick, time.Second)
+	def(&c.FetchInterval, 30*time.Second)
+	def(&c.StuckAfter, 24*time.Hour)
+	def(&c.DialTimeout, 5*time.Second)
+	if c.MinFree == 0 {
+		c.MinFree = 256 << 20
+	}
+	if c.FreeSpace == nil {
+		c.FreeSpace = freeSpace
+	}
+	if c.Workers <= 0 {
+		c.Workers = 8
+	}
+}
+
+// Service is the store-and-forward service of one node.
+type Service struct {
+	cfg   Config
+	log   *slog.Logger
+	h     *p2p.Host
+	db    *store.DB
+	id    *identity.Identity
+	dir   workgroup.Directory
+	spool *spoolDir
+	self  peer.ID
+
+	wake      chan struct{}
+	fetchNow  chan peer.ID
+	stop      context.CancelFunc
+	wg        sync.WaitGroup
+	notifiee  *network.NotifyBundle
+	mu        sync.Mutex
+	busy      map[string]bool   // message IDs being received (inbox or mailbox)
+	sending   map[peer.ID]bool  // recipients a worker is delivering to
+	progress  map[string]uint64 // job ID -> bytes sent in the current attempt
+	lastFetch map[peer.ID]time.Time
+}
+
+// New starts the service: it registers /peerhood/deliver/1 and
+// /peerhood/mailbox/1 (guarded by membership) and the delivery loop.
+func New(cfg Config) (*Service, error) {
+	cfg.defaults()
+	if cfg.Host == nil || cfg.DB == nil || cfg.Identity == nil || cfg.Dir == nil || cfg.SpoolDir == "" {
+		return nil, errors.New("spool: Host, DB, Identity, Dir and SpoolDir are required")
+	}
+	sd, err := openSpoolDir(cfg.SpoolDir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Service{
+		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
+		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
+		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, lastFetch: map[peer.ID]time.Time{},
+	}
+	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
+	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
+	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		go s.onConnected(ctx, c.RemotePeer())
+	}}
+	s.h.Network().Notify(s.notifiee)
+	s.wg.Add(2)
+	go s.loop(ctx)
+	go s.fetchLoop(ctx)
+	return s, nil
+}
+
+// Close stops the loops and unregisters the handlers.
+func (s *Service) Close() error {
+	s.h.RemoveStreamHandler(p2p.ProtoDeliver)
+	s.h.RemoveStreamHandler(p2p.ProtoMailbox)
+	s.h.Network().StopNotify(s.notifiee)
+	s.stop()
+	s.wg.Wait()
+	return nil
+}
+
+// Wake makes the loop look for due work now.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// lock marks a message ID busy; it reports false if it already was.
+func (s *Service) lock(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.busy[key] {
+		return false
+	}
+	s.busy[key] = true
+	return true
+}
+
+func (s *Service) unlock(key string) {
+	s.mu.Lock()
+	delete(s.busy, key)
+	s.mu.Unlock()
+}
+
+func (s *Service) setProgress(id string, n uint64) {
+	s.mu.Lock()
+	if n == 0 {
+		delete(s.progress, id)
+	} else {
+		s.progress[id] = n
+	}
+	s.mu.Unlock()
+}
+
+// backoff is the delay before attempt n+1: exponential from RetryBase,
+// capped at RetryCap, with ±20% jitter.
+func backoff(base, cap time.Duration, attempts int) time.Duration {
+	d := base
+	for i := 1; i < attempts && d < cap; i++ {
+		d *= 2
+	}
+	if d > cap {
+		d = cap
+	}
+	j := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * j)
+}
+
+// memberName is p's name in wg, or its peer ID.
+func (s *Service) memberName(wg string, p peer.ID) string {
+	if m, ok := s.dir.Member(wg, p); ok {
+		return m.Name
+	}
+	return p.String()
+}
+
+func nowMs() int64 { return time.Now().UnixMilli() }
+
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

@@ -1,0 +1,225 @@
+package spool
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+)
+
+// spoolDir is the folder of ciphertexts named by SHA-256, with partial
+// transfers in partial/ and files being written in tmp/.
+type spoolDir struct{ root string }
+
+func openSpoolDir(root string) (*spoolDir, error) {
+	for _, d := range []string{root, filepath.Join(root, "partial"), filepath.Join(root, "tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("spool folder: %w", err)
+		}
+	}
+	// Files being sealed when the node stopped are of no use.
+	tmps, _ := filepath.Glob(filepath.Join(root, "tmp", "*"))
+	for _, t := range tmps {
+		os.Remove(t)
+	}
+	// Partial transfers nobody resumed for a month are abandoned.
+	parts, _ := filepath.Glob(filepath.Join(root, "partial", "*"))
+	for _, p := range parts {
+		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > partialMaxAge {
+			os.Remove(p)
+		}
+	}
+	return &spoolDir{root: root}, nil
+}
+
+func (d *spoolDir) path(hash string) string { return filepath.Join(d.root, hash) }
+
+func (d *spoolDir) partial(name string) string { return filepath.Join(d.root, "partial", name) }
+
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil // directories cannot be fsynced there; renames are durable with the file
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+		return err
+	}
+	return nil
+}
+
+// commit fsyncs f, closes it and moves it to its content-hash name.
+func (d *spoolDir) commit(f *os.File, hash string) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("spool: fsync: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("spool: close: %w", err)
+	}
+	if err := os.Rename(f.Name(), d.path(hash)); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return syncDir(d.root)
+}
+
+// spillWriter keeps what is written in memory up to InlineMax bytes and
+// spills to a temporary spool file beyond. It hashes everything.
+type spillWriter struct {
+	d    *spoolDir
+	buf  bytes.Buffer
+	f    *os.File
+	h    *asyncHash
+	size uint64
+}
+
+func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d, h: newAsyncHash()} }
+
+func (w *spillWriter) Write(p []byte) (int, error) {
+	w.h.Write(p)
+	w.size += uint64(len(p))
+	if w.f == nil && w.buf.Len()+len(p) <= InlineMax {
+		return w.buf.Write(p)
+	}
+	if w.f == nil {
+		f, err := os.CreateTemp(filepath.Join(w.d.root, "tmp"), "seal-*")
+		if err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		w.f = f
+		if _, err := f.Write(w.buf.Bytes()); err != nil {
+			return 0, fmt.Errorf("spool: %w", err)
+		}
+		w.buf = bytes.Buffer{}
+	}
+	n, err := w.f.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("spool: %w", err)
+	}
+	return n, nil
+}
+
+// sealed is a finished ciphertext: inline bytes, or a spool file.
+type sealed struct {
+	inline []byte // nil when spooled
+	hash   []byte
+	size   uint64
+}
+
+func (w *spillWriter) finish() (sealed, error) {
+	sum := w.h.Sum()
+	if w.f == nil {
+		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum, size: w.size}, nil
+	}
+	if err := w.d.commit(w.f, hex.EncodeToString(sum)); err != nil {
+		os.Remove(w.f.Name())
+		return sealed{}, err
+	}
+	return sealed{hash: sum, size: w.size}, nil
+}
+
+func (w *spillWriter) abort() {
+	w.h.Sum()
+	if w.f != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+	}
+}
+
+// openCiphertext opens a stored ciphertext at offset.
+func (d *spoolDir) open(inline []byte, hash string, offset uint64) (io.ReadCloser, error) {
+	if inline != nil {
+		if offset > uint64(len(inline)) {
+			offset = uint64(len(inline))
+		}
+		return io.NopCloser(bytes.NewReader(inline[offset:])), nil
+	}
+	f, err := os.Open(d.path(hash))
+	if err != nil {
+		return nil, fmt.Errorf("spool file %s: %w", hash, err)
+	}
+	if _, err := f.Seek(int64(offset), io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// receive reads size bytes of ciphertext from r into inline memory (small)
+// or into the partial file name (large, resuming from what it holds) and
+// checks the hash. The returned sealed is committed (spool file in place).
+func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want []byte) (sealed, error) {
+	if size <= InlineMax {
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return sealed{}, fmt.Errorf("receive: %w", err)
+		}
+		sum := sha256.Sum256(buf)
+		if !bytes.Equal(sum[:], want) {
+			return sealed{}, errHashMismatch
+		}
+		return sealed{inline: buf, hash: sum[:], size: size}, nil
+	}
+	p := d.partial(name)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return sealed{}, fmt.Errorf("spool: %w", err)
+	}
+	h := newAsyncHash()
+	have, err := io.Copy(h, io.LimitReader(f, int64(offset)))
+	if err != nil || uint64(have) != offset {
+		h.Sum()
+		f.Close()
+		return sealed{}, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
+	}
+	if err := f.Truncate(int64(offset)); err != nil {
+		h.Sum()
+		f.Close()
+		return sealed{}, fmt.Errorf("spool: %w", err)
+	}
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, int64(size-offset)))
+	if err == nil && uint64(n) != size-offset {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		h.Sum()
+		f.Close()
+		return sealed{}, fmt.Errorf("receive: %w", err)
+	}
+	sum := h.Sum()
+	if !bytes.Equal(sum, want) {
+		f.Close()
+		os.Remove(p)
+		return sealed{}, errHashMismatch
+	}
+	if err := d.commit(f, hex.EncodeToString(sum)); err != nil {
+		return sealed{}, err
+	}
+	return sealed{hash: sum, size: size}, nil
+}
+
+// partialSize is how many bytes of a transfer are already held.
+func (d *spoolDir) partialSize(name string, size uint64) uint64 {
+	if size <= InlineMax {
+		return 0
+	}
+	fi, err := os.Stat(d.partial(name))
+	if err != nil || uint64(fi.Size()) > size {
+		return 0
+	}
+	return uint64(fi.Size())
+}
+
+const partialMaxAge = 30 * 24 * time.Hour
+
+var errHashMismatch = errors.New("ciphertext does not match the signed SHA-256 (tampered or corrupted)")
