@@ -47,7 +47,7 @@ func (a *App) browseCmd() *cobra.Command {
 
 func (a *App) printBrowse(es []discovery.Entry) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tADDRESS")
+	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tSHARES\tADDRESS")
 	for _, e := range es {
 		pres := e.Presence
 		if e.PresenceText != "" {
@@ -79,7 +79,7 @@ func (a *App) printBrowse(es []discovery.Entry) {
 		if e.HasRole("admin") {
 			name += "*"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", name, pres, seen, link, rtt, addr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, pres, seen, link, rtt, sharesText(e.Shares), addr)
 	}
 	tw.Flush()
 }
@@ -141,4 +141,22 @@ func (a *App) presenceCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&text, "text", "", "a short text shown with your presence")
 	return cmd
+}
+
+// sharesText renders browse's shares as "docs(ro) music(rw)".
+func sharesText(shares []any) string {
+	var parts []string
+	for _, sh := range shares {
+		m, ok := sh.(map[string]any)
+		if !ok {
+			continue
+		}
+		name, _ := m["name"].(string)
+		right, _ := m["right"].(string)
+		parts = append(parts, fmt.Sprintf("%s(%s)", name, right))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
 }

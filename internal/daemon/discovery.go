@@ -35,7 +35,11 @@ func (n *Node) startDiscovery(ctx context.Context, backend *api.Backend) error {
 		return err
 	}
 	n.closers = append(n.closers, disc.Close)
-	backend.Extra = append(backend.Extra, api.DiscoveryRoutes(disc, pres, dir))
+	var sharesOf api.SharesFunc
+	if n.share != nil {
+		sharesOf = n.share.SharesOf
+	}
+	backend.Extra = append(backend.Extra, api.DiscoveryRoutes(disc, pres, dir, sharesOf))
 	return nil
 }
 

@@ -78,6 +78,38 @@ func TestShareAccessAndFiles(t *testing.T) {
 	if len(ls.Shares) != 1 || ls.Shares[0].Name != "docs" || ls.Shares[0].Right != "ro" {
 		t.Fatalf("bravo ls alpha: %+v", ls)
 	}
+	// browse lists, for each member, the shares the browsing member may see.
+	browseShares := func(n *Node, member string) string {
+		var es []struct {
+			Name   string `json:"name"`
+			Shares []struct {
+				Name  string `json:"name"`
+				Right string `json:"right"`
+			} `json:"shares"`
+		}
+		n.JSON(&es, "browse")
+		var parts []string
+		for _, e := range es {
+			if e.Name == member {
+				for _, sh := range e.Shares {
+					parts = append(parts, sh.Name+"="+sh.Right)
+				}
+			}
+		}
+		return strings.Join(parts, ",")
+	}
+	Eventually(t, 15*time.Second, func() error {
+		if got := browseShares(bravo, "alpha"); got != "docs=ro" {
+			return fmt.Errorf("bravo browses alpha's shares as %q, want docs=ro", got)
+		}
+		if got := browseShares(charlie, "alpha"); got != "docs=rw" {
+			return fmt.Errorf("charlie browses alpha's shares as %q, want docs=rw", got)
+		}
+		return nil
+	})
+	if got := browseShares(delta, "alpha"); got != "" {
+		t.Fatalf("excluded delta browses alpha's shares as %q", got)
+	}
 	bravo.JSON(&ls, "ls", "alpha:docs")
 	if len(ls.Entries) != 1 || ls.Entries[0].Name != "report.bin" || ls.Entries[0].Size != int64(len(data)) {
 		t.Fatalf("bravo ls alpha:docs: %+v", ls)
