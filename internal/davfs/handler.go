@@ -181,18 +181,18 @@ func (h *Handler) checkWrite(ctx context.Context, t Target, method string) (int,
 func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Target) (int, error) {
 	hdr := r.Header.Get("Destination")
 	if hdr == "" {
-		return http.StatusBadRequest, errors.New("Destination header missing")
+		return http.StatusBadRequest, errors.New("missing Destination header")
 	}
 	u, err := url.Parse(hdr)
 	if err != nil {
 		return http.StatusBadRequest, fmt.Errorf("%w: Destination: %v", ErrBadPath, err)
 	}
 	if u.Host != "" && u.Host != r.Host {
-		return http.StatusBadGateway, fmt.Errorf("Destination %s is on another server", u.Host)
+		return http.StatusBadGateway, fmt.Errorf("the Destination %s is on another server", u.Host)
 	}
 	dst, err := checkURLPath(u)
 	if err != nil {
-		return http.StatusBadRequest, fmt.Errorf("Destination: %w", err)
+		return http.StatusBadRequest, fmt.Errorf("bad Destination: %w", err)
 	}
 	if code, err := h.checkWrite(ctx, dst, "MOVE"); err != nil {
 		if code == http.StatusNotFound {
@@ -206,17 +206,17 @@ func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Tar
 		// RFC 4918 10.6: no header means T (x/net/webdav reads it as F for MOVE).
 		r.Header.Set("Overwrite", "T")
 	default:
-		return http.StatusBadRequest, fmt.Errorf("Overwrite %q: use T or F", r.Header.Get("Overwrite"))
+		return http.StatusBadRequest, fmt.Errorf("bad Overwrite %q: use T or F", r.Header.Get("Overwrite"))
 	}
 	if r.Method == "MOVE" && (dst.Node != src.Node || dst.Share != src.Share) {
 		return http.StatusBadGateway, fmt.Errorf("MOVE %s -> %s: %w (copy, then delete)", src, dst, ErrCrossShare)
 	}
 	s, d := src.String(), dst.String()
 	if d == s {
-		return http.StatusForbidden, errors.New("Destination is the source")
+		return http.StatusForbidden, errors.New("the Destination is the source")
 	}
 	if strings.HasPrefix(d, s+"/") {
-		return http.StatusForbidden, fmt.Errorf("Destination %s lies inside the source %s", d, s)
+		return http.StatusForbidden, fmt.Errorf("the Destination %s lies inside the source %s", d, s)
 	}
 	return 0, nil
 }

@@ -50,7 +50,8 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 			req.Items[i] = pushItem{Envelope: j.envelope, Data: j.inline}
 		}
 		var rep mailboxReply
-		if err := wire.WriteFrame(st, &req); err == nil {
+		err := wire.WriteFrame(st, &req)
+		if err == nil {
 			err = r.ReadFrame(&rep)
 		}
 		if err != nil {

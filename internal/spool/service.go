@@ -3,7 +3,6 @@ package spool
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -197,9 +196,3 @@ func (s *Service) memberName(wg string, p peer.ID) string {
 
 func nowMs() int64 { return time.Now().UnixMilli() }
 
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}

@@ -2,7 +2,6 @@ package workgroup
 
 import (
 	"bytes"
-	"crypto/ed25519"
 	"slices"
 	"sort"
 	"strings"
@@ -486,12 +485,6 @@ func (r *Roster) Workgroups() []Info {
 
 // Self implements Directory.
 func (r *Roster) Self(wg string) (Member, bool) { return r.Member(wg, r.self) }
-
-// rootPub returns a workgroup's root public key.
-func (r *Roster) rootPub(wg string) ed25519.PublicKey {
-	root, _ := r.Root(wg)
-	return root.Pub
-}
 
 // MemberAnywhere reports whether p is a valid member of any workgroup.
 func (r *Roster) MemberAnywhere(p peer.ID) bool {
