@@ -195,4 +195,3 @@ func (s *Service) memberName(wg string, p peer.ID) string {
 }
 
 func nowMs() int64 { return time.Now().UnixMilli() }
-
