@@ -20,7 +20,9 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 		seed(t, nd, nodes[0])
 	}
 	startAll(t, nodes)
-	// Generous limits: the suite runs with -race on 2 shared cores.
+	// Generous limits: the suite runs with -race on 2 shared cores, where
+	// gossip can lag tens of seconds; the speed goals (offline < 10 s,
+	// browse < 2 s) are measured in bench/lanbrowse, not here.
 	took := eventually(t, 150*time.Second, func() error {
 		for _, nd := range nodes {
 			for _, e := range nd.disc.Browse(testWG) {
@@ -44,7 +46,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	if _, err := nodes[3].pres.Logoff(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Offline) })
+	eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Offline) })
 	if nodes[7].host.Network().Connectedness(nodes[3].id) != 1 {
 		t.Fatal("logged-off member was disconnected")
 	}
@@ -54,7 +56,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	if _, err := nodes[3].pres.Logon(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 15*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Busy) })
+	eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Busy) })
 	for _, e := range nodes[10].disc.Browse(testWG) {
 		if e.PeerID == nodes[3].id && (e.PresenceText != "in a meeting" || e.LastSeen == nil || e.RTT <= 0 || len(e.Addrs) == 0) {
 			t.Fatalf("browse entry of n03 on n10: %+v", e)
@@ -68,6 +70,6 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	gone.disc.Close()
 	gone.pres.Close() // its goodbye cannot leave: the host is gone
 	gone.disc, gone.pres = nil, nil
-	took = eventually(t, 20*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
+	took = eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
 	t.Logf("departed member offline everywhere after %s", took)
 }
