@@ -34,7 +34,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 		return nil
 	})
 	t.Logf("full mesh of %d from one seed address in %s", len(nodes), took)
-	took = eventually(t, 60*time.Second, func() error { return allOnline(nodes) })
+	took = eventually(t, 150*time.Second, func() error { return allOnline(nodes) })
 	t.Logf("presence converged in %s more", took)
 
 	// The book learnt real addresses from identify.
