@@ -20,6 +20,9 @@ func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
 		Host: n.host, DB: n.db, Identity: n.id, Dir: lazyDir{n},
 		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
 	}
+	if n.share != nil { // copies sent to NAME:SHARE/path are written through the share service's ACL
+		cfg.Shares = n.share
+	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
 	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")
 	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")

@@ -47,6 +47,9 @@ type Config struct {
 	FreeSpace func(path string) (uint64, error)
 	// Workers bounds concurrent deliveries (default 8).
 	Workers int
+	// Shares receives copies sent straight into a share (NAME:SHARE/path);
+	// nil refuses them.
+	Shares ShareWriter
 }
 
 func (c *Config) defaults() {
