@@ -115,12 +115,29 @@ func TestCopyIntoShareBadPath(t *testing.T) {
 	group(alice, bravo)
 	docs := t.TempDir()
 	withShare(t, bravo, docs)
+	alice.mutate = func(cfg *Config) {
+		cfg.PreflightShare = func(_ context.Context, m workgroup.Member, name string) error {
+			if name == "pub" {
+				return errors.New(m.Name + "'s share pub is read-only for you")
+			}
+			return nil
+		}
+	}
 	alice.start()
 	bravo.start()
 	connect(t, alice, bravo)
 	ctx := context.Background()
 	src := t.TempDir()
 	one := writeFile(t, src, "one.txt", []byte("one"))
+
+	// The send-time check refuses before anything is queued.
+	if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"bravo:pub/x"}, Kind: KindFile, Paths: []string{one}}); !errors.Is(err, ErrInvalid) ||
+		!strings.Contains(err.Error(), "bravo's share pub is read-only for you") {
+		t.Fatalf("send into a read-only share: %v", err)
+	}
+	if q, _ := alice.svc.Queue(ctx); len(q) != 0 {
+		t.Fatalf("refused send left jobs: %+v", q)
+	}
 
 	// Refused at send time.
 	for _, to := range []string{"bravo:docs/../x", "bravo:docs/a/../../x", "bravo:", "bravo:d:ocs", "bravo:docs/a\\b"} {

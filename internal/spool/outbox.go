@@ -103,6 +103,15 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 		}
 		rcpts = append(rcpts, m)
 	}
+	if s.cfg.PreflightShare != nil {
+		for i, m := range rcpts {
+			if t := targets[i]; t.share != "" {
+				if err := s.cfg.PreflightShare(ctx, m, t.share); err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+				}
+			}
+		}
+	}
 	files, err := collectFiles(req.Paths, req.Recursive)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

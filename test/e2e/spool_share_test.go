@@ -57,4 +57,18 @@ func TestCopyIntoShareThroughMailbox(t *testing.T) {
 	if ents, _ := os.ReadDir(pub); len(ents) != 0 {
 		t.Fatalf("read-only share got %d entries", len(ents))
 	}
+
+	// With bravo reachable, the right is checked before anything is queued.
+	alpha.MustRun("connect", bravo.TCPAddr())
+	if _, err := alpha.Run("copy", src, "bravo:pub"); err == nil || !strings.Contains(err.Error(), "bravo's share pub is read-only for you") {
+		t.Fatalf("copy into a read-only share of a reachable member: %v", err)
+	}
+	if _, err := alpha.Run("copy", src, "bravo:nosuch"); err == nil || !strings.Contains(err.Error(), `no share "nosuch"`) {
+		t.Fatalf("copy into a missing share of a reachable member: %v", err)
+	}
+	var jobs []spoolJob
+	alpha.JSON(&jobs, "queue")
+	if len(jobs) != 2 {
+		t.Fatalf("refused copies left jobs: %+v", jobs)
+	}
 }
