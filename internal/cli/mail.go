@@ -195,10 +195,17 @@ func (a *App) copyCmd() *cobra.Command {
 	var recursive bool
 	var wg string
 	cmd := &cobra.Command{
-		Use:   "copy [-r] LOCAL... NAME",
-		Short: "Queue a copy of files or folders into a member's inbox (delivered when it is reachable)",
+		Use:   "copy [-r] LOCAL... NAME[:SHARE/path]",
+		Short: "Queue a copy of files or folders into a member's inbox, or into a share of it you may write (delivered when it is reachable)",
+		Long: `Queue a copy of files or folders for a member, delivered when it is reachable
+(directly or through a mailbox). NAME alone puts them in the member's inbox;
+NAME:SHARE/path writes them straight into folder path of the member's share
+SHARE, if its access list lets you write there. A refusal (no right, an
+existing file, a bad path) turns the job failed with the member's reason
+(see peerhood queue).`,
 		Example: `  peerhood copy report.pdf bob
-  peerhood copy -r photos/ carol`,
+  peerhood copy -r photos/ carol
+  peerhood copy -r photos/ carol:family/2026`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dest := args[len(args)-1]

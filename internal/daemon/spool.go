@@ -2,10 +2,13 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/api"
@@ -19,6 +22,10 @@ func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
 	cfg := spool.Config{
 		Host: n.host, DB: n.db, Identity: n.id, Dir: lazyDir{n},
 		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
+	}
+	if n.share != nil { // copies sent to NAME:SHARE/path are written through the share service's ACL
+		cfg.Shares = n.share
+		cfg.PreflightShare = n.preflightShare
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
 	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")
@@ -88,4 +95,29 @@ func (l lazyDir) Self(wg string) (workgroup.Member, bool) {
 		return d.Self(wg)
 	}
 	return workgroup.Member{}, false
+}
+
+// preflightShare asks a connected member, before a copy into its share is
+// queued, whether this node may write there (its answer to the files
+// protocol's share list). An unreachable or silent member is not an
+// error: the member decides when the copy arrives.
+func (n *Node) preflightShare(ctx context.Context, m workgroup.Member, name string) error {
+	if n.host.Network().Connectedness(m.PeerID) != network.Connected {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	list, err := n.share.SharesOf(ctx, m)
+	if err != nil {
+		return nil
+	}
+	for _, si := range list {
+		if strings.EqualFold(si.Name, name) {
+			if si.Right.CanWrite() {
+				return nil
+			}
+			return fmt.Errorf("%s's share %s is read-only for you", m.Name, si.Name)
+		}
+	}
+	return fmt.Errorf("%s has no share %q you may see", m.Name, name)
 }

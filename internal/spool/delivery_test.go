@@ -110,7 +110,8 @@ func TestSendRefusesUnknownRecipient(t *testing.T) {
 		{SendRequest{To: []string{"bob"}, Kind: KindFile}, "at least one file"},
 		{SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{"rel/path"}}, "absolute"},
 		{SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{t.TempDir()}}, "use -r"},
-		{SendRequest{To: []string{"bob:docs/x"}, Kind: KindFile, Paths: []string{"/etc/hostname"}}, "share"},
+		{SendRequest{To: []string{"bob:docs/../x"}, Kind: KindFile, Paths: []string{"/etc/hostname"}}, "not allowed"},
+		{SendRequest{To: []string{"bob:docs"}, Kind: KindMail, Subject: "x"}, "only file copies"},
 		{SendRequest{Kind: KindMail}, "at least one recipient"},
 	} {
 		_, err := alice.svc.Send(ctx, tc.req)

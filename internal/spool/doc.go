@@ -16,6 +16,17 @@
 // (accepted or rejected, with a reason) is signed the same way by the
 // recipient under "peerhood/receipt/1\x00". Mailboxes hold ciphertext only.
 //
+// A copy sent to NAME:SHARE/path carries its target in the PayloadHeader
+// (Share, Dir): inside the ciphertext, whose hash the sender signs, so no
+// mailbox sees or changes it. When the recipient receives it, it asks the
+// share service (Config.Shares, the ShareWriter) whether the sender's
+// member may write that share by the share's own access list, then writes
+// the files through os.Root (temporary file, renamed into place) under
+// Dir, never replacing a file, and records the item as accepted. No right,
+// an unknown share, a bad path or an existing file makes a signed
+// rejection whose reason ("bravo's share docs is read-only for you") the
+// sender's job shows as failed.
+//
 // Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
 // spool folder, named by their SHA-256, written and fsynced before any
 // acknowledgement. Partial transfers are kept in spool/partial and resume

@@ -2,6 +2,8 @@ package spool
 
 import (
 	"bytes"
+	"path"
+	"strings"
 	"testing"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -70,12 +72,19 @@ func FuzzDecodeReceipt(f *testing.F) {
 func FuzzPayloadHeader(f *testing.F) {
 	good, _ := wire.Marshal(&PayloadHeader{Kind: KindFile, Files: []FileEntry{{Path: "a/b.txt", Size: 3}}})
 	bad, _ := wire.Marshal(&PayloadHeader{Kind: KindFile, Files: []FileEntry{{Path: "../etc/passwd", Size: 3}}})
+	intoShare, _ := wire.Marshal(&PayloadHeader{Kind: KindFile, Files: []FileEntry{{Path: "a.txt", Size: 1}}, Share: "docs", Dir: "in/box"})
+	climb, _ := wire.Marshal(&PayloadHeader{Kind: KindFile, Files: []FileEntry{{Path: "a.txt", Size: 1}}, Share: "docs", Dir: "a/../../x"})
 	f.Add(good)
 	f.Add(bad)
+	f.Add(intoShare)
+	f.Add(climb)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var h PayloadHeader
 		if wire.Unmarshal(data, &h) != nil || h.check() != nil {
 			return
+		}
+		if h.Dir != "" && (h.Share == "" || path.Clean(h.Dir) != h.Dir || h.Dir == ".." || strings.HasPrefix(h.Dir, "../") || strings.HasPrefix(h.Dir, "/")) {
+			t.Fatalf("unsafe target accepted: share %q dir %q", h.Share, h.Dir)
 		}
 		for _, fe := range h.Files {
 			if fe.Path == ".." || bytes.HasPrefix([]byte(fe.Path), []byte("../")) || bytes.HasPrefix([]byte(fe.Path), []byte("/")) || bytes.Contains([]byte(fe.Path), []byte("/../")) {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path"
 	"path/filepath"
 	"time"
 
@@ -97,6 +98,7 @@ type incoming struct {
 	sl       sealed
 	hdr      *PayloadHeader
 	receipt  []byte
+	state    string // ItemNew, or ItemAccepted once written into a share
 }
 
 // prepareIncoming checks a received ciphertext opens for this node and
@@ -106,20 +108,64 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 	if err != nil {
 		return nil, err
 	}
-	hdr, _, err := openPayload(rc, s.id.Age)
-	rc.Close()
+	hdr, body, err := openPayload(rc, s.id.Age)
 	if err == nil && hdr.Kind != env.Kind {
 		err = fmt.Errorf("payload kind %q differs from envelope kind %q", hdr.Kind, env.Kind)
 	}
 	if err != nil {
+		rc.Close()
 		s.releaseCiphertext(ctx, env.HashString())
 		return nil, reject("payload: %v", err)
+	}
+	state := ItemNew
+	if hdr.Share != "" {
+		err = s.writeIntoShare(ctx, env, hdr, body)
+		state = ItemAccepted
+	}
+	rc.Close()
+	if err != nil {
+		s.releaseCiphertext(ctx, env.HashString())
+		return nil, err
 	}
 	rec, err := newReceipt(s.id.Key, s.self, env.ID, env.SenderID(), StatusAccepted, "")
 	if err != nil {
 		return nil, err
 	}
-	return &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec}, nil
+	return &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec, state: state}, nil
+}
+
+// writeIntoShare writes a copy sent to NAME:SHARE/path into the share, if
+// the share service lets the sender write there. A refusal (no right, a
+// bad path, an existing file) is a *rejectError with the share's reason.
+func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *PayloadHeader, body io.Reader) error {
+	if s.cfg.Shares == nil {
+		return reject("this node takes no copies into shares")
+	}
+	m, ok := s.dir.Member(env.Workgroup, env.SenderID())
+	if !ok {
+		return reject("sender %s is not a member of workgroup %s", env.SenderID(), env.Workgroup)
+	}
+	if err := s.cfg.Shares.CheckWrite(ctx, m, hdr.Share); err != nil {
+		return reject("%v", err)
+	}
+	paths := make([]string, len(hdr.Files))
+	sizes := make([]int64, len(hdr.Files))
+	for i, f := range hdr.Files {
+		if f.Size > maxPayload {
+			return reject("file %s is too large", f.Path)
+		}
+		paths[i], sizes[i] = path.Join(hdr.Dir, f.Path), int64(f.Size)
+	}
+	written, err := s.cfg.Shares.WriteFiles(ctx, m, hdr.Share, paths, sizes, body)
+	if err != nil {
+		return reject("%v", err)
+	}
+	// Read to the end so age authenticates the final chunk.
+	if n, err := io.Copy(io.Discard, body); err != nil || n != 0 {
+		return reject("payload ends badly (%d trailing bytes): %v", n, err)
+	}
+	s.log.Info("copy written into share", "id", env.IDString(), "share", hdr.Share, "files", len(written), "from", m.Name)
+	return nil
 }
 
 // insertIncoming stores prepared messages in the inbox in one
@@ -144,9 +190,16 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 		for i, in := range ins {
 			env := in.env
 			files, _ := json.Marshal(nonNil(in.hdr.Files))
+			state, inline := in.state, in.sl.inline
+			if state == "" {
+				state = ItemNew
+			}
+			if state != ItemNew {
+				inline = nil // the files are in place: the ciphertext is not kept
+			}
 			res, err := ins1.ExecContext(ctx,
 				env.IDString(), env.SenderID().String(), s.memberName(env.Workgroup, env.SenderID()), env.Workgroup, env.Kind, in.hdr.Subject, in.hdr.Body,
-				string(files), in.envBytes, env.HashString(), int64(env.Size), in.sl.inline, env.Created, nowMs(), ItemNew, in.receipt)
+				string(files), in.envBytes, env.HashString(), int64(env.Size), inline, env.Created, nowMs(), state, in.receipt)
 			if err != nil {
 				return err
 			}
@@ -166,6 +219,9 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 		return fmt.Errorf("store received messages: %w", err)
 	}
 	for i, in := range ins {
+		if !dup[i] && in.state == ItemAccepted {
+			s.releaseCiphertext(ctx, in.env.HashString())
+		}
 		if dup[i] {
 			if stored, ok := s.storedReceipt(ctx, in.env.IDString()); ok {
 				in.receipt = stored

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -78,11 +79,18 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
+	type target struct{ share, dir string }
 	var rcpts []workgroup.Member
-	for _, name := range req.To {
-		if strings.Contains(name, ":") {
-			return nil, fmt.Errorf("%w: %s: delivery straight into a share is not supported yet; copy into the member's inbox with the name alone", ErrInvalid, name)
+	var targets []target
+	for _, to := range req.To {
+		name, shr, dir, err := shareTarget(to)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
+		if shr != "" && req.Kind != KindFile {
+			return nil, fmt.Errorf("%w: %s: only file copies go into a share; mail goes to the member's name", ErrInvalid, to)
+		}
+		targets = append(targets, target{shr, dir})
 		m, ok := s.dir.ByName(wg.ID, name)
 		if !ok {
 			return nil, fmt.Errorf("%w: no member %q in workgroup %s (unknown or revoked)", ErrInvalid, name, wg.Name)
@@ -94,6 +102,15 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 			return nil, fmt.Errorf("%w: member %s has no usable age recipient: %v", ErrInvalid, name, err)
 		}
 		rcpts = append(rcpts, m)
+	}
+	if s.cfg.PreflightShare != nil {
+		for i, m := range rcpts {
+			if t := targets[i]; t.share != "" {
+				if err := s.cfg.PreflightShare(ctx, m, t.share); err != nil {
+					return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+				}
+			}
+		}
 	}
 	files, err := collectFiles(req.Paths, req.Recursive)
 	if err != nil {
@@ -116,8 +133,13 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 		}
 	}
 	var jobs []Job
-	for _, m := range rcpts {
-		j, err := s.enqueue(ctx, wg.ID, m, hdr, files, summary)
+	for i, m := range rcpts {
+		h, sum := hdr, summary
+		if t := targets[i]; t.share != "" {
+			h.Share, h.Dir = t.share, t.dir
+			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
+		}
+		j, err := s.enqueue(ctx, wg.ID, m, h, files, sum)
 		if err != nil {
 			return jobs, err
 		}

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"filippo.io/age"
 
 	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 const (
@@ -37,6 +39,13 @@ type PayloadHeader struct {
 	Subject string      `cbor:"2,keyasint,omitempty"`
 	Body    string      `cbor:"3,keyasint,omitempty"`
 	Files   []FileEntry `cbor:"4,keyasint,omitempty"`
+	// Share, when set, asks the recipient to write the files straight
+	// into its share of that name, under folder Dir ("" for the share's
+	// root), if it lets the sender write there. The header is inside the
+	// age payload whose hash the sender signs, so no mailbox sees or
+	// changes the target.
+	Share string `cbor:"5,keyasint,omitempty"`
+	Dir   string `cbor:"6,keyasint,omitempty"`
 }
 
 func (h *PayloadHeader) check() error {
@@ -48,7 +57,56 @@ func (h *PayloadHeader) check() error {
 			return err
 		}
 	}
+	if h.Dir != "" {
+		if h.Share == "" {
+			return fmt.Errorf("payload names a folder but no share")
+		}
+		if err := checkRelPath(h.Dir); err != nil {
+			return fmt.Errorf("target %w", err)
+		}
+	}
+	if h.Share != "" && (h.Kind != KindFile || len(h.Share) > 255 || strings.ContainsAny(h.Share, "/\\:\x00")) {
+		return fmt.Errorf("target share %q not allowed", h.Share)
+	}
 	return nil
+}
+
+// ShareWriter writes received files into this node's shares (the share
+// service implements it). Its errors' text is the reason the sender hears.
+type ShareWriter interface {
+	// CheckWrite returns nil when member m may write into share name.
+	CheckWrite(ctx context.Context, m workgroup.Member, name string) error
+	// WriteFiles writes file i (sizes[i] bytes read from r) to paths[i]
+	// of share name as m: temporary file then rename, no existing file
+	// replaced, and nothing left behind on error.
+	WriteFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader) ([]string, error)
+}
+
+// shareTarget splits NAME:SHARE[/path] into its parts; a plain NAME has
+// an empty share.
+func shareTarget(to string) (name, shr, dir string, err error) {
+	name, rest, ok := strings.Cut(to, ":")
+	if !ok {
+		return to, "", "", nil
+	}
+	shr, dir, _ = strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	dir = strings.Trim(dir, "/")
+	if shr == "" {
+		return "", "", "", fmt.Errorf("%s: want NAME:SHARE/path (the share is missing)", to)
+	}
+	if dir == "." {
+		dir = ""
+	}
+	if dir != "" {
+		if err := checkRelPath(dir); err != nil {
+			return "", "", "", fmt.Errorf("%s: %w", to, err)
+		}
+	}
+	h := PayloadHeader{Kind: KindFile, Share: shr, Dir: dir}
+	if err := h.check(); err != nil {
+		return "", "", "", fmt.Errorf("%s: %w", to, err)
+	}
+	return name, shr, dir, nil
 }
 
 // checkRelPath refuses a path that is absolute, empty or climbs out.

@@ -47,6 +47,14 @@ type Config struct {
 	FreeSpace func(path string) (uint64, error)
 	// Workers bounds concurrent deliveries (default 8).
 	Workers int
+	// Shares receives copies sent straight into a share (NAME:SHARE/path);
+	// nil refuses them.
+	Shares ShareWriter
+	// PreflightShare, when set, is asked at send time whether member m
+	// would let this node write into its share name: an error refuses
+	// the send (its text is the reason); nil means yes or cannot tell
+	// (m unreachable), and the recipient decides on arrival.
+	PreflightShare func(ctx context.Context, m workgroup.Member, name string) error
 }
 
 func (c *Config) defaults() {
