@@ -4,15 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/peerhood/peerhood/internal/share"
 )
 
 // Limits on request paths.
 const (
-	MaxPathLen      = 4096 // bytes in a whole request path
-	MaxComponentLen = 255  // bytes in one name
-	MaxDepth        = 64   // names below a share
+	MaxPathLen      = 4096             // bytes in a whole request path
+	MaxComponentLen = share.MaxNameLen // bytes in one name
+	MaxDepth        = 64               // names below a share
 )
 
 // TempPrefix starts the names of files being written; they are hidden
@@ -93,63 +93,20 @@ func ParsePath(p string) (Target, error) {
 }
 
 // CheckName checks one path component (a node, share, file or folder
-// name).
+// name): not empty, "." or "..", not one of the server's temporary names,
+// and the rules of every peerhood path (share.CheckName), so WebDAV and
+// the files protocol refuse exactly the same names.
 func CheckName(c string) error {
 	switch {
 	case c == "":
 		return fmt.Errorf("%w: empty name (double slash)", ErrBadPath)
 	case c == "." || c == "..":
 		return fmt.Errorf("%w: %q is not a name", ErrBadPath, c)
-	case len(c) > MaxComponentLen:
-		return fmt.Errorf("%w: name of %d bytes; at most %d", ErrBadPath, len(c), MaxComponentLen)
-	case !utf8.ValidString(c):
-		return fmt.Errorf("%w: name %q is not valid UTF-8", ErrBadPath, c)
 	case strings.HasPrefix(c, TempPrefix):
 		return fmt.Errorf("%w: names starting with %q are reserved", ErrBadPath, TempPrefix)
 	}
-	for _, r := range c {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return fmt.Errorf("%w: name %q holds control character %U", ErrBadPath, c, r)
-		}
-		if strings.ContainsRune(`\<>:"|?*`, r) {
-			return fmt.Errorf("%w: name %q holds %q, which Windows forbids", ErrBadPath, c, r)
-		}
-		if unicode.Is(unicode.Cf, r) || r == 0xfffd {
-			return fmt.Errorf("%w: name %q holds %U", ErrBadPath, c, r)
-		}
-	}
-	if last := c[len(c)-1]; last == '.' || last == ' ' {
-		return fmt.Errorf("%w: name %q ends in %q, which Windows drops", ErrBadPath, c, last)
-	}
-	if c[0] == ' ' {
-		return fmt.Errorf("%w: name %q starts with a space", ErrBadPath, c)
-	}
-	if isReservedWindowsName(c) {
-		return fmt.Errorf("%w: %q is a reserved device name on Windows", ErrBadPath, c)
+	if err := share.CheckName(c); err != nil {
+		return fmt.Errorf("%w: %s", ErrBadPath, strings.TrimPrefix(err.Error(), share.ErrBadPath.Error()+": "))
 	}
 	return nil
-}
-
-// isReservedWindowsName reports CON, PRN, AUX, NUL, COM0-9, LPT0-9 (also
-// with superscript digits), CONIN$ and CONOUT$, with any extension, in
-// any case.
-func isReservedWindowsName(c string) bool {
-	base := c
-	if i := strings.IndexByte(base, '.'); i >= 0 {
-		base = base[:i]
-	}
-	base = strings.TrimRight(base, " ")
-	u := strings.ToUpper(base)
-	switch u {
-	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
-		return true
-	}
-	if strings.HasPrefix(u, "COM") || strings.HasPrefix(u, "LPT") {
-		rest := u[3:]
-		switch rest {
-		case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
-			return true
-		}
-	}
-	return false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -54,7 +55,7 @@ func CleanPath(p string) (string, error) {
 		if c == "" || c == "." {
 			continue
 		}
-		if err := checkName(c); err != nil {
+		if err := CheckName(c); err != nil {
 			return "", err
 		}
 		parts = append(parts, c)
@@ -65,8 +66,13 @@ func CleanPath(p string) (string, error) {
 	return strings.Join(parts, "/"), nil
 }
 
-// checkName checks one path component.
-func checkName(c string) error {
+// CheckName checks one path component, the rules every peerhood path
+// goes by (the files protocol, the CLI and WebDAV): not "..", not a
+// transfer's temporary file, at most MaxNameLen bytes of valid UTF-8, no
+// NUL, C0/C1 control, format (bidi, zero-width) or replacement
+// characters, none of the characters Windows forbids, no leading space,
+// no trailing dot or space, and no Windows device name (CON, COM1, ...).
+func CheckName(c string) error {
 	if strings.HasPrefix(c, partPrefix) {
 		return fmt.Errorf("%w: %q is a transfer's temporary file", ErrBadPath, c)
 	}
@@ -76,18 +82,26 @@ func checkName(c string) error {
 	if len(c) > MaxNameLen {
 		return fmt.Errorf("%w: name is %d bytes, limit %d", ErrBadPath, len(c), MaxNameLen)
 	}
+	if !utf8.ValidString(c) {
+		return fmt.Errorf("%w: name %q is not valid UTF-8", ErrBadPath, c)
+	}
 	for _, r := range c {
 		switch {
 		case r == 0:
 			return fmt.Errorf("%w: name contains a NUL byte", ErrBadPath)
-		case r < 0x20 || r == 0x7f:
-			return fmt.Errorf("%w: name %q contains a control character", ErrBadPath, c)
-		case r == ':' || r == '<' || r == '>' || r == '"' || r == '|' || r == '?' || r == '*':
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+			return fmt.Errorf("%w: name %q contains control character %U", ErrBadPath, c, r)
+		case strings.ContainsRune(`\<>:"|?*`, r):
 			return fmt.Errorf("%w: name %q contains %q, which Windows refuses", ErrBadPath, c, r)
+		case unicode.Is(unicode.Cf, r) || r == utf8.RuneError:
+			return fmt.Errorf("%w: name %q contains %U", ErrBadPath, c, r)
 		}
 	}
 	if strings.HasSuffix(c, ".") || strings.HasSuffix(c, " ") {
 		return fmt.Errorf("%w: name %q ends in a dot or space", ErrBadPath, c)
+	}
+	if strings.HasPrefix(c, " ") {
+		return fmt.Errorf("%w: name %q starts with a space", ErrBadPath, c)
 	}
 	base := c
 	if i := strings.IndexByte(base, '.'); i >= 0 {

@@ -24,7 +24,7 @@ func GetTree(ctx context.Context, c *Client, share, path, local string, o Transf
 			return err
 		}
 		for _, e := range es {
-			if err := checkName(e.Name); err != nil {
+			if err := CheckName(e.Name); err != nil {
 				return fmt.Errorf("remote name %q: %w", e.Name, err)
 			}
 			r, l := joinPath(rp, e.Name), filepath.Join(lp, e.Name)
