@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -164,7 +165,8 @@ func TestErrorsAreJSON(t *testing.T) {
 	}{
 		{"unknown path", "GET", "/v1/nothing-here", nil, 404, "not_found"},
 		{"unknown root path", "GET", "/favicon.ico", nil, 404, "not_found"},
-		{"wrong method", "DELETE", "/v1/status", nil, 404, "not_found"},
+		{"wrong method", "DELETE", "/v1/status", nil, 405, "method_not_allowed"},
+		{"wrong method on a path with a wildcard", "DELETE", "/v1/things/x", nil, 405, "method_not_allowed"},
 		{"handler's not found", "GET", "/v1/things/missing", nil, 404, "not_found"},
 		{"empty connect", "POST", "/v1/connect", ConnectRequest{}, 400, "bad_request"},
 		{"unknown field", "POST", "/v1/connect", map[string]string{"adr": "x"}, 400, "bad_request"},
@@ -184,8 +186,18 @@ func TestErrorsAreJSON(t *testing.T) {
 			}
 		})
 	}
+	// 405 names the allowed methods, as HTTP says.
+	hr, _ := http.NewRequest("DELETE", "http://peerhood/v1/status", nil)
+	res, err := c.hc.Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if allow := res.Header.Get("Allow"); res.StatusCode != 405 || allow != "GET" {
+		t.Fatalf("DELETE /v1/status: status %d, Allow %q; want 405, GET", res.StatusCode, allow)
+	}
 	// The raw reply of an unknown path is a JSON object with the content type.
-	res, err := c.Stream(context.Background(), "GET", "/v1/status", nil, "")
+	res, err = c.Stream(context.Background(), "GET", "/v1/status", nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -311,5 +323,20 @@ func TestShutdownBounded(t *testing.T) {
 	}
 	if _, err := os.Stat(s.sock); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("socket left behind: %v", err)
+	}
+}
+
+func TestProfilesOnTheSocket(t *testing.T) {
+	_, _, c := startServer(t)
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/pprof/heap", "/debug/pprof/cmdline"} {
+		res, err := c.Stream(context.Background(), "GET", p, nil, "")
+		if err != nil {
+			t.Fatalf("GET %s: %v", p, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if len(b) == 0 {
+			t.Fatalf("GET %s: empty body", p)
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +52,46 @@ func NewServer(b Backend, metrics prometheus.Gatherer, log *slog.Logger) *Server
 	for _, reg := range b.Extra {
 		reg(s)
 	}
+	s.profilingRoutes()
+	paths := s.pathMux()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := paths.Handler(r); pattern != "" {
+			allow := s.methodsOf(pattern)
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, Errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+				"%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+			return
+		}
 		writeError(w, NotFound("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path))
 	})
 	return s
+}
+
+// pathMux matches a request's path against every declared route's path,
+// whatever the method, so a known path with the wrong method answers 405
+// with an Allow header instead of 404.
+func (s *Server) pathMux() *http.ServeMux {
+	m := http.NewServeMux()
+	seen := map[string]bool{}
+	for _, rt := range s.routes {
+		if !seen[rt.Path] {
+			seen[rt.Path] = true
+			m.HandleFunc(rt.Path, func(http.ResponseWriter, *http.Request) {})
+		}
+	}
+	return m
+}
+
+// methodsOf lists the methods declared for the route path pattern.
+func (s *Server) methodsOf(pattern string) []string {
+	var out []string
+	for _, rt := range s.routes {
+		if rt.Path == pattern && !slices.Contains(out, rt.Method) {
+			out = append(out, rt.Method)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Handler returns the HTTP handler (for tests).
