@@ -323,7 +323,7 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *share.Service, put bo
 		}
 	}
 	var last time.Time
-	opts := share.TransferOptions{Progress: func(name string, done, total int64) {
+	opts := share.TransferOptions{Digests: svc.Digests(), Progress: func(name string, done, total int64) {
 		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 			last = now
 			emit(TransferEvent{Name: name, Bytes: done, Total: total})

@@ -232,6 +232,7 @@ type Partial struct {
 	final  string
 	mtime  int64
 	Offset int64 // bytes already there (resume point)
+	info   os.FileInfo
 }
 
 // CreatePartial opens (resume) or creates the temporary file of an upload
@@ -316,8 +317,12 @@ func (p *Partial) Commit() (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
+	p.info = fi
 	return entryOf(path.Base(p.final), fi), nil
 }
+
+// Info is the committed file's stat (nil before Commit).
+func (p *Partial) Info() os.FileInfo { return p.info }
 
 // Keep closes the temporary file, leaving it for a later resume.
 func (p *Partial) Keep() { p.f.Close() }

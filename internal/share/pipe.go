@@ -17,8 +17,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // was written. The stages overlap, so a copy costs about its slowest
 // stage rather than the sum. onChunk (optional) sees each chunk's size
 // after it is written. It returns the bytes written; h holds their hash
-// once it returns. After a write error it stops reading at the next
-// chunk.
+// once it returns (a nil h: no hashing). After a write error it stops
+// reading at the next chunk.
 func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
 	type chunk struct {
 		b *[]byte
@@ -59,7 +59,7 @@ func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int))
 	go func() { // hasher
 		defer close(done)
 		for c := range toHash {
-			if c.n > 0 {
+			if c.n > 0 && h != nil {
 				h.Write((*c.b)[:c.n])
 			}
 			free <- c.b

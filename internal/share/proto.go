@@ -42,6 +42,7 @@ type Request struct {
 	Recursive bool   `cbor:"9,keyasint,omitempty"`
 	HashAll   bool   `cbor:"10,keyasint,omitempty"` // read: trailer hash covers [0, end), not only what was sent
 	Resume    bool   `cbor:"11,keyasint,omitempty"` // write: continue an earlier partial upload
+	NoCache   bool   `cbor:"12,keyasint,omitempty"` // read: hash the file now, do not send a remembered digest
 }
 
 // ShareInfo is a share as a member sees it: its name and the member's

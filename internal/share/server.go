@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 
@@ -149,6 +150,8 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 // serveRead sends a header {Entry, Offset, Length}, Length raw bytes, and
 // a trailer {SHA256, Changed}. The hash covers the bytes sent, or with
 // HashAll the file from byte 0 (the prefix is read and hashed first).
+// When the whole file's digest is wanted and remembered for this version
+// of the file (see Digests), the file is sent without hashing it again.
 func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	f, e, err := l.Open(req.Path)
 	if err != nil {
@@ -162,11 +165,23 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	if req.Length > 0 && req.Length < n {
 		n = req.Length
 	}
-	h := sha256.New()
-	buf := make([]byte, bufSize)
-	if req.HashAll && req.Offset > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, req.Offset), buf); err != nil {
-			return s.fail(st, err)
+	before, err := f.Stat()
+	if err != nil {
+		return s.fail(st, err)
+	}
+	ctx := context.Background()
+	whole := req.Offset+n == e.Size && (req.Offset == 0 || req.HashAll)
+	var sum []byte
+	if whole && !req.NoCache {
+		sum, _ = s.digests.Lookup(ctx, before)
+	}
+	var h hash.Hash
+	if sum == nil {
+		h = sha256.New()
+		if req.HashAll && req.Offset > 0 {
+			if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, req.Offset), make([]byte, bufSize)); err != nil {
+				return s.fail(st, err)
+			}
 		}
 	}
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
@@ -175,11 +190,15 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
 	}
-	changed := false
-	if fi, err := f.Stat(); err != nil || fi.Size() != e.Size || fi.ModTime().UnixNano() != e.Mtime {
-		changed = true
+	after, err := f.Stat()
+	changed := err != nil || after.Size() != e.Size || after.ModTime().UnixNano() != e.Mtime || !sameVersion(before, after)
+	if h != nil {
+		sum = h.Sum(nil)
+		if whole && !changed {
+			s.digests.Remember(ctx, before, sum)
+		}
 	}
-	return wire.WriteFrame(st, Reply{SHA256: h.Sum(nil), Changed: changed})
+	return wire.WriteFrame(st, Reply{SHA256: sum, Changed: changed})
 }
 
 // serveWrite receives an upload into a temporary file of the share:
@@ -239,6 +258,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 		_ = l.root.Remove(part.name)
 		return s.fail(st, err)
 	}
+	s.digests.Remember(context.Background(), part.Info(), tr.SHA256)
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }

@@ -24,6 +24,7 @@ type Service struct {
 	host    host.Host
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
+	digests *Digests
 }
 
 // New returns the service over db. dir returns the membership directory
@@ -32,7 +33,8 @@ func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Lo
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{configs: NewConfigs(db), dir: dir, host: h, log: log.With("svc", "share")}
+	log = log.With("svc", "share")
+	return &Service{configs: NewConfigs(db), dir: dir, host: h, log: log, digests: NewDigests(db, log)}
 }
 
 // Register serves /peerhood/files/1 on the host, behind workgroup.Guard.
@@ -52,6 +54,9 @@ func (s *Service) Close() error {
 	s.host.RemoveStreamHandler(p2p.ProtoFiles)
 	return nil
 }
+
+// Digests returns the cache of large files' SHA-256 digests.
+func (s *Service) Digests() *Digests { return s.digests }
 
 // Configs returns the share list.
 func (s *Service) Configs() *Configs { return s.configs }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,6 +27,9 @@ type TransferOptions struct {
 	Retries int
 	// RetryDelay is the pause before a retry (default 500 ms).
 	RetryDelay time.Duration
+	// Digests, when set, remembers the SHA-256 of large local files an
+	// upload reads, so sending the same file again skips hashing it.
+	Digests *Digests
 }
 
 func (o TransferOptions) retries() int {
@@ -118,7 +122,12 @@ func GetFile(ctx context.Context, c *Client, share, path, local string, o Transf
 	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
 		local = filepath.Join(local, baseName(path))
 	}
-	err := withRetries(ctx, o, &res, func() error { return getOnce(ctx, c, share, path, local, o, &res) })
+	fresh := false // after a digest mismatch, ask the sender to hash anew
+	err := withRetries(ctx, o, &res, func() error {
+		err := getOnce(ctx, c, share, path, local, o, &res, fresh)
+		fresh = fresh || errors.Is(err, ErrCorrupt)
+		return err
+	})
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil {
 		res.Files = 1
@@ -134,7 +143,7 @@ func baseName(p string) string {
 	return filepath.Base(filepath.FromSlash(cp))
 }
 
-func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result) error {
+func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool) error {
 	e, err := c.Stat(ctx, share, path)
 	if err != nil {
 		return err
@@ -175,7 +184,7 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 			return fail(err, false)
 		}
 	}
-	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0}
+	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0, NoCache: fresh}
 	r, err := c.openRead(ctx, req)
 	if err != nil {
 		return fail(err, true)
@@ -226,6 +235,9 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if err := os.Rename(partPath, local); err != nil {
 		return fmt.Errorf("rename into place: %w", err)
 	}
+	if fi, err := os.Stat(local); err == nil {
+		o.Digests.Remember(ctx, fi, sum)
+	}
 	res.Bytes += e.Size
 	res.SHA256 = hex.EncodeToString(sum)
 	return nil
@@ -238,7 +250,12 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 func PutFile(ctx context.Context, c *Client, local, share, path string, o TransferOptions) (Result, error) {
 	start := time.Now()
 	var res Result
-	err := withRetries(ctx, o, &res, func() error { return putOnce(ctx, c, local, share, path, o, &res) })
+	fresh := false // after a digest mismatch, hash the local file anew
+	err := withRetries(ctx, o, &res, func() error {
+		err := putOnce(ctx, c, local, share, path, o, &res, fresh)
+		fresh = fresh || errors.Is(err, ErrCorrupt)
+		return err
+	})
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil {
 		res.Files = 1
@@ -246,7 +263,7 @@ func PutFile(ctx context.Context, c *Client, local, share, path string, o Transf
 	return res, err
 }
 
-func putOnce(ctx context.Context, c *Client, local, share, path string, o TransferOptions, res *Result) error {
+func putOnce(ctx context.Context, c *Client, local, share, path string, o TransferOptions, res *Result, fresh bool) error {
 	f, err := os.Open(local)
 	if err != nil {
 		return fmt.Errorf("%w", err)
@@ -261,14 +278,22 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 	}
 	size, mtime := fi.Size(), fi.ModTime().UnixNano()
 	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mtime, Resume: true}
+	var known []byte // a remembered digest of this version of the file
+	if fresh {
+		o.Digests.Forget(ctx, fi)
+	} else {
+		known, _ = o.Digests.Lookup(ctx, fi)
+	}
 	var sum []byte
 	_, err = c.put(ctx, req, func(off int64, w io.Writer) ([]byte, error) {
 		res.ResumedFrom = off
-		h := sha256.New()
-		buf := make([]byte, bufSize)
-		if off > 0 {
-			if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), buf); err != nil {
-				return nil, err
+		var h hash.Hash
+		if known == nil {
+			h = sha256.New()
+			if off > 0 {
+				if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), make([]byte, bufSize)); err != nil {
+					return nil, err
+				}
 			}
 		}
 		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
@@ -276,10 +301,15 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 		if err != nil {
 			return nil, err
 		}
-		if n != size-off || changedSince(f, local, size, mtime) {
+		if n != size-off || changedSince(f, local, fi) {
 			return nil, &abortError{msg: fmt.Sprintf("%s changed while it was sent", local)}
 		}
-		sum = h.Sum(nil)
+		if h == nil {
+			sum = known
+		} else {
+			sum = h.Sum(nil)
+			o.Digests.Remember(ctx, fi, sum)
+		}
 		return sum, nil
 	})
 	if err != nil {
@@ -290,13 +320,15 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 	return nil
 }
 
-func changedSince(f *os.File, name string, size, mtime int64) bool {
-	fi, err := f.Stat()
-	if err != nil || fi.Size() != size || fi.ModTime().UnixNano() != mtime {
+// changedSince reports whether the open file f, or the file at name,
+// is no longer the version fi describes.
+func changedSince(f *os.File, name string, fi os.FileInfo) bool {
+	now, err := f.Stat()
+	if err != nil || !sameVersion(fi, now) || now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {
 		return true
 	}
-	fi, err = os.Stat(name)
-	return err != nil || fi.Size() != size || fi.ModTime().UnixNano() != mtime
+	now, err = os.Stat(name)
+	return err != nil || !sameVersion(fi, now) || now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime())
 }
 
 type progressWriter struct {
