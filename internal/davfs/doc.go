@@ -29,5 +29,8 @@
 // XML, one directory read per listing; its output is checked equal to
 // x/net's), accepts Windows' Win32 PROPPATCH properties without storing
 // them, answers GET on a folder with an HTML listing, and refuses
-// requests whose Origin is not the loopback.
+// requests whose Origin is not the loopback. A MOVE between two shares
+// (or nodes), where no rename exists, is served as a COPY of the whole
+// tree then a DELETE of the source, each with its lock checks; if the
+// source cannot be deleted the copy is taken back (move.go).
 package davfs

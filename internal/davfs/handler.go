@@ -93,9 +93,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	var dst Target
 	if r.Method == "COPY" || r.Method == "MOVE" {
-		if code, err := h.checkDestination(ctx, r, t); err != nil {
+		var code int
+		if dst, code, err = h.checkDestination(ctx, r, t); err != nil {
 			refuse(w, code, "%v", err)
+			return
+		}
+		if r.Method == "MOVE" && (dst.Node != t.Node || dst.Share != t.Share) {
+			h.moveAcross(ctx, w, r, dst)
 			return
 		}
 	}
@@ -178,27 +184,27 @@ func (h *Handler) checkWrite(ctx context.Context, t Target, method string) (int,
 }
 
 // checkDestination parses the Destination header of COPY and MOVE.
-func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Target) (int, error) {
+func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Target) (Target, int, error) {
 	hdr := r.Header.Get("Destination")
 	if hdr == "" {
-		return http.StatusBadRequest, errors.New("missing Destination header")
+		return Target{}, http.StatusBadRequest, errors.New("missing Destination header")
 	}
 	u, err := url.Parse(hdr)
 	if err != nil {
-		return http.StatusBadRequest, fmt.Errorf("%w: Destination: %v", ErrBadPath, err)
+		return Target{}, http.StatusBadRequest, fmt.Errorf("%w: Destination: %v", ErrBadPath, err)
 	}
 	if u.Host != "" && u.Host != r.Host {
-		return http.StatusBadGateway, fmt.Errorf("the Destination %s is on another server", u.Host)
+		return Target{}, http.StatusBadGateway, fmt.Errorf("the Destination %s is on another server", u.Host)
 	}
 	dst, err := checkURLPath(u)
 	if err != nil {
-		return http.StatusBadRequest, fmt.Errorf("bad Destination: %w", err)
+		return Target{}, http.StatusBadRequest, fmt.Errorf("bad Destination: %w", err)
 	}
 	if code, err := h.checkWrite(ctx, dst, "MOVE"); err != nil {
 		if code == http.StatusNotFound {
-			return http.StatusConflict, err
+			return Target{}, http.StatusConflict, err
 		}
-		return code, err
+		return Target{}, code, err
 	}
 	switch r.Header.Get("Overwrite") {
 	case "T", "F":
@@ -206,19 +212,16 @@ func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Tar
 		// RFC 4918 10.6: no header means T (x/net/webdav reads it as F for MOVE).
 		r.Header.Set("Overwrite", "T")
 	default:
-		return http.StatusBadRequest, fmt.Errorf("bad Overwrite %q: use T or F", r.Header.Get("Overwrite"))
-	}
-	if r.Method == "MOVE" && (dst.Node != src.Node || dst.Share != src.Share) {
-		return http.StatusBadGateway, fmt.Errorf("MOVE %s -> %s: %w (copy, then delete)", src, dst, ErrCrossShare)
+		return Target{}, http.StatusBadRequest, fmt.Errorf("bad Overwrite %q: use T or F", r.Header.Get("Overwrite"))
 	}
 	s, d := src.String(), dst.String()
 	if d == s {
-		return http.StatusForbidden, errors.New("the Destination is the source")
+		return Target{}, http.StatusForbidden, errors.New("the Destination is the source")
 	}
 	if strings.HasPrefix(d, s+"/") {
-		return http.StatusForbidden, fmt.Errorf("the Destination %s lies inside the source %s", d, s)
+		return Target{}, http.StatusForbidden, fmt.Errorf("the Destination %s lies inside the source %s", d, s)
 	}
-	return 0, nil
+	return dst, 0, nil
 }
 
 func (h *Handler) authorized(r *http.Request) bool {

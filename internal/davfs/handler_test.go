@@ -2,6 +2,7 @@ package davfs
 
 import (
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -132,7 +133,20 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 		{name: "move missing source", method: "MOVE", path: "/alpha/docs/nope.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/x.txt")}, want: 404},
 		{name: "move missing parent", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/no/such.txt")}, want: 409, check: onDisk("new.txt", "second")},
 		{name: "move across shares", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/ro/new.txt")}, want: 403},
-		{name: "move between writable shares", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/new.txt")}, want: 502, check: onDisk("new.txt", "second")},
+		{name: "move between writable shares", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/new.txt")}, want: 201, check: func(t *testing.T, r reply) {
+			gone("new.txt")(t, r)
+			if got := read(t, filepath.Join(e.more, "new.txt")); got != "second" {
+				t.Fatalf("moved file holds %q", got)
+			}
+		}},
+		{name: "move back between shares, no overwrite, target free", method: "MOVE", path: "/alpha/more/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt"), "Overwrite": "F"}, want: 201, check: onDisk("new.txt", "second")},
+		{name: "move folder between shares", method: "MOVE", path: "/alpha/docs/dir/", hdr: map[string]string{"Destination": e.dest("/alpha/more/dir/")}, want: 201, check: func(t *testing.T, r reply) {
+			gone("dir")(t, r)
+			if got := read(t, filepath.Join(e.more, "dir", "inner", "b.txt")); got != "file b" {
+				t.Fatalf("moved tree holds %q", got)
+			}
+		}},
+		{name: "move between shares onto an existing file with Overwrite F", method: "MOVE", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/dir/a.txt"), "Overwrite": "F"}, want: 412, check: onDisk("hello.txt", "hello, world\n")},
 		{name: "move folder", method: "MOVE", path: "/alpha/docs/dir2/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir3/")}, want: 201, check: onDisk("dir3/inner/b.txt", "file b")},
 		{name: "move folder into itself", method: "MOVE", path: "/alpha/docs/dir3/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir3/inner/x/")}, want: 403},
 		{name: "move out of read-only", method: "MOVE", path: "/alpha/ro/readme.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/r.txt")}, want: 403},
@@ -193,6 +207,12 @@ func TestLocks(t *testing.T) {
 	}
 	if r := e.do("MOVE", "/alpha/docs/hello.txt", map[string]string{"Destination": e.dest("/alpha/docs/h2.txt")}, ""); r.code != 423 {
 		t.Errorf("MOVE without the token = %d, want 423", r.code)
+	}
+	if r := e.do("MOVE", "/alpha/docs/hello.txt", map[string]string{"Destination": e.dest("/alpha/more/h2.txt")}, ""); r.code != 423 {
+		t.Errorf("MOVE to another share without the token = %d, want 423", r.code)
+	}
+	if _, err := os.Stat(filepath.Join(e.more, "h2.txt")); !os.IsNotExist(err) {
+		t.Errorf("a refused MOVE across shares left its copy behind: %v", err)
 	}
 	if r := e.do("PUT", "/alpha/docs/hello.txt", map[string]string{"If": "(" + token + ")"}, "owner"); r.code != 204 {
 		t.Errorf("PUT with the token = %d, want 204: %s", r.code, r.body)

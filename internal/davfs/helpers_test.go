@@ -24,6 +24,7 @@ type env struct {
 	t       *testing.T
 	srv     *httptest.Server
 	docs    string
+	more    string // a second writable share
 	ro      string
 	outside string
 	backend *LocalBackend
@@ -66,7 +67,8 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { e.backend.Close() })
 	must(t, e.backend.Add("docs", e.docs, false))
 	must(t, e.backend.Add("ro", e.ro, true))
-	must(t, e.backend.Add("more", t.TempDir(), false))
+	e.more = t.TempDir()
+	must(t, e.backend.Add("more", e.more, false))
 	e.srv = httptest.NewServer(NewHandler(e.backend, testToken, nil))
 	t.Cleanup(e.srv.Close)
 	return e
