@@ -1,13 +1,14 @@
 package share
 
 import (
-	"io"
-
+	"context"
 	"fmt"
-	"github.com/libp2p/go-libp2p/core/network"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/libp2p/go-libp2p/core/network"
 )
 
 // BenchmarkReadDir10k lists a remote folder of 10,000 files over a real
@@ -29,7 +30,10 @@ func BenchmarkReadDir10k(b *testing.B) {
 	}
 }
 
-func benchTransfer(b *testing.B, put bool) {
+// benchTransfer moves a 256 MiB file per iteration. warm keeps the
+// remembered digests (the sender then does not hash); cold forgets them
+// before each iteration, as for a file sent for the first time.
+func benchTransfer(b *testing.B, put, warm bool) {
 	e := newEnv(b, Rule{"*", "rw"})
 	c := e.client("alice")
 	const size = 256 << 20
@@ -38,14 +42,22 @@ func benchTransfer(b *testing.B, put bool) {
 	os.WriteFile(src, data, 0o644)
 	e.write("src.bin", data)
 	dst := b.TempDir()
+	o := TransferOptions{Digests: NewDigests(e.db, nil)}
 	b.SetBytes(size)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
+		if !warm {
+			b.StopTimer()
+			if _, err := e.db.ExecContext(context.Background(), "DELETE FROM file_digests"); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
 		var err error
 		if put {
-			_, err = PutFile(e.ctx, c, src, "docs", fmt.Sprintf("dst%d.bin", i%2), TransferOptions{})
+			_, err = PutFile(e.ctx, c, src, "docs", fmt.Sprintf("dst%d.bin", i%2), o)
 		} else {
-			_, err = GetFile(e.ctx, c, "docs", "src.bin", filepath.Join(dst, fmt.Sprintf("dst%d.bin", i%2)), TransferOptions{})
+			_, err = GetFile(e.ctx, c, "docs", "src.bin", filepath.Join(dst, fmt.Sprintf("dst%d.bin", i%2)), o)
 		}
 		if err != nil {
 			b.Fatal(err)
@@ -55,8 +67,16 @@ func benchTransfer(b *testing.B, put bool) {
 
 // BenchmarkGet and BenchmarkPut move a 256 MiB file between two hosts in
 // this process (one machine's page cache; TCP+TLS+yamux on loopback).
-func BenchmarkGet(b *testing.B) { benchTransfer(b, false) }
-func BenchmarkPut(b *testing.B) { benchTransfer(b, true) }
+// Cold: files sent for the first time; warm: sent again (digest known).
+func BenchmarkGet(b *testing.B) {
+	b.Run("cold", func(b *testing.B) { benchTransfer(b, false, false) })
+	b.Run("warm", func(b *testing.B) { benchTransfer(b, false, true) })
+}
+
+func BenchmarkPut(b *testing.B) {
+	b.Run("cold", func(b *testing.B) { benchTransfer(b, true, false) })
+	b.Run("warm", func(b *testing.B) { benchTransfer(b, true, true) })
+}
 
 // BenchmarkRawStream is the ceiling: one libp2p stream between the same
 // two hosts, bytes written and discarded, no files and no hashing.

@@ -44,7 +44,15 @@
 // (".peerhood-part-<hash of path, size, mtime>") beside its target; an
 // interrupted upload keeps it, so the same upload retried continues at
 // its end; a full disk removes it. Nobody ever sees half a file at the
-// final name.
+// final name. Kept temporary files are recorded (partial_uploads) and
+// removed once nobody resumed them for PartialMaxAge (partials.go).
+//
+// A read's trailer digest (field 8) normally comes from hashing the bytes
+// as they are sent. For files of 16 MiB and more the node remembers the
+// digest by device, inode, size, mtime and ctime (Digests, digests.go),
+// and sends a file again without hashing it; request field 12 (NoCache)
+// asks for a fresh hash, which a receiver does after a mismatch. The
+// receiver always hashes what it received.
 //
 // # Client API (for the CLI's node, WebDAV and browse)
 //

@@ -127,7 +127,7 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 			return s.fail(st, &wire.Error{Code: codeBusy, Message: "an upload of " + req.Path + " is already running; retry later"})
 		}
 		defer s.uploads.Delete(key)
-		return s.serveWrite(st, rd, l, req)
+		return s.serveWrite(st, rd, l, cfg.Name, req)
 	case OpMkdir:
 		if err := l.Mkdir(req.Path); err != nil {
 			return s.fail(st, err)
@@ -206,11 +206,22 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 // then a Trailer with the whole file's SHA-256, checked before the
 // fsync'd temporary file is renamed into place; the final reply carries
 // the new Entry.
-func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req Request) error {
+func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, shareName string, req Request) error {
 	part, err := l.CreatePartial(req.Path, req.Size, req.Mtime, req.Resume)
 	if err != nil {
 		return s.fail(st, err)
 	}
+	ctx := context.Background()
+	s.notePartial(ctx, shareName, part.name)
+	// Every way out but Keep removes or commits the temporary file.
+	kept := false
+	defer func() {
+		if kept {
+			s.notePartial(ctx, shareName, part.name)
+		} else {
+			s.dropPartial(ctx, shareName, part.name)
+		}
+	}()
 	h := sha256.New()
 	buf := make([]byte, bufSize)
 	if part.Offset > 0 {
@@ -233,6 +244,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 			we = w
 		} else {
 			part.Keep() // resumable
+			kept = true
 			we = &wire.Error{Code: wire.CodeInternal, Message: err.Error()}
 		}
 		s.reply(st, Reply{Err: we})
@@ -242,6 +254,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 	var tr Trailer
 	if err := rd.ReadFrame(&tr); err != nil {
 		part.Keep()
+		kept = true
 		_ = st.Reset()
 		return err
 	}
@@ -258,7 +271,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, req R
 		_ = l.root.Remove(part.name)
 		return s.fail(st, err)
 	}
-	s.digests.Remember(context.Background(), part.Info(), tr.SHA256)
+	s.digests.Remember(ctx, part.Info(), tr.SHA256)
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }

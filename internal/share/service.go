@@ -25,6 +25,7 @@ type Service struct {
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
+	stop    context.CancelFunc // ends the partial-upload sweeper
 }
 
 // New returns the service over db. dir returns the membership directory
@@ -37,8 +38,14 @@ func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Lo
 	return &Service{configs: NewConfigs(db), dir: dir, host: h, log: log, digests: NewDigests(db, log)}
 }
 
-// Register serves /peerhood/files/1 on the host, behind workgroup.Guard.
+// Register serves /peerhood/files/1 on the host, behind workgroup.Guard,
+// and starts the sweeper of abandoned partial uploads.
 func (s *Service) Register() {
+	if s.stop == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stop = cancel
+		go s.sweepLoop(ctx)
+	}
 	s.host.SetStreamHandler(p2p.ProtoFiles, func(st network.Stream) {
 		d := s.dir()
 		if d == nil {
@@ -52,6 +59,9 @@ func (s *Service) Register() {
 // Close stops serving.
 func (s *Service) Close() error {
 	s.host.RemoveStreamHandler(p2p.ProtoFiles)
+	if s.stop != nil {
+		s.stop()
+	}
 	return nil
 }
 

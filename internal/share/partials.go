@@ -1,0 +1,97 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"time"
+)
+
+// PartialMaxAge is how long an interrupted upload's temporary file waits
+// for a resume before the sweeper removes it (Syncthing keeps its
+// temporary files a day; uploads of large files over slow links get
+// longer).
+const PartialMaxAge = 72 * time.Hour
+
+// sweepEvery is how often the sharing service looks for stale partials.
+const sweepEvery = time.Hour
+
+// notePartial records (or refreshes) an upload's temporary file.
+func (s *Service) notePartial(ctx context.Context, share, name string) {
+	if _, err := s.configs.db.ExecContext(ctx, `INSERT INTO partial_uploads (share, name, touched) VALUES (?, ?, ?)
+		ON CONFLICT (share, name) DO UPDATE SET touched = excluded.touched`, share, name, time.Now().Unix()); err != nil {
+		s.log.Warn("record partial upload", "share", share, "err", err)
+	}
+}
+
+// dropPartial forgets an upload's temporary file (committed or removed).
+func (s *Service) dropPartial(ctx context.Context, share, name string) {
+	if _, err := s.configs.db.ExecContext(ctx, `DELETE FROM partial_uploads WHERE share = ? AND name = ?`, share, name); err != nil {
+		s.log.Warn("forget partial upload", "share", share, "err", err)
+	}
+}
+
+// SweepPartials removes the temporary files of uploads nobody resumed
+// since before cutoff (by the record and by the file's own mtime, so a
+// resume running right now is never cut). It returns how many it removed.
+func (s *Service) SweepPartials(ctx context.Context, cutoff time.Time) (int, error) {
+	rows, err := s.configs.db.QueryContext(ctx, `SELECT share, name FROM partial_uploads WHERE touched < ?`, cutoff.Unix())
+	if err != nil {
+		return 0, err
+	}
+	type stale struct{ share, name string }
+	var list []stale
+	for rows.Next() {
+		var st stale
+		if err := rows.Scan(&st.share, &st.name); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		list = append(list, st)
+	}
+	rows.Close()
+	removed := 0
+	for _, st := range list {
+		cfg, err := s.configs.Get(ctx, st.share)
+		if err != nil { // the share is gone: nothing to clean there
+			s.dropPartial(ctx, st.share, st.name)
+			continue
+		}
+		l, err := OpenLocal(cfg.Path)
+		if err != nil {
+			continue // folder unavailable now (unmounted disk): try later
+		}
+		fi, err := l.root.Stat(st.name)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			s.dropPartial(ctx, st.share, st.name)
+		case err != nil:
+		case fi.ModTime().After(cutoff):
+			s.notePartial(ctx, st.share, st.name) // written since: not stale
+		default:
+			if err := l.root.Remove(st.name); err == nil || errors.Is(err, fs.ErrNotExist) {
+				removed++
+				s.log.Info("removed an abandoned partial upload", "share", st.share, "file", st.name, "size", fi.Size(), "last_write", fi.ModTime())
+				s.dropPartial(ctx, st.share, st.name)
+			}
+		}
+		l.Close()
+	}
+	return removed, nil
+}
+
+// sweepLoop runs SweepPartials every sweepEvery until ctx ends.
+func (s *Service) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		if _, err := s.SweepPartials(ctx, time.Now().Add(-PartialMaxAge)); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweep partial uploads", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// partialsIn lists the temporary upload files in dir.
+func partialsIn(t *testing.T, dir string) []string {
+	t.Helper()
+	es, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range es {
+		if strings.HasPrefix(e.Name(), partPrefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// An upload abandoned part way keeps its temporary file for a resume
+// until PartialMaxAge, then the sweeper removes it; recent ones and
+// files written since stay.
+func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
+	e := newEnv(t, Rule{"*", "rw"})
+	c := e.client("alice")
+	src := filepath.Join(t.TempDir(), "up.bin")
+	os.WriteFile(src, randBytes(t, 8<<20), 0o644)
+	ctx, cancel := context.WithCancel(e.ctx)
+	_, err := PutFile(ctx, c, src, "docs", "up.bin", TransferOptions{Retries: -1, Progress: func(_ string, done, _ int64) {
+		if done >= 2<<20 {
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("interrupted put succeeded")
+	}
+	var parts []string
+	for deadline := time.Now().Add(5 * time.Second); len(parts) == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+		parts = partialsIn(t, e.root)
+	}
+	if len(parts) != 1 {
+		t.Fatalf("partials after an interrupted upload: %v", parts)
+	}
+	// The server records the partial as kept once its handler returns.
+	time.Sleep(200 * time.Millisecond)
+	if n, err := e.svc.SweepPartials(e.ctx, time.Now().Add(-PartialMaxAge)); err != nil || n != 0 {
+		t.Fatalf("sweep of a fresh partial: removed %d, %v", n, err)
+	}
+	// Recorded as old, but the file was written just now: it stays.
+	old := time.Now().Add(-PartialMaxAge - time.Hour)
+	e.db.ExecContext(e.ctx, `UPDATE partial_uploads SET touched = ?`, old.Unix())
+	if n, _ := e.svc.SweepPartials(e.ctx, time.Now().Add(-PartialMaxAge)); n != 0 {
+		t.Fatalf("swept a partial written since its record: %d", n)
+	}
+	// Old by both: removed, and forgotten.
+	e.db.ExecContext(e.ctx, `UPDATE partial_uploads SET touched = ?`, old.Unix())
+	os.Chtimes(filepath.Join(e.root, parts[0]), old, old)
+	if n, err := e.svc.SweepPartials(e.ctx, time.Now().Add(-PartialMaxAge)); err != nil || n != 1 {
+		t.Fatalf("sweep of an abandoned partial: removed %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.root, parts[0])); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("abandoned partial still there: %v", err)
+	}
+	var rows int
+	e.db.QueryRowContext(e.ctx, `SELECT count(*) FROM partial_uploads`).Scan(&rows)
+	if rows != 0 {
+		t.Fatalf("%d partial records left", rows)
+	}
+	// The upload starts over and completes; nothing is recorded after.
+	res, err := PutFile(e.ctx, c, src, "docs", "up.bin", TransferOptions{})
+	if err != nil || res.ResumedFrom != 0 {
+		t.Fatalf("upload after the sweep: %+v %v", res, err)
+	}
+	e.db.QueryRowContext(e.ctx, `SELECT count(*) FROM partial_uploads`).Scan(&rows)
+	if rows != 0 || len(partialsIn(t, e.root)) != 0 {
+		t.Fatalf("after a completed upload: %d records, partials %v", rows, partialsIn(t, e.root))
+	}
+}
