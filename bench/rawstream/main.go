@@ -1,0 +1,143 @@
+// Command rawstream measures the ceiling of one libp2p stream on this
+// machine: a receiver process and a sender process (this binary run
+// twice), each a go-libp2p host with TCP, TLS and yamux on 127.0.0.1 as
+// peerhood uses them, move -mib MiB of zeros over one stream, written in
+// 1 MiB chunks and discarded. No files, no hashing: what a file transfer
+// over libp2p could reach at best. bench/share.sh runs it next to
+// peerhood get/put, scp, smbclient and iperf3.
+//
+//	go run ./bench/rawstream -mib 1024
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+)
+
+const proto = "/bench/raw/1"
+
+func main() {
+	mib := flag.Int("mib", 1024, "MiB to send")
+	serve := flag.Bool("serve", false, "run as the receiver (internal)")
+	flag.Parse()
+	if err := run(*mib, *serve); err != nil {
+		fmt.Fprintln(os.Stderr, "rawstream:", err)
+		os.Exit(1)
+	}
+}
+
+func run(mib int, serve bool) error {
+	h, err := libp2p.New(
+		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+	)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if serve {
+		done := make(chan struct{})
+		h.SetStreamHandler(proto, func(s network.Stream) {
+			n, _ := io.Copy(io.Discard, s)
+			fmt.Fprintf(s, "%d\n", n)
+			s.Close()
+			close(done)
+		})
+		fmt.Println(peer.AddrInfo{ID: h.ID(), Addrs: h.Addrs()}.String())
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+		}
+		time.Sleep(100 * time.Millisecond)
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(self, "-serve")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer cmd.Wait()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("receiver: %w", err)
+	}
+	ai, err := parseAddrInfo(strings.TrimSpace(line))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	if err := h.Connect(ctx, ai); err != nil {
+		return err
+	}
+	s, err := h.NewStream(ctx, ai.ID, proto)
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 1<<20)
+	start := time.Now()
+	for range mib {
+		if _, err := s.Write(buf); err != nil {
+			return err
+		}
+	}
+	if err := s.CloseWrite(); err != nil {
+		return err
+	}
+	reply, err := io.ReadAll(s)
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	if got := strings.TrimSpace(string(reply)); got != fmt.Sprint(mib<<20) {
+		return fmt.Errorf("receiver got %s bytes, want %d", got, mib<<20)
+	}
+	fmt.Printf("%.0f\n", float64(mib<<20)/secs/1e6) // MB/s
+	return nil
+}
+
+// parseAddrInfo reads peer.AddrInfo's String form "{ID: [addrs]}".
+func parseAddrInfo(s string) (peer.AddrInfo, error) {
+	s = strings.Trim(s, "{}")
+	id, addrs, ok := strings.Cut(s, ": ")
+	if !ok {
+		return peer.AddrInfo{}, fmt.Errorf("bad receiver line %q", s)
+	}
+	pid, err := peer.Decode(id)
+	if err != nil {
+		return peer.AddrInfo{}, err
+	}
+	ai := peer.AddrInfo{ID: pid}
+	for _, a := range strings.Fields(strings.Trim(addrs, "[]")) {
+		m, err := ma.NewMultiaddr(a)
+		if err != nil {
+			return peer.AddrInfo{}, err
+		}
+		ai.Addrs = append(ai.Addrs, m)
+	}
+	return ai, nil
+}
