@@ -117,6 +117,14 @@ func localPartName(local string, c *Client, share, path string, e Entry) string 
 // against the sender's, then the file is fsync'd, gets the remote mtime
 // and is renamed into place.
 func GetFile(ctx context.Context, c *Client, share, path, local string, o TransferOptions) (Result, error) {
+	return getFile(ctx, c, share, path, local, o, nil)
+}
+
+// getFile is GetFile; known, when set, is the file's entry from a listing
+// just made, used instead of a stat round trip on the first attempt (a
+// file changed since is caught by the read's own header, and the retry
+// stats it).
+func getFile(ctx context.Context, c *Client, share, path, local string, o TransferOptions, known *Entry) (Result, error) {
 	start := time.Now()
 	var res Result
 	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
@@ -124,8 +132,9 @@ func GetFile(ctx context.Context, c *Client, share, path, local string, o Transf
 	}
 	fresh := false // after a digest mismatch, ask the sender to hash anew
 	err := withRetries(ctx, o, &res, func() error {
-		err := getOnce(ctx, c, share, path, local, o, &res, fresh)
+		err := getOnce(ctx, c, share, path, local, o, &res, fresh, known)
 		fresh = fresh || errors.Is(err, ErrCorrupt)
+		known = nil
 		return err
 	})
 	res.Seconds = time.Since(start).Seconds()
@@ -143,10 +152,15 @@ func baseName(p string) string {
 	return filepath.Base(filepath.FromSlash(cp))
 }
 
-func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool) error {
-	e, err := c.Stat(ctx, share, path)
-	if err != nil {
-		return err
+func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool, known *Entry) error {
+	var e Entry
+	if known != nil {
+		e = *known
+	} else {
+		var err error
+		if e, err = c.Stat(ctx, share, path); err != nil {
+			return err
+		}
 	}
 	if e.Dir {
 		return fmt.Errorf("%s:%s is a folder (use -r)", share, path)

@@ -6,52 +6,143 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
+// treeWorkers is how many files of a folder transfer at once. Small files
+// cost round trips and an fsync each, not bandwidth: several in flight
+// hide that latency. A large file still moves on one stream.
+const treeWorkers = 8
+
+// treeJobs runs file transfers on treeWorkers goroutines. The first
+// failure cancels the others and is the one reported; results are summed.
+type treeJobs struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	sem    chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	total  Result
+	err    error
+}
+
+func newTreeJobs(ctx context.Context) *treeJobs {
+	ctx, cancel := context.WithCancel(ctx)
+	return &treeJobs{ctx: ctx, cancel: cancel, sem: make(chan struct{}, treeWorkers)}
+}
+
+// run starts fn when a worker is free; it returns the first error so far
+// (then fn does not run).
+func (j *treeJobs) run(fn func(ctx context.Context) (Result, error)) error {
+	select {
+	case j.sem <- struct{}{}:
+	case <-j.ctx.Done():
+		return j.firstErr(j.ctx.Err())
+	}
+	if err := j.firstErr(nil); err != nil {
+		<-j.sem
+		return err
+	}
+	j.wg.Add(1)
+	go func() {
+		defer j.wg.Done()
+		defer func() { <-j.sem }()
+		res, err := fn(j.ctx)
+		j.mu.Lock()
+		j.total.add(res)
+		if err != nil && j.err == nil {
+			j.err = err
+			j.cancel()
+		}
+		j.mu.Unlock()
+	}()
+	return nil
+}
+
+func (j *treeJobs) firstErr(fallback error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.err != nil {
+		return j.err
+	}
+	return fallback
+}
+
+// wait waits for the running transfers; err is the walk's own error.
+func (j *treeJobs) wait(err error, start time.Time) (Result, error) {
+	j.wg.Wait()
+	j.cancel()
+	if first := j.firstErr(nil); first != nil {
+		err = first
+	}
+	j.total.Seconds = time.Since(start).Seconds()
+	return j.total, err
+}
+
+// serialProgress makes o's Progress safe for concurrent transfers.
+func serialProgress(o TransferOptions) TransferOptions {
+	if fn := o.Progress; fn != nil {
+		var mu sync.Mutex
+		o.Progress = func(name string, done, total int64) {
+			mu.Lock()
+			defer mu.Unlock()
+			fn(name, done, total)
+		}
+	}
+	return o
+}
+
 // GetTree downloads folder share/path into the local folder local
-// (created), file by file with GetFile.
+// (created): folders in order, files treeWorkers at a time with GetFile.
 func GetTree(ctx context.Context, c *Client, share, path, local string, o TransferOptions) (Result, error) {
 	start := time.Now()
-	var total Result
+	o = serialProgress(o)
+	jobs := newTreeJobs(ctx)
 	var walk func(rp, lp string) error
 	walk = func(rp, lp string) error {
 		if err := os.MkdirAll(lp, 0o755); err != nil {
 			return err
 		}
-		es, err := c.ReadDir(ctx, share, rp)
+		// The whole listing first: the listing stream is not held open
+		// while files move.
+		es, err := c.ReadDir(jobs.ctx, share, rp)
 		if err != nil {
 			return err
 		}
+		var subdirs []Entry
 		for _, e := range es {
 			if err := CheckName(e.Name); err != nil {
 				return fmt.Errorf("remote name %q: %w", e.Name, err)
 			}
-			r, l := joinPath(rp, e.Name), filepath.Join(lp, e.Name)
 			if e.Dir {
-				if err := walk(r, l); err != nil {
-					return err
-				}
+				subdirs = append(subdirs, e)
 				continue
 			}
-			res, err := GetFile(ctx, c, share, r, l, o)
-			total.add(res)
-			if err != nil {
+			r, l, known := joinPath(rp, e.Name), filepath.Join(lp, e.Name), e
+			if err := jobs.run(func(ctx context.Context) (Result, error) {
+				return getFile(ctx, c, share, r, l, o, &known)
+			}); err != nil {
+				return err
+			}
+		}
+		for _, d := range subdirs {
+			if err := walk(joinPath(rp, d.Name), filepath.Join(lp, d.Name)); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	err := walk(path, local)
-	total.Seconds = time.Since(start).Seconds()
-	return total, err
+	return jobs.wait(walk(path, local), start)
 }
 
-// PutTree uploads the local folder local to share/path (created), file by
-// file with PutFile. Symlinks and special files are skipped.
+// PutTree uploads the local folder local to share/path (created): folders
+// in walk order, files treeWorkers at a time with PutFile. Symlinks and
+// special files are skipped.
 func PutTree(ctx context.Context, c *Client, local, share, path string, o TransferOptions) (Result, error) {
 	start := time.Now()
-	var total Result
+	o = serialProgress(o)
+	jobs := newTreeJobs(ctx)
 	err := filepath.WalkDir(local, func(lp string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -66,16 +157,17 @@ func PutTree(ctx context.Context, c *Client, local, share, path string, o Transf
 		}
 		switch {
 		case d.IsDir():
-			return c.Mkdir(ctx, share, rp)
+			// Before any file inside it is sent: the walk visits a folder
+			// before its contents.
+			return c.Mkdir(jobs.ctx, share, rp)
 		case d.Type().IsRegular():
-			res, err := PutFile(ctx, c, lp, share, rp, o)
-			total.add(res)
-			return err
+			return jobs.run(func(ctx context.Context) (Result, error) {
+				return PutFile(ctx, c, lp, share, rp, o)
+			})
 		}
 		return nil
 	})
-	total.Seconds = time.Since(start).Seconds()
-	return total, err
+	return jobs.wait(err, start)
 }
 
 func (r *Result) add(o Result) {
