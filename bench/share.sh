@@ -58,6 +58,14 @@ head -c $((SIZE_MB << 20)) /dev/urandom > "$W/src/big.bin"
 BYTES=$(stat -c %s "$W/src/big.bin")
 cp "$W/src/big.bin" "$W/share/big.bin"
 (cd "$W/share/dir10k" && seq -f "file-%05g.txt" 0 9999 | xargs touch)
+# A folder of SMALL_FILES 4 KiB files in 10 subfolders (get -r / put -r).
+SMALL_FILES=${SMALL_FILES:-2000}
+mkdir -p "$W/share/small" "$W/src/small"
+for i in $(seq 0 $((SMALL_FILES - 1))); do
+  d="$W/share/small/d$((i % 10))"; mkdir -p "$d"
+  head -c 4096 /dev/urandom >"$d/f$i.txt"
+done
+cp -r "$W/share/small/." "$W/src/small/"
 
 # --- peerhood: two nodes, one workgroup, one share -----------------------
 start_node() { # name
@@ -88,6 +96,11 @@ t0=$(now); ph_put; PH_PUT_COLD=$(secs "$t0" "$(now)")
 best PH_PUT ph_put
 rm -f "$W/share/ph-put.bin"
 best PH_LS ph_ls
+ph_tget() { rm -rf "$W/dst/ph-small"; "$PH" --home "$H/bravo" get -r alpha:data/small "$W/dst/ph-small" >/dev/null; }
+ph_tput() { "$PH" --home "$H/bravo" rm -r alpha:data/ph-small >/dev/null 2>&1 || true; "$PH" --home "$H/bravo" put -r "$W/src/small" alpha:data/ph-small >/dev/null; }
+best PH_TGET ph_tget
+diff -r "$W/share/small" "$W/dst/ph-small" >/dev/null || { echo "peerhood get -r: copy differs" >&2; exit 1; }
+best PH_TPUT ph_tput
 [ "$(grep -c '"name"' "$W/ls.json")" -eq 10000 ] || { echo "peerhood ls: wrong count" >&2; exit 1; }
 
 # --- scp against sshd on a loopback port ----------------------------------
@@ -114,6 +127,10 @@ best SCP_GET scp "${SSHOPTS[@]}" "root@127.0.0.1:$W/share/big.bin" "$W/dst/scp-g
 rm -f "$W/dst/scp-get.bin"
 best SCP_PUT scp "${SSHOPTS[@]}" "$W/src/big.bin" "root@127.0.0.1:$W/share/scp-put.bin"
 rm -f "$W/share/scp-put.bin"
+scp_tget() { rm -rf "$W/dst/scp-small"; scp -r "${SSHOPTS[@]}" "root@127.0.0.1:$W/share/small" "$W/dst/scp-small"; }
+scp_tput() { rm -rf "$W/share/scp-small"; scp -r "${SSHOPTS[@]}" "$W/src/small" "root@127.0.0.1:$W/share/scp-small"; }
+best SCP_TGET scp_tget
+best SCP_TPUT scp_tput
 
 # --- smbclient against smbd on a loopback port ----------------------------
 mkdir -p "$H/smb"/{private,lock,state,cache,pid}
@@ -149,7 +166,11 @@ cmp -s "$W/src/big.bin" "$W/dst/smb-get.bin" || { echo "smbclient get failed" >&
 rm -f "$W/dst/smb-get.bin"
 best SMB_PUT smb "put $W/src/big.bin smb-put.bin"
 rm -f "$W/share/smb-put.bin"
-best SMB_LS smb 'cd dir10k; ls' 
+best SMB_LS smb 'cd dir10k; ls'
+smb_tget() { rm -rf "$W/dst/smb-small"; mkdir -p "$W/dst/smb-small"; smb "prompt OFF; recurse ON; lcd $W/dst/smb-small; mget small"; }
+smb_tput() { rm -rf "$W/share/smb-small"; smb "prompt OFF; recurse ON; lcd $W/src; mkdir smb-small; cd smb-small; lcd small; mput *"; }
+best SMB_TGET smb_tget
+best SMB_TPUT smb_tput
 
 # --- iperf3 raw TCP --------------------------------------------------------
 iperf3 -s -p 15201 -1 >/dev/null 2>&1 &
@@ -183,3 +204,5 @@ echo "peerhood / iperf3     get $(ratio "$PG" "$IPERF")   put $(ratio "$PP" "$IP
 echo "peerhood / bare libp2p get $(ratio "$PG" "$RAW")   put $(ratio "$PP" "$RAW")    (first send: get $(ratio "$PGC" "$RAW"), put $(ratio "$PPC" "$RAW"))"
 echo
 echo "list 10,000 files: peerhood ls ${PH_LS}s (CLI process included), smbclient ls ${SMB_LS}s (goal <= 0.2 s)"
+echo "folder of $SMALL_FILES x 4 KiB files in 10 folders, seconds (get -r / put -r):"
+echo "  peerhood ${PH_TGET} / ${PH_TPUT}   scp ${SCP_TGET} / ${SCP_TPUT}   smbclient ${SMB_TGET} / ${SMB_TPUT}"
