@@ -1,7 +1,6 @@
 package share
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -31,15 +30,7 @@ func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
 	c := e.client("alice")
 	src := filepath.Join(t.TempDir(), "up.bin")
 	os.WriteFile(src, randBytes(t, 8<<20), 0o644)
-	ctx, cancel := context.WithCancel(e.ctx)
-	_, err := PutFile(ctx, c, src, "docs", "up.bin", TransferOptions{Retries: -1, Progress: func(_ string, done, _ int64) {
-		if done >= 2<<20 {
-			cancel()
-		}
-	}})
-	if err == nil {
-		t.Fatal("interrupted put succeeded")
-	}
+	interruptedPut(t, e, c, src, "up.bin", 2<<20)
 	var parts []string
 	for deadline := time.Now().Add(5 * time.Second); len(parts) == 0 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)

@@ -165,19 +165,12 @@ func TestPutResumesAfterInterruption(t *testing.T) {
 	data := randBytes(t, 8<<20)
 	src := filepath.Join(t.TempDir(), "up.bin")
 	os.WriteFile(src, data, 0o644)
-	ctx, cancel := context.WithCancel(e.ctx)
-	_, err := PutFile(ctx, c, src, "docs", "up.bin", TransferOptions{Retries: -1, Progress: func(_ string, done, _ int64) {
-		if done >= 3<<20 {
-			cancel()
-		}
-	}})
-	if err == nil {
-		t.Fatal("interrupted put succeeded")
-	}
+	interruptedPut(t, e, c, src, "up.bin", 3<<20)
 	if _, err := os.Stat(filepath.Join(e.root, "up.bin")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("half file at the final name: %v", err)
 	}
 	var res Result
+	var err error
 	// The server notices the reset asynchronously: retry until resumed.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -196,6 +189,22 @@ func TestPutResumesAfterInterruption(t *testing.T) {
 		t.Fatal("resumed upload differs")
 	}
 	noPartials(t, e.root)
+}
+
+// interruptedPut starts uploading src to docs/path and cancels it once
+// at bytes went out, leaving a partial upload on the sharing node.
+func interruptedPut(t *testing.T, e *env, c *Client, src, path string, at int64) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	_, err := PutFile(ctx, c, src, "docs", path, TransferOptions{Retries: -1, Progress: func(_ string, done, _ int64) {
+		if done >= at {
+			cancel()
+		}
+	}})
+	if err == nil {
+		t.Fatal("interrupted put succeeded")
+	}
 }
 
 // A file that changes while it is read is detected; the retry fetches
