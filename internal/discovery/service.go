@@ -62,6 +62,7 @@ type Service struct {
 	backoff map[peer.ID]*backoff
 	dhts    map[string]*wgDHT
 	dialing map[peer.ID]bool
+	retried time.Time // last retryWaiting
 
 	sem    chan struct{}
 	kick   chan struct{}
@@ -206,7 +207,43 @@ func (s *Service) connected(_ network.Network, c network.Conn) {
 	s.cfg.Host.Protect(p, memberTag)
 	s.mu.Lock()
 	delete(s.backoff, p)
+	retry := s.retryWaiting(time.Now())
 	s.mu.Unlock()
+	if retry {
+		s.Kick()
+	}
+}
+
+// Limits of retryWaiting.
+const (
+	retryEvery = 2 * time.Second // at most one early retry round this often
+	retryMost  = 32              // members pulled forward per round
+)
+
+// retryWaiting pulls forward the next dial of members waiting out a
+// backoff (up to retryMost of them, at most once per retryEvery): a
+// member that just connected brings new routes (its DHT table, its relay)
+// to members that could not be found a moment ago, so a workgroup that
+// starts together meshes in seconds instead of waiting out backoffs that
+// grew while nobody was reachable. s.mu is held.
+func (s *Service) retryWaiting(now time.Time) bool {
+	if now.Sub(s.retried) < retryEvery {
+		return false
+	}
+	s.retried = now
+	n := 0
+	for p, b := range s.backoff {
+		if n >= retryMost {
+			break
+		}
+		if s.dialing[p] || b.next.Sub(now) < retryEvery {
+			continue
+		}
+		b.next = now.Add(jitter(retryEvery / 2))
+		b.wait = time.Second
+		n++
+	}
+	return n > 0
 }
 
 func (s *Service) disconnected(n network.Network, c network.Conn) {
