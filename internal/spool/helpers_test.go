@@ -18,7 +18,7 @@ const testWG = "wg-test-0001"
 
 // tnode is one in-process node: real libp2p host, real SQLite, real keys.
 type tnode struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	home   string
 	id     *identity.Identity
@@ -30,7 +30,7 @@ type tnode struct {
 	mutate func(*Config)
 }
 
-func newTNode(t *testing.T, name string, roles ...string) *tnode {
+func newTNode(t testing.TB, name string, roles ...string) *tnode {
 	t.Helper()
 	home := t.TempDir()
 	id, _, err := identity.LoadOrCreate(home)
@@ -92,7 +92,7 @@ func (n *tnode) stop() {
 }
 
 // connect dials b from a.
-func connect(t *testing.T, a, b *tnode) {
+func connect(t testing.TB, a, b *tnode) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
