@@ -73,7 +73,7 @@ func BenchmarkQueuedCopy(b *testing.B) {
 		b.StartTimer()
 	}
 	n := time.Duration(b.N)
-	b.ReportMetric(float64((seal/n).Milliseconds()), "seal-ms")
-	b.ReportMetric(float64((deliver/n).Milliseconds()), "deliver-ms")
-	b.ReportMetric(float64((accept/n).Milliseconds()), "accept-ms")
+	b.ReportMetric(float64((seal / n).Milliseconds()), "seal-ms")
+	b.ReportMetric(float64((deliver / n).Milliseconds()), "deliver-ms")
+	b.ReportMetric(float64((accept / n).Milliseconds()), "accept-ms")
 }

@@ -118,14 +118,25 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: codeBusy, Message: "message is being received on another stream"}}) == nil
 	}
 	defer s.unlock(key)
+	if rec, ok := s.storedReceipt(ctx, id); ok { // stored by another stream meanwhile
+		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
+	}
 	off := s.spool.partialSize(key, env.Size)
 	if err := wire.WriteFrame(st, &deliverReply{Offset: off}); err != nil {
 		return false
 	}
-	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	sl, hdr, stage, err := s.receiveInbox(r, key, off, env)
 	if err != nil && !errors.Is(err, errHashMismatch) {
 		s.log.Info("deliver: transfer interrupted", "peer", remote, "id", id, "err", err)
 		return false
+	}
+	if err == nil && hdr != nil {
+		rec, err := s.storeReceived(ctx, env, envBytes, key, sl, hdr, stage, "")
+		if err != nil {
+			s.log.Error("store message", "id", id, "err", err)
+			return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}) == nil
+		}
+		return wire.WriteFrame(st, &deliverReply{Receipt: rec}) == nil
 	}
 	return wire.WriteFrame(st, s.finishIncoming(ctx, remote, env, envBytes, sl, err)) == nil
 }

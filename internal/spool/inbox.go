@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -99,6 +100,7 @@ type incoming struct {
 	hdr      *PayloadHeader
 	receipt  []byte
 	state    string // ItemNew, or ItemAccepted once written into a share
+	staged   string // folder under spool/plain holding the decrypted files
 }
 
 // prepareIncoming checks a received ciphertext opens for this node and
@@ -176,8 +178,8 @@ func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *Payloa
 func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.ID) error {
 	dup := make([]bool, len(ins))
 	err := s.durableTx(ctx, func(tx *sql.Tx) error {
-		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt)
-				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
+		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt, staged)
+				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -199,7 +201,7 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			}
 			res, err := ins1.ExecContext(ctx,
 				env.IDString(), env.SenderID().String(), s.memberName(env.Workgroup, env.SenderID()), env.Workgroup, env.Kind, in.hdr.Subject, in.hdr.Body,
-				string(files), in.envBytes, env.HashString(), int64(env.Size), inline, env.Created, nowMs(), state, in.receipt)
+				string(files), in.envBytes, env.HashString(), int64(env.Size), inline, env.Created, nowMs(), state, in.receipt, in.staged)
 			if err != nil {
 				return err
 			}
@@ -223,6 +225,9 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			s.releaseCiphertext(ctx, in.env.HashString())
 		}
 		if dup[i] {
+			if in.staged != "" {
+				os.RemoveAll(s.spool.plainDir(in.staged))
+			}
 			if stored, ok := s.storedReceipt(ctx, in.env.IDString()); ok {
 				in.receipt = stored
 			}
@@ -335,12 +340,15 @@ func (s *Service) Remove(ctx context.Context, id string) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
-	var hash string
-	_ = s.db.QueryRowContext(ctx, `SELECT hash FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash)
-	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, subject='', body='', files='[]', inline=NULL WHERE id=?`, ItemRemoved, it.ID); err != nil {
+	var hash, staged string
+	_ = s.db.QueryRowContext(ctx, `SELECT hash, staged FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &staged)
+	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, subject='', body='', files='[]', inline=NULL, staged='' WHERE id=?`, ItemRemoved, it.ID); err != nil {
 		return Item{}, err
 	}
 	s.releaseCiphertext(ctx, hash)
+	if staged != "" {
+		os.RemoveAll(s.spool.plainDir(staged))
+	}
 	it.State = ItemRemoved
 	return it, nil
 }
@@ -358,13 +366,15 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if it.State != ItemNew {
 		return AcceptResult{}, fmt.Errorf("%w: %s was already accepted", ErrConflict, it.ID)
 	}
-	var hash string
+	var hash, staged string
 	var inline []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT hash, inline FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &inline); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT hash, inline, staged FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &inline, &staged); err != nil {
 		return AcceptResult{}, err
 	}
 	var written []string
-	if inline == nil {
+	if staged != "" {
+		written, err = acceptStaged(s.spool.plainDir(staged), it.Files, dest)
+	} else if inline == nil {
 		written, err = extractFile(s.spool.path(hash), s.id.Age, dest)
 	} else {
 		var hdr *PayloadHeader
@@ -377,10 +387,13 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("accept %s: %w", it.ID, err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL WHERE id=?`, ItemAccepted, it.ID); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL, staged='' WHERE id=?`, ItemAccepted, it.ID); err != nil {
 		return AcceptResult{}, err
 	}
 	s.releaseCiphertext(ctx, hash)
+	if staged != "" {
+		os.RemoveAll(s.spool.plainDir(staged))
+	}
 	for i := range written {
 		written[i] = filepath.Join(dest, written[i])
 	}

@@ -319,6 +319,9 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 		return false, nil
 	}
 	defer s.unlock(key)
+	if _, ok := s.storedReceipt(ctx, id); ok {
+		return true, nil
+	}
 	off := s.spool.partialSize(key, env.Size)
 	if err := wire.WriteFrame(st, &mailboxReq{Op: opGet, ID: id, Offset: off}); err != nil {
 		return false, err
@@ -334,7 +337,7 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 	if rep.Size != env.Size {
 		return false, fmt.Errorf("mailbox holds %d bytes of %s, envelope says %d", rep.Size, id, env.Size)
 	}
-	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	sl, hdr, stage, err := s.receiveInbox(r, key, off, env)
 	if errors.Is(err, errHashMismatch) {
 		s.log.Warn("refused tampered message held by mailbox", "mailbox", mb, "id", id)
 		s.queueReceipt(ctx, id, env.SenderID(), s.rejection(env, err.Error()))
@@ -343,7 +346,7 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 	if err != nil {
 		return false, err
 	}
-	if _, err := s.storeIncoming(ctx, env, it.Blob, sl, mb); err != nil {
+	if _, err := s.storeReceived(ctx, env, it.Blob, key, sl, hdr, stage, mb); err != nil {
 		var rj *rejectError
 		if errors.As(err, &rj) {
 			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", id, "reason", rj.reason)

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -153,7 +154,8 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
 	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
 	sw := newSpillWriter(s.spool)
-	aw, err := age.Encrypt(sw, rcpt)
+	bw := bufio.NewWriterSize(sw, 1<<20) // fewer, larger writes to the spool file
+	aw, err := age.Encrypt(bw, rcpt)
 	if err != nil {
 		return Job{}, fmt.Errorf("encrypt: %w", err)
 	}
@@ -162,6 +164,10 @@ func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hd
 		return Job{}, err
 	}
 	if err := aw.Close(); err != nil {
+		sw.abort()
+		return Job{}, fmt.Errorf("encrypt: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
 		sw.abort()
 		return Job{}, fmt.Errorf("encrypt: %w", err)
 	}

@@ -190,12 +190,16 @@ func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
 	if err := wire.WriteFrame(w, &hdr); err != nil {
 		return err
 	}
+	var buf []byte
+	if len(files) > 0 {
+		buf = make([]byte, 1<<20)
+	}
 	for _, f := range files {
 		fh, err := os.Open(f.abs)
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(w, io.LimitReader(fh, int64(f.entry.Size)+1))
+		n, err := io.CopyBuffer(w, io.LimitReader(fh, int64(f.entry.Size)+1), buf)
 		fh.Close()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.abs, err)
@@ -206,6 +210,12 @@ func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
 	}
 	return nil
 }
+
+// onlyWriter hides a file's ReadFrom so io.CopyBuffer uses the buffer
+// given (large writes) rather than the file's own 32 KiB fallback.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // openPayload decrypts a ciphertext and reads its header; the returned
 // reader yields the files' bytes.
@@ -244,6 +254,7 @@ func extractPayload(hdr *PayloadHeader, r io.Reader, dest string) (written []str
 			written = nil
 		}
 	}()
+	buf := make([]byte, 1<<20)
 	for _, f := range hdr.Files {
 		name := filepath.FromSlash(f.Path)
 		if d := filepath.Dir(name); d != "." {
@@ -259,7 +270,10 @@ func extractPayload(hdr *PayloadHeader, r io.Reader, dest string) (written []str
 			return written, err
 		}
 		written = append(written, name)
-		n, err := io.CopyN(fh, r, int64(f.Size))
+		n, err := io.CopyBuffer(onlyWriter{fh}, io.LimitReader(r, int64(f.Size)), buf)
+		if err == nil && n != int64(f.Size) {
+			err = io.ErrUnexpectedEOF
+		}
 		if err == nil {
 			err = fh.Sync()
 		}

@@ -170,42 +170,63 @@ func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want [
 		}
 		return sealed{inline: buf, hash: sum[:], size: size}, nil
 	}
+	f, sum, err := d.receiveFile(r, name, offset, size, want, nil)
+	if err != nil {
+		return sealed{}, err
+	}
+	if err := d.commit(f, hex.EncodeToString(sum)); err != nil {
+		return sealed{}, err
+	}
+	return sealed{hash: sum, size: size}, nil
+}
+
+// receiveFile receives a large ciphertext into the partial file name,
+// resuming from offset, and checks its hash; the file is returned open and
+// not yet fsynced. tee, when set, is given the whole ciphertext in order
+// (what the partial file held first).
+func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, want []byte, tee io.Writer) (*os.File, []byte, error) {
 	p := d.partial(name)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return sealed{}, fmt.Errorf("spool: %w", err)
+		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
 	h := newAsyncHash()
-	have, err := io.Copy(h, io.LimitReader(f, int64(offset)))
+	var w io.Writer = h
+	if tee != nil {
+		w = io.MultiWriter(h, tee)
+	}
+	have, err := io.Copy(w, io.LimitReader(f, int64(offset)))
 	if err != nil || uint64(have) != offset {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
+		return nil, nil, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
 	}
 	if err := f.Truncate(int64(offset)); err != nil {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("spool: %w", err)
+		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, int64(size-offset)))
+	if _, err := f.Seek(int64(offset), io.SeekStart); err != nil {
+		h.Sum()
+		f.Close()
+		return nil, nil, fmt.Errorf("spool: %w", err)
+	}
+	n, err := io.CopyBuffer(io.MultiWriter(f, w), io.LimitReader(r, int64(size-offset)), make([]byte, 256<<10))
 	if err == nil && uint64(n) != size-offset {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("receive: %w", err)
+		return nil, nil, fmt.Errorf("receive: %w", err)
 	}
 	sum := h.Sum()
 	if !bytes.Equal(sum, want) {
 		f.Close()
 		os.Remove(p)
-		return sealed{}, errHashMismatch
+		return nil, nil, errHashMismatch
 	}
-	if err := d.commit(f, hex.EncodeToString(sum)); err != nil {
-		return sealed{}, err
-	}
-	return sealed{hash: sum, size: size}, nil
+	return f, sum, nil
 }
 
 // partialSize is how many bytes of a transfer are already held.

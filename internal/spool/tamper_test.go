@@ -234,7 +234,9 @@ func TestFullMailboxRefusesDeposit(t *testing.T) {
 }
 
 // A spooled ciphertext corrupted on the recipient's disk after receipt is
-// refused at accept time and leaves no partial files behind.
+// refused at accept time and leaves no partial files behind. (A mail's
+// attachments stay ciphertext until accepted; plain file copies are
+// staged decrypted, see stage_test.go.)
 func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
@@ -244,7 +246,7 @@ func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
 	ctx := context.Background()
 	big := make([]byte, 9<<20)
 	p := writeFile(t, t.TempDir(), "f.bin", big)
-	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Paths: []string{p}})
 	if err != nil {
 		t.Fatal(err)
 	}
