@@ -189,9 +189,12 @@ func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hd
 	if err != nil {
 		return Job{}, err
 	}
-	err = s.durableExec(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
-		env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now)
+	err = s.groupCommit(func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
+			env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now)
+		return err
+	})
 	if err != nil {
 		s.releaseCiphertext(ctx, env.HashString())
 		return Job{}, fmt.Errorf("queue job: %w", err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -104,6 +105,10 @@ type Service struct {
 	sending   map[peer.ID]bool  // recipients a worker is delivering to
 	progress  map[string]uint64 // job ID -> bytes sent in the current attempt
 	lastFetch map[peer.ID]time.Time
+
+	commitQ    chan *commitReq
+	commitDone chan struct{}
+	commits    atomic.Int64 // group commits made (each one fsync)
 }
 
 // New starts the service: it registers /peerhood/deliver/1 and
@@ -122,6 +127,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, lastFetch: map[peer.ID]time.Time{},
+		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}),
 	}
 	s.cleanStaging(ctx)
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
@@ -130,7 +136,8 @@ func New(cfg Config) (*Service, error) {
 		go s.onConnected(ctx, c.RemotePeer())
 	}}
 	s.h.Network().Notify(s.notifiee)
-	s.wg.Add(2)
+	s.wg.Add(3)
+	go s.committer(ctx)
 	go s.loop(ctx)
 	go s.fetchLoop(ctx)
 	return s, nil
