@@ -77,3 +77,26 @@ func BenchmarkQueuedCopy(b *testing.B) {
 	b.ReportMetric(float64((deliver / n).Milliseconds()), "deliver-ms")
 	b.ReportMetric(float64((accept / n).Milliseconds()), "accept-ms")
 }
+
+// BenchmarkQueueMail measures queueing small mails from 8 goroutines while
+// the recipient is offline (sealing, signing and the grouped commits).
+//
+//	go test -run '^$' -bench QueueMail -benchtime 2000x ./internal/spool
+func BenchmarkQueueMail(b *testing.B) {
+	alice, bob := newTNode(b, "alice"), newTNode(b, "bob")
+	group(alice, bob)
+	alice.start()
+	ctx := context.Background()
+	before := alice.svc.commits.Load()
+	b.SetParallelism(4) // 8 goroutines on 2 cores, like bench/spoolmail
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "bench", Body: "x"}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(alice.svc.commits.Load()-before)/float64(b.N), "commits/op")
+}

@@ -154,7 +154,14 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
 	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
 	sw := newSpillWriter(s.spool)
-	bw := bufio.NewWriterSize(sw, 1<<20) // fewer, larger writes to the spool file
+	var total uint64
+	for _, f := range files {
+		total += f.entry.Size
+	}
+	bw := bufio.NewWriterSize(sw, 4096)
+	if total > InlineMax {
+		bw = bufio.NewWriterSize(sw, 1<<20) // fewer, larger writes to the spool file
+	}
 	aw, err := age.Encrypt(bw, rcpt)
 	if err != nil {
 		return Job{}, fmt.Errorf("encrypt: %w", err)

@@ -24,35 +24,30 @@ type asyncHash struct {
 	ch   chan []byte
 	done chan struct{}
 	h    hash.Hash
-	pool sync.Pool
+	free bufList
 	sum  []byte
 }
 
 func newAsyncHash() *asyncHash {
-	a := &asyncHash{ch: make(chan []byte, 32), done: make(chan struct{}), h: sha256.New()}
+	a := &asyncHash{ch: make(chan []byte, pipeBufs), done: make(chan struct{}), h: sha256.New(), free: newBufList()}
 	go func() {
 		defer close(a.done)
 		for b := range a.ch {
 			a.h.Write(b)
-			b = b[:0]
-			a.pool.Put(&b)
+			a.free.put(b)
 		}
 	}()
 	return a
 }
 
+// Write hands p to the hashing goroutine (copied); only one goroutine
+// may write.
 func (a *asyncHash) Write(p []byte) (int, error) {
 	total := len(p)
 	for len(p) > 0 {
-		var b []byte
-		if bp, ok := a.pool.Get().(*[]byte); ok {
-			b = *bp
-		} else {
-			b = make([]byte, 0, 256<<10)
-		}
+		b := a.free.get()
 		n := min(len(p), cap(b))
-		b = append(b[:0], p[:n]...)
-		a.ch <- b
+		a.ch <- append(b[:0], p[:n]...)
 		p = p[n:]
 	}
 	return total, nil

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 	"syscall"
 
 	"filippo.io/age"
@@ -28,25 +27,22 @@ import (
 var errNotStaged = errors.New("payload is not a plain file copy")
 
 // chanPipe is an in-memory pipe whose writer does not wait for the reader
-// (up to 32 buffers of 256 KiB in flight).
+// while fewer than pipeBufs buffers of 256 KiB are in flight.
 type chanPipe struct {
 	ch   chan []byte
+	free bufList
 	buf  []byte // the buffer being read, whole
 	cur  []byte // what is left of it
-	pool sync.Pool
 }
 
-func newChanPipe() *chanPipe { return &chanPipe{ch: make(chan []byte, 32)} }
+const pipeBufs = 32
+
+func newChanPipe() *chanPipe { return &chanPipe{ch: make(chan []byte, pipeBufs), free: newBufList()} }
 
 func (p *chanPipe) Write(b []byte) (int, error) {
 	total := len(b)
 	for len(b) > 0 {
-		var buf []byte
-		if bp, ok := p.pool.Get().(*[]byte); ok && cap(*bp) > 0 {
-			buf = *bp
-		} else {
-			buf = make([]byte, 0, 256<<10)
-		}
+		buf := p.free.get()
 		n := min(len(b), cap(buf))
 		p.ch <- append(buf[:0], b[:n]...)
 		b = b[n:]
@@ -57,8 +53,7 @@ func (p *chanPipe) Write(b []byte) (int, error) {
 func (p *chanPipe) Read(b []byte) (int, error) {
 	for len(p.cur) == 0 {
 		if p.buf != nil {
-			c := p.buf[:0]
-			p.pool.Put(&c)
+			p.free.put(p.buf)
 			p.buf = nil
 		}
 		buf, ok := <-p.ch
@@ -71,6 +66,31 @@ func (p *chanPipe) Read(b []byte) (int, error) {
 	p.cur = p.cur[n:]
 	return n, nil
 }
+
+// bufList hands out up to pipeBufs buffers of 256 KiB, made on first
+// need and reused (no garbage per write, unlike a sync.Pool emptied by
+// every collection); get waits when all are in flight.
+type bufList struct {
+	free chan []byte
+	made *int
+}
+
+func newBufList() bufList { return bufList{free: make(chan []byte, pipeBufs), made: new(int)} }
+
+func (l bufList) get() []byte {
+	select {
+	case b := <-l.free:
+		return b
+	default:
+	}
+	if *l.made < pipeBufs {
+		*l.made++
+		return make([]byte, 0, 256<<10)
+	}
+	return <-l.free
+}
+
+func (l bufList) put(b []byte) { l.free <- b[:0] }
 
 // closeWrite ends the input; drain discards what the reader left.
 func (p *chanPipe) closeWrite() { close(p.ch) }

@@ -2,3 +2,8 @@
 -- spool/plain/ ('' when the inbox keeps the ciphertext). Inbox accept
 -- then links its files into place instead of decrypting and copying.
 ALTER TABLE spool_inbox ADD COLUMN staged TEXT NOT NULL DEFAULT '';
+
+-- The delivery loop asks "which recipients have due jobs" on every wake:
+-- answer it from the index alone, without a table lookup per due job.
+CREATE INDEX spool_outbox_due_recipient ON spool_outbox(state, next_try, recipient);
+DROP INDEX spool_outbox_due;
