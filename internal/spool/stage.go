@@ -95,7 +95,8 @@ func (l bufList) put(b []byte) { l.free <- b[:0] }
 // closeWrite ends the input; drain discards what the reader left.
 func (p *chanPipe) closeWrite() { close(p.ch) }
 func (p *chanPipe) drain() {
-	for range p.ch {
+	for b := range p.ch {
+		p.free.put(b)
 	}
 }
 
