@@ -42,6 +42,7 @@ func (s *Service) loop(ctx context.Context) {
 		if time.Since(lastRevokeCheck) > 10*s.cfg.Tick {
 			lastRevokeCheck = time.Now()
 			s.failRevoked(ctx)
+			s.dropRevokedHeld(ctx)
 		}
 		peers, err := s.duePeers(ctx)
 		if err != nil {
