@@ -121,7 +121,19 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 	}
 	state := ItemNew
 	if hdr.Share != "" {
-		err = s.writeIntoShare(ctx, env, hdr, body)
+		reopen := func() (io.Reader, io.Closer, error) {
+			rc, err := s.spool.open(sl.inline, env.HashString(), 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			_, pl, err := openPayload(rc, s.id.Age)
+			if err != nil {
+				rc.Close()
+				return nil, nil, err
+			}
+			return pl, rc, nil
+		}
+		err = s.writeIntoShare(ctx, env, hdr, body, reopen)
 		state = ItemAccepted
 	}
 	rc.Close()
@@ -139,7 +151,7 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 // writeIntoShare writes a copy sent to NAME:SHARE/path into the share, if
 // the share service lets the sender write there. A refusal (no right, a
 // bad path, an existing file) is a *rejectError with the share's reason.
-func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *PayloadHeader, body io.Reader) error {
+func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *PayloadHeader, body io.Reader, reopen func() (io.Reader, io.Closer, error)) error {
 	if s.cfg.Shares == nil {
 		return reject("this node takes no copies into shares")
 	}
@@ -158,13 +170,18 @@ func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *Payloa
 		}
 		paths[i], sizes[i] = path.Join(hdr.Dir, f.Path), int64(f.Size)
 	}
-	written, err := s.cfg.Shares.WriteFiles(ctx, m, hdr.Share, paths, sizes, body)
+	written, err := s.writeShareFiles(ctx, env.IDString(), m, hdr.Share, paths, sizes, body, reopen)
 	if err != nil {
-		return reject("%v", err)
+		return err
 	}
 	// Read to the end so age authenticates the final chunk.
 	if n, err := io.Copy(io.Discard, body); err != nil || n != 0 {
 		return reject("payload ends badly (%d trailing bytes): %v", n, err)
+	}
+	if testHookAfterShareWrite != nil {
+		if err := testHookAfterShareWrite(env.IDString()); err != nil {
+			return err
+		}
 	}
 	s.log.Info("copy written into share", "id", env.IDString(), "share", hdr.Share, "files", len(written), "from", m.Name)
 	return nil
@@ -207,6 +224,11 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				dup[i] = true
+			}
+			if state == ItemAccepted {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM spool_share_intents WHERE id=?`, env.IDString()); err != nil {
+					return err
+				}
 			}
 			if via != "" {
 				_, err = ins2.ExecContext(ctx, env.IDString(), env.SenderID().String(), in.receipt, nowMs())

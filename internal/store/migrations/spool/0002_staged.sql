@@ -7,3 +7,13 @@ ALTER TABLE spool_inbox ADD COLUMN staged TEXT NOT NULL DEFAULT '';
 -- answer it from the index alone, without a table lookup per due job.
 CREATE INDEX spool_outbox_due_recipient ON spool_outbox(state, next_try, recipient);
 DROP INDEX spool_outbox_due;
+
+-- A copy sent into a share is recorded here (durably) before its files are
+-- written, so that a resend after a crash between writing the files and
+-- recording the message is recognised as this node's own completed write.
+CREATE TABLE spool_share_intents (
+	id      TEXT PRIMARY KEY,                 -- message ID
+	share   TEXT NOT NULL,
+	paths   TEXT NOT NULL,                    -- JSON list of share-relative paths
+	created INTEGER NOT NULL
+) STRICT;
