@@ -211,7 +211,7 @@ func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, wa
 		f.Close()
 		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
-	n, err := io.CopyBuffer(io.MultiWriter(f, w), io.LimitReader(r, int64(size-offset)), make([]byte, 256<<10))
+	n, err := copyFull(io.MultiWriter(f, w), r, int64(size-offset), make([]byte, 256<<10))
 	if err == nil && uint64(n) != size-offset {
 		err = io.ErrUnexpectedEOF
 	}
@@ -227,6 +227,26 @@ func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, wa
 		return nil, nil, errHashMismatch
 	}
 	return f, sum, nil
+}
+
+// copyFull copies n bytes from r to w in writes of len(buf) bytes (the
+// last one shorter), whatever sizes r's reads return: fewer, larger file
+// writes than a network stream's small reads would make.
+func copyFull(w io.Writer, r io.Reader, n int64, buf []byte) (int64, error) {
+	var done int64
+	for done < n {
+		k, err := io.ReadFull(r, buf[:min(int64(len(buf)), n-done)])
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return done, werr
+			}
+			done += int64(k)
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	return done, nil
 }
 
 // partialSize is how many bytes of a transfer are already held.
