@@ -59,41 +59,50 @@ func (r idleReader) Read(p []byte) (int, error) {
 	return r.st.Read(p)
 }
 
-func (s *Service) handleDeliver(st network.Stream) {
+// serveRequests reads request frames of type Req from st until it ends
+// and hands each to handle, which answers it; when handle reports the
+// stream no longer usable (false) the stream is reset.
+func serveRequests[Req any](s *Service, st network.Stream, what string,
+	handle func(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *Req) bool) {
 	defer st.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	remote := st.Conn().RemotePeer()
 	r := wire.NewReader(idleReader{st}, maxControlFrame)
 	for {
-		var req deliverReq
+		var req Req
 		if err := r.ReadFrame(&req); err != nil {
 			if !errors.Is(err, io.EOF) {
-				s.log.Debug("deliver: read request", "peer", remote, "err", err)
+				s.log.Debug(what+": read request", "peer", remote, "err", err)
 			}
 			return
 		}
-		var ok bool
-		switch req.Op {
-		case opOffer:
-			ok = s.serveOffer(ctx, st, r, remote, req.Envelope)
-		case opPush:
-			ok = wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
-		case opReceipt:
-			err := s.acceptReceipt(ctx, req.Receipt, remote)
-			reply := deliverReply{}
-			if err != nil {
-				reply.Err = &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}
-			}
-			ok = wire.WriteFrame(st, &reply) == nil
-		default:
-			_ = wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "unknown op " + req.Op}})
-		}
-		if !ok {
+		if !handle(ctx, st, r, remote, &req) {
 			_ = st.Reset()
 			return
 		}
 	}
+}
+
+func (s *Service) handleDeliver(st network.Stream) { serveRequests(s, st, "deliver", s.serveDeliver) }
+
+// serveDeliver answers one /peerhood/deliver/1 request.
+func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *deliverReq) bool {
+	switch req.Op {
+	case opOffer:
+		return s.serveOffer(ctx, st, r, remote, req.Envelope)
+	case opPush:
+		return wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
+	case opReceipt:
+		err := s.acceptReceipt(ctx, req.Receipt, remote)
+		reply := deliverReply{}
+		if err != nil {
+			reply.Err = &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}
+		}
+		return wire.WriteFrame(st, &reply) == nil
+	}
+	_ = wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "unknown op " + req.Op}})
+	return false
 }
 
 // serveOffer handles one offered message; false means the stream is no
@@ -359,12 +368,9 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 }
 
 func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob) error {
-	if err := wire.WriteFrame(st, &deliverReq{Op: opOffer, Envelope: j.envelope}); err != nil {
-		return err
-	}
-	var rep deliverReply
-	if err := r.ReadFrame(&rep); err != nil {
-		return fmt.Errorf("read offer reply: %w", err)
+	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
+	if err != nil {
+		return fmt.Errorf("offer: %w", err)
 	}
 	if rep.Err == nil && rep.Receipt == nil {
 		if err := s.sendCiphertext(st, j, rep.Offset); err != nil {
@@ -388,6 +394,18 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 		return nil
 	}
 	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
+}
+
+// ask writes one request frame and reads the reply frame.
+func ask[Rep any](w io.Writer, r *wire.Reader, req any) (Rep, error) {
+	var rep Rep
+	if err := wire.WriteFrame(w, req); err != nil {
+		return rep, err
+	}
+	if err := r.ReadFrame(&rep); err != nil {
+		return rep, fmt.Errorf("read reply: %w", err)
+	}
+	return rep, nil
 }
 
 // receiptFrom decodes a receipt and checks it is signed by p (the recipient).

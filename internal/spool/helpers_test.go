@@ -91,6 +91,29 @@ func (n *tnode) stop() {
 	n.svc = nil
 }
 
+// connectedPair starts alice and bob, one workgroup, alice connected to bob.
+func connectedPair(t testing.TB) (alice, bob *tnode) {
+	t.Helper()
+	alice, bob = newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.start()
+	bob.start()
+	connect(t, alice, bob)
+	return alice, bob
+}
+
+// withMailbox starts alice and mbox (a mailbox member), alice connected to
+// it; bob, the third member, is not started.
+func withMailbox(t testing.TB) (alice, mbox, bob *tnode) {
+	t.Helper()
+	alice, mbox, bob = newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
+	group(alice, mbox, bob)
+	alice.start()
+	mbox.start()
+	connect(t, alice, mbox)
+	return alice, mbox, bob
+}
+
 // connect dials b from a.
 func connect(t testing.TB, a, b *tnode) {
 	t.Helper()

@@ -78,12 +78,8 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 	}
 	s.markDeposited(ctx, kept, mbName)
 	for i, j := range large {
-		if err := wire.WriteFrame(st, &mailboxReq{Op: opDeposit, Envelope: j.envelope}); err != nil {
-			_ = st.Reset()
-			return append(left, large[i:]...), err
-		}
-		var rep mailboxReply
-		if err := r.ReadFrame(&rep); err != nil {
+		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDeposit, Envelope: j.envelope})
+		if err != nil {
 			_ = st.Reset()
 			return append(left, large[i:]...), err
 		}
@@ -141,11 +137,8 @@ func (s *Service) depositReceipts(ctx context.Context, mb peer.ID, recs [][]byte
 		return err
 	}
 	defer st.Close()
-	if err := wire.WriteFrame(st, &mailboxReq{Op: opDepositReceipt, Receipts: recs}); err != nil {
-		return err
-	}
-	var rep mailboxReply
-	if err := r.ReadFrame(&rep); err != nil {
+	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDepositReceipt, Receipts: recs})
+	if err != nil {
 		return err
 	}
 	if rep.Err != nil {
@@ -164,11 +157,8 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 	}
 	defer st.Close()
 	for {
-		if err := wire.WriteFrame(st, &mailboxReq{Op: opList}); err != nil {
-			return err
-		}
-		var rep mailboxReply
-		if err := r.ReadFrame(&rep); err != nil {
+		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opList})
+		if err != nil {
 			return err
 		}
 		if rep.Err != nil {
@@ -198,11 +188,7 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 				}
 				defer st.Close()
 			}
-			if err := wire.WriteFrame(st, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
-				return err
-			}
-			var ar mailboxReply
-			if err := r.ReadFrame(&ar); err != nil {
+			if _, err := ask[mailboxReply](st, r, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
 				return err
 			}
 		}
@@ -323,11 +309,8 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 		return true, nil
 	}
 	off := s.spool.partialSize(key, env.Size)
-	if err := wire.WriteFrame(st, &mailboxReq{Op: opGet, ID: id, Offset: off}); err != nil {
-		return false, err
-	}
-	var rep mailboxReply
-	if err := r.ReadFrame(&rep); err != nil {
+	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off})
+	if err != nil {
 		return false, err
 	}
 	if rep.Err != nil {

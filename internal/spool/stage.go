@@ -39,16 +39,7 @@ const pipeBufs = 32
 
 func newChanPipe() *chanPipe { return &chanPipe{ch: make(chan []byte, pipeBufs), free: newBufList()} }
 
-func (p *chanPipe) Write(b []byte) (int, error) {
-	total := len(b)
-	for len(b) > 0 {
-		buf := p.free.get()
-		n := min(len(b), cap(buf))
-		p.ch <- append(buf[:0], b[:n]...)
-		b = b[n:]
-	}
-	return total, nil
-}
+func (p *chanPipe) Write(b []byte) (int, error) { return p.free.send(p.ch, b), nil }
 
 func (p *chanPipe) Read(b []byte) (int, error) {
 	for len(p.cur) == 0 {
@@ -91,6 +82,18 @@ func (l bufList) get() []byte {
 }
 
 func (l bufList) put(b []byte) { l.free <- b[:0] }
+
+// send copies p into buffers of l and sends them on ch; it returns len(p).
+func (l bufList) send(ch chan<- []byte, p []byte) int {
+	total := len(p)
+	for len(p) > 0 {
+		b := l.get()
+		n := min(len(p), cap(b))
+		ch <- append(b[:0], p[:n]...)
+		p = p[n:]
+	}
+	return total
+}
 
 // closeWrite ends the input; drain discards what the reader left.
 func (p *chanPipe) closeWrite() { close(p.ch) }
@@ -215,22 +218,12 @@ func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []b
 // files into dest through os.Root, never replacing a file, and fsyncs
 // the folders it wrote into.
 func acceptStaged(stageDir string, files []FileEntry, dest string) (written []string, err error) {
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(dest)
+	root, err := openDest(dest)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	defer func() {
-		if err != nil {
-			for _, p := range written {
-				_ = root.Remove(p)
-			}
-			written = nil
-		}
-	}()
+	defer undoOnError(root, &written, &err)
 	dirs := map[string]bool{".": true}
 	for _, f := range files {
 		name := filepath.FromSlash(f.Path)

@@ -14,11 +14,7 @@ import (
 // ciphertext, and inbox accept links the staged files into place (same
 // inode), refusing to replace an existing file without losing the item.
 func TestStagedCopyAcceptLinks(t *testing.T) {
-	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
-	group(alice, bob)
-	alice.start()
-	bob.start()
-	connect(t, alice, bob)
+	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	src := t.TempDir()
 	big := make([]byte, 3<<20)
@@ -106,11 +102,7 @@ func TestStagedCopyAcceptLinks(t *testing.T) {
 
 // Removing a staged item drops its staging folder.
 func TestStagedCopyRemove(t *testing.T) {
-	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
-	group(alice, bob)
-	alice.start()
-	bob.start()
-	connect(t, alice, bob)
+	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	p := writeFile(t, t.TempDir(), "f.bin", bytes.Repeat([]byte("x"), 1<<20))
 	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
