@@ -146,7 +146,11 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 		}
 		jobs = append(jobs, j)
 	}
-	s.Wake()
+	ps := make([]peer.ID, len(rcpts))
+	for i, m := range rcpts {
+		ps[i] = m.PeerID
+	}
+	s.wakeFor(ps...)
 	return jobs, nil
 }
 
@@ -330,6 +334,9 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 		j, _ := s.Job(ctx, full)
 		return j, fmt.Errorf("%w: job %s is %s", ErrConflict, full, j.State)
 	}
+	s.mu.Lock()
+	clear(s.unreachable) // the user asks for a try now
+	s.mu.Unlock()
 	s.Wake()
 	return s.Job(ctx, full)
 }

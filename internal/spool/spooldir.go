@@ -74,19 +74,20 @@ func (d *spoolDir) commit(f *os.File, hash string) error {
 }
 
 // spillWriter keeps what is written in memory up to InlineMax bytes and
-// spills to a temporary spool file beyond. It hashes everything.
+// spills to a temporary spool file beyond. It hashes everything: the
+// bytes it holds in memory when done, a spilled file as it is written
+// (on a goroutine of its own).
 type spillWriter struct {
 	d    *spoolDir
 	buf  bytes.Buffer
 	f    *os.File
-	h    *asyncHash
+	h    *asyncHash // once spilled
 	size uint64
 }
 
-func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d, h: newAsyncHash()} }
+func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d} }
 
 func (w *spillWriter) Write(p []byte) (int, error) {
-	w.h.Write(p)
 	w.size += uint64(len(p))
 	if w.f == nil && w.buf.Len()+len(p) <= InlineMax {
 		return w.buf.Write(p)
@@ -96,12 +97,14 @@ func (w *spillWriter) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
-		w.f = f
+		w.f, w.h = f, newAsyncHash()
+		w.h.Write(w.buf.Bytes())
 		if _, err := f.Write(w.buf.Bytes()); err != nil {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
 		w.buf = bytes.Buffer{}
 	}
+	w.h.Write(p)
 	n, err := w.f.Write(p)
 	if err != nil {
 		return n, fmt.Errorf("spool: %w", err)
@@ -117,10 +120,11 @@ type sealed struct {
 }
 
 func (w *spillWriter) finish() (sealed, error) {
-	sum := w.h.Sum()
 	if w.f == nil {
-		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum, size: w.size}, nil
+		sum := sha256.Sum256(w.buf.Bytes())
+		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum[:], size: w.size}, nil
 	}
+	sum := w.h.Sum()
 	if err := w.d.commit(w.f, hex.EncodeToString(sum)); err != nil {
 		os.Remove(w.f.Name())
 		return sealed{}, err
@@ -129,8 +133,8 @@ func (w *spillWriter) finish() (sealed, error) {
 }
 
 func (w *spillWriter) abort() {
-	w.h.Sum()
 	if w.f != nil {
+		w.h.Sum()
 		w.f.Close()
 		os.Remove(w.f.Name())
 	}
