@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -157,47 +160,28 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "batch too large"}}
 	}
 	out := &deliverReply{Replies: make([]deliverReply, len(items))}
+	prepared := make([]*incoming, len(items))
+	// Checking signatures and opening payloads is CPU work: spread it.
+	workers := min(runtime.GOMAXPROCS(0), 4, len(items))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
+				out.Replies[i], prepared[i] = s.pushOne(ctx, remote, items[i])
+			}
+		}()
+	}
+	wg.Wait()
 	var ready []*incoming
 	var idx []int
-	for i, it := range items {
-		env, err := s.checkIncoming(it.Envelope)
-		if err != nil {
-			var rj *rejectError
-			if errors.As(err, &rj) {
-				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
-			} else {
-				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
-			}
-			continue
+	for i, in := range prepared {
+		if in != nil {
+			ready = append(ready, in)
+			idx = append(idx, i)
 		}
-		if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
-			out.Replies[i] = deliverReply{Done: true, Receipt: rec}
-			continue
-		}
-		if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
-			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}
-			continue
-		}
-		sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
-		if err != nil {
-			s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
-			out.Replies[i] = deliverReply{Receipt: s.rejection(env, err.Error())}
-			continue
-		}
-		in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
-		if err != nil {
-			var rj *rejectError
-			if errors.As(err, &rj) {
-				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
-			} else {
-				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
-			}
-			continue
-		}
-		ready = append(ready, in)
-		idx = append(idx, i)
 	}
 	if err := s.insertIncoming(ctx, ready, ""); err != nil {
 		s.log.Error("store messages", "err", err)
@@ -210,6 +194,41 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 		out.Replies[idx[k]] = deliverReply{Receipt: in.receipt}
 	}
 	return out
+}
+
+// pushOne checks one pushed message: a reply now (refusal, or the receipt
+// of a message already held), or the message ready to store.
+func (s *Service) pushOne(ctx context.Context, remote peer.ID, it pushItem) (deliverReply, *incoming) {
+	env, err := s.checkIncoming(it.Envelope)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
+		}
+		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil
+	}
+	if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
+		return deliverReply{Done: true, Receipt: rec}, nil
+	}
+	if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
+		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}, nil
+	}
+	sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
+	if err != nil {
+		s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
+		return deliverReply{Receipt: s.rejection(env, err.Error())}, nil
+	}
+	in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
+		}
+		return deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}, nil
+	}
+	return deliverReply{}, in
 }
 
 // finishIncoming stores a received ciphertext (recvErr: its hash check)
