@@ -54,11 +54,11 @@ func TestMailboxDropsItemsOfRevokedRecipient(t *testing.T) {
 		if n != 0 {
 			return fmt.Errorf("mailbox still holds %d items for bob", n)
 		}
+		if _, err := os.Stat(filepath.Join(mbox.home, "spool", hash)); !os.IsNotExist(err) {
+			return fmt.Errorf("spool file of a dropped item kept: %v", err)
+		}
 		return nil
 	})
-	if _, err := os.Stat(filepath.Join(mbox.home, "spool", hash)); !os.IsNotExist(err) {
-		t.Fatalf("spool file of a dropped item kept: %v", err)
-	}
 	var n int
 	mbox.db.QueryRow(`SELECT count(*) FROM spool_mailbox WHERE recipient=?`, carol.id.PeerID.String()).Scan(&n)
 	if n != 1 {
