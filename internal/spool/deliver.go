@@ -453,7 +453,7 @@ func (s *Service) sendCiphertext(w io.Writer, j dueJob, off uint64) error {
 	}
 	defer rc.Close()
 	pw := &progressWriter{w: w, s: s, id: j.id, n: off}
-	n, err := io.Copy(pw, io.LimitReader(rc, int64(j.size-off)))
+	n, err := io.CopyBuffer(pw, io.LimitReader(rc, int64(j.size-off)), make([]byte, 256<<10))
 	if err == nil && uint64(n) != j.size-off {
 		err = fmt.Errorf("spool file of %s is short: %w", j.id, io.ErrUnexpectedEOF)
 	}
