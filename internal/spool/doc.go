@@ -51,7 +51,9 @@
 //
 // Queued jobs are stored by group commit: enqueues made at the same time
 // share one transaction (a savepoint each) and so one fsync; no caller is
-// answered before the commit holding its job is durable.
+// answered before the commit holding its job is durable. A send to
+// several members seals a copy for each, then queues all in one commit
+// (all of them or none).
 //
 // Revocation: jobs for a member no longer in the workgroup fail visibly,
 // and a mailbox drops what it holds for such members (messages of that

@@ -102,3 +102,35 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 }
+
+// A mail to several members is queued in one commit: all jobs or none.
+func TestSendToSeveralIsOneCommit(t *testing.T) {
+	nodes := []*tnode{newTNode(t, "alice")}
+	for _, n := range []string{"b1", "b2", "b3", "b4"} {
+		nodes = append(nodes, newTNode(t, n))
+	}
+	group(nodes...)
+	alice := nodes[0]
+	alice.start() // the others stay offline
+	ctx := context.Background()
+	before := alice.svc.commits.Load()
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"b1", "b2", "b3", "b4"}, Kind: KindMail, Subject: "all"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 4 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	if c := alice.svc.commits.Load() - before; c != 1 {
+		t.Fatalf("4 recipients took %d commits", c)
+	}
+	// A recipient unknown at send time refuses the whole send.
+	if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"b1", "nobody"}, Kind: KindMail, Subject: "x"}); err == nil {
+		t.Fatal("sent to an unknown member")
+	}
+	var n int
+	alice.db.QueryRow(`SELECT count(*) FROM spool_outbox`).Scan(&n)
+	if n != 4 {
+		t.Fatalf("outbox holds %d jobs, want 4", n)
+	}
+}
