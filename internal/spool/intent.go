@@ -159,6 +159,11 @@ func (s *Service) writeShareFiles(ctx context.Context, id string, m workgroup.Me
 	}
 	written, err := s.cfg.Shares.WriteFiles(ctx, m, share, paths, sizes, body)
 	if err != nil {
+		// WriteFiles removed what it wrote: nothing of this message is
+		// in the share, so a later resend starts afresh.
+		if derr := s.durableExec(ctx, `DELETE FROM spool_share_intents WHERE id=?`, id); derr != nil {
+			s.log.Warn("forget share write", "id", id, "err", derr)
+		}
 		return nil, reject("%v", err)
 	}
 	return written, nil

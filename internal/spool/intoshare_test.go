@@ -104,6 +104,11 @@ func TestCopyIntoShare(t *testing.T) {
 	if !strings.Contains(j.Error, "already exists") {
 		t.Fatalf("failure reason %q", j.Error)
 	}
+	var intents int
+	bravo.db.QueryRow(`SELECT count(*) FROM spool_share_intents`).Scan(&intents)
+	if intents != 0 {
+		t.Fatalf("%d share-write intents kept after writes that were done or refused", intents)
+	}
 
 	// A read-only member's copy fails visibly with the reason; nothing written.
 	jobs, err = carol.svc.Send(ctx, SendRequest{To: []string{"bravo:docs/c"}, Kind: KindFile, Paths: []string{one}})
