@@ -32,7 +32,7 @@ echo "payload: ${SIZE_MIB} MiB, sha256 $SUM"
 
 # ---------------------------------------------------------------- NNCP
 nncp_ms=""
-if command -v nncp-file >/dev/null; then
+if [ "$SIZE_MIB" -gt 0 ] && command -v nncp-file >/dev/null; then
   mkdir -p "$W/nncp/a/spool" "$W/nncp/b/spool" "$W/nncp/b/incoming"
   nncp-cfgnew -nocomments >"$W/nncp/a.raw"
   nncp-cfgnew -nocomments >"$W/nncp/b.raw"
@@ -63,15 +63,32 @@ PY
   t0=$(now)
   nncp-file -cfg "$W/nncp/a.json" -quiet -noprogress "$W/payload.bin" b:payload.bin
   t1=$(now)
-  nncp-call -cfg "$W/nncp/a.json" -quiet -noprogress -tx -onlinedeadline 1 b
+  # nncp-call has no "exit when done" switch: it hangs up only after
+  # -onlinedeadline seconds (minimum 1; 0 means the default 10) without
+  # traffic. So the fair figure takes the moment the packet sits complete
+  # and checksummed in b's rx spool (NNCP renames it from .part/.nock to
+  # its hash only then), and the as-run figure waits for nncp-call to exit.
+  nncp-call -cfg "$W/nncp/a.json" -quiet -noprogress -tx -onlinedeadline 1 b &
+  CALLPID=$!
+  while :; do
+    got_pkt=$(find "$W/nncp/b/spool" -path '*/rx/*' -type f ! -name '*.part' ! -name '*.nock' ! -name '*.seen' ! -path '*/hdr/*' ! -path '*/seen/*' 2>/dev/null | head -1)
+    [ -n "$got_pkt" ] && break
+    kill -0 "$CALLPID" 2>/dev/null || { echo "NNCP: nncp-call ended without delivering" >&2; exit 1; }
+    sleep 0.002
+  done
   t2=$(now)
   nncp-toss -cfg "$W/nncp/b.json" -quiet -noprogress
   t3=$(now)
+  wait "$CALLPID"
+  t4=$(now)
   got=$(sha256sum "$W/nncp/b/incoming/payload.bin" | cut -d' ' -f1)
   [ "$got" = "$SUM" ] || { echo "NNCP: hash mismatch" >&2; exit 1; }
   nncp_ms=$(secs "$t0" "$t3")
-  echo "NNCP     ${SIZE_MIB} MiB: total ${nncp_ms}s (nncp-file $(secs "$t0" "$t1")s, nncp-call $(secs "$t1" "$t2")s incl. 1s online deadline, nncp-toss $(secs "$t2" "$t3")s)"
-else
+  # as run one after the other: nncp-toss only after nncp-call exits
+  nncp_asrun=$(python3 -c "print(f'{($t1-$t0)+($t4-$t1)+($t3-$t2):.3f}')")
+  echo "NNCP     ${SIZE_MIB} MiB: fair total ${nncp_ms}s (nncp-file $(secs "$t0" "$t1")s, transfer until the packet is complete in rx $(secs "$t1" "$t2")s, nncp-toss $(secs "$t2" "$t3")s)"
+  echo "NNCP     ${SIZE_MIB} MiB: as run file+call+toss ${nncp_asrun}s (nncp-call exits $(secs "$t1" "$t4")s after start, incl. its 1s idle deadline)"
+elif [ "$SIZE_MIB" -gt 0 ]; then
   echo "NNCP not installed (apt-get install nncp): no comparison" >&2
 fi
 
@@ -96,6 +113,7 @@ for _ in $(seq 100); do
   [ "$("$PH" --home "$A" members --json | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))')" = 2 ] && break; sleep 0.1
 done
 
+if [ "$SIZE_MIB" -gt 0 ]; then # SIZE_MIB=0: only the mails
 mkdir -p "$W/accepted"
 t0=$(now)
 JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo | awk '{print $2}')
@@ -110,10 +128,13 @@ got=$(sha256sum "$W/accepted/payload.bin" | cut -d' ' -f1)
 ph_s=$(secs "$t0" "$t3")
 echo "peerhood ${SIZE_MIB} MiB: total ${ph_s}s (copy+seal $(secs "$t0" "$t1")s, delivery+receipt $(secs "$t1" "$t2")s, inbox accept $(secs "$t2" "$t3")s)"
 if [ -n "$nncp_ms" ]; then
-  python3 -c "r=$nncp_ms/$ph_s; print(f'ratio: peerhood is {r:.1f}x faster than NNCP (goal >= 4x): ' + ('PASS' if r >= 4 else 'FAIL'))"
+  python3 -c "r=$nncp_ms/$ph_s; print(f'ratio (fair, NNCP without its idle deadline): peerhood is {r:.2f}x faster than NNCP (goal >= 4x): ' + ('PASS' if r >= 4 else 'FAIL'))"
+  python3 -c "r=$nncp_asrun/$ph_s; print(f'ratio (NNCP as run, nncp-call waiting out -onlinedeadline 1): {r:.2f}x')"
 fi
+fi # SIZE_MIB
 
 # ------------------------------------------------- 10,000 offline mails
+[ "$MAILS" -gt 0 ] || exit 0
 kill "$BPID"; wait "$BPID" 2>/dev/null || true
 "$W/spoolmail" send -home "$A" -to bravo -n "$MAILS"
 t0=$(now)

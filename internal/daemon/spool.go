@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/spool"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -24,7 +26,7 @@ func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
 		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
 	}
 	if n.share != nil { // copies sent to NAME:SHARE/path are written through the share service's ACL
-		cfg.Shares = n.share
+		cfg.Shares = spoolShares{n.share}
 		cfg.PreflightShare = n.preflightShare
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
@@ -121,3 +123,24 @@ func (n *Node) preflightShare(ctx context.Context, m workgroup.Member, name stri
 	}
 	return fmt.Errorf("%s has no share %q you may see", m.Name, name)
 }
+
+// spoolShares is the share service as the spool's ShareWriter, plus
+// ShareReader: after a crash between writing a queued copy into a share
+// and recording it, the spool compares the files in place with the
+// resent payload instead of refusing them as existing.
+type spoolShares struct{ *share.Service }
+
+func (s spoolShares) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, error) {
+	l, _, err := s.OpenShare(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	f, _, err := l.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+var _ spool.ShareReader = spoolShares{}

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -59,41 +62,50 @@ func (r idleReader) Read(p []byte) (int, error) {
 	return r.st.Read(p)
 }
 
-func (s *Service) handleDeliver(st network.Stream) {
+// serveRequests reads request frames of type Req from st until it ends
+// and hands each to handle, which answers it; when handle reports the
+// stream no longer usable (false) the stream is reset.
+func serveRequests[Req any](s *Service, st network.Stream, what string,
+	handle func(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *Req) bool) {
 	defer st.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	remote := st.Conn().RemotePeer()
 	r := wire.NewReader(idleReader{st}, maxControlFrame)
 	for {
-		var req deliverReq
+		var req Req
 		if err := r.ReadFrame(&req); err != nil {
 			if !errors.Is(err, io.EOF) {
-				s.log.Debug("deliver: read request", "peer", remote, "err", err)
+				s.log.Debug(what+": read request", "peer", remote, "err", err)
 			}
 			return
 		}
-		var ok bool
-		switch req.Op {
-		case opOffer:
-			ok = s.serveOffer(ctx, st, r, remote, req.Envelope)
-		case opPush:
-			ok = wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
-		case opReceipt:
-			err := s.acceptReceipt(ctx, req.Receipt, remote)
-			reply := deliverReply{}
-			if err != nil {
-				reply.Err = &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}
-			}
-			ok = wire.WriteFrame(st, &reply) == nil
-		default:
-			_ = wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "unknown op " + req.Op}})
-		}
-		if !ok {
+		if !handle(ctx, st, r, remote, &req) {
 			_ = st.Reset()
 			return
 		}
 	}
+}
+
+func (s *Service) handleDeliver(st network.Stream) { serveRequests(s, st, "deliver", s.serveDeliver) }
+
+// serveDeliver answers one /peerhood/deliver/1 request.
+func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *deliverReq) bool {
+	switch req.Op {
+	case opOffer:
+		return s.serveOffer(ctx, st, r, remote, req.Envelope)
+	case opPush:
+		return wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
+	case opReceipt:
+		err := s.acceptReceipt(ctx, req.Receipt, remote)
+		reply := deliverReply{}
+		if err != nil {
+			reply.Err = &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}
+		}
+		return wire.WriteFrame(st, &reply) == nil
+	}
+	_ = wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "unknown op " + req.Op}})
+	return false
 }
 
 // serveOffer handles one offered message; false means the stream is no
@@ -118,14 +130,25 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: codeBusy, Message: "message is being received on another stream"}}) == nil
 	}
 	defer s.unlock(key)
+	if rec, ok := s.storedReceipt(ctx, id); ok { // stored by another stream meanwhile
+		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
+	}
 	off := s.spool.partialSize(key, env.Size)
 	if err := wire.WriteFrame(st, &deliverReply{Offset: off}); err != nil {
 		return false
 	}
-	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	sl, hdr, stage, err := s.receiveInbox(r, key, off, env)
 	if err != nil && !errors.Is(err, errHashMismatch) {
 		s.log.Info("deliver: transfer interrupted", "peer", remote, "id", id, "err", err)
 		return false
+	}
+	if err == nil && hdr != nil {
+		rec, err := s.storeReceived(ctx, env, envBytes, key, sl, hdr, stage, "")
+		if err != nil {
+			s.log.Error("store message", "id", id, "err", err)
+			return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}) == nil
+		}
+		return wire.WriteFrame(st, &deliverReply{Receipt: rec}) == nil
 	}
 	return wire.WriteFrame(st, s.finishIncoming(ctx, remote, env, envBytes, sl, err)) == nil
 }
@@ -137,47 +160,28 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "batch too large"}}
 	}
 	out := &deliverReply{Replies: make([]deliverReply, len(items))}
+	prepared := make([]*incoming, len(items))
+	// Checking signatures and opening payloads is CPU work: spread it.
+	workers := min(runtime.GOMAXPROCS(0), 4, len(items))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
+				out.Replies[i], prepared[i] = s.pushOne(ctx, remote, items[i])
+			}
+		}()
+	}
+	wg.Wait()
 	var ready []*incoming
 	var idx []int
-	for i, it := range items {
-		env, err := s.checkIncoming(it.Envelope)
-		if err != nil {
-			var rj *rejectError
-			if errors.As(err, &rj) {
-				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
-			} else {
-				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
-			}
-			continue
+	for i, in := range prepared {
+		if in != nil {
+			ready = append(ready, in)
+			idx = append(idx, i)
 		}
-		if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
-			out.Replies[i] = deliverReply{Done: true, Receipt: rec}
-			continue
-		}
-		if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
-			out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}
-			continue
-		}
-		sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
-		if err != nil {
-			s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
-			out.Replies[i] = deliverReply{Receipt: s.rejection(env, err.Error())}
-			continue
-		}
-		in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
-		if err != nil {
-			var rj *rejectError
-			if errors.As(err, &rj) {
-				s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-				out.Replies[i] = deliverReply{Receipt: s.rejection(env, rj.reason)}
-			} else {
-				out.Replies[i] = deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}
-			}
-			continue
-		}
-		ready = append(ready, in)
-		idx = append(idx, i)
 	}
 	if err := s.insertIncoming(ctx, ready, ""); err != nil {
 		s.log.Error("store messages", "err", err)
@@ -190,6 +194,41 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 		out.Replies[idx[k]] = deliverReply{Receipt: in.receipt}
 	}
 	return out
+}
+
+// pushOne checks one pushed message: a reply now (refusal, or the receipt
+// of a message already held), or the message ready to store.
+func (s *Service) pushOne(ctx context.Context, remote peer.ID, it pushItem) (deliverReply, *incoming) {
+	env, err := s.checkIncoming(it.Envelope)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
+		}
+		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil
+	}
+	if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
+		return deliverReply{Done: true, Receipt: rec}, nil
+	}
+	if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
+		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}, nil
+	}
+	sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
+	if err != nil {
+		s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
+		return deliverReply{Receipt: s.rejection(env, err.Error())}, nil
+	}
+	in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
+	if err != nil {
+		var rj *rejectError
+		if errors.As(err, &rj) {
+			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
+		}
+		return deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}, nil
+	}
+	return deliverReply{}, in
 }
 
 // finishIncoming stores a received ciphertext (recvErr: its hash check)
@@ -348,12 +387,9 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 }
 
 func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob) error {
-	if err := wire.WriteFrame(st, &deliverReq{Op: opOffer, Envelope: j.envelope}); err != nil {
-		return err
-	}
-	var rep deliverReply
-	if err := r.ReadFrame(&rep); err != nil {
-		return fmt.Errorf("read offer reply: %w", err)
+	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
+	if err != nil {
+		return fmt.Errorf("offer: %w", err)
 	}
 	if rep.Err == nil && rep.Receipt == nil {
 		if err := s.sendCiphertext(st, j, rep.Offset); err != nil {
@@ -377,6 +413,18 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 		return nil
 	}
 	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
+}
+
+// ask writes one request frame and reads the reply frame.
+func ask[Rep any](w io.Writer, r *wire.Reader, req any) (Rep, error) {
+	var rep Rep
+	if err := wire.WriteFrame(w, req); err != nil {
+		return rep, err
+	}
+	if err := r.ReadFrame(&rep); err != nil {
+		return rep, fmt.Errorf("read reply: %w", err)
+	}
+	return rep, nil
 }
 
 // receiptFrom decodes a receipt and checks it is signed by p (the recipient).
@@ -405,7 +453,7 @@ func (s *Service) sendCiphertext(w io.Writer, j dueJob, off uint64) error {
 	}
 	defer rc.Close()
 	pw := &progressWriter{w: w, s: s, id: j.id, n: off}
-	n, err := io.Copy(pw, io.LimitReader(rc, int64(j.size-off)))
+	n, err := io.CopyBuffer(pw, io.LimitReader(rc, int64(j.size-off)), make([]byte, 256<<10))
 	if err == nil && uint64(n) != j.size-off {
 		err = fmt.Errorf("spool file of %s is short: %w", j.id, io.ErrUnexpectedEOF)
 	}

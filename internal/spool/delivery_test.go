@@ -27,11 +27,7 @@ func waitState(t *testing.T, n *tnode, id, state string) Job {
 }
 
 func TestDirectDeliveryMailAndFiles(t *testing.T) {
-	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
-	group(alice, bob)
-	alice.start()
-	bob.start()
-	connect(t, alice, bob)
+	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	src := t.TempDir()
 	big := make([]byte, 3<<20+17) // spooled, not inline
@@ -128,11 +124,7 @@ func TestSendRefusesUnknownRecipient(t *testing.T) {
 // bob comes up, fetches, and his signed receipt reaches alice through the
 // mailbox (alice does not know bob's address).
 func TestDeliveryThroughMailboxToOfflineMember(t *testing.T) {
-	alice, mbox, bob := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
-	group(alice, mbox, bob)
-	alice.start()
-	mbox.start()
-	connect(t, alice, mbox)
+	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	src := t.TempDir()
 	big := make([]byte, 1<<20)
@@ -190,11 +182,7 @@ func TestDeliveryThroughMailboxToOfflineMember(t *testing.T) {
 
 // A second delivery of the same message ID is acknowledged, not stored twice.
 func TestDuplicateDeliveryStoredOnce(t *testing.T) {
-	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
-	group(alice, bob)
-	alice.start()
-	bob.start()
-	connect(t, alice, bob)
+	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "once"})
 	if err != nil {

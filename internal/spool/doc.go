@@ -27,10 +27,37 @@
 // rejection whose reason ("bravo's share docs is read-only for you") the
 // sender's job shows as failed.
 //
+// After a crash between writing the files into the share and recording
+// the message, the sender's resend is recognised: the message ID was
+// recorded (spool_share_intents, fsynced) before writing, and when the
+// share service also implements ShareReader the recipient compares the
+// SHA-256 of the files in place with the payload's, writes only the
+// missing ones and acknowledges the copy once; a file with other content
+// is still refused as existing.
+//
 // Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
 // spool folder, named by their SHA-256, written and fsynced before any
 // acknowledgement. Partial transfers are kept in spool/partial and resume
 // from their length.
+//
+// A large plain file copy (no share target) is decrypted while it
+// arrives, on its own goroutine, into a staging folder spool/plain/NAME;
+// when its hash checks out the staged files (not the ciphertext) are
+// fsynced, the inbox row records the folder and the ciphertext is dropped.
+// `inbox accept` then hard-links the staged files into the destination
+// (through os.Root, never replacing a file; a copy where links fail, e.g.
+// across file systems) and fsyncs the folders it wrote into. A mail's
+// attachments stay ciphertext until accepted.
+//
+// Queued jobs are stored by group commit: enqueues made at the same time
+// share one transaction (a savepoint each) and so one fsync; no caller is
+// answered before the commit holding its job is durable. A send to
+// several members seals a copy for each, then queues all in one commit
+// (all of them or none).
+//
+// Revocation: jobs for a member no longer in the workgroup fail visibly,
+// and a mailbox drops what it holds for such members (messages of that
+// workgroup; receipts for a peer in none) with their spool files.
 //
 // # /peerhood/deliver/1
 //

@@ -11,6 +11,7 @@ import (
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -18,7 +19,7 @@ const testWG = "wg-test-0001"
 
 // tnode is one in-process node: real libp2p host, real SQLite, real keys.
 type tnode struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	home   string
 	id     *identity.Identity
@@ -30,7 +31,7 @@ type tnode struct {
 	mutate func(*Config)
 }
 
-func newTNode(t *testing.T, name string, roles ...string) *tnode {
+func newTNode(t testing.TB, name string, roles ...string) *tnode {
 	t.Helper()
 	home := t.TempDir()
 	id, _, err := identity.LoadOrCreate(home)
@@ -91,8 +92,31 @@ func (n *tnode) stop() {
 	n.svc = nil
 }
 
+// connectedPair starts alice and bob, one workgroup, alice connected to bob.
+func connectedPair(t testing.TB) (alice, bob *tnode) {
+	t.Helper()
+	alice, bob = newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.start()
+	bob.start()
+	connect(t, alice, bob)
+	return alice, bob
+}
+
+// withMailbox starts alice and mbox (a mailbox member), alice connected to
+// it; bob, the third member, is not started.
+func withMailbox(t testing.TB) (alice, mbox, bob *tnode) {
+	t.Helper()
+	alice, mbox, bob = newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
+	group(alice, mbox, bob)
+	alice.start()
+	mbox.start()
+	connect(t, alice, mbox)
+	return alice, mbox, bob
+}
+
 // connect dials b from a.
-func connect(t *testing.T, a, b *tnode) {
+func connect(t testing.TB, a, b *tnode) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -101,17 +125,9 @@ func connect(t *testing.T, a, b *tnode) {
 	}
 }
 
-func eventually(t *testing.T, d time.Duration, f func() error) {
+func eventually(t testing.TB, d time.Duration, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %v", d, err)
+	testutil.Eventually(t, d, f)
 }
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {

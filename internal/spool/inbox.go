@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"time"
@@ -99,6 +100,7 @@ type incoming struct {
 	hdr      *PayloadHeader
 	receipt  []byte
 	state    string // ItemNew, or ItemAccepted once written into a share
+	staged   string // folder under spool/plain holding the decrypted files
 }
 
 // prepareIncoming checks a received ciphertext opens for this node and
@@ -119,7 +121,19 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 	}
 	state := ItemNew
 	if hdr.Share != "" {
-		err = s.writeIntoShare(ctx, env, hdr, body)
+		reopen := func() (io.Reader, io.Closer, error) {
+			rc, err := s.spool.open(sl.inline, env.HashString(), 0)
+			if err != nil {
+				return nil, nil, err
+			}
+			_, pl, err := openPayload(rc, s.id.Age)
+			if err != nil {
+				rc.Close()
+				return nil, nil, err
+			}
+			return pl, rc, nil
+		}
+		err = s.writeIntoShare(ctx, env, hdr, body, reopen)
 		state = ItemAccepted
 	}
 	rc.Close()
@@ -137,7 +151,7 @@ func (s *Service) prepareIncoming(ctx context.Context, env *Envelope, envBytes [
 // writeIntoShare writes a copy sent to NAME:SHARE/path into the share, if
 // the share service lets the sender write there. A refusal (no right, a
 // bad path, an existing file) is a *rejectError with the share's reason.
-func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *PayloadHeader, body io.Reader) error {
+func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *PayloadHeader, body io.Reader, reopen func() (io.Reader, io.Closer, error)) error {
 	if s.cfg.Shares == nil {
 		return reject("this node takes no copies into shares")
 	}
@@ -156,13 +170,18 @@ func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *Payloa
 		}
 		paths[i], sizes[i] = path.Join(hdr.Dir, f.Path), int64(f.Size)
 	}
-	written, err := s.cfg.Shares.WriteFiles(ctx, m, hdr.Share, paths, sizes, body)
+	written, err := s.writeShareFiles(ctx, env.IDString(), m, hdr.Share, paths, sizes, body, reopen)
 	if err != nil {
-		return reject("%v", err)
+		return err
 	}
 	// Read to the end so age authenticates the final chunk.
 	if n, err := io.Copy(io.Discard, body); err != nil || n != 0 {
 		return reject("payload ends badly (%d trailing bytes): %v", n, err)
+	}
+	if testHookAfterShareWrite != nil {
+		if err := testHookAfterShareWrite(env.IDString()); err != nil {
+			return err
+		}
 	}
 	s.log.Info("copy written into share", "id", env.IDString(), "share", hdr.Share, "files", len(written), "from", m.Name)
 	return nil
@@ -176,8 +195,8 @@ func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *Payloa
 func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.ID) error {
 	dup := make([]bool, len(ins))
 	err := s.durableTx(ctx, func(tx *sql.Tx) error {
-		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt)
-				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
+		ins1, err := tx.PrepareContext(ctx, `INSERT INTO spool_inbox(id, sender, sender_name, workgroup, kind, subject, body, files, envelope, hash, size, inline, created, received, state, receipt, staged)
+				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -199,12 +218,17 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			}
 			res, err := ins1.ExecContext(ctx,
 				env.IDString(), env.SenderID().String(), s.memberName(env.Workgroup, env.SenderID()), env.Workgroup, env.Kind, in.hdr.Subject, in.hdr.Body,
-				string(files), in.envBytes, env.HashString(), int64(env.Size), inline, env.Created, nowMs(), state, in.receipt)
+				string(files), in.envBytes, env.HashString(), int64(env.Size), inline, env.Created, nowMs(), state, in.receipt, in.staged)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
 				dup[i] = true
+			}
+			if state == ItemAccepted {
+				if _, err := tx.ExecContext(ctx, `DELETE FROM spool_share_intents WHERE id=?`, env.IDString()); err != nil {
+					return err
+				}
 			}
 			if via != "" {
 				_, err = ins2.ExecContext(ctx, env.IDString(), env.SenderID().String(), in.receipt, nowMs())
@@ -223,6 +247,9 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			s.releaseCiphertext(ctx, in.env.HashString())
 		}
 		if dup[i] {
+			if in.staged != "" {
+				os.RemoveAll(s.spool.plainDir(in.staged))
+			}
 			if stored, ok := s.storedReceipt(ctx, in.env.IDString()); ok {
 				in.receipt = stored
 			}
@@ -335,12 +362,15 @@ func (s *Service) Remove(ctx context.Context, id string) (Item, error) {
 	if err != nil {
 		return Item{}, err
 	}
-	var hash string
-	_ = s.db.QueryRowContext(ctx, `SELECT hash FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash)
-	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, subject='', body='', files='[]', inline=NULL WHERE id=?`, ItemRemoved, it.ID); err != nil {
+	var hash, staged string
+	_ = s.db.QueryRowContext(ctx, `SELECT hash, staged FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &staged)
+	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, subject='', body='', files='[]', inline=NULL, staged='' WHERE id=?`, ItemRemoved, it.ID); err != nil {
 		return Item{}, err
 	}
 	s.releaseCiphertext(ctx, hash)
+	if staged != "" {
+		os.RemoveAll(s.spool.plainDir(staged))
+	}
 	it.State = ItemRemoved
 	return it, nil
 }
@@ -358,13 +388,15 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if it.State != ItemNew {
 		return AcceptResult{}, fmt.Errorf("%w: %s was already accepted", ErrConflict, it.ID)
 	}
-	var hash string
+	var hash, staged string
 	var inline []byte
-	if err := s.db.QueryRowContext(ctx, `SELECT hash, inline FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &inline); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT hash, inline, staged FROM spool_inbox WHERE id=?`, it.ID).Scan(&hash, &inline, &staged); err != nil {
 		return AcceptResult{}, err
 	}
 	var written []string
-	if inline == nil {
+	if staged != "" {
+		written, err = acceptStaged(s.spool.plainDir(staged), it.Files, dest)
+	} else if inline == nil {
 		written, err = extractFile(s.spool.path(hash), s.id.Age, dest)
 	} else {
 		var hdr *PayloadHeader
@@ -377,10 +409,13 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if err != nil {
 		return AcceptResult{}, fmt.Errorf("accept %s: %w", it.ID, err)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL WHERE id=?`, ItemAccepted, it.ID); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL, staged='' WHERE id=?`, ItemAccepted, it.ID); err != nil {
 		return AcceptResult{}, err
 	}
 	s.releaseCiphertext(ctx, hash)
+	if staged != "" {
+		os.RemoveAll(s.spool.plainDir(staged))
+	}
 	for i := range written {
 		written[i] = filepath.Join(dest, written[i])
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,11 +22,27 @@ func withShare(t *testing.T, n *tnode, dir string) {
 		svc := share.New(cfg.DB, cfg.Host.Host, func() workgroup.Directory { return n.dir }, quietLog)
 		_, err := svc.Configs().Add(context.Background(), share.Config{Name: "docs", Workgroup: testWG, Path: dir,
 			Rules: []share.Rule{{Who: "*", Right: "ro"}, {Who: "alice", Right: "rw"}}})
-		if err != nil {
+		if err != nil && !strings.Contains(err.Error(), "already exists") { // kept across a restart
 			t.Fatal(err)
 		}
-		cfg.Shares = svc
+		cfg.Shares = readableShares{svc}
 	}
+}
+
+// readableShares adds ShareReader to the share service, as the daemon does.
+type readableShares struct{ *share.Service }
+
+func (r readableShares) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, error) {
+	l, _, err := r.OpenShare(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close()
+	f, _, err := l.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 func TestCopyIntoShare(t *testing.T) {
@@ -86,6 +103,11 @@ func TestCopyIntoShare(t *testing.T) {
 	j := waitState(t, alice, jobs[0].ID, StateFailed)
 	if !strings.Contains(j.Error, "already exists") {
 		t.Fatalf("failure reason %q", j.Error)
+	}
+	var intents int
+	bravo.db.QueryRow(`SELECT count(*) FROM spool_share_intents`).Scan(&intents)
+	if intents != 0 {
+		t.Fatalf("%d share-write intents kept after writes that were done or refused", intents)
 	}
 
 	// A read-only member's copy fails visibly with the reason; nothing written.

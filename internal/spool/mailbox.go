@@ -70,48 +70,31 @@ func mbErr(code, format string, args ...any) *mailboxReply {
 	return &mailboxReply{Err: &wire.Error{Code: code, Message: fmt.Sprintf(format, args...)}}
 }
 
-func (s *Service) handleMailbox(st network.Stream) {
-	defer st.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	remote := st.Conn().RemotePeer()
-	r := wire.NewReader(idleReader{st}, maxControlFrame)
-	for {
-		var req mailboxReq
-		if err := r.ReadFrame(&req); err != nil {
-			if !errors.Is(err, io.EOF) {
-				s.log.Debug("mailbox: read request", "peer", remote, "err", err)
-			}
-			return
+func (s *Service) handleMailbox(st network.Stream) { serveRequests(s, st, "mailbox", s.serveMailbox) }
+
+// serveMailbox answers one /peerhood/mailbox/1 request.
+func (s *Service) serveMailbox(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *mailboxReq) bool {
+	switch req.Op {
+	case opDeposit:
+		if len(req.Items) > 0 {
+			return wire.WriteFrame(st, s.serveDepositBatch(ctx, remote, req.Items)) == nil
 		}
-		var ok bool
-		switch req.Op {
-		case opDeposit:
-			if len(req.Items) > 0 {
-				ok = wire.WriteFrame(st, s.serveDepositBatch(ctx, remote, req.Items)) == nil
-			} else {
-				ok = s.serveDeposit(ctx, st, r, remote, req.Envelope)
-			}
-		case opDepositReceipt:
-			rs := req.Receipts
-			if req.Receipt != nil {
-				rs = append(rs, req.Receipt)
-			}
-			ok = wire.WriteFrame(st, s.serveDepositReceipts(ctx, remote, rs)) == nil
-		case opList:
-			ok = wire.WriteFrame(st, s.serveList(ctx, remote)) == nil
-		case opGet:
-			ok = s.serveGet(ctx, st, remote, req.ID, req.Offset)
-		case opAck:
-			ok = wire.WriteFrame(st, s.serveAck(ctx, remote, req.Acks)) == nil
-		default:
-			_ = wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "unknown op %q", req.Op))
+		return s.serveDeposit(ctx, st, r, remote, req.Envelope)
+	case opDepositReceipt:
+		rs := req.Receipts
+		if req.Receipt != nil {
+			rs = append(rs, req.Receipt)
 		}
-		if !ok {
-			_ = st.Reset()
-			return
-		}
+		return wire.WriteFrame(st, s.serveDepositReceipts(ctx, remote, rs)) == nil
+	case opList:
+		return wire.WriteFrame(st, s.serveList(ctx, remote)) == nil
+	case opGet:
+		return s.serveGet(ctx, st, remote, req.ID, req.Offset)
+	case opAck:
+		return wire.WriteFrame(st, s.serveAck(ctx, remote, req.Acks)) == nil
 	}
+	_ = wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "unknown op %q", req.Op))
+	return false
 }
 
 // isMailboxFor reports whether this node holds the mailbox role in wg.

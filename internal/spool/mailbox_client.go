@@ -78,12 +78,8 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 	}
 	s.markDeposited(ctx, kept, mbName)
 	for i, j := range large {
-		if err := wire.WriteFrame(st, &mailboxReq{Op: opDeposit, Envelope: j.envelope}); err != nil {
-			_ = st.Reset()
-			return append(left, large[i:]...), err
-		}
-		var rep mailboxReply
-		if err := r.ReadFrame(&rep); err != nil {
+		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDeposit, Envelope: j.envelope})
+		if err != nil {
 			_ = st.Reset()
 			return append(left, large[i:]...), err
 		}
@@ -141,11 +137,8 @@ func (s *Service) depositReceipts(ctx context.Context, mb peer.ID, recs [][]byte
 		return err
 	}
 	defer st.Close()
-	if err := wire.WriteFrame(st, &mailboxReq{Op: opDepositReceipt, Receipts: recs}); err != nil {
-		return err
-	}
-	var rep mailboxReply
-	if err := r.ReadFrame(&rep); err != nil {
+	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDepositReceipt, Receipts: recs})
+	if err != nil {
 		return err
 	}
 	if rep.Err != nil {
@@ -164,11 +157,8 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 	}
 	defer st.Close()
 	for {
-		if err := wire.WriteFrame(st, &mailboxReq{Op: opList}); err != nil {
-			return err
-		}
-		var rep mailboxReply
-		if err := r.ReadFrame(&rep); err != nil {
+		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opList})
+		if err != nil {
 			return err
 		}
 		if rep.Err != nil {
@@ -198,11 +188,7 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 				}
 				defer st.Close()
 			}
-			if err := wire.WriteFrame(st, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
-				return err
-			}
-			var ar mailboxReply
-			if err := r.ReadFrame(&ar); err != nil {
+			if _, err := ask[mailboxReply](st, r, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
 				return err
 			}
 		}
@@ -319,12 +305,12 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 		return false, nil
 	}
 	defer s.unlock(key)
-	off := s.spool.partialSize(key, env.Size)
-	if err := wire.WriteFrame(st, &mailboxReq{Op: opGet, ID: id, Offset: off}); err != nil {
-		return false, err
+	if _, ok := s.storedReceipt(ctx, id); ok {
+		return true, nil
 	}
-	var rep mailboxReply
-	if err := r.ReadFrame(&rep); err != nil {
+	off := s.spool.partialSize(key, env.Size)
+	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off})
+	if err != nil {
 		return false, err
 	}
 	if rep.Err != nil {
@@ -334,7 +320,7 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 	if rep.Size != env.Size {
 		return false, fmt.Errorf("mailbox holds %d bytes of %s, envelope says %d", rep.Size, id, env.Size)
 	}
-	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
+	sl, hdr, stage, err := s.receiveInbox(r, key, off, env)
 	if errors.Is(err, errHashMismatch) {
 		s.log.Warn("refused tampered message held by mailbox", "mailbox", mb, "id", id)
 		s.queueReceipt(ctx, id, env.SenderID(), s.rejection(env, err.Error()))
@@ -343,7 +329,7 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 	if err != nil {
 		return false, err
 	}
-	if _, err := s.storeIncoming(ctx, env, it.Blob, sl, mb); err != nil {
+	if _, err := s.storeReceived(ctx, env, it.Blob, key, sl, hdr, stage, mb); err != nil {
 		var rj *rejectError
 		if errors.As(err, &rj) {
 			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", id, "reason", rj.reason)

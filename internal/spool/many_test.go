@@ -56,11 +56,7 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 
 // Many mails wait with a mailbox; the recipient takes them in batches.
 func TestManyMailsThroughMailbox(t *testing.T) {
-	alice, mbox, bob := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
-	group(alice, mbox, bob)
-	alice.start()
-	mbox.start()
-	connect(t, alice, mbox)
+	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("SPOOL_MANY")); err == nil {

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/hex"
@@ -132,66 +133,134 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 			summary += fmt.Sprintf(" (+%d files)", len(files)-1)
 		}
 	}
-	var jobs []Job
+	// Seal a copy for each recipient, then queue them all in one commit:
+	// all of them or none.
+	var sjs []sealedJob
 	for i, m := range rcpts {
 		h, sum := hdr, summary
 		if t := targets[i]; t.share != "" {
 			h.Share, h.Dir = t.share, t.dir
 			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
 		}
-		j, err := s.enqueue(ctx, wg.ID, m, h, files, sum)
+		sj, err := s.seal(wg.ID, m, h, files, sum)
 		if err != nil {
-			return jobs, err
+			for _, x := range sjs {
+				s.releaseCiphertext(ctx, x.hash)
+			}
+			return nil, err
 		}
-		jobs = append(jobs, j)
+		sjs = append(sjs, sj)
 	}
-	s.Wake()
+	if err := s.commitJobs(ctx, sjs); err != nil {
+		return nil, err
+	}
+	jobs := make([]Job, len(sjs))
+	for i, sj := range sjs {
+		jobs[i] = sj.job
+	}
+	ps := make([]peer.ID, len(rcpts))
+	for i, m := range rcpts {
+		ps[i] = m.PeerID
+	}
+	s.wakeFor(ps...)
 	return jobs, nil
 }
 
 // enqueue seals one payload to m and stores the job.
 func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
+	sj, err := s.seal(wg, m, hdr, files, summary)
+	if err != nil {
+		return Job{}, err
+	}
+	if err := s.commitJobs(ctx, []sealedJob{sj}); err != nil {
+		return Job{}, err
+	}
+	return sj.job, nil
+}
+
+// sealedJob is a job sealed (its ciphertext fsynced) but not yet stored.
+type sealedJob struct {
+	job  Job
+	hash string
+	args []any // the spool_outbox row
+}
+
+// commitJobs stores sealed jobs in one group commit; on failure their
+// ciphertexts are dropped and none is queued.
+func (s *Service) commitJobs(ctx context.Context, sjs []sealedJob) error {
+	err := s.groupCommit(func(tx *sql.Tx) error {
+		for _, sj := range sjs {
+			_, err := tx.ExecContext(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
+				VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, sj.args...)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, sj := range sjs {
+			s.releaseCiphertext(ctx, sj.hash)
+		}
+		return fmt.Errorf("queue job: %w", err)
+	}
+	return nil
+}
+
+// seal encrypts one payload to m (ciphertext inline or in a fsynced
+// spool file) and signs its envelope.
+func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (sealedJob, error) {
 	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
 	sw := newSpillWriter(s.spool)
-	aw, err := age.Encrypt(sw, rcpt)
+	var total uint64
+	for _, f := range files {
+		total += f.entry.Size
+	}
+	bw := bufio.NewWriterSize(sw, 4096)
+	if total > InlineMax {
+		bw = bufio.NewWriterSize(sw, 1<<20) // fewer, larger writes to the spool file
+	}
+	aw, err := age.Encrypt(bw, rcpt)
 	if err != nil {
-		return Job{}, fmt.Errorf("encrypt: %w", err)
+		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
 	}
 	if err := writePayload(aw, hdr, files); err != nil {
 		sw.abort()
-		return Job{}, err
+		return sealedJob{}, err
 	}
 	if err := aw.Close(); err != nil {
 		sw.abort()
-		return Job{}, fmt.Errorf("encrypt: %w", err)
+		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		sw.abort()
+		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
 	}
 	sl, err := sw.finish()
 	if err != nil {
-		return Job{}, err
+		return sealedJob{}, err
 	}
 	id, err := newMessageID()
 	if err != nil {
-		return Job{}, err
+		return sealedJob{}, err
 	}
 	now := nowMs()
 	env := &Envelope{Version: EnvelopeVersion, ID: id, Sender: []byte(s.self), Recipient: []byte(m.PeerID),
 		Workgroup: wg, Kind: hdr.Kind, Created: now, Size: sl.size, Hash: sl.hash}
 	if err := env.Sign(s.id.Key); err != nil {
-		return Job{}, err
+		return sealedJob{}, err
 	}
 	eb, err := env.Encode()
 	if err != nil {
-		return Job{}, err
+		return sealedJob{}, err
 	}
-	err = s.durableExec(ctx, `INSERT INTO spool_outbox(id, recipient, recipient_name, workgroup, kind, summary, envelope, hash, size, inline, state, next_try, created, updated)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
-		env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now)
-	if err != nil {
-		s.releaseCiphertext(ctx, env.HashString())
-		return Job{}, fmt.Errorf("queue job: %w", err)
-	}
-	return Job{ID: env.IDString(), To: m.Name, Recipient: m.PeerID.String(), Workgroup: wg, Kind: hdr.Kind, Summary: summary,
-		State: StateQueued, Size: sl.size, Created: time.UnixMilli(now), Updated: time.UnixMilli(now)}, nil
+	return sealedJob{
+		job: Job{ID: env.IDString(), To: m.Name, Recipient: m.PeerID.String(), Workgroup: wg, Kind: hdr.Kind, Summary: summary,
+			State: StateQueued, Size: sl.size, Created: time.UnixMilli(now), Updated: time.UnixMilli(now)},
+		hash: env.HashString(),
+		args: []any{env.IDString(), m.PeerID.String(), m.Name, wg, hdr.Kind, summary, eb,
+			env.HashString(), int64(sl.size), sl.inline, StateQueued, now, now, now},
+	}, nil
 }
 
 const jobCols = `id, recipient, recipient_name, workgroup, kind, summary, state, size, attempts, next_try, route, last_error, created, updated`
@@ -314,6 +383,9 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 		j, _ := s.Job(ctx, full)
 		return j, fmt.Errorf("%w: job %s is %s", ErrConflict, full, j.State)
 	}
+	s.mu.Lock()
+	clear(s.unreachable) // the user asks for a try now
+	s.mu.Unlock()
 	s.Wake()
 	return s.Job(ctx, full)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,39 +23,25 @@ type asyncHash struct {
 	ch   chan []byte
 	done chan struct{}
 	h    hash.Hash
-	pool sync.Pool
+	free bufList
 	sum  []byte
 }
 
 func newAsyncHash() *asyncHash {
-	a := &asyncHash{ch: make(chan []byte, 32), done: make(chan struct{}), h: sha256.New()}
+	a := &asyncHash{ch: make(chan []byte, pipeBufs), done: make(chan struct{}), h: sha256.New(), free: newBufList()}
 	go func() {
 		defer close(a.done)
 		for b := range a.ch {
 			a.h.Write(b)
-			b = b[:0]
-			a.pool.Put(&b)
+			a.free.put(b)
 		}
 	}()
 	return a
 }
 
-func (a *asyncHash) Write(p []byte) (int, error) {
-	total := len(p)
-	for len(p) > 0 {
-		var b []byte
-		if bp, ok := a.pool.Get().(*[]byte); ok {
-			b = *bp
-		} else {
-			b = make([]byte, 0, 256<<10)
-		}
-		n := min(len(p), cap(b))
-		b = append(b[:0], p[:n]...)
-		a.ch <- b
-		p = p[n:]
-	}
-	return total, nil
-}
+// Write hands p to the hashing goroutine (copied); only one goroutine
+// may write.
+func (a *asyncHash) Write(p []byte) (int, error) { return a.free.send(a.ch, p), nil }
 
 // Sum stops the hasher and returns the digest (idempotent).
 func (a *asyncHash) Sum() []byte {
@@ -115,24 +100,16 @@ func extractFile(path string, id age.Identity, dest string) (written []string, e
 	if total != ptSize {
 		return nil, fmt.Errorf("payload is %d bytes, its header accounts for %d", ptSize, total)
 	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(dest)
+	root, err := openDest(dest)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
+	defer undoOnError(root, &written, &err)
 	var files []*os.File
 	defer func() {
 		for _, f := range files {
 			f.Close()
-		}
-		if err != nil {
-			for _, p := range written {
-				_ = root.Remove(p)
-			}
-			written = nil
 		}
 	}()
 	type seg struct {
@@ -142,20 +119,11 @@ func extractFile(path string, id age.Identity, dest string) (written []string, e
 	}
 	var segs []seg
 	for _, fe := range hdr.Files {
-		name := filepath.FromSlash(fe.Path)
-		if d := filepath.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return written, fmt.Errorf("create folder %s: %w", d, err)
-			}
-		}
-		fh, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(fe.Mode&0o777)|0o600)
+		fh, err := createIn(root, fe, dest)
 		if err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return written, fmt.Errorf("%s already exists in %s: choose another destination", fe.Path, dest)
-			}
 			return written, err
 		}
-		written = append(written, name)
+		written = append(written, filepath.FromSlash(fe.Path))
 		files = append(files, fh)
 		for o := int64(0); o < int64(fe.Size); o += extractSegment {
 			segs = append(segs, seg{fh, o, off + o, min(extractSegment, int64(fe.Size)-o)})

@@ -2,7 +2,6 @@ package spool
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -190,12 +189,16 @@ func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
 	if err := wire.WriteFrame(w, &hdr); err != nil {
 		return err
 	}
+	var buf []byte
+	if len(files) > 0 {
+		buf = make([]byte, 1<<20)
+	}
 	for _, f := range files {
 		fh, err := os.Open(f.abs)
 		if err != nil {
 			return err
 		}
-		n, err := io.Copy(w, io.LimitReader(fh, int64(f.entry.Size)+1))
+		n, err := io.CopyBuffer(w, io.LimitReader(fh, int64(f.entry.Size)+1), buf)
 		fh.Close()
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.abs, err)
@@ -206,6 +209,12 @@ func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
 	}
 	return nil
 }
+
+// onlyWriter hides a file's ReadFrom so io.CopyBuffer uses the buffer
+// given (large writes) rather than the file's own 32 KiB fallback.
+type onlyWriter struct{ w io.Writer }
+
+func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 
 // openPayload decrypts a ciphertext and reads its header; the returned
 // reader yields the files' bytes.
@@ -228,38 +237,23 @@ func openPayload(r io.Reader, id age.Identity) (*PayloadHeader, io.Reader, error
 // extractPayload writes the payload's files under dest (through os.Root,
 // so no path can leave it), never replacing an existing file.
 func extractPayload(hdr *PayloadHeader, r io.Reader, dest string) (written []string, err error) {
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return nil, err
-	}
-	root, err := os.OpenRoot(dest)
+	root, err := openDest(dest)
 	if err != nil {
 		return nil, err
 	}
 	defer root.Close()
-	defer func() {
-		if err != nil {
-			for _, p := range written {
-				_ = root.Remove(p)
-			}
-			written = nil
-		}
-	}()
+	defer undoOnError(root, &written, &err)
+	buf := make([]byte, 1<<20)
 	for _, f := range hdr.Files {
-		name := filepath.FromSlash(f.Path)
-		if d := filepath.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return written, fmt.Errorf("create folder %s: %w", d, err)
-			}
-		}
-		fh, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode&0o777)|0o600)
+		fh, err := createIn(root, f, dest)
 		if err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return written, fmt.Errorf("%s already exists in %s: choose another destination", f.Path, dest)
-			}
 			return written, err
 		}
-		written = append(written, name)
-		n, err := io.CopyN(fh, r, int64(f.Size))
+		written = append(written, filepath.FromSlash(f.Path))
+		n, err := io.CopyBuffer(onlyWriter{fh}, io.LimitReader(r, int64(f.Size)), buf)
+		if err == nil && n != int64(f.Size) {
+			err = io.ErrUnexpectedEOF
+		}
 		if err == nil {
 			err = fh.Sync()
 		}

@@ -38,12 +38,16 @@ func (s *Service) loop(ctx context.Context) {
 			return
 		case <-s.wake:
 		case <-t.C:
+			s.mu.Lock()
+			s.wakeAll = true // every tick looks at all due work
+			s.mu.Unlock()
 		}
 		if time.Since(lastRevokeCheck) > 10*s.cfg.Tick {
 			lastRevokeCheck = time.Now()
 			s.failRevoked(ctx)
+			s.dropRevokedHeld(ctx)
 		}
-		peers, err := s.duePeers(ctx)
+		peers, err := s.wokenPeers(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("look for due jobs", "err", err)
@@ -52,7 +56,7 @@ func (s *Service) loop(ctx context.Context) {
 		}
 		for _, p := range peers {
 			s.mu.Lock()
-			busy := s.sending[p]
+			busy := s.sending[p] || time.Now().Before(s.unreachable[p])
 			if !busy {
 				s.sending[p] = true
 			}
@@ -79,6 +83,24 @@ func (s *Service) loop(ctx context.Context) {
 			}(p)
 		}
 	}
+}
+
+// wokenPeers is who to work for now: the recipients of new jobs when
+// only those woke the loop (wakeFor), else every peer with due work.
+func (s *Service) wokenPeers(ctx context.Context) ([]peer.ID, error) {
+	s.mu.Lock()
+	all := s.wakeAll
+	ps := make([]peer.ID, 0, len(s.wakePeers))
+	for p := range s.wakePeers {
+		ps = append(ps, p)
+	}
+	clear(s.wakePeers)
+	s.wakeAll = false
+	s.mu.Unlock()
+	if all {
+		return s.duePeers(ctx)
+	}
+	return ps, nil
 }
 
 func (s *Service) duePeers(ctx context.Context) ([]peer.ID, error) {
@@ -168,6 +190,9 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 		} else {
 			reason = fmt.Sprintf("recipient unreachable: %v", err)
 		}
+		s.mu.Lock()
+		s.unreachable[p] = time.Now().Add(s.cfg.RetryBase)
+		s.mu.Unlock()
 		s.viaMailbox(ctx, p, jobs, receipts, reason)
 		return
 	}
@@ -359,6 +384,9 @@ func (s *Service) onConnected(ctx context.Context, p peer.ID) {
 	if len(ms) == 0 {
 		return
 	}
+	s.mu.Lock()
+	delete(s.unreachable, p)
+	s.mu.Unlock()
 	now := nowMs()
 	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND state=? AND next_try>?`, now, p.String(), StateQueued, now)
 	_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET next_try=? WHERE to_peer=? AND next_try>?`, now, p.String(), now)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -104,6 +105,17 @@ type Service struct {
 	sending   map[peer.ID]bool  // recipients a worker is delivering to
 	progress  map[string]uint64 // job ID -> bytes sent in the current attempt
 	lastFetch map[peer.ID]time.Time
+	// unreachable holds recipients whose direct delivery just failed: the
+	// loop leaves them alone until then (or until they connect), so jobs
+	// queued meanwhile wait together instead of each waking a new dial
+	// and a write of failed attempts.
+	unreachable map[peer.ID]time.Time
+	wakeAll     bool             // the loop is to look through all due work
+	wakePeers   map[peer.ID]bool // or only at these peers'
+
+	commitQ    chan *commitReq
+	commitDone chan struct{}
+	commits    atomic.Int64 // group commits made (each one fsync)
 }
 
 // New starts the service: it registers /peerhood/deliver/1 and
@@ -122,14 +134,18 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, lastFetch: map[peer.ID]time.Time{},
+		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{},
+		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}),
 	}
+	s.cleanStaging(ctx)
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go s.onConnected(ctx, c.RemotePeer())
 	}}
 	s.h.Network().Notify(s.notifiee)
-	s.wg.Add(2)
+	s.wg.Add(3)
+	go s.committer(ctx)
 	go s.loop(ctx)
 	go s.fetchLoop(ctx)
 	return s, nil
@@ -145,8 +161,26 @@ func (s *Service) Close() error {
 	return nil
 }
 
-// Wake makes the loop look for due work now.
+// Wake makes the loop look for all due work now.
 func (s *Service) Wake() {
+	s.mu.Lock()
+	s.wakeAll = true
+	s.mu.Unlock()
+	s.signal()
+}
+
+// wakeFor makes the loop work for peers ps now (new jobs for them),
+// without looking through all due work.
+func (s *Service) wakeFor(ps ...peer.ID) {
+	s.mu.Lock()
+	for _, p := range ps {
+		s.wakePeers[p] = true
+	}
+	s.mu.Unlock()
+	s.signal()
+}
+
+func (s *Service) signal() {
 	select {
 	case s.wake <- struct{}{}:
 	default:

@@ -74,19 +74,20 @@ func (d *spoolDir) commit(f *os.File, hash string) error {
 }
 
 // spillWriter keeps what is written in memory up to InlineMax bytes and
-// spills to a temporary spool file beyond. It hashes everything.
+// spills to a temporary spool file beyond. It hashes everything: the
+// bytes it holds in memory when done, a spilled file as it is written
+// (on a goroutine of its own).
 type spillWriter struct {
 	d    *spoolDir
 	buf  bytes.Buffer
 	f    *os.File
-	h    *asyncHash
+	h    *asyncHash // once spilled
 	size uint64
 }
 
-func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d, h: newAsyncHash()} }
+func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d} }
 
 func (w *spillWriter) Write(p []byte) (int, error) {
-	w.h.Write(p)
 	w.size += uint64(len(p))
 	if w.f == nil && w.buf.Len()+len(p) <= InlineMax {
 		return w.buf.Write(p)
@@ -96,12 +97,14 @@ func (w *spillWriter) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
-		w.f = f
+		w.f, w.h = f, newAsyncHash()
+		w.h.Write(w.buf.Bytes())
 		if _, err := f.Write(w.buf.Bytes()); err != nil {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
 		w.buf = bytes.Buffer{}
 	}
+	w.h.Write(p)
 	n, err := w.f.Write(p)
 	if err != nil {
 		return n, fmt.Errorf("spool: %w", err)
@@ -117,10 +120,11 @@ type sealed struct {
 }
 
 func (w *spillWriter) finish() (sealed, error) {
-	sum := w.h.Sum()
 	if w.f == nil {
-		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum, size: w.size}, nil
+		sum := sha256.Sum256(w.buf.Bytes())
+		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum[:], size: w.size}, nil
 	}
+	sum := w.h.Sum()
 	if err := w.d.commit(w.f, hex.EncodeToString(sum)); err != nil {
 		os.Remove(w.f.Name())
 		return sealed{}, err
@@ -129,8 +133,8 @@ func (w *spillWriter) finish() (sealed, error) {
 }
 
 func (w *spillWriter) abort() {
-	w.h.Sum()
 	if w.f != nil {
+		w.h.Sum()
 		w.f.Close()
 		os.Remove(w.f.Name())
 	}
@@ -170,42 +174,83 @@ func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want [
 		}
 		return sealed{inline: buf, hash: sum[:], size: size}, nil
 	}
+	f, sum, err := d.receiveFile(r, name, offset, size, want, nil)
+	if err != nil {
+		return sealed{}, err
+	}
+	if err := d.commit(f, hex.EncodeToString(sum)); err != nil {
+		return sealed{}, err
+	}
+	return sealed{hash: sum, size: size}, nil
+}
+
+// receiveFile receives a large ciphertext into the partial file name,
+// resuming from offset, and checks its hash; the file is returned open and
+// not yet fsynced. tee, when set, is given the whole ciphertext in order
+// (what the partial file held first).
+func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, want []byte, tee io.Writer) (*os.File, []byte, error) {
 	p := d.partial(name)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return sealed{}, fmt.Errorf("spool: %w", err)
+		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
 	h := newAsyncHash()
-	have, err := io.Copy(h, io.LimitReader(f, int64(offset)))
+	var w io.Writer = h
+	if tee != nil {
+		w = io.MultiWriter(h, tee)
+	}
+	have, err := io.Copy(w, io.LimitReader(f, int64(offset)))
 	if err != nil || uint64(have) != offset {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
+		return nil, nil, fmt.Errorf("spool: partial %s holds %d bytes, expected %d: %v", name, have, offset, err)
 	}
 	if err := f.Truncate(int64(offset)); err != nil {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("spool: %w", err)
+		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(r, int64(size-offset)))
+	if _, err := f.Seek(int64(offset), io.SeekStart); err != nil {
+		h.Sum()
+		f.Close()
+		return nil, nil, fmt.Errorf("spool: %w", err)
+	}
+	n, err := copyFull(io.MultiWriter(f, w), r, int64(size-offset), make([]byte, 256<<10))
 	if err == nil && uint64(n) != size-offset {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
 		h.Sum()
 		f.Close()
-		return sealed{}, fmt.Errorf("receive: %w", err)
+		return nil, nil, fmt.Errorf("receive: %w", err)
 	}
 	sum := h.Sum()
 	if !bytes.Equal(sum, want) {
 		f.Close()
 		os.Remove(p)
-		return sealed{}, errHashMismatch
+		return nil, nil, errHashMismatch
 	}
-	if err := d.commit(f, hex.EncodeToString(sum)); err != nil {
-		return sealed{}, err
+	return f, sum, nil
+}
+
+// copyFull copies n bytes from r to w in writes of len(buf) bytes (the
+// last one shorter), whatever sizes r's reads return: fewer, larger file
+// writes than a network stream's small reads would make.
+func copyFull(w io.Writer, r io.Reader, n int64, buf []byte) (int64, error) {
+	var done int64
+	for done < n {
+		k, err := io.ReadFull(r, buf[:min(int64(len(buf)), n-done)])
+		if k > 0 {
+			if _, werr := w.Write(buf[:k]); werr != nil {
+				return done, werr
+			}
+			done += int64(k)
+		}
+		if err != nil {
+			return done, err
+		}
 	}
-	return sealed{hash: sum, size: size}, nil
+	return done, nil
 }
 
 // partialSize is how many bytes of a transfer are already held.

@@ -142,11 +142,7 @@ func TestDeliverRefusesForgedAndTampered(t *testing.T) {
 // Bytes flipped on the mailbox: bob refuses the message and his signed
 // rejection (relayed through the mailbox) marks alice's job failed.
 func TestTamperedAtMailboxFailsSenderJob(t *testing.T) {
-	alice, mbox, bob := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
-	group(alice, mbox, bob)
-	alice.start()
-	mbox.start()
-	connect(t, alice, mbox)
+	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Body: "b"})
 	if err != nil {
@@ -234,17 +230,15 @@ func TestFullMailboxRefusesDeposit(t *testing.T) {
 }
 
 // A spooled ciphertext corrupted on the recipient's disk after receipt is
-// refused at accept time and leaves no partial files behind.
+// refused at accept time and leaves no partial files behind. (A mail's
+// attachments stay ciphertext until accepted; plain file copies are
+// staged decrypted, see stage_test.go.)
 func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
-	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
-	group(alice, bob)
-	alice.start()
-	bob.start()
-	connect(t, alice, bob)
+	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	big := make([]byte, 9<<20)
 	p := writeFile(t, t.TempDir(), "f.bin", big)
-	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Paths: []string{p}})
 	if err != nil {
 		t.Fatal(err)
 	}
