@@ -214,11 +214,13 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 	ctx := context.Background()
 	s.notePartial(ctx, shareName, part.name)
 	// Every way out but Keep removes or commits the temporary file.
-	kept := false
+	kept, settled := false, false
 	defer func() {
-		if kept {
+		switch {
+		case settled:
+		case kept:
 			s.notePartial(ctx, shareName, part.name)
-		} else {
+		default:
 			s.dropPartial(ctx, shareName, part.name)
 		}
 	}()
@@ -272,6 +274,8 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 		return s.fail(st, err)
 	}
 	s.digests.Remember(ctx, part.Info(), tr.SHA256)
+	s.dropPartial(ctx, shareName, part.name) // before the reply: the uploader sees a settled state
+	settled = true
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }
