@@ -560,3 +560,13 @@ func (r *Roster) RevocationsOf(wg string, p peer.ID) [][]byte {
 	}
 	return out
 }
+
+// MemberCount returns the number of valid members of wg.
+func (r *Roster) MemberCount(wg string) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if w, ok := r.wgs[wg]; ok {
+		return len(w.members)
+	}
+	return 0
+}

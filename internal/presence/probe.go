@@ -1,0 +1,82 @@
+package presence
+
+import (
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// probeTimeout bounds the ping (and dial) that tells whether a member
+// whose connection closed is still there.
+const probeTimeout = 3 * time.Second
+
+// disconnected runs when a connection closes. If the peer is a member
+// this node sees present, it is probed: a member that does not answer is
+// shown offline at once and reported gone to the workgroup.
+func (s *Service) disconnected(_ network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	now := time.Now()
+	watch := false
+	s.mu.Lock()
+	for _, t := range s.topics {
+		if r := t.records[p]; r != nil && r.state != Offline {
+			if len(s.cfg.Host.Network().ConnsToPeer(p)) == 0 {
+				r.disconnected = now
+			}
+			watch = true
+		}
+	}
+	if watch && !s.probing[p] && s.ctx.Err() == nil {
+		s.probing[p] = true
+		s.wg.Add(1)
+		go s.probe(p)
+	}
+	s.mu.Unlock()
+}
+
+// probe pings p (dialling it if no connection is left). If it does not
+// answer and nothing was heard from it meanwhile, it is marked gone here
+// and announced gone on every workgroup both are in.
+func (s *Service) probe(p peer.ID) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.probing, p)
+		s.mu.Unlock()
+	}()
+	asked := time.Now()
+	err := s.cfg.Host.Probe(s.ctx, p, probeTimeout)
+	if err == nil || s.ctx.Err() != nil {
+		return
+	}
+	s.cfg.Log.Debug("presence: member does not answer", "peer", p, "err", err)
+	// Its remaining connections are dead too (a QUIC connection outlives
+	// a killed process until its idle timeout).
+	_ = s.cfg.Host.Network().ClosePeer(p)
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for wg, t := range s.topics {
+		r := t.records[p]
+		if r == nil || r.state == Offline || r.heard.After(asked) {
+			continue
+		}
+		r.suspect = now
+		s.publishLocked(wg, t, s.shownLocked(), []peer.ID{p})
+	}
+}
+
+// goneReportedLocked applies a member's report that peers are gone: each
+// is shown offline until it is heard from again, unless this node still
+// holds a connection to it (then it judges for itself).
+func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone []peer.ID, at time.Time) {
+	for _, p := range gone {
+		if p == s.self || p == reporter || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
+			continue
+		}
+		if r := t.records[p]; r != nil && r.heard.Before(at) {
+			r.suspect = at
+		}
+	}
+}
