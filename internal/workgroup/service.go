@@ -55,6 +55,8 @@ type Service struct {
 	syncMu   sync.Mutex
 	inflight map[peer.ID]bool
 
+	probation *probationList // unknown inbound peers presenting certificates (hello.go)
+
 	notifyMu  sync.Mutex
 	notifying map[peer.ID]int // revoked peers being told so (see applyRevocations)
 
@@ -100,7 +102,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "workgroup"), db: cfg.DB, id: cfg.Identity, host: cfg.Host,
 		self: cfg.Identity.PeerID, roster: NewRoster(cfg.Identity.PeerID), now: time.Now,
 		invites: map[[32]byte]time.Time{}, topics: map[string]*wgTopic{}, inflight: map[peer.ID]bool{},
-		notifying: map[peer.ID]int{},
+		notifying: map[peer.ID]int{}, probation: newProbationList(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.loadRoster(ctx); err != nil {
@@ -112,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.host.SetGate(gate{s})
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
 	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
+	s.host.Handle(p2p.ProtoHello, Guard(s.roster, s.log, s.handleHello))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// The gate passed this connection during its handshake; should
 		// the roster have changed since (and Enforce run before the
@@ -121,7 +124,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			go c.Close()
 			return
 		}
-		go s.onConnect(c.RemotePeer(), c.Stat().Direction == network.DirOutbound)
+		p := c.RemotePeer()
+		if c.Stat().Direction == network.DirInbound && s.probation.ask(p, s.now()) {
+			s.closeMu.RLock() // Close sets closed before it waits for s.wg
+			if !s.closed {
+				s.wg.Add(1)
+				go s.askHello(p)
+			}
+			s.closeMu.RUnlock()
+		}
+		go s.onConnect(p, c.Stat().Direction == network.DirOutbound)
 	}})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {
@@ -147,6 +159,7 @@ func (s *Service) Close() error {
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
+	s.host.RemoveStreamHandler(p2p.ProtoHello)
 	s.psMu.Lock()
 	for id, t := range s.topics {
 		t.cancel()
