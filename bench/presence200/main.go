@@ -29,9 +29,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/identity"
@@ -40,6 +43,8 @@ import (
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
+
+var profileTo *os.File
 
 type member struct {
 	name string
@@ -74,7 +79,16 @@ func main() {
 	limit := flag.Duration("limit", 10*time.Minute, "give up after")
 	maxConns := flag.Int("maxconns", 0, "members each member dials at most (0: full mesh)")
 	joiners := flag.Int("joiners", 8, "joins at a time")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the first 60 s of joins to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "presence200:", err)
+			os.Exit(1)
+		}
+		profileTo = f
+	}
 	if err := run(*n, *maxConns, *joiners, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "presence200:", err)
 		os.Exit(1)
@@ -144,9 +158,15 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 	fmt.Printf("%d members started (GOMAXPROCS %d); %d join, %d at a time\n", n, runtime.GOMAXPROCS(0), n-1, joiners)
 
 	start := time.Now()
+	if profileTo != nil {
+		if err := pprof.StartCPUProfile(profileTo); err != nil {
+			return err
+		}
+		time.AfterFunc(time.Minute, pprof.StopCPUProfile)
+	}
 	var joinErr error
 	var once sync.Once
-	var joinedAt time.Duration
+	var joinedAt atomic.Int64 // nanoseconds
 	var retries atomic.Int64
 	go func() {
 		sem := make(chan struct{}, joiners)
@@ -165,13 +185,16 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 						return
 					}
 					retries.Add(1)
+					if sw, ok := m.host.Network().(*swarm.Swarm); ok {
+						sw.Backoff().Clear(ms[0].id.PeerID)
+					}
 					time.Sleep(time.Second)
 				}
 				once.Do(func() { joinErr = fmt.Errorf("%s joins: %w", m.name, err) })
 			}()
 		}
 		wait.Wait()
-		joinedAt = time.Since(start)
+		joinedAt.Store(int64(time.Since(start)))
 	}()
 
 	wg := info.ID
@@ -183,9 +206,9 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 		if joinErr != nil {
 			return joinErr
 		}
-		if joinedAt != 0 && !joinsReported {
+		if j := time.Duration(joinedAt.Load()); j != 0 && !joinsReported {
 			joinsReported = true
-			fmt.Printf("all %d joins done after %s (%d attempts retried)\n", n-1, joinedAt.Round(time.Millisecond), retries.Load())
+			fmt.Printf("all %d joins done after %s (%d attempts retried)\n", n-1, j.Round(time.Millisecond), retries.Load())
 		}
 		full, conns, online := 0, 0, 0
 		for _, m := range ms {

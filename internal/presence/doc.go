@@ -8,7 +8,8 @@
 // "online", "away", "busy" or "offline"), 3 presence text (text, at most
 // MaxText bytes, omitted when empty), 4 sequence number (uint), 5 the
 // sender's heartbeat interval in milliseconds (uint), 6 members the sender
-// reports gone (array of at most 8 peer IDs as bytes; omitted when none).
+// reports gone (array of at most 8 maps {1: peer ID bytes, 2: the last
+// sequence number the sender heard from it}; omitted when none).
 // A message is at most 1 KiB. Messages are signed by their author
 // (gossipsub StrictSign); the topic validator accepts only messages whose
 // author is a member of that workgroup (the Directory), whose workgroup
@@ -34,8 +35,10 @@
 // connections (a QUIC connection outlives a killed process until its idle
 // timeout) are closed, and it is reported gone (key 6) on the topic.
 // Members that receive the report and hold no connection of their own to
-// it show it offline until they hear from it again; members connected to
-// it judge for themselves. So a member that vanishes shows offline within
+// it show it offline until a message of it later than the reported
+// sequence number arrives (a heartbeat sent just before it died and
+// delivered late does not bring it back); members connected to it judge
+// for themselves. So a member that vanishes shows offline within
 // seconds everywhere, not after 61 s in a large workgroup. A member whose
 // last connection closed while no other member connects this node is
 // offline at once; while others do, it gets one interval for its

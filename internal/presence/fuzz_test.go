@@ -15,7 +15,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte{0xa1, 0x02, 0x66, 'o', 'n', 'l', 'i', 'n', 'e'})
 	f.Add([]byte{})
-	gone, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 8, IntervalMS: 20000, Gone: [][]byte{[]byte("\x00\x04abcd")}})
+	gone, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 8, IntervalMS: 20000, Gone: []goneEntry{{Peer: []byte("\x00\x04abcd"), Seq: 7}}})
 	f.Add(gone)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decode(data)

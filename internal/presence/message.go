@@ -33,9 +33,17 @@ type message struct {
 	Text       string `cbor:"3,keyasint,omitempty"`
 	Seq        uint64 `cbor:"4,keyasint"`
 	IntervalMS uint32 `cbor:"5,keyasint"`
-	// Gone lists members (peer ID bytes) the sender lost every
-	// connection to and that did not answer its probe.
-	Gone [][]byte `cbor:"6,keyasint,omitempty"`
+	// Gone lists members the sender lost every connection to and that
+	// did not answer its probe.
+	Gone []goneEntry `cbor:"6,keyasint,omitempty"`
+}
+
+// goneEntry reports a member gone after its message Seq (the last the
+// reporter heard): its messages up to Seq, however late they arrive, do
+// not make it present again.
+type goneEntry struct {
+	Peer []byte `cbor:"1,keyasint"`
+	Seq  uint64 `cbor:"2,keyasint"`
 }
 
 // ValidState reports whether s is a presence state.
@@ -69,19 +77,20 @@ func decode(b []byte) (message, error) {
 		return m, fmt.Errorf("presence message: %d gone peers, at most %d", len(m.Gone), maxGone)
 	}
 	for _, g := range m.Gone {
-		if _, err := peer.IDFromBytes(g); err != nil {
+		if _, err := peer.IDFromBytes(g.Peer); err != nil {
 			return m, fmt.Errorf("presence message: gone peer: %w", err)
 		}
 	}
 	return m, nil
 }
 
-// gone returns the peers the message reports gone (decode checked them).
-func (m message) gone() []peer.ID {
-	out := make([]peer.ID, 0, len(m.Gone))
+// gone returns the peers the message reports gone, with the last
+// sequence number the reporter heard from each (decode checked them).
+func (m message) gone() map[peer.ID]uint64 {
+	out := make(map[peer.ID]uint64, len(m.Gone))
 	for _, g := range m.Gone {
-		if p, err := peer.IDFromBytes(g); err == nil {
-			out = append(out, p)
+		if p, err := peer.IDFromBytes(g.Peer); err == nil {
+			out[p] = max(out[p], g.Seq)
 		}
 	}
 	return out

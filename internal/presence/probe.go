@@ -54,7 +54,6 @@ func (s *Service) probe(p peer.ID) {
 	// Its remaining connections are dead too (a QUIC connection outlives
 	// a killed process until its idle timeout).
 	_ = s.cfg.Host.Network().ClosePeer(p)
-	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for wg, t := range s.topics {
@@ -62,21 +61,24 @@ func (s *Service) probe(p peer.ID) {
 		if r == nil || r.state == Offline || r.heard.After(asked) {
 			continue
 		}
-		r.suspect = now
-		s.publishLocked(wg, t, s.shownLocked(), []peer.ID{p})
+		r.goneSeq = max(r.goneSeq, r.seq)
+		s.publishLocked(wg, t, s.shownLocked(), map[peer.ID]uint64{p: r.seq})
 	}
 }
 
-// goneReportedLocked applies a member's report that peers are gone: each
-// is shown offline until it is heard from again, unless this node still
-// holds a connection to it (then it judges for itself).
-func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone []peer.ID, at time.Time) {
-	for _, p := range gone {
+// goneReportedLocked applies a member's report that peers are gone
+// after the given sequence numbers: each is shown offline until a later
+// message of it arrives, unless this node still holds a connection to it
+// (then it judges for itself).
+func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[peer.ID]uint64) {
+	for p, seq := range gone {
 		if p == s.self || p == reporter || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
 			continue
 		}
-		if r := t.records[p]; r != nil && r.heard.Before(at) {
-			r.suspect = at
+		r := t.records[p]
+		if r == nil {
+			continue // never heard: shown offline anyway
 		}
+		r.goneSeq = max(r.goneSeq, seq)
 	}
 }

@@ -70,7 +70,10 @@ type record struct {
 	lastOnline   time.Time // last message with a state other than offline
 	interval     time.Duration
 	disconnected time.Time // its last connection to us closed
-	suspect      time.Time // it did not answer a probe, here or at a member that reported it gone
+	// goneSeq: it did not answer a probe (here, or at a member that
+	// reported it gone) after its message goneSeq; it is present again
+	// only with a later message.
+	goneSeq uint64
 }
 
 type topicState struct {
@@ -392,7 +395,7 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		s.mu.Lock()
 		delete(t.pending, author)
 		s.applyLocked(t, author, m, now)
-		s.goneReportedLocked(t, author, m.gone(), now)
+		s.goneReportedLocked(t, author, m.gone())
 		s.mu.Unlock()
 	}
 }
@@ -421,11 +424,11 @@ func (s *Service) shownLocked() string {
 
 // publishLocked publishes this node's state in wg, with the members it
 // reports gone.
-func (s *Service) publishLocked(wg string, t *topicState, state string, gone []peer.ID) {
+func (s *Service) publishLocked(wg string, t *topicState, state string, gone map[peer.ID]uint64) {
 	s.seq++
 	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(t.interval / time.Millisecond)}
-	for _, p := range gone {
-		m.Gone = append(m.Gone, []byte(p))
+	for p, seq := range gone {
+		m.Gone = append(m.Gone, goneEntry{Peer: []byte(p), Seq: seq})
 	}
 	if state != Offline {
 		m.Text = s.status.Text

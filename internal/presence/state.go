@@ -101,7 +101,7 @@ func (s *Service) goneLocked(wg string, p peer.ID, r *record) bool {
 	if now.Sub(r.heard) > Timeout(r.interval) {
 		return true
 	}
-	if !r.suspect.IsZero() && r.suspect.After(r.heard) {
+	if r.goneSeq != 0 && r.goneSeq >= r.seq {
 		return true
 	}
 	if r.disconnected.IsZero() || r.disconnected.Before(r.heard) || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
