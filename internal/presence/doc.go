@@ -28,12 +28,14 @@
 // interval, and receivers time a member out by that interval:
 // Timeout = 3 intervals + 1 s (7 s in a small workgroup, 61 s at 200).
 //
-// Connection events make departures quicker than the timeout. When a
-// connection to a member this node sees present closes, this node probes
-// it (a libp2p ping over any connection left, else a dial; 3 s). A member
-// that does not answer is shown offline here at once, its dead
-// connections (a QUIC connection outlives a killed process until its idle
-// timeout) are closed, and it is reported gone (key 6) on the topic.
+// Connection events make departures quicker than the timeout. When the
+// last connection to a member this node sees present closes, this node
+// probes it (a dial and a libp2p ping; 3 s). A member that does not
+// answer is shown offline here at once and reported gone (key 6) on the
+// topic. (A member that still holds a connection is left to the
+// timeout: a QUIC connection outlives a killed process until its idle
+// timeout, and pinging over it under load would report live members
+// gone.)
 // Members that receive the report and hold no connection of their own to
 // it show it offline until a message of it later than the reported
 // sequence number arrives (a heartbeat sent just before it died and

@@ -11,19 +11,21 @@ import (
 // whose connection closed is still there.
 const probeTimeout = 3 * time.Second
 
-// disconnected runs when a connection closes. If the peer is a member
-// this node sees present, it is probed: a member that does not answer is
-// shown offline at once and reported gone to the workgroup.
-func (s *Service) disconnected(_ network.Network, c network.Conn) {
+// disconnected runs when a connection closes. If it was the last one to
+// a member this node sees present, the member is probed: one that does
+// not answer is shown offline at once and reported gone to the
+// workgroup.
+func (s *Service) disconnected(n network.Network, c network.Conn) {
 	p := c.RemotePeer()
+	if len(n.ConnsToPeer(p)) > 0 {
+		return
+	}
 	now := time.Now()
 	watch := false
 	s.mu.Lock()
 	for _, t := range s.topics {
 		if r := t.records[p]; r != nil && r.state != Offline {
-			if len(s.cfg.Host.Network().ConnsToPeer(p)) == 0 {
-				r.disconnected = now
-			}
+			r.disconnected = now
 			watch = true
 		}
 	}
@@ -35,9 +37,9 @@ func (s *Service) disconnected(_ network.Network, c network.Conn) {
 	s.mu.Unlock()
 }
 
-// probe pings p (dialling it if no connection is left). If it does not
-// answer and nothing was heard from it meanwhile, it is marked gone here
-// and announced gone on every workgroup both are in.
+// probe dials p and pings it. If it does not answer and nothing was heard
+// from it meanwhile, it is marked gone here and announced gone on every
+// workgroup both are in.
 func (s *Service) probe(p peer.ID) {
 	defer s.wg.Done()
 	defer func() {
@@ -51,9 +53,6 @@ func (s *Service) probe(p peer.ID) {
 		return
 	}
 	s.cfg.Log.Debug("presence: member does not answer", "peer", p, "err", err)
-	// Its remaining connections are dead too (a QUIC connection outlives
-	// a killed process until its idle timeout).
-	_ = s.cfg.Host.Network().ClosePeer(p)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for wg, t := range s.topics {
