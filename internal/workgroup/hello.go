@@ -168,6 +168,20 @@ func (s *Service) handleHello(st network.Stream) {
 	_ = wire.WriteFrame(st, reply)
 }
 
+// maybeAskHello starts askHello for p if p is on probation and not asked
+// yet.
+func (s *Service) maybeAskHello(p peer.ID) {
+	if !s.probation.ask(p, s.now()) {
+		return
+	}
+	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
+	defer s.bgMu.Unlock()
+	if !s.bgClosed {
+		s.wg.Add(1)
+		go s.askHello(p)
+	}
+}
+
 // askHello asks p, an inbound peer this node does not know, for its
 // certificates, verifies and stores them; p stays connected only if it is
 // then a member. It runs once per probation.

@@ -66,6 +66,9 @@ type Service struct {
 
 	closeMu sync.RWMutex // held shared by roster writes; Close waits for them
 	closed  bool
+
+	bgMu     sync.Mutex // guards starting background work (s.wg) against Close
+	bgClosed bool
 }
 
 // enter starts a roster write; false once the service is closing.
@@ -114,7 +117,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.host.SetGate(gate{s})
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
 	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
-	s.host.Handle(p2p.ProtoHello, Guard(s.roster, s.log, s.handleHello))
+	// A joiner is asked before its certificate exists: refusals of hello
+	// are routine, logged at debug only.
+	s.host.Handle(p2p.ProtoHello, Guard(s.roster, nil, s.handleHello))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// The gate passed this connection during its handshake; should
 		// the roster have changed since (and Enforce run before the
@@ -125,13 +130,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			return
 		}
 		p := c.RemotePeer()
-		if c.Stat().Direction == network.DirInbound && s.probation.ask(p, s.now()) {
-			s.closeMu.RLock() // Close sets closed before it waits for s.wg
-			if !s.closed {
-				s.wg.Add(1)
-				go s.askHello(p)
-			}
-			s.closeMu.RUnlock()
+		if c.Stat().Direction == network.DirInbound {
+			s.maybeAskHello(p)
 		}
 		go s.onConnect(p, c.Stat().Direction == network.DirOutbound)
 	}})
@@ -156,6 +156,9 @@ func (s *Service) Close() error {
 	s.closeMu.Lock()
 	s.closed = true
 	s.closeMu.Unlock()
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
@@ -248,6 +251,10 @@ func (s *Service) afterChange() {
 			s.host.Protect(p, protectTag)
 		} else {
 			s.host.Unprotect(p, protectTag)
+			// A peer the gate has just put on probation (this node
+			// entered its first workgroup, or its last invite went) is
+			// asked for its certificate, as at connection time.
+			s.maybeAskHello(p)
 		}
 	}
 }
