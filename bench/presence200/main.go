@@ -1,6 +1,6 @@
 // Command presence200 measures roster and presence convergence with N
-// in-process members: real libp2p hosts (QUIC, each on its own loopback
-// address 127.2.x.y), each with its own
+// in-process members: real libp2p hosts (TCP on 127.0.0.1, or with -quic
+// QUIC each on its own loopback address 127.2.x.y), each with its own
 // identity, SQLite database, workgroup service (roster, gate, join, roster
 // gossip and sync), presence and discovery services.
 //
@@ -45,7 +45,10 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-var profileTo *os.File
+var (
+	profileTo *os.File
+	useQUIC   bool
+)
 
 type member struct {
 	name string
@@ -79,7 +82,8 @@ func main() {
 	n := flag.Int("n", 200, "members")
 	limit := flag.Duration("limit", 10*time.Minute, "give up after")
 	maxConns := flag.Int("maxconns", 0, "members each member dials at most (0: full mesh)")
-	joiners := flag.Int("joiners", 8, "joins at a time")
+	joiners := flag.Int("joiners", 1, "joins at a time")
+	flag.BoolVar(&useQUIC, "quic", false, "QUIC on a loopback address per member instead of TCP on 127.0.0.1")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the first 60 s of joins to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -135,12 +139,14 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 		if m.db, err = store.Open(ctx, filepath.Join(home, "state.db")); err != nil {
 			return err
 		}
-		// Each member on its own loopback address, over QUIC, whose dials
-		// leave from the listening socket: so each member's connections
-		// come from its own IP, as on a real network (TCP dials would all
-		// come from 127.0.0.1 and hit the per-IP connection limit of a
-		// member that many dial, the inviter first).
-		listen := fmt.Sprintf("/ip4/127.2.%d.%d/udp/0/quic-v1", i/250, i%250+1)
+		// -quic: each member on its own loopback address over QUIC, whose
+		// dials leave from the listening socket, so each member's
+		// connections come from its own IP as on a real network (TCP
+		// dials all come from 127.0.0.1); heavier on CPU and memory.
+		listen := "/ip4/127.0.0.1/tcp/0"
+		if useQUIC {
+			listen = fmt.Sprintf("/ip4/127.2.%d.%d/udp/0/quic-v1", i/250, i%250+1)
+		}
 		if m.host, err = p2p.New(p2p.Config{Key: m.id.Key, ListenAddrs: []string{listen}, Log: log}); err != nil {
 			return err
 		}
