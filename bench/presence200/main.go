@@ -187,7 +187,7 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 	var joinErr error
 	var once sync.Once
 	var joinedAt atomic.Int64 // nanoseconds
-	var retries, joinTime atomic.Int64
+	var retries, joinTime, joined atomic.Int64
 	go func() {
 		sem := make(chan struct{}, joiners)
 		var wait sync.WaitGroup
@@ -204,6 +204,9 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 					t0 := time.Now()
 					if _, _, err = m.wg.Join(ctx, inv.Token, ""); err == nil {
 						joinTime.Add(int64(time.Since(t0)))
+						if j := joined.Add(1); j%50 == 0 {
+							fmt.Printf("  %d joined after %s\n", j, time.Since(start).Round(time.Millisecond))
+						}
 						return
 					}
 					retries.Add(1)
