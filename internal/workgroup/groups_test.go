@@ -101,9 +101,10 @@ func TestNewestCertificateWins(t *testing.T) {
 func TestSetGroupsErrors(t *testing.T) {
 	ctx := context.Background()
 	alpha, bravo, charlie := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie")
-	mustCreate(t, alpha, "office")
+	wg := mustCreate(t, alpha, "office")
 	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{Admin: true}), "")
 	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
+	eventually(t, 10*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
 	for _, tc := range []struct {
 		name   string
 		n      *tnode
@@ -129,10 +130,12 @@ func TestSetGroupsErrors(t *testing.T) {
 	if _, err := alpha.svc.SetGroups(ctx, "", "charlie", GroupChange{Replace: true, Set: many}); CodeOf(err) != CodeBadRequest {
 		t.Errorf("too many groups: %v", err)
 	}
-	if m, _ := alpha.svc.roster.ByName(alpha.svc.roster.Workgroups()[0].ID, "charlie"); len(m.Groups) != 0 {
+	if m, _ := alpha.svc.roster.ByName(wg.ID, "charlie"); len(m.Groups) != 0 {
 		t.Fatalf("a refused change changed the groups: %v", m.Groups)
 	}
-	// bravo, a non-root admin, changes charlie's groups with its node key.
+	// bravo, a non-root admin, changes charlie's groups with its node key
+	// (once gossip has taught it charlie).
+	eventually(t, 10*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
 	if m, err := bravo.svc.SetGroups(ctx, "", "charlie", GroupChange{Add: []string{"ops"}}); err != nil || !slices.Equal(m.Groups, []string{"ops"}) {
 		t.Fatalf("non-root admin: %+v %v", m, err)
 	}
