@@ -50,6 +50,20 @@ func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
 	return g.s.inviteOutstanding() || onProbation
 }
 
+// allowJoin reports whether p may use the join protocol: as AllowPeer for
+// an inbound peer, but a peer the gate holds only on probation (to
+// present its certificate over hello) may not.
+func (g gate) allowJoin(p peer.ID) bool {
+	r := g.s.roster
+	if r.MemberAnywhere(p) {
+		return true // refused inside as a member already
+	}
+	if r.RevokedAnywhere(p) {
+		return false
+	}
+	return !r.InAny() || g.s.inviteOutstanding()
+}
+
 // AllowTopic implements p2p.TopicGate: which peers' gossip this node
 // takes and which peers it sends a topic's messages to. A member may use
 // every topic but those of another workgroup ("/peerhood/wg/<ID>/...",
