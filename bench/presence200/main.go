@@ -1,121 +1,165 @@
-// Command presence200 measures, with N in-process members (real libp2p
-// hosts on 127.0.0.1, each with its own SQLite address book, presence and
-// discovery services; the roster is a shared StaticDirectory, as after a
-// roster sync), how long it takes from a cold start in which every member
-// knows only the first member's address until
+// Command presence200 measures roster and presence convergence with N
+// in-process members: real libp2p hosts (TCP on 127.0.0.1, or with -quic
+// QUIC each on its own loopback address 127.2.x.y), each with its own
+// identity, SQLite database, workgroup service (roster, gate, join, roster
+// gossip and sync), presence and discovery services.
 //
-//   - every member is connected to every other (discovery via the
-//     workgroup DHT), and
+// Member 0 creates a workgroup and prints one invite of N-1 uses; the
+// other members join with it, -joiners at a time. From the first join it
+// reports how long until
+//
+//   - every member holds the full roster (N valid certificates: roster
+//     convergence; carried by the join replies, roster gossip and the
+//     anti-entropy sync on connect),
+//   - every member holds its connections (-maxconns members each, or a
+//     full mesh; discovery via the workgroup DHT), and
 //   - every member sees every other online (presence convergence),
 //
-// and then how long one departed member (host closed, no goodbye) takes
-// to show offline on all the others.
+// then how long one departed member (host closed, no goodbye) takes to
+// show offline on all the others.
 //
-//	go run ./bench/presence200 -n 200
+//	go run ./bench/presence200 -n 200 -maxconns 12
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/discovery"
+	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-const wg = "benchwg"
-
-var maxConns int
+var (
+	profileTo *os.File
+	useQUIC   bool
+)
 
 type member struct {
-	id   peer.ID
+	name string
+	id   *identity.Identity
 	host *p2p.Host
 	db   *store.DB
+	wg   *workgroup.Service
 	pres *presence.Service
 	disc *discovery.Service
 }
 
+func (m *member) close() {
+	if m.disc != nil {
+		m.disc.Close()
+	}
+	if m.pres != nil {
+		m.pres.Close()
+	}
+	if m.wg != nil {
+		m.wg.Close()
+	}
+	if m.host != nil {
+		m.host.Close()
+	}
+	if m.db != nil {
+		m.db.Close()
+	}
+}
+
 func main() {
 	n := flag.Int("n", 200, "members")
-	limit := flag.Duration("limit", 5*time.Minute, "give up after")
-	flag.IntVar(&maxConns, "maxconns", 0, "members each member dials at most (0: full mesh)")
+	limit := flag.Duration("limit", 10*time.Minute, "give up after")
+	maxConns := flag.Int("maxconns", 0, "members each member dials at most (0: full mesh)")
+	joiners := flag.Int("joiners", 1, "joins at a time")
+	flag.BoolVar(&useQUIC, "quic", false, "QUIC on a loopback address per member instead of TCP on 127.0.0.1")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the first 60 s of joins to this file")
 	flag.Parse()
-	if err := run(*n, *limit); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "presence200:", err)
+			os.Exit(1)
+		}
+		profileTo = f
+	}
+	if err := run(*n, *maxConns, *joiners, *limit); err != nil {
 		fmt.Fprintln(os.Stderr, "presence200:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, limit time.Duration) error {
-	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()})))
-	dir, err := os.MkdirTemp("", "presence200-")
+func run(n, maxConns, joiners int, limit time.Duration) error {
+	if n < 2 {
+		return errors.New("-n: at least 2 members")
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel()}))
+	// On tmpfs when there is one: 200 databases in one process on one
+	// disk would measure the disk's fsyncs (every member stores every
+	// roster item), where real members each have their own.
+	base := ""
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		base = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(base, "presence200-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ms := make([]*member, n)
-	keys := make([]crypto.PrivKey, n)
-	roster := make([]workgroup.Member, n)
-	for i := range ms {
-		k, _, err := crypto.GenerateEd25519Key(nil)
-		if err != nil {
-			return err
-		}
-		id, _ := peer.IDFromPrivateKey(k)
-		keys[i] = k
-		roster[i] = workgroup.Member{Workgroup: wg, WorkgroupName: "bench", Name: fmt.Sprintf("m%03d", i), PeerID: id}
-	}
 	ctx := context.Background()
+	ms := make([]*member, n)
 	defer func() {
 		for _, m := range ms {
-			if m == nil {
-				continue
+			if m != nil {
+				m.close()
 			}
-			if m.disc != nil {
-				m.disc.Close()
-				m.pres.Close()
-			}
-			if m.host != nil {
-				m.host.Close()
-			}
-			m.db.Close()
 		}
 	}()
 	for i := range ms {
-		m := &member{id: roster[i].PeerID}
+		m := &member{name: fmt.Sprintf("m%03d", i)}
 		ms[i] = m
-		if m.host, err = p2p.New(p2p.Config{Key: keys[i], ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}}); err != nil {
+		home := filepath.Join(dir, m.name)
+		if err := os.Mkdir(home, 0o700); err != nil {
 			return err
 		}
-		if m.db, err = store.Open(ctx, filepath.Join(dir, fmt.Sprintf("%d.db", i))); err != nil {
+		if m.id, _, err = identity.LoadOrCreate(home); err != nil {
 			return err
 		}
-		d := workgroup.NewStaticDirectory(m.id, roster...)
-		if m.pres, err = presence.New(presence.Config{Host: m.host, Dir: d}); err != nil {
+		if m.db, err = store.Open(ctx, filepath.Join(home, "state.db")); err != nil {
 			return err
 		}
-		if m.disc, err = discovery.New(discovery.Config{Host: m.host, DB: m.db, Dir: d, Presence: m.pres, NoMDNS: true, MaxConns: maxConns}); err != nil {
+		// -quic: each member on its own loopback address over QUIC, whose
+		// dials leave from the listening socket, so each member's
+		// connections come from its own IP as on a real network (TCP
+		// dials all come from 127.0.0.1); heavier on CPU and memory.
+		listen := "/ip4/127.0.0.1/tcp/0"
+		if useQUIC {
+			listen = fmt.Sprintf("/ip4/127.2.%d.%d/udp/0/quic-v1", i/250, i%250+1)
+		}
+		if m.host, err = p2p.New(p2p.Config{Key: m.id.Key, ListenAddrs: []string{listen}, Log: log}); err != nil {
 			return err
 		}
-		if i > 0 {
-			if err := m.disc.Book().Record(ctx, ms[0].id, ms[0].host.Host.Addrs()); err != nil {
-				return err
-			}
+		if m.wg, err = workgroup.New(ctx, workgroup.Config{DB: m.db, Identity: m.id, Host: m.host, NodeName: m.name, Log: log}); err != nil {
+			return err
 		}
-	}
-	start := time.Now()
-	for _, m := range ms {
+		d := m.wg.Directory()
+		if m.pres, err = presence.New(presence.Config{Host: m.host, Dir: d, Log: log}); err != nil {
+			return err
+		}
+		if m.disc, err = discovery.New(discovery.Config{Host: m.host, DB: m.db, Dir: d, Presence: m.pres, NoMDNS: true, MaxConns: maxConns, Log: log}); err != nil {
+			return err
+		}
 		if err := m.pres.Start(ctx); err != nil {
 			return err
 		}
@@ -123,52 +167,128 @@ func run(n int, limit time.Duration) error {
 			return err
 		}
 	}
-	fmt.Printf("%d members started in %s (GOMAXPROCS %d)\n", n, time.Since(start).Round(time.Millisecond), runtime.GOMAXPROCS(0))
-	meshAt, onlineAt := time.Duration(0), time.Duration(0)
-	for meshAt == 0 || onlineAt == 0 {
+	info, err := ms[0].wg.Create(ctx, "bench")
+	if err != nil {
+		return err
+	}
+	inv, err := ms[0].wg.Invite(ctx, workgroup.InviteOptions{Uses: n - 1, TTL: time.Hour})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%d members started (GOMAXPROCS %d); %d join, %d at a time\n", n, runtime.GOMAXPROCS(0), n-1, joiners)
+
+	start := time.Now()
+	if profileTo != nil {
+		if err := pprof.StartCPUProfile(profileTo); err != nil {
+			return err
+		}
+		time.AfterFunc(time.Minute, pprof.StopCPUProfile)
+	}
+	var joinErr error
+	var once sync.Once
+	var joinedAt atomic.Int64 // nanoseconds
+	var retries, joinTime, joined atomic.Int64
+	go func() {
+		sem := make(chan struct{}, joiners)
+		var wait sync.WaitGroup
+		for _, m := range ms[1:] {
+			sem <- struct{}{}
+			wait.Add(1)
+			go func() {
+				defer wait.Done()
+				defer func() { <-sem }()
+				// A join that cannot reach the loaded inviter in time is
+				// tried again, as a user would.
+				var err error
+				for try := 0; try < 5; try++ {
+					t0 := time.Now()
+					if _, _, err = m.wg.Join(ctx, inv.Token, ""); err == nil {
+						joinTime.Add(int64(time.Since(t0)))
+						if j := joined.Add(1); j%50 == 0 {
+							fmt.Printf("  %d joined after %s\n", j, time.Since(start).Round(time.Millisecond))
+						}
+						return
+					}
+					retries.Add(1)
+					if sw, ok := m.host.Network().(*swarm.Swarm); ok {
+						sw.Backoff().Clear(ms[0].id.PeerID)
+					}
+					time.Sleep(time.Second)
+				}
+				once.Do(func() { joinErr = fmt.Errorf("%s joins: %w", m.name, err) })
+			}()
+		}
+		wait.Wait()
+		joinedAt.Store(int64(time.Since(start)))
+	}()
+
+	wg := info.ID
+	var rosterAt, meshAt, onlineAt time.Duration
+	var joinsReported bool
+	want := n * (n - 1)
+	for rosterAt == 0 || meshAt == 0 || onlineAt == 0 {
 		time.Sleep(250 * time.Millisecond)
-		conns, online := 0, 0
+		if joinErr != nil {
+			return joinErr
+		}
+		if j := time.Duration(joinedAt.Load()); j != 0 && !joinsReported {
+			joinsReported = true
+			fmt.Printf("all %d joins done after %s (mean join %s, %d attempts retried)\n", n-1, j.Round(time.Millisecond),
+				(time.Duration(joinTime.Load()) / time.Duration(n-1)).Round(time.Millisecond), retries.Load())
+		}
+		full, conns, online := 0, 0, 0
 		for _, m := range ms {
+			if m.wg.Roster().MemberCount(wg) == n {
+				full++
+			}
 			conns += len(m.host.Network().Peers())
 			for _, o := range ms {
-				if o != m && m.pres.Of(wg, o.id).State == presence.Online {
+				if o != m && m.pres.Of(wg, o.id.PeerID).State == presence.Online {
 					online++
 				}
 			}
 		}
-		want := n * (n - 1)
+		el := time.Since(start)
+		if rosterAt == 0 && full == n {
+			rosterAt = el
+			fmt.Printf("roster converged (all %d members hold all %d certificates) after %s\n", n, n, el.Round(time.Millisecond))
+		}
 		if meshAt == 0 && maxConns > 0 && conns >= n*min(maxConns, n-1) {
-			meshAt = time.Since(start)
-			fmt.Printf("every member holds >= %d member connections (%d in all) after %s\n", maxConns, conns/2, meshAt.Round(time.Millisecond))
+			meshAt = el
+			fmt.Printf("members hold >= %d connections each on average (%d in all) after %s\n", maxConns, conns/2, el.Round(time.Millisecond))
 		}
 		if meshAt == 0 && conns >= want {
-			meshAt = time.Since(start)
-			fmt.Printf("full mesh (%d connections) after %s\n", want/2, meshAt.Round(time.Millisecond))
+			meshAt = el
+			fmt.Printf("full mesh (%d connections) after %s\n", want/2, el.Round(time.Millisecond))
 		}
 		if onlineAt == 0 && online >= want {
-			onlineAt = time.Since(start)
-			fmt.Printf("presence converged (%d member pairs see each other online) after %s\n", want, onlineAt.Round(time.Millisecond))
+			onlineAt = el
+			fmt.Printf("presence converged (%d member pairs see each other online) after %s\n", want, el.Round(time.Millisecond))
 		}
-		if time.Since(start) > limit {
-			return fmt.Errorf("no convergence within %s: %d/%d connections, %d/%d online views", limit, conns, want, online, want)
+		if el > limit {
+			return fmt.Errorf("no convergence within %s: %d/%d members hold the full roster, %d/%d connections, %d/%d online views",
+				limit, full, n, conns, want, online, want)
 		}
 	}
+	iv := presence.IntervalFor(presence.DefaultInterval, n)
+	fmt.Printf("heartbeat interval at %d members: %s (offline timeout %s)\n", n, iv, presence.Timeout(iv))
 	gone := ms[n-1]
 	t0 := time.Now()
-	gone.host.Close()
-	gone.host = nil
+	gone.disc.Close()
+	gone.disc = nil
+	gone.host.Close() // no goodbye: presence is not closed
 	for {
 		off := 0
 		for _, m := range ms[:n-1] {
-			if m.pres.Of(wg, gone.id).State == presence.Offline {
+			if m.pres.Of(wg, gone.id.PeerID).State == presence.Offline {
 				off++
 			}
 		}
 		if off == n-1 {
 			break
 		}
-		if time.Since(t0) > time.Minute {
-			return fmt.Errorf("departed member still online on %d members after a minute", n-1-off)
+		if time.Since(t0) > 2*presence.Timeout(iv)+time.Minute {
+			return fmt.Errorf("departed member still online on %d members after %s", n-1-off, time.Since(t0).Round(time.Second))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

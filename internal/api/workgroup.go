@@ -135,4 +135,5 @@ func WorkgroupRoutes(s *Server, svc *workgroup.Service) {
 			m, err := svc.Remove(ctx, r.URL.Query().Get("workgroup"), r.PathValue("name"))
 			return m, wgError(err)
 		}, "workgroup")
+	memberGroupRoutes(s, svc)
 }

@@ -151,13 +151,9 @@ func (a *App) membersCmd() *cobra.Command {
 			}
 			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(ms []workgroup.Member) error {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tROLES\tPEER")
+				fmt.Fprintln(tw, "NAME\tROLES\tGROUPS\tPEER")
 				for _, m := range ms {
-					roles := strings.Join(m.Roles, ",")
-					if roles == "" {
-						roles = "-"
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", m.Name, roles, m.PeerID)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, groupList(m.Roles), groupList(m.Groups), m.PeerID)
 				}
 				return tw.Flush()
 			})
@@ -190,6 +186,6 @@ func (a *App) memberCmd() *cobra.Command {
 		},
 	}
 	rm.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
-	cmd.AddCommand(rm)
+	cmd.AddCommand(rm, a.memberGroupCmd())
 	return cmd
 }

@@ -20,7 +20,8 @@
 //     service while publicly reachable (members only, by the gate), and
 //     autorelay; RelayCandidates feeds autorelay with members that run the
 //     relay service, so no server outside the workgroup is used. Hole
-//     punching (DCUtR) upgrades relayed links; the host tags them.
+//     punching (DCUtR, run and retried by the host: see internal/p2p)
+//     upgrades relayed links where the NATs allow; the host tags them.
 //
 // Presence lives in internal/presence (its own gossipsub topic); Browse
 // joins the roster (workgroup.Directory), presence, addresses, link type

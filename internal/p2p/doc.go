@@ -12,4 +12,23 @@
 // connections and 8 per IP address; a peerhood node holds at least
 // MaxPeers connections, with up to PerIPConns from one address (many
 // members can sit behind one NAT).
+//
+// NAT traversal: a node behind a NAT reserves a slot on relays (members
+// running the relay service; see SetRelaySource) and is reached through
+// them first; then DCUtR hole punching makes the link direct where the
+// NATs allow. Hole punching needs this node's external address: peers
+// report the address they see in identify, and it counts only for a
+// connection from a listening socket, which in practice means QUIC
+// (TCP dials use ephemeral ports; reuseport is off, see host.go). So
+// peers with public addresses only are dialled QUIC first, LAN peers TCP
+// first (dialrank.go). The host runs the hole-punch service itself
+// (punch.go): it punches from those observed addresses and retries every
+// peer still reached only through a relay, every 5 s, at most once a
+// minute per peer, so a link relayed before this node learnt its
+// address is still upgraded. Links made by a punch are reported as
+// hole-punched (Peers, Link). A symmetric NAT (a new outside port per
+// destination) cannot be punched: such links stay relayed.
+//
+// Probe (probe.go) tells whether a peer answers (dial and ping), for
+// presence.
 package p2p

@@ -68,6 +68,10 @@ type Host struct {
 	gater *gater
 	ping  *ping.PingService
 	hp    *holePunched
+	// punch runs DCUtR hole punching (punch.go); punchDone closes when
+	// its loop has ended.
+	punch     *puncher
+	punchDone chan struct{}
 	// relaySrc feeds autorelay with relay candidates (members).
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
@@ -102,7 +106,7 @@ func New(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	g := &gater{}
-	hh := &Host{cm: cm, gater: g, hp: newHolePunched(), log: cfg.Log, done: make(chan struct{})}
+	hh := &Host{cm: cm, gater: g, hp: &holePunched{log: cfg.Log, peers: map[peer.ID]time.Time{}}, log: cfg.Log, done: make(chan struct{})}
 	nat, err := natOptions(cfg, g, &hh.relaySrc, hh.hp)
 	if err != nil {
 		return nil, err
@@ -164,6 +168,16 @@ func New(cfg Config) (*Host, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
+	if hh.punch, err = newPuncher(h, hh.hp); err != nil {
+		cancel()
+		h.Close()
+		return nil, err
+	}
+	hh.punchDone = make(chan struct{})
+	go func() {
+		defer close(hh.punchDone)
+		hh.punch.run(ctx, func(msg string, args ...any) { cfg.Log.Debug(msg, args...) })
+	}()
 	go hh.pingLoop(ctx)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
@@ -227,6 +241,8 @@ func (h *Host) Handle(id protocol.ID, fn network.StreamHandler) { h.SetStreamHan
 func (h *Host) Close() error {
 	h.stop()
 	<-h.done
+	_ = h.punch.close() // ends hole punches under way
+	<-h.punchDone
 	return h.Host.Close()
 }
 

@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,8 +83,8 @@ func natOptions(cfg Config, g *gater, src *atomic.Pointer[RelaySource], hp *hole
 			autorelay.WithNumRelays(2),
 			autorelay.WithMinCandidates(1),
 			autorelay.WithBackoff(30*time.Second)),
-		libp2p.EnableHolePunching(holepunch.WithTracer(hp)),
 	}
+	// Hole punching (DCUtR) is run by the host itself: see punch.go.
 	switch cfg.Reachability {
 	case ReachAuto:
 	case ReachPublic:
@@ -103,6 +104,7 @@ func (h *Host) SetRelaySource(f RelaySource) { h.relaySrc.Store(&f) }
 // holePunched remembers peers whose direct connection came from a
 // successful DCUtR hole punch, so Peers can report the link as such.
 type holePunched struct {
+	log   *slog.Logger
 	mu    sync.Mutex
 	peers map[peer.ID]time.Time
 }
@@ -113,6 +115,9 @@ func newHolePunched() *holePunched { return &holePunched{peers: map[peer.ID]time
 func (hp *holePunched) Trace(evt *holepunch.Event) {
 	if evt == nil {
 		return
+	}
+	if hp.log != nil {
+		hp.log.Debug("hole punch event", "type", evt.Type, "remote", evt.Remote, "evt", fmt.Sprintf("%+v", evt.Evt))
 	}
 	if e, ok := evt.Evt.(*holepunch.EndHolePunchEvt); ok && e.Success {
 		hp.mu.Lock()

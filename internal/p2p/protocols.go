@@ -6,6 +6,7 @@ import "github.com/libp2p/go-libp2p/core/protocol"
 const (
 	ProtoJoin    protocol.ID = "/peerhood/join/1"
 	ProtoRoster  protocol.ID = "/peerhood/roster/1"
+	ProtoHello   protocol.ID = "/peerhood/hello/1"
 	ProtoFiles   protocol.ID = "/peerhood/files/1"
 	ProtoDeliver protocol.ID = "/peerhood/deliver/1"
 	ProtoMailbox protocol.ID = "/peerhood/mailbox/1"

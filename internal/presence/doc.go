@@ -7,15 +7,46 @@
 // internal/wire) with integer keys: 1 workgroup ID (text), 2 state (text:
 // "online", "away", "busy" or "offline"), 3 presence text (text, at most
 // MaxText bytes, omitted when empty), 4 sequence number (uint), 5 the
-// sender's heartbeat interval in milliseconds (uint). Messages are signed
-// by their author (gossipsub StrictSign); the topic validator accepts only
-// messages whose author is a member of that workgroup (the Directory),
-// whose workgroup field names the topic's workgroup, and that decode.
+// sender's heartbeat interval in milliseconds (uint), 6 members the sender
+// reports gone (array of at most 8 maps {1: peer ID bytes, 2: the last
+// sequence number the sender heard from it}; omitted when none).
+// A message is at most 1 KiB. Messages are signed by their author
+// (gossipsub StrictSign); the topic validator accepts only messages whose
+// author is a member of that workgroup (the Directory), whose workgroup
+// field names the topic's workgroup, and that decode.
 //
-// Every node publishes its state on start, when a peer joins the topic,
-// on every change, and as a heartbeat every Interval. A member is shown
-// offline when it said so (logoff: the node keeps relaying and receiving,
-// it only appears offline), when no heartbeat came for
-// 3 intervals + 1 s, or at once when its last connection closes and no
-// heartbeat arrives through another member afterwards.
+// # Scale: heartbeats, timeouts and connection events
+//
+// Every node publishes its state on start, on every change, when peers
+// join the topic (at most once per quarter interval, and once more
+// 400 ms later, so a new member learns everyone's presence at once), and
+// as a heartbeat. The heartbeat interval grows with the workgroup
+// (IntervalFor): the base interval (2 s) up to SmallGroup (20) members,
+// then base*n/20, at most MaxInterval (30 s). So a workgroup sends about
+// ten heartbeats a second whatever its size (200 members: every 20 s);
+// small workgroups keep their speed. Each message carries its sender's
+// interval, and receivers time a member out by that interval:
+// Timeout = 3 intervals + 1 s (7 s in a small workgroup, 61 s at 200).
+//
+// Connection events make departures quicker than the timeout. When the
+// last connection to a member this node sees present closes, this node
+// probes it (a dial and a libp2p ping; 3 s). A member that does not
+// answer is shown offline here at once and reported gone (key 6) on the
+// topic. (A member that still holds a connection is left to the
+// timeout: a QUIC connection outlives a killed process until its idle
+// timeout, and pinging over it under load would report live members
+// gone.)
+// Members that receive the report and hold no connection of their own to
+// it show it offline until a message of it later than the reported
+// sequence number arrives (a heartbeat sent just before it died and
+// delivered late does not bring it back); members connected to it judge
+// for themselves. So a member that vanishes shows offline within
+// seconds everywhere, not after 61 s in a large workgroup. A member whose
+// last connection closed while no other member connects this node is
+// offline at once; while others do, it gets one interval for its
+// heartbeats to come through them.
+//
+// A member is also shown offline when it said so (logoff: the node keeps
+// relaying and receiving, it only appears offline, and says goodbye on
+// Close).
 package presence

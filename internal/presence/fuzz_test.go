@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/wire"
@@ -14,6 +15,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte{0xa1, 0x02, 0x66, 'o', 'n', 'l', 'i', 'n', 'e'})
 	f.Add([]byte{})
+	gone, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 8, IntervalMS: 20000, Gone: []goneEntry{{Peer: []byte("\x00\x04abcd"), Seq: 7}}})
+	f.Add(gone)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decode(data)
 		if err != nil {
@@ -27,7 +30,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("re-encode: %v", err)
 		}
 		m2, err := decode(b)
-		if err != nil || m2 != m {
+		if err != nil || !reflect.DeepEqual(m2, m) {
 			t.Fatalf("unstable round trip %+v vs %+v (%v)", m, m2, err)
 		}
 	})

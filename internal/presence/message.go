@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
@@ -21,6 +23,9 @@ const MaxText = 256
 // maxMessage bounds an encoded presence message.
 const maxMessage = 1024
 
+// maxGone bounds the peers one message may report gone.
+const maxGone = 8
+
 // message is one presence announcement.
 type message struct {
 	Workgroup  string `cbor:"1,keyasint"`
@@ -28,6 +33,17 @@ type message struct {
 	Text       string `cbor:"3,keyasint,omitempty"`
 	Seq        uint64 `cbor:"4,keyasint"`
 	IntervalMS uint32 `cbor:"5,keyasint"`
+	// Gone lists members the sender lost every connection to and that
+	// did not answer its probe.
+	Gone []goneEntry `cbor:"6,keyasint,omitempty"`
+}
+
+// goneEntry reports a member gone after its message Seq (the last the
+// reporter heard): its messages up to Seq, however late they arrive, do
+// not make it present again.
+type goneEntry struct {
+	Peer []byte `cbor:"1,keyasint"`
+	Seq  uint64 `cbor:"2,keyasint"`
 }
 
 // ValidState reports whether s is a presence state.
@@ -57,7 +73,27 @@ func decode(b []byte) (message, error) {
 	if m.Workgroup == "" {
 		return m, fmt.Errorf("presence message: no workgroup")
 	}
+	if len(m.Gone) > maxGone {
+		return m, fmt.Errorf("presence message: %d gone peers, at most %d", len(m.Gone), maxGone)
+	}
+	for _, g := range m.Gone {
+		if _, err := peer.IDFromBytes(g.Peer); err != nil {
+			return m, fmt.Errorf("presence message: gone peer: %w", err)
+		}
+	}
 	return m, nil
+}
+
+// gone returns the peers the message reports gone, with the last
+// sequence number the reporter heard from each (decode checked them).
+func (m message) gone() map[peer.ID]uint64 {
+	out := make(map[peer.ID]uint64, len(m.Gone))
+	for _, g := range m.Gone {
+		if p, err := peer.IDFromBytes(g.Peer); err == nil {
+			out[p] = max(out[p], g.Seq)
+		}
+	}
+	return out
 }
 
 // interval returns the sender's heartbeat interval, bounded to sane values.

@@ -18,8 +18,9 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-// DefaultInterval is the heartbeat interval: a member that vanishes
-// without a word shows offline after 3 intervals + 1 s (7 s).
+// DefaultInterval is the heartbeat interval of a small workgroup (see
+// IntervalFor): a member that vanishes without a word shows offline after
+// 3 intervals + 1 s (7 s), sooner where a connection to it closes.
 const DefaultInterval = 2 * time.Second
 
 // kickAgain is when presence is published a second time after a peer
@@ -37,7 +38,9 @@ type Config struct {
 	Host *p2p.Host
 	Dir  workgroup.Directory
 	Log  *slog.Logger
-	// Interval is the heartbeat interval (DefaultInterval when zero).
+	// Interval is the heartbeat interval of workgroups of up to
+	// SmallGroup members (DefaultInterval when zero); larger ones use
+	// IntervalFor.
 	Interval time.Duration
 	// Settings, when set, keeps the chosen state, text and logon.
 	Settings Settings
@@ -67,6 +70,10 @@ type record struct {
 	lastOnline   time.Time // last message with a state other than offline
 	interval     time.Duration
 	disconnected time.Time // its last connection to us closed
+	// goneSeq: it did not answer a probe (here, or at a member that
+	// reported it gone) after its message goneSeq; it is present again
+	// only with a later message.
+	goneSeq uint64
 }
 
 type topicState struct {
@@ -79,6 +86,13 @@ type topicState struct {
 	// not (yet) know as members: a new member's first announcements
 	// outrun its certificate. Applied once the roster has it; bounded.
 	pending map[peer.ID]pendingMsg
+	// interval is this node's heartbeat interval in the workgroup
+	// (IntervalFor its size); next is when the next heartbeat is due.
+	interval time.Duration
+	next     time.Time
+	// lastJoinKick and kickPending coalesce publishing on peer joins.
+	lastJoinKick time.Time
+	kickPending  bool
 }
 
 type pendingMsg struct {
@@ -99,6 +113,8 @@ type Service struct {
 	status Status
 	seq    uint64
 	topics map[string]*topicState
+	// probing marks members being probed after a connection closed.
+	probing map[peer.ID]bool
 
 	kick   chan struct{}
 	ctx    context.Context
@@ -128,8 +144,8 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, ps: ps, self: cfg.Host.ID(),
 		status: Status{State: Online, LoggedOn: true},
 		seq:    uint64(time.Now().UnixNano()),
-		topics: map[string]*topicState{},
-		kick:   make(chan struct{}, 1),
+		topics: map[string]*topicState{}, probing: map[peer.ID]bool{},
+		kick: make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -165,7 +181,7 @@ func (s *Service) Start(ctx context.Context) error {
 func (s *Service) Close() error {
 	s.mu.Lock()
 	for wg, t := range s.topics {
-		s.publishLocked(wg, t, Offline)
+		s.publishLocked(wg, t, Offline, nil)
 	}
 	n := len(s.topics)
 	s.mu.Unlock()
@@ -184,26 +200,28 @@ func (s *Service) Close() error {
 
 func (s *Service) loop() {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.Interval)
+	// Heartbeats are due at each workgroup's own interval; the ticker
+	// only looks often enough to keep small workgroups on time.
+	t := time.NewTicker(min(s.cfg.Interval, time.Second))
 	defer t.Stop()
 	// A workgroup joined (or created) is noticed within watchEvery.
 	w := time.NewTicker(watchEvery)
 	defer w.Stop()
 	s.sync()
-	s.publishAll()
+	s.beat(true)
 	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
 			s.sync()
-			s.publishAll()
+			s.beat(false)
 		case <-s.kick:
 			s.sync()
-			s.publishAll()
+			s.beat(true)
 		case <-w.C:
 			if s.sync() {
-				s.publishAll()
+				s.beat(true)
 			}
 		}
 	}
@@ -272,7 +290,8 @@ func (s *Service) joinLocked(wg string) error {
 		return fmt.Errorf("events of %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}}
+	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{},
+		interval: s.cfg.Interval}
 	s.topics[wg] = ts
 	s.wg.Add(2)
 	go s.receive(ctx, wg, ts)
@@ -336,7 +355,7 @@ func (s *Service) promoteLocked(wg string, t *topicState, p peer.ID) {
 		return
 	}
 	if _, member := s.cfg.Dir.Member(wg, p); !member {
-		if time.Since(pm.at) > 3*pm.m.interval()+time.Second {
+		if time.Since(pm.at) > Timeout(pm.m.interval()) {
 			delete(t.pending, p)
 		}
 		return
@@ -372,9 +391,11 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
+		now := time.Now()
 		s.mu.Lock()
 		delete(t.pending, author)
-		s.applyLocked(t, author, m, time.Now())
+		s.applyLocked(t, author, m, now)
+		s.goneReportedLocked(t, author, m.gone())
 		s.mu.Unlock()
 	}
 }
@@ -389,35 +410,8 @@ func (s *Service) watchPeers(ctx context.Context, t *topicState) {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
-			// Again a little later: the first message can race the
-			// new peer's stream set-up and be lost.
-			s.Kick()
-			time.AfterFunc(kickAgain, s.Kick)
+			s.joinKick(t)
 		}
-	}
-}
-
-func (s *Service) disconnected(n network.Network, c network.Conn) {
-	p := c.RemotePeer()
-	if len(n.ConnsToPeer(p)) > 0 {
-		return
-	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.topics {
-		if r := t.records[p]; r != nil {
-			r.disconnected = now
-		}
-	}
-}
-
-func (s *Service) publishAll() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	shown := s.shownLocked()
-	for wg, t := range s.topics {
-		s.publishLocked(wg, t, shown)
 	}
 }
 
@@ -428,9 +422,14 @@ func (s *Service) shownLocked() string {
 	return s.status.State
 }
 
-func (s *Service) publishLocked(wg string, t *topicState, state string) {
+// publishLocked publishes this node's state in wg, with the members it
+// reports gone.
+func (s *Service) publishLocked(wg string, t *topicState, state string, gone map[peer.ID]uint64) {
 	s.seq++
-	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(s.cfg.Interval / time.Millisecond)}
+	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(t.interval / time.Millisecond)}
+	for p, seq := range gone {
+		m.Gone = append(m.Gone, goneEntry{Peer: []byte(p), Seq: seq})
+	}
 	if state != Offline {
 		m.Text = s.status.Text
 	}

@@ -92,11 +92,16 @@ func (s *Service) Of(wg string, p peer.ID) Seen {
 }
 
 // goneLocked reports whether a member that last said it was present has
-// gone: no heartbeat for 3 intervals + 1 s, or its connection closed and
-// nothing came through another member since.
+// gone: no heartbeat for Timeout(its interval); or it did not answer a
+// probe (here, or at a member that reported it gone) and was not heard
+// since; or its last connection closed, no other member connects us, or
+// nothing came through another member within an interval.
 func (s *Service) goneLocked(wg string, p peer.ID, r *record) bool {
 	now := time.Now()
-	if now.Sub(r.heard) > 3*r.interval+time.Second {
+	if now.Sub(r.heard) > Timeout(r.interval) {
+		return true
+	}
+	if r.goneSeq != 0 && r.goneSeq >= r.seq {
 		return true
 	}
 	if r.disconnected.IsZero() || r.disconnected.Before(r.heard) || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {

@@ -32,9 +32,17 @@
 //     certificate, checked recursively, at most MaxChainDepth (4) admins
 //     deep. Revoking an admin therefore voids the certificates it issued
 //     (as a CA revocation would): re-admit those members with a new invite.
+//   - A peer may hold several certificates: an admin reissues one to
+//     change the member's groups (SetGroups; `peerhood member group
+//     add|rm|set`). The certificate in force is the newest: latest
+//     not-before (a reissue makes it later than the old one's), then
+//     latest not-after, then the larger serial, so every node picks the
+//     same one whatever order they arrived in. Groups are DNS labels,
+//     stored in lower case, at most MaxGroups; share rules "group:G"
+//     match them.
 //   - Should two admins ever give one name to two peers at once, both stay
-//     members; the older certificate (then the smaller serial) owns the
-//     name in ByName on every node.
+//     members; the member admitted first (its oldest certificate, then the
+//     smaller serial) owns the name in ByName on every node.
 //   - A revocation (RevocationBody, signed over
 //     "peerhood revocation v1\x00" || body by the root or an admin) voids
 //     every certificate of one peer in one workgroup, for good (the peer
@@ -70,9 +78,16 @@
 // is used only with members of that workgroup.
 //
 // A member this node has not heard of yet (it joined elsewhere while this
-// node was away) is refused inbound until this node learns its
-// certificate: by gossip, or by roster sync with any member (on every new
-// connection, and every SyncInterval with two random connected members).
+// node was away) is admitted on probation when it connects: the gate lets
+// at most 32 unknown inbound peers in at once, at most 10 new ones a
+// second, each for 10 s; a peer whose hello failed is kept out for a
+// minute. This node asks it for its certificate over /peerhood/hello/1,
+// verifies the chain against the workgroup root and the revocations it
+// holds (Roster.Merge), stores it, and keeps the connection only if the
+// peer is then a member. Such a peer reaches no other protocol and no
+// gossip meanwhile (Guard, AllowTopic). Roster gossip and the roster sync
+// (on every new connection, and every SyncInterval with two random
+// connected members) also teach new members.
 //
 // # Wire formats
 //
@@ -109,6 +124,18 @@
 // stream, which it does once it has merged the push. Bundle is {1:
 // [signed certificate], 2: [signed revocation]}; a signed item is {1:
 // body CBOR, 2: Ed25519 signature}.
+//
+// /peerhood/hello/1 (Guard on the answering side: it answers members it
+// knows). The node that does not know the other peer (the one holding it
+// on probation) asks with HelloAsk {1: [workgroup IDs it is in], at most
+// 16}; the other answers HelloReply {1: wire.Error, 2: [HelloChain {1:
+// workgroup ID, 2: Bundle of 1 to MaxChainDepth+1 certificates, no
+// revocations}]}: for each workgroup both are in, its certificate in
+// force followed by the admin certificates that issued it up to the root.
+// The asker takes a chain only if its first certificate is the peer's own
+// and each next one issued the one before, then merges it like any
+// roster items. Asks are at most 4 KiB, replies at most 64 KiB; the
+// exchange is bounded by 5 s.
 //
 // Gossip: gossipsub topic "/peerhood/wg/<ID>/roster" carries Bundles of
 // new certificates (on join) and revocations (on removal). Its validator

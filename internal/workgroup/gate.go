@@ -16,9 +16,11 @@ import (
 //     being told of its revocation over the connections it holds;
 //   - connections this node dials itself are allowed (a joiner must reach
 //     its inviter; a member may reach one it has not heard of yet);
-//   - any other inbound peer is allowed only while an invite of this node
-//     is outstanding, and then reaches only the join protocol (every
-//     other handler is wrapped with Guard);
+//   - any other inbound peer is allowed while an invite of this node is
+//     outstanding, or on probation (a few at a time, for probation) to
+//     present a member certificate over /peerhood/hello/1; it reaches
+//     only the join protocol until it is a member (every other handler
+//     is wrapped with Guard);
 //   - a node in no workgroup accepts every connection: it serves no
 //     peerhood protocol but join, so there is nothing to keep out.
 type gate struct{ s *Service }
@@ -40,7 +42,26 @@ func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
 	if !r.InAny() {
 		return true
 	}
-	return g.s.inviteOutstanding()
+	// A member that joined while this node was away is unknown here: on
+	// probation it may present its certificate (hello.go).
+	// (A joiner is taken on probation too while places are free, so a
+	// member is asked for its certificate even while an invite is out.)
+	onProbation := g.s.probation.admit(p, g.s.now())
+	return g.s.inviteOutstanding() || onProbation
+}
+
+// allowJoin reports whether p may use the join protocol: as AllowPeer for
+// an inbound peer, but a peer the gate holds only on probation (to
+// present its certificate over hello) may not.
+func (g gate) allowJoin(p peer.ID) bool {
+	r := g.s.roster
+	if r.MemberAnywhere(p) {
+		return true // refused inside as a member already
+	}
+	if r.RevokedAnywhere(p) {
+		return false
+	}
+	return !r.InAny() || g.s.inviteOutstanding()
 }
 
 // AllowTopic implements p2p.TopicGate: which peers' gossip this node

@@ -51,8 +51,9 @@ func (s *Service) handleJoin(st network.Stream) {
 	// connection secured just before this node joined a workgroup (or its
 	// last invite was spent) may not have been cut yet, and libp2p itself
 	// may dial a peer back; a non-member reaches join only while an
-	// invite is outstanding.
-	if !(gate{s}).AllowPeer(remote, true) {
+	// invite is outstanding (a peer on probation only to present its
+	// certificate does not).
+	if !(gate{s}).allowJoin(remote) {
 		s.log.Debug("join: peer refused by gate", "peer", remote)
 		_ = st.Reset()
 		go st.Conn().Close()

@@ -75,28 +75,50 @@ func (w *wgState) addRev(r *Revocation) {
 	w.revoked[r.PeerID] = true
 }
 
+// newer reports whether certificate a replaces b (both of one peer): the
+// later not-before wins (a reissued certificate, as when an admin changes
+// the member's groups), then the later not-after, then the larger serial,
+// so every node picks the same one.
+func newer(a, b *Cert) bool {
+	if a.NotBefore != b.NotBefore {
+		return a.NotBefore > b.NotBefore
+	}
+	if a.NotAfter != b.NotAfter {
+		return a.NotAfter > b.NotAfter
+	}
+	return bytes.Compare(a.Serial, b.Serial) > 0
+}
+
 // rebuild recomputes the valid members and the name index.
 func (w *wgState) rebuild(now time.Time) {
 	w.members = map[peer.ID]*Cert{}
+	first := map[peer.ID]*Cert{} // each member's oldest valid certificate
 	for p, cs := range w.byPeer {
-		var best *Cert
+		var best, old *Cert
 		for _, c := range cs {
-			if w.chainOK(c, now, 0) && (best == nil || c.NotAfter > best.NotAfter) {
+			if !w.chainOK(c, now, 0) {
+				continue
+			}
+			if best == nil || newer(c, best) {
 				best = c
+			}
+			if old == nil || newer(old, c) {
+				old = c
 			}
 		}
 		if best != nil {
-			w.members[p] = best
+			w.members[p], first[p] = best, old
 		}
 	}
 	// Names are unique case-insensitively; should two admins ever issue
-	// the same name at once, the older certificate (then the smaller
-	// serial) owns the name everywhere.
+	// the same name at once, the member admitted first (older first
+	// certificate, then the smaller serial) owns the name everywhere.
 	w.byName = map[string]peer.ID{}
 	for p, c := range w.members {
 		k := strings.ToLower(c.Name)
+		c := first[p]
 		if o, ok := w.byName[k]; ok {
-			oc := w.members[o]
+			oc := first[o]
 			if oc.NotBefore < c.NotBefore || (oc.NotBefore == c.NotBefore && bytes.Compare(oc.Serial, c.Serial) < 0) {
 				continue
 			}

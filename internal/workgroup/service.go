@@ -55,6 +55,8 @@ type Service struct {
 	syncMu   sync.Mutex
 	inflight map[peer.ID]bool
 
+	probation *probationList // unknown inbound peers presenting certificates (hello.go)
+
 	notifyMu  sync.Mutex
 	notifying map[peer.ID]int // revoked peers being told so (see applyRevocations)
 
@@ -64,6 +66,9 @@ type Service struct {
 
 	closeMu sync.RWMutex // held shared by roster writes; Close waits for them
 	closed  bool
+
+	bgMu     sync.Mutex // guards starting background work (s.wg) against Close
+	bgClosed bool
 }
 
 // enter starts a roster write; false once the service is closing.
@@ -100,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "workgroup"), db: cfg.DB, id: cfg.Identity, host: cfg.Host,
 		self: cfg.Identity.PeerID, roster: NewRoster(cfg.Identity.PeerID), now: time.Now,
 		invites: map[[32]byte]time.Time{}, topics: map[string]*wgTopic{}, inflight: map[peer.ID]bool{},
-		notifying: map[peer.ID]int{},
+		notifying: map[peer.ID]int{}, probation: newProbationList(),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.loadRoster(ctx); err != nil {
@@ -112,6 +117,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	s.host.SetGate(gate{s})
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
 	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
+	// A joiner is asked before its certificate exists: refusals of hello
+	// are routine, logged at debug only.
+	s.host.Handle(p2p.ProtoHello, Guard(s.roster, nil, s.handleHello))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// The gate passed this connection during its handshake; should
 		// the roster have changed since (and Enforce run before the
@@ -121,7 +129,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			go c.Close()
 			return
 		}
-		go s.onConnect(c.RemotePeer(), c.Stat().Direction == network.DirOutbound)
+		p := c.RemotePeer()
+		if c.Stat().Direction == network.DirInbound {
+			s.maybeAskHello(p)
+		}
+		go s.onConnect(p, c.Stat().Direction == network.DirOutbound)
 	}})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {
@@ -144,9 +156,13 @@ func (s *Service) Close() error {
 	s.closeMu.Lock()
 	s.closed = true
 	s.closeMu.Unlock()
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
+	s.host.RemoveStreamHandler(p2p.ProtoHello)
 	s.psMu.Lock()
 	for id, t := range s.topics {
 		t.cancel()
@@ -235,6 +251,10 @@ func (s *Service) afterChange() {
 			s.host.Protect(p, protectTag)
 		} else {
 			s.host.Unprotect(p, protectTag)
+			// A peer the gate has just put on probation (this node
+			// entered its first workgroup, or its last invite went) is
+			// asked for its certificate, as at connection time.
+			s.maybeAskHello(p)
 		}
 	}
 }

@@ -11,9 +11,13 @@ import (
 )
 
 // netLab builds network namespaces, bridges and NAT routers for one test
-// and removes them in t.Cleanup, even when the test fails. Every address
-// is inside 10.77.0.0/16 in namespaces the lab made: no traffic leaves
-// them.
+// and removes them in t.Cleanup, even when the test fails. LANs use
+// 10.77.0.0/16; the "internet" segment of the NAT test uses WANNet, a
+// public-looking range, because libp2p hole punches only between public
+// addresses. Either way no traffic leaves the lab: its namespaces are
+// linked only to each other (veth pairs and bridges inside lab
+// namespaces, nothing in the root namespace), so no address is routed
+// anywhere else.
 type netLab struct {
 	t      *testing.T
 	prefix string
@@ -88,18 +92,48 @@ func (l *netLab) plug(ns, ifc, cidr, swNS, br, port string) {
 	l.run("ip", "-n", swNS, "link", "set", port, "up")
 }
 
+// WANNet is the lab's "internet": the first three octets of a /24 that
+// is public to libp2p (manet.IsPublicAddr) and exists only in the lab.
+const WANNet = "11.77.100"
+
 // masquerade makes router namespace ns forward and NAT everything that
-// leaves by interface out (nftables masquerade).
-func (l *netLab) masquerade(ns, out string) {
+// leaves by interface out (nftables masquerade). Linux keeps the source
+// port where it can: one inside address and port maps to one outside
+// port whatever the destination (a "cone" NAT), which hole punching
+// gets through.
+func (l *netLab) masquerade(ns, out string) { l.nat(ns, out, "masquerade") }
+
+// symmetricNAT is masquerade with a random outside port per connection
+// (nftables "masquerade random"): the mapping depends on the destination,
+// so the port a third party observed is useless to a peer, and hole
+// punching cannot work.
+func (l *netLab) symmetricNAT(ns, out string) { l.nat(ns, out, "masquerade random") }
+
+func (l *netLab) nat(ns, out, action string) {
 	l.t.Helper()
 	l.in(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+	// The router's firewall drops what the WAN starts (as home routers
+	// do): packets of a hole punch that arrive before this side's own
+	// have opened the mapping are dropped, not taken as a connection to
+	// the router, whose conntrack entry would then hold the port and
+	// make the NAT pick another one for the punch.
 	rules := fmt.Sprintf(`table ip nat {
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
-		oifname "%s" masquerade
+		oifname "%[1]s" %[2]s
 	}
 }
-`, out)
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iifname "%[1]s" ct state new drop
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		iifname "%[1]s" ct state new drop
+	}
+}
+`, out, action)
 	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(rules)
 	if b, err := cmd.CombinedOutput(); err != nil {

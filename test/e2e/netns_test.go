@@ -69,69 +69,6 @@ func TestNetnsLANmDNS(t *testing.T) {
 	t.Logf("after every address changed, found again by mDNS in %s", time.Since(start).Round(time.Millisecond))
 }
 
-// Two members each behind its own NAT (nftables masquerade) and one
-// public member. The NATed members know no address of each other; they
-// find each other through the workgroup DHT on the public member, reach
-// each other over a circuit relay on it (then directly where the NATs
-// allow a hole punch), and browse each other online.
-func TestNetnsNATRelay(t *testing.T) {
-	l := newNetLab(t)
-	wan := l.ns("wan")
-	l.bridge(wan, "br0")
-	pub := l.ns("pub")
-	l.plug(pub, "eth0", "10.77.100.10/24", wan, "br0", "ppub")
-	var behind []string
-	for i := 1; i <= 2; i++ {
-		r := l.ns(fmt.Sprintf("r%d", i))
-		h := l.ns(fmt.Sprintf("a%d", i))
-		l.plug(r, "wan0", fmt.Sprintf("10.77.100.%d/24", i), wan, "br0", fmt.Sprintf("pr%d", i))
-		l.run("ip", "-n", r, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", h)
-		l.run("ip", "-n", r, "addr", "add", fmt.Sprintf("10.77.%d.1/24", i), "dev", "lan0")
-		l.run("ip", "-n", r, "link", "set", "lan0", "up")
-		l.run("ip", "-n", h, "addr", "add", fmt.Sprintf("10.77.%d.2/24", i), "dev", "eth0")
-		l.run("ip", "-n", h, "link", "set", "eth0", "up")
-		l.run("ip", "-n", h, "route", "add", "default", "via", fmt.Sprintf("10.77.%d.1", i))
-		l.masquerade(r, "wan0")
-		behind = append(behind, h)
-	}
-	p := l.node("public", pub, "10.77.100.10")
-	p.Start("--reachability", "public")
-	a := l.node("amy", behind[0], "10.77.1.2")
-	a.Start("--reachability", "private")
-	b := l.node("ben", behind[1], "10.77.2.2")
-	b.Start("--reachability", "private")
-	createWorkgroup(t, "nat", p, a, b)
-
-	names := []string{"public", "amy", "ben"}
-	start := time.Now()
-	Eventually(t, 60*time.Second, func() error {
-		if err := browseShows(a, "online", []string{"ben"}, "relayed", "direct", "hole-punched"); err != nil {
-			return err
-		}
-		return browseShows(b, "online", []string{"amy"}, "relayed", "direct", "hole-punched")
-	})
-	t.Logf("NATed members reach each other after %s", time.Since(start).Round(time.Millisecond))
-	Eventually(t, 20*time.Second, func() error { return allSeeAll([]*Node{p, a, b}, names, "online") })
-	links := map[string]bool{}
-	for _, e := range a.Browse() {
-		if e.Name == "ben" {
-			links[e.Link] = true
-			t.Logf("amy reaches ben by a %s link, rtt %s, addrs %v", e.Link, time.Duration(e.RTT), e.Addrs)
-		}
-	}
-	// Where the NAT lets a hole punch through, the link turns direct.
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && !links["hole-punched"] && !links["direct"] {
-		time.Sleep(500 * time.Millisecond)
-		for _, e := range a.Browse() {
-			if e.Name == "ben" {
-				links[e.Link] = true
-			}
-		}
-	}
-	t.Logf("links seen from amy to ben: %v", links)
-}
-
 // Three members on a bridge; one is cut off. The others see it offline
 // within the heartbeat timeout. While it is away a fourth member joins.
 // After the heal the cut-off member learns the new member (roster sync)

@@ -1,0 +1,209 @@
+package p2p
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/event"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
+	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
+	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
+)
+
+// puncher runs DCUtR hole punching for this node. libp2p's own setup
+// (libp2p.EnableHolePunching) tries once, when a relayed connection
+// opens, and only if its service is ready then (it waits until this node
+// knows a public address of its own); a link relayed before this node
+// learnt its external address stays relayed for good. In a workgroup the
+// relayed link to a member is often the first thing a NATed node opens.
+//
+// So the host builds the same service itself (same protocol, same code)
+// and retries, every punchEvery, each peer still reached only through a
+// relay (at most once a punchRetry per peer). It punches from this node's
+// public listen addresses and the public addresses peers observed on its
+// listening sockets (one observer is enough, as in libp2p's hole punching;
+// QUIC dials leave from the listening UDP socket, TCP dials from ephemeral
+// ports, so in practice these are QUIC addresses: see tcpFirstRanker).
+type puncher struct {
+	h   host.Host
+	svc *holepunch.Service
+
+	mu       sync.Mutex
+	observed map[string]observedAddr // by address
+	tried    map[peer.ID]time.Time   // last attempt per peer
+}
+
+type observedAddr struct {
+	addr ma.Multiaddr
+	at   time.Time
+}
+
+// Punch timing.
+const (
+	punchEvery     = 5 * time.Second  // how often relayed peers are looked at
+	punchRetry     = time.Minute      // wait after an attempt before the next one
+	observedExpiry = 30 * time.Minute // an observation unconfirmed this long is dropped
+	maxObserved    = 16
+)
+
+func newPuncher(h host.Host, tracer holepunch.EventTracer) (*puncher, error) {
+	bh, ok := h.(interface{ IDService() identify.IDService })
+	if !ok {
+		return nil, fmt.Errorf("hole punching: host %T has no identify service", h)
+	}
+	p := &puncher{h: h, observed: map[string]observedAddr{}, tried: map[peer.ID]time.Time{}}
+	svc, err := holepunch.NewService(h, bh.IDService(), p.addrs, holepunch.WithTracer(tracer))
+	if err != nil {
+		return nil, fmt.Errorf("hole punching: %w", err)
+	}
+	p.svc = svc
+	return p, nil
+}
+
+// addrs returns the public addresses to punch from: this node's public
+// listen addresses and what peers observed on its listening sockets.
+func (p *puncher) addrs() []ma.Multiaddr {
+	var out []ma.Multiaddr
+	for _, a := range p.h.Network().ListenAddresses() {
+		if manet.IsPublicAddr(a) {
+			out = append(out, a)
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, o := range p.observed {
+		if time.Since(o.at) > observedExpiry {
+			delete(p.observed, k)
+			continue
+		}
+		out = append(out, o.addr)
+	}
+	return ma.Unique(out)
+}
+
+// observe records the address a peer saw this node's connection come
+// from, if the connection left from a listening socket (QUIC dials do;
+// TCP dials use ephemeral ports) and the address is public.
+func (p *puncher) observe(c network.Conn, obs ma.Multiaddr) {
+	if c == nil || obs == nil || !manet.IsPublicAddr(obs) || isRelayed(obs) || isRelayed(c.LocalMultiaddr()) {
+		return
+	}
+	local := c.LocalMultiaddr()
+	listening := false
+	for _, a := range p.h.Network().ListenAddresses() {
+		if a.Equal(local) {
+			listening = true
+			break
+		}
+	}
+	if !listening || sameTransport(local, obs) != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.observed[obs.String()]; !ok && len(p.observed) >= maxObserved {
+		return
+	}
+	p.observed[obs.String()] = observedAddr{addr: obs, at: time.Now()}
+}
+
+// sameTransport checks that an observed address is of the local
+// address's transport (same protocols after the IP).
+func sameTransport(local, obs ma.Multiaddr) error {
+	if len(local) != len(obs) {
+		return fmt.Errorf("observed %s for %s", obs, local)
+	}
+	for i := 1; i < len(local); i++ {
+		if local[i].Protocol().Code != obs[i].Protocol().Code {
+			return fmt.Errorf("observed %s for %s", obs, local)
+		}
+	}
+	return nil
+}
+
+// run records observations and retries relayed peers until ctx ends.
+func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
+	sub, err := p.h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
+	if err != nil {
+		log("hole punching: no identify events", "err", err)
+		return
+	}
+	defer sub.Close()
+	t := time.NewTicker(punchEvery)
+	defer t.Stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-sub.Out():
+			if !ok {
+				return
+			}
+			ev := e.(event.EvtPeerIdentificationCompleted)
+			p.observe(ev.Conn, ev.ObservedAddr)
+		case <-t.C:
+			if !p.ready() {
+				continue // nothing to punch from (yet)
+			}
+			for _, rp := range p.relayedOnly() {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if err := p.svc.DirectConnect(rp); err != nil {
+						log("hole punch failed", "peer", rp, "err", err)
+					}
+				}()
+			}
+		}
+	}
+}
+
+// relayedOnly returns the peers reached only through a relay that are due
+// for an attempt, and marks them tried.
+func (p *puncher) relayedOnly() []peer.ID {
+	now := time.Now()
+	var out []peer.ID
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for q, at := range p.tried {
+		if now.Sub(at) > 2*punchRetry {
+			delete(p.tried, q)
+		}
+	}
+	for _, q := range p.h.Network().Peers() {
+		direct := false
+		conns := p.h.Network().ConnsToPeer(q)
+		for _, c := range conns {
+			if !isRelayed(c.RemoteMultiaddr()) {
+				direct = true
+				break
+			}
+		}
+		if direct || len(conns) == 0 {
+			continue
+		}
+		if at, ok := p.tried[q]; ok && now.Sub(at) < punchRetry {
+			continue
+		}
+		p.tried[q] = now
+		out = append(out, q)
+	}
+	return out
+}
+
+// ready reports whether the hole-punch service runs: it starts (and
+// serves DCUtR) once addrs returns an address, within 5 s.
+func (p *puncher) ready() bool {
+	return len(p.addrs()) > 0 && slices.Contains(p.h.Mux().Protocols(), holepunch.Protocol)
+}
+
+func (p *puncher) close() error { return p.svc.Close() }

@@ -1,0 +1,83 @@
+package presence
+
+import (
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// probeTimeout bounds the ping (and dial) that tells whether a member
+// whose connection closed is still there.
+const probeTimeout = 3 * time.Second
+
+// disconnected runs when a connection closes. If it was the last one to
+// a member this node sees present, the member is probed: one that does
+// not answer is shown offline at once and reported gone to the
+// workgroup.
+func (s *Service) disconnected(n network.Network, c network.Conn) {
+	p := c.RemotePeer()
+	if len(n.ConnsToPeer(p)) > 0 {
+		return
+	}
+	now := time.Now()
+	watch := false
+	s.mu.Lock()
+	for _, t := range s.topics {
+		if r := t.records[p]; r != nil && r.state != Offline {
+			r.disconnected = now
+			watch = true
+		}
+	}
+	if watch && !s.probing[p] && s.ctx.Err() == nil {
+		s.probing[p] = true
+		s.wg.Add(1)
+		go s.probe(p)
+	}
+	s.mu.Unlock()
+}
+
+// probe dials p and pings it. If it does not answer and nothing was heard
+// from it meanwhile, it is marked gone here and announced gone on every
+// workgroup both are in.
+func (s *Service) probe(p peer.ID) {
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.probing, p)
+		s.mu.Unlock()
+	}()
+	asked := time.Now()
+	err := s.cfg.Host.Probe(s.ctx, p, probeTimeout)
+	if err == nil || s.ctx.Err() != nil {
+		return
+	}
+	s.cfg.Log.Debug("presence: member does not answer", "peer", p, "err", err)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for wg, t := range s.topics {
+		r := t.records[p]
+		if r == nil || r.state == Offline || r.heard.After(asked) {
+			continue
+		}
+		r.goneSeq = max(r.goneSeq, r.seq)
+		s.publishLocked(wg, t, s.shownLocked(), map[peer.ID]uint64{p: r.seq})
+	}
+}
+
+// goneReportedLocked applies a member's report that peers are gone
+// after the given sequence numbers: each is shown offline until a later
+// message of it arrives, unless this node still holds a connection to it
+// (then it judges for itself).
+func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[peer.ID]uint64) {
+	for p, seq := range gone {
+		if p == s.self || p == reporter || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
+			continue
+		}
+		r := t.records[p]
+		if r == nil {
+			continue // never heard: shown offline anyway
+		}
+		r.goneSeq = max(r.goneSeq, seq)
+	}
+}

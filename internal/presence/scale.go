@@ -1,0 +1,109 @@
+package presence
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// SmallGroup is the size up to which a workgroup heartbeats at the base
+// interval (Config.Interval).
+const SmallGroup = 20
+
+// MaxInterval caps the heartbeat interval of large workgroups.
+const MaxInterval = 30 * time.Second
+
+// IntervalFor returns the heartbeat interval of a workgroup of n members:
+// base up to SmallGroup members; above, base*n/SmallGroup, so the
+// workgroup as a whole sends about SmallGroup/base heartbeats a second
+// (10 with the 2 s default) whatever its size, up to MaxInterval (then
+// n/MaxInterval a second: 33 for 1,000 members).
+func IntervalFor(base time.Duration, n int) time.Duration {
+	if n <= SmallGroup {
+		return base
+	}
+	return min(base*time.Duration(n)/SmallGroup, max(MaxInterval, base))
+}
+
+// Timeout is how long a member that said it was present stays so
+// without a heartbeat: three of its intervals and a second.
+func Timeout(interval time.Duration) time.Duration { return 3*interval + time.Second }
+
+// memberCounter is implemented by directories that count members
+// without listing them (the roster).
+type memberCounter interface {
+	MemberCount(wg string) int
+}
+
+// memberCount returns the number of members of wg.
+func (s *Service) memberCount(wg string) int {
+	if c, ok := s.cfg.Dir.(memberCounter); ok {
+		return c.MemberCount(wg)
+	}
+	return len(s.cfg.Dir.Members(wg))
+}
+
+// jitter spreads heartbeats: d plus or minus a tenth, so members that
+// started together do not publish together.
+func jitter(d time.Duration) time.Duration {
+	if d < 10*time.Millisecond {
+		return d
+	}
+	return d - d/10 + rand.N(d/5)
+}
+
+// beat publishes the heartbeat of every workgroup whose time has come
+// (all of them when force), and schedules the next one at the
+// workgroup's interval.
+func (s *Service) beat(force bool) {
+	counts := map[string]int{}
+	s.mu.Lock()
+	wgs := make([]string, 0, len(s.topics))
+	for wg := range s.topics {
+		wgs = append(wgs, wg)
+	}
+	s.mu.Unlock()
+	for _, wg := range wgs {
+		counts[wg] = s.memberCount(wg) // outside s.mu: the directory may be slow
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	shown := s.shownLocked()
+	for wg, t := range s.topics {
+		if n, ok := counts[wg]; ok {
+			t.interval = IntervalFor(s.cfg.Interval, n)
+		}
+		if !force && now.Before(t.next) {
+			continue
+		}
+		s.publishLocked(wg, t, shown, nil)
+		t.next = now.Add(jitter(t.interval))
+	}
+}
+
+// joinKick publishes soon after a peer joined the topic, so it learns
+// everyone's presence without waiting for a heartbeat; and again a little
+// later (the first message can race the new peer's stream set-up). Kicks
+// are coalesced to one per quarter interval, so members joining in bulk
+// do not make every member publish once per joiner.
+func (s *Service) joinKick(t *topicState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gap := max(t.interval/4, kickAgain)
+	now := time.Now()
+	if since := now.Sub(t.lastJoinKick); since >= gap {
+		t.lastJoinKick = now
+		s.Kick()
+		time.AfterFunc(kickAgain, s.Kick)
+		return
+	} else if !t.kickPending {
+		t.kickPending = true
+		time.AfterFunc(gap-since, func() {
+			s.mu.Lock()
+			t.kickPending = false
+			t.lastJoinKick = time.Now()
+			s.mu.Unlock()
+			s.Kick()
+		})
+	}
+}

@@ -1,0 +1,102 @@
+package presence
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+func TestIntervalFor(t *testing.T) {
+	for _, tc := range []struct {
+		base time.Duration
+		n    int
+		want time.Duration
+	}{
+		{2 * time.Second, 1, 2 * time.Second},
+		{2 * time.Second, SmallGroup, 2 * time.Second},
+		{2 * time.Second, 50, 5 * time.Second},
+		{2 * time.Second, 200, 20 * time.Second},
+		{2 * time.Second, 1000, MaxInterval},
+		{300 * time.Millisecond, 100, 1500 * time.Millisecond},
+		{time.Minute, 500, time.Minute}, // a base above the cap is kept
+	} {
+		if got := IntervalFor(tc.base, tc.n); got != tc.want {
+			t.Errorf("IntervalFor(%s, %d) = %s, want %s", tc.base, tc.n, got, tc.want)
+		}
+	}
+	if Timeout(2*time.Second) != 7*time.Second {
+		t.Errorf("Timeout(2s) = %s", Timeout(2*time.Second))
+	}
+}
+
+// fakeMembers returns n members of wg with fresh peer IDs.
+func fakeMembers(t *testing.T, n int) []workgroup.Member {
+	t.Helper()
+	out := make([]workgroup.Member, n)
+	for i := range out {
+		k, _, err := crypto.GenerateEd25519Key(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := peer.IDFromPrivateKey(k)
+		out[i] = workgroup.Member{Workgroup: wg, Name: fmt.Sprintf("f%03d", i), PeerID: id}
+	}
+	return out
+}
+
+// A member of a large workgroup heartbeats at the interval its size
+// calls for, and the others time it out by that interval, not theirs.
+func TestHeartbeatGrowsWithWorkgroup(t *testing.T) {
+	a, b := newHost(t), newHost(t)
+	ms := append(fakeMembers(t, 98), member(a, "a"), member(b, "b"))
+	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
+	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
+	connect(t, a, b)
+	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	want := IntervalFor(300*time.Millisecond, 100) // 1.5 s
+	pa.mu.Lock()
+	got := pa.topics[wg].records[b.ID()].interval
+	own := pa.topics[wg].interval
+	pa.mu.Unlock()
+	if got != want || own != want {
+		t.Fatalf("heartbeat interval: b announces %s, a uses %s; want %s", got, own, want)
+	}
+}
+
+// a - b - c in a line: a has no connection to c. When c vanishes, b's
+// probe finds it gone and says so, and a shows c offline long before
+// c's heartbeat timeout (31 s here).
+func TestGoneReportedByAnotherMember(t *testing.T) {
+	a, b, c := newHost(t), newHost(t), newHost(t)
+	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(c, "c")}
+	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
+	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
+	pc, err := New(Config{Host: c, Dir: workgroup.NewStaticDirectory(c.ID(), ms...), Interval: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	connect(t, a, b)
+	connect(t, c, b)
+	waitFor(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
+	if a.Network().Connectedness(c.ID()) == network.Connected {
+		t.Fatal("a is connected to c; the test needs a line")
+	}
+	began := time.Now()
+	c.Close() // no goodbye
+	waitFor(t, 5*time.Second, wantState(pa, c.ID(), Offline, ""))
+	t.Logf("offline on a member with no connection to it %s after it vanished", time.Since(began))
+	if got := pa.Of(wg, b.ID()); got.State != Online {
+		t.Fatalf("the reporter itself is %s", got.State)
+	}
+}

@@ -1,0 +1,296 @@
+package workgroup
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"golang.org/x/time/rate"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// HelloAsk opens /peerhood/hello/1: the asking node (which does not know
+// the other peer) names the workgroups it is in.
+type HelloAsk struct {
+	Workgroups []string `cbor:"1,keyasint"`
+}
+
+// HelloChain is a peer's certificate in force in one workgroup with the
+// admin certificates that issued it, up to the root.
+type HelloChain struct {
+	Workgroup string `cbor:"1,keyasint"`
+	Items     Bundle `cbor:"2,keyasint"`
+}
+
+// HelloReply answers a HelloAsk: a chain per workgroup both are in.
+type HelloReply struct {
+	Error  *wire.Error  `cbor:"1,keyasint,omitempty"`
+	Chains []HelloChain `cbor:"2,keyasint,omitempty"`
+}
+
+// Limits of the hello protocol.
+const (
+	maxHelloAsk     = 4 << 10  // bytes of a HelloAsk frame
+	maxHelloReply   = 64 << 10 // bytes of a HelloReply frame
+	maxHelloWGs     = 16       // workgroups in an ask or chains in a reply
+	maxHelloCerts   = MaxChainDepth + 1
+	helloTimeout    = 5 * time.Second  // one hello exchange
+	probation       = 10 * time.Second // an unknown inbound peer's time to present a certificate
+	maxProbation    = 32               // unknown inbound peers on probation at once
+	probationRate   = 10               // new ones admitted per second (burst maxProbation)
+	helloWorkgroups = maxHelloWGs
+)
+
+// decodeHelloReply parses a hello reply from the network and checks its
+// bounds (the items themselves are verified when merged).
+func decodeHelloReply(b []byte) (HelloReply, error) {
+	var r HelloReply
+	if len(b) > maxHelloReply {
+		return r, fmt.Errorf("hello reply of %d bytes exceeds %d", len(b), maxHelloReply)
+	}
+	if err := wire.Unmarshal(b, &r); err != nil {
+		return r, fmt.Errorf("hello reply: %w", err)
+	}
+	if len(r.Chains) > maxHelloWGs {
+		return r, fmt.Errorf("hello reply: %d chains, at most %d", len(r.Chains), maxHelloWGs)
+	}
+	for _, c := range r.Chains {
+		if c.Workgroup == "" {
+			return r, fmt.Errorf("hello reply: a chain names no workgroup")
+		}
+		if len(c.Items.Certs) == 0 || len(c.Items.Certs) > maxHelloCerts || len(c.Items.Revs) > 0 {
+			return r, fmt.Errorf("hello reply: a chain of %d certificates and %d revocations; want 1 to %d certificates only",
+				len(c.Items.Certs), len(c.Items.Revs), maxHelloCerts)
+		}
+	}
+	return r, nil
+}
+
+// probationList admits unknown inbound peers for a short while so they
+// can present their certificate: at most maxProbation at once, at most
+// probationRate new ones a second; a peer whose hello failed is not
+// admitted again for probationCooldown.
+type probationList struct {
+	mu    sync.Mutex
+	peers map[peer.ID]*probationer
+	limit *rate.Limiter
+}
+
+type probationer struct {
+	at     time.Time // admitted
+	asked  bool      // its hello is under way or done
+	failed bool      // it presented no valid certificate
+}
+
+// probationCooldown is how long a peer that failed its hello stays out.
+const probationCooldown = time.Minute
+
+func newProbationList() *probationList {
+	return &probationList{peers: map[peer.ID]*probationer{}, limit: rate.NewLimiter(probationRate, maxProbation)}
+}
+
+// admit reports whether p may stay connected on probation: it is within
+// its window, or a place is free and the rate allows a new one.
+func (l *probationList) admit(p peer.ID, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	active := 0
+	for q, e := range l.peers {
+		switch {
+		case now.Sub(e.at) >= probation+probationCooldown:
+			delete(l.peers, q)
+		case !e.failed && now.Sub(e.at) < probation:
+			active++
+		}
+	}
+	if e, ok := l.peers[p]; ok {
+		return !e.failed && now.Sub(e.at) < probation
+	}
+	if active >= maxProbation || !l.limit.AllowN(now, 1) {
+		return false
+	}
+	l.peers[p] = &probationer{at: now}
+	return true
+}
+
+// ask reports whether this node should ask p for its certificates now:
+// p is on probation and not asked yet.
+func (l *probationList) ask(p peer.ID, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.peers[p]
+	if !ok || e.asked || e.failed || now.Sub(e.at) >= probation {
+		return false
+	}
+	e.asked = true
+	return true
+}
+
+// end takes p off probation: admitted (a member now), or failed.
+func (l *probationList) end(p peer.ID, admitted bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if admitted {
+		delete(l.peers, p)
+	} else if e, ok := l.peers[p]; ok {
+		e.failed = true
+	}
+}
+
+// handleHello serves /peerhood/hello/1 (wrapped with Guard: only a peer
+// this node knows as a member is shown its certificates).
+func (s *Service) handleHello(st network.Stream) {
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(helloTimeout))
+	remote := st.Conn().RemotePeer()
+	var ask HelloAsk
+	if err := wire.NewReader(st, maxHelloAsk).ReadFrame(&ask); err != nil || len(ask.Workgroups) > maxHelloWGs {
+		_ = wire.WriteFrame(st, HelloReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed hello"}})
+		return
+	}
+	var reply HelloReply
+	for _, wg := range ask.Workgroups {
+		if _, ok := s.roster.Member(wg, remote); !ok {
+			continue // only to members of that workgroup
+		}
+		if chain := s.roster.chain(wg, s.self); len(chain) > 0 {
+			reply.Chains = append(reply.Chains, HelloChain{Workgroup: wg, Items: Bundle{Certs: chain}})
+		}
+	}
+	_ = wire.WriteFrame(st, reply)
+}
+
+// maybeAskHello starts askHello for p if p is on probation and not asked
+// yet.
+func (s *Service) maybeAskHello(p peer.ID) {
+	if !s.probation.ask(p, s.now()) {
+		return
+	}
+	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
+	defer s.bgMu.Unlock()
+	if !s.bgClosed {
+		s.wg.Add(1)
+		go s.askHello(p)
+	}
+}
+
+// askHello asks p, an inbound peer this node does not know, for its
+// certificates, verifies and stores them; p stays connected only if it is
+// then a member. It runs once per probation.
+func (s *Service) askHello(p peer.ID) {
+	defer s.wg.Done()
+	if err := s.hello(p); err != nil {
+		s.log.Debug("hello", "peer", p, "err", err)
+	}
+	ok := s.roster.MemberAnywhere(p)
+	s.probation.end(p, ok)
+	if ok {
+		s.log.Info("admitted a member this node had not heard of", "peer", p)
+		s.host.Protect(p, protectTag)
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.onConnect(p, false) }()
+		return
+	}
+	if !(gate{s}).AllowPeer(p, true) {
+		_ = s.host.Network().ClosePeer(p)
+	}
+}
+
+func (s *Service) hello(p peer.ID) error {
+	ctx, cancel := context.WithTimeout(s.ctx, helloTimeout)
+	defer cancel()
+	st, err := s.host.NewStream(network.WithNoDial(ctx, "hello"), p, p2p.ProtoHello)
+	if err != nil {
+		return fmt.Errorf("hello to %s: %w", p, err)
+	}
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(helloTimeout))
+	var ask HelloAsk
+	for _, w := range s.roster.Workgroups() {
+		ask.Workgroups = append(ask.Workgroups, w.ID)
+	}
+	if len(ask.Workgroups) > helloWorkgroups {
+		ask.Workgroups = ask.Workgroups[:helloWorkgroups]
+	}
+	if err := wire.WriteFrame(st, ask); err != nil {
+		return fmt.Errorf("hello to %s: %w", p, err)
+	}
+	_ = st.CloseWrite()
+	raw, err := wire.NewReader(st, maxHelloReply).ReadFrameBytes()
+	if err != nil {
+		return fmt.Errorf("hello reply from %s: %w", p, err)
+	}
+	reply, err := decodeHelloReply(raw)
+	if err != nil {
+		return fmt.Errorf("hello reply from %s: %w", p, err)
+	}
+	if reply.Error != nil {
+		return fmt.Errorf("hello reply from %s: %w", p, reply.Error)
+	}
+	for _, c := range reply.Chains {
+		if !slices.Contains(ask.Workgroups, c.Workgroup) {
+			continue
+		}
+		// Only a chain that ends in p's own certificate is taken: a peer
+		// cannot slip in certificates of others.
+		root, ok := s.roster.Root(c.Workgroup)
+		if !ok || !chainOf(root.Pub, c, p) {
+			return fmt.Errorf("hello reply from %s: a chain of workgroup %s is not its own", p, c.Workgroup)
+		}
+		s.merge(ctx, c.Workgroup, c.Items, "hello:"+p.String())
+	}
+	return nil
+}
+
+// chainOf reports whether c's first certificate is p's and each next one
+// is the issuer of the one before (signatures checked against rootPub).
+func chainOf(rootPub ed25519.PublicKey, c HelloChain, p peer.ID) bool {
+	want := []byte(p)
+	for i, raw := range c.Items.Certs {
+		cert, err := ParseCert(raw, rootPub)
+		if err != nil || !bytes.Equal(cert.Peer, want) {
+			return false
+		}
+		if cert.IssuerID == "" {
+			return i == len(c.Items.Certs)-1
+		}
+		want = []byte(cert.IssuerID)
+	}
+	return len(c.Items.Certs) > 0
+}
+
+// chain returns p's certificate in force in wg followed by the admin
+// certificates that issued it, up to the root (at most maxHelloCerts).
+func (r *Roster) chain(wg string, p peer.ID) [][]byte {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	w, ok := r.wgs[wg]
+	if !ok {
+		return nil
+	}
+	now := r.now()
+	c, ok := w.members[p]
+	var out [][]byte
+	for ok && len(out) < maxHelloCerts {
+		out = append(out, c.Raw)
+		if c.IssuerID == "" {
+			break
+		}
+		ok = false
+		for _, ic := range w.byPeer[c.IssuerID] {
+			if ic.HasRole(RoleAdmin) && w.chainOK(ic, now, 0) {
+				c, ok = ic, true
+				break
+			}
+		}
+	}
+	return out
+}

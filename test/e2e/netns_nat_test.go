@@ -1,0 +1,105 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// linkTo returns the link n's browse shows to member name ("" if none).
+func linkTo(n *Node, name string) string {
+	es, err := browseOf(n)
+	if err != nil {
+		return ""
+	}
+	for _, e := range es {
+		if e.Name == name {
+			return e.Link
+		}
+	}
+	return ""
+}
+
+// Three members each behind its own NAT, one public member on the WAN.
+// amy and ben sit behind port-preserving ("cone") NATs, cat behind a
+// symmetric one (random port per connection). The NATed members know no
+// address of each other: they find each other through the workgroup DHT
+// on the public member and reach each other over a circuit relay on it.
+// amy and ben's link then turns direct by a hole punch (DCUtR over QUIC),
+// and browse shows it hole-punched; cat's links stay relayed and work.
+func TestNetnsNATRelay(t *testing.T) {
+	l := newNetLab(t)
+	wan := l.ns("wan")
+	l.bridge(wan, "br0")
+	pub := l.ns("pub")
+	l.plug(pub, "eth0", WANNet+".10/24", wan, "br0", "ppub")
+	var behind []string
+	for i := 1; i <= 3; i++ {
+		r := l.ns(fmt.Sprintf("r%d", i))
+		h := l.ns(fmt.Sprintf("a%d", i))
+		l.plug(r, "wan0", fmt.Sprintf("%s.%d/24", WANNet, i), wan, "br0", fmt.Sprintf("pr%d", i))
+		l.run("ip", "-n", r, "link", "add", "lan0", "type", "veth", "peer", "name", "eth0", "netns", h)
+		l.run("ip", "-n", r, "addr", "add", fmt.Sprintf("10.77.%d.1/24", i), "dev", "lan0")
+		l.run("ip", "-n", r, "link", "set", "lan0", "up")
+		l.run("ip", "-n", h, "addr", "add", fmt.Sprintf("10.77.%d.2/24", i), "dev", "eth0")
+		l.run("ip", "-n", h, "link", "set", "eth0", "up")
+		l.run("ip", "-n", h, "route", "add", "default", "via", fmt.Sprintf("10.77.%d.1", i))
+		if i == 3 {
+			l.symmetricNAT(r, "wan0")
+		} else {
+			l.masquerade(r, "wan0")
+		}
+		behind = append(behind, h)
+	}
+	p := l.node("public", pub, WANNet+".10")
+	p.Start("--reachability", "public")
+	a := l.node("amy", behind[0], "10.77.1.2")
+	a.Start("--reachability", "private")
+	b := l.node("ben", behind[1], "10.77.2.2")
+	b.Start("--reachability", "private")
+	c := l.node("cat", behind[2], "10.77.3.2")
+	c.Start("--reachability", "private")
+	createWorkgroup(t, "nat", p, a, b, c)
+
+	names := []string{"public", "amy", "ben", "cat"}
+	start := time.Now()
+	Eventually(t, 60*time.Second, func() error {
+		for _, n := range []*Node{a, b, c} {
+			var others []string
+			for _, o := range names[1:] {
+				if o != n.Name {
+					others = append(others, o)
+				}
+			}
+			if err := browseShows(n, "online", others, "relayed", "hole-punched"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	t.Logf("NATed members reach each other after %s", time.Since(start).Round(time.Millisecond))
+	Eventually(t, 20*time.Second, func() error { return allSeeAll([]*Node{p, a, b, c}, names, "online") })
+
+	// Where both NATs let it through, the relayed link turns direct.
+	Eventually(t, 45*time.Second, func() error {
+		if la, lb := linkTo(a, "ben"), linkTo(b, "amy"); la != "hole-punched" && lb != "hole-punched" {
+			return fmt.Errorf("amy-ben link is %q / %q, want hole-punched", la, lb)
+		}
+		return nil
+	})
+	t.Logf("amy-ben hole-punched %s after start; amy sees ben %q, ben sees amy %q",
+		time.Since(start).Round(time.Millisecond), linkTo(a, "ben"), linkTo(b, "amy"))
+	for _, e := range a.Browse() {
+		t.Logf("amy browses %s: %s link, rtt %s, addrs %v", e.Name, e.Link, time.Duration(e.RTT), e.Addrs)
+	}
+	// Behind the symmetric NAT no punch can work: cat's links stay
+	// relayed, and still carry browse.
+	for _, pair := range [][2]*Node{{a, c}, {c, a}, {b, c}, {c, b}} {
+		if got := linkTo(pair[0], pair[1].Name); got != "relayed" {
+			t.Errorf("%s reaches %s by a %q link; behind a symmetric NAT it must stay relayed", pair[0].Name, pair[1].Name, got)
+		}
+	}
+	if err := browseShows(c, "online", names); err != nil {
+		t.Fatal(err)
+	}
+}
