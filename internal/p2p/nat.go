@@ -109,8 +109,6 @@ type holePunched struct {
 	peers map[peer.ID]time.Time
 }
 
-func newHolePunched() *holePunched { return &holePunched{peers: map[peer.ID]time.Time{}} }
-
 // Trace implements holepunch.EventTracer.
 func (hp *holePunched) Trace(evt *holepunch.Event) {
 	if evt == nil {
