@@ -80,18 +80,25 @@ func (s *Service) SweepPartials(ctx context.Context, cutoff time.Time) (int, err
 	return removed, nil
 }
 
-// sweepLoop runs SweepPartials every sweepEvery until ctx ends.
-func (s *Service) sweepLoop(ctx context.Context) {
-	t := time.NewTicker(sweepEvery)
+// firstSweep is how long after start the first sweep runs (not at once:
+// a node that starts and stops leaves its database as it found it).
+const firstSweep = time.Minute
+
+// sweepLoop runs SweepPartials after firstSweep and then every sweepEvery
+// until ctx ends; it closes done when it returns.
+func (s *Service) sweepLoop(ctx context.Context, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTimer(firstSweep)
 	defer t.Stop()
 	for {
-		if _, err := s.SweepPartials(ctx, time.Now().Add(-PartialMaxAge)); err != nil && ctx.Err() == nil {
-			s.log.Warn("sweep partial uploads", "err", err)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		if _, err := s.SweepPartials(ctx, time.Now().Add(-PartialMaxAge)); err != nil && ctx.Err() == nil {
+			s.log.Warn("sweep partial uploads", "err", err)
+		}
+		t.Reset(sweepEvery)
 	}
 }

@@ -26,6 +26,7 @@ type Service struct {
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
 	stop    context.CancelFunc // ends the partial-upload sweeper
+	swept   chan struct{}      // closed when the sweeper returned
 }
 
 // New returns the service over db. dir returns the membership directory
@@ -44,7 +45,8 @@ func (s *Service) Register() {
 	if s.stop == nil {
 		ctx, cancel := context.WithCancel(context.Background())
 		s.stop = cancel
-		go s.sweepLoop(ctx)
+		s.swept = make(chan struct{})
+		go s.sweepLoop(ctx, s.swept)
 	}
 	s.host.SetStreamHandler(p2p.ProtoFiles, func(st network.Stream) {
 		d := s.dir()
@@ -61,6 +63,7 @@ func (s *Service) Close() error {
 	s.host.RemoveStreamHandler(p2p.ProtoFiles)
 	if s.stop != nil {
 		s.stop()
+		<-s.swept
 	}
 	return nil
 }
