@@ -79,6 +79,7 @@ func (m *member) close() {
 }
 
 func main() {
+	raiseFileLimit()
 	n := flag.Int("n", 200, "members")
 	limit := flag.Duration("limit", 10*time.Minute, "give up after")
 	maxConns := flag.Int("maxconns", 0, "members each member dials at most (0: full mesh)")
