@@ -42,17 +42,17 @@ func (s *Service) firstTry(p peer.ID, after time.Duration) time.Time {
 }
 
 // maybeDial dials member p of wg unless it is connected, being dialled or
-// waiting out its backoff.
-func (s *Service) maybeDial(wg string, p peer.ID) {
+// waiting out its backoff. It reports whether it started a dial.
+func (s *Service) maybeDial(wg string, p peer.ID) bool {
 	h := s.cfg.Host
 	if h.Network().Connectedness(p) == network.Connected {
-		return
+		return false
 	}
 	now := time.Now()
 	s.mu.Lock()
 	if s.dialing[p] {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	b := s.backoff[p]
 	if b == nil {
@@ -61,13 +61,13 @@ func (s *Service) maybeDial(wg string, p peer.ID) {
 	}
 	if now.Before(b.next) {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	select {
 	case s.sem <- struct{}{}:
 	default:
 		s.mu.Unlock()
-		return // enough dials in flight; the next round tries
+		return false // enough dials in flight; the next round tries
 	}
 	s.dialing[p] = true
 	s.mu.Unlock()
@@ -96,6 +96,7 @@ func (s *Service) maybeDial(wg string, p peer.ID) {
 		b.next = time.Now().Add(jitter(b.wait))
 		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
 	}()
+	return true
 }
 
 // dial reaches p with the addresses the book and the peerstore know, and

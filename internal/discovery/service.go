@@ -173,6 +173,7 @@ func (s *Service) round() {
 		s.syncDHTs(wgs)
 	}
 	self := s.cfg.Host.ID()
+	budget := -1 // dials this round may start; -1: no cap
 	if s.cfg.MaxConns > 0 {
 		n := 0
 		for _, p := range s.cfg.Host.Network().Peers() {
@@ -180,18 +181,27 @@ func (s *Service) round() {
 				n++
 			}
 		}
+		s.mu.Lock()
+		n += len(s.dialing) // dials in flight count as connections to be
+		s.mu.Unlock()
 		if n >= s.cfg.MaxConns {
 			return
 		}
+		budget = s.cfg.MaxConns - n
 	}
 	seen := map[peer.ID]bool{}
 	for _, w := range wgs {
 		for _, m := range s.cfg.Dir.Members(w.ID) {
+			if budget == 0 {
+				return
+			}
 			if m.PeerID == self || seen[m.PeerID] {
 				continue
 			}
 			seen[m.PeerID] = true
-			s.maybeDial(w.ID, m.PeerID)
+			if s.maybeDial(w.ID, m.PeerID) && budget > 0 {
+				budget--
+			}
 		}
 	}
 }
