@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +25,7 @@ func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
 		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
 	}
 	if n.share != nil { // copies sent to NAME:SHARE/path are written through the share service's ACL
-		cfg.Shares = spoolShares{n.share}
+		cfg.Shares = n.share
 		cfg.PreflightShare = n.preflightShare
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
@@ -124,23 +123,7 @@ func (n *Node) preflightShare(ctx context.Context, m workgroup.Member, name stri
 	return fmt.Errorf("%s has no share %q you may see", m.Name, name)
 }
 
-// spoolShares is the share service as the spool's ShareWriter, plus
-// ShareReader: after a crash between writing a queued copy into a share
-// and recording it, the spool compares the files in place with the
-// resent payload instead of refusing them as existing.
-type spoolShares struct{ *share.Service }
-
-func (s spoolShares) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, error) {
-	l, _, err := s.OpenShare(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	f, _, err := l.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-var _ spool.ShareReader = spoolShares{}
+// The share service is also the spool's ShareReader: after a crash
+// between writing a queued copy into a share and recording it, the spool
+// compares the files in place with the resent payload.
+var _ spool.ShareReader = (*share.Service)(nil)

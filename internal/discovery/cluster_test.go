@@ -119,20 +119,6 @@ func seed(t testing.TB, from, to *node) {
 	}
 }
 
-func eventually(t testing.TB, timeout time.Duration, f func() error) time.Duration {
-	t.Helper()
-	start := time.Now()
-	var err error
-	for time.Since(start) < timeout {
-		if err = f(); err == nil {
-			return time.Since(start)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %v", timeout, err)
-	return 0
-}
-
 // presenceEverywhere checks that every live node other than p sees p as
 // want in its browse list.
 func presenceEverywhere(nodes []*node, p *node, want string) error {

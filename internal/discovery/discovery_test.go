@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/presence"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // 20 members that each know only the first one's address find every other
@@ -27,7 +28,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	// Generous limits: the suite runs with -race on 2 shared cores, where
 	// gossip can lag tens of seconds; the speed goals (offline < 10 s,
 	// browse < 2 s) are measured in bench/lanbrowse, not here.
-	took := eventually(t, 150*time.Second, func() error {
+	took := testutil.Eventually(t, 150*time.Second, func() error {
 		for _, nd := range nodes {
 			for _, e := range nd.disc.Browse(testWG) {
 				if e.Link == "" {
@@ -38,7 +39,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 		return nil
 	})
 	t.Logf("full mesh of %d from one seed address in %s", len(nodes), took)
-	took = eventually(t, 150*time.Second, func() error { return allOnline(nodes) })
+	took = testutil.Eventually(t, 150*time.Second, func() error { return allOnline(nodes) })
 	t.Logf("presence converged in %s more", took)
 
 	// The book learnt real addresses from identify.
@@ -50,7 +51,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	if _, err := nodes[3].pres.Logoff(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Offline) })
+	testutil.Eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Offline) })
 	if nodes[7].host.Network().Connectedness(nodes[3].id) != 1 {
 		t.Fatal("logged-off member was disconnected")
 	}
@@ -60,7 +61,7 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	if _, err := nodes[3].pres.Logon(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Busy) })
+	testutil.Eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, nodes[3], presence.Busy) })
 	for _, e := range nodes[size-2].disc.Browse(testWG) {
 		if e.PeerID == nodes[3].id && (e.PresenceText != "in a meeting" || e.LastSeen == nil || e.RTT <= 0 || len(e.Addrs) == 0) {
 			t.Fatalf("browse entry of n03 on %s: %+v", nodes[size-2].name, e)
@@ -74,6 +75,6 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	gone.disc.Close()
 	gone.pres.Close() // its goodbye cannot leave: the host is gone
 	gone.disc, gone.pres = nil, nil
-	took = eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
+	took = testutil.Eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
 	t.Logf("departed member offline everywhere after %s", took)
 }

@@ -3,6 +3,7 @@ package share
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -182,6 +183,22 @@ func (s *Service) OpenShare(ctx context.Context, name string) (*Local, Config, e
 		return nil, Config{}, err
 	}
 	return l, cfg, nil
+}
+
+// OpenFile opens file p of this node's share name for reading
+// (fs.ErrNotExist when there is none); the caller closes it. The store
+// and forward service reads through it what it wrote into a share.
+func (s *Service) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, error) {
+	l, _, err := s.OpenShare(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Close() // the open file outlives its os.Root
+	f, _, err := l.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
 }
 
 // IsSelf reports whether member name of workgroup wg is this node.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 func waitState(t *testing.T, n *tnode, id, state string) Job {
 	t.Helper()
 	var j Job
-	eventually(t, 15*time.Second, func() error {
+	testutil.Eventually(t, 15*time.Second, func() error {
 		j = jobState(t, n, id)
 		if j.State != state {
 			return fmt.Errorf("job %s is %s (route %s, err %q), want %s", id, j.State, j.Route, j.Error, state)
@@ -163,7 +164,7 @@ func TestDeliveryThroughMailboxToOfflineMember(t *testing.T) {
 	if len(ml) != 1 || ml[0].Subject != "while you were out" {
 		t.Fatalf("bob's mail: %+v", ml)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		mbox.db.QueryRow(`SELECT count(*) FROM spool_mailbox`).Scan(&n)
 		if n != 0 {
 			return fmt.Errorf("mailbox still holds %d items", n)

@@ -11,7 +11,6 @@ import (
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
-	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -123,11 +122,6 @@ func connect(t testing.TB, a, b *tnode) {
 	if _, err := a.host.Connect(ctx, b.host.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func eventually(t testing.TB, d time.Duration, f func() error) {
-	t.Helper()
-	testutil.Eventually(t, d, f)
 }
 
 func writeFile(t *testing.T, dir, name string, data []byte) string {

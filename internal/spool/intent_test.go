@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,7 +67,7 @@ func TestCopyIntoShareIdempotentAfterCrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			id := jobs[0].ID
-			eventually(t, 10*time.Second, func() error {
+			testutil.Eventually(t, 10*time.Second, func() error {
 				if calls.Load() == 0 {
 					return errors.New("not written yet")
 				}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,24 +24,8 @@ func withShare(t *testing.T, n *tnode, dir string) {
 		if err != nil && !strings.Contains(err.Error(), "already exists") { // kept across a restart
 			t.Fatal(err)
 		}
-		cfg.Shares = readableShares{svc}
+		cfg.Shares = svc
 	}
-}
-
-// readableShares adds ShareReader to the share service, as the daemon does.
-type readableShares struct{ *share.Service }
-
-func (r readableShares) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, error) {
-	l, _, err := r.OpenShare(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	f, _, err := l.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
 }
 
 func TestCopyIntoShare(t *testing.T) {

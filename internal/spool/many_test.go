@@ -3,6 +3,7 @@ package spool
 import (
 	"context"
 	"fmt"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"strconv"
 	"testing"
@@ -32,7 +33,7 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 	bob.start()
 	start := time.Now()
 	connect(t, bob, alice)
-	eventually(t, 30*time.Second, func() error {
+	testutil.Eventually(t, 30*time.Second, func() error {
 		var c int
 		alice.db.QueryRow(`SELECT count(*) FROM spool_outbox WHERE state='delivered'`).Scan(&c)
 		if c != n {
@@ -67,7 +68,7 @@ func TestManyMailsThroughMailbox(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, 60*time.Second, func() error {
+	testutil.Eventually(t, 60*time.Second, func() error {
 		var c int
 		mbox.db.QueryRow(`SELECT count(*) FROM spool_mailbox`).Scan(&c)
 		if c != n {
@@ -78,7 +79,7 @@ func TestManyMailsThroughMailbox(t *testing.T) {
 	bob.start()
 	start := time.Now()
 	connect(t, bob, mbox)
-	eventually(t, 60*time.Second, func() error {
+	testutil.Eventually(t, 60*time.Second, func() error {
 		l, _ := bob.svc.Inbox(ctx, KindMail, false)
 		if len(l) != n {
 			return fmt.Errorf("bob holds %d of %d", len(l), n)
@@ -86,7 +87,7 @@ func TestManyMailsThroughMailbox(t *testing.T) {
 		return nil
 	})
 	t.Logf("%d mails taken from the mailbox in %v", n, time.Since(start))
-	eventually(t, 30*time.Second, func() error {
+	testutil.Eventually(t, 30*time.Second, func() error {
 		var c int
 		alice.db.QueryRow(`SELECT count(*) FROM spool_outbox WHERE state='delivered'`).Scan(&c)
 		if c != n {

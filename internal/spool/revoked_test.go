@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,7 +49,7 @@ func TestMailboxDropsItemsOfRevokedRecipient(t *testing.T) {
 	// bob is revoked: the roster reaches the mailbox and the sender.
 	mbox.dir.Remove(bob.id.PeerID)
 	alice.dir.Remove(bob.id.PeerID)
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		var n int
 		mbox.db.QueryRow(`SELECT count(*) FROM spool_mailbox WHERE recipient=?`, bob.id.PeerID.String()).Scan(&n)
 		if n != 0 {

@@ -16,6 +16,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
@@ -175,7 +176,7 @@ func TestRevokedLaterFailsJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if j := jobState(t, alice, jobs[0].ID); j.Attempts < 1 || j.State != StateQueued || !strings.Contains(j.Error, "no mailbox") {
 			return fmt.Errorf("job %+v", j)
 		}
@@ -218,7 +219,7 @@ func TestFullMailboxRefusesDeposit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if j := jobState(t, alice, jobs[0].ID); j.State != StateQueued || !strings.Contains(j.Error, "mailbox is full") {
 			return fmt.Errorf("job %+v", j)
 		}
@@ -268,7 +269,7 @@ func TestUndeliverableJobShowsStuck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		j := jobState(t, alice, jobs[0].ID)
 		if j.State != StateStuck || j.Error == "" || j.NextTry.IsZero() {
 			return fmt.Errorf("job %+v", j)

@@ -6,16 +6,18 @@ import (
 )
 
 // Eventually calls f every 20 ms until it returns nil, and fails the test
-// with f's last error when timeout passes first.
-func Eventually(t testing.TB, timeout time.Duration, f func() error) {
+// with f's last error when timeout passes first. It returns how long f
+// took to succeed.
+func Eventually(t testing.TB, timeout time.Duration, f func() error) time.Duration {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	start := time.Now()
 	var err error
-	for time.Now().Before(deadline) {
+	for time.Since(start) < timeout {
 		if err = f(); err == nil {
-			return
+			return time.Since(start)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("not within %s: %v", timeout, err)
+	return 0
 }

@@ -3,6 +3,7 @@ package workgroup
 import (
 	"context"
 	"fmt"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"slices"
 	"testing"
 	"time"
@@ -49,13 +50,13 @@ func TestSetGroups(t *testing.T) {
 		t.Fatalf("after add: %+v", m)
 	}
 	for _, n := range []*tnode{alpha, bravo, charlie} {
-		eventually(t, 10*time.Second, wantGroups(n, wg.ID, "bravo", "dev", "sales"))
+		testutil.Eventually(t, 10*time.Second, wantGroups(n, wg.ID, "bravo", "dev", "sales"))
 	}
 	if m, err = alpha.svc.SetGroups(ctx, "", "bravo", GroupChange{Remove: []string{"DEV"}}); err != nil || !slices.Equal(m.Groups, []string{"sales"}) {
 		t.Fatalf("after rm: %+v %v", m, err)
 	}
 	for _, n := range []*tnode{alpha, bravo, charlie} {
-		eventually(t, 10*time.Second, wantGroups(n, wg.ID, "bravo", "sales"))
+		testutil.Eventually(t, 10*time.Second, wantGroups(n, wg.ID, "bravo", "sales"))
 	}
 	// Roles, name and validity survive a reissue.
 	if m.AgeRecipient == "" || len(m.Roles) != 0 || m.NotAfter.Before(time.Now().Add(CertValidity-time.Hour)) {
@@ -104,7 +105,7 @@ func TestSetGroupsErrors(t *testing.T) {
 	wg := mustCreate(t, alpha, "office")
 	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{Admin: true}), "")
 	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
-	eventually(t, 10*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
+	testutil.Eventually(t, 10*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
 	for _, tc := range []struct {
 		name   string
 		n      *tnode
@@ -135,7 +136,7 @@ func TestSetGroupsErrors(t *testing.T) {
 	}
 	// bravo, a non-root admin, changes charlie's groups with its node key
 	// (once gossip has taught it charlie).
-	eventually(t, 10*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
+	testutil.Eventually(t, 10*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
 	if m, err := bravo.svc.SetGroups(ctx, "", "charlie", GroupChange{Add: []string{"ops"}}); err != nil || !slices.Equal(m.Groups, []string{"ops"}) {
 		t.Fatalf("non-root admin: %+v %v", m, err)
 	}

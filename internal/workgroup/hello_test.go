@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // A member that joined while this node was away is admitted at once when
@@ -27,14 +28,14 @@ func TestHelloAdmitsUnknownMember(t *testing.T) {
 	if err := charlie.dial(bravo); err != nil {
 		t.Fatalf("charlie dials bravo: %v", err)
 	}
-	eventually(t, 5*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
+	testutil.Eventually(t, 5*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
 	t.Logf("bravo admitted charlie %s after its dial", time.Since(start))
 	time.Sleep(300 * time.Millisecond)
 	if !bravo.connected(charlie) {
 		t.Fatal("bravo cut charlie off after learning its certificate")
 	}
 	// charlie's own roster view converges too (sync on the connection).
-	eventually(t, 5*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
+	testutil.Eventually(t, 5*time.Second, func() error { return wantMembers(charlie, wg.ID, 3) })
 	// Stored: a restart keeps charlie.
 	bravo.stop()
 	bravo.start()
@@ -63,7 +64,7 @@ func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
 	if err := bravo.dial(alpha); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if !bravo.svc.roster.IsRevoked(wg.ID, victim.host.ID()) {
 			return fmt.Errorf("bravo has not learnt the revocation")
 		}
@@ -71,7 +72,7 @@ func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
 	})
 	for _, n := range []*tnode{stranger, victim} {
 		_ = n.dial(bravo)
-		eventually(t, 3*time.Second, func() error {
+		testutil.Eventually(t, 3*time.Second, func() error {
 			if bravo.connected(n) {
 				return fmt.Errorf("%s still connected to bravo", n.name)
 			}

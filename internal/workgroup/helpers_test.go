@@ -90,19 +90,6 @@ func (a *tnode) connected(b *tnode) bool {
 	return a.host.Network().Connectedness(b.host.ID()) == network.Connected
 }
 
-func eventually(t *testing.T, timeout time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %v", timeout, err)
-}
-
 func mustCreate(t *testing.T, n *tnode, name string) Info {
 	t.Helper()
 	info, err := n.svc.Create(context.Background(), name)

@@ -13,6 +13,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
@@ -146,7 +147,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatalf("a node in no workgroup should accept connections: %v", err)
 	}
 	mustCreate(t, alpha, "office")
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if alpha.connected(stranger) {
 			return errf("stranger still connected after alpha created a workgroup")
 		}
@@ -245,7 +246,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 	cancel()
 	mustJoin(t, stranger, tok, "")
 	// The invite is spent: the bare host is cut off.
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if bare.Network().Connectedness(alpha.host.ID()) == network.Connected {
 			return errf("bare host still connected after the last invite was used")
 		}

@@ -3,6 +3,7 @@ package workgroup
 import (
 	"context"
 	"fmt"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"testing"
 	"time"
 )
@@ -47,7 +48,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 		_ = nodes[i].dial(nodes[(i+1)%total])
 	}
 	start = time.Now()
-	eventually(t, 20*time.Second, func() error {
+	testutil.Eventually(t, 20*time.Second, func() error {
 		for _, n := range nodes {
 			if err := wantMembers(n, wg.ID, total); err != nil {
 				return err
@@ -69,7 +70,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	start = time.Now()
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		for _, n := range nodes {
 			if n == victim || n == offline {
 				continue
@@ -84,7 +85,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 		return nil
 	})
 	t.Logf("revocation applied by every online member in %s", time.Since(start))
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if len(victim.svc.roster.Workgroups()) != 0 {
 			return fmt.Errorf("the removed member does not know it was removed")
 		}
@@ -108,7 +109,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 	if err := offline.dial(witness); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if !offline.svc.roster.IsRevoked(wg.ID, victim.host.ID()) {
 			return fmt.Errorf("%s has not learnt the revocation", offline.name)
 		}
@@ -142,7 +143,7 @@ func TestSyncOnConnect(t *testing.T) {
 	if err := bravo.dial(charlie); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
+	testutil.Eventually(t, 10*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
 	if m, ok := bravo.svc.roster.ByName(wg.ID, "CHARLIE"); !ok || m.PeerID != charlie.host.ID() {
 		t.Fatalf("ByName charlie: %+v", m)
 	}

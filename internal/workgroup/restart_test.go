@@ -3,6 +3,7 @@ package workgroup
 import (
 	"bytes"
 	"context"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,7 +61,7 @@ func TestRestartAndDelegatedAdmin(t *testing.T) {
 	}
 	// Three members alone would also hold before charlie has heard of
 	// delta at all: wait for the revocation itself.
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if !charlie.svc.roster.IsRevoked(wg.ID, delta.host.ID()) {
 			return errf("charlie has not learnt delta's removal")
 		}
@@ -83,7 +84,7 @@ func TestRestartAndDelegatedAdmin(t *testing.T) {
 	if err := alpha.dial(charlie); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		if !alpha.svc.roster.IsRevoked(wg.ID, delta.host.ID()) {
 			return errf("alpha has not learnt delta's removal")
 		}

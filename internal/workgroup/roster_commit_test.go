@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // MergeDurable shows items only once persist succeeded, undoes them
@@ -107,13 +108,13 @@ func TestGateGraceWhileNotifying(t *testing.T) {
 	}
 	g, p := gate{a.svc}, b.host.ID()
 	// bravo was connected: it is told, then cut off.
-	eventually(t, 2*notifyTimeout, func() error {
+	testutil.Eventually(t, 2*notifyTimeout, func() error {
 		if g.AllowPeer(p, true) || g.AllowPeer(p, false) || a.connected(b) {
 			return errf("revoked peer still allowed or connected")
 		}
 		return nil
 	})
-	eventually(t, 2*time.Second, func() error {
+	testutil.Eventually(t, 2*time.Second, func() error {
 		if len(b.svc.roster.Workgroups()) != 0 {
 			return errf("bravo was not told of its removal")
 		}
