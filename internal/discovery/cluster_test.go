@@ -50,8 +50,10 @@ func (n *node) close() {
 }
 
 type clusterOpts struct {
-	interval time.Duration
-	noDHT    bool
+	interval   time.Duration
+	noDHT      bool
+	noPresence bool // no presence service: heartbeats bring no addresses
+	maxConns   int
 }
 
 // newCluster starts n members of one workgroup. Every directory knows
@@ -90,7 +92,10 @@ func newCluster(t testing.TB, n int, o clusterOpts) []*node {
 		if err != nil {
 			t.Fatal(err)
 		}
-		nd.disc, err = New(Config{Host: nd.host, DB: nd.db, Dir: nd.dir, Presence: nd.pres, NoMDNS: true, NoDHT: o.noDHT, Tick: 200 * time.Millisecond})
+		if o.noPresence {
+			nd.pres = nil
+		}
+		nd.disc, err = New(Config{Host: nd.host, DB: nd.db, Dir: nd.dir, Presence: nd.pres, NoMDNS: true, NoDHT: o.noDHT, MaxConns: o.maxConns, Tick: 200 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,8 +106,10 @@ func newCluster(t testing.TB, n int, o clusterOpts) []*node {
 func startAll(t testing.TB, nodes []*node) {
 	t.Helper()
 	for _, nd := range nodes {
-		if err := nd.pres.Start(context.Background()); err != nil {
-			t.Fatal(err)
+		if nd.pres != nil {
+			if err := nd.pres.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := nd.disc.Start(context.Background()); err != nil {
 			t.Fatal(err)

@@ -18,17 +18,22 @@ var errNoAddrs = errors.New("no known address")
 func DHTPrefix(wg string) protocol.ID { return protocol.ID("/peerhood/wg/" + wg) }
 
 // wgDHT is the Kademlia DHT private to one workgroup: only its members
-// enter the routing table, it is bootstrapped from members' known
+// enter the routing table, an empty table is filled from members' known
 // addresses, and it only finds peers (no values, no providers).
+//
+// It does not refresh its routing table (no bootstrap, no periodic
+// refresh): a refresh looks up a key per bucket, each lookup connects to
+// the members along its way, and those connections stay, so in a
+// workgroup of a few hundred every member ended up connected to nearly
+// every other (about 6,000 sockets among 80 in-process members). The
+// table holds the members this node is connected to, which is where a
+// lookup starts; lookups run only for a member whose address neither the
+// address book nor a presence heartbeat gave.
 type wgDHT struct {
-	d      *dht.IpfsDHT
-	cancel context.CancelFunc
+	d *dht.IpfsDHT
 }
 
-func (w *wgDHT) close() {
-	w.cancel()
-	_ = w.d.Close()
-}
+func (w *wgDHT) close() { _ = w.d.Close() }
 
 func (w *wgDHT) findPeer(ctx context.Context, p peer.ID) (peer.AddrInfo, error) {
 	ai, err := w.d.FindPeer(ctx, p)
@@ -79,6 +84,7 @@ func (s *Service) newDHT(wg string) (*wgDHT, error) {
 		dht.ProtocolPrefix(DHTPrefix(wg)),
 		dht.DisableProviders(),
 		dht.DisableValues(),
+		dht.DisableAutoRefresh(),
 		dht.BootstrapPeersFunc(func() []peer.AddrInfo { return s.memberAddrInfos(wg, 16) }),
 		dht.RoutingTableFilter(func(_ any, p peer.ID) bool { return member(p) }),
 		dht.QueryFilter(func(_ any, ai peer.AddrInfo) bool { return member(ai.ID) }),
@@ -86,13 +92,7 @@ func (s *Service) newDHT(wg string) (*wgDHT, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start DHT %s: %w", DHTPrefix(wg), err)
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	if err := d.Bootstrap(ctx); err != nil {
-		cancel()
-		d.Close()
-		return nil, fmt.Errorf("bootstrap DHT %s: %w", DHTPrefix(wg), err)
-	}
-	return &wgDHT{d: d, cancel: cancel}, nil
+	return &wgDHT{d: d}, nil
 }
 
 // memberAddrInfos returns up to n members of wg with known addresses,

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
+
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/testutil"
 )
@@ -77,4 +79,60 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	gone.disc, gone.pres = nil, nil
 	took = testutil.Eventually(t, 45*time.Second, func() error { return presenceEverywhere(nodes, gone, presence.Offline) })
 	t.Logf("departed member offline everywhere after %s", took)
+}
+
+// Without presence (so no heartbeat brings addresses), members that each
+// know only the middle one's address find each other through the
+// workgroup DHT: the routing tables hold connected members, and a lookup
+// starts there.
+func TestDHTFindsMemberWithNoKnownAddress(t *testing.T) {
+	nodes := newCluster(t, 4, clusterOpts{noPresence: true})
+	for _, nd := range []*node{nodes[0], nodes[2], nodes[3]} {
+		seed(t, nd, nodes[1])
+	}
+	startAll(t, nodes)
+	took := testutil.Eventually(t, 60*time.Second, func() error {
+		for _, nd := range nodes {
+			for _, o := range nodes {
+				if o != nd && nd.host.Network().Connectedness(o.id) != network.Connected {
+					return errorf("%s is not connected to %s", nd.name, o.name)
+				}
+			}
+		}
+		return nil
+	})
+	t.Logf("full mesh of 4 from one seed address, through the DHT, in %s", took)
+}
+
+// Under a cap of 3 dials each, members that know only the first one's
+// address all see each other online (gossip crosses the sparse mesh) and
+// the workgroup holds about 3 connections per member, not a full mesh:
+// neither DHT lookups nor refreshes connect members beyond the cap.
+func TestCapKeepsMeshSparse(t *testing.T) {
+	if testing.Short() {
+		t.Skip("multi-node test")
+	}
+	size, capEach := 24, 3
+	if raceEnabled {
+		size = 10
+	}
+	nodes := newCluster(t, size, clusterOpts{interval: time.Second, maxConns: capEach})
+	for _, nd := range nodes[1:] {
+		seed(t, nd, nodes[0])
+	}
+	startAll(t, nodes)
+	took := testutil.Eventually(t, 150*time.Second, func() error { return allOnline(nodes) })
+	t.Logf("presence converged over a sparse mesh in %s", took)
+	time.Sleep(3 * time.Second) // room for any dials still to come
+	conns := 0
+	for _, nd := range nodes {
+		conns += len(nd.host.Network().Peers())
+	}
+	conns /= 2
+	// Each member dials at most capEach; the DHT may fill an empty
+	// routing table from 2 members at start.
+	if most := size * (capEach + 2); conns > most {
+		t.Fatalf("%d members hold %d connections, want at most %d (full mesh: %d)", size, conns, most, size*(size-1)/2)
+	}
+	t.Logf("%d members hold %d connections (full mesh: %d)", size, conns, size*(size-1)/2)
 }

@@ -3,19 +3,27 @@
 //
 //   - The address book (SQLite family "discovery", table discovery_addrs)
 //     keeps each member's last known addresses: its listen addresses from
-//     identify and the address this node dialled it on. On start and every
-//     Tick the service dials members it is not connected to, from the book
-//     and the peerstore, with exponential backoff per member (1 s doubling
-//     to MaxBackoff; reset on any connection and when mDNS sees the member).
+//     identify and the address this node dialled it on. Presence
+//     heartbeats add the addresses each online member announces to the
+//     peerstore. On start and every Tick the service dials members it is
+//     not connected to, from the book and the peerstore, with exponential
+//     backoff per member (1 s doubling to MaxBackoff; reset on any
+//     connection and when mDNS sees the member).
+//   - MaxConns caps the member connections this node dials (dials in
+//     flight count). Members with known addresses are dialled first;
+//     under a cap, a node connected to any member never looks the others
+//     up in the DHT (their heartbeats bring their addresses).
 //   - LAN: mDNS (libp2p's, service name "_peerhood._udp") announces this
 //     node and dials the members it hears of. Non-members are not dialled;
 //     the gate of the workgroup layer refuses them anyway.
 //   - Across networks: each workgroup has its own Kademlia DHT (protocol
 //     prefix /peerhood/wg/<workgroup ID>, server mode on every member, no
 //     values or provider records). Only members enter its routing table and
-//     its queries; it is bootstrapped only from members' known addresses,
-//     never from public bootstrap peers. A member with no known (or no
-//     working) address is looked up there by peer ID.
+//     its queries; an empty routing table is filled only from members'
+//     known addresses, never from public bootstrap peers, and the table is
+//     not refreshed (a refresh connects to most of a small network). A
+//     member with no known (or no working) address is looked up there by
+//     peer ID.
 //   - NAT: the host (internal/p2p) runs AutoNAT, the circuit relay v2
 //     service while publicly reachable (members only, by the gate), and
 //     autorelay; RelayCandidates feeds autorelay with members that run the

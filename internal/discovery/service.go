@@ -174,8 +174,8 @@ func (s *Service) round() {
 	}
 	self := s.cfg.Host.ID()
 	budget := -1 // dials this round may start; -1: no cap
+	n := 0       // member connections, and dials in flight, under a cap
 	if s.cfg.MaxConns > 0 {
-		n := 0
 		for _, p := range s.cfg.Host.Network().Peers() {
 			if s.isMember(p) {
 				n++
@@ -189,19 +189,41 @@ func (s *Service) round() {
 		}
 		budget = s.cfg.MaxConns - n
 	}
+	// Members whose addresses are known are dialled first: a member
+	// with none costs a DHT lookup, and a lookup connects to members
+	// along its way. Under a cap, a node that reaches any member leaves
+	// them alone: presence heartbeats bring the addresses of every
+	// member online within one interval.
+	type candidate struct {
+		wg string
+		p  peer.ID
+	}
+	var known, unknown []candidate
 	seen := map[peer.ID]bool{}
+	ps := s.cfg.Host.Peerstore()
 	for _, w := range wgs {
 		for _, m := range s.cfg.Dir.Members(w.ID) {
-			if budget == 0 {
-				return
-			}
 			if m.PeerID == self || seen[m.PeerID] {
 				continue
 			}
 			seen[m.PeerID] = true
-			if s.maybeDial(w.ID, m.PeerID) && budget > 0 {
-				budget--
+			c := candidate{w.ID, m.PeerID}
+			if len(ps.Addrs(m.PeerID)) > 0 {
+				known = append(known, c)
+			} else {
+				unknown = append(unknown, c)
 			}
+		}
+	}
+	if budget >= 0 && n > 0 {
+		unknown = nil
+	}
+	for _, c := range append(known, unknown...) {
+		if budget == 0 {
+			return
+		}
+		if s.maybeDial(c.wg, c.p) && budget > 0 {
+			budget--
 		}
 	}
 }

@@ -9,8 +9,12 @@
 // MaxText bytes, omitted when empty), 4 sequence number (uint), 5 the
 // sender's heartbeat interval in milliseconds (uint), 6 members the sender
 // reports gone (array of at most 8 maps {1: peer ID bytes, 2: the last
-// sequence number the sender heard from it}; omitted when none).
-// A message is at most 1 KiB. Messages are signed by their author
+// sequence number the sender heard from it}; omitted when none), 7 the
+// sender's own listen addresses (array of at most 8 binary multiaddrs of
+// at most 128 bytes, relay circuits last; omitted when none).
+// A message is at most 2 KiB. Receivers add the addresses to the
+// peerstore for 5 minutes, so discovery can dial an online member it is
+// not connected to without a DHT lookup. Messages are signed by their author
 // (gossipsub StrictSign); the topic validator accepts only messages whose
 // author is a member of that workgroup (the Directory), whose workgroup
 // field names the topic's workgroup, and that decode.

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	ma "github.com/multiformats/go-multiaddr"
+
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
@@ -17,12 +19,14 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 	gone, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 8, IntervalMS: 20000, Gone: []goneEntry{{Peer: []byte("\x00\x04abcd"), Seq: 7}}})
 	f.Add(gone)
+	addrs, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 9, IntervalMS: 2000, Addrs: [][]byte{ma.StringCast("/ip4/192.0.2.1/udp/4001/quic-v1").Bytes()}})
+	f.Add(addrs)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decode(data)
 		if err != nil {
 			return
 		}
-		if !ValidState(m.State) || len(m.Text) > MaxText || m.Workgroup == "" {
+		if !ValidState(m.State) || len(m.Text) > MaxText || m.Workgroup == "" || len(m.Addrs) > maxAddrs || len(m.addrs()) != len(m.Addrs) {
 			t.Fatalf("decode accepted an invalid message %+v", m)
 		}
 		b, err := wire.Marshal(m)

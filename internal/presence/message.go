@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -21,7 +22,13 @@ const (
 const MaxText = 256
 
 // maxMessage bounds an encoded presence message.
-const maxMessage = 1024
+const maxMessage = 2048
+
+// Bounds of the addresses a message may carry.
+const (
+	maxAddrs    = 8
+	maxAddrSize = 128
+)
 
 // maxGone bounds the peers one message may report gone.
 const maxGone = 8
@@ -36,6 +43,11 @@ type message struct {
 	// Gone lists members the sender lost every connection to and that
 	// did not answer its probe.
 	Gone []goneEntry `cbor:"6,keyasint,omitempty"`
+	// Addrs are the sender's own listen addresses (binary multiaddrs),
+	// so members learn where to reach a member they are not connected
+	// to without a DHT lookup. The gossipsub signature authenticates
+	// them as the sender's word.
+	Addrs [][]byte `cbor:"7,keyasint,omitempty"`
 }
 
 // goneEntry reports a member gone after its message Seq (the last the
@@ -81,7 +93,30 @@ func decode(b []byte) (message, error) {
 			return m, fmt.Errorf("presence message: gone peer: %w", err)
 		}
 	}
+	if len(m.Addrs) > maxAddrs {
+		return m, fmt.Errorf("presence message: %d addresses, at most %d", len(m.Addrs), maxAddrs)
+	}
+	for _, a := range m.Addrs {
+		if len(a) > maxAddrSize {
+			return m, fmt.Errorf("presence message: address of %d bytes exceeds %d", len(a), maxAddrSize)
+		}
+		if _, err := ma.NewMultiaddrBytes(a); err != nil {
+			return m, fmt.Errorf("presence message: address: %w", err)
+		}
+	}
 	return m, nil
+}
+
+// addrs returns the sender's addresses the message carries (decode
+// checked them).
+func (m message) addrs() []ma.Multiaddr {
+	out := make([]ma.Multiaddr, 0, len(m.Addrs))
+	for _, b := range m.Addrs {
+		if a, err := ma.NewMultiaddrBytes(b); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // gone returns the peers the message reports gone, with the last

@@ -9,6 +9,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -156,6 +157,11 @@ func TestDecode(t *testing.T) {
 	badState, _ := wire.Marshal(message{Workgroup: wg, State: "asleep", Seq: 1})
 	longText, _ := wire.Marshal(message{Workgroup: wg, State: Online, Text: strings.Repeat("y", MaxText+1)})
 	noWG, _ := wire.Marshal(message{State: Online})
+	addr := ma.StringCast("/ip4/192.0.2.1/tcp/4001").Bytes()
+	withAddr, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Text: "x", Seq: 3, IntervalMS: 2000, Addrs: [][]byte{addr}})
+	badAddr, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Seq: 3, Addrs: [][]byte{{0xff, 0xff, 0x01}}})
+	manyAddrs, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Seq: 3, Addrs: make([][]byte, maxAddrs+1)})
+	longAddr, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Seq: 3, Addrs: [][]byte{make([]byte, maxAddrSize+1)}})
 	for _, tc := range []struct {
 		name string
 		in   []byte
@@ -165,6 +171,10 @@ func TestDecode(t *testing.T) {
 		{"bad state", badState, false},
 		{"long text", longText, false},
 		{"no workgroup", noWG, false},
+		{"with an address", withAddr, true},
+		{"undecodable address", badAddr, false},
+		{"too many addresses", manyAddrs, false},
+		{"address too long", longAddr, false},
 		{"garbage", []byte{0xff, 0x00, 0x13}, false},
 		{"empty", nil, false},
 		{"huge", make([]byte, maxMessage+1), false},

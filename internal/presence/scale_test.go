@@ -100,3 +100,34 @@ func TestGoneReportedByAnotherMember(t *testing.T) {
 		t.Fatalf("the reporter itself is %s", got.State)
 	}
 }
+
+// a - b - c in a line: c's heartbeats bring its listen addresses to a,
+// which has never been connected to it, so a can dial c from its
+// peerstore alone (no DHT lookup).
+func TestHeartbeatCarriesAddresses(t *testing.T) {
+	a, b, c := newHost(t), newHost(t), newHost(t)
+	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(c, "c")}
+	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
+	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
+	start(t, c, workgroup.NewStaticDirectory(c.ID(), ms...))
+	connect(t, a, b)
+	connect(t, c, b)
+	waitFor(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
+	if a.Network().Connectedness(c.ID()) == network.Connected {
+		t.Fatal("a is connected to c; the test needs a line")
+	}
+	want := c.Host.Addrs()[0]
+	waitFor(t, 5*time.Second, func() error {
+		for _, got := range a.Peerstore().Addrs(c.ID()) {
+			if got.Equal(want) {
+				return nil
+			}
+		}
+		return fmt.Errorf("a knows %v for c, want %v among them", a.Peerstore().Addrs(c.ID()), want)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.Host.Connect(ctx, peer.AddrInfo{ID: c.ID()}); err != nil {
+		t.Fatalf("dial c from the addresses its heartbeat gave: %v", err)
+	}
+}

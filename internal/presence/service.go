@@ -11,6 +11,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
@@ -391,6 +392,9 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
+		if addrs := m.addrs(); len(addrs) > 0 {
+			s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+		}
 		now := time.Now()
 		s.mu.Lock()
 		delete(t.pending, author)
@@ -433,6 +437,7 @@ func (s *Service) publishLocked(wg string, t *topicState, state string, gone map
 	if state != Offline {
 		m.Text = s.status.Text
 	}
+	m.Addrs = s.advertisedAddrs()
 	b, err := wire.Marshal(m)
 	if err != nil {
 		s.cfg.Log.Error("presence: encode", "err", err)
@@ -443,4 +448,30 @@ func (s *Service) publishLocked(wg string, t *topicState, state string, gone map
 	if err := t.topic.Publish(ctx, b); err != nil && s.ctx.Err() == nil {
 		s.cfg.Log.Debug("presence: publish", "workgroup", wg, "err", err)
 	}
+}
+
+// addrTTL is how long addresses heard in a presence message stay in the
+// peerstore; heartbeats (at most 30 s apart) renew them.
+const addrTTL = 5 * time.Minute
+
+// advertisedAddrs returns this node's addresses to announce: up to
+// maxAddrs, relay circuits last.
+func (s *Service) advertisedAddrs() [][]byte {
+	var direct, relayed [][]byte
+	for _, a := range s.cfg.Host.Host.Addrs() {
+		b := a.Bytes()
+		if len(b) > maxAddrSize {
+			continue
+		}
+		if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
+			relayed = append(relayed, b)
+		} else {
+			direct = append(direct, b)
+		}
+	}
+	out := append(direct, relayed...)
+	if len(out) > maxAddrs {
+		out = out[:maxAddrs]
+	}
+	return out
 }
