@@ -26,13 +26,15 @@ const browseSharesTimeout = 3 * time.Second
 
 // fillShares asks every reachable member (at most 16 at a time) for the
 // shares this node may see there. A member that does not answer in time
-// is listed with no shares.
+// is listed with no shares. Members shown offline are not asked: a
+// member cut off by the network can keep a connection that looks open
+// for a while, and asking it held every browse for the whole timeout.
 func fillShares(ctx context.Context, entries []discovery.Entry, sharesOf SharesFunc) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i := range entries {
 		e := &entries[i]
-		if e.Link == "" { // not connected: its shares are not known now
+		if e.Link == "" || e.Presence == presence.Offline { // its shares are not known now
 			continue
 		}
 		wg.Add(1)
