@@ -16,7 +16,9 @@
 //   - every member sees every other online (presence convergence),
 //
 // then how long one departed member (host closed, no goodbye) takes to
-// show offline on all the others.
+// show offline on all the others, and how long the removal of a live
+// member by the admin takes to reach every other member (revocation held,
+// connection to it closed).
 //
 //	go run ./bench/presence200 -n 200 -maxconns 12
 package main
@@ -35,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/discovery"
@@ -294,6 +297,33 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	fmt.Printf("departed member offline on all %d others after %s\n", n-1, time.Since(t0).Round(time.Millisecond))
+	if n < 3 {
+		return nil
+	}
+
+	// Revocation: the admin removes a live member; every other member
+	// must hold the revocation and no connection to it.
+	removed := ms[n-2]
+	t0 = time.Now()
+	if _, err := ms[0].wg.Remove(ctx, wg, removed.name); err != nil {
+		return fmt.Errorf("remove %s: %w", removed.name, err)
+	}
+	for {
+		done := 0
+		for _, m := range ms[:n-2] {
+			if m.wg.Roster().IsRevoked(wg, removed.id.PeerID) && m.host.Network().Connectedness(removed.id.PeerID) != network.Connected {
+				done++
+			}
+		}
+		if done == n-2 {
+			break
+		}
+		if time.Since(t0) > time.Minute {
+			return fmt.Errorf("revocation of %s: %d of %d members hold it and dropped the member after %s", removed.name, done, n-2, time.Since(t0).Round(time.Second))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	fmt.Printf("removed member revoked and disconnected on all %d others after %s\n", n-2, time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 
