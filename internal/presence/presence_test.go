@@ -12,6 +12,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -56,19 +57,6 @@ func connect(t *testing.T, a, b *p2p.Host) {
 	}
 }
 
-func waitFor(t *testing.T, d time.Duration, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = f(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("not within %s: %v", d, err)
-}
-
 func wantState(s *Service, p peer.ID, state, text string) func() error {
 	return func() error {
 		got := s.Of(wg, p)
@@ -90,11 +78,11 @@ func TestPresenceMembersOnly(t *testing.T) {
 	start(t, x, workgroup.NewStaticDirectory(x.ID(), ma, mb, mx))
 	connect(t, a, b)
 	connect(t, x, a)
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
 	if _, err := pb.Set(context.Background(), Away, "lunch"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
 	time.Sleep(time.Second) // x has heartbeated several times by now
 	if got := pa.Of(wg, x.ID()); got.State != Offline || !got.LastSeen.IsZero() {
 		t.Fatalf("stranger's presence was accepted: %+v", got)
@@ -103,14 +91,14 @@ func TestPresenceMembersOnly(t *testing.T) {
 	if _, err := pb.Logoff(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Offline, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Offline, ""))
 	if got := pa.Of(wg, b.ID()); got.LastSeen.IsZero() {
 		t.Fatal("logged-off member has no last seen")
 	}
 	if _, err := pb.Logon(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Away, "lunch"))
 }
 
 // A member whose only connection drops shows offline at once: there is no
@@ -128,10 +116,10 @@ func TestPresenceOfflineOnDisconnect(t *testing.T) {
 	}
 	defer s.Close()
 	connect(t, a, b)
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
 	start := time.Now()
 	b.Close() // no goodbye; b's heartbeat interval is 10 s
-	waitFor(t, 2*time.Second, wantState(pa, b.ID(), Offline, ""))
+	testutil.Eventually(t, 2*time.Second, wantState(pa, b.ID(), Offline, ""))
 	t.Logf("offline %s after the connection closed", time.Since(start))
 }
 
@@ -211,5 +199,5 @@ func TestPresenceBeforeCertificate(t *testing.T) {
 		t.Fatalf("non-member shown %s", got.State)
 	}
 	dirA.Add(mn) // the roster learns the certificate
-	waitFor(t, time.Second, wantState(pa, n.ID(), Online, ""))
+	testutil.Eventually(t, time.Second, wantState(pa, n.ID(), Online, ""))
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -59,7 +60,7 @@ func TestHeartbeatGrowsWithWorkgroup(t *testing.T) {
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
 	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
 	connect(t, a, b)
-	waitFor(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
 	want := IntervalFor(300*time.Millisecond, 100) // 1.5 s
 	pa.mu.Lock()
 	got := pa.topics[wg].records[b.ID()].interval
@@ -88,13 +89,13 @@ func TestGoneReportedByAnotherMember(t *testing.T) {
 	defer pc.Close()
 	connect(t, a, b)
 	connect(t, c, b)
-	waitFor(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
+	testutil.Eventually(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
 	if a.Network().Connectedness(c.ID()) == network.Connected {
 		t.Fatal("a is connected to c; the test needs a line")
 	}
 	began := time.Now()
 	c.Close() // no goodbye
-	waitFor(t, 5*time.Second, wantState(pa, c.ID(), Offline, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, c.ID(), Offline, ""))
 	t.Logf("offline on a member with no connection to it %s after it vanished", time.Since(began))
 	if got := pa.Of(wg, b.ID()); got.State != Online {
 		t.Fatalf("the reporter itself is %s", got.State)
@@ -112,12 +113,12 @@ func TestHeartbeatCarriesAddresses(t *testing.T) {
 	start(t, c, workgroup.NewStaticDirectory(c.ID(), ms...))
 	connect(t, a, b)
 	connect(t, c, b)
-	waitFor(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
+	testutil.Eventually(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
 	if a.Network().Connectedness(c.ID()) == network.Connected {
 		t.Fatal("a is connected to c; the test needs a line")
 	}
 	want := c.Host.Addrs()[0]
-	waitFor(t, 5*time.Second, func() error {
+	testutil.Eventually(t, 5*time.Second, func() error {
 		for _, got := range a.Peerstore().Addrs(c.ID()) {
 			if got.Equal(want) {
 				return nil
