@@ -20,6 +20,7 @@ func (a *App) upCmd() *cobra.Command {
 	var listen []string
 	var reach string
 	var noMDNS bool
+	var maxConns int
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run the node in the foreground",
@@ -38,6 +39,9 @@ is skipped; a port another program holds is an error. It prints one block
 		Example: "  peerhood up\n  peerhood up --name laptop --listen /ip4/0.0.0.0/tcp/4317 --listen /ip4/0.0.0.0/udp/4317/quic-v1\n  peerhood up --home /tmp/node2 --listen /ip4/127.0.0.1/tcp/0",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if maxConns < 0 {
+				return fmt.Errorf("--max-member-conns %d: use 0 (every member) or more", maxConns)
+			}
 			log, err := a.Logger()
 			if err != nil {
 				return err
@@ -49,7 +53,7 @@ is skipped; a port another program holds is an error. It prints one block
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out, Reachability: reach, NoMDNS: noMDNS})
+			n, err := daemon.Start(ctx, daemon.Options{Home: home, Name: name, ListenAddrs: listen, Log: log, Out: a.Out, Reachability: reach, NoMDNS: noMDNS, MaxMemberConns: maxConns})
 			if err != nil {
 				return err
 			}
@@ -74,5 +78,6 @@ is skipped; a port another program holds is an error. It prints one block
 	cmd.Flags().StringSliceVar(&listen, "listen", nil, "libp2p listen multiaddr, repeatable (default: TCP and QUIC on port 4317, IPv4 and IPv6)")
 	cmd.Flags().StringVar(&reach, "reachability", "", "override NAT detection: public (relay for members at once) or private (use member relays at once); default automatic")
 	cmd.Flags().BoolVar(&noMDNS, "no-mdns", false, "do not announce or look for members on the LAN with mDNS")
+	cmd.Flags().IntVar(&maxConns, "max-member-conns", 0, "dial at most this many members (0: all, a full mesh); for large workgroups, where gossip carries presence and the roster and other members are reached on demand")
 	return cmd
 }

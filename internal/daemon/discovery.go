@@ -26,7 +26,7 @@ func (n *Node) startDiscovery(ctx context.Context, backend *api.Backend) error {
 	n.closers = append(n.closers, pres.Close)
 	disc, err := discovery.New(discovery.Config{
 		Host: n.host, DB: n.db, Dir: dir, Presence: pres, Log: n.log.With("svc", "discovery"),
-		NoMDNS: n.opts.NoMDNS,
+		NoMDNS: n.opts.NoMDNS, MaxConns: n.opts.MaxMemberConns,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,10 @@ type Options struct {
 	Reachability string
 	// NoMDNS turns LAN discovery off.
 	NoMDNS bool
+	// MaxMemberConns caps the member connections this node dials (0: every
+	// member, a full mesh). Members beyond it are reached on demand and
+	// through gossip.
+	MaxMemberConns int
 	// Out receives the start-up block (the node's name, ID, addresses).
 	Out io.Writer
 }
