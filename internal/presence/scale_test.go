@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -130,5 +131,59 @@ func TestHeartbeatCarriesAddresses(t *testing.T) {
 	defer cancel()
 	if err := a.Host.Connect(ctx, peer.AddrInfo{ID: c.ID()}); err != nil {
 		t.Fatalf("dial c from the addresses its heartbeat gave: %v", err)
+	}
+}
+
+func startEvery(t *testing.T, h *p2p.Host, dir workgroup.Directory, interval time.Duration) *Service {
+	t.Helper()
+	s, err := New(Config{Host: h, Dir: dir, Interval: interval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (s *Service) seqOf(p peer.ID) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.topics[wg].records[p]; r != nil {
+		return r.seq
+	}
+	return 0
+}
+
+// a - b, then d connects to b only; heartbeats are 30 s apart. d learns
+// b's presence at once from b directly, and a learns d's from d's
+// broadcast (d was alone on the topic), but b does not broadcast to the
+// whole workgroup because one peer joined it: a hears nothing new from b
+// before b's next heartbeat.
+func TestNewPeerIsAnsweredDirectly(t *testing.T) {
+	a, b, d := newHost(t), newHost(t), newHost(t)
+	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(d, "d")}
+	pa := startEvery(t, a, workgroup.NewStaticDirectory(a.ID(), ms...), 30*time.Second)
+	startEvery(t, b, workgroup.NewStaticDirectory(b.ID(), ms...), 30*time.Second)
+	connect(t, a, b)
+	met := time.Now()
+	testutil.Eventually(t, 10*time.Second, wantState(pa, b.ID(), Online, ""))
+	time.Sleep(time.Second) // b's kicks after a joined have all arrived
+	seq := pa.seqOf(b.ID())
+
+	pd := startEvery(t, d, workgroup.NewStaticDirectory(d.ID(), ms...), 30*time.Second)
+	connect(t, d, b)
+	testutil.Eventually(t, 10*time.Second, wantState(pd, b.ID(), Online, ""))
+	testutil.Eventually(t, 10*time.Second, wantState(pa, d.ID(), Online, ""))
+	// A broadcast by b would be held back to a quarter interval (7.5 s)
+	// after its last one, when a joined; its next heartbeat is over 20 s
+	// away.
+	time.Sleep(time.Until(met.Add(9 * time.Second)))
+	if got := pa.seqOf(b.ID()); got != seq {
+		t.Fatalf("b broadcast when d joined: a heard b's message %d after %d", got, seq)
+	}
+	if a.Network().Connectedness(d.ID()) == network.Connected {
+		t.Fatal("a is connected to d; the test needs a line")
 	}
 }

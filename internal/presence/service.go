@@ -116,8 +116,12 @@ type Service struct {
 	topics map[string]*topicState
 	// probing marks members being probed after a connection closed.
 	probing map[peer.ID]bool
+	// closing: Close said goodbye; a direct message or heartbeat sent
+	// after it must not say this node is present again.
+	closing bool
 
 	kick   chan struct{}
+	direct chan struct{} // direct messages being sent (maxDirect)
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -145,7 +149,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, ps: ps, self: cfg.Host.ID(),
 		status: Status{State: Online, LoggedOn: true},
 		seq:    uint64(time.Now().UnixNano()),
-		topics: map[string]*topicState{}, probing: map[peer.ID]bool{},
+		topics: map[string]*topicState{}, probing: map[peer.ID]bool{}, direct: make(chan struct{}, maxDirect),
 		kick: make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -173,6 +177,7 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.cfg.Host.Network().Notify(&network.NotifyBundle{DisconnectedF: s.disconnected})
+	s.cfg.Host.Handle(p2p.ProtoPresence, workgroup.Guard(s.cfg.Dir, s.cfg.Log, s.handleDirect))
 	s.wg.Add(1)
 	go s.loop()
 	return nil
@@ -181,6 +186,7 @@ func (s *Service) Start(ctx context.Context) error {
 // Close leaves every topic, telling the others this node goes offline.
 func (s *Service) Close() error {
 	s.mu.Lock()
+	s.closing = true // whatever it sends from now on says offline
 	for wg, t := range s.topics {
 		s.publishLocked(wg, t, Offline, nil)
 	}
@@ -189,6 +195,7 @@ func (s *Service) Close() error {
 	if n > 0 {
 		time.Sleep(100 * time.Millisecond) // let the goodbye leave
 	}
+	s.cfg.Host.RemoveStreamHandler(p2p.ProtoPresence)
 	s.cancel()
 	s.wg.Wait()
 	s.mu.Lock()
@@ -296,7 +303,7 @@ func (s *Service) joinLocked(wg string) error {
 	s.topics[wg] = ts
 	s.wg.Add(2)
 	go s.receive(ctx, wg, ts)
-	go s.watchPeers(ctx, ts)
+	go s.watchPeers(ctx, wg, ts)
 	return nil
 }
 
@@ -392,35 +399,53 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
-		if addrs := m.addrs(); len(addrs) > 0 {
-			s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
-		}
-		now := time.Now()
-		s.mu.Lock()
-		delete(t.pending, author)
-		s.applyLocked(t, author, m, now)
-		s.goneReportedLocked(t, author, m.gone())
-		s.mu.Unlock()
+		s.heardFrom(t, author, m)
 	}
 }
 
-// watchPeers publishes at once when a peer joins the topic, so a new
-// member learns everyone's presence without waiting for a heartbeat.
-func (s *Service) watchPeers(ctx context.Context, t *topicState) {
+// heardFrom applies message m of author, received on the topic or
+// directly: its state, the members it reports gone, its addresses.
+func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
+	if addrs := m.addrs(); len(addrs) > 0 {
+		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(t.pending, author)
+	s.applyLocked(t, author, m, now)
+	s.goneReportedLocked(t, author, m.gone())
+}
+
+// watchPeers tells each peer that joins the topic this node's presence
+// directly, so it learns it without waiting for a heartbeat. The node
+// publishes to the whole topic only when the peer is its first on the
+// topic (it was alone: just started, joined, or cut off), since then the
+// others may not know it is there; a new member among many others makes
+// only its neighbours answer it, not every one of them broadcast.
+func (s *Service) watchPeers(ctx context.Context, wg string, t *topicState) {
 	defer s.wg.Done()
+	alone := true
 	for {
 		ev, err := t.events.NextPeerEvent(ctx)
 		if err != nil {
 			return
 		}
-		if ev.Type == pubsub.PeerJoin {
-			s.joinKick(t)
+		switch ev.Type {
+		case pubsub.PeerJoin:
+			if alone {
+				alone = false
+				s.joinKick(t)
+			}
+			s.tellDirectly(ctx, wg, t, ev.Peer)
+		case pubsub.PeerLeave:
+			alone = len(t.topic.ListPeers()) == 0
 		}
 	}
 }
 
 func (s *Service) shownLocked() string {
-	if !s.status.LoggedOn {
+	if !s.status.LoggedOn || s.closing {
 		return Offline
 	}
 	return s.status.State
@@ -429,15 +454,10 @@ func (s *Service) shownLocked() string {
 // publishLocked publishes this node's state in wg, with the members it
 // reports gone.
 func (s *Service) publishLocked(wg string, t *topicState, state string, gone map[peer.ID]uint64) {
-	s.seq++
-	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(t.interval / time.Millisecond)}
+	m := s.messageLocked(wg, t, state)
 	for p, seq := range gone {
 		m.Gone = append(m.Gone, goneEntry{Peer: []byte(p), Seq: seq})
 	}
-	if state != Offline {
-		m.Text = s.status.Text
-	}
-	m.Addrs = s.advertisedAddrs()
 	b, err := wire.Marshal(m)
 	if err != nil {
 		s.cfg.Log.Error("presence: encode", "err", err)
@@ -448,6 +468,18 @@ func (s *Service) publishLocked(wg string, t *topicState, state string, gone map
 	if err := t.topic.Publish(ctx, b); err != nil && s.ctx.Err() == nil {
 		s.cfg.Log.Debug("presence: publish", "workgroup", wg, "err", err)
 	}
+}
+
+// messageLocked returns this node's next message in wg: a new sequence
+// number, the state shown, its text and addresses.
+func (s *Service) messageLocked(wg string, t *topicState, state string) message {
+	s.seq++
+	m := message{Workgroup: wg, State: state, Seq: s.seq, IntervalMS: uint32(t.interval / time.Millisecond)}
+	if state != Offline {
+		m.Text = s.status.Text
+	}
+	m.Addrs = s.advertisedAddrs()
+	return m
 }
 
 // addrTTL is how long addresses heard in a presence message stay in the

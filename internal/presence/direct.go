@@ -1,0 +1,87 @@
+package presence
+
+import (
+	"context"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// directTimeout bounds one direct presence message, both ways.
+const directTimeout = 5 * time.Second
+
+// maxDirect bounds the direct messages being sent at once (a node that
+// starts in a large workgroup meets every member at once).
+const maxDirect = 16
+
+// tellDirectly sends this node's presence in wg to peer p over
+// /peerhood/presence/1, on the connection that already exists.
+func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p peer.ID) {
+	if p == s.self {
+		return
+	}
+	s.mu.Lock()
+	m := s.messageLocked(wg, t, s.shownLocked())
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case s.direct <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		defer func() { <-s.direct }()
+		ctx, cancel := context.WithTimeout(ctx, directTimeout)
+		defer cancel()
+		st, err := s.cfg.Host.NewStream(network.WithNoDial(ctx, "presence"), p, p2p.ProtoPresence)
+		if err != nil {
+			s.cfg.Log.Debug("presence: direct", "peer", p, "err", err)
+			return
+		}
+		defer st.Close()
+		_ = st.SetDeadline(time.Now().Add(directTimeout))
+		if err := wire.WriteFrame(st, m); err != nil {
+			_ = st.Reset()
+			s.cfg.Log.Debug("presence: direct", "peer", p, "err", err)
+		}
+	}()
+}
+
+// handleDirect reads one member's own presence (guarded: the sender is
+// a member of some workgroup of this node). The message counts only for
+// a workgroup both are in; its author is the stream's remote peer.
+func (s *Service) handleDirect(st network.Stream) {
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(directTimeout))
+	author := st.Conn().RemotePeer()
+	b, err := wire.NewReader(st, maxMessage).ReadFrameBytes()
+	if err != nil {
+		s.cfg.Log.Debug("presence: direct from", "peer", author, "err", err)
+		_ = st.Reset()
+		return
+	}
+	m, err := decode(b)
+	if err != nil {
+		s.cfg.Log.Debug("presence: direct from", "peer", author, "err", err)
+		_ = st.Reset()
+		return
+	}
+	if _, ok := s.cfg.Dir.Member(m.Workgroup, author); !ok {
+		s.cfg.Log.Debug("presence: direct message for a workgroup its sender is not in", "peer", author, "workgroup", m.Workgroup)
+		_ = st.Reset()
+		return
+	}
+	s.mu.Lock()
+	t := s.topics[m.Workgroup]
+	s.mu.Unlock()
+	if t == nil {
+		return
+	}
+	m.Gone = nil // reports of others travel on the topic only
+	s.heardFrom(t, author, m)
+}
