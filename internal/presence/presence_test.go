@@ -201,3 +201,46 @@ func TestPresenceBeforeCertificate(t *testing.T) {
 	dirA.Add(mn) // the roster learns the certificate
 	testutil.Eventually(t, time.Second, wantState(pa, n.ID(), Online, ""))
 }
+
+// A direct presence message counts only from a member, for a workgroup
+// it is a member of; anything else is refused and changes nothing.
+func TestDirectMessageRefusals(t *testing.T) {
+	a, b, x := newHost(t), newHost(t), newHost(t)
+	ma, mb := member(a, "a"), member(b, "b")
+	other := workgroup.Member{Workgroup: "wgother", WorkgroupName: "other", Name: "x", PeerID: x.ID()}
+	pa := startEvery(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb, other), 30*time.Second)
+	connect(t, b, a)
+	connect(t, x, a)
+	send := func(from *p2p.Host, m message) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		st, err := from.NewStream(ctx, a.ID(), p2p.ProtoPresence)
+		if err != nil {
+			return // refused at once
+		}
+		defer st.Close()
+		_ = wire.WriteFrame(st, m)
+		_, _ = st.Read(make([]byte, 1)) // until a closes or resets it
+	}
+	future := uint64(time.Now().Add(time.Hour).UnixNano())
+	// x is a member of another workgroup only: its claim for wg is void.
+	send(x, message{Workgroup: wg, State: Busy, Text: "x", Seq: future, IntervalMS: 2000})
+	// b's message for a workgroup b is not in.
+	send(b, message{Workgroup: "wgother", State: Busy, Text: "b", Seq: future, IntervalMS: 2000})
+	// b's malformed message.
+	send(b, message{Workgroup: wg, State: "asleep", Seq: future})
+	time.Sleep(200 * time.Millisecond)
+	if got := pa.Of(wg, x.ID()); got.State != Offline {
+		t.Fatalf("x's direct claim for a workgroup it is not in counted: %+v", got)
+	}
+	if got := pa.Of("wgother", b.ID()); got.State != Offline {
+		t.Fatalf("b's direct claim for a workgroup it is not in counted: %+v", got)
+	}
+	if got := pa.seqOf(b.ID()); got == future {
+		t.Fatal("b's malformed direct message counted")
+	}
+	// And a well-formed one from b for wg counts.
+	send(b, message{Workgroup: wg, State: Busy, Text: "direct", Seq: future, IntervalMS: 2000})
+	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Busy, "direct"))
+}
