@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
@@ -21,46 +23,114 @@ type PresenceRequest struct {
 // SharesFunc lists the shares of member m that this node may see.
 type SharesFunc func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error)
 
-// browseSharesTimeout bounds how long browse waits for one member's shares.
-const browseSharesTimeout = 3 * time.Second
+// browseSharesTimeout bounds one request for a member's shares;
+// browseWait bounds how long browse waits for the answers before it
+// lists a member's last known shares instead.
+const (
+	browseSharesTimeout = 3 * time.Second
+	browseWait          = time.Second
+)
 
-// fillShares asks every reachable member (at most 16 at a time) for the
-// shares this node may see there. A member that does not answer in time
-// is listed with no shares. Members shown offline are not asked: a
-// member cut off by the network can keep a connection that looks open
-// for a while, and asking it held every browse for the whole timeout.
-func fillShares(ctx context.Context, entries []discovery.Entry, sharesOf SharesFunc) {
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range entries {
-		e := &entries[i]
+// shareLists asks members for their shares on behalf of browse and keeps
+// the last answer of each, so one member that is slow or cut off (its
+// connection still looks open) does not hold every browse for the whole
+// request timeout.
+type shareLists struct {
+	sharesOf SharesFunc
+	mu       sync.Mutex
+	last     map[peer.ID][]any // the last answer of each member
+	asking   map[peer.ID]chan struct{}
+	slots    chan struct{} // requests under way, at most browseAsks
+}
+
+// browseAsks bounds the share requests under way at once.
+const browseAsks = 16
+
+func newShareLists(sharesOf SharesFunc) *shareLists {
+	return &shareLists{sharesOf: sharesOf, last: map[peer.ID][]any{}, asking: map[peer.ID]chan struct{}{},
+		slots: make(chan struct{}, browseAsks)}
+}
+
+// ask starts a request to m unless one is under way, and returns a
+// channel closed when that request ends.
+func (l *shareLists) ask(m workgroup.Member) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if done, ok := l.asking[m.PeerID]; ok {
+		return done
+	}
+	done := make(chan struct{})
+	l.asking[m.PeerID] = done
+	go func() {
+		defer close(done)
+		l.slots <- struct{}{}
+		defer func() { <-l.slots }()
+		ctx, cancel := context.WithTimeout(context.Background(), browseSharesTimeout)
+		defer cancel()
+		infos, err := l.sharesOf(ctx, m)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.asking, m.PeerID)
+		if err != nil {
+			return
+		}
+		out := make([]any, 0, len(infos))
+		for _, si := range infos {
+			out = append(out, si)
+		}
+		l.last[m.PeerID] = out
+	}()
+	return done
+}
+
+// fill asks every reachable member for the shares this node may see
+// there and waits up to browseWait (or until ctx ends) for the answers;
+// a member that has not answered by then is listed with its last known
+// shares (none if it never answered). Members shown offline are not
+// asked and list none: a member cut off by the network can keep a
+// connection that looks open for a while.
+func (l *shareLists) fill(ctx context.Context, entries []discovery.Entry) {
+	waits := make([]<-chan struct{}, len(entries))
+	for i, e := range entries {
 		if e.Link == "" || e.Presence == presence.Offline { // its shares are not known now
 			continue
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			cctx, cancel := context.WithTimeout(ctx, browseSharesTimeout)
-			defer cancel()
-			infos, err := sharesOf(cctx, e.Member)
-			if err != nil {
-				return
-			}
-			out := make([]any, 0, len(infos))
-			for _, si := range infos {
-				out = append(out, si)
-			}
-			e.Shares = out
-		}()
+		waits[i] = l.ask(e.Member)
 	}
-	wg.Wait()
+	deadline := time.NewTimer(browseWait)
+	defer deadline.Stop()
+	for _, w := range waits {
+		if w == nil {
+			continue
+		}
+		select {
+		case <-w:
+		case <-deadline.C:
+			goto done
+		case <-ctx.Done():
+			goto done
+		}
+	}
+done:
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range entries {
+		if waits[i] == nil {
+			continue
+		}
+		if shares, ok := l.last[entries[i].PeerID]; ok {
+			entries[i].Shares = shares
+		}
+	}
 }
 
 // DiscoveryRoutes declares browse and presence endpoints. sharesOf (may be
 // nil) fills each member's shares in browse.
 func DiscoveryRoutes(d *discovery.Service, p *presence.Service, dir workgroup.Directory, sharesOf SharesFunc) func(*Server) {
+	var lists *shareLists
+	if sharesOf != nil {
+		lists = newShareLists(sharesOf)
+	}
 	return func(s *Server) {
 		Handle(s, "GET /v1/browse", "Every member of a workgroup with presence, last seen, addresses, link type and round-trip time",
 			func(ctx context.Context, r *http.Request, _ Empty) ([]discovery.Entry, error) {
@@ -69,8 +139,8 @@ func DiscoveryRoutes(d *discovery.Service, p *presence.Service, dir workgroup.Di
 					return nil, BadRequest("%v", err)
 				}
 				entries := d.Browse(w.ID)
-				if sharesOf != nil {
-					fillShares(ctx, entries, sharesOf)
+				if lists != nil {
+					lists.fill(ctx, entries)
 				}
 				return entries, nil
 			}, "workgroup")

@@ -259,7 +259,8 @@ func ParsePeerAddr(addr string) (*peer.AddrInfo, error) {
 	return info, nil
 }
 
-// Connect dials a peer by a multiaddr that ends in /p2p/PEERID.
+// Connect dials a peer by a multiaddr that ends in /p2p/PEERID, directly
+// and past any dial backoff.
 func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	info, err := ParsePeerAddr(addr)
 	if err != nil {
@@ -268,7 +269,11 @@ func (h *Host) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	if info.ID == h.ID() {
 		return "", fmt.Errorf("address %q is this node itself", addr)
 	}
-	if err := h.Host.Connect(ctx, *info); err != nil {
+	// Asked for by a user (or a test) at an address they name: dial it
+	// even if an earlier dial to that address failed and is backing off
+	// (the node there may have just started).
+	dctx := network.WithForceDirectDial(ctx, "connect to a given address")
+	if err := h.Host.Connect(dctx, *info); err != nil {
 		return "", fmt.Errorf("connect to %s: %w", info.ID, err)
 	}
 	h.measure(ctx, info.ID)

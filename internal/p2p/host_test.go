@@ -153,3 +153,33 @@ func TestMissingAddressSkipped(t *testing.T) {
 		})
 	}
 }
+
+// A node restarted at the same address is reached by Connect at once,
+// although the dial that found it down put that address in backoff.
+func TestConnectPastDialBackoff(t *testing.T) {
+	a := newTestHost(t)
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addrs()[0]
+	listen := strings.TrimSuffix(addr, "/p2p/"+b.ID().String())
+	b.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := a.Connect(ctx, addr); err == nil {
+		t.Fatal("connected to a closed node")
+	}
+	b2, err := New(Config{Key: k, ListenAddrs: []string{listen}})
+	if err != nil {
+		t.Skipf("cannot listen at %s again: %v", listen, err)
+	}
+	defer b2.Close()
+	if _, err := a.Connect(ctx, addr); err != nil {
+		t.Fatalf("connect to the restarted node: %v", err)
+	}
+}
