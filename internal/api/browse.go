@@ -61,6 +61,8 @@ func (l *shareLists) ask(m workgroup.Member) <-chan struct{} {
 	}
 	done := make(chan struct{})
 	l.asking[m.PeerID] = done
+	// The request outlives the browse that started it (bounded by
+	// browseSharesTimeout), so its answer serves the next browse.
 	go func() {
 		defer close(done)
 		l.slots <- struct{}{}
@@ -99,6 +101,7 @@ func (l *shareLists) fill(ctx context.Context, entries []discovery.Entry) {
 	}
 	deadline := time.NewTimer(browseWait)
 	defer deadline.Stop()
+wait:
 	for _, w := range waits {
 		if w == nil {
 			continue
@@ -106,12 +109,11 @@ func (l *shareLists) fill(ctx context.Context, entries []discovery.Entry) {
 		select {
 		case <-w:
 		case <-deadline.C:
-			goto done
+			break wait
 		case <-ctx.Done():
-			goto done
+			break wait
 		}
 	}
-done:
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := range entries {

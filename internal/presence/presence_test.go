@@ -39,7 +39,14 @@ func member(h *p2p.Host, name string) workgroup.Member {
 
 func start(t *testing.T, h *p2p.Host, dir workgroup.Directory) *Service {
 	t.Helper()
-	s, err := New(Config{Host: h, Dir: dir, Interval: 300 * time.Millisecond})
+	return startEvery(t, h, dir, 300*time.Millisecond)
+}
+
+// startEvery starts presence on h with the given heartbeat interval; the
+// test's cleanup closes it.
+func startEvery(t *testing.T, h *p2p.Host, dir workgroup.Directory, interval time.Duration) *Service {
+	t.Helper()
+	s, err := New(Config{Host: h, Dir: dir, Interval: interval})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +114,7 @@ func TestPresenceOfflineOnDisconnect(t *testing.T) {
 	a, b := newHost(t), newHost(t)
 	ma, mb := member(a, "a"), member(b, "b")
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb))
-	s, err := New(Config{Host: b, Dir: workgroup.NewStaticDirectory(b.ID(), ma, mb), Interval: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	startEvery(t, b, workgroup.NewStaticDirectory(b.ID(), ma, mb), 10*time.Second)
 	connect(t, a, b)
 	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
 	start := time.Now()
@@ -185,14 +185,7 @@ func TestPresenceBeforeCertificate(t *testing.T) {
 	ma, mn := member(a, "a"), member(n, "newbie")
 	dirA := workgroup.NewStaticDirectory(a.ID(), ma)
 	pa := start(t, a, dirA)
-	s, err := New(Config{Host: n, Dir: workgroup.NewStaticDirectory(n.ID(), ma, mn), Interval: 30 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	startEvery(t, n, workgroup.NewStaticDirectory(n.ID(), ma, mn), 30*time.Second)
 	connect(t, n, a)
 	time.Sleep(800 * time.Millisecond) // newbie's announcements on join have arrived
 	if got := pa.Of(wg, n.ID()); got.State != Offline {

@@ -10,7 +10,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -80,14 +79,7 @@ func TestGoneReportedByAnotherMember(t *testing.T) {
 	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(c, "c")}
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
 	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
-	pc, err := New(Config{Host: c, Dir: workgroup.NewStaticDirectory(c.ID(), ms...), Interval: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
+	startEvery(t, c, workgroup.NewStaticDirectory(c.ID(), ms...), 10*time.Second)
 	connect(t, a, b)
 	connect(t, c, b)
 	testutil.Eventually(t, 10*time.Second, wantState(pa, c.ID(), Online, ""))
@@ -132,19 +124,6 @@ func TestHeartbeatCarriesAddresses(t *testing.T) {
 	if err := a.Host.Connect(ctx, peer.AddrInfo{ID: c.ID()}); err != nil {
 		t.Fatalf("dial c from the addresses its heartbeat gave: %v", err)
 	}
-}
-
-func startEvery(t *testing.T, h *p2p.Host, dir workgroup.Directory, interval time.Duration) *Service {
-	t.Helper()
-	s, err := New(Config{Host: h, Dir: dir, Interval: interval})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 func (s *Service) seqOf(p peer.ID) uint64 {

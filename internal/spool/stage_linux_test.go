@@ -29,22 +29,12 @@ func TestStagedCopyAcceptAcrossFileSystems(t *testing.T) {
 	ctx := context.Background()
 	big := make([]byte, 2<<20)
 	rand.Read(big)
-	p := writeFile(t, t.TempDir(), "f.bin", big)
-	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, alice, jobs[0].ID, StateDelivered)
-	var stage string
-	bob.db.QueryRow(`SELECT staged FROM spool_inbox WHERE id=?`, jobs[0].ID).Scan(&stage)
-	if stage == "" {
-		t.Fatal("not staged")
-	}
+	id, stage := sendStaged(t, alice, bob, big)
 	writeFile(t, other, "taken/f.bin", []byte("mine"))
-	if _, err := bob.svc.Accept(ctx, jobs[0].ID, filepath.Join(other, "taken")); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, err := bob.svc.Accept(ctx, id, filepath.Join(other, "taken")); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("accept over an existing file: %v", err)
 	}
-	if _, err := bob.svc.Accept(ctx, jobs[0].ID, filepath.Join(other, "in")); err != nil {
+	if _, err := bob.svc.Accept(ctx, id, filepath.Join(other, "in")); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(filepath.Join(other, "in", "f.bin")); !bytes.Equal(got, big) {

@@ -103,22 +103,28 @@ func TestStagedCopyAcceptLinks(t *testing.T) {
 // Removing a staged item drops its staging folder.
 func TestStagedCopyRemove(t *testing.T) {
 	alice, bob := connectedPair(t)
-	ctx := context.Background()
-	p := writeFile(t, t.TempDir(), "f.bin", bytes.Repeat([]byte("x"), 1<<20))
-	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, alice, jobs[0].ID, StateDelivered)
-	var stage string
-	bob.db.QueryRow(`SELECT staged FROM spool_inbox WHERE id=?`, jobs[0].ID).Scan(&stage)
-	if stage == "" {
-		t.Fatal("not staged")
-	}
-	if _, err := bob.svc.Remove(ctx, jobs[0].ID); err != nil {
+	id, stage := sendStaged(t, alice, bob, bytes.Repeat([]byte("x"), 1<<20))
+	if _, err := bob.svc.Remove(context.Background(), id); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(bob.home, "spool", "plain", stage)); !os.IsNotExist(err) {
 		t.Fatal("staging folder left after rm")
 	}
+}
+
+// sendStaged sends data from alice to bob as a file copy, waits until it
+// is delivered, and returns the job's ID and bob's staging folder.
+func sendStaged(t *testing.T, alice, bob *tnode, data []byte) (id, stage string) {
+	t.Helper()
+	p := writeFile(t, t.TempDir(), "f.bin", data)
+	jobs, err := alice.svc.Send(context.Background(), SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, alice, jobs[0].ID, StateDelivered)
+	bob.db.QueryRow(`SELECT staged FROM spool_inbox WHERE id=?`, jobs[0].ID).Scan(&stage)
+	if stage == "" {
+		t.Fatal("not staged")
+	}
+	return jobs[0].ID, stage
 }

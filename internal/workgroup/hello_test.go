@@ -14,16 +14,7 @@ import (
 // it connects: it presents its certificate over hello, no roster sync
 // with a third member needed (none is online here).
 func TestHelloAdmitsUnknownMember(t *testing.T) {
-	alpha, bravo, charlie := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie")
-	wg := mustCreate(t, alpha, "office")
-	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{}), "")
-	bravo.stop()
-	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
-	alpha.stop()
-	bravo.start()
-	if err := wantMembers(bravo, wg.ID, 2); err != nil {
-		t.Fatal(err)
-	}
+	bravo, charlie, wg := joinedWhileAway(t)
 	start := time.Now()
 	if err := charlie.dial(bravo); err != nil {
 		t.Fatalf("charlie dials bravo: %v", err)

@@ -133,3 +133,22 @@ func wantMembers(n *tnode, wg string, count int) error {
 }
 
 func errf(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+// joinedWhileAway sets up a workgroup where charlie joined while bravo
+// was stopped, and alpha (the admin) is now stopped: bravo, running
+// again, knows only alpha and itself; charlie knows all three.
+func joinedWhileAway(t *testing.T) (bravo, charlie *tnode, wg Info) {
+	t.Helper()
+	alpha := newTNode(t, "alpha")
+	bravo, charlie = newTNode(t, "bravo"), newTNode(t, "charlie")
+	wg = mustCreate(t, alpha, "office")
+	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{}), "")
+	bravo.stop()
+	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
+	alpha.stop()
+	bravo.start()
+	if err := wantMembers(bravo, wg.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	return bravo, charlie, wg
+}

@@ -128,16 +128,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 // A member that was offline while others joined learns them by anti-
 // entropy from any member it talks to (no gossip reaches it).
 func TestSyncOnConnect(t *testing.T) {
-	alpha, bravo, charlie := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie")
-	wg := mustCreate(t, alpha, "office")
-	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{}), "")
-	bravo.stop()
-	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
-	alpha.stop()
-	bravo.start()
-	if err := wantMembers(bravo, wg.ID, 2); err != nil {
-		t.Fatal(err)
-	}
+	bravo, charlie, wg := joinedWhileAway(t)
 	// bravo dials charlie, whom it does not know yet: the sync on this
 	// outbound connection teaches it.
 	if err := bravo.dial(charlie); err != nil {
