@@ -2,10 +2,15 @@ package discovery
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"strings"
 
 	dht "github.com/libp2p/go-libp2p-kad-dht"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
 
@@ -14,11 +19,49 @@ import (
 
 var errNoAddrs = errors.New("no known address")
 
-// DHTPrefix returns the protocol prefix of workgroup wg's private DHT.
-func DHTPrefix(wg string) protocol.ID { return protocol.ID("/peerhood/wg/" + wg) }
+// DHTPrefix returns the protocol prefix of workgroup wg's private DHT:
+// "/peerhood/dht/" + the first 16 characters of the lowercase unpadded
+// base32 of SHA-256("peerhood dht v1\x00" || wg). Identify lists every
+// protocol a node serves to every peer that connects, strangers
+// included; a tag derived one way from the workgroup ID tells them
+// nothing of which workgroups the node is in (members compute it).
+func DHTPrefix(wg string) protocol.ID {
+	sum := sha256.Sum256([]byte("peerhood dht v1\x00" + wg))
+	tag := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:]))
+	return protocol.ID("/peerhood/dht/" + tag[:16])
+}
 
-// wgDHT is the Kademlia DHT private to one workgroup: only its members
-// enter the routing table, an empty table is filled from members' known
+// membersOnlyHost is the host the DHT of one workgroup is given: every
+// stream handler the DHT installs is wrapped so that a stream from a
+// peer that is not a member of that workgroup (a stranger on probation,
+// a member of another workgroup of this node) is reset before a byte is
+// read. So the DHT answers FIND_NODE to members of its workgroup only.
+type membersOnlyHost struct {
+	host.Host
+	member func(peer.ID) bool
+}
+
+func (h membersOnlyHost) guard(fn network.StreamHandler) network.StreamHandler {
+	return func(s network.Stream) {
+		if !h.member(s.Conn().RemotePeer()) {
+			_ = s.Reset()
+			return
+		}
+		fn(s)
+	}
+}
+
+func (h membersOnlyHost) SetStreamHandler(pid protocol.ID, fn network.StreamHandler) {
+	h.Host.SetStreamHandler(pid, h.guard(fn))
+}
+
+func (h membersOnlyHost) SetStreamHandlerMatch(pid protocol.ID, m func(protocol.ID) bool, fn network.StreamHandler) {
+	h.Host.SetStreamHandlerMatch(pid, m, h.guard(fn))
+}
+
+// wgDHT is the Kademlia DHT private to one workgroup: it answers only
+// its members (membersOnlyHost), only its members enter the routing
+// table, an empty table is filled from members' known
 // addresses, and it only finds peers (no values, no providers).
 //
 // It does not refresh its routing table (no bootstrap, no periodic
@@ -79,7 +122,7 @@ func (s *Service) syncDHTs(wgs []workgroup.Info) {
 
 func (s *Service) newDHT(wg string) (*wgDHT, error) {
 	member := func(p peer.ID) bool { _, ok := s.cfg.Dir.Member(wg, p); return ok }
-	d, err := dht.New(s.cfg.Host.Host,
+	d, err := dht.New(membersOnlyHost{Host: s.cfg.Host.Host, member: member},
 		dht.Mode(dht.ModeServer),
 		dht.ProtocolPrefix(DHTPrefix(wg)),
 		dht.DisableProviders(),

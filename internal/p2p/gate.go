@@ -58,3 +58,23 @@ func (g *gater) allowTopic(p peer.ID, topic string) bool {
 	}
 	return true
 }
+
+// RelayGate is an optional interface of a Gate. When the installed Gate
+// implements it, the circuit relay service (nat.go) asks it instead of
+// AllowPeer: a gate that admits strangers for a while (to join, or on
+// probation) must not let them use this node as a relay.
+type RelayGate interface {
+	// AllowReserve reports whether p may hold a relay reservation here.
+	AllowReserve(p peer.ID) bool
+	// AllowCircuit reports whether src may reach dst through this node.
+	AllowCircuit(src, dst peer.ID) bool
+}
+
+func (g *gater) relayGate() (RelayGate, bool) {
+	gp := g.gate.Load()
+	if gp == nil {
+		return nil, false
+	}
+	rg, ok := (*gp).(RelayGate)
+	return rg, ok
+}

@@ -29,25 +29,38 @@ const (
 type RelaySource func(ctx context.Context, num int) []peer.AddrInfo
 
 // relayResources bound what this node gives to others as a relay: members
-// relay for members only (the ACL asks the gate), with few slots, so a
-// publicly reachable laptop is not turned into a relay for the world.
+// relay for members only (the ACL asks the gate's RelayGate: strangers
+// never, even while an invite is out or on probation), with few slots,
+// so a publicly reachable laptop is not turned into a relay for the
+// world. Since every circuit is member-to-member, libp2p's per-circuit
+// cut (2 minutes, 128 KiB) is lifted: members' relayed links carry real
+// traffic until a hole punch replaces them.
 func relayResources() relayv2.Resources {
 	r := relayv2.DefaultResources()
-	// Members' relayed links carry real traffic (browse, chat, a fallback
-	// for files) until a hole punch replaces them; no 2-minute/128 KiB cut.
-	r.Limit = nil
+	r.Limit = nil // member-to-member only (relayACL)
 	r.MaxReservations = 64
 	r.MaxCircuits = 8
 	r.MaxReservationsPerIP = 32
 	return r
 }
 
-// relayACL admits only peers the gate allows, on both ends of a circuit.
+// relayACL asks the gate's RelayGate (members only, both ends of a
+// circuit members of one workgroup); a gate without one admits peers it
+// allows at all. No gate: no relaying (the node serves no one yet).
 type relayACL struct{ g *gater }
 
-func (a relayACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool { return a.g.allow(p, true) }
+func (a relayACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool {
+	if rg, ok := a.g.relayGate(); ok {
+		return rg.AllowReserve(p)
+	}
+	return a.g.gate.Load() != nil && a.g.allow(p, true)
+}
+
 func (a relayACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dst peer.ID) bool {
-	return a.g.allow(src, true) && a.g.allow(dst, false)
+	if rg, ok := a.g.relayGate(); ok {
+		return rg.AllowCircuit(src, dst)
+	}
+	return a.g.gate.Load() != nil && a.g.allow(src, true) && a.g.allow(dst, false)
 }
 
 // natOptions returns the NAT traversal options: AutoNAT service, relay

@@ -3,6 +3,7 @@ package p2p
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
@@ -61,4 +62,29 @@ func (f topicFilter) FilterIncomingSubscriptions(p peer.ID, subs []*pb.RPC_SubOp
 		}
 	}
 	return out, nil
+}
+
+// ResetGossip resets this node's gossipsub streams with p (both ways), so
+// both routers forget what they knew of each other (subscriptions, mesh)
+// and exchange their subscriptions afresh over new streams. The topic
+// filter decides a peer's subscriptions when they arrive: once what the
+// gate says of p changes (p became, or stopped being, a member of a
+// workgroup while connected), its subscriptions must be judged again.
+// gossipsub reopens a writer to a peer still connected at most four
+// times in ten minutes; past that p gets no gossip from this node until
+// it reconnects (fails closed).
+func (h *Host) ResetGossip(p peer.ID) {
+	for _, c := range h.Network().ConnsToPeer(p) {
+		for _, st := range c.GetStreams() {
+			if isGossipProtocol(string(st.Protocol())) {
+				_ = st.Reset()
+			}
+		}
+	}
+}
+
+// isGossipProtocol reports whether id is one of the router's protocols
+// (gossipsub or its floodsub fallback).
+func isGossipProtocol(id string) bool {
+	return strings.HasPrefix(id, "/meshsub/") || strings.HasPrefix(id, "/floodsub/")
 }

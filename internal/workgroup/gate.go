@@ -65,26 +65,33 @@ func (g gate) allowJoin(p peer.ID) bool {
 }
 
 // AllowTopic implements p2p.TopicGate: which peers' gossip this node
-// takes and which peers it sends a topic's messages to. A member may use
-// every topic but those of another workgroup ("/peerhood/wg/<ID>/...",
-// members of that workgroup only); a peer this node dialled itself and
-// that is not revoked is treated alike until its certificate is known
-// (the roster sync on that connection settles it). A peer admitted only
-// to reach the join protocol gets no gossip.
+// takes and which peers it sends a topic's messages to.
+//
+// A per-workgroup topic ("/peerhood/wg/<ID>/...", every peerhood topic)
+// is used only with peers this node knows as members of THAT workgroup:
+// a member of another workgroup of this node, a peer it dialled, a peer
+// on probation get none of it. A peer whose membership is learnt later
+// (hello, roster sync) has its gossip streams reset (gossip.go), so its
+// subscriptions are judged again. Any other topic is refused.
+//
+// Topic "" asks whether the peer's gossip RPCs are taken at all: from
+// members of any workgroup of this node, and from a peer this node
+// dialled that is not revoked (its messages still pass the topic
+// validators, which check the author's membership).
 func (g gate) AllowTopic(p peer.ID, topic string) bool {
 	r := g.s.roster
-	wg := topicWorkgroup(topic)
-	if wg != "" {
-		if _, ok := r.Member(wg, p); ok {
-			return true
-		}
-		if r.IsRevoked(wg, p) {
+	if topic != "" {
+		wg := topicWorkgroup(topic)
+		if wg == "" {
 			return false
 		}
-	} else if r.MemberAnywhere(p) {
+		_, ok := r.Member(wg, p)
+		return ok
+	}
+	if r.MemberAnywhere(p) {
 		return true
 	}
-	if r.RevokedAnywhere(p) && !r.MemberAnywhere(p) {
+	if r.RevokedAnywhere(p) {
 		return false
 	}
 	if !r.InAny() {
@@ -107,4 +114,20 @@ func topicWorkgroup(topic string) string {
 	}
 	id, _, _ := strings.Cut(rest, "/")
 	return id
+}
+
+// AllowReserve implements p2p.RelayGate: only a member of a workgroup of
+// this node may hold a relay reservation here; a stranger never, not
+// even while an invite is outstanding or it is on probation.
+func (g gate) AllowReserve(p peer.ID) bool { return g.s.roster.MemberAnywhere(p) }
+
+// AllowCircuit implements p2p.RelayGate: src may reach dst through this
+// node only when both are members of one workgroup this node is in.
+func (g gate) AllowCircuit(src, dst peer.ID) bool {
+	for _, m := range g.s.roster.Memberships(src) {
+		if _, ok := g.s.roster.Member(m.Workgroup, dst); ok {
+			return true
+		}
+	}
+	return false
 }

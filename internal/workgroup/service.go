@@ -57,6 +57,10 @@ type Service struct {
 
 	probation *probationList // unknown inbound peers presenting certificates (hello.go)
 
+	gossipMu     sync.Mutex
+	gossipSeen   map[peer.ID]string      // connected peer -> its memberships when its gossip was judged (gossip.go)
+	gossipResets map[peer.ID][]time.Time // when its gossip was last reset (gossip.go)
+
 	notifyMu  sync.Mutex
 	notifying map[peer.ID]int // revoked peers being told so (see applyRevocations)
 
@@ -105,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "workgroup"), db: cfg.DB, id: cfg.Identity, host: cfg.Host,
 		self: cfg.Identity.PeerID, roster: NewRoster(cfg.Identity.PeerID), now: time.Now,
 		invites: map[[32]byte]time.Time{}, topics: map[string]*wgTopic{}, inflight: map[peer.ID]bool{},
-		notifying: map[peer.ID]int{}, probation: newProbationList(),
+		notifying: map[peer.ID]int{}, probation: newProbationList(), gossipSeen: map[peer.ID]string{}, gossipResets: map[peer.ID][]time.Time{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if err := s.loadRoster(ctx); err != nil {
@@ -130,11 +134,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			return
 		}
 		p := c.RemotePeer()
+		s.noteGossipPeer(p)
 		if c.Stat().Direction == network.DirInbound {
 			s.maybeAskHello(p)
 		}
 		go s.onConnect(p, c.Stat().Direction == network.DirOutbound)
-	}})
+	}, DisconnectedF: func(_ network.Network, c network.Conn) { s.forgetGossipPeer(c.RemotePeer()) }})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {
 			s.log.Warn("roster gossip unavailable", "workgroup", id, "err", err)
@@ -246,6 +251,7 @@ func (s *Service) Members(arg string) ([]Member, error) {
 // protects member connections from the connection manager.
 func (s *Service) afterChange() {
 	s.host.Enforce()
+	s.rejudgeGossip()
 	for _, p := range s.host.Network().Peers() {
 		if s.roster.MemberAnywhere(p) {
 			s.host.Protect(p, protectTag)
@@ -274,6 +280,7 @@ func (s *Service) loop() {
 		s.inviteOutstanding() // drops expired invites from the gate's list
 		s.gcInvites()
 		s.afterChange()
+		s.repairGossip()
 		s.syncSome(2)
 	}
 }
