@@ -28,6 +28,8 @@ type tnode struct {
 	db   *store.DB
 	host *p2p.Host
 	svc  *Service
+	// reach is the host's Config.Reachability (set before start).
+	reach string
 }
 
 func testLog() *slog.Logger {
@@ -56,7 +58,7 @@ func (n *tnode) start() {
 	if n.db, err = store.Open(ctx, filepath.Join(n.dir, "state.db")); err != nil {
 		t.Fatal(err)
 	}
-	if n.host, err = p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog()}); err != nil {
+	if n.host, err = p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog(), Reachability: n.reach}); err != nil {
 		t.Fatal(err)
 	}
 	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: time.Second})
