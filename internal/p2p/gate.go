@@ -36,8 +36,23 @@ func (g *gater) InterceptAccept(network.ConnMultiaddrs) bool  { return true }
 func (g *gater) InterceptUpgraded(network.Conn) (bool, control.DisconnectReason) {
 	return true, 0
 }
-func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return g.allow(p, dir == network.DirInbound)
+func (g *gater) InterceptSecured(dir network.Direction, p peer.ID, addrs network.ConnMultiaddrs) bool {
+	gp := g.gate.Load()
+	if gp == nil {
+		return true
+	}
+	if ag, ok := (*gp).(AddrGate); ok {
+		return ag.AllowPeerAddr(p, dir == network.DirInbound, addrs.RemoteMultiaddr())
+	}
+	return (*gp).AllowPeer(p, dir == network.DirInbound)
+}
+
+// AddrGate is an optional interface of a Gate. When the installed Gate
+// implements it, a connection being set up is judged by AllowPeerAddr,
+// with the remote address (so a gate can bound peers per address);
+// AllowPeer still judges connections already there (Enforce) and dials.
+type AddrGate interface {
+	AllowPeerAddr(p peer.ID, inbound bool, remote ma.Multiaddr) bool
 }
 
 // TopicGate is an optional interface of a Gate. When the installed Gate

@@ -5,6 +5,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // gate is the node's p2p.Gate:
@@ -26,6 +27,20 @@ import (
 type gate struct{ s *Service }
 
 func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
+	return g.allow(p, inbound, nil)
+}
+
+// AllowPeerAddr implements p2p.AddrGate: as AllowPeer, for a connection
+// being set up from remote; an unknown inbound peer is taken on
+// probation (probation.go), evicting the oldest from its address or
+// subnet if those are full.
+func (g gate) AllowPeerAddr(p peer.ID, inbound bool, remote ma.Multiaddr) bool {
+	return g.allow(p, inbound, remote)
+}
+
+// allow decides; with remote nil it only tells whether p holds a place on
+// probation (connections already there: Enforce, the dial check).
+func (g gate) allow(p peer.ID, inbound bool, remote ma.Multiaddr) bool {
 	r := g.s.roster
 	if r.MemberAnywhere(p) {
 		return true
@@ -46,8 +61,25 @@ func (g gate) AllowPeer(p peer.ID, inbound bool) bool {
 	// probation it may present its certificate (hello.go).
 	// (A joiner is taken on probation too while places are free, so a
 	// member is asked for its certificate even while an invite is out.)
-	onProbation := g.s.probation.admit(p, g.s.now())
+	now := g.s.now()
+	onProbation := g.s.probation.onProbation(p, now)
+	if remote != nil && !onProbation {
+		var evicted []peer.ID
+		onProbation, evicted = g.s.probation.admit(p, remote, now)
+		for _, q := range evicted {
+			go g.s.dropEvicted(q)
+		}
+	}
 	return g.s.inviteOutstanding() || onProbation
+}
+
+// dropEvicted disconnects a peer evicted from probation, unless the gate
+// still admits it otherwise (an invite is out, it is a member now).
+func (s *Service) dropEvicted(p peer.ID) {
+	if !(gate{s}).AllowPeer(p, true) {
+		s.log.Debug("evicted from probation", "peer", p)
+		_ = s.host.Network().ClosePeer(p)
+	}
 }
 
 // allowJoin reports whether p may use the join protocol: as AllowPeer for

@@ -6,12 +6,10 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"golang.org/x/time/rate"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -42,10 +40,7 @@ const (
 	maxHelloReply   = 64 << 10 // bytes of a HelloReply frame
 	maxHelloWGs     = 16       // workgroups in an ask or chains in a reply
 	maxHelloCerts   = MaxChainDepth + 1
-	helloTimeout    = 5 * time.Second  // one hello exchange
-	probation       = 10 * time.Second // an unknown inbound peer's time to present a certificate
-	maxProbation    = 32               // unknown inbound peers on probation at once
-	probationRate   = 10               // new ones admitted per second (burst maxProbation)
+	helloTimeout    = 5 * time.Second // one hello exchange, answering side
 	helloWorkgroups = maxHelloWGs
 )
 
@@ -72,77 +67,6 @@ func decodeHelloReply(b []byte) (HelloReply, error) {
 		}
 	}
 	return r, nil
-}
-
-// probationList admits unknown inbound peers for a short while so they
-// can present their certificate: at most maxProbation at once, at most
-// probationRate new ones a second; a peer whose hello failed is not
-// admitted again for probationCooldown.
-type probationList struct {
-	mu    sync.Mutex
-	peers map[peer.ID]*probationer
-	limit *rate.Limiter
-}
-
-type probationer struct {
-	at     time.Time // admitted
-	asked  bool      // its hello is under way or done
-	failed bool      // it presented no valid certificate
-}
-
-// probationCooldown is how long a peer that failed its hello stays out.
-const probationCooldown = time.Minute
-
-func newProbationList() *probationList {
-	return &probationList{peers: map[peer.ID]*probationer{}, limit: rate.NewLimiter(probationRate, maxProbation)}
-}
-
-// admit reports whether p may stay connected on probation: it is within
-// its window, or a place is free and the rate allows a new one.
-func (l *probationList) admit(p peer.ID, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	active := 0
-	for q, e := range l.peers {
-		switch {
-		case now.Sub(e.at) >= probation+probationCooldown:
-			delete(l.peers, q)
-		case !e.failed && now.Sub(e.at) < probation:
-			active++
-		}
-	}
-	if e, ok := l.peers[p]; ok {
-		return !e.failed && now.Sub(e.at) < probation
-	}
-	if active >= maxProbation || !l.limit.AllowN(now, 1) {
-		return false
-	}
-	l.peers[p] = &probationer{at: now}
-	return true
-}
-
-// ask reports whether this node should ask p for its certificates now:
-// p is on probation and not asked yet.
-func (l *probationList) ask(p peer.ID, now time.Time) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.peers[p]
-	if !ok || e.asked || e.failed || now.Sub(e.at) >= probation {
-		return false
-	}
-	e.asked = true
-	return true
-}
-
-// end takes p off probation: admitted (a member now), or failed.
-func (l *probationList) end(p peer.ID, admitted bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if admitted {
-		delete(l.peers, p)
-	} else if e, ok := l.peers[p]; ok {
-		e.failed = true
-	}
 }
 
 // handleHello serves /peerhood/hello/1 (wrapped with Guard: only a peer
@@ -205,14 +129,14 @@ func (s *Service) askHello(p peer.ID) {
 }
 
 func (s *Service) hello(p peer.ID) error {
-	ctx, cancel := context.WithTimeout(s.ctx, helloTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, probationHello)
 	defer cancel()
 	st, err := s.host.NewStream(network.WithNoDial(ctx, "hello"), p, p2p.ProtoHello)
 	if err != nil {
 		return fmt.Errorf("hello to %s: %w", p, err)
 	}
 	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(helloTimeout))
+	_ = st.SetDeadline(time.Now().Add(probationHello))
 	var ask HelloAsk
 	for _, w := range s.roster.Workgroups() {
 		ask.Workgroups = append(ask.Workgroups, w.ID)

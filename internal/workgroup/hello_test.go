@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
+
 	"github.com/peerhood/peerhood/internal/testutil"
 )
 
@@ -84,52 +86,70 @@ func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
 	}
 }
 
-// At most maxProbation unknown peers are on probation at once, and new
-// ones come in at most at probationRate a second.
+// Probation bounds: per address, per subnet and in all; the oldest is
+// evicted to make room; a place lasts its window; a failed hello keeps
+// the peer out for the cooldown.
 func TestProbationLimits(t *testing.T) {
-	l := newProbationList()
 	now := time.Unix(1_750_000_000, 0)
-	ids := make([]peer.ID, maxProbation+5)
-	for i := range ids {
-		ids[i] = peer.ID(fmt.Sprintf("peer-%d", i))
+	addr := func(s string) ma.Multiaddr { return ma.StringCast("/ip4/" + s + "/tcp/4317") }
+	tests := []struct {
+		name    string
+		n       int
+		addr    func(i int) ma.Multiaddr
+		held    int
+		evicted int
+	}{
+		{"one address", 10, func(int) ma.Multiaddr { return addr("203.0.113.7") }, maxProbationPerIP, 10 - maxProbationPerIP},
+		{"one subnet", 20, func(i int) ma.Multiaddr { return addr(fmt.Sprintf("203.0.113.%d", i+1)) }, maxProbationPerSubnet, 20 - maxProbationPerSubnet},
+		{"many subnets", maxProbation + 5, func(i int) ma.Multiaddr { return addr(fmt.Sprintf("10.%d.%d.1", i/200, i%200)) }, maxProbation, 5},
+		{"unknown addresses", maxProbation + 5, func(int) ma.Multiaddr { return ma.StringCast("/dns4/example.org/tcp/1") }, maxProbation, 5},
 	}
-	admitted := 0
-	for _, p := range ids {
-		if l.admit(p, now) {
-			admitted++
-		}
-	}
-	if admitted != maxProbation {
-		t.Fatalf("%d admitted at once, want %d", admitted, maxProbation)
-	}
-	if !l.admit(ids[0], now.Add(time.Second)) {
-		t.Fatal("a peer on probation lost its place within its window")
-	}
-	if l.admit(ids[0], now.Add(probation)) {
-		t.Fatal("a peer stays on probation past its window")
-	}
-	// Window over: places free up, but only at the rate.
-	later := now.Add(probation + time.Second)
-	n := 0
-	for i := range 100 {
-		if l.admit(peer.ID(fmt.Sprintf("new-%d", i)), later) {
-			n++
-		}
-	}
-	if n == 0 || n > maxProbation {
-		t.Fatalf("%d new peers admitted after the window", n)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newProbationList()
+			var evicted []peer.ID
+			ids := make([]peer.ID, tc.n)
+			for i := range ids {
+				ids[i] = peer.ID(fmt.Sprintf("peer-%d", i))
+				ok, ev := l.admit(ids[i], tc.addr(i), now.Add(time.Duration(i)*time.Millisecond))
+				if !ok {
+					t.Fatalf("newcomer %d refused", i)
+				}
+				evicted = append(evicted, ev...)
+			}
+			at := now.Add(time.Second)
+			held := 0
+			for _, p := range ids {
+				if l.onProbation(p, at) {
+					held++
+				}
+			}
+			if held != tc.held || len(evicted) != tc.evicted {
+				t.Fatalf("%d held, %d evicted; want %d and %d", held, len(evicted), tc.held, tc.evicted)
+			}
+			for i, p := range evicted {
+				if p != ids[i] {
+					t.Fatalf("evicted %v, want the oldest first", evicted)
+				}
+			}
+			if !l.onProbation(ids[tc.n-1], now.Add(probation-time.Millisecond)) || l.onProbation(ids[tc.n-1], now.Add(probation+time.Second)) {
+				t.Fatal("a place does not last exactly its window")
+			}
+		})
 	}
 	// A failed hello keeps the peer out for the cooldown.
 	p := peer.ID("failing")
-	l2 := newProbationList()
-	if !l2.admit(p, now) || !l2.ask(p, now) || l2.ask(p, now) {
+	l := newProbationList()
+	if ok, _ := l.admit(p, addr("198.51.100.1"), now); !ok || !l.ask(p, now) || l.ask(p, now) {
 		t.Fatal("admit/ask")
 	}
-	l2.end(p, false)
-	if l2.admit(p, now.Add(time.Second)) || l2.admit(p, now.Add(probation+time.Second)) {
-		t.Fatal("a peer whose hello failed was admitted again within the cooldown")
+	l.end(p, false)
+	for _, at := range []time.Time{now.Add(time.Second), now.Add(probation + time.Second)} {
+		if ok, _ := l.admit(p, addr("198.51.100.1"), at); ok {
+			t.Fatal("a peer whose hello failed was admitted again within the cooldown")
+		}
 	}
-	if !l2.admit(p, now.Add(probation+probationCooldown+time.Second)) {
+	if ok, _ := l.admit(p, addr("198.51.100.1"), now.Add(probation+probationCooldown+time.Second)); !ok {
 		t.Fatal("a peer is kept out after the cooldown")
 	}
 }
