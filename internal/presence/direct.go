@@ -2,6 +2,7 @@ package presence
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -66,6 +67,9 @@ func (s *Service) handleDirect(st network.Stream) {
 		return
 	}
 	m, err := decode(b)
+	if err == nil && !plausibleSeq(m.Seq, time.Now()) {
+		err = fmt.Errorf("presence message: sequence number %d is ahead of the clock", m.Seq)
+	}
 	if err != nil {
 		s.cfg.Log.Debug("presence: direct from", "peer", author, "err", err)
 		_ = st.Reset()

@@ -53,11 +53,16 @@
 // timeout, and pinging over it under load would report live members
 // gone.)
 // Members that receive the report and hold no connection of their own to
-// it show it offline until a message of it later than the reported
-// sequence number arrives (a heartbeat sent just before it died and
-// delivered late does not bring it back); members connected to it judge
-// for themselves. So a member that vanishes shows offline within
-// seconds everywhere, not after 61 s in a large workgroup. A member whose
+// it take it only if the reporter had heard the latest message they hold
+// of it, and as reporting that message (not the number the report names:
+// a report of MaxUint64 by a hostile member does not outlast the
+// member's next heartbeat); they show it offline once it has been quiet
+// for 1.2 of its intervals (heartbeats jitter by a tenth), until a later
+// message of it arrives; members connected to it judge for themselves.
+// So a member that vanishes shows offline everywhere after about one
+// interval (2.4 s in a small workgroup, 24 s at 200 members), not after
+// three and a second (61 s at 200), and a member whose heartbeats keep
+// coming is never shown offline by another's report. A member whose
 // last connection closed while no other member connects this node is
 // offline at once; while others do, it gets one interval for its
 // heartbeats to come through them.

@@ -136,3 +136,19 @@ func (m message) interval() time.Duration {
 	d := time.Duration(m.IntervalMS) * time.Millisecond
 	return min(max(d, 100*time.Millisecond), time.Minute)
 }
+
+// maxSeqAhead is how far ahead of this node's clock a sequence number may
+// be (see plausibleSeq): clock skew between members, and the messages a
+// node sends (one per heartbeat or direct answer) over its uptime.
+const maxSeqAhead = 24 * time.Hour
+
+// plausibleSeq reports whether seq is a sequence number a member can
+// have sent by now. A node numbers its messages from the Unix time in
+// nanoseconds at its start, one more per message: a later start always
+// numbers higher, and no honest number is ahead of the clock by more
+// than skew plus the messages sent. A number further ahead (MaxUint64)
+// is refused: accepted, it would hide every later message of the member.
+func plausibleSeq(seq uint64, now time.Time) bool {
+	limit := now.Add(maxSeqAhead).UnixNano()
+	return limit > 0 && seq <= uint64(limit)
+}

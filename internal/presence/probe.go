@@ -66,18 +66,36 @@ func (s *Service) probe(p peer.ID) {
 }
 
 // goneReportedLocked applies a member's report that peers are gone
-// after the given sequence numbers: each is shown offline until a later
-// message of it arrives, unless this node still holds a connection to it
-// (then it judges for itself).
+// after the given sequence numbers. Only a member itself may say it
+// goes offline (its own signed message); a report by another member is
+// a hint that can only bring the timeout forward, never contradict the
+// member's own messages:
+//
+//   - it counts only if the reporter had heard at least the latest
+//     message this node holds of that member (a stale report is
+//     ignored), and it is taken as reporting that message, not the
+//     sequence number it names (a report of MaxUint64 does not outlast
+//     the member's next message);
+//   - it takes effect only once the member has been quiet here for
+//     reportGrace of its intervals, so a member whose heartbeats keep
+//     coming is never shown offline by others' reports;
+//   - the member is present again with its next message;
+//   - a node that holds a connection to the member judges for itself.
 func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[peer.ID]uint64) {
 	for p, seq := range gone {
 		if p == s.self || p == reporter || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
 			continue
 		}
 		r := t.records[p]
-		if r == nil {
-			continue // never heard: shown offline anyway
+		if r == nil || seq < r.seq || r.reportedSeq >= r.seq {
+			continue // never heard (offline anyway), a stale report, or reported already
 		}
-		r.goneSeq = max(r.goneSeq, seq)
+		r.reportedSeq = r.seq
+		r.reportedAfter = r.heard.Add(r.interval * reportGrace / 10)
 	}
 }
+
+// reportGrace is how long, in tenths of its interval, a member reported
+// gone by another must have been quiet here before it is shown offline:
+// heartbeats come every interval plus or minus a tenth (jitter).
+const reportGrace = 12

@@ -71,10 +71,14 @@ type record struct {
 	lastOnline   time.Time // last message with a state other than offline
 	interval     time.Duration
 	disconnected time.Time // its last connection to us closed
-	// goneSeq: it did not answer a probe (here, or at a member that
-	// reported it gone) after its message goneSeq; it is present again
-	// only with a later message.
+	// goneSeq: it did not answer this node's probe after its message
+	// goneSeq; it is present again only with a later message.
 	goneSeq uint64
+	// reportedSeq: another member reported it gone after its message
+	// reportedSeq; shown offline from reportedAfter unless a later
+	// message came (goneReportedLocked).
+	reportedSeq   uint64
+	reportedAfter time.Time
 }
 
 type topicState struct {
@@ -321,7 +325,7 @@ func (s *Service) validator(wg string) pubsub.ValidatorEx {
 	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 		author := msg.GetFrom()
 		m, err := decode(msg.Data)
-		if err != nil || m.Workgroup != wg {
+		if err != nil || m.Workgroup != wg || !plausibleSeq(m.Seq, time.Now()) {
 			return pubsub.ValidationReject
 		}
 		if _, ok := s.cfg.Dir.Member(wg, author); !ok {

@@ -93,8 +93,8 @@ func (s *Service) Of(wg string, p peer.ID) Seen {
 
 // goneLocked reports whether a member that last said it was present has
 // gone: no heartbeat for Timeout(its interval); or it did not answer a
-// probe (here, or at a member that reported it gone) and was not heard
-// since; or its last connection closed, no other member connects us, or
+// probe here and was not heard since; or a member reported it gone and
+// it has been quiet since for reportGrace (goneReportedLocked); or its last connection closed, no other member connects us, or
 // nothing came through another member within an interval.
 func (s *Service) goneLocked(wg string, p peer.ID, r *record) bool {
 	now := time.Now()
@@ -102,6 +102,9 @@ func (s *Service) goneLocked(wg string, p peer.ID, r *record) bool {
 		return true
 	}
 	if r.goneSeq != 0 && r.goneSeq >= r.seq {
+		return true
+	}
+	if r.reportedSeq != 0 && r.reportedSeq >= r.seq && !now.Before(r.reportedAfter) {
 		return true
 	}
 	if r.disconnected.IsZero() || r.disconnected.Before(r.heard) || len(s.cfg.Host.Network().ConnsToPeer(p)) > 0 {
