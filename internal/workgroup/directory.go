@@ -26,6 +26,12 @@ type Member struct {
 	Roles         []string  `json:"roles,omitempty"`
 	Groups        []string  `json:"groups,omitempty"`
 	NotAfter      time.Time `json:"not_after"`
+	// NameConflict: another member admitted earlier holds the same name
+	// (two admins gave it at once, one with a stale roster). This member
+	// keeps its membership but not the name: ByName finds the other one,
+	// and access-list rules that name the member do not match it. Refer
+	// to it by peer ID.
+	NameConflict bool `json:"name_conflict,omitempty"`
 }
 
 // HasRole reports whether the member holds role r.

@@ -79,9 +79,9 @@ func (s *Service) SetGroups(ctx context.Context, wgArg, name string, change Grou
 	if !s.roster.IsAdmin(wg.ID, s.self) {
 		return Member{}, errorf(CodeForbidden, "this node is not an admin of workgroup %s: only admins can change groups", wg.Name)
 	}
-	m, ok := s.roster.ByName(wg.ID, name)
-	if !ok {
-		return Member{}, errorf(CodeNotFound, "no member %q in workgroup %s", name, wg.Name)
+	m, err := s.roster.FindMember(wg.ID, name)
+	if err != nil {
+		return Member{}, fmt.Errorf("workgroup %s: %w", wg.Name, err)
 	}
 	groups, err := change.apply(m.Groups)
 	if err != nil {
@@ -108,7 +108,7 @@ func (s *Service) SetGroups(ctx context.Context, wgArg, name string, change Grou
 	body := CertBody{
 		Workgroup: wg.ID, Name: cur.Name, Peer: []byte(m.PeerID), AgeRecipient: cur.AgeRecipient,
 		Roles: slices.Clone(cur.Roles), Groups: groups,
-		NotBefore: max(now.Add(-5*time.Minute).Unix(), cur.NotBefore+1),
+		NotBefore: max(now.Add(-5*time.Minute).Unix(), s.roster.latestNotBefore(wg.ID, m.PeerID)+1),
 		NotAfter:  max(now.Add(CertValidity).Unix(), cur.NotAfter),
 	}
 	raw, err := IssueCert(signer, body, now)

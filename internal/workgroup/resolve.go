@@ -3,6 +3,8 @@ package workgroup
 import (
 	"fmt"
 	"strings"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Resolve picks the workgroup a command means: the one named (by ID, ID
@@ -43,4 +45,43 @@ func listInfos(wgs []Info) string {
 		parts[i] = fmt.Sprintf("%s (%s)", w.Name, w.ID)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// FindMember finds the member of wg an admin names: by peer ID (in full,
+// or a unique suffix of at least 6 characters, as `members` shows them),
+// or by name. A name that two members hold (a name conflict, see
+// Member.NameConflict) is refused as ambiguous: the caller must give the
+// peer ID, so that `member remove gina` never removes the wrong gina.
+func (r *Roster) FindMember(wg, arg string) (Member, error) {
+	if p, err := peer.Decode(arg); err == nil {
+		if m, ok := r.Member(wg, p); ok {
+			return m, nil
+		}
+	}
+	var byID, byName []Member
+	for _, m := range r.Members(wg) {
+		if len(arg) >= 6 && strings.HasSuffix(m.PeerID.String(), arg) {
+			byID = append(byID, m)
+		}
+		if strings.EqualFold(m.Name, arg) {
+			byName = append(byName, m)
+		}
+	}
+	switch {
+	case len(byName) == 1 && len(byID) == 0:
+		return byName[0], nil
+	case len(byID) == 1 && len(byName) == 0:
+		return byID[0], nil
+	case len(byName)+len(byID) == 0:
+		return Member{}, errorf(CodeNotFound, "no member %q in the workgroup", arg)
+	}
+	ids := make([]string, 0, len(byName)+len(byID))
+	for _, m := range append(byName, byID...) {
+		note := ""
+		if m.NameConflict {
+			note = ", name conflict"
+		}
+		ids = append(ids, fmt.Sprintf("%s (%s%s)", m.PeerID, m.Name, note))
+	}
+	return Member{}, errorf(CodeConflict, "%q names %d members: %s; give the peer ID", arg, len(ids), strings.Join(ids, ", "))
 }

@@ -20,9 +20,9 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 	if !s.roster.IsAdmin(wg.ID, s.self) {
 		return Member{}, errorf(CodeForbidden, "this node is not an admin of workgroup %s: only admins can remove members", wg.Name)
 	}
-	m, ok := s.roster.ByName(wg.ID, name)
-	if !ok {
-		return Member{}, errorf(CodeNotFound, "no member %q in workgroup %s", name, wg.Name)
+	m, err := s.roster.FindMember(wg.ID, name)
+	if err != nil {
+		return Member{}, fmt.Errorf("workgroup %s: %w", wg.Name, err)
 	}
 	if m.PeerID == s.self {
 		return Member{}, errorf(CodeBadRequest, "%q is this node itself; another admin must remove it", m.Name)

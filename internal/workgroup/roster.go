@@ -24,6 +24,7 @@ type wgState struct {
 	revs    map[[32]byte]*Revocation
 	byPeer  map[peer.ID][]*Cert
 	revoked map[peer.ID]bool
+	revTime map[peer.ID]int64 // earliest revocation time (unix s) per revoked peer
 	// derived by rebuild
 	members map[peer.ID]*Cert // best valid certificate per peer
 	byName  map[string]peer.ID
@@ -31,24 +32,31 @@ type wgState struct {
 
 func newWGState(root Root) *wgState {
 	return &wgState{root: root, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{},
-		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
+		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, revTime: map[peer.ID]int64{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
 }
 
 // chainOK reports whether c is valid at now: inside its window, its peer
 // unrevoked, and signed by the root or by an admin whose own certificate
 // is chain-valid (at most MaxChainDepth admins deep).
 func (w *wgState) chainOK(c *Cert, now time.Time, depth int) bool {
-	if !c.ValidAt(now) || w.revoked[c.PeerID] {
+	return w.chainOKExcept(c, now, depth, "")
+}
+
+// chainOKExcept is chainOK ignoring the revocation of peer except (to
+// tell whether a revoked admin was one).
+func (w *wgState) chainOKExcept(c *Cert, now time.Time, depth int, except peer.ID) bool {
+	revoked := func(p peer.ID) bool { return p != except && w.revoked[p] }
+	if !c.ValidAt(now) || revoked(c.PeerID) {
 		return false
 	}
 	if c.IssuerID == "" {
 		return true
 	}
-	if depth >= MaxChainDepth || w.revoked[c.IssuerID] {
+	if depth >= MaxChainDepth || revoked(c.IssuerID) {
 		return false
 	}
 	for _, ic := range w.byPeer[c.IssuerID] {
-		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainOK(ic, now, depth+1) {
+		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainOKExcept(ic, now, depth+1, except) {
 			return true
 		}
 	}
@@ -73,6 +81,9 @@ func (w *wgState) addCert(c *Cert) {
 func (w *wgState) addRev(r *Revocation) {
 	w.revs[r.Hash] = r
 	w.revoked[r.PeerID] = true
+	if t, ok := w.revTime[r.PeerID]; !ok || r.Time < t {
+		w.revTime[r.PeerID] = r.Time
+	}
 }
 
 // newer reports whether certificate a replaces b (both of one peer): the
@@ -107,24 +118,33 @@ func (w *wgState) rebuild(now time.Time) {
 			}
 		}
 		if best != nil {
-			w.members[p], first[p] = best, old
+			w.members[p], first[p] = w.inForce(best, now), old
 		}
 	}
 	// Names are unique case-insensitively; should two admins ever issue
-	// the same name at once, the member admitted first (older first
-	// certificate, then the smaller serial) owns the name everywhere.
+	// the same name at once, the member admitted first (the older first
+	// certificate, then the smaller peer ID) owns the name everywhere;
+	// the others are shown with NameConflict.
 	w.byName = map[string]peer.ID{}
 	for p, c := range w.members {
 		k := strings.ToLower(c.Name)
 		c := first[p]
 		if o, ok := w.byName[k]; ok {
 			oc := first[o]
-			if oc.NotBefore < c.NotBefore || (oc.NotBefore == c.NotBefore && bytes.Compare(oc.Serial, c.Serial) < 0) {
+			if oc.NotBefore < c.NotBefore || (oc.NotBefore == c.NotBefore && o < p) {
 				continue
 			}
 		}
 		w.byName[k] = p
 	}
+}
+
+// member returns the Member c describes (c in force), marking a name
+// held by an earlier member.
+func (w *wgState) member(c *Cert) Member {
+	m := c.member(w.root.Name)
+	m.NameConflict = w.byName[strings.ToLower(c.Name)] != c.PeerID
+	return m
 }
 
 // Roster is the replicated roster of every workgroup this node is in,
@@ -234,7 +254,7 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 				certs[i] = nil
 				continue
 			}
-			if c.IssuerID == "" || (c.IssuerID != c.PeerID && w.isAdmin(c.IssuerID, now)) {
+			if c.IssuerID == "" || (c.IssuerID != c.PeerID && (w.isAdmin(c.IssuerID, now) || w.issuedBeforeRevocation(c, now))) {
 				w.addCert(c)
 				added.Certs = append(added.Certs, c.Raw)
 				addedCerts = append(addedCerts, c)
@@ -431,7 +451,7 @@ func (r *Roster) Member(wg string, p peer.ID) (Member, bool) {
 	if !ok {
 		return Member{}, false
 	}
-	return c.member(w.root.Name), true
+	return w.member(c), true
 }
 
 // Memberships implements Directory.
@@ -441,7 +461,7 @@ func (r *Roster) Memberships(p peer.ID) []Member {
 	var out []Member
 	for _, w := range r.wgs {
 		if c, ok := w.members[p]; ok {
-			out = append(out, c.member(w.root.Name))
+			out = append(out, w.member(c))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Workgroup < out[j].Workgroup })
@@ -460,7 +480,7 @@ func (r *Roster) ByName(wg, name string) (Member, bool) {
 	if !ok {
 		return Member{}, false
 	}
-	return w.members[p].member(w.root.Name), true
+	return w.member(w.members[p]), true
 }
 
 // Members implements Directory (sorted by name).
@@ -473,7 +493,7 @@ func (r *Roster) Members(wg string) []Member {
 	}
 	out := make([]Member, 0, len(w.members))
 	for _, c := range w.members {
-		out = append(out, c.member(w.root.Name))
+		out = append(out, w.member(c))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := strings.ToLower(out[i].Name), strings.ToLower(out[j].Name)

@@ -72,9 +72,10 @@ func (w *wgState) undo(certs []*Cert, revs []*Revocation, now time.Time) {
 	for _, rv := range revs {
 		delete(w.revs, rv.Hash)
 		delete(w.revoked, rv.PeerID)
+		delete(w.revTime, rv.PeerID)
 	}
 	for _, rv := range w.revs {
-		w.revoked[rv.PeerID] = true
+		w.addRev(rv)
 	}
 	w.rebuild(now)
 }
