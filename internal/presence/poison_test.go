@@ -25,7 +25,6 @@ func (s *Service) heard(p peer.ID, seq uint64) func() error {
 	}
 }
 
-
 // Issue 16 item 16: a - b - v in a line (a has no connection to v). b,
 // a member, reports v gone with sequence number MaxUint64 while v is
 // alive. a must keep showing v present: v's own heartbeats (through b)

@@ -2,6 +2,7 @@ package share
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/peerhood/peerhood/internal/identity"
@@ -24,10 +25,40 @@ func (r Right) CanWrite() bool { return r == ReadWrite }
 
 // Rule is one access-list entry: Who is a member name, "group:G" or "*"
 // (every member of the share's workgroup); Right is ro, rw, or none
-// ("-": excluded).
+// ("-": excluded). Peer binds a name rule to the member that held the
+// name when the rule was stored (BindRules): a later holder of the name
+// (the name freed by a removal and taken by a new joiner) does not match.
 type Rule struct {
 	Who   string `json:"who" cbor:"1,keyasint"`
 	Right string `json:"right" cbor:"2,keyasint"`
+	Peer  string `json:"peer,omitempty" cbor:"3,keyasint,omitempty"`
+}
+
+// BindRules binds each name rule of rules that is not bound yet to the
+// peer ID of the member of workgroup wg holding that name now (see
+// Rule.Peer); names no member holds stay unbound (they match whoever
+// takes the name first... until the rule is stored again).
+func BindRules(dir workgroup.Directory, wg string, rules []Rule) []Rule {
+	out := slices.Clone(rules)
+	if dir == nil {
+		return out
+	}
+	for i, r := range out {
+		if r.Peer != "" || r.Who == "*" || strings.HasPrefix(r.Who, "group:") {
+			continue
+		}
+		if m, ok := dir.ByName(wg, r.Who); ok {
+			out[i].Peer = m.PeerID.String()
+		}
+	}
+	return out
+}
+
+// nameMatches reports whether name rule r is about member m: the name
+// matches, m holds it without conflict (workgroup.Member.NameConflict),
+// and the rule is bound to m or to nobody.
+func nameMatches(r *Rule, m workgroup.Member) bool {
+	return strings.EqualFold(r.Who, m.Name) && !m.NameConflict && (r.Peer == "" || r.Peer == m.PeerID.String())
 }
 
 // RightNone in a rule excludes the member.
@@ -89,7 +120,7 @@ func RightOf(rules []Rule, m workgroup.Member) Right {
 				}
 			}
 		default:
-			if strings.EqualFold(r.Who, m.Name) {
+			if nameMatches(r, m) {
 				byName = r
 			}
 		}

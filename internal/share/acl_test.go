@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -17,11 +19,11 @@ func TestParseRule(t *testing.T) {
 		want Rule
 		bad  bool
 	}{
-		{in: "*", want: Rule{"*", "ro"}},
-		{in: "*=rw", want: Rule{"*", "rw"}},
-		{in: "Alice=RW", want: Rule{"alice", "rw"}},
-		{in: "group:eng=ro", want: Rule{"group:eng", "ro"}},
-		{in: "bob=none", want: Rule{"bob", "none"}},
+		{in: "*", want: Rule{Who: "*", Right: "ro"}},
+		{in: "*=rw", want: Rule{Who: "*", Right: "rw"}},
+		{in: "Alice=RW", want: Rule{Who: "alice", Right: "rw"}},
+		{in: "group:eng=ro", want: Rule{Who: "group:eng", Right: "ro"}},
+		{in: "bob=none", want: Rule{Who: "bob", Right: "none"}},
 		{in: "bob=write", bad: true},
 		{in: "group:=ro", bad: true},
 		{in: "bad name=ro", bad: true},
@@ -47,15 +49,15 @@ func TestRightOf(t *testing.T) {
 	}{
 		{"default: everyone reads", DefaultRules(), carol, ReadOnly},
 		{"no rules: nothing", nil, carol, None},
-		{"name beats star", []Rule{{"*", "ro"}, {"alice", "rw"}}, alice, ReadWrite},
-		{"name excludes", []Rule{{"*", "rw"}, {"bob", "none"}}, bob, None},
-		{"group grants", []Rule{{"group:eng", "rw"}}, alice, ReadWrite},
-		{"group case-insensitive", []Rule{{"group:ENG", "ro"}}, alice, ReadOnly},
-		{"other group: nothing", []Rule{{"group:eng", "rw"}}, bob, None},
-		{"group beats star", []Rule{{"*", "rw"}, {"group:ops", "ro"}}, bob, ReadOnly},
-		{"group none excludes over star", []Rule{{"*", "ro"}, {"group:ops", "none"}}, bob, None},
-		{"name beats group", []Rule{{"group:eng", "none"}, {"alice", "ro"}}, alice, ReadOnly},
-		{"name match is case-insensitive", []Rule{{"ALICE", "rw"}}, alice, ReadWrite},
+		{"name beats star", []Rule{{Who: "*", Right: "ro"}, {Who: "alice", Right: "rw"}}, alice, ReadWrite},
+		{"name excludes", []Rule{{Who: "*", Right: "rw"}, {Who: "bob", Right: "none"}}, bob, None},
+		{"group grants", []Rule{{Who: "group:eng", Right: "rw"}}, alice, ReadWrite},
+		{"group case-insensitive", []Rule{{Who: "group:ENG", Right: "ro"}}, alice, ReadOnly},
+		{"other group: nothing", []Rule{{Who: "group:eng", Right: "rw"}}, bob, None},
+		{"group beats star", []Rule{{Who: "*", Right: "rw"}, {Who: "group:ops", Right: "ro"}}, bob, ReadOnly},
+		{"group none excludes over star", []Rule{{Who: "*", Right: "ro"}, {Who: "group:ops", Right: "none"}}, bob, None},
+		{"name beats group", []Rule{{Who: "group:eng", Right: "none"}, {Who: "alice", Right: "ro"}}, alice, ReadOnly},
+		{"name match is case-insensitive", []Rule{{Who: "ALICE", Right: "rw"}}, alice, ReadWrite},
 	}
 	for _, tc := range tests {
 		if got := RightOf(tc.rules, tc.m); got != tc.want {
@@ -67,7 +69,7 @@ func TestRightOf(t *testing.T) {
 // A read-only member reads but cannot change anything; an excluded
 // member sees nothing of the share; a non-member gets nothing at all.
 func TestAccessEnforced(t *testing.T) {
-	e := newEnv(t, Rule{"*", "ro"}, Rule{"writer", "rw"}, Rule{"mallory", "none"})
+	e := newEnv(t, Rule{Who: "*", Right: "ro"}, Rule{Who: "writer", Right: "rw"}, Rule{Who: "mallory", Right: "none"})
 	e.write("doc.txt", []byte("content"))
 	ro := e.client("reader")
 	rw := e.client("writer")
@@ -152,10 +154,10 @@ func TestConfigs(t *testing.T) {
 		t.Fatal("bad name accepted")
 	}
 	got, err := cs.Get(e.ctx, "Docs")
-	if err != nil || len(got.Rules) != 1 || got.Rules[0] != (Rule{"*", "ro"}) {
+	if err != nil || len(got.Rules) != 1 || got.Rules[0] != (Rule{Who: "*", Right: "ro"}) {
 		t.Fatalf("default rules: %+v %v", got, err)
 	}
-	if err := cs.SetRules(e.ctx, "docs", []Rule{{"alice", "rw"}}); err != nil {
+	if err := cs.SetRules(e.ctx, "docs", []Rule{{Who: "alice", Right: "rw"}}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := cs.Get(e.ctx, "docs"); len(got.Rules) != 1 || got.Rules[0].Who != "alice" {
@@ -173,7 +175,7 @@ func TestConfigs(t *testing.T) {
 }
 
 func TestSharesOf(t *testing.T) {
-	e := newEnv(t, Rule{"*", "ro"}, Rule{"alice", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "ro"}, Rule{Who: "alice", Right: "rw"})
 	c := e.client("alice")
 	alice, _ := e.dir.ByName(testWG, "alice")
 	// Seen from alice's node: what srv offers alice.
@@ -195,5 +197,35 @@ func TestSharesOf(t *testing.T) {
 	other.Workgroup = "other-wg"
 	if vis, _ := e.svc.VisibleShares(e.ctx, other); len(vis) != 0 {
 		t.Fatalf("share leaks into another workgroup: %+v", vis)
+	}
+}
+
+// Issue 16 item 7: a name rule matches neither a member shown with a
+// name conflict (a second "gina" admitted by an admin with a stale
+// roster) nor a later holder of the name (the name freed by a removal
+// and taken by a new joiner): rules are bound to the peer ID that held
+// the name when they were stored.
+func TestNameRulesBoundToPeer(t *testing.T) {
+	real := workgroup.Member{Workgroup: "wg", Name: "gina", PeerID: peer.ID("real-gina")}
+	impostor := workgroup.Member{Workgroup: "wg", Name: "gina", PeerID: peer.ID("impostor"), NameConflict: true}
+	joiner := workgroup.Member{Workgroup: "wg", Name: "gina", PeerID: peer.ID("new-joiner")}
+	dir := workgroup.NewStaticDirectory(real.PeerID, real)
+	rules := BindRules(dir, "wg", []Rule{{Who: "*", Right: "ro"}, {Who: "gina", Right: "rw"}, {Who: "group:ops", Right: "rw"}})
+	if rules[1].Peer != real.PeerID.String() || rules[0].Peer != "" || rules[2].Peer != "" {
+		t.Fatalf("bound rules %+v", rules)
+	}
+	tests := []struct {
+		name string
+		m    workgroup.Member
+		want Right
+	}{
+		{"the member the rule names", real, ReadWrite},
+		{"a second gina (name conflict)", impostor, ReadOnly},
+		{"a new gina after the first was removed", joiner, ReadOnly},
+	}
+	for _, tc := range tests {
+		if got := RightOf(rules, tc.m); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

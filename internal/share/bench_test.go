@@ -34,7 +34,7 @@ func BenchmarkReadDir10k(b *testing.B) {
 // remembered digests (the sender then does not hash); cold forgets them
 // before each iteration, as for a file sent for the first time.
 func benchTransfer(b *testing.B, put, warm bool) {
-	e := newEnv(b, Rule{"*", "rw"})
+	e := newEnv(b, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	const size = 256 << 20
 	data := randBytes(b, size)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // Config is one share this node offers.
@@ -37,8 +38,21 @@ func ValidateShareName(name string) error {
 	return nil
 }
 
-// Configs is the share list in SQLite.
-type Configs struct{ db *store.DB }
+// Configs is the share list in SQLite. With a directory (New sets it),
+// name rules are bound to the peer ID holding the name when stored
+// (BindRules).
+type Configs struct {
+	db  *store.DB
+	dir func() workgroup.Directory
+}
+
+// bind binds the name rules of a share of workgroup wg (BindRules).
+func (c *Configs) bind(wg string, rules []Rule) []Rule {
+	if c.dir == nil {
+		return rules
+	}
+	return BindRules(c.dir(), wg, rules)
+}
 
 // NewConfigs returns the share list kept in db.
 func NewConfigs(db *store.DB) *Configs { return &Configs{db: db} }
@@ -64,6 +78,7 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 	if len(cfg.Rules) == 0 {
 		cfg.Rules = DefaultRules()
 	}
+	cfg.Rules = c.bind(cfg.Workgroup, cfg.Rules)
 	cfg.Created = time.Now().UTC().Truncate(time.Second)
 	rules, _ := json.Marshal(cfg.Rules)
 	err = c.db.Tx(ctx, func(tx *sql.Tx) error {
@@ -86,6 +101,12 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 
 // SetRules replaces a share's access list.
 func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error {
+	if c.dir != nil {
+		var wg string
+		if err := c.db.QueryRowContext(ctx, `SELECT workgroup FROM shares WHERE name = ?`, name).Scan(&wg); err == nil {
+			rules = c.bind(wg, rules)
+		}
+	}
 	b, _ := json.Marshal(rules)
 	res, err := c.db.ExecContext(ctx, `UPDATE shares SET rules = ? WHERE name = ?`, string(b), name)
 	if err != nil {

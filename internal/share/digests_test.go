@@ -74,7 +74,7 @@ func poison(t *testing.T, e *env) int64 {
 }
 
 func TestGetUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, digestMinSize+4321)
 	e.write("big.bin", data)
@@ -104,7 +104,7 @@ func TestGetUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
 }
 
 func TestPutUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, digestMinSize+99)
 	src := filepath.Join(t.TempDir(), "src.bin")

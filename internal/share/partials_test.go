@@ -26,7 +26,7 @@ func partialsIn(t *testing.T, dir string) []string {
 // until PartialMaxAge, then the sweeper removes it; recent ones and
 // files written since stay.
 func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	src := filepath.Join(t.TempDir(), "up.bin")
 	os.WriteFile(src, randBytes(t, 8<<20), 0o644)

@@ -37,7 +37,7 @@ func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Lo
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
-	return &Service{configs: NewConfigs(db), dir: dir, host: h, log: log, digests: NewDigests(db, log)}
+	return &Service{configs: &Configs{db: db, dir: dir}, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
 }
 
 // Register serves /peerhood/files/1 on the host, behind workgroup.Guard,

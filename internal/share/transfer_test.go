@@ -33,7 +33,7 @@ func noPartials(t *testing.T, dir string) {
 }
 
 func TestGetPutRoundTrip(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, 5<<20+123)
 	e.write("big.bin", data)
@@ -160,7 +160,7 @@ func TestGetResumesWhenPeerVanishes(t *testing.T) {
 // An upload stopped mid-way leaves a partial on the sharing node (never
 // at the final name); the next PutFile continues it.
 func TestPutResumesAfterInterruption(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, 8<<20)
 	src := filepath.Join(t.TempDir(), "up.bin")
@@ -277,10 +277,10 @@ func TestFullDisk(t *testing.T) {
 		}
 	})
 	t.Run("put", func(t *testing.T) {
-		e := newEnv(t, Rule{"*", "rw"})
+		e := newEnv(t, Rule{Who: "*", Right: "rw"})
 		// Re-point the share at the small disk.
 		e.svc.Configs().Remove(e.ctx, "docs")
-		if _, err := e.svc.Configs().Add(e.ctx, Config{Name: "docs", Workgroup: testWG, Path: small, Rules: []Rule{{"*", "rw"}}}); err != nil {
+		if _, err := e.svc.Configs().Add(e.ctx, Config{Name: "docs", Workgroup: testWG, Path: small, Rules: []Rule{{Who: "*", Right: "rw"}}}); err != nil {
 			t.Fatal(err)
 		}
 		c := e.client("alice")
@@ -303,7 +303,7 @@ func TestFullDisk(t *testing.T) {
 // Two uploads of the same file version at once never share a partial
 // file: one waits (busy, retried) and both end with the right content.
 func TestConcurrentSameUpload(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	a, b := e.client("alice"), e.client("bob")
 	data := randBytes(t, 6<<20)
 	src := filepath.Join(t.TempDir(), "same.bin")

@@ -13,7 +13,7 @@ import (
 // progress callback is never called concurrently (the race detector
 // checks the unguarded map), and the counts add up.
 func TestTreesMoveManyFilesConcurrently(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	want := map[string][]byte{}
 	for i := range 60 {
@@ -59,7 +59,7 @@ func TestTreesMoveManyFilesConcurrently(t *testing.T) {
 
 // A failing file stops the folder transfer with that file's error.
 func TestTreeStopsAtTheFirstFailure(t *testing.T) {
-	e := newEnv(t, Rule{"*", "rw"})
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	for i := range 20 {
 		e.write(fmt.Sprintf("t/f%02d", i), []byte("x"))
@@ -74,7 +74,7 @@ func TestTreeStopsAtTheFirstFailure(t *testing.T) {
 	}
 	// A member who may only read gets the permission error, and nothing
 	// lands.
-	e2 := newEnv(t, Rule{"*", "ro"})
+	e2 := newEnv(t, Rule{Who: "*", Right: "ro"})
 	ro := e2.client("bob")
 	src := t.TempDir()
 	for i := range 20 {
