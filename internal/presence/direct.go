@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -88,4 +89,30 @@ func (s *Service) handleDirect(st network.Stream) {
 	}
 	m.Gone = nil // reports of others travel on the topic only
 	s.heardFrom(t, author, m)
+}
+
+// addrTTL is how long addresses heard in a presence message stay in the
+// peerstore; heartbeats (at most 30 s apart) renew them.
+const addrTTL = 5 * time.Minute
+
+// advertisedAddrs returns this node's addresses to announce: up to
+// maxAddrs, relay circuits last.
+func (s *Service) advertisedAddrs() [][]byte {
+	var direct, relayed [][]byte
+	for _, a := range s.cfg.Host.Host.Addrs() {
+		b := a.Bytes()
+		if len(b) > maxAddrSize {
+			continue
+		}
+		if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
+			relayed = append(relayed, b)
+		} else {
+			direct = append(direct, b)
+		}
+	}
+	out := append(direct, relayed...)
+	if len(out) > maxAddrs {
+		out = out[:maxAddrs]
+	}
+	return out
 }

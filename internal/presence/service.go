@@ -11,7 +11,6 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
@@ -484,30 +483,4 @@ func (s *Service) messageLocked(wg string, t *topicState, state string) message 
 	}
 	m.Addrs = s.advertisedAddrs()
 	return m
-}
-
-// addrTTL is how long addresses heard in a presence message stay in the
-// peerstore; heartbeats (at most 30 s apart) renew them.
-const addrTTL = 5 * time.Minute
-
-// advertisedAddrs returns this node's addresses to announce: up to
-// maxAddrs, relay circuits last.
-func (s *Service) advertisedAddrs() [][]byte {
-	var direct, relayed [][]byte
-	for _, a := range s.cfg.Host.Host.Addrs() {
-		b := a.Bytes()
-		if len(b) > maxAddrSize {
-			continue
-		}
-		if _, err := a.ValueForProtocol(ma.P_CIRCUIT); err == nil {
-			relayed = append(relayed, b)
-		} else {
-			direct = append(direct, b)
-		}
-	}
-	out := append(direct, relayed...)
-	if len(out) > maxAddrs {
-		out = out[:maxAddrs]
-	}
-	return out
 }
