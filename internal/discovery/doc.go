@@ -16,16 +16,26 @@
 //   - LAN: mDNS (libp2p's, service name "_peerhood._udp") announces this
 //     node and dials the members it hears of. Non-members are not dialled;
 //     the gate of the workgroup layer refuses them anyway.
-//   - Across networks: each workgroup has its own Kademlia DHT (protocol
-//     prefix /peerhood/wg/<workgroup ID>, server mode on every member, no
-//     values or provider records). Only members enter its routing table and
-//     its queries; an empty routing table is filled only from members'
+//   - Across networks: each workgroup has its own Kademlia DHT (server
+//     mode on every member, no values or provider records). Its protocol
+//     prefix is /peerhood/dht/<tag>, the tag the first 16 characters of
+//     base32(SHA-256("peerhood dht v1\x00" || workgroup ID)): identify
+//     lists a node's protocols to every peer that connects, strangers
+//     included, and the tag does not tell them the workgroup ID (nodes of
+//     one workgroup share a tag, so it links them). The DHT answers
+//     members of its workgroup only: its stream handler resets a stream
+//     from anyone else (a stranger on probation, a member of another
+//     workgroup) before reading it (membersOnlyHost), so FIND_NODE gives
+//     strangers nothing. Only members enter its routing table and its
+//     queries; an empty routing table is filled only from members'
 //     known addresses, never from public bootstrap peers, and the table is
 //     not refreshed (a refresh connects to most of a small network). A
 //     member with no known (or no working) address is looked up there by
 //     peer ID.
 //   - NAT: the host (internal/p2p) runs AutoNAT, the circuit relay v2
-//     service while publicly reachable (members only, by the gate), and
+//     service while publicly reachable (reservations for members only,
+//     circuits between members of one workgroup only: the gate's
+//     p2p.RelayGate; strangers never), and
 //     autorelay; RelayCandidates feeds autorelay with members that run the
 //     relay service, so no server outside the workgroup is used. Hole
 //     punching (DCUtR, run and retried by the host: see internal/p2p)

@@ -6,7 +6,13 @@
 //
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
-// decides which peers may connect at all.
+// decides which peers may connect at all. A Gate may also implement
+// AddrGate (judge a new connection with its remote address: per-address
+// bounds), TopicGate (which peers take part in which gossipsub topic;
+// ResetGossip makes both ends exchange subscriptions again once the
+// answer for a connected peer changes) and RelayGate (who may reserve a
+// relay slot and open a circuit here: with it, the relay ACL does not
+// fall back to AllowPeer, which admits strangers for a while).
 //
 // Limits are explicit. libp2p's defaults cap a node at about 250 inbound
 // connections and 8 per IP address; a peerhood node holds at least

@@ -32,17 +32,35 @@
 //     certificate, checked recursively, at most MaxChainDepth (4) admins
 //     deep. Revoking an admin therefore voids the certificates it issued
 //     (as a CA revocation would): re-admit those members with a new invite.
+//     Certificates an admin issued before its revocation (not-before at
+//     or before the revocation's time) are still accepted and stored, as
+//     void items, whatever order a node learns them in (inforce.go).
 //   - A peer may hold several certificates: an admin reissues one to
 //     change the member's groups (SetGroups; `peerhood member group
 //     add|rm|set`). The certificate in force is the newest: latest
 //     not-before (a reissue makes it later than the old one's), then
 //     latest not-after, then the larger serial, so every node picks the
-//     same one whatever order they arrived in. Groups are DNS labels,
+//     same one whatever order they arrived in. Its groups are capped by
+//     every newer certificate of the peer already in its window, valid or
+//     void: revoking an admin can take rights away, never give back ones
+//     it removed (alice adds bob to ops, dave takes him out, alice
+//     removes dave: bob stays out of ops). An admin's reissue is dated
+//     after every certificate of the member, so it is in force. Roles
+//     are not capped (no command changes them). Groups are DNS labels,
 //     stored in lower case, at most MaxGroups; share rules "group:G"
 //     match them.
-//   - Should two admins ever give one name to two peers at once, both stay
-//     members; the member admitted first (its oldest certificate, then the
-//     smaller serial) owns the name in ByName on every node.
+//   - Should two admins ever give one name to two peers at once (one of
+//     them with a stale roster), both stay members; the member admitted
+//     first (its oldest certificate's not-before, then the smaller peer
+//     ID) owns the name in ByName on every node, and the others are
+//     listed with Member.NameConflict (shown to admins by `members`).
+//     FindMember (used by `member remove` and `member group`) takes a
+//     peer ID, or a name only if one member holds it: a conflicted name
+//     is refused as ambiguous. Access lists (internal/share) match a
+//     name rule only against a member holding the name without conflict,
+//     and bind each name rule to the peer ID that held the name when the
+//     rule was stored, so a name freed by a removal and taken by a new
+//     joiner never inherits its rights.
 //   - A revocation (RevocationBody, signed over
 //     "peerhood revocation v1\x00" || body by the root or an admin) voids
 //     every certificate of one peer in one workgroup, for good (the peer
@@ -74,14 +92,34 @@
 //
 // The gate also implements p2p.TopicGate: gossipsub drops every RPC of a
 // peer admitted only to reach join, and ignores its topic subscriptions,
-// so it is sent no gossip; a per-workgroup topic ("/peerhood/wg/<ID>/...")
-// is used only with members of that workgroup.
+// so it is sent no gossip; a per-workgroup topic ("/peerhood/wg/<ID>/...",
+// every peerhood topic) is used only with peers known as members of THAT
+// workgroup: a node in office and lab sends a lab-only member (even one it
+// dialled) no office presence or roster gossip. gossipsub judges a peer's
+// subscriptions once, on arrival; when the memberships of a connected
+// peer change (learnt by hello or a sync, removed from one workgroup,
+// this node joining one), its gossip streams are reset so both ends
+// exchange subscriptions afresh, and the periodic loop resets again a
+// connected member missing from its workgroup's roster topic (at most
+// 3 times in 10 minutes; gossip.go). Every protocol handler checks
+// membership of the workgroup the stream is about (roster: the workgroup
+// asked; hello: each workgroup asked; presence: the message's).
+//
+// The gate implements p2p.RelayGate too: the circuit relay service
+// gives reservations to members only and circuits only between two
+// members of one workgroup of this node; strangers never, not even
+// while an invite is outstanding or they are on probation.
 //
 // A member this node has not heard of yet (it joined elsewhere while this
-// node was away) is admitted on probation when it connects: the gate lets
-// at most 32 unknown inbound peers in at once, at most 10 new ones a
-// second, each for 10 s; a peer whose hello failed is kept out for a
-// minute. This node asks it for its certificate over /peerhood/hello/1,
+// node was away) is admitted on probation when it connects (probation.go):
+// a place lasts 3 s and the hello asked of it 2 s, so a peer that does not
+// answer with a valid certificate in time is dropped; at most 4 peers from
+// one address (IPv4, IPv6 /64), 8 from one subnet (IPv4 /24, IPv6 /48) and
+// 32 in all hold places; when a bound is reached the oldest on probation
+// within it is evicted, so 32 or more strangers cannot lock a real member
+// out (they only churn each other; how fast one address connects at all
+// is bounded by the host's connection rate limiter); a peer whose hello
+// failed is kept out for a minute. This node asks it for its certificate over /peerhood/hello/1,
 // verifies the chain against the workgroup root and the revocations it
 // holds (Roster.Merge), stores it, and keeps the connection only if the
 // peer is then a member. Such a peer reaches no other protocol and no
@@ -135,7 +173,7 @@
 // The asker takes a chain only if its first certificate is the peer's own
 // and each next one issued the one before, then merges it like any
 // roster items. Asks are at most 4 KiB, replies at most 64 KiB; the
-// exchange is bounded by 5 s.
+// asker waits at most 2 s (probationHello), the answering side 5 s.
 //
 // Gossip: gossipsub topic "/peerhood/wg/<ID>/roster" carries Bundles of
 // new certificates (on join) and revocations (on removal). Its validator

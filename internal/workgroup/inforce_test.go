@@ -54,8 +54,42 @@ func TestRevokedAdminDoesNotRestoreRights(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Whatever order the items come in: a roster that learns dave's
-	// removal before his change of bob's groups still takes the change.
+	revocationFirst(t, alice, dave, carol, wg)
+
+	carol.start()
+	if err := carol.dial(alice); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if !carol.svc.roster.IsRevoked(wg.ID, dave.host.ID()) {
+			return errf("carol has not learnt dave's removal")
+		}
+		return nil
+	})
+	if err := inGroup(carol, wg.ID, "bob", "ops", false)(); err != nil {
+		t.Fatalf("carol, back: %v", err)
+	}
+	// A restart (roster rebuilt from storage) keeps it so.
+	alice.stop()
+	alice.start()
+	if err := inGroup(alice, wg.ID, "bob", "ops", false)(); err != nil {
+		t.Fatalf("alice, restarted: %v", err)
+	}
+	// An admin can still put bob back in ops.
+	if _, err := alice.svc.SetGroups(ctx, "", "bob", GroupChange{Add: []string{"ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := inGroup(alice, wg.ID, "bob", "ops", true)(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// revocationFirst merges alice's roster into a fresh roster with dave's
+// revocation before the certificate dave issued: a roster that learns
+// dave's removal before his change of bob's groups still takes the
+// change, so every node ends with the same items whatever their order.
+func revocationFirst(t *testing.T, alice, dave, carol *tnode, wg Info) {
+	t.Helper()
 	root, _ := alice.svc.roster.Root(wg.ID)
 	all := alice.svc.roster.All(wg.ID)
 	var fromDave, rest Bundle
@@ -84,30 +118,4 @@ func TestRevokedAdminDoesNotRestoreRights(t *testing.T) {
 		t.Fatalf("revocation first: bob is %+v", m)
 	}
 
-	carol.start()
-	if err := carol.dial(alice); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Eventually(t, 10*time.Second, func() error {
-		if !carol.svc.roster.IsRevoked(wg.ID, dave.host.ID()) {
-			return errf("carol has not learnt dave's removal")
-		}
-		return nil
-	})
-	if err := inGroup(carol, wg.ID, "bob", "ops", false)(); err != nil {
-		t.Fatalf("carol, back: %v", err)
-	}
-	// A restart (roster rebuilt from storage) keeps it so.
-	alice.stop()
-	alice.start()
-	if err := inGroup(alice, wg.ID, "bob", "ops", false)(); err != nil {
-		t.Fatalf("alice, restarted: %v", err)
-	}
-	// An admin can still put bob back in ops.
-	if _, err := alice.svc.SetGroups(ctx, "", "bob", GroupChange{Add: []string{"ops"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := inGroup(alice, wg.ID, "bob", "ops", true)(); err != nil {
-		t.Fatal(err)
-	}
 }
