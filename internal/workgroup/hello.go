@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"time"
@@ -16,9 +19,62 @@ import (
 )
 
 // HelloAsk opens /peerhood/hello/1: the asking node (which does not know
-// the other peer) names the workgroups it is in.
+// the other peer, possibly a stranger) names the workgroups it is in
+// without revealing their IDs: a fresh random Nonce and, per workgroup,
+// helloTag(nonce, ID). The other peer, if a member, computes the tags of
+// its own workgroups and matches them. Workgroups (IDs in clear) is what
+// older nodes sent; it is still answered, never sent.
 type HelloAsk struct {
-	Workgroups []string `cbor:"1,keyasint"`
+	Workgroups []string `cbor:"1,keyasint,omitempty"`
+	Nonce      []byte   `cbor:"2,keyasint,omitempty"`
+	Tags       [][]byte `cbor:"3,keyasint,omitempty"`
+}
+
+// helloTagSize is the length of a hello tag and of its nonce.
+const helloTagSize = 16
+
+// helloTag blinds a workgroup ID for a HelloAsk: the first 16 bytes of
+// HMAC-SHA256 keyed with the nonce over "peerhood hello v1\x00" || ID.
+func helloTag(nonce []byte, wg string) []byte {
+	m := hmac.New(sha256.New, nonce)
+	m.Write([]byte("peerhood hello v1\x00" + wg))
+	return m.Sum(nil)[:helloTagSize]
+}
+
+// decodeHelloAsk parses a hello ask from the network and checks its
+// bounds.
+func decodeHelloAsk(b []byte) (HelloAsk, error) {
+	var a HelloAsk
+	if len(b) > maxHelloAsk {
+		return a, fmt.Errorf("hello ask of %d bytes exceeds %d", len(b), maxHelloAsk)
+	}
+	if err := wire.Unmarshal(b, &a); err != nil {
+		return a, fmt.Errorf("hello ask: %w", err)
+	}
+	if len(a.Workgroups) > maxHelloWGs || len(a.Tags) > maxHelloWGs {
+		return a, fmt.Errorf("hello ask: %d workgroups and %d tags, at most %d", len(a.Workgroups), len(a.Tags), maxHelloWGs)
+	}
+	if len(a.Tags) > 0 && len(a.Nonce) != helloTagSize {
+		return a, fmt.Errorf("hello ask: nonce of %d bytes, want %d", len(a.Nonce), helloTagSize)
+	}
+	for _, t := range a.Tags {
+		if len(t) != helloTagSize {
+			return a, fmt.Errorf("hello ask: tag of %d bytes, want %d", len(t), helloTagSize)
+		}
+	}
+	return a, nil
+}
+
+// asks reports whether the ask names workgroup wg.
+func (a HelloAsk) asks(wg string) bool {
+	if slices.Contains(a.Workgroups, wg) {
+		return true
+	}
+	if len(a.Tags) == 0 {
+		return false
+	}
+	t := helloTag(a.Nonce, wg)
+	return slices.ContainsFunc(a.Tags, func(x []byte) bool { return hmac.Equal(x, t) })
 }
 
 // HelloChain is a peer's certificate in force in one workgroup with the
@@ -75,15 +131,20 @@ func (s *Service) handleHello(st network.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(helloTimeout))
 	remote := st.Conn().RemotePeer()
+	raw, err := wire.NewReader(st, maxHelloAsk).ReadFrameBytes()
 	var ask HelloAsk
-	if err := wire.NewReader(st, maxHelloAsk).ReadFrame(&ask); err != nil || len(ask.Workgroups) > maxHelloWGs {
+	if err == nil {
+		ask, err = decodeHelloAsk(raw)
+	}
+	if err != nil {
 		_ = wire.WriteFrame(st, HelloReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed hello"}})
 		return
 	}
 	var reply HelloReply
-	for _, wg := range ask.Workgroups {
-		if _, ok := s.roster.Member(wg, remote); !ok {
-			continue // only to members of that workgroup
+	for _, m := range s.roster.Memberships(remote) {
+		wg := m.Workgroup // only to members of that workgroup
+		if !ask.asks(wg) || len(reply.Chains) >= maxHelloWGs {
+			continue
 		}
 		if chain := s.roster.chain(wg, s.self); len(chain) > 0 {
 			reply.Chains = append(reply.Chains, HelloChain{Workgroup: wg, Items: Bundle{Certs: chain}})
@@ -137,12 +198,17 @@ func (s *Service) hello(p peer.ID) error {
 	}
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(probationHello))
-	var ask HelloAsk
-	for _, w := range s.roster.Workgroups() {
-		ask.Workgroups = append(ask.Workgroups, w.ID)
+	ask := HelloAsk{Nonce: make([]byte, helloTagSize)}
+	if _, err := rand.Read(ask.Nonce); err != nil {
+		return fmt.Errorf("hello nonce: %w", err)
 	}
-	if len(ask.Workgroups) > helloWorkgroups {
-		ask.Workgroups = ask.Workgroups[:helloWorkgroups]
+	var asked []string
+	for _, w := range s.roster.Workgroups() {
+		if len(asked) == helloWorkgroups {
+			break
+		}
+		asked = append(asked, w.ID)
+		ask.Tags = append(ask.Tags, helloTag(ask.Nonce, w.ID))
 	}
 	if err := wire.WriteFrame(st, ask); err != nil {
 		return fmt.Errorf("hello to %s: %w", p, err)
@@ -160,7 +226,7 @@ func (s *Service) hello(p peer.ID) error {
 		return fmt.Errorf("hello reply from %s: %w", p, reply.Error)
 	}
 	for _, c := range reply.Chains {
-		if !slices.Contains(ask.Workgroups, c.Workgroup) {
+		if !slices.Contains(asked, c.Workgroup) {
 			continue
 		}
 		// Only a chain that ends in p's own certificate is taken: a peer

@@ -1,9 +1,11 @@
 package workgroup
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,4 +145,32 @@ func TestWriteHelloCorpus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// FuzzHelloAsk decodes a hello ask as the answering node does: never a
+// panic; what passes is within bounds, and a workgroup is asked only by
+// its ID in clear or by a tag made with the ask's nonce.
+func FuzzHelloAsk(f *testing.F) {
+	nonce := []byte("0123456789abcdef")
+	tagged, _ := wire.Marshal(HelloAsk{Nonce: nonce, Tags: [][]byte{helloTag(nonce, "wgone"), helloTag(nonce, "wgtwo")}})
+	legacy, _ := wire.Marshal(HelloAsk{Workgroups: []string{"wgone"}})
+	for _, s := range [][]byte{tagged, legacy, {0xa0}, {0xa1, 0x03, 0x81, 0x41, 0x00}, nil} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := decodeHelloAsk(data)
+		if err != nil {
+			return
+		}
+		if len(a.Workgroups) > maxHelloWGs || len(a.Tags) > maxHelloWGs || (len(a.Tags) > 0 && len(a.Nonce) != helloTagSize) {
+			t.Fatalf("accepted an ask out of bounds: %d workgroups, %d tags, nonce %d", len(a.Workgroups), len(a.Tags), len(a.Nonce))
+		}
+		for _, wg := range []string{"wgone", "wgtwo", ""} {
+			want := slices.Contains(a.Workgroups, wg) ||
+				(len(a.Tags) > 0 && slices.ContainsFunc(a.Tags, func(x []byte) bool { return bytes.Equal(x, helloTag(a.Nonce, wg)) }))
+			if a.asks(wg) != want {
+				t.Fatalf("asks(%q) = %v, want %v", wg, !want, want)
+			}
+		}
+	})
 }

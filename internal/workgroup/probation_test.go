@@ -1,8 +1,10 @@
 package workgroup
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -55,4 +57,36 @@ func TestProbationFloodCannotLockOutMember(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// Issue 16 item 10: a stranger that connects to a member is asked for
+// its certificate (hello), and that ask must not tell it which
+// workgroups the member is in: the IDs travel blinded (HelloAsk.Tags).
+func TestHelloAskHidesWorkgroups(t *testing.T) {
+	alpha := newTNode(t, "alpha")
+	office := mustCreate(t, alpha, "office")
+	lab := mustCreate(t, alpha, "lab")
+	x := newStranger(t)
+	asks := make(chan []byte, 1)
+	x.Handle(p2p.ProtoHello, func(st network.Stream) {
+		b, _ := io.ReadAll(io.LimitReader(st, 4096))
+		asks <- b
+		_ = st.Reset()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := x.Host.Connect(ctx, alpha.info()); err != nil {
+		t.Fatal(err)
+	}
+	var ask []byte
+	select {
+	case ask = <-asks:
+	case <-ctx.Done():
+		t.Fatal("alpha did not ask the stranger for its certificate")
+	}
+	for _, id := range []string{office.ID, lab.ID} {
+		if bytes.Contains(ask, []byte(id)) {
+			t.Errorf("the hello ask shows a stranger workgroup ID %s", id)
+		}
+	}
 }
