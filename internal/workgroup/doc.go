@@ -165,8 +165,13 @@
 //
 // /peerhood/hello/1 (Guard on the answering side: it answers members it
 // knows). The node that does not know the other peer (the one holding it
-// on probation) asks with HelloAsk {1: [workgroup IDs it is in], at most
-// 16}; the other answers HelloReply {1: wire.Error, 2: [HelloChain {1:
+// on probation, maybe a stranger) asks with HelloAsk {2: nonce (16 random
+// bytes), 3: [tag per workgroup it is in, at most 16]}, a tag being the
+// first 16 bytes of HMAC-SHA256(key nonce, "peerhood hello v1\x00" ||
+// workgroup ID): a stranger learns no workgroup ID from it (key 1, the
+// IDs in clear, is what older nodes sent; still answered, never sent).
+// The other matches the tags against the workgroups in which it knows
+// the asker as a member, and answers HelloReply {1: wire.Error, 2: [HelloChain {1:
 // workgroup ID, 2: Bundle of 1 to MaxChainDepth+1 certificates, no
 // revocations}]}: for each workgroup both are in, its certificate in
 // force followed by the admin certificates that issued it up to the root.
