@@ -46,17 +46,19 @@ func TestProbationFloodCannotLockOutMember(t *testing.T) {
 	if err := charlie.dial(bravo); err != nil {
 		t.Fatalf("a real member was locked out by %d strangers: %v", len(strangers), err)
 	}
-	testutil.Eventually(t, 5*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
+	took := testutil.Eventually(t, 5*time.Second, func() error { return wantMembers(bravo, wg.ID, 3) })
+	t.Logf("%d strangers connected; the member was admitted %s after its dial", len(strangers), took)
 	if !bravo.connected(charlie) {
 		t.Fatal("bravo dropped charlie")
 	}
 	last := strangers[len(strangers)-1]
-	testutil.Eventually(t, probation+time.Second, func() error {
+	dropped := testutil.Eventually(t, probation+time.Second, func() error {
 		if last.Network().Connectedness(bravo.host.ID()) == network.Connected {
 			return errors.New("a stalling stranger still holds its place")
 		}
 		return nil
 	})
+	t.Logf("the last stalling stranger was dropped %s later", dropped)
 }
 
 // Issue 16 item 10: a stranger that connects to a member is asked for
