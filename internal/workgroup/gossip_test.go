@@ -12,7 +12,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
+	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // joinSub joins topic on n's gossipsub and subscribes to it.
@@ -140,24 +142,52 @@ func TestGossipAfterMembershipLearnt(t *testing.T) {
 			}
 			testutil.Eventually(t, 15*time.Second, func() error {
 				if !slices.Contains(topicPeers(t, bravo, TopicName(wg.ID)), charlie.host.ID()) {
-					var d string
-					for _, c := range bravo.host.Network().ConnsToPeer(charlie.host.ID()) {
-						d += " conn " + c.Stat().Direction.String()
-						for _, st := range c.GetStreams() {
-							d += " [" + string(st.Protocol()) + " " + st.Stat().Direction.String() + "]"
-						}
-					}
-					for _, c := range charlie.host.Network().ConnsToPeer(bravo.host.ID()) {
-						d += " CH conn " + c.Stat().Direction.String()
-						for _, st := range c.GetStreams() {
-							d += " [" + string(st.Protocol()) + " " + st.Stat().Direction.String() + "]"
-						}
-					}
-					d += " charlie sees bravo: " + fmt.Sprint(slices.Contains(topicPeers(t, charlie, TopicName(wg.ID)), bravo.host.ID()))
-					return errors.New("bravo does not hold charlie as a roster gossip subscriber" + d)
+					return errors.New("bravo does not hold charlie as a roster gossip subscriber;" + gossipStreams(t, bravo, charlie, wg))
 				}
 				return nil
 			})
 		})
 	}
+}
+
+// Every protocol checks the workgroup its stream is about: a lab-only
+// member that asks alpha (in office and lab) for office's roster is
+// refused and given no item of it.
+func TestRosterSyncOfAnotherWorkgroupRefused(t *testing.T) {
+	alpha, bravo := newTNode(t, "alpha"), newTNode(t, "bravo")
+	office := mustCreate(t, alpha, "office")
+	lab := mustCreate(t, alpha, "lab")
+	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{Workgroup: lab.ID}), "")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := bravo.host.NewStream(ctx, alpha.host.ID(), p2p.ProtoRoster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := wire.WriteFrame(st, SyncHello{Workgroup: office.ID}); err != nil {
+		t.Fatal(err)
+	}
+	var reply SyncReply
+	if err := wire.NewReader(st, maxRosterFrame).ReadFrame(&reply); err != nil {
+		t.Fatal(err)
+	}
+	if reply.Error == nil || reply.Error.Code != wire.CodeNotMember || len(reply.Items.Certs)+len(reply.Items.Revs) > 0 {
+		t.Fatalf("a lab-only member asking office's roster got %+v", reply)
+	}
+}
+
+// gossipStreams describes the gossip streams between a and b, and
+// whether b holds a as a roster gossip subscriber (for failures).
+func gossipStreams(t *testing.T, a, b *tnode, wg Info) string {
+	var d string
+	for _, n := range [][2]*tnode{{a, b}, {b, a}} {
+		for _, c := range n[0].host.Network().ConnsToPeer(n[1].host.ID()) {
+			d += fmt.Sprintf(" %s: conn %s", n[0].name, c.Stat().Direction)
+			for _, st := range c.GetStreams() {
+				d += fmt.Sprintf(" [%s %s]", st.Protocol(), st.Stat().Direction)
+			}
+		}
+	}
+	return d + fmt.Sprintf("; %s holds %s: %v", b.name, a.name, slices.Contains(topicPeers(t, b, TopicName(wg.ID)), a.host.ID()))
 }
