@@ -95,7 +95,8 @@ func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.R
 	case opOffer:
 		return s.serveOffer(ctx, st, r, remote, req.Envelope)
 	case opPush:
-		return wire.WriteFrame(st, s.servePushes(ctx, remote, req.Items)) == nil
+		rep := s.servePushes(ctx, remote, req.Items)
+		return rep != nil && wire.WriteFrame(st, rep) == nil
 	case opReceipt:
 		err := s.acceptReceipt(ctx, req.Receipt, remote)
 		reply := deliverReply{}
@@ -108,32 +109,59 @@ func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.R
 	return false
 }
 
+// checkOffered checks an envelope offered or pushed by remote. Only the
+// sender itself delivers directly (mailboxes are fetched from), so an
+// envelope offered by another peer, like one whose signature fails, gets
+// no receipt: the caller resets the stream (errForged).
+func (s *Service) checkOffered(remote peer.ID, envBytes []byte) (*Envelope, error) {
+	env, err := s.checkIncoming(envBytes)
+	if env != nil && env.SenderID() != remote {
+		return env, fmt.Errorf("%w: %s offers a message signed as from %s", errForged, remote, env.SenderID())
+	}
+	return env, err
+}
+
+// refusal is the reply to an envelope checkOffered refused; nil means
+// the stream is to be reset (no receipt for a forgery).
+func (s *Service) refusal(remote peer.ID, env *Envelope, err error) *deliverReply {
+	var rj *rejectError
+	switch {
+	case errors.Is(err, errForged):
+		s.log.Warn("forged envelope: stream reset", "peer", remote, "err", err)
+		return nil
+	case errors.As(err, &rj):
+		s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
+		return &deliverReply{Receipt: s.rejection(env, rj.reason)}
+	}
+	s.log.Warn("refused malformed envelope", "peer", remote, "err", err)
+	return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}
+}
+
 // serveOffer handles one offered message; false means the stream is no
 // longer usable.
 func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, envBytes []byte) bool {
-	env, err := s.checkIncoming(envBytes)
+	env, err := s.checkOffered(remote, envBytes)
 	if err != nil {
-		var rj *rejectError
-		if errors.As(err, &rj) {
-			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-			return wire.WriteFrame(st, &deliverReply{Receipt: s.rejection(env, rj.reason)}) == nil
-		}
-		s.log.Warn("refused malformed envelope", "peer", remote, "err", err)
-		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}) == nil
+		rep := s.refusal(remote, env, err)
+		return rep != nil && wire.WriteFrame(st, rep) == nil
 	}
 	id := env.IDString()
-	if rec, ok := s.storedReceipt(ctx, id); ok {
+	if rec, ok := s.storedReceipt(ctx, env); ok {
 		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
 	}
-	key := "in-" + id
+	key := inKey(env)
 	if !s.lock(key) {
 		return wire.WriteFrame(st, &deliverReply{Err: &wire.Error{Code: codeBusy, Message: "message is being received on another stream"}}) == nil
 	}
 	defer s.unlock(key)
-	if rec, ok := s.storedReceipt(ctx, id); ok { // stored by another stream meanwhile
+	if rec, ok := s.storedReceipt(ctx, env); ok { // stored by another stream meanwhile
 		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
 	}
 	off := s.spool.partialSize(key, env.Size)
+	if werr := s.roomForOffer(remote, key, env.Size, off); werr != nil {
+		s.log.Warn("refused offer", "peer", remote, "id", id, "reason", werr.Message)
+		return wire.WriteFrame(st, &deliverReply{Err: werr}) == nil
+	}
 	if err := wire.WriteFrame(st, &deliverReply{Offset: off}); err != nil {
 		return false
 	}
@@ -154,13 +182,15 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 }
 
 // servePushes handles a batch of small messages sent whole: each is
-// checked on its own, the accepted ones are stored in one transaction.
+// checked on its own, the accepted ones are stored in one transaction. A
+// forged envelope in the batch makes it nil: the stream is reset.
 func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushItem) *deliverReply {
 	if len(items) > maxBatchItems {
 		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "batch too large"}}
 	}
 	out := &deliverReply{Replies: make([]deliverReply, len(items))}
 	prepared := make([]*incoming, len(items))
+	var forged atomic.Bool
 	// Checking signatures and opening payloads is CPU work: spread it.
 	workers := min(runtime.GOMAXPROCS(0), 4, len(items))
 	var next atomic.Int64
@@ -169,8 +199,13 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(items); i = int(next.Add(1) - 1) {
-				out.Replies[i], prepared[i] = s.pushOne(ctx, remote, items[i])
+			for i := int(next.Add(1) - 1); i < len(items) && !forged.Load(); i = int(next.Add(1) - 1) {
+				rep, in := s.pushOne(ctx, remote, items[i])
+				if rep == nil {
+					forged.Store(true)
+					continue
+				}
+				out.Replies[i], prepared[i] = *rep, in
 			}
 		}()
 	}
@@ -182,6 +217,12 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 			ready = append(ready, in)
 			idx = append(idx, i)
 		}
+	}
+	if forged.Load() {
+		for _, in := range ready {
+			s.releaseCiphertext(ctx, in.env.HashString())
+		}
+		return nil
 	}
 	if err := s.insertIncoming(ctx, ready, ""); err != nil {
 		s.log.Error("store messages", "err", err)
@@ -197,38 +238,34 @@ func (s *Service) servePushes(ctx context.Context, remote peer.ID, items []pushI
 }
 
 // pushOne checks one pushed message: a reply now (refusal, or the receipt
-// of a message already held), or the message ready to store.
-func (s *Service) pushOne(ctx context.Context, remote peer.ID, it pushItem) (deliverReply, *incoming) {
-	env, err := s.checkIncoming(it.Envelope)
+// of a message already held), or the message ready to store. A nil reply
+// is a forgery.
+func (s *Service) pushOne(ctx context.Context, remote peer.ID, it pushItem) (*deliverReply, *incoming) {
+	env, err := s.checkOffered(remote, it.Envelope)
 	if err != nil {
-		var rj *rejectError
-		if errors.As(err, &rj) {
-			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
-		}
-		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}}, nil
+		return s.refusal(remote, env, err), nil
 	}
-	if rec, ok := s.storedReceipt(ctx, env.IDString()); ok {
-		return deliverReply{Done: true, Receipt: rec}, nil
+	if rec, ok := s.storedReceipt(ctx, env); ok {
+		return &deliverReply{Done: true, Receipt: rec}, nil
 	}
 	if env.Size > InlineMax || uint64(len(it.Data)) != env.Size {
-		return deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}, nil
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: "a push carries the whole ciphertext of a small message"}}, nil
 	}
 	sl, err := s.spool.receive(bytes.NewReader(it.Data), "", 0, env.Size, env.Hash)
 	if err != nil {
 		s.log.Warn("refused tampered message", "peer", remote, "id", env.IDString(), "err", err)
-		return deliverReply{Receipt: s.rejection(env, err.Error())}, nil
+		return &deliverReply{Receipt: s.rejection(env, err.Error())}, nil
 	}
 	in, err := s.prepareIncoming(ctx, env, it.Envelope, sl)
 	if err != nil {
 		var rj *rejectError
 		if errors.As(err, &rj) {
 			s.log.Warn("refused message", "peer", remote, "id", env.IDString(), "reason", rj.reason)
-			return deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
+			return &deliverReply{Receipt: s.rejection(env, rj.reason)}, nil
 		}
-		return deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}, nil
+		return &deliverReply{Err: &wire.Error{Code: wire.CodeInternal, Message: "could not store the message"}}, nil
 	}
-	return deliverReply{}, in
+	return &deliverReply{}, in
 }
 
 // finishIncoming stores a received ciphertext (recvErr: its hash check)

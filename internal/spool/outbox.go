@@ -497,6 +497,17 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 			if state == StateDelivered || state == StateCancelled {
 				continue
 			}
+			if why := s.receiptMismatch(rec, hash); why != "" {
+				// Signed by the recipient, but for another message under
+				// this ID (another sender's, or other bytes): not ours.
+				s.log.Warn("receipt does not match the job", "job", id, "why", why)
+				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET attempts=attempts+1, next_try=?, last_error=?, updated=? WHERE id=? AND state IN (?,?)`,
+					time.Now().Add(s.cfg.RetryBase).UnixMilli(), "recipient's receipt does not match this message: "+why, nowMs(), id, StateQueued, StateDeposited)
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if rec.Status == StatusAccepted {
 				_, err = upd.ExecContext(ctx, StateDelivered, nowMs(), route, route, id)
 				if size > InlineMax {
@@ -523,6 +534,21 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 		s.releaseCiphertext(ctx, h)
 	}
 	return nil
+}
+
+// receiptMismatch says why a receipt signed by a job's recipient is not
+// the receipt of that job's message ("" when it is): it must be addressed
+// to this node and name the job's ciphertext hash.
+func (s *Service) receiptMismatch(rec *Receipt, hash string) string {
+	switch {
+	case peer.ID(rec.To) != s.self:
+		return fmt.Sprintf("it answers a message from %s", peer.ID(rec.To))
+	case len(rec.Hash) == 0:
+		return "it names no ciphertext hash"
+	case rec.HashString() != hash:
+		return "it answers other content under the same ID"
+	}
+	return ""
 }
 
 // releaseCiphertext removes a spool file no live row refers to.

@@ -62,7 +62,7 @@ const (
 // reader, several segments at once, and writes its files under dest (through
 // os.Root), never replacing an existing file. Every chunk is authenticated
 // as it is decrypted; the final one before anything is written.
-func extractFile(path string, id age.Identity, dest string) (written []string, err error) {
+func extractFile(path string, id age.Identity, dest, tag string) (written []string, err error) {
 	src, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -100,38 +100,45 @@ func extractFile(path string, id age.Identity, dest string) (written []string, e
 	if total != ptSize {
 		return nil, fmt.Errorf("payload is %d bytes, its header accounts for %d", ptSize, total)
 	}
-	root, err := openDest(dest)
+	p, err := newPlacer(dest, tag)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	defer undoOnError(root, &written, &err)
+	defer func() { p.close(err) }()
 	var files []*os.File
 	defer func() {
 		for _, f := range files {
-			f.Close()
+			if f != nil {
+				f.Close()
+			}
 		}
 	}()
 	type seg struct {
-		f           *os.File
+		f           io.WriterAt
 		fileOff     int64
 		srcOff, len int64
 	}
 	var segs []seg
-	for _, fe := range hdr.Files {
-		fh, err := createIn(root, fe, dest)
+	for i, fe := range hdr.Files {
+		fh, err := p.create(i, fe)
 		if err != nil {
-			return written, err
+			return nil, err
 		}
-		written = append(written, filepath.FromSlash(fe.Path))
 		files = append(files, fh)
+		wa := p.writer(i, fe, fh)
 		for o := int64(0); o < int64(fe.Size); o += extractSegment {
-			segs = append(segs, seg{fh, o, off + o, min(extractSegment, int64(fe.Size)-o)})
+			segs = append(segs, seg{wa, o, off + o, min(extractSegment, int64(fe.Size)-o)})
 		}
 		off += int64(fe.Size)
 	}
 	work := make(chan seg)
-	errs := make(chan error, extractWorkers)
+	errs := make(chan error, 1)
+	fail := func(err error) { // the first error is kept; the rest dropped
+		select {
+		case errs <- err:
+		default:
+		}
+	}
 	var wg sync.WaitGroup
 	for w := 0; w < extractWorkers; w++ {
 		wg.Add(1)
@@ -141,11 +148,11 @@ func extractFile(path string, id age.Identity, dest string) (written []string, e
 			for s := range work {
 				b := buf[:s.len]
 				if _, err := ra.ReadAt(b, s.srcOff); err != nil && !(errors.Is(err, io.EOF) && s.srcOff+s.len == ptSize) {
-					errs <- fmt.Errorf("decrypt: %w", err)
+					fail(fmt.Errorf("decrypt: %w", err))
 					continue
 				}
 				if _, err := s.f.WriteAt(b, s.fileOff); err != nil {
-					errs <- err
+					fail(err)
 				}
 			}
 		}()
@@ -157,12 +164,18 @@ func extractFile(path string, id age.Identity, dest string) (written []string, e
 	wg.Wait()
 	close(errs)
 	if err := <-errs; err != nil {
-		return written, err
+		return nil, err
 	}
-	for _, f := range files {
-		if err := f.Sync(); err != nil {
-			return written, err
+	for i, fe := range hdr.Files {
+		fh := files[i]
+		files[i] = nil
+		if err := p.commit(i, fe, fh); err != nil {
+			return nil, err
 		}
+		written = append(written, filepath.FromSlash(fe.Path))
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
 	}
 	return written, nil
 }

@@ -234,39 +234,39 @@ func openPayload(r io.Reader, id age.Identity) (*PayloadHeader, io.Reader, error
 	return &h, wr, nil
 }
 
-// extractPayload writes the payload's files under dest (through os.Root,
-// so no path can leave it), never replacing an existing file.
-func extractPayload(hdr *PayloadHeader, r io.Reader, dest string) (written []string, err error) {
-	root, err := openDest(dest)
+// extractPayload writes the payload's files under dest through a placer
+// (tag names its temporary files), never replacing an existing file.
+func extractPayload(hdr *PayloadHeader, r io.Reader, dest, tag string) (written []string, err error) {
+	p, err := newPlacer(dest, tag)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	defer undoOnError(root, &written, &err)
+	defer func() { p.close(err) }()
 	buf := make([]byte, 1<<20)
-	for _, f := range hdr.Files {
-		fh, err := createIn(root, f, dest)
+	for i, f := range hdr.Files {
+		fh, err := p.create(i, f)
 		if err != nil {
-			return written, err
+			return nil, err
 		}
-		written = append(written, filepath.FromSlash(f.Path))
-		n, err := io.CopyBuffer(onlyWriter{fh}, io.LimitReader(r, int64(f.Size)), buf)
+		n, err := io.CopyBuffer(onlyWriter{p.writer(i, f, fh)}, io.LimitReader(r, int64(f.Size)), buf)
 		if err == nil && n != int64(f.Size) {
 			err = io.ErrUnexpectedEOF
 		}
-		if err == nil {
-			err = fh.Sync()
-		}
-		if cerr := fh.Close(); err == nil {
-			err = cerr
-		}
 		if err != nil {
-			return written, fmt.Errorf("write %s (%d of %d bytes): %w", f.Path, n, f.Size, err)
+			fh.Close()
+			return nil, fmt.Errorf("write %s (%d of %d bytes): %w", f.Path, n, f.Size, err)
 		}
+		if err := p.commit(i, f, fh); err != nil {
+			return nil, err
+		}
+		written = append(written, filepath.FromSlash(f.Path))
 	}
 	// Read to the end so age authenticates the final chunk.
 	if n, err := io.Copy(io.Discard, r); err != nil || n != 0 {
-		return written, fmt.Errorf("payload ends badly (%d trailing bytes): %v", n, err)
+		return nil, fmt.Errorf("payload ends badly (%d trailing bytes): %v", n, err)
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
 	}
 	return written, nil
 }

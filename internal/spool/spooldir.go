@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
-	"time"
 )
 
 // spoolDir is the folder of ciphertexts named by SHA-256, with partial
@@ -28,13 +27,6 @@ func openSpoolDir(root string) (*spoolDir, error) {
 	tmps, _ := filepath.Glob(filepath.Join(root, "tmp", "*"))
 	for _, t := range tmps {
 		os.Remove(t)
-	}
-	// Partial transfers nobody resumed for a month are abandoned.
-	parts, _ := filepath.Glob(filepath.Join(root, "partial", "*"))
-	for _, p := range parts {
-		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > partialMaxAge {
-			os.Remove(p)
-		}
 	}
 	return &spoolDir{root: root}, nil
 }
@@ -264,7 +256,5 @@ func (d *spoolDir) partialSize(name string, size uint64) uint64 {
 	}
 	return uint64(fi.Size())
 }
-
-const partialMaxAge = 30 * 24 * time.Hour
 
 var errHashMismatch = errors.New("ciphertext does not match the signed SHA-256 (tampered or corrupted)")

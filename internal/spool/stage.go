@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -122,7 +121,7 @@ func startStager(dir string, id age.Identity) *stager {
 			err = errNotStaged
 		}
 		if err == nil {
-			_, err = extractPayload(hdr, body, dir)
+			_, err = extractPayload(hdr, body, dir, "stage")
 		}
 		if err == nil {
 			err = syncFolders(dir, hdr.Files)
@@ -200,7 +199,7 @@ func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []b
 	if hdr == nil {
 		return s.storeIncoming(ctx, env, envBytes, sl, via)
 	}
-	rec, err := newReceipt(s.id.Key, s.self, env.ID, env.SenderID(), StatusAccepted, "")
+	rec, err := newReceipt(s.id.Key, s.self, env, StatusAccepted, "")
 	if err != nil {
 		os.RemoveAll(s.spool.plainDir(stage))
 		return nil, err
@@ -215,85 +214,61 @@ func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []b
 }
 
 // acceptStaged links (or, across file systems, copies) a staged copy's
-// files into dest through os.Root, never replacing a file, and fsyncs
-// the folders it wrote into.
-func acceptStaged(stageDir string, files []FileEntry, dest string) (written []string, err error) {
-	root, err := openDest(dest)
+// files into dest through a placer: a link gives the complete staged file
+// its real name at once; a copy goes through a temporary name.
+func acceptStaged(stageDir string, files []FileEntry, dest, tag string) (written []string, err error) {
+	p, err := newPlacer(dest, tag)
 	if err != nil {
 		return nil, err
 	}
-	defer root.Close()
-	defer undoOnError(root, &written, &err)
-	dirs := map[string]bool{".": true}
-	for _, f := range files {
-		name := filepath.FromSlash(f.Path)
-		d := filepath.Dir(name)
-		if d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return written, fmt.Errorf("create folder %s: %w", d, err)
-			}
-			for x := d; x != "."; x = filepath.Dir(x) {
-				dirs[x] = true
-			}
+	defer func() { p.close(err) }()
+	for i, f := range files {
+		if err := p.prepare(f); err != nil {
+			return nil, err
 		}
-		src := filepath.Join(stageDir, name)
-		if err := placeFile(root, d, name, src, f); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return written, fmt.Errorf("%s already exists in %s: choose another destination", f.Path, dest)
-			}
-			return written, fmt.Errorf("place %s: %w", f.Path, err)
+		if err := placeStaged(p, i, f, filepath.Join(stageDir, filepath.FromSlash(f.Path))); err != nil {
+			return nil, err
 		}
-		written = append(written, name)
+		written = append(written, filepath.FromSlash(f.Path))
 	}
-	for d := range dirs {
-		fh, err := root.Open(d)
-		if err != nil {
-			return written, err
-		}
-		err = fh.Sync()
-		fh.Close()
-		if err != nil && !errors.Is(err, syscall.EINVAL) {
-			return written, fmt.Errorf("fsync %s: %w", d, err)
-		}
-	}
-	if err := syncDir(filepath.Dir(dest)); err != nil {
-		return written, fmt.Errorf("fsync %s: %w", filepath.Dir(dest), err)
+	if err := p.finish(); err != nil {
+		return nil, err
 	}
 	return written, nil
 }
 
-// placeFile links src as name (in folder d) under root; where links do not
-// work (another file system) it copies and fsyncs.
-func placeFile(root *os.Root, d, name, src string, f FileEntry) error {
-	dir, err := root.Open(d)
+// placeStaged gives the staged file src f's name under p: a hard link
+// where the file system allows, else a copy through a temporary file. A
+// real name already holding the same bytes counts as placed.
+func placeStaged(p *placer, i int, f FileEntry, src string) error {
+	name := filepath.FromSlash(f.Path)
+	dir, err := p.root.Open(filepath.Dir(name))
 	if err != nil {
 		return err
 	}
-	err = linkInto(src, dir, filepath.Base(name))
+	err = linkFile(src, dir, filepath.Base(name))
 	dir.Close()
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return err
+	if err == nil {
+		p.placed = append(p.placed, name)
+		return nil
 	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
+	in, oerr := os.Open(src)
+	if oerr != nil {
+		return oerr
 	}
 	defer in.Close()
-	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode&0o777)|0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return p.sameAs(in, f)
+	}
+	out, err := p.create(i, f)
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Sync()
+	if _, err := io.Copy(onlyWriter{p.writer(i, f, out)}, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", f.Path, err)
 	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = root.Remove(name)
-	}
-	return err
+	return p.commit(i, f, out)
 }
 
 // cleanStaging removes staging folders no new inbox item refers to
