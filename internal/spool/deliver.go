@@ -394,7 +394,7 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 		for i, j := range b {
 			rep := rep.Replies[i]
 			switch {
-			case rep.Err != nil && (rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal):
+			case rep.Err != nil && retryable(rep.Err.Code):
 				s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
 			case rep.Err != nil:
 				_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
@@ -438,7 +438,7 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 		}
 	}
 	if rep.Err != nil {
-		if rep.Err.Code == codeBusy || rep.Err.Code == wire.CodeInternal {
+		if retryable(rep.Err.Code) {
 			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
 			return nil
 		}
@@ -450,6 +450,16 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 		return nil
 	}
 	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
+}
+
+// retryable reports whether a recipient's refusal may pass (busy, an
+// internal error, no space, over quota): the job is tried again later.
+func retryable(code string) bool {
+	switch code {
+	case codeBusy, wire.CodeInternal, wire.CodeNoSpace, codeQuota:
+		return true
+	}
+	return false
 }
 
 // ask writes one request frame and reads the reply frame.
