@@ -3,8 +3,10 @@ package spool
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -135,4 +137,62 @@ func (s *Service) cleanAccepts(ctx context.Context) {
 		}
 		s.log.Info("removed the temporary files of an interrupted accept", "id", l.handle, "dest", l.dest)
 	}
+}
+
+// acceptStaged links (or, across file systems, copies) a staged copy's
+// files into dest through a placer: a link gives the complete staged file
+// its real name at once; a copy goes through a temporary name.
+func acceptStaged(stageDir string, files []FileEntry, dest, tag string) (written []string, err error) {
+	p, err := newPlacer(dest, tag)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { p.close(err) }()
+	for i, f := range files {
+		if err := p.prepare(f); err != nil {
+			return nil, err
+		}
+		if err := placeStaged(p, i, f, filepath.Join(stageDir, filepath.FromSlash(f.Path))); err != nil {
+			return nil, err
+		}
+		written = append(written, filepath.FromSlash(f.Path))
+	}
+	if err := p.finish(); err != nil {
+		return nil, err
+	}
+	return written, nil
+}
+
+// placeStaged gives the staged file src f's name under p: a hard link
+// where the file system allows, else a copy through a temporary file. A
+// real name already holding the same bytes counts as placed.
+func placeStaged(p *placer, i int, f FileEntry, src string) error {
+	name := filepath.FromSlash(f.Path)
+	dir, err := p.root.Open(filepath.Dir(name))
+	if err != nil {
+		return err
+	}
+	err = linkFile(src, dir, filepath.Base(name))
+	dir.Close()
+	if err == nil {
+		p.placed = append(p.placed, name)
+		return nil
+	}
+	in, oerr := os.Open(src)
+	if oerr != nil {
+		return oerr
+	}
+	defer in.Close()
+	if errors.Is(err, fs.ErrExist) {
+		return p.sameAs(in, f)
+	}
+	out, err := p.create(i, f)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(onlyWriter{p.writer(i, f, out)}, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copy %s: %w", f.Path, err)
+	}
+	return p.commit(i, f, out)
 }

@@ -2,13 +2,16 @@ package spool
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
+	"path/filepath"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -94,6 +97,59 @@ func (s *Service) queueReceipt(ctx context.Context, id string, to peer.ID, rec [
 	if err != nil {
 		s.log.Warn("queue receipt", "id", id, "err", err)
 	}
+}
+
+// receiveInbox receives a message's ciphertext for the inbox. A large
+// plain file copy comes back staged (hdr set, stage the folder name under
+// spool/plain, the partial ciphertext left for the caller to remove once
+// the row is stored); anything else comes back as a committed ciphertext.
+func (s *Service) receiveInbox(r io.Reader, key string, off uint64, env *Envelope) (sl sealed, hdr *PayloadHeader, stage string, err error) {
+	if env.Size <= InlineMax || env.Kind != KindFile {
+		sl, err = s.spool.receive(r, key, off, env.Size, env.Hash)
+		return sl, nil, "", err
+	}
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	stage = env.IDString() + "-" + hex.EncodeToString(rnd[:])
+	if err := os.MkdirAll(filepath.Join(s.spool.root, "plain"), 0o700); err != nil {
+		return sealed{}, nil, "", fmt.Errorf("spool: %w", err)
+	}
+	stg := startStager(s.spool.plainDir(stage), s.id.Age)
+	f, sum, err := s.spool.receiveFile(r, key, off, env.Size, env.Hash, stg.p)
+	hdr, serr := stg.finish()
+	if err != nil {
+		os.RemoveAll(s.spool.plainDir(stage))
+		return sealed{}, nil, "", err
+	}
+	sl = sealed{hash: sum, size: env.Size}
+	if serr != nil {
+		if !errors.Is(serr, errNotStaged) {
+			s.log.Debug("not staged; kept as ciphertext", "id", env.IDString(), "err", serr)
+		}
+		return sl, nil, "", s.spool.commit(f, hex.EncodeToString(sum))
+	}
+	f.Close()
+	return sl, hdr, stage, nil
+}
+
+// storeReceived stores what receiveInbox returned: a staged copy as is,
+// anything else through prepareIncoming. It returns the receipt.
+func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []byte, key string, sl sealed, hdr *PayloadHeader, stage string, via peer.ID) ([]byte, error) {
+	if hdr == nil {
+		return s.storeIncoming(ctx, env, envBytes, sl, via)
+	}
+	rec, err := newReceipt(s.id.Key, s.self, env, StatusAccepted, "")
+	if err != nil {
+		os.RemoveAll(s.spool.plainDir(stage))
+		return nil, err
+	}
+	in := &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec, state: ItemNew, staged: stage}
+	if err := s.insertIncoming(ctx, []*incoming{in}, via); err != nil {
+		os.RemoveAll(s.spool.plainDir(stage))
+		return nil, err
+	}
+	os.Remove(s.spool.partial(key))
+	return in.receipt, nil
 }
 
 // incoming is a received message checked and ready to store.

@@ -2,17 +2,13 @@ package spool
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 
 	"filippo.io/age"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // A large file copy arriving directly or from a mailbox is decrypted while
@@ -159,117 +155,6 @@ func syncFolders(root string, files []FileEntry) error {
 }
 
 func (d *spoolDir) plainDir(name string) string { return filepath.Join(d.root, "plain", name) }
-
-// receiveInbox receives a message's ciphertext for the inbox. A large
-// plain file copy comes back staged (hdr set, stage the folder name under
-// spool/plain, the partial ciphertext left for the caller to remove once
-// the row is stored); anything else comes back as a committed ciphertext.
-func (s *Service) receiveInbox(r io.Reader, key string, off uint64, env *Envelope) (sl sealed, hdr *PayloadHeader, stage string, err error) {
-	if env.Size <= InlineMax || env.Kind != KindFile {
-		sl, err = s.spool.receive(r, key, off, env.Size, env.Hash)
-		return sl, nil, "", err
-	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	stage = env.IDString() + "-" + hex.EncodeToString(rnd[:])
-	if err := os.MkdirAll(filepath.Join(s.spool.root, "plain"), 0o700); err != nil {
-		return sealed{}, nil, "", fmt.Errorf("spool: %w", err)
-	}
-	stg := startStager(s.spool.plainDir(stage), s.id.Age)
-	f, sum, err := s.spool.receiveFile(r, key, off, env.Size, env.Hash, stg.p)
-	hdr, serr := stg.finish()
-	if err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return sealed{}, nil, "", err
-	}
-	sl = sealed{hash: sum, size: env.Size}
-	if serr != nil {
-		if !errors.Is(serr, errNotStaged) {
-			s.log.Debug("not staged; kept as ciphertext", "id", env.IDString(), "err", serr)
-		}
-		return sl, nil, "", s.spool.commit(f, hex.EncodeToString(sum))
-	}
-	f.Close()
-	return sl, hdr, stage, nil
-}
-
-// storeReceived stores what receiveInbox returned: a staged copy as is,
-// anything else through prepareIncoming. It returns the receipt.
-func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []byte, key string, sl sealed, hdr *PayloadHeader, stage string, via peer.ID) ([]byte, error) {
-	if hdr == nil {
-		return s.storeIncoming(ctx, env, envBytes, sl, via)
-	}
-	rec, err := newReceipt(s.id.Key, s.self, env, StatusAccepted, "")
-	if err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return nil, err
-	}
-	in := &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec, state: ItemNew, staged: stage}
-	if err := s.insertIncoming(ctx, []*incoming{in}, via); err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return nil, err
-	}
-	os.Remove(s.spool.partial(key))
-	return in.receipt, nil
-}
-
-// acceptStaged links (or, across file systems, copies) a staged copy's
-// files into dest through a placer: a link gives the complete staged file
-// its real name at once; a copy goes through a temporary name.
-func acceptStaged(stageDir string, files []FileEntry, dest, tag string) (written []string, err error) {
-	p, err := newPlacer(dest, tag)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { p.close(err) }()
-	for i, f := range files {
-		if err := p.prepare(f); err != nil {
-			return nil, err
-		}
-		if err := placeStaged(p, i, f, filepath.Join(stageDir, filepath.FromSlash(f.Path))); err != nil {
-			return nil, err
-		}
-		written = append(written, filepath.FromSlash(f.Path))
-	}
-	if err := p.finish(); err != nil {
-		return nil, err
-	}
-	return written, nil
-}
-
-// placeStaged gives the staged file src f's name under p: a hard link
-// where the file system allows, else a copy through a temporary file. A
-// real name already holding the same bytes counts as placed.
-func placeStaged(p *placer, i int, f FileEntry, src string) error {
-	name := filepath.FromSlash(f.Path)
-	dir, err := p.root.Open(filepath.Dir(name))
-	if err != nil {
-		return err
-	}
-	err = linkFile(src, dir, filepath.Base(name))
-	dir.Close()
-	if err == nil {
-		p.placed = append(p.placed, name)
-		return nil
-	}
-	in, oerr := os.Open(src)
-	if oerr != nil {
-		return oerr
-	}
-	defer in.Close()
-	if errors.Is(err, fs.ErrExist) {
-		return p.sameAs(in, f)
-	}
-	out, err := p.create(i, f)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(onlyWriter{p.writer(i, f, out)}, in); err != nil {
-		out.Close()
-		return fmt.Errorf("copy %s: %w", f.Path, err)
-	}
-	return p.commit(i, f, out)
-}
 
 // cleanStaging removes staging folders no new inbox item refers to
 // (left by an interrupted transfer or a crash).
