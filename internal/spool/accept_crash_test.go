@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -32,22 +33,22 @@ const (
 // write it tells the parent and never returns.
 type blockingWriter struct{ f *os.File }
 
-func (b blockingWriter) block() {
+// block writes half of p (on disk when the kill comes), tells the parent
+// and never returns.
+func (b blockingWriter) block(p []byte, off int64) {
+	if _, err := b.f.WriteAt(p[:len(p)/2], off); err == nil {
+		_ = b.f.Sync()
+	}
 	fmt.Println("READY")
 	select {}
 }
 func (b blockingWriter) Write(p []byte) (int, error) {
-	n, err := b.f.Write(p[:len(p)/2])
-	if err == nil {
-		_ = b.f.Sync() // the half written is on disk when the kill comes
-	}
-	b.block()
-	return n, err
+	off, _ := b.f.Seek(0, io.SeekCurrent)
+	b.block(p, off)
+	return 0, nil
 }
 func (b blockingWriter) WriteAt(p []byte, off int64) (int, error) {
-	b.f.WriteAt(p[:len(p)/2], off)
-	_ = b.f.Sync()
-	b.block()
+	b.block(p, off)
 	return 0, nil
 }
 
