@@ -2,10 +2,12 @@ package spool
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -208,4 +210,62 @@ func TestForgedEnvelopeGetsNoReceipt(t *testing.T) {
 		_, err := bob.svc.Item(ctx, jobs[0].ID, false)
 		return err
 	})
+}
+
+// The same squat through mailboxes: mallory, a mailbox holding alice's
+// deposit for bob, deposits its own message under that ID with another
+// mailbox, which bob fetches from first. Bob still stores and reads
+// alice's message when he fetches it from mallory, and alice's job is
+// delivered by bob's receipt for it.
+func TestSquattedIDThroughMailbox(t *testing.T) {
+	alice, mallory, mbox2, bob := newTNode(t, "alice"), newTNode(t, "mallory", "mailbox"), newTNode(t, "mbox2", "mailbox"), newTNode(t, "bob")
+	group(alice, mallory, mbox2, bob)
+	alice.start()
+	mallory.start()
+	mbox2.start()
+	connect(t, alice, mallory)
+	connect(t, mallory, mbox2)
+	ctx := context.Background()
+	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "the real mail", Body: "from alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, alice, jobs[0].ID, StateDeposited)
+	var blob []byte
+	if err := mallory.db.QueryRow(`SELECT blob FROM spool_mailbox WHERE id=?`, jobs[0].ID).Scan(&blob); err != nil {
+		t.Fatal(err)
+	}
+	seen, _ := DecodeEnvelope(blob)
+	env, ct := hostileMessage(t, mallory, bob, seen.ID, "squatter")
+	eb, _ := env.Encode()
+	st, err := mallory.host.NewStream(ctx, mbox2.id.PeerID, p2p.ProtoMailbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ask[mailboxReply](st, wire.NewReader(st, maxListFrame), &mailboxReq{Op: opDeposit, Items: []pushItem{{Envelope: eb, Data: ct}}})
+	st.Close()
+	if err != nil || rep.Err != nil || len(rep.Replies) != 1 || rep.Replies[0].Err != nil {
+		t.Fatalf("squatter's deposit: %v %+v", err, rep)
+	}
+
+	bob.start()
+	connect(t, bob, mbox2)
+	bob.svc.FetchNow(ctx) // the squatter's message first
+	connect(t, bob, mallory)
+	connect(t, bob, alice)
+	testutil.Eventually(t, 10*time.Second, func() error {
+		bob.svc.FetchNow(ctx)
+		items, _ := bob.svc.Inbox(ctx, KindMail, false)
+		for _, it := range items {
+			if it.Sender == alice.id.PeerID.String() {
+				got, err := bob.svc.Item(ctx, it.ID, true)
+				if err != nil || got.Body != "from alice" {
+					return fmt.Errorf("alice's message: %v %+v", err, got)
+				}
+				return nil
+			}
+		}
+		return fmt.Errorf("alice's message not in bob's inbox (%d items)", len(items))
+	})
+	waitState(t, alice, jobs[0].ID, StateDelivered)
 }
