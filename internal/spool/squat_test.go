@@ -269,3 +269,40 @@ func TestSquattedIDThroughMailbox(t *testing.T) {
 	})
 	waitState(t, alice, jobs[0].ID, StateDelivered)
 }
+
+// A forged envelope held by a (hostile) mailbox is dropped by the
+// recipient without any receipt: nothing signed goes back to the member
+// it claims as sender.
+func TestForgedEnvelopeOnMailboxGetsNoReceipt(t *testing.T) {
+	alice, mallory, bob := newTNode(t, "alice"), newTNode(t, "mallory", "mailbox"), newTNode(t, "bob")
+	group(alice, mallory, bob)
+	mallory.start()
+	bob.start()
+	ctx := context.Background()
+	ct := []byte("forged ciphertext")
+	forged := testEnvelope(t, mallory.id.Key, alice.id.PeerID, bob.id.PeerID, ct) // claims alice, signed by mallory
+	eb, _ := forged.Encode()
+	_, err := mallory.db.Exec(`INSERT INTO spool_mailbox(recipient, item, id, sender, blob, hash, size, inline, received) VALUES(?,?,?,?,?,?,?,?,1)`,
+		bob.id.PeerID.String(), itemMessage, forged.IDString(), alice.id.PeerID.String(), eb, forged.HashString(), len(ct), ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connect(t, bob, mallory)
+	testutil.Eventually(t, 10*time.Second, func() error {
+		bob.svc.FetchNow(ctx)
+		var n int
+		mallory.db.QueryRow(`SELECT count(*) FROM spool_mailbox`).Scan(&n)
+		if n != 0 {
+			return fmt.Errorf("forged item not taken yet")
+		}
+		return nil
+	})
+	var n int
+	bob.db.QueryRow(`SELECT count(*) FROM spool_receipts_out`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("bob queued %d receipts for a forged envelope", n)
+	}
+	if items, _ := bob.svc.Inbox(ctx, KindMail, false); len(items) != 0 {
+		t.Fatalf("bob stored a forged message: %+v", items)
+	}
+}
