@@ -85,7 +85,7 @@ func (s *Service) serveOffer(ctx context.Context, st network.Stream, r *wire.Rea
 		return wire.WriteFrame(st, &deliverReply{Done: true, Receipt: rec}) == nil
 	}
 	off := s.spool.partialSize(key, env.Size)
-	if werr := s.roomForOffer(remote, key, env.Size, off); werr != nil {
+	if werr := s.roomForOffer(remote, key, env, off); werr != nil {
 		s.log.Warn("refused offer", "peer", remote, "id", id, "reason", werr.Message)
 		return wire.WriteFrame(st, &deliverReply{Err: werr}) == nil
 	}

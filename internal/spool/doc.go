@@ -116,7 +116,8 @@
 //
 // A direct offer and a mailbox deposit are refused (no_space) when the
 // spool's file system would keep less than MinFree (default 256 MiB)
-// after the bytes still to come. Per sending member, a node keeps at most
+// after the bytes still to come (twice for a large file copy, which is
+// staged decrypted beside its ciphertext). Per sending member, a node keeps at most
 // PartialMaxCount direct transfers in progress (default 16) holding at
 // most PartialMaxBytes (default 64 GiB, on disk plus declared), and a
 // mailbox at most MailboxMaxCount messages (default 2,000) of at most

@@ -125,11 +125,16 @@ func (s *Service) roomFor(need uint64, who string) *wire.Error {
 	return nil
 }
 
-// roomForOffer checks a direct offer of size bytes (off already held in
+// roomForOffer checks a direct offer of env (off bytes already held in
 // partial file key) from remote against free space and remote's quota of
-// transfers in progress.
-func (s *Service) roomForOffer(remote peer.ID, key string, size, off uint64) *wire.Error {
-	if werr := s.roomFor(size-off, "recipient"); werr != nil {
+// transfers in progress. A large file copy needs room twice: its
+// ciphertext and, decrypted while it arrives, its staged files.
+func (s *Service) roomForOffer(remote peer.ID, key string, env *Envelope, off uint64) *wire.Error {
+	size, need := env.Size, env.Size-off
+	if env.Kind == KindFile && size > InlineMax {
+		need += size
+	}
+	if werr := s.roomFor(need, "recipient"); werr != nil {
 		return werr
 	}
 	if size <= InlineMax {
