@@ -41,11 +41,11 @@ func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.R
 // envelope offered by another peer, like one whose signature fails, gets
 // no receipt: the caller resets the stream (errForged).
 func (s *Service) checkOffered(remote peer.ID, envBytes []byte) (*Envelope, error) {
-	env, err := s.checkIncoming(envBytes)
-	if env != nil && env.SenderID() != remote {
+	env, err := DecodeEnvelope(envBytes)
+	if err == nil && env.SenderID() != remote { // cheap, before the signature
 		return env, fmt.Errorf("%w: %s offers a message signed as from %s", errForged, remote, env.SenderID())
 	}
-	return env, err
+	return s.checkIncoming(envBytes)
 }
 
 // refusal is the reply to an envelope checkOffered refused; nil means
