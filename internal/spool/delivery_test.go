@@ -6,12 +6,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 func waitState(t *testing.T, n *tnode, id, state string) Job {
@@ -233,7 +234,7 @@ func TestResumeFromPartial(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.MkdirAll(filepath.Join(bob.home, "spool", "partial"), 0o700)
-	os.WriteFile(filepath.Join(bob.home, "spool", "partial", "in-"+jobs[0].ID), ct[:len(ct)/2], 0o600)
+	os.WriteFile(filepath.Join(bob.home, "spool", "partial", "in-"+alice.id.PeerID.String()+"-"+jobs[0].ID), ct[:len(ct)/2], 0o600)
 	bob.start()
 	connect(t, alice, bob)
 	waitState(t, alice, jobs[0].ID, StateDelivered)

@@ -13,8 +13,48 @@
 // recipient peer IDs, workgroup, kind, creation time, ciphertext size and
 // SHA-256, and an Ed25519 signature by the sender's node key over
 // "peerhood/envelope/1\x00" || CBOR(envelope without signature). A Receipt
-// (accepted or rejected, with a reason) is signed the same way by the
-// recipient under "peerhood/receipt/1\x00". Mailboxes hold ciphertext only.
+// (CBOR, integer keys: 1 message ID, 2 From = the recipient who signs,
+// 3 To = the envelope's sender, 4 status accepted|rejected, 5 reason,
+// 6 time, 7 signature, 8 Hash = the envelope's ciphertext SHA-256) is
+// signed the same way by the recipient under "peerhood/receipt/1\x00".
+// Mailboxes hold ciphertext only.
+//
+// The code keeps sealing apart: seal_envelope.go (envelopes, receipts),
+// seal_payload.go (the plaintext frame), seal_spooldir.go (ciphertexts
+// on disk), seal_extract.go and seal_place.go (writing a payload's files
+// out). The receiver path reads in order through deliver_serve.go ->
+// receive.go (check, receive, open, write into a share, store) ->
+// intent.go; the sender's through scheduler.go -> deliver_send.go or
+// mailbox_client.go -> outbox_jobs.go; mailbox.go serves mailboxes;
+// accept.go is `inbox accept`; quota.go the disk and quota rules.
+//
+// # Keys: (sender, message ID)
+//
+// A message is known by its sender and its ID together, never by its ID
+// alone: a mailbox sees message IDs, and a member who learns one could
+// otherwise send its own message under it first ("squat" it) and have
+// the real sender's retry answered with the squatter's receipt. So the
+// inbox is keyed by (sender, ID) (spool_inbox primary key; the migration
+// spool/0003 carried existing rows over), partial transfers are named
+// in-SENDER-ID and mb-SENDER-ID, a mailbox keys what it holds by
+// (recipient, item, ID, sender), copies into shares record their intent
+// under SENDER/ID, and a receipt names the sender (To) and the ciphertext
+// hash: the sender applies a receipt only when it is signed by the job's
+// recipient, addressed to this node and names the job's hash; anything
+// else leaves the job undelivered with "recipient's receipt does not
+// match this message: ..." as its error. A receipt stored before receipts
+// named the hash is signed again when its message is replayed. The user
+// sees an inbox handle: the message ID, or, when another sender used that
+// ID first, the ID followed by "-" and the end of the sender's peer ID.
+//
+// A recipient signs nothing for an envelope whose signature fails, nor
+// for one offered directly by another peer than its sender (only the
+// sender delivers directly; mailboxes are fetched from): the stream is
+// reset, so no forged or replayed envelope can make the recipient sign a
+// rejection that fails the real sender's job. A forged envelope found on
+// a mailbox is dropped without a receipt. Rejections (not a member, a
+// bad payload, a refused share write, bytes not matching the signed
+// hash) are signed only for envelopes whose signature verified.
 //
 // A copy sent to NAME:SHARE/path carries its target in the PayloadHeader
 // (Share, Dir): inside the ciphertext, whose hash the sender signs, so no
@@ -28,8 +68,8 @@
 // sender's job shows as failed.
 //
 // After a crash between writing the files into the share and recording
-// the message, the sender's resend is recognised: the message ID was
-// recorded (spool_share_intents, fsynced) before writing, and when the
+// the message, the sender's resend is recognised: the sender and message
+// ID were recorded (spool_share_intents, fsynced) before writing, and when the
 // share service also implements ShareReader the recipient compares the
 // SHA-256 of the files in place with the payload's, writes only the
 // missing ones and acknowledges the copy once; a file with other content
@@ -49,11 +89,52 @@
 // across file systems) and fsyncs the folders it wrote into. A mail's
 // attachments stay ciphertext until accepted.
 //
+// # inbox accept
+//
+// No file is ever visible under its real name before it is complete: a
+// file decrypted or copied into the destination is written and fsynced
+// as FOLDER/.peerhood-accept-HANDLE-N.part (N its index in the payload),
+// then linked to its real name (never replacing a file; renamed where the
+// file system has no links) and the temporary name removed; a staged file
+// is hard-linked whole. The destination is recorded in the inbox row
+// (accepting) before the first write; at start the node removes the
+// temporary files of accepts a crash cut short, and an accept run again
+// removes them too. Accept is idempotent: a real name that already holds
+// exactly the file's bytes counts as written (an accept killed after
+// placing the files but before recording the item completes when run
+// again); one holding other bytes is refused ("already exists ... with
+// other content") and left as it is. A full disk fails the accept with
+// the temporary file removed and the item still waiting.
+//
 // Queued jobs are stored by group commit: enqueues made at the same time
 // share one transaction (a savepoint each) and so one fsync; no caller is
 // answered before the commit holding its job is durable. A send to
 // several members seals a copy for each, then queues all in one commit
 // (all of them or none).
+//
+// # Disk and quotas
+//
+// A direct offer and a mailbox deposit are refused (no_space) when the
+// spool's file system would keep less than MinFree (default 256 MiB)
+// after the bytes still to come (twice for a large file copy, which is
+// staged decrypted beside its ciphertext). Per sending member, a node keeps at most
+// PartialMaxCount direct transfers in progress (default 16) holding at
+// most PartialMaxBytes (default 64 GiB, on disk plus declared), and a
+// mailbox at most MailboxMaxCount messages (default 2,000) of at most
+// MailboxMaxBytes (default 4 GiB) from one sender; past a limit the
+// request is refused with code over_quota and a message naming the
+// limit (a batch deposit answers it per item; the quota is checked before
+// the signature). These defaults fit a family or an office: a few to a
+// few dozen members, mail and documents, the odd video, and a mailbox
+// that must not be filled by one member. The node settings
+// spool.quota.partial_count, spool.quota.partial_bytes,
+// spool.quota.mailbox_count and spool.quota.mailbox_bytes (numbers) and
+// spool.partial_max_age (a Go duration) override the defaults; Config
+// fields override both. A sender treats no_space and over_quota as a
+// failed attempt (retried later, the reason shown in the queue), not as a
+// failure. Partial transfers and temporary spool files nobody touched
+// for PartialMaxAge (default 7 days) are removed at start and every
+// SweepInterval (default 1 h) while the node runs, unless being received.
 //
 // Revocation: jobs for a member no longer in the workgroup fail visibly,
 // and a mailbox drops what it holds for such members (messages of that
@@ -64,7 +145,7 @@
 // The sender opens a stream and sends any number of requests, each a frame
 // deliverReq{Op, Envelope|Receipt}, and reads a deliverReply after each:
 //
-//	offer:   -> {Op:"offer", Envelope}      <- {Offset} | {Done, Receipt} | {Receipt (rejected)} | {Err}
+//	offer:   -> {Op:"offer", Envelope}      <- {Offset} | {Done, Receipt} | {Receipt (rejected)} | {Err} | reset (forged)
 //	         -> Size-Offset raw ciphertext bytes
 //	         <- {Receipt}                   (signed by the recipient: accepted or rejected)
 //	push:    -> {Op:"push", Items:[{Envelope, Data}...]}   (small messages, whole, up to 256)
@@ -74,18 +155,28 @@
 // The sender writes push batches ahead of reading their replies; large
 // messages are offered one at a time so they resume from the recipient's
 // partial file. A receiver stores what it accepts (fsynced) before it
-// replies; a message ID it already holds (even removed) is acknowledged
-// with its first receipt and not stored again.
+// replies; a message it already holds from that sender (even removed) is
+// acknowledged with its first receipt and not stored again. An offer is
+// refused with {Err no_space} or {Err over_quota} (see Disk and quotas)
+// before any byte is sent. A push batch holding a forged envelope is
+// answered by a reset, not a reply.
 //
 // # /peerhood/mailbox/1
 //
 // One frame mailboxReq{Op,...} then a mailboxReply, repeated on a stream:
 //
-//	deposit:         -> {Envelope} <- {Offset}|{Done}|{Err no_space} ; -> raw bytes ; <- {} | {Err}
-//	deposit_receipt: -> {Receipt}  <- {} | {Err}
-//	list:            -> {}         <- {Items: [{Item, ID, Blob, Size}]}  (what waits for the caller)
-//	get:             -> {ID, Offset} <- {Size} ; <- Size-Offset raw bytes
-//	ack:             -> {Acks}     <- {}   (the mailbox deletes those items)
+//	deposit:         -> {Envelope} <- {Offset}|{Done}|{Err no_space|over_quota} ; -> raw bytes ; <- {} | {Err}
+//	                 -> {Items:[{Envelope, Data}...]} <- {Replies:[{}|{Err}...]}  (small messages whole, up to 256)
+//	deposit_receipt: -> {Receipts} <- {} | {Err}
+//	list:            -> {}         <- {Items: [{Item, ID, Blob, Size, Data, Sender}]}  (what waits for the caller)
+//	get:             -> {ID, Offset, Sender} <- {Size} ; <- Size-Offset raw bytes
+//	ack:             -> {Acks:[{Item, ID, Sender}]} <- {}   (the mailbox deletes those items)
+//
+// mailboxReq keys: 1 Op, 2 Envelope, 3 Receipt, 4 ID, 5 Offset, 6 Acks,
+// 7 Receipts, 8 Items, 9 Sender. Sender names the depositing member of a
+// listed item ("" from an older client matches any). A deposit already
+// held from the same sender answers Done; another sender's message under
+// the same ID is held beside it.
 //
 // Every handler is wrapped in workgroup.Guard and checks envelopes and
 // receipts (signature, membership, addressing) before storing anything.

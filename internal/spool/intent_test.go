@@ -5,13 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 var errCrash = errors.New("simulated crash after writing into the share")

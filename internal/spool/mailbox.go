@@ -38,11 +38,13 @@ type mailboxReq struct {
 	Acks     []mailboxAck `cbor:"6,keyasint,omitempty"`
 	Receipts [][]byte     `cbor:"7,keyasint,omitempty"`
 	Items    []pushItem   `cbor:"8,keyasint,omitempty"` // small messages deposited whole
+	Sender   string       `cbor:"9,keyasint,omitempty"` // get: the listed item's sender
 }
 
 type mailboxAck struct {
-	Item string `cbor:"1,keyasint"`
-	ID   string `cbor:"2,keyasint"`
+	Item   string `cbor:"1,keyasint"`
+	ID     string `cbor:"2,keyasint"`
+	Sender string `cbor:"3,keyasint,omitempty"` // as listed; "" matches any
 }
 
 type mailboxItem struct {
@@ -51,6 +53,9 @@ type mailboxItem struct {
 	Blob []byte `cbor:"3,keyasint"`
 	Size uint64 `cbor:"4,keyasint,omitempty"`
 	Data []byte `cbor:"5,keyasint,omitempty"` // the whole ciphertext of a small message
+	// Sender is the member that deposited the item (the message's sender
+	// or the receipt's signer); get and ack name it back.
+	Sender string `cbor:"6,keyasint,omitempty"`
 }
 
 // listDataBytes bounds the inline ciphertext one list reply carries.
@@ -89,7 +94,7 @@ func (s *Service) serveMailbox(ctx context.Context, st network.Stream, r *wire.R
 	case opList:
 		return wire.WriteFrame(st, s.serveList(ctx, remote)) == nil
 	case opGet:
-		return s.serveGet(ctx, st, remote, req.ID, req.Offset)
+		return s.serveGet(ctx, st, remote, req)
 	case opAck:
 		return wire.WriteFrame(st, s.serveAck(ctx, remote, req.Acks)) == nil
 	}
@@ -109,36 +114,39 @@ func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.R
 		s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
 		return wire.WriteFrame(st, rep) == nil
 	}
-	refuse := func(code, format string, args ...any) bool {
-		s.log.Warn("mailbox: refused deposit", "peer", remote, "id", env.IDString(), "reason", fmt.Sprintf(format, args...))
-		return wire.WriteFrame(st, mbErr(code, format, args...)) == nil
+	refuse := func(rep *mailboxReply) bool {
+		s.log.Warn("mailbox: refused deposit", "peer", remote, "id", env.IDString(), "reason", rep.Err.Message)
+		return wire.WriteFrame(st, rep) == nil
 	}
 	id := env.IDString()
 	var n int
-	_ = s.db.QueryRowContext(ctx, `SELECT count(*) FROM spool_mailbox WHERE recipient=? AND item=? AND id=?`, env.RecipientID().String(), itemMessage, id).Scan(&n)
+	_ = s.db.QueryRowContext(ctx, `SELECT count(*) FROM spool_mailbox WHERE recipient=? AND item=? AND id=? AND sender=?`,
+		env.RecipientID().String(), itemMessage, id, remote.String()).Scan(&n)
 	if n > 0 {
 		return wire.WriteFrame(st, &mailboxReply{Done: true}) == nil
 	}
-	key := "mb-" + id
+	key := "mb-" + remote.String() + "-" + id
 	if !s.lock(key) {
 		return wire.WriteFrame(st, mbErr(codeBusy, "being deposited on another stream")) == nil
 	}
 	defer s.unlock(key)
 	off := s.spool.partialSize(key, env.Size)
-	free, err := s.cfg.FreeSpace(s.spool.root)
-	if err == nil && free < env.Size-off+s.cfg.MinFree {
-		return refuse(wire.CodeNoSpace, "mailbox has %d bytes free; %d needed", free, env.Size-off+s.cfg.MinFree)
+	if rep := s.overMailboxQuota(s.mailboxUseOf(ctx, remote, key), env.Size); rep != nil {
+		return refuse(rep)
+	}
+	if werr := s.roomFor(env.Size-off, "mailbox"); werr != nil {
+		return refuse(&mailboxReply{Err: werr})
 	}
 	if err := wire.WriteFrame(st, &mailboxReply{Offset: off}); err != nil {
 		return false
 	}
 	sl, err := s.spool.receive(r, key, off, env.Size, env.Hash)
 	if errors.Is(err, errHashMismatch) {
-		return refuse(wire.CodeBadRequest, "%v", err)
+		return refuse(mbErr(wire.CodeBadRequest, "%v", err))
 	}
 	if errors.Is(err, syscall.ENOSPC) {
 		os.Remove(s.spool.partial(key))
-		return refuse(wire.CodeNoSpace, "mailbox disk is full")
+		return refuse(mbErr(wire.CodeNoSpace, "mailbox disk is full"))
 	}
 	if err != nil {
 		s.log.Info("mailbox: deposit interrupted", "peer", remote, "id", id, "err", err)
@@ -188,17 +196,23 @@ func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items [
 	for _, it := range items {
 		total += uint64(len(it.Data))
 	}
-	if free, err := s.cfg.FreeSpace(s.spool.root); err == nil && free < total+s.cfg.MinFree {
-		s.log.Warn("mailbox: refused deposits", "peer", remote, "reason", "no space")
-		return mbErr(wire.CodeNoSpace, "mailbox has %d bytes free; %d needed", free, total+s.cfg.MinFree)
+	if werr := s.roomFor(total, "mailbox"); werr != nil {
+		s.log.Warn("mailbox: refused deposits", "peer", remote, "reason", werr.Message)
+		return &mailboxReply{Err: werr}
 	}
 	type keep struct {
 		env *Envelope
 		i   int
 	}
 	var ok []keep
+	use := s.mailboxUseOf(ctx, remote, "")
 	for i, it := range items {
-		env, rep := s.checkDeposit(remote, it.Envelope)
+		// The quota is checked before the signature: cheap things first.
+		rep := s.overMailboxQuota(use, uint64(len(it.Data)))
+		var env *Envelope
+		if rep == nil {
+			env, rep = s.checkDeposit(remote, it.Envelope)
+		}
 		if rep == nil && (env.Size > InlineMax || uint64(len(it.Data)) != env.Size) {
 			rep = mbErr(wire.CodeBadRequest, "a batch deposit carries whole small messages")
 		}
@@ -208,10 +222,12 @@ func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items [
 			}
 		}
 		if rep != nil {
-			s.log.Warn("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
+			s.log.Debug("mailbox: refused deposit", "peer", remote, "reason", rep.Err.Message)
 			out.Replies[i] = *rep
 			continue
 		}
+		use.count++
+		use.bytes += env.Size
 		ok = append(ok, keep{env, i})
 	}
 	err := s.durableTx(ctx, func(tx *sql.Tx) error {
@@ -280,7 +296,7 @@ func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [
 }
 
 func (s *Service) serveList(ctx context.Context, remote peer.ID) *mailboxReply {
-	rows, err := s.db.QueryContext(ctx, `SELECT item, id, blob, size, inline FROM spool_mailbox WHERE recipient=? ORDER BY received LIMIT ?`, remote.String(), listLimit)
+	rows, err := s.db.QueryContext(ctx, `SELECT item, id, sender, blob, size, inline FROM spool_mailbox WHERE recipient=? ORDER BY received LIMIT ?`, remote.String(), listLimit)
 	if err != nil {
 		return mbErr(wire.CodeInternal, "list: %v", err)
 	}
@@ -291,7 +307,7 @@ func (s *Service) serveList(ctx context.Context, remote peer.ID) *mailboxReply {
 		var it mailboxItem
 		var size int64
 		var inline []byte
-		if err := rows.Scan(&it.Item, &it.ID, &it.Blob, &size, &inline); err != nil {
+		if err := rows.Scan(&it.Item, &it.ID, &it.Sender, &it.Blob, &size, &inline); err != nil {
 			return mbErr(wire.CodeInternal, "list: %v", err)
 		}
 		it.Size = uint64(size)
@@ -304,12 +320,13 @@ func (s *Service) serveList(ctx context.Context, remote peer.ID) *mailboxReply {
 	return rep
 }
 
-func (s *Service) serveGet(ctx context.Context, st network.Stream, remote peer.ID, id string, off uint64) bool {
+func (s *Service) serveGet(ctx context.Context, st network.Stream, remote peer.ID, req *mailboxReq) bool {
+	id, off := req.ID, req.Offset
 	var hash string
 	var size int64
 	var inline []byte
-	err := s.db.QueryRowContext(ctx, `SELECT hash, size, inline FROM spool_mailbox WHERE recipient=? AND item=? AND id=?`,
-		remote.String(), itemMessage, id).Scan(&hash, &size, &inline)
+	err := s.db.QueryRowContext(ctx, `SELECT hash, size, inline FROM spool_mailbox WHERE recipient=?1 AND item=?2 AND id=?3 AND (?4='' OR sender=?4)
+		ORDER BY received LIMIT 1`, remote.String(), itemMessage, id, req.Sender).Scan(&hash, &size, &inline)
 	if err != nil {
 		return wire.WriteFrame(st, mbErr(wire.CodeNotFound, "no message %s waits for you", id)) == nil
 	}
@@ -332,7 +349,8 @@ func (s *Service) serveGet(ctx context.Context, st network.Stream, remote peer.I
 func (s *Service) serveAck(ctx context.Context, remote peer.ID, acks []mailboxAck) *mailboxReply {
 	var release []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		del, err := tx.PrepareContext(ctx, `DELETE FROM spool_mailbox WHERE recipient=? AND item=? AND id=? RETURNING hash, inline IS NULL`)
+		del, err := tx.PrepareContext(ctx, `DELETE FROM spool_mailbox WHERE recipient=?1 AND item=?2 AND id=?3 AND (?4='' OR sender=?4)
+			RETURNING hash, inline IS NULL`)
 		if err != nil {
 			return err
 		}
@@ -340,7 +358,7 @@ func (s *Service) serveAck(ctx context.Context, remote peer.ID, acks []mailboxAc
 		for _, a := range acks {
 			var hash string
 			var spooled bool
-			err := del.QueryRowContext(ctx, remote.String(), a.Item, a.ID).Scan(&hash, &spooled)
+			err := del.QueryRowContext(ctx, remote.String(), a.Item, a.ID, a.Sender).Scan(&hash, &spooled)
 			if err == nil && spooled && hash != "" {
 				release = append(release, hash)
 			}

@@ -172,7 +172,7 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 		for _, it := range rest {
 			done, err := s.takeItem(ctx, st, r, mb, it)
 			if done {
-				acks = append(acks, mailboxAck{Item: it.Item, ID: it.ID})
+				acks = append(acks, mailboxAck{Item: it.Item, ID: it.ID, Sender: it.Sender})
 			}
 			if err != nil {
 				ferr = err
@@ -211,7 +211,7 @@ func (s *Service) takeSmall(ctx context.Context, mb peer.ID, items []mailboxItem
 	var readyAcks []mailboxAck
 	var recs []*Receipt
 	for _, it := range items {
-		ack := mailboxAck{Item: it.Item, ID: it.ID}
+		ack := mailboxAck{Item: it.Item, ID: it.ID, Sender: it.Sender}
 		if it.Item != itemMessage || it.Data == nil {
 			if it.Item == itemMessage {
 				rest = append(rest, it)
@@ -229,10 +229,10 @@ func (s *Service) takeSmall(ctx context.Context, mb peer.ID, items []mailboxItem
 		}
 		env, err := s.checkIncoming(it.Blob)
 		if err != nil || env.IDString() != it.ID || env.Size != uint64(len(it.Data)) {
-			rest = append(rest, mailboxItem{Item: it.Item, ID: it.ID, Blob: it.Blob, Size: it.Size}) // the slow path reports it
+			rest = append(rest, mailboxItem{Item: it.Item, ID: it.ID, Blob: it.Blob, Size: it.Size, Sender: it.Sender}) // the slow path reports it
 			continue
 		}
-		if _, ok := s.storedReceipt(ctx, it.ID); ok {
+		if _, ok := s.storedReceipt(ctx, env); ok {
 			acks = append(acks, ack)
 			continue
 		}
@@ -284,7 +284,9 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 	env, err := s.checkIncoming(it.Blob)
 	if err != nil {
 		var rj *rejectError
-		if errors.As(err, &rj) {
+		if errors.Is(err, errForged) {
+			s.log.Warn("dropped forged envelope held by mailbox", "mailbox", mb, "err", err)
+		} else if errors.As(err, &rj) {
 			s.log.Warn("refused message held by mailbox", "mailbox", mb, "id", env.IDString(), "reason", rj.reason)
 			s.queueReceipt(ctx, env.IDString(), env.SenderID(), s.rejection(env, rj.reason))
 		} else {
@@ -297,19 +299,23 @@ func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reade
 		s.log.Warn("mailbox lists a message under another ID", "mailbox", mb, "listed", it.ID, "id", id)
 		return true, nil
 	}
-	if _, ok := s.storedReceipt(ctx, id); ok {
+	if it.Sender != "" && it.Sender != env.SenderID().String() {
+		s.log.Warn("mailbox lists a message under another sender", "mailbox", mb, "id", id, "listed", it.Sender)
+		return true, nil
+	}
+	if _, ok := s.storedReceipt(ctx, env); ok {
 		return true, nil // a second delivery: acknowledged, not stored again
 	}
-	key := "in-" + id
+	key := inKey(env)
 	if !s.lock(key) {
 		return false, nil
 	}
 	defer s.unlock(key)
-	if _, ok := s.storedReceipt(ctx, id); ok {
+	if _, ok := s.storedReceipt(ctx, env); ok {
 		return true, nil
 	}
 	off := s.spool.partialSize(key, env.Size)
-	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off})
+	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off, Sender: env.SenderID().String()})
 	if err != nil {
 		return false, err
 	}

@@ -3,11 +3,12 @@ package spool
 import (
 	"context"
 	"fmt"
-	"github.com/peerhood/peerhood/internal/testutil"
 	"os"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // Mails queued while the recipient is down all arrive, once, after it

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -80,38 +79,9 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	type target struct{ share, dir string }
-	var rcpts []workgroup.Member
-	var targets []target
-	for _, to := range req.To {
-		name, shr, dir, err := shareTarget(to)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		if shr != "" && req.Kind != KindFile {
-			return nil, fmt.Errorf("%w: %s: only file copies go into a share; mail goes to the member's name", ErrInvalid, to)
-		}
-		targets = append(targets, target{shr, dir})
-		m, ok := s.dir.ByName(wg.ID, name)
-		if !ok {
-			return nil, fmt.Errorf("%w: no member %q in workgroup %s (unknown or revoked)", ErrInvalid, name, wg.Name)
-		}
-		if m.PeerID == s.self {
-			return nil, fmt.Errorf("%w: %s is this node itself", ErrInvalid, name)
-		}
-		if _, err := age.ParseX25519Recipient(m.AgeRecipient); err != nil {
-			return nil, fmt.Errorf("%w: member %s has no usable age recipient: %v", ErrInvalid, name, err)
-		}
-		rcpts = append(rcpts, m)
-	}
-	if s.cfg.PreflightShare != nil {
-		for i, m := range rcpts {
-			if t := targets[i]; t.share != "" {
-				if err := s.cfg.PreflightShare(ctx, m, t.share); err != nil {
-					return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-				}
-			}
-		}
+	rcpts, targets, err := s.recipients(ctx, wg, req)
+	if err != nil {
+		return nil, err
 	}
 	files, err := collectFiles(req.Paths, req.Recursive)
 	if err != nil {
@@ -164,6 +134,49 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	}
 	s.wakeFor(ps...)
 	return jobs, nil
+}
+
+// shareTargetOf is where a copy goes in a recipient's share ("" share:
+// its inbox).
+type shareTargetOf struct{ share, dir string }
+
+// recipients resolves req.To in workgroup wg: members (never this node,
+// each with a usable age recipient) and, for NAME:SHARE/path, the share
+// target, which PreflightShare may refuse at once.
+func (s *Service) recipients(ctx context.Context, wg workgroup.Info, req SendRequest) ([]workgroup.Member, []shareTargetOf, error) {
+	var rcpts []workgroup.Member
+	var targets []shareTargetOf
+	for _, to := range req.To {
+		name, shr, dir, err := shareTarget(to)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if shr != "" && req.Kind != KindFile {
+			return nil, nil, fmt.Errorf("%w: %s: only file copies go into a share; mail goes to the member's name", ErrInvalid, to)
+		}
+		targets = append(targets, shareTargetOf{shr, dir})
+		m, ok := s.dir.ByName(wg.ID, name)
+		if !ok {
+			return nil, nil, fmt.Errorf("%w: no member %q in workgroup %s (unknown or revoked)", ErrInvalid, name, wg.Name)
+		}
+		if m.PeerID == s.self {
+			return nil, nil, fmt.Errorf("%w: %s is this node itself", ErrInvalid, name)
+		}
+		if _, err := age.ParseX25519Recipient(m.AgeRecipient); err != nil {
+			return nil, nil, fmt.Errorf("%w: member %s has no usable age recipient: %v", ErrInvalid, name, err)
+		}
+		rcpts = append(rcpts, m)
+	}
+	if s.cfg.PreflightShare != nil {
+		for i, m := range rcpts {
+			if t := targets[i]; t.share != "" {
+				if err := s.cfg.PreflightShare(ctx, m, t.share); err != nil {
+					return nil, nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+				}
+			}
+		}
+	}
+	return rcpts, targets, nil
 }
 
 // enqueue seals one payload to m and stores the job.
@@ -388,156 +401,4 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 	s.mu.Unlock()
 	s.Wake()
 	return s.Job(ctx, full)
-}
-
-// dueJob is what a worker needs to deliver a job.
-type dueJob struct {
-	id, hash  string
-	wg        string
-	recipient peer.ID
-	envelope  []byte
-	inline    []byte
-	size      uint64
-	state     string
-	attempts  int
-}
-
-func (s *Service) jobsFor(ctx context.Context, p peer.ID, limit int) ([]dueJob, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, hash, workgroup, envelope, inline, size, state, attempts FROM spool_outbox
-		WHERE recipient=? AND state IN (?,?) AND next_try<=? ORDER BY created LIMIT ?`, p.String(), StateQueued, StateDeposited, nowMs(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []dueJob
-	for rows.Next() {
-		j := dueJob{recipient: p}
-		var size int64
-		if err := rows.Scan(&j.id, &j.hash, &j.wg, &j.envelope, &j.inline, &size, &j.state, &j.attempts); err != nil {
-			return nil, err
-		}
-		j.size = uint64(size)
-		out = append(out, j)
-	}
-	return out, rows.Err()
-}
-
-func (s *Service) setJobState(ctx context.Context, id, state, route, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
-		state, route, route, reason, nowMs(), id, StateDelivered, StateCancelled)
-	return err
-}
-
-// attemptFailed records a failed attempt and schedules the next.
-func (s *Service) attemptFailed(ctx context.Context, j dueJob, reason string) {
-	s.attemptsFailed(ctx, []dueJob{j}, reason)
-}
-
-// attemptsFailed records failed attempts of several jobs in one transaction.
-func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason string) {
-	if len(jobs) == 0 {
-		return
-	}
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET attempts=attempts+1, next_try=?, last_error=?, updated=? WHERE id=? AND state IN (?,?)`)
-		if err != nil {
-			return err
-		}
-		defer upd.Close()
-		for _, j := range jobs {
-			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
-			_, err := upd.ExecContext(ctx, next, reason, nowMs(), j.id, StateQueued, StateDeposited)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		s.log.Warn("record failed attempts", "jobs", len(jobs), "err", err)
-	}
-}
-
-// finishJob applies a receipt from the job's recipient: delivered or failed.
-func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
-	return s.applyReceipts(ctx, []*Receipt{rec}, "")
-}
-
-// applyReceipts applies verified receipts in one transaction. route, when
-// set, records how the jobs went.
-func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
-	var release []string
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
-		if err != nil {
-			return err
-		}
-		defer sel.Close()
-		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
-					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`)
-		if err != nil {
-			return err
-		}
-		defer upd.Close()
-		for _, rec := range recs {
-			id := rec.IDString()
-			var recipient, hash, state string
-			var size int64
-			err := sel.QueryRowContext(ctx, id).Scan(&recipient, &hash, &state, &size)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // not ours, or long gone
-			}
-			if err != nil {
-				return err
-			}
-			if recipient != peer.ID(rec.From).String() {
-				s.log.Warn("receipt not signed by the job's recipient", "job", id, "signer", peer.ID(rec.From))
-				continue
-			}
-			if state == StateDelivered || state == StateCancelled {
-				continue
-			}
-			if rec.Status == StatusAccepted {
-				_, err = upd.ExecContext(ctx, StateDelivered, nowMs(), route, route, id)
-				if size > InlineMax {
-					release = append(release, hash)
-				}
-			} else {
-				s.log.Warn("recipient rejected message", "job", id, "reason", rec.Reason)
-				_, err = tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, last_error=?, updated=? WHERE id=?`,
-					StateFailed, "rejected by recipient: "+rec.Reason, nowMs(), id)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("apply receipts: %w", err)
-	}
-	for _, rec := range recs {
-		s.setProgress(rec.IDString(), 0)
-	}
-	for _, h := range release {
-		s.releaseCiphertext(ctx, h)
-	}
-	return nil
-}
-
-// releaseCiphertext removes a spool file no live row refers to.
-func (s *Service) releaseCiphertext(ctx context.Context, hash string) {
-	if hash == "" {
-		return
-	}
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM spool_outbox WHERE hash=?1 AND state IN ('queued','deposited','failed')) +
-		(SELECT count(*) FROM spool_inbox WHERE hash=?1 AND state = 'new') +
-		(SELECT count(*) FROM spool_mailbox WHERE hash=?1)`, hash).Scan(&n)
-	if err == nil && n == 0 {
-		if err := os.Remove(s.spool.path(hash)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			s.log.Warn("remove spool file", "hash", hash, "err", err)
-		}
-	}
 }

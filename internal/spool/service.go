@@ -48,6 +48,15 @@ type Config struct {
 	FreeSpace func(path string) (uint64, error)
 	// Workers bounds concurrent deliveries (default 8).
 	Workers int
+
+	// Quotas per sending member; zero takes the node setting (see
+	// quota.go), else the default (doc.go).
+	PartialMaxCount int           // direct transfers in progress (default 16)
+	PartialMaxBytes uint64        // their bytes (default 64 GiB)
+	MailboxMaxCount int           // messages a mailbox holds (default 2000)
+	MailboxMaxBytes uint64        // their bytes (default 4 GiB)
+	PartialMaxAge   time.Duration // untouched partials are abandoned after (default 7 days)
+	SweepInterval   time.Duration // how often abandoned partials are removed (default 1 h)
 	// Shares receives copies sent straight into a share (NAME:SHARE/path);
 	// nil refuses them.
 	Shares ShareWriter
@@ -122,6 +131,7 @@ type Service struct {
 // /peerhood/mailbox/1 (guarded by membership) and the delivery loop.
 func New(cfg Config) (*Service, error) {
 	cfg.defaults()
+	cfg.quotaDefaults(context.Background())
 	if cfg.Host == nil || cfg.DB == nil || cfg.Identity == nil || cfg.Dir == nil || cfg.SpoolDir == "" {
 		return nil, errors.New("spool: Host, DB, Identity, Dir and SpoolDir are required")
 	}
@@ -138,13 +148,16 @@ func New(cfg Config) (*Service, error) {
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}),
 	}
 	s.cleanStaging(ctx)
+	s.sweepPartials(time.Now())
+	s.cleanAccepts(ctx)
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go s.onConnected(ctx, c.RemotePeer())
 	}}
 	s.h.Network().Notify(s.notifiee)
-	s.wg.Add(3)
+	s.wg.Add(4)
+	go s.sweepLoop(ctx)
 	go s.committer(ctx)
 	go s.loop(ctx)
 	go s.fetchLoop(ctx)

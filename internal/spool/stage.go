@@ -2,18 +2,13 @@ package spool
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"filippo.io/age"
-	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // A large file copy arriving directly or from a mailbox is decrypted while
@@ -122,7 +117,7 @@ func startStager(dir string, id age.Identity) *stager {
 			err = errNotStaged
 		}
 		if err == nil {
-			_, err = extractPayload(hdr, body, dir)
+			_, err = extractPayload(hdr, body, dir, "stage")
 		}
 		if err == nil {
 			err = syncFolders(dir, hdr.Files)
@@ -160,141 +155,6 @@ func syncFolders(root string, files []FileEntry) error {
 }
 
 func (d *spoolDir) plainDir(name string) string { return filepath.Join(d.root, "plain", name) }
-
-// receiveInbox receives a message's ciphertext for the inbox. A large
-// plain file copy comes back staged (hdr set, stage the folder name under
-// spool/plain, the partial ciphertext left for the caller to remove once
-// the row is stored); anything else comes back as a committed ciphertext.
-func (s *Service) receiveInbox(r io.Reader, key string, off uint64, env *Envelope) (sl sealed, hdr *PayloadHeader, stage string, err error) {
-	if env.Size <= InlineMax || env.Kind != KindFile {
-		sl, err = s.spool.receive(r, key, off, env.Size, env.Hash)
-		return sl, nil, "", err
-	}
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	stage = env.IDString() + "-" + hex.EncodeToString(rnd[:])
-	if err := os.MkdirAll(filepath.Join(s.spool.root, "plain"), 0o700); err != nil {
-		return sealed{}, nil, "", fmt.Errorf("spool: %w", err)
-	}
-	stg := startStager(s.spool.plainDir(stage), s.id.Age)
-	f, sum, err := s.spool.receiveFile(r, key, off, env.Size, env.Hash, stg.p)
-	hdr, serr := stg.finish()
-	if err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return sealed{}, nil, "", err
-	}
-	sl = sealed{hash: sum, size: env.Size}
-	if serr != nil {
-		if !errors.Is(serr, errNotStaged) {
-			s.log.Debug("not staged; kept as ciphertext", "id", env.IDString(), "err", serr)
-		}
-		return sl, nil, "", s.spool.commit(f, hex.EncodeToString(sum))
-	}
-	f.Close()
-	return sl, hdr, stage, nil
-}
-
-// storeReceived stores what receiveInbox returned: a staged copy as is,
-// anything else through prepareIncoming. It returns the receipt.
-func (s *Service) storeReceived(ctx context.Context, env *Envelope, envBytes []byte, key string, sl sealed, hdr *PayloadHeader, stage string, via peer.ID) ([]byte, error) {
-	if hdr == nil {
-		return s.storeIncoming(ctx, env, envBytes, sl, via)
-	}
-	rec, err := newReceipt(s.id.Key, s.self, env.ID, env.SenderID(), StatusAccepted, "")
-	if err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return nil, err
-	}
-	in := &incoming{env: env, envBytes: envBytes, sl: sl, hdr: hdr, receipt: rec, state: ItemNew, staged: stage}
-	if err := s.insertIncoming(ctx, []*incoming{in}, via); err != nil {
-		os.RemoveAll(s.spool.plainDir(stage))
-		return nil, err
-	}
-	os.Remove(s.spool.partial(key))
-	return in.receipt, nil
-}
-
-// acceptStaged links (or, across file systems, copies) a staged copy's
-// files into dest through os.Root, never replacing a file, and fsyncs
-// the folders it wrote into.
-func acceptStaged(stageDir string, files []FileEntry, dest string) (written []string, err error) {
-	root, err := openDest(dest)
-	if err != nil {
-		return nil, err
-	}
-	defer root.Close()
-	defer undoOnError(root, &written, &err)
-	dirs := map[string]bool{".": true}
-	for _, f := range files {
-		name := filepath.FromSlash(f.Path)
-		d := filepath.Dir(name)
-		if d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return written, fmt.Errorf("create folder %s: %w", d, err)
-			}
-			for x := d; x != "."; x = filepath.Dir(x) {
-				dirs[x] = true
-			}
-		}
-		src := filepath.Join(stageDir, name)
-		if err := placeFile(root, d, name, src, f); err != nil {
-			if errors.Is(err, fs.ErrExist) {
-				return written, fmt.Errorf("%s already exists in %s: choose another destination", f.Path, dest)
-			}
-			return written, fmt.Errorf("place %s: %w", f.Path, err)
-		}
-		written = append(written, name)
-	}
-	for d := range dirs {
-		fh, err := root.Open(d)
-		if err != nil {
-			return written, err
-		}
-		err = fh.Sync()
-		fh.Close()
-		if err != nil && !errors.Is(err, syscall.EINVAL) {
-			return written, fmt.Errorf("fsync %s: %w", d, err)
-		}
-	}
-	if err := syncDir(filepath.Dir(dest)); err != nil {
-		return written, fmt.Errorf("fsync %s: %w", filepath.Dir(dest), err)
-	}
-	return written, nil
-}
-
-// placeFile links src as name (in folder d) under root; where links do not
-// work (another file system) it copies and fsyncs.
-func placeFile(root *os.Root, d, name, src string, f FileEntry) error {
-	dir, err := root.Open(d)
-	if err != nil {
-		return err
-	}
-	err = linkInto(src, dir, filepath.Base(name))
-	dir.Close()
-	if err == nil || errors.Is(err, fs.ErrExist) {
-		return err
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(f.Mode&0o777)|0o600)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		_ = root.Remove(name)
-	}
-	return err
-}
 
 // cleanStaging removes staging folders no new inbox item refers to
 // (left by an interrupted transfer or a crash).

@@ -59,7 +59,7 @@ func TestEnvelopeSignatureCoversEveryByte(t *testing.T) {
 		t.Fatal("envelope signed by the wrong key verifies")
 	}
 	// A receipt is bound to its signer the same way.
-	rb, err := newReceipt(b.id.Key, b.id.PeerID, e.ID, a.id.PeerID, StatusAccepted, "")
+	rb, err := newReceipt(b.id.Key, b.id.PeerID, e, StatusAccepted, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,6 +76,16 @@ func TestEnvelopeSignatureCoversEveryByte(t *testing.T) {
 // offer sends one raw offer over /peerhood/deliver/1 from n to p.
 func offer(t *testing.T, n *tnode, p peer.ID, env *Envelope, ct []byte) deliverReply {
 	t.Helper()
+	rep, err := tryOffer(t, n, p, env, ct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// tryOffer is offer that returns a failed read (a reset stream).
+func tryOffer(t *testing.T, n *tnode, p peer.ID, env *Envelope, ct []byte) (deliverReply, error) {
+	t.Helper()
 	st, err := n.host.NewStream(context.Background(), p, p2p.ProtoDeliver)
 	if err != nil {
 		t.Fatal(err)
@@ -86,16 +96,24 @@ func offer(t *testing.T, n *tnode, p peer.ID, env *Envelope, ct []byte) deliverR
 	wire.WriteFrame(st, &deliverReq{Op: opOffer, Envelope: eb})
 	var rep deliverReply
 	if err := r.ReadFrame(&rep); err != nil {
-		t.Fatal(err)
+		return rep, err
 	}
 	if rep.Err == nil && rep.Receipt == nil {
 		st.Write(ct[rep.Offset:])
 		rep = deliverReply{}
 		if err := r.ReadFrame(&rep); err != nil {
-			t.Fatal(err)
+			return rep, err
 		}
 	}
-	return rep
+	return rep, nil
+}
+
+// noReceipt asserts an offer got no answer at all: the stream was reset.
+func noReceipt(t *testing.T, n *tnode, p peer.ID, env *Envelope, ct []byte) {
+	t.Helper()
+	if rep, err := tryOffer(t, n, p, env, ct); err == nil {
+		t.Fatalf("forged offer answered: %+v", rep)
+	}
 }
 
 func rejected(t *testing.T, rep deliverReply, want string) {
@@ -122,8 +140,10 @@ func TestDeliverRefusesForgedAndTampered(t *testing.T) {
 	connect(t, mallory, carol)
 	ct := []byte("age-encryption.org/v1 not really")
 
-	// Wrong signer: mallory signs as alice.
-	rejected(t, offer(t, mallory, bob.id.PeerID, testEnvelope(t, mallory.id.Key, alice.id.PeerID, bob.id.PeerID, ct), ct), "signature")
+	// Wrong signer: mallory signs as alice. No signed answer at all.
+	noReceipt(t, mallory, bob.id.PeerID, testEnvelope(t, mallory.id.Key, alice.id.PeerID, bob.id.PeerID, ct), ct)
+	// Alice's own envelope offered by mallory (a replay with other bytes).
+	noReceipt(t, mallory, bob.id.PeerID, testEnvelope(t, alice.id.Key, alice.id.PeerID, bob.id.PeerID, ct), []byte("junk"))
 	// Flipped ciphertext bytes: hash mismatch.
 	good := testEnvelope(t, mallory.id.Key, mallory.id.PeerID, bob.id.PeerID, ct)
 	flipped := bytes.Clone(ct)

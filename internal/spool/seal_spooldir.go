@@ -2,16 +2,17 @@ package spool
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"syscall"
-	"time"
 )
 
 // spoolDir is the folder of ciphertexts named by SHA-256, with partial
@@ -28,13 +29,6 @@ func openSpoolDir(root string) (*spoolDir, error) {
 	tmps, _ := filepath.Glob(filepath.Join(root, "tmp", "*"))
 	for _, t := range tmps {
 		os.Remove(t)
-	}
-	// Partial transfers nobody resumed for a month are abandoned.
-	parts, _ := filepath.Glob(filepath.Join(root, "partial", "*"))
-	for _, p := range parts {
-		if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > partialMaxAge {
-			os.Remove(p)
-		}
 	}
 	return &spoolDir{root: root}, nil
 }
@@ -265,6 +259,57 @@ func (d *spoolDir) partialSize(name string, size uint64) uint64 {
 	return uint64(fi.Size())
 }
 
-const partialMaxAge = 30 * 24 * time.Hour
-
 var errHashMismatch = errors.New("ciphertext does not match the signed SHA-256 (tampered or corrupted)")
+
+// asyncHash hashes what is written to it on its own goroutine, so hashing
+// a large ciphertext overlaps with encrypting, sending or writing it.
+type asyncHash struct {
+	ch   chan []byte
+	done chan struct{}
+	h    hash.Hash
+	free bufList
+	sum  []byte
+}
+
+func newAsyncHash() *asyncHash {
+	a := &asyncHash{ch: make(chan []byte, pipeBufs), done: make(chan struct{}), h: sha256.New(), free: newBufList()}
+	go func() {
+		defer close(a.done)
+		for b := range a.ch {
+			a.h.Write(b)
+			a.free.put(b)
+		}
+	}()
+	return a
+}
+
+// Write hands p to the hashing goroutine (copied); only one goroutine
+// may write.
+func (a *asyncHash) Write(p []byte) (int, error) { return a.free.send(a.ch, p), nil }
+
+// Sum stops the hasher and returns the digest (idempotent).
+func (a *asyncHash) Sum() []byte {
+	if a.sum == nil {
+		close(a.ch)
+		<-a.done
+		a.sum = a.h.Sum(nil)
+	}
+	return a.sum
+}
+
+// releaseCiphertext removes a spool file no live row refers to.
+func (s *Service) releaseCiphertext(ctx context.Context, hash string) {
+	if hash == "" {
+		return
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM spool_outbox WHERE hash=?1 AND state IN ('queued','deposited','failed')) +
+		(SELECT count(*) FROM spool_inbox WHERE hash=?1 AND state = 'new') +
+		(SELECT count(*) FROM spool_mailbox WHERE hash=?1)`, hash).Scan(&n)
+	if err == nil && n == 0 {
+		if err := os.Remove(s.spool.path(hash)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.log.Warn("remove spool file", "hash", hash, "err", err)
+		}
+	}
+}

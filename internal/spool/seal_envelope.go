@@ -184,10 +184,19 @@ type Receipt struct {
 	Reason string `cbor:"5,keyasint,omitempty"`
 	Time   int64  `cbor:"6,keyasint"`
 	Sig    []byte `cbor:"7,keyasint,omitempty"`
+	// Hash is the SHA-256 of the ciphertext the receipt answers (the
+	// envelope's Hash): with To (the envelope's sender) it binds the
+	// receipt to that one message, so a receipt for another member's
+	// message under the same ID does not settle the sender's job.
+	// Receipts signed before it existed lack it; senders refuse those.
+	Hash []byte `cbor:"8,keyasint,omitempty"`
 }
 
 // IDString returns the message ID in hex.
 func (r *Receipt) IDString() string { return hex.EncodeToString(r.ID) }
+
+// HashString returns the answered ciphertext's hash in hex ("" if absent).
+func (r *Receipt) HashString() string { return hex.EncodeToString(r.Hash) }
 
 func (r *Receipt) signedBytes() ([]byte, error) {
 	c := *r
@@ -199,11 +208,13 @@ func (r *Receipt) signedBytes() ([]byte, error) {
 	return append([]byte(receiptDomain), b...), nil
 }
 
-func newReceipt(key crypto.PrivKey, self peer.ID, id []byte, to peer.ID, status, reason string) ([]byte, error) {
+// newReceipt signs self's receipt for env (to its sender, for its hash).
+func newReceipt(key crypto.PrivKey, self peer.ID, env *Envelope, status, reason string) ([]byte, error) {
 	if len(reason) > maxReason {
 		reason = reason[:maxReason]
 	}
-	r := &Receipt{ID: id, From: []byte(self), To: []byte(to), Status: status, Reason: reason, Time: time.Now().UnixMilli()}
+	r := &Receipt{ID: env.ID, From: []byte(self), To: env.Sender, Status: status, Reason: reason, Time: time.Now().UnixMilli(),
+		Hash: env.Hash}
 	b, err := r.signedBytes()
 	if err != nil {
 		return nil, err
@@ -241,6 +252,9 @@ func DecodeReceipt(b []byte) (*Receipt, error) {
 	}
 	if len(r.Reason) > maxReason || len(r.Sig) == 0 || len(r.Sig) > maxSigLen {
 		return nil, fmt.Errorf("receipt: reason or signature out of bounds")
+	}
+	if len(r.Hash) != 0 && len(r.Hash) != 32 {
+		return nil, fmt.Errorf("receipt: hash is %d bytes, want 32", len(r.Hash))
 	}
 	return &r, nil
 }
