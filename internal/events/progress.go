@@ -48,6 +48,21 @@ func (t *Progress) Add(n int64) {
 	}
 }
 
+// Update sets the bytes moved so far and the total (when known, > 0),
+// and publishes like Add.
+func (t *Progress) Update(done, total int64) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	if total > 0 {
+		t.p.Total = total
+	}
+	t.p.Bytes = done
+	t.mu.Unlock()
+	t.Add(0)
+}
+
 // Done publishes the final event (Done set, Error when err is not nil).
 // Later calls do nothing.
 func (t *Progress) Done(err error) {
