@@ -86,8 +86,9 @@ type TransferProgress struct {
 // MailArrived: an item (mail or file copy) reached this node's inbox.
 type MailArrived struct {
 	ID      string `json:"id"`
-	From    string `json:"from"`
-	Kind    string `json:"kind,omitempty"`
+	From    string `json:"from"`           // sender's peer ID
+	Name    string `json:"name,omitempty"` // sender's member name
+	Kind    string `json:"kind,omitempty"` // mail or file
 	Subject string `json:"subject,omitempty"`
 	Size    int64  `json:"size,omitempty"`
 }
@@ -95,7 +96,9 @@ type MailArrived struct {
 // JobChanged: a queued outgoing job changed state.
 type JobChanged struct {
 	ID    string `json:"id"`
-	To    string `json:"to,omitempty"`
+	To    string `json:"to,omitempty"`   // recipient's member name
+	Peer  string `json:"peer,omitempty"` // recipient's peer ID
+	Kind  string `json:"kind,omitempty"` // mail or file
 	State string `json:"state"`
 	Route string `json:"route,omitempty"`
 	Error string `json:"error,omitempty"`
