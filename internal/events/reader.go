@@ -53,36 +53,45 @@ func (r *Reader) LastEventID() string { return r.lastID }
 // Retry is the reconnection time the server asked for (0 when none).
 func (r *Reader) Retry() time.Duration { return r.retry }
 
-// readLine returns the next line without its terminator.
+// readLine returns the next line without its terminator. It scans what
+// is buffered, and waits for more only when it holds no line end.
 func (r *Reader) readLine() ([]byte, error) {
 	r.line = r.line[:0]
 	for {
-		c, err := r.br.ReadByte()
-		if err != nil {
+		if _, err := r.br.Peek(1); err != nil {
 			if errors.Is(err, io.EOF) && len(r.line) > 0 {
 				err = io.ErrUnexpectedEOF // a last line without terminator is dropped
 			}
 			return nil, err
 		}
+		buf, _ := r.br.Peek(r.br.Buffered())
 		if r.skipLF {
 			r.skipLF = false
-			if c == '\n' {
+			if buf[0] == '\n' {
+				_, _ = r.br.Discard(1)
 				continue
 			}
 		}
-		if c == '\r' || c == '\n' {
-			r.skipLF = c == '\r'
-			line := r.line
-			if !r.started {
-				r.started = true
-				line = bytes.TrimPrefix(line, []byte("\ufeff"))
-			}
-			return line, nil
+		i := bytes.IndexAny(buf, "\r\n")
+		if i < 0 {
+			i = len(buf)
 		}
-		if len(r.line) >= MaxLine {
+		if len(r.line)+i > MaxLine {
 			return nil, ErrTooLong
 		}
-		r.line = append(r.line, c)
+		r.line = append(r.line, buf[:i]...)
+		if i == len(buf) {
+			_, _ = r.br.Discard(i)
+			continue
+		}
+		r.skipLF = buf[i] == '\r'
+		_, _ = r.br.Discard(i + 1)
+		line := r.line
+		if !r.started {
+			r.started = true
+			line = bytes.TrimPrefix(line, []byte("\ufeff"))
+		}
+		return line, nil
 	}
 }
 

@@ -208,3 +208,45 @@ func TestWriteEventFormat(t *testing.T) {
 		t.Fatalf("got %q\nwant %q", sb.String(), want)
 	}
 }
+
+// A client that stops reading never holds the publisher up: the
+// handler's subscription overflows and the client, reading again, is
+// told exactly what it lost.
+func TestHandlerSlowClientGetsGap(t *testing.T) {
+	t.Parallel()
+	const n = 20_000
+	b := New(Options{Buffer: 64})
+	long := strings.Repeat("folder/", 150)
+	defer b.Close()
+	srv := serve(t, NewHandler(b))
+	resp := open(t, context.Background(), srv.URL, "")
+	for i := range n { // ~25 MB of SSE: more than the socket buffers hold
+		b.Publish("wg", TransferProgress{ID: "t", Direction: DirectionUpload, Share: "docs", Path: long + "file.bin", Bytes: int64(i)})
+	}
+	r := NewReader(resp.Body)
+	var seen, lost, gaps, last uint64
+	for last < n {
+		ev, err := r.Next()
+		if err != nil {
+			t.Fatalf("after seq %d: %v", last, err)
+		}
+		if ev.Kind == KindGap {
+			g := gapOf(t, ev)
+			if g.Reason != GapSlow || g.From != last+1 || g.To != ev.Seq || g.Lost != g.To-g.From+1 {
+				t.Fatalf("gap %+v after seq %d", g, last)
+			}
+			lost += g.Lost
+			gaps++
+		} else {
+			if ev.Seq != last+1 {
+				t.Fatalf("seq %d after %d without a gap", ev.Seq, last)
+			}
+			seen++
+		}
+		last = ev.Seq
+	}
+	if gaps == 0 || seen+lost != n {
+		t.Fatalf("seen %d + lost %d != %d (gaps %d)", seen, lost, n, gaps)
+	}
+	t.Logf("seen %d, lost %d in %d gaps", seen, lost, gaps)
+}
