@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,12 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("\ufeff: c\r\ndata: a\rdata:b\r\n\r\nretry: 10\n\n"))
 	f.Add([]byte("data\n\nid\x00\nevent\n\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The same stream with every line ending made LF reads the same.
+		want, wantErr := readAll(NewReader(strings.NewReader(lfLines(string(b)))))
+		got, gotErr := readAll(NewReader(strings.NewReader(string(b))))
+		if !errors.Is(gotErr, ErrTooLong) && !errors.Is(wantErr, ErrTooLong) && !slices.Equal(got, want) {
+			t.Fatalf("CR/CRLF stream read %q, LF stream %q", got, want)
+		}
 		r := NewReader(strings.NewReader(string(b)))
 		for range 1000 {
 			m, err := r.ReadMessage()
@@ -34,6 +41,23 @@ func FuzzReader(f *testing.F) {
 			}
 		}
 	})
+}
+
+// lfLines rewrites s with LF line ends, dropping a last line without one.
+func lfLines(s string) string {
+	var out strings.Builder
+	for {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			return out.String()
+		}
+		out.WriteString(s[:i])
+		out.WriteByte('\n')
+		if strings.HasPrefix(s[i:], "\r\n") {
+			i++
+		}
+		s = s[i+1:]
+	}
 }
 
 // FuzzRoundTrip: what WriteEvent writes, the Reader reads back unchanged.
