@@ -61,6 +61,7 @@ func (s *Service) probe(p peer.ID) {
 			continue
 		}
 		r.goneSeq = max(r.goneSeq, r.seq)
+		s.noteLocked(t, p)
 		s.publishLocked(wg, t, s.shownLocked(), map[peer.ID]uint64{p: r.seq})
 	}
 }
@@ -92,6 +93,7 @@ func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[p
 		}
 		r.reportedSeq = r.seq
 		r.reportedAfter = r.heard.Add(r.interval * reportGrace / 10)
+		s.noteLocked(t, p)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -42,8 +43,9 @@ func ValidateShareName(name string) error {
 // name rules are bound to the peer ID holding the name when stored
 // (BindRules).
 type Configs struct {
-	db  *store.DB
-	dir func() workgroup.Directory
+	db     *store.DB
+	dir    func() workgroup.Directory
+	events *events.Bus // share.changed, when set (Service.SetEvents)
 }
 
 // bind binds the name rules of a share of workgroup wg (BindRules).
@@ -96,6 +98,7 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("add share: %w", err)
 	}
+	c.events.Publish(cfg.Workgroup, events.ShareChange{Name: cfg.Name, Change: events.ShareAdded})
 	return cfg, nil
 }
 
@@ -115,11 +118,13 @@ func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
+	c.note(c.known(ctx, name), events.ShareChanged)
 	return nil
 }
 
 // Remove deletes a share (not its files).
 func (c *Configs) Remove(ctx context.Context, name string) error {
+	was := c.known(ctx, name)
 	res, err := c.db.ExecContext(ctx, `DELETE FROM shares WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("remove share: %w", err)
@@ -127,6 +132,7 @@ func (c *Configs) Remove(ctx context.Context, name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
+	c.note(was, events.ShareRemoved)
 	return nil
 }
 

@@ -217,6 +217,9 @@ func (s *Service) commitJobs(ctx context.Context, sjs []sealedJob) error {
 		}
 		return fmt.Errorf("queue job: %w", err)
 	}
+	for _, sj := range sjs {
+		s.noteJobs(ctx, sj.job.ID)
+	}
 	return nil
 }
 
@@ -378,6 +381,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
 	}
 	_ = s.db.QueryRowContext(ctx, `SELECT hash FROM spool_outbox WHERE id=?`, full).Scan(&hash)
 	s.releaseCiphertext(ctx, hash)
+	s.noteJobs(ctx, full)
 	return s.Job(ctx, full)
 }
 
@@ -399,6 +403,7 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 	s.mu.Lock()
 	clear(s.unreachable) // the user asks for a try now
 	s.mu.Unlock()
+	s.noteJobs(ctx, full)
 	s.Wake()
 	return s.Job(ctx, full)
 }

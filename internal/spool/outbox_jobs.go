@@ -43,8 +43,11 @@ func (s *Service) jobsFor(ctx context.Context, p peer.ID, limit int) ([]dueJob, 
 }
 
 func (s *Service) setJobState(ctx context.Context, id, state, route, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
+	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
 		state, route, route, reason, nowMs(), id, StateDelivered, StateCancelled)
+	if n, _ := rowsAffected(res, err); n > 0 {
+		s.noteJobs(ctx, id)
+	}
 	return err
 }
 
@@ -86,8 +89,9 @@ func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
 // applyReceipts applies verified receipts in one transaction. route, when
 // set, records how the jobs went.
 func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
-	var release []string
+	var release, changed []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		release, changed = release[:0], changed[:0]
 		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
 		if err != nil {
 			return err
@@ -141,12 +145,14 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 			if err != nil {
 				return err
 			}
+			changed = append(changed, id)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("apply receipts: %w", err)
 	}
+	s.noteJobs(ctx, changed...)
 	for _, rec := range recs {
 		s.setProgress(rec.IDString(), 0)
 	}
