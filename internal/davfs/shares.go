@@ -222,6 +222,41 @@ func (b *ShareBackend) ReadDir(ctx context.Context, node, sh, p string) ([]FileI
 	return out, shareErr(err)
 }
 
+// ReadDirFull implements FullLister. A remote node's listing has every
+// name (the names the gateway refuses included) but not the links that
+// leave its share, which the files protocol hides: those are kept safe by
+// removing folders only when empty (RemoveOne).
+func (b *ShareBackend) ReadDirFull(ctx context.Context, node, sh, p string) ([]FileInfo, error) {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return l.ReadDirFull(ctx, node, sh, p)
+	}
+	all, err := b.ReadDir(ctx, node, sh, p)
+	for i := range all {
+		if CheckName(all[i].Name) != nil {
+			all[i].Skip = skipName
+		}
+	}
+	return all, err
+}
+
+// RemoveOne implements Remover.
+func (b *ShareBackend) RemoveOne(ctx context.Context, node, sh, p string) error {
+	if l, ok, err := b.own(ctx, node); ok || err != nil {
+		if err != nil {
+			return err
+		}
+		return l.RemoveOne(ctx, node, sh, p)
+	}
+	c, err := b.remote(node)
+	if err != nil {
+		return err
+	}
+	return shareErr(c.Remove(ctx, sh, p, false))
+}
+
 // Open implements Backend: a remote file is read as one stream from the
 // first offset asked, reopened only when a read jumps elsewhere.
 func (b *ShareBackend) Open(ctx context.Context, node, sh, p string) (ReadHandle, error) {

@@ -167,6 +167,7 @@ type statusWriter struct {
 	st       *reqState
 	replaced bool
 	wrote    bool
+	code     int // the status sent
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -174,6 +175,7 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
+	w.code = code
 	if code == http.StatusCreated && w.st.method == http.MethodPut && w.st.existed {
 		w.replaced = true // drop the handler's "Created" text
 		w.ResponseWriter.WriteHeader(http.StatusNoContent)
