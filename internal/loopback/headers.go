@@ -47,12 +47,26 @@ func activeType(ct string) bool {
 	return false
 }
 
+// inlineTypes are the content types shown in the browser; every other
+// file is an attachment (saved, never rendered in the service's origin).
+var inlineTypes = map[string]bool{
+	"text/plain": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+	"image/avif": true, "image/bmp": true, "audio/mpeg": true, "audio/ogg": true, "audio/wav": true,
+	"audio/flac": true, "video/mp4": true, "video/webm": true, "video/ogg": true, "text/csv": true,
+}
+
 // FileHeaders sets the headers of user content named name with content
-// type ct: the sandbox policy always, and attachment for active types.
+// type ct: Content-Type ct itself (never sniffed), the sandbox policy,
+// and attachment unless the type is a passive one browsers show inline.
 func FileHeaders(h http.Header, name, ct string) {
 	SecurityHeaders(h)
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
 	h.Set("Content-Security-Policy", FileCSP)
-	if activeExt[strings.ToLower(path.Ext(name))] || activeType(ct) {
+	base := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	if activeExt[strings.ToLower(path.Ext(name))] || activeType(ct) || !inlineTypes[base] {
 		h.Set("Content-Disposition", "attachment")
 	}
 }
