@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +18,19 @@ import (
 type twoNodes struct {
 	e          *env
 	docs, mine string
+	srv        *shareNode
+}
+
+// ownerGateway is srv's own WebDAV gateway (its share "docs" served from
+// its disk).
+func (tn *twoNodes) ownerGateway(t *testing.T) *env {
+	t.Helper()
+	b, err := NewShareBackend(tn.srv.svc, "srv", t.TempDir())
+	must(t, err)
+	t.Cleanup(func() { b.Close() })
+	e := &env{t: t, srv: httptest.NewServer(NewHandler(b, testToken, nil))}
+	t.Cleanup(e.srv.Close)
+	return e
 }
 
 func newTwoNodes(t *testing.T) *twoNodes {
@@ -29,7 +43,7 @@ func newTwoNodes(t *testing.T) *twoNodes {
 		n.dir.Add(shareMember("srv", srv.host.ID()))
 	}
 	me.host.Peerstore().AddAddrs(srv.host.ID(), srv.host.Host.Addrs(), time.Hour)
-	tn := &twoNodes{docs: t.TempDir(), mine: t.TempDir()}
+	tn := &twoNodes{docs: t.TempDir(), mine: t.TempDir(), srv: srv}
 	_, err := srv.svc.Configs().Add(ctx, share.Config{Name: "docs", Workgroup: shareWG, Path: tn.docs, Rules: []share.Rule{{Who: "me", Right: "rw"}}})
 	must(t, err)
 	_, err = me.svc.Configs().Add(ctx, share.Config{Name: "mine", Workgroup: shareWG, Path: tn.mine})
@@ -92,5 +106,52 @@ func TestMoveAcrossNodesKeepsUnservable(t *testing.T) {
 	}
 	if read(t, filepath.Join(n.mine, "p2", "sub", "b.txt")) != "b" || read(t, filepath.Join(outside, "secret.txt")) != "outside" {
 		t.Error("the carried file or the link's target is wrong")
+	}
+}
+
+// TestEscapingLinksAnswerAlikeEverywhere: a link leaving a share answers
+// exactly as a name that does not exist, through the owner's gateway and
+// through a member's: neither reveals that the link is there.
+func TestEscapingLinksAnswerAlikeEverywhere(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks")
+	}
+	n := newTwoNodes(t)
+	owner, member := n.ownerGateway(t), n.e
+	outside := t.TempDir()
+	write(t, filepath.Join(outside, "secret.txt"), "outside")
+	write(t, filepath.Join(n.docs, "ok.txt"), "ok")
+	for name, target := range map[string]string{"out": outside, "outfile": filepath.Join(outside, "secret.txt"),
+		"abs": "/etc", "up": "..", "loop": "loop", "broken": filepath.Join(outside, "nothing")} {
+		must(t, os.Symlink(target, filepath.Join(n.docs, name)))
+	}
+	type answer struct {
+		code int
+		body string
+	}
+	ask := func(e *env, method, p string) answer {
+		hdr := map[string]string{"Depth": "0", "Destination": e.dest("/srv/docs/moved")}
+		body := ""
+		if method == "PUT" {
+			body = "x"
+		}
+		r := e.do(method, p, hdr, body)
+		return answer{r.code, strings.ReplaceAll(r.body, e.srv.URL, "")}
+	}
+	for _, method := range []string{"GET", "HEAD", "PROPFIND", "DELETE", "MOVE", "COPY", "PROPPATCH"} {
+		missing := ask(owner, method, "/srv/docs/nosuch")
+		for _, name := range []string{"out", "outfile", "abs", "up", "loop", "broken", "out/secret.txt", "abs/passwd", "nosuch"} {
+			// The answer for a missing name, with the name swapped in.
+			want := answer{missing.code, strings.ReplaceAll(missing.body, "nosuch", name)}
+			for gw, e := range map[string]*env{"owner": owner, "member": member} {
+				if got := ask(e, method, "/srv/docs/"+name); got != want {
+					t.Errorf("%s %s through the %s's gateway = %d %q, want %d %q (as a missing name)",
+						method, name, gw, got.code, got.body, want.code, want.body)
+				}
+			}
+		}
+	}
+	if read(t, filepath.Join(outside, "secret.txt")) != "outside" {
+		t.Fatal("the file outside changed")
 	}
 }
