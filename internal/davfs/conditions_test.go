@@ -212,3 +212,21 @@ func FuzzParseIf(f *testing.F) {
 		}
 	})
 }
+
+// TestPropfindInvalidNamespace: a body with an invalid namespace
+// declaration or an unbound prefix is 400.
+func TestPropfindInvalidNamespace(t *testing.T) {
+	e := newEnv(t)
+	for _, body := range []string{
+		`<?xml version="1.0"?><propfind xmlns="DAV:"><prop><bar:foo xmlns:bar=""/></prop></propfind>`,
+		`<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><x:foo/></D:prop></D:propfind>`,
+	} {
+		if r := e.do("PROPFIND", "/alpha/docs/", map[string]string{"Depth": "0"}, body); r.code != 400 {
+			t.Errorf("PROPFIND %s = %d, want 400", body, r.code)
+		}
+	}
+	ok := `<?xml version="1.0"?><propfind xmlns="DAV:"><prop><bar:foo xmlns:bar="urn:x"/><getetag/></prop></propfind>`
+	if r := e.do("PROPFIND", "/alpha/docs/", map[string]string{"Depth": "0"}, ok); r.code != 207 {
+		t.Errorf("valid PROPFIND = %d", r.code)
+	}
+}

@@ -44,6 +44,9 @@ func parsePropfind(r io.Reader) (propfindReq, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if err := checkNamespaces(t); err != nil {
+				return req, err
+			}
 			depth++
 			switch {
 			case depth == 1:
@@ -88,6 +91,23 @@ func parsePropfind(r io.Reader) (propfindReq, error) {
 		return req, errors.New("PROPFIND body: want exactly one of allprop, propname or prop")
 	}
 	return req, nil
+}
+
+// checkNamespaces refuses what XML Namespaces 1.0 forbids and Go's
+// decoder lets through: undeclaring a prefix (xmlns:p=""), and a prefix
+// bound to nothing.
+func checkNamespaces(t xml.StartElement) error {
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" && a.Value == "" {
+			return fmt.Errorf("PROPFIND body: invalid namespace declaration xmlns:%s=\"\"", a.Name.Local)
+		}
+	}
+	if t.Name.Space != "" && !strings.Contains(t.Name.Space, ":") && t.Name.Space != "DAV:" {
+		// encoding/xml leaves an unbound prefix as the Space; a namespace
+		// name is a URI and holds a colon.
+		return fmt.Errorf("PROPFIND body: prefix %q is not bound to a namespace", t.Name.Space)
+	}
+	return nil
 }
 
 // liveProp is one supported DAV: property.
