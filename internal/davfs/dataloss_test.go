@@ -191,3 +191,23 @@ func TestMoveRefusesToOverwriteUnservable(t *testing.T) {
 		t.Fatal("the source went")
 	}
 }
+
+// TestDeleteFolderKeepsUnservableNames: deleting a folder that holds
+// files under names WebDAV cannot show is refused (207 naming them).
+func TestDeleteFolderKeepsUnservableNames(t *testing.T) {
+	e := newEnv(t)
+	must(t, os.MkdirAll(filepath.Join(e.docs, "p", "sub"), 0o755))
+	write(t, filepath.Join(e.docs, "p", "a.txt"), "a")
+	write(t, filepath.Join(e.docs, "p", "sub", "meeting 12:30.txt"), "notes")
+	r := e.do("DELETE", "/alpha/docs/p/", nil, "")
+	if r.code != 207 || !strings.Contains(r.body, "meeting%2012:30.txt") {
+		t.Errorf("DELETE = %d, want 207 naming the file\n%s", r.code, r.body)
+	}
+	if read(t, filepath.Join(e.docs, "p", "sub", "meeting 12:30.txt")) != "notes" || !exists(filepath.Join(e.docs, "p", "a.txt")) {
+		t.Fatal("the folder lost files")
+	}
+	must(t, os.Remove(filepath.Join(e.docs, "p", "sub", "meeting 12:30.txt")))
+	if r := e.do("DELETE", "/alpha/docs/p/", nil, ""); r.code != 204 || exists(filepath.Join(e.docs, "p")) {
+		t.Errorf("DELETE of the cleaned folder = %d", r.code)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"path"
 )
 
@@ -186,4 +187,32 @@ func (h *Handler) removeItems(ctx context.Context, t Target, items []treeItem) [
 		}
 	}
 	return failed
+}
+
+// checkDeleteTree refuses (207, and reports false) the DELETE of a
+// folder that holds files under names the gateway does not serve: they
+// are user data nobody using WebDAV has seen. Links, pipes and devices
+// hold no data of the share and go with their folder.
+func (h *Handler) checkDeleteTree(ctx context.Context, w http.ResponseWriter, t Target) bool {
+	fi, err := h.fs.stat(ctx, t)
+	if err != nil || !fi.IsDir || fi.Link {
+		return true // x/net answers
+	}
+	_, left, err := h.walk(ctx, t, fi, walkCopy)
+	if err != nil {
+		refuseErr(w, err, http.StatusNotFound)
+		return false
+	}
+	var hidden []leftOut
+	for _, l := range left {
+		if l.why == skipName || l.why == skipTemp {
+			hidden = append(hidden, l)
+		}
+	}
+	if len(hidden) > 0 {
+		writeMultistatus(w, hidden, http.StatusForbidden,
+			"not deleted: the folder holds files WebDAV cannot show; remove or rename them on their node first")
+		return false
+	}
+	return true
 }
