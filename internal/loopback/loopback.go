@@ -106,7 +106,7 @@ func ownAuthority(r *http.Request, hostport string) bool {
 // localhost:PORT or [::1]:PORT for the port the request came in on.
 func CheckHost(r *http.Request) error {
 	if !ownAuthority(r, r.Host) {
-		return fmt.Errorf("Host %q is not this server: use 127.0.0.1:PORT, localhost:PORT or [::1]:PORT", r.Host)
+		return fmt.Errorf("the Host header %q is not this server: use 127.0.0.1:PORT, localhost:PORT or [::1]:PORT", r.Host)
 	}
 	return nil
 }
