@@ -33,96 +33,114 @@ import (
 // Within one share a MOVE is a rename, which carries everything.
 func (h *Handler) serveCopyMove(ctx context.Context, w http.ResponseWriter, r *http.Request, src, dst Target) {
 	move := r.Method == "MOVE"
-	deep := true
-	switch r.Header.Get("Depth") {
-	case "", "infinity":
-	case "0":
-		if move {
-			refuse(w, http.StatusBadRequest, "MOVE takes Depth: infinity only")
-			return
-		}
-		deep = false
-	default:
-		refuse(w, http.StatusBadRequest, "bad Depth %q", r.Header.Get("Depth"))
+	p, ok := h.planCopyMove(ctx, w, r, src, dst)
+	if !ok {
 		return
-	}
-	sfi, err := h.fs.stat(ctx, src)
-	if err != nil {
-		refuseErr(w, err, http.StatusNotFound)
-		return
-	}
-	dfi, dexists, err := h.statMaybe(ctx, dst)
-	if err != nil {
-		refuseErr(w, err, http.StatusConflict)
-		return
-	}
-	if dexists && r.Header.Get("Overwrite") == "F" {
-		refuse(w, http.StatusPreconditionFailed, "%s exists and Overwrite is F", dst)
-		return
-	}
-	if code, err := h.checkParent(ctx, dst); err != nil {
-		refuse(w, code, "%v", err)
-		return
-	}
-	if err := h.checkConditions(ctx, r, r.Method, src, &dst); err != nil {
-		refuse(w, conditionStatus(err), "%v", err)
-		return
-	}
-	rename := move && src.Node == dst.Node && src.Share == dst.Share
-	items := []treeItem{{"", sfi}}
-	var left []leftOut
-	if !rename && deep {
-		mode := walkCopy
-		if move {
-			mode = walkMove
-		}
-		if items, left, err = h.walk(ctx, src, sfi, mode); err != nil {
-			refuseErr(w, err, http.StatusNotFound)
-			return
-		}
-		if move && len(left) > 0 {
-			writeMultistatus(w, left, http.StatusForbidden,
-				"not moved: nothing was written or deleted, because these cannot be carried by WebDAV")
-			return
-		}
-	}
-	var old []treeItem
-	if dexists && (dfi.IsDir || dfi.Link) {
-		var dleft []leftOut
-		if old, dleft, err = h.walk(ctx, dst, dfi, walkMove); err != nil {
-			refuseErr(w, err, http.StatusConflict)
-			return
-		}
-		if len(dleft) > 0 {
-			writeMultistatus(w, dleft, http.StatusForbidden,
-				"the destination was not overwritten: it holds these, which WebDAV cannot show and would delete")
-			return
-		}
 	}
 	stateOf(ctx).forget()
-	if err := h.place(ctx, src, dst, sfi, dfi, dexists, rename, items, old); err != nil {
+	if err := h.place(ctx, src, dst, p.sfi, p.dfi, p.dexists, p.rename, p.items, p.old); err != nil {
 		refuseErr(w, err, http.StatusConflict)
 		return
 	}
 	if move {
 		h.locks.moved(lockName(src.String()))
-		if !rename {
-			if failed := h.removeItems(ctx, src, items); len(failed) > 0 {
+		if !p.rename {
+			if failed := h.removeItems(ctx, src, p.items); len(failed) > 0 {
 				writeMultistatus(w, failed, http.StatusInternalServerError,
 					"copied to the destination, but these could not be removed from the source")
 				return
 			}
 		}
 	}
-	if len(left) > 0 {
-		writeMultistatus(w, left, http.StatusForbidden, "not copied: WebDAV cannot carry these")
+	if len(p.left) > 0 {
+		writeMultistatus(w, p.left, http.StatusForbidden, "not copied: WebDAV cannot carry these")
 		return
 	}
-	if dexists {
+	if p.dexists {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	w.WriteHeader(http.StatusCreated)
+}
+
+// copyPlan is what a COPY or MOVE will do, decided before anything is
+// written.
+type copyPlan struct {
+	sfi, dfi        FileInfo
+	dexists, rename bool
+	items, old      []treeItem // the source's and the old destination's trees
+	left            []leftOut  // what a COPY leaves out
+}
+
+// planCopyMove checks every precondition and walks the trees; on a
+// refusal it answers and reports false.
+func (h *Handler) planCopyMove(ctx context.Context, w http.ResponseWriter, r *http.Request, src, dst Target) (copyPlan, bool) {
+	var p copyPlan
+	move := r.Method == "MOVE"
+	deep := true
+	switch r.Header.Get("Depth") {
+	case "", "infinity":
+	case "0":
+		if move {
+			refuse(w, http.StatusBadRequest, "MOVE takes Depth: infinity only")
+			return p, false
+		}
+		deep = false
+	default:
+		refuse(w, http.StatusBadRequest, "bad Depth %q", r.Header.Get("Depth"))
+		return p, false
+	}
+	var err error
+	if p.sfi, err = h.fs.stat(ctx, src); err != nil {
+		refuseErr(w, err, http.StatusNotFound)
+		return p, false
+	}
+	if p.dfi, p.dexists, err = h.statMaybe(ctx, dst); err != nil {
+		refuseErr(w, err, http.StatusConflict)
+		return p, false
+	}
+	if p.dexists && r.Header.Get("Overwrite") == "F" {
+		refuse(w, http.StatusPreconditionFailed, "%s exists and Overwrite is F", dst)
+		return p, false
+	}
+	if code, err := h.checkParent(ctx, dst); err != nil {
+		refuse(w, code, "%v", err)
+		return p, false
+	}
+	if err := h.checkConditions(ctx, r, r.Method, src, &dst); err != nil {
+		refuse(w, conditionStatus(err), "%v", err)
+		return p, false
+	}
+	p.rename = move && src.Node == dst.Node && src.Share == dst.Share
+	p.items = []treeItem{{"", p.sfi}}
+	if !p.rename && deep {
+		mode := walkCopy
+		if move {
+			mode = walkMove
+		}
+		if p.items, p.left, err = h.walk(ctx, src, p.sfi, mode); err != nil {
+			refuseErr(w, err, http.StatusNotFound)
+			return p, false
+		}
+		if move && len(p.left) > 0 {
+			writeMultistatus(w, p.left, http.StatusForbidden,
+				"not moved: nothing was written or deleted, because these cannot be carried by WebDAV")
+			return p, false
+		}
+	}
+	if p.dexists && (p.dfi.IsDir || p.dfi.Link) {
+		var dleft []leftOut
+		if p.old, dleft, err = h.walk(ctx, dst, p.dfi, walkMove); err != nil {
+			refuseErr(w, err, http.StatusConflict)
+			return p, false
+		}
+		if len(dleft) > 0 {
+			writeMultistatus(w, dleft, http.StatusForbidden,
+				"the destination was not overwritten: it holds these, which WebDAV cannot show and would delete")
+			return p, false
+		}
+	}
+	return p, true
 }
 
 // place puts the source's content (items) at dst: by rename within a
