@@ -165,10 +165,8 @@ func (h *Handler) checkIfHeader(ctx context.Context, r *http.Request, method str
 	}
 	now := time.Now()
 	for _, sc := range lockScopes(method, src, dst) {
-		for _, l := range h.locks.blocking(now, sc.name, sc.deep, sc.membership) {
-			if !tokens[l.token] {
-				return &condError{http.StatusLocked, fmt.Sprintf("%s is locked: send its lock token in an If header", l.details.Root)}
-			}
+		if l, ok := satisfied(h.locks.blocking(now, sc.name, sc.deep, sc.membership), tokens); !ok {
+			return &condError{http.StatusLocked, fmt.Sprintf("%s is locked: send its lock token in an If header", l.details.Root)}
 		}
 	}
 	return nil

@@ -230,3 +230,40 @@ func TestPropfindInvalidNamespace(t *testing.T) {
 		t.Errorf("valid PROPFIND = %d", r.code)
 	}
 }
+
+// TestSharedLocks: shared locks coexist and exclude an exclusive one; a
+// write needs one of their tokens; refresh answers the real timeout; a
+// lock-null resource in a missing folder is 409.
+func TestSharedLocks(t *testing.T) {
+	e := newEnv(t)
+	shared := strings.Replace(lockBody, "<D:exclusive/>", "<D:shared/>", 1)
+	var toks []string
+	for i := 0; i < 2; i++ {
+		r := e.do("LOCK", "/alpha/docs/hello.txt", map[string]string{"Depth": "0", "Timeout": "Second-300"}, shared)
+		if r.code != 200 || !strings.Contains(r.body, "<D:shared/>") || !strings.Contains(r.body, "Second-300") {
+			t.Fatalf("shared LOCK %d = %d\n%s", i, r.code, r.body)
+		}
+		toks = append(toks, r.hdr.Get("Lock-Token"))
+	}
+	if r := e.do("LOCK", "/alpha/docs/hello.txt", map[string]string{"Depth": "0"}, lockBody); r.code != 423 {
+		t.Errorf("exclusive LOCK over shared ones = %d, want 423", r.code)
+	}
+	if r := e.do("PUT", "/alpha/docs/hello.txt", nil, "x"); r.code != 423 {
+		t.Errorf("PUT without a token = %d, want 423", r.code)
+	}
+	if r := e.do("PUT", "/alpha/docs/hello.txt", map[string]string{"If": "(" + toks[1] + ")"}, "mine"); r.code != 204 {
+		t.Errorf("PUT with a shared token = %d, want 204\n%s", r.code, r.body)
+	}
+	r := e.do("LOCK", "/alpha/docs/hello.txt", map[string]string{"If": "(" + toks[0] + ")", "Timeout": "Second-600"}, "")
+	if r.code != 200 || !strings.Contains(r.body, "Second-600") || !strings.Contains(r.body, "<D:shared/>") {
+		t.Errorf("refresh = %d\n%s", r.code, r.body)
+	}
+	for _, tok := range toks {
+		if r := e.do("UNLOCK", "/alpha/docs/hello.txt", map[string]string{"Lock-Token": tok}, ""); r.code != 204 {
+			t.Errorf("UNLOCK = %d", r.code)
+		}
+	}
+	if r := e.do("LOCK", "/alpha/docs/no/such.txt", nil, lockBody); r.code != 409 {
+		t.Errorf("LOCK in a missing folder = %d, want 409", r.code)
+	}
+}

@@ -118,6 +118,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if r.Body != nil {
 		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
 	}
+	if r.Method == "LOCK" {
+		h.serveLock(ctx, w, r, t)
+		return
+	}
 	if r.Method == http.MethodDelete && !h.checkDeleteTree(ctx, w, t) {
 		return
 	}

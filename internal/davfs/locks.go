@@ -21,7 +21,7 @@ const (
 	maxLocks           = 10000
 )
 
-// lockSystem is the WebDAV lock store: exclusive write locks, tokens as
+// lockSystem is the WebDAV lock store: exclusive and shared write locks, tokens as
 // urn:uuid: URIs, real expiry. It replaces x/net/webdav's memLS, whose
 // Confirm asks the Destination of a MOVE to be locked too and ignores
 // ETags. The evaluation of If headers is done once per request by
@@ -36,6 +36,7 @@ type lockEntry struct {
 	token   string
 	details webdav.LockDetails
 	expires time.Time
+	shared  bool
 }
 
 func newLockSystem() *lockSystem { return &lockSystem{locks: map[string]*lockEntry{}} }
@@ -145,17 +146,22 @@ func (ls *lockSystem) Confirm(now time.Time, name0, name1 string, conditions ...
 		if n == "" {
 			continue
 		}
-		for _, l := range ls.blocking(now, n, false, false) {
-			if !held[l.token] {
-				return nil, webdav.ErrConfirmationFailed
-			}
+		if _, ok := satisfied(ls.blocking(now, lockName(n), false, false), held); !ok {
+			return nil, webdav.ErrConfirmationFailed
 		}
 	}
 	return func() {}, nil
 }
 
-// Create implements webdav.LockSystem: exclusive locks only.
+// Create implements webdav.LockSystem (an exclusive lock).
 func (ls *lockSystem) Create(now time.Time, d webdav.LockDetails) (string, error) {
+	return ls.createLock(now, d, false)
+}
+
+// createLock adds a lock unless one it overlaps conflicts: two shared
+// locks do not.
+func (ls *lockSystem) createLock(now time.Time, d webdav.LockDetails, shared bool) (string, error) {
+	d.Root = lockName(d.Root)
 	ls.mu.Lock()
 	defer ls.mu.Unlock()
 	ls.expire(now)
@@ -163,14 +169,49 @@ func (ls *lockSystem) Create(now time.Time, d webdav.LockDetails) (string, error
 		return "", webdav.ErrLocked
 	}
 	for _, l := range ls.locks {
-		if l.covers(d.Root) || (!d.ZeroDepth && under(l.details.Root, d.Root)) {
+		overlap := l.covers(d.Root) || (!d.ZeroDepth && under(l.details.Root, d.Root))
+		if overlap && !(shared && l.shared) {
 			return "", webdav.ErrLocked
 		}
 	}
 	d.Duration = clampTimeout(d.Duration)
 	tok := newLockToken()
-	ls.locks[tok] = &lockEntry{token: tok, details: d, expires: now.Add(d.Duration)}
+	ls.locks[tok] = &lockEntry{token: tok, details: d, expires: now.Add(d.Duration), shared: shared}
 	return tok, nil
+}
+
+// refresh renews a lock and tells whether it is shared.
+func (ls *lockSystem) refresh(now time.Time, token string, d time.Duration) (webdav.LockDetails, bool, error) {
+	ld, err := ls.Refresh(now, token, d)
+	if err != nil {
+		return ld, false, err
+	}
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	l := ls.locks[token]
+	return ld, l != nil && l.shared, nil
+}
+
+// satisfied reports whether the submitted tokens open the locks a change
+// meets: every exclusive lock's own token, and for shared locks one of
+// theirs.
+func satisfied(locks []*lockEntry, tokens map[string]bool) (*lockEntry, bool) {
+	var sharedMiss *lockEntry
+	sharedOK := false
+	for _, l := range locks {
+		switch {
+		case !l.shared && !tokens[l.token]:
+			return l, false
+		case l.shared && tokens[l.token]:
+			sharedOK = true
+		case l.shared:
+			sharedMiss = l
+		}
+	}
+	if sharedMiss != nil && !sharedOK {
+		return sharedMiss, false
+	}
+	return nil, true
 }
 
 // Refresh implements webdav.LockSystem.
