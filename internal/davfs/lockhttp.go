@@ -150,4 +150,3 @@ func writeActiveLock(w io.Writer, tok string, ld webdav.LockDetails, shared bool
 		`</D:activelock></D:lockdiscovery></D:prop>`,
 		scope, depth, ld.OwnerXML, ld.Duration/time.Second, escapeText(tok), escapeText(ld.Root))
 }
-
