@@ -31,13 +31,19 @@
 // cannot leave a share either. A link leaving a share answers exactly as
 // a missing name, through the owner's gateway and a member's.
 //
-// WebDAV is golang.org/x/net/webdav for GET, PUT, MKCOL, DELETE, LOCK,
-// UNLOCK and PROPPATCH, with these parts replaced:
+// WebDAV is golang.org/x/net/webdav for GET, PUT, MKCOL, DELETE, UNLOCK
+// and PROPPATCH, with these parts replaced:
 //
-//   - Locks (locks.go): exclusive write locks with urn:uuid: tokens and a
-//     real timeout (asked value kept within 1 min..24 h, 1 h when none or
-//     Infinite; the answer shows the one granted). x/net's memLS asked the
-//     Destination of a MOVE to be locked too and ignored ETags.
+//   - Locks (locks.go, lockhttp.go): exclusive and shared write locks
+//     with urn:uuid: tokens and a real timeout (asked value kept within
+//     1 min..24 h, 1 h when none or Infinite; the answer shows the one
+//     granted); LOCK, refresh and lock-null creation (409 when the folder
+//     is missing) are served here. x/net's memLS asked the Destination of
+//     a MOVE to be locked too and ignored ETags; its LOCK refused shared
+//     locks. A write needs the token of every exclusive lock it meets, or
+//     one of the shared locks' tokens.
+//   - DELETE of a folder holding files under names the gateway refuses
+//     is 207 naming them, nothing deleted (tree.go).
 //   - Preconditions (conditions.go), checked before any write: If-Match,
 //     If-None-Match (with "*"), If-Unmodified-Since (RFC 9110 13.2.2, 412),
 //     then the WebDAV If header (RFC 4918 10.4: lists of lock tokens and
