@@ -1,6 +1,7 @@
 package davfs
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/net/webdav"
+
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // etagOfFile is the entity tag the gateway gives a file on disk.
@@ -265,5 +268,74 @@ func TestSharedLocks(t *testing.T) {
 	}
 	if r := e.do("LOCK", "/alpha/docs/no/such.txt", nil, lockBody); r.code != 409 {
 		t.Errorf("LOCK in a missing folder = %d, want 409", r.code)
+	}
+}
+
+// TestDeadProperties: PROPPATCH of any namespace is kept in SQLite and
+// returned by PROPFIND (by name, allprop, propname, in a listing); the
+// properties follow MOVE and COPY (across shares too) and go with DELETE;
+// live DAV: properties are protected.
+func TestDeadProperties(t *testing.T) {
+	e := newEnv(t)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
+	must(t, err)
+	defer db.Close()
+	e.srv.Config.Handler.(*Handler).UsePropStore(db)
+	set := `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:E="urn:example" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>` +
+		`<E:color>red &amp; blue</E:color><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes><plain xmlns="">x</plain></D:prop></D:set></D:propertyupdate>`
+	if r := e.do("PROPPATCH", "/alpha/docs/hello.txt", nil, set); r.code != 207 || strings.Contains(r.body, "403") || !strings.Contains(r.body, "200 OK") {
+		t.Fatalf("PROPPATCH = %d\n%s", r.code, r.body)
+	}
+	ask := func(p, body string) string {
+		t.Helper()
+		r := e.do("PROPFIND", p, map[string]string{"Depth": "0"}, body)
+		if r.code != 207 {
+			t.Fatalf("PROPFIND %s = %d", p, r.code)
+		}
+		return r.body
+	}
+	byName := `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><E:color xmlns:E="urn:example"/><D:getetag/></D:prop></D:propfind>`
+	if b := ask("/alpha/docs/hello.txt", byName); !strings.Contains(b, `xmlns:P="urn:example">red &amp; blue</P:color>`) || strings.Contains(b, "404") {
+		t.Errorf("PROPFIND by name:\n%s", b)
+	}
+	if b := ask("/alpha/docs/hello.txt", ""); !strings.Contains(b, "red &amp; blue") || !strings.Contains(b, "Win32FileAttributes") || !strings.Contains(b, `<plain xmlns="">x</plain>`) {
+		t.Errorf("PROPFIND allprop:\n%s", b)
+	}
+	if b := ask("/alpha/docs/hello.txt", `<D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`); !strings.Contains(b, `<P:color xmlns:P="urn:example"/>`) {
+		t.Errorf("PROPFIND propname:\n%s", b)
+	}
+	if r := e.do("PROPFIND", "/alpha/docs/", map[string]string{"Depth": "1"}, byName); !strings.Contains(r.body, "red &amp; blue") {
+		t.Errorf("listing lacks the property:\n%s", r.body)
+	}
+	live := `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:E="urn:example"><D:set><D:prop><D:getetag>"x"</D:getetag><E:size>1</E:size></D:prop></D:set></D:propertyupdate>`
+	if r := e.do("PROPPATCH", "/alpha/docs/hello.txt", nil, live); !strings.Contains(r.body, "403") || !strings.Contains(r.body, "424") {
+		t.Errorf("PROPPATCH of a live property:\n%s", r.body)
+	}
+	if b := ask("/alpha/docs/hello.txt", `<D:propfind xmlns:D="DAV:"><D:prop><E:size xmlns:E="urn:example"/></D:prop></D:propfind>`); !strings.Contains(b, "404") {
+		t.Errorf("a failed PROPPATCH stored a property:\n%s", b)
+	}
+	if r := e.do("MKCOL", "/alpha/docs/fresh", nil, ""); r.code != 201 {
+		t.Fatalf("MKCOL = %d", r.code)
+	}
+	for _, step := range []struct{ method, from, to string }{
+		{"MOVE", "/alpha/docs/hello.txt", "/alpha/docs/fresh/h.txt"},
+		{"COPY", "/alpha/docs/fresh/h.txt", "/alpha/more/h.txt"},
+		{"MOVE", "/alpha/docs/fresh/", "/alpha/more/fresh/"},
+	} {
+		if r := e.do(step.method, step.from, map[string]string{"Destination": e.dest(step.to)}, ""); r.code != 201 {
+			t.Fatalf("%s %s = %d\n%s", step.method, step.from, r.code, r.body)
+		}
+	}
+	for _, p := range []string{"/alpha/more/h.txt", "/alpha/more/fresh/h.txt"} {
+		if b := ask(p, byName); !strings.Contains(b, "red &amp; blue") {
+			t.Errorf("%s lost its property:\n%s", p, b)
+		}
+	}
+	if r := e.do("DELETE", "/alpha/more/h.txt", nil, ""); r.code != 204 {
+		t.Fatalf("DELETE = %d", r.code)
+	}
+	e.do("PUT", "/alpha/more/h.txt", nil, "new")
+	if b := ask("/alpha/more/h.txt", byName); strings.Contains(b, "red") {
+		t.Errorf("a new file got a deleted one's property:\n%s", b)
 	}
 }

@@ -46,6 +46,9 @@ func NewHandler(b Backend, token string, log *slog.Logger) *Handler {
 		log = slog.Default()
 	}
 	d := &davFS{b: b, started: time.Now()}
+	if ps, ok := b.(PropStorer); ok && ps.PropStore() != nil {
+		d.props = &deadProps{db: ps.PropStore()}
+	}
 	h := &Handler{fs: d, b: b, log: log, locks: newLockSystem(),
 		guard: loopback.NewGuard(loopback.Config{User: User, Token: token, Realm: "peerhood"})}
 	h.dav = &webdav.Handler{
@@ -139,6 +142,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.dav.ServeHTTP(sw, r.WithContext(ctx))
 	if r.Method == http.MethodDelete && sw.code < 300 {
 		h.locks.moved(lockName(t.String()))
+		if h.fs.props != nil {
+			if err := h.fs.props.remove(ctx, t); err != nil {
+				h.log.Warn("webdav: dead properties of a deleted resource", "path", t.String(), "err", err)
+			}
+		}
 	}
 }
 

@@ -42,6 +42,11 @@ func (h *Handler) serveCopyMove(ctx context.Context, w http.ResponseWriter, r *h
 		refuseErr(w, err, http.StatusConflict)
 		return
 	}
+	if h.fs.props != nil {
+		if err := h.fs.props.copyTree(ctx, src, dst, move); err != nil {
+			h.log.Warn("webdav: dead properties not carried", "from", src.String(), "to", dst.String(), "err", err)
+		}
+	}
 	if move {
 		h.locks.moved(lockName(src.String()))
 		if !p.rename {
