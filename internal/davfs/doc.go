@@ -70,10 +70,16 @@
 //     propfind-finite-depth, a missing Depth means 1; an invalid namespace
 //     declaration or an unbound prefix is 400.
 //
+//   - Dead properties (deadprops.go): PROPPATCH of any namespace but DAV:
+//     is kept in the node's SQLite (table davfs_dead_props, migration
+//     family "davfs"; the backend hands the database over as a
+//     PropStorer), returned by PROPFIND, carried by MOVE and COPY and
+//     dropped by DELETE. Without a store only Windows' Win32 properties
+//     are accepted (and dropped); others are 403.
+//
 // This package also adds the status codes clients expect where x/net is
 // vague (403 on read-only shares, 404/409, 204 on a replacing PUT, 507 on
-// a full disk), accepts Windows' Win32 PROPPATCH properties without
-// storing them, and answers GET on a folder with an HTML listing.
+// a full disk) and answers GET on a folder with an HTML listing.
 // "Destination: http://localhost:PORT/..." names this server as
 // 127.0.0.1:PORT does.
 //
