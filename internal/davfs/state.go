@@ -182,6 +182,7 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	if code >= 400 {
+		w.ResponseWriter.Header().Del("Content-Disposition") // a refusal is shown, not saved
 		w.st.mu.Lock()
 		rec, err := w.st.status, w.st.err
 		w.st.mu.Unlock()
