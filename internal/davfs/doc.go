@@ -42,8 +42,10 @@
 //     a MOVE to be locked too and ignored ETags; its LOCK refused shared
 //     locks. A write needs the token of every exclusive lock it meets, or
 //     one of the shared locks' tokens.
+//
 //   - DELETE of a folder holding files under names the gateway refuses
 //     is 207 naming them, nothing deleted (tree.go).
+//
 //   - Preconditions (conditions.go), checked before any write: If-Match,
 //     If-None-Match (with "*"), If-Unmodified-Since (RFC 9110 13.2.2, 412),
 //     then the WebDAV If header (RFC 4918 10.4: lists of lock tokens and
@@ -51,6 +53,7 @@
 //     lock covering the resource, below it (deep changes) or on its parent
 //     (a change of membership) must have its token in the If header, or
 //     the answer is 423. PUT with Content-Range is 400 (no partial PUT).
+//
 //   - COPY and MOVE (move.go, tree.go): all checks first; a MOVE across
 //     shares or nodes walks the source and refuses (207 naming each, with
 //     nothing written or deleted) when it holds anything WebDAV cannot
@@ -65,6 +68,7 @@
 //     folders only when empty (a link the remote node's files protocol
 //     hides stays, and the answer names its folder). Within one share a
 //     MOVE is a rename. Locks do not move with a resource (RFC 4918 7.7).
+//
 //   - PROPFIND (propfind.go): streamed XML, one directory read per
 //     listing, output checked equal to x/net's; Depth infinity is 403
 //     propfind-finite-depth, a missing Depth means 1; an invalid namespace
