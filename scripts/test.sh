@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: network namespaces (iproute2, nftables),
-# real WebDAV clients (cadaver, rclone, davfs2), procps for ps.
-need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps)
+# real WebDAV clients (cadaver, rclone, davfs2), procps for ps, chromium
+# (headless: the gateway's browser tests drive it with chromedp).
+need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

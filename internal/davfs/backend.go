@@ -58,6 +58,27 @@ type FileInfo struct {
 	Size    int64
 	ModTime time.Time
 	IsDir   bool
+	// Link: the name is a symbolic link (Size, ModTime and IsDir describe
+	// its target, inside the share). Only backends that can tell set it.
+	Link bool
+	// Skip, in a FullLister's listing, says why the gateway does not serve
+	// this entry ("" when it does): a name it refuses, a link leaving the
+	// share, a device or pipe, a file being written.
+	Skip string
+}
+
+// FullLister is an optional Backend method: ReadDir with every entry,
+// those the gateway does not serve included (with Skip set). MOVE, COPY
+// and DELETE of folders use it so that nothing they cannot name is lost
+// or silently left out.
+type FullLister interface {
+	ReadDirFull(ctx context.Context, node, share, path string) ([]FileInfo, error)
+}
+
+// Remover is an optional Backend method: RemoveOne removes a file, or a folder only
+// when it is empty (never its content).
+type Remover interface {
+	RemoveOne(ctx context.Context, node, share, path string) error
 }
 
 // ReadHandle reads an open file at any offset.

@@ -12,25 +12,82 @@
 // to another node are staged in a spool file and sent with the share
 // client's Put (SHA-256 checked, renamed into place there).
 //
-// Security: the server listens on 127.0.0.1 only, checks the Host header
-// against loopback names (DNS rebinding), and requires HTTP Basic auth
-// with user "peerhood" and the node's local token (32 random bytes,
-// base64url, kept 0600 in the state folder as webdav.token). Every request
-// path and Destination header goes through ParsePath, which refuses "..",
-// ".", empty and over-long components, NUL and control bytes, backslashes,
-// Windows reserved names and characters, and invalid UTF-8; file access
-// then goes through os.Root, so symlinks cannot leave a share either.
+// Security: the server's front door is internal/loopback: it listens on
+// 127.0.0.1 only, accepts a Host header only as 127.0.0.1:PORT,
+// localhost:PORT or [::1]:PORT for its own port (DNS rebinding), refuses
+// any request whose Origin is not exactly one of its own origins (another
+// loopback port, "null" and other hosts included), and requires HTTP
+// Basic auth with user "peerhood" and the node's local token (32 random
+// bytes, base64url, kept 0600 in the state folder as webdav.token).
+// Files are served so they never run in the gateway's origin: every file
+// answer has Content-Security-Policy "sandbox; default-src 'none'",
+// nosniff and a Content-Type chosen by extension (never sniffed), and is
+// an attachment unless its type is a passive one (text/plain, images,
+// audio, video); the HTML listing escapes names and has a strict CSP with
+// no script. Every request path and Destination goes through ParsePath,
+// which refuses "..", ".", empty and over-long components, NUL and
+// control bytes, backslashes, Windows reserved names and characters, and
+// invalid UTF-8; file access then goes through os.Root, so symlinks
+// cannot leave a share either. A link leaving a share answers exactly as
+// a missing name, through the owner's gateway and a member's.
 //
-// WebDAV itself is golang.org/x/net/webdav with an in-memory lock system;
-// this package adds the status codes clients expect where that handler is
-// vague (403 on read-only shares, 404/409 on MOVE, 204 on a replacing
-// PUT, 507 on a full disk, 403 propfind-finite-depth on PROPFIND Depth:
-// infinity; a missing Depth means 1), serves PROPFIND itself (streamed
-// XML, one directory read per listing; its output is checked equal to
-// x/net's), accepts Windows' Win32 PROPPATCH properties without storing
-// them, answers GET on a folder with an HTML listing, and refuses
-// requests whose Origin is not the loopback. A MOVE between two shares
-// (or nodes), where no rename exists, is served as a COPY of the whole
-// tree then a DELETE of the source, each with its lock checks; if the
-// source cannot be deleted the copy is taken back (move.go).
+// WebDAV is golang.org/x/net/webdav for GET, PUT, MKCOL, DELETE, UNLOCK
+// and PROPPATCH, with these parts replaced:
+//
+//   - Locks (locks.go, lockhttp.go): exclusive and shared write locks
+//     with urn:uuid: tokens and a real timeout (asked value kept within
+//     1 min..24 h, 1 h when none or Infinite; the answer shows the one
+//     granted); LOCK, refresh and lock-null creation (409 when the folder
+//     is missing) are served here. x/net's memLS asked the Destination of
+//     a MOVE to be locked too and ignored ETags; its LOCK refused shared
+//     locks. A write needs the token of every exclusive lock it meets, or
+//     one of the shared locks' tokens.
+//
+//   - DELETE of a folder holding files under names the gateway refuses
+//     is 207 naming them, nothing deleted (tree.go).
+//
+//   - Preconditions (conditions.go), checked before any write: If-Match,
+//     If-None-Match (with "*"), If-Unmodified-Since (RFC 9110 13.2.2, 412),
+//     then the WebDAV If header (RFC 4918 10.4: lists of lock tokens and
+//     ETags, tagged or not; no true list is 412), then the locks: every
+//     lock covering the resource, below it (deep changes) or on its parent
+//     (a change of membership) must have its token in the If header, or
+//     the answer is 423. PUT with Content-Range is 400 (no partial PUT).
+//
+//   - COPY and MOVE (move.go, tree.go): all checks first; a MOVE across
+//     shares or nodes walks the source and refuses (207 naming each, with
+//     nothing written or deleted) when it holds anything WebDAV cannot
+//     carry: names the gateway refuses, links, devices, pipes. A deep COPY
+//     carries the rest and answers 207 naming what it left out. Trees are
+//     built under a temporary name (".~peerhood-<hex>") beside the
+//     destination and renamed into place; an existing destination is
+//     renamed aside and only then removed, so a failed COPY or MOVE leaves
+//     the destination as it was. A destination folder holding entries the
+//     gateway cannot show is never overwritten (207). The source of a
+//     MOVE across shares loses exactly what was copied: files one by one,
+//     folders only when empty (a link the remote node's files protocol
+//     hides stays, and the answer names its folder). Within one share a
+//     MOVE is a rename. Locks do not move with a resource (RFC 4918 7.7).
+//
+//   - PROPFIND (propfind.go): streamed XML, one directory read per
+//     listing, output checked equal to x/net's; Depth infinity is 403
+//     propfind-finite-depth, a missing Depth means 1; an invalid namespace
+//     declaration or an unbound prefix is 400.
+//
+//   - Dead properties (deadprops.go): PROPPATCH of any namespace but DAV:
+//     is kept in the node's SQLite (table davfs_dead_props, migration
+//     family "davfs"; the backend hands the database over as a
+//     PropStorer), returned by PROPFIND, carried by MOVE and COPY and
+//     dropped by DELETE. Without a store only Windows' Win32 properties
+//     are accepted (and dropped); others are 403.
+//
+// This package also adds the status codes clients expect where x/net is
+// vague (403 on read-only shares, 404/409, 204 on a replacing PUT, 507 on
+// a full disk) and answers GET on a folder with an HTML listing.
+// "Destination: http://localhost:PORT/..." names this server as
+// 127.0.0.1:PORT does.
+//
+// The commands mount-info prints never hold the token: they read the
+// token file (rclone gets it, obscured, in its environment) or prompt
+// (Windows' net use ... *).
 package davfs

@@ -17,7 +17,8 @@ import (
 // davFS is the webdav.FileSystem over a Backend: /NODE/SHARE/path.
 type davFS struct {
 	b       Backend
-	started time.Time // the mtime shown for the root and node folders
+	props   *deadProps // nil: dead properties are not kept
+	started time.Time  // the mtime shown for the root and node folders
 }
 
 var _ webdav.FileSystem = (*davFS)(nil)

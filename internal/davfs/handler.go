@@ -2,19 +2,21 @@ package davfs
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net"
+	"mime"
 	"net/http"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/net/webdav"
+
+	"github.com/peerhood/peerhood/internal/loopback"
 )
 
 // User is the HTTP Basic user name; the password is the node's token.
@@ -24,14 +26,15 @@ const User = "peerhood"
 // PROPPATCH XML).
 const maxXMLBody = 1 << 20
 
-// Handler is the WebDAV handler: host and auth checks, path checks, then
-// x/net/webdav over the Backend.
+// Handler is the WebDAV handler: the loopback guard (Host, Origin,
+// token), path checks, preconditions and locks, then x/net/webdav over
+// the Backend for what it gets right (GET, PUT, MKCOL, DELETE, LOCK).
 type Handler struct {
 	dav   *webdav.Handler
 	fs    *davFS
 	b     Backend
-	token [32]byte // sha256 of the password, compared in constant time
-	user  [32]byte
+	guard *loopback.Guard
+	locks *lockSystem
 	log   *slog.Logger
 	// xnetPropfind serves PROPFIND with x/net/webdav (tests compare).
 	xnetPropfind bool
@@ -43,10 +46,14 @@ func NewHandler(b Backend, token string, log *slog.Logger) *Handler {
 		log = slog.Default()
 	}
 	d := &davFS{b: b, started: time.Now()}
-	h := &Handler{fs: d, b: b, log: log, token: sha256.Sum256([]byte(token)), user: sha256.Sum256([]byte(User))}
+	if ps, ok := b.(PropStorer); ok && ps.PropStore() != nil {
+		d.props = &deadProps{db: ps.PropStore()}
+	}
+	h := &Handler{fs: d, b: b, log: log, locks: newLockSystem(),
+		guard: loopback.NewGuard(loopback.Config{User: User, Token: token, Realm: "peerhood"})}
 	h.dav = &webdav.Handler{
 		FileSystem: d,
-		LockSystem: webdav.NewMemLS(),
+		LockSystem: h.locks,
 		Logger: func(r *http.Request, err error) {
 			if err != nil {
 				log.Debug("webdav", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -62,18 +69,8 @@ var writeMethods = map[string]bool{
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if !loopbackHost(r.Host) {
-		refuse(w, http.StatusForbidden, "Host %q is not a loopback name: use 127.0.0.1, localhost or [::1]", r.Host)
-		return
-	}
-	if !h.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="peerhood", charset="UTF-8"`)
-		refuse(w, http.StatusUnauthorized, "user %q and the node's token required (peerhood mount-info)", User)
-		return
-	}
-	if o := r.Header.Get("Origin"); o != "" && !loopbackOrigin(o) {
-		// A web page elsewhere making the browser send cached credentials.
-		refuse(w, http.StatusForbidden, "cross-origin request from %q refused", o)
+	loopback.SecurityHeaders(w.Header())
+	if h.guard.Check(w, r) != nil {
 		return
 	}
 	if r.Method == http.MethodOptions && r.URL.Path == "*" {
@@ -86,52 +83,50 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	ctx := r.Context()
+	st := &reqState{method: r.Method, size: -1}
+	ctx := withState(r.Context(), st)
 	if writeMethods[r.Method] {
 		if code, err := h.checkWrite(ctx, t, r.Method); err != nil {
 			refuse(w, code, "%v", err)
 			return
 		}
 	}
-	var dst Target
 	if r.Method == "COPY" || r.Method == "MOVE" {
-		var code int
-		if dst, code, err = h.checkDestination(ctx, r, t); err != nil {
+		dst, code, err := h.checkDestination(ctx, r, t)
+		if err != nil {
 			refuse(w, code, "%v", err)
 			return
 		}
-		if r.Method == "MOVE" && (dst.Node != t.Node || dst.Share != t.Share) {
-			h.moveAcross(ctx, w, r, dst)
-			return
-		}
+		h.serveCopyMove(ctx, w, r, t, dst)
+		return
 	}
-	if r.Method == "PROPFIND" {
-		switch r.Header.Get("Depth") {
-		case "infinity":
+	if code, err := h.checkRequest(ctx, r, t); err != nil {
+		if errors.Is(err, errFiniteDepth) {
 			w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-			w.WriteHeader(http.StatusForbidden)
+			w.WriteHeader(code)
 			fmt.Fprint(w, `<?xml version="1.0" encoding="utf-8"?>`+"\n"+`<D:error xmlns:D="DAV:"><D:propfind-finite-depth/></D:error>`+"\n")
 			return
-		case "":
-			// RFC 4918 reads a missing Depth as infinity; a listing of a
-			// whole workgroup is never what is meant: serve depth 1.
-			r.Header.Set("Depth", "1")
 		}
+		refuse(w, code, "%v", err)
+		return
 	}
-	st := &reqState{method: r.Method, size: -1}
 	if r.Method == http.MethodPut {
 		st.body = &bodyWatch{rc: r.Body}
 		st.size = r.ContentLength
 		r.Body = st.body
-	} else if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
-	}
-	ctx = withState(ctx, st)
-	if r.Method == http.MethodPut {
 		// PUT answers 204 instead of 201 when it replaces a file.
 		if fi, err := h.fs.stat(ctx, t); err == nil && !fi.IsDir {
 			st.existed = true
 		}
+	} else if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
+	}
+	if r.Method == "LOCK" {
+		h.serveLock(ctx, w, r, t)
+		return
+	}
+	if r.Method == http.MethodDelete && !h.checkDeleteTree(ctx, w, t) {
+		return
 	}
 	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && h.serveListing(ctx, w, r, t) {
 		return
@@ -140,8 +135,68 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.servePropfind(ctx, w, r, t)
 		return
 	}
-	r = r.WithContext(ctx)
-	h.dav.ServeHTTP(&statusWriter{ResponseWriter: w, st: st}, r)
+	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodPost {
+		loopback.FileHeaders(w.Header(), t.Path, mime.TypeByExtension(path.Ext(t.Path)))
+	}
+	sw := &statusWriter{ResponseWriter: w, st: st}
+	h.dav.ServeHTTP(sw, r.WithContext(ctx))
+	if r.Method == http.MethodDelete && sw.code < 300 {
+		h.locks.moved(lockName(t.String()))
+		if h.fs.props != nil {
+			if err := h.fs.props.remove(ctx, t); err != nil {
+				h.log.Warn("webdav: dead properties of a deleted resource", "path", t.String(), "err", err)
+			}
+		}
+	}
+}
+
+var errFiniteDepth = errors.New("propfind-finite-depth: Depth infinity is not served; use 0 or 1")
+
+// checkRequest checks what x/net/webdav would not: PROPFIND's Depth,
+// PUT's Content-Range, LOCK's Timeout, and every precondition of a write.
+func (h *Handler) checkRequest(ctx context.Context, r *http.Request, t Target) (int, error) {
+	switch r.Method {
+	case "PROPFIND":
+		switch r.Header.Get("Depth") {
+		case "infinity":
+			return http.StatusForbidden, errFiniteDepth
+		case "":
+			// RFC 4918 reads a missing Depth as infinity; a listing of a
+			// whole workgroup is never what is meant: serve depth 1.
+			r.Header.Set("Depth", "1")
+		}
+		return 0, nil
+	case http.MethodPut:
+		if r.Header.Get("Content-Range") != "" {
+			// RFC 9110 14.5: a server that does not do partial PUT must refuse it.
+			return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial write) is not supported: send the whole file")
+		}
+	case "LOCK":
+		r.Header.Set("Timeout", lockTimeoutHeader(r.Header.Get("Timeout")))
+	}
+	if !writeMethods[r.Method] || r.Method == "LOCK" {
+		return 0, nil
+	}
+	if err := h.checkConditions(ctx, r, r.Method, t, nil); err != nil {
+		return conditionStatus(err), err
+	}
+	return 0, nil
+}
+
+// lockTimeoutHeader turns a LOCK's Timeout header into the timeout
+// granted, which x/net/webdav then echoes in its answer.
+func lockTimeoutHeader(asked string) string {
+	d := time.Duration(-1)
+	for _, v := range strings.Split(asked, ",") {
+		v = strings.TrimSpace(v)
+		if n, ok := strings.CutPrefix(v, "Second-"); ok {
+			if s, err := strconv.ParseUint(n, 10, 32); err == nil {
+				d = time.Duration(s) * time.Second
+				break
+			}
+		}
+	}
+	return "Second-" + strconv.Itoa(int(clampTimeout(d)/time.Second))
 }
 
 // checkURLPath refuses encoded separators and NUL (which decoding would
@@ -193,7 +248,7 @@ func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Tar
 	if err != nil {
 		return Target{}, http.StatusBadRequest, fmt.Errorf("%w: Destination: %v", ErrBadPath, err)
 	}
-	if u.Host != "" && u.Host != r.Host {
+	if u.Host != "" && ((u.Scheme != "http" && u.Scheme != "") || !loopback.SameServer(r, u.Host)) {
 		return Target{}, http.StatusBadGateway, fmt.Errorf("the Destination %s is on another server", u.Host)
 	}
 	dst, err := checkURLPath(u)
@@ -224,40 +279,6 @@ func (h *Handler) checkDestination(ctx context.Context, r *http.Request, src Tar
 	return dst, 0, nil
 }
 
-func (h *Handler) authorized(r *http.Request) bool {
-	u, p, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	uh, ph := sha256.Sum256([]byte(u)), sha256.Sum256([]byte(p))
-	okUser := subtle.ConstantTimeCompare(uh[:], h.user[:])
-	okPass := subtle.ConstantTimeCompare(ph[:], h.token[:])
-	return okUser&okPass == 1
-}
-
-// loopbackHost reports whether a Host header names the loopback: a
-// rebinding attack sends the attacker's own name.
-func loopbackHost(host string) bool {
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
-	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// loopbackOrigin reports whether an Origin header names a page served
-// from the loopback.
-func loopbackOrigin(o string) bool {
-	u, err := url.Parse(o)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && loopbackHost(u.Host)
-}
-
 func refuse(w http.ResponseWriter, code int, format string, args ...any) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(code)
-	fmt.Fprintf(w, "%s: %s\n", http.StatusText(code), fmt.Sprintf(format, args...))
+	loopback.Refuse(w, code, format, args...)
 }

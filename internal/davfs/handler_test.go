@@ -92,7 +92,8 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 		}},
 		{name: "get root lists nodes", method: "GET", path: "/", want: 200, check: contains(`<a href="/alpha/">alpha/</a>`)},
 		{name: "cross-origin refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "https://evil.example"}, want: 403, check: lacks("hello")},
-		{name: "loopback origin allowed", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "http://127.0.0.1:4318"}, want: 200},
+		{name: "own origin allowed", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": e.srv.URL}, want: 200},
+		{name: "another loopback port refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "http://127.0.0.1:1"}, want: 403, check: lacks("hello")},
 		{name: "get missing", method: "GET", path: "/alpha/docs/nope.txt", want: 404},
 		{name: "get through inner symlink", method: "GET", path: "/alpha/docs/goodlink", want: 200, check: contains("hello, world")},
 		{name: "put new", method: "PUT", path: "/alpha/docs/new.txt", body: "fresh", want: 201, check: onDisk("new.txt", "fresh")},
@@ -276,12 +277,15 @@ func TestAuthOnEveryMethod(t *testing.T) {
 
 func TestHostHeaderRebinding(t *testing.T) {
 	e := newEnv(t)
+	port := e.port()
 	for host, want := range map[string]int{
-		"127.0.0.1":           207,
-		"localhost:4318":      207,
-		"LOCALHOST":           207,
-		"[::1]:4318":          207,
-		"127.9.9.9":           207,
+		"127.0.0.1:" + port:   207,
+		"localhost:" + port:   207,
+		"LOCALHOST:" + port:   207,
+		"[::1]:" + port:       207,
+		"127.0.0.1":           403, // port 80: another server
+		"localhost:4318":      403,
+		"127.9.9.9:" + port:   403,
 		"evil.example.com":    403,
 		"evil.example.com:80": 403,
 		"10.0.0.1":            403,

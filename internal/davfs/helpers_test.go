@@ -112,6 +112,9 @@ func (e *env) doAuth(method, path string, hdr map[string]string, body, user, pas
 	return reply{code: resp.StatusCode, hdr: resp.Header, body: string(b)}
 }
 
+// port is the server's port.
+func (e *env) port() string { return e.srv.URL[strings.LastIndexByte(e.srv.URL, ':')+1:] }
+
 // dest builds a Destination header value on this server.
 func (e *env) dest(path string) string { return e.srv.URL + path }
 

@@ -187,13 +187,41 @@ func (b *LocalBackend) Stat(ctx context.Context, node, share, p string) (FileInf
 	if p == "" {
 		name = share
 	}
-	return localInfo(name, fi), nil
+	out := localInfo(name, fi)
+	if li, err := s.root.Lstat(r); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		out.Link = true
+	}
+	return out, nil
 }
 
 // ReadDir lists a folder. Entries that cannot be addressed (names
 // ParsePath refuses, temp files, symlinks leaving the share, devices) are
 // left out.
 func (b *LocalBackend) ReadDir(ctx context.Context, node, share, p string) ([]FileInfo, error) {
+	all, err := b.ReadDirFull(ctx, node, share, p)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, e := range all {
+		if e.Skip == "" {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// Reasons a listing entry is not served.
+const (
+	skipName    = "a name the gateway does not serve"
+	skipLink    = "a symbolic link that leads outside the share or nowhere"
+	skipSpecial = "not a regular file or folder (a device, pipe or socket)"
+	skipTemp    = "a file being written"
+)
+
+// ReadDirFull implements FullLister: every entry, with Skip set on those
+// ReadDir leaves out and Link on symbolic links.
+func (b *LocalBackend) ReadDirFull(ctx context.Context, node, share, p string) ([]FileInfo, error) {
 	s, err := b.share(node, share, false)
 	if err != nil {
 		return nil, err
@@ -213,21 +241,48 @@ func (b *LocalBackend) ReadDir(ctx context.Context, node, share, p string) ([]Fi
 	}
 	out := make([]FileInfo, 0, len(ents))
 	for _, e := range ents {
-		if CheckName(e.Name()) != nil {
-			continue
+		fi := FileInfo{Name: e.Name(), Link: e.Type()&fs.ModeSymlink != 0}
+		if strings.HasPrefix(e.Name(), TempPrefix) {
+			fi.Skip = skipTemp
+		} else if CheckName(e.Name()) != nil {
+			fi.Skip = skipName
 		}
-		var fi fs.FileInfo
-		if e.Type()&fs.ModeSymlink != 0 {
-			fi, err = s.root.Stat(path.Join(p, e.Name()))
+		var st fs.FileInfo
+		if fi.Link {
+			st, err = s.root.Stat(path.Join(filepath.ToSlash(r), e.Name()))
 		} else {
-			fi, err = e.Info()
+			st, err = e.Info()
 		}
-		if err != nil || (!fi.IsDir() && !fi.Mode().IsRegular()) {
-			continue
+		switch {
+		case err != nil && fi.Link:
+			fi.Skip = skipLink
+		case err != nil:
+			continue // gone since the listing
+		case !st.IsDir() && !st.Mode().IsRegular():
+			fi.Skip = skipSpecial
 		}
-		out = append(out, localInfo(e.Name(), fi))
+		if st != nil && err == nil {
+			fi.Size, fi.ModTime, fi.IsDir = st.Size(), st.ModTime(), st.IsDir()
+		}
+		out = append(out, fi)
 	}
 	return out, nil
+}
+
+// RemoveOne implements Remover: a file, or an empty folder.
+func (b *LocalBackend) RemoveOne(ctx context.Context, node, share, p string) error {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return err
+	}
+	if p == "" {
+		return fmt.Errorf("remove: the share's root: %w", fs.ErrPermission)
+	}
+	r, err := rel(p)
+	if err != nil {
+		return err
+	}
+	return localErr("remove", p, s.root.Remove(r))
 }
 
 // Open opens a regular file for reading.

@@ -10,15 +10,18 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/webdav"
 )
 
 // PROPFIND is served here rather than by x/net/webdav, whose reflective
 // XML encoder spends several times more than the listing itself on large
 // folders. The output follows x/net/webdav's: the same live properties,
-// the same XML (TestPropfindMatchesXNet compares them), no dead
-// properties (none are stored).
+// the same XML (TestPropfindMatchesXNet compares them), and the dead
+// properties kept in the node's database (deadprops.go).
 
 // propfindReq is a parsed PROPFIND body.
 type propfindReq struct {
@@ -44,6 +47,9 @@ func parsePropfind(r io.Reader) (propfindReq, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if err := checkNamespaces(t); err != nil {
+				return req, err
+			}
 			depth++
 			switch {
 			case depth == 1:
@@ -88,6 +94,23 @@ func parsePropfind(r io.Reader) (propfindReq, error) {
 		return req, errors.New("PROPFIND body: want exactly one of allprop, propname or prop")
 	}
 	return req, nil
+}
+
+// checkNamespaces refuses what XML Namespaces 1.0 forbids and Go's
+// decoder lets through: undeclaring a prefix (xmlns:p=""), and a prefix
+// bound to nothing.
+func checkNamespaces(t xml.StartElement) error {
+	for _, a := range t.Attr {
+		if a.Name.Space == "xmlns" && a.Value == "" {
+			return fmt.Errorf("PROPFIND body: invalid namespace declaration xmlns:%s=\"\"", a.Name.Local)
+		}
+	}
+	if t.Name.Space != "" && !strings.Contains(t.Name.Space, ":") && t.Name.Space != "DAV:" {
+		// encoding/xml leaves an unbound prefix as the Space; a namespace
+		// name is a URI and holds a colon.
+		return fmt.Errorf("PROPFIND body: prefix %q is not bound to a namespace", t.Name.Space)
+	}
+	return nil
 }
 
 // liveProp is one supported DAV: property.
@@ -190,19 +213,40 @@ func (h *Handler) servePropfind(ctx context.Context, w http.ResponseWriter, r *h
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?><D:multistatus xmlns:D="DAV:">`)
 	base := t.String()
-	writeResponse(bw, req, base, self)
+	selfDead, childDead := h.deadFor(ctx, t, len(children) > 0)
+	writeResponse(bw, req, base, self, selfDead)
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
 	for _, c := range children {
-		writeResponse(bw, req, base+c.Name(), c.(osInfo))
+		writeResponse(bw, req, base+c.Name(), c.(osInfo), childDead[c.Name()])
 	}
 	bw.WriteString(`</D:multistatus>`)
 	_ = bw.Flush()
 }
 
+// deadFor returns the dead properties of t and, for a listing, of its
+// children (none when they are not kept; a store error is logged and
+// shows as no properties).
+func (h *Handler) deadFor(ctx context.Context, t Target, list bool) (map[xml.Name]webdav.Property, map[string]map[xml.Name]webdav.Property) {
+	if h.fs.props == nil || t.Level() < 2 {
+		return nil, nil
+	}
+	self, err := h.fs.props.get(ctx, t)
+	if err != nil {
+		h.log.Warn("webdav: dead properties", "err", err)
+	}
+	var kids map[string]map[xml.Name]webdav.Property
+	if list {
+		if kids, err = h.fs.props.children(ctx, t); err != nil {
+			h.log.Warn("webdav: dead properties", "err", err)
+		}
+	}
+	return self, kids
+}
+
 // writeResponse writes one <D:response>.
-func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo) {
+func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dead map[xml.Name]webdav.Property) {
 	href := (&url.URL{Path: name}).EscapedPath()
 	if name != "/" && o.IsDir() {
 		href += "/"
@@ -211,6 +255,7 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo) {
 	bw.WriteString(escapeText(href))
 	bw.WriteString(`</D:href>`)
 	var found []*liveProp
+	var foundDead []webdav.Property
 	var missing []xml.Name
 	applies := func(p *liveProp) bool { return p != nil && (p.dir || !o.IsDir()) }
 	if req.propname || req.allprop {
@@ -219,17 +264,28 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo) {
 				found = append(found, &liveProps[i])
 			}
 		}
+		for _, d := range dead {
+			foundDead = append(foundDead, d)
+		}
+		sort.Slice(foundDead, func(i, j int) bool {
+			a, b := foundDead[i].XMLName, foundDead[j].XMLName
+			return a.Space < b.Space || a.Space == b.Space && a.Local < b.Local
+		})
 	}
 	for _, n := range req.names {
 		p := findLive(n)
+		d, isDead := dead[n]
 		switch {
-		case !applies(p):
-			missing = append(missing, n)
-		case !req.allprop:
+		case applies(p) && !req.allprop:
 			found = append(found, p)
+		case applies(p):
+		case isDead && !req.allprop:
+			foundDead = append(foundDead, d)
+		case !isDead:
+			missing = append(missing, n)
 		}
 	}
-	if len(found) > 0 || len(missing) == 0 {
+	if len(found)+len(foundDead) > 0 || len(missing) == 0 {
 		bw.WriteString(`<D:propstat><D:prop>`)
 		for _, p := range found {
 			if req.propname {
@@ -237,6 +293,9 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo) {
 			} else {
 				writeProp(bw, p.name, p.value(o, name))
 			}
+		}
+		for _, d := range foundDead {
+			writeDead(bw, d, !req.propname)
 		}
 		bw.WriteString(`</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`)
 	}

@@ -183,7 +183,7 @@ func FuzzParsePropfind(f *testing.F) {
 		var buf strings.Builder
 		bw := bufio.NewWriter(&buf)
 		bw.WriteString(`<D:multistatus xmlns:D="DAV:">`)
-		writeResponse(bw, req, "/a/b c&d", osInfo{FileInfo{Name: "b c&d", Size: 3}})
+		writeResponse(bw, req, "/a/b c&d", osInfo{FileInfo{Name: "b c&d", Size: 3}}, nil)
 		bw.WriteString(`</D:multistatus>`)
 		bw.Flush()
 		dec := xml.NewDecoder(strings.NewReader(buf.String()))

@@ -9,15 +9,26 @@ import (
 
 // msNamespace holds the Win32 properties Windows Explorer sets with
 // PROPPATCH after each upload (Win32LastModifiedTime, ...). They are
-// accepted and not stored: a refusal makes Explorer report the copy as
-// failed. Other dead properties are refused: nothing stores them.
+// accepted (stored when dead properties are kept): a refusal makes
+// Explorer report the copy as failed. Without a store, other dead
+// properties are refused.
 const msNamespace = "urn:schemas-microsoft-com:"
 
-// DeadProps implements webdav.DeadPropsHolder: none are stored.
-func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) { return nil, nil }
+// DeadProps implements webdav.DeadPropsHolder.
+func (f *readFile) DeadProps() (map[xml.Name]webdav.Property, error) {
+	if f.fs.props == nil || f.t.Level() < 2 {
+		return nil, nil
+	}
+	return f.fs.props.get(f.ctx, f.t)
+}
 
-// Patch implements webdav.DeadPropsHolder, all or nothing.
+// Patch implements webdav.DeadPropsHolder, all or nothing: stored when
+// the handler keeps dead properties, else only Windows' Win32 ones are
+// accepted (and dropped).
 func (f *readFile) Patch(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
+	if f.fs.props != nil && f.t.Level() >= 2 {
+		return f.fs.props.patch(f.ctx, f.t, patches)
+	}
 	ok := webdav.Propstat{Status: http.StatusOK}
 	refused := webdav.Propstat{Status: http.StatusForbidden}
 	for _, p := range patches {

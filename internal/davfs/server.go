@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/loopback"
 )
 
 // DefaultPort is the WebDAV server's default port on 127.0.0.1.
@@ -28,17 +30,7 @@ func Listen(addr string, b Backend, token string, log *slog.Logger) (*Server, er
 	if log == nil {
 		log = slog.Default()
 	}
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, fmt.Errorf("webdav address %q: %w", addr, err)
-	}
-	if host == "localhost" {
-		host = "127.0.0.1"
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("webdav address %q: only loopback addresses are allowed (127.0.0.1, [::1])", addr)
-	}
-	l, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	l, err := loopback.Listen(addr)
 	if err != nil {
 		return nil, fmt.Errorf("webdav: %w", err)
 	}

@@ -167,6 +167,7 @@ type statusWriter struct {
 	st       *reqState
 	replaced bool
 	wrote    bool
+	code     int // the status sent
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -174,12 +175,14 @@ func (w *statusWriter) WriteHeader(code int) {
 		return
 	}
 	w.wrote = true
+	w.code = code
 	if code == http.StatusCreated && w.st.method == http.MethodPut && w.st.existed {
 		w.replaced = true // drop the handler's "Created" text
 		w.ResponseWriter.WriteHeader(http.StatusNoContent)
 		return
 	}
 	if code >= 400 {
+		w.ResponseWriter.Header().Del("Content-Disposition") // a refusal is shown, not saved
 		w.st.mu.Lock()
 		rec, err := w.st.status, w.st.err
 		w.st.mu.Unlock()

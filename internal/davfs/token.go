@@ -40,6 +40,7 @@ func LoadOrCreateToken(home string) (string, error) {
 	if raw, err := base64.RawURLEncoding.DecodeString(tok); err != nil || len(raw) != 32 {
 		return "", fmt.Errorf("%s does not hold a token (32 bytes, base64url); remove it to make a new one", p)
 	}
+	tokenFiles.Store(tok, p)
 	return tok, nil
 }
 
@@ -62,5 +63,6 @@ func createToken(p string) (string, error) {
 		os.Remove(p)
 		return "", fmt.Errorf("write %s: %w", p, err)
 	}
+	tokenFiles.Store(tok, p)
 	return tok, nil
 }

@@ -184,9 +184,12 @@ func toWire(err error) *wire.Error {
 	case errors.Is(err, ErrCorrupt):
 		return &wire.Error{Code: codeCorrupt, Message: msg}
 	}
-	// os.Root's escape refusal ("path escapes from parent") and the rest.
-	if pe != nil && pe.Err != nil && pe.Err.Error() == "path escapes from parent" {
-		return &wire.Error{Code: wire.CodeBadRequest, Message: msg}
+	// os.Root's escape refusal ("path escapes from parent") and a link
+	// loop answer as a missing name does, word for word: a link leaving
+	// the share is not revealed to members (the owner's WebDAV gateway
+	// answers the same).
+	if pe != nil && pe.Err != nil && (pe.Err.Error() == "path escapes from parent" || errors.Is(pe.Err, syscall.ELOOP)) {
+		return &wire.Error{Code: wire.CodeNotFound, Message: pe.Op + " " + pe.Path + ": " + syscall.ENOENT.Error()}
 	}
 	return &wire.Error{Code: wire.CodeInternal, Message: msg}
 }

@@ -21,6 +21,7 @@ import (
 // /peerhood/files/1 server, and clients for other members' shares.
 type Service struct {
 	configs *Configs
+	db      *store.DB
 	dir     func() workgroup.Directory
 	host    host.Host
 	log     *slog.Logger
@@ -37,8 +38,12 @@ func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Lo
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
-	return &Service{configs: &Configs{db: db, dir: dir}, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
+	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
 }
+
+// Store returns the node's database (the WebDAV gateway keeps its dead
+// properties there).
+func (s *Service) Store() *store.DB { return s.db }
 
 // Register serves /peerhood/files/1 on the host, behind workgroup.Guard,
 // and starts the sweeper of abandoned partial uploads.

@@ -13,10 +13,11 @@ import (
 
 // mountInfo mirrors GET /v1/mount-info.
 type mountInfo struct {
-	URL      string            `json:"url"`
-	User     string            `json:"user"`
-	Password string            `json:"password"`
-	Examples map[string]string `json:"examples"`
+	URL       string            `json:"url"`
+	User      string            `json:"user"`
+	Password  string            `json:"password"`
+	TokenFile string            `json:"token_file"`
+	Examples  map[string]string `json:"examples"`
 }
 
 // A running node serves WebDAV on the loopback; mount-info gives a URL
@@ -29,9 +30,15 @@ func TestMountInfoAndWebDAV(t *testing.T) {
 	if !strings.HasPrefix(mi.URL, "http://127.0.0.1:") || mi.User != "peerhood" || len(mi.Password) != 43 {
 		t.Fatalf("mount-info: %+v", mi)
 	}
+	// The commands never hold the token (it would be in some process's
+	// arguments): they read the node's token file, or prompt (Windows).
+	if !strings.HasSuffix(mi.TokenFile, "webdav.token") {
+		t.Errorf("token file %q", mi.TokenFile)
+	}
 	for _, k := range []string{"davfs2", "rclone", "cadaver", "windows", "macos"} {
-		if !strings.Contains(mi.Examples[k], mi.Password) && k != "macos" || mi.Examples[k] == "" {
-			t.Errorf("example %s: %q", k, mi.Examples[k])
+		ex := mi.Examples[k]
+		if ex == "" || strings.Contains(ex, mi.Password) || (k != "windows" && !strings.Contains(ex, mi.TokenFile)) {
+			t.Errorf("example %s: %q", k, ex)
 		}
 	}
 	text := a.MustRun("mount-info")

@@ -1,0 +1,168 @@
+package davfs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/share"
+)
+
+// The handles of ShareBackend for another node's files: a streamed
+// upload (size known), a staged upload (size unknown) and a reader.
+
+// errPutEnded tells a writer that the upload is over.
+var errPutEnded = errors.New("upload ended")
+
+// streamWriter feeds a running Put.
+type streamWriter struct {
+	pw       *io.PipeWriter
+	size, n  int64
+	done     chan error
+	finished bool
+}
+
+func (w *streamWriter) Write(p []byte) (int, error) {
+	if w.n+int64(len(p)) > w.size {
+		return 0, fmt.Errorf("more data than the %d bytes announced", w.size)
+	}
+	n, err := w.pw.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		// The Put stopped: its error says why (a full disk there...).
+		w.finished = true
+		if perr := <-w.done; perr != nil {
+			return n, shareErr(perr)
+		}
+		return n, err
+	}
+	return n, nil
+}
+
+func (w *streamWriter) Commit() error {
+	if w.finished {
+		return errors.New("upload already finished")
+	}
+	w.finished = true
+	if w.n != w.size {
+		w.pw.CloseWithError(io.ErrUnexpectedEOF)
+		<-w.done
+		return fmt.Errorf("got %d of the %d bytes announced", w.n, w.size)
+	}
+	w.pw.Close()
+	return shareErr(<-w.done)
+}
+
+func (w *streamWriter) Abort() error {
+	if w.finished {
+		return nil
+	}
+	w.finished = true
+	w.pw.CloseWithError(errors.New("upload aborted"))
+	<-w.done
+	return nil
+}
+
+// remoteReader reads a remote file at any offset through one open
+// stream while reads stay sequential.
+type remoteReader struct {
+	ctx   context.Context
+	c     *share.Client
+	share string
+	path  string
+	mu    sync.Mutex
+	r     *share.Reader
+	pos   int64
+}
+
+func (r *remoteReader) ReadAt(p []byte, off int64) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.r != nil && off != r.pos {
+		r.r.Close()
+		r.r = nil
+	}
+	if r.r == nil {
+		rd, err := r.c.OpenRead(r.ctx, r.share, r.path, off, 0)
+		if err != nil {
+			return 0, shareErr(err)
+		}
+		r.r, r.pos = rd, off
+	}
+	n, err := io.ReadFull(r.r, p)
+	r.pos += int64(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	if err != nil {
+		r.r.Close()
+		r.r = nil
+		if err != io.EOF {
+			err = shareErr(err)
+		}
+	}
+	return n, err
+}
+
+func (r *remoteReader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.r != nil {
+		err := r.r.Close()
+		r.r = nil
+		return err
+	}
+	return nil
+}
+
+// remoteWriter stages an upload in a spool file.
+type remoteWriter struct {
+	ctx   context.Context
+	c     *share.Client
+	share string
+	path  string
+	f     *os.File
+	n     int64
+	done  bool
+}
+
+func (w *remoteWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.n += int64(n)
+	if err != nil {
+		return n, localErr("stage", w.path, err)
+	}
+	return n, nil
+}
+
+func (w *remoteWriter) Commit() error {
+	if w.done {
+		return errors.New("write already finished")
+	}
+	w.done = true
+	defer w.cleanup()
+	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("stage %s: %w", w.path, err)
+	}
+	_, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, time.Time{})
+	return shareErr(err)
+}
+
+func (w *remoteWriter) Abort() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.cleanup()
+	return nil
+}
+
+func (w *remoteWriter) cleanup() {
+	name := w.f.Name()
+	w.f.Close()
+	os.Remove(name)
+}
