@@ -126,6 +126,16 @@ func NewReader(r io.Reader, max int) *Reader {
 	return rd
 }
 
+// SetMax changes the largest frame the following reads accept, for a
+// protocol whose frames differ in size (a small request, then a larger
+// body). max <= 0 means DefaultMaxFrame.
+func (r *Reader) SetMax(max int) {
+	if max <= 0 {
+		max = DefaultMaxFrame
+	}
+	r.max = max
+}
+
 // Read reads the next bytes of the underlying stream (for raw data that
 // follows a frame).
 func (r *Reader) Read(p []byte) (int, error) { return r.br.Read(p) }

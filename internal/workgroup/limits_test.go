@@ -1,0 +1,95 @@
+package workgroup
+
+import (
+	"testing"
+
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// A push of junk is refused by the cheap checks, before any signature
+// is verified, and a bundle of bad signatures is given up on after
+// maxBadItems: one hostile member cannot buy seconds of CPU (with the
+// roster locked) per roster frame.
+func TestRosterPushCheapChecks(t *testing.T) {
+	root, _ := NewRoot("office")
+	rs := RootSigner(root.Key)
+	admin, bob, mallory := newPeer(t), newPeer(t), newPeer(t)
+	adminCert := mustIssue(t, rs, body(root, "admin", admin, RoleAdmin))
+	malloryCert := mustIssue(t, rs, body(root, "mallory", mallory))
+	bobCert := mustIssue(t, admin.signer(t), body(root, "bob", bob))
+	// Certificates "issued" by mallory, who is no admin.
+	junk := make([][]byte, 200)
+	for i := range junk {
+		junk[i] = mustIssue(t, mallory.signer(t), body(root, "junk", newPeer(t)))
+	}
+	// Certificates that name a real admin as issuer but carry a bad signature.
+	forged := make([][]byte, maxBadItems)
+	for i := range forged {
+		var sg Signed
+		if err := wire.Unmarshal(mustIssue(t, mallory.signer(t), body(root, "forged", newPeer(t))), &sg); err != nil {
+			t.Fatal(err)
+		}
+		var b CertBody
+		if err := wire.Unmarshal(sg.Body, &b); err != nil {
+			t.Fatal(err)
+		}
+		b.Issuer = []byte(admin.id) // signed by mallory all the same
+		sg.Body, _ = wire.Marshal(b)
+		forged[i], _ = wire.Marshal(sg)
+	}
+	newRoster := func() *Roster {
+		r := NewRoster(admin.id)
+		r.AddWorkgroup(*root)
+		if added, _ := r.Merge(root.ID, Bundle{Certs: [][]byte{adminCert, malloryCert}}); len(added.Certs) != 2 {
+			t.Fatal("setup: roster refused its admin and mallory")
+		}
+		return r
+	}
+
+	t.Run("precheck drops unknown issuers, duplicates and oversized items", func(t *testing.T) {
+		r := newRoster()
+		w := r.wgs[root.ID]
+		huge := make([]byte, maxItem+1)
+		in := Bundle{Certs: append(append([][]byte{adminCert, huge, bobCert}, junk...), []byte{0xff})}
+		out, refused := w.precheck(in)
+		if len(out.Certs) != 1 || string(out.Certs[0]) != string(bobCert) {
+			t.Fatalf("precheck kept %d items, want only bob's", len(out.Certs))
+		}
+		if want := len(junk) + 2; refused != want {
+			t.Fatalf("precheck refused %d, want %d (junk, oversized, undecodable; the duplicate is no refusal)", refused, want)
+		}
+	})
+	t.Run("an admin certificate in the same bundle vouches for its issues", func(t *testing.T) {
+		r := NewRoster(admin.id)
+		r.AddWorkgroup(*root)
+		out, refused := r.wgs[root.ID].precheck(Bundle{Certs: [][]byte{bobCert, adminCert}})
+		if len(out.Certs) != 2 || refused != 0 {
+			t.Fatalf("kept %d refused %d", len(out.Certs), refused)
+		}
+	})
+	t.Run("a bundle is given up on after maxBadItems bad signatures", func(t *testing.T) {
+		r := newRoster()
+		// bob's good certificate comes after the forged ones: a bundle
+		// with that many bad signatures is not read to its end.
+		added, refused := r.Merge(root.ID, Bundle{Certs: append(append([][]byte{}, forged...), bobCert)})
+		if len(added.Certs) != 0 || refused != maxBadItems+1 {
+			t.Fatalf("added %d refused %d", len(added.Certs), refused)
+		}
+		// Fewer bad items than the limit: the good one still counts.
+		added, _ = r.Merge(root.ID, Bundle{Certs: append(append([][]byte{}, forged[:maxBadItems-1]...), bobCert)})
+		if len(added.Certs) != 1 {
+			t.Fatalf("added %d, want bob's certificate", len(added.Certs))
+		}
+	})
+	t.Run("too many items", func(t *testing.T) {
+		r := newRoster()
+		many := make([][]byte, MaxRosterItems+5)
+		for i := range many {
+			many[i] = junk[i%len(junk)]
+		}
+		_, refused := r.wgs[root.ID].precheck(Bundle{Certs: many})
+		if refused != len(many) {
+			t.Fatalf("refused %d of %d", refused, len(many))
+		}
+	})
+}
