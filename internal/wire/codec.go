@@ -164,7 +164,7 @@ func (r *Reader) ReadFrameBytes() ([]byte, error) {
 	}
 	// A frame the size of the read buffer is not worth a reservation.
 	if r.scope != nil && int(n) > readBuf {
-		if err := r.scope.ReserveMemory(int(n), network.ReservationPriorityAlways); err != nil {
+		if err := r.scope.ReserveMemory(int(n), network.ReservationPriorityHigh); err != nil {
 			return nil, fmt.Errorf("%w (%d bytes): %w", ErrNoMemory, n, err)
 		}
 		r.held = int(n)
