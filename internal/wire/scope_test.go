@@ -25,6 +25,11 @@ func (s scopedReader) Scope() network.StreamScope { return s.scope }
 // whose streams may hold at most streamMem bytes.
 func newStreamScope(t *testing.T, streamMem int64) network.StreamManagementScope {
 	t.Helper()
+	return openStreamScope(t, newResourceManager(t, streamMem))
+}
+
+func newResourceManager(t testing.TB, streamMem int64) network.ResourceManager {
+	t.Helper()
 	limits := rcmgr.PartialLimitConfig{
 		Stream: rcmgr.ResourceLimits{Memory: rcmgr.LimitVal64(streamMem)},
 	}.Build(rcmgr.DefaultLimits.AutoScale())
@@ -33,6 +38,11 @@ func newStreamScope(t *testing.T, streamMem int64) network.StreamManagementScope
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { rm.Close() })
+	return rm
+}
+
+func openStreamScope(t *testing.T, rm network.ResourceManager) network.StreamManagementScope {
+	t.Helper()
 	k, _, _ := crypto.GenerateEd25519Key(nil)
 	p, _ := peer.IDFromPrivateKey(k)
 	st, err := rm.OpenStream(p, network.DirInbound)

@@ -1,6 +1,9 @@
 package workgroup
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/wire"
@@ -92,4 +95,51 @@ func TestRosterPushCheapChecks(t *testing.T) {
 			t.Fatalf("refused %d of %d", refused, len(many))
 		}
 	})
+}
+
+// TestWriteLimitsCorpus adds FuzzRosterSync seeds that reach the cheap
+// checks and the bad-signature cut-off, when PEERHOOD_WRITE_CORPUS is set.
+func TestWriteLimitsCorpus(t *testing.T) {
+	if os.Getenv("PEERHOOD_WRITE_CORPUS") == "" {
+		t.Skip("set PEERHOOD_WRITE_CORPUS=1 to rewrite testdata/fuzz")
+	}
+	cert, admin, sub, _, _, _, _, _, _ := fuzzSeeds(t)
+	forge := func(raw []byte, issuer []byte) []byte {
+		var sg Signed
+		var b CertBody
+		if wire.Unmarshal(raw, &sg) != nil || wire.Unmarshal(sg.Body, &b) != nil {
+			t.Fatal("seed does not decode")
+		}
+		b.Issuer = issuer
+		b.Serial = append([]byte(nil), b.Serial...)
+		b.Serial[0]++
+		sg.Body, _ = wire.Marshal(b)
+		out, _ := wire.Marshal(sg)
+		return out
+	}
+	var sb Signed
+	var ab CertBody
+	_ = wire.Unmarshal(admin, &sb)
+	_ = wire.Unmarshal(sb.Body, &ab)
+	forged := [][]byte{}
+	for range maxBadItems + 1 {
+		forged = append(forged, forge(sub, ab.Peer))
+		sub = forged[len(forged)-1]
+	}
+	seeds := []Bundle{
+		{Certs: append(append([][]byte{admin}, forged...), cert)},
+		{Certs: [][]byte{forge(cert, []byte("not a peer")), admin, admin}},
+		{Certs: [][]byte{sub, admin}},
+	}
+	dir := filepath.Join("testdata", "fuzz", "FuzzRosterSync")
+	for i, b := range seeds {
+		raw, err := wire.Marshal(SyncPush{Items: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", raw)
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("limits%d", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
