@@ -23,8 +23,8 @@ import (
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/share"
-	"github.com/peerhood/peerhood/internal/workgroup"
 	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // hostile is a member turned attacker: an in-process libp2p host (no
