@@ -37,6 +37,10 @@ const (
 	// a fixed figure, not scaled to the machine: it is what one hostile
 	// member can pin.
 	PeerMemory = 64 << 20
+	// StreamMemory is what one stream may reserve: the largest frame
+	// (8 MiB) and its decoded value, under the 80% a reservation at high
+	// priority may take.
+	StreamMemory = 24 << 20
 	// PeerStreamsInbound is how many streams one peer may have open
 	// towards this node at once, all protocols together.
 	PeerStreamsInbound = 256
@@ -60,10 +64,12 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	// Listings, stat and file transfers; a bulk transfer reserves 3 to 6
 	// MiB of pipeline buffers (internal/share).
 	ProtoFiles: {In: 64, Out: 64, Memory: 24 << 20},
-	// Roster sync: frames up to 8 MiB, two at a time.
+	// Roster sync: frames up to 8 MiB, each reserved twice (the frame
+	// and its decoded value): one frame of the largest size at a time.
 	ProtoRoster: {In: 2, Out: 2, Memory: 20 << 20},
-	// The join reply carries the whole roster (8 MiB).
-	ProtoJoin:     {In: 1, Out: 2, Memory: 10 << 20},
+	// The join reply carries the whole roster (up to 8 MiB, reserved
+	// twice).
+	ProtoJoin:     {In: 1, Out: 2, Memory: 20 << 20},
 	ProtoHello:    {In: 4, Out: 4, Memory: 1 << 20},
 	ProtoPresence: {In: 4, Out: 4, Memory: 1 << 20},
 }
@@ -121,6 +127,7 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			StreamsOutbound: 256,
 			Memory:          PeerMemory,
 		},
+		Stream:       rcmgr.ResourceLimits{Memory: StreamMemory},
 		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{},
 	}
 	for p, l := range ProtoLimits {

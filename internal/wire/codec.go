@@ -92,7 +92,8 @@ type Scoped interface {
 // frame (raw bulk data) must be read through the Reader too.
 //
 // Over a libp2p stream (see Scoped) every frame body is reserved in the
-// stream's resource scope before it is allocated, so the resource
+// stream's resource scope before it is allocated (twice over when
+// ReadFrame decodes it), so the resource
 // manager counts it against the stream, its protocol, its peer and the
 // whole node, and refuses it (ErrNoMemory) when one of them is full. The
 // reservation is held until the next frame is read or Release is
@@ -150,7 +151,20 @@ func (r *Reader) Release() {
 }
 
 // ReadFrameBytes reads one frame and returns its CBOR body.
-func (r *Reader) ReadFrameBytes() ([]byte, error) {
+func (r *Reader) ReadFrameBytes() ([]byte, error) { return r.readFrame(1) }
+
+// ReadFrame reads one frame into v. It reserves twice the frame's size:
+// the frame, and the value decoded from it, which is about as large.
+func (r *Reader) ReadFrame(v any) error {
+	body, err := r.readFrame(2)
+	if err != nil {
+		return err
+	}
+	return Unmarshal(body, v)
+}
+
+// readFrame reads one frame body, reserving factor times its size.
+func (r *Reader) readFrame(factor int) ([]byte, error) {
 	r.Release()
 	n, err := binary.ReadUvarint(r.br)
 	if err != nil {
@@ -164,10 +178,11 @@ func (r *Reader) ReadFrameBytes() ([]byte, error) {
 	}
 	// A frame the size of the read buffer is not worth a reservation.
 	if r.scope != nil && int(n) > readBuf {
-		if err := r.scope.ReserveMemory(int(n), network.ReservationPriorityHigh); err != nil {
-			return nil, fmt.Errorf("%w (%d bytes): %w", ErrNoMemory, n, err)
+		size := factor * int(n)
+		if err := r.scope.ReserveMemory(size, network.ReservationPriorityHigh); err != nil {
+			return nil, fmt.Errorf("%w (%d bytes): %w", ErrNoMemory, size, err)
 		}
-		r.held = int(n)
+		r.held = size
 	}
 	body := make([]byte, n)
 	if _, err := io.ReadFull(r.br, body); err != nil {
@@ -175,13 +190,4 @@ func (r *Reader) ReadFrameBytes() ([]byte, error) {
 		return nil, fmt.Errorf("wire: read frame body (%d bytes): %w", n, io.ErrUnexpectedEOF)
 	}
 	return body, nil
-}
-
-// ReadFrame reads one frame into v.
-func (r *Reader) ReadFrame(v any) error {
-	body, err := r.ReadFrameBytes()
-	if err != nil {
-		return err
-	}
-	return Unmarshal(body, v)
 }
