@@ -143,3 +143,46 @@ func TestWriteLimitsCorpus(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkJunkPush merges a 7 MiB push of certificates with random
+// signatures (half naming a real admin as issuer): "verify each" is what
+// a merge cost before the cheap checks (every signature checked), "merge"
+// what it costs now.
+func BenchmarkJunkPush(b *testing.B) {
+	root, _ := NewRoot("office")
+	admin, mallory := newPeer(b), newPeer(b)
+	adminCert := mustIssue(b, RootSigner(root.Key), body(root, "admin", admin, RoleAdmin))
+	template := mustIssue(b, mallory.signer(b), body(root, "junk", mallory))
+	var sg Signed
+	var cb CertBody
+	_ = wire.Unmarshal(template, &sg)
+	_ = wire.Unmarshal(sg.Body, &cb)
+	var junk Bundle
+	for size := 0; size < 7<<20; {
+		p := newPeer(b)
+		cb.Peer, cb.Issuer = []byte(p.id), []byte(p.id)
+		if len(junk.Certs)%2 == 0 {
+			cb.Issuer = []byte(admin.id)
+		}
+		sg.Body, _ = wire.Marshal(cb)
+		raw, _ := wire.Marshal(sg)
+		junk.Certs = append(junk.Certs, raw)
+		size += len(raw)
+	}
+	b.Logf("%d junk certificates", len(junk.Certs))
+	b.Run("verify each", func(b *testing.B) {
+		for range b.N {
+			for _, raw := range junk.Certs {
+				_, _ = ParseCert(raw, root.Pub)
+			}
+		}
+	})
+	b.Run("merge", func(b *testing.B) {
+		r := NewRoster(admin.id)
+		r.AddWorkgroup(*root)
+		r.Merge(root.ID, Bundle{Certs: [][]byte{adminCert}})
+		for range b.N {
+			r.Merge(root.ID, junk)
+		}
+	})
+}
