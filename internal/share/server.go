@@ -104,24 +104,7 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 		}
 		s.reply(st, Reply{Entry: &e})
 	case OpReadDir:
-		// A batch waits in memory while the peer reads the one before.
-		if err := st.Scope().ReserveMemory(dirBatchMemory, network.ReservationPriorityHigh); err != nil {
-			return s.fail(st, errBusy)
-		}
-		defer st.Scope().ReleaseMemory(dirBatchMemory)
-		sent := false
-		err := l.ReadDir(req.Path, dirBatch, func(es []Entry) error {
-			sent = true
-			return wire.WriteFrame(st, Reply{Entries: es, More: true})
-		})
-		if err != nil {
-			if sent {
-				_ = st.Reset()
-				return err
-			}
-			return s.fail(st, err)
-		}
-		s.reply(st, Reply{})
+		return s.serveReadDir(st, l, req)
 	case OpRead:
 		return s.serveRead(st, l, req)
 	case OpWrite:
@@ -149,6 +132,30 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 		}
 		s.reply(st, Reply{})
 	}
+	return nil
+}
+
+// serveReadDir sends a folder's entries in batches of dirBatch, then an
+// empty reply.
+func (s *Service) serveReadDir(st network.Stream, l *Local, req Request) error {
+	// A batch waits in memory while the peer reads the one before.
+	if err := st.Scope().ReserveMemory(dirBatchMemory, network.ReservationPriorityHigh); err != nil {
+		return s.fail(st, errBusy)
+	}
+	defer st.Scope().ReleaseMemory(dirBatchMemory)
+	sent := false
+	err := l.ReadDir(req.Path, dirBatch, func(es []Entry) error {
+		sent = true
+		return wire.WriteFrame(st, Reply{Entries: es, More: true})
+	})
+	if err != nil {
+		if sent {
+			_ = st.Reset()
+			return err
+		}
+		return s.fail(st, err)
+	}
+	s.reply(st, Reply{})
 	return nil
 }
 

@@ -6,8 +6,25 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/wire"
 )
+
+// withIssuer rewrites a signed certificate's issuer, keeping its
+// signature (which no longer matches).
+func withIssuer(t testing.TB, raw []byte, issuer peer.ID) []byte {
+	t.Helper()
+	var sg Signed
+	var b CertBody
+	if wire.Unmarshal(raw, &sg) != nil || wire.Unmarshal(sg.Body, &b) != nil {
+		t.Fatal("certificate does not decode")
+	}
+	b.Issuer = []byte(issuer)
+	sg.Body, _ = wire.Marshal(b)
+	out, _ := wire.Marshal(sg)
+	return out
+}
 
 // A push of junk is refused by the cheap checks, before any signature
 // is verified, and a bundle of bad signatures is given up on after
@@ -28,17 +45,8 @@ func TestRosterPushCheapChecks(t *testing.T) {
 	// Certificates that name a real admin as issuer but carry a bad signature.
 	forged := make([][]byte, maxBadItems)
 	for i := range forged {
-		var sg Signed
-		if err := wire.Unmarshal(mustIssue(t, mallory.signer(t), body(root, "forged", newPeer(t))), &sg); err != nil {
-			t.Fatal(err)
-		}
-		var b CertBody
-		if err := wire.Unmarshal(sg.Body, &b); err != nil {
-			t.Fatal(err)
-		}
-		b.Issuer = []byte(admin.id) // signed by mallory all the same
-		sg.Body, _ = wire.Marshal(b)
-		forged[i], _ = wire.Marshal(sg)
+		// Signed by mallory all the same.
+		forged[i] = withIssuer(t, mustIssue(t, mallory.signer(t), body(root, "forged", newPeer(t))), admin.id)
 	}
 	newRoster := func() *Roster {
 		r := NewRoster(admin.id)
