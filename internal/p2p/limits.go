@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/x/rate"
@@ -29,7 +30,49 @@ const (
 	// to our own dials too.
 	ConnBurstPerIP = 64
 	ConnRatePerIP  = 4
+	// PeerMemory is the memory one peer may make this node hold, counted
+	// by the resource manager: yamux stream windows (256 KiB reserved per
+	// stream when it opens), protocol frames (wire.Reader reserves each
+	// frame body) and bulk-transfer buffers (see internal/share). It is
+	// a fixed figure, not scaled to the machine: it is what one hostile
+	// member can pin.
+	PeerMemory = 64 << 20
+	// StreamMemory is what one stream may reserve: the largest frame
+	// (8 MiB) and its decoded value, under the 80% a reservation at high
+	// priority may take.
+	StreamMemory = 24 << 20
+	// PeerStreamsInbound is how many streams one peer may have open
+	// towards this node at once, all protocols together.
+	PeerStreamsInbound = 256
 )
+
+// ProtoLimit is what one peer may hold on one protocol: its streams
+// towards this node, this node's streams towards it, and the memory
+// both count (the whole stream: frames, buffers).
+type ProtoLimit struct {
+	In, Out int
+	Memory  int64
+}
+
+// ProtoLimits are the per-peer limits of peerhood's protocols; other
+// protocols (identify, ping, kad, pubsub, relay) get libp2p's defaults
+// (64 inbound streams, 16 MiB per peer). A stream over a limit is reset
+// when its protocol is negotiated. Memory is sized from each protocol's
+// frame cap (see internal/wire/doc.go) and is below PeerMemory, so one
+// protocol cannot take all of a peer's share.
+var ProtoLimits = map[protocol.ID]ProtoLimit{
+	// Listings, stat and file transfers; a bulk transfer reserves 3 to 6
+	// MiB of pipeline buffers (internal/share).
+	ProtoFiles: {In: 64, Out: 64, Memory: 24 << 20},
+	// Roster sync: frames up to 8 MiB, each reserved twice (the frame
+	// and its decoded value): one frame of the largest size at a time.
+	ProtoRoster: {In: 2, Out: 2, Memory: 20 << 20},
+	// The join reply carries the whole roster (up to 8 MiB, reserved
+	// twice).
+	ProtoJoin:     {In: 1, Out: 2, Memory: 20 << 20},
+	ProtoHello:    {In: 4, Out: 4, Memory: 1 << 20},
+	ProtoPresence: {In: 4, Out: 4, Memory: 1 << 20},
+}
 
 // connRateLimiter is libp2p's connection rate limiter with peerhood's
 // per-address figures; loopback stays unlimited, as in libp2p.
@@ -80,9 +123,20 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			ConnsInbound:    8,
 			ConnsOutbound:   8,
 			Streams:         512,
-			StreamsInbound:  256,
+			StreamsInbound:  PeerStreamsInbound,
 			StreamsOutbound: 256,
+			Memory:          PeerMemory,
 		},
+		Stream:       rcmgr.ResourceLimits{Memory: StreamMemory},
+		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{},
+	}
+	for p, l := range ProtoLimits {
+		partial.ProtocolPeer[p] = rcmgr.ResourceLimits{
+			Streams:         rcmgr.LimitVal(l.In + l.Out),
+			StreamsInbound:  rcmgr.LimitVal(l.In),
+			StreamsOutbound: rcmgr.LimitVal(l.Out),
+			Memory:          rcmgr.LimitVal64(l.Memory),
+		}
 	}
 	limits := partial.Build(concrete)
 	opts := append([]rcmgr.Option{

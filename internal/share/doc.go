@@ -40,12 +40,24 @@
 //
 // Refusals are Reply{Err: wire.Error{Code, Message}} with codes
 // bad_request, not_found, forbidden, conflict, no_space, is_dir, changed,
-// corrupt, internal. A write lands in a hidden temporary file
+// corrupt, busy, internal. A write lands in a hidden temporary file
 // (".peerhood-part-<hash of path, size, mtime>") beside its target; an
 // interrupted upload keeps it, so the same upload retried continues at
 // its end; a full disk removes it. Nobody ever sees half a file at the
 // final name. Kept temporary files are recorded (partial_uploads) and
 // removed once nobody resumed them for PartialMaxAge (partials.go).
+//
+// # Memory a member can hold
+//
+// A transfer (read or write) reserves its pipeline buffers in the
+// stream's libp2p resource scope before its header reply
+// (reserveBuffers, pipe.go): 6 x 1 MiB while the member's files share
+// (internal/p2p ProtoLimits, 24 MiB) is at most half used, else 2 x 256
+// KiB up to 80% of it, else the request is refused with code busy, which
+// clients retry. A readdir reserves 1 MiB for its batch in flight. So a
+// member that opens transfers and never reads them pins at most its
+// share (about 16 stalled transfers), not 6 MiB per stream; the stream
+// closes after idleTimeout without progress.
 //
 // A read's trailer digest (field 8) normally comes from hashing the bytes
 // as they are sent. For files of 16 MiB and more the node remembers the

@@ -5,12 +5,39 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"github.com/libp2p/go-libp2p/core/network"
 )
 
 // pipeBuffers is how many bufSize buffers one copy keeps in flight.
 const pipeBuffers = 6
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+// A transfer served to a peer whose memory share is getting full runs
+// with lowBuffers buffers of lowBufSize: it is slower, and a stalled
+// reader pins only lowBuffers*lowBufSize bytes (see reserveBuffers).
+const (
+	lowBuffers = 2
+	lowBufSize = 256 << 10
+)
+
+var (
+	bufPool    = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+	lowBufPool = sync.Pool{New: func() any { b := make([]byte, lowBufSize); return &b }}
+)
+
+// pipeShape is a copy's buffers: how many, and of which pool.
+type pipeShape struct {
+	n, size int
+	pool    *sync.Pool
+}
+
+var (
+	fullPipe = pipeShape{pipeBuffers, bufSize, &bufPool}
+	lowPipe  = pipeShape{lowBuffers, lowBufSize, &lowBufPool}
+)
+
+// bytes is the memory the shape's buffers take.
+func (p pipeShape) bytes() int { return p.n * p.size }
 
 // copyPipelined copies src to dst in bufSize chunks with three stages on
 // their own goroutines: reading src, writing dst, and hashing into h what
@@ -20,16 +47,21 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b 
 // once it returns (a nil h: no hashing). After a write error it stops
 // reading at the next chunk.
 func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
+	return copyShaped(fullPipe, dst, src, h, onChunk)
+}
+
+// copyShaped is copyPipelined with the buffers of shape.
+func copyShaped(shape pipeShape, dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
 	type chunk struct {
 		b *[]byte
 		n int
 	}
-	free := make(chan *[]byte, pipeBuffers)
-	for range pipeBuffers {
-		free <- bufPool.Get().(*[]byte)
+	free := make(chan *[]byte, shape.n)
+	for range shape.n {
+		free <- shape.pool.Get().(*[]byte)
 	}
-	toWrite := make(chan chunk, pipeBuffers)
-	toHash := make(chan chunk, pipeBuffers)
+	toWrite := make(chan chunk, shape.n)
+	toHash := make(chan chunk, shape.n)
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var total int64
@@ -90,8 +122,8 @@ read:
 	}
 	close(toWrite)
 	<-done
-	for range pipeBuffers {
-		bufPool.Put(<-free)
+	for range shape.n {
+		shape.pool.Put(<-free)
 	}
 	if werr != nil {
 		return total, werr
@@ -123,4 +155,24 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 		w.flushed = w.off
 	}
 	return n, nil
+}
+
+// reserveBuffers reserves a transfer's buffers in st's resource scope
+// (its protocol and its peer count them too, see internal/p2p
+// ProtoLimits): the full pipeline while the peer's scopes are at most
+// half full, then the low one; ok is false when even that is refused
+// (the peer holds too many transfers already). release gives the memory
+// back (closing the stream does too).
+func reserveBuffers(st network.Stream) (shape pipeShape, release func(), ok bool) {
+	sc := st.Scope()
+	for _, c := range []struct {
+		shape pipeShape
+		prio  uint8
+	}{{fullPipe, network.ReservationPriorityMedium}, {lowPipe, network.ReservationPriorityHigh}} {
+		if sc.ReserveMemory(c.shape.bytes(), c.prio) == nil {
+			n := c.shape.bytes()
+			return c.shape, func() { sc.ReleaseMemory(n) }, true
+		}
+	}
+	return pipeShape{}, nil, false
 }

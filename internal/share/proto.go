@@ -23,10 +23,13 @@ const (
 
 // Limits of the protocol.
 const (
-	maxFrame   = 4 << 20 // a readdir batch of long names fits
-	dirBatch   = 2000
-	bufSize    = 1 << 20
-	maxReqSize = 16 << 10
+	maxFrame = 4 << 20 // a readdir batch of long names fits
+	dirBatch = 2000
+	// dirBatchMemory is what a readdir stream reserves for its batch in
+	// flight (entries and their frame, ~500 bytes an entry).
+	dirBatchMemory = dirBatch * 512
+	bufSize        = 1 << 20
+	maxReqSize     = 16 << 10
 )
 
 // Request is the first frame of every stream.

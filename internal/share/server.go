@@ -104,19 +104,7 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 		}
 		s.reply(st, Reply{Entry: &e})
 	case OpReadDir:
-		sent := false
-		err := l.ReadDir(req.Path, dirBatch, func(es []Entry) error {
-			sent = true
-			return wire.WriteFrame(st, Reply{Entries: es, More: true})
-		})
-		if err != nil {
-			if sent {
-				_ = st.Reset()
-				return err
-			}
-			return s.fail(st, err)
-		}
-		s.reply(st, Reply{})
+		return s.serveReadDir(st, l, req)
 	case OpRead:
 		return s.serveRead(st, l, req)
 	case OpWrite:
@@ -144,6 +132,30 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 		}
 		s.reply(st, Reply{})
 	}
+	return nil
+}
+
+// serveReadDir sends a folder's entries in batches of dirBatch, then an
+// empty reply.
+func (s *Service) serveReadDir(st network.Stream, l *Local, req Request) error {
+	// A batch waits in memory while the peer reads the one before.
+	if err := st.Scope().ReserveMemory(dirBatchMemory, network.ReservationPriorityHigh); err != nil {
+		return s.fail(st, errBusy)
+	}
+	defer st.Scope().ReleaseMemory(dirBatchMemory)
+	sent := false
+	err := l.ReadDir(req.Path, dirBatch, func(es []Entry) error {
+		sent = true
+		return wire.WriteFrame(st, Reply{Entries: es, More: true})
+	})
+	if err != nil {
+		if sent {
+			_ = st.Reset()
+			return err
+		}
+		return s.fail(st, err)
+	}
+	s.reply(st, Reply{})
 	return nil
 }
 
@@ -184,8 +196,13 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 			}
 		}
 	}
+	shape, release, ok := reserveBuffers(st)
+	if !ok {
+		return s.fail(st, errBusy)
+	}
+	defer release()
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
-	sent, err := copyPipelined(idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
+	sent, err := copyShaped(shape, idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -232,10 +249,17 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 			return s.fail(st, err)
 		}
 	}
+	shape, release, ok := reserveBuffers(st)
+	if !ok {
+		part.Keep()
+		kept = true
+		return s.fail(st, errBusy)
+	}
+	defer release()
 	s.reply(st, Reply{Offset: part.Offset})
 	want := req.Size - part.Offset
 	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
-	got, err := copyPipelined(fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
+	got, err := copyShaped(shape, fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
@@ -279,6 +303,10 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }
+
+// errBusy refuses a transfer when the peer already holds as much of
+// this node's memory as it may (see reserveBuffers).
+var errBusy = &wire.Error{Code: codeBusy, Message: "too many transfers from this member at once; retry later"}
 
 // idleTimeout ends a transfer whose peer stops reading or sending.
 const idleTimeout = 60 * time.Second

@@ -2,6 +2,9 @@ package wire
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
 	"testing"
 )
 
@@ -31,6 +34,48 @@ func FuzzReadFrame(f *testing.F) {
 			}
 			if w.A != v.A || w.B != v.B || !bytes.Equal(w.C, v.C) {
 				t.Fatalf("unstable round trip %+v vs %+v", v, w)
+			}
+		}
+	})
+}
+
+// FuzzReadFrameScoped reads arbitrary bytes through a reader with a real
+// resource-manager stream scope that holds at most 64 KiB: a frame
+// beyond it is refused, a refused or failed frame leaves nothing
+// reserved, and what is reserved never exceeds the scope.
+func FuzzReadFrameScoped(f *testing.F) {
+	var buf bytes.Buffer
+	_ = WriteFrame(&buf, sample{A: "seed", C: make([]byte, 8<<10)})
+	f.Add(buf.Bytes(), uint16(0))
+	f.Add(binary.AppendUvarint(nil, 60<<10), uint16(100))
+	f.Add(binary.AppendUvarint(nil, 1<<20), uint16(2))
+	rm := newResourceManager(f, 64<<10)
+	f.Fuzz(func(t *testing.T, data []byte, max uint16) {
+		scope := openStreamScope(t, rm)
+		r := NewReader(scopedReader{bytes.NewReader(data), scope}, 128<<10)
+		for i := 0; i < 4; i++ {
+			if i == 2 {
+				r.SetMax(int(max))
+			}
+			var v sample
+			err := r.ReadFrame(&v)
+			held := scope.Stat().Memory
+			if held > 64<<10 {
+				t.Fatalf("%d bytes reserved, scope holds 64 KiB", held)
+			}
+			if err != nil {
+				// Only a frame that was read whole (and then failed to
+				// decode) may still hold its reservation.
+				readFailed := errors.Is(err, ErrNoMemory) || errors.Is(err, io.EOF) ||
+					errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrFrameTooLarge)
+				if readFailed && held != 0 {
+					t.Fatalf("failed read (%v) left %d bytes reserved", err, held)
+				}
+				r.Release()
+				if m := scope.Stat().Memory; m != 0 {
+					t.Fatalf("after an error and Release, %d bytes reserved", m)
+				}
+				return
 			}
 		}
 	})

@@ -145,7 +145,8 @@
 // already nor revoked; the name is free (case-insensitively; checked
 // before a use is spent); then, in one transaction, secret hash known for
 // that workgroup, not expired, uses left > 0, use spent, certificate
-// stored. Requests are at most 16 KiB; replies at most 16 MiB.
+// stored. Requests are at most 16 KiB; replies at most 8 MiB
+// (maxRosterFrame, limits.go).
 //
 // /peerhood/roster/1 (Guard, and the initiator must be a member of the
 // workgroup asked about). Anti-entropy: the initiator sends SyncHello
@@ -161,7 +162,13 @@
 // empty one. The initiator then waits for the responder to close the
 // stream, which it does once it has merged the push. Bundle is {1:
 // [signed certificate], 2: [signed revocation]}; a signed item is {1:
-// body CBOR, 2: Ed25519 signature}.
+// body CBOR, 2: Ed25519 signature}. Limits (limits.go): a SyncHello is
+// at most MaxRosterItems hashes, a SyncReply or SyncPush at most 8 MiB
+// (p2p.MaxPeers certificates of the largest size, 4 KiB), a Bundle at
+// most MaxRosterItems items. Before any signature is checked, items
+// that are too large, already held, undecodable, or issued by a peer
+// that holds no admin certificate (in the roster or the same bundle)
+// are dropped; a bundle is abandoned after 16 bad signatures.
 //
 // /peerhood/hello/1 (Guard on the answering side: it answers members it
 // knows). The node that does not know the other peer (the one holding it

@@ -38,7 +38,6 @@ type JoinReply struct {
 const (
 	joinTimeout     = 30 * time.Second
 	maxJoinRequest  = 16 << 10
-	maxRosterFrame  = 16 << 20
 	joinDialTimeout = 20 * time.Second
 )
 

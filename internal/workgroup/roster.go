@@ -219,28 +219,11 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 // accept verifies the items of b and adds those that are new and valid
 // (without rebuilding the members). It returns them raw and parsed.
 func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*Cert, addedRevs []*Revocation, refused int) {
-	var certs []*Cert
-	var revs []*Revocation
-	for _, raw := range b.Certs {
-		c, err := ParseCert(raw, w.root.Pub)
-		if err != nil {
-			refused++
-			continue
-		}
-		if _, dup := w.certs[c.Hash]; !dup {
-			certs = append(certs, c)
-		}
-	}
-	for _, raw := range b.Revs {
-		rv, err := ParseRevocation(raw, w.root.Pub)
-		if err != nil {
-			refused++
-			continue
-		}
-		if _, dup := w.revs[rv.Hash]; !dup {
-			revs = append(revs, rv)
-		}
-	}
+	// Cheap checks first: signatures are verified only for items that
+	// could be accepted (see limits.go).
+	b, refused = w.precheck(b)
+	certs, revs, bad := w.parse(b)
+	refused += bad
 	// Fixed point: accept what verifies against the roster so far.
 	for progress := true; progress; {
 		progress = false

@@ -46,9 +46,9 @@ func (s *Service) handleRoster(st network.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(syncTimeout))
 	remote := st.Conn().RemotePeer()
-	r := wire.NewReader(st, maxRosterFrame)
+	r := wire.NewReader(st, maxSyncHello)
 	var hello SyncHello
-	if err := r.ReadFrame(&hello); err != nil {
+	if err := r.ReadFrame(&hello); err != nil || len(hello.Have) > MaxRosterItems {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeBadRequest, Message: "malformed sync hello"}})
 		return
 	}
@@ -66,6 +66,7 @@ func (s *Service) handleRoster(st network.Stream) {
 	if err := wire.WriteFrame(st, SyncReply{Items: theyLack, Want: weLack}); err != nil {
 		return
 	}
+	r.SetMax(maxRosterFrame)
 	var push SyncPush
 	if err := r.ReadFrame(&push); err != nil {
 		return
