@@ -1,11 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/spool"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -79,7 +78,7 @@ func readBody(in *os.File) (string, error) {
 	return string(b), nil
 }
 
-func (a *App) printJobs(jobs []spool.Job) error {
+func (a *App) printJobs(jobs []apitypes.Job) error {
 	for _, j := range jobs {
 		fmt.Fprintf(a.Out, "queued %s to %s (%s)\n", j.ID, j.To, humanSize(j.Size))
 	}
@@ -116,8 +115,8 @@ func (a *App) mailCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := api.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/mail/send", req, a.printJobs)
+			req := apitypes.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.SendMail(cmd.Context(), req) }, a.printJobs)
 		},
 	}
 	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
@@ -129,11 +128,7 @@ func (a *App) mailCmd() *cobra.Command {
 		Short: "List received mail",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/v1/mail"
-			if unread {
-				path += "?unread=1"
-			}
-			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(items []spool.Item) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Mail(cmd.Context(), unread) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "no mail")
 					return nil
@@ -160,7 +155,7 @@ func (a *App) mailCmd() *cobra.Command {
 		Short: "Show a mail (an ID prefix is enough)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.ReadMail(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "From:    %s\nDate:    %s\nSubject: %s\n", it.From, it.Created.Local().Format(time.RFC1123), it.Subject)
 				for _, f := range it.Files {
 					fmt.Fprintf(a.Out, "Attach:  %s (%s)\n", f.Path, humanSize(f.Size))
@@ -181,7 +176,7 @@ func (a *App) mailCmd() *cobra.Command {
 		Short: "Delete a received mail",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodDelete, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.DeleteMail(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
 				return nil
 			})
@@ -213,8 +208,8 @@ existing file, a bad path) turns the job failed with the member's reason
 			if err != nil {
 				return err
 			}
-			req := api.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/copy", req, a.printJobs)
+			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Copy(cmd.Context(), req) }, a.printJobs)
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
@@ -228,7 +223,7 @@ func (a *App) inboxCmd() *cobra.Command {
 		Short: "List file copies received from members",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/inbox", nil, func(items []spool.Item) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Inbox(cmd.Context()) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "inbox is empty")
 					return nil
@@ -260,8 +255,9 @@ func (a *App) inboxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/accept", api.AcceptRequest{Dest: abs},
-				func(r spool.AcceptResult) error {
+			req := apitypes.AcceptRequest{Dest: abs}
+			return Call(a, func(c *client.Client) (apitypes.AcceptResult, error) { return c.Accept(cmd.Context(), args[0], req) },
+				func(r apitypes.AcceptResult) error {
 					for _, f := range r.Files {
 						fmt.Fprintln(a.Out, f)
 					}
@@ -274,7 +270,7 @@ func (a *App) inboxCmd() *cobra.Command {
 		Short: "Delete a received copy",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodDelete, "/v1/inbox/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.DeleteInbox(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
 				return nil
 			})
@@ -290,7 +286,7 @@ func (a *App) queueCmd() *cobra.Command {
 		Short: "Outgoing mail and copies: state, size, progress, attempts, next try, route (like uustat)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/queue", nil, func(jobs []spool.Job) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Queue(cmd.Context()) }, func(jobs []apitypes.Job) error {
 				if len(jobs) == 0 {
 					fmt.Fprintln(a.Out, "queue is empty")
 					return nil
@@ -317,9 +313,12 @@ func (a *App) queueCmd() *cobra.Command {
 			})
 		},
 	}
-	for _, op := range []struct{ use, short, path string }{
-		{"cancel ID", "Cancel an undelivered job", "cancel"},
-		{"retry ID", "Retry a job now", "retry"},
+	for _, op := range []struct {
+		use, short string
+		call       func(*client.Client, context.Context, string) (apitypes.Job, error)
+	}{
+		{"cancel ID", "Cancel an undelivered job", (*client.Client).CancelJob},
+		{"retry ID", "Retry a job now", (*client.Client).RetryJob},
 	} {
 		op := op
 		cmd.AddCommand(&cobra.Command{
@@ -327,7 +326,7 @@ func (a *App) queueCmd() *cobra.Command {
 			Short: op.short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return Call(cmd.Context(), a, http.MethodPost, "/v1/queue/"+url.PathEscape(args[0])+"/"+op.path, nil, func(j spool.Job) error {
+				return Call(a, func(c *client.Client) (apitypes.Job, error) { return op.call(c, cmd.Context(), args[0]) }, func(j apitypes.Job) error {
 					fmt.Fprintf(a.Out, "%s %s\n", j.ID, j.State)
 					return nil
 				})
