@@ -64,4 +64,14 @@
 // (Service.OpenShare or OpenLocal) gives the same operations on this
 // node's own shares. Service.VisibleShares(ctx, member) answers which of
 // this node's shares a member sees, with its right.
+//
+// # Control API
+//
+// routes.go declares /v1/shares (this node's share list) and /v1/files
+// (ls, mkdir, rm, mv, and get/put run by the node itself with an NDJSON
+// progress stream). One rule, intoFolder, places a copy whose target is
+// an existing folder inside it under the source's own name, for get, get
+// -r and put alike. Preflight tells the store and forward service,
+// before it queues a copy into a member's share, whether that member
+// lets this node write there.
 package share
