@@ -2,8 +2,11 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 	"github.com/peerhood/peerhood/internal/p2p"
 )
 
@@ -121,3 +125,113 @@ func TestNodeRoutesAnswer(t *testing.T) {
 	}
 }
 
+// A whole node's OpenAPI document lists every module's routes, each with
+// a unique operationId, and every $ref resolves.
+func TestNodeOpenAPIDocument(t *testing.T) {
+	home := testHome(t)
+	start(t, opts(home, "alpha"))
+	raw, err := api.NewClient(home).DoRaw(context.Background(), "GET", "/openapi.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+		Comps struct {
+			Schemas map[string]any `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for p, ops := range doc.Paths {
+		for m, op := range ops {
+			if other, dup := ids[op.OperationID]; dup || op.OperationID == "" {
+				t.Errorf("%s %s: operationId %q (also %s)", m, p, op.OperationID, other)
+			}
+			ids[op.OperationID] = m + " " + p
+		}
+	}
+	for _, want := range []string{"/v1/status", "/v1/peers", "/v1/connect", "/v1/version", "/v1/shutdown", "/openapi.json",
+		"/v1/workgroups", "/v1/invites", "/v1/join", "/v1/members", "/v1/members/{name}", "/v1/members/{name}/groups",
+		"/v1/browse", "/v1/presence", "/v1/logon", "/v1/logoff", "/v1/shares", "/v1/shares/{name}/access", "/v1/shares/{name}",
+		"/v1/files/ls", "/v1/files/get", "/v1/files/put", "/v1/files/mkdir", "/v1/files/rm", "/v1/files/mv",
+		"/v1/mail/send", "/v1/mail", "/v1/mail/{id}", "/v1/copy", "/v1/inbox", "/v1/inbox/{id}/accept", "/v1/inbox/{id}",
+		"/v1/queue", "/v1/queue/{id}/cancel", "/v1/queue/{id}/retry", "/v1/mount-info"} {
+		if doc.Paths[want] == nil {
+			t.Errorf("document lacks %s", want)
+		}
+	}
+	for _, ref := range regexp.MustCompile(`"\$ref":\s*"#/components/schemas/([^"]+)"`).FindAllStringSubmatch(string(raw), -1) {
+		if _, ok := doc.Comps.Schemas[ref[1]]; !ok {
+			t.Errorf("$ref to missing schema %s", ref[1])
+		}
+	}
+}
+
+// The typed client's paths are the node's routes: each call reaches its
+// handler (a reply, or the handler's own error), never the 404 or 405 of
+// an unknown route.
+func TestClientReachesEveryRoute(t *testing.T) {
+	home := testHome(t)
+	start(t, opts(home, "alpha"))
+	c := client.New(home)
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"status":       func() error { _, err := c.Status(ctx); return err },
+		"peers":        func() error { _, err := c.Peers(ctx); return err },
+		"version":      func() error { _, err := c.Version(ctx); return err },
+		"connect":      func() error { _, err := c.Connect(ctx, ""); return err },
+		"workgroups":   func() error { _, err := c.Workgroups(ctx); return err },
+		"create":       func() error { _, err := c.CreateWorkgroup(ctx, "office"); return err },
+		"invite":       func() error { _, err := c.Invite(ctx, apitypes.InviteRequest{Uses: -1}); return err },
+		"join":         func() error { _, err := c.Join(ctx, apitypes.JoinRequest{}); return err },
+		"members":      func() error { _, err := c.Members(ctx, ""); return err },
+		"remove":       func() error { _, err := c.RemoveMember(ctx, "", "ghost"); return err },
+		"groups":       func() error { _, err := c.MemberGroups(ctx, "ghost", apitypes.MemberGroupsRequest{}); return err },
+		"browse":       func() error { _, err := c.Browse(ctx, ""); return err },
+		"presence":     func() error { _, err := c.Presence(ctx); return err },
+		"set presence": func() error { _, err := c.SetPresence(ctx, apitypes.PresenceRequest{State: "away"}); return err },
+		"logon":        func() error { _, err := c.Logon(ctx); return err },
+		"logoff":       func() error { _, err := c.Logoff(ctx); return err },
+		"mount-info":   func() error { _, err := c.MountInfo(ctx); return err },
+		"shares":       func() error { _, err := c.Shares(ctx); return err },
+		"add share":    func() error { _, err := c.AddShare(ctx, apitypes.ShareAddRequest{Name: "x", Path: "rel"}); return err },
+		"set access":   func() error { _, err := c.SetShareAccess(ctx, "x", apitypes.ShareSetRequest{}); return err },
+		"rm share":     func() error { _, err := c.RemoveShare(ctx, "nope"); return err },
+		"ls":           func() error { _, err := c.Ls(ctx, "alpha:", ""); return err },
+		"mkdir":        func() error { _, err := c.Mkdir(ctx, apitypes.FilesRequest{Target: "bad"}); return err },
+		"rm":           func() error { _, err := c.Rm(ctx, apitypes.FilesRequest{Target: "bad"}); return err },
+		"mv":           func() error { _, err := c.Mv(ctx, apitypes.FilesRequest{Target: "bad"}); return err },
+		"get":          func() error { _, err := c.Get(ctx, apitypes.FilesRequest{Target: "bad", Local: "rel"}); return err },
+		"put":          func() error { _, err := c.Put(ctx, apitypes.FilesRequest{Target: "bad", Local: "rel"}); return err },
+		"send mail":    func() error { _, err := c.SendMail(ctx, apitypes.MailSendRequest{}); return err },
+		"mail":         func() error { _, err := c.Mail(ctx, true); return err },
+		"read mail":    func() error { _, err := c.ReadMail(ctx, "nope"); return err },
+		"delete mail":  func() error { _, err := c.DeleteMail(ctx, "nope"); return err },
+		"copy":         func() error { _, err := c.Copy(ctx, apitypes.CopyRequest{}); return err },
+		"inbox":        func() error { _, err := c.Inbox(ctx); return err },
+		"accept": func() error {
+			_, err := c.Accept(ctx, "nope", apitypes.AcceptRequest{Dest: "/nonexistent"})
+			return err
+		},
+		"delete inbox": func() error { _, err := c.DeleteInbox(ctx, "nope"); return err },
+		"queue":        func() error { _, err := c.Queue(ctx); return err },
+		"cancel":       func() error { _, err := c.CancelJob(ctx, "nope"); return err },
+		"retry":        func() error { _, err := c.RetryJob(ctx, "nope"); return err },
+	}
+	for name, call := range calls {
+		err := call()
+		var ae *api.Error
+		if errors.As(err, &ae) && (ae.Code == "method_not_allowed" || strings.HasPrefix(ae.Message, "no endpoint")) {
+			t.Errorf("%s: %v", name, err)
+		} else if err != nil && !errors.As(err, &ae) {
+			t.Errorf("%s: not an API error: %v", name, err)
+		}
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+}
