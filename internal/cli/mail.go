@@ -99,29 +99,7 @@ func humanSize(n uint64) string {
 
 func (a *App) mailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Mail between members: sealed, queued for offline members, never lost"}
-	var wg, subject string
-	var attach []string
-	send := &cobra.Command{
-		Use:     "send NAME...",
-		Short:   "Send a mail (body from stdin, or $EDITOR on a terminal)",
-		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := readBody(os.Stdin)
-			if err != nil {
-				return err
-			}
-			paths, err := absPaths(attach)
-			if err != nil {
-				return err
-			}
-			req := apitypes.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
-			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.SendMail(cmd.Context(), req) }, a.printJobs)
-		},
-	}
-	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
-	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
-	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	send := a.mailSendCmd()
 	var unread bool
 	ls := &cobra.Command{
 		Use:   "ls",
@@ -184,6 +162,33 @@ func (a *App) mailCmd() *cobra.Command {
 	}
 	cmd.AddCommand(send, ls, read, rm)
 	return cmd
+}
+
+func (a *App) mailSendCmd() *cobra.Command {
+	var wg, subject string
+	var attach []string
+	send := &cobra.Command{
+		Use:     "send NAME...",
+		Short:   "Send a mail (body from stdin, or $EDITOR on a terminal)",
+		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := readBody(os.Stdin)
+			if err != nil {
+				return err
+			}
+			paths, err := absPaths(attach)
+			if err != nil {
+				return err
+			}
+			req := apitypes.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.SendMail(cmd.Context(), req) }, a.printJobs)
+		},
+	}
+	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
+	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
+	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	return send
 }
 
 func (a *App) copyCmd() *cobra.Command {

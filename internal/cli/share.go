@@ -85,7 +85,9 @@ func (a *App) shareSetCmd() *cobra.Command {
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := apitypes.ShareSetRequest{Allow: allow}
-			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) { return c.SetShareAccess(cmd.Context(), args[0], req) }, func(c apitypes.ShareConfig) error {
+			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) {
+				return c.SetShareAccess(cmd.Context(), args[0], req)
+			}, func(c apitypes.ShareConfig) error {
 				fmt.Fprintf(a.Out, "%s: %s\n", c.Name, rulesText(c.Rules))
 				return nil
 			})
