@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
 )
 
 // ErrNotRunning reports that no node answers on the state folder's socket.
