@@ -301,3 +301,35 @@ func TestProfilesOnTheSocket(t *testing.T) {
 		}
 	}
 }
+
+// A long-lived stream ends at Shutdown through an OnShutdown hook, so
+// Shutdown does not wait for the drain time: without the hook, Shutdown
+// with no deadline would wait for the stream forever.
+func TestOnShutdownEndsStreams(t *testing.T) {
+	s, _, c := startServer(t)
+	done := make(chan struct{})
+	HandleRaw(s, "GET /v1/stream", "a stream that ends on shutdown", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-done
+	})
+	s.OnShutdown(func() { close(done) })
+	res, err := c.Stream(context.Background(), "GET", "/v1/stream", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Shutdown(context.Background()) }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("shutdown still waiting for the stream")
+	}
+	if _, err := io.ReadAll(res.Body); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
+	}
+}

@@ -33,9 +33,19 @@ type Server struct {
 	log  *slog.Logger
 	sock string
 
-	mu     sync.Mutex // guards routes, srv and closed: Serve runs in its own goroutine
-	routes []route
-	closed bool
+	mu         sync.Mutex // guards routes, srv, closed and onShutdown: Serve runs in its own goroutine
+	routes     []route
+	closed     bool
+	onShutdown []func()
+}
+
+// OnShutdown makes Shutdown call f first, before it waits for running
+// requests: a module with long-lived streams (events) ends them there,
+// so they do not hold the node's stop for the whole drain time.
+func (s *Server) OnShutdown(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onShutdown = append(s.onShutdown, f)
 }
 
 // NewServer returns a server with its own routes only: the OpenAPI
@@ -160,7 +170,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.srv
 	s.closed = true
+	hooks := s.onShutdown
+	s.onShutdown = nil
 	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	var err error
 	if srv != nil {
 		if err = srv.Shutdown(ctx); err != nil {
