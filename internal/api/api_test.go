@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -308,12 +309,14 @@ func TestProfilesOnTheSocket(t *testing.T) {
 func TestOnShutdownEndsStreams(t *testing.T) {
 	s, _, c := startServer(t)
 	done := make(chan struct{})
+	var once sync.Once
+	end := func() { once.Do(func() { close(done) }) }
 	HandleRaw(s, "GET /v1/stream", "a stream that ends on shutdown", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		w.(http.Flusher).Flush()
 		<-done
 	})
-	s.OnShutdown(func() { close(done) })
+	s.OnShutdown(end)
 	res, err := c.Stream(context.Background(), "GET", "/v1/stream", nil, "")
 	if err != nil {
 		t.Fatal(err)
@@ -327,6 +330,7 @@ func TestOnShutdownEndsStreams(t *testing.T) {
 			t.Fatalf("shutdown: %v", err)
 		}
 	case <-time.After(10 * time.Second):
+		end()
 		t.Fatal("shutdown still waiting for the stream")
 	}
 	if _, err := io.ReadAll(res.Body); err != nil {
