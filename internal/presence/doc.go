@@ -65,4 +65,12 @@
 // A member is also shown offline when it said so (logoff: the node keeps
 // relaying and receiving, it only appears offline, and says goodbye on
 // Close).
+//
+// # Events
+//
+// With Config.Events, a presence.changed event is published whenever what
+// Of shows for a member changes (a message, a probe or a report that it is
+// gone; timeouts are looked for on each heartbeat tick), and when this
+// node's own shown state or text changes (Set, Logon, Logoff), once per
+// workgroup.
 package presence

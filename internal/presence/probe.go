@@ -61,6 +61,7 @@ func (s *Service) probe(p peer.ID) {
 			continue
 		}
 		r.goneSeq = max(r.goneSeq, r.seq)
+		s.noteLocked(t, p)
 		s.publishLocked(wg, t, s.shownLocked(), map[peer.ID]uint64{p: r.seq})
 	}
 }
@@ -79,5 +80,6 @@ func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[p
 			continue // never heard: shown offline anyway
 		}
 		r.goneSeq = max(r.goneSeq, seq)
+		s.noteLocked(t, p)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -45,6 +46,8 @@ type Config struct {
 	Interval time.Duration
 	// Settings, when set, keeps the chosen state, text and logon.
 	Settings Settings
+	// Events, when set, receives presence.changed events.
+	Events *events.Bus
 }
 
 // Status is this node's own presence.
@@ -75,9 +78,12 @@ type record struct {
 	// reported it gone) after its message goneSeq; it is present again
 	// only with a later message.
 	goneSeq uint64
+	// shown, shownText: the state and text last published as an event.
+	shown, shownText string
 }
 
 type topicState struct {
+	wg      string
 	topic   *pubsub.Topic
 	sub     *pubsub.Subscription
 	events  *pubsub.TopicEventHandler
@@ -224,6 +230,7 @@ func (s *Service) loop() {
 		case <-t.C:
 			s.sync()
 			s.beat(false)
+			s.noteAll()
 		case <-s.kick:
 			s.sync()
 			s.beat(true)
@@ -298,7 +305,7 @@ func (s *Service) joinLocked(wg string) error {
 		return fmt.Errorf("events of %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ts := &topicState{topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{},
+	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{},
 		interval: s.cfg.Interval}
 	s.topics[wg] = ts
 	s.wg.Add(2)
@@ -385,6 +392,7 @@ func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.
 			r.lastOnline = at
 		}
 	}
+	s.noteLocked(t, author)
 }
 
 func (s *Service) receive(ctx context.Context, wg string, t *topicState) {

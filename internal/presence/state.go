@@ -56,7 +56,9 @@ func (s *Service) update(ctx context.Context, fn func(*Status)) (Status, error) 
 		}
 	}
 	s.mu.Lock()
+	before := s.status
 	s.status = next
+	s.noteSelfLocked(before)
 	s.mu.Unlock()
 	s.Kick()
 	return s.Self(), nil

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/store"
 )
@@ -38,7 +39,10 @@ func ValidateShareName(name string) error {
 }
 
 // Configs is the share list in SQLite.
-type Configs struct{ db *store.DB }
+type Configs struct {
+	db     *store.DB
+	events *events.Bus // share.changed, when set (Service.SetEvents)
+}
 
 // NewConfigs returns the share list kept in db.
 func NewConfigs(db *store.DB) *Configs { return &Configs{db: db} }
@@ -81,6 +85,7 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("add share: %w", err)
 	}
+	c.events.Publish(cfg.Workgroup, events.ShareChange{Name: cfg.Name, Change: events.ShareAdded})
 	return cfg, nil
 }
 
@@ -94,11 +99,13 @@ func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
+	c.note(c.known(ctx, name), events.ShareChanged)
 	return nil
 }
 
 // Remove deletes a share (not its files).
 func (c *Configs) Remove(ctx context.Context, name string) error {
+	was := c.known(ctx, name)
 	res, err := c.db.ExecContext(ctx, `DELETE FROM shares WHERE name = ?`, name)
 	if err != nil {
 		return fmt.Errorf("remove share: %w", err)
@@ -106,6 +113,7 @@ func (c *Configs) Remove(ctx context.Context, name string) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
+	c.note(was, events.ShareRemoved)
 	return nil
 }
 

@@ -65,6 +65,13 @@
 // node's own shares. Service.VisibleShares(ctx, member) answers which of
 // this node's shares a member sees, with its right.
 //
+// # Events
+//
+// With Service.SetEvents, the share list publishes share.changed (added,
+// changed, removed) after each change it stored; with
+// TransferOptions.Events, GetFile and PutFile (and the trees, per file)
+// publish transfer.progress at most every 250 ms per file and once at
+// its end (see internal/events).
 // # Control API
 //
 // routes.go declares /v1/shares (this node's share list) and /v1/files

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
@@ -30,6 +31,10 @@ type TransferOptions struct {
 	// Digests, when set, remembers the SHA-256 of large local files an
 	// upload reads, so sending the same file again skips hashing it.
 	Digests *Digests
+	// Events, when set, receives transfer.progress for each file, in
+	// workgroup Workgroup.
+	Events    *events.Bus
+	Workgroup string
 }
 
 func (o TransferOptions) retries() int {
@@ -129,12 +134,14 @@ func getFile(ctx context.Context, c *Client, share, path, local string, o Transf
 	var res Result
 	local = intoFolder(local, isLocalDir(local), baseName(path), filepath.Join)
 	fresh := false // after a digest mismatch, ask the sender to hash anew
+	o, tp := o.publishing(c, events.DirectionDownload, share, path)
 	err := withRetries(ctx, o, &res, func() error {
 		err := getOnce(ctx, c, share, path, local, o, &res, fresh, known)
 		fresh = fresh || errors.Is(err, ErrCorrupt)
 		known = nil
 		return err
 	})
+	tp.Done(err)
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil {
 		res.Files = 1
@@ -263,11 +270,13 @@ func PutFile(ctx context.Context, c *Client, local, share, path string, o Transf
 	start := time.Now()
 	var res Result
 	fresh := false // after a digest mismatch, hash the local file anew
+	o, tp := o.publishing(c, events.DirectionUpload, share, path)
 	err := withRetries(ctx, o, &res, func() error {
 		err := putOnce(ctx, c, local, share, path, o, &res, fresh)
 		fresh = fresh || errors.Is(err, ErrCorrupt)
 		return err
 	})
+	tp.Done(err)
 	res.Seconds = time.Since(start).Seconds()
 	if err == nil {
 		res.Files = 1

@@ -89,4 +89,12 @@
 //
 // Every handler is wrapped in workgroup.Guard and checks envelopes and
 // receipts (signature, membership, addressing) before storing anything.
+//
+// # Events
+//
+// With Config.Events, job.changed is published after each job state the
+// outbox stores (queued, deposited, delivered, failed, cancelled; a
+// retry's queued), read back from the outbox once committed, and
+// mail.arrived for each item newly stored in the inbox (a duplicate
+// publishes nothing).
 package spool

@@ -256,6 +256,7 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 			continue
 		}
 		s.log.Debug("message received", "id", in.env.IDString(), "kind", in.env.Kind, "from", in.env.SenderID(), "size", in.env.Size, "via", via)
+		s.noteArrived(in)
 	}
 	return nil
 }

@@ -127,6 +127,9 @@ func (s *Service) markDeposited(ctx context.Context, jobs []dueJob, mbName strin
 		s.log.Warn("record deposits", "err", err)
 		return
 	}
+	for _, j := range jobs {
+		s.noteJobs(ctx, j.id)
+	}
 	s.log.Info("deposited with mailbox", "jobs", len(jobs), "mailbox", mbName)
 }
 

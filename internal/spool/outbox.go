@@ -204,6 +204,9 @@ func (s *Service) commitJobs(ctx context.Context, sjs []sealedJob) error {
 		}
 		return fmt.Errorf("queue job: %w", err)
 	}
+	for _, sj := range sjs {
+		s.noteJobs(ctx, sj.job.ID)
+	}
 	return nil
 }
 
@@ -365,6 +368,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
 	}
 	_ = s.db.QueryRowContext(ctx, `SELECT hash FROM spool_outbox WHERE id=?`, full).Scan(&hash)
 	s.releaseCiphertext(ctx, hash)
+	s.noteJobs(ctx, full)
 	return s.Job(ctx, full)
 }
 
@@ -386,6 +390,7 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 	s.mu.Lock()
 	clear(s.unreachable) // the user asks for a try now
 	s.mu.Unlock()
+	s.noteJobs(ctx, full)
 	s.Wake()
 	return s.Job(ctx, full)
 }
@@ -423,8 +428,11 @@ func (s *Service) jobsFor(ctx context.Context, p peer.ID, limit int) ([]dueJob, 
 }
 
 func (s *Service) setJobState(ctx context.Context, id, state, route, reason string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
+	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=CASE WHEN ?='' THEN route ELSE ? END, last_error=?, updated=? WHERE id=? AND state NOT IN (?,?)`,
 		state, route, route, reason, nowMs(), id, StateDelivered, StateCancelled)
+	if n, _ := rowsAffected(res, err); n > 0 {
+		s.noteJobs(ctx, id)
+	}
 	return err
 }
 
@@ -466,8 +474,9 @@ func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
 // applyReceipts applies verified receipts in one transaction. route, when
 // set, records how the jobs went.
 func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
-	var release []string
+	var release, changed []string
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		release, changed = release[:0], changed[:0]
 		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
 		if err != nil {
 			return err
@@ -510,12 +519,14 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 			if err != nil {
 				return err
 			}
+			changed = append(changed, id)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("apply receipts: %w", err)
 	}
+	s.noteJobs(ctx, changed...)
 	for _, rec := range recs {
 		s.setProgress(rec.IDString(), 0)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
@@ -56,6 +57,8 @@ type Config struct {
 	// the send (its text is the reason); nil means yes or cannot tell
 	// (m unreachable), and the recipient decides on arrival.
 	PreflightShare func(ctx context.Context, m workgroup.Member, name string) error
+	// Events, when set, receives mail.arrived and job.changed.
+	Events *events.Bus
 }
 
 func (c *Config) defaults() {

@@ -150,4 +150,12 @@
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart
 // restores exactly the roster held when Close returned.
+//
+// # Events
+//
+// With Config.Events, member.joined is published when this node admits a
+// member and, for every roster merge it stores (sync, gossip, removal,
+// group change), for each member the merge added; member.removed for each
+// member it took away (reason "revoked", or "expired"). This node's own
+// joining publishes nothing.
 package workgroup

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
@@ -28,6 +29,7 @@ type tnode struct {
 	db   *store.DB
 	host *p2p.Host
 	svc  *Service
+	bus  *events.Bus // Config.Events, when set before start
 }
 
 func testLog() *slog.Logger {
@@ -59,7 +61,7 @@ func (n *tnode) start() {
 	if n.host, err = p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog()}); err != nil {
 		t.Fatal(err)
 	}
-	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: time.Second})
+	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: time.Second, Events: n.bus})
 	if err != nil {
 		t.Fatal(err)
 	}

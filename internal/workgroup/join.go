@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -150,6 +151,7 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 		s.inviteSpent(req.Secret)
 	}
 	s.log.Info("member joined", "workgroup", wg, "name", req.Name, "peer", remote)
+	s.cfg.Events.Publish(wg, events.MemberJoined{Peer: remote.String(), Name: req.Name})
 	s.host.Protect(remote, protectTag)
 	go func() {
 		s.publish(wg, Bundle{Certs: [][]byte{raw}})

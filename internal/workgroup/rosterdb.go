@@ -101,7 +101,10 @@ func (s *Service) mergeStored(ctx context.Context, wg string, b Bundle) (added B
 	if !ok {
 		return Bundle{}, len(b.Certs) + len(b.Revs), fmt.Errorf("store roster: unknown workgroup %s", wg)
 	}
-	return s.roster.MergeDurable(wg, b, "", func(added Bundle) error { return s.saveItems(ctx, root, added) })
+	before := s.membersFor(wg)
+	added, refused, err = s.roster.MergeDurable(wg, b, "", func(added Bundle) error { return s.saveItems(ctx, root, added) })
+	s.noteMembers(wg, before, added)
+	return added, refused, err
 }
 
 func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bundle) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
@@ -30,6 +31,8 @@ type Config struct {
 	// connected members, expired invites and certificates dropped and
 	// the gate re-applied (default 30 s).
 	SyncInterval time.Duration
+	// Events, when set, receives member.joined and member.removed.
+	Events *events.Bus
 }
 
 // Service runs workgroups on a node: the roster, the gate, the join and

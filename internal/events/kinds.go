@@ -1,0 +1,146 @@
+package events
+
+// Kind names what an event reports. It is the SSE "event:" field.
+type Kind string
+
+// The kinds of events. Each has one payload type below (Gap for KindGap).
+const (
+	KindPresenceChanged  Kind = "presence.changed"
+	KindMemberJoined     Kind = "member.joined"
+	KindMemberRemoved    Kind = "member.removed"
+	KindTransferProgress Kind = "transfer.progress"
+	KindMailArrived      Kind = "mail.arrived"
+	KindJobChanged       Kind = "job.changed"
+	KindShareChanged     Kind = "share.changed"
+	// KindChatMessage is reserved for chat; no payload is defined yet.
+	KindChatMessage Kind = "chat.message"
+	// KindGap is made by the bus, never published: events were lost.
+	KindGap Kind = "gap"
+)
+
+// Kinds lists every kind a subscriber may ask for, KindGap excluded
+// (a gap is always delivered).
+var Kinds = []Kind{
+	KindPresenceChanged, KindMemberJoined, KindMemberRemoved,
+	KindTransferProgress, KindMailArrived, KindJobChanged,
+	KindShareChanged, KindChatMessage,
+}
+
+// Known reports whether k is a kind of event a subscriber may filter on.
+func Known(k Kind) bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Payload is the typed body of an event; its kind is that of its type.
+type Payload interface {
+	EventKind() Kind
+}
+
+// PresenceChanged: a member's presence state or text changed.
+type PresenceChanged struct {
+	Peer     string `json:"peer"`
+	Name     string `json:"name,omitempty"`
+	State    string `json:"state"`
+	Text     string `json:"text,omitempty"`
+	Previous string `json:"previous,omitempty"`
+}
+
+// MemberJoined: a member was admitted to (or first seen in) a workgroup.
+type MemberJoined struct {
+	Peer string `json:"peer"`
+	Name string `json:"name,omitempty"`
+}
+
+// MemberRemoved: a member left or was removed from a workgroup.
+type MemberRemoved struct {
+	Peer   string `json:"peer"`
+	Name   string `json:"name,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Transfer directions.
+const (
+	DirectionDownload = "download"
+	DirectionUpload   = "upload"
+)
+
+// TransferProgress: bytes moved by a share transfer so far. Published at
+// most every ProgressEvery per transfer, and once when it ends (Done).
+type TransferProgress struct {
+	ID        string `json:"id"`
+	Direction string `json:"direction"`
+	Peer      string `json:"peer,omitempty"`
+	Share     string `json:"share,omitempty"`
+	Path      string `json:"path,omitempty"`
+	Bytes     int64  `json:"bytes"`
+	Total     int64  `json:"total,omitempty"`
+	Done      bool   `json:"done,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// MailArrived: an item (mail or file copy) reached this node's inbox.
+type MailArrived struct {
+	ID      string `json:"id"`
+	From    string `json:"from"`           // sender's peer ID
+	Name    string `json:"name,omitempty"` // sender's member name
+	Kind    string `json:"kind,omitempty"` // mail or file
+	Subject string `json:"subject,omitempty"`
+	Size    int64  `json:"size,omitempty"`
+}
+
+// JobChanged: a queued outgoing job changed state.
+type JobChanged struct {
+	ID    string `json:"id"`
+	To    string `json:"to,omitempty"`   // recipient's member name
+	Peer  string `json:"peer,omitempty"` // recipient's peer ID
+	Kind  string `json:"kind,omitempty"` // mail or file
+	State string `json:"state"`
+	Route string `json:"route,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// Share changes.
+const (
+	ShareAdded   = "added"
+	ShareChanged = "changed"
+	ShareRemoved = "removed"
+)
+
+// ShareChange: a share was added, changed or removed (Peer empty: one of
+// this node's own shares).
+type ShareChange struct {
+	Name   string `json:"name"`
+	Change string `json:"change"`
+	Peer   string `json:"peer,omitempty"`
+}
+
+// Gap reasons.
+const (
+	GapSlow    = "slow"    // the subscriber's buffer overflowed
+	GapExpired = "expired" // Last-Event-ID is older than the replay buffer
+	GapReset   = "reset"   // Last-Event-ID is from another bus (a restart) or unreadable
+)
+
+// Gap: events were lost. From..To is the range of sequence numbers lost
+// (0 when unknown); Lost counts them (for "slow", those the subscriber's
+// filter matched; for "expired", events of all kinds).
+type Gap struct {
+	Reason string `json:"reason"`
+	Lost   uint64 `json:"lost"`
+	From   uint64 `json:"from,omitempty"`
+	To     uint64 `json:"to,omitempty"`
+}
+
+func (PresenceChanged) EventKind() Kind  { return KindPresenceChanged }
+func (MemberJoined) EventKind() Kind     { return KindMemberJoined }
+func (MemberRemoved) EventKind() Kind    { return KindMemberRemoved }
+func (TransferProgress) EventKind() Kind { return KindTransferProgress }
+func (MailArrived) EventKind() Kind      { return KindMailArrived }
+func (JobChanged) EventKind() Kind       { return KindJobChanged }
+func (ShareChange) EventKind() Kind      { return KindShareChanged }
+func (Gap) EventKind() Kind              { return KindGap }
