@@ -72,6 +72,7 @@
 // TransferOptions.Events, GetFile and PutFile (and the trees, per file)
 // publish transfer.progress at most every 250 ms per file and once at
 // its end (see internal/events).
+//
 // # Control API
 //
 // routes.go declares /v1/shares (this node's share list) and /v1/files
