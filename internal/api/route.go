@@ -60,10 +60,11 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 }
 
 // HandleRaw declares an endpoint that writes its own response (streams,
-// metrics). It still appears in the OpenAPI document.
-func HandleRaw(s *Server, pattern, summary string, fn http.HandlerFunc) {
+// metrics), with its query parameters. It still appears in the OpenAPI
+// document.
+func HandleRaw(s *Server, pattern, summary string, fn http.HandlerFunc, query ...string) {
 	method, path, _ := strings.Cut(pattern, " ")
-	s.add(route{Method: method, Path: path, Summary: summary})
+	s.add(route{Method: method, Path: path, Summary: summary, Query: query})
 	s.mux.HandleFunc(pattern, fn)
 }
 

@@ -21,20 +21,38 @@ func init() {
 	)
 }
 
+// browseKinds are the events that change what browse shows.
+var browseKinds = []apitypes.EventKind{apitypes.EventPresenceChanged, apitypes.EventMemberJoined,
+	apitypes.EventMemberRemoved, apitypes.EventShareChanged}
+
 func (a *App) browseCmd() *cobra.Command {
 	var wg string
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "browse",
 		Short: "List every member of the workgroup: presence, last seen, link, round-trip time, addresses",
-		Args:  cobra.NoArgs,
+		Long: `List every member of the workgroup: presence, last seen, link, round-trip
+time, addresses and the shares each offers you. With --watch the list is
+drawn again whenever a member's presence changes, a member joins or is
+removed, or a share changes (the node's event stream, GET /v1/events),
+until Ctrl-C.`,
+		Example: "  peerhood browse\n  peerhood browse --watch",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(a, func(c *client.Client) ([]apitypes.BrowseEntry, error) { return c.Browse(cmd.Context(), wg) }, func(es []apitypes.BrowseEntry) error {
-				a.printBrowse(es)
-				return nil
-			})
+			draw := func() error {
+				return Call(a, func(c *client.Client) ([]apitypes.BrowseEntry, error) { return c.Browse(cmd.Context(), wg) }, func(es []apitypes.BrowseEntry) error {
+					a.printBrowse(es)
+					return nil
+				})
+			}
+			if watch {
+				return a.watch(cmd.Context(), "", browseKinds, draw)
+			}
+			return draw()
 		},
 	}
 	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	cmd.Flags().BoolVar(&watch, "watch", false, "draw the list again on every change, until Ctrl-C")
 	return cmd
 }
 

@@ -286,38 +286,57 @@ func (a *App) inboxCmd() *cobra.Command {
 }
 
 func (a *App) queueCmd() *cobra.Command {
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "Outgoing mail and copies: state, size, progress, attempts, next try, route (like uustat)",
-		Args:  cobra.NoArgs,
+		Long: `Outgoing mail and copies: state, size, progress, attempts, next try and
+route (like uustat). With --watch the list is drawn again whenever a job
+changes state (the node's event stream, GET /v1/events), until Ctrl-C.`,
+		Example: "  peerhood queue\n  peerhood queue --watch",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Queue(cmd.Context()) }, func(jobs []apitypes.Job) error {
-				if len(jobs) == 0 {
-					fmt.Fprintln(a.Out, "queue is empty")
-					return nil
-				}
-				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tTO\tKIND\tSTATE\tSIZE\tPROGRESS\tTRIES\tNEXT TRY\tROUTE\tWHAT\tLAST ERROR")
-				for _, j := range jobs {
-					next := "-"
-					if !j.NextTry.IsZero() {
-						if d := time.Until(j.NextTry); d > 0 {
-							next = "in " + d.Round(time.Second).String()
-						} else {
-							next = "now"
-						}
-					}
-					prog := "-"
-					if j.Size > 0 && j.Progress > 0 {
-						prog = fmt.Sprintf("%d%%", j.Progress*100/j.Size)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID[:12], j.To, j.Kind, j.State, humanSize(j.Size),
-						prog, j.Attempts, next, dash(j.Route), j.Summary, dash(j.Error))
-				}
-				return tw.Flush()
-			})
+			if watch {
+				return a.watch(cmd.Context(), "", []apitypes.EventKind{apitypes.EventJobChanged}, func() error { return a.printQueue(cmd) })
+			}
+			return a.printQueue(cmd)
 		},
 	}
+	cmd.Flags().BoolVar(&watch, "watch", false, "draw the queue again on every change, until Ctrl-C")
+	a.queueOps(cmd)
+	return cmd
+}
+
+func (a *App) printQueue(cmd *cobra.Command) error {
+	return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Queue(cmd.Context()) }, func(jobs []apitypes.Job) error {
+		if len(jobs) == 0 {
+			fmt.Fprintln(a.Out, "queue is empty")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTO\tKIND\tSTATE\tSIZE\tPROGRESS\tTRIES\tNEXT TRY\tROUTE\tWHAT\tLAST ERROR")
+		for _, j := range jobs {
+			next := "-"
+			if !j.NextTry.IsZero() {
+				if d := time.Until(j.NextTry); d > 0 {
+					next = "in " + d.Round(time.Second).String()
+				} else {
+					next = "now"
+				}
+			}
+			prog := "-"
+			if j.Size > 0 && j.Progress > 0 {
+				prog = fmt.Sprintf("%d%%", j.Progress*100/j.Size)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID[:12], j.To, j.Kind, j.State, humanSize(j.Size),
+				prog, j.Attempts, next, dash(j.Route), j.Summary, dash(j.Error))
+		}
+		return tw.Flush()
+	})
+}
+
+// queueOps adds queue cancel and queue retry.
+func (a *App) queueOps(cmd *cobra.Command) {
 	for _, op := range []struct {
 		use, short string
 		call       func(*client.Client, context.Context, string) (apitypes.Job, error)
@@ -338,7 +357,6 @@ func (a *App) queueCmd() *cobra.Command {
 			},
 		})
 	}
-	return cmd
 }
 
 func dash(s string) string {

@@ -32,7 +32,14 @@ type App struct {
 // outside this package (cmd/peerhood adds `up`, which alone may start a
 // node: see package cli/up).
 func NewRoot(more ...func(*App) *cobra.Command) *cobra.Command {
-	app := &App{Out: os.Stdout, Err: os.Stderr}
+	return NewApp(os.Stdout, os.Stderr).Root(more...)
+}
+
+// NewApp returns the CLI's state writing to out and errw.
+func NewApp(out, errw io.Writer) *App { return &App{Out: out, Err: errw} }
+
+// Root builds the peerhood command tree over a (see NewRoot).
+func (app *App) Root(more ...func(*App) *cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "peerhood",
 		Short: "A peer-to-peer workgroup: shares, mail, chat and presence with no central server",

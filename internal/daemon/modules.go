@@ -33,6 +33,7 @@ type starter interface {
 // Adding a service is one package with a routes.go and one line here.
 func (n *Node) modules() []func(context.Context) (Module, error) {
 	return []func(context.Context) (Module, error){
+		n.eventsModule,    // the event bus every other module publishes to
 		n.workgroupModule, // the membership directory every other module reads
 		n.shareModule,     // the share list and /peerhood/files/1
 		n.davfsModule,     // WebDAV on the loopback, over share
@@ -67,7 +68,7 @@ func (n *Node) startModules(ctx context.Context) error {
 // protocols.
 func (n *Node) workgroupModule(ctx context.Context) (Module, error) {
 	svc, err := workgroup.New(ctx, workgroup.Config{
-		DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: n.log,
+		DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: n.log, Events: n.events,
 	})
 	if err != nil {
 		return nil, err
@@ -82,13 +83,14 @@ func (n *Node) workgroupModule(ctx context.Context) (Module, error) {
 func (n *Node) shareModule(context.Context) (Module, error) {
 	svc := share.New(n.db, n.host.Host, n.dir, n.log)
 	svc.KeepOut(n.opts.Home)
+	svc.SetEvents(n.events)
 	n.share = svc
 	return svc, nil
 }
 
 // presenceModule builds the presence service.
 func (n *Node) presenceModule(context.Context) (Module, error) {
-	pres, err := presence.New(presence.Config{Host: n.host, Dir: n.dir, Log: n.log.With("svc", "presence"), Settings: n.db})
+	pres, err := presence.New(presence.Config{Host: n.host, Dir: n.dir, Log: n.log.With("svc", "presence"), Settings: n.db, Events: n.events})
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func (n *Node) spoolModule(context.Context) (Module, error) {
 	cfg := spool.Config{
 		Host: n.host, DB: n.db, Identity: n.id, Dir: n.dir,
 		SpoolDir: filepath.Join(n.opts.Home, "spool"), Log: n.log,
-		Shares: n.share, PreflightShare: n.share.Preflight,
+		Shares: n.share, PreflightShare: n.share.Preflight, Events: n.events,
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
 	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -59,6 +60,7 @@ type Node struct {
 	dir     workgroup.Directory // set by workgroupModule, read by the modules after it
 	share   *share.Service      // set by shareModule
 	pres    *presence.Service   // set by presenceModule
+	events  *events.Bus         // set by eventsModule
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}

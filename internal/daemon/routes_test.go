@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/client"
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // testNode is a nodeInfo over a real libp2p host on 127.0.0.1.
@@ -233,5 +235,80 @@ func TestClientReachesEveryRoute(t *testing.T) {
 	}
 	if err := c.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+// GET /v1/events streams the node's events: a presence change and a new
+// share arrive as presence.changed and share.changed; an unknown kind is
+// a JSON 400; closing the node ends the stream.
+func TestEventsRoute(t *testing.T) {
+	home := testHome(t)
+	n := start(t, opts(home, "alpha"))
+	c := client.New(home)
+	ctx := context.Background()
+	if _, err := c.CreateWorkgroup(ctx, "office"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Events(ctx, "", "no.such.kind")
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Status != 400 || ae.Code != "bad_request" {
+		t.Fatalf("unknown kind: %v", err)
+	}
+	stream, err := c.Events(ctx, "", apitypes.EventPresenceChanged, apitypes.EventShareChanged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	got := make(chan apitypes.Event, 64)
+	go func() {
+		defer close(got)
+		for {
+			ev, err := stream.Next()
+			if err != nil {
+				return
+			}
+			got <- ev
+		}
+	}()
+	next := func() apitypes.Event {
+		select {
+		case ev, ok := <-got:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event")
+		}
+		return apitypes.Event{}
+	}
+	if _, err := c.AddShare(ctx, apitypes.ShareAddRequest{Name: "docs", Path: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next(); ev.Kind != apitypes.EventShareChanged {
+		t.Fatalf("want share.changed, got %+v", ev)
+	}
+	// Presence learns of the new workgroup on its own tick: change the
+	// state until it reports it.
+	states := []string{"busy", "away"}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if _, err := c.SetPresence(ctx, apitypes.PresenceRequest{State: states[0]}); err != nil {
+			return err
+		}
+		states[0], states[1] = states[1], states[0]
+		select {
+		case ev := <-got:
+			if ev.Kind != apitypes.EventPresenceChanged {
+				return fmt.Errorf("got %+v", ev)
+			}
+			return nil
+		case <-time.After(200 * time.Millisecond):
+			return errors.New("no presence.changed yet")
+		}
+	})
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range got { // the stream ends with the node
 	}
 }

@@ -110,7 +110,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		}, "target", "workgroup")
 	api.Handle(s, "POST /v1/files/mkdir", "Create a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(svc, req.Target, req.Workgroup)
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -118,7 +118,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		})
 	api.Handle(s, "POST /v1/files/rm", "Remove a file or (recursive) a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(svc, req.Target, req.Workgroup)
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -126,7 +126,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		})
 	api.Handle(s, "POST /v1/files/mv", "Rename or move inside a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(svc, req.Target, req.Workgroup)
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -196,19 +196,19 @@ func apiError(err error) error {
 	return api.Unavailable("%v", err)
 }
 
-func remote(svc *Service, target, wg string) (*Client, Target, error) {
+func remote(svc *Service, target, wg string) (*Client, Target, workgroup.Member, error) {
 	t, err := ParseTarget(target)
 	if err != nil {
-		return nil, t, api.BadRequest("%v", err)
+		return nil, t, workgroup.Member{}, api.BadRequest("%v", err)
 	}
 	if t.Share == "" {
-		return nil, t, api.BadRequest("%q names no share: want NODE:SHARE/path", target)
+		return nil, t, workgroup.Member{}, api.BadRequest("%q names no share: want NODE:SHARE/path", target)
 	}
-	c, _, err := svc.Remote(wg, t.Node)
+	c, m, err := svc.Remote(wg, t.Node)
 	if err != nil {
-		return nil, t, apiError(err)
+		return nil, t, m, apiError(err)
 	}
-	return c, t, nil
+	return c, t, m, nil
 }
 
 func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, error) {
@@ -290,7 +290,7 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 		api.WriteError(w, api.BadRequest("local path %q must be absolute", req.Local))
 		return
 	}
-	c, t, err := remote(svc, req.Target, req.Workgroup)
+	c, t, m, err := remote(svc, req.Target, req.Workgroup)
 	if err != nil {
 		api.WriteError(w, err)
 		return
@@ -309,7 +309,7 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 		}
 	}
 	var last time.Time
-	opts := TransferOptions{Digests: svc.Digests(), Progress: func(name string, done, total int64) {
+	opts := TransferOptions{Digests: svc.Digests(), Events: svc.configs.events, Workgroup: m.Workgroup, Progress: func(name string, done, total int64) {
 		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
 			last = now
 			emit(TransferEvent{Name: name, Bytes: done, Total: total})
