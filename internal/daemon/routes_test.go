@@ -161,7 +161,7 @@ func TestNodeOpenAPIDocument(t *testing.T) {
 		"/v1/browse", "/v1/presence", "/v1/logon", "/v1/logoff", "/v1/shares", "/v1/shares/{name}/access", "/v1/shares/{name}",
 		"/v1/files/ls", "/v1/files/get", "/v1/files/put", "/v1/files/mkdir", "/v1/files/rm", "/v1/files/mv",
 		"/v1/mail/send", "/v1/mail", "/v1/mail/{id}", "/v1/copy", "/v1/inbox", "/v1/inbox/{id}/accept", "/v1/inbox/{id}",
-		"/v1/queue", "/v1/queue/{id}/cancel", "/v1/queue/{id}/retry", "/v1/mount-info"} {
+		"/v1/queue", "/v1/queue/{id}/cancel", "/v1/queue/{id}/retry", "/v1/mount-info", "/v1/events"} {
 		if doc.Paths[want] == nil {
 			t.Errorf("document lacks %s", want)
 		}
