@@ -76,5 +76,7 @@
 // ending in CRLF, LF or CR, BOM, comments, multi-line data, id and retry
 // fields, a message without data not dispatched), with a line at most
 // MaxLine and a message at most MaxMessage bytes; Next decodes each
-// message into an Event and keeps LastEventID for reconnecting.
+// message into an Event and keeps LastEventID for reconnecting. Stream
+// is the client the CLI's --watch uses: one GET, each event to a
+// callback, and the id to resume from when it ends.
 package events
