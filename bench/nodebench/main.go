@@ -30,6 +30,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/p2p"
 )
 
@@ -225,7 +226,7 @@ func (b *bench) manyConns(count int) {
 	n, _ := b.up(home)
 	defer n.stop()
 	c := api.NewClient(home)
-	var st api.Status
+	var st apitypes.Status
 	check(c.Do(context.Background(), http.MethodGet, "/v1/status", nil, &st))
 	var target *peer.AddrInfo
 	for _, a := range st.Addresses {

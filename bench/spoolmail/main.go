@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/spool"
 )
 
@@ -65,7 +66,7 @@ func send(args []string) error {
 				if i >= int64(*n) {
 					return
 				}
-				req := api.MailSendRequest{To: []string{*to}, Subject: fmt.Sprintf("bench %06d", i), Body: strings.Repeat("x", 200)}
+				req := apitypes.MailSendRequest{To: []string{*to}, Subject: fmt.Sprintf("bench %06d", i), Body: strings.Repeat("x", 200)}
 				if err := c.Do(context.Background(), http.MethodPost, "/v1/mail/send", req, nil); err != nil {
 					errs <- err
 					return

@@ -7,10 +7,11 @@ import (
 	"os"
 
 	"github.com/peerhood/peerhood/internal/cli"
+	"github.com/peerhood/peerhood/internal/cli/up"
 )
 
 func main() {
-	if err := cli.NewRoot().ExecuteContext(context.Background()); err != nil {
+	if err := cli.NewRoot(up.Command).ExecuteContext(context.Background()); err != nil {
 		fmt.Fprintf(os.Stderr, "peerhood: %v\n", err)
 		os.Exit(1)
 	}

@@ -11,26 +11,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p/core/crypto"
-
-	"github.com/peerhood/peerhood/internal/p2p"
 )
 
-// testNode is a NodeInfo over a real libp2p host on 127.0.0.1.
+// testNode is the state folder the test server listens in.
 type testNode struct {
-	host    *p2p.Host
-	home    string
-	stopped chan struct{}
+	home string
 }
-
-func (n *testNode) Name() string       { return "alpha" }
-func (n *testNode) Home() string       { return n.home }
-func (n *testNode) Started() time.Time { return time.Now().Add(-time.Minute) }
-func (n *testNode) Host() *p2p.Host    { return n.host }
-func (n *testNode) Stop()              { close(n.stopped) }
 
 type thing struct {
 	Name string `json:"name"`
@@ -53,18 +42,10 @@ func extraRoutes(s *Server) {
 // startServer serves the API on a unix socket in a fresh state folder.
 func startServer(t *testing.T) (*Server, *testNode, *Client) {
 	t.Helper()
-	k, _, err := crypto.GenerateEd25519Key(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
 	home := shortTempDir(t)
-	n := &testNode{host: h, home: home, stopped: make(chan struct{})}
-	s := NewServer(Backend{Node: n, Extra: []func(*Server){extraRoutes}}, nil, nil)
+	n := &testNode{home: home}
+	s := NewServer(nil, nil)
+	extraRoutes(s)
 	l, err := s.Listen(home)
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +126,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			t.Errorf("$ref to missing schema %s", ref[1])
 		}
 	}
-	for _, want := range []string{"/v1/status", "/v1/peers", "/v1/connect", "/v1/version", "/openapi.json", "/v1/things/{name}/files/{path}"} {
+	for _, want := range []string{"/openapi.json", "/debug/pprof/", "/v1/things/{name}", "/v1/things/{name}/files/{path}"} {
 		if doc.Paths[want] == nil {
 			t.Errorf("document lacks %s", want)
 		}
@@ -165,14 +146,11 @@ func TestErrorsAreJSON(t *testing.T) {
 	}{
 		{"unknown path", "GET", "/v1/nothing-here", nil, 404, "not_found"},
 		{"unknown root path", "GET", "/favicon.ico", nil, 404, "not_found"},
-		{"wrong method", "DELETE", "/v1/status", nil, 405, "method_not_allowed"},
+		{"wrong method", "DELETE", "/openapi.json", nil, 405, "method_not_allowed"},
 		{"wrong method on a path with a wildcard", "DELETE", "/v1/things/x", nil, 405, "method_not_allowed"},
 		{"handler's not found", "GET", "/v1/things/missing", nil, 404, "not_found"},
-		{"empty connect", "POST", "/v1/connect", ConnectRequest{}, 400, "bad_request"},
-		{"unknown field", "POST", "/v1/connect", map[string]string{"adr": "x"}, 400, "bad_request"},
-		{"unreachable peer", "POST", "/v1/connect", ConnectRequest{Addr: "/ip4/127.0.0.1/tcp/1/p2p/12D3KooWJVwwWZM4ekWPYsWsZAvVh71rkVtC8yUcJchhM8C3u2Vo"}, 503, "unavailable"},
-		{"bad multiaddr", "POST", "/v1/connect", ConnectRequest{Addr: "not-a-multiaddr"}, 400, "bad_request"},
-		{"multiaddr without peer ID", "POST", "/v1/connect", ConnectRequest{Addr: "/ip4/127.0.0.1/tcp/4317"}, 400, "bad_request"},
+		{"unknown field", "PUT", "/v1/things/a/files/b", map[string]string{"nam": "x"}, 400, "bad_request"},
+		{"malformed body", "PUT", "/v1/things/a/files/b", "not an object", 400, "bad_request"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,17 +165,17 @@ func TestErrorsAreJSON(t *testing.T) {
 		})
 	}
 	// 405 names the allowed methods, as HTTP says.
-	hr, _ := http.NewRequest("DELETE", "http://peerhood/v1/status", nil)
+	hr, _ := http.NewRequest("DELETE", "http://peerhood/openapi.json", nil)
 	res, err := c.hc.Do(hr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
 	if allow := res.Header.Get("Allow"); res.StatusCode != 405 || allow != "GET" {
-		t.Fatalf("DELETE /v1/status: status %d, Allow %q; want 405, GET", res.StatusCode, allow)
+		t.Fatalf("DELETE /openapi.json: status %d, Allow %q; want 405, GET", res.StatusCode, allow)
 	}
 	// The raw reply of an unknown path is a JSON object with the content type.
-	res, err = c.Stream(context.Background(), "GET", "/v1/status", nil, "")
+	res, err = c.Stream(context.Background(), "GET", "/v1/things/a", nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,30 +186,14 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func TestRoutesAnswer(t *testing.T) {
-	_, n, c := startServer(t)
+	_, _, c := startServer(t)
 	ctx := context.Background()
-	var st Status
-	if err := c.Do(ctx, "GET", "/v1/status", nil, &st); err != nil {
-		t.Fatal(err)
-	}
-	if st.Name != "alpha" || st.PeerID != n.host.ID().String() || len(st.Addresses) == 0 || st.Peers == nil || st.Uptime < time.Minute {
-		t.Fatalf("status %+v", st)
-	}
-	var ae *Error
-	if err := c.Do(ctx, "POST", "/v1/connect", ConnectRequest{Addr: n.host.Addrs()[0]}, nil); !errors.As(err, &ae) || ae.Status != 400 {
-		t.Fatalf("connect to itself: %v", err)
-	}
 	var th thing
 	if err := c.Do(ctx, "PUT", "/v1/things/a/files/x/y.txt", thing{Name: "b", Size: 3}, &th); err != nil || th.Name != "b" || th.Size != 3 {
 		t.Fatalf("put: %+v %v", th, err)
 	}
-	if err := c.Do(ctx, "POST", "/v1/shutdown", nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-n.stopped:
-	case <-time.After(5 * time.Second):
-		t.Fatal("shutdown did not stop the node")
+	if err := c.Do(ctx, "GET", "/v1/things/c", nil, &th); err != nil || th.Name != "c" {
+		t.Fatalf("get: %+v %v", th, err)
 	}
 }
 
@@ -338,5 +300,40 @@ func TestProfilesOnTheSocket(t *testing.T) {
 		if len(b) == 0 {
 			t.Fatalf("GET %s: empty body", p)
 		}
+	}
+}
+
+// A long-lived stream ends at Shutdown through an OnShutdown hook, so
+// Shutdown does not wait for the drain time: without the hook, Shutdown
+// with no deadline would wait for the stream forever.
+func TestOnShutdownEndsStreams(t *testing.T) {
+	s, _, c := startServer(t)
+	done := make(chan struct{})
+	var once sync.Once
+	end := func() { once.Do(func() { close(done) }) }
+	HandleRaw(s, "GET /v1/stream", "a stream that ends on shutdown", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-done
+	})
+	s.OnShutdown(end)
+	res, err := c.Stream(context.Background(), "GET", "/v1/stream", nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Shutdown(context.Background()) }()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		end()
+		t.Fatal("shutdown still waiting for the stream")
+	}
+	if _, err := io.ReadAll(res.Body); err != nil {
+		t.Fatalf("stream did not end cleanly: %v", err)
 	}
 }

@@ -13,11 +13,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
-
-	"github.com/peerhood/peerhood/internal/version"
 )
-
-func versionString() string { return version.String() }
 
 // ErrNotRunning reports that no node answers on the state folder's socket.
 var ErrNotRunning = errors.New("peerhood node is not running")
@@ -130,11 +126,23 @@ func (c *Client) dialError(err error) error {
 	return fmt.Errorf("control API at %s: %w", c.sock, err)
 }
 
+// DefaultHome returns the state folder: $PEERHOOD_HOME, else the OS user
+// config folder + /peerhood.
+func DefaultHome() (string, error) {
+	if h := os.Getenv("PEERHOOD_HOME"); h != "" {
+		return filepath.Abs(h)
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the user config folder (set PEERHOOD_HOME or --home): %w", err)
+	}
+	return filepath.Join(dir, "peerhood"), nil
+}
+
 // WaitReady polls the node until it answers or ctx ends.
 func (c *Client) WaitReady(ctx context.Context) error {
 	for {
-		var v VersionInfo
-		err := c.Do(ctx, http.MethodGet, "/v1/version", nil, &v)
+		err := c.Do(ctx, http.MethodGet, "/openapi.json", nil, nil)
 		if err == nil {
 			return nil
 		}

@@ -1,13 +1,17 @@
-// Package api is the node's control API: HTTP/JSON on a unix socket in the
-// state folder (mode 0600), and the client the CLI uses to call it.
+// Package api is the framework of the node's control API: an HTTP/JSON
+// server on a unix socket in the state folder (mode 0600), route
+// declaration, typed errors, the generated OpenAPI document, and the
+// transport clients use. It knows no service: each service declares its
+// endpoints in its own routes.go (Handle, HandleRaw) and the daemon calls
+// them; package client is the typed client on top of Client here.
 //
-// Every CLI command but `up` is a call to one endpoint here, so the CLI
-// holds no logic the API lacks, and `--json` output is the endpoint's
-// JSON. Routes are declared with their request and response types; the
+// Routes are declared with their request and response types; the
 // OpenAPI 3 document served at /openapi.json is generated from those
-// declarations, so it cannot drift from the handlers.
+// declarations, so it cannot drift from the handlers. The server also
+// serves /metrics (Prometheus) and Go's profiles under /debug/pprof/. A
+// known path with the wrong method answers 405 with an Allow header.
 //
 // Errors are JSON objects {"error": "...", "code": "..."} with an HTTP
-// status that fits (400 bad input, 403 refused, 404 unknown, 409 conflict,
-// 503 unreachable peer, 500 other).
+// status that fits (400 bad input, 403 refused, 404 unknown, 405 wrong
+// method, 409 conflict, 503 unreachable peer, 500 other).
 package api

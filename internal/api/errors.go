@@ -45,7 +45,8 @@ func Unavailable(format string, args ...any) *Error {
 	return Errorf(http.StatusServiceUnavailable, "unavailable", format, args...)
 }
 
-func asAPIError(err error) *Error {
+// AsError returns err as an *Error: itself if it is one, else a 500.
+func AsError(err error) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae

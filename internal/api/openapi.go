@@ -19,7 +19,7 @@ func (s *Server) OpenAPI() map[string]any {
 	paths := map[string]map[string]any{}
 	errResp := map[string]any{"description": "error", "content": map[string]any{
 		"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(Error{}), schemas)}}}
-	for _, rt := range s.routes {
+	for _, rt := range s.declared() {
 		p := pathParam.ReplaceAllString(rt.Path, "{$1}")
 		op := map[string]any{
 			"summary":     rt.Summary,
@@ -161,7 +161,7 @@ func schemaName(t reflect.Type) string {
 	if n == "" {
 		return "anonymous"
 	}
-	if pkg == "api" || pkg == "" {
+	if pkg == "api" || pkg == "apitypes" || pkg == "" {
 		return n
 	}
 	return strings.ToUpper(pkg[:1]) + pkg[1:] + n
@@ -169,4 +169,12 @@ func schemaName(t reflect.Type) string {
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.OpenAPI())
+}
+
+// Schema returns the JSON schema of t as the OpenAPI document gives it,
+// with the named schemas it refers to: for tests that check that two
+// types encode alike.
+func Schema(t reflect.Type) (root map[string]any, named map[string]any) {
+	named = map[string]any{}
+	return schemaOf(t, named), named
 }

@@ -23,8 +23,9 @@ type route struct {
 	Query   []string
 }
 
-// maxRequestBody bounds a JSON request body.
-const maxRequestBody = 4 << 20
+// MaxRequestBody bounds a JSON request body (a handler of HandleRaw that
+// reads one uses it too).
+const MaxRequestBody = 4 << 20
 
 // Handle declares a JSON endpoint. pattern is "METHOD /path" in
 // net/http's syntax (path values like {name} allowed). Req is decoded from
@@ -38,20 +39,20 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 	if hasBody && reflect.TypeOf(req) != reflect.TypeOf(Empty{}) {
 		rt.Req = reflect.TypeOf(req)
 	}
-	s.routes = append(s.routes, rt)
+	s.add(rt)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		var in Req
 		if rt.Req != nil {
-			dec := json.NewDecoder(io.LimitReader(r.Body, maxRequestBody))
+			dec := json.NewDecoder(io.LimitReader(r.Body, MaxRequestBody))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
-				writeError(w, BadRequest("request body: %v", err))
+				WriteError(w, BadRequest("request body: %v", err))
 				return
 			}
 		}
 		out, err := fn(r.Context(), r, in)
 		if err != nil {
-			writeError(w, err)
+			WriteError(w, err)
 			return
 		}
 		writeJSON(w, http.StatusOK, out)
@@ -59,10 +60,11 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 }
 
 // HandleRaw declares an endpoint that writes its own response (streams,
-// metrics). It still appears in the OpenAPI document.
-func HandleRaw(s *Server, pattern, summary string, fn http.HandlerFunc) {
+// metrics), with its query parameters. It still appears in the OpenAPI
+// document.
+func HandleRaw(s *Server, pattern, summary string, fn http.HandlerFunc, query ...string) {
 	method, path, _ := strings.Cut(pattern, " ")
-	s.routes = append(s.routes, route{Method: method, Path: path, Summary: summary})
+	s.add(route{Method: method, Path: path, Summary: summary, Query: query})
 	s.mux.HandleFunc(pattern, fn)
 }
 
@@ -74,7 +76,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-func writeError(w http.ResponseWriter, err error) {
-	ae := asAPIError(err)
+// WriteError writes err as a JSON error object with its status (500
+// for an error that is no *Error).
+func WriteError(w http.ResponseWriter, err error) {
+	ae := AsError(err)
 	writeJSON(w, ae.Status, ae)
 }

@@ -25,44 +25,52 @@ const SocketFile = "control.sock"
 // maxSocketPath is the longest unix socket path every OS accepts.
 const maxSocketPath = 104
 
-// Server is the control API server.
+// Server is the control API server. It knows no service: each module
+// declares its routes on it with Handle and HandleRaw.
 type Server struct {
-	mux     *http.ServeMux
-	routes  []route
-	srv     *http.Server
-	log     *slog.Logger
-	sock    string
-	backend Backend
+	mux  *http.ServeMux
+	srv  *http.Server
+	log  *slog.Logger
+	sock string
 
-	mu     sync.Mutex // guards srv and closed: Serve runs in its own goroutine
-	closed bool
+	mu         sync.Mutex // guards routes, srv, closed and onShutdown: Serve runs in its own goroutine
+	routes     []route
+	closed     bool
+	onShutdown []func()
 }
 
-// NewServer declares every route over backend.
-func NewServer(b Backend, metrics prometheus.Gatherer, log *slog.Logger) *Server {
+// OnShutdown makes Shutdown call f first, before it waits for running
+// requests: a module with long-lived streams (events) ends them there,
+// so they do not hold the node's stop for the whole drain time.
+func (s *Server) OnShutdown(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onShutdown = append(s.onShutdown, f)
+}
+
+// NewServer returns a server with its own routes only: the OpenAPI
+// document, the metrics of metrics (nil: none) and Go's profiles. The
+// modules add theirs with Handle and HandleRaw.
+func NewServer(metrics prometheus.Gatherer, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{mux: http.NewServeMux(), log: log, backend: b}
+	s := &Server{mux: http.NewServeMux(), log: log}
 	HandleRaw(s, "GET /openapi.json", "This API's OpenAPI 3 document", s.serveOpenAPI)
 	if metrics != nil {
 		HandleRaw(s, "GET /metrics", "Prometheus metrics, libp2p's included", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}).ServeHTTP)
 	}
-	s.nodeRoutes()
-	for _, reg := range b.Extra {
-		reg(s)
-	}
 	s.profilingRoutes()
-	paths := s.pathMux()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		paths := s.pathMux()
 		if _, pattern := paths.Handler(r); pattern != "" {
 			allow := s.methodsOf(pattern)
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, Errorf(http.StatusMethodNotAllowed, "method_not_allowed",
+			WriteError(w, Errorf(http.StatusMethodNotAllowed, "method_not_allowed",
 				"%s %s: method not allowed (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
 			return
 		}
-		writeError(w, NotFound("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path))
+		WriteError(w, NotFound("no endpoint %s %s (see /openapi.json)", r.Method, r.URL.Path))
 	})
 	return s
 }
@@ -73,7 +81,7 @@ func NewServer(b Backend, metrics prometheus.Gatherer, log *slog.Logger) *Server
 func (s *Server) pathMux() *http.ServeMux {
 	m := http.NewServeMux()
 	seen := map[string]bool{}
-	for _, rt := range s.routes {
+	for _, rt := range s.declared() {
 		if !seen[rt.Path] {
 			seen[rt.Path] = true
 			m.HandleFunc(rt.Path, func(http.ResponseWriter, *http.Request) {})
@@ -85,13 +93,27 @@ func (s *Server) pathMux() *http.ServeMux {
 // methodsOf lists the methods declared for the route path pattern.
 func (s *Server) methodsOf(pattern string) []string {
 	var out []string
-	for _, rt := range s.routes {
+	for _, rt := range s.declared() {
 		if rt.Path == pattern && !slices.Contains(out, rt.Method) {
 			out = append(out, rt.Method)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// declared returns the routes declared so far.
+func (s *Server) declared() []route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.routes)
+}
+
+// add keeps rt for the OpenAPI document and the 405 answers.
+func (s *Server) add(rt route) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.routes = append(s.routes, rt)
 }
 
 // Handler returns the HTTP handler (for tests).
@@ -148,7 +170,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	srv := s.srv
 	s.closed = true
+	hooks := s.onShutdown
+	s.onShutdown = nil
 	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	var err error
 	if srv != nil {
 		if err = srv.Shutdown(ctx); err != nil {

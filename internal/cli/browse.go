@@ -2,17 +2,14 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/discovery"
-	"github.com/peerhood/peerhood/internal/presence"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -24,28 +21,42 @@ func init() {
 	)
 }
 
+// browseKinds are the events that change what browse shows.
+var browseKinds = []apitypes.EventKind{apitypes.EventPresenceChanged, apitypes.EventMemberJoined,
+	apitypes.EventMemberRemoved, apitypes.EventShareChanged}
+
 func (a *App) browseCmd() *cobra.Command {
 	var wg string
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "browse",
 		Short: "List every member of the workgroup: presence, last seen, link, round-trip time, addresses",
-		Args:  cobra.NoArgs,
+		Long: `List every member of the workgroup: presence, last seen, link, round-trip
+time, addresses and the shares each offers you. With --watch the list is
+drawn again whenever a member's presence changes, a member joins or is
+removed, or a share changes (the node's event stream, GET /v1/events),
+until Ctrl-C.`,
+		Example: "  peerhood browse\n  peerhood browse --watch",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/v1/browse"
-			if wg != "" {
-				path += "?workgroup=" + url.QueryEscape(wg)
+			draw := func() error {
+				return Call(a, func(c *client.Client) ([]apitypes.BrowseEntry, error) { return c.Browse(cmd.Context(), wg) }, func(es []apitypes.BrowseEntry) error {
+					a.printBrowse(es)
+					return nil
+				})
 			}
-			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(es []discovery.Entry) error {
-				a.printBrowse(es)
-				return nil
-			})
+			if watch {
+				return a.watch(cmd.Context(), "", browseKinds, draw)
+			}
+			return draw()
 		},
 	}
 	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	cmd.Flags().BoolVar(&watch, "watch", false, "draw the list again on every change, until Ctrl-C")
 	return cmd
 }
 
-func (a *App) printBrowse(es []discovery.Entry) {
+func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tSHARES\tADDRESS")
 	for _, e := range es {
@@ -55,7 +66,7 @@ func (a *App) printBrowse(es []discovery.Entry) {
 		}
 		seen := "never"
 		if e.LastSeen != nil {
-			if e.Presence != presence.Offline {
+			if e.Presence != apitypes.Offline {
 				seen = "now"
 			} else {
 				seen = time.Since(*e.LastSeen).Round(time.Second).String() + " ago"
@@ -84,9 +95,9 @@ func (a *App) printBrowse(es []discovery.Entry) {
 	tw.Flush()
 }
 
-func (a *App) printPresence(st presence.Status) error {
+func (a *App) printPresence(st apitypes.PresenceStatus) error {
 	line := "you appear " + st.Shown
-	if st.Shown != presence.Offline && st.Text != "" {
+	if st.Shown != apitypes.Offline && st.Text != "" {
 		line += " (" + st.Text + ")"
 	}
 	if !st.LoggedOn {
@@ -102,7 +113,7 @@ func (a *App) logonCmd() *cobra.Command {
 		Short: "Appear to your workgroups again, with your chosen presence",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/logon", nil, a.printPresence)
+			return Call(a, func(c *client.Client) (apitypes.PresenceStatus, error) { return c.Logon(cmd.Context()) }, a.printPresence)
 		},
 	}
 }
@@ -113,7 +124,7 @@ func (a *App) logoffCmd() *cobra.Command {
 		Short: "Appear offline; the node keeps relaying for and receiving from members",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/logoff", nil, a.printPresence)
+			return Call(a, func(c *client.Client) (apitypes.PresenceStatus, error) { return c.Logoff(cmd.Context()) }, a.printPresence)
 		},
 	}
 }
@@ -125,18 +136,19 @@ func (a *App) presenceCmd() *cobra.Command {
 		Short:     "Show or set your presence state and text",
 		Example:   "  peerhood presence\n  peerhood presence busy --text 'in a meeting'",
 		Args:      cobra.MaximumNArgs(1),
-		ValidArgs: []string{presence.Online, presence.Away, presence.Busy},
+		ValidArgs: []string{apitypes.Online, apitypes.Away, apitypes.Busy},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return Call(cmd.Context(), a, http.MethodGet, "/v1/presence", nil, a.printPresence)
+				return Call(a, func(c *client.Client) (apitypes.PresenceStatus, error) { return c.Presence(cmd.Context()) }, a.printPresence)
 			}
 			state := strings.ToLower(args[0])
 			switch state {
-			case presence.Online, presence.Away, presence.Busy:
+			case apitypes.Online, apitypes.Away, apitypes.Busy:
 			default:
 				return fmt.Errorf("presence %q: use online, away or busy (and 'peerhood logoff' to appear offline)", args[0])
 			}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/presence", api.PresenceRequest{State: state, Text: text}, a.printPresence)
+			req := apitypes.PresenceRequest{State: state, Text: text}
+			return Call(a, func(c *client.Client) (apitypes.PresenceStatus, error) { return c.SetPresence(cmd.Context(), req) }, a.printPresence)
 		},
 	}
 	cmd.Flags().StringVar(&text, "text", "", "a short text shown with your presence")
@@ -144,16 +156,10 @@ func (a *App) presenceCmd() *cobra.Command {
 }
 
 // sharesText renders browse's shares as "docs(ro) music(rw)".
-func sharesText(shares []any) string {
+func sharesText(shares []apitypes.ShareInfo) string {
 	var parts []string
 	for _, sh := range shares {
-		m, ok := sh.(map[string]any)
-		if !ok {
-			continue
-		}
-		name, _ := m["name"].(string)
-		right, _ := m["right"].(string)
-		parts = append(parts, fmt.Sprintf("%s(%s)", name, right))
+		parts = append(parts, fmt.Sprintf("%s(%s)", sh.Name, sh.Right))
 	}
 	if len(parts) == 0 {
 		return "-"

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"bufio"
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
+	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,8 +14,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -38,12 +36,11 @@ func (a *App) lsCmd() *cobra.Command {
   peerhood ls alice:docs/reports`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			q := url.Values{"target": {args[0]}, "workgroup": {wg}}
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/files/ls?"+q.Encode(), nil, func(r api.LsResult) error {
+			return Call(a, func(c *client.Client) (apitypes.LsResult, error) { return c.Ls(cmd.Context(), args[0], wg) }, func(r apitypes.LsResult) error {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				switch {
 				case r.Entry != nil:
-					printEntries(tw, []share.Entry{*r.Entry})
+					printEntries(tw, []apitypes.FileEntry{*r.Entry})
 				case r.Entries != nil:
 					printEntries(tw, r.Entries)
 				default:
@@ -64,7 +61,7 @@ func (a *App) lsCmd() *cobra.Command {
 	return cmd
 }
 
-func printEntries(tw *tabwriter.Writer, es []share.Entry) {
+func printEntries(tw *tabwriter.Writer, es []apitypes.FileEntry) {
 	for _, e := range es {
 		name, size := e.Name, fmt.Sprint(e.Size)
 		if e.Dir {
@@ -93,7 +90,7 @@ is checked, and the file appears at LOCAL only when complete.`,
 			if err != nil {
 				return err
 			}
-			return a.transfer(cmd, "/v1/files/get", api.FilesRequest{Target: args[0], Local: abs, Recursive: rec, Workgroup: wg})
+			return a.transfer(cmd, (*client.Client).Get, apitypes.FilesRequest{Target: args[0], Local: abs, Recursive: rec, Workgroup: wg})
 		},
 	}
 	cmd.Flags().BoolVarP(&rec, "recursive", "r", false, "download a folder and everything in it")
@@ -113,7 +110,7 @@ func (a *App) putCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.transfer(cmd, "/v1/files/put", api.FilesRequest{Target: args[1], Local: abs, Recursive: rec, Workgroup: wg})
+			return a.transfer(cmd, (*client.Client).Put, apitypes.FilesRequest{Target: args[1], Local: abs, Recursive: rec, Workgroup: wg})
 		},
 	}
 	cmd.Flags().BoolVarP(&rec, "recursive", "r", false, "upload a folder and everything in it")
@@ -122,26 +119,26 @@ func (a *App) putCmd() *cobra.Command {
 }
 
 // transfer runs a get or put on the node and follows its NDJSON progress.
-func (a *App) transfer(cmd *cobra.Command, path string, req api.FilesRequest) error {
+func (a *App) transfer(cmd *cobra.Command, start transferFunc, req apitypes.FilesRequest) error {
 	c, err := a.Client()
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(req)
-	res, err := c.Stream(cmd.Context(), http.MethodPost, path, strings.NewReader(string(body)), "application/json")
+	tr, err := start(c, cmd.Context(), req)
 	if err != nil {
 		return err
 	}
-	defer res.Body.Close()
+	defer tr.Close()
 	var bar *progressbar.ProgressBar
 	barName := ""
 	tty := !a.JSON() && a.Out == os.Stdout && isatty.IsTerminal(os.Stdout.Fd())
-	sc := bufio.NewScanner(res.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	for sc.Scan() {
-		var ev api.TransferEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return fmt.Errorf("decode progress: %w", err)
+	for {
+		ev, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
 		}
 		if !ev.Done {
 			if tty {
@@ -180,14 +177,17 @@ func (a *App) transfer(cmd *cobra.Command, path string, req api.FilesRequest) er
 		fmt.Fprintln(a.Out)
 		return nil
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("transfer stream: %w", err)
-	}
 	return fmt.Errorf("the node ended the transfer without a result (was it stopped?); run the command again to resume")
 }
 
-func (a *App) simpleFiles(cmd *cobra.Command, path string, req api.FilesRequest, done string) error {
-	return Call(cmd.Context(), a, http.MethodPost, path, req, func(api.Empty) error {
+// transferFunc starts a get or put: (*client.Client).Get or Put.
+type transferFunc func(*client.Client, context.Context, apitypes.FilesRequest) (*client.Transfer, error)
+
+// filesFunc is a files call without a reply: (*client.Client).Mkdir, Rm or Mv.
+type filesFunc func(*client.Client, context.Context, apitypes.FilesRequest) (apitypes.Empty, error)
+
+func (a *App) simpleFiles(cmd *cobra.Command, op filesFunc, req apitypes.FilesRequest, done string) error {
+	return Call(a, func(c *client.Client) (apitypes.Empty, error) { return op(c, cmd.Context(), req) }, func(apitypes.Empty) error {
 		fmt.Fprintln(a.Out, done)
 		return nil
 	})
@@ -200,7 +200,7 @@ func (a *App) mkdirCmd() *cobra.Command {
 		Short: "Create a folder (and missing parents) in a member's share",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.simpleFiles(cmd, "/v1/files/mkdir", api.FilesRequest{Target: args[0], Workgroup: wg}, "created "+args[0])
+			return a.simpleFiles(cmd, (*client.Client).Mkdir, apitypes.FilesRequest{Target: args[0], Workgroup: wg}, "created "+args[0])
 		},
 	}
 	wgFlag(cmd, &wg)
@@ -215,7 +215,7 @@ func (a *App) rmCmd() *cobra.Command {
 		Short: "Remove a file (or with -r a folder) from a member's share",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.simpleFiles(cmd, "/v1/files/rm", api.FilesRequest{Target: args[0], Recursive: rec, Workgroup: wg}, "removed "+args[0])
+			return a.simpleFiles(cmd, (*client.Client).Rm, apitypes.FilesRequest{Target: args[0], Recursive: rec, Workgroup: wg}, "removed "+args[0])
 		},
 	}
 	cmd.Flags().BoolVarP(&rec, "recursive", "r", false, "remove a folder and everything in it")
@@ -230,7 +230,7 @@ func (a *App) mvCmd() *cobra.Command {
 		Short: "Rename or move a file or folder inside a member's share",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.simpleFiles(cmd, "/v1/files/mv", api.FilesRequest{Target: args[0], To: args[1], Workgroup: wg}, "moved "+args[0]+" to "+args[1])
+			return a.simpleFiles(cmd, (*client.Client).Mv, apitypes.FilesRequest{Target: args[0], To: args[1], Workgroup: wg}, "moved "+args[0]+" to "+args[1])
 		},
 	}
 	wgFlag(cmd, &wg)

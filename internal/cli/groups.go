@@ -2,14 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/workgroup"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 // memberGroupCmd is `peerhood member group add|rm|set`.
@@ -19,7 +17,7 @@ func (a *App) memberGroupCmd() *cobra.Command {
 		Short: "Put members in groups (admins only); share rules group:G then apply to them",
 	}
 	var wg string
-	mk := func(use, short string, minArgs int, req func(groups []string) api.MemberGroupsRequest) *cobra.Command {
+	mk := func(use, short string, minArgs int, req func(groups []string) apitypes.MemberGroupsRequest) *cobra.Command {
 		c := &cobra.Command{
 			Use:   use,
 			Short: short,
@@ -27,8 +25,7 @@ func (a *App) memberGroupCmd() *cobra.Command {
 			RunE: func(cmd *cobra.Command, args []string) error {
 				body := req(args[1:])
 				body.Workgroup = wg
-				path := "/v1/members/" + url.PathEscape(args[0]) + "/groups"
-				return Call(cmd.Context(), a, http.MethodPost, path, body, func(m workgroup.Member) error {
+				return Call(a, func(c *client.Client) (apitypes.Member, error) { return c.MemberGroups(cmd.Context(), args[0], body) }, func(m apitypes.Member) error {
 					fmt.Fprintf(a.Out, "%s is in groups: %s\n", m.Name, groupList(m.Groups))
 					return nil
 				})
@@ -38,10 +35,10 @@ func (a *App) memberGroupCmd() *cobra.Command {
 		return c
 	}
 	cmd.AddCommand(
-		mk("add NAME GROUP...", "Add a member to groups", 2, func(g []string) api.MemberGroupsRequest { return api.MemberGroupsRequest{Add: g} }),
-		mk("rm NAME GROUP...", "Take a member out of groups", 2, func(g []string) api.MemberGroupsRequest { return api.MemberGroupsRequest{Remove: g} }),
-		mk("set NAME [GROUP...]", "Set a member's groups (none: no group)", 1, func(g []string) api.MemberGroupsRequest {
-			return api.MemberGroupsRequest{Replace: true, Set: g}
+		mk("add NAME GROUP...", "Add a member to groups", 2, func(g []string) apitypes.MemberGroupsRequest { return apitypes.MemberGroupsRequest{Add: g} }),
+		mk("rm NAME GROUP...", "Take a member out of groups", 2, func(g []string) apitypes.MemberGroupsRequest { return apitypes.MemberGroupsRequest{Remove: g} }),
+		mk("set NAME [GROUP...]", "Set a member's groups (none: no group)", 1, func(g []string) apitypes.MemberGroupsRequest {
+			return apitypes.MemberGroupsRequest{Replace: true, Set: g}
 		}),
 	)
 	return cmd

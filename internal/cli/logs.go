@@ -7,12 +7,12 @@ import (
 	"github.com/libp2p/go-libp2p/gologshim"
 )
 
-// routeLogs makes log the process's default logger (the standard log
+// RouteLogs makes log the process's default logger (the standard log
 // package writes through it too) and sends libp2p's logs to the same
 // handler, so --log-format applies to everything on stderr. libp2p logs
 // only warnings and errors unless --log-level is debug: its info level is
 // chatter about every peer.
-func (a *App) routeLogs(log *slog.Logger) {
+func (a *App) RouteLogs(log *slog.Logger) {
 	slog.SetDefault(log)
 	gologshim.SetDefaultHandler(minLevel{Handler: log.Handler(), min: libp2pFloor(a.level)})
 }

@@ -1,11 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,8 +14,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/spool"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -79,7 +78,7 @@ func readBody(in *os.File) (string, error) {
 	return string(b), nil
 }
 
-func (a *App) printJobs(jobs []spool.Job) error {
+func (a *App) printJobs(jobs []apitypes.Job) error {
 	for _, j := range jobs {
 		fmt.Fprintf(a.Out, "queued %s to %s (%s)\n", j.ID, j.To, humanSize(j.Size))
 	}
@@ -100,40 +99,14 @@ func humanSize(n uint64) string {
 
 func (a *App) mailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Mail between members: sealed, queued for offline members, never lost"}
-	var wg, subject string
-	var attach []string
-	send := &cobra.Command{
-		Use:     "send NAME...",
-		Short:   "Send a mail (body from stdin, or $EDITOR on a terminal)",
-		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
-		Args:    cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := readBody(os.Stdin)
-			if err != nil {
-				return err
-			}
-			paths, err := absPaths(attach)
-			if err != nil {
-				return err
-			}
-			req := api.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/mail/send", req, a.printJobs)
-		},
-	}
-	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
-	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
-	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	send := a.mailSendCmd()
 	var unread bool
 	ls := &cobra.Command{
 		Use:   "ls",
 		Short: "List received mail",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/v1/mail"
-			if unread {
-				path += "?unread=1"
-			}
-			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(items []spool.Item) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Mail(cmd.Context(), unread) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "no mail")
 					return nil
@@ -160,7 +133,7 @@ func (a *App) mailCmd() *cobra.Command {
 		Short: "Show a mail (an ID prefix is enough)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.ReadMail(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "From:    %s\nDate:    %s\nSubject: %s\n", it.From, it.Created.Local().Format(time.RFC1123), it.Subject)
 				for _, f := range it.Files {
 					fmt.Fprintf(a.Out, "Attach:  %s (%s)\n", f.Path, humanSize(f.Size))
@@ -181,7 +154,7 @@ func (a *App) mailCmd() *cobra.Command {
 		Short: "Delete a received mail",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodDelete, "/v1/mail/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.DeleteMail(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
 				return nil
 			})
@@ -189,6 +162,33 @@ func (a *App) mailCmd() *cobra.Command {
 	}
 	cmd.AddCommand(send, ls, read, rm)
 	return cmd
+}
+
+func (a *App) mailSendCmd() *cobra.Command {
+	var wg, subject string
+	var attach []string
+	send := &cobra.Command{
+		Use:     "send NAME...",
+		Short:   "Send a mail (body from stdin, or $EDITOR on a terminal)",
+		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := readBody(os.Stdin)
+			if err != nil {
+				return err
+			}
+			paths, err := absPaths(attach)
+			if err != nil {
+				return err
+			}
+			req := apitypes.MailSendRequest{Workgroup: wg, To: args, Subject: subject, Body: body, Attach: paths}
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.SendMail(cmd.Context(), req) }, a.printJobs)
+		},
+	}
+	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
+	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
+	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	return send
 }
 
 func (a *App) copyCmd() *cobra.Command {
@@ -213,8 +213,8 @@ existing file, a bad path) turns the job failed with the member's reason
 			if err != nil {
 				return err
 			}
-			req := api.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/copy", req, a.printJobs)
+			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
+			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Copy(cmd.Context(), req) }, a.printJobs)
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
@@ -228,7 +228,7 @@ func (a *App) inboxCmd() *cobra.Command {
 		Short: "List file copies received from members",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/inbox", nil, func(items []spool.Item) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Inbox(cmd.Context()) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "inbox is empty")
 					return nil
@@ -260,8 +260,9 @@ func (a *App) inboxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/inbox/"+url.PathEscape(args[0])+"/accept", api.AcceptRequest{Dest: abs},
-				func(r spool.AcceptResult) error {
+			req := apitypes.AcceptRequest{Dest: abs}
+			return Call(a, func(c *client.Client) (apitypes.AcceptResult, error) { return c.Accept(cmd.Context(), args[0], req) },
+				func(r apitypes.AcceptResult) error {
 					for _, f := range r.Files {
 						fmt.Fprintln(a.Out, f)
 					}
@@ -274,7 +275,7 @@ func (a *App) inboxCmd() *cobra.Command {
 		Short: "Delete a received copy",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodDelete, "/v1/inbox/"+url.PathEscape(args[0]), nil, func(it spool.Item) error {
+			return Call(a, func(c *client.Client) (apitypes.Item, error) { return c.DeleteInbox(cmd.Context(), args[0]) }, func(it apitypes.Item) error {
 				fmt.Fprintf(a.Out, "deleted %s\n", it.ID)
 				return nil
 			})
@@ -285,41 +286,63 @@ func (a *App) inboxCmd() *cobra.Command {
 }
 
 func (a *App) queueCmd() *cobra.Command {
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "queue",
 		Short: "Outgoing mail and copies: state, size, progress, attempts, next try, route (like uustat)",
-		Args:  cobra.NoArgs,
+		Long: `Outgoing mail and copies: state, size, progress, attempts, next try and
+route (like uustat). With --watch the list is drawn again whenever a job
+changes state (the node's event stream, GET /v1/events), until Ctrl-C.`,
+		Example: "  peerhood queue\n  peerhood queue --watch",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/queue", nil, func(jobs []spool.Job) error {
-				if len(jobs) == 0 {
-					fmt.Fprintln(a.Out, "queue is empty")
-					return nil
-				}
-				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tTO\tKIND\tSTATE\tSIZE\tPROGRESS\tTRIES\tNEXT TRY\tROUTE\tWHAT\tLAST ERROR")
-				for _, j := range jobs {
-					next := "-"
-					if !j.NextTry.IsZero() {
-						if d := time.Until(j.NextTry); d > 0 {
-							next = "in " + d.Round(time.Second).String()
-						} else {
-							next = "now"
-						}
-					}
-					prog := "-"
-					if j.Size > 0 && j.Progress > 0 {
-						prog = fmt.Sprintf("%d%%", j.Progress*100/j.Size)
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID[:12], j.To, j.Kind, j.State, humanSize(j.Size),
-						prog, j.Attempts, next, dash(j.Route), j.Summary, dash(j.Error))
-				}
-				return tw.Flush()
-			})
+			if watch {
+				return a.watch(cmd.Context(), "", []apitypes.EventKind{apitypes.EventJobChanged}, func() error { return a.printQueue(cmd) })
+			}
+			return a.printQueue(cmd)
 		},
 	}
-	for _, op := range []struct{ use, short, path string }{
-		{"cancel ID", "Cancel an undelivered job", "cancel"},
-		{"retry ID", "Retry a job now", "retry"},
+	cmd.Flags().BoolVar(&watch, "watch", false, "draw the queue again on every change, until Ctrl-C")
+	a.queueOps(cmd)
+	return cmd
+}
+
+func (a *App) printQueue(cmd *cobra.Command) error {
+	return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Queue(cmd.Context()) }, func(jobs []apitypes.Job) error {
+		if len(jobs) == 0 {
+			fmt.Fprintln(a.Out, "queue is empty")
+			return nil
+		}
+		tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tTO\tKIND\tSTATE\tSIZE\tPROGRESS\tTRIES\tNEXT TRY\tROUTE\tWHAT\tLAST ERROR")
+		for _, j := range jobs {
+			next := "-"
+			if !j.NextTry.IsZero() {
+				if d := time.Until(j.NextTry); d > 0 {
+					next = "in " + d.Round(time.Second).String()
+				} else {
+					next = "now"
+				}
+			}
+			prog := "-"
+			if j.Size > 0 && j.Progress > 0 {
+				prog = fmt.Sprintf("%d%%", j.Progress*100/j.Size)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", j.ID[:12], j.To, j.Kind, j.State, humanSize(j.Size),
+				prog, j.Attempts, next, dash(j.Route), j.Summary, dash(j.Error))
+		}
+		return tw.Flush()
+	})
+}
+
+// queueOps adds queue cancel and queue retry.
+func (a *App) queueOps(cmd *cobra.Command) {
+	for _, op := range []struct {
+		use, short string
+		call       func(*client.Client, context.Context, string) (apitypes.Job, error)
+	}{
+		{"cancel ID", "Cancel an undelivered job", (*client.Client).CancelJob},
+		{"retry ID", "Retry a job now", (*client.Client).RetryJob},
 	} {
 		op := op
 		cmd.AddCommand(&cobra.Command{
@@ -327,14 +350,13 @@ func (a *App) queueCmd() *cobra.Command {
 			Short: op.short,
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return Call(cmd.Context(), a, http.MethodPost, "/v1/queue/"+url.PathEscape(args[0])+"/"+op.path, nil, func(j spool.Job) error {
+				return Call(a, func(c *client.Client) (apitypes.Job, error) { return op.call(c, cmd.Context(), args[0]) }, func(j apitypes.Job) error {
 					fmt.Fprintf(a.Out, "%s %s\n", j.ID, j.State)
 					return nil
 				})
 			},
 		})
 	}
-	return cmd
 }
 
 func dash(s string) string {

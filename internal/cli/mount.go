@@ -2,11 +2,11 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/davfs"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -24,7 +24,7 @@ davfs2, rclone, cadaver, Windows Explorer and macOS Finder.`,
 		Example: "  peerhood mount-info\n  peerhood mount-info --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/mount-info", nil, func(m davfs.MountInfo) error {
+			return Call(a, func(c *client.Client) (apitypes.MountInfo, error) { return c.MountInfo(cmd.Context()) }, func(m apitypes.MountInfo) error {
 				fmt.Fprintf(a.Out, "url       %s\nuser      %s\npassword  %s\n\n", m.URL, m.User, m.Password)
 				for _, k := range []string{"davfs2", "rclone", "cadaver", "windows_setup", "windows", "macos"} {
 					if ex, ok := m.Examples[k]; ok {

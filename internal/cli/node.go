@@ -3,14 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 	"github.com/peerhood/peerhood/internal/version"
 )
 
@@ -25,7 +24,7 @@ and connected peers with link type (direct or relayed) and round-trip time.
 		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/status", nil, func(s api.Status) error {
+			return Call(a, func(c *client.Client) (apitypes.Status, error) { return c.Status(cmd.Context()) }, func(s apitypes.Status) error {
 				fmt.Fprintf(a.Out, "name     %s\npeer ID  %s\nversion  %s\nuptime   %s\nhome     %s\n",
 					s.Name, s.PeerID, s.Version, s.Uptime.Round(time.Second), s.Home)
 				for _, ad := range s.Addresses {
@@ -51,7 +50,7 @@ and remote address. --json prints GET /v1/peers of the control API.`,
 		Example: "  peerhood peers\n  peerhood peers --json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/peers", nil, func(ps []p2p.PeerInfo) error {
+			return Call(a, func(c *client.Client) ([]apitypes.PeerInfo, error) { return c.Peers(cmd.Context()) }, func(ps []apitypes.PeerInfo) error {
 				if len(ps) == 0 {
 					fmt.Fprintln(a.Out, "no peers connected")
 					return nil
@@ -63,7 +62,7 @@ and remote address. --json prints GET /v1/peers of the control API.`,
 	}
 }
 
-func (a *App) printPeers(ps []p2p.PeerInfo) {
+func (a *App) printPeers(ps []apitypes.PeerInfo) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PEER\tLINK\tDIRECTION\tRTT\tADDRESS")
 	for _, p := range ps {
@@ -87,7 +86,7 @@ without it. --json prints POST /v1/connect of the control API.`,
 		Example: "  peerhood connect /ip4/192.0.2.7/tcp/4317/p2p/12D3KooW...\n  peerhood connect /ip6/2001:db8::7/udp/4317/quic-v1/p2p/12D3KooW...",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/connect", api.ConnectRequest{Addr: args[0]}, func(r api.ConnectResult) error {
+			return Call(a, func(c *client.Client) (apitypes.ConnectResult, error) { return c.Connect(cmd.Context(), args[0]) }, func(r apitypes.ConnectResult) error {
 				fmt.Fprintf(a.Out, "connected to %s (%s, rtt %s)\n", r.PeerID, r.Peer.Link, r.Peer.RTT.Round(10*time.Microsecond))
 				return nil
 			})
@@ -106,12 +105,11 @@ func (a *App) versionCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var v api.VersionInfo
 			// The running node's version is a bonus: a node that does not
 			// answer quickly is left out.
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Second)
 			defer cancel()
-			nodeErr := c.Do(ctx, http.MethodGet, "/v1/version", nil, &v)
+			v, nodeErr := c.Version(ctx)
 			if a.JSON() {
 				out := map[string]string{"cli": version.String()}
 				if nodeErr == nil {

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,8 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/daemon"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 // globals are the flags every command takes.
@@ -31,9 +28,18 @@ type App struct {
 	Err   io.Writer
 }
 
-// NewRoot builds the peerhood command tree.
-func NewRoot() *cobra.Command {
-	app := &App{Out: os.Stdout, Err: os.Stderr}
+// NewRoot builds the peerhood command tree; more adds commands built
+// outside this package (cmd/peerhood adds `up`, which alone may start a
+// node: see package cli/up).
+func NewRoot(more ...func(*App) *cobra.Command) *cobra.Command {
+	return NewApp(os.Stdout, os.Stderr).Root(more...)
+}
+
+// NewApp returns the CLI's state writing to out and errw.
+func NewApp(out, errw io.Writer) *App { return &App{Out: out, Err: errw} }
+
+// Root builds the peerhood command tree over a (see NewRoot).
+func (app *App) Root(more ...func(*App) *cobra.Command) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "peerhood",
 		Short: "A peer-to-peer workgroup: shares, mail, chat and presence with no central server",
@@ -49,13 +55,12 @@ and across the internet, with no central server. Run a node with
 	pf.StringVar(&app.g.logFormat, "log-format", "text", "log format: text or json")
 	pf.BoolVar(&app.g.json, "json", false, "print the API's JSON instead of text")
 	root.AddCommand(
-		app.upCmd(),
 		app.statusCmd(),
 		app.peersCmd(),
 		app.connectCmd(),
 		app.versionCmd(),
 	)
-	for _, add := range extraCommands {
+	for _, add := range append(extraCommands, more...) {
 		root.AddCommand(add(app))
 	}
 	return root
@@ -69,16 +74,16 @@ func (a *App) Home() (string, error) {
 	if a.g.home != "" {
 		return a.g.home, nil
 	}
-	return daemon.DefaultHome()
+	return client.DefaultHome()
 }
 
-// Client returns an API client for the node.
-func (a *App) Client() (*api.Client, error) {
+// Client returns a client for the node.
+func (a *App) Client() (*client.Client, error) {
 	home, err := a.Home()
 	if err != nil {
 		return nil, err
 	}
-	return api.NewClient(home), nil
+	return client.New(home), nil
 }
 
 // Logger builds the logger the flags ask for.
@@ -101,26 +106,25 @@ func (a *App) Logger() (*slog.Logger, error) {
 // JSON reports whether --json was given.
 func (a *App) JSON() bool { return a.g.json }
 
-// Call runs one API call and, with --json, prints its raw JSON; otherwise
-// it decodes into out and calls human to print it.
-func Call[T any](ctx context.Context, a *App, method, path string, req any, human func(T) error) error {
+// Call runs one API call through the typed client and, with --json,
+// prints the node's raw JSON reply; otherwise it calls human (if any) with
+// the decoded reply.
+func Call[T any](a *App, call func(*client.Client) (T, error), human func(T) error) error {
 	c, err := a.Client()
 	if err != nil {
 		return err
 	}
-	raw, err := c.DoRaw(ctx, method, path, req)
+	var raw []byte
+	if a.g.json {
+		c = c.WithRaw(func(b []byte) { raw = b })
+	}
+	v, err := call(c)
 	if err != nil {
 		return err
 	}
 	if a.g.json {
 		_, err := a.Out.Write(raw)
 		return err
-	}
-	var v T
-	if len(raw) > 0 {
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return fmt.Errorf("decode reply: %w", err)
-		}
 	}
 	if human == nil {
 		return nil

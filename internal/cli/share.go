@@ -2,16 +2,14 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -44,8 +42,8 @@ func (a *App) shareAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := api.ShareAddRequest{Name: args[0], Path: abs, Workgroup: wg, Allow: allow}
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/shares", req, func(c share.Config) error {
+			req := apitypes.ShareAddRequest{Name: args[0], Path: abs, Workgroup: wg, Allow: allow}
+			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) { return c.AddShare(cmd.Context(), req) }, func(c apitypes.ShareConfig) error {
 				fmt.Fprintf(a.Out, "sharing %s as %q (%s)\n", c.Path, c.Name, rulesText(c.Rules))
 				return nil
 			})
@@ -62,7 +60,7 @@ func (a *App) shareLsCmd() *cobra.Command {
 		Short: "List this node's shares and their access lists",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/shares", nil, func(cs []share.Config) error {
+			return Call(a, func(c *client.Client) ([]apitypes.ShareConfig, error) { return c.Shares(cmd.Context()) }, func(cs []apitypes.ShareConfig) error {
 				if len(cs) == 0 {
 					fmt.Fprintln(a.Out, "no shares: add one with 'peerhood share add NAME PATH'")
 					return nil
@@ -86,8 +84,10 @@ func (a *App) shareSetCmd() *cobra.Command {
 		Example: "  peerhood share set docs --allow '*=ro' --allow bob=none",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := api.ShareSetRequest{Allow: allow}
-			return Call(cmd.Context(), a, http.MethodPut, "/v1/shares/"+url.PathEscape(args[0])+"/access", req, func(c share.Config) error {
+			req := apitypes.ShareSetRequest{Allow: allow}
+			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) {
+				return c.SetShareAccess(cmd.Context(), args[0], req)
+			}, func(c apitypes.ShareConfig) error {
 				fmt.Fprintf(a.Out, "%s: %s\n", c.Name, rulesText(c.Rules))
 				return nil
 			})
@@ -103,7 +103,7 @@ func (a *App) shareRmCmd() *cobra.Command {
 		Short: "Stop sharing a folder (its files stay)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodDelete, "/v1/shares/"+url.PathEscape(args[0]), nil, func(api.Empty) error {
+			return Call(a, func(c *client.Client) (apitypes.Empty, error) { return c.RemoveShare(cmd.Context(), args[0]) }, func(apitypes.Empty) error {
 				fmt.Fprintf(a.Out, "stopped sharing %s\n", args[0])
 				return nil
 			})
@@ -111,7 +111,7 @@ func (a *App) shareRmCmd() *cobra.Command {
 	}
 }
 
-func rulesText(rs []share.Rule) string {
+func rulesText(rs []apitypes.Rule) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {
 		parts[i] = r.Who + "=" + r.Right

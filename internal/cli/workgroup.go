@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -12,8 +10,8 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/workgroup"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
 )
 
 func init() {
@@ -36,7 +34,7 @@ func (a *App) workgroupCmd() *cobra.Command {
 		Short: "Create a workgroup with a new root key; this node becomes its first admin",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/workgroups", api.CreateWorkgroupRequest{Name: args[0]}, func(w workgroup.Info) error {
+			return Call(a, func(c *client.Client) (apitypes.Workgroup, error) { return c.CreateWorkgroup(cmd.Context(), args[0]) }, func(w apitypes.Workgroup) error {
 				fmt.Fprintf(a.Out, "created workgroup %s (%s)\n", w.Name, w.ID)
 				return nil
 			})
@@ -47,7 +45,7 @@ func (a *App) workgroupCmd() *cobra.Command {
 		Short:   "List the workgroups this node is in",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(cmd.Context(), a, http.MethodGet, "/v1/workgroups", nil, func(ws []api.WorkgroupSummary) error {
+			return Call(a, func(c *client.Client) ([]apitypes.WorkgroupSummary, error) { return c.Workgroups(cmd.Context()) }, func(ws []apitypes.WorkgroupSummary) error {
 				if len(ws) == 0 {
 					fmt.Fprintln(a.Out, "this node is in no workgroup: create one with 'peerhood workgroup create NAME' or join with 'peerhood join TOKEN'")
 					return nil
@@ -72,7 +70,7 @@ func yesNo(b bool) string {
 }
 
 func (a *App) inviteCmd() *cobra.Command {
-	var req api.InviteRequest
+	var req apitypes.InviteRequest
 	var expires time.Duration
 	cmd := &cobra.Command{
 		Use:   "invite",
@@ -90,7 +88,7 @@ of the secret. Only admins can invite.`,
 				return fmt.Errorf("--expires %s: must be positive", expires)
 			}
 			req.Expires = expires.String()
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/invites", req, func(r api.InviteResult) error {
+			return Call(a, func(c *client.Client) (apitypes.InviteResult, error) { return c.Invite(cmd.Context(), req) }, func(r apitypes.InviteResult) error {
 				fmt.Fprintln(a.Out, r.Token)
 				if isTerminal(a.Out) {
 					if q, err := qrcode.New(strings.ToUpper(r.Token), qrcode.Low); err == nil {
@@ -104,7 +102,7 @@ of the secret. Only admins can invite.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Workgroup, "workgroup", "", "workgroup name or ID (default: the only one)")
-	f.DurationVar(&expires, "expires", workgroup.DefaultInviteTTL, "how long the invite stays valid")
+	f.DurationVar(&expires, "expires", apitypes.DefaultInviteTTL, "how long the invite stays valid")
 	f.IntVar(&req.Uses, "uses", 1, "how many nodes may join with it")
 	f.BoolVar(&req.Admin, "admin", false, "the joiner becomes an admin")
 	f.BoolVar(&req.Mailbox, "mailbox", false, "the joiner gets the mailbox role (keeps mail for offline members)")
@@ -128,7 +126,8 @@ func (a *App) joinCmd() *cobra.Command {
 		Short: "Join a workgroup with an invite token",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(cmd.Context(), a, http.MethodPost, "/v1/join", api.JoinRequest{Token: args[0], Name: name}, func(r api.JoinResult) error {
+			req := apitypes.JoinRequest{Token: args[0], Name: name}
+			return Call(a, func(c *client.Client) (apitypes.JoinResult, error) { return c.Join(cmd.Context(), req) }, func(r apitypes.JoinResult) error {
 				fmt.Fprintf(a.Out, "joined workgroup %s (%s) as %s\n", r.Workgroup.Name, r.Workgroup.ID, r.Member.Name)
 				return nil
 			})
@@ -145,11 +144,7 @@ func (a *App) membersCmd() *cobra.Command {
 		Short: "List the members of a workgroup",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			path := "/v1/members"
-			if wg != "" {
-				path += "?workgroup=" + url.QueryEscape(wg)
-			}
-			return Call(cmd.Context(), a, http.MethodGet, path, nil, func(ms []workgroup.Member) error {
+			return Call(a, func(c *client.Client) ([]apitypes.Member, error) { return c.Members(cmd.Context(), wg) }, func(ms []apitypes.Member) error {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tROLES\tGROUPS\tPEER")
 				for _, m := range ms {
@@ -175,11 +170,7 @@ func (a *App) memberCmd() *cobra.Command {
 		Short:   "Remove a member (admins only): it is disconnected and refused by every member",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := "/v1/members/" + url.PathEscape(args[0])
-			if wg != "" {
-				path += "?workgroup=" + url.QueryEscape(wg)
-			}
-			return Call(cmd.Context(), a, http.MethodDelete, path, nil, func(m workgroup.Member) error {
+			return Call(a, func(c *client.Client) (apitypes.Member, error) { return c.RemoveMember(cmd.Context(), wg, args[0]) }, func(m apitypes.Member) error {
 				fmt.Fprintf(a.Out, "removed %s (%s) from workgroup %s\n", m.Name, m.PeerID, m.WorkgroupName)
 				return nil
 			})

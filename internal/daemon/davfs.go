@@ -19,26 +19,28 @@ import (
 // the setting webdav.addr in the database does the same durably.
 const davfsAddrEnv = "PEERHOOD_WEBDAV_ADDR"
 
-// startDavfs serves the node's namespace over WebDAV on the loopback and
-// adds GET /v1/mount-info. When the default port is taken (another node
-// on this machine), it falls back to a free port: mount-info tells which.
-func (n *Node) startDavfs(ctx context.Context, backend *api.Backend) error {
+// davfsModule serves the node's namespace over WebDAV on the loopback
+// and declares GET /v1/mount-info. When the default port is taken
+// (another node on this machine), it falls back to a free port:
+// mount-info tells which.
+func (n *Node) davfsModule(ctx context.Context) (Module, error) {
 	addr, explicit, err := n.davfsAddr(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if addr == "off" {
 		n.log.Info("webdav server disabled", "by", davfsAddrEnv)
-		backend.Extra = append(backend.Extra, func(s *api.Server) { api.DavfsRoutes(s, nil) })
-		return nil
+		return &davfsModule{}, nil
 	}
 	token, err := davfs.LoadOrCreateToken(n.Home())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b, err := n.davfsBackend()
+	// What the WebDAV server serves: the node's own shares and every
+	// member's, through the share service.
+	b, err := davfs.NewShareBackend(n.share, n.Name(), filepath.Join(n.Home(), "spool", "webdav"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	srv, err := davfs.Listen(addr, b, token, n.log)
 	if err != nil && !explicit && errors.Is(err, syscall.EADDRINUSE) {
@@ -46,31 +48,28 @@ func (n *Node) startDavfs(ctx context.Context, backend *api.Backend) error {
 		srv, err = davfs.Listen("127.0.0.1:0", b, token, n.log)
 	}
 	if err != nil {
-		return err
+		return nil, errors.Join(err, b.Close())
 	}
-	n.closers = append(n.closers, srv.Close)
 	n.log.Info("webdav server listening", "url", srv.URL())
 	info := davfs.NewMountInfo(srv.URL(), token)
-	backend.Extra = append(backend.Extra, func(s *api.Server) {
-		api.DavfsRoutes(s, func() davfs.MountInfo { return info })
-	})
-	return nil
+	return &davfsModule{info: &info, srv: srv, backend: b}, nil
 }
 
-// davfsBackend is what the WebDAV server serves: the node's own shares
-// and every member's, through the share service (started before).
-func (n *Node) davfsBackend() (davfs.Backend, error) {
-	if n.share == nil {
-		local := davfs.NewLocalBackend(n.Name())
-		n.closers = append(n.closers, local.Close)
-		return local, nil
+// davfsModule is the WebDAV server and its backend (none when off).
+type davfsModule struct {
+	info    *davfs.MountInfo
+	srv     *davfs.Server
+	backend *davfs.ShareBackend
+}
+
+func (m *davfsModule) Routes(s *api.Server) { davfs.Routes(s, m.info) }
+
+// Close stops the server, then its backend.
+func (m *davfsModule) Close() error {
+	if m.srv == nil {
+		return nil
 	}
-	b, err := davfs.NewShareBackend(n.share, n.Name(), filepath.Join(n.Home(), "spool", "webdav"))
-	if err != nil {
-		return nil, err
-	}
-	n.closers = append(n.closers, b.Close)
-	return b, nil
+	return errors.Join(m.srv.Close(), m.backend.Close())
 }
 
 func (n *Node) davfsAddr(ctx context.Context) (addr string, explicit bool, err error) {

@@ -3,6 +3,15 @@
 // starts the libp2p host and the services, serves the control API, and
 // stops everything in order on SIGINT or SIGTERM.
 //
+// Services run as modules (Module: Routes, Close, and Start when they
+// have a start step), listed in dependency order in modules.go: each
+// entry builds its service with what it needs handed directly (the
+// workgroup Directory, the share and presence services), so no service
+// is ever built before what it uses and none checks for a missing one.
+// Each module's routes go on the control API; the node's own endpoints
+// (status, peers, connect, version, shutdown) are in routes.go. Adding a
+// service is its package plus one line in the module list.
+//
 // Stopping: the control API stops taking requests (running ones get
 // 1.5 s), then services, the host and the database close in reverse order
 // of start, then the lock is released; Close returns within StopLimit

@@ -4,22 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
+
+	"github.com/peerhood/peerhood/internal/api"
 )
 
 // DefaultHome returns the state folder: $PEERHOOD_HOME, else the OS user
-// config folder + /peerhood.
-func DefaultHome() (string, error) {
-	if h := os.Getenv("PEERHOOD_HOME"); h != "" {
-		return filepath.Abs(h)
-	}
-	dir, err := os.UserConfigDir()
-	if err != nil {
-		return "", fmt.Errorf("find the user config folder (set PEERHOOD_HOME or --home): %w", err)
-	}
-	return filepath.Join(dir, "peerhood"), nil
-}
+// config folder + /peerhood (api.DefaultHome, which clients use).
+func DefaultHome() (string, error) { return api.DefaultHome() }
 
 // PrepareHome creates the state folder with mode 0700 if absent, and
 // refuses one that others can read or enter.

@@ -16,8 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -55,9 +57,12 @@ type Node struct {
 	host    *p2p.Host
 	api     *api.Server
 	name    string
-	dir     workgroup.Directory // set by the workgroup service
-	share   *share.Service      // set by startShare
+	dir     workgroup.Directory // set by workgroupModule, read by the modules after it
+	share   *share.Service      // set by shareModule
+	pres    *presence.Service   // set by presenceModule
+	events  *events.Bus         // set by eventsModule
 	started time.Time
+	up      bool // Start succeeded
 	stopCh  chan struct{}
 	stopMu  sync.Once
 	closers []func() error
@@ -118,11 +123,11 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	n.closers = append(n.closers, n.host.Close)
-	backend := api.Backend{Node: n}
-	if err := n.startServices(ctx, &backend); err != nil {
+	n.api = api.NewServer(reg, n.log)
+	n.Routes(n.api)
+	if err := n.startModules(ctx); err != nil {
 		return nil, err
 	}
-	n.api = api.NewServer(backend, reg, n.log)
 	l, err := n.api.Listen(opts.Home)
 	if err != nil {
 		return nil, err
@@ -133,6 +138,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		}
 	}()
 	n.printBanner()
+	n.up = true
 	return n, nil
 }
 
@@ -186,9 +192,11 @@ func (n *Node) Identity() *identity.Identity { return n.id }
 // DB returns the node's database.
 func (n *Node) DB() *store.DB { return n.db }
 
-// Directory returns the membership directory (nil before the workgroup
-// service starts).
+// Directory returns the membership directory.
 func (n *Node) Directory() workgroup.Directory { return n.dir }
+
+// Share returns the sharing service.
+func (n *Node) Share() *share.Service { return n.share }
 
 // Stop asks Wait to return.
 func (n *Node) Stop() { n.stopMu.Do(func() { close(n.stopCh) }) }
@@ -239,7 +247,7 @@ func (n *Node) close() error {
 	}
 	n.closers = nil
 	n.lock.Release()
-	if n.api != nil { // a node that was up: say so; a failed start says nothing more
+	if n.up { // a node that was up: say so; a failed start says nothing more
 		n.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	}
 	return errors.Join(errs...)

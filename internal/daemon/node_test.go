@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/store"
 )
@@ -58,7 +59,7 @@ func TestStartServeStop(t *testing.T) {
 	n := start(t, o)
 	c := api.NewClient(home)
 	ctx := context.Background()
-	var st api.Status
+	var st apitypes.Status
 	if err := c.Do(ctx, http.MethodGet, "/v1/status", nil, &st); err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func newShareNode(t testing.TB, ctx context.Context) *shareNode {
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
 	n := &shareNode{host: h, dir: workgroup.NewStaticDirectory(h.ID())}
-	n.svc = share.New(db, h.Host, func() workgroup.Directory { return n.dir }, nil)
+	n.svc = share.New(db, h.Host, n.dir, nil)
 	n.svc.Register()
 	t.Cleanup(func() { n.svc.Close() })
 	return n

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/presence"
+	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -22,7 +23,7 @@ type Entry struct {
 	Link         string        `json:"link,omitempty"` // self, direct, relayed, hole-punched; empty: not connected
 	RTT          time.Duration `json:"rtt_ns"`
 	// Shares are the member's shares (filled by the sharing service).
-	Shares []any `json:"shares"`
+	Shares []share.ShareInfo `json:"shares"`
 }
 
 // Browse lists every member of wg with presence, addresses, link and
@@ -32,7 +33,7 @@ func (s *Service) Browse(wg string) []Entry {
 	members := s.cfg.Dir.Members(wg)
 	out := make([]Entry, 0, len(members))
 	for _, m := range members {
-		e := Entry{Member: m, Presence: presence.Offline, Addrs: []string{}, Shares: []any{}}
+		e := Entry{Member: m, Presence: presence.Offline, Addrs: []string{}, Shares: []share.ShareInfo{}}
 		if s.cfg.Presence != nil {
 			seen := s.cfg.Presence.Of(wg, m.PeerID)
 			e.Presence, e.PresenceText = seen.State, seen.Text

@@ -43,5 +43,11 @@
 //
 // Presence lives in internal/presence (its own gossipsub topic); Browse
 // joins the roster (workgroup.Directory), presence, addresses, link type
-// and round-trip time into one list per workgroup.
+// and round-trip time into one list per workgroup. GET /v1/browse
+// (routes.go) adds each reachable member's shares (Config.Shares, the
+// share service's SharesOf): the answers are cached per member
+// (sharelists.go), one request per member under way and 16 at once;
+// browse waits at most one second for them and lists a slow member's
+// last known shares, so one member cut off by the network does not hold
+// every browse.
 package discovery

@@ -50,6 +50,8 @@ type Config struct {
 	// MaxBackoff caps the wait between dials of an unreachable member
 	// (default 2 min).
 	MaxBackoff time.Duration
+	// Shares lists a member's shares for browse (optional: none listed).
+	Shares SharesFunc
 }
 
 // Service finds members and keeps this node connected to them.

@@ -2,7 +2,7 @@ package p2p
 
 import "github.com/libp2p/go-libp2p/core/protocol"
 
-// Protocol IDs of every peerhood protocol (see DESIGN.md).
+// Protocol IDs of every peerhood protocol (see docs/architecture.md).
 const (
 	ProtoJoin   protocol.ID = "/peerhood/join/1"
 	ProtoRoster protocol.ID = "/peerhood/roster/1"

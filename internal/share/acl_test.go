@@ -179,7 +179,7 @@ func TestSharesOf(t *testing.T) {
 	c := e.client("alice")
 	alice, _ := e.dir.ByName(testWG, "alice")
 	// Seen from alice's node: what srv offers alice.
-	aliceSvc := New(e.db, c.h, func() workgroup.Directory { return e.dir }, nil)
+	aliceSvc := New(e.db, c.h, e.dir, nil)
 	srv, _ := e.dir.ByName(testWG, "srv")
 	got, err := aliceSvc.SharesOf(e.ctx, srv)
 	if err != nil || len(got) != 1 || got[0].Right != ReadWrite {

@@ -44,7 +44,7 @@ func ValidateShareName(name string) error {
 // (BindRules).
 type Configs struct {
 	db     *store.DB
-	dir    func() workgroup.Directory
+	dir    workgroup.Directory
 	events *events.Bus // share.changed, when set (Service.SetEvents)
 }
 
@@ -53,7 +53,7 @@ func (c *Configs) bind(wg string, rules []Rule) []Rule {
 	if c.dir == nil {
 		return rules
 	}
-	return BindRules(c.dir(), wg, rules)
+	return BindRules(c.dir, wg, rules)
 }
 
 // NewConfigs returns the share list kept in db.

@@ -84,4 +84,14 @@
 // TransferOptions.Events, GetFile and PutFile (and the trees, per file)
 // publish transfer.progress at most every 250 ms per file and once at
 // its end (see internal/events).
+//
+// # Control API
+//
+// routes.go declares /v1/shares (this node's share list) and /v1/files
+// (ls, mkdir, rm, mv, and get/put run by the node itself with an NDJSON
+// progress stream). One rule, intoFolder, places a copy whose target is
+// an existing folder inside it under the source's own name, for get, get
+// -r and put alike. Preflight tells the store and forward service,
+// before it queues a copy into a member's share, whether that member
+// lets this node write there.
 package share

@@ -74,7 +74,7 @@ func newEnv(t testing.TB, rules ...Rule) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.db.Close() })
-	e.svc = New(e.db, e.srvHost.Host, func() workgroup.Directory { return e.dir }, nil)
+	e.svc = New(e.db, e.srvHost.Host, e.dir, nil)
 	e.svc.Register()
 	if _, err := e.svc.Configs().Add(ctx, Config{Name: "docs", Workgroup: testWG, Path: e.root, Rules: rules}); err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func (e *env) restartServer(clients ...*Client) {
 	e.t.Helper()
 	e.srvHost.Close()
 	e.srvHost = newHost(e.t, e.srvKey)
-	e.svc = New(e.db, e.srvHost.Host, func() workgroup.Directory { return e.dir }, nil)
+	e.svc = New(e.db, e.srvHost.Host, e.dir, nil)
 	e.svc.Register()
 	for _, c := range clients {
 		c.h.Peerstore().ClearAddrs(e.srvHost.ID())

@@ -17,10 +17,8 @@ import (
 // m may not see, or of another workgroup, is reported as not found.
 func (s *Service) CheckWrite(ctx context.Context, m workgroup.Member, name string) error {
 	owner := "this node"
-	if d := s.dir(); d != nil {
-		if self, ok := d.Self(m.Workgroup); ok {
-			owner = self.Name
-		}
+	if self, ok := s.dir.Self(m.Workgroup); ok {
+		owner = self.Name
 	}
 	cfg, err := s.configs.Get(ctx, name)
 	if err != nil || cfg.Workgroup != m.Workgroup {

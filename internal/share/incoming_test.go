@@ -30,7 +30,7 @@ func TestCheckWriteAndWriteFiles(t *testing.T) {
 	mem := func(name string) workgroup.Member {
 		return workgroup.Member{Workgroup: wg, Name: name, PeerID: peer.ID(name), NotAfter: time.Now().Add(time.Hour)}
 	}
-	s := New(db, nil, func() workgroup.Directory { return dir }, nil)
+	s := New(db, nil, dir, nil)
 	root := t.TempDir()
 	docs := filepath.Join(root, "docs")
 	if err := os.Mkdir(docs, 0o755); err != nil {

@@ -55,11 +55,7 @@ func (s *Service) access(ctx context.Context, p peer.ID, name string) (Config, R
 	if err != nil {
 		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
 	}
-	dir := s.dir()
-	if dir == nil {
-		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
-	}
-	m, ok := dir.Member(cfg.Workgroup, p)
+	m, ok := s.dir.Member(cfg.Workgroup, p)
 	if !ok {
 		return Config{}, None, fmt.Errorf("%w: no share %q", ErrNotFound, name)
 	}

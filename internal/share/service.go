@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/host"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -22,7 +21,8 @@ import (
 type Service struct {
 	configs *Configs
 	db      *store.DB
-	dir     func() workgroup.Directory
+	dir     workgroup.Directory
+	keepOut string // a folder no share may hold or sit inside (KeepOut)
 	host    host.Host
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
@@ -31,9 +31,8 @@ type Service struct {
 	swept   chan struct{}      // closed when the sweeper returned
 }
 
-// New returns the service over db. dir returns the membership directory
-// (nil while there is none: every share is then invisible).
-func New(db *store.DB, h host.Host, dir func() workgroup.Directory, log *slog.Logger) *Service {
+// New returns the service over db; dir is the membership directory.
+func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -54,14 +53,7 @@ func (s *Service) Register() {
 		s.swept = make(chan struct{})
 		go s.sweepLoop(ctx, s.swept)
 	}
-	s.host.SetStreamHandler(p2p.ProtoFiles, func(st network.Stream) {
-		d := s.dir()
-		if d == nil {
-			_ = st.Reset()
-			return
-		}
-		workgroup.Guard(d, s.log, s.handle)(st)
-	})
+	s.host.SetStreamHandler(p2p.ProtoFiles, workgroup.Guard(s.dir, s.log, s.handle))
 }
 
 // Close stops serving.
@@ -80,8 +72,18 @@ func (s *Service) Digests() *Digests { return s.digests }
 // Configs returns the share list.
 func (s *Service) Configs() *Configs { return s.configs }
 
-// Directory returns the membership directory, or nil.
-func (s *Service) Directory() workgroup.Directory { return s.dir() }
+// Directory returns the membership directory.
+func (s *Service) Directory() workgroup.Directory { return s.dir }
+
+// Start serves /peerhood/files/1 (Register): the daemon's module start.
+func (s *Service) Start(context.Context) error {
+	s.Register()
+	return nil
+}
+
+// KeepOut makes POST /v1/shares refuse a folder that holds or sits
+// inside folder (the node's state folder, with its keys).
+func (s *Service) KeepOut(folder string) { s.keepOut = folder }
 
 // VisibleShares lists this node's shares that member m may see, with m's
 // right on each (the answer the files protocol gives m to "shares").
@@ -104,12 +106,8 @@ func (s *Service) VisibleShares(ctx context.Context, m workgroup.Member) ([]Shar
 
 // sharesFor lists the shares peer p may see, over all its memberships.
 func (s *Service) sharesFor(ctx context.Context, p peer.ID) ([]ShareInfo, error) {
-	d := s.dir()
-	if d == nil {
-		return nil, nil
-	}
 	var out []ShareInfo
-	for _, m := range d.Memberships(p) {
+	for _, m := range s.dir.Memberships(p) {
 		l, err := s.VisibleShares(ctx, m)
 		if err != nil {
 			return nil, err
@@ -158,15 +156,11 @@ func (t Target) String() string {
 // Remote returns a client for member name of workgroup wg (resolved with
 // workgroup.Resolve: empty means the only one).
 func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
-	d := s.dir()
-	if d == nil {
-		return nil, workgroup.Member{}, fmt.Errorf("this node is in no workgroup yet")
-	}
-	info, err := workgroup.Resolve(d, wg)
+	info, err := workgroup.Resolve(s.dir, wg)
 	if err != nil {
 		return nil, workgroup.Member{}, err
 	}
-	m, ok := d.ByName(info.ID, name)
+	m, ok := s.dir.ByName(info.ID, name)
 	if !ok {
 		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, name, info.Name)
 	}
@@ -208,15 +202,11 @@ func (s *Service) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, 
 
 // IsSelf reports whether member name of workgroup wg is this node.
 func (s *Service) IsSelf(wg, name string) bool {
-	d := s.dir()
-	if d == nil {
-		return false
-	}
-	info, err := workgroup.Resolve(d, wg)
+	info, err := workgroup.Resolve(s.dir, wg)
 	if err != nil {
 		return false
 	}
-	m, ok := d.ByName(info.ID, name)
+	m, ok := s.dir.ByName(info.ID, name)
 	return ok && m.PeerID == s.host.ID()
 }
 

@@ -132,9 +132,7 @@ func GetFile(ctx context.Context, c *Client, share, path, local string, o Transf
 func getFile(ctx context.Context, c *Client, share, path, local string, o TransferOptions, known *Entry) (Result, error) {
 	start := time.Now()
 	var res Result
-	if fi, err := os.Stat(local); err == nil && fi.IsDir() {
-		local = filepath.Join(local, baseName(path))
-	}
+	local = intoFolder(local, isLocalDir(local), baseName(path), filepath.Join)
 	fresh := false // after a digest mismatch, ask the sender to hash anew
 	o, tp := o.publishing(c, events.DirectionDownload, share, path)
 	err := withRetries(ctx, o, &res, func() error {

@@ -18,7 +18,7 @@ import (
 // dir: alice may write, carol may only read.
 func withShare(t *testing.T, n *tnode, dir string) {
 	n.mutate = func(cfg *Config) {
-		svc := share.New(cfg.DB, cfg.Host.Host, func() workgroup.Directory { return n.dir }, quietLog)
+		svc := share.New(cfg.DB, cfg.Host.Host, n.dir, quietLog)
 		_, err := svc.Configs().Add(context.Background(), share.Config{Name: "docs", Workgroup: testWG, Path: dir,
 			Rules: []share.Rule{{Who: "*", Right: "ro"}, {Who: "alice", Right: "rw"}}})
 		if err != nil && !strings.Contains(err.Error(), "already exists") { // kept across a restart

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/store"
 )
 
@@ -136,12 +137,12 @@ func TestJSONIsTheAPIs(t *testing.T) {
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	connectOut := b.MustRun("connect", a.TCPAddr(), "--json")
-	var cr api.ConnectResult
+	var cr apitypes.ConnectResult
 	if err := json.Unmarshal([]byte(connectOut), &cr); err != nil || cr.PeerID != a.Status().PeerID {
 		t.Fatalf("connect --json: %q %v", connectOut, err)
 	}
 	c := api.NewClient(b.Home)
-	var st api.Status
+	var st apitypes.Status
 	if err := c.Do(context.Background(), http.MethodGet, "/v1/status", nil, &st); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package api
+package share
 
 import (
 	"bytes"
@@ -12,8 +12,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/p2p"
-	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -34,9 +35,11 @@ func TestShareEndpoints(t *testing.T) {
 	}
 	defer db.Close()
 	dir := workgroup.NewStaticDirectory(h.ID(), workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)})
-	svc := share.New(db, h.Host, func() workgroup.Directory { return dir }, nil)
+	svc := New(db, h.Host, dir, nil)
 	home := t.TempDir()
-	s := NewServer(Backend{Node: fakeNode{home: home}, Extra: []func(*Server){ShareRoutes(svc)}}, nil, nil)
+	svc.KeepOut(home)
+	s := api.NewServer(nil, nil)
+	svc.Routes(s)
 	folder := t.TempDir()
 
 	call := func(method, path string, body any) (int, []byte) {
@@ -53,20 +56,20 @@ func TestShareEndpoints(t *testing.T) {
 		body               any
 		want               int
 	}{
-		{"add", "POST", "/v1/shares", ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 200},
-		{"add duplicate", "POST", "/v1/shares", ShareAddRequest{Name: "Docs", Path: folder}, 409},
-		{"add relative path", "POST", "/v1/shares", ShareAddRequest{Name: "x", Path: "rel"}, 400},
-		{"add the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: home}, 400},
-		{"add a parent of the state folder", "POST", "/v1/shares", ShareAddRequest{Name: "keys", Path: filepath.Dir(home)}, 400},
-		{"add bad rule", "POST", "/v1/shares", ShareAddRequest{Name: "y", Path: folder, Allow: []string{"bob=write"}}, 400},
-		{"add unknown workgroup", "POST", "/v1/shares", ShareAddRequest{Name: "z", Path: folder, Workgroup: "nope"}, 400},
-		{"set", "PUT", "/v1/shares/docs/access", ShareSetRequest{Allow: []string{"*=rw"}}, 200},
-		{"set empty", "PUT", "/v1/shares/docs/access", ShareSetRequest{}, 400},
-		{"set unknown", "PUT", "/v1/shares/nope/access", ShareSetRequest{Allow: []string{"*"}}, 404},
+		{"add", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 200},
+		{"add duplicate", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "Docs", Path: folder}, 409},
+		{"add relative path", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "x", Path: "rel"}, 400},
+		{"add the state folder", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "keys", Path: home}, 400},
+		{"add a parent of the state folder", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "keys", Path: filepath.Dir(home)}, 400},
+		{"add bad rule", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "y", Path: folder, Allow: []string{"bob=write"}}, 400},
+		{"add unknown workgroup", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "z", Path: folder, Workgroup: "nope"}, 400},
+		{"set", "PUT", "/v1/shares/docs/access", apitypes.ShareSetRequest{Allow: []string{"*=rw"}}, 200},
+		{"set empty", "PUT", "/v1/shares/docs/access", apitypes.ShareSetRequest{}, 400},
+		{"set unknown", "PUT", "/v1/shares/nope/access", apitypes.ShareSetRequest{Allow: []string{"*"}}, 404},
 		{"ls own share", "GET", "/v1/files/ls?target=me:docs", nil, 200},
 		{"ls bad target", "GET", "/v1/files/ls?target=me:docs/../x", nil, 400},
 		{"ls unknown member", "GET", "/v1/files/ls?target=ghost:docs", nil, 404},
-		{"get relative local", "POST", "/v1/files/get", FilesRequest{Target: "ghost:docs/a", Local: "rel"}, 400},
+		{"get relative local", "POST", "/v1/files/get", apitypes.FilesRequest{Target: "ghost:docs/a", Local: "rel"}, 400},
 		{"openapi", "GET", "/openapi.json", nil, 200},
 		{"rm", "DELETE", "/v1/shares/docs", nil, 200},
 		{"rm again", "DELETE", "/v1/shares/docs", nil, 404},
@@ -78,16 +81,8 @@ func TestShareEndpoints(t *testing.T) {
 		}
 	}
 	code, body := call("GET", "/v1/shares", nil)
-	var list []share.Config
+	var list []Config
 	if code != http.StatusOK || json.Unmarshal(body, &list) != nil || len(list) != 0 {
 		t.Fatalf("list after rm: %d %s", code, body)
 	}
 }
-
-type fakeNode struct{ home string }
-
-func (f fakeNode) Name() string       { return "me" }
-func (f fakeNode) Home() string       { return f.home }
-func (f fakeNode) Started() time.Time { return time.Time{} }
-func (f fakeNode) Host() *p2p.Host    { return nil }
-func (f fakeNode) Stop()              {}

@@ -1,4 +1,4 @@
-package api
+package discovery
 
 import (
 	"context"
@@ -9,21 +9,20 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-func entry(name, state, link string) discovery.Entry {
-	return discovery.Entry{Member: workgroup.Member{Name: name, PeerID: peer.ID(name)}, Presence: state, Link: link}
+func entry(name, state, link string) Entry {
+	return Entry{Member: workgroup.Member{Name: name, PeerID: peer.ID(name)}, Presence: state, Link: link}
 }
 
 // Browse asks connected members that are not shown offline for their
 // shares, and only those: a member cut off by the network keeps a
 // connection that looks open, and asking it would hold browse.
 func TestBrowseAsksOnlyReachableMembers(t *testing.T) {
-	entries := []discovery.Entry{
+	entries := []Entry{
 		entry("online", presence.Online, "direct"),
 		entry("busy", presence.Busy, "relayed"),
 		entry("cutoff", presence.Offline, "direct"),
@@ -70,8 +69,8 @@ func TestBrowseDoesNotWaitForASlowMember(t *testing.T) {
 		}
 		return []share.ShareInfo{{Name: "docs-" + m.Name}}, nil
 	})
-	browse := func() ([]discovery.Entry, time.Duration) {
-		es := []discovery.Entry{entry("slow", presence.Online, "direct"), entry("quick", presence.Online, "direct")}
+	browse := func() ([]Entry, time.Duration) {
+		es := []Entry{entry("slow", presence.Online, "direct"), entry("quick", presence.Online, "direct")}
 		t0 := time.Now()
 		lists.fill(context.Background(), es)
 		return es, time.Since(t0)
@@ -85,7 +84,7 @@ func TestBrowseDoesNotWaitForASlowMember(t *testing.T) {
 		if took > browseWait+500*time.Millisecond {
 			t.Fatalf("browse %d took %s with one member not answering", i, took)
 		}
-		if len(es[0].Shares) != 1 || es[0].Shares[0].(share.ShareInfo).Name != "docs-slow" {
+		if len(es[0].Shares) != 1 || es[0].Shares[0].Name != "docs-slow" {
 			t.Fatalf("browse %d: slow member lists %+v, want its last known shares", i, es[0].Shares)
 		}
 		if len(es[1].Shares) != 1 {

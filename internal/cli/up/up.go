@@ -1,4 +1,8 @@
-package cli
+// Package up is `peerhood up`: the one CLI command that runs a node in
+// this process. It is the only part of the CLI allowed to import the
+// daemon (internal/archtest enforces it); every other command talks to a
+// running node through the typed client.
+package up
 
 import (
 	"fmt"
@@ -9,13 +13,15 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/peerhood/peerhood/internal/cli"
 	"github.com/peerhood/peerhood/internal/daemon"
 )
 
 // shutdownLimit bounds a clean stop.
 const shutdownLimit = 5 * time.Second
 
-func (a *App) upCmd() *cobra.Command {
+// Command is `peerhood up`, for cli.NewRoot.
+func Command(a *cli.App) *cobra.Command {
 	var name string
 	var listen []string
 	var reach string
@@ -46,7 +52,7 @@ is skipped; a port another program holds is an error. It prints one block
 			if err != nil {
 				return err
 			}
-			a.routeLogs(log)
+			a.RouteLogs(log)
 			home, err := a.Home()
 			if err != nil {
 				return err

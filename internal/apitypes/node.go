@@ -1,0 +1,41 @@
+package apitypes
+
+import "time"
+
+// Status is the node's status (GET /v1/status).
+type Status struct {
+	Name      string        `json:"name"`
+	PeerID    string        `json:"peer_id"`
+	Addresses []string      `json:"addresses"`
+	Version   string        `json:"version"`
+	Started   time.Time     `json:"started"`
+	Uptime    time.Duration `json:"uptime_ns"`
+	Home      string        `json:"home"`
+	Peers     []PeerInfo    `json:"peers"`
+}
+
+// PeerInfo is one connected peer (mirrors p2p.PeerInfo).
+type PeerInfo struct {
+	ID        string        `json:"id"`
+	Addr      string        `json:"addr"`
+	Direction string        `json:"direction"`
+	Link      string        `json:"link"`
+	RTT       time.Duration `json:"rtt_ns"`
+	Since     time.Time     `json:"since"`
+}
+
+// VersionInfo is the running node's version.
+type VersionInfo struct {
+	Version string `json:"version"`
+}
+
+// ConnectRequest asks the node to dial a peer.
+type ConnectRequest struct {
+	Addr string `json:"addr"`
+}
+
+// ConnectResult reports a made connection.
+type ConnectResult struct {
+	PeerID string   `json:"peer_id"`
+	Peer   PeerInfo `json:"peer"`
+}

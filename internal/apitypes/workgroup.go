@@ -1,0 +1,83 @@
+package apitypes
+
+import (
+	"slices"
+	"time"
+)
+
+// DefaultInviteTTL is how long an invite stays valid unless told.
+const DefaultInviteTTL = 24 * time.Hour
+
+// CreateWorkgroupRequest creates a workgroup.
+type CreateWorkgroupRequest struct {
+	Name string `json:"name"`
+}
+
+// WorkgroupSummary is one workgroup this node is in.
+type WorkgroupSummary struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Members int    `json:"members"`
+	Admin   bool   `json:"admin"`
+}
+
+// InviteRequest asks for an invite token.
+type InviteRequest struct {
+	Workgroup string `json:"workgroup,omitempty"` // name, ID or ID prefix; empty: the only one
+	Expires   string `json:"expires,omitempty"`   // Go duration, e.g. "24h" (default)
+	Uses      int    `json:"uses,omitempty"`      // default 1
+	Admin     bool   `json:"admin,omitempty"`
+	Mailbox   bool   `json:"mailbox,omitempty"`
+}
+
+// InviteResult is a new invite.
+type InviteResult struct {
+	Token     string    `json:"token"`
+	Workgroup string    `json:"workgroup"` // workgroup ID
+	Expires   time.Time `json:"expires"`
+	Uses      int       `json:"uses"`
+}
+
+// JoinRequest joins a workgroup with an invite token.
+type JoinRequest struct {
+	Token string `json:"token"`
+	Name  string `json:"name,omitempty"` // default: the node's name
+}
+
+// JoinResult is the joined workgroup and this node's membership.
+type JoinResult struct {
+	Workgroup Workgroup `json:"workgroup"`
+	Member    Member    `json:"member"`
+}
+
+// MemberGroupsRequest changes a member's groups (admins only). With
+// replace, the member's groups become exactly set; else add and remove
+// are applied to its current groups.
+type MemberGroupsRequest struct {
+	Workgroup string   `json:"workgroup,omitempty"` // name, ID or ID prefix; empty: the only one
+	Add       []string `json:"add,omitempty"`
+	Remove    []string `json:"remove,omitempty"`
+	Replace   bool     `json:"replace,omitempty"`
+	Set       []string `json:"set,omitempty"`
+}
+
+// Workgroup names a workgroup (mirrors workgroup.Info).
+type Workgroup struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Member is one member of a workgroup (mirrors workgroup.Member).
+type Member struct {
+	Workgroup     string    `json:"workgroup"`      // workgroup ID
+	WorkgroupName string    `json:"workgroup_name"` // display name
+	Name          string    `json:"name"`
+	PeerID        string    `json:"peer_id"`
+	AgeRecipient  string    `json:"age_recipient"`
+	Roles         []string  `json:"roles,omitempty"`
+	Groups        []string  `json:"groups,omitempty"`
+	NotAfter      time.Time `json:"not_after"`
+}
+
+// HasRole reports whether the member holds role r.
+func (m Member) HasRole(r string) bool { return slices.Contains(m.Roles, r) }

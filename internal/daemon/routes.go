@@ -1,0 +1,100 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/version"
+)
+
+// nodeInfo is what the node's own routes read of it.
+type nodeInfo interface {
+	Name() string
+	Home() string
+	Started() time.Time
+	Host() *p2p.Host
+	// Stop asks the node to shut down.
+	Stop()
+}
+
+// Routes declares the node's own endpoints: status, peers, connect,
+// version and shutdown.
+func (n *Node) Routes(s *api.Server) { nodeRoutes(s, n) }
+
+func nodeRoutes(s *api.Server, n nodeInfo) {
+	api.Handle(s, "GET /v1/status", "Node name, peer ID, addresses, uptime, version and connected peers",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (apitypes.Status, error) {
+			return status(n), nil
+		})
+	api.Handle(s, "GET /v1/peers", "Connected peers with link type and round-trip time",
+		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.PeerInfo, error) {
+			return peerInfos(n.Host().Peers()), nil
+		})
+	api.Handle(s, "POST /v1/connect", "Dial a peer by multiaddr (a diagnostic)",
+		func(ctx context.Context, r *http.Request, req apitypes.ConnectRequest) (apitypes.ConnectResult, error) {
+			return connect(ctx, n.Host(), req)
+		})
+	api.Handle(s, "GET /v1/version", "The running node's version",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (apitypes.VersionInfo, error) {
+			return apitypes.VersionInfo{Version: version.String()}, nil
+		})
+	api.Handle(s, "POST /v1/shutdown", "Stop the node",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
+			go n.Stop()
+			return api.Empty{}, nil
+		})
+}
+
+func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (apitypes.ConnectResult, error) {
+	if req.Addr == "" {
+		return apitypes.ConnectResult{}, api.BadRequest("addr is required: a multiaddr ending in /p2p/PEERID")
+	}
+	if info, err := p2p.ParsePeerAddr(req.Addr); err != nil {
+		return apitypes.ConnectResult{}, api.BadRequest("%v", err)
+	} else if info.ID == h.ID() {
+		return apitypes.ConnectResult{}, api.BadRequest("address %q is this node itself", req.Addr)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	id, err := h.Connect(ctx, req.Addr)
+	if err != nil {
+		return apitypes.ConnectResult{}, api.Unavailable("%v", err)
+	}
+	res := apitypes.ConnectResult{PeerID: id.String()}
+	for _, p := range h.Peers() {
+		if p.ID == id {
+			res.Peer = peerInfo(p)
+		}
+	}
+	return res, nil
+}
+
+func status(n nodeInfo) apitypes.Status {
+	h := n.Host()
+	return apitypes.Status{
+		Name:      n.Name(),
+		PeerID:    h.ID().String(),
+		Addresses: h.Addrs(),
+		Version:   version.String(),
+		Started:   n.Started(),
+		Uptime:    time.Since(n.Started()).Round(time.Millisecond),
+		Home:      n.Home(),
+		Peers:     peerInfos(h.Peers()),
+	}
+}
+
+func peerInfos(ps []p2p.PeerInfo) []apitypes.PeerInfo {
+	out := make([]apitypes.PeerInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, peerInfo(p))
+	}
+	return out
+}
+
+func peerInfo(p p2p.PeerInfo) apitypes.PeerInfo {
+	return apitypes.PeerInfo{ID: p.ID.String(), Addr: p.Addr, Direction: p.Direction, Link: p.Link, RTT: p.RTT, Since: p.Since}
+}
