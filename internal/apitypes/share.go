@@ -41,6 +41,9 @@ type ShareConfig struct {
 type Rule struct {
 	Who   string `json:"who"`
 	Right string `json:"right"`
+	// Peer is the peer ID a name rule was bound to when stored: the rule
+	// matches that member only, never a later holder of the name.
+	Peer string `json:"peer,omitempty"`
 }
 
 // ShareInfo is a share a member offers, with this node's right on it
@@ -97,10 +100,11 @@ type TransferEvent struct {
 // MountInfo is how to mount the node's WebDAV namespace (mirrors
 // davfs.MountInfo).
 type MountInfo struct {
-	URL      string            `json:"url"`
-	User     string            `json:"user"`
-	Password string            `json:"password"`
-	Examples map[string]string `json:"examples"`
+	URL       string            `json:"url"`
+	User      string            `json:"user"`
+	Password  string            `json:"password"`
+	TokenFile string            `json:"token_file,omitempty"`
+	Examples  map[string]string `json:"examples"`
 }
 
 // Empty is the request or reply of an endpoint that carries none.

@@ -77,6 +77,9 @@ type Member struct {
 	Roles         []string  `json:"roles,omitempty"`
 	Groups        []string  `json:"groups,omitempty"`
 	NotAfter      time.Time `json:"not_after"`
+	// NameConflict: another member admitted earlier holds the same name;
+	// refer to this one by its peer ID.
+	NameConflict bool `json:"name_conflict,omitempty"`
 }
 
 // HasRole reports whether the member holds role r.

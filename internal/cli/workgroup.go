@@ -148,7 +148,11 @@ func (a *App) membersCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tROLES\tGROUPS\tPEER")
 				for _, m := range ms {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, groupList(m.Roles), groupList(m.Groups), m.PeerID)
+					name := m.Name
+					if m.NameConflict {
+						name += " (name conflict: use the peer ID)"
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", name, groupList(m.Roles), groupList(m.Groups), m.PeerID)
 				}
 				return tw.Flush()
 			})

@@ -68,8 +68,9 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	// and its decoded value): one frame of the largest size at a time.
 	ProtoRoster: {In: 2, Out: 2, Memory: 20 << 20},
 	// The join reply carries the whole roster (up to 8 MiB, reserved
-	// twice).
-	ProtoJoin:     {In: 1, Out: 2, Memory: 20 << 20},
+	// twice). Two inbound: a joiner that retries at once (another name)
+	// must not meet its previous stream, still being released.
+	ProtoJoin:     {In: 2, Out: 2, Memory: 20 << 20},
 	ProtoHello:    {In: 4, Out: 4, Memory: 1 << 20},
 	ProtoPresence: {In: 4, Out: 4, Memory: 1 << 20},
 }
