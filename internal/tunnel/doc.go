@@ -1,0 +1,99 @@
+// Package tunnel owns shared TCP services: the services this node offers
+// to one workgroup (a name, a fixed host:port target, an access list,
+// kept in SQLite, table family "tunnel"), the /peerhood/tunnel/1
+// protocol that carries one TCP connection per stream, and forwards:
+// listeners on this node's loopback whose connections go to a member's
+// service.
+//
+// # Services and access lists
+//
+// `peerhood service add NAME HOST:PORT [--allow WHO=use|none]...`. The
+// target is only what the owner declared: a member names a service,
+// never an address, so the node is no open proxy. A target off this
+// machine's loopback (anything but localhost, 127.0.0.0/8, ::1) needs
+// --allow-remote-target and is shown with "(remote)". --kind (tcp, http,
+// printer) is only a label for now: every kind is carried as plain TCP,
+// with no request headers added. UDP is not carried.
+//
+// Access lists are share's (the same Rule type, the same WHO syntax and
+// the same matcher, share.RightOf: the member's name wins, then its
+// groups, then *), with the right use or none; use is matched as share's
+// ro. The default is the safe one: a service added without --allow may
+// be used by nobody (the owner reaches its own target directly), and
+// `service ls` shows "nobody" until a rule is added. A list changed by
+// `service set` applies to new tunnels; tunnels already open run until
+// they end. A revoked member's connections are closed by the workgroup
+// service, which ends its open tunnels with them.
+//
+// # Checks on the offering node
+//
+// Every stream passes workgroup.Guard (the peer holds a valid, unrevoked
+// certificate of a workgroup this node is in). Then, for the service
+// named: the request's workgroup must be the service's and the peer a
+// member of it (else not_found, exactly as for a service that does not
+// exist), and the access list must let that member use it (else
+// forbidden, naming the service and the member). Only then is the
+// target dialled (DialTimeout, 5 s): a target that does not answer gives
+// target_down, naming the target and the node. A member has at most
+// MaxPerMember (256) tunnels open into this node (busy beyond).
+//
+// # Wire format of /peerhood/tunnel/1
+//
+// One TCP connection per stream. Frames are wire frames (uvarint length +
+// deterministic CBOR, at most 4 KiB here); then raw bytes.
+//
+//	U->O Request{1: Service (name), 2: Workgroup (ID), 3: Probe (bool, omitted when false)}
+//	O->U Reply{1: OK (true)} | Reply{2: Err wire.Error{1: Code, 2: Message}}
+//	after OK: raw bytes both ways until each side half-closes
+//
+// Exactly one of OK and Err is set (DecodeReply refuses anything else).
+// Codes: bad_request, not_found, forbidden, target_down, busy. With Probe
+// the offering node checks access, dials the target, closes that
+// connection at once and replies; no bytes follow. The user's side does
+// not send a byte before the reply, so the offering node's target never
+// sees data from a refused member.
+//
+// # Carrying bytes
+//
+// pipe copies both directions with a 64 KiB buffer each. A direction that
+// reads EOF half-closes its destination (CloseWrite on the TCP
+// connection or the stream), so a client that sends a request and then
+// EOF still reads the answer, both ways. A direction that fails (a reset
+// stream, a refused write) aborts both ends at once (stream reset, TCP
+// close with linger 0): a member that vanishes leaves no goroutine or
+// socket behind. Backpressure is the stream's flow control (yamux
+// windows, QUIC's) and TCP's; nothing is buffered beyond one buffer per
+// direction.
+//
+// On a limited circuit-relay-v2 link (a member reached through a relay
+// before hole punching succeeds) the relay caps each relayed connection
+// (by default 2 minutes and 128 KiB); libp2p opens the tunnel stream
+// only over a limited connection when the caller allows it, which
+// Dial does not: a forward over a relay waits for a direct (hole-punched)
+// connection or fails with "not reachable now".
+//
+// # Forwards (the using side)
+//
+// `peerhood forward MEMBER:SERVICE [LOCAL_ADDR]` asks the node (POST
+// /v1/forwards) to probe the service, then listen on LOCAL_ADDR, which
+// must be a loopback address (127.0.0.1:0 by default: a free port,
+// returned). Each accepted connection opens its own stream; a refusal or
+// an unreachable member closes that connection (RST) and is kept as the
+// forward's last_error for `forward ls`. --persist stores the forward
+// (table tunnel_forwards, by its actual local address, so a free port
+// chosen once is kept); Start listens again on each at boot, and one
+// that cannot listen is listed as not listening with its error.
+// `forward rm` takes a local address or MEMBER:SERVICE and closes the
+// forward's open connections.
+//
+// # Counters
+//
+// Each service and forward counts open, total and refused connections and
+// bytes each way since the node started (`service ls`, `forward ls`).
+//
+// # Control API
+//
+// routes.go declares GET/POST /v1/services, PUT /v1/services/{name}/access,
+// DELETE /v1/services/{name}, GET/POST /v1/forwards and DELETE
+// /v1/forwards?what=LOCAL|MEMBER:SERVICE.
+package tunnel
