@@ -71,11 +71,11 @@ func (s *Service) handle(st network.Stream) {
 // carry sends OK and pipes the stream and the target connection.
 func (s *Service) carry(name string, st network.Stream, br *bufio.Reader, c *net.TCPConn) {
 	stats := s.serviceStats(name)
-	if !s.track(st) {
-		_ = c.Close()
+	both := &closePair{st, c}
+	if !s.track(both) {
 		return
 	}
-	defer s.untrack(st)
+	defer s.untrack(both)
 	stats.active.Add(1)
 	stats.total.Add(1)
 	defer stats.active.Add(-1)
@@ -157,4 +157,15 @@ func dialErrText(err error) string {
 		return oe.Err.Error()
 	}
 	return err.Error()
+}
+
+// closePair closes a tunnel's stream and its target connection.
+type closePair struct {
+	st network.Stream
+	c  *net.TCPConn
+}
+
+func (p *closePair) Close() error {
+	_ = p.st.Reset()
+	return p.c.Close()
 }

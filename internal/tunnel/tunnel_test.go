@@ -97,6 +97,7 @@ func TestHalfClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := dialLocal(t, f.Local)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second)) // a guard: without half-close the read never ends
 		io.WriteString(c, "ping")
 		if err := c.CloseWrite(); err != nil {
 			t.Fatal(err)
@@ -112,14 +113,20 @@ func TestHalfClose(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := dialLocal(t, f.Local)
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		b, err := io.ReadAll(c)
 		if err != nil || string(b) != "hello" {
 			t.Fatalf("read %q, %v", b, err)
 		}
 		io.WriteString(c, "bye")
 		c.CloseWrite()
-		if s := <-got; s != "bye" {
-			t.Fatalf("target read %q after its EOF", s)
+		select {
+		case s := <-got:
+			if s != "bye" {
+				t.Fatalf("target read %q after its EOF", s)
+			}
+		case <-time.After(10 * time.Second): // a guard, as above
+			t.Fatal("the target never read the client's EOF")
 		}
 	})
 }
