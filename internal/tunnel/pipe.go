@@ -43,7 +43,7 @@ func (s streamEnd) Close() error                { return s.st.Close() }
 func (s streamEnd) Abort()                      { _ = s.st.Reset() }
 
 // copyBuf is the buffer size of one direction of a tunnel.
-const copyBuf = 64 << 10
+const copyBuf = 128 << 10
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
 
