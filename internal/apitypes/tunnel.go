@@ -61,3 +61,12 @@ type Forward struct {
 	Created   time.Time   `json:"created"`
 	Stats     TunnelStats `json:"stats"`
 }
+
+// ServiceInfo is a service a member offers, as this node sees it
+// (mirrors tunnel.ServiceInfo).
+type ServiceInfo struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Workgroup string `json:"workgroup"`
+	Right     string `json:"right"`
+}

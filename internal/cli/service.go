@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -52,11 +53,15 @@ func (a *App) serviceAddCmd() *cobra.Command {
 }
 
 func (a *App) serviceLsCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "ls",
-		Short: "List this node's services, their access lists and counters",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	var wg string
+	cmd := &cobra.Command{
+		Use:   "ls [MEMBER]",
+		Short: "List this node's services (access lists, counters), or those MEMBER lets you use",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				return a.memberServices(cmd, wg, strings.TrimSuffix(args[0], ":"))
+			}
 			return Call(a, func(c *client.Client) ([]apitypes.ServiceConfig, error) { return c.Services(cmd.Context()) }, func(cs []apitypes.ServiceConfig) error {
 				if len(cs) == 0 {
 					fmt.Fprintln(a.Out, "no services: add one with 'peerhood service add NAME HOST:PORT --allow WHO'")
@@ -72,6 +77,21 @@ func (a *App) serviceLsCmd() *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().StringVarP(&wg, "workgroup", "w", "", "MEMBER's workgroup (default: the only one)")
+	return cmd
+}
+
+func (a *App) memberServices(cmd *cobra.Command, wg, member string) error {
+	return Call(a, func(c *client.Client) ([]apitypes.ServiceInfo, error) { return c.ServicesOf(cmd.Context(), wg, member) }, func(l []apitypes.ServiceInfo) error {
+		if len(l) == 0 {
+			fmt.Fprintf(a.Out, "%s offers you no services\n", member)
+			return nil
+		}
+		for _, si := range l {
+			fmt.Fprintf(a.Out, "%s:%s\t%s\n", member, si.Name, si.Kind)
+		}
+		return nil
+	})
 }
 
 func (a *App) serviceSetCmd() *cobra.Command {

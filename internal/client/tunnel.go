@@ -26,6 +26,11 @@ func (c *Client) RemoveService(ctx context.Context, name string) (t.Empty, error
 	return call[t.Empty](ctx, c, del, "/v1/services/"+seg(name), nil)
 }
 
+// ServicesOf is GET /v1/services/of/{member} (wg "": the only workgroup).
+func (c *Client) ServicesOf(ctx context.Context, wg, member string) ([]t.ServiceInfo, error) {
+	return call[[]t.ServiceInfo](ctx, c, get, withQuery("/v1/services/of/"+seg(member), "workgroup", wg), nil)
+}
+
 // Forwards is GET /v1/forwards.
 func (c *Client) Forwards(ctx context.Context) ([]t.Forward, error) {
 	return call[[]t.Forward](ctx, c, get, "/v1/forwards", nil)

@@ -16,6 +16,7 @@ func TestTunnelMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Config{}, apitypes.ServiceConfig{}},
 		{tunnel.Stats{}, apitypes.TunnelStats{}},
 		{tunnel.Forward{}, apitypes.Forward{}},
+		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},
 	}
 	for _, tc := range tests {
 		st, mt := reflect.TypeOf(tc.service), reflect.TypeOf(tc.mirror)

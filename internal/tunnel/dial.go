@@ -32,13 +32,18 @@ func (e *RefusedError) Unwrap() error { return e.Wire }
 
 // Conn is an open tunnel on the using side: raw bytes to and from the
 // service's target.
-type Conn struct{ streamEnd }
+type Conn struct {
+	streamEnd
+	list []ServiceInfo // the answer to a List request
+}
 
 // Dial opens a tunnel to service req.Service of member (named name, for
 // errors) at peer p. Without a connection to p it dials p first (bound
 // by ctx). A refusal is a *RefusedError; a member that cannot be reached
-// wraps ErrUnreachable. With req.Probe the returned Conn is nil: the
-// offering node checked access and reached the target.
+// wraps ErrUnreachable. With req.Probe the returned Conn carries
+// nothing: the offering node checked access and reached the target.
+// List asks for the services of req.Workgroup the caller may use
+// (ServicesAt wraps it).
 func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request) (*Conn, error) {
 	if h.Network().Connectedness(p) != network.Connected {
 		// A user is waiting: do not let the swarm's backoff from an
@@ -58,7 +63,7 @@ func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request)
 		return nil, fmt.Errorf("open tunnel to %s:%s: %w", name, req.Service, err)
 	}
 	br := bufio.NewReaderSize(st, 16)
-	body, err := wire.NewReader(br, maxFrame).ReadFrameBytes()
+	body, err := wire.NewReader(br, maxReply).ReadFrameBytes()
 	if err != nil {
 		_ = st.Reset()
 		return nil, fmt.Errorf("open tunnel to %s:%s: %s closed the stream (%v)", name, req.Service, name, err)
@@ -75,11 +80,11 @@ func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request)
 	if !stop() { // ctx ended while the reply came: the stream is reset
 		return nil, fmt.Errorf("open tunnel to %s:%s: %w", name, req.Service, ctx.Err())
 	}
-	if req.Probe {
+	if req.Probe || req.List {
 		_ = st.Close()
-		return nil, nil
+		return &Conn{list: rep.Services}, nil
 	}
-	return &Conn{streamEnd{st: st, br: br}}, nil
+	return &Conn{streamEnd: streamEnd{st: st, br: br}}, nil
 }
 
 // shortErr keeps the first line of a libp2p dial error, which can list
@@ -95,4 +100,17 @@ func shortErr(err error) string {
 		return s[:200] + "..."
 	}
 	return s
+}
+
+// ServicesAt asks member p (named name) of workgroup wg for the services
+// it lets this node use.
+func ServicesAt(ctx context.Context, h host.Host, p peer.ID, name, wg string) ([]ServiceInfo, error) {
+	c, err := Dial(ctx, h, p, name, Request{Workgroup: wg, List: true})
+	if err != nil {
+		return nil, err
+	}
+	if c.list == nil {
+		return []ServiceInfo{}, nil
+	}
+	return c.list, nil
 }

@@ -42,11 +42,17 @@
 // One TCP connection per stream. Frames are wire frames (uvarint length +
 // deterministic CBOR, at most 4 KiB here); then raw bytes.
 //
-//	U->O Request{1: Service (name), 2: Workgroup (ID), 3: Probe (bool, omitted when false)}
-//	O->U Reply{1: OK (true)} | Reply{2: Err wire.Error{1: Code, 2: Message}}
-//	after OK: raw bytes both ways until each side half-closes
+//	U->O Request{1: Service (name), 2: Workgroup (ID), 3: Probe (bool), 4: List (bool)}
+//	O->U Reply{1: OK (true), 3: Services (List only)} | Reply{2: Err wire.Error{1: Code, 2: Message}}
+//	after OK (not Probe, not List): raw bytes both ways until each side half-closes
+//	ServiceInfo{1: Name, 2: Kind, 3: Workgroup, 4: Right ("use")}
 //
-// Exactly one of OK and Err is set (DecodeReply refuses anything else).
+// Booleans are omitted when false. A request names a service or asks
+// List (not both); List answers with the services of Workgroup the
+// caller may use (at most 1024; a reply frame is at most 256 KiB), so a
+// member sees only what it can use, as with shares (`peerhood service ls
+// MEMBER`; ServicesOf is the hook for browse). Exactly one of OK and Err
+// is set (DecodeReply refuses anything else).
 // Codes: bad_request, not_found, forbidden, target_down, busy. With Probe
 // the offering node checks access, dials the target, closes that
 // connection at once and replies; no bytes follow. The user's side does

@@ -9,7 +9,7 @@ import (
 // The frame decoders never panic, and what they accept encodes back to a
 // frame they accept again.
 func FuzzDecodeRequest(f *testing.F) {
-	for _, r := range []Request{{Service: "ssh", Workgroup: testWG}, {Service: "printer", Workgroup: testWG, Probe: true}} {
+	for _, r := range []Request{{Service: "ssh", Workgroup: testWG}, {Service: "printer", Workgroup: testWG, Probe: true}, {Workgroup: testWG, List: true}} {
 		b, _ := wire.Marshal(r)
 		f.Add(b)
 	}
@@ -26,7 +26,8 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func FuzzDecodeReply(f *testing.F) {
-	for _, r := range []Reply{{OK: true}, {Err: &wire.Error{Code: CodeTargetDown, Message: "down"}}} {
+	for _, r := range []Reply{{OK: true}, {Err: &wire.Error{Code: CodeTargetDown, Message: "down"}},
+		{OK: true, Services: []ServiceInfo{{Name: "ssh", Kind: KindTCP, Workgroup: testWG, Right: RightUse}}}} {
 		b, _ := wire.Marshal(r)
 		f.Add(b)
 	}

@@ -44,6 +44,19 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 			cfg.Stats = s.serviceStats(name).snapshot()
 			return cfg, apiError(err)
 		})
+	api.Handle(srv, "GET /v1/services/of/{member}", "The services a member lets this node use",
+		func(ctx context.Context, r *http.Request, _ api.Empty) ([]ServiceInfo, error) {
+			info, err := workgroup.Resolve(s.dir, r.URL.Query().Get("workgroup"))
+			if err != nil {
+				return nil, api.BadRequest("%v", err)
+			}
+			m, ok := s.dir.ByName(info.ID, r.PathValue("member"))
+			if !ok {
+				return nil, api.NotFound("no member %q in workgroup %s", r.PathValue("member"), info.Name)
+			}
+			l, err := s.ServicesOf(ctx, m)
+			return l, apiError(err)
+		}, "workgroup")
 	api.Handle(srv, "DELETE /v1/services/{name}", "Stop offering a service (open tunnels stay until they end)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
 			return api.Empty{}, apiError(s.configs.Remove(ctx, r.PathValue("name")))

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // frameTimeout bounds reading a request and writing a reply.
@@ -39,6 +40,16 @@ func (s *Service) handle(st network.Stream) {
 		return
 	}
 	p := st.Conn().RemotePeer()
+	if req.List {
+		list, err := s.usable(p, req.Workgroup)
+		if err != nil {
+			s.refuse(st, &wire.Error{Code: wire.CodeInternal, Message: "cannot read the service list"})
+			return
+		}
+		_ = s.reply(st, Reply{OK: true, Services: list})
+		_ = st.Close()
+		return
+	}
 	cfg, werr := s.authorize(p, req)
 	if werr != nil {
 		s.serviceStats(req.Service).refused.Add(1)
@@ -109,6 +120,47 @@ func (s *Service) authorize(p peer.ID, req Request) (Config, *wire.Error) {
 		return Config{}, &wire.Error{Code: wire.CodeForbidden, Message: fmt.Sprintf("service %q on %s: %s may not use it", cfg.Name, s.selfName(cfg.Workgroup), m.Name)}
 	}
 	return cfg, nil
+}
+
+// usable lists the services of workgroup wg that p may use (none when p
+// is not a member of wg).
+func (s *Service) usable(p peer.ID, wg string) ([]ServiceInfo, error) {
+	m, ok := s.dir.Member(wg, p)
+	if !ok {
+		return nil, nil
+	}
+	all, err := s.configs.List(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	var out []ServiceInfo
+	for _, c := range all {
+		if c.Workgroup == wg && MayUse(c.Rules, m) && len(out) < maxList {
+			out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: wg, Right: RightUse})
+		}
+	}
+	return out, nil
+}
+
+// ServicesOf lists the services member m offers this node in m's
+// workgroup (for browse, like share.Service.SharesOf): for this node
+// itself every service of that workgroup, else m's answer over
+// /peerhood/tunnel/1 (bound the call with ctx).
+func (s *Service) ServicesOf(ctx context.Context, m workgroup.Member) ([]ServiceInfo, error) {
+	if m.PeerID == s.host.ID() {
+		all, err := s.configs.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := []ServiceInfo{}
+		for _, c := range all {
+			if c.Workgroup == m.Workgroup {
+				out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: c.Workgroup, Right: RightUse})
+			}
+		}
+		return out, nil
+	}
+	return ServicesAt(ctx, s.host, m.PeerID, m.Name, m.Workgroup)
 }
 
 // admit counts one more tunnel of p, unless p is at its limit.

@@ -168,7 +168,9 @@ func TestRefusedBeforeTargetDial(t *testing.T) {
 				c, err := Dial(ctx, bravo.h.Host, alpha.h.ID(), "alpha", Request{Service: svc, Workgroup: tc.wg, Probe: probe})
 				cancel()
 				if err == nil {
-					c.Close()
+					if !probe {
+						c.Close()
+					}
 					t.Fatalf("probe %v: tunnel opened", probe)
 				}
 				if code := refusedCode(err); code != tc.code {
@@ -278,4 +280,28 @@ func activeIs(n *node, want int64) error {
 		return fmt.Errorf("forward has %d open connections, want %d", got, want)
 	}
 	return nil
+}
+
+// A member lists only the services of its workgroup it may use.
+func TestServicesList(t *testing.T) {
+	alpha, bravo := newNode(t, "alpha"), newNode(t, "bravo")
+	link(alpha, bravo)
+	alpha.offer(t, "echo", "127.0.0.1:7", "bravo")
+	alpha.offer(t, "db", "127.0.0.1:5432", "*=use", "bravo=none")
+	alpha.offer(t, "ssh", "127.0.0.1:22")
+	alpha.svc.Configs().Add(context.Background(), Config{Name: "other", Workgroup: "wg-other", Target: "127.0.0.1:1", Kind: KindTCP, Rules: []Rule{{Who: "*", Right: RightUse}}})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, _ := bravo.dir.ByName(testWG, "alpha")
+	l, err := bravo.svc.ServicesOf(ctx, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l) != 1 || l[0] != (ServiceInfo{Name: "echo", Kind: KindTCP, Workgroup: testWG, Right: RightUse}) {
+		t.Fatalf("bravo sees %+v", l)
+	}
+	self, _ := alpha.dir.Self(testWG)
+	if l, _ := alpha.svc.ServicesOf(ctx, self); len(l) != 3 {
+		t.Fatalf("alpha sees %d of its own services: %+v", len(l), l)
+	}
 }

@@ -81,6 +81,9 @@ func TestTunnelForwardEcho(t *testing.T) {
 	if err := roundTrip(); err != nil {
 		t.Fatal(err)
 	}
+	if out := bravo.MustRun("service", "ls", "alpha"); !strings.Contains(out, "alpha:echo") {
+		t.Fatalf("service ls alpha on bravo: %q", out)
+	}
 	if out := bravo.MustRun("forward", "ls"); !strings.Contains(out, fwd.Local) || !strings.Contains(out, "alpha:echo") {
 		t.Fatalf("forward ls: %q", out)
 	}
