@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/x/rate"
@@ -29,6 +30,9 @@ const (
 	// to our own dials too.
 	ConnBurstPerIP = 64
 	ConnRatePerIP  = 4
+	// TunnelStreamsPerPeer is how many /peerhood/tunnel/1 streams one
+	// peer may have open each way (one per forwarded TCP connection).
+	TunnelStreamsPerPeer = 224
 )
 
 // connRateLimiter is libp2p's connection rate limiter with peerhood's
@@ -75,6 +79,15 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			StreamsInbound:  512,
 			StreamsOutbound: 1024,
 		},
+		// Tunnels are one stream per TCP connection: let one member hold
+		// TunnelStreamsPerPeer of them (libp2p's default per protocol and
+		// peer is 64 inbound), within PeerDefault's 256.
+		Protocol: map[protocol.ID]rcmgr.ResourceLimits{ProtoTunnel: {
+			Streams: 2 * MaxPeers, StreamsInbound: MaxPeers, StreamsOutbound: MaxPeers,
+		}},
+		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{ProtoTunnel: {
+			Streams: 2 * TunnelStreamsPerPeer, StreamsInbound: TunnelStreamsPerPeer, StreamsOutbound: TunnelStreamsPerPeer,
+		}},
 		PeerDefault: rcmgr.ResourceLimits{
 			Conns:           8,
 			ConnsInbound:    8,

@@ -35,7 +35,9 @@
 // forbidden, naming the service and the member). Only then is the
 // target dialled (DialTimeout, 5 s): a target that does not answer gives
 // target_down, naming the target and the node. A member has at most
-// MaxPerMember (256) tunnels open into this node (busy beyond).
+// MaxPerMember (200) tunnels open into this node (busy beyond); the
+// host's resource manager allows p2p.TunnelStreamsPerPeer (224) tunnel
+// streams per peer each way (libp2p's default, 64, was raised for this).
 //
 // # Wire format of /peerhood/tunnel/1
 //

@@ -19,7 +19,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultDialTimeout  = 5 * time.Second
-	DefaultMaxPerMember = 256
+	DefaultMaxPerMember = 200 // below p2p.TunnelStreamsPerPeer, so "busy" comes before a reset
 )
 
 // Options tune a Service; zero values take the defaults.

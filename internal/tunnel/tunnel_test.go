@@ -305,3 +305,83 @@ func TestServicesList(t *testing.T) {
 		t.Fatalf("alpha sees %d of its own services: %+v", len(l), l)
 	}
 }
+
+// 200 connections at once through one forward each round-trip their own
+// bytes (one stream each, within the per-member limit and the host's
+// resource limits).
+func TestConcurrentConnections(t *testing.T) {
+	const n = 200
+	alpha, bravo := newNode(t, "alpha"), newNode(t, "bravo")
+	link(alpha, bravo)
+	tg := newTarget(t, echo)
+	alpha.offer(t, "echo", tg.addr(), "bravo")
+	f, err := bravo.forward(t, "alpha", "echo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, n)
+	conns := make([]*net.TCPConn, n)
+	for i := range conns {
+		conns[i] = dialLocal(t, f.Local)
+	}
+	for i, c := range conns {
+		go func() {
+			msg := fmt.Sprintf("connection %d", i)
+			c.SetDeadline(time.Now().Add(60 * time.Second)) // a guard
+			if _, err := io.WriteString(c, msg); err != nil {
+				errs <- err
+				return
+			}
+			c.CloseWrite()
+			b, err := io.ReadAll(c)
+			if err == nil && string(b) != msg {
+				err = fmt.Errorf("connection %d read %q", i, b)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := bravo.svc.Forwards()[0].Stats; st.Total != n || st.Refused != 0 {
+		t.Fatalf("forward stats %+v", st)
+	}
+}
+
+// A member at its limit of open tunnels is told busy; closing one makes
+// room again.
+func TestPerMemberLimit(t *testing.T) {
+	alpha, bravo := newNode(t, "alpha"), newNode(t, "bravo")
+	link(alpha, bravo)
+	alpha.svc.opts.MaxPerMember = 2
+	tg := newTarget(t, echo)
+	alpha.offer(t, "echo", tg.addr(), "bravo")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open := func() (*Conn, error) {
+		return Dial(ctx, bravo.h.Host, alpha.h.ID(), "alpha", Request{Service: "echo", Workgroup: testWG})
+	}
+	var cs []*Conn
+	for range 2 {
+		c, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	if _, err := open(); refusedCode(err) != CodeBusy {
+		t.Fatalf("third tunnel: %v", err)
+	}
+	cs[0].Abort()
+	testutil.Eventually(t, 10*time.Second, func() error {
+		c, err := open()
+		if err != nil {
+			return err
+		}
+		c.Close()
+		return nil
+	})
+	cs[1].Close()
+}
