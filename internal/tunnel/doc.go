@@ -82,6 +82,12 @@
 // Dial does not: a forward over a relay waits for a direct (hole-punched)
 // connection or fails with "not reachable now".
 //
+// Options.IdleTimeout (the daemon reads PEERHOOD_TUNNEL_IDLE, a Go
+// duration; unset: none) ends a tunnel that carried no byte either way
+// for that long: each read waits at most the timeout, and a read that
+// times out ends the tunnel (ErrIdle, both ends aborted) only if the
+// other direction was idle too. Either side's setting applies.
+//
 // # Forwards (the using side)
 //
 // `peerhood forward MEMBER:SERVICE [LOCAL_ADDR]` asks the node (POST

@@ -221,7 +221,7 @@ func (s *Service) forwardConn(f *forward, c *net.TCPConn) {
 	defer s.untrackIn(f, conn.st)
 	f.stats.active.Add(1)
 	defer f.stats.active.Add(-1)
-	in, out, err := pipe(tcpEnd{c}, conn.streamEnd)
+	in, out, err := pipe(tcpEnd{c}, conn.streamEnd, s.opts.IdleTimeout)
 	f.stats.in.Add(in)
 	f.stats.out.Add(out)
 	if err != nil {

@@ -95,7 +95,7 @@ func (s *Service) carry(name string, st network.Stream, br *bufio.Reader, c *net
 		_ = c.Close()
 		return
 	}
-	in, out, err := pipe(streamEnd{st, br}, tcpEnd{c})
+	in, out, err := pipe(streamEnd{st, br}, tcpEnd{c}, s.opts.IdleTimeout)
 	stats.in.Add(in)
 	stats.out.Add(out)
 	if err != nil {

@@ -29,6 +29,9 @@ type Options struct {
 	DialTimeout time.Duration
 	// MaxPerMember caps the open tunnels one member has into this node.
 	MaxPerMember int
+	// IdleTimeout ends a tunnel that carried no byte either way for this
+	// long (0: never; TCP keepalive still finds dead local peers).
+	IdleTimeout time.Duration
 }
 
 // Service offers this node's TCP services to members over

@@ -385,3 +385,36 @@ func TestPerMemberLimit(t *testing.T) {
 	})
 	cs[1].Close()
 }
+
+// With an idle timeout, a tunnel that carries nothing either way is
+// closed on both sides (the guard below only bounds a failure).
+func TestIdleTimeout(t *testing.T) {
+	for _, side := range []string{"using", "offering"} {
+		t.Run(side, func(t *testing.T) {
+			alpha, bravo := newNode(t, "alpha"), newNode(t, "bravo")
+			link(alpha, bravo)
+			if side == "using" {
+				bravo.svc.opts.IdleTimeout = 100 * time.Millisecond
+			} else {
+				alpha.svc.opts.IdleTimeout = 100 * time.Millisecond
+			}
+			tg := newTarget(t, echo)
+			alpha.offer(t, "echo", tg.addr(), "bravo")
+			f, err := bravo.forward(t, "alpha", "echo")
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := dialLocal(t, f.Local)
+			c.Write([]byte("x"))
+			if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+				t.Fatal(err)
+			}
+			c.SetReadDeadline(time.Now().Add(20 * time.Second))
+			_, err = io.ReadAll(c)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("an idle tunnel stayed open")
+			}
+			testutil.Eventually(t, 10*time.Second, func() error { return activeIs(bravo, 0) })
+		})
+	}
+}
