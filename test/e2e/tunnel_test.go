@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -115,5 +117,61 @@ func TestTunnelForwardEcho(t *testing.T) {
 	bravo.MustRun("forward", "rm", "alpha:echo")
 	if _, err := net.Dial("tcp", fwd.Local); err == nil {
 		t.Fatal("the forward still listens after rm")
+	}
+}
+
+// A member whose certificate is revoked loses its open tunnels within
+// seconds, and a member that is offline is reported as such.
+func TestTunnelRevokedAndOffline(t *testing.T) {
+	alpha, bravo, charlie := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie")
+	office(t, alpha, bravo, charlie)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); io.Copy(c, c) }()
+		}
+	}()
+	alpha.MustRun("service", "add", "echo", ln.Addr().String(), "--allow", "*")
+	var fwd struct {
+		Local string `json:"local"`
+	}
+	Eventually(t, 20*time.Second, func() error {
+		out, err := bravo.Run("forward", "alpha:echo", "--json")
+		if err != nil {
+			return err
+		}
+		return jsonInto(out, &fwd)
+	})
+	c, err := net.Dial("tcp", fwd.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("ping"))
+	if _, err := io.ReadFull(c, make([]byte, 4)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	alpha.MustRun("member", "remove", "bravo")
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	_, err = io.ReadAll(c)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatal("the revoked member's tunnel stayed open")
+	}
+	t.Logf("the revoked member's tunnel closed %v after the revocation", time.Since(start).Round(time.Millisecond))
+
+	charlie.MustRun("forward", "alpha:echo")
+	alpha.Stop()
+	_, err = charlie.Run("forward", "alpha:echo")
+	if err == nil || !strings.Contains(err.Error(), "member alpha is not reachable now") {
+		t.Fatalf("forward to an offline member: %v", err)
 	}
 }
