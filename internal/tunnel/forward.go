@@ -234,7 +234,7 @@ func (s *Service) dialForward(f *forward) (*Conn, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is no longer a member", ErrNoMember, f.info.Member)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*s.opts.DialTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, 3*s.opts.DialTimeout)
 	defer cancel()
 	return Dial(ctx, s.host, m.PeerID, m.Name, Request{Service: f.info.Service, Workgroup: f.info.Workgroup})
 }

@@ -44,6 +44,9 @@ type Service struct {
 	log     *slog.Logger
 	opts    Options
 
+	ctx    context.Context // ends at Close: bounds forwards' dials
+	cancel context.CancelFunc
+
 	mu       sync.Mutex
 	stats    map[string]*counters // by lower-case service name
 	perPeer  map[peer.ID]int      // open tunnels into this node, by member
@@ -71,7 +74,9 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger, o
 	if opts.MaxPerMember <= 0 {
 		opts.MaxPerMember = DefaultMaxPerMember
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
+		ctx: ctx, cancel: cancel,
 		configs: &Configs{db: db}, host: h, dir: dir, log: log.With("svc", "tunnel"), opts: opts,
 		stats: map[string]*counters{}, perPeer: map[peer.ID]int{}, forwards: map[string]*forward{},
 		open: map[io.Closer]struct{}{},
@@ -93,6 +98,7 @@ func (s *Service) Start(ctx context.Context) error {
 // tunnel, and waits for their goroutines.
 func (s *Service) Close() error {
 	s.host.RemoveStreamHandler(p2p.ProtoTunnel)
+	s.cancel()
 	s.mu.Lock()
 	s.closed = true
 	for _, f := range s.forwards {
