@@ -11,9 +11,15 @@
 // target is only what the owner declared: a member names a service,
 // never an address, so the node is no open proxy. A target off this
 // machine's loopback (anything but localhost, 127.0.0.0/8, ::1) needs
-// --allow-remote-target and is shown with "(remote)". --kind (tcp, http,
-// printer) is only a label for now: every kind is carried as plain TCP,
-// with no request headers added. UDP is not carried.
+// --allow-remote-target and is shown with "(remote)". --kind tcp and
+// printer are carried as plain TCP (printer is a label for now: no
+// DNS-SD or CUPS queue yet). --kind http goes through a reverse proxy on
+// the offering node (http.go): every request reaches the target with
+// Peerhood-Member (the member's name) and Peerhood-Workgroup (the
+// workgroup's ID), after any Peerhood-* header the client sent was
+// removed, so a web app can tell who calls; keep-alive and upgrades
+// (WebSocket) work, one tunnel per client connection. UDP is not
+// carried.
 //
 // Access lists are share's (the same Rule type, the same WHO syntax and
 // the same matcher, share.RightOf: the member's name wins, then its

@@ -50,7 +50,7 @@ func (s *Service) handle(st network.Stream) {
 		_ = st.Close()
 		return
 	}
-	cfg, werr := s.authorize(p, req)
+	cfg, m, werr := s.authorize(p, req)
 	if werr != nil {
 		s.serviceStats(req.Service).refused.Add(1)
 		s.log.Info("tunnel refused", "peer", p, "service", req.Service, "code", werr.Code)
@@ -76,11 +76,13 @@ func (s *Service) handle(st network.Stream) {
 		_ = st.Close()
 		return
 	}
-	s.carry(cfg.Name, st, br, c.(*net.TCPConn))
+	s.carry(cfg, m, st, br, c.(*net.TCPConn))
 }
 
-// carry sends OK and pipes the stream and the target connection.
-func (s *Service) carry(name string, st network.Stream, br *bufio.Reader, c *net.TCPConn) {
+// carry sends OK and pipes the stream and the target connection (for
+// an http service, through the proxy that names the member).
+func (s *Service) carry(cfg Config, m workgroup.Member, st network.Stream, br *bufio.Reader, c *net.TCPConn) {
+	name := cfg.Name
 	stats := s.serviceStats(name)
 	both := &closePair{st, c}
 	if !s.track(both) {
@@ -95,7 +97,13 @@ func (s *Service) carry(name string, st network.Stream, br *bufio.Reader, c *net
 		_ = c.Close()
 		return
 	}
-	in, out, err := pipe(streamEnd{st, br}, tcpEnd{c}, s.opts.IdleTimeout)
+	var in, out int64
+	var err error
+	if cfg.Kind == KindHTTP {
+		in, out, err = s.proxyHTTP(cfg, m, streamEnd{st, br}, c)
+	} else {
+		in, out, err = pipe(streamEnd{st, br}, tcpEnd{c}, s.opts.IdleTimeout)
+	}
 	stats.in.Add(in)
 	stats.out.Add(out)
 	if err != nil {
@@ -106,20 +114,20 @@ func (s *Service) carry(name string, st network.Stream, br *bufio.Reader, c *net
 // authorize finds the service req names and checks that p is a member of
 // its workgroup (not_found otherwise, as for a service that does not
 // exist) and that its access list lets p use it (forbidden).
-func (s *Service) authorize(p peer.ID, req Request) (Config, *wire.Error) {
+func (s *Service) authorize(p peer.ID, req Request) (Config, workgroup.Member, *wire.Error) {
 	notFound := &wire.Error{Code: wire.CodeNotFound, Message: fmt.Sprintf("no service %q on this node", req.Service)}
 	cfg, err := s.configs.Get(context.Background(), req.Service)
 	if err != nil || cfg.Workgroup != req.Workgroup {
-		return Config{}, notFound
+		return Config{}, workgroup.Member{}, notFound
 	}
 	m, ok := s.dir.Member(cfg.Workgroup, p)
 	if !ok {
-		return Config{}, notFound
+		return Config{}, m, notFound
 	}
 	if !MayUse(cfg.Rules, m) {
-		return Config{}, &wire.Error{Code: wire.CodeForbidden, Message: fmt.Sprintf("service %q on %s: %s may not use it", cfg.Name, s.selfName(cfg.Workgroup), m.Name)}
+		return Config{}, m, &wire.Error{Code: wire.CodeForbidden, Message: fmt.Sprintf("service %q on %s: %s may not use it", cfg.Name, s.selfName(cfg.Workgroup), m.Name)}
 	}
-	return cfg, nil
+	return cfg, m, nil
 }
 
 // usable lists the services of workgroup wg that p may use (none when p

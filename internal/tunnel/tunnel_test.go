@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"strings"
@@ -416,5 +418,44 @@ func TestIdleTimeout(t *testing.T) {
 			}
 			testutil.Eventually(t, 10*time.Second, func() error { return activeIs(bravo, 0) })
 		})
+	}
+}
+
+// An http service names the member on every request (a client's own
+// Peerhood-* headers are dropped), over one kept-alive connection.
+func TestHTTPServiceNamesMember(t *testing.T) {
+	alpha, bravo := newNode(t, "alpha"), newNode(t, "bravo")
+	link(alpha, bravo)
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%s %s member=%q wg=%q spoof=%q", r.Method, r.URL.Path,
+			r.Header.Get(HeaderMember), r.Header.Get(HeaderWorkgroup), r.Header.Get("Peerhood-Spoof"))
+	}))
+	defer web.Close()
+	rules, _ := ParseRules([]string{"bravo"})
+	if _, err := alpha.svc.Configs().Add(context.Background(), Config{Name: "wiki", Workgroup: testWG, Target: web.Listener.Addr().String(), Kind: KindHTTP, Rules: rules}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := bravo.forward(t, "alpha", "wiki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 20 * time.Second}
+	for _, path := range []string{"/a", "/b"} {
+		req, _ := http.NewRequest("GET", "http://"+f.Local+path, nil)
+		req.Header.Set(HeaderMember, "mallory")
+		req.Header.Set("Peerhood-Spoof", "1")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := fmt.Sprintf(`GET %s member="bravo" wg=%q spoof=""`, path, testWG)
+		if string(b) != want {
+			t.Fatalf("target saw %q, want %q", b, want)
+		}
+	}
+	if st := bravo.svc.Forwards()[0].Stats; st.Total != 1 {
+		t.Fatalf("two requests took %d connections, want 1 (keep-alive)", st.Total)
 	}
 }
