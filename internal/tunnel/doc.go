@@ -48,7 +48,8 @@
 // # Wire format of /peerhood/tunnel/1
 //
 // One TCP connection per stream. Frames are wire frames (uvarint length +
-// deterministic CBOR, at most 4 KiB here); then raw bytes.
+// deterministic CBOR; a request at most 4 KiB, a reply 256 KiB); then
+// raw bytes.
 //
 //	U->O Request{1: Service (name), 2: Workgroup (ID), 3: Probe (bool), 4: List (bool)}
 //	O->U Reply{1: OK (true), 3: Services (List only)} | Reply{2: Err wire.Error{1: Code, 2: Message}}
