@@ -40,6 +40,7 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.presenceModule,  // presence, over the directory
 		n.discoveryModule, // finding members; browse, over presence and share
 		n.spoolModule,     // store and forward, over the directory and share
+		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
 	}
 }
 

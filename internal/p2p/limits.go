@@ -44,6 +44,9 @@ const (
 	// PeerStreamsInbound is how many streams one peer may have open
 	// towards this node at once, all protocols together.
 	PeerStreamsInbound = 256
+	// TunnelStreamsPerPeer is how many /peerhood/tunnel/1 streams one
+	// peer may have open each way (one per forwarded TCP connection).
+	TunnelStreamsPerPeer = 224
 )
 
 // ProtoLimit is what one peer may hold on one protocol: its streams
@@ -73,6 +76,10 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	ProtoJoin:     {In: 2, Out: 2, Memory: 20 << 20},
 	ProtoHello:    {In: 4, Out: 4, Memory: 1 << 20},
 	ProtoPresence: {In: 4, Out: 4, Memory: 1 << 20},
+	// Tunnels are one stream per forwarded TCP connection; the bytes
+	// they carry sit in yamux windows (counted in the connection's
+	// scope), not in protocol frames.
+	ProtoTunnel: {In: TunnelStreamsPerPeer, Out: TunnelStreamsPerPeer, Memory: 16 << 20},
 }
 
 // connRateLimiter is libp2p's connection rate limiter with peerhood's
@@ -119,6 +126,11 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			StreamsInbound:  512,
 			StreamsOutbound: 1024,
 		},
+		// Tunnels are one stream per TCP connection (per peer: see
+		// ProtoLimits, within PeerStreamsInbound).
+		Protocol: map[protocol.ID]rcmgr.ResourceLimits{ProtoTunnel: {
+			Streams: 2 * MaxPeers, StreamsInbound: MaxPeers, StreamsOutbound: MaxPeers,
+		}},
 		PeerDefault: rcmgr.ResourceLimits{
 			Conns:           8,
 			ConnsInbound:    8,

@@ -1,0 +1,72 @@
+package apitypes
+
+import "time"
+
+// ServiceAddRequest offers a TCP service.
+type ServiceAddRequest struct {
+	Name              string   `json:"name"`
+	Target            string   `json:"target"` // host:port this node dials
+	Kind              string   `json:"kind,omitempty"`
+	Workgroup         string   `json:"workgroup,omitempty"`
+	Allow             []string `json:"allow,omitempty"` // WHO[=use|none]; none given: nobody but this node
+	AllowRemoteTarget bool     `json:"allow_remote_target,omitempty"`
+}
+
+// ServiceSetRequest replaces a service's access list.
+type ServiceSetRequest struct {
+	Allow []string `json:"allow"`
+}
+
+// ForwardRequest asks for a forward to a member's service.
+type ForwardRequest struct {
+	Member    string `json:"member"`
+	Service   string `json:"service"`
+	Local     string `json:"local,omitempty"` // [127.0.0.1:]PORT; empty: a free port
+	Workgroup string `json:"workgroup,omitempty"`
+	Persist   bool   `json:"persist,omitempty"`
+}
+
+// ServiceConfig is one of this node's services (mirrors tunnel.Config).
+type ServiceConfig struct {
+	Name         string      `json:"name"`
+	Workgroup    string      `json:"workgroup"`
+	Target       string      `json:"target"`
+	Kind         string      `json:"kind"`
+	RemoteTarget bool        `json:"remote_target,omitempty"`
+	Rules        []Rule      `json:"rules"`
+	Created      time.Time   `json:"created"`
+	Stats        TunnelStats `json:"stats"`
+}
+
+// TunnelStats counts a service's or a forward's connections since the
+// node started (mirrors tunnel.Stats).
+type TunnelStats struct {
+	Active   int64 `json:"active"`
+	Total    int64 `json:"total"`
+	Refused  int64 `json:"refused"`
+	BytesIn  int64 `json:"bytes_in"`
+	BytesOut int64 `json:"bytes_out"`
+}
+
+// Forward is a listener on this node's loopback carrying connections to
+// a member's service (mirrors tunnel.Forward).
+type Forward struct {
+	Local     string      `json:"local"`
+	Member    string      `json:"member"`
+	Service   string      `json:"service"`
+	Workgroup string      `json:"workgroup"`
+	Persist   bool        `json:"persist,omitempty"`
+	Listening bool        `json:"listening"`
+	LastError string      `json:"last_error,omitempty"`
+	Created   time.Time   `json:"created"`
+	Stats     TunnelStats `json:"stats"`
+}
+
+// ServiceInfo is a service a member offers, as this node sees it
+// (mirrors tunnel.ServiceInfo).
+type ServiceInfo struct {
+	Name      string `json:"name"`
+	Kind      string `json:"kind"`
+	Workgroup string `json:"workgroup"`
+	Right     string `json:"right"`
+}

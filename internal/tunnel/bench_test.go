@@ -1,0 +1,129 @@
+package tunnel
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+)
+
+// sink reads to EOF, then answers one byte and closes.
+func sink(c io.ReadWriteCloser, closeWrite func() error) {
+	defer c.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		if _, err := c.Read(buf); err != nil {
+			break
+		}
+	}
+	c.Write([]byte{1})
+	if closeWrite != nil {
+		closeWrite()
+	}
+}
+
+// send writes n bytes to c, half-closes, and waits for the one-byte answer.
+func send(b *testing.B, c io.ReadWriter, closeWrite func() error, buf []byte, n int) {
+	for sent := 0; sent < n; sent += len(buf) {
+		if _, err := c.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := closeWrite(); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkThroughput sends 64 MiB per op over three paths in the same
+// run: a direct loopback TCP connection to the target, a bare libp2p
+// stream between the two hosts, and a forward (TCP -> stream -> TCP),
+// and reports each one's MB/s and the ratios.
+func BenchmarkThroughput(b *testing.B) {
+	const size = 64 << 20
+	alpha, bravo := newNode(b, "alpha"), newNode(b, "bravo")
+	link(alpha, bravo)
+	tg := newTarget(b, func(c *net.TCPConn) { sink(c, c.CloseWrite) })
+	alpha.offer(b, "sink", tg.addr(), "*=use")
+	alpha.h.SetStreamHandler("/bench/sink", func(s network.Stream) { sink(s, s.CloseWrite) })
+	f, err := bravo.forward(b, "alpha", "sink")
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	var direct, bare, fwd time.Duration
+	b.SetBytes(size)
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		c, err := net.Dial("tcp", tg.addr())
+		if err != nil {
+			b.Fatal(err)
+		}
+		send(b, c, c.(*net.TCPConn).CloseWrite, buf, size)
+		c.Close()
+		t1 := time.Now()
+		s, err := bravo.h.NewStream(context.Background(), alpha.h.ID(), "/bench/sink")
+		if err != nil {
+			b.Fatal(err)
+		}
+		send(b, s, s.CloseWrite, buf, size)
+		s.Close()
+		t2 := time.Now()
+		c, err = net.Dial("tcp", f.Local)
+		if err != nil {
+			b.Fatal(err)
+		}
+		send(b, c, c.(*net.TCPConn).CloseWrite, buf, size)
+		c.Close()
+		t3 := time.Now()
+		direct, bare, fwd = direct+t1.Sub(t0), bare+t2.Sub(t1), fwd+t3.Sub(t2)
+	}
+	mbps := func(d time.Duration) float64 { return float64(size) * float64(b.N) / d.Seconds() / 1e6 }
+	b.ReportMetric(mbps(direct), "direct-MB/s")
+	b.ReportMetric(mbps(bare), "stream-MB/s")
+	b.ReportMetric(mbps(fwd), "forward-MB/s")
+	b.ReportMetric(mbps(fwd)/mbps(bare), "forward/stream")
+	b.ReportMetric(mbps(fwd)/mbps(direct), "forward/direct")
+}
+
+// BenchmarkSetup measures connect-to-first-byte (connect, send one byte,
+// read its echo) directly and through a forward.
+func BenchmarkSetup(b *testing.B) {
+	alpha, bravo := newNode(b, "alpha"), newNode(b, "bravo")
+	link(alpha, bravo)
+	tg := newTarget(b, echo)
+	alpha.offer(b, "echo", tg.addr(), "*=use")
+	f, err := bravo.forward(b, "alpha", "echo")
+	if err != nil {
+		b.Fatal(err)
+	}
+	one := func(addr string) time.Duration {
+		t0 := time.Now()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		c.Write([]byte{1})
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	var direct, fwd time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		direct += one(tg.addr())
+		fwd += one(f.Local)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(direct.Microseconds())/n, "direct-µs")
+	b.ReportMetric(float64(fwd.Microseconds())/n, "forward-µs")
+	b.ReportMetric(float64((fwd-direct).Microseconds())/n, "added-µs")
+}
