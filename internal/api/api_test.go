@@ -14,9 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 )
 
 // testNode is a NodeInfo over a real libp2p host on 127.0.0.1.
@@ -53,15 +52,7 @@ func extraRoutes(s *Server) {
 // startServer serves the API on a unix socket in a fresh state folder.
 func startServer(t *testing.T) (*Server, *testNode, *Client) {
 	t.Helper()
-	k, _, err := crypto.GenerateEd25519Key(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := p2ptest.New(t, nil)
 	home := shortTempDir(t)
 	n := &testNode{host: h, home: home, stopped: make(chan struct{})}
 	s := NewServer(Backend{Node: n, Extra: []func(*Server){extraRoutes}}, nil, nil)

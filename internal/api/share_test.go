@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -22,12 +21,7 @@ import (
 // remove, with the error statuses a CLI relies on.
 func TestShareEndpoints(t *testing.T) {
 	ctx := context.Background()
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
+	h := p2ptest.New(t, nil)
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/store"
 )
 
@@ -56,9 +57,7 @@ func (n *tnode) start() {
 	if n.db, err = store.Open(ctx, filepath.Join(n.dir, "state.db")); err != nil {
 		t.Fatal(err)
 	}
-	if n.host, err = p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog()}); err != nil {
-		t.Fatal(err)
-	}
+	n.host = p2ptest.New(t, n.id.Key, p2ptest.WithLog(testLog()))
 	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -182,12 +182,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A bare libp2p host (no peerhood service at all) is refused too.
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	bare, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bare.Close()
+	bare := p2ptest.New(t, nil, p2ptest.WithLog(testLog()))
 	// The bare host runs gossipsub and subscribes to the workgroup's
 	// roster topic; alpha must send it nothing.
 	wgID := alpha.svc.roster.Workgroups()[0].ID
