@@ -20,6 +20,7 @@ import (
 // SIGINT and SIGTERM stop a node that holds a peer connection within 5 s,
 // with exit status 0, its socket removed and its folder unlocked.
 func TestSignalStopsWithin5s(t *testing.T) {
+	t.Parallel()
 	peer := StartNode(t, "peer")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -54,6 +55,7 @@ func TestSignalStopsWithin5s(t *testing.T) {
 // `up` prints one short block on stdout: name, peer ID, each listen
 // address, the control socket.
 func TestUpPrintsOneBlock(t *testing.T) {
+	t.Parallel()
 	n := StartNode(t, "alpha")
 	s := n.Status()
 	n.Stop()
@@ -81,6 +83,7 @@ func TestUpPrintsOneBlock(t *testing.T) {
 // A SIGKILLed node restarts on its folder with the same peer ID, name,
 // keys and database content.
 func TestKillRestartKeepsState(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	before := a.Status()
@@ -133,6 +136,7 @@ func (e errNotYet) Error() string { return string(e) }
 
 // --json prints exactly what the control API returns.
 func TestJSONIsTheAPIs(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	connectOut := b.MustRun("connect", a.TCPAddr(), "--json")
@@ -197,6 +201,7 @@ func without(v any, keys []string) any {
 }
 
 func TestVersionAndCompletion(t *testing.T) {
+	t.Parallel()
 	n := NewNode(t, "x")
 	if out := n.MustRun("version"); !strings.HasPrefix(out, "peerhood ") {
 		t.Fatalf("version: %q", out)
@@ -223,6 +228,7 @@ func TestVersionAndCompletion(t *testing.T) {
 // --help with a description and usage; the node's own commands have
 // examples too.
 func TestHelpOnEveryCommand(t *testing.T) {
+	t.Parallel()
 	n := NewNode(t, "x")
 	root := n.MustRun("--help")
 	i := strings.Index(root, "Available Commands:")
