@@ -47,7 +47,8 @@ GOOS=darwin step "darwin build" go build ./...
 # -race on every package: the daemon, the host and the services are
 # concurrent. -p 2 matches the 2-core machines CI runs on.
 step "go test -race" go test -race -p 2 -timeout 25m -count=1 ./... "$@"
-# The in-process clusters at full size (20 and 24 nodes) without -race: there
-# they test scale; under -race (above) they run smaller, as the detector
-# slows every goroutine 5-10x and turns them into a CPU benchmark.
+# The in-process clusters at full size (20 and 24 nodes), once, without
+# -race: they test scale, and under -race (above, where they skip) the
+# detector slows every goroutine 5-10x and turns them into a CPU benchmark.
+# Discovery's concurrency runs under -race in its small DHT cluster test.
 step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse' ./internal/discovery/
