@@ -16,7 +16,8 @@ import (
 // routes.
 func (n *Node) startDiscovery(ctx context.Context, backend *api.Backend) error {
 	dir := liveDirectory{n}
-	pres, err := presence.New(presence.Config{Host: n.host, Dir: dir, Log: n.log.With("svc", "presence"), Settings: n.db})
+	pres, err := presence.New(presence.Config{Host: n.host, Dir: dir, Log: n.log.With("svc", "presence"), Settings: n.db,
+		Interval: n.opts.Timings.PresenceInterval})
 	if err != nil {
 		return err
 	}

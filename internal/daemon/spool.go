@@ -29,6 +29,7 @@ func (n *Node) startSpool(ctx context.Context, backend *api.Backend) error {
 		cfg.PreflightShare = n.preflightShare
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
+	n.opts.Timings.spool(&cfg)
 	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")
 	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")
 	envDur(&cfg.FetchInterval, "PEERHOOD_SPOOL_FETCH_INTERVAL")
