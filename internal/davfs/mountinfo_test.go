@@ -6,6 +6,7 @@ import (
 )
 
 func TestMountInfo(t *testing.T) {
+	t.Parallel()
 	m := NewMountInfo("http://127.0.0.1:4318/", "TOKEN")
 	if m.URL != "http://127.0.0.1:4318/" || m.User != User || m.Password != "TOKEN" {
 		t.Fatalf("%+v", m)

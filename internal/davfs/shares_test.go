@@ -52,6 +52,7 @@ func newShareNode(t testing.TB, ctx context.Context) *shareNode {
 // TestShareBackend serves, on node "me", its own share and node "srv"'s
 // shares over WebDAV: the real file protocol between two libp2p hosts.
 func TestShareBackend(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	me, srv := newShareNode(t, ctx), newShareNode(t, ctx)

@@ -35,6 +35,7 @@ type denyAll struct{}
 func (denyAll) AllowPeer(peer.ID, bool) bool { return false }
 
 func TestConnectAndPeers(t *testing.T) {
+	t.Parallel()
 	a, b := newTestHost(t), newTestHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -62,6 +63,7 @@ func TestConnectAndPeers(t *testing.T) {
 }
 
 func TestConnectErrors(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t)
 	ctx := context.Background()
 	for _, addr := range []string{"not-an-addr", "/ip4/127.0.0.1/tcp/1", a.Addrs()[0]} {
@@ -72,6 +74,7 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestGateRefusesInbound(t *testing.T) {
+	t.Parallel()
 	a, b := newTestHost(t), newTestHost(t)
 	b.SetGate(denyAll{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -87,6 +90,7 @@ func TestGateRefusesInbound(t *testing.T) {
 }
 
 func TestAddrInUse(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +105,7 @@ func TestAddrInUse(t *testing.T) {
 }
 
 func TestAddrInUseByAnotherHost(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
 	var tcpPort string
 	for _, ad := range a.Host.Addrs() {
@@ -118,6 +123,7 @@ func TestAddrInUseByAnotherHost(t *testing.T) {
 // An address this machine lacks (as on a machine without IPv6) is
 // skipped; the host starts on the others. With none left it refuses.
 func TestMissingAddressSkipped(t *testing.T) {
+	t.Parallel()
 	missing := "/ip6/2001:db8::1/tcp/0" // documentation prefix: never assigned here
 	tests := []struct {
 		name   string
@@ -157,6 +163,7 @@ func TestMissingAddressSkipped(t *testing.T) {
 // A node restarted at the same address is reached by Connect at once,
 // although the dial that found it down put that address in backoff.
 func TestConnectPastDialBackoff(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t)
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {

@@ -81,6 +81,7 @@ func connectMany(t testing.TB, target peer.AddrInfo, n, par int) (failed int, fi
 // (about 250), all from one IP address: real hosts dialing over loopback.
 // The full 1,000 run against the real binary in bench/nodebench.
 func TestHoldsManyInboundConnections(t *testing.T) {
+	t.Parallel()
 	const n = 300
 	srv := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
 	target := peer.AddrInfo{ID: srv.ID(), Addrs: srv.Host.Addrs()}
@@ -109,6 +110,7 @@ func TestHoldsManyInboundConnections(t *testing.T) {
 // lifted (it would make the test wait minutes); the rate limiter's burst
 // is checked on its own.
 func TestResourceManagerLimits(t *testing.T) {
+	t.Parallel()
 	oneIP4 := func(i int) string { return fmt.Sprintf("/ip4/198.51.100.7/tcp/%d", 1000+i) }
 	oneNet6 := func(i int) string { return fmt.Sprintf("/ip6/2001:db8:1:2::%x/tcp/4317", i+1) }
 	many := func(i int) string { return fmt.Sprintf("/ip4/203.0.%d.%d/tcp/4317", i/250, i%250+1) }

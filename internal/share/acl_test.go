@@ -12,6 +12,7 @@ import (
 )
 
 func TestParseRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want Rule
@@ -36,6 +37,7 @@ func TestParseRule(t *testing.T) {
 }
 
 func TestRightOf(t *testing.T) {
+	t.Parallel()
 	alice := workgroup.Member{Name: "alice", Groups: []string{"eng"}}
 	bob := workgroup.Member{Name: "bob", Groups: []string{"ops"}}
 	carol := workgroup.Member{Name: "carol"}
@@ -67,6 +69,7 @@ func TestRightOf(t *testing.T) {
 // A read-only member reads but cannot change anything; an excluded
 // member sees nothing of the share; a non-member gets nothing at all.
 func TestAccessEnforced(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "ro"}, Rule{"writer", "rw"}, Rule{"mallory", "none"})
 	e.write("doc.txt", []byte("content"))
 	ro := e.client("reader")
@@ -140,6 +143,7 @@ func TestAccessEnforced(t *testing.T) {
 }
 
 func TestConfigs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cs := e.svc.Configs()
 	if _, err := cs.Add(e.ctx, Config{Name: "DOCS", Workgroup: testWG, Path: e.root}); !errors.Is(err, ErrExists) {
@@ -173,6 +177,7 @@ func TestConfigs(t *testing.T) {
 }
 
 func TestSharesOf(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "ro"}, Rule{"alice", "rw"})
 	c := e.client("alice")
 	alice, _ := e.dir.ByName(testWG, "alice")

@@ -26,6 +26,7 @@ func partialsIn(t *testing.T, dir string) []string {
 // until PartialMaxAge, then the sweeper removes it; recent ones and
 // files written since stay.
 func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "rw"})
 	c := e.client("alice")
 	src := filepath.Join(t.TempDir(), "up.bin")

@@ -33,6 +33,7 @@ func noPartials(t *testing.T, dir string) {
 }
 
 func TestGetPutRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "rw"})
 	c := e.client("alice")
 	data := randBytes(t, 5<<20+123)
@@ -98,6 +99,7 @@ func TestGetPutRoundTrip(t *testing.T) {
 // A download stopped mid-way keeps its partial file; the next GetFile
 // resumes from it and verifies the whole file.
 func TestGetResumesAfterInterruption(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client("alice")
 	data := randBytes(t, 8<<20)
@@ -132,6 +134,7 @@ func TestGetResumesAfterInterruption(t *testing.T) {
 // The sharing node vanishes mid-download and comes back: the retry
 // resumes where the transfer stopped.
 func TestGetResumesWhenPeerVanishes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client("alice")
 	data := randBytes(t, 24<<20)
@@ -160,6 +163,7 @@ func TestGetResumesWhenPeerVanishes(t *testing.T) {
 // An upload stopped mid-way leaves a partial on the sharing node (never
 // at the final name); the next PutFile continues it.
 func TestPutResumesAfterInterruption(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "rw"})
 	c := e.client("alice")
 	data := randBytes(t, 8<<20)
@@ -210,6 +214,7 @@ func interruptedPut(t *testing.T, e *env, c *Client, src, path string, at int64)
 // A file that changes while it is read is detected; the retry fetches
 // the new version whole.
 func TestChangedWhileRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client("alice")
 	data := randBytes(t, 24<<20)
@@ -263,6 +268,7 @@ func mountSmall(t *testing.T, size string) string {
 }
 
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	small := mountSmall(t, "2m")
 	t.Run("get", func(t *testing.T) {
 		e := newEnv(t)
@@ -303,6 +309,7 @@ func TestFullDisk(t *testing.T) {
 // Two uploads of the same file version at once never share a partial
 // file: one waits (busy, retried) and both end with the right content.
 func TestConcurrentSameUpload(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{"*", "rw"})
 	a, b := e.client("alice"), e.client("bob")
 	data := randBytes(t, 6<<20)

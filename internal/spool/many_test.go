@@ -13,6 +13,7 @@ import (
 // Mails queued while the recipient is down all arrive, once, after it
 // comes up.
 func TestManyMailsAfterRecipientReturns(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start()
@@ -57,6 +58,7 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 
 // Many mails wait with a mailbox; the recipient takes them in batches.
 func TestManyMailsThroughMailbox(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	n := 200

@@ -14,6 +14,7 @@ import (
 // it connects: it presents its certificate over hello, no roster sync
 // with a third member needed (none is online here).
 func TestHelloAdmitsUnknownMember(t *testing.T) {
+	t.Parallel()
 	bravo, charlie, wg := joinedWhileAway(t)
 	start := time.Now()
 	if err := charlie.dial(bravo); err != nil {
@@ -39,6 +40,7 @@ func TestHelloAdmitsUnknownMember(t *testing.T) {
 // a member are cut off as soon as their hello fails, and are not taken on
 // probation again at once; nothing of theirs is stored.
 func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, victim, stranger := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "victim"), newTNode(t, "stranger")
 	wg := mustCreate(t, alpha, "office")
@@ -87,6 +89,7 @@ func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
 // At most maxProbation unknown peers are on probation at once, and new
 // ones come in at most at probationRate a second.
 func TestProbationLimits(t *testing.T) {
+	t.Parallel()
 	l := newProbationList()
 	now := time.Unix(1_750_000_000, 0)
 	ids := make([]peer.ID, maxProbation+5)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestTokenRoundTripAndMalformed(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	p := newPeer(t)
 	tok := Token{Workgroup: root.ID, RootPub: root.Pub, Name: root.Name, Secret: make([]byte, 32), Expires: 1e9,
@@ -49,6 +50,7 @@ func TestTokenRoundTripAndMalformed(t *testing.T) {
 }
 
 func TestJoinAndRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, charlie, delta := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie"), newTNode(t, "delta")
 	wg := mustCreate(t, alpha, "office")
@@ -140,6 +142,7 @@ func TestJoinAndRefusals(t *testing.T) {
 // invite is outstanding; while one is, it reaches the join protocol and
 // nothing else.
 func TestGateRefusesNonMembers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha := newTNode(t, "alpha")
 	stranger := newTNode(t, "stranger")
@@ -250,6 +253,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 }
 
 func TestTokenAddrs(t *testing.T) {
+	t.Parallel()
 	var in []ma.Multiaddr
 	for _, s := range []string{"/ip4/127.0.0.1/tcp/1", "/ip6/fe80::1/tcp/1", "/ip4/192.168.1.2/tcp/1", "/ip4/0.0.0.0/tcp/1", "/ip4/8.8.8.8/udp/1/quic-v1"} {
 		in = append(in, ma.StringCast(s))
