@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 func newTestHost(t *testing.T, addrs ...string) *Host {
@@ -53,10 +56,12 @@ func TestConnectAndPeers(t *testing.T) {
 	if ps[0].RTT <= 0 {
 		t.Fatalf("rtt not measured: %+v", ps[0])
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(b.Peers()) != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, func() error {
+		if len(b.Peers()) != 1 {
+			return fmt.Errorf("b lists %d peers", len(b.Peers()))
+		}
+		return nil
+	})
 	if pb := b.Peers(); len(pb) != 1 || pb[0].ID != a.ID() || pb[0].Direction != "inbound" {
 		t.Fatalf("peers of b: %+v", pb)
 	}

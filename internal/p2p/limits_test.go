@@ -17,6 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/libp2p/go-libp2p/x/rate"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // libp2p's defaults that a peerhood node must exceed.
@@ -88,10 +90,12 @@ func TestHoldsManyInboundConnections(t *testing.T) {
 	if failed, err := connectMany(t, target, n, 32); failed > 0 {
 		t.Fatalf("%d of %d connections refused; first: %v", failed, n, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(srv.Network().Peers()) < n && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if got := len(srv.Network().Peers()); got < n {
+			return fmt.Errorf("node lists %d peers, want %d", got, n)
+		}
+		return nil
+	})
 	if got := len(srv.Peers()); got != n {
 		t.Fatalf("node lists %d peers, want %d (> libp2p's default %d)", got, n, libp2pDefaultInbound)
 	}
