@@ -78,9 +78,9 @@ func newCluster(t testing.TB, n int, o clusterOpts) []*node {
 	for i := range nodes {
 		nd := &node{name: members[i].Name, id: members[i].PeerID}
 		nodes[i] = nd
-		t.Cleanup(nd.close)
 		var err error
 		nd.host = p2ptest.New(t, keys[i])
+		t.Cleanup(nd.close) // before the host's own cleanup: services close first
 		nd.db, err = store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 		if err != nil {
 			t.Fatal(err)
