@@ -142,7 +142,9 @@ func TestGetResumesWhenPeerVanishes(t *testing.T) {
 	dst := filepath.Join(t.TempDir(), "f.bin")
 	var once sync.Once
 	restarted := make(chan struct{})
-	res, err := GetFile(e.ctx, c, "docs", "f.bin", dst, TransferOptions{Retries: 10, RetryDelay: 200 * time.Millisecond,
+	// Retries cover the server's restart even on a loaded machine (10
+	// were too few once at 68a5ccb: the restart took over 2 s).
+	res, err := GetFile(e.ctx, c, "docs", "f.bin", dst, TransferOptions{Retries: 50, RetryDelay: 200 * time.Millisecond,
 		Progress: func(_ string, done, _ int64) {
 			if done >= 4<<20 {
 				once.Do(func() { go func() { e.restartServer(c); close(restarted) }() })
