@@ -68,7 +68,6 @@ func wantState(s *Service, p peer.ID, state, text string) func() error {
 // A member's states reach the other member; a stranger's messages on the
 // topic are rejected by the validator, even from a connected peer.
 func TestPresenceMembersOnly(t *testing.T) {
-	t.Parallel()
 	a, b, x := newHost(t), newHost(t), newHost(t)
 	ma, mb, mx := member(a, "a"), member(b, "b"), member(x, "x")
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb))
@@ -103,7 +102,6 @@ func TestPresenceMembersOnly(t *testing.T) {
 // A member whose only connection drops shows offline at once: there is no
 // other route for its heartbeats.
 func TestPresenceOfflineOnDisconnect(t *testing.T) {
-	t.Parallel()
 	a, b := newHost(t), newHost(t)
 	ma, mb := member(a, "a"), member(b, "b")
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ma, mb))
@@ -117,7 +115,6 @@ func TestPresenceOfflineOnDisconnect(t *testing.T) {
 }
 
 func TestSetErrors(t *testing.T) {
-	t.Parallel()
 	a := newHost(t)
 	p := start(t, a, workgroup.NewStaticDirectory(a.ID(), member(a, "a")))
 	for _, tc := range []struct{ state, text, want string }{
@@ -135,7 +132,6 @@ func TestSetErrors(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
-	t.Parallel()
 	good, _ := wire.Marshal(message{Workgroup: wg, State: Busy, Text: "x", Seq: 3, IntervalMS: 2000})
 	badState, _ := wire.Marshal(message{Workgroup: wg, State: "asleep", Seq: 1})
 	longText, _ := wire.Marshal(message{Workgroup: wg, State: Online, Text: strings.Repeat("y", MaxText+1)})
@@ -176,7 +172,6 @@ func TestDecode(t *testing.T) {
 // kept and count as soon as the roster knows it, without waiting for its
 // next heartbeat.
 func TestPresenceBeforeCertificate(t *testing.T) {
-	t.Parallel()
 	a, n := newHost(t), newHost(t)
 	ma, mn := member(a, "a"), member(n, "newbie")
 	dirA := workgroup.NewStaticDirectory(a.ID(), ma)
@@ -194,7 +189,6 @@ func TestPresenceBeforeCertificate(t *testing.T) {
 // A direct presence message counts only from a member, for a workgroup
 // it is a member of; anything else is refused and changes nothing.
 func TestDirectMessageRefusals(t *testing.T) {
-	t.Parallel()
 	a, b, x := newHost(t), newHost(t), newHost(t)
 	ma, mb := member(a, "a"), member(b, "b")
 	other := workgroup.Member{Workgroup: "wgother", WorkgroupName: "other", Name: "x", PeerID: x.ID()}

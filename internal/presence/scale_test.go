@@ -15,7 +15,6 @@ import (
 )
 
 func TestIntervalFor(t *testing.T) {
-	t.Parallel()
 	for _, tc := range []struct {
 		base time.Duration
 		n    int
@@ -56,7 +55,6 @@ func fakeMembers(t *testing.T, n int) []workgroup.Member {
 // A member of a large workgroup heartbeats at the interval its size
 // calls for, and the others time it out by that interval, not theirs.
 func TestHeartbeatGrowsWithWorkgroup(t *testing.T) {
-	t.Parallel()
 	a, b := newHost(t), newHost(t)
 	ms := append(fakeMembers(t, 98), member(a, "a"), member(b, "b"))
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
@@ -77,7 +75,6 @@ func TestHeartbeatGrowsWithWorkgroup(t *testing.T) {
 // probe finds it gone and says so, and a shows c offline long before
 // c's heartbeat timeout (31 s here).
 func TestGoneReportedByAnotherMember(t *testing.T) {
-	t.Parallel()
 	a, b, c := newHost(t), newHost(t), newHost(t)
 	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(c, "c")}
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
@@ -102,7 +99,6 @@ func TestGoneReportedByAnotherMember(t *testing.T) {
 // which has never been connected to it, so a can dial c from its
 // peerstore alone (no DHT lookup).
 func TestHeartbeatCarriesAddresses(t *testing.T) {
-	t.Parallel()
 	a, b, c := newHost(t), newHost(t), newHost(t)
 	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(c, "c")}
 	pa := start(t, a, workgroup.NewStaticDirectory(a.ID(), ms...))
@@ -145,7 +141,6 @@ func (s *Service) seqOf(p peer.ID) uint64 {
 // whole workgroup because one peer joined it: a hears nothing new from b
 // before b's next heartbeat.
 func TestNewPeerIsAnsweredDirectly(t *testing.T) {
-	t.Parallel()
 	a, b, d := newHost(t), newHost(t), newHost(t)
 	ms := []workgroup.Member{member(a, "a"), member(b, "b"), member(d, "d")}
 	pa := startEvery(t, a, workgroup.NewStaticDirectory(a.ID(), ms...), 30*time.Second)
