@@ -46,9 +46,15 @@ GOOS=windows step "windows build" go build ./...
 GOOS=darwin step "darwin build" go build ./...
 
 # -race on every package: the daemon, the host and the services are
-# concurrent. -p 2 matches the 2-core machines CI runs on.
-step "go test -race" go test -race -p 2 -timeout 25m -count=1 ./... "$@"
-# The in-process clusters at full size (20 and 24 nodes) without -race: there
-# they test scale; under -race (above) they run smaller, as the detector
-# slows every goroutine 5-10x and turns them into a CPU benchmark.
+# concurrent. -p 2 matches the 2-core machines CI runs on. The slowest
+# packages are named first so that go test starts them first (it runs
+# packages in the order given; ./... adds the rest once): e2e mostly waits
+# on its node processes and overlaps the CPU-bound ones, and no long
+# package is left to run alone at the end.
+slow_first=(./test/e2e ./internal/spool ./internal/workgroup ./internal/presence ./internal/share)
+step "go test -race" go test -race -p 2 -timeout 25m -count=1 "${slow_first[@]}" ./... "$@"
+# The in-process clusters at full size (20 and 24 nodes), once, without
+# -race: they test scale, and under -race (above, where they skip) the
+# detector slows every goroutine 5-10x and turns them into a CPU benchmark.
+# Discovery's concurrency runs under -race in its small DHT cluster test.
 step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse' ./internal/discovery/

@@ -91,7 +91,8 @@ func (n *Node) shareModule(context.Context) (Module, error) {
 
 // presenceModule builds the presence service.
 func (n *Node) presenceModule(context.Context) (Module, error) {
-	pres, err := presence.New(presence.Config{Host: n.host, Dir: n.dir, Log: n.log.With("svc", "presence"), Settings: n.db, Events: n.events})
+	pres, err := presence.New(presence.Config{Host: n.host, Dir: n.dir, Log: n.log.With("svc", "presence"), Settings: n.db, Events: n.events,
+		Interval: n.opts.Timings.PresenceInterval})
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +119,7 @@ func (n *Node) spoolModule(context.Context) (Module, error) {
 		Shares: n.share, PreflightShare: n.share.Preflight, Events: n.events,
 	}
 	// Tuning for tests and benchmarks (Go durations, e.g. 500ms).
+	n.opts.Timings.spool(&cfg)
 	envDur(&cfg.RetryBase, "PEERHOOD_SPOOL_RETRY_BASE")
 	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")
 	envDur(&cfg.FetchInterval, "PEERHOOD_SPOOL_FETCH_INTERVAL")

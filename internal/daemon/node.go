@@ -45,6 +45,8 @@ type Options struct {
 	MaxMemberConns int
 	// Out receives the start-up block (the node's name, ID, addresses).
 	Out io.Writer
+	// Timings shortens the services' timers (tests; zero: defaults).
+	Timings Timings
 }
 
 // Node is a running node.

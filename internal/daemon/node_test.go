@@ -110,6 +110,7 @@ func TestStartServeStop(t *testing.T) {
 }
 
 func TestNameDefaultsToFoldedHostName(t *testing.T) {
+	t.Parallel()
 	hn, err := os.Hostname()
 	if err != nil {
 		t.Skip("no host name:", err)
@@ -134,6 +135,7 @@ func TestNameDefaultsToFoldedHostName(t *testing.T) {
 }
 
 func TestSecondStartNamesPID(t *testing.T) {
+	t.Parallel()
 	home := testHome(t)
 	start(t, opts(home, "alpha"))
 	_, err := Start(context.Background(), opts(home, "alpha"))
@@ -152,6 +154,7 @@ func TestSecondStartNamesPID(t *testing.T) {
 // Each broken state folder is refused with an error naming the file, and
 // nothing in it is changed.
 func TestRefusesBrokenState(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, home string) string // breaks home, returns the file the error must name
@@ -191,6 +194,7 @@ func TestRefusesBrokenState(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			home := testHome(t)
 			if !strings.HasPrefix(tc.name, "home") && tc.name != "corrupt node key" {
 				// A node ran here before: keys and database exist.

@@ -32,6 +32,7 @@ func runCadaver(t *testing.T, url, script string) string {
 // TestCadaver drives a real WebDAV client: ls, put, get, mkdir, move,
 // copy, delete, rmcol, and a refused write on a read-only share.
 func TestCadaver(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("cadaver"); err != nil {
 		t.Skip("cadaver is not installed (apt-get install cadaver; scripts/test.sh installs it when run as root)")
 	}

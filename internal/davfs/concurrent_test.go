@@ -11,6 +11,7 @@ import (
 // TestConcurrentClients: parallel writers, readers and listers on one
 // share (run with -race) all see whole files.
 func TestConcurrentClients(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	write(t, filepath.Join(e.docs, "shared.txt"), strings.Repeat("start;", 1000))
 	var wg sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 // Storage, and no partial or temp file left behind. It needs root (to
 // mount) and skips otherwise.
 func TestFullDisk(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
 		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
@@ -49,6 +50,7 @@ func TestFullDisk(t *testing.T) {
 // TestReadOnlyFilesystem: an own share on a read-only mount answers 403
 // to writes, not 500.
 func TestReadOnlyFilesystem(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
 		t.Skipf("cannot mount a read-only tmpfs (needs root): %v", err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestMethodsAndStatusCodes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d0 := map[string]string{"Depth": "0"}
 	d1 := map[string]string{"Depth": "1"}
@@ -187,6 +188,7 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 }
 
 func TestLocks(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	lockBody := `<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>test</D:owner></D:lockinfo>`
 	r := e.do("LOCK", "/alpha/docs/hello.txt", map[string]string{"Depth": "0", "Timeout": "Second-60"}, lockBody)
@@ -247,6 +249,7 @@ func TestLocks(t *testing.T) {
 }
 
 func TestAuthOnEveryMethod(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	methods := []string{"OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PROPFIND", "PROPPATCH"}
 	creds := []struct{ name, user, pass string }{
@@ -276,6 +279,7 @@ func TestAuthOnEveryMethod(t *testing.T) {
 }
 
 func TestHostHeaderRebinding(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	port := e.port()
 	for host, want := range map[string]int{
@@ -300,6 +304,7 @@ func TestHostHeaderRebinding(t *testing.T) {
 }
 
 func TestListingEscapesNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	write(t, filepath.Join(e.docs, "a&b'c onerror=x.txt"), "x")
 	r := e.do("GET", "/alpha/docs/", nil, "")

@@ -91,6 +91,7 @@ func snapshot(t *testing.T, dir, skip string) string {
 }
 
 func TestHostilePaths(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	base := filepath.Dir(e.docs)
 	before := snapshot(t, base, e.docs)
@@ -155,6 +156,7 @@ func TestHostilePaths(t *testing.T) {
 
 // TestHostileShareAndNodeNames covers the levels above a share.
 func TestHostileShareAndNodeNames(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	for _, target := range []string{
 		"/..", "/../", "/alpha/..", "/alpha/../..", "/%2e%2e/alpha/docs/hello.txt",
@@ -173,6 +175,7 @@ func TestHostileShareAndNodeNames(t *testing.T) {
 // TestDoubleEncodingIsLiteral: a path is decoded once; "%2e%2e%2f" that
 // results is a plain name inside the share.
 func TestDoubleEncodingIsLiteral(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	if r := e.do("PUT", "/alpha/docs/%252e%252e%252fx", nil, "literal"); r.code != 201 {
 		t.Fatalf("PUT = %d %s", r.code, r.body)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestMountInfo(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	tok, err := LoadOrCreateToken(home)
 	must(t, err)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestParsePath(t *testing.T) {
+	t.Parallel()
 	ok := []struct {
 		in   string
 		want Target

@@ -78,6 +78,7 @@ func canonMultistatus(t *testing.T, body string) []string {
 
 // TestPropfindMatchesXNet: our PROPFIND gives what x/net/webdav's gives.
 func TestPropfindMatchesXNet(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	xh := NewHandler(e.backend, testToken, nil)
 	xh.fs = e.srv.Config.Handler.(*Handler).fs // same start time for root/node folders

@@ -15,6 +15,7 @@ import (
 // PROPFIND replies): copy, lsf, cat, mkdir, moveto, check --download,
 // purge, and a refused write into a read-only share.
 func TestRclone(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("rclone"); err != nil {
 		t.Skip("rclone is not installed (apt-get install rclone; scripts/test.sh installs it when run as root)")
 	}

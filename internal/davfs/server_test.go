@@ -15,6 +15,7 @@ import (
 )
 
 func TestListenLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	b := NewLocalBackend(testNode)
 	for _, addr := range []string{"0.0.0.0:0", "[::]:0", ":0", "192.0.2.1:0", "example.com:0", "nonsense"} {
 		if s, err := Listen(addr, b, testToken, nil); err == nil {
@@ -47,6 +48,7 @@ func TestListenLoopbackOnly(t *testing.T) {
 }
 
 func TestToken(t *testing.T) {
+	t.Parallel()
 	home := t.TempDir()
 	tok, err := LoadOrCreateToken(home)
 	must(t, err)
@@ -84,6 +86,7 @@ func TestToken(t *testing.T) {
 // TestTruncatedPut: a client that promises more bytes than it sends and
 // hangs up leaves no file, not even a partial one.
 func TestTruncatedPut(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
 	must(t, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -37,11 +38,7 @@ type shareNode struct {
 
 func newShareNode(t testing.TB, ctx context.Context) *shareNode {
 	t.Helper()
-	k, _, err := crypto.GenerateEd25519Key(nil)
-	must(t, err)
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	must(t, err)
-	t.Cleanup(func() { h.Close() })
+	h := p2ptest.New(t, nil)
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	must(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -55,6 +52,7 @@ func newShareNode(t testing.TB, ctx context.Context) *shareNode {
 // TestShareBackend serves, on node "me", its own share and node "srv"'s
 // shares over WebDAV: the real file protocol between two libp2p hosts.
 func TestShareBackend(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	me, srv := newShareNode(t, ctx), newShareNode(t, ctx)

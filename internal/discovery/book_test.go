@@ -13,6 +13,7 @@ import (
 )
 
 func TestBook(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "state.db")
 	db, err := store.Open(ctx, path)

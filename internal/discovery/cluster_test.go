@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -77,12 +78,9 @@ func newCluster(t testing.TB, n int, o clusterOpts) []*node {
 	for i := range nodes {
 		nd := &node{name: members[i].Name, id: members[i].PeerID}
 		nodes[i] = nd
-		t.Cleanup(nd.close)
 		var err error
-		nd.host, err = p2p.New(p2p.Config{Key: keys[i], ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		nd.host = p2ptest.New(t, keys[i])
+		t.Cleanup(nd.close) // before the host's own cleanup: services close first
 		nd.db, err = store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 		if err != nil {
 			t.Fatal(err)

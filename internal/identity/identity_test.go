@@ -8,6 +8,7 @@ import (
 )
 
 func TestLoadOrCreatePersists(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a, created, err := LoadOrCreate(dir)
 	if err != nil || !created {
@@ -29,6 +30,7 @@ func TestLoadOrCreatePersists(t *testing.T) {
 }
 
 func TestKeyFileErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		file    string
@@ -68,6 +70,7 @@ func TestKeyFileErrors(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
+	t.Parallel()
 	valid := []string{"a", "alpha", "node-1", "A1", strings.Repeat("x", 63)}
 	invalid := []string{"", "-a", "a-", "a.b", "a b", "ä", strings.Repeat("x", 64), "a_b", "a/b"}
 	for _, n := range valid {

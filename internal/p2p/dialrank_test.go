@@ -11,6 +11,7 @@ import (
 // addresses only are dialled QUIC first, so a NATed node learns its
 // external QUIC address (needed to hole punch).
 func TestTCPFirstRanker(t *testing.T) {
+	t.Parallel()
 	delays := func(addrs ...string) map[string]time.Duration {
 		var in []ma.Multiaddr
 		for _, a := range addrs {

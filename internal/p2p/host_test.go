@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 func newTestHost(t *testing.T, addrs ...string) *Host {
@@ -35,6 +38,7 @@ type denyAll struct{}
 func (denyAll) AllowPeer(peer.ID, bool) bool { return false }
 
 func TestConnectAndPeers(t *testing.T) {
+	t.Parallel()
 	a, b := newTestHost(t), newTestHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -52,16 +56,19 @@ func TestConnectAndPeers(t *testing.T) {
 	if ps[0].RTT <= 0 {
 		t.Fatalf("rtt not measured: %+v", ps[0])
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(b.Peers()) != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, func() error {
+		if len(b.Peers()) != 1 {
+			return fmt.Errorf("b lists %d peers", len(b.Peers()))
+		}
+		return nil
+	})
 	if pb := b.Peers(); len(pb) != 1 || pb[0].ID != a.ID() || pb[0].Direction != "inbound" {
 		t.Fatalf("peers of b: %+v", pb)
 	}
 }
 
 func TestConnectErrors(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t)
 	ctx := context.Background()
 	for _, addr := range []string{"not-an-addr", "/ip4/127.0.0.1/tcp/1", a.Addrs()[0]} {
@@ -72,6 +79,7 @@ func TestConnectErrors(t *testing.T) {
 }
 
 func TestGateRefusesInbound(t *testing.T) {
+	t.Parallel()
 	a, b := newTestHost(t), newTestHost(t)
 	b.SetGate(denyAll{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -87,6 +95,7 @@ func TestGateRefusesInbound(t *testing.T) {
 }
 
 func TestAddrInUse(t *testing.T) {
+	t.Parallel()
 	l, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +110,7 @@ func TestAddrInUse(t *testing.T) {
 }
 
 func TestAddrInUseByAnotherHost(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
 	var tcpPort string
 	for _, ad := range a.Host.Addrs() {
@@ -118,6 +128,7 @@ func TestAddrInUseByAnotherHost(t *testing.T) {
 // An address this machine lacks (as on a machine without IPv6) is
 // skipped; the host starts on the others. With none left it refuses.
 func TestMissingAddressSkipped(t *testing.T) {
+	t.Parallel()
 	missing := "/ip6/2001:db8::1/tcp/0" // documentation prefix: never assigned here
 	tests := []struct {
 		name   string
@@ -157,6 +168,7 @@ func TestMissingAddressSkipped(t *testing.T) {
 // A node restarted at the same address is reached by Connect at once,
 // although the dial that found it down put that address in backoff.
 func TestConnectPastDialBackoff(t *testing.T) {
+	t.Parallel()
 	a := newTestHost(t)
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {

@@ -17,6 +17,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	"github.com/libp2p/go-libp2p/x/rate"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // libp2p's defaults that a peerhood node must exceed.
@@ -81,16 +83,19 @@ func connectMany(t testing.TB, target peer.AddrInfo, n, par int) (failed int, fi
 // (about 250), all from one IP address: real hosts dialing over loopback.
 // The full 1,000 run against the real binary in bench/nodebench.
 func TestHoldsManyInboundConnections(t *testing.T) {
+	t.Parallel()
 	const n = 300
 	srv := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
 	target := peer.AddrInfo{ID: srv.ID(), Addrs: srv.Host.Addrs()}
 	if failed, err := connectMany(t, target, n, 32); failed > 0 {
 		t.Fatalf("%d of %d connections refused; first: %v", failed, n, err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(srv.Network().Peers()) < n && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if got := len(srv.Network().Peers()); got < n {
+			return fmt.Errorf("node lists %d peers, want %d", got, n)
+		}
+		return nil
+	})
 	if got := len(srv.Peers()); got != n {
 		t.Fatalf("node lists %d peers, want %d (> libp2p's default %d)", got, n, libp2pDefaultInbound)
 	}
@@ -109,6 +114,7 @@ func TestHoldsManyInboundConnections(t *testing.T) {
 // lifted (it would make the test wait minutes); the rate limiter's burst
 // is checked on its own.
 func TestResourceManagerLimits(t *testing.T) {
+	t.Parallel()
 	oneIP4 := func(i int) string { return fmt.Sprintf("/ip4/198.51.100.7/tcp/%d", 1000+i) }
 	oneNet6 := func(i int) string { return fmt.Sprintf("/ip6/2001:db8:1:2::%x/tcp/4317", i+1) }
 	many := func(i int) string { return fmt.Sprintf("/ip4/203.0.%d.%d/tcp/4317", i/250, i%250+1) }

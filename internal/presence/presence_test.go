@@ -7,11 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -21,16 +21,7 @@ const wg = "wgpresence000"
 
 func newHost(t *testing.T) *p2p.Host {
 	t.Helper()
-	k, _, err := crypto.GenerateEd25519Key(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
+	return p2ptest.New(t, nil)
 }
 
 func member(h *p2p.Host, name string) workgroup.Member {

@@ -14,6 +14,7 @@ import (
 )
 
 func TestParseRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want Rule
@@ -38,6 +39,7 @@ func TestParseRule(t *testing.T) {
 }
 
 func TestRightOf(t *testing.T) {
+	t.Parallel()
 	alice := workgroup.Member{Name: "alice", Groups: []string{"eng"}}
 	bob := workgroup.Member{Name: "bob", Groups: []string{"ops"}}
 	carol := workgroup.Member{Name: "carol"}
@@ -69,6 +71,7 @@ func TestRightOf(t *testing.T) {
 // A read-only member reads but cannot change anything; an excluded
 // member sees nothing of the share; a non-member gets nothing at all.
 func TestAccessEnforced(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "ro"}, Rule{Who: "writer", Right: "rw"}, Rule{Who: "mallory", Right: "none"})
 	e.write("doc.txt", []byte("content"))
 	ro := e.client("reader")
@@ -142,6 +145,7 @@ func TestAccessEnforced(t *testing.T) {
 }
 
 func TestConfigs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	cs := e.svc.Configs()
 	if _, err := cs.Add(e.ctx, Config{Name: "DOCS", Workgroup: testWG, Path: e.root}); !errors.Is(err, ErrExists) {
@@ -175,6 +179,7 @@ func TestConfigs(t *testing.T) {
 }
 
 func TestSharesOf(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "ro"}, Rule{Who: "alice", Right: "rw"})
 	c := e.client("alice")
 	alice, _ := e.dir.ByName(testWG, "alice")

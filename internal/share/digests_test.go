@@ -13,6 +13,7 @@ import (
 )
 
 func TestDigestsFollowTheFileVersion(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	d := e.svc.Digests()
 	ctx := context.Background()
@@ -74,6 +75,7 @@ func poison(t *testing.T, e *env) int64 {
 }
 
 func TestGetUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, digestMinSize+4321)
@@ -104,6 +106,7 @@ func TestGetUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
 }
 
 func TestPutUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	data := randBytes(t, digestMinSize+99)

@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -19,18 +20,7 @@ const testWG = "wg-test-id"
 
 func newHost(t testing.TB, k crypto.PrivKey) *p2p.Host {
 	t.Helper()
-	if k == nil {
-		var err error
-		if k, _, err = crypto.GenerateEd25519Key(nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
+	return p2ptest.New(t, k)
 }
 
 // env is a sharing node "srv" with share "docs" over a temp folder, and

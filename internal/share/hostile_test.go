@@ -65,6 +65,7 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // Every hostile path is refused by every operation of the file protocol,
 // for a member with full rights, and nothing outside the share changes.
 func TestHostilePaths(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	e.write("ok.txt", []byte("ok"))
@@ -131,6 +132,7 @@ func TestHostilePaths(t *testing.T) {
 }
 
 func TestCleanPath(t *testing.T) {
+	t.Parallel()
 	good := map[string]string{
 		"": ".", "/": ".", ".": ".", "a": "a", "/a/b/": "a/b", "a//b": "a/b", "./a/./b": "a/b",
 		"été/naïve.txt": "été/naïve.txt", "a b/c-d_e.tar.gz": "a b/c-d_e.tar.gz", ".hidden": ".hidden",
@@ -155,6 +157,7 @@ func TestCleanPath(t *testing.T) {
 // The same corpus against Local directly (what WebDAV and the local CLI
 // use): every operation refuses, nothing outside changes.
 func TestHostilePathsLocal(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	root := filepath.Join(base, "share")
 	os.MkdirAll(filepath.Join(base, "outside"), 0o755)

@@ -17,6 +17,7 @@ import (
 )
 
 func TestCheckWriteAndWriteFiles(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {

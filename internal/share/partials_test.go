@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // partialsIn lists the temporary upload files in dir.
@@ -26,16 +28,19 @@ func partialsIn(t *testing.T, dir string) []string {
 // until PartialMaxAge, then the sweeper removes it; recent ones and
 // files written since stay.
 func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	src := filepath.Join(t.TempDir(), "up.bin")
 	os.WriteFile(src, randBytes(t, 8<<20), 0o644)
 	interruptedPut(t, e, c, src, "up.bin", 2<<20)
 	var parts []string
-	for deadline := time.Now().Add(5 * time.Second); len(parts) == 0 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		parts = partialsIn(t, e.root)
-	}
+	testutil.Eventually(t, 5*time.Second, func() error {
+		if parts = partialsIn(t, e.root); len(parts) == 0 {
+			return errors.New("no partial yet")
+		}
+		return nil
+	})
 	if len(parts) != 1 {
 		t.Fatalf("partials after an interrupted upload: %v", parts)
 	}

@@ -8,6 +8,7 @@ import (
 // CleanPath is the one set of name rules for the files protocol, the CLI
 // and WebDAV (davfs.CheckName delegates to CheckName).
 func TestCleanPathNameRules(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in, want string
 		bad      bool

@@ -13,6 +13,7 @@ import (
 )
 
 func TestProtocolOperations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	e.write("a.txt", []byte("hello world"))
@@ -146,6 +147,7 @@ func TestProtocolOperations(t *testing.T) {
 }
 
 func TestReadDirLarge(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	c := e.client("alice")
 	const n = 5000 // more than two batches; BenchmarkReadDir10k times 10,000
@@ -170,6 +172,7 @@ func TestReadDirLarge(t *testing.T) {
 }
 
 func TestPartialFilesHidden(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	e.write(partPrefix+"0123456789abcdef", []byte("half"))

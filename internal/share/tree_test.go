@@ -13,6 +13,7 @@ import (
 // progress callback is never called concurrently (the race detector
 // checks the unguarded map), and the counts add up.
 func TestTreesMoveManyFilesConcurrently(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	want := map[string][]byte{}
@@ -59,6 +60,7 @@ func TestTreesMoveManyFilesConcurrently(t *testing.T) {
 
 // A failing file stops the folder transfer with that file's error.
 func TestTreeStopsAtTheFirstFailure(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
 	for i := range 20 {

@@ -29,6 +29,7 @@ func waitState(t *testing.T, n *tnode, id, state string) Job {
 }
 
 func TestDirectDeliveryMailAndFiles(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	src := t.TempDir()
@@ -95,6 +96,7 @@ func TestDirectDeliveryMailAndFiles(t *testing.T) {
 }
 
 func TestSendRefusesUnknownRecipient(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start()
@@ -126,6 +128,7 @@ func TestSendRefusesUnknownRecipient(t *testing.T) {
 // bob comes up, fetches, and his signed receipt reaches alice through the
 // mailbox (alice does not know bob's address).
 func TestDeliveryThroughMailboxToOfflineMember(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	src := t.TempDir()
@@ -184,6 +187,7 @@ func TestDeliveryThroughMailboxToOfflineMember(t *testing.T) {
 
 // A second delivery of the same message ID is acknowledged, not stored twice.
 func TestDuplicateDeliveryStoredOnce(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "once"})
@@ -216,6 +220,7 @@ func TestDuplicateDeliveryStoredOnce(t *testing.T) {
 // Resume: bob already holds the first part of a large ciphertext (an
 // interrupted transfer); delivery continues from there and the hash matches.
 func TestResumeFromPartial(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start()
@@ -250,6 +255,7 @@ func TestResumeFromPartial(t *testing.T) {
 
 // One mail to several members: one job (and one sealed copy) each.
 func TestMailToSeveralRecipients(t *testing.T) {
+	t.Parallel()
 	alice, bob, carol := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "carol")
 	group(alice, bob, carol)
 	alice.start()

@@ -12,6 +12,7 @@ import (
 // Mails queued at the same time share commits (fsyncs), and every Send
 // that returned holds a queued job.
 func TestGroupCommitBatchesConcurrentSends(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start() // bob stays offline: the jobs stay queued
@@ -60,6 +61,7 @@ func TestGroupCommitBatchesConcurrentSends(t *testing.T) {
 // One failing write in a group is rolled back alone; the others commit and
 // each caller hears its own outcome.
 func TestGroupCommitIsolatesFailures(t *testing.T) {
+	t.Parallel()
 	a := newTNode(t, "alice")
 	group(a)
 	a.start()
@@ -105,6 +107,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 
 // A mail to several members is queued in one commit: all jobs or none.
 func TestSendToSeveralIsOneCommit(t *testing.T) {
+	t.Parallel()
 	nodes := []*tnode{newTNode(t, "alice")}
 	for _, n := range []string{"b1", "b2", "b3", "b4"} {
 		nodes = append(nodes, newTNode(t, n))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -59,10 +60,7 @@ var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Leve
 
 func (n *tnode) start() {
 	n.t.Helper()
-	h, err := p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: quietLog})
-	if err != nil {
-		n.t.Fatal(err)
-	}
+	h := p2ptest.New(n.t, n.id.Key, p2ptest.WithLog(quietLog))
 	db, err := store.Open(context.Background(), filepath.Join(n.home, "state.db"))
 	if err != nil {
 		n.t.Fatal(err)

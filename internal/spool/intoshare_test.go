@@ -29,6 +29,7 @@ func withShare(t *testing.T, n *tnode, dir string) {
 }
 
 func TestCopyIntoShare(t *testing.T) {
+	t.Parallel()
 	alice, bravo, carol := newTNode(t, "alice"), newTNode(t, "bravo"), newTNode(t, "carol")
 	group(alice, bravo, carol)
 	docs := t.TempDir()
@@ -116,6 +117,7 @@ func TestCopyIntoShare(t *testing.T) {
 }
 
 func TestCopyIntoShareBadPath(t *testing.T) {
+	t.Parallel()
 	alice, bravo := newTNode(t, "alice"), newTNode(t, "bravo")
 	group(alice, bravo)
 	docs := t.TempDir()

@@ -14,6 +14,7 @@ import (
 // Mails queued while the recipient is down all arrive, once, after it
 // comes up.
 func TestManyMailsAfterRecipientReturns(t *testing.T) {
+	// Not parallel: a throughput test with a deadline, it runs alone.
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start()
@@ -30,7 +31,14 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // a few failed attempts
+	testutil.Eventually(t, 30*time.Second, func() error { // a few failed attempts
+		var most int
+		alice.db.QueryRow(`SELECT coalesce(max(attempts), 0) FROM spool_outbox`).Scan(&most)
+		if most < 2 {
+			return fmt.Errorf("%d attempts", most)
+		}
+		return nil
+	})
 	bob.start()
 	start := time.Now()
 	connect(t, bob, alice)
@@ -58,6 +66,7 @@ func TestManyMailsAfterRecipientReturns(t *testing.T) {
 
 // Many mails wait with a mailbox; the recipient takes them in batches.
 func TestManyMailsThroughMailbox(t *testing.T) {
+	// Not parallel: a throughput test with a deadline, it runs alone.
 	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	n := 200

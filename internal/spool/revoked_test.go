@@ -17,6 +17,7 @@ import (
 // (rows and spool files), keeps what it holds for others, and the
 // sender's job turns into a visible failure.
 func TestMailboxDropsItemsOfRevokedRecipient(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob, carol := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob"), newTNode(t, "carol")
 	group(alice, mbox, bob, carol)
 	alice.start()

@@ -16,6 +16,7 @@ import (
 // Accepting into another file system (where links fail) copies the staged
 // files and still never replaces one.
 func TestStagedCopyAcceptAcrossFileSystems(t *testing.T) {
+	t.Parallel()
 	other, err := os.MkdirTemp("/dev/shm", "peerhood-accept-")
 	if err != nil {
 		t.Skip("no /dev/shm:", err)

@@ -14,6 +14,7 @@ import (
 // ciphertext, and inbox accept links the staged files into place (same
 // inode), refusing to replace an existing file without losing the item.
 func TestStagedCopyAcceptLinks(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	src := t.TempDir()
@@ -90,6 +91,7 @@ func TestStagedCopyAcceptLinks(t *testing.T) {
 
 // Removing a staged item drops its staging folder.
 func TestStagedCopyRemove(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	id, stage := sendStaged(t, alice, bob, bytes.Repeat([]byte("x"), 1<<20))
 	if _, err := bob.svc.Remove(context.Background(), id); err != nil {

@@ -33,6 +33,7 @@ func testEnvelope(t *testing.T, signer crypto.PrivKey, from, to peer.ID, ct []by
 }
 
 func TestEnvelopeSignatureCoversEveryByte(t *testing.T) {
+	t.Parallel()
 	a, b := newTNode(t, "a"), newTNode(t, "b")
 	e := testEnvelope(t, a.id.Key, a.id.PeerID, b.id.PeerID, []byte("ciphertext"))
 	raw, err := e.Encode()
@@ -131,6 +132,7 @@ func rejected(t *testing.T, rep deliverReply, want string) {
 }
 
 func TestDeliverRefusesForgedAndTampered(t *testing.T) {
+	t.Parallel()
 	alice, bob, mallory, carol := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "mallory"), newTNode(t, "carol")
 	group(alice, bob, mallory, carol)
 	bob.start()
@@ -163,6 +165,7 @@ func TestDeliverRefusesForgedAndTampered(t *testing.T) {
 // Bytes flipped on the mailbox: bob refuses the message and his signed
 // rejection (relayed through the mailbox) marks alice's job failed.
 func TestTamperedAtMailboxFailsSenderJob(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob := withMailbox(t)
 	ctx := context.Background()
 	jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Body: "b"})
@@ -188,6 +191,7 @@ func TestTamperedAtMailboxFailsSenderJob(t *testing.T) {
 }
 
 func TestRevokedLaterFailsJob(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start() // bob never comes up; no mailbox
@@ -223,6 +227,7 @@ func TestRevokedLaterFailsJob(t *testing.T) {
 // A mailbox without space refuses the deposit; the sender keeps the job
 // queued and deposits once space is back.
 func TestFullMailboxRefusesDeposit(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob")
 	group(alice, mbox, bob)
 	var free atomic.Uint64
@@ -255,6 +260,7 @@ func TestFullMailboxRefusesDeposit(t *testing.T) {
 // attachments stay ciphertext until accepted; plain file copies are
 // staged decrypted, see stage_test.go.)
 func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	big := make([]byte, 9<<20)
@@ -281,6 +287,7 @@ func TestAcceptRefusesCorruptedSpoolFile(t *testing.T) {
 
 // A job that cannot be delivered for long is shown as stuck, not dropped.
 func TestUndeliverableJobShowsStuck(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.mutate = func(c *Config) { c.StuckAfter = 200 * time.Millisecond }

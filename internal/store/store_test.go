@@ -10,6 +10,7 @@ import (
 )
 
 func TestOpenMigrateReopen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "state.db")
 	db, err := Open(ctx, p)
@@ -47,6 +48,7 @@ func TestOpenMigrateReopen(t *testing.T) {
 }
 
 func TestOpenRefusesCorrupt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.db")
@@ -65,6 +67,7 @@ func TestOpenRefusesCorrupt(t *testing.T) {
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "state.db")
 	db, err := Open(ctx, p)
@@ -84,6 +87,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 // and left byte for byte as it was: opening it must not switch it to WAL
 // or write anything else.
 func TestOpenRefusesDamagedPagesUntouched(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "state.db")
 	db, err := Open(ctx, p)

@@ -16,6 +16,7 @@ type sample struct {
 }
 
 func TestRoundTrip(t *testing.T) {
+	t.Parallel()
 	cases := []sample{
 		{},
 		{A: "hello", B: 42},
@@ -37,6 +38,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel()
 	m1 := map[string]int{"b": 1, "a": 2, "c": 3}
 	m2 := map[string]int{"c": 3, "a": 2, "b": 1}
 	for i := 0; i < 20; i++ {
@@ -49,6 +51,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestBadFrames(t *testing.T) {
+	t.Parallel()
 	huge := binary.AppendUvarint(nil, DefaultMaxFrame+1)
 	short := append(binary.AppendUvarint(nil, 10), 1, 2, 3)
 	dupKeys := append(binary.AppendUvarint(nil, 7), 0xa2, 0x01, 0x61, 'a', 0x01, 0x61, 'b')
@@ -79,6 +82,7 @@ func TestBadFrames(t *testing.T) {
 }
 
 func TestRawBytesAfterFrame(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	if err := WriteFrame(&buf, sample{A: "hdr", B: 5}); err != nil {
 		t.Fatal(err)

@@ -69,6 +69,7 @@ func resign(t *testing.T, raw []byte, edit func(*CertBody), s Signer) []byte {
 }
 
 func TestIDOf(t *testing.T) {
+	t.Parallel()
 	r1, _ := NewRoot("office")
 	r2, _ := NewRoot("office")
 	if len(r1.ID) != IDLen || r1.ID == r2.ID || strings.ToLower(r1.ID) != r1.ID {
@@ -85,6 +86,7 @@ func TestIDOf(t *testing.T) {
 }
 
 func TestParseCert(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	other, _ := NewRoot("other")
 	alice := newPeer(t)
@@ -144,6 +146,7 @@ func mustRevoke(t testing.TB, s Signer, wg string, p peer.ID) []byte {
 // Chains, validity windows, revocation and name rules as the roster
 // applies them.
 func TestRosterChains(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	rs := RootSigner(root.Key)
 	admin, sub, bob, carol, mallory := newPeer(t), newPeer(t), newPeer(t), newPeer(t), newPeer(t)
@@ -243,6 +246,7 @@ func TestRosterChains(t *testing.T) {
 }
 
 func TestSignerDomains(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	p := newPeer(t)
 	rev := mustRevoke(t, RootSigner(root.Key), root.ID, p.id)

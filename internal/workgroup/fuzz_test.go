@@ -142,6 +142,7 @@ func FuzzRosterSync(f *testing.F) {
 // TestWriteFuzzCorpus writes the seed corpora to testdata/fuzz when
 // PEERHOOD_WRITE_CORPUS is set.
 func TestWriteFuzzCorpus(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("PEERHOOD_WRITE_CORPUS") == "" {
 		t.Skip("set PEERHOOD_WRITE_CORPUS=1 to rewrite testdata/fuzz")
 	}

@@ -34,6 +34,7 @@ func wantGroups(n *tnode, wg, name string, want ...string) func() error {
 // certificates reach the other members by gossip, the newest counts, and
 // a restart keeps it.
 func TestSetGroups(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, charlie := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie")
 	wg := mustCreate(t, alpha, "office")
@@ -79,6 +80,7 @@ func TestSetGroups(t *testing.T) {
 // Whatever order a node receives a member's certificates in, the newest
 // is the one in force.
 func TestNewestCertificateWins(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, late := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "late")
 	wg := mustCreate(t, alpha, "office")
@@ -100,6 +102,7 @@ func TestNewestCertificateWins(t *testing.T) {
 }
 
 func TestSetGroupsErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, charlie := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie")
 	wg := mustCreate(t, alpha, "office")

@@ -75,6 +75,7 @@ func FuzzHelloReply(f *testing.F) {
 
 // TestHelloChecks: decodeHelloReply and chainOf refuse what they must.
 func TestHelloChecks(t *testing.T) {
+	t.Parallel()
 	cert, admin, sub, rev, _, _, _, _, _ := fuzzSeeds(t)
 	root := fuzzRoot()
 	parse := func(raw []byte) *Cert {
@@ -132,6 +133,7 @@ func TestHelloChecks(t *testing.T) {
 // TestWriteHelloCorpus writes FuzzHelloReply's seed corpus when
 // PEERHOOD_WRITE_CORPUS is set.
 func TestWriteHelloCorpus(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("PEERHOOD_WRITE_CORPUS") == "" {
 		t.Skip("set PEERHOOD_WRITE_CORPUS=1 to rewrite testdata/fuzz")
 	}

@@ -16,6 +16,7 @@ import (
 // it connects: it presents its certificate over hello, no roster sync
 // with a third member needed (none is online here).
 func TestHelloAdmitsUnknownMember(t *testing.T) {
+	t.Parallel()
 	bravo, charlie, wg := joinedWhileAway(t)
 	start := time.Now()
 	if err := charlie.dial(bravo); err != nil {
@@ -41,6 +42,7 @@ func TestHelloAdmitsUnknownMember(t *testing.T) {
 // a member are cut off as soon as their hello fails, and are not taken on
 // probation again at once; nothing of theirs is stored.
 func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, victim, stranger := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "victim"), newTNode(t, "stranger")
 	wg := mustCreate(t, alpha, "office")
@@ -90,6 +92,7 @@ func TestHelloRefusesStrangersAndRevoked(t *testing.T) {
 // evicted to make room; a place lasts its window; a failed hello keeps
 // the peer out for the cooldown.
 func TestProbationLimits(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_750_000_000, 0)
 	addr := func(s string) ma.Multiaddr { return ma.StringCast("/ip4/" + s + "/tcp/4317") }
 	tests := []struct {

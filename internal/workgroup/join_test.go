@@ -7,17 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
 
 func TestTokenRoundTripAndMalformed(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	p := newPeer(t)
 	tok := Token{Workgroup: root.ID, RootPub: root.Pub, Name: root.Name, Secret: make([]byte, 32), Expires: 1e9,
@@ -49,6 +50,7 @@ func TestTokenRoundTripAndMalformed(t *testing.T) {
 }
 
 func TestJoinAndRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, charlie, delta := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie"), newTNode(t, "delta")
 	wg := mustCreate(t, alpha, "office")
@@ -140,6 +142,7 @@ func TestJoinAndRefusals(t *testing.T) {
 // invite is outstanding; while one is, it reaches the join protocol and
 // nothing else.
 func TestGateRefusesNonMembers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha := newTNode(t, "alpha")
 	stranger := newTNode(t, "stranger")
@@ -182,12 +185,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A bare libp2p host (no peerhood service at all) is refused too.
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	bare, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer bare.Close()
+	bare := p2ptest.New(t, nil, p2ptest.WithLog(testLog()))
 	// The bare host runs gossipsub and subscribes to the workgroup's
 	// roster topic; alpha must send it nothing.
 	wgID := alpha.svc.roster.Workgroups()[0].ID
@@ -255,6 +253,7 @@ func TestGateRefusesNonMembers(t *testing.T) {
 }
 
 func TestTokenAddrs(t *testing.T) {
+	t.Parallel()
 	var in []ma.Multiaddr
 	for _, s := range []string{"/ip4/127.0.0.1/tcp/1", "/ip6/fe80::1/tcp/1", "/ip4/192.168.1.2/tcp/1", "/ip4/0.0.0.0/tcp/1", "/ip4/8.8.8.8/udp/1/quic-v1"} {
 		in = append(in, ma.StringCast(s))

@@ -16,6 +16,7 @@ import (
 // offline one learns it from the first member it talks to, with no admin
 // online.
 func TestManyNodesJoinConvergeRevoke(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("multi-node test")
 	}
@@ -128,6 +129,7 @@ func TestManyNodesJoinConvergeRevoke(t *testing.T) {
 // A member that was offline while others joined learns them by anti-
 // entropy from any member it talks to (no gossip reaches it).
 func TestSyncOnConnect(t *testing.T) {
+	t.Parallel()
 	bravo, charlie, wg := joinedWhileAway(t)
 	// bravo dials charlie, whom it does not know yet: the sync on this
 	// outbound connection teaches it.

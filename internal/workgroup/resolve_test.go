@@ -8,6 +8,7 @@ import (
 )
 
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	self := peer.ID("self")
 	one := NewStaticDirectory(self, Member{Workgroup: "abcdef123456", WorkgroupName: "office", PeerID: self})
 	two := NewStaticDirectory(self,

@@ -14,6 +14,7 @@ import (
 // The roster, the root key (on the creator only) and revocations survive
 // a restart; a delegated admin issues and revokes with its node key.
 func TestRestartAndDelegatedAdmin(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alpha, bravo, charlie, delta := newTNode(t, "alpha"), newTNode(t, "bravo"), newTNode(t, "charlie"), newTNode(t, "delta")
 	wg := mustCreate(t, alpha, "office")
@@ -93,6 +94,7 @@ func TestRestartAndDelegatedAdmin(t *testing.T) {
 }
 
 func TestRosterWatch(t *testing.T) {
+	t.Parallel()
 	a := newTNode(t, "alpha")
 	ch, stop := a.svc.roster.Watch()
 	var _ Watcher = a.svc.roster

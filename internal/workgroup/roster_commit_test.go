@@ -14,6 +14,7 @@ import (
 // MergeDurable shows items only once persist succeeded, undoes them
 // exactly when it fails, and refuses a merge that leaves mustHold out.
 func TestRosterMergeDurable(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	rs := RootSigner(root.Key)
 	admin, bob, carol := newPeer(t), newPeer(t), newPeer(t)
@@ -72,6 +73,7 @@ func TestRosterMergeDurable(t *testing.T) {
 // A merge whose items cannot be stored is not accepted: the roster and
 // the database stay in step (here the database is closed under it).
 func TestMergeNotStoredNotAccepted(t *testing.T) {
+	t.Parallel()
 	a, b := newTNode(t, "alpha"), newTNode(t, "bravo")
 	wg := mustCreate(t, a, "office")
 	mustJoin(t, b, mustInvite(t, a, InviteOptions{}), "")
@@ -100,6 +102,7 @@ func TestMergeNotStoredNotAccepted(t *testing.T) {
 // A revoked peer keeps its connections only while it is being told of
 // its revocation.
 func TestGateGraceWhileNotifying(t *testing.T) {
+	t.Parallel()
 	a, b := newTNode(t, "alpha"), newTNode(t, "bravo")
 	mustCreate(t, a, "office")
 	mustJoin(t, b, mustInvite(t, a, InviteOptions{}), "")

@@ -96,6 +96,7 @@ func browseOf(n *Node) ([]BrowseEntry, error) {
 // every node shows all three online with a direct link and an RTT; logoff
 // shows offline everywhere, a killed node shows offline within 10 s.
 func TestBrowsePresenceLoopback(t *testing.T) {
+	t.Parallel()
 	a, b, c := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie")
 	if _, err := a.Run("browse"); err == nil || !strings.Contains(err.Error(), "in no workgroup") {
 		t.Fatalf("browse outside any workgroup: want a clear error, got %v", err)

@@ -23,8 +23,8 @@ type mountInfo struct {
 // A running node serves WebDAV on the loopback; mount-info gives a URL
 // and credentials that work, and nothing works without them.
 func TestMountInfoAndWebDAV(t *testing.T) {
-	t.Setenv("PEERHOOD_WEBDAV_ADDR", "127.0.0.1:0")
-	a := StartNode(t, "alpha")
+	t.Parallel()
+	a := StartNode(t, "alpha", "PEERHOOD_WEBDAV_ADDR=127.0.0.1:0")
 	var mi mountInfo
 	a.JSON(&mi, "mount-info")
 	if !strings.HasPrefix(mi.URL, "http://127.0.0.1:") || mi.User != "peerhood" || len(mi.Password) != 43 {
@@ -108,9 +108,9 @@ func davReq(t *testing.T, mi mountInfo, method, path, body string, hdr map[strin
 // Two members: bravo's WebDAV server shows alpha's shares with the rights
 // alpha's access lists give bravo; alpha's shows its own.
 func TestWebDAVOverShares(t *testing.T) {
-	t.Setenv("PEERHOOD_WEBDAV_ADDR", "127.0.0.1:0")
-	alpha := StartNode(t, "alpha")
-	bravo := StartNode(t, "bravo")
+	t.Parallel()
+	alpha := StartNode(t, "alpha", "PEERHOOD_WEBDAV_ADDR=127.0.0.1:0")
+	bravo := StartNode(t, "bravo", "PEERHOOD_WEBDAV_ADDR=127.0.0.1:0")
 	alpha.MustRun("workgroup", "create", "office")
 	tok := strings.TrimSpace(alpha.MustRun("invite"))
 	bravo.MustRun("join", tok)
@@ -162,8 +162,8 @@ func TestWebDAVOverShares(t *testing.T) {
 
 // PEERHOOD_WEBDAV_ADDR=off: no server, and mount-info says so.
 func TestWebDAVOff(t *testing.T) {
-	t.Setenv("PEERHOOD_WEBDAV_ADDR", "off")
-	a := StartNode(t, "alpha")
+	t.Parallel()
+	a := StartNode(t, "alpha", "PEERHOOD_WEBDAV_ADDR=off")
 	if out, err := a.Run("mount-info"); err == nil || !strings.Contains(err.Error()+out, "WebDAV server is off") {
 		t.Fatalf("mount-info with WebDAV off: %v %s", err, out)
 	}

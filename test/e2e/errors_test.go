@@ -86,6 +86,7 @@ func fileBytes(t *testing.T, p string) []byte {
 }
 
 func TestErrorNodeNotRunning(t *testing.T) {
+	t.Parallel()
 	n := NewNode(t, "idle")
 	for _, args := range [][]string{
 		{"status"},
@@ -107,6 +108,7 @@ func TestErrorNodeNotRunning(t *testing.T) {
 }
 
 func TestErrorSecondUpNamesPID(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	pid := a.cmd.Process.Pid
 	r := runUp(t, a.Home, loopback...)
@@ -118,6 +120,7 @@ func TestErrorSecondUpNamesPID(t *testing.T) {
 }
 
 func TestErrorPortInUse(t *testing.T) {
+	t.Parallel()
 	tcp, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +156,7 @@ func TestErrorPortInUse(t *testing.T) {
 }
 
 func TestErrorKeyFile(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		file    string
@@ -194,6 +198,7 @@ func TestErrorKeyFile(t *testing.T) {
 }
 
 func TestErrorCorruptDatabase(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		breakIt func(b []byte) []byte
@@ -229,6 +234,7 @@ func TestErrorCorruptDatabase(t *testing.T) {
 }
 
 func TestErrorStateFolderOthersCanRead(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []os.FileMode{0o755, 0o750, 0o701} {
 		t.Run(mode.String(), func(t *testing.T) {
 			home := NewNode(t, "x").Home

@@ -14,6 +14,7 @@ import (
 // group then lets that member in, and only it; taking it out of the group
 // shuts it out again. Groups show in `members` on every member.
 func TestGroupACL(t *testing.T) {
+	t.Parallel()
 	alpha, bravo, charlie := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie")
 	office(t, alpha, bravo, charlie)
 	dir := t.TempDir()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +36,15 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "build peerhood:", err)
 		os.Exit(1)
 	}
+	// The tests wait on processes and the network far more than they
+	// compute: run more of them at once than there are cores, unless
+	// -parallel was given.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "8")
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -50,7 +60,10 @@ type Node struct {
 	Prefix []string
 	// MDNS lets the node use mDNS. Off by default: on the test machine's
 	// real interfaces it would multicast beyond the loopback.
-	MDNS   bool
+	MDNS bool
+	// Env holds NAME=VALUE settings for the node's process only (tests
+	// run in parallel, so they never change the test's environment).
+	Env    []string
 	cmd    *exec.Cmd
 	out    *bytes.Buffer
 	exited chan struct{}
@@ -70,9 +83,11 @@ func NewNode(t *testing.T, name string) *Node {
 	return n
 }
 
-// StartNode is NewNode followed by Start.
-func StartNode(t *testing.T, name string) *Node {
+// StartNode is NewNode followed by Start, with env (NAME=VALUE) set
+// for the node's process.
+func StartNode(t *testing.T, name string, env ...string) *Node {
 	n := NewNode(t, name)
+	n.Env = env
 	n.Start()
 	return n
 }
@@ -102,7 +117,7 @@ func (n *Node) TryStart(extra ...string) error {
 		n.cmd = exec.Command(n.Prefix[0], append(append(n.Prefix[1:len(n.Prefix):len(n.Prefix)], bin), args...)...)
 	}
 	n.cmd.Stdout, n.cmd.Stderr = n.out, n.out
-	n.cmd.Env = append(os.Environ(), "PEERHOOD_HOME=")
+	n.cmd.Env = append(append(os.Environ(), "PEERHOOD_HOME="), n.Env...)
 	if err := n.cmd.Start(); err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ func linkTo(n *Node, name string) string {
 // amy and ben's link then turns direct by a hole punch (DCUtR over QUIC),
 // and browse shows it hole-punched; cat's links stay relayed and work.
 func TestNetnsNATRelay(t *testing.T) {
+	t.Parallel()
 	l := newNetLab(t)
 	wan := l.ns("wan")
 	l.bridge(wan, "br0")

@@ -35,6 +35,7 @@ func allSeeAll(nodes []*Node, names []string, state string) error {
 // so they can only find each other again by mDNS. Browse on each shows
 // all three online over direct links.
 func TestNetnsLANmDNS(t *testing.T) {
+	t.Parallel()
 	l := newNetLab(t)
 	hosts, _, _ := lan(l, 1, 3)
 	names := []string{"alpha", "bravo", "charlie"}
@@ -74,6 +75,7 @@ func TestNetnsLANmDNS(t *testing.T) {
 // After the heal the cut-off member learns the new member (roster sync)
 // and everyone sees everyone online (presence).
 func TestNetnsPartitionHeal(t *testing.T) {
+	t.Parallel()
 	l := newNetLab(t)
 	hosts, sw, ports := lan(l, 3, 4)
 	names := []string{"alpha", "bravo", "charlie", "delta"}

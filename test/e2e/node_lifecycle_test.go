@@ -21,6 +21,7 @@ import (
 // SIGINT and SIGTERM stop a node that holds a peer connection within 5 s,
 // with exit status 0, its socket removed and its folder unlocked.
 func TestSignalStopsWithin5s(t *testing.T) {
+	t.Parallel()
 	peer := StartNode(t, "peer")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -55,6 +56,7 @@ func TestSignalStopsWithin5s(t *testing.T) {
 // `up` prints one short block on stdout: name, peer ID, each listen
 // address, the control socket.
 func TestUpPrintsOneBlock(t *testing.T) {
+	t.Parallel()
 	n := StartNode(t, "alpha")
 	s := n.Status()
 	n.Stop()
@@ -82,6 +84,7 @@ func TestUpPrintsOneBlock(t *testing.T) {
 // A SIGKILLed node restarts on its folder with the same peer ID, name,
 // keys and database content.
 func TestKillRestartKeepsState(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	before := a.Status()
@@ -134,6 +137,7 @@ func (e errNotYet) Error() string { return string(e) }
 
 // --json prints exactly what the control API returns.
 func TestJSONIsTheAPIs(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	connectOut := b.MustRun("connect", a.TCPAddr(), "--json")
@@ -198,6 +202,7 @@ func without(v any, keys []string) any {
 }
 
 func TestVersionAndCompletion(t *testing.T) {
+	t.Parallel()
 	n := NewNode(t, "x")
 	if out := n.MustRun("version"); !strings.HasPrefix(out, "peerhood ") {
 		t.Fatalf("version: %q", out)
@@ -224,6 +229,7 @@ func TestVersionAndCompletion(t *testing.T) {
 // --help with a description and usage; the node's own commands have
 // examples too.
 func TestHelpOnEveryCommand(t *testing.T) {
+	t.Parallel()
 	n := NewNode(t, "x")
 	root := n.MustRun("--help")
 	i := strings.Index(root, "Available Commands:")

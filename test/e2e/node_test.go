@@ -18,6 +18,7 @@ func hasPeer(s Status, id string) bool {
 // Two nodes connect; each sees the other in status. A SIGKILLed node
 // restarts on its home with the same identity and name.
 func TestConnectStatusAndRestart(t *testing.T) {
+	t.Parallel()
 	a := StartNode(t, "alpha")
 	b := StartNode(t, "bravo")
 	sa, sb := a.Status(), b.Status()

@@ -56,6 +56,7 @@ func writeRandom(t *testing.T, path string, n int) []byte {
 // is enforced: a read-only member cannot write, an excluded member sees
 // nothing of the share.
 func TestShareAccessAndFiles(t *testing.T) {
+	t.Parallel()
 	alpha, bravo, charlie, delta := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie"), StartNode(t, "delta")
 	office(t, alpha, bravo, charlie, delta)
 
@@ -185,6 +186,7 @@ func TestShareAccessAndFiles(t *testing.T) {
 // A download whose sender is SIGKILLed mid-transfer resumes where it
 // stopped once the sender is back, and the file is whole.
 func TestShareResumeAfterSenderKilled(t *testing.T) {
+	t.Parallel()
 	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
 	office(t, alpha, bravo)
 	dir := t.TempDir()

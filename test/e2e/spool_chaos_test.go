@@ -95,6 +95,7 @@ func (c *chaos) run(stop <-chan struct{}, pick []*Node, done chan<- struct{}) {
 // are SIGKILLed and restarted at random points: every message arrives
 // exactly once and every file's hash matches.
 func TestSpoolChaos(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("chaos test")
 	}

@@ -16,6 +16,7 @@ import (
 // access list lets the sender write; into a read-only share it fails
 // with the member's reason.
 func TestCopyIntoShareThroughMailbox(t *testing.T) {
+	t.Parallel()
 	alpha, mbox, bravo := spoolGroup(t)
 	docs, pub := t.TempDir(), t.TempDir()
 	bravo.MustRun("share", "add", "docs", docs, "--allow", "*=ro", "--allow", "alpha=rw")

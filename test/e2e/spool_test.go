@@ -46,11 +46,9 @@ func freeListen(t *testing.T) []string {
 // workgroup "office", each knowing the others.
 func spoolGroup(t *testing.T) (alpha, mbox, bravo *Node) {
 	t.Helper()
-	t.Setenv("PEERHOOD_SPOOL_FETCH_INTERVAL", "1s")
-	t.Setenv("PEERHOOD_SPOOL_RETRY_BASE", "200ms")
-	t.Setenv("PEERHOOD_SPOOL_RETRY_CAP", "2s")
 	alpha, mbox, bravo = NewNode(t, "alpha"), NewNode(t, "mbox"), NewNode(t, "bravo")
 	for _, n := range []*Node{alpha, mbox, bravo} {
+		n.Env = []string{"PEERHOOD_SPOOL_FETCH_INTERVAL=1s", "PEERHOOD_SPOOL_RETRY_BASE=200ms", "PEERHOOD_SPOOL_RETRY_CAP=2s"}
 		n.Listen = freeListen(t)
 		n.Start()
 	}
@@ -91,6 +89,7 @@ func waitJobs(t *testing.T, n *Node, d time.Duration, want string) []spoolJob {
 // A mail and a file sent to a member who is down wait with the mailbox
 // member and reach it when it comes back; the sender sees them delivered.
 func TestMailAndCopyToOfflineMemberThroughMailbox(t *testing.T) {
+	t.Parallel()
 	alpha, mbox, bravo := spoolGroup(t)
 	_ = mbox
 	bravo.Stop()

@@ -35,6 +35,7 @@ func linked(a, b *Node, bID string) bool { return hasPeer(a.Status(), bID) }
 // refused; a non-member that dials a member is refused; a removed member
 // is cut off.
 func TestWorkgroupLifecycle(t *testing.T) {
+	t.Parallel()
 	alpha := StartNode(t, "alpha")
 	bravo := StartNode(t, "bravo")
 	charlie := StartNode(t, "charlie")
