@@ -26,6 +26,7 @@ type App struct {
 	level slog.Level // set by Logger
 	Out   io.Writer
 	Err   io.Writer
+	In    io.Reader // standard input (join -)
 }
 
 // NewRoot builds the peerhood command tree; more adds commands built
@@ -36,7 +37,7 @@ func NewRoot(more ...func(*App) *cobra.Command) *cobra.Command {
 }
 
 // NewApp returns the CLI's state writing to out and errw.
-func NewApp(out, errw io.Writer) *App { return &App{Out: out, Err: errw} }
+func NewApp(out, errw io.Writer) *App { return &App{Out: out, Err: errw, In: os.Stdin} }
 
 // Root builds the peerhood command tree over a (see NewRoot).
 func (app *App) Root(more ...func(*App) *cobra.Command) *cobra.Command {

@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -76,7 +79,8 @@ func (a *App) inviteCmd() *cobra.Command {
 		Use:   "invite",
 		Short: "Print an invite token (and a QR code on a terminal) for a node to join a workgroup",
 		Long: `Print a one-time invite token. Give it to the joining node's user, who runs
-'peerhood join TOKEN'. The token carries the workgroup's key, a one-time
+'peerhood join -' and pastes it (or 'peerhood join --token-file FILE'), so
+the secret never shows in the process list. The token carries the workgroup's key, a one-time
 secret, its expiry and this node's addresses; this node keeps only a hash
 of the secret. Only admins can invite.`,
 		Args: cobra.NoArgs,
@@ -120,13 +124,25 @@ func isTerminal(w any) bool {
 }
 
 func (a *App) joinCmd() *cobra.Command {
-	var name string
+	var name, tokenFile string
 	cmd := &cobra.Command{
-		Use:   "join TOKEN",
+		Use:   "join [TOKEN | -]",
 		Short: "Join a workgroup with an invite token",
-		Args:  cobra.ExactArgs(1),
+		Long: `Join a workgroup with an invite token.
+
+A token on the command line is visible to every local user (ps, /proc) while
+the command runs. Prefer '-' to read it from standard input, or
+--token-file FILE; with neither, on a terminal, join asks for it.`,
+		Example: `  peerhood join - --name laptop < invite.txt
+  peerhood join --token-file invite.txt
+  peerhood join          # asks for the token`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := apitypes.JoinRequest{Token: args[0], Name: name}
+			token, err := a.joinToken(args, tokenFile)
+			if err != nil {
+				return err
+			}
+			req := apitypes.JoinRequest{Token: token, Name: name}
 			return Call(a, func(c *client.Client) (apitypes.JoinResult, error) { return c.Join(cmd.Context(), req) }, func(r apitypes.JoinResult) error {
 				fmt.Fprintf(a.Out, "joined workgroup %s (%s) as %s\n", r.Workgroup.Name, r.Workgroup.ID, r.Member.Name)
 				return nil
@@ -134,7 +150,41 @@ func (a *App) joinCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "this node's name in the workgroup (default: the node's name)")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "read the invite token from this file (keeps it out of the process list)")
 	return cmd
+}
+
+// joinToken finds the invite token: the argument, '-' for standard input,
+// --token-file, or a prompt on a terminal. Only the first line counts.
+func (a *App) joinToken(args []string, tokenFile string) (string, error) {
+	var src io.Reader
+	switch {
+	case len(args) == 1 && tokenFile != "":
+		return "", fmt.Errorf("give the token once: as an argument, '-' or --token-file")
+	case tokenFile != "":
+		f, err := os.Open(tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("token file: %w", err)
+		}
+		defer f.Close()
+		src = f
+	case len(args) == 1 && args[0] != "-":
+		return strings.TrimSpace(args[0]), nil
+	case len(args) == 1 || !isTerminal(a.In):
+		src = a.In
+	default:
+		fmt.Fprint(a.Err, "invite token: ")
+		src = a.In
+	}
+	line, err := bufio.NewReader(io.LimitReader(src, 64<<10)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	token := strings.TrimSpace(line)
+	if token == "" {
+		return "", fmt.Errorf("no invite token given (pass it as an argument, '-' with the token on standard input, or --token-file)")
+	}
+	return token, nil
 }
 
 func (a *App) membersCmd() *cobra.Command {
