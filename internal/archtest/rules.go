@@ -28,7 +28,9 @@ var (
 	// they know no service. Besides themselves they may use leaf.
 	framework = []string{"internal/api", "internal/apitypes", "internal/client"}
 	// others are neither services nor framework.
-	others = []string{"internal/p2p", "internal/daemon", "internal/cli", "internal/cli/up", "internal/archtest"}
+	// testnet is a test harness: it runs whole daemons in-process, so it
+	// may import the daemon; nothing but tests imports it.
+	others = []string{"internal/p2p", "internal/daemon", "internal/cli", "internal/cli/up", "internal/archtest", "internal/testnet"}
 	// leaf packages import nothing of this module; the framework and the
 	// CLI may use them.
 	leaf = []string{"internal/version", "internal/events"}
@@ -103,8 +105,12 @@ func Check(pkgs []Package) []string {
 			}
 		}
 		// Nothing but cmd/peerhood and cli/up imports the daemon.
-		if slices.Contains(direct, "internal/daemon") && r != "internal/cli/up" && !strings.HasPrefix(r, "cmd/") && r != "internal/archtest" {
+		if slices.Contains(direct, "internal/daemon") && r != "internal/cli/up" && !strings.HasPrefix(r, "cmd/") && r != "internal/archtest" && r != "internal/testnet" {
 			fail(r, "imports the daemon")
+		}
+		// The harness is for tests only.
+		if slices.Contains(deps, "internal/testnet") && r != "internal/testnet" {
+			fail(r, "imports the test harness internal/testnet")
 		}
 	}
 	sort.Strings(bad)

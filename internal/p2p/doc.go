@@ -32,8 +32,9 @@
 // window closes the whole connection). ProtoLimits sets, per peer and
 // protocol, the streams and memory of peerhood's protocols: files 64
 // streams and 24 MiB, roster 2 streams and 20 MiB (one 8 MiB frame at a
-// time: a decoded frame counts twice), join 1 inbound and 20 MiB, hello
-// and presence 4 streams and 1 MiB;
+// time: a decoded frame counts twice), join 2 inbound and 20 MiB, hello
+// and presence 4 streams and 1 MiB, tunnel TunnelStreamsPerPeer (224)
+// each way and 16 MiB (one stream per forwarded TCP connection);
 // other protocols keep libp2p's defaults (64 streams, 16 MiB). A stream
 // over a limit is reset when its protocol is negotiated. There is no
 // rate limit on opening streams beyond these counts: a stream refused

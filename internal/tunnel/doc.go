@@ -41,7 +41,7 @@
 // forbidden, naming the service and the member). Only then is the
 // target dialled (DialTimeout, 5 s): a target that does not answer gives
 // target_down, naming the target and the node. A member has at most
-// MaxPerMember (200) tunnels open into this node (busy beyond); the
+// DefaultMaxPerMember (200) tunnels open into this node (busy beyond); the
 // host's resource manager allows p2p.TunnelStreamsPerPeer (224) tunnel
 // streams per peer each way (libp2p's default, 64, was raised for this).
 //

@@ -48,9 +48,12 @@ func topicPeers(t *testing.T, n *tnode, topic string) []peer.ID {
 
 func disconnect(t *testing.T, a, b *tnode) {
 	t.Helper()
-	_ = a.host.Network().ClosePeer(b.host.ID())
-	testutil.Eventually(t, 5*time.Second, func() error {
+	// The roster sync may dial the peer again meanwhile (its loop runs
+	// every second here): close again until both ends see no connection.
+	testutil.Eventually(t, 15*time.Second, func() error {
 		if a.connected(b) || b.connected(a) {
+			_ = a.host.Network().ClosePeer(b.host.ID())
+			_ = b.host.Network().ClosePeer(a.host.ID())
 			return errors.New("still connected")
 		}
 		return nil
