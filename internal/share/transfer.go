@@ -185,23 +185,9 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		}
 		return err
 	}
-	fi, err := f.Stat()
+	off, h, err := resumePartial(f, e.Size)
 	if err != nil {
 		return fail(err, false)
-	}
-	off := fi.Size()
-	if off > e.Size {
-		off = 0
-		if err := f.Truncate(0); err != nil {
-			return fail(err, false)
-		}
-	}
-	h := sha256.New()
-	buf := make([]byte, bufSize)
-	if off > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), buf); err != nil {
-			return fail(err, false)
-		}
 	}
 	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0, NoCache: fresh}
 	r, err := c.openRead(ctx, req)
@@ -244,7 +230,44 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		os.Remove(partPath)
 		return err
 	}
-	mt := e.ModTime()
+	if err := placePartial(partPath, local, e.ModTime()); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(local); err == nil {
+		o.Digests.Remember(ctx, fi, sum)
+	}
+	res.Bytes += e.Size
+	res.SHA256 = hex.EncodeToString(sum)
+	return nil
+}
+
+// resumePartial returns where a download into the partial file f
+// resumes (its length, or 0 when it is longer than the file of size,
+// which truncates it) and a SHA-256 over the bytes already there.
+func resumePartial(f *os.File, size int64) (int64, hash.Hash, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, nil, err
+	}
+	off := fi.Size()
+	if off > size {
+		off = 0
+		if err := f.Truncate(0); err != nil {
+			return 0, nil, err
+		}
+	}
+	h := sha256.New()
+	if off > 0 {
+		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), make([]byte, bufSize)); err != nil {
+			return 0, nil, err
+		}
+	}
+	return off, h, nil
+}
+
+// placePartial gives a complete, synced partial file the source's
+// modification time and mode 0644, and renames it to its final name.
+func placePartial(partPath, local string, mt time.Time) error {
 	if err := os.Chtimes(partPath, mt, mt); err != nil {
 		return err
 	}
@@ -254,11 +277,6 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if err := os.Rename(partPath, local); err != nil {
 		return fmt.Errorf("rename into place: %w", err)
 	}
-	if fi, err := os.Stat(local); err == nil {
-		o.Digests.Remember(ctx, fi, sum)
-	}
-	res.Bytes += e.Size
-	res.SHA256 = hex.EncodeToString(sum)
 	return nil
 }
 
