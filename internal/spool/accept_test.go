@@ -11,6 +11,7 @@ import (
 // Accept is idempotent: a destination file holding exactly the item's
 // bytes counts as written; one holding anything else is refused and kept.
 func TestAcceptIdempotent(t *testing.T) {
+	t.Parallel()
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	data := []byte("the same bytes")

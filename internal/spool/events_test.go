@@ -47,6 +47,7 @@ func jobStates(t *testing.T, sub *events.Subscription, id, final string) []event
 }
 
 func TestSpoolEvents(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alice, bob, carol := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "carol")
 	group(alice, bob, carol)

@@ -18,6 +18,7 @@ import (
 // message is read and accepted, and a replay of it is answered with a
 // receipt naming the sender and the ciphertext hash.
 func TestInboxMigrationKeepsRows(t *testing.T) {
+	t.Parallel()
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	alice.start()

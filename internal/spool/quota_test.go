@@ -34,6 +34,7 @@ func floodEnvelope(t testing.TB, n, to *tnode, data []byte) []byte {
 // the race detector; 2,000 by default) and refuses the rest with an
 // error naming the quota; another member still deposits.
 func TestMailboxQuotaRefusesFlood(t *testing.T) {
+	t.Parallel()
 	alice, mbox, bob, mallory := newTNode(t, "alice"), newTNode(t, "mbox", "mailbox"), newTNode(t, "bob"), newTNode(t, "mallory")
 	group(alice, mbox, bob, mallory)
 	const quota = 300
@@ -100,6 +101,7 @@ func TestMailboxQuotaRefusesFlood(t *testing.T) {
 
 // The quotas come from the node settings when the Config leaves them zero.
 func TestQuotaFromSettings(t *testing.T) {
+	t.Parallel()
 	n := newTNode(t, "n")
 	group(n)
 	n.start()
@@ -126,6 +128,7 @@ func TestQuotaFromSettings(t *testing.T) {
 // before any byte is sent (the declared size may be ~1 TiB); a real
 // sender's job stays queued with the reason.
 func TestOfferRefusedOverFreeSpace(t *testing.T) {
+	t.Parallel()
 	alice, bob, mallory := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "mallory")
 	group(alice, bob, mallory)
 	bob.mutate = func(c *Config) {
@@ -170,6 +173,7 @@ func TestOfferRefusedOverFreeSpace(t *testing.T) {
 // Transfers in progress are bounded per sender: mallory leaves partial
 // transfers behind until the quota refuses the next; alice still sends.
 func TestDirectPartialQuota(t *testing.T) {
+	t.Parallel()
 	alice, bob, mallory := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "mallory")
 	group(alice, bob, mallory)
 	bob.mutate = func(c *Config) { c.PartialMaxCount = 2 }
@@ -231,6 +235,7 @@ func TestDirectPartialQuota(t *testing.T) {
 // Abandoned partial transfers are swept while the node runs, not only at
 // start; a fresh one stays.
 func TestSweepAbandonedPartials(t *testing.T) {
+	t.Parallel()
 	n := newTNode(t, "n")
 	group(n)
 	n.mutate = func(c *Config) { c.PartialMaxAge = time.Hour; c.SweepInterval = 20 * time.Millisecond }

@@ -38,6 +38,7 @@ func hostileMessage(t *testing.T, mallory, bob *tnode, id []byte, subject string
 // and read, her job is delivered by a receipt naming her and her
 // ciphertext, and mallory's receipt settles nothing of alice's.
 func TestSquattedMessageIDStillDelivered(t *testing.T) {
+	t.Parallel()
 	alice, mallory, bob := newTNode(t, "alice"), newTNode(t, "mallory", "mailbox"), newTNode(t, "bob")
 	group(alice, mallory, bob)
 	plain := mallory.member()
@@ -108,6 +109,7 @@ func TestSquattedMessageIDStillDelivered(t *testing.T) {
 // the job's ID (addressed to another sender, or naming other ciphertext)
 // does not settle the job: the sender sees the mismatch as its error.
 func TestReceiptMustNameSenderAndHash(t *testing.T) {
+	t.Parallel()
 	alice, bob, mallory := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "mallory")
 	group(alice, bob, mallory)
 	alice.start()
@@ -166,6 +168,7 @@ func TestReceiptMustNameSenderAndHash(t *testing.T) {
 // member forging alice's message under her job's ID gets the stream
 // reset, and alice's real message is delivered afterwards.
 func TestForgedEnvelopeGetsNoReceipt(t *testing.T) {
+	t.Parallel()
 	alice, bob, mallory := newTNode(t, "alice"), newTNode(t, "bob"), newTNode(t, "mallory")
 	group(alice, bob, mallory)
 	alice.start()
@@ -218,6 +221,7 @@ func TestForgedEnvelopeGetsNoReceipt(t *testing.T) {
 // alice's message when he fetches it from mallory, and alice's job is
 // delivered by bob's receipt for it.
 func TestSquattedIDThroughMailbox(t *testing.T) {
+	t.Parallel()
 	alice, mallory, mbox2, bob := newTNode(t, "alice"), newTNode(t, "mallory", "mailbox"), newTNode(t, "mbox2", "mailbox"), newTNode(t, "bob")
 	group(alice, mallory, mbox2, bob)
 	alice.start()
@@ -274,6 +278,7 @@ func TestSquattedIDThroughMailbox(t *testing.T) {
 // recipient without any receipt: nothing signed goes back to the member
 // it claims as sender.
 func TestForgedEnvelopeOnMailboxGetsNoReceipt(t *testing.T) {
+	t.Parallel()
 	alice, mallory, bob := newTNode(t, "alice"), newTNode(t, "mallory", "mailbox"), newTNode(t, "bob")
 	group(alice, mallory, bob)
 	mallory.start()

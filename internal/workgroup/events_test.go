@@ -38,6 +38,7 @@ func nextMember(t *testing.T, who string, sub *events.Subscription) (events.Kind
 // The admitting admin and the other members (through roster sync) see
 // member.joined and member.removed once each, with the member's name.
 func TestMemberEvents(t *testing.T) {
+	t.Parallel()
 	alpha, subA := newEventNode(t, "alpha")
 	bravo, subB := newEventNode(t, "bravo")
 	charlie := newTNode(t, "charlie")

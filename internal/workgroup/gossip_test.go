@@ -66,6 +66,7 @@ func disconnect(t *testing.T, a, b *tnode) {
 // must not hold bravo as a subscriber of any office topic, and office
 // messages alpha publishes must not reach it, while lab gossip does.
 func TestGossipStaysInItsWorkgroup(t *testing.T) {
+	t.Parallel()
 	alpha, bravo := newTNode(t, "alpha"), newTNode(t, "bravo")
 	office := mustCreate(t, alpha, "office")
 	lab := mustCreate(t, alpha, "lab")
@@ -131,6 +132,7 @@ func TestGossipStaysInItsWorkgroup(t *testing.T) {
 // roster sync of an outbound connection) has its gossip subscriptions
 // judged again: it ends up subscribed at the other end.
 func TestGossipAfterMembershipLearnt(t *testing.T) {
+	t.Parallel()
 	for _, dir := range []network.Direction{network.DirInbound, network.DirOutbound} {
 		t.Run(dir.String(), func(t *testing.T) {
 			bravo, charlie, wg := joinedWhileAway(t)
@@ -157,6 +159,7 @@ func TestGossipAfterMembershipLearnt(t *testing.T) {
 // member that asks alpha (in office and lab) for office's roster is
 // refused and given no item of it.
 func TestRosterSyncOfAnotherWorkgroupRefused(t *testing.T) {
+	t.Parallel()
 	alpha, bravo := newTNode(t, "alpha"), newTNode(t, "bravo")
 	office := mustCreate(t, alpha, "office")
 	lab := mustCreate(t, alpha, "lab")

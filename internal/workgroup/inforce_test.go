@@ -27,6 +27,7 @@ func inGroup(n *tnode, wg, name, g string, want bool) func() error {
 // alice nor on carol, who was away throughout and learns all of it at
 // once.
 func TestRevokedAdminDoesNotRestoreRights(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alice, dave, bob, carol := newTNode(t, "alice"), newTNode(t, "dave"), newTNode(t, "bob"), newTNode(t, "carol")
 	wg := mustCreate(t, alice, "office")

@@ -31,6 +31,7 @@ func withIssuer(t testing.TB, raw []byte, issuer peer.ID) []byte {
 // maxBadItems: one hostile member cannot buy seconds of CPU (with the
 // roster locked) per roster frame.
 func TestRosterPushCheapChecks(t *testing.T) {
+	t.Parallel()
 	root, _ := NewRoot("office")
 	rs := RootSigner(root.Key)
 	admin, bob, mallory := newPeer(t), newPeer(t), newPeer(t)
@@ -108,6 +109,7 @@ func TestRosterPushCheapChecks(t *testing.T) {
 // TestWriteLimitsCorpus adds FuzzRosterSync seeds that reach the cheap
 // checks and the bad-signature cut-off, when PEERHOOD_WRITE_CORPUS is set.
 func TestWriteLimitsCorpus(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("PEERHOOD_WRITE_CORPUS") == "" {
 		t.Skip("set PEERHOOD_WRITE_CORPUS=1 to rewrite testdata/fuzz")
 	}

@@ -15,6 +15,7 @@ import (
 // the impostor is listed with NameConflict; `member remove gina` is
 // refused as ambiguous and removing by peer ID removes the one named.
 func TestNameTakenTwiceResolvesToFirst(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	alice, dave := newTNode(t, "alice"), newTNode(t, "dave")
 	gina, impostor := newTNode(t, "gina"), newTNode(t, "impostor")

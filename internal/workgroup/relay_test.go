@@ -55,6 +55,7 @@ func waitRelay(t *testing.T, relay *tnode, from *p2p.Host) {
 // publicly reachable member: no reservation, no circuit. Two members
 // can.
 func TestRelayMembersOnly(t *testing.T) {
+	t.Parallel()
 	alpha := &tnode{t: t, name: "alpha", dir: t.TempDir(), reach: p2p.ReachPublic}
 	alpha.start()
 	t.Cleanup(alpha.stop)

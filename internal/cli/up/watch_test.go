@@ -86,6 +86,7 @@ func runWatch(t *testing.T, home string, args ...string) (*syncBuffer, func() er
 // browse --watch draws the list, then draws it again when a member's
 // presence changes, and returns cleanly when its context ends.
 func TestBrowseWatchRedrawsOnPresence(t *testing.T) {
+	t.Parallel()
 	home, c := startNode(t, "alpha")
 	out, stop := runWatch(t, home, "browse", "--watch")
 	testutil.Eventually(t, 10*time.Second, func() error {
@@ -118,6 +119,7 @@ func TestBrowseWatchRedrawsOnPresence(t *testing.T) {
 // queue --watch draws the queue, then again when a job is queued for
 // another member.
 func TestQueueWatchRedrawsOnJobs(t *testing.T) {
+	t.Parallel()
 	home, c := startNode(t, "alpha")
 	ctx := context.Background()
 	inv, err := c.Invite(ctx, apitypes.InviteRequest{})
