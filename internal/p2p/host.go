@@ -72,6 +72,10 @@ type Host struct {
 	// its loop has ended.
 	punch     *puncher
 	punchDone chan struct{}
+	// relaySvc runs the relay service while this node is likely
+	// reachable (relaysvc.go); relayDone closes when it has stopped.
+	relaySvc  *relayService
+	relayDone chan struct{}
 	// relaySrc feeds autorelay with relay candidates (members).
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
@@ -107,7 +111,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	g := &gater{}
 	hh := &Host{cm: cm, gater: g, hp: &holePunched{log: cfg.Log, peers: map[peer.ID]time.Time{}}, log: cfg.Log, done: make(chan struct{})}
-	nat, err := natOptions(cfg, g, &hh.relaySrc, hh.hp)
+	nat, err := natOptions(cfg, &hh.relaySrc, hh.hp)
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +183,12 @@ func New(cfg Config) (*Host, error) {
 		hh.punch.run(ctx, func(msg string, args ...any) { cfg.Log.Debug(msg, args...) })
 	}()
 	go hh.pingLoop(ctx)
+	hh.relaySvc = &relayService{h: h, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log}
+	hh.relayDone = make(chan struct{})
+	go func() {
+		defer close(hh.relayDone)
+		hh.relaySvc.run(ctx)
+	}()
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
 			go hh.measure(ctx, c.RemotePeer())
@@ -243,6 +253,7 @@ func (h *Host) Close() error {
 	<-h.done
 	_ = h.punch.close() // ends hole punches under way
 	<-h.punchDone
+	<-h.relayDone
 	return h.Host.Close()
 }
 
