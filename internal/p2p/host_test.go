@@ -13,7 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-func newTestHost(t *testing.T, addrs ...string) *Host {
+func newTestHost(t testing.TB, addrs ...string) *Host {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {
