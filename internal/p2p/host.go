@@ -183,7 +183,7 @@ func New(cfg Config) (*Host, error) {
 		hh.punch.run(ctx, func(msg string, args ...any) { cfg.Log.Debug(msg, args...) })
 	}()
 	go hh.pingLoop(ctx)
-	hh.relaySvc = &relayService{h: h, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log}
+	hh.relaySvc = &relayService{h: h, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
 	hh.relayDone = make(chan struct{})
 	go func() {
 		defer close(hh.relayDone)
@@ -193,6 +193,7 @@ func New(cfg Config) (*Host, error) {
 		if c.Stat().Direction == network.DirInbound {
 			go hh.measure(ctx, c.RemotePeer())
 		}
+		hh.relaySvc.reachedFrom(c, len(hh.Network().ConnsToPeer(c.RemotePeer()))-1)
 		// A direct connection that joins a relayed one to the same peer
 		// is the upgrade DCUtR makes.
 		if LinkOf(c.RemoteMultiaddr()) == LinkDirect {

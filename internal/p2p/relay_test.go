@@ -207,18 +207,21 @@ func TestRelayWanted(t *testing.T) {
 		force   string
 		autonat network.Reachability
 		own     []ma.Multiaddr
+		inbound bool
 		want    bool
 	}{
-		{"home, AutoNAT unknown", ReachAuto, network.ReachabilityUnknown, home, false},
-		{"home, AutoNAT public", ReachAuto, network.ReachabilityPublic, home, true},
-		{"public IPv4, AutoNAT unknown", ReachAuto, network.ReachabilityUnknown, addrs("/ip4/11.77.100.10/tcp/4317"), true},
-		{"carrier-grade NAT address", ReachAuto, network.ReachabilityUnknown, addrs("/ip4/100.72.3.4/udp/4317/quic-v1"), true},
-		{"public IPv4, AutoNAT private (firewalled)", ReachAuto, network.ReachabilityPrivate, addrs("/ip4/11.77.100.10/tcp/4317"), false},
-		{"global IPv6 only", ReachAuto, network.ReachabilityUnknown, addrs("/ip6/2a01:4f8::5/tcp/4317"), false},
-		{"forced public", ReachPublic, network.ReachabilityPrivate, home, true},
-		{"forced private", ReachPrivate, network.ReachabilityPublic, addrs("/ip4/11.77.100.10/tcp/4317"), false},
+		{"home, AutoNAT unknown", ReachAuto, network.ReachabilityUnknown, home, false, false},
+		{"home, AutoNAT public", ReachAuto, network.ReachabilityPublic, home, false, true},
+		{"public IPv4, AutoNAT unknown", ReachAuto, network.ReachabilityUnknown, addrs("/ip4/11.77.100.10/tcp/4317"), false, true},
+		{"carrier-grade NAT address", ReachAuto, network.ReachabilityUnknown, addrs("/ip4/100.72.3.4/udp/4317/quic-v1"), false, true},
+		{"behind a 1:1 NAT, reached from a public address", ReachAuto, network.ReachabilityUnknown, home, true, true},
+		{"reached from a public address, AutoNAT private", ReachAuto, network.ReachabilityPrivate, home, true, false},
+		{"public IPv4, AutoNAT private (firewalled)", ReachAuto, network.ReachabilityPrivate, addrs("/ip4/11.77.100.10/tcp/4317"), false, false},
+		{"global IPv6 only", ReachAuto, network.ReachabilityUnknown, addrs("/ip6/2a01:4f8::5/tcp/4317"), false, false},
+		{"forced public", ReachPublic, network.ReachabilityPrivate, home, false, true},
+		{"forced private", ReachPrivate, network.ReachabilityPublic, addrs("/ip4/11.77.100.10/tcp/4317"), false, false},
 	} {
-		if got, why := relayWanted(tc.force, tc.autonat, tc.own); got != tc.want {
+		if got, why := relayWanted(tc.force, tc.autonat, tc.own, tc.inbound); got != tc.want {
 			t.Errorf("%s: relay %v (%s), want %v", tc.name, got, why, tc.want)
 		}
 	}

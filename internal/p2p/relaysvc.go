@@ -33,7 +33,13 @@ type relayService struct {
 	relay   *relayv2.Relay
 	autonat network.Reachability // AutoNAT v1's last verdict
 	reason  string               // why the service runs or not
+	inbound time.Time            // last inbound connection that proves reachability
+	kick    chan struct{}        // asks run to update now
 }
+
+// inboundTrust is how long an inbound connection from a public address
+// counts as evidence that this node is reachable.
+const inboundTrust = time.Hour
 
 // relayRecheck is how often the interface addresses are looked at again
 // (an address can appear without an event: DHCP, a VPN coming up).
@@ -43,7 +49,9 @@ const relayRecheck = 30 * time.Second
 // private.
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
-// relayWanted decides whether to run the relay service. In order:
+// relayWanted decides whether to run the relay service; inbound tells
+// that a peer on a public address opened a direct connection to this node
+// lately (see reachedFrom). In order:
 // --reachability forces it (public: yes, private: no); AutoNAT v1's
 // verdict when it has one (public: yes; private: peers' dial-backs failed,
 // the node is firewalled: no); otherwise an IPv4 address of this node's
@@ -51,8 +59,10 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // member that has one is a server or sits in a provider's network, where
 // other members can usually dial it. IPv6 global addresses do not count:
 // most homes have them behind a firewall that drops inbound connections
-// (for those AutoNAT decides).
-func relayWanted(force string, autonat network.Reachability, own []ma.Multiaddr) (bool, string) {
+// (for those AutoNAT decides). Last, a recent inbound connection from a
+// public address: a server behind a 1:1 NAT (most cloud machines) or a
+// home router with a forwarded port has no public address of its own.
+func relayWanted(force string, autonat network.Reachability, own []ma.Multiaddr, inbound bool) (bool, string) {
 	switch force {
 	case ReachPublic:
 		return true, "reachability forced public"
@@ -81,7 +91,31 @@ func relayWanted(force string, autonat network.Reachability, own []ma.Multiaddr)
 			return true, "public address " + addr.String()
 		}
 	}
+	if inbound {
+		return true, "reached from a public address"
+	}
 	return false, "no public address, AutoNAT unknown"
+}
+
+// reachedFrom is told of every new connection. An inbound direct
+// connection from a public address, to a peer this node has no other
+// connection to, shows that the outside can reach this node. Not when
+// the peer is also connected: a hole punch (over a relayed connection)
+// opens inbound connections through a NAT, and so can a peer this node
+// dialled from its listening UDP socket (the NAT's mapping to that peer
+// is open).
+func (s *relayService) reachedFrom(c network.Conn, others int) {
+	if c.Stat().Direction != network.DirInbound || others > 0 ||
+		LinkOf(c.RemoteMultiaddr()) != LinkDirect || !manet.IsPublicAddr(c.RemoteMultiaddr()) {
+		return
+	}
+	s.mu.Lock()
+	s.inbound = time.Now()
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 }
 
 // run follows AutoNAT and the node's addresses until ctx ends, then stops
@@ -117,6 +151,8 @@ func (s *relayService) run(ctx context.Context) {
 			s.update()
 		case <-t.C:
 			s.update()
+		case <-s.kick:
+			s.update()
 		}
 	}
 }
@@ -126,7 +162,8 @@ func (s *relayService) update() {
 	own, _ := s.h.Network().InterfaceListenAddresses()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	want, why := relayWanted(s.force, s.autonat, own)
+	recent := !s.inbound.IsZero() && time.Since(s.inbound) < inboundTrust
+	want, why := relayWanted(s.force, s.autonat, own, recent)
 	s.reason = why
 	switch {
 	case want && s.relay == nil:
