@@ -134,6 +134,7 @@ func (s *relayService) run(ctx context.Context) {
 	defer t.Stop()
 	defer s.stop()
 	s.update()
+	s.startRelayFinder()
 	for {
 		select {
 		case <-ctx.Done():
@@ -154,6 +155,30 @@ func (s *relayService) run(ctx context.Context) {
 		case <-s.kick:
 			s.update()
 		}
+	}
+}
+
+// startRelayFinder tells autorelay that reachability is unknown, which
+// starts its search for relays at once. libp2p's AutoNAT v1 says nothing
+// until its first verdict (15 s after start, more if no peer can be
+// asked), and autorelay waits for it: home members took 17 to 23 s to
+// reach each other through the public member instead of about 6.
+// With --reachability the forced verdict is already out.
+func (s *relayService) startRelayFinder() {
+	if s.force != ReachAuto {
+		return
+	}
+	em, err := s.h.EventBus().Emitter(new(event.EvtLocalReachabilityChanged))
+	if err != nil {
+		s.log.Debug("relay finder: cannot emit reachability", "err", err)
+		return
+	}
+	defer em.Close()
+	s.mu.Lock()
+	unknown := s.autonat == network.ReachabilityUnknown
+	s.mu.Unlock()
+	if unknown {
+		_ = em.Emit(event.EvtLocalReachabilityChanged{Reachability: network.ReachabilityUnknown})
 	}
 }
 
