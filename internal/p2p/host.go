@@ -200,6 +200,7 @@ func New(cfg Config) (*Host, error) {
 			for _, o := range hh.Network().ConnsToPeer(c.RemotePeer()) {
 				if o != c && LinkOf(o.RemoteMultiaddr()) == LinkRelayed {
 					hh.MarkHolePunched(c.RemotePeer())
+					go hh.gossipOffRelays(c.RemotePeer())
 					break
 				}
 			}
@@ -302,6 +303,13 @@ func (h *Host) pingLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A gossip stream opened on a relayed link while the direct
+			// one came up is moved too.
+			for _, p := range h.Network().Peers() {
+				if h.hasDirectAndRelayed(p) {
+					h.gossipOffRelays(p)
+				}
+			}
 			// A few at a time: one peer that does not answer must not
 			// hold up the others for its 5 s.
 			var wg sync.WaitGroup

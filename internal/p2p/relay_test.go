@@ -266,3 +266,63 @@ func BenchmarkRelayBulk(b *testing.B) {
 		_ = s.Close()
 	}
 }
+
+// gossipLinks returns the links (direct, relayed) of h's gossipsub
+// streams with p.
+func gossipLinks(h *Host, p peer.ID) map[string]int {
+	out := map[string]int{}
+	for _, c := range h.Network().ConnsToPeer(p) {
+		for _, st := range c.GetStreams() {
+			if isGossipProtocol(string(st.Protocol())) {
+				out[LinkOf(c.RemoteMultiaddr())]++
+			}
+		}
+	}
+	return out
+}
+
+// Once two members reached each other through a relay get a direct link,
+// their gossip (presence, roster) moves onto it: it must not die with the
+// relay member.
+func TestGossipMovesOffRelay(t *testing.T) {
+	r := newRelayHost(t)
+	a, b := newTestHost(t), newTestHost(t)
+	r.SetGate(members{}.add(a, b))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := reserve(ctx, a, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []*Host{a, b} {
+		ps, err := h.PubSub()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ps.Join("presence"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := viaRelay(ctx, b, a, r); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "gossip over the relayed link", func() bool { return gossipLinks(b, a.ID())[LinkRelayed] > 0 })
+	if _, err := b.Connect(ctx, a.Network().ListenAddresses()[0].String()+"/p2p/"+a.ID().String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*Host{{a, b}, {b, a}} {
+		waitFor(t, "gossip only over the direct link", func() bool {
+			l := gossipLinks(pair[0], pair[1].ID())
+			return l[LinkRelayed] == 0 && l[LinkDirect] > 0
+		})
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 20 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 20 s", what)
+		}
+	}
+}

@@ -47,7 +47,8 @@ func natHome(l *netLab, wan string, i int, symmetric bool) string {
 // address of their own would be asked to dial it back), so before the
 // host ran the relay service on members with a public address the home
 // members got no relay and never reached each other. Now they reach each
-// other relayed through the public member, then hole-punched.
+// other relayed through the public member, then hole-punched; and once
+// the public member is gone, they still see each other online.
 func TestNetnsNATNoFlags(t *testing.T) {
 	l := newNetLab(t)
 	wan := l.ns("wan")
@@ -77,6 +78,22 @@ func TestNetnsNATNoFlags(t *testing.T) {
 		return nil
 	})
 	t.Logf("amy-ben hole-punched %s after start", time.Since(start).Round(time.Millisecond))
+
+	// The public member dies (its relayed links with it): amy and ben
+	// keep their direct link, and presence flows over it, so they keep
+	// seeing each other online. Before gossip moved off the relayed link
+	// they showed each other offline from about 7 s to 31 s after.
+	p.Kill()
+	cut := time.Now()
+	for time.Since(cut) < 40*time.Second {
+		if err := browseShows(a, "online", []string{"ben"}); err != nil {
+			t.Fatalf("%s after the relay member died: %v", time.Since(cut).Round(time.Second), err)
+		}
+		if err := browseShows(b, "online", []string{"amy"}); err != nil {
+			t.Fatalf("%s after the relay member died: %v", time.Since(cut).Round(time.Second), err)
+		}
+		time.Sleep(time.Second)
+	}
 }
 
 // Three members each behind its own NAT, one public member on the WAN.
