@@ -42,7 +42,8 @@ func natHome(l *netLab, wan string, i int, symmetric bool) string {
 }
 
 // The common workgroup, with no --reachability flag anywhere: one member
-// on a public address, two at home behind port-preserving NATs. AutoNAT
+// on a public address, two at home behind port-preserving NATs, one
+// behind a symmetric NAT (reached only relayed). AutoNAT
 // v1 alone never judges the public member (only peers with a public
 // address of their own would be asked to dial it back), so before the
 // host ran the relay service on members with a public address the home
@@ -61,7 +62,9 @@ func TestNetnsNATNoFlags(t *testing.T) {
 	a.Start()
 	b := l.node("ben", natHome(l, wan, 2, false), "10.77.2.2")
 	b.Start()
-	createWorkgroup(t, "nat", p, a, b)
+	c := l.node("cat", natHome(l, wan, 3, true), "10.77.3.2")
+	c.Start()
+	createWorkgroup(t, "nat", p, a, b, c)
 
 	start := time.Now()
 	Eventually(t, 60*time.Second, func() error {
@@ -78,6 +81,13 @@ func TestNetnsNATNoFlags(t *testing.T) {
 		return nil
 	})
 	t.Logf("amy-ben hole-punched %s after start", time.Since(start).Round(time.Millisecond))
+	// Behind a symmetric NAT, without flags too, links stay relayed.
+	Eventually(t, 30*time.Second, func() error {
+		if err := browseShows(c, "online", []string{"amy", "ben"}, "relayed"); err != nil {
+			return err
+		}
+		return browseShows(a, "online", []string{"cat"}, "relayed")
+	})
 
 	// The public member dies (its relayed links with it): amy and ben
 	// keep their direct link, and presence flows over it, so they keep
