@@ -163,7 +163,8 @@ func (s *relayService) run(ctx context.Context) {
 // until its first verdict (15 s after start, more if no peer can be
 // asked), and autorelay waits for it: home members took 17 to 23 s to
 // reach each other through the public member instead of about 6.
-// With --reachability the forced verdict is already out.
+// With --reachability the forced verdict is already out; a node that
+// relays itself does not search.
 func (s *relayService) startRelayFinder() {
 	if s.force != ReachAuto {
 		return
@@ -175,9 +176,11 @@ func (s *relayService) startRelayFinder() {
 	}
 	defer em.Close()
 	s.mu.Lock()
-	unknown := s.autonat == network.ReachabilityUnknown
+	// A node that relays itself (a public address) need not look for
+	// relays.
+	search := s.autonat == network.ReachabilityUnknown && s.relay == nil
 	s.mu.Unlock()
-	if unknown {
+	if search {
 		_ = em.Emit(event.EvtLocalReachabilityChanged{Reachability: network.ReachabilityUnknown})
 	}
 }
