@@ -146,29 +146,9 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
-	var listened int
-	for _, a := range addrs {
-		err := checkPortFree(a)
-		if err == nil {
-			err = h.Network().Listen(a)
-		}
-		if err != nil {
-			if isAddrInUse(err) {
-				h.Close()
-				return nil, fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
-			}
-			if isFamilyMissing(err) {
-				cfg.Log.Info("address or IP family not available on this machine; skipping", "addr", a.String())
-			} else {
-				cfg.Log.Warn("cannot listen; skipping", "addr", a.String(), "err", err)
-			}
-			continue
-		}
-		listened++
-	}
-	if listened == 0 && len(addrs) > 0 {
+	if err := listenAll(h, addrs, cfg); err != nil {
 		h.Close()
-		return nil, fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
@@ -182,14 +162,22 @@ func New(cfg Config) (*Host, error) {
 		defer close(hh.punchDone)
 		hh.punch.run(ctx, func(msg string, args ...any) { cfg.Log.Debug(msg, args...) })
 	}()
+	hh.startBackground(ctx, cfg, g)
+	return hh, nil
+}
+
+// startBackground starts the host's background work (ping loop, relay
+// service) and follows new connections: RTT of inbound peers, evidence
+// of reachability, links upgraded from relayed to direct.
+func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 	go hh.pingLoop(ctx)
-	hh.relaySvc = &relayService{h: h, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
+	hh.relaySvc = &relayService{h: hh.Host, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
 	hh.relayDone = make(chan struct{})
 	go func() {
 		defer close(hh.relayDone)
 		hh.relaySvc.run(ctx)
 	}()
-	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+	hh.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
 			go hh.measure(ctx, c.RemotePeer())
 		}
@@ -206,7 +194,34 @@ func New(cfg Config) (*Host, error) {
 			}
 		}
 	}})
-	return hh, nil
+}
+
+// listenAll listens on addrs: an address in use is an error, one of an
+// IP family the machine lacks is skipped, as long as one address listens.
+func listenAll(h host.Host, addrs []ma.Multiaddr, cfg Config) error {
+	var listened int
+	for _, a := range addrs {
+		err := checkPortFree(a)
+		if err == nil {
+			err = h.Network().Listen(a)
+		}
+		if err != nil {
+			if isAddrInUse(err) {
+				return fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
+			}
+			if isFamilyMissing(err) {
+				cfg.Log.Info("address or IP family not available on this machine; skipping", "addr", a.String())
+			} else {
+				cfg.Log.Warn("cannot listen; skipping", "addr", a.String(), "err", err)
+			}
+			continue
+		}
+		listened++
+	}
+	if listened == 0 && len(addrs) > 0 {
+		return fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
+	}
+	return nil
 }
 
 // isFamilyMissing reports an address of an IP family or address this
