@@ -16,22 +16,43 @@ const relayHop = "/libp2p/circuit/relay/0.2.0/hop"
 
 // RelayCandidates gives autorelay up to num members that run the relay
 // service, directly connected ones first. No peer outside the workgroups
-// is ever offered.
+// is ever offered. Autorelay asks every few seconds while it looks for
+// relays (on every node whose reachability is not known to be public), so
+// members that do not speak the hop protocol are skipped before their
+// addresses are looked up (the address book is a database).
 func (s *Service) RelayCandidates(_ context.Context, num int) []peer.AddrInfo {
 	h := s.cfg.Host
-	var out []peer.AddrInfo
-	seen := map[peer.ID]bool{}
+	var conn, other []peer.AddrInfo
+	seen := map[peer.ID]bool{h.ID(): true}
 	for _, w := range s.cfg.Dir.Workgroups() {
-		for _, ai := range s.memberAddrInfos(w.ID, 1<<30) {
-			if seen[ai.ID] || len(out) >= num {
+		for _, m := range s.cfg.Dir.Members(w.ID) {
+			if seen[m.PeerID] {
 				continue
 			}
-			seen[ai.ID] = true
-			if ok, err := h.Peerstore().SupportsProtocols(ai.ID, relayHop); err != nil || len(ok) == 0 {
+			seen[m.PeerID] = true
+			if ok, err := h.Peerstore().SupportsProtocols(m.PeerID, relayHop); err != nil || len(ok) == 0 {
 				continue
 			}
-			out = append(out, ai)
+			addrs := h.Peerstore().Addrs(m.PeerID)
+			if len(addrs) == 0 {
+				if book, err := s.book.Addrs(s.ctx, m.PeerID); err == nil {
+					addrs = book
+				}
+			}
+			if len(addrs) == 0 {
+				continue
+			}
+			ai := peer.AddrInfo{ID: m.PeerID, Addrs: addrs}
+			if len(h.Network().ConnsToPeer(m.PeerID)) > 0 {
+				conn = append(conn, ai)
+			} else {
+				other = append(other, ai)
+			}
 		}
+	}
+	out := append(conn, other...)
+	if len(out) > num {
+		out = out[:num]
 	}
 	return out
 }

@@ -59,6 +59,49 @@
 // hole-punched (Peers, Link). A symmetric NAT (a new outside port per
 // destination) cannot be punched: such links stay relayed.
 //
+// Relay service (relaysvc.go): the host runs the circuit relay v2
+// service itself instead of libp2p's manager, which starts it only when
+// AutoNAT v1 says "public". AutoNAT v1 asks only peers that show a public
+// address other than the node's own, so in the common workgroup (one
+// member on a public address, the others behind home NATs) nobody ever
+// judges the public member: it stayed "unknown", never relayed, and the
+// home members never reached each other unless --reachability was given.
+// relayWanted decides, in order: --reachability forces it; AutoNAT v1's
+// verdict when it has one (private means dial-backs failed: firewalled);
+// an IPv4 address of the node's own interfaces that is public or in the
+// carrier-grade NAT range 100.64.0.0/10; an inbound direct connection
+// from a public address in the last hour, from a peer with no other
+// connection here (a server behind a 1:1 NAT; excluded: hole punches,
+// which ride on a relayed connection, and peers this node dialled).
+// Global IPv6 addresses do not count (most homes have them behind a
+// firewall). AutoNAT v2 was not chosen: in go-libp2p v0.51 it reports
+// per-address reachability (EvtHostReachableAddrsChanged), which neither
+// the relay manager nor autorelay follow, and it asks only peers that
+// run its server. A wrong "yes" costs little: the service is members
+// only, and a member's autorelay keeps other candidates. At start (no
+// --reachability) the host tells autorelay that reachability is unknown,
+// which starts its search for relays at once: AutoNAT v1 is silent for
+// its first 15 s, and home members took 17 to 23 s to reach each other
+// instead of about 6.
+//
+// Gossip leaves a relayed link once a direct link to the same peer is up
+// (gossipOffRelays: its streams on the relayed link are reset and
+// gossipsub reopens them on the best connection, the direct one; at the
+// hole punch and, for a stream opened during the switch, on the 20 s
+// ping tick). Otherwise presence and roster gossip kept riding the relay
+// member, and two members with a working direct link showed each other
+// offline for half a minute once it went away.
+//
+// The relay ACL (relayACL) asks the gate's RelayGate: both ends of a
+// circuit must be members of one workgroup; a gate without a RelayGate
+// relays for no one. Circuits have no per-circuit cut (libp2p's default
+// is 2 minutes and 128 KiB each way), since only members get one; the
+// relay's own work is bounded instead: MaxRelayCircuits (32) circuits at
+// once (the resource manager's limit on the relay service's outbound
+// streams, one per circuit), RelayCircuitsPerPeer (8) per member, 64
+// reservations, and RelayBuffer (64 KiB, not libp2p's 2 KiB: relayed bulk
+// ran 2 to 3 times faster) per direction of a circuit.
+//
 // Probe (probe.go) tells whether a peer answers (dial and ping), for
 // presence.
 package p2p

@@ -72,6 +72,10 @@ type Host struct {
 	// its loop has ended.
 	punch     *puncher
 	punchDone chan struct{}
+	// relaySvc runs the relay service while this node is likely
+	// reachable (relaysvc.go); relayDone closes when it has stopped.
+	relaySvc  *relayService
+	relayDone chan struct{}
 	// relaySrc feeds autorelay with relay candidates (members).
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
@@ -107,7 +111,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	g := &gater{}
 	hh := &Host{cm: cm, gater: g, hp: &holePunched{log: cfg.Log, peers: map[peer.ID]time.Time{}}, log: cfg.Log, done: make(chan struct{})}
-	nat, err := natOptions(cfg, g, &hh.relaySrc, hh.hp)
+	nat, err := natOptions(cfg, &hh.relaySrc, hh.hp)
 	if err != nil {
 		return nil, err
 	}
@@ -142,29 +146,9 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
-	var listened int
-	for _, a := range addrs {
-		err := checkPortFree(a)
-		if err == nil {
-			err = h.Network().Listen(a)
-		}
-		if err != nil {
-			if isAddrInUse(err) {
-				h.Close()
-				return nil, fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
-			}
-			if isFamilyMissing(err) {
-				cfg.Log.Info("address or IP family not available on this machine; skipping", "addr", a.String())
-			} else {
-				cfg.Log.Warn("cannot listen; skipping", "addr", a.String(), "err", err)
-			}
-			continue
-		}
-		listened++
-	}
-	if listened == 0 && len(addrs) > 0 {
+	if err := listenAll(h, addrs, cfg); err != nil {
 		h.Close()
-		return nil, fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
@@ -178,23 +162,66 @@ func New(cfg Config) (*Host, error) {
 		defer close(hh.punchDone)
 		hh.punch.run(ctx, func(msg string, args ...any) { cfg.Log.Debug(msg, args...) })
 	}()
+	hh.startBackground(ctx, cfg, g)
+	return hh, nil
+}
+
+// startBackground starts the host's background work (ping loop, relay
+// service) and follows new connections: RTT of inbound peers, evidence
+// of reachability, links upgraded from relayed to direct.
+func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 	go hh.pingLoop(ctx)
-	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+	hh.relaySvc = &relayService{h: hh.Host, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
+	hh.relayDone = make(chan struct{})
+	go func() {
+		defer close(hh.relayDone)
+		hh.relaySvc.run(ctx)
+	}()
+	hh.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		if c.Stat().Direction == network.DirInbound {
 			go hh.measure(ctx, c.RemotePeer())
 		}
+		hh.relaySvc.reachedFrom(c, len(hh.Network().ConnsToPeer(c.RemotePeer()))-1)
 		// A direct connection that joins a relayed one to the same peer
 		// is the upgrade DCUtR makes.
 		if LinkOf(c.RemoteMultiaddr()) == LinkDirect {
 			for _, o := range hh.Network().ConnsToPeer(c.RemotePeer()) {
 				if o != c && LinkOf(o.RemoteMultiaddr()) == LinkRelayed {
 					hh.MarkHolePunched(c.RemotePeer())
+					go hh.gossipOffRelays(c.RemotePeer())
 					break
 				}
 			}
 		}
 	}})
-	return hh, nil
+}
+
+// listenAll listens on addrs: an address in use is an error, one of an
+// IP family the machine lacks is skipped, as long as one address listens.
+func listenAll(h host.Host, addrs []ma.Multiaddr, cfg Config) error {
+	var listened int
+	for _, a := range addrs {
+		err := checkPortFree(a)
+		if err == nil {
+			err = h.Network().Listen(a)
+		}
+		if err != nil {
+			if isAddrInUse(err) {
+				return fmt.Errorf("listen on %s: %w (is another peerhood or program using this port? choose one with --listen)", a, ErrAddrInUse)
+			}
+			if isFamilyMissing(err) {
+				cfg.Log.Info("address or IP family not available on this machine; skipping", "addr", a.String())
+			} else {
+				cfg.Log.Warn("cannot listen; skipping", "addr", a.String(), "err", err)
+			}
+			continue
+		}
+		listened++
+	}
+	if listened == 0 && len(addrs) > 0 {
+		return fmt.Errorf("could not listen on any of %v", cfg.ListenAddrs)
+	}
+	return nil
 }
 
 // isFamilyMissing reports an address of an IP family or address this
@@ -243,6 +270,7 @@ func (h *Host) Close() error {
 	<-h.done
 	_ = h.punch.close() // ends hole punches under way
 	<-h.punchDone
+	<-h.relayDone
 	return h.Host.Close()
 }
 
@@ -290,6 +318,13 @@ func (h *Host) pingLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			// A gossip stream opened on a relayed link while the direct
+			// one came up is moved too.
+			for _, p := range h.Network().Peers() {
+				if h.hasDirectAndRelayed(p) {
+					h.gossipOffRelays(p)
+				}
+			}
 			// A few at a time: one peer that does not answer must not
 			// hold up the others for its 5 s.
 			var wg sync.WaitGroup

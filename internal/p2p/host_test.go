@@ -16,7 +16,7 @@ import (
 	"github.com/peerhood/peerhood/internal/testutil"
 )
 
-func newTestHost(t *testing.T, addrs ...string) *Host {
+func newTestHost(t testing.TB, addrs ...string) *Host {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
+	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/x/rate"
 )
 
@@ -142,6 +143,7 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 		},
 		Stream:       rcmgr.ResourceLimits{Memory: StreamMemory},
 		ProtocolPeer: map[protocol.ID]rcmgr.ResourceLimits{},
+		Service:      map[string]rcmgr.ResourceLimits{relayv2.ServiceName: relayServiceLimits()},
 	}
 	for p, l := range ProtoLimits {
 		partial.ProtocolPeer[p] = rcmgr.ResourceLimits{

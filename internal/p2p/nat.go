@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
@@ -28,46 +29,75 @@ const (
 // SetRelaySource; until then autorelay finds no candidates.
 type RelaySource func(ctx context.Context, num int) []peer.AddrInfo
 
+// Relay figures: what this node gives to members as a relay.
+const (
+	// MaxRelayCircuits is how many relayed connections this node carries
+	// at once, all members together (the resource manager counts the
+	// relay's streams to circuit destinations: relayServiceLimits).
+	MaxRelayCircuits = 32
+	// RelayCircuitsPerPeer is how many of them may start or end at one
+	// member.
+	RelayCircuitsPerPeer = 8
+	// RelayBuffer is the copy buffer of each direction of a circuit;
+	// libp2p's 2 KiB made relayed bulk transfers CPU-bound.
+	RelayBuffer = 64 << 10
+)
+
 // relayResources bound what this node gives to others as a relay: members
 // relay for members only (the ACL asks the gate's RelayGate: strangers
 // never, even while an invite is out or on probation), with few slots,
 // so a publicly reachable laptop is not turned into a relay for the
-// world. Since every circuit is member-to-member, libp2p's per-circuit
-// cut (2 minutes, 128 KiB) is lifted: members' relayed links carry real
-// traffic until a hole punch replaces them.
+// world. Since every circuit the ACL admits is member-to-member, libp2p's
+// per-circuit cut (2 minutes, 128 KiB) is lifted: members' relayed links
+// carry real traffic until a hole punch replaces them. Anyone else gets
+// no circuit at all. The relay's own work stays bounded by
+// MaxRelayCircuits at once (relayServiceLimits), RelayCircuitsPerPeer per
+// member, and 2*RelayBuffer of memory per circuit.
 func relayResources() relayv2.Resources {
 	r := relayv2.DefaultResources()
 	r.Limit = nil // member-to-member only (relayACL)
 	r.MaxReservations = 64
-	r.MaxCircuits = 8
+	r.MaxCircuits = RelayCircuitsPerPeer
 	r.MaxReservationsPerIP = 32
+	r.BufferSize = RelayBuffer
 	return r
 }
 
+// relayServiceLimits are the resource manager's limits of the relay
+// service. Each circuit holds one inbound stream (from its source) and
+// one outbound stream (to its destination) in the service; outbound
+// streams exist for circuits only, so their count caps the circuits
+// (the one over the cap is refused with RESOURCE_LIMIT_EXCEEDED).
+// Inbound streams also carry short reservation requests.
+func relayServiceLimits() rcmgr.ResourceLimits {
+	return rcmgr.ResourceLimits{
+		Streams:         rcmgr.LimitVal(2*MaxRelayCircuits + 64),
+		StreamsInbound:  rcmgr.LimitVal(MaxRelayCircuits + 64),
+		StreamsOutbound: rcmgr.LimitVal(MaxRelayCircuits),
+	}
+}
+
 // relayACL asks the gate's RelayGate (members only, both ends of a
-// circuit members of one workgroup); a gate without one admits peers it
-// allows at all. No gate: no relaying (the node serves no one yet).
+// circuit members of one workgroup). A gate without one (no workgroup
+// layer yet) relays for no one: circuits here have no per-circuit limit,
+// so only members may open them.
 type relayACL struct{ g *gater }
 
 func (a relayACL) AllowReserve(p peer.ID, _ ma.Multiaddr) bool {
-	if rg, ok := a.g.relayGate(); ok {
-		return rg.AllowReserve(p)
-	}
-	return a.g.gate.Load() != nil && a.g.allow(p, true)
+	rg, ok := a.g.relayGate()
+	return ok && rg.AllowReserve(p)
 }
 
 func (a relayACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dst peer.ID) bool {
-	if rg, ok := a.g.relayGate(); ok {
-		return rg.AllowCircuit(src, dst)
-	}
-	return a.g.gate.Load() != nil && a.g.allow(src, true) && a.g.allow(dst, false)
+	rg, ok := a.g.relayGate()
+	return ok && rg.AllowCircuit(src, dst)
 }
 
-// natOptions returns the NAT traversal options: AutoNAT service, relay
-// service (active only while the node is publicly reachable), autorelay
-// fed by the discovery service's member list, and hole punching whose
-// outcome is traced to tag hole-punched links.
-func natOptions(cfg Config, g *gater, src *atomic.Pointer[RelaySource], hp *holePunched) ([]libp2p.Option, error) {
+// natOptions returns the NAT traversal options: AutoNAT service, the
+// relay transport, and autorelay fed by the discovery service's member
+// list. The relay service is run by the host itself (relaysvc.go), hole
+// punching too (punch.go).
+func natOptions(cfg Config, src *atomic.Pointer[RelaySource], hp *holePunched) ([]libp2p.Option, error) {
 	source := func(ctx context.Context, num int) <-chan peer.AddrInfo {
 		ch := make(chan peer.AddrInfo, num)
 		go func() {
@@ -89,7 +119,6 @@ func natOptions(cfg Config, g *gater, src *atomic.Pointer[RelaySource], hp *hole
 	opts := []libp2p.Option{
 		libp2p.EnableRelay(),
 		libp2p.EnableNATService(),
-		libp2p.EnableRelayService(relayv2.WithResources(relayResources()), relayv2.WithACL(relayACL{g})),
 		libp2p.EnableAutoRelayWithPeerSource(source,
 			autorelay.WithMinInterval(3*time.Second),
 			autorelay.WithBootDelay(0),
@@ -108,6 +137,11 @@ func natOptions(cfg Config, g *gater, src *atomic.Pointer[RelaySource], hp *hole
 		return nil, fmt.Errorf("reachability %q: use public, private or leave it empty for automatic", cfg.Reachability)
 	}
 	return opts, nil
+}
+
+// relayOptions configure the relay service (relaysvc.go).
+func relayOptions(g *gater) []relayv2.Option {
+	return []relayv2.Option{relayv2.WithResources(relayResources()), relayv2.WithACL(relayACL{g})}
 }
 
 // SetRelaySource installs the function autorelay asks for relay

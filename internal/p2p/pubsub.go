@@ -88,3 +88,42 @@ func (h *Host) ResetGossip(p peer.ID) {
 func isGossipProtocol(id string) bool {
 	return strings.HasPrefix(id, "/meshsub/") || strings.HasPrefix(id, "/floodsub/")
 }
+
+// gossipOffRelays resets the gossipsub streams with p that ride on a
+// relayed connection, once a direct connection to p is up: gossipsub
+// reopens them, and a new stream takes the best connection (direct over
+// relayed). Otherwise presence and roster gossip kept riding the relay
+// member, and when it went away two members with a working direct link
+// showed each other offline for half a minute (gossipsub noticed the dead
+// stream late and reopened it after a backoff). The host calls it when a
+// direct connection joins a relayed one, and every 20 s for peers that
+// have both (a stream opened on the relayed link during the switch).
+// Each move spends one of gossipsub's four writer reopens per peer in
+// ten minutes; a stream is moved once, as it reopens on the direct link.
+func (h *Host) gossipOffRelays(p peer.ID) {
+	for _, c := range h.Network().ConnsToPeer(p) {
+		if LinkOf(c.RemoteMultiaddr()) != LinkRelayed {
+			continue
+		}
+		for _, st := range c.GetStreams() {
+			if isGossipProtocol(string(st.Protocol())) {
+				_ = st.Reset()
+			}
+		}
+	}
+}
+
+// hasDirectAndRelayed reports whether p is connected both directly and
+// through a relay.
+func (h *Host) hasDirectAndRelayed(p peer.ID) bool {
+	var direct, relayed bool
+	for _, c := range h.Network().ConnsToPeer(p) {
+		switch LinkOf(c.RemoteMultiaddr()) {
+		case LinkDirect:
+			direct = true
+		case LinkRelayed:
+			relayed = true
+		}
+	}
+	return direct && relayed
+}
