@@ -14,6 +14,7 @@ import (
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/spool"
+	"github.com/peerhood/peerhood/internal/tunnel"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -43,6 +44,10 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{spool.Item{}, apitypes.Item{}},
 		{spool.FileEntry{}, apitypes.ItemFile{}},
 		{spool.AcceptResult{}, apitypes.AcceptResult{}},
+		{tunnel.Config{}, apitypes.ServiceConfig{}},
+		{tunnel.Stats{}, apitypes.TunnelStats{}},
+		{tunnel.Forward{}, apitypes.Forward{}},
+		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},
 	}
 	for _, tc := range tests {
 		st, mt := reflect.TypeOf(tc.service), reflect.TypeOf(tc.mirror)
