@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // Kinds of service. Only the label differs for now: every kind is
@@ -81,8 +83,14 @@ func CheckTarget(target string) (remote bool, err error) {
 	return true, nil
 }
 
-// Configs is the service list in SQLite.
-type Configs struct{ db *store.DB }
+// Configs is the service list in SQLite. Name rules are bound to the
+// peer ID holding the name when stored (share.BindRules), so a member who
+// later takes a freed name, or a second holder of a name, never inherits
+// a right given to the first.
+type Configs struct {
+	db  *store.DB
+	dir workgroup.Directory // nil: rules are stored as given
+}
 
 // Add stores a new service.
 func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
@@ -93,6 +101,7 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 	if cfg.Rules == nil {
 		cfg.Rules = []Rule{}
 	}
+	cfg.Rules = share.BindRules(c.dir, cfg.Workgroup, cfg.Rules)
 	rules, _ := json.Marshal(cfg.Rules)
 	err := c.db.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
@@ -114,7 +123,14 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 
 // SetRules replaces a service's access list.
 func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error {
-	b, _ := json.Marshal(rules)
+	cur, err := c.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	if rules == nil {
+		rules = []Rule{}
+	}
+	b, _ := json.Marshal(share.BindRules(c.dir, cur.Workgroup, rules))
 	res, err := c.db.ExecContext(ctx, `UPDATE tunnel_services SET rules = ? WHERE name = ?`, string(b), name)
 	if err != nil {
 		return fmt.Errorf("set service rules: %w", err)

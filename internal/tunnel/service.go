@@ -77,7 +77,7 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger, o
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{
 		ctx: ctx, cancel: cancel,
-		configs: &Configs{db: db}, host: h, dir: dir, log: log.With("svc", "tunnel"), opts: opts,
+		configs: &Configs{db: db, dir: dir}, host: h, dir: dir, log: log.With("svc", "tunnel"), opts: opts,
 		stats: map[string]*counters{}, perPeer: map[peer.ID]int{}, forwards: map[string]*forward{},
 		open: map[io.Closer]struct{}{},
 	}
