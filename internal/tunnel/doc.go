@@ -24,7 +24,10 @@
 // Access lists are share's (the same Rule type, the same WHO syntax and
 // the same matcher, share.RightOf: the member's name wins, then its
 // groups, then *), with the right use or none; use is matched as share's
-// ro. The default is the safe one: a service added without --allow may
+// ro. As for shares, a name rule is bound to the peer ID holding the
+// name when the rule is stored (share.BindRules), so a member with a name
+// conflict, or one who later takes a freed name, inherits nothing. The
+// default is the safe one: a service added without --allow may
 // be used by nobody (the owner reaches its own target directly), and
 // `service ls` shows "nobody" until a rule is added. A list changed by
 // `service set` applies to new tunnels; tunnels already open run until
