@@ -271,18 +271,28 @@ func (b *LocalBackend) ReadDirFull(ctx context.Context, node, share, p string) (
 
 // RemoveOne implements Remover: a file, or an empty folder.
 func (b *LocalBackend) RemoveOne(ctx context.Context, node, share, p string) error {
-	s, err := b.share(node, share, true)
-	if err != nil {
-		return err
-	}
-	if p == "" {
-		return fmt.Errorf("remove: the share's root: %w", fs.ErrPermission)
-	}
-	r, err := rel(p)
+	s, r, err := b.removable(node, share, p)
 	if err != nil {
 		return err
 	}
 	return localErr("remove", p, s.root.Remove(r))
+}
+
+// removable opens a share for writing and gives p relative to its root;
+// the share's root itself is never removed.
+func (b *LocalBackend) removable(node, share, p string) (*localShare, string, error) {
+	s, err := b.share(node, share, true)
+	if err != nil {
+		return nil, "", err
+	}
+	if p == "" {
+		return nil, "", fmt.Errorf("remove: the share's root: %w", fs.ErrPermission)
+	}
+	r, err := rel(p)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, r, nil
 }
 
 // Open opens a regular file for reading.
@@ -412,14 +422,7 @@ func (b *LocalBackend) Mkdir(ctx context.Context, node, share, p string) error {
 // RemoveAll removes a file or folder tree; a symlink is removed, not its
 // target. The share's root cannot be removed.
 func (b *LocalBackend) RemoveAll(ctx context.Context, node, share, p string) error {
-	s, err := b.share(node, share, true)
-	if err != nil {
-		return err
-	}
-	if p == "" {
-		return fmt.Errorf("remove: the share's root: %w", fs.ErrPermission)
-	}
-	r, err := rel(p)
+	s, r, err := b.removable(node, share, p)
 	if err != nil {
 		return err
 	}

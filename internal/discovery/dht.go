@@ -141,29 +141,43 @@ func (s *Service) newDHT(wg string) (*wgDHT, error) {
 // memberAddrInfos returns up to n members of wg with known addresses,
 // connected ones first.
 func (s *Service) memberAddrInfos(wg string, n int) []peer.AddrInfo {
-	h := s.cfg.Host
-	var conn, other []peer.AddrInfo
+	var c connectedFirst
 	for _, m := range s.cfg.Dir.Members(wg) {
-		if m.PeerID == h.ID() {
-			continue
-		}
-		addrs := h.Peerstore().Addrs(m.PeerID)
-		if len(addrs) == 0 {
-			if book, err := s.book.Addrs(s.ctx, m.PeerID); err == nil {
-				addrs = book
-			}
-		}
-		if len(addrs) == 0 {
-			continue
-		}
-		ai := peer.AddrInfo{ID: m.PeerID, Addrs: addrs}
-		if len(h.Network().ConnsToPeer(m.PeerID)) > 0 {
-			conn = append(conn, ai)
-		} else {
-			other = append(other, ai)
+		if m.PeerID != s.cfg.Host.ID() {
+			c.add(s, m.PeerID)
 		}
 	}
-	out := append(conn, other...)
+	return c.take(n)
+}
+
+// connectedFirst collects members with known addresses, the ones this
+// node is connected to before the others.
+type connectedFirst struct{ conn, other []peer.AddrInfo }
+
+// add adds p with its addresses (the peerstore's, else the address
+// book's); a member with none is left out.
+func (c *connectedFirst) add(s *Service, p peer.ID) {
+	h := s.cfg.Host
+	addrs := h.Peerstore().Addrs(p)
+	if len(addrs) == 0 {
+		if book, err := s.book.Addrs(s.ctx, p); err == nil {
+			addrs = book
+		}
+	}
+	if len(addrs) == 0 {
+		return
+	}
+	ai := peer.AddrInfo{ID: p, Addrs: addrs}
+	if len(h.Network().ConnsToPeer(p)) > 0 {
+		c.conn = append(c.conn, ai)
+	} else {
+		c.other = append(c.other, ai)
+	}
+}
+
+// take returns up to n of them, connected ones first.
+func (c *connectedFirst) take(n int) []peer.AddrInfo {
+	out := append(c.conn, c.other...)
 	if len(out) > n {
 		out = out[:n]
 	}

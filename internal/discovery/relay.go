@@ -22,7 +22,7 @@ const relayHop = "/libp2p/circuit/relay/0.2.0/hop"
 // addresses are looked up (the address book is a database).
 func (s *Service) RelayCandidates(_ context.Context, num int) []peer.AddrInfo {
 	h := s.cfg.Host
-	var conn, other []peer.AddrInfo
+	var c connectedFirst
 	seen := map[peer.ID]bool{h.ID(): true}
 	for _, w := range s.cfg.Dir.Workgroups() {
 		for _, m := range s.cfg.Dir.Members(w.ID) {
@@ -33,28 +33,10 @@ func (s *Service) RelayCandidates(_ context.Context, num int) []peer.AddrInfo {
 			if ok, err := h.Peerstore().SupportsProtocols(m.PeerID, relayHop); err != nil || len(ok) == 0 {
 				continue
 			}
-			addrs := h.Peerstore().Addrs(m.PeerID)
-			if len(addrs) == 0 {
-				if book, err := s.book.Addrs(s.ctx, m.PeerID); err == nil {
-					addrs = book
-				}
-			}
-			if len(addrs) == 0 {
-				continue
-			}
-			ai := peer.AddrInfo{ID: m.PeerID, Addrs: addrs}
-			if len(h.Network().ConnsToPeer(m.PeerID)) > 0 {
-				conn = append(conn, ai)
-			} else {
-				other = append(other, ai)
-			}
+			c.add(s, m.PeerID)
 		}
 	}
-	out := append(conn, other...)
-	if len(out) > num {
-		out = out[:num]
-	}
-	return out
+	return c.take(num)
 }
 
 // circuitAddrs returns addresses of p through every connected member that
