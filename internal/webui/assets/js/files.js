@@ -91,7 +91,7 @@ export async function render(main, params) {
       const li = h('li', { 'data-name': f.name }, h('span', {}, f.name + ' (' + size(f.size) + ')'), bar, pct);
       uploads.append(li);
       try {
-        await upload(target(join(path, f.name)), wg, f, (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; });
+        await upload(target(join(path, f.name)), wg, f, (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; li.dataset.progress = String(bar.value); });
         bar.value = 100; pct.textContent = 'done'; li.dataset.done = '1';
         await refresh();
       } catch (e) {
