@@ -156,7 +156,8 @@ func (s *Server) serveIndex(w http.ResponseWriter, r *http.Request) {
 // reply or a file opened directly never runs in the UI's origin.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(r.URL.Path, "/api")
-	if !strings.HasPrefix(p, "/v1/") || s.api == nil {
+	// A session mints no login links: those come from the control socket.
+	if !strings.HasPrefix(p, "/v1/") || p == "/v1/ui/login" || s.api == nil {
 		loopback.Refuse(w, http.StatusNotFound, "no endpoint %s", r.URL.Path)
 		return
 	}

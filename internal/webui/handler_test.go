@@ -109,6 +109,7 @@ func TestFrontDoor(t *testing.T) {
 		{"read with a foreign Host (DNS rebinding)", "GET", "/api/v1/thing", map[string]string{"Host": "evil.example:" + u.Port()}, 403},
 		{"read with another port in Host", "GET", "/api/v1/thing", map[string]string{"Host": "127.0.0.1:1"}, 403},
 		{"outside /v1/", "GET", "/api/openapi.json", nil, 404},
+		{"no login link from a session", "POST", "/api/v1/ui/login", map[string]string{"Origin": origin, "X-CSRF-Token": csrf}, 404},
 		{"Basic instead of the session", "GET", "/api/v1/thing", map[string]string{"Authorization": "Basic cGVlcmhvb2Q6eA==", "Cookie": ""}, 401},
 		{"static asset", "GET", "/js/app.js", nil, 200},
 		{"no directory listing", "GET", "/js/", nil, 404},

@@ -66,12 +66,22 @@ export async function render(main, _params, onEvent) {
   const act = async (what, j) => {
     try { await call('POST', '/v1/queue/' + encodeURIComponent(j.id) + '/' + what); draw(); } catch (e) { showError(e); }
   };
+  const accept = async (f) => {
+    const dest = await ask('Accept the copy from ' + f.from + ' into which folder of this machine?', { label: 'Folder (absolute path)', value: '' });
+    if (!dest) return;
+    try {
+      const res = await call('POST', '/v1/inbox/' + encodeURIComponent(f.id) + '/accept', { dest });
+      showError(''); draw();
+      copies.prepend(h('p', { class: 'meta' }, 'Placed ' + res.files.length + ' file(s) in ' + res.dest + '.'));
+    } catch (e) { showError(e); }
+  };
   const draw = async () => {
     try {
       const [mail, files, jobs] = await Promise.all([call('GET', '/v1/mail'), call('GET', '/v1/inbox'), call('GET', '/v1/queue')]);
       inbox.replaceChildren(inboxList(mail || [], open));
-      copies.replaceChildren((files || []).length ? h('ul', { class: 'list' }, files.map((f) => h('li', {}, h('div', { class: 'row' },
-        f.files.map((x) => x.path).join(', ') + ' from ' + f.from + ' (' + size(f.size) + ', ' + f.state + ')')))) : h('p', { class: 'muted' }, 'No copies received.'));
+      copies.replaceChildren((files || []).length ? h('ul', { class: 'list', id: 'copies' }, files.map((f) => h('li', { 'data-id': f.id }, h('div', { class: 'row' },
+        h('span', {}, f.files.map((x) => x.path).join(', ') + ' from ' + f.from + ' (' + size(f.size) + ', ' + f.state + ')'),
+        h('button', { type: 'button', onclick: () => accept(f) }, 'Accept into…'))))) : h('p', { class: 'muted' }, 'No copies received.'));
       queue.replaceChildren(queueTable(jobs || [], act));
       main.dataset.drawn = String(Date.now());
     } catch (e) { showError(e); }
@@ -80,7 +90,7 @@ export async function render(main, _params, onEvent) {
   main.append(h('h1', {}, 'Mail and copies'),
     h('div', { class: 'split' }, h('section', { 'aria-label': 'Inbox' }, h('h2', {}, 'Inbox'), inbox), h('section', {}, reader)),
     h('h2', {}, 'Write a mail'), wgs.length ? c.form : h('p', { class: 'muted' }, 'Join a workgroup first.'),
-    h('h2', {}, 'Copies received'), h('p', { class: 'meta' }, 'Accept one with peerhood accept ID --to FOLDER.'), copies,
+    h('h2', {}, 'Copies received'), copies,
     h('h2', {}, 'Outgoing queue'), queue);
   await Promise.all([draw(), c.ready]);
   let t = null;
