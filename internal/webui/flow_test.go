@@ -1,9 +1,13 @@
 package webui_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -111,6 +115,55 @@ func files(t *testing.T, a *tab, wg, docs string) {
 	a.wait("folder listed", `tr[data-name="sub"] a.dir`)
 	if fi, err := os.Stat(filepath.Join(docs, "sub")); err != nil || !fi.IsDir() {
 		t.Fatalf("after new folder: %v", err)
+	}
+	zipFolder(t, a, docs)
+}
+
+// zipFolder: a folder downloads as a zip stream holding its tree.
+func zipFolder(t *testing.T, a *tab, docs string) {
+	want := map[string]string{"sub/a.txt": "alpha", "sub/deep/b.txt": "beta"}
+	for name, body := range want {
+		p := filepath.Join(docs, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b64 := eval[string](a, "zip download", `(async () => {
+		const r = await fetch(document.querySelector('tr[data-name="sub"] a.zip').href);
+		if (!r.ok) return 'HTTP ' + r.status;
+		const b = new Uint8Array(await r.arrayBuffer());
+		let s = ''; for (const x of b) s += String.fromCharCode(x);
+		return btoa(s);
+	})()`)
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatalf("zip download: %q", b64)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatalf("zip: %v", err)
+	}
+	got := map[string]string{}
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s in the zip: %v", f.Name, err)
+		}
+		got[f.Name] = string(b)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("zip holds %v, want %v", got, want)
 	}
 }
 

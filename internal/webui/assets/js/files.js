@@ -56,8 +56,9 @@ export async function render(main, params) {
 
   const row = (e) => {
     const p = join(path, e.name);
+    const zip = '/api/v1/files/zip?' + new URLSearchParams({ target: target(p), workgroup: wg });
     const link = e.dir
-      ? h('a', { href: hashOf(wg, node, share, p), class: 'entry dir' }, '📁 ' + e.name)
+      ? [h('a', { href: hashOf(wg, node, share, p), class: 'entry dir' }, '📁 ' + e.name), ' ', h('a', { href: zip, download: e.name + '.zip', class: 'zip badge', 'aria-label': 'Download ' + e.name + ' as zip' }, 'zip')]
       : h('a', { href: '/api/v1/files/content?' + new URLSearchParams({ target: target(p), workgroup: wg }), download: e.name, class: 'entry file' }, e.name);
     const actions = writable ? h('td', {}, h('div', { class: 'row' },
       h('button', { type: 'button', 'data-action': 'rename', 'aria-label': 'Rename ' + e.name, onclick: () => act(async () => {
@@ -110,7 +111,7 @@ export async function render(main, params) {
         if (name) await call('POST', '/v1/files/mkdir', { target: target(join(path, name)), workgroup: wg });
       }) }, 'New folder')), drop, uploads);
   }
-  main.append(table);
+  main.append(h('p', { class: 'meta' }, h('a', { href: '/api/v1/files/zip?' + new URLSearchParams({ target: target(path), workgroup: wg }), download: (path ? path.split('/').pop() : share) + '.zip', id: 'zip-here' }, 'Download this folder as zip')), table);
   await refresh();
   return null;
 }
