@@ -39,6 +39,11 @@ func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 			api.WriteError(w, apiError(err))
 			return
 		}
+		if st, err := l.Stat(t.Path); err == nil && st.Dir {
+			l.Close()
+			api.WriteError(w, api.BadRequest("%s is a folder", t))
+			return
+		}
 		f, fe, err := l.Open(t.Path)
 		l.Close() // the open file outlives its os.Root
 		if err != nil {
@@ -80,13 +85,16 @@ func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 // NODE:SHARE/path of a member's share and answers the new entry.
 func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 	q := r.URL.Query()
+	if t, err := ParseTarget(q.Get("target")); err == nil && (t.Share == "" || t.Path == ".") {
+		api.WriteError(w, api.BadRequest("target %q: want NODE:SHARE/path of a file", q.Get("target")))
+		return
+	} else if err == nil && svc.IsSelf(q.Get("workgroup"), t.Node) {
+		api.WriteError(w, api.BadRequest("%s is this node's own share: write to its folder", t))
+		return
+	}
 	c, t, _, err := remote(svc, q.Get("target"), q.Get("workgroup"))
 	if err != nil {
 		api.WriteError(w, err)
-		return
-	}
-	if t.Path == "." {
-		api.WriteError(w, api.BadRequest("target %q names a share, not a file in it", q.Get("target")))
 		return
 	}
 	if r.ContentLength < 0 {
