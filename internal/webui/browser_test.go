@@ -67,8 +67,10 @@ type tab struct {
 	name string
 }
 
+// newTab opens a tab in a browser context of its own (its own cookies:
+// each node's UI has its own session, as in separate browsers).
 func newTab(t testing.TB, parent context.Context, name string) *tab {
-	ctx, cancel := chromedp.NewContext(parent)
+	ctx, cancel := chromedp.NewContext(parent, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(cancelT)

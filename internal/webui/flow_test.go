@@ -52,12 +52,7 @@ func TestBrowser(t *testing.T) {
 	readOnly(t, a, wg, pub)
 	mail(t, ctx, a, beta)
 
-	a.page("#/admin")
-	a.wait("members", `#members tr[data-name="beta"]`)
-	a.do("invite", clickSel("#invite"))
-	a.wait("invite token", "#invite-token")
-	a.until("QR code drawn", `document.querySelector("img.qr") && document.querySelector("img.qr").naturalWidth > 0`)
-	a.shot("admin")
+	join(t, ctx, a, wg)
 	a.page("#/status")
 	a.wait("status", "#status")
 	a.shot("status")
@@ -198,9 +193,32 @@ func mail(t *testing.T, parent context.Context, a *tab, beta *testnet.Node) {
 	a.wait("queued", `#queue tr`)
 
 	b := newTab(t, parent, "beta")
-	login(b, beta, "localhost") // another host name: its own session cookie
+	login(b, beta, "127.0.0.1")
 	b.page("#/mail")
 	b.until("mail arrives", fmt.Sprintf(`(document.querySelector('#inbox') || {textContent: ''}).textContent.includes(%q)`, subject))
 	b.do("open it", clickSel(`#inbox button`))
 	b.until("mail read", `(document.querySelector('.mail-body') || {textContent: ''}).textContent === 'lunch at noon?'`)
+}
+
+// join: alpha's admin page makes an invite (token and QR code); a third
+// node, gamma, joins with it from its own UI, and alpha's neighborhood
+// shows it.
+func join(t *testing.T, parent context.Context, a *tab, wg string) {
+	a.page("#/admin")
+	a.wait("members", `#members tr[data-name="beta"]`)
+	a.do("invite", clickSel("#invite"))
+	a.wait("invite token", "#invite-token")
+	a.until("QR code drawn", `document.querySelector("img.qr") && document.querySelector("img.qr").naturalWidth > 0`)
+	a.shot("admin")
+	token := eval[string](a, "token", `document.querySelector("#invite-token").value`)
+
+	gamma := testnet.New(t, "gamma").Node("gamma")
+	g := newTab(t, parent, "gamma")
+	login(g, gamma, "127.0.0.1")
+	g.wait("no workgroup yet", `a[href="#/admin"]`)
+	g.page("#/admin")
+	g.do("join", setValue("#join-token", token), clickSel("#join-submit"))
+	g.wait("joined", fmt.Sprintf(`section[data-workgroup=%q]`, wg))
+	a.page("#/")
+	a.wait("gamma in alpha's neighborhood", `article[data-name="gamma"]`)
 }
