@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/testnet"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // TestBrowser drives a real Chromium against two real nodes (alpha,
@@ -53,6 +54,18 @@ func TestBrowser(t *testing.T) {
 	mail(t, ctx, a, beta)
 
 	join(t, ctx, a, wg)
+
+	// Alpha's page sets its presence; beta sees it.
+	a.do("presence", setValue("#my-state", "away"), setValue("#my-text", "at lunch"), clickSel(`#presence button[type="submit"]`))
+	testutil.Eventually(t, testnet.Converge, func() error {
+		es, err := beta.Browse("home")
+		for _, e := range es {
+			if e.Name == "alpha" && e.Presence == "away" {
+				return nil
+			}
+		}
+		return fmt.Errorf("beta sees alpha as %+v (%v)", es, err)
+	})
 	a.page("#/status")
 	a.wait("status", "#status")
 	a.shot("status")

@@ -25,12 +25,12 @@ function invitePanel(wg) {
     } }, 'Make an invite')), out);
 }
 
-function membersTable(wg, members, redraw) {
+function membersTable(wg, members, me, redraw) {
   return h('table', { id: 'members', 'aria-label': 'Members of ' + wg.name },
     h('thead', {}, h('tr', {}, ['Name', 'Roles', 'Groups', ''].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, members.map((m) => h('tr', { 'data-name': m.name },
       h('td', {}, m.name), h('td', {}, (m.roles || []).join(', ')), h('td', {}, (m.groups || []).join(', ')),
-      h('td', {}, wg.admin ? h('div', { class: 'row' },
+      h('td', {}, wg.admin && m.peer_id !== me ? h('div', { class: 'row' },
         h('button', { type: 'button', onclick: async () => {
           const g = await ask('Groups of ' + m.name + ' (comma separated):', { label: 'Groups', value: (m.groups || []).join(', ') });
           if (g === null) return;
@@ -75,12 +75,12 @@ export async function render(main) {
   const body = h('div', {});
   main.append(h('h1', {}, 'Workgroups'), body);
   const draw = async () => {
-    const [wgs, shares] = await Promise.all([call('GET', '/v1/workgroups'), call('GET', '/v1/shares')]);
+    const [wgs, shares, st] = await Promise.all([call('GET', '/v1/workgroups'), call('GET', '/v1/shares'), call('GET', '/v1/status')]);
     const parts = [];
     for (const wg of wgs || []) {
       const members = await call('GET', '/v1/members?' + new URLSearchParams({ workgroup: wg.id }));
       parts.push(h('section', { 'data-workgroup': wg.id }, h('h2', {}, wg.name, ' ', h('span', { class: 'muted' }, wg.admin ? '(you are an admin)' : '')),
-        wg.admin ? invitePanel(wg) : null, membersTable(wg, members || [], () => draw().catch(showError))));
+        wg.admin ? invitePanel(wg) : null, membersTable(wg, members || [], st.peer_id, () => draw().catch(showError))));
     }
     parts.push(h('h2', {}, 'Join a workgroup'), form('join', async (f) => {
       await call('POST', '/v1/join', { token: f.elements.token.value.trim(), name: f.elements.jname.value.trim() || undefined });

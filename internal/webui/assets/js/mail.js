@@ -31,17 +31,20 @@ function compose(wgs, sent) {
   wgSel.addEventListener('change', () => fillTo().catch(showError));
   const subject = h('input', { id: 'mail-subject', type: 'text', required: true });
   const body = h('textarea', { id: 'mail-body' });
+  const attach = h('textarea', { id: 'mail-attach', rows: 2, placeholder: '/home/me/report.pdf' });
   const form = h('form', { id: 'compose', onsubmit: async (e) => {
     e.preventDefault();
     const rcpt = [...to.querySelectorAll('input:checked')].map((x) => x.value);
     if (!rcpt.length) { showError('Pick at least one member to send to.'); return; }
     try {
-      await call('POST', '/v1/mail/send', { workgroup: wgSel.value, to: rcpt, subject: subject.value, body: body.value });
+      const files = attach.value.split('\n').map((x) => x.trim()).filter(Boolean);
+      await call('POST', '/v1/mail/send', { workgroup: wgSel.value, to: rcpt, subject: subject.value, body: body.value, attach: files.length ? files : undefined });
       form.reset(); showError(''); sent();
     } catch (err) { showError(err); }
   } },
   wgs.length > 1 ? [h('label', { for: 'mail-wg' }, 'Workgroup'), wgSel] : null, to,
   h('label', { for: 'mail-subject' }, 'Subject'), subject, h('label', { for: 'mail-body' }, 'Message'), body,
+  h('label', { for: 'mail-attach' }, 'Attach files of this machine (absolute paths, one per line; optional)'), attach,
   h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'mail-send' }, 'Send')));
   return { form, ready: wgs.length ? fillTo() : Promise.resolve() };
 }

@@ -30,9 +30,30 @@ async function section(wg, me) {
     h('div', { class: 'cards' }, members.map((m) => card(wg, m, m.peer_id === me))));
 }
 
+// myPresence is the form that sets how this node appears to the others.
+function myPresence(p) {
+  const state = h('select', { id: 'my-state', name: 'state' }, ['online', 'away', 'busy'].map((s) => h('option', { value: s, selected: p.state === s }, s)));
+  const text = h('input', { id: 'my-text', name: 'text', value: p.text || '', placeholder: 'e.g. in a meeting until 3' });
+  const shown = h('span', { class: 'meta' });
+  const toggle = h('button', { type: 'button', id: 'logon', onclick: () => send(p.logged_on ? '/v1/logoff' : '/v1/logon') });
+  const show = () => {
+    shown.textContent = p.logged_on ? 'others see you ' + p.shown : 'logged off: you appear offline';
+    toggle.textContent = p.logged_on ? 'Log off' : 'Log on';
+  };
+  const send = async (path, body) => {
+    try { p = await call('POST', path, body); show(); showError(''); } catch (e) { showError(e); }
+  };
+  show();
+  return h('form', { id: 'presence', class: 'row', 'aria-label': 'Your presence', onsubmit: (e) => { e.preventDefault(); send('/v1/presence', { state: state.value, text: text.value }); } },
+    h('label', { for: 'my-state', class: 'sr-only' }, 'Your state'), state,
+    h('label', { for: 'my-text', class: 'sr-only' }, 'Your status text'), text,
+    h('button', { type: 'submit' }, 'Set'),
+    toggle, shown);
+}
+
 export async function render(main, _params, onEvent) {
-  const [wgs, st] = await Promise.all([call('GET', '/v1/workgroups'), call('GET', '/v1/status')]);
-  main.append(h('h1', {}, 'Neighborhood'));
+  const [wgs, st, me] = await Promise.all([call('GET', '/v1/workgroups'), call('GET', '/v1/status'), call('GET', '/v1/presence')]);
+  main.append(h('h1', {}, 'Neighborhood'), myPresence(me));
   if (!wgs || wgs.length === 0) {
     main.append(h('p', {}, 'This node is in no workgroup yet. ', h('a', { href: '#/admin' }, 'Create one or join with an invite.')));
     return null;
