@@ -156,6 +156,25 @@ func (b *tab) shot(name string) {
 	b.do("reset colour scheme", scheme(""))
 }
 
+// phoneShot saves the page at a phone's width (light) when shotsEnv is
+// set.
+func (b *tab) phoneShot(name string) {
+	b.t.Helper()
+	dir := os.Getenv(shotsEnv)
+	if dir == "" {
+		return
+	}
+	b.do("phone width", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)), chromedp.Sleep(150*time.Millisecond))
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+"-phone.png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.do("desktop width", chromedp.ResetViewport())
+}
+
 // login opens nd's UI in b with a one-time link from the control API,
 // under host (127.0.0.1 or localhost: two nodes' session cookies in one
 // browser must not share a host name).

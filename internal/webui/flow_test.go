@@ -39,6 +39,7 @@ func TestBrowser(t *testing.T) {
 	a.wait("beta online", `article[data-name="beta"][data-presence="online"]`)
 	a.wait("beta's docs share", `article[data-name="beta"] a[href$="/beta/docs"]`)
 	a.shot("neighborhood")
+	a.phoneShot("neighborhood")
 
 	// Beta goes away and comes back: its card greys out, then lights up.
 	beta.Stop()
@@ -98,6 +99,7 @@ func files(t *testing.T, a *tab, wg, docs string) {
 	}
 	a.wait("listed", `tr[data-name="big.bin"]`)
 	a.shot("files")
+	a.phoneShot("files")
 
 	got := eval[string](a, "download", `(async () => {
 		const r = await fetch(document.querySelector('tr[data-name="big.bin"] a[download]').href);

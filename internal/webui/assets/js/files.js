@@ -28,6 +28,37 @@ const sorters = {
   mtime: (a, b) => a.mtime_ns - b.mtime_ns,
 };
 
+// writeControls are the upload picker, the drop zone and New folder of a
+// writable folder; each upload gets a line in uploads with its progress.
+function writeControls({ wg, share, path, target, act, refresh, uploads }) {
+  const send = (fs) => fs.forEach(async (f) => {
+    const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Upload of ' + f.name });
+    const pct = h('span', { class: 'num' }, '0%');
+    const li = h('li', { 'data-name': f.name }, h('span', {}, f.name + ' (' + size(f.size) + ')'), bar, pct);
+    uploads.append(li);
+    try {
+      await upload(target(join(path, f.name)), wg, f, (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; li.dataset.progress = String(bar.value); });
+      bar.value = 100; pct.textContent = 'done'; li.dataset.done = '1';
+      await refresh();
+    } catch (e) {
+      li.className = 'failed'; li.dataset.done = 'error';
+      li.replaceChildren(f.name + ': ' + e.message);
+    }
+  });
+  const picker = h('input', { type: 'file', id: 'upload-input', multiple: true, class: 'sr-only', onchange: (ev) => { send([...ev.target.files]); ev.target.value = ''; } });
+  const drop = h('div', { class: 'drop', id: 'drop' }, 'Drop files here to upload them');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); send([...e.dataTransfer.files]); });
+  const pick = (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); picker.click(); } };
+  return [h('div', { class: 'toolbar' },
+    h('label', { for: 'upload-input', class: 'button primary', tabindex: 0, onkeydown: pick }, 'Upload files…'), picker,
+    h('button', { type: 'button', id: 'mkdir', onclick: () => act(async () => {
+      const name = await ask('New folder in ' + (path || share) + ':', { label: 'Folder name', value: '' });
+      if (name) await call('POST', '/v1/files/mkdir', { target: target(join(path, name)), workgroup: wg });
+    }) }, 'New folder')), drop, uploads];
+}
+
 export async function render(main, params) {
   const [wg, node, share, ...rest] = params;
   const path = rest.filter(Boolean).join('/');
@@ -84,33 +115,7 @@ export async function render(main, params) {
     table.dataset.loaded = String(Date.now());
   };
 
-  if (writable) {
-    const picker = h('input', { type: 'file', id: 'upload-input', multiple: true, class: 'sr-only', onchange: (ev) => { send([...ev.target.files]); ev.target.value = ''; } });
-    const send = (fs) => fs.forEach(async (f) => {
-      const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Upload of ' + f.name });
-      const pct = h('span', { class: 'num' }, '0%');
-      const li = h('li', { 'data-name': f.name }, h('span', {}, f.name + ' (' + size(f.size) + ')'), bar, pct);
-      uploads.append(li);
-      try {
-        await upload(target(join(path, f.name)), wg, f, (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; li.dataset.progress = String(bar.value); });
-        bar.value = 100; pct.textContent = 'done'; li.dataset.done = '1';
-        await refresh();
-      } catch (e) {
-        li.className = 'failed'; li.dataset.done = 'error';
-        li.replaceChildren(f.name + ': ' + e.message);
-      }
-    });
-    const drop = h('div', { class: 'drop', id: 'drop' }, 'Drop files here to upload them');
-    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); send([...e.dataTransfer.files]); });
-    main.append(h('div', { class: 'toolbar' },
-      h('label', { for: 'upload-input', class: 'button primary', tabindex: 0, onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); picker.click(); } } }, 'Upload files…'), picker,
-      h('button', { type: 'button', id: 'mkdir', onclick: () => act(async () => {
-        const name = await ask('New folder in ' + (path || share) + ':', { label: 'Folder name', value: '' });
-        if (name) await call('POST', '/v1/files/mkdir', { target: target(join(path, name)), workgroup: wg });
-      }) }, 'New folder')), drop, uploads);
-  }
+  if (writable) main.append(...writeControls({ wg, share, path, target, act, refresh, uploads }));
   main.append(h('p', { class: 'meta' }, h('a', { href: '/api/v1/files/zip?' + new URLSearchParams({ target: target(path), workgroup: wg }), download: (path ? path.split('/').pop() : share) + '.zip', id: 'zip-here' }, 'Download this folder as zip')), table);
   await refresh();
   return null;

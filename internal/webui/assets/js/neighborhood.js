@@ -18,7 +18,7 @@ function card(wg, m, self) {
     off && m.last_seen ? h('p', { class: 'meta' }, 'last seen ' + ago(m.last_seen)) : null,
     h('p', { class: 'meta' }, 'link: ' + link),
     (m.roles || []).length ? h('p', { class: 'meta' }, 'roles: ' + m.roles.join(', ')) : null,
-    shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, off ? 'shares: unknown while offline' : 'no shares for you'));
+    shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, self ? 'shares nothing' : off ? 'shares: unknown while offline' : 'no shares for you'));
 }
 
 async function section(wg, me) {
