@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/events"
 )
 
 // The file-body endpoints, for a client that holds the bytes itself (the
@@ -52,7 +53,7 @@ func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 		}
 		body, e = f, fe
 	} else {
-		c, _, err := svc.Remote(q.Get("workgroup"), t.Node)
+		c, m, err := svc.Remote(q.Get("workgroup"), t.Node)
 		if err != nil {
 			api.WriteError(w, apiError(err))
 			return
@@ -62,7 +63,8 @@ func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 			api.WriteError(w, apiError(err))
 			return
 		}
-		body, e = rd, rd.Entry
+		o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionDownload, t.Share, t.Path)
+		body, e = &countingReader{ReadCloser: rd, total: rd.Entry.Size, o: o, tp: tp}, rd.Entry
 	}
 	defer body.Close()
 	if e.Dir {
@@ -92,7 +94,7 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 		api.WriteError(w, api.BadRequest("%s is this node's own share: write to its folder", t))
 		return
 	}
-	c, t, _, err := remote(svc, q.Get("target"), q.Get("workgroup"))
+	c, t, m, err := remote(svc, q.Get("target"), q.Get("workgroup"))
 	if err != nil {
 		api.WriteError(w, err)
 		return
@@ -105,11 +107,47 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 	if ms, err := strconv.ParseInt(q.Get("mtime_ms"), 10, 64); err == nil && ms > 0 {
 		mtime = time.UnixMilli(ms)
 	}
-	e, err := c.Put(r.Context(), t.Share, t.Path, r.Body, r.ContentLength, mtime)
+	o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionUpload, t.Share, t.Path)
+	src := &countingReader{ReadCloser: r.Body, total: r.ContentLength, o: o}
+	e, err := c.Put(r.Context(), t.Share, t.Path, src, r.ContentLength, mtime)
+	tp.Done(err)
 	if err != nil {
 		api.WriteError(w, apiError(fmt.Errorf("%s: %w", t, err)))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(e)
+}
+
+// countingReader reports the bytes read through o.Progress (which
+// publishes transfer.progress when the node has an event bus) and, when
+// tp is set, ends the transfer's events on Close.
+type countingReader struct {
+	io.ReadCloser
+	n, total int64
+	o        TransferOptions
+	tp       *events.Progress
+	err      error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	if n > 0 && c.o.Progress != nil {
+		c.o.Progress("", c.n, c.total)
+	}
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *countingReader) Close() error {
+	if c.tp != nil {
+		if c.err == nil && c.n < c.total {
+			c.err = io.ErrUnexpectedEOF
+		}
+		c.tp.Done(c.err)
+	}
+	return c.ReadCloser.Close()
 }

@@ -144,7 +144,7 @@ func (b *tab) shot(name string) {
 		return
 	}
 	for _, sc := range []string{"light", "dark"} {
-		b.do("colour scheme", scheme(sc), chromedp.Sleep(150*time.Millisecond))
+		b.do("colour scheme", chromedp.EmulateViewport(1100, 760), scheme(sc), chromedp.Sleep(150*time.Millisecond))
 		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
@@ -172,7 +172,7 @@ func (b *tab) phoneShot(name string) {
 	if err := os.WriteFile(filepath.Join(dir, name+"-phone.png"), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	b.do("desktop width", chromedp.ResetViewport())
+	b.do("desktop width", chromedp.EmulateViewport(1100, 760))
 }
 
 // login opens nd's UI in b with a one-time link from the control API,
