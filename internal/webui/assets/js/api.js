@@ -44,12 +44,17 @@ export function upload(target, workgroup, file, onProgress) {
   });
 }
 
-// listen subscribes to the node's events; onEvent(kind, data) runs for
-// each, and onState(true|false) when the stream connects or drops.
+// listen subscribes to the node's events; onEvent(kind, payload, event)
+// runs for each (event is the envelope: seq, kind, workgroup, time,
+// data), and onState(true|false) when the stream connects or drops.
 export function listen(kinds, onEvent, onState) {
   const es = new EventSource('/api/v1/events?kinds=' + kinds.join(','));
   for (const k of kinds.concat(['gap'])) {
-    es.addEventListener(k, (e) => { let d = null; try { d = JSON.parse(e.data); } catch (x) { d = null; } onEvent(k, d); });
+    es.addEventListener(k, (e) => {
+      let ev = null;
+      try { ev = JSON.parse(e.data); } catch (x) { ev = null; }
+      onEvent(k, ev && ev.data !== undefined ? ev.data : null, ev);
+    });
   }
   es.onopen = () => onState && onState(true);
   es.onerror = () => onState && onState(false);

@@ -18,7 +18,7 @@ const kinds = ['presence.changed', 'member.joined', 'member.removed', 'mail.arri
 const subscribers = new Set();
 export function onEvent(fn) { subscribers.add(fn); return () => subscribers.delete(fn); }
 const live = document.getElementById('live');
-listen(kinds, (k, d) => { for (const fn of subscribers) fn(k, d); }, (up) => {
+listen(kinds, (k, d, ev) => { for (const fn of subscribers) fn(k, d, ev); }, (up) => {
   live.classList.toggle('on', up);
   live.textContent = up ? 'live' : 'reconnecting…';
   document.body.dataset.live = up ? '1' : '0';
