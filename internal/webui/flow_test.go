@@ -50,7 +50,14 @@ func TestBrowser(t *testing.T) {
 	beta.Connect(alpha)
 	a.wait("beta online again", `article[data-name="beta"][data-presence="online"]:not(.offline)`)
 
+	// A second tab on alpha's status page graphs the upload below.
+	st := newTab(t, ctx, "alpha-status")
+	login(st, alpha, "127.0.0.1")
+	st.page("#/status")
+	st.wait("graph", "svg.graph")
+
 	files(t, a, wg, docs)
+	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
 	mail(t, ctx, a, beta)
 
@@ -89,8 +96,10 @@ func files(t *testing.T, a *tab, wg, docs string) {
 
 	a.page("#/files/" + wg + "/beta/docs")
 	a.wait("upload control", "#upload-input")
+	start := time.Now()
 	a.do("pick the file", setFiles("#upload-input", src))
 	a.wait("upload done", `.uploads li[data-name="big.bin"][data-done]`)
+	t.Logf("uploaded %d MiB through the browser in %s", size>>20, time.Since(start).Round(time.Millisecond))
 	if got := eval[string](a, "upload state", `document.querySelector('.uploads li[data-name="big.bin"]').dataset.done + ' ' + document.querySelector('.uploads li[data-name="big.bin"]').dataset.progress`); got != "1 100" {
 		t.Fatalf("upload ended %q, want done at 100%% progress", got)
 	}

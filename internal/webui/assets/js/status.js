@@ -37,7 +37,11 @@ function graph() {
   const add = (d) => {
     if (!d || !d.id) return;
     const prev = seen.get(d.id) || 0;
-    if (d.bytes > prev) cur[d.direction === 'upload' ? 'out' : 'in'] += d.bytes - prev;
+    if (d.bytes > prev) {
+      const k = d.direction === 'upload' ? 'out' : 'in';
+      cur[k] += d.bytes - prev;
+      svg.dataset[k] = String(Number(svg.dataset[k] || 0) + d.bytes - prev);
+    }
     if (d.done) seen.delete(d.id); else seen.set(d.id, d.bytes);
   };
   tick();
