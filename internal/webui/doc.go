@@ -24,7 +24,10 @@
 //   - /api/v1/... : the control API. /api/v1/events is its Server-Sent
 //     Events stream (the page's live updates); /api/v1/files/content is
 //     the streamed download (GET, an attachment) and upload (PUT, the
-//     body) of one file of a member's share.
+//     body, with the browser's upload progress) of one file of a
+//     member's share, /api/v1/files/zip a folder as a zip stream. Events
+//     arrive as the bus's envelope ({seq, kind, workgroup, time, data});
+//     a presence change recolours the member's card at once.
 //   - /qr.png?text=T : a QR code of T (the invite token), drawn here.
 //
 // The front door is package loopback's, in this order on every request:
