@@ -33,7 +33,8 @@ func TestBrowser(t *testing.T) {
 	net, wg, docs, pub := twoNodes(t)
 	alpha, beta := net.Node("alpha"), net.Node("beta")
 	a := newTab(t, ctx, "alpha")
-	login(a, alpha, "127.0.0.1")
+	uiURL := login(a, alpha, "127.0.0.1")
+	crossOrigin(t, a, alpha, uiURL)
 
 	// The neighborhood: beta online, with its shares.
 	a.wait("beta online", `article[data-name="beta"][data-presence="online"]`)

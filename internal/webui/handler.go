@@ -18,7 +18,7 @@ var assets embed.FS
 // PageCSP is the policy of the UI's own pages: scripts, styles, images
 // and connections from this origin only (no inline script, no eval),
 // never framed.
-const PageCSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+const PageCSP = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
 var indexTmpl = template.Must(template.ParseFS(assets, "assets/index.html"))
 

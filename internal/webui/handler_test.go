@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -205,5 +206,33 @@ func TestHeaders(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"path": "/v1/thing"`) || !strings.Contains(string(b), `"cookie": ""`) || !strings.Contains(string(b), `"csrf": ""`) {
 		t.Fatalf("the control API saw: %s", b)
+	}
+}
+
+// TestLoginRoute: the control API's POST /v1/ui/login gives the UI's
+// address and a link that logs in; with the UI off it answers 503.
+func TestLoginRoute(t *testing.T) {
+	ui, err := Listen(Config{Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ui.Close()
+	for _, tc := range []struct {
+		name string
+		ui   *Server
+		want int
+	}{{"on", ui, http.StatusOK}, {"off", nil, http.StatusServiceUnavailable}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := api.NewServer(nil, nil)
+			Routes(srv, tc.ui)
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/v1/ui/login", nil))
+			if rec.Code != tc.want {
+				t.Fatalf("%d, want %d: %s", rec.Code, tc.want, rec.Body)
+			}
+			if tc.ui != nil && (!strings.Contains(rec.Body.String(), `"url": "`+ui.URL()+`"`) || !strings.Contains(rec.Body.String(), ui.URL()+".peerhood/login?token=")) {
+				t.Fatalf("reply %s", rec.Body)
+			}
+		})
 	}
 }
