@@ -15,6 +15,7 @@ import (
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/spool"
 	"github.com/peerhood/peerhood/internal/tunnel"
+	"github.com/peerhood/peerhood/internal/webui"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -48,6 +49,7 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Stats{}, apitypes.TunnelStats{}},
 		{tunnel.Forward{}, apitypes.Forward{}},
 		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},
+		{webui.Login{}, apitypes.UILogin{}},
 	}
 	for _, tc := range tests {
 		st, mt := reflect.TypeOf(tc.service), reflect.TypeOf(tc.mirror)

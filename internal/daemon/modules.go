@@ -41,6 +41,7 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.discoveryModule, // finding members; browse, over presence and share
 		n.spoolModule,     // store and forward, over the directory and share
 		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
+		n.webuiModule,     // the web UI on the loopback, over the control API of all the above
 	}
 }
 

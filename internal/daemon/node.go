@@ -63,6 +63,7 @@ type Node struct {
 	share   *share.Service      // set by shareModule
 	pres    *presence.Service   // set by presenceModule
 	events  *events.Bus         // set by eventsModule
+	uiURL   string              // set by webuiModule ("" when off)
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}
@@ -173,6 +174,9 @@ func (n *Node) printBanner() {
 		fmt.Fprintf(&b, "  listen   %s\n", a)
 	}
 	fmt.Fprintf(&b, "  control  %s\n", filepath.Join(n.opts.Home, api.SocketFile))
+	if n.uiURL != "" {
+		fmt.Fprintf(&b, "  web UI   %s (log in: peerhood open)\n", n.uiURL)
+	}
 	_, _ = io.WriteString(n.opts.Out, b.String())
 }
 

@@ -66,10 +66,11 @@ func TestStartServeStop(t *testing.T) {
 	if st.Name != "alpha" || st.PeerID != n.Identity().PeerID.String() || len(st.Addresses) != 2 {
 		t.Fatalf("status %+v", st)
 	}
-	// One short block: name, peer ID, each listen address, control socket.
+	// One short block: name, peer ID, each listen address, control
+	// socket, web UI.
 	banner := out.String()
 	lines := strings.Split(strings.TrimSpace(banner), "\n")
-	if len(lines) != 2+len(st.Addresses)+1 || !strings.Contains(banner, `"alpha"`) ||
+	if len(lines) != 2+len(st.Addresses)+2 || !strings.Contains(banner, `"alpha"`) || !strings.Contains(banner, "web UI   http://127.0.0.1:") ||
 		!strings.Contains(banner, st.PeerID) || !strings.Contains(banner, filepath.Join(home, api.SocketFile)) {
 		t.Fatalf("start-up block:\n%s", banner)
 	}

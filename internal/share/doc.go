@@ -89,7 +89,13 @@
 //
 // routes.go declares /v1/shares (this node's share list) and /v1/files
 // (ls, mkdir, rm, mv, and get/put run by the node itself with an NDJSON
-// progress stream). One rule, intoFolder, places a copy whose target is
+// progress stream). For a client that holds the bytes itself (the web
+// UI's browser) content.go and zip.go serve GET /v1/files/content (one
+// file as an attachment), PUT /v1/files/content (the request body, its
+// Content-Length required, written with Client.Put: temp file, SHA-256
+// check, rename) and GET /v1/files/zip (a folder as a stored zip
+// stream; an error midway aborts the connection); all three publish
+// transfer.progress like get and put. One rule, intoFolder, places a copy whose target is
 // an existing folder inside it under the source's own name, for get, get
 // -r and put alike. Preflight tells the store and forward service,
 // before it queues a copy into a member's share, whether that member

@@ -143,6 +143,12 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		func(w http.ResponseWriter, r *http.Request) { transfer(w, r, svc, false) })
 	api.HandleRaw(s, "POST /v1/files/put", "Upload a local path to NODE:SHARE/path (NDJSON progress stream)",
 		func(w http.ResponseWriter, r *http.Request) { transfer(w, r, svc, true) })
+	api.HandleRaw(s, "GET /v1/files/content", "A file of NODE:SHARE/path as the response body (an attachment; for the web UI)",
+		func(w http.ResponseWriter, r *http.Request) { serveContent(w, r, svc) }, "target", "workgroup")
+	api.HandleRaw(s, "PUT /v1/files/content", "Write the request body (Content-Length required) to NODE:SHARE/path; answers the new entry",
+		func(w http.ResponseWriter, r *http.Request) { putContent(w, r, svc) }, "target", "workgroup", "mtime_ms")
+	api.HandleRaw(s, "GET /v1/files/zip", "The folder NODE:SHARE/path as a zip stream (an attachment; for the web UI)",
+		func(w http.ResponseWriter, r *http.Request) { serveZip(w, r, svc) }, "target", "workgroup")
 }
 
 // overlaps reports whether one of the folders a and b contains the other
