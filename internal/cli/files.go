@@ -81,7 +81,7 @@ func (a *App) getCmd() *cobra.Command {
 		Long: `Download from a member's share. The transfer resumes where it stopped if
 it is interrupted (run the same command again), the whole file's SHA-256
 is checked, and the file appears at LOCAL only when complete.
-`+destRules,
+` + destRules,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			local := "."

@@ -336,4 +336,3 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	}
 	emit(ev)
 }
-
