@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // userErr is an error reworded for users (which file, what to do), that
@@ -71,4 +73,27 @@ func transferErr(t Target, err error) error {
 		return ue
 	}
 	return fmt.Errorf("%s: %w", t, err)
+}
+
+// memberList names the members of wg for a "no member" message, this
+// node marked (a node that joined with --name goes by that name there).
+func memberList(dir workgroup.Directory, wg string) string {
+	ms := dir.Members(wg)
+	me, _ := dir.Self(wg)
+	var names []string
+	for i, m := range ms {
+		if i == 8 {
+			names = append(names, fmt.Sprintf("and %d more", len(ms)-i))
+			break
+		}
+		n := m.Name
+		if m.PeerID == me.PeerID {
+			n += " (this node)"
+		}
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return "it lists no members"
+	}
+	return "members: " + strings.Join(names, ", ")
 }

@@ -108,7 +108,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		}, "target", "workgroup")
 	api.Handle(s, "POST /v1/files/mkdir", "Create a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -116,7 +116,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		})
 	api.Handle(s, "POST /v1/files/rm", "Remove a file or (recursive) a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -124,7 +124,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		})
 	api.Handle(s, "POST /v1/files/mv", "Rename or move inside a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -186,6 +186,8 @@ func apiError(err error) error {
 		return api.BadRequest("%v", err)
 	case errors.Is(err, ErrFileExists):
 		return api.Errorf(http.StatusConflict, "exists", "%v", err)
+	case errors.Is(err, ErrOffline):
+		return api.Errorf(http.StatusServiceUnavailable, "offline", "%v", err)
 	case errors.Is(err, ErrNoSpace):
 		return api.Errorf(http.StatusInsufficientStorage, "no_space", "%v", err)
 	case errors.As(err, &re) && re.Code == "conflict":
@@ -196,7 +198,10 @@ func apiError(err error) error {
 	return api.Unavailable("%v", err)
 }
 
-func remote(svc *Service, target, wg string) (*Client, Target, workgroup.Member, error) {
+// remote resolves target's member and makes sure it is reachable
+// (reach: an offline member is told within reachTimeout, with do as the
+// advice; "" for "try again when it is online").
+func remote(ctx context.Context, svc *Service, target, wg, do string) (*Client, Target, workgroup.Member, error) {
 	t, err := ParseTarget(target)
 	if err != nil {
 		return nil, t, workgroup.Member{}, api.BadRequest("%v", err)
@@ -208,8 +213,18 @@ func remote(svc *Service, target, wg string) (*Client, Target, workgroup.Member,
 	if err != nil {
 		return nil, t, m, apiError(err)
 	}
+	if do == "" {
+		do = tryLater
+	}
+	if err := svc.reach(ctx, m, do); err != nil {
+		return nil, t, m, apiError(err)
+	}
 	return c, t, m, nil
 }
+
+// tryLater is the advice for an offline member when nothing can wait
+// for it.
+const tryLater = "try again when it is online (peerhood browse shows who is)"
 
 func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, error) {
 	t, err := ParseTarget(target)
@@ -220,8 +235,11 @@ func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, er
 	if svc.IsSelf(wg, t.Node) {
 		return lsLocal(ctx, svc, t)
 	}
-	c, _, err := svc.Remote(wg, t.Node)
+	c, m, err := svc.Remote(wg, t.Node)
 	if err != nil {
+		return res, apiError(err)
+	}
+	if err := svc.reach(ctx, m, tryLater); err != nil {
 		return res, apiError(err)
 	}
 	if t.Share == "" {
@@ -290,7 +308,11 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 		api.WriteError(w, api.BadRequest("local path %q must be absolute", req.Local))
 		return
 	}
-	c, t, m, err := remote(svc, req.Target, req.Workgroup)
+	do := "" // a put can wait for the member: queue it as a copy
+	if put {
+		do = queueAdvice(req)
+	}
+	c, t, m, err := remote(r.Context(), svc, req.Target, req.Workgroup, do)
 	if err != nil {
 		api.WriteError(w, err)
 		return
