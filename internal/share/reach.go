@@ -64,30 +64,32 @@ func ago(d time.Duration) string {
 	return fmt.Sprintf("%d days ago", int(d/(24*time.Hour)))
 }
 
-// reach makes sure member m is connected before a files operation: a
-// member not connected and not shown online by presence gets one direct
-// dial of at most reachTimeout; if that fails the answer is an
-// OfflineError with do as its advice. A member presence shows online is
-// left to the operation's own dial (it may need a DHT lookup or a relay).
+// reach makes sure member m is connected before a files operation, with
+// the dial the operation would make itself (the addresses this node
+// knows, relays included): at most reachTimeout for a member presence
+// does not show online, dialTimeout for one it does (a relayed link may
+// be slow to set up). If that fails the answer is an OfflineError with
+// do as its advice.
 func (s *Service) reach(ctx context.Context, m workgroup.Member, do string) error {
 	h := s.host
 	if h.Network().Connectedness(m.PeerID) == network.Connected {
 		return nil
 	}
 	var last time.Time
+	wait := reachTimeout
 	if s.seen != nil {
 		online, l := s.seen(m.Workgroup, m.PeerID)
 		if online {
-			return nil
+			wait = dialTimeout
 		}
 		last = l
 	}
 	if sw, ok := h.Network().(*swarm.Swarm); ok {
 		sw.Backoff().Clear(m.PeerID) // a user is waiting: try now
 	}
-	dctx, cancel := context.WithTimeout(ctx, reachTimeout)
+	dctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	err := h.Connect(network.WithDialPeerTimeout(dctx, reachTimeout), peer.AddrInfo{ID: m.PeerID})
+	err := h.Connect(network.WithDialPeerTimeout(dctx, wait), peer.AddrInfo{ID: m.PeerID})
 	if err == nil {
 		return nil
 	}
