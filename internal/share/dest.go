@@ -31,6 +31,14 @@ var ErrFileExists = errors.New("exists")
 // trailing slash) is a file.
 var ErrNotFolder = errors.New("is a file, not a folder")
 
+// separators end a destination written as a folder.
+var separators = func() string {
+	if os.PathSeparator != '/' {
+		return "/" + string(os.PathSeparator)
+	}
+	return "/"
+}()
+
 // FolderSyntax reports whether a destination as typed names a folder: it
 // ends in "/" (or, for a local path, the OS's separator).
 func FolderSyntax(typed string) bool {
@@ -54,7 +62,7 @@ type DestFS interface {
 // source name at all (WebDAV PUT) checks FolderSyntax itself and refuses.
 func Dest(fsys DestFS, dst, name string, join func(...string) string) (string, error) {
 	folder := FolderSyntax(dst)
-	clean := strings.TrimRight(dst, "/"+string(os.PathSeparator))
+	clean := strings.TrimRight(dst, separators)
 	if clean == "" {
 		clean = dst[:min(len(dst), 1)] // "/" stays the root
 	}
