@@ -20,8 +20,8 @@ type remoteFS struct {
 // Kind implements DestFS.
 func (r remoteFS) Kind(p string) (bool, bool, error) {
 	e, err := r.c.Stat(r.ctx, r.share, p)
-	if errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
-		return false, false, nil
+	if (errors.Is(err, ErrNotFound) || errors.Is(err, fs.ErrNotExist)) && p != "." {
+		return false, false, nil // (a share's root not found: no such share)
 	}
 	if err != nil {
 		return false, false, err
