@@ -17,8 +17,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # A fresh VM often runs automatic updates: wait up to 5 min for apt's
+    # lock instead of failing at once (exit 100), and retry a few times
+    # (mirrors and the lock can both be briefly unavailable).
+    apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+    apt_retry() {
+      local i
+      for i in 1 2 3 4; do
+        "$@" && return 0
+        echo "apt: attempt $i failed: $*; retrying in $((i * 10))s" >&2
+        sleep $((i * 10))
+      done
+      "$@"
+    }
+    apt_retry apt-get "${apt_opts[@]}" update -qq >/dev/null
+    apt_retry apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "note: missing ${missing[*]}; tests that need them will skip" >&2
   fi

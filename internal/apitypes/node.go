@@ -38,4 +38,11 @@ type ConnectRequest struct {
 type ConnectResult struct {
 	PeerID string   `json:"peer_id"`
 	Peer   PeerInfo `json:"peer"`
+	// Dialed is the address given (it answered); Via the address of the
+	// connection the peer is kept on (Dialed, or another one it was
+	// connected through already: then Probed, Dialed was checked by a
+	// fresh connection of its own, closed at once).
+	Dialed string `json:"dialed"`
+	Via    string `json:"via"`
+	Probed bool   `json:"probed,omitempty"`
 }

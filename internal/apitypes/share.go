@@ -26,6 +26,9 @@ type FilesRequest struct {
 	Local     string `json:"local,omitempty"` // get/put: absolute local path (the node reads or writes it)
 	Recursive bool   `json:"recursive,omitempty"`
 	Workgroup string `json:"workgroup,omitempty"`
+	// NoClobber (get, put): refuse to replace an existing file (with -r:
+	// an existing destination folder) instead of replacing it.
+	NoClobber bool `json:"no_clobber,omitempty"`
 }
 
 // ShareConfig is one of this node's shares (mirrors share.Config).

@@ -15,7 +15,8 @@ type MailSendRequest struct {
 type CopyRequest struct {
 	Workgroup string   `json:"workgroup,omitempty"`
 	To        []string `json:"to"`
-	Paths     []string `json:"paths"` // absolute paths
+	Paths     []string `json:"paths"`                // absolute paths
+	NoClobber bool     `json:"no_clobber,omitempty"` // into a share: refuse to replace existing files
 	Recursive bool     `json:"recursive,omitempty"`
 }
 

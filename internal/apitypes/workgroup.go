@@ -19,6 +19,12 @@ type WorkgroupSummary struct {
 	Name    string `json:"name"`
 	Members int    `json:"members"`
 	Admin   bool   `json:"admin"`
+	// Removed is set when this node was removed from the workgroup: the
+	// sentence "removed from office by alice at 2026-11-30 07:20 UTC".
+	// The node no longer uses it (no fetch, presence or dial).
+	Removed   string     `json:"removed,omitempty"`
+	RemovedBy string     `json:"removed_by,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
 }
 
 // InviteRequest asks for an invite token.

@@ -192,7 +192,7 @@ func (a *App) mailSendCmd() *cobra.Command {
 }
 
 func (a *App) copyCmd() *cobra.Command {
-	var recursive bool
+	var recursive, noClobber bool
 	var wg string
 	cmd := &cobra.Command{
 		Use:   "copy [-r] LOCAL... NAME[:SHARE/path]",
@@ -200,9 +200,11 @@ func (a *App) copyCmd() *cobra.Command {
 		Long: `Queue a copy of files or folders for a member, delivered when it is reachable
 (directly or through a mailbox). NAME alone puts them in the member's inbox;
 NAME:SHARE/path writes them straight into folder path of the member's share
-SHARE, if its access list lets you write there. A refusal (no right, an
-existing file, a bad path) turns the job failed with the member's reason
-(see peerhood queue).`,
+SHARE, if its access list lets you write there: path is a folder (created
+if missing), the files go inside it under their own names, and existing
+files are replaced unless --no-clobber is given, as with get and put. A
+refusal (no right, an existing file with --no-clobber, a bad path) turns
+the job failed with the member's reason (see peerhood queue).`,
 		Example: `  peerhood copy report.pdf bob
   peerhood copy -r photos/ carol
   peerhood copy -r photos/ carol:family/2026`,
@@ -213,11 +215,12 @@ existing file, a bad path) turns the job failed with the member's reason
 			if err != nil {
 				return err
 			}
-			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
+			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive, NoClobber: noClobber}
 			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Copy(cmd.Context(), req) }, a.printJobs)
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
+	noClobberFlag(cmd, &noClobber)
 	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
 	return cmd
 }

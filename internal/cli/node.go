@@ -34,6 +34,11 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				if len(s.Peers) > 0 {
 					a.printPeers(s.Peers)
 				}
+				if c, err := a.Client(); err == nil {
+					if ws, err := c.Workgroups(cmd.Context()); err == nil {
+						printRemovals(a.Out, ws)
+					}
+				}
 				return nil
 			})
 		},
@@ -81,13 +86,18 @@ func (a *App) connectCmd() *cobra.Command {
 		Short: "Dial a peer by multiaddr (a diagnostic)",
 		Long: `Ask the running node to dial a peer at a multiaddr ending in /p2p/PEERID
 (as 'peerhood status' prints on the other machine) and report the link
-type and round-trip time. A diagnostic: workgroup members find each other
+type and round-trip time. It dials that address only, and fails when it
+does not answer, even if the peer is connected through another address
+(that one is then checked with a fresh connection of its own). A diagnostic: workgroup members find each other
 without it. --json prints POST /v1/connect of the control API.`,
 		Example: "  peerhood connect /ip4/192.0.2.7/tcp/4317/p2p/12D3KooW...\n  peerhood connect /ip6/2001:db8::7/udp/4317/quic-v1/p2p/12D3KooW...",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return Call(a, func(c *client.Client) (apitypes.ConnectResult, error) { return c.Connect(cmd.Context(), args[0]) }, func(r apitypes.ConnectResult) error {
-				fmt.Fprintf(a.Out, "connected to %s (%s, rtt %s)\n", r.PeerID, r.Peer.Link, r.Peer.RTT.Round(10*time.Microsecond))
+				fmt.Fprintf(a.Out, "connected to %s at %s (%s, rtt %s)\n", r.PeerID, r.Dialed, r.Peer.Link, r.Peer.RTT.Round(10*time.Microsecond))
+				if r.Probed {
+					fmt.Fprintf(a.Out, "the address answered a fresh connection of its own; the peer stays connected through %s\n", r.Via)
+				}
 				return nil
 			})
 		},

@@ -56,13 +56,28 @@ func (a *App) workgroupCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tID\tMEMBERS\tADMIN")
 				for _, w := range ws {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", w.Name, w.ID, w.Members, yesNo(w.Admin))
+					if w.Removed == "" {
+						fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", w.Name, w.ID, w.Members, yesNo(w.Admin))
+					}
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				printRemovals(a.Out, ws)
+				return nil
 			})
 		},
 	})
 	return cmd
+}
+
+// printRemovals says which workgroups this node was removed from.
+func printRemovals(w io.Writer, ws []apitypes.WorkgroupSummary) {
+	for _, x := range ws {
+		if x.Removed != "" {
+			fmt.Fprintf(w, "this node was %s (%s): it no longer uses it\n", x.Removed, x.ID)
+		}
+	}
 }
 
 func yesNo(b bool) string {

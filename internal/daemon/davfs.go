@@ -44,8 +44,11 @@ func (n *Node) davfsModule(ctx context.Context) (Module, error) {
 	}
 	srv, err := davfs.Listen(addr, b, token, n.log)
 	if err != nil && !explicit && errors.Is(err, syscall.EADDRINUSE) {
-		n.log.Warn("webdav default port taken; using a free port (see peerhood mount-info)", "addr", addr)
+		n.log.Warn("webdav default port taken; using a free port (see peerhood mount-info; "+davfsAddrEnv+" chooses one)", "addr", addr)
 		srv, err = davfs.Listen("127.0.0.1:0", b, token, n.log)
+	}
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) {
+		err = fmt.Errorf("webdav address %s is in use (another program, or another node on this machine): set %s to another address, 127.0.0.1:0 for any free port or off for no WebDAV: %w", addr, davfsAddrEnv, err)
 	}
 	if err != nil {
 		return nil, errors.Join(err, b.Close())

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -98,6 +100,11 @@ func (n *Node) presenceModule(context.Context) (Module, error) {
 		return nil, err
 	}
 	n.pres = pres
+	// The files endpoints tell an offline member at once (share/reach.go).
+	n.share.SetSeen(func(wg string, p peer.ID) (bool, time.Time) {
+		s := pres.Of(wg, p)
+		return s.State != presence.Offline, s.LastSeen
+	})
 	return pres, nil
 }
 

@@ -60,11 +60,15 @@ func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (api
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	id, err := h.Connect(ctx, req.Addr)
+	rep, err := h.ConnectAddr(ctx, req.Addr)
 	if err != nil {
 		return apitypes.ConnectResult{}, api.Unavailable("%v", err)
 	}
-	res := apitypes.ConnectResult{PeerID: id.String()}
+	id := rep.ID
+	res := apitypes.ConnectResult{PeerID: id.String(), Dialed: rep.Dialed.String(), Probed: rep.Probed}
+	if rep.Via != nil {
+		res.Via = rep.Via.String()
+	}
 	for _, p := range h.Peers() {
 		if p.ID == id {
 			res.Peer = peerInfo(p)

@@ -8,7 +8,12 @@
 //     peerstore. On start and every Tick the service dials members it is
 //     not connected to, from the book and the peerstore, with exponential
 //     backoff per member (1 s doubling to MaxBackoff; reset on any
-//     connection and when mDNS sees the member).
+//     connection and when mDNS sees the member). A connection that
+//     ends within 10 s of opening (the member's gate no longer admits
+//     this node, say) doubles the wait before the next dial each time
+//     instead of redialling after a second (flap.go). Members of a
+//     workgroup this node was removed from are not members here
+//     (workgroup.Roster.Memberships): they are not dialled.
 //   - MaxConns caps the member connections this node dials (dials in
 //     flight count). Members with known addresses are dialled first;
 //     under a cap, a node connected to any member never looks the others

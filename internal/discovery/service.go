@@ -64,7 +64,8 @@ type Service struct {
 	backoff map[peer.ID]*backoff
 	dhts    map[string]*wgDHT
 	dialing map[peer.ID]bool
-	retried time.Time // last retryWaiting
+	retried time.Time                 // last retryWaiting
+	flaps   map[peer.ID]time.Duration // members whose connections end at once (flap.go)
 
 	sem    chan struct{}
 	kick   chan struct{}
@@ -89,7 +90,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, book: NewBook(cfg.DB),
-		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{},
+		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{}, flaps: map[peer.ID]time.Duration{},
 		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -285,9 +286,11 @@ func (s *Service) disconnected(n network.Network, c network.Conn) {
 	if len(n.ConnsToPeer(p)) > 0 || !s.isMember(p) {
 		return
 	}
-	// Try again soon: the member may only have changed networks.
+	// Try again soon: the member may only have changed networks (later
+	// each time its connections end at once: flap.go).
 	s.mu.Lock()
-	s.backoff[p] = &backoff{next: s.firstTry(p, time.Second), wait: time.Second}
+	w := s.redialWait(p, c.Stat().Opened)
+	s.backoff[p] = &backoff{next: s.firstTry(p, w), wait: w}
 	s.mu.Unlock()
 }
 

@@ -4,6 +4,12 @@
 // NAT traversal (AutoNAT, circuit relay v2, hole punching), the connection
 // gate, and the protocol IDs of every peerhood protocol.
 //
+// Host.ConnectAddr (`peerhood connect`) dials exactly the address given
+// and fails when it does not answer, even while the peer is connected
+// through another: that one is checked with a fresh connection of its
+// own through its transport (handshake and peer ID included), closed at
+// once; the report names the address dialled and the one kept.
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement

@@ -97,6 +97,9 @@ func New(cfg Config) (*Host, error) {
 	for _, s := range cfg.ListenAddrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
+			if hint := listenHint(s); hint != "" {
+				return nil, fmt.Errorf("listen address %q is not a multiaddr: %s", s, hint)
+			}
 			return nil, fmt.Errorf("listen address %q: %w", s, err)
 		}
 		addrs = append(addrs, a)

@@ -34,7 +34,7 @@ var (
 // ValidateShareName checks a share name: DNS-label rules, as node names.
 func ValidateShareName(name string) error {
 	if err := identity.ValidateName(name); err != nil {
-		return fmt.Errorf("share name %q: %w", name, err)
+		return shareNameErr(name, err)
 	}
 	return nil
 }

@@ -94,7 +94,7 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 		api.WriteError(w, api.BadRequest("%s is this node's own share: write to its folder", t))
 		return
 	}
-	c, t, m, err := remote(svc, q.Get("target"), q.Get("workgroup"))
+	c, t, m, err := remote(r.Context(), svc, q.Get("target"), q.Get("workgroup"), "")
 	if err != nil {
 		api.WriteError(w, err)
 		return

@@ -95,9 +95,20 @@
 // Content-Length required, written with Client.Put: temp file, SHA-256
 // check, rename) and GET /v1/files/zip (a folder as a stored zip
 // stream; an error midway aborts the connection); all three publish
-// transfer.progress like get and put. One rule, intoFolder, places a copy whose target is
-// an existing folder inside it under the source's own name, for get, get
-// -r and put alike. Preflight tells the store and forward service,
+// transfer.progress like get and put.
+// One set of destination rules (dest.go) serves get,
+// get -r, put, copy into a share and WebDAV PUT: a destination ending in
+// "/" is a folder (created if missing; refused if a file holds the
+// name), an existing folder gets the source inside it under its own name
+// (intoFolder), anything else is the new file's path; an existing file
+// is replaced unless --no-clobber (ErrFileExists, "docs/x.txt exists",
+// API code exists). Before a files operation the member is reached
+// (reach.go): one not connected whom presence does not show online gets
+// one dial of at most 1.5 s, then an OfflineError ("laptop is offline
+// (last seen 3 min ago); queue it with: peerhood copy ..."), never a dial
+// dump. File system refusals are reworded with the path as typed
+// (messages.go: "no such file or folder: docs/nope.txt", "... is not
+// empty: ... rm -r"). Preflight tells the store and forward service,
 // before it queues a copy into a member's share, whether that member
 // lets this node write there.
 package share

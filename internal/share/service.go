@@ -27,6 +27,7 @@ type Service struct {
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
+	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
 }
@@ -162,7 +163,7 @@ func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
 	}
 	m, ok := s.dir.ByName(info.ID, name)
 	if !ok {
-		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, name, info.Name)
+		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s (%s)", ErrNotFound, name, info.Name, memberList(s.dir, info.ID))
 	}
 	if m.PeerID == s.host.ID() {
 		return nil, m, fmt.Errorf("%q is this node: use the local folder", name)

@@ -39,6 +39,7 @@ type SendRequest struct {
 	Body      string   `json:"body,omitempty"`
 	Paths     []string `json:"paths,omitempty"` // absolute paths of files or folders (attachments of a mail)
 	Recursive bool     `json:"recursive,omitempty"`
+	NoClobber bool     `json:"no_clobber,omitempty"` // a copy into a share refuses existing files
 }
 
 // Job is one message to one recipient in the outbox.
@@ -109,7 +110,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	for i, m := range rcpts {
 		h, sum := hdr, summary
 		if t := targets[i]; t.share != "" {
-			h.Share, h.Dir = t.share, t.dir
+			h.Share, h.Dir, h.NoClobber = t.share, t.dir, req.NoClobber
 			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
 		}
 		sj, err := s.seal(wg.ID, m, h, files, sum)

@@ -53,7 +53,7 @@ func (s *Service) Routes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/copy", "Queue a copy of local files or folders into members' inboxes",
 		func(ctx context.Context, r *http.Request, req apitypes.CopyRequest) ([]Job, error) {
 			jobs, err := s.Send(ctx, SendRequest{Workgroup: req.Workgroup, To: req.To, Kind: KindFile,
-				Paths: req.Paths, Recursive: req.Recursive})
+				Paths: req.Paths, Recursive: req.Recursive, NoClobber: req.NoClobber})
 			return jobs, apiError(err)
 		})
 	api.Handle(srv, "GET /v1/inbox", "List received file copies",

@@ -201,6 +201,19 @@
 // storing fails), and Close waits for merges under way, so a restart
 // restores exactly the roster held when Close returned.
 //
+// # A removed node
+//
+// A node that learns its own revocation keeps the workgroup's roster (to
+// say what happened) but stops using the workgroup: Workgroups and Self
+// leave it out, and Memberships lists no member of it (so no service
+// fetches, delivers, announces presence or dials for it, and Guard
+// refuses its members' streams). Removals (removed.go) says by whom and
+// when: `workgroup ls` and `status` show "removed from office by alice
+// at 2026-11-30 07:20 UTC", and the log says it once, when the
+// revocation arrives. The remover is the revocation's issuer by member
+// name; for the root key, the member the root first certified as admin
+// (the creator).
+//
 // # Events
 //
 // With Config.Events, member.joined is published when this node admits a

@@ -48,7 +48,14 @@ func (s *Service) Routes(srv *api.Server) {
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.WorkgroupSummary, error) {
 			out := []apitypes.WorkgroupSummary{}
 			for _, w := range s.List() {
-				out = append(out, apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin})
+				ws := apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin}
+				if rm := w.Removed; rm != nil {
+					ws.Removed, ws.RemovedBy = rm.String(), rm.By
+					if !rm.At.IsZero() {
+						ws.RemovedAt = &rm.At
+					}
+				}
+				out = append(out, ws)
 			}
 			return out, nil
 		})

@@ -229,13 +229,18 @@ type Summary struct {
 	Info
 	Members int
 	Admin   bool
+	Removed *Removal // this node was removed from it (it is listed, unused)
 }
 
-// List summarises the workgroups this node is in.
+// List summarises the workgroups this node is in, then those it was
+// removed from.
 func (s *Service) List() []Summary {
 	var out []Summary
 	for _, w := range s.roster.Workgroups() {
 		out = append(out, Summary{Info: w, Members: len(s.roster.Members(w.ID)), Admin: s.roster.IsAdmin(w.ID, s.self)})
+	}
+	for _, rm := range s.roster.Removals() {
+		out = append(out, Summary{Info: rm.Workgroup, Members: len(s.roster.Members(rm.Workgroup.ID)), Removed: &rm})
 	}
 	return out
 }
