@@ -24,7 +24,7 @@ type WorkgroupSummary struct {
 // InviteRequest asks for an invite token.
 type InviteRequest struct {
 	Workgroup string `json:"workgroup,omitempty"` // name, ID or ID prefix; empty: the only one
-	Expires   string `json:"expires,omitempty"`   // Go duration, e.g. "24h" (default)
+	Expires   string `json:"expires,omitempty"`   // duration (ParseDuration: 24h, 2d, 1w); default 24h
 	Uses      int    `json:"uses,omitempty"`      // default 1
 	Admin     bool   `json:"admin,omitempty"`
 	Mailbox   bool   `json:"mailbox,omitempty"`

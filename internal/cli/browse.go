@@ -51,7 +51,7 @@ until Ctrl-C.`,
 			return draw()
 		},
 	}
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "draw the list again on every change, until Ctrl-C")
 	return cmd
 }

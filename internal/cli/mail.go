@@ -187,7 +187,7 @@ func (a *App) mailSendCmd() *cobra.Command {
 	}
 	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
 	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
-	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	workgroupFlag(send.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return send
 }
 
@@ -218,7 +218,7 @@ existing file, a bad path) turns the job failed with the member's reason
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return cmd
 }
 

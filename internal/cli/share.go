@@ -49,7 +49,7 @@ func (a *App) shareAddCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&wg, "workgroup", "w", "", "workgroup to share with (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup to share with (default: the only one)")
 	cmd.Flags().StringArrayVar(&allow, "allow", nil, "access rule WHO[=ro|rw|none] (repeatable; default '*=ro')")
 	return cmd
 }

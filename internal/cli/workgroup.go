@@ -91,7 +91,7 @@ of the secret. Only admins can invite.`,
 			if expires <= 0 {
 				return fmt.Errorf("--expires %s: must be positive", expires)
 			}
-			req.Expires = expires.String()
+			req.Expires = apitypes.FormatDuration(expires)
 			return Call(a, func(c *client.Client) (apitypes.InviteResult, error) { return c.Invite(cmd.Context(), req) }, func(r apitypes.InviteResult) error {
 				fmt.Fprintln(a.Out, r.Token)
 				if isTerminal(a.Out) {
@@ -105,8 +105,8 @@ of the secret. Only admins can invite.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Workgroup, "workgroup", "", "workgroup name or ID (default: the only one)")
-	f.DurationVar(&expires, "expires", apitypes.DefaultInviteTTL, "how long the invite stays valid")
+	workgroupFlag(f, &req.Workgroup, "workgroup name or ID (default: the only one)")
+	durationFlag(f, &expires, "expires", apitypes.DefaultInviteTTL, "how long the invite stays valid")
 	f.IntVar(&req.Uses, "uses", 1, "how many nodes may join with it")
 	f.BoolVar(&req.Admin, "admin", false, "the joiner becomes an admin")
 	f.BoolVar(&req.Mailbox, "mailbox", false, "the joiner gets the mailbox role (keeps mail for offline members)")
@@ -208,7 +208,7 @@ func (a *App) membersCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	return cmd
 }
 
@@ -230,7 +230,7 @@ func (a *App) memberCmd() *cobra.Command {
 			})
 		},
 	}
-	rm.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(rm.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	cmd.AddCommand(rm, a.memberGroupCmd())
 	return cmd
 }

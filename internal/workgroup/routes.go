@@ -97,9 +97,9 @@ func (s *Service) Routes(srv *api.Server) {
 func (s *Service) inviteRoute(ctx context.Context, r *http.Request, req apitypes.InviteRequest) (apitypes.InviteResult, error) {
 	var ttl time.Duration
 	if req.Expires != "" {
-		d, err := time.ParseDuration(req.Expires)
+		d, err := apitypes.ParseDuration(req.Expires)
 		if err != nil {
-			return apitypes.InviteResult{}, api.BadRequest("expires %q: a duration such as 24h or 30m", req.Expires)
+			return apitypes.InviteResult{}, api.BadRequest("expires: %v", err)
 		}
 		if d <= 0 {
 			return apitypes.InviteResult{}, api.BadRequest("expires %q: must be positive", req.Expires)
