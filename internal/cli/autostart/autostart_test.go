@@ -3,10 +3,10 @@ package autostart
 import (
 	"bytes"
 	"encoding/xml"
-	"io"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
