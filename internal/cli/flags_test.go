@@ -17,7 +17,7 @@ var noWorkgroup = []string{
 	"autostart off", "autostart on", "autostart status",
 	"completion bash", "completion fish", "completion powershell", "completion zsh",
 	"connect", "help", "inbox", "inbox accept", "inbox rm", "join", "logoff", "logon", "logs",
-	"mail ls", "mail read", "mail rm", "mount-info", "peers", "presence",
+	"mail forward", "mail ls", "mail read", "mail reply", "mail rm", "mount-info", "peers", "presence",
 	"queue", "queue cancel", "queue retry", "status", "version",
 	"workgroup create", "workgroup ls",
 	"forward ls", "forward rm", "service rm", "service set", "share ls", "share rm", "share set",

@@ -97,8 +97,9 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 			return err
 		}
 		defer sel.Close()
+		// The try that delivered counts as one (a deposit counted already).
 		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
-					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`)
+					route=CASE WHEN ?='' THEN route ELSE ? END, attempts=attempts+(state='`+StateQueued+`') WHERE id=?`)
 		if err != nil {
 			return err
 		}
