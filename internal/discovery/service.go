@@ -66,6 +66,8 @@ type Service struct {
 	dialing map[peer.ID]bool
 	retried time.Time // last retryWaiting
 
+	seen lastSeen // members' last "heard online", kept across restarts (lastseen.go)
+
 	sem    chan struct{}
 	kick   chan struct{}
 	ctx    context.Context
@@ -102,6 +104,9 @@ func (s *Service) Book() *Book { return s.book }
 // Start loads known addresses, starts mDNS and the dial loop.
 func (s *Service) Start(ctx context.Context) error {
 	h := s.cfg.Host
+	if err := s.loadLastSeen(ctx); err != nil {
+		return err
+	}
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return err
@@ -135,6 +140,7 @@ func (s *Service) Close() error {
 		s.mdns.Close()
 	}
 	s.wg.Wait()
+	s.saveLastSeen(context.Background(), true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for wg, d := range s.dhts {
