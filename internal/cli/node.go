@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +31,7 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				for _, ad := range s.Addresses {
 					fmt.Fprintf(a.Out, "address  %s\n", ad)
 				}
+				a.printNodeWorkgroups(s.Workgroups)
 				fmt.Fprintf(a.Out, "peers    %d connected\n", len(s.Peers))
 				if len(s.Peers) > 0 {
 					a.printPeers(s.Peers)
@@ -64,13 +66,13 @@ and remote address. --json prints GET /v1/peers of the control API.`,
 
 func (a *App) printPeers(ps []apitypes.PeerInfo) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tLINK\tDIRECTION\tRTT\tADDRESS")
+	fmt.Fprintln(tw, "MEMBER\tPEER\tLINK\tDIRECTION\tRTT\tADDRESS")
 	for _, p := range ps {
 		rtt := "-"
 		if p.RTT > 0 {
 			rtt = p.RTT.Round(10 * time.Microsecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Link, p.Direction, rtt, p.Addr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", peerMemberNames(p.Members), p.ID, p.Link, p.Direction, rtt, p.Addr)
 	}
 	tw.Flush()
 }
@@ -123,5 +125,38 @@ func (a *App) versionCmd() *cobra.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// peerMemberNames shows a peer's member names: "bob", or "bob@office,
+// robert@home" when it is in several of this node's workgroups; "-" for
+// a peer that is no member.
+func peerMemberNames(ms []apitypes.PeerMember) string {
+	if len(ms) == 0 {
+		return "-"
+	}
+	if len(ms) == 1 {
+		return ms[0].Name
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.Name + "@" + m.WorkgroupName
+	}
+	return strings.Join(parts, ",")
+}
+
+// printNodeWorkgroups is status's workgroup lines: the name this node
+// has in each.
+func (a *App) printNodeWorkgroups(ws []apitypes.NodeWorkgroup) {
+	if len(ws) == 0 {
+		fmt.Fprintln(a.Out, "in       no workgroup (peerhood workgroup create NAME, or peerhood join)")
+		return
+	}
+	for _, w := range ws {
+		role := ""
+		if w.Admin {
+			role = ", admin"
+		}
+		fmt.Fprintf(a.Out, "in       %s as %s (%d members%s; %s)\n", w.Name, w.Self, w.Members, role, w.ID)
 	}
 }
