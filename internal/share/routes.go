@@ -331,6 +331,7 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	default:
 		res, err = GetFile(ctx, c, t.Share, t.Path, req.Local, opts)
 	}
+	svc.metrics.countTransfer(put, res, err)
 	ev := TransferEvent{Done: true, Result: &res}
 	if err != nil {
 		ev.Error = api.AsError(apiError(fmt.Errorf("%s: %w", t, err)))

@@ -29,6 +29,8 @@ type Service struct {
 	digests *Digests
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+
+	metrics *transferMetrics // GET /metrics (metrics.go)
 }
 
 // New returns the service over db; dir is the membership directory.
@@ -37,7 +39,8 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger) *
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
-	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
+	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log),
+		metrics: newTransferMetrics()}
 }
 
 // Store returns the node's database (the WebDAV gateway keeps its dead

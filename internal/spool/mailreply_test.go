@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestSentReplyForward: alice mails bob with an attachment; alice's sent
@@ -30,6 +32,10 @@ func TestSentReplyForward(t *testing.T) {
 	}
 	if j := waitState(t, alice, jobs[0].ID, StateDelivered); j.Attempts != 1 {
 		t.Errorf("delivered at the first try, but the job counts %d tries", j.Attempts)
+	}
+	var hm dto.Metric
+	if err := alice.svc.metrics.delivered.Write(&hm); err != nil || hm.GetHistogram().GetSampleCount() != 1 {
+		t.Errorf("peerhood_delivery_seconds counts %d deliveries, want 1 (%v)", hm.GetHistogram().GetSampleCount(), err)
 	}
 	sent, err := alice.svc.Sent(ctx)
 	if err != nil || len(sent) != 1 || sent[0].To != "bob" || sent[0].Summary != "meeting" || sent[0].State != StateDelivered {
