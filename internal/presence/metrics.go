@@ -7,7 +7,9 @@ var membersOnlineDesc = prometheus.NewDesc("peerhood_members_online",
 
 // Collectors returns presence's metrics (the daemon registers them): the
 // members seen present in each workgroup, counted when scraped.
-func (s *Service) Collectors() []prometheus.Collector { return []prometheus.Collector{onlineCollector{s}} }
+func (s *Service) Collectors() []prometheus.Collector {
+	return []prometheus.Collector{onlineCollector{s}}
+}
 
 type onlineCollector struct{ s *Service }
 
