@@ -157,9 +157,10 @@ func (t Target) String() string {
 }
 
 // Remote returns a client for member name of workgroup wg (resolved with
-// workgroup.Resolve: empty means the only one).
+// workgroup.ResolveFor: empty means the only one, or the only one name is
+// in).
 func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return nil, workgroup.Member{}, err
 	}
@@ -205,7 +206,7 @@ func (s *Service) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, 
 
 // IsSelf reports whether member name of workgroup wg is this node.
 func (s *Service) IsSelf(wg, name string) bool {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return false
 	}

@@ -150,3 +150,16 @@ func (s *Service) Forward(ctx context.Context, id string, to []string, note stri
 	req.Recursive = true
 	return s.Send(ctx, req)
 }
+
+// recipientNames are the member names of Send's To (NAME or
+// NAME:SHARE/path), for workgroup.ResolveFor; a malformed one is left
+// for recipients to refuse.
+func recipientNames(to []string) []string {
+	var out []string
+	for _, t := range to {
+		if name, _, _, err := shareTarget(t); err == nil && name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
+}
