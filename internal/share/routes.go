@@ -72,6 +72,10 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if svc.keepOut != "" && overlaps(req.Path, svc.keepOut) {
 				return Config{}, api.BadRequest("%s holds or is inside the node's state folder %s (its keys): share another folder", req.Path, svc.keepOut)
 			}
+			warn, err := svc.checkRuleNames(info.ID, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			cfg, err := svc.Configs().Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Path: req.Path, Rules: rules})
 			if errors.Is(err, ErrExists) {
 				return cfg, api.Conflict("%v", err)
@@ -79,6 +83,7 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if err != nil {
 				return cfg, api.BadRequest("%v", err)
 			}
+			cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
 			return cfg, nil
 		})
 	api.Handle(s, "PUT /v1/shares/{name}/access", "Replace a share's access list",
@@ -91,10 +96,22 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 				return Config{}, api.BadRequest("give at least one --allow WHO[=ro|rw|none]")
 			}
 			name := r.PathValue("name")
+			old, err := svc.Configs().Get(ctx, name)
+			if err != nil {
+				return Config{}, apiError(err)
+			}
+			warn, err := svc.checkRuleNames(old.Workgroup, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			if err := svc.Configs().SetRules(ctx, name, rules); err != nil {
 				return Config{}, apiError(err)
 			}
-			return svc.Configs().Get(ctx, name)
+			cfg, err := svc.Configs().Get(ctx, name)
+			if err == nil {
+				cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
+			}
+			return cfg, err
 		})
 	api.Handle(s, "DELETE /v1/shares/{name}", "Stop sharing a folder (its files stay)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
