@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -15,17 +16,18 @@ import (
 )
 
 func (a *App) statusCmd() *cobra.Command {
-	return &cobra.Command{
+	var wait time.Duration
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the running node: name, peer ID, addresses, uptime, peers",
 		Long: `Show the running node's name, peer ID, listen addresses (with /p2p/PEERID,
 ready to give to 'peerhood connect' on another machine), version, uptime
 and connected peers with link type (direct or relayed) and round-trip time.
 --json prints GET /v1/status of the control API.`,
-		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id",
+		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id\n  peerhood up & peerhood status --wait 20s   # in a script",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(a, func(c *client.Client) (apitypes.Status, error) { return c.Status(cmd.Context()) }, func(s apitypes.Status) error {
+			return Call(a, func(c *client.Client) (apitypes.Status, error) { return waitStatus(cmd.Context(), c, wait) }, func(s apitypes.Status) error {
 				fmt.Fprintf(a.Out, "name     %s\npeer ID  %s\nversion  %s\nuptime   %s\nhome     %s\n",
 					s.Name, s.PeerID, s.Version, s.Uptime.Round(time.Second), s.Home)
 				for _, ad := range s.Addresses {
@@ -39,6 +41,25 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				return nil
 			})
 		},
+	}
+	durationFlag(cmd.Flags(), &wait, "wait", 0, "wait this long for a node that is starting to answer")
+	return cmd
+}
+
+// waitStatus asks the node's status, waiting up to wait for a node that
+// is not answering yet (one just started).
+func waitStatus(ctx context.Context, c *client.Client, wait time.Duration) (apitypes.Status, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := c.Status(ctx)
+		if err == nil || !errors.Is(err, client.ErrNotRunning) || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
