@@ -18,7 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/peerhood/peerhood/internal/cli/autostart"
+	"github.com/peerhood/peerhood/internal/autostart"
 )
 
 func init() {

@@ -17,7 +17,6 @@
 // by Console.app); on Windows the task runs the node through cmd.exe,
 // which appends it to %LOCALAPPDATA%\peerhood\peerhood.log.
 //
-// It lives under internal/cli so that the CLI may import it (the CLI's
-// dependency rule admits its own sub-packages); it imports nothing of
-// this module.
+// A leaf of the bottom floor (internal/archtest): it imports nothing of
+// this module, so the CLI may use it.
 package autostart
