@@ -12,9 +12,30 @@ type Status struct {
 	Uptime    time.Duration `json:"uptime_ns"`
 	Home      string        `json:"home"`
 	Peers     []PeerInfo    `json:"peers"`
+	// Workgroups are the workgroups this node is in, with its name in
+	// each (a node may be known by another name in one: join --name).
+	Workgroups []NodeWorkgroup `json:"workgroups"`
 }
 
-// PeerInfo is one connected peer (mirrors p2p.PeerInfo).
+// NodeWorkgroup is one workgroup of this node in its status.
+type NodeWorkgroup struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Self    string `json:"self"` // this node's member name in it
+	Admin   bool   `json:"admin"`
+	Members int    `json:"members"`
+}
+
+// PeerMember is a connected peer's membership of one of this node's
+// workgroups.
+type PeerMember struct {
+	Workgroup     string `json:"workgroup"` // ID
+	WorkgroupName string `json:"workgroup_name"`
+	Name          string `json:"name"`
+}
+
+// PeerInfo is one connected peer (built by the daemon from p2p.PeerInfo
+// and the workgroups' rosters).
 type PeerInfo struct {
 	ID        string        `json:"id"`
 	Addr      string        `json:"addr"`
@@ -22,6 +43,9 @@ type PeerInfo struct {
 	Link      string        `json:"link"`
 	RTT       time.Duration `json:"rtt_ns"`
 	Since     time.Time     `json:"since"`
+	// Members: its member names in this node's workgroups (none: not a
+	// member, e.g. a peer on probation or a DHT neighbour).
+	Members []PeerMember `json:"members,omitempty"`
 }
 
 // VersionInfo is the running node's version.

@@ -12,11 +12,13 @@ type ShareAddRequest struct {
 	Path      string   `json:"path"`
 	Workgroup string   `json:"workgroup,omitempty"`
 	Allow     []string `json:"allow,omitempty"` // WHO[=ro|rw|none]; none given: everyone reads
+	Force     bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // ShareSetRequest replaces a share's access list.
 type ShareSetRequest struct {
 	Allow []string `json:"allow"`
+	Force bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // FilesRequest names a remote file or folder, NODE:SHARE/path.
@@ -38,6 +40,7 @@ type ShareConfig struct {
 	Path      string    `json:"path"`      // absolute local folder
 	Rules     []Rule    `json:"rules"`
 	Created   time.Time `json:"created"`
+	Warnings  []string  `json:"warnings,omitempty"` // share add and set only
 }
 
 // Rule is one access-list entry (mirrors share.Rule).

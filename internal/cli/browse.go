@@ -51,7 +51,7 @@ until Ctrl-C.`,
 			return draw()
 		},
 	}
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "draw the list again on every change, until Ctrl-C")
 	return cmd
 }
@@ -59,6 +59,7 @@ until Ctrl-C.`,
 func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tSHARES\tADDRESS")
+	admins := false
 	for _, e := range es {
 		pres := e.Presence
 		if e.PresenceText != "" {
@@ -89,10 +90,14 @@ func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 		name := e.Name
 		if e.HasRole("admin") {
 			name += "*"
+			admins = true
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, pres, seen, link, rtt, sharesText(e.Shares), addr)
 	}
 	tw.Flush()
+	if admins {
+		fmt.Fprintln(a.Out, "* admin: may invite, remove members and change groups")
+	}
 }
 
 func (a *App) printPresence(st apitypes.PresenceStatus) error {

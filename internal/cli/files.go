@@ -25,7 +25,7 @@ func init() {
 }
 
 func wgFlag(cmd *cobra.Command, wg *string) {
-	cmd.Flags().StringVarP(wg, "workgroup", "w", "", "workgroup NODE is in (default: the only one)")
+	workgroupFlag(cmd.Flags(), wg, "workgroup NODE is in (default: the only one)")
 }
 
 func (a *App) lsCmd() *cobra.Command {

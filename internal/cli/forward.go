@@ -42,7 +42,7 @@ node stops; --persist keeps it across restarts.`,
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&req.Workgroup, "workgroup", "w", "", "the member's workgroup (default: the only one)")
+	workgroupFlag(cmd.Flags(), &req.Workgroup, "the member's workgroup (default: the only one)")
 	cmd.Flags().BoolVar(&req.Persist, "persist", false, "keep the forward across restarts of the node")
 	cmd.AddCommand(a.forwardLsCmd(), a.forwardRmCmd())
 	return cmd

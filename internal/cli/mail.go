@@ -100,12 +100,15 @@ func humanSize(n uint64) string {
 func (a *App) mailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Mail between members: sealed, queued for offline members, never lost"}
 	send := a.mailSendCmd()
-	var unread bool
+	var unread, sent bool
 	ls := &cobra.Command{
 		Use:   "ls",
-		Short: "List received mail",
+		Short: "List received mail (--sent: sent mail)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sent {
+				return a.printSent(cmd)
+			}
 			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Mail(cmd.Context(), unread) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "no mail")
@@ -128,6 +131,7 @@ func (a *App) mailCmd() *cobra.Command {
 		},
 	}
 	ls.Flags().BoolVar(&unread, "unread", false, "only unread mail")
+	ls.Flags().BoolVar(&sent, "sent", false, "sent mail: recipient, state and subject of each")
 	read := &cobra.Command{
 		Use:   "read ID",
 		Short: "Show a mail (an ID prefix is enough)",
@@ -160,7 +164,7 @@ func (a *App) mailCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(send, ls, read, rm)
+	cmd.AddCommand(send, ls, read, rm, a.mailReplyCmd(), a.mailForwardCmd())
 	return cmd
 }
 
@@ -187,7 +191,7 @@ func (a *App) mailSendCmd() *cobra.Command {
 	}
 	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
 	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
-	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	workgroupFlag(send.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return send
 }
 
@@ -221,7 +225,7 @@ the job failed with the member's reason (see peerhood queue).`,
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
 	noClobberFlag(cmd, &noClobber)
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return cmd
 }
 

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,22 +16,24 @@ import (
 )
 
 func (a *App) statusCmd() *cobra.Command {
-	return &cobra.Command{
+	var wait time.Duration
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the running node: name, peer ID, addresses, uptime, peers",
 		Long: `Show the running node's name, peer ID, listen addresses (with /p2p/PEERID,
 ready to give to 'peerhood connect' on another machine), version, uptime
 and connected peers with link type (direct or relayed) and round-trip time.
 --json prints GET /v1/status of the control API.`,
-		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id",
+		Example: "  peerhood status\n  peerhood status --json | jq -r .peer_id\n  peerhood up & peerhood status --wait 20s   # in a script",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return Call(a, func(c *client.Client) (apitypes.Status, error) { return c.Status(cmd.Context()) }, func(s apitypes.Status) error {
+			return Call(a, func(c *client.Client) (apitypes.Status, error) { return waitStatus(cmd.Context(), c, wait) }, func(s apitypes.Status) error {
 				fmt.Fprintf(a.Out, "name     %s\npeer ID  %s\nversion  %s\nuptime   %s\nhome     %s\n",
 					s.Name, s.PeerID, s.Version, s.Uptime.Round(time.Second), s.Home)
 				for _, ad := range s.Addresses {
 					fmt.Fprintf(a.Out, "address  %s\n", ad)
 				}
+				a.printNodeWorkgroups(s.Workgroups)
 				fmt.Fprintf(a.Out, "peers    %d connected\n", len(s.Peers))
 				if len(s.Peers) > 0 {
 					a.printPeers(s.Peers)
@@ -42,6 +46,25 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				return nil
 			})
 		},
+	}
+	durationFlag(cmd.Flags(), &wait, "wait", 0, "wait this long for a node that is starting to answer")
+	return cmd
+}
+
+// waitStatus asks the node's status, waiting up to wait for a node that
+// is not answering yet (one just started).
+func waitStatus(ctx context.Context, c *client.Client, wait time.Duration) (apitypes.Status, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := c.Status(ctx)
+		if err == nil || !errors.Is(err, client.ErrNotRunning) || time.Now().After(deadline) {
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, err
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 
@@ -69,13 +92,13 @@ and remote address. --json prints GET /v1/peers of the control API.`,
 
 func (a *App) printPeers(ps []apitypes.PeerInfo) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tLINK\tDIRECTION\tRTT\tADDRESS")
+	fmt.Fprintln(tw, "MEMBER\tPEER\tLINK\tDIRECTION\tRTT\tADDRESS")
 	for _, p := range ps {
 		rtt := "-"
 		if p.RTT > 0 {
 			rtt = p.RTT.Round(10 * time.Microsecond).String()
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Link, p.Direction, rtt, p.Addr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", peerMemberNames(p.Members), p.ID, p.Link, p.Direction, rtt, p.Addr)
 	}
 	tw.Flush()
 }
@@ -133,5 +156,38 @@ func (a *App) versionCmd() *cobra.Command {
 			}
 			return nil
 		},
+	}
+}
+
+// peerMemberNames shows a peer's member names: "bob", or "bob@office,
+// robert@home" when it is in several of this node's workgroups; "-" for
+// a peer that is no member.
+func peerMemberNames(ms []apitypes.PeerMember) string {
+	if len(ms) == 0 {
+		return "-"
+	}
+	if len(ms) == 1 {
+		return ms[0].Name
+	}
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.Name + "@" + m.WorkgroupName
+	}
+	return strings.Join(parts, ",")
+}
+
+// printNodeWorkgroups is status's workgroup lines: the name this node
+// has in each.
+func (a *App) printNodeWorkgroups(ws []apitypes.NodeWorkgroup) {
+	if len(ws) == 0 {
+		fmt.Fprintln(a.Out, "in       no workgroup (peerhood workgroup create NAME, or peerhood join)")
+		return
+	}
+	for _, w := range ws {
+		role := ""
+		if w.Admin {
+			role = ", admin"
+		}
+		fmt.Fprintf(a.Out, "in       %s as %s (%d members%s; %s)\n", w.Name, w.Self, w.Members, role, w.ID)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/davfs"
 	"github.com/peerhood/peerhood/internal/store"
@@ -66,6 +68,14 @@ type davfsModule struct {
 }
 
 func (m *davfsModule) Routes(s *api.Server) { davfs.Routes(s, m.info) }
+
+// Collectors are the WebDAV server's metrics (none when it is off).
+func (m *davfsModule) Collectors() []prometheus.Collector {
+	if m.srv == nil {
+		return nil
+	}
+	return m.srv.Collectors()
+}
 
 // Close stops the server, then its backend.
 func (m *davfsModule) Close() error {

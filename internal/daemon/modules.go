@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/discovery"
@@ -63,6 +65,22 @@ func (n *Node) startModules(ctx context.Context) error {
 		}
 		n.closers = append(n.closers, m.Close)
 		m.Routes(n.api)
+		// A module's own metrics (peerhood_*) join libp2p's on GET /metrics.
+		if mc, ok := m.(interface{ Collectors() []prometheus.Collector }); ok && n.metrics != nil {
+			if err := registerAll(n.metrics, mc.Collectors()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// registerAll registers each collector on reg.
+func registerAll(reg prometheus.Registerer, cs []prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	return nil
 }

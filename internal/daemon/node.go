@@ -59,11 +59,12 @@ type Node struct {
 	host    *p2p.Host
 	api     *api.Server
 	name    string
-	dir     workgroup.Directory // set by workgroupModule, read by the modules after it
-	share   *share.Service      // set by shareModule
-	pres    *presence.Service   // set by presenceModule
-	events  *events.Bus         // set by eventsModule
-	uiURL   string              // set by webuiModule ("" when off)
+	dir     workgroup.Directory  // set by workgroupModule, read by the modules after it
+	share   *share.Service       // set by shareModule
+	pres    *presence.Service    // set by presenceModule
+	events  *events.Bus          // set by eventsModule
+	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
+	uiURL   string               // set by webuiModule ("" when off)
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}
@@ -120,6 +121,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
+	n.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log, Reachability: opts.Reachability})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/version"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // nodeInfo is what the node's own routes read of it.
@@ -17,6 +18,9 @@ type nodeInfo interface {
 	Home() string
 	Started() time.Time
 	Host() *p2p.Host
+	// Directory is the workgroups' rosters (names of peers, this node's
+	// name in each workgroup).
+	Directory() workgroup.Directory
 	// Stop asks the node to shut down.
 	Stop()
 }
@@ -32,7 +36,7 @@ func nodeRoutes(s *api.Server, n nodeInfo) {
 		})
 	api.Handle(s, "GET /v1/peers", "Connected peers with link type and round-trip time",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.PeerInfo, error) {
-			return peerInfos(n.Host().Peers()), nil
+			return peerInfos(n.Directory(), n.Host().Peers()), nil
 		})
 	api.Handle(s, "POST /v1/connect", "Dial a peer by multiaddr (a diagnostic)",
 		func(ctx context.Context, r *http.Request, req apitypes.ConnectRequest) (apitypes.ConnectResult, error) {
@@ -71,7 +75,7 @@ func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (api
 	}
 	for _, p := range h.Peers() {
 		if p.ID == id {
-			res.Peer = peerInfo(p)
+			res.Peer = peerInfo(nil, p)
 		}
 	}
 	return res, nil
@@ -80,25 +84,50 @@ func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (api
 func status(n nodeInfo) apitypes.Status {
 	h := n.Host()
 	return apitypes.Status{
-		Name:      n.Name(),
-		PeerID:    h.ID().String(),
-		Addresses: h.Addrs(),
-		Version:   version.String(),
-		Started:   n.Started(),
-		Uptime:    time.Since(n.Started()).Round(time.Millisecond),
-		Home:      n.Home(),
-		Peers:     peerInfos(h.Peers()),
+		Name:       n.Name(),
+		PeerID:     h.ID().String(),
+		Addresses:  h.Addrs(),
+		Version:    version.String(),
+		Started:    n.Started(),
+		Uptime:     time.Since(n.Started()).Round(time.Millisecond),
+		Home:       n.Home(),
+		Peers:      peerInfos(n.Directory(), h.Peers()),
+		Workgroups: nodeWorkgroups(n.Directory()),
 	}
 }
 
-func peerInfos(ps []p2p.PeerInfo) []apitypes.PeerInfo {
-	out := make([]apitypes.PeerInfo, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, peerInfo(p))
+// nodeWorkgroups lists this node's workgroups with its name in each.
+func nodeWorkgroups(dir workgroup.Directory) []apitypes.NodeWorkgroup {
+	out := []apitypes.NodeWorkgroup{}
+	if dir == nil {
+		return out
+	}
+	for _, w := range dir.Workgroups() {
+		nw := apitypes.NodeWorkgroup{ID: w.ID, Name: w.Name, Members: len(dir.Members(w.ID))}
+		if m, ok := dir.Self(w.ID); ok {
+			nw.Self, nw.Admin = m.Name, m.HasRole(workgroup.RoleAdmin)
+		}
+		out = append(out, nw)
 	}
 	return out
 }
 
-func peerInfo(p p2p.PeerInfo) apitypes.PeerInfo {
-	return apitypes.PeerInfo{ID: p.ID.String(), Addr: p.Addr, Direction: p.Direction, Link: p.Link, RTT: p.RTT, Since: p.Since}
+func peerInfos(dir workgroup.Directory, ps []p2p.PeerInfo) []apitypes.PeerInfo {
+	out := make([]apitypes.PeerInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, peerInfo(dir, p))
+	}
+	return out
+}
+
+// peerInfo describes a connected peer, with its member names when dir is
+// given.
+func peerInfo(dir workgroup.Directory, p p2p.PeerInfo) apitypes.PeerInfo {
+	pi := apitypes.PeerInfo{ID: p.ID.String(), Addr: p.Addr, Direction: p.Direction, Link: p.Link, RTT: p.RTT, Since: p.Since}
+	if dir != nil {
+		for _, m := range dir.Memberships(p.ID) {
+			pi.Members = append(pi.Members, apitypes.PeerMember{Workgroup: m.Workgroup, WorkgroupName: m.WorkgroupName, Name: m.Name})
+		}
+	}
+	return pi
 }

@@ -98,4 +98,8 @@
 // The commands mount-info prints never hold the token: they read the
 // token file (rclone gets it, obscured, in its environment) or prompt
 // (Windows' net use ... *).
+//
+// Every request is counted in peerhood_webdav_requests_total{method,code}
+// (code: the status class, 2xx to 5xx; refusals of the front door
+// included; metrics.go).
 package davfs

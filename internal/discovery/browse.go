@@ -37,8 +37,12 @@ func (s *Service) Browse(wg string) []Entry {
 		if s.cfg.Presence != nil {
 			seen := s.cfg.Presence.Of(wg, m.PeerID)
 			e.Presence, e.PresenceText = seen.State, seen.Text
-			if !seen.LastSeen.IsZero() {
-				t := seen.LastSeen.UTC()
+			last := seen.LastSeen
+			if stored := s.storedLastSeen(wg, m.PeerID); stored.After(last) {
+				last = stored // heard before this node restarted
+			}
+			if !last.IsZero() {
+				t := last.UTC()
 				e.LastSeen = &t
 			}
 		}
@@ -51,8 +55,12 @@ func (s *Service) Browse(wg string) []Entry {
 			for _, a := range h.Peerstore().Addrs(m.PeerID) {
 				e.Addrs = append(e.Addrs, a.String())
 			}
-			if e.Link = h.Link(m.PeerID); e.Link != "" {
-				e.RTT = h.Peerstore().LatencyEWMA(m.PeerID)
+			// A member that appears offline (logged off, or gone) shows
+			// no link: its node may still relay and connect.
+			if s.cfg.Presence == nil || e.Presence != presence.Offline {
+				if e.Link = h.Link(m.PeerID); e.Link != "" {
+					e.RTT = h.Peerstore().LatencyEWMA(m.PeerID)
+				}
 			}
 		}
 		sort.Strings(e.Addrs)

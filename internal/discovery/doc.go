@@ -55,4 +55,11 @@
 // browse waits at most one second for them and lists a slow member's
 // last known shares, so one member cut off by the network does not hold
 // every browse.
+//
+// A member that appears offline (logged off, or gone) is listed with no
+// link and no round-trip time, even while its node stays connected (it
+// may still relay or deliver). "Last seen" is presence's last "heard
+// online", or, for a member not heard since this node started, the time
+// kept in table discovery_last_seen (lastseen.go: written at most once a
+// minute and when the service closes).
 package discovery

@@ -67,6 +67,8 @@ type Service struct {
 	retried time.Time                 // last retryWaiting
 	flaps   map[peer.ID]time.Duration // members whose connections end at once (flap.go)
 
+	seen lastSeen // members' last "heard online", kept across restarts (lastseen.go)
+
 	sem    chan struct{}
 	kick   chan struct{}
 	ctx    context.Context
@@ -103,6 +105,9 @@ func (s *Service) Book() *Book { return s.book }
 // Start loads known addresses, starts mDNS and the dial loop.
 func (s *Service) Start(ctx context.Context) error {
 	h := s.cfg.Host
+	if err := s.loadLastSeen(ctx); err != nil {
+		return err
+	}
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return err
@@ -136,6 +141,7 @@ func (s *Service) Close() error {
 		s.mdns.Close()
 	}
 	s.wg.Wait()
+	s.saveLastSeen(context.Background(), true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for wg, d := range s.dhts {

@@ -78,4 +78,7 @@
 // gone; timeouts are looked for on each heartbeat tick), and when this
 // node's own shown state or text changes (Set, Logon, Logoff), once per
 // workgroup.
+//
+// Collectors export peerhood_members_online{workgroup}: the members Of
+// shows present, counted when scraped (metrics.go).
 package presence

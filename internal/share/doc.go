@@ -111,4 +111,11 @@
 // empty: ... rm -r"). Preflight tells the store and forward service,
 // before it queues a copy into a member's share, whether that member
 // lets this node write there.
+//
+// Access-list checks (aclcheck.go): share add and share set refuse a rule
+// naming no member of the share's workgroup (code not_member) unless
+// forced, and then reply with a warning; a folder shared under another
+// name with another list (or overlapping one) is stored with a warning.
+// Collectors export peerhood_transfers_total{direction,result} and
+// peerhood_transfer_bytes_total{direction} of get and put (metrics.go).
 package share

@@ -70,6 +70,10 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if svc.keepOut != "" && overlaps(req.Path, svc.keepOut) {
 				return Config{}, api.BadRequest("%s holds or is inside the node's state folder %s (its keys): share another folder", req.Path, svc.keepOut)
 			}
+			warn, err := svc.checkRuleNames(info.ID, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			cfg, err := svc.Configs().Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Path: req.Path, Rules: rules})
 			if errors.Is(err, ErrExists) {
 				return cfg, api.Conflict("%v", err)
@@ -77,6 +81,7 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if err != nil {
 				return cfg, api.BadRequest("%v", err)
 			}
+			cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
 			return cfg, nil
 		})
 	api.Handle(s, "PUT /v1/shares/{name}/access", "Replace a share's access list",
@@ -89,10 +94,22 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 				return Config{}, api.BadRequest("give at least one --allow WHO[=ro|rw|none]")
 			}
 			name := r.PathValue("name")
+			old, err := svc.Configs().Get(ctx, name)
+			if err != nil {
+				return Config{}, apiError(err)
+			}
+			warn, err := svc.checkRuleNames(old.Workgroup, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			if err := svc.Configs().SetRules(ctx, name, rules); err != nil {
 				return Config{}, apiError(err)
 			}
-			return svc.Configs().Get(ctx, name)
+			cfg, err := svc.Configs().Get(ctx, name)
+			if err == nil {
+				cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
+			}
+			return cfg, err
 		})
 	api.Handle(s, "DELETE /v1/shares/{name}", "Stop sharing a folder (its files stay)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
@@ -358,6 +375,7 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	default:
 		res, err = GetFile(ctx, c, t.Share, t.Path, dst, opts)
 	}
+	svc.metrics.countTransfer(put, res, err)
 	ev := TransferEvent{Done: true, Result: &res}
 	if err != nil {
 		ev.Error = api.AsError(apiError(transferErr(t, err)))

@@ -30,6 +30,8 @@ type Service struct {
 	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+
+	metrics *transferMetrics // GET /metrics (metrics.go)
 }
 
 // New returns the service over db; dir is the membership directory.
@@ -38,7 +40,8 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger) *
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
-	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
+	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log),
+		metrics: newTransferMetrics()}
 }
 
 // Store returns the node's database (the WebDAV gateway keeps its dead
@@ -155,9 +158,10 @@ func (t Target) String() string {
 }
 
 // Remote returns a client for member name of workgroup wg (resolved with
-// workgroup.Resolve: empty means the only one).
+// workgroup.ResolveFor: empty means the only one, or the only one name is
+// in).
 func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return nil, workgroup.Member{}, err
 	}
@@ -203,7 +207,7 @@ func (s *Service) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, 
 
 // IsSelf reports whether member name of workgroup wg is this node.
 func (s *Service) IsSelf(wg, name string) bool {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return false
 	}

@@ -206,4 +206,17 @@
 // retry's queued), read back from the outbox once committed, and
 // mail.arrived for each item newly stored in the inbox (a duplicate
 // publishes nothing).
+//
+// # Conversation (mailreply.go) and metrics (metrics.go)
+//
+// Sent lists the outbox's mail jobs; a sent body is sealed to its
+// recipient and not kept. Reply and Forward are ordinary Sends from a
+// received mail: to its sender (by peer ID, refused if another member
+// holds its name now) with "Re: " and the original quoted, or to other
+// members with "Fwd: " and its attachments, decrypted into a private
+// folder under the spool and sealed again (not once accepted). A job's
+// attempts count every try: failed ones, and the one that delivered it
+// or handed it to a mailbox. Collectors export peerhood_queue_jobs and
+// peerhood_mailbox_messages/_bytes (read when scraped) and the histogram
+// peerhood_delivery_seconds (queueing to receipt).
 package spool

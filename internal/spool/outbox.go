@@ -76,7 +76,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	if len(req.Subject) > 1000 || len(req.Body) > maxHeader/2 {
 		return nil, fmt.Errorf("%w: subject or body too long", ErrInvalid)
 	}
-	wg, err := workgroup.Resolve(s.dir, req.Workgroup)
+	wg, err := workgroup.ResolveFor(s.dir, req.Workgroup, recipientNames(req.To)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}

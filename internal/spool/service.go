@@ -128,6 +128,8 @@ type Service struct {
 	commitQ    chan *commitReq
 	commitDone chan struct{}
 	commits    atomic.Int64 // group commits made (each one fsync)
+
+	metrics *metrics // GET /metrics (metrics.go)
 }
 
 // New starts the service: it registers /peerhood/deliver/1 and
@@ -148,7 +150,7 @@ func New(cfg Config) (*Service, error) {
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
 		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{},
-		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}),
+		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
 	s.sweepPartials(time.Now())

@@ -91,7 +91,7 @@ func (s *Service) AddForward(ctx context.Context, req ForwardRequest) (Forward, 
 	if err != nil {
 		return Forward{}, err
 	}
-	info, err := workgroup.Resolve(s.dir, req.Workgroup)
+	info, err := workgroup.ResolveFor(s.dir, req.Workgroup, req.Member)
 	if err != nil {
 		return Forward{}, err
 	}

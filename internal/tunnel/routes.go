@@ -46,7 +46,7 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 		})
 	api.Handle(srv, "GET /v1/services/of/{member}", "The services a member lets this node use",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]ServiceInfo, error) {
-			info, err := workgroup.Resolve(s.dir, r.URL.Query().Get("workgroup"))
+			info, err := workgroup.ResolveFor(s.dir, r.URL.Query().Get("workgroup"), r.PathValue("member"))
 			if err != nil {
 				return nil, api.BadRequest("%v", err)
 			}

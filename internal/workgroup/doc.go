@@ -221,4 +221,19 @@
 // group change), for each member the merge added; member.removed for each
 // member it took away (reason "revoked", or "expired"). This node's own
 // joining publishes nothing.
+//
+// # Choosing, leaving and renaming (resolve.go, leave.go)
+//
+// ResolveFor is the one rule by which a request finds its workgroup: the
+// one named (ID, ID prefix of 6+, or display name), else the only one,
+// else the only one in which every member the request names is a member.
+// Leave deletes a workgroup's rows (workgroups, certificates,
+// revocations, invites), leaves its roster topic and re-applies the gate;
+// the last admin of a workgroup with other members must force it. It
+// signs nothing: a self-revocation would void the certificates an admin
+// issued and bar a later return, so the others keep the leaver on their
+// roster (offline) until an admin removes it. Rename changes the display
+// name on this node only (admins; later invites carry it): the roster has
+// no signed name item yet. A display name another workgroup of this node
+// has is refused (create, join, rename) unless forced.
 package workgroup
