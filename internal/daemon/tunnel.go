@@ -14,5 +14,6 @@ func (n *Node) tunnelModule(context.Context) (Module, error) {
 	var opts tunnel.Options
 	envDur(&opts.IdleTimeout, "PEERHOOD_TUNNEL_IDLE")
 	envDur(&opts.DialTimeout, "PEERHOOD_TUNNEL_DIAL_TIMEOUT")
-	return tunnel.New(n.db, n.host.Host, n.dir, n.log, opts), nil
+	n.tunnel = tunnel.New(n.db, n.host.Host, n.dir, n.log, opts)
+	return n.tunnel, nil
 }

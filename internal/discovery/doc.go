@@ -49,5 +49,7 @@
 // (sharelists.go), one request per member under way and 16 at once;
 // browse waits at most one second for them and lists a slow member's
 // last known shares, so one member cut off by the network does not hold
-// every browse.
+// every browse. With Config.Services (the tunnel service's ServicesOf)
+// each entry also lists the TCP services the member lets this node use,
+// asked at the same time and cached the same way (servicelists.go).
 package discovery
