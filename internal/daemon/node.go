@@ -60,11 +60,12 @@ type Node struct {
 	host    *p2p.Host
 	api     *api.Server
 	name    string
-	dir     workgroup.Directory // set by workgroupModule, read by the modules after it
-	share   *share.Service      // set by shareModule
-	pres    *presence.Service   // set by presenceModule
-	tunnel  *tunnel.Service     // set by tunnelModule
-	events  *events.Bus         // set by eventsModule
+	dir     workgroup.Directory   // set by workgroupModule, read by the modules after it
+	share   *share.Service        // set by shareModule
+	pres    *presence.Service     // set by presenceModule
+	tunnel  *tunnel.Service       // set by tunnelModule
+	metrics prometheus.Registerer // the /metrics registry modules may add to
+	events  *events.Bus           // set by eventsModule
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}
@@ -122,6 +123,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	n.metrics = reg
 	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log, Reachability: opts.Reachability})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/peerhood/peerhood/internal/tunnel"
 )
@@ -15,5 +16,8 @@ func (n *Node) tunnelModule(context.Context) (Module, error) {
 	envDur(&opts.IdleTimeout, "PEERHOOD_TUNNEL_IDLE")
 	envDur(&opts.DialTimeout, "PEERHOOD_TUNNEL_DIAL_TIMEOUT")
 	n.tunnel = tunnel.New(n.db, n.host.Host, n.dir, n.log, opts)
+	if err := n.metrics.Register(n.tunnel.Collector()); err != nil {
+		return nil, fmt.Errorf("tunnel metrics: %w", err)
+	}
 	return n.tunnel, nil
 }
