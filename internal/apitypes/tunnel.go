@@ -32,6 +32,7 @@ type ServiceConfig struct {
 	Workgroup    string      `json:"workgroup"`
 	Target       string      `json:"target"`
 	Kind         string      `json:"kind"`
+	Path         string      `json:"path,omitempty"`
 	RemoteTarget bool        `json:"remote_target,omitempty"`
 	Rules        []Rule      `json:"rules"`
 	Created      time.Time   `json:"created"`
@@ -69,4 +70,5 @@ type ServiceInfo struct {
 	Kind      string `json:"kind"`
 	Workgroup string `json:"workgroup"`
 	Right     string `json:"right"`
+	Path      string `json:"path,omitempty"`
 }

@@ -18,8 +18,9 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-// Kinds of service. Only the label differs for now: every kind is
-// carried as plain TCP.
+// Kinds of service. tcp and printer are carried as plain TCP (a printer
+// also has an IPP resource path, and members that add it advertise it
+// locally); http goes through the reverse proxy of http.go.
 const (
 	KindTCP     = "tcp"
 	KindHTTP    = "http"
@@ -32,6 +33,7 @@ type Config struct {
 	Workgroup    string    `json:"workgroup"` // workgroup ID
 	Target       string    `json:"target"`    // host:port this node dials
 	Kind         string    `json:"kind"`
+	Path         string    `json:"path,omitempty"`          // printer: the IPP resource path (/ipp/print)
 	RemoteTarget bool      `json:"remote_target,omitempty"` // target is not on the loopback
 	Rules        []Rule    `json:"rules"`
 	Created      time.Time `json:"created"`
@@ -111,8 +113,8 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 		if n > 0 {
 			return fmt.Errorf("service %q %w", cfg.Name, ErrExists)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tunnel_services(name, workgroup, target, kind, remote, rules, created) VALUES(?,?,?,?,?,?,?)`,
-			cfg.Name, cfg.Workgroup, cfg.Target, cfg.Kind, cfg.RemoteTarget, string(rules), cfg.Created.Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO tunnel_services(name, workgroup, target, kind, path, remote, rules, created) VALUES(?,?,?,?,?,?,?,?)`,
+			cfg.Name, cfg.Workgroup, cfg.Target, cfg.Kind, cfg.Path, cfg.RemoteTarget, string(rules), cfg.Created.Unix())
 		return err
 	})
 	if err != nil {
@@ -169,7 +171,7 @@ func (c *Configs) Get(ctx context.Context, name string) (Config, error) {
 func (c *Configs) List(ctx context.Context) ([]Config, error) { return c.query(ctx, ``) }
 
 func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Config, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT name, workgroup, target, kind, remote, rules, created FROM tunnel_services `+where+` ORDER BY name`, args...)
+	rows, err := c.db.QueryContext(ctx, `SELECT name, workgroup, target, kind, path, remote, rules, created FROM tunnel_services `+where+` ORDER BY name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
@@ -179,7 +181,7 @@ func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Confi
 		var cfg Config
 		var rules string
 		var created int64
-		if err := rows.Scan(&cfg.Name, &cfg.Workgroup, &cfg.Target, &cfg.Kind, &cfg.RemoteTarget, &rules, &created); err != nil {
+		if err := rows.Scan(&cfg.Name, &cfg.Workgroup, &cfg.Target, &cfg.Kind, &cfg.Path, &cfg.RemoteTarget, &rules, &created); err != nil {
 			return nil, fmt.Errorf("list services: %w", err)
 		}
 		if err := json.Unmarshal([]byte(rules), &cfg.Rules); err != nil {

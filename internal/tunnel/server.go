@@ -144,7 +144,7 @@ func (s *Service) usable(p peer.ID, wg string) ([]ServiceInfo, error) {
 	var out []ServiceInfo
 	for _, c := range all {
 		if c.Workgroup == wg && MayUse(c.Rules, m) && len(out) < maxList {
-			out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: wg, Right: RightUse})
+			out = append(out, c.info())
 		}
 	}
 	return out, nil
@@ -163,7 +163,7 @@ func (s *Service) ServicesOf(ctx context.Context, m workgroup.Member) ([]Service
 		out := []ServiceInfo{}
 		for _, c := range all {
 			if c.Workgroup == m.Workgroup {
-				out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: c.Workgroup, Right: RightUse})
+				out = append(out, c.info())
 			}
 		}
 		return out, nil
@@ -228,4 +228,9 @@ type closePair struct {
 func (p *closePair) Close() error {
 	_ = p.st.Reset()
 	return p.c.Close()
+}
+
+// info is the service as a member allowed to use it sees it.
+func (c Config) info() ServiceInfo {
+	return ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: c.Workgroup, Right: RightUse, Path: c.Path}
 }
