@@ -41,7 +41,7 @@ type ServiceInfo struct {
 	Name      string `json:"name" cbor:"1,keyasint"`
 	Kind      string `json:"kind" cbor:"2,keyasint"`
 	Workgroup string `json:"workgroup" cbor:"3,keyasint"`
-	Right     string `json:"right" cbor:"4,keyasint"` // use (only usable services are listed)
+	Right     string `json:"right" cbor:"4,keyasint"`                    // use (only usable services are listed)
 	Path      string `json:"path,omitempty" cbor:"5,keyasint,omitempty"` // printer: IPP resource path
 }
 
