@@ -195,13 +195,13 @@ func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Confi
 
 // storedForward is a persisted forward.
 type storedForward struct {
-	Local, Workgroup, Member, Service string
-	Created                           time.Time
+	Local, Workgroup, Member, Service, Kind string
+	Created                                 time.Time
 }
 
 func (c *Configs) addForward(ctx context.Context, f storedForward) error {
-	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_forwards(local_addr, workgroup, member, service, created) VALUES(?,?,?,?,?)`,
-		f.Local, f.Workgroup, f.Member, f.Service, f.Created.Unix())
+	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_forwards(local_addr, workgroup, member, service, kind, created) VALUES(?,?,?,?,?,?)`,
+		f.Local, f.Workgroup, f.Member, f.Service, f.Kind, f.Created.Unix())
 	if err != nil {
 		return fmt.Errorf("store forward: %w", err)
 	}
@@ -216,7 +216,7 @@ func (c *Configs) removeForward(ctx context.Context, local string) error {
 }
 
 func (c *Configs) forwards(ctx context.Context) ([]storedForward, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, created FROM tunnel_forwards ORDER BY local_addr`)
+	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, kind, created FROM tunnel_forwards ORDER BY local_addr`)
 	if err != nil {
 		return nil, fmt.Errorf("list forwards: %w", err)
 	}
@@ -225,11 +225,48 @@ func (c *Configs) forwards(ctx context.Context) ([]storedForward, error) {
 	for rows.Next() {
 		var f storedForward
 		var created int64
-		if err := rows.Scan(&f.Local, &f.Workgroup, &f.Member, &f.Service, &created); err != nil {
+		if err := rows.Scan(&f.Local, &f.Workgroup, &f.Member, &f.Service, &f.Kind, &created); err != nil {
 			return nil, fmt.Errorf("list forwards: %w", err)
 		}
 		f.Created = time.Unix(created, 0).UTC()
 		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func (c *Configs) addPrinter(ctx context.Context, p Printer, path string) error {
+	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_printers(local_addr, workgroup, member, service, path, queue, created) VALUES(?,?,?,?,?,?,?)`,
+		p.Local, p.Workgroup, p.Member, p.Service, path, p.Queue, p.Created.Unix())
+	if err != nil {
+		return fmt.Errorf("store printer: %w", err)
+	}
+	return nil
+}
+
+func (c *Configs) removePrinter(ctx context.Context, local string) error {
+	if _, err := c.db.ExecContext(ctx, `DELETE FROM tunnel_printers WHERE local_addr = ?`, local); err != nil {
+		return fmt.Errorf("remove printer: %w", err)
+	}
+	return nil
+}
+
+func (c *Configs) printers(ctx context.Context) ([]Printer, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, path, queue, created FROM tunnel_printers ORDER BY local_addr`)
+	if err != nil {
+		return nil, fmt.Errorf("list printers: %w", err)
+	}
+	defer rows.Close()
+	var out []Printer
+	for rows.Next() {
+		var p Printer
+		var path string
+		var created int64
+		if err := rows.Scan(&p.Local, &p.Workgroup, &p.Member, &p.Service, &path, &p.Queue, &created); err != nil {
+			return nil, fmt.Errorf("list printers: %w", err)
+		}
+		p.URI = "ipp://" + p.Local + path
+		p.Created = time.Unix(created, 0).UTC()
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

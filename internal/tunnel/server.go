@@ -70,9 +70,9 @@ func (s *Service) handle(st network.Stream) {
 		s.refuse(st, &wire.Error{Code: CodeTargetDown, Message: fmt.Sprintf("service %q: its target %s does not answer on %s: %v", cfg.Name, cfg.Target, s.selfName(cfg.Workgroup), dialErrText(err))})
 		return
 	}
-	if req.Probe {
+	if req.Probe { // the answer names the service's kind and path
 		_ = c.Close()
-		s.reply(st, Reply{OK: true})
+		s.reply(st, Reply{OK: true, Services: []ServiceInfo{cfg.info()}})
 		_ = st.Close()
 		return
 	}
