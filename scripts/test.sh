@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # real WebDAV clients (cadaver, rclone, davfs2), procps for ps, chromium
 # (headless: the gateway's browser tests drive it with chromedp).
 need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium)
+# Shared services (test/e2e tunnel and printer tests): sshd and ssh, IPP printer and tools, CUPS, avahi on D-Bus.
+need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

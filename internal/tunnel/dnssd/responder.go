@@ -50,6 +50,7 @@ func instanceName(e Entry) string {
 type Responder struct {
 	conn *ipv4.PacketConn
 	lo   net.Interface
+	src  net.IP // the loopback's IPv4 address
 	log  *slog.Logger
 
 	mu      sync.Mutex
@@ -100,7 +101,7 @@ func Start(log *slog.Logger) (*Responder, error) {
 		_ = pc.Close()
 		return nil, fmt.Errorf("dns-sd on %s: %w", lo.Name, err)
 	}
-	r := &Responder{conn: p, lo: lo, log: log, entries: map[string]Entry{}}
+	r := &Responder{conn: p, lo: lo, src: net.IPv4(127, 0, 0, 1), log: log, entries: map[string]Entry{}}
 	r.wg.Add(1)
 	go r.serve()
 	return r, nil
@@ -220,7 +221,10 @@ func (r *Responder) send(m *dns.Msg, to net.Addr) {
 		r.log.Debug("dns-sd: pack", "err", err)
 		return
 	}
-	cm := &ipv4.ControlMessage{IfIndex: r.lo.Index}
+	// The source must be the loopback's address: sent from a socket
+	// bound to 0.0.0.0 with only the interface set, Linux gives a
+	// multicast on lo the source 0.0.0.0, which avahi drops.
+	cm := &ipv4.ControlMessage{IfIndex: r.lo.Index, Src: r.src}
 	if _, err := r.conn.WriteTo(b, cm, to); err != nil {
 		r.log.Debug("dns-sd: send", "to", to, "err", err)
 	}
