@@ -99,7 +99,7 @@ func (s *Service) carry(cfg Config, m workgroup.Member, st network.Stream, br *b
 	}
 	var in, out int64
 	var err error
-	if cfg.Kind == KindHTTP {
+	if cfg.Kind == KindHTTP || cfg.Kind == KindPrinter {
 		in, out, err = s.proxyHTTP(cfg, m, streamEnd{st, br}, c)
 	} else {
 		in, out, err = pipe(streamEnd{st, br}, tcpEnd{c}, s.opts.IdleTimeout)

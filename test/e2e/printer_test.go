@@ -141,7 +141,7 @@ func (p *printLab) startCUPS() (string, error) {
 		os.MkdirAll(filepath.Join(root, d), 0o755)
 	}
 	sock := filepath.Join(root, "cups.sock")
-	os.WriteFile(filepath.Join(root, "cupsd.conf"), []byte("LogLevel warn\nListen "+sock+"\nBrowsing No\nWebInterface No\n"+
+	os.WriteFile(filepath.Join(root, "cupsd.conf"), []byte("LogLevel warn\nListen "+sock+"\nListen 127.0.0.1:8632\nBrowsing No\nWebInterface No\n"+
 		"<Location />\n Order allow,deny\n Allow all\n</Location>\n<Policy default>\n <Limit All>\n  Order deny,allow\n </Limit>\n</Policy>\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "cups-files.conf"), []byte(fmt.Sprintf(
 		"ServerRoot %[1]s\nRequestRoot %[1]s/spool\nCacheDir %[1]s/cache\nStateDir %[1]s/state\nTempDir %[1]s/tmp\n"+
@@ -273,6 +273,16 @@ func TestPrinterSharedAndAdded(t *testing.T) {
 	}
 	if out := bravo.MustRun("printer", "ls"); !strings.Contains(out, "alpha:lab") || !strings.Contains(out, "alpha-lab") {
 		t.Fatalf("printer ls on bravo: %q", out)
+	}
+	// CUPS as the shared printer answers 400 to a Host it does not know,
+	// such as the DNS-SD name a member's client uses: alpha's node gives
+	// it the target's own host instead.
+	alpha.MustRun("printer", "share", "cups", "--ipp", "ipp://localhost:8632/printers/alpha-lab", "--allow", "bravo")
+	local := forwardTo(t, bravo, "alpha:cups")
+	_, lport, _ := strings.Cut(local, ":")
+	if out, err := p.run(nil, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20",
+		"-H", "Host: peerhood-loopback.local:"+lport, "http://"+local+"/printers/"); err != nil || out != "200" {
+		t.Fatalf("CUPS through the forward with the DNS-SD host name: %v %q", err, out)
 	}
 	bravo.MustRun("printer", "rm", "alpha:lab")
 	if out, err := p.run(cupsEnv, "lpstat", "-v", "alpha-lab"); err == nil {
