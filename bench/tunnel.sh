@@ -10,6 +10,7 @@
 #
 #   apt-get install openssh-server openssh-client iperf3
 #   bench/tunnel.sh          # SECS=5 per iperf3 run, N=300 first-byte probes
+#   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,7 +94,15 @@ iperf_mbs() { # port -> MB/s received
 }
 echo "iperf3 ${SECS}s each: direct, peerhood forward, ssh -L; rawstream ${RAW_MIB} MiB..."
 DIRECT=$(iperf_mbs $IPERF_PORT)
+if [ -n "${PROFILE:-}" ]; then # PROFILE=DIR: CPU profiles of both nodes during the forward's iperf3 run
+  mkdir -p "$PROFILE"
+  for n in alpha bravo; do
+    curl -s --unix-socket "$H/$n/control.sock" -o "$PROFILE/$n.pprof" "http://node/debug/pprof/profile?seconds=$((SECS - 1))" &
+  done
+fi
 FWD=$(iperf_mbs "${F_IPERF##*:}")
+wait_profiles() { [ -n "${PROFILE:-}" ] && sleep 1.5 && echo "profiles in $PROFILE (go tool pprof -top $H/peerhood $PROFILE/bravo.pprof)"; true; }
+wait_profiles
 SSHL=$(iperf_mbs 15311)
 RAW=$("$H/rawstream" -mib "$RAW_MIB")
 
