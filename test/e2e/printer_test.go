@@ -260,6 +260,20 @@ func TestPrinterSharedAndAdded(t *testing.T) {
 		return nil
 	})
 
+	// A forward to an http service is advertised as _http._tcp (the
+	// printer's web pages serve as the web app).
+	alpha.MustRun("service", "add", "web", "127.0.0.1:8631", "--kind", "http", "--allow", "bravo")
+	web := forwardTo(t, bravo, "alpha:web")
+	if _, err := exec.LookPath("avahi-browse"); err == nil {
+		Eventually(t, 15*time.Second, func() error {
+			out, err := p.run([]string{"DBUS_SYSTEM_BUS_ADDRESS=" + p.bus}, "avahi-browse", "-rtp", "_http._tcp")
+			if !strings.Contains(out, "web\\032on\\032alpha") || !strings.Contains(out, ";127.0.0.1;"+web[strings.LastIndex(web, ":")+1:]+";") {
+				return fmt.Errorf("avahi-browse _http._tcp: %v %q", err, out)
+			}
+			return nil
+		})
+	}
+
 	if cupsErr != nil {
 		t.Logf("skipping the lpstat part: %v", cupsErr)
 		return
