@@ -213,13 +213,7 @@ func TestPrinterSharedAndAdded(t *testing.T) {
 	if _, err := charlie.Run("printer", "add", "alpha:lab", "--no-queue"); err == nil || !strings.Contains(err.Error(), "charlie may not use it") {
 		t.Fatalf("printer add by a member without the right: %v", err)
 	}
-	var added struct {
-		URI   string   `json:"uri"`
-		Queue string   `json:"queue"`
-		DNSSD bool     `json:"dnssd"`
-		Notes []string `json:"notes"`
-		Local string   `json:"local"`
-	}
+	var added addedPrinter
 	Eventually(t, 30*time.Second, func() error {
 		out, err := bravo.Run("printer", "add", "alpha:lab", "--json")
 		if err != nil {
@@ -231,10 +225,31 @@ func TestPrinterSharedAndAdded(t *testing.T) {
 	if !strings.HasPrefix(added.URI, "ipp://127.0.0.1:") || !strings.HasSuffix(added.URI, "/ipp/print") {
 		t.Fatalf("added printer's URI %q", added.URI)
 	}
+	p.printThrough(added.URI)
+	p.seenByDNSSD(added, alpha, bravo)
+	if cupsErr != nil {
+		t.Logf("skipping the lpstat part: %v", cupsErr)
+		return
+	}
+	p.cupsQueue(added, alpha, bravo)
+}
 
+// addedPrinter is what printer add --json tells.
+type addedPrinter struct {
+	URI   string   `json:"uri"`
+	Queue string   `json:"queue"`
+	DNSSD bool     `json:"dnssd"`
+	Notes []string `json:"notes"`
+	Local string   `json:"local"`
+}
+
+// printThrough prints a text file with ipptool's print-job.test to uri
+// and waits for it in the printer's spool.
+func (p *printLab) printThrough(uri string) {
+	t := p.t
 	doc := filepath.Join(p.dir, "doc.txt")
 	os.WriteFile(doc, []byte("printed through peerhood\n"), 0o644)
-	if out, err := p.run(nil, "ipptool", "-tv", "-T", "20", "-f", doc, added.URI, "print-job.test"); err != nil || !strings.Contains(out, "[PASS]") {
+	if out, err := p.run(nil, "ipptool", "-tv", "-T", "20", "-f", doc, uri, "print-job.test"); err != nil || !strings.Contains(out, "[PASS]") {
 		t.Fatalf("ipptool print-job through the forward: %v\n%s", err, out)
 	}
 	Eventually(t, 10*time.Second, func() error {
@@ -246,42 +261,49 @@ func TestPrinterSharedAndAdded(t *testing.T) {
 		}
 		return fmt.Errorf("no job in the printer's spool: %v", files)
 	})
+}
 
-	// DNS-SD: avahi on the loopback sees bravo's _ipp._tcp advertisement.
+// seenByDNSSD checks that avahi on the loopback sees bravo's _ipp._tcp
+// advertisement (ippfind) and, for a forward to an http service (the
+// printer's web pages), its _http._tcp one (avahi-browse).
+func (p *printLab) seenByDNSSD(added addedPrinter, alpha, bravo *Node) {
+	t := p.t
 	if !added.DNSSD {
 		t.Fatalf("printer not advertised by DNS-SD: %v", added.Notes)
 	}
+	bus := []string{"DBUS_SYSTEM_BUS_ADDRESS=" + p.bus}
 	port := added.Local[strings.LastIndex(added.Local, ":"):]
 	Eventually(t, 15*time.Second, func() error {
-		out, err := p.run([]string{"DBUS_SYSTEM_BUS_ADDRESS=" + p.bus}, "ippfind", "-T", "3", "_ipp._tcp.local.")
+		out, err := p.run(bus, "ippfind", "-T", "3", "_ipp._tcp.local.")
 		if !strings.Contains(out, "peerhood-loopback.local"+port+"/ipp/print") {
 			return fmt.Errorf("ippfind: %v %q", err, out)
 		}
 		return nil
 	})
-
-	// A forward to an http service is advertised as _http._tcp (the
-	// printer's web pages serve as the web app).
 	alpha.MustRun("service", "add", "web", "127.0.0.1:8631", "--kind", "http", "--allow", "bravo")
 	web := forwardTo(t, bravo, "alpha:web")
-	if _, err := exec.LookPath("avahi-browse"); err == nil {
-		Eventually(t, 15*time.Second, func() error {
-			out, err := p.run([]string{"DBUS_SYSTEM_BUS_ADDRESS=" + p.bus}, "avahi-browse", "-rtp", "_http._tcp")
-			if !strings.Contains(out, "web\\032on\\032alpha") || !strings.Contains(out, ";127.0.0.1;"+web[strings.LastIndex(web, ":")+1:]+";") {
-				return fmt.Errorf("avahi-browse _http._tcp: %v %q", err, out)
-			}
-			return nil
-		})
-	}
-
-	if cupsErr != nil {
-		t.Logf("skipping the lpstat part: %v", cupsErr)
+	if _, err := exec.LookPath("avahi-browse"); err != nil {
+		t.Logf("avahi-browse not found: _http._tcp not checked")
 		return
 	}
+	Eventually(t, 15*time.Second, func() error {
+		out, err := p.run(bus, "avahi-browse", "-rtp", "_http._tcp")
+		if !strings.Contains(out, "web\\032on\\032alpha") || !strings.Contains(out, ";127.0.0.1;"+web[strings.LastIndex(web, ":")+1:]+";") {
+			return fmt.Errorf("avahi-browse _http._tcp: %v %q", err, out)
+		}
+		return nil
+	})
+}
+
+// cupsQueue checks bravo's CUPS queue (lpstat), that CUPS as a shared
+// printer accepts the DNS-SD host name through the forward, and that
+// printer rm removes the queue.
+func (p *printLab) cupsQueue(added addedPrinter, alpha, bravo *Node) {
+	t := p.t
 	if added.Queue != "alpha-lab" {
 		t.Fatalf("CUPS queue %q, notes %v", added.Queue, added.Notes)
 	}
-	cupsEnv := []string{"CUPS_SERVER=" + cups}
+	cupsEnv := []string{"CUPS_SERVER=" + p.cups}
 	if out, err := p.run(cupsEnv, "lpstat", "-v", "alpha-lab"); err != nil || !strings.Contains(out, added.URI) {
 		t.Fatalf("lpstat -v: %v %q", err, out)
 	}

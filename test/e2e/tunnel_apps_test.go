@@ -64,6 +64,32 @@ func TestTunnelHTTPWithCurl(t *testing.T) {
 // and carries a megabyte both ways.
 func TestTunnelSSH(t *testing.T) {
 	t.Parallel()
+	port, key := startSSHD(t)
+	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
+	office(t, alpha, bravo)
+	alpha.MustRun("service", "add", "ssh", fmt.Sprintf("127.0.0.1:%d", port), "--allow", "bravo")
+	local := forwardTo(t, bravo, "alpha:ssh")
+	_, lport, _ := net.SplitHostPort(local)
+	ssh := func(stdin, command string) (string, error) {
+		c := exec.Command("ssh", "-i", key, "-p", lport, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+			"-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", "root@127.0.0.1", command)
+		c.Stdin = strings.NewReader(stdin)
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := ssh("", "echo hello-through-peerhood"); err != nil || strings.TrimSpace(out) != "hello-through-peerhood" {
+		t.Fatalf("ssh through the forward: %v: %q", err, out)
+	}
+	big := strings.Repeat("x", 1<<20)
+	if out, err := ssh(big, "wc -c; head -c 1048576 /dev/zero | wc -c"); err != nil || strings.Fields(out)[0] != "1048576" || strings.Fields(out)[1] != "1048576" {
+		t.Fatalf("ssh carrying a megabyte: %v: %q", err, out)
+	}
+}
+
+// startSSHD runs Debian's sshd on a free loopback port with a generated
+// host key and one key-only user (root, the test's user), killed at
+// cleanup; it returns the port and the user's private key file.
+func startSSHD(t *testing.T) (int, string) {
 	sshd, err := exec.LookPath("sshd")
 	if err != nil {
 		if sshd, err = exec.LookPath("/usr/sbin/sshd"); err != nil {
@@ -113,26 +139,7 @@ func TestTunnelSSH(t *testing.T) {
 		}
 		return err
 	})
-
-	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
-	office(t, alpha, bravo)
-	alpha.MustRun("service", "add", "ssh", fmt.Sprintf("127.0.0.1:%d", port), "--allow", "bravo")
-	local := forwardTo(t, bravo, "alpha:ssh")
-	_, lport, _ := net.SplitHostPort(local)
-	ssh := func(stdin, command string) (string, error) {
-		c := exec.Command("ssh", "-i", key, "-p", lport, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-			"-o", "BatchMode=yes", "-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR", "root@127.0.0.1", command)
-		c.Stdin = strings.NewReader(stdin)
-		out, err := c.CombinedOutput()
-		return string(out), err
-	}
-	if out, err := ssh("", "echo hello-through-peerhood"); err != nil || strings.TrimSpace(out) != "hello-through-peerhood" {
-		t.Fatalf("ssh through the forward: %v: %q", err, out)
-	}
-	big := strings.Repeat("x", 1<<20)
-	if out, err := ssh(big, "wc -c; head -c 1048576 /dev/zero | wc -c"); err != nil || strings.Fields(out)[0] != "1048576" || strings.Fields(out)[1] != "1048576" {
-		t.Fatalf("ssh carrying a megabyte: %v: %q", err, out)
-	}
+	return port, key
 }
 
 // freePort returns a TCP port free on 127.0.0.1 now.
