@@ -105,9 +105,15 @@
 //
 // # Carrying bytes
 //
-// pipe copies both directions with a 128 KiB buffer each (pooled; 64 KiB
-// gave 0.59x a bare stream's throughput, 128 KiB 0.65x, 256 KiB 0.73x on the
-// 2-core test machine: 128 KiB is the memory/speed compromise). A direction that
+// pipe copies both directions; each starts with a 16 KiB buffer and
+// takes a 256 KiB one the first time a read fills the small one (pooled
+// both). An idle or interactive tunnel (ssh, a printer waiting, 200
+// open connections) holds 32 KiB; a bulk transfer gets larger reads and
+// writes, fewer yamux frames and syscalls per byte (in-process
+// BenchmarkThroughput, forward / bare stream: 128 KiB 0.54-0.60x,
+// 256 KiB 0.52-0.63x, 512 KiB 0.68-0.70x, 1 MiB 0.65x, on the 2-core
+// machine at load 10: noisy; 256 KiB bounds a bulk tunnel's memory at
+// 512 KiB). A direction that
 // reads EOF half-closes its destination (CloseWrite on the TCP
 // connection or the stream), so a client that sends a request and then
 // EOF still reads the answer, both ways. A direction that fails (a reset
