@@ -11,26 +11,30 @@ import (
 )
 
 // advertiser owns the loopback DNS-SD responder, started on first use;
-// a responder that cannot start (no multicast on the loopback) is not
-// tried again, and its error is kept for printer ls.
+// one that could not start (no multicast on the loopback yet) is tried
+// again at the next advertisement.
 type advertiser struct {
-	mu    sync.Mutex
-	r     *dnssd.Responder
-	err   error
-	tried bool
+	mu     sync.Mutex
+	r      *dnssd.Responder
+	closed bool
 }
 
 func (a *advertiser) responder(off bool, log *slog.Logger) (*dnssd.Responder, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if off {
+	switch {
+	case off:
 		return nil, fmt.Errorf("DNS-SD is off on this node")
+	case a.closed:
+		return nil, fmt.Errorf("the node is stopping")
+	case a.r == nil:
+		r, err := dnssd.Start(log)
+		if err != nil {
+			return nil, err
+		}
+		a.r = r
 	}
-	if !a.tried {
-		a.tried = true
-		a.r, a.err = dnssd.Start(log)
-	}
-	return a.r, a.err
+	return a.r, nil
 }
 
 func (a *advertiser) close() {
@@ -40,8 +44,7 @@ func (a *advertiser) close() {
 		_ = a.r.Close()
 		a.r = nil
 	}
-	a.tried = true
-	a.err = fmt.Errorf("the node is stopping")
+	a.closed = true
 }
 
 // adEntry is one forward's advertisement; on is false when it could not

@@ -97,6 +97,15 @@ func (s *Service) SharePrinter(ctx context.Context, req apitypes.PrinterShareReq
 // forward, a DNS-SD advertisement on the loopback and (unless NoQueue)
 // a CUPS queue.
 func (s *Service) AddPrinter(ctx context.Context, req apitypes.PrinterAddRequest) (Printer, error) {
+	s.mu.Lock()
+	for _, p := range s.printers { // added already: the same printer again
+		if strings.EqualFold(p.Member, req.Member) && strings.EqualFold(p.Service, req.Name) {
+			out := s.printerNow(p)
+			s.mu.Unlock()
+			return out, nil
+		}
+	}
+	s.mu.Unlock()
 	fr := ForwardRequest{Workgroup: req.Workgroup, Member: req.Member, Service: req.Name, Local: req.Local, Persist: true,
 		check: func(si ServiceInfo) error {
 			if si.Kind != "" && si.Kind != KindPrinter {

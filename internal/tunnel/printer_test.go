@@ -34,7 +34,8 @@ func TestParseIPP(t *testing.T) {
 }
 
 // printer add makes a persisted forward whose URI carries the shared
-// printer's path, lists it with why it was not advertised, refuses a
+// printer's path, lists it with why it was not advertised, gives the
+// same printer when asked again, refuses a
 // service that is not a printer (and leaves no forward behind), and
 // printer rm takes the forward away.
 func TestPrinterAdd(t *testing.T) {
@@ -60,6 +61,9 @@ func TestPrinterAdd(t *testing.T) {
 	}
 	if p.URI != "ipp://"+p.Local+"/printers/lab" || p.DNSSD || len(p.Notes) != 1 || !strings.Contains(p.Notes[0], "DNS-SD is off") {
 		t.Fatalf("added printer %+v", p)
+	}
+	if again, err := bravo.svc.AddPrinter(ctx, apitypes.PrinterAddRequest{Member: "Alpha", Name: "LAB", NoQueue: true}); err != nil || again.Local != p.Local {
+		t.Fatalf("adding the printer again: %+v %v, want the same as %s", again, err, p.Local)
 	}
 	l, err := bravo.svc.Printers(ctx)
 	if err != nil || len(l.Added) != 1 || !l.Added[0].Listening || len(l.Shared) != 0 {

@@ -203,6 +203,7 @@ func (r *Responder) serve() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			time.Sleep(10 * time.Millisecond) // do not spin on a failing socket
 			continue
 		}
 		if cm == nil || cm.IfIndex != r.lo.Index {
