@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # (headless: the gateway's browser tests drive it with chromedp), systemd
 # (systemd-analyze verify checks the autostart unit).
 need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium systemd)
+# Shared services (test/e2e tunnel and printer tests): sshd and ssh, IPP printer and tools, CUPS, avahi on D-Bus.
+need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

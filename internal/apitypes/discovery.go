@@ -34,4 +34,5 @@ type BrowseEntry struct {
 	Link         string        `json:"link,omitempty"` // self, direct, relayed, hole-punched; empty: not connected
 	RTT          time.Duration `json:"rtt_ns"`
 	Shares       []ShareInfo   `json:"shares"`
+	Services     []ServiceInfo `json:"services"`
 }

@@ -38,6 +38,9 @@ node stops; --persist keeps it across restarts.`,
 			}
 			return Call(a, func(c *client.Client) (apitypes.Forward, error) { return c.AddForward(cmd.Context(), req) }, func(f apitypes.Forward) error {
 				fmt.Fprintf(a.Out, "%s -> %s:%s\n", f.Local, f.Member, f.Service)
+				if f.DNSSD {
+					fmt.Fprintln(a.Out, "advertised on this machine by DNS-SD (_http._tcp)")
+				}
 				return nil
 			})
 		},

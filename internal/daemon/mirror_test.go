@@ -48,6 +48,8 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Forward{}, apitypes.Forward{}},
 		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},
 		{webui.Login{}, apitypes.UILogin{}},
+		{tunnel.Printer{}, apitypes.Printer{}},
+		{tunnel.PrinterList{}, apitypes.PrinterList{}},
 	}
 	for _, tc := range tests {
 		st, mt := reflect.TypeOf(tc.service), reflect.TypeOf(tc.mirror)

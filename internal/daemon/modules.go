@@ -42,9 +42,9 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.shareModule,     // the share list and /peerhood/files/1
 		n.davfsModule,     // WebDAV on the loopback, over share
 		n.presenceModule,  // presence, over the directory
-		n.discoveryModule, // finding members; browse, over presence and share
-		n.spoolModule,     // store and forward, over the directory and share
 		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
+		n.discoveryModule, // finding members; browse, over presence, share and tunnel
+		n.spoolModule,     // store and forward, over the directory and share
 		n.webuiModule,     // the web UI on the loopback, over the control API of all the above
 	}
 }
@@ -127,10 +127,11 @@ func (n *Node) presenceModule(context.Context) (Module, error) {
 }
 
 // discoveryModule builds member discovery and browse, which lists each
-// member's shares through the share service.
+// member's shares through the share service and its TCP services through
+// the tunnel service.
 func (n *Node) discoveryModule(context.Context) (Module, error) {
 	return discovery.New(discovery.Config{
-		Host: n.host, DB: n.db, Dir: n.dir, Presence: n.pres, Shares: n.share.SharesOf,
+		Host: n.host, DB: n.db, Dir: n.dir, Presence: n.pres, Shares: n.share.SharesOf, Services: n.tunnel.ServicesOf,
 		Log: n.log.With("svc", "discovery"), NoMDNS: n.opts.NoMDNS, MaxConns: n.opts.MaxMemberConns,
 	})
 }

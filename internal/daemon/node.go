@@ -22,6 +22,7 @@ import (
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/tunnel"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -62,6 +63,7 @@ type Node struct {
 	dir     workgroup.Directory  // set by workgroupModule, read by the modules after it
 	share   *share.Service       // set by shareModule
 	pres    *presence.Service    // set by presenceModule
+	tunnel  *tunnel.Service       // set by tunnelModule
 	events  *events.Bus          // set by eventsModule
 	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
 	uiURL   string               // set by webuiModule ("" when off)

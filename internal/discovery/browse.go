@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/tunnel"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -24,6 +25,9 @@ type Entry struct {
 	RTT          time.Duration `json:"rtt_ns"`
 	// Shares are the member's shares (filled by the sharing service).
 	Shares []share.ShareInfo `json:"shares"`
+	// Services are the TCP services the member lets this node use
+	// (filled by the tunnel service; servicelists.go).
+	Services []tunnel.ServiceInfo `json:"services"`
 }
 
 // Browse lists every member of wg with presence, addresses, link and
@@ -33,7 +37,7 @@ func (s *Service) Browse(wg string) []Entry {
 	members := s.cfg.Dir.Members(wg)
 	out := make([]Entry, 0, len(members))
 	for _, m := range members {
-		e := Entry{Member: m, Presence: presence.Offline, Addrs: []string{}, Shares: []share.ShareInfo{}}
+		e := Entry{Member: m, Presence: presence.Offline, Addrs: []string{}, Shares: []share.ShareInfo{}, Services: []tunnel.ServiceInfo{}}
 		if s.cfg.Presence != nil {
 			seen := s.cfg.Presence.Of(wg, m.PeerID)
 			e.Presence, e.PresenceText = seen.State, seen.Text

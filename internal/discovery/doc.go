@@ -54,7 +54,9 @@
 // (sharelists.go), one request per member under way and 16 at once;
 // browse waits at most one second for them and lists a slow member's
 // last known shares, so one member cut off by the network does not hold
-// every browse.
+// every browse. With Config.Services (the tunnel service's ServicesOf)
+// each entry also lists the TCP services the member lets this node use,
+// asked at the same time and cached the same way (servicelists.go).
 //
 // A member that appears offline (logged off, or gone) is listed with no
 // link and no round-trip time, even while its node stays connected (it

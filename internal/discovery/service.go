@@ -52,6 +52,8 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Shares lists a member's shares for browse (optional: none listed).
 	Shares SharesFunc
+	// Services lists a member's TCP services for browse (optional).
+	Services ServicesFunc
 }
 
 // Service finds members and keeps this node connected to them.
