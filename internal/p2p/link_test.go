@@ -1,0 +1,113 @@
+package p2p
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+func peerInfo(h *Host, p peer.ID) (PeerInfo, bool) {
+	for _, pi := range h.Peers() {
+		if pi.ID == p {
+			return pi, true
+		}
+	}
+	return PeerInfo{}, false
+}
+
+// A direct connection dialled after a relayed one is "direct", not
+// "hole-punched" (only the hole punch service's own connections are),
+// and a peer whose connections closed has no link and no RTT.
+func TestLinkLabelFollowsConnection(t *testing.T) {
+	r := newRelayHost(t)
+	a, b := newTestHost(t), newTestHost(t)
+	r.SetGate(members{}.add(a, b))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := reserve(ctx, a, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := viaRelay(ctx, b, a, r); err != nil {
+		t.Fatal(err)
+	}
+	if l := b.Link(a.ID()); l != LinkRelayed {
+		t.Fatalf("link over a circuit is %q, want relayed", l)
+	}
+	if _, err := b.Connect(ctx, a.Network().ListenAddresses()[0].String()+"/p2p/"+a.ID().String()); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*Host{{a, b}, {b, a}} {
+		waitFor(t, "a direct link", func() bool { return pair[0].Link(pair[1].ID()) == LinkDirect })
+		if pi, _ := peerInfo(pair[0], pair[1].ID()); pi.Link != LinkDirect {
+			t.Fatalf("Peers labels a dialled connection %q, want direct", pi.Link)
+		}
+	}
+	if b.RTT(a.ID()) <= 0 {
+		t.Fatal("no RTT after Connect's ping")
+	}
+	if err := b.Network().ClosePeer(a.ID()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "no link after close", func() bool { return b.Link(a.ID()) == "" })
+	if d := b.rtt.get(a.ID(), LinkDirect); d != 0 {
+		t.Fatalf("RTT %v kept after the last connection closed", d)
+	}
+}
+
+// The RTT shown comes from fresh pings: one slow sample (an uplink
+// outage) does not linger once pings are fast again.
+func TestRTTFromFreshPings(t *testing.T) {
+	a, b := newTestHost(t), newTestHost(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := a.Connect(ctx, b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	const outage = 1260 * time.Millisecond
+	a.Peerstore().RecordLatency(b.ID(), outage)
+	a.rtt.add(b.ID(), a.Link(b.ID()), outage)
+	a.Measure(ctx, b.ID())
+	pi, ok := peerInfo(a, b.ID())
+	if !ok {
+		t.Fatal("b not listed")
+	}
+	if pi.RTT <= 0 || pi.RTT > outage/4 {
+		t.Fatalf("RTT %v after a fresh loopback ping following a %v sample", pi.RTT, outage)
+	}
+	if got := a.RTT(b.ID()); got != pi.RTT {
+		t.Fatalf("RTT %v, Peers says %v", got, pi.RTT)
+	}
+}
+
+type rttSample struct {
+	link string
+	d    time.Duration
+}
+
+func TestRTTEstimator(t *testing.T) {
+	p := peer.ID("p")
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		name string
+		add  []rttSample
+		link string
+		want time.Duration
+	}{
+		{"least of recent", []rttSample{{LinkDirect, 1260 * ms}, {LinkDirect, 4 * ms}, {LinkDirect, 6 * ms}}, LinkDirect, 4 * ms},
+		{"old samples age out", []rttSample{{LinkDirect, 1 * ms}, {LinkDirect, 9 * ms}, {LinkDirect, 8 * ms}, {LinkDirect, 7 * ms}}, LinkDirect, 7 * ms},
+		{"link change resets", []rttSample{{LinkRelayed, 80 * ms}, {LinkDirect, 5 * ms}}, LinkDirect, 5 * ms},
+		{"other link has none", []rttSample{{LinkRelayed, 80 * ms}}, LinkDirect, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var r rtts
+			for _, s := range tc.add {
+				r.add(p, s.link, s.d)
+			}
+			if got := r.get(p, tc.link); got != tc.want {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
