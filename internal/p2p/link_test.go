@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 func peerInfo(h *Host, p peer.ID) (PeerInfo, bool) {
@@ -109,5 +111,33 @@ func TestRTTEstimator(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// Hole punching and the relay service report to the host's registry.
+func TestNATMetrics(t *testing.T) {
+	k, _, err := crypto.GenerateEd25519Key(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	h, err := New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Reachability: ReachPublic, Metrics: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	waitFor(t, "relay service", func() bool { on, _ := h.RelayService(); return on })
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range fams {
+		have[f.GetName()] = true
+	}
+	for _, name := range []string{"libp2p_holepunch_outcomes_total", "libp2p_holepunch_address_outcomes_total", "libp2p_relaysvc_status"} {
+		if !have[name] {
+			t.Errorf("metric %s missing", name)
+		}
 	}
 }

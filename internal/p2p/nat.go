@@ -164,8 +164,8 @@ type holePunched struct {
 	log   *slog.Logger
 	net   atomic.Pointer[network.Network] // set once the host exists
 	mu    sync.Mutex
-	start map[peer.ID]time.Time          // punches under way
-	conns map[network.Conn]peer.ID       // connections a punch opened
+	start map[peer.ID]time.Time    // punches under way
+	conns map[network.Conn]peer.ID // connections a punch opened
 }
 
 func newHolePunched(log *slog.Logger) *holePunched {
