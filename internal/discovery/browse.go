@@ -22,12 +22,16 @@ type Entry struct {
 	Addrs        []string      `json:"addrs"`
 	Link         string        `json:"link,omitempty"` // self, direct, relayed, hole-punched; empty: not connected
 	RTT          time.Duration `json:"rtt_ns"`
+	// Reach is whether this node has a route to the member: connected,
+	// no route (the last dial failed), unknown; empty for this node.
+	Reach string `json:"reach,omitempty"`
 	// Shares are the member's shares (filled by the sharing service).
 	Shares []share.ShareInfo `json:"shares"`
 }
 
-// Browse lists every member of wg with presence, addresses, link and
-// round-trip time, this node first, then by name.
+// Browse lists every member of wg with presence, reachability,
+// addresses, link and round-trip time (both of the connection in use),
+// this node first, then by name.
 func (s *Service) Browse(wg string) []Entry {
 	h := s.cfg.Host
 	members := s.cfg.Dir.Members(wg)
@@ -48,11 +52,14 @@ func (s *Service) Browse(wg string) []Entry {
 				e.Addrs = append(e.Addrs, a.String())
 			}
 		} else {
-			for _, a := range h.Peerstore().Addrs(m.PeerID) {
-				e.Addrs = append(e.Addrs, a.String())
-			}
-			if e.Link = h.Link(m.PeerID); e.Link != "" {
-				e.RTT = h.Peerstore().LatencyEWMA(m.PeerID)
+			e.Link, e.Reach = h.Link(m.PeerID), s.Reach(m.PeerID)
+			e.RTT = h.RTT(m.PeerID)
+			// An offline member not connected has no address to show
+			// (what the peerstore still holds is old or a relay's).
+			if e.Link != "" || e.Presence != presence.Offline {
+				for _, a := range h.Peerstore().Addrs(m.PeerID) {
+					e.Addrs = append(e.Addrs, a.String())
+				}
 			}
 		}
 		sort.Strings(e.Addrs)

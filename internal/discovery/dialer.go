@@ -14,6 +14,9 @@ import (
 type backoff struct {
 	next time.Time
 	wait time.Duration
+	// err is the last dial's failure (nil: not dialled since the member
+	// was last connected or found).
+	err error
 }
 
 // dialTimeout bounds one attempt to reach a member.
@@ -94,6 +97,7 @@ func (s *Service) maybeDial(wg string, p peer.ID) bool {
 			b.wait = min(2*b.wait, s.cfg.MaxBackoff)
 		}
 		b.next = time.Now().Add(jitter(b.wait))
+		b.err = err
 		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
 	}()
 	return true
@@ -133,4 +137,26 @@ func (s *Service) dial(wg string, p peer.ID) error {
 	}
 	ai.Addrs = append(ai.Addrs, via...)
 	return h.Host.Connect(ctx, ai)
+}
+
+// Reachability of a member beside its presence (browse).
+const (
+	ReachConnected = "connected" // a connection is up
+	ReachNoRoute   = "no route"  // the last dial failed: no address and no relay reached it
+	ReachUnknown   = "unknown"   // not connected, not dialled since (or not yet)
+)
+
+// Reach tells whether this node has a route to member p: connected, no
+// route (the last dial of it failed, through its addresses and the relay
+// members), or unknown.
+func (s *Service) Reach(p peer.ID) string {
+	if s.cfg.Host.Network().Connectedness(p) == network.Connected {
+		return ReachConnected
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.backoff[p]; b != nil && b.err != nil {
+		return ReachNoRoute
+	}
+	return ReachUnknown
 }

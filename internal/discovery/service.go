@@ -156,6 +156,8 @@ func (s *Service) loop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
+	routes := time.NewTicker(relayRouteEvery)
+	defer routes.Stop()
 	s.round()
 	for {
 		select {
@@ -163,6 +165,9 @@ func (s *Service) loop() {
 			return
 		case <-t.C:
 		case <-s.kick:
+		case <-routes.C:
+			s.addRelayRoutes()
+			continue
 		}
 		s.round()
 	}

@@ -2,11 +2,14 @@ package p2p
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -139,5 +142,30 @@ func TestNATMetrics(t *testing.T) {
 		if !have[name] {
 			t.Errorf("metric %s missing", name)
 		}
+	}
+}
+
+// A member no address reaches is reported as "no route", with what was
+// tried.
+func TestNoRoute(t *testing.T) {
+	a, b := newTestHost(t), newTestHost(t)
+	var addr ma.Multiaddr
+	for _, l := range b.Network().ListenAddresses() {
+		if isDirectTCP(l) {
+			addr = l
+		}
+	}
+	id := b.ID()
+	b.Close()
+	a.Peerstore().AddAddr(id, addr, time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := a.NewStream(ctx, id, "/peerhood-test/none/1")
+	err = NoRoute(a.Peerstore(), id, err)
+	if !errors.Is(err, ErrNoRoute) || !strings.Contains(err.Error(), "tried 1 direct addresses and 0 relays") {
+		t.Fatalf("dial of a stopped peer: %v", err)
+	}
+	if other := errors.New("refused"); NoRoute(a.Peerstore(), id, other) != other {
+		t.Fatal("NoRoute changed an error that is not a dial failure")
 	}
 }
