@@ -1,7 +1,11 @@
 package discovery
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -64,4 +68,50 @@ func TestBrowseShowsReach(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A node whose members' known addresses are all dead says so: status
+// (MemberRoutes) reports it alone, and the log warns once.
+func TestAloneReportedOnce(t *testing.T) {
+	t.Parallel()
+	nodes := newCluster(t, 3, clusterOpts{noPresence: true, noDHT: true})
+	a := nodes[0]
+	for _, o := range nodes[1:] {
+		seed(t, a, o)
+		o.close()
+	}
+	var logs syncBuffer
+	a.disc.cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	a.disc.aloneGrace = 0
+	startAll(t, nodes[:1])
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if st := a.disc.MemberRoutes(); !st.Alone || st.Members != 2 || st.NoRoute != 2 {
+			return errorf("routes %+v, want alone", st)
+		}
+		if n := strings.Count(logs.String(), "no member reachable"); n != 1 {
+			return errorf("%d warnings, want 1", n)
+		}
+		return nil
+	})
+	time.Sleep(relayRouteEvery + time.Second)
+	if n := strings.Count(logs.String(), "no member reachable"); n != 1 {
+		t.Fatalf("%d warnings after a while, want 1", n)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

@@ -66,6 +66,10 @@ type Service struct {
 	dialing map[peer.ID]bool
 	retried time.Time // last retryWaiting
 
+	aloneGrace  time.Duration
+	aloneSince  time.Time // loop only: since when no member is reachable
+	aloneWarned bool      // loop only: the log said so
+
 	sem    chan struct{}
 	kick   chan struct{}
 	ctx    context.Context
@@ -90,7 +94,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, book: NewBook(cfg.DB),
 		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{},
-		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1),
+		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1), aloneGrace: aloneGrace,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -167,6 +171,7 @@ func (s *Service) loop() {
 		case <-s.kick:
 		case <-routes.C:
 			s.addRelayRoutes()
+			s.warnAlone(time.Now())
 			continue
 		}
 		s.round()

@@ -169,3 +169,25 @@ func TestNoRoute(t *testing.T) {
 		t.Fatal("NoRoute changed an error that is not a dial failure")
 	}
 }
+
+// status tells which relays a node uses, whether it relays and why, its
+// reachability and why hole punching is not ready.
+func TestNATStatus(t *testing.T) {
+	r := newRelayHost(t)
+	a := newTestHost(t)
+	r.SetGate(members{}.add(a))
+	a.SetRelaySource(func(context.Context, int) []peer.AddrInfo {
+		return []peer.AddrInfo{{ID: r.ID(), Addrs: r.Network().ListenAddresses()}}
+	})
+	waitFor(t, "a reservation on r", func() bool {
+		rs := a.NAT().Relays
+		return len(rs) == 1 && rs[0] == r.ID()
+	})
+	st := a.NAT()
+	if st.Reachability != "unknown" || st.Relaying || st.HolePunch != HolePunchNoAddress {
+		t.Fatalf("a (loopback, no verdict): %+v", st)
+	}
+	if st := r.NAT(); st.Reachability != "public" || !st.Relaying || st.RelayReason == "" || len(st.Relays) != 0 {
+		t.Fatalf("r (forced public): %+v", st)
+	}
+}
