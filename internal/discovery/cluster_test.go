@@ -126,7 +126,7 @@ func startAll(t testing.TB, nodes []*node) {
 // connection (or an invite) would have.
 func seed(t testing.TB, from, to *node) {
 	t.Helper()
-	if err := from.disc.Book().Record(context.Background(), to.host.ID(), to.host.Host.Addrs()); err != nil {
+	if err := from.disc.Book().Record(context.Background(), to.host.ID(), SourceIdentify, to.host.Host.Addrs()); err != nil {
 		t.Fatal(err)
 	}
 }
