@@ -20,6 +20,8 @@ type backoff struct {
 	// err is the last dial's failure (nil: not dialled since the member
 	// was last connected or found).
 	err error
+	// requeried is the last DHT re-query of the member (requery).
+	requeried time.Time
 }
 
 // dialTimeout bounds one attempt to reach a member.

@@ -115,3 +115,34 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// A member that was away while this node's dial backoff grew, and came
+// back on a new address known only to another member, is found through
+// the DHT at the next re-query, not after the backoff.
+func TestRequeryFindsMemberThatMoved(t *testing.T) {
+	t.Parallel()
+	nodes := newCluster(t, 3, clusterOpts{noPresence: true})
+	a, b, c := nodes[0], nodes[1], nodes[2]
+	seed(t, a, b)
+	seed(t, c, b)
+	c.disc.cfg.MaxConns = 1 // c dials b only: a must find c itself
+	startAll(t, nodes[:2])
+	testutil.Eventually(t, 30*time.Second, func() error {
+		if a.host.Network().Connectedness(b.id) != network.Connected {
+			return errorf("a not connected to b")
+		}
+		return nil
+	})
+	// a gave up on c for a long while (it was away).
+	a.disc.mu.Lock()
+	a.disc.backoff[c.id] = &backoff{next: time.Now().Add(time.Hour), wait: time.Hour, err: errNoAddrs}
+	a.disc.mu.Unlock()
+	startAll(t, nodes[2:])
+	took := testutil.Eventually(t, 30*time.Second, func() error {
+		if a.host.Network().Connectedness(c.id) != network.Connected {
+			return errorf("a not connected to c")
+		}
+		return nil
+	})
+	t.Logf("a found c again after %s", took)
+}

@@ -176,8 +176,10 @@ func (s *Service) loop() {
 		case <-t.C:
 		case <-s.kick:
 		case <-routes.C:
+			now := time.Now()
 			s.addRelayRoutes()
-			s.warnAlone(time.Now())
+			s.warnAlone(now)
+			s.requery(now)
 			continue
 		}
 		s.round()
