@@ -51,6 +51,7 @@ import (
 var (
 	profileTo *os.File
 	useQUIC   bool
+	idleFor   time.Duration
 )
 
 type member struct {
@@ -89,6 +90,7 @@ func main() {
 	joiners := flag.Int("joiners", 1, "joins at a time")
 	flag.BoolVar(&useQUIC, "quic", false, "QUIC on a loopback address per member instead of TCP on 127.0.0.1")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the first 60 s of joins to this file")
+	flag.DurationVar(&idleFor, "idle", 0, "after presence converged, measure loopback bytes and CPU for this long (run under unshare -n)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -207,9 +209,10 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 				for try := 0; try < 5; try++ {
 					t0 := time.Now()
 					if _, _, err = m.wg.Join(ctx, inv.Token, ""); err == nil {
-						joinTime.Add(int64(time.Since(t0)))
-						if j := joined.Add(1); j%50 == 0 {
-							fmt.Printf("  %d joined after %s\n", j, time.Since(start).Round(time.Millisecond))
+						took := time.Since(t0)
+						joinTime.Add(int64(took))
+						if j := joined.Add(1); j%25 == 0 {
+							fmt.Printf("  %d joined after %s (this join %s)\n", j, time.Since(start).Round(time.Millisecond), took.Round(time.Millisecond))
 						}
 						return
 					}
@@ -276,6 +279,12 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 	}
 	iv := presence.IntervalFor(presence.DefaultInterval, n)
 	fmt.Printf("heartbeat interval at %d members: %s (offline timeout %s)\n", n, iv, presence.Timeout(iv))
+	if idleFor > 0 {
+		time.Sleep(5 * time.Second) // the last joins' syncs and kicks settle
+		if err := measureIdle(n, idleFor); err != nil {
+			return err
+		}
+	}
 	gone := ms[n-1]
 	t0 := time.Now()
 	gone.disc.Close()
