@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -63,4 +65,26 @@ func measureIdle(n int, d time.Duration) error {
 	fmt.Printf("idle over %s: %d members sent %.0f B/s on loopback in all, %.0f B/s per member (IP and TCP headers included); CPU %.1f%% of a core in all, %.3f%% per member\n",
 		el.Round(time.Second), n, bps, bps/float64(n), cpu, cpu/float64(n))
 	return nil
+}
+
+// slowJoinDump, when set (-slowjoin FILE), receives every goroutine's
+// stack the first time a join takes over 3 s: where it waits.
+var (
+	slowJoinDump string
+	slowJoinOnce sync.Once
+)
+
+func dumpSlowJoin() {
+	if slowJoinDump == "" {
+		return
+	}
+	slowJoinOnce.Do(func() {
+		f, err := os.Create(slowJoinDump)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		_ = pprof.Lookup("goroutine").WriteTo(f, 2)
+		fmt.Println("  a join takes over 3 s: goroutines written to", slowJoinDump)
+	})
 }
