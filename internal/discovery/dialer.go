@@ -116,11 +116,16 @@ func (s *Service) dial(wg string, p peer.ID) error {
 	ctx, cancel := context.WithTimeout(s.ctx, dialTimeout)
 	defer cancel()
 	h := s.cfg.Host
-	ready, waiting, _ := s.book.Dialable(ctx, p, time.Now())
+	now := time.Now()
+	ready, waiting, _ := s.book.Dialable(ctx, p, now)
 	h.Peerstore().AddAddrs(p, ready, peerstore.RecentlyConnectedAddrTTL)
+	s.mu.Lock()
 	for _, a := range waiting {
-		h.Peerstore().SetAddr(p, a, 0) // the swarm dials what the peerstore holds
+		if !s.announcedLocked(p, a, now) {
+			h.Peerstore().SetAddr(p, a, 0) // the swarm dials what the peerstore holds
+		}
 	}
+	s.mu.Unlock()
 	// Through members that relay, in case p sits behind a NAT and holds
 	// a reservation there; the swarm tries direct addresses first.
 	via := s.circuitAddrs(p)

@@ -10,9 +10,11 @@
 //     per-address dial backoff: an address whose dial failed n times in a
 //     row is not dialled for 10 s * 2^(n-1), at most 10 min (it is taken
 //     out of the peerstore meanwhile, so no dial uses it); a connection on
-//     it ends the backoff. Only addresses usable from this node are kept
-//     (p2p.UsableAddrs: no other machine's loopback; private ranges only
-//     with a private address here or a private link). On start and every
+//     it ends the backoff; an address the member announced in a heartbeat
+//     within the last minute is dialled whatever its backoff (the member
+//     is up: a restart on the same port). Only addresses usable from this
+//     node are kept (p2p.UsableAddrs: no other machine's loopback; private
+//     ranges only with a private address here or a private link). On start and every
 //     Tick the service dials members it is not connected to, from the
 //     book and the peerstore, with exponential backoff per member (1 s
 //     doubling to MaxBackoff; reset on any connection and when mDNS sees

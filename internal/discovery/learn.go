@@ -3,6 +3,7 @@ package discovery
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
@@ -22,8 +23,22 @@ type learnt struct {
 
 // heardSet is the last set of heartbeat addresses recorded for a member.
 type heardSet struct {
-	key string
-	at  time.Time
+	key  string
+	at   time.Time // written to the book
+	last time.Time // last heartbeat that announced them
+}
+
+// heardLive is how long after a heartbeat its addresses count as live
+// (dialled even while a backoff from failures before holds).
+const heardLive = time.Minute
+
+// announced reports whether member p announced a in a heartbeat within
+// heardLive: a member that is up says where it listens, so an address
+// that failed while it was down (a restart on the same port) is tried
+// again at once. s.mu is held.
+func (s *Service) announcedLocked(p peer.ID, a ma.Multiaddr, now time.Time) bool {
+	h, ok := s.heard[p]
+	return ok && now.Sub(h.last) < heardLive && strings.Contains(h.key, a.String()+" ")
 }
 
 // heardAgain is how often an unchanged set of heartbeat addresses is
@@ -51,10 +66,12 @@ func (s *Service) heardAddrs(p peer.ID, addrs []ma.Multiaddr) {
 	s.mu.Lock()
 	last, ok := s.heard[p]
 	if ok && last.key == key && now.Sub(last.at) < heardAgain {
+		last.last = now
+		s.heard[p] = last
 		s.mu.Unlock()
 		return
 	}
-	s.heard[p] = heardSet{key: key, at: now}
+	s.heard[p] = heardSet{key: key, at: now, last: now}
 	s.mu.Unlock()
 	s.learn(learnt{p: p, source: SourcePresence, addrs: addrs})
 }
