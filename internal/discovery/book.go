@@ -97,8 +97,10 @@ func (b *Book) Record(ctx context.Context, p peer.ID, source string, addrs []ma.
 
 // prune keeps p's newest maxBookAddrs addresses.
 func prune(ctx context.Context, tx *sql.Tx, p peer.ID) error {
-	_, err := tx.ExecContext(ctx, `DELETE FROM discovery_addrs WHERE peer_id=? AND addr NOT IN
-		(SELECT addr FROM discovery_addrs WHERE peer_id=? ORDER BY seen_at DESC LIMIT ?)`, p.String(), p.String(), maxBookAddrs)
+	// Through the (peer_id, seen_at) index: finds the newest row beyond
+	// the limit (none: nothing to do) instead of listing them all.
+	_, err := tx.ExecContext(ctx, `DELETE FROM discovery_addrs WHERE peer_id=? AND seen_at <=
+		(SELECT seen_at FROM discovery_addrs WHERE peer_id=? ORDER BY seen_at DESC LIMIT 1 OFFSET ?)`, p.String(), p.String(), maxBookAddrs)
 	if err != nil {
 		return fmt.Errorf("prune addresses of %s: %w", p, err)
 	}

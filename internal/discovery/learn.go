@@ -53,6 +53,7 @@ func (s *Service) heardAddrs(p peer.ID, addrs []ma.Multiaddr) {
 	if !s.isMember(p) {
 		return
 	}
+	connected := s.cfg.Host.Network().Connectedness(p) == network.Connected
 	keys := make([]string, 0, len(addrs))
 	for _, a := range addrs {
 		keys = append(keys, a.String())
@@ -65,8 +66,10 @@ func (s *Service) heardAddrs(p peer.ID, addrs []ma.Multiaddr) {
 	now := time.Now()
 	s.mu.Lock()
 	last, ok := s.heard[p]
-	if ok && last.key == key && now.Sub(last.at) < heardAgain {
-		last.last = now
+	// A connected member's addresses came with identify (recorded then);
+	// only those of members this node is not connected to are written.
+	if connected || (ok && last.key == key && now.Sub(last.at) < heardAgain) {
+		last.key, last.last = key, now
 		s.heard[p] = last
 		s.mu.Unlock()
 		return
