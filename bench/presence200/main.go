@@ -227,7 +227,8 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 							startProfile()
 						}
 						if j%25 == 0 {
-							fmt.Printf("  %d joined after %s (this join %s)\n", j, time.Since(start).Round(time.Millisecond), took.Round(time.Millisecond))
+							fmt.Printf("  %d joined after %s (this join %s; process CPU %s)\n", j, time.Since(start).Round(time.Millisecond),
+								took.Round(time.Millisecond), cpuTime().Round(time.Millisecond))
 						}
 						return
 					}
