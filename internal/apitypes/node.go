@@ -15,6 +15,20 @@ type Status struct {
 	// Workgroups are the workgroups this node is in, with its name in
 	// each (a node may be known by another name in one: join --name).
 	Workgroups []NodeWorkgroup `json:"workgroups"`
+	Network    NetworkStatus   `json:"network"`
+}
+
+// NetworkStatus is the node's reachability and its routes to members.
+type NetworkStatus struct {
+	Reachability string   `json:"reachability"` // AutoNAT (or forced): public, private, unknown
+	Relaying     bool     `json:"relaying"`     // this node relays for members
+	RelayReason  string   `json:"relay_reason"`
+	Relays       []string `json:"relays"`     // members this node holds a relay reservation on
+	HolePunch    string   `json:"hole_punch"` // "ready" or why not
+	Members      int      `json:"members"`    // other members, all workgroups
+	Connected    int      `json:"connected"`  // of them, connected
+	NoRoute      int      `json:"no_route"`   // of them, whose last dial failed
+	Warnings     []string `json:"warnings"`
 }
 
 // NodeWorkgroup is one workgroup of this node in its status.

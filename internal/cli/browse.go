@@ -66,6 +66,9 @@ func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 		if e.PresenceText != "" {
 			pres += " (" + e.PresenceText + ")"
 		}
+		if e.Presence != apitypes.Offline && e.Reach == "no route" {
+			pres += " · no route"
+		}
 		seen := "never"
 		if e.LastSeen != nil {
 			if e.Presence != apitypes.Offline {

@@ -34,6 +34,20 @@ and connected peers with link type (direct or relayed) and round-trip time.
 					fmt.Fprintf(a.Out, "address  %s\n", ad)
 				}
 				a.printNodeWorkgroups(s.Workgroups)
+				nw := s.Network
+				relay := "no"
+				if nw.Relaying {
+					relay = "yes"
+				}
+				fmt.Fprintf(a.Out, "reach    %s; relays for members: %s (%s)\n", nw.Reachability, relay, nw.RelayReason)
+				if len(nw.Relays) > 0 {
+					fmt.Fprintf(a.Out, "relays   %s\n", strings.Join(nw.Relays, ", "))
+				}
+				fmt.Fprintf(a.Out, "punch    %s\n", nw.HolePunch)
+				fmt.Fprintf(a.Out, "members  %d: %d connected, %d no route\n", nw.Members, nw.Connected, nw.NoRoute)
+				for _, w := range nw.Warnings {
+					fmt.Fprintf(a.Out, "warning  %s\n", w)
+				}
 				fmt.Fprintf(a.Out, "peers    %d connected\n", len(s.Peers))
 				if len(s.Peers) > 0 {
 					a.printPeers(s.Peers)

@@ -130,10 +130,12 @@ func (n *Node) presenceModule(context.Context) (Module, error) {
 // member's shares through the share service and its TCP services through
 // the tunnel service.
 func (n *Node) discoveryModule(context.Context) (Module, error) {
-	return discovery.New(discovery.Config{
+	svc, err := discovery.New(discovery.Config{
 		Host: n.host, DB: n.db, Dir: n.dir, Presence: n.pres, Shares: n.share.SharesOf, Services: n.tunnel.ServicesOf,
 		Log: n.log.With("svc", "discovery"), NoMDNS: n.opts.NoMDNS, MaxConns: n.opts.MaxMemberConns,
 	})
+	n.disc = svc // status reports its member routes
+	return svc, err
 }
 
 // spoolModule starts store-and-forward (mail, queued copies, mailboxes).

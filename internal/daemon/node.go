@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -63,7 +64,8 @@ type Node struct {
 	dir     workgroup.Directory  // set by workgroupModule, read by the modules after it
 	share   *share.Service       // set by shareModule
 	pres    *presence.Service    // set by presenceModule
-	tunnel  *tunnel.Service       // set by tunnelModule
+	tunnel  *tunnel.Service      // set by tunnelModule
+	disc    *discovery.Service   // set by discoveryModule
 	events  *events.Bus          // set by eventsModule
 	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
 	uiURL   string               // set by webuiModule ("" when off)
@@ -192,6 +194,14 @@ func (n *Node) Home() string { return n.opts.Home }
 
 // Started returns when the node started.
 func (n *Node) Started() time.Time { return n.started }
+
+// MemberRoutes reports how this node reaches its members (status).
+func (n *Node) MemberRoutes() (discovery.RouteStatus, bool) {
+	if n.disc == nil {
+		return discovery.RouteStatus{}, false
+	}
+	return n.disc.MemberRoutes(), true
+}
 
 // Host returns the libp2p host.
 func (n *Node) Host() *p2p.Host { return n.host }

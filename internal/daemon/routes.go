@@ -2,11 +2,13 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/version"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -93,7 +95,35 @@ func status(n nodeInfo) apitypes.Status {
 		Home:       n.Home(),
 		Peers:      peerInfos(n.Directory(), h.Peers()),
 		Workgroups: nodeWorkgroups(n.Directory()),
+		Network:    networkStatus(n),
 	}
+}
+
+// networkStatus is what the node knows of its reachability and its
+// routes to members, with the warnings status prints.
+func networkStatus(n nodeInfo) apitypes.NetworkStatus {
+	nat := n.Host().NAT()
+	st := apitypes.NetworkStatus{
+		Reachability: nat.Reachability, Relaying: nat.Relaying, RelayReason: nat.RelayReason,
+		Relays: make([]string, 0, len(nat.Relays)), HolePunch: nat.HolePunch, Warnings: []string{},
+	}
+	for _, r := range nat.Relays {
+		st.Relays = append(st.Relays, r.String())
+	}
+	if mr, ok := n.(interface {
+		MemberRoutes() (discovery.RouteStatus, bool)
+	}); ok {
+		if r, ok := mr.MemberRoutes(); ok {
+			st.Members, st.Connected, st.NoRoute = r.Members, r.Connected, r.NoRoute
+			if r.Alone {
+				st.Warnings = append(st.Warnings, fmt.Sprintf("no working address for any of the %d members: none reached (try `peerhood connect ADDR`)", r.Members))
+			}
+		}
+	}
+	if nat.Reachability == "unknown" && len(nat.Relays) == 0 && !nat.Relaying {
+		st.Warnings = append(st.Warnings, "reachability unknown and no relay in use: members behind other NATs may not reach this node")
+	}
+	return st
 }
 
 // nodeWorkgroups lists this node's workgroups with its name in each.
