@@ -90,7 +90,7 @@
 // routes.go declares /v1/shares (this node's share list) and /v1/files
 // (ls, mkdir, rm, mv, and get/put run by the node itself with an NDJSON
 // progress stream). One set of destination rules (dest.go) serves get,
-// get -r, put, copy into a share and WebDAV PUT: a destination ending in
+// get -r, put, mv, copy into a share and WebDAV PUT: a destination ending in
 // "/" is a folder (created if missing; refused if a file holds the
 // name), an existing folder gets the source inside it under its own name
 // (intoFolder), anything else is the new file's path; an existing file
