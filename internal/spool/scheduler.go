@@ -462,8 +462,16 @@ func (s *Service) fetchAll(ctx context.Context) {
 	}
 }
 
-// FetchNow fetches from every mailbox member at once (for tests and the API).
-func (s *Service) FetchNow(ctx context.Context) { s.fetchAll(ctx) }
+// FetchNow fetches from every mailbox member at once (for tests and the
+// API): asked for, it does not wait out backoffs (retry.go).
+func (s *Service) FetchNow(ctx context.Context) {
+	s.mu.Lock()
+	for _, r := range s.retry {
+		r.until = time.Time{}
+	}
+	s.mu.Unlock()
+	s.fetchAll(ctx)
+}
 
 // fetchOne fetches from mailbox mb unless mb is waiting out a backoff
 // (retry.go) after failed fetches.
