@@ -51,7 +51,9 @@ func transferDest(ctx context.Context, c *Client, t Target, req apitypes.FilesRe
 			if err != nil {
 				return "", err
 			}
-			shown := func(rel string) string { return Target{Node: t.Node, Share: t.Share, Path: joinPath(dst, rel)}.String() }
+			shown := func(rel string) string {
+				return Target{Node: t.Node, Share: t.Share, Path: joinPath(dst, rel)}.String()
+			}
 			return dst, NoClobberTree(rfs, dst, files, path.Join, shown, true)
 		}
 		shown := Target{Node: t.Node, Share: t.Share, Path: dst}.String()
