@@ -61,7 +61,7 @@ func (s *Service) Routes(srv *api.Server) {
 			info, err := s.Leave(ctx, req.Workgroup, req.Force)
 			return info, apiError(err)
 		})
-	api.Handle(srv, "POST /v1/workgroups/rename", "Rename a workgroup's display name on this node (admins only); later invites carry it",
+	api.Handle(srv, "POST /v1/workgroups/rename", "Rename a workgroup (admins only): a signed name item every member takes; the ID stays",
 		func(ctx context.Context, r *http.Request, req apitypes.RenameWorkgroupRequest) (Info, error) {
 			info, err := s.Rename(ctx, req.Workgroup, req.Name, req.Force)
 			return info, apiError(err)
