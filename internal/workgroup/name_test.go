@@ -1,7 +1,10 @@
 package workgroup
 
 import (
+	"bytes"
 	"context"
+	"crypto/ed25519"
+	"slices"
 	"testing"
 	"time"
 )
@@ -107,4 +110,26 @@ func TestNameOrderDeterministic(t *testing.T) {
 	if len(names) != 1 {
 		t.Fatalf("nodes disagree on the name: %v", names)
 	}
+	// Forged: a changed byte (name or signature), or signed by a key that
+	// is not this workgroup's root.
+	r := NewRoster("self")
+	r.now = func() time.Time { return at }
+	r.AddWorkgroup(*root)
+	other := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	alien, _ := IssueName(RootSigner(other), root.ID, "alien", nil, at)
+	for i, raw := range [][]byte{flip(x, len(x)-1), flip(x, bytes.Index(x, []byte("north"))), alien} {
+		if added, refused := r.Merge(root.ID, Bundle{Names: [][]byte{raw}}); len(added.Names) != 0 || refused != 1 {
+			t.Errorf("forged item %d: added %d, refused %d", i, len(added.Names), refused)
+		}
+	}
+	if got := rootName(r, root.ID); got != "fuzz" {
+		t.Fatalf("a forged item renamed the workgroup to %q", got)
+	}
+}
+
+// flip returns b with byte i changed.
+func flip(b []byte, i int) []byte {
+	c := slices.Clone(b)
+	c[i] ^= 1
+	return c
 }
