@@ -40,6 +40,7 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.presenceModule,  // presence, over the directory
 		n.discoveryModule, // finding members; browse, over presence and share
 		n.spoolModule,     // store and forward, over the directory and share
+		n.chatModule,      // rooms and direct messages, over the directory and spool
 		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
 	}
 }
@@ -124,7 +125,9 @@ func (n *Node) spoolModule(context.Context) (Module, error) {
 	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")
 	envDur(&cfg.FetchInterval, "PEERHOOD_SPOOL_FETCH_INTERVAL")
 	envDur(&cfg.Tick, "PEERHOOD_SPOOL_TICK")
-	return spool.New(cfg)
+	svc, err := spool.New(cfg)
+	n.spool = svc
+	return svc, err
 }
 
 func envDur(d *time.Duration, name string) {

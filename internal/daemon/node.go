@@ -16,11 +16,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/chat"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/spool"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -63,6 +65,8 @@ type Node struct {
 	share   *share.Service      // set by shareModule
 	pres    *presence.Service   // set by presenceModule
 	events  *events.Bus         // set by eventsModule
+	spool   *spool.Service      // set by spoolModule
+	chat    *chat.Service       // set by chatModule
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}
