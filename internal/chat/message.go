@@ -231,3 +231,6 @@ func ValidRoom(name string) error {
 	}
 	return nil
 }
+
+func marshal(v any) ([]byte, error)   { return wire.Marshal(v) }
+func unmarshal(b []byte, v any) error { return wire.Unmarshal(b, v) }

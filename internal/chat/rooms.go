@@ -1,7 +1,6 @@
 package chat
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -126,21 +125,43 @@ func (s *Service) allowed(wg, room string, p peer.ID) bool {
 	return allowedBy(r, p, func(p peer.ID) (workgroup.Member, bool) { return s.dir.Member(wg, p) })
 }
 
-// joinedRooms returns the rooms this node joined.
+// joinedRooms returns the rooms this node joined (read once, then kept
+// up to date by JoinRoom and LeaveRoom).
 func (s *Service) joinedRooms() map[logKey]bool {
-	out := map[logKey]bool{}
-	rows, err := s.db.QueryContext(s.ctx, `SELECT workgroup, name FROM chat_rooms WHERE joined=1`)
-	if err != nil {
-		return out
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k logKey
-		if rows.Scan(&k.wg, &k.log) == nil {
-			out[k] = true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.joined == nil {
+		s.joined = map[logKey]bool{}
+		rows, err := s.db.QueryContext(s.ctx, `SELECT workgroup, name FROM chat_rooms WHERE joined=1`)
+		if err != nil {
+			s.joined = nil
+			return map[logKey]bool{}
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k logKey
+			if rows.Scan(&k.wg, &k.log) == nil {
+				s.joined[k] = true
+			}
 		}
 	}
+	out := make(map[logKey]bool, len(s.joined))
+	for k := range s.joined {
+		out[k] = true
+	}
 	return out
+}
+
+// setJoined records a join or leave in the cache.
+func (s *Service) setJoined(k logKey, joined bool) {
+	s.joinedRooms() // loaded
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if joined {
+		s.joined[k] = true
+	} else {
+		delete(s.joined, k)
+	}
 }
 
 func (s *Service) resolve(wg string) (workgroup.Info, error) {
@@ -232,6 +253,7 @@ func (s *Service) JoinRoom(ctx context.Context, wg, name string) (Room, error) {
 		ON CONFLICT(workgroup, name) DO UPDATE SET joined=1`, info.ID, r.name); err != nil {
 		return Room{}, fmt.Errorf("chat: join room: %w", err)
 	}
+	s.setJoined(logKey{info.ID, r.name}, true)
 	s.syncTopics()
 	return s.roomInfo(info.ID, r, true), nil
 }
@@ -245,6 +267,7 @@ func (s *Service) LeaveRoom(ctx context.Context, wg, name string) error {
 	if _, err := s.db.ExecContext(ctx, `UPDATE chat_rooms SET joined=0 WHERE workgroup=? AND name=?`, info.ID, r.name); err != nil {
 		return fmt.Errorf("chat: leave room: %w", err)
 	}
+	s.setJoined(logKey{info.ID, r.name}, false)
 	s.syncTopics()
 	return nil
 }
@@ -319,5 +342,3 @@ func (s *Service) noteRoom(m *msg) {
 	s.cfg.Events.Publish(m.Workgroup, events.RoomChanged{Room: r.name, Topic: r.topic, Allow: r.allow,
 		Creator: s.nameOf(m.Workgroup, r.creator), By: s.nameOf(m.Workgroup, m.author())})
 }
-
-var _ = bytes.Equal

@@ -87,6 +87,7 @@ type Service struct {
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
+	joined  map[logKey]bool // rooms joined (nil: not read yet)
 
 	syncCh chan syncKey
 	ctx    context.Context
