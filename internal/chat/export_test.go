@@ -70,3 +70,29 @@ func (s *Service) SyncWith(ctx context.Context, p peer.ID, wg, log string) error
 func (s *Service) Heads(ctx context.Context, wg, log string) (map[peer.ID]uint64, error) {
 	return s.heads(ctx, wg, log)
 }
+
+// RawOf is the signed bytes of a stored message.
+func (s *Service) RawOf(ctx context.Context, id string) ([]byte, error) {
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT raw FROM chat_messages WHERE id=?`, id).Scan(&raw)
+	return raw, err
+}
+
+// LogTexts is the texts stored in a log (by workgroup ID), in order,
+// whatever this node's membership.
+func (s *Service) LogTexts(ctx context.Context, wg, log string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT text FROM chat_messages WHERE workgroup=? AND log=? AND kind='text' ORDER BY hlc, id`, wg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
