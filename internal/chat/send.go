@@ -162,13 +162,32 @@ func (s *Service) toMessage(m *msg) Message {
 	return out
 }
 
-// logOfID finds the workgroup and log holding a stored message.
-func (s *Service) logOfID(ctx context.Context, id string) (wg, log string, author string, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT workgroup, log, author FROM chat_messages WHERE id=?`, strings.ToLower(id)).Scan(&wg, &log, &author)
-	if err != nil {
-		return "", "", "", fmt.Errorf("%w: no message %s", ErrNotFound, id)
+// logOfID finds a stored message by its ID or a unique prefix of 8 or
+// more hexadecimal digits: its full ID, workgroup, log and author.
+func (s *Service) logOfID(ctx context.Context, id string) (full, wg, log, author string, err error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) < 8 || len(id) > 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", "", "", "", fmt.Errorf("%w: message ID %q: give 8 to 64 hexadecimal digits", ErrInvalid, id)
 	}
-	return wg, log, author, nil
+	rows, err := s.db.QueryContext(ctx, `SELECT id, workgroup, log, author FROM chat_messages WHERE id >= ? AND id < ? LIMIT 2`, id, id+"g")
+	if err != nil {
+		return "", "", "", "", fmt.Errorf("chat: find message: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		if err := rows.Scan(&full, &wg, &log, &author); err != nil {
+			return "", "", "", "", err
+		}
+	}
+	switch n {
+	case 0:
+		return "", "", "", "", fmt.Errorf("%w: no message %s", ErrNotFound, id)
+	case 1:
+		return full, wg, log, author, rows.Err()
+	}
+	return "", "", "", "", fmt.Errorf("%w: message ID %s is ambiguous; give more digits", ErrInvalid, id)
 }
 
 // Act sends an edit, delete or reaction about message target (its full
@@ -178,7 +197,7 @@ func (s *Service) Act(ctx context.Context, kind, target, text string) (Message, 
 	if kind != KindEdit && kind != KindDelete && kind != KindReaction {
 		return Message{}, fmt.Errorf("%w: kind %q", ErrInvalid, kind)
 	}
-	wg, log, author, err := s.logOfID(ctx, target)
+	target, wg, log, author, err := s.logOfID(ctx, target)
 	if err != nil {
 		return Message{}, err
 	}
