@@ -6,6 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/peerhood/peerhood/internal/events"
 )
 
 // Test hooks: sign arbitrary bodies, publish raw bytes on a log's topic,
@@ -95,4 +96,9 @@ func (s *Service) LogTexts(ctx context.Context, wg, log string) ([]string, error
 		out = append(out, x)
 	}
 	return out, rows.Err()
+}
+
+// SubscribeMessages subscribes to this node's chat.message events.
+func (s *Service) SubscribeMessages() *events.Subscription {
+	return s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage}})
 }

@@ -13,14 +13,14 @@ import (
 	"github.com/peerhood/peerhood/internal/testutil"
 )
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), testnet.Converge)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // texts is the texts of a room's history on nd, in order.
-func texts(t *testing.T, nd *testnet.Node, wg, room string) []string {
+func texts(t testing.TB, nd *testnet.Node, wg, room string) []string {
 	t.Helper()
 	ms, err := nd.Chat().History(ctxT(t), wg, chat.HistoryQuery{Room: room, Limit: 100000})
 	if err != nil {
@@ -51,7 +51,7 @@ func waitTexts(t *testing.T, nodes []*testnet.Node, wg, room string, want []stri
 }
 
 // waitRoom waits until nd knows room.
-func waitRoom(t *testing.T, nd *testnet.Node, wg, room string) {
+func waitRoom(t testing.TB, nd *testnet.Node, wg, room string) {
 	t.Helper()
 	testutil.Eventually(t, testnet.Converge, func() error {
 		rs, err := nd.Chat().Rooms(wg)

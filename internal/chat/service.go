@@ -90,6 +90,7 @@ type Service struct {
 	joined  map[logKey]bool // rooms joined (nil: not read yet)
 
 	syncCh chan syncKey
+	intake chan gossiped // gossip for the writer
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -127,7 +128,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
-		syncCh: make(chan syncKey, 1024),
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -148,8 +149,9 @@ func (s *Service) Start(ctx context.Context) error {
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
-	s.wg.Add(1 + syncWorkers)
+	s.wg.Add(2 + syncWorkers)
 	go s.loop()
+	go s.writer()
 	for range syncWorkers {
 		go s.syncWorker()
 	}

@@ -16,7 +16,8 @@ import (
 type storeResult int
 
 const (
-	stored    storeResult = iota // new, stored in order
+	failed    storeResult = iota // not stored: the database failed
+	stored                       // new, stored in order
 	duplicate                    // already stored (or held)
 	held                         // its predecessor is missing: held
 	forked                       // another message holds its place in the author's chain
@@ -40,27 +41,37 @@ func (s *Service) has(ctx context.Context, id string) bool {
 	return n > 0
 }
 
-// insert stores m if its predecessor is stored, holds it otherwise, and
-// then stores the held messages it unblocks. It returns what became of m
-// and the messages newly stored (m first when stored).
-func (s *Service) insert(ctx context.Context, m *msg) (storeResult, []*msg, error) {
+// insert stores ms in one transaction: each message if its predecessor
+// is stored, else it is held; then the held messages it unblocks. It
+// returns what became of each message and the messages newly stored, in
+// the order they were stored.
+func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg, error) {
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
-	var res storeResult
+	res := make([]storeResult, len(ms))
 	var out []*msg
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := insertTx(ctx, tx, m, m.isDM())
-		if err != nil || r != stored {
-			res = r
-			return err
+		out = out[:0]
+		for i, m := range ms {
+			r, err := insertTx(ctx, tx, m, m.isDM())
+			if err != nil {
+				return err
+			}
+			res[i] = r
+			if r != stored {
+				continue
+			}
+			out = append(out, m)
+			more, err := releaseHeld(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, more...)
 		}
-		res, out = stored, []*msg{m}
-		more, err := releaseHeld(ctx, tx, m)
-		out = append(out, more...)
-		return err
+		return nil
 	})
 	if err != nil {
-		return 0, nil, fmt.Errorf("chat: store message: %w", err)
+		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
 	}
 	return res, out, nil
 }

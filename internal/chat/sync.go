@@ -203,18 +203,19 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error
 		if len(got.Msgs) == 0 {
 			return nil
 		}
-		progress := false
+		var ms []*msg
 		for _, raw := range got.Msgs {
 			m, err := decode(raw)
 			if err != nil {
 				return fmt.Errorf("history from %s: %w", p, err)
 			}
-			if err := s.admissible(m, k); err != nil {
-				continue // e.g. an author no longer a member
+			if s.admissible(m, k) == nil { // else e.g. an author no longer a member
+				ms = append(ms, m)
 			}
-			if s.accept(ctx, m) == stored {
-				progress = true
-			}
+		}
+		progress := false
+		for _, r := range s.acceptAll(ctx, ms) {
+			progress = progress || r == stored
 		}
 		if !progress {
 			return nil

@@ -146,8 +146,7 @@ func (s *Service) admissible(m *msg, k logKey) error {
 	return nil
 }
 
-// receive stores the log's gossip. A message whose predecessor is
-// missing is held, and the log synced with the peer that sent it.
+// receive hands the log's gossip to the writer.
 func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 	defer s.wg.Done()
 	for {
@@ -159,8 +158,55 @@ func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 		if !ok || m.author() == s.self {
 			continue
 		}
-		if res := s.accept(ctx, m); res == held {
-			s.requestSync(k, pm.ReceivedFrom)
+		select {
+		case s.intake <- gossiped{m: m, k: k, from: pm.ReceivedFrom}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// gossiped is a message received on a topic, waiting for the writer.
+type gossiped struct {
+	m    *msg
+	k    logKey
+	from peer.ID
+}
+
+// maxBatch bounds the messages the writer stores in one transaction.
+const maxBatch = 512
+
+// writer stores gossiped messages, all that wait in one transaction (one
+// commit for a burst, not one per message). A message whose predecessor
+// is missing is held, and its log synced with the peer that sent it.
+func (s *Service) writer() {
+	defer s.wg.Done()
+	for {
+		var batch []gossiped
+		select {
+		case <-s.ctx.Done():
+			return
+		case g := <-s.intake:
+			batch = append(batch, g)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case g := <-s.intake:
+				batch = append(batch, g)
+			default:
+				break more
+			}
+		}
+		ms := make([]*msg, len(batch))
+		for i, g := range batch {
+			ms[i] = g.m
+		}
+		res := s.acceptAll(s.ctx, ms)
+		for i, r := range res {
+			if r == held {
+				s.requestSync(batch[i].k, batch[i].from)
+			}
 		}
 	}
 }
@@ -180,15 +226,23 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 	}
 }
 
-// accept stores a checked message and announces what it stored.
+// accept stores one checked message and announces what it stored.
 func (s *Service) accept(ctx context.Context, m *msg) storeResult {
-	res, out, err := s.insert(ctx, m)
+	return s.acceptAll(ctx, []*msg{m})[0]
+}
+
+// acceptAll stores checked messages in one transaction and announces
+// what it stored.
+func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
+	res, out, err := s.insert(ctx, ms...)
 	if err != nil {
 		s.log.Warn("chat: store", "err", err)
-		return duplicate
+		return make([]storeResult, len(ms)) // failed
 	}
-	if res == forked {
-		s.log.Warn("chat: refused a message forking its author's chain", "author", m.author(), "seq", m.Seq, "log", m.logName())
+	for i, r := range res {
+		if r == forked {
+			s.log.Warn("chat: refused a message forking its author's chain", "author", ms[i].author(), "seq", ms[i].Seq, "log", ms[i].logName())
+		}
 	}
 	for _, x := range out {
 		s.clk.observe(x.HLC)
