@@ -3,14 +3,11 @@ package chat_test
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/chat"
-	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testnet"
 	"github.com/peerhood/peerhood/internal/testutil"
 )
@@ -57,44 +54,26 @@ func waitSame(t *testing.T, nodes []*testnet.Node, sent []string) []string {
 	return ref
 }
 
-// cut is a partition: it closes every connection between the hosts of
-// side a and the peers of side b, again and again, until stop is closed.
-type cut struct {
-	mu    sync.Mutex
-	hosts []*p2p.Host
-	peers []peer.ID
-}
-
-// add puts a running node on side a (host) or b (peer).
-func (c *cut) add(nd *testnet.Node, sideA bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if sideA {
-		c.hosts = append(c.hosts, nd.Host())
-	} else {
-		c.peers = append(c.peers, nd.Host().ID())
+// split cuts the room's traffic between two sides: each running member
+// takes no gossip from, and syncs no history with, the other side (the
+// connections stay, as on a link that drops chat). heal ends it.
+func split(sideA, sideB []*testnet.Node) {
+	ids := map[peer.ID]bool{}
+	for _, nd := range sideA {
+		ids[nd.Host().ID()] = true
+	}
+	for _, nd := range append(slices.Clone(sideA), sideB...) {
+		inA := ids[nd.Host().ID()]
+		nd.Chat().CutOff(func(p peer.ID) bool { return ids[p] != inA })
 	}
 }
 
-func (c *cut) run(stop chan struct{}, wg *sync.WaitGroup) {
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c.mu.Lock()
-			for _, h := range c.hosts {
-				for _, p := range c.peers {
-					_ = h.Network().ClosePeer(p)
-				}
-			}
-			c.mu.Unlock()
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
+func heal(nodes []*testnet.Node) {
+	for _, nd := range nodes {
+		if nd.Node != nil {
+			nd.Chat().CutOff(nil)
 		}
-	}()
+	}
 }
 
 // Rooms converge: members say things while some restart, while the
@@ -135,20 +114,15 @@ func TestRoomsConverge(t *testing.T) {
 	sayRound(t, ns[:n-3], "two", 2, &sent)
 
 	// Split: the first half against the rest (restarted members included).
-	var pwg sync.WaitGroup
-	stop := make(chan struct{})
-	var c cut
-	for _, nd := range ns[:n-3] {
-		c.add(nd, nd.Name < ns[n/2].Name)
-	}
-	c.run(stop, &pwg)
 	for _, nd := range restarting {
 		nd.Start()
-		c.add(nd, false)
 	}
+	split(ns[:n/2], ns[n/2:n-1])
 	sayRound(t, ns[:n-1], "three", 2, &sent)
-	close(stop)
-	pwg.Wait()
+	if got := texts(t, ns[n-2], "office", "general"); slices.Contains(got, "three-n00-0") {
+		t.Fatal("the split let a message through")
+	}
+	heal(ns)
 
 	// Authors of both sides go offline; the absent member returns.
 	offline := []*testnet.Node{ns[2], ns[n/2]}

@@ -102,3 +102,13 @@ func (s *Service) LogTexts(ctx context.Context, wg, log string) ([]string, error
 func (s *Service) SubscribeMessages() *events.Subscription {
 	return s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage}})
 }
+
+// CutOff simulates a partition: no gossip taken from, and no history
+// synced with, the peers f reports (nil heals).
+func (s *Service) CutOff(f func(peer.ID) bool) {
+	if f == nil {
+		s.cutOff.Store(nil)
+		return
+	}
+	s.cutOff.Store(&f)
+}

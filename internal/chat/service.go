@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -88,6 +89,10 @@ type Service struct {
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
 	joined  map[logKey]bool // rooms joined (nil: not read yet)
+
+	// cutOff, set by tests only, simulates a partition: chat takes no
+	// gossip from those peers and syncs no history with them.
+	cutOff atomic.Pointer[func(peer.ID) bool]
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
@@ -259,4 +264,10 @@ func (s *Service) antiEntropy() {
 			s.requestSync(p.k, p.ps[j])
 		}
 	}
+}
+
+// cut reports whether a test partition separates this node from p.
+func (s *Service) cut(p peer.ID) bool {
+	f := s.cutOff.Load()
+	return f != nil && (*f)(p)
 }

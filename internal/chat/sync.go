@@ -92,6 +92,10 @@ func (r *histReq) check() error {
 func (s *Service) serveHistory(st network.Stream) {
 	defer st.Close()
 	from := st.Conn().RemotePeer()
+	if s.cut(from) {
+		_ = st.Reset()
+		return
+	}
 	rd := wire.NewReader(st, maxHistFrame)
 	defer rd.Release()
 	for range histOps {
@@ -166,6 +170,9 @@ func headList(hs map[peer.ID]uint64) []head {
 // compares heads, asks the missing ranges, stores what comes (checked as
 // gossip is), and repeats until nothing is missing.
 func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error {
+	if s.cut(p) {
+		return errors.New("cut off (test)")
+	}
 	st, err := s.cfg.Host.NewStream(network.WithNoDial(ctx, "chat: history with a connected member"), p, p2p.ProtoHistory)
 	if err != nil {
 		return err

@@ -116,6 +116,9 @@ func (s *Service) leaveLocked(k logKey, t *logTopic) {
 // (and allowed in the room), and it is not stored here already.
 func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 	return func(ctx context.Context, from peer.ID, pm *pubsub.Message) pubsub.ValidationResult {
+		if s.cut(from) {
+			return pubsub.ValidationIgnore
+		}
 		m, err := decode(pm.Data)
 		if err != nil {
 			return pubsub.ValidationReject
