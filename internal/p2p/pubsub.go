@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,15 +30,6 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
-		pubsub.WithMessageIdFn(func(m *pb.Message) string {
-			h := sha256.Sum256(append(append([]byte{}, m.GetFrom()...), m.GetSeqno()...))
-			return string(h[:8])
-		}),
-		pubsub.WithGossipSubParams(func() pubsub.GossipSubParams {
-			p := pubsub.DefaultGossipSubParams()
-			p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout, p.Dlazy = 4, 3, 8, 2, 1, 3
-			return p
-		}()),
 		pubsub.WithSubscriptionFilter(topicFilter{h.gater}),
 		pubsub.WithPeerFilter(h.gater.allowTopic),
 		pubsub.WithAppSpecificRpcInspector(func(p peer.ID, _ *pubsub.RPC) error {
