@@ -1,0 +1,297 @@
+package ircgw
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// client is one IRC connection.
+type client struct {
+	s    *Server
+	conn net.Conn
+	out  chan string
+	quit chan struct{} // closed by stop
+	once sync.Once
+	why  string // why the connection ends; set before quit closes
+	hard bool   // end at once, unflushed
+
+	// Read by the hub and other clients' goroutines: guarded by mu.
+	mu         sync.Mutex
+	caps       map[string]bool
+	registered bool
+	nick       string
+	user       string // the USER name: the key of this client's last-seen marks
+	channels   map[string]chanRef
+	batches    int
+
+	// The reader goroutine's own.
+	authed     bool
+	capPending bool // CAP LS/REQ seen, CAP END not yet
+	gotNick    bool
+	gotUser    bool
+	sasl       *saslState
+	tokens     float64
+	lastRefill time.Time
+}
+
+// chanRef is a channel a client has joined.
+type chanRef struct {
+	Name string // as the client sees it
+	WG   string
+	Room string
+}
+
+func newClient(s *Server, conn net.Conn) *client {
+	return &client{s: s, conn: conn, out: make(chan string, s.cfg.WriteQueue), quit: make(chan struct{}),
+		caps: map[string]bool{}, channels: map[string]chanRef{}, tokens: float64(s.cfg.FloodBurst), lastRefill: time.Now()}
+}
+
+func (c *client) isRegistered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.registered
+}
+
+func (c *client) has(capName string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.caps[capName]
+}
+
+// kill ends the connection once: what is queued is flushed, then an
+// ERROR line with the reason.
+func (c *client) kill(reason string) { c.stop(reason, false) }
+
+// abort ends the connection at once (a client that does not read).
+func (c *client) abort(reason string) { c.stop(reason, true) }
+
+func (c *client) stop(reason string, hard bool) {
+	c.once.Do(func() {
+		c.why, c.hard = reason, hard
+		if hard {
+			c.conn.Close()
+		}
+		close(c.quit)
+	})
+}
+
+// send queues one line; a client whose queue is full is disconnected
+// (a slow reader never holds the others up).
+func (c *client) send(l Line) {
+	s, err := Format(l)
+	if err != nil {
+		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
+		return
+	}
+	select {
+	case <-c.quit:
+		return
+	default:
+	}
+	select {
+	case c.out <- s:
+	default:
+		c.s.cfg.Log.Info("irc gateway: client too slow, disconnected", "queue", c.s.cfg.WriteQueue)
+		c.abort("SendQ exceeded")
+	}
+}
+
+// numeric sends a numeric reply addressed to the client's nick.
+func (c *client) numeric(code string, params ...string) {
+	c.mu.Lock()
+	nick := c.nick
+	c.mu.Unlock()
+	if nick == "" {
+		nick = "*"
+	}
+	c.send(Line{Source: serverName, Command: code, Params: append([]string{nick}, params...)})
+}
+
+// writer writes the queued lines, in bursts, until the connection ends.
+func (c *client) writer() {
+	defer c.conn.Close()
+	w := bufio.NewWriterSize(c.conn, 16<<10)
+	for {
+		var line string
+		select {
+		case line = <-c.out:
+		case <-c.quit:
+			c.farewell(w)
+			return
+		}
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		writeLine(w, line)
+		for more := true; more; {
+			select {
+			case line = <-c.out:
+				writeLine(w, line)
+			default:
+				more = false
+			}
+		}
+		if err := w.Flush(); err != nil {
+			c.abort("Write error")
+			return
+		}
+	}
+}
+
+func writeLine(w *bufio.Writer, line string) {
+	_, _ = w.WriteString(line)
+	_, _ = w.WriteString("\r\n")
+}
+
+// farewell flushes what is queued and the ERROR line, within a second.
+func (c *client) farewell(w *bufio.Writer) {
+	if c.hard {
+		return
+	}
+	_ = c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	for more := true; more; {
+		select {
+		case line := <-c.out:
+			writeLine(w, line)
+		default:
+			more = false
+		}
+	}
+	writeLine(w, "ERROR :Closing link: "+c.why)
+	_ = w.Flush()
+}
+
+// serve reads and handles lines until the connection ends.
+func (c *client) serve() {
+	defer c.s.drop(c)
+	defer c.kill("Connection closed")
+	c.s.wg.Go(c.writer)
+	r := bufio.NewReaderSize(c.conn, MaxRead)
+	deadline := time.Now().Add(c.s.cfg.RegisterTimeout)
+	pinged := false
+	for {
+		if c.isRegistered() {
+			deadline = time.Now().Add(c.s.cfg.PingInterval)
+			if pinged {
+				deadline = time.Now().Add(c.s.cfg.PingTimeout)
+			}
+		}
+		_ = c.conn.SetReadDeadline(deadline)
+		raw, err := readLine(r)
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			if !c.isRegistered() {
+				c.kill("Registration timeout")
+				return
+			}
+			if pinged {
+				c.kill("Ping timeout")
+				return
+			}
+			pinged = true
+			c.send(Line{Command: "PING", Params: []string{serverName}})
+			continue
+		case errors.Is(err, errLineTooLong):
+			c.numeric("417", "Input line was too long")
+			continue
+		case err != nil:
+			return
+		}
+		pinged = false
+		if !c.allow() {
+			c.kill("Excess Flood")
+			return
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		l, err := ParseLine(string(raw))
+		if err != nil {
+			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+			continue
+		}
+		if quit := c.handle(l); quit {
+			return
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line (LF or CR LF ended); a line over MaxRead is
+// discarded up to its end and reported as errLineTooLong.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	b, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.ReadSlice('\n')
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, errLineTooLong
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
+}
+
+// allow takes one token of the client's line budget: FloodBurst lines at
+// once, one more per FloodEvery.
+func (c *client) allow() bool {
+	now := time.Now()
+	c.tokens += float64(now.Sub(c.lastRefill)) / float64(c.s.cfg.FloodEvery)
+	c.lastRefill = now
+	if max := float64(c.s.cfg.FloodBurst); c.tokens > max {
+		c.tokens = max
+	}
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// userhost is the nick!user@host source of member nick.
+func userhost(nick string) string {
+	user := nick
+	if i := strings.IndexByte(user, '/'); i >= 0 {
+		user = user[:i]
+	}
+	return nick + "!" + user + "@peerhood"
+}
+
+// splitText cuts text into lines and each line into pieces of at most
+// n bytes on rune boundaries.
+func splitText(text string, n int) []string {
+	if n < 4 {
+		n = 4
+	}
+	var out []string
+	for line := range strings.SplitSeq(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		line = strings.Map(func(r rune) rune {
+			if r == 0 || r == '\r' {
+				return -1
+			}
+			return r
+		}, strings.ToValidUTF8(line, "\uFFFD"))
+		for len(line) > n {
+			cut := n
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}
