@@ -160,6 +160,7 @@ func prefixOf(m Member, multi bool) string {
 func (s *Server) names(c *client, ref chanRef) {
 	names, _ := s.cfg.Backend.RoomMembers(ref.WG, ref.Room)
 	multi := c.has("multi-prefix")
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
 	var items []string
 	for _, n := range names {
 		m, ok := s.cfg.Backend.Member(ref.WG, n)
@@ -168,7 +169,6 @@ func (s *Server) names(c *client, ref chanRef) {
 		}
 		items = append(items, prefixOf(m, multi)+s.nickOf(ref.WG, m.Name))
 	}
-	slices.Sort(items)
 	max := MaxLine - len(":"+serverName+" 353 "+c.selfNick()+" = "+ref.Name+" :") - 2
 	for len(items) > 0 {
 		n, size := 0, 0

@@ -113,6 +113,20 @@ func (c *ircClient) until(cmd string) []Line {
 	}
 }
 
+// untilText reads up to the first PRIVMSG or NOTICE with text.
+func (c *ircClient) untilText(text string) Line {
+	c.t.Helper()
+	for {
+		l, err := c.read()
+		if err != nil {
+			c.t.Fatalf("waiting for %q: %v", text, err)
+		}
+		if (l.Command == "PRIVMSG" || l.Command == "NOTICE") && l.Param(1) == text {
+			return l
+		}
+	}
+}
+
 // closed reads until the server closes the connection and returns the
 // lines read.
 func (c *ircClient) closed() []Line {

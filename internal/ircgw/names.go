@@ -90,6 +90,9 @@ func (s *Server) parseChan(name string) (ref chanRef, ok bool) {
 // nickOf is member name's nick: name in the default workgroup,
 // name/tag in another.
 func (s *Server) nickOf(wg, name string) string {
+	if me, ok := s.self(wg); ok && strings.EqualFold(me.Name, name) {
+		return s.selfNickDefault()
+	}
 	if wg == s.defaultWG() {
 		return name
 	}
