@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -24,7 +25,11 @@ type testNet struct {
 
 func newTestNet(t *testing.T) *testNet {
 	t.Helper()
-	n := NewMemoryNet(nil)
+	// A clock a second further at each reading: message times differ at
+	// the millisecond precision of timestamps on the wire.
+	var tick atomic.Int64
+	base := time.Now().Add(-time.Hour).Truncate(time.Second)
+	n := NewMemoryNet(func() time.Time { return base.Add(time.Duration(tick.Add(1)) * time.Second) })
 	n.AddWorkgroup("wg-home", "home")
 	n.AddWorkgroup("wg-lab", "lab")
 	tn := &testNet{net: n, alice: n.Node("alice", true, "wg-home", "wg-lab"), bob: n.Node("bob", false, "wg-home", "wg-lab")}
