@@ -18,7 +18,7 @@ import (
 // iiClient is a running ii (suckless' FIFO IRC client) logged in as
 // alice through the gateway.
 type iiClient struct {
-	t   *testing.T
+	t    *testing.T
 	dir  string // ii's server directory: in, out and one folder per channel or query
 	done chan struct{}
 }
