@@ -40,6 +40,10 @@ func (c *client) command(l Line) {
 		c.list(l)
 	case "CHATHISTORY":
 		c.chathistory(l)
+	case "TAGMSG":
+		// Typing notifications and reactions are not carried.
+	case "ISON":
+		c.ison(l)
 	default:
 		c.numeric("421", l.Command, "Unknown command")
 	}
@@ -317,4 +321,17 @@ func (c *client) list(l Line) {
 		}
 	}
 	c.numeric("323", "End of /LIST")
+}
+
+// ison answers 303 with the nicks asked that are present.
+func (c *client) ison(l Line) {
+	var on []string
+	for _, p := range l.Params {
+		for _, nick := range strings.Fields(p) {
+			if _, m, ok := c.s.resolveNick(nick); ok && m.State != Offline && m.State != "" {
+				on = append(on, nick)
+			}
+		}
+	}
+	c.numeric("303", strings.Join(on, " "))
 }

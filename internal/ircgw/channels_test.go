@@ -189,6 +189,15 @@ func TestWhoWhoisListAway(t *testing.T) {
 		t.Errorf("322: %v", l)
 	}
 
+	c.send("ISON bob carol nobody")
+	if on := c.until("303"); on[len(on)-1].Param(1) != "bob" {
+		t.Errorf("ISON: %v", on[len(on)-1])
+	}
+	c.send("TAGMSG #general", "PING :x")
+	if got := c.until("PONG"); len(got) != 1 {
+		t.Errorf("TAGMSG answered: %s", dump(got))
+	}
+
 	c.send("AWAY :lunch")
 	c.until("306")
 	if me, _ := tn.alice.Self("wg-home"); me.State != Away || me.Text != "lunch" {

@@ -197,15 +197,18 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 		m, err = s.cfg.Backend.Direct(ctx, p.wg, p.target, text, opt)
 	}
 	cancel()
-	forget()
 	if err != nil {
+		forget()
 		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
 		if !notice {
 			c.numeric("404", target, "Cannot send: "+err.Error())
 		}
 		return
 	}
+	// Delivered before the pending send is forgotten: the bus's copy,
+	// whenever it comes, is then either matched to c or already seen.
 	s.deliver(m, c)
+	forget()
 }
 
 func (c *client) channelRef(name string) chanRef {
