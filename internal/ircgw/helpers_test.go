@@ -23,7 +23,7 @@ type testNet struct {
 	bob   *MemoryNode
 }
 
-func newTestNet(t *testing.T) *testNet {
+func newTestNet(t testing.TB) *testNet {
 	t.Helper()
 	// A clock a second further at each reading: message times differ at
 	// the millisecond precision of timestamps on the wire.
@@ -40,7 +40,7 @@ func newTestNet(t *testing.T) *testNet {
 }
 
 // startGateway serves node's backend on a free loopback port.
-func startGateway(t *testing.T, node *MemoryNode, tweak func(*Config)) *Server {
+func startGateway(t testing.TB, node *MemoryNode, tweak func(*Config)) *Server {
 	t.Helper()
 	cfg := Config{Addr: "127.0.0.1:0", Token: testToken, Backend: node, Events: node.Bus(),
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -60,13 +60,13 @@ func startGateway(t *testing.T, node *MemoryNode, tweak func(*Config)) *Server {
 
 // ircClient is a raw IRC connection for the tests.
 type ircClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	r    *bufio.Reader
 	log  []Line // every line read
 }
 
-func dial(t *testing.T, s *Server) *ircClient {
+func dial(t testing.TB, s *Server) *ircClient {
 	t.Helper()
 	conn, err := net.Dial("tcp", s.Addr())
 	if err != nil {

@@ -217,7 +217,12 @@ func unescapeTag(v string) string {
 var tagEscaper = strings.NewReplacer(`\`, `\\`, ";", `\:`, " ", `\s`, "\r", `\r`, "\n", `\n`)
 
 // EscapeTag escapes a tag value for the wire.
-func EscapeTag(v string) string { return tagEscaper.Replace(v) }
+func EscapeTag(v string) string {
+	if !strings.ContainsAny(v, "\\; \r\n") {
+		return v
+	}
+	return tagEscaper.Replace(v)
+}
 
 // Format serializes l without the final CR LF. It refuses a line that
 // could not be parsed back as l: a bad command or tag key, a source or a
@@ -225,6 +230,14 @@ func EscapeTag(v string) string { return tagEscaper.Replace(v) }
 // NUL, CR or LF outside tag values, or a line over the limits.
 func Format(l Line) (string, error) {
 	var b strings.Builder
+	size := len(l.Source) + len(l.Command) + 4
+	for _, t := range l.Tags {
+		size += len(t.Key) + len(t.Value) + 2
+	}
+	for _, p := range l.Params {
+		size += len(p) + 2
+	}
+	b.Grow(size)
 	if len(l.Tags) > 0 {
 		b.WriteByte('@')
 		for i, t := range l.Tags {
