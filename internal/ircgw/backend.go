@@ -101,16 +101,22 @@ type HistoryQuery struct {
 	Search string
 }
 
-// Message kinds the gateway renders specially; any other kind is shown
-// as a PRIVMSG prefixed with "[kind]".
+// Message kinds (chat's) the gateway renders specially: a topic entry
+// is a TOPIC, an access-list entry is not shown; any other kind (edit,
+// delete, reaction) is a PRIVMSG prefixed with "[kind]".
 const (
 	KindText   = "text"
 	KindNotice = "notice"
 	KindAlert  = "alert"
+	KindTopic  = "topic"
+	KindACL    = "acl"
 )
 
-// Message is chat.Message: a room message (Room set) or a direct
-// message (Room empty, Target the recipient's name).
+// Message is chat.Message (events.ChatMessage): a room message (Room
+// set) or a direct message (Room empty, Peer the other member's name as
+// this node sees it: the recipient of its own, the author of others').
+// Parent and Target are message IDs (a reply's parent; the message an
+// edit, delete or reaction is about). Time orders the display.
 type Message struct {
 	ID        string    `json:"id"`
 	Workgroup string    `json:"workgroup"`

@@ -286,7 +286,9 @@ func (c *client) mode(l Line) {
 	switch {
 	case len(l.Params) == 1:
 		c.numeric("324", ref.Name, "+nt")
-		c.numeric("329", ref.Name, strconv.FormatInt(r.Created.Unix(), 10))
+		if !r.Created.IsZero() {
+			c.numeric("329", ref.Name, strconv.FormatInt(r.Created.Unix(), 10))
+		}
 	case strings.Trim(l.Params[1], "+b") == "":
 		c.numeric("368", ref.Name, "End of channel ban list")
 	default:

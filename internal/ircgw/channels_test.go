@@ -54,6 +54,20 @@ func TestJoinReplies(t *testing.T) {
 	if got[len(got)-1].Param(2) != "new topic" {
 		t.Errorf("332 after TOPIC: %v", got[len(got)-1])
 	}
+	// Another member's topic change arrives live; this node's own once.
+	if err := tn.bob.SetTopic(t.Context(), "wg-home", "general", "bob's topic"); err != nil {
+		t.Fatal(err)
+	}
+	got = c.until("TOPIC")
+	if tp := got[len(got)-1]; !strings.HasPrefix(tp.Source, "bob!") || tp.Param(1) != "bob's topic" {
+		t.Errorf("live TOPIC: %v", tp)
+	}
+	c.send("TOPIC #general :mine", "PING :y")
+	got = c.until("PONG")
+	if n := strings.Count(dump(got), " TOPIC "); n != 1 {
+		t.Errorf("%d TOPIC lines for one change: %s", n, dump(got))
+	}
+
 	c.send("PART #new :bye", "PING x")
 	got = c.until("PONG")
 	if p := mustFind(t, got, "PART"); p.Param(0) != "#new" {

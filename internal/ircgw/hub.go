@@ -20,7 +20,7 @@ type pendingSend struct {
 
 func (p pendingSend) matches(m Message) bool {
 	return p.wg == m.Workgroup && p.text == m.Text && strings.EqualFold(p.room, m.Room) &&
-		(p.room != "" || strings.EqualFold(p.target, m.Target))
+		(p.room != "" || strings.EqualFold(p.target, m.Peer))
 }
 
 // hub delivers the bus's chat messages and presence changes to clients.
@@ -136,12 +136,19 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 	case m.Room != "":
 		target = s.chanName(m.Workgroup, m.Room)
 	case self:
-		target = s.nickOf(m.Workgroup, m.Target)
+		target = s.nickOf(m.Workgroup, m.Peer)
 	default:
 		target = c.selfNick()
 	}
 	cmd, text := "PRIVMSG", m.Text
 	switch m.Kind {
+	case KindACL:
+		return nil // an access-list entry: seen with peerhood room ls
+	case KindTopic:
+		if m.Room == "" || self {
+			return nil // this node's own topic change was answered to TOPIC
+		}
+		return []Line{{Tags: s.timeTag(c, batch, m.Time), Source: src, Command: "TOPIC", Params: []string{target, m.Text}}}
 	case "", KindText:
 	case KindNotice:
 		cmd = "NOTICE"
@@ -151,13 +158,7 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 	default:
 		text = "[" + m.Kind + "] " + text
 	}
-	var tags []Tag
-	if batch != "" {
-		tags = append(tags, Tag{Key: "batch", Value: batch})
-	}
-	if c.has("server-time") {
-		tags = append(tags, Tag{Key: "time", Value: m.Time.UTC().Format(timeFormat)})
-	}
+	tags := s.timeTag(c, batch, m.Time)
 	mtags := c.has("message-tags")
 	room := len(":"+src+" "+cmd+" "+target+" :") + 2
 	var out []Line
@@ -176,6 +177,18 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 
 const timeFormat = "2006-01-02T15:04:05.000Z"
 
+// timeTag is the batch and server-time tags client c gets on a line.
+func (s *Server) timeTag(c *client, batch string, at time.Time) []Tag {
+	var tags []Tag
+	if batch != "" {
+		tags = append(tags, Tag{Key: "batch", Value: batch})
+	}
+	if c.has("server-time") {
+		tags = append(tags, Tag{Key: "time", Value: at.UTC().Format(timeFormat)})
+	}
+	return tags
+}
+
 // markSeen moves client c's last-seen mark of m's conversation.
 func (s *Server) markSeen(c *client, m Message) {
 	key := s.seenKey(c, m)
@@ -192,10 +205,7 @@ func (s *Server) seenKey(c *client, m Message) string {
 	c.mu.Unlock()
 	conv := "#" + fold(m.Room)
 	if m.Room == "" {
-		conv = fold(m.Author)
-		if s.isSelf(m) {
-			conv = fold(m.Target)
-		}
+		conv = fold(m.Peer)
 	}
 	return user + "\x00" + m.Workgroup + "\x00" + conv
 }

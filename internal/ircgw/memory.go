@@ -26,8 +26,26 @@ type MemoryNet struct {
 	wgs     []Workgroup
 	members map[string][]*Member // workgroup ID -> members
 	rooms   map[string]map[string]*memRoom
-	msgs    []Message
+	msgs    []memMsg
 	nodes   []*MemoryNode
+}
+
+// memMsg is a stored message with its recipient (direct messages).
+type memMsg struct {
+	Message
+	to string
+}
+
+// view is m as node name sees it: Peer is the other member.
+func (m memMsg) view(name string) Message {
+	out := m.Message
+	if m.Room == "" {
+		out.Peer = m.to
+		if strings.EqualFold(m.to, name) {
+			out.Peer = m.Author
+		}
+	}
+	return out
 }
 
 type memRoom struct {
@@ -172,7 +190,7 @@ func (n *MemoryNet) say(wg, room, author, text string, opt SendOptions) (Message
 		m.Kind = KindNotice
 	}
 	n.stampLocked(&m)
-	n.msgs = append(n.msgs, m)
+	n.msgs = append(n.msgs, memMsg{Message: m})
 	for _, nd := range n.nodes {
 		if r.joined[strings.ToLower(nd.name)] || strings.EqualFold(nd.name, author) {
 			nd.bus.Publish(wg, m)
@@ -318,6 +336,13 @@ func (nd *MemoryNode) SetTopic(_ context.Context, wg, name, topic string) error 
 		return err
 	}
 	r.Topic = topic
+	m := Message{Workgroup: wg, Room: r.Name, Author: nd.name, AuthorID: nd.peer, Kind: KindTopic, Text: topic}
+	n.stampLocked(&m)
+	for _, o := range n.nodes {
+		if r.joined[strings.ToLower(o.name)] || o == nd {
+			o.bus.Publish(wg, m)
+		}
+	}
 	return nil
 }
 
@@ -335,18 +360,19 @@ func (nd *MemoryNode) Direct(_ context.Context, wg, member, text string, opt Sen
 	if to == nil {
 		return Message{}, fmt.Errorf("member %q: %w", member, ErrNoMember)
 	}
-	m := Message{Workgroup: wg, Peer: to.PeerID, Target: to.Name, Author: nd.name, AuthorID: nd.peer, Text: text, Parent: opt.Parent}
+	m := Message{Workgroup: wg, Author: nd.name, AuthorID: nd.peer, Text: text, Parent: opt.Parent}
 	if opt.Notice {
 		m.Kind = KindNotice
 	}
 	n.stampLocked(&m)
-	n.msgs = append(n.msgs, m)
+	mm := memMsg{Message: m, to: to.Name}
+	n.msgs = append(n.msgs, mm)
 	for _, o := range n.nodes {
 		if strings.EqualFold(o.name, nd.name) || strings.EqualFold(o.name, to.Name) {
-			o.bus.Publish(wg, m)
+			o.bus.Publish(wg, mm.view(o.name))
 		}
 	}
-	return m, nil
+	return mm.view(nd.name), nil
 }
 
 // History implements Backend.
@@ -355,8 +381,9 @@ func (nd *MemoryNode) History(_ context.Context, wg string, q HistoryQuery) ([]M
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	var out []Message
-	for _, m := range n.msgs {
-		if m.Workgroup != wg || !nd.matches(m, q) {
+	for _, mm := range n.msgs {
+		m := mm.view(nd.name)
+		if m.Workgroup != wg || !nd.matches(mm, q) {
 			continue
 		}
 		out = append(out, m)
@@ -367,7 +394,7 @@ func (nd *MemoryNode) History(_ context.Context, wg string, q HistoryQuery) ([]M
 	return out, nil
 }
 
-func (nd *MemoryNode) matches(m Message, q HistoryQuery) bool {
+func (nd *MemoryNode) matches(m memMsg, q HistoryQuery) bool {
 	switch {
 	case q.Room != "":
 		if !strings.EqualFold(m.Room, q.Room) {
@@ -377,8 +404,8 @@ func (nd *MemoryNode) matches(m Message, q HistoryQuery) bool {
 		if m.Room != "" {
 			return false
 		}
-		mine := strings.EqualFold(m.Author, nd.name) && strings.EqualFold(m.Target, q.Peer)
-		theirs := strings.EqualFold(m.Author, q.Peer) && strings.EqualFold(m.Target, nd.name)
+		mine := strings.EqualFold(m.Author, nd.name) && strings.EqualFold(m.to, q.Peer)
+		theirs := strings.EqualFold(m.Author, q.Peer) && strings.EqualFold(m.to, nd.name)
 		if !mine && !theirs {
 			return false
 		}
