@@ -212,13 +212,24 @@ func TestWhoWhoisListAway(t *testing.T) {
 		t.Errorf("TAGMSG answered: %s", dump(got))
 	}
 
-	c.send("AWAY :lunch")
-	c.until("306")
+	// AWAY: 306/305 once to the client that asked and to the node's other
+	// client; a change made elsewhere (the CLI) reaches both.
+	c2 := dial(t, s)
+	c2.register()
+	c.send("AWAY :lunch", "PING :a")
+	if got := c.until("PONG"); strings.Count(dump(got), " 306 ") != 1 {
+		t.Errorf("AWAY: %s", dump(got))
+	}
 	if me, _ := tn.alice.Self("wg-home"); me.State != Away || me.Text != "lunch" {
 		t.Errorf("AWAY did not set presence: %+v", me)
 	}
+	c2.until("306")
 	c.send("AWAY")
 	c.until("305")
+	c2.until("305")
+	tn.net.SetPresence("alice", Busy, "call")
+	c.until("306")
+	c2.until("306")
 
 	tn.net.SetPresence("bob", Away, "meeting")
 	got = c.until("AWAY")

@@ -29,6 +29,7 @@ type client struct {
 	user       string // the USER name: the key of this client's last-seen marks
 	channels   map[string]chanRef
 	batches    int
+	toldAway   bool // what the client was last told of this node's presence
 
 	// The reader goroutine's own.
 	authed     bool
@@ -56,6 +57,21 @@ func (c *client) isRegistered() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.registered
+}
+
+// tellAway sends 306 or 305 when the client was not told yet.
+func (c *client) tellAway(away bool) {
+	c.mu.Lock()
+	changed := c.toldAway != away
+	c.toldAway = away
+	c.mu.Unlock()
+	switch {
+	case !changed:
+	case away:
+		c.numeric("306", "You have been marked as being away")
+	default:
+		c.numeric("305", "You are no longer marked as being away")
+	}
 }
 
 func (c *client) has(capName string) bool {

@@ -218,7 +218,11 @@ func (s *Server) presenceChanged(wg string, p events.PresenceChanged) {
 		return
 	}
 	if me, ok := s.self(wg); ok && me.PeerID == p.Peer && p.Peer != "" {
-		return // this node's own: AWAY already answered 305/306
+		// This node's own presence (set by a client's AWAY or by the CLI).
+		for _, c := range s.registered() {
+			c.tellAway(p.State != Online)
+		}
+		return
 	}
 	nick := s.nickOf(wg, name)
 	away := Line{Source: userhost(nick), Command: "AWAY"}

@@ -276,7 +276,7 @@ func (c *client) welcome(nick string) {
 	}
 	c.numeric("376", "End of /MOTD command")
 	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {
-		c.numeric("306", "You have been marked as being away")
+		c.tellAway(true)
 	}
 }
 

@@ -100,19 +100,26 @@ func (c *client) whois(l Line) {
 func (c *client) away(l Line) {
 	s := c.s
 	text := l.Param(0)
+	// Marked told first: the presence.changed event this causes, however
+	// early it comes, then tells only the node's other clients.
+	c.mu.Lock()
+	was := c.toldAway
+	c.toldAway = text != ""
+	c.mu.Unlock()
 	ctx, cancel := ctxShort()
 	err := s.cfg.Backend.SetAway(ctx, text != "", text)
 	cancel()
 	if err != nil {
+		c.mu.Lock()
+		c.toldAway = was
+		c.mu.Unlock()
 		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"AWAY", "CANNOT_SET", err.Error()}})
 		return
 	}
-	for _, o := range s.registered() {
-		if text != "" {
-			o.numeric("306", "You have been marked as being away")
-		} else {
-			o.numeric("305", "You are no longer marked as being away")
-		}
+	if text != "" {
+		c.numeric("306", "You have been marked as being away")
+	} else {
+		c.numeric("305", "You are no longer marked as being away")
 	}
 }
 
