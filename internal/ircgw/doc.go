@@ -48,12 +48,16 @@
 //     (online, away or busy); multi-prefix gives both. A member going
 //     offline or coming back is MODE -v/+v.
 //   - AWAY text sets this node's presence to away (SetAway), AWAY alone
-//     back to online; 306/305 go to every client of the node. Others'
-//     changes go as AWAY lines to clients with away-notify; WHOIS, WHO (G)
-//     and a PRIVMSG to them (301) show them.
+//     back to online; the client that asked gets 306/305, the node's
+//     other clients get them from the presence.changed event (so does a
+//     change made with the CLI), each once. Others' changes go as AWAY
+//     lines to clients with away-notify; WHOIS, WHO (G) and a PRIVMSG to
+//     them (301) show them.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
-//     +draft/reply tag is the parent. Other kinds are shown as PRIVMSG
-//     prefixed "[kind]" (an alert as a NOTICE). Text with line breaks
+//     +draft/reply tag is the parent. Another member's topic entry is a
+//     TOPIC line (this node's own was answered to its TOPIC command), an
+//     access-list entry is not shown, other kinds (edit, delete,
+//     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
 //     becomes several lines; a long line is cut on rune boundaries.
 //     CTCP other than ACTION and TAGMSG are not carried.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
