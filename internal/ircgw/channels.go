@@ -100,7 +100,10 @@ func (c *client) join(l Line) {
 			ref.Room = r.Name
 			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
 		} else {
-			_, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil)
+			var r Room
+			if r, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil); err == nil && !r.Joined {
+				_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, ref.Room)
+			}
 		}
 		cancel()
 		if err != nil {

@@ -15,7 +15,7 @@ import (
 type client struct {
 	s    *Server
 	conn net.Conn
-	out  chan string
+	out  chan outLine
 	quit chan struct{} // closed by stop
 	once sync.Once
 	why  string // why the connection ends; set before quit closes
@@ -49,7 +49,7 @@ type chanRef struct {
 }
 
 func newClient(s *Server, conn net.Conn) *client {
-	return &client{s: s, conn: conn, out: make(chan string, s.cfg.WriteQueue), quit: make(chan struct{}),
+	return &client{s: s, conn: conn, out: make(chan outLine, s.cfg.WriteQueue), quit: make(chan struct{}),
 		caps: map[string]bool{}, channels: map[string]chanRef{}, tokens: float64(s.cfg.FloodBurst), lastRefill: time.Now()}
 }
 
@@ -97,24 +97,42 @@ func (c *client) stop(reason string, hard bool) {
 	})
 }
 
-// send queues one line; a client whose queue is full is disconnected
-// (a slow reader never holds the others up).
-func (c *client) send(l Line) {
+// outLine is a line queued for the client; mark, when set, is the
+// last-seen mark it moves once written.
+type outLine struct {
+	line string
+	mark *mark
+}
+
+type mark struct {
+	key string
+	at  time.Time
+}
+
+// send queues one line and reports whether it did; a client whose queue
+// is full is disconnected (a slow reader never holds the others up).
+func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
+
+// sendMarked is send with a last-seen mark moved when the line is
+// written (never for a line left in the queue of a client dropped).
+func (c *client) sendMarked(l Line, mk *mark) bool {
 	s, err := Format(l)
 	if err != nil {
 		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
-		return
+		return false
 	}
 	select {
 	case <-c.quit:
-		return
+		return false
 	default:
 	}
 	select {
-	case c.out <- s:
+	case c.out <- outLine{s, mk}:
+		return true
 	default:
 		c.s.cfg.Log.Info("irc gateway: client too slow, disconnected", "queue", c.s.cfg.WriteQueue)
 		c.abort("SendQ exceeded")
+		return false
 	}
 }
 
@@ -134,7 +152,7 @@ func (c *client) writer() {
 	defer c.conn.Close()
 	w := bufio.NewWriterSize(c.conn, 16<<10)
 	for {
-		var line string
+		var line outLine
 		select {
 		case line = <-c.out:
 		case <-c.quit:
@@ -142,11 +160,11 @@ func (c *client) writer() {
 			return
 		}
 		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		writeLine(w, line)
+		c.write(w, line)
 		for more := true; more; {
 			select {
 			case line = <-c.out:
-				writeLine(w, line)
+				c.write(w, line)
 			default:
 				more = false
 			}
@@ -156,6 +174,15 @@ func (c *client) writer() {
 			return
 		}
 	}
+}
+
+// write buffers one line, moving its mark first: once the client can
+// read the line, its mark is already where a new connection looks.
+func (c *client) write(w *bufio.Writer, l outLine) {
+	if l.mark != nil {
+		c.s.setMark(l.mark)
+	}
+	writeLine(w, l.line)
 }
 
 func writeLine(w *bufio.Writer, line string) {
@@ -172,7 +199,7 @@ func (c *client) farewell(w *bufio.Writer) {
 	for more := true; more; {
 		select {
 		case line := <-c.out:
-			writeLine(w, line)
+			c.write(w, line)
 		default:
 			more = false
 		}

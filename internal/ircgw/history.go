@@ -49,10 +49,7 @@ func (s *Server) sendBatch(c *client, target string, msgs []Message) {
 		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"+" + batch, "chathistory", target}})
 	}
 	for _, m := range msgs {
-		for _, l := range s.render(c, m, batch) {
-			c.send(l)
-		}
-		s.markSeen(c, m)
+		s.sendMessage(c, m, batch)
 	}
 	if batch != "" {
 		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"-" + batch}})

@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,43 @@ func TestMsgIDRoundTrip(t *testing.T) {
 		if _, _, ok := parseMsgID(bad); ok {
 			t.Errorf("parseMsgID(%q) accepted", bad)
 		}
+	}
+}
+
+// TestMarksSurviveRestart: with a MarksFile, a client's last-seen marks
+// outlive the gateway: after a restart it is played back only what it
+// missed, not the last Config.Playback again.
+func TestMarksSurviveRestart(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	postN(t, tn, "wg-home", "general", 3)
+	marks := filepath.Join(t.TempDir(), "irc-marks.json")
+	s := startGateway(t, tn.alice, func(c *Config) { c.MarksFile = marks })
+	c := dial(t, s)
+	c.register()
+	c.untilText("m3")
+	c.send("QUIT")
+	c.closed()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.net.Post("wg-home", "general", "bob", "after restart"); err != nil {
+		t.Fatal(err)
+	}
+	s = startGateway(t, tn.alice, func(c *Config) { c.MarksFile = marks })
+	c = dial(t, s)
+	c.register()
+	c.until("366")
+	c.send("PING :end")
+	var texts []string
+	for _, l := range c.until("PONG") {
+		if l.Command == "PRIVMSG" {
+			texts = append(texts, l.Param(1))
+		}
+	}
+	if strings.Join(texts, " ") != "after restart" {
+		t.Fatalf("playback after restart %q, want only the missed message", texts)
 	}
 }

@@ -79,10 +79,7 @@ func (s *Server) deliver(m Message, origin *client) {
 				s.joinBurst(c, ref, false)
 			}
 		}
-		for _, l := range s.render(c, m, "") {
-			c.send(l)
-		}
-		s.markSeen(c, m)
+		s.sendMessage(c, m, "")
 	}
 }
 
@@ -189,13 +186,26 @@ func (s *Server) timeTag(c *client, batch string, at time.Time) []Tag {
 	return tags
 }
 
-// markSeen moves client c's last-seen mark of m's conversation.
-func (s *Server) markSeen(c *client, m Message) {
-	key := s.seenKey(c, m)
+// sendMessage queues m's lines for c; the last one moves c's last-seen
+// mark of m's conversation when it is written.
+func (s *Server) sendMessage(c *client, m Message, batch string) {
+	lines := s.render(c, m, batch)
+	for i, l := range lines {
+		var mk *mark
+		if i == len(lines)-1 {
+			mk = &mark{key: s.seenKey(c, m), at: m.Time}
+		}
+		c.sendMarked(l, mk)
+	}
+}
+
+// setMark moves a last-seen mark forward.
+func (s *Server) setMark(mk *mark) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if m.Time.After(s.lastSeen[key]) {
-		s.lastSeen[key] = m.Time
+	if mk.at.After(s.lastSeen[mk.key]) {
+		s.lastSeen[mk.key] = mk.at
+		s.marksDirty = true
 	}
 }
 

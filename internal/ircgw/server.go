@@ -46,6 +46,9 @@ type Config struct {
 	// plain #room; the backend's first workgroup when empty.
 	Workgroup string
 	Network   string // ISUPPORT NETWORK ("peerhood" if empty)
+	// MarksFile keeps the clients' last-seen marks (what playback on join
+	// starts from) across restarts; "" keeps them in memory only.
+	MarksFile string
 	Log       *slog.Logger
 
 	// Limits; zero values take the defaults below.
@@ -119,11 +122,12 @@ type Server struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	mu       sync.Mutex
-	clients  map[*client]struct{}
-	seen     seenSet
-	pending  []pendingSend
-	lastSeen map[string]time.Time // ident NUL target (folded) -> last message time delivered
+	mu         sync.Mutex
+	clients    map[*client]struct{}
+	seen       seenSet
+	pending    []pendingSend
+	lastSeen   map[string]time.Time // USER NUL workgroup NUL conversation -> last message time delivered
+	marksDirty bool
 }
 
 // New checks cfg and returns a gateway; Start listens.
@@ -152,7 +156,14 @@ func (s *Server) Start(context.Context) error {
 	if err != nil {
 		return fmt.Errorf("irc gateway: %w", err)
 	}
+	if err := s.loadMarks(); err != nil {
+		ln.Close()
+		return err
+	}
 	s.ln = ln
+	if s.cfg.MarksFile != "" {
+		s.wg.Go(s.keepMarks)
+	}
 	if s.cfg.Events != nil {
 		s.sub = s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage, events.KindPresenceChanged}})
 		s.wg.Go(s.hub)
@@ -189,7 +200,7 @@ func (s *Server) Close() error {
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
-	return err
+	return errors.Join(err, s.saveMarks())
 }
 
 func (s *Server) accept() {
