@@ -72,9 +72,12 @@
 //     with msgid= or timestamp= references, at most 500 messages
 //     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch. A client
 //     without draft/chathistory gets, on each join, the messages of the
-//     room it missed since its last visit (kept per USER name, in memory)
-//     or, on its first visit, the last Config.Playback (50), in a batch
-//     when it has batch.
+//     room it missed since its last visit or, on its first visit, the
+//     last Config.Playback (50), in a batch when it has batch. The
+//     last-seen marks are per USER name and conversation, moved by the
+//     writer as it writes a message's line (a message left in a dropped
+//     client's queue is played back later), and kept in Config.MarksFile
+//     (JSON, written each minute and on Close; at most 10,000 marks).
 //
 // # Limits
 //
