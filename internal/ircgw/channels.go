@@ -22,7 +22,7 @@ func (c *client) command(l Line) {
 		for _, name := range strings.Split(l.Param(0), ",") {
 			if ref, ok := s.parseChan(name); ok {
 				s.names(c, ref)
-			} else {
+			} else if name != "" {
 				c.numeric("366", name, "End of /NAMES list")
 			}
 		}

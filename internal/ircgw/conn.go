@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,12 @@ func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
 // sendMarked is send with a last-seen mark moved when the line is
 // written (never for a line left in the queue of a client dropped).
 func (c *client) sendMarked(l Line, mk *mark) bool {
+	for i := 0; i+1 < len(l.Params); i++ {
+		if m := middle(l.Params[i]); m != l.Params[i] {
+			l.Params = slices.Clone(l.Params) // the caller's slice stays as it is
+			l.Params[i] = m
+		}
+	}
 	s, err := Format(l)
 	if err != nil {
 		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
@@ -308,6 +315,19 @@ func userhost(nick string) string {
 		user = user[:i]
 	}
 	return nick + "!" + user + "@peerhood"
+}
+
+// middle makes a client's word fit as a middle parameter of a reply:
+// its first field without a leading ':', or "*".
+func middle(p string) string {
+	if p != "" && !strings.Contains(p, " ") && p[0] != ':' {
+		return p
+	}
+	f := strings.Fields(p)
+	if len(f) == 0 || strings.TrimLeft(f[0], ":") == "" {
+		return "*"
+	}
+	return strings.TrimLeft(f[0], ":")
 }
 
 // splitText cuts text into lines and each line into pieces of at most

@@ -2,10 +2,13 @@ package ircgw
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -161,4 +164,60 @@ func TestConfig(t *testing.T) {
 	if a := ResolveAddr(""); a != DefaultAddr {
 		t.Errorf("default: %s", a)
 	}
+}
+
+// TestHostileCommands: every command with odd parameters leaves the
+// connection (and the server) working.
+func TestHostileCommands(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	s := startGateway(t, tn.alice, func(c *Config) {
+		c.FloodBurst = 1 << 20
+		c.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	c := dial(t, s)
+	c.register("sasl", "batch", "message-tags", "server-time", "draft/chathistory", "echo-message")
+	cmds := []string{"JOIN", "PART", "TOPIC", "NAMES", "MODE", "WHO", "WHOIS", "AWAY", "PRIVMSG", "NOTICE",
+		"LIST", "CHATHISTORY", "ISON", "TAGMSG", "CAP", "NICK", "USER", "PASS", "AUTHENTICATE", "PING", "PONG"}
+	params := []string{"", " :", " #", " #@", " #general@", " #@lab", " /", " bob/", " /lab", " *", " ,,,", " #general,#general",
+		" :\x01VERSION\x01", " #general :\x01ACTION waves\x01", " 0", " LATEST", " LATEST #general", " BETWEEN #general * *",
+		" AROUND #general msgid=~ 5", " AFTER bob timestamp=nope 5", " #general -b", " #general +o bob",
+		" " + strings.Repeat("x", 400), " a b c d e f g h i j k l m n o p q"}
+	for _, cmd := range cmds {
+		for _, p := range params {
+			c.send(cmd + p)
+		}
+		c.send("PING :after-" + cmd)
+		for {
+			got := c.until("PONG")
+			if got[len(got)-1].Param(1) == "after-"+cmd {
+				break
+			}
+		}
+	}
+	// Every reply was a well-formed line.
+	if strings.Contains(logs.String(), "line not sent") {
+		t.Errorf("the server made lines it could not send:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes (a log).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
