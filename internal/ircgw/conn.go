@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -217,6 +218,13 @@ func (c *client) farewell(w *bufio.Writer) {
 
 // serve reads and handles lines until the connection ends.
 func (c *client) serve() {
+	defer func() {
+		// A bug must cost one connection, not the node.
+		if r := recover(); r != nil {
+			c.s.cfg.Log.Error("irc gateway: client handler failed", "panic", r, "stack", string(debug.Stack()))
+			c.abort("Internal error")
+		}
+	}()
 	defer c.s.drop(c)
 	defer c.kill("Connection closed")
 	c.s.wg.Go(c.writer)
