@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 # Debian packages the tests use: network namespaces (iproute2, nftables),
 # real WebDAV clients (cadaver, rclone, davfs2), procps for ps, chromium
 # (headless: the gateway's browser tests drive it with chromedp).
-# ii is the IRC client internal/ircgw drives.
-need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium ii)
+# ii and weechat-headless are the IRC clients internal/ircgw drives.
+need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium ii weechat-headless)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
