@@ -86,8 +86,12 @@ func (c *client) has(capName string) bool {
 // ERROR line with the reason.
 func (c *client) kill(reason string) { c.stop(reason, false) }
 
-// abort ends the connection at once (a client that does not read).
-func (c *client) abort(reason string) { c.stop(reason, true) }
+// abort ends the connection at once (a client that does not read), even
+// after kill: a writer stuck on the client fails at once.
+func (c *client) abort(reason string) {
+	c.stop(reason, true)
+	c.conn.Close()
+}
 
 func (c *client) stop(reason string, hard bool) {
 	c.once.Do(func() {

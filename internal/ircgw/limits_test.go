@@ -221,3 +221,31 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// TestCloseWithStuckClient: Close returns although a client never reads
+// (its writer is blocked): after a grace period it is cut off.
+func TestCloseWithStuckClient(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	s := startGateway(t, tn.alice, func(c *Config) { c.WriteTimeout = time.Hour })
+	mine, theirs := net.Pipe()
+	t.Cleanup(func() { mine.Close() })
+	s.serveConn(theirs)
+	stuck := &ircClient{t: t, conn: mine, r: bufio.NewReader(mine)}
+	stuck.register()
+	if _, err := tn.net.Post("wg-home", "general", "bob", "never read"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs on a client that does not read")
+	}
+}

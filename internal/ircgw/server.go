@@ -191,16 +191,36 @@ func (s *Server) Close() error {
 	if s.sub != nil {
 		s.sub.Close()
 	}
-	s.mu.Lock()
-	for c := range s.clients {
-		c.kill("Server shutting down")
+	s.each((*client).kill, "Server shutting down")
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		// Clients that do not read their farewell are cut off.
+		s.each((*client).abort, "Server shutting down")
+		<-done
 	}
-	s.mu.Unlock()
-	s.wg.Wait()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
 	}
 	return errors.Join(err, s.saveMarks())
+}
+
+// closeGrace is how long Close lets clients read their farewell.
+const closeGrace = 2 * time.Second
+
+// each calls f(c, reason) for every client.
+func (s *Server) each(f func(*client, string), reason string) {
+	s.mu.Lock()
+	cs := make([]*client, 0, len(s.clients))
+	for c := range s.clients {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		f(c, reason)
+	}
 }
 
 func (s *Server) accept() {
