@@ -127,6 +127,15 @@ func TestMessaging(t *testing.T) {
 		t.Errorf("alice's second client got %v (no caps: no tags)", m)
 	}
 
+	// A CTCP ACTION is "/me" text in chat, and an ACTION again on IRC.
+	a1.send("PRIVMSG #general :\x01ACTION waves\x01")
+	for _, c := range []*ircClient{b, a1, a2} {
+		c.untilText("\x01ACTION waves\x01")
+	}
+	if h, _ := tn.bob.History(t.Context(), "wg-home", HistoryQuery{Room: "general", Limit: 1}); len(h) != 1 || h[0].Text != "/me waves" {
+		t.Errorf("action stored as %+v", h)
+	}
+
 	// a2 (no echo-message) sends: a1 sees it, a2 gets no echo.
 	a2.send("PRIVMSG #general :from a2", "PING :after")
 	got = a2.until("PONG")

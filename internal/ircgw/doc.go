@@ -59,7 +59,8 @@
 //     access-list entry is not shown, other kinds (edit, delete,
 //     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
 //     becomes several lines; a long line is cut on rune boundaries.
-//     CTCP other than ACTION and TAGMSG are not carried.
+//     A CTCP ACTION is chat text "/me ..." and back; other CTCP and
+//     TAGMSG are not carried.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup.

@@ -158,8 +158,17 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 	tags := s.timeTag(c, batch, m.Time)
 	mtags := c.has("message-tags")
 	room := len(":"+src+" "+cmd+" "+target+" :") + 2
+	action, isAction := strings.CutPrefix(text, "/me ")
+	if isAction && cmd == "PRIVMSG" {
+		text, room = action, room+len("\x01ACTION \x01")
+	} else {
+		isAction = false
+	}
 	var out []Line
 	for i, piece := range splitText(text, MaxLine-room) {
+		if isAction {
+			piece = "\x01ACTION " + piece + "\x01"
+		}
 		lt := tags
 		if i == 0 && mtags {
 			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: ircMsgID(m)})

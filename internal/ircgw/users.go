@@ -139,7 +139,9 @@ func (c *client) privmsg(l Line) {
 		return
 	}
 	text := l.Params[1]
-	if strings.HasPrefix(text, "\x01") && !strings.HasPrefix(text, "\x01ACTION ") {
+	if action, ok := strings.CutPrefix(text, "\x01ACTION "); ok {
+		text = "/me " + strings.TrimSuffix(action, "\x01") // chat's spelling of an action
+	} else if strings.HasPrefix(text, "\x01") {
 		return // CTCP queries are not carried
 	}
 	if !utf8.ValidString(text) {
