@@ -41,8 +41,19 @@ func TestJoinReplies(t *testing.T) {
 	if got := c.until("PONG"); len(got) != 1 {
 		t.Errorf("JOIN of a channel already joined: %s", dump(got))
 	}
+	// A topic longer than a line allows is cut to fit, not dropped.
+	long := strings.Repeat("é", 400)
+	if err := tn.alice.SetTopic(t.Context(), "wg-home", "general", long); err != nil {
+		t.Fatal(err)
+	}
+	c.send("TOPIC #general")
+	got := c.until("332")
+	if tp := got[len(got)-1].Param(2); len(tp) < 400 || !strings.HasPrefix(long, tp) {
+		t.Errorf("long topic: %d bytes %q", len(tp), tp)
+	}
+
 	c.send("MODE #general")
-	got := c.until("329")
+	got = c.until("329")
 	if m := mustFind(t, got, "324"); m.Param(2) != "+nt" {
 		t.Errorf("324: %v", m)
 	}

@@ -129,6 +129,9 @@ func (c *client) sendMarked(l Line, mk *mark) bool {
 		}
 	}
 	s, err := Format(l)
+	if errors.Is(err, ErrTooLong) && len(l.Params) > 0 {
+		s, err = Format(truncated(l)) // a long topic or text: cut to fit
+	}
 	if err != nil {
 		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
 		return false
@@ -327,6 +330,29 @@ func userhost(nick string) string {
 		user = user[:i]
 	}
 	return nick + "!" + user + "@peerhood"
+}
+
+// truncated cuts l's last parameter (on a rune boundary) so that l fits
+// in MaxLine.
+func truncated(l Line) Line {
+	head := l
+	head.Tags = nil
+	last := len(l.Params) - 1
+	head.Params = append(slices.Clone(l.Params[:last]), "")
+	s, err := Format(head)
+	if err != nil {
+		return l
+	}
+	room := MaxLine - 2 - len(s)
+	p := l.Params[last]
+	if room < 0 || len(p) <= room {
+		return l
+	}
+	for room > 0 && !utf8.RuneStart(p[room]) {
+		room--
+	}
+	l.Params = append(slices.Clone(l.Params[:last]), p[:room])
+	return l
 }
 
 // middle makes a client's word fit as a middle parameter of a reply:
