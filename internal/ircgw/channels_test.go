@@ -208,6 +208,17 @@ func TestWhoWhoisListAway(t *testing.T) {
 	if strings.Join(who, ",") != "alice H@+,bob H+" {
 		t.Errorf("WHO: %v", who)
 	}
+	c.send("WHO *")
+	got = c.until("315")
+	who = who[:0]
+	for _, l := range got {
+		if l.Command == "352" {
+			who = append(who, l.Param(5)+" "+l.Param(6))
+		}
+	}
+	if strings.Join(who, ",") != "alice H,bob H,carol G,alice H,bob/lab H" {
+		t.Errorf("WHO *: %v", who)
+	}
 	c.send("WHOIS carol")
 	got = c.until("318")
 	if w := mustFind(t, got, "311"); w.Param(1) != "carol" {

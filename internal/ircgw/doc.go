@@ -43,6 +43,7 @@
 //     each JOIN and PART, gets the node's rooms joined at registration, and
 //     is joined to a room when a message of it arrives.
 //   - Nicks of others: name in the default workgroup, name/wg in another.
+//     WHO * lists every member of every workgroup with its presence.
 //     A PRIVMSG to a nick is a direct message (Direct), a query.
 //   - Prefixes: '@' for a workgroup admin, '+' for a present member
 //     (online, away or busy); multi-prefix gives both. A member going

@@ -47,7 +47,14 @@ func (c *client) who(l Line) {
 				}
 			}
 		}
-	case mask != "":
+	case mask == "" || mask == "*" || mask == "0":
+		// Every member of every workgroup: the roster, with presence.
+		for _, w := range s.cfg.Backend.Workgroups() {
+			for _, m := range s.cfg.Backend.Members(w.ID) {
+				s.whoLine(c, w.ID, "*", m)
+			}
+		}
+	default:
 		if wg, m, ok := s.resolveNick(mask); ok {
 			s.whoLine(c, wg, "*", m)
 		}
