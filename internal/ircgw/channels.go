@@ -165,7 +165,7 @@ func prefixOf(m Member, multi bool) string {
 }
 
 func (s *Server) names(c *client, ref chanRef) {
-	names, _ := s.cfg.Backend.RoomMembers(ref.WG, ref.Room)
+	names := s.roomMembers(c, ref)
 	multi := c.has("multi-prefix")
 	slices.SortFunc(names, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
 	var items []string
@@ -188,6 +188,18 @@ func (s *Server) names(c *client, ref chanRef) {
 		items = items[n:]
 	}
 	c.numeric("366", ref.Name, "End of /NAMES list")
+}
+
+// roomMembers is the room's members as the backend knows them, this
+// node's member included when client c is in the channel (chat lists
+// the members it hears on the room's topic, which takes a moment after
+// a join).
+func (s *Server) roomMembers(c *client, ref chanRef) []string {
+	names, _ := s.cfg.Backend.RoomMembers(ref.WG, ref.Room)
+	if me, ok := s.self(ref.WG); ok && c.inChannel(ref.Name) && !containsFold(names, me.Name) {
+		names = append(names, me.Name)
+	}
+	return names
 }
 
 func max1(n int) int {

@@ -277,3 +277,23 @@ func TestWhoWhoisListAway(t *testing.T) {
 		t.Errorf("301 on PRIVMSG: %v", a)
 	}
 }
+
+// noMembers is a backend whose rooms list no members yet (chat lists
+// those it hears on the room's topic, which takes a moment).
+type noMembers struct{ *MemoryNode }
+
+func (noMembers) RoomMembers(string, string) ([]string, error) { return nil, nil }
+
+// TestNamesIncludeSelf: the names of a channel just joined hold this
+// node's member even when the backend does not list it yet.
+func TestNamesIncludeSelf(t *testing.T) {
+	tn := newTestNet(t)
+	s := startGateway(t, tn.alice, func(c *Config) { c.Backend = noMembers{tn.alice} })
+	c := dial(t, s)
+	c.register("multi-prefix")
+	c.send("JOIN #fresh")
+	got := c.until("366")
+	if n, ok := find(got, "353"); !ok || n.Param(3) != "@+alice" {
+		t.Fatalf("names of a fresh room: %s", dump(got))
+	}
+}

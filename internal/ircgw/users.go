@@ -40,8 +40,7 @@ func (c *client) who(l Line) {
 	switch {
 	case strings.HasPrefix(mask, "#"):
 		if ref, ok := s.parseChan(mask); ok {
-			names, _ := s.cfg.Backend.RoomMembers(ref.WG, ref.Room)
-			for _, n := range names {
+			for _, n := range s.roomMembers(c, ref) {
 				if m, ok := s.cfg.Backend.Member(ref.WG, n); ok {
 					s.whoLine(c, ref.WG, ref.Name, m)
 				}
