@@ -173,60 +173,130 @@ func (s *Server) historyQuery(ctx context.Context, wg string, q HistoryQuery, su
 			q.Limit = limit
 			return b.History(ctx, wg, q)
 		}
-		q.Since, q.Limit = r1.t, limit+1
+		q.Since, q.Limit = r1.t, limit+sameInstant
 		msgs, err := b.History(ctx, wg, q)
-		msgs = r1.after(msgs, false)
-		return newest(msgs, limit), err
+		return newest(r1.after(msgs, false), limit), err
 	case "BEFORE":
-		q.Before, q.Limit = r1.t, limit
-		return b.History(ctx, wg, q)
+		return s.lastBefore(ctx, wg, q, time.Time{}, r1, limit)
 	case "AFTER":
 		return s.firstAfter(ctx, wg, q, r1, time.Time{}, limit, false)
 	case "AROUND":
-		q.Before, q.Limit = r1.t, limit/2
 		var before []Message
 		if limit/2 > 0 {
 			var err error
-			if before, err = b.History(ctx, wg, q); err != nil {
+			if before, err = s.lastBefore(ctx, wg, q, time.Time{}, r1, limit/2); err != nil {
 				return nil, err
 			}
 		}
-		q.Before = time.Time{}
 		after, err := s.firstAfter(ctx, wg, q, r1, time.Time{}, limit-len(before), true)
 		return append(before, after...), err
 	default: // BETWEEN, exclusive at both ends
-		if r1.t.After(r2.t) {
-			q.Since, q.Before, q.Limit = r2.t, r1.t, limit+1
-			msgs, err := b.History(ctx, wg, q)
+		if s.later(ctx, wg, q, r1, r2) {
+			msgs, err := s.lastBefore(ctx, wg, q, r2.t, r1, limit+sameInstant)
 			return newest(r2.after(msgs, false), limit), err
 		}
-		msgs, err := s.firstAfter(ctx, wg, q, r1, r2.t, limit+1, false)
-		if i := slices.IndexFunc(msgs, func(m Message) bool { return m.ID == r2.id || !m.Time.Before(r2.t) }); i >= 0 {
-			msgs = msgs[:i]
-		}
+		msgs, err := s.firstAfter(ctx, wg, q, r1, r2.upper(), limit+1+sameInstant, false)
+		msgs = r2.before(msgs)
 		return msgs[:min(len(msgs), limit)], err
 	}
 }
 
+// later reports whether reference r1 is after r2: by time, or for two
+// messages of one instant by their order in the history.
+func (s *Server) later(ctx context.Context, wg string, q HistoryQuery, r1, r2 msgRef) bool {
+	if !r1.t.Equal(r2.t) || r1.id == "" || r2.id == "" {
+		return r1.t.After(r2.t)
+	}
+	q.Since, q.Before, q.Limit = r1.t, r1.upper(), historyScan
+	msgs, err := s.cfg.Backend.History(ctx, wg, q)
+	if err != nil {
+		return false
+	}
+	i1 := slices.IndexFunc(msgs, func(m Message) bool { return m.ID == r1.id })
+	i2 := slices.IndexFunc(msgs, func(m Message) bool { return m.ID == r2.id })
+	return i1 > i2
+}
+
+// sameInstant is how many more messages a query asks for than it
+// returns, for those sharing the reference's instant (chat's times are
+// milliseconds).
+const sameInstant = 64
+
+// upper is the exclusive time bound that still holds r's message and
+// those of the same instant before it.
+func (r msgRef) upper() time.Time {
+	if r.id != "" {
+		return r.t.Add(time.Millisecond)
+	}
+	return r.t
+}
+
+// before keeps the messages before r (a msgid reference: before that
+// message; a timestamp: earlier than it).
+func (r msgRef) before(msgs []Message) []Message {
+	if r.id != "" {
+		if i := slices.IndexFunc(msgs, func(m Message) bool { return m.ID == r.id }); i >= 0 {
+			return msgs[:i]
+		}
+	}
+	return slices.DeleteFunc(msgs, func(m Message) bool { return !m.Time.Before(r.t) })
+}
+
+// lastBefore returns the newest n messages before r and from lo (none
+// when zero).
+func (s *Server) lastBefore(ctx context.Context, wg string, q HistoryQuery, lo time.Time, r msgRef, n int) ([]Message, error) {
+	q.Since, q.Before, q.Limit = lo, r.upper(), n
+	if r.id != "" {
+		q.Limit += sameInstant
+	}
+	msgs, err := s.cfg.Backend.History(ctx, wg, q)
+	return newest(r.before(msgs), n), err
+}
+
 // firstAfter returns the oldest n messages after r (from r with
 // inclusive) and before hi (none when zero). History gives the newest
-// of a range, so it walks back from hi in historyScan steps.
+// of a range, so it walks back from hi in historyScan steps (each step's
+// bound a millisecond past the oldest message it has, so messages of
+// that instant are not skipped; the overlap is dropped by ID).
 func (s *Server) firstAfter(ctx context.Context, wg string, q HistoryQuery, r msgRef, hi time.Time, n int, inclusive bool) ([]Message, error) {
 	q.Since, q.Before, q.Limit = r.t, hi, historyScan
 	var prev []Message
 	cur, err := s.cfg.Backend.History(ctx, wg, q)
 	// Only the oldest chunk and the one after it matter: n <= HistoryMax
-	// < historyScan.
-	for err == nil && len(cur) == historyScan && !cur[0].Time.Equal(q.Before) {
-		q.Before = cur[0].Time
+	// + sameInstant < historyScan.
+	for err == nil && len(cur) == historyScan {
+		next := cur[0].Time.Add(time.Millisecond)
+		if !q.Before.IsZero() && !next.Before(q.Before) {
+			break // a whole chunk in one millisecond: no progress
+		}
+		q.Before = next
 		prev = cur
 		cur, err = s.cfg.Backend.History(ctx, wg, q)
 	}
 	if err != nil {
 		return nil, err
 	}
-	msgs := r.after(append(cur, prev...), inclusive)
+	msgs := joinByID(cur, prev)
+	msgs = r.after(msgs, inclusive)
 	return msgs[:min(len(msgs), n)], nil
+}
+
+// joinByID appends to older the messages of newer it does not hold.
+func joinByID(older, newer []Message) []Message {
+	if len(newer) == 0 {
+		return older
+	}
+	have := make(map[string]bool, len(older))
+	for _, m := range older {
+		have[m.ID] = true
+	}
+	out := slices.Clip(older)
+	for _, m := range newer {
+		if !have[m.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func newest(msgs []Message, n int) []Message {

@@ -1,11 +1,14 @@
 package ircgw
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/events"
 )
 
 // postN has bob say "m1".."mN" in room and returns the messages.
@@ -100,6 +103,67 @@ func TestChathistory(t *testing.T) {
 		got := c.until("FAIL")
 		if f := got[len(got)-1]; f.Param(1) != tc.code {
 			t.Errorf("CHATHISTORY %s: %v, want %s", tc.line, f, tc.code)
+		}
+	}
+}
+
+// msBackend gives times at chat's precision: a message's time is its
+// millisecond, and History's bounds compare milliseconds (Since: from the
+// start of its millisecond; Before: before the start of its millisecond).
+type msBackend struct{ *MemoryNode }
+
+func toMS(m Message) Message { m.Time = m.Time.Truncate(time.Millisecond); return m }
+
+func (b msBackend) History(ctx context.Context, wg string, q HistoryQuery) ([]Message, error) {
+	q.Since, q.Before = q.Since.Truncate(time.Millisecond), q.Before.Truncate(time.Millisecond)
+	ms, err := b.MemoryNode.History(ctx, wg, q)
+	for i := range ms {
+		ms[i] = toMS(ms[i])
+	}
+	return ms, err
+}
+
+func (b msBackend) DecodeMessage(ev events.Event) (Message, error) {
+	m, err := b.MemoryNode.DecodeMessage(ev)
+	return toMS(m), err
+}
+
+// TestChathistorySameMillisecond: with chat's millisecond times and ten
+// messages in one millisecond, msgid references still select by message,
+// not by instant.
+func TestChathistorySameMillisecond(t *testing.T) {
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	n := NewMemoryNet(func() time.Time { return at }) // each message 1 µs after the last
+	n.AddWorkgroup("wg-home", "home")
+	alice, bob := n.Node("alice", true, "wg-home"), n.Node("bob", false, "wg-home")
+	t.Cleanup(alice.Close)
+	t.Cleanup(bob.Close)
+	if _, err := bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []Message
+	for i := 1; i <= 10; i++ {
+		m, err := n.Post("wg-home", "general", "bob", fmt.Sprintf("m%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, toMS(m))
+	}
+	s := startGateway(t, alice, func(c *Config) { c.Backend = msBackend{alice} })
+	c := dial(t, s)
+	c.register("batch", "server-time", "message-tags", "draft/chathistory")
+	id := func(i int) string { return "msgid=" + ircMsgID(msgs[i-1]) }
+	for _, tc := range []struct{ line, want string }{
+		{"LATEST #general " + id(7) + " 10", "m8 m9 m10"},
+		{"BEFORE #general " + id(5) + " 2", "m3 m4"},
+		{"AFTER #general " + id(5) + " 2", "m6 m7"},
+		{"AROUND #general " + id(5) + " 4", "m3 m4 m5 m6"},
+		{"BETWEEN #general " + id(2) + " " + id(6) + " 10", "m3 m4 m5"},
+		{"BETWEEN #general " + id(6) + " " + id(2) + " 2", "m4 m5"},
+	} {
+		c.send("CHATHISTORY " + tc.line)
+		if got := strings.Join(c.batchTexts(), " "); got != tc.want {
+			t.Errorf("CHATHISTORY %s: %q, want %q", tc.line, got, tc.want)
 		}
 	}
 }
