@@ -112,7 +112,15 @@ type outLine struct {
 
 type mark struct {
 	key string
-	at  time.Time
+	seen
+}
+
+// seen is a last-seen mark: the last message written to a client of a
+// USER name in a conversation, its time and ID (times are milliseconds
+// in chat: the ID tells which of one instant's messages it was).
+type seen struct {
+	At time.Time `json:"at"`
+	ID string    `json:"id,omitempty"`
 }
 
 // send queues one line and reports whether it did; a client whose queue

@@ -20,16 +20,20 @@ func (s *Server) playback(c *client, ref chanRef) {
 	key := c.user + "\x00" + ref.WG + "\x00#" + fold(ref.Room)
 	c.mu.Unlock()
 	s.mu.Lock()
-	since := s.lastSeen[key]
+	last := s.lastSeen[key]
 	s.mu.Unlock()
 	ctx, cancel := ctxShort()
 	defer cancel()
-	msgs, err := s.cfg.Backend.History(ctx, ref.WG, HistoryQuery{Room: ref.Room, Since: since, Limit: s.cfg.Playback + 1})
+	msgs, err := s.cfg.Backend.History(ctx, ref.WG, HistoryQuery{Room: ref.Room, Since: last.At, Limit: s.cfg.Playback + 2})
 	if err != nil {
 		s.cfg.Log.Warn("irc gateway: playback", "room", ref.Room, "err", err)
 		return
 	}
-	msgs = slices.DeleteFunc(msgs, func(m Message) bool { return !since.IsZero() && !m.Time.After(since) })
+	if !last.At.IsZero() {
+		// After the last message seen: by ID, or by time when it is not
+		// among them (so many came after it that the limit cut it off).
+		msgs = msgRef{t: last.At, id: last.ID}.after(msgs, false)
+	}
 	if len(msgs) > s.cfg.Playback {
 		msgs = msgs[len(msgs)-s.cfg.Playback:]
 		c.send(Line{Source: serverName, Command: "NOTICE", Params: []string{ref.Name,

@@ -128,19 +128,64 @@ func (b msBackend) DecodeMessage(ev events.Event) (Message, error) {
 	return toMS(m), err
 }
 
-// TestChathistorySameMillisecond: with chat's millisecond times and ten
-// messages in one millisecond, msgid references still select by message,
-// not by instant.
-func TestChathistorySameMillisecond(t *testing.T) {
+// sameMillisecondNet is a network whose messages all fall in one
+// millisecond (each 1 µs after the last), with room general joined by
+// alice and bob.
+func sameMillisecondNet(t *testing.T) (*MemoryNet, *MemoryNode) {
 	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
-	n := NewMemoryNet(func() time.Time { return at }) // each message 1 µs after the last
+	n := NewMemoryNet(func() time.Time { return at })
 	n.AddWorkgroup("wg-home", "home")
 	alice, bob := n.Node("alice", true, "wg-home"), n.Node("bob", false, "wg-home")
 	t.Cleanup(alice.Close)
 	t.Cleanup(bob.Close)
-	if _, err := bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+	if _, err := alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
 		t.Fatal(err)
 	}
+	return n, alice
+}
+
+// TestPlaybackSameMillisecond: the last-seen mark tells which message of
+// an instant was seen: what came after it in the same millisecond is
+// played back, what came before is not.
+func TestPlaybackSameMillisecond(t *testing.T) {
+	n, alice := sameMillisecondNet(t)
+	s := startGateway(t, alice, func(c *Config) { c.Backend = msBackend{alice} })
+	c := dial(t, s)
+	c.register()
+	c.until("366")
+	for _, txt := range []string{"m1", "m2"} {
+		if _, err := n.Post("wg-home", "general", "bob", txt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.untilText("m2")
+	c.send("QUIT")
+	c.closed()
+	for _, txt := range []string{"m3", "m4"} {
+		if _, err := n.Post("wg-home", "general", "bob", txt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c = dial(t, s)
+	c.register()
+	c.until("366")
+	c.send("PING :end")
+	var texts []string
+	for _, l := range c.until("PONG") {
+		if l.Command == "PRIVMSG" {
+			texts = append(texts, l.Param(1))
+		}
+	}
+	if strings.Join(texts, " ") != "m3 m4" {
+		t.Fatalf("playback %q, want m3 m4", texts)
+	}
+}
+
+// TestChathistorySameMillisecond: with chat's millisecond times and ten
+// messages in one millisecond, msgid references still select by message,
+// not by instant.
+func TestChathistorySameMillisecond(t *testing.T) {
+	n, alice := sameMillisecondNet(t)
 	var msgs []Message
 	for i := 1; i <= 10; i++ {
 		m, err := n.Post("wg-home", "general", "bob", fmt.Sprintf("m%d", i))

@@ -202,7 +202,7 @@ func (s *Server) sendMessage(c *client, m Message, batch string) {
 	for i, l := range lines {
 		var mk *mark
 		if i == len(lines)-1 {
-			mk = &mark{key: s.seenKey(c, m), at: m.Time}
+			mk = &mark{key: s.seenKey(c, m), seen: seen{At: m.Time, ID: m.ID}}
 		}
 		c.sendMarked(l, mk)
 	}
@@ -212,8 +212,8 @@ func (s *Server) sendMessage(c *client, m Message, batch string) {
 func (s *Server) setMark(mk *mark) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if mk.at.After(s.lastSeen[mk.key]) {
-		s.lastSeen[mk.key] = mk.at
+	if !mk.At.Before(s.lastSeen[mk.key].At) { // of one instant, the later written
+		s.lastSeen[mk.key] = mk.seen
 		s.marksDirty = true
 	}
 }

@@ -19,8 +19,8 @@ const maxMarks = 10000
 // marksEvery is how often changed marks are written to Config.MarksFile.
 const marksEvery = time.Minute
 
-// loadMarks reads Config.MarksFile (a JSON object: key -> time); a
-// missing file is no marks.
+// loadMarks reads Config.MarksFile (a JSON object: key -> {"at": time,
+// "id": chat ID}); a missing file is no marks.
 func (s *Server) loadMarks() error {
 	if s.cfg.MarksFile == "" {
 		return nil
@@ -32,7 +32,7 @@ func (s *Server) loadMarks() error {
 	if err != nil {
 		return fmt.Errorf("irc gateway: read marks: %w", err)
 	}
-	m := map[string]time.Time{}
+	m := map[string]seen{}
 	if err := json.Unmarshal(b, &m); err != nil {
 		s.cfg.Log.Warn("irc gateway: marks file unreadable, starting without", "file", s.cfg.MarksFile, "err", err)
 		return nil
@@ -58,7 +58,7 @@ func (s *Server) saveMarks() error {
 	m := maps.Clone(s.lastSeen)
 	s.mu.Unlock()
 	if len(m) > maxMarks {
-		keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return m[a].Compare(m[b]) })
+		keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return m[a].At.Compare(m[b].At) })
 		for _, k := range keys[:len(m)-maxMarks] {
 			delete(m, k)
 		}

@@ -126,7 +126,7 @@ type Server struct {
 	clients    map[*client]struct{}
 	seen       seenSet
 	pending    []pendingSend
-	lastSeen   map[string]time.Time // USER NUL workgroup NUL conversation -> last message time delivered
+	lastSeen   map[string]seen // USER NUL workgroup NUL conversation -> last message written
 	marksDirty bool
 }
 
@@ -142,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), created: time.Now().UTC(),
 		ctx: ctx, cancel: cancel, clients: map[*client]struct{}{}, seen: newSeenSet(4096),
-		lastSeen: map[string]time.Time{}}, nil
+		lastSeen: map[string]seen{}}, nil
 }
 
 // Start listens on the configured address (nothing when it is "off")
