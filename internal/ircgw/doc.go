@@ -76,7 +76,8 @@
 //     without draft/chathistory gets, on each join, the messages of the
 //     room it missed since its last visit or, on its first visit, the
 //     last Config.Playback (50), in a batch when it has batch. The
-//     last-seen marks are per USER name and conversation, moved by the
+//     last-seen marks (a message's time and ID: chat's times are
+//     milliseconds) are per USER name and conversation, moved by the
 //     writer as it writes a message's line (a message left in a dropped
 //     client's queue is played back later), and kept in Config.MarksFile
 //     (JSON, written each minute and on Close; at most 10,000 marks).
