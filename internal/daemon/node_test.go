@@ -66,10 +66,11 @@ func TestStartServeStop(t *testing.T) {
 	if st.Name != "alpha" || st.PeerID != n.Identity().PeerID.String() || len(st.Addresses) != 2 {
 		t.Fatalf("status %+v", st)
 	}
-	// One short block: name, peer ID, each listen address, control socket.
+	// One short block: name, peer ID, each listen address, control
+	// socket, web UI.
 	banner := out.String()
 	lines := strings.Split(strings.TrimSpace(banner), "\n")
-	if len(lines) != 2+len(st.Addresses)+1 || !strings.Contains(banner, `"alpha"`) ||
+	if len(lines) != 2+len(st.Addresses)+2 || !strings.Contains(banner, `"alpha"`) || !strings.Contains(banner, "web UI   http://127.0.0.1:") ||
 		!strings.Contains(banner, st.PeerID) || !strings.Contains(banner, filepath.Join(home, api.SocketFile)) {
 		t.Fatalf("start-up block:\n%s", banner)
 	}
@@ -77,7 +78,10 @@ func TestStartServeStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "libp2p_rcmgr_", "go_goroutines", "process_resident_memory_bytes"} {
+	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "libp2p_rcmgr_", "go_goroutines", "process_resident_memory_bytes",
+		// each module's own (a workgroup's members online: see the README tour test)
+		`peerhood_queue_jobs{state="queued"} 0`, "peerhood_mailbox_bytes 0", "peerhood_delivery_seconds_count 0",
+		`peerhood_transfers_total{direction="get",result="ok"} 0`, `peerhood_transfer_bytes_total{direction="put"} 0`} {
 		if !bytes.Contains(raw, []byte(m)) {
 			t.Errorf("/metrics lacks %s", m)
 		}

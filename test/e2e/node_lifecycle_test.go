@@ -54,7 +54,7 @@ func TestSignalStopsWithin5s(t *testing.T) {
 }
 
 // `up` prints one short block on stdout: name, peer ID, each listen
-// address, the control socket.
+// address, the control socket, the web UI's address.
 func TestUpPrintsOneBlock(t *testing.T) {
 	t.Parallel()
 	n := StartNode(t, "alpha")
@@ -70,7 +70,8 @@ func TestUpPrintsOneBlock(t *testing.T) {
 	for range s.Addresses {
 		want = append(want, regexp.MustCompile(`^  listen   /ip4/127\.0\.0\.1/(tcp|udp)/\d+`))
 	}
-	want = append(want, regexp.MustCompile(`^  control  `+regexp.QuoteMeta(filepath.Join(n.Home, api.SocketFile))+`$`))
+	want = append(want, regexp.MustCompile(`^  control  `+regexp.QuoteMeta(filepath.Join(n.Home, api.SocketFile))+`$`),
+		regexp.MustCompile(`^  web UI   http://127\.0\.0\.1:\d+/ \(log in: peerhood open\)$`))
 	if len(block) != len(want) {
 		t.Fatalf("start-up block has %d lines, want %d:\n%s", len(block), len(want), strings.Join(block, "\n"))
 	}

@@ -1,0 +1,153 @@
+package share
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+// The file-body endpoints, for a client that holds the bytes itself (the
+// web UI's browser) rather than a local path the node reads or writes:
+// GET /v1/files/content streams NODE:SHARE/path out, PUT streams the
+// request body in. Both go through the same Client calls as get and put
+// (OpenRead; Put: temp file on the sharing node, SHA-256 checked, fsync,
+// rename into place), so access lists are checked by the sharing node
+// exactly as for the CLI.
+
+// serveContent streams a file of a member's share (or of this node's
+// own) as an attachment.
+func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
+	q := r.URL.Query()
+	t, err := ParseTarget(q.Get("target"))
+	if err != nil || t.Share == "" || t.Path == "." {
+		api.WriteError(w, api.BadRequest("target %q: want NODE:SHARE/path of a file", q.Get("target")))
+		return
+	}
+	ctx := r.Context()
+	var body io.ReadCloser
+	var e Entry
+	if svc.IsSelf(q.Get("workgroup"), t.Node) {
+		l, _, err := svc.OpenShare(ctx, t.Share)
+		if err != nil {
+			api.WriteError(w, apiError(err))
+			return
+		}
+		if st, err := l.Stat(t.Path); err == nil && st.Dir {
+			l.Close()
+			api.WriteError(w, api.BadRequest("%s is a folder", t))
+			return
+		}
+		f, fe, err := l.Open(t.Path)
+		l.Close() // the open file outlives its os.Root
+		if err != nil {
+			api.WriteError(w, apiError(err))
+			return
+		}
+		body, e = f, fe
+	} else {
+		c, m, err := svc.Remote(q.Get("workgroup"), t.Node)
+		if err != nil {
+			api.WriteError(w, apiError(err))
+			return
+		}
+		rd, err := c.OpenRead(ctx, t.Share, t.Path, 0, 0)
+		if err != nil {
+			api.WriteError(w, apiError(err))
+			return
+		}
+		o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionDownload, t.Share, t.Path)
+		body, e = &countingReader{ReadCloser: rd, total: rd.Entry.Size, o: o, tp: tp}, rd.Entry
+	}
+	defer body.Close()
+	if e.Dir {
+		api.WriteError(w, api.BadRequest("%s is a folder", t))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(t.Path)}))
+	h.Set("Content-Length", strconv.FormatInt(e.Size, 10))
+	h.Set("Last-Modified", e.ModTime().UTC().Format(http.TimeFormat))
+	w.WriteHeader(http.StatusOK)
+	// A remote read that fails midway (the file changed, the member went
+	// away) cuts the stream short: the browser sees an incomplete
+	// download, never a silently wrong file.
+	_, _ = io.Copy(w, body)
+}
+
+// putContent writes the request body (Content-Length required) to
+// NODE:SHARE/path of a member's share and answers the new entry.
+func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
+	q := r.URL.Query()
+	if t, err := ParseTarget(q.Get("target")); err == nil && (t.Share == "" || t.Path == ".") {
+		api.WriteError(w, api.BadRequest("target %q: want NODE:SHARE/path of a file", q.Get("target")))
+		return
+	} else if err == nil && svc.IsSelf(q.Get("workgroup"), t.Node) {
+		api.WriteError(w, api.BadRequest("%s is this node's own share: write to its folder", t))
+		return
+	}
+	c, t, m, err := remote(r.Context(), svc, q.Get("target"), q.Get("workgroup"), "")
+	if err != nil {
+		api.WriteError(w, err)
+		return
+	}
+	if r.ContentLength < 0 {
+		api.WriteError(w, api.Errorf(http.StatusLengthRequired, "length_required", "the upload needs a Content-Length"))
+		return
+	}
+	var mtime time.Time
+	if ms, err := strconv.ParseInt(q.Get("mtime_ms"), 10, 64); err == nil && ms > 0 {
+		mtime = time.UnixMilli(ms)
+	}
+	o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionUpload, t.Share, t.Path)
+	src := &countingReader{ReadCloser: r.Body, total: r.ContentLength, o: o}
+	e, err := c.Put(r.Context(), t.Share, t.Path, src, r.ContentLength, mtime)
+	tp.Done(err)
+	if err != nil {
+		api.WriteError(w, apiError(fmt.Errorf("%s: %w", t, err)))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(e)
+}
+
+// countingReader reports the bytes read through o.Progress (which
+// publishes transfer.progress when the node has an event bus) and, when
+// tp is set, ends the transfer's events on Close.
+type countingReader struct {
+	io.ReadCloser
+	n, total int64
+	o        TransferOptions
+	tp       *events.Progress
+	err      error
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	if n > 0 && c.o.Progress != nil {
+		c.o.Progress("", c.n, c.total)
+	}
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *countingReader) Close() error {
+	if c.tp != nil {
+		if c.err == nil && c.n < c.total {
+			c.err = io.ErrUnexpectedEOF
+		}
+		c.tp.Done(c.err)
+	}
+	return c.ReadCloser.Close()
+}

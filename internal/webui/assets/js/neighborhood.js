@@ -1,0 +1,88 @@
+// Neighborhood: one section per workgroup, each member a card with its
+// presence, link and shares; presence events update the cards in place.
+import { call, h, ago, ms, showError } from './api.js';
+
+function presenceText(m) {
+  return m.presence_text ? m.presence + ': ' + m.presence_text : m.presence;
+}
+
+function card(wg, m, self) {
+  const off = m.presence === 'offline';
+  const link = m.link ? (m.link === 'self' ? 'this node' : m.link + (m.rtt_ns ? ', ' + ms(m.rtt_ns) : '')) : 'not connected';
+  const shares = (m.shares || []).map((s) => h('li', {},
+    h('a', { href: '#/files/' + [wg.id, m.name, s.name].map(encodeURIComponent).join('/') }, s.name),
+    h('span', { class: 'badge', title: s.right === 'rw' ? 'you may read and write' : 'you may read' }, s.right)));
+  return h('article', { class: 'card' + (off ? ' offline' : ''), 'data-peer': m.peer_id, 'data-name': m.name, 'data-presence': m.presence, 'aria-label': m.name + ', ' + m.presence },
+    h('h3', {}, h('span', { class: 'dot ' + m.presence, 'aria-hidden': 'true' }), m.name, self ? h('span', { class: 'badge' }, 'you') : null),
+    h('p', { class: 'meta presence' }, presenceText(m)),
+    off && m.last_seen ? h('p', { class: 'meta' }, 'last seen ' + ago(m.last_seen)) : null,
+    h('p', { class: 'meta' }, 'link: ' + link),
+    (m.roles || []).length ? h('p', { class: 'meta' }, 'roles: ' + m.roles.join(', ')) : null,
+    shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, self ? 'shares nothing' : off ? 'shares: unknown while offline' : 'no shares for you'));
+}
+
+async function section(wg, me) {
+  const members = await call('GET', '/v1/browse?workgroup=' + encodeURIComponent(wg.id));
+  members.sort((a, b) => (a.presence === 'offline') - (b.presence === 'offline') || a.name.localeCompare(b.name));
+  const online = members.filter((m) => m.presence !== 'offline').length;
+  return h('section', { 'aria-labelledby': 'wg-' + wg.id, 'data-workgroup': wg.id },
+    h('h2', { id: 'wg-' + wg.id }, wg.name, ' ', h('span', { class: 'muted' }, online + ' of ' + members.length + ' online')),
+    h('div', { class: 'cards' }, members.map((m) => card(wg, m, m.peer_id === me))));
+}
+
+// myPresence is the form that sets how this node appears to the others.
+function myPresence(p) {
+  const state = h('select', { id: 'my-state', name: 'state' }, ['online', 'away', 'busy'].map((s) => h('option', { value: s, selected: p.state === s }, s)));
+  const text = h('input', { id: 'my-text', name: 'text', value: p.text || '', placeholder: 'e.g. in a meeting until 3' });
+  const shown = h('span', { class: 'meta' });
+  const toggle = h('button', { type: 'button', id: 'logon', onclick: () => send(p.logged_on ? '/v1/logoff' : '/v1/logon') });
+  const show = () => {
+    shown.textContent = p.logged_on ? 'others see you ' + p.shown : 'logged off: you appear offline';
+    toggle.textContent = p.logged_on ? 'Log off' : 'Log on';
+  };
+  const send = async (path, body) => {
+    try { p = await call('POST', path, body); show(); showError(''); } catch (e) { showError(e); }
+  };
+  show();
+  return h('form', { id: 'presence', class: 'row', 'aria-label': 'Your presence', onsubmit: (e) => { e.preventDefault(); send('/v1/presence', { state: state.value, text: text.value }); } },
+    h('label', { for: 'my-state', class: 'sr-only' }, 'Your state'), state,
+    h('label', { for: 'my-text', class: 'sr-only' }, 'Your status text'), text,
+    h('button', { type: 'submit' }, 'Set'),
+    toggle, shown);
+}
+
+export async function render(main, _params, onEvent) {
+  const [wgs, st, me] = await Promise.all([call('GET', '/v1/workgroups'), call('GET', '/v1/status'), call('GET', '/v1/presence')]);
+  main.append(h('h1', {}, 'Neighborhood'), myPresence(me));
+  if (!wgs || wgs.length === 0) {
+    main.append(h('p', {}, 'This node is in no workgroup yet. ', h('a', { href: '#/admin' }, 'Create one or join with an invite.')));
+    return null;
+  }
+  const body = h('div', { id: 'sections' });
+  main.append(body);
+  const draw = async () => {
+    try {
+      const secs = await Promise.all(wgs.map((wg) => section(wg, st.peer_id)));
+      body.replaceChildren(...secs);
+      main.dataset.drawn = String(Date.now());
+    } catch (e) { showError(e); }
+  };
+  await draw();
+  let timer = null;
+  const later = (delay) => { clearTimeout(timer); timer = setTimeout(draw, delay); };
+  const off = onEvent((kind, d) => {
+    if (kind === 'presence.changed' && d) {
+      // At once on the card; the full redraw (link, shares) follows.
+      for (const c of body.querySelectorAll('[data-peer="' + CSS.escape(d.peer) + '"]')) {
+        c.dataset.presence = d.state;
+        c.classList.toggle('offline', d.state === 'offline');
+        c.querySelector('.dot').className = 'dot ' + d.state;
+        c.querySelector('.presence').textContent = d.text ? d.state + ': ' + d.text : d.state;
+      }
+      later(1000);
+    } else if (kind === 'member.joined' || kind === 'member.removed' || kind === 'gap') {
+      later(200);
+    }
+  });
+  return () => { off(); clearTimeout(timer); };
+}
