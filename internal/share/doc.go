@@ -97,7 +97,7 @@
 // stream; an error midway aborts the connection); all three publish
 // transfer.progress like get and put.
 // One set of destination rules (dest.go) serves get,
-// get -r, put, copy into a share and WebDAV PUT: a destination ending in
+// get -r, put, mv, copy into a share and WebDAV PUT: a destination ending in
 // "/" is a folder (created if missing; refused if a file holds the
 // name), an existing folder gets the source inside it under its own name
 // (intoFolder), anything else is the new file's path; an existing file

@@ -125,6 +125,8 @@ type Service struct {
 	wakeAll     bool             // the loop is to look through all due work
 	wakePeers   map[peer.ID]bool // or only at these peers'
 
+	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
+
 	commitQ    chan *commitReq
 	commitDone chan struct{}
 	commits    atomic.Int64 // group commits made (each one fsync)
@@ -158,7 +160,7 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		go s.onConnected(ctx, c.RemotePeer())
+		go s.onConnected(ctx, c.RemotePeer(), c.Stat().Direction == network.DirInbound)
 	}}
 	s.h.Network().Notify(s.notifiee)
 	s.wg.Add(4)
