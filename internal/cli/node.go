@@ -33,6 +33,9 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				for _, ad := range s.Addresses {
 					fmt.Fprintf(a.Out, "address  %s\n", ad)
 				}
+				if s.IRC != "" {
+					fmt.Fprintf(a.Out, "irc      %s (PASS: the WebDAV token, see mount-info)\n", s.IRC)
+				}
 				a.printNodeWorkgroups(s.Workgroups)
 				nw := s.Network
 				relay := "no"
