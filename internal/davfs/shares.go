@@ -274,7 +274,7 @@ func (b *ShareBackend) Open(ctx context.Context, node, sh, p string) (ReadHandle
 }
 
 // Create implements Backend: data for another node is staged in the
-// spool and sent with Put (SHA-256 checked, renamed into place there) on
+// spool and sent with Put (digest checked, renamed into place there) on
 // Commit.
 func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHandle, error) {
 	if l, ok, err := b.own(ctx, node); ok || err != nil {
@@ -418,7 +418,7 @@ func shareErr(err error) error {
 		return fmt.Errorf("%w: %w", fs.ErrExist, err)
 	case errors.As(err, &re) && re.Code == "is_dir":
 		return fmt.Errorf("%w: %w", ErrIsDir, err)
-	case errors.As(err, &re):
+	case errors.As(err, &re), errors.Is(err, share.ErrCorrupt), errors.Is(err, share.ErrChanged):
 		return err
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -29,6 +30,7 @@ type Service struct {
 	digests *Digests
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+	shaOnly atomic.Bool        // answer every offer with SHA-256, as nodes before BLAKE3 (tests)
 }
 
 // New returns the service over db; dir is the membership directory.
