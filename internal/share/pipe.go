@@ -36,6 +36,14 @@ var (
 	lowPipe  = pipeShape{lowBuffers, lowBufSize, &lowBufPool}
 )
 
+// fit is the shape with no more buffers than a copy of n bytes fills.
+func (p pipeShape) fit(n int64) pipeShape {
+	if need := (n + int64(p.size) - 1) / int64(p.size); need < int64(p.n) {
+		p.n = max(int(need), 1)
+	}
+	return p
+}
+
 // bytes is the memory the shape's buffers take.
 func (p pipeShape) bytes() int { return p.n * p.size }
 

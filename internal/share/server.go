@@ -199,7 +199,7 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	}
 	defer release()
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n, Hash: algo})
-	sent, err := copyShaped(shape, idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
+	sent, err := copyShaped(shape.fit(n), idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -218,47 +218,31 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 // serveWrite receives an upload into a temporary file of the share:
 // header reply {Offset, Hash} (where to resume, which digest), then
 // Size-Offset raw bytes, then a Trailer with the whole file's digest,
-// checked before the
-// fsync'd temporary file is renamed into place; the final reply carries
-// the new Entry.
+// checked before the fsync'd temporary file is renamed into place; the
+// final reply carries the new Entry.
 func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, shareName string, req Request) error {
 	part, err := l.CreatePartial(req.Path, req.Size, req.Mtime, req.Resume)
 	if err != nil {
 		return s.fail(st, err)
 	}
-	ctx := context.Background()
-	s.notePartial(ctx, shareName, part.name)
-	// Every way out but Keep removes or commits the temporary file.
-	kept, settled := false, false
-	defer func() {
-		switch {
-		case settled:
-		case kept:
-			s.notePartial(ctx, shareName, part.name)
-		default:
-			s.dropPartial(ctx, shareName, part.name)
-		}
-	}()
+	up := s.trackUpload(shareName, part, req.Size)
+	defer up.done()
 	algo := s.negotiate(req.Hash)
 	h := algo.New()
-	buf := make([]byte, bufSize)
-	if part.Offset > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(part.File(), 0, part.Offset), buf); err != nil {
-			part.Discard()
-			return s.fail(st, err)
-		}
+	if err := hashPrefix(h, part.File(), part.Offset); err != nil {
+		part.Discard()
+		return s.fail(st, err)
 	}
 	shape, release, ok := reserveBuffers(st)
 	if !ok {
-		part.Keep()
-		kept = true
+		up.keep()
 		return s.fail(st, errBusy)
 	}
 	defer release()
 	s.reply(st, Reply{Offset: part.Offset, Hash: algo})
 	want := req.Size - part.Offset
 	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
-	got, err := copyShaped(shape, fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
+	got, err := copyShaped(shape.fit(want), fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
@@ -268,8 +252,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 			part.Discard()
 			we = w
 		} else {
-			part.Keep() // resumable
-			kept = true
+			up.keep() // resumable
 			we = &wire.Error{Code: wire.CodeInternal, Message: err.Error()}
 		}
 		s.reply(st, Reply{Err: we})
@@ -278,8 +261,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 	}
 	var tr Trailer
 	if err := rd.ReadFrame(&tr); err != nil {
-		part.Keep()
-		kept = true
+		up.keep()
 		_ = st.Reset()
 		return err
 	}
@@ -296,9 +278,8 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 		_ = l.root.Remove(part.name)
 		return s.fail(st, err)
 	}
-	s.digests.Remember(ctx, algo, part.Info(), tr.Sum)
-	s.dropPartial(ctx, shareName, part.name) // before the reply: the uploader sees a settled state
-	settled = true
+	s.digests.Remember(context.Background(), algo, part.Info(), tr.Sum)
+	up.settle() // before the reply: the uploader sees a settled state
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }

@@ -239,7 +239,7 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if string(sum) != string(r.Sum()) {
 		return fail(fmt.Errorf("%w: %s", ErrCorrupt, path), false)
 	}
-	if err := f.Sync(); err != nil {
+	if err := dataSync(f); err != nil {
 		return fail(fmt.Errorf("sync %s: %w", partPath, err), !isNoSpace(err))
 	}
 	if err := f.Close(); err != nil {
