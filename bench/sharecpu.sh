@@ -46,15 +46,16 @@ for i in $(seq 0 $((SMALL_FILES - 1))); do
 done
 cp -r "$W/share/small" "$W/src/small"
 
-start_node() { # name -> pid in NODEPID
-  "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
+DAVPORT=${DAVPORT:-14318}
+start_node() { # name webdav-addr -> pid in NODEPID
+  PEERHOOD_WEBDAV_ADDR=$2 "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
   NODEPID=$!
   pids+=($NODEPID)
   for _ in $(seq 200); do "$PH" --home "$H/$1" status >/dev/null 2>&1 && return; sleep 0.05; done
   echo "node $1 did not start: $(cat "$H/$1.log")" >&2; exit 1
 }
-start_node alpha; APID=$NODEPID
-start_node bravo; BPID=$NODEPID
+start_node alpha off; APID=$NODEPID
+start_node bravo "127.0.0.1:$DAVPORT"; BPID=$NODEPID
 "$PH" --home "$H/alpha" workgroup create bench >/dev/null
 TOKEN=$("$PH" --home "$H/alpha" invite | head -1)
 "$PH" --home "$H/bravo" join "$TOKEN" >/dev/null
@@ -95,6 +96,10 @@ measure() {
 GIB=$(awk -v m="$SIZE_MB" 'BEGIN { print m / 1024 }')
 ph_get() { rm -f "$W/dst/get.bin"; "$PH" --home "$H/bravo" get alpha:data/big.bin "$W/dst/get.bin" >/dev/null; }
 ph_put() { rm -f "$W/share/put.bin"; "$PH" --home "$H/bravo" put "$W/src/big.bin" alpha:data/put.bin >/dev/null; }
+# WebDAV through bravo's gateway (alpha's share, verified end to end).
+DAV="http://127.0.0.1:$DAVPORT/alpha/data"
+dav_get() { curl -sf -u "peerhood:$(cat "$H/bravo/webdav.token")" -o "$W/dst/dav.bin" "$DAV/big.bin"; }
+dav_put() { curl -sf -u "peerhood:$(cat "$H/bravo/webdav.token")" -T "$W/src/big.bin" "$DAV/davput.bin" -o /dev/null; }
 ph_tget() { rm -rf "$W/dst/small"; "$PH" --home "$H/bravo" get -r alpha:data/small "$W/dst/small" >/dev/null; }
 ph_tput() { "$PH" --home "$H/bravo" rm -r alpha:data/tput >/dev/null 2>&1 || true; "$PH" --home "$H/bravo" put -r "$W/src/small" alpha:data/tput >/dev/null; }
 
@@ -108,6 +113,8 @@ for r in $(seq "$ROUNDS"); do
   echo "--- round $r"
   measure "get" "$GIB" ph_get
   measure "put" "$GIB" ph_put
+  measure "WebDAV GET (gateway)" "$GIB" dav_get
+  measure "WebDAV PUT (gateway)" "$GIB" dav_put
   measure "get -r small files" 0 ph_tget
   measure "put -r small files" 0 ph_tput
   if [ -n "$RSYNC" ]; then
@@ -117,18 +124,20 @@ for r in $(seq "$ROUNDS"); do
   read -r mbs scpu rcpu < <("$H/rawstream" -mib "$SIZE_MB" -cpu)
   printf "%-22s %9s %6s MB/s  CPU-s/GiB sender %.2f, receiver %.2f\n" "bare libp2p stream" "" "$mbs" "$scpu" "$rcpu"
 done
-diff -r "$W/share/small" "$W/dst/small" >/dev/null || { echo "get -r: copy differs" >&2; exit 1; }
+[ "$ROUNDS" -eq 0 ] || cmp -s "$W/src/big.bin" "$W/dst/dav.bin" || { echo "WebDAV GET: copy differs" >&2; exit 1; }
+[ "$ROUNDS" -eq 0 ] || cmp -s "$W/src/big.bin" "$W/share/davput.bin" || { echo "WebDAV PUT: copy differs" >&2; exit 1; }
+[ "$ROUNDS" -eq 0 ] || diff -r "$W/share/small" "$W/dst/small" >/dev/null || { echo "get -r: copy differs" >&2; exit 1; }
 
 if [ -n "${PROFILE:-}" ]; then
   prof() { curl -s --unix-socket "$H/$1/control.sock" "http://peerhood/debug/pprof/profile?seconds=$2" >"$H/$1-$3.prof"; }
-  for op in ${PROFILE_OPS:-get put tput}; do
+  for op in ${PROFILE_OPS:-ph_get ph_put ph_tput}; do
     prof alpha 6 "$op" & p1=$!; prof bravo 6 "$op" & p2=$!
     sleep 0.3
-    end=$(($(date +%s) + 5)); while [ "$(date +%s)" -lt "$end" ]; do "ph_$op"; done
+    end=$(($(date +%s) + 5)); while [ "$(date +%s)" -lt "$end" ]; do "$op"; done
     wait $p1 $p2
     for n in alpha bravo; do
-      echo "--- profile of $n during repeated ${op}s (top by cumulative)"
-      go tool pprof -top -cum -nodecount=25 "$PH" "$H/$n-$op.prof" 2>/dev/null | sed -n '1,32p'
+      echo "--- profile of $n during repeated ${op}s (top by flat time)"
+      go tool pprof -top -nodecount=${PROFILE_NODES:-25} ${PROFILE_FLAGS:-} "$PH" "$H/$n-$op.prof" 2>/dev/null | sed -n '1,32p'
     done
   done
 fi

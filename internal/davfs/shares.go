@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -310,11 +309,9 @@ func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size
 	if err := b.checkCreate(ctx, c, sh, p); err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	w := &streamWriter{pw: pw, size: size, done: make(chan error, 1)}
+	w := newStreamWriter(size)
 	go func() {
-		_, err := c.Put(ctx, sh, p, pr, size, time.Time{})
-		pr.CloseWithError(errPutEnded)
+		_, err := c.Put(ctx, sh, p, w.feed, size, time.Time{})
 		w.done <- err
 	}()
 	return w, nil
