@@ -320,7 +320,7 @@ func (c *Client) Put(ctx context.Context, share, path string, src io.Reader, siz
 	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt, Hash: c.offer}
 	return c.put(ctx, req, func(off int64, algo Hash, w io.Writer) ([]byte, error) {
 		h := algo.New()
-		n, err := copyPipelined(w, io.LimitReader(src, size), h, nil)
+		n, err := copyShaped(fullPipe.fit(size), w, io.LimitReader(src, size), h, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -58,10 +58,14 @@
 // bad_request, not_found, forbidden, conflict, no_space, is_dir, changed,
 // corrupt, busy, internal. A write lands in a hidden temporary file
 // (".peerhood-part-<hash of path, size, mtime>") beside its target; an
-// interrupted upload keeps it, so the same upload retried continues at
-// its end; a full disk removes it. Nobody ever sees half a file at the
-// final name. Kept temporary files are recorded (partial_uploads) and
-// removed once nobody resumed them for PartialMaxAge (partials.go).
+// interrupted upload of 1 MiB or more (recordMin) keeps it, so the same
+// upload retried continues at its end; a smaller one, or a full disk,
+// removes it. Nobody ever sees half a file at the final name: it is
+// fdatasync'd, given its mtime and renamed before the final reply. Kept
+// temporary files are recorded (partial_uploads; small uploads skip the
+// two database writes) and removed once nobody resumed them for
+// PartialMaxAge (partials.go). The share list is cached in memory
+// (configcache.go), emptied by every change.
 //
 // # Memory a member can hold
 //

@@ -47,18 +47,14 @@ func (p pipeShape) fit(n int64) pipeShape {
 // bytes is the memory the shape's buffers take.
 func (p pipeShape) bytes() int { return p.n * p.size }
 
-// copyPipelined copies src to dst in bufSize chunks with three stages on
-// their own goroutines: reading src, writing dst, and hashing into h what
-// was written. The stages overlap, so a copy costs about its slowest
-// stage rather than the sum. onChunk (optional) sees each chunk's size
-// after it is written. It returns the bytes written; h holds their hash
-// once it returns (a nil h: no hashing). After a write error it stops
-// reading at the next chunk.
-func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
-	return copyShaped(fullPipe, dst, src, h, onChunk)
-}
-
-// copyShaped is copyPipelined with the buffers of shape.
+// copyShaped copies src to dst in chunks of shape's buffers with three
+// stages on their own goroutines: reading src, writing dst, and hashing
+// into h what was written. The stages overlap, so a copy costs about its
+// slowest stage rather than the sum. onChunk (optional) sees each
+// chunk's size after it is written. It returns the bytes written; h
+// holds their hash once it returns (a nil h: no hashing). After a write
+// error it stops reading at the next chunk. Callers fit the shape to the
+// bytes they move (pipeShape.fit): a small file takes one buffer.
 func copyShaped(shape pipeShape, dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
 	type chunk struct {
 		b *[]byte

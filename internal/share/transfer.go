@@ -220,7 +220,7 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	}
 	done := off
 	fw := &fileWriter{f: f, off: off, flushed: off}
-	_, err = copyPipelined(fw, r, h, func(n int) {
+	_, err = copyShaped(fullPipe.fit(e.Size-off), fw, r, h, func(n int) {
 		done += int64(n)
 		res.Sent += int64(n)
 		if o.Progress != nil {
@@ -249,8 +249,10 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if err := placePartial(partPath, local, e.ModTime()); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(local); err == nil {
-		o.Digests.Remember(ctx, r.Hash, fi, sum)
+	if e.Size >= digestMinSize {
+		if fi, err := os.Stat(local); err == nil {
+			o.Digests.Remember(ctx, r.Hash, fi, sum)
+		}
 	}
 	res.Bytes += e.Size
 	res.setDigest(r.Hash, sum)
@@ -359,7 +361,7 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 			}
 		}
 		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
-		n, err := copyPipelined(pw, io.NewSectionReader(f, off, size-off), h, nil)
+		n, err := copyShaped(fullPipe.fit(size-off), pw, io.NewSectionReader(f, off, size-off), h, nil)
 		if err != nil {
 			return nil, err
 		}
