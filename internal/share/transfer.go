@@ -167,18 +167,28 @@ func baseName(p string) string {
 	return filepath.Base(filepath.FromSlash(cp))
 }
 
-func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool, known *Entry) error {
-	var e Entry
+// fileEntry is known (a listing's entry), else share/path's stat; a
+// folder is refused.
+func fileEntry(ctx context.Context, c *Client, share, path string, known *Entry) (Entry, error) {
+	e := Entry{}
 	if known != nil {
 		e = *known
 	} else {
 		var err error
 		if e, err = c.Stat(ctx, share, path); err != nil {
-			return err
+			return e, err
 		}
 	}
 	if e.Dir {
-		return fmt.Errorf("%s:%s is a folder (use -r)", share, path)
+		return e, fmt.Errorf("%s:%s is a folder (use -r)", share, path)
+	}
+	return e, nil
+}
+
+func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool, known *Entry) error {
+	e, err := fileEntry(ctx, c, share, path, known)
+	if err != nil {
+		return err
 	}
 	partPath := localPartName(local, c, share, path, e)
 	f, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
@@ -208,8 +218,7 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if r.Entry.Size != e.Size || r.Entry.Mtime != e.Mtime {
 		return fail(fmt.Errorf("%s: %w", path, ErrChanged), false)
 	}
-	// The digest is known now (the header names it): hash what an
-	// earlier attempt left while the sender's first bytes queue up.
+	// The header named the digest: hash what an earlier attempt left.
 	h := r.Hash.New()
 	if err := hashPrefix(h, f, off); err != nil {
 		return fail(err, false)
@@ -249,14 +258,21 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if err := placePartial(partPath, local, e.ModTime()); err != nil {
 		return err
 	}
-	if e.Size >= digestMinSize {
-		if fi, err := os.Stat(local); err == nil {
-			o.Digests.Remember(ctx, r.Hash, fi, sum)
-		}
-	}
+	rememberGot(ctx, o, local, e, r.Hash, sum)
 	res.Bytes += e.Size
 	res.setDigest(r.Hash, sum)
 	return nil
+}
+
+// rememberGot remembers the digest of a large file just downloaded to
+// local (a later upload of it needs no hashing).
+func rememberGot(ctx context.Context, o TransferOptions, local string, e Entry, h Hash, sum []byte) {
+	if e.Size < digestMinSize {
+		return
+	}
+	if fi, err := os.Stat(local); err == nil {
+		o.Digests.Remember(ctx, h, fi, sum)
+	}
 }
 
 // resumePoint returns where a download into the partial file f resumes:
