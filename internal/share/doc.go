@@ -74,7 +74,8 @@
 // (reserveBuffers, pipe.go): 6 x 1 MiB while the member's files share
 // (internal/p2p ProtoLimits, 24 MiB) is at most half used, else 2 x 256
 // KiB up to 80% of it, else the request is refused with code busy, which
-// clients retry. A readdir reserves 1 MiB for its batch in flight. So a
+// clients retry; either shape holds no more buffers than the transfer
+// fills (a file under 1 MiB reserves one). A readdir reserves 1 MiB for its batch in flight. So a
 // member that opens transfers and never reads them pins at most its
 // share (about 16 stalled transfers), not 6 MiB per stream; the stream
 // closes after idleTimeout without progress.

@@ -161,21 +161,23 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// reserveBuffers reserves a transfer's buffers in st's resource scope
-// (its protocol and its peer count them too, see internal/p2p
-// ProtoLimits): the full pipeline while the peer's scopes are at most
-// half full, then the low one; ok is false when even that is refused
-// (the peer holds too many transfers already). release gives the memory
-// back (closing the stream does too).
-func reserveBuffers(st network.Stream) (shape pipeShape, release func(), ok bool) {
+// reserveBuffers reserves the buffers of a transfer of n bytes in st's
+// resource scope (its protocol and its peer count them too, see
+// internal/p2p ProtoLimits): the full pipeline while the peer's scopes
+// are at most half full, then the low one, each fitted to n (a small file
+// reserves one buffer, so a folder's small files moving eight at a time
+// all get the full shape); ok is false when even that is refused (the
+// peer holds too many transfers already). The returned shape is fitted
+// already. release gives the memory back (closing the stream does too).
+func reserveBuffers(st network.Stream, n int64) (shape pipeShape, release func(), ok bool) {
 	sc := st.Scope()
 	for _, c := range []struct {
 		shape pipeShape
 		prio  uint8
-	}{{fullPipe, network.ReservationPriorityMedium}, {lowPipe, network.ReservationPriorityHigh}} {
+	}{{fullPipe.fit(n), network.ReservationPriorityMedium}, {lowPipe.fit(n), network.ReservationPriorityHigh}} {
 		if sc.ReserveMemory(c.shape.bytes(), c.prio) == nil {
-			n := c.shape.bytes()
-			return c.shape, func() { sc.ReleaseMemory(n) }, true
+			size := c.shape.bytes()
+			return c.shape, func() { sc.ReleaseMemory(size) }, true
 		}
 	}
 	return pipeShape{}, nil, false

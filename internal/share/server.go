@@ -193,13 +193,13 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 			}
 		}
 	}
-	shape, release, ok := reserveBuffers(st)
+	shape, release, ok := reserveBuffers(st, n)
 	if !ok {
 		return s.fail(st, errBusy)
 	}
 	defer release()
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n, Hash: algo})
-	sent, err := copyShaped(shape.fit(n), idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
+	sent, err := copyShaped(shape, idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -233,16 +233,16 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 		part.Discard()
 		return s.fail(st, err)
 	}
-	shape, release, ok := reserveBuffers(st)
+	want := req.Size - part.Offset
+	shape, release, ok := reserveBuffers(st, want)
 	if !ok {
 		up.keep()
 		return s.fail(st, errBusy)
 	}
 	defer release()
 	s.reply(st, Reply{Offset: part.Offset, Hash: algo})
-	want := req.Size - part.Offset
 	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
-	got, err := copyShaped(shape.fit(want), fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
+	got, err := copyShaped(shape, fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
