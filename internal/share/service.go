@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -30,6 +31,7 @@ type Service struct {
 	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+	shaOnly atomic.Bool        // answer every offer with SHA-256, as nodes before BLAKE3 (tests)
 
 	metrics *transferMetrics // GET /metrics (metrics.go)
 }
