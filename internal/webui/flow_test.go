@@ -60,7 +60,7 @@ func TestBrowser(t *testing.T) {
 	files(t, a, wg, docs)
 	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
-	mail(t, ctx, a, beta)
+	mail(t, a, beta)
 
 	join(t, ctx, a, wg)
 
@@ -208,7 +208,7 @@ func readOnly(t *testing.T, a *tab, wg, pub string) {
 }
 
 // mail: compose on alpha's page, read on beta's.
-func mail(t *testing.T, parent context.Context, a *tab, beta *testnet.Node) {
+func mail(t *testing.T, a *tab, beta *testnet.Node) *tab {
 	subject := fmt.Sprintf("hello from the UI %d", time.Now().UnixNano())
 	a.page("#/mail")
 	a.wait("recipients", `#mail-to input[value="beta"]`)
@@ -217,12 +217,22 @@ func mail(t *testing.T, parent context.Context, a *tab, beta *testnet.Node) {
 	a.do("send", clickSel("#mail-send"))
 	a.wait("queued", `#queue tr`)
 
-	b := newTab(t, parent, "beta")
+	// Beta's UI in a second tab of the same browser, same host name: its
+	// session cookie has a name of its own (per port), so alpha's tab
+	// stays logged in.
+	b := sameBrowser(t, a, "beta")
 	login(b, beta, "127.0.0.1")
+	if n := eval[int](b, "cookies", `document.cookie.length`); n != 0 {
+		t.Fatalf("the session cookie is readable from script (%d bytes)", n)
+	}
+	if st := eval[int](a, "alpha still logged in", `fetch('/api/v1/status').then((r) => r.status)`); st != http.StatusOK {
+		t.Fatalf("alpha's tab after logging in to beta's UI in the same browser: %d, want 200", st)
+	}
 	b.page("#/mail")
 	b.until("mail arrives", fmt.Sprintf(`(document.querySelector('#inbox') || {textContent: ''}).textContent.includes(%q)`, subject))
 	b.do("open it", clickSel(`#inbox button`))
 	b.until("mail read", `(document.querySelector('.mail-body') || {textContent: ''}).textContent === 'lunch at noon?'`)
+	return b
 }
 
 // join: alpha's admin page makes an invite (token and QR code); a third
