@@ -27,6 +27,7 @@ type Service struct {
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
+	resumes resumes            // cut uploads of the web UI (PutRange)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
 }

@@ -137,6 +137,7 @@ func files(t *testing.T, a *tab, wg, docs string) {
 		t.Fatalf("after new folder: %v", err)
 	}
 	zipFolder(t, a, docs)
+	resumeUpload(t, a, wg, docs, src, want, size)
 }
 
 // zipFolder: a folder downloads as a zip stream holding its tree.

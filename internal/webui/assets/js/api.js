@@ -29,18 +29,38 @@ function reply(status, text) {
   throw new Error(msg.replace(/^[A-Z][a-z]+: /, ''));
 }
 
-// upload PUTs file to target with per-chunk progress (0..1).
-export function upload(target, workgroup, file, onProgress) {
+// upload PUTs file to target with progress (0..1 of the whole file),
+// resuming a cut upload: the node says how many bytes the member already
+// holds (GET /v1/files/resume) and only the rest is sent, with
+// Content-Range. It resolves to the node's reply (the entry, and
+// resumed_from, the offset the member resumed at); onStart(xhr, offset)
+// lets the caller abort.
+export async function upload(target, workgroup, file, onProgress, onStart) {
+  const q = { target, workgroup, mtime_ms: String(file.lastModified || 0) };
+  const { offset } = await call('GET', '/v1/files/resume?' + new URLSearchParams({ ...q, size: String(file.size) }));
+  try {
+    return await put(q, file, offset > 0 && offset < file.size ? offset : 0, onProgress, onStart);
+  } catch (e) {
+    if (e.status !== 409) throw e;
+    return put(q, file, 0, onProgress, onStart); // the member lost the bytes: from the start
+  }
+}
+
+function put(q, file, offset, onProgress, onStart) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
-    const q = new URLSearchParams({ target, workgroup, mtime_ms: String(file.lastModified || 0) });
-    x.open('PUT', '/api/v1/files/content?' + q);
+    x.open('PUT', '/api/v1/files/content?' + new URLSearchParams(q));
     x.setRequestHeader('X-CSRF-Token', csrf);
     x.setRequestHeader('Content-Type', 'application/octet-stream');
-    x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
-    x.onload = () => { try { resolve(reply(x.status, x.responseText)); } catch (e) { reject(e); } };
+    if (offset > 0) x.setRequestHeader('Content-Range', 'bytes ' + offset + '-' + (file.size - 1) + '/' + file.size);
+    x.upload.onprogress = (e) => { if (e.lengthComputable && file.size) onProgress((offset + e.loaded) / file.size); };
+    x.onload = () => {
+      try { resolve(reply(x.status, x.responseText)); } catch (e) { e.status = x.status; reject(e); }
+    };
     x.onerror = () => reject(new Error('The upload was cut off.'));
-    x.send(file);
+    x.onabort = () => { const e = new Error('Upload stopped.'); e.aborted = true; reject(e); };
+    if (onStart) onStart(x, offset);
+    x.send(offset > 0 ? file.slice(offset) : file);
   });
 }
 
