@@ -25,8 +25,10 @@ import (
 // come back, upload a file by the file input (progress to 100%, the
 // SHA-256 matching on beta's disk), download it, rename it, delete it,
 // make a folder; on the read-only share no write control shows and a
-// forged write is refused; a mail composed on alpha's page arrives in
-// beta's inbox page. With PEERHOOD_UI_SCREENSHOTS=DIR it also saves
+// forged write is refused; a mail composed on alpha's page, with a file
+// attached from the browser, arrives in beta's inbox page (beta's UI
+// open in a second tab of the same browser, alpha's staying logged in);
+// a file dropped on beta's card arrives in beta's inbox as a copy. With PEERHOOD_UI_SCREENSHOTS=DIR it also saves
 // every page, light and dark.
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
@@ -61,6 +63,7 @@ func TestBrowser(t *testing.T) {
 	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
 	mail(t, a, beta)
+	dropCopy(t, a, beta)
 
 	join(t, ctx, a, wg)
 
@@ -213,7 +216,12 @@ func mail(t *testing.T, a *tab, beta *testnet.Node) *tab {
 	subject := fmt.Sprintf("hello from the UI %d", time.Now().UnixNano())
 	a.page("#/mail")
 	a.wait("recipients", `#mail-to input[value="beta"]`)
-	a.do("compose", clickSel(`#mail-to input[value="beta"]`), setValue("#mail-subject", subject), setValue("#mail-body", "lunch at noon?"))
+	note := filepath.Join(t.TempDir(), "menu.txt")
+	if err := os.WriteFile(note, []byte("soup, bread"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.do("compose", clickSel(`#mail-to input[value="beta"]`), setValue("#mail-subject", subject), setValue("#mail-body", "lunch at noon?"),
+		setFiles("#mail-upload", note))
 	a.shot("mail")
 	a.do("send", clickSel("#mail-send"))
 	a.wait("queued", `#queue tr`)
@@ -233,6 +241,7 @@ func mail(t *testing.T, a *tab, beta *testnet.Node) *tab {
 	b.until("mail arrives", fmt.Sprintf(`(document.querySelector('#inbox') || {textContent: ''}).textContent.includes(%q)`, subject))
 	b.do("open it", clickSel(`#inbox button`))
 	b.until("mail read", `(document.querySelector('.mail-body') || {textContent: ''}).textContent === 'lunch at noon?'`)
+	b.until("attachment from alpha's browser", `document.querySelector('#reader').textContent.includes('attachments: menu.txt')`)
 	return b
 }
 

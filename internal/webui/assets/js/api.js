@@ -64,6 +64,37 @@ function put(q, file, offset, onProgress, onStart) {
   });
 }
 
+// stage uploads file to the node's staging area (POST /v1/uploads) with
+// progress (0..1) and resolves to {id, name, size}.
+export function stage(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', '/api/v1/uploads?' + new URLSearchParams({ name: file.name }));
+    x.setRequestHeader('X-CSRF-Token', csrf);
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    x.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
+    x.onload = () => { try { resolve(reply(x.status, x.responseText)); } catch (e) { reject(e); } };
+    x.onerror = () => reject(new Error('The upload was cut off.'));
+    x.send(file);
+  });
+}
+
+// sendFiles stages files, then sends them as a copy (kind 'file') or a
+// mail's attachments (kind 'mail', with subject and body) to the members
+// to: the same send as `peerhood copy` and `peerhood mail send`.
+// onProgress sees the staged share of all the bytes (0..1).
+export async function sendFiles(workgroup, to, kind, files, extra, onProgress) {
+  const total = files.reduce((n, f) => n + f.size, 0) || 1;
+  let done = 0;
+  const ids = [];
+  for (const f of files) {
+    const u = await stage(f, (x) => onProgress && onProgress((done + x * f.size) / total));
+    done += f.size;
+    ids.push(u.id);
+  }
+  return call('POST', '/v1/uploads/send', { workgroup, to, kind, uploads: ids, ...(extra || {}) });
+}
+
 // listen subscribes to the node's events; onEvent(kind, payload, event)
 // runs for each (event is the envelope: seq, kind, workgroup, time,
 // data), and onState(true|false) when the stream connects or drops.

@@ -1,6 +1,6 @@
 // Neighborhood: one section per workgroup, each member a card with its
 // presence, link and shares; presence events update the cards in place.
-import { call, h, ago, ms, showError } from './api.js';
+import { call, h, ago, ms, showError, sendFiles } from './api.js';
 
 function presenceText(m) {
   return m.presence_text ? m.presence + ': ' + m.presence_text : m.presence;
@@ -12,13 +12,40 @@ function card(wg, m, self) {
   const shares = (m.shares || []).map((s) => h('li', {},
     h('a', { href: '#/files/' + [wg.id, m.name, s.name].map(encodeURIComponent).join('/') }, s.name),
     h('span', { class: 'badge', title: s.right === 'rw' ? 'you may read and write' : 'you may read' }, s.right)));
-  return h('article', { class: 'card' + (off ? ' offline' : ''), 'data-peer': m.peer_id, 'data-name': m.name, 'data-presence': m.presence, 'aria-label': m.name + ', ' + m.presence },
+  const el = h('article', { class: 'card' + (off ? ' offline' : ''), 'data-peer': m.peer_id, 'data-name': m.name, 'data-presence': m.presence, 'aria-label': m.name + ', ' + m.presence },
     h('h3', {}, h('span', { class: 'dot ' + m.presence, 'aria-hidden': 'true' }), m.name, self ? h('span', { class: 'badge' }, 'you') : null),
     h('p', { class: 'meta presence' }, presenceText(m)),
     off && m.last_seen ? h('p', { class: 'meta' }, 'last seen ' + ago(m.last_seen)) : null,
     h('p', { class: 'meta' }, 'link: ' + link),
     (m.roles || []).length ? h('p', { class: 'meta' }, 'roles: ' + m.roles.join(', ')) : null,
     shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, self ? 'shares nothing' : off ? 'shares: unknown while offline' : 'no shares for you'));
+  if (!self) copyTarget(el, wg, m);
+  return el;
+}
+
+// copyTarget makes a member's card take files: dropped on it or picked
+// with its Send files button, they are queued as a copy to its inbox
+// (delivered when it is reachable, like `peerhood copy`).
+function copyTarget(el, wg, m) {
+  const id = 'send-' + wg.id + '-' + m.name;
+  const status = h('p', { class: 'meta sending', 'aria-live': 'polite' });
+  const send = async (files) => {
+    if (!files.length) return;
+    const what = files.length === 1 ? files[0].name : files.length + ' files';
+    status.textContent = 'Sending ' + what + ' to ' + m.name + '…';
+    delete el.dataset.queued;
+    try {
+      const jobs = await sendFiles(wg.id, [m.name], 'file', files, null, (x) => { status.textContent = 'Sending ' + what + ': ' + Math.round(x * 100) + '%'; });
+      status.textContent = 'Queued ' + what + ' for ' + m.name + ' (see Mail and copies).';
+      el.dataset.queued = jobs.map((j) => j.id).join(' ');
+    } catch (e) { status.textContent = ''; showError(e); }
+  };
+  const picker = h('input', { type: 'file', id, multiple: true, class: 'sr-only', onchange: (e) => { send([...e.target.files]); e.target.value = ''; } });
+  const pick = (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); picker.click(); } };
+  el.append(h('div', { class: 'row' }, h('label', { for: id, class: 'button small', tabindex: 0, onkeydown: pick, 'data-action': 'send-files', title: 'or drop files on the card' }, 'Send files…'), picker), status);
+  el.addEventListener('dragover', (e) => { if (e.dataTransfer && [...e.dataTransfer.types].includes('Files')) { e.preventDefault(); el.classList.add('over'); } });
+  el.addEventListener('dragleave', () => el.classList.remove('over'));
+  el.addEventListener('drop', (e) => { e.preventDefault(); el.classList.remove('over'); send([...e.dataTransfer.files]); });
 }
 
 async function section(wg, me) {
