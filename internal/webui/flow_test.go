@@ -66,6 +66,7 @@ func TestBrowser(t *testing.T) {
 	dropCopy(t, a, beta)
 
 	join(t, ctx, a, wg)
+	groupsFlow(t, a, alpha, wg)
 
 	// Alpha's page sets its presence; beta sees it.
 	a.do("presence", setValue("#my-state", "away"), setValue("#my-text", "at lunch"), clickSel(`#presence button[type="submit"]`))
