@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: network namespaces (iproute2, nftables),
 # real WebDAV clients (cadaver, rclone, davfs2), procps for ps, chromium
-# (headless: the gateway's browser tests drive it with chromedp).
-need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium)
+# (headless: the gateway's browser tests drive it with chromedp), systemd
+# (systemd-analyze verify checks the autostart unit).
+need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium systemd)
+# Shared services (test/e2e tunnel and printer tests): sshd and ssh, IPP printer and tools, CUPS, avahi on D-Bus.
+need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -17,8 +20,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # A fresh VM often runs automatic updates: wait up to 5 min for apt's
+    # lock instead of failing at once (exit 100), and retry a few times
+    # (mirrors and the lock can both be briefly unavailable).
+    apt_opts=(-o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
+    apt_retry() {
+      local i
+      for i in 1 2 3 4; do
+        "$@" && return 0
+        echo "apt: attempt $i failed: $*; retrying in $((i * 10))s" >&2
+        sleep $((i * 10))
+      done
+      "$@"
+    }
+    apt_retry apt-get "${apt_opts[@]}" update -qq >/dev/null
+    apt_retry apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "note: missing ${missing[*]}; tests that need them will skip" >&2
   fi

@@ -51,6 +51,9 @@ import (
 var (
 	profileTo *os.File
 	useQUIC   bool
+	idleFor   time.Duration
+	// profileFrom: the CPU profile starts once this many have joined.
+	profileFrom int
 )
 
 type member struct {
@@ -89,6 +92,9 @@ func main() {
 	joiners := flag.Int("joiners", 1, "joins at a time")
 	flag.BoolVar(&useQUIC, "quic", false, "QUIC on a loopback address per member instead of TCP on 127.0.0.1")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the first 60 s of joins to this file")
+	flag.IntVar(&profileFrom, "profilefrom", 0, "start the CPU profile once this many members joined (0: at the first join)")
+	flag.StringVar(&slowJoinDump, "slowjoin", "", "write every goroutine's stack to this file when a join first takes over 3 s")
+	flag.DurationVar(&idleFor, "idle", 0, "after presence converged, measure loopback bytes and CPU for this long (run under unshare -n)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -182,11 +188,15 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 	fmt.Printf("%d members started (GOMAXPROCS %d); %d join, %d at a time\n", n, runtime.GOMAXPROCS(0), n-1, joiners)
 
 	start := time.Now()
-	if profileTo != nil {
+	startProfile := func() {
 		if err := pprof.StartCPUProfile(profileTo); err != nil {
-			return err
+			fmt.Fprintln(os.Stderr, "cpu profile:", err)
+			return
 		}
 		time.AfterFunc(time.Minute, pprof.StopCPUProfile)
+	}
+	if profileTo != nil && profileFrom == 0 {
+		startProfile()
 	}
 	var joinErr error
 	var once sync.Once
@@ -206,10 +216,19 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 				var err error
 				for try := 0; try < 5; try++ {
 					t0 := time.Now()
-					if _, _, err = m.wg.Join(ctx, inv.Token, ""); err == nil {
-						joinTime.Add(int64(time.Since(t0)))
-						if j := joined.Add(1); j%50 == 0 {
-							fmt.Printf("  %d joined after %s\n", j, time.Since(start).Round(time.Millisecond))
+					slow := time.AfterFunc(3*time.Second, dumpSlowJoin)
+					_, _, err = m.wg.Join(ctx, inv.Token, "")
+					slow.Stop()
+					if err == nil {
+						took := time.Since(t0)
+						joinTime.Add(int64(took))
+						j := joined.Add(1)
+						if profileTo != nil && profileFrom > 0 && j == int64(profileFrom) {
+							startProfile()
+						}
+						if j%25 == 0 {
+							fmt.Printf("  %d joined after %s (this join %s; process CPU %s)\n", j, time.Since(start).Round(time.Millisecond),
+								took.Round(time.Millisecond), cpuTime().Round(time.Millisecond))
 						}
 						return
 					}
@@ -276,6 +295,12 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 	}
 	iv := presence.IntervalFor(presence.DefaultInterval, n)
 	fmt.Printf("heartbeat interval at %d members: %s (offline timeout %s)\n", n, iv, presence.Timeout(iv))
+	if idleFor > 0 {
+		time.Sleep(5 * time.Second) // the last joins' syncs and kicks settle
+		if err := measureIdle(n, idleFor); err != nil {
+			return err
+		}
+	}
 	gone := ms[n-1]
 	t0 := time.Now()
 	gone.disc.Close()

@@ -33,5 +33,7 @@ type BrowseEntry struct {
 	Addrs        []string      `json:"addrs"`
 	Link         string        `json:"link,omitempty"` // self, direct, relayed, hole-punched; empty: not connected
 	RTT          time.Duration `json:"rtt_ns"`
+	Reach        string        `json:"reach,omitempty"` // connected, no route, unknown; empty for this node
 	Shares       []ShareInfo   `json:"shares"`
+	Services     []ServiceInfo `json:"services"`
 }

@@ -12,11 +12,13 @@ type ShareAddRequest struct {
 	Path      string   `json:"path"`
 	Workgroup string   `json:"workgroup,omitempty"`
 	Allow     []string `json:"allow,omitempty"` // WHO[=ro|rw|none]; none given: everyone reads
+	Force     bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // ShareSetRequest replaces a share's access list.
 type ShareSetRequest struct {
 	Allow []string `json:"allow"`
+	Force bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // FilesRequest names a remote file or folder, NODE:SHARE/path.
@@ -26,6 +28,9 @@ type FilesRequest struct {
 	Local     string `json:"local,omitempty"` // get/put: absolute local path (the node reads or writes it)
 	Recursive bool   `json:"recursive,omitempty"`
 	Workgroup string `json:"workgroup,omitempty"`
+	// NoClobber (get, put): refuse to replace an existing file (with -r:
+	// an existing destination folder) instead of replacing it.
+	NoClobber bool `json:"no_clobber,omitempty"`
 }
 
 // ShareConfig is one of this node's shares (mirrors share.Config).
@@ -35,6 +40,7 @@ type ShareConfig struct {
 	Path      string    `json:"path"`      // absolute local folder
 	Rules     []Rule    `json:"rules"`
 	Created   time.Time `json:"created"`
+	Warnings  []string  `json:"warnings,omitempty"` // share add and set only
 }
 
 // Rule is one access-list entry (mirrors share.Rule).

@@ -11,11 +11,27 @@ type MailSendRequest struct {
 	Attach    []string `json:"attach,omitempty"` // absolute paths
 }
 
+// MailReplyRequest answers a received mail: to its sender, in its
+// workgroup, subject "Re: ...", the original quoted below unless NoQuote.
+type MailReplyRequest struct {
+	Body    string   `json:"body"`
+	Attach  []string `json:"attach,omitempty"` // absolute paths
+	NoQuote bool     `json:"no_quote,omitempty"`
+}
+
+// MailForwardRequest forwards a received mail (with its attachments, while
+// not yet accepted) to members of its workgroup, Note first.
+type MailForwardRequest struct {
+	To   []string `json:"to"`
+	Note string   `json:"note,omitempty"`
+}
+
 // CopyRequest queues a copy of local files or folders to members' inboxes.
 type CopyRequest struct {
 	Workgroup string   `json:"workgroup,omitempty"`
 	To        []string `json:"to"`
-	Paths     []string `json:"paths"` // absolute paths
+	Paths     []string `json:"paths"`                // absolute paths
+	NoClobber bool     `json:"no_clobber,omitempty"` // into a share: refuse to replace existing files
 	Recursive bool     `json:"recursive,omitempty"`
 }
 

@@ -32,6 +32,7 @@ type ServiceConfig struct {
 	Workgroup    string      `json:"workgroup"`
 	Target       string      `json:"target"`
 	Kind         string      `json:"kind"`
+	Path         string      `json:"path,omitempty"`
 	RemoteTarget bool        `json:"remote_target,omitempty"`
 	Rules        []Rule      `json:"rules"`
 	Created      time.Time   `json:"created"`
@@ -55,7 +56,9 @@ type Forward struct {
 	Member    string      `json:"member"`
 	Service   string      `json:"service"`
 	Workgroup string      `json:"workgroup"`
+	Kind      string      `json:"kind,omitempty"`
 	Persist   bool        `json:"persist,omitempty"`
+	DNSSD     bool        `json:"dnssd,omitempty"`
 	Listening bool        `json:"listening"`
 	LastError string      `json:"last_error,omitempty"`
 	Created   time.Time   `json:"created"`
@@ -69,4 +72,44 @@ type ServiceInfo struct {
 	Kind      string `json:"kind"`
 	Workgroup string `json:"workgroup"`
 	Right     string `json:"right"`
+	Path      string `json:"path,omitempty"`
+}
+
+// PrinterShareRequest shares a local IPP printer.
+type PrinterShareRequest struct {
+	Name              string   `json:"name"`
+	IPP               string   `json:"ipp,omitempty"` // ipp://HOST[:PORT]/PATH; default: the CUPS queue NAME on this machine
+	Workgroup         string   `json:"workgroup,omitempty"`
+	Allow             []string `json:"allow,omitempty"`
+	AllowRemoteTarget bool     `json:"allow_remote_target,omitempty"`
+}
+
+// PrinterAddRequest adds a member's printer on this node.
+type PrinterAddRequest struct {
+	Member    string `json:"member"`
+	Name      string `json:"name"`
+	Workgroup string `json:"workgroup,omitempty"`
+	Local     string `json:"local,omitempty"`    // [127.0.0.1:]PORT; empty: a free port
+	NoQueue   bool   `json:"no_queue,omitempty"` // make no CUPS queue
+}
+
+// Printer is a member's printer added on this node (mirrors
+// tunnel.Printer).
+type Printer struct {
+	Local     string    `json:"local"`
+	Member    string    `json:"member"`
+	Service   string    `json:"service"`
+	Workgroup string    `json:"workgroup"`
+	URI       string    `json:"uri"`
+	Queue     string    `json:"queue,omitempty"`
+	DNSSD     bool      `json:"dnssd"`
+	Notes     []string  `json:"notes,omitempty"`
+	Listening bool      `json:"listening"`
+	Created   time.Time `json:"created"`
+}
+
+// PrinterList is what printer ls shows (mirrors tunnel.PrinterList).
+type PrinterList struct {
+	Shared []ServiceConfig `json:"shared"`
+	Added  []Printer       `json:"added"`
 }

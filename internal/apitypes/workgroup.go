@@ -10,7 +10,21 @@ const DefaultInviteTTL = 24 * time.Hour
 
 // CreateWorkgroupRequest creates a workgroup.
 type CreateWorkgroupRequest struct {
-	Name string `json:"name"`
+	Name  string `json:"name"`
+	Force bool   `json:"force,omitempty"` // allow a name another workgroup of this node has
+}
+
+// LeaveWorkgroupRequest leaves a workgroup (its local state is deleted).
+type LeaveWorkgroupRequest struct {
+	Workgroup string `json:"workgroup,omitempty"` // name, ID or ID prefix; empty: the only one
+	Force     bool   `json:"force,omitempty"`     // leave even as its last admin
+}
+
+// RenameWorkgroupRequest changes a workgroup's display name (admins).
+type RenameWorkgroupRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Name      string `json:"name"`
+	Force     bool   `json:"force,omitempty"` // allow a name another workgroup of this node has
 }
 
 // WorkgroupSummary is one workgroup this node is in.
@@ -19,12 +33,18 @@ type WorkgroupSummary struct {
 	Name    string `json:"name"`
 	Members int    `json:"members"`
 	Admin   bool   `json:"admin"`
+	// Removed is set when this node was removed from the workgroup: the
+	// sentence "removed from office by alice at 2026-11-30 07:20 UTC".
+	// The node no longer uses it (no fetch, presence or dial).
+	Removed   string     `json:"removed,omitempty"`
+	RemovedBy string     `json:"removed_by,omitempty"`
+	RemovedAt *time.Time `json:"removed_at,omitempty"`
 }
 
 // InviteRequest asks for an invite token.
 type InviteRequest struct {
 	Workgroup string `json:"workgroup,omitempty"` // name, ID or ID prefix; empty: the only one
-	Expires   string `json:"expires,omitempty"`   // Go duration, e.g. "24h" (default)
+	Expires   string `json:"expires,omitempty"`   // duration (ParseDuration: 24h, 2d, 1w); default 24h
 	Uses      int    `json:"uses,omitempty"`      // default 1
 	Admin     bool   `json:"admin,omitempty"`
 	Mailbox   bool   `json:"mailbox,omitempty"`
@@ -41,7 +61,8 @@ type InviteResult struct {
 // JoinRequest joins a workgroup with an invite token.
 type JoinRequest struct {
 	Token string `json:"token"`
-	Name  string `json:"name,omitempty"` // default: the node's name
+	Name  string `json:"name,omitempty"`  // default: the node's name
+	Force bool   `json:"force,omitempty"` // join even if this node is in another workgroup of the same name
 }
 
 // JoinResult is the joined workgroup and this node's membership.

@@ -23,7 +23,7 @@ type Package struct {
 // new one): services sit side by side above the framework.
 var (
 	// bottom imports nothing of this module but itself.
-	bottom = []string{"internal/version", "internal/wire", "internal/store", "internal/identity", "internal/events", "internal/testutil"}
+	bottom = []string{"internal/version", "internal/wire", "internal/store", "internal/identity", "internal/events", "internal/autostart", "internal/testutil"}
 	// framework is the control API's framework, its types and its client:
 	// they know no service. Besides themselves they may use leaf.
 	framework = []string{"internal/api", "internal/apitypes", "internal/client"}
@@ -33,7 +33,7 @@ var (
 	others = []string{"internal/p2p", "internal/daemon", "internal/cli", "internal/cli/up", "internal/archtest", "internal/testnet"}
 	// leaf packages import nothing of this module; the framework and the
 	// CLI may use them.
-	leaf = []string{"internal/version", "internal/events"}
+	leaf = []string{"internal/version", "internal/events", "internal/autostart"}
 )
 
 func rel(p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, Module), "/") }

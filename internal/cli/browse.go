@@ -32,7 +32,8 @@ func (a *App) browseCmd() *cobra.Command {
 		Use:   "browse",
 		Short: "List every member of the workgroup: presence, last seen, link, round-trip time, addresses",
 		Long: `List every member of the workgroup: presence, last seen, link, round-trip
-time, addresses and the shares each offers you. With --watch the list is
+time, addresses, the shares each offers you and the TCP services it lets
+you use (reach one with 'peerhood forward MEMBER:SERVICE'). With --watch the list is
 drawn again whenever a member's presence changes, a member joins or is
 removed, or a share changes (the node's event stream, GET /v1/events),
 until Ctrl-C.`,
@@ -51,18 +52,22 @@ until Ctrl-C.`,
 			return draw()
 		},
 	}
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	cmd.Flags().BoolVar(&watch, "watch", false, "draw the list again on every change, until Ctrl-C")
 	return cmd
 }
 
 func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 	tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tSHARES\tADDRESS")
+	fmt.Fprintln(tw, "NAME\tPRESENCE\tLAST SEEN\tLINK\tRTT\tSHARES\tSERVICES\tADDRESS")
+	admins := false
 	for _, e := range es {
 		pres := e.Presence
 		if e.PresenceText != "" {
 			pres += " (" + e.PresenceText + ")"
+		}
+		if e.Presence != apitypes.Offline && e.Reach == "no route" {
+			pres += " · no route"
 		}
 		seen := "never"
 		if e.LastSeen != nil {
@@ -89,10 +94,14 @@ func (a *App) printBrowse(es []apitypes.BrowseEntry) {
 		name := e.Name
 		if e.HasRole("admin") {
 			name += "*"
+			admins = true
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, pres, seen, link, rtt, sharesText(e.Shares), addr)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, pres, seen, link, rtt, sharesText(e.Shares), servicesText(e.Services), addr)
 	}
 	tw.Flush()
+	if admins {
+		fmt.Fprintln(a.Out, "* admin: may invite, remove members and change groups")
+	}
 }
 
 func (a *App) printPresence(st apitypes.PresenceStatus) error {
@@ -160,6 +169,23 @@ func sharesText(shares []apitypes.ShareInfo) string {
 	var parts []string
 	for _, sh := range shares {
 		parts = append(parts, fmt.Sprintf("%s(%s)", sh.Name, sh.Right))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, " ")
+}
+
+// servicesText renders browse's services as "ssh(use) wiki(use,http)":
+// the right, and the kind when it is not plain tcp.
+func servicesText(l []apitypes.ServiceInfo) string {
+	var parts []string
+	for _, si := range l {
+		right := si.Right
+		if si.Kind != "" && si.Kind != "tcp" {
+			right += "," + si.Kind
+		}
+		parts = append(parts, fmt.Sprintf("%s(%s)", si.Name, right))
 	}
 	if len(parts) == 0 {
 		return "-"

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +25,7 @@ func init() {
 }
 
 func wgFlag(cmd *cobra.Command, wg *string) {
-	cmd.Flags().StringVarP(wg, "workgroup", "w", "", "workgroup NODE is in (default: the only one)")
+	workgroupFlag(cmd.Flags(), wg, "workgroup NODE is in (default: the only one)")
 }
 
 func (a *App) lsCmd() *cobra.Command {
@@ -73,49 +74,82 @@ func printEntries(tw *tabwriter.Writer, es []apitypes.FileEntry) {
 
 func (a *App) getCmd() *cobra.Command {
 	var wg string
-	var rec bool
+	var rec, noClobber bool
 	cmd := &cobra.Command{
 		Use:   "get [-r] NODE:SHARE/path [LOCAL]",
 		Short: "Download a file (or with -r a folder) from a member's share",
 		Long: `Download from a member's share. The transfer resumes where it stopped if
 it is interrupted (run the same command again), the whole file's SHA-256
-is checked, and the file appears at LOCAL only when complete.`,
+is checked, and the file appears at LOCAL only when complete.
+` + destRules,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			local := "."
 			if len(args) == 2 {
 				local = args[1]
 			}
-			abs, err := filepath.Abs(local)
+			abs, err := absKeepSlash(local)
 			if err != nil {
 				return err
 			}
-			return a.transfer(cmd, (*client.Client).Get, apitypes.FilesRequest{Target: args[0], Local: abs, Recursive: rec, Workgroup: wg})
+			return a.transfer(cmd, (*client.Client).Get, apitypes.FilesRequest{Target: args[0], Local: abs, Recursive: rec, Workgroup: wg, NoClobber: noClobber})
 		},
 	}
 	cmd.Flags().BoolVarP(&rec, "recursive", "r", false, "download a folder and everything in it")
+	noClobberFlag(cmd, &noClobber)
 	wgFlag(cmd, &wg)
 	return cmd
 }
 
 func (a *App) putCmd() *cobra.Command {
 	var wg string
-	var rec bool
+	var rec, noClobber bool
 	cmd := &cobra.Command{
 		Use:   "put [-r] LOCAL NODE:SHARE/path",
 		Short: "Upload a file (or with -r a folder) to a member's share",
-		Args:  cobra.ExactArgs(2),
+		Long:  "Upload to a member's share you may write.\n" + destRules,
+		Example: `  peerhood put notes.txt alice:docs/inbox/    # into docs/inbox (created if missing)
+  peerhood put notes.txt alice:docs/today.txt  # as docs/today.txt, replacing it
+  peerhood put -n notes.txt alice:docs/        # refuse if docs/notes.txt exists`,
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			abs, err := filepath.Abs(args[0])
 			if err != nil {
 				return err
 			}
-			return a.transfer(cmd, (*client.Client).Put, apitypes.FilesRequest{Target: args[1], Local: abs, Recursive: rec, Workgroup: wg})
+			return a.transfer(cmd, (*client.Client).Put, apitypes.FilesRequest{Target: args[1], Local: abs, Recursive: rec, Workgroup: wg, NoClobber: noClobber})
 		},
 	}
 	cmd.Flags().BoolVarP(&rec, "recursive", "r", false, "upload a folder and everything in it")
+	noClobberFlag(cmd, &noClobber)
 	wgFlag(cmd, &wg)
 	return cmd
+}
+
+// destRules is the help text of the destination rules (share/dest.go),
+// the same for get, put, copy and WebDAV.
+const destRules = `
+A destination ending in / is a folder: the file goes inside it under its
+own name, and a missing folder is created. A destination that is an
+existing folder gets the file inside it too; otherwise it is the new
+file's name. An existing file is replaced, unless --no-clobber is given:
+then the command refuses ("... exists").`
+
+func noClobberFlag(cmd *cobra.Command, v *bool) {
+	cmd.Flags().BoolVarP(v, "no-clobber", "n", false, "refuse to replace an existing file (with -r: an existing folder)")
+}
+
+// absKeepSlash is filepath.Abs keeping a trailing separator, which names
+// a folder (share/dest.go).
+func absKeepSlash(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if (strings.HasSuffix(p, "/") || strings.HasSuffix(p, string(filepath.Separator))) && !strings.HasSuffix(abs, string(filepath.Separator)) {
+		abs += string(filepath.Separator)
+	}
+	return abs, nil
 }
 
 // transfer runs a get or put on the node and follows its NDJSON progress.

@@ -38,11 +38,14 @@ node stops; --persist keeps it across restarts.`,
 			}
 			return Call(a, func(c *client.Client) (apitypes.Forward, error) { return c.AddForward(cmd.Context(), req) }, func(f apitypes.Forward) error {
 				fmt.Fprintf(a.Out, "%s -> %s:%s\n", f.Local, f.Member, f.Service)
+				if f.DNSSD {
+					fmt.Fprintln(a.Out, "advertised on this machine by DNS-SD (_http._tcp)")
+				}
 				return nil
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&req.Workgroup, "workgroup", "w", "", "the member's workgroup (default: the only one)")
+	workgroupFlag(cmd.Flags(), &req.Workgroup, "the member's workgroup (default: the only one)")
 	cmd.Flags().BoolVar(&req.Persist, "persist", false, "keep the forward across restarts of the node")
 	cmd.AddCommand(a.forwardLsCmd(), a.forwardRmCmd())
 	return cmd

@@ -31,7 +31,7 @@ func (a *App) memberGroupCmd() *cobra.Command {
 				})
 			},
 		}
-		c.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+		workgroupFlag(c.Flags(), &wg, "workgroup name or ID (default: the only one)")
 		return c
 	}
 	cmd.AddCommand(

@@ -100,12 +100,15 @@ func humanSize(n uint64) string {
 func (a *App) mailCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "mail", Short: "Mail between members: sealed, queued for offline members, never lost"}
 	send := a.mailSendCmd()
-	var unread bool
+	var unread, sent bool
 	ls := &cobra.Command{
 		Use:   "ls",
-		Short: "List received mail",
+		Short: "List received mail (--sent: sent mail)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sent {
+				return a.printSent(cmd)
+			}
 			return Call(a, func(c *client.Client) ([]apitypes.Item, error) { return c.Mail(cmd.Context(), unread) }, func(items []apitypes.Item) error {
 				if len(items) == 0 {
 					fmt.Fprintln(a.Out, "no mail")
@@ -128,6 +131,7 @@ func (a *App) mailCmd() *cobra.Command {
 		},
 	}
 	ls.Flags().BoolVar(&unread, "unread", false, "only unread mail")
+	ls.Flags().BoolVar(&sent, "sent", false, "sent mail: recipient, state and subject of each")
 	read := &cobra.Command{
 		Use:   "read ID",
 		Short: "Show a mail (an ID prefix is enough)",
@@ -160,7 +164,7 @@ func (a *App) mailCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(send, ls, read, rm)
+	cmd.AddCommand(send, ls, read, rm, a.mailReplyCmd(), a.mailForwardCmd())
 	return cmd
 }
 
@@ -187,12 +191,12 @@ func (a *App) mailSendCmd() *cobra.Command {
 	}
 	send.Flags().StringVarP(&subject, "subject", "s", "", "subject")
 	send.Flags().StringArrayVarP(&attach, "attach", "a", nil, "attach a file (repeatable)")
-	send.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	workgroupFlag(send.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return send
 }
 
 func (a *App) copyCmd() *cobra.Command {
-	var recursive bool
+	var recursive, noClobber bool
 	var wg string
 	cmd := &cobra.Command{
 		Use:   "copy [-r] LOCAL... NAME[:SHARE/path]",
@@ -200,9 +204,11 @@ func (a *App) copyCmd() *cobra.Command {
 		Long: `Queue a copy of files or folders for a member, delivered when it is reachable
 (directly or through a mailbox). NAME alone puts them in the member's inbox;
 NAME:SHARE/path writes them straight into folder path of the member's share
-SHARE, if its access list lets you write there. A refusal (no right, an
-existing file, a bad path) turns the job failed with the member's reason
-(see peerhood queue).`,
+SHARE, if its access list lets you write there: path is a folder (created
+if missing), the files go inside it under their own names, and existing
+files are replaced unless --no-clobber is given, as with get and put. A
+refusal (no right, an existing file with --no-clobber, a bad path) turns
+the job failed with the member's reason (see peerhood queue).`,
 		Example: `  peerhood copy report.pdf bob
   peerhood copy -r photos/ carol
   peerhood copy -r photos/ carol:family/2026`,
@@ -213,12 +219,13 @@ existing file, a bad path) turns the job failed with the member's reason
 			if err != nil {
 				return err
 			}
-			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive}
+			req := apitypes.CopyRequest{Workgroup: wg, To: []string{dest}, Paths: paths, Recursive: recursive, NoClobber: noClobber}
 			return Call(a, func(c *client.Client) ([]apitypes.Job, error) { return c.Copy(cmd.Context(), req) }, a.printJobs)
 		},
 	}
 	cmd.Flags().BoolVarP(&recursive, "recursive", "r", false, "copy folders")
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup (name or ID) when the node is in several")
+	noClobberFlag(cmd, &noClobber)
+	workgroupFlag(cmd.Flags(), &wg, "workgroup (name or ID) when the node is in several")
 	return cmd
 }
 

@@ -45,7 +45,7 @@ func (a *App) serviceAddCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&req.Workgroup, "workgroup", "w", "", "workgroup to offer it to (default: the only one)")
+	workgroupFlag(cmd.Flags(), &req.Workgroup, "workgroup to offer it to (default: the only one)")
 	cmd.Flags().StringArrayVar(&req.Allow, "allow", nil, "access rule WHO[=use|none] (repeatable; default: nobody)")
 	cmd.Flags().StringVar(&req.Kind, "kind", "tcp", "tcp, http (requests get Peerhood-Member and Peerhood-Workgroup headers) or printer (carried as tcp)")
 	cmd.Flags().BoolVar(&req.AllowRemoteTarget, "allow-remote-target", false, "allow a TARGET that is not on this machine's loopback")
@@ -77,7 +77,7 @@ func (a *App) serviceLsCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&wg, "workgroup", "w", "", "MEMBER's workgroup (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "MEMBER's workgroup (default: the only one)")
 	return cmd
 }
 

@@ -32,6 +32,7 @@ Without --allow, every member may read and nobody may write.`,
 func (a *App) shareAddCmd() *cobra.Command {
 	var wg string
 	var allow []string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "add NAME PATH",
 		Short:   "Share the folder PATH as NAME",
@@ -42,15 +43,17 @@ func (a *App) shareAddCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := apitypes.ShareAddRequest{Name: args[0], Path: abs, Workgroup: wg, Allow: allow}
+			req := apitypes.ShareAddRequest{Name: args[0], Path: abs, Workgroup: wg, Allow: allow, Force: force}
 			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) { return c.AddShare(cmd.Context(), req) }, func(c apitypes.ShareConfig) error {
 				fmt.Fprintf(a.Out, "sharing %s as %q (%s)\n", c.Path, c.Name, rulesText(c.Rules))
+				a.warn(c.Warnings)
 				return nil
 			})
 		},
 	}
-	cmd.Flags().StringVarP(&wg, "workgroup", "w", "", "workgroup to share with (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup to share with (default: the only one)")
 	cmd.Flags().StringArrayVar(&allow, "allow", nil, "access rule WHO[=ro|rw|none] (repeatable; default '*=ro')")
+	cmd.Flags().BoolVar(&force, "force", false, "keep rules naming no member yet (for members yet to join)")
 	return cmd
 }
 
@@ -78,22 +81,25 @@ func (a *App) shareLsCmd() *cobra.Command {
 
 func (a *App) shareSetCmd() *cobra.Command {
 	var allow []string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "set NAME --allow WHO[=ro|rw|none]...",
 		Short:   "Replace a share's access list",
 		Example: "  peerhood share set docs --allow '*=ro' --allow bob=none",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := apitypes.ShareSetRequest{Allow: allow}
+			req := apitypes.ShareSetRequest{Allow: allow, Force: force}
 			return Call(a, func(c *client.Client) (apitypes.ShareConfig, error) {
 				return c.SetShareAccess(cmd.Context(), args[0], req)
 			}, func(c apitypes.ShareConfig) error {
 				fmt.Fprintf(a.Out, "%s: %s\n", c.Name, rulesText(c.Rules))
+				a.warn(c.Warnings)
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&allow, "allow", nil, "access rule WHO[=ro|rw|none] (repeatable)")
+	cmd.Flags().BoolVar(&force, "force", false, "keep rules naming no member yet (for members yet to join)")
 	return cmd
 }
 
@@ -117,4 +123,11 @@ func rulesText(rs []apitypes.Rule) string {
 		parts[i] = r.Who + "=" + r.Right
 	}
 	return strings.Join(parts, ",")
+}
+
+// warn prints the node's warnings about what it just did, on stderr.
+func (a *App) warn(ws []string) {
+	for _, w := range ws {
+		fmt.Fprintf(a.Err, "warning: %s\n", w)
+	}
 }

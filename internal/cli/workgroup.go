@@ -30,19 +30,9 @@ func init() {
 func (a *App) workgroupCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workgroup",
-		Short: "Create and list workgroups",
+		Short: "Create, list, leave and rename workgroups",
 	}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "create NAME",
-		Short: "Create a workgroup with a new root key; this node becomes its first admin",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return Call(a, func(c *client.Client) (apitypes.Workgroup, error) { return c.CreateWorkgroup(cmd.Context(), args[0]) }, func(w apitypes.Workgroup) error {
-				fmt.Fprintf(a.Out, "created workgroup %s (%s)\n", w.Name, w.ID)
-				return nil
-			})
-		},
-	}, &cobra.Command{
+	cmd.AddCommand(a.workgroupCreateCmd(), a.workgroupLeaveCmd(), a.workgroupRenameCmd(), &cobra.Command{
 		Use:     "ls",
 		Aliases: []string{"list"},
 		Short:   "List the workgroups this node is in",
@@ -56,13 +46,28 @@ func (a *App) workgroupCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "NAME\tID\tMEMBERS\tADMIN")
 				for _, w := range ws {
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", w.Name, w.ID, w.Members, yesNo(w.Admin))
+					if w.Removed == "" {
+						fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", w.Name, w.ID, w.Members, yesNo(w.Admin))
+					}
 				}
-				return tw.Flush()
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				printRemovals(a.Out, ws)
+				return nil
 			})
 		},
 	})
 	return cmd
+}
+
+// printRemovals says which workgroups this node was removed from.
+func printRemovals(w io.Writer, ws []apitypes.WorkgroupSummary) {
+	for _, x := range ws {
+		if x.Removed != "" {
+			fmt.Fprintf(w, "this node was %s (%s): it no longer uses it\n", x.Removed, x.ID)
+		}
+	}
 }
 
 func yesNo(b bool) string {
@@ -91,7 +96,7 @@ of the secret. Only admins can invite.`,
 			if expires <= 0 {
 				return fmt.Errorf("--expires %s: must be positive", expires)
 			}
-			req.Expires = expires.String()
+			req.Expires = apitypes.FormatDuration(expires)
 			return Call(a, func(c *client.Client) (apitypes.InviteResult, error) { return c.Invite(cmd.Context(), req) }, func(r apitypes.InviteResult) error {
 				fmt.Fprintln(a.Out, r.Token)
 				if isTerminal(a.Out) {
@@ -105,8 +110,8 @@ of the secret. Only admins can invite.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Workgroup, "workgroup", "", "workgroup name or ID (default: the only one)")
-	f.DurationVar(&expires, "expires", apitypes.DefaultInviteTTL, "how long the invite stays valid")
+	workgroupFlag(f, &req.Workgroup, "workgroup name or ID (default: the only one)")
+	durationFlag(f, &expires, "expires", apitypes.DefaultInviteTTL, "how long the invite stays valid")
 	f.IntVar(&req.Uses, "uses", 1, "how many nodes may join with it")
 	f.BoolVar(&req.Admin, "admin", false, "the joiner becomes an admin")
 	f.BoolVar(&req.Mailbox, "mailbox", false, "the joiner gets the mailbox role (keeps mail for offline members)")
@@ -125,6 +130,7 @@ func isTerminal(w any) bool {
 
 func (a *App) joinCmd() *cobra.Command {
 	var name, tokenFile string
+	var force bool
 	cmd := &cobra.Command{
 		Use:   "join [TOKEN | -]",
 		Short: "Join a workgroup with an invite token",
@@ -142,7 +148,7 @@ the command runs. Prefer '-' to read it from standard input, or
 			if err != nil {
 				return err
 			}
-			req := apitypes.JoinRequest{Token: token, Name: name}
+			req := apitypes.JoinRequest{Token: token, Name: name, Force: force}
 			return Call(a, func(c *client.Client) (apitypes.JoinResult, error) { return c.Join(cmd.Context(), req) }, func(r apitypes.JoinResult) error {
 				fmt.Fprintf(a.Out, "joined workgroup %s (%s) as %s\n", r.Workgroup.Name, r.Workgroup.ID, r.Member.Name)
 				return nil
@@ -150,6 +156,7 @@ the command runs. Prefer '-' to read it from standard input, or
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", "", "this node's name in the workgroup (default: the node's name)")
+	cmd.Flags().BoolVar(&force, "force", false, "join even if this node is in another workgroup of the same name")
 	cmd.Flags().StringVar(&tokenFile, "token-file", "", "read the invite token from this file (keeps it out of the process list)")
 	return cmd
 }
@@ -208,7 +215,7 @@ func (a *App) membersCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(cmd.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	return cmd
 }
 
@@ -230,7 +237,7 @@ func (a *App) memberCmd() *cobra.Command {
 			})
 		},
 	}
-	rm.Flags().StringVar(&wg, "workgroup", "", "workgroup name or ID (default: the only one)")
+	workgroupFlag(rm.Flags(), &wg, "workgroup name or ID (default: the only one)")
 	cmd.AddCommand(rm, a.memberGroupCmd())
 	return cmd
 }

@@ -96,3 +96,18 @@ func (c *Client) Logoff(ctx context.Context) (t.PresenceStatus, error) {
 func (c *Client) MountInfo(ctx context.Context) (t.MountInfo, error) {
 	return call[t.MountInfo](ctx, c, get, "/v1/mount-info", nil)
 }
+
+// CreateWorkgroupWith is POST /v1/workgroups with every option.
+func (c *Client) CreateWorkgroupWith(ctx context.Context, req t.CreateWorkgroupRequest) (t.Workgroup, error) {
+	return call[t.Workgroup](ctx, c, post, "/v1/workgroups", req)
+}
+
+// LeaveWorkgroup is POST /v1/workgroups/leave.
+func (c *Client) LeaveWorkgroup(ctx context.Context, req t.LeaveWorkgroupRequest) (t.Workgroup, error) {
+	return call[t.Workgroup](ctx, c, post, "/v1/workgroups/leave", req)
+}
+
+// RenameWorkgroup is POST /v1/workgroups/rename.
+func (c *Client) RenameWorkgroup(ctx context.Context, req t.RenameWorkgroupRequest) (t.Workgroup, error) {
+	return call[t.Workgroup](ctx, c, post, "/v1/workgroups/rename", req)
+}

@@ -20,6 +20,21 @@ func (c *Client) Mail(ctx context.Context, unreadOnly bool) ([]t.Item, error) {
 	return call[[]t.Item](ctx, c, get, withQuery("/v1/mail", "unread", unread), nil)
 }
 
+// SentMail is GET /v1/mail/sent.
+func (c *Client) SentMail(ctx context.Context) ([]t.Job, error) {
+	return call[[]t.Job](ctx, c, get, "/v1/mail/sent", nil)
+}
+
+// ReplyMail is POST /v1/mail/{id}/reply.
+func (c *Client) ReplyMail(ctx context.Context, id string, req t.MailReplyRequest) ([]t.Job, error) {
+	return call[[]t.Job](ctx, c, post, "/v1/mail/"+seg(id)+"/reply", req)
+}
+
+// ForwardMail is POST /v1/mail/{id}/forward.
+func (c *Client) ForwardMail(ctx context.Context, id string, req t.MailForwardRequest) ([]t.Job, error) {
+	return call[[]t.Job](ctx, c, post, "/v1/mail/"+seg(id)+"/forward", req)
+}
+
 // ReadMail is GET /v1/mail/{id} (marks it read).
 func (c *Client) ReadMail(ctx context.Context, id string) (t.Item, error) {
 	return call[t.Item](ctx, c, get, "/v1/mail/"+seg(id), nil)

@@ -46,3 +46,23 @@ func (c *Client) AddForward(ctx context.Context, req t.ForwardRequest) (t.Forwar
 func (c *Client) RemoveForward(ctx context.Context, what string) ([]t.Forward, error) {
 	return call[[]t.Forward](ctx, c, del, withQuery("/v1/forwards", "what", what), nil)
 }
+
+// Printers is GET /v1/printers.
+func (c *Client) Printers(ctx context.Context) (t.PrinterList, error) {
+	return call[t.PrinterList](ctx, c, get, "/v1/printers", nil)
+}
+
+// SharePrinter is POST /v1/printers/shared.
+func (c *Client) SharePrinter(ctx context.Context, req t.PrinterShareRequest) (t.ServiceConfig, error) {
+	return call[t.ServiceConfig](ctx, c, post, "/v1/printers/shared", req)
+}
+
+// AddPrinter is POST /v1/printers.
+func (c *Client) AddPrinter(ctx context.Context, req t.PrinterAddRequest) (t.Printer, error) {
+	return call[t.Printer](ctx, c, post, "/v1/printers", req)
+}
+
+// RemovePrinter is DELETE /v1/printers?what=MEMBER:NAME|NAME.
+func (c *Client) RemovePrinter(ctx context.Context, what string) (t.Empty, error) {
+	return call[t.Empty](ctx, c, del, withQuery("/v1/printers", "what", what), nil)
+}

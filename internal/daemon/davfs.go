@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/davfs"
 	"github.com/peerhood/peerhood/internal/store"
@@ -44,8 +46,11 @@ func (n *Node) davfsModule(ctx context.Context) (Module, error) {
 	}
 	srv, err := davfs.Listen(addr, b, token, n.log)
 	if err != nil && !explicit && errors.Is(err, syscall.EADDRINUSE) {
-		n.log.Warn("webdav default port taken; using a free port (see peerhood mount-info)", "addr", addr)
+		n.log.Warn("webdav default port taken; using a free port (see peerhood mount-info; "+davfsAddrEnv+" chooses one)", "addr", addr)
 		srv, err = davfs.Listen("127.0.0.1:0", b, token, n.log)
+	}
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) {
+		err = fmt.Errorf("webdav address %s is in use (another program, or another node on this machine): set %s to another address, 127.0.0.1:0 for any free port or off for no WebDAV: %w", addr, davfsAddrEnv, err)
 	}
 	if err != nil {
 		return nil, errors.Join(err, b.Close())
@@ -63,6 +68,14 @@ type davfsModule struct {
 }
 
 func (m *davfsModule) Routes(s *api.Server) { davfs.Routes(s, m.info) }
+
+// Collectors are the WebDAV server's metrics (none when it is off).
+func (m *davfsModule) Collectors() []prometheus.Collector {
+	if m.srv == nil {
+		return nil
+	}
+	return m.srv.Collectors()
+}
 
 // Close stops the server, then its backend.
 func (m *davfsModule) Close() error {

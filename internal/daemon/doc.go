@@ -30,4 +30,12 @@
 //	age.key       age X25519 identity (0600)
 //	state.db      SQLite database (WAL; -wal and -shm beside it)
 //	control.sock  control API (0600)
+//
+// GET /metrics serves one Prometheus registry: Go's and the process's
+// collectors, libp2p's, and the peerhood_* collectors of every module
+// that has a Collectors() []prometheus.Collector method, registered as
+// it starts (modules.go).
+//
+// GET /v1/status lists the node's workgroups with its member name in
+// each; GET /v1/peers gives each connected peer's member names.
 package daemon

@@ -10,7 +10,6 @@ import (
 	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/davfs"
 	"github.com/peerhood/peerhood/internal/discovery"
-	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/spool"
@@ -27,7 +26,6 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 	tests := []struct {
 		service, mirror any
 	}{
-		{p2p.PeerInfo{}, apitypes.PeerInfo{}},
 		{workgroup.Info{}, apitypes.Workgroup{}},
 		{workgroup.Member{}, apitypes.Member{}},
 		{workgroup.JoinResult{}, apitypes.JoinResult{}},
@@ -50,6 +48,8 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Forward{}, apitypes.Forward{}},
 		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},
 		{webui.Login{}, apitypes.UILogin{}},
+		{tunnel.Printer{}, apitypes.Printer{}},
+		{tunnel.PrinterList{}, apitypes.PrinterList{}},
 	}
 	for _, tc := range tests {
 		st, mt := reflect.TypeOf(tc.service), reflect.TypeOf(tc.mirror)

@@ -2,9 +2,13 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/discovery"
@@ -38,9 +42,9 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.shareModule,     // the share list and /peerhood/files/1
 		n.davfsModule,     // WebDAV on the loopback, over share
 		n.presenceModule,  // presence, over the directory
-		n.discoveryModule, // finding members; browse, over presence and share
-		n.spoolModule,     // store and forward, over the directory and share
 		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
+		n.discoveryModule, // finding members; browse, over presence, share and tunnel
+		n.spoolModule,     // store and forward, over the directory and share
 		n.webuiModule,     // the web UI on the loopback, over the control API of all the above
 	}
 }
@@ -61,6 +65,22 @@ func (n *Node) startModules(ctx context.Context) error {
 		}
 		n.closers = append(n.closers, m.Close)
 		m.Routes(n.api)
+		// A module's own metrics (peerhood_*) join libp2p's on GET /metrics.
+		if mc, ok := m.(interface{ Collectors() []prometheus.Collector }); ok && n.metrics != nil {
+			if err := registerAll(n.metrics, mc.Collectors()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// registerAll registers each collector on reg.
+func registerAll(reg prometheus.Registerer, cs []prometheus.Collector) error {
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("metrics: %w", err)
+		}
 	}
 	return nil
 }
@@ -98,16 +118,24 @@ func (n *Node) presenceModule(context.Context) (Module, error) {
 		return nil, err
 	}
 	n.pres = pres
+	// The files endpoints tell an offline member at once (share/reach.go).
+	n.share.SetSeen(func(wg string, p peer.ID) (bool, time.Time) {
+		s := pres.Of(wg, p)
+		return s.State != presence.Offline, s.LastSeen
+	})
 	return pres, nil
 }
 
 // discoveryModule builds member discovery and browse, which lists each
-// member's shares through the share service.
+// member's shares through the share service and its TCP services through
+// the tunnel service.
 func (n *Node) discoveryModule(context.Context) (Module, error) {
-	return discovery.New(discovery.Config{
-		Host: n.host, DB: n.db, Dir: n.dir, Presence: n.pres, Shares: n.share.SharesOf,
+	svc, err := discovery.New(discovery.Config{
+		Host: n.host, DB: n.db, Dir: n.dir, Presence: n.pres, Shares: n.share.SharesOf, Services: n.tunnel.ServicesOf,
 		Log: n.log.With("svc", "discovery"), NoMDNS: n.opts.NoMDNS, MaxConns: n.opts.MaxMemberConns,
 	})
+	n.disc = svc // status reports its member routes
+	return svc, err
 }
 
 // spoolModule starts store-and-forward (mail, queued copies, mailboxes).

@@ -16,12 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/tunnel"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -59,11 +61,14 @@ type Node struct {
 	host    *p2p.Host
 	api     *api.Server
 	name    string
-	dir     workgroup.Directory // set by workgroupModule, read by the modules after it
-	share   *share.Service      // set by shareModule
-	pres    *presence.Service   // set by presenceModule
-	events  *events.Bus         // set by eventsModule
-	uiURL   string              // set by webuiModule ("" when off)
+	dir     workgroup.Directory  // set by workgroupModule, read by the modules after it
+	share   *share.Service       // set by shareModule
+	pres    *presence.Service    // set by presenceModule
+	tunnel  *tunnel.Service      // set by tunnelModule
+	disc    *discovery.Service   // set by discoveryModule
+	events  *events.Bus          // set by eventsModule
+	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
+	uiURL   string               // set by webuiModule ("" when off)
 	started time.Time
 	up      bool // Start succeeded
 	stopCh  chan struct{}
@@ -120,6 +125,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
+	n.metrics = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	n.host, err = p2p.New(p2p.Config{Key: id.Key, ListenAddrs: opts.ListenAddrs, Metrics: reg, Log: n.log, Reachability: opts.Reachability})
 	if err != nil {
@@ -188,6 +194,14 @@ func (n *Node) Home() string { return n.opts.Home }
 
 // Started returns when the node started.
 func (n *Node) Started() time.Time { return n.started }
+
+// MemberRoutes reports how this node reaches its members (status).
+func (n *Node) MemberRoutes() (discovery.RouteStatus, bool) {
+	if n.disc == nil {
+		return discovery.RouteStatus{}, false
+	}
+	return n.disc.MemberRoutes(), true
+}
 
 // Host returns the libp2p host.
 func (n *Node) Host() *p2p.Host { return n.host }

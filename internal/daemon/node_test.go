@@ -78,7 +78,10 @@ func TestStartServeStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "libp2p_rcmgr_", "go_goroutines", "process_resident_memory_bytes"} {
+	for _, m := range []string{"libp2p_swarm_", "libp2p_identify_", "libp2p_rcmgr_", "go_goroutines", "process_resident_memory_bytes",
+		// each module's own (a workgroup's members online: see the README tour test)
+		`peerhood_queue_jobs{state="queued"} 0`, "peerhood_mailbox_bytes 0", "peerhood_delivery_seconds_count 0",
+		`peerhood_transfers_total{direction="get",result="ok"} 0`, `peerhood_transfer_bytes_total{direction="put"} 0`} {
 		if !bytes.Contains(raw, []byte(m)) {
 			t.Errorf("/metrics lacks %s", m)
 		}

@@ -2,13 +2,16 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/version"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // nodeInfo is what the node's own routes read of it.
@@ -17,6 +20,9 @@ type nodeInfo interface {
 	Home() string
 	Started() time.Time
 	Host() *p2p.Host
+	// Directory is the workgroups' rosters (names of peers, this node's
+	// name in each workgroup).
+	Directory() workgroup.Directory
 	// Stop asks the node to shut down.
 	Stop()
 }
@@ -32,7 +38,7 @@ func nodeRoutes(s *api.Server, n nodeInfo) {
 		})
 	api.Handle(s, "GET /v1/peers", "Connected peers with link type and round-trip time",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.PeerInfo, error) {
-			return peerInfos(n.Host().Peers()), nil
+			return peerInfos(n.Directory(), n.Host().Peers()), nil
 		})
 	api.Handle(s, "POST /v1/connect", "Dial a peer by multiaddr (a diagnostic)",
 		func(ctx context.Context, r *http.Request, req apitypes.ConnectRequest) (apitypes.ConnectResult, error) {
@@ -60,14 +66,18 @@ func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (api
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	id, err := h.Connect(ctx, req.Addr)
+	rep, err := h.ConnectAddr(ctx, req.Addr)
 	if err != nil {
 		return apitypes.ConnectResult{}, api.Unavailable("%v", err)
 	}
-	res := apitypes.ConnectResult{PeerID: id.String()}
+	id := rep.ID
+	res := apitypes.ConnectResult{PeerID: id.String(), Dialed: rep.Dialed.String(), Probed: rep.Probed}
+	if rep.Via != nil {
+		res.Via = rep.Via.String()
+	}
 	for _, p := range h.Peers() {
 		if p.ID == id {
-			res.Peer = peerInfo(p)
+			res.Peer = peerInfo(nil, p)
 		}
 	}
 	return res, nil
@@ -76,25 +86,78 @@ func connect(ctx context.Context, h *p2p.Host, req apitypes.ConnectRequest) (api
 func status(n nodeInfo) apitypes.Status {
 	h := n.Host()
 	return apitypes.Status{
-		Name:      n.Name(),
-		PeerID:    h.ID().String(),
-		Addresses: h.Addrs(),
-		Version:   version.String(),
-		Started:   n.Started(),
-		Uptime:    time.Since(n.Started()).Round(time.Millisecond),
-		Home:      n.Home(),
-		Peers:     peerInfos(h.Peers()),
+		Name:       n.Name(),
+		PeerID:     h.ID().String(),
+		Addresses:  h.Addrs(),
+		Version:    version.String(),
+		Started:    n.Started(),
+		Uptime:     time.Since(n.Started()).Round(time.Millisecond),
+		Home:       n.Home(),
+		Peers:      peerInfos(n.Directory(), h.Peers()),
+		Workgroups: nodeWorkgroups(n.Directory()),
+		Network:    networkStatus(n),
 	}
 }
 
-func peerInfos(ps []p2p.PeerInfo) []apitypes.PeerInfo {
-	out := make([]apitypes.PeerInfo, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, peerInfo(p))
+// networkStatus is what the node knows of its reachability and its
+// routes to members, with the warnings status prints.
+func networkStatus(n nodeInfo) apitypes.NetworkStatus {
+	nat := n.Host().NAT()
+	st := apitypes.NetworkStatus{
+		Reachability: nat.Reachability, Relaying: nat.Relaying, RelayReason: nat.RelayReason,
+		Relays: make([]string, 0, len(nat.Relays)), HolePunch: nat.HolePunch, Warnings: []string{},
+	}
+	for _, r := range nat.Relays {
+		st.Relays = append(st.Relays, r.String())
+	}
+	if mr, ok := n.(interface {
+		MemberRoutes() (discovery.RouteStatus, bool)
+	}); ok {
+		if r, ok := mr.MemberRoutes(); ok {
+			st.Members, st.Connected, st.NoRoute = r.Members, r.Connected, r.NoRoute
+			if r.Alone {
+				st.Warnings = append(st.Warnings, fmt.Sprintf("no working address for any of the %d members: none reached (try `peerhood connect ADDR`)", r.Members))
+			}
+		}
+	}
+	if nat.Reachability == "unknown" && len(nat.Relays) == 0 && !nat.Relaying {
+		st.Warnings = append(st.Warnings, "reachability unknown and no relay in use: members behind other NATs may not reach this node")
+	}
+	return st
+}
+
+// nodeWorkgroups lists this node's workgroups with its name in each.
+func nodeWorkgroups(dir workgroup.Directory) []apitypes.NodeWorkgroup {
+	out := []apitypes.NodeWorkgroup{}
+	if dir == nil {
+		return out
+	}
+	for _, w := range dir.Workgroups() {
+		nw := apitypes.NodeWorkgroup{ID: w.ID, Name: w.Name, Members: len(dir.Members(w.ID))}
+		if m, ok := dir.Self(w.ID); ok {
+			nw.Self, nw.Admin = m.Name, m.HasRole(workgroup.RoleAdmin)
+		}
+		out = append(out, nw)
 	}
 	return out
 }
 
-func peerInfo(p p2p.PeerInfo) apitypes.PeerInfo {
-	return apitypes.PeerInfo{ID: p.ID.String(), Addr: p.Addr, Direction: p.Direction, Link: p.Link, RTT: p.RTT, Since: p.Since}
+func peerInfos(dir workgroup.Directory, ps []p2p.PeerInfo) []apitypes.PeerInfo {
+	out := make([]apitypes.PeerInfo, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, peerInfo(dir, p))
+	}
+	return out
+}
+
+// peerInfo describes a connected peer, with its member names when dir is
+// given.
+func peerInfo(dir workgroup.Directory, p p2p.PeerInfo) apitypes.PeerInfo {
+	pi := apitypes.PeerInfo{ID: p.ID.String(), Addr: p.Addr, Direction: p.Direction, Link: p.Link, RTT: p.RTT, Since: p.Since}
+	if dir != nil {
+		for _, m := range dir.Memberships(p.ID) {
+			pi.Members = append(pi.Members, apitypes.PeerMember{Workgroup: m.Workgroup, WorkgroupName: m.WorkgroupName, Name: m.Name})
+		}
+	}
+	return pi
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/peerhood/peerhood/internal/client"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // testNode is a nodeInfo over a real libp2p host on 127.0.0.1.
@@ -32,6 +33,9 @@ func (n *testNode) Home() string       { return n.home }
 func (n *testNode) Started() time.Time { return time.Now().Add(-time.Minute) }
 func (n *testNode) Host() *p2p.Host    { return n.host }
 func (n *testNode) Stop()              { close(n.stopped) }
+func (n *testNode) Directory() workgroup.Directory {
+	return workgroup.NewStaticDirectory(n.host.ID())
+}
 
 // startNodeAPI serves the node routes of a testNode on a unix socket in
 // a fresh state folder.

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/peerhood/peerhood/internal/tunnel"
 )
@@ -14,5 +15,9 @@ func (n *Node) tunnelModule(context.Context) (Module, error) {
 	var opts tunnel.Options
 	envDur(&opts.IdleTimeout, "PEERHOOD_TUNNEL_IDLE")
 	envDur(&opts.DialTimeout, "PEERHOOD_TUNNEL_DIAL_TIMEOUT")
-	return tunnel.New(n.db, n.host.Host, n.dir, n.log, opts), nil
+	n.tunnel = tunnel.New(n.db, n.host.Host, n.dir, n.log, opts)
+	if err := n.metrics.Register(n.tunnel.Collector()); err != nil {
+		return nil, fmt.Errorf("tunnel metrics: %w", err)
+	}
+	return n.tunnel, nil
 }

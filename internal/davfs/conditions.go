@@ -76,6 +76,10 @@ func (h *Handler) checkHTTPConditions(ctx context.Context, r *http.Request, t Ta
 		}
 	}
 	if inm != "" && matchETags(inm, cur, exists, false) {
+		if strings.TrimSpace(inm) == "*" {
+			// If-None-Match: * is WebDAV's --no-clobber (share/dest.go).
+			return precondFailed("%s exists (If-None-Match: * refuses to replace it)", t)
+		}
 		return precondFailed("If-None-Match %s: the resource matches (entity tag %s)", inm, orNone(cur))
 	}
 	return nil

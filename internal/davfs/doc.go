@@ -4,7 +4,15 @@
 // workgroup's namespace natively.
 //
 // The namespace is /NODE/SHARE/path: the root lists the nodes, a node
-// lists its shares, and below a share are its files. The files come from
+// lists its shares, and below a share are its files. NODE is a member
+// name, as in the CLI and browse: this node is listed once under each
+// name it holds in a workgroup (join --name laptop makes it /laptop/,
+// and its node name is then no folder), never under its node name
+// beside it; it goes by its node name only while in no workgroup. A PUT
+// to a path ending in / is refused (409: a trailing slash names a
+// folder, the destination rule of get, put and copy, internal/share
+// dest.go); PUT replaces an existing file unless If-None-Match: * (then
+// 412 "... exists"), as get and put do unless --no-clobber. The files come from
 // a Backend: LocalBackend serves folders of this machine through os.Root;
 // ShareBackend, the one a running node uses, serves the node's own shares
 // (from the share list, through LocalBackend) and every other member's
@@ -90,4 +98,8 @@
 // The commands mount-info prints never hold the token: they read the
 // token file (rclone gets it, obscured, in its environment) or prompt
 // (Windows' net use ... *).
+//
+// Every request is counted in peerhood_webdav_requests_total{method,code}
+// (code: the status class, 2xx to 5xx; refusals of the front door
+// included; metrics.go).
 package davfs

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/webdav"
 
 	"github.com/peerhood/peerhood/internal/loopback"
+	"github.com/peerhood/peerhood/internal/share"
 )
 
 // User is the HTTP Basic user name; the password is the node's token.
@@ -167,6 +168,12 @@ func (h *Handler) checkRequest(ctx context.Context, r *http.Request, t Target) (
 		}
 		return 0, nil
 	case http.MethodPut:
+		if share.FolderSyntax(r.URL.Path) {
+			// The destination rule of get, put and copy (share/dest.go):
+			// a trailing / names a folder, and a PUT has no other name
+			// to write inside it.
+			return http.StatusConflict, fmt.Errorf("%s ends in / (a folder): PUT a file to its own name, such as %snotes.txt", r.URL.Path, r.URL.Path)
+		}
 		if r.Header.Get("Content-Range") != "" {
 			// RFC 9110 14.5: a server that does not do partial PUT must refuse it.
 			return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial write) is not supported: send the whole file")

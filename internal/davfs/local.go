@@ -22,6 +22,7 @@ import (
 // every access through os.Root: no path, ".." or symlink leaves a share.
 type LocalBackend struct {
 	node   string
+	alias  func(string) bool // when set, which node names are this one (ShareBackend.isSelf)
 	mu     sync.RWMutex
 	shares map[string]*localShare
 }
@@ -100,6 +101,9 @@ func (b *LocalBackend) Shares(ctx context.Context, node string) ([]ShareInfo, er
 }
 
 func (b *LocalBackend) isNode(node string) bool {
+	if b.alias != nil {
+		return b.alias(node)
+	}
 	return identity.CanonicalName(node) == identity.CanonicalName(b.node)
 }
 

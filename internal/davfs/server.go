@@ -22,6 +22,8 @@ type Server struct {
 	srv *http.Server
 	l   net.Listener
 	log *slog.Logger
+
+	counter *requestCounter // GET /metrics (metrics.go)
 }
 
 // Listen binds addr, which must name a loopback address ("127.0.0.1:4318",
@@ -35,8 +37,9 @@ func Listen(addr string, b Backend, token string, log *slog.Logger) (*Server, er
 		return nil, fmt.Errorf("webdav: %w", err)
 	}
 	s := &Server{h: NewHandler(b, token, log), l: l, log: log}
+	s.counter = newRequestCounter(s.h)
 	s.srv = &http.Server{
-		Handler:           s.h,
+		Handler:           s.counter,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

@@ -48,14 +48,46 @@ func NewShareBackend(svc *share.Service, self, spool string) (*ShareBackend, err
 			os.Remove(p)
 		}
 	}
-	return &ShareBackend{svc: svc, self: self, local: NewLocalBackend(self), spool: spool, paths: map[string]string{}}, nil
+	b := &ShareBackend{svc: svc, self: self, local: NewLocalBackend(self), spool: spool, paths: map[string]string{}}
+	b.local.alias = b.isSelf
+	return b, nil
 }
 
 // Close releases the own shares' folders.
 func (b *ShareBackend) Close() error { return b.local.Close() }
 
+// isSelf reports whether node names this node: one of its member names
+// (selfNames).
 func (b *ShareBackend) isSelf(node string) bool {
-	return identity.CanonicalName(node) == identity.CanonicalName(b.self)
+	for _, n := range b.selfNames() {
+		if identity.CanonicalName(node) == identity.CanonicalName(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// selfNames are the names this node goes by: its member name in each
+// workgroup it is in (`join --name laptop` makes it "laptop" there, in
+// WebDAV as in the CLI and browse), or its node name when it is in none.
+func (b *ShareBackend) selfNames() []string {
+	d := b.svc.Directory()
+	if d == nil {
+		return []string{b.self}
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, wg := range d.Workgroups() {
+		if m, ok := d.Self(wg.ID); ok && !seen[identity.CanonicalName(m.Name)] && CheckName(m.Name) == nil {
+			seen[identity.CanonicalName(m.Name)] = true
+			out = append(out, m.Name)
+		}
+	}
+	if len(out) == 0 {
+		return []string{b.self}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // syncOwn mirrors the share list into the local backend.
@@ -111,19 +143,24 @@ func (b *ShareBackend) remote(node string) (*share.Client, error) {
 	return nil, fmt.Errorf("node %q: no such member: %w", node, fs.ErrNotExist)
 }
 
-// Nodes lists this node, then every other member of every workgroup.
+// Nodes lists this node (under its member names: selfNames), then every
+// other member of every workgroup.
 func (b *ShareBackend) Nodes(ctx context.Context) ([]string, error) {
-	out := []string{b.self}
-	seen := map[string]bool{identity.CanonicalName(b.self): true}
+	out := b.selfNames()
+	seen := map[string]bool{}
+	for _, n := range out {
+		seen[identity.CanonicalName(n)] = true
+	}
 	d := b.svc.Directory()
 	if d == nil {
 		return out, nil
 	}
 	var others []string
 	for _, wg := range d.Workgroups() {
+		me, _ := d.Self(wg.ID)
 		for _, m := range d.Members(wg.ID) {
 			k := identity.CanonicalName(m.Name)
-			if seen[k] || CheckName(m.Name) != nil {
+			if seen[k] || m.PeerID == me.PeerID || CheckName(m.Name) != nil {
 				continue
 			}
 			seen[k] = true

@@ -28,7 +28,7 @@ func TestBook(t *testing.T) {
 	}
 	// One at a time, so each is newer than the last.
 	for _, a := range addrs {
-		if err := b.Record(ctx, p, []ma.Multiaddr{a}); err != nil {
+		if err := b.Record(ctx, p, SourceIdentify, []ma.Multiaddr{a}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -40,7 +40,7 @@ func TestBook(t *testing.T) {
 		t.Fatalf("kept %d addresses, want %d", len(got), maxBookAddrs)
 	}
 	// A damaged row is skipped, not an error.
-	if _, err := db.ExecContext(ctx, `INSERT INTO discovery_addrs VALUES(?, 'not a multiaddr', 0)`, p.String()); err != nil {
+	if _, err := db.ExecContext(ctx, `INSERT INTO discovery_addrs(peer_id, addr, seen_at) VALUES(?, 'not a multiaddr', 0)`, p.String()); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -55,6 +56,7 @@ type clusterOpts struct {
 	noDHT      bool
 	noPresence bool // no presence service: heartbeats bring no addresses
 	maxConns   int
+	relays     []int // nodes forced public: they run the relay service for members
 }
 
 // newCluster starts n members of one workgroup. Every directory knows
@@ -79,13 +81,18 @@ func newCluster(t testing.TB, n int, o clusterOpts) []*node {
 		nd := &node{name: members[i].Name, id: members[i].PeerID}
 		nodes[i] = nd
 		var err error
-		nd.host = p2ptest.New(t, keys[i])
+		var hopts []p2ptest.Option
+		if slices.Contains(o.relays, i) {
+			hopts = append(hopts, func(c *p2p.Config) { c.Reachability = p2p.ReachPublic })
+		}
+		nd.host = p2ptest.New(t, keys[i], hopts...)
 		t.Cleanup(nd.close) // before the host's own cleanup: services close first
 		nd.db, err = store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		nd.dir = workgroup.NewStaticDirectory(members[i].PeerID, members...)
+		nd.host.SetGate(memberGate{nd.dir})
 		nd.pres, err = presence.New(presence.Config{Host: nd.host, Dir: nd.dir, Interval: o.interval, Settings: nd.db})
 		if err != nil {
 			t.Fatal(err)
@@ -119,7 +126,7 @@ func startAll(t testing.TB, nodes []*node) {
 // connection (or an invite) would have.
 func seed(t testing.TB, from, to *node) {
 	t.Helper()
-	if err := from.disc.Book().Record(context.Background(), to.host.ID(), to.host.Host.Addrs()); err != nil {
+	if err := from.disc.Book().Record(context.Background(), to.host.ID(), SourceIdentify, to.host.Host.Addrs()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -158,6 +165,18 @@ func allOnline(nodes []*node) error {
 		}
 	}
 	return nil
+}
+
+// memberGate admits every peer and relays between members of the
+// directory (the workgroup gate's RelayGate in miniature).
+type memberGate struct{ dir *workgroup.StaticDirectory }
+
+func (memberGate) AllowPeer(peer.ID, bool) bool { return true }
+func (g memberGate) AllowReserve(p peer.ID) bool {
+	return len(g.dir.Memberships(p)) > 0
+}
+func (g memberGate) AllowCircuit(src, dst peer.ID) bool {
+	return g.AllowReserve(src) && g.AllowReserve(dst)
 }
 
 func errorf(format string, a ...any) error { return fmt.Errorf(format, a...) }

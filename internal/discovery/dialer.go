@@ -2,18 +2,26 @@ package discovery
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // backoff is the dial schedule of one unreachable member.
 type backoff struct {
 	next time.Time
 	wait time.Duration
+	// err is the last dial's failure (nil: not dialled since the member
+	// was last connected or found).
+	err error
+	// requeried is the last DHT re-query of the member (requery).
+	requeried time.Time
 }
 
 // dialTimeout bounds one attempt to reach a member.
@@ -94,26 +102,36 @@ func (s *Service) maybeDial(wg string, p peer.ID) bool {
 			b.wait = min(2*b.wait, s.cfg.MaxBackoff)
 		}
 		b.next = time.Now().Add(jitter(b.wait))
+		b.err = err
 		s.cfg.Log.Debug("cannot reach member", "peer", p, "retry_in", b.wait, "err", err)
 	}()
 	return true
 }
 
 // dial reaches p with the addresses the book and the peerstore know, and
-// failing that asks the workgroup's DHT where p is.
+// failing that asks the workgroup's DHT where p is. Book addresses
+// waiting out their backoff (they failed lately) are not dialled, and
+// each address that fails gets a longer one.
 func (s *Service) dial(wg string, p peer.ID) error {
 	ctx, cancel := context.WithTimeout(s.ctx, dialTimeout)
 	defer cancel()
 	h := s.cfg.Host
-	if addrs, err := s.book.Addrs(ctx, p); err == nil && len(addrs) > 0 {
-		h.Peerstore().AddAddrs(p, addrs, peerstore.RecentlyConnectedAddrTTL)
+	now := time.Now()
+	ready, waiting, _ := s.book.Dialable(ctx, p, now)
+	h.Peerstore().AddAddrs(p, ready, peerstore.RecentlyConnectedAddrTTL)
+	s.mu.Lock()
+	for _, a := range waiting {
+		if !s.announcedLocked(p, a, now) {
+			h.Peerstore().SetAddr(p, a, 0) // the swarm dials what the peerstore holds
+		}
 	}
+	s.mu.Unlock()
 	// Through members that relay, in case p sits behind a NAT and holds
 	// a reservation there; the swarm tries direct addresses first.
 	via := s.circuitAddrs(p)
 	var err error
 	if len(h.Peerstore().Addrs(p)) > 0 || len(via) > 0 {
-		if err = h.Host.Connect(ctx, peer.AddrInfo{ID: p, Addrs: via}); err == nil {
+		if err = s.connect(ctx, peer.AddrInfo{ID: p, Addrs: via}); err == nil {
 			return nil
 		}
 	}
@@ -131,6 +149,47 @@ func (s *Service) dial(wg string, p peer.ID) error {
 		}
 		return err
 	}
+	ai.Addrs = h.UsableFrom(p, ai.Addrs)
+	s.learn(learnt{p: p, source: SourceDHT, addrs: ai.Addrs})
 	ai.Addrs = append(ai.Addrs, via...)
-	return h.Host.Connect(ctx, ai)
+	return s.connect(ctx, ai)
+}
+
+// connect dials ai and tells the book which addresses failed (a
+// connection that works is recorded when identify completes).
+func (s *Service) connect(ctx context.Context, ai peer.AddrInfo) error {
+	err := s.cfg.Host.Host.Connect(ctx, ai)
+	var de *swarm.DialError
+	if err != nil && errors.As(err, &de) {
+		failed := make([]ma.Multiaddr, 0, len(de.DialErrors))
+		for _, te := range de.DialErrors {
+			failed = append(failed, te.Address)
+		}
+		if ferr := s.book.Failed(s.ctx, ai.ID, failed); ferr != nil && s.ctx.Err() == nil {
+			s.cfg.Log.Warn("address book", "err", ferr)
+		}
+	}
+	return err
+}
+
+// Reachability of a member beside its presence (browse).
+const (
+	ReachConnected = "connected" // a connection is up
+	ReachNoRoute   = "no route"  // the last dial failed: no address and no relay reached it
+	ReachUnknown   = "unknown"   // not connected, not dialled since (or not yet)
+)
+
+// Reach tells whether this node has a route to member p: connected, no
+// route (the last dial of it failed, through its addresses and the relay
+// members), or unknown.
+func (s *Service) Reach(p peer.ID) string {
+	if s.cfg.Host.Network().Connectedness(p) == network.Connected {
+		return ReachConnected
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.backoff[p]; b != nil && b.err != nil {
+		return ReachNoRoute
+	}
+	return ReachUnknown
 }

@@ -27,9 +27,9 @@ func TestClusterFindsMembersAndPresence(t *testing.T) {
 	// browse < 2 s) are measured in bench/lanbrowse, not here.
 	took := testutil.Eventually(t, 150*time.Second, func() error {
 		for _, nd := range nodes {
-			for _, e := range nd.disc.Browse(testWG) {
-				if e.Link == "" {
-					return errorf("%s is not connected to %s", nd.name, e.Name)
+			for _, o := range nodes {
+				if o != nd && nd.host.Network().Connectedness(o.id) != network.Connected {
+					return errorf("%s is not connected to %s", nd.name, o.name)
 				}
 			}
 		}

@@ -2,13 +2,46 @@
 // and staying connected to them, and the browse list.
 //
 //   - The address book (SQLite family "discovery", table discovery_addrs)
-//     keeps each member's last known addresses: its listen addresses from
-//     identify and the address this node dialled it on. Presence
-//     heartbeats add the addresses each online member announces to the
-//     peerstore. On start and every Tick the service dials members it is
-//     not connected to, from the book and the peerstore, with exponential
-//     backoff per member (1 s doubling to MaxBackoff; reset on any
-//     connection and when mDNS sees the member).
+//     keeps every address this node learns for a member, with its source
+//     (identify: its listen addresses; dialled: the address a connection
+//     this node opened reached it on; presence: announced in a heartbeat,
+//     written when the set changes or every 10 min; dht: found in the
+//     workgroup DHT), the time a connection on it last worked, and a
+//     per-address dial backoff: an address whose dial failed n times in a
+//     row is not dialled for 10 s * 2^(n-1), at most 10 min (it is taken
+//     out of the peerstore meanwhile, so no dial uses it); a connection on
+//     it ends the backoff; an address the member announced in a heartbeat
+//     within the last minute is dialled whatever its backoff (the member
+//     is up: a restart on the same port). Only addresses usable from this
+//     node are kept (p2p.UsableAddrs: no other machine's loopback; private
+//     ranges only with a private address here or a private link). On start and every
+//     Tick the service dials members it is not connected to, from the
+//     book and the peerstore, with exponential backoff per member (1 s
+//     doubling to MaxBackoff; reset on any connection and when mDNS sees
+//     the member). A connection that ends within 10 s of opening (the
+//     member's gate no longer admits this node, say) doubles the wait
+//     before the next dial each time instead of redialling after a
+//     second (flap.go). Members of a workgroup this node was removed from
+//     are not members here (workgroup.Roster.Memberships): they are not
+//     dialled.
+//   - Members whose last dial failed are looked up again in the DHT every
+//     30 s (4 per 5 s tick at most) while this node reaches any member,
+//     whatever their backoff; an address found is kept and dialled at
+//     once (a member that came back on a new port is found through the
+//     members that see it).
+//   - Any dial to a member tries its relays: every 5 s, the circuit
+//     addresses of members not connected through each connected member
+//     that runs the relay service go into the peerstore (1 min TTL), so a
+//     files or tunnel stream (a user's `ls b:`) reaches a member behind a
+//     NAT through the relay it holds a reservation on. Browse shows, next
+//     to presence, whether this node has a route (Reach: connected, no
+//     route when the last dial failed, unknown), the link and RTT of the
+//     connection in use, and no address for an offline member not
+//     connected.
+//   - MemberRoutes (for status) counts members connected and without a
+//     route; a node that has members but reaches none of them (every
+//     dial failed) is alone: the log warns once, 30 s into it, and once
+//     more when a member is reached again.
 //   - MaxConns caps the member connections this node dials (dials in
 //     flight count). Members with known addresses are dialled first;
 //     under a cap, a node connected to any member never looks the others
@@ -49,5 +82,14 @@
 // (sharelists.go), one request per member under way and 16 at once;
 // browse waits at most one second for them and lists a slow member's
 // last known shares, so one member cut off by the network does not hold
-// every browse.
+// every browse. With Config.Services (the tunnel service's ServicesOf)
+// each entry also lists the TCP services the member lets this node use,
+// asked at the same time and cached the same way (servicelists.go).
+//
+// A member that appears offline (logged off, or gone) is listed with no
+// link and no round-trip time, even while its node stays connected (it
+// may still relay or deliver). "Last seen" is presence's last "heard
+// online", or, for a member not heard since this node started, the time
+// kept in table discovery_last_seen (lastseen.go: written at most once a
+// minute and when the service closes).
 package discovery

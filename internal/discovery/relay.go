@@ -3,11 +3,7 @@ package discovery
 import (
 	"context"
 
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
-
-	"github.com/peerhood/peerhood/internal/p2p"
 )
 
 // relayHop is the circuit relay v2 hop protocol: a peer that speaks it
@@ -37,34 +33,4 @@ func (s *Service) RelayCandidates(_ context.Context, num int) []peer.AddrInfo {
 		}
 	}
 	return c.take(num)
-}
-
-// circuitAddrs returns addresses of p through every connected member that
-// runs the relay service: /<relay addr>/p2p/<relay>/p2p-circuit. A member
-// behind a NAT keeps a reservation on such members (autorelay), so this
-// reaches it even when nobody knows a direct address that works.
-// (libp2p's autorelay only advertises circuit addresses of relays with
-// public IP addresses; members on private networks are relays too.)
-func (s *Service) circuitAddrs(p peer.ID) []ma.Multiaddr {
-	h := s.cfg.Host
-	var out []ma.Multiaddr
-	for _, r := range h.Network().Peers() {
-		if r == p || h.Network().Connectedness(r) != network.Connected || !s.isMember(r) {
-			continue
-		}
-		if ok, err := h.Peerstore().SupportsProtocols(r, relayHop); err != nil || len(ok) == 0 {
-			continue
-		}
-		circuit, err := ma.NewMultiaddr("/p2p/" + r.String() + "/p2p-circuit")
-		if err != nil {
-			continue
-		}
-		for _, c := range h.Network().ConnsToPeer(r) {
-			if a := c.RemoteMultiaddr(); p2p.LinkOf(a) == p2p.LinkDirect {
-				out = append(out, a.Encapsulate(circuit))
-				break
-			}
-		}
-	}
-	return out
 }

@@ -10,12 +10,14 @@ import (
 
 // Routes declares GET /v1/browse on the control API. With Config.Shares
 // set, each reachable member's entry lists the shares it offers this node
-// (see shareLists).
+// (see shareLists), and with Config.Services the TCP services it lets
+// this node use (servicelists.go), both asked at once.
 func (s *Service) Routes(srv *api.Server) {
 	var lists *shareLists
 	if s.cfg.Shares != nil {
 		lists = newShareLists(s.cfg.Shares)
 	}
+	services := newServiceLists(s.cfg.Services)
 	api.Handle(srv, "GET /v1/browse", "Every member of a workgroup with presence, last seen, addresses, link type and round-trip time",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Entry, error) {
 			w, err := workgroup.Resolve(s.cfg.Dir, r.URL.Query().Get("workgroup"))
@@ -23,9 +25,11 @@ func (s *Service) Routes(srv *api.Server) {
 				return nil, api.BadRequest("%v", err)
 			}
 			entries := s.Browse(w.ID)
+			wait := services.start(ctx, entries)
 			if lists != nil {
 				lists.fill(ctx, entries)
 			}
+			wait()
 			return entries, nil
 		}, "workgroup")
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -52,6 +51,8 @@ type Config struct {
 	MaxBackoff time.Duration
 	// Shares lists a member's shares for browse (optional: none listed).
 	Shares SharesFunc
+	// Services lists a member's TCP services for browse (optional).
+	Services ServicesFunc
 }
 
 // Service finds members and keeps this node connected to them.
@@ -64,8 +65,17 @@ type Service struct {
 	backoff map[peer.ID]*backoff
 	dhts    map[string]*wgDHT
 	dialing map[peer.ID]bool
-	retried time.Time // last retryWaiting
+	retried time.Time                 // last retryWaiting
+	flaps   map[peer.ID]time.Duration // members whose connections end at once (flap.go)
 
+	seen lastSeen // members' last "heard online", kept across restarts (lastseen.go)
+
+	aloneGrace  time.Duration
+	aloneSince  time.Time // loop only: since when no member is reachable
+	aloneWarned bool      // loop only: the log said so
+
+	learnt chan learnt          // addresses to record in the book (learnLoop)
+	heard  map[peer.ID]heardSet // under mu: the last heartbeat addresses recorded per member
 	sem    chan struct{}
 	kick   chan struct{}
 	ctx    context.Context
@@ -89,8 +99,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, book: NewBook(cfg.DB),
-		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{},
-		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1),
+		backoff: map[peer.ID]*backoff{}, dhts: map[string]*wgDHT{}, dialing: map[peer.ID]bool{}, flaps: map[peer.ID]time.Duration{},
+		sem: make(chan struct{}, 16), kick: make(chan struct{}, 1), aloneGrace: aloneGrace,
+		learnt: make(chan learnt, 64), heard: map[peer.ID]heardSet{},
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -102,12 +113,19 @@ func (s *Service) Book() *Book { return s.book }
 // Start loads known addresses, starts mDNS and the dial loop.
 func (s *Service) Start(ctx context.Context) error {
 	h := s.cfg.Host
+	if err := s.loadLastSeen(ctx); err != nil {
+		return err
+	}
 	sub, err := h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
 		return err
 	}
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.identified(sub)
+	go s.learnLoop()
+	if s.cfg.Presence != nil {
+		s.cfg.Presence.SetAddrSink(s.heardAddrs)
+	}
 	h.Network().Notify(&network.NotifyBundle{
 		ConnectedF:    s.connected,
 		DisconnectedF: s.disconnected,
@@ -135,6 +153,7 @@ func (s *Service) Close() error {
 		s.mdns.Close()
 	}
 	s.wg.Wait()
+	s.saveLastSeen(context.Background(), true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for wg, d := range s.dhts {
@@ -156,6 +175,8 @@ func (s *Service) loop() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
+	routes := time.NewTicker(relayRouteEvery)
+	defer routes.Stop()
 	s.round()
 	for {
 		select {
@@ -163,6 +184,12 @@ func (s *Service) loop() {
 			return
 		case <-t.C:
 		case <-s.kick:
+		case <-routes.C:
+			now := time.Now()
+			s.addRelayRoutes()
+			s.warnAlone(now)
+			s.requery(now)
+			continue
 		}
 		s.round()
 	}
@@ -285,40 +312,12 @@ func (s *Service) disconnected(n network.Network, c network.Conn) {
 	if len(n.ConnsToPeer(p)) > 0 || !s.isMember(p) {
 		return
 	}
-	// Try again soon: the member may only have changed networks.
+	// Try again soon: the member may only have changed networks (later
+	// each time its connections end at once: flap.go).
 	s.mu.Lock()
-	s.backoff[p] = &backoff{next: s.firstTry(p, time.Second), wait: time.Second}
+	w := s.redialWait(p, c.Stat().Opened)
+	s.backoff[p] = &backoff{next: s.firstTry(p, w), wait: w}
 	s.mu.Unlock()
-}
-
-// identified records a member's listen addresses (and the address this
-// node reached it on) in the book and the peerstore.
-func (s *Service) identified(sub event.Subscription) {
-	defer s.wg.Done()
-	defer sub.Close()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case e, ok := <-sub.Out():
-			if !ok {
-				return
-			}
-			ev := e.(event.EvtPeerIdentificationCompleted)
-			if !s.isMember(ev.Peer) {
-				continue
-			}
-			addrs := append([]ma.Multiaddr{}, ev.ListenAddrs...)
-			if ev.Conn != nil && p2p.LinkOf(ev.Conn.RemoteMultiaddr()) == p2p.LinkDirect && ev.Conn.Stat().Direction == network.DirOutbound {
-				addrs = append(addrs, ev.Conn.RemoteMultiaddr())
-			}
-			ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
-			if err := s.book.Record(ctx, ev.Peer, addrs); err != nil && s.ctx.Err() == nil {
-				s.cfg.Log.Warn("address book", "err", err)
-			}
-			cancel()
-		}
-	}
 }
 
 // mdnsNotifee dials members found on the LAN.

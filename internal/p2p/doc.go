@@ -4,6 +4,12 @@
 // NAT traversal (AutoNAT, circuit relay v2, hole punching), the connection
 // gate, and the protocol IDs of every peerhood protocol.
 //
+// Host.ConnectAddr (`peerhood connect`) dials exactly the address given
+// and fails when it does not answer, even while the peer is connected
+// through another: that one is checked with a fresh connection of its
+// own through its transport (handshake and peer ID included), closed at
+// once; the report names the address dialled and the one kept.
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement
@@ -101,6 +107,30 @@
 // streams, one per circuit), RelayCircuitsPerPeer (8) per member, 64
 // reservations, and RelayBuffer (64 KiB, not libp2p's 2 KiB: relayed bulk
 // ran 2 to 3 times faster) per direction of a circuit.
+//
+// Links and RTT follow the connection in use (peers.go, rtt.go): a
+// direct connection is "hole-punched" only when the hole punch service
+// opened it (the connections a successful punch made, by the tracer's
+// start and end events), so a later one dialled directly is "direct";
+// a closed connection takes its label along. The RTT shown is the least
+// of the last three pings over the link in use (pings every 20 s and on
+// connect), dropped when the link changes or the last connection closes:
+// libp2p's EWMA (a tenth per sample) kept 399 ms for minutes after an
+// outage while the link was back at 4 ms.
+//
+// Metrics: hole punching reports libp2p_holepunch_* and the relay service
+// libp2p_relaysvc_* (reservations, circuits opened and refused, their
+// duration, bytes relayed) to Config.Metrics. NAT reports, for status,
+// AutoNAT's verdict, whether this node relays and why, the relays it
+// holds reservations on (autorelay's protected connections) and whether
+// hole punching is ready (it needs a public address of this node).
+//
+// UsableAddrs (scope.go) judges a member's announced addresses (presence
+// heartbeats, identify records, DHT answers) by the link to it, or by
+// this node's own addresses: another machine's loopback and networks
+// this node is not on are not used (their dials fail or reach this node
+// itself). NoRoute words a failed dial: "no route to P (tried N direct
+// addresses and M relays)", wrapping ErrNoRoute.
 //
 // Probe (probe.go) tells whether a peer answers (dial and ping), for
 // presence.

@@ -68,6 +68,7 @@ type Host struct {
 	gater *gater
 	ping  *ping.PingService
 	hp    *holePunched
+	rtt   rtts
 	// punch runs DCUtR hole punching (punch.go); punchDone closes when
 	// its loop has ended.
 	punch     *puncher
@@ -97,6 +98,9 @@ func New(cfg Config) (*Host, error) {
 	for _, s := range cfg.ListenAddrs {
 		a, err := ma.NewMultiaddr(s)
 		if err != nil {
+			if hint := listenHint(s); hint != "" {
+				return nil, fmt.Errorf("listen address %q is not a multiaddr: %s", s, hint)
+			}
 			return nil, fmt.Errorf("listen address %q: %w", s, err)
 		}
 		addrs = append(addrs, a)
@@ -110,7 +114,7 @@ func New(cfg Config) (*Host, error) {
 		return nil, err
 	}
 	g := &gater{}
-	hh := &Host{cm: cm, gater: g, hp: &holePunched{log: cfg.Log, peers: map[peer.ID]time.Time{}}, log: cfg.Log, done: make(chan struct{})}
+	hh := &Host{cm: cm, gater: g, hp: newHolePunched(cfg.Log), log: cfg.Log, done: make(chan struct{})}
 	nat, err := natOptions(cfg, &hh.relaySrc, hh.hp)
 	if err != nil {
 		return nil, err
@@ -152,7 +156,9 @@ func New(cfg Config) (*Host, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
-	if hh.punch, err = newPuncher(h, hh.hp); err != nil {
+	nw := h.Network()
+	hh.hp.net.Store(&nw)
+	if hh.punch, err = newPuncher(h, hh.hp, cfg.Metrics); err != nil {
 		cancel()
 		h.Close()
 		return nil, err
@@ -171,7 +177,7 @@ func New(cfg Config) (*Host, error) {
 // of reachability, links upgraded from relayed to direct.
 func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 	go hh.pingLoop(ctx)
-	hh.relaySvc = &relayService{h: hh.Host, opts: relayOptions(g), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
+	hh.relaySvc = &relayService{h: hh.Host, opts: relayOptions(g, cfg.Metrics), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
 	hh.relayDone = make(chan struct{})
 	go func() {
 		defer close(hh.relayDone)
@@ -183,16 +189,20 @@ func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 		}
 		hh.relaySvc.reachedFrom(c, len(hh.Network().ConnsToPeer(c.RemotePeer()))-1)
 		// A direct connection that joins a relayed one to the same peer
-		// is the upgrade DCUtR makes.
+		// (a hole punch, or a dial that found a direct route): gossip
+		// moves onto it. It is labelled hole-punched only when the hole
+		// punch service says it opened it (holePunched).
 		if LinkOf(c.RemoteMultiaddr()) == LinkDirect {
 			for _, o := range hh.Network().ConnsToPeer(c.RemotePeer()) {
 				if o != c && LinkOf(o.RemoteMultiaddr()) == LinkRelayed {
-					hh.MarkHolePunched(c.RemotePeer())
 					go hh.gossipOffRelays(c.RemotePeer())
 					break
 				}
 			}
 		}
+	}, DisconnectedF: func(_ network.Network, c network.Conn) {
+		hh.hp.closed(c)
+		hh.connClosed(c.RemotePeer())
 	}})
 }
 
@@ -340,18 +350,5 @@ func (h *Host) pingLoop(ctx context.Context) {
 			}
 			wg.Wait()
 		}
-	}
-}
-
-// measure pings p once (bounded by 5 s) and records its latency.
-func (h *Host) measure(ctx context.Context, p peer.ID) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	select {
-	case res := <-h.ping.Ping(ctx, p):
-		if res.Error == nil {
-			h.Peerstore().RecordLatency(p, res.RTT)
-		}
-	case <-ctx.Done():
 	}
 }

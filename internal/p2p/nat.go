@@ -9,12 +9,14 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	relayv2 "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
 	"github.com/libp2p/go-libp2p/p2p/protocol/holepunch"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Reachability settings of Config.Reachability.
@@ -139,22 +141,40 @@ func natOptions(cfg Config, src *atomic.Pointer[RelaySource], hp *holePunched) (
 	return opts, nil
 }
 
-// relayOptions configure the relay service (relaysvc.go).
-func relayOptions(g *gater) []relayv2.Option {
-	return []relayv2.Option{relayv2.WithResources(relayResources()), relayv2.WithACL(relayACL{g})}
+// relayOptions configure the relay service (relaysvc.go); with reg, the
+// service reports what it carries (libp2p_relaysvc_*: reservations,
+// circuits opened and refused, their duration, bytes relayed).
+func relayOptions(g *gater, reg prometheus.Registerer) []relayv2.Option {
+	opts := []relayv2.Option{relayv2.WithResources(relayResources()), relayv2.WithACL(relayACL{g})}
+	if reg != nil {
+		opts = append(opts, relayv2.WithMetricsTracer(relayv2.NewMetricsTracer(relayv2.WithRegisterer(reg))))
+	}
+	return opts
 }
 
 // SetRelaySource installs the function autorelay asks for relay
 // candidates.
 func (h *Host) SetRelaySource(f RelaySource) { h.relaySrc.Store(&f) }
 
-// holePunched remembers peers whose direct connection came from a
-// successful DCUtR hole punch, so Peers can report the link as such.
+// holePunched remembers the connections that a successful DCUtR hole
+// punch opened, so Peers and Link label those (and only those)
+// "hole-punched": a later connection dialled directly to the same peer
+// is "direct", and the label goes with the connection when it closes.
 type holePunched struct {
 	log   *slog.Logger
+	net   atomic.Pointer[network.Network] // set once the host exists
 	mu    sync.Mutex
-	peers map[peer.ID]time.Time
+	start map[peer.ID]time.Time    // punches under way
+	conns map[network.Conn]peer.ID // connections a punch opened
 }
+
+func newHolePunched(log *slog.Logger) *holePunched {
+	return &holePunched{log: log, start: map[peer.ID]time.Time{}, conns: map[network.Conn]peer.ID{}}
+}
+
+// punchSlack is how long before the start event a punched connection may
+// have opened (the event is traced after the dials began).
+const punchSlack = time.Second
 
 // Trace implements holepunch.EventTracer.
 func (hp *holePunched) Trace(evt *holepunch.Event) {
@@ -164,30 +184,53 @@ func (hp *holePunched) Trace(evt *holepunch.Event) {
 	if hp.log != nil {
 		hp.log.Debug("hole punch event", "type", evt.Type, "remote", evt.Remote, "evt", fmt.Sprintf("%+v", evt.Evt))
 	}
-	if e, ok := evt.Evt.(*holepunch.EndHolePunchEvt); ok && e.Success {
+	switch e := evt.Evt.(type) {
+	case *holepunch.StartHolePunchEvt:
 		hp.mu.Lock()
-		hp.peers[evt.Remote] = time.Now()
+		hp.start[evt.Remote] = time.Now()
 		hp.mu.Unlock()
+	case *holepunch.EndHolePunchEvt:
+		hp.mu.Lock()
+		defer hp.mu.Unlock()
+		began, ok := hp.start[evt.Remote]
+		delete(hp.start, evt.Remote)
+		if !ok {
+			began = time.Now().Add(-time.Duration(e.EllapsedTime))
+		}
+		n := hp.net.Load()
+		if !e.Success || n == nil {
+			return
+		}
+		for _, c := range (*n).ConnsToPeer(evt.Remote) {
+			if LinkOf(c.RemoteMultiaddr()) == LinkDirect && !c.Stat().Opened.Before(began.Add(-punchSlack)) {
+				hp.conns[c] = evt.Remote
+			}
+		}
 	}
 }
 
-// punched reports whether a direct connection to p opened at or after
-// the hole punch.
-func (hp *holePunched) punched(p peer.ID, opened time.Time) bool {
+// punched reports whether connection c was opened by a hole punch.
+func (hp *holePunched) punched(c network.Conn) bool {
 	hp.mu.Lock()
 	defer hp.mu.Unlock()
-	t, ok := hp.peers[p]
-	// The direct connection is opened during the punch, just before the
-	// end event: allow a little slack.
-	return ok && !opened.Before(t.Add(-30*time.Second))
+	_, ok := hp.conns[c]
+	return ok
 }
 
-// MarkHolePunched records that the direct link to p came from a hole
-// punch (for a connection that replaced a relayed one seen by a service).
-func (h *Host) MarkHolePunched(p peer.ID) {
-	h.hp.mu.Lock()
-	h.hp.peers[p] = time.Now()
-	h.hp.mu.Unlock()
+// closed forgets a connection that closed.
+func (hp *holePunched) closed(c network.Conn) {
+	hp.mu.Lock()
+	delete(hp.conns, c)
+	hp.mu.Unlock()
+}
+
+// linkOf is the label of connection c: relayed, hole-punched or direct.
+func (h *Host) linkOf(c network.Conn) string {
+	l := LinkOf(c.RemoteMultiaddr())
+	if l == LinkDirect && h.hp.punched(c) {
+		return LinkHolePunched
+	}
+	return l
 }
 
 // Measure pings p once (bounded by 5 s) and records its round-trip time,

@@ -43,10 +43,7 @@ func LinkOf(a ma.Multiaddr) string {
 func (h *Host) Link(p peer.ID) string {
 	link := ""
 	for _, c := range h.Network().ConnsToPeer(p) {
-		l := LinkOf(c.RemoteMultiaddr())
-		if l == LinkDirect && h.hp.punched(p, c.Stat().Opened) {
-			l = LinkHolePunched
-		}
+		l := h.linkOf(c)
 		if link == "" || link == LinkRelayed {
 			link = l
 		}
@@ -64,12 +61,8 @@ func (h *Host) Peers() []PeerInfo {
 			ID:        c.RemotePeer(),
 			Addr:      c.RemoteMultiaddr().String(),
 			Direction: dirString(st.Direction),
-			Link:      LinkOf(c.RemoteMultiaddr()),
-			RTT:       h.Peerstore().LatencyEWMA(c.RemotePeer()),
+			Link:      h.linkOf(c),
 			Since:     st.Opened,
-		}
-		if pi.Link == LinkDirect && h.hp.punched(pi.ID, st.Opened) {
-			pi.Link = LinkHolePunched
 		}
 		if old, ok := best[pi.ID]; ok && old.Link != LinkRelayed {
 			continue
@@ -78,6 +71,7 @@ func (h *Host) Peers() []PeerInfo {
 	}
 	out := make([]PeerInfo, 0, len(best))
 	for _, p := range best {
+		p.RTT = h.rtt.get(p.ID, p.Link)
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/protocol/identify"
 	ma "github.com/multiformats/go-multiaddr"
 	manet "github.com/multiformats/go-multiaddr/net"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // puncher runs DCUtR hole punching for this node. libp2p's own setup
@@ -53,13 +54,18 @@ const (
 	maxObserved    = 16
 )
 
-func newPuncher(h host.Host, tracer holepunch.EventTracer) (*puncher, error) {
+func newPuncher(h host.Host, tracer holepunch.EventTracer, reg prometheus.Registerer) (*puncher, error) {
 	bh, ok := h.(interface{ IDService() identify.IDService })
 	if !ok {
 		return nil, fmt.Errorf("hole punching: host %T has no identify service", h)
 	}
 	p := &puncher{h: h, observed: map[string]observedAddr{}, tried: map[peer.ID]time.Time{}}
-	svc, err := holepunch.NewService(h, bh.IDService(), p.addrs, holepunch.WithTracer(tracer))
+	opt := holepunch.WithTracer(tracer)
+	if reg != nil {
+		// libp2p_holepunch_*: outcomes per side, attempt and transport.
+		opt = holepunch.WithMetricsAndEventTracer(holepunch.NewMetricsTracer(holepunch.WithRegisterer(reg)), tracer)
+	}
+	svc, err := holepunch.NewService(h, bh.IDService(), p.addrs, opt)
 	if err != nil {
 		return nil, fmt.Errorf("hole punching: %w", err)
 	}

@@ -12,9 +12,12 @@
 // sequence number the sender heard from it}; omitted when none), 7 the
 // sender's own listen addresses (array of at most 8 binary multiaddrs of
 // at most 128 bytes, relay circuits last; omitted when none).
-// A message is at most 2 KiB. Receivers add the addresses to the
-// peerstore for 5 minutes, so discovery can dial an online member it is
-// not connected to without a DHT lookup. Messages are signed by their author
+// A message is at most 2 KiB. Receivers add the addresses they can use
+// (p2p.UsableAddrs: not another machine's loopback, private ranges only
+// where this node has a private address or a private link to the author)
+// to the peerstore for 5 minutes, so discovery can dial an online member
+// it is not connected to without a DHT lookup, and hand them to the
+// address sink (SetAddrSink: discovery's address book). Messages are signed by their author
 // (gossipsub StrictSign); the topic validator accepts only messages whose
 // author is a member of that workgroup (the Directory), whose workgroup
 // field names the topic's workgroup, and that decode.
@@ -78,4 +81,7 @@
 // gone; timeouts are looked for on each heartbeat tick), and when this
 // node's own shown state or text changes (Set, Logon, Logoff), once per
 // workgroup.
+//
+// Collectors export peerhood_members_online{workgroup}: the members Of
+// shows present, counted when scraped (metrics.go).
 package presence

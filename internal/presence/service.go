@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -129,12 +131,20 @@ type Service struct {
 	// after it must not say this node is present again.
 	closing bool
 
+	// addrSink is told the usable addresses each heartbeat brings
+	// (SetAddrSink: discovery keeps them in its address book).
+	addrSink atomic.Pointer[func(peer.ID, []ma.Multiaddr)]
+
 	kick   chan struct{}
 	direct chan struct{} // direct messages being sent (maxDirect)
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
+
+// SetAddrSink installs f, told the addresses (usable from this node) a
+// member announces in each of its messages; f must be quick.
+func (s *Service) SetAddrSink(f func(peer.ID, []ma.Multiaddr)) { s.addrSink.Store(&f) }
 
 // Topic returns the presence topic of workgroup wg.
 func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence" }
@@ -417,8 +427,13 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 // heardFrom applies message m of author, received on the topic or
 // directly: its state, the members it reports gone, its addresses.
 func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
-	if addrs := m.addrs(); len(addrs) > 0 {
+	// Only addresses this node can use: another machine's loopback
+	// reaches nothing (or this node itself).
+	if addrs := s.cfg.Host.UsableFrom(author, m.addrs()); len(addrs) > 0 {
 		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+		if f := s.addrSink.Load(); f != nil {
+			(*f)(author, addrs)
+		}
 	}
 	now := time.Now()
 	s.mu.Lock()

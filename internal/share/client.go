@@ -57,7 +57,7 @@ func (c *Client) open(ctx context.Context, req Request) (*stream, *wire.Reader, 
 	}
 	ns, err := c.h.NewStream(network.WithDialPeerTimeout(ctx, dialTimeout), c.peer, p2p.ProtoFiles)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open files stream to %s: %w", c.peer, err)
+		return nil, nil, fmt.Errorf("open files stream to %s: %w", c.peer, p2p.NoRoute(c.h.Peerstore(), c.peer, err))
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = ns.SetDeadline(dl)

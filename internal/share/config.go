@@ -23,6 +23,10 @@ type Config struct {
 	Path      string    `json:"path"`      // absolute local folder
 	Rules     []Rule    `json:"rules"`
 	Created   time.Time `json:"created"`
+	// Warnings: mistakes the access list may hold (a rule for a name no
+	// member holds yet, another share of the same folder with another
+	// list), in the reply to share add and share set only.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Errors of the share list.
@@ -34,7 +38,7 @@ var (
 // ValidateShareName checks a share name: DNS-label rules, as node names.
 func ValidateShareName(name string) error {
 	if err := identity.ValidateName(name); err != nil {
-		return fmt.Errorf("share name %q: %w", name, err)
+		return shareNameErr(name, err)
 	}
 	return nil
 }

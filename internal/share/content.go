@@ -102,7 +102,7 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 		api.WriteError(w, api.BadRequest("%s is this node's own share: write to its folder", t))
 		return
 	}
-	c, t, m, err := remote(svc, q.Get("target"), q.Get("workgroup"))
+	c, t, m, err := remote(r.Context(), svc, q.Get("target"), q.Get("workgroup"), "")
 	if err != nil {
 		api.WriteError(w, err)
 		return
@@ -164,9 +164,14 @@ type ResumeReply struct {
 // resumes: the bytes of a cut upload this node sent and knows the hash of.
 func serveResume(ctx context.Context, r *http.Request, svc *Service) (ResumeReply, error) {
 	q := r.URL.Query()
-	c, t, _, err := remote(svc, q.Get("target"), q.Get("workgroup"))
+	t, err := ParseTarget(q.Get("target"))
+	if err != nil || t.Share == "" {
+		return ResumeReply{}, api.BadRequest("target %q: want NODE:SHARE/path of a file", q.Get("target"))
+	}
+	// This node's own knowledge: no need to reach the member.
+	c, _, err := svc.Remote(q.Get("workgroup"), t.Node)
 	if err != nil {
-		return ResumeReply{}, err
+		return ResumeReply{}, apiError(err)
 	}
 	size, err := strconv.ParseInt(q.Get("size"), 10, 64)
 	if err != nil || size < 0 {

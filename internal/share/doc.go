@@ -103,9 +103,27 @@
 // browser where to go on, and a PUT with Content-Range
 // "bytes START-(SIZE-1)/SIZE" sends only the rest. A resume this node
 // has no state for starts at 0; bytes the member holds beyond the start
-// are then hashed here and not sent again. One rule, intoFolder, places a copy whose target is
-// an existing folder inside it under the source's own name, for get, get
-// -r and put alike. Preflight tells the store and forward service,
+// are then hashed here and not sent again.
+// One set of destination rules (dest.go) serves get,
+// get -r, put, copy into a share and WebDAV PUT: a destination ending in
+// "/" is a folder (created if missing; refused if a file holds the
+// name), an existing folder gets the source inside it under its own name
+// (intoFolder), anything else is the new file's path; an existing file
+// is replaced unless --no-clobber (ErrFileExists, "docs/x.txt exists",
+// API code exists). Before a files operation the member is reached
+// (reach.go): one not connected whom presence does not show online gets
+// one dial of at most 1.5 s, then an OfflineError ("laptop is offline
+// (last seen 3 min ago); queue it with: peerhood copy ..."), never a dial
+// dump. File system refusals are reworded with the path as typed
+// (messages.go: "no such file or folder: docs/nope.txt", "... is not
+// empty: ... rm -r"). Preflight tells the store and forward service,
 // before it queues a copy into a member's share, whether that member
 // lets this node write there.
+//
+// Access-list checks (aclcheck.go): share add and share set refuse a rule
+// naming no member of the share's workgroup (code not_member) unless
+// forced, and then reply with a warning; a folder shared under another
+// name with another list (or overlapping one) is stored with a warning.
+// Collectors export peerhood_transfers_total{direction,result} and
+// peerhood_transfer_bytes_total{direction} of get and put (metrics.go).
 package share

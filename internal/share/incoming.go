@@ -39,9 +39,22 @@ func (s *Service) CheckWrite(ctx context.Context, m workgroup.Member, name strin
 // paths[i] (share-relative, checked with CleanPath) through os.Root as a
 // temporary file renamed into place when complete, so no half file ever
 // has the final name. Missing folders are created. An existing file is
-// never replaced. On error the files already written are removed. It
-// returns the canonical paths written.
+// never replaced (ErrFileExists; ReplaceFiles replaces). On error the
+// files already written are removed. It returns the canonical paths
+// written.
 func (s *Service) WriteFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader) (written []string, err error) {
+	return s.writeFiles(ctx, m, name, paths, sizes, r, false)
+}
+
+// ReplaceFiles is WriteFiles replacing existing files (the default of a
+// copy into a share, as of get and put: share/dest.go); each is replaced
+// at once, by a rename. On error the files it created are removed; those
+// it replaced keep their new content.
+func (s *Service) ReplaceFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader) (written []string, err error) {
+	return s.writeFiles(ctx, m, name, paths, sizes, r, true)
+}
+
+func (s *Service) writeFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader, replace bool) (written []string, err error) {
 	if len(paths) != len(sizes) {
 		return nil, errors.New("share: paths and sizes differ in length")
 	}
@@ -64,10 +77,13 @@ func (s *Service) WriteFiles(ctx context.Context, m workgroup.Member, name strin
 		return nil, err
 	}
 	defer l.Close()
+	replaced := map[string]bool{}
 	defer func() {
 		if err != nil {
 			for _, p := range written {
-				_ = l.root.Remove(p)
+				if !replaced[p] {
+					_ = l.root.Remove(p)
+				}
 			}
 			written = nil
 		}
@@ -76,8 +92,14 @@ func (s *Service) WriteFiles(ctx context.Context, m workgroup.Member, name strin
 		if err := ctx.Err(); err != nil {
 			return written, err
 		}
-		if _, err := l.root.Lstat(cp); err == nil {
-			return written, fmt.Errorf("%w: %s already exists in share %s", ErrForbidden, cp, name)
+		if fi, err := l.root.Lstat(cp); err == nil {
+			if fi.IsDir() {
+				return written, fmt.Errorf("%w: %s/%s is a folder in %s's share", ErrFileExists, name, cp, owner(s, m))
+			}
+			if !replace {
+				return written, fmt.Errorf("%s/%s %w in %s's share (the copy was sent with --no-clobber)", name, cp, ErrFileExists, owner(s, m))
+			}
+			replaced[cp] = true
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return written, err
 		}
@@ -104,4 +126,12 @@ func (s *Service) WriteFiles(ctx context.Context, m workgroup.Member, name strin
 		written = append(written, cp)
 	}
 	return written, nil
+}
+
+// owner is this node's name in m's workgroup.
+func owner(s *Service, m workgroup.Member) string {
+	if self, ok := s.dir.Self(m.Workgroup); ok {
+		return self.Name
+	}
+	return "this node"
 }

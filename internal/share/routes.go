@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,6 +70,10 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if svc.keepOut != "" && overlaps(req.Path, svc.keepOut) {
 				return Config{}, api.BadRequest("%s holds or is inside the node's state folder %s (its keys): share another folder", req.Path, svc.keepOut)
 			}
+			warn, err := svc.checkRuleNames(info.ID, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			cfg, err := svc.Configs().Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Path: req.Path, Rules: rules})
 			if errors.Is(err, ErrExists) {
 				return cfg, api.Conflict("%v", err)
@@ -79,6 +81,7 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			if err != nil {
 				return cfg, api.BadRequest("%v", err)
 			}
+			cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
 			return cfg, nil
 		})
 	api.Handle(s, "PUT /v1/shares/{name}/access", "Replace a share's access list",
@@ -91,10 +94,22 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 				return Config{}, api.BadRequest("give at least one --allow WHO[=ro|rw|none]")
 			}
 			name := r.PathValue("name")
+			old, err := svc.Configs().Get(ctx, name)
+			if err != nil {
+				return Config{}, apiError(err)
+			}
+			warn, err := svc.checkRuleNames(old.Workgroup, rules, req.Force)
+			if err != nil {
+				return Config{}, err
+			}
 			if err := svc.Configs().SetRules(ctx, name, rules); err != nil {
 				return Config{}, apiError(err)
 			}
-			return svc.Configs().Get(ctx, name)
+			cfg, err := svc.Configs().Get(ctx, name)
+			if err == nil {
+				cfg.Warnings = append(warn, svc.contradictions(ctx, cfg)...)
+			}
+			return cfg, err
 		})
 	api.Handle(s, "DELETE /v1/shares/{name}", "Stop sharing a folder (its files stay)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
@@ -110,23 +125,23 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		}, "target", "workgroup")
 	api.Handle(s, "POST /v1/files/mkdir", "Create a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
-			return api.Empty{}, apiError(c.Mkdir(ctx, t.Share, t.Path))
+			return api.Empty{}, apiError(filesErr(t, c.Mkdir(ctx, t.Share, t.Path)))
 		})
 	api.Handle(s, "POST /v1/files/rm", "Remove a file or (recursive) a folder in a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
-			return api.Empty{}, apiError(c.Remove(ctx, t.Share, t.Path, req.Recursive))
+			return api.Empty{}, apiError(filesErr(t, c.Remove(ctx, t.Share, t.Path, req.Recursive)))
 		})
 	api.Handle(s, "POST /v1/files/mv", "Rename or move inside a remote share",
 		func(ctx context.Context, r *http.Request, req apitypes.FilesRequest) (api.Empty, error) {
-			c, t, _, err := remote(svc, req.Target, req.Workgroup)
+			c, t, _, err := remote(ctx, svc, req.Target, req.Workgroup, "")
 			if err != nil {
 				return api.Empty{}, err
 			}
@@ -137,7 +152,7 @@ func (svc *Service) filesRoutes(s *api.Server) {
 				}
 				to = tt.Path
 			}
-			return api.Empty{}, apiError(c.Rename(ctx, t.Share, t.Path, to))
+			return api.Empty{}, apiError(filesErr(t, c.Rename(ctx, t.Share, t.Path, to)))
 		})
 	api.HandleRaw(s, "POST /v1/files/get", "Download NODE:SHARE/path to a local path (NDJSON progress stream)",
 		func(w http.ResponseWriter, r *http.Request) { transfer(w, r, svc, false) })
@@ -196,6 +211,10 @@ func apiError(err error) error {
 		return api.Forbidden("%v", err)
 	case errors.Is(err, ErrBadPath):
 		return api.BadRequest("%v", err)
+	case errors.Is(err, ErrFileExists):
+		return api.Errorf(http.StatusConflict, "exists", "%v", err)
+	case errors.Is(err, ErrOffline):
+		return api.Errorf(http.StatusServiceUnavailable, "offline", "%v", err)
 	case errors.Is(err, ErrNoSpace):
 		return api.Errorf(http.StatusInsufficientStorage, "no_space", "%v", err)
 	case errors.As(err, &re) && re.Code == "conflict":
@@ -206,7 +225,10 @@ func apiError(err error) error {
 	return api.Unavailable("%v", err)
 }
 
-func remote(svc *Service, target, wg string) (*Client, Target, workgroup.Member, error) {
+// remote resolves target's member and makes sure it is reachable
+// (reach: an offline member is told within reachTimeout, with do as the
+// advice; "" for "try again when it is online").
+func remote(ctx context.Context, svc *Service, target, wg, do string) (*Client, Target, workgroup.Member, error) {
 	t, err := ParseTarget(target)
 	if err != nil {
 		return nil, t, workgroup.Member{}, api.BadRequest("%v", err)
@@ -218,8 +240,18 @@ func remote(svc *Service, target, wg string) (*Client, Target, workgroup.Member,
 	if err != nil {
 		return nil, t, m, apiError(err)
 	}
+	if do == "" {
+		do = tryLater
+	}
+	if err := svc.reach(ctx, m, do); err != nil {
+		return nil, t, m, apiError(err)
+	}
 	return c, t, m, nil
 }
+
+// tryLater is the advice for an offline member when nothing can wait
+// for it.
+const tryLater = "try again when it is online (peerhood browse shows who is)"
 
 func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, error) {
 	t, err := ParseTarget(target)
@@ -230,8 +262,11 @@ func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, er
 	if svc.IsSelf(wg, t.Node) {
 		return lsLocal(ctx, svc, t)
 	}
-	c, _, err := svc.Remote(wg, t.Node)
+	c, m, err := svc.Remote(wg, t.Node)
 	if err != nil {
+		return res, apiError(err)
+	}
+	if err := svc.reach(ctx, m, tryLater); err != nil {
 		return res, apiError(err)
 	}
 	if t.Share == "" {
@@ -243,7 +278,7 @@ func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, er
 	}
 	e, err := c.Stat(ctx, t.Share, t.Path)
 	if err != nil {
-		return res, apiError(err)
+		return res, apiError(filesErr(t, err))
 	}
 	if !e.Dir {
 		res.Entry = &e
@@ -253,7 +288,7 @@ func filesLs(ctx context.Context, svc *Service, target, wg string) (LsResult, er
 	if res.Entries == nil {
 		res.Entries = []Entry{}
 	}
-	return res, apiError(err)
+	return res, apiError(filesErr(t, err))
 }
 
 // lsLocal lists one of this node's own shares.
@@ -273,7 +308,7 @@ func lsLocal(ctx context.Context, svc *Service, t Target) (LsResult, error) {
 	defer l.Close()
 	e, err := l.Stat(t.Path)
 	if err != nil {
-		return res, apiError(err)
+		return res, apiError(filesErr(t, err))
 	}
 	if !e.Dir {
 		res.Entry = &e
@@ -281,7 +316,7 @@ func lsLocal(ctx context.Context, svc *Service, t Target) (LsResult, error) {
 	}
 	res.Entries = []Entry{}
 	err = l.ReadDir(t.Path, 0, func(es []Entry) error { res.Entries = append(res.Entries, es...); return nil })
-	return res, apiError(err)
+	return res, apiError(filesErr(t, err))
 }
 
 // transfer runs a get or put for the CLI: the node itself reads or writes
@@ -300,7 +335,11 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 		api.WriteError(w, api.BadRequest("local path %q must be absolute", req.Local))
 		return
 	}
-	c, t, m, err := remote(svc, req.Target, req.Workgroup)
+	do := "" // a put can wait for the member: queue it as a copy
+	if put {
+		do = queueAdvice(req)
+	}
+	c, t, m, err := remote(r.Context(), svc, req.Target, req.Workgroup, do)
 	if err != nil {
 		api.WriteError(w, err)
 		return
@@ -327,30 +366,23 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	}}
 	ctx := r.Context()
 	var res Result
+	local := req.Local
+	dst, err := transferDest(ctx, c, t, req, put)
 	switch {
+	case err != nil:
 	case put && req.Recursive:
-		res, err = PutTree(ctx, c, req.Local, t.Share, putPath(ctx, c, t, req.Local), opts)
+		res, err = PutTree(ctx, c, local, t.Share, dst, opts)
 	case put:
-		res, err = PutFile(ctx, c, req.Local, t.Share, putPath(ctx, c, t, req.Local), opts)
+		res, err = PutFile(ctx, c, local, t.Share, dst, opts)
 	case req.Recursive:
-		name := "" // a share's root has no name of its own
-		if t.Path != "." {
-			name = filepath.Base(filepath.FromSlash(t.Path))
-		}
-		res, err = GetTree(ctx, c, t.Share, t.Path, intoFolder(req.Local, isLocalDir(req.Local), name, filepath.Join), opts)
+		res, err = GetTree(ctx, c, t.Share, t.Path, dst, opts)
 	default:
-		res, err = GetFile(ctx, c, t.Share, t.Path, req.Local, opts)
+		res, err = GetFile(ctx, c, t.Share, t.Path, dst, opts)
 	}
+	svc.metrics.countTransfer(put, res, err)
 	ev := TransferEvent{Done: true, Result: &res}
 	if err != nil {
-		ev.Error = api.AsError(apiError(fmt.Errorf("%s: %w", t, err)))
+		ev.Error = api.AsError(apiError(transferErr(t, err)))
 	}
 	emit(ev)
-}
-
-// putPath is where local goes in the remote share: into a folder that
-// exists there under its own name, else at t.Path.
-func putPath(ctx context.Context, c *Client, t Target, local string) string {
-	e, err := c.Stat(ctx, t.Share, t.Path)
-	return intoFolder(t.Path, err == nil && e.Dir, filepath.Base(local), path.Join)
 }

@@ -56,7 +56,8 @@ func TestShareEndpoints(t *testing.T) {
 		body               any
 		want               int
 	}{
-		{"add", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 200},
+		{"add naming no member", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}}, 400},
+		{"add", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "docs", Path: folder, Allow: []string{"*=ro", "bob=rw"}, Force: true}, 200},
 		{"add duplicate", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "Docs", Path: folder}, 409},
 		{"add relative path", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "x", Path: "rel"}, 400},
 		{"add the state folder", "POST", "/v1/shares", apitypes.ShareAddRequest{Name: "keys", Path: home}, 400},

@@ -28,8 +28,11 @@ type Service struct {
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
 	resumes resumes            // cut uploads of the web UI (PutRange)
+	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+
+	metrics *transferMetrics // GET /metrics (metrics.go)
 }
 
 // New returns the service over db; dir is the membership directory.
@@ -38,7 +41,8 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger) *
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
-	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log)}
+	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log),
+		metrics: newTransferMetrics()}
 }
 
 // Store returns the node's database (the WebDAV gateway keeps its dead
@@ -155,15 +159,16 @@ func (t Target) String() string {
 }
 
 // Remote returns a client for member name of workgroup wg (resolved with
-// workgroup.Resolve: empty means the only one).
+// workgroup.ResolveFor: empty means the only one, or the only one name is
+// in).
 func (s *Service) Remote(wg, name string) (*Client, workgroup.Member, error) {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return nil, workgroup.Member{}, err
 	}
 	m, ok := s.dir.ByName(info.ID, name)
 	if !ok {
-		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, name, info.Name)
+		return nil, workgroup.Member{}, fmt.Errorf("%w: no member %q in workgroup %s (%s)", ErrNotFound, name, info.Name, memberList(s.dir, info.ID))
 	}
 	if m.PeerID == s.host.ID() {
 		return nil, m, fmt.Errorf("%q is this node: use the local folder", name)
@@ -203,7 +208,7 @@ func (s *Service) OpenFile(ctx context.Context, name, p string) (io.ReadCloser, 
 
 // IsSelf reports whether member name of workgroup wg is this node.
 func (s *Service) IsSelf(wg, name string) bool {
-	info, err := workgroup.Resolve(s.dir, wg)
+	info, err := workgroup.ResolveFor(s.dir, wg, name)
 	if err != nil {
 		return false
 	}

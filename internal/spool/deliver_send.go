@@ -20,6 +20,7 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 		return jobs, fmt.Errorf("open deliver stream: %w", err)
 	}
 	defer st.Close()
+	route := routeOf(st)
 	r := wire.NewReader(idleReader{st}, maxControlFrame)
 	var small, large []dueJob
 	for _, j := range jobs {
@@ -29,12 +30,12 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 			large = append(large, j)
 		}
 	}
-	if left, err := s.pushAll(ctx, st, r, p, small); err != nil {
+	if left, err := s.pushAll(ctx, st, r, p, small, route); err != nil {
 		_ = st.Reset()
 		return append(left, large...), err
 	}
 	for i, j := range large {
-		if err := s.offerOne(ctx, st, r, p, j); err != nil {
+		if err := s.offerOne(ctx, st, r, p, j, route); err != nil {
 			_ = st.Reset()
 			return large[i:], err
 		}
@@ -45,7 +46,7 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 // pushAll sends small jobs in batches (frames of up to maxBatchItems),
 // writing ahead while reading the replies, then applies the receipts in
 // one transaction.
-func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob) ([]dueJob, error) {
+func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob, route string) ([]dueJob, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -93,7 +94,7 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 			case rep.Err != nil && retryable(rep.Err.Code):
 				s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
 			case rep.Err != nil:
-				_ = s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+				_ = s.setJobState(ctx, j.id, StateFailed, route, "refused by recipient: "+rep.Err.Error())
 			default:
 				rec, err := s.receiptFrom(rep.Receipt, p)
 				if err != nil {
@@ -110,7 +111,7 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 	if err := <-werr; err != nil && rerr == nil {
 		rerr = err
 	}
-	if err := s.applyReceipts(ctx, recs, "direct"); err != nil && rerr == nil {
+	if err := s.applyReceipts(ctx, recs, route); err != nil && rerr == nil {
 		rerr = err
 	}
 	if rerr != nil {
@@ -119,7 +120,7 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 	return nil, nil
 }
 
-func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob) error {
+func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob, route string) error {
 	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
 	if err != nil {
 		return fmt.Errorf("offer: %w", err)
@@ -138,14 +139,14 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())
 			return nil
 		}
-		return s.setJobState(ctx, j.id, StateFailed, "direct", "refused by recipient: "+rep.Err.Error())
+		return s.setJobState(ctx, j.id, StateFailed, route, "refused by recipient: "+rep.Err.Error())
 	}
 	rec, err := s.receiptFrom(rep.Receipt, p)
 	if err != nil {
 		s.attemptFailed(ctx, j, err.Error())
 		return nil
 	}
-	return s.applyReceipts(ctx, []*Receipt{rec}, "direct")
+	return s.applyReceipts(ctx, []*Receipt{rec}, route)
 }
 
 // retryable reports whether a recipient's refusal may pass (busy, an
@@ -205,4 +206,13 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 		p.s.setProgress(p.id, p.n)
 	}
 	return n, err
+}
+
+// routeOf is a delivery's route as `queue` shows it: "direct", or
+// "relayed" when the stream rides a circuit through a relay member.
+func routeOf(st network.Stream) string {
+	if p2p.LinkOf(st.Conn().RemoteMultiaddr()) == p2p.LinkRelayed {
+		return "relayed"
+	}
+	return "direct"
 }

@@ -62,10 +62,14 @@
 // share service (Config.Shares, the ShareWriter) whether the sender's
 // member may write that share by the share's own access list, then writes
 // the files through os.Root (temporary file, renamed into place) under
-// Dir, never replacing a file, and records the item as accepted. No right,
-// an unknown share, a bad path or an existing file makes a signed
-// rejection whose reason ("bravo's share docs is read-only for you") the
-// sender's job shows as failed.
+// Dir, and records the item as accepted. An existing file is replaced
+// (the rule of get and put, internal/share dest.go) unless the header's
+// NoClobber (key 7, `copy --no-clobber`) is set, when it is refused
+// ("docs/x.txt exists"); a recipient whose ShareWriter is not also a
+// ShareReplacer refuses existing files always. No right, an unknown
+// share, a bad path or a refused existing file makes a signed rejection
+// whose reason ("bravo's share docs is read-only for you") the sender's
+// job shows as failed.
 //
 // After a crash between writing the files into the share and recording
 // the message, the sender's resend is recognised: the sender and message
@@ -73,7 +77,21 @@
 // share service also implements ShareReader the recipient compares the
 // SHA-256 of the files in place with the payload's, writes only the
 // missing ones and acknowledges the copy once; a file with other content
-// is still refused as existing.
+// is written again (or, with NoClobber, refused as existing).
+//
+// # Retries and removal
+//
+// Every retry has a backoff. Jobs and receipts wait backoff(RetryBase,
+// RetryCap, attempts) between attempts. A peer that connects but does not
+// serve (its fetch or delivery fails while connected: its gate closes
+// the connection, it lost us from its roster) waits the same backoff
+// (retry.go) before this node fetches from it or delivers to it again,
+// whatever asks: the fetch timer, or a new connection (which this node's
+// own dial may have made; without it a removed member's node fetched
+// ~120 times a second). A node removed from a workgroup stops using it:
+// the Directory lists no member of it (workgroup.Roster.Memberships), so
+// no fetch, delivery or dial happens for it, and its queued jobs fail
+// with "this node was removed from workgroup ...".
 //
 // Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
 // spool folder, named by their SHA-256, written and fsynced before any
@@ -188,4 +206,17 @@
 // retry's queued), read back from the outbox once committed, and
 // mail.arrived for each item newly stored in the inbox (a duplicate
 // publishes nothing).
+//
+// # Conversation (mailreply.go) and metrics (metrics.go)
+//
+// Sent lists the outbox's mail jobs; a sent body is sealed to its
+// recipient and not kept. Reply and Forward are ordinary Sends from a
+// received mail: to its sender (by peer ID, refused if another member
+// holds its name now) with "Re: " and the original quoted, or to other
+// members with "Fwd: " and its attachments, decrypted into a private
+// folder under the spool and sealed again (not once accepted). A job's
+// attempts count every try: failed ones, and the one that delivered it
+// or handed it to a mailbox. Collectors export peerhood_queue_jobs and
+// peerhood_mailbox_messages/_bytes (read when scraped) and the histogram
+// peerhood_delivery_seconds (queueing to receipt).
 package spool

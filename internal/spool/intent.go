@@ -53,8 +53,9 @@ func (s *Service) recordShareIntent(ctx context.Context, id, share string, paths
 // ownWrite compares the files a resent copy would write with what the
 // share holds: done[i] is true when paths[i] holds exactly the payload's
 // file i. A path holding other content is an error (a file that is not
-// this message's); a missing one is left to write.
-func (s *Service) ownWrite(ctx context.Context, rd ShareReader, share string, paths []string, sizes []int64, payload io.Reader) ([]bool, error) {
+// this message's), or with replace left to write again; a missing one is
+// left to write.
+func (s *Service) ownWrite(ctx context.Context, rd ShareReader, share string, paths []string, sizes []int64, payload io.Reader, replace bool) ([]bool, error) {
 	done := make([]bool, len(paths))
 	for i, p := range paths {
 		h := sha256.New()
@@ -76,7 +77,10 @@ func (s *Service) ownWrite(ctx context.Context, rd ShareReader, share string, pa
 			return nil, err
 		}
 		if n != sizes[i] || !bytes.Equal(h.Sum(nil), want) {
-			return nil, fmt.Errorf("%s already exists in share %s", p, share)
+			if replace {
+				continue
+			}
+			return nil, fmt.Errorf("%s/%s exists (the copy was sent with --no-clobber)", share, p)
 		}
 		done[i] = true
 	}
@@ -123,11 +127,17 @@ func pick[T any](xs []T, done []bool) []T {
 // intent is recorded first; on a resend, files already in place with the
 // payload's content are kept (only missing ones are written) and the copy
 // is acknowledged. reopen opens the payload's file bytes afresh.
+// With replace (a copy sent without --no-clobber) existing files are
+// replaced, and on a resend a file with other content is written again.
 func (s *Service) writeShareFiles(ctx context.Context, id string, m workgroup.Member, share string, paths []string, sizes []int64,
-	body io.Reader, reopen func() (io.Reader, io.Closer, error)) ([]string, error) {
+	body io.Reader, reopen func() (io.Reader, io.Closer, error), replace bool) ([]string, error) {
 	again, err := s.recordShareIntent(ctx, id, share, paths)
 	if err != nil {
 		return nil, err
+	}
+	write := s.cfg.Shares.WriteFiles
+	if rp, ok := s.cfg.Shares.(ShareReplacer); ok && replace {
+		write = rp.ReplaceFiles
 	}
 	rd, canRead := s.cfg.Shares.(ShareReader)
 	if again && canRead {
@@ -135,7 +145,7 @@ func (s *Service) writeShareFiles(ctx context.Context, id string, m workgroup.Me
 		if err != nil {
 			return nil, err
 		}
-		done, err := s.ownWrite(ctx, rd, share, paths, sizes, pl)
+		done, err := s.ownWrite(ctx, rd, share, paths, sizes, pl, replace)
 		c.Close()
 		if err != nil {
 			return nil, reject("%v", err)
@@ -146,7 +156,7 @@ func (s *Service) writeShareFiles(ctx context.Context, id string, m workgroup.Me
 		var written []string
 		pr := skipDone(body, sizes, done)
 		if todo := pick(paths, done); len(todo) > 0 {
-			written, err = s.cfg.Shares.WriteFiles(ctx, m, share, todo, pick(sizes, done), pr)
+			written, err = write(ctx, m, share, todo, pick(sizes, done), pr)
 			if err != nil {
 				pr.CloseWithError(err)
 				return nil, reject("%v", err)
@@ -157,7 +167,7 @@ func (s *Service) writeShareFiles(ctx context.Context, id string, m workgroup.Me
 		}
 		return append(written, pick(paths, invert(done))...), nil
 	}
-	written, err := s.cfg.Shares.WriteFiles(ctx, m, share, paths, sizes, body)
+	written, err := write(ctx, m, share, paths, sizes, body)
 	if err != nil {
 		// WriteFiles removed what it wrote: nothing of this message is
 		// in the share, so a later resend starts afresh.

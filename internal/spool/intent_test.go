@@ -34,19 +34,25 @@ func crashOnce(t *testing.T) *atomic.Int32 {
 // The recipient crashes between writing a copy into a share and recording
 // it: the sender's resend is recognised as the recipient's own completed
 // write (same message, same bytes) and acknowledged exactly once, not
-// refused as "already exists"; a file that went missing meanwhile is
-// written again, and none is written twice.
+// refused as existing; a file that went missing meanwhile is written
+// again, and none is written twice. A file someone else put there
+// meanwhile is replaced (the default, as get and put do), or with
+// --no-clobber refuses the copy.
 func TestCopyIntoShareIdempotentAfterCrash(t *testing.T) {
 	for _, c := range []struct {
-		name   string
-		before func(docs string) // between the crash and the resend
-		fail   string            // expected failure, "" for delivered
+		name      string
+		before    func(docs string) // between the crash and the resend
+		fail      string            // expected failure, "" for delivered
+		noClobber bool
 	}{
 		{name: "files in place", before: func(string) {}},
 		{name: "one file lost", before: func(docs string) { os.Remove(filepath.Join(docs, "in", "tree", "sub", "b.txt")) }},
 		{name: "file replaced by another", before: func(docs string) {
 			os.WriteFile(filepath.Join(docs, "in", "tree", "sub", "b.txt"), []byte("not yours"), 0o644)
-		}, fail: "already exists"},
+		}},
+		{name: "file replaced by another, no clobber", before: func(docs string) {
+			os.WriteFile(filepath.Join(docs, "in", "tree", "sub", "b.txt"), []byte("not yours"), 0o644)
+		}, fail: "exists", noClobber: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			calls := crashOnce(t)
@@ -63,7 +69,7 @@ func TestCopyIntoShareIdempotentAfterCrash(t *testing.T) {
 			rand.Read(big)
 			writeFile(t, src, "tree/a.bin", big)
 			writeFile(t, src, "tree/sub/b.txt", []byte("bee"))
-			jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bravo:docs/in"}, Kind: KindFile, Paths: []string{filepath.Join(src, "tree")}, Recursive: true})
+			jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bravo:docs/in"}, Kind: KindFile, Paths: []string{filepath.Join(src, "tree")}, Recursive: true, NoClobber: c.noClobber})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -79,14 +79,28 @@ func TestCopyIntoShare(t *testing.T) {
 		t.Fatalf("one.txt = %q", got)
 	}
 
-	// The same name again: refused, the share's file is kept.
-	jobs, err = alice.svc.Send(ctx, SendRequest{To: []string{"bravo:docs"}, Kind: KindFile, Paths: []string{one}})
+	// The same name again with --no-clobber: refused ("exists", not
+	// "permission denied"), the share's file is kept.
+	os.WriteFile(one, []byte("uno"), 0o644)
+	jobs, err = alice.svc.Send(ctx, SendRequest{To: []string{"bravo:docs"}, Kind: KindFile, Paths: []string{one}, NoClobber: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := waitState(t, alice, jobs[0].ID, StateFailed)
-	if !strings.Contains(j.Error, "already exists") {
+	if !strings.Contains(j.Error, "docs/one.txt exists") || strings.Contains(j.Error, "permission denied") {
 		t.Fatalf("failure reason %q", j.Error)
+	}
+	if got, _ := os.ReadFile(filepath.Join(docs, "one.txt")); string(got) != "one" {
+		t.Fatalf("one.txt = %q after a refused copy", got)
+	}
+	// Without it (the default, as get and put): replaced.
+	jobs, err = alice.svc.Send(ctx, SendRequest{To: []string{"bravo:docs"}, Kind: KindFile, Paths: []string{one}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, alice, jobs[0].ID, StateDelivered)
+	if got, _ := os.ReadFile(filepath.Join(docs, "one.txt")); string(got) != "uno" {
+		t.Fatalf("one.txt = %q, want it replaced", got)
 	}
 	var intents int
 	bravo.db.QueryRow(`SELECT count(*) FROM spool_share_intents`).Scan(&intents)

@@ -116,7 +116,7 @@ func (s *Service) markDeposited(ctx context.Context, jobs []dueJob, mbName strin
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		for _, j := range jobs {
 			s.setProgress(j.id, 0)
-			if _, err := tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=?, next_try=?, last_error='', updated=? WHERE id=? AND state=?`,
+			if _, err := tx.ExecContext(ctx, `UPDATE spool_outbox SET state=?, route=?, next_try=?, last_error='', updated=?, attempts=attempts+1 WHERE id=? AND state=?`,
 				StateDeposited, "mailbox:"+mbName, next, nowMs(), j.id, StateQueued); err != nil {
 				return err
 			}

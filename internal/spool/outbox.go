@@ -39,6 +39,7 @@ type SendRequest struct {
 	Body      string   `json:"body,omitempty"`
 	Paths     []string `json:"paths,omitempty"` // absolute paths of files or folders (attachments of a mail)
 	Recursive bool     `json:"recursive,omitempty"`
+	NoClobber bool     `json:"no_clobber,omitempty"` // a copy into a share refuses existing files
 }
 
 // Job is one message to one recipient in the outbox.
@@ -75,7 +76,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	if len(req.Subject) > 1000 || len(req.Body) > maxHeader/2 {
 		return nil, fmt.Errorf("%w: subject or body too long", ErrInvalid)
 	}
-	wg, err := workgroup.Resolve(s.dir, req.Workgroup)
+	wg, err := workgroup.ResolveFor(s.dir, req.Workgroup, recipientNames(req.To)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -109,7 +110,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	for i, m := range rcpts {
 		h, sum := hdr, summary
 		if t := targets[i]; t.share != "" {
-			h.Share, h.Dir = t.share, t.dir
+			h.Share, h.Dir, h.NoClobber = t.share, t.dir, req.NoClobber
 			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
 		}
 		sj, err := s.seal(wg.ID, m, h, files, sum)

@@ -90,15 +90,17 @@ func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
 // set, records how the jobs went.
 func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
 	var release, changed []string
+	var delivered []int64 // created, of the jobs delivered
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		release, changed = release[:0], changed[:0]
-		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size FROM spool_outbox WHERE id=?`)
+		release, changed, delivered = release[:0], changed[:0], delivered[:0]
+		sel, err := tx.PrepareContext(ctx, `SELECT recipient, hash, state, size, created FROM spool_outbox WHERE id=?`)
 		if err != nil {
 			return err
 		}
 		defer sel.Close()
+		// The try that delivered counts as one (a deposit counted already).
 		upd, err := tx.PrepareContext(ctx, `UPDATE spool_outbox SET state=?, inline=NULL, last_error='', updated=?,
-					route=CASE WHEN ?='' THEN route ELSE ? END WHERE id=?`)
+					route=CASE WHEN ?='' THEN route ELSE ? END, attempts=attempts+(state='`+StateQueued+`') WHERE id=?`)
 		if err != nil {
 			return err
 		}
@@ -106,8 +108,8 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 		for _, rec := range recs {
 			id := rec.IDString()
 			var recipient, hash, state string
-			var size int64
-			err := sel.QueryRowContext(ctx, id).Scan(&recipient, &hash, &state, &size)
+			var size, created int64
+			err := sel.QueryRowContext(ctx, id).Scan(&recipient, &hash, &state, &size, &created)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // not ours, or long gone
 			}
@@ -134,6 +136,7 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 			}
 			if rec.Status == StatusAccepted {
 				_, err = upd.ExecContext(ctx, StateDelivered, nowMs(), route, route, id)
+				delivered = append(delivered, created)
 				if size > InlineMax {
 					release = append(release, hash)
 				}
@@ -153,6 +156,9 @@ func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route stri
 		return fmt.Errorf("apply receipts: %w", err)
 	}
 	s.noteJobs(ctx, changed...)
+	for _, c := range delivered {
+		s.observeDelivered(c)
+	}
 	for _, rec := range recs {
 		s.setProgress(rec.IDString(), 0)
 	}

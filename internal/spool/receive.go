@@ -231,7 +231,7 @@ func (s *Service) writeIntoShare(ctx context.Context, env *Envelope, hdr *Payloa
 		paths[i], sizes[i] = path.Join(hdr.Dir, f.Path), int64(f.Size)
 	}
 	intent := env.SenderID().String() + "/" + env.IDString()
-	written, err := s.writeShareFiles(ctx, intent, m, hdr.Share, paths, sizes, body, reopen)
+	written, err := s.writeShareFiles(ctx, intent, m, hdr.Share, paths, sizes, body, reopen, !hdr.NoClobber)
 	if err != nil {
 		return err
 	}

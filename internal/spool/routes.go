@@ -41,6 +41,21 @@ func (s *Service) Routes(srv *api.Server) {
 			items, err := s.Inbox(ctx, KindMail, r.URL.Query().Get("unread") != "")
 			return items, apiError(err)
 		}, "unread")
+	api.Handle(srv, "GET /v1/mail/sent", "List sent mail (one job per recipient: subject, state), newest first",
+		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Job, error) {
+			jobs, err := s.Sent(ctx)
+			return jobs, apiError(err)
+		})
+	api.Handle(srv, "POST /v1/mail/{id}/reply", "Reply to a received mail's sender (subject Re:, the original quoted)",
+		func(ctx context.Context, r *http.Request, req apitypes.MailReplyRequest) ([]Job, error) {
+			jobs, err := s.Reply(ctx, r.PathValue("id"), req.Body, req.Attach, req.NoQuote)
+			return jobs, apiError(err)
+		})
+	api.Handle(srv, "POST /v1/mail/{id}/forward", "Forward a received mail, with its attachments, to members",
+		func(ctx context.Context, r *http.Request, req apitypes.MailForwardRequest) ([]Job, error) {
+			jobs, err := s.Forward(ctx, r.PathValue("id"), req.To, req.Note)
+			return jobs, apiError(err)
+		})
 	api.Handle(srv, "GET /v1/mail/{id}", "Read a mail (marks it read)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (Item, error) {
 			it, err := s.Item(ctx, r.PathValue("id"), true)
@@ -54,7 +69,7 @@ func (s *Service) Routes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/copy", "Queue a copy of local files or folders into members' inboxes",
 		func(ctx context.Context, r *http.Request, req apitypes.CopyRequest) ([]Job, error) {
 			jobs, err := s.Send(ctx, SendRequest{Workgroup: req.Workgroup, To: req.To, Kind: KindFile,
-				Paths: req.Paths, Recursive: req.Recursive})
+				Paths: req.Paths, Recursive: req.Recursive, NoClobber: req.NoClobber})
 			return jobs, apiError(err)
 		})
 	api.Handle(srv, "GET /v1/inbox", "List received file copies",

@@ -142,14 +142,18 @@ func (s *Service) failRevoked(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if _, ok := s.dir.Member(wg, p); !ok {
+		if _, ok := s.dir.Member(wg, p); !ok || !s.inWorkgroup(wg) {
 			fail = append(fail, gone{id, name, wg})
 		}
 	}
 	rows.Close()
 	for _, g := range fail {
-		s.log.Warn("recipient no longer a member; job failed", "job", g.id, "to", g.name)
-		_ = s.setJobState(ctx, g.id, StateFailed, "", fmt.Sprintf("recipient %s is no longer a member of workgroup %s (revoked)", g.name, g.wg))
+		why := fmt.Sprintf("recipient %s is no longer a member of workgroup %s (revoked)", g.name, g.wg)
+		if !s.inWorkgroup(g.wg) {
+			why = fmt.Sprintf("this node was removed from workgroup %s", g.wg)
+		}
+		s.log.Warn("job failed: "+why, "job", g.id, "to", g.name)
+		_ = s.setJobState(ctx, g.id, StateFailed, "", why)
 	}
 }
 
@@ -167,6 +171,10 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 		}
 		var live []dueJob
 		for _, j := range jobs {
+			if !s.inWorkgroup(j.wg) {
+				_ = s.setJobState(ctx, j.id, StateFailed, "", "this node was removed from the workgroup")
+				continue
+			}
 			if _, ok := s.dir.Member(j.wg, p); !ok {
 				_ = s.setJobState(ctx, j.id, StateFailed, "", "recipient is no longer a member of the workgroup (revoked)")
 				continue
@@ -182,11 +190,13 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 			}
 			if err == nil {
 				if s.sendReceiptsDirect(ctx, p, receipts) == nil {
+					s.served(p)
 					continue
 				}
 			}
 			jobs = left
 			reason = fmt.Sprintf("delivery to %s: %v", p, err)
+			s.servedFailed(p) // connected, but it did not take them
 		} else {
 			reason = fmt.Sprintf("recipient unreachable: %v", err)
 		}
@@ -381,8 +391,8 @@ func (s *Service) connect(ctx context.Context, p peer.ID) error {
 // from it if it is a mailbox, and remembers its addresses.
 func (s *Service) onConnected(ctx context.Context, p peer.ID) {
 	ms := s.dir.Memberships(p)
-	if len(ms) == 0 {
-		return
+	if len(ms) == 0 || s.heldOff(p) {
+		return // not a member of a workgroup this node is in, or backing off
 	}
 	s.mu.Lock()
 	delete(s.unreachable, p)
@@ -450,12 +460,19 @@ func (s *Service) fetchAll(ctx context.Context) {
 // FetchNow fetches from every mailbox member at once (for tests and the API).
 func (s *Service) FetchNow(ctx context.Context) { s.fetchAll(ctx) }
 
+// fetchOne fetches from mailbox mb unless mb is waiting out a backoff
+// (retry.go) after failed fetches.
 func (s *Service) fetchOne(ctx context.Context, mb peer.ID) {
-	if ctx.Err() != nil || s.connect(ctx, mb) != nil {
+	if ctx.Err() != nil || s.heldOff(mb) || s.connect(ctx, mb) != nil {
 		return
 	}
-	if err := s.fetchFrom(ctx, mb); err != nil && ctx.Err() == nil {
-		s.log.Info("fetch from mailbox", "mailbox", mb, "err", err)
+	if err := s.fetchFrom(ctx, mb); err != nil {
+		if ctx.Err() == nil {
+			d := s.servedFailed(mb)
+			s.log.Info("fetch from mailbox", "mailbox", mb, "err", err, "retry_in", d.Round(time.Millisecond))
+		}
+		return
 	}
+	s.served(mb)
 	s.Wake() // receipts to send
 }

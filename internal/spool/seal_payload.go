@@ -45,6 +45,9 @@ type PayloadHeader struct {
 	// changes the target.
 	Share string `cbor:"5,keyasint,omitempty"`
 	Dir   string `cbor:"6,keyasint,omitempty"`
+	// NoClobber (with Share): refuse to replace existing files instead of
+	// replacing them (share/dest.go: the same rule as get and put).
+	NoClobber bool `cbor:"7,keyasint,omitempty"`
 }
 
 func (h *PayloadHeader) check() error {
@@ -79,6 +82,13 @@ type ShareWriter interface {
 	// of share name as m: temporary file then rename, no existing file
 	// replaced, and nothing left behind on error.
 	WriteFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader) ([]string, error)
+}
+
+// ShareReplacer, when the ShareWriter also implements it, replaces
+// existing files (a copy sent without --no-clobber); without it every
+// copy into a share refuses existing files.
+type ShareReplacer interface {
+	ReplaceFiles(ctx context.Context, m workgroup.Member, name string, paths []string, sizes []int64, r io.Reader) ([]string, error)
 }
 
 // shareTarget splits NAME:SHARE[/path] into its parts; a plain NAME has

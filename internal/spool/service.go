@@ -107,16 +107,16 @@ type Service struct {
 	spool *spoolDir
 	self  peer.ID
 
-	wake      chan struct{}
-	fetchNow  chan peer.ID
-	stop      context.CancelFunc
-	wg        sync.WaitGroup
-	notifiee  *network.NotifyBundle
-	mu        sync.Mutex
-	busy      map[string]bool   // message IDs being received (inbox or mailbox)
-	sending   map[peer.ID]bool  // recipients a worker is delivering to
-	progress  map[string]uint64 // job ID -> bytes sent in the current attempt
-	lastFetch map[peer.ID]time.Time
+	wake     chan struct{}
+	fetchNow chan peer.ID
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	notifiee *network.NotifyBundle
+	mu       sync.Mutex
+	busy     map[string]bool         // message IDs being received (inbox or mailbox)
+	sending  map[peer.ID]bool        // recipients a worker is delivering to
+	progress map[string]uint64       // job ID -> bytes sent in the current attempt
+	retry    map[peer.ID]*retryState // peers that connect but do not serve (retry.go)
 	// unreachable holds recipients whose direct delivery just failed: the
 	// loop leaves them alone until then (or until they connect), so jobs
 	// queued meanwhile wait together instead of each waking a new dial
@@ -128,6 +128,8 @@ type Service struct {
 	commitQ    chan *commitReq
 	commitDone chan struct{}
 	commits    atomic.Int64 // group commits made (each one fsync)
+
+	metrics *metrics // GET /metrics (metrics.go)
 }
 
 // New starts the service: it registers /peerhood/deliver/1 and
@@ -146,9 +148,9 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
-		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, lastFetch: map[peer.ID]time.Time{},
+		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
 		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{},
-		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}),
+		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
 	s.sweepPartials(time.Now())

@@ -2,8 +2,10 @@ package tunnel
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,11 +42,22 @@ func send(b *testing.B, c io.ReadWriter, closeWrite func() error, buf []byte, n 
 	}
 }
 
-// BenchmarkThroughput sends 64 MiB per op over three paths in the same
-// run: a direct loopback TCP connection to the target, a bare libp2p
+// BenchmarkThroughput sends 64 MiB per op, for each size of a bulk
+// direction's buffer (bigBuf), over three paths in the same run: a direct loopback TCP connection to the target, a bare libp2p
 // stream between the two hosts, and a forward (TCP -> stream -> TCP),
 // and reports each one's MB/s and the ratios.
 func BenchmarkThroughput(b *testing.B) {
+	for _, kib := range []int{128, 256, 512, 1024} {
+		b.Run(fmt.Sprintf("bigbuf=%dKiB", kib), func(b *testing.B) {
+			old := bigBuf
+			bigBuf, bigPool = kib<<10, sync.Pool{New: func() any { b := make([]byte, kib<<10); return &b }}
+			defer func() { bigBuf, bigPool = old, sync.Pool{New: func() any { b := make([]byte, old); return &b }} }()
+			benchThroughput(b)
+		})
+	}
+}
+
+func benchThroughput(b *testing.B) {
 	const size = 64 << 20
 	alpha, bravo := newNode(b, "alpha"), newNode(b, "bravo")
 	link(alpha, bravo)

@@ -18,8 +18,9 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-// Kinds of service. Only the label differs for now: every kind is
-// carried as plain TCP.
+// Kinds of service. tcp and printer are carried as plain TCP (a printer
+// also has an IPP resource path, and members that add it advertise it
+// locally); http goes through the reverse proxy of http.go.
 const (
 	KindTCP     = "tcp"
 	KindHTTP    = "http"
@@ -32,6 +33,7 @@ type Config struct {
 	Workgroup    string    `json:"workgroup"` // workgroup ID
 	Target       string    `json:"target"`    // host:port this node dials
 	Kind         string    `json:"kind"`
+	Path         string    `json:"path,omitempty"`          // printer: the IPP resource path (/ipp/print)
 	RemoteTarget bool      `json:"remote_target,omitempty"` // target is not on the loopback
 	Rules        []Rule    `json:"rules"`
 	Created      time.Time `json:"created"`
@@ -111,8 +113,8 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 		if n > 0 {
 			return fmt.Errorf("service %q %w", cfg.Name, ErrExists)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tunnel_services(name, workgroup, target, kind, remote, rules, created) VALUES(?,?,?,?,?,?,?)`,
-			cfg.Name, cfg.Workgroup, cfg.Target, cfg.Kind, cfg.RemoteTarget, string(rules), cfg.Created.Unix())
+		_, err := tx.ExecContext(ctx, `INSERT INTO tunnel_services(name, workgroup, target, kind, path, remote, rules, created) VALUES(?,?,?,?,?,?,?,?)`,
+			cfg.Name, cfg.Workgroup, cfg.Target, cfg.Kind, cfg.Path, cfg.RemoteTarget, string(rules), cfg.Created.Unix())
 		return err
 	})
 	if err != nil {
@@ -169,7 +171,7 @@ func (c *Configs) Get(ctx context.Context, name string) (Config, error) {
 func (c *Configs) List(ctx context.Context) ([]Config, error) { return c.query(ctx, ``) }
 
 func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Config, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT name, workgroup, target, kind, remote, rules, created FROM tunnel_services `+where+` ORDER BY name`, args...)
+	rows, err := c.db.QueryContext(ctx, `SELECT name, workgroup, target, kind, path, remote, rules, created FROM tunnel_services `+where+` ORDER BY name`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list services: %w", err)
 	}
@@ -179,7 +181,7 @@ func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Confi
 		var cfg Config
 		var rules string
 		var created int64
-		if err := rows.Scan(&cfg.Name, &cfg.Workgroup, &cfg.Target, &cfg.Kind, &cfg.RemoteTarget, &rules, &created); err != nil {
+		if err := rows.Scan(&cfg.Name, &cfg.Workgroup, &cfg.Target, &cfg.Kind, &cfg.Path, &cfg.RemoteTarget, &rules, &created); err != nil {
 			return nil, fmt.Errorf("list services: %w", err)
 		}
 		if err := json.Unmarshal([]byte(rules), &cfg.Rules); err != nil {
@@ -193,13 +195,13 @@ func (c *Configs) query(ctx context.Context, where string, args ...any) ([]Confi
 
 // storedForward is a persisted forward.
 type storedForward struct {
-	Local, Workgroup, Member, Service string
-	Created                           time.Time
+	Local, Workgroup, Member, Service, Kind string
+	Created                                 time.Time
 }
 
 func (c *Configs) addForward(ctx context.Context, f storedForward) error {
-	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_forwards(local_addr, workgroup, member, service, created) VALUES(?,?,?,?,?)`,
-		f.Local, f.Workgroup, f.Member, f.Service, f.Created.Unix())
+	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_forwards(local_addr, workgroup, member, service, kind, created) VALUES(?,?,?,?,?,?)`,
+		f.Local, f.Workgroup, f.Member, f.Service, f.Kind, f.Created.Unix())
 	if err != nil {
 		return fmt.Errorf("store forward: %w", err)
 	}
@@ -214,7 +216,7 @@ func (c *Configs) removeForward(ctx context.Context, local string) error {
 }
 
 func (c *Configs) forwards(ctx context.Context) ([]storedForward, error) {
-	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, created FROM tunnel_forwards ORDER BY local_addr`)
+	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, kind, created FROM tunnel_forwards ORDER BY local_addr`)
 	if err != nil {
 		return nil, fmt.Errorf("list forwards: %w", err)
 	}
@@ -223,11 +225,48 @@ func (c *Configs) forwards(ctx context.Context) ([]storedForward, error) {
 	for rows.Next() {
 		var f storedForward
 		var created int64
-		if err := rows.Scan(&f.Local, &f.Workgroup, &f.Member, &f.Service, &created); err != nil {
+		if err := rows.Scan(&f.Local, &f.Workgroup, &f.Member, &f.Service, &f.Kind, &created); err != nil {
 			return nil, fmt.Errorf("list forwards: %w", err)
 		}
 		f.Created = time.Unix(created, 0).UTC()
 		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func (c *Configs) addPrinter(ctx context.Context, p Printer, path string) error {
+	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_printers(local_addr, workgroup, member, service, path, queue, created) VALUES(?,?,?,?,?,?,?)`,
+		p.Local, p.Workgroup, p.Member, p.Service, path, p.Queue, p.Created.Unix())
+	if err != nil {
+		return fmt.Errorf("store printer: %w", err)
+	}
+	return nil
+}
+
+func (c *Configs) removePrinter(ctx context.Context, local string) error {
+	if _, err := c.db.ExecContext(ctx, `DELETE FROM tunnel_printers WHERE local_addr = ?`, local); err != nil {
+		return fmt.Errorf("remove printer: %w", err)
+	}
+	return nil
+}
+
+func (c *Configs) printers(ctx context.Context) ([]Printer, error) {
+	rows, err := c.db.QueryContext(ctx, `SELECT local_addr, workgroup, member, service, path, queue, created FROM tunnel_printers ORDER BY local_addr`)
+	if err != nil {
+		return nil, fmt.Errorf("list printers: %w", err)
+	}
+	defer rows.Close()
+	var out []Printer
+	for rows.Next() {
+		var p Printer
+		var path string
+		var created int64
+		if err := rows.Scan(&p.Local, &p.Workgroup, &p.Member, &p.Service, &path, &p.Queue, &created); err != nil {
+			return nil, fmt.Errorf("list printers: %w", err)
+		}
+		p.URI = "ipp://" + p.Local + path
+		p.Created = time.Unix(created, 0).UTC()
+		out = append(out, p)
 	}
 	return out, rows.Err()
 }

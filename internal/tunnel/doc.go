@@ -11,15 +11,46 @@
 // target is only what the owner declared: a member names a service,
 // never an address, so the node is no open proxy. A target off this
 // machine's loopback (anything but localhost, 127.0.0.0/8, ::1) needs
-// --allow-remote-target and is shown with "(remote)". --kind tcp and
-// printer are carried as plain TCP (printer is a label for now: no
-// DNS-SD or CUPS queue yet). --kind http goes through a reverse proxy on
+// --allow-remote-target and is shown with "(remote)". --kind tcp is
+// carried as plain TCP. --kind http goes through a reverse proxy on
 // the offering node (http.go): every request reaches the target with
 // Peerhood-Member (the member's name) and Peerhood-Workgroup (the
 // workgroup's ID), after any Peerhood-* header the client sent was
 // removed, so a web app can tell who calls; keep-alive and upgrades
-// (WebSocket) work, one tunnel per client connection. UDP is not
-// carried.
+// (WebSocket) work, one tunnel per client connection. --kind printer
+// (printer.go) is IPP, which is HTTP: it goes through the same proxy,
+// which also sets Host to the declared target (CUPS answers 400 to a
+// Host it does not know, such as 127.0.0.1:PORT of another machine's
+// name or the DNS-SD name peerhood-loopback.local). UDP is out of scope:
+// nothing carries datagrams (DNS, game servers, SIP media, mDNS).
+//
+// # Printers
+//
+// `peerhood printer share NAME [--ipp URL]` adds a service of kind
+// printer whose target is the URL's host:port (default
+// ipp://localhost:631/printers/NAME, the CUPS queue) and whose path
+// (ServiceInfo.Path, column tunnel_services.path) is the URL's; ipps is
+// refused (the member's client would check the printer's certificate
+// against 127.0.0.1; the tunnel itself is encrypted). `peerhood printer
+// add MEMBER:NAME` probes the service (it must be a printer), makes a
+// persisted forward, and makes it visible to this machine's print
+// dialogs two ways: (1) a DNS-SD advertisement on the loopback only
+// (package dnssd; _ipp._tcp, subtype _print, instance "NAME on MEMBER
+// (peerhood)", host peerhood-loopback.local = 127.0.0.1, TXT txtvers,
+// qtotal, rp, ty, adminurl, note, product, pdl, URF, printer-type, kind,
+// UUID; no TLS key: IPP without TLS), which needs multicast on the
+// loopback (Linux: ip link set lo multicast on; see dnssd's doc.go for why
+// zeroconf is not used); (2) where lpadmin exists, a driverless CUPS
+// queue MEMBER-NAME (lpadmin -p Q -E -v ipp://127.0.0.1:PORT/PATH -m
+// everywhere; CUPS then asks the printer for its attributes through the
+// forward). pdl and URF in the TXT record are defaults for a driverless
+// client's first guess; CUPS reads the printer's real attributes. Each
+// part that cannot be made is kept as a note (`printer ls`). The printer
+// is kept in tunnel_printers and advertised again at start (the CUPS
+// queue stays in CUPS). `printer rm MEMBER:NAME` removes the queue, the
+// advertisement and the forward; `printer rm NAME` stops sharing one of
+// this node's printers. A forward to an http service is advertised the
+// same way as _http._tcp (TXT path=/).
 //
 // Access lists are share's (the same Rule type, the same WHO syntax and
 // the same matcher, share.RightOf: the member's name wins, then its
@@ -57,7 +88,7 @@
 //	U->O Request{1: Service (name), 2: Workgroup (ID), 3: Probe (bool), 4: List (bool)}
 //	O->U Reply{1: OK (true), 3: Services (List only)} | Reply{2: Err wire.Error{1: Code, 2: Message}}
 //	after OK (not Probe, not List): raw bytes both ways until each side half-closes
-//	ServiceInfo{1: Name, 2: Kind, 3: Workgroup, 4: Right ("use")}
+//	ServiceInfo{1: Name, 2: Kind, 3: Workgroup, 4: Right ("use"), 5: Path (printers)}
 //
 // Booleans are omitted when false. A request names a service or asks
 // List (not both); List answers with the services of Workgroup the
@@ -67,15 +98,22 @@
 // is set (DecodeReply refuses anything else).
 // Codes: bad_request, not_found, forbidden, target_down, busy. With Probe
 // the offering node checks access, dials the target, closes that
-// connection at once and replies; no bytes follow. The user's side does
+// connection at once and replies (OK with Services holding that one
+// service, so the user's side learns its kind and path); no bytes follow. The user's side does
 // not send a byte before the reply, so the offering node's target never
 // sees data from a refused member.
 //
 // # Carrying bytes
 //
-// pipe copies both directions with a 128 KiB buffer each (pooled; 64 KiB
-// gave 0.59x a bare stream's throughput, 128 KiB 0.65x, 256 KiB 0.73x on the
-// 2-core test machine: 128 KiB is the memory/speed compromise). A direction that
+// pipe copies both directions; each starts with a 16 KiB buffer and
+// takes a 256 KiB one the first time a read fills the small one (pooled
+// both). An idle or interactive tunnel (ssh, a printer waiting, 200
+// open connections) holds 32 KiB; a bulk transfer gets larger reads and
+// writes, fewer yamux frames and syscalls per byte (in-process
+// BenchmarkThroughput, forward / bare stream: 128 KiB 0.54-0.60x,
+// 256 KiB 0.52-0.63x, 512 KiB 0.68-0.70x, 1 MiB 0.65x, on the 2-core
+// machine at load 10: noisy; 256 KiB bounds a bulk tunnel's memory at
+// 512 KiB). A direction that
 // reads EOF half-closes its destination (CloseWrite on the TCP
 // connection or the stream), so a client that sends a request and then
 // EOF still reads the answer, both ways. A direction that fails (a reset
@@ -115,11 +153,19 @@
 // # Counters
 //
 // Each service and forward counts open, total and refused connections and
-// bytes each way since the node started (`service ls`, `forward ls`).
+// bytes each way since the node started (`service ls`, `forward ls`),
+// and the same counters are on the control API's /metrics (metrics.go):
+// peerhood_tunnel_service_{connections_open,connections_total,
+// refused_total,bytes_total{direction}} by service, and
+// peerhood_tunnel_forward_{connections_open,connections_total,
+// failed_total,bytes_total{direction}} by local address and
+// MEMBER:SERVICE. Browse lists each member's services with this node's
+// right through ServicesOf (discovery's servicelists.go).
 //
 // # Control API
 //
 // routes.go declares GET/POST /v1/services, PUT /v1/services/{name}/access,
-// DELETE /v1/services/{name}, GET/POST /v1/forwards and DELETE
-// /v1/forwards?what=LOCAL|MEMBER:SERVICE.
+// DELETE /v1/services/{name}, GET/POST /v1/forwards, DELETE
+// /v1/forwards?what=LOCAL|MEMBER:SERVICE, GET/POST /v1/printers, POST
+// /v1/printers/shared and DELETE /v1/printers?what=MEMBER:NAME|NAME.
 package tunnel

@@ -21,8 +21,10 @@ type Forward struct {
 	Local     string    `json:"local"` // 127.0.0.1:PORT
 	Member    string    `json:"member"`
 	Service   string    `json:"service"`
-	Workgroup string    `json:"workgroup"` // workgroup ID
+	Workgroup string    `json:"workgroup"`      // workgroup ID
+	Kind      string    `json:"kind,omitempty"` // the service's kind, as its node said ("": not known yet)
 	Persist   bool      `json:"persist,omitempty"`
+	DNSSD     bool      `json:"dnssd,omitempty"` // advertised on this machine (_http._tcp, _ipp._tcp)
 	Listening bool      `json:"listening"`
 	LastError string    `json:"last_error,omitempty"` // the last connection's failure
 	Created   time.Time `json:"created"`
@@ -33,6 +35,8 @@ type Forward struct {
 // service's mu.
 type forward struct {
 	info  Forward
+	path  string       // the service's path (printers), from the probe
+	ad    *adEntry     // its local DNS-SD advertisement, if any
 	ln    net.Listener // nil when it could not listen
 	open  map[io.Closer]struct{}
 	stats counters
@@ -55,6 +59,9 @@ type ForwardRequest struct {
 	Service   string
 	Local     string // host:port, :port or port on the loopback; "" for a free port
 	Persist   bool
+	// check, when set, vets the service the probe found (printer add
+	// wants a printer) before the forward listens.
+	check func(ServiceInfo) error
 }
 
 // LocalAddr checks a forward's local address: a loopback IP (127.0.0.1
@@ -91,7 +98,7 @@ func (s *Service) AddForward(ctx context.Context, req ForwardRequest) (Forward, 
 	if err != nil {
 		return Forward{}, err
 	}
-	info, err := workgroup.Resolve(s.dir, req.Workgroup)
+	info, err := workgroup.ResolveFor(s.dir, req.Workgroup, req.Member)
 	if err != nil {
 		return Forward{}, err
 	}
@@ -103,21 +110,31 @@ func (s *Service) AddForward(ctx context.Context, req ForwardRequest) (Forward, 
 		return Forward{}, fmt.Errorf("%w: %s is this node: connect to the service's target directly", ErrNoMember, m.Name)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 3*s.opts.DialTimeout)
-	_, err = Dial(pctx, s.host, m.PeerID, m.Name, Request{Service: req.Service, Workgroup: info.ID, Probe: true})
+	probe, err := Dial(pctx, s.host, m.PeerID, m.Name, Request{Service: req.Service, Workgroup: info.ID, Probe: true})
 	cancel()
 	if err != nil {
 		return Forward{}, err
+	}
+	var si ServiceInfo
+	if len(probe.list) == 1 {
+		si = probe.list[0]
+	}
+	if req.check != nil {
+		if err := req.check(si); err != nil {
+			return Forward{}, err
+		}
 	}
 	ln, err := net.Listen("tcp", local)
 	if err != nil {
 		return Forward{}, fmt.Errorf("listen on %s: %w", local, err)
 	}
 	f := &forward{ln: ln, open: map[io.Closer]struct{}{}, info: Forward{
-		Local: ln.Addr().String(), Member: m.Name, Service: lower(req.Service), Workgroup: info.ID,
+		Local: ln.Addr().String(), Member: m.Name, Service: lower(req.Service), Workgroup: info.ID, Kind: si.Kind,
 		Persist: req.Persist, Listening: true, Created: time.Now().UTC().Truncate(time.Second),
 	}}
+	f.path = si.Path
 	if req.Persist {
-		sf := storedForward{Local: f.info.Local, Workgroup: info.ID, Member: m.Name, Service: f.info.Service, Created: f.info.Created}
+		sf := storedForward{Local: f.info.Local, Workgroup: info.ID, Member: m.Name, Service: f.info.Service, Kind: si.Kind, Created: f.info.Created}
 		if err := s.configs.addForward(ctx, sf); err != nil {
 			_ = ln.Close()
 			return Forward{}, err
@@ -126,7 +143,8 @@ func (s *Service) AddForward(ctx context.Context, req ForwardRequest) (Forward, 
 	if !s.run(f) {
 		return Forward{}, errors.New("the node is stopping")
 	}
-	return f.snapshot(), nil
+	s.advertiseHTTP(f)
+	return s.snapshot(f), nil
 }
 
 // ErrNoMember reports a forward to a member that is not one.
@@ -151,10 +169,18 @@ func (s *Service) run(f *forward) bool {
 	return true
 }
 
+// snapshot is f's Forward now (s.mu held).
 func (f *forward) snapshot() Forward {
 	out := f.info
+	out.DNSSD = f.ad != nil && f.ad.on
 	out.Stats = f.stats.snapshot()
 	return out
+}
+
+func (s *Service) snapshot(f *forward) Forward {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f.snapshot()
 }
 
 // accept runs f's accept loop until its listener closes.
@@ -270,12 +296,13 @@ func (s *Service) RemoveForward(ctx context.Context, what string) ([]Forward, er
 	}
 	out := make([]Forward, 0, len(gone))
 	for _, f := range gone {
+		s.unadvertise(f)
 		if f.info.Persist {
 			if err := s.configs.removeForward(ctx, f.info.Local); err != nil {
 				return out, err
 			}
 		}
-		out = append(out, f.snapshot())
+		out = append(out, s.snapshot(f))
 	}
 	return out, nil
 }
@@ -292,7 +319,7 @@ func (s *Service) restoreForwards(ctx context.Context) {
 	}
 	for _, sf := range stored {
 		f := &forward{open: map[io.Closer]struct{}{}, info: Forward{
-			Local: sf.Local, Member: sf.Member, Service: sf.Service, Workgroup: sf.Workgroup, Persist: true, Created: sf.Created,
+			Local: sf.Local, Member: sf.Member, Service: sf.Service, Workgroup: sf.Workgroup, Kind: sf.Kind, Persist: true, Created: sf.Created,
 		}}
 		if ln, err := net.Listen("tcp", sf.Local); err != nil {
 			f.info.LastError = fmt.Sprintf("listen: %v", err)
@@ -300,6 +327,8 @@ func (s *Service) restoreForwards(ctx context.Context) {
 		} else {
 			f.ln, f.info.Listening = ln, true
 		}
-		s.run(f)
+		if s.run(f) && f.ln != nil {
+			s.advertiseHTTP(f)
+		}
 	}
 }

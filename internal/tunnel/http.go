@@ -25,7 +25,8 @@ const (
 	HeaderWorkgroup = "Peerhood-Workgroup" // the workgroup's ID
 )
 
-// proxyHTTP serves one tunnel of an http service: the stream is read as
+// proxyHTTP serves one tunnel of an http or printer service (IPP is
+// HTTP; a printer's requests get the target as Host): the stream is read as
 // an HTTP/1.1 client connection and each request goes to the target
 // through a reverse proxy that sets HeaderMember and HeaderWorkgroup
 // (upgrades such as WebSocket included). first is the connection the
@@ -55,6 +56,14 @@ func (s *Service) proxyHTTP(cfg Config, m workgroup.Member, st streamEnd, first 
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(target)
 			pr.Out.Host = pr.In.Host
+			if cfg.Kind == KindPrinter {
+				// IPP servers check Host: CUPS answers 400 to any name
+				// but its own, localhost and IP literals, and a member's
+				// client says 127.0.0.1:PORT or the DNS-SD name
+				// peerhood-loopback.local. The target is what the owner
+				// declared, so its host:port is a name the printer knows.
+				pr.Out.Host = cfg.Target
+			}
 			for h := range pr.Out.Header {
 				if strings.HasPrefix(h, HeaderPrefix) {
 					pr.Out.Header.Del(h)

@@ -50,10 +50,20 @@ func (s streamEnd) SetReadDeadline(t time.Time) error {
 	return s.st.SetReadDeadline(t)
 }
 
-// copyBuf is the buffer size of one direction of a tunnel.
-const copyBuf = 128 << 10
+// A direction of a tunnel starts with a small buffer and moves to a big
+// one the first time a read fills the small one: an idle or interactive
+// connection (ssh, a printer waiting) holds 16 KiB per direction, a bulk
+// transfer gets bigBuf (larger reads and writes, fewer yamux frames and
+// syscalls per byte).
+var (
+	smallBuf = 16 << 10
+	bigBuf   = 256 << 10
+)
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
+var (
+	smallPool = sync.Pool{New: func() any { b := make([]byte, smallBuf); return &b }}
+	bigPool   = sync.Pool{New: func() any { b := make([]byte, bigBuf); return &b }}
+)
 
 // ErrIdle ends a tunnel that carried no byte either way for the idle
 // timeout.
@@ -75,9 +85,7 @@ func pipe(a, b end, idle time.Duration) (ab, ba int64, err error) {
 	var last atomic.Int64 // unix nanoseconds of the last byte either way
 	last.Store(time.Now().UnixNano())
 	one := func(dst, src end, dir int) {
-		bp := bufPool.Get().(*[]byte)
-		n, err := copyIdle(dst, src, *bp, idle, &last)
-		bufPool.Put(bp)
+		n, err := copyIdle(dst, src, idle, &last)
 		if err == nil {
 			if cerr := dst.CloseWrite(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
 				err = cerr
@@ -108,7 +116,10 @@ func pipe(a, b end, idle time.Duration) (ab, ba int64, err error) {
 // copyIdle copies src to dst until EOF (nil) or an error. With idle > 0
 // each read waits at most idle; a read that times out ends the copy with
 // ErrIdle unless the other direction moved bytes meanwhile (last).
-func copyIdle(dst, src end, buf []byte, idle time.Duration, last *atomic.Int64) (int64, error) {
+func copyIdle(dst, src end, idle time.Duration, last *atomic.Int64) (int64, error) {
+	bp, pool := smallPool.Get().(*[]byte), &smallPool
+	defer func() { pool.Put(bp) }()
+	buf := *bp
 	var written int64
 	for {
 		if idle > 0 {
@@ -123,6 +134,11 @@ func copyIdle(dst, src end, buf []byte, idle time.Duration, last *atomic.Int64) 
 			written += int64(w)
 			if werr != nil {
 				return written, werr
+			}
+			if n == len(buf) && pool == &smallPool { // bulk: take the big buffer
+				pool.Put(bp)
+				bp, pool = bigPool.Get().(*[]byte), &bigPool
+				buf = *bp
 			}
 		}
 		switch {

@@ -13,6 +13,7 @@ const (
 	maxFrame = 4 << 10
 	maxReply = 256 << 10
 	maxList  = 1024
+	maxPath  = 256
 )
 
 // Request opens a tunnel: the first frame of a stream, user to offering
@@ -40,7 +41,8 @@ type ServiceInfo struct {
 	Name      string `json:"name" cbor:"1,keyasint"`
 	Kind      string `json:"kind" cbor:"2,keyasint"`
 	Workgroup string `json:"workgroup" cbor:"3,keyasint"`
-	Right     string `json:"right" cbor:"4,keyasint"` // use (only usable services are listed)
+	Right     string `json:"right" cbor:"4,keyasint"`                    // use (only usable services are listed)
+	Path      string `json:"path,omitempty" cbor:"5,keyasint,omitempty"` // printer: IPP resource path
 }
 
 // Error codes of a refused tunnel, beside wire's bad_request, not_found,
@@ -84,7 +86,7 @@ func DecodeReply(b []byte) (Reply, error) {
 		return Reply{}, fmt.Errorf("tunnel reply: %d services, at most %d", len(r.Services), maxList)
 	}
 	for _, si := range r.Services {
-		if ValidateServiceName(si.Name) != nil || len(si.Kind) > 16 || len(si.Workgroup) > 128 || len(si.Right) > 8 {
+		if ValidateServiceName(si.Name) != nil || len(si.Kind) > 16 || len(si.Workgroup) > 128 || len(si.Right) > 8 || len(si.Path) > maxPath {
 			return Reply{}, errors.New("tunnel reply: malformed service")
 		}
 	}

@@ -16,7 +16,40 @@ import (
 func (s *Service) Routes(srv *api.Server) {
 	s.serviceRoutes(srv)
 	s.forwardRoutes(srv)
+	s.printerRoutes(srv)
 }
+
+func (s *Service) printerRoutes(srv *api.Server) {
+	api.Handle(srv, "GET /v1/printers", "The printers this node shares and those it added from members",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (PrinterList, error) {
+			l, err := s.Printers(ctx)
+			return l, apiError(err)
+		})
+	api.Handle(srv, "POST /v1/printers/shared", "Share a local IPP printer (a service of kind printer)",
+		func(ctx context.Context, r *http.Request, req apitypes.PrinterShareRequest) (Config, error) {
+			cfg, err := s.SharePrinter(ctx, req)
+			if err != nil && !isAPIError(err) {
+				return cfg, api.BadRequest("%v", err)
+			}
+			return cfg, err
+		})
+	api.Handle(srv, "POST /v1/printers", "Add a member's printer: a persisted forward, advertised by DNS-SD and as a CUPS queue",
+		func(ctx context.Context, r *http.Request, req apitypes.PrinterAddRequest) (Printer, error) {
+			p, err := s.AddPrinter(ctx, req)
+			return p, apiError(err)
+		})
+	api.Handle(srv, "DELETE /v1/printers", "Remove an added printer (MEMBER:NAME) or stop sharing one (NAME) (query 'what')",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
+			return api.Empty{}, apiError(s.RemovePrinter(ctx, r.URL.Query().Get("what")))
+		}, "what")
+}
+
+func isAPIError(err error) bool {
+	var ae *api.Error
+	return errors.As(err, &ae)
+}
+
+func isNoForward(err error) bool { return errors.Is(err, ErrNoForward) }
 
 func (s *Service) serviceRoutes(srv *api.Server) {
 	api.Handle(srv, "GET /v1/services", "This node's TCP services with their access lists and counters",
@@ -25,7 +58,7 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 		})
 	api.Handle(srv, "POST /v1/services", "Offer a TCP service (host:port) to a workgroup",
 		func(ctx context.Context, r *http.Request, req apitypes.ServiceAddRequest) (Config, error) {
-			return s.addService(ctx, req)
+			return s.addService(ctx, req, "")
 		})
 	api.Handle(srv, "PUT /v1/services/{name}/access", "Replace a service's access list",
 		func(ctx context.Context, r *http.Request, req apitypes.ServiceSetRequest) (Config, error) {
@@ -46,7 +79,7 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 		})
 	api.Handle(srv, "GET /v1/services/of/{member}", "The services a member lets this node use",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]ServiceInfo, error) {
-			info, err := workgroup.Resolve(s.dir, r.URL.Query().Get("workgroup"))
+			info, err := workgroup.ResolveFor(s.dir, r.URL.Query().Get("workgroup"), r.PathValue("member"))
 			if err != nil {
 				return nil, api.BadRequest("%v", err)
 			}
@@ -63,7 +96,10 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 		})
 }
 
-func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest) (Config, error) {
+// addService checks and stores a new service; path is a printer's IPP
+// resource path ("" for other kinds; a printer without one gets
+// DefaultIPPPath).
+func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest, path string) (Config, error) {
 	info, err := workgroup.Resolve(s.dir, req.Workgroup)
 	if err != nil {
 		return Config{}, api.BadRequest("%v", err)
@@ -87,7 +123,10 @@ func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest
 	default:
 		return Config{}, api.BadRequest("kind %q: use tcp, http or printer", kind)
 	}
-	cfg, err := s.configs.Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Target: req.Target, Kind: kind, RemoteTarget: remote, Rules: rules})
+	if kind == KindPrinter && path == "" {
+		path = DefaultIPPPath
+	}
+	cfg, err := s.configs.Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Target: req.Target, Kind: kind, Path: path, RemoteTarget: remote, Rules: rules})
 	if errors.Is(err, ErrExists) {
 		return cfg, api.Conflict("%v", err)
 	}

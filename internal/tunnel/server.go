@@ -70,9 +70,9 @@ func (s *Service) handle(st network.Stream) {
 		s.refuse(st, &wire.Error{Code: CodeTargetDown, Message: fmt.Sprintf("service %q: its target %s does not answer on %s: %v", cfg.Name, cfg.Target, s.selfName(cfg.Workgroup), dialErrText(err))})
 		return
 	}
-	if req.Probe {
+	if req.Probe { // the answer names the service's kind and path
 		_ = c.Close()
-		s.reply(st, Reply{OK: true})
+		s.reply(st, Reply{OK: true, Services: []ServiceInfo{cfg.info()}})
 		_ = st.Close()
 		return
 	}
@@ -99,7 +99,7 @@ func (s *Service) carry(cfg Config, m workgroup.Member, st network.Stream, br *b
 	}
 	var in, out int64
 	var err error
-	if cfg.Kind == KindHTTP {
+	if cfg.Kind == KindHTTP || cfg.Kind == KindPrinter {
 		in, out, err = s.proxyHTTP(cfg, m, streamEnd{st, br}, c)
 	} else {
 		in, out, err = pipe(streamEnd{st, br}, tcpEnd{c}, s.opts.IdleTimeout)
@@ -144,7 +144,7 @@ func (s *Service) usable(p peer.ID, wg string) ([]ServiceInfo, error) {
 	var out []ServiceInfo
 	for _, c := range all {
 		if c.Workgroup == wg && MayUse(c.Rules, m) && len(out) < maxList {
-			out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: wg, Right: RightUse})
+			out = append(out, c.info())
 		}
 	}
 	return out, nil
@@ -163,7 +163,7 @@ func (s *Service) ServicesOf(ctx context.Context, m workgroup.Member) ([]Service
 		out := []ServiceInfo{}
 		for _, c := range all {
 			if c.Workgroup == m.Workgroup {
-				out = append(out, ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: c.Workgroup, Right: RightUse})
+				out = append(out, c.info())
 			}
 		}
 		return out, nil
@@ -228,4 +228,9 @@ type closePair struct {
 func (p *closePair) Close() error {
 	_ = p.st.Reset()
 	return p.c.Close()
+}
+
+// info is the service as a member allowed to use it sees it.
+func (c Config) info() ServiceInfo {
+	return ServiceInfo{Name: c.Name, Kind: c.Kind, Workgroup: c.Workgroup, Right: RightUse, Path: c.Path}
 }

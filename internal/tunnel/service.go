@@ -32,6 +32,9 @@ type Options struct {
 	// IdleTimeout ends a tunnel that carried no byte either way for this
 	// long (0: never; TCP keepalive still finds dead local peers).
 	IdleTimeout time.Duration
+	// NoDNSSD turns the loopback DNS-SD advertisements off (http
+	// forwards, added printers).
+	NoDNSSD bool
 }
 
 // Service offers this node's TCP services to members over
@@ -51,9 +54,12 @@ type Service struct {
 	stats    map[string]*counters // by lower-case service name
 	perPeer  map[peer.ID]int      // open tunnels into this node, by member
 	forwards map[string]*forward  // by local address
+	printers map[string]*Printer  // added printers, by local address
 	open     map[io.Closer]struct{}
 	closed   bool
 	wg       sync.WaitGroup // every tunnel and forward goroutine
+
+	ads advertiser // the loopback DNS-SD responder, started on first use
 }
 
 // counters are the live Stats of a service or forward.
@@ -78,7 +84,7 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger, o
 	return &Service{
 		ctx: ctx, cancel: cancel,
 		configs: &Configs{db: db, dir: dir}, host: h, dir: dir, log: log.With("svc", "tunnel"), opts: opts,
-		stats: map[string]*counters{}, perPeer: map[peer.ID]int{}, forwards: map[string]*forward{},
+		stats: map[string]*counters{}, perPeer: map[peer.ID]int{}, forwards: map[string]*forward{}, printers: map[string]*Printer{},
 		open: map[io.Closer]struct{}{},
 	}
 }
@@ -91,6 +97,7 @@ func (s *Service) Configs() *Configs { return s.configs }
 func (s *Service) Start(ctx context.Context) error {
 	s.host.SetStreamHandler(p2p.ProtoTunnel, workgroup.Guard(s.dir, s.log, s.handle))
 	s.restoreForwards(ctx)
+	s.restorePrinters(ctx)
 	return nil
 }
 
@@ -109,6 +116,7 @@ func (s *Service) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.ads.close()
 	return nil
 }
 

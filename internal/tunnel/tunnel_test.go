@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/wire"
 )
@@ -63,6 +65,22 @@ func TestForwardEchoRoundTrip(t *testing.T) {
 		l, _ := alpha.svc.List(context.Background())
 		if st := l[0].Stats; st.Active != 0 || st.Total != 1 || st.BytesIn != int64(len(data)) {
 			return fmt.Errorf("service stats %+v", st)
+		}
+		// The same counters on /metrics.
+		want := fmt.Sprintf(`# HELP peerhood_tunnel_service_bytes_total Bytes carried by this node's service
+# TYPE peerhood_tunnel_service_bytes_total counter
+peerhood_tunnel_service_bytes_total{direction="in",service="echo"} %[1]d
+peerhood_tunnel_service_bytes_total{direction="out",service="echo"} %[1]d
+# HELP peerhood_tunnel_service_connections_total Tunnels carried by this node's service since start
+# TYPE peerhood_tunnel_service_connections_total counter
+peerhood_tunnel_service_connections_total{service="echo"} 1
+`, len(data))
+		if err := promtest.CollectAndCompare(alpha.svc.Collector(), strings.NewReader(want),
+			"peerhood_tunnel_service_bytes_total", "peerhood_tunnel_service_connections_total"); err != nil {
+			return err
+		}
+		if n := promtest.CollectAndCount(bravo.svc.Collector(), "peerhood_tunnel_forward_bytes_total"); n != 2 {
+			return fmt.Errorf("forward bytes metrics: %d series", n)
 		}
 		return nil
 	})

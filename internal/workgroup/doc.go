@@ -201,6 +201,19 @@
 // storing fails), and Close waits for merges under way, so a restart
 // restores exactly the roster held when Close returned.
 //
+// # A removed node
+//
+// A node that learns its own revocation keeps the workgroup's roster (to
+// say what happened) but stops using the workgroup: Workgroups and Self
+// leave it out, and Memberships lists no member of it (so no service
+// fetches, delivers, announces presence or dials for it, and Guard
+// refuses its members' streams). Removals (removed.go) says by whom and
+// when: `workgroup ls` and `status` show "removed from office by alice
+// at 2026-11-30 07:20 UTC", and the log says it once, when the
+// revocation arrives. The remover is the revocation's issuer by member
+// name; for the root key, the member the root first certified as admin
+// (the creator).
+//
 // # Events
 //
 // With Config.Events, member.joined is published when this node admits a
@@ -208,4 +221,19 @@
 // group change), for each member the merge added; member.removed for each
 // member it took away (reason "revoked", or "expired"). This node's own
 // joining publishes nothing.
+//
+// # Choosing, leaving and renaming (resolve.go, leave.go)
+//
+// ResolveFor is the one rule by which a request finds its workgroup: the
+// one named (ID, ID prefix of 6+, or display name), else the only one,
+// else the only one in which every member the request names is a member.
+// Leave deletes a workgroup's rows (workgroups, certificates,
+// revocations, invites), leaves its roster topic and re-applies the gate;
+// the last admin of a workgroup with other members must force it. It
+// signs nothing: a self-revocation would void the certificates an admin
+// issued and bar a later return, so the others keep the leaver on their
+// roster (offline) until an admin removes it. Rename changes the display
+// name on this node only (admins; later invites carry it): the roster has
+// no signed name item yet. A display name another workgroup of this node
+// has is refused (create, join, rename) unless forced.
 package workgroup

@@ -72,7 +72,7 @@ func (c GroupChange) apply(cur []string) ([]string, error) {
 // replaces the old everywhere it arrives; its not-before is made later
 // than the old one's for that.
 func (s *Service) SetGroups(ctx context.Context, wgArg, name string, change GroupChange) (Member, error) {
-	wg, err := s.resolve(wgArg)
+	wg, err := s.resolve(wgArg, name)
 	if err != nil {
 		return Member{}, err
 	}

@@ -6,7 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base32"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -64,12 +67,16 @@ func ParseToken(s string) (*Token, error) {
 	if !strings.HasPrefix(strings.ToLower(s), TokenPrefix) {
 		return nil, errorf(CodeMalformed, "malformed invite token: it must start with %q", TokenPrefix)
 	}
-	raw, err := b32.DecodeString(strings.ToUpper(s[len(TokenPrefix):]))
+	body := strings.ToUpper(s[len(TokenPrefix):])
+	raw, err := b32.DecodeString(body)
 	if err != nil {
-		return nil, errorf(CodeMalformed, "malformed invite token: %v (was it copied whole?)", err)
+		return nil, tokenDecodeErr(body, err)
 	}
 	var t Token
 	if err := wire.Unmarshal(raw, &t); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, errorf(CodeMalformed, "%s", errTokenIncomplete)
+		}
 		return nil, errorf(CodeMalformed, "malformed invite token: %v", err)
 	}
 	if len(t.RootPub) != ed25519.PublicKeySize {
@@ -291,4 +298,18 @@ func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secr
 		}
 	}
 	return roles, usesLeft == 1, nil
+}
+
+// errTokenIncomplete is what a cut invite token gets (the usual mistake:
+// a token copied from a terminal or a chat without its end).
+const errTokenIncomplete = "this invite token is incomplete (copy all of it)"
+
+// tokenDecodeErr words a base32 failure: near the end, a cut token;
+// elsewhere a character that is not in tokens.
+func tokenDecodeErr(body string, err error) error {
+	var ce base32.CorruptInputError
+	if errors.As(err, &ce) && int(ce) < len(body)-8 {
+		return errorf(CodeMalformed, "malformed invite token: character %d is not one that tokens use (was it mistyped?)", int(ce)+len(TokenPrefix)+1)
+	}
+	return errorf(CodeMalformed, "%s", errTokenIncomplete)
 }

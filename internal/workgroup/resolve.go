@@ -39,6 +39,40 @@ func Resolve(dir Directory, nameOrID string) (Info, error) {
 	return Info{}, fmt.Errorf("%q matches several workgroups; use the ID: %s", nameOrID, listInfos(matches))
 }
 
+// ResolveFor picks the workgroup a command about members means: the one
+// named, else the only one the node is in, else, when it is in several,
+// the only one in which every member named is a member (by name). It is
+// the rule of every command that names a member (mail, copy, get, put,
+// ls, forward, member remove ...), so -w is needed only when the names
+// do not tell.
+func ResolveFor(dir Directory, nameOrID string, members ...string) (Info, error) {
+	wgs := dir.Workgroups()
+	if nameOrID != "" || len(members) == 0 || len(wgs) <= 1 {
+		return Resolve(dir, nameOrID)
+	}
+	var in []Info
+	for _, w := range wgs {
+		all := true
+		for _, m := range members {
+			if _, ok := dir.ByName(w.ID, m); !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			in = append(in, w)
+		}
+	}
+	who := strings.Join(members, ", ")
+	switch len(in) {
+	case 1:
+		return in[0], nil
+	case 0:
+		return Info{}, fmt.Errorf("no workgroup of this node has %s as member(s); choose one with --workgroup: %s", who, listInfos(wgs))
+	}
+	return Info{}, fmt.Errorf("%s: in %d workgroups; choose one with --workgroup: %s", who, len(in), listInfos(in))
+}
+
 func listInfos(wgs []Info) string {
 	parts := make([]string, len(wgs))
 	for i, w := range wgs {

@@ -13,7 +13,7 @@ import (
 // Remove revokes a member (admin only): a signed revocation is stored,
 // gossiped and carried by roster sync; the member is disconnected.
 func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error) {
-	wg, err := s.resolve(wgArg)
+	wg, err := s.resolve(wgArg, name)
 	if err != nil {
 		return Member{}, err
 	}

@@ -353,12 +353,17 @@ func (r *Roster) Member(wg string, p peer.ID) (Member, bool) {
 	return w.member(c), true
 }
 
-// Memberships implements Directory.
+// Memberships implements Directory: only workgroups this node is still
+// in count (not those it was removed from; see Removal), so no service
+// works for a workgroup this node was removed from.
 func (r *Roster) Memberships(p peer.ID) []Member {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []Member
 	for _, w := range r.wgs {
+		if _, in := w.members[r.self]; !in {
+			continue
+		}
 		if c, ok := w.members[p]; ok {
 			out = append(out, w.member(c))
 		}

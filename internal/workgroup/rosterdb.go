@@ -161,9 +161,7 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 	}
 	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs))
 	if len(added.Revs) > 0 {
-		if _, ok := s.roster.Self(wg); !ok && s.roster.IsRevoked(wg, s.self) {
-			s.log.Warn("this node was removed from the workgroup", "workgroup", wg)
-		}
+		s.logRemoval(wg, added)
 		s.applyRevocations(wg, added)
 		return n
 	}

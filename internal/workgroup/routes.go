@@ -41,22 +41,44 @@ func apiError(err error) error {
 func (s *Service) Routes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/workgroups", "Create a workgroup with a new root key; this node becomes its first admin",
 		func(ctx context.Context, r *http.Request, req apitypes.CreateWorkgroupRequest) (Info, error) {
-			info, err := s.Create(ctx, req.Name)
+			info, err := s.CreateNamed(ctx, req.Name, req.Force)
 			return info, apiError(err)
 		})
 	api.Handle(srv, "GET /v1/workgroups", "The workgroups this node is in",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.WorkgroupSummary, error) {
 			out := []apitypes.WorkgroupSummary{}
 			for _, w := range s.List() {
-				out = append(out, apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin})
+				ws := apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin}
+				if rm := w.Removed; rm != nil {
+					ws.Removed, ws.RemovedBy = rm.String(), rm.By
+					if !rm.At.IsZero() {
+						ws.RemovedAt = &rm.At
+					}
+				}
+				out = append(out, ws)
 			}
 			return out, nil
+		})
+	api.Handle(srv, "POST /v1/workgroups/leave", "Leave a workgroup: stop using it and delete its local state (roster, invites)",
+		func(ctx context.Context, r *http.Request, req apitypes.LeaveWorkgroupRequest) (Info, error) {
+			info, err := s.Leave(ctx, req.Workgroup, req.Force)
+			return info, apiError(err)
+		})
+	api.Handle(srv, "POST /v1/workgroups/rename", "Rename a workgroup's display name on this node (admins only); later invites carry it",
+		func(ctx context.Context, r *http.Request, req apitypes.RenameWorkgroupRequest) (Info, error) {
+			info, err := s.Rename(ctx, req.Workgroup, req.Name, req.Force)
+			return info, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/invites", "Make an invite token (admins only)", s.inviteRoute)
 	api.Handle(srv, "POST /v1/join", "Join a workgroup with an invite token",
 		func(ctx context.Context, r *http.Request, req apitypes.JoinRequest) (JoinResult, error) {
 			if req.Token == "" {
 				return JoinResult{}, api.BadRequest("token is required")
+			}
+			if t, err := ParseToken(req.Token); err == nil {
+				if err := s.checkNameFree(t.Name, t.Workgroup, req.Force); err != nil {
+					return JoinResult{}, apiError(err)
+				}
 			}
 			info, m, err := s.Join(ctx, req.Token, req.Name)
 			if err != nil {
@@ -97,9 +119,9 @@ func (s *Service) Routes(srv *api.Server) {
 func (s *Service) inviteRoute(ctx context.Context, r *http.Request, req apitypes.InviteRequest) (apitypes.InviteResult, error) {
 	var ttl time.Duration
 	if req.Expires != "" {
-		d, err := time.ParseDuration(req.Expires)
+		d, err := apitypes.ParseDuration(req.Expires)
 		if err != nil {
-			return apitypes.InviteResult{}, api.BadRequest("expires %q: a duration such as 24h or 30m", req.Expires)
+			return apitypes.InviteResult{}, api.BadRequest("expires: %v", err)
 		}
 		if d <= 0 {
 			return apitypes.InviteResult{}, api.BadRequest("expires %q: must be positive", req.Expires)

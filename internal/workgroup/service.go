@@ -183,8 +183,8 @@ func (s *Service) Close() error {
 	return nil
 }
 
-func (s *Service) resolve(arg string) (Info, error) {
-	wg, err := Resolve(s.roster, arg)
+func (s *Service) resolve(arg string, members ...string) (Info, error) {
+	wg, err := ResolveFor(s.roster, arg, members...)
 	if err != nil {
 		code := CodeNotFound
 		if arg == "" && len(s.roster.Workgroups()) > 1 {
@@ -198,6 +198,15 @@ func (s *Service) resolve(arg string) (Info, error) {
 // Create makes a new workgroup with a new root key; this node becomes its
 // first member and admin.
 func (s *Service) Create(ctx context.Context, name string) (Info, error) {
+	return s.CreateNamed(ctx, name, false)
+}
+
+// CreateNamed is Create; force allows a name another workgroup of this
+// node has.
+func (s *Service) CreateNamed(ctx context.Context, name string, force bool) (Info, error) {
+	if err := s.checkNameFree(name, "", force); err != nil {
+		return Info{}, err
+	}
 	root, err := NewRoot(name)
 	if err != nil {
 		return Info{}, err
@@ -229,13 +238,18 @@ type Summary struct {
 	Info
 	Members int
 	Admin   bool
+	Removed *Removal // this node was removed from it (it is listed, unused)
 }
 
-// List summarises the workgroups this node is in.
+// List summarises the workgroups this node is in, then those it was
+// removed from.
 func (s *Service) List() []Summary {
 	var out []Summary
 	for _, w := range s.roster.Workgroups() {
 		out = append(out, Summary{Info: w, Members: len(s.roster.Members(w.ID)), Admin: s.roster.IsAdmin(w.ID, s.self)})
+	}
+	for _, rm := range s.roster.Removals() {
+		out = append(out, Summary{Info: rm.Workgroup, Members: len(s.roster.Members(rm.Workgroup.ID)), Removed: &rm})
 	}
 	return out
 }

@@ -221,6 +221,13 @@ type Status struct {
 		ID   string `json:"id"`
 		Link string `json:"link"`
 	} `json:"peers"`
+	Network struct {
+		Reachability string   `json:"reachability"`
+		Relaying     bool     `json:"relaying"`
+		Relays       []string `json:"relays"`
+		HolePunch    string   `json:"hole_punch"`
+		Connected    int      `json:"connected"`
+	} `json:"network"`
 }
 
 // Status returns the node's status.

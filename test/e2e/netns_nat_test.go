@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -81,6 +82,13 @@ func TestNetnsNATNoFlags(t *testing.T) {
 		return nil
 	})
 	t.Logf("amy-ben hole-punched %s after start", time.Since(start).Round(time.Millisecond))
+	// status says who relays and for whom, and that amy can hole punch.
+	if st := p.Status().Network; !st.Relaying {
+		t.Fatalf("public member's status: %+v, want relaying", st)
+	}
+	if st := a.Status().Network; !slices.Contains(st.Relays, p.Status().PeerID) || st.HolePunch != "ready" || st.Connected < 2 {
+		t.Fatalf("amy's status: %+v, want the public member as relay, hole punching ready", st)
+	}
 	// Behind a symmetric NAT, without flags too, links stay relayed.
 	Eventually(t, 30*time.Second, func() error {
 		if err := browseShows(c, "online", []string{"amy", "ben"}, "relayed"); err != nil {

@@ -86,6 +86,13 @@ func TestTunnelForwardEcho(t *testing.T) {
 	if out := bravo.MustRun("service", "ls", "alpha"); !strings.Contains(out, "alpha:echo") {
 		t.Fatalf("service ls alpha on bravo: %q", out)
 	}
+	// browse lists alpha's service with bravo's right.
+	Eventually(t, 10*time.Second, func() error {
+		if out := bravo.MustRun("browse"); !strings.Contains(out, "echo(use)") {
+			return fmt.Errorf("browse on bravo: %q", out)
+		}
+		return nil
+	})
 	if out := bravo.MustRun("forward", "ls"); !strings.Contains(out, fwd.Local) || !strings.Contains(out, "alpha:echo") {
 		t.Fatalf("forward ls: %q", out)
 	}

@@ -19,6 +19,7 @@ type wgSummary struct {
 	Name    string `json:"name"`
 	Members int    `json:"members"`
 	Admin   bool   `json:"admin"`
+	Removed string `json:"removed"`
 }
 
 func memberCount(n *Node) (int, error) {
@@ -145,12 +146,12 @@ func TestWorkgroupLifecycle(t *testing.T) {
 		}
 		return nil
 	})
-	// charlie is told it was removed.
+	// charlie is told it was removed, and by whom.
 	Eventually(t, 10*time.Second, func() error {
 		var cls []wgSummary
 		charlie.JSON(&cls, "workgroup", "ls")
-		if len(cls) != 0 {
-			return fmt.Errorf("removed charlie still lists %+v", cls)
+		if len(cls) != 1 || !strings.HasPrefix(cls[0].Removed, "removed from office by alpha at ") {
+			return fmt.Errorf("removed charlie lists %+v", cls)
 		}
 		return nil
 	})

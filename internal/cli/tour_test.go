@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/testnet"
+	"github.com/peerhood/peerhood/internal/testutil"
+)
+
+// runCLI runs one peerhood command against node nd, as a user would.
+func runCLI(nd *testnet.Node, stdin string, args ...string) (string, error) {
+	var out, errw bytes.Buffer
+	app := NewApp(&out, &errw)
+	app.In = strings.NewReader(stdin)
+	root := app.Root()
+	root.SetArgs(append([]string{"--home", nd.Home}, args...))
+	ctx, cancel := context.WithTimeout(context.Background(), testnet.Converge)
+	defer cancel()
+	err := root.ExecuteContext(ctx)
+	return out.String() + errw.String(), err
+}
+
+// The everyday commands of the tour, through the CLI against two whole
+// nodes in this process: bravo joined as "laptop" (join --name) and
+// writes into alpha's share docs. Each step checks what the user sees:
+// the destination and overwrite rules of get and put, one name per node,
+// and messages that name the file or member and say what to do.
+func TestCLITour(t *testing.T) {
+	t.Parallel()
+	net := testnet.New(t, "alpha", "bravo")
+	alpha, bravo := net.Node("alpha"), net.Node("bravo")
+	alpha.Must(http.MethodPost, "/v1/workgroups", map[string]string{"name": "office"}, nil)
+	var inv struct {
+		Token string `json:"token"`
+	}
+	alpha.Must(http.MethodPost, "/v1/invites", map[string]any{"workgroup": "office"}, &inv)
+	if out, err := runCLI(bravo, inv.Token[:len(inv.Token)-9], "join", "-", "--name", "laptop"); err == nil || !strings.Contains(err.Error(), "this invite token is incomplete (copy all of it)") {
+		t.Fatalf("join with a cut token: %v\n%s", err, out)
+	}
+	if out, err := runCLI(bravo, inv.Token, "join", "-", "--name", "laptop"); err != nil {
+		t.Fatalf("join: %v\n%s", err, out)
+	}
+	net.WaitMembers("office")
+	docs := t.TempDir()
+	alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"name": "docs", "path": docs, "allow": []string{"laptop=rw"}}, nil)
+	testutil.Eventually(t, testnet.Converge, func() error {
+		_, err := runCLI(bravo, "", "ls", "alpha:docs")
+		return err
+	})
+
+	src := t.TempDir()
+	notes := filepath.Join(src, "notes.txt")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(notes, []byte("v1"), 0o644))
+	out := t.TempDir()
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		before func()
+		fail   string   // in the error ("" for success)
+		not    string   // never in the error
+		files  []string // then hold "v1" (paths relative to docs, or absolute)
+		v2     string   // then holds "v2"
+	}{
+		{name: "put into a new folder", args: []string{"put", notes, "alpha:docs/inbox/"}, files: []string{"inbox/notes.txt"}},
+		{name: "put no clobber", args: []string{"put", "--no-clobber", notes, "alpha:docs/inbox/"}, fail: "docs/inbox/notes.txt exists", not: "permission denied"},
+		{name: "put replaces", args: []string{"put", notes, "alpha:docs/inbox/notes.txt"}, before: func() { must(os.WriteFile(notes, []byte("v2"), 0o644)) }, v2: filepath.Join(docs, "inbox", "notes.txt")},
+		{name: "put onto a file as a folder", args: []string{"put", notes, "alpha:docs/inbox/notes.txt/"}, fail: "is a file, not a folder"},
+		{name: "get into a new folder", args: []string{"get", "alpha:docs/inbox/notes.txt", filepath.Join(out, "new") + "/"}, v2: filepath.Join(out, "new", "notes.txt")},
+		{name: "get no clobber", args: []string{"get", "-n", "alpha:docs/inbox/notes.txt", filepath.Join(out, "new") + "/"}, fail: "notes.txt exists", not: "permission denied"},
+		{name: "no such file", args: []string{"ls", "alpha:docs/nope.txt"}, fail: "no such file or folder: docs/nope.txt", not: "statat"},
+		{name: "folder not empty", args: []string{"rm", "alpha:docs/inbox"}, fail: "rm -r alpha:docs/inbox", not: "removeat"},
+		{name: "own name", args: []string{"ls", "laptop:"}},
+		{name: "node name is not the member name", args: []string{"ls", "bravo:"}, fail: "laptop (this node)"},
+		{name: "share name said once", args: []string{"share", "add", "my docs", docs}, fail: `share name "my docs": character ' ' not allowed`},
+	} {
+		if tc.before != nil {
+			tc.before()
+		}
+		got, err := runCLI(bravo, "", tc.args...)
+		switch {
+		case tc.fail == "" && err != nil:
+			t.Fatalf("%s: %v\n%s", tc.name, err, got)
+		case tc.fail != "" && (err == nil || !strings.Contains(err.Error(), tc.fail)):
+			t.Fatalf("%s: got %v, want an error saying %q\n%s", tc.name, err, tc.fail, got)
+		case tc.not != "" && err != nil && strings.Contains(err.Error(), tc.not):
+			t.Fatalf("%s: %v says %q", tc.name, err, tc.not)
+		case tc.fail != "" && strings.Count(err.Error(), tc.fail) > 1:
+			t.Fatalf("%s: %q said twice: %v", tc.name, tc.fail, err)
+		}
+		for _, f := range tc.files {
+			if b, err := os.ReadFile(filepath.Join(docs, f)); err != nil || string(b) != "v1" {
+				t.Fatalf("%s: %s = %q, %v", tc.name, f, b, err)
+			}
+		}
+		if tc.v2 != "" {
+			if b, err := os.ReadFile(tc.v2); err != nil || string(b) != "v2" {
+				t.Fatalf("%s: %s = %q, %v", tc.name, tc.v2, b, err)
+			}
+		}
+	}
+
+	// alpha goes away: bravo is told at once who is offline, since when,
+	// and what to do.
+	testutil.Eventually(t, testnet.Converge, func() error {
+		es, err := bravo.Browse("office")
+		for _, e := range es {
+			if e.Name == "alpha" && e.Presence == "online" {
+				return nil
+			}
+		}
+		return fmt.Errorf("bravo does not see alpha online: %+v %v", es, err)
+	})
+	alpha.Stop()
+	for _, tc := range []struct {
+		args []string
+		say  string
+	}{
+		{[]string{"ls", "alpha:docs"}, "alpha is offline (last seen "},
+		{[]string{"put", notes, "alpha:docs/inbox/"}, "queue it with: peerhood copy " + notes + " alpha:docs/inbox/"},
+	} {
+		start := time.Now()
+		_, err := runCLI(bravo, "", tc.args...)
+		took := time.Since(start)
+		if err == nil || !strings.Contains(err.Error(), tc.say) || strings.Contains(err.Error(), "dial") {
+			t.Fatalf("%v with alpha offline: %v; want %q", tc.args, err, tc.say)
+		}
+		t.Logf("%v: %q in %s", tc.args, err, took.Round(time.Millisecond))
+		if took > 10*time.Second {
+			t.Fatalf("%v took %s to say alpha is offline", tc.args, took)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package discovery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/presence"
+	"github.com/peerhood/peerhood/internal/tunnel"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// ServicesFunc lists the TCP services member m lets this node use (the
+// tunnel service's ServicesOf).
+type ServicesFunc func(ctx context.Context, m workgroup.Member) ([]tunnel.ServiceInfo, error)
+
+// memberLists asks members for a list (their services) on behalf of
+// browse and keeps the last answer of each, exactly as shareLists does
+// for shares: one request per member under way, browseAsks at once, each
+// bounded by browseSharesTimeout; browse waits at most browseWait and
+// lists a slow member's last known answer.
+type memberLists[T any] struct {
+	of     func(context.Context, workgroup.Member) ([]T, error)
+	mu     sync.Mutex
+	last   map[peer.ID][]T
+	asking map[peer.ID]chan struct{}
+	slots  chan struct{}
+}
+
+func newMemberLists[T any](of func(context.Context, workgroup.Member) ([]T, error)) *memberLists[T] {
+	return &memberLists[T]{of: of, last: map[peer.ID][]T{}, asking: map[peer.ID]chan struct{}{},
+		slots: make(chan struct{}, browseAsks)}
+}
+
+// ask starts a request to m unless one is under way, and returns a
+// channel closed when that request ends. The request outlives the
+// browse that started it, so its answer serves the next browse.
+func (l *memberLists[T]) ask(m workgroup.Member) <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if done, ok := l.asking[m.PeerID]; ok {
+		return done
+	}
+	done := make(chan struct{})
+	l.asking[m.PeerID] = done
+	go func() {
+		defer close(done)
+		l.slots <- struct{}{}
+		defer func() { <-l.slots }()
+		ctx, cancel := context.WithTimeout(context.Background(), browseSharesTimeout)
+		defer cancel()
+		list, err := l.of(ctx, m)
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		delete(l.asking, m.PeerID)
+		if err != nil {
+			return
+		}
+		if list == nil {
+			list = []T{}
+		}
+		l.last[m.PeerID] = list
+	}()
+	return done
+}
+
+// fill asks every reachable member (this node included: its own list is
+// local) and waits up to browseWait or ctx; set stores a member's last
+// known answer in its entry. Members shown offline or not connected are
+// not asked and keep an empty list.
+func (l *memberLists[T]) fill(ctx context.Context, entries []Entry, set func(*Entry, []T)) {
+	waits := make([]<-chan struct{}, len(entries))
+	for i := range entries {
+		e := &entries[i] // read only the fields no other fill writes
+		if e.Link == "" || e.Presence == presence.Offline {
+			continue
+		}
+		waits[i] = l.ask(e.Member)
+	}
+	deadline := time.NewTimer(browseWait)
+	defer deadline.Stop()
+wait:
+	for _, w := range waits {
+		if w == nil {
+			continue
+		}
+		select {
+		case <-w:
+		case <-deadline.C:
+			break wait
+		case <-ctx.Done():
+			break wait
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := range entries {
+		if waits[i] == nil {
+			continue
+		}
+		if list, ok := l.last[entries[i].PeerID]; ok {
+			set(&entries[i], list)
+		}
+	}
+}
+
+// serviceLists fills browse entries' Services.
+type serviceLists struct {
+	l *memberLists[tunnel.ServiceInfo]
+}
+
+func newServiceLists(of ServicesFunc) *serviceLists {
+	if of == nil {
+		return nil
+	}
+	return &serviceLists{newMemberLists(of)}
+}
+
+// start fills entries' Services in the background (beside the shares'
+// fill, which writes another field) and returns a wait for it. A nil
+// serviceLists fills nothing.
+func (s *serviceLists) start(ctx context.Context, entries []Entry) (wait func()) {
+	if s == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.l.fill(ctx, entries, func(e *Entry, l []tunnel.ServiceInfo) { e.Services = l })
+	}()
+	return func() { <-done }
+}
