@@ -124,6 +124,8 @@ func (a *App) autostartOn(ctx context.Context, system, dry bool) error {
 		return err
 	}
 	if err := a.runAll(ctx, p.On, true); err != nil {
+		// Not enabled: leave nothing behind that status would take for it.
+		_ = os.Remove(p.File.Path)
 		return err
 	}
 	fmt.Fprintf(a.Out, "autostart on: %s\nlogs: %s\n", p.File.Path, p.Logs)

@@ -21,6 +21,7 @@ var noWorkgroup = []string{
 	"queue", "queue cancel", "queue retry", "status", "version",
 	"workgroup create", "workgroup ls",
 	"forward ls", "forward rm", "service rm", "service set", "share ls", "share rm", "share set",
+	"open", "printer ls", "printer rm",
 }
 
 func TestEveryWorkgroupFlagHasShorthand(t *testing.T) {

@@ -83,6 +83,7 @@ func TestCLITour(t *testing.T) {
 		{name: "get no clobber", args: []string{"get", "-n", "alpha:docs/inbox/notes.txt", filepath.Join(out, "new") + "/"}, fail: "notes.txt exists", not: "permission denied"},
 		{name: "no such file", args: []string{"ls", "alpha:docs/nope.txt"}, fail: "no such file or folder: docs/nope.txt", not: "statat"},
 		{name: "folder not empty", args: []string{"rm", "alpha:docs/inbox"}, fail: "rm -r alpha:docs/inbox", not: "removeat"},
+		{name: "mv into a new folder", args: []string{"mv", "alpha:docs/inbox/notes.txt", "alpha:docs/done/"}, v2: filepath.Join(docs, "done", "notes.txt")},
 		{name: "own name", args: []string{"ls", "laptop:"}},
 		{name: "node name is not the member name", args: []string{"ls", "bravo:"}, fail: "laptop (this node)"},
 		{name: "share name said once", args: []string{"share", "add", "my docs", docs}, fail: `share name "my docs": character ' ' not allowed`},

@@ -105,7 +105,7 @@
 // has no state for starts at 0; bytes the member holds beyond the start
 // are then hashed here and not sent again.
 // One set of destination rules (dest.go) serves get,
-// get -r, put, copy into a share and WebDAV PUT: a destination ending in
+// get -r, put, mv, copy into a share and WebDAV PUT: a destination ending in
 // "/" is a folder (created if missing; refused if a file holds the
 // name), an existing folder gets the source inside it under its own name
 // (intoFolder), anything else is the new file's path; an existing file

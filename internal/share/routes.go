@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -151,6 +152,17 @@ func (svc *Service) filesRoutes(s *api.Server) {
 					return api.Empty{}, api.BadRequest("mv works inside one share; %s and %s differ", t, tt)
 				}
 				to = tt.Path
+			}
+			// The destination rule of get and put (dest.go): into a
+			// folder written with a trailing / (created if missing) or
+			// that exists, under the source's own name.
+			typed := to
+			if FolderSyntax(req.To) {
+				typed += "/"
+			}
+			to, err = Dest(remoteFS{ctx, c, t.Share}, typed, path.Base(t.Path), path.Join)
+			if err != nil {
+				return api.Empty{}, apiError(err)
 			}
 			return api.Empty{}, apiError(filesErr(t, c.Rename(ctx, t.Share, t.Path, to)))
 		})

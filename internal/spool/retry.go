@@ -10,10 +10,11 @@ import (
 // serve: its fetches or deliveries fail (its gate closes the connection,
 // it lost this node from its roster, it is shutting down). Every retry
 // of such a peer waits backoff(RetryBase, RetryCap, fails), whatever
-// brought the retry about: the fetch timer, or a new connection (which
-// our own dial may have made: without this, a connection that the other
-// end closes at once asked for a fetch, the fetch dialled, and so on,
-// ~100 times a second).
+// brought the retry about: the fetch timer, or a new connection this
+// node opened (without this, a connection that the other end closes at
+// once asked for a fetch, the fetch dialled, and so on, ~100 times a
+// second). A connection the peer opens to this node ends the wait (one
+// try now): a mailbox back from a restart is fetched from at once.
 type retryState struct {
 	fails int
 	until time.Time
@@ -41,6 +42,16 @@ func (s *Service) servedFailed(p peer.ID) time.Duration {
 	d := backoff(s.cfg.RetryBase, s.cfg.RetryCap, r.fails)
 	r.until = time.Now().Add(d)
 	return d
+}
+
+// clearHold ends p's current wait (keeping its count of failures, so the
+// next failure waits longer still).
+func (s *Service) clearHold(p peer.ID) {
+	s.mu.Lock()
+	if r := s.retry[p]; r != nil {
+		r.until = time.Time{}
+	}
+	s.mu.Unlock()
 }
 
 // served forgets p's backoff after a fetch or delivery that worked.

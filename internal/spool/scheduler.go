@@ -387,12 +387,17 @@ func (s *Service) connect(ctx context.Context, p peer.ID) error {
 	return s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
 }
 
-// onConnected makes work for a newly connected member due now, fetches
+// onConnected makes work for a newly connected member due now (unless it
+// is waiting out a backoff after failing to serve, and this node dialled
+// it: a connection it opened itself is no news of the peer), fetches
 // from it if it is a mailbox, and remembers its addresses.
-func (s *Service) onConnected(ctx context.Context, p peer.ID) {
+func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
 	ms := s.dir.Memberships(p)
-	if len(ms) == 0 || s.heldOff(p) {
+	if len(ms) == 0 || (!inbound && s.heldOff(p)) {
 		return // not a member of a workgroup this node is in, or backing off
+	}
+	if inbound {
+		s.clearHold(p) // it came to us: worth one try now
 	}
 	s.mu.Lock()
 	delete(s.unreachable, p)
@@ -457,8 +462,16 @@ func (s *Service) fetchAll(ctx context.Context) {
 	}
 }
 
-// FetchNow fetches from every mailbox member at once (for tests and the API).
-func (s *Service) FetchNow(ctx context.Context) { s.fetchAll(ctx) }
+// FetchNow fetches from every mailbox member at once (for tests and the
+// API): asked for, it does not wait out backoffs (retry.go).
+func (s *Service) FetchNow(ctx context.Context) {
+	s.mu.Lock()
+	for _, r := range s.retry {
+		r.until = time.Time{}
+	}
+	s.mu.Unlock()
+	s.fetchAll(ctx)
+}
 
 // fetchOne fetches from mailbox mb unless mb is waiting out a backoff
 // (retry.go) after failed fetches.

@@ -158,7 +158,7 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		go s.onConnected(ctx, c.RemotePeer())
+		go s.onConnected(ctx, c.RemotePeer(), c.Stat().Direction == network.DirInbound)
 	}}
 	s.h.Network().Notify(s.notifiee)
 	s.wg.Add(4)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -78,6 +79,10 @@ func TestReadmeTour(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the tour's output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// peers and status name the member behind each connection.
+	if !regexp.MustCompile(`(?m)^bob\s+12D3KooW\S+\s+direct`).MatchString(out.String()) {
+		t.Errorf("alice's peers do not name bob:\n%s", out.String())
 	}
 	got, _ := filepath.Glob(filepath.Join(home, "*", "minutes.txt"))
 	put, _ := filepath.Glob(filepath.Join(home, "*", "docs", "notes.txt"))
