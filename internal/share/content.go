@@ -129,7 +129,10 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 	}
 	o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionUpload, t.Share, t.Path)
 	src := &countingReader{ReadCloser: r.Body, total: size - start, o: o}
-	e, at, err := c.PutRange(r.Context(), t.Share, t.Path, src, start, size, mtime, h)
+	// Not the request's context: an aborted request cancels it, which
+	// would reset the stream and lose bytes in flight that the member is
+	// to keep. A broken body ends the upload (a CutError) all the same.
+	e, at, err := c.PutRange(context.WithoutCancel(r.Context()), t.Share, t.Path, src, start, size, mtime, h)
 	tp.Done(err)
 	var cut *CutError
 	if errors.As(err, &cut) {
