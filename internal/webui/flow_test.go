@@ -41,8 +41,6 @@ func TestBrowser(t *testing.T) {
 	// The neighborhood: beta online, with its shares.
 	a.wait("beta online", `article[data-name="beta"][data-presence="online"]`)
 	a.wait("beta's docs share", `article[data-name="beta"] a[href$="/beta/docs"]`)
-	a.shot("neighborhood")
-	a.phoneShot("neighborhood")
 
 	// Beta goes away and comes back: its card greys out, then lights up.
 	beta.Stop()
@@ -64,6 +62,7 @@ func TestBrowser(t *testing.T) {
 	readOnly(t, a, wg, pub)
 	mail(t, a, beta)
 	dropCopy(t, a, beta)
+	services(t, a, alpha, beta)
 
 	join(t, ctx, a, wg)
 	groupsFlow(t, a, alpha, wg)

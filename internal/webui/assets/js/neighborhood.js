@@ -1,12 +1,39 @@
 // Neighborhood: one section per workgroup, each member a card with its
-// presence, link and shares; presence events update the cards in place.
+// presence, link, shares and services (a forwarded http service links to
+// its local port); files dropped on a card are queued as a copy; presence
+// events update the cards in place.
 import { call, h, ago, ms, showError, sendFiles } from './api.js';
 
 function presenceText(m) {
   return m.presence_text ? m.presence + ': ' + m.presence_text : m.presence;
 }
 
-function card(wg, m, self) {
+// servicesList shows the TCP services m lets this node use, with the
+// right; a service this node forwards shows its local address (for kind
+// http a link to it), any other offers to open a local forward.
+function servicesList(wg, m, forwards, redraw) {
+  const svcs = m.services || [];
+  if (!svcs.length) return null;
+  const mine = (s) => forwards.find((f) => f.member === m.name && f.service === s.name && (!f.workgroup || f.workgroup === wg.id));
+  return h('ul', { class: 'services', 'aria-label': 'services of ' + m.name }, svcs.map((s) => {
+    const f = mine(s);
+    let local;
+    if (f && f.listening && s.kind === 'http') {
+      local = h('a', { href: 'http://' + f.local + '/', target: '_blank', rel: 'noopener noreferrer', class: 'forward', 'aria-label': 'Open ' + s.name + ' of ' + m.name + ' (on ' + f.local + ')' }, f.local);
+    } else if (f) {
+      local = h('span', { class: 'mono forward' }, f.local + (f.listening ? '' : ' (not listening)'));
+    } else {
+      local = h('button', { type: 'button', class: 'small', 'data-action': 'forward', 'aria-label': 'Open a local port to ' + s.name + ' of ' + m.name, onclick: async () => {
+        try { showError(''); await call('POST', '/v1/forwards', { workgroup: wg.id, member: m.name, service: s.name }); redraw(); } catch (e) { showError(e); }
+      } }, 'Open a local port');
+    }
+    return h('li', { 'data-service': s.name, 'data-kind': s.kind },
+      h('span', {}, s.name), h('span', { class: 'badge', title: 'service kind' }, s.kind || 'tcp'),
+      h('span', { class: 'badge', title: 'your right: you may use it' }, s.right || 'use'), local);
+  }));
+}
+
+function card(wg, m, self, forwards, redraw) {
   const off = m.presence === 'offline';
   const link = m.link ? (m.link === 'self' ? 'this node' : m.link + (m.rtt_ns ? ', ' + ms(m.rtt_ns) : '')) : 'not connected';
   const shares = (m.shares || []).map((s) => h('li', {},
@@ -18,7 +45,8 @@ function card(wg, m, self) {
     off && m.last_seen ? h('p', { class: 'meta' }, 'last seen ' + ago(m.last_seen)) : null,
     h('p', { class: 'meta' }, 'link: ' + link),
     (m.roles || []).length ? h('p', { class: 'meta' }, 'roles: ' + m.roles.join(', ')) : null,
-    shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, self ? 'shares nothing' : off ? 'shares: unknown while offline' : 'no shares for you'));
+    shares.length ? h('ul', { class: 'shares', 'aria-label': 'shares of ' + m.name }, shares) : h('p', { class: 'meta' }, self ? 'shares nothing' : off ? 'shares: unknown while offline' : 'no shares for you'),
+    self ? null : servicesList(wg, m, forwards, redraw));
   if (!self) copyTarget(el, wg, m);
   return el;
 }
@@ -48,13 +76,13 @@ function copyTarget(el, wg, m) {
   el.addEventListener('drop', (e) => { e.preventDefault(); el.classList.remove('over'); send([...e.dataTransfer.files]); });
 }
 
-async function section(wg, me) {
+async function section(wg, me, forwards, redraw) {
   const members = await call('GET', '/v1/browse?workgroup=' + encodeURIComponent(wg.id));
   members.sort((a, b) => (a.presence === 'offline') - (b.presence === 'offline') || a.name.localeCompare(b.name));
   const online = members.filter((m) => m.presence !== 'offline').length;
   return h('section', { 'aria-labelledby': 'wg-' + wg.id, 'data-workgroup': wg.id },
     h('h2', { id: 'wg-' + wg.id }, wg.name, ' ', h('span', { class: 'muted' }, online + ' of ' + members.length + ' online')),
-    h('div', { class: 'cards' }, members.map((m) => card(wg, m, m.peer_id === me))));
+    h('div', { class: 'cards' }, members.map((m) => card(wg, m, m.peer_id === me, forwards, redraw))));
 }
 
 // myPresence is the form that sets how this node appears to the others.
@@ -89,7 +117,8 @@ export async function render(main, _params, onEvent) {
   main.append(body);
   const draw = async () => {
     try {
-      const secs = await Promise.all(wgs.map((wg) => section(wg, st.peer_id)));
+      const forwards = await call('GET', '/v1/forwards').catch(() => []) || [];
+      const secs = await Promise.all(wgs.map((wg) => section(wg, st.peer_id, forwards, draw)));
       body.replaceChildren(...secs);
       main.dataset.drawn = String(Date.now());
     } catch (e) { showError(e); }
