@@ -37,6 +37,7 @@ func resumeUpload(t *testing.T, a *tab, wg, docs, src, want string, size int) {
 	a.until("a quarter sent", fmt.Sprintf(`Number((document.querySelector('%s') || {dataset: {}}).dataset.progress || 0) >= 25`, sel))
 	a.do("stop", clickSel(sel+` button[data-action="stop-upload"]`), throttle(-1))
 	a.wait("stopped", sel+`[data-done="error"] button[data-action="resume-upload"]`)
+	a.shot("upload-stopped")
 	// Beta keeps what arrived; alpha learns of the cut when the aborted
 	// request's body breaks off.
 	a.until("alpha knows the cut", fmt.Sprintf(`(async () => {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
 	"github.com/peerhood/peerhood/internal/testnet"
 	"github.com/peerhood/peerhood/internal/testutil"
 )
@@ -42,8 +45,14 @@ func services(t *testing.T, a *tab, alpha, beta *testnet.Node) {
 	if got := eval[string](a, "right", `document.querySelector('`+li+`').textContent`); !strings.Contains(got, "use") {
 		t.Fatalf("service line %q: want the right shown", got)
 	}
-	a.do("forward", clickSel(li+` button[data-action="forward"]`))
+	// By keyboard: Tab from the presence form to the button, Enter.
+	a.do("start at the presence form", chromedp.Focus(chromedp.CSS("#my-text")))
+	a.tabTo(li + ` button[data-action="forward"]`)
+	a.do("forward", chromedp.KeyEvent(kb.Enter))
 	a.wait("link to the forward", li+` a.forward`)
+	a.do("start at the presence form", chromedp.Focus(chromedp.CSS("#my-text")))
+	a.tabTo(li + ` a.forward`)
+	a.tabTo(`article[data-name="beta"] label[data-action="send-files"]`)
 	href := eval[string](a, "link", `document.querySelector('`+li+` a.forward').href`)
 	res, err := http.Get(href)
 	if err != nil {
