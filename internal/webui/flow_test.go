@@ -60,7 +60,8 @@ func TestBrowser(t *testing.T) {
 	files(t, a, wg, docs)
 	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
-	mail(t, a, beta)
+	b := mail(t, a, beta)
+	chatFlow(t, a, b, wg)
 	dropCopy(t, a, beta)
 	services(t, a, alpha, beta)
 
