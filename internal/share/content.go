@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"mime"
 	"net/http"
@@ -120,12 +119,15 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 	}
 	mtime := mtimeParam(q)
 	key := resumeKey{peer: c.Peer(), share: t.Share, path: t.Path, size: size, mtime: mtime.UnixNano()}
-	var h hash.Hash
-	if start > 0 {
-		if h = svc.resumes.take(key, start); h == nil {
-			api.WriteError(w, api.Conflict("%s: %v", t, ErrResumeGap))
-			return
-		}
+	// The state of a cut upload of this file is used once (or dropped:
+	// an upload from the start replaces it).
+	h := svc.resumes.take(key, start)
+	if start > 0 && h == nil {
+		api.WriteError(w, api.Conflict("%s: %v", t, ErrResumeGap))
+		return
+	}
+	if start == 0 {
+		h = nil
 	}
 	o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionUpload, t.Share, t.Path)
 	src := &countingReader{ReadCloser: r.Body, total: size - start, o: o}
