@@ -55,7 +55,7 @@ async function side(wg, cur, members, me, redraw) {
     e.preventDefault();
     try { const r = await call('POST', '/v1/rooms', { workgroup: wg.id, name: name.value.trim() }); location.hash = hashOf(wg.id, 'room', r.name); } catch (err) { showError(err); }
   } }, name, h('button', { type: 'submit', class: 'small' }, 'Create'));
-  return h('nav', { class: 'chat-side', 'aria-label': 'Rooms and members of ' + wg.name, 'data-workgroup': wg.id },
+  return h('aside', { class: 'chat-side', 'aria-label': 'Rooms and members of ' + wg.name, 'data-workgroup': wg.id },
     h('h2', {}, wg.name), h('h3', {}, 'Rooms'), roomItems.length ? h('ul', { class: 'rooms' }, roomItems) : h('p', { class: 'muted' }, 'No rooms yet.'), add,
     h('h3', {}, 'Direct'), h('ul', { class: 'dms' }, dmItems));
 }
@@ -88,7 +88,8 @@ export async function render(main, params, onEvent) {
   const sideBox = h('div', {});
   const drawSide = async () => { try { sideBox.replaceChildren(await side(wg, cur, members || [], st.peer_id, drawSide)); } catch (e) { showError(e); } };
   const layout = h('div', { class: 'chat' }, sideBox);
-  main.append(wgs.length > 1 ? h('p', { class: 'row' }, wgs.map((w) => h('a', { href: '#/chat/' + encodeURIComponent(w.id), 'aria-current': w.id === wg.id ? 'page' : null }, w.name))) : null, layout);
+  if (wgs.length > 1) main.append(h('p', { class: 'row' }, wgs.map((w) => h('a', { href: '#/chat/' + encodeURIComponent(w.id), 'aria-current': w.id === wg.id ? 'page' : null }, w.name))));
+  main.append(layout);
   let msgs = [];
   let conv = null;
   const q = cur ? { workgroup: wg.id, ...(cur.kind === 'room' ? { room: cur.name } : { peer: cur.name }) } : null;
