@@ -56,7 +56,7 @@ function writeControls({ wg, share, path, target, act, refresh, uploads }) {
       await refresh();
     } catch (e) {
       li.className = 'failed'; li.dataset.done = 'error';
-      li.replaceChildren(h('span', {}, f.name + ': ' + e.message),
+      li.replaceChildren(h('span', {}, f.name + ': ' + e.message + (bar.value > 0 && bar.value < 100 ? ' (' + bar.value + '% sent: Resume sends the rest)' : '')),
         h('button', { type: 'button', class: 'small', 'data-action': 'resume-upload', 'aria-label': 'Resume the upload of ' + f.name, onclick: () => start(f, li) }, 'Resume'));
     }
   };
