@@ -16,6 +16,8 @@ type Status struct {
 	// each (a node may be known by another name in one: join --name).
 	Workgroups []NodeWorkgroup `json:"workgroups"`
 	Network    NetworkStatus   `json:"network"`
+	// IRC is the IRC gateway's address ("" when off).
+	IRC string `json:"irc,omitempty"`
 }
 
 // NetworkStatus is the node's reachability and its routes to members.

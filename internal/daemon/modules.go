@@ -46,6 +46,7 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.discoveryModule, // finding members; browse, over presence, share and tunnel
 		n.spoolModule,     // store and forward, over the directory and share
 		n.chatModule,      // rooms and direct messages, over the directory and spool
+		n.ircModule,       // IRC clients on the loopback, over chat, the directory and presence
 		n.webuiModule,     // the web UI on the loopback, over the control API of all the above
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/ircgw"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
@@ -70,6 +71,7 @@ type Node struct {
 	disc    *discovery.Service   // set by discoveryModule
 	spool   *spool.Service       // set by spoolModule
 	chat    *chat.Service        // set by chatModule
+	irc     *ircgw.Server        // set by ircModule (nil when off)
 	events  *events.Bus          // set by eventsModule
 	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
 	uiURL   string               // set by webuiModule ("" when off)

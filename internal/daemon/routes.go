@@ -96,7 +96,16 @@ func status(n nodeInfo) apitypes.Status {
 		Peers:      peerInfos(n.Directory(), h.Peers()),
 		Workgroups: nodeWorkgroups(n.Directory()),
 		Network:    networkStatus(n),
+		IRC:        ircAddr(n),
 	}
+}
+
+// ircAddr is the IRC gateway's address when the node has one.
+func ircAddr(n nodeInfo) string {
+	if ia, ok := n.(interface{ IRCAddr() string }); ok {
+		return ia.IRCAddr()
+	}
+	return ""
 }
 
 // networkStatus is what the node knows of its reachability and its
