@@ -32,7 +32,8 @@ func (c *cutReader) Read(p []byte) (int, error) {
 // leaves the member holding every byte sent and PutRange a CutError with
 // their hash state; PutRange from there sends only the rest (the member
 // resumes exactly there), and the file lands whole with its SHA-256. A
-// resume from past what the member holds is refused with ErrResumeGap.
+// resume from past what the member holds is refused with ErrResumeGap;
+// an upload from 0 over a member's partial skips what it holds.
 func TestPutRangeResumesACutUpload(t *testing.T) {
 	e := newEnv(t, Rule{Who: "*", Right: "rw"})
 	c := e.client("alice")
@@ -69,6 +70,19 @@ func TestPutRangeResumesACutUpload(t *testing.T) {
 	}
 	if ent.Size != size || ent.Mtime != mtime.UnixNano() {
 		t.Fatalf("entry %+v", ent)
+	}
+
+	// This node lost the hash state (a restart): the client sends from 0,
+	// and the bytes the member holds are hashed here, not sent again.
+	if _, _, err := c.PutRange(e.ctx, "docs", "again.bin", &cutReader{r: bytes.NewReader(data[:777_777])}, 0, size, mtime, nil); !errors.As(err, &cut) {
+		t.Fatalf("second cut: %v", err)
+	}
+	_, at, err = c.PutRange(e.ctx, "docs", "again.bin", bytes.NewReader(data), 0, size, mtime, nil)
+	if err != nil || at != 777_777 {
+		t.Fatalf("upload from 0 over a partial of 777777 bytes: resumed at %d, %v", at, err)
+	}
+	if got, err := os.ReadFile(filepath.Join(e.root, "again.bin")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("again.bin on the member: %d bytes, %v", len(got), err)
 	}
 }
 
