@@ -224,6 +224,7 @@ func mail(t *testing.T, a *tab, beta *testnet.Node) *tab {
 	a.do("compose", clickSel(`#mail-to input[value="beta"]`), setValue("#mail-subject", subject), setValue("#mail-body", "lunch at noon?"),
 		setFiles("#mail-upload", note))
 	a.shot("mail")
+	a.phoneShot("mail")
 	a.do("send", clickSel("#mail-send"))
 	a.wait("queued", `#queue tr`)
 
