@@ -364,6 +364,13 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, algo
 	sum, serr := send(r.Offset, r.Hash, st)
 	sending.Store(false)
 	var tr Trailer
+	if cut := (*CutError)(nil); errors.As(serr, &cut) {
+		// The source broke off: end the stream cleanly, so the member
+		// keeps every byte sent (a resumable partial upload).
+		_ = st.CloseWrite()
+		<-replies
+		return Entry{}, serr
+	}
 	if serr != nil {
 		var ab *abortError
 		if !errors.As(serr, &ab) {

@@ -116,10 +116,18 @@
 // progress stream). For a client that holds the bytes itself (the web
 // UI's browser) content.go and zip.go serve GET /v1/files/content (one
 // file as an attachment), PUT /v1/files/content (the request body, its
-// Content-Length required, written with Client.Put: temp file, SHA-256
-// check, rename) and GET /v1/files/zip (a folder as a stored zip
+// Content-Length required, written with Client.PutRange: the write op
+// with Resume, temp file, SHA-256 check, rename) and GET /v1/files/zip (a folder as a stored zip
 // stream; an error midway aborts the connection); all three publish
-// transfer.progress like get and put.
+// transfer.progress like get and put. A browser upload is resumable
+// (putrange.go): when its request breaks off, the stream to the member is
+// closed cleanly, so the member keeps every byte sent as its partial
+// upload, and this node keeps the SHA-256 state of those bytes (in
+// memory, 24 h, at most 64 uploads); GET /v1/files/resume tells the
+// browser where to go on, and a PUT with Content-Range
+// "bytes START-(SIZE-1)/SIZE" sends only the rest. A resume this node
+// has no state for starts at 0; bytes the member holds beyond the start
+// are then hashed here and not sent again.
 // One set of destination rules (dest.go) serves get,
 // get -r, put, mv, copy into a share and WebDAV PUT: a destination ending in
 // "/" is a folder (created if missing; refused if a file holds the

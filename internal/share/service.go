@@ -28,6 +28,7 @@ type Service struct {
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
+	resumes resumes            // cut uploads of the web UI (PutRange)
 	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
