@@ -59,8 +59,13 @@ func (c *Client) PutRange(ctx context.Context, share, path string, src io.Reader
 	var at int64
 	sent := false
 	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt, Resume: true}
-	send := func(off int64, w io.Writer) ([]byte, error) {
+	// The hash state crosses cuts, so the request asks for SHA-256 (the
+	// digest of a request that offers none).
+	send := func(off int64, algo Hash, w io.Writer) ([]byte, error) {
 		at, sent = off, true
+		if algo != HashSHA256 {
+			return nil, fmt.Errorf("resumable upload: the member chose digest %q, not SHA-256", algo)
+		}
 		if off < start {
 			return nil, fmt.Errorf("%w (%d of %d)", ErrResumeGap, off, start)
 		}
@@ -68,7 +73,7 @@ func (c *Client) PutRange(ctx context.Context, share, path string, src io.Reader
 		if n, err := io.CopyN(h, src, off-start); err != nil {
 			return nil, &CutError{N: start + n, H: h, Err: err}
 		}
-		n, err := copyPipelined(w, io.LimitReader(src, size-off), h, nil)
+		n, err := copyShaped(fullPipe.fit(size-off), w, io.LimitReader(src, size-off), h, nil)
 		if err == nil && n != size-off {
 			err = io.ErrUnexpectedEOF
 		}
@@ -103,9 +108,9 @@ type resumeKey struct {
 	size, mtime int64
 }
 
-// resumePoint is where a cut upload stands: n bytes held by the member,
+// cutPoint is where a cut upload stands: n bytes held by the member,
 // h their hash state.
-type resumePoint struct {
+type cutPoint struct {
 	n  int64
 	h  hash.Hash
 	at time.Time
@@ -120,7 +125,7 @@ const (
 // resumes holds the cut uploads of this node's clients.
 type resumes struct {
 	mu sync.Mutex
-	m  map[resumeKey]resumePoint
+	m  map[resumeKey]cutPoint
 }
 
 // offset is where an upload of k resumes (0: from the start).
@@ -151,7 +156,7 @@ func (r *resumes) keep(k resumeKey, n int64, h hash.Hash) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.m == nil {
-		r.m = map[resumeKey]resumePoint{}
+		r.m = map[resumeKey]cutPoint{}
 	}
 	for len(r.m) >= maxResumes {
 		var oldest resumeKey
@@ -163,5 +168,5 @@ func (r *resumes) keep(k resumeKey, n int64, h hash.Hash) {
 		}
 		delete(r.m, oldest)
 	}
-	r.m[k] = resumePoint{n: n, h: h, at: time.Now()}
+	r.m[k] = cutPoint{n: n, h: h, at: time.Now()}
 }
