@@ -12,6 +12,8 @@ cd "$(dirname "$0")/.."
 need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium systemd)
 # Shared services (test/e2e tunnel and printer tests): sshd and ssh, IPP printer and tools, CUPS, avahi on D-Bus.
 need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
+# IRC clients internal/ircgw drives against its gateway.
+need_pkgs+=(ii weechat-headless)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -227,8 +227,8 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 							startProfile()
 						}
 						if j%25 == 0 {
-							fmt.Printf("  %d joined after %s (this join %s; process CPU %s)\n", j, time.Since(start).Round(time.Millisecond),
-								took.Round(time.Millisecond), cpuTime().Round(time.Millisecond))
+							fmt.Printf("  %d joined after %s (this join %s; process CPU %s; inviter: %d connections to %d peers)\n", j, time.Since(start).Round(time.Millisecond),
+								took.Round(time.Millisecond), cpuTime().Round(time.Millisecond), len(ms[0].host.Network().Conns()), len(ms[0].host.Network().Peers()))
 						}
 						return
 					}
@@ -238,7 +238,10 @@ func run(n, maxConns, joiners int, limit time.Duration) error {
 					}
 					time.Sleep(time.Second)
 				}
-				once.Do(func() { joinErr = fmt.Errorf("%s joins: %w", m.name, err) })
+				once.Do(func() {
+					joinErr = fmt.Errorf("%s joins (inviter: %d connections to %d peers): %w", m.name,
+						len(ms[0].host.Network().Conns()), len(ms[0].host.Network().Peers()), err)
+				})
 			}()
 		}
 		wait.Wait()

@@ -6,7 +6,13 @@
 // over libp2p could reach at best. bench/share.sh runs it next to
 // peerhood get/put, scp, smbclient and iperf3.
 //
-//	go run ./bench/rawstream -mib 1024
+//	go run ./bench/rawstream -mib 1024          # prints MB/s
+//	go run ./bench/rawstream -mib 1024 -quic    # one QUIC stream instead
+//	go run ./bench/rawstream -mib 1024 -cpu     # MB/s, then CPU-s/GiB of sender and receiver
+//
+// -cpu adds the CPU time (user+system, getrusage) each process spent
+// while the bytes moved, per GiB: the yardstick for peerhood's own
+// CPU-s/GiB (bench/sharecpu.sh).
 package main
 
 import (
@@ -18,13 +24,16 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -34,20 +43,41 @@ const proto = "/bench/raw/1"
 func main() {
 	mib := flag.Int("mib", 1024, "MiB to send")
 	serve := flag.Bool("serve", false, "run as the receiver (internal)")
+	flag.BoolVar(&useQUIC, "quic", false, "one QUIC stream instead of TCP+TLS+yamux")
+	cpu := flag.Bool("cpu", false, "also print CPU-s/GiB of sender and receiver")
 	flag.Parse()
-	if err := run(*mib, *serve); err != nil {
+	if err := run(*mib, *serve, *cpu); err != nil {
 		fmt.Fprintln(os.Stderr, "rawstream:", err)
 		os.Exit(1)
 	}
 }
 
-func run(mib int, serve bool) error {
-	h, err := libp2p.New(
+var useQUIC bool
+
+// cpuSeconds is this process's user+system CPU time so far.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+func newHost() (host.Host, error) {
+	if useQUIC {
+		return libp2p.New(
+			libp2p.ListenAddrStrings("/ip4/127.0.0.1/udp/0/quic-v1"),
+			libp2p.Transport(quic.NewTransport),
+		)
+	}
+	return libp2p.New(
 		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 	)
+}
+
+func run(mib int, serve, cpu bool) error {
+	h, err := newHost()
 	if err != nil {
 		return err
 	}
@@ -55,8 +85,9 @@ func run(mib int, serve bool) error {
 	if serve {
 		done := make(chan struct{})
 		h.SetStreamHandler(proto, func(s network.Stream) {
+			c0 := cpuSeconds()
 			n, _ := io.Copy(io.Discard, s)
-			fmt.Fprintf(s, "%d\n", n)
+			fmt.Fprintf(s, "%d %.3f\n", n, cpuSeconds()-c0)
 			s.Close()
 			close(done)
 		})
@@ -72,7 +103,11 @@ func run(mib int, serve bool) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, "-serve")
+	args := []string{"-serve"}
+	if useQUIC {
+		args = append(args, "-quic")
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -99,7 +134,7 @@ func run(mib int, serve bool) error {
 		return err
 	}
 	buf := make([]byte, 1<<20)
-	start := time.Now()
+	start, c0 := time.Now(), cpuSeconds()
 	for range mib {
 		if _, err := s.Write(buf); err != nil {
 			return err
@@ -112,11 +147,19 @@ func run(mib int, serve bool) error {
 	if err != nil {
 		return err
 	}
-	secs := time.Since(start).Seconds()
-	if got := strings.TrimSpace(string(reply)); got != fmt.Sprint(mib<<20) {
+	secs, sendCPU := time.Since(start).Seconds(), cpuSeconds()-c0
+	got, recvCPU, _ := strings.Cut(strings.TrimSpace(string(reply)), " ")
+	if got != fmt.Sprint(mib<<20) {
 		return fmt.Errorf("receiver got %s bytes, want %d", got, mib<<20)
 	}
-	fmt.Printf("%.0f\n", float64(mib<<20)/secs/1e6) // MB/s
+	if !cpu {
+		fmt.Printf("%.0f\n", float64(mib<<20)/secs/1e6) // MB/s
+		return nil
+	}
+	var rc float64
+	fmt.Sscan(recvCPU, &rc)
+	gib := float64(mib) / 1024
+	fmt.Printf("%.0f %.2f %.2f\n", float64(mib<<20)/secs/1e6, sendCPU/gib, rc/gib) // MB/s, sender and receiver CPU-s/GiB
 	return nil
 }
 

@@ -19,5 +19,7 @@ const (
 	EventMailArrived      = events.KindMailArrived
 	EventJobChanged       = events.KindJobChanged
 	EventShareChanged     = events.KindShareChanged
+	EventChatMessage      = events.KindChatMessage
+	EventRoomChanged      = events.KindRoomChanged
 	EventGap              = events.KindGap
 )

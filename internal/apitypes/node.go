@@ -19,6 +19,8 @@ type Status struct {
 	// `workgroup ls` does ("removed from office by alice at ...").
 	Removed []WorkgroupSummary `json:"removed,omitempty"`
 	Network NetworkStatus      `json:"network"`
+	// IRC is the IRC gateway's address ("" when off).
+	IRC string `json:"irc,omitempty"`
 }
 
 // NetworkStatus is the node's reachability and its routes to members.

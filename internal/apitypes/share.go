@@ -89,6 +89,7 @@ type TransferResult struct {
 	ResumedFrom int64   `json:"resumed_from"`
 	Retries     int     `json:"retries"`
 	SHA256      string  `json:"sha256,omitempty"`
+	Digest      string  `json:"digest,omitempty"`
 	Seconds     float64 `json:"seconds"`
 }
 

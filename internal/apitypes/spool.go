@@ -90,3 +90,15 @@ type AcceptResult struct {
 	Dest  string   `json:"dest"`
 	Files []string `json:"files"`
 }
+
+// UploadSendRequest sends, as a mail (kind "mail") or a copy (kind
+// "file"), files a client uploaded to the node's staging area first
+// (POST /v1/uploads, which answers each upload's ID).
+type UploadSendRequest struct {
+	Workgroup string   `json:"workgroup,omitempty"`
+	To        []string `json:"to"`
+	Kind      string   `json:"kind"` // mail | file
+	Subject   string   `json:"subject,omitempty"`
+	Body      string   `json:"body,omitempty"`
+	Uploads   []string `json:"uploads"` // IDs from POST /v1/uploads
+}

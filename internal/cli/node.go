@@ -33,6 +33,9 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				for _, ad := range s.Addresses {
 					fmt.Fprintf(a.Out, "address  %s\n", ad)
 				}
+				if s.IRC != "" {
+					fmt.Fprintf(a.Out, "irc      %s (password: the node's token, as mount-info prints it)\n", s.IRC)
+				}
 				a.printNodeWorkgroups(s.Workgroups)
 				nw := s.Network
 				relay := "no"

@@ -8,6 +8,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/chat"
 	"github.com/peerhood/peerhood/internal/davfs"
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -44,6 +45,8 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{spool.FileEntry{}, apitypes.ItemFile{}},
 		{spool.AcceptResult{}, apitypes.AcceptResult{}},
 		{tunnel.Config{}, apitypes.ServiceConfig{}},
+		{chat.Room{}, apitypes.Room{}},
+		{chat.Unread{}, apitypes.ChatUnread{}},
 		{tunnel.Stats{}, apitypes.TunnelStats{}},
 		{tunnel.Forward{}, apitypes.Forward{}},
 		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},

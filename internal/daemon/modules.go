@@ -45,6 +45,8 @@ func (n *Node) modules() []func(context.Context) (Module, error) {
 		n.tunnelModule,    // TCP services and forwards, over the directory (share's access lists)
 		n.discoveryModule, // finding members; browse, over presence, share and tunnel
 		n.spoolModule,     // store and forward, over the directory and share
+		n.chatModule,      // rooms and direct messages, over the directory and spool
+		n.ircModule,       // IRC clients on the loopback, over chat, the directory and presence
 		n.webuiModule,     // the web UI on the loopback, over the control API of all the above
 	}
 }
@@ -153,7 +155,9 @@ func (n *Node) spoolModule(context.Context) (Module, error) {
 	envDur(&cfg.RetryCap, "PEERHOOD_SPOOL_RETRY_CAP")
 	envDur(&cfg.FetchInterval, "PEERHOOD_SPOOL_FETCH_INTERVAL")
 	envDur(&cfg.Tick, "PEERHOOD_SPOOL_TICK")
-	return spool.New(cfg)
+	svc, err := spool.New(cfg)
+	n.spool = svc
+	return svc, err
 }
 
 func envDur(d *time.Duration, name string) {

@@ -16,12 +16,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/chat"
 	"github.com/peerhood/peerhood/internal/discovery"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/ircgw"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/spool"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/tunnel"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -66,6 +69,9 @@ type Node struct {
 	pres    *presence.Service    // set by presenceModule
 	tunnel  *tunnel.Service      // set by tunnelModule
 	disc    *discovery.Service   // set by discoveryModule
+	spool   *spool.Service       // set by spoolModule
+	chat    *chat.Service        // set by chatModule
+	irc     *ircgw.Server        // set by ircModule (nil when off)
 	events  *events.Bus          // set by eventsModule
 	metrics *prometheus.Registry // GET /metrics: libp2p's, Go's and each module's Collectors
 	uiURL   string               // set by webuiModule ("" when off)

@@ -97,7 +97,16 @@ func status(n nodeInfo) apitypes.Status {
 		Workgroups: nodeWorkgroups(n.Directory()),
 		Removed:    nodeRemovals(n.Directory()),
 		Network:    networkStatus(n),
+		IRC:        ircAddr(n),
 	}
+}
+
+// ircAddr is the IRC gateway's address when the node has one.
+func ircAddr(n nodeInfo) string {
+	if ia, ok := n.(interface{ IRCAddr() string }); ok {
+		return ia.IRCAddr()
+	}
+	return ""
 }
 
 // networkStatus is what the node knows of its reachability and its

@@ -16,6 +16,7 @@ type Timings struct {
 	SpoolTick          time.Duration
 	SpoolFetchInterval time.Duration
 	PresenceInterval   time.Duration // heartbeat of small workgroups
+	ChatSync           time.Duration // period of chat's history sync
 }
 
 // spool copies the set spool timings into cfg.

@@ -17,8 +17,16 @@
 // ShareBackend, the one a running node uses, serves the node's own shares
 // (from the share list, through LocalBackend) and every other member's
 // over /peerhood/files/1 with the rights their access lists give. Writes
-// to another node are staged in a spool file and sent with the share
-// client's Put (SHA-256 checked, renamed into place there).
+// to another node of known size (Content-Length) stream into the share
+// client's Put, others are staged in a spool file first; either way the
+// body is hashed once, on its way out (BLAKE3, or SHA-256 with an older
+// node), checked and renamed into place there. Reads of another node's
+// file are checked end to end as get's are (share.Client.OpenRead): a
+// range whose digest is not the sender's fails before its last bytes are
+// handed over, so a GET of bytes changed in flight ends short (the client
+// sees a truncated body, never a complete wrong one). A read that stops
+// before the end of the file (a Range GET) is checked only when it runs
+// to the end.
 //
 // Security: the server's front door is internal/loopback: it listens on
 // 127.0.0.1 only, accepts a Host header only as 127.0.0.1:PORT,

@@ -339,8 +339,18 @@ func (f *writeFile) Write(p []byte) (int, error) {
 	return n, f.err
 }
 
-// ReadFrom copies with a large buffer (fewer, bigger backend writes).
+// ReadFrom hands r to a handle that reads it itself (a streamed remote
+// upload), else copies with a large buffer (fewer, bigger backend
+// writes).
 func (f *writeFile) ReadFrom(r io.Reader) (int64, error) {
+	if rf, ok := f.wh.(io.ReaderFrom); ok && f.err == nil {
+		n, err := rf.ReadFrom(r)
+		f.n += n
+		if err != nil {
+			f.err = fail(f.ctx, err, 0)
+		}
+		return n, f.err
+	}
 	buf := make([]byte, 1<<20)
 	var total int64
 	for {

@@ -15,58 +15,6 @@ import (
 // The handles of ShareBackend for another node's files: a streamed
 // upload (size known), a staged upload (size unknown) and a reader.
 
-// errPutEnded tells a writer that the upload is over.
-var errPutEnded = errors.New("upload ended")
-
-// streamWriter feeds a running Put.
-type streamWriter struct {
-	pw       *io.PipeWriter
-	size, n  int64
-	done     chan error
-	finished bool
-}
-
-func (w *streamWriter) Write(p []byte) (int, error) {
-	if w.n+int64(len(p)) > w.size {
-		return 0, fmt.Errorf("more data than the %d bytes announced", w.size)
-	}
-	n, err := w.pw.Write(p)
-	w.n += int64(n)
-	if err != nil {
-		// The Put stopped: its error says why (a full disk there...).
-		w.finished = true
-		if perr := <-w.done; perr != nil {
-			return n, shareErr(perr)
-		}
-		return n, err
-	}
-	return n, nil
-}
-
-func (w *streamWriter) Commit() error {
-	if w.finished {
-		return errors.New("upload already finished")
-	}
-	w.finished = true
-	if w.n != w.size {
-		w.pw.CloseWithError(io.ErrUnexpectedEOF)
-		<-w.done
-		return fmt.Errorf("got %d of the %d bytes announced", w.n, w.size)
-	}
-	w.pw.Close()
-	return shareErr(<-w.done)
-}
-
-func (w *streamWriter) Abort() error {
-	if w.finished {
-		return nil
-	}
-	w.finished = true
-	w.pw.CloseWithError(errors.New("upload aborted"))
-	<-w.done
-	return nil
-}
-
 // remoteReader reads a remote file at any offset through one open
 // stream while reads stay sequential.
 type remoteReader struct {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -320,7 +319,7 @@ func (b *ShareBackend) Open(ctx context.Context, node, sh, p string) (ReadHandle
 }
 
 // Create implements Backend: data for another node is staged in the
-// spool and sent with Put (SHA-256 checked, renamed into place there) on
+// spool and sent with Put (digest checked, renamed into place there) on
 // Commit.
 func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHandle, error) {
 	if l, ok, err := b.own(ctx, node); ok || err != nil {
@@ -356,11 +355,9 @@ func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size
 	if err := b.checkCreate(ctx, c, sh, p); err != nil {
 		return nil, err
 	}
-	pr, pw := io.Pipe()
-	w := &streamWriter{pw: pw, size: size, done: make(chan error, 1)}
+	w := newStreamWriter(size)
 	go func() {
-		_, err := c.Put(ctx, sh, p, pr, size, time.Time{})
-		pr.CloseWithError(errPutEnded)
+		_, err := c.Put(ctx, sh, p, w.feed, size, time.Time{})
 		w.done <- err
 	}()
 	return w, nil
@@ -464,7 +461,7 @@ func shareErr(err error) error {
 		return fmt.Errorf("%w: %w", fs.ErrExist, err)
 	case errors.As(err, &re) && re.Code == "is_dir":
 		return fmt.Errorf("%w: %w", ErrIsDir, err)
-	case errors.As(err, &re):
+	case errors.As(err, &re), errors.Is(err, share.ErrCorrupt), errors.Is(err, share.ErrChanged):
 		return err
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err

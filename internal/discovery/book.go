@@ -28,10 +28,12 @@ const (
 // Per-address dial backoff: after n failures in a row an address waits
 // addrBackoffBase * 2^(n-1), at most addrBackoffMax, before it is
 // dialled again (a stopped member's closed port is not dialled every
-// few seconds for minutes).
+// few seconds for minutes). The cap is the member backoff's default: a
+// longer one would keep a network that healed from being dialled (the
+// book outlives restarts).
 const (
 	addrBackoffBase = 10 * time.Second
-	addrBackoffMax  = 10 * time.Minute
+	addrBackoffMax  = 2 * time.Minute
 )
 
 func addrBackoff(fails int) time.Duration {

@@ -8,7 +8,7 @@
 //     written when the set changes or every 10 min; dht: found in the
 //     workgroup DHT), the time a connection on it last worked, and a
 //     per-address dial backoff: an address whose dial failed n times in a
-//     row is not dialled for 10 s * 2^(n-1), at most 10 min (it is taken
+//     row is not dialled for 10 s * 2^(n-1), at most 2 min (it is taken
 //     out of the peerstore meanwhile, so no dial uses it); a connection on
 //     it ends the backoff; an address the member announced in a heartbeat
 //     within the last minute is dialled whatever its backoff (the member

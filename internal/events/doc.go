@@ -20,7 +20,9 @@
 //	mail.arrived       MailArrived       an item (mail or copy) reaches the inbox
 //	job.changed        JobChanged        a queued outgoing job changes state
 //	share.changed      ShareChange       a share is added, changed or removed
-//	chat.message       (reserved)        chat, later
+//	chat.message       ChatMessage       a chat message is stored (sent or received)
+//	room.changed       RoomChanged       a chat room is created, or its topic or
+//	                                     access list changes
 //	gap                Gap               made by the bus: events were lost
 //
 // Publish(workgroup, payload) takes the kind from the payload's type. A

@@ -1,5 +1,7 @@
 package events
 
+import "time"
+
 // Kind names what an event reports. It is the SSE "event:" field.
 type Kind string
 
@@ -12,8 +14,11 @@ const (
 	KindMailArrived      Kind = "mail.arrived"
 	KindJobChanged       Kind = "job.changed"
 	KindShareChanged     Kind = "share.changed"
-	// KindChatMessage is reserved for chat; no payload is defined yet.
+	// KindChatMessage: a chat message stored (sent or received).
 	KindChatMessage Kind = "chat.message"
+	// KindRoomChanged: a chat room was created, or its topic or access
+	// list changed.
+	KindRoomChanged Kind = "room.changed"
 	// KindGap is made by the bus, never published: events were lost.
 	KindGap Kind = "gap"
 )
@@ -23,7 +28,7 @@ const (
 var Kinds = []Kind{
 	KindPresenceChanged, KindMemberJoined, KindMemberRemoved,
 	KindTransferProgress, KindMailArrived, KindJobChanged,
-	KindShareChanged, KindChatMessage,
+	KindShareChanged, KindChatMessage, KindRoomChanged,
 }
 
 // Known reports whether k is a kind of event a subscriber may filter on.
@@ -143,4 +148,36 @@ func (TransferProgress) EventKind() Kind { return KindTransferProgress }
 func (MailArrived) EventKind() Kind      { return KindMailArrived }
 func (JobChanged) EventKind() Kind       { return KindJobChanged }
 func (ShareChange) EventKind() Kind      { return KindShareChanged }
+func (ChatMessage) EventKind() Kind      { return KindChatMessage }
+func (RoomChanged) EventKind() Kind      { return KindRoomChanged }
 func (Gap) EventKind() Kind              { return KindGap }
+
+// ChatMessage: a chat message this node stored, sent by it or received
+// (internal/chat). Room is set for a room message, Peer (the other
+// member's name) for a direct one; Time is the message's clock (display
+// order); Parent and Target are message IDs.
+type ChatMessage struct {
+	ID        string    `json:"id"`
+	Workgroup string    `json:"workgroup"`
+	Room      string    `json:"room,omitempty"`
+	Peer      string    `json:"peer,omitempty"`
+	Author    string    `json:"author"`
+	AuthorID  string    `json:"author_id"`
+	Seq       uint64    `json:"seq"`
+	Time      time.Time `json:"time"`
+	Kind      string    `json:"kind"`
+	Text      string    `json:"text,omitempty"`
+	Parent    string    `json:"parent,omitempty"`
+	Target    string    `json:"target,omitempty"`
+	Mentions  []string  `json:"mentions,omitempty"`
+}
+
+// RoomChanged: a chat room was created or its topic or access list
+// changed.
+type RoomChanged struct {
+	Room    string   `json:"room"`
+	Topic   string   `json:"topic,omitempty"`
+	Allow   []string `json:"allow,omitempty"`
+	Creator string   `json:"creator,omitempty"`
+	By      string   `json:"by,omitempty"`
+}

@@ -14,6 +14,8 @@ import (
 
 // Session cookie and login settings.
 const (
+	// CookieName is the session cookie's name stem: the cookie is named
+	// CookieName + "_" + the listener's port (see SessionCookie).
 	CookieName    = "peerhood_session"
 	LoginPath     = "/.peerhood/login"
 	LoginTokenTTL = time.Minute
@@ -84,7 +86,7 @@ func (g *Guard) Authenticate(r *http.Request) error {
 
 // session returns the request's live session ID, or "".
 func (g *Guard) session(r *http.Request) string {
-	c, err := r.Cookie(CookieName)
+	c, err := r.Cookie(SessionCookie(r))
 	if err != nil || c.Value == "" {
 		return ""
 	}
@@ -96,6 +98,18 @@ func (g *Guard) session(r *http.Request) string {
 		return ""
 	}
 	return c.Value
+}
+
+// SessionCookie is the name of the session cookie of the listener r came
+// in on: CookieName + "_" + its port (CookieName alone when the port is
+// unknown). Cookies ignore ports (RFC 6265 8.5), so one name for every
+// loopback service would let two nodes' UIs, or a UI and a WebDAV
+// gateway, on one machine overwrite each other's session in one browser.
+func SessionCookie(r *http.Request) string {
+	if p := localPort(r); p != "" {
+		return CookieName + "_" + p
+	}
+	return CookieName
 }
 
 // NewLoginToken returns a token a browser exchanges once, within
@@ -137,7 +151,7 @@ func (g *Guard) Login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "login token unknown, used or expired", http.StatusForbidden)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: sid, Path: "/", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie(r), Value: sid, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(SessionTTL / time.Second)})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -13,7 +13,12 @@
 //     clients, or a session cookie. A browser gets the cookie by
 //     exchanging a one-time login token (Guard.NewLoginToken, then
 //     GET LoginPath?token=...): the cookie is HttpOnly, SameSite=Strict,
-//     Path=/, and the token works once, for LoginTokenTTL.
+//     Path=/, and the token works once, for LoginTokenTTL. Its name is
+//     per listener, CookieName_PORT (SessionCookie): cookies ignore
+//     ports, and one name would let two services on one machine (two
+//     nodes' UIs, a UI and a WebDAV gateway) log each other out of one
+//     browser. (The CSRF token is no cookie: it is derived from the
+//     session, so it follows the session's name.)
 //   - CheckOrigin: a state-changing request (anything but GET, HEAD,
 //     OPTIONS, PROPFIND) that carries an Origin header is accepted only
 //     when that origin is exactly one of the server's own

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -125,7 +126,7 @@ func TestLoginAndCSRF(t *testing.T) {
 	}
 	var cookie *http.Cookie
 	for _, ck := range resp.Cookies() {
-		if ck.Name == CookieName {
+		if ck.Name == CookieName+"_"+srv.URL[strings.LastIndex(srv.URL, ":")+1:] {
 			cookie = ck
 		}
 	}
@@ -163,13 +164,59 @@ func TestLoginAndCSRF(t *testing.T) {
 		t.Errorf("PUT with a wrong CSRF token = %d, want 403", code)
 	}
 	r := httptest.NewRequest("GET", "/", nil)
-	r.AddCookie(cookie)
+	r.AddCookie(&http.Cookie{Name: CookieName, Value: cookie.Value}) // no listener: the bare name
 	if code := do("PUT", map[string]string{"X-CSRF-Token": g.CSRFToken(r)}); code != 200 {
 		t.Errorf("PUT with the CSRF token = %d, want 200", code)
 	}
 	c.now = c.now.Add(SessionTTL)
 	if code := do("GET", nil); code != 401 {
 		t.Errorf("GET with an expired session = %d, want 401", code)
+	}
+}
+
+// TestTwoListenersKeepTheirSessions: cookies ignore ports, so two
+// loopback services on one machine (two nodes' UIs, a UI and a WebDAV
+// gateway) share one cookie jar in a browser; each listener's session
+// cookie has a name of its own, and logging in to one does not log the
+// other out.
+func TestTwoListenersKeepTheirSessions(t *testing.T) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar}
+	type svc struct {
+		g   *Guard
+		srv *httptest.Server
+	}
+	var svcs []svc
+	for range 2 {
+		g := NewGuard(Config{User: "peerhood", Token: "tok"})
+		srv := httptest.NewServer(g.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })))
+		defer srv.Close()
+		svcs = append(svcs, svc{g, srv})
+	}
+	get := func(u string) int {
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, s := range svcs {
+		if code := get(s.srv.URL + LoginPath + "?token=" + s.g.NewLoginToken()); code != http.StatusOK {
+			t.Fatalf("login at %s = %d", s.srv.URL, code)
+		}
+	}
+	for _, s := range svcs {
+		if code := get(s.srv.URL + "/x"); code != http.StatusOK {
+			t.Errorf("%s after logging in to both = %d, want 200 (one session overwrote the other)", s.srv.URL, code)
+		}
+	}
+	u, _ := url.Parse(svcs[0].srv.URL)
+	if n := len(jar.Cookies(u)); n != 2 {
+		t.Errorf("%d cookies for 127.0.0.1, want 2 (one per listener)", n)
 	}
 }
 

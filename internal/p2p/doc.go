@@ -114,7 +114,8 @@
 // start and end events), so a later one dialled directly is "direct";
 // a closed connection takes its label along. The RTT shown is the least
 // of the last three pings over the link in use (pings every 20 s and on
-// connect), dropped when the link changes or the last connection closes:
+// every new connection), dropped when the link changes (relayed to
+// direct) or the last connection closes:
 // libp2p's EWMA (a tenth per sample) kept 399 ms for minutes after an
 // outage while the link was back at 4 ms.
 //

@@ -173,7 +173,7 @@ func New(cfg Config) (*Host, error) {
 }
 
 // startBackground starts the host's background work (ping loop, relay
-// service) and follows new connections: RTT of inbound peers, evidence
+// service) and follows new connections: their RTT, evidence
 // of reachability, links upgraded from relayed to direct.
 func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 	go hh.pingLoop(ctx)
@@ -184,9 +184,9 @@ func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 		hh.relaySvc.run(ctx)
 	}()
 	hh.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		if c.Stat().Direction == network.DirInbound {
-			go hh.measure(ctx, c.RemotePeer())
-		}
+		// Every new connection is measured (the link in use may have
+		// changed: its RTT starts afresh).
+		go hh.measure(ctx, c.RemotePeer())
 		hh.relaySvc.reachedFrom(c, len(hh.Network().ConnsToPeer(c.RemotePeer()))-1)
 		// A direct connection that joins a relayed one to the same peer
 		// (a hole punch, or a dial that found a direct route): gossip

@@ -77,6 +77,10 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	ProtoJoin:     {In: 2, Out: 2, Memory: 20 << 20},
 	ProtoHello:    {In: 4, Out: 4, Memory: 1 << 20},
 	ProtoPresence: {In: 4, Out: 4, Memory: 1 << 20},
+	// Chat history sync: frames up to 2 MiB (reserved twice); direct
+	// messages: frames up to 1 MiB.
+	ProtoHistory: {In: 4, Out: 4, Memory: 12 << 20},
+	ProtoDM:      {In: 8, Out: 8, Memory: 8 << 20},
 	// Tunnels are one stream per forwarded TCP connection; the bytes
 	// they carry sit in yamux windows (counted in the connection's
 	// scope), not in protocol frames.

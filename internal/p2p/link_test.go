@@ -40,6 +40,13 @@ func TestLinkLabelFollowsConnection(t *testing.T) {
 	if l := b.Link(a.ID()); l != LinkRelayed {
 		t.Fatalf("link over a circuit is %q, want relayed", l)
 	}
+	// A new connection is measured at once (the ping loop ticks every
+	// 20 s): the dialling side has an RTT for the relayed link.
+	for deadline := time.Now().Add(5 * time.Second); b.RTT(a.ID()) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no RTT for a new relayed connection within 5 s")
+		}
+	}
 	if _, err := b.Connect(ctx, a.Network().ListenAddresses()[0].String()+"/p2p/"+a.ID().String()); err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (h *Host) Peers() []PeerInfo {
 	}
 	out := make([]PeerInfo, 0, len(best))
 	for _, p := range best {
-		p.RTT = h.rtt.get(p.ID, p.Link)
+		p.RTT = h.rtt.get(p.ID, pathOf(p.Link))
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })

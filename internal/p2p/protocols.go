@@ -13,6 +13,9 @@ const (
 	ProtoFiles    protocol.ID = "/peerhood/files/1"
 	ProtoDeliver  protocol.ID = "/peerhood/deliver/1"
 	ProtoMailbox  protocol.ID = "/peerhood/mailbox/1"
-	ProtoHistory  protocol.ID = "/peerhood/history/1"
-	ProtoTunnel   protocol.ID = "/peerhood/tunnel/1"
+	// ProtoHistory is chat's history sync (internal/chat).
+	ProtoHistory protocol.ID = "/peerhood/history/1"
+	// ProtoDM carries chat's direct messages live (internal/chat).
+	ProtoDM     protocol.ID = "/peerhood/dm/1"
+	ProtoTunnel protocol.ID = "/peerhood/tunnel/1"
 )

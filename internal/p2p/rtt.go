@@ -20,7 +20,9 @@ const rttSamples = 3
 // least of its last rttSamples pings over the link in use (delays above
 // the path's own come from queues, which drain), its samples are dropped
 // when that link changes (relayed to direct) and when its last connection
-// closes, so an RTT shown is always from the current connection.
+// closes, so an RTT shown is always from the current connection. Every
+// new connection is pinged at once, so a link that changed has an RTT
+// without waiting for the 20 s tick.
 type rtts struct {
 	mu    sync.Mutex
 	peers map[peer.ID]*rttPeer
@@ -71,6 +73,16 @@ func (r *rtts) forget(p peer.ID) {
 	r.mu.Unlock()
 }
 
+// pathOf is the kind of path a link label stands for: a hole-punched
+// link is a direct one (samples over it stay when the hole punch
+// service's label arrives a moment after the connection).
+func pathOf(link string) string {
+	if link == LinkHolePunched {
+		return LinkDirect
+	}
+	return link
+}
+
 // RTT returns the round-trip time to p over the connection in use (0
 // when not connected or not measured yet).
 func (h *Host) RTT(p peer.ID) time.Duration {
@@ -78,7 +90,7 @@ func (h *Host) RTT(p peer.ID) time.Duration {
 	if l == "" {
 		return 0
 	}
-	return h.rtt.get(p, l)
+	return h.rtt.get(p, pathOf(l))
 }
 
 // connClosed is told of each closed connection: a peer with none left
@@ -96,7 +108,7 @@ func (h *Host) measure(ctx context.Context, p peer.ID) {
 	select {
 	case res := <-h.ping.Ping(ctx, p):
 		if res.Error == nil {
-			h.rtt.add(p, h.Link(p), res.RTT)
+			h.rtt.add(p, pathOf(h.Link(p)), res.RTT)
 			h.Peerstore().RecordLatency(p, res.RTT)
 		}
 	case <-ctx.Done():

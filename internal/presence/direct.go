@@ -116,3 +116,26 @@ func (s *Service) advertisedAddrs() [][]byte {
 	}
 	return out
 }
+
+// SetAddrSink installs f, told the addresses (usable from this node) a
+// member announces in each of its messages; f must be quick.
+func (s *Service) SetAddrSink(f func(peer.ID, []ma.Multiaddr)) { s.addrSink.Store(&f) }
+
+// heardFrom applies message m of author, received on the topic or
+// directly: its state, the members it reports gone, its addresses.
+func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
+	// Only addresses this node can use: another machine's loopback
+	// reaches nothing (or this node itself).
+	if addrs := s.cfg.Host.UsableFrom(author, m.addrs()); len(addrs) > 0 {
+		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+		if f := s.addrSink.Load(); f != nil {
+			(*f)(author, addrs)
+		}
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(t.pending, author)
+	s.applyLocked(t, author, m, now)
+	s.goneReportedLocked(t, author, m.gone())
+}

@@ -14,10 +14,13 @@ const probeTimeout = 3 * time.Second
 // disconnected runs when a connection closes. If it was the last one to
 // a member this node sees present, the member is probed: one that does
 // not answer is shown offline at once and reported gone to the
-// workgroup.
+// workgroup. Only members of a workgroup this node is in are probed.
 func (s *Service) disconnected(n network.Network, c network.Conn) {
 	p := c.RemotePeer()
-	if len(n.ConnsToPeer(p)) > 0 {
+	// A peer that is no member of a workgroup this node is still in is
+	// not probed: after this node's removal its old members' gates close
+	// every connection at once, and probing them would redial forever.
+	if len(n.ConnsToPeer(p)) > 0 || len(s.cfg.Dir.Memberships(p)) == 0 {
 		return
 	}
 	now := time.Now()

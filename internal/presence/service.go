@@ -142,10 +142,6 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// SetAddrSink installs f, told the addresses (usable from this node) a
-// member announces in each of its messages; f must be quick.
-func (s *Service) SetAddrSink(f func(peer.ID, []ma.Multiaddr)) { s.addrSink.Store(&f) }
-
 // Topic returns the presence topic of workgroup wg.
 func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence" }
 
@@ -422,25 +418,6 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		}
 		s.heardFrom(t, author, m)
 	}
-}
-
-// heardFrom applies message m of author, received on the topic or
-// directly: its state, the members it reports gone, its addresses.
-func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
-	// Only addresses this node can use: another machine's loopback
-	// reaches nothing (or this node itself).
-	if addrs := s.cfg.Host.UsableFrom(author, m.addrs()); len(addrs) > 0 {
-		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
-		if f := s.addrSink.Load(); f != nil {
-			(*f)(author, addrs)
-		}
-	}
-	now := time.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(t.pending, author)
-	s.applyLocked(t, author, m, now)
-	s.goneReportedLocked(t, author, m.gone())
 }
 
 // watchPeers tells each peer that joins the topic this node's presence

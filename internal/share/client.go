@@ -2,7 +2,6 @@ package share
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash"
@@ -25,12 +24,13 @@ import (
 // ErrForbidden, ErrBadPath, ErrNoSpace, ErrChanged or ErrCorrupt with
 // errors.Is.
 type Client struct {
-	h    host.Host
-	peer peer.ID
+	h     host.Host
+	peer  peer.ID
+	offer Hash // the digest requests offer (HashSHA256: as clients before BLAKE3)
 }
 
 // NewClient returns a client for peer p's shares.
-func NewClient(h host.Host, p peer.ID) *Client { return &Client{h: h, peer: p} }
+func NewClient(h host.Host, p peer.ID) *Client { return &Client{h: h, peer: p, offer: preferredHash} }
 
 // Peer returns the remote peer.
 func (c *Client) Peer() peer.ID { return c.peer }
@@ -169,25 +169,37 @@ func (c *Client) Rename(ctx context.Context, share, from, to string) error {
 
 // Reader streams a range of a remote file. Read returns io.EOF after the
 // range only if the sharing node confirms the file did not change while
-// it was read (else ErrChanged). Close it.
+// it was read (else ErrChanged) and, for a Reader from OpenRead, the
+// digest of the bytes received matches the sender's (else ErrCorrupt).
+// The last bytes of the range are held back until that check passes, so
+// a consumer that stops at the first error never sees the range whole
+// when it was not. Close it.
 type Reader struct {
 	st     *stream
 	rd     *wire.Reader
 	Entry  Entry // the file when the read began
 	Offset int64 // first byte of the range
 	Length int64 // bytes in the range
+	Hash   Hash  // the digest the trailer carries
 	left   int64
-	h      hash.Hash // nil: not hashing
-	sum    []byte    // sender's trailer hash
+	h      hash.Hash // nil: not checking (the caller hashes)
+	sum    []byte    // sender's trailer digest
 	err    error
 }
 
 // OpenRead opens share/path for reading length bytes from offset
-// (length 0: to the end).
+// (length 0: to the end), checked end to end (see Reader).
 func (c *Client) OpenRead(ctx context.Context, share, path string, offset, length int64) (*Reader, error) {
-	return c.openRead(ctx, Request{Op: OpRead, Share: share, Path: path, Offset: offset, Length: length})
+	r, err := c.openRead(ctx, Request{Op: OpRead, Share: share, Path: path, Offset: offset, Length: length, Hash: c.offer})
+	if err != nil {
+		return nil, err
+	}
+	r.h = r.Hash.New()
+	return r, nil
 }
 
+// openRead opens a read without checking it: the caller hashes the bytes
+// (getOnce, in its copy pipeline) and compares with Sum.
 func (c *Client) openRead(ctx context.Context, req Request) (*Reader, error) {
 	st, rd, err := c.open(ctx, req)
 	if err != nil {
@@ -198,11 +210,11 @@ func (c *Client) openRead(ctx context.Context, req Request) (*Reader, error) {
 		_ = st.Reset()
 		return nil, err
 	}
-	if r.Entry == nil || r.Length < 0 {
+	if r.Entry == nil || r.Length < 0 || !r.Hash.known() {
 		_ = st.Reset()
-		return nil, fmt.Errorf("read reply without an entry")
+		return nil, fmt.Errorf("read reply without an entry or with an unknown digest %q", r.Hash)
 	}
-	return &Reader{st: st, rd: rd, Entry: *r.Entry, Offset: r.Offset, Length: r.Length, left: r.Length}, nil
+	return &Reader{st: st, rd: rd, Entry: *r.Entry, Offset: r.Offset, Length: r.Length, Hash: r.Hash, left: r.Length}, nil
 }
 
 // Read reads the range.
@@ -232,6 +244,14 @@ func (r *Reader) Read(p []byte) (int, error) {
 		r.err = fmt.Errorf("read %s: %w", r.Entry.Name, err)
 		return n, r.err
 	}
+	if r.left == 0 && r.h != nil {
+		// The range is complete: check it before handing over its last
+		// bytes.
+		if r.err = r.finish(); r.err != nil {
+			return 0, r.err
+		}
+		r.err = io.EOF
+	}
 	return n, nil
 }
 
@@ -243,16 +263,19 @@ func (r *Reader) finish() error {
 	if t.Err != nil {
 		return remoteErr(t.Err)
 	}
-	r.sum = t.SHA256
+	r.sum = t.Sum
 	if t.Changed {
 		return fmt.Errorf("%s: %w", r.Entry.Name, ErrChanged)
+	}
+	if r.h != nil && string(r.h.Sum(nil)) != string(t.Sum) {
+		return fmt.Errorf("%w: %s, bytes %d-%d", ErrCorrupt, r.Entry.Name, r.Offset, r.Offset+r.Length)
 	}
 	return nil
 }
 
-// SHA256 returns the sender's hash of what it sent (or of the whole file,
-// for a HashAll read), known after Read returned io.EOF.
-func (r *Reader) SHA256() []byte { return r.sum }
+// Sum returns the sender's digest (in r.Hash) of what it sent (or of the
+// whole file, for a HashAll read), known after Read returned io.EOF.
+func (r *Reader) Sum() []byte { return r.sum }
 
 // Close ends the read (early or not).
 func (r *Reader) Close() error {
@@ -287,16 +310,17 @@ func (c *Client) ReadAt(ctx context.Context, share, path string, p []byte, off i
 }
 
 // Put uploads size bytes from src to share/path (temp file on the sharing
-// node, SHA-256 checked, fsync, rename into place; mtime kept when
+// node, digest checked, fsync, rename into place; mtime kept when
 // non-zero). It does not resume: see PutFile for that.
 func (c *Client) Put(ctx context.Context, share, path string, src io.Reader, size int64, mtime time.Time) (Entry, error) {
 	var mt int64
 	if !mtime.IsZero() {
 		mt = mtime.UnixNano()
 	}
-	return c.put(ctx, Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt}, func(off int64, w io.Writer) ([]byte, error) {
-		h := sha256.New()
-		n, err := copyPipelined(w, io.LimitReader(src, size), h, nil)
+	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mt, Hash: c.offer}
+	return c.put(ctx, req, func(off int64, algo Hash, w io.Writer) ([]byte, error) {
+		h := algo.New()
+		n, err := copyShaped(fullPipe.fit(size), w, io.LimitReader(src, size), h, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -308,8 +332,9 @@ func (c *Client) Put(ctx context.Context, share, path string, src io.Reader, siz
 }
 
 // put runs one upload: send writes the bytes from the offset the server
-// answers and returns the whole file's hash (nil with errAbort to give up).
-func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io.Writer) ([]byte, error)) (Entry, error) {
+// answers and returns the whole file's digest in algorithm algo (the one
+// the server chose; nil with errAbort to give up).
+func (c *Client) put(ctx context.Context, req Request, send func(off int64, algo Hash, w io.Writer) ([]byte, error)) (Entry, error) {
 	st, rd, err := c.open(ctx, req)
 	if err != nil {
 		return Entry{}, err
@@ -320,9 +345,9 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 		_ = st.Reset()
 		return Entry{}, err
 	}
-	if r.Offset < 0 || r.Offset > req.Size {
+	if r.Offset < 0 || r.Offset > req.Size || !r.Hash.known() {
 		_ = st.Reset()
-		return Entry{}, fmt.Errorf("bad resume offset %d", r.Offset)
+		return Entry{}, fmt.Errorf("bad resume offset %d or unknown digest %q", r.Offset, r.Hash)
 	}
 	// The sharing node may refuse mid-way (full disk): watch for its
 	// reply while sending, and stop sending when it comes.
@@ -336,9 +361,16 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 			_ = st.Reset() // unblock the sender
 		}
 	}()
-	sum, serr := send(r.Offset, st)
+	sum, serr := send(r.Offset, r.Hash, st)
 	sending.Store(false)
 	var tr Trailer
+	if cut := (*CutError)(nil); errors.As(serr, &cut) {
+		// The source broke off: end the stream cleanly, so the member
+		// keeps every byte sent (a resumable partial upload).
+		_ = st.CloseWrite()
+		<-replies
+		return Entry{}, serr
+	}
 	if serr != nil {
 		var ab *abortError
 		if !errors.As(serr, &ab) {
@@ -354,7 +386,7 @@ func (c *Client) put(ctx context.Context, req Request, send func(off int64, w io
 		}
 		tr.Abort = ab.msg
 	}
-	tr.SHA256 = sum
+	tr.Sum = sum
 	if err := wire.WriteFrame(st, tr); err != nil {
 		_ = st.Reset()
 		if got := <-replies; got.err != nil && got.r.Err != nil {

@@ -50,6 +50,7 @@ type Configs struct {
 	db     *store.DB
 	dir    workgroup.Directory
 	events *events.Bus // share.changed, when set (Service.SetEvents)
+	cache  configCache // what Get found (configcache.go)
 }
 
 // bind binds the name rules of a share of workgroup wg (BindRules).
@@ -99,6 +100,7 @@ func (c *Configs) Add(ctx context.Context, cfg Config) (Config, error) {
 			cfg.Name, cfg.Workgroup, cfg.Path, string(rules), cfg.Created.Unix())
 		return err
 	})
+	c.cache.changed()
 	if err != nil {
 		return Config{}, fmt.Errorf("add share: %w", err)
 	}
@@ -116,6 +118,7 @@ func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error
 	}
 	b, _ := json.Marshal(rules)
 	res, err := c.db.ExecContext(ctx, `UPDATE shares SET rules = ? WHERE name = ?`, string(b), name)
+	c.cache.changed()
 	if err != nil {
 		return fmt.Errorf("set share rules: %w", err)
 	}
@@ -130,6 +133,7 @@ func (c *Configs) SetRules(ctx context.Context, name string, rules []Rule) error
 func (c *Configs) Remove(ctx context.Context, name string) error {
 	was := c.known(ctx, name)
 	res, err := c.db.ExecContext(ctx, `DELETE FROM shares WHERE name = ?`, name)
+	c.cache.changed()
 	if err != nil {
 		return fmt.Errorf("remove share: %w", err)
 	}
@@ -142,6 +146,11 @@ func (c *Configs) Remove(ctx context.Context, name string) error {
 
 // Get returns one share by name (case-insensitive).
 func (c *Configs) Get(ctx context.Context, name string) (Config, error) {
+	cfg, gen, ok := c.cache.get(name)
+	if ok {
+		cfg.Rules = append([]Rule(nil), cfg.Rules...)
+		return cfg, nil
+	}
 	all, err := c.query(ctx, `WHERE name = ?`, name)
 	if err != nil {
 		return Config{}, err
@@ -149,6 +158,7 @@ func (c *Configs) Get(ctx context.Context, name string) (Config, error) {
 	if len(all) == 0 {
 		return Config{}, fmt.Errorf("%w: %q", ErrNoShare, name)
 	}
+	c.cache.put(name, all[0], gen)
 	return all[0], nil
 }
 

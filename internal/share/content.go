@@ -1,13 +1,17 @@
 package share
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/peerhood/peerhood/internal/api"
@@ -84,7 +88,10 @@ func serveContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 }
 
 // putContent writes the request body (Content-Length required) to
-// NODE:SHARE/path of a member's share and answers the new entry.
+// NODE:SHARE/path of a member's share and answers the new entry with the
+// offset the member resumed at. A body with Content-Range
+// "bytes START-END/SIZE" carries the rest of an upload that was cut after
+// START bytes (GET /v1/files/resume says where): see PutRange.
 func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 	q := r.URL.Query()
 	if t, err := ParseTarget(q.Get("target")); err == nil && (t.Share == "" || t.Path == ".") {
@@ -103,20 +110,107 @@ func putContent(w http.ResponseWriter, r *http.Request, svc *Service) {
 		api.WriteError(w, api.Errorf(http.StatusLengthRequired, "length_required", "the upload needs a Content-Length"))
 		return
 	}
-	var mtime time.Time
-	if ms, err := strconv.ParseInt(q.Get("mtime_ms"), 10, 64); err == nil && ms > 0 {
-		mtime = time.UnixMilli(ms)
+	start, size := int64(0), r.ContentLength
+	if cr := r.Header.Get("Content-Range"); cr != "" {
+		if start, size, err = ParseContentRange(cr, r.ContentLength); err != nil {
+			api.WriteError(w, api.BadRequest("%v", err))
+			return
+		}
+	}
+	mtime := mtimeParam(q)
+	key := resumeKey{peer: c.Peer(), share: t.Share, path: t.Path, size: size, mtime: mtime.UnixNano()}
+	// The state of a cut upload of this file is used once (or dropped:
+	// an upload from the start replaces it).
+	h := svc.resumes.take(key, start)
+	if start > 0 && h == nil {
+		api.WriteError(w, api.Conflict("%s: %v", t, ErrResumeGap))
+		return
+	}
+	if start == 0 {
+		h = nil
 	}
 	o, tp := TransferOptions{Events: svc.configs.events, Workgroup: m.Workgroup}.publishing(c, events.DirectionUpload, t.Share, t.Path)
-	src := &countingReader{ReadCloser: r.Body, total: r.ContentLength, o: o}
-	e, err := c.Put(r.Context(), t.Share, t.Path, src, r.ContentLength, mtime)
+	src := &countingReader{ReadCloser: r.Body, total: size - start, o: o}
+	// Not the request's context: an aborted request cancels it, which
+	// would reset the stream and lose bytes in flight that the member is
+	// to keep. A broken body ends the upload (a CutError) all the same.
+	e, at, err := c.PutRange(context.WithoutCancel(r.Context()), t.Share, t.Path, src, start, size, mtime, h)
 	tp.Done(err)
-	if err != nil {
+	var cut *CutError
+	if errors.As(err, &cut) {
+		svc.resumes.keep(key, cut.N, cut.H)
+		svc.log.Info("web upload cut: resumable", "target", t.String(), "held", cut.N, "size", size)
+	}
+	switch {
+	case errors.Is(err, ErrResumeGap):
+		api.WriteError(w, api.Conflict("%s: %v", t, err))
+		return
+	case err != nil:
 		api.WriteError(w, apiError(fmt.Errorf("%s: %w", t, err)))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(e)
+	_ = json.NewEncoder(w).Encode(PutReply{Entry: e, ResumedFrom: at})
+}
+
+// PutReply is the answer of PUT /v1/files/content: the new entry and the
+// offset the member resumed the upload at (0: from the start).
+type PutReply struct {
+	Entry
+	ResumedFrom int64 `json:"resumed_from"`
+}
+
+// ResumeReply is the answer of GET /v1/files/resume.
+type ResumeReply struct {
+	Offset int64 `json:"offset"` // send the file from here
+}
+
+// serveResume answers where an upload of target (size bytes, mtime_ms)
+// resumes: the bytes of a cut upload this node sent and knows the hash of.
+func serveResume(ctx context.Context, r *http.Request, svc *Service) (ResumeReply, error) {
+	q := r.URL.Query()
+	t, err := ParseTarget(q.Get("target"))
+	if err != nil || t.Share == "" {
+		return ResumeReply{}, api.BadRequest("target %q: want NODE:SHARE/path of a file", q.Get("target"))
+	}
+	// This node's own knowledge: no need to reach the member.
+	c, _, err := svc.Remote(q.Get("workgroup"), t.Node)
+	if err != nil {
+		return ResumeReply{}, apiError(err)
+	}
+	size, err := strconv.ParseInt(q.Get("size"), 10, 64)
+	if err != nil || size < 0 {
+		return ResumeReply{}, api.BadRequest("size %q: want a byte count", q.Get("size"))
+	}
+	key := resumeKey{peer: c.Peer(), share: t.Share, path: t.Path, size: size, mtime: mtimeParam(q).UnixNano()}
+	return ResumeReply{Offset: svc.resumes.offset(key)}, nil
+}
+
+// mtimeParam is the mtime_ms parameter (zero time when absent).
+func mtimeParam(q url.Values) time.Time {
+	if ms, err := strconv.ParseInt(q.Get("mtime_ms"), 10, 64); err == nil && ms > 0 {
+		return time.UnixMilli(ms)
+	}
+	return time.Time{}
+}
+
+// ParseContentRange reads "bytes START-END/SIZE" of a body of n bytes:
+// END must be the file's last byte and the body exactly END-START+1
+// bytes.
+func ParseContentRange(v string, n int64) (start, size int64, err error) {
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	rng, total, ok2 := strings.Cut(spec, "/")
+	a, b, ok3 := strings.Cut(rng, "-")
+	if !ok || !ok2 || !ok3 {
+		return 0, 0, fmt.Errorf("Content-Range %q: want bytes START-END/SIZE", v)
+	}
+	s, e1 := strconv.ParseUint(a, 10, 62)
+	end, e2 := strconv.ParseUint(b, 10, 62)
+	sz, e3 := strconv.ParseUint(total, 10, 62)
+	if e1 != nil || e2 != nil || e3 != nil || s > end || end+1 != sz || int64(end-s+1) != n {
+		return 0, 0, fmt.Errorf("Content-Range %q: want bytes START-END/SIZE with END the last byte and a body of END-START+1 bytes (%d)", v, n)
+	}
+	return int64(s), int64(sz), nil
 }
 
 // countingReader reports the bytes read through o.Progress (which

@@ -24,18 +24,18 @@ func TestDigestsFollowTheFileVersion(t *testing.T) {
 	}
 	sum := sha256.Sum256(data)
 	fi, _ := os.Stat(p)
-	if _, ok := d.Lookup(ctx, fi); ok {
+	if _, ok := d.Lookup(ctx, HashSHA256, fi); ok {
 		t.Fatal("hit before anything was remembered")
 	}
-	d.Remember(ctx, fi, sum[:])
-	if got, ok := d.Lookup(ctx, fi); !ok || !bytes.Equal(got, sum[:]) {
+	d.Remember(ctx, HashSHA256, fi, sum[:])
+	if got, ok := d.Lookup(ctx, HashSHA256, fi); !ok || !bytes.Equal(got, sum[:]) {
 		t.Fatalf("lookup after remember: %x %v", got, ok)
 	}
 	small := filepath.Join(e.base, "small.bin")
 	os.WriteFile(small, []byte("tiny"), 0o644)
 	sfi, _ := os.Stat(small)
-	d.Remember(ctx, sfi, sum[:])
-	if _, ok := d.Lookup(ctx, sfi); ok {
+	d.Remember(ctx, HashSHA256, sfi, sum[:])
+	if _, ok := d.Lookup(ctx, HashSHA256, sfi); ok {
 		t.Fatal("a file below digestMinSize was remembered")
 	}
 
@@ -50,28 +50,33 @@ func TestDigestsFollowTheFileVersion(t *testing.T) {
 	if fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
 		t.Fatal("test setup: size or mtime moved")
 	}
-	if _, ok := d.Lookup(ctx, fi2); ok {
+	if _, ok := d.Lookup(ctx, HashSHA256, fi2); ok {
 		t.Fatal("hit after the file was rewritten in place with its mtime put back")
 	}
 	// Replacing the file (new inode) invalidates too.
 	os.WriteFile(p+".new", data, 0o644)
 	os.Rename(p+".new", p)
 	fi3, _ := os.Stat(p)
-	if _, ok := d.Lookup(ctx, fi3); ok {
+	if _, ok := d.Lookup(ctx, HashSHA256, fi3); ok {
 		t.Fatal("hit for a different file under the same name")
 	}
 	d.Forget(ctx, fi)
 }
 
-// poison replaces every remembered digest by a wrong one.
+// poison replaces every remembered digest (of either algorithm) by a
+// wrong one.
 func poison(t *testing.T, e *env) int64 {
 	t.Helper()
-	r, err := e.db.ExecContext(context.Background(), `UPDATE file_digests SET sha256 = zeroblob(32)`)
-	if err != nil {
-		t.Fatal(err)
+	var total int64
+	for _, q := range []string{`UPDATE file_digests SET sha256 = zeroblob(32)`, `UPDATE file_blake3 SET blake3 = zeroblob(32)`} {
+		r, err := e.db.ExecContext(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := r.RowsAffected()
+		total += n
 	}
-	n, _ := r.RowsAffected()
-	return n
+	return total
 }
 
 func TestGetUsesRememberedDigestAndRecoversFromAWrongOne(t *testing.T) {

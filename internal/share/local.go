@@ -294,7 +294,7 @@ func (p *Partial) File() *os.File { return p.f }
 // Commit syncs the temporary file, sets its mtime and renames it over the
 // final name.
 func (p *Partial) Commit() (Entry, error) {
-	if err := p.f.Sync(); err != nil {
+	if err := dataSync(p.f); err != nil {
 		p.f.Close()
 		return Entry{}, fmt.Errorf("sync: %w", err)
 	}

@@ -2,6 +2,8 @@ package share
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,5 +79,40 @@ func TestSweepRemovesAbandonedUploadsOnly(t *testing.T) {
 	e.db.QueryRowContext(e.ctx, `SELECT count(*) FROM partial_uploads`).Scan(&rows)
 	if rows != 0 || len(partialsIn(t, e.root)) != 0 {
 		t.Fatalf("after a completed upload: %d records, partials %v", rows, partialsIn(t, e.root))
+	}
+}
+
+// An interrupted upload under recordMin is not kept for a resume: its
+// temporary file goes, and it never costs a database write (a folder of
+// small files used to write partial_uploads twice per file).
+func TestSmallInterruptedUploadLeavesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
+	c := e.client("alice")
+	// Half the bytes, then the source fails: the client resets the
+	// stream, as a vanished uploader would.
+	data := randBytes(t, 100<<10)
+	req := Request{Op: OpWrite, Share: "docs", Path: "small.bin", Size: int64(len(data)), Resume: true, Hash: c.offer}
+	_, err := c.put(e.ctx, req, func(_ int64, _ Hash, w io.Writer) ([]byte, error) {
+		if _, err := w.Write(data[:len(data)/2]); err != nil {
+			return nil, err
+		}
+		return nil, errors.New("the source failed")
+	})
+	if err == nil {
+		t.Fatal("an upload whose source failed succeeded")
+	}
+	testutil.Eventually(t, 5*time.Second, func() error {
+		if parts := partialsIn(t, e.root); len(parts) != 0 {
+			return fmt.Errorf("temporary files left: %v", parts)
+		}
+		return nil
+	})
+	var n int
+	if err := e.db.QueryRowContext(e.ctx, `SELECT count(*) FROM partial_uploads`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("partial_uploads rows after a small upload: %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(e.root, "small.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("an interrupted upload reached its final name: %v", err)
 	}
 }

@@ -36,21 +36,25 @@ var (
 	lowPipe  = pipeShape{lowBuffers, lowBufSize, &lowBufPool}
 )
 
+// fit is the shape with no more buffers than a copy of n bytes fills.
+func (p pipeShape) fit(n int64) pipeShape {
+	if need := (n + int64(p.size) - 1) / int64(p.size); need < int64(p.n) {
+		p.n = max(int(need), 1)
+	}
+	return p
+}
+
 // bytes is the memory the shape's buffers take.
 func (p pipeShape) bytes() int { return p.n * p.size }
 
-// copyPipelined copies src to dst in bufSize chunks with three stages on
-// their own goroutines: reading src, writing dst, and hashing into h what
-// was written. The stages overlap, so a copy costs about its slowest
-// stage rather than the sum. onChunk (optional) sees each chunk's size
-// after it is written. It returns the bytes written; h holds their hash
-// once it returns (a nil h: no hashing). After a write error it stops
-// reading at the next chunk.
-func copyPipelined(dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
-	return copyShaped(fullPipe, dst, src, h, onChunk)
-}
-
-// copyShaped is copyPipelined with the buffers of shape.
+// copyShaped copies src to dst in chunks of shape's buffers with three
+// stages on their own goroutines: reading src, writing dst, and hashing
+// into h what was written. The stages overlap, so a copy costs about its
+// slowest stage rather than the sum. onChunk (optional) sees each
+// chunk's size after it is written. It returns the bytes written; h
+// holds their hash once it returns (a nil h: no hashing). After a write
+// error it stops reading at the next chunk. Callers fit the shape to the
+// bytes they move (pipeShape.fit): a small file takes one buffer.
 func copyShaped(shape pipeShape, dst io.Writer, src io.Reader, h hash.Hash, onChunk func(int)) (int64, error) {
 	type chunk struct {
 		b *[]byte
@@ -157,21 +161,23 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// reserveBuffers reserves a transfer's buffers in st's resource scope
-// (its protocol and its peer count them too, see internal/p2p
-// ProtoLimits): the full pipeline while the peer's scopes are at most
-// half full, then the low one; ok is false when even that is refused
-// (the peer holds too many transfers already). release gives the memory
-// back (closing the stream does too).
-func reserveBuffers(st network.Stream) (shape pipeShape, release func(), ok bool) {
+// reserveBuffers reserves the buffers of a transfer of n bytes in st's
+// resource scope (its protocol and its peer count them too, see
+// internal/p2p ProtoLimits): the full pipeline while the peer's scopes
+// are at most half full, then the low one, each fitted to n (a small file
+// reserves one buffer, so a folder's small files moving eight at a time
+// all get the full shape); ok is false when even that is refused (the
+// peer holds too many transfers already). The returned shape is fitted
+// already. release gives the memory back (closing the stream does too).
+func reserveBuffers(st network.Stream, n int64) (shape pipeShape, release func(), ok bool) {
 	sc := st.Scope()
 	for _, c := range []struct {
 		shape pipeShape
 		prio  uint8
-	}{{fullPipe, network.ReservationPriorityMedium}, {lowPipe, network.ReservationPriorityHigh}} {
+	}{{fullPipe.fit(n), network.ReservationPriorityMedium}, {lowPipe.fit(n), network.ReservationPriorityHigh}} {
 		if sc.ReserveMemory(c.shape.bytes(), c.prio) == nil {
-			n := c.shape.bytes()
-			return c.shape, func() { sc.ReleaseMemory(n) }, true
+			size := c.shape.bytes()
+			return c.shape, func() { sc.ReleaseMemory(size) }, true
 		}
 	}
 	return pipeShape{}, nil, false

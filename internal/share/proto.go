@@ -46,6 +46,7 @@ type Request struct {
 	HashAll   bool   `cbor:"10,keyasint,omitempty"` // read: trailer hash covers [0, end), not only what was sent
 	Resume    bool   `cbor:"11,keyasint,omitempty"` // write: continue an earlier partial upload
 	NoCache   bool   `cbor:"12,keyasint,omitempty"` // read: hash the file now, do not send a remembered digest
+	Hash      Hash   `cbor:"13,keyasint,omitempty"` // read, write: the digest the client offers for the check ("blake3")
 }
 
 // ShareInfo is a share as a member sees it: its name and the member's
@@ -65,14 +66,15 @@ type Reply struct {
 	More    bool        `cbor:"5,keyasint,omitempty"`
 	Offset  int64       `cbor:"6,keyasint,omitempty"`
 	Length  int64       `cbor:"7,keyasint,omitempty"`
-	SHA256  []byte      `cbor:"8,keyasint,omitempty"`
+	Sum     []byte      `cbor:"8,keyasint,omitempty"` // read trailer: digest in the header's Hash
 	Changed bool        `cbor:"9,keyasint,omitempty"`
+	Hash    Hash        `cbor:"10,keyasint,omitempty"` // read, write header: the digest the trailer uses ("": SHA-256)
 }
 
 // Trailer ends an upload's bytes.
 type Trailer struct {
-	SHA256 []byte `cbor:"1,keyasint"`
-	Abort  string `cbor:"2,keyasint,omitempty"` // the sender gives up (its file changed)
+	Sum   []byte `cbor:"1,keyasint"`           // digest of the whole file in the header reply's Hash
+	Abort string `cbor:"2,keyasint,omitempty"` // the sender gives up (its file changed)
 }
 
 // DecodeRequest decodes and checks a request frame body. It is the
@@ -117,7 +119,7 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrChanged   = errors.New("file changed while it was read")
 	ErrNoSpace   = errors.New("no space left on the receiving disk")
-	ErrCorrupt   = errors.New("SHA-256 of the received file does not match the sender's")
+	ErrCorrupt   = errors.New("digest of the received file does not match the sender's")
 )
 
 // RemoteError is a refusal sent by the sharing node.

@@ -172,8 +172,12 @@ func (svc *Service) filesRoutes(s *api.Server) {
 		func(w http.ResponseWriter, r *http.Request) { transfer(w, r, svc, true) })
 	api.HandleRaw(s, "GET /v1/files/content", "A file of NODE:SHARE/path as the response body (an attachment; for the web UI)",
 		func(w http.ResponseWriter, r *http.Request) { serveContent(w, r, svc) }, "target", "workgroup")
-	api.HandleRaw(s, "PUT /v1/files/content", "Write the request body (Content-Length required) to NODE:SHARE/path; answers the new entry",
+	api.HandleRaw(s, "PUT /v1/files/content", "Write the request body (Content-Length required; Content-Range to resume a cut upload) to NODE:SHARE/path; answers the new entry",
 		func(w http.ResponseWriter, r *http.Request) { putContent(w, r, svc) }, "target", "workgroup", "mtime_ms")
+	api.Handle(s, "GET /v1/files/resume", "Where an upload of NODE:SHARE/path (size, mtime_ms) cut earlier resumes: PUT /v1/files/content the rest with Content-Range",
+		func(ctx context.Context, r *http.Request, _ api.Empty) (ResumeReply, error) {
+			return serveResume(ctx, r, svc)
+		}, "target", "workgroup", "size", "mtime_ms")
 	api.HandleRaw(s, "GET /v1/files/zip", "The folder NODE:SHARE/path as a zip stream (an attachment; for the web UI)",
 		func(w http.ResponseWriter, r *http.Request) { serveZip(w, r, svc) }, "target", "workgroup")
 }

@@ -2,7 +2,6 @@ package share
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"hash"
 	"io"
@@ -155,11 +154,12 @@ func (s *Service) serveReadDir(st network.Stream, l *Local, req Request) error {
 	return nil
 }
 
-// serveRead sends a header {Entry, Offset, Length}, Length raw bytes, and
-// a trailer {SHA256, Changed}. The hash covers the bytes sent, or with
-// HashAll the file from byte 0 (the prefix is read and hashed first).
-// When the whole file's digest is wanted and remembered for this version
-// of the file (see Digests), the file is sent without hashing it again.
+// serveRead sends a header {Entry, Offset, Length, Hash}, Length raw
+// bytes, and a trailer {Sum, Changed}. The digest (in the algorithm the
+// header names, see Hash) covers the bytes sent, or with HashAll the
+// file from byte 0 (the prefix is read and hashed first). When the whole
+// file's digest is wanted and remembered for this version of the file
+// (see Digests), the file is sent without hashing it again.
 func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	f, e, err := l.Open(req.Path)
 	if err != nil {
@@ -178,26 +178,27 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 		return s.fail(st, err)
 	}
 	ctx := context.Background()
+	algo := s.negotiate(req.Hash)
 	whole := req.Offset+n == e.Size && (req.Offset == 0 || req.HashAll)
 	var sum []byte
 	if whole && !req.NoCache {
-		sum, _ = s.digests.Lookup(ctx, before)
+		sum, _ = s.digests.Lookup(ctx, algo, before)
 	}
 	var h hash.Hash
 	if sum == nil {
-		h = sha256.New()
+		h = algo.New()
 		if req.HashAll && req.Offset > 0 {
 			if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, req.Offset), make([]byte, bufSize)); err != nil {
 				return s.fail(st, err)
 			}
 		}
 	}
-	shape, release, ok := reserveBuffers(st)
+	shape, release, ok := reserveBuffers(st, n)
 	if !ok {
 		return s.fail(st, errBusy)
 	}
 	defer release()
-	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n})
+	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n, Hash: algo})
 	sent, err := copyShaped(shape, idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
@@ -208,52 +209,38 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	if h != nil {
 		sum = h.Sum(nil)
 		if whole && !changed {
-			s.digests.Remember(ctx, before, sum)
+			s.digests.Remember(ctx, algo, before, sum)
 		}
 	}
-	return wire.WriteFrame(st, Reply{SHA256: sum, Changed: changed})
+	return wire.WriteFrame(st, Reply{Sum: sum, Changed: changed})
 }
 
 // serveWrite receives an upload into a temporary file of the share:
-// header reply {Offset} (where to resume), then Size-Offset raw bytes,
-// then a Trailer with the whole file's SHA-256, checked before the
-// fsync'd temporary file is renamed into place; the final reply carries
-// the new Entry.
+// header reply {Offset, Hash} (where to resume, which digest), then
+// Size-Offset raw bytes, then a Trailer with the whole file's digest,
+// checked before the fsync'd temporary file is renamed into place; the
+// final reply carries the new Entry.
 func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, shareName string, req Request) error {
 	part, err := l.CreatePartial(req.Path, req.Size, req.Mtime, req.Resume)
 	if err != nil {
 		return s.fail(st, err)
 	}
-	ctx := context.Background()
-	s.notePartial(ctx, shareName, part.name)
-	// Every way out but Keep removes or commits the temporary file.
-	kept, settled := false, false
-	defer func() {
-		switch {
-		case settled:
-		case kept:
-			s.notePartial(ctx, shareName, part.name)
-		default:
-			s.dropPartial(ctx, shareName, part.name)
-		}
-	}()
-	h := sha256.New()
-	buf := make([]byte, bufSize)
-	if part.Offset > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(part.File(), 0, part.Offset), buf); err != nil {
-			part.Discard()
-			return s.fail(st, err)
-		}
+	up := s.trackUpload(shareName, part, req.Size)
+	defer up.done()
+	algo := s.negotiate(req.Hash)
+	h := algo.New()
+	if err := hashPrefix(h, part.File(), part.Offset); err != nil {
+		part.Discard()
+		return s.fail(st, err)
 	}
-	shape, release, ok := reserveBuffers(st)
+	want := req.Size - part.Offset
+	shape, release, ok := reserveBuffers(st, want)
 	if !ok {
-		part.Keep()
-		kept = true
+		up.keep()
 		return s.fail(st, errBusy)
 	}
 	defer release()
-	s.reply(st, Reply{Offset: part.Offset})
-	want := req.Size - part.Offset
+	s.reply(st, Reply{Offset: part.Offset, Hash: algo})
 	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
 	got, err := copyShaped(shape, fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
 	if err == nil && got != want {
@@ -265,8 +252,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 			part.Discard()
 			we = w
 		} else {
-			part.Keep() // resumable
-			kept = true
+			up.keep() // resumable
 			we = &wire.Error{Code: wire.CodeInternal, Message: err.Error()}
 		}
 		s.reply(st, Reply{Err: we})
@@ -275,8 +261,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 	}
 	var tr Trailer
 	if err := rd.ReadFrame(&tr); err != nil {
-		part.Keep()
-		kept = true
+		up.keep()
 		_ = st.Reset()
 		return err
 	}
@@ -284,7 +269,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 		part.Discard()
 		return s.fail(st, fmt.Errorf("%w: %s", ErrChanged, tr.Abort))
 	}
-	if sum := h.Sum(nil); string(sum) != string(tr.SHA256) {
+	if sum := h.Sum(nil); string(sum) != string(tr.Sum) {
 		part.Discard()
 		return s.fail(st, fmt.Errorf("%w (%s)", ErrCorrupt, req.Path))
 	}
@@ -293,9 +278,8 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 		_ = l.root.Remove(part.name)
 		return s.fail(st, err)
 	}
-	s.digests.Remember(ctx, part.Info(), tr.SHA256)
-	s.dropPartial(ctx, shareName, part.name) // before the reply: the uploader sees a settled state
-	settled = true
+	s.digests.Remember(context.Background(), algo, part.Info(), tr.Sum)
+	up.settle() // before the reply: the uploader sees a settled state
 	s.reply(st, Reply{Entry: &e})
 	return nil
 }

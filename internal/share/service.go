@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -27,9 +28,11 @@ type Service struct {
 	log     *slog.Logger
 	uploads sync.Map // running uploads, by share and partial name
 	digests *Digests
+	resumes resumes            // cut uploads of the web UI (PutRange)
 	seen    SeenFunc           // presence's view, for offline messages (reach.go)
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
+	shaOnly atomic.Bool        // answer every offer with SHA-256, as nodes before BLAKE3 (tests)
 
 	metrics *transferMetrics // GET /metrics (metrics.go)
 }

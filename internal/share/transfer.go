@@ -28,7 +28,7 @@ type TransferOptions struct {
 	Retries int
 	// RetryDelay is the pause before a retry (default 500 ms).
 	RetryDelay time.Duration
-	// Digests, when set, remembers the SHA-256 of large local files an
+	// Digests, when set, remembers the digests of large local files an
 	// upload reads, so sending the same file again skips hashing it.
 	Digests *Digests
 	// Events, when set, receives transfer.progress for each file, in
@@ -54,8 +54,18 @@ type Result struct {
 	Sent        int64   `json:"sent"`         // bytes that crossed the network
 	ResumedFrom int64   `json:"resumed_from"` // offset the last file resumed at (0: from the start)
 	Retries     int     `json:"retries"`
-	SHA256      string  `json:"sha256,omitempty"` // of the last file
+	SHA256      string  `json:"sha256,omitempty"` // of the last file, when the check used SHA-256 (an older peer)
+	Digest      string  `json:"digest,omitempty"` // of the last file: "blake3:HEX" or "sha256:HEX"
 	Seconds     float64 `json:"seconds"`
+}
+
+// setDigest records the last file's digest in algorithm h.
+func (r *Result) setDigest(h Hash, sum []byte) {
+	r.Digest = h.String() + ":" + hex.EncodeToString(sum)
+	r.SHA256 = ""
+	if h == HashSHA256 {
+		r.SHA256 = hex.EncodeToString(sum)
+	}
 }
 
 // retryable tells whether a failed attempt may resume.
@@ -118,9 +128,9 @@ func localPartName(local string, c *Client, share, path string, e Entry) string 
 // GetFile downloads share/path into the local file local (a folder
 // receives the file under its own name). Bytes go to a hidden partial
 // file next to it; an interrupted download resumes from the partial on
-// retry (here or in a later call), the whole file's SHA-256 is checked
-// against the sender's, then the file is fsync'd, gets the remote mtime
-// and is renamed into place.
+// retry (here or in a later call), the whole file's digest (BLAKE3, or
+// SHA-256 with an older peer) is checked against the sender's, then the
+// file is fsync'd, gets the remote mtime and is renamed into place.
 func GetFile(ctx context.Context, c *Client, share, path, local string, o TransferOptions) (Result, error) {
 	return getFile(ctx, c, share, path, local, o, nil)
 }
@@ -157,18 +167,28 @@ func baseName(p string) string {
 	return filepath.Base(filepath.FromSlash(cp))
 }
 
-func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool, known *Entry) error {
-	var e Entry
+// fileEntry is known (a listing's entry), else share/path's stat; a
+// folder is refused.
+func fileEntry(ctx context.Context, c *Client, share, path string, known *Entry) (Entry, error) {
+	e := Entry{}
 	if known != nil {
 		e = *known
 	} else {
 		var err error
 		if e, err = c.Stat(ctx, share, path); err != nil {
-			return err
+			return e, err
 		}
 	}
 	if e.Dir {
-		return fmt.Errorf("%s:%s is a folder (use -r)", share, path)
+		return e, fmt.Errorf("%s:%s is a folder (use -r)", share, path)
+	}
+	return e, nil
+}
+
+func getOnce(ctx context.Context, c *Client, share, path, local string, o TransferOptions, res *Result, fresh bool, known *Entry) error {
+	e, err := fileEntry(ctx, c, share, path, known)
+	if err != nil {
+		return err
 	}
 	partPath := localPartName(local, c, share, path, e)
 	f, err := os.OpenFile(partPath, os.O_RDWR|os.O_CREATE, 0o600)
@@ -185,11 +205,11 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		}
 		return err
 	}
-	off, h, err := resumePartial(f, e.Size)
+	off, err := resumePoint(f, e.Size)
 	if err != nil {
 		return fail(err, false)
 	}
-	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0, NoCache: fresh}
+	req := Request{Op: OpRead, Share: share, Path: path, Offset: off, HashAll: off > 0, NoCache: fresh, Hash: c.offer}
 	r, err := c.openRead(ctx, req)
 	if err != nil {
 		return fail(err, true)
@@ -198,13 +218,18 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if r.Entry.Size != e.Size || r.Entry.Mtime != e.Mtime {
 		return fail(fmt.Errorf("%s: %w", path, ErrChanged), false)
 	}
+	// The header named the digest: hash what an earlier attempt left.
+	h := r.Hash.New()
+	if err := hashPrefix(h, f, off); err != nil {
+		return fail(err, false)
+	}
 	res.ResumedFrom = off
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return fail(err, false)
 	}
 	done := off
 	fw := &fileWriter{f: f, off: off, flushed: off}
-	_, err = copyPipelined(fw, r, h, func(n int) {
+	_, err = copyShaped(fullPipe.fit(e.Size-off), fw, r, h, func(n int) {
 		done += int64(n)
 		res.Sent += int64(n)
 		if o.Progress != nil {
@@ -220,10 +245,10 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 		return fail(fmt.Errorf("%s: got %d of %d bytes: %w", path, done, e.Size, io.ErrUnexpectedEOF), true)
 	}
 	sum := h.Sum(nil)
-	if string(sum) != string(r.SHA256()) {
+	if string(sum) != string(r.Sum()) {
 		return fail(fmt.Errorf("%w: %s", ErrCorrupt, path), false)
 	}
-	if err := f.Sync(); err != nil {
+	if err := dataSync(f); err != nil {
 		return fail(fmt.Errorf("sync %s: %w", partPath, err), !isNoSpace(err))
 	}
 	if err := f.Close(); err != nil {
@@ -233,36 +258,49 @@ func getOnce(ctx context.Context, c *Client, share, path, local string, o Transf
 	if err := placePartial(partPath, local, e.ModTime()); err != nil {
 		return err
 	}
-	if fi, err := os.Stat(local); err == nil {
-		o.Digests.Remember(ctx, fi, sum)
-	}
+	rememberGot(ctx, o, local, e, r.Hash, sum)
 	res.Bytes += e.Size
-	res.SHA256 = hex.EncodeToString(sum)
+	res.setDigest(r.Hash, sum)
 	return nil
 }
 
-// resumePartial returns where a download into the partial file f
-// resumes (its length, or 0 when it is longer than the file of size,
-// which truncates it) and a SHA-256 over the bytes already there.
-func resumePartial(f *os.File, size int64) (int64, hash.Hash, error) {
+// rememberGot remembers the digest of a large file just downloaded to
+// local (a later upload of it needs no hashing).
+func rememberGot(ctx context.Context, o TransferOptions, local string, e Entry, h Hash, sum []byte) {
+	if e.Size < digestMinSize {
+		return
+	}
+	if fi, err := os.Stat(local); err == nil {
+		o.Digests.Remember(ctx, h, fi, sum)
+	}
+}
+
+// resumePoint returns where a download into the partial file f resumes:
+// its length, or 0 when it is longer than the file of size (which
+// truncates it).
+func resumePoint(f *os.File, size int64) (int64, error) {
 	fi, err := f.Stat()
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	off := fi.Size()
 	if off > size {
 		off = 0
 		if err := f.Truncate(0); err != nil {
-			return 0, nil, err
+			return 0, err
 		}
 	}
-	h := sha256.New()
-	if off > 0 {
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), make([]byte, bufSize)); err != nil {
-			return 0, nil, err
-		}
+	return off, nil
+}
+
+// hashPrefix hashes the first n bytes of f into h (a resumed transfer's
+// bytes already there).
+func hashPrefix(h hash.Hash, f io.ReaderAt, n int64) error {
+	if n == 0 {
+		return nil
 	}
-	return off, h, nil
+	_, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, n), make([]byte, bufSize))
+	return err
 }
 
 // placePartial gives a complete, synced partial file the source's
@@ -316,27 +354,30 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 		return fmt.Errorf("%s is a folder (use -r)", local)
 	}
 	size, mtime := fi.Size(), fi.ModTime().UnixNano()
-	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mtime, Resume: true}
-	var known []byte // a remembered digest of this version of the file
+	req := Request{Op: OpWrite, Share: share, Path: path, Size: size, Mtime: mtime, Resume: true, Hash: c.offer}
 	if fresh {
 		o.Digests.Forget(ctx, fi)
-	} else {
-		known, _ = o.Digests.Lookup(ctx, fi)
 	}
 	var sum []byte
-	_, err = c.put(ctx, req, func(off int64, w io.Writer) ([]byte, error) {
+	var used Hash
+	_, err = c.put(ctx, req, func(off int64, algo Hash, w io.Writer) ([]byte, error) {
 		res.ResumedFrom = off
+		used = algo
+		var known []byte // a remembered digest of this version of the file
+		if !fresh {
+			known, _ = o.Digests.Lookup(ctx, algo, fi)
+		}
 		var h hash.Hash
 		if known == nil {
-			h = sha256.New()
-			if off > 0 {
-				if _, err := io.CopyBuffer(h, io.NewSectionReader(f, 0, off), make([]byte, bufSize)); err != nil {
-					return nil, err
-				}
+			// A first send hashes while it reads (one pass); only a
+			// resume reads the prefix already there.
+			h = algo.New()
+			if err := hashPrefix(h, f, off); err != nil {
+				return nil, err
 			}
 		}
 		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
-		n, err := copyPipelined(pw, io.NewSectionReader(f, off, size-off), h, nil)
+		n, err := copyShaped(fullPipe.fit(size-off), pw, io.NewSectionReader(f, off, size-off), h, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -347,7 +388,7 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 			sum = known
 		} else {
 			sum = h.Sum(nil)
-			o.Digests.Remember(ctx, fi, sum)
+			o.Digests.Remember(ctx, algo, fi, sum)
 		}
 		return sum, nil
 	})
@@ -355,7 +396,7 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 		return err
 	}
 	res.Bytes += size
-	res.SHA256 = hex.EncodeToString(sum)
+	res.setDigest(used, sum)
 	return nil
 }
 

@@ -177,4 +177,5 @@ func (r *Result) add(o Result) {
 	r.Retries += o.Retries
 	r.ResumedFrom = o.ResumedFrom
 	r.SHA256 = o.SHA256
+	r.Digest = o.Digest
 }

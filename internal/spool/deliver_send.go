@@ -17,7 +17,7 @@ import (
 func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) ([]dueJob, error) {
 	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "deliver"), p, p2p.ProtoDeliver)
 	if err != nil {
-		return jobs, fmt.Errorf("open deliver stream: %w", err)
+		return jobs, fmt.Errorf("open deliver stream: %w", p2p.NoRoute(s.h.Peerstore(), p, err))
 	}
 	defer st.Close()
 	route := routeOf(st)

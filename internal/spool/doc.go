@@ -219,4 +219,13 @@
 // or handed it to a mailbox. Collectors export peerhood_queue_jobs and
 // peerhood_mailbox_messages/_bytes (read when scraped) and the histogram
 // peerhood_delivery_seconds (queueing to receipt).
+//
+// Uploads (upload.go), for a client that holds the bytes rather than a
+// path (the web UI's browser): POST /v1/uploads?name=N stages the body
+// in spool/upload/ID/N (a plain name, Content-Length required, at most
+// half a message's limit); POST /v1/uploads/send {to, kind, subject,
+// body, uploads: [ID]} sends the staged files through Send (sealed into
+// the outbox at once, as `mail send` and `copy`), then removes them;
+// DELETE /v1/uploads/{id} drops one; staged files a day old are swept
+// when the next one is staged.
 package spool

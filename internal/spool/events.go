@@ -28,6 +28,10 @@ func (s *Service) noteJobs(ctx context.Context, ids ...string) {
 
 // noteArrived publishes mail.arrived for a message just stored in the inbox.
 func (s *Service) noteArrived(in *incoming) {
+	if in.env.Kind == KindChat {
+		s.chatArrived(in)
+		return
+	}
 	if s.cfg.Events == nil {
 		return
 	}

@@ -29,6 +29,7 @@ func apiError(err error) error {
 // Routes declares the mail, copy, inbox and queue endpoints on the
 // control API.
 func (s *Service) Routes(srv *api.Server) {
+	s.uploadRoutes(srv) // upload.go: files a browser stages, then sends
 	api.Handle(srv, "POST /v1/mail/send", "Send a mail (sealed to each recipient; queued until each acknowledges)",
 		func(ctx context.Context, r *http.Request, req apitypes.MailSendRequest) ([]Job, error) {
 			jobs, err := s.Send(ctx, SendRequest{Workgroup: req.Workgroup, To: req.To, Kind: KindMail,

@@ -149,7 +149,7 @@ func DecodeEnvelope(b []byte) (*Envelope, error) {
 	if e.Workgroup == "" || len(e.Workgroup) > 256 {
 		return nil, fmt.Errorf("envelope: bad workgroup")
 	}
-	if e.Kind != KindMail && e.Kind != KindFile {
+	if e.Kind != KindMail && e.Kind != KindFile && e.Kind != KindChat {
 		return nil, fmt.Errorf("envelope: unknown kind %q", e.Kind)
 	}
 	if len(e.Hash) != 32 {

@@ -125,6 +125,8 @@ type Service struct {
 	wakeAll     bool             // the loop is to look through all due work
 	wakePeers   map[peer.ID]bool // or only at these peers'
 
+	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
+
 	commitQ    chan *commitReq
 	commitDone chan struct{}
 	commits    atomic.Int64 // group commits made (each one fsync)

@@ -175,9 +175,16 @@ func (b *tab) phoneShot(name string) {
 	b.do("desktop width", chromedp.EmulateViewport(1100, 760))
 }
 
+// sameBrowser opens a tab in the browser context of b: the same cookie
+// jar, as a second tab of one browser.
+func sameBrowser(t testing.TB, b *tab, name string) *tab {
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	t.Cleanup(cancel)
+	return &tab{t: t, ctx: ctx, name: name}
+}
+
 // login opens nd's UI in b with a one-time link from the control API,
-// under host (127.0.0.1 or localhost: two nodes' session cookies in one
-// browser must not share a host name).
+// under host (127.0.0.1 or localhost).
 func login(b *tab, nd *testnet.Node, host string) string {
 	b.t.Helper()
 	var l struct {

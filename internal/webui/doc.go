@@ -19,13 +19,19 @@
 //   - /.peerhood/login?token=T : trades a one-time login token
 //     (loopback.Guard; POST /v1/ui/login on the control socket makes
 //     one, `peerhood open` asks for it) for an HttpOnly, SameSite=Strict
-//     session cookie and redirects to "/" (the token leaves the address
+//     session cookie named per port (peerhood_session_PORT: two nodes'
+//     UIs in one browser keep their sessions) and redirects to "/" (the token leaves the address
 //     bar and the history).
 //   - /api/v1/... : the control API. /api/v1/events is its Server-Sent
 //     Events stream (the page's live updates); /api/v1/files/content is
 //     the streamed download (GET, an attachment) and upload (PUT, the
 //     body, with the browser's upload progress) of one file of a
-//     member's share, /api/v1/files/zip a folder as a zip stream. Events
+//     member's share, resumable: GET /api/v1/files/resume says how many
+//     bytes of a cut upload the member holds and the PUT sends the rest
+//     with Content-Range (share.PutRange); /api/v1/files/zip a folder as
+//     a zip stream; POST /api/v1/uploads stages a file the browser holds
+//     and POST /api/v1/uploads/send sends staged files as a copy or a
+//     mail's attachments (spool's upload.go). Events
 //     arrive as the bus's envelope ({seq, kind, workgroup, time, data});
 //     a presence change recolours the member's card at once.
 //   - /qr.png?text=T : a QR code of T (the invite token), drawn here.
@@ -44,12 +50,17 @@
 //
 // The pages (hash routes of the one page): #/ the neighborhood (a card
 // per member per workgroup: presence, last seen, link and RTT, shares
-// with this node's right; presence events recolour a card at once),
+// with this node's right, services with the right and the local forward,
+// a link for kind http; files dropped on a card are queued as a copy;
+// presence events recolour a card at once),
 // #/files/WG/NODE/SHARE/path (listing, sort, download, and on a
-// writable share upload with a progress bar per file, new folder,
-// rename, delete), #/mail (inbox, read, compose, received copies, the
-// queue), #/admin (workgroups, invites with a QR code, join, members
-// with roles and groups, this node's shares and access lists), #/status
+// writable share upload with a progress bar, Stop and Resume per file,
+// new folder, rename, delete), #/mail (inbox, read, compose with
+// attachments from the browser, received copies, the queue),
+// #/chat/WG/room|dm/NAME (rooms with unread counts, direct
+// conversations, history and live chat.message events, send, alert),
+// #/admin (workgroups, invites with a QR code, join, members with roles
+// and groups, the groups screen, this node's shares and access lists), #/status
 // (name, peer ID, addresses, uptime, version, peers, a live graph of
 // share-transfer bytes in and out).
 package webui

@@ -25,8 +25,10 @@ import (
 // come back, upload a file by the file input (progress to 100%, the
 // SHA-256 matching on beta's disk), download it, rename it, delete it,
 // make a folder; on the read-only share no write control shows and a
-// forged write is refused; a mail composed on alpha's page arrives in
-// beta's inbox page. With PEERHOOD_UI_SCREENSHOTS=DIR it also saves
+// forged write is refused; a mail composed on alpha's page, with a file
+// attached from the browser, arrives in beta's inbox page (beta's UI
+// open in a second tab of the same browser, alpha's staying logged in);
+// a file dropped on beta's card arrives in beta's inbox as a copy. With PEERHOOD_UI_SCREENSHOTS=DIR it also saves
 // every page, light and dark.
 func TestBrowser(t *testing.T) {
 	ctx := browser(t)
@@ -39,8 +41,6 @@ func TestBrowser(t *testing.T) {
 	// The neighborhood: beta online, with its shares.
 	a.wait("beta online", `article[data-name="beta"][data-presence="online"]`)
 	a.wait("beta's docs share", `article[data-name="beta"] a[href$="/beta/docs"]`)
-	a.shot("neighborhood")
-	a.phoneShot("neighborhood")
 
 	// Beta goes away and comes back: its card greys out, then lights up.
 	beta.Stop()
@@ -60,9 +60,13 @@ func TestBrowser(t *testing.T) {
 	files(t, a, wg, docs)
 	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
-	mail(t, ctx, a, beta)
+	b := mail(t, a, beta)
+	chatFlow(t, a, b, wg)
+	dropCopy(t, a, beta)
+	services(t, a, alpha, beta)
 
 	join(t, ctx, a, wg)
+	groupsFlow(t, a, alpha, wg)
 
 	// Alpha's page sets its presence; beta sees it.
 	a.do("presence", setValue("#my-state", "away"), setValue("#my-text", "at lunch"), clickSel(`#presence button[type="submit"]`))
@@ -137,6 +141,7 @@ func files(t *testing.T, a *tab, wg, docs string) {
 		t.Fatalf("after new folder: %v", err)
 	}
 	zipFolder(t, a, docs)
+	resumeUpload(t, a, wg, docs, src, want, size)
 }
 
 // zipFolder: a folder downloads as a zip stream holding its tree.
@@ -208,21 +213,38 @@ func readOnly(t *testing.T, a *tab, wg, pub string) {
 }
 
 // mail: compose on alpha's page, read on beta's.
-func mail(t *testing.T, parent context.Context, a *tab, beta *testnet.Node) {
+func mail(t *testing.T, a *tab, beta *testnet.Node) *tab {
 	subject := fmt.Sprintf("hello from the UI %d", time.Now().UnixNano())
 	a.page("#/mail")
 	a.wait("recipients", `#mail-to input[value="beta"]`)
-	a.do("compose", clickSel(`#mail-to input[value="beta"]`), setValue("#mail-subject", subject), setValue("#mail-body", "lunch at noon?"))
+	note := filepath.Join(t.TempDir(), "menu.txt")
+	if err := os.WriteFile(note, []byte("soup, bread"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.do("compose", clickSel(`#mail-to input[value="beta"]`), setValue("#mail-subject", subject), setValue("#mail-body", "lunch at noon?"),
+		setFiles("#mail-upload", note))
 	a.shot("mail")
+	a.phoneShot("mail")
 	a.do("send", clickSel("#mail-send"))
 	a.wait("queued", `#queue tr`)
 
-	b := newTab(t, parent, "beta")
+	// Beta's UI in a second tab of the same browser, same host name: its
+	// session cookie has a name of its own (per port), so alpha's tab
+	// stays logged in.
+	b := sameBrowser(t, a, "beta")
 	login(b, beta, "127.0.0.1")
+	if n := eval[int](b, "cookies", `document.cookie.length`); n != 0 {
+		t.Fatalf("the session cookie is readable from script (%d bytes)", n)
+	}
+	if st := eval[int](a, "alpha still logged in", `fetch('/api/v1/status').then((r) => r.status)`); st != http.StatusOK {
+		t.Fatalf("alpha's tab after logging in to beta's UI in the same browser: %d, want 200", st)
+	}
 	b.page("#/mail")
 	b.until("mail arrives", fmt.Sprintf(`(document.querySelector('#inbox') || {textContent: ''}).textContent.includes(%q)`, subject))
 	b.do("open it", clickSel(`#inbox button`))
 	b.until("mail read", `(document.querySelector('.mail-body') || {textContent: ''}).textContent === 'lunch at noon?'`)
+	b.until("attachment from alpha's browser", `document.querySelector('#reader').textContent.includes('attachments: menu.txt')`)
+	return b
 }
 
 // join: alpha's admin page makes an invite (token and QR code); a third

@@ -33,6 +33,8 @@
 //	/peerhood/presence/1     presence message             2 KiB
 //	/peerhood/deliver/1      control frames (spool)       4 MiB
 //	/peerhood/mailbox/1      listing (spool)              8 MiB
+//	/peerhood/history/1      heads, get, reply (chat)     2 MiB
+//	/peerhood/dm/1           direct messages (chat)       1 MiB
 //
 // Over a libp2p stream (a reader with Scope(), see Scoped) each frame
 // body larger than the 4 KiB read buffer is reserved in the stream's

@@ -1,7 +1,9 @@
 // Workgroups: create, join with a token, invite (token, QR code, copy),
-// members with roles and groups (change groups, remove), and this
+// members with roles and groups (change groups, remove), the groups
+// (groups.js: add, remove, members in and out), and this
 // node's shares with their access lists as a form.
 import { call, h, when, ask, showError } from './api.js';
+import { groupsPanel } from './groups.js';
 
 const field = (id, label, input) => [h('label', { for: id }, label), input];
 const form = (id, onsubmit, ...children) => h('form', { id, onsubmit: async (e) => {
@@ -80,7 +82,8 @@ export async function render(main) {
     for (const wg of wgs || []) {
       const members = await call('GET', '/v1/members?' + new URLSearchParams({ workgroup: wg.id }));
       parts.push(h('section', { 'data-workgroup': wg.id }, h('h2', {}, wg.name, ' ', h('span', { class: 'muted' }, wg.admin ? '(you are an admin)' : '')),
-        wg.admin ? invitePanel(wg) : null, membersTable(wg, members || [], st.peer_id, () => draw().catch(showError))));
+        wg.admin ? invitePanel(wg) : null, membersTable(wg, members || [], st.peer_id, () => draw().catch(showError)),
+        wg.admin ? groupsPanel(wg, members || [], () => draw().catch(showError)) : null));
     }
     parts.push(h('h2', {}, 'Join a workgroup'), form('join', async (f) => {
       await call('POST', '/v1/join', { token: f.elements.token.value.trim(), name: f.elements.jname.value.trim() || undefined });

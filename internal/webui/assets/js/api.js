@@ -29,19 +29,70 @@ function reply(status, text) {
   throw new Error(msg.replace(/^[A-Z][a-z]+: /, ''));
 }
 
-// upload PUTs file to target with per-chunk progress (0..1).
-export function upload(target, workgroup, file, onProgress) {
+// upload PUTs file to target with progress (0..1 of the whole file),
+// resuming a cut upload: the node says how many bytes the member already
+// holds (GET /v1/files/resume) and only the rest is sent, with
+// Content-Range. It resolves to the node's reply (the entry, and
+// resumed_from, the offset the member resumed at); onStart(xhr, offset)
+// lets the caller abort.
+export async function upload(target, workgroup, file, onProgress, onStart) {
+  const q = { target, workgroup, mtime_ms: String(file.lastModified || 0) };
+  const { offset } = await call('GET', '/v1/files/resume?' + new URLSearchParams({ ...q, size: String(file.size) }));
+  try {
+    return await put(q, file, offset > 0 && offset < file.size ? offset : 0, onProgress, onStart);
+  } catch (e) {
+    if (e.status !== 409) throw e;
+    return put(q, file, 0, onProgress, onStart); // the member lost the bytes: from the start
+  }
+}
+
+function put(q, file, offset, onProgress, onStart) {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
-    const q = new URLSearchParams({ target, workgroup, mtime_ms: String(file.lastModified || 0) });
-    x.open('PUT', '/api/v1/files/content?' + q);
+    x.open('PUT', '/api/v1/files/content?' + new URLSearchParams(q));
     x.setRequestHeader('X-CSRF-Token', csrf);
     x.setRequestHeader('Content-Type', 'application/octet-stream');
-    x.upload.onprogress = (e) => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
+    if (offset > 0) x.setRequestHeader('Content-Range', 'bytes ' + offset + '-' + (file.size - 1) + '/' + file.size);
+    x.upload.onprogress = (e) => { if (e.lengthComputable && file.size) onProgress((offset + e.loaded) / file.size); };
+    x.onload = () => {
+      try { resolve(reply(x.status, x.responseText)); } catch (e) { e.status = x.status; reject(e); }
+    };
+    x.onerror = () => reject(new Error('The upload was cut off.'));
+    x.onabort = () => { const e = new Error('Upload stopped.'); e.aborted = true; reject(e); };
+    if (onStart) onStart(x, offset);
+    x.send(offset > 0 ? file.slice(offset) : file);
+  });
+}
+
+// stage uploads file to the node's staging area (POST /v1/uploads) with
+// progress (0..1) and resolves to {id, name, size}.
+export function stage(file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const x = new XMLHttpRequest();
+    x.open('POST', '/api/v1/uploads?' + new URLSearchParams({ name: file.name }));
+    x.setRequestHeader('X-CSRF-Token', csrf);
+    x.setRequestHeader('Content-Type', 'application/octet-stream');
+    x.upload.onprogress = (e) => { if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total); };
     x.onload = () => { try { resolve(reply(x.status, x.responseText)); } catch (e) { reject(e); } };
     x.onerror = () => reject(new Error('The upload was cut off.'));
     x.send(file);
   });
+}
+
+// sendFiles stages files, then sends them as a copy (kind 'file') or a
+// mail's attachments (kind 'mail', with subject and body) to the members
+// to: the same send as `peerhood copy` and `peerhood mail send`.
+// onProgress sees the staged share of all the bytes (0..1).
+export async function sendFiles(workgroup, to, kind, files, extra, onProgress) {
+  const total = files.reduce((n, f) => n + f.size, 0) || 1;
+  let done = 0;
+  const ids = [];
+  for (const f of files) {
+    const u = await stage(f, (x) => onProgress && onProgress((done + x * f.size) / total));
+    done += f.size;
+    ids.push(u.id);
+  }
+  return call('POST', '/v1/uploads/send', { workgroup, to, kind, uploads: ids, ...(extra || {}) });
 }
 
 // listen subscribes to the node's events; onEvent(kind, payload, event)

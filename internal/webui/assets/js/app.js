@@ -1,22 +1,39 @@
 // The page's router: #/ (neighborhood), #/files/WG/NODE/SHARE/path,
-// #/mail, #/admin, #/status. Each page module exports render(main,
+// #/mail, #/chat/WG/room|dm/NAME, #/admin, #/status. Each page module exports render(main,
 // params) and may return a function that stops its live updates.
-import { listen, showError } from './api.js';
+import { call, listen, showError } from './api.js';
 import * as neighborhood from './neighborhood.js';
 import * as files from './files.js';
 import * as mail from './mail.js';
 import * as admin from './admin.js';
 import * as status from './status.js';
+import * as chat from './chat.js';
 
-const pages = { '': neighborhood, files, mail, admin, status };
+const pages = { '': neighborhood, files, mail, chat, admin, status };
 const main = document.getElementById('main');
 let stop = null;
 let seq = 0;
 
 // Every event of the node, fanned out to the page that wants it.
-const kinds = ['presence.changed', 'member.joined', 'member.removed', 'mail.arrived', 'job.changed', 'share.changed', 'transfer.progress'];
+const kinds = ['presence.changed', 'member.joined', 'member.removed', 'mail.arrived', 'job.changed', 'share.changed', 'transfer.progress', 'chat.message', 'room.changed'];
 const subscribers = new Set();
 export function onEvent(fn) { subscribers.add(fn); return () => subscribers.delete(fn); }
+// The nav's count of unread chat messages, over every workgroup.
+const unreadBadge = document.getElementById('chat-unread');
+let unreadTimer = null;
+async function countUnread() {
+  try {
+    let n = 0;
+    for (const w of await call('GET', '/v1/workgroups') || []) {
+      for (const u of await call('GET', '/v1/chat/unread?' + new URLSearchParams({ workgroup: w.id })) || []) n += u.count;
+    }
+    unreadBadge.textContent = String(n);
+    unreadBadge.setAttribute('aria-label', n + ' unread');
+    unreadBadge.hidden = !n;
+  } catch (e) { unreadBadge.hidden = true; }
+}
+const recount = () => { clearTimeout(unreadTimer); unreadTimer = setTimeout(countUnread, 700); };
+subscribers.add((k) => { if (k === 'chat.message') recount(); });
 const live = document.getElementById('live');
 listen(kinds, (k, d, ev) => { for (const fn of subscribers) fn(k, d, ev); }, (up) => {
   live.classList.toggle('on', up);
@@ -42,6 +59,7 @@ async function route() {
     showError(e);
   }
   document.body.dataset.page = name || 'neighborhood';
+  recount();
   document.body.dataset.ready = String(mine);
 }
 

@@ -31,20 +31,35 @@ const sorters = {
 // writeControls are the upload picker, the drop zone and New folder of a
 // writable folder; each upload gets a line in uploads with its progress.
 function writeControls({ wg, share, path, target, act, refresh, uploads }) {
-  const send = (fs) => fs.forEach(async (f) => {
+  const send = (fs) => fs.forEach((f) => {
+    const li = h('li', { 'data-name': f.name, 'data-mtime': String(f.lastModified || 0) });
+    uploads.append(li);
+    start(f, li);
+  });
+  // start runs one upload in li: a progress bar and Stop; a stopped or
+  // cut upload offers Resume (only the bytes the member lacks are sent).
+  const start = async (f, li) => {
     const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Upload of ' + f.name });
     const pct = h('span', { class: 'num' }, '0%');
-    const li = h('li', { 'data-name': f.name }, h('span', {}, f.name + ' (' + size(f.size) + ')'), bar, pct);
-    uploads.append(li);
+    let xhr = null;
+    const stop = h('button', { type: 'button', class: 'small', 'data-action': 'stop-upload', 'aria-label': 'Stop the upload of ' + f.name, onclick: () => xhr && xhr.abort() }, 'Stop');
+    li.className = ''; delete li.dataset.done;
+    li.replaceChildren(h('span', {}, f.name + ' (' + size(f.size) + ')'), bar, pct, stop);
     try {
-      await upload(target(join(path, f.name)), wg, f, (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; li.dataset.progress = String(bar.value); });
-      bar.value = 100; pct.textContent = 'done'; li.dataset.done = '1';
+      const res = await upload(target(join(path, f.name)), wg, f,
+        (x) => { bar.value = Math.round(x * 100); pct.textContent = bar.value + '%'; li.dataset.progress = String(bar.value); },
+        (x, offset) => { xhr = x; li.dataset.sent = String(f.size - offset); });
+      bar.value = 100; pct.textContent = 'done'; stop.remove();
+      li.dataset.resumedFrom = String(res.resumed_from || 0);
+      if (res.resumed_from > 0) pct.textContent = 'done (resumed at ' + size(res.resumed_from) + ')';
+      li.dataset.done = '1';
       await refresh();
     } catch (e) {
       li.className = 'failed'; li.dataset.done = 'error';
-      li.replaceChildren(f.name + ': ' + e.message);
+      li.replaceChildren(h('span', {}, f.name + ': ' + e.message + (bar.value > 0 && bar.value < 100 ? ' (' + bar.value + '% sent: Resume sends the rest)' : '')),
+        h('button', { type: 'button', class: 'small', 'data-action': 'resume-upload', 'aria-label': 'Resume the upload of ' + f.name, onclick: () => start(f, li) }, 'Resume'));
     }
-  });
+  };
   const picker = h('input', { type: 'file', id: 'upload-input', multiple: true, class: 'sr-only', onchange: (ev) => { send([...ev.target.files]); ev.target.value = ''; } });
   const drop = h('div', { class: 'drop', id: 'drop' }, 'Drop files here to upload them');
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });

@@ -1,6 +1,6 @@
 // Mail and copies: the inbox (read a mail), compose to members, received
 // copies, and the outgoing queue with each job's state and progress.
-import { call, h, size, when, ask, showError } from './api.js';
+import { call, h, size, when, ask, showError, sendFiles } from './api.js';
 
 function inboxList(items, open) {
   if (!items.length) return h('p', { class: 'muted' }, 'No mail.');
@@ -32,19 +32,29 @@ function compose(wgs, sent) {
   const subject = h('input', { id: 'mail-subject', type: 'text', required: true });
   const body = h('textarea', { id: 'mail-body' });
   const attach = h('textarea', { id: 'mail-attach', rows: 2, placeholder: '/home/me/report.pdf' });
+  const upload = h('input', { id: 'mail-upload', type: 'file', multiple: true });
+  const progress = h('progress', { id: 'mail-progress', max: 100, value: 0, hidden: true, 'aria-label': 'Attachments sent to the node' });
   const form = h('form', { id: 'compose', onsubmit: async (e) => {
     e.preventDefault();
     const rcpt = [...to.querySelectorAll('input:checked')].map((x) => x.value);
     if (!rcpt.length) { showError('Pick at least one member to send to.'); return; }
     try {
       const files = attach.value.split('\n').map((x) => x.trim()).filter(Boolean);
-      await call('POST', '/v1/mail/send', { workgroup: wgSel.value, to: rcpt, subject: subject.value, body: body.value, attach: files.length ? files : undefined });
-      form.reset(); showError(''); sent();
+      const picked = [...upload.files];
+      if (picked.length && files.length) throw new Error('Attach either files of this browser or paths of this machine, not both.');
+      if (picked.length) {
+        await sendFiles(wgSel.value, rcpt, 'mail', picked, { subject: subject.value, body: body.value },
+          (x) => { progress.hidden = false; progress.value = Math.round(x * 100); });
+      } else {
+        await call('POST', '/v1/mail/send', { workgroup: wgSel.value, to: rcpt, subject: subject.value, body: body.value, attach: files.length ? files : undefined });
+      }
+      form.reset(); progress.hidden = true; showError(''); sent();
     } catch (err) { showError(err); }
   } },
   wgs.length > 1 ? [h('label', { for: 'mail-wg' }, 'Workgroup'), wgSel] : null, to,
   h('label', { for: 'mail-subject' }, 'Subject'), subject, h('label', { for: 'mail-body' }, 'Message'), body,
-  h('label', { for: 'mail-attach' }, 'Attach files of this machine (absolute paths, one per line; optional)'), attach,
+  h('label', { for: 'mail-upload' }, 'Attach files from this browser (optional)'), upload,
+  h('label', { for: 'mail-attach' }, 'Or attach files of this machine by path (absolute paths, one per line; optional)'), attach, progress,
   h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary', id: 'mail-send' }, 'Send')));
   return { form, ready: wgs.length ? fillTo() : Promise.resolve() };
 }

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idle memory of a node in a 3-member workgroup with one share: three
+# nodes on 127.0.0.1, alpha shares a folder, and IDLE seconds (default 30)
+# after they settled each node's RSS is read from /proc/PID/status
+# (VmRSS = RssAnon + RssFile + RssShmem), with the Go heap from
+# /debug/pprof/heap when PROFILE=1.
+#
+#   bench/idlemem.sh                  # IDLE=30
+#   PH=/path/to/peerhood bench/idlemem.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+IDLE=${IDLE:-30}
+H=$(mktemp -d /tmp/phm.XXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$H"; }
+trap cleanup EXIT
+if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; PH="$H/peerhood"; fi
+start_node() { # name -> pid in NODEPID
+  PEERHOOD_WEBDAV_ADDR=off "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
+  NODEPID=$!; pids+=($NODEPID)
+  for _ in $(seq 200); do "$PH" --home "$H/$1" status >/dev/null 2>&1 && return; sleep 0.05; done
+  echo "node $1 did not start: $(cat "$H/$1.log")" >&2; exit 1
+}
+declare -A PID
+for n in alpha bravo charlie; do start_node $n; PID[$n]=$NODEPID; done
+"$PH" --home "$H/alpha" workgroup create bench >/dev/null
+for n in bravo charlie; do "$PH" --home "$H/$n" join "$("$PH" --home "$H/alpha" invite | head -1)" >/dev/null; done
+mkdir -p "$H/shared" && echo hello >"$H/shared/a.txt"
+"$PH" --home "$H/alpha" share add data "$H/shared" >/dev/null
+"$PH" --home "$H/bravo" ls alpha: >/dev/null
+"$PH" --home "$H/charlie" ls alpha: >/dev/null
+sleep "$IDLE"
+echo "$(stat -c %s "$PH") bytes binary; ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
+# PSS shares each file page among the processes mapping it (the three
+# nodes run one binary): what smem reports as PSS.
+for n in alpha bravo charlie; do
+  cat "/proc/${PID[$n]}/status" "/proc/${PID[$n]}/smaps_rollup" | awk -v n="$n" '/^(VmRSS|RssAnon|RssFile|RssShmem|Pss|Pss_Anon|Pss_File):/ { v[$1] = $2 / 1024 }
+    END { printf "%-8s VmRSS %5.1f MB  (anon %4.1f, file %4.1f, shmem %.1f)  PSS %5.1f MB (anon %4.1f, file %4.1f)\n", n, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }'
+done
+if [ -n "${PROFILE:-}" ]; then
+  curl -s --unix-socket "$H/alpha/control.sock" "http://peerhood/debug/pprof/heap" >"$H/heap.prof"
+  go tool pprof -top -sample_index=inuse_space -nodecount=25 "$PH" "$H/heap.prof" 2>/dev/null | sed -n '1,32p'
+  grep -E 'Threads' "/proc/${PID[alpha]}/status"
+fi

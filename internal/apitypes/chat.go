@@ -1,0 +1,83 @@
+package apitypes
+
+import (
+	"time"
+
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+// RoomCreateRequest is POST /v1/rooms.
+type RoomCreateRequest struct {
+	Workgroup string   `json:"workgroup,omitempty"`
+	Name      string   `json:"name"`
+	Topic     string   `json:"topic,omitempty"`
+	Allow     []string `json:"allow,omitempty"` // members and group:G; empty: every member
+}
+
+// RoomRequest is POST /v1/rooms/{name}/join and /leave.
+type RoomRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+}
+
+// RoomTopicRequest is PUT /v1/rooms/{name}/topic.
+type RoomTopicRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Topic     string `json:"topic"`
+}
+
+// RoomAllowRequest is PUT /v1/rooms/{name}/allow.
+type RoomAllowRequest struct {
+	Workgroup string   `json:"workgroup,omitempty"`
+	Allow     []string `json:"allow"`
+}
+
+// ChatSayRequest is POST /v1/chat/say.
+type ChatSayRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Room      string `json:"room"`
+	Text      string `json:"text"`
+	Parent    string `json:"parent,omitempty"`
+	Notice    bool   `json:"notice,omitempty"`
+}
+
+// ChatMsgRequest is POST /v1/chat/msg: a direct message, or an alert.
+type ChatMsgRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Member    string `json:"member"`
+	Text      string `json:"text"`
+	Parent    string `json:"parent,omitempty"`
+	Alert     bool   `json:"alert,omitempty"`
+	Notice    bool   `json:"notice,omitempty"`
+}
+
+// ChatActRequest is POST /v1/chat/act: an edit, delete or reaction
+// (Kind) about message Target.
+type ChatActRequest struct {
+	Kind   string `json:"kind"`
+	Target string `json:"target"`
+	Text   string `json:"text,omitempty"`
+}
+
+// ChatMessage is a chat message (the chat.message event's payload).
+type ChatMessage = events.ChatMessage
+
+// Room mirrors chat.Room.
+type Room struct {
+	Workgroup string   `json:"workgroup"`
+	Name      string   `json:"name"`
+	Topic     string   `json:"topic,omitempty"`
+	Creator   string   `json:"creator"`
+	Allow     []string `json:"allow,omitempty"`
+	Joined    bool     `json:"joined"`
+	Messages  int      `json:"messages"`
+	Unread    int      `json:"unread"`
+}
+
+// ChatUnread mirrors chat.Unread.
+type ChatUnread struct {
+	Workgroup string    `json:"workgroup"`
+	Room      string    `json:"room,omitempty"`
+	Peer      string    `json:"peer,omitempty"`
+	Count     int       `json:"count"`
+	Last      time.Time `json:"last"`
+}

@@ -1,0 +1,127 @@
+// Package chat owns chat: rooms of a workgroup, direct messages and
+// alerts between members, their history (kept in SQLite, searchable with
+// FTS5), the gossip topics of the rooms, and the /peerhood/history/1 and
+// /peerhood/dm/1 protocols. No server: the members carry it.
+//
+// # Message
+//
+// A message travels and is stored as its author signed it:
+//
+//	signed = CBOR map {1: Body (bytes: CBOR of body), 2: Sig (bytes)}
+//	Sig    = Ed25519 signature by the author's node key over
+//	         "peerhood/chat/1\x00" || Body
+//	ID     = SHA-256(signed), shown as 64 hexadecimal digits
+//
+// body (deterministic CBOR, integer keys; internal/wire):
+//
+//	1  V          uint   1
+//	2  Workgroup  text   workgroup ID
+//	3  Room       text   room name (room messages, acl and topic entries)
+//	4  To         bytes  recipient peer ID (direct messages and alerts only)
+//	5  Author     bytes  author peer ID (its Ed25519 key verifies Sig)
+//	6  Seq        uint   1, 2, 3... per author and log
+//	7  Prev       bytes  ID (32 bytes) of the author's message Seq-1 in the log; absent for Seq 1
+//	8  HLC        uint   hybrid logical clock: Unix ms << 16 | counter (display order)
+//	9  Parent     bytes  ID of the message this answers
+//	10 Kind       text   text | notice | edit | delete | reaction | alert | acl | topic
+//	11 Target     bytes  ID of the message an edit, delete or reaction is about
+//	12 Text       text   UTF-8, at most MaxText (16 KiB)
+//	13 Mentions   [text] member names written as @name (at most 32)
+//	14 Allow      [text] acl only: member names and group:G allowed in (empty: every member)
+//
+// A decoder refuses a body that is not in its deterministic encoding (so
+// one message has one ID), a signature that does not verify, and any
+// field out of its bounds (decode, body.check); an encoded message is at
+// most 24 KiB.
+//
+// # Logs and order
+//
+// Each message belongs to one log of its workgroup: a room (its name);
+// the room directory ("", kinds acl and topic: every member keeps it); a
+// direct conversation ("@" + recipient peer ID, per author). Within a log
+// each author's messages form a hash chain (Seq, Prev). A message whose
+// predecessor is not stored yet is held (chat_held) and stored when the
+// predecessor arrives; a message taking the place of another in a chain
+// (same Seq, or Prev not matching) is refused as a fork. Messages are
+// shown in (HLC, ID) order, which every member computes alike; the clock
+// never moves back and moves past every message received, at most one
+// minute ahead of this node's clock.
+//
+// # Rooms
+//
+// A room is created by an acl entry in the directory: its author is the
+// creator, its Allow list says who may enter (empty: every member). A
+// later acl entry counts when its author is the creator or an admin of
+// the workgroup (at fold time, in display order); a topic entry when its
+// author may enter the room. The creator may always enter. Room names are
+// 1 to 64 of a-z, 0-9, '-', '_', '.'.
+//
+// # Live delivery: gossip
+//
+// Each log has a gossipsub topic on the host's shared router:
+// /peerhood/wg/<ID>/chat (directory) and /peerhood/wg/<ID>/chat/<room>.
+// The gate sends a workgroup's topics only to its members. A node joins
+// the directory of every workgroup, the rooms it joined, and, as a
+// mailbox member, every room of its workgroup it may enter (so a member
+// away for long catches up while the authors are offline). The topic
+// validator accepts a message only when: it decodes and its signature
+// verifies; it belongs to that workgroup and log; its author is a current
+// member (Directory); for a room, its author may enter it; it is not
+// stored here already (a replay is ignored, not forwarded). A removed
+// member gets no gossip (the gate) and no history (the protocol checks
+// membership); its new messages fail the validator everywhere.
+//
+// # /peerhood/history/1: gap repair and history sync
+//
+// Behind workgroup.Guard. The asker sends frames histReq and reads one
+// histReply after each, on one stream (up to 64 requests):
+//
+//	heads: -> {1 Op "heads", 2 Workgroup, 3 Log}
+//	       <- {1 Heads: [{1 Author, 2 Seq}]}            highest stored Seq per author
+//	get:   -> {1 Op "get", 2 Workgroup, 3 Log, 5 Ranges: [{1 Author, 2 From, 3 To}]}
+//	       <- {2 Msgs: [signed]}                         in chain order, at most 1 MiB / 2,000
+//	error: <- {3 Err "not allowed in that room" ...}
+//
+// Frames are capped at 2 MiB; at most 10,000 heads or ranges. The
+// answerer serves a log only to a member of its workgroup that may read
+// it (the directory: any member; a room: allowed members); direct
+// conversations are never served. The asker compares heads, asks what it
+// lacks, checks each message as gossip is checked, stores it (held ones
+// are released in order), and repeats while it makes progress. It runs
+// with every peer that joins a log's topic (a member coming back, or met
+// again after a partition), every SyncInterval (15 s) with two random
+// peers of each topic, and at once with the sender of a message that had
+// to be held.
+//
+// # Direct messages: /peerhood/dm/1 and the spool
+//
+// A direct message (kinds text, notice, alert, edit, delete, reaction)
+// has To set and no Room. It is stored, then handed to the recipient live
+// over /peerhood/dm/1 when connected: -> {1 Msgs: [signed] (at most 32)}
+// <- {1 Err (empty: taken)}; frames up to 1 MiB; the recipient takes only
+// messages whose author is the stream's peer and whose To is itself.
+// Otherwise, or when that fails within DirectTimeout (3 s), it goes as a
+// sealed spool item of kind "chat" (spool.SendChat: age-encrypted to the
+// recipient, signed envelope, through its mailbox members, receipts);
+// the spool hands it to this service when it arrives (spool.OnChat).
+// Both paths may deliver one message; it is stored once (by ID).
+// A conversation is shown in (HLC, ID) order.
+//
+// An alert is popped up on the recipient's desktop (Notify: notify-send
+// over D-Bus, osascript, a PowerShell toast; else the log).
+//
+// # Events
+//
+// Each message stored (sent or received, in every log) is published as
+// chat.message (events.ChatMessage, which Message is); a directory entry
+// also publishes room.changed.
+//
+// # Storage
+//
+// chat_messages (raw signed bytes and the fields read from them; unique
+// (workgroup, log, author, seq)), chat_fts (FTS5 over the texts,
+// external content, kept by triggers), chat_held, chat_rooms (joined
+// rooms, retention in seconds per room: 0 keeps everything; messages
+// older than it are deleted hourly but each author's last, so chains
+// continue).
+package chat

@@ -1,0 +1,114 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+// Test hooks: sign arbitrary bodies, publish raw bytes on a log's topic,
+// sync a log with one peer.
+
+// TestBody is the signed part of a message, for tests.
+type TestBody struct {
+	Workgroup, Room, Kind, Text string
+	Author                      peer.ID
+	To                          peer.ID
+	Seq                         uint64
+	Prev                        []byte
+	HLC                         uint64
+}
+
+// SignTest signs b with key; badSig flips a bit of the signature.
+func SignTest(key crypto.PrivKey, b TestBody, badSig bool) ([]byte, string, error) {
+	bd := body{V: version, Workgroup: b.Workgroup, Room: b.Room, Author: []byte(b.Author), Seq: b.Seq, Prev: b.Prev, HLC: b.HLC, Kind: b.Kind, Text: b.Text}
+	if b.To != "" {
+		bd.To = []byte(b.To)
+	}
+	m, err := sign(key, bd)
+	if err != nil {
+		return nil, "", err
+	}
+	if !badSig {
+		return m.raw, m.ID(), nil
+	}
+	var s signed
+	if err := unmarshal(m.raw, &s); err != nil {
+		return nil, "", err
+	}
+	s.Sig[0] ^= 1
+	raw, err := marshal(&s)
+	return raw, "", err
+}
+
+// PublishRaw publishes raw on the topic of log in wg (joining it for the
+// while when this node does not keep it).
+func (s *Service) PublishRaw(ctx context.Context, wg, log string, raw []byte) error {
+	k := logKey{wg, log}
+	s.mu.Lock()
+	t := s.topics[k]
+	s.mu.Unlock()
+	if t != nil {
+		return t.topic.Publish(ctx, raw)
+	}
+	tp, err := s.ps.Join(Topic(wg, log))
+	if err != nil {
+		return fmt.Errorf("join: %w", err)
+	}
+	defer tp.Close()
+	return tp.Publish(ctx, raw)
+}
+
+// SyncWith runs one history sync of a log with p.
+func (s *Service) SyncWith(ctx context.Context, p peer.ID, wg, log string) error {
+	return s.syncWith(ctx, p, wg, log)
+}
+
+// Head is this node's chain head in a log.
+func (s *Service) Heads(ctx context.Context, wg, log string) (map[peer.ID]uint64, error) {
+	return s.heads(ctx, wg, log)
+}
+
+// RawOf is the signed bytes of a stored message.
+func (s *Service) RawOf(ctx context.Context, id string) ([]byte, error) {
+	var raw []byte
+	err := s.db.QueryRowContext(ctx, `SELECT raw FROM chat_messages WHERE id=?`, id).Scan(&raw)
+	return raw, err
+}
+
+// LogTexts is the texts stored in a log (by workgroup ID), in order,
+// whatever this node's membership.
+func (s *Service) LogTexts(ctx context.Context, wg, log string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT text FROM chat_messages WHERE workgroup=? AND log=? AND kind='text' ORDER BY hlc, id`, wg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var x string
+		if err := rows.Scan(&x); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// SubscribeMessages subscribes to this node's chat.message events.
+func (s *Service) SubscribeMessages() *events.Subscription {
+	return s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage}})
+}
+
+// CutOff simulates a partition: no gossip taken from, and no history
+// synced with, the peers f reports (nil heals).
+func (s *Service) CutOff(f func(peer.ID) bool) {
+	if f == nil {
+		s.cutOff.Store(nil)
+		return
+	}
+	s.cutOff.Store(&f)
+}

@@ -1,0 +1,34 @@
+package chat
+
+import (
+	"crypto/rand"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// seedMessages signs a few valid messages of each shape with a fresh key.
+func seedMessages(tb testing.TB) [][]byte {
+	key, _, err := crypto.GenerateEd25519Key(rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	id, _ := peer.IDFromPrivateKey(key)
+	ref := make([]byte, 32)
+	var out [][]byte
+	for _, b := range []body{
+		{Room: "general", Kind: KindText, Text: "hello @bravo", Mentions: []string{"bravo"}, Seq: 1},
+		{Room: "general", Kind: KindEdit, Text: "hello", Target: ref, Seq: 2, Prev: ref},
+		{Room: "general", Kind: KindACL, Allow: []string{"bravo", "group:ops"}, Seq: 1},
+		{To: []byte(id), Kind: KindAlert, Text: "look up", Seq: 1},
+	} {
+		b.V, b.Workgroup, b.Author, b.HLC = version, "wg", []byte(id), 1<<40
+		m, err := sign(key, b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, m.raw)
+	}
+	return out
+}

@@ -1,0 +1,221 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+// send signs the next message of this node in b's log, stores it and
+// publishes it on the log's topic (a direct message goes by deliverDM).
+func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
+	b.V, b.Workgroup, b.Author = version, wg, []byte(s.self)
+	if _, ok := s.dir.Self(wg); !ok {
+		return nil, fmt.Errorf("%w: this node is not a member of workgroup %s", ErrRefused, wg)
+	}
+	probe := msg{body: b}
+	log := probe.logName()
+	var m *msg
+	s.storeMu.Lock()
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		seq, prev, err := s.chainHead(ctx, tx, wg, log)
+		if err != nil {
+			return err
+		}
+		b.Seq, b.Prev, b.HLC = seq+1, prev, s.clk.now()
+		if m, err = sign(s.cfg.Identity.Key, b); err != nil {
+			return err
+		}
+		res, err := insertTx(ctx, tx, m, true)
+		if err == nil && res != stored {
+			err = fmt.Errorf("chat: own message not stored (%d)", res)
+		}
+		return err
+	})
+	s.storeMu.Unlock()
+	if err != nil {
+		if strings.Contains(err.Error(), errBadMessage.Error()) {
+			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return nil, fmt.Errorf("chat: send: %w", err)
+	}
+	s.stored(m)
+	if !m.isDM() {
+		s.publish(ctx, logKey{wg, log}, m)
+	}
+	return m, nil
+}
+
+// publish sends m on its log's topic, joining it for the while when this
+// node does not keep the log (a topic change of a room it left).
+func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
+	s.mu.Lock()
+	t := s.topics[k]
+	s.mu.Unlock()
+	if t == nil {
+		s.syncTopics()
+		s.mu.Lock()
+		t = s.topics[k]
+		s.mu.Unlock()
+	}
+	if t == nil {
+		return // kept here; members get it by history sync
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := t.topic.Publish(pctx, m.raw); err != nil && s.ctx.Err() == nil {
+		s.log.Debug("chat: publish", "log", k.log, "err", err)
+	}
+}
+
+var mentionRE = regexp.MustCompile(`(?:^|[^\w@])@([A-Za-z0-9][A-Za-z0-9-]{0,62})`)
+
+// mentions returns the members of wg a text names as @name.
+func (s *Service) mentions(wg, text string) []string {
+	var out []string
+	for _, sm := range mentionRE.FindAllStringSubmatch(text, maxMentions) {
+		if m, ok := s.dir.ByName(wg, sm[1]); ok {
+			out = append(out, m.Name)
+		}
+	}
+	return out
+}
+
+func parseRef(id string) ([]byte, error) {
+	if id == "" {
+		return nil, nil
+	}
+	b, err := hex.DecodeString(id)
+	if err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("%w: message ID %q is not 64 hexadecimal digits", ErrInvalid, id)
+	}
+	return b, nil
+}
+
+// Say sends text to a room this node may speak in.
+func (s *Service) Say(ctx context.Context, wg, room, text string, opt SendOptions) (Message, error) {
+	kind := KindText
+	if opt.Notice {
+		kind = KindNotice
+	}
+	return s.roomMessage(ctx, wg, room, kind, text, opt.Parent, "")
+}
+
+func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent, target string) (Message, error) {
+	info, r, err := s.room(wg, room)
+	if err != nil {
+		return Message{}, err
+	}
+	if !s.allowed(info.ID, r.name, s.self) {
+		return Message{}, fmt.Errorf("%w: room %s is not open to this member", ErrRefused, r.name)
+	}
+	b := body{Room: r.name, Kind: kind, Text: text, Mentions: s.mentions(info.ID, text)}
+	if b.Parent, err = parseRef(parent); err != nil {
+		return Message{}, err
+	}
+	if b.Target, err = parseRef(target); err != nil {
+		return Message{}, err
+	}
+	m, err := s.send(ctx, info.ID, b)
+	if err != nil {
+		return Message{}, err
+	}
+	return s.toMessage(m), nil
+}
+
+// stored announces a message newly stored: chat.message on the event
+// bus, the rooms refolded after a directory entry, an alert popped up.
+func (s *Service) stored(m *msg) {
+	if m.Kind == KindACL || m.Kind == KindTopic {
+		s.noteRoom(m)
+	}
+	if s.cfg.Events != nil {
+		s.cfg.Events.Publish(m.Workgroup, s.toMessage(m))
+	}
+	if m.Kind == KindAlert && m.to() == s.self {
+		go s.cfg.Popup("peerhood: "+s.nameOf(m.Workgroup, m.author()), m.Text)
+	}
+}
+
+// toMessage is the API's view of m.
+func (s *Service) toMessage(m *msg) Message {
+	out := Message{
+		ID: m.ID(), Workgroup: m.Workgroup, Room: m.Room, Author: s.nameOf(m.Workgroup, m.author()),
+		AuthorID: m.author().String(), Seq: m.Seq, Time: hlcTime(m.HLC), Kind: m.Kind, Text: m.Text,
+		Parent: m.parentHex(), Target: m.targetHex(), Mentions: m.Mentions,
+	}
+	if m.isDM() {
+		other := m.to()
+		if other == s.self {
+			other = m.author()
+		}
+		out.Peer = s.nameOf(m.Workgroup, other)
+	}
+	return out
+}
+
+// logOfID finds a stored message by its ID or a unique prefix of 8 or
+// more hexadecimal digits: its full ID, workgroup, log and author.
+func (s *Service) logOfID(ctx context.Context, id string) (full, wg, log, author string, err error) {
+	id = strings.ToLower(strings.TrimSpace(id))
+	if len(id) < 8 || len(id) > 64 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", "", "", "", fmt.Errorf("%w: message ID %q: give 8 to 64 hexadecimal digits", ErrInvalid, id)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, workgroup, log, author FROM chat_messages WHERE id >= ? AND id < ? LIMIT 2`, id, id+"g")
+	if err != nil {
+		return "", "", "", "", fmt.Errorf("chat: find message: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		n++
+		if err := rows.Scan(&full, &wg, &log, &author); err != nil {
+			return "", "", "", "", err
+		}
+	}
+	switch n {
+	case 0:
+		return "", "", "", "", fmt.Errorf("%w: no message %s", ErrNotFound, id)
+	case 1:
+		return full, wg, log, author, rows.Err()
+	}
+	return "", "", "", "", fmt.Errorf("%w: message ID %s is ambiguous; give more digits", ErrInvalid, id)
+}
+
+// Act sends an edit, delete or reaction about message target (its full
+// ID) in the same room or conversation. Only a message's author edits or
+// deletes it.
+func (s *Service) Act(ctx context.Context, kind, target, text string) (Message, error) {
+	if kind != KindEdit && kind != KindDelete && kind != KindReaction {
+		return Message{}, fmt.Errorf("%w: kind %q", ErrInvalid, kind)
+	}
+	target, wg, log, author, err := s.logOfID(ctx, target)
+	if err != nil {
+		return Message{}, err
+	}
+	if kind != KindReaction && author != s.self.String() {
+		return Message{}, fmt.Errorf("%w: only its author edits or deletes a message", ErrRefused)
+	}
+	if to, ok := strings.CutPrefix(log, "@"); ok {
+		if to == s.self.String() { // a message the other member sent this node
+			to = author
+		}
+		p, err := peer.Decode(to)
+		if err != nil {
+			return Message{}, fmt.Errorf("chat: conversation of %s: %w", target, err)
+		}
+		return s.directTo(ctx, wg, p, kind, text, SendOptions{}, target)
+	}
+	return s.roomMessage(ctx, wg, log, kind, text, "", target)
+}
+
+// publishEvent is Events.Publish with a nil bus allowed.
+var _ = events.KindChatMessage

@@ -1,0 +1,273 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/events"
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// DefaultSyncInterval is how often each log this node keeps is compared
+// with a few members that keep it too (history sync), besides the sync
+// with every member that joins a log's topic.
+const DefaultSyncInterval = 15 * time.Second
+
+// Spool carries direct messages to members that are offline: a sealed
+// item of kind chat, through their mailbox members (*spool.Service).
+type Spool interface {
+	SendChat(ctx context.Context, wg string, to peer.ID, data []byte) error
+	OnChat(func(ctx context.Context, wg string, from peer.ID, data []byte) error)
+}
+
+// Config configures the chat service.
+type Config struct {
+	Host     *p2p.Host
+	DB       *store.DB
+	Identity *identity.Identity
+	Dir      workgroup.Directory
+	Log      *slog.Logger
+	Events   *events.Bus
+	Spool    Spool
+	// SyncInterval is the period of history sync (DefaultSyncInterval
+	// when zero).
+	SyncInterval time.Duration
+	// Popup shows an alert on this machine's desktop (Notify when nil).
+	Popup func(title, text string)
+	// DirectTimeout bounds a live direct delivery before the message
+	// goes through the spool (3 s when zero).
+	DirectTimeout time.Duration
+}
+
+// Message is a chat message as the API, the events and the IRC gateway
+// see it (the chat.message event's payload).
+type Message = events.ChatMessage
+
+// SendOptions modify a message sent: Parent (a message ID) makes it a
+// reply; Notice marks it a notice (IRC NOTICE).
+type SendOptions struct {
+	Parent string
+	Notice bool
+}
+
+// HistoryQuery selects messages: of Room, or of the direct conversation
+// with Peer (a member's name); after Since and before Before (zero: no
+// bound); at most Limit (0: 500), the newest; Search: FTS5 full-text
+// query on the text.
+type HistoryQuery struct {
+	Room   string
+	Peer   string
+	Since  time.Time
+	Before time.Time
+	Limit  int
+	Search string
+}
+
+// Service is the chat service.
+type Service struct {
+	cfg  Config
+	db   *store.DB
+	dir  workgroup.Directory
+	log  *slog.Logger
+	ps   *pubsub.PubSub
+	self peer.ID
+	clk  hlc
+
+	storeMu sync.Mutex // serializes stores (chain checks) and own sends
+	mu      sync.Mutex
+	topics  map[logKey]*logTopic
+	rooms   map[string]map[string]*roomState // by workgroup, then name
+	syncing map[syncKey]bool
+	joined  map[logKey]bool // rooms joined (nil: not read yet)
+
+	// cutOff, set by tests only, simulates a partition: chat takes no
+	// gossip from those peers and syncs no history with them.
+	cutOff atomic.Pointer[func(peer.ID) bool]
+
+	syncCh chan syncKey
+	intake chan gossiped // gossip for the writer
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// logKey names one log of one workgroup.
+type logKey struct{ wg, log string }
+
+type syncKey struct {
+	logKey
+	p peer.ID
+}
+
+// New builds the chat service; Start runs it.
+func New(cfg Config) (*Service, error) {
+	if cfg.Host == nil || cfg.DB == nil || cfg.Identity == nil || cfg.Dir == nil {
+		return nil, errors.New("chat: host, database, identity and directory are required")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = DefaultSyncInterval
+	}
+	if cfg.DirectTimeout <= 0 {
+		cfg.DirectTimeout = 3 * time.Second
+	}
+	if cfg.Popup == nil {
+		cfg.Popup = func(title, text string) { Notify(cfg.Log, title, text) }
+	}
+	ps, err := cfg.Host.PubSub()
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
+		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// syncWorkers is how many history syncs run at once.
+const syncWorkers = 4
+
+// Start serves the history and direct-message protocols, takes chat
+// items from the spool, and joins the topics of the logs this node keeps.
+func (s *Service) Start(ctx context.Context) error {
+	s.cfg.Host.Handle(p2p.ProtoHistory, workgroup.Guard(s.dir, s.log, s.serveHistory))
+	s.cfg.Host.Handle(p2p.ProtoDM, workgroup.Guard(s.dir, s.log, s.serveDM))
+	if s.cfg.Spool != nil {
+		s.cfg.Spool.OnChat(s.fromSpool)
+	}
+	// The clock starts past every message this node stored.
+	var maxHLC int64
+	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
+	s.clk.observe(uint64(maxHLC))
+	s.wg.Add(2 + syncWorkers)
+	go s.loop()
+	go s.writer()
+	for range syncWorkers {
+		go s.syncWorker()
+	}
+	return nil
+}
+
+// Close leaves every topic and stops the protocols.
+func (s *Service) Close() error {
+	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
+	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
+	s.cancel()
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.topics {
+		s.leaveLocked(k, t)
+	}
+	return nil
+}
+
+// watchEvery is how often the service looks for logs to join or leave.
+const watchEvery = 250 * time.Millisecond
+
+func (s *Service) loop() {
+	defer s.wg.Done()
+	w := time.NewTicker(watchEvery)
+	defer w.Stop()
+	sy := time.NewTicker(s.cfg.SyncInterval)
+	defer sy.Stop()
+	ret := time.NewTicker(time.Hour)
+	defer ret.Stop()
+	s.applyRetention(s.ctx)
+	for {
+		s.syncTopics()
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-w.C:
+		case <-sy.C:
+			s.antiEntropy()
+		case <-ret.C:
+			s.applyRetention(s.ctx)
+		}
+	}
+}
+
+// requestSync queues a history sync of a log with peer p (once at a time).
+func (s *Service) requestSync(k logKey, p peer.ID) {
+	if p == s.self || p == "" {
+		return
+	}
+	sk := syncKey{k, p}
+	s.mu.Lock()
+	if s.syncing[sk] {
+		s.mu.Unlock()
+		return
+	}
+	s.syncing[sk] = true
+	s.mu.Unlock()
+	select {
+	case s.syncCh <- sk:
+	default:
+		s.mu.Lock()
+		delete(s.syncing, sk)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Service) syncWorker() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case sk := <-s.syncCh:
+			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+			if err := s.syncWith(ctx, sk.p, sk.wg, sk.log); err != nil && s.ctx.Err() == nil {
+				s.log.Debug("chat: history sync", "peer", sk.p, "log", sk.log, "err", err)
+			}
+			cancel()
+			s.mu.Lock()
+			delete(s.syncing, sk)
+			s.mu.Unlock()
+		}
+	}
+}
+
+// antiEntropy syncs each kept log with up to two of its topic's peers.
+func (s *Service) antiEntropy() {
+	s.mu.Lock()
+	type pick struct {
+		k  logKey
+		ps []peer.ID
+	}
+	var picks []pick
+	for k, t := range s.topics {
+		picks = append(picks, pick{k, t.topic.ListPeers()})
+	}
+	s.mu.Unlock()
+	for _, p := range picks {
+		for i, j := range randPerm(len(p.ps)) {
+			if i >= 2 {
+				break
+			}
+			s.requestSync(p.k, p.ps[j])
+		}
+	}
+}
+
+// cut reports whether a test partition separates this node from p.
+func (s *Service) cut(p peer.ID) bool {
+	f := s.cutOff.Load()
+	return f != nil && (*f)(p)
+}

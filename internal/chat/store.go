@@ -1,0 +1,286 @@
+package chat
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// storeResult is what storing a message did.
+type storeResult int
+
+const (
+	failed    storeResult = iota // not stored: the database failed
+	stored                       // new, stored in order
+	duplicate                    // already stored (or held)
+	held                         // its predecessor is missing: held
+	forked                       // another message holds its place in the author's chain
+)
+
+// maxHeldPerLog bounds the messages held per log.
+const maxHeldPerLog = 20000
+
+func jsonList(xs []string) string {
+	if len(xs) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(xs)
+	return string(b)
+}
+
+// has reports whether id is stored or held.
+func (s *Service) has(ctx context.Context, id string) bool {
+	var n int
+	_ = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n)
+	return n > 0
+}
+
+// insert stores ms in one transaction: each message if its predecessor
+// is stored, else it is held; then the held messages it unblocks. It
+// returns what became of each message and the messages newly stored, in
+// the order they were stored.
+func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg, error) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
+	res := make([]storeResult, len(ms))
+	var out []*msg
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		for i, m := range ms {
+			r, err := insertTx(ctx, tx, m, m.isDM())
+			if err != nil {
+				return err
+			}
+			res[i] = r
+			if r != stored {
+				continue
+			}
+			out = append(out, m)
+			more, err := releaseHeld(ctx, tx, m)
+			if err != nil {
+				return err
+			}
+			out = append(out, more...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
+	}
+	return res, out, nil
+}
+
+// insertTx stores or holds m in tx. A direct message is never held: the
+// spool delivers each exactly once, in any order.
+func insertTx(ctx context.Context, tx *sql.Tx, m *msg, noHold bool) (storeResult, error) {
+	id, log, author := m.ID(), m.logName(), m.author().String()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n); err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		return duplicate, nil
+	}
+	var other string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, m.Seq).Scan(&other)
+	if err == nil {
+		return forked, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if m.Seq > 1 && !noHold {
+		var prev string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, m.Seq-1).Scan(&prev)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE workgroup=? AND log=?`, m.Workgroup, log).Scan(&n); err != nil {
+				return 0, err
+			}
+			if n >= maxHeldPerLog {
+				return duplicate, nil // dropped: history sync fetches it again later
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO chat_held(id, workgroup, log, author, seq, raw, received) VALUES(?,?,?,?,?,?,?)`,
+				id, m.Workgroup, log, author, m.Seq, m.raw, time.Now().UnixMilli())
+			return held, err
+		case err != nil:
+			return 0, err
+		case prev != hex.EncodeToString(m.Prev):
+			return forked, nil
+		}
+	}
+	var room, peerCol string
+	room = m.Room
+	if m.isDM() {
+		room = ""
+	}
+	_ = peerCol
+	_, err = tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		id, m.Workgroup, log, author, m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
+		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	return stored, nil
+}
+
+// releaseHeld stores the held successors of m, in chain order.
+func releaseHeld(ctx context.Context, tx *sql.Tx, m *msg) ([]*msg, error) {
+	var out []*msg
+	log, author, seq := m.logName(), m.author().String(), m.Seq
+	for {
+		rows, err := tx.QueryContext(ctx, `SELECT id, raw FROM chat_held WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, seq+1)
+		if err != nil {
+			return out, err
+		}
+		var cands [][2]any
+		for rows.Next() {
+			var id string
+			var raw []byte
+			if err := rows.Scan(&id, &raw); err != nil {
+				rows.Close()
+				return out, err
+			}
+			cands = append(cands, [2]any{id, raw})
+		}
+		rows.Close()
+		var next *msg
+		for _, c := range cands {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_held WHERE id=?`, c[0]); err != nil {
+				return out, err
+			}
+			hm, err := decode(c[1].([]byte))
+			if err != nil || next != nil {
+				continue
+			}
+			if r, err := insertTx(ctx, tx, hm, false); err != nil {
+				return out, err
+			} else if r == stored {
+				next = hm
+			}
+		}
+		if next == nil {
+			return out, nil
+		}
+		out = append(out, next)
+		seq++
+	}
+}
+
+// heads returns the highest contiguous sequence number stored per author
+// in a log.
+func (s *Service) heads(ctx context.Context, wg, log string) (map[peer.ID]uint64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT author, max(seq) FROM chat_messages WHERE workgroup=? AND log=? GROUP BY author`, wg, log)
+	if err != nil {
+		return nil, fmt.Errorf("chat: heads: %w", err)
+	}
+	defer rows.Close()
+	out := map[peer.ID]uint64{}
+	for rows.Next() {
+		var a string
+		var seq int64
+		if err := rows.Scan(&a, &seq); err != nil {
+			return nil, err
+		}
+		if p, err := peer.Decode(a); err == nil {
+			out[p] = uint64(seq)
+		}
+	}
+	return out, rows.Err()
+}
+
+// rangeRaw returns the raw messages of author in a log with seq in
+// [from, to], in order, at most limit.
+func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, from, to uint64, limit int) ([][]byte, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?`,
+		wg, log, author.String(), int64(from), int64(to), limit)
+	if err != nil {
+		return nil, fmt.Errorf("chat: read range: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		out = append(out, raw)
+	}
+	return out, rows.Err()
+}
+
+// chainHead returns this node's last sequence number and message hash in
+// a log (0, nil when it has none).
+func (s *Service) chainHead(ctx context.Context, tx *sql.Tx, wg, log string) (uint64, []byte, error) {
+	var seq int64
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
+		wg, log, s.self.String()).Scan(&seq, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, nil
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	h, err := hex.DecodeString(id)
+	return uint64(seq), h, err
+}
+
+// loadLog returns the stored messages of a log in display order.
+func (s *Service) loadLog(ctx context.Context, wg, log string) ([]*msg, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log=? ORDER BY hlc, id`, wg, log)
+	if err != nil {
+		return nil, fmt.Errorf("chat: read log: %w", err)
+	}
+	defer rows.Close()
+	var out []*msg
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		m, err := decode(raw)
+		if err != nil {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// applyRetention deletes messages of rooms with a retention older than it.
+func (s *Service) applyRetention(ctx context.Context) {
+	rows, err := s.db.QueryContext(ctx, `SELECT workgroup, name, retention FROM chat_rooms WHERE retention > 0`)
+	if err != nil {
+		return
+	}
+	type rr struct {
+		wg, name string
+		keep     int64
+	}
+	var rs []rr
+	for rows.Next() {
+		var r rr
+		if rows.Scan(&r.wg, &r.name, &r.keep) == nil {
+			rs = append(rs, r)
+		}
+	}
+	rows.Close()
+	for _, r := range rs {
+		cut := uint64(time.Now().Add(-time.Duration(r.keep)*time.Second).UnixMilli()) << hlcShift
+		// Keep each author's last message so its chain continues.
+		_, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE workgroup=? AND log=? AND hlc < ?
+			AND seq < (SELECT max(seq) FROM chat_messages m2 WHERE m2.workgroup=chat_messages.workgroup AND m2.log=chat_messages.log AND m2.author=chat_messages.author)`,
+			r.wg, r.name, int64(cut))
+		if err != nil {
+			s.log.Warn("chat: retention", "room", r.name, "err", err)
+		}
+	}
+}

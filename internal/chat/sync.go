@@ -1,0 +1,249 @@
+package chat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// Frames of /peerhood/history/1 (see doc.go).
+type histReq struct {
+	Op        string     `cbor:"1,keyasint"` // heads | get
+	Workgroup string     `cbor:"2,keyasint"`
+	Log       string     `cbor:"3,keyasint,omitempty"`
+	Heads     []head     `cbor:"4,keyasint,omitempty"`
+	Ranges    []seqRange `cbor:"5,keyasint,omitempty"`
+}
+
+type head struct {
+	Author []byte `cbor:"1,keyasint"`
+	Seq    uint64 `cbor:"2,keyasint"`
+}
+
+type seqRange struct {
+	Author []byte `cbor:"1,keyasint"`
+	From   uint64 `cbor:"2,keyasint"`
+	To     uint64 `cbor:"3,keyasint"`
+}
+
+type histReply struct {
+	Heads []head   `cbor:"1,keyasint,omitempty"`
+	Msgs  [][]byte `cbor:"2,keyasint,omitempty"`
+	Err   string   `cbor:"3,keyasint,omitempty"`
+}
+
+// Bounds of the history protocol.
+const (
+	maxHistFrame = 2 << 20
+	maxHeads     = 10000
+	maxRanges    = 10000
+	// replyBytes is what one get reply carries at most (then the asker
+	// asks again).
+	replyBytes   = 1 << 20
+	maxReplyMsgs = 2000
+	histOps      = 64 // requests served on one stream
+)
+
+const (
+	opHeads = "heads"
+	opGet   = "get"
+)
+
+// checkReq checks a request's form.
+func (r *histReq) check() error {
+	if r.Op != opHeads && r.Op != opGet {
+		return fmt.Errorf("unknown op %q", r.Op)
+	}
+	if r.Workgroup == "" || len(r.Workgroup) > 128 {
+		return errors.New("bad workgroup")
+	}
+	if r.Log != "" {
+		if err := ValidRoom(r.Log); err != nil {
+			return err
+		}
+	}
+	if len(r.Heads) > maxHeads || len(r.Ranges) > maxRanges {
+		return errors.New("too many heads or ranges")
+	}
+	for _, h := range r.Heads {
+		if _, err := peer.IDFromBytes(h.Author); err != nil {
+			return fmt.Errorf("head: %w", err)
+		}
+	}
+	for _, g := range r.Ranges {
+		if _, err := peer.IDFromBytes(g.Author); err != nil || g.From == 0 || g.To < g.From {
+			return errors.New("bad range")
+		}
+	}
+	return nil
+}
+
+// serveHistory answers a member's heads and get requests for logs it may
+// read: the directory of a workgroup both are in, a room it is allowed in.
+// Direct conversations are never served.
+func (s *Service) serveHistory(st network.Stream) {
+	defer st.Close()
+	from := st.Conn().RemotePeer()
+	if s.cut(from) {
+		_ = st.Reset()
+		return
+	}
+	rd := wire.NewReader(st, maxHistFrame)
+	defer rd.Release()
+	for range histOps {
+		_ = st.SetDeadline(time.Now().Add(30 * time.Second))
+		var req histReq
+		if err := rd.ReadFrame(&req); err != nil {
+			if !errors.Is(err, io.EOF) {
+				_ = st.Reset()
+			}
+			return
+		}
+		rep, err := s.answer(from, &req)
+		if err != nil {
+			rep = histReply{Err: err.Error()}
+		}
+		if err := wire.WriteFrame(st, rep); err != nil {
+			_ = st.Reset()
+			return
+		}
+	}
+}
+
+func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
+	if err := req.check(); err != nil {
+		return histReply{}, err
+	}
+	if _, ok := s.dir.Member(req.Workgroup, from); !ok {
+		return histReply{}, errors.New("not a member of that workgroup")
+	}
+	if _, ok := s.dir.Self(req.Workgroup); !ok {
+		return histReply{}, errors.New("not in that workgroup")
+	}
+	if req.Log != "" && !s.allowed(req.Workgroup, req.Log, from) {
+		return histReply{}, errors.New("not allowed in that room")
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
+	defer cancel()
+	if req.Op == opHeads {
+		hs, err := s.heads(ctx, req.Workgroup, req.Log)
+		if err != nil {
+			return histReply{}, err
+		}
+		return histReply{Heads: headList(hs)}, nil
+	}
+	var rep histReply
+	size := 0
+	for _, g := range req.Ranges {
+		raws, err := s.rangeRaw(ctx, req.Workgroup, req.Log, peer.ID(g.Author), g.From, g.To, maxReplyMsgs-len(rep.Msgs))
+		if err != nil {
+			return histReply{}, err
+		}
+		for _, r := range raws {
+			if size+len(r) > replyBytes || len(rep.Msgs) >= maxReplyMsgs {
+				return rep, nil
+			}
+			size += len(r)
+			rep.Msgs = append(rep.Msgs, r)
+		}
+	}
+	return rep, nil
+}
+
+func headList(hs map[peer.ID]uint64) []head {
+	out := make([]head, 0, len(hs))
+	for p, seq := range hs {
+		out = append(out, head{Author: []byte(p), Seq: seq})
+	}
+	return out
+}
+
+// syncWith pulls from p what p has of a log and this node lacks: it
+// compares heads, asks the missing ranges, stores what comes (checked as
+// gossip is), and repeats until nothing is missing.
+func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error {
+	if s.cut(p) {
+		return errors.New("cut off (test)")
+	}
+	st, err := s.cfg.Host.NewStream(network.WithNoDial(ctx, "chat: history with a connected member"), p, p2p.ProtoHistory)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	rd := wire.NewReader(st, maxHistFrame)
+	defer rd.Release()
+	k := logKey{wg, log}
+	for round := 0; round < histOps/2; round++ {
+		_ = st.SetDeadline(time.Now().Add(30 * time.Second))
+		mine, err := s.heads(ctx, wg, log)
+		if err != nil {
+			return err
+		}
+		theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
+		if err != nil {
+			return err
+		}
+		var ranges []seqRange
+		for _, h := range theirs.Heads {
+			if have := mine[peer.ID(h.Author)]; h.Seq > have {
+				ranges = append(ranges, seqRange{Author: h.Author, From: have + 1, To: h.Seq})
+			}
+			if len(ranges) >= maxRanges {
+				break
+			}
+		}
+		if len(ranges) == 0 {
+			return nil
+		}
+		got, err := s.ask(st, rd, histReq{Op: opGet, Workgroup: wg, Log: log, Ranges: ranges})
+		if err != nil {
+			return err
+		}
+		if len(got.Msgs) == 0 {
+			return nil
+		}
+		var ms []*msg
+		for _, raw := range got.Msgs {
+			m, err := decode(raw)
+			if err != nil {
+				return fmt.Errorf("history from %s: %w", p, err)
+			}
+			if s.admissible(m, k) == nil { // else e.g. an author no longer a member
+				ms = append(ms, m)
+			}
+		}
+		progress := false
+		for _, r := range s.acceptAll(ctx, ms) {
+			progress = progress || r == stored
+		}
+		if !progress {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (s *Service) ask(st network.Stream, rd *wire.Reader, req histReq) (histReply, error) {
+	var rep histReply
+	if err := wire.WriteFrame(st, req); err != nil {
+		return rep, err
+	}
+	if err := rd.ReadFrame(&rep); err != nil {
+		return rep, err
+	}
+	if rep.Err != "" {
+		return rep, fmt.Errorf("refused: %s", rep.Err)
+	}
+	if len(rep.Heads) > maxHeads {
+		return rep, errors.New("too many heads")
+	}
+	return rep, nil
+}

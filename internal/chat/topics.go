@@ -1,0 +1,255 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/workgroup"
+)
+
+// Topic is the gossipsub topic of a log: the room directory of workgroup
+// wg (log "") or one of its rooms.
+func Topic(wg, log string) string {
+	if log == "" {
+		return "/peerhood/wg/" + wg + "/chat"
+	}
+	return "/peerhood/wg/" + wg + "/chat/" + log
+}
+
+// logTopic is a joined topic with its subscription.
+type logTopic struct {
+	topic  *pubsub.Topic
+	sub    *pubsub.Subscription
+	events *pubsub.TopicEventHandler
+	cancel context.CancelFunc
+}
+
+func randPerm(n int) []int { return rand.Perm(n) }
+
+// wantedLogs lists the logs this node keeps: every workgroup's room
+// directory, the rooms it joined, and, for a mailbox member, every room
+// of its workgroup it is allowed in.
+func (s *Service) wantedLogs() map[logKey]bool {
+	want := map[logKey]bool{}
+	joined := s.joinedRooms()
+	for _, w := range s.dir.Workgroups() {
+		want[logKey{w.ID, ""}] = true
+		self, _ := s.dir.Self(w.ID)
+		mailbox := self.HasRole(workgroup.RoleMailbox)
+		for name := range s.roomsOf(w.ID) {
+			if (mailbox || joined[logKey{w.ID, name}]) && s.allowed(w.ID, name, s.self) {
+				want[logKey{w.ID, name}] = true
+			}
+		}
+	}
+	return want
+}
+
+// syncTopics joins the topics of the logs this node keeps and leaves the
+// others.
+func (s *Service) syncTopics() {
+	want := s.wantedLogs()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, t := range s.topics {
+		if !want[k] {
+			s.leaveLocked(k, t)
+		}
+	}
+	for k := range want {
+		if _, ok := s.topics[k]; ok {
+			continue
+		}
+		if err := s.joinLocked(k); err != nil {
+			s.log.Warn("chat: cannot join topic", "workgroup", k.wg, "log", k.log, "err", err)
+		}
+	}
+}
+
+func (s *Service) joinLocked(k logKey) error {
+	name := Topic(k.wg, k.log)
+	if err := s.ps.RegisterTopicValidator(name, s.validator(k)); err != nil {
+		return fmt.Errorf("register validator of %s: %w", name, err)
+	}
+	t, err := s.ps.Join(name)
+	if err != nil {
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("join %s: %w", name, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		_ = t.Close()
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("subscribe %s: %w", name, err)
+	}
+	ev, err := t.EventHandler()
+	if err != nil {
+		sub.Cancel()
+		_ = t.Close()
+		_ = s.ps.UnregisterTopicValidator(name)
+		return fmt.Errorf("events of %s: %w", name, err)
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	lt := &logTopic{topic: t, sub: sub, events: ev, cancel: cancel}
+	s.topics[k] = lt
+	s.wg.Add(2)
+	go s.receive(ctx, k, lt)
+	go s.watchPeers(ctx, k, lt)
+	return nil
+}
+
+func (s *Service) leaveLocked(k logKey, t *logTopic) {
+	t.cancel()
+	t.sub.Cancel()
+	t.events.Cancel()
+	_ = t.topic.Close()
+	_ = s.ps.UnregisterTopicValidator(Topic(k.wg, k.log))
+	delete(s.topics, k)
+}
+
+// validator takes a log's gossip only when the message is signed by its
+// author, belongs to that log, its author is a member of the workgroup
+// (and allowed in the room), and it is not stored here already.
+func (s *Service) validator(k logKey) pubsub.ValidatorEx {
+	return func(ctx context.Context, from peer.ID, pm *pubsub.Message) pubsub.ValidationResult {
+		if s.cut(from) {
+			return pubsub.ValidationIgnore
+		}
+		m, err := decode(pm.Data)
+		if err != nil {
+			return pubsub.ValidationReject
+		}
+		if err := s.admissible(m, k); err != nil {
+			return pubsub.ValidationReject
+		}
+		if from != s.self && s.has(ctx, m.ID()) {
+			return pubsub.ValidationIgnore // a replay: stored already
+		}
+		pm.ValidatorData = m
+		return pubsub.ValidationAccept
+	}
+}
+
+// admissible checks a verified message against the log it came for and
+// the workgroup's roster and rooms.
+func (s *Service) admissible(m *msg, k logKey) error {
+	if m.Workgroup != k.wg || m.logName() != k.log || m.isDM() {
+		return fmt.Errorf("%w: message of another log", errBadMessage)
+	}
+	if _, ok := s.dir.Member(k.wg, m.author()); !ok {
+		return fmt.Errorf("%w: author %s is not a member", errBadMessage, m.author())
+	}
+	if k.log != "" && !s.allowed(k.wg, k.log, m.author()) {
+		return fmt.Errorf("%w: author %s is not allowed in room %s", errBadMessage, m.author(), k.log)
+	}
+	return nil
+}
+
+// receive hands the log's gossip to the writer.
+func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
+	defer s.wg.Done()
+	for {
+		pm, err := t.sub.Next(ctx)
+		if err != nil {
+			return
+		}
+		m, ok := pm.ValidatorData.(*msg)
+		if !ok || m.author() == s.self {
+			continue
+		}
+		select {
+		case s.intake <- gossiped{m: m, k: k, from: pm.ReceivedFrom}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// gossiped is a message received on a topic, waiting for the writer.
+type gossiped struct {
+	m    *msg
+	k    logKey
+	from peer.ID
+}
+
+// maxBatch bounds the messages the writer stores in one transaction.
+const maxBatch = 512
+
+// writer stores gossiped messages, all that wait in one transaction (one
+// commit for a burst, not one per message). A message whose predecessor
+// is missing is held, and its log synced with the peer that sent it.
+func (s *Service) writer() {
+	defer s.wg.Done()
+	for {
+		var batch []gossiped
+		select {
+		case <-s.ctx.Done():
+			return
+		case g := <-s.intake:
+			batch = append(batch, g)
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case g := <-s.intake:
+				batch = append(batch, g)
+			default:
+				break more
+			}
+		}
+		ms := make([]*msg, len(batch))
+		for i, g := range batch {
+			ms[i] = g.m
+		}
+		res := s.acceptAll(s.ctx, ms)
+		for i, r := range res {
+			if r == held {
+				s.requestSync(batch[i].k, batch[i].from)
+			}
+		}
+	}
+}
+
+// watchPeers syncs a log's history with each peer that joins its topic:
+// a member that comes back, or one this node meets again.
+func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
+	defer s.wg.Done()
+	for {
+		ev, err := t.events.NextPeerEvent(ctx)
+		if err != nil {
+			return
+		}
+		if ev.Type == pubsub.PeerJoin {
+			s.requestSync(k, ev.Peer)
+		}
+	}
+}
+
+// accept stores one checked message and announces what it stored.
+func (s *Service) accept(ctx context.Context, m *msg) storeResult {
+	return s.acceptAll(ctx, []*msg{m})[0]
+}
+
+// acceptAll stores checked messages in one transaction and announces
+// what it stored.
+func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
+	res, out, err := s.insert(ctx, ms...)
+	if err != nil {
+		s.log.Warn("chat: store", "err", err)
+		return make([]storeResult, len(ms)) // failed
+	}
+	for i, r := range res {
+		if r == forked {
+			s.log.Warn("chat: refused a message forking its author's chain", "author", ms[i].author(), "seq", ms[i].Seq, "log", ms[i].logName())
+		}
+	}
+	for _, x := range out {
+		s.clk.observe(x.HLC)
+		s.stored(x)
+	}
+	return res
+}

@@ -1,0 +1,354 @@
+package ircgw
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// command runs a command of a registered client.
+func (c *client) command(l Line) {
+	s := c.s
+	switch l.Command {
+	case "JOIN":
+		c.join(l)
+	case "PART":
+		c.part(l)
+	case "TOPIC":
+		c.topic(l)
+	case "NAMES":
+		for _, name := range strings.Split(l.Param(0), ",") {
+			if ref, ok := s.parseChan(name); ok {
+				s.names(c, ref)
+			} else if name != "" {
+				c.numeric("366", name, "End of /NAMES list")
+			}
+		}
+	case "MODE":
+		c.mode(l)
+	case "WHO":
+		c.who(l)
+	case "WHOIS":
+		c.whois(l)
+	case "AWAY":
+		c.away(l)
+	case "PRIVMSG", "NOTICE":
+		c.privmsg(l)
+	case "LIST":
+		c.list(l)
+	case "CHATHISTORY":
+		c.chathistory(l)
+	case "TAGMSG":
+		// Typing notifications and reactions are not carried.
+	case "ISON":
+		c.ison(l)
+	default:
+		c.numeric("421", l.Command, "Unknown command")
+	}
+}
+
+func (c *client) need(l Line, n int) bool {
+	if len(l.Params) < n {
+		c.numeric("461", l.Command, "Not enough parameters")
+		return false
+	}
+	return true
+}
+
+func ctxShort() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 30*time.Second)
+}
+
+// roomOf returns wg's room name (with the backend's spelling).
+func (s *Server) roomOf(wg, name string) (Room, bool) {
+	rooms, err := s.cfg.Backend.Rooms(wg)
+	if err != nil {
+		return Room{}, false
+	}
+	for _, r := range rooms {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return Room{}, false
+}
+
+// join joins (creating when missing) each room named; every client of
+// this node sees the JOIN.
+func (c *client) join(l Line) {
+	s := c.s
+	if !c.need(l, 1) {
+		return
+	}
+	if l.Params[0] == "0" {
+		for _, ref := range c.allChannels() {
+			c.partRoom(ref, "")
+		}
+		return
+	}
+	for _, name := range strings.Split(l.Params[0], ",") {
+		ref, ok := s.parseChan(name)
+		if !ok {
+			c.numeric("403", name, "No such channel: use #room or #room@workgroup")
+			continue
+		}
+		ctx, cancel := ctxShort()
+		var err error
+		if r, exists := s.roomOf(ref.WG, ref.Room); exists {
+			ref.Room = r.Name
+			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
+		} else {
+			var r Room
+			if r, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil); err == nil && !r.Joined {
+				_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, ref.Room)
+			}
+		}
+		cancel()
+		if err != nil {
+			c.numeric("473", ref.Name, "Cannot join channel: "+err.Error())
+			continue
+		}
+		ref.Name = s.chanName(ref.WG, ref.Room)
+		for _, o := range s.registered() {
+			if !o.inChannel(ref.Name) {
+				s.joinBurst(o, ref, true)
+			}
+		}
+	}
+}
+
+// joinBurst tells c it joined ref: JOIN, topic, names; with playback,
+// the messages c missed (for clients without draft/chathistory).
+func (s *Server) joinBurst(c *client, ref chanRef, playback bool) {
+	c.mu.Lock()
+	c.channels[fold(ref.Name)] = ref
+	nick := c.nick
+	c.mu.Unlock()
+	c.send(Line{Source: userhost(nick), Command: "JOIN", Params: []string{ref.Name}})
+	s.sendTopic(c, ref, false)
+	s.names(c, ref)
+	if playback && !c.has("draft/chathistory") {
+		s.playback(c, ref)
+	}
+}
+
+func (s *Server) sendTopic(c *client, ref chanRef, asked bool) {
+	r, ok := s.roomOf(ref.WG, ref.Room)
+	switch {
+	case !ok:
+		if asked {
+			c.numeric("403", ref.Name, "No such channel")
+		}
+	case r.Topic == "":
+		c.numeric("331", ref.Name, "No topic is set")
+	default:
+		c.numeric("332", ref.Name, r.Topic)
+		if !r.Created.IsZero() {
+			c.numeric("333", ref.Name, serverName, strconv.FormatInt(r.Created.Unix(), 10))
+		}
+	}
+}
+
+// prefixOf is a member's channel prefixes: @ for an admin, + for a
+// present member; only the highest without multi-prefix.
+func prefixOf(m Member, multi bool) string {
+	p := ""
+	if m.Admin {
+		p = "@"
+	}
+	if m.State != Offline && m.State != "" && (multi || p == "") {
+		p += "+"
+	}
+	return p
+}
+
+func (s *Server) names(c *client, ref chanRef) {
+	names := s.roomMembers(c, ref)
+	multi := c.has("multi-prefix")
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
+	var items []string
+	for _, n := range names {
+		m, ok := s.cfg.Backend.Member(ref.WG, n)
+		if !ok {
+			continue
+		}
+		items = append(items, prefixOf(m, multi)+s.nickOf(ref.WG, m.Name))
+	}
+	max := MaxLine - len(":"+serverName+" 353 "+c.selfNick()+" = "+ref.Name+" :") - 2
+	for len(items) > 0 {
+		n, size := 0, 0
+		for n < len(items) && size+len(items[n])+1 <= max {
+			size += len(items[n]) + 1
+			n++
+		}
+		n = max1(n)
+		c.numeric("353", "=", ref.Name, strings.Join(items[:n], " "))
+		items = items[n:]
+	}
+	c.numeric("366", ref.Name, "End of /NAMES list")
+}
+
+// roomMembers is the room's members as the backend knows them, this
+// node's member included when client c is in the channel (chat lists
+// the members it hears on the room's topic, which takes a moment after
+// a join).
+func (s *Server) roomMembers(c *client, ref chanRef) []string {
+	names, _ := s.cfg.Backend.RoomMembers(ref.WG, ref.Room)
+	if me, ok := s.self(ref.WG); ok && c.inChannel(ref.Name) && !containsFold(names, me.Name) {
+		names = append(names, me.Name)
+	}
+	return names
+}
+
+func max1(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
+}
+
+func (c *client) part(l Line) {
+	if !c.need(l, 1) {
+		return
+	}
+	for _, name := range strings.Split(l.Params[0], ",") {
+		ref, ok := c.s.parseChan(name)
+		if !ok || !c.inChannel(ref.Name) {
+			c.numeric("442", name, "You're not on that channel")
+			continue
+		}
+		c.partRoom(ref, l.Param(1))
+	}
+}
+
+// partRoom leaves the room; every client of this node sees the PART.
+func (c *client) partRoom(ref chanRef, reason string) {
+	s := c.s
+	ctx, cancel := ctxShort()
+	err := s.cfg.Backend.LeaveRoom(ctx, ref.WG, ref.Room)
+	cancel()
+	if err != nil {
+		c.numeric("442", ref.Name, "Cannot leave: "+err.Error())
+		return
+	}
+	params := []string{ref.Name}
+	if reason != "" {
+		params = append(params, reason)
+	}
+	for _, o := range s.registered() {
+		if o.inChannel(ref.Name) {
+			o.mu.Lock()
+			delete(o.channels, fold(ref.Name))
+			nick := o.nick
+			o.mu.Unlock()
+			o.send(Line{Source: userhost(nick), Command: "PART", Params: params})
+		}
+	}
+}
+
+func (c *client) topic(l Line) {
+	s := c.s
+	if !c.need(l, 1) {
+		return
+	}
+	ref, ok := s.parseChan(l.Params[0])
+	if !ok {
+		c.numeric("403", l.Params[0], "No such channel")
+		return
+	}
+	if len(l.Params) < 2 {
+		s.sendTopic(c, ref, true)
+		return
+	}
+	ctx, cancel := ctxShort()
+	err := s.cfg.Backend.SetTopic(ctx, ref.WG, ref.Room, l.Params[1])
+	cancel()
+	if err != nil {
+		c.numeric("482", ref.Name, "Cannot set the topic: "+err.Error())
+		return
+	}
+	for _, o := range s.registered() {
+		if o.inChannel(ref.Name) {
+			o.send(Line{Source: userhost(o.selfNick()), Command: "TOPIC", Params: []string{ref.Name, l.Params[1]}})
+		}
+	}
+}
+
+func (c *client) mode(l Line) {
+	s := c.s
+	if !c.need(l, 1) {
+		return
+	}
+	target := l.Params[0]
+	if !strings.HasPrefix(target, "#") {
+		if !strings.EqualFold(target, c.selfNick()) {
+			c.numeric("502", "Cannot change mode for other users")
+			return
+		}
+		if len(l.Params) == 1 {
+			c.numeric("221", "+")
+		}
+		return // user modes are accepted and ignored
+	}
+	ref, ok := s.parseChan(target)
+	r, exists := s.roomOf(ref.WG, ref.Room)
+	if !ok || !exists {
+		c.numeric("403", target, "No such channel")
+		return
+	}
+	switch {
+	case len(l.Params) == 1:
+		c.numeric("324", ref.Name, "+nt")
+		if !r.Created.IsZero() {
+			c.numeric("329", ref.Name, strconv.FormatInt(r.Created.Unix(), 10))
+		}
+	case strings.Trim(l.Params[1], "+b") == "":
+		c.numeric("368", ref.Name, "End of channel ban list")
+	default:
+		c.numeric("482", ref.Name, "Room access is set with peerhood room commands, not modes")
+	}
+}
+
+func (c *client) list(l Line) {
+	s := c.s
+	var only []chanRef
+	for _, n := range strings.Split(l.Param(0), ",") {
+		if ref, ok := s.parseChan(n); ok {
+			only = append(only, ref)
+		}
+	}
+	c.numeric("321", "Channel", "Users  Name")
+	for _, w := range s.cfg.Backend.Workgroups() {
+		rooms, err := s.cfg.Backend.Rooms(w.ID)
+		if err != nil {
+			continue
+		}
+		for _, r := range rooms {
+			name := s.chanName(w.ID, r.Name)
+			if strings.ContainsAny(r.Name, " ,\x07") {
+				continue // not reachable as a channel
+			}
+			if len(only) > 0 && !slices.ContainsFunc(only, func(o chanRef) bool { return strings.EqualFold(o.Name, name) }) {
+				continue
+			}
+			members, _ := s.cfg.Backend.RoomMembers(w.ID, r.Name)
+			c.numeric("322", name, strconv.Itoa(len(members)), r.Topic)
+		}
+	}
+	c.numeric("323", "End of /LIST")
+}
+
+// ison answers 303 with the nicks asked that are present.
+func (c *client) ison(l Line) {
+	var on []string
+	for _, p := range l.Params {
+		for _, nick := range strings.Fields(p) {
+			if _, m, ok := c.s.resolveNick(nick); ok && m.State != Offline && m.State != "" {
+				on = append(on, nick)
+			}
+		}
+	}
+	c.numeric("303", strings.Join(on, " "))
+}

@@ -1,0 +1,406 @@
+package ircgw
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"net"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// client is one IRC connection.
+type client struct {
+	s    *Server
+	conn net.Conn
+	out  chan outLine
+	quit chan struct{} // closed by stop
+	once sync.Once
+	why  string // why the connection ends; set before quit closes
+	hard bool   // end at once, unflushed
+
+	// Read by the hub and other clients' goroutines: guarded by mu.
+	mu         sync.Mutex
+	caps       map[string]bool
+	registered bool
+	nick       string
+	user       string // the USER name: the key of this client's last-seen marks
+	channels   map[string]chanRef
+	batches    int
+	toldAway   bool // what the client was last told of this node's presence
+
+	// The reader goroutine's own.
+	authed     bool
+	capPending bool // CAP LS/REQ seen, CAP END not yet
+	gotNick    bool
+	gotUser    bool
+	sasl       *saslState
+	tokens     float64
+	lastRefill time.Time
+}
+
+// chanRef is a channel a client has joined.
+type chanRef struct {
+	Name string // as the client sees it
+	WG   string
+	Room string
+}
+
+func newClient(s *Server, conn net.Conn) *client {
+	return &client{s: s, conn: conn, out: make(chan outLine, s.cfg.WriteQueue), quit: make(chan struct{}),
+		caps: map[string]bool{}, channels: map[string]chanRef{}, tokens: float64(s.cfg.FloodBurst), lastRefill: time.Now()}
+}
+
+func (c *client) isRegistered() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.registered
+}
+
+// tellAway sends 306 or 305 when the client was not told yet.
+func (c *client) tellAway(away bool) {
+	c.mu.Lock()
+	changed := c.toldAway != away
+	c.toldAway = away
+	c.mu.Unlock()
+	switch {
+	case !changed:
+	case away:
+		c.numeric("306", "You have been marked as being away")
+	default:
+		c.numeric("305", "You are no longer marked as being away")
+	}
+}
+
+func (c *client) has(capName string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.caps[capName]
+}
+
+// kill ends the connection once: what is queued is flushed, then an
+// ERROR line with the reason.
+func (c *client) kill(reason string) { c.stop(reason, false) }
+
+// abort ends the connection at once (a client that does not read), even
+// after kill: a writer stuck on the client fails at once.
+func (c *client) abort(reason string) {
+	c.stop(reason, true)
+	c.conn.Close()
+}
+
+func (c *client) stop(reason string, hard bool) {
+	c.once.Do(func() {
+		c.why, c.hard = reason, hard
+		if hard {
+			c.conn.Close()
+		}
+		close(c.quit)
+	})
+}
+
+// outLine is a line queued for the client; mark, when set, is the
+// last-seen mark it moves once written.
+type outLine struct {
+	line string
+	mark *mark
+}
+
+type mark struct {
+	key string
+	seen
+}
+
+// seen is a last-seen mark: the last message written to a client of a
+// USER name in a conversation, its time and ID (times are milliseconds
+// in chat: the ID tells which of one instant's messages it was).
+type seen struct {
+	At time.Time `json:"at"`
+	ID string    `json:"id,omitempty"`
+}
+
+// send queues one line and reports whether it did; a client whose queue
+// is full is disconnected (a slow reader never holds the others up).
+func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
+
+// sendMarked is send with a last-seen mark moved when the line is
+// written (never for a line left in the queue of a client dropped).
+func (c *client) sendMarked(l Line, mk *mark) bool {
+	for i := 0; i+1 < len(l.Params); i++ {
+		if m := middle(l.Params[i]); m != l.Params[i] {
+			l.Params = slices.Clone(l.Params) // the caller's slice stays as it is
+			l.Params[i] = m
+		}
+	}
+	s, err := Format(l)
+	if errors.Is(err, ErrTooLong) && len(l.Params) > 0 {
+		s, err = Format(truncated(l)) // a long topic or text: cut to fit
+	}
+	if err != nil {
+		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
+		return false
+	}
+	select {
+	case <-c.quit:
+		return false
+	default:
+	}
+	select {
+	case c.out <- outLine{s, mk}:
+		return true
+	default:
+		c.s.cfg.Log.Info("irc gateway: client too slow, disconnected", "queue", c.s.cfg.WriteQueue)
+		c.abort("SendQ exceeded")
+		return false
+	}
+}
+
+// numeric sends a numeric reply addressed to the client's nick.
+func (c *client) numeric(code string, params ...string) {
+	c.mu.Lock()
+	nick := c.nick
+	c.mu.Unlock()
+	if nick == "" {
+		nick = "*"
+	}
+	c.send(Line{Source: serverName, Command: code, Params: append([]string{nick}, params...)})
+}
+
+// writer writes the queued lines, in bursts, until the connection ends.
+func (c *client) writer() {
+	defer c.conn.Close()
+	w := bufio.NewWriterSize(c.conn, 16<<10)
+	for {
+		var line outLine
+		select {
+		case line = <-c.out:
+		case <-c.quit:
+			c.farewell(w)
+			return
+		}
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+		c.write(w, line)
+		for more := true; more; {
+			select {
+			case line = <-c.out:
+				c.write(w, line)
+			default:
+				more = false
+			}
+		}
+		if err := w.Flush(); err != nil {
+			c.abort("Write error")
+			return
+		}
+	}
+}
+
+// write buffers one line, moving its mark first: once the client can
+// read the line, its mark is already where a new connection looks.
+func (c *client) write(w *bufio.Writer, l outLine) {
+	if l.mark != nil {
+		c.s.setMark(l.mark)
+	}
+	writeLine(w, l.line)
+}
+
+func writeLine(w *bufio.Writer, line string) {
+	_, _ = w.WriteString(line)
+	_, _ = w.WriteString("\r\n")
+}
+
+// farewell flushes what is queued and the ERROR line, within a second.
+func (c *client) farewell(w *bufio.Writer) {
+	if c.hard {
+		return
+	}
+	_ = c.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	for more := true; more; {
+		select {
+		case line := <-c.out:
+			c.write(w, line)
+		default:
+			more = false
+		}
+	}
+	writeLine(w, "ERROR :Closing link: "+c.why)
+	_ = w.Flush()
+}
+
+// serve reads and handles lines until the connection ends.
+func (c *client) serve() {
+	defer func() {
+		// A bug must cost one connection, not the node.
+		if r := recover(); r != nil {
+			c.s.cfg.Log.Error("irc gateway: client handler failed", "panic", r, "stack", string(debug.Stack()))
+			c.abort("Internal error")
+		}
+	}()
+	defer c.s.drop(c)
+	defer c.kill("Connection closed")
+	c.s.wg.Go(c.writer)
+	r := bufio.NewReaderSize(c.conn, MaxRead)
+	deadline := time.Now().Add(c.s.cfg.RegisterTimeout)
+	pinged := false
+	for {
+		if c.isRegistered() {
+			deadline = time.Now().Add(c.s.cfg.PingInterval)
+			if pinged {
+				deadline = time.Now().Add(c.s.cfg.PingTimeout)
+			}
+		}
+		_ = c.conn.SetReadDeadline(deadline)
+		raw, err := readLine(r)
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			if !c.isRegistered() {
+				c.kill("Registration timeout")
+				return
+			}
+			if pinged {
+				c.kill("Ping timeout")
+				return
+			}
+			pinged = true
+			c.send(Line{Command: "PING", Params: []string{serverName}})
+			continue
+		case errors.Is(err, errLineTooLong):
+			c.numeric("417", "Input line was too long")
+			continue
+		case err != nil:
+			return
+		}
+		pinged = false
+		if !c.allow() {
+			c.kill("Excess Flood")
+			return
+		}
+		if len(bytes.TrimSpace(raw)) == 0 {
+			continue
+		}
+		l, err := ParseLine(string(raw))
+		if err != nil {
+			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+			continue
+		}
+		if quit := c.handle(l); quit {
+			return
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads one line (LF or CR LF ended); a line over MaxRead is
+// discarded up to its end and reported as errLineTooLong.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	b, err := r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = r.ReadSlice('\n')
+		}
+		if err != nil {
+			return nil, err
+		}
+		return nil, errLineTooLong
+	}
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
+}
+
+// allow takes one token of the client's line budget: FloodBurst lines at
+// once, one more per FloodEvery.
+func (c *client) allow() bool {
+	now := time.Now()
+	c.tokens += float64(now.Sub(c.lastRefill)) / float64(c.s.cfg.FloodEvery)
+	c.lastRefill = now
+	if max := float64(c.s.cfg.FloodBurst); c.tokens > max {
+		c.tokens = max
+	}
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}
+
+// userhost is the nick!user@host source of member nick.
+func userhost(nick string) string {
+	user := nick
+	if i := strings.IndexByte(user, '/'); i >= 0 {
+		user = user[:i]
+	}
+	return nick + "!" + user + "@peerhood"
+}
+
+// truncated cuts l's last parameter (on a rune boundary) so that l fits
+// in MaxLine.
+func truncated(l Line) Line {
+	head := l
+	head.Tags = nil
+	last := len(l.Params) - 1
+	head.Params = append(slices.Clone(l.Params[:last]), "")
+	s, err := Format(head)
+	if err != nil {
+		return l
+	}
+	room := MaxLine - 2 - len(s)
+	p := l.Params[last]
+	if room < 0 || len(p) <= room {
+		return l
+	}
+	for room > 0 && !utf8.RuneStart(p[room]) {
+		room--
+	}
+	l.Params = append(slices.Clone(l.Params[:last]), p[:room])
+	return l
+}
+
+// middle makes a client's word fit as a middle parameter of a reply:
+// its first field without a leading ':', or "*".
+func middle(p string) string {
+	if p != "" && !strings.Contains(p, " ") && p[0] != ':' {
+		return p
+	}
+	f := strings.Fields(p)
+	if len(f) == 0 || strings.TrimLeft(f[0], ":") == "" {
+		return "*"
+	}
+	return strings.TrimLeft(f[0], ":")
+}
+
+// splitText cuts text into lines and each line into pieces of at most
+// n bytes on rune boundaries.
+func splitText(text string, n int) []string {
+	if n < 4 {
+		n = 4
+	}
+	var out []string
+	for line := range strings.SplitSeq(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		line = strings.Map(func(r rune) rune {
+			if r == 0 || r == '\r' {
+				return -1
+			}
+			return r
+		}, strings.ToValidUTF8(line, "\uFFFD"))
+		for len(line) > n {
+			cut := n
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			out = append(out, line[:cut])
+			line = line[cut:]
+		}
+		if line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
+}

@@ -1,0 +1,94 @@
+// Package ircgw is the node's IRC gateway: existing IRC clients (irssi,
+// WeeChat, HexChat, ii) talk through it to the workgroup's chat. It owns
+// the IRC line codec (line.go), the server on the loopback, the mapping
+// of IRC onto chat, and the Backend interface the daemon's adapter
+// implements over the chat service, the workgroup directory and
+// presence (MemoryNet is an in-memory Backend for tests and demos). It
+// imports only the event bus, the loopback front door, version and the
+// standard library.
+//
+// # Wire format
+//
+// RFC 1459/2812 lines with IRCv3 message tags, written by hand:
+//
+//	['@' tag *(';' tag) ' '] [':' source ' '] command *(' ' middle) [' :' trailing] CR LF
+//	tag = ['+'] [vendor '/'] name ['=' escaped-value]
+//
+// A line is at most 512 bytes without its tags (CR LF included) and the
+// tag section at most 8191 bytes ('@' and the space included); the
+// reader takes lines up to 8703 bytes ended by LF or CR LF, answers 417
+// to a longer one and goes on. NUL, CR or LF inside a line, a malformed
+// tag key, an empty source or a bad command is refused with
+// FAIL * INVALID_LINE. Tag values escape ';' '\' ' ' CR LF as \: \\ \s
+// \r \n; an unknown escape \x is x, a lone trailing '\' is dropped. At
+// most 15 parameters (the 15th takes the rest of the line). Format
+// writes what ParseLine reads back equal (FuzzParseLine checks it).
+//
+// # Mapping
+//
+//   - Login: the node's loopback token (the WebDAV token) as PASS, or as
+//     the SASL PLAIN password (any user name). Without it registration
+//     ends with 464 and ERROR. The listener is loopback only
+//     (loopback.Listen), 127.0.0.1:6667 by default, $PEERHOOD_IRC_ADDR or
+//     the node's setting otherwise, "off" for none (ResolveAddr).
+//   - Nick: the member's name in the default workgroup, whatever NICK
+//     asked (001 carries it); NICK to another member's name is 433, to
+//     anything else 432. Every client of the node is the same member.
+//   - Channels: #room is a room of the default workgroup (Config.Workgroup,
+//     else the backend's first: the directory sorts by name); #room@wg is
+//     a room of another, wg being its name when that is a plain token
+//     unique among the node's workgroups, else its ID (both are accepted).
+//     JOIN joins the room, creating it when missing; PART leaves it. The
+//     channels are the member's rooms, so every client of the node sees
+//     each JOIN and PART, gets the node's rooms joined at registration, and
+//     is joined to a room when a message of it arrives.
+//   - Nicks of others: name in the default workgroup, name/wg in another.
+//     WHO * lists every member of every workgroup with its presence.
+//     A PRIVMSG to a nick is a direct message (Direct), a query.
+//   - Prefixes: '@' for a workgroup admin, '+' for a present member
+//     (online, away or busy); multi-prefix gives both. A member going
+//     offline or coming back is MODE -v/+v.
+//   - AWAY text sets this node's presence to away (SetAway), AWAY alone
+//     back to online; the client that asked gets 306/305, the node's
+//     other clients get them from the presence.changed event (so does a
+//     change made with the CLI), each once. Others' changes go as AWAY
+//     lines to clients with away-notify; WHOIS, WHO (G) and a PRIVMSG to
+//     them (301) show them.
+//   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
+//     +draft/reply tag is the parent. Another member's topic entry is a
+//     TOPIC line (this node's own was answered to its TOPIC command), an
+//     access-list entry is not shown, other kinds (edit, delete,
+//     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
+//     becomes several lines; a long line is cut on rune boundaries.
+//     A CTCP ACTION is chat text "/me ..." and back; other CTCP and
+//     TAGMSG are not carried.
+//   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
+//     chat ID; so CHATHISTORY's msgid references become History's time
+//     bounds without a lookup.
+//   - Echo: a message sent by one client goes to every other client of
+//     the node, and back to its sender with echo-message. A message both
+//     returned by Say and published on the event bus goes out once (by
+//     ID); one published before Say returns is matched to its sender by
+//     (workgroup, room or recipient, text).
+//   - History: draft/chathistory LATEST, BEFORE, AFTER, AROUND and BETWEEN
+//     with msgid= or timestamp= references, at most 500 messages
+//     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch. A client
+//     without draft/chathistory gets, on each join, the messages of the
+//     room it missed since its last visit or, on its first visit, the
+//     last Config.Playback (50), in a batch when it has batch. The
+//     last-seen marks (a message's time and ID: chat's times are
+//     milliseconds) are per USER name and conversation, moved by the
+//     writer as it writes a message's line (a message left in a dropped
+//     client's queue is played back later), and kept in Config.MarksFile
+//     (JSON, written each minute and on Close; at most 10,000 marks).
+//
+// # Limits
+//
+// Each client has a write queue of Config.WriteQueue lines (1024): a
+// client that does not read is disconnected when it overflows ("SendQ
+// exceeded"), never slowing the others. A quiet client is PINGed after
+// 90 s and disconnected 60 s later without an answer; registration must
+// end within 30 s. A client may send 100 lines at once and 20 a second
+// after that; beyond, it is disconnected ("Excess Flood"). At most 64
+// clients.
+package ircgw

@@ -1,0 +1,308 @@
+package ircgw
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+// pendingSend is a message a client is sending: when the bus brings it
+// back before Say returns, it goes out as that client's echo.
+type pendingSend struct {
+	origin *client
+	wg     string
+	room   string // room, or "" for a direct message
+	target string // direct message recipient
+	text   string
+}
+
+func (p pendingSend) matches(m Message) bool {
+	return p.wg == m.Workgroup && p.text == m.Text && strings.EqualFold(p.room, m.Room) &&
+		(p.room != "" || strings.EqualFold(p.target, m.Peer))
+}
+
+// hub delivers the bus's chat messages and presence changes to clients.
+func (s *Server) hub() {
+	for {
+		ev, err := s.sub.Next(s.ctx)
+		if err != nil {
+			return
+		}
+		switch ev.Kind {
+		case events.KindChatMessage:
+			m, err := s.cfg.Backend.DecodeMessage(ev)
+			if err != nil {
+				s.cfg.Log.Warn("irc gateway: chat message unreadable", "err", err)
+				continue
+			}
+			s.deliver(m, nil)
+		case events.KindPresenceChanged:
+			var p events.PresenceChanged
+			if err := ev.Decode(&p); err != nil {
+				continue
+			}
+			s.presenceChanged(ev.Workgroup, p)
+		case events.KindGap:
+			s.cfg.Log.Warn("irc gateway: events lost (clients can fetch them with CHATHISTORY)")
+		}
+	}
+}
+
+// deliver sends m to every registered client once (by ID), origin being
+// the client that sent it (nil: another client, the CLI or a member).
+func (s *Server) deliver(m Message, origin *client) {
+	s.mu.Lock()
+	if origin == nil && s.isSelf(m) {
+		for i, p := range s.pending {
+			if p.matches(m) {
+				origin = p.origin
+				s.pending = append(s.pending[:i], s.pending[i+1:]...)
+				break
+			}
+		}
+	}
+	fresh := s.seen.add(m.ID)
+	s.mu.Unlock()
+	if !fresh {
+		return
+	}
+	self := s.isSelf(m)
+	for _, c := range s.registered() {
+		if self && c == origin && !c.has("echo-message") {
+			continue
+		}
+		if m.Room != "" {
+			ref := chanRef{Name: s.chanName(m.Workgroup, m.Room), WG: m.Workgroup, Room: m.Room}
+			if !c.inChannel(ref.Name) {
+				s.joinBurst(c, ref, false)
+			}
+		}
+		s.sendMessage(c, m, "")
+	}
+}
+
+// addPending records a send in progress; the returned func forgets it.
+func (s *Server) addPending(p pendingSend) func() {
+	s.mu.Lock()
+	s.pending = append(s.pending, p)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i := range s.pending {
+			if s.pending[i] == p {
+				s.pending = append(s.pending[:i], s.pending[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// ircMsgID is the msgid a chat message has on IRC: its time in Unix
+// nanoseconds (base 36), '~', its chat ID. The time lets CHATHISTORY
+// find a message by its msgid through History's time bounds.
+func ircMsgID(m Message) string {
+	return strconv.FormatInt(m.Time.UnixNano(), 36) + "~" + m.ID
+}
+
+// parseMsgID splits an IRC msgid into time and chat ID.
+func parseMsgID(id string) (time.Time, string, bool) {
+	ts, chatID, ok := strings.Cut(id, "~")
+	if !ok || chatID == "" {
+		return time.Time{}, "", false
+	}
+	n, err := strconv.ParseInt(ts, 36, 64)
+	if err != nil {
+		return time.Time{}, "", false
+	}
+	return time.Unix(0, n).UTC(), chatID, true
+}
+
+// render turns m into the lines client c gets, tagged for its
+// capabilities and with batch as its batch ("" for none).
+func (s *Server) render(c *client, m Message, batch string) []Line {
+	self := s.isSelf(m)
+	src := userhost(s.nickOf(m.Workgroup, m.Author))
+	if self {
+		src = userhost(c.selfNick())
+	}
+	var target string
+	switch {
+	case m.Room != "":
+		target = s.chanName(m.Workgroup, m.Room)
+	case self:
+		target = s.nickOf(m.Workgroup, m.Peer)
+	default:
+		target = c.selfNick()
+	}
+	cmd, text := "PRIVMSG", m.Text
+	switch m.Kind {
+	case KindACL:
+		return nil // an access-list entry: seen with peerhood room ls
+	case KindTopic:
+		if m.Room == "" || self {
+			return nil // this node's own topic change was answered to TOPIC
+		}
+		return []Line{{Tags: s.timeTag(c, batch, m.Time), Source: src, Command: "TOPIC", Params: []string{target, m.Text}}}
+	case "", KindText:
+	case KindNotice:
+		cmd = "NOTICE"
+	case KindAlert:
+		cmd = "NOTICE"
+		text = "[alert] " + text
+	default:
+		text = "[" + m.Kind + "] " + text
+	}
+	tags := s.timeTag(c, batch, m.Time)
+	mtags := c.has("message-tags")
+	room := len(":"+src+" "+cmd+" "+target+" :") + 2
+	action, isAction := strings.CutPrefix(text, "/me ")
+	if isAction && cmd == "PRIVMSG" {
+		text, room = action, room+len("\x01ACTION \x01")
+	} else {
+		isAction = false
+	}
+	var out []Line
+	for i, piece := range splitText(text, MaxLine-room) {
+		if isAction {
+			piece = "\x01ACTION " + piece + "\x01"
+		}
+		lt := tags
+		if i == 0 && mtags {
+			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: ircMsgID(m)})
+			if m.Parent != "" {
+				lt = append(lt, Tag{Key: "+draft/reply", Value: m.Parent})
+			}
+		}
+		out = append(out, Line{Tags: lt, Source: src, Command: cmd, Params: []string{target, piece}})
+	}
+	return out
+}
+
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+// timeTag is the batch and server-time tags client c gets on a line.
+func (s *Server) timeTag(c *client, batch string, at time.Time) []Tag {
+	var tags []Tag
+	if batch != "" {
+		tags = append(tags, Tag{Key: "batch", Value: batch})
+	}
+	if c.has("server-time") {
+		tags = append(tags, Tag{Key: "time", Value: at.UTC().Format(timeFormat)})
+	}
+	return tags
+}
+
+// sendMessage queues m's lines for c; the last one moves c's last-seen
+// mark of m's conversation when it is written.
+func (s *Server) sendMessage(c *client, m Message, batch string) {
+	lines := s.render(c, m, batch)
+	for i, l := range lines {
+		var mk *mark
+		if i == len(lines)-1 {
+			mk = &mark{key: s.seenKey(c, m), seen: seen{At: m.Time, ID: m.ID}}
+		}
+		c.sendMarked(l, mk)
+	}
+}
+
+// setMark moves a last-seen mark forward.
+func (s *Server) setMark(mk *mark) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !mk.At.Before(s.lastSeen[mk.key].At) { // of one instant, the later written
+		s.lastSeen[mk.key] = mk.seen
+		s.marksDirty = true
+	}
+}
+
+func (s *Server) seenKey(c *client, m Message) string {
+	c.mu.Lock()
+	user := c.user
+	c.mu.Unlock()
+	conv := "#" + fold(m.Room)
+	if m.Room == "" {
+		conv = fold(m.Peer)
+	}
+	return user + "\x00" + m.Workgroup + "\x00" + conv
+}
+
+// presenceChanged tells clients with away-notify, and voices or
+// devoices the member in the channels it is in (voice: present).
+func (s *Server) presenceChanged(wg string, p events.PresenceChanged) {
+	name := p.Name
+	if name == "" {
+		return
+	}
+	if me, ok := s.self(wg); ok && me.PeerID == p.Peer && p.Peer != "" {
+		// This node's own presence (set by a client's AWAY or by the CLI).
+		for _, c := range s.registered() {
+			c.tellAway(p.State != Online)
+		}
+		return
+	}
+	nick := s.nickOf(wg, name)
+	away := Line{Source: userhost(nick), Command: "AWAY"}
+	if p.State != Online {
+		away.Params = []string{awayText(p.State, p.Text)}
+	}
+	wasPresent, present := p.Previous != "" && p.Previous != Offline, p.State != Offline
+	for _, c := range s.registered() {
+		chans := c.channelsOf(wg)
+		if len(chans) == 0 {
+			continue
+		}
+		if c.has("away-notify") {
+			c.send(away)
+		}
+		if wasPresent == present {
+			continue
+		}
+		mode := "-v"
+		if present {
+			mode = "+v"
+		}
+		for _, ref := range chans {
+			if names, err := s.cfg.Backend.RoomMembers(wg, ref.Room); err == nil && containsFold(names, name) {
+				c.send(Line{Source: serverName, Command: "MODE", Params: []string{ref.Name, mode, nick}})
+			}
+		}
+	}
+}
+
+func awayText(state, text string) string {
+	if text != "" {
+		return text
+	}
+	return state
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *client) inChannel(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.channels[fold(name)]
+	return ok
+}
+
+func (c *client) channelsOf(wg string) []chanRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []chanRef
+	for _, r := range c.channels {
+		if r.WG == wg {
+			out = append(out, r)
+		}
+	}
+	return out
+}

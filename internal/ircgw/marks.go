@@ -1,0 +1,102 @@
+package ircgw
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// maxMarks bounds the last-seen marks kept (one per USER name and
+// conversation); the oldest go first.
+const maxMarks = 10000
+
+// marksEvery is how often changed marks are written to Config.MarksFile.
+const marksEvery = time.Minute
+
+// loadMarks reads Config.MarksFile (a JSON object: key -> {"at": time,
+// "id": chat ID}); a missing file is no marks.
+func (s *Server) loadMarks() error {
+	if s.cfg.MarksFile == "" {
+		return nil
+	}
+	b, err := os.ReadFile(s.cfg.MarksFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("irc gateway: read marks: %w", err)
+	}
+	m := map[string]seen{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		s.cfg.Log.Warn("irc gateway: marks file unreadable, starting without", "file", s.cfg.MarksFile, "err", err)
+		return nil
+	}
+	s.mu.Lock()
+	s.lastSeen = m
+	s.mu.Unlock()
+	return nil
+}
+
+// saveMarks writes the marks when they changed since the last save
+// (temporary file, then rename; mode 0600).
+func (s *Server) saveMarks() error {
+	if s.cfg.MarksFile == "" {
+		return nil
+	}
+	s.mu.Lock()
+	if !s.marksDirty {
+		s.mu.Unlock()
+		return nil
+	}
+	s.marksDirty = false
+	m := maps.Clone(s.lastSeen)
+	s.mu.Unlock()
+	if len(m) > maxMarks {
+		keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int { return m[a].At.Compare(m[b].At) })
+		for _, k := range keys[:len(m)-maxMarks] {
+			delete(m, k)
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("irc gateway: encode marks: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.cfg.MarksFile), ".irc-marks-*")
+	if err != nil {
+		return fmt.Errorf("irc gateway: save marks: %w", err)
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), s.cfg.MarksFile)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("irc gateway: save marks: %w", err)
+	}
+	return nil
+}
+
+// keepMarks saves the marks every marksEvery until the server closes.
+func (s *Server) keepMarks() {
+	t := time.NewTicker(marksEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			if err := s.saveMarks(); err != nil {
+				s.cfg.Log.Warn("irc gateway: marks not saved", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,304 @@
+package ircgw
+
+import (
+	"bytes"
+	"encoding/base64"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/peerhood/peerhood/internal/version"
+)
+
+// capabilities the gateway offers (CAP LS), with their 302 values.
+var capabilities = []struct{ name, value string }{
+	{"away-notify", ""},
+	{"batch", ""},
+	{"draft/chathistory", ""},
+	{"echo-message", ""},
+	{"message-tags", ""},
+	{"multi-prefix", ""},
+	{"sasl", "PLAIN"},
+	{"server-time", ""},
+}
+
+func knownCap(name string) bool {
+	return slices.ContainsFunc(capabilities, func(c struct{ name, value string }) bool { return c.name == name })
+}
+
+// preRegistration lists the commands a client may send before it is
+// registered.
+var preRegistration = map[string]bool{"CAP": true, "PASS": true, "NICK": true, "USER": true,
+	"AUTHENTICATE": true, "PING": true, "PONG": true, "QUIT": true}
+
+// handle runs one command; it reports whether the connection ends.
+func (c *client) handle(l Line) bool {
+	if !c.isRegistered() && !preRegistration[l.Command] {
+		c.numeric("451", "You have not registered")
+		return false
+	}
+	switch l.Command {
+	case "CAP":
+		c.capCmd(l)
+	case "PASS":
+		c.pass(l)
+	case "NICK":
+		c.nickCmd(l)
+	case "USER":
+		c.userCmd(l)
+	case "AUTHENTICATE":
+		c.authenticate(l)
+	case "PING":
+		if len(l.Params) == 0 {
+			c.numeric("461", "PING", "Not enough parameters")
+			break
+		}
+		c.send(Line{Source: serverName, Command: "PONG", Params: []string{serverName, l.Params[0]}})
+	case "PONG":
+	case "QUIT":
+		c.kill("Quit: " + l.Param(0))
+		return true
+	default:
+		c.command(l)
+	}
+	if !c.isRegistered() && c.gotNick && c.gotUser && !c.capPending {
+		return c.register()
+	}
+	return false
+}
+
+func (c *client) capCmd(l Line) {
+	sub := strings.ToUpper(l.Param(0))
+	switch sub {
+	case "LS":
+		if !c.isRegistered() {
+			c.capPending = true
+		}
+		v302 := false
+		if n, err := strconv.Atoi(l.Param(1)); err == nil && n >= 302 {
+			v302 = true
+		}
+		var names []string
+		for _, cp := range capabilities {
+			if v302 && cp.value != "" {
+				names = append(names, cp.name+"="+cp.value)
+			} else {
+				names = append(names, cp.name)
+			}
+		}
+		c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "LS", strings.Join(names, " ")}})
+	case "LIST":
+		c.mu.Lock()
+		var on []string
+		for k, v := range c.caps {
+			if v {
+				on = append(on, k)
+			}
+		}
+		c.mu.Unlock()
+		slices.Sort(on)
+		c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "LIST", strings.Join(on, " ")}})
+	case "REQ":
+		if !c.isRegistered() {
+			c.capPending = true
+		}
+		c.capReq(l.Param(1))
+	case "END":
+		c.capPending = false
+	default:
+		c.numeric("410", sub, "Invalid CAP command")
+	}
+}
+
+// capReq acknowledges all the capabilities asked (a "-" prefix removes
+// one) or none.
+func (c *client) capReq(list string) {
+	fields := strings.Fields(list)
+	for _, f := range fields {
+		if !knownCap(strings.TrimPrefix(f, "-")) {
+			c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "NAK", list}})
+			return
+		}
+	}
+	c.mu.Lock()
+	for _, f := range fields {
+		name, off := strings.CutPrefix(f, "-")
+		c.caps[name] = !off
+	}
+	c.mu.Unlock()
+	c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "ACK", list}})
+}
+
+func (c *client) nickOrStar() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.nick == "" {
+		return "*"
+	}
+	return c.nick
+}
+
+func (c *client) pass(l Line) {
+	if c.isRegistered() {
+		c.numeric("462", "You may not reregister")
+		return
+	}
+	if len(l.Params) == 0 {
+		c.numeric("461", "PASS", "Not enough parameters")
+		return
+	}
+	c.authed = c.s.checkToken(l.Params[0])
+}
+
+// nickCmd: before registration the nick asked is only kept for
+// replies; registration gives the member's name. Afterwards the nick
+// cannot change.
+func (c *client) nickCmd(l Line) {
+	want := l.Param(0)
+	if want == "" {
+		c.numeric("431", "No nickname given")
+		return
+	}
+	if !c.isRegistered() {
+		c.gotNick = true
+		return
+	}
+	self := c.selfNick()
+	if strings.EqualFold(want, self) {
+		return
+	}
+	if _, _, ok := c.s.resolveNick(want); ok {
+		c.numeric("433", want, "Nickname is in use: it is another member's name")
+		return
+	}
+	c.numeric("432", want, "Your nick is your member name ("+self+") and cannot change")
+}
+
+func (c *client) userCmd(l Line) {
+	if c.isRegistered() {
+		c.numeric("462", "You may not reregister")
+		return
+	}
+	if len(l.Params) < 4 {
+		c.numeric("461", "USER", "Not enough parameters")
+		return
+	}
+	c.mu.Lock()
+	c.user = l.Params[0]
+	c.mu.Unlock()
+	c.gotUser = true
+}
+
+// saslState collects a SASL PLAIN exchange.
+type saslState struct {
+	buf bytes.Buffer
+}
+
+const maxSASL = 8192
+
+func (c *client) authenticate(l Line) {
+	if !c.has("sasl") || c.isRegistered() {
+		c.numeric("904", "SASL authentication failed")
+		return
+	}
+	arg := l.Param(0)
+	if arg == "*" {
+		c.sasl = nil
+		c.numeric("906", "SASL authentication aborted")
+		return
+	}
+	if c.sasl == nil {
+		if !strings.EqualFold(arg, "PLAIN") {
+			c.numeric("908", "PLAIN", "are available SASL mechanisms")
+			c.numeric("904", "SASL authentication failed")
+			return
+		}
+		c.sasl = &saslState{}
+		c.send(Line{Command: "AUTHENTICATE", Params: []string{"+"}})
+		return
+	}
+	if arg != "+" {
+		c.sasl.buf.WriteString(arg)
+	}
+	if c.sasl.buf.Len() > maxSASL {
+		c.sasl = nil
+		c.numeric("905", "SASL message too long")
+		return
+	}
+	if len(arg) == 400 {
+		return // more follows
+	}
+	raw, err := base64.StdEncoding.DecodeString(c.sasl.buf.String())
+	c.sasl = nil
+	parts := bytes.Split(raw, []byte{0})
+	if err != nil || len(parts) != 3 || !c.s.checkToken(string(parts[2])) {
+		c.numeric("904", "SASL authentication failed")
+		return
+	}
+	c.authed = true
+	nick := c.s.selfNickDefault()
+	c.numeric("900", userhost(nick), nick, "You are now logged in as "+nick)
+	c.numeric("903", "SASL authentication successful")
+}
+
+// register ends registration: without the token the connection ends.
+func (c *client) register() bool {
+	if !c.authed {
+		c.numeric("464", "Password incorrect: give the node's token as PASS or SASL PLAIN password")
+		c.kill("Bad password")
+		return true
+	}
+	nick := c.s.selfNickDefault()
+	c.mu.Lock()
+	c.nick = nick
+	c.registered = true
+	c.mu.Unlock()
+	c.welcome(nick)
+	c.s.autoJoin(c)
+	return false
+}
+
+func (c *client) welcome(nick string) {
+	s := c.s
+	c.numeric("001", "Welcome to the peerhood IRC gateway, "+userhost(nick))
+	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
+	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
+	c.numeric("004", serverName, version.String(), "i", "nt")
+	tokens := s.isupport()
+	for len(tokens) > 0 {
+		n := min(len(tokens), 12)
+		c.numeric("005", append(tokens[:n:n], "are supported by this server")...)
+		tokens = tokens[n:]
+	}
+	c.numeric("375", "- "+serverName+" message of the day -")
+	for _, m := range s.motd() {
+		c.numeric("372", "- "+m)
+	}
+	c.numeric("376", "End of /MOTD command")
+	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {
+		c.tellAway(true)
+	}
+}
+
+func (s *Server) isupport() []string {
+	return []string{
+		"AWAYLEN=200", "CASEMAPPING=ascii", "CHANMODES=,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
+		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "MSGREFTYPES=msgid,timestamp",
+		"NETWORK=" + s.cfg.Network, "NICKLEN=130", "PREFIX=(ov)@+", "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:",
+		"TOPICLEN=390",
+	}
+}
+
+func (s *Server) motd() []string {
+	out := []string{"Rooms of your default workgroup are #room; rooms of another are #room@workgroup.",
+		"A query with a member's nick is a direct conversation; members of another workgroup are nick/workgroup."}
+	for _, w := range s.cfg.Backend.Workgroups() {
+		tag := s.tagOf(w)
+		if w.ID == s.defaultWG() {
+			out = append(out, "Workgroup "+w.Name+" (default): #room")
+		} else {
+			out = append(out, "Workgroup "+w.Name+": #room@"+tag+", nick/"+tag)
+		}
+	}
+	return out
+}

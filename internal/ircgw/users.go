@@ -1,0 +1,258 @@
+package ircgw
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// whoLine is one 352 reply for member m of wg in channel chanName ("*").
+func (s *Server) whoLine(c *client, wg, chanName string, m Member) {
+	nick := s.nickOf(wg, m.Name)
+	if m.Self {
+		nick = c.selfNick()
+	}
+	flags := "H"
+	if m.State != Online && m.State != "" {
+		flags = "G"
+	}
+	if chanName != "*" {
+		flags += prefixOf(m, c.has("multi-prefix"))
+	}
+	user := strings.SplitN(nick, "/", 2)[0]
+	c.numeric("352", chanName, user, "peerhood", serverName, nick, flags, "0 "+s.realName(wg, m))
+}
+
+func (s *Server) realName(wg string, m Member) string {
+	if m.RealName != "" {
+		return m.RealName
+	}
+	for _, w := range s.cfg.Backend.Workgroups() {
+		if w.ID == wg {
+			return m.Name + " of " + w.Name
+		}
+	}
+	return m.Name
+}
+
+func (c *client) who(l Line) {
+	s := c.s
+	mask := l.Param(0)
+	switch {
+	case strings.HasPrefix(mask, "#"):
+		if ref, ok := s.parseChan(mask); ok {
+			for _, n := range s.roomMembers(c, ref) {
+				if m, ok := s.cfg.Backend.Member(ref.WG, n); ok {
+					s.whoLine(c, ref.WG, ref.Name, m)
+				}
+			}
+		}
+	case mask == "" || mask == "*" || mask == "0":
+		// Every member of every workgroup: the roster, with presence.
+		for _, w := range s.cfg.Backend.Workgroups() {
+			for _, m := range s.cfg.Backend.Members(w.ID) {
+				s.whoLine(c, w.ID, "*", m)
+			}
+		}
+	default:
+		if wg, m, ok := s.resolveNick(mask); ok {
+			s.whoLine(c, wg, "*", m)
+		}
+	}
+	c.numeric("315", or(mask, "*"), "End of /WHO list")
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (c *client) whois(l Line) {
+	s := c.s
+	if !c.need(l, 1) {
+		return
+	}
+	nick := l.Params[len(l.Params)-1] // WHOIS [server] nick
+	nick = strings.SplitN(nick, ",", 2)[0]
+	wg, m, ok := s.resolveNick(nick)
+	if !ok {
+		c.numeric("401", nick, "No such nick/channel")
+		c.numeric("318", nick, "End of /WHOIS list")
+		return
+	}
+	shown := s.nickOf(wg, m.Name)
+	c.numeric("311", shown, strings.SplitN(shown, "/", 2)[0], "peerhood", "*", s.realName(wg, m))
+	var chans []string
+	for _, ref := range c.channelsOf(wg) {
+		if names, err := s.cfg.Backend.RoomMembers(wg, ref.Room); err == nil && containsFold(names, m.Name) {
+			chans = append(chans, prefixOf(m, c.has("multi-prefix"))+ref.Name)
+		}
+	}
+	if len(chans) > 0 {
+		c.numeric("319", shown, strings.Join(chans, " "))
+	}
+	c.numeric("312", shown, serverName, "peerhood workgroup "+s.tagOfID(wg)+" (peer "+m.PeerID+")")
+	if m.Admin {
+		c.numeric("313", shown, "is an admin of the workgroup")
+	}
+	if m.State != Online && m.State != "" {
+		c.numeric("301", shown, awayText(m.State, m.Text))
+	}
+	c.numeric("318", shown, "End of /WHOIS list")
+}
+
+// away sets this node's presence; every client of it is told.
+func (c *client) away(l Line) {
+	s := c.s
+	text := l.Param(0)
+	// Marked told first: the presence.changed event this causes, however
+	// early it comes, then tells only the node's other clients.
+	c.mu.Lock()
+	was := c.toldAway
+	c.toldAway = text != ""
+	c.mu.Unlock()
+	ctx, cancel := ctxShort()
+	err := s.cfg.Backend.SetAway(ctx, text != "", text)
+	cancel()
+	if err != nil {
+		c.mu.Lock()
+		c.toldAway = was
+		c.mu.Unlock()
+		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"AWAY", "CANNOT_SET", err.Error()}})
+		return
+	}
+	if text != "" {
+		c.numeric("306", "You have been marked as being away")
+	} else {
+		c.numeric("305", "You are no longer marked as being away")
+	}
+}
+
+// privmsg sends to channels (rooms) and nicks (direct messages).
+func (c *client) privmsg(l Line) {
+	notice := l.Command == "NOTICE"
+	if len(l.Params) < 1 {
+		if !notice {
+			c.numeric("411", "No recipient given (PRIVMSG)")
+		}
+		return
+	}
+	if len(l.Params) < 2 || l.Params[1] == "" {
+		if !notice {
+			c.numeric("412", "No text to send")
+		}
+		return
+	}
+	text := l.Params[1]
+	if action, ok := strings.CutPrefix(text, "\x01ACTION "); ok {
+		text = "/me " + strings.TrimSuffix(action, "\x01") // chat's spelling of an action
+	} else if strings.HasPrefix(text, "\x01") {
+		return // CTCP queries are not carried
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	opt := SendOptions{Notice: notice}
+	if p, ok := l.Get("+draft/reply"); ok {
+		if _, id, ok := parseMsgID(p); ok {
+			p = id
+		}
+		opt.Parent = p
+	}
+	targets := strings.Split(l.Params[0], ",")
+	if len(targets) > 4 {
+		c.numeric("407", l.Params[0], "Too many recipients (at most 4)")
+		return
+	}
+	for _, target := range targets {
+		c.sendTo(target, text, opt, notice)
+	}
+}
+
+func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
+	s := c.s
+	p := pendingSend{origin: c, text: text}
+	if strings.HasPrefix(target, "#") {
+		ref, ok := s.parseChan(target)
+		if !ok {
+			if !notice {
+				c.numeric("403", target, "No such channel")
+			}
+			return
+		}
+		if !c.inChannel(ref.Name) {
+			if !notice {
+				c.numeric("404", target, "Cannot send to channel: join it first")
+			}
+			return
+		}
+		ref = c.channelRef(ref.Name)
+		p.wg, p.room = ref.WG, ref.Room
+	} else {
+		wg, m, ok := s.resolveNick(target)
+		if !ok {
+			if !notice {
+				c.numeric("401", target, "No such nick/channel")
+			}
+			return
+		}
+		p.wg, p.target = wg, m.Name
+		if m.State != Online && m.State != "" && !m.Self && !notice {
+			c.numeric("301", s.nickOf(wg, m.Name), awayText(m.State, m.Text))
+		}
+	}
+	forget := s.addPending(p)
+	ctx, cancel := ctxShort()
+	var m Message
+	var err error
+	if p.room != "" {
+		m, err = s.cfg.Backend.Say(ctx, p.wg, p.room, text, opt)
+	} else {
+		m, err = s.cfg.Backend.Direct(ctx, p.wg, p.target, text, opt)
+	}
+	cancel()
+	if err != nil {
+		forget()
+		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
+		if !notice {
+			c.numeric("404", target, "Cannot send: "+err.Error())
+		}
+		return
+	}
+	// Delivered before the pending send is forgotten: the bus's copy,
+	// whenever it comes, is then either matched to c or already seen.
+	s.deliver(m, c)
+	forget()
+}
+
+func (c *client) channelRef(name string) chanRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.channels[fold(name)]
+}
+
+func (c *client) allChannels() []chanRef {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]chanRef, 0, len(c.channels))
+	for _, r := range c.channels {
+		out = append(out, r)
+	}
+	return out
+}
+
+// autoJoin gives a newly registered client the rooms this node is in.
+func (s *Server) autoJoin(c *client) {
+	for _, w := range s.cfg.Backend.Workgroups() {
+		rooms, err := s.cfg.Backend.Rooms(w.ID)
+		if err != nil {
+			continue
+		}
+		for _, r := range rooms {
+			if r.Joined && !strings.ContainsAny(r.Name, " ,\x07") {
+				s.joinBurst(c, chanRef{Name: s.chanName(w.ID, r.Name), WG: w.ID, Room: r.Name}, true)
+			}
+		}
+	}
+}

@@ -1,0 +1,51 @@
+package webui_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// chatFlow: alpha makes the room "lobby" on its chat page and writes in
+// it; beta (its UI in a second tab) joins from its room list and sees
+// alpha's next message arrive live (chat.message event); beta sends
+// alpha a direct message as an alert; alpha's list counts it unread, and
+// opening the conversation (by keyboard) shows it, and the answer typed
+// and sent with Enter reaches beta's open conversation live.
+func chatFlow(t *testing.T, a, b *tab, wg string) {
+	a.page("#/chat")
+	a.wait("room form", "form.room-new input")
+	a.do("new room", setValue("form.room-new input", "lobby"), clickSel(`form.room-new button[type="submit"]`))
+	a.wait("in the room", "#chat-text")
+	a.do("say", setValue("#chat-text", "first!"), clickSel("#chat-submit"))
+	a.until("said", `[...document.querySelectorAll('#messages li .text')].some((x) => x.textContent === 'first!')`)
+
+	b.page("#/chat")
+	b.wait("lobby listed", `li[data-room="lobby"] button[data-action="join-room"]`)
+	b.do("join", clickSel(`li[data-room="lobby"] button[data-action="join-room"]`))
+	b.wait("joined", `li[data-room="lobby"]:not(:has(button))`)
+	b.do("open the room", clickSel(`li[data-room="lobby"] a`))
+	b.wait("room open", "#chat-text")
+	a.do("say again", setValue("#chat-text", "lunch?"), clickSel("#chat-submit"))
+	b.until("alpha's message live", `[...document.querySelectorAll('#messages li .text')].some((x) => x.textContent === 'lunch?')`)
+	b.shot("chat")
+	b.phoneShot("chat")
+
+	b.page(fmt.Sprintf("#/chat/%s/dm/alpha", wg))
+	b.wait("conversation", "#chat-alert")
+	b.do("alert", setValue("#chat-text", "fire drill at 3"), clickSel("#chat-alert"), clickSel("#chat-submit"))
+	b.until("sent", `document.querySelector('#messages li.alert')`)
+	a.until("unread from beta", `(document.querySelector('li[data-peer="beta"] .count') || {}).textContent === '1'`)
+	a.until("nav count", `!document.querySelector('#chat-unread').hidden`)
+	// By keyboard: Tab to the conversation, Enter; type, Enter sends.
+	a.do("start at the message box", chromedp.Focus(chromedp.CSS("#chat-text")))
+	a.tabTo(`li[data-peer="beta"] a`)
+	a.do("open the conversation", chromedp.KeyEvent(kb.Enter))
+	a.until("the alert", `[...document.querySelectorAll('#messages li.alert .text')].some((x) => x.textContent === 'fire drill at 3')`)
+	a.until("read", `!document.querySelector('li[data-peer="beta"] .count')`)
+	a.until("focus in the message box", `document.activeElement && document.activeElement.id === 'chat-text'`)
+	a.do("answer", chromedp.KeyEvent("on my way"), chromedp.KeyEvent(kb.Enter))
+	b.until("answer live", `[...document.querySelectorAll('#messages li .text')].some((x) => x.textContent === 'on my way')`)
+}

@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+type chatMessage struct {
+	ID, Room, Peer, Author, Kind, Text string
+}
+
+// history is n's `history TARGET --json`.
+func history(n *Node, target string) ([]chatMessage, error) {
+	out, err := n.Run("--json", "history", target)
+	if err != nil {
+		return nil, err
+	}
+	var ms []chatMessage
+	return ms, jsonUnmarshal(out, &ms)
+}
+
+// hasText checks that n's history of target holds exactly one message
+// with text.
+func hasText(n *Node, target, text string) error {
+	ms, err := history(n, target)
+	if err != nil {
+		return err
+	}
+	k := 0
+	for _, m := range ms {
+		if m.Text == text {
+			k++
+		}
+	}
+	if k != 1 {
+		return fmt.Errorf("%s's history of %s holds %q %d times: %v", n.Name, target, text, k, ms)
+	}
+	return nil
+}
+
+// Two real nodes: a room created by one is joined by the other; say,
+// msg, the line-mode chat view (standard input) and history work between
+// them, each message once.
+func TestChatSayHistory(t *testing.T) {
+	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
+	createWorkgroup(t, "office", alpha, bravo)
+	bravo.MustRun("connect", alpha.TCPAddr())
+	alpha.MustRun("room", "create", "general", "--topic", "all of us")
+	Eventually(t, 30*time.Second, func() error {
+		out, err := bravo.Run("room", "ls")
+		if err != nil || !strings.Contains(out, "#general") {
+			return fmt.Errorf("bravo's rooms: %q %v", out, err)
+		}
+		return nil
+	})
+	bravo.MustRun("room", "join", "general")
+	alpha.MustRun("say", "general", "hello", "there")
+	bravo.MustRun("say", "general", "hi alpha")
+	alpha.MustRun("msg", "bravo", "psst")
+	for _, c := range []struct {
+		n            *Node
+		target, text string
+	}{
+		{bravo, "general", "hello there"}, {alpha, "general", "hi alpha"}, {bravo, "@alpha", "psst"},
+	} {
+		Eventually(t, 30*time.Second, func() error { return hasText(c.n, c.target, c.text) })
+	}
+	if out := bravo.MustRun("history", "general"); !strings.Contains(out, "<alpha> hello there") {
+		t.Fatalf("bravo's history: %q", out)
+	}
+
+	// The chat view: bravo types a line; alpha's history gets it.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--home", bravo.Home, "chat", "general")
+	cmd.Env = append(os.Environ(), "PEERHOOD_HOME=")
+	cmd.Stdin = strings.NewReader("typed in the view\n/quit\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("chat view: %v: %s", err, out)
+	}
+	if !strings.Contains(string(out), "<alpha> hello there") || !strings.Contains(string(out), "#general:") {
+		t.Fatalf("chat view printed %q", out)
+	}
+	Eventually(t, 30*time.Second, func() error { return hasText(alpha, "general", "typed in the view") })
+}
