@@ -15,7 +15,10 @@ type Status struct {
 	// Workgroups are the workgroups this node is in, with its name in
 	// each (a node may be known by another name in one: join --name).
 	Workgroups []NodeWorkgroup `json:"workgroups"`
-	Network    NetworkStatus   `json:"network"`
+	// Removed lists the workgroups this node was removed from, as
+	// `workgroup ls` does ("removed from office by alice at ...").
+	Removed []WorkgroupSummary `json:"removed,omitempty"`
+	Network NetworkStatus      `json:"network"`
 	// IRC is the IRC gateway's address ("" when off).
 	IRC string `json:"irc,omitempty"`
 }

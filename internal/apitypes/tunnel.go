@@ -10,11 +10,13 @@ type ServiceAddRequest struct {
 	Workgroup         string   `json:"workgroup,omitempty"`
 	Allow             []string `json:"allow,omitempty"` // WHO[=use|none]; none given: nobody but this node
 	AllowRemoteTarget bool     `json:"allow_remote_target,omitempty"`
+	Force             bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // ServiceSetRequest replaces a service's access list.
 type ServiceSetRequest struct {
 	Allow []string `json:"allow"`
+	Force bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // ForwardRequest asks for a forward to a member's service.
@@ -37,6 +39,7 @@ type ServiceConfig struct {
 	Rules        []Rule      `json:"rules"`
 	Created      time.Time   `json:"created"`
 	Stats        TunnelStats `json:"stats"`
+	Warnings     []string    `json:"warnings,omitempty"` // service add and set only
 }
 
 // TunnelStats counts a service's or a forward's connections since the
@@ -82,6 +85,7 @@ type PrinterShareRequest struct {
 	Workgroup         string   `json:"workgroup,omitempty"`
 	Allow             []string `json:"allow,omitempty"`
 	AllowRemoteTarget bool     `json:"allow_remote_target,omitempty"`
+	Force             bool     `json:"force,omitempty"` // keep rules naming no member (yet)
 }
 
 // PrinterAddRequest adds a member's printer on this node.

@@ -133,10 +133,12 @@ A destination ending in / is a folder: the file goes inside it under its
 own name, and a missing folder is created. A destination that is an
 existing folder gets the file inside it too; otherwise it is the new
 file's name. An existing file is replaced, unless --no-clobber is given:
-then the command refuses ("... exists").`
+then the command refuses ("... exists"). With -r, --no-clobber checks
+every file of the folder first and, if any exists, copies nothing and
+names them.`
 
 func noClobberFlag(cmd *cobra.Command, v *bool) {
-	cmd.Flags().BoolVarP(v, "no-clobber", "n", false, "refuse to replace an existing file (with -r: an existing folder)")
+	cmd.Flags().BoolVarP(v, "no-clobber", "n", false, "refuse to replace an existing file (with -r: any file of the folder; then nothing is copied)")
 }
 
 // absKeepSlash is filepath.Abs keeping a trailing separator, which names

@@ -55,11 +55,7 @@ and connected peers with link type (direct or relayed) and round-trip time.
 				if len(s.Peers) > 0 {
 					a.printPeers(s.Peers)
 				}
-				if c, err := a.Client(); err == nil {
-					if ws, err := c.Workgroups(cmd.Context()); err == nil {
-						printRemovals(a.Out, ws)
-					}
-				}
+				printRemovals(a.Out, s.Removed)
 				return nil
 			})
 		},

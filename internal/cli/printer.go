@@ -42,6 +42,7 @@ func (a *App) printerShareCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Name = args[0]
 			return Call(a, func(c *client.Client) (apitypes.ServiceConfig, error) { return c.SharePrinter(cmd.Context(), req) }, func(c apitypes.ServiceConfig) error {
+				a.warn(c.Warnings)
 				fmt.Fprintf(a.Out, "sharing printer ipp://%s%s as %q (%s)\n", c.Target, c.Path, c.Name, accessText(c.Rules))
 				return nil
 			})
@@ -51,6 +52,7 @@ func (a *App) printerShareCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&req.Workgroup, "workgroup", "w", "", "workgroup to share it with (default: the only one)")
 	cmd.Flags().StringArrayVar(&req.Allow, "allow", nil, "access rule WHO[=use|none] (repeatable; default: nobody)")
 	cmd.Flags().BoolVar(&req.AllowRemoteTarget, "allow-remote-target", false, "allow a printer that is not on this machine's loopback")
+	cmd.Flags().BoolVar(&req.Force, "force", false, "keep --allow rules naming no member (yet), with a warning")
 	return cmd
 }
 

@@ -40,6 +40,7 @@ func (a *App) serviceAddCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.Name, req.Target = args[0], args[1]
 			return Call(a, func(c *client.Client) (apitypes.ServiceConfig, error) { return c.AddService(cmd.Context(), req) }, func(c apitypes.ServiceConfig) error {
+				a.warn(c.Warnings)
 				fmt.Fprintf(a.Out, "offering %s as %q (%s, %s)\n", targetText(c), c.Name, c.Kind, accessText(c.Rules))
 				return nil
 			})
@@ -49,6 +50,7 @@ func (a *App) serviceAddCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&req.Allow, "allow", nil, "access rule WHO[=use|none] (repeatable; default: nobody)")
 	cmd.Flags().StringVar(&req.Kind, "kind", "tcp", "tcp, http (requests get Peerhood-Member and Peerhood-Workgroup headers) or printer (carried as tcp)")
 	cmd.Flags().BoolVar(&req.AllowRemoteTarget, "allow-remote-target", false, "allow a TARGET that is not on this machine's loopback")
+	cmd.Flags().BoolVar(&req.Force, "force", false, "keep --allow rules naming no member (yet), with a warning")
 	return cmd
 }
 
@@ -96,22 +98,25 @@ func (a *App) memberServices(cmd *cobra.Command, wg, member string) error {
 
 func (a *App) serviceSetCmd() *cobra.Command {
 	var allow []string
+	var force bool
 	cmd := &cobra.Command{
 		Use:     "set NAME --allow WHO[=use|none]...",
 		Short:   "Replace a service's access list (open tunnels stay until they end)",
 		Example: "  peerhood service set ssh --allow group:ops --allow eve=none",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			req := apitypes.ServiceSetRequest{Allow: allow}
+			req := apitypes.ServiceSetRequest{Allow: allow, Force: force}
 			return Call(a, func(c *client.Client) (apitypes.ServiceConfig, error) {
 				return c.SetServiceAccess(cmd.Context(), args[0], req)
 			}, func(c apitypes.ServiceConfig) error {
+				a.warn(c.Warnings)
 				fmt.Fprintf(a.Out, "%s: %s\n", c.Name, accessText(c.Rules))
 				return nil
 			})
 		},
 	}
 	cmd.Flags().StringArrayVar(&allow, "allow", nil, "access rule WHO[=use|none] (repeatable)")
+	cmd.Flags().BoolVar(&force, "force", false, "keep rules naming no member (yet), with a warning")
 	return cmd
 }
 

@@ -66,6 +66,13 @@ func TestCLITour(t *testing.T) {
 	}
 	must(os.WriteFile(notes, []byte("v1"), 0o644))
 	out := t.TempDir()
+	// Folders for get -r / put -r: tree (a.txt, sub/b.txt), and another
+	// folder named tree holding only a file docs/tree lacks.
+	tree, tree2 := filepath.Join(src, "tree"), filepath.Join(t.TempDir(), "tree")
+	for _, f := range []string{filepath.Join(tree, "a.txt"), filepath.Join(tree, "sub", "b.txt"), filepath.Join(tree2, "sub", "only.txt")} {
+		must(os.MkdirAll(filepath.Dir(f), 0o755))
+		must(os.WriteFile(f, []byte("v1"), 0o644))
+	}
 	for _, tc := range []struct {
 		name   string
 		args   []string
@@ -73,6 +80,7 @@ func TestCLITour(t *testing.T) {
 		fail   string   // in the error ("" for success)
 		not    string   // never in the error
 		files  []string // then hold "v1" (paths relative to docs, or absolute)
+		absent []string // then do not exist (same)
 		v2     string   // then holds "v2"
 	}{
 		{name: "put into a new folder", args: []string{"put", notes, "alpha:docs/inbox/"}, files: []string{"inbox/notes.txt"}},
@@ -81,6 +89,15 @@ func TestCLITour(t *testing.T) {
 		{name: "put onto a file as a folder", args: []string{"put", notes, "alpha:docs/inbox/notes.txt/"}, fail: "is a file, not a folder"},
 		{name: "get into a new folder", args: []string{"get", "alpha:docs/inbox/notes.txt", filepath.Join(out, "new") + "/"}, v2: filepath.Join(out, "new", "notes.txt")},
 		{name: "get no clobber", args: []string{"get", "-n", "alpha:docs/inbox/notes.txt", filepath.Join(out, "new") + "/"}, fail: "notes.txt exists", not: "permission denied"},
+		{name: "put -r a folder", args: []string{"put", "-r", tree, "alpha:docs/"}, files: []string{"tree/a.txt", "tree/sub/b.txt"}},
+		{name: "put -r -n checks every file", args: []string{"put", "-r", "-n", tree, "alpha:docs/"},
+			before: func() { must(os.WriteFile(filepath.Join(tree, "sub", "new.txt"), []byte("v1"), 0o644)) },
+			fail:   "2 files already exist (alpha:docs/tree/a.txt, alpha:docs/tree/sub/b.txt)", absent: []string{"tree/sub/new.txt"}},
+		{name: "put -r -n into an existing folder, nothing replaced", args: []string{"put", "-r", "-n", tree2, "alpha:docs/"}, files: []string{"tree/sub/only.txt", "tree/a.txt"}},
+		{name: "get -r -n into a new folder", args: []string{"get", "-r", "-n", "alpha:docs/tree", filepath.Join(out, "t") + "/"}, files: []string{filepath.Join(out, "t", "tree", "sub", "only.txt")}},
+		{name: "get -r -n checks every file", args: []string{"get", "-r", "-n", "alpha:docs/tree", filepath.Join(out, "t") + "/"},
+			before: func() { must(os.WriteFile(filepath.Join(docs, "tree", "late.txt"), []byte("v1"), 0o644)) },
+			fail:   "3 files already exist (" + filepath.Join(out, "t", "tree", "a.txt"), absent: []string{filepath.Join(out, "t", "tree", "late.txt")}},
 		{name: "no such file", args: []string{"ls", "alpha:docs/nope.txt"}, fail: "no such file or folder: docs/nope.txt", not: "statat"},
 		{name: "folder not empty", args: []string{"rm", "alpha:docs/inbox"}, fail: "rm -r alpha:docs/inbox", not: "removeat"},
 		{name: "mv into a new folder", args: []string{"mv", "alpha:docs/inbox/notes.txt", "alpha:docs/done/"}, v2: filepath.Join(docs, "done", "notes.txt")},
@@ -102,9 +119,20 @@ func TestCLITour(t *testing.T) {
 		case tc.fail != "" && strings.Count(err.Error(), tc.fail) > 1:
 			t.Fatalf("%s: %q said twice: %v", tc.name, tc.fail, err)
 		}
+		inDocs := func(f string) string {
+			if filepath.IsAbs(f) {
+				return f
+			}
+			return filepath.Join(docs, f)
+		}
 		for _, f := range tc.files {
-			if b, err := os.ReadFile(filepath.Join(docs, f)); err != nil || string(b) != "v1" {
+			if b, err := os.ReadFile(inDocs(f)); err != nil || string(b) != "v1" {
 				t.Fatalf("%s: %s = %q, %v", tc.name, f, b, err)
+			}
+		}
+		for _, f := range tc.absent {
+			if _, err := os.Stat(inDocs(f)); !os.IsNotExist(err) {
+				t.Fatalf("%s: %s was written (%v)", tc.name, f, err)
 			}
 		}
 		if tc.v2 != "" {

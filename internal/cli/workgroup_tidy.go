@@ -74,16 +74,17 @@ func (a *App) workgroupRenameCmd() *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "rename NEWNAME",
-		Short: "Change a workgroup's display name on this node (admins); invites made from now on carry it",
+		Short: "Change a workgroup's display name for every member (admins)",
 		Long: `Change a workgroup's display name (admins only). Its ID, keys and members
-stay. The name is this node's: invites made from now on carry it, so
-members who join later see it; members already in keep the name they know.`,
+stay. The rename is signed and travels like the roster's other changes:
+members online see it at once, members away when they next connect, and
+invites made from now on carry it. Of two renames, the later one wins.`,
 		Example: "  peerhood workgroup rename -w office 'office 2nd floor'",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req := apitypes.RenameWorkgroupRequest{Workgroup: wg, Name: args[0], Force: force}
 			return Call(a, func(c *client.Client) (apitypes.Workgroup, error) { return c.RenameWorkgroup(cmd.Context(), req) }, func(w apitypes.Workgroup) error {
-				fmt.Fprintf(a.Out, "workgroup %s is now named %s\n", w.ID, w.Name)
+				fmt.Fprintf(a.Out, "workgroup %s is now named %s (for every member)\n", w.ID, w.Name)
 				return nil
 			})
 		},

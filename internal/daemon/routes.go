@@ -95,6 +95,7 @@ func status(n nodeInfo) apitypes.Status {
 		Home:       n.Home(),
 		Peers:      peerInfos(n.Directory(), h.Peers()),
 		Workgroups: nodeWorkgroups(n.Directory()),
+		Removed:    nodeRemovals(n.Directory()),
 		Network:    networkStatus(n),
 		IRC:        ircAddr(n),
 	}
@@ -147,6 +148,20 @@ func nodeWorkgroups(dir workgroup.Directory) []apitypes.NodeWorkgroup {
 			nw.Self, nw.Admin = m.Name, m.HasRole(workgroup.RoleAdmin)
 		}
 		out = append(out, nw)
+	}
+	return out
+}
+
+// nodeRemovals lists the workgroups this node was removed from (a
+// directory that is a roster knows them).
+func nodeRemovals(dir workgroup.Directory) []apitypes.WorkgroupSummary {
+	r, ok := dir.(interface{ Removals() []workgroup.Removal })
+	if !ok {
+		return nil
+	}
+	var out []apitypes.WorkgroupSummary
+	for _, rm := range r.Removals() {
+		out = append(out, workgroup.RemovalSummary(rm, len(dir.Members(rm.Workgroup.ID))))
 	}
 	return out
 }

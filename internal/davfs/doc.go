@@ -107,6 +107,14 @@
 // token file (rclone gets it, obscured, in its environment) or prompt
 // (Windows' net use ... *).
 //
+// A member that cannot be reached is answered as the CLI answers it: 503
+// Service Unavailable with share's sentence ("laptop is offline (last
+// seen 3 min ago); try again when it is online ..."), after share's one
+// short dial (Service.Reach: at most 1.5 s for a member presence does not
+// show online), never a libp2p dial dump; the verdict is remembered for
+// 3 s (offline.go) unless the member connects, so a client's burst of
+// requests (a GET is a stat and an open) waits once.
+//
 // Every request is counted in peerhood_webdav_requests_total{method,code}
 // (code: the status class, 2xx to 5xx; refusals of the front door
 // included; metrics.go).

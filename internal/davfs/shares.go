@@ -30,6 +30,8 @@ type ShareBackend struct {
 	mu     sync.Mutex
 	synced time.Time
 	paths  map[string]string // own share name -> folder served
+
+	offline offlineMemo // members found offline a moment ago
 }
 
 // ownSyncEvery bounds how stale the own share list may be.
@@ -124,8 +126,11 @@ func (b *ShareBackend) syncOwn(ctx context.Context, force bool) error {
 	return nil
 }
 
-// remote returns a client for the member named node, in any workgroup.
-func (b *ShareBackend) remote(node string) (*share.Client, error) {
+// remote returns a client for the member named node, in any workgroup,
+// once it is connected: a member that cannot be reached is answered as
+// the CLI answers it (share's Reach: at most 1.5 s for one presence does
+// not show online), as an offlineError (503 with that sentence).
+func (b *ShareBackend) remote(ctx context.Context, node string) (*share.Client, error) {
 	d := b.svc.Directory()
 	if d == nil {
 		return nil, fmt.Errorf("node %q: this node is in no workgroup: %w", node, fs.ErrNotExist)
@@ -134,10 +139,14 @@ func (b *ShareBackend) remote(node string) (*share.Client, error) {
 		if _, ok := d.ByName(wg.ID, node); !ok {
 			continue
 		}
-		c, _, err := b.svc.Remote(wg.ID, node)
-		if err == nil {
-			return c, nil
+		c, m, err := b.svc.Remote(wg.ID, node)
+		if err != nil {
+			continue
 		}
+		if err := b.offline.reach(ctx, b.svc, m); err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	return nil, fmt.Errorf("node %q: no such member: %w", node, fs.ErrNotExist)
 }
@@ -178,7 +187,7 @@ func (b *ShareBackend) Shares(ctx context.Context, node string) ([]ShareInfo, er
 		}
 		return b.local.Shares(ctx, node)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +228,7 @@ func (b *ShareBackend) Stat(ctx context.Context, node, sh, p string) (FileInfo, 
 		}
 		return l.Stat(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return FileInfo{}, err
 	}
@@ -244,7 +253,7 @@ func (b *ShareBackend) ReadDir(ctx context.Context, node, sh, p string) ([]FileI
 		}
 		return l.ReadDir(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +295,7 @@ func (b *ShareBackend) RemoveOne(ctx context.Context, node, sh, p string) error 
 		}
 		return l.RemoveOne(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return err
 	}
@@ -302,7 +311,7 @@ func (b *ShareBackend) Open(ctx context.Context, node, sh, p string) (ReadHandle
 		}
 		return l.Open(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +328,7 @@ func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHan
 		}
 		return l.Create(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +348,7 @@ func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size
 	if b.isSelf(node) {
 		return b.Create(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -383,7 +392,7 @@ func (b *ShareBackend) Mkdir(ctx context.Context, node, sh, p string) error {
 		}
 		return l.Mkdir(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return err
 	}
@@ -406,7 +415,7 @@ func (b *ShareBackend) RemoveAll(ctx context.Context, node, sh, p string) error 
 		}
 		return l.RemoveAll(ctx, node, sh, p)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return err
 	}
@@ -421,7 +430,7 @@ func (b *ShareBackend) Rename(ctx context.Context, node, sh, from, to string) er
 		}
 		return l.Rename(ctx, node, sh, from, to)
 	}
-	c, err := b.remote(node)
+	c, err := b.remote(ctx, node)
 	if err != nil {
 		return err
 	}

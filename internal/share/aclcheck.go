@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-// Access-list mistakes caught when a list is stored: a rule naming no
+// Access-list mistakes caught when a list is stored (CheckRuleNames is
+// also tunnel's check, for services' lists): a rule naming no
 // member of the share's workgroup (a typo, or a member yet to join) is
 // refused unless forced, and then kept with a warning; a folder shared
 // under another name with a different list is stored with a warning, as
@@ -19,12 +21,20 @@ import (
 // checkRuleNames refuses rules naming no member of wg, unless force; the
 // warnings say which rules were kept anyway.
 func (svc *Service) checkRuleNames(wg string, rules []Rule, force bool) (warnings []string, err error) {
+	return CheckRuleNames(svc.dir, wg, rules, force)
+}
+
+// CheckRuleNames is the one check of the names in an access list, for
+// shares and services (tunnel) alike: a rule naming no member of wg (by
+// dir) is refused with 400 not_member unless force; with force it is kept
+// and the warnings say so. "*" and group rules are not checked.
+func CheckRuleNames(dir workgroup.Directory, wg string, rules []Rule, force bool) (warnings []string, err error) {
 	var unknown []string
 	for _, r := range rules {
 		if r.Who == "*" || strings.HasPrefix(r.Who, "group:") {
 			continue
 		}
-		if _, ok := svc.dir.ByName(wg, r.Who); !ok {
+		if _, ok := dir.ByName(wg, r.Who); !ok {
 			unknown = append(unknown, r.Who)
 		}
 	}
@@ -32,7 +42,7 @@ func (svc *Service) checkRuleNames(wg string, rules []Rule, force bool) (warning
 		return nil, nil
 	}
 	wgName := wg
-	for _, w := range svc.dir.Workgroups() {
+	for _, w := range dir.Workgroups() {
 		if w.ID == wg {
 			wgName = w.Name
 		}

@@ -3,7 +3,11 @@ package share
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
+	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -22,6 +26,14 @@ import (
 //     asked for no clobbering (--no-clobber; WebDAV: If-None-Match: *,
 //     or Overwrite: F for COPY/MOVE): then the transfer is refused with
 //     ErrFileExists ("docs/x.txt exists"), never "permission denied".
+//   - A folder (get -r, put -r) with --no-clobber: every file it would
+//     write is checked before any is sent (NoClobberTree). If any exists
+//     the whole transfer is refused, naming them ("2 files exist:
+//     docs/tree/a.txt, docs/tree/sub/b.txt; nothing was copied"), and
+//     nothing is written; a destination folder that exists is no reason
+//     to refuse. All or nothing, like a single file: the command either
+//     did what was asked or changed nothing, and a user who wants the
+//     rest copied anyway sees exactly which files stand in the way.
 
 // ErrFileExists is wrapped when a transfer refuses to replace a file
 // (--no-clobber).
@@ -118,3 +130,96 @@ func (LocalFS) Kind(p string) (bool, bool, error) {
 
 // MkdirAll implements DestFS.
 func (LocalFS) MkdirAll(p string) error { return os.MkdirAll(p, 0o755) }
+
+// ListFS lists a destination folder for NoClobberTree.
+type ListFS interface {
+	// List returns the names in folder p and whether each is a folder;
+	// a missing folder lists nothing (nil, nil).
+	List(p string) (map[string]bool, error)
+}
+
+// maxNamed bounds how many existing files a refusal names.
+const maxNamed = 5
+
+// NoClobberTree refuses, when noClobber is set, a folder transfer that
+// would replace files: files are the slash-separated paths, relative to
+// root, of every file the transfer writes (root/f on the destination
+// fsys, joined with join); shown gives what users read for one. Each
+// destination folder is listed once. A path that is a folder at the
+// destination counts as existing.
+func NoClobberTree(fsys ListFS, root string, files []string, join func(...string) string, shown func(rel string) string, noClobber bool) error {
+	if !noClobber {
+		return nil
+	}
+	listed := map[string]map[string]bool{}
+	var exist []string
+	for _, f := range files {
+		dir, name := path.Split(f)
+		dir = strings.TrimSuffix(dir, "/")
+		names, ok := listed[dir]
+		if !ok {
+			var err error
+			p := root
+			if dir != "" {
+				p = join(root, filepath.FromSlash(dir))
+			}
+			if names, err = fsys.List(p); err != nil {
+				return err
+			}
+			listed[dir] = names
+		}
+		if _, ok := names[name]; ok {
+			exist = append(exist, f)
+		}
+	}
+	if len(exist) == 0 {
+		return nil
+	}
+	sort.Strings(exist)
+	named := make([]string, 0, min(len(exist), maxNamed))
+	for _, f := range exist[:min(len(exist), maxNamed)] {
+		named = append(named, shown(f))
+	}
+	list := strings.Join(named, ", ")
+	if more := len(exist) - len(named); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	if len(exist) == 1 {
+		return fmt.Errorf("%s %w; nothing was copied (leave out --no-clobber to replace it)", list, ErrFileExists)
+	}
+	return fmt.Errorf("%d files already exist (%s): %w; nothing was copied (leave out --no-clobber to replace them)", len(exist), list, ErrFileExists)
+}
+
+// List implements ListFS.
+func (LocalFS) List(p string) (map[string]bool, error) {
+	es, err := os.ReadDir(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(es))
+	for _, e := range es {
+		out[e.Name()] = e.IsDir()
+	}
+	return out, nil
+}
+
+// LocalFiles lists the regular files under the local folder root, as
+// slash-separated paths relative to it (what PutTree sends).
+func LocalFiles(root string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		out = append(out, filepath.ToSlash(rel))
+		return nil
+	})
+	return out, err
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -63,5 +64,59 @@ func TestDest(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// NoClobberTree checks every file a folder transfer writes, not only the
+// folder: it names the files that exist (a few, then a count) and lets
+// through a transfer into an existing folder that replaces nothing.
+func TestNoClobberTree(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"tree/a.txt", "tree/sub/b.txt", "tree/sub/c.txt", "tree/d/e/f.txt"} {
+		p := filepath.Join(root, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := filepath.Join(root, "tree")
+	shown := func(rel string) string { return "docs/" + rel }
+	many := []string{"a.txt", "sub/b.txt", "sub/c.txt", "d/e/f.txt", "sub", "d"}
+	for _, tc := range []struct {
+		name      string
+		files     []string
+		noClobber bool
+		want      string // in the error; "" for none
+	}{
+		{"only new files", []string{"new.txt", "sub/new.txt", "x/y/z.txt"}, true, ""},
+		{"one exists, deep", []string{"new.txt", "sub/c.txt"}, true, "docs/sub/c.txt exists; nothing was copied"},
+		{"several", []string{"a.txt", "sub/new.txt", "sub/b.txt"}, true, "2 files already exist (docs/a.txt, docs/sub/b.txt)"},
+		{"a folder in the way", []string{"sub"}, true, "docs/sub exists"},
+		{"many are counted", many, true, "6 files already exist (docs/a.txt, docs/d, docs/d/e/f.txt, docs/sub, docs/sub/b.txt and 1 more)"},
+		{"clobbering allowed", many, false, ""},
+		{"missing destination", []string{"a.txt"}, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := dst
+			if tc.name == "missing destination" {
+				d = filepath.Join(root, "nowhere")
+			}
+			err := NoClobberTree(LocalFS{}, d, tc.files, filepath.Join, shown, tc.noClobber)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrFileExists) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	got, err := LocalFiles(dst)
+	if err != nil || strings.Join(got, ",") != "a.txt,d/e/f.txt,sub/b.txt,sub/c.txt" {
+		t.Fatalf("LocalFiles: %v %v", got, err)
 	}
 }

@@ -134,7 +134,13 @@
 // name), an existing folder gets the source inside it under its own name
 // (intoFolder), anything else is the new file's path; an existing file
 // is replaced unless --no-clobber (ErrFileExists, "docs/x.txt exists",
-// API code exists). Before a files operation the member is reached
+// API code exists). With -r and --no-clobber every file the transfer
+// would write is checked first (NoClobberTree: one listing per
+// destination folder); if any exists, the whole get -r or put -r is
+// refused, naming them ("2 files already exist (alpha:docs/tree/a.txt,
+// ...); nothing was copied"), before anything is written: all or
+// nothing, like a single file. An existing destination folder is no
+// reason to refuse. Before a files operation the member is reached
 // (reach.go): one not connected whom presence does not show online gets
 // one dial of at most 1.5 s, then an OfflineError ("laptop is offline
 // (last seen 3 min ago); queue it with: peerhood copy ..."), never a dial

@@ -101,6 +101,19 @@ func (s *Service) reach(ctx context.Context, m workgroup.Member, do string) erro
 	return &OfflineError{Name: m.Name, Last: last, Do: do, Err: err}
 }
 
+// Reach is reach for other front ends of the files protocol (WebDAV):
+// member m connected, or an OfflineError ("laptop is offline (last seen
+// 3 min ago); try again when it is online ...") within reachTimeout when
+// presence does not show it online.
+func (s *Service) Reach(ctx context.Context, m workgroup.Member) error {
+	return s.reach(ctx, m, tryLater)
+}
+
+// Connected reports whether member peer p is connected now.
+func (s *Service) Connected(p peer.ID) bool {
+	return s.host.Network().Connectedness(p) == network.Connected
+}
+
 // queueAdvice is what to run instead of a put to an offline member: the
 // same files queued as a copy into the same folder (copy's destination
 // is always a folder; the files keep their names).

@@ -46,6 +46,21 @@ func TestRemovedMemberStopsDialling(t *testing.T) {
 		}
 		return nil
 	})
+	// status --json says it too, in the same words.
+	var st struct {
+		Removed []struct {
+			Removed   string     `json:"removed"`
+			RemovedBy string     `json:"removed_by"`
+			RemovedAt *time.Time `json:"removed_at"`
+		} `json:"removed"`
+	}
+	if err := echo.Do(http.MethodGet, "/v1/status", nil, &st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Removed) != 1 || !strings.HasPrefix(st.Removed[0].Removed, "removed from office by alice at ") ||
+		st.Removed[0].RemovedBy != "alice" || st.Removed[0].RemovedAt == nil {
+		t.Fatalf("echo's status says %+v", st.Removed)
+	}
 	before := conns.Load()
 	// Something (a user's connect, an mDNS find) makes echo dial the
 	// mailbox: that must not start a loop.

@@ -38,6 +38,9 @@ type Config struct {
 	Rules        []Rule    `json:"rules"`
 	Created      time.Time `json:"created"`
 	Stats        Stats     `json:"stats"`
+	// Warnings: rules kept for names that are no members yet (--force);
+	// in the replies of service add and set only, never stored.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Stats counts one service's or one forward's connections since start.

@@ -58,6 +58,10 @@
 // ro. As for shares, a name rule is bound to the peer ID holding the
 // name when the rule is stored (share.BindRules), so a member with a name
 // conflict, or one who later takes a freed name, inherits nothing. The
+// names are checked as share's are (share.CheckRuleNames): `service
+// add|set` and `printer share` refuse a rule naming no member of the
+// workgroup (400 not_member) unless --force, which keeps it and returns a
+// warning (Config.Warnings, in that reply only). The
 // default is the safe one: a service added without --allow may
 // be used by nobody (the owner reaches its own target directly), and
 // `service ls` shows "nobody" until a rule is added. A list changed by

@@ -89,7 +89,7 @@ func (s *Service) SharePrinter(ctx context.Context, req apitypes.PrinterShareReq
 	}
 	return s.addService(ctx, apitypes.ServiceAddRequest{
 		Name: req.Name, Target: target, Kind: KindPrinter, Workgroup: req.Workgroup,
-		Allow: req.Allow, AllowRemoteTarget: req.AllowRemoteTarget,
+		Allow: req.Allow, AllowRemoteTarget: req.AllowRemoteTarget, Force: req.Force,
 	}, path)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/share"
 	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -62,20 +63,7 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 		})
 	api.Handle(srv, "PUT /v1/services/{name}/access", "Replace a service's access list",
 		func(ctx context.Context, r *http.Request, req apitypes.ServiceSetRequest) (Config, error) {
-			rules, err := ParseRules(req.Allow)
-			if err != nil {
-				return Config{}, api.BadRequest("%v", err)
-			}
-			if len(rules) == 0 {
-				return Config{}, api.BadRequest("give at least one --allow WHO[=use|none]")
-			}
-			name := r.PathValue("name")
-			if err := s.configs.SetRules(ctx, name, rules); err != nil {
-				return Config{}, apiError(err)
-			}
-			cfg, err := s.configs.Get(ctx, name)
-			cfg.Stats = s.serviceStats(name).snapshot()
-			return cfg, apiError(err)
+			return s.setAccess(ctx, r.PathValue("name"), req)
 		})
 	api.Handle(srv, "GET /v1/services/of/{member}", "The services a member lets this node use",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]ServiceInfo, error) {
@@ -108,6 +96,10 @@ func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest
 	if err != nil {
 		return Config{}, api.BadRequest("%v", err)
 	}
+	warnings, err := share.CheckRuleNames(s.dir, info.ID, rules, req.Force)
+	if err != nil {
+		return Config{}, err
+	}
 	remote, err := CheckTarget(req.Target)
 	if err != nil {
 		return Config{}, api.BadRequest("%v", err)
@@ -133,7 +125,35 @@ func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest
 	if err != nil {
 		return cfg, api.BadRequest("%v", err)
 	}
+	cfg.Warnings = warnings
 	return cfg, nil
+}
+
+// setAccess replaces a service's access list, with share's check of the
+// names it gives.
+func (s *Service) setAccess(ctx context.Context, name string, req apitypes.ServiceSetRequest) (Config, error) {
+	rules, err := ParseRules(req.Allow)
+	if err != nil {
+		return Config{}, api.BadRequest("%v", err)
+	}
+	if len(rules) == 0 {
+		return Config{}, api.BadRequest("give at least one --allow WHO[=use|none]")
+	}
+	cur, err := s.configs.Get(ctx, name)
+	if err != nil {
+		return Config{}, apiError(err)
+	}
+	warnings, err := share.CheckRuleNames(s.dir, cur.Workgroup, rules, req.Force)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := s.configs.SetRules(ctx, name, rules); err != nil {
+		return Config{}, apiError(err)
+	}
+	cfg, err := s.configs.Get(ctx, name)
+	cfg.Stats = s.serviceStats(name).snapshot()
+	cfg.Warnings = warnings
+	return cfg, apiError(err)
 }
 
 func (s *Service) forwardRoutes(srv *api.Server) {

@@ -52,6 +52,11 @@ func TestEndpoints(t *testing.T) {
 		{"forward refused (nobody)", srvB, "POST", "/v1/forwards", apitypes.ForwardRequest{Member: "alpha", Service: "echo"}, 403, "bravo may not use it"},
 		{"set empty", srvA, "PUT", "/v1/services/echo/access", apitypes.ServiceSetRequest{}, 400, "at least one"},
 		{"set", srvA, "PUT", "/v1/services/echo/access", apitypes.ServiceSetRequest{Allow: []string{"bravo"}}, 200, `"who":"bravo","right":"use"`},
+		{"add, a non-member refused", srvA, "POST", "/v1/services", apitypes.ServiceAddRequest{Name: "web", Target: tg.addr(), Allow: []string{"bobb"}}, 400, `bobb: no such member in workgroup`},
+		{"add, a non-member kept with --force", srvA, "POST", "/v1/services", apitypes.ServiceAddRequest{Name: "web", Target: tg.addr(), Allow: []string{"bobb", "bravo"}, Force: true}, 200, `"warnings":["bobb: no such member in workgroup`},
+		{"set, a non-member refused", srvA, "PUT", "/v1/services/echo/access", apitypes.ServiceSetRequest{Allow: []string{"bravo", "carl=none"}}, 400, `carl: no such member`},
+		{"set, a non-member kept with --force", srvA, "PUT", "/v1/services/echo/access", apitypes.ServiceSetRequest{Allow: []string{"bravo", "carl=none"}, Force: true}, 200, `"warnings":["carl: no such member`},
+		{"set, members only: no warning", srvA, "PUT", "/v1/services/web/access", apitypes.ServiceSetRequest{Allow: []string{"bravo", "group:ops", "*=none"}}, 200, `"who":"bravo"`},
 		{"set unknown", srvA, "PUT", "/v1/services/nosuch/access", apitypes.ServiceSetRequest{Allow: []string{"*"}}, 404, "no such service"},
 		{"list of alpha on bravo", srvB, "GET", "/v1/services/of/alpha", nil, 200, `"name":"echo"`},
 		{"list of a stranger", srvB, "GET", "/v1/services/of/carol", nil, 404, "no member"},
@@ -70,6 +75,9 @@ func TestEndpoints(t *testing.T) {
 		code, body := call(tc.srv, tc.method, tc.path, tc.body)
 		if code != tc.want || !strings.Contains(body, tc.has) {
 			t.Fatalf("%s: %d %s, want %d with %q", tc.name, code, body, tc.want, tc.has)
+		}
+		if strings.HasSuffix(tc.name, "no warning") && strings.Contains(body, "warnings") {
+			t.Fatalf("%s: %s", tc.name, body)
 		}
 	}
 }

@@ -69,6 +69,19 @@
 //     itself cannot be revoked. It is
 //     accepted when its issuer is valid at the time it is received; once
 //     stored it stays in force even if its issuer is removed later.
+//   - A name item (NameBody, signed over "peerhood workgroup name v1\x00"
+//     || body by the root or an admin; name.go) gives the workgroup a new
+//     display name: {1: workgroup ID, 2: name, 3: time (unix seconds),
+//     4: issuer}. It is the third roster item kind, stored, synced and
+//     gossiped like the others (`workgroup rename`). A roster keeps only
+//     the newest: the later time wins, then the larger SHA-256 of the
+//     signed item, so every node settles on the same name whatever order
+//     the items came in. An admin signs its rename at now or one second
+//     after the name item it holds, whichever is later, so its rename
+//     always replaces the name it saw. Accepted when its issuer is the
+//     root or an admin at the time it is received and its time is at most
+//     a day ahead of this node's clock; an older item (or a copy) is not
+//     taken. The ID never changes.
 //   - Invites: a 32-byte random secret; the inviter stores only its
 //     SHA-256 with the uses left, expiry and roles to grant (table
 //     invites). The token is "phinv1" + lowercase base32 of CBOR Token
@@ -161,7 +174,11 @@
 // gate keeps open meanwhile, within three seconds); to anyone else an
 // empty one. The initiator then waits for the responder to close the
 // stream, which it does once it has merged the push. Bundle is {1:
-// [signed certificate], 2: [signed revocation]}; a signed item is {1:
+// [signed certificate], 2: [signed revocation], 3: [signed name item]}
+// (key 3 is newer: a node that predates it decodes the rest and ignores
+// it, as CBOR decoding skips unknown keys; it asks again for the name
+// item's hash it saw in a SyncHello at every sync, and is sent it again,
+// which costs one small item per sync); a signed item is {1:
 // body CBOR, 2: Ed25519 signature}. Limits (limits.go): a SyncHello is
 // at most MaxRosterItems hashes, a SyncReply or SyncPush at most 8 MiB
 // (p2p.MaxPeers certificates of the largest size, 4 KiB), a Bundle at
@@ -188,14 +205,16 @@
 // asker waits at most 2 s (probationHello), the answering side 5 s.
 //
 // Gossip: gossipsub topic "/peerhood/wg/<ID>/roster" carries Bundles of
-// new certificates (on join) and revocations (on removal). Its validator
+// new certificates (on join), revocations (on removal) and name items
+// (on rename). Its validator
 // accepts only messages authored by members that decode as a Bundle;
 // every item is verified again on merge.
 //
 // # Storage
 //
 // SQLite tables in internal/store/migrations/workgroup: workgroups,
-// certificates, revocations, invites. The Roster is rebuilt from them at
+// certificates, revocations, invites, names (the newest name item of
+// each workgroup; workgroups.name follows it). The Roster is rebuilt from them at
 // start and kept in step on every change: new items are stored before
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart
@@ -232,8 +251,9 @@
 // the last admin of a workgroup with other members must force it. It
 // signs nothing: a self-revocation would void the certificates an admin
 // issued and bar a later return, so the others keep the leaver on their
-// roster (offline) until an admin removes it. Rename changes the display
-// name on this node only (admins; later invites carry it): the roster has
-// no signed name item yet. A display name another workgroup of this node
+// roster (offline) until an admin removes it. Rename (admins) signs a name item
+// and merges, stores and gossips it like a revocation; roster sync
+// carries it to members that were away, and later invites and join
+// replies carry the new name. A display name another workgroup of this node
 // has is refused (create, join, rename) unless forced.
 package workgroup

@@ -78,6 +78,46 @@ func FuzzParseCert(f *testing.F) {
 	})
 }
 
+// nameSeeds returns a name item signed by fuzzRoot and a sync reply
+// carrying it beside a certificate.
+func nameSeeds(t testing.TB) (name, reply []byte) {
+	root := fuzzRoot()
+	name, err := IssueName(RootSigner(root.Key), root.ID, "renamed", nil, time.Unix(1_750_000_050, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _, _, _, _, _, _, _, _ := fuzzSeeds(t)
+	reply, _ = wire.Marshal(SyncReply{Items: Bundle{Certs: [][]byte{cert}, Names: [][]byte{name}}})
+	return name, reply
+}
+
+// FuzzParseName parses name items (the third roster item kind) and merges
+// them as a bundle.
+func FuzzParseName(f *testing.F) {
+	name, reply := nameSeeds(f)
+	for _, s := range [][]byte{name, reply, {0xa0}, nil} {
+		f.Add(s)
+	}
+	root := fuzzRoot()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if n, err := ParseName(data, root.Pub); err == nil {
+			if n.Workgroup != root.ID || validateDisplayName(n.Name) != nil {
+				t.Fatalf("accepted a bad name item: %+v", n)
+			}
+		}
+		r := NewRoster("self")
+		r.now = func() time.Time { return time.Unix(1_750_000_100, 0) }
+		r.AddWorkgroup(*root)
+		r.Merge(root.ID, Bundle{Names: [][]byte{data}})
+		if got, _ := r.Root(root.ID); validateDisplayName(got.Name) != nil {
+			t.Fatalf("display name %q after a merge", got.Name)
+		}
+		if n := r.NameItemOf(root.ID); n != nil && n.Name != rootName(r, root.ID) {
+			t.Fatalf("name item %q, display name %q", n.Name, rootName(r, root.ID))
+		}
+	})
+}
+
 func FuzzParseToken(f *testing.F) {
 	_, _, _, _, tok, _, _, _, _ := fuzzSeeds(f)
 	for _, s := range []string{tok, "phinv1", "phinv1aaaa", "", tok[:len(tok)/2]} {
@@ -126,6 +166,15 @@ func FuzzRosterSync(f *testing.F) {
 		var b Bundle
 		if wire.Unmarshal(data, &b) == nil {
 			r.Merge(root.ID, b)
+			// A node that predates name items decodes the same bundle
+			// (key 3 ignored) with the same certificates and revocations.
+			var old struct {
+				Certs [][]byte `cbor:"1,keyasint,omitempty"`
+				Revs  [][]byte `cbor:"2,keyasint,omitempty"`
+			}
+			if err := wire.Unmarshal(data, &old); err != nil || len(old.Certs) != len(b.Certs) || len(old.Revs) != len(b.Revs) {
+				t.Fatalf("an older node cannot decode a bundle: %v", err)
+			}
 		}
 		var jr JoinRequest
 		_ = wire.Unmarshal(data, &jr)
@@ -161,5 +210,12 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	b := func(x []byte) string { return fmt.Sprintf("[]byte(%q)", x) }
 	write("FuzzParseCert", b(cert), b(admin), b(sub), b(rev))
 	write("FuzzParseToken", fmt.Sprintf("string(%q)", tok), `string("phinv1aaaa")`)
-	write("FuzzRosterSync", b(hello), b(reply), b(push), b(joinReq))
+	name, names := nameSeeds(t)
+	write("FuzzRosterSync", b(hello), b(reply), b(push), b(joinReq), b(names))
+	write("FuzzParseName", b(name))
+}
+
+func rootName(r *Roster, wg string) string {
+	root, _ := r.Root(wg)
+	return root.Name
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Tidying workgroups on this node: leaving one, renaming one, and
@@ -30,7 +31,7 @@ func (s *Service) Leave(ctx context.Context, wgArg string, force bool) (Info, er
 	}
 	defer s.leave()
 	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
-		for _, table := range []string{"invites", "certificates", "revocations", "workgroups"} {
+		for _, table := range []string{"invites", "certificates", "revocations", "names", "workgroups"} {
 			col := "workgroup"
 			if table == "workgroups" {
 				col = "id"
@@ -89,11 +90,10 @@ func (s *Service) leaveTopic(wg string) {
 	delete(s.topics, wg)
 }
 
-// Rename changes a workgroup's display name on this node (admins only).
-// The ID, the keys and every certificate stay; invites made from now on
-// carry the new name, so members who join later see it. Members already
-// in keep the name they know (the roster has no signed name item: see
-// docs/notes-use17.md).
+// Rename gives a workgroup a new display name (admins only): a signed
+// name item (name.go), stored, gossiped and carried by roster sync like
+// the other roster items, so every member shows the new name. The ID, the
+// keys and every certificate stay.
 func (s *Service) Rename(ctx context.Context, wgArg, name string, force bool) (Info, error) {
 	wg, err := s.resolve(wgArg)
 	if err != nil {
@@ -108,12 +108,53 @@ func (s *Service) Rename(ctx context.Context, wgArg, name string, force bool) (I
 	if err := s.checkNameFree(name, wg.ID, force); err != nil {
 		return Info{}, err
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE workgroups SET name=? WHERE id=?`, name, wg.ID); err != nil {
+	signer, err := s.signerFor(wg.ID)
+	if err != nil {
+		return Info{}, err
+	}
+	raw, err := IssueName(signer, wg.ID, name, s.roster.NameItemOf(wg.ID), s.now())
+	if err != nil {
 		return Info{}, fmt.Errorf("rename workgroup: %w", err)
 	}
-	s.roster.renameWorkgroup(wg.ID, name)
+	if !s.enter() {
+		return Info{}, errorf(CodeUnavailable, "the workgroup service is shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	added, _, err := s.mergeStored(sctx, wg.ID, Bundle{Names: [][]byte{raw}})
+	cancel()
+	s.leave()
+	if err != nil {
+		return Info{}, fmt.Errorf("rename workgroup: %w", err)
+	}
+	if len(added.Names) != 1 {
+		return Info{}, fmt.Errorf("rename workgroup: the signed name does not verify")
+	}
 	s.log.Info("workgroup renamed", "workgroup", wg.ID, "from", wg.Name, "to", name)
+	s.publish(wg.ID, added)
+	s.afterChange()
 	return Info{ID: wg.ID, Name: name}, nil
+}
+
+// signerFor is what this node signs wg's roster items with: the root key
+// if it holds it, else its node key (as an admin).
+func (s *Service) signerFor(wg string) (Signer, error) {
+	if root, _ := s.roster.Root(wg); root.Key != nil {
+		return RootSigner(root.Key), nil
+	}
+	return NodeSigner(s.id.Key)
+}
+
+// logRename says once which name a workgroup now has and who gave it.
+func (s *Service) logRename(wg string) {
+	n := s.roster.NameItemOf(wg)
+	if n == nil {
+		return
+	}
+	by := "the root key"
+	if m, ok := s.roster.Member(wg, n.IssuerID); ok && n.IssuerID != "" {
+		by = m.Name
+	}
+	s.log.Info("workgroup renamed", "workgroup", wg, "name", n.Name, "by", by)
 }
 
 // checkNameFree refuses a display name another workgroup of this node
@@ -130,14 +171,4 @@ func (s *Service) checkNameFree(name, except string, force bool) error {
 		}
 	}
 	return nil
-}
-
-// renameWorkgroup changes a workgroup's display name in memory.
-func (r *Roster) renameWorkgroup(wg, name string) {
-	r.mu.Lock()
-	if w, ok := r.wgs[wg]; ok {
-		w.root.Name = name // members read it from the root when listed
-	}
-	r.mu.Unlock()
-	r.notify()
 }

@@ -41,18 +41,19 @@ const (
 // what is left and how many items it refused.
 func (w *wgState) precheck(b Bundle) (Bundle, int) {
 	refused := 0
-	if n := len(b.Certs) + len(b.Revs); n > MaxRosterItems {
+	if n := b.Len(); n > MaxRosterItems {
 		refused = n - MaxRosterItems
 		if len(b.Certs) > MaxRosterItems {
 			b.Certs = b.Certs[:MaxRosterItems]
 		}
-		b.Revs = b.Revs[:MaxRosterItems-len(b.Certs)]
+		b.Revs = b.Revs[:min(len(b.Revs), MaxRosterItems-len(b.Certs))]
+		b.Names = b.Names[:min(len(b.Names), MaxRosterItems-len(b.Certs)-len(b.Revs))]
 	}
 	type head struct {
 		raw    []byte
 		issuer []byte
 	}
-	var certs, revs []head
+	var certs, revs, names []head
 	admins := map[peer.ID]bool{}
 	for _, raw := range b.Certs {
 		var cb CertBody
@@ -75,6 +76,16 @@ func (w *wgState) precheck(b Bundle) (Bundle, int) {
 		case w.revs[sha256.Sum256(raw)] != nil:
 		default:
 			revs = append(revs, head{raw, rb.Issuer})
+		}
+	}
+	for _, raw := range b.Names {
+		var nb NameBody
+		switch {
+		case len(raw) > maxItem || peekBody(raw, &nb) != nil:
+			refused++
+		case w.name != nil && w.name.Hash == sha256.Sum256(raw):
+		default:
+			names = append(names, head{raw, nb.Issuer})
 		}
 	}
 	issuerOK := func(iss []byte) bool {
@@ -103,6 +114,13 @@ func (w *wgState) precheck(b Bundle) (Bundle, int) {
 			refused++
 		}
 	}
+	for _, h := range names {
+		if issuerOK(h.issuer) {
+			out.Names = append(out.Names, h.raw)
+		} else {
+			refused++
+		}
+	}
 	return out, refused
 }
 
@@ -119,10 +137,10 @@ func peekBody(raw []byte, v any) error {
 // parse verifies the items of b (after precheck). After maxBadItems
 // failures it gives up on the rest of the bundle, which counts as
 // refused.
-func (w *wgState) parse(b Bundle) (certs []*Cert, revs []*Revocation, refused int) {
+func (w *wgState) parse(b Bundle) (certs []*Cert, revs []*Revocation, names []*NameItem, refused int) {
 	for i, raw := range b.Certs {
 		if refused >= maxBadItems {
-			return certs, revs, refused + len(b.Certs) - i + len(b.Revs)
+			return certs, revs, names, refused + len(b.Certs) - i + len(b.Revs) + len(b.Names)
 		}
 		c, err := ParseCert(raw, w.root.Pub)
 		if err != nil {
@@ -133,7 +151,7 @@ func (w *wgState) parse(b Bundle) (certs []*Cert, revs []*Revocation, refused in
 	}
 	for i, raw := range b.Revs {
 		if refused >= maxBadItems {
-			return certs, revs, refused + len(b.Revs) - i
+			return certs, revs, names, refused + len(b.Revs) - i + len(b.Names)
 		}
 		rv, err := ParseRevocation(raw, w.root.Pub)
 		if err != nil {
@@ -142,5 +160,16 @@ func (w *wgState) parse(b Bundle) (certs []*Cert, revs []*Revocation, refused in
 		}
 		revs = append(revs, rv)
 	}
-	return certs, revs, refused
+	for i, raw := range b.Names {
+		if refused >= maxBadItems {
+			return certs, revs, names, refused + len(b.Names) - i
+		}
+		n, err := ParseName(raw, w.root.Pub)
+		if err != nil {
+			refused++
+			continue
+		}
+		names = append(names, n)
+	}
+	return certs, revs, names, refused
 }

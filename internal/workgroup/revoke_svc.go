@@ -27,12 +27,9 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 	if m.PeerID == s.self {
 		return Member{}, errorf(CodeBadRequest, "%q is this node itself; another admin must remove it", m.Name)
 	}
-	root, _ := s.roster.Root(wg.ID)
-	signer := RootSigner(root.Key)
-	if root.Key == nil {
-		if signer, err = NodeSigner(s.id.Key); err != nil {
-			return Member{}, err
-		}
+	signer, err := s.signerFor(wg.ID)
+	if err != nil {
+		return Member{}, err
 	}
 	raw, err := IssueRevocation(signer, wg.ID, m.PeerID, m.Name, s.now())
 	if err != nil {

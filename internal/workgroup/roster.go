@@ -14,7 +14,13 @@ import (
 type Bundle struct {
 	Certs [][]byte `cbor:"1,keyasint,omitempty"`
 	Revs  [][]byte `cbor:"2,keyasint,omitempty"`
+	// Names are signed display names (name.go). Nodes that predate them
+	// ignore the key: unknown map keys decode to nothing.
+	Names [][]byte `cbor:"3,keyasint,omitempty"`
 }
+
+// Len is the number of items of b.
+func (b Bundle) Len() int { return len(b.Certs) + len(b.Revs) + len(b.Names) }
 
 // wgState is the in-memory roster of one workgroup.
 type wgState struct {
@@ -24,6 +30,7 @@ type wgState struct {
 	byPeer  map[peer.ID][]*Cert
 	revoked map[peer.ID]bool
 	revTime map[peer.ID]int64 // earliest revocation time (unix s) per revoked peer
+	name    *NameItem         // the newest name item (nil: none)
 	// derived by rebuild
 	members map[peer.ID]*Cert // best valid certificate per peer
 	byName  map[string]peer.ID
@@ -195,7 +202,7 @@ func (r *Roster) Root(wg string) (Root, bool) {
 // returns the accepted items and how many were refused.
 func (r *Roster) Merge(wg string, b Bundle) (added Bundle, refused int) {
 	added, refused = r.merge(wg, b)
-	if len(added.Certs)+len(added.Revs) > 0 {
+	if added.Len() > 0 {
 		r.notify()
 	}
 	return added, refused
@@ -206,11 +213,11 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 	defer r.mu.Unlock()
 	w, ok := r.wgs[wg]
 	if !ok {
-		return Bundle{}, len(b.Certs) + len(b.Revs)
+		return Bundle{}, b.Len()
 	}
 	now := r.now()
 	added, _, _, refused = w.accept(b, now)
-	if len(added.Certs)+len(added.Revs) > 0 {
+	if added.Len() > 0 {
 		w.rebuild(now)
 	}
 	return added, refused
@@ -222,7 +229,7 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 	// Cheap checks first: signatures are verified only for items that
 	// could be accepted (see limits.go).
 	b, refused = w.precheck(b)
-	certs, revs, bad := w.parse(b)
+	certs, revs, names, bad := w.parse(b)
 	refused += bad
 	// Fixed point: accept what verifies against the roster so far.
 	for progress := true; progress; {
@@ -268,6 +275,14 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 	}
 	for _, rv := range revs {
 		if rv != nil {
+			refused++
+		}
+	}
+	// Names last: their issuer may be an admin admitted by this bundle.
+	for _, n := range names {
+		if w.acceptName(n, now) {
+			added.Names = append(added.Names, n.Raw)
+		} else {
 			refused++
 		}
 	}

@@ -21,7 +21,7 @@ import (
 // persist runs with the roster locked: it must not call the roster.
 func (r *Roster) MergeDurable(wg string, b Bundle, mustHold peer.ID, persist func(added Bundle) error) (added Bundle, refused int, err error) {
 	added, refused, err = r.mergeDurable(wg, b, mustHold, persist)
-	if err == nil && len(added.Certs)+len(added.Revs) > 0 {
+	if err == nil && added.Len() > 0 {
 		r.notify()
 	}
 	return added, refused, err
@@ -32,11 +32,12 @@ func (r *Roster) mergeDurable(wg string, b Bundle, mustHold peer.ID, persist fun
 	defer r.mu.Unlock()
 	w, ok := r.wgs[wg]
 	if !ok {
-		return Bundle{}, len(b.Certs) + len(b.Revs), fmt.Errorf("merge roster: unknown workgroup %s", wg)
+		return Bundle{}, b.Len(), fmt.Errorf("merge roster: unknown workgroup %s", wg)
 	}
 	now := r.now()
+	prevName, prevDisplay := w.name, w.root.Name
 	added, certs, revs, refused := w.accept(b, now)
-	if len(certs)+len(revs) == 0 {
+	if added.Len() == 0 {
 		if mustHold != "" {
 			if _, ok := w.members[mustHold]; !ok {
 				return Bundle{}, refused, fmt.Errorf("merge roster: %s holds no valid certificate", mustHold)
@@ -48,17 +49,20 @@ func (r *Roster) mergeDurable(wg string, b Bundle, mustHold peer.ID, persist fun
 	if mustHold != "" {
 		if _, ok := w.members[mustHold]; !ok {
 			w.undo(certs, revs, now)
+			w.name, w.root.Name = prevName, prevDisplay
 			return Bundle{}, refused, fmt.Errorf("merge roster: %s holds no valid certificate", mustHold)
 		}
 	}
 	if err := persist(added); err != nil {
 		w.undo(certs, revs, now)
+		w.name, w.root.Name = prevName, prevDisplay
 		return Bundle{}, refused, err
 	}
 	return added, refused, nil
 }
 
-// undo removes items just added by accept and recomputes the members.
+// undo removes certificates and revocations just added by accept and
+// recomputes the members (the caller puts back the name it held).
 func (w *wgState) undo(certs []*Cert, revs []*Revocation, now time.Time) {
 	for _, c := range certs {
 		delete(w.certs, c.Hash)

@@ -25,6 +25,9 @@ func (r *Roster) Digest(wg string) [][]byte {
 	for h := range w.revs {
 		out = append(out, slices.Clone(h[:]))
 	}
+	if w.name != nil {
+		out = append(out, slices.Clone(w.name.Hash[:]))
+	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i], out[j]) < 0 })
 	return out
 }
@@ -47,7 +50,7 @@ func (r *Roster) Missing(wg string, have [][]byte) (theyLack Bundle, weLack [][]
 		set[k] = true
 		_, c := w.certs[k]
 		_, rv := w.revs[k]
-		if !c && !rv {
+		if !c && !rv && (w.name == nil || w.name.Hash != k) {
 			weLack = append(weLack, h)
 		}
 	}
@@ -60,6 +63,9 @@ func (r *Roster) Missing(wg string, have [][]byte) (theyLack Bundle, weLack [][]
 		if !set[h] {
 			theyLack.Revs = append(theyLack.Revs, rv.Raw)
 		}
+	}
+	if w.name != nil && !set[w.name.Hash] {
+		theyLack.Names = append(theyLack.Names, w.name.Raw)
 	}
 	return theyLack, weLack
 }
@@ -83,6 +89,9 @@ func (r *Roster) Items(wg string, hashes [][]byte) Bundle {
 		if rv, ok := w.revs[[32]byte(h)]; ok {
 			b.Revs = append(b.Revs, rv.Raw)
 		}
+		if w.name != nil && w.name.Hash == [32]byte(h) {
+			b.Names = append(b.Names, w.name.Raw)
+		}
 	}
 	return b
 }
@@ -101,7 +110,7 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 	defer r.mu.Unlock()
 	w, ok := r.wgs[wg]
 	if !ok {
-		return len(b.Certs) + len(b.Revs)
+		return b.Len()
 	}
 	for _, raw := range b.Certs {
 		c, err := ParseCert(raw, w.root.Pub)
@@ -121,6 +130,16 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 		}
 		if _, dup := w.revs[rv.Hash]; !dup {
 			w.addRev(rv)
+		}
+	}
+	for _, raw := range b.Names {
+		n, err := ParseName(raw, w.root.Pub)
+		if err != nil {
+			bad++
+			continue
+		}
+		if newerName(n, w.name) {
+			w.setName(n)
 		}
 	}
 	w.rebuild(r.now())

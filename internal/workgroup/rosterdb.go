@@ -45,6 +45,9 @@ func (s *Service) loadRoster(ctx context.Context) error {
 		if b.Revs, err = s.queryBlobs(ctx, `SELECT raw FROM revocations WHERE workgroup=?`, r.ID); err != nil {
 			return err
 		}
+		if b.Names, err = s.queryBlobs(ctx, `SELECT raw FROM names WHERE workgroup=?`, r.ID); err != nil {
+			return err
+		}
 		if bad := s.roster.load(r.ID, b); bad > 0 {
 			s.log.Warn("stored roster items that do not verify were ignored", "workgroup", r.ID, "count", bad)
 		}
@@ -88,7 +91,7 @@ func (s *Service) saveWorkgroup(ctx context.Context, root Root, b Bundle) error 
 // saveItems stores roster items of root's workgroup. It takes no roster
 // lock, so it can run as the persist step of Roster.MergeDurable.
 func (s *Service) saveItems(ctx context.Context, root Root, b Bundle) error {
-	if len(b.Certs)+len(b.Revs) == 0 {
+	if b.Len() == 0 {
 		return nil
 	}
 	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.saveItemsTx(ctx, tx, root, b) })
@@ -99,7 +102,7 @@ func (s *Service) saveItems(ctx context.Context, root Root, b Bundle) error {
 func (s *Service) mergeStored(ctx context.Context, wg string, b Bundle) (added Bundle, refused int, err error) {
 	root, ok := s.roster.Root(wg)
 	if !ok {
-		return Bundle{}, len(b.Certs) + len(b.Revs), fmt.Errorf("store roster: unknown workgroup %s", wg)
+		return Bundle{}, b.Len(), fmt.Errorf("store roster: unknown workgroup %s", wg)
 	}
 	before := s.membersFor(wg)
 	added, refused, err = s.roster.MergeDurable(wg, b, "", func(added Bundle) error { return s.saveItems(ctx, root, added) })
@@ -129,6 +132,20 @@ func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bund
 			return fmt.Errorf("store revocation: %w", err)
 		}
 	}
+	// Only the newest name item is kept; added holds them oldest first.
+	for _, raw := range b.Names {
+		n, err := ParseName(raw, root.Pub)
+		if err != nil {
+			return fmt.Errorf("store name: %w", err)
+		}
+		for _, q := range []string{`DELETE FROM names WHERE workgroup=?1`,
+			`INSERT INTO names(hash, workgroup, raw, added_at) VALUES(?3,?1,?4,?5) ON CONFLICT(hash) DO NOTHING`,
+			`UPDATE workgroups SET name=?2 WHERE id=?1`} {
+			if _, err := tx.ExecContext(ctx, q, root.ID, n.Name, n.Hash[:], raw, now); err != nil {
+				return fmt.Errorf("store name: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
@@ -155,11 +172,14 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 		s.log.Error("store roster items", "workgroup", wg, "from", from, "err", err)
 		return 0
 	}
-	n := len(added.Certs) + len(added.Revs)
+	n := added.Len()
 	if n == 0 {
 		return 0
 	}
-	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs))
+	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs), "names", len(added.Names))
+	if len(added.Names) > 0 {
+		s.logRename(wg)
+	}
 	if len(added.Revs) > 0 {
 		s.logRemoval(wg, added)
 		s.applyRevocations(wg, added)

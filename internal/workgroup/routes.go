@@ -48,14 +48,11 @@ func (s *Service) Routes(srv *api.Server) {
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]apitypes.WorkgroupSummary, error) {
 			out := []apitypes.WorkgroupSummary{}
 			for _, w := range s.List() {
-				ws := apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin}
-				if rm := w.Removed; rm != nil {
-					ws.Removed, ws.RemovedBy = rm.String(), rm.By
-					if !rm.At.IsZero() {
-						ws.RemovedAt = &rm.At
-					}
+				if w.Removed != nil {
+					out = append(out, RemovalSummary(*w.Removed, w.Members))
+					continue
 				}
-				out = append(out, ws)
+				out = append(out, apitypes.WorkgroupSummary{ID: w.ID, Name: w.Name, Members: w.Members, Admin: w.Admin})
 			}
 			return out, nil
 		})
@@ -64,7 +61,7 @@ func (s *Service) Routes(srv *api.Server) {
 			info, err := s.Leave(ctx, req.Workgroup, req.Force)
 			return info, apiError(err)
 		})
-	api.Handle(srv, "POST /v1/workgroups/rename", "Rename a workgroup's display name on this node (admins only); later invites carry it",
+	api.Handle(srv, "POST /v1/workgroups/rename", "Rename a workgroup (admins only): a signed name item every member takes; the ID stays",
 		func(ctx context.Context, r *http.Request, req apitypes.RenameWorkgroupRequest) (Info, error) {
 			info, err := s.Rename(ctx, req.Workgroup, req.Name, req.Force)
 			return info, apiError(err)
@@ -136,4 +133,15 @@ func (s *Service) inviteRoute(ctx context.Context, r *http.Request, req apitypes
 		return apitypes.InviteResult{}, apiError(err)
 	}
 	return apitypes.InviteResult{Token: res.Token, Workgroup: res.Workgroup.ID, Expires: res.Expires.UTC(), Uses: res.Uses}, nil
+}
+
+// RemovalSummary is how a workgroup this node was removed from is listed
+// (workgroup ls, and status's removed).
+func RemovalSummary(rm Removal, members int) apitypes.WorkgroupSummary {
+	ws := apitypes.WorkgroupSummary{ID: rm.Workgroup.ID, Name: rm.Workgroup.Name, Members: members,
+		Removed: rm.String(), RemovedBy: rm.By}
+	if !rm.At.IsZero() {
+		ws.RemovedAt = &rm.At
+	}
+	return ws
 }

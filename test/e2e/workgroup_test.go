@@ -165,4 +165,33 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	if _, err := alpha.Run("member", "remove", "charlie", "--workgroup", "office"); err == nil || !strings.Contains(err.Error(), "no member") {
 		t.Fatalf("removing twice: %v", err)
 	}
+
+	// An admin's rename reaches the other members: workgroup ls, status
+	// and browse show the new name under the same ID; a member may not.
+	if _, err := bravo.Run("workgroup", "rename", "-w", "office", "bravos"); err == nil || !strings.Contains(err.Error(), "admin") {
+		t.Fatalf("a member renames: %v", err)
+	}
+	alpha.MustRun("workgroup", "rename", "-w", "office", "office-2f")
+	Eventually(t, 10*time.Second, func() error {
+		var bls []wgSummary
+		bravo.JSON(&bls, "workgroup", "ls")
+		if len(bls) != 1 || bls[0].ID != created.ID || bls[0].Name != "office-2f" {
+			return fmt.Errorf("bravo lists %+v", bls)
+		}
+		var st struct {
+			Workgroups []struct{ ID, Name string } `json:"workgroups"`
+		}
+		bravo.JSON(&st, "status")
+		if len(st.Workgroups) != 1 || st.Workgroups[0].Name != "office-2f" {
+			return fmt.Errorf("bravo's status lists %+v", st.Workgroups)
+		}
+		var es []struct {
+			WorkgroupName string `json:"workgroup_name"`
+		}
+		bravo.JSON(&es, "browse", "-w", created.ID)
+		if len(es) == 0 || es[0].WorkgroupName != "office-2f" {
+			return fmt.Errorf("bravo's browse shows %+v", es)
+		}
+		return nil
+	})
 }
