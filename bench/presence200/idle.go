@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -34,15 +33,6 @@ func loTxBytes() (uint64, error) {
 		return strconv.ParseUint(fields[8], 10, 64) // transmit bytes
 	}
 	return 0, fmt.Errorf("no lo line in /proc/net/dev")
-}
-
-// cpuTime is the CPU time (user + system) this process used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // measureIdle reports, over d, the loopback bytes and CPU of the n

@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/libp2p/go-libp2p"
@@ -53,13 +52,6 @@ func main() {
 }
 
 var useQUIC bool
-
-// cpuSeconds is this process's user+system CPU time so far.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
 
 func newHost() (host.Host, error) {
 	if useQUIC {
