@@ -133,6 +133,16 @@ func runRoomBench(b *testing.B, nodes []*testnet.Node, total, rate int) {
 		dup += len(got) - len(uniq)
 		lost += total - len(uniq)
 	}
+	reportRoomBench(b, arrivals, sentAt, start, total)
+	b.Logf("%d members, %d messages at %d/s: sent in %v, all held after %v; %d lost, %d duplicated",
+		len(nodes), total, rate, sendEnd.Round(time.Millisecond), done.Round(time.Millisecond), lost, dup)
+	b.ReportMetric(float64(lost), "lost")
+	b.ReportMetric(float64(dup), "dup")
+}
+
+// reportRoomBench reports the rate and the latency over every
+// (message, receiving member) pair.
+func reportRoomBench(b *testing.B, arrivals [][]arrival, sentAt map[string]time.Time, start time.Time, total int) {
 	var lat []time.Duration
 	last := time.Time{}
 	for _, as := range arrivals {
@@ -155,10 +165,6 @@ func runRoomBench(b *testing.B, nodes []*testnet.Node, total, rate int) {
 	b.ReportMetric(float64(total)/last.Sub(start).Seconds(), "msgs/s")
 	b.ReportMetric(q(0.5), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
-	b.ReportMetric(float64(lost), "lost")
-	b.ReportMetric(float64(dup), "dup")
-	b.Logf("%d members, %d messages at %d/s: sent in %v, all held after %v; %d deliveries timed (events), %d lost, %d duplicated",
-		len(nodes), total, rate, sendEnd.Round(time.Millisecond), done.Round(time.Millisecond), len(lat), lost, dup)
 }
 
 // waitAll waits until every node holds total messages in the room.

@@ -107,6 +107,7 @@ func (s *Service) sendDirect(ctx context.Context, p peer.ID, raws ...[]byte) err
 		return err
 	}
 	defer st.Close()
+	defer context.AfterFunc(ctx, func() { _ = st.Reset() })()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = st.SetDeadline(dl)
 	}

@@ -89,8 +89,8 @@
 // lacks, checks each message as gossip is checked, stores it (held ones
 // are released in order), and repeats while it makes progress. It runs
 // with every peer that joins a log's topic (a member coming back, or met
-// again after a partition), every SyncInterval (15 s) with two random
-// peers of each topic, and at once with the sender of a message that had
+// again after a partition), every SyncInterval (15 s) with one random
+// peer of each topic, and at once with the sender of a message that had
 // to be held.
 //
 // # Direct messages: /peerhood/dm/1 and the spool

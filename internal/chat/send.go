@@ -4,14 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/peerhood/peerhood/internal/events"
 )
 
 // send signs the next message of this node in b's log, stores it and
@@ -42,7 +41,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	})
 	s.storeMu.Unlock()
 	if err != nil {
-		if strings.Contains(err.Error(), errBadMessage.Error()) {
+		if errors.Is(err, errBadMessage) {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		return nil, fmt.Errorf("chat: send: %w", err)
@@ -216,6 +215,3 @@ func (s *Service) Act(ctx context.Context, kind, target, text string) (Message, 
 	}
 	return s.roomMessage(ctx, wg, log, kind, text, "", target)
 }
-
-// publishEvent is Events.Publish with a nil bus allowed.
-var _ = events.KindChatMessage

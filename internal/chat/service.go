@@ -165,10 +165,18 @@ func (s *Service) Start(ctx context.Context) error {
 
 // Close leaves every topic and stops the protocols.
 func (s *Service) Close() error {
+	start := time.Now()
+	var waited time.Duration
+	defer func() {
+		if d := time.Since(start); d > time.Second {
+			s.log.Warn("chat: slow stop", "took", d.Round(time.Millisecond), "goroutines", waited.Round(time.Millisecond))
+		}
+	}()
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
 	s.cancel()
 	s.wg.Wait()
+	waited = time.Since(start)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, t := range s.topics {
@@ -244,7 +252,8 @@ func (s *Service) syncWorker() {
 	}
 }
 
-// antiEntropy syncs each kept log with up to two of its topic's peers.
+// antiEntropy syncs each kept log with one of its topic's peers, at
+// random (the sync with each peer that joins a topic does the rest).
 func (s *Service) antiEntropy() {
 	s.mu.Lock()
 	type pick struct {
@@ -258,7 +267,7 @@ func (s *Service) antiEntropy() {
 	s.mu.Unlock()
 	for _, p := range picks {
 		for i, j := range randPerm(len(p.ps)) {
-			if i >= 2 {
+			if i >= 1 {
 				break
 			}
 			s.requestSync(p.k, p.ps[j])

@@ -115,12 +115,7 @@ func insertTx(ctx context.Context, tx *sql.Tx, m *msg, noHold bool) (storeResult
 			return forked, nil
 		}
 	}
-	var room, peerCol string
-	room = m.Room
-	if m.isDM() {
-		room = ""
-	}
-	_ = peerCol
+	room := m.Room // "" for a direct message
 	_, err = tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		id, m.Workgroup, log, author, m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,

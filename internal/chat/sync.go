@@ -178,6 +178,8 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error
 		return err
 	}
 	defer st.Close()
+	// Reads wait on the peer: the stream is reset when ctx ends (Close).
+	defer context.AfterFunc(ctx, func() { _ = st.Reset() })()
 	rd := wire.NewReader(st, maxHistFrame)
 	defer rd.Release()
 	k := logKey{wg, log}

@@ -199,6 +199,15 @@
 // Every handler is wrapped in workgroup.Guard and checks envelopes and
 // receipts (signature, membership, addressing) before storing anything.
 //
+// # Chat items
+//
+// Kind "chat" (chatitems.go) carries one signed chat message for a
+// member that was not reachable live: SendChat seals it like a mail (the
+// message, base64, as the payload's Body) and queues it; when one
+// arrives, the hook set with OnChat takes it (internal/chat) and the item
+// is kept only as removed, so a second delivery is known. It is never
+// listed in the inbox and publishes no mail.arrived.
+//
 // # Events
 //
 // With Config.Events, job.changed is published after each job state the

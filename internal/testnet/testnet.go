@@ -25,7 +25,7 @@ var Fast = daemon.Timings{
 	SpoolTick:          50 * time.Millisecond,
 	SpoolFetchInterval: 300 * time.Millisecond,
 	PresenceInterval:   500 * time.Millisecond,
-	ChatSync:           time.Second,
+	ChatSync:           3 * time.Second,
 }
 
 // Converge bounds every wait of the helpers: generous, as the suite runs
