@@ -74,5 +74,7 @@ step "go test -race" go test -race -p 2 -timeout 25m -count=1 "${slow_first[@]}"
 # The in-process clusters at full size (20 and 24 nodes), once, without
 # -race: they test scale, and under -race (above, where they skip) the
 # detector slows every goroutine 5-10x and turns them into a CPU benchmark.
-# Discovery's concurrency runs under -race in its small DHT cluster test.
-step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse' ./internal/discovery/
+# Discovery's concurrency runs under -race in its small DHT cluster test;
+# chat's room convergence (restarts, a partition, an absent member) runs
+# here too, its other tests under -race.
+step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse|TestRoomsConverge' ./internal/discovery/ ./internal/chat/

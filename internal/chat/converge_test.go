@@ -88,7 +88,11 @@ func TestRoomsConverge(t *testing.T) {
 	// (about 1-2 min without -race on two busy cores: not in the suite).
 	n, rounds := envInt("PEERHOOD_CHAT_NODES", 8), 2
 	if raceOn {
-		rounds = 1
+		// A scale scenario, not a concurrency test: under -race every
+		// node runs 5-10x slower and the scenario becomes a CPU
+		// benchmark. scripts/test.sh runs it without -race in its
+		// multi-node step; chat's other tests run under -race.
+		t.Skip("runs without -race in the multi-node step of scripts/test.sh")
 	}
 	net := testnet.New(t, names(n)...)
 	net.Workgroup("office", "n01")
