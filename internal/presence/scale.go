@@ -10,18 +10,27 @@ import (
 const SmallGroup = 20
 
 // MaxInterval caps the heartbeat interval of large workgroups.
-const MaxInterval = 30 * time.Second
+const MaxInterval = 10 * time.Minute
+
+// GroupBeats is how many heartbeats a workgroup larger than SmallGroup
+// sends in all per base interval: 4, that is 2 a second with the 2 s
+// default, whatever its size (up to MaxInterval: 1,200 members).
+const GroupBeats = 4
 
 // IntervalFor returns the heartbeat interval of a workgroup of n members:
-// base up to SmallGroup members; above, base*n/SmallGroup, so the
-// workgroup as a whole sends about SmallGroup/base heartbeats a second
-// (10 with the 2 s default) whatever its size, up to MaxInterval (then
-// n/MaxInterval a second: 33 for 1,000 members).
+// base up to SmallGroup members; above, base*n/GroupBeats, so the
+// workgroup as a whole sends GroupBeats heartbeats per base interval
+// (2 a second with the 2 s default: 25 s at 50 members, 500 s at
+// 1,000), up to MaxInterval. Heartbeats are only the liveness refresh:
+// changes are published at once, departures are seen by the probes of
+// connected members and their gone reports (refuted at once by a live
+// member), and a new member learns everyone's state from its
+// neighbours' snapshots.
 func IntervalFor(base time.Duration, n int) time.Duration {
 	if n <= SmallGroup {
 		return base
 	}
-	return min(base*time.Duration(n)/SmallGroup, max(MaxInterval, base))
+	return min(base*time.Duration(n)/GroupBeats, max(MaxInterval, base))
 }
 
 // Timeout is how long a member that said it was present stays so

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -85,6 +86,9 @@ type record struct {
 	reportedAfter time.Time
 	// shown, shownText: the state and text last published as an event.
 	shown, shownText string
+	// raw is the signed gossip message of seq (nil when seq came
+	// directly), handed to new neighbours in snapshots.
+	raw *pb.Message
 }
 
 type topicState struct {
@@ -130,6 +134,8 @@ type Service struct {
 	// closing: Close said goodbye; a direct message or heartbeat sent
 	// after it must not say this node is present again.
 	closing bool
+	// lastRefute: when this node last answered a report that it is gone.
+	lastRefute time.Time
 
 	// addrSink is told the usable addresses each heartbeat brings
 	// (SetAddrSink: discovery keeps them in its address book).
@@ -142,8 +148,10 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// Topic returns the presence topic of workgroup wg.
-func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence" }
+// Topic returns the presence topic of workgroup wg. Version 2: short
+// content-hash message IDs (msgID) and the scaled heartbeat budget; a
+// version-1 node does not hear a version-2 one (a wire change).
+func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence/2" }
 
 // New builds the service; Start runs it.
 func New(cfg Config) (*Service, error) {
@@ -295,7 +303,7 @@ func (s *Service) joinLocked(wg string) error {
 	if err := s.ps.RegisterTopicValidator(name, s.validator(wg)); err != nil {
 		return fmt.Errorf("register validator of %s: %w", name, err)
 	}
-	t, err := s.ps.Join(name)
+	t, err := s.ps.Join(name, pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
 		_ = s.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("join %s: %w", name, err)
@@ -385,10 +393,10 @@ func (s *Service) promoteLocked(wg string, t *topicState, p peer.ID) {
 		return
 	}
 	delete(t.pending, p)
-	s.applyLocked(t, p, pm.m, pm.at)
+	s.applyLocked(t, p, pm.m, pm.at, nil)
 }
 
-func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time) {
+func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time, raw *pb.Message) {
 	r := t.records[author]
 	if r == nil {
 		r = &record{}
@@ -396,6 +404,9 @@ func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.
 	}
 	if m.Seq > r.seq {
 		r.seq, r.state, r.text, r.interval = m.Seq, m.State, m.Text, m.interval()
+		if raw != nil {
+			r.raw = raw // a later direct message keeps the last signed one
+		}
 		r.heard = at
 		if m.State != Offline {
 			r.lastOnline = at
@@ -416,7 +427,7 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
-		s.heardFrom(t, author, m)
+		s.heardFrom(t, author, m, msg.Message)
 	}
 }
 
