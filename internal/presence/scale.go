@@ -92,7 +92,8 @@ func (s *Service) beat(force bool) {
 
 // joinKick publishes soon after a peer joined the topic, so it learns
 // everyone's presence without waiting for a heartbeat; and again a little
-// later (the first message can race the new peer's stream set-up). Kicks
+// later (the first message can race the new peer's stream set-up), and
+// once more after the gossip mesh formed (kickLate). Kicks
 // are coalesced to one per quarter interval, so members joining in bulk
 // do not make every member publish once per joiner.
 func (s *Service) joinKick(t *topicState) {
@@ -104,6 +105,7 @@ func (s *Service) joinKick(t *topicState) {
 		t.lastJoinKick = now
 		s.Kick()
 		time.AfterFunc(kickAgain, s.Kick)
+		time.AfterFunc(kickLate, s.Kick)
 		return
 	} else if !t.kickPending {
 		t.kickPending = true

@@ -2,6 +2,7 @@ package presence
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -90,4 +91,46 @@ func TestDepartureSeenQuicklyWithLongIntervals(t *testing.T) {
 	vh.Close() // no goodbye
 	testutil.Eventually(t, 10*time.Second, wantState(a, vh.ID(), Offline, ""))
 	t.Logf("offline %s after it vanished", time.Since(began))
+}
+
+// Eight members in a line, in a workgroup of 100 (92 never come), so
+// heartbeats are 50 s apart: every member sees every other online within
+// 10 s (neighbours' snapshots carry the members beyond them, hop by hop),
+// and a change reaches the far end within 10 s (changes are published at
+// once, whatever the interval).
+func TestLargeGroupConverges(t *testing.T) {
+	const n = 8
+	hs := make([]*p2p.Host, n)
+	ms := fakeMembers(t, 100-n)
+	for i := range hs {
+		hs[i] = newHost(t)
+		ms = append(ms, member(hs[i], fmt.Sprintf("m%d", i)))
+	}
+	ss := make([]*Service, n)
+	for i, h := range hs {
+		ss[i] = startEvery(t, h, workgroup.NewStaticDirectory(h.ID(), ms...), 2*time.Second)
+	}
+	for i := 1; i < n; i++ {
+		connect(t, hs[i], hs[i-1])
+	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		for i, s := range ss {
+			for j, h := range hs {
+				if i != j && s.Of(wg, h.ID()).State != Online {
+					return fmt.Errorf("m%d does not see m%d online", i, j)
+				}
+			}
+		}
+		return nil
+	})
+	ss[0].mu.Lock()
+	iv := ss[0].topics[wg].interval
+	ss[0].mu.Unlock()
+	if iv != 50*time.Second {
+		t.Fatalf("interval %s, want 50s", iv)
+	}
+	if _, err := ss[0].Set(t.Context(), Away, "far"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, wantState(ss[n-1], hs[0].ID(), Away, "far"))
 }

@@ -151,7 +151,7 @@ func TestNewPeerIsAnsweredDirectly(t *testing.T) {
 	connect(t, a, b)
 	met := time.Now()
 	testutil.Eventually(t, 10*time.Second, wantState(pa, b.ID(), Online, ""))
-	time.Sleep(time.Second) // b's kicks after a joined have all arrived
+	time.Sleep(kickLate + time.Second) // a's and b's kicks after they met have all arrived
 	seq := pa.seqOf(b.ID())
 
 	pd := startEvery(t, d, workgroup.NewStaticDirectory(d.ID(), ms...), 30*time.Second)
@@ -165,7 +165,7 @@ func TestNewPeerIsAnsweredDirectly(t *testing.T) {
 	// A broadcast by b would be held back to a quarter interval (7.5 s)
 	// after its last one, when a joined; its next heartbeat is over 20 s
 	// away.
-	time.Sleep(time.Until(met.Add(9 * time.Second)))
+	time.Sleep(time.Until(met.Add(10 * time.Second)))
 	if got := pa.seqOf(b.ID()); got != seq {
 		t.Fatalf("b broadcast when d joined: a heard b's message %d after %d", got, seq)
 	}

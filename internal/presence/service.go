@@ -31,6 +31,14 @@ const DefaultInterval = 2 * time.Second
 // joined the topic.
 const kickAgain = 400 * time.Millisecond
 
+// kickLate is when it is published a third time: once gossipsub's mesh
+// has formed (its first heartbeat, 1 s). A message that reached a
+// neighbour before that neighbour had a mesh is neither forwarded nor
+// advertised to the peers it grafts then; with heartbeats minutes apart
+// in a large workgroup the members beyond would not hear of this node
+// until its next one.
+const kickLate = 2500 * time.Millisecond
+
 // Settings keeps the node's own presence across restarts (*store.DB).
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
