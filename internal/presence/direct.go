@@ -23,13 +23,22 @@ const maxDirect = 16
 
 // tellDirectly sends this node's presence in wg to peer p over
 // /peerhood/presence/1, on the connection that already exists.
-func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p peer.ID) {
+// With withSnapshot, the signed messages of the members this node sees
+// present follow (the peer asked: it was alone on the topic).
+func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p peer.ID, withSnapshot bool) {
 	if p == s.self {
 		return
 	}
 	s.mu.Lock()
 	m := s.messageLocked(wg, t, s.shownLocked())
-	snap := s.snapshotLocked(wg, t, p)
+	m.Want = t.wantLeft > 0 && time.Now().Before(t.wantUntil)
+	if m.Want {
+		t.wantLeft--
+	}
+	var snap [][]byte
+	if withSnapshot {
+		snap = s.snapshotLocked(wg, t, p)
+	}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
@@ -99,12 +108,16 @@ func (s *Service) handleDirect(st network.Stream) {
 		return
 	}
 	m.Gone = nil // reports of others travel on the topic only
+	want := m.Want
 	s.heardFrom(t, author, m, nil)
 	s.readSnapshot(st, rd, m.Workgroup, t)
+	if want && s.snapshotDue(t, author) {
+		s.tellDirectly(s.ctx, m.Workgroup, t, author, true)
+	}
 }
 
 // addrTTL is how long addresses heard in a presence message stay in the
-// peerstore; heartbeats (at most 30 s apart) renew them.
+// peerstore at least; heartbeats renew them.
 const addrTTL = 5 * time.Minute
 
 // advertisedAddrs returns this node's addresses to announce: up to
@@ -141,7 +154,9 @@ func (s *Service) heardFrom(t *topicState, author peer.ID, m message, raw *pb.Me
 	// Only addresses this node can use: another machine's loopback
 	// reaches nothing (or this node itself).
 	if addrs := s.cfg.Host.UsableFrom(author, m.addrs()); len(addrs) > 0 {
-		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+		// Kept until the member's next heartbeat is overdue (up to 30 min
+		// in a large workgroup), at least addrTTL.
+		s.cfg.Host.Peerstore().AddAddrs(author, addrs, max(addrTTL, Timeout(m.interval())))
 		if f := s.addrSink.Load(); f != nil {
 			(*f)(author, addrs)
 		}

@@ -1,7 +1,16 @@
 // Package presence owns members' presence: online, away, busy or offline,
 // with a free text, carried on one gossipsub topic per workgroup,
 //
-//	/peerhood/wg/<workgroup ID>/presence
+//	/peerhood/wg/<workgroup ID>/presence/2
+//
+// Version 2 (branch scale) changed the message IDs and the heartbeat
+// budget: a version-1 node (topic .../presence) and a version-2 node do
+// not hear each other's presence (a wire change).
+//
+// Message IDs on the topic (gossipsub WithTopicMessageIdFn) are the first
+// 8 bytes of SHA-256(author || gossip sequence number || data), the same
+// on every node; gossipsub's default (author + sequence number, ~46
+// bytes) made the IDs in IHAVE a quarter of the idle bytes.
 //
 // Wire format: each message's data is one deterministic-CBOR map (see
 // internal/wire) with integer keys: 1 workgroup ID (text), 2 state (text:
@@ -33,19 +42,36 @@
 //	/peerhood/presence/1
 //
 // on the connection that exists (no dial): one frame (uvarint length +
-// the same CBOR message as on the topic, key 6 ignored), then the stream
-// closes. The handler is guarded (members only); the message counts only
-// for a workgroup its sender, the stream's remote peer, is a member of.
-// So a new member learns its neighbours' presence at once, and a member
-// joining a large workgroup no longer makes each neighbour publish to
-// every member (at 200 in one process, where each broadcast is checked
-// by all 200, dropping them took 199 joins from 1 min 21-46 s to 54 s). The heartbeat interval grows with the workgroup
-// (IntervalFor): the base interval (2 s) up to SmallGroup (20) members,
-// then base*n/20, at most MaxInterval (30 s). So a workgroup sends about
-// ten heartbeats a second whatever its size (200 members: every 20 s);
-// small workgroups keep their speed. Each message carries its sender's
-// interval, and receivers time a member out by that interval:
-// Timeout = 3 intervals + 1 s (7 s in a small workgroup, 61 s at 200).
+// the same CBOR message as on the topic, key 6 ignored), then a snapshot:
+// one frame per member the sender sees present (at most 4096), each a
+// CBOR byte string holding that member's last signed gossip message
+// (the gossipsub protobuf Message: author, sequence number, data, topic,
+// signature), then the stream closes. The receiver checks each entry as
+// the topic validator would (topic, StrictSign signature by the author,
+// author a member and not itself, data a presence message of that
+// workgroup with a plausible sequence number) and applies it; gone
+// reports in entries are ignored. The handler is guarded (members only);
+// the first message counts only for a workgroup its sender, the stream's
+// remote peer, is a member of. So a new member learns the presence of
+// the whole workgroup from its first neighbour at once, not at each
+// member's next heartbeat (500 s apart at 1,000 members), and a member
+// joining a large workgroup does not make each neighbour publish to
+// every member.
+//
+// The heartbeat interval grows with the workgroup (IntervalFor): the base
+// interval (2 s) up to SmallGroup (20) members, then base*n/GroupBeats
+// (4), at most MaxInterval (10 min). So a workgroup larger than 20 sends
+// two heartbeats a second in all whatever its size (50 members: every
+// 25 s; 1,000: every 500 s). Heartbeats are only the liveness refresh:
+// changes are published at once; a node publishes when it first gets a
+// peer on the topic, 400 ms later and once more 2.5 s later (kickLate:
+// a message that reached a neighbour before its gossip mesh formed is
+// neither forwarded nor advertised to the peers it grafts then). Each
+// message carries its sender's interval (receivers bound it to
+// 100 ms .. MaxInterval), and receivers time a member out by that
+// interval: Timeout = 3 intervals + 1 s (7 s in a small workgroup, 76 s
+// at 50, 25 min at 1,000): a backstop only, departures are seen by the
+// connection events below.
 //
 // Connection events make departures quicker than the timeout. When the
 // last connection to a member this node sees present closes, this node
@@ -60,12 +86,13 @@
 // of it, and as reporting that message (not the number the report names:
 // a report of MaxUint64 by a hostile member does not outlast the
 // member's next heartbeat); they show it offline once it has been quiet
-// for 1.2 of its intervals (heartbeats jitter by a tenth), until a later
-// message of it arrives; members connected to it judge for themselves.
-// So a member that vanishes shows offline everywhere after about one
-// interval (2.4 s in a small workgroup, 24 s at 200 members), not after
-// three and a second (61 s at 200), and a member whose heartbeats keep
-// coming is never shown offline by another's report. A member whose
+// for 1.2 of its intervals (heartbeats jitter by a tenth) but at most
+// for refuteWait (3 s) from the report, until a later message of it
+// arrives; members connected to it judge for themselves. A member that
+// hears itself reported gone publishes at once (at most once a second),
+// so a live member is not shown offline by another's report. So a member
+// that vanishes shows offline everywhere within the probe and 3 s (3.4 s
+// measured at 50 members), not after three intervals and a second. A member whose
 // last connection closed while no other member connects this node is
 // offline at once; while others do, it gets one interval for its
 // heartbeats to come through them.

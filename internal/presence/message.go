@@ -50,6 +50,10 @@ type message struct {
 	// to without a DHT lookup. The gossipsub signature authenticates
 	// them as the sender's word.
 	Addrs [][]byte `cbor:"7,keyasint,omitempty"`
+	// Want, in a direct message only, asks the receiver for a snapshot
+	// (the signed messages of the members it sees present): the sender
+	// was alone on the topic until now.
+	Want bool `cbor:"8,keyasint,omitempty"`
 }
 
 // goneEntry reports a member gone after its message Seq (the last the

@@ -90,6 +90,18 @@ func (s *Service) beat(force bool) {
 	}
 }
 
+// kickAgain is when presence is published a second time after a peer
+// joined the topic.
+const kickAgain = 400 * time.Millisecond
+
+// kickLate is when it is published a third time: once gossipsub's mesh
+// has formed (its first heartbeat, 1 s). A message that reached a
+// neighbour before that neighbour had a mesh is neither forwarded nor
+// advertised to the peers it grafts then; with heartbeats minutes apart
+// in a large workgroup the members beyond would not hear of this node
+// until its next one.
+const kickLate = 2500 * time.Millisecond
+
 // joinKick publishes soon after a peer joined the topic, so it learns
 // everyone's presence without waiting for a heartbeat; and again a little
 // later (the first message can race the new peer's stream set-up), and

@@ -27,18 +27,6 @@ import (
 // 3 intervals + 1 s (7 s), sooner where a connection to it closes.
 const DefaultInterval = 2 * time.Second
 
-// kickAgain is when presence is published a second time after a peer
-// joined the topic.
-const kickAgain = 400 * time.Millisecond
-
-// kickLate is when it is published a third time: once gossipsub's mesh
-// has formed (its first heartbeat, 1 s). A message that reached a
-// neighbour before that neighbour had a mesh is neither forwarded nor
-// advertised to the peers it grafts then; with heartbeats minutes apart
-// in a large workgroup the members beyond would not hear of this node
-// until its next one.
-const kickLate = 2500 * time.Millisecond
-
 // Settings keeps the node's own presence across restarts (*store.DB).
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
@@ -114,6 +102,12 @@ type topicState struct {
 	// (IntervalFor its size); next is when the next heartbeat is due.
 	interval time.Duration
 	next     time.Time
+	// wantUntil, wantLeft: this node asks the next wantLeft peers that
+	// join the topic before wantUntil for a snapshot; snapshotTo is when
+	// each peer was last sent one.
+	wantUntil  time.Time
+	wantLeft   int
+	snapshotTo map[peer.ID]time.Time
 	// lastJoinKick and kickPending coalesce publishing on peer joins.
 	lastJoinKick time.Time
 	kickPending  bool
@@ -330,7 +324,7 @@ func (s *Service) joinLocked(wg string) error {
 		return fmt.Errorf("events of %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{},
+	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}, snapshotTo: map[peer.ID]time.Time{},
 		interval: s.cfg.Interval}
 	s.topics[wg] = ts
 	s.wg.Add(2)
@@ -457,9 +451,10 @@ func (s *Service) watchPeers(ctx context.Context, wg string, t *topicState) {
 		case pubsub.PeerJoin:
 			if alone {
 				alone = false
+				s.wantSnapshots(t)
 				s.joinKick(t)
 			}
-			s.tellDirectly(ctx, wg, t, ev.Peer)
+			s.tellDirectly(ctx, wg, t, ev.Peer, false)
 		case pubsub.PeerLeave:
 			alone = len(t.topic.ListPeers()) == 0
 		}

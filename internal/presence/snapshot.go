@@ -46,6 +46,45 @@ func (s *Service) snapshotLocked(wg string, t *topicState, to peer.ID) [][]byte 
 	return out
 }
 
+// wantWindow and wantPeers: a node that gets its first peer on a topic
+// (it was alone: start, join, cut off) asks the first wantPeers peers
+// that join within wantWindow for a snapshot. Only such a node asks, so
+// connections that come and go between members that already know the
+// workgroup's presence cost no snapshot (one is ~330 B a member: 330 KB
+// at 1,000).
+const (
+	wantWindow = 10 * time.Second
+	wantPeers  = 3
+)
+
+// snapshotGap is the least time between two snapshots sent to one peer.
+const snapshotGap = 10 * time.Second
+
+// wantSnapshots opens the window in which this node asks for snapshots.
+func (s *Service) wantSnapshots(t *topicState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.wantUntil, t.wantLeft = time.Now().Add(wantWindow), wantPeers
+}
+
+// snapshotDue reports whether peer p, which asked, may be sent a
+// snapshot now (at most one per snapshotGap), and notes it sent.
+func (s *Service) snapshotDue(t *topicState, p peer.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if now.Sub(t.snapshotTo[p]) < snapshotGap {
+		return false
+	}
+	for q, at := range t.snapshotTo { // forget old ones
+		if now.Sub(at) >= snapshotGap {
+			delete(t.snapshotTo, q)
+		}
+	}
+	t.snapshotTo[p] = now
+	return true
+}
+
 // readSnapshot reads the signed messages that follow a neighbour's own
 // message, until the stream ends; each counts as if gossip had brought
 // it (same checks as the topic validator, signature included).
