@@ -20,7 +20,9 @@
 // reports gone (array of at most 8 maps {1: peer ID bytes, 2: the last
 // sequence number the sender heard from it}; omitted when none), 7 the
 // sender's own listen addresses (array of at most 8 binary multiaddrs of
-// at most 128 bytes, relay circuits last; omitted when none).
+// at most 128 bytes, relay circuits last; omitted when none), 8 (direct
+// messages only, omitted when false) true: the sender asks for a
+// snapshot.
 // A message is at most 2 KiB. Receivers add the addresses they can use
 // (p2p.UsableAddrs: not another machine's loopback, private ranges only
 // where this node has a private address or a private link to the author)
@@ -42,7 +44,11 @@
 //	/peerhood/presence/1
 //
 // on the connection that exists (no dial): one frame (uvarint length +
-// the same CBOR message as on the topic, key 6 ignored), then a snapshot:
+// the same CBOR message as on the topic, key 6 ignored), then, when the
+// receiver asked for it (its own direct message had key 8: it was alone
+// on the topic until its first peer joined, and asks its first 3 peers
+// within 10 s; answered at most once per peer per 10 s, in a new stream
+// of the same protocol), a snapshot:
 // one frame per member the sender sees present (at most 4096), each a
 // CBOR byte string holding that member's last signed gossip message
 // (the gossipsub protobuf Message: author, sequence number, data, topic,
