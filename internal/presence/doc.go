@@ -37,7 +37,8 @@
 //
 // Every node publishes its state on start, on every change, as a
 // heartbeat, and when the first peer joins its topic after it was alone
-// there (start, join, cut off): at most once per quarter interval, and
+// there (start, join, cut off): at most once per quarter interval (at
+// most 10 s apart however long the interval), and
 // once more 400 ms later, so the others learn at once that it is there.
 // Any peer that joins the topic is told this node's state directly, over
 //

@@ -102,16 +102,28 @@ const kickAgain = 400 * time.Millisecond
 // until its next one.
 const kickLate = 2500 * time.Millisecond
 
+// maxKickGap caps the coalescing of kicks: with heartbeats minutes apart a
+// quarter interval would let a member that was cut off and came back
+// soon after an earlier kick stay offline for members beyond its
+// neighbours for minutes.
+const maxKickGap = 10 * time.Second
+
+// kickGap is the least time between two broadcasts on peer joins: a
+// quarter interval, at least kickAgain, at most maxKickGap.
+func kickGap(interval time.Duration) time.Duration {
+	return min(max(interval/4, kickAgain), maxKickGap)
+}
+
 // joinKick publishes soon after a peer joined the topic, so it learns
 // everyone's presence without waiting for a heartbeat; and again a little
 // later (the first message can race the new peer's stream set-up), and
 // once more after the gossip mesh formed (kickLate). Kicks
-// are coalesced to one per quarter interval, so members joining in bulk
-// do not make every member publish once per joiner.
+// are coalesced to one per quarter interval (at most 10 s), so members joining in bulk
+// do not make every member publish once per joiner (kickGap).
 func (s *Service) joinKick(t *topicState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	gap := max(t.interval/4, kickAgain)
+	gap := kickGap(t.interval)
 	now := time.Now()
 	if since := now.Sub(t.lastJoinKick); since >= gap {
 		t.lastJoinKick = now

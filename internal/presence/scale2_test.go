@@ -134,3 +134,18 @@ func TestLargeGroupConverges(t *testing.T) {
 	}
 	testutil.Eventually(t, 10*time.Second, wantState(ss[n-1], hs[0].ID(), Away, "far"))
 }
+
+// Broadcasts on peer joins are coalesced to a quarter interval, but never
+// longer than maxKickGap, whatever the interval.
+func TestKickGap(t *testing.T) {
+	for _, tc := range []struct{ interval, want time.Duration }{
+		{300 * time.Millisecond, kickAgain},
+		{2 * time.Second, 500 * time.Millisecond},
+		{30 * time.Second, 7500 * time.Millisecond},
+		{500 * time.Second, maxKickGap},
+	} {
+		if got := kickGap(tc.interval); got != tc.want {
+			t.Errorf("kickGap(%s) = %s, want %s", tc.interval, got, tc.want)
+		}
+	}
+}
