@@ -31,7 +31,8 @@ func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p 
 	}
 	s.mu.Lock()
 	m := s.messageLocked(wg, t, s.shownLocked())
-	m.Want = t.wantLeft > 0 && time.Now().Before(t.wantUntil)
+	// An answer with a snapshot does not ask for one back.
+	m.Want = !withSnapshot && t.wantLeft > 0 && time.Now().Before(t.wantUntil)
 	if m.Want {
 		t.wantLeft--
 	}
