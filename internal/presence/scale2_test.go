@@ -70,7 +70,7 @@ func line(t *testing.T) (a, b, v *Service, vh *p2p.Host) {
 func TestLiveMemberRefutesGoneReport(t *testing.T) {
 	a, b, _, vh := line(t)
 	v := vh.ID()
-	time.Sleep(time.Second) // the kicks after the connections are over
+	time.Sleep(kickLate + time.Second) // the kicks after the connections are over
 	seq := a.seqOf(v)
 	b.mu.Lock()
 	b.publishLocked(wg, b.topics[wg], Online, map[peer.ID]uint64{v: b.topics[wg].records[v].seq})
