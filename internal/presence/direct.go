@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -22,12 +23,23 @@ const maxDirect = 16
 
 // tellDirectly sends this node's presence in wg to peer p over
 // /peerhood/presence/1, on the connection that already exists.
-func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p peer.ID) {
+// With withSnapshot, the signed messages of the members this node sees
+// present follow (the peer asked: it was alone on the topic).
+func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p peer.ID, withSnapshot bool) {
 	if p == s.self {
 		return
 	}
 	s.mu.Lock()
 	m := s.messageLocked(wg, t, s.shownLocked())
+	// An answer with a snapshot does not ask for one back.
+	m.Want = !withSnapshot && t.wantLeft > 0 && time.Now().Before(t.wantUntil)
+	if m.Want {
+		t.wantLeft--
+	}
+	var snap [][]byte
+	if withSnapshot {
+		snap = s.snapshotLocked(wg, t, p)
+	}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
@@ -50,6 +62,14 @@ func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p 
 		if err := wire.WriteFrame(st, m); err != nil {
 			_ = st.Reset()
 			s.cfg.Log.Debug("presence: direct", "peer", p, "err", err)
+			return
+		}
+		for _, b := range snap {
+			if err := wire.WriteFrame(st, b); err != nil {
+				_ = st.Reset()
+				s.cfg.Log.Debug("presence: direct snapshot", "peer", p, "err", err)
+				return
+			}
 		}
 	}()
 }
@@ -61,7 +81,8 @@ func (s *Service) handleDirect(st network.Stream) {
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(directTimeout))
 	author := st.Conn().RemotePeer()
-	b, err := wire.NewReader(st, maxMessage).ReadFrameBytes()
+	rd := wire.NewReader(st, maxSignedFrame+16)
+	b, err := rd.ReadFrameBytes()
 	if err != nil {
 		s.cfg.Log.Debug("presence: direct from", "peer", author, "err", err)
 		_ = st.Reset()
@@ -88,11 +109,16 @@ func (s *Service) handleDirect(st network.Stream) {
 		return
 	}
 	m.Gone = nil // reports of others travel on the topic only
-	s.heardFrom(t, author, m)
+	want := m.Want
+	s.heardFrom(t, author, m, nil)
+	s.readSnapshot(st, rd, m.Workgroup, t)
+	if want && s.snapshotDue(t, author) {
+		s.tellDirectly(s.ctx, m.Workgroup, t, author, true)
+	}
 }
 
 // addrTTL is how long addresses heard in a presence message stay in the
-// peerstore; heartbeats (at most 30 s apart) renew them.
+// peerstore at least; heartbeats renew them.
 const addrTTL = 5 * time.Minute
 
 // advertisedAddrs returns this node's addresses to announce: up to
@@ -123,11 +149,15 @@ func (s *Service) SetAddrSink(f func(peer.ID, []ma.Multiaddr)) { s.addrSink.Stor
 
 // heardFrom applies message m of author, received on the topic or
 // directly: its state, the members it reports gone, its addresses.
-func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
+// raw is the signed gossip message that brought it (nil: it came
+// directly), kept for snapshots.
+func (s *Service) heardFrom(t *topicState, author peer.ID, m message, raw *pb.Message) {
 	// Only addresses this node can use: another machine's loopback
 	// reaches nothing (or this node itself).
 	if addrs := s.cfg.Host.UsableFrom(author, m.addrs()); len(addrs) > 0 {
-		s.cfg.Host.Peerstore().AddAddrs(author, addrs, addrTTL)
+		// Kept until the member's next heartbeat is overdue (up to 30 min
+		// in a large workgroup), at least addrTTL.
+		s.cfg.Host.Peerstore().AddAddrs(author, addrs, max(addrTTL, Timeout(m.interval())))
 		if f := s.addrSink.Load(); f != nil {
 			(*f)(author, addrs)
 		}
@@ -136,6 +166,8 @@ func (s *Service) heardFrom(t *topicState, author peer.ID, m message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(t.pending, author)
-	s.applyLocked(t, author, m, now)
-	s.goneReportedLocked(t, author, m.gone())
+	s.applyLocked(t, author, m, now, raw)
+	gone := m.gone()
+	s.goneReportedLocked(t, author, gone)
+	s.refuteLocked(gone)
 }

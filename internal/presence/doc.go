@@ -1,7 +1,16 @@
 // Package presence owns members' presence: online, away, busy or offline,
 // with a free text, carried on one gossipsub topic per workgroup,
 //
-//	/peerhood/wg/<workgroup ID>/presence
+//	/peerhood/wg/<workgroup ID>/presence/2
+//
+// Version 2 (branch scale) changed the message IDs and the heartbeat
+// budget: a version-1 node (topic .../presence) and a version-2 node do
+// not hear each other's presence (a wire change).
+//
+// Message IDs on the topic (gossipsub WithTopicMessageIdFn) are the first
+// 8 bytes of SHA-256(author || gossip sequence number || data), the same
+// on every node; gossipsub's default (author + sequence number, ~46
+// bytes) made the IDs in IHAVE a quarter of the idle bytes.
 //
 // Wire format: each message's data is one deterministic-CBOR map (see
 // internal/wire) with integer keys: 1 workgroup ID (text), 2 state (text:
@@ -11,7 +20,9 @@
 // reports gone (array of at most 8 maps {1: peer ID bytes, 2: the last
 // sequence number the sender heard from it}; omitted when none), 7 the
 // sender's own listen addresses (array of at most 8 binary multiaddrs of
-// at most 128 bytes, relay circuits last; omitted when none).
+// at most 128 bytes, relay circuits last; omitted when none), 8 (direct
+// messages only, omitted when false) true: the sender asks for a
+// snapshot.
 // A message is at most 2 KiB. Receivers add the addresses they can use
 // (p2p.UsableAddrs: not another machine's loopback, private ranges only
 // where this node has a private address or a private link to the author)
@@ -26,26 +37,48 @@
 //
 // Every node publishes its state on start, on every change, as a
 // heartbeat, and when the first peer joins its topic after it was alone
-// there (start, join, cut off): at most once per quarter interval, and
+// there (start, join, cut off): at most once per quarter interval (at
+// most 10 s apart however long the interval), and
 // once more 400 ms later, so the others learn at once that it is there.
 // Any peer that joins the topic is told this node's state directly, over
 //
 //	/peerhood/presence/1
 //
 // on the connection that exists (no dial): one frame (uvarint length +
-// the same CBOR message as on the topic, key 6 ignored), then the stream
-// closes. The handler is guarded (members only); the message counts only
-// for a workgroup its sender, the stream's remote peer, is a member of.
-// So a new member learns its neighbours' presence at once, and a member
-// joining a large workgroup no longer makes each neighbour publish to
-// every member (at 200 in one process, where each broadcast is checked
-// by all 200, dropping them took 199 joins from 1 min 21-46 s to 54 s). The heartbeat interval grows with the workgroup
-// (IntervalFor): the base interval (2 s) up to SmallGroup (20) members,
-// then base*n/20, at most MaxInterval (30 s). So a workgroup sends about
-// ten heartbeats a second whatever its size (200 members: every 20 s);
-// small workgroups keep their speed. Each message carries its sender's
-// interval, and receivers time a member out by that interval:
-// Timeout = 3 intervals + 1 s (7 s in a small workgroup, 61 s at 200).
+// the same CBOR message as on the topic, key 6 ignored), then, when the
+// receiver asked for it (its own direct message had key 8: it was alone
+// on the topic until its first peer joined, and asks its first 3 peers
+// within 10 s; answered at most once per peer per 10 s, in a new stream
+// of the same protocol), a snapshot:
+// one frame per member the sender sees present (at most 4096), each a
+// CBOR byte string holding that member's last signed gossip message
+// (the gossipsub protobuf Message: author, sequence number, data, topic,
+// signature), then the stream closes. The receiver checks each entry as
+// the topic validator would (topic, StrictSign signature by the author,
+// author a member and not itself, data a presence message of that
+// workgroup with a plausible sequence number) and applies it; gone
+// reports in entries are ignored. The handler is guarded (members only);
+// the first message counts only for a workgroup its sender, the stream's
+// remote peer, is a member of. So a new member learns the presence of
+// the whole workgroup from its first neighbour at once, not at each
+// member's next heartbeat (500 s apart at 1,000 members), and a member
+// joining a large workgroup does not make each neighbour publish to
+// every member.
+//
+// The heartbeat interval grows with the workgroup (IntervalFor): the base
+// interval (2 s) up to SmallGroup (20) members, then base*n/GroupBeats
+// (4), at most MaxInterval (10 min). So a workgroup larger than 20 sends
+// two heartbeats a second in all whatever its size (50 members: every
+// 25 s; 1,000: every 500 s). Heartbeats are only the liveness refresh:
+// changes are published at once; a node publishes when it first gets a
+// peer on the topic, 400 ms later and once more 2.5 s later (kickLate:
+// a message that reached a neighbour before its gossip mesh formed is
+// neither forwarded nor advertised to the peers it grafts then). Each
+// message carries its sender's interval (receivers bound it to
+// 100 ms .. MaxInterval), and receivers time a member out by that
+// interval: Timeout = 3 intervals + 1 s (7 s in a small workgroup, 76 s
+// at 50, 25 min at 1,000): a backstop only, departures are seen by the
+// connection events below.
 //
 // Connection events make departures quicker than the timeout. When the
 // last connection to a member this node sees present closes, this node
@@ -60,12 +93,13 @@
 // of it, and as reporting that message (not the number the report names:
 // a report of MaxUint64 by a hostile member does not outlast the
 // member's next heartbeat); they show it offline once it has been quiet
-// for 1.2 of its intervals (heartbeats jitter by a tenth), until a later
-// message of it arrives; members connected to it judge for themselves.
-// So a member that vanishes shows offline everywhere after about one
-// interval (2.4 s in a small workgroup, 24 s at 200 members), not after
-// three and a second (61 s at 200), and a member whose heartbeats keep
-// coming is never shown offline by another's report. A member whose
+// for 1.2 of its intervals (heartbeats jitter by a tenth) but at most
+// for refuteWait (3 s) from the report, until a later message of it
+// arrives; members connected to it judge for themselves. A member that
+// hears itself reported gone publishes at once (at most once a second),
+// so a live member is not shown offline by another's report. So a member
+// that vanishes shows offline everywhere within the probe and 3 s (3.4 s
+// measured at 50 members), not after three intervals and a second. A member whose
 // last connection closed while no other member connects this node is
 // offline at once; while others do, it gets one interval for its
 // heartbeats to come through them.
@@ -73,6 +107,18 @@
 // A member is also shown offline when it said so (logoff: the node keeps
 // relaying and receiving, it only appears offline, and says goodbye on
 // Close).
+//
+// # Idle cost (docs/notes-scale.md)
+//
+// Measured with bench/presence200 at 50 members in a network namespace
+// (`unshare -n sh -c 'ip link set lo up && exec /tmp/p200 -n 50
+// -maxconns 12 -idle 30s'`): 28.2 KB/s and 0.45% of a core per member
+// before topic version 2 (10 heartbeats/s in the workgroup), 7.5 KB/s
+// and 0.29% after (2/s); 8.2 KB/s and 0.33% at 100 members. Each
+// heartbeat costs each member ~2.3 KB (mesh forwarding); ~2.9 KB/s is a
+// floor of other traffic. Model at 1,000 members: 2 x 2.3 + 2.9 + 2.0
+// (the roster sync's hash list grows with the roster) = ~9.5 KB/s and
+// ~0.3-0.4% of a core per member, against ~88 KB/s before.
 //
 // # Events
 //

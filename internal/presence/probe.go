@@ -96,6 +96,9 @@ func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[p
 		}
 		r.reportedSeq = r.seq
 		r.reportedAfter = r.heard.Add(r.interval * reportGrace / 10)
+		if limit := time.Now().Add(refuteWait); r.reportedAfter.After(limit) {
+			r.reportedAfter = limit // long intervals: a live member refutes at once
+		}
 		s.noteLocked(t, p)
 	}
 }
@@ -104,3 +107,26 @@ func (s *Service) goneReportedLocked(t *topicState, reporter peer.ID, gone map[p
 // gone by another must have been quiet here before it is shown offline:
 // heartbeats come every interval plus or minus a tenth (jitter).
 const reportGrace = 12
+
+// refuteWait bounds that wait: a live member that hears itself reported
+// gone publishes at once (refuteLocked), well within it; so with the long
+// intervals of a large workgroup a departure still shows everywhere in
+// seconds, not after 1.2 intervals (10 min at 1,000 members).
+const refuteWait = 3 * time.Second
+
+// refuteGap is the least time between two refutations, so a member
+// that reports this node gone over and over does not make it publish
+// at the same rate.
+const refuteGap = time.Second
+
+// refuteLocked publishes this node's presence at once when a message
+// reports it gone: the others would show it offline after refuteWait.
+func (s *Service) refuteLocked(gone map[peer.ID]uint64) {
+	if _, ok := gone[s.self]; !ok {
+		return
+	}
+	if now := time.Now(); now.Sub(s.lastRefute) >= refuteGap {
+		s.lastRefute = now
+		s.Kick()
+	}
+}

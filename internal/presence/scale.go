@@ -10,18 +10,27 @@ import (
 const SmallGroup = 20
 
 // MaxInterval caps the heartbeat interval of large workgroups.
-const MaxInterval = 30 * time.Second
+const MaxInterval = 10 * time.Minute
+
+// GroupBeats is how many heartbeats a workgroup larger than SmallGroup
+// sends in all per base interval: 4, that is 2 a second with the 2 s
+// default, whatever its size (up to MaxInterval: 1,200 members).
+const GroupBeats = 4
 
 // IntervalFor returns the heartbeat interval of a workgroup of n members:
-// base up to SmallGroup members; above, base*n/SmallGroup, so the
-// workgroup as a whole sends about SmallGroup/base heartbeats a second
-// (10 with the 2 s default) whatever its size, up to MaxInterval (then
-// n/MaxInterval a second: 33 for 1,000 members).
+// base up to SmallGroup members; above, base*n/GroupBeats, so the
+// workgroup as a whole sends GroupBeats heartbeats per base interval
+// (2 a second with the 2 s default: 25 s at 50 members, 500 s at
+// 1,000), up to MaxInterval. Heartbeats are only the liveness refresh:
+// changes are published at once, departures are seen by the probes of
+// connected members and their gone reports (refuted at once by a live
+// member), and a new member learns everyone's state from its
+// neighbours' snapshots.
 func IntervalFor(base time.Duration, n int) time.Duration {
 	if n <= SmallGroup {
 		return base
 	}
-	return min(base*time.Duration(n)/SmallGroup, max(MaxInterval, base))
+	return min(base*time.Duration(n)/GroupBeats, max(MaxInterval, base))
 }
 
 // Timeout is how long a member that said it was present stays so
@@ -81,20 +90,46 @@ func (s *Service) beat(force bool) {
 	}
 }
 
+// kickAgain is when presence is published a second time after a peer
+// joined the topic.
+const kickAgain = 400 * time.Millisecond
+
+// kickLate is when it is published a third time: once gossipsub's mesh
+// has formed (its first heartbeat, 1 s). A message that reached a
+// neighbour before that neighbour had a mesh is neither forwarded nor
+// advertised to the peers it grafts then; with heartbeats minutes apart
+// in a large workgroup the members beyond would not hear of this node
+// until its next one.
+const kickLate = 2500 * time.Millisecond
+
+// maxKickGap caps the coalescing of kicks: with heartbeats minutes apart a
+// quarter interval would let a member that was cut off and came back
+// soon after an earlier kick stay offline for members beyond its
+// neighbours for minutes.
+const maxKickGap = 10 * time.Second
+
+// kickGap is the least time between two broadcasts on peer joins: a
+// quarter interval, at least kickAgain, at most maxKickGap.
+func kickGap(interval time.Duration) time.Duration {
+	return min(max(interval/4, kickAgain), maxKickGap)
+}
+
 // joinKick publishes soon after a peer joined the topic, so it learns
 // everyone's presence without waiting for a heartbeat; and again a little
-// later (the first message can race the new peer's stream set-up). Kicks
-// are coalesced to one per quarter interval, so members joining in bulk
-// do not make every member publish once per joiner.
+// later (the first message can race the new peer's stream set-up), and
+// once more after the gossip mesh formed (kickLate). Kicks
+// are coalesced to one per quarter interval (at most 10 s), so members joining in bulk
+// do not make every member publish once per joiner (kickGap).
 func (s *Service) joinKick(t *topicState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	gap := max(t.interval/4, kickAgain)
+	gap := kickGap(t.interval)
 	now := time.Now()
 	if since := now.Sub(t.lastJoinKick); since >= gap {
 		t.lastJoinKick = now
 		s.Kick()
 		time.AfterFunc(kickAgain, s.Kick)
+		time.AfterFunc(kickLate, s.Kick)
 		return
 	} else if !t.kickPending {
 		t.kickPending = true

@@ -22,11 +22,13 @@ func TestIntervalFor(t *testing.T) {
 	}{
 		{2 * time.Second, 1, 2 * time.Second},
 		{2 * time.Second, SmallGroup, 2 * time.Second},
-		{2 * time.Second, 50, 5 * time.Second},
-		{2 * time.Second, 200, 20 * time.Second},
-		{2 * time.Second, 1000, MaxInterval},
-		{300 * time.Millisecond, 100, 1500 * time.Millisecond},
-		{time.Minute, 500, time.Minute}, // a base above the cap is kept
+		{2 * time.Second, SmallGroup + 1, 10500 * time.Millisecond},
+		{2 * time.Second, 50, 25 * time.Second},
+		{2 * time.Second, 200, 100 * time.Second},
+		{2 * time.Second, 1000, 500 * time.Second},
+		{2 * time.Second, 5000, MaxInterval},
+		{300 * time.Millisecond, 100, 7500 * time.Millisecond},
+		{time.Hour, 500, time.Hour}, // a base above the cap is kept
 	} {
 		if got := IntervalFor(tc.base, tc.n); got != tc.want {
 			t.Errorf("IntervalFor(%s, %d) = %s, want %s", tc.base, tc.n, got, tc.want)
@@ -61,7 +63,7 @@ func TestHeartbeatGrowsWithWorkgroup(t *testing.T) {
 	start(t, b, workgroup.NewStaticDirectory(b.ID(), ms...))
 	connect(t, a, b)
 	testutil.Eventually(t, 5*time.Second, wantState(pa, b.ID(), Online, ""))
-	want := IntervalFor(300*time.Millisecond, 100) // 1.5 s
+	want := IntervalFor(300*time.Millisecond, 100) // 7.5 s
 	pa.mu.Lock()
 	got := pa.topics[wg].records[b.ID()].interval
 	own := pa.topics[wg].interval
@@ -149,17 +151,21 @@ func TestNewPeerIsAnsweredDirectly(t *testing.T) {
 	connect(t, a, b)
 	met := time.Now()
 	testutil.Eventually(t, 10*time.Second, wantState(pa, b.ID(), Online, ""))
-	time.Sleep(time.Second) // b's kicks after a joined have all arrived
+	time.Sleep(kickLate + time.Second) // a's and b's kicks after they met have all arrived
 	seq := pa.seqOf(b.ID())
 
 	pd := startEvery(t, d, workgroup.NewStaticDirectory(d.ID(), ms...), 30*time.Second)
 	connect(t, d, b)
 	testutil.Eventually(t, 10*time.Second, wantState(pd, b.ID(), Online, ""))
+	// b's answer carries the signed messages of the members it sees
+	// present: d learns a's presence at once too, not at a's next
+	// heartbeat.
+	testutil.Eventually(t, 2*time.Second, wantState(pd, a.ID(), Online, ""))
 	testutil.Eventually(t, 10*time.Second, wantState(pa, d.ID(), Online, ""))
 	// A broadcast by b would be held back to a quarter interval (7.5 s)
 	// after its last one, when a joined; its next heartbeat is over 20 s
 	// away.
-	time.Sleep(time.Until(met.Add(9 * time.Second)))
+	time.Sleep(time.Until(met.Add(10 * time.Second)))
 	if got := pa.seqOf(b.ID()); got != seq {
 		t.Fatalf("b broadcast when d joined: a heard b's message %d after %d", got, seq)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
@@ -25,10 +26,6 @@ import (
 // IntervalFor): a member that vanishes without a word shows offline after
 // 3 intervals + 1 s (7 s), sooner where a connection to it closes.
 const DefaultInterval = 2 * time.Second
-
-// kickAgain is when presence is published a second time after a peer
-// joined the topic.
-const kickAgain = 400 * time.Millisecond
 
 // Settings keeps the node's own presence across restarts (*store.DB).
 type Settings interface {
@@ -85,6 +82,9 @@ type record struct {
 	reportedAfter time.Time
 	// shown, shownText: the state and text last published as an event.
 	shown, shownText string
+	// raw is the signed gossip message of seq (nil when seq came
+	// directly), handed to new neighbours in snapshots.
+	raw *pb.Message
 }
 
 type topicState struct {
@@ -102,6 +102,12 @@ type topicState struct {
 	// (IntervalFor its size); next is when the next heartbeat is due.
 	interval time.Duration
 	next     time.Time
+	// wantUntil, wantLeft: this node asks the next wantLeft peers that
+	// join the topic before wantUntil for a snapshot; snapshotTo is when
+	// each peer was last sent one.
+	wantUntil  time.Time
+	wantLeft   int
+	snapshotTo map[peer.ID]time.Time
 	// lastJoinKick and kickPending coalesce publishing on peer joins.
 	lastJoinKick time.Time
 	kickPending  bool
@@ -130,6 +136,8 @@ type Service struct {
 	// closing: Close said goodbye; a direct message or heartbeat sent
 	// after it must not say this node is present again.
 	closing bool
+	// lastRefute: when this node last answered a report that it is gone.
+	lastRefute time.Time
 
 	// addrSink is told the usable addresses each heartbeat brings
 	// (SetAddrSink: discovery keeps them in its address book).
@@ -142,8 +150,10 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// Topic returns the presence topic of workgroup wg.
-func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence" }
+// Topic returns the presence topic of workgroup wg. Version 2: short
+// content-hash message IDs (msgID) and the scaled heartbeat budget; a
+// version-1 node does not hear a version-2 one (a wire change).
+func Topic(wg string) string { return "/peerhood/wg/" + wg + "/presence/2" }
 
 // New builds the service; Start runs it.
 func New(cfg Config) (*Service, error) {
@@ -295,7 +305,7 @@ func (s *Service) joinLocked(wg string) error {
 	if err := s.ps.RegisterTopicValidator(name, s.validator(wg)); err != nil {
 		return fmt.Errorf("register validator of %s: %w", name, err)
 	}
-	t, err := s.ps.Join(name)
+	t, err := s.ps.Join(name, pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
 		_ = s.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("join %s: %w", name, err)
@@ -314,7 +324,7 @@ func (s *Service) joinLocked(wg string) error {
 		return fmt.Errorf("events of %s: %w", name, err)
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{},
+	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}, snapshotTo: map[peer.ID]time.Time{},
 		interval: s.cfg.Interval}
 	s.topics[wg] = ts
 	s.wg.Add(2)
@@ -385,10 +395,10 @@ func (s *Service) promoteLocked(wg string, t *topicState, p peer.ID) {
 		return
 	}
 	delete(t.pending, p)
-	s.applyLocked(t, p, pm.m, pm.at)
+	s.applyLocked(t, p, pm.m, pm.at, nil)
 }
 
-func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time) {
+func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.Time, raw *pb.Message) {
 	r := t.records[author]
 	if r == nil {
 		r = &record{}
@@ -396,6 +406,9 @@ func (s *Service) applyLocked(t *topicState, author peer.ID, m message, at time.
 	}
 	if m.Seq > r.seq {
 		r.seq, r.state, r.text, r.interval = m.Seq, m.State, m.Text, m.interval()
+		if raw != nil {
+			r.raw = raw // a later direct message keeps the last signed one
+		}
 		r.heard = at
 		if m.State != Offline {
 			r.lastOnline = at
@@ -416,7 +429,7 @@ func (s *Service) receive(ctx context.Context, wg string, t *topicState) {
 		if !ok || author == s.self {
 			continue
 		}
-		s.heardFrom(t, author, m)
+		s.heardFrom(t, author, m, msg.Message)
 	}
 }
 
@@ -438,9 +451,10 @@ func (s *Service) watchPeers(ctx context.Context, wg string, t *topicState) {
 		case pubsub.PeerJoin:
 			if alone {
 				alone = false
+				s.wantSnapshots(t)
 				s.joinKick(t)
 			}
-			s.tellDirectly(ctx, wg, t, ev.Peer)
+			s.tellDirectly(ctx, wg, t, ev.Peer, false)
 		case pubsub.PeerLeave:
 			alone = len(t.topic.ListPeers()) == 0
 		}
