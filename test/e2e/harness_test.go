@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ type Node struct {
 	// run in parallel, so they never change the test's environment).
 	Env    []string
 	cmd    *exec.Cmd
-	out    *bytes.Buffer
+	out    *lockedBuffer
 	exited chan struct{}
 }
 
@@ -111,7 +112,7 @@ func (n *Node) TryStart(extra ...string) error {
 		args = append(args, "--no-mdns")
 	}
 	args = append(args, extra...)
-	n.out = &bytes.Buffer{}
+	n.out = &lockedBuffer{}
 	n.cmd = exec.Command(bin, args...)
 	if len(n.Prefix) > 0 {
 		n.cmd = exec.Command(n.Prefix[0], append(append(n.Prefix[1:len(n.Prefix):len(n.Prefix)], bin), args...)...)
@@ -138,6 +139,25 @@ func (n *Node) TryStart(extra ...string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("node %s did not answer within 20s: %s", n.Name, n.out.String())
+}
+
+// lockedBuffer collects a node's output: the process writes it while
+// tests read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // Output returns what the node printed so far.
