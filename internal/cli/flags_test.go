@@ -22,6 +22,7 @@ var noWorkgroup = []string{
 	"workgroup create", "workgroup ls",
 	"forward ls", "forward rm", "service rm", "service set", "share ls", "share rm", "share set",
 	"open", "printer ls", "printer rm",
+	"react", "edit", "delete", // act on a message ID, which names its workgroup
 }
 
 func TestEveryWorkgroupFlagHasShorthand(t *testing.T) {
