@@ -214,6 +214,12 @@ func (c *Client) openRead(ctx context.Context, req Request) (*Reader, error) {
 		_ = st.Reset()
 		return nil, fmt.Errorf("read reply without an entry or with an unknown digest %q", r.Hash)
 	}
+	// The range is the remote's word: never more, nor elsewhere, than asked
+	// (ReadAt slices its buffer by it).
+	if r.Offset != req.Offset || (req.Length > 0 && r.Length > req.Length) {
+		_ = st.Reset()
+		return nil, fmt.Errorf("read reply for bytes %d+%d, asked %d+%d", r.Offset, r.Length, req.Offset, req.Length)
+	}
 	return &Reader{st: st, rd: rd, Entry: *r.Entry, Offset: r.Offset, Length: r.Length, Hash: r.Hash, left: r.Length}, nil
 }
 
