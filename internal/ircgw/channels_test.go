@@ -41,6 +41,25 @@ func TestJoinReplies(t *testing.T) {
 	if got := c.until("PONG"); len(got) != 1 {
 		t.Errorf("JOIN of a channel already joined: %s", dump(got))
 	}
+	topics(t, tn, c)
+
+	c.send("PART #new :bye", "PING x")
+	got := c.until("PONG")
+	if p := mustFind(t, got, "PART"); p.Param(0) != "#new" {
+		t.Errorf("PART: %v", p)
+	}
+	rooms, _ := tn.alice.Rooms("wg-home")
+	for _, r := range rooms {
+		if r.Name == "new" && r.Joined {
+			t.Error("PART did not leave the room")
+		}
+	}
+}
+
+// topics: TOPIC and MODE on #general (which c joined): a long topic is
+// cut to fit, a change by this node or another member arrives once.
+func topics(t *testing.T, tn *testNet, c *ircClient) {
+	t.Helper()
 	// A topic longer than a line allows is cut to fit, not dropped.
 	long := strings.Repeat("é", 400)
 	if err := tn.alice.SetTopic(t.Context(), "wg-home", "general", long); err != nil {
@@ -77,18 +96,6 @@ func TestJoinReplies(t *testing.T) {
 	got = c.until("PONG")
 	if n := strings.Count(dump(got), " TOPIC "); n != 1 {
 		t.Errorf("%d TOPIC lines for one change: %s", n, dump(got))
-	}
-
-	c.send("PART #new :bye", "PING x")
-	got = c.until("PONG")
-	if p := mustFind(t, got, "PART"); p.Param(0) != "#new" {
-		t.Errorf("PART: %v", p)
-	}
-	rooms, _ := tn.alice.Rooms("wg-home")
-	for _, r := range rooms {
-		if r.Name == "new" && r.Joined {
-			t.Error("PART did not leave the room")
-		}
 	}
 }
 
