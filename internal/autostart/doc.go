@@ -5,9 +5,10 @@
 // ~/Library/LaunchAgents on macOS, and a scheduled task at logon on
 // Windows (schtasks XML).
 //
-// It is the generation and the plan only: Plan returns the file to write
-// and the commands that enable, disable and query it, as data, so every
-// OS's output is checked by golden tests (testdata/*.golden) on any OS.
+// It is the generation and the plan only: Make returns a Plan, the file
+// to write and the commands that enable, disable and query it, as data,
+// so every OS's output is checked by golden tests (testdata/*.golden) on
+// any OS.
 // `peerhood autostart on|off|status` (internal/cli) carries the plan out.
 //
 // Logs. The node logs with slog to standard error. systemd sends a

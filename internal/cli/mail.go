@@ -39,6 +39,18 @@ func absPaths(ps []string) ([]string, error) {
 	return out, nil
 }
 
+// readMailInput reads a mail's body (readBody on stdin) and makes its
+// attachment paths absolute, as mail send and mail reply both do.
+func readMailInput(attach []string) (body string, paths []string, err error) {
+	if body, err = readBody(os.Stdin); err != nil {
+		return "", nil, err
+	}
+	if paths, err = absPaths(attach); err != nil {
+		return "", nil, err
+	}
+	return body, paths, nil
+}
+
 // readBody takes the mail body from stdin, or from $EDITOR on a terminal.
 func readBody(in *os.File) (string, error) {
 	fi, err := in.Stat()
@@ -177,11 +189,7 @@ func (a *App) mailSendCmd() *cobra.Command {
 		Example: "  echo 'see you at 5' | peerhood mail send bob carol --subject meeting --attach agenda.pdf",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := readBody(os.Stdin)
-			if err != nil {
-				return err
-			}
-			paths, err := absPaths(attach)
+			body, paths, err := readMailInput(attach)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -37,11 +36,7 @@ func (a *App) mailReplyCmd() *cobra.Command {
   peerhood mail reply 3fa2 --attach minutes.pdf`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			body, err := readBody(os.Stdin)
-			if err != nil {
-				return err
-			}
-			paths, err := absPaths(attach)
+			body, paths, err := readMailInput(attach)
 			if err != nil {
 				return err
 			}

@@ -37,6 +37,19 @@ func TestCLITour(t *testing.T) {
 	t.Parallel()
 	net := testnet.New(t, "alpha", "bravo")
 	alpha, bravo := net.Node("alpha"), net.Node("bravo")
+	docs := tourJoin(t, net, alpha, bravo)
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(notes, []byte("v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tourFiles(t, bravo, docs, notes)
+	tourOffline(t, alpha, bravo, notes)
+}
+
+// tourJoin: bravo joins alpha's workgroup office as "laptop" (after a cut
+// token is refused), and alpha shares docs (returned) with it.
+func tourJoin(t *testing.T, net *testnet.Net, alpha, bravo *testnet.Node) string {
+	t.Helper()
 	alpha.Must(http.MethodPost, "/v1/workgroups", map[string]string{"name": "office"}, nil)
 	var inv struct {
 		Token string `json:"token"`
@@ -55,20 +68,22 @@ func TestCLITour(t *testing.T) {
 		_, err := runCLI(bravo, "", "ls", "alpha:docs")
 		return err
 	})
+	return docs
+}
 
-	src := t.TempDir()
-	notes := filepath.Join(src, "notes.txt")
+// tourFiles: put, get, ls, rm and mv from bravo into alpha's docs (notes
+// holds "v1").
+func tourFiles(t *testing.T, bravo *testnet.Node, docs, notes string) {
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(os.WriteFile(notes, []byte("v1"), 0o644))
 	out := t.TempDir()
 	// Folders for get -r / put -r: tree (a.txt, sub/b.txt), and another
 	// folder named tree holding only a file docs/tree lacks.
-	tree, tree2 := filepath.Join(src, "tree"), filepath.Join(t.TempDir(), "tree")
+	tree, tree2 := filepath.Join(t.TempDir(), "tree"), filepath.Join(t.TempDir(), "tree")
 	for _, f := range []string{filepath.Join(tree, "a.txt"), filepath.Join(tree, "sub", "b.txt"), filepath.Join(tree2, "sub", "only.txt")} {
 		must(os.MkdirAll(filepath.Dir(f), 0o755))
 		must(os.WriteFile(f, []byte("v1"), 0o644))
@@ -141,9 +156,11 @@ func TestCLITour(t *testing.T) {
 			}
 		}
 	}
+}
 
-	// alpha goes away: bravo is told at once who is offline, since when,
-	// and what to do.
+// tourOffline: alpha goes away; bravo is told at once who is offline,
+// since when, and what to do.
+func tourOffline(t *testing.T, alpha, bravo *testnet.Node, notes string) {
 	testutil.Eventually(t, testnet.Converge, func() error {
 		es, err := bravo.Browse("office")
 		for _, e := range es {

@@ -32,25 +32,7 @@ func TestDavfs2Mount(t *testing.T) {
 	must(t, err)
 	defer s.Close()
 
-	work := t.TempDir()
-	mnt := filepath.Join(work, "mnt")
-	must(t, os.Mkdir(mnt, 0o755))
-	// mount.davfs drops to its own user: it must reach its cache.
-	must(t, os.Chmod(filepath.Dir(work), 0o755))
-	must(t, os.Chmod(work, 0o755))
-	must(t, os.Mkdir(filepath.Join(work, "cache"), 0o777))
-	must(t, os.Chmod(filepath.Join(work, "cache"), 0o777))
-	secrets := filepath.Join(work, "secrets")
-	must(t, os.WriteFile(secrets, []byte(s.URL()+" "+User+" "+testToken+"\n"), 0o600))
-	conf := filepath.Join(work, "davfs2.conf")
-	must(t, os.WriteFile(conf, []byte(strings.Join([]string{
-		"secrets " + secrets,
-		"cache_dir " + filepath.Join(work, "cache"),
-		"delay_upload 0",
-		"use_locks 1",
-		"ask_auth 0",
-		"",
-	}, "\n")), 0o644))
+	mnt, conf := davfs2Conf(t, s.URL())
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -73,30 +55,17 @@ func TestDavfs2Mount(t *testing.T) {
 	}
 	defer unmount()
 
-	names := func(dir string) []string {
-		t.Helper()
-		ents, err := os.ReadDir(dir)
-		must(t, err)
-		var out []string
-		for _, e := range ents {
-			if e.Name() != "lost+found" {
-				out = append(out, e.Name())
-			}
-		}
-		sort.Strings(out)
-		return out
-	}
-	if got := names(mnt); strings.Join(got, ",") != "alpha" {
+	if got := mountNames(t, mnt); strings.Join(got, ",") != "alpha" {
 		t.Fatalf("mount root lists %v", got)
 	}
-	if got := strings.Join(names(filepath.Join(mnt, "alpha")), ","); got != "docs,more,ro" {
+	if got := strings.Join(mountNames(t, filepath.Join(mnt, "alpha")), ","); got != "docs,more,ro" {
 		t.Fatalf("node lists %s", got)
 	}
 	docs := filepath.Join(mnt, "alpha", "docs")
 	if got := read(t, filepath.Join(docs, "hello.txt")); got != "hello, world\n" {
 		t.Fatalf("read %q", got)
 	}
-	listed := strings.Join(names(docs), ",")
+	listed := strings.Join(mountNames(t, docs), ",")
 	if strings.Contains(listed, "secretlink") || strings.Contains(listed, "escape") || !strings.Contains(listed, "dir") {
 		t.Fatalf("share lists %s", listed)
 	}
@@ -119,4 +88,46 @@ func TestDavfs2Mount(t *testing.T) {
 	if exists(filepath.Join(e.ro, "x.txt")) {
 		t.Fatal("a read-only share was written through the mount")
 	}
+}
+
+// davfs2Conf writes a davfs2 configuration (cache, secrets with the
+// token for url) in a fresh folder readable by mount.davfs' own user,
+// and returns the mount point made in it and the configuration's path.
+func davfs2Conf(t *testing.T, url string) (mnt, conf string) {
+	t.Helper()
+	work := t.TempDir()
+	mnt = filepath.Join(work, "mnt")
+	must(t, os.Mkdir(mnt, 0o755))
+	// mount.davfs drops to its own user: it must reach its cache.
+	must(t, os.Chmod(filepath.Dir(work), 0o755))
+	must(t, os.Chmod(work, 0o755))
+	must(t, os.Mkdir(filepath.Join(work, "cache"), 0o777))
+	must(t, os.Chmod(filepath.Join(work, "cache"), 0o777))
+	secrets := filepath.Join(work, "secrets")
+	must(t, os.WriteFile(secrets, []byte(url+" "+User+" "+testToken+"\n"), 0o600))
+	conf = filepath.Join(work, "davfs2.conf")
+	must(t, os.WriteFile(conf, []byte(strings.Join([]string{
+		"secrets " + secrets,
+		"cache_dir " + filepath.Join(work, "cache"),
+		"delay_upload 0",
+		"use_locks 1",
+		"ask_auth 0",
+		"",
+	}, "\n")), 0o644))
+	return mnt, conf
+}
+
+// mountNames lists dir's names, sorted, without lost+found.
+func mountNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	var out []string
+	for _, e := range ents {
+		if e.Name() != "lost+found" {
+			out = append(out, e.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -111,17 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, code, "%v", err)
 		return
 	}
-	if r.Method == http.MethodPut {
-		st.body = &bodyWatch{rc: r.Body}
-		st.size = r.ContentLength
-		r.Body = st.body
-		// PUT answers 204 instead of 201 when it replaces a file.
-		if fi, err := h.fs.stat(ctx, t); err == nil && !fi.IsDir {
-			st.existed = true
-		}
-	} else if r.Body != nil {
-		r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
-	}
+	h.watchBody(ctx, w, r, t, st)
 	if r.Method == "LOCK" {
 		h.serveLock(ctx, w, r, t)
 		return
@@ -142,11 +132,34 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w, st: st}
 	h.dav.ServeHTTP(sw, r.WithContext(ctx))
 	if r.Method == http.MethodDelete && sw.code < 300 {
-		h.locks.moved(lockName(t.String()))
-		if h.fs.props != nil {
-			if err := h.fs.props.remove(ctx, t); err != nil {
-				h.log.Warn("webdav: dead properties of a deleted resource", "path", t.String(), "err", err)
-			}
+		h.deleted(ctx, t)
+	}
+}
+
+// watchBody counts a PUT's body (and notes whether it replaces a file:
+// PUT answers 204 instead of 201 then); any other body is XML, capped at
+// maxXMLBody.
+func (h *Handler) watchBody(ctx context.Context, w http.ResponseWriter, r *http.Request, t Target, st *reqState) {
+	if r.Method != http.MethodPut {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxXMLBody)
+		}
+		return
+	}
+	st.body = &bodyWatch{rc: r.Body}
+	st.size = r.ContentLength
+	r.Body = st.body
+	if fi, err := h.fs.stat(ctx, t); err == nil && !fi.IsDir {
+		st.existed = true
+	}
+}
+
+// deleted drops the locks and dead properties of a deleted resource.
+func (h *Handler) deleted(ctx context.Context, t Target) {
+	h.locks.moved(lockName(t.String()))
+	if h.fs.props != nil {
+		if err := h.fs.props.remove(ctx, t); err != nil {
+			h.log.Warn("webdav: dead properties of a deleted resource", "path", t.String(), "err", err)
 		}
 	}
 }

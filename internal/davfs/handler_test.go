@@ -11,74 +11,109 @@ import (
 func TestMethodsAndStatusCodes(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	d0 := map[string]string{"Depth": "0"}
-	d1 := map[string]string{"Depth": "1"}
-	type step struct {
-		name   string
-		method string
-		path   string
-		hdr    map[string]string
-		body   string
-		want   int
-		check  func(t *testing.T, r reply)
+	var steps []methodStep
+	for _, part := range []func(*env) []methodStep{readSteps, createSteps, copyMoveSteps, propDeleteSteps} {
+		steps = append(steps, part(e)...) // in order: each part works on what the ones before left
 	}
-	contains := func(subs ...string) func(*testing.T, reply) {
-		return func(t *testing.T, r reply) {
-			for _, s := range subs {
-				if !strings.Contains(r.body, s) {
-					t.Errorf("reply lacks %q:\n%s", s, r.body)
-				}
+	for _, s := range steps {
+		r := e.do(s.method, s.path, s.hdr, s.body)
+		if r.code != s.want {
+			t.Errorf("%s: %s %s = %d, want %d\n%s", s.name, s.method, s.path, r.code, s.want, r.body)
+			continue
+		}
+		if s.check != nil {
+			t.Run(s.name, func(t *testing.T) { s.check(t, r) })
+		}
+	}
+	if read(t, filepath.Join(e.outside, "secret.txt")) != secret {
+		t.Fatal("the file outside the share changed")
+	}
+}
+
+// methodStep is one request of TestMethodsAndStatusCodes, its status and
+// what else to check.
+type methodStep struct {
+	name   string
+	method string
+	path   string
+	hdr    map[string]string
+	body   string
+	want   int
+	check  func(t *testing.T, r reply)
+}
+
+var (
+	d0 = map[string]string{"Depth": "0"}
+	d1 = map[string]string{"Depth": "1"}
+)
+
+// bodyHas checks that the reply's body holds every one of subs.
+func bodyHas(subs ...string) func(*testing.T, reply) {
+	return func(t *testing.T, r reply) {
+		for _, s := range subs {
+			if !strings.Contains(r.body, s) {
+				t.Errorf("reply lacks %q:\n%s", s, r.body)
 			}
 		}
 	}
-	lacks := func(subs ...string) func(*testing.T, reply) {
-		return func(t *testing.T, r reply) {
-			for _, s := range subs {
-				if strings.Contains(r.body, s) {
-					t.Errorf("reply holds %q:\n%s", s, r.body)
-				}
+}
+
+// bodyLacks checks that the reply's body holds none of subs.
+func bodyLacks(subs ...string) func(*testing.T, reply) {
+	return func(t *testing.T, r reply) {
+		for _, s := range subs {
+			if strings.Contains(r.body, s) {
+				t.Errorf("reply holds %q:\n%s", s, r.body)
 			}
 		}
 	}
-	onDisk := func(rel, want string) func(*testing.T, reply) {
-		return func(t *testing.T, r reply) {
-			if got := read(t, filepath.Join(e.docs, filepath.FromSlash(rel))); got != want {
-				t.Errorf("%s holds %q, want %q", rel, got, want)
-			}
+}
+
+// onDisk checks that rel in the docs share holds want.
+func (e *env) onDisk(rel, want string) func(*testing.T, reply) {
+	return func(t *testing.T, r reply) {
+		if got := read(t, filepath.Join(e.docs, filepath.FromSlash(rel))); got != want {
+			t.Errorf("%s holds %q, want %q", rel, got, want)
 		}
 	}
-	gone := func(rel string) func(*testing.T, reply) {
-		return func(t *testing.T, r reply) {
-			if exists(filepath.Join(e.docs, filepath.FromSlash(rel))) {
-				t.Errorf("%s still exists", rel)
-			}
+}
+
+// gone checks that rel is no longer in the docs share.
+func (e *env) gone(rel string) func(*testing.T, reply) {
+	return func(t *testing.T, r reply) {
+		if exists(filepath.Join(e.docs, filepath.FromSlash(rel))) {
+			t.Errorf("%s still exists", rel)
 		}
 	}
-	steps := []step{
+}
+
+// readSteps: OPTIONS, PROPFIND, GET and HEAD, and the Origin check: nothing changes.
+func readSteps(e *env) []methodStep {
+	return []methodStep{
 		{name: "options", method: "OPTIONS", path: "/alpha/docs/", want: 200, check: func(t *testing.T, r reply) {
 			if !strings.Contains(r.hdr.Get("DAV"), "2") {
 				t.Errorf("DAV header %q lacks class 2", r.hdr.Get("DAV"))
 			}
 		}},
-		{name: "root depth 0", method: "PROPFIND", path: "/", hdr: d0, want: 207, check: lacks("/alpha/")},
-		{name: "root lists nodes", method: "PROPFIND", path: "/", hdr: d1, want: 207, check: contains("<D:href>/alpha/</D:href>")},
-		{name: "node lists shares", method: "PROPFIND", path: "/alpha/", hdr: d1, want: 207, check: contains("/alpha/docs/", "/alpha/ro/")},
+		{name: "root depth 0", method: "PROPFIND", path: "/", hdr: d0, want: 207, check: bodyLacks("/alpha/")},
+		{name: "root lists nodes", method: "PROPFIND", path: "/", hdr: d1, want: 207, check: bodyHas("<D:href>/alpha/</D:href>")},
+		{name: "node lists shares", method: "PROPFIND", path: "/alpha/", hdr: d1, want: 207, check: bodyHas("/alpha/docs/", "/alpha/ro/")},
 		{name: "share lists files", method: "PROPFIND", path: "/alpha/docs/", hdr: d1, want: 207,
 			check: func(t *testing.T, r reply) {
-				contains("/alpha/docs/hello.txt", "/alpha/docs/dir/", "/alpha/docs/goodlink", "<D:getcontentlength>13</D:getcontentlength>")(t, r)
-				lacks("escape", "secretlink", "abslink", "loop", "fifo", "/alpha/docs/dir/a.txt")(t, r)
+				bodyHas("/alpha/docs/hello.txt", "/alpha/docs/dir/", "/alpha/docs/goodlink", "<D:getcontentlength>13</D:getcontentlength>")(t, r)
+				bodyLacks("escape", "secretlink", "abslink", "loop", "fifo", "/alpha/docs/dir/a.txt")(t, r)
 			}},
-		{name: "propfind infinity refused", method: "PROPFIND", path: "/alpha/docs/", hdr: map[string]string{"Depth": "infinity"}, want: 403, check: contains("propfind-finite-depth")},
+		{name: "propfind infinity refused", method: "PROPFIND", path: "/alpha/docs/", hdr: map[string]string{"Depth": "infinity"}, want: 403, check: bodyHas("propfind-finite-depth")},
 		{name: "propfind without depth is depth 1", method: "PROPFIND", path: "/alpha/docs/", want: 207, check: func(t *testing.T, r reply) {
-			contains("/alpha/docs/dir/")(t, r)
-			lacks("/alpha/docs/dir/a.txt")(t, r)
+			bodyHas("/alpha/docs/dir/")(t, r)
+			bodyLacks("/alpha/docs/dir/a.txt")(t, r)
 		}},
 		{name: "propfind bad depth", method: "PROPFIND", path: "/alpha/docs/", hdr: map[string]string{"Depth": "2"}, want: 400},
 		{name: "propfind missing", method: "PROPFIND", path: "/alpha/docs/nope", hdr: d0, want: 404},
 		{name: "propfind unknown node", method: "PROPFIND", path: "/beta/", hdr: d0, want: 404},
 		{name: "propfind unknown share", method: "PROPFIND", path: "/alpha/nope/", hdr: d0, want: 404},
 		{name: "propfind bad xml", method: "PROPFIND", path: "/alpha/docs/", hdr: d0, body: "<not xml", want: 400},
-		{name: "get", method: "GET", path: "/alpha/docs/hello.txt", want: 200, check: contains("hello, world")},
+		{name: "get", method: "GET", path: "/alpha/docs/hello.txt", want: 200, check: bodyHas("hello, world")},
 		{name: "get range", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Range": "bytes=7-11"}, want: 206, check: func(t *testing.T, r reply) {
 			if r.body != "world" {
 				t.Errorf("range body %q", r.body)
@@ -86,19 +121,25 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 		}},
 		{name: "head", method: "HEAD", path: "/alpha/docs/hello.txt", want: 200},
 		{name: "get folder lists it in HTML", method: "GET", path: "/alpha/docs/dir/", want: 200, check: func(t *testing.T, r reply) {
-			contains(`<a href="/alpha/docs/dir/a.txt">a.txt</a>`, `<a href="/alpha/docs/dir/inner/">inner/</a>`, `<a href="/alpha/docs/">../</a>`)(t, r)
+			bodyHas(`<a href="/alpha/docs/dir/a.txt">a.txt</a>`, `<a href="/alpha/docs/dir/inner/">inner/</a>`, `<a href="/alpha/docs/">../</a>`)(t, r)
 			if ct := r.hdr.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 				t.Errorf("Content-Type %q", ct)
 			}
 		}},
-		{name: "get root lists nodes", method: "GET", path: "/", want: 200, check: contains(`<a href="/alpha/">alpha/</a>`)},
-		{name: "cross-origin refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "https://evil.example"}, want: 403, check: lacks("hello")},
+		{name: "get root lists nodes", method: "GET", path: "/", want: 200, check: bodyHas(`<a href="/alpha/">alpha/</a>`)},
+		{name: "cross-origin refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "https://evil.example"}, want: 403, check: bodyLacks("hello")},
 		{name: "own origin allowed", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": e.srv.URL}, want: 200},
-		{name: "another loopback port refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "http://127.0.0.1:1"}, want: 403, check: lacks("hello")},
+		{name: "another loopback port refused", method: "GET", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Origin": "http://127.0.0.1:1"}, want: 403, check: bodyLacks("hello")},
 		{name: "get missing", method: "GET", path: "/alpha/docs/nope.txt", want: 404},
-		{name: "get through inner symlink", method: "GET", path: "/alpha/docs/goodlink", want: 200, check: contains("hello, world")},
-		{name: "put new", method: "PUT", path: "/alpha/docs/new.txt", body: "fresh", want: 201, check: onDisk("new.txt", "fresh")},
-		{name: "put replaces", method: "PUT", path: "/alpha/docs/new.txt", body: "second", want: 204, check: onDisk("new.txt", "second")},
+		{name: "get through inner symlink", method: "GET", path: "/alpha/docs/goodlink", want: 200, check: bodyHas("hello, world")},
+	}
+}
+
+// createSteps: PUT and MKCOL.
+func createSteps(e *env) []methodStep {
+	return []methodStep{
+		{name: "put new", method: "PUT", path: "/alpha/docs/new.txt", body: "fresh", want: 201, check: e.onDisk("new.txt", "fresh")},
+		{name: "put replaces", method: "PUT", path: "/alpha/docs/new.txt", body: "second", want: 204, check: e.onDisk("new.txt", "second")},
 		{name: "put missing parent", method: "PUT", path: "/alpha/docs/no/such/dir.txt", body: "x", want: 409},
 		{name: "put onto folder", method: "PUT", path: "/alpha/docs/dir", body: "x", want: 405},
 		{name: "put read-only share", method: "PUT", path: "/alpha/ro/x.txt", body: "x", want: 403},
@@ -115,75 +156,74 @@ func TestMethodsAndStatusCodes(t *testing.T) {
 		{name: "mkcol with body", method: "MKCOL", path: "/alpha/docs/withbody", body: "<x/>", want: 415},
 		{name: "mkcol read-only", method: "MKCOL", path: "/alpha/ro/made", want: 403},
 		{name: "mkcol new share", method: "MKCOL", path: "/alpha/newshare", want: 403},
-		{name: "copy file", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/copy.txt")}, want: 201, check: onDisk("copy.txt", "hello, world\n")},
+	}
+}
+
+// copyMoveSteps: COPY and MOVE, within a share and between shares.
+func copyMoveSteps(e *env) []methodStep {
+	return []methodStep{
+		{name: "copy file", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/copy.txt")}, want: 201, check: e.onDisk("copy.txt", "hello, world\n")},
 		{name: "copy overwrite F", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/copy.txt"), "Overwrite": "F"}, want: 412},
-		{name: "copy overwrite T", method: "COPY", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/copy.txt"), "Overwrite": "T"}, want: 204, check: onDisk("copy.txt", "second")},
-		{name: "copy folder tree", method: "COPY", path: "/alpha/docs/dir/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir2/")}, want: 201, check: onDisk("dir2/inner/b.txt", "file b")},
+		{name: "copy overwrite T", method: "COPY", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/copy.txt"), "Overwrite": "T"}, want: 204, check: e.onDisk("copy.txt", "second")},
+		{name: "copy folder tree", method: "COPY", path: "/alpha/docs/dir/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir2/")}, want: 201, check: e.onDisk("dir2/inner/b.txt", "file b")},
 		{name: "copy into itself", method: "COPY", path: "/alpha/docs/dir/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir/inner/again/")}, want: 403},
 		{name: "copy missing parent", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/no/such.txt")}, want: 409},
 		{name: "copy missing source", method: "COPY", path: "/alpha/docs/nope.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/x.txt")}, want: 404},
-		{name: "copy from read-only share", method: "COPY", path: "/alpha/ro/readme.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/readme.txt")}, want: 201, check: onDisk("readme.txt", "read me")},
+		{name: "copy from read-only share", method: "COPY", path: "/alpha/ro/readme.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/readme.txt")}, want: 201, check: e.onDisk("readme.txt", "read me")},
 		{name: "copy into read-only share", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/ro/hello.txt")}, want: 403},
 		{name: "copy to other host", method: "COPY", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": "http://example.com/alpha/docs/x"}, want: 502},
 		{name: "copy without destination", method: "COPY", path: "/alpha/docs/hello.txt", want: 400},
 		{name: "move file", method: "MOVE", path: "/alpha/docs/copy.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/moved.txt")}, want: 201, check: func(t *testing.T, r reply) {
-			onDisk("moved.txt", "second")(t, r)
-			gone("copy.txt")(t, r)
+			e.onDisk("moved.txt", "second")(t, r)
+			e.gone("copy.txt")(t, r)
 		}},
 		{name: "move overwrite F", method: "MOVE", path: "/alpha/docs/moved.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt"), "Overwrite": "F"}, want: 412},
-		{name: "move replaces (no Overwrite header means T)", method: "MOVE", path: "/alpha/docs/moved.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt")}, want: 204, check: gone("moved.txt")},
+		{name: "move replaces (no Overwrite header means T)", method: "MOVE", path: "/alpha/docs/moved.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt")}, want: 204, check: e.gone("moved.txt")},
 		{name: "move missing source", method: "MOVE", path: "/alpha/docs/nope.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/x.txt")}, want: 404},
-		{name: "move missing parent", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/no/such.txt")}, want: 409, check: onDisk("new.txt", "second")},
+		{name: "move missing parent", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/no/such.txt")}, want: 409, check: e.onDisk("new.txt", "second")},
 		{name: "move across shares", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/ro/new.txt")}, want: 403},
 		{name: "move between writable shares", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/new.txt")}, want: 201, check: func(t *testing.T, r reply) {
-			gone("new.txt")(t, r)
+			e.gone("new.txt")(t, r)
 			if got := read(t, filepath.Join(e.more, "new.txt")); got != "second" {
 				t.Fatalf("moved file holds %q", got)
 			}
 		}},
-		{name: "move back between shares, no overwrite, target free", method: "MOVE", path: "/alpha/more/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt"), "Overwrite": "F"}, want: 201, check: onDisk("new.txt", "second")},
+		{name: "move back between shares, no overwrite, target free", method: "MOVE", path: "/alpha/more/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/new.txt"), "Overwrite": "F"}, want: 201, check: e.onDisk("new.txt", "second")},
 		{name: "move folder between shares", method: "MOVE", path: "/alpha/docs/dir/", hdr: map[string]string{"Destination": e.dest("/alpha/more/dir/")}, want: 201, check: func(t *testing.T, r reply) {
-			gone("dir")(t, r)
+			e.gone("dir")(t, r)
 			if got := read(t, filepath.Join(e.more, "dir", "inner", "b.txt")); got != "file b" {
 				t.Fatalf("moved tree holds %q", got)
 			}
 		}},
-		{name: "move between shares onto an existing file with Overwrite F", method: "MOVE", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/dir/a.txt"), "Overwrite": "F"}, want: 412, check: onDisk("hello.txt", "hello, world\n")},
-		{name: "move folder", method: "MOVE", path: "/alpha/docs/dir2/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir3/")}, want: 201, check: onDisk("dir3/inner/b.txt", "file b")},
+		{name: "move between shares onto an existing file with Overwrite F", method: "MOVE", path: "/alpha/docs/hello.txt", hdr: map[string]string{"Destination": e.dest("/alpha/more/dir/a.txt"), "Overwrite": "F"}, want: 412, check: e.onDisk("hello.txt", "hello, world\n")},
+		{name: "move folder", method: "MOVE", path: "/alpha/docs/dir2/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir3/")}, want: 201, check: e.onDisk("dir3/inner/b.txt", "file b")},
 		{name: "move folder into itself", method: "MOVE", path: "/alpha/docs/dir3/", hdr: map[string]string{"Destination": e.dest("/alpha/docs/dir3/inner/x/")}, want: 403},
 		{name: "move out of read-only", method: "MOVE", path: "/alpha/ro/readme.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/r.txt")}, want: 403},
 		{name: "move share root", method: "MOVE", path: "/alpha/docs/", hdr: map[string]string{"Destination": e.dest("/alpha/docs2/")}, want: 403},
 		{name: "bad overwrite header", method: "MOVE", path: "/alpha/docs/new.txt", hdr: map[string]string{"Destination": e.dest("/alpha/docs/x.txt"), "Overwrite": "maybe"}, want: 400},
+	}
+}
+
+// propDeleteSteps: PROPPATCH, DELETE, and an unknown method.
+func propDeleteSteps(e *env) []methodStep {
+	return []methodStep{
 		{name: "proppatch", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:displayname>x</D:displayname></D:prop></D:set></D:propertyupdate>`, want: 207},
 		{name: "proppatch Win32 times accepted", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop><Z:Win32LastModifiedTime>Wed, 25 Nov 2026 10:00:00 GMT</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>`, want: 207,
 			check: func(t *testing.T, r reply) {
-				contains("Win32LastModifiedTime", "HTTP/1.1 200 OK")(t, r)
-				lacks("403", "424")(t, r)
+				bodyHas("Win32LastModifiedTime", "HTTP/1.1 200 OK")(t, r)
+				bodyLacks("403", "424")(t, r)
 			}},
 		{name: "proppatch other dead props refused", method: "PROPPATCH", path: "/alpha/docs/new.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:" xmlns:E="urn:example"><D:set><D:prop><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes><E:color>red</E:color></D:prop></D:set></D:propertyupdate>`, want: 207,
-			check: contains("HTTP/1.1 403 Forbidden", "HTTP/1.1 424 Failed Dependency")},
+			check: bodyHas("HTTP/1.1 403 Forbidden", "HTTP/1.1 424 Failed Dependency")},
 		{name: "proppatch read-only", method: "PROPPATCH", path: "/alpha/ro/readme.txt", body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"></D:propertyupdate>`, want: 403},
-		{name: "delete file", method: "DELETE", path: "/alpha/docs/new.txt", want: 204, check: gone("new.txt")},
+		{name: "delete file", method: "DELETE", path: "/alpha/docs/new.txt", want: 204, check: e.gone("new.txt")},
 		{name: "delete missing", method: "DELETE", path: "/alpha/docs/new.txt", want: 404},
-		{name: "delete folder tree", method: "DELETE", path: "/alpha/docs/dir3/", want: 204, check: gone("dir3")},
+		{name: "delete folder tree", method: "DELETE", path: "/alpha/docs/dir3/", want: 204, check: e.gone("dir3")},
 		{name: "delete escaping symlink removes the link only", method: "DELETE", path: "/alpha/docs/escape", want: 404},
 		{name: "delete share root", method: "DELETE", path: "/alpha/docs/", want: 403},
 		{name: "delete node", method: "DELETE", path: "/alpha/", want: 403},
 		{name: "delete read-only", method: "DELETE", path: "/alpha/ro/readme.txt", want: 403},
 		{name: "unknown method", method: "BREW", path: "/alpha/docs/", want: 400},
-	}
-	for _, s := range steps {
-		r := e.do(s.method, s.path, s.hdr, s.body)
-		if r.code != s.want {
-			t.Errorf("%s: %s %s = %d, want %d\n%s", s.name, s.method, s.path, r.code, s.want, r.body)
-			continue
-		}
-		if s.check != nil {
-			t.Run(s.name, func(t *testing.T) { s.check(t, r) })
-		}
-	}
-	if read(t, filepath.Join(e.outside, "secret.txt")) != secret {
-		t.Fatal("the file outside the share changed")
 	}
 }
 

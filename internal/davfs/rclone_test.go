@@ -23,24 +23,7 @@ func TestRclone(t *testing.T) {
 	s, err := Listen("127.0.0.1:0", e.backend, testToken, nil)
 	must(t, err)
 	defer s.Close()
-	obscured, err := exec.Command("rclone", "obscure", testToken).Output()
-	must(t, err)
-	env := append(os.Environ(),
-		"RCLONE_CONFIG=/dev/null",
-		"RCLONE_CONFIG_PH_TYPE=webdav",
-		"RCLONE_CONFIG_PH_URL="+s.URL(),
-		"RCLONE_CONFIG_PH_VENDOR=other",
-		"RCLONE_CONFIG_PH_USER="+User,
-		"RCLONE_CONFIG_PH_PASS="+strings.TrimSpace(string(obscured)),
-	)
-	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "rclone", append([]string{"--retries", "1", "--low-level-retries", "1"}, args...)...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	run := rcloneRunner(t, s.URL())
 	mustRun := func(args ...string) string {
 		t.Helper()
 		out, err := run(args...)
@@ -94,4 +77,30 @@ func TestRclone(t *testing.T) {
 	if out, err := run("copyto", filepath.Join(local, "r.txt"), "ph:alpha/ro/r.txt"); err == nil || exists(filepath.Join(e.ro, "r.txt")) {
 		t.Fatalf("write into a read-only share succeeded:\n%s", out)
 	}
+}
+
+// rcloneRunner returns a function that runs rclone with remote "ph:" set
+// to the WebDAV server at url (the token as password), and returns its
+// output.
+func rcloneRunner(t *testing.T, url string) func(args ...string) (string, error) {
+	t.Helper()
+	obscured, err := exec.Command("rclone", "obscure", testToken).Output()
+	must(t, err)
+	env := append(os.Environ(),
+		"RCLONE_CONFIG=/dev/null",
+		"RCLONE_CONFIG_PH_TYPE=webdav",
+		"RCLONE_CONFIG_PH_URL="+url,
+		"RCLONE_CONFIG_PH_VENDOR=other",
+		"RCLONE_CONFIG_PH_USER="+User,
+		"RCLONE_CONFIG_PH_PASS="+strings.TrimSpace(string(obscured)),
+	)
+	run := func(args ...string) (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "rclone", append([]string{"--retries", "1", "--low-level-retries", "1"}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	return run
 }

@@ -41,6 +41,25 @@ func TestJoinReplies(t *testing.T) {
 	if got := c.until("PONG"); len(got) != 1 {
 		t.Errorf("JOIN of a channel already joined: %s", dump(got))
 	}
+	topics(t, tn, c)
+
+	c.send("PART #new :bye", "PING x")
+	got := c.until("PONG")
+	if p := mustFind(t, got, "PART"); p.Param(0) != "#new" {
+		t.Errorf("PART: %v", p)
+	}
+	rooms, _ := tn.alice.Rooms("wg-home")
+	for _, r := range rooms {
+		if r.Name == "new" && r.Joined {
+			t.Error("PART did not leave the room")
+		}
+	}
+}
+
+// topics: TOPIC and MODE on #general (which c joined): a long topic is
+// cut to fit, a change by this node or another member arrives once.
+func topics(t *testing.T, tn *testNet, c *ircClient) {
+	t.Helper()
 	// A topic longer than a line allows is cut to fit, not dropped.
 	long := strings.Repeat("é", 400)
 	if err := tn.alice.SetTopic(t.Context(), "wg-home", "general", long); err != nil {
@@ -77,18 +96,6 @@ func TestJoinReplies(t *testing.T) {
 	got = c.until("PONG")
 	if n := strings.Count(dump(got), " TOPIC "); n != 1 {
 		t.Errorf("%d TOPIC lines for one change: %s", n, dump(got))
-	}
-
-	c.send("PART #new :bye", "PING x")
-	got = c.until("PONG")
-	if p := mustFind(t, got, "PART"); p.Param(0) != "#new" {
-		t.Errorf("PART: %v", p)
-	}
-	rooms, _ := tn.alice.Rooms("wg-home")
-	for _, r := range rooms {
-		if r.Name == "new" && r.Joined {
-			t.Error("PART did not leave the room")
-		}
 	}
 }
 
@@ -157,18 +164,9 @@ func TestMessaging(t *testing.T) {
 		t.Errorf("a1 got %v", m[len(m)-1])
 	}
 
-	// Direct messages, both ways, in the default and another workgroup.
-	a1.send("PRIVMSG bob :psst")
-	if m := b.untilText("psst"); m.Param(0) != "bob" || m.Param(1) != "psst" || !strings.HasPrefix(m.Source, "alice!") {
-		t.Errorf("bob's query: %v", m)
-	}
-	a1.untilText("psst") // echo
-	b.send("PRIVMSG alice/lab :in the lab")
-	if m := a1.untilText("in the lab"); m.Param(0) != "alice" || !strings.HasPrefix(m.Source, "bob/lab!") {
-		t.Errorf("alice's query from lab: %v", m)
-	}
+	queries(t, a1, b)
 
-	for _, tc := range []struct{ line, code string }{
+	answersAtOnce(t, a1, []lineCode{
 		{"PRIVMSG nobody :x", "401"},
 		{"PRIVMSG #nowhere@nolab :x", "403"},
 		{"PRIVMSG #notjoined :x", "404"},
@@ -178,12 +176,50 @@ func TestMessaging(t *testing.T) {
 		{"JOIN", "461"},
 		{"JOIN nochan", "403"},
 		{"WHOIS nobody", "401"},
-	} {
-		a1.send(tc.line)
-		if got := a1.until(tc.code); len(got) != 1 {
+	})
+}
+
+// queries: direct messages between alice's client a (with echo-message)
+// and bob's b, both ways, in the default and another workgroup.
+func queries(t *testing.T, a, b *ircClient) {
+	t.Helper()
+	a.send("PRIVMSG bob :psst")
+	if m := b.untilText("psst"); m.Param(0) != "bob" || m.Param(1) != "psst" || !strings.HasPrefix(m.Source, "alice!") {
+		t.Errorf("bob's query: %v", m)
+	}
+	a.untilText("psst") // echo
+	b.send("PRIVMSG alice/lab :in the lab")
+	if m := a.untilText("in the lab"); m.Param(0) != "alice" || !strings.HasPrefix(m.Source, "bob/lab!") {
+		t.Errorf("alice's query from lab: %v", m)
+	}
+}
+
+// lineCode is a line a client sends and the numeric it is answered.
+type lineCode struct{ line, code string }
+
+// answersAtOnce sends each line and checks that c's next line is the
+// numeric it maps to.
+func answersAtOnce(t *testing.T, c *ircClient, cases []lineCode) {
+	t.Helper()
+	for _, tc := range cases {
+		c.send(tc.line)
+		if got := c.until(tc.code); len(got) != 1 {
 			t.Errorf("%q: lines before %s: %s", tc.line, tc.code, dump(got))
 		}
 	}
+}
+
+// whoReplies sends a WHO line and returns its 352 replies as
+// "nick flags", comma-separated.
+func whoReplies(c *ircClient, line string) string {
+	c.send(line)
+	var who []string
+	for _, l := range c.until("315") {
+		if l.Command == "352" {
+			who = append(who, l.Param(5)+" "+l.Param(6))
+		}
+	}
+	return strings.Join(who, ",")
 }
 
 // TestWhoWhoisListAway covers WHO, WHOIS, LIST and presence: AWAY sets
@@ -197,30 +233,15 @@ func TestWhoWhoisListAway(t *testing.T) {
 	s := startGateway(t, tn.alice, nil)
 	c := dial(t, s)
 	c.register("away-notify", "multi-prefix")
-	c.send("JOIN #general", "WHO #general")
-	got := c.until("315")
-	var who []string
-	for _, l := range got {
-		if l.Command == "352" {
-			who = append(who, l.Param(5)+" "+l.Param(6))
-		}
-	}
-	if strings.Join(who, ",") != "alice H@+,bob H+" {
+	c.send("JOIN #general")
+	if who := whoReplies(c, "WHO #general"); who != "alice H@+,bob H+" {
 		t.Errorf("WHO: %v", who)
 	}
-	c.send("WHO *")
-	got = c.until("315")
-	who = who[:0]
-	for _, l := range got {
-		if l.Command == "352" {
-			who = append(who, l.Param(5)+" "+l.Param(6))
-		}
-	}
-	if strings.Join(who, ",") != "alice H,bob H,carol G,alice H,bob/lab H" {
+	if who := whoReplies(c, "WHO *"); who != "alice H,bob H,carol G,alice H,bob/lab H" {
 		t.Errorf("WHO *: %v", who)
 	}
 	c.send("WHOIS carol")
-	got = c.until("318")
+	got := c.until("318")
 	if w := mustFind(t, got, "311"); w.Param(1) != "carol" {
 		t.Errorf("311: %v", w)
 	}

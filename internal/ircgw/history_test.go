@@ -166,17 +166,7 @@ func TestPlaybackSameMillisecond(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c = dial(t, s)
-	c.register()
-	c.until("366")
-	c.send("PING :end")
-	var texts []string
-	for _, l := range c.until("PONG") {
-		if l.Command == "PRIVMSG" {
-			texts = append(texts, l.Param(1))
-		}
-	}
-	if strings.Join(texts, " ") != "m3 m4" {
+	if texts := replayed(t, s); strings.Join(texts, " ") != "m3 m4" {
 		t.Fatalf("playback %q, want m3 m4", texts)
 	}
 }
@@ -247,17 +237,7 @@ func TestPlaybackOnJoin(t *testing.T) {
 	}
 	_ = live
 	// Same USER: only what it missed. Without batch: plain lines.
-	c = dial(t, s)
-	c.register()
-	c.until("366")
-	c.send("PING :end")
-	var texts []string
-	for _, l := range c.until("PONG") {
-		if l.Command == "PRIVMSG" {
-			texts = append(texts, l.Param(1))
-		}
-	}
-	if strings.Join(texts, " ") != "missed1 missed2" {
+	if texts := replayed(t, s); strings.Join(texts, " ") != "missed1 missed2" {
 		t.Fatalf("second visit playback %q, want the two missed", texts)
 	}
 }
@@ -313,4 +293,22 @@ func TestMarksSurviveRestart(t *testing.T) {
 	if strings.Join(texts, " ") != "after restart" {
 		t.Fatalf("playback after restart %q, want only the missed message", texts)
 	}
+}
+
+// replayed registers a new client of s (same USER as before, no
+// capabilities) and returns the texts of the PRIVMSG lines it is played
+// back once its rooms are joined.
+func replayed(t *testing.T, s *Server) []string {
+	t.Helper()
+	c := dial(t, s)
+	c.register()
+	c.until("366")
+	c.send("PING :end")
+	var texts []string
+	for _, l := range c.until("PONG") {
+		if l.Command == "PRIVMSG" {
+			texts = append(texts, l.Param(1))
+		}
+	}
+	return texts
 }

@@ -94,16 +94,9 @@ func New(cfg Config) (*Host, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	addrs := make([]ma.Multiaddr, 0, len(cfg.ListenAddrs))
-	for _, s := range cfg.ListenAddrs {
-		a, err := ma.NewMultiaddr(s)
-		if err != nil {
-			if hint := listenHint(s); hint != "" {
-				return nil, fmt.Errorf("listen address %q is not a multiaddr: %s", s, hint)
-			}
-			return nil, fmt.Errorf("listen address %q: %w", s, err)
-		}
-		addrs = append(addrs, a)
+	addrs, err := parseListenAddrs(cfg.ListenAddrs)
+	if err != nil {
+		return nil, err
 	}
 	rm, err := newResourceManager()
 	if err != nil {

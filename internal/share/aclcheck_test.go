@@ -2,18 +2,14 @@ package share
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
-	"github.com/peerhood/peerhood/internal/p2p"
-	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -23,24 +19,7 @@ import (
 // other share; the same list again says nothing.
 func TestAccessListMistakes(t *testing.T) {
 	ctx := context.Background()
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	exp := time.Now().Add(time.Hour)
-	dir := workgroup.NewStaticDirectory(h.ID(),
-		workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: exp},
-		workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "bob", PeerID: peer.ID("bob-id"), NotAfter: exp})
-	svc := New(db, h.Host, dir, nil)
-	srv := api.NewServer(nil, nil)
-	svc.Routes(srv)
+	_, srv := routedService(t, workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "bob", PeerID: peer.ID("bob-id"), NotAfter: time.Now().Add(time.Hour)})
 	home := t.TempDir()
 	l, err := srv.Listen(home)
 	if err != nil {

@@ -210,11 +210,24 @@ func (c *Client) openRead(ctx context.Context, req Request) (*Reader, error) {
 		_ = st.Reset()
 		return nil, err
 	}
-	if r.Entry == nil || r.Length < 0 || !r.Hash.known() {
+	if err := checkReadReply(req, r); err != nil {
 		_ = st.Reset()
-		return nil, fmt.Errorf("read reply without an entry or with an unknown digest %q", r.Hash)
+		return nil, err
 	}
 	return &Reader{st: st, rd: rd, Entry: *r.Entry, Offset: r.Offset, Length: r.Length, Hash: r.Hash, left: r.Length}, nil
+}
+
+// checkReadReply checks the remote's answer to a read before any byte is
+// taken: an entry, a known digest, and the range asked for, never more
+// nor elsewhere (ReadAt slices its buffer by the length it claims).
+func checkReadReply(req Request, r Reply) error {
+	if r.Entry == nil || r.Length < 0 || !r.Hash.known() {
+		return fmt.Errorf("read reply without an entry or with an unknown digest %q", r.Hash)
+	}
+	if r.Offset != req.Offset || (req.Length > 0 && r.Length > req.Length) {
+		return fmt.Errorf("read reply for bytes %d+%d, asked %d+%d", r.Offset, r.Length, req.Offset, req.Length)
+	}
+	return nil
 }
 
 // Read reads the range.

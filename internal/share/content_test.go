@@ -11,14 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/libp2p/go-libp2p/core/crypto"
-
-	"github.com/peerhood/peerhood/internal/api"
-	"github.com/peerhood/peerhood/internal/p2p"
-	"github.com/peerhood/peerhood/internal/store"
-	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // The file-body endpoints on this node's own share (a member's goes
@@ -27,21 +19,7 @@ import (
 // its tree, and bad targets answer 400.
 func TestContentEndpoints(t *testing.T) {
 	ctx := context.Background()
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	dir := workgroup.NewStaticDirectory(h.ID(), workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)})
-	svc := New(db, h.Host, dir, nil)
-	s := api.NewServer(nil, nil)
-	svc.Routes(s)
+	svc, s := routedService(t)
 	folder := t.TempDir()
 	files := map[string]string{"a.txt": "alpha", "sub/b.txt": "beta"}
 	for name, body := range files {

@@ -10,6 +10,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/store"
@@ -107,4 +108,22 @@ func (e *env) restartServer(clients ...*Client) {
 		c.h.Peerstore().ClearAddrs(e.srvHost.ID())
 		c.h.Peerstore().AddAddrs(e.srvHost.ID(), e.srvHost.Host.Addrs(), time.Hour)
 	}
+}
+
+// routedService is the share service of a node that is "me" in workgroup
+// wg1 ("office") with the others given, its control-API routes mounted on
+// the returned server: what the endpoint tests drive.
+func routedService(t *testing.T, others ...workgroup.Member) (*Service, *api.Server) {
+	t.Helper()
+	h := newHost(t, nil)
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	me := workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)}
+	svc := New(db, h.Host, workgroup.NewStaticDirectory(h.ID(), append([]workgroup.Member{me}, others...)...), nil)
+	srv := api.NewServer(nil, nil)
+	svc.Routes(srv)
+	return svc, srv
 }

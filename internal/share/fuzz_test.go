@@ -1,6 +1,7 @@
 package share
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/wire"
@@ -87,4 +88,46 @@ func splitSlash(p string) []string {
 		}
 	}
 	return out
+}
+
+// FuzzReadReply feeds arbitrary bytes to the client's reader of a read
+// reply (the first frame a sharing node sends back): it never panics, and
+// a reply checkReadReply accepts for a ranged read never claims more
+// bytes than were asked, so ReadAt's buffer fits it.
+func FuzzReadReply(f *testing.F) {
+	e := &Entry{Name: "f.bin", Size: 100, Mode: 0o644}
+	for _, r := range []Reply{
+		{Entry: e, Offset: 10, Length: 5, Hash: HashBLAKE3},
+		{Entry: e, Offset: 10, Length: 90, Hash: HashSHA256},
+		{Entry: e, Offset: 0, Length: -1, Hash: HashBLAKE3},
+		{Entry: e, Offset: 10, Length: 5, Hash: "md5"},
+		{Err: &wire.Error{Code: wire.CodeNotFound, Message: "no such file"}},
+	} {
+		var buf bytes.Buffer
+		if err := wire.WriteFrame(&buf, r); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes(), int64(10), int64(5))
+	}
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0x0f}, int64(0), int64(0))
+	f.Fuzz(func(t *testing.T, b []byte, off, length int64) {
+		if off < 0 || length < 0 || length > 1<<20 {
+			return
+		}
+		r, err := readReply(wire.NewReader(bytes.NewReader(b), maxFrame))
+		if err != nil {
+			_ = err.Error()
+			return
+		}
+		req := Request{Op: OpRead, Share: "docs", Path: "f.bin", Offset: off, Length: length}
+		if checkReadReply(req, r) != nil {
+			return
+		}
+		if r.Offset != off || (length > 0 && r.Length > length) || r.Length < 0 {
+			t.Fatalf("accepted range %d+%d for asked %d+%d", r.Offset, r.Length, off, length)
+		}
+		if length > 0 {
+			_ = make([]byte, length)[:r.Length]
+		}
+	})
 }

@@ -16,31 +16,40 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-func TestCheckWriteAndWriteFiles(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+// incomingShare is node bravo's share docs (in root/docs): every member
+// reads, alice writes, eve has no access. mem makes a member of its
+// workgroup.
+func incomingShare(t *testing.T) (s *Service, root, docs string, mem func(name string) workgroup.Member) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	const wg = "wg-incoming"
 	self := workgroup.Member{Workgroup: wg, Name: "bravo", PeerID: peer.ID("self"), NotAfter: time.Now().Add(time.Hour)}
 	dir := workgroup.NewStaticDirectory(self.PeerID)
 	dir.Add(self)
-	mem := func(name string) workgroup.Member {
+	mem = func(name string) workgroup.Member {
 		return workgroup.Member{Workgroup: wg, Name: name, PeerID: peer.ID(name), NotAfter: time.Now().Add(time.Hour)}
 	}
-	s := New(db, nil, dir, nil)
-	root := t.TempDir()
-	docs := filepath.Join(root, "docs")
+	s = New(db, nil, dir, nil)
+	root = t.TempDir()
+	docs = filepath.Join(root, "docs")
 	if err := os.Mkdir(docs, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Configs().Add(ctx, Config{Name: "docs", Workgroup: wg, Path: docs,
+	if _, err := s.Configs().Add(context.Background(), Config{Name: "docs", Workgroup: wg, Path: docs,
 		Rules: []Rule{{Who: "*", Right: "ro"}, {Who: "alice", Right: "rw"}, {Who: "eve", Right: RightNone}}}); err != nil {
 		t.Fatal(err)
 	}
+	return s, root, docs, mem
+}
+
+func TestCheckWrite(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, _, _, mem := incomingShare(t)
 	for _, c := range []struct {
 		who, share string
 		want       error
@@ -56,6 +65,12 @@ func TestCheckWriteAndWriteFiles(t *testing.T) {
 			t.Errorf("%s on %s: %v", c.who, c.share, err)
 		}
 	}
+}
+
+func TestWriteFiles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, root, docs, mem := incomingShare(t)
 	alice := mem("alice")
 	data := []byte("hello world")
 	got, err := s.WriteFiles(ctx, alice, "docs", []string{"a/b.txt", "c.txt"}, []int64{5, 6}, bytes.NewReader(data))

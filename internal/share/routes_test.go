@@ -2,44 +2,21 @@ package share
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-
-	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
-	"github.com/peerhood/peerhood/internal/p2p"
-	"github.com/peerhood/peerhood/internal/store"
-	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // The share endpoints through the real mux: declare, list, change,
 // remove, with the error statuses a CLI relies on.
 func TestShareEndpoints(t *testing.T) {
-	ctx := context.Background()
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	h, err := p2p.New(p2p.Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	dir := workgroup.NewStaticDirectory(h.ID(), workgroup.Member{Workgroup: "wg1", WorkgroupName: "office", Name: "me", PeerID: h.ID(), NotAfter: time.Now().Add(time.Hour)})
-	svc := New(db, h.Host, dir, nil)
+	svc, s := routedService(t)
 	home := t.TempDir()
 	svc.KeepOut(home)
-	s := api.NewServer(nil, nil)
-	svc.Routes(s)
 	folder := t.TempDir()
 
 	call := func(method, path string, body any) (int, []byte) {

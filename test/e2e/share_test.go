@@ -67,7 +67,38 @@ func TestShareAccessAndFiles(t *testing.T) {
 		t.Fatalf("share ls: %q", out)
 	}
 
-	// bravo reads, cannot write.
+	got := shareReadOnly(t, bravo, charlie, delta, data)
+	shareWriter(t, charlie, bravo, dir)
+	shareExcluded(t, delta)
+	shareListChanged(t, alpha, bravo, dir, got, data)
+}
+
+// browseShares is what browse on n lists of member's shares, as
+// name=right, comma-separated (the shares n may see).
+func browseShares(n *Node, member string) string {
+	var es []struct {
+		Name   string `json:"name"`
+		Shares []struct {
+			Name  string `json:"name"`
+			Right string `json:"right"`
+		} `json:"shares"`
+	}
+	n.JSON(&es, "browse")
+	var parts []string
+	for _, e := range es {
+		if e.Name == member {
+			for _, sh := range e.Shares {
+				parts = append(parts, sh.Name+"="+sh.Right)
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// shareReadOnly: bravo reads alpha's docs (one file holding data) and
+// cannot write; browse shows each member its own right. It returns
+// bravo's copy of the file.
+func shareReadOnly(t *testing.T, bravo, charlie, delta *Node, data []byte) string {
 	var ls lsResult
 	Eventually(t, 15*time.Second, func() error {
 		out, err := bravo.Run("ls", "alpha:", "--json")
@@ -78,26 +109,6 @@ func TestShareAccessAndFiles(t *testing.T) {
 	})
 	if len(ls.Shares) != 1 || ls.Shares[0].Name != "docs" || ls.Shares[0].Right != "ro" {
 		t.Fatalf("bravo ls alpha: %+v", ls)
-	}
-	// browse lists, for each member, the shares the browsing member may see.
-	browseShares := func(n *Node, member string) string {
-		var es []struct {
-			Name   string `json:"name"`
-			Shares []struct {
-				Name  string `json:"name"`
-				Right string `json:"right"`
-			} `json:"shares"`
-		}
-		n.JSON(&es, "browse")
-		var parts []string
-		for _, e := range es {
-			if e.Name == member {
-				for _, sh := range e.Shares {
-					parts = append(parts, sh.Name+"="+sh.Right)
-				}
-			}
-		}
-		return strings.Join(parts, ",")
 	}
 	Eventually(t, 15*time.Second, func() error {
 		if got := browseShares(bravo, "alpha"); got != "docs=ro" {
@@ -131,8 +142,12 @@ func TestShareAccessAndFiles(t *testing.T) {
 			t.Fatalf("get %s: %v", bad, err)
 		}
 	}
+	return got
+}
 
-	// charlie writes.
+// shareWriter: charlie writes into alpha's docs (in dir), recursive both
+// ways.
+func shareWriter(t *testing.T, charlie, bravo *Node, dir string) {
 	up := filepath.Join(t.TempDir(), "up.txt")
 	os.WriteFile(up, []byte("from charlie"), 0o644)
 	charlie.MustRun("mkdir", "alpha:docs/inbox")
@@ -158,9 +173,11 @@ func TestShareAccessAndFiles(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(back, "t", "sub", "a.txt")); string(b) != "a" {
 		t.Fatalf("get -r: %q", b)
 	}
+}
 
-	// delta is excluded: sees no share, gets nothing.
-	ls = lsResult{}
+// shareExcluded: delta is excluded: sees no share, gets nothing.
+func shareExcluded(t *testing.T, delta *Node) {
+	var ls lsResult
 	delta.JSON(&ls, "ls", "alpha:")
 	if len(ls.Shares) != 0 {
 		t.Fatalf("excluded member sees %+v", ls.Shares)
@@ -168,8 +185,12 @@ func TestShareAccessAndFiles(t *testing.T) {
 	if _, err := delta.Run("get", "alpha:docs/report.bin", t.TempDir()); err == nil {
 		t.Fatal("excluded member downloaded")
 	}
+}
 
-	// The owner changes the list: bravo gains write.
+// shareListChanged: the owner changes the list (bravo gains write), then
+// removes the share.
+func shareListChanged(t *testing.T, alpha, bravo *Node, dir, got string, data []byte) {
+	var ls lsResult
 	alpha.MustRun("share", "set", "docs", "--allow", "*=ro", "--allow", "bravo=rw")
 	bravo.MustRun("put", got, "alpha:docs/from-bravo.bin")
 	if b, _ := os.ReadFile(filepath.Join(dir, "from-bravo.bin")); !bytes.Equal(b, data) {

@@ -104,12 +104,25 @@ func TestSpoolChaos(t *testing.T) {
 	}
 	alpha, mbox, bravo := spoolGroup(t)
 	c := &chaos{t: t, nodes: []*Node{alpha, mbox, bravo}}
-	src := t.TempDir()
-	sums := map[string][32]byte{}
 	const mails, files = 70, 30
 
 	// Phase 1: queue everything while the mailbox and the recipient are
 	// killed at random (the sender is killed between sends).
+	sums := c.queue(alpha, mbox, bravo, mails, files)
+	// Phase 2: keep killing all three while deliveries run.
+	c.keepKilling(alpha, mbox, bravo)
+	// Everyone up and connected: all arrive, once.
+	chaosArrived(t, alpha, mbox, bravo, mails, files, sums)
+}
+
+// queue sends mails mails and files files (random sizes up to 3 MiB)
+// from alpha to bravo while mbox and bravo are killed at random, and
+// alpha between sends, and a little after. It returns the files'
+// SHA-256 by name.
+func (c *chaos) queue(alpha, mbox, bravo *Node, mails, files int) map[string][32]byte {
+	t := c.t
+	src := t.TempDir()
+	sums := map[string][32]byte{}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go c.run(stop, []*Node{mbox, bravo}, done)
 	for i := 0; i < mails+files; i++ {
@@ -143,14 +156,20 @@ func TestSpoolChaos(t *testing.T) {
 		c.mu.Unlock()
 		time.Sleep(time.Duration(mrand.IntN(60)) * time.Millisecond)
 	}
-	// Phase 2: keep killing all three while deliveries run.
 	time.Sleep(time.Duration(mrand.IntN(500)) * time.Millisecond)
 	close(stop)
 	<-done
 	if c.err != nil {
 		t.Fatal(c.err)
 	}
-	stop, done = make(chan struct{}), make(chan struct{})
+	return sums
+}
+
+// keepKilling kills the three nodes at random for 8 s while deliveries
+// run.
+func (c *chaos) keepKilling(alpha, mbox, bravo *Node) {
+	t := c.t
+	stop, done := make(chan struct{}), make(chan struct{})
 	go c.run(stop, []*Node{alpha, mbox, bravo}, done)
 	time.Sleep(8 * time.Second)
 	close(stop)
@@ -159,8 +178,11 @@ func TestSpoolChaos(t *testing.T) {
 		t.Fatal(c.err)
 	}
 	t.Logf("%d SIGKILLs", c.kills)
+}
 
-	// Everyone up and connected: all arrive, once.
+// chaosArrived connects the three nodes and checks that every job is
+// delivered, every mail arrived once, and every file's hash matches.
+func chaosArrived(t *testing.T, alpha, mbox, bravo *Node, mails, files int, sums map[string][32]byte) {
 	bravo.MustRun("connect", alpha.TCPAddr())
 	bravo.MustRun("connect", mbox.TCPAddr())
 	alpha.MustRun("connect", mbox.TCPAddr())

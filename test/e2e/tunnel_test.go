@@ -21,26 +21,7 @@ func TestTunnelForwardEcho(t *testing.T) {
 	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
 	office(t, alpha, bravo)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var accepted atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c) // to EOF: the request is complete
-				c.Write([]byte("echo:" + string(b)))
-			}()
-		}
-	}()
+	ln, accepted := prefixEcho(t)
 
 	out := alpha.MustRun("service", "add", "echo", ln.Addr().String(), "--allow", "bravo=use")
 	if !strings.Contains(out, `"echo"`) || !strings.Contains(out, "bravo=use") {
@@ -61,25 +42,7 @@ func TestTunnelForwardEcho(t *testing.T) {
 		}
 		return jsonInto(out, &fwd)
 	})
-	roundTrip := func() error {
-		c, err := net.Dial("tcp", fwd.Local)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		c.Write([]byte("hello"))
-		c.(*net.TCPConn).CloseWrite()
-		c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		b, err := io.ReadAll(c)
-		if err != nil {
-			ls, _ := bravo.Run("forward", "ls")
-			return fmt.Errorf("%v; forward ls:\n%s", err, ls)
-		}
-		if string(b) != "echo:hello" {
-			return fmt.Errorf("through the forward: %q", b)
-		}
-		return nil
-	}
+	roundTrip := func() error { return prefixEchoRoundTrip(bravo, fwd.Local) }
 	if err := roundTrip(); err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +73,7 @@ func TestTunnelForwardEcho(t *testing.T) {
 	// Excluded: refused with the service named; the server sees nothing.
 	alpha.MustRun("service", "set", "echo", "--allow", "*=use", "--allow", "bravo=none")
 	before := accepted.Load()
-	_, err = bravo.Run("forward", "alpha:echo")
+	_, err := bravo.Run("forward", "alpha:echo")
 	if err == nil || !strings.Contains(err.Error(), `service "echo" on alpha: bravo may not use it`) {
 		t.Fatalf("forward after exclusion: %v", err)
 	}
@@ -125,6 +88,55 @@ func TestTunnelForwardEcho(t *testing.T) {
 	if _, err := net.Dial("tcp", fwd.Local); err == nil {
 		t.Fatal("the forward still listens after rm")
 	}
+}
+
+// prefixEcho is a TCP server on 127.0.0.1 that reads each connection to
+// EOF (the request is complete) and answers "echo:" and what it read; it
+// counts the connections it accepted.
+func prefixEcho(t *testing.T) (net.Listener, *atomic.Int64) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	accepted := new(atomic.Int64)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close()
+				b, _ := io.ReadAll(c)
+				c.Write([]byte("echo:" + string(b)))
+			}()
+		}
+	}()
+	return ln, accepted
+}
+
+// prefixEchoRoundTrip sends "hello" through node's forward at local to a
+// prefixEcho server, half-closes, and checks the answer.
+func prefixEchoRoundTrip(node *Node, local string) error {
+	c, err := net.Dial("tcp", local)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.Write([]byte("hello"))
+	c.(*net.TCPConn).CloseWrite()
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	b, err := io.ReadAll(c)
+	if err != nil {
+		ls, _ := node.Run("forward", "ls")
+		return fmt.Errorf("%v; forward ls:\n%s", err, ls)
+	}
+	if string(b) != "echo:hello" {
+		return fmt.Errorf("through the forward: %q", b)
+	}
+	return nil
 }
 
 // A member whose certificate is revoked loses its open tunnels within

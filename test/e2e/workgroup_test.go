@@ -42,6 +42,15 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	charlie := StartNode(t, "charlie")
 	delta := StartNode(t, "delta")
 
+	officeID := lifecycleCreate(t, alpha)
+	lifecycleJoins(t, officeID, alpha, bravo, charlie, delta)
+	lifecycleNonMember(t, alpha, delta)
+	lifecycleRemove(t, alpha, bravo, charlie)
+}
+
+// lifecycleCreate: alpha creates office and home; a command that needs
+// one workgroup must then be told which. It returns office's ID.
+func lifecycleCreate(t *testing.T, alpha *Node) string {
 	var created struct{ ID, Name string }
 	alpha.JSON(&created, "workgroup", "create", "office")
 	if created.Name != "office" || len(created.ID) != 26 {
@@ -59,7 +68,12 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	if _, err := alpha.Run("invite"); err == nil || !strings.Contains(err.Error(), "--workgroup") {
 		t.Fatalf("invite with two workgroups and none named: %v", err)
 	}
+	return created.ID
+}
 
+// lifecycleJoins: bravo and charlie join office by invite; replayed,
+// expired and malformed invites and a taken name are refused (delta).
+func lifecycleJoins(t *testing.T, officeID string, alpha, bravo, charlie, delta *Node) {
 	tok1 := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", "office"))
 	if !strings.HasPrefix(tok1, "phinv1") || strings.Contains(tok1, "\n") {
 		t.Fatalf("invite printed %q", tok1)
@@ -69,7 +83,7 @@ func TestWorkgroupLifecycle(t *testing.T) {
 		Member    wgMember                  `json:"member"`
 	}
 	bravo.JSON(&joined, "join", tok1)
-	if joined.Workgroup.ID != created.ID || joined.Member.Name != "bravo" {
+	if joined.Workgroup.ID != officeID || joined.Member.Name != "bravo" {
 		t.Fatalf("join: %+v", joined)
 	}
 
@@ -78,7 +92,7 @@ func TestWorkgroupLifecycle(t *testing.T) {
 		t.Fatal("replayed invite accepted")
 	}
 	// Expired invite.
-	expiring := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", created.ID, "--expires", "1s"))
+	expiring := strings.TrimSpace(alpha.MustRun("invite", "--workgroup", officeID, "--expires", "1s"))
 	time.Sleep(1500 * time.Millisecond)
 	if _, err := delta.Run("join", expiring); err == nil || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("expired invite: %v", err)
@@ -115,8 +129,11 @@ func TestWorkgroupLifecycle(t *testing.T) {
 			t.Fatalf("bravo's members lack %s:\n%s", name, out)
 		}
 	}
+}
 
-	// A non-member that dials a member is refused and gets nothing.
+// lifecycleNonMember: a non-member (delta) that dials a member is refused
+// and gets nothing.
+func lifecycleNonMember(t *testing.T, alpha, delta *Node) {
 	sa, sd := alpha.Status(), delta.Status()
 	_, _ = delta.Run("connect", alpha.TCPAddr())
 	Eventually(t, 10*time.Second, func() error {
@@ -130,8 +147,11 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	if len(dls) != 0 {
 		t.Fatalf("delta is in %+v", dls)
 	}
+}
 
-	// Only admins remove; a removed member is cut off and refused.
+// lifecycleRemove: only admins remove; a removed member (charlie) is cut
+// off, told by whom, and refused.
+func lifecycleRemove(t *testing.T, alpha, bravo, charlie *Node) {
 	if _, err := bravo.Run("member", "remove", "charlie"); err == nil || !strings.Contains(err.Error(), "admin") {
 		t.Fatalf("non-admin remove: %v", err)
 	}
