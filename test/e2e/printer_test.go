@@ -180,6 +180,9 @@ func (p *printLab) node(name string, env ...string) *Node {
 	n.Env = env
 	n.Start()
 	p.t.Cleanup(func() {
+		if strings.Contains(n.Output(), "DATA RACE") { // PEERHOOD_E2E_RACE builds
+			p.t.Errorf("node %s reported a data race", name)
+		}
 		if p.t.Failed() {
 			p.t.Logf("node %s:\n%s", name, n.Output())
 		}
