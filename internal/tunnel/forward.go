@@ -272,8 +272,20 @@ func (s *Service) dialForward(f *forward) (*earlyConn, error) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 3*s.opts.DialTimeout)
 	defer cancel()
-	return dialEarly(ctx, s.host, m.PeerID, m.Name, Request{Service: f.info.Service, Workgroup: f.info.Workgroup}, 3*s.opts.DialTimeout)
+	req := Request{Service: f.info.Service, Workgroup: f.info.Workgroup}
+	if noEarlyData { // benchmarks compare
+		c, err := Dial(ctx, s.host, m.PeerID, m.Name, req)
+		if err != nil {
+			return nil, err
+		}
+		return &earlyConn{streamEnd: c.streamEnd, replied: true}, nil
+	}
+	return dialEarly(ctx, s.host, m.PeerID, m.Name, req, 3*s.opts.DialTimeout)
 }
+
+// noEarlyData makes forwards wait for the reply before the first byte
+// (BenchmarkSetup compares both).
+var noEarlyData = false
 
 // Forwards lists the running and persisted forwards, by local address.
 func (s *Service) Forwards() []Forward {
