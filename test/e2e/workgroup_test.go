@@ -46,6 +46,7 @@ func TestWorkgroupLifecycle(t *testing.T) {
 	lifecycleJoins(t, officeID, alpha, bravo, charlie, delta)
 	lifecycleNonMember(t, alpha, delta)
 	lifecycleRemove(t, alpha, bravo, charlie)
+	lifecycleRename(t, officeID, alpha, bravo)
 }
 
 // lifecycleCreate: alpha creates office and home; a command that needs
@@ -185,9 +186,12 @@ func lifecycleRemove(t *testing.T, alpha, bravo, charlie *Node) {
 	if _, err := alpha.Run("member", "remove", "charlie", "--workgroup", "office"); err == nil || !strings.Contains(err.Error(), "no member") {
 		t.Fatalf("removing twice: %v", err)
 	}
+}
 
-	// An admin's rename reaches the other members: workgroup ls, status
-	// and browse show the new name under the same ID; a member may not.
+// lifecycleRename: an admin's rename reaches the other members: workgroup
+// ls, status and browse show the new name under the same ID; a member
+// may not rename.
+func lifecycleRename(t *testing.T, officeID string, alpha, bravo *Node) {
 	if _, err := bravo.Run("workgroup", "rename", "-w", "office", "bravos"); err == nil || !strings.Contains(err.Error(), "admin") {
 		t.Fatalf("a member renames: %v", err)
 	}
@@ -195,7 +199,7 @@ func lifecycleRemove(t *testing.T, alpha, bravo, charlie *Node) {
 	Eventually(t, 10*time.Second, func() error {
 		var bls []wgSummary
 		bravo.JSON(&bls, "workgroup", "ls")
-		if len(bls) != 1 || bls[0].ID != created.ID || bls[0].Name != "office-2f" {
+		if len(bls) != 1 || bls[0].ID != officeID || bls[0].Name != "office-2f" {
 			return fmt.Errorf("bravo lists %+v", bls)
 		}
 		var st struct {
@@ -208,7 +212,7 @@ func lifecycleRemove(t *testing.T, alpha, bravo, charlie *Node) {
 		var es []struct {
 			WorkgroupName string `json:"workgroup_name"`
 		}
-		bravo.JSON(&es, "browse", "-w", created.ID)
+		bravo.JSON(&es, "browse", "-w", officeID)
 		if len(es) == 0 || es[0].WorkgroupName != "office-2f" {
 			return fmt.Errorf("bravo's browse shows %+v", es)
 		}
