@@ -37,8 +37,12 @@ go build -o "$H/rawstream" ./bench/rawstream
 go build -o "$H/tb" ./bench/tunnelbench
 PH="$H/peerhood"
 
+# freeport prints a TCP port free on 127.0.0.1 now (other benchmarks may
+# run on this machine).
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
 # --- targets: iperf3 server, a greeter and an HTTP server ------------------
-IPERF_PORT=15301
+IPERF_PORT=$(freeport)
 iperf3 -s -p $IPERF_PORT >/dev/null 2>&1 &
 pids+=($!)
 "$H/tb" serve >"$H/serve.out" &
@@ -67,10 +71,11 @@ F_IPERF=$(fwd iperf); F_GREET=$(fwd greet); F_WEB=$(fwd web)
 
 # --- ssh -L forwards (aes128-gcm) --------------------------------------------
 mkdir -p /run/sshd
+SSHD_PORT=$(freeport) L_IPERF=$(freeport) L_GREET=$(freeport) L_WEB=$(freeport)
 ssh-keygen -q -t ed25519 -N '' -f "$H/hostkey"
 ssh-keygen -q -t ed25519 -N '' -f "$H/userkey"
 cat >"$H/sshd_config" <<CFG
-ListenAddress 127.0.0.1:22023
+ListenAddress 127.0.0.1:$SSHD_PORT
 HostKey $H/hostkey
 PermitRootLogin prohibit-password
 AuthorizedKeysFile $H/userkey.pub
@@ -81,11 +86,13 @@ PidFile none
 CFG
 /usr/sbin/sshd -D -f "$H/sshd_config" &
 pids+=($!)
-sleep 0.5
-ssh -N -c aes128-gcm@openssh.com -p 22023 -i "$H/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-  -L 15311:127.0.0.1:$IPERF_PORT -L 15312:$GREET -L 15313:$HTTPD root@127.0.0.1 &
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$SSHD_PORT") 2>/dev/null && break; sleep 0.1; done
+ssh -N -c aes128-gcm@openssh.com -p "$SSHD_PORT" -i "$H/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+  -o ExitOnForwardFailure=yes -L "$L_IPERF:127.0.0.1:$IPERF_PORT" -L "$L_GREET:$GREET" -L "$L_WEB:$HTTPD" root@127.0.0.1 &
 pids+=($!)
-for _ in $(seq 100); do "$H/tb" firstbyte -n 1 127.0.0.1:15312 >/dev/null 2>&1 && break; sleep 0.1; done
+ok=""
+for _ in $(seq 100); do "$H/tb" firstbyte -n 1 "127.0.0.1:$L_GREET" >/dev/null 2>&1 && ok=1 && break; sleep 0.1; done
+[ -n "$ok" ] || { echo "ssh -L did not come up" >&2; exit 1; }
 
 # --- throughput ---------------------------------------------------------------
 iperf_mbs() { # port -> MB/s received
@@ -103,20 +110,20 @@ fi
 FWD=$(iperf_mbs "${F_IPERF##*:}")
 wait_profiles() { [ -n "${PROFILE:-}" ] && sleep 1.5 && echo "profiles in $PROFILE (go tool pprof -top $H/peerhood $PROFILE/bravo.pprof)"; true; }
 wait_profiles
-SSHL=$(iperf_mbs 15311)
+SSHL=$(iperf_mbs "$L_IPERF")
 RAW=$("$H/rawstream" -mib "$RAW_MIB")
 
 # --- connection setup: connect to first byte (median of N) -------------------
 echo "first byte, $N connections each..."
 FB_DIRECT=$("$H/tb" firstbyte -n "$N" "$GREET")
 FB_FWD=$("$H/tb" firstbyte -n "$N" "$F_GREET")
-FB_SSH=$("$H/tb" firstbyte -n "$N" 127.0.0.1:15312)
+FB_SSH=$("$H/tb" firstbyte -n "$N" "127.0.0.1:$L_GREET")
 
 # --- 1,000 short HTTP requests, a new connection each ------------------------
 echo "$REQS HTTP requests each..."
 HTTP_DIRECT=$("$H/tb" http -n "$REQS" "http://$HTTPD/")
 HTTP_FWD=$("$H/tb" http -n "$REQS" "http://$F_WEB/")
-HTTP_SSH=$("$H/tb" http -n "$REQS" "http://127.0.0.1:15313/")
+HTTP_SSH=$("$H/tb" http -n "$REQS" "http://127.0.0.1:$L_WEB/")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo

@@ -48,7 +48,7 @@ func (a *App) serviceAddCmd() *cobra.Command {
 	}
 	workgroupFlag(cmd.Flags(), &req.Workgroup, "workgroup to offer it to (default: the only one)")
 	cmd.Flags().StringArrayVar(&req.Allow, "allow", nil, "access rule WHO[=use|none] (repeatable; default: nobody)")
-	cmd.Flags().StringVar(&req.Kind, "kind", "tcp", "tcp, http (requests get Peerhood-Member and Peerhood-Workgroup headers) or printer (carried as tcp)")
+	cmd.Flags().StringVar(&req.Kind, "kind", "tcp", "tcp, http (requests get Peerhood-Member and Peerhood-Workgroup headers) or printer (IPP; better: peerhood printer share)")
 	cmd.Flags().BoolVar(&req.AllowRemoteTarget, "allow-remote-target", false, "allow a TARGET that is not on this machine's loopback")
 	cmd.Flags().BoolVar(&req.Force, "force", false, "keep --allow rules naming no member (yet), with a warning")
 	return cmd

@@ -67,10 +67,12 @@ func (l *memberLists[T]) ask(m workgroup.Member) <-chan struct{} {
 }
 
 // fill asks every reachable member (this node included: its own list is
-// local) and waits up to browseWait or ctx; set stores a member's last
-// known answer in its entry. Members shown offline or not connected are
-// not asked and keep an empty list.
-func (l *memberLists[T]) fill(ctx context.Context, entries []Entry, set func(*Entry, []T)) {
+// local) and waits up to browseWait or ctx; it returns each entry's last
+// known answer (nil: not asked or never answered). Members shown offline
+// or not connected are not asked. It reads only the entries' member,
+// link and presence, and writes nothing, so it may run beside the
+// shares' fill.
+func (l *memberLists[T]) fill(ctx context.Context, entries []Entry) [][]T {
 	waits := make([]<-chan struct{}, len(entries))
 	for i := range entries {
 		e := &entries[i] // read only the fields no other fill writes
@@ -94,16 +96,16 @@ wait:
 			break wait
 		}
 	}
+	out := make([][]T, len(entries))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for i := range entries {
 		if waits[i] == nil {
 			continue
 		}
-		if list, ok := l.last[entries[i].PeerID]; ok {
-			set(&entries[i], list)
-		}
+		out[i] = l.last[entries[i].PeerID]
 	}
+	return out
 }
 
 // serviceLists fills browse entries' Services.
@@ -118,17 +120,21 @@ func newServiceLists(of ServicesFunc) *serviceLists {
 	return &serviceLists{newMemberLists(of)}
 }
 
-// start fills entries' Services in the background (beside the shares'
-// fill, which writes another field) and returns a wait for it. A nil
-// serviceLists fills nothing.
+// start asks for entries' services in the background (beside the
+// shares' fill) and returns a wait that, once the answers are in, sets
+// each entry's Services on the caller's goroutine. A nil serviceLists
+// sets nothing.
 func (s *serviceLists) start(ctx context.Context, entries []Entry) (wait func()) {
 	if s == nil {
 		return func() {}
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		s.l.fill(ctx, entries, func(e *Entry, l []tunnel.ServiceInfo) { e.Services = l })
-	}()
-	return func() { <-done }
+	done := make(chan [][]tunnel.ServiceInfo, 1)
+	go func() { done <- s.l.fill(ctx, entries) }()
+	return func() {
+		for i, l := range <-done {
+			if l != nil {
+				entries[i].Services = l
+			}
+		}
+	}
 }

@@ -41,5 +41,9 @@ func newShareLists(sharesOf SharesFunc) *shareLists {
 // asked and list none: a member cut off by the network can keep a
 // connection that looks open for a while.
 func (l *shareLists) fill(ctx context.Context, entries []Entry) {
-	l.l.fill(ctx, entries, func(e *Entry, infos []share.ShareInfo) { e.Shares = infos })
+	for i, infos := range l.l.fill(ctx, entries) {
+		if infos != nil {
+			entries[i].Shares = infos
+		}
+	}
 }

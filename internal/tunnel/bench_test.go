@@ -108,6 +108,16 @@ func benchThroughput(b *testing.B) {
 // BenchmarkSetup measures connect-to-first-byte (connect, send one byte,
 // read its echo) directly and through a forward.
 func BenchmarkSetup(b *testing.B) {
+	for _, early := range []bool{true, false} {
+		b.Run(fmt.Sprintf("early=%v", early), func(b *testing.B) {
+			noEarlyData = !early
+			defer func() { noEarlyData = false }()
+			benchSetup(b)
+		})
+	}
+}
+
+func benchSetup(b *testing.B) {
 	alpha, bravo := newNode(b, "alpha"), newNode(b, "bravo")
 	link(alpha, bravo)
 	tg := newTarget(b, echo)

@@ -45,13 +45,7 @@ type Conn struct {
 // List asks for the services of req.Workgroup the caller may use
 // (ServicesAt wraps it).
 func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request) (*Conn, error) {
-	if h.Network().Connectedness(p) != network.Connected {
-		// A user is waiting: do not let the swarm's backoff from an
-		// earlier failure refuse this dial.
-		if sw, ok := h.Network().(*swarm.Swarm); ok {
-			sw.Backoff().Clear(p)
-		}
-	}
+	clearBackoff(h, p)
 	st, err := h.NewStream(network.WithDialPeerTimeout(ctx, DefaultDialTimeout*2), p, p2p.ProtoTunnel)
 	if err != nil {
 		return nil, fmt.Errorf("member %s is %w (%v)", name, ErrUnreachable, shortErr(err))
@@ -85,6 +79,16 @@ func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request)
 		return &Conn{list: rep.Services}, nil
 	}
 	return &Conn{streamEnd: streamEnd{st: st, br: br}}, nil
+}
+
+// clearBackoff: a user is waiting, so the swarm's backoff from an
+// earlier failure must not refuse this dial.
+func clearBackoff(h host.Host, p peer.ID) {
+	if h.Network().Connectedness(p) != network.Connected {
+		if sw, ok := h.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(p)
+		}
+	}
 }
 
 // shortErr keeps the first line of a libp2p dial error, which can list

@@ -103,9 +103,15 @@
 // Codes: bad_request, not_found, forbidden, target_down, busy. With Probe
 // the offering node checks access, dials the target, closes that
 // connection at once and replies (OK with Services holding that one
-// service, so the user's side learns its kind and path); no bytes follow. The user's side does
-// not send a byte before the reply, so the offering node's target never
-// sees data from a refused member.
+// service, so the user's side learns its kind and path); no bytes follow.
+// A forward's connection sends its first raw bytes right after the
+// request, without waiting for the reply (early.go: one round trip saved
+// per connection), and reads the reply before the first raw byte. The
+// offering node reads raw bytes only after every check passed and the
+// target answered, so its target never sees data from a refused member;
+// on a refusal it writes the reply, half-closes, and drains the early
+// bytes (at most 1 MiB, 10 s) before closing, since closing a yamux
+// stream with data still coming resets it and can destroy the reply.
 //
 // # Carrying bytes
 //

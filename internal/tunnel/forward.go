@@ -230,11 +230,7 @@ func (s *Service) forwardConn(f *forward, c *net.TCPConn) {
 	f.stats.total.Add(1)
 	conn, err := s.dialForward(f)
 	if err != nil {
-		f.stats.refused.Add(1)
-		s.mu.Lock()
-		f.info.LastError = err.Error()
-		s.mu.Unlock()
-		s.log.Warn("forward could not open a tunnel", "local", f.info.Local, "to", f.info.Member+":"+f.info.Service, "err", err)
+		s.forwardFailed(f, err)
 		tcpEnd{c}.Abort()
 		return
 	}
@@ -247,23 +243,49 @@ func (s *Service) forwardConn(f *forward, c *net.TCPConn) {
 	defer s.untrackIn(f, conn.st)
 	f.stats.active.Add(1)
 	defer f.stats.active.Add(-1)
-	in, out, err := pipe(tcpEnd{c}, conn.streamEnd, s.opts.IdleTimeout)
+	in, out, err := pipe(tcpEnd{c}, conn, s.opts.IdleTimeout)
 	f.stats.in.Add(in)
 	f.stats.out.Add(out)
-	if err != nil {
+	if why := conn.refusal(); why != nil {
+		s.forwardFailed(f, why)
+	} else if err != nil {
 		s.log.Debug("forwarded connection ended with an error", "local", f.info.Local, "err", err)
 	}
 }
 
-func (s *Service) dialForward(f *forward) (*Conn, error) {
+// forwardFailed counts a connection the forward could not carry and
+// keeps why for forward ls.
+func (s *Service) forwardFailed(f *forward, err error) {
+	f.stats.refused.Add(1)
+	s.mu.Lock()
+	f.info.LastError = err.Error()
+	s.mu.Unlock()
+	s.log.Warn("forward could not open a tunnel", "local", f.info.Local, "to", f.info.Member+":"+f.info.Service, "err", err)
+}
+
+// dialForward opens the tunnel of one forwarded connection, without
+// waiting for the offering node's answer (earlyConn).
+func (s *Service) dialForward(f *forward) (*earlyConn, error) {
 	m, ok := s.dir.ByName(f.info.Workgroup, f.info.Member)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is no longer a member", ErrNoMember, f.info.Member)
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 3*s.opts.DialTimeout)
 	defer cancel()
-	return Dial(ctx, s.host, m.PeerID, m.Name, Request{Service: f.info.Service, Workgroup: f.info.Workgroup})
+	req := Request{Service: f.info.Service, Workgroup: f.info.Workgroup}
+	if noEarlyData { // benchmarks compare
+		c, err := Dial(ctx, s.host, m.PeerID, m.Name, req)
+		if err != nil {
+			return nil, err
+		}
+		return &earlyConn{streamEnd: c.streamEnd, replied: true}, nil
+	}
+	return dialEarly(ctx, s.host, m.PeerID, m.Name, req, 3*s.opts.DialTimeout)
 }
+
+// noEarlyData makes forwards wait for the reply before the first byte
+// (BenchmarkSetup compares both).
+var noEarlyData = false
 
 // Forwards lists the running and persisted forwards, by local address.
 func (s *Service) Forwards() []Forward {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -204,11 +205,25 @@ func (s *Service) reply(st network.Stream, r Reply) error {
 	return err
 }
 
-// refuse sends an error reply and ends the stream.
+// refuse sends an error reply and ends the stream. A forward's caller
+// sends its first bytes without waiting for the reply: they are read and
+// dropped (at most refuseDrain, for at most frameTimeout) until the
+// caller closes, because closing the stream with data still coming makes
+// yamux answer with a reset, which can destroy the reply before the
+// caller has read it.
 func (s *Service) refuse(st network.Stream, e *wire.Error) {
-	_ = s.reply(st, Reply{Err: e})
+	if err := s.reply(st, Reply{Err: e}); err != nil {
+		_ = st.Reset()
+		return
+	}
+	_ = st.CloseWrite()
+	_ = st.SetReadDeadline(time.Now().Add(frameTimeout))
+	_, _ = io.CopyN(io.Discard, st, refuseDrain)
 	_ = st.Close()
 }
+
+// refuseDrain bounds what a refused caller's early bytes may cost.
+const refuseDrain = 1 << 20
 
 // dialErrText is the reason a dial failed, without Go's "dial tcp" prefix.
 func dialErrText(err error) string {
