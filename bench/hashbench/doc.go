@@ -5,5 +5,5 @@
 //	go test -run - -bench . -cpu 1 -count 3 ./bench/hashbench/
 //
 // It chose github.com/zeebo/blake3 for internal/share (hashalgo.go); the
-// figures are in docs/notes-speed.md.
+// figures are in docs/design/speed.md.
 package hashbench

@@ -108,7 +108,7 @@
 // relaying and receiving, it only appears offline, and says goodbye on
 // Close).
 //
-// # Idle cost (docs/notes-scale.md)
+// # Idle cost (docs/design/scale.md)
 //
 // Measured with bench/presence200 at 50 members in a network namespace
 // (`unshare -n sh -c 'ip link set lo up && exec /tmp/p200 -n 50

@@ -12,7 +12,7 @@ import (
 )
 
 // The destination rules of get, put, copy into a share and WebDAV PUT,
-// coded once here (docs/notes-fix17.md):
+// coded once here (docs/design/everyday.md):
 //
 //   - A destination that ends in "/" names a folder: the source goes
 //     inside it under its own name, and a missing folder is created

@@ -49,7 +49,7 @@
 // unknown keys) and answer without field 10, so an old node on either
 // side means SHA-256 and the protocol keeps its name /peerhood/files/1.
 // BLAKE3 is 2.3x faster than SHA-256 (SHA-NI) on one core here; see
-// hashalgo.go and docs/notes-speed.md. The digest is computed once per
+// hashalgo.go and docs/design/speed.md. The digest is computed once per
 // end: the sender hashes as it reads (or takes it from Digests), the
 // receiver as it writes; a resumed transfer also hashes the prefix
 // already on disk, after the header named the digest.

@@ -20,7 +20,7 @@ const (
 	HashSHA256 Hash = ""
 	// HashBLAKE3 is BLAKE3-256: 2.3x faster than SHA-256 with SHA-NI on
 	// the reference machine (github.com/zeebo/blake3, one core, 1 MiB
-	// writes: 4.1 GB/s against 1.75 GB/s; docs/notes-speed.md).
+	// writes: 4.1 GB/s against 1.75 GB/s; docs/design/speed.md).
 	HashBLAKE3 Hash = "blake3"
 )
 
