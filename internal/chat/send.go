@@ -133,6 +133,7 @@ func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent,
 // stored announces a message newly stored: chat.message on the event
 // bus, the rooms refolded after a directory entry, an alert popped up.
 func (s *Service) stored(m *msg) {
+	s.seen.advance(m)
 	if m.Kind == KindACL || m.Kind == KindTopic {
 		s.noteRoom(m)
 	}

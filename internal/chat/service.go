@@ -82,6 +82,7 @@ type Service struct {
 	ps   *pubsub.PubSub
 	self peer.ID
 	clk  hlc
+	seen seenHeads // per-log author heads, for the gossip validator
 
 	storeMu sync.Mutex // serializes stores (chain checks) and own sends
 	mu      sync.Mutex
