@@ -24,7 +24,8 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	log := probe.logName()
 	var m *msg
 	s.storeMu.Lock()
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
+		tx := s.txq(sqltx)
 		seq, prev, err := s.chainHead(ctx, tx, wg, log)
 		if err != nil {
 			return err
