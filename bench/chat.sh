@@ -16,6 +16,7 @@
 #   bench/chat.sh                             # 8 members, 2000 at 500/s
 #   MEMBERS=20 MSGS=10000 RATE=500 bench/chat.sh
 #   MEMBERS=20 KILL=4 SENDERS=16 bench/chat.sh
+#   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -33,9 +34,9 @@ trap cleanup EXIT
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 addr() { "$PH" --home "$1" status --json | python3 -c 'import json,sys;print([a for a in json.load(sys.stdin)["addresses"] if "/tcp/" in a][0])'; }
 
-go build -o "$W/peerhood" ./cmd/peerhood
 go build -o "$W/chatload" ./bench/chatload
-PH="$W/peerhood"
+if [ -n "${PEERHOOD_BIN:-}" ]; then PH=$PEERHOOD_BIN # e.g. another commit's build, to compare
+else go build -o "$W/peerhood" ./cmd/peerhood; PH="$W/peerhood"; fi
 declare -a HOME_ PORT PID
 start_node() { # index
   local i=$1

@@ -84,7 +84,10 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go func(c *client.Client, in <-chan int) {
 			defer sent.Done()
 			for k := range in {
-				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(time.Now().UnixNano(), 10)
+				// The time it was due, not the time this sender got to it:
+				// a sender falling behind shows as latency.
+				due := start.Add(time.Duration(k) * time.Second / time.Duration(rate))
+				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(due.UnixNano(), 10)
 				if _, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text}); err != nil {
 					fmu.Lock()
 					failed++
