@@ -26,7 +26,7 @@ S=${SENDERS:-$((M - K))}
 W=$(mktemp -d /tmp/phchat-XXXX)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" $(cat "$W/restarted" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   [ -n "${KEEP:-}" ] || rm -rf "$W"
 }
@@ -65,11 +65,12 @@ HOMES=$(IFS=,; echo "${HOME_[*]}")
 if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, restart them 3 s later
   (
     sleep "$(python3 -c "print(2 + $N / $R / 3)")" # ~2 s of room setup, then a third of the sending
-    for i in $(seq $((M - K)) $((M - 1))); do kill -9 "${PID[$i]}"; done
+    for i in $(seq $((M - K)) $((M - 1))); do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null || true; done
     echo "killed members $((M - K))..$((M - 1))" >&2
     sleep 3
     for i in $(seq $((M - K)) $((M - 1))); do
       "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+      echo $! >>"$W/restarted"
     done
     echo "restarted them" >&2
     wait
