@@ -152,7 +152,7 @@ func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_held WHERE id=?`, c[0]); err != nil {
 				return out, err
 			}
-			hm, err := decode(c[1].([]byte))
+			hm, _, err := parse(c[1].([]byte)) // verified before it was held
 			if err != nil || next != nil {
 				continue
 			}
