@@ -1,30 +1,87 @@
-#!/bin/sh
-# Chat throughput and latency, side by side with ngircd.
+#!/usr/bin/env bash
+# Chat throughput and latency, side by side with ngircd, in one run.
 #
-# peerhood: MEMBERS whole nodes (in one process, real libp2p on
-# 127.0.0.1) all saying things to one room, MSGS messages at RATE per
-# second in all (BenchmarkRoom in internal/chat/bench_test.go): msgs/s as
-# received by every member, p50/p99 send-to-receive latency over every
-# (message, member) pair, messages lost and duplicated (read back from
-# every member's history).
+# peerhood: MEMBERS members, each its own `peerhood up` process on
+# 127.0.0.1, in one workgroup and one room; bench/chatload sends MSGS
+# messages in all at RATE per second, spread over the first SENDERS
+# members, and reads GET /v1/events on every member: msgs/s displayed,
+# p50/p99 send-to-display latency over every (message, member) pair, then
+# lost and duplicated messages read back from every member's history.
+# KILL=k: k members (not senders) are SIGKILLed a third of the way into
+# the run and restarted 3 s later; every member must still end with
+# every message.
 # ngircd (Debian package ngircd): MEMBERS IRC clients on one server, the
 # same load (bench/ircload). Then the ratios.
 #
-#   bench/chat.sh                    # 8 members, 2000 messages at 500/s
+#   bench/chat.sh                             # 8 members, 2000 at 500/s
 #   MEMBERS=20 MSGS=10000 RATE=500 bench/chat.sh
-set -eu
+#   MEMBERS=20 KILL=4 SENDERS=16 bench/chat.sh
+#   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
+# The in-process variant (all members in one test binary):
+#   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
+set -euo pipefail
 cd "$(dirname "$0")/.."
-M=${MEMBERS:-8} N=${MSGS:-2000} R=${RATE:-500}
-ph=$(PEERHOOD_BENCH_MEMBERS=$M PEERHOOD_BENCH_MSGS=$N PEERHOOD_BENCH_RATE=$R \
-	go test -run '^$' -bench '^BenchmarkRoom$' -benchtime 1x -count 1 -timeout 20m ./internal/chat/ 2>&1 |
-	grep -v 'level=WARN')
-echo "$ph" | grep -E 'BenchmarkRoom|members,'
+M=${MEMBERS:-8} N=${MSGS:-2000} R=${RATE:-500} K=${KILL:-0}
+S=${SENDERS:-$((M - K))}
+W=$(mktemp -d /tmp/phchat-XXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}" $(cat "$W/restarted" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  [ -n "${KEEP:-}" ] || rm -rf "$W"
+}
+trap cleanup EXIT
+freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+addr() { "$PH" --home "$1" status --json | python3 -c 'import json,sys;print([a for a in json.load(sys.stdin)["addresses"] if "/tcp/" in a][0])'; }
+
+go build -o "$W/chatload" ./bench/chatload
+if [ -n "${PEERHOOD_BIN:-}" ]; then PH=$PEERHOOD_BIN # e.g. another commit's build, to compare
+else go build -o "$W/peerhood" ./cmd/peerhood; PH="$W/peerhood"; fi
+declare -a HOME_ PORT PID
+start_node() { # index
+  local i=$1
+  "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+  PID[$i]=$!
+  PIDS+=("${PID[$i]}")
+  for _ in $(seq 400); do "$PH" --home "${HOME_[$i]}" version --json 2>/dev/null | grep -q '"node"' && return 0; sleep 0.05; done
+  echo "member $i did not start" >&2; cat "${HOME_[$i]}.log" >&2; exit 1
+}
+for i in $(seq 0 $((M - 1))); do
+  HOME_[$i]="$W/m$i" PORT[$i]=$(freeport)
+  start_node "$i"
+done
+"$PH" --home "${HOME_[0]}" workgroup create bench >/dev/null
+A0=$(addr "${HOME_[0]}")
+for i in $(seq 1 $((M - 1))); do
+  TOK=$("$PH" --home "${HOME_[0]}" invite | head -1)
+  "$PH" --home "${HOME_[$i]}" join "$TOK" --name "m$i" >/dev/null
+  "$PH" --home "${HOME_[$i]}" connect "$A0" >/dev/null
+done
+for _ in $(seq 300); do
+  [ "$("$PH" --home "${HOME_[0]}" members --json | python3 -c 'import json,sys;print(len(json.load(sys.stdin)))')" = "$M" ] && break
+  sleep 0.1
+done
+HOMES=$(IFS=,; echo "${HOME_[*]}")
+if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, restart them 3 s later
+  (
+    sleep "$(python3 -c "print(2 + $N / $R / 3)")" # ~2 s of room setup, then a third of the sending
+    for i in $(seq $((M - K)) $((M - 1))); do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null || true; done
+    echo "killed members $((M - K))..$((M - 1))" >&2
+    sleep 3
+    for i in $(seq $((M - K)) $((M - 1))); do
+      "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+      echo $! >>"$W/restarted"
+    done
+    echo "restarted them" >&2
+    wait
+  ) &
+  PIDS+=($!)
+fi
+ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S")
+echo "$ph"
 irc=$(go run ./bench/ircload -members "$M" -msgs "$N" -rate "$R")
 echo "$irc"
-echo "$ph" | awk -v irc="$irc" '
-	/^BenchmarkRoom/ { for (i = 1; i < NF; i++) { if ($(i+1) == "msgs/s") r = $i; if ($(i+1) == "p99-ms") p = $i } }
-	END {
-		split(irc, f, " ")
-		for (i in f) { if (f[i] == "msgs/s") ir = f[i-1]; if (f[i] == "p99") ip = f[i+1] }
-		if (ir > 0 && ip > 0) printf "peerhood/ngircd: throughput %.2fx, p99 latency %.2fx\n", r / ir, p / ip
-	}'
+printf '%s\n%s\n' "$ph" "$irc" | awk '
+	/msgs\/s/ { for (i = 1; i < NF; i++) { if ($(i+1) == "msgs/s") r[$1] = $i; if ($i == "p99") p[$1] = $(i+1) } }
+	END { if (r["ngircd:"] > 0 && p["ngircd:"] > 0)
+		printf "peerhood/ngircd: throughput %.2fx, p99 latency %.2fx\n", r["peerhood:"] / r["ngircd:"], p["peerhood:"] / p["ngircd:"] }'

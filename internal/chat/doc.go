@@ -70,6 +70,13 @@
 // stored here already (a replay is ignored, not forwarded). A removed
 // member gets no gossip (the gate) and no history (the protocol checks
 // membership); its new messages fail the validator everywhere.
+// "Stored already" is seq <= the author's stored head in that log, kept
+// in memory per (log, author) (seen.go; chains are stored without gaps),
+// so the validator asks SQLite nothing per message. A chat topic's
+// gossipsub message ID is the chat message ID (SHA-256 of the signed
+// bytes), so gossipsub drops a message it has seen, whoever relays it,
+// before validating it. The store path runs prepared statements
+// (stmts.go).
 //
 // # /peerhood/history/1: gap repair and history sync
 //

@@ -118,33 +118,52 @@ func sign(key crypto.PrivKey, b body) (*msg, error) {
 
 // decode parses, checks and verifies a signed message from the network.
 func decode(raw []byte) (*msg, error) {
-	if len(raw) > maxSigned {
-		return nil, fmt.Errorf("%w: %d bytes exceeds %d", errBadMessage, len(raw), maxSigned)
-	}
-	var s signed
-	if err := wire.Unmarshal(raw, &s); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadMessage, err)
-	}
-	var b body
-	if err := wire.Unmarshal(s.Body, &b); err != nil {
-		return nil, fmt.Errorf("%w: body: %v", errBadMessage, err)
-	}
-	// The body must be in its deterministic form, so one message has one ID.
-	if again, err := wire.Marshal(&b); err != nil || string(again) != string(s.Body) {
-		return nil, fmt.Errorf("%w: body not in deterministic form", errBadMessage)
-	}
-	if err := b.check(); err != nil {
+	m, s, err := parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	pub, err := peer.ID(b.Author).ExtractPublicKey()
+	if err := m.verify(s); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// verify checks the signature of m, as parse returned them.
+func (m *msg) verify(s signed) error {
+	pub, err := m.author().ExtractPublicKey()
 	if err != nil {
-		return nil, fmt.Errorf("%w: author key: %v", errBadMessage, err)
+		return fmt.Errorf("%w: author key: %v", errBadMessage, err)
 	}
 	ok, err := pub.Verify(append([]byte(signDomain), s.Body...), s.Sig)
 	if err != nil || !ok {
-		return nil, fmt.Errorf("%w: signature does not verify", errBadMessage)
+		return fmt.Errorf("%w: signature does not verify", errBadMessage)
 	}
-	return &msg{body: b, id: sha256.Sum256(raw), raw: raw}, nil
+	return nil
+}
+
+// parse parses and checks a signed message without verifying its
+// signature (returned with the signed body): for messages verified before they were stored,
+// and to skip, before verifying, what is stored already.
+func parse(raw []byte) (*msg, signed, error) {
+	if len(raw) > maxSigned {
+		return nil, signed{}, fmt.Errorf("%w: %d bytes exceeds %d", errBadMessage, len(raw), maxSigned)
+	}
+	var s signed
+	if err := wire.Unmarshal(raw, &s); err != nil {
+		return nil, signed{}, fmt.Errorf("%w: %v", errBadMessage, err)
+	}
+	var b body
+	if err := wire.Unmarshal(s.Body, &b); err != nil {
+		return nil, signed{}, fmt.Errorf("%w: body: %v", errBadMessage, err)
+	}
+	// The body must be in its deterministic form, so one message has one ID.
+	if again, err := wire.Marshal(&b); err != nil || string(again) != string(s.Body) {
+		return nil, signed{}, fmt.Errorf("%w: body not in deterministic form", errBadMessage)
+	}
+	if err := b.check(); err != nil {
+		return nil, signed{}, err
+	}
+	return &msg{body: b, id: sha256.Sum256(raw), raw: raw}, s, nil
 }
 
 // check verifies the structure of a body (not its signature).

@@ -24,7 +24,8 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	log := probe.logName()
 	var m *msg
 	s.storeMu.Lock()
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
+		tx := s.txq(sqltx)
 		seq, prev, err := s.chainHead(ctx, tx, wg, log)
 		if err != nil {
 			return err
@@ -133,6 +134,7 @@ func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent,
 // stored announces a message newly stored: chat.message on the event
 // bus, the rooms refolded after a directory entry, an alert popped up.
 func (s *Service) stored(m *msg) {
+	s.seen.advance(m)
 	if m.Kind == KindACL || m.Kind == KindTopic {
 		s.noteRoom(m)
 	}

@@ -75,13 +75,15 @@ type HistoryQuery struct {
 
 // Service is the chat service.
 type Service struct {
-	cfg  Config
-	db   *store.DB
-	dir  workgroup.Directory
-	log  *slog.Logger
-	ps   *pubsub.PubSub
-	self peer.ID
-	clk  hlc
+	cfg   Config
+	db    *store.DB
+	dir   workgroup.Directory
+	log   *slog.Logger
+	ps    *pubsub.PubSub
+	self  peer.ID
+	clk   hlc
+	seen  seenHeads // per-log author heads, for the gossip validator
+	stmts stmtCache // the store path's prepared statements
 
 	storeMu sync.Mutex // serializes stores (chain checks) and own sends
 	mu      sync.Mutex
@@ -182,6 +184,7 @@ func (s *Service) Close() error {
 	for k, t := range s.topics {
 		s.leaveLocked(k, t)
 	}
+	s.stmts.close()
 	return nil
 }
 

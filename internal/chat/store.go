@@ -51,9 +51,10 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	res := make([]storeResult, len(ms))
 	var out []*msg
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		q := s.txq(tx)
 		out = out[:0]
 		for i, m := range ms {
-			r, err := insertTx(ctx, tx, m, m.isDM())
+			r, err := insertTx(ctx, q, m, m.isDM())
 			if err != nil {
 				return err
 			}
@@ -62,7 +63,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 				continue
 			}
 			out = append(out, m)
-			more, err := releaseHeld(ctx, tx, m)
+			more, err := releaseHeld(ctx, q, m)
 			if err != nil {
 				return err
 			}
@@ -78,7 +79,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 
 // insertTx stores or holds m in tx. A direct message is never held: the
 // spool delivers each exactly once, in any order.
-func insertTx(ctx context.Context, tx *sql.Tx, m *msg, noHold bool) (storeResult, error) {
+func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, error) {
 	id, log, author := m.ID(), m.logName(), m.author().String()
 	var n int
 	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n); err != nil {
@@ -127,7 +128,7 @@ func insertTx(ctx context.Context, tx *sql.Tx, m *msg, noHold bool) (storeResult
 }
 
 // releaseHeld stores the held successors of m, in chain order.
-func releaseHeld(ctx context.Context, tx *sql.Tx, m *msg) ([]*msg, error) {
+func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 	var out []*msg
 	log, author, seq := m.logName(), m.author().String(), m.Seq
 	for {
@@ -151,7 +152,7 @@ func releaseHeld(ctx context.Context, tx *sql.Tx, m *msg) ([]*msg, error) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_held WHERE id=?`, c[0]); err != nil {
 				return out, err
 			}
-			hm, err := decode(c[1].([]byte))
+			hm, _, err := parse(c[1].([]byte)) // verified before it was held
 			if err != nil || next != nil {
 				continue
 			}
@@ -213,7 +214,7 @@ func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, 
 
 // chainHead returns this node's last sequence number and message hash in
 // a log (0, nil when it has none).
-func (s *Service) chainHead(ctx context.Context, tx *sql.Tx, wg, log string) (uint64, []byte, error) {
+func (s *Service) chainHead(ctx context.Context, tx *txq, wg, log string) (uint64, []byte, error) {
 	var seq int64
 	var id string
 	err := tx.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,

@@ -214,8 +214,14 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error
 		}
 		var ms []*msg
 		for _, raw := range got.Msgs {
-			m, err := decode(raw)
+			m, sm, err := parse(raw)
 			if err != nil {
+				return fmt.Errorf("history from %s: %w", p, err)
+			}
+			if m.Workgroup == wg && m.logName() == log && s.seen.stored(ctx, s, k, m) {
+				continue // stored meanwhile (gossip): no need to verify it
+			}
+			if err := m.verify(sm); err != nil {
 				return fmt.Errorf("history from %s: %w", p, err)
 			}
 			if s.admissible(m, k) == nil { // else e.g. an author no longer a member

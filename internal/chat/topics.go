@@ -75,7 +75,7 @@ func (s *Service) joinLocked(k logKey) error {
 	if err := s.ps.RegisterTopicValidator(name, s.validator(k)); err != nil {
 		return fmt.Errorf("register validator of %s: %w", name, err)
 	}
-	t, err := s.ps.Join(name)
+	t, err := s.ps.Join(name, pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
 		_ = s.ps.UnregisterTopicValidator(name)
 		return fmt.Errorf("join %s: %w", name, err)
@@ -126,7 +126,7 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		if err := s.admissible(m, k); err != nil {
 			return pubsub.ValidationReject
 		}
-		if from != s.self && s.has(ctx, m.ID()) {
+		if from != s.self && s.seen.stored(ctx, s, k, m) {
 			return pubsub.ValidationIgnore // a replay: stored already
 		}
 		pm.ValidatorData = m

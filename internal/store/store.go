@@ -17,6 +17,9 @@ type DB struct {
 	Path string
 }
 
+// maxIdle is how many idle SQLite connections the pool keeps open.
+const maxIdle = 16
+
 // ErrCorrupt reports a database file that SQLite cannot use.
 var ErrCorrupt = errors.New("database is corrupt or not a SQLite database")
 
@@ -34,6 +37,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// database/sql keeps 2 idle connections by default: concurrent readers
+	// (gossip validators, history sync, the API) then open and close
+	// SQLite connections all the time, each parsing its schema and
+	// statements anew. Keep up to maxIdle open.
+	sqldb.SetMaxIdleConns(maxIdle)
 	db := &DB{DB: sqldb, Path: path}
 	if err := db.check(ctx); err != nil {
 		sqldb.Close()

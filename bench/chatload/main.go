@@ -1,0 +1,274 @@
+// Command chatload is the peerhood side of bench/chat.sh: given the
+// state folders of running members of one workgroup, it creates a room
+// (on the first) and has every member join it, opens GET /v1/events on
+// every member, sends -msgs messages in all at -rate per second through
+// the first -senders members (round robin, each over its own control
+// API), and prints the rate every member displayed them at, the
+// send-to-display latency over every (message, member) pair seen live,
+// then, once every member holds every message or -wait passed, the
+// messages lost and duplicated as read back from each member's history.
+// A member's stream that ends (the member was killed) is reopened until
+// the run ends; what it missed live is counted from its history only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	t "github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
+	"github.com/peerhood/peerhood/internal/events"
+)
+
+func main() {
+	homes := flag.String("homes", "", "members' state folders, comma-separated")
+	wg := flag.String("workgroup", "bench", "workgroup")
+	room := flag.String("room", "bench", "room")
+	msgs := flag.Int("msgs", 2000, "messages in all")
+	rate := flag.Int("rate", 500, "messages per second in all")
+	senders := flag.Int("senders", 0, "members that send (0: all)")
+	wait := flag.Duration("wait", 60*time.Second, "how long to wait for every member to hold every message")
+	flag.Parse()
+	hs := strings.Split(*homes, ",")
+	if *senders <= 0 || *senders > len(hs) {
+		*senders = len(hs)
+	}
+	if err := run(hs, *wg, *room, *msgs, *rate, *senders, *wait); err != nil {
+		fmt.Fprintln(os.Stderr, "chatload:", err)
+		os.Exit(1)
+	}
+}
+
+// member is one node's live view.
+type member struct {
+	c    *client.Client
+	own  func(k int) bool // k was sent through this member
+	mu   sync.Mutex
+	seen map[int]int
+	lat  []time.Duration
+	last time.Time
+}
+
+func run(homes []string, wg, room string, total, rate, senders int, wait time.Duration) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ms := make([]*member, len(homes))
+	for i, h := range homes {
+		ms[i] = &member{c: client.New(h), seen: map[int]int{}, own: func(k int) bool { return i < senders && k%senders == i }}
+	}
+	if err := setup(ctx, ms, wg, room); err != nil {
+		return err
+	}
+	var ready sync.WaitGroup
+	for _, m := range ms {
+		ready.Add(1)
+		go m.watch(ctx, room, &ready)
+	}
+	ready.Wait()
+	start := time.Now()
+	send := make([]chan int, senders)
+	var sent sync.WaitGroup
+	failed := 0
+	var fmu sync.Mutex
+	for s := range send {
+		send[s] = make(chan int, total)
+		sent.Add(1)
+		go func(c *client.Client, in <-chan int) {
+			defer sent.Done()
+			for k := range in {
+				// The time it was due, not the time this sender got to it:
+				// a sender falling behind shows as latency.
+				due := start.Add(time.Duration(k) * time.Second / time.Duration(rate))
+				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(due.UnixNano(), 10)
+				if _, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text}); err != nil {
+					fmu.Lock()
+					failed++
+					fmu.Unlock()
+				}
+			}
+		}(ms[s].c, send[s])
+	}
+	tick := time.Second / time.Duration(rate)
+	for k := range total {
+		time.Sleep(time.Until(start.Add(time.Duration(k) * tick)))
+		send[k%senders] <- k
+	}
+	for _, ch := range send {
+		close(ch)
+	}
+	sent.Wait()
+	report(ms, total, start, failed)
+	return settle(ctx, ms, wg, room, total, failed, wait)
+}
+
+// setup creates the room on the first member and has the others join it.
+func setup(ctx context.Context, ms []*member, wg, room string) error {
+	if _, err := ms[0].c.CreateRoom(ctx, t.RoomCreateRequest{Workgroup: wg, Name: room}); err != nil && !strings.Contains(err.Error(), "exists") {
+		return fmt.Errorf("create room: %w", err)
+	}
+	for i, m := range ms[1:] {
+		var err error
+		for range 200 {
+			if _, err = m.c.JoinRoom(ctx, wg, room); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err != nil {
+			return fmt.Errorf("member %d: join room: %w", i+1, err)
+		}
+	}
+	for range 300 { // every member sees every other in the room
+		full := true
+		for _, m := range ms {
+			if names, err := m.c.RoomMembers(ctx, wg, room); err != nil || len(names) < len(ms) {
+				full = false
+			}
+		}
+		if full {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("the room's mesh did not form in 30 s")
+}
+
+// watch records the bench messages a member displays, reopening its
+// stream when it ends (the member was restarted).
+func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) {
+	first := true
+	for ctx.Err() == nil {
+		st, err := m.c.Events(ctx, "", t.EventChatMessage) // one workgroup; the filter takes its ID
+		if err != nil {
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		if first {
+			ready.Done()
+			first = false
+		}
+		for {
+			ev, err := st.Next()
+			if err != nil {
+				break
+			}
+			var cm events.ChatMessage
+			if ev.Decode(&cm) != nil || cm.Room != room {
+				continue
+			}
+			m.note(cm.Text, time.Now())
+		}
+		st.Close()
+	}
+}
+
+func (m *member) note(text string, at time.Time) {
+	f := strings.Fields(text)
+	if len(f) != 3 || f[0] != "b" {
+		return
+	}
+	k, err1 := strconv.Atoi(f[1])
+	ns, err2 := strconv.ParseInt(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.seen[k]++
+	if m.seen[k] == 1 && !m.own(k) { // as ircload: latency to the other members
+		m.lat = append(m.lat, at.Sub(time.Unix(0, ns)))
+		m.last = at
+	}
+}
+
+// report prints the live figures once the last message was sent and
+// every stream went quiet for a second (or 30 s passed).
+func report(ms []*member, total int, start time.Time, failed int) {
+	for range 60 {
+		time.Sleep(500 * time.Millisecond)
+		done := true
+		for _, m := range ms {
+			m.mu.Lock()
+			if len(m.seen) < total-failed && time.Since(m.last) < time.Second {
+				done = false
+			}
+			m.mu.Unlock()
+		}
+		if done {
+			break
+		}
+	}
+	var lat []time.Duration
+	var last time.Time
+	live := 0
+	for _, m := range ms {
+		m.mu.Lock()
+		lat = append(lat, m.lat...)
+		live += len(m.seen)
+		if m.last.After(last) {
+			last = m.last
+		}
+		m.mu.Unlock()
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		if len(lat) == 0 {
+			return -1
+		}
+		return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000
+	}
+	fmt.Printf("peerhood: %d members, %d messages: %.0f msgs/s  p50 %.2f ms  p99 %.2f ms  live %d/%d  send errors %d\n",
+		len(ms), total, float64(total)/last.Sub(start).Seconds(), q(0.5), q(0.99), live, total*len(ms), failed)
+}
+
+// settle waits until every member's history holds every message sent,
+// then prints the messages lost and duplicated.
+func settle(ctx context.Context, ms []*member, wg, room string, total, failed int, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	start := time.Now()
+	for {
+		lost, dup, err := count(ctx, ms, wg, room, total)
+		if err == nil && (lost <= failed*len(ms) || time.Now().After(deadline)) {
+			fmt.Printf("peerhood: history of every member after %.1f s: lost %d  dup %d (send errors %d)\n",
+				time.Since(start).Seconds(), lost-failed*len(ms), dup, failed)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("history: %w", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func count(ctx context.Context, ms []*member, wg, room string, total int) (lost, dup int, err error) {
+	for i, m := range ms {
+		h, err := m.c.History(ctx, client.HistoryQuery{Workgroup: wg, Room: room, Limit: total * 2})
+		if err != nil {
+			return 0, 0, fmt.Errorf("member %d: %w", i, err)
+		}
+		got := map[int]int{}
+		for _, x := range h {
+			if f := strings.Fields(x.Text); len(f) == 3 && f[0] == "b" {
+				k, _ := strconv.Atoi(f[1])
+				got[k]++
+			}
+		}
+		for k := range total {
+			switch n := got[k]; {
+			case n == 0:
+				lost++
+			case n > 1:
+				dup += n - 1
+			}
+		}
+	}
+	return lost, dup, nil
+}
