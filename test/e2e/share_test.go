@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zeebo/blake3"
 )
 
 type lsResult struct {
@@ -30,6 +32,7 @@ type transferResult struct {
 	Bytes       int64  `json:"bytes"`
 	ResumedFrom int64  `json:"resumed_from"`
 	SHA256      string `json:"sha256"`
+	Digest      string `json:"digest"` // "blake3:HEX" or "sha256:HEX"
 }
 
 // office makes alpha create workgroup "office" and the others join it.
@@ -214,6 +217,7 @@ func TestShareResumeAfterSenderKilled(t *testing.T) {
 	const size = 256 << 20
 	data := writeRandom(t, filepath.Join(dir, "big.bin"), size)
 	want := sha256.Sum256(data)
+	wantDigest := fmt.Sprintf("blake3:%x", blake3.Sum256(data))
 	data = nil
 	alpha.MustRun("share", "add", "big", dir)
 	addr := alpha.TCPAddr()
@@ -275,8 +279,13 @@ func TestShareResumeAfterSenderKilled(t *testing.T) {
 	if _, err := f.WriteTo(h); err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprintf("%x", h.Sum(nil)) != fmt.Sprintf("%x", want) || res.SHA256 != fmt.Sprintf("%x", want) {
+	if fmt.Sprintf("%x", h.Sum(nil)) != fmt.Sprintf("%x", want) {
 		t.Fatal("resumed file differs from the original")
+	}
+	// The whole file was checked end to end, by BLAKE3 between two
+	// current nodes (SHA-256 with older ones).
+	if res.Digest != wantDigest {
+		t.Fatalf("the transfer reports digest %q, want %q", res.Digest, wantDigest)
 	}
 	if partialSize(dst) >= 0 {
 		t.Fatal("partial file left behind")
