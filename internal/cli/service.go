@@ -101,7 +101,7 @@ func (a *App) serviceSetCmd() *cobra.Command {
 	var force bool
 	cmd := &cobra.Command{
 		Use:     "set NAME --allow WHO[=use|none]...",
-		Short:   "Replace a service's access list (open tunnels stay until they end)",
+		Short:   "Replace a service's access list (open tunnels it no longer allows are closed)",
 		Example: "  peerhood service set ssh --allow group:ops --allow eve=none",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -65,9 +65,11 @@
 // default is the safe one: a service added without --allow may
 // be used by nobody (the owner reaches its own target directly), and
 // `service ls` shows "nobody" until a rule is added. A list changed by
-// `service set` applies to new tunnels; tunnels already open run until
-// they end. A revoked member's connections are closed by the workgroup
-// service, which ends its open tunnels with them.
+// `service set` applies to the tunnels already open too: those of a
+// member the new list refuses are closed at once (cut.go), and removing
+// a service (`service rm`, `printer rm NAME`) closes all of its tunnels.
+// A revoked member's connections are closed by the workgroup service,
+// which ends its open tunnels with them.
 //
 // # Checks on the offering node
 //

@@ -226,7 +226,7 @@ func (s *Service) RemovePrinter(ctx context.Context, what string) error {
 		if cfg.Kind != KindPrinter {
 			return fmt.Errorf("%w: %q is a %s service, not a printer ('peerhood service rm')", ErrNoService, what, cfg.Kind)
 		}
-		return s.configs.Remove(ctx, what)
+		return s.removeService(ctx, what)
 	}
 	s.mu.Lock()
 	var gone []*Printer

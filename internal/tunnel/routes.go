@@ -78,9 +78,9 @@ func (s *Service) serviceRoutes(srv *api.Server) {
 			l, err := s.ServicesOf(ctx, m)
 			return l, apiError(err)
 		}, "workgroup")
-	api.Handle(srv, "DELETE /v1/services/{name}", "Stop offering a service (open tunnels stay until they end)",
+	api.Handle(srv, "DELETE /v1/services/{name}", "Stop offering a service (its open tunnels are closed)",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (api.Empty, error) {
-			return api.Empty{}, apiError(s.configs.Remove(ctx, r.PathValue("name")))
+			return api.Empty{}, apiError(s.removeService(ctx, r.PathValue("name")))
 		})
 }
 
@@ -150,6 +150,7 @@ func (s *Service) setAccess(ctx context.Context, name string, req apitypes.Servi
 	if err := s.configs.SetRules(ctx, name, rules); err != nil {
 		return Config{}, apiError(err)
 	}
+	s.cutRefused(ctx, name) // open tunnels the new list refuses end now
 	cfg, err := s.configs.Get(ctx, name)
 	cfg.Stats = s.serviceStats(name).snapshot()
 	cfg.Warnings = warnings

@@ -85,7 +85,7 @@ func (s *Service) handle(st network.Stream) {
 func (s *Service) carry(cfg Config, m workgroup.Member, st network.Stream, br *bufio.Reader, c *net.TCPConn) {
 	name := cfg.Name
 	stats := s.serviceStats(name)
-	both := &closePair{st, c}
+	both := &closePair{st: st, c: c, service: lower(name), member: m}
 	if !s.track(both) {
 		return
 	}
@@ -234,10 +234,14 @@ func dialErrText(err error) string {
 	return err.Error()
 }
 
-// closePair closes a tunnel's stream and its target connection.
+// closePair closes a tunnel's stream and its target connection; it
+// names the service and the member it carries for, so an access change
+// can cut the tunnels it no longer allows (cut).
 type closePair struct {
-	st network.Stream
-	c  *net.TCPConn
+	st      network.Stream
+	c       *net.TCPConn
+	service string // lower-cased
+	member  workgroup.Member
 }
 
 func (p *closePair) Close() error {
