@@ -79,7 +79,7 @@ func TestRTTFromFreshPings(t *testing.T) {
 	}
 	const outage = 1260 * time.Millisecond
 	a.Peerstore().RecordLatency(b.ID(), outage)
-	a.rtt.add(b.ID(), a.Link(b.ID()), outage)
+	a.rtt.add(b.ID(), a.Link(b.ID()), outage, func() bool { return true })
 	a.Measure(ctx, b.ID())
 	pi, ok := peerInfo(a, b.ID())
 	if !ok {
@@ -111,16 +111,23 @@ func TestRTTEstimator(t *testing.T) {
 		{"old samples age out", []rttSample{{LinkDirect, 1 * ms}, {LinkDirect, 9 * ms}, {LinkDirect, 8 * ms}, {LinkDirect, 7 * ms}}, LinkDirect, 7 * ms},
 		{"link change resets", []rttSample{{LinkRelayed, 80 * ms}, {LinkDirect, 5 * ms}}, LinkDirect, 5 * ms},
 		{"other link has none", []rttSample{{LinkRelayed, 80 * ms}}, LinkDirect, 0},
+		{"no link, no sample", []rttSample{{"", 3 * ms}}, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var r rtts
 			for _, s := range tc.add {
-				r.add(p, s.link, s.d)
+				r.add(p, s.link, s.d, func() bool { return true })
 			}
 			if got := r.get(p, tc.link); got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
+	}
+	// A ping answered just as the last connection closed records nothing.
+	var r rtts
+	r.add(p, LinkDirect, 2*ms, func() bool { return false })
+	if got := r.get(p, LinkDirect); got != 0 {
+		t.Fatalf("a sample from a closed connection was kept: %v", got)
 	}
 }
 

@@ -33,10 +33,15 @@ type rttPeer struct {
 	samples []time.Duration // newest last
 }
 
-// add records one ping of p over a link of kind link.
-func (r *rtts) add(p peer.ID, link string, d time.Duration) {
+// add records one ping of p over a link of kind link, if p is still
+// connected: checked under the lock forget takes, so a ping answered
+// just as the last connection closed leaves no sample behind.
+func (r *rtts) add(p peer.ID, link string, d time.Duration, connected func() bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if link == "" || !connected() {
+		return
+	}
 	if r.peers == nil {
 		r.peers = map[peer.ID]*rttPeer{}
 	}
@@ -66,11 +71,13 @@ func (r *rtts) get(p peer.ID, link string) time.Duration {
 	return m
 }
 
-// forget drops p's samples.
-func (r *rtts) forget(p peer.ID) {
+// forget drops p's samples if gone() says so (checked under the lock).
+func (r *rtts) forget(p peer.ID, gone func() bool) {
 	r.mu.Lock()
-	delete(r.peers, p)
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	if gone() {
+		delete(r.peers, p)
+	}
 }
 
 // pathOf is the kind of path a link label stands for: a hole-punched
@@ -96,9 +103,7 @@ func (h *Host) RTT(p peer.ID) time.Duration {
 // connClosed is told of each closed connection: a peer with none left
 // has no RTT (its next connection starts afresh).
 func (h *Host) connClosed(p peer.ID) {
-	if h.Network().Connectedness(p) != network.Connected {
-		h.rtt.forget(p)
-	}
+	h.rtt.forget(p, func() bool { return h.Network().Connectedness(p) != network.Connected })
 }
 
 // measure pings p once (bounded by 5 s) and records its latency.
@@ -108,7 +113,7 @@ func (h *Host) measure(ctx context.Context, p peer.ID) {
 	select {
 	case res := <-h.ping.Ping(ctx, p):
 		if res.Error == nil {
-			h.rtt.add(p, pathOf(h.Link(p)), res.RTT)
+			h.rtt.add(p, pathOf(h.Link(p)), res.RTT, func() bool { return h.Network().Connectedness(p) == network.Connected })
 			h.Peerstore().RecordLatency(p, res.RTT)
 		}
 	case <-ctx.Done():
