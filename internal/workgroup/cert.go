@@ -1,7 +1,6 @@
 package workgroup
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,7 +13,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/identity"
-	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // Signature domains: what is signed is the domain string followed by the
@@ -145,36 +143,17 @@ func IssueCert(s Signer, body CertBody, now time.Time) ([]byte, error) {
 	if body.NotAfter == 0 {
 		body.NotAfter = now.Add(CertValidity).Unix()
 	}
-	raw, err := wire.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.sign(append([]byte(certDomain), raw...))
-	if err != nil {
-		return nil, fmt.Errorf("sign certificate: %w", err)
-	}
-	return wire.Marshal(Signed{Body: raw, Sig: sig})
+	return signItem(s, certDomain, "certificate", body)
 }
 
 // ParseCert decodes a signed certificate and checks its fields and its
 // signature by its declared issuer; rootPub is the workgroup's root key.
 // The chain (is the issuer an admin?) is checked by the roster.
 func ParseCert(raw []byte, rootPub ed25519.PublicKey) (*Cert, error) {
-	if len(raw) > maxItem {
-		return nil, fmt.Errorf("certificate is %d bytes; at most %d", len(raw), maxItem)
-	}
-	var sg Signed
-	if err := wire.Unmarshal(raw, &sg); err != nil {
-		return nil, fmt.Errorf("certificate: %w", err)
-	}
 	var b CertBody
-	if err := wire.Unmarshal(sg.Body, &b); err != nil {
-		return nil, fmt.Errorf("certificate body: %w", err)
-	}
-	// The body must be in its deterministic encoding, so one certificate
-	// has exactly one byte form (and one hash).
-	if again, err := wire.Marshal(b); err != nil || !bytes.Equal(again, sg.Body) {
-		return nil, fmt.Errorf("certificate body is not in canonical CBOR")
+	sg, err := openItem(raw, "certificate", &b)
+	if err != nil {
+		return nil, err
 	}
 	if b.Workgroup != IDOf(rootPub) {
 		return nil, fmt.Errorf("certificate of workgroup %q, want %q", b.Workgroup, IDOf(rootPub))

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // nameDomain is the signature domain of a name item.
@@ -59,33 +57,16 @@ func IssueName(s Signer, wg, name string, prev *NameItem, now time.Time) ([]byte
 	if prev != nil && prev.Time >= t {
 		t = prev.Time + 1
 	}
-	raw, err := wire.Marshal(NameBody{Workgroup: wg, Name: name, Time: t, Issuer: s.issuer()})
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.sign(append([]byte(nameDomain), raw...))
-	if err != nil {
-		return nil, fmt.Errorf("sign name: %w", err)
-	}
-	return wire.Marshal(Signed{Body: raw, Sig: sig})
+	return signItem(s, nameDomain, "name", NameBody{Workgroup: wg, Name: name, Time: t, Issuer: s.issuer()})
 }
 
 // ParseName decodes a signed name item and checks its signature by its
 // declared issuer and that the name is a valid display name.
 func ParseName(raw []byte, rootPub ed25519.PublicKey) (*NameItem, error) {
-	if len(raw) > maxItem {
-		return nil, fmt.Errorf("name item is %d bytes; at most %d", len(raw), maxItem)
-	}
-	var sg Signed
-	if err := wire.Unmarshal(raw, &sg); err != nil {
-		return nil, fmt.Errorf("name item: %w", err)
-	}
 	var b NameBody
-	if err := wire.Unmarshal(sg.Body, &b); err != nil {
-		return nil, fmt.Errorf("name item body: %w", err)
-	}
-	if again, err := wire.Marshal(b); err != nil || !bytes.Equal(again, sg.Body) {
-		return nil, fmt.Errorf("name item body is not in canonical CBOR")
+	sg, err := openItem(raw, "name item", &b)
+	if err != nil {
+		return nil, err
 	}
 	if b.Workgroup != IDOf(rootPub) {
 		return nil, fmt.Errorf("name item of workgroup %q, want %q", b.Workgroup, IDOf(rootPub))

@@ -1,15 +1,12 @@
 package workgroup
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // RevocationBody is the signed content of a revocation: every certificate
@@ -35,33 +32,16 @@ type Revocation struct {
 // IssueRevocation signs a revocation of p (named name) in workgroup wg.
 func IssueRevocation(s Signer, wg string, p peer.ID, name string, now time.Time) ([]byte, error) {
 	body := RevocationBody{Workgroup: wg, Peer: []byte(p), Name: name, Time: now.Unix(), Issuer: s.issuer()}
-	raw, err := wire.Marshal(body)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := s.sign(append([]byte(revDomain), raw...))
-	if err != nil {
-		return nil, fmt.Errorf("sign revocation: %w", err)
-	}
-	return wire.Marshal(Signed{Body: raw, Sig: sig})
+	return signItem(s, revDomain, "revocation", body)
 }
 
 // ParseRevocation decodes a signed revocation and checks its signature by
 // its declared issuer.
 func ParseRevocation(raw []byte, rootPub ed25519.PublicKey) (*Revocation, error) {
-	if len(raw) > maxItem {
-		return nil, fmt.Errorf("revocation is %d bytes; at most %d", len(raw), maxItem)
-	}
-	var sg Signed
-	if err := wire.Unmarshal(raw, &sg); err != nil {
-		return nil, fmt.Errorf("revocation: %w", err)
-	}
 	var b RevocationBody
-	if err := wire.Unmarshal(sg.Body, &b); err != nil {
-		return nil, fmt.Errorf("revocation body: %w", err)
-	}
-	if again, err := wire.Marshal(b); err != nil || !bytes.Equal(again, sg.Body) {
-		return nil, fmt.Errorf("revocation body is not in canonical CBOR")
+	sg, err := openItem(raw, "revocation", &b)
+	if err != nil {
+		return nil, err
 	}
 	if b.Workgroup != IDOf(rootPub) {
 		return nil, fmt.Errorf("revocation of workgroup %q, want %q", b.Workgroup, IDOf(rootPub))
