@@ -53,8 +53,7 @@ func (n *Node) ircModule(ctx context.Context) (Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.irc = srv
-	n.log.Info("irc gateway listening", "addr", srv.Addr())
+	n.irc = srv // the gateway logs its own address once it listens
 	return &ircModule{srv: srv}, nil
 }
 
