@@ -27,6 +27,9 @@ type Client struct {
 	h     host.Host
 	peer  peer.ID
 	offer Hash // the digest requests offer (HashSHA256: as clients before BLAKE3)
+	// noBatch is set once the peer answered a batch with "unknown
+	// operation" (a node from before batches): trees go file by file.
+	noBatch atomic.Bool
 }
 
 // NewClient returns a client for peer p's shares.

@@ -19,6 +19,7 @@ const (
 	OpMkdir   = "mkdir"
 	OpRemove  = "remove"
 	OpRename  = "rename"
+	OpBatch   = "batch" // many small reads or writes on one stream (batch.go)
 )
 
 // Limits of the protocol.
@@ -90,10 +91,16 @@ func DecodeRequest(b []byte) (Request, error) {
 	switch r.Op {
 	case OpShares:
 		return r, nil
-	case OpStat, OpReadDir, OpRead, OpWrite, OpMkdir, OpRemove, OpRename:
+	case OpStat, OpReadDir, OpRead, OpWrite, OpMkdir, OpRemove, OpRename, OpBatch:
 	default:
 		return r, fmt.Errorf("unknown operation %q", r.Op)
 	}
+	return checkRequest(r)
+}
+
+// checkRequest checks a decoded request's share name, numbers and paths
+// (cleaning them).
+func checkRequest(r Request) (Request, error) {
 	if err := ValidateShareName(r.Share); err != nil {
 		return r, err
 	}

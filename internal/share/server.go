@@ -102,6 +102,8 @@ func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Reque
 		return s.serveReadDir(st, l, req)
 	case OpRead:
 		return s.serveRead(st, l, req)
+	case OpBatch:
+		return s.serveBatch(st, rd, l, cfg, right, req)
 	case OpWrite:
 		// One upload per file version at a time: a second one would
 		// write into the same partial file.

@@ -94,7 +94,9 @@ func serialProgress(o TransferOptions) TransferOptions {
 }
 
 // GetTree downloads folder share/path into the local folder local
-// (created): folders in order, files treeWorkers at a time with GetFile.
+// (created): folders in order, files treeWorkers at a time; small files
+// (batchMaxFile) go batchFiles to a stream (getBatch), the others, and
+// any a batch did not bring, with GetFile.
 func GetTree(ctx context.Context, c *Client, share, path, local string, o TransferOptions) (Result, error) {
 	start := time.Now()
 	o = serialProgress(o)
@@ -111,6 +113,7 @@ func GetTree(ctx context.Context, c *Client, share, path, local string, o Transf
 			return err
 		}
 		var subdirs []Entry
+		var batch []batchGet
 		for _, e := range es {
 			if err := CheckName(e.Name); err != nil {
 				return fmt.Errorf("remote name %q: %w", e.Name, err)
@@ -120,9 +123,22 @@ func GetTree(ctx context.Context, c *Client, share, path, local string, o Transf
 				continue
 			}
 			r, l, known := joinPath(rp, e.Name), filepath.Join(lp, e.Name), e
-			if err := jobs.run(func(ctx context.Context) (Result, error) {
-				return getFile(ctx, c, share, r, l, o, &known)
-			}); err != nil {
+			if e.Size <= batchMaxFile && !c.noBatch.Load() {
+				if batch = append(batch, batchGet{r, l, e}); len(batch) == batchFiles {
+					err = jobs.run(getBatchJob(c, share, batch, o))
+					batch = nil
+				}
+			} else {
+				err = jobs.run(func(ctx context.Context) (Result, error) {
+					return getFile(ctx, c, share, r, l, o, &known)
+				})
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			if err := jobs.run(getBatchJob(c, share, batch, o)); err != nil {
 				return err
 			}
 		}
@@ -136,13 +152,60 @@ func GetTree(ctx context.Context, c *Client, share, path, local string, o Transf
 	return jobs.wait(walk(path, local), start)
 }
 
+// getBatchJob gets items in one batch, then one by one those it did not
+// bring.
+func getBatchJob(c *Client, share string, items []batchGet, o TransferOptions) func(context.Context) (Result, error) {
+	return func(ctx context.Context) (Result, error) {
+		var res Result
+		left, err := c.getBatch(ctx, share, items, o, &res)
+		if err != nil {
+			return res, err
+		}
+		for _, it := range left {
+			known := it.e
+			r, err := getFile(ctx, c, share, it.remote, it.local, o, &known)
+			res.add(r)
+			if err != nil {
+				return res, err
+			}
+		}
+		return res, nil
+	}
+}
+
+// putBatchJob puts items in one batch, then one by one those it did not
+// deliver.
+func putBatchJob(c *Client, share string, items []batchPut, o TransferOptions) func(context.Context) (Result, error) {
+	return func(ctx context.Context) (Result, error) {
+		var res Result
+		for _, it := range c.putBatch(ctx, share, items, o, &res) {
+			r, err := PutFile(ctx, c, it.local, share, it.remote, o)
+			res.add(r)
+			if err != nil {
+				return res, err
+			}
+		}
+		return res, nil
+	}
+}
+
 // PutTree uploads the local folder local to share/path (created): folders
-// in walk order, files treeWorkers at a time with PutFile. Symlinks and
-// special files are skipped.
+// in walk order, files treeWorkers at a time; small files go batchFiles
+// to a stream (putBatch), the others with PutFile. Symlinks and special
+// files are skipped.
 func PutTree(ctx context.Context, c *Client, local, share, path string, o TransferOptions) (Result, error) {
 	start := time.Now()
 	o = serialProgress(o)
 	jobs := newTreeJobs(ctx)
+	var batch []batchPut
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := jobs.run(putBatchJob(c, share, batch, o))
+		batch = nil
+		return err
+	}
 	err := filepath.WalkDir(local, func(lp string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -157,16 +220,29 @@ func PutTree(ctx context.Context, c *Client, local, share, path string, o Transf
 		}
 		switch {
 		case d.IsDir():
-			// Before any file inside it is sent: the walk visits a folder
-			// before its contents.
+			// A batch holds the files of one folder. The folder is made
+			// before any file inside it is sent: the walk visits a
+			// folder before its contents.
+			if err := flush(); err != nil {
+				return err
+			}
 			return c.Mkdir(jobs.ctx, share, rp)
 		case d.Type().IsRegular():
+			if fi, err := d.Info(); err == nil && fi.Size() <= batchMaxFile && !c.noBatch.Load() {
+				if batch = append(batch, batchPut{lp, rp}); len(batch) == batchFiles {
+					return flush()
+				}
+				return nil
+			}
 			return jobs.run(func(ctx context.Context) (Result, error) {
 				return PutFile(ctx, c, lp, share, rp, o)
 			})
 		}
 		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	return jobs.wait(err, start)
 }
 
