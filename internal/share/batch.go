@@ -111,6 +111,7 @@ func (s *Service) serveBatch(st network.Stream, rd *wire.Reader, l *Local, cfg C
 			_ = b.send(Reply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}})
 			return errors.Join(err, b.bw.Flush())
 		}
+		s.batched.Add(1)
 		if it.Op == OpRead {
 			err = b.read(it)
 		} else {

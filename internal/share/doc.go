@@ -25,7 +25,8 @@
 //
 // # Wire format of /peerhood/files/1
 //
-// One request per stream (streams pass workgroup.Guard first). Frames are
+// One request per stream (streams pass workgroup.Guard first), except a
+// batch (below). Frames are
 // wire frames (uvarint length + deterministic CBOR); file bytes are raw.
 //
 //	C->S Request{Op, Share, Path, Offset, Length, Size, Mtime, To, Recursive, HashAll, Resume, NoCache, Hash}
@@ -37,6 +38,38 @@
 //	write:   S->C Reply{Offset, Hash}     (bytes of an earlier partial upload kept)
 //	         C->S Size-Offset raw bytes, Trailer{Sum of the whole file | Abort}
 //	         S->C Reply{Entry} after fsync, mtime, rename into place
+//
+// # Batches: many small files on one stream (negotiated, no version bump)
+//
+// get -r and put -r send files of at most 256 KiB (batchMaxFile) 32 to a
+// stream instead of one stream per file (batch.go, batch_client.go):
+//
+//	C->S Request{Op: "batch", Share, Hash}
+//	S->C Reply{Hash} | Reply{Err}
+//	C->S items, then the client closes its side (EOF ends the batch):
+//	     Request{Op: "read", Path}                        (no share, range or resume)
+//	     Request{Op: "write", Path, Size, Mtime}, Size raw bytes, Trailer{Sum | Abort}
+//	S->C one answer per item, in item order:
+//	     read:  Reply{Entry, Length}, Length raw bytes, Reply{Sum, Changed} | Reply{Err}
+//	     write: Reply{Entry} | Reply{Err}
+//
+// Items are decoded by DecodeBatchItem (fuzzed). Digests are in the
+// batch reply's Hash. An item refused (not found, forbidden, corrupt,
+// changed, busy, too large to read in a batch) is answered alone and
+// the stream goes on; a write item larger than 256 KiB or undecodable
+// ends the stream after its Reply{Err}. A write item is put in place like
+// a single upload (temporary name, digest checked, fdatasync, mtime,
+// rename); its reply waits until the folder it landed in was fsync'd,
+// which the sharing node does once per 16 uploads (batchAckEvery), at a
+// read item and at the end, so an acknowledged file is complete and
+// durable at its final name. A batched upload is never recorded or
+// resumed (it is under recordMin); a failed one leaves no temporary
+// file. The client sends all items without waiting and reads the
+// answers as they come; whatever a batch did not bring (refused,
+// changed since the listing, stream lost) goes again alone with GetFile
+// or PutFile, with their retries. A node from before batches answers
+// bad_request "unknown operation": the client remembers it
+// (Client.noBatch) and goes file by file.
 //
 // # The end-to-end digest (negotiated, no version bump)
 //

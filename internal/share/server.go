@@ -29,6 +29,10 @@ func (s *Service) handle(st network.Stream) {
 		s.reply(st, Reply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: err.Error()}})
 		return
 	}
+	if req.Op == OpBatch && s.noBatch.Load() {
+		s.reply(st, Reply{Err: &wire.Error{Code: wire.CodeBadRequest, Message: fmt.Sprintf("unknown operation %q", req.Op)}})
+		return
+	}
 	_ = st.SetReadDeadline(time.Time{})
 	if err := s.serve(st, rd, st.Conn().RemotePeer(), req); err != nil {
 		s.log.Debug("files request failed", "peer", st.Conn().RemotePeer(), "op", req.Op, "err", err)

@@ -33,6 +33,8 @@ type Service struct {
 	stop    context.CancelFunc // ends the partial-upload sweeper
 	swept   chan struct{}      // closed when the sweeper returned
 	shaOnly atomic.Bool        // answer every offer with SHA-256, as nodes before BLAKE3 (tests)
+	noBatch atomic.Bool        // answer a batch as nodes before batches did (tests)
+	batched atomic.Int64       // batch items served (tests)
 
 	metrics *transferMetrics // GET /metrics (metrics.go)
 }
