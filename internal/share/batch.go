@@ -75,8 +75,9 @@ type batchServer struct {
 	algo    Hash
 	bw      *bufio.Writer
 	buf     []byte
+	dirs    *batchDirs      // the folders' roots
 	pending []Reply         // upload replies waiting for their folders' fsync
-	dirs    map[string]bool // folders written into since the last fsync
+	written map[string]bool // folders written into since the last fsync
 }
 
 // serveBatch answers Reply{Hash}, then serves items until the client
@@ -87,7 +88,8 @@ func (s *Service) serveBatch(st network.Stream, rd *wire.Reader, l *Local, cfg C
 	}
 	defer st.Scope().ReleaseMemory(batchMemory)
 	b := &batchServer{s: s, st: st, rd: rd, l: l, cfg: cfg, right: right, algo: s.negotiate(req.Hash),
-		bw: bufio.NewWriterSize(idleWriter{st}, batchWriteBuf), buf: make([]byte, batchMaxFile), dirs: map[string]bool{}}
+		bw: bufio.NewWriterSize(idleWriter{st}, batchWriteBuf), buf: make([]byte, batchMaxFile), dirs: newBatchDirs(l), written: map[string]bool{}}
+	defer b.dirs.close()
 	if err := b.send(Reply{Hash: b.algo}); err != nil {
 		return err
 	}
@@ -133,7 +135,7 @@ func (b *batchServer) read(it Request) error {
 	if err := b.flush(); err != nil {
 		return err
 	}
-	f, e, err := b.l.Open(it.Path)
+	f, e, err := b.dirs.open(it.Path)
 	if err != nil {
 		return b.send(Reply{Err: toWire(err)})
 	}
@@ -181,7 +183,7 @@ func (b *batchServer) write(it Request) error {
 		b.pending = append(b.pending, Reply{Err: toWire(err)})
 	} else {
 		b.pending = append(b.pending, Reply{Entry: &e})
-		b.dirs[path.Dir(it.Path)] = true
+		b.written[path.Dir(it.Path)] = true
 	}
 	if len(b.pending) >= batchAckEvery {
 		return b.flush()
@@ -208,20 +210,7 @@ func (b *batchServer) commit(it Request, data []byte, tr Trailer) (Entry, error)
 		return Entry{}, &wire.Error{Code: codeBusy, Message: "an upload of " + it.Path + " is already running; retry later"}
 	}
 	defer b.s.uploads.Delete(key)
-	part, err := b.l.CreatePartial(it.Path, it.Size, it.Mtime, false)
-	if err != nil {
-		return Entry{}, err
-	}
-	if _, err := part.File().Write(data); err != nil {
-		part.Discard()
-		return Entry{}, err
-	}
-	e, err := part.Commit()
-	if err != nil {
-		_ = b.l.root.Remove(part.name)
-		return Entry{}, err
-	}
-	return e, nil
+	return b.dirs.place(it.Path, data, it.Mtime)
 }
 
 // flush syncs the folders written into, then sends the replies that
@@ -231,15 +220,15 @@ func (b *batchServer) commit(it Request, data []byte, tr Trailer) (Entry, error)
 // again).
 func (b *batchServer) flush() error {
 	var failed map[string]error
-	for d := range b.dirs {
-		if err := syncDir(b.l, d); err != nil {
+	for d := range b.written {
+		if err := b.dirs.sync(d); err != nil {
 			if failed == nil {
 				failed = map[string]error{}
 			}
 			failed[d] = err
 		}
 	}
-	clear(b.dirs)
+	clear(b.written)
 	for _, r := range b.pending {
 		if r.Entry != nil && failed != nil {
 			// The reply does not carry the folder: fail every upload of
@@ -255,15 +244,4 @@ func (b *batchServer) flush() error {
 	}
 	b.pending = b.pending[:0]
 	return b.bw.Flush()
-}
-
-// syncDir fsyncs folder d of the share (its entries: the renames into
-// it are durable once it returns).
-func syncDir(l *Local, d string) error {
-	f, err := l.root.Open(d)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return f.Sync()
 }

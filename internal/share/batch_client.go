@@ -144,21 +144,22 @@ func (c *Client) getItem(rd *wire.Reader, algo Hash, share string, it batchGet, 
 }
 
 // writeLocalFile writes a downloaded file to its partial name,
-// fdatasyncs it and renames it into place with the remote mtime.
+// fdatasyncs it and renames it into place with mode 0644 and the remote
+// mtime (as getOnce and placePartial do).
 func writeLocalFile(partPath, local string, data []byte, e Entry) error {
 	f, err := os.OpenFile(partPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = dataSync(f)
-	}
+	_, err = writePart(f, data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = placePartial(partPath, local, e.ModTime())
+		err = os.Chtimes(partPath, e.ModTime(), e.ModTime())
+	}
+	if err == nil {
+		err = os.Rename(partPath, local)
 	}
 	if err != nil {
 		os.Remove(partPath)

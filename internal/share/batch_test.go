@@ -198,3 +198,49 @@ func TestBatchStaleListingLeavesTheFile(t *testing.T) {
 	}
 	checkTree(t, dst, map[string][]byte{"t.txt": []byte("stays"), "s.txt": []byte("newer version")})
 }
+
+// A batched upload lands like a single one: mode 0644, its mtime, no
+// temporary file; it never replaces a folder (nor a link to one) and
+// never writes through a link that leaves the share.
+func TestBatchPlaceKeepsTheRules(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, Rule{Who: "*", Right: "rw"})
+	e.write("x/keep.txt", []byte("k"))
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Symlink("../outside/secret.txt", filepath.Join(e.root, "out")))
+	must(os.Symlink("x", filepath.Join(e.root, "tox")))
+	l, err := OpenLocal(e.root)
+	must(err)
+	defer l.Close()
+	d := newBatchDirs(l)
+	defer d.close()
+	mt := time.Date(2023, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano()
+	for _, tc := range []struct {
+		path string
+		ok   bool
+	}{{"x/new.txt", true}, {"x", false}, {"tox", false}, {"out", false}, {"nope/a.txt", false}} {
+		en, err := d.place(tc.path, []byte("data"), mt)
+		if (err == nil) != tc.ok {
+			t.Fatalf("%s: %v, want ok %v", tc.path, err, tc.ok)
+		}
+		if tc.ok && (en.Mtime != mt || en.Size != 4) {
+			t.Fatalf("%s: entry %+v", tc.path, en)
+		}
+	}
+	fi, err := os.Stat(filepath.Join(e.root, "x/new.txt"))
+	if err != nil || fi.Mode().Perm() != 0o644 || fi.ModTime().UnixNano() != mt {
+		t.Fatalf("placed file: %v, %v", fi, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.base, "outside", "secret.txt")); string(b) != "secret" {
+		t.Fatalf("wrote through a link: %q", b)
+	}
+	parts, _ := filepath.Glob(filepath.Join(e.root, "*", partPrefix+"*"))
+	top, _ := filepath.Glob(filepath.Join(e.root, partPrefix+"*"))
+	if len(parts)+len(top) != 0 {
+		t.Fatalf("temporary files left: %v %v", parts, top)
+	}
+}

@@ -371,7 +371,9 @@ func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	}
 	var last time.Time
 	opts := TransferOptions{Digests: svc.Digests(), Events: svc.configs.events, Workgroup: m.Workgroup, Progress: func(name string, done, total int64) {
-		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || done == total {
+		// A folder's files each end, but a line per file is a write and
+		// a parse per file for a progress bar: trees keep to ten a second.
+		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || (done == total && !req.Recursive) {
 			last = now
 			emit(TransferEvent{Name: name, Bytes: done, Total: total})
 		}
