@@ -24,9 +24,14 @@ now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2-$1:.3f}')"; }
 freeport() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-go build -o "$W/peerhood" ./cmd/peerhood
+# PH=/path/to/peerhood measures another build.
+if [ -z "${PH:-}" ]; then
+  go build -o "$W/peerhood" ./cmd/peerhood
+  PH="$W/peerhood"
+fi
 go build -o "$W/spoolmail" ./bench/spoolmail
-PH="$W/peerhood"
+TICK=$(getconf CLK_TCK)
+cpu() { awk -v t="$TICK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
 head -c $((SIZE_MIB << 20)) /dev/urandom >"$W/payload.bin"
 SUM=$(sha256sum "$W/payload.bin" | cut -d' ' -f1)
 echo "payload: ${SIZE_MIB} MiB, sha256 $SUM"
@@ -136,6 +141,7 @@ done
 
 if [ "$SIZE_MIB" -gt 0 ]; then # SIZE_MIB=0: only the mails
 mkdir -p "$W/accepted"
+a0=$(cpu "$APID"); b0=$(cpu "$BPID")
 t0=$(now)
 JOB=$("$PH" --home "$A" copy "$W/payload.bin" bravo | awk '{print $2}')
 t1=$(now)
@@ -144,10 +150,12 @@ t2=$(now)
 ITEM=$JOB # the inbox item has the message's ID
 "$PH" --home "$B" inbox accept "$ITEM" "$W/accepted" >/dev/null
 t3=$(now)
+a1=$(cpu "$APID"); b1=$(cpu "$BPID")
 got=$(sha256sum "$W/accepted/payload.bin" | cut -d' ' -f1)
 [ "$got" = "$SUM" ] || { echo "peerhood: hash mismatch" >&2; exit 1; }
 ph_s=$(secs "$t0" "$t3")
 echo "peerhood ${SIZE_MIB} MiB: total ${ph_s}s (copy+seal $(secs "$t0" "$t1")s, delivery+receipt $(secs "$t1" "$t2")s, inbox accept $(secs "$t2" "$t3")s)"
+echo "peerhood ${SIZE_MIB} MiB: CPU-s of the daemons: sender $(secs "$a0" "$a1"), recipient $(secs "$b0" "$b1") (load $(cut -d' ' -f1 /proc/loadavg))"
 if [ -n "$nncp_ms" ]; then
   python3 -c "r=$nncp_ms/$ph_s; print(f'ratio (fair, NNCP timed until its packet is complete, without its idle deadline): peerhood is {r:.2f}x faster than NNCP (goal >= 3x): ' + ('PASS' if r >= 3 else 'FAIL'))"
   python3 -c "r=$nncp_asrun/$ph_s; print(f'ratio (NNCP as run, nncp-call waiting out -onlinedeadline 1): {r:.2f}x')"
