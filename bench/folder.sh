@@ -9,6 +9,7 @@
 #
 #   bench/folder.sh                      # RUNS=5 SMALL_FILES=2000 BENCH_DIR=/dev/shm QUIET_LOAD=1.5
 #   PH=/path/to/peerhood bench/folder.sh # measure another build
+#   STRACE=1 bench/folder.sh             # also strace -c of the sharing node during a put -r and a get -r
 #
 # Needs rsync and sshd (apt-get install rsync openssh-server openssh-client), root for sshd.
 set -euo pipefail
@@ -100,3 +101,12 @@ echo "seconds best / median         get -r            put -r"
 for t in ph rs; do printf "  %-24s %6s / %-6s   %6s / %-6s\n" "$([ $t = ph ] && echo peerhood || echo 'rsync over ssh')" "$(best ${t}_tget)" "$(median ${t}_tget)" "$(best ${t}_tput)" "$(median ${t}_tput)"; done
 echo "  peerhood CPU-s per round, sharing/asking node: get -r${C[ph_tget]}; put -r${C[ph_tput]}"
 echo "  peerhood / rsync over ssh: get -r $(ratio "$(best rs_tget)" "$(best ph_tget)")x ($(ratio "$(median rs_tget)" "$(median ph_tget)")x)  put -r $(ratio "$(best rs_tput)" "$(best ph_tput)")x ($(ratio "$(median rs_tput)" "$(median ph_tput)")x)   best (median), goal >= 1.5"
+if [ -n "${STRACE:-}" ]; then # syscalls of the sharing node during one put -r and one get -r
+  for op in ph_tput ph_tget; do
+    strace -c -f -p "$APID" -o "$H/strace-$op" 2>/dev/null & SP=$!
+    sleep 0.5; "$op"; sleep 0.2
+    kill -INT "$SP"; wait "$SP" 2>/dev/null || true
+    echo "--- strace -c of the sharing node during one $op"
+    head -16 "$H/strace-$op"
+  done
+fi
