@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -35,6 +36,9 @@ const (
 	// reply buffer.
 	batchMemory = batchMaxFile + batchWriteBuf
 )
+
+// batchBufs holds the file buffers of batches (one each, batchMaxFile).
+var batchBufs = sync.Pool{New: func() any { b := make([]byte, batchMaxFile); return &b }}
 
 // DecodeBatchItem decodes and checks one item of a batch (a read or a
 // write request without a share: it inherits the batch's). It is a
@@ -88,8 +92,11 @@ func (s *Service) serveBatch(st network.Stream, rd *wire.Reader, l *Local, cfg C
 	}
 	defer st.Scope().ReleaseMemory(batchMemory)
 	b := &batchServer{s: s, st: st, rd: rd, l: l, cfg: cfg, right: right, algo: s.negotiate(req.Hash),
-		bw: bufio.NewWriterSize(idleWriter{st}, batchWriteBuf), buf: make([]byte, batchMaxFile), dirs: newBatchDirs(l), written: map[string]bool{}}
+		bw: bufio.NewWriterSize(idleWriter{st}, batchWriteBuf), dirs: newBatchDirs(l), written: map[string]bool{}}
 	defer b.dirs.close()
+	bp := batchBufs.Get().(*[]byte)
+	defer batchBufs.Put(bp)
+	b.buf = *bp
 	if err := b.send(Reply{Hash: b.algo}); err != nil {
 		return err
 	}

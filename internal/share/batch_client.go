@@ -74,7 +74,9 @@ func (c *Client) getBatch(ctx context.Context, share string, items []batchGet, o
 		return items, nil
 	}
 	_ = st.CloseWrite()
-	buf := make([]byte, batchMaxFile)
+	bp := batchBufs.Get().(*[]byte)
+	defer batchBufs.Put(bp)
+	buf := *bp
 	dirs := map[string]bool{}
 	for i, it := range items {
 		ok, err := c.getItem(rd, algo, share, it, buf, o, res)
