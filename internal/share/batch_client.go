@@ -129,11 +129,10 @@ func (c *Client) getItem(rd *wire.Reader, algo Hash, share string, it batchGet, 
 		e.Size != it.e.Size || e.Mtime != it.e.Mtime || r.Length != e.Size {
 		return false, nil
 	}
-	oo, tp := o.publishing(c, events.DirectionDownload, share, it.remote)
 	if err := writeLocalFile(localPartName(it.local, c, share, it.remote, e), it.local, data, e); err != nil {
-		tp.Done(err)
-		return false, nil
+		return false, nil // getFile tries it alone, and reports
 	}
+	oo, tp := o.publishing(c, events.DirectionDownload, share, it.remote)
 	if oo.Progress != nil {
 		oo.Progress(it.remote, e.Size, e.Size)
 	}
