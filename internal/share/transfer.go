@@ -84,20 +84,30 @@ func retryable(ctx context.Context, err error) bool {
 }
 
 func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt func() error) error {
-	delay := o.RetryDelay
-	if delay == 0 {
-		delay = 500 * time.Millisecond
+	base := o.RetryDelay
+	if base == 0 {
+		base = 500 * time.Millisecond
 	}
+	delay := base
 	for i := 0; ; i++ {
 		before := res.Sent
 		err := attempt()
 		if err == nil || i >= o.retries() || !retryable(ctx, err) {
 			return err
 		}
-		// A retry that moved nothing (the peer is still unreachable)
-		// ends the loop; the partial file stays for the next command.
-		if i > 0 && res.Sent == before && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrCorrupt) && !isBusy(err) {
-			return err
+		// An attempt that moved nothing (the peer is still unreachable,
+		// or restarting) waits twice as long before the next, up to
+		// maxRetryDelay; one that moved bytes starts again from the
+		// first delay. When the retries run out the partial file stays
+		// for the next command. (Ending the loop at the first attempt
+		// that moved nothing gave up on a peer that took over a second
+		// to come back on a loaded machine.)
+		if res.Sent == before && !errors.Is(err, ErrChanged) && !errors.Is(err, ErrCorrupt) && !isBusy(err) {
+			if i > 0 {
+				delay = min(2*delay, maxRetryDelay)
+			}
+		} else {
+			delay = base
 		}
 		res.Retries++
 		select {
@@ -107,6 +117,9 @@ func withRetries(ctx context.Context, o TransferOptions, res *Result, attempt fu
 		}
 	}
 }
+
+// maxRetryDelay bounds the wait between two attempts that moved nothing.
+const maxRetryDelay = 5 * time.Second
 
 func isBusy(err error) bool {
 	var re *RemoteError
