@@ -16,9 +16,12 @@ type deadlineStream struct {
 	reads, writes []time.Time
 }
 
-func (s *deadlineStream) SetReadDeadline(t time.Time) error  { s.reads = append(s.reads, t); return nil }
-func (s *deadlineStream) SetWriteDeadline(t time.Time) error { s.writes = append(s.writes, t); return nil }
-func (s *deadlineStream) Write(p []byte) (int, error)        { return len(p), nil }
+func (s *deadlineStream) SetReadDeadline(t time.Time) error { s.reads = append(s.reads, t); return nil }
+func (s *deadlineStream) SetWriteDeadline(t time.Time) error {
+	s.writes = append(s.writes, t)
+	return nil
+}
+func (s *deadlineStream) Write(p []byte) (int, error) { return len(p), nil }
 
 // The idle deadline is set before the first byte moves, pushed at most
 // once per deadlineStep while bytes keep moving (not per read: that cost
