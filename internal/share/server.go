@@ -199,7 +199,7 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	}
 	defer release()
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n, Hash: algo})
-	sent, err := copyShaped(shape, &idleWriter{st: st}, io.NewSectionReader(f, req.Offset, n), h, nil)
+	sent, err := sendFile(shape, &idleWriter{st: st}, f, req.Offset, n, h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
