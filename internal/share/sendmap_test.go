@@ -1,6 +1,7 @@
 package share
 
 import (
+	"bytes"
 	"crypto/rand"
 	"io"
 	"os"
@@ -48,5 +49,33 @@ func TestFileCutWhileSentIsRefused(t *testing.T) {
 	res, err := GetFile(e.ctx, c, "docs", "big.bin", filepath.Join(t.TempDir(), "big.bin"), TransferOptions{})
 	if err != nil || res.Bytes != int64(len(big)) {
 		t.Fatalf("get after the cuts: %+v, %v", res, err)
+	}
+}
+
+// Ranges served from mappings are exact at any offset: unaligned starts,
+// window edges (mapWindow), the file's last bytes.
+func TestMappedRangesAreExact(t *testing.T) {
+	e := newEnv(t, Rule{Who: "*", Right: "ro"})
+	data := make([]byte, 2*mapWindow+mapWindow/2+123)
+	rand.Read(data)
+	e.write("f.bin", data)
+	c := e.client("bob")
+	size := int64(len(data))
+	for _, tc := range []struct{ off, n int64 }{
+		{0, 0}, {4095, mapWindow + 1}, {mapWindow - 1, 2}, {mapWindow, mapWindow}, {12345, 0}, {size - 123, 123}, {size - 1, 0},
+	} {
+		r, err := c.OpenRead(e.ctx, "docs", "f.bin", tc.off, tc.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		want := data[tc.off:]
+		if tc.n > 0 {
+			want = want[:tc.n]
+		}
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("range %d+%d: %d bytes, equal %v, err %v", tc.off, tc.n, len(got), bytes.Equal(got, want), err)
+		}
 	}
 }
