@@ -132,7 +132,7 @@ func touching(fn func() error) (err error) {
 			if _, isFault := r.(interface{ Addr() uintptr }); !isRuntime || !isFault {
 				panic(r)
 			}
-			err = fmt.Errorf("%w: the file was cut short while it was sent (%v)", ErrChanged, re)
+			err = fmt.Errorf("%w: a page of the file could not be read while it was sent: cut shorter or unreadable (%v)", ErrChanged, re)
 		}
 	}()
 	return fn()
