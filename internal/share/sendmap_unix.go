@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -71,7 +72,7 @@ func sendMapped(dst io.Writer, f *os.File, off, n int64, h hash.Hash, onChunk fu
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		for w := range toHash {
 			if hashErr == nil {
-				hashErr = touching(func() error { h.Write(w.data); return nil })
+				hashErr = w.touching(func() error { h.Write(w.data); return nil })
 			}
 			w.release()
 		}
@@ -96,7 +97,7 @@ func sendMapped(dst io.Writer, f *os.File, off, n int64, h hash.Hash, onChunk fu
 		}
 		var k int
 		if err == nil {
-			err = touching(func() (err error) { k, err = dst.Write(w.data); return err })
+			err = w.touching(func() (err error) { k, err = dst.Write(w.data); return err })
 			if err == nil && k < len(w.data) {
 				err = io.ErrShortWrite
 			}
@@ -123,17 +124,24 @@ func sendMapped(dst io.Writer, f *os.File, off, n int64, h hash.Hash, onChunk fu
 	return sent, err, true
 }
 
-// touching runs fn, which reads mapped pages, and turns a fault on one
-// of them (the file was cut shorter) into ErrChanged.
-func touching(fn func() error) (err error) {
+// touching runs fn, which reads w's pages, and turns a fault on one of
+// them (the file was cut shorter, or a page could not be read) into
+// ErrChanged. Any other panic, a fault elsewhere included, goes on.
+func (w *window) touching(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			re, isRuntime := r.(runtime.Error)
-			if _, isFault := r.(interface{ Addr() uintptr }); !isRuntime || !isFault {
+			f, isFault := r.(interface{ Addr() uintptr })
+			if _, isRuntime := r.(runtime.Error); !isRuntime || !isFault || !w.holds(f.Addr()) {
 				panic(r)
 			}
-			err = fmt.Errorf("%w: a page of the file could not be read while it was sent: cut shorter or unreadable (%v)", ErrChanged, re)
+			err = fmt.Errorf("%w: a page of the file could not be read while it was sent: cut shorter or unreadable (%v)", ErrChanged, r)
 		}
 	}()
 	return fn()
+}
+
+// holds tells whether addr is inside w's mapping.
+func (w *window) holds(addr uintptr) bool {
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(w.mem)))
+	return addr >= start && addr < start+uintptr(len(w.mem))
 }
