@@ -66,11 +66,13 @@ kids() { awk -v t="$TICK" '{ printf "%.3f", ($16 + $17) / t }' "/proc/$$/stat"; 
 perg() { awk -v x="$1" -v y="$2" -v g="$GIB" 'BEGIN { printf "%.2f", (y - x) / g }'; }
 # runc NAME CMD...: run, and the CPU-s/GiB each process spent.
 runc() {
-  local n=$1 a0 b0 k0
-  a0=$(cpuof "$APID"); b0=$(cpuof "$BPID"); k0=$(kids)
-  run "$@"
+  local n=$1 a0 b0 k0 k1 t0 t1; shift
+  a0=$(cpuof "$APID"); b0=$(cpuof "$BPID"); k0=$(kids); t0=$(now)
+  "$@"
+  t1=$(now); k1=$(kids)
+  T[$n]="${T[$n]:-} $(secs "$t0" "$t1")"
   CA[$n]="${CA[$n]:-} $(perg "$a0" "$(cpuof "$APID")")"; CB[$n]="${CB[$n]:-} $(perg "$b0" "$(cpuof "$BPID")")"
-  CK[$n]="${CK[$n]:-} $(perg "$k0" "$(kids)")"
+  CK[$n]="${CK[$n]:-} $(perg "$k0" "$k1")"
 }
 # stream NAME ARGS...: one bench/rawstream run (timed inside it, from the
 # first byte); its sender's CPU-s/GiB in CA, its receiver's in CB.
