@@ -9,6 +9,7 @@
 //	go run ./bench/rawstream -mib 1024          # prints MB/s
 //	go run ./bench/rawstream -mib 1024 -quic    # one QUIC stream instead
 //	go run ./bench/rawstream -mib 1024 -cpu     # MB/s, then CPU-s/GiB of sender and receiver
+//	go run ./bench/rawstream -src F -dst G      # a file: pread, BLAKE3 and write at the receiver (files.go)
 //
 // -cpu adds the CPU time (user+system, getrusage) each process spent
 // while the bytes moved, per GiB: the yardstick for peerhood's own
@@ -78,7 +79,12 @@ func run(mib int, serve, cpu bool) error {
 		done := make(chan struct{})
 		h.SetStreamHandler(proto, func(s network.Stream) {
 			c0 := cpuSeconds()
-			n, _ := io.Copy(io.Discard, s)
+			var n int64
+			if fileMode() {
+				n, _ = receiveFile(s)
+			} else {
+				n, _ = io.Copy(io.Discard, s)
+			}
 			fmt.Fprintf(s, "%d %.3f\n", n, cpuSeconds()-c0)
 			s.Close()
 			close(done)
@@ -95,7 +101,7 @@ func run(mib int, serve, cpu bool) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"-serve"}
+	args := append([]string{"-serve"}, serveArgs()...)
 	if useQUIC {
 		args = append(args, "-quic")
 	}
@@ -127,9 +133,17 @@ func run(mib int, serve, cpu bool) error {
 	}
 	buf := make([]byte, 1<<20)
 	start, c0 := time.Now(), cpuSeconds()
-	for range mib {
-		if _, err := s.Write(buf); err != nil {
+	if fileMode() {
+		n, err := sendFile(s)
+		if err != nil {
 			return err
+		}
+		mib = int(n >> 20)
+	} else {
+		for range mib {
+			if _, err := s.Write(buf); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.CloseWrite(); err != nil {
