@@ -60,7 +60,14 @@
 //
 // Each log has a gossipsub topic on the host's shared router:
 // /peerhood/wg/<ID>/chat (directory) and /peerhood/wg/<ID>/chat/<room>.
-// The gate sends a workgroup's topics only to its members. A node joins
+// The gate sends a workgroup's topics only to its members; a room's
+// topic goes only to the members its access list lets in (a check chat
+// registers with the host, p2p.Host.AddTopicCheck: a subscription, GRAFT,
+// IHAVE or IWANT of a peer refused the room is ignored, so a member that
+// joins the topic straight on its router gets nothing). When a room's
+// acl or the roster changes, peers that lost (or gained) access have
+// their gossip reset so their subscriptions are judged again
+// (access_topic.go). A node joins
 // the directory of every workgroup, the rooms it joined, and, as a
 // mailbox member, every room of its workgroup it may enter (so a member
 // away for long catches up while the authors are offline). The topic

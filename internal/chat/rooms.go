@@ -99,6 +99,8 @@ func (s *Service) roomsOf(wg string) map[string]*roomState {
 }
 
 func (s *Service) refold(wg string) map[string]*roomState {
+	s.acc.foldMu.Lock()
+	defer s.acc.foldMu.Unlock()
 	ms, err := s.loadLog(s.ctx, wg, "")
 	if err != nil {
 		s.log.Warn("chat: read room directory", "err", err)
@@ -110,6 +112,7 @@ func (s *Service) refold(wg string) map[string]*roomState {
 		return ok && m.HasRole(workgroup.RoleAdmin)
 	}
 	rooms := foldRooms(ms, isAdmin, member)
+	s.foldedRooms(wg, rooms) // the topic check first (access_topic.go)
 	s.mu.Lock()
 	s.rooms[wg] = rooms
 	s.mu.Unlock()
