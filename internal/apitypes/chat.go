@@ -31,6 +31,14 @@ type RoomAllowRequest struct {
 	Allow     []string `json:"allow"`
 }
 
+// RoomRetentionRequest is PUT /v1/rooms/{name}/retention: how long this
+// node keeps the room's messages, a duration (ParseDuration: 30d) or
+// "keep".
+type RoomRetentionRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Retention string `json:"retention"`
+}
+
 // ChatSayRequest is POST /v1/chat/say.
 type ChatSayRequest struct {
 	Workgroup string `json:"workgroup,omitempty"`
@@ -71,6 +79,7 @@ type Room struct {
 	Joined    bool     `json:"joined"`
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
+	Retention string   `json:"retention,omitempty"` // a duration; empty: keep everything
 }
 
 // ChatUnread mirrors chat.Unread.

@@ -183,4 +183,3 @@ func waitAllow(t *testing.T, nodes []*testnet.Node, want []string) {
 		return nil
 	})
 }
-

@@ -137,5 +137,7 @@
 // external content, kept by triggers), chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains
-// continue).
+// continue; set with PUT /v1/rooms/{name}/retention, `room retention
+// NAME 30d|keep`, at least MinRetention, shown in Room.Retention; it is
+// this node's own and applies at once, retention.go).
 package chat

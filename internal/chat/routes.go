@@ -15,6 +15,7 @@ import (
 // (messages, history, unread).
 func (s *Service) Routes(srv *api.Server) {
 	s.roomRoutes(srv)
+	s.retentionRoutes(srv)
 	s.messageRoutes(srv)
 }
 

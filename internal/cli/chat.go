@@ -32,7 +32,7 @@ func (a *App) roomCmd() *cobra.Command {
 allow list names members and group:G; its creator or an admin changes
 that list. Members that join a room keep its whole history.`,
 	}
-	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd())
+	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd(), a.roomRetentionCmd())
 	return cmd
 }
 
@@ -77,9 +77,9 @@ func (a *App) roomLsCmd() *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tTOPIC")
+				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tKEEPS\tTOPIC")
 				for _, r := range rs {
-					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), r.Topic)
+					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), retentionText(r.Retention), r.Topic)
 				}
 				return tw.Flush()
 			})

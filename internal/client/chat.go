@@ -37,6 +37,11 @@ func (c *Client) SetRoomAllow(ctx context.Context, wg, name string, allow []stri
 	return call[t.Room](ctx, c, put, "/v1/rooms/"+seg(name)+"/allow", t.RoomAllowRequest{Workgroup: wg, Allow: allow})
 }
 
+// SetRoomRetention is PUT /v1/rooms/{name}/retention.
+func (c *Client) SetRoomRetention(ctx context.Context, wg, name, retention string) (t.Room, error) {
+	return call[t.Room](ctx, c, put, "/v1/rooms/"+seg(name)+"/retention", t.RoomRetentionRequest{Workgroup: wg, Retention: retention})
+}
+
 // RoomMembers is GET /v1/rooms/{name}/members.
 func (c *Client) RoomMembers(ctx context.Context, wg, name string) ([]string, error) {
 	return call[[]string](ctx, c, get, withQuery("/v1/rooms/"+seg(name)+"/members", "workgroup", wg), nil)
