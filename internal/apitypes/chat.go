@@ -46,6 +46,9 @@ type ChatSayRequest struct {
 	Text      string `json:"text"`
 	Parent    string `json:"parent,omitempty"`
 	Notice    bool   `json:"notice,omitempty"`
+	// Attach: absolute paths of files on the node's machine, sent as a
+	// queued copy to the room's members (the message references it).
+	Attach []string `json:"attach,omitempty"`
 }
 
 // ChatMsgRequest is POST /v1/chat/msg: a direct message, or an alert.
@@ -56,6 +59,8 @@ type ChatMsgRequest struct {
 	Parent    string `json:"parent,omitempty"`
 	Alert     bool   `json:"alert,omitempty"`
 	Notice    bool   `json:"notice,omitempty"`
+	// Attach: absolute paths of files sent as a queued copy to the member.
+	Attach []string `json:"attach,omitempty"`
 }
 
 // ChatActRequest is POST /v1/chat/act: an edit, delete or reaction
@@ -65,6 +70,9 @@ type ChatActRequest struct {
 	Target string `json:"target"`
 	Text   string `json:"text,omitempty"`
 }
+
+// ChatAttachment is a file a chat message references.
+type ChatAttachment = events.ChatAttachment
 
 // ChatMessage is a chat message (the chat.message event's payload).
 type ChatMessage = events.ChatMessage

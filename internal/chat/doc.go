@@ -28,6 +28,9 @@
 //	12 Text       text   UTF-8, at most MaxText (16 KiB)
 //	13 Mentions   [text] member names written as @name (at most 32)
 //	14 Allow      [text] acl only: member names and group:G allowed in (empty: every member)
+//	15 Attach     [attachment] text and notice only, at most 8: files sent as a queued copy
+//	              attachment = {1 Name text (a base name, <= 255 bytes), 2 Size uint,
+//	                            3 Digest bytes (SHA-256 of the file, 32), 4 Ref text (<= 64)}
 //
 // A decoder refuses a body that is not in its deterministic encoding (so
 // one message has one ID), a signature that does not verify, and any
@@ -123,6 +126,21 @@
 //
 // An alert is popped up on the recipient's desktop (Notify: notify-send
 // over D-Bus, osascript, a PowerShell toast; else the log).
+//
+// # Attachments
+//
+// say/msg --attach (POST /v1/chat/say and /msg with attach: absolute
+// paths on this machine): the service reads each file (size, SHA-256),
+// queues ONE file copy of all of them through the spool (Config.Files:
+// sealed to each recipient, delivered directly or through mailboxes as
+// any queued copy) to the members allowed in the room (at most 64
+// besides this node; members whose name is ambiguous are skipped) or to
+// the other member, with subject Ref ("chat-attachment:" + 32 random hex
+// digits), then sends the message referencing it. A recipient finds the
+// file in its inbox (`peerhood inbox`, item subject Ref) and checks it
+// against Digest. The copy is queued before the message is sent, so a
+// message never names a copy that was refused; a file changed between
+// its digest and its sealing shows a different digest.
 //
 // # Events
 //

@@ -61,7 +61,12 @@ func (s *Service) roomRoutes(srv *api.Server) {
 func (s *Service) messageRoutes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatSayRequest) (Message, error) {
-			m, err := s.Say(ctx, req.Workgroup, req.Room, req.Text, SendOptions{Parent: req.Parent, Notice: req.Notice})
+			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if len(req.Attach) > 0 {
+				m, err := s.SayFiles(ctx, req.Workgroup, req.Room, req.Text, opt, req.Attach)
+				return m, apiError(err)
+			}
+			m, err := s.Say(ctx, req.Workgroup, req.Room, req.Text, opt)
 			return m, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/chat/msg", "Send a direct message (or an alert) to a member",
@@ -70,7 +75,12 @@ func (s *Service) messageRoutes(srv *api.Server) {
 				m, err := s.Alert(ctx, req.Workgroup, req.Member, req.Text)
 				return m, apiError(err)
 			}
-			m, err := s.Direct(ctx, req.Workgroup, req.Member, req.Text, SendOptions{Parent: req.Parent, Notice: req.Notice})
+			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if len(req.Attach) > 0 {
+				m, err := s.DirectFiles(ctx, req.Workgroup, req.Member, req.Text, opt, req.Attach)
+				return m, apiError(err)
+			}
+			m, err := s.Direct(ctx, req.Workgroup, req.Member, req.Text, opt)
 			return m, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/chat/act", "Edit, delete or react to a message",

@@ -39,6 +39,9 @@ type Config struct {
 	Log      *slog.Logger
 	Events   *events.Bus
 	Spool    Spool
+	// Files queues the copies of attachments (attach.go); nil: a
+	// message takes no attachment.
+	Files Files
 	// SyncInterval is the period of history sync (DefaultSyncInterval
 	// when zero).
 	SyncInterval time.Duration

@@ -39,3 +39,31 @@ what they choose. At least 1h; keep (the default) keeps everything.`,
 	chatWG(cmd, &wg)
 	return cmd
 }
+
+// attachFlag adds --attach FILE (repeatable) to a say or msg command.
+func attachFlag(cmd *cobra.Command, dst *[]string, to string) {
+	cmd.Flags().StringArrayVarP(dst, "attach", "a", nil, "attach a file, sent as a queued copy to "+to+" (repeatable)")
+}
+
+// textOrAttach is the message's text: the arguments after the first,
+// standard input when there are none, or nothing for a message that
+// only carries attachments.
+func (a *App) textOrAttach(args, attach []string) (string, error) {
+	if len(args) == 1 && len(attach) > 0 {
+		return "", nil
+	}
+	return a.textArg(args)
+}
+
+// attachmentLines describes a message's attachments, one line each.
+func attachmentLines(as []apitypes.ChatAttachment) []string {
+	out := make([]string, 0, len(as))
+	for _, at := range as {
+		d := at.Digest
+		if len(d) > 16 {
+			d = d[:16]
+		}
+		out = append(out, fmt.Sprintf("    [file] %s (%s, sha256 %s…) queued copy %s: peerhood inbox", at.Name, humanSize(at.Size), d, at.Ref))
+	}
+	return out
+}

@@ -93,6 +93,9 @@ func render(ms []apitypes.ChatMessage, ids bool) []string {
 		if len(s.reactions) > 0 {
 			line += "  [" + strings.Join(s.reactions, ", ") + "]"
 		}
+		if !s.deleted && len(s.m.Attachments) > 0 {
+			line += "\n" + strings.Join(attachmentLines(s.m.Attachments), "\n")
+		}
 		out = append(out, line)
 	}
 	return out

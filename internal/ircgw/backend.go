@@ -131,6 +131,8 @@ type Message struct {
 	Parent    string    `json:"parent,omitempty"`
 	Target    string    `json:"target,omitempty"`
 	Mentions  []string  `json:"mentions,omitempty"`
+	// Attachments: files sent with the message as queued copies.
+	Attachments []events.ChatAttachment `json:"attachments,omitempty"`
 }
 
 // EventKind makes a Message an event payload (the in-memory backend
