@@ -63,6 +63,14 @@ type ChatMsgRequest struct {
 	Attach []string `json:"attach,omitempty"`
 }
 
+// ChatReadRequest is POST /v1/chat/read: mark a room's messages (Room)
+// or those of the conversation with a member (Member) read.
+type ChatReadRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Room      string `json:"room,omitempty"`
+	Member    string `json:"member,omitempty"`
+}
+
 // ChatActRequest is POST /v1/chat/act: an edit, delete or reaction
 // (Kind) about message Target.
 type ChatActRequest struct {

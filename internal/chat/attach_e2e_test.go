@@ -21,6 +21,7 @@ import (
 // the recipient's history, names the file with its size, SHA-256 and the
 // copy's reference, which is the subject of the recipient's inbox item
 // holding the file. A member the room does not allow gets no copy.
+// (And POST /v1/chat/read on bravo's room, checkMarkRead.)
 func TestAttachments(t *testing.T) {
 	t.Parallel()
 	net := testnet.New(t, "alpha", "bravo", "charlie")
@@ -68,7 +69,9 @@ func TestAttachments(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !slices.ContainsFunc(ms, func(m chat.Message) bool { return m.ID == sent.ID && slices.Equal(m.Attachments, []apitypes.ChatAttachment{want}) }) {
+			if !slices.ContainsFunc(ms, func(m chat.Message) bool {
+				return m.ID == sent.ID && slices.Equal(m.Attachments, []apitypes.ChatAttachment{want})
+			}) {
 				return fmt.Errorf("%s: bravo's history lacks the attachment %+v: %+v", tc.name, want, ms)
 			}
 			var items []apitypes.Item
@@ -81,6 +84,7 @@ func TestAttachments(t *testing.T) {
 			return nil
 		})
 	}
+	checkMarkRead(t, b, "ops")
 	var items []apitypes.Item
 	c.Must(http.MethodGet, "/v1/inbox", nil, &items)
 	if len(items) != 0 {

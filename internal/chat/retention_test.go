@@ -14,6 +14,8 @@ import (
 	"github.com/peerhood/peerhood/internal/testutil"
 )
 
+// (With the unread flags of the history, see checkUnreadFlags, and
+// POST /v1/chat/read, checkMarkRead, on the same two nodes.)
 // A room's retention is set through the API (a duration, or keep),
 // shown in the room list, and deletes this node's messages older than
 // it, except each author's last: bravo said two things 40 days ago and
@@ -51,6 +53,10 @@ func TestRoomRetention(t *testing.T) {
 		}
 		return nil
 	})
+
+	// The unread flags, on the same network (bravo's messages are
+	// unread on alpha).
+	checkUnreadFlags(t, a, "general", all)
 
 	steps := []struct {
 		retention string

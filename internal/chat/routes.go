@@ -101,6 +101,10 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			}
 			return ms, apiError(err)
 		}, "workgroup", "room", "peer", "since", "before", "limit", "search", "mark")
+	api.Handle(srv, "POST /v1/chat/read", "Mark the messages of a room or of the conversation with a member read",
+		func(ctx context.Context, r *http.Request, req apitypes.ChatReadRequest) (api.Empty, error) {
+			return api.Empty{}, apiError(s.MarkRead(ctx, req.Workgroup, HistoryQuery{Room: req.Room, Peer: req.Member}))
+		})
 	api.Handle(srv, "GET /v1/chat/unread", "Rooms and conversations with unread messages",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Unread, error) {
 			us, err := s.Unread(ctx, r.URL.Query().Get("workgroup"))

@@ -81,6 +81,11 @@ func (c *Client) History(ctx context.Context, q HistoryQuery) ([]t.ChatMessage, 
 	return call[[]t.ChatMessage](ctx, c, get, withQuery("/v1/chat/history", kv...), nil)
 }
 
+// MarkRead is POST /v1/chat/read.
+func (c *Client) MarkRead(ctx context.Context, req t.ChatReadRequest) (t.Empty, error) {
+	return call[t.Empty](ctx, c, post, "/v1/chat/read", req)
+}
+
 // Unread is GET /v1/chat/unread.
 func (c *Client) Unread(ctx context.Context, wg string) ([]t.ChatUnread, error) {
 	return call[[]t.ChatUnread](ctx, c, get, withQuery("/v1/chat/unread", "workgroup", wg), nil)

@@ -172,6 +172,10 @@ type ChatMessage struct {
 	Mentions  []string  `json:"mentions,omitempty"`
 	// Attachments are files sent with the message as queued copies.
 	Attachments []ChatAttachment `json:"attachments,omitempty"`
+	// Unread (history only): a message from another member this node's
+	// user has not seen yet (the history marks it read after the reply
+	// when asked to).
+	Unread bool `json:"unread,omitempty"`
 }
 
 // ChatAttachment is a file a chat message references: sent as a queued

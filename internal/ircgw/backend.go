@@ -133,6 +133,7 @@ type Message struct {
 	Mentions  []string  `json:"mentions,omitempty"`
 	// Attachments: files sent with the message as queued copies.
 	Attachments []events.ChatAttachment `json:"attachments,omitempty"`
+	Unread      bool                    `json:"unread,omitempty"`
 }
 
 // EventKind makes a Message an event payload (the in-memory backend
