@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/chat"
@@ -21,7 +22,8 @@ import (
 // the recipient's history, names the file with its size, SHA-256 and the
 // copy's reference, which is the subject of the recipient's inbox item
 // holding the file. A member the room does not allow gets no copy.
-// (And POST /v1/chat/read on bravo's room, checkMarkRead.)
+// (And POST /v1/chat/read on bravo's room, checkMarkRead, and
+// Conversations, checkConversations.)
 func TestAttachments(t *testing.T) {
 	t.Parallel()
 	net := testnet.New(t, "alpha", "bravo", "charlie")
@@ -85,9 +87,46 @@ func TestAttachments(t *testing.T) {
 		})
 	}
 	checkMarkRead(t, b, "ops")
+	checkConversations(t, b)
 	var items []apitypes.Item
 	c.Must(http.MethodGet, "/v1/inbox", nil, &items)
 	if len(items) != 0 {
 		t.Errorf("charlie (not allowed in ops, not addressed) got copies: %+v", items)
+	}
+}
+
+// checkConversations: bravo's conversations are room ops (a message
+// first) and alpha (a direct message after), listed by their latest
+// message, oldest first, the newest or oldest Limit, direct ones only
+// with Direct.
+func checkConversations(t *testing.T, b *testnet.Node) {
+	t.Helper()
+	name := func(c chat.Conversation) string {
+		if c.Room != "" {
+			return "#" + c.Room
+		}
+		return "@" + c.Peer
+	}
+	for _, tc := range []struct {
+		q    chat.ConversationQuery
+		want []string
+	}{
+		{chat.ConversationQuery{}, []string{"#ops", "@alpha"}},
+		{chat.ConversationQuery{Limit: 1}, []string{"@alpha"}},
+		{chat.ConversationQuery{Limit: 1, Oldest: true}, []string{"#ops"}},
+		{chat.ConversationQuery{Direct: true}, []string{"@alpha"}},
+		{chat.ConversationQuery{Since: time.Now().Add(time.Hour)}, nil},
+	} {
+		cs, err := b.Chat().Conversations(ctxT(t), "office", tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, c := range cs {
+			got = append(got, name(c))
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("conversations %+v: %v, want %v", tc.q, got, tc.want)
+		}
 	}
 }

@@ -43,6 +43,10 @@ type Backend interface {
 	History(ctx context.Context, wg string, q HistoryQuery) ([]Message, error)
 	// RoomMembers names the members that joined room.
 	RoomMembers(wg, room string) ([]string, error)
+	// Conversations lists the rooms and direct conversations of wg with
+	// messages in q's window, sorted by their latest, oldest first
+	// (chat.Service.Conversations).
+	Conversations(ctx context.Context, wg string, q ConversationQuery) ([]Conversation, error)
 
 	// DecodeMessage reads the Message out of a chat.message event of the
 	// node's event bus (the adapter decodes chat's own payload type).
@@ -88,6 +92,25 @@ type Room struct {
 type SendOptions struct {
 	Parent string // the message replied to (a chat message ID)
 	Notice bool   // an IRC NOTICE: clients never answer it automatically
+}
+
+// Conversation is chat.Conversation: a room (Room) or a direct
+// conversation (Peer: the other member's name) and its latest message.
+type Conversation struct {
+	Room string
+	Peer string
+	Last time.Time
+}
+
+// ConversationQuery is chat.ConversationQuery: conversations with
+// messages from Since (inclusive) to Before (exclusive; zero: none), the
+// Limit with the newest latest message (the oldest with Oldest); Direct:
+// direct conversations only.
+type ConversationQuery struct {
+	Since, Before time.Time
+	Limit         int
+	Oldest        bool
+	Direct        bool
 }
 
 // HistoryQuery is chat.HistoryQuery: a room's or a direct
