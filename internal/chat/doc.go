@@ -142,6 +142,16 @@
 // message never names a copy that was refused; a file changed between
 // its digest and its sealing shows a different digest.
 //
+// # Reading: unread flags, conversations
+//
+// A message from another member is unread until its room or
+// conversation is marked read (GET /v1/chat/history?mark=1 after its
+// answer, POST /v1/chat/read; the chat view marks what it shows);
+// History reports the flag (Message.Unread). Conversations lists the
+// rooms and direct conversations with messages in a window and their
+// latest message (one GROUP BY; the IRC gateway's CHATHISTORY TARGETS
+// and its playback of direct messages).
+//
 // # Events
 //
 // Each message stored (sent or received, in every log) is published as
