@@ -71,6 +71,9 @@ func (s *Service) messageRoutes(srv *api.Server) {
 		})
 	api.Handle(srv, "POST /v1/chat/msg", "Send a direct message (or an alert) to a member",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatMsgRequest) (Message, error) {
+			if req.Alert && len(req.Attach) > 0 {
+				return Message{}, api.BadRequest("an alert takes no attachment: send a message with them")
+			}
 			if req.Alert {
 				m, err := s.Alert(ctx, req.Workgroup, req.Member, req.Text)
 				return m, apiError(err)
