@@ -39,6 +39,9 @@ type Config struct {
 	Log      *slog.Logger
 	Events   *events.Bus
 	Spool    Spool
+	// Files queues the copies of attachments (attach.go); nil: a
+	// message takes no attachment.
+	Files Files
 	// SyncInterval is the period of history sync (DefaultSyncInterval
 	// when zero).
 	SyncInterval time.Duration
@@ -91,6 +94,7 @@ type Service struct {
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
 	joined  map[logKey]bool // rooms joined (nil: not read yet)
+	acc     topicAccess     // room access on the gossip topics (access_topic.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
@@ -156,6 +160,7 @@ func (s *Service) Start(ctx context.Context) error {
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
+	s.startTopicAccess()
 	s.wg.Add(2 + syncWorkers)
 	go s.loop()
 	go s.writer()
@@ -176,6 +181,7 @@ func (s *Service) Close() error {
 	}()
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
+	s.stopTopicAccess()
 	s.cancel()
 	s.wg.Wait()
 	waited = time.Since(start)

@@ -18,7 +18,12 @@
 // ResetGossip makes both ends exchange subscriptions again once the
 // answer for a connected peer changes) and RelayGate (who may reserve a
 // relay slot and open a circuit here: with it, the relay ACL does not
-// fall back to AllowPeer, which admits strangers for a while).
+// fall back to AllowPeer, which admits strangers for a while). A service
+// narrows the per-workgroup topics it owns with AddTopicCheck (chat: a
+// room's topic only to the members its access list lets in): a topic is
+// admitted when the TopicGate and every check registered for it admit
+// the peer; the checks sit behind the host's filters (subscription filter,
+// peer filter), so any router built on them applies them.
 //
 // Limits are explicit. libp2p's defaults cap a node at about 250 inbound
 // connections and 8 per IP address; a peerhood node holds at least
