@@ -3,9 +3,7 @@
 # nodes on 127.0.0.1, alpha shares a folder, and IDLE seconds (default 30)
 # after they settled each node's RSS is read from /proc/PID/status
 # (VmRSS = RssAnon + RssFile + RssShmem), with the Go heap from
-# /debug/pprof/heap when PROFILE=1 (which starts the nodes with
-# GODEBUG=memprofilerate=524288: `peerhood up` turns heap sampling off
-# otherwise, see internal/cli/up/memprofile.go).
+# /debug/pprof/heap when PROFILE=1.
 #
 #   bench/idlemem.sh                  # IDLE=30
 #   PH=/path/to/peerhood bench/idlemem.sh
@@ -18,7 +16,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; PH="$H/peerhood"; fi
 start_node() { # name -> pid in NODEPID
-  env ${PROFILE:+GODEBUG=memprofilerate=524288} PEERHOOD_WEBDAV_ADDR=off "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
+  PEERHOOD_WEBDAV_ADDR=off "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
   NODEPID=$!; pids+=($NODEPID)
   for _ in $(seq 200); do "$PH" --home "$H/$1" status >/dev/null 2>&1 && return; sleep 0.05; done
   echo "node $1 did not start: $(cat "$H/$1.log")" >&2; exit 1

@@ -45,7 +45,6 @@ is skipped; a port another program holds is an error. It prints one block
 		Example: "  peerhood up\n  peerhood up --name laptop --listen /ip4/0.0.0.0/tcp/4317 --listen /ip4/0.0.0.0/udp/4317/quic-v1\n  peerhood up --home /tmp/node2 --listen /ip4/127.0.0.1/tcp/0",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			heapSamplingOff()
 			if maxConns < 0 {
 				return fmt.Errorf("--max-member-conns %d: use 0 (every member) or more", maxConns)
 			}
