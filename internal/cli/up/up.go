@@ -53,6 +53,7 @@ is skipped; a port another program holds is an error. It prints one block
 				return err
 			}
 			a.RouteLogs(log)
+			defer startGCTuner()()
 			home, err := a.Home()
 			if err != nil {
 				return err
