@@ -30,7 +30,7 @@ mkdir -p "$H/shared" && echo hello >"$H/shared/a.txt"
 "$PH" --home "$H/bravo" ls alpha: >/dev/null
 "$PH" --home "$H/charlie" ls alpha: >/dev/null
 sleep "$IDLE"
-echo "$(stat -c %s "$PH") bytes binary; ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
+echo "$(stat -c %s "$PH") bytes binary ($(go version -m "$PH" | awk '$2 ~ /^CGO_ENABLED=/ {print $2}')); ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
 # PSS shares each file page among the processes mapping it (the three
 # nodes run one binary): what smem reports as PSS.
 for n in alpha bravo charlie; do

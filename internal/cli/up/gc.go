@@ -31,11 +31,13 @@ const (
 	idleGCPercent = 50
 	busyGCPercent = 100
 	busyRate      = 1 << 20 // bytes/s allocated between collections
+	busyMin       = 1 << 20 // bytes allocated between collections
 )
 
 // gcTuner sets GOGC from the allocation rate seen between collections.
 type gcTuner struct {
 	set     func(int) int    // debug.SetGCPercent
+	release func()           // debug.FreeOSMemory
 	clock   func() time.Time // time.Now
 	stopped atomic.Bool
 
@@ -59,13 +61,13 @@ func startGCTuner() (stop func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	t := newGCTuner(debug.SetGCPercent, time.Now)
+	t := newGCTuner(debug.SetGCPercent, debug.FreeOSMemory, time.Now)
 	t.arm()
 	return t.stop
 }
 
-func newGCTuner(set func(int) int, clock func() time.Time) *gcTuner {
-	return &gcTuner{set: set, clock: clock, percent: busyGCPercent, at: clock(), allocs: heapAllocs()}
+func newGCTuner(set func(int) int, release func(), clock func() time.Time) *gcTuner {
+	return &gcTuner{set: set, release: release, clock: clock, percent: busyGCPercent, at: clock(), allocs: heapAllocs()}
 }
 
 func (t *gcTuner) arm() {
@@ -92,17 +94,23 @@ func (t *gcTuner) afterGC(now time.Time, allocs uint64) {
 	t.mu.Lock()
 	want := gcPercentFor(allocs-t.allocs, now.Sub(t.at))
 	t.at, t.allocs = now, allocs
+	calmed := want == idleGCPercent && t.percent != idleGCPercent
 	if want != t.percent {
 		t.set(want)
 		t.percent = want
 	}
 	t.mu.Unlock()
+	if calmed {
+		// The heap grew to the busy goal: hand what it no longer
+		// holds back to the OS now rather than at the scavenger's pace.
+		t.release()
+	}
 	t.arm()
 }
 
 // gcPercentFor is GOGC for a node that allocated n bytes in d.
 func gcPercentFor(n uint64, d time.Duration) int {
-	if d <= 0 || float64(n) > busyRate*d.Seconds() {
+	if n >= busyMin && (d <= 0 || float64(n) > busyRate*d.Seconds()) {
 		return busyGCPercent
 	}
 	return idleGCPercent
