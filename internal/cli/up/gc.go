@@ -20,9 +20,12 @@ import (
 // about 5 MB (bench/idlemem.sh: anonymous memory 12.0 -> 9.9 MB), for a
 // collection of a 3 MB heap (about a millisecond of CPU) every 10 s
 // instead of every 20 s. Under load the collector's cost grows with the
-// allocation rate divided by GOGC, so a node that allocates faster than
-// busyRate between two collections goes back to 100 at once and stays
-// there while the rate holds: transfers and chat bursts pay nothing.
+// allocation rate divided by GOGC, so a node that allocates more than
+// busyMin, faster than busyRate, between two collections goes back to
+// 100 at once and stays there while the rate holds: transfers and chat
+// bursts pay nothing. When it calms down, the pages the busy heap no
+// longer uses go back to the OS at once (debug.FreeOSMemory, once per
+// change) rather than at the background scavenger's pace.
 //
 // The tuner runs after each collection (a cleanup on an object dropped
 // right after the previous one), so an idle node has no timer for it.
