@@ -14,7 +14,11 @@ H=$(mktemp -d /tmp/phm.XXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$H"; }
 trap cleanup EXIT
-if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; PH="$H/peerhood"; fi
+# The nodes run a fresh copy: how much of a binary a fault maps depends
+# on how its pages sit in the page cache (folio sizes), so two binaries
+# compare fairly only when both were just written the same way.
+if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; else cp "$PH" "$H/peerhood"; fi
+PH="$H/peerhood"
 start_node() { # name -> pid in NODEPID
   PEERHOOD_WEBDAV_ADDR=off "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
   NODEPID=$!; pids+=($NODEPID)
