@@ -23,9 +23,13 @@ import (
 // allocation rate divided by GOGC, so a node that allocates more than
 // busyMin, faster than busyRate, between two collections goes back to
 // 100 at once and stays there while the rate holds: transfers and chat
-// bursts pay nothing. When it calms down, the pages the busy heap no
-// longer uses go back to the OS at once (debug.FreeOSMemory, once per
-// change) rather than at the background scavenger's pace.
+// bursts pay nothing. Below busyRate, GOGC 50 costs at most about 0.1%
+// of a core more than 100: at 1 MB/s a 3 MB heap (plus 1.7 MB of stacks
+// and globals) is collected every 2 s instead of every 4 s, about 4 ms
+// of CPU each (gctrace). The heap's freed pages go back to the OS at
+// the background scavenger's pace (forcing it with debug.FreeOSMemory
+// at each change to idle measured no better, and would force a full
+// collection whenever a transfer's rate hovers near busyRate).
 //
 // The tuner runs after each collection (a cleanup on an object dropped
 // right after the previous one), so an idle node has no timer for it.
@@ -40,7 +44,6 @@ const (
 // gcTuner sets GOGC from the allocation rate seen between collections.
 type gcTuner struct {
 	set     func(int) int    // debug.SetGCPercent
-	release func()           // debug.FreeOSMemory
 	clock   func() time.Time // time.Now
 	stopped atomic.Bool
 
@@ -64,13 +67,13 @@ func startGCTuner() (stop func()) {
 	if os.Getenv("GOGC") != "" {
 		return func() {}
 	}
-	t := newGCTuner(debug.SetGCPercent, debug.FreeOSMemory, time.Now)
+	t := newGCTuner(debug.SetGCPercent, time.Now)
 	t.arm()
 	return t.stop
 }
 
-func newGCTuner(set func(int) int, release func(), clock func() time.Time) *gcTuner {
-	return &gcTuner{set: set, release: release, clock: clock, percent: busyGCPercent, at: clock(), allocs: heapAllocs()}
+func newGCTuner(set func(int) int, clock func() time.Time) *gcTuner {
+	return &gcTuner{set: set, clock: clock, percent: busyGCPercent, at: clock(), allocs: heapAllocs()}
 }
 
 func (t *gcTuner) arm() {
@@ -97,17 +100,11 @@ func (t *gcTuner) afterGC(now time.Time, allocs uint64) {
 	t.mu.Lock()
 	want := gcPercentFor(allocs-t.allocs, now.Sub(t.at))
 	t.at, t.allocs = now, allocs
-	calmed := want == idleGCPercent && t.percent != idleGCPercent
 	if want != t.percent {
 		t.set(want)
 		t.percent = want
 	}
 	t.mu.Unlock()
-	if calmed {
-		// The heap grew to the busy goal: hand what it no longer
-		// holds back to the OS now rather than at the scavenger's pace.
-		t.release()
-	}
 	t.arm()
 }
 

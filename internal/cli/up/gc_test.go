@@ -37,9 +37,8 @@ func TestGCPercentFor(t *testing.T) {
 }
 
 // TestGCTunerFollowsCollections: the tuner runs after real collections,
-// lowers GOGC when little was allocated since the last one (and then
-// returns memory to the OS once), raises it when much was, and after
-// stop restores the default and sets no more.
+// lowers GOGC when little was allocated since the last one, raises it
+// when much was, and after stop restores the default and sets no more.
 func TestGCTunerFollowsCollections(t *testing.T) {
 	var mu sync.Mutex
 	var set []int
@@ -51,16 +50,11 @@ func TestGCTunerFollowsCollections(t *testing.T) {
 		now = now.Add(step)
 		return now
 	}
-	var released int
 	tu := newGCTuner(func(p int) int {
 		mu.Lock()
 		defer mu.Unlock()
 		set = append(set, p)
 		return 0
-	}, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		released++
 	}, clock)
 	tu.arm()
 	last := func() int {
@@ -85,15 +79,6 @@ func TestGCTunerFollowsCollections(t *testing.T) {
 	tu.stop()
 	mu.Lock()
 	n := len(set)
-	calmed := 0 // busy -> idle transitions; the tuner starts busy
-	for _, p := range set {
-		if p == idleGCPercent {
-			calmed++
-		}
-	}
-	if released != calmed || released < 2 {
-		t.Errorf("memory released %d times for %d busy -> idle changes (%v), want one each, at least 2", released, calmed, set)
-	}
 	mu.Unlock()
 	if last() != busyGCPercent {
 		t.Fatalf("after stop GOGC %d, want %d restored", last(), busyGCPercent)
