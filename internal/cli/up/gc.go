@@ -17,9 +17,9 @@ import (
 // heap but allocates about 175 KB/s (gossip heartbeats, pings, presence,
 // mDNS): with GOGC 100 its heap grows to twice the live heap before each
 // collection and stays resident at about 7 MB. GOGC 50 keeps it at
-// about 5 MB (bench/idlemem.sh: anonymous memory 12.0 -> 9.9 MB), for a
-// collection of a 3 MB heap (about a millisecond of CPU) every 10 s
-// instead of every 20 s. Under load the collector's cost grows with the
+// about 5 MB (bench/idlemem.sh: anonymous memory 12.0-12.9 -> 10.3-11.0
+// MB per node), for a collection of a 3 MB heap (a few milliseconds of
+// CPU) every 10 s instead of every 20 s. Under load the collector's cost grows with the
 // allocation rate divided by GOGC, so a node that allocates more than
 // busyMin, faster than busyRate, between two collections goes back to
 // 100 at once and stays there while the rate holds: transfers and chat
