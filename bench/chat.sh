@@ -17,6 +17,8 @@
 #   MEMBERS=20 MSGS=10000 RATE=500 bench/chat.sh
 #   MEMBERS=20 KILL=4 SENDERS=16 bench/chat.sh
 #   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
+#   PROFILE=/tmp/prof NOIRC=1 bench/chat.sh  # CPU profiles of a sender and the
+#                                            # last member, no ngircd run
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -77,8 +79,9 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
   ) &
   PIDS+=($!)
 fi
-ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S")
+ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
 echo "$ph"
+[ -z "${NOIRC:-}" ] || exit 0
 irc=$(go run ./bench/ircload -members "$M" -msgs "$N" -rate "$R")
 echo "$irc"
 printf '%s\n%s\n' "$ph" "$irc" | awk '

@@ -36,6 +36,7 @@ func main() {
 	rate := flag.Int("rate", 500, "messages per second in all")
 	senders := flag.Int("senders", 0, "members that send (0: all)")
 	wait := flag.Duration("wait", 60*time.Second, "how long to wait for every member to hold every message")
+	flag.StringVar(&profDir, "profile", "", "folder to write CPU profiles of the first sender and the last member to, taken while sending")
 	flag.Parse()
 	hs := strings.Split(*homes, ",")
 	if *senders <= 0 || *senders > len(hs) {
@@ -73,6 +74,9 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go m.watch(ctx, room, &ready)
 	}
 	ready.Wait()
+	cpu := startCPU(homes)
+	g0 := gossipCounts(homes)
+	stopProf := profile(homes, senders, 2*total/rate+2, profDir) // sending takes longer under load
 	start := time.Now()
 	send := make([]chan int, senders)
 	var sent sync.WaitGroup
@@ -106,6 +110,9 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	}
 	sent.Wait()
 	report(ms, total, start, failed)
+	stopProf()
+	cpu.report(homes, senders, total)
+	reportGossip(g0, gossipCounts(homes), len(homes), total)
 	return settle(ctx, ms, wg, room, total, failed, wait)
 }
 

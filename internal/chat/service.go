@@ -128,7 +128,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Popup == nil {
 		cfg.Popup = func(title, text string) { Notify(cfg.Log, title, text) }
 	}
-	ps, err := cfg.Host.PubSub()
+	ps, err := cfg.Host.ChatPubSub()
 	if err != nil {
 		return nil, err
 	}
