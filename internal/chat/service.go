@@ -86,6 +86,9 @@ type Service struct {
 	stmts stmtCache // the store path's prepared statements
 
 	storeMu sync.Mutex // serializes stores (chain checks) and own sends
+	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
+	// none held, storing a message does not look for held successors.
+	heldRows int
 	mu      sync.Mutex
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
@@ -135,7 +138,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096),
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -156,6 +159,7 @@ func (s *Service) Start(ctx context.Context) error {
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
+	s.countHeld(ctx)
 	s.wg.Add(2 + syncWorkers)
 	go s.loop()
 	go s.writer()
@@ -207,6 +211,7 @@ func (s *Service) loop() {
 			return
 		case <-w.C:
 		case <-sy.C:
+			s.countHeld(s.ctx)
 			s.antiEntropy()
 		case <-ret.C:
 			s.applyRetention(s.ctx)
