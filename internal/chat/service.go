@@ -89,11 +89,11 @@ type Service struct {
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
 	heldRows int
-	mu      sync.Mutex
-	topics  map[logKey]*logTopic
-	rooms   map[string]map[string]*roomState // by workgroup, then name
-	syncing map[syncKey]bool
-	joined  map[logKey]bool // rooms joined (nil: not read yet)
+	mu       sync.Mutex
+	topics   map[logKey]*logTopic
+	rooms    map[string]map[string]*roomState // by workgroup, then name
+	syncing  map[syncKey]bool
+	joined   map[logKey]bool // rooms joined (nil: not read yet)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
