@@ -93,6 +93,8 @@ type Service struct {
 	topics   map[logKey]*logTopic
 	rooms    map[string]map[string]*roomState // by workgroup, then name
 	syncing  map[syncKey]bool
+	// heldWait: logs waiting heldGrace before a sync (topics.go).
+	heldWait map[syncKey]bool
 	joined   map[logKey]bool // rooms joined (nil: not read yet)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
@@ -137,7 +139,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
-		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
+		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]bool{},
 		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

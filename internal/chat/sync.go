@@ -134,7 +134,7 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
 	defer cancel()
 	if req.Op == opHeads {
-		hs, err := s.heads(ctx, req.Workgroup, req.Log)
+		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
 		if err != nil {
 			return histReply{}, err
 		}
@@ -185,7 +185,7 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error
 	k := logKey{wg, log}
 	for round := 0; round < histOps/2; round++ {
 		_ = st.SetDeadline(time.Now().Add(30 * time.Second))
-		mine, err := s.heads(ctx, wg, log)
+		mine, err := s.seen.snapshot(ctx, s, k)
 		if err != nil {
 			return err
 		}
