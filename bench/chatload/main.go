@@ -37,8 +37,17 @@ func main() {
 	senders := flag.Int("senders", 0, "members that send (0: all)")
 	wait := flag.Duration("wait", 60*time.Second, "how long to wait for every member to hold every message")
 	flag.StringVar(&profDir, "profile", "", "folder to write CPU profiles of the first sender and the last member to, taken while sending")
+	catch := flag.Int("catchup", 0, "catch-up mode: the last member is killed, the others say this many messages in -room, then -restart starts it again; prints how long it takes to hold them all")
+	restart := flag.String("restart", "", "shell command that starts the last member again (catch-up mode)")
 	flag.Parse()
 	hs := strings.Split(*homes, ",")
+	if *catch > 0 {
+		if err := catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *senders <= 0 || *senders > len(hs) {
 		*senders = len(hs)
 	}

@@ -212,7 +212,7 @@ func (s *Service) writer() {
 // in-memory index into a new segment) costs more than a message's own
 // insert; at 500 msg/s a few milliseconds gather several messages per
 // commit, for that much added latency.
-const writeWindow = 4 * time.Millisecond
+const writeWindow = 10 * time.Millisecond
 
 // collect adds to batch the gossip that arrives within writeWindow, up to
 // maxBatch.
