@@ -95,7 +95,9 @@ type Service struct {
 	syncing  map[syncKey]bool
 	// heldWait: logs waiting heldGrace before a sync (topics.go).
 	heldWait map[syncKey]bool
-	joined   map[logKey]bool // rooms joined (nil: not read yet)
+	// syncLocks: one sync round per log at a time (sync.go).
+	syncLocks map[logKey]*sync.Mutex
+	joined    map[logKey]bool // rooms joined (nil: not read yet)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
