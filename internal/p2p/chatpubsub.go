@@ -22,7 +22,7 @@ const (
 // ChatPubSub returns the chat router, starting it on first use: a second
 // gossipsub router for payloads that carry their author's signature
 // themselves (chat messages), so the envelope is neither signed nor
-// verified (StrictNoSign: no From, no seqno, no key, one Ed25519 signature
+// verified (StrictNoSign and no author: no From, no seqno, no key, one Ed25519 signature
 // and verification less per message than the host's router). Its message
 // ID is ContentID (an unsigned envelope has no From+seqno to name it by),
 // so a message is the same whoever relays it. It admits peers exactly as
@@ -43,6 +43,7 @@ func (h *Host) ChatPubSub() (*pubsub.PubSub, error) {
 	opts := append(h.admission(),
 		pubsub.WithGossipSubProtocols([]protocol.ID{ProtoChatGossip}, chatFeatures),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(), // no From, no seqno: StrictNoSign alone still sends them
 		pubsub.WithMessageIdFn(ContentID),
 		pubsub.WithFloodPublish(true),
 		pubsub.WithGossipSubParams(chatGossipParams()),
