@@ -136,15 +136,21 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 			return duplicate, nil
 		}
 	}
-	room := m.Room // "" for a direct message
-	_, err = tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		id, m.Workgroup, log, author, m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
-		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
-	if err != nil {
+	if err := insertRow(ctx, tx, m); err != nil {
 		return 0, err
 	}
 	return stored, nil
+}
+
+// insertRow inserts m into chat_messages (the unique indexes refuse a
+// second message at a place of a chain, or a second copy).
+func insertRow(ctx context.Context, tx *txq, m *msg) error {
+	room := m.Room // "" for a direct message
+	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		m.ID(), m.Workgroup, m.logName(), m.author().String(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
+		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	return err
 }
 
 // holdTx holds m until its predecessor is stored (duplicate: held
