@@ -58,17 +58,8 @@
 //
 // # Live delivery: gossip
 //
-// Each log has a gossipsub topic on the host's chat router
-// (p2p.Host.ChatPubSub, protocol /peerhood/chat/gossip/1.2.0):
+// Each log has a gossipsub topic on the host's shared router:
 // /peerhood/wg/<ID>/chat (directory) and /peerhood/wg/<ID>/chat/<room>.
-// The chat router sends envelopes without author, seqno or signature
-// (StrictNoSign): every chat message carries its author's signature, which
-// the validator checks, so gossipsub's own Ed25519 signature and
-// verification were a second one per message (roster and presence stay
-// on the host's signed router: their validators take the author from
-// the envelope). It admits peers exactly as the host's router (the
-// gate's topic check on subscriptions, peers and RPCs), and runs a
-// smaller mesh (D 3) since authors flood-publish to every subscriber.
 // The gate sends a workgroup's topics only to its members. A node joins
 // the directory of every workgroup, the rooms it joined, and, as a
 // mailbox member, every room of its workgroup it may enter (so a member
@@ -89,6 +80,17 @@
 // 10 ms, up to 512: one commit each); per message it reads the author's
 // chain once (seq-1 and seq) and inserts, and reads chat_held only while
 // something is held (heldRows).
+//
+// The router is the host's chat router (p2p.Host.ChatPubSub, protocol
+// /peerhood/chat/gossip/1.2.0), not the signed one roster and presence
+// use: its envelopes carry no author, seqno or signature (StrictNoSign).
+// Every chat message carries its author's signature, which the validator
+// checks, so gossipsub's own Ed25519 signature and verification were a
+// second one per message (roster and presence validators take the author
+// from the envelope, so they stay on the signed router). It admits peers
+// exactly as the host's router (the gate's topic checks on
+// subscriptions, peers and RPCs) and runs a smaller mesh (D 3), as
+// authors flood-publish to every subscriber.
 //
 // # /peerhood/history/1: gap repair and history sync
 //

@@ -86,22 +86,23 @@ type Service struct {
 	stmts stmtCache // the store path's prepared statements
 
 	storeMu sync.Mutex // serializes stores (chain checks) and own sends
-	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
-	// none held, storing a message does not look for held successors.
-	heldRows int
-	mu       sync.Mutex
-	topics   map[logKey]*logTopic
-	rooms    map[string]map[string]*roomState // by workgroup, then name
-	syncing  map[syncKey]bool
-	// heldWait: logs waiting heldGrace before a sync (topics.go).
-	heldWait map[syncKey]bool
-	// syncLocks: one sync round per log at a time (sync.go).
-	syncLocks map[logKey]*sync.Mutex
-	joined    map[logKey]bool // rooms joined (nil: not read yet)
+	mu      sync.Mutex
+	topics  map[logKey]*logTopic
+	rooms   map[string]map[string]*roomState // by workgroup, then name
+	syncing map[syncKey]bool
+	joined  map[logKey]bool // rooms joined (nil: not read yet)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
 	cutOff atomic.Pointer[func(peer.ID) bool]
+
+	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
+	// none held, storing a message does not look for held successors.
+	heldRows int
+	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
+	heldWait map[syncKey]bool
+	// syncLocks: one sync round per log at a time (sync.go), under mu.
+	syncLocks map[logKey]*sync.Mutex
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
@@ -159,11 +160,11 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cfg.Spool != nil {
 		s.cfg.Spool.OnChat(s.fromSpool)
 	}
+	s.countHeld(ctx)
 	// The clock starts past every message this node stored.
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
-	s.countHeld(ctx)
 	s.wg.Add(2 + syncWorkers)
 	go s.loop()
 	go s.writer()
