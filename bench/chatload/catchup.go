@@ -57,7 +57,7 @@ func catchUp(homes []string, wg, room string, total, rate int, restart string, w
 		if up > 0 && unread(ctx, last.c, wg, room) >= total-failed {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // the count is a scan of the room: not too often on the node measured
 	}
 	all := time.Since(t0)
 	lost, dup, err := count(ctx, ms[len(ms)-1:], wg, room, total)
