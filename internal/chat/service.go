@@ -100,7 +100,7 @@ type Service struct {
 	// none held, storing a message does not look for held successors.
 	heldRows int
 	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
-	heldWait map[syncKey]bool
+	heldWait map[syncKey]map[peer.ID]uint64
 	// syncLocks: one sync round per log at a time (sync.go), under mu.
 	syncLocks map[logKey]*sync.Mutex
 
@@ -142,7 +142,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
-		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]bool{},
+		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
 		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())

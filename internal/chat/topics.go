@@ -240,23 +240,36 @@ func (s *Service) collect(batch []gossiped) []gossiped {
 // cost both ends a heads exchange and a range read per held message.
 const heldGrace = 500 * time.Millisecond
 
-// syncIfStillHeld syncs log k with p after heldGrace unless m was stored
-// meanwhile (its author's head reached it); one wait per (log, peer).
+// syncIfStillHeld syncs log k with p after heldGrace unless every
+// message held meanwhile from p was stored (each author's head reached
+// the highest seq held of it); one wait per (log, peer), which notes
+// every message held while it runs (one still held at its end is
+// enough to sync, whichever hold started the wait).
 func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 	sk := syncKey{k, p}
 	s.mu.Lock()
-	if s.heldWait[sk] {
-		s.mu.Unlock()
+	w, waiting := s.heldWait[sk]
+	if !waiting {
+		w = map[peer.ID]uint64{}
+		s.heldWait[sk] = w
+	}
+	w[m.author()] = max(w[m.author()], m.Seq)
+	s.mu.Unlock()
+	if waiting {
 		return
 	}
-	s.heldWait[sk] = true
-	s.mu.Unlock()
 	time.AfterFunc(heldGrace, func() {
 		s.mu.Lock()
 		delete(s.heldWait, sk)
 		s.mu.Unlock()
-		if s.ctx.Err() == nil && s.seen.head(k, m.author()) < m.Seq {
-			s.requestSync(k, p)
+		if s.ctx.Err() != nil {
+			return
+		}
+		for author, seq := range w { // w is no longer written: removed from heldWait under mu
+			if s.seen.head(k, author) < seq {
+				s.requestSync(k, p)
+				return
+			}
 		}
 	})
 }
