@@ -86,7 +86,21 @@
 // gossipsub message ID is the chat message ID (SHA-256 of the signed
 // bytes), so gossipsub drops a message it has seen, whoever relays it,
 // before validating it. The store path runs prepared statements
-// (stmts.go).
+// (stmts.go). One writer stores gossip in batches (what arrives within
+// 10 ms, up to 512: one commit each); per message it reads the author's
+// chain once (seq-1 and seq) and inserts, and reads chat_held only while
+// something is held (heldRows).
+//
+// The router is the host's chat router (p2p.Host.ChatPubSub, protocol
+// /peerhood/chat/gossip/1.2.0), not the signed one roster and presence
+// use: its envelopes carry no author, seqno or signature (StrictNoSign).
+// Every chat message carries its author's signature, which the validator
+// checks, so gossipsub's own Ed25519 signature and verification were a
+// second one per message (roster and presence validators take the author
+// from the envelope, so they stay on the signed router). It admits peers
+// exactly as the host's router (the gate's topic checks on
+// subscriptions, peers and RPCs) and runs a smaller mesh (D 3), as
+// authors flood-publish to every subscriber.
 //
 // # /peerhood/history/1: gap repair and history sync
 //
@@ -107,8 +121,12 @@
 // are released in order), and repeats while it makes progress. It runs
 // with every peer that joins a log's topic (a member coming back, or met
 // again after a partition), every SyncInterval (15 s) with one random
-// peer of each topic, and at once with the sender of a message that had
-// to be held.
+// peer of each topic, and with the sender of a message that had to be
+// held, 500 ms later if it is still held (under load gossip delivers an
+// author's messages slightly out of order). Sync rounds of one log run
+// one at a time, so a member coming back fetches each message once, not
+// from every peer at once; its own heads come from memory (seen.go), and
+// fetched messages are verified on every core.
 //
 // # Direct messages: /peerhood/dm/1 and the spool
 //

@@ -100,6 +100,14 @@ type Service struct {
 	// gossip from those peers and syncs no history with them.
 	cutOff atomic.Pointer[func(peer.ID) bool]
 
+	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
+	// none held, storing a message does not look for held successors.
+	heldRows int
+	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
+	heldWait map[syncKey]map[peer.ID]uint64
+	// syncLocks: one sync round per log at a time (sync.go), under mu.
+	syncLocks map[logKey]*sync.Mutex
+
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
 	ctx    context.Context
@@ -132,14 +140,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Popup == nil {
 		cfg.Popup = func(title, text string) { Notify(cfg.Log, title, text) }
 	}
-	ps, err := cfg.Host.PubSub()
+	ps, err := cfg.Host.ChatPubSub()
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
-		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096),
+		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -156,6 +164,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cfg.Spool != nil {
 		s.cfg.Spool.OnChat(s.fromSpool)
 	}
+	s.countHeld(ctx)
 	// The clock starts past every message this node stored.
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
@@ -213,6 +222,7 @@ func (s *Service) loop() {
 			return
 		case <-w.C:
 		case <-sy.C:
+			s.countHeld(s.ctx)
 			s.antiEntropy()
 		case <-ret.C:
 			s.applyRetention(s.ctx)

@@ -10,6 +10,17 @@
 // own through its transport (handshake and peer ID included), closed at
 // once; the report names the address dialled and the one kept.
 //
+// Gossip: PubSub is the host's gossipsub router (envelopes signed by
+// their author: StrictSign), for payloads whose author the validators
+// take from the envelope (roster, presence). ChatPubSub is a second
+// router on its own protocol ID (/peerhood/chat/gossip/1.2.0) without
+// envelope author or signature (StrictNoSign), for payloads signed by
+// their authors themselves (chat), with a content message ID and a
+// smaller mesh. Both apply the same admission (the gate's topic check on
+// subscriptions, peers and RPCs); ResetGossip and the move off relays
+// reset the streams of both. The chat router's traffic is counted in
+// peerhood_chat_gossip_total{what} (new, duplicate, sent, idontwant).
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement

@@ -81,10 +81,13 @@ type Host struct {
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
 	ps       *pubsub.PubSub
-	log      *slog.Logger
-	ctx      context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
-	stop     context.CancelFunc
-	done     chan struct{}
+	chatPS   *pubsub.PubSub // chatpubsub.go
+	// gossipTracer counts the chat router's messages (gossipmetrics.go).
+	gossipTracer *gossipCounter
+	log          *slog.Logger
+	ctx          context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
+	stop         context.CancelFunc
+	done         chan struct{}
 }
 
 // New starts a host listening on cfg.ListenAddrs. Every address that is
@@ -149,6 +152,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
+	hh.gossipTracer = newGossipCounter(cfg.Metrics)
 	nw := h.Network()
 	hh.hp.net.Store(&nw)
 	if hh.punch, err = newPuncher(h, hh.hp, cfg.Metrics); err != nil {
