@@ -24,7 +24,7 @@ type rawSub struct {
 
 func rawJoin(t *testing.T, nd *testnet.Node, topic string) *rawSub {
 	t.Helper()
-	ps, err := nd.Host().PubSub()
+	ps, err := nd.Host().ChatPubSub()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func waitSubscribed(t *testing.T, on []*testnet.Node, topic string, p peer.ID, w
 	t.Helper()
 	testutil.Eventually(t, testnet.Converge, func() error {
 		for _, nd := range on {
-			ps, _ := nd.Host().PubSub()
+			ps, _ := nd.Host().ChatPubSub()
 			if slices.Contains(ps.ListPeers(topic), p) != want {
 				return fmt.Errorf("%s: %s subscribed to %s: %v", nd.Name, p, topic, !want)
 			}
