@@ -11,6 +11,9 @@
 #   apt-get install openssh-server openssh-client iperf3
 #   bench/tunnel.sh          # SECS=5 per iperf3 run, N=300 first-byte probes
 #   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run
+#   STRACE=1 bench/tunnel.sh    # then one more forward and ssh -L run under strace -c: syscalls per GiB
+#   QUICK=1 bench/tunnel.sh     # throughput and CPU-s/GiB only (no first-byte, no HTTP)
+#   PH=/path/to/peerhood bench/tunnel.sh   # measure another build of peerhood
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,7 +35,7 @@ for t in sshd ssh iperf3; do
 done
 
 echo "building peerhood, rawstream, tunnelbench..."
-go build -o "$H/peerhood" ./cmd/peerhood
+if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; else cp "$PH" "$H/peerhood"; fi
 go build -o "$H/rawstream" ./bench/rawstream
 go build -o "$H/tb" ./bench/tunnelbench
 PH="$H/peerhood"
@@ -45,6 +48,7 @@ freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1"
 IPERF_PORT=$(freeport)
 iperf3 -s -p $IPERF_PORT >/dev/null 2>&1 &
 pids+=($!)
+IPERF_SPID=$!
 "$H/tb" serve >"$H/serve.out" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$H/serve.out" ] && break; sleep 0.05; done
@@ -54,11 +58,12 @@ read -r GREET HTTPD <"$H/serve.out"
 start_node() { # name
   "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --no-mdns --log-level warn >"$H/$1.log" 2>&1 &
   pids+=($!)
+  NODEPID=$!
   for _ in $(seq 200); do "$PH" --home "$H/$1" status >/dev/null 2>&1 && return; sleep 0.05; done
   echo "node $1 did not start: $(cat "$H/$1.log")" >&2; exit 1
 }
-start_node alpha
-start_node bravo
+start_node alpha; APID=$NODEPID
+start_node bravo; BPID=$NODEPID
 "$PH" --home "$H/alpha" workgroup create bench >/dev/null
 TOKEN=$("$PH" --home "$H/alpha" invite | head -1)
 "$PH" --home "$H/bravo" join "$TOKEN" >/dev/null
@@ -86,33 +91,103 @@ PidFile none
 CFG
 /usr/sbin/sshd -D -f "$H/sshd_config" &
 pids+=($!)
+SSHD_PID=$!
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$SSHD_PORT") 2>/dev/null && break; sleep 0.1; done
 ssh -N -c aes128-gcm@openssh.com -p "$SSHD_PORT" -i "$H/userkey" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
   -o ExitOnForwardFailure=yes -L "$L_IPERF:127.0.0.1:$IPERF_PORT" -L "$L_GREET:$GREET" -L "$L_WEB:$HTTPD" root@127.0.0.1 &
 pids+=($!)
+SSH_PID=$!
 ok=""
 for _ in $(seq 100); do "$H/tb" firstbyte -n 1 "127.0.0.1:$L_GREET" >/dev/null 2>&1 && ok=1 && break; sleep 0.1; done
 [ -n "$ok" ] || { echo "ssh -L did not come up" >&2; exit 1; }
 
 # --- throughput ---------------------------------------------------------------
-iperf_mbs() { # port -> MB/s received
-  iperf3 -c 127.0.0.1 -p "$1" -t "$SECS" -J |
-    awk -F: '/"sum_received"/ {f=1} f && /"bits_per_second"/ {gsub(/[ ,]/, "", $2); printf "%.0f\n", $2 / 8e6; exit}'
+# ticks PID... -> CPU ticks (user+system) of these processes and their
+# live descendants (sshd's per-session children).
+ticks() {
+  local t=0 p c
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+    for c in $(pgrep -P "$p" || true); do t=$((t + $(ticks "$c"))); done
+  done
+  echo "$t"
+}
+TICK=$(getconf CLK_TCK)
+# iperf_run NAME PORT [GROUP=PID,PID ...] -> MB/s received; writes
+# "$H/cpu.NAME": GiB moved, then CPU-s/GiB of the iperf3 client (its own
+# getrusage, from -J), the iperf3 server and each GROUP (/proc ticks).
+iperf_run() {
+  local name=$1 port=$2 g; shift 2
+  local before=() after=()
+  for g in "$IPERF_SPID" "$@"; do before+=("$(ticks ${g#*=} )"); done
+  iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" -J >"$H/iperf.$name.json"
+  for g in "$IPERF_SPID" "$@"; do after+=("$(ticks ${g#*=} )"); done
+  python3 - "$H/iperf.$name.json" "$TICK" "${before[*]}" "${after[*]}" "$*" >"$H/cpu.$name" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))["end"]
+tick, b, a = int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+names = ["iperf3-server"] + [g.split("=")[0] for g in sys.argv[5].split()]
+rx = j["sum_received"]
+gib = rx["bytes"] / 2**30
+cols = [("iperf3-client", j["cpu_utilization_percent"]["host_total"] / 100 * j["sum_sent"]["seconds"])]
+cols += [(n, (int(y) - int(x)) / tick) for n, x, y in zip(names, b, a)]
+print("%.0f" % (rx["bytes"] / rx["seconds"] / 1e6))
+print("  ".join("%s %.2f" % (n, c / gib) for n, c in cols) + "  | total %.2f CPU-s/GiB" % (sum(c for _, c in cols) / gib))
+PY
+  head -1 "$H/cpu.$name"
 }
 echo "iperf3 ${SECS}s each: direct, peerhood forward, ssh -L; rawstream ${RAW_MIB} MiB..."
-DIRECT=$(iperf_mbs $IPERF_PORT)
+DIRECT=$(iperf_run direct $IPERF_PORT)
 if [ -n "${PROFILE:-}" ]; then # PROFILE=DIR: CPU profiles of both nodes during the forward's iperf3 run
   mkdir -p "$PROFILE"
   for n in alpha bravo; do
     curl -s --unix-socket "$H/$n/control.sock" -o "$PROFILE/$n.pprof" "http://node/debug/pprof/profile?seconds=$((SECS - 1))" &
   done
 fi
-FWD=$(iperf_mbs "${F_IPERF##*:}")
+FWD=$(iperf_run forward "${F_IPERF##*:}" "bravo(using)=$BPID" "alpha(offering)=$APID")
 wait_profiles() { [ -n "${PROFILE:-}" ] && sleep 1.5 && echo "profiles in $PROFILE (go tool pprof -top $H/peerhood $PROFILE/bravo.pprof)"; true; }
 wait_profiles
-SSHL=$(iperf_mbs "$L_IPERF")
-RAW=$("$H/rawstream" -mib "$RAW_MIB")
+SSHL=$(iperf_run ssh "$L_IPERF" "ssh=$SSH_PID" "sshd=$SSHD_PID")
+read -r RAW RAW_SEND RAW_RECV < <("$H/rawstream" -mib "$RAW_MIB" -cpu)
 
+# straced NAME PORT LABEL=PID... -> syscalls per GiB of each process
+# (with its threads and children), from strace -c during one more iperf3
+# run (strace slows them: only the counts mean something).
+straced() {
+  local name=$1 port=$2 g p sts=() args; shift 2
+  for g in "$@"; do
+    args=()
+    for p in ${g#*=} $(pgrep -P "${g#*=}" || true); do args+=(-p "$p"); done
+    strace -c -f -o "$H/strace.$name.${g%%=*}" "${args[@]}" &
+    sts+=($!)
+  done
+  sleep 0.5
+  iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" -J >"$H/iperf.strace.$name.json"
+  for p in "${sts[@]}"; do kill -INT "$p"; done
+  wait "${sts[@]}" 2>/dev/null || true
+  python3 - "$H/iperf.strace.$name.json" "$H/strace.$name" "$*" <<'PY'
+import json, sys
+gib = json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"] / 2**30
+out = []
+for label in [g.split("=")[0] for g in sys.argv[3].split()]:
+    calls = {}
+    for line in open(sys.argv[2] + "." + label):
+        f = line.split()
+        if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
+            calls[f[-1]] = int(f[3])
+    top = sorted(calls.items(), key=lambda kv: -kv[1])[:4]
+    out.append("%s %.0f (%s)" % (label, sum(calls.values()) / gib, " ".join("%s %.0f" % kv for kv in [(k, v / gib) for k, v in top])))
+print("; ".join(out))
+PY
+}
+SYSCALLS_FWD="" SYSCALLS_SSH=""
+if [ -n "${STRACE:-}" ]; then
+  echo "strace -c of both nodes and of ssh/sshd, one more run each..."
+  SYSCALLS_FWD=$(straced forward "${F_IPERF##*:}" "bravo=$BPID" "alpha=$APID")
+  SYSCALLS_SSH=$(straced ssh "$L_IPERF" "ssh=$SSH_PID" "sshd=$SSHD_PID")
+fi
+
+if [ -z "${QUICK:-}" ]; then
 # --- connection setup: connect to first byte (median of N) -------------------
 echo "first byte, $N connections each..."
 FB_DIRECT=$("$H/tb" firstbyte -n "$N" "$GREET")
@@ -124,6 +199,7 @@ echo "$REQS HTTP requests each..."
 HTTP_DIRECT=$("$H/tb" http -n "$REQS" "http://$HTTPD/")
 HTTP_FWD=$("$H/tb" http -n "$REQS" "http://$F_WEB/")
 HTTP_SSH=$("$H/tb" http -n "$REQS" "http://127.0.0.1:$L_WEB/")
+fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
@@ -134,9 +210,18 @@ printf "  %-32s %10s\n" "iperf3 direct loopback" "$DIRECT" "iperf3 through peerh
 printf "  %-32s %10s   (goal >= 2)\n" "forward / ssh -L" "$(ratio "$FWD" "$SSHL")"
 printf "  %-32s %10s   (goal >= 0.9)\n" "forward / bare stream" "$(ratio "$FWD" "$RAW")"
 printf "  %-32s %10s\n" "forward / direct" "$(ratio "$FWD" "$DIRECT")"
+if [ -z "${QUICK:-}" ]; then
 printf "%-34s\n" "connect to first byte (median µs)"
 printf "  %-32s %10s\n" "direct" "$FB_DIRECT" "peerhood forward" "$FB_FWD" "ssh -L" "$FB_SSH"
 printf "  %-32s %10s   (goal < 5000)\n" "added by the forward" "$((FB_FWD - FB_DIRECT))"
 printf "%-34s\n" "$REQS HTTP requests, new connection each (ms)"
 printf "  %-32s %10s\n" "direct" "$HTTP_DIRECT" "peerhood forward" "$HTTP_FWD" "ssh -L" "$HTTP_SSH"
 printf "  %-32s %10s\n" "ssh -L / forward (time)" "$(ratio "$HTTP_SSH" "$HTTP_FWD")"
+fi
+printf "%-34s\n" "CPU-s per GiB received, per process (iperf3 runs; user+system)"
+for n in direct forward ssh; do printf "  %-8s %s\n" "$n" "$(sed -n 2p "$H/cpu.$n")"; done
+printf "  %-8s %s\n" "bare" "rawstream-sender $RAW_SEND  rawstream-receiver $RAW_RECV  | total $(awk -v a="$RAW_SEND" -v b="$RAW_RECV" 'BEGIN { printf "%.2f", a + b }') CPU-s/GiB"
+if [ -n "$SYSCALLS_FWD" ]; then
+  printf "%-34s\n" "syscalls per GiB (strace -c -f, one more iperf3 run)"
+  printf "  %-8s %s\n" "forward" "$SYSCALLS_FWD" "ssh" "$SYSCALLS_SSH"
+fi

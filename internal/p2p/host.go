@@ -115,7 +115,7 @@ func New(cfg Config) (*Host, error) {
 	opts := []libp2p.Option{
 		libp2p.Identity(cfg.Key),
 		libp2p.NoListenAddrs,
-		libp2p.Security(libp2ptls.ID, libp2ptls.New),
+		libp2p.Security(libp2ptls.ID, newBatchTLS),
 		libp2p.Security(noise.ID, noise.New),
 		// TCP dials leave from an ephemeral port, not the listen port:
 		// with SO_REUSEPORT two members that dial each other at once (both
