@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -19,9 +20,10 @@ import (
 // bytes on the wire) with fewer syscalls per byte:
 //
 //   - writes: Go's tls.Conn writes each record (at most 16 KiB of
-//     plaintext) with its own write syscall, so one 64 KiB yamux frame
-//     cost four. Here the records of one Write are gathered and written
-//     at once (one syscall per yamux frame);
+//     plaintext, ~1.2 KiB during a connection's first 128 KiB) with its
+//     own write syscall, so one 64 KiB yamux frame cost four. Here the
+//     records of one Write are gathered and written at once (one
+//     syscall per yamux frame);
 //   - reads: tls.Conn reads about one record per read syscall. After a
 //     read that found the socket full, the next reads take up to
 //     readAhead bytes at once into a pooled buffer, taken only once the
@@ -70,7 +72,7 @@ type batchSecureConn struct {
 }
 
 func (c *batchSecureConn) Write(p []byte) (int, error) {
-	if len(p) <= maxRecordPlaintext {
+	if len(p) <= minBatch {
 		return c.SecureConn.Write(p) // one record: nothing to gather
 	}
 	c.raw.begin()
@@ -82,8 +84,10 @@ func (c *batchSecureConn) Write(p []byte) (int, error) {
 }
 
 const (
-	// maxRecordPlaintext is TLS's largest record payload.
-	maxRecordPlaintext = 16 << 10
+	// minBatch is the largest write sent as is: it always fits one
+	// record (tls.Conn's smallest, while it sizes records dynamically
+	// during the first 128 KiB of a connection, carries ~1.2 KiB).
+	minBatch = 1 << 10
 	// writeBatch is the most bytes gathered before a write: a yamux
 	// frame (64 KiB) in TLS records (22 bytes each of overhead) fits.
 	writeBatch = 128 << 10
@@ -105,6 +109,8 @@ type batchConn struct {
 	rbuf       *[]byte
 	rpos, rend int
 	bulk       bool
+	aheads     int          // reads made in bulk mode (tests)
+	held       atomic.Int32 // read buffers taken from the pool (tests)
 }
 
 func newBatchConn(c net.Conn) *batchConn {
@@ -178,7 +184,7 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		n := copy(p, (*c.rbuf)[c.rpos:c.rend])
 		c.rpos += n
 		if c.rpos == c.rend {
-			batchPool.Put(c.rbuf)
+			c.putRead(c.rbuf)
 			c.rbuf = nil
 		}
 		return n, nil
@@ -195,8 +201,10 @@ func (c *batchConn) Read(p []byte) (int, error) {
 	)
 	// The buffer is taken only once the socket is readable: a
 	// connection that goes idle waits without one.
+	c.aheads++
 	rerr := c.rc.Read(func(fd uintptr) bool {
 		bp = batchPool.Get().(*[]byte)
+		c.held.Add(1)
 		buf := (*bp)[:readAhead]
 		for {
 			n, err = syscall.Read(int(fd), buf)
@@ -205,7 +213,7 @@ func (c *batchConn) Read(p []byte) (int, error) {
 			}
 		}
 		if err == syscall.EAGAIN {
-			batchPool.Put(bp)
+			c.putRead(bp)
 			bp = nil
 			return false
 		}
@@ -215,12 +223,12 @@ func (c *batchConn) Read(p []byte) (int, error) {
 		return 0, rerr // closed, or the read deadline passed
 	}
 	if err != nil {
-		batchPool.Put(bp)
+		c.putRead(bp)
 		c.bulk = false
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
 	if n == 0 {
-		batchPool.Put(bp)
+		c.putRead(bp)
 		c.bulk = false
 		return 0, io.EOF
 	}
@@ -228,9 +236,14 @@ func (c *batchConn) Read(p []byte) (int, error) {
 	c.bulk = n >= readAhead/4
 	k := copy(p, (*bp)[:n])
 	if k == n {
-		batchPool.Put(bp)
+		c.putRead(bp)
 		return k, nil
 	}
 	c.rbuf, c.rpos, c.rend = bp, k, n
 	return k, nil
+}
+
+func (c *batchConn) putRead(bp *[]byte) {
+	c.held.Add(-1)
+	batchPool.Put(bp)
 }
