@@ -89,10 +89,11 @@ const (
 	// during the first 128 KiB of a connection, carries ~1.2 KiB).
 	minBatch = 1 << 10
 	// writeBatch is the most bytes gathered before a write: a yamux
-	// frame (64 KiB) in TLS records (22 bytes each of overhead) fits.
-	writeBatch = 128 << 10
+	// frame (YamuxMessage) in TLS records (22 bytes each of overhead)
+	// fits.
+	writeBatch = YamuxMessage + 64<<10
 	// readAhead is the most bytes one read syscall takes in bulk mode.
-	readAhead = 128 << 10
+	readAhead = 256 << 10
 )
 
 var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, writeBatch); return &b }}

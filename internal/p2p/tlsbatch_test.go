@@ -104,7 +104,7 @@ func tlsPair(t *testing.T, batchServer, batchClient bool, wrap func(net.Conn) ne
 	return r.c, cli
 }
 
-// TestBatchTLSWritesPerCall: one Write of a yamux frame (64 KiB) goes
+// TestBatchTLSWritesPerCall: one Write of a yamux frame (256 KiB) goes
 // to the socket in one write, where libp2p's TLS makes one per 16 KiB
 // record; bytes arrive intact at a stock TLS peer.
 func TestBatchTLSWritesPerCall(t *testing.T) {
@@ -120,9 +120,9 @@ func TestBatchTLSWritesPerCall(t *testing.T) {
 		{"small", 100, true, false, 1},
 		{"one record, stock TLS", 16 << 10, false, false, 1},
 		{"one record", 16 << 10, true, false, 1},
-		{"yamux frame", 64 << 10, true, false, 1},
-		{"yamux frame, stock TLS", 64 << 10, false, false, 4},
-		{"larger than a batch", 300 << 10, true, false, 3},
+		{"yamux frame", YamuxMessage, true, false, 1},
+		{"yamux frame, stock TLS", YamuxMessage, false, false, YamuxMessage / (16 << 10)},
+		{"larger than a batch", 700 << 10, true, false, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
