@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks a peerhood forward (/peerhood/tunnel/1) on loopback against
 # iperf3 direct, an `ssh -L` forward (aes128-gcm) and a bare libp2p stream
-# (bench/rawstream), all in this one run, and prints the figures and the
+# (bench/rawstream, on a node's transports and on go-libp2p's stock
+# ones), all in this one run, and prints the figures and the
 # ratios against the goals of issue 15:
 #   throughput >= 2x ssh -L and >= 0.9x a bare libp2p stream;
 #   connect-to-first-byte adds < 5 ms on loopback;
@@ -148,7 +149,10 @@ FWD=$(iperf_run forward "${F_IPERF##*:}" "bravo(using)=$BPID" "alpha(offering)=$
 wait_profiles() { [ -n "${PROFILE:-}" ] && sleep 1.5 && echo "profiles in $PROFILE (go tool pprof -top $H/peerhood $PROFILE/bravo.pprof)"; true; }
 wait_profiles
 SSHL=$(iperf_run ssh "$L_IPERF" "ssh=$SSH_PID" "sshd=$SSHD_PID")
-read -r RAW RAW_SEND RAW_RECV < <("$H/rawstream" -mib "$RAW_MIB" -cpu)
+# The bare stream on a node's own transports (what the forward rides on)
+# and on go-libp2p's stock TCP+TLS+yamux.
+read -r RAW RAW_SEND RAW_RECV < <("$H/rawstream" -mib "$RAW_MIB" -cpu -transport peerhood)
+read -r RAWS RAWS_SEND RAWS_RECV < <("$H/rawstream" -mib "$RAW_MIB" -cpu -transport stock)
 
 # straced NAME PORT LABEL=PID... -> syscalls per GiB of each process
 # (with its threads and children), from strace -c during one more iperf3
@@ -206,7 +210,8 @@ echo
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)  cores: $(nproc)"
 printf "%-34s %10s\n" "throughput (MB/s)" ""
 printf "  %-32s %10s\n" "iperf3 direct loopback" "$DIRECT" "iperf3 through peerhood forward" "$FWD" \
-  "iperf3 through ssh -L aes128-gcm" "$SSHL" "bare libp2p stream (rawstream)" "$RAW"
+  "iperf3 through ssh -L aes128-gcm" "$SSHL" "bare libp2p stream (rawstream)" "$RAW" \
+  "  same, stock go-libp2p transport" "$RAWS"
 printf "  %-32s %10s   (goal >= 2)\n" "forward / ssh -L" "$(ratio "$FWD" "$SSHL")"
 printf "  %-32s %10s   (goal >= 0.9)\n" "forward / bare stream" "$(ratio "$FWD" "$RAW")"
 printf "  %-32s %10s\n" "forward / direct" "$(ratio "$FWD" "$DIRECT")"
@@ -220,7 +225,8 @@ printf "  %-32s %10s\n" "ssh -L / forward (time)" "$(ratio "$HTTP_SSH" "$HTTP_FW
 fi
 printf "%-34s\n" "CPU-s per GiB received, per process (iperf3 runs; user+system)"
 for n in direct forward ssh; do printf "  %-8s %s\n" "$n" "$(sed -n 2p "$H/cpu.$n")"; done
-printf "  %-8s %s\n" "bare" "rawstream-sender $RAW_SEND  rawstream-receiver $RAW_RECV  | total $(awk -v a="$RAW_SEND" -v b="$RAW_RECV" 'BEGIN { printf "%.2f", a + b }') CPU-s/GiB"
+printf "  %-8s %s\n" "bare" "rawstream-sender $RAW_SEND  rawstream-receiver $RAW_RECV  | total $(awk -v a="$RAW_SEND" -v b="$RAW_RECV" 'BEGIN { printf "%.2f", a + b }') CPU-s/GiB" \
+  "stock" "rawstream-sender $RAWS_SEND  rawstream-receiver $RAWS_RECV  | total $(awk -v a="$RAWS_SEND" -v b="$RAWS_RECV" 'BEGIN { printf "%.2f", a + b }') CPU-s/GiB"
 if [ -n "$SYSCALLS_FWD" ]; then
   printf "%-34s\n" "syscalls per GiB (strace -c -f, one more iperf3 run)"
   printf "  %-8s %s\n" "forward" "$SYSCALLS_FWD" "ssh" "$SYSCALLS_SSH"

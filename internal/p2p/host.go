@@ -18,6 +18,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
@@ -119,7 +120,12 @@ func New(cfg Config) (*Host, error) {
 	)
 	opts = append(opts, nat...)
 	if cfg.Metrics != nil {
-		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
+		opts = append(opts, libp2p.PrometheusRegisterer(withoutRcmgr{cfg.Metrics}))
+		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
+			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
+				cfg.Log.Warn("resource manager metrics not exported", "err", err)
+			}
+		}
 	} else {
 		opts = append(opts, libp2p.DisableMetrics())
 	}
