@@ -103,8 +103,9 @@ type batchConn struct {
 	net.Conn
 	rc syscall.RawConn // nil when the conn has no file descriptor (tests): reads go straight through
 
-	wmu  sync.Mutex
-	wbuf *[]byte // non-nil while a batch is open
+	wmu   sync.Mutex
+	depth int     // batches open
+	wbuf  *[]byte // bytes gathered (nil: none yet), from batchPool
 
 	// Reads: tls.Conn reads under its own lock, one at a time.
 	rbuf       *[]byte
@@ -124,20 +125,23 @@ func newBatchConn(c net.Conn) *batchConn {
 	return b
 }
 
-// begin opens a batch: writes are gathered until flush.
+// begin opens a batch: writes are gathered until flush. Batches may
+// nest (two goroutines writing at once: yamux has one writer, but
+// nothing forbids more); the gathered bytes go out when the last ends.
 func (c *batchConn) begin() {
 	c.wmu.Lock()
-	c.wbuf = batchPool.Get().(*[]byte)
+	c.depth++
 	c.wmu.Unlock()
 }
 
-// flush writes what the batch gathered and closes it.
+// flush ends a batch; the last one open writes what was gathered.
 func (c *batchConn) flush() error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	err := c.writeOut()
-	c.wbuf = nil
-	return err
+	if c.depth--; c.depth > 0 {
+		return nil
+	}
+	return c.writeOut()
 }
 
 // writeOut writes the gathered bytes (wmu held) and returns the buffer
@@ -162,16 +166,18 @@ func (c *batchConn) writeOut() error {
 func (c *batchConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if c.wbuf == nil {
+	if c.depth == 0 {
 		return c.Conn.Write(p)
 	}
-	if len(*c.wbuf)+len(p) > cap(*c.wbuf) {
+	if c.wbuf != nil && len(*c.wbuf)+len(p) > cap(*c.wbuf) {
 		if err := c.writeOut(); err != nil {
 			return 0, err
 		}
-		if len(p) >= writeBatch {
-			return c.Conn.Write(p)
-		}
+	}
+	if len(p) >= writeBatch {
+		return c.Conn.Write(p)
+	}
+	if c.wbuf == nil {
 		c.wbuf = batchPool.Get().(*[]byte)
 	}
 	*c.wbuf = append(*c.wbuf, p...)
