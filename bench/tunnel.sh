@@ -13,6 +13,7 @@
 #   bench/tunnel.sh          # SECS=5 per iperf3 run, N=300 first-byte probes
 #   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run
 #   STRACE=1 bench/tunnel.sh    # then one more forward and ssh -L run under strace -c: syscalls per GiB
+#   PERF=1 bench/tunnel.sh      # then perf record (cpu-clock) of each: CPU-s/GiB split by crypto, copies, kernel, runtime
 #   QUICK=1 bench/tunnel.sh     # throughput and CPU-s/GiB only (no first-byte, no HTTP)
 #   PH=/path/to/peerhood bench/tunnel.sh   # measure another build of peerhood
 set -euo pipefail
@@ -31,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for t in sshd ssh iperf3; do
+for t in sshd ssh iperf3 ${STRACE:+strace} ${PERF:+perf}; do
   command -v "$t" >/dev/null || [ -x "/usr/sbin/$t" ] || { echo "missing $t: apt-get install openssh-server openssh-client iperf3" >&2; exit 1; }
 done
 
@@ -184,6 +185,68 @@ for label in [g.split("=")[0] for g in sys.argv[3].split()]:
 print("; ".join(out))
 PY
 }
+# perfsplit NAME GIB LABEL=FILE... -> CPU-s/GiB of each process split by
+# where it went (perf record -e cpu-clock samples; crypto = AES-GCM and
+# friends in user space, all of OpenSSL's libcrypto for ssh, copy = memmove/memcpy, kernel-copy = the
+# kernel's copies to and from sockets, kernel = the rest of the kernel:
+# syscalls, TCP, wakeups; runtime = Go's scheduler, GC and locks).
+perfsplit() {
+  local name=$1 gib=$2 g; shift 2
+  for g in "$@"; do
+    perf report -i "${g#*=}" --stdio --no-children --sort dso,sym -g none -F overhead,sample,dso,sym 2>/dev/null
+    echo "@@END ${g%%=*}"
+  done | python3 -c '
+import re, sys
+gib, freq = float(sys.argv[1]), float(sys.argv[2])
+b, out = {}, []
+order = ["crypto", "copy", "kernel-copy", "kernel", "runtime", "other"]
+for line in sys.stdin:
+    if line.startswith("@@END"):
+        tot = sum(b.values())
+        out.append("%s %.2f (%s)" % (line.split()[1], tot / freq / gib, " ".join("%s %.2f" % (k, b.get(k, 0) / freq / gib) for k in order)))
+        b = {}
+        continue
+    f = line.split()
+    if len(f) < 5 or line.startswith("#") or not f[1].isdigit():
+        continue
+    n, dso, sym = int(f[1]), f[2], " ".join(f[4:])
+    if dso == "[kernel.kallsyms]":
+        k = "kernel-copy" if re.search(r"copy_(from|to)_iter|copy_user|rep_mov|memcpy", sym) else "kernel"
+    elif "libcrypto" in dso or re.search(r"(?i)aes|gcm|ghash|chacha|poly1305|sha256|sha512|blake|edwards|x25519|curve25519", sym):
+        k = "crypto"
+    elif re.search(r"memmove|memcpy|memset|memclr", sym):
+        k = "copy"
+    elif re.search(r"^runtime\.|futex|pthread|sched_yield|epoll|__vdso", sym) or dso.startswith("[vdso]"):
+        k = "runtime"
+    else:
+        k = "other"
+    b[k] = b.get(k, 0) + n
+print(sys.argv[3] + ": " + "; ".join(out))
+' "$gib" "$PERF_FREQ" "$name" | sed "s/^/  /"
+}
+# perfed NAME PORT LABEL=PID... -> perfsplit of one more iperf3 run
+perfed() {
+  local name=$1 port=$2 g p pids sts=() labels=(); shift 2
+  for g in "$@"; do
+    pids=${g#*=}; for p in $(pgrep -P "${g#*=}" || true); do pids+=",$p"; done
+    perf record -q -e cpu-clock -F "$PERF_FREQ" -p "$pids" -o "$H/perf.$name.${g%%=*}" 2>/dev/null &
+    sts+=($!) labels+=("${g%%=*}=$H/perf.$name.${g%%=*}")
+  done
+  sleep 0.5
+  iperf3 -c 127.0.0.1 -p "$port" -t "$SECS" -J >"$H/iperf.perf.$name.json"
+  for p in "${sts[@]}"; do kill -INT "$p"; done
+  wait "${sts[@]}" 2>/dev/null || true
+  perfsplit "$name" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"] / 2**30)' "$H/iperf.perf.$name.json")" "${labels[@]}"
+}
+PERF_FREQ=${PERF_FREQ:-999}
+PERF_OUT=""
+if [ -n "${PERF:-}" ]; then
+  echo "perf record of both nodes, ssh/sshd and rawstream, one more run each..."
+  PERF_OUT+=$(perfed forward "${F_IPERF##*:}" "bravo=$BPID" "alpha=$APID")$'\n'
+  PERF_OUT+=$(perfed ssh "$L_IPERF" "ssh=$SSH_PID" "sshd=$SSHD_PID")$'\n'
+  perf record -q -e cpu-clock -F "$PERF_FREQ" -o "$H/perf.bare" -- "$H/rawstream" -mib "$RAW_MIB" -transport peerhood >/dev/null 2>&1
+  PERF_OUT+=$(perfsplit bare "$(awk -v m="$RAW_MIB" 'BEGIN { print m / 1024 }')" "sender+receiver=$H/perf.bare")
+fi
 SYSCALLS_FWD="" SYSCALLS_SSH=""
 if [ -n "${STRACE:-}" ]; then
   echo "strace -c of both nodes and of ssh/sshd, one more run each..."
@@ -230,4 +293,8 @@ printf "  %-8s %s\n" "bare" "rawstream-sender $RAW_SEND  rawstream-receiver $RAW
 if [ -n "$SYSCALLS_FWD" ]; then
   printf "%-34s\n" "syscalls per GiB (strace -c -f, one more iperf3 run)"
   printf "  %-8s %s\n" "forward" "$SYSCALLS_FWD" "ssh" "$SYSCALLS_SSH"
+fi
+if [ -n "$PERF_OUT" ]; then
+  printf "%-34s\n" "CPU-s per GiB by where it went (perf record -e cpu-clock, one more run each)"
+  printf "%s\n" "$PERF_OUT"
 fi
