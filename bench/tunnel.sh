@@ -14,6 +14,7 @@
 #   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run
 #   STRACE=1 bench/tunnel.sh    # then one more forward and ssh -L run under strace -c: syscalls per GiB
 #   PERF=1 bench/tunnel.sh      # then perf record (cpu-clock) of each: CPU-s/GiB split by crypto, copies, kernel, runtime
+#   KEEP=/tmp/tb bench/tunnel.sh   # keep the work files (perf.*, strace.*, iperf JSON, node logs)
 #   QUICK=1 bench/tunnel.sh     # throughput and CPU-s/GiB only (no first-byte, no HTTP)
 #   PH=/path/to/peerhood bench/tunnel.sh   # measure another build of peerhood
 set -euo pipefail
@@ -28,6 +29,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP" && cp -r "$H"/. "$KEEP"/ && echo "work files kept in $KEEP"; fi
   rm -rf "$H"
 }
 trap cleanup EXIT
