@@ -165,7 +165,7 @@ straced() {
   for g in "$@"; do
     args=()
     for p in ${g#*=} $(pgrep -P "${g#*=}" || true); do args+=(-p "$p"); done
-    strace -c -f -o "$H/strace.$name.${g%%=*}" "${args[@]}" &
+    strace -c -f -o "$H/strace.$name.${g%%=*}" "${args[@]}" 2>/dev/null &
     sts+=($!)
   done
   sleep 0.5
@@ -266,8 +266,18 @@ FB_SSH=$("$H/tb" firstbyte -n "$N" "127.0.0.1:$L_GREET")
 # --- 1,000 short HTTP requests, a new connection each ------------------------
 echo "$REQS HTTP requests each..."
 HTTP_DIRECT=$("$H/tb" http -n "$REQS" "http://$HTTPD/")
+c0=$(ticks "$BPID" "$APID")
+if [ -n "${PROFILE:-}" ]; then # and during the forward's HTTP requests (the first second of them)
+  for n in alpha bravo; do
+    curl -s --unix-socket "$H/$n/control.sock" -o "$PROFILE/$n-http.pprof" "http://node/debug/pprof/profile?seconds=1" &
+  done
+fi
 HTTP_FWD=$("$H/tb" http -n "$REQS" "http://$F_WEB/")
+c1=$(ticks "$BPID" "$APID")
+c3=$(ticks "$SSH_PID" "$SSHD_PID")
 HTTP_SSH=$("$H/tb" http -n "$REQS" "http://127.0.0.1:$L_WEB/")
+c4=$(ticks "$SSH_PID" "$SSHD_PID")
+HTTP_FWD_CPU=$(( (c1 - c0) * 1000 / TICK )) HTTP_SSH_CPU=$(( (c4 - c3) * 1000 / TICK ))
 fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -287,6 +297,7 @@ printf "  %-32s %10s   (goal < 5000)\n" "added by the forward" "$((FB_FWD - FB_D
 printf "%-34s\n" "$REQS HTTP requests, new connection each (ms)"
 printf "  %-32s %10s\n" "direct" "$HTTP_DIRECT" "peerhood forward" "$HTTP_FWD" "ssh -L" "$HTTP_SSH"
 printf "  %-32s %10s\n" "ssh -L / forward (time)" "$(ratio "$HTTP_SSH" "$HTTP_FWD")"
+printf "  %-32s %10s\n" "CPU ms, both nodes (forward)" "$HTTP_FWD_CPU" "CPU ms, ssh + sshd (ssh -L)" "$HTTP_SSH_CPU"
 fi
 printf "%-34s\n" "CPU-s per GiB received, per process (iperf3 runs; user+system)"
 for n in direct forward ssh; do printf "  %-8s %s\n" "$n" "$(sed -n 2p "$H/cpu.$n")"; done
