@@ -11,7 +11,7 @@
 #
 #   apt-get install openssh-server openssh-client iperf3
 #   bench/tunnel.sh          # SECS=5 per iperf3 run, N=300 first-byte probes
-#   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run
+#   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run, and during its HTTP requests (DIR/NODE-http.pprof)
 #   STRACE=1 bench/tunnel.sh    # then one more forward and ssh -L run under strace -c: syscalls per GiB
 #   PERF=1 bench/tunnel.sh      # then perf record (cpu-clock) of each: CPU-s/GiB split by crypto, copies, kernel, runtime
 #   KEEP=/tmp/tb bench/tunnel.sh   # keep the work files (perf.*, strace.*, iperf JSON, node logs)
