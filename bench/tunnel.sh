@@ -9,7 +9,7 @@
 #   1,000 short HTTP requests (a new connection each) vs ssh -L.
 # Not a test: run it by hand, as root (sshd), at a quiet moment:
 #
-#   apt-get install openssh-server openssh-client iperf3
+#   apt-get install openssh-server openssh-client iperf3 strace linux-perf   # the last two for STRACE=1, PERF=1
 #   bench/tunnel.sh          # SECS=5 per iperf3 run, N=300 first-byte probes
 #   PROFILE=/tmp/prof bench/tunnel.sh   # also CPU profiles of both nodes during the forward's run, and during its HTTP requests (DIR/NODE-http.pprof)
 #   STRACE=1 bench/tunnel.sh    # then one more forward and ssh -L run under strace -c: syscalls per GiB
