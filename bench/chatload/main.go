@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command chatload is the peerhood side of bench/chat.sh: given the
 // state folders of running members of one workgroup, it creates a room
 // (on the first) and has every member join it, opens GET /v1/events on

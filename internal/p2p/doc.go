@@ -141,6 +141,24 @@
 // AutoNAT's verdict, whether this node relays and why, the relays it
 // holds reservations on (autorelay's protected connections) and whether
 // hole punching is ready (it needs a public address of this node).
+// The resource manager's own push reporter is off (it took a mutex and
+// formatted a timestamp on every scope event: 9.4% of a sharing node's
+// CPU on small files); rcmgrmetrics.go exports the same
+// libp2p_rcmgr_{connections,streams,memory,fds} gauges (system,
+// transient, per protocol) and libp2p_rcmgr_peers, read from the scopes
+// when /metrics is scraped. Limits are enforced as before; what is lost
+// is libp2p_rcmgr_blocked_resources and the per-peer histograms.
+//
+// Bulk speed (transport.go, tlsbatch.go; figures in
+// docs/design/tunnel.md): TransportOptions, shared with
+// bench/rawstream -transport peerhood, set yamux frames of YamuxMessage
+// (256 KiB, go-yamux's default is 64 KiB) and wrap libp2p's TLS in
+// batchTLS: the same protocol and bytes on the wire, but the records of
+// one Write (a yamux frame: 16 records) leave in one write syscall
+// instead of one each, and a connection in bulk mode reads up to 256 KiB
+// per read syscall (the buffer is taken only once the socket is
+// readable: an idle connection holds none). Stock libp2p peers interop
+// (TestBatchTLSInterop).
 //
 // UsableAddrs (scope.go) judges a member's announced addresses (presence
 // heartbeats, identify records, DHT answers) by the link to it, or by
