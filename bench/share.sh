@@ -225,9 +225,9 @@ for r in $(seq "$RUNS"); do
   run scp_get scp_get; run scp_put scp_put
   run smbe_get smbe_get; run smbe_put smbe_put
   run smb_get smb_get; run smb_put smb_put
-  stream raw; stream rawquic -quic
-  stream floor -src "$W/share/big.bin" -dst "$W/dst/floor.bin"
-  stream floor_first -src "$W/share/big.bin" -dst "$W/dst/floor.bin" -hash-send; rm -f "$W/dst/floor.bin"
+  stream raw; stream rawph -transport peerhood; stream rawquic -quic
+  stream floor -transport peerhood -src "$W/share/big.bin" -dst "$W/dst/floor.bin"
+  stream floor_first -transport peerhood -src "$W/share/big.bin" -dst "$W/dst/floor.bin" -hash-send; rm -f "$W/dst/floor.bin"
   run ph_tget ph_tget; run ph_tput ph_tput
   run rs_tget rs_tget; run rs_tput rs_tput
   run scp_tget scp_tget; run scp_tput scp_tput
@@ -260,28 +260,30 @@ line "smbclient SMB3 encrypted ($ENC)" smbe_get smbe_put
 line "smbclient plain" smb_get smb_put
 line "scp aes128-gcm" scp_get scp_put
 line "bare libp2p stream TCP+TLS+yamux" raw ""
+line "bare stream, the node's transport" rawph ""
 line "bare libp2p stream QUIC" rawquic ""
-line "floor: bare stream + file, BLAKE3 (rx)" floor ""
+line "floor: node transport + file, BLAKE3 (rx)" floor ""
 line "floor, first send (BLAKE3 at both ends)" floor_first ""
 printf "%-40s %13s\n" "iperf3 raw TCP (once)" "$IPERF"
 echo
 echo "ratios, best (median):"
 for k in "get ph_get" "put ph_put" "first-get ph_get_first" "first-put ph_put_first"; do
   set -- $k; op=${2#ph_}; op=${op%_first}
-  echo "  $1: peerhood / smb3-encrypted $(rb "$2" "smbe_$op")x ($(rm_ "$2" "smbe_$op")x, goal >= 1.0)  / scp $(rb "$2" "scp_$op")x ($(rm_ "$2" "scp_$op")x, goal >= 1.5)  / bare libp2p $(rb "$2" raw)x ($(rm_ "$2" raw)x, goal >= 0.9)"
+  echo "  $1: peerhood / smb3-encrypted $(rb "$2" "smbe_$op")x ($(rm_ "$2" "smbe_$op")x, goal >= 1.0)  / scp $(rb "$2" "scp_$op")x ($(rm_ "$2" "scp_$op")x, goal >= 1.5)  / bare libp2p $(rb "$2" raw)x ($(rm_ "$2" raw)x, goal >= 0.9)  / bare, node's transport $(rb "$2" rawph)x ($(rm_ "$2" rawph)x)"
 done
 echo "  WebDAV / peerhood: GET $(rb dav_get ph_get)x ($(rm_ dav_get ph_get)x)  PUT $(rb dav_put ph_put)x ($(rm_ dav_put ph_put)x)   (goal >= 0.9)"
 echo "  WebDAV PUT / first put (a PUT body is always a first send: the gateway hashes it): $(rb dav_put ph_put_first)x ($(rm_ dav_put ph_put_first)x)"
 echo "  peerhood / floor (the bare stream carrying the file with the work a verified copy cannot skip):"
 echo "    get $(rb ph_get floor)x ($(rm_ ph_get floor)x)  put $(rb ph_put floor)x ($(rm_ ph_put floor)x)  first-get $(rb ph_get_first floor_first)x ($(rm_ ph_get_first floor_first)x)  first-put $(rb ph_put_first floor_first)x ($(rm_ ph_put_first floor_first)x)"
-echo "  floor / bare libp2p stream: $(rb floor raw)x ($(rm_ floor raw)x), first send $(rb floor_first raw)x ($(rm_ floor_first raw)x)"
+echo "  floor / bare stream on the node's transport: $(rb floor rawph)x ($(rm_ floor rawph)x), first send $(rb floor_first rawph)x ($(rm_ floor_first rawph)x)"
+echo "  node's transport / stock libp2p bare stream: $(rb rawph raw)x ($(rm_ rawph raw)x)"
 echo "  QUIC / TCP bare libp2p stream: $(rb rawquic raw)x ($(rm_ rawquic raw)x)"
 echo
 echo "CPU-s/GiB, median of the rounds: sharing node / asking node (or gateway) / client process; streams: sender / receiver"
 for k in ph_get ph_put ph_get_first ph_put_first dav_get dav_put; do
   printf "  %-14s %5s / %5s / %5s\n" "$k" "$(med "${CA[$k]}")" "$(med "${CB[$k]}")" "$(med "${CK[$k]}")"
 done
-for k in floor floor_first raw rawquic; do printf "  %-14s %5s / %5s\n" "$k" "$(med "${CA[$k]}")" "$(med "${CB[$k]}")"; done
+for k in floor floor_first raw rawph rawquic; do printf "  %-14s %5s / %5s\n" "$k" "$(med "${CA[$k]}")" "$(med "${CB[$k]}")"; done
 echo
 echo "folder of $SMALL_FILES x 4 KiB files in 10 folders, seconds best / median (get -r, put -r):"
 for t in ph rs scp smb; do printf "  %-9s %s / %s   %s / %s\n" "$t" "$(best ${t}_tget)" "$(median ${t}_tget)" "$(best ${t}_tput)" "$(median ${t}_tput)"; done
