@@ -107,6 +107,13 @@
 // across file systems) and fsyncs the folders it wrote into. A mail's
 // attachments stay ciphertext until accepted.
 //
+// Large ciphertexts move through 256 KiB buffers handed over, not copied
+// (bufshare.go): a buffer read from the stream is written to the partial
+// file and then read by the hashing goroutine and the stager at once; the
+// sealer gathers age's 64 KiB chunks into one, writes it to the spool
+// file and hands it to the hasher. The last reader returns it to its list
+// (32 buffers per transfer, which is also the back-pressure).
+//
 // # inbox accept
 //
 // No file is ever visible under its real name before it is complete: a
