@@ -10,6 +10,11 @@
 # KILL=k: k members (not senders) are SIGKILLed a third of the way into
 # the run and restarted 3 s later; every member must still end with
 # every message.
+# Catch-up (CATCHUP=n, default 10000; 0 skips it): then, in another room,
+# the last member is SIGKILLed, the others say n messages at CATCHUP_RATE
+# (default RATE) per second, the member is restarted, and the time until
+# it holds all n is printed (from the restart, and from its node
+# answering), with lost and duplicated from its history.
 # ngircd (Debian package ngircd): MEMBERS IRC clients on one server, the
 # same load (bench/ircload). Then the ratios.
 #
@@ -17,11 +22,14 @@
 #   MEMBERS=20 MSGS=10000 RATE=500 bench/chat.sh
 #   MEMBERS=20 KILL=4 SENDERS=16 bench/chat.sh
 #   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
+#   PROFILE=/tmp/prof NOIRC=1 bench/chat.sh  # CPU profiles of a sender and the
+#                                            # last member, no ngircd run
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
 cd "$(dirname "$0")/.."
 M=${MEMBERS:-8} N=${MSGS:-2000} R=${RATE:-500} K=${KILL:-0}
+C=${CATCHUP:-10000} CR=${CATCHUP_RATE:-$R}
 S=${SENDERS:-$((M - K))}
 W=$(mktemp -d /tmp/phchat-XXXX)
 PIDS=()
@@ -77,8 +85,15 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
   ) &
   PIDS+=($!)
 fi
-ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S")
+ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
 echo "$ph"
+if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
+  L=$((M - 1))
+  RESTART="'$PH' up --home '${HOME_[$L]}' --name m$L --listen /ip4/127.0.0.1/tcp/${PORT[$L]} --log-level error >>'${HOME_[$L]}.log' 2>&1 & echo \$! >>'$W/restarted'"
+  cu=$("$W/chatload" -homes "$HOMES" -room catchup -catchup "$C" -rate "$CR" -restart "$RESTART")
+  echo "$cu"
+fi
+[ -z "${NOIRC:-}" ] || exit 0
 irc=$(go run ./bench/ircload -members "$M" -msgs "$N" -rate "$R")
 echo "$irc"
 printf '%s\n%s\n' "$ph" "$irc" | awk '

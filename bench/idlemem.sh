@@ -14,7 +14,11 @@ H=$(mktemp -d /tmp/phm.XXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$H"; }
 trap cleanup EXIT
-if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; PH="$H/peerhood"; fi
+# The nodes run a fresh copy: how much of a binary a fault maps depends
+# on how its pages sit in the page cache (folio sizes), so two binaries
+# compare fairly only when both were just written the same way.
+if [ -z "${PH:-}" ]; then go build -o "$H/peerhood" ./cmd/peerhood; else cp "$PH" "$H/peerhood"; fi
+PH="$H/peerhood"
 start_node() { # name -> pid in NODEPID
   PEERHOOD_WEBDAV_ADDR=off "$PH" up --home "$H/$1" --name "$1" --listen /ip4/127.0.0.1/tcp/0 --log-level warn >"$H/$1.log" 2>&1 &
   NODEPID=$!; pids+=($NODEPID)
@@ -30,7 +34,7 @@ mkdir -p "$H/shared" && echo hello >"$H/shared/a.txt"
 "$PH" --home "$H/bravo" ls alpha: >/dev/null
 "$PH" --home "$H/charlie" ls alpha: >/dev/null
 sleep "$IDLE"
-echo "$(stat -c %s "$PH") bytes binary; ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
+echo "$(stat -c %s "$PH") bytes binary ($(go version -m "$PH" | awk '$2 ~ /^CGO_ENABLED=/ {print $2}')); ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
 # PSS shares each file page among the processes mapping it (the three
 # nodes run one binary): what smem reports as PSS.
 for n in alpha bravo charlie; do
@@ -39,6 +43,6 @@ for n in alpha bravo charlie; do
 done
 if [ -n "${PROFILE:-}" ]; then
   curl -s --unix-socket "$H/alpha/control.sock" "http://peerhood/debug/pprof/heap" >"$H/heap.prof"
-  go tool pprof -top -sample_index=inuse_space -nodecount=25 "$PH" "$H/heap.prof" 2>/dev/null | sed -n '1,32p'
+  go tool pprof -top -sample_index=inuse_space -nodecount=${NODES:-25} "$PH" "$H/heap.prof" 2>/dev/null | sed -n '1,32p'
   grep -E 'Threads' "/proc/${PID[alpha]}/status"
 fi

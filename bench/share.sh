@@ -7,7 +7,11 @@
 #     remembered digest; repeated), WebDAV GET/PUT through a member's
 #     gateway, scp (aes128-gcm), smbclient with SMB3 encryption
 #     (AES-128-GCM, a smbpasswd user, checked with smbstatus) and plain,
-#     one bare libp2p stream (TCP+TLS+yamux, and QUIC), iperf3;
+#     one bare libp2p stream (TCP+TLS+yamux, and QUIC), iperf3, and the
+#     floor: the same bare stream carrying the file with the work a
+#     verified transfer cannot skip (bench/rawstream -src/-dst: pread,
+#     BLAKE3 at the receiver, write, one fdatasync; the sender hashes too
+#     for a first send); CPU-s/GiB of both daemons and of the client;
 #   - a folder of SMALL_FILES x 4 KiB files in 10 subfolders: get -r and
 #     put -r against rsync over ssh, scp -r and smbclient;
 #   - listing a folder of 10,000 files, a fresh connection for each tool.
@@ -51,7 +55,33 @@ declare -A T # T[name]="t1 t2 ..." seconds per round
 # run NAME CMD...: times one whole run of CMD into T[NAME].
 run() { local n=$1 t0; shift; t0=$(now); "$@"; T[$n]="${T[$n]:-} $(secs "$t0" "$(now)")"; }
 best() { tr ' ' '\n' <<<"${T[$1]}" | grep . | sort -g | head -1; }
-median() { tr ' ' '\n' <<<"${T[$1]}" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() { med "${T[$1]}"; }
+med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# CPU seconds per GiB of the sharing node (CA), the asking node or
+# gateway (CB) and the client process run (CK: the CLI, curl), per round.
+declare -A CA CB CK
+TICK=$(getconf CLK_TCK)
+cpuof() { awk -v t="$TICK" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$1/stat"; }
+kids() { awk -v t="$TICK" '{ printf "%.3f", ($16 + $17) / t }' "/proc/$$/stat"; }
+perg() { awk -v x="$1" -v y="$2" -v g="$GIB" 'BEGIN { printf "%.2f", (y - x) / g }'; }
+# runc NAME CMD...: run, and the CPU-s/GiB each process spent.
+runc() {
+  local n=$1 a0 b0 k0 k1 t0 t1; shift
+  a0=$(cpuof "$APID"); b0=$(cpuof "$BPID"); k0=$(kids); t0=$(now)
+  "$@"
+  t1=$(now); k1=$(kids)
+  T[$n]="${T[$n]:-} $(secs "$t0" "$t1")"
+  CA[$n]="${CA[$n]:-} $(perg "$a0" "$(cpuof "$APID")")"; CB[$n]="${CB[$n]:-} $(perg "$b0" "$(cpuof "$BPID")")"
+  CK[$n]="${CK[$n]:-} $(perg "$k0" "$k1")"
+}
+# stream NAME ARGS...: one bench/rawstream run (timed inside it, from the
+# first byte); its sender's CPU-s/GiB in CA, its receiver's in CB.
+stream() {
+  local n=$1 mbps s r; shift
+  read -r mbps s r < <("$H/rawstream" -mib "$SIZE_MB" -cpu "$@")
+  T[$n]="${T[$n]:-} $(awk -v b="$BYTES" -v m="$mbps" 'BEGIN { printf "%.3f", b / m / 1e6 }')"
+  CA[$n]="${CA[$n]:-} $s"; CB[$n]="${CB[$n]:-} $r"
+}
 mbs() { awk -v b="$BYTES" -v s="$1" 'BEGIN { printf "%.0f", b / s / 1e6 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 quiet() { for _ in $(seq 60); do awk -v q="$QUIET_LOAD" '{ exit !($1 < q) }' /proc/loadavg && return; sleep 1; done; }
@@ -65,6 +95,7 @@ mkdir -p "$W/src" "$W/share" "$W/share/dir10k" "$W/dst" "$W/smb"
 echo "writing a ${SIZE_MB} MiB file, 10,000 empty files and $SMALL_FILES small files in $W..."
 head -c $((SIZE_MB << 20)) /dev/urandom >"$W/src/big.bin"
 BYTES=$(stat -c %s "$W/src/big.bin")
+GIB=$(awk -v b="$BYTES" 'BEGIN { print b / 1073741824 }')
 cp "$W/src/big.bin" "$W/share/big.bin"
 (cd "$W/share/dir10k" && seq -f "file-%05g.txt" 0 9999 | xargs touch)
 mkdir -p "$W/share/small" "$W/src/small"
@@ -82,8 +113,8 @@ start_node() { # name webdav-addr
   for _ in $(seq 200); do "$PH" --home "$H/$1" status >/dev/null 2>&1 && return; sleep 0.05; done
   echo "node $1 did not start: $(cat "$H/$1.log")" >&2; exit 1
 }
-start_node alpha off
-start_node bravo "127.0.0.1:$DAVPORT"
+start_node alpha off; APID=${pids[-1]}
+start_node bravo "127.0.0.1:$DAVPORT"; BPID=${pids[-1]}
 "$PH" --home "$H/alpha" workgroup create bench >/dev/null
 TOKEN=$("$PH" --home "$H/alpha" invite | head -1)
 "$PH" --home "$H/bravo" join "$TOKEN" >/dev/null
@@ -188,14 +219,15 @@ smb_get
 for r in $(seq "$RUNS"); do
   quiet
   echo "round $r/$RUNS, load $(cut -d' ' -f1-3 /proc/loadavg)"
-  fresh; run ph_get_first ph_get; run ph_put_first ph_put
-  run ph_get ph_get; run ph_put ph_put
-  run dav_get dav_get; run dav_put dav_put
+  fresh; runc ph_get_first ph_get; runc ph_put_first ph_put
+  runc ph_get ph_get; runc ph_put ph_put
+  runc dav_get dav_get; runc dav_put dav_put
   run scp_get scp_get; run scp_put scp_put
   run smbe_get smbe_get; run smbe_put smbe_put
   run smb_get smb_get; run smb_put smb_put
-  t0=$(now); RAWMBS=$("$H/rawstream" -mib "$SIZE_MB"); T[raw]="${T[raw]:-} $(awk -v b="$BYTES" -v m="$RAWMBS" 'BEGIN { printf "%.3f", b / m / 1e6 }')"
-  RAWQ=$("$H/rawstream" -mib "$SIZE_MB" -quic); T[rawquic]="${T[rawquic]:-} $(awk -v b="$BYTES" -v m="$RAWQ" 'BEGIN { printf "%.3f", b / m / 1e6 }')"
+  stream raw; stream rawquic -quic
+  stream floor -src "$W/share/big.bin" -dst "$W/dst/floor.bin"
+  stream floor_first -src "$W/share/big.bin" -dst "$W/dst/floor.bin" -hash-send; rm -f "$W/dst/floor.bin"
   run ph_tget ph_tget; run ph_tput ph_tput
   run rs_tget rs_tget; run rs_tput rs_tput
   run scp_tget scp_tget; run scp_tput scp_tput
@@ -229,6 +261,8 @@ line "smbclient plain" smb_get smb_put
 line "scp aes128-gcm" scp_get scp_put
 line "bare libp2p stream TCP+TLS+yamux" raw ""
 line "bare libp2p stream QUIC" rawquic ""
+line "floor: bare stream + file, BLAKE3 (rx)" floor ""
+line "floor, first send (BLAKE3 at both ends)" floor_first ""
 printf "%-40s %13s\n" "iperf3 raw TCP (once)" "$IPERF"
 echo
 echo "ratios, best (median):"
@@ -237,7 +271,17 @@ for k in "get ph_get" "put ph_put" "first-get ph_get_first" "first-put ph_put_fi
   echo "  $1: peerhood / smb3-encrypted $(rb "$2" "smbe_$op")x ($(rm_ "$2" "smbe_$op")x, goal >= 1.0)  / scp $(rb "$2" "scp_$op")x ($(rm_ "$2" "scp_$op")x, goal >= 1.5)  / bare libp2p $(rb "$2" raw)x ($(rm_ "$2" raw)x, goal >= 0.9)"
 done
 echo "  WebDAV / peerhood: GET $(rb dav_get ph_get)x ($(rm_ dav_get ph_get)x)  PUT $(rb dav_put ph_put)x ($(rm_ dav_put ph_put)x)   (goal >= 0.9)"
+echo "  WebDAV PUT / first put (a PUT body is always a first send: the gateway hashes it): $(rb dav_put ph_put_first)x ($(rm_ dav_put ph_put_first)x)"
+echo "  peerhood / floor (the bare stream carrying the file with the work a verified copy cannot skip):"
+echo "    get $(rb ph_get floor)x ($(rm_ ph_get floor)x)  put $(rb ph_put floor)x ($(rm_ ph_put floor)x)  first-get $(rb ph_get_first floor_first)x ($(rm_ ph_get_first floor_first)x)  first-put $(rb ph_put_first floor_first)x ($(rm_ ph_put_first floor_first)x)"
+echo "  floor / bare libp2p stream: $(rb floor raw)x ($(rm_ floor raw)x), first send $(rb floor_first raw)x ($(rm_ floor_first raw)x)"
 echo "  QUIC / TCP bare libp2p stream: $(rb rawquic raw)x ($(rm_ rawquic raw)x)"
+echo
+echo "CPU-s/GiB, median of the rounds: sharing node / asking node (or gateway) / client process; streams: sender / receiver"
+for k in ph_get ph_put ph_get_first ph_put_first dav_get dav_put; do
+  printf "  %-14s %5s / %5s / %5s\n" "$k" "$(med "${CA[$k]}")" "$(med "${CB[$k]}")" "$(med "${CK[$k]}")"
+done
+for k in floor floor_first raw rawquic; do printf "  %-14s %5s / %5s\n" "$k" "$(med "${CA[$k]}")" "$(med "${CB[$k]}")"; done
 echo
 echo "folder of $SMALL_FILES x 4 KiB files in 10 folders, seconds best / median (get -r, put -r):"
 for t in ph rs scp smb; do printf "  %-9s %s / %s   %s / %s\n" "$t" "$(best ${t}_tget)" "$(median ${t}_tget)" "$(best ${t}_tput)" "$(median ${t}_tput)"; done

@@ -10,6 +10,12 @@
 #   bench/sharecpu.sh                    # SIZE_MB=512 ROUNDS=3 BENCH_DIR=/dev/shm
 #   PH=/path/to/peerhood bench/sharecpu.sh   # measure another build
 #   PROFILE=1 bench/sharecpu.sh          # also a CPU profile of both nodes during a get and a put
+#   PROFILE_DIR=/tmp/p PROFILE=1 ...     # keep the profiles (alpha-ph_get.prof ...) and the binary there
+#   SMALL_FILES=0 bench/sharecpu.sh      # the large file only
+#
+# The floor line is bench/rawstream carrying the same file with only the
+# work a verified transfer cannot skip (pread, BLAKE3 at the receiver,
+# write, fdatasync), in the same round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +47,7 @@ head -c $((SIZE_MB << 20)) /dev/urandom >"$W/src/big.bin"
 cp "$W/src/big.bin" "$W/share/big.bin"
 mkdir -p "$W/share/small"
 for i in $(seq 0 $((SMALL_FILES - 1))); do
+  [ "$SMALL_FILES" -gt 0 ] || break
   d="$W/share/small/d$((i % 10))"; mkdir -p "$d"
   head -c 4096 /dev/urandom >"$d/f$i.txt"
 done
@@ -115,21 +122,27 @@ for r in $(seq "$ROUNDS"); do
   measure "put" "$GIB" ph_put
   measure "WebDAV GET (gateway)" "$GIB" dav_get
   measure "WebDAV PUT (gateway)" "$GIB" dav_put
-  measure "get -r small files" 0 ph_tget
-  measure "put -r small files" 0 ph_tput
-  if [ -n "$RSYNC" ]; then
+  if [ "$SMALL_FILES" -gt 0 ]; then
+    measure "get -r small files" 0 ph_tget
+    measure "put -r small files" 0 ph_tput
+  fi
+  if [ -n "$RSYNC" ] && [ "$SMALL_FILES" -gt 0 ]; then
     t0=$(now); rs_tget; t1=$(now); rs_tput; t2=$(now)
     awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%-22s %7.3f s get, %.3f s put (whole processes)\n", "rsync over ssh", b - a, c - b }'
   fi
   read -r mbs scpu rcpu < <("$H/rawstream" -mib "$SIZE_MB" -cpu)
   printf "%-22s %9s %6s MB/s  CPU-s/GiB sender %.2f, receiver %.2f\n" "bare libp2p stream" "" "$mbs" "$scpu" "$rcpu"
+  read -r mbs scpu rcpu < <("$H/rawstream" -src "$W/src/big.bin" -dst "$W/dst/floor.bin" -cpu)
+  printf "%-22s %9s %6s MB/s  CPU-s/GiB sender %.2f, receiver %.2f\n" "floor (stream+file)" "" "$mbs" "$scpu" "$rcpu"
+  rm -f "$W/dst/floor.bin"
 done
 [ "$ROUNDS" -eq 0 ] || cmp -s "$W/src/big.bin" "$W/dst/dav.bin" || { echo "WebDAV GET: copy differs" >&2; exit 1; }
 [ "$ROUNDS" -eq 0 ] || cmp -s "$W/src/big.bin" "$W/share/davput.bin" || { echo "WebDAV PUT: copy differs" >&2; exit 1; }
-[ "$ROUNDS" -eq 0 ] || diff -r "$W/share/small" "$W/dst/small" >/dev/null || { echo "get -r: copy differs" >&2; exit 1; }
+[ "$ROUNDS" -eq 0 ] || [ "$SMALL_FILES" -eq 0 ] || diff -r "$W/share/small" "$W/dst/small" >/dev/null || { echo "get -r: copy differs" >&2; exit 1; }
 
 if [ -n "${PROFILE:-}" ]; then
-  prof() { curl -s --unix-socket "$H/$1/control.sock" "http://peerhood/debug/pprof/profile?seconds=$2" >"$H/$1-$3.prof"; }
+  PD=${PROFILE_DIR:-$H}; mkdir -p "$PD"; [ "$PD" = "$H" ] || cp "$PH" "$PD/peerhood"
+  prof() { curl -s --unix-socket "$H/$1/control.sock" "http://peerhood/debug/pprof/profile?seconds=$2" >"$PD/$1-$3.prof"; }
   for op in ${PROFILE_OPS:-ph_get ph_put ph_tput}; do
     prof alpha 6 "$op" & p1=$!; prof bravo 6 "$op" & p2=$!
     sleep 0.3
@@ -137,7 +150,7 @@ if [ -n "${PROFILE:-}" ]; then
     wait $p1 $p2
     for n in alpha bravo; do
       echo "--- profile of $n during repeated ${op}s (top by flat time)"
-      go tool pprof -top -nodecount=${PROFILE_NODES:-25} ${PROFILE_FLAGS:-} "$PH" "$H/$n-$op.prof" 2>/dev/null | sed -n '1,32p'
+      go tool pprof -top -nodecount=${PROFILE_NODES:-25} ${PROFILE_FLAGS:-} "$PH" "$PD/$n-$op.prof" 2>/dev/null | sed -n '1,32p'
     done
   done
 fi

@@ -9,6 +9,8 @@
 //	go run ./bench/rawstream -mib 1024          # prints MB/s
 //	go run ./bench/rawstream -mib 1024 -quic    # one QUIC stream instead
 //	go run ./bench/rawstream -mib 1024 -cpu     # MB/s, then CPU-s/GiB of sender and receiver
+//	go run ./bench/rawstream -src F -dst G      # a file: pread, BLAKE3 and write at the receiver (files.go)
+//	go run ./bench/rawstream -mib 1024 -transport peerhood   # a node's transports (internal/p2p.TransportOptions)
 //
 // -cpu adds the CPU time (user+system, getrusage) each process spent
 // while the bytes moved, per GiB: the yardstick for peerhood's own
@@ -35,6 +37,8 @@ import (
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/p2p"
 )
 
 const proto = "/bench/raw/1"
@@ -43,6 +47,7 @@ func main() {
 	mib := flag.Int("mib", 1024, "MiB to send")
 	serve := flag.Bool("serve", false, "run as the receiver (internal)")
 	flag.BoolVar(&useQUIC, "quic", false, "one QUIC stream instead of TCP+TLS+yamux")
+	flag.StringVar(&transport, "transport", "stock", "stock: go-libp2p's TCP, TLS and yamux; peerhood: a node's (internal/p2p.TransportOptions)")
 	cpu := flag.Bool("cpu", false, "also print CPU-s/GiB of sender and receiver")
 	flag.Parse()
 	if err := run(*mib, *serve, *cpu); err != nil {
@@ -51,7 +56,10 @@ func main() {
 	}
 }
 
-var useQUIC bool
+var (
+	useQUIC   bool
+	transport string
+)
 
 func newHost() (host.Host, error) {
 	if useQUIC {
@@ -59,6 +67,9 @@ func newHost() (host.Host, error) {
 			libp2p.ListenAddrStrings("/ip4/127.0.0.1/udp/0/quic-v1"),
 			libp2p.Transport(quic.NewTransport),
 		)
+	}
+	if transport == "peerhood" {
+		return libp2p.New(append(p2p.TransportOptions(), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))...)
 	}
 	return libp2p.New(
 		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
@@ -78,7 +89,12 @@ func run(mib int, serve, cpu bool) error {
 		done := make(chan struct{})
 		h.SetStreamHandler(proto, func(s network.Stream) {
 			c0 := cpuSeconds()
-			n, _ := io.Copy(io.Discard, s)
+			var n int64
+			if fileMode() {
+				n, _ = receiveFile(s)
+			} else {
+				n, _ = io.Copy(io.Discard, s)
+			}
 			fmt.Fprintf(s, "%d %.3f\n", n, cpuSeconds()-c0)
 			s.Close()
 			close(done)
@@ -95,7 +111,7 @@ func run(mib int, serve, cpu bool) error {
 	if err != nil {
 		return err
 	}
-	args := []string{"-serve"}
+	args := append([]string{"-serve", "-transport", transport}, serveArgs()...)
 	if useQUIC {
 		args = append(args, "-quic")
 	}
@@ -127,9 +143,17 @@ func run(mib int, serve, cpu bool) error {
 	}
 	buf := make([]byte, 1<<20)
 	start, c0 := time.Now(), cpuSeconds()
-	for range mib {
-		if _, err := s.Write(buf); err != nil {
+	if fileMode() {
+		n, err := sendFile(s)
+		if err != nil {
 			return err
+		}
+		mib = int(n >> 20)
+	} else {
+		for range mib {
+			if _, err := s.Write(buf); err != nil {
+				return err
+			}
 		}
 	}
 	if err := s.CloseWrite(); err != nil {

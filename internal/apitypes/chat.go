@@ -31,6 +31,14 @@ type RoomAllowRequest struct {
 	Allow     []string `json:"allow"`
 }
 
+// RoomRetentionRequest is PUT /v1/rooms/{name}/retention: how long this
+// node keeps the room's messages, a duration (ParseDuration: 30d) or
+// "keep".
+type RoomRetentionRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Retention string `json:"retention"`
+}
+
 // ChatSayRequest is POST /v1/chat/say.
 type ChatSayRequest struct {
 	Workgroup string `json:"workgroup,omitempty"`
@@ -38,6 +46,9 @@ type ChatSayRequest struct {
 	Text      string `json:"text"`
 	Parent    string `json:"parent,omitempty"`
 	Notice    bool   `json:"notice,omitempty"`
+	// Attach: absolute paths of files on the node's machine, sent as a
+	// queued copy to the room's members (the message references it).
+	Attach []string `json:"attach,omitempty"`
 }
 
 // ChatMsgRequest is POST /v1/chat/msg: a direct message, or an alert.
@@ -48,6 +59,16 @@ type ChatMsgRequest struct {
 	Parent    string `json:"parent,omitempty"`
 	Alert     bool   `json:"alert,omitempty"`
 	Notice    bool   `json:"notice,omitempty"`
+	// Attach: absolute paths of files sent as a queued copy to the member.
+	Attach []string `json:"attach,omitempty"`
+}
+
+// ChatReadRequest is POST /v1/chat/read: mark a room's messages (Room)
+// or those of the conversation with a member (Member) read.
+type ChatReadRequest struct {
+	Workgroup string `json:"workgroup,omitempty"`
+	Room      string `json:"room,omitempty"`
+	Member    string `json:"member,omitempty"`
 }
 
 // ChatActRequest is POST /v1/chat/act: an edit, delete or reaction
@@ -57,6 +78,9 @@ type ChatActRequest struct {
 	Target string `json:"target"`
 	Text   string `json:"text,omitempty"`
 }
+
+// ChatAttachment is a file a chat message references.
+type ChatAttachment = events.ChatAttachment
 
 // ChatMessage is a chat message (the chat.message event's payload).
 type ChatMessage = events.ChatMessage
@@ -71,6 +95,7 @@ type Room struct {
 	Joined    bool     `json:"joined"`
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
+	Retention string   `json:"retention,omitempty"` // a duration; empty: keep everything
 }
 
 // ChatUnread mirrors chat.Unread.

@@ -28,6 +28,9 @@
 //	12 Text       text   UTF-8, at most MaxText (16 KiB)
 //	13 Mentions   [text] member names written as @name (at most 32)
 //	14 Allow      [text] acl only: member names and group:G allowed in (empty: every member)
+//	15 Attach     [attachment] text and notice only, at most 8: files sent as a queued copy
+//	              attachment = {1 Name text (a base name, <= 255 bytes), 2 Size uint,
+//	                            3 Digest bytes (SHA-256 of the file, 32), 4 Ref text (<= 64)}
 //
 // A decoder refuses a body that is not in its deterministic encoding (so
 // one message has one ID), a signature that does not verify, and any
@@ -60,7 +63,14 @@
 //
 // Each log has a gossipsub topic on the host's shared router:
 // /peerhood/wg/<ID>/chat (directory) and /peerhood/wg/<ID>/chat/<room>.
-// The gate sends a workgroup's topics only to its members. A node joins
+// The gate sends a workgroup's topics only to its members; a room's
+// topic goes only to the members its access list lets in (a check chat
+// registers with the host, p2p.Host.AddTopicCheck: a subscription, GRAFT,
+// IHAVE or IWANT of a peer refused the room is ignored, so a member that
+// joins the topic straight on its router gets nothing). When a room's
+// acl or the roster changes, peers that lost (or gained) access have
+// their gossip reset so their subscriptions are judged again
+// (access_topic.go). A node joins
 // the directory of every workgroup, the rooms it joined, and, as a
 // mailbox member, every room of its workgroup it may enter (so a member
 // away for long catches up while the authors are offline). The topic
@@ -76,7 +86,21 @@
 // gossipsub message ID is the chat message ID (SHA-256 of the signed
 // bytes), so gossipsub drops a message it has seen, whoever relays it,
 // before validating it. The store path runs prepared statements
-// (stmts.go).
+// (stmts.go). One writer stores gossip in batches (what arrives within
+// 10 ms, up to 512: one commit each); per message it reads the author's
+// chain once (seq-1 and seq) and inserts, and reads chat_held only while
+// something is held (heldRows).
+//
+// The router is the host's chat router (p2p.Host.ChatPubSub, protocol
+// /peerhood/chat/gossip/1.2.0), not the signed one roster and presence
+// use: its envelopes carry no author, seqno or signature (StrictNoSign).
+// Every chat message carries its author's signature, which the validator
+// checks, so gossipsub's own Ed25519 signature and verification were a
+// second one per message (roster and presence validators take the author
+// from the envelope, so they stay on the signed router). It admits peers
+// exactly as the host's router (the gate's topic checks on
+// subscriptions, peers and RPCs) and runs a smaller mesh (D 3), as
+// authors flood-publish to every subscriber.
 //
 // # /peerhood/history/1: gap repair and history sync
 //
@@ -97,8 +121,12 @@
 // are released in order), and repeats while it makes progress. It runs
 // with every peer that joins a log's topic (a member coming back, or met
 // again after a partition), every SyncInterval (15 s) with one random
-// peer of each topic, and at once with the sender of a message that had
-// to be held.
+// peer of each topic, and with the sender of a message that had to be
+// held, 500 ms later if it is still held (under load gossip delivers an
+// author's messages slightly out of order). Sync rounds of one log run
+// one at a time, so a member coming back fetches each message once, not
+// from every peer at once; its own heads come from memory (seen.go), and
+// fetched messages are verified on every core.
 //
 // # Direct messages: /peerhood/dm/1 and the spool
 //
@@ -117,6 +145,31 @@
 // An alert is popped up on the recipient's desktop (Notify: notify-send
 // over D-Bus, osascript, a PowerShell toast; else the log).
 //
+// # Attachments
+//
+// say/msg --attach (POST /v1/chat/say and /msg with attach: absolute
+// paths on this machine): the service reads each file (size, SHA-256),
+// queues ONE file copy of all of them through the spool (Config.Files:
+// sealed to each recipient, delivered directly or through mailboxes as
+// any queued copy) to the members allowed in the room (at most 64
+// besides this node; members whose name is ambiguous are skipped) or to
+// the other member, with subject Ref ("chat-attachment:" + 32 random hex
+// digits), then sends the message referencing it. A recipient finds the
+// file in its inbox (`peerhood inbox`, item subject Ref) and checks it
+// against Digest. The copy is queued before the message is sent, so a
+// message never names a copy that was refused; a file changed between
+// its digest and its sealing shows a different digest.
+//
+// # Reading: unread flags, conversations
+//
+// A message from another member is unread until its room or
+// conversation is marked read (GET /v1/chat/history?mark=1 after its
+// answer, POST /v1/chat/read; the chat view marks what it shows);
+// History reports the flag (Message.Unread). Conversations lists the
+// rooms and direct conversations with messages in a window and their
+// latest message (one GROUP BY; the IRC gateway's CHATHISTORY TARGETS
+// and its playback of direct messages).
+//
 // # Events
 //
 // Each message stored (sent or received, in every log) is published as
@@ -130,5 +183,7 @@
 // external content, kept by triggers), chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains
-// continue).
+// continue; set with PUT /v1/rooms/{name}/retention, `room retention
+// NAME 30d|keep`, at least MinRetention, shown in Room.Retention; it is
+// this node's own and applies at once, retention.go).
 package chat

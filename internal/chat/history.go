@@ -44,7 +44,7 @@ func (s *Service) History(ctx context.Context, wg string, q HistoryQuery) ([]Mes
 		limit = defaultLimit
 	}
 	args = append(args, limit)
-	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM (SELECT m.raw, m.hlc, m.id FROM `+from+` WHERE `+where+
+	rows, err := s.db.QueryContext(ctx, `SELECT raw, read FROM (SELECT m.raw, m.read, m.hlc, m.id FROM `+from+` WHERE `+where+
 		` ORDER BY m.hlc DESC, m.id DESC LIMIT ?) ORDER BY hlc, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("chat: history: %w", err)
@@ -53,11 +53,14 @@ func (s *Service) History(ctx context.Context, wg string, q HistoryQuery) ([]Mes
 	out := []Message{}
 	for rows.Next() {
 		var raw []byte
-		if err := rows.Scan(&raw); err != nil {
+		var read bool
+		if err := rows.Scan(&raw, &read); err != nil {
 			return nil, err
 		}
 		if m, err := decode(raw); err == nil {
-			out = append(out, s.toMessage(m))
+			mm := s.toMessage(m)
+			mm.Unread = !read && m.author() != s.self
+			out = append(out, mm)
 		}
 	}
 	return out, rows.Err()

@@ -41,20 +41,21 @@ const (
 
 // body is the signed part of a message (see doc.go, "Message").
 type body struct {
-	V         uint8    `cbor:"1,keyasint"`
-	Workgroup string   `cbor:"2,keyasint"`
-	Room      string   `cbor:"3,keyasint,omitempty"`
-	To        []byte   `cbor:"4,keyasint,omitempty"`
-	Author    []byte   `cbor:"5,keyasint"`
-	Seq       uint64   `cbor:"6,keyasint"`
-	Prev      []byte   `cbor:"7,keyasint,omitempty"`
-	HLC       uint64   `cbor:"8,keyasint"`
-	Parent    []byte   `cbor:"9,keyasint,omitempty"`
-	Kind      string   `cbor:"10,keyasint"`
-	Target    []byte   `cbor:"11,keyasint,omitempty"`
-	Text      string   `cbor:"12,keyasint,omitempty"`
-	Mentions  []string `cbor:"13,keyasint,omitempty"`
-	Allow     []string `cbor:"14,keyasint,omitempty"`
+	V         uint8        `cbor:"1,keyasint"`
+	Workgroup string       `cbor:"2,keyasint"`
+	Room      string       `cbor:"3,keyasint,omitempty"`
+	To        []byte       `cbor:"4,keyasint,omitempty"`
+	Author    []byte       `cbor:"5,keyasint"`
+	Seq       uint64       `cbor:"6,keyasint"`
+	Prev      []byte       `cbor:"7,keyasint,omitempty"`
+	HLC       uint64       `cbor:"8,keyasint"`
+	Parent    []byte       `cbor:"9,keyasint,omitempty"`
+	Kind      string       `cbor:"10,keyasint"`
+	Target    []byte       `cbor:"11,keyasint,omitempty"`
+	Text      string       `cbor:"12,keyasint,omitempty"`
+	Mentions  []string     `cbor:"13,keyasint,omitempty"`
+	Allow     []string     `cbor:"14,keyasint,omitempty"`
+	Attach    []attachment `cbor:"15,keyasint,omitempty"` // attach.go
 }
 
 // signed is a message as it travels: the body's CBOR and the author's
@@ -233,7 +234,7 @@ func (b *body) checkKind(dm bool) error {
 	if b.Kind != KindACL && len(b.Allow) > 0 {
 		return bad("allow list on a %s", b.Kind)
 	}
-	return nil
+	return checkAttach(b)
 }
 
 // ValidRoom checks a room name: 1 to 64 of lower-case letters, digits,

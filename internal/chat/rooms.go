@@ -31,6 +31,7 @@ type Room struct {
 	Joined    bool     `json:"joined"`
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
+	Retention string   `json:"retention,omitempty"` // this node's (a duration); empty: keep everything
 }
 
 // roomState is a room folded from the directory log.
@@ -99,6 +100,8 @@ func (s *Service) roomsOf(wg string) map[string]*roomState {
 }
 
 func (s *Service) refold(wg string) map[string]*roomState {
+	s.acc.foldMu.Lock()
+	defer s.acc.foldMu.Unlock()
 	ms, err := s.loadLog(s.ctx, wg, "")
 	if err != nil {
 		s.log.Warn("chat: read room directory", "err", err)
@@ -110,6 +113,7 @@ func (s *Service) refold(wg string) map[string]*roomState {
 		return ok && m.HasRole(workgroup.RoleAdmin)
 	}
 	rooms := foldRooms(ms, isAdmin, member)
+	s.foldedRooms(wg, rooms) // the topic check first (access_topic.go)
 	s.mu.Lock()
 	s.rooms[wg] = rooms
 	s.mu.Unlock()
@@ -188,7 +192,8 @@ func (s *Service) Rooms(wg string) ([]Room, error) {
 }
 
 func (s *Service) roomInfo(wg string, r *roomState, joined bool) Room {
-	ri := Room{Workgroup: wg, Name: r.name, Topic: r.topic, Creator: s.nameOf(wg, r.creator), Allow: r.allow, Joined: joined}
+	ri := Room{Workgroup: wg, Name: r.name, Topic: r.topic, Creator: s.nameOf(wg, r.creator), Allow: r.allow, Joined: joined,
+		Retention: formatRetention(s.retentionOf(wg, r.name))}
 	_ = s.db.QueryRowContext(s.ctx, `SELECT count(*), coalesce(sum(read=0 AND author!=? AND kind IN ('text','notice')), 0) FROM chat_messages WHERE workgroup=? AND log=?`,
 		s.self.String(), wg, r.name).Scan(&ri.Messages, &ri.Unread)
 	return ri

@@ -15,6 +15,7 @@ import (
 // (messages, history, unread).
 func (s *Service) Routes(srv *api.Server) {
 	s.roomRoutes(srv)
+	s.retentionRoutes(srv)
 	s.messageRoutes(srv)
 }
 
@@ -60,16 +61,29 @@ func (s *Service) roomRoutes(srv *api.Server) {
 func (s *Service) messageRoutes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatSayRequest) (Message, error) {
-			m, err := s.Say(ctx, req.Workgroup, req.Room, req.Text, SendOptions{Parent: req.Parent, Notice: req.Notice})
+			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if len(req.Attach) > 0 {
+				m, err := s.SayFiles(ctx, req.Workgroup, req.Room, req.Text, opt, req.Attach)
+				return m, apiError(err)
+			}
+			m, err := s.Say(ctx, req.Workgroup, req.Room, req.Text, opt)
 			return m, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/chat/msg", "Send a direct message (or an alert) to a member",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatMsgRequest) (Message, error) {
+			if req.Alert && len(req.Attach) > 0 {
+				return Message{}, api.BadRequest("an alert takes no attachment: send a message with them")
+			}
 			if req.Alert {
 				m, err := s.Alert(ctx, req.Workgroup, req.Member, req.Text)
 				return m, apiError(err)
 			}
-			m, err := s.Direct(ctx, req.Workgroup, req.Member, req.Text, SendOptions{Parent: req.Parent, Notice: req.Notice})
+			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if len(req.Attach) > 0 {
+				m, err := s.DirectFiles(ctx, req.Workgroup, req.Member, req.Text, opt, req.Attach)
+				return m, apiError(err)
+			}
+			m, err := s.Direct(ctx, req.Workgroup, req.Member, req.Text, opt)
 			return m, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/chat/act", "Edit, delete or react to a message",
@@ -90,6 +104,10 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			}
 			return ms, apiError(err)
 		}, "workgroup", "room", "peer", "since", "before", "limit", "search", "mark")
+	api.Handle(srv, "POST /v1/chat/read", "Mark the messages of a room or of the conversation with a member read",
+		func(ctx context.Context, r *http.Request, req apitypes.ChatReadRequest) (api.Empty, error) {
+			return api.Empty{}, apiError(s.MarkRead(ctx, req.Workgroup, HistoryQuery{Room: req.Room, Peer: req.Member}))
+		})
 	api.Handle(srv, "GET /v1/chat/unread", "Rooms and conversations with unread messages",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Unread, error) {
 			us, err := s.Unread(ctx, r.URL.Query().Get("workgroup"))

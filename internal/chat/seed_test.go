@@ -22,6 +22,8 @@ func seedMessages(tb testing.TB) [][]byte {
 		{Room: "general", Kind: KindEdit, Text: "hello", Target: ref, Seq: 2, Prev: ref},
 		{Room: "general", Kind: KindACL, Allow: []string{"bravo", "group:ops"}, Seq: 1},
 		{To: []byte(id), Kind: KindAlert, Text: "look up", Seq: 1},
+		{Room: "general", Kind: KindText, Text: "the report", Seq: 3, Prev: ref,
+			Attach: []attachment{{Name: "report.pdf", Size: 1234, Digest: ref, Ref: attachRefPrefix + "00112233445566778899aabbccddeeff"}}},
 	} {
 		b.V, b.Workgroup, b.Author, b.HLC = version, "wg", []byte(id), 1<<40
 		m, err := sign(key, b)

@@ -28,18 +28,52 @@ type seenHeads struct {
 func (h *seenHeads) stored(ctx context.Context, s *Service, k logKey, m *msg) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	hs, ok := h.logs[k]
-	if !ok {
-		loaded, err := s.heads(ctx, k.wg, k.log)
-		if err != nil {
-			return s.has(ctx, m.ID())
-		}
-		if h.logs == nil {
-			h.logs = map[logKey]map[peer.ID]uint64{}
-		}
-		h.logs[k], hs = loaded, loaded
+	hs, err := h.loadLocked(ctx, s, k)
+	if err != nil {
+		return s.has(ctx, m.ID())
 	}
 	return m.Seq <= hs[m.author()]
+}
+
+// loadLocked returns log k's heads, read from SQLite on first use.
+func (h *seenHeads) loadLocked(ctx context.Context, s *Service, k logKey) (map[peer.ID]uint64, error) {
+	if hs, ok := h.logs[k]; ok {
+		return hs, nil
+	}
+	loaded, err := s.heads(ctx, k.wg, k.log)
+	if err != nil {
+		return nil, err
+	}
+	if h.logs == nil {
+		h.logs = map[logKey]map[peer.ID]uint64{}
+	}
+	h.logs[k] = loaded
+	return loaded, nil
+}
+
+// snapshot returns a copy of log k's heads (loading them as stored
+// does): history sync's heads, without a scan of the log per request.
+// A head may lag a batch being committed (it is advanced after the
+// commit): a sync then asks for, or offers, a little too much.
+func (h *seenHeads) snapshot(ctx context.Context, s *Service, k logKey) (map[peer.ID]uint64, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hs, err := h.loadLocked(ctx, s, k)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[peer.ID]uint64, len(hs))
+	for p, seq := range hs {
+		out[p] = seq
+	}
+	return out, nil
+}
+
+// head is author's head in log k, 0 when the log is not loaded.
+func (h *seenHeads) head(k logKey, author peer.ID) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.logs[k][author]
 }
 
 // advance records a message just stored, if its log is loaded.

@@ -39,6 +39,9 @@ type Config struct {
 	Log      *slog.Logger
 	Events   *events.Bus
 	Spool    Spool
+	// Files queues the copies of attachments (attach.go); nil: a
+	// message takes no attachment.
+	Files Files
 	// SyncInterval is the period of history sync (DefaultSyncInterval
 	// when zero).
 	SyncInterval time.Duration
@@ -91,10 +94,19 @@ type Service struct {
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
 	joined  map[logKey]bool // rooms joined (nil: not read yet)
+	acc     topicAccess     // room access on the gossip topics (access_topic.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
 	cutOff atomic.Pointer[func(peer.ID) bool]
+
+	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
+	// none held, storing a message does not look for held successors.
+	heldRows int
+	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
+	heldWait map[syncKey]map[peer.ID]uint64
+	// syncLocks: one sync round per log at a time (sync.go), under mu.
+	syncLocks map[logKey]*sync.Mutex
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
@@ -128,14 +140,14 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Popup == nil {
 		cfg.Popup = func(title, text string) { Notify(cfg.Log, title, text) }
 	}
-	ps, err := cfg.Host.PubSub()
+	ps, err := cfg.Host.ChatPubSub()
 	if err != nil {
 		return nil, err
 	}
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
-		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096),
+		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -152,10 +164,12 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.cfg.Spool != nil {
 		s.cfg.Spool.OnChat(s.fromSpool)
 	}
+	s.countHeld(ctx)
 	// The clock starts past every message this node stored.
 	var maxHLC int64
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
+	s.startTopicAccess()
 	s.wg.Add(2 + syncWorkers)
 	go s.loop()
 	go s.writer()
@@ -176,6 +190,7 @@ func (s *Service) Close() error {
 	}()
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
+	s.stopTopicAccess()
 	s.cancel()
 	s.wg.Wait()
 	waited = time.Since(start)
@@ -207,6 +222,7 @@ func (s *Service) loop() {
 			return
 		case <-w.C:
 		case <-sy.C:
+			s.countHeld(s.ctx)
 			s.antiEntropy()
 		case <-ret.C:
 			s.applyRetention(s.ctx)

@@ -48,11 +48,18 @@ type txq struct {
 	db    *sql.DB
 	cache *stmtCache
 	bound map[string]*sql.Stmt
+	// heldRows is chat_held's row count before the transaction, as the
+	// service knew it (an upper bound; -1: unknown), heldDelta the rows
+	// this transaction added (held) less those it removed (released).
+	heldRows, heldDelta int
 }
 
 func (s *Service) txq(tx *sql.Tx) *txq {
-	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts}
+	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows}
 }
+
+// held reports whether chat_held may have rows in this transaction.
+func (q *txq) held() bool { return q.heldRows < 0 || q.heldRows+q.heldDelta > 0 }
 
 func (q *txq) stmt(ctx context.Context, query string) *sql.Stmt {
 	if st, ok := q.bound[query]; ok {

@@ -50,8 +50,9 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	defer s.storeMu.Unlock()
 	res := make([]storeResult, len(ms))
 	var out []*msg
+	var q *txq
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		q := s.txq(tx)
+		q = s.txq(tx)
 		out = out[:0]
 		for i, m := range ms {
 			r, err := insertTx(ctx, q, m, m.isDM())
@@ -63,6 +64,9 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 				continue
 			}
 			out = append(out, m)
+			if !q.held() {
+				continue // nothing held: nothing to release
+			}
 			more, err := releaseHeld(ctx, q, m)
 			if err != nil {
 				return err
@@ -74,57 +78,105 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	if err != nil {
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
 	}
+	if s.heldRows >= 0 {
+		s.heldRows += q.heldDelta
+	}
 	return res, out, nil
 }
 
 // insertTx stores or holds m in tx. A direct message is never held: the
-// spool delivers each exactly once, in any order.
+// spool delivers each exactly once, in any order. The author's chain is
+// read once (its entries at seq-1 and seq, one index seek each): the one
+// at seq makes m a duplicate (same ID) or a fork; m is stored when the one
+// at seq-1 is its predecessor, held when there is none. chat_held is read
+// only when m is to be held (a message whose predecessor is stored is
+// never held: storing a message releases its held successor in the same
+// transaction) or when something is held (tx.held).
 func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, error) {
 	id, log, author := m.ID(), m.logName(), m.author().String()
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq IN (?, ?)`,
+		m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))
+	if err != nil {
+		return 0, err
+	}
+	var prev, same string
+	for rows.Next() {
+		var seq int64
+		var got string
+		if err := rows.Scan(&seq, &got); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if uint64(seq) == m.Seq {
+			same = got
+		} else {
+			prev = got
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	switch {
+	case same == id:
+		return duplicate, nil
+	case same != "":
+		return forked, nil
+	case m.Seq > 1 && prev == "" && !noHold:
+		return holdTx(ctx, tx, m, id, log, author)
+	case m.Seq > 1 && prev != "" && prev != hex.EncodeToString(m.Prev) && !noHold:
+		return forked, nil
+	}
+	if tx.held() {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE id=?`, id).Scan(&n); err != nil {
+			return 0, err
+		}
+		if n > 0 {
+			return duplicate, nil
+		}
+	}
+	if err := insertRow(ctx, tx, m); err != nil {
+		return 0, err
+	}
+	return stored, nil
+}
+
+// insertRow inserts m into chat_messages (the unique indexes refuse a
+// second message at a place of a chain, or a second copy).
+func insertRow(ctx context.Context, tx *txq, m *msg) error {
+	room := m.Room // "" for a direct message
+	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
+		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		m.ID(), m.Workgroup, m.logName(), m.author().String(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
+		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	return err
+}
+
+// holdTx holds m until its predecessor is stored (duplicate: held
+// already, or the log's held queue is full and history sync fetches it
+// again later).
+func holdTx(ctx context.Context, tx *txq, m *msg, id, log, author string) (storeResult, error) {
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE id=?`, id).Scan(&n); err != nil {
 		return 0, err
 	}
 	if n > 0 {
 		return duplicate, nil
 	}
-	var other string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, m.Seq).Scan(&other)
-	if err == nil {
-		return forked, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE workgroup=? AND log=?`, m.Workgroup, log).Scan(&n); err != nil {
 		return 0, err
 	}
-	if m.Seq > 1 && !noHold {
-		var prev string
-		err := tx.QueryRowContext(ctx, `SELECT id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, m.Seq-1).Scan(&prev)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE workgroup=? AND log=?`, m.Workgroup, log).Scan(&n); err != nil {
-				return 0, err
-			}
-			if n >= maxHeldPerLog {
-				return duplicate, nil // dropped: history sync fetches it again later
-			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO chat_held(id, workgroup, log, author, seq, raw, received) VALUES(?,?,?,?,?,?,?)`,
-				id, m.Workgroup, log, author, m.Seq, m.raw, time.Now().UnixMilli())
-			return held, err
-		case err != nil:
-			return 0, err
-		case prev != hex.EncodeToString(m.Prev):
-			return forked, nil
-		}
+	if n >= maxHeldPerLog {
+		return duplicate, nil
 	}
-	room := m.Room // "" for a direct message
-	_, err = tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		id, m.Workgroup, log, author, m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
-		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	_, err := tx.ExecContext(ctx, `INSERT INTO chat_held(id, workgroup, log, author, seq, raw, received) VALUES(?,?,?,?,?,?,?)`,
+		id, m.Workgroup, log, author, m.Seq, m.raw, time.Now().UnixMilli())
 	if err != nil {
 		return 0, err
 	}
-	return stored, nil
+	tx.heldDelta++
+	return held, nil
 }
 
 // releaseHeld stores the held successors of m, in chain order.
@@ -152,6 +204,7 @@ func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_held WHERE id=?`, c[0]); err != nil {
 				return out, err
 			}
+			tx.heldDelta--
 			hm, _, err := parse(c[1].([]byte)) // verified before it was held
 			if err != nil || next != nil {
 				continue
@@ -168,6 +221,19 @@ func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 		out = append(out, next)
 		seq++
 	}
+}
+
+// countHeld sets heldRows from chat_held (at start, and now and then: it
+// is an upper bound, as something else may delete held rows).
+func (s *Service) countHeld(ctx context.Context) {
+	s.storeMu.Lock()
+	defer s.storeMu.Unlock()
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_held`).Scan(&n); err != nil {
+		s.heldRows = -1
+		return
+	}
+	s.heldRows = n
 }
 
 // heads returns the highest contiguous sequence number stored per author

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -134,7 +136,7 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
 	defer cancel()
 	if req.Op == opHeads {
-		hs, err := s.heads(ctx, req.Workgroup, req.Log)
+		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
 		if err != nil {
 			return histReply{}, err
 		}
@@ -185,58 +187,118 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg, log string) error
 	k := logKey{wg, log}
 	for round := 0; round < histOps/2; round++ {
 		_ = st.SetDeadline(time.Now().Add(30 * time.Second))
-		mine, err := s.heads(ctx, wg, log)
-		if err != nil {
+		progress, err := s.syncRound(ctx, st, rd, p, k)
+		if err != nil || !progress {
 			return err
-		}
-		theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
-		if err != nil {
-			return err
-		}
-		var ranges []seqRange
-		for _, h := range theirs.Heads {
-			if have := mine[peer.ID(h.Author)]; h.Seq > have {
-				ranges = append(ranges, seqRange{Author: h.Author, From: have + 1, To: h.Seq})
-			}
-			if len(ranges) >= maxRanges {
-				break
-			}
-		}
-		if len(ranges) == 0 {
-			return nil
-		}
-		got, err := s.ask(st, rd, histReq{Op: opGet, Workgroup: wg, Log: log, Ranges: ranges})
-		if err != nil {
-			return err
-		}
-		if len(got.Msgs) == 0 {
-			return nil
-		}
-		var ms []*msg
-		for _, raw := range got.Msgs {
-			m, sm, err := parse(raw)
-			if err != nil {
-				return fmt.Errorf("history from %s: %w", p, err)
-			}
-			if m.Workgroup == wg && m.logName() == log && s.seen.stored(ctx, s, k, m) {
-				continue // stored meanwhile (gossip): no need to verify it
-			}
-			if err := m.verify(sm); err != nil {
-				return fmt.Errorf("history from %s: %w", p, err)
-			}
-			if s.admissible(m, k) == nil { // else e.g. an author no longer a member
-				ms = append(ms, m)
-			}
-		}
-		progress := false
-		for _, r := range s.acceptAll(ctx, ms) {
-			progress = progress || r == stored
-		}
-		if !progress {
-			return nil
 		}
 	}
 	return nil
+}
+
+// syncRound runs one round of a sync of log k with p: heads, the missing
+// ranges, storing what came. Rounds of one log run one at a time (a
+// returning member syncs with every peer that joins the topic, up to
+// syncWorkers at once): each asks only what the previous ones did not
+// bring, instead of every peer sending, and this node verifying, the same
+// messages.
+func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Reader, p peer.ID, k logKey) (bool, error) {
+	mu := s.logLock(k)
+	mu.Lock()
+	defer mu.Unlock()
+	wg, log := k.wg, k.log
+	mine, err := s.seen.snapshot(ctx, s, k)
+	if err != nil {
+		return false, err
+	}
+	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
+	if err != nil {
+		return false, err
+	}
+	var ranges []seqRange
+	for _, h := range theirs.Heads {
+		if have := mine[peer.ID(h.Author)]; h.Seq > have {
+			ranges = append(ranges, seqRange{Author: h.Author, From: have + 1, To: h.Seq})
+		}
+		if len(ranges) >= maxRanges {
+			break
+		}
+	}
+	if len(ranges) == 0 {
+		return false, nil
+	}
+	got, err := s.ask(st, rd, histReq{Op: opGet, Workgroup: wg, Log: log, Ranges: ranges})
+	if err != nil {
+		return false, err
+	}
+	if len(got.Msgs) == 0 {
+		return false, nil
+	}
+	ms, err := s.checkFetched(ctx, k, got.Msgs)
+	if err != nil {
+		return false, fmt.Errorf("history from %s: %w", p, err)
+	}
+	progress := false
+	for _, r := range s.acceptAll(ctx, ms) {
+		progress = progress || r == stored
+	}
+	return progress, nil
+}
+
+// logLock is the lock of log k's sync rounds.
+func (s *Service) logLock(k logKey) *sync.Mutex {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.syncLocks == nil {
+		s.syncLocks = map[logKey]*sync.Mutex{}
+	}
+	mu := s.syncLocks[k]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		s.syncLocks[k] = mu
+	}
+	return mu
+}
+
+// checkFetched parses and checks messages fetched for log k: those
+// stored meanwhile (gossip) are skipped unverified, the others verified
+// on every core (a returning member's catch-up is mostly verification)
+// and kept if admissible (else e.g. an author no longer a member).
+func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]*msg, error) {
+	var todo []*msg
+	var sigs []signed
+	for _, raw := range raws {
+		m, sm, err := parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		if m.Workgroup == k.wg && m.logName() == k.log && s.seen.stored(ctx, s, k, m) {
+			continue
+		}
+		todo, sigs = append(todo, m), append(sigs, sm)
+	}
+	errs := make([]error, len(todo))
+	workers := min(runtime.GOMAXPROCS(0), (len(todo)+63)/64)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(todo); i += workers {
+				errs[i] = todo[i].verify(sigs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var ms []*msg
+	for i, m := range todo {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		if s.admissible(m, k) == nil {
+			ms = append(ms, m)
+		}
+	}
+	return ms, nil
 }
 
 func (s *Service) ask(st network.Stream, rd *wire.Reader, req histReq) (histReply, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -192,15 +193,7 @@ func (s *Service) writer() {
 		case g := <-s.intake:
 			batch = append(batch, g)
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case g := <-s.intake:
-				batch = append(batch, g)
-			default:
-				break more
-			}
-		}
+		batch = s.collect(batch)
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
 			ms[i] = g.m
@@ -208,10 +201,77 @@ func (s *Service) writer() {
 		res := s.acceptAll(s.ctx, ms)
 		for i, r := range res {
 			if r == held {
-				s.requestSync(batch[i].k, batch[i].from)
+				s.syncIfStillHeld(batch[i].k, batch[i].from, batch[i].m)
 			}
 		}
 	}
+}
+
+// writeWindow is how long the writer waits for more gossip after the
+// first message of a batch. A commit (the WAL append, FTS5 flushing its
+// in-memory index into a new segment) costs more than a message's own
+// insert; at 500 msg/s a few milliseconds gather several messages per
+// commit, for that much added latency.
+const writeWindow = 10 * time.Millisecond
+
+// collect adds to batch the gossip that arrives within writeWindow, up to
+// maxBatch.
+func (s *Service) collect(batch []gossiped) []gossiped {
+	t := time.NewTimer(writeWindow)
+	defer t.Stop()
+	for len(batch) < maxBatch {
+		select {
+		case g := <-s.intake:
+			batch = append(batch, g)
+		case <-t.C:
+			return batch
+		case <-s.ctx.Done():
+			return batch
+		}
+	}
+	return batch
+}
+
+// heldGrace is how long a message held for a missing predecessor waits
+// before its log is synced with the peer that sent it. Under load gossip
+// often delivers an author's messages out of order (they are validated
+// concurrently, and come from the author and from relays): the
+// predecessor is then only milliseconds behind, and a sync at once
+// cost both ends a heads exchange and a range read per held message.
+const heldGrace = 500 * time.Millisecond
+
+// syncIfStillHeld syncs log k with p after heldGrace unless every
+// message held meanwhile from p was stored (each author's head reached
+// the highest seq held of it); one wait per (log, peer), which notes
+// every message held while it runs (one still held at its end is
+// enough to sync, whichever hold started the wait).
+func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
+	sk := syncKey{k, p}
+	s.mu.Lock()
+	w, waiting := s.heldWait[sk]
+	if !waiting {
+		w = map[peer.ID]uint64{}
+		s.heldWait[sk] = w
+	}
+	w[m.author()] = max(w[m.author()], m.Seq)
+	s.mu.Unlock()
+	if waiting {
+		return
+	}
+	time.AfterFunc(heldGrace, func() {
+		s.mu.Lock()
+		delete(s.heldWait, sk)
+		s.mu.Unlock()
+		if s.ctx.Err() != nil {
+			return
+		}
+		for author, seq := range w { // w is no longer written: removed from heldWait under mu
+			if s.seen.head(k, author) < seq {
+				s.requestSync(k, p)
+				return
+			}
+		}
+	})
 }
 
 // watchPeers syncs a log's history with each peer that joins its topic:

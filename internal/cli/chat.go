@@ -32,7 +32,7 @@ func (a *App) roomCmd() *cobra.Command {
 allow list names members and group:G; its creator or an admin changes
 that list. Members that join a room keep its whole history.`,
 	}
-	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd())
+	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd(), a.roomRetentionCmd())
 	return cmd
 }
 
@@ -77,9 +77,9 @@ func (a *App) roomLsCmd() *cobra.Command {
 					return nil
 				}
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tTOPIC")
+				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tKEEPS\tTOPIC")
 				for _, r := range rs {
-					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), r.Topic)
+					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), retentionText(r.Retention), r.Topic)
 				}
 				return tw.Flush()
 			})
@@ -169,12 +169,15 @@ func (a *App) sayCmd() *cobra.Command {
 	var req apitypes.ChatSayRequest
 	cmd := &cobra.Command{
 		Use:     "say ROOM [TEXT...]",
-		Short:   "Send a message to a room (TEXT, or standard input)",
-		Example: "  peerhood say general lunch at noon?\n  uptime | peerhood say ops",
+		Short:   "Send a message to a room (TEXT, or standard input), with files attached as a queued copy",
+		Example: "  peerhood say general lunch at noon?\n  uptime | peerhood say ops\n  peerhood say general --attach report.pdf 'the report'",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := a.textArg(args)
+			text, err := a.textOrAttach(args, req.Attach)
 			if err != nil {
+				return err
+			}
+			if req.Attach, err = absPaths(req.Attach); err != nil {
 				return err
 			}
 			req.Room, req.Text = strings.TrimPrefix(args[0], "#"), text
@@ -183,6 +186,7 @@ func (a *App) sayCmd() *cobra.Command {
 	}
 	chatWG(cmd, &req.Workgroup)
 	cmd.Flags().StringVar(&req.Parent, "reply", "", "ID of the message this answers")
+	attachFlag(cmd, &req.Attach, "the room's members")
 	return cmd
 }
 
@@ -198,8 +202,11 @@ func (a *App) directCmd(alert bool) *cobra.Command {
 	cmd := &cobra.Command{
 		Use: use, Short: short, Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			text, err := a.textArg(args)
+			text, err := a.textOrAttach(args, req.Attach)
 			if err != nil {
+				return err
+			}
+			if req.Attach, err = absPaths(req.Attach); err != nil {
 				return err
 			}
 			req.Member, req.Text, req.Alert = strings.TrimPrefix(args[0], "@"), text, alert
@@ -209,6 +216,7 @@ func (a *App) directCmd(alert bool) *cobra.Command {
 	chatWG(cmd, &req.Workgroup)
 	if !alert {
 		cmd.Flags().StringVar(&req.Parent, "reply", "", "ID of the message this answers")
+		attachFlag(cmd, &req.Attach, "the member")
 	}
 	return cmd
 }

@@ -57,6 +57,23 @@ func setTarget(q *client.HistoryQuery, target string) {
 // render writes messages as lines, with edits, deletions and reactions
 // applied to the messages they are about.
 func render(ms []apitypes.ChatMessage, ids bool) []string {
+	shown := renderShown(ms, ids)
+	out := make([]string, len(shown))
+	for i, s := range shown {
+		out[i] = s.line
+	}
+	return out
+}
+
+// shownLine is a message as render shows it: its line(s), its ID, and
+// whether it was unread.
+type shownLine struct {
+	line, id string
+	unread   bool
+}
+
+// renderShown is render, keeping which message each line shows.
+func renderShown(ms []apitypes.ChatMessage, ids bool) []shownLine {
 	type shown struct {
 		m         apitypes.ChatMessage
 		edited    bool
@@ -81,7 +98,7 @@ func render(ms []apitypes.ChatMessage, ids bool) []string {
 			order = append(order, s)
 		}
 	}
-	out := make([]string, 0, len(order))
+	out := make([]shownLine, 0, len(order))
 	for _, s := range order {
 		line := formatMessage(s.m, ids)
 		switch {
@@ -93,7 +110,10 @@ func render(ms []apitypes.ChatMessage, ids bool) []string {
 		if len(s.reactions) > 0 {
 			line += "  [" + strings.Join(s.reactions, ", ") + "]"
 		}
-		out = append(out, line)
+		if !s.deleted && len(s.m.Attachments) > 0 {
+			line += "\n" + strings.Join(attachmentLines(s.m.Attachments), "\n")
+		}
+		out = append(out, shownLine{line: line, id: s.m.ID, unread: s.m.Unread})
 	}
 	return out
 }
@@ -189,7 +209,7 @@ func (a *App) chatView(ctx context.Context, c *client.Client, wg, arg string) er
 	}
 	defer es.Close()
 	a.printRoomPresence(ctx, c, wg, ct)
-	q := client.HistoryQuery{Workgroup: wg, Room: ct.room, Peer: ct.member, Limit: 30, Mark: true}
+	q := client.HistoryQuery{Workgroup: wg, Room: ct.room, Peer: ct.member, Limit: viewLimit(ctx, c, wg, ct), Mark: true}
 	ms, err := c.History(ctx, q)
 	if err != nil {
 		return err
@@ -199,7 +219,7 @@ func (a *App) chatView(ctx context.Context, c *client.Client, wg, arg string) er
 	for _, m := range ms {
 		seen[m.ID] = true
 	}
-	for _, line := range render(ms, false) {
+	for _, line := range viewLines(ms) {
 		fmt.Fprintln(a.Out, line)
 	}
 	fmt.Fprintln(a.Out, "-- type a line to send it; /quit leaves --")
@@ -218,6 +238,7 @@ func (a *App) chatView(ctx context.Context, c *client.Client, wg, arg string) er
 			if !seen[m.ID] {
 				seen[m.ID] = true
 				fmt.Fprintln(a.Out, strings.Join(render([]apitypes.ChatMessage{m}, false), "\n"))
+				markViewed(ctx, c, wg, ct) // shown: read
 			}
 			mu.Unlock()
 		}

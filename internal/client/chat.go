@@ -37,6 +37,11 @@ func (c *Client) SetRoomAllow(ctx context.Context, wg, name string, allow []stri
 	return call[t.Room](ctx, c, put, "/v1/rooms/"+seg(name)+"/allow", t.RoomAllowRequest{Workgroup: wg, Allow: allow})
 }
 
+// SetRoomRetention is PUT /v1/rooms/{name}/retention.
+func (c *Client) SetRoomRetention(ctx context.Context, wg, name, retention string) (t.Room, error) {
+	return call[t.Room](ctx, c, put, "/v1/rooms/"+seg(name)+"/retention", t.RoomRetentionRequest{Workgroup: wg, Retention: retention})
+}
+
 // RoomMembers is GET /v1/rooms/{name}/members.
 func (c *Client) RoomMembers(ctx context.Context, wg, name string) ([]string, error) {
 	return call[[]string](ctx, c, get, withQuery("/v1/rooms/"+seg(name)+"/members", "workgroup", wg), nil)
@@ -74,6 +79,11 @@ func (c *Client) History(ctx context.Context, q HistoryQuery) ([]t.ChatMessage, 
 		kv = append(kv, "mark", "1")
 	}
 	return call[[]t.ChatMessage](ctx, c, get, withQuery("/v1/chat/history", kv...), nil)
+}
+
+// MarkRead is POST /v1/chat/read.
+func (c *Client) MarkRead(ctx context.Context, req t.ChatReadRequest) (t.Empty, error) {
+	return call[t.Empty](ctx, c, post, "/v1/chat/read", req)
 }
 
 // Unread is GET /v1/chat/unread.

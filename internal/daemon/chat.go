@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/peerhood/peerhood/internal/chat"
+	"github.com/peerhood/peerhood/internal/spool"
 )
 
 // chatModule builds chat: rooms over gossipsub with history sync, direct
@@ -14,6 +15,9 @@ func (n *Node) chatModule(context.Context) (Module, error) {
 		Host: n.host, DB: n.db, Identity: n.id, Dir: n.dir, Log: n.log, Events: n.events, Spool: n.spool,
 		SyncInterval: n.opts.Timings.ChatSync,
 	}
+	if n.spool != nil {
+		cfg.Files = chatFiles{n.spool}
+	}
 	envDur(&cfg.SyncInterval, "PEERHOOD_CHAT_SYNC")
 	svc, err := chat.New(cfg)
 	n.chat = svc
@@ -23,3 +27,18 @@ func (n *Node) chatModule(context.Context) (Module, error) {
 // Chat is the node's chat service (for the IRC gateway's adapter and
 // tests); nil before the node started.
 func (n *Node) Chat() *chat.Service { return n.chat }
+
+// chatFiles queues chat attachments as file copies (chat.Files).
+type chatFiles struct{ s *spool.Service }
+
+func (f chatFiles) SendFiles(ctx context.Context, wg string, to, paths []string, subject string) ([]string, error) {
+	jobs, err := f.s.Send(ctx, spool.SendRequest{Workgroup: wg, To: to, Kind: spool.KindFile, Subject: subject, Paths: paths})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ID
+	}
+	return ids, nil
+}

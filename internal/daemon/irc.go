@@ -166,6 +166,15 @@ func (b ircBackend) History(ctx context.Context, wg string, q ircgw.HistoryQuery
 	return out, err
 }
 
+func (b ircBackend) Conversations(ctx context.Context, wg string, q ircgw.ConversationQuery) ([]ircgw.Conversation, error) {
+	cs, err := b.chat.Conversations(ctx, wg, chat.ConversationQuery(q))
+	out := make([]ircgw.Conversation, len(cs))
+	for i, c := range cs {
+		out[i] = ircgw.Conversation(c)
+	}
+	return out, err
+}
+
 func (b ircBackend) RoomMembers(wg, room string) ([]string, error) {
 	return b.chat.RoomMembers(wg, room)
 }

@@ -170,6 +170,23 @@ type ChatMessage struct {
 	Parent    string    `json:"parent,omitempty"`
 	Target    string    `json:"target,omitempty"`
 	Mentions  []string  `json:"mentions,omitempty"`
+	// Attachments are files sent with the message as queued copies.
+	Attachments []ChatAttachment `json:"attachments,omitempty"`
+	// Unread (history only): a message from another member this node's
+	// user has not seen yet (the history marks it read after the reply
+	// when asked to).
+	Unread bool `json:"unread,omitempty"`
+}
+
+// ChatAttachment is a file a chat message references: sent as a queued
+// copy (the spool) to the room's members or the other member, whose
+// inbox item carries Ref as its subject. Digest is the SHA-256 of the
+// file's bytes (hexadecimal).
+type ChatAttachment struct {
+	Name   string `json:"name"`
+	Size   uint64 `json:"size"`
+	Digest string `json:"digest"`
+	Ref    string `json:"ref"`
 }
 
 // RoomChanged: a chat room was created or its topic or access list

@@ -43,6 +43,10 @@ type Backend interface {
 	History(ctx context.Context, wg string, q HistoryQuery) ([]Message, error)
 	// RoomMembers names the members that joined room.
 	RoomMembers(wg, room string) ([]string, error)
+	// Conversations lists the rooms and direct conversations of wg with
+	// messages in q's window, sorted by their latest, oldest first
+	// (chat.Service.Conversations).
+	Conversations(ctx context.Context, wg string, q ConversationQuery) ([]Conversation, error)
 
 	// DecodeMessage reads the Message out of a chat.message event of the
 	// node's event bus (the adapter decodes chat's own payload type).
@@ -90,6 +94,25 @@ type SendOptions struct {
 	Notice bool   // an IRC NOTICE: clients never answer it automatically
 }
 
+// Conversation is chat.Conversation: a room (Room) or a direct
+// conversation (Peer: the other member's name) and its latest message.
+type Conversation struct {
+	Room string
+	Peer string
+	Last time.Time
+}
+
+// ConversationQuery is chat.ConversationQuery: conversations with
+// messages from Since (inclusive) to Before (exclusive; zero: none), the
+// Limit with the newest latest message (the oldest with Oldest); Direct:
+// direct conversations only.
+type ConversationQuery struct {
+	Since, Before time.Time
+	Limit         int
+	Oldest        bool
+	Direct        bool
+}
+
 // HistoryQuery is chat.HistoryQuery: a room's or a direct
 // conversation's (Peer: the other member's name) messages.
 type HistoryQuery struct {
@@ -131,6 +154,9 @@ type Message struct {
 	Parent    string    `json:"parent,omitempty"`
 	Target    string    `json:"target,omitempty"`
 	Mentions  []string  `json:"mentions,omitempty"`
+	// Attachments: files sent with the message as queued copies.
+	Attachments []events.ChatAttachment `json:"attachments,omitempty"`
+	Unread      bool                    `json:"unread,omitempty"`
 }
 
 // EventKind makes a Message an event payload (the in-memory backend

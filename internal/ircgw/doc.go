@@ -81,6 +81,15 @@
 //     writer as it writes a message's line (a message left in a dropped
 //     client's queue is played back later), and kept in Config.MarksFile
 //     (JSON, written each minute and on Close; at most 10,000 marks).
+//     Such a client also gets, at registration, the direct messages it
+//     missed in each of the 20 most recently active direct conversations
+//     (after the conversation's mark; on a first visit those still
+//     unread), up to Config.Playback each (targets.go).
+//   - CHATHISTORY TARGETS timestamp=A timestamp=B limit: the channels and
+//     nicks with messages between A and B (later bound exclusive), each
+//     with its latest message's time, from A towards B, at most limit, as
+//     "CHATHISTORY TARGETS target time" lines in a
+//     draft/chathistory-targets batch (with batch).
 //
 // # Limits
 //

@@ -16,7 +16,9 @@ func FuzzCommandLines(f *testing.F) {
 		"WHOIS", "WHOIS a b", "WHO", "LIST", "ISON", "NAMES #general", "AWAY :lunch",
 		"PRIVMSG bob/lab :\x01ACTION waves", "NOTICE #general@wg-lab :x", "TAGMSG #general",
 		"CHATHISTORY LATEST * * 0", "CHATHISTORY BETWEEN #general msgid=1~x timestamp=2026-01-01T00:00:00.000Z 5",
-		"CHATHISTORY AROUND bob msgid=~ -1", "CHATHISTORY TARGETS", "AUTHENTICATE PLAIN", "AUTHENTICATE *",
+		"CHATHISTORY AROUND bob msgid=~ -1", "CHATHISTORY TARGETS",
+		"CHATHISTORY TARGETS timestamp=2030-01-01T00:00:00.000Z timestamp=1970-01-01T00:00:00.000Z 50",
+		"CHATHISTORY targets timestamp=x timestamp= -3", "AUTHENTICATE PLAIN", "AUTHENTICATE *",
 		"NICK bob", "NICK", "USER a 0 * :b", "PASS x", "CAP REQ :sasl", "CAP END", "PING",
 		"@+draft/reply=x;time=y :alice!a@b PRIVMSG #general :hi", strings.Repeat("x", 600),
 	} {

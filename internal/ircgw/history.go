@@ -106,10 +106,14 @@ func (c *client) historyFail(code, sub string, more ...string) {
 // and BETWEEN.
 func (c *client) chathistory(l Line) {
 	s := c.s
+	if isTargets(l) {
+		c.chathistoryTargets(l)
+		return
+	}
 	sub := strings.ToUpper(l.Param(0))
 	want := map[string]int{"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5}[sub]
 	if want == 0 {
-		c.historyFail("INVALID_PARAMS", or(sub, "*"), "Unknown subcommand (LATEST, BEFORE, AFTER, AROUND, BETWEEN)")
+		c.historyFail("INVALID_PARAMS", or(sub, "*"), "Unknown subcommand (LATEST, BEFORE, AFTER, AROUND, BETWEEN, TARGETS)")
 		return
 	}
 	if len(l.Params) < want {

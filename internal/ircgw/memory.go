@@ -39,6 +39,7 @@ type memMsg struct {
 // view is m as node name sees it: Peer is the other member.
 func (m memMsg) view(name string) Message {
 	out := m.Message
+	out.Unread = !strings.EqualFold(m.Author, name) // never marked read here
 	if m.Room == "" {
 		out.Peer = m.to
 		if strings.EqualFold(m.to, name) {

@@ -255,6 +255,9 @@ func (c *client) register() bool {
 	c.mu.Unlock()
 	c.welcome(nick)
 	c.s.autoJoin(c)
+	if !c.has("draft/chathistory") {
+		c.s.playbackDirect(c)
+	}
 	return false
 }
 

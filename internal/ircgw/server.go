@@ -281,14 +281,18 @@ func (s *Server) registered() []*client {
 
 // seenSet remembers the last IDs of messages delivered, so a message
 // both returned by Say and published on the bus goes out once.
+//
+// It grows as messages arrive, up to max: a node whose gateway no
+// client uses holds an empty set (a full one is about 300 KB).
 type seenSet struct {
 	ids  map[string]struct{}
 	ring []string
 	at   int
+	max  int
 }
 
 func newSeenSet(n int) seenSet {
-	return seenSet{ids: make(map[string]struct{}, n), ring: make([]string, n)}
+	return seenSet{ids: map[string]struct{}{}, max: n}
 }
 
 // add reports whether id is new, remembering it.
@@ -296,9 +300,12 @@ func (s *seenSet) add(id string) bool {
 	if _, ok := s.ids[id]; ok {
 		return false
 	}
-	if old := s.ring[s.at]; old != "" {
-		delete(s.ids, old)
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, id)
+		s.ids[id] = struct{}{}
+		return true
 	}
+	delete(s.ids, s.ring[s.at])
 	s.ring[s.at] = id
 	s.at = (s.at + 1) % len(s.ring)
 	s.ids[id] = struct{}{}

@@ -10,6 +10,17 @@
 // own through its transport (handshake and peer ID included), closed at
 // once; the report names the address dialled and the one kept.
 //
+// Gossip: PubSub is the host's gossipsub router (envelopes signed by
+// their author: StrictSign), for payloads whose author the validators
+// take from the envelope (roster, presence). ChatPubSub is a second
+// router on its own protocol ID (/peerhood/chat/gossip/1.2.0) without
+// envelope author or signature (StrictNoSign), for payloads signed by
+// their authors themselves (chat), with a content message ID and a
+// smaller mesh. Both apply the same admission (the gate's topic check on
+// subscriptions, peers and RPCs); ResetGossip and the move off relays
+// reset the streams of both. The chat router's traffic is counted in
+// peerhood_chat_gossip_total{what} (new, duplicate, sent, idontwant).
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement
@@ -18,7 +29,12 @@
 // ResetGossip makes both ends exchange subscriptions again once the
 // answer for a connected peer changes) and RelayGate (who may reserve a
 // relay slot and open a circuit here: with it, the relay ACL does not
-// fall back to AllowPeer, which admits strangers for a while).
+// fall back to AllowPeer, which admits strangers for a while). A service
+// narrows the per-workgroup topics it owns with AddTopicCheck (chat: a
+// room's topic only to the members its access list lets in): a topic is
+// admitted when the TopicGate and every check registered for it admit
+// the peer; the checks sit behind the host's filters (subscription filter,
+// peer filter), so any router built on them applies them.
 //
 // Limits are explicit. libp2p's defaults cap a node at about 250 inbound
 // connections and 8 per IP address; a peerhood node holds at least
@@ -125,6 +141,24 @@
 // AutoNAT's verdict, whether this node relays and why, the relays it
 // holds reservations on (autorelay's protected connections) and whether
 // hole punching is ready (it needs a public address of this node).
+// The resource manager's own push reporter is off (it took a mutex and
+// formatted a timestamp on every scope event: 9.4% of a sharing node's
+// CPU on small files); rcmgrmetrics.go exports the same
+// libp2p_rcmgr_{connections,streams,memory,fds} gauges (system,
+// transient, per protocol) and libp2p_rcmgr_peers, read from the scopes
+// when /metrics is scraped. Limits are enforced as before; what is lost
+// is libp2p_rcmgr_blocked_resources and the per-peer histograms.
+//
+// Bulk speed (transport.go, tlsbatch.go; figures in
+// docs/design/tunnel.md): TransportOptions, shared with
+// bench/rawstream -transport peerhood, set yamux frames of YamuxMessage
+// (256 KiB, go-yamux's default is 64 KiB) and wrap libp2p's TLS in
+// batchTLS: the same protocol and bytes on the wire, but the records of
+// one Write (a yamux frame: 16 records) leave in one write syscall
+// instead of one each, and a connection in bulk mode reads up to 256 KiB
+// per read syscall (the buffer is taken only once the socket is
+// readable: an idle connection holds none). Stock libp2p peers interop
+// (TestBatchTLSInterop).
 //
 // UsableAddrs (scope.go) judges a member's announced addresses (presence
 // heartbeats, identify records, DHT answers) by the link to it, or by

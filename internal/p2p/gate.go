@@ -19,7 +19,8 @@ type Gate interface {
 
 // gater adapts a replaceable Gate to libp2p's ConnectionGater.
 type gater struct {
-	gate atomic.Pointer[Gate]
+	gate   atomic.Pointer[Gate]
+	checks topicChecks // services' checks of their topics (topiccheck.go)
 }
 
 func (g *gater) allow(p peer.ID, inbound bool) bool {
@@ -65,13 +66,12 @@ type TopicGate interface {
 
 func (g *gater) allowTopic(p peer.ID, topic string) bool {
 	gp := g.gate.Load()
-	if gp == nil {
-		return true
+	if gp != nil {
+		if tg, ok := (*gp).(TopicGate); ok && !tg.AllowTopic(p, topic) {
+			return false
+		}
 	}
-	if tg, ok := (*gp).(TopicGate); ok {
-		return tg.AllowTopic(p, topic)
-	}
-	return true
+	return g.checks.allow(p, topic)
 }
 
 // RelayGate is an optional interface of a Gate. When the installed Gate

@@ -18,13 +18,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
-	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
-	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -81,10 +78,13 @@ type Host struct {
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
 	ps       *pubsub.PubSub
-	log      *slog.Logger
-	ctx      context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
-	stop     context.CancelFunc
-	done     chan struct{}
+	chatPS   *pubsub.PubSub // chatpubsub.go
+	// gossipTracer counts the chat router's messages (gossipmetrics.go).
+	gossipTracer *gossipCounter
+	log          *slog.Logger
+	ctx          context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
+	stop         context.CancelFunc
+	done         chan struct{}
 }
 
 // New starts a host listening on cfg.ListenAddrs. Every address that is
@@ -112,30 +112,23 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []libp2p.Option{
+	opts := append(TransportOptions(),
 		libp2p.Identity(cfg.Key),
 		libp2p.NoListenAddrs,
-		libp2p.Security(libp2ptls.ID, libp2ptls.New),
-		libp2p.Security(noise.ID, noise.New),
-		// TCP dials leave from an ephemeral port, not the listen port:
-		// with SO_REUSEPORT two members that dial each other at once (both
-		// found the other by mDNS or in the DHT) made one TCP connection by
-		// simultaneous open that both ends took for their own dial, and its
-		// security handshake hung until it timed out (measured: most dials
-		// of a 50-member mesh failed so). Hole punching still works over
-		// QUIC, whose dials share the listening UDP socket.
-		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.DefaultMuxers,
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
 		libp2p.ConnectionGater(g),
 		libp2p.Ping(false),
 		libp2p.SwarmOpts(swarm.WithDialRanker(tcpFirstRanker)),
-	}
+	)
 	opts = append(opts, nat...)
 	if cfg.Metrics != nil {
-		opts = append(opts, libp2p.PrometheusRegisterer(cfg.Metrics))
+		opts = append(opts, libp2p.PrometheusRegisterer(withoutRcmgr{cfg.Metrics}))
+		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
+			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
+				cfg.Log.Warn("resource manager metrics not exported", "err", err)
+			}
+		}
 	} else {
 		opts = append(opts, libp2p.DisableMetrics())
 	}
@@ -149,6 +142,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	hh.Host, hh.ping, hh.ctx, hh.stop = h, ping.NewPingService(h), ctx, cancel
+	hh.gossipTracer = newGossipCounter(cfg.Metrics)
 	nw := h.Network()
 	hh.hp.net.Store(&nw)
 	if hh.punch, err = newPuncher(h, hh.hp, cfg.Metrics); err != nil {

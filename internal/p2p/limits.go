@@ -164,6 +164,9 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 64, ConnCount: PerIPConns}, {PrefixLength: 48, ConnCount: 4 * PerIPConns}},
 		),
 		rcmgr.WithConnRateLimiters(connRateLimiter()),
+		// Metrics are read at scrape time (rcmgrmetrics.go), not pushed
+		// per scope event.
+		rcmgr.WithMetricsDisabled(),
 	}, extra...)
 	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits), opts...)
 	if err != nil {

@@ -25,11 +25,25 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, h.Host,
-		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
-		pubsub.WithValidateQueueSize(pubsubQueue),
+	ps, err := pubsub.NewGossipSub(h.ctx, h.Host, append(h.admission(),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("start gossipsub: %w", err)
+	}
+	h.ps = ps
+	return ps, nil
+}
+
+// admission is what every gossipsub router of the host applies to its
+// peers, the same for each: queues, and the gate's topic check on
+// subscriptions (topicFilter), on peers joining a topic (WithPeerFilter)
+// and on every RPC (a peer refused for topic "" is not heard at all).
+func (h *Host) admission() []pubsub.Option {
+	return []pubsub.Option{
+		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
+		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithSubscriptionFilter(topicFilter{h.gater}),
 		pubsub.WithPeerFilter(h.gater.allowTopic),
 		pubsub.WithAppSpecificRpcInspector(func(p peer.ID, _ *pubsub.RPC) error {
@@ -38,12 +52,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 			}
 			return nil
 		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
-	h.ps = ps
-	return ps, nil
 }
 
 var errRefusedPeer = errors.New("gossip from a peer the gate refuses")
@@ -83,10 +92,10 @@ func (h *Host) ResetGossip(p peer.ID) {
 	}
 }
 
-// isGossipProtocol reports whether id is one of the router's protocols
-// (gossipsub or its floodsub fallback).
+// isGossipProtocol reports whether id is one of the routers' protocols
+// (gossipsub or its floodsub fallback, the chat router's).
 func isGossipProtocol(id string) bool {
-	return strings.HasPrefix(id, "/meshsub/") || strings.HasPrefix(id, "/floodsub/")
+	return strings.HasPrefix(id, "/meshsub/") || strings.HasPrefix(id, "/floodsub/") || strings.HasPrefix(id, chatGossipPrefix)
 }
 
 // gossipOffRelays resets the gossipsub streams with p that ride on a

@@ -92,7 +92,7 @@ func (s *Service) serveBatch(st network.Stream, rd *wire.Reader, l *Local, cfg C
 	}
 	defer st.Scope().ReleaseMemory(batchMemory)
 	b := &batchServer{s: s, st: st, rd: rd, l: l, cfg: cfg, right: right, algo: s.negotiate(req.Hash),
-		bw: bufio.NewWriterSize(idleWriter{st}, batchWriteBuf), dirs: newBatchDirs(l), written: map[string]bool{}}
+		bw: bufio.NewWriterSize(&idleWriter{st: st}, batchWriteBuf), dirs: newBatchDirs(l), written: map[string]bool{}}
 	defer b.dirs.close()
 	bp := batchBufs.Get().(*[]byte)
 	defer batchBufs.Put(bp)

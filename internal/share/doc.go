@@ -87,6 +87,17 @@
 // receiver as it writes; a resumed transfer also hashes the prefix
 // already on disk, after the header named the digest.
 //
+// The sender of a local file (serveRead, PutFile) maps it window by
+// window (4 MiB, sendmap_unix.go) and writes the mapped pages to the
+// stream, which copies them into its frames: no pread into a buffer
+// first (a sending node spent 14-18% of its CPU there). A file cut
+// shorter while it is sent faults on its missing pages; the fault is
+// caught in the goroutine that touched them (debug.SetPanicOnFault) and
+// ends the transfer as changed. Files that cannot be mapped, and the
+// receiving side, use copyShaped's pipeline (pipe.go: read, write and
+// hash on their own goroutines, 1 MiB buffers, fdatasync once at the
+// end). The stream's idle deadline is pushed once a second (idle.go).
+//
 // Refusals are Reply{Err: wire.Error{Code, Message}} with codes
 // bad_request, not_found, forbidden, conflict, no_space, is_dir, changed,
 // corrupt, busy, internal. A write lands in a hidden temporary file

@@ -205,7 +205,7 @@ func (s *Service) serveRead(st network.Stream, l *Local, req Request) error {
 	}
 	defer release()
 	s.reply(st, Reply{Entry: &e, Offset: req.Offset, Length: n, Hash: algo})
-	sent, err := copyShaped(shape, idleWriter{st}, io.NewSectionReader(f, req.Offset, n), h, nil)
+	sent, err := sendFile(shape, &idleWriter{st: st}, f, req.Offset, n, h, nil)
 	if err != nil || sent != n {
 		_ = st.Reset()
 		return fmt.Errorf("send %s: %d of %d bytes: %w", req.Path, sent, n, err)
@@ -248,7 +248,7 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 	defer release()
 	s.reply(st, Reply{Offset: part.Offset, Hash: algo})
 	fw := &fileWriter{f: part.File(), off: part.Offset, flushed: part.Offset}
-	got, err := copyShaped(shape, fw, io.LimitReader(idleReader{rd, st}, want), h, nil)
+	got, err := copyShaped(shape, fw, io.LimitReader(&idleReader{r: rd, st: st}, want), h, nil)
 	if err == nil && got != want {
 		err = fmt.Errorf("upload ended after %d of %d bytes: %w", got, want, io.ErrUnexpectedEOF)
 	}
@@ -293,25 +293,3 @@ func (s *Service) serveWrite(st network.Stream, rd *wire.Reader, l *Local, share
 // errBusy refuses a transfer when the peer already holds as much of
 // this node's memory as it may (see reserveBuffers).
 var errBusy = &wire.Error{Code: codeBusy, Message: "too many transfers from this member at once; retry later"}
-
-// idleTimeout ends a transfer whose peer stops reading or sending.
-const idleTimeout = 60 * time.Second
-
-// idleWriter and idleReader push the stream's deadline forward on every
-// chunk, so a stalled peer frees the handler after idleTimeout.
-type idleWriter struct{ st network.Stream }
-
-func (w idleWriter) Write(p []byte) (int, error) {
-	_ = w.st.SetWriteDeadline(time.Now().Add(idleTimeout))
-	return w.st.Write(p)
-}
-
-type idleReader struct {
-	r  io.Reader
-	st network.Stream
-}
-
-func (r idleReader) Read(p []byte) (int, error) {
-	_ = r.st.SetReadDeadline(time.Now().Add(idleTimeout))
-	return r.r.Read(p)
-}

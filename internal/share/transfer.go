@@ -390,7 +390,7 @@ func putOnce(ctx context.Context, c *Client, local, share, path string, o Transf
 			}
 		}
 		pw := &progressWriter{w: w, done: off, total: size, name: path, fn: o.Progress, sent: &res.Sent}
-		n, err := copyShaped(fullPipe.fit(size-off), pw, io.NewSectionReader(f, off, size-off), h, nil)
+		n, err := sendFile(fullPipe.fit(size-off), pw, f, off, size-off, h, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -45,7 +45,9 @@ func send(b *testing.B, c io.ReadWriter, closeWrite func() error, buf []byte, n 
 // BenchmarkThroughput sends 64 MiB per op, for each size of a bulk
 // direction's buffer (bigBuf), over three paths in the same run: a direct loopback TCP connection to the target, a bare libp2p
 // stream between the two hosts, and a forward (TCP -> stream -> TCP),
-// and reports each one's MB/s and the ratios.
+// and reports each one's MB/s, the ratios, and the CPU seconds per GiB
+// this process (both hosts, sender and sink) spent on each path, which
+// stays meaningful on a busy machine.
 func BenchmarkThroughput(b *testing.B) {
 	for _, kib := range []int{128, 256, 512, 1024} {
 		b.Run(fmt.Sprintf("bigbuf=%dKiB", kib), func(b *testing.B) {
@@ -70,9 +72,11 @@ func benchThroughput(b *testing.B) {
 	}
 	buf := make([]byte, 64<<10)
 	var direct, bare, fwd time.Duration
+	var cDirect, cBare, cFwd float64 // CPU-s of this process (both nodes, sender, sink)
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
+		c0 := cpuSeconds()
 		t0 := time.Now()
 		c, err := net.Dial("tcp", tg.addr())
 		if err != nil {
@@ -80,23 +84,28 @@ func benchThroughput(b *testing.B) {
 		}
 		send(b, c, c.(*net.TCPConn).CloseWrite, buf, size)
 		c.Close()
-		t1 := time.Now()
+		t1, c1 := time.Now(), cpuSeconds()
 		s, err := bravo.h.NewStream(context.Background(), alpha.h.ID(), "/bench/sink")
 		if err != nil {
 			b.Fatal(err)
 		}
 		send(b, s, s.CloseWrite, buf, size)
 		s.Close()
-		t2 := time.Now()
+		t2, c2 := time.Now(), cpuSeconds()
 		c, err = net.Dial("tcp", f.Local)
 		if err != nil {
 			b.Fatal(err)
 		}
 		send(b, c, c.(*net.TCPConn).CloseWrite, buf, size)
 		c.Close()
-		t3 := time.Now()
+		t3, c3 := time.Now(), cpuSeconds()
 		direct, bare, fwd = direct+t1.Sub(t0), bare+t2.Sub(t1), fwd+t3.Sub(t2)
+		cDirect, cBare, cFwd = cDirect+c1-c0, cBare+c2-c1, cFwd+c3-c2
 	}
+	gib := float64(size) * float64(b.N) / (1 << 30)
+	b.ReportMetric(cDirect/gib, "direct-CPUs/GiB")
+	b.ReportMetric(cBare/gib, "stream-CPUs/GiB")
+	b.ReportMetric(cFwd/gib, "forward-CPUs/GiB")
 	mbps := func(d time.Duration) float64 { return float64(size) * float64(b.N) / d.Seconds() / 1e6 }
 	b.ReportMetric(mbps(direct), "direct-MB/s")
 	b.ReportMetric(mbps(bare), "stream-MB/s")

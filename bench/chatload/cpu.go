@@ -1,0 +1,103 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clkTck is the kernel's clock tick (utime and stime of /proc/PID/stat
+// count in it); 100 on every Linux this runs on.
+const clkTck = 100
+
+// pidOf reads the PID of the node running in home from its lock file.
+func pidOf(home string) int {
+	b, err := os.ReadFile(filepath.Join(home, "lock"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
+
+// procCPU is the CPU time (user + system) process pid used so far; 0 when
+// it is gone.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 { // state is field 3; utime 14, stime 15
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * time.Second / clkTck
+}
+
+// selfCPU is this process's CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuMeter samples the members' and this process's CPU time.
+type cpuMeter struct {
+	pids  []int
+	start []time.Duration
+	self  time.Duration
+}
+
+func startCPU(homes []string) *cpuMeter {
+	m := &cpuMeter{pids: make([]int, len(homes)), start: make([]time.Duration, len(homes)), self: selfCPU()}
+	for i, h := range homes {
+		m.pids[i] = pidOf(h)
+		m.start[i] = procCPU(m.pids[i])
+	}
+	return m
+}
+
+// report prints CPU seconds per 1,000 messages per process, for the
+// members that send and for those that only receive, and per delivery
+// (one message displayed on one member) over all members. A member that
+// was restarted (another PID) is left out.
+func (m *cpuMeter) report(homes []string, senders, total int) {
+	var sendCPU, recvCPU, all time.Duration
+	var ns, nr int
+	for i, h := range homes {
+		if pidOf(h) != m.pids[i] || m.pids[i] == 0 {
+			continue
+		}
+		d := procCPU(m.pids[i]) - m.start[i]
+		all += d
+		if i < senders {
+			sendCPU += d
+			ns++
+		} else {
+			recvCPU += d
+			nr++
+		}
+	}
+	per := func(d time.Duration, n int) float64 {
+		if n == 0 {
+			return -1
+		}
+		return d.Seconds() / float64(n) / float64(total) * 1000
+	}
+	deliveries := float64(total) * float64(ns+nr-1)
+	fmt.Printf("peerhood cpu: %.3f CPU-s per 1000 msgs per sending member (%d), %.3f per receiving-only member (%d); %.0f us CPU per delivery (all members); chatload %.3f CPU-s per 1000 msgs\n",
+		per(sendCPU, ns), ns, per(recvCPU, nr), nr, all.Seconds()/deliveries*1e6, (selfCPU()-m.self).Seconds()/float64(total)*1000)
+}

@@ -1,0 +1,113 @@
+//go:build unix
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+var profDir string
+
+// profile starts CPU profiles (GET /debug/pprof/profile) of secs seconds
+// of the first member (a sender) and the last one (a receiver when
+// senders < members) into dir; the returned func waits for the files.
+func profile(homes []string, senders, secs int, dir string) func() {
+	if dir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "chatload: profile:", err)
+		return func() {}
+	}
+	var wg sync.WaitGroup
+	for _, i := range []int{0, len(homes) - 1} {
+		role := "send"
+		if i >= senders {
+			role = "recv"
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fetchProfile(homes[i], secs, filepath.Join(dir, fmt.Sprintf("m%d-%s.prof", i, role))); err != nil {
+				fmt.Fprintln(os.Stderr, "chatload: profile:", err)
+			}
+		}()
+	}
+	return wg.Wait
+}
+
+// fetchProfile asks the node in home for a CPU profile of secs seconds.
+func fetchProfile(home string, secs int, out string) error {
+	ctx := context.Background()
+	hc := unixHTTP(home)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://peerhood/debug/pprof/profile?seconds=%d", secs), nil)
+	if err != nil {
+		return err
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, res.Body)
+	return err
+}
+
+// unixHTTP is an HTTP client of the control socket of the node in home.
+func unixHTTP(home string) *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", filepath.Join(home, "control.sock"))
+	}}}
+}
+
+// gossipCounts sums peerhood_chat_gossip_total{what} over the members'
+// /metrics.
+func gossipCounts(homes []string) map[string]float64 {
+	out := map[string]float64{}
+	for _, h := range homes {
+		res, err := unixHTTP(h).Get("http://peerhood/metrics")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, line := range strings.Split(string(b), "\n") {
+			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)
+			if !ok {
+				continue
+			}
+			k, v, ok := strings.Cut(rest, `"} `)
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); ok && err == nil {
+				out[k] += f
+			}
+		}
+	}
+	return out
+}
+
+// reportGossip prints the chat router's copies per message, from the
+// counters' change over the run (members restarted meanwhile count from
+// zero, so take it from a run without KILL).
+func reportGossip(before, after map[string]float64, members, total int) {
+	d := func(k string) float64 { return after[k] - before[k] }
+	if d("new") <= 0 {
+		return
+	}
+	fmt.Printf("peerhood gossip: %.2f copies received per message per member (%.2f duplicates), %.2f copies sent per message per member, %.2f IDONTWANT IDs sent per message per member\n",
+		(d("new")+d("duplicate"))/d("new"), d("duplicate")/d("new"), d("sent")/float64(total*members), d("idontwant")/float64(total*members))
+}

@@ -1,0 +1,95 @@
+package chat
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/store"
+)
+
+// The store keeps each author's chain whole and in order, whatever order
+// messages come in: a message whose predecessor is missing is held and
+// stored (with its held successors) once the predecessor is; a copy is a
+// duplicate, held or stored; another message at a taken place, or one
+// whose previous hash is not the stored predecessor's, is a fork; a
+// direct message is never held. It also checks the shortcuts of the store
+// path: one chain lookup per message, and no look for held successors
+// while nothing is held (heldRows), which must not skip a release.
+func TestStoreChain(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	ka, a := newPeer(t)
+	_, b := newPeer(t)
+	mk := func(key crypto.PrivKey, author peer.ID, seq uint64, prev []byte, text string, to peer.ID) *msg {
+		bd := body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(author), Seq: seq, Prev: prev, HLC: seq, Kind: KindText, Text: text}
+		if to != "" {
+			bd.Room, bd.To = "", []byte(to)
+		}
+		m, err := sign(key, bd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a1 := mk(ka, a, 1, nil, "1", "")
+	a2 := mk(ka, a, 2, a1.id[:], "2", "")
+	a3 := mk(ka, a, 3, a2.id[:], "3", "")
+	a4 := mk(ka, a, 4, a3.id[:], "4", "")
+	fork2 := mk(ka, a, 2, a1.id[:], "2'", "")
+	fork5 := mk(ka, a, 5, fork2.id[:], "5 on the fork", "")
+	dm3 := mk(ka, a, 3, make([]byte, 32), "direct", b)
+	steps := []struct {
+		name string
+		m    *msg
+		want storeResult
+		out  []*msg // stored by this step, in order
+		held int
+	}{
+		{"third before the first: held", a3, held, nil, 1},
+		{"third again: duplicate of the held one", a3, duplicate, nil, 1},
+		{"first: stored", a1, stored, []*msg{a1}, 1},
+		{"second: stored, releases the third", a2, stored, []*msg{a2, a3}, 0},
+		{"second again: duplicate", a2, duplicate, nil, 0},
+		{"another second: fork", fork2, forked, nil, 0},
+		{"fourth: stored", a4, stored, []*msg{a4}, 0},
+		{"fifth on another previous: fork", fork5, forked, nil, 0},
+		{"direct message with a gap: stored", dm3, stored, []*msg{dm3}, 0},
+	}
+	for _, st := range steps {
+		res, out, err := s.insert(ctx, st.m)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if res[0] != st.want {
+			t.Errorf("%s: result %d, want %d", st.name, res[0], st.want)
+		}
+		ids := func(ms []*msg) []string {
+			var o []string
+			for _, m := range ms {
+				o = append(o, m.Text)
+			}
+			return o
+		}
+		if !slices.Equal(ids(out), ids(st.out)) {
+			t.Errorf("%s: stored %q, want %q", st.name, ids(out), ids(st.out))
+		}
+		if s.heldRows != st.held {
+			t.Errorf("%s: heldRows %d, want %d", st.name, s.heldRows, st.held)
+		}
+	}
+	hs, err := s.heads(ctx, "wg1", "general")
+	if err != nil || hs[a] != 4 {
+		t.Errorf("head of the author in the room: %d (%v), want 4", hs[a], err)
+	}
+}
