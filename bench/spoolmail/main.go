@@ -20,6 +20,8 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/client"
+	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/spool"
 )
 
@@ -141,14 +143,25 @@ func waitJob(args []string) error {
 	id := fs.String("id", "", "job ID")
 	timeout := fs.Duration("timeout", 120*time.Second, "give up after")
 	fs.Parse(args)
-	c := api.NewClient(*home)
-	start := time.Now()
-	for time.Since(start) < *timeout {
-		var j spool.Job
-		var jobs []spool.Job
-		if err := c.Do(context.Background(), http.MethodGet, "/v1/queue", nil, &jobs); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	// The node's job.changed events say when the job moves, so the wait
+	// costs the node one queue listing, not one every 20 ms (a poll's
+	// CPU counted in the sender's CPU-s). Subscribe first, then look at
+	// the queue once: a delivery before the subscription is seen there,
+	// one after it comes as an event.
+	c := client.New(*home)
+	st, err := c.Events(ctx, "", apitypes.EventJobChanged)
+	if err != nil {
+		return fmt.Errorf("events: %w", err)
+	}
+	defer st.Close()
+	for {
+		jobs, err := c.Queue(ctx)
+		if err != nil {
 			return err
 		}
+		var j apitypes.Job
 		for _, x := range jobs {
 			if x.ID == *id {
 				j = x
@@ -160,10 +173,26 @@ func waitJob(args []string) error {
 		case spool.StateFailed, spool.StateCancelled:
 			return fmt.Errorf("job %s %s: %s", *id, j.State, j.Error)
 		}
-		// Every poll lists the queue through the API: at 5 ms the
-		// poller took CPU from the node it timed. 20 ms costs the
-		// figure at most 20 ms.
-		time.Sleep(20 * time.Millisecond)
+		if err := nextChange(st, *id); err != nil {
+			return fmt.Errorf("job %s not delivered: %w", *id, err)
+		}
 	}
-	return fmt.Errorf("job %s not delivered within %s", *id, *timeout)
+}
+
+// nextChange waits for a job.changed event of job id (or a gap, after
+// which the queue must be read again).
+func nextChange(st *client.EventStream, id string) error {
+	for {
+		ev, err := st.Next()
+		if err != nil {
+			return err
+		}
+		if ev.Kind == apitypes.EventGap {
+			return nil
+		}
+		var jc events.JobChanged
+		if ev.Decode(&jc) == nil && jc.ID == id {
+			return nil
+		}
+	}
 }

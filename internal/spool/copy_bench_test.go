@@ -29,7 +29,7 @@ func BenchmarkQueuedCopy(b *testing.B) {
 	}
 	data = nil
 	ctx := context.Background()
-	var seal, deliver, accept time.Duration
+	var seal, deliver, accept, cpu time.Duration
 	b.SetBytes(int64(mib) << 20)
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -40,6 +40,7 @@ func BenchmarkQueuedCopy(b *testing.B) {
 		connect(b, alice, bob)
 		dest := filepath.Join(b.TempDir(), "accepted")
 		b.StartTimer()
+		c0 := cpuTime()
 		t0 := time.Now()
 		jobs, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindFile, Paths: []string{src}})
 		if err != nil {
@@ -64,6 +65,7 @@ func BenchmarkQueuedCopy(b *testing.B) {
 			b.Fatal(err)
 		}
 		t3 := time.Now()
+		cpu += cpuTime() - c0
 		b.StopTimer()
 		seal += t1.Sub(t0)
 		deliver += t2.Sub(t1)
@@ -76,27 +78,5 @@ func BenchmarkQueuedCopy(b *testing.B) {
 	b.ReportMetric(float64((seal / n).Milliseconds()), "seal-ms")
 	b.ReportMetric(float64((deliver / n).Milliseconds()), "deliver-ms")
 	b.ReportMetric(float64((accept / n).Milliseconds()), "accept-ms")
-}
-
-// BenchmarkQueueMail measures queueing small mails from 8 goroutines while
-// the recipient is offline (sealing, signing and the grouped commits).
-//
-//	go test -run '^$' -bench QueueMail -benchtime 2000x ./internal/spool
-func BenchmarkQueueMail(b *testing.B) {
-	alice, bob := newTNode(b, "alice"), newTNode(b, "bob")
-	group(alice, bob)
-	alice.start()
-	ctx := context.Background()
-	before := alice.svc.commits.Load()
-	b.SetParallelism(4) // 8 goroutines on 2 cores, like bench/spoolmail
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "bench", Body: "x"}); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(alice.svc.commits.Load()-before)/float64(b.N), "commits/op")
+	b.ReportMetric((cpu / n).Seconds(), "cpu-s/op")
 }

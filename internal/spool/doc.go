@@ -107,6 +107,18 @@
 // across file systems) and fsyncs the folders it wrote into. A mail's
 // attachments stay ciphertext until accepted.
 //
+// Large ciphertexts move through 256 KiB buffers handed over, not copied
+// (bufshare.go): a buffer read from the stream is written to the partial
+// file and then read by the hashing goroutine and the stager at once; the
+// sealer gathers age's 64 KiB chunks into one, writes it to the spool
+// file and hands it to the hasher. The last reader returns it to its list
+// (32 buffers per transfer, which is also the back-pressure). Payloads
+// are opened by decryptAge (agestream.go): age parses the header and
+// unwraps the file key (age.DecryptHeader), and our reader opens the
+// chunks to age's own rules into one buffer it keeps (age v1.3.2's reader
+// allocates 64 KiB per chunk and copies it again); TestDecryptAgeMatchesAge
+// and FuzzDecryptAge hold it to accepting exactly what age accepts.
+//
 // # inbox accept
 //
 // No file is ever visible under its real name before it is complete: a

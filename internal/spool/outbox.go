@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
 	"time"
@@ -233,11 +234,16 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 	for _, f := range files {
 		total += f.entry.Size
 	}
-	bw := bufio.NewWriterSize(sw, 4096)
-	if total > InlineMax {
-		bw = bufio.NewWriterSize(sw, 1<<20) // fewer, larger writes to the spool file
+	// Small: fewer writes into the memory buffer. Large: the spill
+	// writer gathers age's 64 KiB chunks itself (a bufio here would copy
+	// every byte once more).
+	var out io.Writer = sw
+	var bw *bufio.Writer
+	if total <= InlineMax {
+		bw = bufio.NewWriterSize(sw, 4096)
+		out = bw
 	}
-	aw, err := age.Encrypt(bw, rcpt)
+	aw, err := age.Encrypt(out, rcpt)
 	if err != nil {
 		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
 	}
@@ -249,9 +255,11 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 		sw.abort()
 		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
 	}
-	if err := bw.Flush(); err != nil {
-		sw.abort()
-		return sealedJob{}, fmt.Errorf("encrypt: %w", err)
+	if bw != nil {
+		if err := bw.Flush(); err != nil {
+			sw.abort()
+			return sealedJob{}, fmt.Errorf("encrypt: %w", err)
+		}
 	}
 	sl, err := sw.finish()
 	if err != nil {

@@ -69,13 +69,16 @@ func (d *spoolDir) commit(f *os.File, hash string) error {
 
 // spillWriter keeps what is written in memory up to InlineMax bytes and
 // spills to a temporary spool file beyond. It hashes everything: the
-// bytes it holds in memory when done, a spilled file as it is written
-// (on a goroutine of its own).
+// bytes it holds in memory when done, a spilled file as it is written (on
+// a goroutine of its own). Once spilled it gathers writes into buffers of
+// pipeBuf bytes, writes each to the file and hands it to the hasher (no
+// bufio in front of it: that would copy every byte once more).
 type spillWriter struct {
 	d    *spoolDir
 	buf  bytes.Buffer
 	f    *os.File
 	h    *asyncHash // once spilled
+	cur  *refBuf    // being filled, once spilled
 	size uint64
 }
 
@@ -92,18 +95,50 @@ func (w *spillWriter) Write(p []byte) (int, error) {
 			return 0, fmt.Errorf("spool: %w", err)
 		}
 		w.f, w.h = f, newAsyncHash()
-		w.h.Write(w.buf.Bytes())
-		if _, err := f.Write(w.buf.Bytes()); err != nil {
-			return 0, fmt.Errorf("spool: %w", err)
-		}
+		held := w.buf.Bytes()
 		w.buf = bytes.Buffer{}
+		if err := w.gather(held); err != nil {
+			return 0, err
+		}
 	}
-	w.h.Write(p)
-	n, err := w.f.Write(p)
-	if err != nil {
-		return n, fmt.Errorf("spool: %w", err)
+	if err := w.gather(p); err != nil {
+		return 0, err
 	}
-	return n, nil
+	return len(p), nil
+}
+
+// gather appends p to the buffers, flushing each one filled.
+func (w *spillWriter) gather(p []byte) error {
+	for len(p) > 0 {
+		if w.cur == nil {
+			w.cur = w.h.free.get()
+		}
+		n := min(len(p), cap(w.cur.b)-len(w.cur.b))
+		w.cur.b = append(w.cur.b, p[:n]...)
+		p = p[n:]
+		if len(w.cur.b) == cap(w.cur.b) {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// flush writes the buffer being filled to the file and hands it to the
+// hasher.
+func (w *spillWriter) flush() error {
+	r := w.cur
+	if r == nil {
+		return nil
+	}
+	w.cur = nil
+	if _, err := w.f.Write(r.b); err != nil {
+		r.release()
+		return fmt.Errorf("spool: %w", err)
+	}
+	w.h.share(r)
+	return nil
 }
 
 // sealed is a finished ciphertext: inline bytes, or a spool file.
@@ -118,6 +153,10 @@ func (w *spillWriter) finish() (sealed, error) {
 		sum := sha256.Sum256(w.buf.Bytes())
 		return sealed{inline: bytes.Clone(w.buf.Bytes()), hash: sum[:], size: w.size}, nil
 	}
+	if err := w.flush(); err != nil {
+		w.abort()
+		return sealed{}, err
+	}
 	sum := w.h.Sum()
 	if err := w.d.commit(w.f, hex.EncodeToString(sum)); err != nil {
 		os.Remove(w.f.Name())
@@ -127,6 +166,10 @@ func (w *spillWriter) finish() (sealed, error) {
 }
 
 func (w *spillWriter) abort() {
+	if w.cur != nil {
+		w.cur.release()
+		w.cur = nil
+	}
 	if w.f != nil {
 		w.h.Sum()
 		w.f.Close()
@@ -182,7 +225,7 @@ func (d *spoolDir) receive(r io.Reader, name string, offset, size uint64, want [
 // resuming from offset, and checks its hash; the file is returned open and
 // not yet fsynced. tee, when set, is given the whole ciphertext in order
 // (what the partial file held first).
-func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, want []byte, tee io.Writer) (*os.File, []byte, error) {
+func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, want []byte, tee *chanPipe) (*os.File, []byte, error) {
 	p := d.partial(name)
 	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -209,7 +252,7 @@ func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, wa
 		f.Close()
 		return nil, nil, fmt.Errorf("spool: %w", err)
 	}
-	n, err := copyFull(io.MultiWriter(f, w), r, int64(size-offset), make([]byte, 256<<10))
+	n, err := receiveShared(f, h, tee, r, int64(size-offset))
 	if err == nil && uint64(n) != size-offset {
 		err = io.ErrUnexpectedEOF
 	}
@@ -227,18 +270,29 @@ func (d *spoolDir) receiveFile(r io.Reader, name string, offset, size uint64, wa
 	return f, sum, nil
 }
 
-// copyFull copies n bytes from r to w in writes of len(buf) bytes (the
-// last one shorter), whatever sizes r's reads return: fewer, larger file
-// writes than a network stream's small reads would make.
-func copyFull(w io.Writer, r io.Reader, n int64, buf []byte) (int64, error) {
+// receiveShared copies n bytes from r to f in writes of pipeBuf bytes
+// (the last one shorter), whatever sizes r's reads return: fewer, larger
+// file writes than a network stream's small reads would make. Each buffer
+// is then handed, not copied, to the hasher h and to tee when set.
+func receiveShared(f *os.File, h *asyncHash, tee *chanPipe, r io.Reader, n int64) (int64, error) {
 	var done int64
 	for done < n {
-		k, err := io.ReadFull(r, buf[:min(int64(len(buf)), n-done)])
+		rb := h.free.get()
+		k, err := io.ReadFull(r, rb.b[:min(int64(cap(rb.b)), n-done)])
+		rb.b = rb.b[:k]
 		if k > 0 {
-			if _, werr := w.Write(buf[:k]); werr != nil {
+			if _, werr := f.Write(rb.b); werr != nil {
+				rb.release()
 				return done, werr
 			}
 			done += int64(k)
+			if tee != nil {
+				rb.refs.Add(1)
+				tee.share(rb)
+			}
+			h.share(rb) // hands over the reference get gave
+		} else {
+			rb.release()
 		}
 		if err != nil {
 			return done, err
@@ -264,7 +318,7 @@ var errHashMismatch = errors.New("ciphertext does not match the signed SHA-256 (
 // asyncHash hashes what is written to it on its own goroutine, so hashing
 // a large ciphertext overlaps with encrypting, sending or writing it.
 type asyncHash struct {
-	ch   chan []byte
+	ch   chan *refBuf
 	done chan struct{}
 	h    hash.Hash
 	free bufList
@@ -272,20 +326,24 @@ type asyncHash struct {
 }
 
 func newAsyncHash() *asyncHash {
-	a := &asyncHash{ch: make(chan []byte, pipeBufs), done: make(chan struct{}), h: sha256.New(), free: newBufList()}
+	a := &asyncHash{ch: make(chan *refBuf, pipeBufs), done: make(chan struct{}), h: sha256.New(), free: newBufList()}
 	go func() {
 		defer close(a.done)
-		for b := range a.ch {
-			a.h.Write(b)
-			a.free.put(b)
+		for r := range a.ch {
+			a.h.Write(r.b)
+			r.release()
 		}
 	}()
 	return a
 }
 
 // Write hands p to the hashing goroutine (copied); only one goroutine
-// may write.
+// may write or share.
 func (a *asyncHash) Write(p []byte) (int, error) { return a.free.send(a.ch, p), nil }
+
+// share hands r to the hashing goroutine, which releases it once hashed;
+// the caller must hold a reference for it.
+func (a *asyncHash) share(r *refBuf) { a.ch <- r }
 
 // Sum stops the hasher and returns the digest (idempotent).
 func (a *asyncHash) Sum() []byte {

@@ -22,79 +22,49 @@ import (
 var errNotStaged = errors.New("payload is not a plain file copy")
 
 // chanPipe is an in-memory pipe whose writer does not wait for the reader
-// while fewer than pipeBufs buffers of 256 KiB are in flight.
+// while fewer than pipeBufs buffers are in flight. Write copies; share
+// hands over a buffer without copying.
 type chanPipe struct {
-	ch   chan []byte
+	ch   chan *refBuf
 	free bufList
-	buf  []byte // the buffer being read, whole
-	cur  []byte // what is left of it
+	buf  *refBuf // the buffer being read
+	cur  []byte  // what is left of it
 }
 
-const pipeBufs = 32
-
-func newChanPipe() *chanPipe { return &chanPipe{ch: make(chan []byte, pipeBufs), free: newBufList()} }
+func newChanPipe() *chanPipe { return &chanPipe{ch: make(chan *refBuf, pipeBufs), free: newBufList()} }
 
 func (p *chanPipe) Write(b []byte) (int, error) { return p.free.send(p.ch, b), nil }
+
+// share passes r to the reader, which releases it once read; the caller
+// must hold a reference for it.
+func (p *chanPipe) share(r *refBuf) { p.ch <- r }
 
 func (p *chanPipe) Read(b []byte) (int, error) {
 	for len(p.cur) == 0 {
 		if p.buf != nil {
-			p.free.put(p.buf)
+			p.buf.release()
 			p.buf = nil
 		}
 		buf, ok := <-p.ch
 		if !ok {
 			return 0, io.EOF
 		}
-		p.buf, p.cur = buf, buf
+		p.buf, p.cur = buf, buf.b
 	}
 	n := copy(b, p.cur)
 	p.cur = p.cur[n:]
 	return n, nil
 }
 
-// bufList hands out up to pipeBufs buffers of 256 KiB, made on first
-// need and reused (no garbage per write, unlike a sync.Pool emptied by
-// every collection); get waits when all are in flight.
-type bufList struct {
-	free chan []byte
-	made *int
-}
-
-func newBufList() bufList { return bufList{free: make(chan []byte, pipeBufs), made: new(int)} }
-
-func (l bufList) get() []byte {
-	select {
-	case b := <-l.free:
-		return b
-	default:
-	}
-	if *l.made < pipeBufs {
-		*l.made++
-		return make([]byte, 0, 256<<10)
-	}
-	return <-l.free
-}
-
-func (l bufList) put(b []byte) { l.free <- b[:0] }
-
-// send copies p into buffers of l and sends them on ch; it returns len(p).
-func (l bufList) send(ch chan<- []byte, p []byte) int {
-	total := len(p)
-	for len(p) > 0 {
-		b := l.get()
-		n := min(len(p), cap(b))
-		ch <- append(b[:0], p[:n]...)
-		p = p[n:]
-	}
-	return total
-}
-
 // closeWrite ends the input; drain discards what the reader left.
 func (p *chanPipe) closeWrite() { close(p.ch) }
 func (p *chanPipe) drain() {
+	if p.buf != nil {
+		p.buf.release()
+		p.buf, p.cur = nil, nil
+	}
 	for b := range p.ch {
-		p.free.put(b)
+		b.release()
 	}
 }
 
