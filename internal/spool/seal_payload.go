@@ -229,7 +229,7 @@ func (o onlyWriter) Write(p []byte) (int, error) { return o.w.Write(p) }
 // openPayload decrypts a ciphertext and reads its header; the returned
 // reader yields the files' bytes.
 func openPayload(r io.Reader, id age.Identity) (*PayloadHeader, io.Reader, error) {
-	pr, err := decryptAge(r, id)
+	pr, err := age.Decrypt(r, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("decrypt: %w", err)
 	}
