@@ -113,11 +113,9 @@
 // sealer gathers age's 64 KiB chunks into one, writes it to the spool
 // file and hands it to the hasher. The last reader returns it to its list
 // (32 buffers per transfer, which is also the back-pressure). Payloads
-// are opened by decryptAge (agestream.go): age parses the header and
-// unwraps the file key (age.DecryptHeader), and our reader opens the
-// chunks to age's own rules into one buffer it keeps (age v1.3.2's reader
-// allocates 64 KiB per chunk and copies it again); TestDecryptAgeMatchesAge
-// and FuzzDecryptAge hold it to accepting exactly what age accepts.
+// are opened by age's own reader (age.Decrypt): a faster chunk reader of
+// our own was measured (about 0.06 CPU-s per 100 MiB on the recipient)
+// and left out, since it would re-implement age's payload format.
 //
 // # inbox accept
 //
