@@ -24,11 +24,17 @@ func (p pendingSend) matches(m Message) bool {
 }
 
 // hub delivers the bus's chat messages and presence changes to clients.
+// While no client is registered it drops them unread: nobody would get
+// them, and a client registering later gets its playback (and
+// CHATHISTORY) from the chat store, not from the hub.
 func (s *Server) hub() {
 	for {
 		ev, err := s.sub.Next(s.ctx)
 		if err != nil {
 			return
+		}
+		if s.nreg.Load() == 0 && ev.Kind != events.KindGap {
+			continue
 		}
 		switch ev.Kind {
 		case events.KindChatMessage:

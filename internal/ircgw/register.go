@@ -253,6 +253,10 @@ func (c *client) register() bool {
 	c.nick = nick
 	c.registered = true
 	c.mu.Unlock()
+	// Counted before playback reads the store: a message the hub dropped
+	// while no client was registered is stored by then (chat publishes
+	// after commit), so playback holds it.
+	c.s.nreg.Add(1)
 	c.welcome(nick)
 	c.s.autoJoin(c)
 	if !c.has("draft/chathistory") {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/peerhood/peerhood/internal/events"
@@ -121,6 +122,10 @@ type Server struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	// nreg counts registered clients: while it is 0 the hub drops bus
+	// events unread (hub.go). It goes up before a client's playback.
+	nreg atomic.Int64
 
 	mu         sync.Mutex
 	clients    map[*client]struct{}
@@ -258,6 +263,9 @@ func (s *Server) drop(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c)
 	s.mu.Unlock()
+	if c.isRegistered() {
+		s.nreg.Add(-1)
+	}
 }
 
 // checkToken compares a password with the node's token in constant time.
