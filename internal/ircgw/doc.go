@@ -70,6 +70,10 @@
 //     returned by Say and published on the event bus goes out once (by
 //     ID); one published before Say returns is matched to its sender by
 //     (workgroup, room or recipient, text).
+//   - Idle gateway: while no client is registered the hub drops the bus's
+//     events unread (no decoding, no seen set): a client registering later
+//     gets its playback and CHATHISTORY from the chat store, and the count
+//     of registered clients goes up before its playback is read.
 //   - History: draft/chathistory LATEST, BEFORE, AFTER, AROUND and BETWEEN
 //     with msgid= or timestamp= references, at most 500 messages
 //     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch. A client
