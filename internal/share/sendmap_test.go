@@ -79,3 +79,16 @@ func TestMappedRangesAreExact(t *testing.T) {
 		}
 	}
 }
+
+// The mapped pages one transfer may touch fit in the full pipe's
+// buffers, the memory the resource manager grants a fast copy: a node
+// that granted only the small pipe reads into buffers instead
+// (sendFile), so mapped pages stay within what was reserved.
+func TestMappedPagesWithinReservation(t *testing.T) {
+	if mappedMax > fullPipe.bytes() {
+		t.Fatalf("a transfer may touch %d mapped bytes, more than the %d reserved for its buffers", mappedMax, fullPipe.bytes())
+	}
+	if int64(lowPipe.bytes()) >= min(int64(64<<20), mappedMax) {
+		t.Fatal("the small pipe would map a large file")
+	}
+}

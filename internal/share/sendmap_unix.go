@@ -20,8 +20,13 @@ import (
 // node's mapped pages stay bounded whatever the file's size), and
 // unmaps each once written and hashed.
 const (
-	mapWindow = 4 << 20
+	mapWindow = 2 << 20
 	mapAhead  = 2
+	// mappedMax bounds the mapped bytes a transfer touches at once (the
+	// window being hashed, those queued for the hasher, the one being
+	// sent): no more than the full pipe's buffers, which the resource
+	// manager must have granted (sendFile).
+	mappedMax = (mapAhead + 1) * mapWindow
 )
 
 // window is one mapped piece of the file.
