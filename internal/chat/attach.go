@@ -200,16 +200,9 @@ func (s *Service) SayFiles(ctx context.Context, wg, room, text string, opt SendO
 // DirectFiles sends a direct message with files attached: a queued copy
 // to the member, then the message referencing it.
 func (s *Service) DirectFiles(ctx context.Context, wg, member, text string, opt SendOptions, paths []string) (Message, error) {
-	info, err := s.resolve(wg)
+	info, m, err := s.directPeer(wg, member)
 	if err != nil {
 		return Message{}, err
-	}
-	m, ok := s.dir.ByName(info.ID, member)
-	if !ok {
-		return Message{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, member, info.Name)
-	}
-	if m.PeerID == s.self {
-		return Message{}, fmt.Errorf("%w: a direct message goes to another member", ErrInvalid)
 	}
 	b := body{To: []byte(m.PeerID), Kind: KindText, Text: text, Mentions: s.mentions(info.ID, text)}
 	if opt.Notice {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // Frames of /peerhood/dm/1 (see doc.go).
@@ -42,16 +43,9 @@ func (s *Service) Alert(ctx context.Context, wg, member, text string) (Message, 
 }
 
 func (s *Service) directNamed(ctx context.Context, wg, member, kind, text string, opt SendOptions) (Message, error) {
-	info, err := s.resolve(wg)
+	info, m, err := s.directPeer(wg, member)
 	if err != nil {
 		return Message{}, err
-	}
-	m, ok := s.dir.ByName(info.ID, member)
-	if !ok {
-		return Message{}, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, member, info.Name)
-	}
-	if m.PeerID == s.self {
-		return Message{}, fmt.Errorf("%w: a direct message goes to another member", ErrInvalid)
 	}
 	return s.directTo(ctx, info.ID, m.PeerID, kind, text, opt, "")
 }
@@ -174,4 +168,21 @@ func (s *Service) takeDM(ctx context.Context, from peer.ID, raw []byte) error {
 	}
 	s.accept(ctx, m)
 	return nil
+}
+
+// directPeer resolves the workgroup and the member a direct message goes
+// to; a member may not write to itself.
+func (s *Service) directPeer(wg, member string) (workgroup.Info, workgroup.Member, error) {
+	info, err := s.resolve(wg)
+	if err != nil {
+		return info, workgroup.Member{}, err
+	}
+	m, ok := s.dir.ByName(info.ID, member)
+	if !ok {
+		return info, m, fmt.Errorf("%w: no member %q in workgroup %s", ErrNotFound, member, info.Name)
+	}
+	if m.PeerID == s.self {
+		return info, m, fmt.Errorf("%w: a direct message goes to another member", ErrInvalid)
+	}
+	return info, m, nil
 }
