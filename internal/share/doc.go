@@ -88,7 +88,9 @@
 // already on disk, after the header named the digest.
 //
 // The sender of a local file (serveRead, PutFile) maps it window by
-// window (4 MiB, sendmap_unix.go) and writes the mapped pages to the
+// window (2 MiB, sendmap_unix.go; at most 3 windows touched at once, and
+// only when the resource manager granted the full 6 MiB pipe, so mapped
+// pages stay within the reserved memory) and writes the mapped pages to the
 // stream, which copies them into its frames: no pread into a buffer
 // first (a sending node spent 14-18% of its CPU there). A file cut
 // shorter while it is sent faults on its missing pages; the fault is
