@@ -295,7 +295,7 @@ func TestDeadProperties(t *testing.T) {
 		return r.body
 	}
 	byName := `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><E:color xmlns:E="urn:example"/><D:getetag/></D:prop></D:propfind>`
-	if b := ask("/alpha/docs/hello.txt", byName); !strings.Contains(b, `xmlns:P="urn:example">red &amp; blue</P:color>`) || strings.Contains(b, "404") {
+	if b := ask("/alpha/docs/hello.txt", byName); !strings.Contains(b, `xmlns:P="urn:example">red &amp; blue</P:color>`) || strings.Contains(b, "404 Not Found") {
 		t.Errorf("PROPFIND by name:\n%s", b)
 	}
 	if b := ask("/alpha/docs/hello.txt", ""); !strings.Contains(b, "red &amp; blue") || !strings.Contains(b, "Win32FileAttributes") || !strings.Contains(b, `<plain xmlns="">x</plain>`) {
