@@ -26,7 +26,9 @@ func TestRenameReachesMembers(t *testing.T) {
 	}
 	waitName := func(n *tnode, want string) {
 		t.Helper()
-		deadline := time.Now().Add(15 * time.Second)
+		// Gossip brings it at once; roster sync (every second here)
+		// within a few; 30 s allows for a loaded CI machine under -race.
+		deadline := time.Now().Add(30 * time.Second)
 		for {
 			ws := n.svc.List()
 			if len(ws) == 1 && ws[0].ID == wg.ID && ws[0].Name == want {
@@ -36,7 +38,8 @@ func TestRenameReachesMembers(t *testing.T) {
 				return
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s lists %+v, want %s named %q", n.name, ws, wg.ID, want)
+				t.Fatalf("%s lists %+v, want %s named %q (connected to alice: %v, bob: %v)", n.name, ws, wg.ID, want,
+					n.host.Network().Connectedness(alice.host.ID()), n.host.Network().Connectedness(bob.host.ID()))
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
