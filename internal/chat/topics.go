@@ -9,6 +9,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -72,27 +73,9 @@ func (s *Service) syncTopics() {
 }
 
 func (s *Service) joinLocked(k logKey) error {
-	name := Topic(k.wg, k.log)
-	if err := s.ps.RegisterTopicValidator(name, s.validator(k)); err != nil {
-		return fmt.Errorf("register validator of %s: %w", name, err)
-	}
-	t, err := s.ps.Join(name, pubsub.WithTopicMessageIdFn(msgID))
+	t, sub, ev, err := p2p.JoinTopic(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("join %s: %w", name, err)
-	}
-	sub, err := t.Subscribe()
-	if err != nil {
-		_ = t.Close()
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("subscribe %s: %w", name, err)
-	}
-	ev, err := t.EventHandler()
-	if err != nil {
-		sub.Cancel()
-		_ = t.Close()
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("events of %s: %w", name, err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	lt := &logTopic{topic: t, sub: sub, events: ev, cancel: cancel}
@@ -105,10 +88,7 @@ func (s *Service) joinLocked(k logKey) error {
 
 func (s *Service) leaveLocked(k logKey, t *logTopic) {
 	t.cancel()
-	t.sub.Cancel()
-	t.events.Cancel()
-	_ = t.topic.Close()
-	_ = s.ps.UnregisterTopicValidator(Topic(k.wg, k.log))
+	p2p.LeaveTopic(s.ps, Topic(k.wg, k.log), t.topic, t.sub, t.events)
 	delete(s.topics, k)
 }
 

@@ -3,7 +3,6 @@ package presence
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -301,27 +300,9 @@ func (s *Service) sync() bool {
 }
 
 func (s *Service) joinLocked(wg string) error {
-	name := Topic(wg)
-	if err := s.ps.RegisterTopicValidator(name, s.validator(wg)); err != nil {
-		return fmt.Errorf("register validator of %s: %w", name, err)
-	}
-	t, err := s.ps.Join(name, pubsub.WithTopicMessageIdFn(msgID))
+	t, sub, ev, err := p2p.JoinTopic(s.ps, Topic(wg), s.validator(wg), pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("join %s: %w", name, err)
-	}
-	sub, err := t.Subscribe()
-	if err != nil {
-		t.Close()
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("subscribe %s: %w", name, err)
-	}
-	ev, err := t.EventHandler()
-	if err != nil {
-		sub.Cancel()
-		t.Close()
-		_ = s.ps.UnregisterTopicValidator(name)
-		return fmt.Errorf("events of %s: %w", name, err)
+		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	ts := &topicState{wg: wg, topic: t, sub: sub, events: ev, cancel: cancel, records: map[peer.ID]*record{}, pending: map[peer.ID]pendingMsg{}, snapshotTo: map[peer.ID]time.Time{},
@@ -335,10 +316,7 @@ func (s *Service) joinLocked(wg string) error {
 
 func (s *Service) leaveLocked(wg string, t *topicState) {
 	t.cancel()
-	t.sub.Cancel()
-	t.events.Cancel()
-	_ = t.topic.Close()
-	_ = s.ps.UnregisterTopicValidator(Topic(wg))
+	p2p.LeaveTopic(s.ps, Topic(wg), t.topic, t.sub, t.events)
 	delete(s.topics, wg)
 }
 
