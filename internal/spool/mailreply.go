@@ -20,20 +20,7 @@ import (
 // first. A sent mail's body was sealed to its recipient and is not kept:
 // the list shows its subject, recipient and state.
 func (s *Service) Sent(ctx context.Context) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM spool_outbox WHERE kind=? ORDER BY created DESC, id`, KindMail)
-	if err != nil {
-		return nil, fmt.Errorf("list sent mail: %w", err)
-	}
-	defer rows.Close()
-	out := []Job{}
-	for rows.Next() {
-		j, err := s.scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return s.listJobs(ctx, "list sent mail", `WHERE kind=?`, KindMail)
 }
 
 // prefixSubject puts "Re: " or "Fwd: " before a subject once.

@@ -316,9 +316,15 @@ func (s *Service) scanJob(sc interface{ Scan(...any) error }) (Job, error) {
 
 // Queue lists the outbox, newest first.
 func (s *Service) Queue(ctx context.Context) ([]Job, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM spool_outbox ORDER BY created DESC, id`)
+	return s.listJobs(ctx, "list queue", ``)
+}
+
+// listJobs lists the outbox jobs matching where (empty: all), newest
+// first; what names the listing in errors.
+func (s *Service) listJobs(ctx context.Context, what, where string, args ...any) ([]Job, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+jobCols+` FROM spool_outbox `+where+` ORDER BY created DESC, id`, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list queue: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	out := []Job{}
