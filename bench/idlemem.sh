@@ -7,6 +7,7 @@
 #
 #   bench/idlemem.sh                  # IDLE=30
 #   PH=/path/to/peerhood bench/idlemem.sh
+#   RESIDENCY=40 bench/idlemem.sh     # + alpha's resident binary pages per section and package (bench/residency)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IDLE=${IDLE:-30}
@@ -41,6 +42,9 @@ for n in alpha bravo charlie; do
   cat "/proc/${PID[$n]}/status" "/proc/${PID[$n]}/smaps_rollup" | awk -v n="$n" '/^(VmRSS|RssAnon|RssFile|RssShmem|Pss|Pss_Anon|Pss_File):/ { v[$1] = $2 / 1024 }
     END { printf "%-8s VmRSS %5.1f MB  (anon %4.1f, file %4.1f, shmem %.1f)  PSS %5.1f MB (anon %4.1f, file %4.1f)\n", n, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }'
 done
+if [ -n "${RESIDENCY:-}" ]; then
+  go build -o "$H/residency" ./bench/residency && "$H/residency" -pid "${PID[alpha]}" -top "$RESIDENCY"
+fi
 if [ -n "${PROFILE:-}" ]; then
   curl -s --unix-socket "$H/alpha/control.sock" "http://peerhood/debug/pprof/heap" >"$H/heap.prof"
   go tool pprof -top -sample_index=inuse_space -nodecount=${NODES:-25} "$PH" "$H/heap.prof" 2>/dev/null | sed -n '1,32p'

@@ -10,7 +10,7 @@
 //	go run ./bench/rawstream -mib 1024 -quic    # one QUIC stream instead
 //	go run ./bench/rawstream -mib 1024 -cpu     # MB/s, then CPU-s/GiB of sender and receiver
 //	go run ./bench/rawstream -src F -dst G      # a file: pread, BLAKE3 and write at the receiver (files.go)
-//	go run ./bench/rawstream -mib 1024 -transport peerhood   # a node's transports (internal/p2p.TransportOptions)
+//	go run ./bench/rawstream -mib 1024 -transport peerhood   # a node's TCP upgrader (internal/p2p.NewUpgrader: batchTLS, yamux 256 KiB frames)
 //
 // -cpu adds the CPU time (user+system, getrusage) each process spent
 // while the bytes moved, per GiB: the yardstick for peerhood's own
@@ -29,9 +29,12 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/connmgr"
+	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	tpt "github.com/libp2p/go-libp2p/core/transport"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
 	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
@@ -47,7 +50,7 @@ func main() {
 	mib := flag.Int("mib", 1024, "MiB to send")
 	serve := flag.Bool("serve", false, "run as the receiver (internal)")
 	flag.BoolVar(&useQUIC, "quic", false, "one QUIC stream instead of TCP+TLS+yamux")
-	flag.StringVar(&transport, "transport", "stock", "stock: go-libp2p's TCP, TLS and yamux; peerhood: a node's (internal/p2p.TransportOptions)")
+	flag.StringVar(&transport, "transport", "stock", "stock: go-libp2p's TCP, TLS and yamux; peerhood: a node's TCP upgrader (internal/p2p.NewUpgrader)")
 	cpu := flag.Bool("cpu", false, "also print CPU-s/GiB of sender and receiver")
 	flag.Parse()
 	if err := run(*mib, *serve, *cpu); err != nil {
@@ -69,7 +72,7 @@ func newHost() (host.Host, error) {
 		)
 	}
 	if transport == "peerhood" {
-		return libp2p.New(append(p2p.TransportOptions(), libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))...)
+		return libp2p.New(libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"), libp2p.Transport(peerhoodTCP))
 	}
 	return libp2p.New(
 		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
@@ -77,6 +80,16 @@ func newHost() (host.Host, error) {
 		libp2p.Security(libp2ptls.ID, libp2ptls.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 	)
+}
+
+// peerhoodTCP is TCP with a node's upgrader (TLS as batchTLS, then
+// Noise; yamux with p2p.YamuxMessage frames), as internal/p2p builds it.
+func peerhoodTCP(key crypto.PrivKey, rm network.ResourceManager, g connmgr.ConnectionGater) (tpt.Transport, error) {
+	up, err := p2p.NewUpgrader(key, rm, g)
+	if err != nil {
+		return nil, err
+	}
+	return tcp.NewTCPTransport(up, rm, nil, tcp.DisableReuseport())
 }
 
 func run(mib int, serve, cpu bool) error {

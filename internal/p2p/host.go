@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -20,7 +19,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 	"github.com/libp2p/go-libp2p/p2p/protocol/ping"
 	ma "github.com/multiformats/go-multiaddr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -108,31 +106,19 @@ func New(cfg Config) (*Host, error) {
 	}
 	g := &gater{}
 	hh := &Host{cm: cm, gater: g, hp: newHolePunched(cfg.Log), log: cfg.Log, done: make(chan struct{})}
-	nat, err := natOptions(cfg, &hh.relaySrc, hh.hp)
-	if err != nil {
+	parts := hostParts{key: cfg.Key, rm: rm, cm: cm, gater: g, ranker: tcpFirstRanker}
+	if err := natParts(&parts, cfg, &hh.relaySrc); err != nil {
 		return nil, err
 	}
-	opts := append(TransportOptions(),
-		libp2p.Identity(cfg.Key),
-		libp2p.NoListenAddrs,
-		libp2p.ResourceManager(rm),
-		libp2p.ConnectionManager(cm),
-		libp2p.ConnectionGater(g),
-		libp2p.Ping(false),
-		libp2p.SwarmOpts(swarm.WithDialRanker(tcpFirstRanker)),
-	)
-	opts = append(opts, nat...)
 	if cfg.Metrics != nil {
-		opts = append(opts, libp2p.PrometheusRegisterer(withoutRcmgr{cfg.Metrics}))
+		parts.reg = withoutRcmgr{cfg.Metrics}
 		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
 			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
 				cfg.Log.Warn("resource manager metrics not exported", "err", err)
 			}
 		}
-	} else {
-		opts = append(opts, libp2p.DisableMetrics())
 	}
-	h, err := libp2p.New(opts...)
+	h, err := buildHost(parts)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
@@ -95,11 +94,11 @@ func (a relayACL) AllowConnect(src peer.ID, _ ma.Multiaddr, dst peer.ID) bool {
 	return ok && rg.AllowCircuit(src, dst)
 }
 
-// natOptions returns the NAT traversal options: AutoNAT service, the
+// natParts sets the NAT traversal parts of a host: AutoNAT service, the
 // relay transport, and autorelay fed by the discovery service's member
 // list. The relay service is run by the host itself (relaysvc.go), hole
 // punching too (punch.go).
-func natOptions(cfg Config, src *atomic.Pointer[RelaySource], hp *holePunched) ([]libp2p.Option, error) {
+func natParts(p *hostParts, cfg Config, src *atomic.Pointer[RelaySource]) error {
 	source := func(ctx context.Context, num int) <-chan peer.AddrInfo {
 		ch := make(chan peer.AddrInfo, num)
 		go func() {
@@ -118,27 +117,28 @@ func natOptions(cfg Config, src *atomic.Pointer[RelaySource], hp *holePunched) (
 		}()
 		return ch
 	}
-	opts := []libp2p.Option{
-		libp2p.EnableRelay(),
-		libp2p.EnableNATService(),
-		libp2p.EnableAutoRelayWithPeerSource(source,
-			autorelay.WithMinInterval(3*time.Second),
-			autorelay.WithBootDelay(0),
-			autorelay.WithNumRelays(2),
-			autorelay.WithMinCandidates(1),
-			autorelay.WithBackoff(30*time.Second)),
+	p.relay, p.autonat = true, true
+	p.arOpts = []autorelay.Option{
+		autorelay.WithPeerSource(source),
+		autorelay.WithMinInterval(3 * time.Second),
+		autorelay.WithBootDelay(0),
+		autorelay.WithNumRelays(2),
+		autorelay.WithMinCandidates(1),
+		autorelay.WithBackoff(30 * time.Second),
 	}
 	// Hole punching (DCUtR) is run by the host itself: see punch.go.
 	switch cfg.Reachability {
 	case ReachAuto:
 	case ReachPublic:
-		opts = append(opts, libp2p.ForceReachabilityPublic())
+		r := network.ReachabilityPublic
+		p.reach = &r
 	case ReachPrivate:
-		opts = append(opts, libp2p.ForceReachabilityPrivate())
+		r := network.ReachabilityPrivate
+		p.reach = &r
 	default:
-		return nil, fmt.Errorf("reachability %q: use public, private or leave it empty for automatic", cfg.Reachability)
+		return fmt.Errorf("reachability %q: use public, private or leave it empty for automatic", cfg.Reachability)
 	}
-	return opts, nil
+	return nil
 }
 
 // relayOptions configure the relay service (relaysvc.go); with reg, the

@@ -1,35 +1,11 @@
 package p2p
 
 import (
-	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
-	noise "github.com/libp2p/go-libp2p/p2p/security/noise"
-	libp2ptls "github.com/libp2p/go-libp2p/p2p/security/tls"
-	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
-	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 )
 
-// TransportOptions are the libp2p options of a node's transports:
-// TCP (preferred, see tcpFirstRanker: bulk over QUIC costs ~3x the CPU
-// here) and QUIC, TLS (batchTLS: fewer syscalls, libp2p's protocol) then
-// Noise, and the muxers. bench/rawstream -transport peerhood uses them
-// to measure the bare stream a tunnel or a transfer rides on.
-func TransportOptions() []libp2p.Option {
-	return []libp2p.Option{
-		libp2p.Security(libp2ptls.ID, newBatchTLS),
-		libp2p.Security(noise.ID, noise.New),
-		// TCP dials leave from an ephemeral port, not the listen port:
-		// with SO_REUSEPORT two members that dial each other at once (both
-		// found the other by mDNS or in the DHT) made one TCP connection by
-		// simultaneous open that both ends took for their own dial, and its
-		// security handshake hung until it timed out (measured: most dials
-		// of a 50-member mesh failed so). Hole punching still works over
-		// QUIC, whose dials share the listening UDP socket.
-		libp2p.Transport(tcp.NewTCPTransport, tcp.DisableReuseport()),
-		libp2p.Transport(quic.NewTransport),
-		libp2p.Muxer(yamux.ID, yamuxTransport()),
-	}
-}
+// The node's transports, security and muxers are set in build.go
+// (addTransports, NewUpgrader).
 
 // YamuxMessage is the largest yamux frame a node sends (go-yamux's
 // default is 64 KiB). Bigger frames mean fewer frames, hand-offs to the
