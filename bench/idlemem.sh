@@ -2,7 +2,8 @@
 # Idle memory of a node in a 3-member workgroup with one share: three
 # nodes on 127.0.0.1, alpha shares a folder, and IDLE seconds (default 30)
 # after they settled each node's RSS is read from /proc/PID/status
-# (VmRSS = RssAnon + RssFile + RssShmem), with the Go heap from
+# (VmRSS = RssAnon + RssFile + RssShmem), the CPU each spent while idle
+# (utime+stime), with the Go heap from
 # /debug/pprof/heap when PROFILE=1.
 #
 #   bench/idlemem.sh                  # IDLE=30
@@ -34,13 +35,17 @@ mkdir -p "$H/shared" && echo hello >"$H/shared/a.txt"
 "$PH" --home "$H/alpha" share add data "$H/shared" >/dev/null
 "$PH" --home "$H/bravo" ls alpha: >/dev/null
 "$PH" --home "$H/charlie" ls alpha: >/dev/null
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
+declare -A CPU0
+for n in alpha bravo charlie; do CPU0[$n]=$(cputicks "${PID[$n]}"); done
 sleep "$IDLE"
 echo "$(stat -c %s "$PH") bytes binary ($(go version -m "$PH" | awk '$2 ~ /^CGO_ENABLED=/ {print $2}')); ${IDLE} s after settling; load $(cut -d' ' -f1 /proc/loadavg)"
 # PSS shares each file page among the processes mapping it (the three
 # nodes run one binary): what smem reports as PSS.
 for n in alpha bravo charlie; do
   cat "/proc/${PID[$n]}/status" "/proc/${PID[$n]}/smaps_rollup" | awk -v n="$n" '/^(VmRSS|RssAnon|RssFile|RssShmem|Pss|Pss_Anon|Pss_File):/ { v[$1] = $2 / 1024 }
-    END { printf "%-8s VmRSS %5.1f MB  (anon %4.1f, file %4.1f, shmem %.1f)  PSS %5.1f MB (anon %4.1f, file %4.1f)\n", n, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }'
+    END { printf "%-8s VmRSS %5.1f MB  (anon %4.1f, file %4.1f, shmem %.1f)  PSS %5.1f MB (anon %4.1f, file %4.1f)", n, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }'
+  echo "  CPU $(( $(cputicks "${PID[$n]}") - CPU0[$n] )) ticks/${IDLE} s (getconf CLK_TCK: $(getconf CLK_TCK)/s)"
 done
 if [ -n "${RESIDENCY:-}" ]; then
   go build -o "$H/residency" ./bench/residency && "$H/residency" -pid "${PID[alpha]}" -top "$RESIDENCY"

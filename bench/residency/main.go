@@ -23,9 +23,13 @@ import (
 
 const page = 4096
 
+var byModule, sumSections bool
+
 func main() {
 	pid := flag.Int("pid", 0, "process id")
 	top := flag.Int("top", 40, "packages to list")
+	flag.BoolVar(&byModule, "module", false, "group by module (first path elements) instead of package")
+	flag.BoolVar(&sumSections, "sum", false, "add up a package's sections (text, rodata, pclntab, data)")
 	flag.Parse()
 	if *pid == 0 {
 		log.Fatal("-pid is required")
@@ -102,39 +106,65 @@ func residentPages(pid int) (map[uint64]bool, error) {
 	return present, sc.Err()
 }
 
+// row is one line of the per-package table: bytes and resident bytes.
+type row struct {
+	name      string
+	size, res float64
+}
+
+// tally adds up rows by key.
+type tally struct {
+	rows    map[string]*row
+	present map[uint64]bool
+}
+
+// add charges [lo, hi) to key: its size, and the part on resident pages.
+func (t *tally) add(key string, lo, hi uint64) {
+	if hi <= lo {
+		return
+	}
+	r := t.rows[key]
+	if r == nil {
+		r = &row{name: key}
+		t.rows[key] = r
+	}
+	r.size += float64(hi - lo)
+	for a := lo &^ (page - 1); a < hi; a += page {
+		if t.present[a] {
+			r.res += float64(min(a+page, hi) - max(a, lo))
+		}
+	}
+}
+
 // perPackage charges each resident page to the packages whose symbols
-// lie on it (a page shared by several is split by bytes).
+// lie on it (a page shared by several is split by bytes), and the
+// function tables of .gopclntab to the packages of their functions
+// (pclnByFunc). With -sum, a package's sections are added up.
 func perPackage(f *elf.File, present map[uint64]bool, top int) {
 	syms, err := f.Symbols()
 	if err != nil {
 		log.Fatalf("symbols: %v", err)
 	}
-	type row struct {
-		name      string
-		size, res float64
+	t := &tally{rows: map[string]*row{}, present: present}
+	key := func(sec, pkg string) string {
+		if sumSections {
+			return pkg
+		}
+		return sec + " " + pkg
 	}
-	rows := map[string]*row{}
+	pclnDone := pclnByFunc(f, syms, t, key)
 	for _, s := range syms {
 		if s.Size == 0 || int(s.Section) >= len(f.Sections) || s.Section == elf.SHN_UNDEF {
 			continue
 		}
 		sec := f.Sections[s.Section].Name
-		key := sec + " " + pkgOf(s.Name)
-		r := rows[key]
-		if r == nil {
-			r = &row{name: key}
-			rows[key] = r
+		if pclnDone && sec == ".gopclntab" {
+			continue
 		}
-		r.size += float64(s.Size)
-		for a := s.Value &^ (page - 1); a < s.Value+s.Size; a += page {
-			if present[a] {
-				lo, hi := max(a, s.Value), min(a+page, s.Value+s.Size)
-				r.res += float64(hi - lo)
-			}
-		}
+		t.add(key(sec, pkgOf(s.Name)), s.Value, s.Value+s.Size)
 	}
-	list := make([]*row, 0, len(rows))
-	for _, r := range rows {
+	list := make([]*row, 0, len(t.rows))
+	for _, r := range t.rows {
 		list = append(list, r)
 	}
 	sort.Slice(list, func(i, j int) bool { return list[i].res > list[j].res })
@@ -159,9 +189,25 @@ func pkgOf(name string) string {
 	}
 	slash := strings.LastIndexByte(name, '/')
 	if i := strings.IndexByte(name[slash+1:], '.'); i >= 0 {
-		return name[:slash+1+i]
+		name = name[:slash+1+i]
+	}
+	if byModule {
+		return moduleOf(name)
 	}
 	return name
+}
+
+// moduleOf returns the module-like prefix of a package path: host/owner/repo
+// for a path that starts with a domain, "std" for the standard library.
+func moduleOf(pkg string) string {
+	parts := strings.Split(pkg, "/")
+	if !strings.Contains(parts[0], ".") {
+		return "std"
+	}
+	if len(parts) > 3 {
+		parts = parts[:3]
+	}
+	return strings.Join(parts, "/")
 }
 
 // pclntab splits .gopclntab's residency by table (header layout of
