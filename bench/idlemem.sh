@@ -45,7 +45,7 @@ echo "$(stat -c %s "$PH") bytes binary ($(go version -m "$PH" | awk '$2 ~ /^CGO_
 for n in alpha bravo charlie; do
   cat "/proc/${PID[$n]}/status" "/proc/${PID[$n]}/smaps_rollup" | awk -v n="$n" '/^(VmRSS|RssAnon|RssFile|RssShmem|Pss|Pss_Anon|Pss_File):/ { v[$1] = $2 / 1024 }
     END { printf "%-8s VmRSS %5.1f MB  (anon %4.1f, file %4.1f, shmem %.1f)  PSS %5.1f MB (anon %4.1f, file %4.1f)", n, v["VmRSS:"], v["RssAnon:"], v["RssFile:"], v["RssShmem:"], v["Pss:"], v["Pss_Anon:"], v["Pss_File:"] }'
-  echo "  CPU $(( $(cputicks "${PID[$n]}") - CPU0[$n] )) ticks/${IDLE} s (getconf CLK_TCK: $(getconf CLK_TCK)/s)"
+  awk -v t=$(( $(cputicks "${PID[$n]}") - CPU0[$n] )) -v hz="$(getconf CLK_TCK)" -v idle="$IDLE" 'BEGIN { printf "  CPU %.2f s in %d s idle\n", t / hz, idle }'
 done
 if [ -n "${RESIDENCY:-}" ]; then
   go build -o "$H/residency" ./bench/residency && "$H/residency" -pid "${PID[alpha]}" -top "$RESIDENCY"
