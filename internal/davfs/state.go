@@ -90,6 +90,8 @@ func statusFor(err error) int {
 		return http.StatusBadGateway
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrUpstream):
+		return http.StatusBadGateway
 	case errors.Is(err, ErrIsDir):
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrNotEmpty):
