@@ -226,6 +226,11 @@ func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.replaced {
 		return io.Copy(io.Discard, r)
 	}
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N < bodyBufSize {
+		// A small body (ServeContent hands its length): io.Copy sizes
+		// its buffer to it, and no large piece is taken from the pool.
+		return io.Copy(writerOnly{w.ResponseWriter}, r)
+	}
 	bp := bodyBufs.Get().(*[]byte)
 	defer bodyBufs.Put(bp)
 	return io.CopyBuffer(writerOnly{w.ResponseWriter}, r, *bp)
