@@ -102,7 +102,10 @@
 //
 // This package also adds the status codes clients expect where x/net is
 // vague (403 on read-only shares, 404/409, 204 on a replacing PUT, 507 on
-// a full disk) and answers GET on a folder with an HTML listing.
+// a full disk, 502 with the reason when another node refuses or fails
+// what it took, such as an upload whose digest did not match, where
+// x/net answers 405; 503 when it cannot be reached or is busy) and
+// answers GET on a folder with an HTML listing.
 // "Destination: http://localhost:PORT/..." names this server as
 // 127.0.0.1:PORT does.
 //
