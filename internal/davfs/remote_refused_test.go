@@ -20,8 +20,9 @@ import (
 
 // serveRefusingWrites turns h into a sharing node with one writable
 // share "docs" holding f.bin that takes a whole upload, then answers it
-// with the error refusal (the digest did not match, or it failed there).
-func serveRefusingWrites(h *p2p.Host, refusal *wire.Error) {
+// with the error refusal (the digest did not match, or it failed there);
+// early: it refuses before any byte (busy).
+func serveRefusingWrites(h *p2p.Host, refusal *wire.Error, early bool) {
 	mtime := time.Now().UnixNano()
 	h.SetStreamHandler(p2p.ProtoFiles, func(st network.Stream) {
 		defer st.Close()
@@ -41,6 +42,10 @@ func serveRefusingWrites(h *p2p.Host, refusal *wire.Error) {
 		case share.OpShares:
 			_ = wire.WriteFrame(st, share.Reply{Shares: []share.ShareInfo{{Name: "docs", Workgroup: shareWG, Right: share.ReadWrite}}})
 		case share.OpWrite:
+			if early {
+				_ = wire.WriteFrame(st, share.Reply{Err: refusal})
+				return
+			}
 			_ = wire.WriteFrame(st, share.Reply{Offset: 0, Hash: req.Hash})
 			var tr share.Trailer
 			if _, err := io.CopyN(io.Discard, rd, req.Size); err != nil || rd.ReadFrame(&tr) != nil {
@@ -60,21 +65,25 @@ func serveRefusingWrites(h *p2p.Host, refusal *wire.Error) {
 // TestRemotePutRefusedIsClear: when the sharing node refuses a PUT's
 // bytes after taking them all (the digest did not match what the gateway
 // sent, or writing failed there), the client gets 502 Bad Gateway with
-// the reason, never a success and never x/net/webdav's 405.
+// the reason, never a success and never x/net/webdav's 405; a node busy
+// with this member's transfers is 503 (retry later).
 func TestRemotePutRefusedIsClear(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		refusal *wire.Error
+		early   bool
+		code    int
 		reason  string
 	}{
-		{"digest mismatch", &wire.Error{Code: "corrupt", Message: "digest of the received file does not match the sender's"}, "digest"},
-		{"failed there", &wire.Error{Code: wire.CodeInternal, Message: "write f.bin: input/output error"}, "input/output error"},
+		{"digest mismatch", &wire.Error{Code: "corrupt", Message: "digest of the received file does not match the sender's"}, false, http.StatusBadGateway, "digest"},
+		{"failed there", &wire.Error{Code: wire.CodeInternal, Message: "write f.bin: input/output error"}, false, http.StatusBadGateway, "input/output error"},
+		{"busy", &wire.Error{Code: "busy", Message: "too many transfers from this member at once; retry later"}, true, http.StatusServiceUnavailable, "retry later"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			n := newTwoNodes(t)
-			serveRefusingWrites(n.srv.host, tc.refusal)
+			serveRefusingWrites(n.srv.host, tc.refusal, tc.early)
 			body := make([]byte, 2<<20+9)
 			_, _ = rand.Read(body)
 			req, err := http.NewRequest("PUT", n.e.srv.URL+"/srv/docs/f.bin", bytes.NewReader(body))
@@ -84,8 +93,8 @@ func TestRemotePutRefusedIsClear(t *testing.T) {
 			must(t, err)
 			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadGateway || !strings.Contains(string(msg), tc.reason) {
-				t.Fatalf("refused PUT = %d %q, want 502 naming %q", resp.StatusCode, msg, tc.reason)
+			if resp.StatusCode != tc.code || !strings.Contains(string(msg), tc.reason) {
+				t.Fatalf("refused PUT = %d %q, want %d naming %q", resp.StatusCode, msg, tc.code, tc.reason)
 			}
 			if _, err := os.Stat(filepath.Join(n.docs, "f.bin")); err == nil {
 				t.Fatal("a refused PUT landed on the sharing node's disk")
