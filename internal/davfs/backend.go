@@ -102,6 +102,9 @@ var (
 	ErrNoSpace     = errors.New("no space left on the device")
 	ErrNotEmpty    = errors.New("folder not empty")
 	ErrUnavailable = errors.New("node unavailable")
-	ErrCrossShare  = errors.New("cannot move between shares or nodes")
-	ErrIsDir       = errors.New("is a folder")
+	// ErrUpstream: the other node refused or failed an operation after
+	// taking it (an upload's digest did not match, its disk failed).
+	ErrUpstream   = errors.New("the sharing node failed the operation")
+	ErrCrossShare = errors.New("cannot move between shares or nodes")
+	ErrIsDir      = errors.New("is a folder")
 )

@@ -26,7 +26,10 @@
 // handed over, so a GET of bytes changed in flight ends short (the client
 // sees a truncated body, never a complete wrong one). A read that stops
 // before the end of the file (a Range GET) is checked only when it runs
-// to the end.
+// to the end. A GET's body goes to the client in 512 KiB pieces
+// (statusWriter.ReadFrom), not net/http's 32 KiB ones. A PUT that does not
+// deliver its whole body (the client hangs up, a chunked body is cut off)
+// never becomes the file: the old one stays whole at its name.
 //
 // Security: the server's front door is internal/loopback: it listens on
 // 127.0.0.1 only, accepts a Host header only as 127.0.0.1:PORT,
@@ -99,7 +102,10 @@
 //
 // This package also adds the status codes clients expect where x/net is
 // vague (403 on read-only shares, 404/409, 204 on a replacing PUT, 507 on
-// a full disk) and answers GET on a folder with an HTML listing.
+// a full disk, 502 with the reason when another node refuses or fails
+// what it took, such as an upload whose digest did not match, where
+// x/net answers 405; 503 when it cannot be reached or is busy) and
+// answers GET on a folder with an HTML listing.
 // "Destination: http://localhost:PORT/..." names this server as
 // 127.0.0.1:PORT does.
 //

@@ -461,8 +461,12 @@ func shareErr(err error) error {
 		return fmt.Errorf("%w: %w", fs.ErrExist, err)
 	case errors.As(err, &re) && re.Code == "is_dir":
 		return fmt.Errorf("%w: %w", ErrIsDir, err)
+	case errors.As(err, &re) && re.Code == "busy":
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case errors.As(err, &re), errors.Is(err, share.ErrCorrupt), errors.Is(err, share.ErrChanged):
-		return err
+		// Refused or failed there after it took the request: 502, never
+		// x/net/webdav's 405 for a PUT whose copy or commit failed.
+		return fmt.Errorf("%w: %w", ErrUpstream, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
 	}

@@ -90,6 +90,8 @@ func statusFor(err error) int {
 		return http.StatusBadGateway
 	case errors.Is(err, ErrUnavailable):
 		return http.StatusServiceUnavailable
+	case errors.Is(err, ErrUpstream):
+		return http.StatusBadGateway
 	case errors.Is(err, ErrIsDir):
 		return http.StatusMethodNotAllowed
 	case errors.Is(err, ErrNotEmpty):
@@ -212,7 +214,11 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-// ReadFrom keeps net/http's fast path for GET bodies.
+// ReadFrom copies a GET's body (http.ServeContent copies through it) in
+// bodyBufSize pieces. net/http's own ReadFrom, and io.Copy through the
+// metrics wrapper, both copy 32 KiB at a time: one write(2) to the
+// client and, for another node's file, one hand-over from the verified
+// stream per 32 KiB (docs/notes-s7-davput.md has the figures).
 func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
@@ -220,11 +226,25 @@ func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.replaced {
 		return io.Copy(io.Discard, r)
 	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
+	if lr, ok := r.(*io.LimitedReader); ok && lr.N < bodyBufSize {
+		// A small body (ServeContent hands its length): io.Copy sizes
+		// its buffer to it, and no large piece is taken from the pool.
+		return io.Copy(writerOnly{w.ResponseWriter}, r)
 	}
-	return io.Copy(w.ResponseWriter, r)
+	bp := bodyBufs.Get().(*[]byte)
+	defer bodyBufs.Put(bp)
+	return io.CopyBuffer(writerOnly{w.ResponseWriter}, r, *bp)
 }
+
+// bodyBufSize is the piece a GET's body is copied in: a few of the
+// loopback's 64 KiB segments per write(2).
+const bodyBufSize = 512 << 10
+
+var bodyBufs = sync.Pool{New: func() any { b := make([]byte, bodyBufSize); return &b }}
+
+// writerOnly hides a writer's ReadFrom from io.CopyBuffer (which would
+// otherwise hand it the copy, 32 KiB at a time).
+type writerOnly struct{ io.Writer }
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
