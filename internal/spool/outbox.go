@@ -15,6 +15,7 @@ import (
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -106,15 +107,33 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 		}
 	}
 	// Seal a copy for each recipient, then queue them all in one commit:
-	// all of them or none.
+	// all of them or none. A large copy to a connected member is sent
+	// while it is sealed (live_send.go); each live offer is told the
+	// outcome once, queued or not.
 	var sjs []sealedJob
+	var lives []*liveSend
+	queued := false
+	defer func() {
+		for i, l := range lives {
+			if queued {
+				l.told(sjs[i].due(rcpts[i].PeerID, wg.ID))
+			} else {
+				l.told(nil)
+			}
+		}
+	}()
 	for i, m := range rcpts {
 		h, sum := hdr, summary
 		if t := targets[i]; t.share != "" {
 			h.Share, h.Dir, h.NoClobber = t.share, t.dir, req.NoClobber
 			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
 		}
-		sj, err := s.seal(wg.ID, m, h, files, sum)
+		live, err := s.maybeLive(m.PeerID, wg.ID, h, total)
+		if err != nil {
+			return nil, err
+		}
+		lives = append(lives, live)
+		sj, err := s.seal(wg.ID, m, h, files, sum, live)
 		if err != nil {
 			for _, x := range sjs {
 				s.releaseCiphertext(ctx, x.hash)
@@ -126,6 +145,7 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	if err := s.commitJobs(ctx, sjs); err != nil {
 		return nil, err
 	}
+	queued = true
 	jobs := make([]Job, len(sjs))
 	for i, sj := range sjs {
 		jobs[i] = sj.job
@@ -136,6 +156,32 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	}
 	s.wakeFor(ps...)
 	return jobs, nil
+}
+
+// maybeLive starts a live offer for a large file copy to p (nil when p
+// is not connected or the copy is small). bound is a generous upper bound
+// of the ciphertext's size: the payload (header frame and files) plus
+// age's header and per-chunk tags, which are far below 1/1024 of it and
+// 64 KiB; the envelope states the exact size at the end.
+func (s *Service) maybeLive(p peer.ID, wg string, hdr PayloadHeader, total uint64) (*liveSend, error) {
+	if hdr.Kind != KindFile || total <= InlineMax {
+		return nil, nil
+	}
+	hb, err := wire.Marshal(&hdr)
+	if err != nil {
+		return nil, fmt.Errorf("payload header: %w", err)
+	}
+	plain := total + uint64(len(hb)) + 16
+	id, err := newMessageID()
+	if err != nil {
+		return nil, err
+	}
+	return s.startLive(p, id, wg, plain+plain/1024+64<<10), nil
+}
+
+// due is the job as a worker delivers it (for a live offer's settling).
+func (sj sealedJob) due(p peer.ID, wg string) *dueJob {
+	return &dueJob{id: sj.job.ID, hash: sj.hash, wg: wg, recipient: p, envelope: sj.envelope, size: sj.job.Size, state: StateQueued}
 }
 
 // shareTargetOf is where a copy goes in a recipient's share ("" share:
@@ -183,7 +229,7 @@ func (s *Service) recipients(ctx context.Context, wg workgroup.Info, req SendReq
 
 // enqueue seals one payload to m and stores the job.
 func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
-	sj, err := s.seal(wg, m, hdr, files, summary)
+	sj, err := s.seal(wg, m, hdr, files, summary, nil)
 	if err != nil {
 		return Job{}, err
 	}
@@ -195,9 +241,10 @@ func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hd
 
 // sealedJob is a job sealed (its ciphertext fsynced) but not yet stored.
 type sealedJob struct {
-	job  Job
-	hash string
-	args []any // the spool_outbox row
+	job      Job
+	hash     string
+	envelope []byte
+	args     []any // the spool_outbox row
 }
 
 // commitJobs stores sealed jobs in one group commit; on failure their
@@ -227,12 +274,27 @@ func (s *Service) commitJobs(ctx context.Context, sjs []sealedJob) error {
 
 // seal encrypts one payload to m (ciphertext inline or in a fsynced
 // spool file) and signs its envelope.
-func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (sealedJob, error) {
+// With live set, the spool file is written from the start and live
+// sends it while it grows (live_send.go) under live's message ID.
+func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string, live *liveSend) (sealedJob, error) {
 	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
 	sw := newSpillWriter(s.spool)
 	var total uint64
 	for _, f := range files {
 		total += f.entry.Size
+	}
+	var id []byte
+	if live != nil {
+		id, sw.tap = live.hdr.ID, live.tap
+		if err := sw.spill(); err != nil {
+			sw.abort()
+			return sealedJob{}, err
+		}
+	} else {
+		var err error
+		if id, err = newMessageID(); err != nil {
+			return sealedJob{}, err
+		}
 	}
 	// Small: fewer writes into the memory buffer. Large: the spill
 	// writer gathers age's 64 KiB chunks itself (a bufio here would copy
@@ -265,10 +327,6 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 	if err != nil {
 		return sealedJob{}, err
 	}
-	id, err := newMessageID()
-	if err != nil {
-		return sealedJob{}, err
-	}
 	now := nowMs()
 	env := &Envelope{Version: EnvelopeVersion, ID: id, Sender: []byte(s.self), Recipient: []byte(m.PeerID),
 		Workgroup: wg, Kind: hdr.Kind, Created: now, Size: sl.size, Hash: sl.hash}
@@ -280,6 +338,7 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 		return sealedJob{}, err
 	}
 	return sealedJob{
+		envelope: eb,
 		job: Job{ID: env.IDString(), To: m.Name, Recipient: m.PeerID.String(), Workgroup: wg, Kind: hdr.Kind, Summary: summary,
 			State: StateQueued, Size: sl.size, Created: time.UnixMilli(now), Updated: time.UnixMilli(now)},
 		hash: env.HashString(),
