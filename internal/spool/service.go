@@ -138,7 +138,7 @@ type Service struct {
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
 	liveWG   sync.WaitGroup
-	liveDone atomic.Int64 // live offers settled by their receipt
+	liveDone atomic.Int64    // live offers settled by their receipt
 	life     context.Context // ends at Close
 
 	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
