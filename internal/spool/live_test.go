@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
+	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // sendBig copies size random bytes from alice to bob and returns the job
@@ -161,4 +163,138 @@ func eventuallyEmpty(t *testing.T, dir string) {
 		}
 		return nil
 	})
+}
+
+// rawLive plays a sender's side of a live offer by hand: the header for
+// env's ID, ct in segments, then end (a seal or abort frame). It returns
+// the recipient's last reply, or the error reading it.
+func rawLive(t *testing.T, alice, bob *tnode, env *Envelope, ct []byte, end *deliverReq) (deliverReply, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := alice.host.NewStream(ctx, bob.id.PeerID, p2p.ProtoDeliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := wire.NewReader(st, maxControlFrame)
+	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opLive, Live: &liveHeader{ID: env.ID, Workgroup: env.Workgroup, Kind: KindFile, Max: env.Size + 1000}})
+	if err != nil || rep.Err != nil {
+		t.Fatalf("live header: %v %v", err, rep.Err)
+	}
+	if _, err := st.Write(segments(ct[:len(ct)/3], ct[len(ct)/3:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := wire.WriteFrame(st, end); err != nil {
+		t.Fatal(err)
+	}
+	_ = st.CloseWrite() // the recipient ends the stream after its reply
+	rep = deliverReply{}
+	err = r.ReadFrame(&rep)
+	return rep, err
+}
+
+// sealedFor seals a 1 MiB copy from alice to bob without queueing it and
+// returns its envelope, the envelope's bytes and the ciphertext.
+func sealedFor(t *testing.T, alice, bob *tnode) (*Envelope, []byte, []byte) {
+	t.Helper()
+	p := writeFile(t, t.TempDir(), "f.bin", make([]byte, 1<<20))
+	files, err := collectFiles([]string{p}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := PayloadHeader{Kind: KindFile, Files: []FileEntry{files[0].entry}}
+	sj, err := alice.svc.seal(testWG, bob.member(), hdr, files, "f", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, _ := DecodeEnvelope(sj.envelope)
+	ct, err := os.ReadFile(alice.svc.spool.path(sj.hash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, sj.envelope, ct
+}
+
+// The recipient of a live offer stores nothing and signs nothing it
+// should not: bytes that do not match the signed hash get a signed
+// rejection, an envelope that is not what was announced a plain error, a
+// forged one a reset, an abort nothing; no partial file stays.
+func TestLiveOfferEndChecks(t *testing.T) {
+	t.Parallel()
+	alice, bob := connectedPair(t)
+	resign := func(env *Envelope, f func(*Envelope)) []byte {
+		e := *env
+		f(&e)
+		if err := e.Sign(alice.id.Key); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := e.Encode()
+		return b
+	}
+	cases := []struct {
+		name  string
+		flip  bool
+		end   func(env *Envelope, eb []byte) *deliverReq
+		check func(t *testing.T, rep deliverReply, err error)
+	}{
+		{"tampered bytes", true, func(_ *Envelope, eb []byte) *deliverReq { return &deliverReq{Op: opLiveSeal, Envelope: eb} },
+			func(t *testing.T, rep deliverReply, err error) {
+				rec, rerr := DecodeReceipt(rep.Receipt)
+				if err != nil || rerr != nil || rec.Status != StatusRejected || !bytes.Contains([]byte(rec.Reason), []byte("does not match the signed SHA-256")) {
+					t.Fatalf("reply %+v (%v), receipt %+v (%v)", rep, err, rec, rerr)
+				}
+			}},
+		{"other ID", false, func(env *Envelope, _ []byte) *deliverReq {
+			return &deliverReq{Op: opLiveSeal, Envelope: resign(env, func(e *Envelope) { e.ID = bytes.Repeat([]byte{9}, idLen) })}
+		}, func(t *testing.T, rep deliverReply, err error) {
+			if err != nil || rep.Err == nil || !bytes.Contains([]byte(rep.Err.Message), []byte("not what was announced")) || rep.Receipt != nil {
+				t.Fatalf("reply %+v, %v", rep, err)
+			}
+		}},
+		{"other size", false, func(env *Envelope, _ []byte) *deliverReq {
+			return &deliverReq{Op: opLiveSeal, Envelope: resign(env, func(e *Envelope) { e.Size++ })}
+		}, func(t *testing.T, rep deliverReply, err error) {
+			if err != nil || rep.Err == nil || rep.Receipt != nil {
+				t.Fatalf("reply %+v, %v", rep, err)
+			}
+		}},
+		{"forged", false, func(env *Envelope, _ []byte) *deliverReq {
+			e := *env
+			e.Sig = bytes.Clone(e.Sig)
+			e.Sig[3] ^= 1
+			b, _ := e.Encode()
+			return &deliverReq{Op: opLiveSeal, Envelope: b}
+		}, func(t *testing.T, rep deliverReply, err error) {
+			if err == nil {
+				t.Fatalf("a forged envelope got a reply: %+v", rep)
+			}
+		}},
+		{"abort", false, func(*Envelope, []byte) *deliverReq { return &deliverReq{Op: opLiveAbort} },
+			func(t *testing.T, rep deliverReply, err error) {
+				if err == nil {
+					t.Fatalf("an abort got a reply: %+v", rep)
+				}
+			}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env, eb, ct := sealedFor(t, alice, bob)
+			if c.flip {
+				ct[len(ct)/2] ^= 1
+			}
+			rep, err := rawLive(t, alice, bob, env, ct, c.end(env, eb))
+			c.check(t, rep, err)
+			eventuallyEmpty(t, filepath.Join(bob.home, "spool", "partial"))
+			if bob.svc.holds(context.Background(), env) {
+				t.Fatal("bob stored the message")
+			}
+		})
+	}
+	// The same, untouched, is taken.
+	env, eb, ct := sealedFor(t, alice, bob)
+	rep, err := rawLive(t, alice, bob, env, ct, &deliverReq{Op: opLiveSeal, Envelope: eb})
+	if rec, rerr := DecodeReceipt(rep.Receipt); err != nil || rerr != nil || rec.Status != StatusAccepted {
+		t.Fatalf("good live offer: %+v %v %v", rep, err, rerr)
+	}
 }
