@@ -75,12 +75,13 @@ func (t *liveTap) end(ok bool) {
 
 var errSealFailed = errors.New("the seal failed")
 
-// avail waits until bytes past off are written (or the seal ended) and
-// returns how many can be read at off; 0 with done means all were read.
-func (t *liveTap) avail(off uint64) (n uint64, done bool, err error) {
+// avail waits until want bytes past off are written (or the seal ended)
+// and returns how many can be read at off; 0 with done means all were
+// read.
+func (t *liveTap) avail(off, want uint64) (n uint64, done bool, err error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for t.written <= off && !t.done && !t.failed {
+	for t.written < off+want && !t.done && !t.failed {
 		t.cond.Wait()
 	}
 	if t.failed {
@@ -193,12 +194,15 @@ func (l *liveSend) run(ctx context.Context, key string) {
 }
 
 // send writes the ciphertext in segments as the sealer writes it, then
-// the end marker; a failed seal ends with an abort frame.
+// the end marker; a failed seal ends with an abort frame. A segment and
+// its length are one write of pipeBuf bytes: one yamux frame
+// (p2p.YamuxMessage), where pipeBuf+4 would make a second frame of 4.
 func (l *liveSend) send(st network.Stream, key string) error {
-	buf := make([]byte, 4+pipeBuf)
+	const seg = pipeBuf - 4
+	buf := make([]byte, pipeBuf)
 	var off uint64
 	for {
-		n, done, err := l.tap.avail(off)
+		n, done, err := l.tap.avail(off, seg)
 		if err != nil {
 			_, _ = st.Write(make([]byte, 4))
 			_ = wire.WriteFrame(st, &deliverReq{Op: opLiveAbort})
@@ -207,7 +211,7 @@ func (l *liveSend) send(st network.Stream, key string) error {
 		if n == 0 && done {
 			break
 		}
-		n = min(n, pipeBuf)
+		n = min(n, seg)
 		if _, err := l.tap.f.ReadAt(buf[4:4+n], int64(off)); err != nil {
 			return fmt.Errorf("read spool file: %w", err)
 		}
