@@ -15,7 +15,7 @@ import (
 // sender holds the receipt, and inbox accept. SPOOL_BENCH_MIB sets the
 // size (default 100). Sub-benchmarks: live (sent while sealed, the
 // default) and sealfirst (Config.NoLive: sealed whole, then offered);
-// -count interleaves them.
+// -count interleaves them. SPOOL_BENCH_NOWB=1 turns write-behind off.
 //
 //	go test -run '^$' -bench QueuedCopy -benchtime 3x -count 3 ./internal/spool
 func BenchmarkQueuedCopy(b *testing.B) {
@@ -27,6 +27,10 @@ func benchQueuedCopy(b *testing.B, noLive bool) {
 	mib := 100
 	if v := os.Getenv("SPOOL_BENCH_MIB"); v != "" {
 		fmt.Sscan(v, &mib)
+	}
+	if os.Getenv("SPOOL_BENCH_NOWB") != "" {
+		writeBehindOn = false // writeback.go
+		defer func() { writeBehindOn = true }()
 	}
 	src := filepath.Join(b.TempDir(), "payload.bin")
 	data := make([]byte, mib<<20)

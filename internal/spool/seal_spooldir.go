@@ -81,6 +81,7 @@ type spillWriter struct {
 	cur  *refBuf    // being filled, once spilled
 	size uint64
 	tap  *liveTap // a live offer reading the file as it is written
+	wb   behind   // write-behind of the file (writeback.go)
 }
 
 func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d} }
@@ -148,6 +149,7 @@ func (w *spillWriter) flush() error {
 		r.release()
 		return fmt.Errorf("spool: %w", err)
 	}
+	w.wb.wrote(w.f, len(r.b))
 	if w.tap != nil {
 		w.tap.wrote(len(r.b))
 	}
