@@ -29,7 +29,7 @@ func TestBehindWriterSteps(t *testing.T) {
 			t.Fatalf("%d bytes written past the last writeback start", w.b.off-w.b.started)
 		}
 	}
-	if w.b.started < 2*writeBehindStep || w.b.off != int64(len(data)) {
+	if w.b.started < writeBehindStep || w.b.off != int64(len(data)) {
 		t.Fatalf("writeback started up to %d of %d bytes", w.b.started, w.b.off)
 	}
 	if err := f.Sync(); err != nil {
