@@ -230,11 +230,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	req, _ := wire.Marshal(&deliverReq{Op: opPush, Items: []pushItem{{Envelope: seedEnvelope(f), Data: []byte("x")}}})
 	write("FuzzDeliverFrame", [][]byte{req})
 	write("FuzzLiveHeader", liveHeaderSeeds())
-	var segs [][]byte
-	for _, s := range liveSegmentSeeds() {
-		segs = append(segs, s)
-	}
-	writeSegs(t, segs)
+	writeSegs(t, liveSegmentSeeds())
 }
 
 // writeSegs writes FuzzLiveSegments' seeds (bytes and a bound).
