@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -107,10 +108,11 @@ type liveSend struct {
 	commit chan *dueJob // the job once durable; nil if it was not queued
 }
 
-// startLive starts a live offer of message id to p, if p is connected.
+// startLive starts a live offer of message id to p, if p is connected
+// (directly, or through a relay member's circuit as an offer may be).
 // The caller seals into l.tap and then tells l.commit exactly once.
 func (s *Service) startLive(p peer.ID, id []byte, wg string, bound uint64) *liveSend {
-	if s.cfg.NoLive || s.h.Network().Connectedness(p) != network.Connected {
+	if c := s.h.Network().Connectedness(p); s.cfg.NoLive || (c != network.Connected && c != network.Limited) {
 		return nil
 	}
 	l := &liveSend{s: s, p: p, hdr: liveHeader{ID: id, Workgroup: wg, Kind: KindFile, Max: bound},
@@ -216,6 +218,7 @@ func (l *liveSend) send(st network.Stream, key string) error {
 			return fmt.Errorf("read spool file: %w", err)
 		}
 		binary.BigEndian.PutUint32(buf[:4], uint32(n))
+		_ = st.SetWriteDeadline(time.Now().Add(idleTimeout)) // a stalled peer frees the job
 		if _, err := st.Write(buf[:4+n]); err != nil {
 			return err
 		}
