@@ -177,6 +177,7 @@ func (l *liveSend) run(ctx context.Context, key string) {
 		_ = wire.WriteFrame(st, &deliverReq{Op: opLiveAbort})
 		return
 	}
+	_ = st.SetWriteDeadline(time.Now().Add(idleTimeout))
 	if err := wire.WriteFrame(st, &deliverReq{Op: opLiveSeal, Envelope: j.envelope}); err != nil {
 		_ = st.Reset()
 		return
