@@ -108,6 +108,32 @@ type liveSend struct {
 	commit chan *dueJob // the job once durable; nil if it was not queued
 }
 
+// maybeLive starts a live offer for a large file copy to p (nil when p
+// is not connected or the copy is small). bound is a generous upper bound
+// of the ciphertext's size: the payload (header frame and files) plus
+// age's header and per-chunk tags, which are far below 1/1024 of it and
+// 64 KiB; the envelope states the exact size at the end.
+func (s *Service) maybeLive(p peer.ID, wg string, hdr PayloadHeader, total uint64) (*liveSend, error) {
+	if hdr.Kind != KindFile || total <= InlineMax {
+		return nil, nil
+	}
+	hb, err := wire.Marshal(&hdr)
+	if err != nil {
+		return nil, fmt.Errorf("payload header: %w", err)
+	}
+	plain := total + uint64(len(hb)) + 16
+	id, err := newMessageID()
+	if err != nil {
+		return nil, err
+	}
+	return s.startLive(p, id, wg, plain+plain/1024+64<<10), nil
+}
+
+// due is the job as a worker delivers it (for a live offer's settling).
+func (sj sealedJob) due(p peer.ID, wg string) *dueJob {
+	return &dueJob{id: sj.job.ID, hash: sj.hash, wg: wg, recipient: p, envelope: sj.envelope, size: sj.job.Size, state: StateQueued}
+}
+
 // startLive starts a live offer of message id to p, if p is connected
 // (directly, or through a relay member's circuit as an offer may be).
 // The caller seals into l.tap and then tells l.commit exactly once.

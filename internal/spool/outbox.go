@@ -15,7 +15,6 @@ import (
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/peer"
 
-	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -106,46 +105,10 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 			summary += fmt.Sprintf(" (+%d files)", len(files)-1)
 		}
 	}
-	// Seal a copy for each recipient, then queue them all in one commit:
-	// all of them or none. A large copy to a connected member is sent
-	// while it is sealed (live_send.go); each live offer is told the
-	// outcome once, queued or not.
-	var sjs []sealedJob
-	var lives []*liveSend
-	queued := false
-	defer func() {
-		for i, l := range lives {
-			if queued {
-				l.told(sjs[i].due(rcpts[i].PeerID, wg.ID))
-			} else {
-				l.told(nil)
-			}
-		}
-	}()
-	for i, m := range rcpts {
-		h, sum := hdr, summary
-		if t := targets[i]; t.share != "" {
-			h.Share, h.Dir, h.NoClobber = t.share, t.dir, req.NoClobber
-			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
-		}
-		live, err := s.maybeLive(m.PeerID, wg.ID, h, total)
-		if err != nil {
-			return nil, err
-		}
-		lives = append(lives, live)
-		sj, err := s.seal(wg.ID, m, h, files, sum, live)
-		if err != nil {
-			for _, x := range sjs {
-				s.releaseCiphertext(ctx, x.hash)
-			}
-			return nil, err
-		}
-		sjs = append(sjs, sj)
-	}
-	if err := s.commitJobs(ctx, sjs); err != nil {
+	sjs, err := s.sealAndQueue(ctx, wg.ID, rcpts, targets, hdr, files, summary, total, req.NoClobber)
+	if err != nil {
 		return nil, err
 	}
-	queued = true
 	jobs := make([]Job, len(sjs))
 	for i, sj := range sjs {
 		jobs[i] = sj.job
@@ -158,30 +121,49 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	return jobs, nil
 }
 
-// maybeLive starts a live offer for a large file copy to p (nil when p
-// is not connected or the copy is small). bound is a generous upper bound
-// of the ciphertext's size: the payload (header frame and files) plus
-// age's header and per-chunk tags, which are far below 1/1024 of it and
-// 64 KiB; the envelope states the exact size at the end.
-func (s *Service) maybeLive(p peer.ID, wg string, hdr PayloadHeader, total uint64) (*liveSend, error) {
-	if hdr.Kind != KindFile || total <= InlineMax {
-		return nil, nil
+// sealAndQueue seals a copy for each recipient, then queues them all in
+// one commit: all of them or none. A large copy to a connected member is
+// sent while it is sealed (live_send.go); each live offer is told the
+// outcome once, queued or not.
+func (s *Service) sealAndQueue(ctx context.Context, wg string, rcpts []workgroup.Member, targets []shareTargetOf,
+	hdr PayloadHeader, files []sourceFile, summary string, total uint64, noClobber bool) ([]sealedJob, error) {
+	var sjs []sealedJob
+	var lives []*liveSend
+	queued := false
+	defer func() {
+		for i, l := range lives {
+			if queued {
+				l.told(sjs[i].due(rcpts[i].PeerID, wg))
+			} else {
+				l.told(nil)
+			}
+		}
+	}()
+	for i, m := range rcpts {
+		h, sum := hdr, summary
+		if t := targets[i]; t.share != "" {
+			h.Share, h.Dir, h.NoClobber = t.share, t.dir, noClobber
+			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
+		}
+		live, err := s.maybeLive(m.PeerID, wg, h, total)
+		if err != nil {
+			return nil, err
+		}
+		lives = append(lives, live)
+		sj, err := s.seal(wg, m, h, files, sum, live)
+		if err != nil {
+			for _, x := range sjs {
+				s.releaseCiphertext(ctx, x.hash)
+			}
+			return nil, err
+		}
+		sjs = append(sjs, sj)
 	}
-	hb, err := wire.Marshal(&hdr)
-	if err != nil {
-		return nil, fmt.Errorf("payload header: %w", err)
-	}
-	plain := total + uint64(len(hb)) + 16
-	id, err := newMessageID()
-	if err != nil {
+	if err := s.commitJobs(ctx, sjs); err != nil {
 		return nil, err
 	}
-	return s.startLive(p, id, wg, plain+plain/1024+64<<10), nil
-}
-
-// due is the job as a worker delivers it (for a live offer's settling).
-func (sj sealedJob) due(p peer.ID, wg string) *dueJob {
-	return &dueJob{id: sj.job.ID, hash: sj.hash, wg: wg, recipient: p, envelope: sj.envelope, size: sj.job.Size, state: StateQueued}
+	queued = true
+	return sjs, nil
 }
 
 // shareTargetOf is where a copy goes in a recipient's share ("" share:
