@@ -298,3 +298,58 @@ func TestLiveOfferEndChecks(t *testing.T) {
 		t.Fatalf("good live offer: %+v %v %v", rep, err, rerr)
 	}
 }
+
+// The recipient of a live offer holds all the bytes but stores nothing,
+// and signs nothing, until the sender's job is durable: only then does
+// the envelope go.
+func TestLiveOfferWaitsForCommit(t *testing.T) {
+	t.Parallel()
+	alice, bob := connectedPair(t)
+	ctx := context.Background()
+	big := make([]byte, 1<<20)
+	rand.Read(big)
+	p := writeFile(t, t.TempDir(), "big.bin", big)
+	files, err := collectFiles([]string{p}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := PayloadHeader{Kind: KindFile, Files: []FileEntry{files[0].entry}}
+	live, err := alice.svc.maybeLive(bob.id.PeerID, testWG, hdr, files[0].entry.Size)
+	if err != nil || live == nil {
+		t.Fatalf("no live offer: %v", err)
+	}
+	sj, err := alice.svc.seal(testWG, bob.member(), hdr, files, "big.bin", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if n := partialBytesOf(bob); n != int64(sj.job.Size) {
+			return fmt.Errorf("bob holds %d of %d bytes", n, sj.job.Size)
+		}
+		return nil
+	})
+	env, _ := DecodeEnvelope(sj.envelope)
+	for i := 0; i < 5; i++ {
+		if bob.svc.holds(ctx, env) {
+			t.Fatal("bob stored the message before the sender queued it")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := alice.svc.commitJobs(ctx, []sealedJob{sj}); err != nil {
+		t.Fatal(err)
+	}
+	live.told(sj.due(bob.id.PeerID, testWG))
+	waitState(t, alice, sj.job.ID, StateDelivered)
+	acceptOnce(t, bob, big)
+}
+
+func partialBytesOf(n *tnode) int64 {
+	var sum int64
+	ents, _ := filepath.Glob(filepath.Join(n.home, "spool", "partial", "*"))
+	for _, e := range ents {
+		if fi, err := os.Stat(e); err == nil {
+			sum += fi.Size()
+		}
+	}
+	return sum
+}
