@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -136,8 +137,13 @@ func (sj sealedJob) due(p peer.ID, wg string) *dueJob {
 
 // startLive starts a live offer of message id to p, if p is connected
 // (directly, or through a relay member's circuit as an offer may be).
-// The caller seals into l.tap and then tells l.commit exactly once.
+// The caller seals into l.tap and then tells l.commit exactly once. Not
+// on Windows: the sealed file is renamed while the live offer holds it
+// open, which Windows refuses.
 func (s *Service) startLive(p peer.ID, id []byte, wg string, bound uint64) *liveSend {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	if c := s.h.Network().Connectedness(p); s.cfg.NoLive || (c != network.Connected && c != network.Limited) {
 		return nil
 	}
