@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -55,6 +56,7 @@ func acceptOnce(t *testing.T, bob *tnode, big []byte) {
 // delivered once and staged, and nothing is left in either spool.
 func TestLiveOfferDelivers(t *testing.T) {
 	t.Parallel()
+	needLive(t)
 	alice, bob := connectedPair(t)
 	j, big := sendBig(t, alice, 3<<20+5)
 	waitState(t, alice, j.ID, StateDelivered)
@@ -94,6 +96,7 @@ func TestLiveOfferToOldNode(t *testing.T) {
 // once.
 func TestLiveOfferBrokenThenResumed(t *testing.T) {
 	t.Parallel()
+	needLive(t)
 	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
 	group(alice, bob)
 	broke := make(chan int64, 1)
@@ -128,6 +131,7 @@ func TestLiveOfferBrokenThenResumed(t *testing.T) {
 // the recipient drops what the live offer sent.
 func TestLiveOfferSealFails(t *testing.T) {
 	t.Parallel()
+	needLive(t)
 	alice, bob := connectedPair(t)
 	p := writeFile(t, t.TempDir(), "f.bin", make([]byte, 1<<20))
 	files, err := collectFiles([]string{p}, false)
@@ -151,6 +155,13 @@ func TestLiveOfferSealFails(t *testing.T) {
 	}
 	if q, _ := alice.svc.Queue(context.Background()); len(q) != 0 {
 		t.Fatalf("alice queued %+v", q)
+	}
+}
+
+// needLive skips where live offers are off (Windows: startLive).
+func needLive(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no live offers on Windows")
 	}
 }
 
@@ -304,6 +315,7 @@ func TestLiveOfferEndChecks(t *testing.T) {
 // the envelope go.
 func TestLiveOfferWaitsForCommit(t *testing.T) {
 	t.Parallel()
+	needLive(t)
 	alice, bob := connectedPair(t)
 	ctx := context.Background()
 	big := make([]byte, 1<<20)
