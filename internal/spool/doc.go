@@ -220,7 +220,9 @@
 // while sealing has queued nothing (the copy command fails); the partial
 // file it leaves is swept after PartialMaxAge. A node from before live
 // offers answers "unknown op": the sender then leaves the job to the
-// scheduler (the ordinary offer). Config.NoLive turns live offers off. A receiver stores what it accepts (fsynced) before it
+// scheduler (the ordinary offer). Config.NoLive turns live offers off;
+// they are off on Windows (the sealed file is renamed while the offer
+// reads it, which Windows refuses). A receiver stores what it accepts (fsynced) before it
 // replies; a message it already holds from that sender (even removed) is
 // acknowledged with its first receipt and not stored again. An offer is
 // refused with {Err no_space} or {Err over_quota} (see Disk and quotas)
