@@ -308,6 +308,18 @@ func TestLiveOfferEndChecks(t *testing.T) {
 	if rec, rerr := DecodeReceipt(rep.Receipt); err != nil || rerr != nil || rec.Status != StatusAccepted {
 		t.Fatalf("good live offer: %+v %v %v", rep, err, rerr)
 	}
+	// Offered live again, it is refused as held (the sender then offers
+	// it the ordinary way and gets the stored receipt).
+	st, err := alice.host.NewStream(context.Background(), bob.id.PeerID, p2p.ProtoDeliver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	again, err := ask[deliverReply](st, wire.NewReader(st, maxControlFrame),
+		&deliverReq{Op: opLive, Live: &liveHeader{ID: env.ID, Workgroup: env.Workgroup, Kind: KindFile, Max: env.Size}})
+	if err != nil || again.Err == nil || again.Err.Code != codeHeld {
+		t.Fatalf("live offer of a held message: %+v %v", again, err)
+	}
 }
 
 // The recipient of a live offer holds all the bytes but stores nothing,
