@@ -309,17 +309,21 @@ func TestLiveOfferEndChecks(t *testing.T) {
 		t.Fatalf("good live offer: %+v %v %v", rep, err, rerr)
 	}
 	// Offered live again, it is refused as held (the sender then offers
-	// it the ordinary way and gets the stored receipt).
-	st, err := alice.host.NewStream(context.Background(), bob.id.PeerID, p2p.ProtoDeliver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	again, err := ask[deliverReply](st, wire.NewReader(st, maxControlFrame),
-		&deliverReq{Op: opLive, Live: &liveHeader{ID: env.ID, Workgroup: env.Workgroup, Kind: KindFile, Max: env.Size}})
-	if err != nil || again.Err == nil || again.Err.Code != codeHeld {
-		t.Fatalf("live offer of a held message: %+v %v", again, err)
-	}
+	// it the ordinary way and gets the stored receipt); busy until the
+	// first stream lets go of it.
+	testutil.Eventually(t, 10*time.Second, func() error {
+		st, err := alice.host.NewStream(context.Background(), bob.id.PeerID, p2p.ProtoDeliver)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		again, err := ask[deliverReply](st, wire.NewReader(st, maxControlFrame),
+			&deliverReq{Op: opLive, Live: &liveHeader{ID: env.ID, Workgroup: env.Workgroup, Kind: KindFile, Max: env.Size}})
+		if err != nil || again.Err == nil || again.Err.Code != codeHeld {
+			return fmt.Errorf("live offer of a held message: %+v %v", again, err)
+		}
+		return nil
+	})
 }
 
 // The recipient of a live offer holds all the bytes but stores nothing,
