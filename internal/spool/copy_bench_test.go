@@ -13,13 +13,24 @@ import (
 // BenchmarkQueuedCopy measures a queued copy end to end between two
 // in-process nodes on loopback: seal and queue, delivery until the
 // sender holds the receipt, and inbox accept. SPOOL_BENCH_MIB sets the
-// size (default 100).
+// size (default 100). Sub-benchmarks: live (sent while sealed, the
+// default) and sealfirst (Config.NoLive: sealed whole, then offered);
+// -count interleaves them. SPOOL_BENCH_NOWB=1 turns write-behind off.
 //
-//	go test -run '^$' -bench QueuedCopy -benchtime 3x ./internal/spool
+//	go test -run '^$' -bench QueuedCopy -benchtime 3x -count 3 ./internal/spool
 func BenchmarkQueuedCopy(b *testing.B) {
+	b.Run("live", func(b *testing.B) { benchQueuedCopy(b, false) })
+	b.Run("sealfirst", func(b *testing.B) { benchQueuedCopy(b, true) })
+}
+
+func benchQueuedCopy(b *testing.B, noLive bool) {
 	mib := 100
 	if v := os.Getenv("SPOOL_BENCH_MIB"); v != "" {
 		fmt.Sscan(v, &mib)
+	}
+	if os.Getenv("SPOOL_BENCH_NOWB") != "" {
+		writeBehindOn = false // writeback.go
+		defer func() { writeBehindOn = true }()
 	}
 	src := filepath.Join(b.TempDir(), "payload.bin")
 	data := make([]byte, mib<<20)
@@ -35,6 +46,7 @@ func BenchmarkQueuedCopy(b *testing.B) {
 		b.StopTimer()
 		alice, bob := newTNode(b, "alice"), newTNode(b, "bob")
 		group(alice, bob)
+		alice.mutate = func(c *Config) { c.NoLive = noLive }
 		alice.start()
 		bob.start()
 		connect(b, alice, bob)

@@ -32,6 +32,9 @@ type deliverReq struct {
 	Receipt  []byte     `cbor:"3,keyasint,omitempty"`
 	Data     []byte     `cbor:"4,keyasint,omitempty"`
 	Items    []pushItem `cbor:"5,keyasint,omitempty"`
+	// Live opens a live offer (op "live", live_serve.go); older nodes
+	// answer it "unknown op" and the sender offers the message later.
+	Live *liveHeader `cbor:"6,keyasint,omitempty"`
 }
 
 // pushItem is one small message of a batch: envelope and whole ciphertext.

@@ -134,6 +134,12 @@ func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reade
 			return fmt.Errorf("read receipt: %w", err)
 		}
 	}
+	return s.settleOffer(ctx, rep, p, j, route)
+}
+
+// settleOffer applies the recipient's last reply to an offer of j: a
+// receipt, or a refusal (retried later when it may pass).
+func (s *Service) settleOffer(ctx context.Context, rep deliverReply, p peer.ID, j dueJob, route string) error {
 	if rep.Err != nil {
 		if retryable(rep.Err.Code) {
 			s.attemptFailed(ctx, j, "recipient: "+rep.Err.Error())

@@ -21,6 +21,11 @@ func (s *Service) serveDeliver(ctx context.Context, st network.Stream, r *wire.R
 	switch req.Op {
 	case opOffer:
 		return s.serveOffer(ctx, st, r, remote, req.Envelope)
+	case opLive:
+		if s.cfg.noLiveServe {
+			break
+		}
+		return s.serveLive(ctx, st, r, remote, req.Live)
 	case opPush:
 		rep := s.servePushes(ctx, remote, req.Items)
 		return rep != nil && wire.WriteFrame(st, rep) == nil

@@ -112,7 +112,10 @@
 // file and then read by the hashing goroutine and the stager at once; the
 // sealer gathers age's 64 KiB chunks into one, writes it to the spool
 // file and hands it to the hasher. The last reader returns it to its list
-// (32 buffers per transfer, which is also the back-pressure). Payloads
+// (32 buffers per transfer, which is also the back-pressure). The sealed
+// spool file and the staged (and extracted) files start their disk
+// writes every 8 MiB as they are written (writeback.go: sync_file_range,
+// no wait), so the fsync at the end, which stays, has little left. Payloads
 // are opened by age's own reader (age.Decrypt): a faster chunk reader of
 // our own was measured (about 0.06 CPU-s per 100 MiB on the recipient)
 // and left out, since it would re-implement age's payload format.
@@ -180,9 +183,46 @@
 //	         <- {Replies:[{Receipt}|{Done, Receipt}|{Err}...]}  (one per item, in order)
 //	receipt: -> {Op:"receipt", Receipt}     <- {} | {Err}
 //
+//	live:    -> {Op:"live", Live:{ID, Workgroup, Kind:"file", Max}}   <- {} | {Err}
+//	         -> segments: u32 big-endian length n (1..1 MiB), n ciphertext bytes; ...; u32 0
+//	         -> {Op:"seal", Envelope} | {Op:"abort"}
+//	         <- {Receipt} | {Err} | reset (forged)      (nothing after an abort)
+//
 // The sender writes push batches ahead of reading their replies; large
 // messages are offered one at a time so they resume from the recipient's
-// partial file. A receiver stores what it accepts (fsynced) before it
+// partial file.
+//
+// Live offers (live_send.go, live_serve.go) overlap sealing with
+// delivery: a large file copy (ciphertext over InlineMax) to a member
+// connected at the time is sent while it is sealed. The sender picks the
+// message ID first, seals into its spool file from the first byte, and a
+// goroutine reads that file (never past what the sealer wrote) and sends
+// it in segments; Max bounds the ciphertext (the payload plus 1/1024 and
+// 64 KiB: above age's overhead, not a computation of it). The envelope is
+// the ordinary version-1 envelope, signed over the whole ciphertext's
+// SHA-256, and it goes last, only once the job is durable in the outbox
+// (group commit), so no recipient stores the message or signs a receipt
+// for a job a crash could still lose. The recipient writes the segments
+// to the partial file in-SENDER-ID (from the start), hashes them and
+// decrypts them into a staging folder as they arrive, exactly as for an
+// offer, but stores and signs only after the envelope verifies (sender =
+// the stream's peer, addressed to this node, both members), says what
+// the header said (ID, workgroup, kind) and the size that arrived, and
+// the bytes match its hash: tampered bytes get a signed rejection, an
+// envelope that is not what was announced an error, a forged one a
+// reset. An abort (the seal failed: a file changed size) or any refusal
+// drops the partial file and the staging folder. A transfer that breaks
+// keeps the partial file: the job, queued meanwhile, is then offered the
+// ordinary way and resumes from it. While a live offer runs, the
+// scheduler leaves its job alone (it skips IDs in liveJobs), so one
+// message is never sent on two streams; the recipient's (sender, ID)
+// lock and inbox key stop a second copy in any case. A sender killed
+// while sealing has queued nothing (the copy command fails); the partial
+// file it leaves is swept after PartialMaxAge. A node from before live
+// offers answers "unknown op": the sender then leaves the job to the
+// scheduler (the ordinary offer). Config.NoLive turns live offers off;
+// they are off on Windows (the sealed file is renamed while the offer
+// reads it, which Windows refuses). A receiver stores what it accepts (fsynced) before it
 // replies; a message it already holds from that sender (even removed) is
 // acknowledged with its first receipt and not stored again. An offer is
 // refused with {Err no_space} or {Err over_quota} (see Disk and quotas)

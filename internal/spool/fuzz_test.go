@@ -172,6 +172,8 @@ func FuzzDeliverFrame(f *testing.F) {
 		&deliverReq{Op: opOffer, Envelope: env},
 		&deliverReq{Op: opPush, Items: []pushItem{{Envelope: env, Data: []byte("abc")}}},
 		&deliverReq{Op: opReceipt, Receipt: rb},
+		&deliverReq{Op: opLive, Live: &liveHeader{ID: bytes.Repeat([]byte{3}, idLen), Workgroup: "wg", Kind: KindFile, Max: 1 << 30}},
+		&deliverReq{Op: opLiveSeal, Envelope: env},
 		&deliverReply{Replies: []deliverReply{{Receipt: rb}, {Done: true, Receipt: rb}, {Err: &wire.Error{Code: codeQuota, Message: "q"}}}},
 	} {
 		b, _ := wire.Marshal(v)
@@ -227,4 +229,20 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzDecodeReceipt", [][]byte{rb})
 	req, _ := wire.Marshal(&deliverReq{Op: opPush, Items: []pushItem{{Envelope: seedEnvelope(f), Data: []byte("x")}}})
 	write("FuzzDeliverFrame", [][]byte{req})
+	write("FuzzLiveHeader", liveHeaderSeeds())
+	writeSegs(t, liveSegmentSeeds())
+}
+
+// writeSegs writes FuzzLiveSegments' seeds (bytes and a bound).
+func writeSegs(t *testing.T, seeds [][]byte) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzLiveSegments")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range seeds {
+		body := "go test fuzz v1\n[]byte(" + strconv.Quote(string(s)) + ")\nuint16(1000)\n"
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("seg%d", i)), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -23,7 +23,7 @@ func TestInboxMigrationKeepsRows(t *testing.T) {
 	group(alice, bob)
 	alice.start()
 	ctx := context.Background()
-	sj, err := alice.svc.seal(testWG, bob.member(), PayloadHeader{Kind: KindMail, Subject: "before the migration", Body: "b"}, nil, "s")
+	sj, err := alice.svc.seal(testWG, bob.member(), PayloadHeader{Kind: KindMail, Subject: "before the migration", Body: "b"}, nil, "s", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

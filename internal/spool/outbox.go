@@ -105,25 +105,8 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 			summary += fmt.Sprintf(" (+%d files)", len(files)-1)
 		}
 	}
-	// Seal a copy for each recipient, then queue them all in one commit:
-	// all of them or none.
-	var sjs []sealedJob
-	for i, m := range rcpts {
-		h, sum := hdr, summary
-		if t := targets[i]; t.share != "" {
-			h.Share, h.Dir, h.NoClobber = t.share, t.dir, req.NoClobber
-			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
-		}
-		sj, err := s.seal(wg.ID, m, h, files, sum)
-		if err != nil {
-			for _, x := range sjs {
-				s.releaseCiphertext(ctx, x.hash)
-			}
-			return nil, err
-		}
-		sjs = append(sjs, sj)
-	}
-	if err := s.commitJobs(ctx, sjs); err != nil {
+	sjs, err := s.sealAndQueue(ctx, wg.ID, rcpts, targets, hdr, files, summary, total, req.NoClobber)
+	if err != nil {
 		return nil, err
 	}
 	jobs := make([]Job, len(sjs))
@@ -136,6 +119,51 @@ func (s *Service) Send(ctx context.Context, req SendRequest) ([]Job, error) {
 	}
 	s.wakeFor(ps...)
 	return jobs, nil
+}
+
+// sealAndQueue seals a copy for each recipient, then queues them all in
+// one commit: all of them or none. A large copy to a connected member is
+// sent while it is sealed (live_send.go); each live offer is told the
+// outcome once, queued or not.
+func (s *Service) sealAndQueue(ctx context.Context, wg string, rcpts []workgroup.Member, targets []shareTargetOf,
+	hdr PayloadHeader, files []sourceFile, summary string, total uint64, noClobber bool) ([]sealedJob, error) {
+	var sjs []sealedJob
+	var lives []*liveSend
+	queued := false
+	defer func() {
+		for i, l := range lives {
+			if queued {
+				l.told(sjs[i].due(rcpts[i].PeerID, wg))
+			} else {
+				l.told(nil)
+			}
+		}
+	}()
+	for i, m := range rcpts {
+		h, sum := hdr, summary
+		if t := targets[i]; t.share != "" {
+			h.Share, h.Dir, h.NoClobber = t.share, t.dir, noClobber
+			sum += " -> " + m.Name + ":" + path.Join(t.share, t.dir)
+		}
+		live, err := s.maybeLive(m.PeerID, wg, h, total)
+		if err != nil {
+			return nil, err
+		}
+		lives = append(lives, live)
+		sj, err := s.seal(wg, m, h, files, sum, live)
+		if err != nil {
+			for _, x := range sjs {
+				s.releaseCiphertext(ctx, x.hash)
+			}
+			return nil, err
+		}
+		sjs = append(sjs, sj)
+	}
+	if err := s.commitJobs(ctx, sjs); err != nil {
+		return nil, err
+	}
+	queued = true
+	return sjs, nil
 }
 
 // shareTargetOf is where a copy goes in a recipient's share ("" share:
@@ -183,7 +211,7 @@ func (s *Service) recipients(ctx context.Context, wg workgroup.Info, req SendReq
 
 // enqueue seals one payload to m and stores the job.
 func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (Job, error) {
-	sj, err := s.seal(wg, m, hdr, files, summary)
+	sj, err := s.seal(wg, m, hdr, files, summary, nil)
 	if err != nil {
 		return Job{}, err
 	}
@@ -195,9 +223,10 @@ func (s *Service) enqueue(ctx context.Context, wg string, m workgroup.Member, hd
 
 // sealedJob is a job sealed (its ciphertext fsynced) but not yet stored.
 type sealedJob struct {
-	job  Job
-	hash string
-	args []any // the spool_outbox row
+	job      Job
+	hash     string
+	envelope []byte
+	args     []any // the spool_outbox row
 }
 
 // commitJobs stores sealed jobs in one group commit; on failure their
@@ -227,12 +256,27 @@ func (s *Service) commitJobs(ctx context.Context, sjs []sealedJob) error {
 
 // seal encrypts one payload to m (ciphertext inline or in a fsynced
 // spool file) and signs its envelope.
-func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string) (sealedJob, error) {
+// With live set, the spool file is written from the start and live
+// sends it while it grows (live_send.go) under live's message ID.
+func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files []sourceFile, summary string, live *liveSend) (sealedJob, error) {
 	rcpt, _ := age.ParseX25519Recipient(m.AgeRecipient)
 	sw := newSpillWriter(s.spool)
 	var total uint64
 	for _, f := range files {
 		total += f.entry.Size
+	}
+	var id []byte
+	if live != nil {
+		id, sw.tap = live.hdr.ID, live.tap
+		if err := sw.spill(); err != nil {
+			sw.abort()
+			return sealedJob{}, err
+		}
+	} else {
+		var err error
+		if id, err = newMessageID(); err != nil {
+			return sealedJob{}, err
+		}
 	}
 	// Small: fewer writes into the memory buffer. Large: the spill
 	// writer gathers age's 64 KiB chunks itself (a bufio here would copy
@@ -265,10 +309,6 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 	if err != nil {
 		return sealedJob{}, err
 	}
-	id, err := newMessageID()
-	if err != nil {
-		return sealedJob{}, err
-	}
 	now := nowMs()
 	env := &Envelope{Version: EnvelopeVersion, ID: id, Sender: []byte(s.self), Recipient: []byte(m.PeerID),
 		Workgroup: wg, Kind: hdr.Kind, Created: now, Size: sl.size, Hash: sl.hash}
@@ -280,6 +320,7 @@ func (s *Service) seal(wg string, m workgroup.Member, hdr PayloadHeader, files [
 		return sealedJob{}, err
 	}
 	return sealedJob{
+		envelope: eb,
 		job: Job{ID: env.IDString(), To: m.Name, Recipient: m.PeerID.String(), Workgroup: wg, Kind: hdr.Kind, Summary: summary,
 			State: StateQueued, Size: sl.size, Created: time.UnixMilli(now), Updated: time.UnixMilli(now)},
 		hash: env.HashString(),

@@ -37,7 +37,12 @@ func (s *Service) jobsFor(ctx context.Context, p peer.ID, limit int) ([]dueJob, 
 			return nil, err
 		}
 		j.size = uint64(size)
-		out = append(out, j)
+		s.mu.Lock()
+		live := s.liveJobs[j.id]
+		s.mu.Unlock()
+		if !live { // a live offer is sending it (live_send.go)
+			out = append(out, j)
+		}
 	}
 	return out, rows.Err()
 }

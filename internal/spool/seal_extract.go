@@ -197,7 +197,7 @@ func extractPayload(hdr *PayloadHeader, r io.Reader, dest, tag string) (written 
 		if err != nil {
 			return nil, err
 		}
-		n, err := io.CopyBuffer(onlyWriter{p.writer(i, f, fh)}, io.LimitReader(r, int64(f.Size)), buf)
+		n, err := io.CopyBuffer(&behindWriter{w: p.writer(i, f, fh), f: fh}, io.LimitReader(r, int64(f.Size)), buf)
 		if err == nil && n != int64(f.Size) {
 			err = io.ErrUnexpectedEOF
 		}

@@ -80,6 +80,8 @@ type spillWriter struct {
 	h    *asyncHash // once spilled
 	cur  *refBuf    // being filled, once spilled
 	size uint64
+	tap  *liveTap // a live offer reading the file as it is written
+	wb   behind   // write-behind of the file (writeback.go)
 }
 
 func newSpillWriter(d *spoolDir) *spillWriter { return &spillWriter{d: d} }
@@ -90,14 +92,7 @@ func (w *spillWriter) Write(p []byte) (int, error) {
 		return w.buf.Write(p)
 	}
 	if w.f == nil {
-		f, err := os.CreateTemp(filepath.Join(w.d.root, "tmp"), "seal-*")
-		if err != nil {
-			return 0, fmt.Errorf("spool: %w", err)
-		}
-		w.f, w.h = f, newAsyncHash()
-		held := w.buf.Bytes()
-		w.buf = bytes.Buffer{}
-		if err := w.gather(held); err != nil {
+		if err := w.spill(); err != nil {
 			return 0, err
 		}
 	}
@@ -105,6 +100,23 @@ func (w *spillWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// spill moves to a temporary spool file (opened for the tap too).
+func (w *spillWriter) spill() error {
+	f, err := os.CreateTemp(filepath.Join(w.d.root, "tmp"), "seal-*")
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	w.f, w.h = f, newAsyncHash()
+	if w.tap != nil {
+		if err := w.tap.opened(f.Name()); err != nil {
+			return err
+		}
+	}
+	held := w.buf.Bytes()
+	w.buf = bytes.Buffer{}
+	return w.gather(held)
 }
 
 // gather appends p to the buffers, flushing each one filled.
@@ -137,6 +149,10 @@ func (w *spillWriter) flush() error {
 		r.release()
 		return fmt.Errorf("spool: %w", err)
 	}
+	w.wb.wrote(w.f, len(r.b))
+	if w.tap != nil {
+		w.tap.wrote(len(r.b))
+	}
 	w.h.share(r)
 	return nil
 }
@@ -157,6 +173,9 @@ func (w *spillWriter) finish() (sealed, error) {
 		w.abort()
 		return sealed{}, err
 	}
+	if w.tap != nil {
+		w.tap.end(true) // every byte is in the file (the offer waits for the job)
+	}
 	sum := w.h.Sum()
 	if err := w.d.commit(w.f, hex.EncodeToString(sum)); err != nil {
 		os.Remove(w.f.Name())
@@ -166,6 +185,9 @@ func (w *spillWriter) finish() (sealed, error) {
 }
 
 func (w *spillWriter) abort() {
+	if w.tap != nil {
+		w.tap.end(false)
+	}
 	if w.cur != nil {
 		w.cur.release()
 		w.cur = nil

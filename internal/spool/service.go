@@ -68,6 +68,16 @@ type Config struct {
 	PreflightShare func(ctx context.Context, m workgroup.Member, name string) error
 	// Events, when set, receives mail.arrived and job.changed.
 	Events *events.Bus
+	// NoLive turns live offers off: a large file copy is sealed whole,
+	// then offered (as before live offers existed).
+	NoLive bool
+	// noLiveServe makes this node answer a live offer as a node from
+	// before live offers did (tests).
+	noLiveServe bool
+	// liveReceived, when set (tests), runs when a live offer's ciphertext
+	// has arrived, before its envelope is read; an error breaks the
+	// transfer there.
+	liveReceived func(key string) error
 }
 
 func (c *Config) defaults() {
@@ -124,6 +134,12 @@ type Service struct {
 	unreachable map[peer.ID]time.Time
 	wakeAll     bool             // the loop is to look through all due work
 	wakePeers   map[peer.ID]bool // or only at these peers'
+	// liveJobs holds the job IDs a live offer is sending (live_send.go):
+	// the scheduler leaves them alone.
+	liveJobs map[string]bool
+	liveWG   sync.WaitGroup
+	liveDone atomic.Int64    // live offers settled by their receipt
+	life     context.Context // ends at Close
 
 	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
 
@@ -151,7 +167,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
-		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{},
+		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
@@ -178,6 +194,7 @@ func (s *Service) Close() error {
 	s.h.Network().StopNotify(s.notifiee)
 	s.stop()
 	s.wg.Wait()
+	s.liveWG.Wait()
 	return nil
 }
 

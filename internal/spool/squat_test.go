@@ -17,7 +17,7 @@ import (
 // its ID is another's.
 func hostileMessage(t *testing.T, mallory, bob *tnode, id []byte, subject string) (*Envelope, []byte) {
 	t.Helper()
-	sj, err := mallory.svc.seal(testWG, bob.member(), PayloadHeader{Kind: KindMail, Subject: subject}, nil, subject)
+	sj, err := mallory.svc.seal(testWG, bob.member(), PayloadHeader{Kind: KindMail, Subject: subject}, nil, subject, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
