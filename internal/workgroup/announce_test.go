@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // leaveRosterGossip takes n off wg's roster topic, as if every roster
@@ -104,4 +106,39 @@ func TestAdmissionNeedsNoGossipReset(t *testing.T) {
 	if seen != wg.ID || resets != 0 {
 		t.Fatalf("after admitting bravo, alpha holds its memberships as %q (want %q) and reset its gossip %d times (want 0)", seen, wg.ID, resets)
 	}
+}
+
+// A removed peer is cut off as soon as no one is telling it of its
+// removal any more, whoever finishes last: here a merge's grace (held by
+// the test) outlasts the telling, and its end must re-apply the gate
+// (the periodic one is an hour away).
+func TestRemovedPeerCutWhenLastGraceEnds(t *testing.T) {
+	t.Parallel()
+	alpha, charlie := newTNodeEvery(t, "alpha", time.Hour), newTNodeEvery(t, "charlie", time.Hour)
+	wg := mustCreate(t, alpha, "office")
+	mustJoin(t, charlie, mustInvite(t, alpha, InviteOptions{}), "")
+	c := charlie.host.ID()
+	alpha.svc.notifyBegin([]peer.ID{c})
+	if _, err := alpha.svc.Remove(context.Background(), wg.ID, "charlie"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() error {
+		alpha.svc.notifyMu.Lock()
+		n := alpha.svc.notifying[c]
+		alpha.svc.notifyMu.Unlock()
+		if n != 1 {
+			return errf("alpha is telling charlie %d times, want 1 (the test's grace)", n)
+		}
+		return nil
+	})
+	if !alpha.connected(charlie) {
+		t.Fatal("charlie was cut off while a grace still held")
+	}
+	alpha.svc.notifyEnd([]peer.ID{c})
+	waitFor(t, func() error {
+		if alpha.connected(charlie) {
+			return errf("alpha still admits removed charlie")
+		}
+		return nil
+	})
 }
