@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
 )
 
 // leaveRosterGossip takes n off wg's roster topic, as if every roster
@@ -85,6 +87,21 @@ func TestChangeReachesMemberWithoutGossip(t *testing.T) {
 		}
 		if bravo.connected(charlie) {
 			return errf("bravo still admits removed charlie")
+		}
+		return nil
+	})
+
+	// A sync refused for a moment (bravo serves no roster sync for
+	// 300 ms) is tried again.
+	bravo.host.RemoveStreamHandler(p2p.ProtoRoster)
+	if _, err := alpha.svc.Rename(ctx, wg.ID, "office-3f", false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	bravo.host.Handle(p2p.ProtoRoster, Guard(bravo.svc.roster, bravo.svc.log, bravo.svc.handleRoster))
+	waitFor(t, func() error {
+		if ws := bravo.svc.List(); len(ws) != 1 || ws[0].Name != "office-3f" {
+			return errf("bravo lists %+v, want office-3f", ws)
 		}
 		return nil
 	})

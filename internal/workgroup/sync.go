@@ -173,6 +173,29 @@ func (s *Service) syncSome(n int) {
 	}
 }
 
+// syncRetry syncs wg with p, trying again (announceTries in all) while
+// it fails and p is still a connected member.
+func (s *Service) syncRetry(p peer.ID, wg string) {
+	for try := 1; ; try++ {
+		err := s.syncWith(s.ctx, p, wg)
+		if err == nil {
+			return
+		}
+		s.log.Debug("roster sync after a change", "peer", p, "workgroup", wg, "try", try, "err", err)
+		if try == announceTries {
+			return
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(announceRetry):
+		}
+		if _, ok := s.roster.Member(wg, p); !ok || s.host.Network().Connectedness(p) != network.Connected {
+			return
+		}
+	}
+}
+
 // joinTopic subscribes to a workgroup's roster gossip. Its validator
 // accepts only messages authored by members that decode as a Bundle;
 // each item is verified again when merged.
@@ -262,8 +285,15 @@ func (s *Service) publish(wg string, b Bundle) {
 	s.syncMembers(wg)
 }
 
-// announceSyncs bounds the roster syncs one announcement runs at once.
-const announceSyncs = 4
+// announceSyncs bounds the roster syncs one announcement runs at once;
+// announceTries is how often one is tried (announceRetry apart) while
+// the peer is still a connected member: a sync is refused while two
+// others with the peer are under way (p2p.ProtoLimits).
+const (
+	announceSyncs = 4
+	announceTries = 3
+	announceRetry = time.Second
+)
 
 // syncMembers runs, in the background, one roster sync of wg with every
 // connected member of wg (announceSyncs at a time), so each receives
@@ -294,9 +324,7 @@ func (s *Service) syncMembers(wg string) {
 			wait.Add(1)
 			go func() {
 				defer func() { <-sem; wait.Done() }()
-				if err := s.syncWith(s.ctx, p, wg); err != nil {
-					s.log.Debug("roster sync after a change", "peer", p, "workgroup", wg, "err", err)
-				}
+				s.syncRetry(p, wg)
 			}()
 		}
 		wait.Wait()
