@@ -51,7 +51,7 @@ func (h *Host) ChatPubSub() (*pubsub.PubSub, error) {
 	if h.gossipTracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(h.gossipTracer))
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, h.Host, opts...)
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start chat gossipsub: %w", err)
 	}

@@ -18,7 +18,11 @@
 // their authors themselves (chat), with a content message ID and a
 // smaller mesh. Both apply the same admission (the gate's topic check on
 // subscriptions, peers and RPCs); ResetGossip and the move off relays
-// reset the streams of both. The chat router's traffic is counted in
+// reset the streams of both. Neither router dials (gossipHost): gossip
+// rides the connections there are; so does the RTT measurement. Both
+// run from goroutines started on a connection that the gate may have
+// cut by then, and a dial made an outbound connection, which the gate
+// allows. The chat router's traffic is counted in
 // peerhood_chat_gossip_total{what} (new, duplicate, sent, idontwant).
 //
 // The host knows nothing of services: a service registers its stream

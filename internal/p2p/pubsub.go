@@ -1,13 +1,17 @@
 package p2p
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 )
 
 // pubsubQueue is the per-peer outbound and validation queue length. The
@@ -25,7 +29,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, h.Host, append(h.admission(),
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host}, append(h.admission(),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
 	)...)
@@ -56,6 +60,29 @@ func (h *Host) admission() []pubsub.Option {
 }
 
 var errRefusedPeer = errors.New("gossip from a peer the gate refuses")
+
+// gossipHost is the host as the gossip routers see it: it never dials.
+// gossipsub opens its stream to a peer when told it connected, from a
+// goroutine that may run after the connection is gone (the gate cut a
+// stranger once its probation ended, an invite was spent); a dial then
+// made a new connection, outbound, which the gate allows (this node
+// dialled it), and the stranger stayed connected. Gossip also asks the
+// host to dial peers a PRUNE names (peer exchange); a member must not
+// make this node dial anyone. Gossip rides the connections that exist.
+type gossipHost struct{ host.Host }
+
+var errGossipNoDial = errors.New("gossip does not dial")
+
+func (h gossipHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
+	return h.Host.NewStream(network.WithNoDial(ctx, "gossip rides existing connections"), p, pids...)
+}
+
+func (h gossipHost) Connect(_ context.Context, ai peer.AddrInfo) error {
+	if h.Network().Connectedness(ai.ID) == network.Connected {
+		return nil
+	}
+	return fmt.Errorf("connect to %s: %w", ai.ID, errGossipNoDial)
+}
 
 // topicFilter keeps subscriptions of peers the gate refuses for a topic
 // out of the router, so flood publishing never sends them that topic.

@@ -106,9 +106,14 @@ func (h *Host) connClosed(p peer.ID) {
 	h.rtt.forget(p, func() bool { return h.Network().Connectedness(p) != network.Connected })
 }
 
-// measure pings p once (bounded by 5 s) and records its latency.
+// measure pings p once (bounded by 5 s) over a connection there is and
+// records its latency. It never dials: it runs from a goroutine started
+// on each new connection, and by then the gate may have cut it (a
+// stranger whose probation ended); a dial made a new connection,
+// outbound, which the gate allows (this node dialled), and the stranger
+// stayed connected.
 func (h *Host) measure(ctx context.Context, p peer.ID) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(network.WithNoDial(ctx, "measure the round-trip time"), 5*time.Second)
 	defer cancel()
 	select {
 	case res := <-h.ping.Ping(ctx, p):

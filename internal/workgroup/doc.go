@@ -112,7 +112,10 @@
 // subscriptions once, on arrival; when the memberships of a connected
 // peer change (learnt by hello or a sync, removed from one workgroup,
 // this node joining one), its gossip streams are reset so both ends
-// exchange subscriptions afresh, and the periodic loop resets again a
+// exchange subscriptions afresh (not those of a peer this node admits by
+// invite: it subscribes only once admitted, and resets its side itself;
+// a reset drops the messages queued for the peer, and a needless one
+// after a join dropped the removal published next), and the periodic loop resets again a
 // connected member missing from its workgroup's roster topic (at most
 // 3 times in 10 minutes; gossip.go). Every protocol handler checks
 // membership of the workgroup the stream is about (roster: the workgroup
@@ -208,7 +211,15 @@
 // new certificates (on join), revocations (on removal) and name items
 // (on rename). Its validator
 // accepts only messages authored by members that decode as a Bundle;
-// every item is verified again on merge.
+// every item is verified again on merge. Gossip may lose a message (one
+// queued for a peer whose gossip streams are reset, one published
+// before a subscription is known), so the node that makes a change
+// (admission, removal, rename, group change) also runs one roster sync
+// with every member it is connected to, 4 at a time, right after
+// publishing (publish, syncMembers): a removal reaches them in one
+// round trip even when its gossip is lost, not at the next periodic
+// sync (SyncInterval, 30 s by default, with two random members). A
+// member that had it by gossip costs one exchange of hashes.
 //
 // # Storage
 //

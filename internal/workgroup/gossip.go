@@ -51,6 +51,25 @@ func (s *Service) noteGossipPeer(p peer.ID) {
 	}
 }
 
+// noteAdmitted records the memberships of p, a peer this node has just
+// admitted by invite, without resetting its gossip. None is needed: p
+// subscribes to the workgroup's topics only once it holds its
+// certificate, so after this roster lists it (its subscriptions are
+// judged as a member's), and p resets its own gossip streams with this
+// node as it joins (to p, this node just became a member), so both
+// routers exchange their subscriptions afresh anyway. Left stale, the
+// record made the next rejudgeGossip here reset p's gossip for nothing:
+// typically the one right after this node publishes a removal or a
+// rename (publish, then afterChange), and p lost that message.
+func (s *Service) noteAdmitted(p peer.ID) {
+	k := s.membershipKey(p)
+	s.gossipMu.Lock()
+	defer s.gossipMu.Unlock()
+	if _, ok := s.gossipSeen[p]; ok {
+		s.gossipSeen[p] = k
+	}
+}
+
 // forgetGossipPeer drops p once its last connection closed.
 func (s *Service) forgetGossipPeer(p peer.ID) {
 	if s.host.Network().Connectedness(p) == network.Connected {

@@ -32,6 +32,8 @@ type tnode struct {
 	// reach is the host's Config.Reachability (set before start).
 	reach string
 	bus   *events.Bus // Config.Events, when set before start
+	// every is the service's SyncInterval (default 1 s).
+	every time.Duration
 }
 
 func testLog() *slog.Logger {
@@ -43,7 +45,15 @@ func testLog() *slog.Logger {
 
 func newTNode(t *testing.T, name string) *tnode {
 	t.Helper()
-	n := &tnode{t: t, name: name, dir: t.TempDir()}
+	return newTNodeEvery(t, name, time.Second)
+}
+
+// newTNodeEvery is newTNode with the periodic work (roster sync, gate,
+// gossip repair) every every: an hour leaves a node only gossip and the
+// syncs that a connection or a change of its own starts.
+func newTNodeEvery(t *testing.T, name string, every time.Duration) *tnode {
+	t.Helper()
+	n := &tnode{t: t, name: name, dir: t.TempDir(), every: every}
 	n.start()
 	t.Cleanup(n.stop)
 	return n
@@ -56,6 +66,9 @@ func (n *tnode) start() {
 	if n.id, _, err = identity.LoadOrCreate(n.dir); err != nil {
 		t.Fatal(err)
 	}
+	if n.every == 0 {
+		n.every = time.Second
+	}
 	ctx := context.Background()
 	if n.db, err = store.Open(ctx, filepath.Join(n.dir, "state.db")); err != nil {
 		t.Fatal(err)
@@ -63,7 +76,7 @@ func (n *tnode) start() {
 	if n.host, err = p2p.New(p2p.Config{Key: n.id.Key, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Log: testLog(), Reachability: n.reach}); err != nil {
 		t.Fatal(err)
 	}
-	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: time.Second, Events: n.bus})
+	n.svc, err = New(ctx, Config{DB: n.db, Identity: n.id, Host: n.host, NodeName: n.name, Log: testLog().With("node", n.name), SyncInterval: n.every, Events: n.bus})
 	if err != nil {
 		t.Fatal(err)
 	}

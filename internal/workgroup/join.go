@@ -144,6 +144,7 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	if added, _ := s.roster.Merge(wg, Bundle{Certs: [][]byte{raw}}); len(added.Certs) != 1 {
 		return JoinReply{}, fmt.Errorf("issued certificate does not verify")
 	}
+	s.noteAdmitted(remote)
 	if last {
 		// Only now: until the joiner is in the roster, the outstanding
 		// invite is what lets its connection through the gate.

@@ -137,16 +137,25 @@ func (s *Service) notifyBegin(ps []peer.ID) {
 	}
 }
 
-// notifyEnd undoes one notifyBegin.
+// notifyEnd undoes one notifyBegin. Once no one is telling a peer any
+// more, the gate is re-applied: the last to finish is not always the
+// telling (applyRevocations' own Enforce), it may be the merge or
+// Remove that granted the grace (graceFor), and the peer, revoked,
+// then stayed connected until the periodic Enforce.
 func (s *Service) notifyEnd(ps []peer.ID) {
 	s.notifyMu.Lock()
-	defer s.notifyMu.Unlock()
+	done := false
 	for _, p := range ps {
 		if s.notifying[p] <= 1 {
 			delete(s.notifying, p)
+			done = true
 		} else {
 			s.notifying[p]--
 		}
+	}
+	s.notifyMu.Unlock()
+	if done {
+		s.host.Enforce()
 	}
 }
 

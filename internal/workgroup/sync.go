@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -172,6 +173,29 @@ func (s *Service) syncSome(n int) {
 	}
 }
 
+// syncRetry syncs wg with p, trying again (announceTries in all) while
+// it fails and p is still a connected member.
+func (s *Service) syncRetry(p peer.ID, wg string) {
+	for try := 1; ; try++ {
+		err := s.syncWith(s.ctx, p, wg)
+		if err == nil {
+			return
+		}
+		s.log.Debug("roster sync after a change", "peer", p, "workgroup", wg, "try", try, "err", err)
+		if try == announceTries {
+			return
+		}
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-time.After(announceRetry):
+		}
+		if _, ok := s.roster.Member(wg, p); !ok || s.host.Network().Connectedness(p) != network.Connected {
+			return
+		}
+	}
+}
+
 // joinTopic subscribes to a workgroup's roster gossip. Its validator
 // accepts only messages authored by members that decode as a Bundle;
 // each item is verified again when merged.
@@ -235,21 +259,74 @@ func (s *Service) joinTopic(wg string) error {
 	return nil
 }
 
-// publish gossips roster items of wg.
+// publish announces roster items of wg that this node has just made (an
+// admission, a removal, a rename, a group change): it gossips them, then
+// pushes them to every connected member of wg by roster sync
+// (syncMembers). Gossip alone may lose a message: one still queued for
+// a peer is dropped when that peer's gossip streams are reset (gossip.go),
+// and one published before a peer's subscription is known reaches only
+// those subscribed. A removal must not wait for the periodic sync
+// (SyncInterval, 30 s by default, with two random members) to reach the
+// members this node is connected to: until it does, they still admit the
+// removed peer.
 func (s *Service) publish(wg string, b Bundle) {
 	s.psMu.Lock()
 	t, ok := s.topics[wg]
 	s.psMu.Unlock()
-	if !ok {
+	if ok {
+		if data, err := wire.Marshal(b); err == nil {
+			ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
+			if err := t.topic.Publish(ctx, data); err != nil {
+				s.log.Debug("roster gossip publish", "workgroup", wg, "err", err)
+			}
+			cancel()
+		}
+	}
+	s.syncMembers(wg)
+}
+
+// announceSyncs bounds the roster syncs one announcement runs at once;
+// announceTries is how often one is tried (announceRetry apart) while
+// the peer is still a connected member: a sync is refused while two
+// others with the peer are under way (p2p.ProtoLimits).
+const (
+	announceSyncs = 4
+	announceTries = 3
+	announceRetry = time.Second
+)
+
+// syncMembers runs, in the background, one roster sync of wg with every
+// connected member of wg (announceSyncs at a time), so each receives
+// what this node holds and it lacks. A member that had it by gossip
+// already costs one exchange of hashes.
+func (s *Service) syncMembers(wg string) {
+	var ps []peer.ID
+	for _, p := range s.host.Network().Peers() {
+		if _, ok := s.roster.Member(wg, p); ok {
+			ps = append(ps, p)
+		}
+	}
+	if len(ps) == 0 {
 		return
 	}
-	data, err := wire.Marshal(b)
-	if err != nil {
+	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
 		return
 	}
-	ctx, cancel := context.WithTimeout(s.ctx, 10*time.Second)
-	defer cancel()
-	if err := t.topic.Publish(ctx, data); err != nil {
-		s.log.Debug("roster gossip publish", "workgroup", wg, "err", err)
-	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		sem := make(chan struct{}, announceSyncs)
+		var wait sync.WaitGroup
+		for _, p := range ps {
+			sem <- struct{}{}
+			wait.Add(1)
+			go func() {
+				defer func() { <-sem; wait.Done() }()
+				s.syncRetry(p, wg)
+			}()
+		}
+		wait.Wait()
+	}()
 }

@@ -273,6 +273,13 @@ func (n *Node) TCPAddr() string {
 // Eventually retries f until it returns nil or the timeout passes.
 func Eventually(t *testing.T, timeout time.Duration, f func() error) {
 	t.Helper()
+	EventuallyDiag(t, timeout, f, nil)
+}
+
+// EventuallyDiag is Eventually that, on failure, adds what diag says
+// (the state of the nodes, to diagnose a flake from the CI log alone).
+func EventuallyDiag(t *testing.T, timeout time.Duration, f func() error, diag func() string) {
+	t.Helper()
 	deadline := time.Now().Add(timeout)
 	var err error
 	for time.Now().Before(deadline) {
@@ -280,6 +287,9 @@ func Eventually(t *testing.T, timeout time.Duration, f func() error) {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if diag != nil {
+		t.Fatalf("not within %s: %v%s", timeout, err, diag())
 	}
 	t.Fatalf("not within %s: %v", timeout, err)
 }

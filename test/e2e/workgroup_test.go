@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -31,6 +32,32 @@ func memberCount(n *Node) (int, error) {
 }
 
 func linked(a, b *Node, bID string) bool { return hasPeer(a.Status(), bID) }
+
+// rosterDiag says, for a failure, each node's peer ID, the peers it is
+// connected to and what its log says of roster changes, gossip and the
+// gate.
+func rosterDiag(nodes ...*Node) func() string {
+	return func() string {
+		var b strings.Builder
+		for _, n := range nodes {
+			var st Status
+			out, err := n.Run("status", "--json")
+			if err == nil {
+				err = json.Unmarshal([]byte(out), &st)
+			}
+			fmt.Fprintf(&b, "\n%s is %s, connected to %+v (status: %v); its log:\n", n.Name, st.PeerID, st.Peers, err)
+			for _, l := range strings.Split(n.Output(), "\n") {
+				for _, w := range []string{"roster", "member", "gossip", "gate", "removed", "workgroup"} {
+					if strings.Contains(l, w) {
+						b.WriteString("  " + l + "\n")
+						break
+					}
+				}
+			}
+		}
+		return b.String()
+	}
+}
 
 // create, invite, join, members everywhere; replayed and expired invites
 // refused; a non-member that dials a member is refused; a removed member
@@ -113,7 +140,7 @@ func lifecycleJoins(t *testing.T, officeID string, alpha, bravo, charlie, delta 
 	charlie.MustRun("join", tok2)
 
 	for _, n := range []*Node{alpha, bravo, charlie} {
-		Eventually(t, 10*time.Second, func() error {
+		EventuallyDiag(t, 10*time.Second, func() error {
 			c, err := memberCount(n)
 			if err != nil {
 				return err
@@ -122,7 +149,7 @@ func lifecycleJoins(t *testing.T, officeID string, alpha, bravo, charlie, delta 
 				return fmt.Errorf("%s lists %d members, want 3", n.Name, c)
 			}
 			return nil
-		})
+		}, rosterDiag(alpha, bravo, charlie))
 	}
 	out := bravo.MustRun("members")
 	for _, name := range []string{"alpha", "bravo", "charlie"} {
@@ -137,12 +164,12 @@ func lifecycleJoins(t *testing.T, officeID string, alpha, bravo, charlie, delta 
 func lifecycleNonMember(t *testing.T, alpha, delta *Node) {
 	sa, sd := alpha.Status(), delta.Status()
 	_, _ = delta.Run("connect", alpha.TCPAddr())
-	Eventually(t, 10*time.Second, func() error {
+	EventuallyDiag(t, 10*time.Second, func() error {
 		if linked(alpha, delta, sd.PeerID) || linked(delta, alpha, sa.PeerID) {
 			return fmt.Errorf("delta (no certificate) stays connected to alpha")
 		}
 		return nil
-	})
+	}, rosterDiag(alpha, delta))
 	var dls []wgSummary
 	delta.JSON(&dls, "workgroup", "ls")
 	if len(dls) != 0 {
@@ -158,31 +185,37 @@ func lifecycleRemove(t *testing.T, alpha, bravo, charlie *Node) {
 	}
 	sc := charlie.Status()
 	alpha.MustRun("member", "remove", "charlie", "--workgroup", "office")
-	Eventually(t, 10*time.Second, func() error {
+	// The removal reaches bravo by gossip and by the roster sync alpha
+	// runs with every connected member after a change.
+	diag := rosterDiag(alpha, bravo, charlie)
+	EventuallyDiag(t, 10*time.Second, func() error {
 		if c, err := memberCount(bravo); err != nil || c != 2 {
 			return fmt.Errorf("bravo lists %d members (%v), want 2", c, err)
 		}
-		if linked(alpha, charlie, sc.PeerID) || linked(bravo, charlie, sc.PeerID) {
-			return fmt.Errorf("charlie still connected")
+		if linked(alpha, charlie, sc.PeerID) {
+			return fmt.Errorf("charlie still connected to alpha")
+		}
+		if linked(bravo, charlie, sc.PeerID) {
+			return fmt.Errorf("charlie still connected to bravo")
 		}
 		return nil
-	})
+	}, diag)
 	// charlie is told it was removed, and by whom.
-	Eventually(t, 10*time.Second, func() error {
+	EventuallyDiag(t, 10*time.Second, func() error {
 		var cls []wgSummary
 		charlie.JSON(&cls, "workgroup", "ls")
 		if len(cls) != 1 || !strings.HasPrefix(cls[0].Removed, "removed from office by alpha at ") {
 			return fmt.Errorf("removed charlie lists %+v", cls)
 		}
 		return nil
-	})
+	}, rosterDiag(alpha, charlie))
 	_, _ = charlie.Run("connect", bravo.TCPAddr())
-	Eventually(t, 10*time.Second, func() error {
+	EventuallyDiag(t, 10*time.Second, func() error {
 		if linked(bravo, charlie, sc.PeerID) {
 			return fmt.Errorf("removed charlie reconnected to bravo")
 		}
 		return nil
-	})
+	}, rosterDiag(bravo, charlie))
 	if _, err := alpha.Run("member", "remove", "charlie", "--workgroup", "office"); err == nil || !strings.Contains(err.Error(), "no member") {
 		t.Fatalf("removing twice: %v", err)
 	}
@@ -196,7 +229,7 @@ func lifecycleRename(t *testing.T, officeID string, alpha, bravo *Node) {
 		t.Fatalf("a member renames: %v", err)
 	}
 	alpha.MustRun("workgroup", "rename", "-w", "office", "office-2f")
-	Eventually(t, 10*time.Second, func() error {
+	EventuallyDiag(t, 10*time.Second, func() error {
 		var bls []wgSummary
 		bravo.JSON(&bls, "workgroup", "ls")
 		if len(bls) != 1 || bls[0].ID != officeID || bls[0].Name != "office-2f" {
@@ -217,5 +250,5 @@ func lifecycleRename(t *testing.T, officeID string, alpha, bravo *Node) {
 			return fmt.Errorf("bravo's browse shows %+v", es)
 		}
 		return nil
-	})
+	}, rosterDiag(alpha, bravo))
 }
