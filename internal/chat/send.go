@@ -133,6 +133,7 @@ func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent,
 // bus, the rooms refolded after a directory entry, an alert popped up.
 func (s *Service) stored(m *msg) {
 	s.seen.advance(m)
+	s.ftsDirty.Store(true)
 	if m.Kind == KindACL || m.Kind == KindTopic {
 		s.noteRoom(m)
 	}
