@@ -23,10 +23,11 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	probe := msg{body: b}
 	log := probe.logName()
 	var m *msg
+	var committed *txq
 	s.storeMu.Lock()
 	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := s.txq(sqltx)
-		seq, prev, err := s.chainHead(ctx, tx, wg, log)
+		seq, prev, err := s.ownHead(ctx, tx, wg, log, probe.isDM())
 		if err != nil {
 			return err
 		}
@@ -36,8 +37,15 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 		}
 		// seq follows the chain head read under storeMu: no chain check
 		// needed (the unique chain index would refuse a second one).
-		return insertRow(ctx, tx, m)
+		if err := insertRow(ctx, tx, m); err != nil {
+			return err
+		}
+		committed = tx
+		return nil
 	})
+	if err == nil && committed != nil {
+		s.commitTips(committed)
+	}
 	s.storeMu.Unlock()
 	if err != nil {
 		if errors.Is(err, errBadMessage) {

@@ -103,6 +103,9 @@ type Service struct {
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
 	heldRows int
+	// tips: each author's last stored message per room or directory log,
+	// under storeMu (tips.go).
+	tips map[tipKey]tip
 	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
 	heldWait map[syncKey]map[peer.ID]uint64
 	// syncLocks: one sync round per log at a time (sync.go), under mu.

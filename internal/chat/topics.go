@@ -1,9 +1,12 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -174,6 +177,14 @@ func (s *Service) writer() {
 			batch = append(batch, g)
 		}
 		batch = s.collect(batch)
+		// Each author's messages in chain order: gossip validates
+		// concurrently, so a successor often comes a moment before its
+		// predecessor; in one batch it is then stored, not held (a row in
+		// chat_held written, deleted and stored again).
+		slices.SortStableFunc(batch, func(x, y gossiped) int {
+			return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
+				strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
+		})
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
 			ms[i] = g.m
