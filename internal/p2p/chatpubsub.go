@@ -80,7 +80,7 @@ func chatFeatures(f pubsub.GossipSubFeature, proto protocol.ID) bool {
 // IDONTWANT RPCs per message per member, for no CPU gain measured.
 func chatGossipParams() pubsub.GossipSubParams {
 	p := pubsub.DefaultGossipSubParams()
-	p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout = 3, 2, 5, 1, 0 // Dout < D/2
+	p.D, p.Dlo, p.Dhi, p.Dscore, p.Dout = 2, 2, 4, 1, 0 // Dout < Dlo, Dout <= D/2
 	p.Dlazy, p.GossipFactor = 2, 0.1
 	return p
 }
