@@ -76,7 +76,10 @@ func (s *Service) syncTopics() {
 }
 
 func (s *Service) joinLocked(k logKey) error {
-	t, sub, ev, err := p2p.JoinTopic(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
+	// Inline: the validator verifies and checks memory only (a log's
+	// heads are read from SQLite once), so a goroutine per message would
+	// be only scheduling work.
+	t, sub, ev, err := p2p.JoinTopicInline(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
 		return err
 	}
