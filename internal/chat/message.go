@@ -71,9 +71,20 @@ type msg struct {
 	body
 	id  [32]byte
 	raw []byte
+	// idHex and authorStr are ID() and the author's peer ID as text,
+	// computed once (the store and the event read them several times;
+	// base58 is not cheap).
+	idHex, authorStr string
 }
 
-func (m *msg) ID() string        { return hex.EncodeToString(m.id[:]) }
+func newMsg(b body, raw []byte) *msg {
+	m := &msg{body: b, id: sha256.Sum256(raw), raw: raw}
+	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), m.author().String()
+	return m
+}
+
+func (m *msg) ID() string        { return m.idHex }
+func (m *msg) authorID() string  { return m.authorStr }
 func (m *msg) author() peer.ID   { return peer.ID(m.Author) }
 func (m *msg) to() peer.ID       { return peer.ID(m.To) }
 func (m *msg) isDM() bool        { return len(m.To) > 0 }
@@ -115,7 +126,7 @@ func sign(key crypto.PrivKey, b body) (*msg, error) {
 	if err := b.check(); err != nil {
 		return nil, err
 	}
-	return &msg{body: b, id: sha256.Sum256(raw), raw: raw}, nil
+	return newMsg(b, raw), nil
 }
 
 // decode parses, checks and verifies a signed message from the network.
@@ -200,7 +211,7 @@ func parse(raw []byte) (*msg, signed, error) {
 	if err := b.check(); err != nil {
 		return nil, signed{}, err
 	}
-	return &msg{body: b, id: sha256.Sum256(raw), raw: raw}, s, nil
+	return newMsg(b, raw), s, nil
 }
 
 // check verifies the structure of a body (not its signature).

@@ -157,7 +157,7 @@ func (s *Service) stored(m *msg) {
 func (s *Service) toMessage(m *msg) Message {
 	out := Message{
 		ID: m.ID(), Workgroup: m.Workgroup, Room: m.Room, Author: s.nameOf(m.Workgroup, m.author()),
-		AuthorID: m.author().String(), Seq: m.Seq, Time: hlcTime(m.HLC), Kind: m.Kind, Text: m.Text,
+		AuthorID: m.authorID(), Seq: m.Seq, Time: hlcTime(m.HLC), Kind: m.Kind, Text: m.Text,
 		Parent: m.parentHex(), Target: m.targetHex(), Mentions: m.Mentions, Attachments: attachmentsOf(m),
 	}
 	if m.isDM() {

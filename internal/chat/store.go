@@ -103,14 +103,14 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 		case err != nil:
 			return 0, err
 		case decided && r == held:
-			return holdTx(ctx, tx, m, m.ID(), log, m.author().String())
+			return holdTx(ctx, tx, m, m.ID(), log, m.authorID())
 		case decided && r == forked:
 			return forked, nil
 		case decided:
 			return insertNew(ctx, tx, m)
 		}
 	}
-	id, author := m.ID(), m.author().String()
+	id, author := m.ID(), m.authorID()
 	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq IN (?, ?)`,
 		m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))
 	if err != nil {
@@ -172,7 +172,7 @@ func insertRow(ctx context.Context, tx *txq, m *msg) error {
 	room := m.Room // "" for a direct message
 	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		m.ID(), m.Workgroup, m.logName(), m.author().String(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
+		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
 		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
 	if err == nil {
 		tx.stored(m)
@@ -209,7 +209,7 @@ func holdTx(ctx context.Context, tx *txq, m *msg, id, log, author string) (store
 // releaseHeld stores the held successors of m, in chain order.
 func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 	var out []*msg
-	log, author, seq := m.logName(), m.author().String(), m.Seq
+	log, author, seq := m.logName(), m.authorID(), m.Seq
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT id, raw FROM chat_held WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, seq+1)
 		if err != nil {
