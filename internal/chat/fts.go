@@ -20,7 +20,7 @@ const ftsEvery = time.Second
 
 // ftsBatch bounds the messages indexed per transaction (each holds the
 // store lock: a few milliseconds).
-const ftsBatch = 1000
+const ftsBatch = 256
 
 // indexPending indexes every queued message, ftsBatch per transaction,
 // and returns how many it indexed.
