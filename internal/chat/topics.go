@@ -180,14 +180,7 @@ func (s *Service) writer() {
 			batch = append(batch, g)
 		}
 		batch = s.collect(batch)
-		// Each author's messages in chain order: gossip validates
-		// concurrently, so a successor often comes a moment before its
-		// predecessor; in one batch it is then stored, not held (a row in
-		// chat_held written, deleted and stored again).
-		slices.SortStableFunc(batch, func(x, y gossiped) int {
-			return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
-				strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
-		})
+		chainOrder(batch)
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
 			ms[i] = g.m
@@ -199,6 +192,17 @@ func (s *Service) writer() {
 			}
 		}
 	}
+}
+
+// chainOrder sorts a batch by log, then author, then seq: gossip
+// validates concurrently, so a successor often comes a moment before its
+// predecessor; in one batch it is then stored, not held (a row in
+// chat_held written, deleted and stored again).
+func chainOrder(batch []gossiped) {
+	slices.SortStableFunc(batch, func(x, y gossiped) int {
+		return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
+			strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
+	})
 }
 
 // writeWindow is how long the writer waits for more gossip after the
