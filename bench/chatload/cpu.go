@@ -59,10 +59,25 @@ type cpuMeter struct {
 	pids  []int
 	start []time.Duration
 	self  time.Duration
+	at    time.Time
+	idle  time.Duration // all members' CPU per second while idle (idleCPU)
+}
+
+// idleCPU is the members' CPU per second, all together, over d while
+// nothing is sent (their timers, gossip heartbeats, presence): part of
+// every run's CPU, whatever the load.
+func idleCPU(homes []string, d time.Duration) time.Duration {
+	m := startCPU(homes)
+	time.Sleep(d)
+	var all time.Duration
+	for i := range homes {
+		all += procCPU(m.pids[i]) - m.start[i]
+	}
+	return all * time.Second / time.Since(m.at)
 }
 
 func startCPU(homes []string) *cpuMeter {
-	m := &cpuMeter{pids: make([]int, len(homes)), start: make([]time.Duration, len(homes)), self: selfCPU()}
+	m := &cpuMeter{pids: make([]int, len(homes)), start: make([]time.Duration, len(homes)), self: selfCPU(), at: time.Now()}
 	for i, h := range homes {
 		m.pids[i] = pidOf(h)
 		m.start[i] = procCPU(m.pids[i])
@@ -100,4 +115,10 @@ func (m *cpuMeter) report(homes []string, senders, total int) {
 	deliveries := float64(total) * float64(ns+nr-1)
 	fmt.Printf("peerhood cpu: %.3f CPU-s per 1000 msgs per sending member (%d), %.3f per receiving-only member (%d); %.0f us CPU per delivery (all members); chatload %.3f CPU-s per 1000 msgs\n",
 		per(sendCPU, ns), ns, per(recvCPU, nr), nr, all.Seconds()/deliveries*1e6, (selfCPU()-m.self).Seconds()/float64(total)*1000)
+	if m.idle > 0 {
+		el := time.Since(m.at)
+		idle := time.Duration(float64(m.idle) * el.Seconds())
+		fmt.Printf("peerhood idle cpu: %.1f ms CPU per second per member while idle; over this run's %.1f s that is %.0f us per delivery, %.0f us per delivery net of it\n",
+			float64(m.idle.Microseconds())/1000/float64(len(homes)), el.Seconds(), idle.Seconds()/deliveries*1e6, (all-idle).Seconds()/deliveries*1e6)
+	}
 }

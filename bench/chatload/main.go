@@ -86,7 +86,9 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go m.watch(ctx, room, &ready)
 	}
 	ready.Wait()
+	idle := idleCPU(homes, 3*time.Second)
 	cpu := startCPU(homes)
+	cpu.idle = idle
 	g0 := gossipCounts(homes)
 	stopProf := profile(homes, senders, 2*total/rate+2, profDir) // sending takes longer under load
 	start := time.Now()
@@ -122,8 +124,8 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	}
 	sent.Wait()
 	report(ms, total, start, failed)
+	cpu.report(homes, senders, total) // before the profiles end: they run past the sending
 	stopProf()
-	cpu.report(homes, senders, total)
 	reportGossip(g0, gossipCounts(homes), len(homes), total)
 	return settle(ctx, ms, wg, room, total, failed, wait)
 }

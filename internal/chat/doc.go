@@ -85,11 +85,19 @@
 // so the validator asks SQLite nothing per message. A chat topic's
 // gossipsub message ID is the chat message ID (SHA-256 of the signed
 // bytes), so gossipsub drops a message it has seen, whoever relays it,
-// before validating it. The store path runs prepared statements
+// before validating it. The validator runs inline in gossipsub's
+// validation workers (p2p.JoinTopicInline: it never waits on the network,
+// so no goroutine per message). The store path runs prepared statements
 // (stmts.go). One writer stores gossip in batches (what arrives within
-// 10 ms, up to 512: one commit each); per message it reads the author's
-// chain once (seq-1 and seq) and inserts, and reads chat_held only while
-// something is held (heldRows).
+// 10 ms, up to 512: one commit each), each author's messages in chain
+// order (gossip validated concurrently often brings a successor a moment
+// before its predecessor: in one batch it is stored, not held); per
+// message the author's chain tip, kept in memory under the store lock
+// (tips.go: the last stored seq and ID per (log, author), which only a
+// committed transaction moves), decides store, hold or fork without a
+// query, and the message is inserted; the chain is read from SQLite only
+// for a seq at or below the tip and for direct messages; chat_held is read
+// only while something is held (heldRows).
 //
 // The router is the host's chat router (p2p.Host.ChatPubSub, protocol
 // /peerhood/chat/gossip/1.2.0), not the signed one roster and presence
@@ -99,8 +107,8 @@
 // second one per message (roster and presence validators take the author
 // from the envelope, so they stay on the signed router). It admits peers
 // exactly as the host's router (the gate's topic checks on
-// subscriptions, peers and RPCs) and runs a smaller mesh (D 3), as
-// authors flood-publish to every subscriber.
+// subscriptions, peers and RPCs) and runs a smaller mesh (D 2, Dlo 2,
+// Dhi 4), as authors flood-publish to every subscriber.
 //
 // # /peerhood/history/1: gap repair and history sync
 //
@@ -180,7 +188,12 @@
 //
 // chat_messages (raw signed bytes and the fields read from them; unique
 // (workgroup, log, author, seq)), chat_fts (FTS5 over the texts,
-// external content, kept by triggers), chat_held, chat_rooms (joined
+// external content), chat_fts_pending (rowids stored but not indexed yet:
+// a trigger queues each message in the store's own transaction; the
+// service indexes the queue in batches every second, at start and before
+// any search, so a search finds every message stored and a crash loses
+// no index entry; a queued row deleted is never told to FTS5; fts.go),
+// chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains
 // continue; set with PUT /v1/rooms/{name}/retention, `room retention

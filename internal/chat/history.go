@@ -35,6 +35,10 @@ func (s *Service) History(ctx context.Context, wg string, q HistoryQuery) ([]Mes
 	}
 	from := `chat_messages m`
 	if q.Search != "" {
+		// Index what is queued first: a search finds every message stored.
+		if _, err := s.indexPending(ctx); err != nil {
+			return nil, err
+		}
 		from += ` JOIN chat_fts f ON f.rowid = m.rowid`
 		where += ` AND chat_fts MATCH ?`
 		args = append(args, ftsQuery(q.Search))

@@ -102,6 +102,12 @@ func TestRoomSayHistory(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	waitTexts(t, net.Nodes, "office", "general", want)
+	// A search finds a message as soon as it is stored (indexing is
+	// deferred, but a search indexes what is queued first).
+	found, err := net.Node("charlie").Chat().History(ctx, "office", chat.HistoryQuery{Room: "general", Search: "bravo"})
+	if err != nil || len(found) != 1 || found[0].Text != "hello from bravo" {
+		t.Fatalf("search bravo on charlie: %+v, %v", found, err)
+	}
 	rs, _ := net.Node("charlie").Chat().Rooms("office")
 	if len(rs) != 1 || rs[0].Topic != "talk" || rs[0].Creator != "alpha" {
 		t.Fatalf("rooms on charlie: %+v", rs)

@@ -30,6 +30,9 @@ func TestRoomRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	wg := wgID(t, a)
+	// bravo publishes without keeping the room: it must know alpha's
+	// subscription first, or its messages go to nobody.
+	waitSubscribed(t, []*testnet.Node{b}, chat.Topic(wg, "general"), a.Host().ID(), true)
 	old := uint64(time.Now().Add(-40*24*time.Hour).UnixMilli()) << 16
 	var prev []byte
 	for i, x := range []struct {

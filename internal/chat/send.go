@@ -23,10 +23,11 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	probe := msg{body: b}
 	log := probe.logName()
 	var m *msg
+	var committed *txq
 	s.storeMu.Lock()
 	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := s.txq(sqltx)
-		seq, prev, err := s.chainHead(ctx, tx, wg, log)
+		seq, prev, err := s.ownHead(ctx, tx, wg, log, probe.isDM())
 		if err != nil {
 			return err
 		}
@@ -36,8 +37,15 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 		}
 		// seq follows the chain head read under storeMu: no chain check
 		// needed (the unique chain index would refuse a second one).
-		return insertRow(ctx, tx, m)
+		if err := insertRow(ctx, tx, m); err != nil {
+			return err
+		}
+		committed = tx
+		return nil
 	})
+	if err == nil && committed != nil {
+		s.commitTips(committed)
+	}
 	s.storeMu.Unlock()
 	if err != nil {
 		if errors.Is(err, errBadMessage) {
@@ -133,6 +141,7 @@ func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent,
 // bus, the rooms refolded after a directory entry, an alert popped up.
 func (s *Service) stored(m *msg) {
 	s.seen.advance(m)
+	s.ftsDirty.Store(true)
 	if m.Kind == KindACL || m.Kind == KindTopic {
 		s.noteRoom(m)
 	}
@@ -148,7 +157,7 @@ func (s *Service) stored(m *msg) {
 func (s *Service) toMessage(m *msg) Message {
 	out := Message{
 		ID: m.ID(), Workgroup: m.Workgroup, Room: m.Room, Author: s.nameOf(m.Workgroup, m.author()),
-		AuthorID: m.author().String(), Seq: m.Seq, Time: hlcTime(m.HLC), Kind: m.Kind, Text: m.Text,
+		AuthorID: m.authorID(), Seq: m.Seq, Time: hlcTime(m.HLC), Kind: m.Kind, Text: m.Text,
 		Parent: m.parentHex(), Target: m.targetHex(), Mentions: m.Mentions, Attachments: attachmentsOf(m),
 	}
 	if m.isDM() {

@@ -103,10 +103,16 @@ type Service struct {
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
 	heldRows int
+	// tips: each author's last stored message per room or directory log,
+	// under storeMu (tips.go).
+	tips map[tipKey]tip
 	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
 	heldWait map[syncKey]map[peer.ID]uint64
 	// syncLocks: one sync round per log at a time (sync.go), under mu.
 	syncLocks map[logKey]*sync.Mutex
+
+	// ftsDirty: a message was stored since the indexer last ran (fts.go).
+	ftsDirty atomic.Bool
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
@@ -170,9 +176,11 @@ func (s *Service) Start(ctx context.Context) error {
 	_ = s.db.QueryRowContext(ctx, `SELECT coalesce(max(hlc), 0) FROM chat_messages`).Scan(&maxHLC)
 	s.clk.observe(uint64(maxHLC))
 	s.startTopicAccess()
-	s.wg.Add(2 + syncWorkers)
+	s.ftsDirty.Store(true) // index what a crash or stop left queued
+	s.wg.Add(3 + syncWorkers)
 	go s.loop()
 	go s.writer()
+	go s.indexer()
 	for range syncWorkers {
 		go s.syncWorker()
 	}

@@ -52,10 +52,13 @@ type txq struct {
 	// service knew it (an upper bound; -1: unknown), heldDelta the rows
 	// this transaction added (held) less those it removed (released).
 	heldRows, heldDelta int
+	// tips are the committed chain tips (Service.tips, read under
+	// storeMu), staged those this transaction read or moved (tips.go).
+	tips, staged map[tipKey]tip
 }
 
 func (s *Service) txq(tx *sql.Tx) *txq {
-	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows}
+	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, tips: s.tips}
 }
 
 // held reports whether chat_held may have rows in this transaction.

@@ -81,11 +81,14 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	if s.heldRows >= 0 {
 		s.heldRows += q.heldDelta
 	}
+	s.commitTips(q)
 	return res, out, nil
 }
 
 // insertTx stores or holds m in tx. A direct message is never held: the
-// spool delivers each exactly once, in any order. The author's chain is
+// spool delivers each exactly once, in any order. In a room or the
+// directory the author's tip decides (tips.go); else (a direct message, or
+// a seq at or below the tip) the author's chain is
 // read once (its entries at seq-1 and seq, one index seek each): the one
 // at seq makes m a duplicate (same ID) or a fork; m is stored when the one
 // at seq-1 is its predecessor, held when there is none. chat_held is read
@@ -93,7 +96,21 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 // never held: storing a message releases its held successor in the same
 // transaction) or when something is held (tx.held).
 func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, error) {
-	id, log, author := m.ID(), m.logName(), m.author().String()
+	log := m.logName()
+	if !noHold { // a room or the directory: the author's tip decides (tips.go)
+		r, decided, err := chainCheck(ctx, tx, m, log)
+		switch {
+		case err != nil:
+			return 0, err
+		case decided && r == held:
+			return holdTx(ctx, tx, m, m.ID(), log, m.authorID())
+		case decided && r == forked:
+			return forked, nil
+		case decided:
+			return insertNew(ctx, tx, m)
+		}
+	}
+	id, author := m.ID(), m.authorID()
 	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq IN (?, ?)`,
 		m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))
 	if err != nil {
@@ -127,6 +144,13 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 	case m.Seq > 1 && prev != "" && prev != hex.EncodeToString(m.Prev) && !noHold:
 		return forked, nil
 	}
+	return insertNew(ctx, tx, m)
+}
+
+// insertNew inserts m unless it is held already (a copy that came while
+// its predecessor was missing).
+func insertNew(ctx context.Context, tx *txq, m *msg) (storeResult, error) {
+	id := m.ID()
 	if tx.held() {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE id=?`, id).Scan(&n); err != nil {
@@ -148,8 +172,11 @@ func insertRow(ctx context.Context, tx *txq, m *msg) error {
 	room := m.Room // "" for a direct message
 	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
 		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		m.ID(), m.Workgroup, m.logName(), m.author().String(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
+		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
 		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	if err == nil {
+		tx.stored(m)
+	}
 	return err
 }
 
@@ -182,7 +209,7 @@ func holdTx(ctx context.Context, tx *txq, m *msg, id, log, author string) (store
 // releaseHeld stores the held successors of m, in chain order.
 func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 	var out []*msg
-	log, author, seq := m.logName(), m.author().String(), m.Seq
+	log, author, seq := m.logName(), m.authorID(), m.Seq
 	for {
 		rows, err := tx.QueryContext(ctx, `SELECT id, raw FROM chat_held WHERE workgroup=? AND log=? AND author=? AND seq=?`, m.Workgroup, log, author, seq+1)
 		if err != nil {
@@ -276,6 +303,20 @@ func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, 
 		out = append(out, raw)
 	}
 	return out, rows.Err()
+}
+
+// ownHead returns this node's last sequence number and message hash in a
+// log (0, nil when it has none): its tip in a room or the directory.
+func (s *Service) ownHead(ctx context.Context, tx *txq, wg, log string, dm bool) (uint64, []byte, error) {
+	if dm {
+		return s.chainHead(ctx, tx, wg, log)
+	}
+	t, err := tx.tip(ctx, wg, log, s.self)
+	if err != nil || t.seq == 0 {
+		return 0, nil, err
+	}
+	h, err := hex.DecodeString(t.id)
+	return t.seq, h, err
 }
 
 // chainHead returns this node's last sequence number and message hash in

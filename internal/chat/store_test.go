@@ -2,6 +2,8 @@ package chat
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -87,9 +89,40 @@ func TestStoreChain(t *testing.T) {
 		if s.heldRows != st.held {
 			t.Errorf("%s: heldRows %d, want %d", st.name, s.heldRows, st.held)
 		}
+		checkTips(t, s, st.name)
+	}
+	// One batch, out of order: the sixth is held, the fifth stored and
+	// the sixth released in the same transaction.
+	a5 := mk(ka, a, 5, a4.id[:], "5", "")
+	a6 := mk(ka, a, 6, a5.id[:], "6", "")
+	res, out, err := s.insert(ctx, a6, a5)
+	if err != nil || !slices.Equal(res, []storeResult{held, stored}) || len(out) != 2 || out[0].ID() != a5.ID() || out[1].ID() != a6.ID() {
+		t.Errorf("batch of the sixth and the fifth: %v, %d stored, %v", res, len(out), err)
+	}
+	checkTips(t, s, "batch")
+	if tp := s.tips[tipKey{"wg1", "general", a}]; tp.seq != 6 {
+		t.Errorf("tip of the author in the room: %+v, want seq 6", tp)
 	}
 	hs, err := s.heads(ctx, "wg1", "general")
-	if err != nil || hs[a] != 4 {
-		t.Errorf("head of the author in the room: %d (%v), want 4", hs[a], err)
+	if err != nil || hs[a] != 6 {
+		t.Errorf("head of the author in the room: %d (%v), want 6", hs[a], err)
+	}
+}
+
+// checkTips checks the store's chain tips against SQLite: each is its
+// author's last stored message in the log.
+func checkTips(t *testing.T, s *Service, step string) {
+	t.Helper()
+	for k, tp := range s.tips {
+		var seq int64
+		var id string
+		err := s.db.QueryRowContext(context.Background(), `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
+			k.wg, k.log, k.author.String()).Scan(&seq, &id)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+		if err != nil || uint64(seq) != tp.seq || id != tp.id {
+			t.Errorf("%s: tip %+v of %v, stored last %d %s (%v)", step, tp, k, seq, id, err)
+		}
 	}
 }

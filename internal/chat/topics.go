@@ -1,9 +1,12 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -73,7 +76,10 @@ func (s *Service) syncTopics() {
 }
 
 func (s *Service) joinLocked(k logKey) error {
-	t, sub, ev, err := p2p.JoinTopic(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
+	// Inline: the validator verifies and checks memory only (a log's
+	// heads are read from SQLite once), so a goroutine per message would
+	// be only scheduling work.
+	t, sub, ev, err := p2p.JoinTopicInline(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
 		return err
 	}
@@ -174,6 +180,7 @@ func (s *Service) writer() {
 			batch = append(batch, g)
 		}
 		batch = s.collect(batch)
+		chainOrder(batch)
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
 			ms[i] = g.m
@@ -185,6 +192,17 @@ func (s *Service) writer() {
 			}
 		}
 	}
+}
+
+// chainOrder sorts a batch by log, then author, then seq: gossip
+// validates concurrently, so a successor often comes a moment before its
+// predecessor; in one batch it is then stored, not held (a row in
+// chat_held written, deleted and stored again).
+func chainOrder(batch []gossiped) {
+	slices.SortStableFunc(batch, func(x, y gossiped) int {
+		return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
+			strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
+	})
 }
 
 // writeWindow is how long the writer waits for more gossip after the
