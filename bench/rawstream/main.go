@@ -12,6 +12,8 @@
 //	go run ./bench/rawstream -src F -dst G      # a file: pread, BLAKE3 and write at the receiver (files.go)
 //	go run ./bench/rawstream -mib 1024 -transport peerhood   # a node's TCP upgrader (internal/p2p.NewUpgrader: batchTLS, yamux 256 KiB frames)
 //
+//	go run ./bench/rawstream -mib 1024 -transport peerhood -window   # and the yamux window the stream grew to
+//
 // -cpu adds the CPU time (user+system, getrusage) each process spent
 // while the bytes moved, per GiB: the yardstick for peerhood's own
 // CPU-s/GiB (bench/sharecpu.sh).
@@ -52,6 +54,7 @@ func main() {
 	flag.BoolVar(&useQUIC, "quic", false, "one QUIC stream instead of TCP+TLS+yamux")
 	flag.StringVar(&transport, "transport", "stock", "stock: go-libp2p's TCP, TLS and yamux; peerhood: a node's TCP upgrader (internal/p2p.NewUpgrader)")
 	cpu := flag.Bool("cpu", false, "also print CPU-s/GiB of sender and receiver")
+	flag.BoolVar(&showWindow, "window", false, "the receiver prints (stderr) the yamux receive window the stream reached and the session's measured RTT")
 	flag.Parse()
 	if err := run(*mib, *serve, *cpu); err != nil {
 		fmt.Fprintln(os.Stderr, "rawstream:", err)
@@ -60,8 +63,9 @@ func main() {
 }
 
 var (
-	useQUIC   bool
-	transport string
+	useQUIC    bool
+	transport  string
+	showWindow bool
 )
 
 func newHost() (host.Host, error) {
@@ -108,6 +112,9 @@ func run(mib int, serve, cpu bool) error {
 			} else {
 				n, _ = io.Copy(io.Discard, s)
 			}
+			if w, rtt, ok := yamuxWindow(s); ok && showWindow {
+				fmt.Fprintf(os.Stderr, "receiver: yamux recv window %d KiB, session RTT %v\n", w>>10, rtt)
+			}
 			fmt.Fprintf(s, "%d %.3f\n", n, cpuSeconds()-c0)
 			s.Close()
 			close(done)
@@ -125,6 +132,9 @@ func run(mib int, serve, cpu bool) error {
 		return err
 	}
 	args := append([]string{"-serve", "-transport", transport}, serveArgs()...)
+	if showWindow {
+		args = append(args, "-window")
+	}
 	if useQUIC {
 		args = append(args, "-quic")
 	}

@@ -178,6 +178,9 @@
 // per read syscall (the buffer is taken only once the socket is
 // readable: an idle connection holds none). Stock libp2p peers interop
 // (TestBatchTLSInterop).
+// Stream windows are go-libp2p's (256 KiB initial, up to 16 MiB as a
+// read stream's window updates come quickly): a larger initial window
+// would be granted without being reserved (transport.go).
 //
 // UsableAddrs (scope.go) judges a member's announced addresses (presence
 // heartbeats, identify records, DHT answers) by the link to it, or by

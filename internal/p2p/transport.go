@@ -18,6 +18,14 @@ import (
 const YamuxMessage = 256 << 10
 
 // yamuxTransport is go-libp2p's yamux configuration with YamuxMessage.
+// Stream windows stay as go-libp2p sets them: 256 KiB initial, growing
+// to 16 MiB. A larger InitialStreamWindowSize bought no speed on
+// loopback (docs/notes-s7-yamuxwin.md) and is unsafe: go-yamux reserves
+// only 256 KiB with the resource manager when a stream opens but grants
+// the whole initial window at once, so a peer could pin
+// InitialStreamWindowSize per stream it never lets be read
+// (TestUnreadStreamHoldsAtMostReservedWindow). Growth beyond 256 KiB is
+// reserved first (priority 128) and happens only for a stream being read.
 func yamuxTransport() *yamux.Transport {
 	c := *yamux.DefaultTransport
 	c.MaxMessageSize = YamuxMessage
