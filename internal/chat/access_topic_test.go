@@ -135,6 +135,11 @@ func TestRoomTopicAdmission(t *testing.T) {
 				waitAllow(t, net.Nodes, []string{"bravo"})
 				// delta's subscriptions are back at alpha (the open room's).
 				waitSubscribed(t, net.Nodes[:1], open, d.Host().ID(), true)
+				// and its gossip flows again: without flood publish a
+				// peer that subscribed again gets live messages only once
+				// a heartbeat grafts it (a member's history sync fetches
+				// what it missed; a raw subscriber has none).
+				waitLive(t, a, "office", "open", subs["charlie open"], subs["delta open"])
 			}},
 	}
 	for _, ph := range phases {
@@ -160,6 +165,25 @@ func TestRoomTopicAdmission(t *testing.T) {
 			if got := subs[who+" secret"].got(ph.secret, wait); got != ph.want[who] {
 				t.Errorf("%s: %s received %q on the restricted room's topic: %v, want %v", ph.name, who, ph.secret, got, ph.want[who])
 			}
+		}
+	}
+}
+
+// waitLive waits until every raw subscriber of a room receives live
+// gossip: nd says probes in the room until each has received one.
+func waitLive(t *testing.T, nd *testnet.Node, wg, room string, subs ...*rawSub) {
+	t.Helper()
+	deadline := time.Now().Add(testnet.Converge)
+	for i := 0; len(subs) > 0; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no live gossip within %s", subs[0].name, testnet.Converge)
+		}
+		probe := fmt.Sprintf("probe %d", i)
+		if _, err := nd.Chat().Say(ctxT(t), wg, room, probe, chat.SendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if subs[0].got(probe, time.Second) {
+			subs = subs[1:]
 		}
 	}
 }

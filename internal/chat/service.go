@@ -108,6 +108,9 @@ type Service struct {
 	tips map[tipKey]tip
 	// heldWait: logs waiting heldGrace before a sync (topics.go), under mu.
 	heldWait map[syncKey]map[peer.ID]uint64
+	// joinWait: (log, peer) pairs waiting joinResync before their second
+	// sync (topics.go), under mu.
+	joinWait map[syncKey]bool
 	// syncLocks: one sync round per log at a time (sync.go), under mu.
 	syncLocks map[logKey]*sync.Mutex
 
@@ -153,7 +156,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
+		joinWait: map[syncKey]bool{},
+		syncCh:   make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil

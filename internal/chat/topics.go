@@ -272,8 +272,9 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 	})
 }
 
-// watchPeers syncs a log's history with each peer that joins its topic:
-// a member that comes back, or one this node meets again.
+// watchPeers syncs a log's history with each peer that joins its topic
+// (a member that comes back, or one this node meets again): at once, and
+// again joinResync later.
 func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 	defer s.wg.Done()
 	for {
@@ -283,8 +284,44 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 		}
 		if ev.Type == pubsub.PeerJoin {
 			s.requestSync(k, ev.Peer)
+			s.resyncAfterJoin(k, ev.Peer)
 		}
 	}
+}
+
+// joinResync is how long after a peer joins a log's topic its history is
+// synced a second time: a gossipsub heartbeat (1 s) and a margin. Authors
+// send to their mesh peers only (no flood publish, internal/p2p
+// chatpubsub.go), and a peer that has just subscribed is in no mesh
+// until a heartbeat grafts it; gossipsub offers a message (IHAVE) only to
+// peers outside the mesh, so a message published in that window would
+// reach neither side live, and wait for the author's next message (held,
+// then synced) or anti-entropy (SyncInterval). The second sync fetches it.
+const joinResync = 1500 * time.Millisecond
+
+// resyncAfterJoin requests a sync of log k with p joinResync from now;
+// joins of one (log, peer) meanwhile share that one (a flapping peer
+// causes no storm), and requestSync bounds the syncs running at once.
+func (s *Service) resyncAfterJoin(k logKey, p peer.ID) {
+	if p == s.self || p == "" {
+		return
+	}
+	sk := syncKey{k, p}
+	s.mu.Lock()
+	if s.joinWait[sk] {
+		s.mu.Unlock()
+		return
+	}
+	s.joinWait[sk] = true
+	s.mu.Unlock()
+	time.AfterFunc(joinResync, func() {
+		s.mu.Lock()
+		delete(s.joinWait, sk)
+		s.mu.Unlock()
+		if s.ctx.Err() == nil {
+			s.requestSync(k, p)
+		}
+	})
 }
 
 // accept stores one checked message and announces what it stored.
