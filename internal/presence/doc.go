@@ -66,18 +66,18 @@
 // every member.
 //
 // The heartbeat interval grows with the workgroup (IntervalFor): the base
-// interval (2 s) up to SmallGroup (20) members, then base*n/GroupBeats
-// (4), at most MaxInterval (10 min). So a workgroup larger than 20 sends
-// two heartbeats a second in all whatever its size (50 members: every
-// 25 s; 1,000: every 500 s). Heartbeats are only the liveness refresh:
+// interval (2 s) up to SmallGroup (4) members, then base*n/GroupBeats
+// (4), at most MaxInterval (10 min). So a workgroup sends at most two
+// heartbeats a second in all whatever its size (12 members: every 6 s;
+// 20: every 10 s; 50: every 25 s; 1,000: every 500 s). Heartbeats are only the liveness refresh:
 // changes are published at once; a node publishes when it first gets a
 // peer on the topic, 400 ms later and once more 2.5 s later (kickLate:
 // a message that reached a neighbour before its gossip mesh formed is
 // neither forwarded nor advertised to the peers it grafts then). Each
 // message carries its sender's interval (receivers bound it to
 // 100 ms .. MaxInterval), and receivers time a member out by that
-// interval: Timeout = 3 intervals + 1 s (7 s in a small workgroup, 76 s
-// at 50, 25 min at 1,000): a backstop only, departures are seen by the
+// interval: Timeout = 3 intervals + 1 s (7 s up to 4 members, 19 s at
+// 12, 31 s at 20, 76 s at 50, 25 min at 1,000): a backstop only, departures are seen by the
 // connection events below.
 //
 // Connection events make departures quicker than the timeout. When the

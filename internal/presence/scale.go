@@ -6,22 +6,26 @@ import (
 )
 
 // SmallGroup is the size up to which a workgroup heartbeats at the base
-// interval (Config.Interval).
-const SmallGroup = 20
+// interval (Config.Interval). It equals GroupBeats, so the budget has no
+// step: a workgroup of any size sends at most GroupBeats heartbeats per
+// base interval (it was 20, so 20 members sent 10 a second and 21
+// sent 2; idle CPU per node at 12 members fell from 10.1 to 7.2 ms/s
+// with 4: docs/notes-s7-idlecpu.md).
+const SmallGroup = GroupBeats
 
 // MaxInterval caps the heartbeat interval of large workgroups.
 const MaxInterval = 10 * time.Minute
 
-// GroupBeats is how many heartbeats a workgroup larger than SmallGroup
-// sends in all per base interval: 4, that is 2 a second with the 2 s
-// default, whatever its size (up to MaxInterval: 1,200 members).
+// GroupBeats is how many heartbeats a workgroup sends in all per base
+// interval: 4, that is 2 a second with the 2 s default, whatever its
+// size (up to MaxInterval: 1,200 members).
 const GroupBeats = 4
 
 // IntervalFor returns the heartbeat interval of a workgroup of n members:
 // base up to SmallGroup members; above, base*n/GroupBeats, so the
 // workgroup as a whole sends GroupBeats heartbeats per base interval
-// (2 a second with the 2 s default: 25 s at 50 members, 500 s at
-// 1,000), up to MaxInterval. Heartbeats are only the liveness refresh:
+// (2 a second with the 2 s default: 6 s at 12 members, 10 s at 20, 25 s
+// at 50, 500 s at 1,000), up to MaxInterval. Heartbeats are only the liveness refresh:
 // changes are published at once, departures are seen by the probes of
 // connected members and their gone reports (refuted at once by a live
 // member), and a new member learns everyone's state from its

@@ -22,7 +22,9 @@ func TestIntervalFor(t *testing.T) {
 	}{
 		{2 * time.Second, 1, 2 * time.Second},
 		{2 * time.Second, SmallGroup, 2 * time.Second},
-		{2 * time.Second, SmallGroup + 1, 10500 * time.Millisecond},
+		{2 * time.Second, SmallGroup + 1, 2500 * time.Millisecond},
+		{2 * time.Second, 12, 6 * time.Second},
+		{2 * time.Second, 20, 10 * time.Second},
 		{2 * time.Second, 50, 25 * time.Second},
 		{2 * time.Second, 200, 100 * time.Second},
 		{2 * time.Second, 1000, 500 * time.Second},

@@ -23,7 +23,8 @@ import (
 
 // DefaultInterval is the heartbeat interval of a small workgroup (see
 // IntervalFor): a member that vanishes without a word shows offline after
-// 3 intervals + 1 s (7 s), sooner where a connection to it closes.
+// 3 intervals + 1 s (7 s up to 4 members), sooner where a connection to
+// it closes.
 const DefaultInterval = 2 * time.Second
 
 // Settings keeps the node's own presence across restarts (*store.DB).

@@ -123,6 +123,7 @@ func (s *Service) markDeposited(ctx context.Context, jobs []dueJob, mbName strin
 		}
 		return nil
 	})
+	s.dueChanged()
 	if err != nil {
 		s.log.Warn("record deposits", "err", err)
 		return

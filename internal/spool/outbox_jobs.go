@@ -84,6 +84,7 @@ func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason stri
 	if err != nil {
 		s.log.Warn("record failed attempts", "jobs", len(jobs), "err", err)
 	}
+	s.dueChanged()
 }
 
 // finishJob applies a receipt from the job's recipient: delivered or failed.
@@ -94,6 +95,7 @@ func (s *Service) finishJob(ctx context.Context, rec *Receipt) error {
 // applyReceipts applies verified receipts in one transaction. route, when
 // set, records how the jobs went.
 func (s *Service) applyReceipts(ctx context.Context, recs []*Receipt, route string) error {
+	defer s.dueChanged() // a mismatch schedules a retry
 	var release, changed []string
 	var delivered []int64 // created, of the jobs delivered
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {

@@ -97,6 +97,7 @@ func (s *Service) queueReceipt(ctx context.Context, id string, to peer.ID, rec [
 	if err != nil {
 		s.log.Warn("queue receipt", "id", id, "err", err)
 	}
+	s.dueChanged()
 }
 
 // receiveInbox receives a message's ciphertext for the inbox. A large
@@ -266,6 +267,9 @@ func (s *Service) insertIncoming(ctx context.Context, ins []*incoming, via peer.
 	})
 	if err != nil {
 		return fmt.Errorf("store received messages: %w", err)
+	}
+	if via != "" {
+		s.dueChanged() // receipts queued for the senders
 	}
 	for i, in := range ins {
 		if !dup[i] && in.state == ItemAccepted {

@@ -37,10 +37,12 @@ func (s *Service) loop(ctx context.Context) {
 			}
 			return
 		case <-s.wake:
-		case <-t.C:
-			s.mu.Lock()
-			s.wakeAll = true // every tick looks at all due work
-			s.mu.Unlock()
+		case now := <-t.C:
+			if s.tickScan(now) { // a tick looks at all due work, unless none can be due yet
+				s.mu.Lock()
+				s.wakeAll = true
+				s.mu.Unlock()
+			}
 		}
 		if time.Since(lastRevokeCheck) > 10*s.cfg.Tick {
 			lastRevokeCheck = time.Now()
@@ -77,6 +79,7 @@ func (s *Service) loop(ctx context.Context) {
 					s.mu.Lock()
 					delete(s.sending, p)
 					s.mu.Unlock()
+					s.dueChanged() // its retries may be due before the horizon
 					<-sem
 				}()
 				s.work(ctx, p)
@@ -104,6 +107,7 @@ func (s *Service) wokenPeers(ctx context.Context) ([]peer.ID, error) {
 }
 
 func (s *Service) duePeers(ctx context.Context) ([]peer.ID, error) {
+	gen := s.scanGen()
 	now := nowMs()
 	rows, err := s.db.QueryContext(ctx, `SELECT recipient FROM spool_outbox WHERE state IN (?,?) AND next_try<=?
 		UNION SELECT to_peer FROM spool_receipts_out WHERE next_try<=?`, StateQueued, StateDeposited, now, now)
@@ -121,7 +125,14 @@ func (s *Service) duePeers(ctx context.Context) ([]peer.ID, error) {
 			out = append(out, p)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if len(out) == 0 {
+		s.setHorizon(ctx, gen, now)
+	}
+	return out, nil
 }
 
 // failRevoked turns jobs whose recipient is no longer a member into

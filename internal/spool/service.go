@@ -134,6 +134,7 @@ type Service struct {
 	unreachable map[peer.ID]time.Time
 	wakeAll     bool             // the loop is to look through all due work
 	wakePeers   map[peer.ID]bool // or only at these peers'
+	due         dueHorizon       // when the idle loop next scans (scheduler_idle.go)
 	// liveJobs holds the job IDs a live offer is sending (live_send.go):
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
@@ -200,6 +201,7 @@ func (s *Service) Close() error {
 
 // Wake makes the loop look for all due work now.
 func (s *Service) Wake() {
+	s.dueChanged()
 	s.mu.Lock()
 	s.wakeAll = true
 	s.mu.Unlock()
@@ -209,6 +211,7 @@ func (s *Service) Wake() {
 // wakeFor makes the loop work for peers ps now (new jobs for them),
 // without looking through all due work.
 func (s *Service) wakeFor(ps ...peer.ID) {
+	s.dueChanged()
 	s.mu.Lock()
 	for _, p := range ps {
 		s.wakePeers[p] = true
