@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -158,4 +159,32 @@ func TestRemovedPeerCutWhenLastGraceEnds(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A roster sync stops when its context ends, even while it waits for a
+// peer that does not answer (its stream deadline is 30 s): Close and the
+// bound on telling a removed member rely on it.
+func TestSyncStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	alpha, bravo := newTNodeEvery(t, "alpha", time.Hour), newTNodeEvery(t, "bravo", time.Hour)
+	wg := mustCreate(t, alpha, "office")
+	mustJoin(t, bravo, mustInvite(t, alpha, InviteOptions{}), "")
+	stuck := make(chan struct{})
+	defer close(stuck)
+	bravo.host.Handle(p2p.ProtoRoster, func(st network.Stream) {
+		defer st.Close()
+		<-stuck // reads the hello never, answers never
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- alpha.svc.syncWith(ctx, bravo.host.ID(), wg.ID) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a sync with a peer that never answered succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sync still waits 10 s after its context ended")
+	}
 }

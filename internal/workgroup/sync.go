@@ -87,6 +87,10 @@ func (s *Service) syncWith(ctx context.Context, p peer.ID, wg string) error {
 	}
 	defer st.Close()
 	_ = st.SetDeadline(time.Now().Add(syncTimeout))
+	// A stream read does not watch ctx: when it ends (Close, the bound
+	// of telling a removed member), the stream is reset so the exchange
+	// stops now, not at its deadline.
+	defer context.AfterFunc(ctx, func() { _ = st.Reset() })()
 	if err := wire.WriteFrame(st, SyncHello{Workgroup: wg, Have: s.roster.Digest(wg)}); err != nil {
 		return fmt.Errorf("roster sync with %s: %w", p, err)
 	}
