@@ -84,6 +84,12 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 	// another merge's Enforce would otherwise cut them first, and the
 	// removed peer would never learn it was removed).
 	s.notifyBegin(victims)
+	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		s.notifyEnd(victims)
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
