@@ -218,7 +218,7 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 // bodyBufSize pieces. net/http's own ReadFrom, and io.Copy through the
 // metrics wrapper, both copy 32 KiB at a time: one write(2) to the
 // client and, for another node's file, one hand-over from the verified
-// stream per 32 KiB (docs/notes-s7-davput.md has the figures).
+// stream per 32 KiB (docs/design/records/2026-11-30-s7-davput.md has the figures).
 func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)

@@ -47,7 +47,7 @@ import (
 // packages: those link go.uber.org/fx and dig (reflection over every
 // constructor) and the webrtc, webtransport and websocket transports
 // (pion, ~100 packages) whatever options a host takes, which the node
-// never uses. docs/notes-s7-idlemem.md has the figures.
+// never uses. docs/design/records/2026-11-30-s7-idlemem.md has the figures.
 
 // hostParts are what buildHost needs besides the key.
 type hostParts struct {

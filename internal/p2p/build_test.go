@@ -17,7 +17,7 @@ import (
 // TestNodeLinksNoUnusedLibp2p: the node's binary links neither
 // go-libp2p's root and config packages nor what they drag in (fx, dig,
 // the webrtc, webtransport and websocket transports): ~120 packages and
-// 4-5 MB of idle RSS per node (docs/notes-s7-idlemem.md).
+// 4-5 MB of idle RSS per node (docs/design/records/2026-11-30-s7-idlemem.md).
 func TestNodeLinksNoUnusedLibp2p(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/peerhood/peerhood/cmd/peerhood").Output()
 	if err != nil {

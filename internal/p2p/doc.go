@@ -161,7 +161,7 @@
 // config packages: they link go.uber.org/fx and dig and the webrtc
 // (pion), webtransport and websocket transports whatever options a host
 // takes, none of which a node uses. 121 packages and 7.7 MB of binary
-// fewer, 4-5 MB less idle RSS per node (docs/notes-s7-idlemem.md).
+// fewer, 4-5 MB less idle RSS per node (docs/design/records/2026-11-30-s7-idlemem.md).
 // Options that go-libp2p's defaults set and the node relies on are set
 // here by hand: UDP and IPv6 black hole detectors (100 dials, 5
 // successes), QUIC stateless reset and token keys derived from the node

@@ -20,7 +20,7 @@ const YamuxMessage = 256 << 10
 // yamuxTransport is go-libp2p's yamux configuration with YamuxMessage.
 // Stream windows stay as go-libp2p sets them: 256 KiB initial, growing
 // to 16 MiB. A larger InitialStreamWindowSize bought no speed on
-// loopback (docs/notes-s7-yamuxwin.md) and is unsafe: go-yamux reserves
+// loopback (docs/design/records/2026-11-30-s7-yamuxwin.md) and is unsafe: go-yamux reserves
 // only 256 KiB with the resource manager when a stream opens but grants
 // the whole initial window at once, so a peer could pin
 // InitialStreamWindowSize per stream it never lets be read

@@ -10,7 +10,7 @@ import (
 // step: a workgroup of any size sends at most GroupBeats heartbeats per
 // base interval (it was 20, so 20 members sent 10 a second and 21
 // sent 2; idle CPU per node at 12 members fell from 10.1 to 7.2 ms/s
-// with 4: docs/notes-s7-idlecpu.md).
+// with 4: docs/design/records/2026-11-30-s7-idlecpu.md).
 const SmallGroup = GroupBeats
 
 // MaxInterval caps the heartbeat interval of large workgroups.
