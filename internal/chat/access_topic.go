@@ -118,6 +118,20 @@ func (s *Service) topicAllowed(p peer.ID, topic string) bool {
 	return false
 }
 
+// allowedQuiet is topicAllowed without noting a refusal: it asks whether
+// this node would send p a log, not whether p may subscribe.
+func (s *Service) allowedQuiet(p peer.ID, topic string) bool {
+	wg, room, ok := roomOfTopic(topic)
+	if !ok {
+		return true
+	}
+	var r *roomState
+	if all := s.acc.rooms.Load(); all != nil {
+		r = (*all)[wg][room]
+	}
+	return r != nil && allowedBy(r, p, s.memberOf(wg))
+}
+
 func (s *Service) memberOf(wg string) func(peer.ID) (workgroup.Member, bool) {
 	return func(p peer.ID) (workgroup.Member, bool) { return s.dir.Member(wg, p) }
 }

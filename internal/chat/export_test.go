@@ -112,3 +112,9 @@ func (s *Service) CutOff(f func(peer.ID) bool) {
 	}
 	s.cutOff.Store(&f)
 }
+
+// FallbackPeers is fallbackPeers of log (wg, log) (log "" is the
+// directory).
+func (s *Service) FallbackPeers(wg, log string) []peer.ID {
+	return s.fallbackPeers(logKey{wg, log})
+}

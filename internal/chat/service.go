@@ -285,6 +285,10 @@ func (s *Service) syncWorker() {
 
 // antiEntropy syncs each kept log with one of its topic's peers, at
 // random (the sync with each peer that joins a topic does the rest).
+// A log whose topic lists no peer is synced with a connected member its
+// access list lets in (fallbackPeers): gossip's view of who subscribed
+// can be lost (a reset whose reopen failed), and history must not
+// depend on gossip alone.
 func (s *Service) antiEntropy() {
 	s.mu.Lock()
 	type pick struct {
@@ -296,6 +300,11 @@ func (s *Service) antiEntropy() {
 		picks = append(picks, pick{k, t.topic.ListPeers()})
 	}
 	s.mu.Unlock()
+	for i := range picks {
+		if len(picks[i].ps) == 0 {
+			picks[i].ps = s.fallbackPeers(picks[i].k)
+		}
+	}
 	for _, p := range picks {
 		for i, j := range randPerm(len(p.ps)) {
 			if i >= 1 {
@@ -304,6 +313,27 @@ func (s *Service) antiEntropy() {
 			s.requestSync(p.k, p.ps[j])
 		}
 	}
+}
+
+// fallbackPeers lists the connected members of k's workgroup that k's
+// access list lets in (the directory: every member). The answering side
+// checks access again (serveHistory).
+func (s *Service) fallbackPeers(k logKey) []peer.ID {
+	var ps []peer.ID
+	topic := Topic(k.wg, k.log)
+	for _, p := range s.cfg.Host.Network().Peers() {
+		if p == s.self {
+			continue
+		}
+		if _, ok := s.dir.Member(k.wg, p); !ok {
+			continue
+		}
+		if k.log != "" && !s.allowedQuiet(p, topic) {
+			continue
+		}
+		ps = append(ps, p)
+	}
+	return ps
 }
 
 // cut reports whether a test partition separates this node from p.

@@ -72,17 +72,23 @@ func TestIRCClients(t *testing.T) {
 	if _, err := exec.LookPath("ii"); err != nil {
 		t.Skip("ii is not installed (apt-get install ii; scripts/test.sh installs it when run as root)")
 	}
-	alpha := StartNode(t, "alpha", "PEERHOOD_IRC_ADDR=127.0.0.1:0")
-	bravo := StartNode(t, "bravo", "PEERHOOD_IRC_ADDR=127.0.0.1:0")
+	alpha := NewNode(t, "alpha")
+	alpha.Env = []string{"PEERHOOD_IRC_ADDR=127.0.0.1:0"}
+	alpha.Start("--log-level", "debug")
+	bravo := NewNode(t, "bravo")
+	bravo.Env = []string{"PEERHOOD_IRC_ADDR=127.0.0.1:0"}
+	bravo.Start("--log-level", "debug")
 	createWorkgroup(t, "office", alpha, bravo)
 	bravo.MustRun("connect", alpha.TCPAddr())
 	alpha.MustRun("room", "create", "general")
-	Eventually(t, 30*time.Second, func() error {
+	EventuallyDiag(t, 30*time.Second, func() error {
 		out, err := bravo.Run("room", "ls")
 		if err != nil || !strings.Contains(out, "#general") {
 			return fmt.Errorf("bravo's rooms: %q %v", out, err)
 		}
 		return nil
+	}, func() string {
+		return "\nALPHA:\n" + alpha.Output() + "\nBRAVO:\n" + bravo.Output()
 	})
 	bravo.MustRun("room", "join", "general")
 	bravo.MustRun("say", "general", "said before ii came")
