@@ -12,7 +12,7 @@ import (
 
 // After ResetGossip, both routers of both ends should list the other end
 // again among the peers of a topic both subscribe to. They do not always:
-// this reproduces the lost-subscriptions race (docs/notes-s7-gossipreset.md).
+// this reproduces the lost-subscriptions race (docs/design/records/2026-11-30-s7-gossipreset.md).
 // Under CPU load (3 busy loops on 2 cores, -race, -count=6 -parallel 6) it
 // fails most runs: the end that did NOT call ResetGossip loses the
 // resetter's subscriptions in one or both routers, for good (the resetter
