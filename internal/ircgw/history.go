@@ -44,17 +44,29 @@ func (s *Server) playback(c *client, ref chanRef) {
 
 // sendBatch sends msgs to c, as a chathistory batch when c has batch.
 func (s *Server) sendBatch(c *client, target string, msgs []Message) {
-	batch := ""
-	if c.has("batch") {
-		c.mu.Lock()
-		c.batches++
-		batch = "h" + strconv.Itoa(c.batches)
-		c.mu.Unlock()
-		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"+" + batch, "chathistory", target}})
-	}
+	batch := c.openBatch("chathistory", target)
 	for _, m := range msgs {
 		s.sendMessage(c, m, batch)
 	}
+	c.closeBatch(batch)
+}
+
+// openBatch starts a BATCH of kind (with params) when c has the batch
+// capability and returns its reference, or "" (no batch) without it.
+func (c *client) openBatch(kind string, params ...string) string {
+	if !c.has("batch") {
+		return ""
+	}
+	c.mu.Lock()
+	c.batches++
+	batch := "h" + strconv.Itoa(c.batches)
+	c.mu.Unlock()
+	c.send(Line{Source: serverName, Command: "BATCH", Params: append([]string{"+" + batch, kind}, params...)})
+	return batch
+}
+
+// closeBatch ends the batch openBatch returned ("" ends nothing).
+func (c *client) closeBatch(batch string) {
 	if batch != "" {
 		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"-" + batch}})
 	}

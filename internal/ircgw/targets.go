@@ -135,14 +135,7 @@ func (c *client) chathistoryTargets(l Line) {
 		return b.last.Compare(a.last)
 	})
 	ts = ts[:min(len(ts), limit)]
-	batch := ""
-	if c.has("batch") {
-		c.mu.Lock()
-		c.batches++
-		batch = "h" + strconv.Itoa(c.batches)
-		c.mu.Unlock()
-		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"+" + batch, "draft/chathistory-targets"}})
-	}
+	batch := c.openBatch("draft/chathistory-targets")
 	for _, t := range ts {
 		var tags []Tag
 		if batch != "" {
@@ -150,9 +143,7 @@ func (c *client) chathistoryTargets(l Line) {
 		}
 		c.send(Line{Tags: tags, Source: serverName, Command: "CHATHISTORY", Params: []string{"TARGETS", t.name, t.last.UTC().Format(timeFormat)}})
 	}
-	if batch != "" {
-		c.send(Line{Source: serverName, Command: "BATCH", Params: []string{"-" + batch}})
-	}
+	c.closeBatch(batch)
 }
 
 // isTargets reports whether a CHATHISTORY line is TARGETS.
