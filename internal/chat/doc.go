@@ -136,7 +136,9 @@
 // with every peer that joins a log's topic (a member coming back, or met
 // again after a partition), at once and joinResync later (one pending per
 // log and peer), every SyncInterval (15 s) with one random
-// peer of each topic, and with the sender of a message that had to be
+// peer of each topic (a topic listing no peer: a connected member the
+// log's access list lets in, since gossip can lose who subscribed), and
+// with the sender of a message that had to be
 // held, 500 ms later if it is still held (under load gossip delivers an
 // author's messages slightly out of order). Sync rounds of one log run
 // one at a time, so a member coming back fetches each message once, not
