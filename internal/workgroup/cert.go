@@ -97,11 +97,13 @@ func (s Signer) sign(msg []byte) ([]byte, error) {
 }
 
 // verifySig checks sig over domain+body by the issuer (root when issuer
-// is empty, else the Ed25519 key embedded in the issuer's peer ID).
+// is empty, else the Ed25519 key embedded in the issuer's peer ID), with
+// crypto/ed25519's rules (identity.VerifyEd25519: the few issuers' keys
+// stay expanded in its cache).
 func verifySig(rootPub ed25519.PublicKey, issuer []byte, domain string, body, sig []byte) (peer.ID, error) {
 	msg := append([]byte(domain), body...)
 	if len(issuer) == 0 {
-		if len(rootPub) != ed25519.PublicKeySize || !ed25519.Verify(rootPub, msg, sig) {
+		if len(rootPub) != ed25519.PublicKeySize || !identity.VerifyEd25519(rootPub, msg, sig) {
 			return "", fmt.Errorf("bad root signature")
 		}
 		return "", nil
@@ -117,7 +119,7 @@ func verifySig(rootPub ed25519.PublicKey, issuer []byte, domain string, body, si
 	if pk.Type() != crypto.Ed25519 {
 		return "", fmt.Errorf("issuer %s: key type %v, want Ed25519", id, pk.Type())
 	}
-	ok, err := pk.Verify(msg, sig)
+	ok, err := identity.VerifyKey(pk, msg, sig)
 	if err != nil || !ok {
 		return "", fmt.Errorf("bad signature by %s", id)
 	}
