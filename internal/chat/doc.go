@@ -75,7 +75,10 @@
 // mailbox member, every room of its workgroup it may enter (so a member
 // away for long catches up while the authors are offline). The topic
 // validator accepts a message only when: it decodes and its signature
-// verifies; it belongs to that workgroup and log; its author is a current
+// verifies (identity.VerifyPeer: crypto/ed25519's rules exactly, through
+// curve25519-voi on the author's key expanded once and cached, 27 us
+// instead of 52; the sender signs with identity.Sign, the same bytes in
+// half the time); it belongs to that workgroup and log; its author is a current
 // member (Directory); for a room, its author may enter it; it is not
 // stored here already (a replay is ignored, not forwarded). A removed
 // member gets no gossip (the gate) and no history (the protocol checks
