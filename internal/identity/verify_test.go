@@ -211,3 +211,31 @@ func FuzzVerifyAgreesWithStdlib(f *testing.F) {
 		agree(t, buf[:len(pub)], buf[len(pub)+len(sig):], buf[len(pub):len(pub)+len(sig)])
 	})
 }
+
+// FuzzVerifyPeerAgreesWithLibp2p: for any peer ID bytes, VerifyPeer's
+// verdict (and whether it errs) is libp2p's ExtractPublicKey then Verify;
+// seeds: the usual Ed25519 form, the same key in a reordered protobuf, a
+// secp256k1 ID and a hash ID.
+func FuzzVerifyPeerAgreesWithLibp2p(f *testing.F) {
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	msg := []byte("m")
+	sig := ed25519.Sign(priv, msg)
+	f.Add([]byte(ed25519IDPrefix+string(pub)), msg, sig)
+	f.Add(append([]byte("\x00\x24\x12\x20"), append(append([]byte(nil), pub...), 0x08, 0x01)...), msg, sig)
+	_, spub, _ := crypto.GenerateSecp256k1Key(nil)
+	sid, _ := peer.IDFromPublicKey(spub)
+	f.Add([]byte(sid), msg, sig)
+	f.Add([]byte("\x12\x20"+string(pub)), msg, sig)
+	f.Fuzz(func(t *testing.T, id, msg, sig []byte) {
+		got, gerr := VerifyPeer(peer.ID(id), msg, sig)
+		want, werr := false, error(nil)
+		if k, err := peer.ID(id).ExtractPublicKey(); err != nil {
+			werr = err
+		} else {
+			want, werr = k.Verify(msg, sig)
+		}
+		if got != want || (gerr != nil) != (werr != nil) {
+			t.Fatalf("VerifyPeer = %v, %v; libp2p = %v, %v", got, gerr, want, werr)
+		}
+	})
+}
