@@ -239,3 +239,27 @@ func FuzzVerifyPeerAgreesWithLibp2p(f *testing.F) {
 		}
 	})
 }
+
+// Verifications share the cached expanded keys from several goroutines
+// (chat's catch-up verifies on every core): run under -race.
+func TestVerifyConcurrent(t *testing.T) {
+	t.Parallel()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	msg := []byte("concurrent")
+	sig := ed25519.Sign(priv, msg)
+	done := make(chan bool)
+	for range 4 {
+		go func() {
+			ok := true
+			for range 20 {
+				ok = ok && VerifyEd25519(pub, msg, sig) && !VerifyEd25519(pub, msg[1:], sig)
+			}
+			done <- ok
+		}()
+	}
+	for range 4 {
+		if !<-done {
+			t.Fatal("a verdict changed under concurrency")
+		}
+	}
+}
