@@ -47,6 +47,28 @@ type Files interface {
 	// member named in to, of workgroup wg, with subject as the inbox
 	// item's subject; it returns the jobs' IDs.
 	SendFiles(ctx context.Context, wg string, to []string, paths []string, subject string) ([]string, error)
+	// Copies lists the file copies this node received in workgroup wg
+	// (inbox items of kind file, not removed) whose subject is one of
+	// refs.
+	Copies(ctx context.Context, wg string, refs []string) ([]Copy, error)
+	// SaveCopy writes the files of received copy id under dest (an
+	// absolute folder, never overwriting) and returns their paths.
+	SaveCopy(ctx context.Context, id, dest string) ([]string, error)
+}
+
+// Copy is a file copy this node received (a spool inbox item).
+type Copy struct {
+	ID      string // the inbox item's ID
+	Subject string
+	Sender  string // peer ID
+	State   string // new | accepted
+	Files   []CopyFile
+}
+
+// CopyFile is one file of a Copy.
+type CopyFile struct {
+	Path string // slash-separated, relative
+	Size uint64
 }
 
 // checkAttach checks the attachments of a body.
@@ -149,11 +171,13 @@ func (s *Service) queueCopies(ctx context.Context, wg string, to, paths []string
 		return nil, err
 	}
 	if len(to) == 0 {
+		s.keepFiles(ctx, as, paths)
 		return as, nil
 	}
 	if _, err := s.cfg.Files.SendFiles(ctx, wg, to, paths, as[0].Ref); err != nil {
 		return nil, fmt.Errorf("chat: queue the attachments' copy: %w", err)
 	}
+	s.keepFiles(ctx, as, paths)
 	return as, nil
 }
 

@@ -99,11 +99,19 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			}
 			wg := r.URL.Query().Get("workgroup")
 			ms, err := s.History(ctx, wg, q)
+			if err == nil {
+				s.LinkCopies(ctx, ms)
+			}
 			if err == nil && r.URL.Query().Get("mark") != "" {
 				err = s.MarkRead(ctx, wg, q)
 			}
 			return ms, apiError(err)
 		}, "workgroup", "room", "peer", "since", "before", "limit", "search", "mark")
+	api.Handle(srv, "POST /v1/chat/save", "Save the files attached to a message (from this node's copy, or ask a member for one)",
+		func(ctx context.Context, r *http.Request, req apitypes.ChatSaveRequest) (SaveResult, error) {
+			res, err := s.SaveAttachments(ctx, req.Message, req.Dest)
+			return res, apiError(err)
+		})
 	api.Handle(srv, "POST /v1/chat/read", "Mark the messages of a room or of the conversation with a member read",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatReadRequest) (api.Empty, error) {
 			return api.Empty{}, apiError(s.MarkRead(ctx, req.Workgroup, HistoryQuery{Room: req.Room, Peer: req.Member}))

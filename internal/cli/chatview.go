@@ -111,7 +111,7 @@ func renderShown(ms []apitypes.ChatMessage, ids bool) []shownLine {
 			line += "  [" + strings.Join(s.reactions, ", ") + "]"
 		}
 		if !s.deleted && len(s.m.Attachments) > 0 {
-			line += "\n" + strings.Join(attachmentLines(s.m.Attachments), "\n")
+			line += "\n" + strings.Join(attachmentLines(s.m.ID, s.m.Peer != "", s.m.Attachments), "\n")
 		}
 		out = append(out, shownLine{line: line, id: s.m.ID, unread: s.m.Unread})
 	}

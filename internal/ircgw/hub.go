@@ -161,6 +161,7 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 	default:
 		text = "[" + m.Kind + "] " + text
 	}
+	text = withAttachments(m, text)
 	tags := s.timeTag(c, batch, m.Time)
 	mtags := c.has("message-tags")
 	room := len(":"+src+" "+cmd+" "+target+" :") + 2
