@@ -357,6 +357,11 @@ func (s *Service) answerAttach(ctx context.Context, from peer.ID, req *histReq) 
 	if err != nil || len(m.Attach) == 0 {
 		return errors.New("no message with attachments by that ID in that room here")
 	}
+	var at int64
+	err = s.db.QueryRowContext(ctx, `SELECT at FROM chat_file_answers WHERE ref=? AND peer=?`, m.Attach[0].Ref, from.String()).Scan(&at)
+	if err == nil && time.Since(time.UnixMilli(at)) < answerEvery {
+		return nil // queued to it already: hash nothing again
+	}
 	paths := make([]string, len(m.Attach))
 	kept, err := s.keptFiles(ctx, []string{m.Attach[0].Ref})
 	if err != nil {

@@ -19,6 +19,9 @@ func (c *client) command(l Line) {
 	case "TOPIC":
 		c.topic(l)
 	case "NAMES":
+		if l.Param(0) == "" {
+			c.numeric("366", "*", "End of /NAMES list")
+		}
 		for _, name := range strings.Split(l.Param(0), ",") {
 			if ref, ok := s.parseChan(name); ok {
 				s.names(c, ref)
@@ -45,7 +48,9 @@ func (c *client) command(l Line) {
 	case "ISON":
 		c.ison(l)
 	default:
-		c.numeric("421", l.Command, "Unknown command")
+		if !c.info(l) {
+			c.numeric("421", l.Command, "Unknown command")
+		}
 	}
 }
 
@@ -101,6 +106,7 @@ func (c *client) join(l Line) {
 			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
 		} else {
 			var r Room
+			ref.Room = strings.ToLower(ref.Room) // rooms are lower case; CASEMAPPING=ascii
 			if r, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil); err == nil && !r.Joined {
 				_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, ref.Room)
 			}
@@ -216,7 +222,11 @@ func (c *client) part(l Line) {
 	for _, name := range strings.Split(l.Params[0], ",") {
 		ref, ok := c.s.parseChan(name)
 		if !ok || !c.inChannel(ref.Name) {
-			c.numeric("442", name, "You're not on that channel")
+			if _, exists := c.s.roomOf(ref.WG, ref.Room); !ok || !exists {
+				c.numeric("403", name, "No such channel")
+			} else {
+				c.numeric("442", name, "You're not on that channel")
+			}
 			continue
 		}
 		c.partRoom(ref, l.Param(1))
@@ -304,7 +314,7 @@ func (c *client) mode(l Line) {
 		if !r.Created.IsZero() {
 			c.numeric("329", ref.Name, strconv.FormatInt(r.Created.Unix(), 10))
 		}
-	case strings.Trim(l.Params[1], "+b") == "":
+	case len(l.Params) == 2 && strings.Trim(l.Params[1], "+b") == "": // the ban list asked
 		c.numeric("368", ref.Name, "End of channel ban list")
 	default:
 		c.numeric("482", ref.Name, "Room access is set with peerhood room commands, not modes")
