@@ -347,3 +347,18 @@ func (s *Service) noteRoom(m *msg) {
 	s.cfg.Events.Publish(m.Workgroup, events.RoomChanged{Room: r.name, Topic: r.topic, Allow: r.allow,
 		Creator: s.nameOf(m.Workgroup, r.creator), By: s.nameOf(m.Workgroup, m.author())})
 }
+
+// closedEmpty is the error for a history of room that came back empty
+// because the room is not open to this member (nil otherwise): its
+// messages never reach this node, so say so rather than show nothing. A
+// member removed from a room still reads what it kept.
+func (s *Service) closedEmpty(wg, room string, got int) error {
+	if room == "" || got > 0 {
+		return nil
+	}
+	info, r, err := s.room(wg, room)
+	if err != nil || s.allowed(info.ID, r.name, s.self) {
+		return nil
+	}
+	return fmt.Errorf("%w: room %s is not open to this member", ErrRefused, r.name)
+}

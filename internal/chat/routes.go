@@ -100,6 +100,9 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			wg := r.URL.Query().Get("workgroup")
 			ms, err := s.History(ctx, wg, q)
 			if err == nil {
+				err = s.closedEmpty(wg, q.Room, len(ms))
+			}
+			if err == nil {
 				s.LinkCopies(ctx, ms)
 			}
 			if err == nil && r.URL.Query().Get("mark") != "" {
