@@ -163,6 +163,15 @@
 // An alert is popped up on the recipient's desktop (Notify: notify-send
 // over D-Bus, osascript, a PowerShell toast; else the log).
 //
+// # Pop-ups
+//
+// An alert to this member, and a room text or notice that mentions it
+// (@name, body field 13), pop up (Config.Popup; popup.go). A mention
+// only when written within 10 minutes (history sync brings old messages
+// back); an alert always. At most one pop-up per author every 2 s: the
+// others are logged and stay in the history (a member cannot flood the
+// desktop or start a process per message).
+//
 // # Attachments
 //
 // say/msg --attach (POST /v1/chat/say and /msg with attach: absolute

@@ -80,7 +80,7 @@ func attachmentLines(id string, dm bool, as []apitypes.ChatAttachment) []string 
 		case dm:
 			where = "its copy has not arrived yet (peerhood inbox)"
 		default:
-			where = "no copy here: peerhood save " + short + " asks a member for one"
+			where = "no copy here yet: peerhood save " + short + " takes it once it arrived, or asks a member for one"
 		}
 		out = append(out, fmt.Sprintf("    [file] %s (%s, sha256 %s…) %s", at.Name, humanSize(at.Size), d, where))
 	}

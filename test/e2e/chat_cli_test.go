@@ -41,7 +41,8 @@ func fakeNotifySend(t *testing.T) (dir, record string) {
 // (alpha and bravo share room general; bravo's PATH has a notify-send
 // that records what it shows): say from standard input, room topic and
 // ls, history --since/--json/--search, unread, alert (notify-send on
-// bravo, the ALERT log line on alpha, which has none), an attachment
+// bravo, the ALERT log line on alpha, which has none), a mention that
+// pops up, an attachment
 // linked to bravo's copy and saved with `save`, and clear errors for an
 // unknown room or member, an over-size message and a room bravo may not
 // enter.
@@ -82,6 +83,17 @@ func checkChatCLI(t *testing.T, alpha, bravo *Node, notified string) {
 	})
 
 	checkAttachCLI(t, alpha, bravo)
+
+	// A mention pops up too (one pop-up per author every 2 s: wait out
+	// the alert's).
+	time.Sleep(2 * time.Second)
+	alpha.MustRun("say", "general", "hey @bravo look")
+	Eventually(t, 30*time.Second, func() error {
+		if b, _ := os.ReadFile(notified); !strings.Contains(string(b), "peerhood: alpha in #general|hey @bravo look|") {
+			return fmt.Errorf("bravo's notify-send got %q", b)
+		}
+		return nil
+	})
 
 	alpha.MustRun("room", "create", "secret", "--allow", "alpha")
 	Eventually(t, 30*time.Second, func() error {
