@@ -36,6 +36,8 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"LUSERS", []string{"251", "255"}, ""},
 		{"MOTD", []string{"375", "372", "372", "372", "372", "372", "376"}, ""},
 		{"JOIN #Upper", []string{"JOIN", "331", "353", "366"}, "#upper"},
+		{"JOIN #lab1/lab", []string{"JOIN", "331", "353", "366"}, "#lab1@lab"},
+		{"JOIN #x/nolab", []string{"403"}, ""},
 		{"WHOIS nobody", []string{"401", "318"}, ""},
 		{"PRIVMSG bob", []string{"412"}, ""},
 		{"PRIVMSG nobody :x", []string{"401"}, ""},
