@@ -69,6 +69,12 @@ func checkChatCLI(t *testing.T, alpha, bravo *Node, notified string) {
 	if out := bravo.MustRun("unread"); strings.Contains(out, "#general") {
 		t.Errorf("history did not mark general read: %q", out)
 	}
+	// A bare name that is no room is the member (as in the chat view).
+	var dm []chatMessage
+	bravo.JSON(&dm, "history", "alpha")
+	if len(dm) == 0 || dm[0].Peer != "alpha" {
+		t.Errorf("history alpha (a member): %+v", dm)
+	}
 
 	alpha.MustRun("alert", "bravo", "fire drill")
 	bravo.MustRun("alert", "alpha", "drill over")
