@@ -59,9 +59,12 @@ func (s *Service) roomRoutes(srv *api.Server) {
 }
 
 func (s *Service) messageRoutes(srv *api.Server) {
-	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room",
+	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room (joining it first when this node is not in it)",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatSayRequest) (Message, error) {
 			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if err := s.joinToSay(ctx, req.Workgroup, req.Room); err != nil {
+				return Message{}, apiError(err)
+			}
 			if len(req.Attach) > 0 {
 				m, err := s.SayFiles(ctx, req.Workgroup, req.Room, req.Text, opt, req.Attach)
 				return m, apiError(err)

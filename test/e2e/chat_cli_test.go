@@ -69,6 +69,14 @@ func checkChatCLI(t *testing.T, alpha, bravo *Node, notified string) {
 	if out := bravo.MustRun("unread"); strings.Contains(out, "#general") {
 		t.Errorf("history did not mark general read: %q", out)
 	}
+	// Saying in a room left joins it again (else bravo would not get the
+	// answers: the attachment below).
+	bravo.MustRun("room", "leave", "general")
+	if out := bravo.MustRun("room", "ls"); !strings.Contains(out, "#general") {
+		t.Errorf("room ls after leave: %q", out)
+	}
+	bravo.MustRun("say", "general", "back again")
+	Eventually(t, 30*time.Second, func() error { return hasText(alpha, "general", "back again") })
 	// A bare name that is no room is the member (as in the chat view).
 	var dm []chatMessage
 	bravo.JSON(&dm, "history", "alpha")
