@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -143,30 +144,76 @@ func (s *Service) LinkCopies(ctx context.Context, ms []Message) {
 	}
 }
 
-// bestCopy picks the copy holding a file of that name and size: the
-// author's first, then one not saved yet.
+// bestCopy picks the copy holding a file of that name and size: one not
+// saved yet first, the author's first.
 func bestCopy(cs []Copy, author, name string, size uint64) (Copy, bool) {
-	best, score := Copy{}, -1
-	for _, c := range cs {
-		has := false
-		for _, f := range c.Files {
-			has = has || (f.Path == name && f.Size == size)
-		}
-		if !has {
-			continue
-		}
+	ranked := rankCopies(cs, author, name, size)
+	if len(ranked) == 0 {
+		return Copy{}, false
+	}
+	return ranked[0], true
+}
+
+// rankCopies is the copies holding a file of that name and size, best
+// first: those not saved yet, the author's first.
+func rankCopies(cs []Copy, author, name string, size uint64) []Copy {
+	score := func(c Copy) int {
 		sc := 0
-		if c.Sender == author {
+		if c.State == "new" {
 			sc += 2
 		}
-		if c.State == "new" {
+		if c.Sender == author {
 			sc++
 		}
-		if sc > score {
-			best, score = c, sc
+		return sc
+	}
+	var out []Copy
+	for _, c := range cs {
+		if slices.ContainsFunc(c.Files, func(f CopyFile) bool { return f.Path == name && f.Size == size }) {
+			out = append(out, c)
 		}
 	}
-	return best, score >= 0
+	slices.SortStableFunc(out, func(a, b Copy) int { return score(b) - score(a) })
+	return out
+}
+
+// errMismatch: a copy's file is not the one the message names.
+var errMismatch = errors.New("not the file the message names (SHA-256 differs)")
+
+// saveFirstGood saves, of the copies not saved yet that hold m's files,
+// the first whose files have the message's digests (another member may
+// have sent a copy under the same reference: it is set aside, renamed
+// NAME.mismatch, and the next is tried).
+func (s *Service) saveFirstGood(ctx context.Context, m *msg, dest string, res SaveResult) (SaveResult, error) {
+	a0 := m.Attach[0]
+	cs, err := s.cfg.Files.Copies(ctx, m.Workgroup, []string{a0.Ref})
+	if err != nil {
+		return SaveResult{}, fmt.Errorf("chat: the copies of %s: %w", a0.Ref, err)
+	}
+	var bad []string
+	for _, c := range rankCopies(cs, m.authorID(), a0.Name, a0.Size) {
+		if c.State != "new" {
+			continue
+		}
+		paths, err := s.saveCopy(ctx, m, c.ID, dest)
+		if errors.Is(err, errMismatch) {
+			s.log.Warn("chat: a copy under an attachment's reference is not its file", "copy", c.ID, "sender", c.Sender, "err", err)
+			bad = append(bad, err.Error())
+			continue
+		}
+		if err != nil {
+			return SaveResult{}, err
+		}
+		res.State, res.Files, res.Copy = SaveSaved, paths, c.ID
+		if p, err := peer.Decode(c.Sender); err == nil {
+			res.From = s.nameOf(m.Workgroup, p)
+		}
+		return res, nil
+	}
+	if len(bad) > 0 {
+		return SaveResult{}, fmt.Errorf("%w: no copy holds the files of %s: %s: %w", ErrConflict, m.ID()[:12], strings.Join(bad, "; "), errMismatch)
+	}
+	return SaveResult{}, fmt.Errorf("%w: every copy of the files of %s was saved already (peerhood inbox)", ErrConflict, m.ID()[:12])
 }
 
 // fileDigest is the SHA-256 of the file at p, hexadecimal.
@@ -237,12 +284,11 @@ func (s *Service) SaveAttachments(ctx context.Context, id, dest string) (SaveRes
 		if !filepath.IsAbs(dest) {
 			return SaveResult{}, fmt.Errorf("%w: destination %q: an absolute folder", ErrInvalid, dest)
 		}
-		paths, err := s.saveCopy(ctx, m, c.Copy, dest)
-		if err != nil {
-			return SaveResult{}, err
+		saved, err := s.saveFirstGood(ctx, m, dest, res)
+		if !errors.Is(err, errMismatch) || m.isDM() {
+			return saved, err
 		}
-		res.State, res.Files, res.Copy, res.From = SaveSaved, paths, c.Copy, c.CopyFrom
-		return res, nil
+		// Every copy here was another file: ask a member for the real one.
 	}
 	if m.isDM() {
 		return SaveResult{}, fmt.Errorf("%w: the copy of its files has not arrived yet (%s's node queues it; see peerhood inbox)", ErrNotFound, view.Author)
@@ -289,11 +335,23 @@ func (s *Service) saveCopy(ctx context.Context, m *msg, id, dest string) ([]stri
 			return nil, fmt.Errorf("%w: copy %s holds no file %s (written: %s)", ErrConflict, id, a.Name, strings.Join(written, ", "))
 		}
 		if d, err := fileDigest(paths[i]); err != nil || d != digestHex(a) {
-			return nil, fmt.Errorf("%w: %s from copy %s is not the file the message names (SHA-256 differs); left at %s", ErrConflict, a.Name, id, paths[i])
+			setAside(written)
+			return nil, fmt.Errorf("%s from copy %s: %w; set aside as %s.mismatch", a.Name, id, errMismatch, paths[i])
 		}
 	}
 	s.keepFiles(ctx, m.Attach, paths)
 	return paths, nil
+}
+
+// setAside renames the files of a copy that failed its check to
+// NAME.mismatch (when that name is free), so the next copy can be
+// written under the real names.
+func setAside(paths []string) {
+	for _, p := range paths {
+		if _, err := os.Lstat(p + ".mismatch"); errors.Is(err, os.ErrNotExist) {
+			_ = os.Rename(p, p+".mismatch")
+		}
+	}
 }
 
 // requestCopy asks connected members allowed in m's room, the author

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,7 +54,9 @@ func checkSaved(t *testing.T, who string, res chat.SaveResult, content string) {
 // (bravo only): bravo's history links the attachment to its inbox copy
 // (from alpha) and saving it writes the file, checked against the
 // message's SHA-256; charlie, not allowed in ops, is refused a copy;
-// once allowed, charlie joins, has the message but no copy, and asks:
+// once allowed, charlie joins, has the message but no copy but a forged
+// one (alpha sends another file under the same reference: set aside as
+// report.txt.mismatch), and asks:
 // alpha no longer keeps the file (its source was removed), so bravo
 // (which saved it) queues one, which charlie saves.
 func checkLateJoiner(t *testing.T, a, b, c *testnet.Node, sent chat.Message, src, content string) {
@@ -96,8 +99,19 @@ func checkLateJoiner(t *testing.T, a, b, c *testnet.Node, sent chat.Message, src
 	if v := attachmentOf(t, c, chat.HistoryQuery{Room: "ops"}, sent.ID, false); v.Attachments[0].Copy != "" {
 		t.Fatalf("charlie has a copy already: %+v", v.Attachments)
 	}
+	// A forged copy under the same reference (same name and size, other
+	// bytes) comes first: the save sets it aside and asks for the file.
+	forged := filepath.Join(t.TempDir(), "report.txt")
+	if err := os.WriteFile(forged, []byte(strings.ToUpper(content)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Chat().SendFilesTest(ctxT(t), "office", []string{"charlie"}, []string{forged}, sent.Attachments[0].Ref); err != nil {
+		t.Fatal(err)
+	}
+	attachmentOf(t, c, chat.HistoryQuery{Room: "ops"}, sent.ID, true)
+	first := t.TempDir()
 	testutil.Eventually(t, testnet.Converge, func() error {
-		res, err := c.Chat().SaveAttachments(ctxT(t), sent.ID, t.TempDir())
+		res, err := c.Chat().SaveAttachments(ctxT(t), sent.ID, first)
 		if err != nil {
 			return err
 		}
@@ -106,7 +120,15 @@ func checkLateJoiner(t *testing.T, a, b, c *testnet.Node, sent chat.Message, src
 		}
 		return nil
 	})
-	attachmentOf(t, c, chat.HistoryQuery{Room: "ops"}, sent.ID, true)
+	if _, err := os.Stat(filepath.Join(first, "report.txt.mismatch")); err != nil {
+		t.Errorf("the forged copy was not set aside: %v", err)
+	}
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if v := attachmentOf(t, c, chat.HistoryQuery{Room: "ops"}, sent.ID, true); v.Attachments[0].CopyFrom != "bravo" {
+			return fmt.Errorf("charlie's link: %+v", v.Attachments[0])
+		}
+		return nil
+	})
 	res, err = c.Chat().SaveAttachments(ctxT(t), sent.ID, t.TempDir())
 	if err != nil {
 		t.Fatal(err)

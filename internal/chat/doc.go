@@ -194,8 +194,11 @@
 // where this node keeps the file: the author's source, or where a save
 // wrote it (table chat_files, migration family chatfiles). `peerhood
 // save ID [DIR]` (POST /v1/chat/save) accepts the copy into DIR and
-// checks each file's SHA-256 against the signed message (a copy from
-// anyone else under the same Ref is refused as not that file).
+// checks each file's SHA-256 against the signed message: a copy from
+// anyone else under the same Ref with other bytes is set aside (its
+// files renamed NAME.mismatch), the next copy tried, and with none left
+// for a room message the files are asked for as below. Copies not saved
+// yet are tried first, the author's first.
 //
 // Fetch on demand: a member with no copy (it was allowed into the room
 // after the message, or the room had over 64 members) asks connected

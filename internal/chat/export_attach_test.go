@@ -20,3 +20,14 @@ func (s *Service) AskAttachTest(ctx context.Context, p peer.ID, wg, room, id str
 	}
 	return s.askAttach(ctx, p, info.ID, room, b)
 }
+
+// SendFilesTest queues a file copy with subject through this node's
+// spool, as a member running other code could (a forged attachment).
+func (s *Service) SendFilesTest(ctx context.Context, wg string, to, paths []string, subject string) error {
+	info, err := s.resolve(wg)
+	if err != nil {
+		return err
+	}
+	_, err = s.cfg.Files.SendFiles(ctx, info.ID, to, paths, subject)
+	return err
+}
