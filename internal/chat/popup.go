@@ -61,14 +61,12 @@ func (s *Service) popupGate() *popupGate {
 
 // popupTitle is the title of m's pop-up, "" when m pops nothing up.
 func (s *Service) popupTitle(m *msg, now time.Time) string {
-	if m.author() == s.self {
-		return ""
-	}
-	from := "peerhood: " + s.nameOf(m.Workgroup, m.author())
 	switch {
+	case m.author() == s.self:
+		return ""
 	case m.Kind == KindAlert && m.to() == s.self:
-		return from
-	case m.isDM() || m.Room == "" || (m.Kind != KindText && m.Kind != KindNotice):
+		return "peerhood: " + s.nameOf(m.Workgroup, m.author())
+	case len(m.Mentions) == 0 || m.isDM() || m.Room == "" || (m.Kind != KindText && m.Kind != KindNotice):
 		return ""
 	case now.Sub(hlcTime(m.HLC)) > mentionFresh:
 		return ""
@@ -77,7 +75,7 @@ func (s *Service) popupTitle(m *msg, now time.Time) string {
 	if !ok || !slices.ContainsFunc(m.Mentions, func(n string) bool { return strings.EqualFold(n, me.Name) }) {
 		return ""
 	}
-	return from + " in #" + m.Room
+	return "peerhood: " + s.nameOf(m.Workgroup, m.author()) + " in #" + m.Room
 }
 
 // popup shows m on the desktop when it is an alert to this member or a
