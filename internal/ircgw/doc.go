@@ -42,7 +42,10 @@
 //     JOIN joins the room, creating it when missing; PART leaves it. The
 //     channels are the member's rooms, so every client of the node sees
 //     each JOIN and PART, gets the node's rooms joined at registration, and
-//     is joined to a room when a message of it arrives.
+//     is joined to a room when a message of it arrives, if the node is in
+//     that room (Room.Joined): a room directory entry (a room created, its
+//     access list or topic set, which chat publishes on every node) or a
+//     message a mailbox member keeps of a room it is not in joins no one.
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
 //     A PRIVMSG to a nick is a direct message (Direct), a query.

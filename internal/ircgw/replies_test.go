@@ -1,8 +1,10 @@
 package ircgw
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestRepliesFollowModernIRC: the replies the s8 audit found diverging
@@ -65,5 +67,45 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 				t.Errorf("replies lack %q: %s", tc.text, dump(got))
 			}
 		})
+	}
+}
+
+// TestNoJoinForRoomsNotJoined: chat publishes every room directory entry
+// (a room created, its access list or topic set) to every node, and a
+// mailbox member stores every room's messages; none of them may pull the
+// node's IRC clients into a channel of a room the node is not in (before:
+// a JOIN burst for each). A message of a room the node joined (here by
+// the CLI, not by this client) still does.
+func TestNoJoinForRoomsNotJoined(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "elsewhere", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	for i, m := range []Message{
+		{Kind: KindACL},
+		{Kind: KindTopic, Text: "bob's topic"},
+		{Kind: KindText, Text: "kept by a mailbox member"},
+	} {
+		m.ID, m.Workgroup, m.Room, m.Author, m.AuthorID, m.Time = fmt.Sprint("dir", i), "wg-home", "elsewhere", "bob", "peer-bob", at
+		tn.alice.Bus().Publish("wg-home", m)
+	}
+	c.send("PING :sentinel")
+	for _, l := range c.until("PONG") {
+		if l.Command != "PONG" {
+			t.Errorf("a client of a node not in #elsewhere got %s", dump([]Line{l}))
+		}
+	}
+	if _, err := tn.alice.JoinRoom(t.Context(), "wg-home", "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.bob.Say(t.Context(), "wg-home", "elsewhere", "now joined", SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := c.until("PRIVMSG")
+	if j, ok := find(got, "JOIN"); !ok || j.Param(0) != "#elsewhere" || got[len(got)-1].Param(1) != "now joined" {
+		t.Errorf("after the node joined: %s", dump(got))
 	}
 }
