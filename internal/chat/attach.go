@@ -161,8 +161,9 @@ func describeFile(p string) (attachment, error) {
 }
 
 // queueCopies describes the files, queues their copy to the members
-// named in to (when any), and returns the attachments.
-func (s *Service) queueCopies(ctx context.Context, wg string, to, paths []string) ([]attachment, error) {
+// named in to (when any), records them as kept for log, and returns the
+// attachments.
+func (s *Service) queueCopies(ctx context.Context, wg, log string, to, paths []string) ([]attachment, error) {
 	if s.cfg.Files == nil {
 		return nil, fmt.Errorf("%w: this node sends no attachments (no spool)", ErrInvalid)
 	}
@@ -171,13 +172,13 @@ func (s *Service) queueCopies(ctx context.Context, wg string, to, paths []string
 		return nil, err
 	}
 	if len(to) == 0 {
-		s.keepFiles(ctx, as, paths)
+		s.keepFiles(ctx, wg, log, as, paths)
 		return as, nil
 	}
 	if _, err := s.cfg.Files.SendFiles(ctx, wg, to, paths, as[0].Ref); err != nil {
 		return nil, fmt.Errorf("chat: queue the attachments' copy: %w", err)
 	}
-	s.keepFiles(ctx, as, paths)
+	s.keepFiles(ctx, wg, log, as, paths)
 	return as, nil
 }
 
@@ -211,7 +212,7 @@ func (s *Service) SayFiles(ctx context.Context, wg, room, text string, opt SendO
 	if b.Parent, err = parseRef(opt.Parent); err != nil {
 		return Message{}, err
 	}
-	if b.Attach, err = s.queueCopies(ctx, info.ID, to, paths); err != nil {
+	if b.Attach, err = s.queueCopies(ctx, info.ID, r.name, to, paths); err != nil {
 		return Message{}, err
 	}
 	m, err := s.send(ctx, info.ID, b)
@@ -235,7 +236,7 @@ func (s *Service) DirectFiles(ctx context.Context, wg, member, text string, opt 
 	if b.Parent, err = parseRef(opt.Parent); err != nil {
 		return Message{}, err
 	}
-	if b.Attach, err = s.queueCopies(ctx, info.ID, []string{m.Name}, paths); err != nil {
+	if b.Attach, err = s.queueCopies(ctx, info.ID, "@"+m.PeerID.String(), []string{m.Name}, paths); err != nil {
 		return Message{}, err
 	}
 	sent, err := s.send(ctx, info.ID, b)

@@ -95,9 +95,9 @@ func TestAttachments(t *testing.T) {
 	if len(items) != 0 {
 		t.Errorf("charlie (not allowed in ops, not addressed) got copies: %+v", items)
 	}
-	checkLateJoiner(t, a, b, c, roomMsg, filepath.Join(dir, "report.txt"), "quarterly figures")
 	checkMarkRead(t, b, "ops")
 	checkConversations(t, b)
+	checkLateJoiner(t, a, b, c, roomMsg, filepath.Join(dir, "report.txt"), "quarterly figures")
 }
 
 // checkConversations: bravo's conversations are room ops (a message

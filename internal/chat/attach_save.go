@@ -59,22 +59,28 @@ type SaveResult struct {
 func digestHex(a attachment) string { return hex.EncodeToString(a.Digest) }
 
 // keepFiles records where this node keeps the files of as (paths[i]
-// holds as[i]).
-func (s *Service) keepFiles(ctx context.Context, as []attachment, paths []string) {
+// holds as[i]), attached to a message of log (a room, or "@" + peer)
+// of workgroup wg.
+func (s *Service) keepFiles(ctx context.Context, wg, log string, as []attachment, paths []string) {
 	now := time.Now().UnixMilli()
 	for i, a := range as {
-		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO chat_files(ref, digest, path, added) VALUES(?,?,?,?)`,
-			a.Ref, digestHex(a), paths[i], now); err != nil {
+		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO chat_files(ref, digest, path, workgroup, log, added) VALUES(?,?,?,?,?,?)`,
+			a.Ref, digestHex(a), paths[i], wg, log, now); err != nil {
 			s.log.Warn("chat: record an attachment's path", "path", paths[i], "err", err)
 		}
 	}
 }
 
-// keptFiles returns, by ref + "/" + digest, the paths recorded for refs.
-func (s *Service) keptFiles(ctx context.Context, refs []string) (map[string][]string, error) {
+// keptFiles returns, by ref + "/" + digest, the paths recorded for refs;
+// with wg set, only those recorded for log of wg.
+func (s *Service) keptFiles(ctx context.Context, refs []string, wg, log string) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, ref := range refs {
-		rows, err := s.db.QueryContext(ctx, `SELECT digest, path FROM chat_files WHERE ref=? ORDER BY added`, ref)
+		q, args := `SELECT digest, path FROM chat_files WHERE ref=?`, []any{ref}
+		if wg != "" {
+			q, args = q+` AND workgroup=? AND log=?`, append(args, wg, log)
+		}
+		rows, err := s.db.QueryContext(ctx, q+` ORDER BY added`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("chat: attachments' paths: %w", err)
 		}
@@ -123,7 +129,7 @@ func (s *Service) LinkCopies(ctx context.Context, ms []Message) {
 			copies[c.Subject] = append(copies[c.Subject], c)
 		}
 	}
-	kept, err := s.keptFiles(ctx, all)
+	kept, err := s.keptFiles(ctx, all, "", "")
 	if err != nil {
 		s.log.Warn("chat: attachments' paths", "err", err)
 	}
@@ -339,7 +345,7 @@ func (s *Service) saveCopy(ctx context.Context, m *msg, id, dest string) ([]stri
 			return nil, fmt.Errorf("%s from copy %s: %w; set aside as %s.mismatch", a.Name, id, errMismatch, paths[i])
 		}
 	}
-	s.keepFiles(ctx, m.Attach, paths)
+	s.keepFiles(ctx, m.Workgroup, m.logName(), m.Attach, paths)
 	return paths, nil
 }
 
@@ -421,7 +427,9 @@ func (s *Service) answerAttach(ctx context.Context, from peer.ID, req *histReq) 
 		return nil // queued to it already: hash nothing again
 	}
 	paths := make([]string, len(m.Attach))
-	kept, err := s.keptFiles(ctx, []string{m.Attach[0].Ref})
+	// Only files kept for THIS room: a member that learnt another room's
+	// reference and digests cannot have them sent by quoting them here.
+	kept, err := s.keptFiles(ctx, []string{m.Attach[0].Ref}, req.Workgroup, req.Log)
 	if err != nil {
 		return errors.New("cannot read where its files are")
 	}

@@ -78,6 +78,8 @@ func checkLateJoiner(t *testing.T, a, b, c *testnet.Node, sent chat.Message, src
 		t.Errorf("bravo saves again: %+v, %v", again, err)
 	}
 
+	checkQuotedRef(t, b, c, sent)
+
 	// charlie is not allowed in ops: alpha refuses it a copy.
 	testutil.Eventually(t, testnet.Converge, func() error {
 		err := c.Chat().AskAttachTest(ctxT(t), a.Host().ID(), "office", "ops", sent.ID)
@@ -155,5 +157,28 @@ func TestSaveAttachmentErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.is) {
 			t.Errorf("save %s: %v, want %q (%v)", tc.id, err, tc.want, tc.is)
 		}
+	}
+}
+
+// checkQuotedRef: charlie, not in ops, writes in room lobby (bravo is in
+// it) a message quoting the reference and digest of alpha's file in ops;
+// bravo, which saved that file from ops, does not send it for lobby.
+func checkQuotedRef(t *testing.T, b, c *testnet.Node, sent chat.Message) {
+	t.Helper()
+	if _, err := c.Chat().CreateRoom(ctxT(t), "office", "lobby", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitRoom(t, b, "office", "lobby")
+	if _, err := b.Chat().JoinRoom(ctxT(t), "office", "lobby"); err != nil {
+		t.Fatal(err)
+	}
+	id, err := c.Chat().SayQuotingTest(ctxT(t), "office", "lobby", "look", sent.Attachments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attachmentOf(t, b, chat.HistoryQuery{Room: "lobby"}, id, false)
+	err = c.Chat().AskAttachTest(ctxT(t), b.Host().ID(), "office", "lobby", id)
+	if err == nil || !strings.Contains(err.Error(), "does not keep the files") {
+		t.Fatalf("charlie quoting ops' file in lobby: %v, want refused", err)
 	}
 }

@@ -211,7 +211,10 @@
 // The answerer checks as for any history request (member of the
 // workgroup, allowed in that room now), that the message is stored in
 // that room, and that it keeps every file with the message's digest
-// (hashed again); it then queues a copy to the asker through the spool
+// (hashed again) FOR THAT ROOM (chat_files records each path with the
+// room of the message it was sent or saved for: a member that learnt
+// another room's reference and digests cannot have those files sent by
+// quoting them in a room of its own); it then queues a copy to the asker through the spool
 // with subject Ref (sealed to it, mailbox, retries), at most one per
 // asker and Ref every 10 minutes (chat_file_answers). The copy is linked
 // and saved like the author's.

@@ -8,6 +8,8 @@ CREATE TABLE chat_files (
     ref    TEXT NOT NULL, -- the copy's reference (attachment Ref)
     digest TEXT NOT NULL, -- SHA-256 of the file, hexadecimal
     path   TEXT NOT NULL, -- absolute path on this machine
+    workgroup TEXT NOT NULL, -- the message's workgroup and log (a room,
+    log    TEXT NOT NULL,    -- or '@' + peer): files are sent only for their own room
     added  INTEGER NOT NULL,
     PRIMARY KEY (ref, digest, path)
 ) STRICT;
