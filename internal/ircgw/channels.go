@@ -107,6 +107,11 @@ func (c *client) join(l Line) {
 		} else {
 			var r Room
 			ref.Room = strings.ToLower(ref.Room) // rooms are lower case; CASEMAPPING=ascii
+			if !newRoomName(ref.Room) {
+				cancel()
+				c.numeric("476", name, "Bad channel name: a room name is 1 to 64 of a-z, 0-9, - _ . (starting with a letter or digit)")
+				continue
+			}
 			if r, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil); err == nil && !r.Joined {
 				_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, ref.Room)
 			}
@@ -361,4 +366,20 @@ func (c *client) ison(l Line) {
 		}
 	}
 	c.numeric("303", strings.Join(on, " "))
+}
+
+// newRoomName reports whether name (lower case) is a name chat gives a
+// new room (chat.ValidRoom's rule): 1 to 64 of a-z, 0-9, and - _ . after
+// the first. A JOIN creating anything else is 476 (ERR_BADCHANMASK),
+// not a refusal that reads like an invite-only channel.
+func newRoomName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (i > 0 && strings.ContainsRune("-_.", r))) {
+			return false
+		}
+	}
+	return true
 }
