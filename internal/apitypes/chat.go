@@ -106,3 +106,22 @@ type ChatUnread struct {
 	Count     int       `json:"count"`
 	Last      time.Time `json:"last"`
 }
+
+// ChatSaveRequest is POST /v1/chat/save: write the files attached to
+// message Message (its ID, or 8+ leading hexadecimal digits) under Dest
+// (an absolute folder on the node's machine), from this node's received
+// copy; with no copy here (a room message from before this member
+// joined), ask a member that holds them for one.
+type ChatSaveRequest struct {
+	Message string `json:"message"`
+	Dest    string `json:"dest,omitempty"`
+}
+
+// ChatSaveResult mirrors chat.SaveResult.
+type ChatSaveResult struct {
+	Message string   `json:"message"`
+	State   string   `json:"state"`
+	Files   []string `json:"files,omitempty"`
+	Copy    string   `json:"copy,omitempty"`
+	From    string   `json:"from,omitempty"`
+}

@@ -47,6 +47,28 @@ type Files interface {
 	// member named in to, of workgroup wg, with subject as the inbox
 	// item's subject; it returns the jobs' IDs.
 	SendFiles(ctx context.Context, wg string, to []string, paths []string, subject string) ([]string, error)
+	// Copies lists the file copies this node received in workgroup wg
+	// (inbox items of kind file, not removed) whose subject is one of
+	// refs.
+	Copies(ctx context.Context, wg string, refs []string) ([]Copy, error)
+	// SaveCopy writes the files of received copy id under dest (an
+	// absolute folder, never overwriting) and returns their paths.
+	SaveCopy(ctx context.Context, id, dest string) ([]string, error)
+}
+
+// Copy is a file copy this node received (a spool inbox item).
+type Copy struct {
+	ID      string // the inbox item's ID
+	Subject string
+	Sender  string // peer ID
+	State   string // new | accepted
+	Files   []CopyFile
+}
+
+// CopyFile is one file of a Copy.
+type CopyFile struct {
+	Path string // slash-separated, relative
+	Size uint64
 }
 
 // checkAttach checks the attachments of a body.
@@ -139,8 +161,9 @@ func describeFile(p string) (attachment, error) {
 }
 
 // queueCopies describes the files, queues their copy to the members
-// named in to (when any), and returns the attachments.
-func (s *Service) queueCopies(ctx context.Context, wg string, to, paths []string) ([]attachment, error) {
+// named in to (when any), records them as kept for log, and returns the
+// attachments.
+func (s *Service) queueCopies(ctx context.Context, wg, log string, to, paths []string) ([]attachment, error) {
 	if s.cfg.Files == nil {
 		return nil, fmt.Errorf("%w: this node sends no attachments (no spool)", ErrInvalid)
 	}
@@ -149,11 +172,13 @@ func (s *Service) queueCopies(ctx context.Context, wg string, to, paths []string
 		return nil, err
 	}
 	if len(to) == 0 {
+		s.keepFiles(ctx, wg, log, as, paths)
 		return as, nil
 	}
 	if _, err := s.cfg.Files.SendFiles(ctx, wg, to, paths, as[0].Ref); err != nil {
 		return nil, fmt.Errorf("chat: queue the attachments' copy: %w", err)
 	}
+	s.keepFiles(ctx, wg, log, as, paths)
 	return as, nil
 }
 
@@ -187,7 +212,7 @@ func (s *Service) SayFiles(ctx context.Context, wg, room, text string, opt SendO
 	if b.Parent, err = parseRef(opt.Parent); err != nil {
 		return Message{}, err
 	}
-	if b.Attach, err = s.queueCopies(ctx, info.ID, to, paths); err != nil {
+	if b.Attach, err = s.queueCopies(ctx, info.ID, r.name, to, paths); err != nil {
 		return Message{}, err
 	}
 	m, err := s.send(ctx, info.ID, b)
@@ -211,7 +236,7 @@ func (s *Service) DirectFiles(ctx context.Context, wg, member, text string, opt 
 	if b.Parent, err = parseRef(opt.Parent); err != nil {
 		return Message{}, err
 	}
-	if b.Attach, err = s.queueCopies(ctx, info.ID, []string{m.Name}, paths); err != nil {
+	if b.Attach, err = s.queueCopies(ctx, info.ID, "@"+m.PeerID.String(), []string{m.Name}, paths); err != nil {
 		return Message{}, err
 	}
 	sent, err := s.send(ctx, info.ID, b)

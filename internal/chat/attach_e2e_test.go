@@ -38,6 +38,7 @@ func TestAttachments(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
+	var roomMsg chat.Message
 	tests := []struct {
 		name, file, content string
 		send                func(path string) (chat.Message, error)
@@ -65,6 +66,9 @@ func TestAttachments(t *testing.T) {
 		if len(sent.Attachments) != 1 {
 			t.Fatalf("%s: sent %+v", tc.name, sent)
 		}
+		if tc.name == "room" {
+			roomMsg = sent
+		}
 		want := apitypes.ChatAttachment{Name: tc.file, Size: uint64(len(tc.content)), Digest: hex.EncodeToString(sum[:]), Ref: sent.Attachments[0].Ref}
 		testutil.Eventually(t, testnet.Converge, func() error {
 			ms, err := b.Chat().History(ctxT(t), "office", tc.query)
@@ -86,13 +90,14 @@ func TestAttachments(t *testing.T) {
 			return nil
 		})
 	}
-	checkMarkRead(t, b, "ops")
-	checkConversations(t, b)
 	var items []apitypes.Item
 	c.Must(http.MethodGet, "/v1/inbox", nil, &items)
 	if len(items) != 0 {
 		t.Errorf("charlie (not allowed in ops, not addressed) got copies: %+v", items)
 	}
+	checkMarkRead(t, b, "ops")
+	checkConversations(t, b)
+	checkLateJoiner(t, a, b, c, roomMsg, filepath.Join(dir, "report.txt"), "quarterly figures")
 }
 
 // checkConversations: bravo's conversations are room ops (a message

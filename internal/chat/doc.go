@@ -128,6 +128,7 @@
 //	       <- {1 Heads: [{1 Author, 2 Seq}]}            highest stored Seq per author
 //	get:   -> {1 Op "get", 2 Workgroup, 3 Log, 5 Ranges: [{1 Author, 2 From, 3 To}]}
 //	       <- {2 Msgs: [signed]}                         in chain order, at most 1 MiB / 2,000
+//	attach: see Attachments (fetch on demand)
 //	error: <- {3 Err "not allowed in that room" ...}
 //
 // Frames are capped at 2 MiB; at most 10,000 heads or ranges. The
@@ -165,6 +166,15 @@
 // An alert is popped up on the recipient's desktop (Notify: notify-send
 // over D-Bus, osascript, a PowerShell toast; else the log).
 //
+// # Pop-ups
+//
+// An alert to this member, and a room text or notice that mentions it
+// (@name, body field 13), pop up (Config.Popup; popup.go). A mention
+// only when written within 10 minutes (history sync brings old messages
+// back); an alert always. At most one pop-up per author every 2 s: the
+// others are logged and stay in the history (a member cannot flood the
+// desktop or start a process per message).
+//
 // # Attachments
 //
 // say/msg --attach (POST /v1/chat/say and /msg with attach: absolute
@@ -179,6 +189,38 @@
 // against Digest. The copy is queued before the message is sent, so a
 // message never names a copy that was refused; a file changed between
 // its digest and its sealing shows a different digest.
+//
+// Linking and saving (attach_save.go): history answers (the API's and
+// the IRC gateway's) name, per attachment, the received copy holding it
+// (Copy: the inbox item whose subject is Ref and which holds a file of
+// that name and size, the author's first; CopyState, CopyFrom) and Path,
+// where this node keeps the file: the author's source, or where a save
+// wrote it (table chat_files, migration family chatfiles). `peerhood
+// save ID [DIR]` (POST /v1/chat/save) accepts the copy into DIR and
+// checks each file's SHA-256 against the signed message: a copy from
+// anyone else under the same Ref with other bytes is set aside (its
+// files renamed NAME.mismatch), the next copy tried, and with none left
+// for a room message the files are asked for as below. Copies not saved
+// yet are tried first, the author's first.
+//
+// Fetch on demand: a member with no copy (it was allowed into the room
+// after the message, or the room had over 64 members) asks connected
+// members the room lets in, the author first, with op attach of
+// /peerhood/history/1:
+//
+//	attach: -> {1 Op "attach", 2 Workgroup, 3 Log (the room), 6 Msg (the message ID, 32 bytes)}
+//	        <- {} (a copy is queued to you) or {3 Err}
+//
+// The answerer checks as for any history request (member of the
+// workgroup, allowed in that room now), that the message is stored in
+// that room, and that it keeps every file with the message's digest
+// (hashed again) FOR THAT ROOM (chat_files records each path with the
+// room of the message it was sent or saved for: a member that learnt
+// another room's reference and digests cannot have those files sent by
+// quoting them in a room of its own); it then queues a copy to the asker through the spool
+// with subject Ref (sealed to it, mailbox, retries), at most one per
+// asker and Ref every 10 minutes (chat_file_answers). The copy is linked
+// and saved like the author's.
 //
 // # Reading: unread flags, conversations
 //

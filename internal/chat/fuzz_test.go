@@ -44,6 +44,7 @@ func FuzzHistoryFrames(f *testing.F) {
 		histReq{Op: opGet, Workgroup: "wg", Ranges: []seqRange{{Author: []byte("\x00\x04abcd"), From: 1, To: 9}}},
 		histReply{Heads: []head{{Author: []byte("\x00\x04abcd"), Seq: 3}}},
 		histReply{Err: "not allowed in that room"},
+		histReq{Op: opAttach, Workgroup: "wg", Log: "general", Msg: bytes.Repeat([]byte{7}, 32)},
 		dmReq{Msgs: [][]byte{{0xa0}}},
 	} {
 		var buf bytes.Buffer
@@ -58,6 +59,9 @@ func FuzzHistoryFrames(f *testing.F) {
 		if err := wire.NewReader(bytes.NewReader(data), maxHistFrame).ReadFrame(&req); err == nil && req.check() == nil {
 			if len(req.Heads) > maxHeads || len(req.Ranges) > maxRanges {
 				t.Fatal("check passed too many entries")
+			}
+			if req.Op == opAttach && (req.Log == "" || len(req.Msg) != 32) {
+				t.Fatal("check passed an attach without room or message ID")
 			}
 			for _, g := range req.Ranges {
 				if g.From == 0 || g.To < g.From {

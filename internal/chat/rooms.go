@@ -347,3 +347,45 @@ func (s *Service) noteRoom(m *msg) {
 	s.cfg.Events.Publish(m.Workgroup, events.RoomChanged{Room: r.name, Topic: r.topic, Allow: r.allow,
 		Creator: s.nameOf(m.Workgroup, r.creator), By: s.nameOf(m.Workgroup, m.author())})
 }
+
+// closedEmpty is the error for a history of room that came back empty
+// because the room is not open to this member (nil otherwise): its
+// messages never reach this node, so say so rather than show nothing. A
+// member removed from a room still reads what it kept.
+func (s *Service) closedEmpty(wg, room string, got int) error {
+	if room == "" || got > 0 {
+		return nil
+	}
+	info, r, err := s.room(wg, room)
+	if err != nil || s.allowed(info.ID, r.name, s.self) {
+		return nil
+	}
+	return fmt.Errorf("%w: room %s is not open to this member", ErrRefused, r.name)
+}
+
+// isJoined reports whether this node joined room k.
+func (s *Service) isJoined(k logKey) bool {
+	s.mu.Lock()
+	if s.joined != nil {
+		j := s.joined[k]
+		s.mu.Unlock()
+		return j
+	}
+	s.mu.Unlock()
+	return s.joinedRooms()[k]
+}
+
+// joinToSay joins a room this member may enter but left (or never
+// joined) before it says something there through the API: the message
+// itself gets out (publish joins the topic for the while), but a member
+// that speaks in a room expects the answers, which a node not in the
+// room never receives. Unknown and closed rooms are left to Say's own
+// errors. (The IRC gateway refuses to send to a channel not joined, 404.)
+func (s *Service) joinToSay(ctx context.Context, wg, room string) error {
+	info, r, err := s.room(wg, room)
+	if err != nil || !s.allowed(info.ID, r.name, s.self) || s.isJoined(logKey{info.ID, r.name}) {
+		return nil
+	}
+	_, err = s.JoinRoom(ctx, wg, room)
+	return err
+}

@@ -59,9 +59,12 @@ func (s *Service) roomRoutes(srv *api.Server) {
 }
 
 func (s *Service) messageRoutes(srv *api.Server) {
-	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room",
+	api.Handle(srv, "POST /v1/chat/say", "Send a message to a room (joining it first when this node is not in it)",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatSayRequest) (Message, error) {
 			opt := SendOptions{Parent: req.Parent, Notice: req.Notice}
+			if err := s.joinToSay(ctx, req.Workgroup, req.Room); err != nil {
+				return Message{}, apiError(err)
+			}
 			if len(req.Attach) > 0 {
 				m, err := s.SayFiles(ctx, req.Workgroup, req.Room, req.Text, opt, req.Attach)
 				return m, apiError(err)
@@ -99,11 +102,22 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			}
 			wg := r.URL.Query().Get("workgroup")
 			ms, err := s.History(ctx, wg, q)
+			if err == nil {
+				err = s.closedEmpty(wg, q.Room, len(ms))
+			}
+			if err == nil {
+				s.LinkCopies(ctx, ms)
+			}
 			if err == nil && r.URL.Query().Get("mark") != "" {
 				err = s.MarkRead(ctx, wg, q)
 			}
 			return ms, apiError(err)
 		}, "workgroup", "room", "peer", "since", "before", "limit", "search", "mark")
+	api.Handle(srv, "POST /v1/chat/save", "Save the files attached to a message (from this node's copy, or ask a member for one)",
+		func(ctx context.Context, r *http.Request, req apitypes.ChatSaveRequest) (SaveResult, error) {
+			res, err := s.SaveAttachments(ctx, req.Message, req.Dest)
+			return res, apiError(err)
+		})
 	api.Handle(srv, "POST /v1/chat/read", "Mark the messages of a room or of the conversation with a member read",
 		func(ctx context.Context, r *http.Request, req apitypes.ChatReadRequest) (api.Empty, error) {
 			return api.Empty{}, apiError(s.MarkRead(ctx, req.Workgroup, HistoryQuery{Room: req.Room, Peer: req.Member}))

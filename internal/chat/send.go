@@ -148,9 +148,7 @@ func (s *Service) stored(m *msg) {
 	if s.cfg.Events != nil {
 		s.cfg.Events.Publish(m.Workgroup, s.toMessage(m))
 	}
-	if m.Kind == KindAlert && m.to() == s.self {
-		go s.cfg.Popup("peerhood: "+s.nameOf(m.Workgroup, m.author()), m.Text)
-	}
+	s.popup(m) // popup.go: an alert to this member, a mention of it
 }
 
 // toMessage is the API's view of m.

@@ -18,11 +18,12 @@ import (
 
 // Frames of /peerhood/history/1 (see doc.go).
 type histReq struct {
-	Op        string     `cbor:"1,keyasint"` // heads | get
+	Op        string     `cbor:"1,keyasint"` // heads | get | attach
 	Workgroup string     `cbor:"2,keyasint"`
 	Log       string     `cbor:"3,keyasint,omitempty"`
 	Heads     []head     `cbor:"4,keyasint,omitempty"`
 	Ranges    []seqRange `cbor:"5,keyasint,omitempty"`
+	Msg       []byte     `cbor:"6,keyasint,omitempty"` // attach: the message's ID (attach_save.go)
 }
 
 type head struct {
@@ -61,8 +62,11 @@ const (
 
 // checkReq checks a request's form.
 func (r *histReq) check() error {
-	if r.Op != opHeads && r.Op != opGet {
+	if r.Op != opHeads && r.Op != opGet && r.Op != opAttach {
 		return fmt.Errorf("unknown op %q", r.Op)
+	}
+	if r.Op == opAttach && (r.Log == "" || len(r.Msg) != 32) {
+		return errors.New("attach: a room and a message ID")
 	}
 	if r.Workgroup == "" || len(r.Workgroup) > 128 {
 		return errors.New("bad workgroup")
@@ -135,6 +139,9 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
 	defer cancel()
+	if req.Op == opAttach {
+		return histReply{}, s.answerAttach(ctx, from, req)
+	}
 	if req.Op == opHeads {
 		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
 		if err != nil {

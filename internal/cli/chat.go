@@ -16,7 +16,7 @@ import (
 func init() {
 	extraCommands = append(extraCommands,
 		(*App).roomCmd, (*App).sayCmd, (*App).msgCmd, (*App).alertCmd, (*App).historyCmd,
-		(*App).unreadCmd, (*App).reactCmd, (*App).editCmd, (*App).deleteCmd, (*App).chatCmd,
+		(*App).unreadCmd, (*App).reactCmd, (*App).editCmd, (*App).deleteCmd, (*App).chatCmd, (*App).saveCmd,
 	)
 }
 

@@ -17,7 +17,7 @@ func (a *App) historyCmd() *cobra.Command {
 	var q client.HistoryQuery
 	var ids bool
 	cmd := &cobra.Command{
-		Use:   "history ROOM|@MEMBER",
+		Use:   "history ROOM|MEMBER",
 		Short: "Show the messages of a room or of your conversation with a member",
 		Example: "  peerhood history general --since 2h\n  peerhood history @alice --search invoice\n" +
 			"  peerhood history general --json | jq -r '.[].text'",
@@ -29,7 +29,16 @@ func (a *App) historyCmd() *cobra.Command {
 			}
 			setTarget(&q, args[0])
 			q.Mark = !a.JSON()
-			return Call(a, func(c *client.Client) ([]apitypes.ChatMessage, error) { return c.History(cmd.Context(), q) }, func(ms []apitypes.ChatMessage) error {
+			return Call(a, func(c *client.Client) ([]apitypes.ChatMessage, error) {
+				if err := memberUnlessRoom(cmd.Context(), c, &q, args[0]); err != nil {
+					return nil, err
+				}
+				ms, err := c.History(cmd.Context(), q)
+				if err != nil && q.Peer != "" && !strings.HasPrefix(args[0], "@") {
+					err = fmt.Errorf("no room %s, and %w", args[0], err)
+				}
+				return ms, err
+			}, func(ms []apitypes.ChatMessage) error {
 				for _, line := range render(ms, ids) {
 					fmt.Fprintln(a.Out, line)
 				}
@@ -43,6 +52,26 @@ func (a *App) historyCmd() *cobra.Command {
 	cmd.Flags().IntVarP(&q.Limit, "limit", "n", 200, "at most this many (the newest)")
 	cmd.Flags().BoolVar(&ids, "ids", false, "show message IDs (for react, edit, delete)")
 	return cmd
+}
+
+// memberUnlessRoom makes a bare NAME (no # or @) the member of that
+// name when the workgroup has no room of that name (as the chat view
+// does): `history alice` is the conversation with alice.
+func memberUnlessRoom(ctx context.Context, c *client.Client, q *client.HistoryQuery, arg string) error {
+	if q.Room == "" || strings.HasPrefix(arg, "#") {
+		return nil
+	}
+	rs, err := c.Rooms(ctx, q.Workgroup)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.Name == q.Room {
+			return nil
+		}
+	}
+	q.Room, q.Peer = "", arg
+	return nil
 }
 
 // setTarget sets a query's room, or its member for "@name".
@@ -111,7 +140,7 @@ func renderShown(ms []apitypes.ChatMessage, ids bool) []shownLine {
 			line += "  [" + strings.Join(s.reactions, ", ") + "]"
 		}
 		if !s.deleted && len(s.m.Attachments) > 0 {
-			line += "\n" + strings.Join(attachmentLines(s.m.Attachments), "\n")
+			line += "\n" + strings.Join(attachmentLines(s.m.ID, s.m.Peer != "", s.m.Attachments), "\n")
 		}
 		out = append(out, shownLine{line: line, id: s.m.ID, unread: s.m.Unread})
 	}

@@ -22,7 +22,7 @@ var noWorkgroup = []string{
 	"workgroup create", "workgroup ls",
 	"forward ls", "forward rm", "service rm", "service set", "share ls", "share rm", "share set",
 	"open", "printer ls", "printer rm",
-	"delete", "edit", "react", // act on a message by its ID, which names its workgroup
+	"delete", "edit", "react", "save", // act on a message by its ID, which names its workgroup
 }
 
 func TestEveryWorkgroupFlagHasShorthand(t *testing.T) {

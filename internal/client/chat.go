@@ -90,3 +90,8 @@ func (c *Client) MarkRead(ctx context.Context, req t.ChatReadRequest) (t.Empty, 
 func (c *Client) Unread(ctx context.Context, wg string) ([]t.ChatUnread, error) {
 	return call[[]t.ChatUnread](ctx, c, get, withQuery("/v1/chat/unread", "workgroup", wg), nil)
 }
+
+// SaveAttachments is POST /v1/chat/save.
+func (c *Client) SaveAttachments(ctx context.Context, req t.ChatSaveRequest) (t.ChatSaveResult, error) {
+	return call[t.ChatSaveResult](ctx, c, post, "/v1/chat/save", req)
+}

@@ -42,3 +42,34 @@ func (f chatFiles) SendFiles(ctx context.Context, wg string, to, paths []string,
 	}
 	return ids, nil
 }
+
+// Copies lists the received file copies of workgroup wg whose subject is
+// one of refs.
+func (f chatFiles) Copies(ctx context.Context, wg string, refs []string) ([]chat.Copy, error) {
+	items, err := f.s.Inbox(ctx, spool.KindFile, false)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(refs))
+	for _, r := range refs {
+		want[r] = true
+	}
+	var out []chat.Copy
+	for _, it := range items {
+		if it.Workgroup != wg || !want[it.Subject] {
+			continue
+		}
+		c := chat.Copy{ID: it.ID, Subject: it.Subject, Sender: it.Sender, State: it.State}
+		for _, fe := range it.Files {
+			c.Files = append(c.Files, chat.CopyFile{Path: fe.Path, Size: fe.Size})
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// SaveCopy accepts received copy id into dest.
+func (f chatFiles) SaveCopy(ctx context.Context, id, dest string) ([]string, error) {
+	res, err := f.s.Accept(ctx, id, dest)
+	return res.Files, err
+}

@@ -159,6 +159,7 @@ func (b ircBackend) Direct(ctx context.Context, wg, member, text string, o ircgw
 
 func (b ircBackend) History(ctx context.Context, wg string, q ircgw.HistoryQuery) ([]ircgw.Message, error) {
 	ms, err := b.chat.History(ctx, wg, chat.HistoryQuery(q))
+	b.chat.LinkCopies(ctx, ms) // where each attachment is (ircgw shows it)
 	out := make([]ircgw.Message, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, ircgw.Message(m))

@@ -47,6 +47,7 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Config{}, apitypes.ServiceConfig{}},
 		{chat.Room{}, apitypes.Room{}},
 		{chat.Unread{}, apitypes.ChatUnread{}},
+		{chat.SaveResult{}, apitypes.ChatSaveResult{}},
 		{tunnel.Stats{}, apitypes.TunnelStats{}},
 		{tunnel.Forward{}, apitypes.Forward{}},
 		{tunnel.ServiceInfo{}, apitypes.ServiceInfo{}},

@@ -187,6 +187,15 @@ type ChatAttachment struct {
 	Size   uint64 `json:"size"`
 	Digest string `json:"digest"`
 	Ref    string `json:"ref"`
+	// Copy is the inbox item holding this node's received copy of the
+	// file (when one arrived), CopyState its state (new, accepted) and
+	// CopyFrom the member that sent it (the author, or a member that
+	// answered a fetch). Path is where this node keeps the file: the
+	// author's source, or where `peerhood chat save` wrote it.
+	Copy      string `json:"copy,omitempty"`
+	CopyState string `json:"copy_state,omitempty"`
+	CopyFrom  string `json:"copy_from,omitempty"`
+	Path      string `json:"path,omitempty"`
 }
 
 // RoomChanged: a chat room was created or its topic or access list

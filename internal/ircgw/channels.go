@@ -19,6 +19,9 @@ func (c *client) command(l Line) {
 	case "TOPIC":
 		c.topic(l)
 	case "NAMES":
+		if l.Param(0) == "" {
+			c.numeric("366", "*", "End of /NAMES list")
+		}
 		for _, name := range strings.Split(l.Param(0), ",") {
 			if ref, ok := s.parseChan(name); ok {
 				s.names(c, ref)
@@ -45,7 +48,9 @@ func (c *client) command(l Line) {
 	case "ISON":
 		c.ison(l)
 	default:
-		c.numeric("421", l.Command, "Unknown command")
+		if !c.info(l) {
+			c.numeric("421", l.Command, "Unknown command")
+		}
 	}
 }
 
@@ -101,6 +106,12 @@ func (c *client) join(l Line) {
 			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
 		} else {
 			var r Room
+			ref.Room = strings.ToLower(ref.Room) // rooms are lower case; CASEMAPPING=ascii
+			if !newRoomName(ref.Room) {
+				cancel()
+				c.numeric("476", name, "Bad channel name: a room name is 1 to 64 of a-z, 0-9, - _ . (starting with a letter or digit)")
+				continue
+			}
 			if r, err = s.cfg.Backend.CreateRoom(ctx, ref.WG, ref.Room, "", nil); err == nil && !r.Joined {
 				_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, ref.Room)
 			}
@@ -216,7 +227,11 @@ func (c *client) part(l Line) {
 	for _, name := range strings.Split(l.Params[0], ",") {
 		ref, ok := c.s.parseChan(name)
 		if !ok || !c.inChannel(ref.Name) {
-			c.numeric("442", name, "You're not on that channel")
+			if _, exists := c.s.roomOf(ref.WG, ref.Room); !ok || !exists {
+				c.numeric("403", name, "No such channel")
+			} else {
+				c.numeric("442", name, "You're not on that channel")
+			}
 			continue
 		}
 		c.partRoom(ref, l.Param(1))
@@ -304,7 +319,7 @@ func (c *client) mode(l Line) {
 		if !r.Created.IsZero() {
 			c.numeric("329", ref.Name, strconv.FormatInt(r.Created.Unix(), 10))
 		}
-	case strings.Trim(l.Params[1], "+b") == "":
+	case len(l.Params) == 2 && strings.Trim(l.Params[1], "+b") == "": // the ban list asked
 		c.numeric("368", ref.Name, "End of channel ban list")
 	default:
 		c.numeric("482", ref.Name, "Room access is set with peerhood room commands, not modes")
@@ -351,4 +366,20 @@ func (c *client) ison(l Line) {
 		}
 	}
 	c.numeric("303", strings.Join(on, " "))
+}
+
+// newRoomName reports whether name (lower case) is a name chat gives a
+// new room (chat.ValidRoom's rule): 1 to 64 of a-z, 0-9, and - _ . after
+// the first. A JOIN creating anything else is 476 (ERR_BADCHANMASK),
+// not a refusal that reads like an invite-only channel.
+func newRoomName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for i, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (i > 0 && strings.ContainsRune("-_.", r))) {
+			return false
+		}
+	}
+	return true
 }

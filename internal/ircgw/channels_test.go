@@ -169,7 +169,7 @@ func TestMessaging(t *testing.T) {
 	answersAtOnce(t, a1, []lineCode{
 		{"PRIVMSG nobody :x", "401"},
 		{"PRIVMSG #nowhere@nolab :x", "403"},
-		{"PRIVMSG #notjoined :x", "404"},
+		{"PRIVMSG #notjoined :x", "403"}, // no such room
 		{"PRIVMSG #general", "412"},
 		{"PRIVMSG", "411"},
 		{"FROB x", "421"},

@@ -37,11 +37,15 @@
 //   - Channels: #room is a room of the default workgroup (Config.Workgroup,
 //     else the backend's first: the directory sorts by name); #room@wg is
 //     a room of another, wg being its name when that is a plain token
-//     unique among the node's workgroups, else its ID (both are accepted).
+//     unique among the node's workgroups, else its ID (both are accepted;
+//     so is #room/wg, the form of nicks, answered as #room@wg).
 //     JOIN joins the room, creating it when missing; PART leaves it. The
 //     channels are the member's rooms, so every client of the node sees
 //     each JOIN and PART, gets the node's rooms joined at registration, and
-//     is joined to a room when a message of it arrives.
+//     is joined to a room when a message of it arrives, if the node is in
+//     that room (Room.Joined): a room directory entry (a room created, its
+//     access list or topic set, which chat publishes on every node) or a
+//     message a mailbox member keeps of a room it is not in joins no one.
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
 //     A PRIVMSG to a nick is a direct message (Direct), a query.
@@ -94,6 +98,20 @@
 //     with its latest message's time, from A towards B, at most limit, as
 //     "CHATHISTORY TARGETS target time" lines in a
 //     draft/chathistory-targets batch (with batch).
+//
+// # Other replies (modern.ircdocs.horse)
+//
+// A channel that is no room is 403 (PART, PRIVMSG, TOPIC, MODE, JOIN
+// of a bad name); a room not joined is 442 (PART) or 404 (PRIVMSG).
+// NAMES alone is 366 with "*". MODE #room b is the empty ban list
+// (368), any other mode change 482. MOTD (375/372/376), VERSION (351 and
+// 005), TIME (391), LUSERS (251/255) and USERHOST (302, present members,
+// '-' when away) are answered; other commands are 421. A message's
+// attachments follow its text as "[file] name (size, sha256 start…):
+// peerhood save ID" lines, or "at PATH" where this node keeps the file.
+// JOIN creates a missing room under its lower-case name (rooms are lower
+// case; CASEMAPPING=ascii); a name chat would refuse (1 to 64 of a-z,
+// 0-9, - _ .) is 476, a room closed to the member 473.
 //
 // # Limits
 //

@@ -75,6 +75,7 @@ func (s *Server) deliver(m Message, origin *client) {
 		return
 	}
 	self := s.isSelf(m)
+	joined := -1 // whether the node is in m's room: asked once, when needed
 	for _, c := range s.registered() {
 		if self && c == origin && !c.has("echo-message") {
 			continue
@@ -82,6 +83,19 @@ func (s *Server) deliver(m Message, origin *client) {
 		if m.Room != "" {
 			ref := chanRef{Name: s.chanName(m.Workgroup, m.Room), WG: m.Workgroup, Room: m.Room}
 			if !c.inChannel(ref.Name) {
+				if joined < 0 {
+					joined = 0
+					if r, ok := s.roomOf(m.Workgroup, m.Room); ok && r.Joined {
+						joined = 1
+					}
+				}
+				// A room directory entry (a room created, its access list
+				// or topic changed) of a room this node is not in, or a
+				// message of such a room (a mailbox member keeps every
+				// room), is not a reason to join the client to it.
+				if m.Kind == KindACL || m.Kind == KindTopic || joined == 0 {
+					continue
+				}
 				s.joinBurst(c, ref, false)
 			}
 		}
@@ -161,6 +175,7 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 	default:
 		text = "[" + m.Kind + "] " + text
 	}
+	text = withAttachments(m, text)
 	tags := s.timeTag(c, batch, m.Time)
 	mtags := c.has("message-tags")
 	room := len(":"+src+" "+cmd+" "+target+" :") + 2

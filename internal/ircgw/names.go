@@ -75,7 +75,11 @@ func (s *Server) parseChan(name string) (ref chanRef, ok bool) {
 		return chanRef{}, false
 	}
 	wg := s.defaultWG()
-	if i := strings.LastIndexByte(room, '@'); i >= 0 {
+	i := strings.LastIndexByte(room, '@')
+	if i < 0 {
+		i = strings.LastIndexByte(room, '/') // #room/wg, as nick/wg (room names have no '/')
+	}
+	if i >= 0 {
 		if wg, ok = s.wgByTag(room[i+1:]); !ok {
 			return chanRef{}, false
 		}

@@ -68,7 +68,7 @@ func (x *rc) until(f func(ircgw.Line) bool) ircgw.Line {
 // room message and a direct message cross from one node's IRC client to
 // the other's, CHATHISTORY (LATEST, AROUND by msgid) answers from chat's
 // history, AWAY reaches the other node as away-notify, and status shows
-// the gateway's address.
+// the gateway's address. The room's creation does not JOIN bravo's client.
 func TestIRCOverChat(t *testing.T) {
 	t.Setenv("PEERHOOD_IRC_ADDR", "127.0.0.1:0")
 	nw := testnet.New(t, "alpha", "bravo")
@@ -85,6 +85,12 @@ func TestIRCOverChat(t *testing.T) {
 		}
 		return nil
 	})
+	// bravo's chat got the room's creation (a directory entry, on every
+	// node): its client is not pulled into the channel.
+	b.send("PING :sentinel")
+	if l := b.until(func(l ircgw.Line) bool { return l.Command == "PONG" || l.Command == "JOIN" }); l.Command == "JOIN" {
+		t.Fatalf("bravo's client joined %s before it asked", l.Param(0))
+	}
 	b.send("JOIN #general")
 	b.until(func(l ircgw.Line) bool { return l.Command == "366" })
 	// no wait: a message sent before the gossip mesh forms comes by history sync

@@ -271,17 +271,8 @@ func (c *client) welcome(nick string) {
 	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
 	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
 	c.numeric("004", serverName, version.String(), "i", "nt")
-	tokens := s.isupport()
-	for len(tokens) > 0 {
-		n := min(len(tokens), 12)
-		c.numeric("005", append(tokens[:n:n], "are supported by this server")...)
-		tokens = tokens[n:]
-	}
-	c.numeric("375", "- "+serverName+" message of the day -")
-	for _, m := range s.motd() {
-		c.numeric("372", "- "+m)
-	}
-	c.numeric("376", "End of /MOTD command")
+	c.sendISupport()
+	c.sendMOTD()
 	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {
 		c.tellAway(true)
 	}
@@ -298,7 +289,8 @@ func (s *Server) isupport() []string {
 
 func (s *Server) motd() []string {
 	out := []string{"Rooms of your default workgroup are #room; rooms of another are #room@workgroup.",
-		"A query with a member's nick is a direct conversation; members of another workgroup are nick/workgroup."}
+		"A query with a member's nick is a direct conversation; members of another workgroup are nick/workgroup.",
+		"A file attached to a message shows as [file]; peerhood save ID writes it here."}
 	for _, w := range s.cfg.Backend.Workgroups() {
 		tag := s.tagOf(w)
 		if w.ID == s.defaultWG() {

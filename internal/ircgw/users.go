@@ -182,7 +182,9 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 			return
 		}
 		if !c.inChannel(ref.Name) {
-			if !notice {
+			if _, exists := s.roomOf(ref.WG, ref.Room); !exists && !notice {
+				c.numeric("403", target, "No such channel")
+			} else if !notice {
 				c.numeric("404", target, "Cannot send to channel: join it first")
 			}
 			return

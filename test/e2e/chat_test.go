@@ -45,9 +45,10 @@ func hasText(n *Node, target, text string) error {
 
 // Two real nodes: a room created by one is joined by the other; say,
 // msg, the line-mode chat view (standard input) and history work between
-// them, each message once.
+// them, each message once; then the rest of the chat CLI (checkChatCLI).
 func TestChatSayHistory(t *testing.T) {
-	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo")
+	fake, notified := fakeNotifySend(t)
+	alpha, bravo := StartNode(t, "alpha"), StartNode(t, "bravo", "PATH="+fake+":"+os.Getenv("PATH"))
 	createWorkgroup(t, "office", alpha, bravo)
 	bravo.MustRun("connect", alpha.TCPAddr())
 	alpha.MustRun("room", "create", "general", "--topic", "all of us")
@@ -88,4 +89,5 @@ func TestChatSayHistory(t *testing.T) {
 		t.Fatalf("chat view printed %q", out)
 	}
 	Eventually(t, 30*time.Second, func() error { return hasText(alpha, "general", "typed in the view") })
+	checkChatCLI(t, alpha, bravo, notified)
 }

@@ -1,0 +1,114 @@
+package ircgw
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRepliesFollowModernIRC: the replies the s8 audit found diverging
+// from modern.ircdocs.horse (before: 404 or 442 for a channel that does
+// not exist, nothing for NAMES alone, 368 to a ban being set, 421 to
+// MOTD, VERSION, TIME, LUSERS, USERHOST, a room created with upper case
+// the chat refuses), and the error numerics the issue lists.
+func TestRepliesFollowModernIRC(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	c.send("JOIN #general,#side", "PART #side")
+	c.until("PART")
+	for _, tc := range []struct {
+		line string
+		want []string // the reply lines' commands, in order
+		text string   // in the last reply's parameters, when set
+	}{
+		{"PART #nope", []string{"403"}, ""},
+		{"PART #side", []string{"442"}, ""},
+		{"PRIVMSG #nope :x", []string{"403"}, ""},
+		{"PRIVMSG #side :x", []string{"404"}, ""},
+		{"NAMES", []string{"366"}, "*"},
+		{"MODE #general", []string{"324", "329"}, ""},
+		{"MODE #general b", []string{"368"}, ""},
+		{"MODE #general +b x!*@*", []string{"482"}, ""},
+		{"MODE #general +o bob", []string{"482"}, ""},
+		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood"},
+		{"VERSION", []string{"351", "005"}, "CASEMAPPING=ascii"},
+		{"TIME", []string{"391"}, ""},
+		{"LUSERS", []string{"251", "255"}, ""},
+		{"MOTD", []string{"375", "372", "372", "372", "372", "372", "376"}, ""},
+		{"JOIN #Upper", []string{"JOIN", "331", "353", "366"}, "#upper"},
+		{"JOIN #lab1/lab", []string{"JOIN", "331", "353", "366"}, "#lab1@lab"},
+		{"JOIN #x/nolab", []string{"403"}, ""},
+		{"JOIN #a+b", []string{"476"}, "#a+b"},
+		{"JOIN #-dash", []string{"476"}, ""},
+		{"JOIN #" + strings.Repeat("x", 65), []string{"476"}, ""},
+		{"WHOIS nobody", []string{"401", "318"}, ""},
+		{"PRIVMSG bob", []string{"412"}, ""},
+		{"PRIVMSG nobody :x", []string{"401"}, ""},
+		{"FROB", []string{"421"}, ""},
+		{"TOPIC", []string{"461"}, ""},
+		{"PING", []string{"461"}, ""},
+		{"NICK bob", []string{"433"}, ""},
+		{"PASS x", []string{"462"}, ""},
+	} {
+		t.Run(tc.line, func(t *testing.T) {
+			c.send(tc.line)
+			got := c.until(tc.want[len(tc.want)-1])
+			var cmds []string
+			for _, l := range got {
+				cmds = append(cmds, l.Command)
+			}
+			if strings.Join(cmds, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("replies %v, want %v: %s", cmds, tc.want, dump(got))
+			}
+			all := ""
+			for _, l := range got {
+				all += " " + strings.Join(l.Params, " ")
+			}
+			if !strings.Contains(all, tc.text) {
+				t.Errorf("replies lack %q: %s", tc.text, dump(got))
+			}
+		})
+	}
+}
+
+// TestNoJoinForRoomsNotJoined: chat publishes every room directory entry
+// (a room created, its access list or topic set) to every node, and a
+// mailbox member stores every room's messages; none of them may pull the
+// node's IRC clients into a channel of a room the node is not in (before:
+// a JOIN burst for each). A message of a room the node joined (here by
+// the CLI, not by this client) still does.
+func TestNoJoinForRoomsNotJoined(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "elsewhere", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	for i, m := range []Message{
+		{Kind: KindACL},
+		{Kind: KindTopic, Text: "bob's topic"},
+		{Kind: KindText, Text: "kept by a mailbox member"},
+	} {
+		m.ID, m.Workgroup, m.Room, m.Author, m.AuthorID, m.Time = fmt.Sprint("dir", i), "wg-home", "elsewhere", "bob", "peer-bob", at
+		tn.alice.Bus().Publish("wg-home", m)
+	}
+	c.send("PING :sentinel")
+	for _, l := range c.until("PONG") {
+		if l.Command != "PONG" {
+			t.Errorf("a client of a node not in #elsewhere got %s", dump([]Line{l}))
+		}
+	}
+	if _, err := tn.alice.JoinRoom(t.Context(), "wg-home", "elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tn.bob.Say(t.Context(), "wg-home", "elsewhere", "now joined", SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	got := c.until("PRIVMSG")
+	if j, ok := find(got, "JOIN"); !ok || j.Param(0) != "#elsewhere" || got[len(got)-1].Param(1) != "now joined" {
+		t.Errorf("after the node joined: %s", dump(got))
+	}
+}
