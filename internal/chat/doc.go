@@ -88,8 +88,10 @@
 // before validating it. The validator runs inline in gossipsub's
 // validation workers (p2p.JoinTopicInline: it never waits on the network,
 // so no goroutine per message). The store path runs prepared statements
-// (stmts.go). One writer stores gossip in batches (what arrives within
-// 10 ms, up to 512: one commit each), each author's messages in chain
+// (stmts.go). One writer stores gossip in batches (one commit each, up to
+// 512: what waits, and under load what arrives within a window that
+// follows the rate, none below 100 msg/s, at most 20 ms: writepace.go),
+// each author's messages in chain
 // order (gossip validated concurrently often brings a successor a moment
 // before its predecessor: in one batch it is stored, not held); per
 // message the author's chain tip, kept in memory under the store lock

@@ -166,11 +166,13 @@ type gossiped struct {
 // maxBatch bounds the messages the writer stores in one transaction.
 const maxBatch = 512
 
-// writer stores gossiped messages, all that wait in one transaction (one
-// commit for a burst, not one per message). A message whose predecessor
+// writer stores gossiped messages, all that wait (and, under load, what
+// comes within a window that follows the rate: writepace.go) in one
+// transaction (one commit for a burst, not one per message). A message whose predecessor
 // is missing is held, and its log synced with the peer that sent it.
 func (s *Service) writer() {
 	defer s.wg.Done()
+	var pace writePace
 	for {
 		var batch []gossiped
 		select {
@@ -179,7 +181,8 @@ func (s *Service) writer() {
 		case g := <-s.intake:
 			batch = append(batch, g)
 		}
-		batch = s.collect(batch)
+		batch = s.collect(batch, pace.begin(time.Now()))
+		pace.end(len(batch))
 		chainOrder(batch)
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
@@ -205,17 +208,21 @@ func chainOrder(batch []gossiped) {
 	})
 }
 
-// writeWindow is how long the writer waits for more gossip after the
-// first message of a batch. A commit (the WAL append, FTS5 flushing its
-// in-memory index into a new segment) costs more than a message's own
-// insert; at 500 msg/s a few milliseconds gather several messages per
-// commit, for that much added latency.
-const writeWindow = 10 * time.Millisecond
-
-// collect adds to batch the gossip that arrives within writeWindow, up to
-// maxBatch.
-func (s *Service) collect(batch []gossiped) []gossiped {
-	t := time.NewTimer(writeWindow)
+// collect adds to batch the gossip that arrives within window (writepace.go;
+// 0: only what is waiting already), up to maxBatch.
+func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
+	if window <= 0 {
+		for len(batch) < maxBatch {
+			select {
+			case g := <-s.intake:
+				batch = append(batch, g)
+			default:
+				return batch
+			}
+		}
+		return batch
+	}
+	t := time.NewTimer(window)
 	defer t.Stop()
 	for len(batch) < maxBatch {
 		select {
