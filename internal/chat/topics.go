@@ -209,28 +209,23 @@ func chainOrder(batch []gossiped) {
 }
 
 // collect adds to batch the gossip that arrives within window (writepace.go;
-// 0: only what is waiting already), up to maxBatch.
+// 0: only what is waiting already), up to maxBatch. It sleeps through the
+// window and then takes what came: the intake (4,096) holds it meanwhile,
+// so the writer wakes once per batch, not once per message.
 func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
-	if window <= 0 {
-		for len(batch) < maxBatch {
-			select {
-			case g := <-s.intake:
-				batch = append(batch, g)
-			default:
-				return batch
-			}
+	if window > 0 {
+		t := time.NewTimer(window)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
 		}
-		return batch
 	}
-	t := time.NewTimer(window)
-	defer t.Stop()
 	for len(batch) < maxBatch {
 		select {
 		case g := <-s.intake:
 			batch = append(batch, g)
-		case <-t.C:
-			return batch
-		case <-s.ctx.Done():
+		default:
 			return batch
 		}
 	}
