@@ -79,7 +79,7 @@ type msg struct {
 
 func newMsg(b body, raw []byte) *msg {
 	m := &msg{body: b, id: sha256.Sum256(raw), raw: raw}
-	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), m.author().String()
+	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), authorString(m.author())
 	return m
 }
 
