@@ -100,6 +100,9 @@
 // query, and the message is inserted; the chain is read from SQLite only
 // for a seq at or below the tip and for direct messages; chat_held is read
 // only while something is held (heldRows).
+// A message's ID is written as hex and its author as base58 once, when
+// it is read (newMsg); authors' base58 texts are cached (authorstr.go:
+// a pure function of the ID's bytes, bounded at 4,096 authors).
 //
 // The router is the host's chat router (p2p.Host.ChatPubSub, protocol
 // /peerhood/chat/gossip/1.2.0), not the signed one roster and presence
