@@ -46,6 +46,16 @@ func (s *Service) has(ctx context.Context, id string) bool {
 // returns what became of each message and the messages newly stored, in
 // the order they were stored.
 func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg, error) {
+	// The transaction's statements run without cancellation: for a
+	// context that can end, database/sql watches each transaction and
+	// the SQLite driver each statement with a goroutine of its own (a
+	// goroutine started, parked and woken per message stored). A store
+	// takes milliseconds; a batch begun at stop is better stored than
+	// dropped.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
+	}
+	ctx = context.WithoutCancel(ctx)
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
 	res := make([]storeResult, len(ms))

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -204,7 +205,7 @@ func (s *Service) writer() {
 func chainOrder(batch []gossiped) {
 	slices.SortStableFunc(batch, func(x, y gossiped) int {
 		return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
-			strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
+			bytes.Compare(x.m.Author, y.m.Author), cmp.Compare(x.m.Seq, y.m.Seq))
 	})
 }
 
