@@ -99,7 +99,8 @@
 // committed transaction moves), decides store, hold or fork without a
 // query, and the message is inserted; the chain is read from SQLite only
 // for a seq at or below the tip and for direct messages; chat_held is read
-// only while something is held (heldRows).
+// only while something of the message's author is held in its log (counts
+// per author chain in memory, exact: heldidx.go).
 // A message's ID is written as hex and its author as base58 once, when
 // it is read (newMsg); authors' base58 texts are cached (authorstr.go:
 // a pure function of the ID's bytes, bounded at 4,096 authors).
