@@ -17,9 +17,10 @@ import (
 
 var profDir string
 
-// profile starts CPU profiles (GET /debug/pprof/profile) of secs seconds
-// of the first member (a sender) and the last one (a receiver when
-// senders < members) into dir; the returned func waits for the files.
+// profile starts CPU profiles (GET /debug/pprof/profile) and allocation
+// profiles (allocs, the delta over the same time) of secs seconds of the
+// first member (a sender) and the last one (a receiver when senders <
+// members) into dir; the returned func waits for the files.
 func profile(homes []string, senders, secs int, dir string) func() {
 	if dir == "" {
 		return func() {}
@@ -34,22 +35,29 @@ func profile(homes []string, senders, secs int, dir string) func() {
 		if i >= senders {
 			role = "recv"
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fetchProfile(homes[i], secs, filepath.Join(dir, fmt.Sprintf("m%d-%s.prof", i, role))); err != nil {
-				fmt.Fprintln(os.Stderr, "chatload: profile:", err)
+		for _, kind := range []string{"profile", "allocs"} { // CPU, and the allocations made meanwhile
+			name := fmt.Sprintf("m%d-%s.prof", i, role)
+			if kind == "allocs" {
+				name = fmt.Sprintf("m%d-%s.allocs", i, role)
 			}
-		}()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := fetchProfile(homes[i], kind, secs, filepath.Join(dir, name)); err != nil {
+					fmt.Fprintln(os.Stderr, "chatload: profile:", err)
+				}
+			}()
+		}
 	}
 	return wg.Wait
 }
 
-// fetchProfile asks the node in home for a CPU profile of secs seconds.
-func fetchProfile(home string, secs int, out string) error {
+// fetchProfile asks the node in home for a profile of secs seconds: kind
+// "profile" (CPU) or "allocs" (the allocations made in those seconds).
+func fetchProfile(home, kind string, secs int, out string) error {
 	ctx := context.Background()
 	hc := unixHTTP(home)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://peerhood/debug/pprof/profile?seconds=%d", secs), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://peerhood/debug/pprof/%s?seconds=%d", kind, secs), nil)
 	if err != nil {
 		return err
 	}

@@ -91,8 +91,10 @@
 // before validating it. The validator runs inline in gossipsub's
 // validation workers (p2p.JoinTopicInline: it never waits on the network,
 // so no goroutine per message). The store path runs prepared statements
-// (stmts.go). One writer stores gossip in batches (what arrives within
-// 10 ms, up to 512: one commit each), each author's messages in chain
+// (stmts.go). One writer stores gossip in batches (one commit each, up to
+// 512: what waits, and under load what arrives within a window that
+// follows the rate, none below 100 msg/s, at most 20 ms: writepace.go),
+// each author's messages in chain
 // order (gossip validated concurrently often brings a successor a moment
 // before its predecessor: in one batch it is stored, not held); per
 // message the author's chain tip, kept in memory under the store lock
@@ -100,7 +102,11 @@
 // committed transaction moves), decides store, hold or fork without a
 // query, and the message is inserted; the chain is read from SQLite only
 // for a seq at or below the tip and for direct messages; chat_held is read
-// only while something is held (heldRows).
+// only while something of the message's author is held in its log (counts
+// per author chain in memory, exact: heldidx.go).
+// A message's ID is written as hex and its author as base58 once, when
+// it is read (newMsg); authors' base58 texts are cached (authorstr.go:
+// a pure function of the ID's bytes, bounded at 4,096 authors).
 //
 // The router is the host's chat router (p2p.Host.ChatPubSub, protocol
 // /peerhood/chat/gossip/1.2.0), not the signed one roster and presence

@@ -75,17 +75,27 @@ type msg struct {
 	// computed once (the store and the event read them several times;
 	// base58 is not cheap).
 	idHex, authorStr string
+	// authorPID is the author's peer ID, converted from the body's bytes
+	// once (author() is read several times per message; each conversion
+	// allocated).
+	authorPID peer.ID
 }
 
 func newMsg(b body, raw []byte) *msg {
-	m := &msg{body: b, id: sha256.Sum256(raw), raw: raw}
-	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), m.author().String()
+	m := &msg{body: b, id: sha256.Sum256(raw), raw: raw, authorPID: peer.ID(b.Author)}
+	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), authorString(m.authorPID)
 	return m
+}
+
+func (m *msg) author() peer.ID {
+	if m.authorPID == "" { // a msg not made by newMsg
+		return peer.ID(m.Author)
+	}
+	return m.authorPID
 }
 
 func (m *msg) ID() string        { return m.idHex }
 func (m *msg) authorID() string  { return m.authorStr }
-func (m *msg) author() peer.ID   { return peer.ID(m.Author) }
 func (m *msg) to() peer.ID       { return peer.ID(m.To) }
 func (m *msg) isDM() bool        { return len(m.To) > 0 }
 func hexOrEmpty(b []byte) string { return hex.EncodeToString(b) }

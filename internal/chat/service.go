@@ -103,6 +103,9 @@ type Service struct {
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
 	heldRows int
+	// heldBy counts chat_held's rows per author chain (nil: unknown),
+	// under storeMu (heldidx.go).
+	heldBy map[heldKey]int
 	// tips: each author's last stored message per room or directory log,
 	// under storeMu (tips.go).
 	tips map[tipKey]tip

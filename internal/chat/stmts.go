@@ -52,13 +52,17 @@ type txq struct {
 	// service knew it (an upper bound; -1: unknown), heldDelta the rows
 	// this transaction added (held) less those it removed (released).
 	heldRows, heldDelta int
+	// heldBy is chat_held's row count per author chain before the
+	// transaction (Service.heldBy; nil: unknown), heldStaged this
+	// transaction's changes to it (heldidx.go).
+	heldBy, heldStaged map[heldKey]int
 	// tips are the committed chain tips (Service.tips, read under
 	// storeMu), staged those this transaction read or moved (tips.go).
 	tips, staged map[tipKey]tip
 }
 
 func (s *Service) txq(tx *sql.Tx) *txq {
-	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, tips: s.tips}
+	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, heldBy: s.heldBy, tips: s.tips}
 }
 
 // held reports whether chat_held may have rows in this transaction.

@@ -46,6 +46,16 @@ func (s *Service) has(ctx context.Context, id string) bool {
 // returns what became of each message and the messages newly stored, in
 // the order they were stored.
 func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg, error) {
+	// The transaction's statements run without cancellation: for a
+	// context that can end, database/sql watches each transaction and
+	// the SQLite driver each statement with a goroutine of its own (a
+	// goroutine started, parked and woken per message stored). A store
+	// takes milliseconds; a batch begun at stop is better stored than
+	// dropped.
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
+	}
+	ctx = context.WithoutCancel(ctx)
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
 	res := make([]storeResult, len(ms))
@@ -64,8 +74,8 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 				continue
 			}
 			out = append(out, m)
-			if !q.held() {
-				continue // nothing held: nothing to release
+			if !q.heldOf(m, m.logName()) {
+				continue // nothing of its author held: nothing to release
 			}
 			more, err := releaseHeld(ctx, q, m)
 			if err != nil {
@@ -81,6 +91,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	if s.heldRows >= 0 {
 		s.heldRows += q.heldDelta
 	}
+	s.commitHeld(q)
 	s.commitTips(q)
 	return res, out, nil
 }
@@ -151,7 +162,7 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 // its predecessor was missing).
 func insertNew(ctx context.Context, tx *txq, m *msg) (storeResult, error) {
 	id := m.ID()
-	if tx.held() {
+	if tx.heldOf(m, m.logName()) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM chat_held WHERE id=?`, id).Scan(&n); err != nil {
 			return 0, err
@@ -202,7 +213,7 @@ func holdTx(ctx context.Context, tx *txq, m *msg, id, log, author string) (store
 	if err != nil {
 		return 0, err
 	}
-	tx.heldDelta++
+	tx.heldMoved(heldKey{m.Workgroup, log, author}, 1)
 	return held, nil
 }
 
@@ -231,7 +242,7 @@ func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM chat_held WHERE id=?`, c[0]); err != nil {
 				return out, err
 			}
-			tx.heldDelta--
+			tx.heldMoved(heldKey{m.Workgroup, log, author}, -1)
 			hm, _, err := parse(c[1].([]byte)) // verified before it was held
 			if err != nil || next != nil {
 				continue
@@ -257,10 +268,11 @@ func (s *Service) countHeld(ctx context.Context) {
 	defer s.storeMu.Unlock()
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_held`).Scan(&n); err != nil {
-		s.heldRows = -1
+		s.heldRows, s.heldBy = -1, nil
 		return
 	}
 	s.heldRows = n
+	s.heldBy = s.loadHeld(ctx)
 }
 
 // heads returns the highest contiguous sequence number stored per author

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -90,6 +91,7 @@ func TestStoreChain(t *testing.T) {
 			t.Errorf("%s: heldRows %d, want %d", st.name, s.heldRows, st.held)
 		}
 		checkTips(t, s, st.name)
+		checkHeld(t, s, st.name)
 	}
 	// One batch, out of order: the sixth is held, the fifth stored and
 	// the sixth released in the same transaction.
@@ -100,12 +102,37 @@ func TestStoreChain(t *testing.T) {
 		t.Errorf("batch of the sixth and the fifth: %v, %d stored, %v", res, len(out), err)
 	}
 	checkTips(t, s, "batch")
+	checkHeld(t, s, "batch")
 	if tp := s.tips[tipKey{"wg1", "general", a}]; tp.seq != 6 {
 		t.Errorf("tip of the author in the room: %+v, want seq 6", tp)
 	}
+	// Held per author: the eighth of a held while b's messages are
+	// stored (nothing of b's held: no release looked for), then the
+	// seventh releases it.
+	kb, _ := newPeer(t)
+	bID, _ := peer.IDFromPrivateKey(kb)
+	b1 := mk(kb, bID, 1, nil, "b1", "")
+	b2 := mk(kb, bID, 2, b1.id[:], "b2", "")
+	a7 := mk(ka, a, 7, a6.id[:], "7", "")
+	a8 := mk(ka, a, 8, a7.id[:], "8", "")
+	for _, st := range []struct {
+		name string
+		m    *msg
+		want storeResult
+		out  int
+	}{
+		{"b1", b1, stored, 1}, {"a8 before a7", a8, held, 0}, {"b2 while a8 is held", b2, stored, 1}, {"a7 releases a8", a7, stored, 2},
+	} {
+		res, out, err := s.insert(ctx, st.m)
+		if err != nil || res[0] != st.want || len(out) != st.out {
+			t.Errorf("%s: %v, %d stored, want %v, %d (%v)", st.name, res, len(out), st.want, st.out, err)
+		}
+		checkTips(t, s, st.name)
+		checkHeld(t, s, st.name)
+	}
 	hs, err := s.heads(ctx, "wg1", "general")
-	if err != nil || hs[a] != 6 {
-		t.Errorf("head of the author in the room: %d (%v), want 6", hs[a], err)
+	if err != nil || hs[a] != 8 {
+		t.Errorf("head of the author in the room: %d (%v), want 8", hs[a], err)
 	}
 }
 
@@ -124,5 +151,18 @@ func checkTips(t *testing.T, s *Service, step string) {
 		if err != nil || uint64(seq) != tp.seq || id != tp.id {
 			t.Errorf("%s: tip %+v of %v, stored last %d %s (%v)", step, tp, k, seq, id, err)
 		}
+	}
+}
+
+// checkHeld checks the store's held counts per author chain against
+// chat_held (heldidx.go): equal, none missing, none left at zero.
+func checkHeld(t *testing.T, s *Service, step string) {
+	t.Helper()
+	want := s.loadHeld(context.Background())
+	if want == nil || s.heldBy == nil {
+		t.Fatalf("%s: held counts unknown (table %v, service %v)", step, want, s.heldBy)
+	}
+	if !maps.Equal(want, s.heldBy) {
+		t.Errorf("%s: held counts %v, chat_held has %v", step, s.heldBy, want)
 	}
 }

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"fmt"
@@ -166,11 +167,13 @@ type gossiped struct {
 // maxBatch bounds the messages the writer stores in one transaction.
 const maxBatch = 512
 
-// writer stores gossiped messages, all that wait in one transaction (one
-// commit for a burst, not one per message). A message whose predecessor
+// writer stores gossiped messages, all that wait (and, under load, what
+// comes within a window that follows the rate: writepace.go) in one
+// transaction (one commit for a burst, not one per message). A message whose predecessor
 // is missing is held, and its log synced with the peer that sent it.
 func (s *Service) writer() {
 	defer s.wg.Done()
+	var pace writePace
 	for {
 		var batch []gossiped
 		select {
@@ -179,7 +182,8 @@ func (s *Service) writer() {
 		case g := <-s.intake:
 			batch = append(batch, g)
 		}
-		batch = s.collect(batch)
+		batch = s.collect(batch, pace.begin(time.Now()))
+		pace.end(len(batch))
 		chainOrder(batch)
 		ms := make([]*msg, len(batch))
 		for i, g := range batch {
@@ -201,29 +205,28 @@ func (s *Service) writer() {
 func chainOrder(batch []gossiped) {
 	slices.SortStableFunc(batch, func(x, y gossiped) int {
 		return cmp.Or(strings.Compare(x.m.Workgroup, y.m.Workgroup), strings.Compare(x.k.log, y.k.log),
-			strings.Compare(string(x.m.Author), string(y.m.Author)), cmp.Compare(x.m.Seq, y.m.Seq))
+			bytes.Compare(x.m.Author, y.m.Author), cmp.Compare(x.m.Seq, y.m.Seq))
 	})
 }
 
-// writeWindow is how long the writer waits for more gossip after the
-// first message of a batch. A commit (the WAL append, FTS5 flushing its
-// in-memory index into a new segment) costs more than a message's own
-// insert; at 500 msg/s a few milliseconds gather several messages per
-// commit, for that much added latency.
-const writeWindow = 10 * time.Millisecond
-
-// collect adds to batch the gossip that arrives within writeWindow, up to
-// maxBatch.
-func (s *Service) collect(batch []gossiped) []gossiped {
-	t := time.NewTimer(writeWindow)
-	defer t.Stop()
+// collect adds to batch the gossip that arrives within window (writepace.go;
+// 0: only what is waiting already), up to maxBatch. It sleeps through the
+// window and then takes what came: the intake (4,096) holds it meanwhile,
+// so the writer wakes once per batch, not once per message.
+func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
+	if window > 0 {
+		t := time.NewTimer(window)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+		}
+	}
 	for len(batch) < maxBatch {
 		select {
 		case g := <-s.intake:
 			batch = append(batch, g)
-		case <-t.C:
-			return batch
-		case <-s.ctx.Done():
+		default:
 			return batch
 		}
 	}

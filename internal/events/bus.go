@@ -18,6 +18,8 @@ type Event struct {
 	Workgroup string          `json:"workgroup,omitempty"`
 	Time      time.Time       `json:"time"`
 	Data      json.RawMessage `json:"data"`
+
+	sse []byte // the SSE message, for an event a Bus published (frame.go)
 }
 
 // Decode unmarshals the event's payload into v (e.g. *PresenceChanged).
@@ -104,7 +106,8 @@ func (b *Bus) Publish(wg string, p Payload) {
 		return
 	}
 	b.seq++
-	ev := Event{Seq: b.seq, Kind: kind, Workgroup: wg, Time: b.opts.Now(), Data: data}
+	ev := Event{Seq: b.seq, Kind: kind, Workgroup: wg, Time: b.opts.Now()}
+	frameEvent(&ev, b.epoch, data) // once for every stream
 	b.remember(ev)
 	for s := range b.subs {
 		if s.filter.Match(ev) {

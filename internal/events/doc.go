@@ -44,8 +44,10 @@
 // its filter matched are counted), numbered as the last lost event.
 // After the gap it receives events again. A reader that sees a gap
 // re-reads the state it mirrors (e.g. lists shares again). Publishing
-// costs one JSON encoding and O(subscribers) non-blocking queue appends;
-// no goroutine belongs to the bus.
+// costs one JSON encoding (the payload, and around it the event's whole
+// SSE message, which every stream then writes as it is: frame.go) and
+// O(subscribers) non-blocking queue appends; no goroutine belongs to the
+// bus.
 //
 // # SSE wire format
 //

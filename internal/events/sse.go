@@ -175,6 +175,12 @@ func (s *stream) send(evs []Event) error {
 // WriteEvent writes ev as one SSE message: id, event and data lines and
 // a blank line. The data is the event as one line of JSON.
 func WriteEvent(w io.Writer, epoch string, ev Event) error {
+	if b, ok := ev.frame(epoch); ok { // encoded when published
+		if _, err := w.Write(b); err != nil {
+			return fmt.Errorf("events: write event %d: %w", ev.Seq, err)
+		}
+		return nil
+	}
 	data, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("events: encode event %d: %w", ev.Seq, err)

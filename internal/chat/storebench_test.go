@@ -1,0 +1,75 @@
+package chat
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/store"
+)
+
+// BenchmarkStoreBatch measures the writer's store path (Service.insert:
+// chain check, the insert and its trigger, the commit) per message for
+// batches of several sizes, in CPU time (getrusage, so a loaded machine
+// does not skew it): what a bigger write batch saves.
+//
+//	go test -run '^$' -bench StoreBatch -benchtime 3000x ./internal/chat/
+func BenchmarkStoreBatch(b *testing.B) {
+	for _, size := range []int{1, 2, 4, 8, 16, 32} {
+		b.Run(fmt.Sprintf("batch%d", size), func(b *testing.B) { benchStore(b, size) })
+	}
+}
+
+func benchStore(b *testing.B, size int) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	const authors = 8
+	keys := make([]crypto.PrivKey, authors)
+	ids := make([]peer.ID, authors)
+	prev := make([][]byte, authors)
+	for i := range keys {
+		keys[i], _, _ = crypto.GenerateEd25519Key(nil)
+		ids[i], _ = peer.IDFromPrivateKey(keys[i])
+	}
+	ms := make([]*msg, b.N)
+	text := "a chat message of a typical length, about a hundred bytes of text, said in a room of the workgroup"
+	for n := range ms {
+		a := n % authors
+		bd := body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
+			HLC: uint64(time.Now().UnixMilli()) << hlcShift, Kind: KindText, Text: text}
+		m, err := sign(keys[a], bd)
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev[a] = m.id[:]
+		ms[n] = m
+	}
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < len(ms); i += size {
+		res, _, err := s.insert(ctx, ms[i:min(i+size, len(ms))]...)
+		if err != nil || res[0] != stored {
+			b.Fatalf("insert: %v %v", res, err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
