@@ -67,6 +67,7 @@ func (w *gossipWriters) opened(s network.Stream) network.Stream {
 	w.mu.Lock()
 	w.out[p] = gs
 	w.mu.Unlock()
+	w.hold.opened(p)
 	if w.afterOpen > 0 {
 		time.AfterFunc(w.afterOpen, func() { w.reannounce(p) })
 	}
@@ -252,7 +253,7 @@ func (f *frameTracker) boundary() bool { return !f.broken && !f.inLen && f.need 
 // gossipHold is a test hook (Host.HoldGossipDeath): it delays a router's
 // learning that its writer to a peer died until the router has received
 // an RPC carrying subscriptions from that peer, the ordering that lost
-// them.
+// them, and tells when the router has then opened a new writer to it.
 type gossipHold struct {
 	armed atomic.Int32
 	mu    sync.Mutex
@@ -260,14 +261,16 @@ type gossipHold struct {
 }
 
 type holdState struct {
-	seen chan struct{}
-	done bool
+	seen     chan struct{} // closed once an RPC with subscriptions came
+	seenDone bool
+	released bool          // the death has been let through
+	reopened chan struct{} // closed when the next writer opens after it
 }
 
 // holdMax bounds a hold: a test that never sees the hello goes on.
 const holdMax = 10 * time.Second
 
-func (h *gossipHold) arm(p peer.ID) {
+func (h *gossipHold) arm(p peer.ID) <-chan struct{} {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.peers == nil {
@@ -276,7 +279,9 @@ func (h *gossipHold) arm(p peer.ID) {
 	if _, ok := h.peers[p]; !ok {
 		h.armed.Add(1)
 	}
-	h.peers[p] = &holdState{seen: make(chan struct{})}
+	st := &holdState{seen: make(chan struct{}), reopened: make(chan struct{})}
+	h.peers[p] = st
+	return st.reopened
 }
 
 // sawRPC runs for every RPC the router receives, on its event loop,
@@ -287,12 +292,14 @@ func (h *gossipHold) sawRPC(p peer.ID, rpc *pubsub.RPC) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if st, ok := h.peers[p]; ok && !st.done {
-		st.done = true
+	if st, ok := h.peers[p]; ok && !st.seenDone {
+		st.seenDone = true
 		close(st.seen)
 	}
 }
 
+// wait runs when the router's writer to p died, before the router
+// learns it.
 func (h *gossipHold) wait(p peer.ID) {
 	if h.armed.Load() == 0 {
 		return
@@ -300,7 +307,7 @@ func (h *gossipHold) wait(p peer.ID) {
 	h.mu.Lock()
 	st, ok := h.peers[p]
 	h.mu.Unlock()
-	if !ok {
+	if !ok || st.released {
 		return
 	}
 	select {
@@ -308,11 +315,22 @@ func (h *gossipHold) wait(p peer.ID) {
 	case <-time.After(holdMax):
 	}
 	h.mu.Lock()
-	if h.peers[p] == st {
+	st.released = true
+	h.mu.Unlock()
+}
+
+// opened runs when the router opens a writer to p.
+func (h *gossipHold) opened(p peer.ID) {
+	if h.armed.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st, ok := h.peers[p]; ok && st.released {
+		close(st.reopened)
 		delete(h.peers, p)
 		h.armed.Add(-1)
 	}
-	h.mu.Unlock()
 }
 
 // reannounceAll sends this node's subscriptions again to every peer both
@@ -332,7 +350,15 @@ func (h *Host) reannounceAll() {
 // hello on a new writer), or after 10 s. So after p calls
 // ResetGossip(this node), p's fresh hello is applied here before the
 // death of this node's writer, which makes gossipsub forget it.
-func (h *Host) HoldGossipDeath(p peer.ID) {
-	h.gossipW.hold.arm(p)
-	h.chatGossipW.hold.arm(p)
+// The returned channel closes once both routers have opened a new writer
+// to p after that (so gossipsub has forgotten p's subscriptions there).
+func (h *Host) HoldGossipDeath(p peer.ID) <-chan struct{} {
+	a, b := h.gossipW.hold.arm(p), h.chatGossipW.hold.arm(p)
+	done := make(chan struct{})
+	go func() {
+		<-a
+		<-b
+		close(done)
+	}()
+	return done
 }
