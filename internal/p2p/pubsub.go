@@ -129,7 +129,9 @@ func (f topicFilter) FilterIncomingSubscriptions(p peer.ID, subs []*pb.RPC_SubOp
 // workgroup while connected), its subscriptions must be judged again.
 // gossipsub reopens a writer to a peer still connected at most four
 // times in ten minutes; past that p gets no gossip from this node until
-// it reconnects (fails closed).
+// it reconnects (fails closed). Either end may apply the other's new
+// hello before its own writer's death and forget it: the re-announce
+// (gossipannounce.go) sends the subscriptions again.
 func (h *Host) ResetGossip(p peer.ID) {
 	for _, c := range h.Network().ConnsToPeer(p) {
 		for _, st := range c.GetStreams() {
