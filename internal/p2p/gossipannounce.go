@@ -50,6 +50,7 @@ type gossipWriters struct {
 	// afterOpen is reannounceAfterOpen (0: off, for tests of the other
 	// paths); set before the router starts.
 	afterOpen time.Duration
+	sweeping  atomic.Bool // a reannounceAll round is under way
 	mu        sync.Mutex
 	out       map[peer.ID]*gossipStream
 	hold      gossipHold
@@ -334,12 +335,20 @@ func (h *gossipHold) opened(p peer.ID) {
 }
 
 // reannounceAll sends this node's subscriptions again to every peer both
-// routers have a writer to.
+// routers have a writer to, in the background (a writer blocked on a
+// peer that does not read holds its re-announce up to the write
+// deadline): one round per router at a time.
 func (h *Host) reannounceAll() {
 	for _, w := range []*gossipWriters{h.gossipW, h.chatGossipW} {
-		for _, p := range w.peers() {
-			w.reannounce(p)
+		if !w.sweeping.CompareAndSwap(false, true) {
+			continue
 		}
+		go func() {
+			defer w.sweeping.Store(false)
+			for _, p := range w.peers() {
+				w.reannounce(p)
+			}
+		}()
 	}
 }
 
