@@ -47,9 +47,10 @@ const reannounceTimeout = 10 * time.Second
 type gossipWriters struct {
 	ps    atomic.Pointer[pubsub.PubSub]
 	allow func(peer.ID) bool // the gate's check for topic ""
-	// afterOpen is reannounceAfterOpen (0: off, for tests of the other
-	// paths); set before the router starts.
+	// afterOpen is reannounceAfterOpen and onInbound true; tests turn
+	// either off (afterOpen 0) before the router starts.
 	afterOpen time.Duration
+	onInbound bool
 	sweeping  atomic.Bool // a reannounceAll round is under way
 	mu        sync.Mutex
 	out       map[peer.ID]*gossipStream
@@ -57,7 +58,7 @@ type gossipWriters struct {
 }
 
 func newGossipWriters(allow func(peer.ID) bool) *gossipWriters {
-	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, out: make(map[peer.ID]*gossipStream)}
+	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, onInbound: true, out: make(map[peer.ID]*gossipStream)}
 }
 
 // opened wraps s, a writer the router has just opened, and records it as
@@ -89,6 +90,9 @@ func (w *gossipWriters) closed(s *gossipStream) {
 // writer to this node has forgotten this node's subscriptions (if it knew
 // them), so they are sent again.
 func (w *gossipWriters) inbound(fn network.StreamHandler) network.StreamHandler {
+	if !w.onInbound {
+		return fn
+	}
 	return func(s network.Stream) {
 		go w.reannounce(s.Conn().RemotePeer())
 		fn(s)
