@@ -44,7 +44,7 @@ func (h *Host) ChatPubSub() (*pubsub.PubSub, error) {
 	if h.chatPS != nil {
 		return h.chatPS, nil
 	}
-	opts := append(h.admission(),
+	opts := append(h.admission(h.chatGossipW),
 		pubsub.WithGossipSubProtocols([]protocol.ID{ProtoChatGossip}, chatFeatures),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(), // no From, no seqno: StrictNoSign alone still sends them
@@ -55,11 +55,12 @@ func (h *Host) ChatPubSub() (*pubsub.PubSub, error) {
 	if h.gossipTracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(h.gossipTracer))
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host}, opts...)
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.chatGossipW}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start chat gossipsub: %w", err)
 	}
 	h.chatPS = ps
+	h.chatGossipW.ps.Store(ps)
 	return ps, nil
 }
 

@@ -25,6 +25,34 @@
 // allows. The chat router's traffic is counted in
 // peerhood_chat_gossip_total{what} (new, duplicate, sent, idontwant).
 //
+// Lost subscriptions (gossipannounce.go): gossipsub (v0.19.0) forgets a
+// peer's subscriptions when its own writer stream to the peer dies and
+// learns them again only from the hello on the peer's next writer; when
+// that hello is applied first (ResetGossip resets both ways; the death
+// and the hello reach the router's event loop from two goroutines), the
+// peer stays connected and in the router's peers but in no topic, for
+// good (docs/design/records/2026-11-30-s7-gossipreset.md). So each router
+// sends this node's subscriptions again (one RPC frame of subscriptions,
+// written on the writer gossipsub already has: gossipHost wraps it)
+// whenever a peer may have forgotten them: when the peer opens a new
+// writer here (gossipsub opens it right after forgetting, so the frame
+// is applied after: this closes the race whatever the timing), a second
+// after this node opens a writer (the peer also forgets when this node's
+// old writer closes, which can be applied late), and every 20 s (ping
+// loop). A peer that never lost them just sets them again (no event).
+// It resets nothing, spends none of gossipsub's four writer reopens per
+// ten minutes and dials no one; the peer's filters judge the frame as
+// any subscription. The frame goes between two of gossipsub's frames
+// (writes are serialised and frame boundaries tracked), never before its
+// hello (the first frame carries the extensions), and the topic list is
+// read while gossipsub's writes wait, so an unsubscribe is never
+// overtaken by a stale list. Rejected: resetting again until both ends
+// list each other (each reset re-runs the race and spends the reopen
+// budget; every service would have to register the topics each member
+// must be in), and resetting one direction only (the end whose writer
+// dies forgets, and nothing makes the other end send its hello again).
+// Host.HoldGossipDeath forces the losing order for tests.
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement

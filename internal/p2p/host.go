@@ -77,6 +77,9 @@ type Host struct {
 	psMu     sync.Mutex
 	ps       *pubsub.PubSub
 	chatPS   *pubsub.PubSub // chatpubsub.go
+	// gossipW and chatGossipW follow the writers of the host's and the
+	// chat router (gossipannounce.go).
+	gossipW, chatGossipW *gossipWriters
 	// gossipTracer counts the chat router's messages (gossipmetrics.go).
 	gossipTracer *gossipCounter
 	log          *slog.Logger
@@ -106,6 +109,8 @@ func New(cfg Config) (*Host, error) {
 	}
 	g := &gater{}
 	hh := &Host{cm: cm, gater: g, hp: newHolePunched(cfg.Log), log: cfg.Log, done: make(chan struct{})}
+	allow := func(p peer.ID) bool { return g.allowTopic(p, "") }
+	hh.gossipW, hh.chatGossipW = newGossipWriters(allow), newGossipWriters(allow)
 	parts := hostParts{key: cfg.Key, rm: rm, cm: cm, gater: g, ranker: tcpFirstRanker}
 	if err := natParts(&parts, cfg, &hh.relaySrc); err != nil {
 		return nil, err
@@ -308,6 +313,8 @@ func (h *Host) pingLoop(ctx context.Context) {
 					h.gossipOffRelays(p)
 				}
 			}
+			// Subscriptions a peer may have lost (gossipannounce.go).
+			h.reannounceAll()
 			// A few at a time: one peer that does not answer must not
 			// hold up the others for its 5 s.
 			var wg sync.WaitGroup

@@ -29,7 +29,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host}, append(h.admission(),
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, append(h.admission(h.gossipW),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
 	)...)
@@ -37,6 +37,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
 	h.ps = ps
+	h.gossipW.ps.Store(ps)
 	return ps, nil
 }
 
@@ -44,16 +45,19 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 // peers, the same for each: queues, and the gate's topic check on
 // subscriptions (topicFilter), on peers joining a topic (WithPeerFilter)
 // and on every RPC (a peer refused for topic "" is not heard at all).
-func (h *Host) admission() []pubsub.Option {
+// w is the router's writers (gossipannounce.go): its test hold sees the
+// RPCs.
+func (h *Host) admission(w *gossipWriters) []pubsub.Option {
 	return []pubsub.Option{
 		pubsub.WithPeerOutboundQueueSize(pubsubQueue),
 		pubsub.WithValidateQueueSize(pubsubQueue),
 		pubsub.WithSubscriptionFilter(topicFilter{h.gater}),
 		pubsub.WithPeerFilter(h.gater.allowTopic),
-		pubsub.WithAppSpecificRpcInspector(func(p peer.ID, _ *pubsub.RPC) error {
+		pubsub.WithAppSpecificRpcInspector(func(p peer.ID, rpc *pubsub.RPC) error {
 			if !h.gater.allowTopic(p, "") {
 				return errRefusedPeer
 			}
+			w.hold.sawRPC(p, rpc)
 			return nil
 		}),
 	}
@@ -69,12 +73,29 @@ var errRefusedPeer = errors.New("gossip from a peer the gate refuses")
 // dialled it), and the stranger stayed connected. Gossip also asks the
 // host to dial peers a PRUNE names (peer exchange); a member must not
 // make this node dial anyone. Gossip rides the connections that exist.
-type gossipHost struct{ host.Host }
+// It also wraps the router's streams so this node can send its
+// subscriptions again (gossipannounce.go).
+type gossipHost struct {
+	host.Host
+	w *gossipWriters
+}
 
 var errGossipNoDial = errors.New("gossip does not dial")
 
 func (h gossipHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
-	return h.Host.NewStream(network.WithNoDial(ctx, "gossip rides existing connections"), p, pids...)
+	s, err := h.Host.NewStream(network.WithNoDial(ctx, "gossip rides existing connections"), p, pids...)
+	if err != nil {
+		return nil, err
+	}
+	return h.w.opened(s), nil
+}
+
+func (h gossipHost) SetStreamHandler(pid protocol.ID, fn network.StreamHandler) {
+	h.Host.SetStreamHandler(pid, h.w.inbound(fn))
+}
+
+func (h gossipHost) SetStreamHandlerMatch(pid protocol.ID, m func(protocol.ID) bool, fn network.StreamHandler) {
+	h.Host.SetStreamHandlerMatch(pid, m, h.w.inbound(fn))
 }
 
 func (h gossipHost) Connect(_ context.Context, ai peer.AddrInfo) error {
@@ -108,7 +129,9 @@ func (f topicFilter) FilterIncomingSubscriptions(p peer.ID, subs []*pb.RPC_SubOp
 // workgroup while connected), its subscriptions must be judged again.
 // gossipsub reopens a writer to a peer still connected at most four
 // times in ten minutes; past that p gets no gossip from this node until
-// it reconnects (fails closed).
+// it reconnects (fails closed). Either end may apply the other's new
+// hello before its own writer's death and forget it: the re-announce
+// (gossipannounce.go) sends the subscriptions again.
 func (h *Host) ResetGossip(p peer.ID) {
 	for _, c := range h.Network().ConnsToPeer(p) {
 		for _, st := range c.GetStreams() {

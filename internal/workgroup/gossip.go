@@ -22,7 +22,11 @@ import (
 // Both ends forget the other's subscriptions when their own writer
 // stream dies and learn them again from the other's new writer: should
 // one end's forgetting come after the other's fresh subscriptions (a
-// race), the subscriptions are lost. So the periodic loop also repairs:
+// race), the subscriptions were lost. The host's routers now send their
+// subscriptions again whenever the peer may have forgotten them
+// (p2p gossipannounce.go), on every topic of both routers (roster,
+// presence, chat's directory and rooms), without a reset. The periodic
+// loop stays as the last resort (a peer that does not re-announce):
 // a connected member of a workgroup that this node's router does not
 // hold as a subscriber of that workgroup's roster topic (every member
 // subscribes to it) has its gossip reset again, at most once per

@@ -1,0 +1,377 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"google.golang.org/protobuf/proto"
+)
+
+// Re-announcing subscriptions (see doc.go, "Lost subscriptions").
+//
+// gossipsub (v0.19.0) forgets a peer's subscriptions whenever its own
+// writer stream to that peer dies, and learns them again only from the
+// hello on the peer's next writer. When the peer's new hello is applied
+// before the death (ResetGossip resets both ways at once; the two reach
+// the router's event loop from two goroutines), the subscriptions are
+// wiped and nothing sends them again. So this node sends its
+// subscriptions again, on its current writer to a peer, whenever it may
+// have been forgotten there:
+//
+//   - when the peer opens a new writer to this node: gossipsub opens it
+//     right after forgetting this node's subscriptions (the writer died),
+//     so what is sent now is applied after the forgetting: the race is
+//     closed, not narrowed;
+//   - reannounceAfterOpen after this node opens a new writer (the peer
+//     forgets, on its side, when this node's old writer closes: that can
+//     in turn be applied after the new hello);
+//   - every 20 s to every peer (the host's ping loop), a cheap safety net.
+//
+// Nothing is reset or dialled: the frame rides the writer gossipsub has.
+
+// reannounceAfterOpen is how long after a writer opens its subscriptions
+// are sent again on it.
+const reannounceAfterOpen = time.Second
+
+// reannounceTimeout bounds the write of one re-announce.
+const reannounceTimeout = 10 * time.Second
+
+// gossipWriters follows one router's writer streams, one per peer.
+type gossipWriters struct {
+	ps    atomic.Pointer[pubsub.PubSub]
+	allow func(peer.ID) bool // the gate's check for topic ""
+	// afterOpen is reannounceAfterOpen and onInbound true; tests turn
+	// either off (afterOpen 0) before the router starts.
+	afterOpen time.Duration
+	onInbound bool
+	sweeping  atomic.Bool // a reannounceAll round is under way
+	mu        sync.Mutex
+	out       map[peer.ID]*gossipStream
+	hold      gossipHold
+}
+
+func newGossipWriters(allow func(peer.ID) bool) *gossipWriters {
+	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, onInbound: true, out: make(map[peer.ID]*gossipStream)}
+}
+
+// opened wraps s, a writer the router has just opened, and records it as
+// the writer to its peer.
+func (w *gossipWriters) opened(s network.Stream) network.Stream {
+	gs := &gossipStream{Stream: s, w: w}
+	p := s.Conn().RemotePeer()
+	w.mu.Lock()
+	w.out[p] = gs
+	w.mu.Unlock()
+	w.hold.opened(p)
+	if w.afterOpen > 0 {
+		time.AfterFunc(w.afterOpen, func() { w.reannounce(p) })
+	}
+	return gs
+}
+
+// closed forgets s once the router is done with it.
+func (w *gossipWriters) closed(s *gossipStream) {
+	p := s.Conn().RemotePeer()
+	w.mu.Lock()
+	if w.out[p] == s {
+		delete(w.out, p)
+	}
+	w.mu.Unlock()
+}
+
+// inbound wraps the router's handler of new streams: a peer that opens a
+// writer to this node has forgotten this node's subscriptions (if it knew
+// them), so they are sent again.
+func (w *gossipWriters) inbound(fn network.StreamHandler) network.StreamHandler {
+	if !w.onInbound {
+		return fn
+	}
+	return func(s network.Stream) {
+		go w.reannounce(s.Conn().RemotePeer())
+		fn(s)
+	}
+}
+
+// peers lists the peers this router has a writer to.
+func (w *gossipWriters) peers() []peer.ID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]peer.ID, 0, len(w.out))
+	for p := range w.out {
+		out = append(out, p)
+	}
+	return out
+}
+
+// reannounce sends this node's subscriptions again to p on the router's
+// writer to p, if it has one that has sent its hello.
+func (w *gossipWriters) reannounce(p peer.ID) {
+	ps := w.ps.Load()
+	if ps == nil || !w.allow(p) {
+		return
+	}
+	w.mu.Lock()
+	s := w.out[p]
+	w.mu.Unlock()
+	if s != nil {
+		s.reannounce(ps)
+	}
+}
+
+// gossipStream is a router's writer to one peer. Writes are serialised
+// so a re-announce goes between two of the router's frames, never inside
+// one; frames tracks where a frame ends.
+type gossipStream struct {
+	network.Stream
+	w      *gossipWriters
+	mu     sync.Mutex
+	wrote  bool // the router has written its first frame (the hello)
+	dead   bool
+	frames frameTracker
+}
+
+func (s *gossipStream) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.Stream.Write(b)
+	s.frames.advance(b[:n])
+	if n > 0 {
+		s.wrote = true
+	}
+	return n, err
+}
+
+// Read is only called by the router to learn that the stream died (the
+// peer never writes on it).
+func (s *gossipStream) Read(b []byte) (int, error) {
+	n, err := s.Stream.Read(b)
+	if err != nil {
+		s.markDead()
+		s.w.hold.wait(s.Conn().RemotePeer())
+	}
+	return n, err
+}
+
+func (s *gossipStream) Close() error {
+	s.markDead()
+	return s.Stream.Close()
+}
+
+func (s *gossipStream) Reset() error {
+	s.markDead()
+	return s.Stream.Reset()
+}
+
+func (s *gossipStream) markDead() {
+	s.mu.Lock()
+	s.dead = true
+	s.mu.Unlock()
+	s.w.closed(s)
+}
+
+// reannounce writes a frame with this node's subscriptions, between two
+// of the router's frames and only after its hello (the first frame on a
+// stream tells the peer this node's gossipsub extensions: it must be the
+// router's). The subscriptions are read while the router's writes wait:
+// a change of them the router makes meanwhile is announced by a frame
+// queued after this one, so the peer never ends with a stale list.
+func (s *gossipStream) reannounce(ps *pubsub.PubSub) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead || !s.wrote || !s.frames.boundary() {
+		return
+	}
+	topics := ps.GetTopics()
+	if len(topics) == 0 {
+		return
+	}
+	_ = s.Stream.SetWriteDeadline(time.Now().Add(reannounceTimeout))
+	frame := subscriptionsFrame(topics)
+	n, err := s.Stream.Write(frame)
+	s.frames.advance(frame[:n])
+	if err != nil {
+		// A frame cut short would garble the stream: the router notices
+		// the reset and opens a new writer, with a hello.
+		s.dead = true
+		_ = s.Stream.Reset()
+	}
+}
+
+// subscriptionsFrame is a gossipsub RPC frame (uvarint length, then the
+// RPC) subscribing to topics.
+func subscriptionsFrame(topics []string) []byte {
+	slices.Sort(topics)
+	rpc := &pb.RPC{Subscriptions: make([]*pb.RPC_SubOpts, len(topics))}
+	for i, t := range topics {
+		rpc.Subscriptions[i] = &pb.RPC_SubOpts{Subscribe: proto.Bool(true), Topicid: proto.String(t)}
+	}
+	body, err := proto.Marshal(rpc)
+	if err != nil { // strings and bools only: cannot fail
+		return nil
+	}
+	return append(binary.AppendUvarint(make([]byte, 0, len(body)+binary.MaxVarintLen64), uint64(len(body))), body...)
+}
+
+// frameTracker follows the frames written on a stream (a uvarint length,
+// then that many bytes) to tell when a write would start a new frame.
+type frameTracker struct {
+	need   uint64 // bytes of the current frame's body still to come
+	length uint64 // the length being read
+	shift  uint
+	inLen  bool // inside a length
+	broken bool // a length over 64 bits: never at a boundary again
+}
+
+func (f *frameTracker) advance(b []byte) {
+	for len(b) > 0 && !f.broken {
+		if f.need > 0 {
+			k := min(f.need, uint64(len(b)))
+			f.need -= k
+			b = b[k:]
+			continue
+		}
+		c := b[0]
+		b = b[1:]
+		if f.shift > 63 {
+			f.broken = true
+			return
+		}
+		f.length |= uint64(c&0x7f) << f.shift
+		if c < 0x80 {
+			f.need, f.length, f.shift, f.inLen = f.length, 0, 0, false
+		} else {
+			f.shift += 7
+			f.inLen = true
+		}
+	}
+}
+
+func (f *frameTracker) boundary() bool { return !f.broken && !f.inLen && f.need == 0 }
+
+// gossipHold is a test hook (Host.HoldGossipDeath): it delays a router's
+// learning that its writer to a peer died until the router has received
+// an RPC carrying subscriptions from that peer, the ordering that lost
+// them, and tells when the router has then opened a new writer to it.
+type gossipHold struct {
+	armed atomic.Int32
+	mu    sync.Mutex
+	peers map[peer.ID]*holdState
+}
+
+type holdState struct {
+	seen     chan struct{} // closed once an RPC with subscriptions came
+	seenDone bool
+	released bool          // the death has been let through
+	reopened chan struct{} // closed when the next writer opens after it
+}
+
+// holdMax bounds a hold: a test that never sees the hello goes on.
+const holdMax = 10 * time.Second
+
+func (h *gossipHold) arm(p peer.ID) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.peers == nil {
+		h.peers = make(map[peer.ID]*holdState)
+	}
+	if _, ok := h.peers[p]; !ok {
+		h.armed.Add(1)
+	}
+	st := &holdState{seen: make(chan struct{}), reopened: make(chan struct{})}
+	h.peers[p] = st
+	return st.reopened
+}
+
+// sawRPC runs for every RPC the router receives, on its event loop,
+// before it applies it.
+func (h *gossipHold) sawRPC(p peer.ID, rpc *pubsub.RPC) {
+	if h.armed.Load() == 0 || len(rpc.GetSubscriptions()) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st, ok := h.peers[p]; ok && !st.seenDone {
+		st.seenDone = true
+		close(st.seen)
+	}
+}
+
+// wait runs when the router's writer to p died, before the router
+// learns it.
+func (h *gossipHold) wait(p peer.ID) {
+	if h.armed.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	st, ok := h.peers[p]
+	h.mu.Unlock()
+	if !ok || st.released {
+		return
+	}
+	select {
+	case <-st.seen:
+	case <-time.After(holdMax):
+	}
+	h.mu.Lock()
+	st.released = true
+	h.mu.Unlock()
+}
+
+// opened runs when the router opens a writer to p.
+func (h *gossipHold) opened(p peer.ID) {
+	if h.armed.Load() == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if st, ok := h.peers[p]; ok && st.released {
+		close(st.reopened)
+		delete(h.peers, p)
+		h.armed.Add(-1)
+	}
+}
+
+// reannounceAll sends this node's subscriptions again to every peer both
+// routers have a writer to, in the background (a writer blocked on a
+// peer that does not read holds its re-announce up to the write
+// deadline): one round per router at a time.
+func (h *Host) reannounceAll() {
+	for _, w := range []*gossipWriters{h.gossipW, h.chatGossipW} {
+		if !w.sweeping.CompareAndSwap(false, true) {
+			continue
+		}
+		go func() {
+			defer w.sweeping.Store(false)
+			for _, p := range w.peers() {
+				w.reannounce(p)
+			}
+		}()
+	}
+}
+
+// HoldGossipDeath is for tests of the ordering that lost subscriptions
+// (docs/design/records/2026-11-30-s7-gossipreset.md): the next time a
+// router of this host learns that its writer to p died, it learns it
+// only once it has received from p an RPC carrying subscriptions (p's
+// hello on a new writer), or after 10 s. So after p calls
+// ResetGossip(this node), p's fresh hello is applied here before the
+// death of this node's writer, which makes gossipsub forget it.
+// The returned channel closes once both routers have opened a new writer
+// to p after that (so gossipsub has forgotten p's subscriptions there).
+func (h *Host) HoldGossipDeath(p peer.ID) <-chan struct{} {
+	a, b := h.gossipW.hold.arm(p), h.chatGossipW.hold.arm(p)
+	done := make(chan struct{})
+	go func() {
+		<-a
+		<-b
+		close(done)
+	}()
+	return done
+}
