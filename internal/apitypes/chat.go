@@ -105,6 +105,7 @@ type ChatUnread struct {
 	Peer      string    `json:"peer,omitempty"`
 	Count     int       `json:"count"`
 	Last      time.Time `json:"last"`
+	Presence  string    `json:"presence,omitempty"`
 }
 
 // ChatSaveRequest is POST /v1/chat/save: write the files attached to

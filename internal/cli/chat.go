@@ -259,7 +259,7 @@ func (a *App) unreadCmd() *cobra.Command {
 				for _, u := range us {
 					where := "#" + u.Room
 					if u.Peer != "" {
-						where = "@" + u.Peer
+						where = "@" + withPresence(u.Peer, u.Presence)
 					}
 					fmt.Fprintf(a.Out, "%-20s %4d  last %s\n", where, u.Count, u.Last.Local().Format("Jan 2 15:04"))
 				}

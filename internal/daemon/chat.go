@@ -3,8 +3,12 @@ package daemon
 import (
 	"context"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
 	"github.com/peerhood/peerhood/internal/chat"
+	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/spool"
+	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
 // chatModule builds chat: rooms over gossipsub with history sync, direct
@@ -12,7 +16,7 @@ import (
 // sets the period of history sync.
 func (n *Node) chatModule(context.Context) (Module, error) {
 	cfg := chat.Config{
-		Host: n.host, DB: n.db, Identity: n.id, Dir: n.dir, Log: n.log, Events: n.events, Spool: n.spool,
+		Host: n.host, DB: n.db, Identity: n.id, Dir: chatDir{n.dir, n.pres}, Log: n.log, Events: n.events, Spool: n.spool,
 		SyncInterval: n.opts.Timings.ChatSync,
 	}
 	if n.spool != nil {
@@ -27,6 +31,23 @@ func (n *Node) chatModule(context.Context) (Module, error) {
 // Chat is the node's chat service (for the IRC gateway's adapter and
 // tests); nil before the node started.
 func (n *Node) Chat() *chat.Service { return n.chat }
+
+// chatDir is the directory as chat reads it, with the presence service's
+// view of each member (chat.PresenceReader): chat shows presence next to
+// names without building on the presence service.
+type chatDir struct {
+	workgroup.Directory
+	pres *presence.Service
+}
+
+// PresenceOf is member p's presence in workgroup wg ("" with no presence
+// service).
+func (d chatDir) PresenceOf(wg string, p peer.ID) string {
+	if d.pres == nil {
+		return ""
+	}
+	return d.pres.Of(wg, p).State
+}
 
 // chatFiles queues chat attachments as file copies (chat.Files).
 type chatFiles struct{ s *spool.Service }

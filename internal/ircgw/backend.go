@@ -157,6 +157,9 @@ type Message struct {
 	// Attachments: files sent with the message as queued copies.
 	Attachments []events.ChatAttachment `json:"attachments,omitempty"`
 	Unread      bool                    `json:"unread,omitempty"`
+	// Presence: the author's presence now (history; IRC shows presence
+	// as away-notify, WHO H/G and voice instead).
+	Presence string `json:"presence,omitempty"`
 }
 
 // EventKind makes a Message an event payload (the in-memory backend
