@@ -96,6 +96,8 @@ type Room struct {
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
 	Retention string   `json:"retention,omitempty"` // a duration; empty: keep everything
+	// CreatorPresence: the creator's presence now.
+	CreatorPresence string `json:"creator_presence,omitempty"`
 }
 
 // ChatUnread mirrors chat.Unread.

@@ -10,7 +10,7 @@ import (
 	"github.com/peerhood/peerhood/internal/testutil"
 )
 
-// History and unread, as the control API answers them, carry each
+// History, rooms and unread, as the control API answers them, carry each
 // author's (and conversation's member's) presence now, from the presence
 // service the daemon joins to chat: online, then away once set.
 func TestHistoryPresence(t *testing.T) {
@@ -40,6 +40,11 @@ func TestHistoryPresence(t *testing.T) {
 	a.Must("POST", "/v1/presence", apitypes.PresenceRequest{State: "away"}, nil)
 	if got := history(); got != "away" {
 		t.Fatalf("after AWAY: presence %q, want away", got)
+	}
+	var rs []apitypes.Room
+	a.Must("GET", "/v1/rooms?workgroup=office", nil, &rs)
+	if len(rs) != 1 || rs[0].CreatorPresence != "away" {
+		t.Fatalf("room ls: %+v, want creator alpha away", rs)
 	}
 	if _, err := b.Chat().Direct(ctx, "office", "alpha", "ping", chat.SendOptions{}); err != nil {
 		t.Fatal(err)

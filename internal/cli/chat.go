@@ -79,7 +79,7 @@ func (a *App) roomLsCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tKEEPS\tTOPIC")
 				for _, r := range rs {
-					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), retentionText(r.Retention), r.Topic)
+					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, withPresence(r.Creator, r.CreatorPresence), allowText(r.Allow), retentionText(r.Retention), r.Topic)
 				}
 				return tw.Flush()
 			})
