@@ -25,6 +25,9 @@ func (n *Node) chatModule(context.Context) (Module, error) {
 	envDur(&cfg.SyncInterval, "PEERHOOD_CHAT_SYNC")
 	svc, err := chat.New(cfg)
 	n.chat = svc
+	if err == nil && n.spool != nil {
+		n.spool.OnInboxList(copyOwners(svc))
+	}
 	return svc, err
 }
 
@@ -84,6 +87,11 @@ func (f chatFiles) Copies(ctx context.Context, wg string, refs []string) ([]chat
 		for _, fe := range it.Files {
 			c.Files = append(c.Files, chat.CopyFile{Path: fe.Path, Size: fe.Size})
 		}
+		if it.State == spool.ItemAccepted {
+			if c.Saved, err = f.s.Accepted(ctx, it.ID); err != nil {
+				return nil, err
+			}
+		}
 		out = append(out, c)
 	}
 	return out, nil
@@ -93,4 +101,25 @@ func (f chatFiles) Copies(ctx context.Context, wg string, refs []string) ([]chat
 func (f chatFiles) SaveCopy(ctx context.Context, id, dest string) ([]string, error) {
 	res, err := f.s.Accept(ctx, id, dest)
 	return res.Files, err
+}
+
+// copyOwners names, in the inbox listing, the chat message whose
+// attachments each received copy carries.
+func copyOwners(svc *chat.Service) spool.Describer {
+	return func(ctx context.Context, items []spool.Item) {
+		for i, it := range items {
+			if it.Kind != spool.KindFile || !chat.IsAttachmentRef(it.Subject) {
+				continue
+			}
+			o, ok, err := svc.CopyOwner(ctx, it.Workgroup, it.Subject, it.Sender)
+			if err != nil || !ok {
+				continue
+			}
+			where := "#" + o.Room
+			if o.Peer != "" {
+				where = "@" + o.Peer
+			}
+			items[i].For = &spool.ItemFor{Service: "chat", ID: o.ID, Where: where, Author: o.Author}
+		}
+	}
 }
