@@ -58,3 +58,20 @@ func TestViewEventPresence(t *testing.T) {
 		t.Fatalf("a message shown twice: %q", got)
 	}
 }
+
+// The inbox line of a copy says which message it belongs to.
+func TestItemFor(t *testing.T) {
+	tests := []struct {
+		f    *apitypes.ItemFor
+		want string
+	}{
+		{nil, ""},
+		{&apitypes.ItemFor{Service: "chat", ID: "0123456789abcdef", Where: "#ops", Author: "alice"}, "  (for chat message 0123456789 in #ops from alice)"},
+		{&apitypes.ItemFor{Service: "chat", ID: "abc", Where: "@bob"}, "  (for chat message abc in @bob)"},
+	}
+	for _, tc := range tests {
+		if got := itemFor(tc.f); got != tc.want {
+			t.Errorf("itemFor(%+v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+}
