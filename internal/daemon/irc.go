@@ -117,7 +117,12 @@ func (b ircBackend) SetAway(ctx context.Context, away bool, text string) error {
 }
 
 func ircRoom(r chat.Room) ircgw.Room {
-	return ircgw.Room{Workgroup: r.Workgroup, Name: r.Name, Topic: r.Topic, Allow: r.Allow, Joined: r.Joined}
+	return ircgw.Room{Workgroup: r.Workgroup, Name: r.Name, Topic: r.Topic, Allow: r.Allow, Joined: r.Joined, Creator: r.Creator}
+}
+
+func (b ircBackend) SetAllow(ctx context.Context, wg, name string, allow []string) (ircgw.Room, error) {
+	r, err := b.chat.SetAllow(ctx, wg, name, allow)
+	return ircRoom(r), err
 }
 
 func (b ircBackend) Rooms(wg string) ([]ircgw.Room, error) {

@@ -35,6 +35,9 @@ type Backend interface {
 	JoinRoom(ctx context.Context, wg, name string) (Room, error)
 	LeaveRoom(ctx context.Context, wg, name string) error
 	SetTopic(ctx context.Context, wg, name, topic string) error
+	// SetAllow replaces who may enter room name (members by name,
+	// group:G; none: every member); only its creator or an admin may.
+	SetAllow(ctx context.Context, wg, name string, allow []string) (Room, error)
 	Say(ctx context.Context, wg, room, text string, opt SendOptions) (Message, error)
 	Direct(ctx context.Context, wg, member, text string, opt SendOptions) (Message, error)
 	// History returns the messages matching q in display order (oldest
@@ -85,7 +88,8 @@ type Room struct {
 	Topic     string
 	Created   time.Time
 	Allow     []string
-	Joined    bool // this node joined it
+	Joined    bool   // this node joined it
+	Creator   string // the member that created it (its name)
 }
 
 // SendOptions are chat.SendOptions.

@@ -288,7 +288,7 @@ func (nd *MemoryNode) CreateRoom(_ context.Context, wg, name, topic string, allo
 	if _, ok := rs[strings.ToLower(name)]; ok {
 		return Room{}, fmt.Errorf("room %q: %w", name, ErrRoomExists)
 	}
-	r := &memRoom{Room: Room{Workgroup: wg, Name: name, Topic: topic, Created: n.now().UTC(), Allow: allow},
+	r := &memRoom{Room: Room{Workgroup: wg, Name: name, Topic: topic, Created: n.now().UTC(), Allow: allow, Creator: nd.name},
 		joined: map[string]bool{strings.ToLower(nd.name): true}}
 	rs[strings.ToLower(name)] = r
 	c := r.Room
@@ -325,6 +325,24 @@ func (nd *MemoryNode) LeaveRoom(_ context.Context, wg, name string) error {
 	}
 	delete(r.joined, strings.ToLower(nd.name))
 	return nil
+}
+
+// SetAllow implements Backend: the room's creator or an admin only.
+func (nd *MemoryNode) SetAllow(_ context.Context, wg, name string, allow []string) (Room, error) {
+	n := nd.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r, err := n.roomLocked(wg, name)
+	if err != nil {
+		return Room{}, err
+	}
+	if me := n.memberLocked(wg, nd.name); !strings.EqualFold(r.Creator, nd.name) && (me == nil || !me.Admin) {
+		return Room{}, fmt.Errorf("refused: only the room's creator or an admin changes who may enter")
+	}
+	r.Allow = slices.Clone(allow)
+	c := r.Room
+	c.Joined = r.joined[strings.ToLower(nd.name)]
+	return c, nil
 }
 
 // SetTopic implements Backend.
