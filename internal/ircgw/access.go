@@ -9,9 +9,11 @@ import (
 // list), which only the room's creator or an admin may change:
 //
 //	INVITE nick #room      adds nick's member to the list: 341 to the
-//	                       inviter, INVITE to the invitee's clients here
+//	                       inviter; the invitee's clients, on its node,
+//	                       get INVITE (access_events.go)
 //	KICK #room nick [why]  removes it: KICK to this node's clients in
-//	                       the channel
+//	                       the channel, and on the member's node to its
+//	                       clients (access_events.go)
 //
 // Errors follow modern.ircdocs.horse: 461, 403 (no such room), 442 (the
 // client is not in the channel), 401 (no such member), 443 (INVITE: the
@@ -94,14 +96,7 @@ func (c *client) invite(l Line) {
 	if !c.setAllow(ref, append(slices.Clone(r.Allow), m.Name)) {
 		return
 	}
-	c.numeric("341", nick, ref.Name)
-	if m.Self {
-		for _, o := range c.s.registered() {
-			if o != c {
-				o.send(Line{Source: userhost(c.selfNick()), Command: "INVITE", Params: []string{o.selfNick(), ref.Name}})
-			}
-		}
-	}
+	c.numeric("341", nick, ref.Name) // the invitee's clients: INVITE from roomChanged
 }
 
 func (c *client) kick(l Line) {
@@ -146,6 +141,9 @@ func (c *client) kick(l Line) {
 	reason := l.Param(2)
 	if reason == "" {
 		reason = c.selfNick()
+	}
+	if m.Self {
+		return // this node's member removed: KICK from roomChanged, to each client once
 	}
 	for _, o := range c.s.registered() {
 		if o.inChannel(ref.Name) {

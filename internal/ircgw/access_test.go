@@ -92,3 +92,54 @@ func TestInviteKick(t *testing.T) {
 		{"KICK #team bob", []string{"482"}, "creator or an admin", []string{"bob"}},
 	})
 }
+
+// TestInviteKickReachMember: the member alice invites or kicks hears it
+// on its own node's gateway: INVITE to its clients outside the channel,
+// then, once it joined, KICK to its clients in it (they leave it). A
+// list naming it by a group entry it might be in kicks no one.
+func TestInviteKickReachMember(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "ops", "", []string{"carol"}); err != nil {
+		t.Fatal(err)
+	}
+	a := dial(t, startGateway(t, tn.alice, nil))
+	a.register()
+	b := dial(t, startGateway(t, tn.bob, nil))
+	b.register()
+	a.send("JOIN #ops")
+	a.until("366")
+	a.send("INVITE bob #ops")
+	a.until("341")
+	inv := b.until("INVITE")
+	if l := inv[len(inv)-1]; l.Source != "alice!alice@peerhood" || strings.Join(l.Params, " ") != "bob #ops" {
+		t.Fatalf("bob's client got %s", dump(inv[len(inv)-1:]))
+	}
+	b.send("JOIN #ops")
+	b.until("366")
+	a.send("KICK #ops bob :enough")
+	a.until("KICK")
+	kick := b.until("KICK")
+	if l := kick[len(kick)-1]; strings.Join(l.Params[:2], " ") != "#ops bob" {
+		t.Fatalf("bob's client got %s", dump(kick[len(kick)-1:]))
+	}
+	b.send("PRIVMSG #ops :still here?")
+	if got := b.until("404"); got[len(got)-1].Param(1) != "#ops" {
+		t.Fatalf("after KICK: %s", dump(got))
+	}
+	// A list with a group entry might admit bob: no KICK, no INVITE.
+	if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	b.until("INVITE")
+	b.send("JOIN #ops")
+	b.until("366")
+	if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", []string{"group:staff"}); err != nil {
+		t.Fatal(err)
+	}
+	b.send("PING :after")
+	for _, l := range b.until("PONG") {
+		if l.Command == "KICK" || l.Command == "INVITE" {
+			t.Fatalf("group entry: %s", dump([]Line{l}))
+		}
+	}
+}

@@ -340,6 +340,9 @@ func (nd *MemoryNode) SetAllow(_ context.Context, wg, name string, allow []strin
 		return Room{}, fmt.Errorf("refused: only the room's creator or an admin changes who may enter")
 	}
 	r.Allow = slices.Clone(allow)
+	for _, o := range n.nodes {
+		o.bus.Publish(wg, events.RoomChanged{Room: r.Name, Topic: r.Topic, Allow: r.Allow, Creator: r.Creator, By: nd.name})
+	}
 	c := r.Room
 	c.Joined = r.joined[strings.ToLower(nd.name)]
 	return c, nil
