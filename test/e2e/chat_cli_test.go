@@ -164,6 +164,10 @@ func checkAttachCLI(t *testing.T, alpha, bravo *Node) {
 		}
 		return nil
 	})
+	// The inbox side names the message the copy belongs to.
+	if out := bravo.MustRun("inbox"); !strings.Contains(out, "(for chat message "+id+" in #general from alpha)") {
+		t.Errorf("bravo's inbox does not name message %s: %q", id, out)
+	}
 	dest := t.TempDir()
 	out := bravo.MustRun("save", id, dest)
 	if b, err := os.ReadFile(filepath.Join(dest, "plan.txt")); err != nil || string(b) != "the plan" || !strings.Contains(out, dest) {
