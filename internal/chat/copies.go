@@ -26,51 +26,60 @@ func IsAttachmentRef(subject string) bool {
 	return strings.HasPrefix(subject, attachRefPrefix) && len(subject) <= maxAttachRef
 }
 
-// maxOwnerScan bounds the messages CopyOwner decodes for one reference.
-const maxOwnerScan = 8
+// CopyAsk is a received copy CopyOwners looks up: its subject (the
+// attachment reference) and its sender (a peer ID).
+type CopyAsk struct{ Ref, Sender string }
 
-// CopyOwner finds the message of workgroup wg whose attachments have
-// reference ref, sent in a copy by sender (a peer ID): the message that
-// sender wrote first, else (a copy a member queued on request) the
-// earliest message naming ref. One scan of wg's stored messages for
-// the reference's bytes (an inbox listing, not a message path).
-func (s *Service) CopyOwner(ctx context.Context, wg, ref, sender string) (CopyOwner, bool, error) {
-	if !IsAttachmentRef(ref) {
-		return CopyOwner{}, false, nil
+// CopyOwners finds, for each copy of workgroup wg, the message whose
+// attachments have its reference: the one the copy's sender wrote
+// (earliest first), else (a copy a member queued on request) the
+// earliest naming it. One scan of wg's stored messages, whatever the
+// number of copies, keeping those with attachments (instr on raw for
+// the references' prefix: an inbox listing's cost, never a message
+// path's), decoded and matched here. Copies with no message here yet are
+// left out.
+func (s *Service) CopyOwners(ctx context.Context, wg string, asks []CopyAsk) (map[string]CopyOwner, error) {
+	out := map[string]CopyOwner{}
+	sender := map[string]string{}
+	for _, a := range asks {
+		if _, dup := sender[a.Ref]; IsAttachmentRef(a.Ref) && !dup {
+			sender[a.Ref] = a.Sender
+		}
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM chat_messages WHERE workgroup=? AND log != '' AND instr(raw, CAST(? AS BLOB)) > 0
-		ORDER BY author != ?, hlc LIMIT ?`, wg, ref, sender, maxOwnerScan)
+	if len(sender) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log != ''
+		AND instr(raw, CAST(? AS BLOB)) > 0 ORDER BY hlc`, wg, attachRefPrefix)
 	if err != nil {
-		return CopyOwner{}, false, fmt.Errorf("chat: find the message of copy %s: %w", ref, err)
+		return out, fmt.Errorf("chat: find the messages of copies: %w", err)
 	}
-	var ids []string
+	defer rows.Close()
+	bySender := map[string]bool{} // refs answered by a message of the copy's sender
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return CopyOwner{}, false, err
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return out, err
 		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	for _, id := range ids {
-		m, err := s.loadMessage(ctx, id, "", "")
-		if err != nil || !hasRef(m, ref) {
-			continue // the bytes matched elsewhere (a text quoting it)
+		m, _, err := parse(raw)
+		if err != nil {
+			continue
 		}
-		v := s.toMessage(m)
-		return CopyOwner{ID: v.ID, Room: v.Room, Peer: v.Peer, Author: v.Author}, true, nil
-	}
-	return CopyOwner{}, false, nil
-}
-
-func hasRef(m *msg, ref string) bool {
-	for _, a := range m.Attach {
-		if a.Ref == ref {
-			return true
+		for _, a := range m.Attach {
+			snd, asked := sender[a.Ref]
+			if !asked || bySender[a.Ref] {
+				continue
+			}
+			own := m.authorID() == snd
+			if _, have := out[a.Ref]; have && !own {
+				continue
+			}
+			v := s.toMessage(m)
+			out[a.Ref] = CopyOwner{ID: v.ID, Room: v.Room, Peer: v.Peer, Author: v.Author}
+			bySender[a.Ref] = own
 		}
 	}
-	return false
+	return out, rows.Err()
 }
 
 // addAccepted adds to kept (by ref + "/" + digest, as keptFiles answers)

@@ -222,11 +222,13 @@
 // asker and Ref every 10 minutes (chat_file_answers). The copy is linked
 // and saved like the author's.
 //
-// The inbox side (copies.go): CopyOwner finds the message a received
-// copy (inbox item subject Ref) carries the files of: one scan of the
-// workgroup's stored messages for Ref's bytes (instr on raw, at most 8
-// candidates decoded, the one whose attachments name Ref, the copy's
-// sender's first); the daemon's describer puts it in `peerhood inbox`
+// The inbox side (copies.go): CopyOwners finds the messages received
+// copies (inbox items, subject Ref) carry the files of: one scan of the
+// workgroup's stored messages per listing, whatever the number of
+// copies, keeping those holding an attachment reference (instr on raw),
+// decoded and matched (the copy's sender's message first; about 1.3 us
+// per stored message, 6.3 ms for 5,000); the daemon's describer puts it
+// in `peerhood inbox`
 // ("for chat message ID in #room from NAME", Item.For in --json). A copy
 // accepted with `peerhood inbox accept` rather than `peerhood save`: the
 // spool records where accept wrote it (Copy.Saved); history shows that

@@ -104,15 +104,28 @@ func (f chatFiles) SaveCopy(ctx context.Context, id, dest string) ([]string, err
 }
 
 // copyOwners names, in the inbox listing, the chat message whose
-// attachments each received copy carries.
+// attachments each received copy carries (one lookup per workgroup).
 func copyOwners(svc *chat.Service) spool.Describer {
 	return func(ctx context.Context, items []spool.Item) {
-		for i, it := range items {
-			if it.Kind != spool.KindFile || !chat.IsAttachmentRef(it.Subject) {
+		asks := map[string][]chat.CopyAsk{}
+		for _, it := range items {
+			if it.Kind == spool.KindFile && chat.IsAttachmentRef(it.Subject) {
+				asks[it.Workgroup] = append(asks[it.Workgroup], chat.CopyAsk{Ref: it.Subject, Sender: it.Sender})
+			}
+		}
+		owners := map[string]chat.CopyOwner{} // by workgroup NUL ref
+		for wg, as := range asks {
+			found, err := svc.CopyOwners(ctx, wg, as)
+			if err != nil {
 				continue
 			}
-			o, ok, err := svc.CopyOwner(ctx, it.Workgroup, it.Subject, it.Sender)
-			if err != nil || !ok {
+			for ref, o := range found {
+				owners[wg+"\x00"+ref] = o
+			}
+		}
+		for i, it := range items {
+			o, ok := owners[it.Workgroup+"\x00"+it.Subject]
+			if !ok {
 				continue
 			}
 			where := "#" + o.Room
