@@ -86,7 +86,7 @@ func (b ircBackend) member(wg string, m workgroup.Member) ircgw.Member {
 	seen := b.pres.Of(wg, m.PeerID)
 	self, _ := b.dir.Self(wg)
 	return ircgw.Member{Name: m.Name, PeerID: m.PeerID.String(), Admin: m.HasRole(workgroup.RoleAdmin),
-		Self: m.PeerID == self.PeerID, State: seen.State, Text: seen.Text}
+		Self: m.PeerID == self.PeerID, State: seen.State, Text: seen.Text, Groups: m.Groups}
 }
 
 func (b ircBackend) Members(wg string) []ircgw.Member {

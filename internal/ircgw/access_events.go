@@ -1,6 +1,7 @@
 package ircgw
 
 import (
+	"slices"
 	"strings"
 	"sync"
 
@@ -8,10 +9,11 @@ import (
 )
 
 // A room's access list changed (room.changed, on every node, whoever
-// changed it): when it now names this node's member, which it did not,
-// its clients get INVITE from the member that changed it; when it no
-// longer admits the member (not named, not the creator, no group entry
-// that might), its clients in the channel get KICK and leave it.
+// changed it): when it now admits this node's member (by name or by a
+// group it is in) and did not, and the room is not open, its clients get
+// INVITE from the member that changed it; when it no longer admits the
+// member (and the member did not create it), its clients in the channel
+// get KICK and leave it.
 
 // accessSeen is each room's access list as last seen, by workgroup NUL
 // room.
@@ -49,19 +51,19 @@ func (s *Server) seedAccess() {
 	}
 }
 
-// admits reports whether list admits member name for sure (open, or
-// naming it), and whether it might through a group entry.
-func admits(allow []string, name string) (sure, maybe bool) {
+// admits reports whether list admits member m: open, naming it, or
+// naming a group:G it is in.
+func admits(allow []string, m Member) bool {
 	r := Room{Allow: allow}
-	if openRoom(r) || named(r, name) {
-		return true, true
+	if openRoom(r) || named(r, m.Name) {
+		return true
 	}
 	for _, a := range allow {
-		if strings.HasPrefix(a, "group:") {
-			return false, true
+		if g, ok := strings.CutPrefix(a, "group:"); ok && slices.ContainsFunc(m.Groups, func(x string) bool { return strings.EqualFold(x, g) }) {
+			return true
 		}
 	}
-	return false, false
+	return false
 }
 
 func (s *Server) roomChanged(wg string, rc events.RoomChanged) {
@@ -71,16 +73,15 @@ func (s *Server) roomChanged(wg string, rc events.RoomChanged) {
 		return // the creator always may enter
 	}
 	ch, by := s.chanName(wg, rc.Room), s.nickOf(wg, rc.By)
-	wasSure, wasMaybe := admits(prev, me.Name)
-	_, nowMaybe := admits(rc.Allow, me.Name)
+	was, now := known && admits(prev, me), admits(rc.Allow, me)
 	switch {
-	case named(Room{Allow: rc.Allow}, me.Name) && !openRoom(Room{Allow: rc.Allow}) && (!known || !wasSure):
+	case now && !was && !openRoom(Room{Allow: rc.Allow}):
 		for _, o := range s.registered() {
 			if !o.inChannel(ch) {
 				o.send(Line{Source: userhost(by), Command: "INVITE", Params: []string{o.selfNick(), ch}})
 			}
 		}
-	case !nowMaybe && (!known || wasMaybe):
+	case !now:
 		for _, o := range s.registered() {
 			if !o.inChannel(ch) {
 				continue

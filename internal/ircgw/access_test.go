@@ -96,7 +96,8 @@ func TestInviteKick(t *testing.T) {
 // TestInviteKickReachMember: the member alice invites or kicks hears it
 // on its own node's gateway: INVITE to its clients outside the channel,
 // then, once it joined, KICK to its clients in it (they leave it). A
-// list naming it by a group entry it might be in kicks no one.
+// group entry admits that group's members: bob's keeps him, another's
+// kicks him.
 func TestInviteKickReachMember(t *testing.T) {
 	tn := newTestNet(t)
 	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "ops", "", []string{"carol"}); err != nil {
@@ -126,7 +127,9 @@ func TestInviteKickReachMember(t *testing.T) {
 	if got := b.until("404"); got[len(got)-1].Param(1) != "#ops" {
 		t.Fatalf("after KICK: %s", dump(got))
 	}
-	// A list with a group entry might admit bob: no KICK, no INVITE.
+	// A list admitting bob through a group he is in keeps him (no KICK);
+	// one whose group he is not in kicks him.
+	tn.net.SetGroups("bob", "staff")
 	if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", []string{"bob"}); err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +142,13 @@ func TestInviteKickReachMember(t *testing.T) {
 	b.send("PING :after")
 	for _, l := range b.until("PONG") {
 		if l.Command == "KICK" || l.Command == "INVITE" {
-			t.Fatalf("group entry: %s", dump([]Line{l}))
+			t.Fatalf("group entry bob is in: %s", dump([]Line{l}))
 		}
+	}
+	if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", []string{"group:ops"}); err != nil {
+		t.Fatal(err)
+	}
+	if kick := b.until("KICK"); kick[len(kick)-1].Param(1) != "bob" {
+		t.Fatalf("group entry bob is not in: %s", dump(kick))
 	}
 }

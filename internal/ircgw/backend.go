@@ -79,6 +79,8 @@ type Member struct {
 	State    string // online, away, busy or offline
 	Text     string // presence text
 	RealName string // shown in WHOIS (the workgroup name when empty)
+	// Groups the member is in (a room's list may admit group:G).
+	Groups []string
 }
 
 // Room is a chat room of a workgroup.

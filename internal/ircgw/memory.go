@@ -126,6 +126,19 @@ func (n *MemoryNet) SetPresence(name, state, text string) {
 	}
 }
 
+// SetGroups sets the groups a member is in, in every workgroup.
+func (n *MemoryNet) SetGroups(name string, groups ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ms := range n.members {
+		for _, m := range ms {
+			if strings.EqualFold(m.Name, name) {
+				m.Groups = slices.Clone(groups)
+			}
+		}
+	}
+}
+
 // Post stores a room message from a member without going through a
 // node (another member talking) and delivers it.
 func (n *MemoryNet) Post(wg, room, author, text string) (Message, error) {
