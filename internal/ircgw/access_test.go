@@ -139,8 +139,12 @@ func TestInviteKickReachMember(t *testing.T) {
 	if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", []string{"group:staff"}); err != nil {
 		t.Fatal(err)
 	}
-	b.send("PING :after")
-	for _, l := range b.until("PONG") {
+	// The hub takes bus events in order: the message comes after the
+	// list's change was handled.
+	if _, err := tn.alice.Say(t.Context(), "wg-home", "ops", "still in", SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range b.until("PRIVMSG") {
 		if l.Command == "KICK" || l.Command == "INVITE" {
 			t.Fatalf("group entry bob is in: %s", dump([]Line{l}))
 		}
