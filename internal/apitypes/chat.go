@@ -96,6 +96,8 @@ type Room struct {
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
 	Retention string   `json:"retention,omitempty"` // a duration; empty: keep everything
+	// CreatorPresence: the creator's presence now.
+	CreatorPresence string `json:"creator_presence,omitempty"`
 }
 
 // ChatUnread mirrors chat.Unread.
@@ -105,6 +107,7 @@ type ChatUnread struct {
 	Peer      string    `json:"peer,omitempty"`
 	Count     int       `json:"count"`
 	Last      time.Time `json:"last"`
+	Presence  string    `json:"presence,omitempty"`
 }
 
 // ChatSaveRequest is POST /v1/chat/save: write the files attached to

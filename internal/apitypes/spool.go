@@ -74,6 +74,17 @@ type Item struct {
 	Received  time.Time  `json:"received"`
 	Read      bool       `json:"read"`
 	State     string     `json:"state"`
+	For       *ItemFor   `json:"for,omitempty"`
+}
+
+// ItemFor is what a received item belongs to in another service (mirrors
+// spool.ItemFor): chat names the message whose attachments a copy
+// carries.
+type ItemFor struct {
+	Service string `json:"service"`
+	ID      string `json:"id"`
+	Where   string `json:"where,omitempty"`
+	Author  string `json:"author,omitempty"`
 }
 
 // ItemFile is one file of a received item (mirrors spool.FileEntry).

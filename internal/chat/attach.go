@@ -63,6 +63,9 @@ type Copy struct {
 	Sender  string // peer ID
 	State   string // new | accepted
 	Files   []CopyFile
+	// Saved: where `peerhood inbox accept` wrote the files (absolute
+	// paths), for an accepted copy whose paths the spool recorded.
+	Saved []string
 }
 
 // CopyFile is one file of a Copy.

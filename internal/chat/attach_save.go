@@ -142,6 +142,9 @@ func (s *Service) LinkCopies(ctx context.Context, ms []Message) {
 			}
 			if c, ok := bestCopy(copies[a.Ref], m.AuthorID, a.Name, a.Size); ok {
 				a.Copy, a.CopyState = c.ID, c.State
+				if a.Path == "" {
+					a.Path = acceptedPath(c, a.Name) // accepted with peerhood inbox accept
+				}
 				if p, err := peer.Decode(c.Sender); err == nil {
 					a.CopyFrom = s.nameOf(m.Workgroup, p)
 				}
@@ -433,6 +436,7 @@ func (s *Service) answerAttach(ctx context.Context, from peer.ID, req *histReq) 
 	if err != nil {
 		return errors.New("cannot read where its files are")
 	}
+	s.addAccepted(ctx, m, kept)
 	for i, a := range m.Attach {
 		for _, p := range kept[a.Ref+"/"+digestHex(a)] {
 			if filepath.Base(p) != a.Name {

@@ -228,6 +228,31 @@
 // asker and Ref every 10 minutes (chat_file_answers). The copy is linked
 // and saved like the author's.
 //
+// The inbox side (copies.go): CopyOwners finds the messages received
+// copies (inbox items, subject Ref) carry the files of: one scan of the
+// workgroup's stored messages per listing, whatever the number of
+// copies, keeping those holding an attachment reference (instr on raw),
+// decoded and matched (the copy's sender's message first; about 1.3 us
+// per stored message, 6.3 ms for 5,000); the daemon's describer puts it
+// in `peerhood inbox`
+// ("for chat message ID in #room from NAME", Item.For in --json). A copy
+// accepted with `peerhood inbox accept` rather than `peerhood save`: the
+// spool records where accept wrote it (Copy.Saved); history shows that
+// path, save answers it, and answerAttach sends those files too (hashed
+// again), but only from a copy the message's AUTHOR sent (a copy that
+// came for another room's message, quoted here, is never sent).
+//
+// # Presence
+//
+// Chat does not build on the presence service. The daemon passes a
+// Directory that also implements PresenceReader (daemon/chat.go,
+// chatDir); the history answer (Message.Presence: each author's presence
+// now), room listing (Room.CreatorPresence) and unread listing
+// (Unread.Presence for a conversation's member) carry it; one lookup per
+// distinct author per answer. The CLI shows "name (state)" next to every
+// name; the IRC gateway shows presence its own way (voice, WHO H/G,
+// away-notify, 301).
+//
 // # Reading: unread flags, conversations
 //
 // A message from another member is unread until its room or

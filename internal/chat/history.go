@@ -123,6 +123,8 @@ type Unread struct {
 	Peer      string    `json:"peer,omitempty"`
 	Count     int       `json:"count"`
 	Last      time.Time `json:"last"`
+	// Presence: for a conversation, the other member's presence now.
+	Presence string `json:"presence,omitempty"`
 }
 
 // Unread lists the rooms and conversations with unread messages.

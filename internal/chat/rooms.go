@@ -32,6 +32,9 @@ type Room struct {
 	Messages  int      `json:"messages"`
 	Unread    int      `json:"unread"`
 	Retention string   `json:"retention,omitempty"` // this node's (a duration); empty: keep everything
+	// CreatorPresence is the creator's presence now (online, away, busy,
+	// offline; empty when this node knows none).
+	CreatorPresence string `json:"creator_presence,omitempty"`
 }
 
 // roomState is a room folded from the directory log.
@@ -193,7 +196,7 @@ func (s *Service) Rooms(wg string) ([]Room, error) {
 
 func (s *Service) roomInfo(wg string, r *roomState, joined bool) Room {
 	ri := Room{Workgroup: wg, Name: r.name, Topic: r.topic, Creator: s.nameOf(wg, r.creator), Allow: r.allow, Joined: joined,
-		Retention: formatRetention(s.retentionOf(wg, r.name))}
+		Retention: formatRetention(s.retentionOf(wg, r.name)), CreatorPresence: s.presenceOf(wg, r.creator.String())}
 	_ = s.db.QueryRowContext(s.ctx, `SELECT count(*), coalesce(sum(read=0 AND author!=? AND kind IN ('text','notice')), 0) FROM chat_messages WHERE workgroup=? AND log=?`,
 		s.self.String(), wg, r.name).Scan(&ri.Messages, &ri.Unread)
 	return ri

@@ -107,6 +107,7 @@ func (s *Service) messageRoutes(srv *api.Server) {
 			}
 			if err == nil {
 				s.LinkCopies(ctx, ms)
+				s.withPresence(ms)
 			}
 			if err == nil && r.URL.Query().Get("mark") != "" {
 				err = s.MarkRead(ctx, wg, q)
@@ -125,6 +126,7 @@ func (s *Service) messageRoutes(srv *api.Server) {
 	api.Handle(srv, "GET /v1/chat/unread", "Rooms and conversations with unread messages",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Unread, error) {
 			us, err := s.Unread(ctx, r.URL.Query().Get("workgroup"))
+			s.unreadPresence(us)
 			return us, apiError(err)
 		}, "workgroup")
 }

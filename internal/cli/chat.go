@@ -79,7 +79,7 @@ func (a *App) roomLsCmd() *cobra.Command {
 				tw := tabwriter.NewWriter(a.Out, 2, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ROOM\tJOINED\tMESSAGES\tUNREAD\tCREATOR\tACCESS\tKEEPS\tTOPIC")
 				for _, r := range rs {
-					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, r.Creator, allowText(r.Allow), retentionText(r.Retention), r.Topic)
+					fmt.Fprintf(tw, "#%s\t%v\t%d\t%d\t%s\t%s\t%s\t%s\n", r.Name, r.Joined, r.Messages, r.Unread, withPresence(r.Creator, r.CreatorPresence), allowText(r.Allow), retentionText(r.Retention), r.Topic)
 				}
 				return tw.Flush()
 			})
@@ -259,7 +259,7 @@ func (a *App) unreadCmd() *cobra.Command {
 				for _, u := range us {
 					where := "#" + u.Room
 					if u.Peer != "" {
-						where = "@" + u.Peer
+						where = "@" + withPresence(u.Peer, u.Presence)
 					}
 					fmt.Fprintf(a.Out, "%-20s %4d  last %s\n", where, u.Count, u.Last.Local().Format("Jan 2 15:04"))
 				}

@@ -132,7 +132,7 @@ func renderShown(ms []apitypes.ChatMessage, ids bool) []shownLine {
 		line := formatMessage(s.m, ids)
 		switch {
 		case s.deleted:
-			line = formatMessage(apitypes.ChatMessage{Time: s.m.Time, Author: s.m.Author, ID: s.m.ID, Kind: "text", Text: "(deleted)"}, ids)
+			line = formatMessage(apitypes.ChatMessage{Time: s.m.Time, Author: s.m.Author, Presence: s.m.Presence, ID: s.m.ID, Kind: "text", Text: "(deleted)"}, ids)
 		case s.edited:
 			line += " (edited)"
 		}
@@ -153,19 +153,30 @@ func formatMessage(m apitypes.ChatMessage, ids bool) string {
 	if ids && len(m.ID) >= 10 {
 		b.WriteString(" " + m.ID[:10])
 	}
+	who := withPresence(m.Author, m.Presence)
 	switch m.Kind {
 	case "topic":
-		fmt.Fprintf(&b, " * %s set the topic: %s", m.Author, m.Text)
+		fmt.Fprintf(&b, " * %s set the topic: %s", who, m.Text)
 	case "acl":
-		fmt.Fprintf(&b, " * %s changed who may enter", m.Author)
+		fmt.Fprintf(&b, " * %s changed who may enter", who)
 	case "alert":
-		fmt.Fprintf(&b, " !%s! %s", m.Author, m.Text)
+		fmt.Fprintf(&b, " !%s! %s", who, m.Text)
 	case "notice":
-		fmt.Fprintf(&b, " -%s- %s", m.Author, m.Text)
+		fmt.Fprintf(&b, " -%s- %s", who, m.Text)
 	default:
-		fmt.Fprintf(&b, " <%s> %s", m.Author, strings.ReplaceAll(m.Text, "\n", "\n    "))
+		fmt.Fprintf(&b, " <%s> %s", who, strings.ReplaceAll(m.Text, "\n", "\n    "))
 	}
 	return b.String()
+}
+
+// withPresence is a member's name with its presence, as every chat
+// listing shows it: "alice (away)"; the name alone when the node told
+// none.
+func withPresence(name, presence string) string {
+	if presence == "" {
+		return name
+	}
+	return name + " (" + presence + ")"
 }
 
 func (a *App) chatCmd() *cobra.Command {
@@ -232,12 +243,12 @@ func (a *App) chatView(ctx context.Context, c *client.Client, wg, arg string) er
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Subscribe first: nothing said while the history prints is missed.
-	es, err := c.Events(ctx, wg, apitypes.EventChatMessage)
+	es, err := c.Events(ctx, wg, apitypes.EventChatMessage, apitypes.EventPresenceChanged)
 	if err != nil {
 		return err
 	}
 	defer es.Close()
-	a.printRoomPresence(ctx, c, wg, ct)
+	pres := a.printRoomPresence(ctx, c, wg, ct)
 	q := client.HistoryQuery{Workgroup: wg, Room: ct.room, Peer: ct.member, Limit: viewLimit(ctx, c, wg, ct), Mark: true}
 	ms, err := c.History(ctx, q)
 	if err != nil {
@@ -259,20 +270,42 @@ func (a *App) chatView(ctx context.Context, c *client.Client, wg, arg string) er
 			if err != nil {
 				return
 			}
-			var m apitypes.ChatMessage
-			if ev.Kind != apitypes.EventChatMessage || ev.Decode(&m) != nil || !ct.matches(m) {
-				continue
-			}
 			mu.Lock()
-			if !seen[m.ID] {
-				seen[m.ID] = true
-				fmt.Fprintln(a.Out, strings.Join(render([]apitypes.ChatMessage{m}, false), "\n"))
+			line := viewEvent(ev, ct, pres, seen)
+			if line != "" {
+				fmt.Fprintln(a.Out, line)
 				markViewed(ctx, c, wg, ct) // shown: read
 			}
 			mu.Unlock()
 		}
 	}()
 	return a.chatInput(ctx, c, wg, ct)
+}
+
+// viewEvent is what the chat view prints for an event: a message of its
+// room or conversation not shown yet, with its author's presence as last
+// told by a presence event; "" for anything else (a presence change only
+// updates pres).
+func viewEvent(ev apitypes.Event, ct chatTarget, pres map[string]string, seen map[string]bool) string {
+	if ev.Kind == apitypes.EventPresenceChanged {
+		var p struct {
+			Name  string `json:"name"`
+			State string `json:"state"`
+		}
+		if ev.Decode(&p) == nil && p.Name != "" {
+			pres[p.Name] = p.State
+		}
+		return ""
+	}
+	var m apitypes.ChatMessage
+	if ev.Kind != apitypes.EventChatMessage || ev.Decode(&m) != nil || !ct.matches(m) || seen[m.ID] {
+		return ""
+	}
+	seen[m.ID] = true
+	if m.Presence == "" {
+		m.Presence = pres[m.Author]
+	}
+	return strings.Join(render([]apitypes.ChatMessage{m}, false), "\n")
 }
 
 // chatInput sends each line read from standard input.
@@ -312,20 +345,21 @@ func (a *App) chatInput(ctx context.Context, c *client.Client, wg string, ct cha
 	}
 }
 
-// printRoomPresence prints the room's members (or the member) with presence.
-func (a *App) printRoomPresence(ctx context.Context, c *client.Client, wg string, ct chatTarget) {
+// printRoomPresence prints the room's members (or the member) with
+// presence, and returns each member's presence by name.
+func (a *App) printRoomPresence(ctx context.Context, c *client.Client, wg string, ct chatTarget) map[string]string {
+	state := map[string]string{}
 	es, err := c.Browse(ctx, wg)
 	if err != nil {
-		return
+		return state
 	}
-	state := map[string]string{}
 	for _, e := range es {
 		state[e.Name] = e.Presence
 	}
 	names := []string{ct.member}
 	if ct.room != "" {
 		if names, err = c.RoomMembers(ctx, wg, ct.room); err != nil {
-			return
+			return state
 		}
 	}
 	parts := make([]string, 0, len(names))
@@ -334,11 +368,12 @@ func (a *App) printRoomPresence(ctx context.Context, c *client.Client, wg string
 		if p == "" {
 			p = "offline"
 		}
-		parts = append(parts, n+" ("+p+")")
+		parts = append(parts, withPresence(n, p))
 	}
 	where := "#" + ct.room
 	if ct.room == "" {
 		where = "@" + ct.member
 	}
 	fmt.Fprintf(a.Out, "%s: %s\n", where, strings.Join(parts, ", "))
+	return state
 }

@@ -237,6 +237,29 @@ the job failed with the member's reason (see peerhood queue).`,
 	return cmd
 }
 
+// itemFor says what a received item belongs to: "  (for chat message
+// 0123456789 in #general from alice)"; "" when nothing said.
+func itemFor(f *apitypes.ItemFor) string {
+	if f == nil || f.ID == "" {
+		return ""
+	}
+	id := f.ID
+	if len(id) > 10 {
+		id = id[:10]
+	}
+	what := f.Service + " message " + id
+	if f.Service != "chat" {
+		what = f.Service + " " + id
+	}
+	if f.Where != "" {
+		what += " in " + f.Where
+	}
+	if f.Author != "" {
+		what += " from " + f.Author
+	}
+	return "  (for " + what + ")"
+}
+
 func (a *App) inboxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inbox",
@@ -255,8 +278,8 @@ func (a *App) inboxCmd() *cobra.Command {
 					for _, f := range it.Files {
 						names = append(names, f.Path)
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID[:12], it.From, it.State, humanSize(it.Size),
-						it.Received.Local().Format("2006-01-02 15:04"), strings.Join(names, ", "))
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s%s\n", it.ID[:12], it.From, it.State, humanSize(it.Size),
+						it.Received.Local().Format("2006-01-02 15:04"), strings.Join(names, ", "), itemFor(it.For))
 				}
 				return tw.Flush()
 			})

@@ -86,7 +86,7 @@ func (b ircBackend) member(wg string, m workgroup.Member) ircgw.Member {
 	seen := b.pres.Of(wg, m.PeerID)
 	self, _ := b.dir.Self(wg)
 	return ircgw.Member{Name: m.Name, PeerID: m.PeerID.String(), Admin: m.HasRole(workgroup.RoleAdmin),
-		Self: m.PeerID == self.PeerID, State: seen.State, Text: seen.Text}
+		Self: m.PeerID == self.PeerID, State: seen.State, Text: seen.Text, Groups: m.Groups}
 }
 
 func (b ircBackend) Members(wg string) []ircgw.Member {
@@ -117,7 +117,12 @@ func (b ircBackend) SetAway(ctx context.Context, away bool, text string) error {
 }
 
 func ircRoom(r chat.Room) ircgw.Room {
-	return ircgw.Room{Workgroup: r.Workgroup, Name: r.Name, Topic: r.Topic, Allow: r.Allow, Joined: r.Joined}
+	return ircgw.Room{Workgroup: r.Workgroup, Name: r.Name, Topic: r.Topic, Allow: r.Allow, Joined: r.Joined, Creator: r.Creator}
+}
+
+func (b ircBackend) SetAllow(ctx context.Context, wg, name string, allow []string) (ircgw.Room, error) {
+	r, err := b.chat.SetAllow(ctx, wg, name, allow)
+	return ircRoom(r), err
 }
 
 func (b ircBackend) Rooms(wg string) ([]ircgw.Room, error) {

@@ -176,6 +176,9 @@ type ChatMessage struct {
 	// user has not seen yet (the history marks it read after the reply
 	// when asked to).
 	Unread bool `json:"unread,omitempty"`
+	// Presence (history only): the author's presence now (online, away,
+	// busy, offline), from the presence service's view.
+	Presence string `json:"presence,omitempty"`
 }
 
 // ChatAttachment is a file a chat message references: sent as a queued

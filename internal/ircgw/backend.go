@@ -35,6 +35,9 @@ type Backend interface {
 	JoinRoom(ctx context.Context, wg, name string) (Room, error)
 	LeaveRoom(ctx context.Context, wg, name string) error
 	SetTopic(ctx context.Context, wg, name, topic string) error
+	// SetAllow replaces who may enter room name (members by name,
+	// group:G; none: every member); only its creator or an admin may.
+	SetAllow(ctx context.Context, wg, name string, allow []string) (Room, error)
 	Say(ctx context.Context, wg, room, text string, opt SendOptions) (Message, error)
 	Direct(ctx context.Context, wg, member, text string, opt SendOptions) (Message, error)
 	// History returns the messages matching q in display order (oldest
@@ -76,6 +79,8 @@ type Member struct {
 	State    string // online, away, busy or offline
 	Text     string // presence text
 	RealName string // shown in WHOIS (the workgroup name when empty)
+	// Groups the member is in (a room's list may admit group:G).
+	Groups []string
 }
 
 // Room is a chat room of a workgroup.
@@ -85,7 +90,8 @@ type Room struct {
 	Topic     string
 	Created   time.Time
 	Allow     []string
-	Joined    bool // this node joined it
+	Joined    bool   // this node joined it
+	Creator   string // the member that created it (its name)
 }
 
 // SendOptions are chat.SendOptions.
@@ -157,6 +163,9 @@ type Message struct {
 	// Attachments: files sent with the message as queued copies.
 	Attachments []events.ChatAttachment `json:"attachments,omitempty"`
 	Unread      bool                    `json:"unread,omitempty"`
+	// Presence: the author's presence now (history; IRC shows presence
+	// as away-notify, WHO H/G and voice instead).
+	Presence string `json:"presence,omitempty"`
 }
 
 // EventKind makes a Message an event payload (the in-memory backend

@@ -47,6 +47,10 @@ func (c *client) command(l Line) {
 		// Typing notifications and reactions are not carried.
 	case "ISON":
 		c.ison(l)
+	case "INVITE":
+		c.invite(l)
+	case "KICK":
+		c.kick(l)
 	default:
 		if !c.info(l) {
 			c.numeric("421", l.Command, "Unknown command")

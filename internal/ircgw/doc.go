@@ -113,6 +113,19 @@
 // case; CASEMAPPING=ascii); a name chat would refuse (1 to 64 of a-z,
 // 0-9, - _ .) is 476, a room closed to the member 473.
 //
+// INVITE nick #room and KICK #room nick [reason] change a restricted
+// room's access list (chat's allow list) for the room's creator or an
+// admin (access.go): INVITE adds the member (341 to the inviter), KICK
+// removes it (KICK to this node's clients in the channel; a list left
+// empty names the creator, never no
+// one, which would open the room). 401 no such member, 403 no such room,
+// 442 not in the channel, 443 already admitted (an open room admits
+// every member), 441 not on the list (or the creator), 482 not the
+// creator or an admin; KICK in an open room is a NOTICE saying why. The
+// member's own node tells its clients (room.changed, access_events.go):
+// INVITE when a list newly admits it (by name or a group it is in), KICK
+// when it no longer does.
+//
 // # Limits
 //
 // Each client has a write queue of Config.WriteQueue lines (1024): a

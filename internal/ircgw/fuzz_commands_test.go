@@ -21,6 +21,7 @@ func FuzzCommandLines(f *testing.F) {
 		"CHATHISTORY targets timestamp=x timestamp= -3", "AUTHENTICATE PLAIN", "AUTHENTICATE *",
 		"NICK bob", "NICK", "USER a 0 * :b", "PASS x", "CAP REQ :sasl", "CAP END", "PING",
 		"@+draft/reply=x;time=y :alice!a@b PRIVMSG #general :hi", strings.Repeat("x", 600),
+		"INVITE bob #general", "INVITE bob/lab #general@wg-lab", "KICK #general bob :x", "KICK #general", "INVITE",
 	} {
 		f.Add(s)
 	}

@@ -33,10 +33,15 @@ func (s *Server) hub() {
 		if err != nil {
 			return
 		}
-		if s.nreg.Load() == 0 && ev.Kind != events.KindGap {
+		if s.nreg.Load() == 0 && ev.Kind != events.KindGap && ev.Kind != events.KindRoomChanged {
 			continue
 		}
 		switch ev.Kind {
+		case events.KindRoomChanged:
+			var rc events.RoomChanged
+			if err := ev.Decode(&rc); err == nil {
+				s.roomChanged(ev.Workgroup, rc)
+			}
 		case events.KindChatMessage:
 			m, err := s.cfg.Backend.DecodeMessage(ev)
 			if err != nil {

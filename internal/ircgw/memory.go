@@ -126,6 +126,19 @@ func (n *MemoryNet) SetPresence(name, state, text string) {
 	}
 }
 
+// SetGroups sets the groups a member is in, in every workgroup.
+func (n *MemoryNet) SetGroups(name string, groups ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, ms := range n.members {
+		for _, m := range ms {
+			if strings.EqualFold(m.Name, name) {
+				m.Groups = slices.Clone(groups)
+			}
+		}
+	}
+}
+
 // Post stores a room message from a member without going through a
 // node (another member talking) and delivers it.
 func (n *MemoryNet) Post(wg, room, author, text string) (Message, error) {
@@ -288,7 +301,7 @@ func (nd *MemoryNode) CreateRoom(_ context.Context, wg, name, topic string, allo
 	if _, ok := rs[strings.ToLower(name)]; ok {
 		return Room{}, fmt.Errorf("room %q: %w", name, ErrRoomExists)
 	}
-	r := &memRoom{Room: Room{Workgroup: wg, Name: name, Topic: topic, Created: n.now().UTC(), Allow: allow},
+	r := &memRoom{Room: Room{Workgroup: wg, Name: name, Topic: topic, Created: n.now().UTC(), Allow: allow, Creator: nd.name},
 		joined: map[string]bool{strings.ToLower(nd.name): true}}
 	rs[strings.ToLower(name)] = r
 	c := r.Room
@@ -325,6 +338,27 @@ func (nd *MemoryNode) LeaveRoom(_ context.Context, wg, name string) error {
 	}
 	delete(r.joined, strings.ToLower(nd.name))
 	return nil
+}
+
+// SetAllow implements Backend: the room's creator or an admin only.
+func (nd *MemoryNode) SetAllow(_ context.Context, wg, name string, allow []string) (Room, error) {
+	n := nd.net
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	r, err := n.roomLocked(wg, name)
+	if err != nil {
+		return Room{}, err
+	}
+	if me := n.memberLocked(wg, nd.name); !strings.EqualFold(r.Creator, nd.name) && (me == nil || !me.Admin) {
+		return Room{}, fmt.Errorf("refused: only the room's creator or an admin changes who may enter")
+	}
+	r.Allow = slices.Clone(allow)
+	for _, o := range n.nodes {
+		o.bus.Publish(wg, events.RoomChanged{Room: r.Name, Topic: r.Topic, Allow: r.Allow, Creator: r.Creator, By: nd.name})
+	}
+	c := r.Room
+	c.Joined = r.joined[strings.ToLower(nd.name)]
+	return c, nil
 }
 
 // SetTopic implements Backend.

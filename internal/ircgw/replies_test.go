@@ -107,8 +107,14 @@ func TestNoJoinForRoomsNotJoined(t *testing.T) {
 	if _, err := tn.bob.Say(t.Context(), "wg-home", "elsewhere", "now joined", SendOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	got := c.until("PRIVMSG")
-	if j, ok := find(got, "JOIN"); !ok || j.Param(0) != "#elsewhere" || got[len(got)-1].Param(1) != "now joined" {
+	// The hub may still be taking the events published above when the
+	// PONG came (it is not the connection's goroutine): the mailbox
+	// member's message may then arrive now, the node being in the room.
+	var got []Line
+	for len(got) == 0 || got[len(got)-1].Param(1) != "now joined" {
+		got = append(got, c.until("PRIVMSG")...)
+	}
+	if j, ok := find(got, "JOIN"); !ok || j.Param(0) != "#elsewhere" {
 		t.Errorf("after the node joined: %s", dump(got))
 	}
 }

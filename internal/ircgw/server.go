@@ -133,6 +133,9 @@ type Server struct {
 	pending    []pendingSend
 	lastSeen   map[string]seen // USER NUL workgroup NUL conversation -> last message written
 	marksDirty bool
+
+	// access: each room's access list as last seen (access_events.go).
+	access accessSeen
 }
 
 // New checks cfg and returns a gateway; Start listens.
@@ -170,7 +173,8 @@ func (s *Server) Start(context.Context) error {
 		s.wg.Go(s.keepMarks)
 	}
 	if s.cfg.Events != nil {
-		s.sub = s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage, events.KindPresenceChanged}})
+		s.sub = s.cfg.Events.Subscribe(events.Filter{Kinds: []events.Kind{events.KindChatMessage, events.KindPresenceChanged, events.KindRoomChanged}})
+		s.seedAccess()
 		s.wg.Go(s.hub)
 	}
 	s.wg.Go(s.accept)

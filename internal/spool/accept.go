@@ -84,6 +84,7 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	for i := range written {
 		written[i] = filepath.Join(dest, written[i])
 	}
+	s.recordAccepted(ctx, it.ID, written)
 	return AcceptResult{ID: it.ID, Dest: dest, Files: written}, nil
 }
 

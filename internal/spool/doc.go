@@ -145,6 +145,15 @@
 // other content") and left as it is. A full disk fails the accept with
 // the temporary file removed and the item still waiting.
 //
+// Where an accept wrote an item's files is kept once it is accepted
+// (table spool_accepted, migration family spoolaccept: absolute paths by
+// item; accepted.go) and returned by Accepted: chat links a copy
+// accepted with `inbox accept` to its message and can send the files to
+// a member that asks (it hashes them again first). The inbox listing
+// (GET /v1/inbox) asks the describer the daemon sets (OnInboxList) what
+// each item belongs to (Item.For: chat names the message whose
+// attachments a copy carries); spool itself knows no chat.
+//
 // Queued jobs are stored by group commit: enqueues made at the same time
 // share one transaction (a savepoint each) and so one fsync; no caller is
 // answered before the commit holding its job is durable. A send to

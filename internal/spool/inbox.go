@@ -36,6 +36,9 @@ type Item struct {
 	Received  time.Time   `json:"received"`
 	Read      bool        `json:"read"`
 	State     string      `json:"state"`
+	// For (the inbox listing only): what the item belongs to in another
+	// service (chat: the message whose attachments it carries).
+	For *ItemFor `json:"for,omitempty"`
 }
 
 func nonNil(f []FileEntry) []FileEntry {

@@ -75,6 +75,9 @@ func (s *Service) Routes(srv *api.Server) {
 	api.Handle(srv, "GET /v1/inbox", "List received file copies",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Item, error) {
 			items, err := s.Inbox(ctx, KindFile, false)
+			if err == nil {
+				s.describe(ctx, items)
+			}
 			return items, apiError(err)
 		})
 	api.Handle(srv, "POST /v1/inbox/{id}/accept", "Decrypt a received copy (or a mail's attachments) into a folder",

@@ -144,6 +144,9 @@ type Service struct {
 
 	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
 
+	// describer fills in the inbox listing's For (accepted.go).
+	describer atomic.Pointer[Describer]
+
 	commitQ    chan *commitReq
 	commitDone chan struct{}
 	commits    atomic.Int64 // group commits made (each one fsync)

@@ -63,7 +63,7 @@ func checkChatCLI(t *testing.T, alpha, bravo *Node, notified string) {
 	if out := bravo.MustRun("unread"); !strings.Contains(out, "#general") {
 		t.Errorf("bravo's unread: %q", out)
 	}
-	if out := bravo.MustRun("history", "general", "--since", "1h", "--search", "pipe"); !strings.Contains(out, "<alpha> from a pipe") || strings.Contains(out, "hello there") {
+	if out := bravo.MustRun("history", "general", "--since", "1h", "--search", "pipe"); !said(out, "alpha", "from a pipe") || strings.Contains(out, "hello there") {
 		t.Errorf("history --search pipe: %q", out)
 	}
 	if out := bravo.MustRun("unread"); strings.Contains(out, "#general") {
@@ -155,7 +155,7 @@ func checkAttachCLI(t *testing.T, alpha, bravo *Node) {
 			return err
 		}
 		for _, l := range strings.Split(out, "\n") {
-			if strings.Contains(l, "<alpha> see the plan") {
+			if said(l, "alpha", "see the plan") {
 				id = strings.Fields(l)[3]
 			}
 		}
@@ -164,6 +164,10 @@ func checkAttachCLI(t *testing.T, alpha, bravo *Node) {
 		}
 		return nil
 	})
+	// The inbox side names the message the copy belongs to.
+	if out := bravo.MustRun("inbox"); !strings.Contains(out, "(for chat message "+id+" in #general from alpha)") {
+		t.Errorf("bravo's inbox does not name message %s: %q", id, out)
+	}
 	dest := t.TempDir()
 	out := bravo.MustRun("save", id, dest)
 	if b, err := os.ReadFile(filepath.Join(dest, "plan.txt")); err != nil || string(b) != "the plan" || !strings.Contains(out, dest) {

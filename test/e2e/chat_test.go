@@ -71,7 +71,7 @@ func TestChatSayHistory(t *testing.T) {
 	} {
 		Eventually(t, 30*time.Second, func() error { return hasText(c.n, c.target, c.text) })
 	}
-	if out := bravo.MustRun("history", "general"); !strings.Contains(out, "<alpha> hello there") {
+	if out := bravo.MustRun("history", "general"); !said(out, "alpha", "hello there") {
 		t.Fatalf("bravo's history: %q", out)
 	}
 
@@ -85,9 +85,21 @@ func TestChatSayHistory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("chat view: %v: %s", err, out)
 	}
-	if !strings.Contains(string(out), "<alpha> hello there") || !strings.Contains(string(out), "#general:") {
+	if !said(string(out), "alpha", "hello there") || !strings.Contains(string(out), "#general:") {
 		t.Fatalf("chat view printed %q", out)
 	}
 	Eventually(t, 30*time.Second, func() error { return hasText(alpha, "general", "typed in the view") })
 	checkChatCLI(t, alpha, bravo, notified)
+}
+
+// said reports whether a chat listing holds the line "<who (STATE)> text":
+// the author with its presence (online, away, busy or offline) next to
+// its name.
+func said(out, who, text string) bool {
+	for _, st := range []string{"online", "away", "busy", "offline"} {
+		if strings.Contains(out, "<"+who+" ("+st+")> "+text) {
+			return true
+		}
+	}
+	return false
 }
