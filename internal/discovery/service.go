@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
-	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -132,8 +131,8 @@ func (s *Service) Start(ctx context.Context) error {
 	})
 	h.SetRelaySource(s.RelayCandidates)
 	if !s.cfg.NoMDNS {
-		m := mdns.NewMdnsService(h.Host, MDNSService, mdnsNotifee{s})
-		if err := m.Start(); err != nil {
+		m, err := startMDNS(h.Host, MDNSService, mdnsNotifee{s}.HandlePeerFound, s.cfg.Log)
+		if err != nil {
 			// No multicast interface (a container, loopback only): the
 			// other ways still work.
 			s.cfg.Log.Warn("mDNS LAN discovery is off", "err", err)
