@@ -301,6 +301,7 @@ func (m *lanMDNS) readLoop(c *mdnsConn) {
 			if errors.Is(err, net.ErrClosed) || m.ctx.Err() != nil {
 				return
 			}
+			time.Sleep(10 * time.Millisecond) // a lasting error must not spin
 			continue
 		}
 		m.handle(buf[:n], c, ifIndex, src)
@@ -308,8 +309,9 @@ func (m *lanMDNS) readLoop(c *mdnsConn) {
 }
 
 // handle takes one packet: a response tells of instances, a query may
-// ask for this node. A packet that does not hold the service's label is
-// not parsed (every mDNS program of the LAN sends to this socket).
+// ask for this node. A packet that does not hold the service's label as
+// nodes send it (lower case) is not parsed (every mDNS program of the LAN
+// sends to this socket).
 func (m *lanMDNS) handle(pkt []byte, c *mdnsConn, ifIndex int, src net.Addr) {
 	if !bytes.Contains(pkt, m.names.label) {
 		m.stats.skipped.Add(1)
