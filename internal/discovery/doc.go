@@ -15,7 +15,9 @@
 //     is up: a restart on the same port). Only addresses usable from this
 //     node are kept (p2p.UsableAddrs: no other machine's loopback; private
 //     ranges only with a private address here or a private link). On start and every
-//     Tick the service dials members it is not connected to, from the
+//     Tick (500 ms; a tick finds nothing to do without listing the
+//     members when the connected members number all of them) the service
+//     dials members it is not connected to, from the
 //     book and the peerstore, with exponential backoff per member (1 s
 //     doubling to MaxBackoff; reset on any connection and when mDNS sees
 //     the member). A connection that ends within 10 s of opening (the
