@@ -6,12 +6,15 @@
 # IDLE seconds (default 30) later, and the script prints the mean, min and
 # max idle CPU per node in ms of CPU per second. PROFILE=FILE also takes
 # a CPU profile of member 1 over the IDLE window (its /debug/pprof on the
-# control socket) and prints its top entries.
+# control socket) and prints its top entries; PROFILES=k profiles members
+# 1..k (FILE.1 .. FILE.k) and prints the merged top (k=4 gives ~4 times
+# the samples of one idle node).
 #
 #   bench/idlecpu.sh                       # MEMBERS=3
 #   MEMBERS=12 bench/idlecpu.sh
 #   MEMBERS=12 PROFILE=/tmp/idle.prof bench/idlecpu.sh
 #   PH=/path/to/peerhood bench/idlecpu.sh  # another build
+#   UPFLAGS=--no-mdns bench/idlecpu.sh     # extra flags for `peerhood up`
 #   BASE=/path/to/peerhood-main MEMBERS=12 bench/idlecpu.sh
 #       # odd members run BASE, even ones this build, in one workgroup and
 #       # one run: prints each build's mean and the ratio (same load)
@@ -30,7 +33,7 @@ addr() { "$PH" --home "$1" status --json | python3 -c 'import json,sys;print([a 
 declare -a HOME_ PID
 for i in $(seq 0 $((M - 1))); do
   HOME_[$i]="$W/m$i"
-  PEERHOOD_WEBDAV_ADDR=off "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen /ip4/127.0.0.1/tcp/0 --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+  PEERHOOD_WEBDAV_ADDR=off "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen /ip4/127.0.0.1/tcp/0 --log-level error ${UPFLAGS:-} >>"${HOME_[$i]}.log" 2>&1 &
   PID[$i]=$!; PIDS+=("${PID[$i]}")
   for _ in $(seq 400); do "$PH" --home "${HOME_[$i]}" version --json 2>/dev/null | grep -q '"node"' && break; sleep 0.05; done
 done
@@ -51,12 +54,16 @@ cputicks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -a C0
 for i in $(seq 0 $((M - 1))); do C0[$i]=$(cputicks "${PID[$i]}"); done
 L0=$(cut -d' ' -f1 /proc/loadavg)
+CURLS=() PFILES=()
 if [ -n "${PROFILE:-}" ]; then
-  curl -s --max-time $((IDLE + 10)) --unix-socket "${HOME_[1]}/control.sock" "http://peerhood/debug/pprof/profile?seconds=$IDLE" >"$PROFILE" &
-  CURL=$!
+  for k in $(seq 1 "${PROFILES:-1}"); do
+    f=$PROFILE; [ "${PROFILES:-1}" = 1 ] || f=$PROFILE.$k
+    curl -s --max-time $((IDLE + 10)) --unix-socket "${HOME_[$k]}/control.sock" "http://peerhood/debug/pprof/profile?seconds=$IDLE" >"$f" &
+    CURLS+=($!) PFILES+=("$f")
+  done
 fi
 sleep "$IDLE"
-[ -z "${PROFILE:-}" ] || wait "$CURL" || true
+for c in "${CURLS[@]}"; do wait "$c" || true; done
 for i in $(seq 0 $((M - 1))); do echo $(( $(cputicks "${PID[$i]}") - C0[$i] )) $((i % 2)); done >"$W/cpu"
 awk -v hz="$(getconf CLK_TCK)" -v idle="$IDLE" -v m="$M" -v l0="$L0" -v l1="$(cut -d' ' -f1 /proc/loadavg)" '
     { v = $1 * 1000 / hz / idle; s += v; if (NR == 1 || v < lo) lo = v; if (v > hi) hi = v }
@@ -66,6 +73,6 @@ if [ -n "${BASE:-}" ]; then
     END { a = s[0] / n[0]; b = s[1] / n[1]; printf "idle cpu: this build %.1f ms/s per node (%d nodes), BASE %.1f ms/s (%d nodes), ratio %.2f\n", a, n[0], b, n[1], a / b }' "$W/cpu"
 fi
 if [ -n "${PROFILE:-}" ]; then
-  go tool pprof -top -nodecount=${NODES:-30} "$PH" "$PROFILE" 2>/dev/null | sed -n '1,40p'
+  go tool pprof -top -nodecount=${NODES:-30} "$PH" "${PFILES[@]}" 2>/dev/null | sed -n "1,$((${NODES:-30} + 10))p"
   cp "$PH" "$PROFILE.bin"
 fi

@@ -11,7 +11,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
-	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
@@ -132,8 +131,8 @@ func (s *Service) Start(ctx context.Context) error {
 	})
 	h.SetRelaySource(s.RelayCandidates)
 	if !s.cfg.NoMDNS {
-		m := mdns.NewMdnsService(h.Host, MDNSService, mdnsNotifee{s})
-		if err := m.Start(); err != nil {
+		m, err := startMDNS(h.Host, MDNSService, mdnsNotifee{s}.HandlePeerFound, s.cfg.Log)
+		if err != nil {
 			// No multicast interface (a container, loopback only): the
 			// other ways still work.
 			s.cfg.Log.Warn("mDNS LAN discovery is off", "err", err)
@@ -201,6 +200,9 @@ func (s *Service) round() {
 	if !s.cfg.NoDHT {
 		s.syncDHTs(wgs)
 	}
+	if s.allConnected(wgs) {
+		return
+	}
 	self := s.cfg.Host.ID()
 	budget := -1 // dials this round may start; -1: no cap
 	n := 0       // member connections, and dials in flight, under a cap
@@ -259,6 +261,35 @@ func (s *Service) round() {
 
 // isMember reports whether p is a member of a workgroup this node is in.
 func (s *Service) isMember(p peer.ID) bool { return len(s.cfg.Dir.Memberships(p)) > 0 }
+
+// memberCounter is implemented by directories that count members without
+// listing them (the roster).
+type memberCounter interface{ MemberCount(wg string) int }
+
+// allConnected reports whether this node is connected to every other
+// member of wgs, so a round has no one to dial: it counts the connected
+// peers that are members against the members of each workgroup (a
+// member of two workgroups counts twice there, so with shared members
+// it never says yes and the round runs). An idle node then does not list
+// and sort every workgroup's members and look up each one's addresses
+// twice a second.
+func (s *Service) allConnected(wgs []workgroup.Info) bool {
+	c, ok := s.cfg.Dir.(memberCounter)
+	if !ok {
+		return false
+	}
+	want := 0
+	for _, w := range wgs {
+		want += c.MemberCount(w.ID) - 1 // not this node
+	}
+	got := 0
+	for _, p := range s.cfg.Host.Network().Peers() {
+		if s.isMember(p) {
+			got++
+		}
+	}
+	return got >= want
+}
 
 func (s *Service) connected(_ network.Network, c network.Conn) {
 	p := c.RemotePeer()

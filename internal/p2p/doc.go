@@ -12,7 +12,9 @@
 //
 // Gossip: PubSub is the host's gossipsub router (envelopes signed by
 // their author: StrictSign), for payloads whose author the validators
-// take from the envelope (roster, presence). ChatPubSub is a second
+// take from the envelope (roster, presence); it flood-publishes, with a
+// mesh of 3 (D 3, Dlo 2, Dhi 6, Dlazy 3: gossipparams.go; the default 6
+// made an idle member of 20 receive 5.8 duplicates of each heartbeat). ChatPubSub is a second
 // router on its own protocol ID (/peerhood/chat/gossip/1.2.0) without
 // envelope author or signature (StrictNoSign), for payloads signed by
 // their authors themselves (chat), with a content message ID and a

@@ -32,6 +32,7 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, append(h.admission(h.gossipW),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
+		hostRouterParams(), // gossipparams.go
 	)...)
 	if err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)

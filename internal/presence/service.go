@@ -237,9 +237,11 @@ func (s *Service) loop() {
 	// only looks often enough to keep small workgroups on time.
 	t := time.NewTicker(min(s.cfg.Interval, time.Second))
 	defer t.Stop()
-	// A workgroup joined (or created) is noticed within watchEvery.
-	w := time.NewTicker(watchEvery)
-	defer w.Stop()
+	// A workgroup joined (or created) is noticed when the directory says
+	// it changed (the roster is a workgroup.Watcher), else within
+	// watchEvery; the heartbeat tick looks too.
+	changed, poll, stop := s.watchDir()
+	defer stop()
 	s.sync()
 	s.beat(true)
 	for {
@@ -253,7 +255,11 @@ func (s *Service) loop() {
 		case <-s.kick:
 			s.sync()
 			s.beat(true)
-		case <-w.C:
+		case <-changed:
+			if s.sync() {
+				s.beat(true)
+			}
+		case <-poll:
 			if s.sync() {
 				s.beat(true)
 			}
@@ -269,8 +275,21 @@ func (s *Service) Kick() {
 	}
 }
 
-// watchEvery is how often the service looks for workgroups joined or left.
+// watchEvery is how often the service looks for workgroups joined or
+// left when the directory cannot tell it (not a workgroup.Watcher).
 const watchEvery = 200 * time.Millisecond
+
+// watchDir returns the directory's change channel when it has one (then
+// poll is nil: an idle node does not wake five times a second to list its
+// workgroups), else a ticker's channel of watchEvery; and what stops it.
+func (s *Service) watchDir() (changed <-chan struct{}, poll <-chan time.Time, stop func()) {
+	if w, ok := s.cfg.Dir.(workgroup.Watcher); ok {
+		ch, stop := w.Watch()
+		return ch, nil, stop
+	}
+	t := time.NewTicker(watchEvery)
+	return nil, t.C, t.Stop
+}
 
 // sync joins the topics of workgroups this node entered and leaves those
 // it left. It reports whether it joined one.
