@@ -13,7 +13,7 @@ import pubsub "github.com/libp2p/go-libp2p-pubsub"
 // heartbeats (5.8 duplicates each) and handled 16.8 gossip RPCs a second
 // each way. With D 3 (Dlo 2, Dhi 6) and Dlazy 3: 4.1 duplicates a second
 // (2.2 each), 8.7 RPCs each way, and the node's idle CPU fell from 6.7 to
-// 5.3 ms/s (docs/notes-s8-idle.md). The mesh still carries messages to
+// 5.3 ms/s (docs/design/records/2026-11-30-s8-idle.md). The mesh still carries messages to
 // the members the author is not connected to (a MaxConns cap, a large
 // workgroup): every member keeps 2 to 6 mesh peers per topic, a random
 // graph of degree 2 or more, and gossip (IHAVE to max(Dlazy, a quarter
