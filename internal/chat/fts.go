@@ -4,23 +4,70 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 	"time"
 )
 
 // Full-text indexing runs beside the store path, not in it: storing a
 // message queues its rowid in chat_fts_pending (a trigger, in the store's
 // own transaction, so nothing is lost to a crash between store and
-// index), and indexPending moves the queue into chat_fts in batches:
-// every ftsEvery, at start, and before a search (so a search finds every
-// message stored when it began). FTS5 wrote a segment per commit when it
-// indexed in the store's transaction: ~8% of a receiving member's CPU.
-
-// ftsEvery is how often queued messages are indexed.
-const ftsEvery = time.Second
+// index), and indexPending moves the queue into chat_fts in batches.
+// FTS5 wrote a segment per commit when it indexed in the store's
+// transaction: ~8% of a receiving member's CPU.
+//
+// The indexer yields to load: it indexes when the writer has stored
+// nothing for ftsIdle, or when ftsBound messages are queued (so under
+// continuous writes the queue stays bounded), once at start (what a crash
+// or stop left queued), and History indexes the whole queue before a
+// search (a search finds every message stored when it began). Under a
+// steady stream the index work thus leaves the busy period for its pauses
+// (or runs once per ftsBound messages), instead of every second.
+const (
+	// ftsTick is how often the indexer looks at the store's load.
+	ftsTick = 250 * time.Millisecond
+	// ftsIdle: the writer stored nothing for this long: index.
+	ftsIdle = 500 * time.Millisecond
+	// ftsBound: this many messages queued: index even under load.
+	ftsBound = 4096
+)
 
 // ftsBatch bounds the messages indexed per transaction (each holds the
 // store lock: a few milliseconds).
 const ftsBatch = 256
+
+// ftsLoad is what the indexer knows of the store's load: messages queued
+// since it last indexed (stored by this process: a count, not the
+// table's) and when the last one was stored.
+type ftsLoad struct {
+	queued atomic.Int64
+	last   atomic.Int64 // UnixNano of the last store that stored something
+}
+
+// noteStored records n messages stored (queued for indexing) at now.
+func (f *ftsLoad) noteStored(n int, now time.Time) {
+	if n == 0 {
+		return
+	}
+	f.queued.Add(int64(n))
+	f.last.Store(now.UnixNano())
+}
+
+// due reports whether the queue is to be indexed at now: something was
+// stored (dirty) and the writer has been idle ftsIdle, or ftsBound
+// messages wait.
+func (f *ftsLoad) due(dirty bool, now time.Time) bool {
+	if f.queued.Load() >= ftsBound {
+		return true
+	}
+	return dirty && now.Sub(time.Unix(0, f.last.Load())) >= ftsIdle
+}
+
+// indexed notes n messages indexed.
+func (f *ftsLoad) indexed(n int) {
+	if f.queued.Add(-int64(n)) < 0 {
+		f.queued.Store(0) // queued before this process started
+	}
+}
 
 // indexPending indexes every queued message, ftsBatch per transaction,
 // and returns how many it indexed.
@@ -29,6 +76,7 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 	for {
 		n, err := s.indexBatch(ctx)
 		total += n
+		s.fts.indexed(n)
 		if err != nil {
 			return total, fmt.Errorf("chat: full-text index: %w", err)
 		}
@@ -67,23 +115,40 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 	return int(n), err
 }
 
-// indexer indexes queued messages every ftsEvery when something was
-// stored (and once at start: messages queued before a crash or stop).
+// ftsStep indexes the queue if it is due at now (ftsLoad.due) and
+// reports whether it did.
+func (s *Service) ftsStep(ctx context.Context, now time.Time) (bool, error) {
+	if !s.fts.due(s.ftsDirty.Load(), now) {
+		return false, nil
+	}
+	s.ftsDirty.Store(false)
+	if _, err := s.indexPending(ctx); err != nil {
+		s.ftsDirty.Store(true)
+		return true, err
+	}
+	return true, nil
+}
+
+// indexer indexes the queue at start (messages queued before a crash or
+// stop) and then whenever ftsStep finds it due, looking every ftsTick.
 func (s *Service) indexer() {
 	defer s.wg.Done()
-	t := time.NewTicker(ftsEvery)
+	t := time.NewTicker(ftsTick)
 	defer t.Stop()
-	for {
-		if s.ftsDirty.Swap(false) {
-			if _, err := s.indexPending(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.ftsDirty.Store(true)
-				s.log.Warn("chat: full-text index", "err", err)
-			}
+	if s.ftsDirty.Swap(false) {
+		if _, err := s.indexPending(s.ctx); err != nil && s.ctx.Err() == nil {
+			s.ftsDirty.Store(true)
+			s.log.Warn("chat: full-text index", "err", err)
 		}
+	}
+	for {
 		select {
 		case <-s.ctx.Done():
 			return
 		case <-t.C:
+		}
+		if _, err := s.ftsStep(s.ctx, time.Now()); err != nil && s.ctx.Err() == nil {
+			s.log.Warn("chat: full-text index", "err", err)
 		}
 	}
 }

@@ -2,9 +2,11 @@ package chat
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/peerhood/peerhood/internal/store"
 )
@@ -108,4 +110,95 @@ func ftsSearch(t *testing.T, s *Service, word string) []string {
 		out = append(out, text)
 	}
 	return out
+}
+
+// The indexer yields to load: under continuous writes (never ftsIdle
+// apart) it leaves the queue alone until ftsBound messages wait, then
+// indexes it all, so the queue stays bounded; idle, it indexes what is
+// left; a search (History indexes the queue first) finds every message
+// at any point.
+func TestFTSYieldsToLoad(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	ka, a := newPeer(t)
+	var prev []byte
+	const batch = 32
+	const total = ftsBound + 3*batch
+	pending := func() int {
+		t.Helper()
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_fts_pending`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	busy := func() time.Time { return time.Unix(0, s.fts.last.Load()).Add(ftsIdle / 10) }
+	indexedAt := 0
+	for seq := 1; seq <= total; seq += batch {
+		ms := make([]*msg, 0, batch)
+		for i := seq; i < seq+batch; i++ {
+			m, err := sign(ka, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: uint64(i), Prev: prev, HLC: uint64(i), Kind: KindText, Text: fmt.Sprintf("common w%d", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev = m.id[:]
+			ms = append(ms, m)
+		}
+		if _, _, err := s.insert(ctx, ms...); err != nil {
+			t.Fatal(err)
+		}
+		s.ftsDirty.Store(true) // as Service.stored does
+		stored := seq + batch - 1
+		did, err := s.ftsStep(ctx, busy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch n := pending(); {
+		case did && stored < ftsBound:
+			t.Fatalf("indexed under load with %d queued (bound %d)", stored-indexedAt, ftsBound)
+		case did && n != 0:
+			t.Fatalf("indexed, %d still queued", n)
+		case did:
+			indexedAt = stored
+		case n != stored-indexedAt || n >= ftsBound:
+			t.Fatalf("%d stored, %d indexed, %d queued (bound %d)", stored, indexedAt, n, ftsBound)
+		}
+	}
+	if indexedAt == 0 {
+		t.Fatal("the bound never forced indexing under load")
+	}
+	if pending() == 0 {
+		t.Fatal("nothing left queued after the bound: the test proves nothing about search")
+	}
+	// A search indexes the queue first (History) and sees everything.
+	if _, err := s.indexPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ftsSearch(t, s, "common"); len(got) != total {
+		t.Fatalf("search finds %d messages, want %d", len(got), total)
+	}
+	if got := ftsSearch(t, s, fmt.Sprintf("w%d", total)); len(got) != 1 {
+		t.Fatalf("search finds the last message %d times", len(got))
+	}
+	// Idle: what is stored later is indexed once the writer pauses.
+	m, err := sign(ka, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: total + 1, Prev: prev, HLC: total + 1, Kind: KindText, Text: "late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.insert(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	s.ftsDirty.Store(true)
+	if did, _ := s.ftsStep(ctx, busy()); did || pending() != 1 {
+		t.Fatalf("busy: indexed %v, %d queued; want no, 1", did, pending())
+	}
+	if did, err := s.ftsStep(ctx, time.Unix(0, s.fts.last.Load()).Add(ftsIdle)); !did || err != nil || pending() != 0 {
+		t.Fatalf("idle: indexed %v (%v), %d queued; want yes, 0", did, err, pending())
+	}
 }

@@ -119,6 +119,8 @@ type Service struct {
 
 	// ftsDirty: a message was stored since the indexer last ran (fts.go).
 	ftsDirty atomic.Bool
+	// fts: the indexer's view of the store's load (fts.go).
+	fts ftsLoad
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer

@@ -93,6 +93,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	}
 	s.commitHeld(q)
 	s.commitTips(q)
+	s.fts.noteStored(len(out), time.Now())
 	return res, out, nil
 }
 
