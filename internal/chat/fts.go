@@ -19,7 +19,8 @@ import (
 // nothing for ftsIdle, or when ftsBound messages are queued (so under
 // continuous writes the queue stays bounded), once at start (what a crash
 // or stop left queued), and History indexes the whole queue before a
-// search (a search finds every message stored when it began). Under a
+// search (a search finds every message stored when it began); idle, it
+// also checkpoints the WAL (checkpoint). Under a
 // steady stream the index work thus leaves the busy period for its pauses
 // (or runs once per ftsBound messages), instead of every second.
 const (
@@ -54,12 +55,10 @@ func (f *ftsLoad) noteStored(n int, now time.Time) {
 
 // due reports whether the queue is to be indexed at now: something was
 // stored (dirty) and the writer has been idle ftsIdle, or ftsBound
-// messages wait.
-func (f *ftsLoad) due(dirty bool, now time.Time) bool {
-	if f.queued.Load() >= ftsBound {
-		return true
-	}
-	return dirty && now.Sub(time.Unix(0, f.last.Load())) >= ftsIdle
+// messages wait; idle tells which.
+func (f *ftsLoad) due(dirty bool, now time.Time) (due, idle bool) {
+	idle = dirty && now.Sub(time.Unix(0, f.last.Load())) >= ftsIdle
+	return idle || f.queued.Load() >= ftsBound, idle
 }
 
 // indexed notes n messages indexed.
@@ -116,9 +115,10 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 }
 
 // ftsStep indexes the queue if it is due at now (ftsLoad.due) and
-// reports whether it did.
+// reports whether it did. Idle, it then checkpoints the WAL too.
 func (s *Service) ftsStep(ctx context.Context, now time.Time) (bool, error) {
-	if !s.fts.due(s.ftsDirty.Load(), now) {
+	due, idle := s.fts.due(s.ftsDirty.Load(), now)
+	if !due {
 		return false, nil
 	}
 	s.ftsDirty.Store(false)
@@ -126,7 +126,23 @@ func (s *Service) ftsStep(ctx context.Context, now time.Time) (bool, error) {
 		s.ftsDirty.Store(true)
 		return true, err
 	}
+	if idle {
+		return true, s.checkpoint(ctx)
+	}
 	return true, nil
+}
+
+// checkpoint copies the WAL's frames into the database file while the
+// writer is idle, so that SQLite's automatic checkpoint (inside a
+// committing transaction, every 4,000 pages: internal/store) seldom
+// runs on the store path. PASSIVE: it waits for no reader or writer and
+// leaves the frames a reader still uses for later.
+func (s *Service) checkpoint(ctx context.Context) error {
+	var busy, frames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("chat: checkpoint: %w", err)
+	}
+	return nil
 }
 
 // indexer indexes the queue at start (messages queued before a crash or

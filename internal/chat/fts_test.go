@@ -202,3 +202,46 @@ func TestFTSYieldsToLoad(t *testing.T) {
 		t.Fatalf("idle: indexed %v (%v), %d queued; want yes, 0", did, err, pending())
 	}
 }
+
+// Idle, the indexer also checkpoints the WAL: the next commit starts the
+// WAL afresh instead of appending to the frames of the burst before (the
+// automatic checkpoint, every 4,000 pages, would run in a commit).
+func TestIdleCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	ka, a := newPeer(t)
+	var prev []byte
+	put := func(seq int) {
+		t.Helper()
+		m, err := sign(ka, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: uint64(seq), Prev: prev, HLC: uint64(seq), Kind: KindText, Text: fmt.Sprintf("message %d", seq)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev = m.id[:]
+		if _, _, err := s.insert(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+		s.ftsDirty.Store(true)
+	}
+	const burst = 100 // a commit each: hundreds of frames, under 4,000
+	for i := 1; i <= burst; i++ {
+		put(i)
+	}
+	if did, err := s.ftsStep(ctx, time.Unix(0, s.fts.last.Load()).Add(ftsIdle)); !did || err != nil {
+		t.Fatalf("idle step: %v %v", did, err)
+	}
+	put(burst + 1)
+	var busy, frames, done int
+	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		t.Fatal(err)
+	}
+	if frames > 20 {
+		t.Fatalf("WAL holds %d frames after the idle checkpoint and one commit", frames)
+	}
+}

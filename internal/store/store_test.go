@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -130,6 +131,47 @@ func TestOpenRefusesDamagedPagesUntouched(t *testing.T) {
 	for _, side := range []string{"-wal", "-shm"} {
 		if _, err := os.Stat(p + side); err == nil {
 			t.Errorf("%s created beside a refused database", side)
+		}
+	}
+}
+
+// Every connection of the pool runs with the store's pragmas: WAL,
+// synchronous NORMAL (a commit is in the WAL before it returns), the
+// automatic checkpoint every 4,000 pages, the WAL cut back to 64 MB.
+func TestConnectionPragmas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	// Hold one connection so the queries below open a second one.
+	held, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	for _, tc := range []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "1"}, // NORMAL
+		{"wal_autocheckpoint", "4000"},
+		{"journal_size_limit", "67108864"},
+		{"foreign_keys", "1"},
+	} {
+		for name, q := range map[string]interface {
+			QueryRowContext(context.Context, string, ...any) *sql.Row
+		}{"held": held, "pool": db} {
+			var got string
+			if err := q.QueryRowContext(ctx, "PRAGMA "+tc.pragma).Scan(&got); err != nil {
+				t.Fatalf("%s %s: %v", name, tc.pragma, err)
+			}
+			if got != tc.want {
+				t.Errorf("%s connection: %s = %s, want %s", name, tc.pragma, got, tc.want)
+			}
 		}
 	}
 }
