@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -72,4 +74,48 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkFTSIndex measures the full-text indexer (indexPending: the
+// queue moved into chat_fts, ftsBatch per transaction) per message, in
+// CPU time.
+//
+//	go test -run '^$' -bench FTSIndex -benchtime 4000x ./internal/chat/
+func BenchmarkFTSIndex(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	if ddl := os.Getenv("PH_FTS_DDL"); ddl != "" {
+		if _, err := db.ExecContext(ctx, `DROP TABLE chat_fts; `+ddl); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	k, _, _ := crypto.GenerateEd25519Key(nil)
+	id, _ := peer.IDFromPrivateKey(k)
+	var prev []byte
+	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
+	for n := range b.N {
+		text := strings.Join(words[n%7:], " ") + fmt.Sprintf(" w%d", n)
+		m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(n + 1), Prev: prev,
+			HLC: uint64(n + 1), Kind: KindText, Text: text})
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev = m.id[:]
+		if _, _, err := s.insert(ctx, m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	if n, err := s.indexPending(ctx); err != nil || n != b.N {
+		b.Fatalf("indexPending: %d %v", n, err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
 }
