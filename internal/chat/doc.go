@@ -275,9 +275,13 @@
 // (workgroup, log, author, seq)), chat_fts (FTS5 over the texts,
 // external content), chat_fts_pending (rowids stored but not indexed yet:
 // a trigger queues each message in the store's own transaction; the
-// service indexes the queue in batches every second, at start and before
-// any search, so a search finds every message stored and a crash loses
-// no index entry; a queued row deleted is never told to FTS5; fts.go),
+// service indexes the queue, 2,048 per transaction, when its writer has
+// been idle 500 ms or 4,096 messages wait (so the queue stays bounded
+// under continuous writes), at start and before any search, so a search
+// finds every message stored and a crash loses no index entry; a queued
+// row deleted is never told to FTS5; idle, it also checkpoints the WAL
+// (PASSIVE), so SQLite's own checkpoint, every 4,000 pages
+// (internal/store), seldom runs inside a commit; fts.go),
 // chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains

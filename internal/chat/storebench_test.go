@@ -80,7 +80,10 @@ func cpuTime() time.Duration {
 // queue moved into chat_fts, ftsBatch per transaction) per message, in
 // CPU time.
 //
-//	go test -run '^$' -bench FTSIndex -benchtime 4000x ./internal/chat/
+//	go test -run '^$' -bench FTSIndex -benchtime 8192x ./internal/chat/
+//
+// PH_FTS_DDL replaces chat_fts by another definition (CREATE VIRTUAL
+// TABLE chat_fts ...) to compare FTS5 options.
 func BenchmarkFTSIndex(b *testing.B) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
