@@ -93,8 +93,9 @@ func newMsg(b body, raw []byte) *msg {
 
 // fill computes m's ID and its texts from body and raw.
 func (m *msg) fill() {
-	m.id, m.authorPID = sha256.Sum256(m.raw), peer.ID(m.Author)
-	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), authorString(m.authorPID)
+	m.id = sha256.Sum256(m.raw)
+	m.authorPID, m.authorStr = authorOf(m.Author)
+	m.idHex = hex.EncodeToString(m.id[:])
 }
 
 func (m *msg) author() peer.ID {
