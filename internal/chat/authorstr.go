@@ -30,12 +30,6 @@ type authorEntry struct {
 	text string
 }
 
-// authorString returns p.String(), from the cache when it is there.
-func authorString(p peer.ID) string {
-	_, s := authorText.of([]byte(p))
-	return s
-}
-
 // authorOf returns the peer ID of an author's bytes and its text, from
 // the cache when it is there (then without converting the bytes: one
 // allocation less per message received).
