@@ -191,8 +191,12 @@ const maxBatch = 512
 func (s *Service) writer() {
 	defer s.wg.Done()
 	var pace writePace
+	var batch []gossiped // reused: one batch at a time
+	var ms []*msg
 	for {
-		var batch []gossiped
+		clear(batch) // drop the last batch's messages
+		clear(ms)
+		batch, ms = batch[:0], ms[:0]
 		select {
 		case <-s.ctx.Done():
 			return
@@ -202,9 +206,8 @@ func (s *Service) writer() {
 		batch = s.collect(batch, pace.begin(time.Now()))
 		pace.end(len(batch))
 		chainOrder(batch)
-		ms := make([]*msg, len(batch))
-		for i, g := range batch {
-			ms[i] = g.m
+		for _, g := range batch {
+			ms = append(ms, g.m)
 		}
 		res := s.acceptAll(s.ctx, ms)
 		for i, r := range res {
