@@ -124,7 +124,8 @@
 // from the envelope, so they stay on the signed router). It admits peers
 // exactly as the host's router (the gate's topic checks on
 // subscriptions, peers and RPCs) and runs a smaller mesh (D 2, Dlo 2,
-// Dhi 4). Authors do not flood-publish (they send to their mesh peers
+// Dhi 4) and less gossip (IHAVE to 2 peers a heartbeat, naming the last
+// heartbeat's messages only). Authors do not flood-publish (they send to their mesh peers
 // only: 1.7 to 2 copies received per message instead of 2.7 to 3): a
 // peer that has just joined a topic (or whose gossip was reset) is in no
 // mesh until a heartbeat grafts it, and gossipsub offers messages only
