@@ -95,6 +95,12 @@ func gossipCounts(homes []string) map[string]float64 {
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, " "); ok && goMetrics[k] {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+					out[k] += f
+				}
+				continue
+			}
 			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)
 			if !ok {
 				continue
@@ -108,6 +114,11 @@ func gossipCounts(homes []string) map[string]float64 {
 	return out
 }
 
+// goMetrics are the Go runtime's counters summed with the gossip ones:
+// allocations and GC cycles of the members (exact counts, unlike a
+// sampled allocation profile).
+var goMetrics = map[string]bool{"go_memstats_mallocs_total": true, "go_memstats_alloc_bytes_total": true, "go_gc_duration_seconds_count": true}
+
 // reportGossip prints the chat router's copies per message, from the
 // counters' change over the run (members restarted meanwhile count from
 // zero, so take it from a run without KILL).
@@ -118,4 +129,8 @@ func reportGossip(before, after map[string]float64, members, total int) {
 	}
 	fmt.Printf("peerhood gossip: %.2f copies received per message per member (%.2f duplicates), %.2f copies sent per message per member, %.2f IDONTWANT IDs sent per message per member\n",
 		(d("new")+d("duplicate"))/d("new"), d("duplicate")/d("new"), d("sent")/float64(total*members), d("idontwant")/float64(total*members))
+	if dl := float64(total * members); d("go_memstats_mallocs_total") > 0 {
+		fmt.Printf("peerhood alloc: %.0f allocations and %.1f KB per delivery, %.2f GC cycles per 1000 deliveries (all members, whole run)\n",
+			d("go_memstats_mallocs_total")/dl, d("go_memstats_alloc_bytes_total")/dl/1024, 1000*d("go_gc_duration_seconds_count")/dl)
+	}
 }

@@ -78,7 +78,10 @@
 // verifies (identity.VerifyPeer: crypto/ed25519's rules exactly, through
 // curve25519-voi on the author's key expanded once and cached, 27 us
 // instead of 52; the sender signs with identity.Sign, the same bytes in
-// half the time); it belongs to that workgroup and log; its author is a current
+// half the time; the signed envelope is read in place when it is in the
+// form sign writes, and the body's deterministic form is checked by
+// encoding it again into a pooled buffer); it belongs to that workgroup
+// and log; its author is a current
 // member (Directory); for a room, its author may enter it; it is not
 // stored here already (a replay is ignored, not forwarded). A removed
 // member gets no gossip (the gate) and no history (the protocol checks
@@ -88,7 +91,11 @@
 // so the validator asks SQLite nothing per message. A chat topic's
 // gossipsub message ID is the chat message ID (SHA-256 of the signed
 // bytes), so gossipsub drops a message it has seen, whoever relays it,
-// before validating it. The validator runs inline in gossipsub's
+// before validating it. Gossipsub validates this node's own publishes
+// too: the message goes to Publish as validator data, and the validator
+// takes it as it is (no decode, no verification of the signature just
+// made) only when ReceivedFrom is this node (true of a local publish
+// only) and the bytes are the very ones signed (ownOrDecode). The validator runs inline in gossipsub's
 // validation workers (p2p.JoinTopicInline: it never waits on the network,
 // so no goroutine per message). The store path runs prepared statements
 // (stmts.go). One writer stores gossip in batches (one commit each, up to
@@ -117,7 +124,8 @@
 // from the envelope, so they stay on the signed router). It admits peers
 // exactly as the host's router (the gate's topic checks on
 // subscriptions, peers and RPCs) and runs a smaller mesh (D 2, Dlo 2,
-// Dhi 4). Authors do not flood-publish (they send to their mesh peers
+// Dhi 4) and less gossip (IHAVE to 2 peers a heartbeat, naming the last
+// heartbeat's messages only). Authors do not flood-publish (they send to their mesh peers
 // only: 1.7 to 2 copies received per message instead of 2.7 to 3): a
 // peer that has just joined a topic (or whose gossip was reset) is in no
 // mesh until a heartbeat grafts it, and gossipsub offers messages only

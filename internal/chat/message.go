@@ -1,13 +1,17 @@
 package chat
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
+	"github.com/fxamacker/cbor/v2"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -82,9 +86,16 @@ type msg struct {
 }
 
 func newMsg(b body, raw []byte) *msg {
-	m := &msg{body: b, id: sha256.Sum256(raw), raw: raw, authorPID: peer.ID(b.Author)}
-	m.idHex, m.authorStr = hex.EncodeToString(m.id[:]), authorString(m.authorPID)
+	m := &msg{body: b, raw: raw}
+	m.fill()
 	return m
+}
+
+// fill computes m's ID and its texts from body and raw.
+func (m *msg) fill() {
+	m.id = sha256.Sum256(m.raw)
+	m.authorPID, m.authorStr = authorOf(m.Author)
+	m.idHex = hex.EncodeToString(m.id[:])
 }
 
 func (m *msg) author() peer.ID {
@@ -154,9 +165,14 @@ func decode(raw []byte) (*msg, error) {
 // verify checks the signature of m, as parse returned them, by the key
 // its author's peer ID embeds, with crypto/ed25519's rules
 // (identity.VerifyPeer: curve25519-voi on a cached expanded key, half
-// the cost; the key read from the ID's bytes, no protobuf decode).
+// the cost; the key read from the ID's bytes, no protobuf decode). The
+// signed bytes (signDomain || Body) are built in a pooled buffer.
 func (m *msg) verify(s signed) error {
-	ok, err := identity.VerifyPeer(m.author(), append([]byte(signDomain), s.Body...), s.Sig)
+	bp := scratch.Get().(*[]byte)
+	buf := append(append((*bp)[:0], signDomain...), s.Body...)
+	ok, err := identity.VerifyPeer(m.author(), buf, s.Sig)
+	*bp = buf[:0]
+	scratch.Put(bp)
 	if err != nil {
 		return fmt.Errorf("%w: author key: %v", errBadMessage, err)
 	}
@@ -166,6 +182,20 @@ func (m *msg) verify(s signed) error {
 	return nil
 }
 
+// scratch and encBufs hold buffers for the signed bytes verify builds
+// and the body parse encodes again (deterministic form check): one per
+// message otherwise, garbage at once.
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// detEnc is wire's encoding (CoreDetEncOptions) with a caller's buffer.
+var detEnc = func() cbor.UserBufferEncMode {
+	em, err := cbor.CoreDetEncOptions().UserBufferEncMode()
+	if err != nil {
+		panic(err) // constant options
+	}
+	return em
+}()
+
 // parse parses and checks a signed message without verifying its
 // signature (returned with the signed body): for messages verified before they were stored,
 // and to skip, before verifying, what is stored already.
@@ -173,22 +203,82 @@ func parse(raw []byte) (*msg, signed, error) {
 	if len(raw) > maxSigned {
 		return nil, signed{}, fmt.Errorf("%w: %d bytes exceeds %d", errBadMessage, len(raw), maxSigned)
 	}
-	var s signed
-	if err := wire.Unmarshal(raw, &s); err != nil {
-		return nil, signed{}, fmt.Errorf("%w: %v", errBadMessage, err)
+	s, ok := splitSigned(raw)
+	if !ok { // not in the form sign writes: the general decoder decides
+		if err := wire.Unmarshal(raw, &s); err != nil {
+			return nil, signed{}, fmt.Errorf("%w: %v", errBadMessage, err)
+		}
 	}
-	var b body
-	if err := wire.Unmarshal(s.Body, &b); err != nil {
+	m := &msg{raw: raw}
+	if err := wire.Unmarshal(s.Body, &m.body); err != nil {
 		return nil, signed{}, fmt.Errorf("%w: body: %v", errBadMessage, err)
 	}
 	// The body must be in its deterministic form, so one message has one ID.
-	if again, err := wire.Marshal(&b); err != nil || string(again) != string(s.Body) {
+	if !deterministic(&m.body, s.Body) {
 		return nil, signed{}, fmt.Errorf("%w: body not in deterministic form", errBadMessage)
 	}
-	if err := b.check(); err != nil {
+	if err := m.body.check(); err != nil {
 		return nil, signed{}, err
 	}
-	return newMsg(b, raw), s, nil
+	m.fill()
+	return m, s, nil
+}
+
+// deterministic tells whether enc is b's deterministic encoding (encoded
+// again into a pooled buffer).
+func deterministic(b *body, enc []byte) bool {
+	buf := encBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	err := detEnc.MarshalToBuffer(b, buf)
+	same := err == nil && bytes.Equal(buf.Bytes(), enc)
+	encBufs.Put(buf)
+	return same
+}
+
+var encBufs = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 1024)) }}
+
+// splitSigned reads raw when it is exactly the encoding sign writes (map
+// {1: Body, 2: Sig}, shortest heads, nothing after): Body and Sig then
+// point into raw, no copy and no reflection. Anything else returns false
+// and goes to the general decoder, so what is accepted does not change.
+func splitSigned(raw []byte) (signed, bool) {
+	if len(raw) < 2 || raw[0] != 0xa2 || raw[1] != 0x01 {
+		return signed{}, false
+	}
+	body, rest, ok := byteString(raw[2:])
+	if !ok || len(rest) < 1 || rest[0] != 0x02 {
+		return signed{}, false
+	}
+	sig, rest, ok := byteString(rest[1:])
+	if !ok || len(rest) != 0 {
+		return signed{}, false
+	}
+	return signed{Body: body, Sig: sig}, true
+}
+
+// byteString reads a definite-length CBOR byte string with its length in
+// the shortest head (major type 2), returning it and what follows.
+func byteString(b []byte) (s, rest []byte, ok bool) {
+	if len(b) < 1 || b[0]>>5 != 2 {
+		return nil, nil, false
+	}
+	n, h := uint64(b[0]&0x1f), 1
+	switch {
+	case n < 24:
+	case n == 24 && len(b) >= 2 && b[1] >= 24:
+		n, h = uint64(b[1]), 2
+	case n == 25 && len(b) >= 3 && binary.BigEndian.Uint16(b[1:]) > 0xff:
+		n, h = uint64(binary.BigEndian.Uint16(b[1:])), 3
+	case n == 26 && len(b) >= 5 && binary.BigEndian.Uint32(b[1:]) > 0xffff:
+		n, h = uint64(binary.BigEndian.Uint32(b[1:])), 5
+	default: // 8-byte lengths exceed maxSigned; indefinite lengths are refused
+		return nil, nil, false
+	}
+	if uint64(len(b)-h) < n {
+		return nil, nil, false
+	}
+	end := h + int(n)
+	return b[h:end:end], b[end:], true
 }
 
 // check verifies the structure of a body (not its signature).

@@ -12,7 +12,7 @@ import (
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
-func newPeer(t *testing.T) (crypto.PrivKey, peer.ID) {
+func newPeer(t testing.TB) (crypto.PrivKey, peer.ID) {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(rand.Reader)
 	if err != nil {

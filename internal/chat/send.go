@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -61,7 +62,9 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 }
 
 // publish sends m on its log's topic, joining it for the while when this
-// node does not keep the log (a topic change of a room it left).
+// node does not keep the log (a topic change of a room it left). m goes
+// along as the validator data: the topic's validator takes this node's
+// own publish without decoding and verifying it again (ownOrDecode).
 func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
 	s.mu.Lock()
 	t := s.topics[k]
@@ -77,7 +80,7 @@ func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
 	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := t.topic.Publish(pctx, m.raw); err != nil && s.ctx.Err() == nil {
+	if err := t.topic.Publish(pctx, m.raw, pubsub.WithValidatorData(m)); err != nil && s.ctx.Err() == nil {
 		s.log.Debug("chat: publish", "log", k.log, "err", err)
 	}
 }

@@ -107,7 +107,7 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		if s.cut(from) {
 			return pubsub.ValidationIgnore
 		}
-		m, err := decode(pm.Data)
+		m, err := s.ownOrDecode(from, pm)
 		if err != nil {
 			return pubsub.ValidationReject
 		}
@@ -120,6 +120,23 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
 	}
+}
+
+// ownOrDecode returns the message pm carries, decoded and verified, or,
+// for this node's own publish, the message it signed (send.go publishes
+// it as the validator data): gossipsub validates local publishes too,
+// and verifying a signature made a moment ago is waste. Only a local
+// publish has ReceivedFrom = this node (a remote message's is the peer
+// that sent it, never this node, and its validator data is nil), and the
+// bytes must be the very ones signed, so a received message is always
+// decoded and verified.
+func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+	if from == s.self {
+		if m, ok := pm.ValidatorData.(*msg); ok && m.author() == s.self && bytes.Equal(m.raw, pm.Data) {
+			return m, nil
+		}
+	}
+	return decode(pm.Data)
 }
 
 // admissible checks a verified message against the log it came for and
@@ -174,8 +191,12 @@ const maxBatch = 512
 func (s *Service) writer() {
 	defer s.wg.Done()
 	var pace writePace
+	var batch []gossiped // reused: one batch at a time
+	var ms []*msg
 	for {
-		var batch []gossiped
+		clear(batch) // drop the last batch's messages
+		clear(ms)
+		batch, ms = batch[:0], ms[:0]
 		select {
 		case <-s.ctx.Done():
 			return
@@ -185,9 +206,8 @@ func (s *Service) writer() {
 		batch = s.collect(batch, pace.begin(time.Now()))
 		pace.end(len(batch))
 		chainOrder(batch)
-		ms := make([]*msg, len(batch))
-		for i, g := range batch {
-			ms[i] = g.m
+		for _, g := range batch {
+			ms = append(ms, g.m)
 		}
 		res := s.acceptAll(s.ctx, ms)
 		for i, r := range res {

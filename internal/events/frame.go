@@ -22,21 +22,7 @@ import (
 // message when a field cannot be encoded (WriteEvent then reports it).
 func frameEvent(ev *Event, epoch string, data []byte) {
 	ev.Data = data
-	kind, err := json.Marshal(string(ev.Kind))
-	if err != nil {
-		return
-	}
-	tm, err := ev.Time.MarshalJSON()
-	if err != nil {
-		return
-	}
-	var wg []byte
-	if ev.Workgroup != "" {
-		if wg, err = json.Marshal(ev.Workgroup); err != nil {
-			return
-		}
-	}
-	b := make([]byte, 0, 96+len(epoch)+2*len(ev.Kind)+len(wg)+len(tm)+len(data))
+	b := make([]byte, 0, 128+len(epoch)+2*len(ev.Kind)+len(ev.Workgroup)+len(data))
 	b = append(b, "id: "...)
 	b = append(b, epoch...)
 	b = append(b, '-')
@@ -46,19 +32,45 @@ func frameEvent(ev *Event, epoch string, data []byte) {
 	b = append(b, "\ndata: {\"seq\":"...)
 	b = strconv.AppendUint(b, ev.Seq, 10)
 	b = append(b, ",\"kind\":"...)
-	b = append(b, kind...)
-	if wg != nil {
-		b = append(b, ",\"workgroup\":"...)
-		b = append(b, wg...)
+	var ok bool
+	if b, ok = appendJSONString(b, string(ev.Kind)); !ok {
+		return
 	}
-	b = append(b, ",\"time\":"...)
-	b = append(b, tm...)
-	b = append(b, ",\"data\":"...)
+	if ev.Workgroup != "" {
+		b = append(b, ",\"workgroup\":"...)
+		if b, ok = appendJSONString(b, ev.Workgroup); !ok {
+			return
+		}
+	}
+	b = append(b, ",\"time\":\""...)
+	b, err := ev.Time.AppendText(b) // MarshalJSON's text, without its buffer
+	if err != nil {
+		return
+	}
+	b = append(b, "\",\"data\":"...)
 	at := len(b)
 	b = append(b, data...)
 	ev.Data = b[at:len(b):len(b)] // capped: an append to Data cannot reach the message
 	b = append(b, "}\n\n"...)
 	ev.sse = b
+}
+
+// appendJSONString appends s as json.Marshal writes it: quoted as it is
+// when it holds only printable ASCII that JSON (with HTML escaping) leaves
+// alone, else by json.Marshal (a kind and a workgroup ID are the former).
+func appendJSONString(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, err := json.Marshal(s)
+			if err != nil {
+				return b, false
+			}
+			return append(b, q...), true
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), true
 }
 
 // frame returns ev's encoded SSE message when it has one for a bus of

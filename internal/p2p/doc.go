@@ -53,7 +53,10 @@
 // budget; every service would have to register the topics each member
 // must be in), and resetting one direction only (the end whose writer
 // dies forgets, and nothing makes the other end send its hello again).
-// Host.HoldGossipDeath forces the losing order for tests.
+// Host.HoldGossipDeath forces the losing order for tests. The wrapped
+// writer also coalesces gossipsub's write deadline (30 s ahead, set
+// before every frame; yamux makes a timer and a channel each time): it
+// is moved only when the one set is 5 s or more earlier than asked.
 //
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that

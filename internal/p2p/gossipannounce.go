@@ -135,6 +135,29 @@ type gossipStream struct {
 	wrote  bool // the router has written its first frame (the hello)
 	dead   bool
 	frames frameTracker
+	// deadline is the write deadline last set on Stream (SetWriteDeadline).
+	deadline time.Time
+}
+
+// deadlineSlack is how much earlier than asked a write deadline may stay:
+// the router asks for one 30 s ahead before every frame, and yamux makes
+// a timer and a channel for each (about a tenth of a chat member's
+// allocations at 500 messages a second); a deadline is moved only when
+// the one set is this much earlier than asked, so a frame still has at
+// least 25 s.
+const deadlineSlack = 5 * time.Second
+
+// SetWriteDeadline sets t unless the deadline set already is less than
+// deadlineSlack earlier (see deadlineSlack); a zero t (none) or an
+// earlier one is always set.
+func (s *gossipStream) SetWriteDeadline(t time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !t.IsZero() && !s.deadline.IsZero() && !t.Before(s.deadline) && t.Sub(s.deadline) < deadlineSlack {
+		return nil
+	}
+	s.deadline = t
+	return s.Stream.SetWriteDeadline(t)
 }
 
 func (s *gossipStream) Write(b []byte) (int, error) {
@@ -192,7 +215,8 @@ func (s *gossipStream) reannounce(ps *pubsub.PubSub) {
 	if len(topics) == 0 {
 		return
 	}
-	_ = s.Stream.SetWriteDeadline(time.Now().Add(reannounceTimeout))
+	s.deadline = time.Now().Add(reannounceTimeout)
+	_ = s.Stream.SetWriteDeadline(s.deadline)
 	frame := subscriptionsFrame(topics)
 	n, err := s.Stream.Write(frame)
 	s.frames.advance(frame[:n])
