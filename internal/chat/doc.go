@@ -100,7 +100,7 @@
 // so no goroutine per message). The store path runs prepared statements
 // (stmts.go). One writer stores gossip in batches (one commit each, up to
 // 512: what waits, and under load what arrives within a window that
-// follows the rate, none below 100 msg/s, at most 20 ms: writepace.go),
+// follows the rate, none below 200 msg/s, at most 10 ms: writepace.go),
 // each author's messages in chain
 // order (gossip validated concurrently often brings a successor a moment
 // before its predecessor: in one batch it is stored, not held); per
@@ -288,7 +288,7 @@
 // under continuous writes), at start and before any search, so a search
 // finds every message stored and a crash loses no index entry; a queued
 // row deleted is never told to FTS5; idle, it also checkpoints the WAL
-// (PASSIVE), so SQLite's own checkpoint, every 4,000 pages
+// (PASSIVE), so SQLite's own checkpoint, every 1,000 pages
 // (internal/store), seldom runs inside a commit; fts.go),
 // chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages

@@ -136,7 +136,7 @@ func (s *Service) ftsStep(ctx context.Context, now time.Time) (bool, error) {
 
 // checkpoint copies the WAL's frames into the database file while the
 // writer is idle, so that SQLite's automatic checkpoint (inside a
-// committing transaction, every 4,000 pages: internal/store) seldom
+// committing transaction, every 1,000 pages: internal/store) seldom
 // runs on the store path. PASSIVE: it waits for no reader or writer and
 // leaves the frames a reader still uses for later.
 func (s *Service) checkpoint(ctx context.Context) error {

@@ -23,11 +23,11 @@ import (
 // batch over the time between batch starts), smoothed over the last
 // paceMemory or so: a quiet pause makes the next message's window 0.
 const (
-	maxWriteWindow = 20 * time.Millisecond
+	maxWriteWindow = 10 * time.Millisecond
 	batchTarget    = 16
 	// minPacedRate: under 2 messages expected in maxWriteWindow a
 	// window gathers nothing worth its latency.
-	minPacedRate = 2 / 0.020
+	minPacedRate = 2 / 0.010
 	// paceMemory is the time constant of the rate's smoothing.
 	paceMemory = 50 * time.Millisecond
 )

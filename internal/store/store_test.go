@@ -158,7 +158,7 @@ func TestConnectionPragmas(t *testing.T) {
 	}{
 		{"journal_mode", "wal"},
 		{"synchronous", "1"}, // NORMAL
-		{"wal_autocheckpoint", "4000"},
+		{"wal_autocheckpoint", "1000"},
 		{"journal_size_limit", "67108864"},
 		{"foreign_keys", "1"},
 	} {
