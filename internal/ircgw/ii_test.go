@@ -139,6 +139,15 @@ func TestRealClientII(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("ii did not quit")
 	}
+	// The gateway must have let ii's connection go before bob speaks: a
+	// line written to a connection whose client is closing it (QUIT not
+	// read yet) counts as seen, so it would not be played back.
+	for end := time.Now().Add(10 * time.Second); len(sa.registered()) > 0; {
+		if time.Now().After(end) {
+			t.Fatal("alice's gateway still lists ii's connection 10 s after ii quit")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	bob.send("PRIVMSG #general :said while ii was away")
 	bob.send("PING :sync")
 	bob.until("PONG")
