@@ -205,7 +205,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 
 // Idle, the indexer also checkpoints the WAL: the next commit starts the
 // WAL afresh instead of appending to the frames of the burst before (the
-// automatic checkpoint, every 4,000 pages, would run in a commit).
+// automatic checkpoint, every 1,000 pages (internal/store), would run in a commit).
 func TestIdleCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
@@ -229,7 +229,7 @@ func TestIdleCheckpoint(t *testing.T) {
 		}
 		s.ftsDirty.Store(true)
 	}
-	const burst = 100 // a commit each: hundreds of frames, under 4,000
+	const burst = 100 // a commit each: hundreds of frames, well under the 1,000 of the automatic checkpoint
 	for i := 1; i <= burst; i++ {
 		put(i)
 	}
