@@ -18,6 +18,7 @@ type client struct {
 	s    *Server
 	conn net.Conn
 	out  chan outLine
+	wake chan struct{} // the writer has a mark PING to send (acks.go)
 	quit chan struct{} // closed by stop
 	once sync.Once
 	why  string // why the connection ends; set before quit closes
@@ -32,6 +33,8 @@ type client struct {
 	channels   map[string]chanRef
 	batches    int
 	toldAway   bool // what the client was last told of this node's presence
+
+	acks acks // last-seen marks written, not acknowledged yet
 
 	// The reader goroutine's own.
 	authed     bool
@@ -51,7 +54,7 @@ type chanRef struct {
 }
 
 func newClient(s *Server, conn net.Conn) *client {
-	return &client{s: s, conn: conn, out: make(chan outLine, s.cfg.WriteQueue), quit: make(chan struct{}),
+	return &client{s: s, conn: conn, out: make(chan outLine, s.cfg.WriteQueue), wake: make(chan struct{}, 1), quit: make(chan struct{}),
 		caps: map[string]bool{}, channels: map[string]chanRef{}, tokens: float64(s.cfg.FloodBurst), lastRefill: time.Now()}
 }
 
@@ -104,7 +107,7 @@ func (c *client) stop(reason string, hard bool) {
 }
 
 // outLine is a line queued for the client; mark, when set, is the
-// last-seen mark it moves once written.
+// last-seen mark it moves once the client proves it read it (acks.go).
 type outLine struct {
 	line string
 	mark *mark
@@ -127,8 +130,9 @@ type seen struct {
 // is full is disconnected (a slow reader never holds the others up).
 func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
 
-// sendMarked is send with a last-seen mark moved when the line is
-// written (never for a line left in the queue of a client dropped).
+// sendMarked is send with a last-seen mark moved when the client
+// answers the PING written after the line (never for a line left in the
+// queue of a client dropped, or written to one closing).
 func (c *client) sendMarked(l Line, mk *mark) bool {
 	for i := 0; i+1 < len(l.Params); i++ {
 		if m := middle(l.Params[i]); m != l.Params[i] {
@@ -175,22 +179,26 @@ func (c *client) writer() {
 	defer c.conn.Close()
 	w := bufio.NewWriterSize(c.conn, 16<<10)
 	for {
-		var line outLine
 		select {
-		case line = <-c.out:
+		case line := <-c.out:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+			c.write(w, line)
+		case <-c.wake:
+			_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
 		case <-c.quit:
 			c.farewell(w)
 			return
 		}
-		_ = c.conn.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
-		c.write(w, line)
 		for more := true; more; {
 			select {
-			case line = <-c.out:
+			case line := <-c.out:
 				c.write(w, line)
 			default:
 				more = false
 			}
+		}
+		if tok := c.acks.ping(); tok != "" {
+			writeLine(w, "PING :"+tok)
 		}
 		if err := w.Flush(); err != nil {
 			c.abort("Write error")
@@ -199,11 +207,11 @@ func (c *client) writer() {
 	}
 }
 
-// write buffers one line, moving its mark first: once the client can
-// read the line, its mark is already where a new connection looks.
+// write buffers one line and notes its mark, which the PING after the
+// burst acknowledges.
 func (c *client) write(w *bufio.Writer, l outLine) {
 	if l.mark != nil {
-		c.s.setMark(l.mark)
+		c.acks.note(l.mark)
 	}
 	writeLine(w, l.line)
 }
@@ -276,14 +284,18 @@ func (c *client) serve() {
 			return
 		}
 		pinged = false
-		if !c.allow() {
-			c.kill("Excess Flood")
-			return
-		}
 		if len(bytes.TrimSpace(raw)) == 0 {
+			if !c.allow() {
+				c.kill("Excess Flood")
+				return
+			}
 			continue
 		}
 		l, err := ParseLine(string(raw))
+		if (err != nil || !c.isMarkPong(l)) && !c.allow() {
+			c.kill("Excess Flood")
+			return
+		}
 		if err != nil {
 			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
 			continue

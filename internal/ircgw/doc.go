@@ -85,10 +85,17 @@
 //     room it missed since its last visit or, on its first visit, the
 //     last Config.Playback (50), in a batch when it has batch. The
 //     last-seen marks (a message's time and ID: chat's times are
-//     milliseconds) are per USER name and conversation, moved by the
-//     writer as it writes a message's line (a message left in a dropped
-//     client's queue is played back later), and kept in Config.MarksFile
-//     (JSON, written each minute and on Close; at most 10,000 marks).
+//     milliseconds) are per USER name and conversation and move only
+//     when the client proves it read a message's line, the soju way
+//     (acks.go): after a burst of such lines the writer sends
+//     "PING :seen-N" (at most one outstanding per connection; lines
+//     written meanwhile wait for the next), and the matching PONG moves
+//     the marks of the lines written before it (such PONGs cost no
+//     flood budget). A line left in a dropped client's queue, or written
+//     to a client closing its connection (its QUIT not read yet), is
+//     played back on its next connection; one acknowledged is not. The
+//     marks are kept in Config.MarksFile (JSON, written each minute and
+//     on Close; at most 10,000 marks).
 //     Such a client also gets, at registration, the direct messages it
 //     missed in each of the 20 most recently active direct conversations
 //     (after the conversation's mark; on a first visit those still

@@ -3,6 +3,7 @@ package ircgw
 import (
 	"bufio"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -64,6 +65,10 @@ type ircClient struct {
 	conn net.Conn
 	r    *bufio.Reader
 	log  []Line // every line read
+	// silent: the gateway's mark PINGs ("PING :seen-N") go unanswered;
+	// otherwise read answers them, as every client does. Either way read
+	// does not return them.
+	silent bool
 }
 
 func dial(t testing.TB, s *Server) *ircClient {
@@ -85,9 +90,19 @@ func (c *ircClient) send(lines ...string) {
 	}
 }
 
-// read returns the next line; the deadline only keeps a broken test
-// from hanging.
+// read returns the next line but the mark PINGs, which it answers
+// unless silent; the deadline only keeps a broken test from hanging.
 func (c *ircClient) read() (Line, error) {
+	for {
+		l, err := c.readRaw()
+		if err != nil || l.Command != "PING" || !strings.HasPrefix(l.Param(0), markPingPrefix) {
+			return l, err
+		}
+	}
+}
+
+// readRaw returns the next line, answering a mark PING unless silent.
+func (c *ircClient) readRaw() (Line, error) {
 	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	s, err := c.r.ReadString('\n')
 	if err != nil {
@@ -98,7 +113,51 @@ func (c *ircClient) read() (Line, error) {
 		c.t.Fatalf("server sent a line that does not parse: %q: %v", s, err)
 	}
 	c.log = append(c.log, l)
+	if l.Command == "PING" && strings.HasPrefix(l.Param(0), markPingPrefix) && !c.silent {
+		if _, err := io.WriteString(c.conn, "PONG :"+l.Param(0)+"\r\n"); err != nil {
+			return Line{}, err
+		}
+	}
 	return l, nil
+}
+
+// untilMarkPing reads up to the next mark PING (answered unless silent)
+// and returns the lines before it.
+func (c *ircClient) untilMarkPing() []Line {
+	c.t.Helper()
+	var out []Line
+	for {
+		l, err := c.readRaw()
+		if err != nil {
+			c.t.Fatalf("waiting for a mark PING: %v; read %s", err, dump(out))
+		}
+		if l.Command == "PING" && strings.HasPrefix(l.Param(0), markPingPrefix) {
+			return out
+		}
+		out = append(out, l)
+	}
+}
+
+// settle reads (answering the mark PINGs) until no client of s holds a
+// mark not acknowledged: what it read counts as seen. The lines read
+// are dropped.
+func (c *ircClient) settle(s *Server) {
+	c.t.Helper()
+	for i := 0; s.marksPending(); i++ {
+		if i == 100 {
+			c.t.Fatal("marks still not acknowledged after 100 rounds")
+		}
+		c.send(fmt.Sprintf("PING :settle-%d", i))
+		c.until("PONG")
+	}
+}
+
+// quit settles the client's marks, then QUITs and reads to the end.
+func (c *ircClient) quit(s *Server) {
+	c.t.Helper()
+	c.settle(s)
+	c.send("QUIT")
+	c.closed()
 }
 
 // until reads lines up to and including the first with command cmd,

@@ -159,8 +159,7 @@ func TestPlaybackSameMillisecond(t *testing.T) {
 		}
 	}
 	c.untilText("m2")
-	c.send("QUIT")
-	c.closed()
+	c.quit(s)
 	for _, txt := range []string{"m3", "m4"} {
 		if _, err := n.Post("wg-home", "general", "bob", txt); err != nil {
 			t.Fatal(err)
@@ -228,8 +227,7 @@ func TestPlaybackOnJoin(t *testing.T) {
 	if m := c.untilText("live"); len(m.Tags) != 0 {
 		t.Errorf("tags without server-time or message-tags: %v", m)
 	}
-	c.send("QUIT :bye")
-	c.closed()
+	c.quit(s)
 	for _, txt := range []string{"missed1", "missed2"} {
 		if _, err := tn.net.Post("wg-home", "general", "bob", txt); err != nil {
 			t.Fatal(err)
@@ -271,8 +269,7 @@ func TestMarksSurviveRestart(t *testing.T) {
 	c := dial(t, s)
 	c.register()
 	c.untilText("m3")
-	c.send("QUIT")
-	c.closed()
+	c.quit(s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,7 @@ func (c *client) handle(l Line) bool {
 		}
 		c.send(Line{Source: serverName, Command: "PONG", Params: []string{serverName, l.Params[0]}})
 	case "PONG":
+		c.pong(l)
 	case "QUIT":
 		c.kill("Quit: " + l.Param(0))
 		return true

@@ -20,8 +20,7 @@ func privmsgsAfterRegistration(t *testing.T, s *Server, caps ...string) []string
 			out = append(out, strings.SplitN(l.Source, "!", 2)[0]+">"+l.Param(0)+":"+l.Param(1))
 		}
 	}
-	c.send("QUIT")
-	c.closed()
+	c.quit(s)
 	return out
 }
 
