@@ -42,6 +42,7 @@ type client struct {
 	gotNick    bool
 	gotUser    bool
 	sasl       *saslState
+	saslDone   bool // SASL succeeded: another AUTHENTICATE is 907
 	tokens     float64
 	lastRefill time.Time
 }

@@ -198,11 +198,23 @@ type saslState struct {
 const maxSASL = 8192
 
 func (c *client) authenticate(l Line) {
+	if c.saslDone {
+		c.numeric("907", "You have already authenticated using SASL")
+		return
+	}
 	if !c.has("sasl") || c.isRegistered() {
 		c.numeric("904", "SASL authentication failed")
 		return
 	}
+	if !c.need(l, 1) {
+		return
+	}
 	arg := l.Param(0)
+	if len(arg) > 400 { // a chunk is at most 400 bytes
+		c.sasl = nil
+		c.numeric("905", "SASL message too long")
+		return
+	}
 	if arg == "*" {
 		c.sasl = nil
 		c.numeric("906", "SASL authentication aborted")
@@ -236,7 +248,7 @@ func (c *client) authenticate(l Line) {
 		c.numeric("904", "SASL authentication failed")
 		return
 	}
-	c.authed = true
+	c.authed, c.saslDone = true, true
 	nick := c.s.selfNickDefault()
 	c.numeric("900", userhost(nick), nick, "You are now logged in as "+nick)
 	c.numeric("903", "SASL authentication successful")

@@ -11,6 +11,10 @@ import (
 func TestRegistration(t *testing.T) {
 	tn := newTestNet(t)
 	s := startGateway(t, tn.alice, nil)
+	long := saslPlain(strings.Repeat("u", 293), testToken) // 800 bytes: two full chunks
+	if len(long) != 800 {
+		t.Fatalf("long SASL payload of %d bytes", len(long))
+	}
 	cases := []struct {
 		name   string
 		lines  []string
@@ -26,6 +30,14 @@ func TestRegistration(t *testing.T) {
 			[]string{"CAP", "CAP", "AUTHENTICATE", "904", "464", "ERROR"}, true},
 		{"sasl other mechanism", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE EXTERNAL", "PASS " + testToken, "NICK zed", "USER u 0 * :r", "CAP END"},
 			[]string{"CAP", "CAP", "908", "904", "001"}, false},
+		{"sasl twice", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE " + saslPlain("alice", testToken), "AUTHENTICATE PLAIN", "NICK zed", "USER u 0 * :r", "CAP END"},
+			[]string{"CAP", "CAP", "AUTHENTICATE", "900", "903", "907", "001"}, false},
+		{"sasl chunk over 400 bytes", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE " + strings.Repeat("A", 401), "NICK zed", "USER u 0 * :r", "CAP END"},
+			[]string{"CAP", "CAP", "AUTHENTICATE", "905", "464", "ERROR"}, true},
+		{"sasl 400-byte chunks then +", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE " + long[:400], "AUTHENTICATE " + long[400:], "AUTHENTICATE +", "NICK zed", "USER u 0 * :r", "CAP END"},
+			[]string{"CAP", "CAP", "AUTHENTICATE", "900", "903", "001"}, false},
+		{"sasl without parameter", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE", "PASS " + testToken, "NICK zed", "USER u 0 * :r", "CAP END"},
+			[]string{"CAP", "CAP", "461", "001"}, false},
 		{"command before registration", []string{"JOIN #x", "PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"451", "001"}, false},
 		{"missing params", []string{"USER u", "PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"461", "001"}, false},
 	}
