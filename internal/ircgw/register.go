@@ -14,6 +14,7 @@ import (
 var capabilities = []struct{ name, value string }{
 	{"away-notify", ""},
 	{"batch", ""},
+	{"cap-notify", ""}, // the list never changes: nothing to notify
 	{"draft/chathistory", ""},
 	{"echo-message", ""},
 	{"message-tags", ""},
@@ -69,6 +70,9 @@ func (c *client) handle(l Line) bool {
 }
 
 func (c *client) capCmd(l Line) {
+	if !c.need(l, 1) {
+		return
+	}
 	sub := strings.ToUpper(l.Param(0))
 	switch sub {
 	case "LS":

@@ -77,7 +77,7 @@ func TestCapAndISupport(t *testing.T) {
 	c := dial(t, s)
 	c.send("CAP LS 302")
 	ls := c.until("CAP")[0]
-	for _, want := range []string{"sasl=PLAIN", "server-time", "echo-message", "message-tags", "away-notify", "multi-prefix", "batch", "draft/chathistory"} {
+	for _, want := range []string{"sasl=PLAIN", "server-time", "echo-message", "message-tags", "away-notify", "multi-prefix", "batch", "draft/chathistory", "cap-notify"} {
 		if !slices.Contains(strings.Fields(ls.Param(2)), want) {
 			t.Errorf("CAP LS lacks %s: %q", want, ls.Param(2))
 		}
@@ -86,12 +86,16 @@ func TestCapAndISupport(t *testing.T) {
 	if l := c.until("CAP")[0]; l.Param(1) != "NAK" {
 		t.Fatalf("REQ with an unknown cap: %v, want NAK", l)
 	}
-	c.send("CAP REQ :server-time echo-message")
+	c.send("CAP REQ :server-time echo-message cap-notify")
 	if l := c.until("CAP")[0]; l.Param(1) != "ACK" {
 		t.Fatalf("REQ: %v, want ACK", l)
 	}
+	c.send("CAP")
+	if l := c.until("461"); len(l) != 1 || l[0].Param(1) != "CAP" {
+		t.Fatalf("CAP without subcommand: %s", dump(l))
+	}
 	c.send("CAP LIST")
-	if l := c.until("CAP")[0]; l.Param(2) != "echo-message server-time" {
+	if l := c.until("CAP")[0]; l.Param(2) != "cap-notify echo-message server-time" {
 		t.Fatalf("CAP LIST: %q", l.Param(2))
 	}
 	// Registration waits for CAP END.
