@@ -281,6 +281,14 @@ func (c *client) topic(l Line) {
 		s.sendTopic(c, ref, true)
 		return
 	}
+	if _, exists := s.roomOf(ref.WG, ref.Room); !exists {
+		c.numeric("403", l.Params[0], "No such channel")
+		return
+	}
+	if !c.inChannel(ref.Name) {
+		c.numeric("442", ref.Name, "You're not on that channel")
+		return
+	}
 	ctx, cancel := ctxShort()
 	err := s.cfg.Backend.SetTopic(ctx, ref.WG, ref.Room, l.Params[1])
 	cancel()
@@ -303,6 +311,10 @@ func (c *client) mode(l Line) {
 	target := l.Params[0]
 	if !strings.HasPrefix(target, "#") {
 		if !strings.EqualFold(target, c.selfNick()) {
+			if _, _, ok := s.resolveNick(target); !ok {
+				c.numeric("401", target, "No such nick/channel")
+				return
+			}
 			c.numeric("502", "Cannot change mode for other users")
 			return
 		}
@@ -326,8 +338,23 @@ func (c *client) mode(l Line) {
 	case len(l.Params) == 2 && strings.Trim(l.Params[1], "+b") == "": // the ban list asked
 		c.numeric("368", ref.Name, "End of channel ban list")
 	default:
+		if ch, ok := unknownMode(l.Params[1]); ok {
+			c.numeric("472", ch, "is unknown mode char to me")
+			return
+		}
 		c.numeric("482", ref.Name, "Room access is set with peerhood room commands, not modes")
 	}
+}
+
+// unknownMode returns the first mode character of modes that is no
+// channel mode of the gateway (CHANMODES=b,,,nt and PREFIX's o, v).
+func unknownMode(modes string) (string, bool) {
+	for _, r := range modes {
+		if !strings.ContainsRune("+-bntov", r) {
+			return string(r), true
+		}
+	}
+	return "", false
 }
 
 func (c *client) list(l Line) {

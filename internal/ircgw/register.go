@@ -287,7 +287,7 @@ func (c *client) welcome(nick string) {
 	c.numeric("001", "Welcome to the peerhood IRC gateway, "+userhost(nick))
 	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
 	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
-	c.numeric("004", serverName, version.String(), "i", "nt")
+	c.numeric("004", serverName, version.String(), "i", "bntov")
 	c.sendISupport()
 	c.sendMOTD()
 	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {
@@ -297,7 +297,7 @@ func (c *client) welcome(nick string) {
 
 func (s *Server) isupport() []string {
 	return []string{
-		"AWAYLEN=200", "CASEMAPPING=ascii", "CHANMODES=,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
+		"AWAYLEN=200", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
 		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=130", "PREFIX=(ov)@+", "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:",
 		"TOPICLEN=390",

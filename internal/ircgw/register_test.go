@@ -111,7 +111,7 @@ func TestCapAndISupport(t *testing.T) {
 			isupport = append(isupport, l.Params[1:len(l.Params)-1]...)
 		}
 	}
-	for _, want := range []string{"CHANTYPES=#", "PREFIX=(ov)@+", "NETWORK=peerhood", "CASEMAPPING=ascii", "CHANMODES=,,,nt", "CHATHISTORY=500"} {
+	for _, want := range []string{"CHANTYPES=#", "PREFIX=(ov)@+", "NETWORK=peerhood", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHATHISTORY=500"} {
 		if !slices.Contains(isupport, want) {
 			t.Errorf("005 lacks %s: %v", want, isupport)
 		}
