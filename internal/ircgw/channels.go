@@ -357,12 +357,27 @@ func unknownMode(modes string) (string, bool) {
 	return "", false
 }
 
+// list answers LIST [elist] with 321, a 322 per room, 323. elist is a
+// comma-separated list of channel names, masks with * and ? (ELIST=M)
+// and user counts >N, <N (ELIST=U); a room is listed when it matches
+// one name or mask (none given: any) and every count.
 func (c *client) list(l Line) {
 	s := c.s
-	var only []chanRef
+	var names, masks []string
+	var counts []string
 	for _, n := range strings.Split(l.Param(0), ",") {
-		if ref, ok := s.parseChan(n); ok {
-			only = append(only, ref)
+		switch {
+		case n == "":
+		case n[0] == '>' || n[0] == '<':
+			counts = append(counts, n)
+		case strings.ContainsAny(n, "*?"):
+			masks = append(masks, n)
+		default:
+			if ref, ok := s.parseChan(n); ok {
+				names = append(names, ref.Name)
+			} else {
+				names = append(names, n) // matches nothing
+			}
 		}
 	}
 	c.numeric("321", "Channel", "Users  Name")
@@ -376,14 +391,58 @@ func (c *client) list(l Line) {
 			if strings.ContainsAny(r.Name, " ,\x07") {
 				continue // not reachable as a channel
 			}
-			if len(only) > 0 && !slices.ContainsFunc(only, func(o chanRef) bool { return strings.EqualFold(o.Name, name) }) {
+			if len(names)+len(masks) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) &&
+				!slices.ContainsFunc(masks, func(m string) bool { return globFold(m, name) }) {
 				continue
 			}
 			members, _ := s.cfg.Backend.RoomMembers(w.ID, r.Name)
-			c.numeric("322", name, strconv.Itoa(len(members)), r.Topic)
+			if !slices.ContainsFunc(counts, func(cond string) bool { return !countMatches(cond, len(members)) }) {
+				c.numeric("322", name, strconv.Itoa(len(members)), r.Topic)
+			}
 		}
 	}
 	c.numeric("323", "End of /LIST")
+}
+
+// countMatches reports whether n users satisfy ">N" or "<N" (a bad
+// number matches nothing).
+func countMatches(cond string, n int) bool {
+	v, err := strconv.Atoi(cond[1:])
+	if err != nil {
+		return false
+	}
+	if cond[0] == '>' {
+		return n > v
+	}
+	return n < v
+}
+
+// globFold matches name against mask (* any run, ? one byte),
+// ignoring ASCII case. Iterative, backtracking only to the last '*':
+// O(len(mask)*len(name)) whatever the mask.
+func globFold(mask, name string) bool {
+	mask, name = fold(mask), fold(name)
+	m, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case m < len(mask) && (mask[m] == '?' || mask[m] == name[n]):
+			m++
+			n++
+		case m < len(mask) && mask[m] == '*':
+			star, mark = m, n
+			m++
+		case star >= 0:
+			mark++
+			m, n = star+1, mark
+		default:
+			return false
+		}
+	}
+	for m < len(mask) && mask[m] == '*' {
+		m++
+	}
+	return m == len(mask)
 }
 
 // ison answers 303 with the nicks asked that are present.

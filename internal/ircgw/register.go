@@ -298,7 +298,7 @@ func (c *client) welcome(nick string) {
 func (s *Server) isupport() []string {
 	return []string{
 		"AWAYLEN=200", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
-		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "MSGREFTYPES=msgid,timestamp",
+		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=130", "PREFIX=(ov)@+", "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:",
 		"TOPICLEN=390",
 	}

@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,5 +125,42 @@ func TestNoJoinForRoomsNotJoined(t *testing.T) {
 	}
 	if j, ok := find(got, "JOIN"); !ok || j.Param(0) != "#elsewhere" {
 		t.Errorf("after the node joined: %s", dump(got))
+	}
+}
+
+// TestListMasks: LIST takes channel names, masks (ELIST=M) and user
+// counts (ELIST=U), comma-separated; before, only exact names.
+func TestListMasks(t *testing.T) {
+	tn := newTestNet(t)
+	for _, r := range []struct{ wg, name string }{{"wg-home", "general"}, {"wg-home", "gym"}, {"wg-lab", "ops"}} {
+		if _, err := tn.alice.CreateRoom(t.Context(), r.wg, r.name, "", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	for _, tc := range []struct{ arg, want string }{
+		{"", "#general #gym #ops@lab"},
+		{"#g*", "#general #gym"},
+		{"#G?M", "#gym"},
+		{"*@lab", "#ops@lab"},
+		{"#general,#ops@lab", "#general #ops@lab"},
+		{"#nope", ""},
+		{"<100", "#general #gym #ops@lab"},
+		{"#g*,>100", ""},
+		{"#gym,<100", "#gym"},
+		{strings.Repeat("*", 200) + "x", ""},
+	} {
+		c.send(strings.TrimSpace("LIST " + tc.arg))
+		var got []string
+		for _, l := range c.until("323") {
+			if l.Command == "322" {
+				got = append(got, l.Param(1))
+			}
+		}
+		slices.Sort(got)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("LIST %s: %v, want %s", tc.arg, got, tc.want)
+		}
 	}
 }
