@@ -123,13 +123,17 @@ func (c *client) chathistory(l Line) {
 		return
 	}
 	sub := strings.ToUpper(l.Param(0))
+	if sub == "" {
+		c.historyFail("NEED_MORE_PARAMS", "*", "Missing parameters")
+		return
+	}
 	want := map[string]int{"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5}[sub]
 	if want == 0 {
-		c.historyFail("INVALID_PARAMS", or(sub, "*"), "Unknown subcommand (LATEST, BEFORE, AFTER, AROUND, BETWEEN, TARGETS)")
+		c.historyFail("UNKNOWN_COMMAND", sub, "Unknown command (LATEST, BEFORE, AFTER, AROUND, BETWEEN, TARGETS)")
 		return
 	}
 	if len(l.Params) < want {
-		c.historyFail("INVALID_PARAMS", sub, "Not enough parameters")
+		c.historyFail("NEED_MORE_PARAMS", sub, "Missing parameters")
 		return
 	}
 	target := l.Params[1]

@@ -97,9 +97,15 @@ func TestChathistory(t *testing.T) {
 		{"BEFORE #general * 3", "INVALID_PARAMS"},
 		{"AFTER #general msgid=garbage 3", "INVALID_PARAMS"},
 		{"TARGETS x y 3", "INVALID_PARAMS"},
-		{"LATEST #general", "INVALID_PARAMS"},
+		{"LATEST #general", "NEED_MORE_PARAMS"},
+		{"BETWEEN #general " + id(1) + " 3", "NEED_MORE_PARAMS"},
+		{"TARGETS " + id(1), "NEED_MORE_PARAMS"},
+		{"", "NEED_MORE_PARAMS"},
+		{"FROB #general * 3", "UNKNOWN_COMMAND"},
+		{"LATEST #general * many", "INVALID_PARAMS"},
+		{"AROUND #general timestamp=yesterday 3", "INVALID_PARAMS"},
 	} {
-		c.send("CHATHISTORY " + tc.line)
+		c.send(strings.TrimSpace("CHATHISTORY " + tc.line))
 		got := c.until("FAIL")
 		if f := got[len(got)-1]; f.Param(1) != tc.code {
 			t.Errorf("CHATHISTORY %s: %v, want %s", tc.line, f, tc.code)

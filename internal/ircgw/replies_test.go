@@ -55,6 +55,8 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"WHOIS nobody", []string{"401", "318"}, ""},
 		{"PRIVMSG bob", []string{"412"}, ""},
 		{"PRIVMSG nobody :x", []string{"401"}, ""},
+		{"NOTICE #nope :x\r\nNOTICE #side :x\r\nNOTICE nobody :x\r\nNOTICE\r\nPING :n", []string{"PONG"}, "n"},
+		{"PRIVMSG a,b,c,d,e :x", []string{"407"}, ""},
 		{"FROB", []string{"421"}, ""},
 		{"TOPIC", []string{"461"}, ""},
 		{"PING", []string{"461"}, ""},

@@ -86,7 +86,7 @@ func (c *client) nickName() string {
 func (c *client) chathistoryTargets(l Line) {
 	s := c.s
 	if len(l.Params) < 4 {
-		c.historyFail("INVALID_PARAMS", "TARGETS", "Not enough parameters")
+		c.historyFail("NEED_MORE_PARAMS", "TARGETS", "Missing parameters")
 		return
 	}
 	r1, ok1 := parseRef(l.Params[1])

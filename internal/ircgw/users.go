@@ -216,8 +216,8 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 	cancel()
 	if err != nil {
 		forget()
-		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
-		if !notice {
+		if !notice { // no error ever answers a NOTICE (RFC 1459 4.4.2)
+			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
 			c.numeric("404", target, "Cannot send: "+err.Error())
 		}
 		return
