@@ -21,11 +21,12 @@ func (c *client) sendMOTD() {
 	c.numeric("376", "End of /MOTD command")
 }
 
-// sendISupport is the 005 lines, 12 tokens each.
+// sendISupport is the 005 lines, 13 tokens each (with the nick and
+// the text, the 15 parameters a line may have).
 func (c *client) sendISupport() {
 	tokens := c.s.isupport()
 	for len(tokens) > 0 {
-		n := min(len(tokens), 12)
+		n := min(len(tokens), 13)
 		c.numeric("005", append(tokens[:n:n], "are supported by this server")...)
 		tokens = tokens[n:]
 	}

@@ -42,7 +42,7 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"TOPIC #side :t", []string{"442"}, "#side"},
 		{"TOPIC #side", []string{"331"}, "#side"},
 		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood"},
-		{"VERSION", []string{"351", "005", "005"}, "ELIST=MU"},
+		{"VERSION", []string{"351", "005"}, "ELIST=MU"},
 		{"TIME", []string{"391"}, ""},
 		{"LUSERS", []string{"251", "255"}, ""},
 		{"MOTD", []string{"375", "372", "372", "372", "372", "372", "376"}, ""},
