@@ -100,6 +100,14 @@ type Room struct {
 	CreatorPresence string `json:"creator_presence,omitempty"`
 }
 
+// RoomMember mirrors chat.RoomMember: GET /v1/rooms/{name}/who, a
+// member in a room now with its presence (GET /v1/rooms/{name}/members
+// stays the bare names).
+type RoomMember struct {
+	Name     string `json:"name"`
+	Presence string `json:"presence,omitempty"`
+}
+
 // ChatUnread mirrors chat.Unread.
 type ChatUnread struct {
 	Workgroup string    `json:"workgroup"`

@@ -58,3 +58,32 @@ func (s *Service) unreadPresence(us []Unread) {
 		}
 	}
 }
+
+// RoomMember is a member in a room now (RoomMembers) with its presence
+// now (online, away, busy, offline; "" when the node has no presence).
+type RoomMember struct {
+	Name     string `json:"name"`
+	Presence string `json:"presence,omitempty"`
+}
+
+// RoomWho is RoomMembers with each member's presence: one directory and
+// one presence lookup per member.
+func (s *Service) RoomWho(wg, room string) ([]RoomMember, error) {
+	names, err := s.RoomMembers(wg, room)
+	if err != nil {
+		return nil, err
+	}
+	info, _, err := s.room(wg, room)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]RoomMember, 0, len(names))
+	for _, n := range names {
+		rm := RoomMember{Name: n}
+		if m, ok := s.dir.ByName(info.ID, n); ok {
+			rm.Presence = s.presenceOf(info.ID, m.PeerID.String())
+		}
+		out = append(out, rm)
+	}
+	return out, nil
+}

@@ -46,6 +46,14 @@ func TestHistoryPresence(t *testing.T) {
 	if len(rs) != 1 || rs[0].CreatorPresence != "away" {
 		t.Fatalf("room ls: %+v, want creator alpha away", rs)
 	}
+	// The room's members: bare names as before, and with presence.
+	var names []string
+	a.Must("GET", "/v1/rooms/general/members?workgroup=office", nil, &names)
+	var who []apitypes.RoomMember
+	a.Must("GET", "/v1/rooms/general/who?workgroup=office", nil, &who)
+	if len(names) != 1 || names[0] != "alpha" || len(who) != 1 || who[0] != (apitypes.RoomMember{Name: "alpha", Presence: "away"}) {
+		t.Fatalf("members %q, who %+v: want alpha, and alpha away", names, who)
+	}
 	if _, err := b.Chat().Direct(ctx, "office", "alpha", "ping", chat.SendOptions{}); err != nil {
 		t.Fatal(err)
 	}

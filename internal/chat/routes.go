@@ -56,6 +56,14 @@ func (s *Service) roomRoutes(srv *api.Server) {
 			}
 			return ms, apiError(err)
 		}, "workgroup")
+	api.Handle(srv, "GET /v1/rooms/{name}/who", "The members in a room now, with their presence (members, with presence)",
+		func(ctx context.Context, r *http.Request, _ api.Empty) ([]RoomMember, error) {
+			ms, err := s.RoomWho(r.URL.Query().Get("workgroup"), r.PathValue("name"))
+			if ms == nil {
+				ms = []RoomMember{}
+			}
+			return ms, apiError(err)
+		}, "workgroup")
 }
 
 func (s *Service) messageRoutes(srv *api.Server) {

@@ -32,7 +32,7 @@ func (a *App) roomCmd() *cobra.Command {
 allow list names members and group:G; its creator or an admin changes
 that list. Members that join a room keep its whole history.`,
 	}
-	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd(), a.roomRetentionCmd())
+	cmd.AddCommand(a.roomCreateCmd(), a.roomLsCmd(), a.roomJoinCmd(true), a.roomJoinCmd(false), a.roomTopicCmd(), a.roomAllowCmd(), a.roomRetentionCmd(), a.roomWhoCmd())
 	return cmd
 }
 

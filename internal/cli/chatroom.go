@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -32,6 +33,31 @@ what they choose. At least 1h; keep (the default) keeps everything.`,
 				return c.SetRoomRetention(cmd.Context(), wg, args[0], args[1])
 			}, func(r apitypes.Room) error {
 				fmt.Fprintf(a.Out, "#%s: keeps %s\n", r.Name, retentionText(r.Retention))
+				return nil
+			})
+		},
+	}
+	chatWG(cmd, &wg)
+	return cmd
+}
+
+func (a *App) roomWhoCmd() *cobra.Command {
+	var wg string
+	cmd := &cobra.Command{
+		Use:     "who NAME",
+		Short:   "List the members in a room now, with their presence",
+		Example: "  peerhood room who general\n  peerhood room who general --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return Call(a, func(c *client.Client) ([]apitypes.RoomMember, error) {
+				return c.RoomWho(cmd.Context(), wg, args[0])
+			}, func(ms []apitypes.RoomMember) error {
+				if len(ms) == 0 {
+					fmt.Fprintf(a.Out, "nobody in #%s now\n", strings.TrimPrefix(args[0], "#"))
+				}
+				for _, m := range ms {
+					fmt.Fprintln(a.Out, withPresence(m.Name, m.Presence))
+				}
 				return nil
 			})
 		},

@@ -356,19 +356,21 @@ func (a *App) printRoomPresence(ctx context.Context, c *client.Client, wg string
 	for _, e := range es {
 		state[e.Name] = e.Presence
 	}
-	names := []string{ct.member}
+	who := []apitypes.RoomMember{{Name: ct.member, Presence: state[ct.member]}}
 	if ct.room != "" {
-		if names, err = c.RoomMembers(ctx, wg, ct.room); err != nil {
+		if who, err = c.RoomWho(ctx, wg, ct.room); err != nil {
 			return state
 		}
 	}
-	parts := make([]string, 0, len(names))
-	for _, n := range names {
-		p := state[n]
-		if p == "" {
+	parts := make([]string, 0, len(who))
+	for _, m := range who {
+		p := m.Presence
+		if p != "" {
+			state[m.Name] = p
+		} else if p = state[m.Name]; p == "" {
 			p = "offline"
 		}
-		parts = append(parts, withPresence(n, p))
+		parts = append(parts, withPresence(m.Name, p))
 	}
 	where := "#" + ct.room
 	if ct.room == "" {

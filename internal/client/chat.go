@@ -47,6 +47,12 @@ func (c *Client) RoomMembers(ctx context.Context, wg, name string) ([]string, er
 	return call[[]string](ctx, c, get, withQuery("/v1/rooms/"+seg(name)+"/members", "workgroup", wg), nil)
 }
 
+// RoomWho is GET /v1/rooms/{name}/who: the room's members with their
+// presence.
+func (c *Client) RoomWho(ctx context.Context, wg, name string) ([]t.RoomMember, error) {
+	return call[[]t.RoomMember](ctx, c, get, withQuery("/v1/rooms/"+seg(name)+"/who", "workgroup", wg), nil)
+}
+
 // Say is POST /v1/chat/say.
 func (c *Client) Say(ctx context.Context, req t.ChatSayRequest) (t.ChatMessage, error) {
 	return call[t.ChatMessage](ctx, c, post, "/v1/chat/say", req)

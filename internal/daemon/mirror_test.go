@@ -47,6 +47,7 @@ func TestMirrorsEncodeAlike(t *testing.T) {
 		{tunnel.Config{}, apitypes.ServiceConfig{}},
 		{chat.Room{}, apitypes.Room{}},
 		{chat.Unread{}, apitypes.ChatUnread{}},
+		{chat.RoomMember{}, apitypes.RoomMember{}},
 		{chat.SaveResult{}, apitypes.ChatSaveResult{}},
 		{tunnel.Stats{}, apitypes.TunnelStats{}},
 		{tunnel.Forward{}, apitypes.Forward{}},
