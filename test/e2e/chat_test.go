@@ -74,6 +74,14 @@ func TestChatSayHistory(t *testing.T) {
 	if out := bravo.MustRun("history", "general"); !said(out, "alpha", "hello there") {
 		t.Fatalf("bravo's history: %q", out)
 	}
+	// room who: the room's members with their presence.
+	Eventually(t, 30*time.Second, func() error {
+		out, err := bravo.Run("room", "who", "general")
+		if err != nil || !strings.Contains(out, "alpha (online)") || !strings.Contains(out, "bravo (online)") {
+			return fmt.Errorf("bravo's room who: %q %v", out, err)
+		}
+		return nil
+	})
 
 	// The chat view: bravo types a line; alpha's history gets it.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
