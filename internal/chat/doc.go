@@ -255,9 +255,11 @@
 // Chat does not build on the presence service. The daemon passes a
 // Directory that also implements PresenceReader (daemon/chat.go,
 // chatDir); the history answer (Message.Presence: each author's presence
-// now), room listing (Room.CreatorPresence) and unread listing
-// (Unread.Presence for a conversation's member) carry it; one lookup per
-// distinct author per answer. The CLI shows "name (state)" next to every
+// now), room listing (Room.CreatorPresence), unread listing
+// (Unread.Presence for a conversation's member) and the room's members
+// (GET /v1/rooms/{name}/who, RoomWho: RoomMember.Presence; the older
+// /members route stays bare names) carry it; one lookup per distinct
+// author or member per answer. The CLI shows "name (state)" next to every
 // name; the IRC gateway shows presence its own way (voice, WHO H/G,
 // away-notify, 301).
 //
