@@ -43,6 +43,8 @@ func (c *client) command(l Line) {
 		c.list(l)
 	case "CHATHISTORY":
 		c.chathistory(l)
+	case "MARKREAD":
+		c.markRead(l)
 	case "TAGMSG":
 		// Typing notifications and reactions are not carried.
 	case "ISON":
@@ -143,7 +145,9 @@ func (s *Server) joinBurst(c *client, ref chanRef, playback bool) {
 	c.mu.Unlock()
 	c.send(Line{Source: userhost(nick), Command: "JOIN", Params: []string{ref.Name}})
 	s.sendTopic(c, ref, false)
-	s.names(c, ref)
+	s.nameLines(c, ref)
+	s.tellReadMark(c, ref) // draft/read-marker: before 366
+	c.numeric("366", ref.Name, "End of /NAMES list")
 	if playback && !c.has("draft/chathistory") {
 		s.playback(c, ref)
 	}
@@ -179,7 +183,14 @@ func prefixOf(m Member, multi bool) string {
 	return p
 }
 
+// names is 353 and 366 for ref.
 func (s *Server) names(c *client, ref chanRef) {
+	s.nameLines(c, ref)
+	c.numeric("366", ref.Name, "End of /NAMES list")
+}
+
+// nameLines is the 353 lines for ref.
+func (s *Server) nameLines(c *client, ref chanRef) {
 	names := s.roomMembers(c, ref)
 	multi := c.has("multi-prefix")
 	slices.SortFunc(names, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
@@ -202,7 +213,6 @@ func (s *Server) names(c *client, ref chanRef) {
 		c.numeric("353", "=", ref.Name, strings.Join(items[:n], " "))
 		items = items[n:]
 	}
-	c.numeric("366", ref.Name, "End of /NAMES list")
 }
 
 // roomMembers is the room's members as the backend knows them, this

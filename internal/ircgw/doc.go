@@ -100,6 +100,12 @@
 //     missed in each of the 20 most recently active direct conversations
 //     (after the conversation's mark; on a first visit those still
 //     unread), up to Config.Playback each (targets.go).
+//   - draft/read-marker: MARKREAD target [timestamp=T] sets (forward
+//     only, never past now) or asks the last message the USER read in a
+//     conversation (markread.go); kept with the last-seen marks (key +
+//     "\x00read"), and setting it moves the last-seen mark too. A client
+//     with the capability is told it after each JOIN, before 366 ("*"
+//     for none), and when another client of its USER moves it.
 //   - CHATHISTORY TARGETS timestamp=A timestamp=B limit: the channels and
 //     nicks with messages between A and B (later bound exclusive), each
 //     with its latest message's time, from A towards B, at most limit, as

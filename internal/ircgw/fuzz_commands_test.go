@@ -35,7 +35,7 @@ func FuzzCommandLines(f *testing.F) {
 			return // ends the connection, as it should
 		}
 		c := dial(t, s)
-		c.register("away-notify", "batch", "draft/chathistory", "echo-message", "message-tags", "multi-prefix", "server-time")
+		c.register("away-notify", "batch", "draft/chathistory", "draft/read-marker", "echo-message", "message-tags", "multi-prefix", "server-time")
 		c.send(line, "PING :fuzz-end")
 		for {
 			l, err := c.read()

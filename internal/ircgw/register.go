@@ -16,6 +16,7 @@ var capabilities = []struct{ name, value string }{
 	{"batch", ""},
 	{"cap-notify", ""}, // the list never changes: nothing to notify
 	{"draft/chathistory", ""},
+	{"draft/read-marker", ""},
 	{"echo-message", ""},
 	{"message-tags", ""},
 	{"multi-prefix", ""},
