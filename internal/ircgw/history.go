@@ -34,6 +34,9 @@ func (s *Server) playback(c *client, ref chanRef) {
 		// among them (so many came after it that the limit cut it off).
 		msgs = msgRef{t: last.At, id: last.ID}.after(msgs, false)
 	}
+	if len(msgs) == 0 {
+		return // nothing missed: no empty batch on every join
+	}
 	if len(msgs) > s.cfg.Playback {
 		msgs = msgs[len(msgs)-s.cfg.Playback:]
 		c.send(Line{Source: serverName, Command: "NOTICE", Params: []string{ref.Name,

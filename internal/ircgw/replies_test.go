@@ -166,3 +166,21 @@ func TestListMasks(t *testing.T) {
 		}
 	}
 }
+
+// TestNoEmptyPlaybackBatch: joining a room with nothing missed sends no
+// empty chathistory batch (before: BATCH +h1 / BATCH -h1 on every join
+// of a batch client without draft/chathistory); CHATHISTORY still
+// answers an empty batch, as the spec asks.
+func TestNoEmptyPlaybackBatch(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register("batch")
+	c.send("JOIN #fresh", "PING :j")
+	if b, ok := find(c.until("PONG"), "BATCH"); ok {
+		t.Fatalf("a join with nothing missed: %v", b)
+	}
+	c.send("CHATHISTORY LATEST #fresh * 10", "PING :h")
+	if _, ok := find(c.until("PONG"), "BATCH"); !ok {
+		t.Fatal("CHATHISTORY with nothing: no batch")
+	}
+}
