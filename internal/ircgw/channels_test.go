@@ -240,6 +240,11 @@ func TestWhoWhoisListAway(t *testing.T) {
 	if who := whoReplies(c, "WHO *"); who != "alice H,bob H,carol G,alice H,bob/lab H" {
 		t.Errorf("WHO *: %v", who)
 	}
+	for mask, want := range map[string]string{"b*": "bob H,bob/lab H", "?AROL": "carol G", "*/lab": "bob/lab H", "x*": ""} {
+		if who := whoReplies(c, "WHO "+mask); who != want {
+			t.Errorf("WHO %s: %q, want %q", mask, who, want)
+		}
+	}
 	c.send("WHOIS carol")
 	got := c.until("318")
 	if w := mustFind(t, got, "311"); w.Param(1) != "carol" {

@@ -53,6 +53,15 @@ func (c *client) who(l Line) {
 				s.whoLine(c, w.ID, "*", m)
 			}
 		}
+	case strings.ContainsAny(mask, "*?"):
+		// A nick mask: every member whose nick matches.
+		for _, w := range s.cfg.Backend.Workgroups() {
+			for _, m := range s.cfg.Backend.Members(w.ID) {
+				if globFold(mask, s.nickOf(w.ID, m.Name)) {
+					s.whoLine(c, w.ID, "*", m)
+				}
+			}
+		}
 	default:
 		if wg, m, ok := s.resolveNick(mask); ok {
 			s.whoLine(c, wg, "*", m)
