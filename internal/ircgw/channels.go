@@ -299,8 +299,9 @@ func (c *client) topic(l Line) {
 		c.numeric("442", ref.Name, "You're not on that channel")
 		return
 	}
+	topic := cutText(l.Params[1], topicLen)
 	ctx, cancel := ctxShort()
-	err := s.cfg.Backend.SetTopic(ctx, ref.WG, ref.Room, l.Params[1])
+	err := s.cfg.Backend.SetTopic(ctx, ref.WG, ref.Room, topic)
 	cancel()
 	if err != nil {
 		c.numeric("482", ref.Name, "Cannot set the topic: "+err.Error())
@@ -308,7 +309,7 @@ func (c *client) topic(l Line) {
 	}
 	for _, o := range s.registered() {
 		if o.inChannel(ref.Name) {
-			o.send(Line{Source: userhost(o.selfNick()), Command: "TOPIC", Params: []string{ref.Name, l.Params[1]}})
+			o.send(Line{Source: userhost(o.selfNick()), Command: "TOPIC", Params: []string{ref.Name, topic}})
 		}
 	}
 }

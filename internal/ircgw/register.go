@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/peerhood/peerhood/internal/version"
 )
@@ -296,12 +297,29 @@ func (c *client) welcome(nick string) {
 	}
 }
 
+// ISUPPORT AWAYLEN and TOPICLEN: longer texts are cut (cutText).
+const (
+	awayLen  = 200 // presence text is at most 256 bytes
+	topicLen = 390
+)
+
+// cutText cuts s to at most n bytes on a rune boundary.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
 func (s *Server) isupport() []string {
 	return []string{
-		"AWAYLEN=200", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
+		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
 		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=130", "PREFIX=(ov)@+", "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:",
-		"TOPICLEN=390",
+		"TOPICLEN=" + strconv.Itoa(topicLen),
 	}
 }
 

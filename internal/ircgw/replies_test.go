@@ -41,6 +41,10 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"TOPIC #nope :t", []string{"403"}, "#nope"},
 		{"TOPIC #side :t", []string{"442"}, "#side"},
 		{"TOPIC #side", []string{"331"}, "#side"},
+		// Cut to TOPICLEN and AWAYLEN (each text between spaces).
+		{"TOPIC #general :" + strings.Repeat("é", 200) + "\r\nPING :end", []string{"TOPIC", "PONG"}, " " + strings.Repeat("é", 195) + " "},
+		{"AWAY :" + strings.Repeat("z", 300) + "\r\nWHOIS alice", []string{"306", "311", "319", "312", "313", "301", "318"}, " " + strings.Repeat("z", 200) + " "},
+		{"AWAY", []string{"305"}, ""},
 		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood"},
 		{"VERSION", []string{"351", "005"}, "ELIST=MU"},
 		{"TIME", []string{"391"}, ""},

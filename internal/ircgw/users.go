@@ -114,7 +114,7 @@ func (c *client) whois(l Line) {
 // away sets this node's presence; every client of it is told.
 func (c *client) away(l Line) {
 	s := c.s
-	text := l.Param(0)
+	text := cutText(l.Param(0), awayLen)
 	// Marked told first: the presence.changed event this causes, however
 	// early it comes, then tells only the node's other clients.
 	c.mu.Lock()
