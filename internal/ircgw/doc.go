@@ -115,9 +115,20 @@
 // # Other replies (modern.ircdocs.horse)
 //
 // A channel that is no room is 403 (PART, PRIVMSG, TOPIC, MODE, JOIN
-// of a bad name); a room not joined is 442 (PART) or 404 (PRIVMSG).
-// NAMES alone is 366 with "*". MODE #room b is the empty ban list
-// (368), any other mode change 482. MOTD (375/372/376), VERSION (351 and
+// of a bad name); a room not joined is 442 (PART, TOPIC set) or 404
+// (PRIVMSG). No error ever answers a NOTICE. NAMES alone is 366 with
+// "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
+// change of a known mode 482, an unknown mode character 472; MODE of
+// another nick 502, of no member 401. LIST takes names, masks (* ?)
+// and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a
+// nick mask. AWAY text and TOPIC are cut to AWAYLEN (200) and TOPICLEN
+// (390). SASL: 904 failed, 905 a chunk over 400 bytes (or 8 KB in all),
+// 906 aborted, 907 after success, 908 the mechanisms (PLAIN);
+// AUTHENTICATE chunks of 400 bytes end with a shorter one or "+".
+// cap-notify is offered (the list never changes). CHATHISTORY errors:
+// FAIL CHATHISTORY UNKNOWN_COMMAND, NEED_MORE_PARAMS, INVALID_PARAMS,
+// INVALID_TARGET, MESSAGE_ERROR; the target "*" (every direct
+// conversation) is not supported (INVALID_TARGET). MOTD (375/372/376), VERSION (351 and
 // 005), TIME (391), LUSERS (251/255) and USERHOST (302, present members,
 // '-' when away) are answered; other commands are 421. A message's
 // attachments follow its text as "[file] name (size, sha256 start…):
