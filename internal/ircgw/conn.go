@@ -292,6 +292,10 @@ func (c *client) serve() {
 			}
 			continue
 		}
+		if clientTagsTooLong(raw) {
+			c.numeric("417", "Input line was too long")
+			continue
+		}
 		l, err := ParseLine(string(raw))
 		if (err != nil || !c.isMarkPong(l)) && !c.allow() {
 			c.kill("Excess Flood")
@@ -308,6 +312,21 @@ func (c *client) serve() {
 }
 
 var errLineTooLong = errors.New("line too long")
+
+// maxClientTags is the longest tag section a client may send, '@' and
+// the space included: 4094 bytes of tag data (message-tags), the rest
+// of MaxTags being the server's.
+const maxClientTags = 4096
+
+// clientTagsTooLong reports whether a client's line has more tag data
+// than a client may send (answered 417, never truncated).
+func clientTagsTooLong(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '@' {
+		return false
+	}
+	end := bytes.IndexByte(raw, ' ')
+	return end < 0 && len(raw) > maxClientTags || end+1 > maxClientTags
+}
 
 // readLine reads one line (LF or CR LF ended); a line over MaxRead is
 // discarded up to its end and reported as errLineTooLong.

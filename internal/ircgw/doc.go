@@ -17,9 +17,12 @@
 // A line is at most 512 bytes without its tags (CR LF included) and the
 // tag section at most 8191 bytes ('@' and the space included); the
 // reader takes lines up to 8703 bytes ended by LF or CR LF, answers 417
-// to a longer one and goes on. NUL, CR or LF inside a line, a malformed
-// tag key, an empty source or a bad command is refused with
-// FAIL * INVALID_LINE. Tag values escape ';' '\' ' ' CR LF as \: \\ \s
+// to a longer one and goes on; a client's tag section over 4096 bytes
+// (4094 of tag data, message-tags' client share) is 417 too. NUL, CR or
+// LF inside a line, an empty tag section, an empty source or a bad
+// command is refused with FAIL * INVALID_LINE; a tag whose key name is
+// malformed is dropped, never a reason to refuse the line
+// (message-tags). Tag values escape ';' '\' ' ' CR LF as \: \\ \s
 // \r \n; an unknown escape \x is x, a lone trailing '\' is dropped. At
 // most 15 parameters (the 15th takes the rest of the line). Format
 // writes what ParseLine reads back equal (FuzzParseLine checks it).

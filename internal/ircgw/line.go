@@ -152,7 +152,9 @@ func parseTags(s string) ([]Tag, error) {
 		}
 		k, v, _ := strings.Cut(part, "=")
 		if !validTagKey(k) {
-			return nil, fmt.Errorf("%w: key %q", ErrBadTag, k)
+			// message-tags: an invalid key name never rejects the
+			// message; the tag is dropped.
+			continue
 		}
 		out = append(out, Tag{Key: k, Value: unescapeTag(v)})
 	}

@@ -30,9 +30,10 @@ func TestParseLine(t *testing.T) {
 		{"CMD a\rb", Line{}, ErrBadByte},
 		{"@a=b", Line{}, ErrBadTag},
 		{"@ CMD", Line{}, ErrBadTag},
-		{"@=b CMD", Line{}, ErrBadTag},
-		{"@a/=b CMD", Line{}, ErrBadTag},
-		{"@a_b=c CMD", Line{}, ErrBadTag},
+		// Invalid key names are dropped, never a reason to refuse.
+		{"@=b CMD", Line{Command: "CMD"}, nil},
+		{"@a/=b;ok=1 CMD", Line{Tags: []Tag{{"ok", "1"}}, Command: "CMD"}, nil},
+		{"@a_b=c;+x.y/z CMD", Line{Tags: []Tag{{"+x.y/z", ""}}, Command: "CMD"}, nil},
 		{": CMD", Line{}, ErrBadSource},
 		{":src", Line{}, ErrBadSource},
 		{"12 x", Line{}, ErrBadCmd},
