@@ -130,8 +130,9 @@
 // AUTHENTICATE chunks of 400 bytes end with a shorter one or "+".
 // cap-notify is offered (the list never changes). CHATHISTORY errors:
 // FAIL CHATHISTORY UNKNOWN_COMMAND, NEED_MORE_PARAMS, INVALID_PARAMS,
-// INVALID_TARGET, MESSAGE_ERROR; the target "*" (every direct
-// conversation) is not supported (INVALID_TARGET). MOTD (375/372/376), VERSION (351 and
+// INVALID_TARGET, MESSAGE_ERROR. The target "*" is every direct
+// conversation at once (the 50 most recently active per workgroup, each
+// asked as its own target, merged by time; targets.go). MOTD (375/372/376), VERSION (351 and
 // 005), TIME (391), LUSERS (251/255) and USERHOST (302, present members,
 // '-' when away) are answered; other commands are 421. A message's
 // attachments follow its text as "[file] name (size, sha256 start…):

@@ -140,7 +140,11 @@ func (c *client) chathistory(l Line) {
 		return
 	}
 	target := l.Params[1]
-	wg, q, shown, ok := s.historyTarget(c, target)
+	all := target == "*" // every direct conversation
+	wg, q, shown, ok := "", HistoryQuery{}, "*", true
+	if !all {
+		wg, q, shown, ok = s.historyTarget(c, target)
+	}
 	if !ok {
 		c.historyFail("INVALID_TARGET", sub, target, "No such channel or member")
 		return
@@ -164,7 +168,12 @@ func (c *client) chathistory(l Line) {
 	}
 	ctx, cancel := ctxShort()
 	defer cancel()
-	msgs, err := s.historyQuery(ctx, wg, q, sub, r1, r2, limit)
+	var msgs []Message
+	if all {
+		msgs, err = s.allDirect(ctx, sub, r1, r2, limit)
+	} else {
+		msgs, err = s.historyQuery(ctx, wg, q, sub, r1, r2, limit)
+	}
 	if err != nil {
 		c.historyFail("MESSAGE_ERROR", sub, target, err.Error())
 		return

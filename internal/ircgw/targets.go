@@ -1,6 +1,7 @@
 package ircgw
 
 import (
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,3 +149,43 @@ func (c *client) chathistoryTargets(l Line) {
 
 // isTargets reports whether a CHATHISTORY line is TARGETS.
 func isTargets(l Line) bool { return strings.EqualFold(l.Param(0), "TARGETS") }
+
+// allDirectConversations bounds the direct conversations a CHATHISTORY
+// of target "*" reads per workgroup (the most recently active).
+const allDirectConversations = 50
+
+// allDirect answers CHATHISTORY sub * ...: the direct messages of every
+// direct conversation, each asked as its own target would be, merged by
+// time, then cut to limit the way sub reads (LATEST, BEFORE and a
+// backward BETWEEN keep the newest; AFTER and a forward BETWEEN the
+// oldest; AROUND those around the reference).
+func (s *Server) allDirect(ctx context.Context, sub string, r1, r2 msgRef, limit int) ([]Message, error) {
+	var all []Message
+	for _, w := range s.cfg.Backend.Workgroups() {
+		convs, err := s.cfg.Backend.Conversations(ctx, w.ID, ConversationQuery{Limit: allDirectConversations, Direct: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, cv := range convs {
+			if cv.Peer == "" {
+				continue
+			}
+			msgs, err := s.historyQuery(ctx, w.ID, HistoryQuery{Peer: cv.Peer}, sub, r1, r2, limit)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, msgs...)
+		}
+	}
+	slices.SortStableFunc(all, func(a, b Message) int { return a.Time.Compare(b.Time) })
+	switch {
+	case sub == "AFTER" || sub == "BETWEEN" && r1.t.Before(r2.t):
+		return all[:min(len(all), limit)], nil
+	case sub == "AROUND":
+		i, _ := slices.BinarySearchFunc(all, r1.t, func(m Message, t time.Time) int { return m.Time.Compare(t) })
+		lo := max(0, min(i-limit/2, len(all)-limit))
+		return all[lo:min(len(all), lo+limit)], nil
+	default:
+		return newest(all, limit), nil
+	}
+}

@@ -138,3 +138,48 @@ func TestChathistoryTargets(t *testing.T) {
 		t.Errorf("a msgid bound: %v", f[len(f)-1])
 	}
 }
+
+// TestChathistoryAllDirect: CHATHISTORY's target "*" is every direct
+// conversation (of every workgroup) at once, merged by time, each
+// subcommand's limit taken the way it reads; room messages are not in
+// it (before: FAIL INVALID_TARGET).
+func TestChathistoryAllDirect(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	msg := map[string]Message{}
+	send := func(from *MemoryNode, wg, to, text string) {
+		m, err := from.Direct(t.Context(), wg, to, text, SendOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg[text] = m
+	}
+	send(tn.bob, "wg-home", "alice", "d1")
+	send(tn.bob, "wg-lab", "alice", "l1")
+	if _, err := tn.net.Post("wg-home", "general", "bob", "in the room"); err != nil {
+		t.Fatal(err)
+	}
+	send(tn.alice, "wg-home", "bob", "a1")
+	send(tn.bob, "wg-home", "alice", "d2")
+	ts := func(k string) string { return "timestamp=" + msg[k].Time.UTC().Format(timeFormat) }
+	id := func(k string) string { return "msgid=" + ircMsgID(msg[k]) }
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register("batch", "server-time", "message-tags", "draft/chathistory")
+	for _, tc := range []struct{ line, want string }{
+		{"LATEST * * 10", "d1 l1 a1 d2"},
+		{"LATEST * * 2", "a1 d2"},
+		{"LATEST * " + ts("d1") + " 10", "l1 a1 d2"},
+		{"AFTER * " + ts("d1") + " 2", "l1 a1"},
+		{"BEFORE * " + id("d2") + " 10", "d1 l1 a1"},
+		{"BETWEEN * " + ts("d1") + " " + ts("d2") + " 10", "l1 a1"},
+		{"BETWEEN * " + ts("d2") + " " + ts("d1") + " 1", "a1"},
+		{"AROUND * " + id("l1") + " 3", "d1 l1 a1"},
+	} {
+		c.send("CHATHISTORY " + tc.line)
+		if got := strings.Join(c.batchTexts(), " "); got != tc.want {
+			t.Errorf("CHATHISTORY %s: %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
