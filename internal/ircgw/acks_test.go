@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -104,14 +105,14 @@ func TestMarkPongsCostNoFloodBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := c.untilMarkPing(); got[len(got)-1].Param(1) != text {
-			t.Fatalf("before the mark PING: %s", dump(got))
+			t.Fatalf("before the mark PING: %q %s", got, dump(got))
 		}
 	}
 	c.send("PING :alive")
 	c.until("PONG")
-	for i := range burst {
-		c.send(fmt.Sprint("PING ", i))
-	}
+	// One write: the gateway may close the connection before reading
+	// them all.
+	_, _ = io.WriteString(c.conn, strings.Repeat("PING :over\r\n", burst))
 	if got := c.closed(); got[len(got)-1].Command != "ERROR" || !strings.Contains(got[len(got)-1].Param(0), "Excess Flood") {
 		t.Fatalf("other lines beyond the budget: %s", dump(got[len(got)-1:]))
 	}
