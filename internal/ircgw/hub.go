@@ -263,9 +263,12 @@ func (s *Server) presenceChanged(wg string, p events.PresenceChanged) {
 		return
 	}
 	if me, ok := s.self(wg); ok && me.PeerID == p.Peer && p.Peer != "" {
-		// This node's own presence (set by a client's AWAY or by the CLI).
+		// This node's own presence (set by a client's AWAY or by the
+		// CLI), as it is now: an event can come after a later change
+		// (AWAY then AWAY back), and must not tell the old state again.
+		away := me.State != Online && me.State != ""
 		for _, c := range s.registered() {
-			c.tellAway(p.State != Online)
+			c.tellAway(away)
 		}
 		return
 	}
