@@ -58,7 +58,9 @@
 //   - AWAY text sets this node's presence to away (SetAway), AWAY alone
 //     back to online; the client that asked gets 306/305, the node's
 //     other clients get them from the presence.changed event (so does a
-//     change made with the CLI), each once. Others' changes go as AWAY
+//     change made with the CLI), each once, as the presence is when the
+//     event is read (a late event of AWAY then AWAY back tells nothing).
+//     Others' changes go as AWAY
 //     lines to clients with away-notify; WHOIS, WHO (G) and a PRIVMSG to
 //     them (301) show them.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
