@@ -293,6 +293,10 @@ func (c *client) serve() {
 			continue
 		}
 		if clientTagsTooLong(raw) {
+			if !c.allow() {
+				c.kill("Excess Flood")
+				return
+			}
 			c.numeric("417", "Input line was too long")
 			continue
 		}
