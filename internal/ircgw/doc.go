@@ -64,7 +64,9 @@
 //     lines to clients with away-notify; WHOIS, WHO (G) and a PRIVMSG to
 //     them (301) show them.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
-//     +draft/reply tag is the parent. Another member's topic entry is a
+//     +draft/reply tag is the parent (read as an IRC msgid or a chat
+//     ID; written as the parent's IRC msgid when its time is known, the
+//     last 4,096 messages shown, else the bare chat ID). Another member's topic entry is a
 //     TOPIC line (this node's own was answered to its TOPIC command), an
 //     access-list entry is not shown, other kinds (edit, delete,
 //     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks

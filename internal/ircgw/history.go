@@ -47,6 +47,11 @@ func (s *Server) playback(c *client, ref chanRef) {
 
 // sendBatch sends msgs to c, as a chathistory batch when c has batch.
 func (s *Server) sendBatch(c *client, target string, msgs []Message) {
+	s.mu.Lock()
+	for _, m := range msgs {
+		s.times.put(m.ID, m.Time)
+	}
+	s.mu.Unlock()
 	batch := c.openBatch("chathistory", target)
 	for _, m := range msgs {
 		s.sendMessage(c, m, batch)

@@ -75,6 +75,7 @@ func (s *Server) deliver(m Message, origin *client) {
 		}
 	}
 	fresh := s.seen.add(m.ID)
+	s.times.put(m.ID, m.Time)
 	s.mu.Unlock()
 	if !fresh {
 		return
@@ -130,6 +131,18 @@ func (s *Server) addPending(p pendingSend) func() {
 // find a message by its msgid through History's time bounds.
 func ircMsgID(m Message) string {
 	return strconv.FormatInt(m.Time.UnixNano(), 36) + "~" + m.ID
+}
+
+// parentMsgID is the IRC msgid of chat message id when its time is
+// known (a message shown lately), else the bare chat ID.
+func (s *Server) parentMsgID(id string) string {
+	s.mu.Lock()
+	t, ok := s.times.at[id]
+	s.mu.Unlock()
+	if !ok {
+		return id
+	}
+	return ircMsgID(Message{ID: id, Time: t})
 }
 
 // parseMsgID splits an IRC msgid into time and chat ID.
@@ -199,7 +212,7 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 		if i == 0 && mtags {
 			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: ircMsgID(m)})
 			if m.Parent != "" {
-				lt = append(lt, Tag{Key: "+draft/reply", Value: m.Parent})
+				lt = append(lt, Tag{Key: "+draft/reply", Value: s.parentMsgID(m.Parent)})
 			}
 		}
 		out = append(out, Line{Tags: lt, Source: src, Command: cmd, Params: []string{target, piece}})

@@ -188,3 +188,34 @@ func TestNoEmptyPlaybackBatch(t *testing.T) {
 		t.Fatal("CHATHISTORY with nothing: no batch")
 	}
 }
+
+// TestReplyTagIsParentMsgID: +draft/reply carries the parent's IRC
+// msgid, the one the client was given (before: the bare chat ID, which
+// no client could match); the client's reply tag is read back.
+func TestReplyTagIsParentMsgID(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register("message-tags", "echo-message")
+	c.until("366")
+	parent, err := tn.bob.Say(t.Context(), "wg-home", "general", "parent", SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl := c.untilText("parent")
+	msgid, _ := pl.Get("msgid")
+	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", "bob's reply", SendOptions{Parent: parent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	rl := c.untilText("bob's reply")
+	if got, _ := rl.Get("+draft/reply"); got != msgid {
+		t.Errorf("bob's reply: +draft/reply=%q, want the parent's msgid %q", got, msgid)
+	}
+	c.send("@+draft/reply=" + msgid + " PRIVMSG #general :mine")
+	ml := c.untilText("mine")
+	if got, _ := ml.Get("+draft/reply"); got != msgid {
+		t.Errorf("echo of the client's reply: +draft/reply=%q, want %q", got, msgid)
+	}
+}

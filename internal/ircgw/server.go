@@ -130,6 +130,7 @@ type Server struct {
 	mu         sync.Mutex
 	clients    map[*client]struct{}
 	seen       seenSet
+	times      timeRing // recent messages' times: a reply's parent msgid
 	pending    []pendingSend
 	lastSeen   map[string]seen // USER NUL workgroup NUL conversation -> last message written
 	marksDirty bool
@@ -149,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), created: time.Now().UTC(),
-		ctx: ctx, cancel: cancel, clients: map[*client]struct{}{}, seen: newSeenSet(4096),
+		ctx: ctx, cancel: cancel, clients: map[*client]struct{}{}, seen: newSeenSet(4096), times: timeRing{max: 4096},
 		lastSeen: map[string]seen{}}, nil
 }
 
@@ -322,4 +323,31 @@ func (s *seenSet) add(id string) bool {
 	s.at = (s.at + 1) % len(s.ring)
 	s.ids[id] = struct{}{}
 	return true
+}
+
+// timeRing remembers the times of the last max messages shown, by chat
+// ID: a reply's +draft/reply tag names its parent by IRC msgid, which
+// holds the parent's time.
+type timeRing struct {
+	at   map[string]time.Time
+	ring []string
+	next int
+	max  int
+}
+
+func (r *timeRing) put(id string, t time.Time) {
+	if r.at == nil {
+		r.at = map[string]time.Time{}
+	}
+	if _, ok := r.at[id]; ok {
+		return
+	}
+	if len(r.ring) < r.max {
+		r.ring = append(r.ring, id)
+	} else {
+		delete(r.at, r.ring[r.next])
+		r.ring[r.next] = id
+		r.next = (r.next + 1) % len(r.ring)
+	}
+	r.at[id] = t
 }
