@@ -37,7 +37,8 @@ func jsonList(xs []string) string {
 // has reports whether id is stored or held.
 func (s *Service) has(ctx context.Context, id string) bool {
 	var n int
-	_ = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n)
+	_ = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE `+idPrefixWhere+`) + (SELECT count(*) FROM chat_held WHERE id=?)`,
+		append(idPrefixArgs(id), id)...).Scan(&n)
 	return n > 0
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,9 +36,17 @@ func benchStore(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	if ddl := os.Getenv("PH_STORE_DDL"); ddl != "" {
+		if _, err := db.ExecContext(ctx, ddl); err != nil {
+			b.Fatal(err)
+		}
+	}
 	s := &Service{db: db}
 	s.countHeld(ctx)
-	const authors = 8
+	authors := 8
+	if n, err := strconv.Atoi(os.Getenv("PH_AUTHORS")); err == nil && n > 0 {
+		authors = n
+	}
 	keys := make([]crypto.PrivKey, authors)
 	ids := make([]peer.ID, authors)
 	prev := make([][]byte, authors)
