@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,15 @@ import (
 
 	"github.com/peerhood/peerhood/internal/store"
 )
+
+// jsonList is how schema 2 stored a list column.
+func jsonList(xs []string) string {
+	if len(xs) == 0 {
+		return "[]"
+	}
+	b, _ := json.Marshal(xs)
+	return string(b)
+}
 
 // oldChatDB creates a database at chat schema version 2 (before the
 // compact store path, migration chat/0003), as a node of that version
@@ -71,22 +81,24 @@ func TestMigrateCompactStore(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "node.db")
 	old := oldChatDB(t, path)
-	s := &Service{db: old}
-	s.countHeld(ctx)
 	k, a := newPeer(t)
 	ms := chainMsgs(t, k, a, "apple one", "apple two", "pear three", "apple four", "pear five", "apple six", "apple seven", "apple eight")
-	if _, _, err := s.insert(ctx, ms[:6]...); err != nil {
-		t.Fatal(err)
+	for _, m := range ms[:6] { // as version 2 stored them
+		if _, err := old.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Room,
+			m.parentHex(), m.targetHex(), m.Text, jsonList(m.Mentions), jsonList(m.Allow), m.raw, 1); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if res, _, err := s.insert(ctx, ms[7]); err != nil || res[0] != held {
-		t.Fatalf("hold seq 8: %v %v", res, err)
+	if _, err := old.ExecContext(ctx, `INSERT INTO chat_held(id, workgroup, log, author, seq, raw, received) VALUES(?,?,?,?,?,?,?)`,
+		ms[7].ID(), ms[7].Workgroup, ms[7].logName(), ms[7].authorID(), ms[7].Seq, ms[7].raw, 1); err != nil {
+		t.Fatal(err)
 	}
 	// The version-2 indexer indexed the first three; three stay queued.
 	if _, err := old.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT m.rowid, m.text FROM chat_fts_pending p
 		JOIN chat_messages m ON m.rowid = p.msg WHERE p.msg <= 3; DELETE FROM chat_fts_pending WHERE msg <= 3`); err != nil {
 		t.Fatal(err)
 	}
-	s.stmts.close()
 	old.Close()
 
 	db, err := store.Open(ctx, path)
@@ -97,7 +109,7 @@ func TestMigrateCompactStore(t *testing.T) {
 	if v, err := db.SchemaVersion(ctx, "chat"); err != nil || v < 3 {
 		t.Fatalf("chat schema %d, %v", v, err)
 	}
-	s = &Service{db: db}
+	s := &Service{db: db}
 	s.countHeld(ctx)
 	if s.heldRows != 1 {
 		t.Fatalf("held rows after migration: %d, want 1", s.heldRows)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -25,14 +24,6 @@ const (
 
 // maxHeldPerLog bounds the messages held per log.
 const maxHeldPerLog = 20000
-
-func jsonList(xs []string) string {
-	if len(xs) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(xs)
-	return string(b)
-}
 
 // has reports whether id is stored or held.
 func (s *Service) has(ctx context.Context, id string) bool {
@@ -182,11 +173,9 @@ func insertNew(ctx context.Context, tx *txq, m *msg) (storeResult, error) {
 // insertRow inserts m into chat_messages (the unique indexes refuse a
 // second message at a place of a chain, or a second copy).
 func insertRow(ctx context.Context, tx *txq, m *msg) error {
-	room := m.Room // "" for a direct message
-	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
-		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, text, raw, received)
+		VALUES(?,?,?,?,?,?,?,?,?,?)`,
+		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Text, m.raw, time.Now().UnixMilli())
 	if err == nil {
 		tx.stored(m)
 	}

@@ -23,6 +23,9 @@
 --   the highest rowid left, so a reused rowid is always above the mark.
 -- * The order index is (workgroup, log, hlc): ties in hlc are sorted by
 --   id at query time (rare, few).
+-- * The columns no query reads (room, parent, target, mentions, allow) are
+--   gone: they are in raw, which every reader decodes. kind (unread
+--   counts) and text (the full-text index's content) stay.
 -- Rowids are kept by the copy: chat_fts (external content) refers to them.
 DROP TRIGGER chat_fts_ai;
 DROP TRIGGER chat_fts_ad;
@@ -38,18 +41,13 @@ CREATE TABLE chat_messages_new (
     seq       INTEGER NOT NULL,
     hlc       INTEGER NOT NULL,
     kind      TEXT NOT NULL,
-    room      TEXT NOT NULL,
-    parent    TEXT NOT NULL,
-    target    TEXT NOT NULL,
     text      TEXT NOT NULL,
-    mentions  TEXT NOT NULL,
-    allow     TEXT NOT NULL,
     raw       BLOB NOT NULL,
     received  INTEGER NOT NULL,
     read      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
-INSERT INTO chat_messages_new(rowid, id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received, read)
-    SELECT rowid, id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received, read
+INSERT INTO chat_messages_new(rowid, id, workgroup, log, author, seq, hlc, kind, text, raw, received, read)
+    SELECT rowid, id, workgroup, log, author, seq, hlc, kind, text, raw, received, read
     FROM chat_messages ORDER BY rowid;
 DROP TABLE chat_messages;
 ALTER TABLE chat_messages_new RENAME TO chat_messages;
