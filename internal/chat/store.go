@@ -115,8 +115,8 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 		}
 	}
 	id, author := m.ID(), m.authorID()
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq IN (?, ?)`,
-		m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE `+chainRows(`seq IN (?, ?)`),
+		chainArgs(m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))...)
 	if err != nil {
 		return 0, err
 	}
@@ -269,7 +269,7 @@ func (s *Service) countHeld(ctx context.Context) {
 // heads returns the highest contiguous sequence number stored per author
 // in a log.
 func (s *Service) heads(ctx context.Context, wg, log string) (map[peer.ID]uint64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT author, max(seq) FROM chat_messages WHERE workgroup=? AND log=? GROUP BY author`, wg, log)
+	rows, err := s.db.QueryContext(ctx, headsOfLog, wg, log, wg, log)
 	if err != nil {
 		return nil, fmt.Errorf("chat: heads: %w", err)
 	}
@@ -291,8 +291,12 @@ func (s *Service) heads(ctx context.Context, wg, log string) (map[peer.ID]uint64
 // rangeRaw returns the raw messages of author in a log with seq in
 // [from, to], in order, at most limit.
 func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, from, to uint64, limit int) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?`,
-		wg, log, author.String(), int64(from), int64(to), limit)
+	a := author.String()
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE rowid IN (
+			SELECT msg FROM (SELECT msg FROM chat_chain WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?)
+			UNION ALL SELECT rowid FROM chat_messages WHERE `+chainTail+` AND +workgroup=? AND +log=? AND author=? AND seq>=? AND seq<=?)
+		ORDER BY seq LIMIT ?`,
+		wg, log, a, int64(from), int64(to), limit, wg, log, a, int64(from), int64(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("chat: read range: %w", err)
 	}
@@ -327,8 +331,7 @@ func (s *Service) ownHead(ctx context.Context, tx *txq, wg, log string, dm bool)
 func (s *Service) chainHead(ctx context.Context, tx *txq, wg, log string) (uint64, []byte, error) {
 	var seq int64
 	var id string
-	err := tx.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
-		wg, log, s.self.String()).Scan(&seq, &id)
+	err := tx.QueryRowContext(ctx, lastOfChain, chainArgs(wg, log, s.self.String())...).Scan(&seq, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
@@ -381,10 +384,15 @@ func (s *Service) applyRetention(ctx context.Context) {
 	rows.Close()
 	for _, r := range rs {
 		cut := uint64(time.Now().Add(-time.Duration(r.keep)*time.Second).UnixMilli()) << hlcShift
-		// Keep each author's last message so its chain continues.
-		_, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE workgroup=? AND log=? AND hlc < ?
-			AND seq < (SELECT max(seq) FROM chat_messages m2 WHERE m2.workgroup=chat_messages.workgroup AND m2.log=chat_messages.log AND m2.author=chat_messages.author)`,
-			r.wg, r.name, int64(cut))
+		// Keep each author's last message so its chain continues: the
+		// heads read first (a message stored meanwhile only raises them).
+		var heads string
+		err := s.db.QueryRowContext(ctx, `SELECT json_group_object(author, seq) FROM (`+headsOfLog+`)`, r.wg, r.name, r.wg, r.name).Scan(&heads)
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE workgroup=? AND log=? AND hlc < ?
+				AND seq < coalesce((SELECT value FROM json_each(?) WHERE key = chat_messages.author), 0)`,
+				r.wg, r.name, int64(cut), heads)
+		}
 		if err != nil {
 			s.log.Warn("chat: retention", "room", r.name, "err", err)
 		}

@@ -48,8 +48,7 @@ func (q *txq) tip(ctx context.Context, wg, log string, author peer.ID) (tip, err
 	}
 	var seq int64
 	var id string
-	err := q.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
-		wg, log, author.String()).Scan(&seq, &id)
+	err := q.QueryRowContext(ctx, lastOfChain, chainArgs(wg, log, author.String())...).Scan(&seq, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = nil
 	}

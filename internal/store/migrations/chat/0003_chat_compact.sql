@@ -6,18 +6,21 @@
 -- order index entry carrying the ID again.
 --
 -- Now:
--- * chat_messages has no index on id. Exactly once does not need one:
---   the ID is the hash of the signed bytes, which name the workgroup,
---   room, author and seq, so a second copy of a message is a second row
---   at the same place of its author's chain, which the UNIQUE chain index
---   refuses (and the writer's chain check reports as duplicate).
+-- * chat_messages has no index on id, nor on (workgroup, log, author,
+--   seq). Exactly once does not need the first: the ID is the hash of the
+--   signed bytes, which name the workgroup, room, author and seq, so a
+--   second copy of a message is a second row at the same place of its
+--   author's chain, which the writer's chain check (tips, or the chain
+--   read) reports as duplicate, under the store lock. The chain index is
+--   chat_chain, written by the indexer (below); its primary key still
+--   refuses a second row at a place of a chain.
 -- * Lookups by ID (a prefix the user typed, an attachment's message, has)
 --   use chat_ids: the first 16 hex digits of each ID and its rowid,
 --   written by the chat indexer together with the full-text index, in
 --   batches out of the busy period; the rows past the indexer's mark are
---   scanned (a bounded tail).
+--   scanned (a bounded tail). chat_chain likewise for the chain reads.
 -- * The indexer's queue is a watermark, chat_index_mark.upto: every row
---   with rowid <= upto is in chat_fts and chat_ids, every row above is
+--   with rowid <= upto is in chat_fts, chat_ids and chat_chain, every row above is
 --   not. Rowids only grow (a new row gets max(rowid)+1), except after the
 --   highest rows were deleted: the delete trigger then lowers the mark to
 --   the highest rowid left, so a reused rowid is always above the mark.
@@ -51,8 +54,20 @@ INSERT INTO chat_messages_new(rowid, id, workgroup, log, author, seq, hlc, kind,
     FROM chat_messages ORDER BY rowid;
 DROP TABLE chat_messages;
 ALTER TABLE chat_messages_new RENAME TO chat_messages;
-CREATE UNIQUE INDEX chat_messages_chain ON chat_messages(workgroup, log, author, seq);
 CREATE INDEX chat_messages_order ON chat_messages(workgroup, log, hlc);
+
+-- The chain index, written by the indexer: each author's entries took a
+-- leaf of their own in chat_messages_chain, so a commit of messages from
+-- k authors dirtied k leaves. msg: chat_messages.rowid.
+CREATE TABLE chat_chain (
+    workgroup TEXT NOT NULL,
+    log       TEXT NOT NULL,
+    author    TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    msg       INTEGER NOT NULL,
+    PRIMARY KEY (workgroup, log, author, seq)
+) STRICT, WITHOUT ROWID;
+INSERT INTO chat_chain(workgroup, log, author, seq, msg) SELECT workgroup, log, author, seq, rowid FROM chat_messages;
 
 -- k: the ID's first 16 hex digits; msg: chat_messages.rowid.
 CREATE TABLE chat_ids (
@@ -72,6 +87,7 @@ CREATE TRIGGER chat_messages_ad AFTER DELETE ON chat_messages BEGIN
     INSERT INTO chat_fts(chat_fts, rowid, text) SELECT 'delete', old.rowid, old.text
         WHERE old.rowid <= (SELECT upto FROM chat_index_mark);
     DELETE FROM chat_ids WHERE k = substr(old.id, 1, 16) AND msg = old.rowid;
+    DELETE FROM chat_chain WHERE workgroup = old.workgroup AND log = old.log AND author = old.author AND seq = old.seq AND msg = old.rowid;
     UPDATE chat_index_mark SET upto = (SELECT coalesce(max(rowid), 0) FROM chat_messages)
         WHERE upto > (SELECT coalesce(max(rowid), 0) FROM chat_messages);
 END;
