@@ -115,6 +115,12 @@ func TestMigrateCompactStore(t *testing.T) {
 		t.Fatalf("held rows after migration: %d, want 1", s.heldRows)
 	}
 	ftsWhole(t, s, "migrated")
+	if hs, err := s.heads(ctx, "wg1", "general"); err != nil || hs[a] != 6 {
+		t.Fatalf("heads after migration: %v %v", hs, err)
+	}
+	if raws, err := s.rangeRaw(ctx, "wg1", "general", a, 1, 6, 10); err != nil || len(raws) != 6 {
+		t.Fatalf("chain after migration: %d %v", len(raws), err)
+	}
 	if got := ftsSearch(t, s, "apple"); !slices.Equal(got, []string{"apple one", "apple two", "apple four", "apple six"}) {
 		t.Fatalf("search after migration (nothing indexed since): %q", got)
 	}
