@@ -92,7 +92,8 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 // under the store lock (the store path's writers wait on it rather than
 // on SQLite's busy handler): the rows above chat_index_mark.upto go into
 // chat_fts, chat_ids (lookups by ID, idlookup.go) and chat_chain (chain
-// reads, chain.go) and the mark moves past them.
+// reads, chain.go) and the mark moves past them. The ID and chain entries
+// are inserted in key order: each B-tree leaf is visited once per batch.
 func (s *Service) indexBatch(ctx context.Context) (int, error) {
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
@@ -113,11 +114,12 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(k, msg) SELECT substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(k, msg)
+			SELECT substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1`, lo, hi.Int64); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_chain(workgroup, log, author, seq, msg)
-			SELECT workgroup, log, author, seq, rowid FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
+			SELECT workgroup, log, author, seq, rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2, 3, 4`, lo, hi.Int64); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `UPDATE chat_index_mark SET upto = ?`, hi.Int64)

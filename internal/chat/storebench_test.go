@@ -131,3 +131,66 @@ func BenchmarkFTSIndex(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
 }
+
+// BenchmarkChainTail measures the chain reads (chain.go) when ftsBound
+// rows wait above the index mark (the longest tail under continuous
+// writes), 20 authors: heads of the log, a range of one author, the last
+// of a chain. Per read, in CPU time.
+//
+//	go test -run '^$' -bench ChainTail ./internal/chat/
+func BenchmarkChainTail(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	const authors = 20
+	var ids [authors]peer.ID
+	var prev [authors][]byte
+	var keys [authors]crypto.PrivKey
+	for i := range keys {
+		keys[i], _, _ = crypto.GenerateEd25519Key(nil)
+		ids[i], _ = peer.IDFromPrivateKey(keys[i])
+	}
+	var batch []*msg
+	for n := range ftsBound {
+		a := n % authors
+		m, err := sign(keys[a], body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
+			HLC: uint64(n+1) << hlcShift, Kind: KindText, Text: "a chat message of a typical length"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev[a] = m.id[:]
+		if batch = append(batch, m); len(batch) == 64 {
+			if _, _, err := s.insert(ctx, batch...); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for _, read := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"heads", func() error { _, err := s.heads(ctx, "wg1", "general"); return err }},
+		{"range100", func() error { _, err := s.rangeRaw(ctx, "wg1", "general", ids[3], 50, 150, 100); return err }},
+		{"last", func() error {
+			var seq int64
+			var id string
+			return db.QueryRowContext(ctx, lastOfChain, chainArgs("wg1", "general", ids[3].String())...).Scan(&seq, &id)
+		}},
+	} {
+		b.Run(read.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for range b.N {
+				if err := read.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/read")
+		})
+	}
+}
