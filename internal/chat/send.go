@@ -37,7 +37,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 			return err
 		}
 		// seq follows the chain head read under storeMu: no chain check
-		// needed (the unique chain index would refuse a second one).
+		// needed (chat_chain's key refuses a second one when indexed).
 		if err := insertRow(ctx, tx, m); err != nil {
 			return err
 		}

@@ -75,7 +75,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 			}
 			out = append(out, more...)
 		}
-		return nil
+		return q.flush(ctx)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
@@ -115,6 +115,9 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 		}
 	}
 	id, author := m.ID(), m.authorID()
+	if err := tx.flush(ctx); err != nil { // the chain read sees this batch's rows
+		return 0, err
+	}
 	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE `+chainRows(`seq IN (?, ?)`),
 		chainArgs(m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))...)
 	if err != nil {
@@ -164,17 +167,15 @@ func insertNew(ctx context.Context, tx *txq, m *msg) (storeResult, error) {
 			return duplicate, nil
 		}
 	}
-	if err := insertRow(ctx, tx, m); err != nil {
-		return 0, err
-	}
+	tx.queueRow(m)
 	return stored, nil
 }
 
-// insertRow inserts m into chat_messages (the unique indexes refuse a
-// second message at a place of a chain, or a second copy).
+// insertRow inserts m into chat_messages now (Say's own message; the
+// writer queues its rows: txq.queueRow). Its place in the chain was
+// checked by the caller under storeMu.
 func insertRow(ctx context.Context, tx *txq, m *msg) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, text, raw, received)
-		VALUES(?,?,?,?,?,?,?,?,?,?)`,
+	_, err := tx.ExecContext(ctx, insertRowsSQL(1),
 		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Text, m.raw, time.Now().UnixMilli())
 	if err == nil {
 		tx.stored(m)

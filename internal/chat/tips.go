@@ -46,6 +46,9 @@ func (q *txq) tip(ctx context.Context, wg, log string, author peer.ID) (tip, err
 	if t, ok := q.tips[k]; ok {
 		return t, nil
 	}
+	if err := q.flush(ctx); err != nil { // the read sees this batch's rows
+		return tip{}, err
+	}
 	var seq int64
 	var id string
 	err := q.QueryRowContext(ctx, lastOfChain, chainArgs(wg, log, author.String())...).Scan(&seq, &id)
