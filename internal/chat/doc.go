@@ -107,7 +107,8 @@
 // message the author's chain tip, kept in memory under the store lock
 // (tips.go: the last stored seq and ID per (log, author), which only a
 // committed transaction moves), decides store, hold or fork without a
-// query, and the message is inserted (one statement, no trigger); the
+// query, and the message is queued for the batch's one INSERT (no
+// trigger; flushed before any chain read of the transaction); the
 // chain is read from SQLite (chain.go) only for a seq at or below the tip
 // and for direct messages; chat_held is read
 // only while something of the message's author is held in its log (counts
