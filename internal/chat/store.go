@@ -93,7 +93,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 // spool delivers each exactly once, in any order. In a room or the
 // directory the author's tip decides (tips.go); else (a direct message, or
 // a seq at or below the tip) the author's chain is
-// read once (its entries at seq-1 and seq, one index seek each): the one
+// read once (its entries at seq-1 and seq: chat_chain and the unindexed tail, chain.go): the one
 // at seq makes m a duplicate (same ID) or a fork; m is stored when the one
 // at seq-1 is its predecessor, held when there is none. chat_held is read
 // only when m is to be held (a message whose predecessor is stored is
