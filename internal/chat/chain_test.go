@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/store"
@@ -89,5 +90,37 @@ func TestChainReadsAcrossIndexMark(t *testing.T) {
 				t.Fatalf("copies and a fork: %v %v", res, err)
 			}
 		})
+	}
+}
+
+// Copies within one batch: the writer queues a batch's rows for one
+// INSERT, and chat_messages has no unique index that would catch a
+// second copy, so a chain read must see the rows queued before it. A
+// direct message and a room message, each twice in one batch (and a room
+// message's copy behind its successor): one row each.
+func TestCopiesInOneBatch(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	ka, a := newPeer(t)
+	_, b := newPeer(t)
+	dm, err := sign(ka, body{V: version, Workgroup: "wg1", To: []byte(b), Author: []byte(a), Seq: 1, HLC: 1, Kind: KindText, Text: "psst"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := chainMsgs(t, ka, a, "one", "two")
+	res, out, err := s.insert(ctx, dm, ms[0], dm, ms[0], ms[1], ms[0])
+	want := []storeResult{stored, stored, duplicate, duplicate, stored, duplicate}
+	if err != nil || !slices.Equal(res, want) || len(out) != 3 {
+		t.Fatalf("one batch: %v (%d stored), %v; want %v", res, len(out), err, want)
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("rows: %d %v, want 3", n, err)
 	}
 }
