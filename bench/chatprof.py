@@ -21,7 +21,7 @@ rules = [
  ("chat validator (decode etc)", r"chat\.\(\*Service\)\.validator|chat\..*validator\.func"),
  ("events publish", r"events\.\(\*Bus\)\.Publish"),
  ("chat writer: commit", r"\(\*Tx\)\.Commit|sql\.\(\*Tx\)\.Commit"),
- ("chat writer: insert", r"chat\.insertRow|chat\.insertTx|chat\.insertNew"),
+ ("chat writer: insert", r"chat\.insertRow|chat\.insertTx|chat\.insertNew|chat\.\(\*txq\)\.flush"),
  ("chat writer: rest", r"chat\.\(\*Service\)\.writer|chat\.\(\*Service\)\.insert"),
  ("chat fts indexer", r"chat\.\(\*Service\)\.indexer|indexPending"),
  ("chat receive", r"chat\.\(\*Service\)\.receive"),

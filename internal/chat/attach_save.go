@@ -242,7 +242,7 @@ func fileDigest(p string) (string, error) {
 // loadMessage reads a stored message by its full ID; with wg and log
 // set, only from that log.
 func (s *Service) loadMessage(ctx context.Context, id, wg, log string) (*msg, error) {
-	q, args := `SELECT raw FROM chat_messages WHERE id=?`, []any{id}
+	q, args := `SELECT raw FROM chat_messages WHERE id=? AND `+idPrefixWhere, append([]any{id}, idPrefixArgs(id)...)
 	if wg != "" {
 		q, args = q+` AND workgroup=? AND log=?`, append(args, wg, log)
 	}

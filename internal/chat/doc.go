@@ -107,8 +107,10 @@
 // message the author's chain tip, kept in memory under the store lock
 // (tips.go: the last stored seq and ID per (log, author), which only a
 // committed transaction moves), decides store, hold or fork without a
-// query, and the message is inserted; the chain is read from SQLite only
-// for a seq at or below the tip and for direct messages; chat_held is read
+// query, and the message is queued for the batch's one INSERT (no
+// trigger; flushed before any chain read of the transaction); the
+// chain is read from SQLite (chain.go) only for a seq at or below the tip
+// and for direct messages; chat_held is read
 // only while something of the message's author is held in its log (counts
 // per author chain in memory, exact: heldidx.go).
 // A message's ID is written as hex and its author as base58 once, when
@@ -281,15 +283,30 @@
 //
 // # Storage
 //
-// chat_messages (raw signed bytes and the fields read from them; unique
-// (workgroup, log, author, seq)), chat_fts (FTS5 over the texts,
-// external content), chat_fts_pending (rowids stored but not indexed yet:
-// a trigger queues each message in the store's own transaction; the
-// service indexes the queue, 2,048 per transaction, when its writer has
-// been idle 500 ms or 4,096 messages wait (so the queue stays bounded
-// under continuous writes), at start and before any search, so a search
-// finds every message stored and a crash loses no index entry; a queued
-// row deleted is never told to FTS5; idle, it also checkpoints the WAL
+// chat_messages (raw signed bytes and the fields queries read from them:
+// id, workgroup, log, author, seq, hlc, kind, text; one index, the
+// display order (workgroup, log, hlc), which a commit appends to), so a
+// commit dirties about two pages plus the table's (migration chat/0003,
+// s9-store: the unique index on the hex ID and the chain index
+// (workgroup, log, author, seq) dirtied a random leaf per message and one
+// per author: writer 40-80 -> 14-25 us per message, storebench). The
+// indexes a write does not need are written after it, by the indexer
+// (fts.go): chat_fts (FTS5 over the texts, external content), chat_ids
+// (the ID's first 16 hex digits: lookups by ID and prefix, idlookup.go)
+// and chat_chain (an author's chain: tips, heads, ranges, chain.go). Its
+// queue is a watermark, chat_index_mark.upto: rows above it are not
+// indexed yet, and every read through chat_ids or chat_chain also scans
+// that tail (by rowid; at most ftsBound and a write batch). Exactly once
+// is the writer's chain check under the store lock (the ID hashes the
+// place in the chain, so a copy is a second row at the same place), and
+// chat_chain's primary key still refuses a second row at one place when
+// it is indexed. The indexer runs 2,048 rows per transaction when the
+// writer has been idle 500 ms or 4,096 rows wait (so the tail stays
+// bounded under continuous writes), at start and before any search, so a
+// search finds every message stored and a crash loses no index entry (the
+// rows and the mark commit together); a row above the mark deleted is
+// never told to FTS5, and deleting the newest rows lowers the mark (their
+// rowids are given again); idle, it also checkpoints the WAL
 // (PASSIVE), so SQLite's own checkpoint, every 1,000 pages
 // (internal/store), seldom runs inside a commit; fts.go),
 // chat_held, chat_rooms (joined

@@ -8,10 +8,11 @@ import (
 	"time"
 )
 
-// Full-text indexing runs beside the store path, not in it: storing a
-// message queues its rowid in chat_fts_pending (a trigger, in the store's
-// own transaction, so nothing is lost to a crash between store and
-// index), and indexPending moves the queue into chat_fts in batches.
+// Full-text indexing runs beside the store path, not in it: the queue is
+// every chat_messages row above chat_index_mark.upto (migration chat/0003;
+// the rows and the mark are committed together, so nothing is lost to a
+// crash between store and index), and indexPending moves it into chat_fts
+// and chat_ids (the ID lookup, idlookup.go) in batches.
 // FTS5 wrote a segment per commit when it indexed in the store's
 // transaction: ~8% of a receiving member's CPU.
 //
@@ -89,31 +90,45 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 
 // indexBatch indexes up to ftsBatch queued messages in one transaction,
 // under the store lock (the store path's writers wait on it rather than
-// on SQLite's busy handler).
+// on SQLite's busy handler): the rows above chat_index_mark.upto go into
+// chat_fts, chat_ids (lookups by ID, idlookup.go) and chat_chain (chain
+// reads, chain.go) and the mark moves past them. The ID and chain entries
+// are inserted in key order: each B-tree leaf is visited once per batch.
 func (s *Service) indexBatch(ctx context.Context) (int, error) {
 	s.storeMu.Lock()
 	defer s.storeMu.Unlock()
 	var n int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		var lo int64
 		var hi sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(msg) FROM (SELECT msg FROM chat_fts_pending ORDER BY msg LIMIT ?)`, ftsBatch).Scan(&hi); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT upto FROM chat_index_mark`).Scan(&lo); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT max(rowid), count(*) FROM (SELECT rowid FROM chat_messages WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
+			lo, ftsBatch).Scan(&hi, &n); err != nil {
 			return err
 		}
 		if !hi.Valid {
 			return nil // nothing queued
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text)
-			SELECT m.rowid, m.text FROM chat_fts_pending p JOIN chat_messages m ON m.rowid = p.msg WHERE p.msg <= ?`, hi.Int64); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM chat_fts_pending WHERE msg <= ?`, hi.Int64)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(k, msg)
+			SELECT substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1`, lo, hi.Int64); err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_chain(workgroup, log, author, seq, msg)
+			SELECT workgroup, log, author, seq, rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2, 3, 4`, lo, hi.Int64); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE chat_index_mark SET upto = ?`, hi.Int64)
 		return err
 	})
-	return int(n), err
+	if err != nil {
+		return 0, err
+	}
+	return int(n), nil
 }
 
 // ftsStep indexes the queue if it is due at now (ftsLoad.due) and

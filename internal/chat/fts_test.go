@@ -42,7 +42,7 @@ func TestFTSDeferred(t *testing.T) {
 	check := func(step string, pending int, alpha []string) {
 		t.Helper()
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_fts_pending`).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages WHERE rowid > (SELECT upto FROM chat_index_mark)`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		got := ftsSearch(t, s, "alpha")
@@ -133,7 +133,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 	pending := func() int {
 		t.Helper()
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_fts_pending`).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages WHERE rowid > (SELECT upto FROM chat_index_mark)`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

@@ -37,7 +37,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 			return err
 		}
 		// seq follows the chain head read under storeMu: no chain check
-		// needed (the unique chain index would refuse a second one).
+		// needed (chat_chain's key refuses a second one when indexed).
 		if err := insertRow(ctx, tx, m); err != nil {
 			return err
 		}
@@ -178,7 +178,7 @@ func (s *Service) logOfID(ctx context.Context, id string) (full, wg, log, author
 	if len(id) < 8 || len(id) > 64 || strings.Trim(id, "0123456789abcdef") != "" {
 		return "", "", "", "", fmt.Errorf("%w: message ID %q: give 8 to 64 hexadecimal digits", ErrInvalid, id)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, workgroup, log, author FROM chat_messages WHERE id >= ? AND id < ? LIMIT 2`, id, id+"g")
+	rows, err := s.db.QueryContext(ctx, `SELECT id, workgroup, log, author FROM chat_messages WHERE `+idPrefixWhere+` LIMIT 2`, idPrefixArgs(id)...)
 	if err != nil {
 		return "", "", "", "", fmt.Errorf("chat: find message: %w", err)
 	}

@@ -3,7 +3,9 @@ package chat
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
+	"time"
 )
 
 // stmtCache holds the store path's statements prepared once on the
@@ -59,6 +61,8 @@ type txq struct {
 	// tips are the committed chain tips (Service.tips, read under
 	// storeMu), staged those this transaction read or moved (tips.go).
 	tips, staged map[tipKey]tip
+	// rows are messages decided stored, not inserted yet (flush).
+	rows []*msg
 }
 
 func (s *Service) txq(tx *sql.Tx) *txq {
@@ -106,4 +110,40 @@ func (q *txq) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 		return st.ExecContext(ctx, args...)
 	}
 	return q.tx.ExecContext(ctx, query, args...)
+}
+
+// insertCols are chat_messages' columns the store path writes.
+const insertCols = `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, text, raw, received) VALUES `
+
+// insertRowsSQL is the INSERT of n rows.
+func insertRowsSQL(n int) string {
+	return insertCols + strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?),`, n), ",")
+}
+
+// queueRow queues m's row (decided stored) for the next flush, which runs
+// before any chain read of this transaction and before it commits: one
+// INSERT statement for a batch's rows instead of one per message.
+func (q *txq) queueRow(m *msg) {
+	q.rows = append(q.rows, m)
+	q.stored(m)
+}
+
+// flush inserts the queued rows in order, in INSERTs of 32, 16, ... 1 rows.
+func (q *txq) flush(ctx context.Context) error {
+	now := time.Now().UnixMilli()
+	for len(q.rows) > 0 {
+		n := 32
+		for n > len(q.rows) {
+			n /= 2
+		}
+		args := make([]any, 0, 10*n)
+		for _, m := range q.rows[:n] {
+			args = append(args, m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Text, m.raw, now)
+		}
+		if _, err := q.ExecContext(ctx, insertRowsSQL(n), args...); err != nil {
+			return err
+		}
+		q.rows = q.rows[n:]
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -26,18 +25,11 @@ const (
 // maxHeldPerLog bounds the messages held per log.
 const maxHeldPerLog = 20000
 
-func jsonList(xs []string) string {
-	if len(xs) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(xs)
-	return string(b)
-}
-
 // has reports whether id is stored or held.
 func (s *Service) has(ctx context.Context, id string) bool {
 	var n int
-	_ = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE id=?) + (SELECT count(*) FROM chat_held WHERE id=?)`, id, id).Scan(&n)
+	_ = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM chat_messages WHERE `+idPrefixWhere+`) + (SELECT count(*) FROM chat_held WHERE id=?)`,
+		append(idPrefixArgs(id), id)...).Scan(&n)
 	return n > 0
 }
 
@@ -83,7 +75,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 			}
 			out = append(out, more...)
 		}
-		return nil
+		return q.flush(ctx)
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
@@ -101,7 +93,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 // spool delivers each exactly once, in any order. In a room or the
 // directory the author's tip decides (tips.go); else (a direct message, or
 // a seq at or below the tip) the author's chain is
-// read once (its entries at seq-1 and seq, one index seek each): the one
+// read once (its entries at seq-1 and seq: chat_chain and the unindexed tail, chain.go): the one
 // at seq makes m a duplicate (same ID) or a fork; m is stored when the one
 // at seq-1 is its predecessor, held when there is none. chat_held is read
 // only when m is to be held (a message whose predecessor is stored is
@@ -123,8 +115,11 @@ func insertTx(ctx context.Context, tx *txq, m *msg, noHold bool) (storeResult, e
 		}
 	}
 	id, author := m.ID(), m.authorID()
-	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq IN (?, ?)`,
-		m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))
+	if err := tx.flush(ctx); err != nil { // the chain read sees this batch's rows
+		return 0, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, id FROM chat_messages WHERE `+chainRows(`seq IN (?, ?)`),
+		chainArgs(m.Workgroup, log, author, int64(m.Seq)-1, int64(m.Seq))...)
 	if err != nil {
 		return 0, err
 	}
@@ -172,20 +167,16 @@ func insertNew(ctx context.Context, tx *txq, m *msg) (storeResult, error) {
 			return duplicate, nil
 		}
 	}
-	if err := insertRow(ctx, tx, m); err != nil {
-		return 0, err
-	}
+	tx.queueRow(m)
 	return stored, nil
 }
 
-// insertRow inserts m into chat_messages (the unique indexes refuse a
-// second message at a place of a chain, or a second copy).
+// insertRow inserts m into chat_messages now (Say's own message; the
+// writer queues its rows: txq.queueRow). Its place in the chain was
+// checked by the caller under storeMu.
 func insertRow(ctx context.Context, tx *txq, m *msg) error {
-	room := m.Room // "" for a direct message
-	_, err := tx.ExecContext(ctx, `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, room, parent, target, text, mentions, allow, raw, received)
-		VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, room, m.parentHex(), m.targetHex(), m.Text,
-		jsonList(m.Mentions), jsonList(m.Allow), m.raw, time.Now().UnixMilli())
+	_, err := tx.ExecContext(ctx, insertRowsSQL(1),
+		m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Text, m.raw, time.Now().UnixMilli())
 	if err == nil {
 		tx.stored(m)
 	}
@@ -279,7 +270,7 @@ func (s *Service) countHeld(ctx context.Context) {
 // heads returns the highest contiguous sequence number stored per author
 // in a log.
 func (s *Service) heads(ctx context.Context, wg, log string) (map[peer.ID]uint64, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT author, max(seq) FROM chat_messages WHERE workgroup=? AND log=? GROUP BY author`, wg, log)
+	rows, err := s.db.QueryContext(ctx, headsOfLog, wg, log, wg, log)
 	if err != nil {
 		return nil, fmt.Errorf("chat: heads: %w", err)
 	}
@@ -301,8 +292,12 @@ func (s *Service) heads(ctx context.Context, wg, log string) (map[peer.ID]uint64
 // rangeRaw returns the raw messages of author in a log with seq in
 // [from, to], in order, at most limit.
 func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, from, to uint64, limit int) ([][]byte, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?`,
-		wg, log, author.String(), int64(from), int64(to), limit)
+	a := author.String()
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE rowid IN (
+			SELECT msg FROM (SELECT msg FROM chat_chain WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?)
+			UNION ALL SELECT rowid FROM chat_messages WHERE `+chainTail+` AND +workgroup=? AND +log=? AND author=? AND seq>=? AND seq<=?)
+		ORDER BY seq LIMIT ?`,
+		wg, log, a, int64(from), int64(to), limit, wg, log, a, int64(from), int64(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("chat: read range: %w", err)
 	}
@@ -337,8 +332,7 @@ func (s *Service) ownHead(ctx context.Context, tx *txq, wg, log string, dm bool)
 func (s *Service) chainHead(ctx context.Context, tx *txq, wg, log string) (uint64, []byte, error) {
 	var seq int64
 	var id string
-	err := tx.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
-		wg, log, s.self.String()).Scan(&seq, &id)
+	err := tx.QueryRowContext(ctx, lastOfChain, chainArgs(wg, log, s.self.String())...).Scan(&seq, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, nil
 	}
@@ -391,10 +385,15 @@ func (s *Service) applyRetention(ctx context.Context) {
 	rows.Close()
 	for _, r := range rs {
 		cut := uint64(time.Now().Add(-time.Duration(r.keep)*time.Second).UnixMilli()) << hlcShift
-		// Keep each author's last message so its chain continues.
-		_, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE workgroup=? AND log=? AND hlc < ?
-			AND seq < (SELECT max(seq) FROM chat_messages m2 WHERE m2.workgroup=chat_messages.workgroup AND m2.log=chat_messages.log AND m2.author=chat_messages.author)`,
-			r.wg, r.name, int64(cut))
+		// Keep each author's last message so its chain continues: the
+		// heads read first (a message stored meanwhile only raises them).
+		var heads string
+		err := s.db.QueryRowContext(ctx, `SELECT json_group_object(author, seq) FROM (`+headsOfLog+`)`, r.wg, r.name, r.wg, r.name).Scan(&heads)
+		if err == nil {
+			_, err = s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE workgroup=? AND log=? AND hlc < ?
+				AND seq < coalesce((SELECT value FROM json_each(?) WHERE key = chat_messages.author), 0)`,
+				r.wg, r.name, int64(cut), heads)
+		}
 		if err != nil {
 			s.log.Warn("chat: retention", "room", r.name, "err", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -35,9 +36,17 @@ func benchStore(b *testing.B, size int) {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	if ddl := os.Getenv("PH_STORE_DDL"); ddl != "" {
+		if _, err := db.ExecContext(ctx, ddl); err != nil {
+			b.Fatal(err)
+		}
+	}
 	s := &Service{db: db}
 	s.countHeld(ctx)
-	const authors = 8
+	authors := 8
+	if n, err := strconv.Atoi(os.Getenv("PH_AUTHORS")); err == nil && n > 0 {
+		authors = n
+	}
 	keys := make([]crypto.PrivKey, authors)
 	ids := make([]peer.ID, authors)
 	prev := make([][]byte, authors)
@@ -82,7 +91,8 @@ func cpuTime() time.Duration {
 //
 //	go test -run '^$' -bench FTSIndex -benchtime 8192x ./internal/chat/
 //
-// PH_FTS_DDL replaces chat_fts by another definition (CREATE VIRTUAL
+// PH_PRELOAD=N stores and indexes N messages first (ms/tx: wall time per
+// indexing transaction, which holds the store lock). PH_FTS_DDL replaces chat_fts by another definition (CREATE VIRTUAL
 // TABLE chat_fts ...) to compare FTS5 options.
 func BenchmarkFTSIndex(b *testing.B) {
 	ctx := context.Background()
@@ -102,18 +112,41 @@ func BenchmarkFTSIndex(b *testing.B) {
 	id, _ := peer.IDFromPrivateKey(k)
 	var prev []byte
 	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
-	for n := range b.N {
-		text := strings.Join(words[n%7:], " ") + fmt.Sprintf(" w%d", n)
-		m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(n + 1), Prev: prev,
-			HLC: uint64(n + 1), Kind: KindText, Text: text})
-		if err != nil {
-			b.Fatal(err)
+	seq := 0
+	store := func(count, batch int) {
+		var ms []*msg
+		for range count {
+			seq++
+			text := strings.Join(words[seq%7:], " ") + fmt.Sprintf(" w%d", seq)
+			m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(seq), Prev: prev,
+				HLC: uint64(seq), Kind: KindText, Text: text})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = m.id[:]
+			if ms = append(ms, m); len(ms) == batch {
+				if _, _, err := s.insert(ctx, ms...); err != nil {
+					b.Fatal(err)
+				}
+				ms = ms[:0]
+			}
 		}
-		prev = m.id[:]
-		if _, _, err := s.insert(ctx, m); err != nil {
+		if len(ms) > 0 {
+			if _, _, err := s.insert(ctx, ms...); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// PH_PRELOAD=N: N messages stored and indexed first (an index that is
+	// large already: the ID and chain entries land on leaves all over it).
+	if n, err := strconv.Atoi(os.Getenv("PH_PRELOAD")); err == nil && n > 0 {
+		store(n, 256)
+		if _, err := s.indexPending(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}
+	store(b.N, 1)
+	t0 := time.Now()
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	if n, err := s.indexPending(ctx); err != nil || n != b.N {
@@ -121,4 +154,68 @@ func BenchmarkFTSIndex(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/msg")
+	b.ReportMetric(float64(time.Since(t0).Milliseconds())/float64((b.N+ftsBatch-1)/ftsBatch), "ms/tx")
+}
+
+// BenchmarkChainTail measures the chain reads (chain.go) when ftsBound
+// rows wait above the index mark (the longest tail under continuous
+// writes), 20 authors: heads of the log, a range of one author, the last
+// of a chain. Per read, in CPU time.
+//
+//	go test -run '^$' -bench ChainTail ./internal/chat/
+func BenchmarkChainTail(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	const authors = 20
+	var ids [authors]peer.ID
+	var prev [authors][]byte
+	var keys [authors]crypto.PrivKey
+	for i := range keys {
+		keys[i], _, _ = crypto.GenerateEd25519Key(nil)
+		ids[i], _ = peer.IDFromPrivateKey(keys[i])
+	}
+	var batch []*msg
+	for n := range ftsBound {
+		a := n % authors
+		m, err := sign(keys[a], body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
+			HLC: uint64(n+1) << hlcShift, Kind: KindText, Text: "a chat message of a typical length"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		prev[a] = m.id[:]
+		if batch = append(batch, m); len(batch) == 64 {
+			if _, _, err := s.insert(ctx, batch...); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	for _, read := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"heads", func() error { _, err := s.heads(ctx, "wg1", "general"); return err }},
+		{"range100", func() error { _, err := s.rangeRaw(ctx, "wg1", "general", ids[3], 50, 150, 100); return err }},
+		{"last", func() error {
+			var seq int64
+			var id string
+			return db.QueryRowContext(ctx, lastOfChain, chainArgs("wg1", "general", ids[3].String())...).Scan(&seq, &id)
+		}},
+	} {
+		b.Run(read.name, func(b *testing.B) {
+			cpu0 := cpuTime()
+			for range b.N {
+				if err := read.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/read")
+		})
+	}
 }

@@ -46,10 +46,12 @@ func (q *txq) tip(ctx context.Context, wg, log string, author peer.ID) (tip, err
 	if t, ok := q.tips[k]; ok {
 		return t, nil
 	}
+	if err := q.flush(ctx); err != nil { // the read sees this batch's rows
+		return tip{}, err
+	}
 	var seq int64
 	var id string
-	err := q.QueryRowContext(ctx, `SELECT seq, id FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq DESC LIMIT 1`,
-		wg, log, author.String()).Scan(&seq, &id)
+	err := q.QueryRowContext(ctx, lastOfChain, chainArgs(wg, log, author.String())...).Scan(&seq, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = nil
 	}
