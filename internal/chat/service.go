@@ -121,6 +121,8 @@ type Service struct {
 	ftsDirty atomic.Bool
 	// fts: the indexer's view of the store's load (fts.go).
 	fts ftsLoad
+	// work counts the work done per message (metrics.go).
+	work workCounts
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer

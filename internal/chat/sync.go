@@ -142,6 +142,7 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	if req.Op == opAttach {
 		return histReply{}, s.answerAttach(ctx, from, req)
 	}
+	s.work.syncServed.Add(1)
 	if req.Op == opHeads {
 		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
 		if err != nil {
@@ -217,6 +218,7 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if err != nil {
 		return false, err
 	}
+	s.work.syncRounds.Add(1)
 	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
 	if err != nil {
 		return false, err
@@ -233,10 +235,12 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if len(ranges) == 0 {
 		return false, nil
 	}
+	s.work.syncGets.Add(1)
 	got, err := s.ask(st, rd, histReq{Op: opGet, Workgroup: wg, Log: log, Ranges: ranges})
 	if err != nil {
 		return false, err
 	}
+	s.work.fetched.Add(uint64(len(got.Msgs)))
 	if len(got.Msgs) == 0 {
 		return false, nil
 	}
@@ -244,6 +248,7 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if err != nil {
 		return false, fmt.Errorf("history from %s: %w", p, err)
 	}
+	s.work.synced.Add(uint64(len(ms)))
 	progress := false
 	for _, r := range s.acceptAll(ctx, ms) {
 		progress = progress || r == stored
@@ -275,10 +280,12 @@ func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]
 	var sigs []signed
 	for _, raw := range raws {
 		m, sm, err := parse(raw)
+		s.work.decoded.Add(1)
 		if err != nil {
 			return nil, err
 		}
 		if m.Workgroup == k.wg && m.logName() == k.log && s.seen.stored(ctx, s, k, m) {
+			s.work.fetchedKnow.Add(1)
 			continue
 		}
 		todo, sigs = append(todo, m), append(sigs, sm)
@@ -291,7 +298,7 @@ func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(todo); i += workers {
-				errs[i] = todo[i].verify(sigs[i])
+				errs[i] = s.verifyNet(todo[i], sigs[i])
 			}
 		}()
 	}

@@ -136,7 +136,7 @@ func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
 			return m, nil
 		}
 	}
-	return decode(pm.Data)
+	return s.decodeNet(pm.Data)
 }
 
 // admissible checks a verified message against the log it came for and
@@ -166,6 +166,7 @@ func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 		if !ok || m.author() == s.self {
 			continue
 		}
+		s.work.gossip.Add(1)
 		select {
 		case s.intake <- gossiped{m: m, k: k, from: pm.ReceivedFrom}:
 		case <-ctx.Done():
@@ -366,6 +367,9 @@ func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
 		}
 	}
 	for _, x := range out {
+		if x.author() != s.self {
+			s.work.stored.Add(1)
+		}
 		s.clk.observe(x.HLC)
 		s.stored(x)
 	}
