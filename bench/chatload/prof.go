@@ -22,6 +22,11 @@ var profDir string
 // first member (a sender) and the last one (a receiver when senders <
 // members) into dir; the returned func waits for the files.
 func profile(homes []string, senders, secs int, dir string) func() {
+	return profileAs(homes, senders, secs, dir, "")
+}
+
+// profileAs is profile with a tag in the files' names ("-idle": m0-idle.prof).
+func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 	if dir == "" {
 		return func() {}
 	}
@@ -34,6 +39,9 @@ func profile(homes []string, senders, secs int, dir string) func() {
 		role := "send"
 		if i >= senders {
 			role = "recv"
+		}
+		if tag != "" {
+			role = tag
 		}
 		for _, kind := range []string{"profile", "allocs"} { // CPU, and the allocations made meanwhile
 			name := fmt.Sprintf("m%d-%s.prof", i, role)
