@@ -118,3 +118,13 @@ func (s *Service) CutOff(f func(peer.ID) bool) {
 func (s *Service) FallbackPeers(wg, log string) []peer.ID {
 	return s.fallbackPeers(logKey{wg, log})
 }
+
+// WorkCounts is this node's work counters (metrics.go) by name.
+func (s *Service) WorkCounts() map[string]uint64 { return s.work.snapshot() }
+
+// HoldStore stops every store (the writer, syncs, sends) until release:
+// messages received meanwhile wait in the writer's queue, as under load.
+func (s *Service) HoldStore() (release func()) {
+	s.storeMu.Lock()
+	return s.storeMu.Unlock
+}

@@ -123,6 +123,8 @@ type Service struct {
 	fts ftsLoad
 	// work counts the work done per message (metrics.go).
 	work workCounts
+	// fly: messages verified and on their way to the store (inflight.go).
+	fly inflight
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer

@@ -214,24 +214,18 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	mu.Lock()
 	defer mu.Unlock()
 	wg, log := k.wg, k.log
-	mine, err := s.seen.snapshot(ctx, s, k)
-	if err != nil {
-		return false, err
-	}
 	s.work.syncRounds.Add(1)
 	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
 	if err != nil {
 		return false, err
 	}
-	var ranges []seqRange
-	for _, h := range theirs.Heads {
-		if have := mine[peer.ID(h.Author)]; h.Seq > have {
-			ranges = append(ranges, seqRange{Author: h.Author, From: have + 1, To: h.Seq})
-		}
-		if len(ranges) >= maxRanges {
-			break
-		}
+	// This node's heads once the peer's came: what the writer stored
+	// meanwhile is not asked for (nor what is on its way: missingRanges).
+	mine, err := s.seen.snapshot(ctx, s, k)
+	if err != nil {
+		return false, err
 	}
+	ranges := s.missingRanges(k, mine, theirs.Heads)
 	if len(ranges) == 0 {
 		return false, nil
 	}
@@ -248,12 +242,47 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if err != nil {
 		return false, fmt.Errorf("history from %s: %w", p, err)
 	}
+	var flying []*msg
+	for _, m := range ms {
+		if s.fly.add(m) {
+			flying = append(flying, m)
+		}
+	}
 	s.work.synced.Add(uint64(len(ms)))
 	progress := false
 	for _, r := range s.acceptAll(ctx, ms) {
 		progress = progress || r == stored
 	}
+	for _, m := range flying {
+		s.fly.remove(m)
+	}
 	return progress, nil
+}
+
+// missingRanges lists the ranges of log k this node lacks given a peer's
+// heads: after its own head (or the messages right after it that are on
+// their way to the store), leaving out those on their way (inflight.go).
+func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head) []seqRange {
+	var ranges []seqRange
+	for _, h := range theirs {
+		author := peer.ID(h.Author)
+		have := s.fly.reach(k, author, mine[author])
+		if h.Seq <= have {
+			if have > mine[author] {
+				s.work.syncSkipped.Add(1)
+			}
+			continue
+		}
+		rs, skipped := s.fly.missing(k, author, have+1, h.Seq)
+		if skipped > 0 || have > mine[author] {
+			s.work.syncSkipped.Add(1)
+		}
+		ranges = append(ranges, rs...)
+		if len(ranges) >= maxRanges {
+			return ranges[:maxRanges]
+		}
+	}
+	return ranges
 }
 
 // logLock is the lock of log k's sync rounds.
@@ -272,7 +301,8 @@ func (s *Service) logLock(k logKey) *sync.Mutex {
 }
 
 // checkFetched parses and checks messages fetched for log k: those
-// stored meanwhile (gossip) are skipped unverified, the others verified
+// stored meanwhile or on their way to the store (gossip; inflight.go)
+// are skipped unverified, the others verified
 // on every core (a returning member's catch-up is mostly verification)
 // and kept if admissible (else e.g. an author no longer a member).
 func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]*msg, error) {
@@ -284,8 +314,8 @@ func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]
 		if err != nil {
 			return nil, err
 		}
-		if m.Workgroup == k.wg && m.logName() == k.log && s.seen.stored(ctx, s, k, m) {
-			s.work.fetchedKnow.Add(1)
+		if m.Workgroup == k.wg && m.logName() == k.log && (s.seen.stored(ctx, s, k, m) || s.fly.has(m)) {
+			s.work.fetchedKnow.Add(1) // stored, or this very message on its way (gossip): no second check
 			continue
 		}
 		todo, sigs = append(todo, m), append(sigs, sm)

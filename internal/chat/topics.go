@@ -101,42 +101,66 @@ func (s *Service) leaveLocked(k logKey, t *logTopic) {
 
 // validator takes a log's gossip only when the message is signed by its
 // author, belongs to that log, its author is a member of the workgroup
-// (and allowed in the room), and it is not stored here already.
+// (and allowed in the room), and it is not stored here already. A
+// message stored already, or on its way to the store (inflight.go: the
+// same bytes, verified), is ignored before its signature is checked: it
+// is neither stored nor forwarded, so checking it would be work for
+// nothing.
 func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 	return func(ctx context.Context, from peer.ID, pm *pubsub.Message) pubsub.ValidationResult {
 		if s.cut(from) {
 			return pubsub.ValidationIgnore
 		}
-		m, err := s.ownOrDecode(from, pm)
+		m, sm, own, err := s.ownOrParse(from, pm)
 		if err != nil {
 			return pubsub.ValidationReject
 		}
 		if err := s.admissible(m, k); err != nil {
 			return pubsub.ValidationReject
 		}
-		if from != s.self && s.seen.stored(ctx, s, k, m) {
-			return pubsub.ValidationIgnore // a replay: stored already
+		if !own {
+			if s.seen.stored(ctx, s, k, m) || s.fly.has(m) {
+				return pubsub.ValidationIgnore // a replay, or a copy of one being stored
+			}
+			if err := s.verifyNet(m, sm); err != nil {
+				return pubsub.ValidationReject
+			}
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
 	}
 }
 
-// ownOrDecode returns the message pm carries, decoded and verified, or,
-// for this node's own publish, the message it signed (send.go publishes
-// it as the validator data): gossipsub validates local publishes too,
-// and verifying a signature made a moment ago is waste. Only a local
-// publish has ReceivedFrom = this node (a remote message's is the peer
-// that sent it, never this node, and its validator data is nil), and the
-// bytes must be the very ones signed, so a received message is always
-// decoded and verified.
-func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+// ownOrParse returns the message pm carries, parsed (own false: its
+// signature is still to be checked), or, for this node's own publish,
+// the message it signed (own true; send.go publishes it as the validator
+// data): gossipsub validates local publishes too, and verifying a
+// signature made a moment ago is waste. Only a local publish has
+// ReceivedFrom = this node (a remote message's is the peer that sent it,
+// never this node, and its validator data is nil), and the bytes must be
+// the very ones signed, so a received message is always verified.
+func (s *Service) ownOrParse(from peer.ID, pm *pubsub.Message) (*msg, signed, bool, error) {
 	if from == s.self {
 		if m, ok := pm.ValidatorData.(*msg); ok && m.author() == s.self && bytes.Equal(m.raw, pm.Data) {
-			return m, nil
+			return m, signed{}, true, nil
 		}
 	}
-	return s.decodeNet(pm.Data)
+	m, sm, err := parse(pm.Data)
+	s.work.decoded.Add(1)
+	return m, sm, false, err
+}
+
+// ownOrDecode is ownOrParse with the signature of a message not this
+// node's own publish checked.
+func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+	m, sm, own, err := s.ownOrParse(from, pm)
+	if err != nil || own {
+		return m, err
+	}
+	if err := s.verifyNet(m, sm); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // admissible checks a verified message against the log it came for and
@@ -167,9 +191,13 @@ func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 			continue
 		}
 		s.work.gossip.Add(1)
+		g := gossiped{m: m, k: k, from: pm.ReceivedFrom, fly: s.fly.add(m)}
 		select {
-		case s.intake <- gossiped{m: m, k: k, from: pm.ReceivedFrom}:
+		case s.intake <- g:
 		case <-ctx.Done():
+			if g.fly {
+				s.fly.remove(m)
+			}
 			return
 		}
 	}
@@ -180,6 +208,7 @@ type gossiped struct {
 	m    *msg
 	k    logKey
 	from peer.ID
+	fly  bool // recorded in s.fly (inflight.go) until stored
 }
 
 // maxBatch bounds the messages the writer stores in one transaction.
@@ -211,9 +240,14 @@ func (s *Service) writer() {
 			ms = append(ms, g.m)
 		}
 		res := s.acceptAll(s.ctx, ms)
+		for _, g := range batch {
+			if g.fly {
+				s.fly.remove(g.m)
+			}
+		}
 		for i, r := range res {
 			if r == held {
-				s.syncIfStillHeld(batch[i].k, batch[i].from, batch[i].m)
+				s.syncIfStillHeld(batch[i].k, batch[i].from, batch[i].m.author(), batch[i].m.Seq)
 			}
 		}
 	}
@@ -266,8 +300,11 @@ const heldGrace = 500 * time.Millisecond
 // message held meanwhile from p was stored (each author's head reached
 // the highest seq held of it); one wait per (log, peer), which notes
 // every message held while it runs (one still held at its end is
-// enough to sync, whichever hold started the wait).
-func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
+// enough to sync, whichever hold started the wait). When every missing
+// predecessor is on its way to the store (inflight.go: the writer's
+// queue under load), it waits again instead: the sync would fetch and
+// verify them a second time.
+func (s *Service) syncIfStillHeld(k logKey, p peer.ID, author peer.ID, seq uint64) {
 	sk := syncKey{k, p}
 	s.mu.Lock()
 	w, waiting := s.heldWait[sk]
@@ -275,7 +312,7 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 		w = map[peer.ID]uint64{}
 		s.heldWait[sk] = w
 	}
-	w[m.author()] = max(w[m.author()], m.Seq)
+	w[author] = max(w[author], seq)
 	s.mu.Unlock()
 	if waiting {
 		return
@@ -287,10 +324,21 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 		if s.ctx.Err() != nil {
 			return
 		}
+		wait := false
 		for author, seq := range w { // w is no longer written: removed from heldWait under mu
-			if s.seen.head(k, author) < seq {
+			head := s.seen.head(k, author)
+			if head >= seq {
+				continue
+			}
+			if s.fly.reach(k, author, head) < seq-1 {
 				s.requestSync(k, p)
 				return
+			}
+			wait = true // every predecessor is on its way to the store
+		}
+		if wait {
+			for author, seq := range w {
+				s.syncIfStillHeld(k, p, author, seq)
 			}
 		}
 	})

@@ -1,0 +1,94 @@
+package chat_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/peerhood/peerhood/internal/chat"
+	"github.com/peerhood/peerhood/internal/testnet"
+	"github.com/peerhood/peerhood/internal/testutil"
+)
+
+// A member whose writer runs behind (its store held, as under load)
+// while a sync storm hits it (a sync of the room with every other member,
+// three times) verifies each message it stores once: history sync does
+// not ask for, nor verify again, messages already waiting in the writer's
+// queue (inflight.go). Every message is stored, once, in order.
+func TestSyncStormVerifiesOnce(t *testing.T) {
+	t.Parallel()
+	net := testnet.New(t, "alpha", "bravo", "charlie", "delta")
+	net.Workgroup("office")
+	net.WaitOnline("office")
+	a, d := net.Node("alpha"), net.Node("delta")
+	wg := wgID(t, a)
+	if _, err := a.Chat().CreateRoom(ctxT(t), "office", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, nd := range net.Nodes[1:] {
+		waitRoom(t, nd, "office", "general")
+		if _, err := nd.Chat().JoinRoom(ctxT(t), "office", "general"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	topic := chat.Topic(wg, "general")
+	for _, nd := range net.Nodes {
+		for _, o := range net.Nodes {
+			if o != nd {
+				waitSubscribed(t, []*testnet.Node{nd}, topic, o.Host().ID(), true)
+			}
+		}
+	}
+	before := d.Chat().WorkCounts()
+	release := d.Chat().HoldStore()
+	const perAuthor = 20
+	var want []string
+	for i := range perAuthor {
+		for _, nd := range net.Nodes[:3] {
+			txt := fmt.Sprintf("%s %d", nd.Name, i)
+			if _, err := nd.Chat().Say(ctxT(t), "office", "general", txt, chat.SendOptions{}); err != nil {
+				release()
+				t.Fatal(err)
+			}
+			want = append(want, txt)
+		}
+	}
+	// Every message reached delta's writer by gossip and waits there.
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if n := d.Chat().WorkCounts()["gossip"] - before["gossip"]; n < uint64(len(want)) {
+			return fmt.Errorf("delta took %d messages by gossip, want %d", n, len(want))
+		}
+		return nil
+	})
+	var storm sync.WaitGroup
+	for range 3 {
+		for _, nd := range net.Nodes[:3] {
+			storm.Add(1)
+			go func() {
+				defer storm.Done()
+				_ = d.Chat().SyncWith(ctxT(t), nd.Host().ID(), wg, "general")
+			}()
+		}
+	}
+	release()
+	storm.Wait()
+	// Each once (display order is the authors' clocks', not this loop's).
+	slices.Sort(want)
+	testutil.Eventually(t, testnet.Converge, func() error {
+		got := texts(t, d, "office", "general")
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			return fmt.Errorf("delta has %d messages, want %d", len(got), len(want))
+		}
+		return nil
+	})
+	after := d.Chat().WorkCounts()
+	diff := func(k string) uint64 { return after[k] - before[k] }
+	t.Logf("delta: %v", map[string]uint64{"stored": diff("stored"), "verify": diff("verify"), "fetched": diff("fetched"),
+		"fetched_known": diff("fetched_known"), "sync_rounds": diff("sync_rounds"), "sync_skipped": diff("sync_skipped")})
+	if diff("stored") != uint64(len(want)) || diff("verify") != diff("stored") {
+		t.Fatalf("delta stored %d messages (want %d) and verified %d signatures: want one per message stored",
+			diff("stored"), len(want), diff("verify"))
+	}
+}
