@@ -83,8 +83,15 @@ func TestSyncStormVerifiesOnce(t *testing.T) {
 		}
 		return nil
 	})
-	after := d.Chat().WorkCounts()
+	// Committed rows show before the counters move (acceptAll counts after the commit).
+	var after map[string]uint64
 	diff := func(k string) uint64 { return after[k] - before[k] }
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if after = d.Chat().WorkCounts(); diff("stored") < uint64(len(want)) {
+			return fmt.Errorf("delta counted %d messages stored, want %d", diff("stored"), len(want))
+		}
+		return nil
+	})
 	t.Logf("delta: %v", map[string]uint64{"stored": diff("stored"), "verify": diff("verify"), "fetched": diff("fetched"),
 		"fetched_known": diff("fetched_known"), "sync_rounds": diff("sync_rounds"), "sync_skipped": diff("sync_skipped")})
 	if diff("stored") != uint64(len(want)) || diff("verify") != diff("stored") {

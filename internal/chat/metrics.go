@@ -23,7 +23,8 @@ type workCounts struct {
 	syncServed  atomic.Uint64 // heads and get requests answered
 	fetched     atomic.Uint64 // messages received in get replies
 	fetchedKnow atomic.Uint64 // of those, stored or on their way here already (dropped unverified)
-	syncSkipped atomic.Uint64 // ranges not asked for: their messages were on their way here
+	syncSkipped atomic.Uint64 // authors whose ranges were shortened: messages on their way here
+	syncTold    atomic.Uint64 // syncs not run: the peer showed it had nothing new since they were asked for (told.go)
 }
 
 var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
@@ -51,7 +52,7 @@ func (w *workCounts) snapshot() map[string]uint64 {
 		"verify": w.verify.Load(), "decoded": w.decoded.Load(),
 		"gossip": w.gossip.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
-		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(),
+		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
 	}
 }
 

@@ -28,3 +28,32 @@ func BenchmarkSay(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyncInSync: one history sync round between two members
+// whose copies of a room agree (what each sync at a room join costs when
+// nothing is missing: a stream, heads each way).
+// go test -run '^$' -bench SyncInSync -benchmem -cpuprofile /tmp/sync.prof ./internal/chat/
+func BenchmarkSyncInSync(b *testing.B) {
+	net := testnet.New(b, "alpha", "bravo")
+	net.Workgroup("office")
+	net.WaitOnline("office")
+	a, o := net.Nodes[0], net.Nodes[1]
+	if _, err := a.Chat().CreateRoom(ctxT(b), "office", "bench", "", nil); err != nil {
+		b.Fatal(err)
+	}
+	waitRoom(b, o, "office", "bench")
+	if _, err := o.Chat().JoinRoom(ctxT(b), "office", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	var wgs []struct {
+		ID string `json:"id"`
+	}
+	a.Must("GET", "/v1/workgroups", nil, &wgs)
+	wg := wgs[0].ID
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := a.Chat().SyncWith(ctxT(b), o.Host().ID(), wg, "bench"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -93,6 +93,11 @@ type Service struct {
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
+	// syncAsked: when each queued sync was last asked for; told: when
+	// each peer last showed, asking this node's heads, that it has
+	// nothing this node lacks (told.go); both under mu.
+	syncAsked map[syncKey]time.Time
+	told      map[syncKey]time.Time
 	joined  map[logKey]bool // rooms joined (nil: not read yet)
 	acc     topicAccess     // room access on the gossip topics (access_topic.go)
 
@@ -165,7 +170,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
-		joinWait: map[syncKey]bool{},
+		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
 		syncCh:   make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -258,6 +263,7 @@ func (s *Service) requestSync(k logKey, p peer.ID) {
 	}
 	sk := syncKey{k, p}
 	s.mu.Lock()
+	s.syncAsked[sk] = time.Now()
 	if s.syncing[sk] {
 		s.mu.Unlock()
 		return
@@ -280,16 +286,27 @@ func (s *Service) syncWorker() {
 		case <-s.ctx.Done():
 			return
 		case sk := <-s.syncCh:
-			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-			if err := s.syncWith(ctx, sk.p, sk.wg, sk.log); err != nil && s.ctx.Err() == nil {
-				s.log.Debug("chat: history sync", "peer", sk.p, "log", sk.log, "err", err)
-			}
-			cancel()
+			s.runSync(sk)
 			s.mu.Lock()
 			delete(s.syncing, sk)
 			s.mu.Unlock()
 		}
 	}
+}
+
+// runSync runs a queued sync, unless its peer showed since it was asked
+// for that it has nothing new (told.go); it reports whether it ran.
+func (s *Service) runSync(sk syncKey) bool {
+	if s.toldSinceAsked(sk) {
+		s.work.syncTold.Add(1)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := s.syncWith(ctx, sk.p, sk.wg, sk.log); err != nil && s.ctx.Err() == nil {
+		s.log.Debug("chat: history sync", "peer", sk.p, "log", sk.log, "err", err)
+	}
+	return true
 }
 
 // antiEntropy syncs each kept log with one of its topic's peers, at
@@ -300,6 +317,7 @@ func (s *Service) syncWorker() {
 // depend on gossip alone.
 func (s *Service) antiEntropy() {
 	s.mu.Lock()
+	s.pruneTold(time.Now())
 	type pick struct {
 		k  logKey
 		ps []peer.ID

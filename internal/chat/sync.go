@@ -24,6 +24,8 @@ type histReq struct {
 	Heads     []head     `cbor:"4,keyasint,omitempty"`
 	Ranges    []seqRange `cbor:"5,keyasint,omitempty"`
 	Msg       []byte     `cbor:"6,keyasint,omitempty"` // attach: the message's ID (attach_save.go)
+	// Own: Heads are the asker's own heads of the log (heads; told.go).
+	Own bool `cbor:"7,keyasint,omitempty"`
 }
 
 type head struct {
@@ -144,9 +146,13 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	}
 	s.work.syncServed.Add(1)
 	if req.Op == opHeads {
-		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
+		k := logKey{req.Workgroup, req.Log}
+		hs, err := s.seen.snapshot(ctx, s, k)
 		if err != nil {
 			return histReply{}, err
+		}
+		if req.Own {
+			s.noteTold(k, from, hs, req.Heads)
 		}
 		return histReply{Heads: headList(hs)}, nil
 	}
@@ -214,8 +220,14 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	mu.Lock()
 	defer mu.Unlock()
 	wg, log := k.wg, k.log
+	own, err := s.seen.snapshot(ctx, s, k)
+	if err != nil {
+		return false, err
+	}
 	s.work.syncRounds.Add(1)
-	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
+	// This node's heads go along: the peer then knows whether it lacks
+	// anything of this node's, and need not sync back (told.go).
+	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log, Heads: headList(own), Own: true})
 	if err != nil {
 		return false, err
 	}
