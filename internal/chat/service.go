@@ -98,8 +98,8 @@ type Service struct {
 	// nothing this node lacks (told.go); both under mu.
 	syncAsked map[syncKey]time.Time
 	told      map[syncKey]time.Time
-	joined  map[logKey]bool // rooms joined (nil: not read yet)
-	acc     topicAccess     // room access on the gossip topics (access_topic.go)
+	joined    map[logKey]bool // rooms joined (nil: not read yet)
+	acc       topicAccess     // room access on the gossip topics (access_topic.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
@@ -171,7 +171,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
 		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
-		syncCh:   make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
