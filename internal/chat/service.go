@@ -258,12 +258,20 @@ func (s *Service) loop() {
 
 // requestSync queues a history sync of a log with peer p (once at a time).
 func (s *Service) requestSync(k logKey, p peer.ID) {
+	s.requestSyncAsked(k, p, time.Now())
+}
+
+// requestSyncAsked is requestSync of a sync that needs the peer's heads
+// as of asked or later (told.go): a report of them since then spares it.
+func (s *Service) requestSyncAsked(k logKey, p peer.ID, asked time.Time) {
 	if p == s.self || p == "" {
 		return
 	}
 	sk := syncKey{k, p}
 	s.mu.Lock()
-	s.syncAsked[sk] = time.Now()
+	if asked.After(s.syncAsked[sk]) {
+		s.syncAsked[sk] = asked
+	}
 	if s.syncing[sk] {
 		s.mu.Unlock()
 		return

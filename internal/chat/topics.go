@@ -355,8 +355,7 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
-			s.requestSync(k, ev.Peer)
-			s.resyncAfterJoin(k, ev.Peer)
+			s.syncAfterJoin(k, ev.Peer)
 		}
 	}
 }
@@ -371,13 +370,42 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 // then synced) or anti-entropy (SyncInterval). The second sync fetches it.
 const joinResync = 1500 * time.Millisecond
 
-// resyncAfterJoin requests a sync of log k with p joinResync from now;
-// joins of one (log, peer) meanwhile share that one (a flapping peer
-// causes no storm), and requestSync bounds the syncs running at once.
-func (s *Service) resyncAfterJoin(k logKey, p peer.ID) {
+// joinDefer is how long the member of a pair with the greater peer ID
+// waits before its syncs at a join. Both members of a pair sync with each
+// other at a join (each sees the other join) and again joinResync later;
+// the one with the smaller ID goes first and sends its heads along
+// (told.go), so the other's sync, asked for at the same moment, is not
+// run when the first's heads show nothing it lacks: one heads exchange
+// per pair instead of two, each time. It runs as before otherwise, a
+// moment later.
+const joinDefer = 300 * time.Millisecond
+
+// syncAfterJoin syncs log k with p, which just joined its topic: at once
+// and joinResync later, the member of the pair with the greater peer ID
+// joinDefer later each time (a sync the other's heads then spare).
+func (s *Service) syncAfterJoin(k logKey, p peer.ID) {
 	if p == s.self || p == "" {
 		return
 	}
+	now := time.Now()
+	if s.self < p {
+		s.requestSync(k, p)
+		s.resyncAfterJoin(k, p, now, 0)
+		return
+	}
+	time.AfterFunc(joinDefer, func() {
+		if s.ctx.Err() == nil {
+			s.requestSyncAsked(k, p, now)
+		}
+	})
+	s.resyncAfterJoin(k, p, now, joinDefer)
+}
+
+// resyncAfterJoin requests a sync of log k with p joinResync after the
+// join (at joined), plus wait; joins of one (log, peer) meanwhile share
+// that one (a flapping peer causes no storm), and requestSync bounds the
+// syncs running at once.
+func (s *Service) resyncAfterJoin(k logKey, p peer.ID, joined time.Time, wait time.Duration) {
 	sk := syncKey{k, p}
 	s.mu.Lock()
 	if s.joinWait[sk] {
@@ -386,12 +414,12 @@ func (s *Service) resyncAfterJoin(k logKey, p peer.ID) {
 	}
 	s.joinWait[sk] = true
 	s.mu.Unlock()
-	time.AfterFunc(joinResync, func() {
+	time.AfterFunc(joinResync+wait, func() {
 		s.mu.Lock()
 		delete(s.joinWait, sk)
 		s.mu.Unlock()
 		if s.ctx.Err() == nil {
-			s.requestSync(k, p)
+			s.requestSyncAsked(k, p, joined.Add(joinResync))
 		}
 	})
 }
