@@ -163,9 +163,9 @@
 // from every peer at once; its own heads come from memory (seen.go), and
 // fetched messages are verified on every core.
 //
-// Work done once (inflight.go, told.go): messages verified and on their
-// way to the store (gossip in the writer's queue, history being stored)
-// are in an in-flight set by (log, author, seq) and ID until the store
+// Work done once (inflight.go, told.go): messages on their way to the
+// store (gossip in the writer's queue, history fetched from before its
+// signature check until stored) are in an in-flight set by (log, author, seq) and ID until the store
 // decided. A sync asks only for what is neither stored nor in flight (a
 // head is extended over consecutive messages in flight, later ranges
 // split around them); a fetched message stored or in flight already, and

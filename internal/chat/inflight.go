@@ -7,10 +7,11 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// inflight is the set of room and directory messages this node has
-// verified and is about to store: gossip handed to the writer (from
-// receive until its batch is stored) and history fetched (from its check
-// until it is stored). Under load the writer runs seconds behind, and a
+// inflight is the set of room and directory messages this node is about
+// to store: gossip handed to the writer (verified; from receive until its
+// batch is stored) and history fetched (from before its signature check,
+// once it parsed and belongs to the log, until it is stored; all of a
+// reply's records are dropped if one signature fails). Under load the writer runs seconds behind, and a
 // message held for a missing predecessor makes a sync of its log after
 // heldGrace: without this set the sync asked for, and verified again,
 // the very messages waiting in the writer's queue, and gossip copies of
@@ -18,7 +19,7 @@ import (
 //
 // It only ever saves work: a message is skipped (not asked for, not
 // verified again) only while another copy of the same bytes (same ID) is
-// on its way to the store, and every entry is removed once the store
+// on its way to the store (a copy failing its check would fail again), and every entry is removed once the store
 // decided (stored, held, duplicate, refused or failed), so a message that
 // never got stored is asked for again by the next sync.
 type inflight struct {

@@ -250,15 +250,9 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if len(got.Msgs) == 0 {
 		return false, nil
 	}
-	ms, err := s.checkFetched(ctx, k, got.Msgs)
+	ms, flying, err := s.checkFetched(ctx, k, got.Msgs)
 	if err != nil {
 		return false, fmt.Errorf("history from %s: %w", p, err)
-	}
-	var flying []*msg
-	for _, m := range ms {
-		if s.fly.add(m) {
-			flying = append(flying, m)
-		}
 	}
 	s.work.synced.Add(uint64(len(ms)))
 	progress := false
@@ -314,47 +308,55 @@ func (s *Service) logLock(k logKey) *sync.Mutex {
 
 // checkFetched parses and checks messages fetched for log k: those
 // stored meanwhile or on their way to the store (gossip; inflight.go)
-// are skipped unverified, the others verified
-// on every core (a returning member's catch-up is mostly verification)
-// and kept if admissible (else e.g. an author no longer a member).
-func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]*msg, error) {
-	var todo []*msg
+// are skipped unverified, the others kept if admissible (else e.g. an
+// author no longer a member), recorded in flight before their signature
+// is checked (so a gossip copy that comes meanwhile is not checked too;
+// one failing signature drops the whole reply and its records), and
+// verified on every core (a returning member's catch-up is mostly
+// verification). The caller removes the records returned (flying) once
+// the messages were stored.
+func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) (ms, flying []*msg, err error) {
 	var sigs []signed
 	for _, raw := range raws {
 		m, sm, err := parse(raw)
 		s.work.decoded.Add(1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if m.Workgroup == k.wg && m.logName() == k.log && (s.seen.stored(ctx, s, k, m) || s.fly.has(m)) {
 			s.work.fetchedKnow.Add(1) // stored, or this very message on its way (gossip): no second check
 			continue
 		}
-		todo, sigs = append(todo, m), append(sigs, sm)
+		if s.admissible(m, k) != nil {
+			continue
+		}
+		if s.fly.add(m) {
+			flying = append(flying, m)
+		}
+		ms, sigs = append(ms, m), append(sigs, sm)
 	}
-	errs := make([]error, len(todo))
-	workers := min(runtime.GOMAXPROCS(0), (len(todo)+63)/64)
+	errs := make([]error, len(ms))
+	workers := min(runtime.GOMAXPROCS(0), (len(ms)+63)/64)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(todo); i += workers {
-				errs[i] = s.verifyNet(todo[i], sigs[i])
+			for i := w; i < len(ms); i += workers {
+				errs[i] = s.verifyNet(ms[i], sigs[i])
 			}
 		}()
 	}
 	wg.Wait()
-	var ms []*msg
-	for i, m := range todo {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		if s.admissible(m, k) == nil {
-			ms = append(ms, m)
+	for _, err := range errs {
+		if err != nil {
+			for _, m := range flying {
+				s.fly.remove(m)
+			}
+			return nil, nil, err
 		}
 	}
-	return ms, nil
+	return ms, flying, nil
 }
 
 func (s *Service) ask(st network.Stream, rd *wire.Reader, req histReq) (histReply, error) {
