@@ -1,6 +1,7 @@
 package chat_test
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/apitypes"
@@ -54,6 +55,30 @@ func BenchmarkSyncInSync(b *testing.B) {
 	for b.Loop() {
 		if err := a.Chat().SyncWith(ctxT(b), o.Host().ID(), wg, "bench"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkHistory: reading a room's last 500 messages (History: the
+// API's, the IRC gateway's playback and chathistory).
+// go test -run '^$' -bench BenchmarkHistory -benchmem ./internal/chat/
+func BenchmarkHistory(b *testing.B) {
+	net := testnet.New(b, "alpha")
+	net.Workgroup("office")
+	nd := net.Nodes[0]
+	if _, err := nd.Chat().CreateRoom(ctxT(b), "office", "bench", "", nil); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 500 {
+		if _, err := nd.Chat().Say(ctxT(b), "office", "bench", "message "+strconv.Itoa(i), chat.SendOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		ms, err := nd.Chat().History(ctxT(b), "office", chat.HistoryQuery{Room: "bench", Limit: 500})
+		if err != nil || len(ms) != 500 {
+			b.Fatalf("history: %d messages, %v", len(ms), err)
 		}
 	}
 }
