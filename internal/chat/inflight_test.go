@@ -3,6 +3,7 @@ package chat
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -66,5 +67,33 @@ func TestInflightRanges(t *testing.T) {
 	}
 	if len(f.by) != 0 {
 		t.Fatalf("left after removing all: %v", f.by)
+	}
+}
+
+// The held wait follows gossip's lag: heldGrace while gossip is prompt,
+// twice the lag under load, at most maxHeldGrace; a clock ahead or far
+// behind moves it within those bounds only.
+func TestHeldGraceFollowsLag(t *testing.T) {
+	for _, c := range []struct{ lag, want time.Duration }{
+		{0, heldGrace}, {20 * time.Millisecond, heldGrace}, {400 * time.Millisecond, 800 * time.Millisecond},
+		{time.Second, 2 * time.Second}, {time.Hour, maxHeldGrace},
+	} {
+		if got := graceFor(c.lag); got != c.want {
+			t.Errorf("graceFor(%v) = %v, want %v", c.lag, got, c.want)
+		}
+	}
+	var l gossipLag
+	now := time.Now()
+	for range 64 { // messages a second old, steadily
+		l.note(now, physical(now.Add(-time.Second)))
+	}
+	if g := l.grace(); g < 1900*time.Millisecond || g > 2*time.Second+2*time.Millisecond { // the clock counts whole ms
+		t.Fatalf("grace after a steady 1 s lag: %v", g)
+	}
+	for range 64 { // an author's clock a minute ahead: no lag
+		l.note(now, physical(now.Add(time.Minute)))
+	}
+	if g := l.grace(); g != heldGrace {
+		t.Fatalf("grace after messages from the future: %v", g)
 	}
 }

@@ -130,6 +130,8 @@ type Service struct {
 	work workCounts
 	// fly: messages verified and on their way to the store (inflight.go).
 	fly inflight
+	// lag: how far behind its authors gossip reaches the writer (heldgrace.go).
+	lag gossipLag
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer

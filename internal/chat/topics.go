@@ -239,6 +239,7 @@ func (s *Service) writer() {
 		for _, g := range batch {
 			ms = append(ms, g.m)
 		}
+		s.lag.note(time.Now(), ms[len(ms)-1].HLC)
 		res := s.acceptAll(s.ctx, ms)
 		for _, g := range batch {
 			if g.fly {
@@ -288,15 +289,8 @@ func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
 	return batch
 }
 
-// heldGrace is how long a message held for a missing predecessor waits
-// before its log is synced with the peer that sent it. Under load gossip
-// often delivers an author's messages out of order (they are validated
-// concurrently, and come from the author and from relays): the
-// predecessor is then only milliseconds behind, and a sync at once
-// cost both ends a heads exchange and a range read per held message.
-const heldGrace = 500 * time.Millisecond
-
-// syncIfStillHeld syncs log k with p after heldGrace unless every
+// syncIfStillHeld syncs log k with p after heldGrace (longer under
+// load: heldgrace.go) unless every
 // message held meanwhile from p was stored (each author's head reached
 // the highest seq held of it); one wait per (log, peer), which notes
 // every message held while it runs (one still held at its end is
@@ -317,7 +311,7 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, author peer.ID, seq uint6
 	if waiting {
 		return
 	}
-	time.AfterFunc(heldGrace, func() {
+	time.AfterFunc(s.lag.grace(), func() {
 		s.mu.Lock()
 		delete(s.heldWait, sk)
 		s.mu.Unlock()
