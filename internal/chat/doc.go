@@ -153,12 +153,15 @@
 // are released in order), and repeats while it makes progress. It runs
 // with every peer that joins a log's topic (a member coming back, or met
 // again after a partition), at once and joinResync later (one pending per
-// log and peer), every SyncInterval (15 s) with one random
+// log and peer; of a pair, the member with the greater peer ID joinDefer,
+// 300 ms, later each time, so the other's heads usually spare it: told.go),
+// every SyncInterval (15 s) with one random
 // peer of each topic (a topic listing no peer: a connected member the
 // log's access list lets in, since gossip can lose who subscribed), and
 // with the sender of a message that had to be
 // held, 500 ms later if it is still held (under load gossip delivers an
-// author's messages slightly out of order). Sync rounds of one log run
+// author's messages slightly out of order; the wait is twice gossip's lag
+// behind its authors when that is longer, at most 3 s: heldgrace.go). Sync rounds of one log run
 // one at a time, so a member coming back fetches each message once, not
 // from every peer at once; its own heads come from memory (seen.go), and
 // fetched messages are verified on every core.
