@@ -97,3 +97,41 @@ func TestHeldGraceFollowsLag(t *testing.T) {
 		t.Fatalf("grace after messages from the future: %v", g)
 	}
 }
+
+// A message the validator accepted counts as on its way until receive
+// takes it (then its owner removes it), or for acceptedTTL when receive
+// never does (gossipsub dropped it for a slow subscriber): a sync then
+// asks for it again.
+func TestInflightAccepted(t *testing.T) {
+	a := peer.ID("author-a")
+	k := logKey{"wg", "room"}
+	mk := func(seq uint64) *msg {
+		return newMsg(body{V: version, Workgroup: "wg", Room: "room", Author: []byte(a), Seq: seq, Kind: KindText, Text: "x"}, []byte{byte(seq)})
+	}
+	var f inflight
+	now := time.Now()
+	f.accepted(mk(1), now)
+	f.accepted(mk(2), now.Add(-acceptedTTL)) // never taken by receive
+	if !f.has(mk(1)) || f.has(mk(2)) {
+		t.Fatal("want the fresh accepted entry live, the old one not")
+	}
+	if got := f.reach(k, a, 0); got != 1 {
+		t.Fatalf("reach = %d, want 1 (seq 2's entry is stale)", got)
+	}
+	if !f.add(mk(1)) {
+		t.Fatal("receive could not take the validator's entry")
+	}
+	if f.add(mk(1)) {
+		t.Fatal("a second owner took seq 1")
+	}
+	if !f.add(mk(2)) {
+		t.Fatal("a stale entry kept its place")
+	}
+	f.remove(mk(1))
+	f.remove(mk(2))
+	f.accepted(mk(3), now.Add(-acceptedTTL))
+	f.prune(time.Now())
+	if len(f.by) != 0 {
+		t.Fatalf("left after removes and prune: %v", f.by)
+	}
+}
