@@ -326,7 +326,6 @@ func (s *Service) runSync(sk syncKey) bool {
 // can be lost (a reset whose reopen failed), and history must not
 // depend on gossip alone.
 func (s *Service) antiEntropy() {
-	s.fly.prune(time.Now())
 	s.mu.Lock()
 	s.pruneTold(time.Now())
 	type pick struct {

@@ -125,7 +125,6 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 			if err := s.verifyNet(m, sm); err != nil {
 				return pubsub.ValidationReject
 			}
-			s.fly.accepted(m, time.Now()) // on its way to receive: a sync need not fetch it
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
