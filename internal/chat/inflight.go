@@ -102,11 +102,16 @@ func (f *inflight) reach(k logKey, author peer.ID, head uint64) uint64 {
 }
 
 // missing splits [from, to] of author's chain in log k into the ranges
-// of messages not on their way (history sync asks only those), and
-// returns how many it left out.
-func (f *inflight) missing(k logKey, author peer.ID, from, to uint64) ([]seqRange, int) {
-	f.mu.Lock()
+// of messages not on their way (history sync asks only those) nor in
+// also (the seqs held here), and returns how many it left out.
+func (f *inflight) missing(k logKey, author peer.ID, from, to uint64, also []uint64) ([]seqRange, int) {
 	var skip []uint64
+	for _, seq := range also {
+		if seq >= from && seq <= to {
+			skip = append(skip, seq)
+		}
+	}
+	f.mu.Lock()
 	for seq := range f.by[chainKey{k.wg, k.log, author}] {
 		if seq >= from && seq <= to {
 			skip = append(skip, seq)
@@ -114,6 +119,7 @@ func (f *inflight) missing(k logKey, author peer.ID, from, to uint64) ([]seqRang
 	}
 	f.mu.Unlock()
 	slices.Sort(skip)
+	skip = slices.Compact(skip)
 	var out []seqRange
 	for _, seq := range skip {
 		if seq > from {

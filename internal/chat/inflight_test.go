@@ -32,18 +32,20 @@ func TestInflightRanges(t *testing.T) {
 	cases := []struct {
 		name     string
 		from, to uint64
+		held     []uint64
 		want     [][2]uint64
 		skipped  int
 	}{
-		{"around", 1, 12, [][2]uint64{{1, 2}, {5, 6}, {8, 9}, {11, 12}}, 4},
-		{"inside gap", 5, 6, [][2]uint64{{5, 6}}, 0},
-		{"starts in flight", 3, 5, [][2]uint64{{5, 5}}, 2},
-		{"all in flight", 10, 10, nil, 1},
-		{"ends in flight", 8, 10, [][2]uint64{{8, 9}}, 1},
+		{"around", 1, 12, nil, [][2]uint64{{1, 2}, {5, 6}, {8, 9}, {11, 12}}, 4},
+		{"inside gap", 5, 6, nil, [][2]uint64{{5, 6}}, 0},
+		{"starts in flight", 3, 5, nil, [][2]uint64{{5, 5}}, 2},
+		{"all in flight", 10, 10, nil, nil, 1},
+		{"ends in flight", 8, 10, nil, [][2]uint64{{8, 9}}, 1},
+		{"held too", 1, 12, []uint64{12, 6, 7, 20}, [][2]uint64{{1, 2}, {5, 5}, {8, 9}, {11, 11}}, 6},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			rs, n := f.missing(k, a, c.from, c.to)
+			rs, n := f.missing(k, a, c.from, c.to, c.held)
 			var got [][2]uint64
 			for _, r := range rs {
 				got = append(got, [2]uint64{r.From, r.To})

@@ -237,7 +237,7 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	if err != nil {
 		return false, err
 	}
-	ranges := s.missingRanges(k, mine, theirs.Heads)
+	ranges := s.missingRanges(k, mine, theirs.Heads, s.heldSeqs(ctx, k))
 	if len(ranges) == 0 {
 		return false, nil
 	}
@@ -267,8 +267,9 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 
 // missingRanges lists the ranges of log k this node lacks given a peer's
 // heads: after its own head (or the messages right after it that are on
-// their way to the store), leaving out those on their way (inflight.go).
-func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head) []seqRange {
+// their way to the store), leaving out those on their way (inflight.go)
+// and those held here (heldSeqs: verified, waiting for a predecessor).
+func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head, heldSeqs map[peer.ID][]uint64) []seqRange {
 	var ranges []seqRange
 	for _, h := range theirs {
 		author := peer.ID(h.Author)
@@ -279,7 +280,7 @@ func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head
 			}
 			continue
 		}
-		rs, skipped := s.fly.missing(k, author, have+1, h.Seq)
+		rs, skipped := s.fly.missing(k, author, have+1, h.Seq, heldSeqs[author])
 		if skipped > 0 || have > mine[author] {
 			s.work.syncSkipped.Add(1)
 		}
@@ -289,6 +290,33 @@ func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head
 		}
 	}
 	return ranges
+}
+
+// heldSeqs lists the seqs held here in log k per author (a sync does not
+// fetch and verify them again; under load many wait for one predecessor).
+func (s *Service) heldSeqs(ctx context.Context, k logKey) map[peer.ID][]uint64 {
+	rows, err := s.db.QueryContext(ctx, `SELECT author, seq FROM chat_held WHERE workgroup=? AND log=?`, k.wg, k.log)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out map[peer.ID][]uint64
+	for rows.Next() {
+		var author string
+		var seq int64
+		if rows.Scan(&author, &seq) != nil {
+			return out
+		}
+		p, err := peer.Decode(author)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = map[peer.ID][]uint64{}
+		}
+		out[p] = append(out[p], uint64(seq))
+	}
+	return out
 }
 
 // logLock is the lock of log k's sync rounds.
