@@ -69,10 +69,7 @@ func (f *inflight) remove(m *msg) {
 	if seqs[m.Seq] != m.ID() {
 		return
 	}
-	delete(seqs, m.Seq)
-	if len(seqs) == 0 {
-		delete(f.by, k)
-	}
+	delete(seqs, m.Seq) // an empty chain's map stays: the next message would make it again
 }
 
 // has reports whether this very message (same ID) is on its way.

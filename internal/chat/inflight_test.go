@@ -67,8 +67,10 @@ func TestInflightRanges(t *testing.T) {
 	for _, seq := range []uint64{3, 4, 7, 10} {
 		f.remove(mk(seq, "x"))
 	}
-	if len(f.by) != 0 {
-		t.Fatalf("left after removing all: %v", f.by)
+	for _, seqs := range f.by {
+		if len(seqs) != 0 {
+			t.Fatalf("left after removing all: %v", f.by)
+		}
 	}
 }
 
