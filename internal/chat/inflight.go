@@ -21,7 +21,9 @@ import (
 // verified again) only while another copy of the same bytes (same ID) is
 // on its way to the store (a copy failing its check would fail again), and every entry is removed once the store
 // decided (stored, held, duplicate, refused or failed), so a message that
-// never got stored is asked for again by the next sync.
+// never got stored is asked for again by the next sync. It holds at most
+// the writer's queue and a sync's reply, plus one empty map per author
+// chain seen (bounded by the roster times the logs kept).
 type inflight struct {
 	mu sync.Mutex
 	by map[chainKey]map[uint64]string // seq -> message ID (hex)
