@@ -86,7 +86,11 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go m.watch(ctx, room, &ready)
 	}
 	ready.Wait()
+	w0 := gossipCounts(homes)
+	stopIdle := profileAs(homes, senders, 3, profDir, "idle") // what runs in the seconds after the room was joined
 	idle := idleCPU(homes, 3*time.Second)
+	reportWork("3 s idle after setup", w0, gossipCounts(homes))
+	stopIdle()
 	cpu := startCPU(homes)
 	cpu.idle = idle
 	g0 := gossipCounts(homes)

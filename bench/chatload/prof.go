@@ -22,6 +22,11 @@ var profDir string
 // first member (a sender) and the last one (a receiver when senders <
 // members) into dir; the returned func waits for the files.
 func profile(homes []string, senders, secs int, dir string) func() {
+	return profileAs(homes, senders, secs, dir, "")
+}
+
+// profileAs is profile with a tag in the files' names ("-idle": m0-idle.prof).
+func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 	if dir == "" {
 		return func() {}
 	}
@@ -34,6 +39,9 @@ func profile(homes []string, senders, secs int, dir string) func() {
 		role := "send"
 		if i >= senders {
 			role = "recv"
+		}
+		if tag != "" {
+			role = tag
 		}
 		for _, kind := range []string{"profile", "allocs"} { // CPU, and the allocations made meanwhile
 			name := fmt.Sprintf("m%d-%s.prof", i, role)
@@ -103,7 +111,11 @@ func gossipCounts(homes []string) map[string]float64 {
 			}
 			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)
 			if !ok {
-				continue
+				// chat's own work counters, as "work_" + what
+				if rest, ok = strings.CutPrefix(line, `peerhood_chat_work_total{what="`); !ok {
+					continue
+				}
+				rest = "work_" + rest
 			}
 			k, v, ok := strings.Cut(rest, `"} `)
 			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); ok && err == nil {
@@ -129,8 +141,29 @@ func reportGossip(before, after map[string]float64, members, total int) {
 	}
 	fmt.Printf("peerhood gossip: %.2f copies received per message per member (%.2f duplicates), %.2f copies sent per message per member, %.2f IDONTWANT IDs sent per message per member\n",
 		(d("new")+d("duplicate"))/d("new"), d("duplicate")/d("new"), d("sent")/float64(total*members), d("idontwant")/float64(total*members))
+	reportWork("run", before, after)
 	if dl := float64(total * members); d("go_memstats_mallocs_total") > 0 {
 		fmt.Printf("peerhood alloc: %.0f allocations and %.1f KB per delivery, %.2f GC cycles per 1000 deliveries (all members, whole run)\n",
 			d("go_memstats_mallocs_total")/dl, d("go_memstats_alloc_bytes_total")/dl/1024, 1000*d("go_gc_duration_seconds_count")/dl)
 	}
+}
+
+// reportWork prints chat's work counters (peerhood_chat_work_total) over
+// a span, per message of others stored: a signature verified more than
+// once per stored message is work done twice.
+func reportWork(span string, before, after map[string]float64) {
+	d := func(k string) float64 { return after["work_"+k] - before["work_"+k] }
+	st := d("stored")
+	if st <= 0 && d("sync_rounds") <= 0 {
+		return
+	}
+	per := func(k string) float64 {
+		if st <= 0 {
+			return 0
+		}
+		return d(k) / st
+	}
+	fmt.Printf("peerhood work (%s, all members): stored %.0f; per stored: verify %.3f decoded %.3f gossip %.3f synced %.3f; sync rounds %.0f (spared %.0f) gets %.0f served %.0f fetched %.0f (known %.0f) ranges skipped %.0f\n",
+		span, st, per("verify"), per("decoded"), per("gossip"), per("synced"),
+		d("sync_rounds"), d("sync_told"), d("sync_gets"), d("sync_served"), d("fetched"), d("fetched_known"), d("sync_skipped"))
 }

@@ -153,10 +153,11 @@ func (s *Service) fromSpool(ctx context.Context, wg string, from peer.ID, data [
 // takeDM checks a direct message (signed by from, to this node, from a
 // member) and stores it once.
 func (s *Service) takeDM(ctx context.Context, from peer.ID, raw []byte) error {
-	m, err := decode(raw)
+	m, err := s.decodeNet(raw)
 	if err != nil {
 		return err
 	}
+	s.work.direct.Add(1)
 	if m.author() != from || m.to() != s.self || !m.isDM() {
 		return fmt.Errorf("%w: not a direct message from %s to this node", errBadMessage, from)
 	}

@@ -140,7 +140,7 @@
 // Behind workgroup.Guard. The asker sends frames histReq and reads one
 // histReply after each, on one stream (up to 64 requests):
 //
-//	heads: -> {1 Op "heads", 2 Workgroup, 3 Log}
+//	heads: -> {1 Op "heads", 2 Workgroup, 3 Log, 4 Heads (the asker's own), 7 Own true}
 //	       <- {1 Heads: [{1 Author, 2 Seq}]}            highest stored Seq per author
 //	get:   -> {1 Op "get", 2 Workgroup, 3 Log, 5 Ranges: [{1 Author, 2 From, 3 To}]}
 //	       <- {2 Msgs: [signed]}                         in chain order, at most 1 MiB / 2,000
@@ -155,15 +155,39 @@
 // are released in order), and repeats while it makes progress. It runs
 // with every peer that joins a log's topic (a member coming back, or met
 // again after a partition), at once and joinResync later (one pending per
-// log and peer), every SyncInterval (15 s) with one random
+// log and peer; of a pair, the member with the greater peer ID joinDefer,
+// 300 ms, later each time, so the other's heads usually spare it: told.go),
+// every SyncInterval (15 s) with one random
 // peer of each topic (a topic listing no peer: a connected member the
 // log's access list lets in, since gossip can lose who subscribed), and
 // with the sender of a message that had to be
 // held, 500 ms later if it is still held (under load gossip delivers an
-// author's messages slightly out of order). Sync rounds of one log run
+// author's messages slightly out of order; the wait is twice gossip's lag
+// behind its authors when that is longer, at most 3 s: heldgrace.go). Sync rounds of one log run
 // one at a time, so a member coming back fetches each message once, not
 // from every peer at once; its own heads come from memory (seen.go), and
 // fetched messages are verified on every core.
+//
+// Work done once (inflight.go, told.go): messages on their way to the
+// store (gossip in the writer's queue, history fetched from before its
+// signature check until stored) are in an in-flight set by (log, author, seq) and ID until the store
+// decided. A sync asks only for what is neither stored nor in flight (a
+// head is extended over consecutive messages in flight, later ranges
+// split around them); a fetched message stored or in flight already, and
+// a gossip copy of one (same ID) or of a stored message, is dropped
+// before its signature is checked (the validator parses, checks the log
+// and the author's membership, then stored or in flight: ignored, else
+// verified). A message held for a missing predecessor that is in flight
+// waits heldGrace again rather than syncing. A heads request carries the
+// asker's own heads (Own): when they show it has nothing the answerer
+// lacks, a sync of that log with the asker asked for at or before then
+// is not run (it would compare heads taken no earlier): at a room join
+// each pair's two syncs each way often stand for each other's. Counters
+// of this work (signatures verified, messages decoded, received by
+// gossip, sync and direct, stored; sync rounds, gets, answers, fetched
+// and already known, skipped) are on GET /metrics as
+// peerhood_chat_work_total{what} (metrics.go; bench/chatload prints them
+// per stored message).
 //
 // # Direct messages: /peerhood/dm/1 and the spool
 //

@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -117,4 +118,24 @@ func (s *Service) CutOff(f func(peer.ID) bool) {
 // directory).
 func (s *Service) FallbackPeers(wg, log string) []peer.ID {
 	return s.fallbackPeers(logKey{wg, log})
+}
+
+// WorkCounts is this node's work counters (metrics.go) by name.
+func (s *Service) WorkCounts() map[string]uint64 { return s.work.snapshot() }
+
+// HoldStore stops every store (the writer, syncs, sends) until release:
+// messages received meanwhile wait in the writer's queue, as under load.
+func (s *Service) HoldStore() (release func()) {
+	s.storeMu.Lock()
+	return s.storeMu.Unlock
+}
+
+// SyncAskedAt runs what a sync worker does with a sync of a log with p
+// asked for at asked (runSync); it reports whether it synced.
+func (s *Service) SyncAskedAt(wg, log string, p peer.ID, asked time.Time) bool {
+	sk := syncKey{logKey{wg, log}, p}
+	s.mu.Lock()
+	s.syncAsked[sk] = asked
+	s.mu.Unlock()
+	return s.runSync(sk)
 }

@@ -41,6 +41,7 @@ func FuzzDecodeMessage(f *testing.F) {
 func FuzzHistoryFrames(f *testing.F) {
 	for _, v := range []any{
 		histReq{Op: opHeads, Workgroup: "wg", Log: "general"},
+		histReq{Op: opHeads, Workgroup: "wg", Log: "general", Heads: []head{{Author: []byte("\x00\x04abcd"), Seq: 3}}, Own: true},
 		histReq{Op: opGet, Workgroup: "wg", Ranges: []seqRange{{Author: []byte("\x00\x04abcd"), From: 1, To: 9}}},
 		histReply{Heads: []head{{Author: []byte("\x00\x04abcd"), Seq: 3}}},
 		histReply{Err: "not allowed in that room"},

@@ -61,7 +61,9 @@ func (s *Service) History(ctx context.Context, wg string, q HistoryQuery) ([]Mes
 		if err := rows.Scan(&raw, &read); err != nil {
 			return nil, err
 		}
-		if m, err := decode(raw); err == nil {
+		// Parsed, not verified again: only checked messages are stored
+		// (verified on receipt, before being held, or signed here).
+		if m, _, err := parse(raw); err == nil {
 			mm := s.toMessage(m)
 			mm.Unread = !read && m.author() != s.self
 			out = append(out, mm)

@@ -93,8 +93,13 @@ type Service struct {
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
 	syncing map[syncKey]bool
-	joined  map[logKey]bool // rooms joined (nil: not read yet)
-	acc     topicAccess     // room access on the gossip topics (access_topic.go)
+	// syncAsked: when each queued sync was last asked for; told: when
+	// each peer last showed, asking this node's heads, that it has
+	// nothing this node lacks (told.go); both under mu.
+	syncAsked map[syncKey]time.Time
+	told      map[syncKey]time.Time
+	joined    map[logKey]bool // rooms joined (nil: not read yet)
+	acc       topicAccess     // room access on the gossip topics (access_topic.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
@@ -121,6 +126,12 @@ type Service struct {
 	ftsDirty atomic.Bool
 	// fts: the indexer's view of the store's load (fts.go).
 	fts ftsLoad
+	// work counts the work done per message (metrics.go).
+	work workCounts
+	// fly: messages verified and on their way to the store (inflight.go).
+	fly inflight
+	// lag: how far behind its authors gossip reaches the writer (heldgrace.go).
+	lag gossipLag
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
@@ -161,8 +172,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
-		joinWait: map[syncKey]bool{},
-		syncCh:   make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
+		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
@@ -249,11 +260,20 @@ func (s *Service) loop() {
 
 // requestSync queues a history sync of a log with peer p (once at a time).
 func (s *Service) requestSync(k logKey, p peer.ID) {
+	s.requestSyncAsked(k, p, time.Now())
+}
+
+// requestSyncAsked is requestSync of a sync that needs the peer's heads
+// as of asked or later (told.go): a report of them since then spares it.
+func (s *Service) requestSyncAsked(k logKey, p peer.ID, asked time.Time) {
 	if p == s.self || p == "" {
 		return
 	}
 	sk := syncKey{k, p}
 	s.mu.Lock()
+	if asked.After(s.syncAsked[sk]) {
+		s.syncAsked[sk] = asked
+	}
 	if s.syncing[sk] {
 		s.mu.Unlock()
 		return
@@ -276,16 +296,27 @@ func (s *Service) syncWorker() {
 		case <-s.ctx.Done():
 			return
 		case sk := <-s.syncCh:
-			ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
-			if err := s.syncWith(ctx, sk.p, sk.wg, sk.log); err != nil && s.ctx.Err() == nil {
-				s.log.Debug("chat: history sync", "peer", sk.p, "log", sk.log, "err", err)
-			}
-			cancel()
+			s.runSync(sk)
 			s.mu.Lock()
 			delete(s.syncing, sk)
 			s.mu.Unlock()
 		}
 	}
+}
+
+// runSync runs a queued sync, unless its peer showed since it was asked
+// for that it has nothing new (told.go); it reports whether it ran.
+func (s *Service) runSync(sk syncKey) bool {
+	if s.toldSinceAsked(sk) {
+		s.work.syncTold.Add(1)
+		return false
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 30*time.Second)
+	defer cancel()
+	if err := s.syncWith(ctx, sk.p, sk.wg, sk.log); err != nil && s.ctx.Err() == nil {
+		s.log.Debug("chat: history sync", "peer", sk.p, "log", sk.log, "err", err)
+	}
+	return true
 }
 
 // antiEntropy syncs each kept log with one of its topic's peers, at
@@ -296,6 +327,7 @@ func (s *Service) syncWorker() {
 // depend on gossip alone.
 func (s *Service) antiEntropy() {
 	s.mu.Lock()
+	s.pruneTold(time.Now())
 	type pick struct {
 		k  logKey
 		ps []peer.ID

@@ -24,6 +24,8 @@ type histReq struct {
 	Heads     []head     `cbor:"4,keyasint,omitempty"`
 	Ranges    []seqRange `cbor:"5,keyasint,omitempty"`
 	Msg       []byte     `cbor:"6,keyasint,omitempty"` // attach: the message's ID (attach_save.go)
+	// Own: Heads are the asker's own heads of the log (heads; told.go).
+	Own bool `cbor:"7,keyasint,omitempty"`
 }
 
 type head struct {
@@ -142,10 +144,15 @@ func (s *Service) answer(from peer.ID, req *histReq) (histReply, error) {
 	if req.Op == opAttach {
 		return histReply{}, s.answerAttach(ctx, from, req)
 	}
+	s.work.syncServed.Add(1)
 	if req.Op == opHeads {
-		hs, err := s.seen.snapshot(ctx, s, logKey{req.Workgroup, req.Log})
+		k := logKey{req.Workgroup, req.Log}
+		hs, err := s.seen.snapshot(ctx, s, k)
 		if err != nil {
 			return histReply{}, err
+		}
+		if req.Own {
+			s.noteTold(k, from, hs, req.Heads)
 		}
 		return histReply{Heads: headList(hs)}, nil
 	}
@@ -213,42 +220,103 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	mu.Lock()
 	defer mu.Unlock()
 	wg, log := k.wg, k.log
+	own, err := s.seen.snapshot(ctx, s, k)
+	if err != nil {
+		return false, err
+	}
+	s.work.syncRounds.Add(1)
+	// This node's heads go along: the peer then knows whether it lacks
+	// anything of this node's, and need not sync back (told.go).
+	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log, Heads: headList(own), Own: true})
+	if err != nil {
+		return false, err
+	}
+	// This node's heads once the peer's came: what the writer stored
+	// meanwhile is not asked for (nor what is on its way: missingRanges).
 	mine, err := s.seen.snapshot(ctx, s, k)
 	if err != nil {
 		return false, err
 	}
-	theirs, err := s.ask(st, rd, histReq{Op: opHeads, Workgroup: wg, Log: log})
-	if err != nil {
-		return false, err
-	}
-	var ranges []seqRange
-	for _, h := range theirs.Heads {
-		if have := mine[peer.ID(h.Author)]; h.Seq > have {
-			ranges = append(ranges, seqRange{Author: h.Author, From: have + 1, To: h.Seq})
-		}
-		if len(ranges) >= maxRanges {
-			break
-		}
-	}
+	ranges := s.missingRanges(k, mine, theirs.Heads, s.heldSeqs(ctx, k))
 	if len(ranges) == 0 {
 		return false, nil
 	}
+	s.work.syncGets.Add(1)
 	got, err := s.ask(st, rd, histReq{Op: opGet, Workgroup: wg, Log: log, Ranges: ranges})
 	if err != nil {
 		return false, err
 	}
+	s.work.fetched.Add(uint64(len(got.Msgs)))
 	if len(got.Msgs) == 0 {
 		return false, nil
 	}
-	ms, err := s.checkFetched(ctx, k, got.Msgs)
+	ms, flying, err := s.checkFetched(ctx, k, got.Msgs)
 	if err != nil {
 		return false, fmt.Errorf("history from %s: %w", p, err)
 	}
+	s.work.synced.Add(uint64(len(ms)))
 	progress := false
 	for _, r := range s.acceptAll(ctx, ms) {
 		progress = progress || r == stored
 	}
+	for _, m := range flying {
+		s.fly.remove(m)
+	}
 	return progress, nil
+}
+
+// missingRanges lists the ranges of log k this node lacks given a peer's
+// heads: after its own head (or the messages right after it that are on
+// their way to the store), leaving out those on their way (inflight.go)
+// and those held here (heldSeqs: verified, waiting for a predecessor).
+func (s *Service) missingRanges(k logKey, mine map[peer.ID]uint64, theirs []head, heldSeqs map[peer.ID][]uint64) []seqRange {
+	var ranges []seqRange
+	for _, h := range theirs {
+		author := peer.ID(h.Author)
+		have := s.fly.reach(k, author, mine[author])
+		if h.Seq <= have {
+			if have > mine[author] {
+				s.work.syncSkipped.Add(1)
+			}
+			continue
+		}
+		rs, skipped := s.fly.missing(k, author, have+1, h.Seq, heldSeqs[author])
+		if skipped > 0 || have > mine[author] {
+			s.work.syncSkipped.Add(1)
+		}
+		ranges = append(ranges, rs...)
+		if len(ranges) >= maxRanges {
+			return ranges[:maxRanges]
+		}
+	}
+	return ranges
+}
+
+// heldSeqs lists the seqs held here in log k per author (a sync does not
+// fetch and verify them again; under load many wait for one predecessor).
+func (s *Service) heldSeqs(ctx context.Context, k logKey) map[peer.ID][]uint64 {
+	rows, err := s.db.QueryContext(ctx, `SELECT author, seq FROM chat_held WHERE workgroup=? AND log=?`, k.wg, k.log)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	var out map[peer.ID][]uint64
+	for rows.Next() {
+		var author string
+		var seq int64
+		if rows.Scan(&author, &seq) != nil {
+			return out
+		}
+		p, err := peer.Decode(author)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = map[peer.ID][]uint64{}
+		}
+		out[p] = append(out[p], uint64(seq))
+	}
+	return out
 }
 
 // logLock is the lock of log k's sync rounds.
@@ -267,45 +335,56 @@ func (s *Service) logLock(k logKey) *sync.Mutex {
 }
 
 // checkFetched parses and checks messages fetched for log k: those
-// stored meanwhile (gossip) are skipped unverified, the others verified
-// on every core (a returning member's catch-up is mostly verification)
-// and kept if admissible (else e.g. an author no longer a member).
-func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) ([]*msg, error) {
-	var todo []*msg
+// stored meanwhile or on their way to the store (gossip; inflight.go)
+// are skipped unverified, the others kept if admissible (else e.g. an
+// author no longer a member), recorded in flight before their signature
+// is checked (so a gossip copy that comes meanwhile is not checked too;
+// one failing signature drops the whole reply and its records), and
+// verified on every core (a returning member's catch-up is mostly
+// verification). The caller removes the records returned (flying) once
+// the messages were stored.
+func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) (ms, flying []*msg, err error) {
 	var sigs []signed
 	for _, raw := range raws {
 		m, sm, err := parse(raw)
+		s.work.decoded.Add(1)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if m.Workgroup == k.wg && m.logName() == k.log && s.seen.stored(ctx, s, k, m) {
+		if m.Workgroup == k.wg && m.logName() == k.log && (s.seen.stored(ctx, s, k, m) || s.fly.has(m)) {
+			s.work.fetchedKnow.Add(1) // stored, or this very message on its way (gossip): no second check
 			continue
 		}
-		todo, sigs = append(todo, m), append(sigs, sm)
+		if s.admissible(m, k) != nil {
+			continue
+		}
+		if s.fly.add(m) {
+			flying = append(flying, m)
+		}
+		ms, sigs = append(ms, m), append(sigs, sm)
 	}
-	errs := make([]error, len(todo))
-	workers := min(runtime.GOMAXPROCS(0), (len(todo)+63)/64)
+	errs := make([]error, len(ms))
+	workers := min(runtime.GOMAXPROCS(0), (len(ms)+63)/64)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < len(todo); i += workers {
-				errs[i] = todo[i].verify(sigs[i])
+			for i := w; i < len(ms); i += workers {
+				errs[i] = s.verifyNet(ms[i], sigs[i])
 			}
 		}()
 	}
 	wg.Wait()
-	var ms []*msg
-	for i, m := range todo {
-		if errs[i] != nil {
-			return nil, errs[i]
-		}
-		if s.admissible(m, k) == nil {
-			ms = append(ms, m)
+	for _, err := range errs {
+		if err != nil {
+			for _, m := range flying {
+				s.fly.remove(m)
+			}
+			return nil, nil, err
 		}
 	}
-	return ms, nil
+	return ms, flying, nil
 }
 
 func (s *Service) ask(st network.Stream, rd *wire.Reader, req histReq) (histReply, error) {

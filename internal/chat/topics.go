@@ -101,42 +101,66 @@ func (s *Service) leaveLocked(k logKey, t *logTopic) {
 
 // validator takes a log's gossip only when the message is signed by its
 // author, belongs to that log, its author is a member of the workgroup
-// (and allowed in the room), and it is not stored here already.
+// (and allowed in the room), and it is not stored here already. A
+// message stored already, or on its way to the store (inflight.go: the
+// same bytes, verified), is ignored before its signature is checked: it
+// is neither stored nor forwarded, so checking it would be work for
+// nothing.
 func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 	return func(ctx context.Context, from peer.ID, pm *pubsub.Message) pubsub.ValidationResult {
 		if s.cut(from) {
 			return pubsub.ValidationIgnore
 		}
-		m, err := s.ownOrDecode(from, pm)
+		m, sm, own, err := s.ownOrParse(from, pm)
 		if err != nil {
 			return pubsub.ValidationReject
 		}
 		if err := s.admissible(m, k); err != nil {
 			return pubsub.ValidationReject
 		}
-		if from != s.self && s.seen.stored(ctx, s, k, m) {
-			return pubsub.ValidationIgnore // a replay: stored already
+		if !own {
+			if s.seen.stored(ctx, s, k, m) || s.fly.has(m) {
+				return pubsub.ValidationIgnore // a replay, or a copy of one being stored
+			}
+			if err := s.verifyNet(m, sm); err != nil {
+				return pubsub.ValidationReject
+			}
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
 	}
 }
 
-// ownOrDecode returns the message pm carries, decoded and verified, or,
-// for this node's own publish, the message it signed (send.go publishes
-// it as the validator data): gossipsub validates local publishes too,
-// and verifying a signature made a moment ago is waste. Only a local
-// publish has ReceivedFrom = this node (a remote message's is the peer
-// that sent it, never this node, and its validator data is nil), and the
-// bytes must be the very ones signed, so a received message is always
-// decoded and verified.
-func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+// ownOrParse returns the message pm carries, parsed (own false: its
+// signature is still to be checked), or, for this node's own publish,
+// the message it signed (own true; send.go publishes it as the validator
+// data): gossipsub validates local publishes too, and verifying a
+// signature made a moment ago is waste. Only a local publish has
+// ReceivedFrom = this node (a remote message's is the peer that sent it,
+// never this node, and its validator data is nil), and the bytes must be
+// the very ones signed, so a received message is always verified.
+func (s *Service) ownOrParse(from peer.ID, pm *pubsub.Message) (*msg, signed, bool, error) {
 	if from == s.self {
 		if m, ok := pm.ValidatorData.(*msg); ok && m.author() == s.self && bytes.Equal(m.raw, pm.Data) {
-			return m, nil
+			return m, signed{}, true, nil
 		}
 	}
-	return decode(pm.Data)
+	m, sm, err := parse(pm.Data)
+	s.work.decoded.Add(1)
+	return m, sm, false, err
+}
+
+// ownOrDecode is ownOrParse with the signature of a message not this
+// node's own publish checked.
+func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+	m, sm, own, err := s.ownOrParse(from, pm)
+	if err != nil || own {
+		return m, err
+	}
+	if err := s.verifyNet(m, sm); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // admissible checks a verified message against the log it came for and
@@ -166,9 +190,14 @@ func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 		if !ok || m.author() == s.self {
 			continue
 		}
+		s.work.gossip.Add(1)
+		g := gossiped{m: m, k: k, from: pm.ReceivedFrom, fly: s.fly.add(m)}
 		select {
-		case s.intake <- gossiped{m: m, k: k, from: pm.ReceivedFrom}:
+		case s.intake <- g:
 		case <-ctx.Done():
+			if g.fly {
+				s.fly.remove(m)
+			}
 			return
 		}
 	}
@@ -179,6 +208,7 @@ type gossiped struct {
 	m    *msg
 	k    logKey
 	from peer.ID
+	fly  bool // recorded in s.fly (inflight.go) until stored
 }
 
 // maxBatch bounds the messages the writer stores in one transaction.
@@ -209,10 +239,16 @@ func (s *Service) writer() {
 		for _, g := range batch {
 			ms = append(ms, g.m)
 		}
+		s.lag.note(time.Now(), ms[len(ms)-1].HLC)
 		res := s.acceptAll(s.ctx, ms)
+		for _, g := range batch {
+			if g.fly {
+				s.fly.remove(g.m)
+			}
+		}
 		for i, r := range res {
 			if r == held {
-				s.syncIfStillHeld(batch[i].k, batch[i].from, batch[i].m)
+				s.syncIfStillHeld(batch[i].k, batch[i].from, batch[i].m.author(), batch[i].m.Seq)
 			}
 		}
 	}
@@ -253,20 +289,16 @@ func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
 	return batch
 }
 
-// heldGrace is how long a message held for a missing predecessor waits
-// before its log is synced with the peer that sent it. Under load gossip
-// often delivers an author's messages out of order (they are validated
-// concurrently, and come from the author and from relays): the
-// predecessor is then only milliseconds behind, and a sync at once
-// cost both ends a heads exchange and a range read per held message.
-const heldGrace = 500 * time.Millisecond
-
-// syncIfStillHeld syncs log k with p after heldGrace unless every
+// syncIfStillHeld syncs log k with p after heldGrace (longer under
+// load: heldgrace.go) unless every
 // message held meanwhile from p was stored (each author's head reached
 // the highest seq held of it); one wait per (log, peer), which notes
 // every message held while it runs (one still held at its end is
-// enough to sync, whichever hold started the wait).
-func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
+// enough to sync, whichever hold started the wait). When every missing
+// predecessor is on its way to the store (inflight.go: the writer's
+// queue under load), it waits again instead: the sync would fetch and
+// verify them a second time.
+func (s *Service) syncIfStillHeld(k logKey, p peer.ID, author peer.ID, seq uint64) {
 	sk := syncKey{k, p}
 	s.mu.Lock()
 	w, waiting := s.heldWait[sk]
@@ -274,22 +306,33 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 		w = map[peer.ID]uint64{}
 		s.heldWait[sk] = w
 	}
-	w[m.author()] = max(w[m.author()], m.Seq)
+	w[author] = max(w[author], seq)
 	s.mu.Unlock()
 	if waiting {
 		return
 	}
-	time.AfterFunc(heldGrace, func() {
+	time.AfterFunc(s.lag.grace(), func() {
 		s.mu.Lock()
 		delete(s.heldWait, sk)
 		s.mu.Unlock()
 		if s.ctx.Err() != nil {
 			return
 		}
+		wait := false
 		for author, seq := range w { // w is no longer written: removed from heldWait under mu
-			if s.seen.head(k, author) < seq {
+			head := s.seen.head(k, author)
+			if head >= seq {
+				continue
+			}
+			if s.fly.reach(k, author, head) < seq-1 {
 				s.requestSync(k, p)
 				return
+			}
+			wait = true // every predecessor is on its way to the store
+		}
+		if wait {
+			for author, seq := range w {
+				s.syncIfStillHeld(k, p, author, seq)
 			}
 		}
 	})
@@ -306,8 +349,7 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
-			s.requestSync(k, ev.Peer)
-			s.resyncAfterJoin(k, ev.Peer)
+			s.syncAfterJoin(k, ev.Peer)
 		}
 	}
 }
@@ -322,13 +364,42 @@ func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 // then synced) or anti-entropy (SyncInterval). The second sync fetches it.
 const joinResync = 1500 * time.Millisecond
 
-// resyncAfterJoin requests a sync of log k with p joinResync from now;
-// joins of one (log, peer) meanwhile share that one (a flapping peer
-// causes no storm), and requestSync bounds the syncs running at once.
-func (s *Service) resyncAfterJoin(k logKey, p peer.ID) {
+// joinDefer is how long the member of a pair with the greater peer ID
+// waits before its syncs at a join. Both members of a pair sync with each
+// other at a join (each sees the other join) and again joinResync later;
+// the one with the smaller ID goes first and sends its heads along
+// (told.go), so the other's sync, asked for at the same moment, is not
+// run when the first's heads show nothing it lacks: one heads exchange
+// per pair instead of two, each time. It runs as before otherwise, a
+// moment later.
+const joinDefer = 300 * time.Millisecond
+
+// syncAfterJoin syncs log k with p, which just joined its topic: at once
+// and joinResync later, the member of the pair with the greater peer ID
+// joinDefer later each time (a sync the other's heads then spare).
+func (s *Service) syncAfterJoin(k logKey, p peer.ID) {
 	if p == s.self || p == "" {
 		return
 	}
+	now := time.Now()
+	if s.self < p {
+		s.requestSync(k, p)
+		s.resyncAfterJoin(k, p, now, 0)
+		return
+	}
+	time.AfterFunc(joinDefer, func() {
+		if s.ctx.Err() == nil {
+			s.requestSyncAsked(k, p, now)
+		}
+	})
+	s.resyncAfterJoin(k, p, now, joinDefer)
+}
+
+// resyncAfterJoin requests a sync of log k with p joinResync after the
+// join (at joined), plus wait; joins of one (log, peer) meanwhile share
+// that one (a flapping peer causes no storm), and requestSync bounds the
+// syncs running at once.
+func (s *Service) resyncAfterJoin(k logKey, p peer.ID, joined time.Time, wait time.Duration) {
 	sk := syncKey{k, p}
 	s.mu.Lock()
 	if s.joinWait[sk] {
@@ -337,12 +408,12 @@ func (s *Service) resyncAfterJoin(k logKey, p peer.ID) {
 	}
 	s.joinWait[sk] = true
 	s.mu.Unlock()
-	time.AfterFunc(joinResync, func() {
+	time.AfterFunc(joinResync+wait, func() {
 		s.mu.Lock()
 		delete(s.joinWait, sk)
 		s.mu.Unlock()
 		if s.ctx.Err() == nil {
-			s.requestSync(k, p)
+			s.requestSyncAsked(k, p, joined.Add(joinResync))
 		}
 	})
 }
@@ -366,6 +437,9 @@ func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
 		}
 	}
 	for _, x := range out {
+		if x.author() != s.self {
+			s.work.stored.Add(1)
+		}
 		s.clk.observe(x.HLC)
 		s.stored(x)
 	}
