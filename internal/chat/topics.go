@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -32,6 +33,17 @@ type logTopic struct {
 	sub    *pubsub.Subscription
 	events *pubsub.TopicEventHandler
 	cancel context.CancelFunc
+	// peers: the topic's peers as its events told (watchPeers), read
+	// by the push fan-out without a round trip to the router's loop.
+	peers atomic.Pointer[[]peer.ID]
+}
+
+// peerList is the topic's peers (nil before the first event).
+func (t *logTopic) peerList() []peer.ID {
+	if ps := t.peers.Load(); ps != nil {
+		return *ps
+	}
+	return nil
 }
 
 func randPerm(n int) []int { return rand.Perm(n) }
@@ -107,22 +119,39 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		if s.cut(from) {
 			return pubsub.ValidationIgnore
 		}
-		m, err := s.ownOrDecode(from, pm)
+		if from != s.self && s.gossipOfPushed(pm.ID, k) {
+			// The very bytes came by push, verified: forwarded (a member
+			// the author cannot reach may wait for it), not stored again.
+			pm.ValidatorData = pushedCopy{}
+			s.push.gossipOfPushed.Add(1)
+			return pubsub.ValidationAccept
+		}
+		m, sig, own, err := s.ownOrParse(from, pm)
 		if err != nil {
 			return pubsub.ValidationReject
 		}
 		if err := s.admissible(m, k); err != nil {
 			return pubsub.ValidationReject
 		}
-		if from != s.self && s.seen.stored(ctx, s, k, m) {
-			return pubsub.ValidationIgnore // a replay: stored already
+		if !own {
+			if s.seen.stored(ctx, s, k, m) {
+				return pubsub.ValidationIgnore // a replay: stored already (not worth verifying)
+			}
+			if err := m.verify(sig); err != nil {
+				return pubsub.ValidationReject
+			}
+		}
+		if !own && k.log != "" {
+			s.push.gossipIn.Add(1)
+			s.push.recent.add(m.id, k, m.author()) // its push copy, if one comes, is dropped unverified
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
 	}
 }
 
-// ownOrDecode returns the message pm carries, decoded and verified, or,
+// ownOrParse returns the message pm carries, parsed (the caller verifies
+// its signature, after the cheaper checks), or,
 // for this node's own publish, the message it signed (send.go publishes
 // it as the validator data): gossipsub validates local publishes too,
 // and verifying a signature made a moment ago is waste. Only a local
@@ -130,13 +159,14 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 // that sent it, never this node, and its validator data is nil), and the
 // bytes must be the very ones signed, so a received message is always
 // decoded and verified.
-func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
+func (s *Service) ownOrParse(from peer.ID, pm *pubsub.Message) (m *msg, sig signed, own bool, err error) {
 	if from == s.self {
 		if m, ok := pm.ValidatorData.(*msg); ok && m.author() == s.self && bytes.Equal(m.raw, pm.Data) {
-			return m, nil
+			return m, signed{}, true, nil
 		}
 	}
-	return decode(pm.Data)
+	m, sig, err = parse(pm.Data)
+	return m, sig, false, err
 }
 
 // admissible checks a verified message against the log it came for and
@@ -300,15 +330,24 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, m *msg) {
 // again joinResync later.
 func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 	defer s.wg.Done()
+	peers := map[peer.ID]bool{}
 	for {
 		ev, err := t.events.NextPeerEvent(ctx)
 		if err != nil {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
+			peers[ev.Peer] = true
 			s.requestSync(k, ev.Peer)
 			s.resyncAfterJoin(k, ev.Peer)
+		} else {
+			delete(peers, ev.Peer)
 		}
+		list := make([]peer.ID, 0, len(peers))
+		for p := range peers {
+			list = append(list, p)
+		}
+		t.peers.Store(&list)
 	}
 }
 

@@ -1,0 +1,277 @@
+package chat
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+)
+
+// Direct push of room messages (doc.go, "Live delivery: push").
+//
+// An author hands each of its own room messages straight to the room's
+// topic peers it is connected to, over one long-lived
+// /peerhood/chat/push/1 stream per peer (pushout.go writes it): frames
+// of uvarint length + the signed message, exactly the bytes gossip
+// carries. The reader takes only messages whose author is the stream's
+// peer (one hop: a member cannot relay or replay others' messages over
+// push), checked as the gossip validator checks them, into the same
+// writer queue as gossip and history.
+
+// pushReadBuf is the reader's buffer: a burst of frames is read in one
+// call.
+const pushReadBuf = 32 << 10
+
+// errPushFrame marks a frame the reader refuses by resetting the stream:
+// malformed, oversized, not a room message, not the stream peer's own,
+// or a signature that does not verify.
+var errPushFrame = errors.New("chat push: bad frame")
+
+// readPushFrame reads one frame: uvarint length (1..maxSigned), then
+// that many bytes (a new slice: the message keeps it). io.EOF only at a
+// frame boundary.
+func readPushFrame(r *bufio.Reader) ([]byte, error) {
+	var n uint64
+	for i := 0; ; i++ {
+		c, err := r.ReadByte()
+		if err != nil {
+			if i == 0 {
+				return nil, err // io.EOF: the stream ended between frames
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%w: truncated length", errPushFrame)
+			}
+			return nil, err
+		}
+		if i == pushLenBytes {
+			return nil, fmt.Errorf("%w: length longer than %d bytes", errPushFrame, pushLenBytes)
+		}
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			break
+		}
+	}
+	if n == 0 || n > maxSigned {
+		return nil, fmt.Errorf("%w: length %d not in 1..%d", errPushFrame, n, maxSigned)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated frame", errPushFrame)
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// pushLenBytes is the longest uvarint a frame length may take (28 bits,
+// beyond maxSigned).
+const pushLenBytes = 4
+
+// appendPushFrame appends raw as one frame.
+func appendPushFrame(dst, raw []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(raw))), raw...)
+}
+
+// servePush reads a member's push stream (workgroup.Guard has refused a
+// non-member before any byte is read) until it ends. A refused frame
+// resets the stream; when the stream ends otherwise, the logs it carried
+// are synced with the peer, so frames lost with the stream (written, not
+// read) come by history.
+func (s *Service) servePush(st network.Stream) {
+	from := st.Conn().RemotePeer()
+	if err := st.Scope().ReserveMemory(pushReadBuf+maxSigned, network.ReservationPriorityAlways); err != nil {
+		s.log.Warn("chat push: refused a stream", "peer", from, "err", err)
+		_ = st.Reset()
+		return
+	}
+	defer st.Scope().ReleaseMemory(pushReadBuf + maxSigned)
+	defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })() // the service stops: the read ends
+	s.push.mu.Lock()
+	s.push.in[st] = true
+	s.push.mu.Unlock()
+	defer func() {
+		s.push.mu.Lock()
+		delete(s.push.in, st)
+		s.push.mu.Unlock()
+	}()
+	logs := map[logKey]bool{}
+	r := bufio.NewReaderSize(st, pushReadBuf)
+	err := s.readPushes(r, from, logs)
+	if errors.Is(err, errPushFrame) {
+		s.log.Warn("chat push: refused a frame, stream reset", "peer", from, "err", err)
+		_ = st.Reset()
+		return
+	}
+	_ = st.Close()
+	if s.ctx.Err() != nil {
+		return
+	}
+	for k := range logs {
+		s.requestSync(k, from)
+	}
+}
+
+// readPushes takes frames from r until the stream ends (nil) or fails.
+func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+	for {
+		raw, err := readPushFrame(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		g, ok, err := s.takePush(from, raw)
+		if err != nil {
+			return err
+		}
+		logs[g.k] = true
+		if !ok {
+			continue
+		}
+		select {
+		case s.intake <- g:
+		case <-s.ctx.Done():
+			return s.ctx.Err()
+		}
+	}
+}
+
+// takePush checks one pushed message as the gossip validator does:
+// decoded, the stream peer's own, of a room this node keeps, its author
+// a member allowed in that room now, not stored here already, its
+// signature verified last (a copy held already costs no verification).
+// ok false: dropped without fault of the peer (a copy held already, a
+// room this node does not keep, an author not allowed here now); an
+// error: the peer sent what its own node never pushes.
+func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err error) {
+	m, sig, err := parse(raw)
+	if err != nil {
+		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
+	}
+	if m.author() != from {
+		return g, false, fmt.Errorf("%w: message of %s, not of the stream's peer", errPushFrame, m.author())
+	}
+	if m.isDM() || m.Room == "" {
+		return g, false, fmt.Errorf("%w: not a room message", errPushFrame)
+	}
+	k := logKey{m.Workgroup, m.logName()}
+	g = gossiped{m: m, k: k, from: from}
+	if s.cut(from) || !s.keeps(k) {
+		return g, false, nil
+	}
+	if err := s.admissible(m, k); err != nil {
+		s.log.Debug("chat push: dropped", "peer", from, "err", err)
+		return g, false, nil
+	}
+	if s.seen.stored(s.ctx, s, k, m) || s.push.recent.has(m.id) {
+		s.push.n.Dup.Inc()
+		return g, false, nil
+	}
+	if err := m.verify(sig); err != nil {
+		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
+	}
+	s.push.recent.add(m.id, k, from)
+	s.push.n.New.Inc()
+	return g, true, nil
+}
+
+// keeps reports whether this node keeps log k (has joined its topic).
+func (s *Service) keeps(k logKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.topics[k] != nil
+}
+
+// recentIDs remembers the IDs of the last messages received and verified
+// by push, with their log and author, so the gossip copy of one is taken
+// without decoding or verifying it again (same ID: same bytes).
+type recentIDs struct {
+	mu   sync.Mutex
+	ids  map[[32]byte]recentEntry
+	ring [recentMax][32]byte
+	next int
+}
+
+type recentEntry struct {
+	k      logKey
+	author peer.ID
+}
+
+// recentMax bounds recentIDs: several seconds of messages at 500 msg/s.
+const recentMax = 4096
+
+func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = make(map[[32]byte]recentEntry, recentMax)
+	}
+	if _, ok := r.ids[id]; ok {
+		return
+	}
+	if len(r.ids) >= recentMax {
+		delete(r.ids, r.ring[r.next])
+	}
+	r.ring[r.next] = id
+	r.next = (r.next + 1) % recentMax
+	r.ids[id] = recentEntry{k, author}
+}
+
+func (r *recentIDs) has(id [32]byte) bool {
+	_, ok := r.get(id)
+	return ok
+}
+
+func (r *recentIDs) get(id [32]byte) (recentEntry, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.ids[id]
+	return e, ok
+}
+
+// pushedCopy is the validator data of a gossip copy of a message this
+// node took by push: gossipsub forwards it (a member this node's author
+// cannot reach may wait for it), the receiver drops it.
+type pushedCopy struct{}
+
+// gossipOfPushed reports whether pm's data (by its gossipsub ID, the
+// SHA-256 of the bytes) is a message this node verified by push for log
+// k, whose author is still a member allowed there.
+func (s *Service) gossipOfPushed(pmID string, k logKey) bool {
+	if len(pmID) != 32 {
+		return false
+	}
+	e, ok := s.push.recent.get([32]byte([]byte(pmID)))
+	if !ok || e.k != k {
+		return false
+	}
+	if _, ok := s.dir.Member(k.wg, e.author); !ok {
+		return false
+	}
+	return s.allowed(k.wg, k.log, e.author)
+}
+
+// pushState is the service's push side: the per-peer writers and what
+// the reader took.
+type pushState struct {
+	mu     sync.Mutex
+	out    map[peer.ID]*pushOut
+	recent recentIDs
+	n      p2p.ChatPushCounters
+	reach  map[logKey]reachAnswer // unreachableMember's answers, under mu
+	in     map[network.Stream]bool // push streams being read, under mu
+	// gossipIn counts messages taken by gossip (validated, from
+	// another node), gossipOfPushed gossip copies of pushed ones.
+	gossipIn, gossipOfPushed atomic.Int64
+}
