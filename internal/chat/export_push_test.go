@@ -14,8 +14,8 @@ import (
 
 // PushCounts are a node's push counters and the gossip it took.
 type PushCounts struct {
-	New, Dup, Sent, Gossip float64 // push.go's counters (p2p.ChatPushCounters)
-	GossipIn, GossipOfPushed int64 // messages taken by gossip; gossip copies of pushed ones
+	New, Dup, Sent, Gossip   float64 // push.go's counters (p2p.ChatPushCounters)
+	GossipIn, GossipOfPushed int64   // messages taken by gossip; gossip copies of pushed ones
 }
 
 // PushCounts reads this node's push counters.

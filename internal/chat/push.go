@@ -269,7 +269,7 @@ type pushState struct {
 	out    map[peer.ID]*pushOut
 	recent recentIDs
 	n      p2p.ChatPushCounters
-	reach  map[logKey]reachAnswer // unreachableMember's answers, under mu
+	reach  map[logKey]reachAnswer  // unreachableMember's answers, under mu
 	in     map[network.Stream]bool // push streams being read, under mu
 	// gossipIn counts messages taken by gossip (validated, from
 	// another node), gossipOfPushed gossip copies of pushed ones.

@@ -155,4 +155,3 @@ func TestPushLine(t *testing.T) {
 		t.Errorf("charlie: %+v, want the messages live by gossip", got)
 	}
 }
-

@@ -54,7 +54,7 @@ type pushOut struct {
 	backoff     time.Duration
 	st          network.Stream
 	bw          *bufio.Writer
-	deadline    time.Time // the write deadline last set on st
+	deadline    time.Time   // the write deadline last set on st
 	unhook      func() bool // stops resetting st when the service stops
 	pending     []pushFrame
 }
