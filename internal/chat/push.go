@@ -162,7 +162,7 @@ func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err e
 	if m.author() != from {
 		return g, false, fmt.Errorf("%w: message of %s, not of the stream's peer", errPushFrame, m.author())
 	}
-	if m.isDM() || m.Room == "" {
+	if m.isDM() || m.logName() == "" {
 		return g, false, fmt.Errorf("%w: not a room message", errPushFrame)
 	}
 	k := logKey{m.Workgroup, m.logName()}
