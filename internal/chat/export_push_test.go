@@ -16,13 +16,15 @@ import (
 type PushCounts struct {
 	New, Dup, Sent, Gossip   float64 // push.go's counters (p2p.ChatPushCounters)
 	GossipIn, GossipOfPushed int64   // messages taken by gossip; gossip copies of pushed ones
+	EndSyncs                 int64   // rooms synced with a peer because its push stream ended
 }
 
 // PushCounts reads this node's push counters.
 func (s *Service) PushCounts() PushCounts {
 	n := s.push.n
 	return PushCounts{New: promtest.ToFloat64(n.New), Dup: promtest.ToFloat64(n.Dup), Sent: promtest.ToFloat64(n.Sent),
-		Gossip: promtest.ToFloat64(n.Gossip), GossipIn: s.push.gossipIn.Load(), GossipOfPushed: s.push.gossipOfPushed.Load()}
+		Gossip: promtest.ToFloat64(n.Gossip), GossipIn: s.push.gossipIn.Load(), GossipOfPushed: s.push.gossipOfPushed.Load(),
+		EndSyncs: s.push.endSyncs.Load()}
 }
 
 // TopicPeers lists the peers of a log's topic as the push fan-out sees them.

@@ -85,8 +85,8 @@ func appendPushFrame(dst, raw []byte) []byte {
 // servePush reads a member's push stream (workgroup.Guard has refused a
 // non-member before any byte is read) until it ends. A refused frame
 // resets the stream; when the stream ends otherwise, the logs it carried
-// are synced with the peer, so frames lost with the stream (written, not
-// read) come by history.
+// are synced with the peer, at once and joinResync later, so frames lost
+// with the stream (written, not read) come by history.
 func (s *Service) servePush(st network.Stream) {
 	from := st.Conn().RemotePeer()
 	if err := st.Scope().ReserveMemory(pushReadBuf+maxSigned, network.ReservationPriorityAlways); err != nil {
@@ -116,8 +116,12 @@ func (s *Service) servePush(st network.Stream) {
 	if s.ctx.Err() != nil {
 		return
 	}
+	// At once, and joinResync later for frames written before the peer
+	// saw the stream end (lost in flight).
 	for k := range logs {
 		s.requestSync(k, from)
+		s.resyncAfterJoin(k, from)
+		s.push.endSyncs.Add(1)
 	}
 }
 
@@ -274,4 +278,6 @@ type pushState struct {
 	// gossipIn counts messages taken by gossip (validated, from
 	// another node), gossipOfPushed gossip copies of pushed ones.
 	gossipIn, gossipOfPushed atomic.Int64
+	// endSyncs counts the rooms synced because a push stream ended.
+	endSyncs atomic.Int64
 }
