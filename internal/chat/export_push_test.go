@@ -92,3 +92,10 @@ func (s *Service) CutOffTopics(f func(peer.ID) bool) {
 		}
 	}
 }
+
+// GossipOnly makes this node send its room messages by gossip only, as
+// a node without push would: for tests of the gossip path.
+func (s *Service) GossipOnly() { s.push.off.Store(true) }
+
+// PushFramesIn is how many frames this node read from push streams.
+func (s *Service) PushFramesIn() int64 { return s.push.framesIn.Load() }

@@ -135,6 +135,7 @@ func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool
 		if err != nil {
 			return err
 		}
+		s.push.framesIn.Add(1)
 		g, ok, err := s.takePush(from, raw)
 		if err != nil {
 			return err
@@ -280,4 +281,9 @@ type pushState struct {
 	gossipIn, gossipOfPushed atomic.Int64
 	// endSyncs counts the rooms synced because a push stream ended.
 	endSyncs atomic.Int64
+	// off, set by tests only, sends this node's messages by gossip only
+	// (tests of the gossip path).
+	off atomic.Bool
+	// framesIn counts the frames read from push streams.
+	framesIn atomic.Int64
 }

@@ -158,18 +158,34 @@ func TestPushLine(t *testing.T) {
 		}
 		return nil
 	})
+	// bravo's mesh takes charlie a heartbeat after they subscribed:
+	// alpha says probes until one reaches charlie by gossip.
+	var sent []string
+	testutil.Eventually(t, testnet.Converge, func() error {
+		before := c.Chat().PushCounts().GossipIn
+		probe := fmt.Sprintf("probe %d", len(sent))
+		say(t, a, "general", probe)
+		sent = append(sent, probe)
+		waitTexts(t, net.Nodes, "office", "general", sent)
+		if c.Chat().PushCounts().GossipIn == before {
+			return fmt.Errorf("the probe reached charlie by history, not gossip")
+		}
+		return nil
+	})
+	a0, b0, c0 := a.Chat().PushCounts(), b.Chat().PushCounts(), c.Chat().PushCounts()
 	msgs := seq("line", 0, 10)
 	say(t, a, "general", msgs...)
-	waitTexts(t, net.Nodes, "office", "general", msgs)
-	if got := a.Chat().PushCounts(); got.Gossip != 10 || got.Sent != 10 {
-		t.Errorf("author: %+v, want 10 pushed (bravo) and 10 published on gossip", got)
+	sent = append(sent, msgs...)
+	waitTexts(t, net.Nodes, "office", "general", sent)
+	if got := a.Chat().PushCounts(); got.Gossip-a0.Gossip != 10 || got.Sent-a0.Sent != 10 {
+		t.Errorf("author: %+v (before %+v), want 10 pushed (bravo) and 10 published on gossip", got, a0)
 	}
 	// bravo verifies each message once, whichever copy comes first, and
 	// forwards the gossip copy of what it took by push.
-	if got := b.Chat().PushCounts(); got.New+float64(got.GossipIn) != 10 || got.GossipOfPushed == 0 {
-		t.Errorf("bravo: %+v, want 10 taken (push or gossip), gossip copies of pushed ones forwarded", got)
+	if got := b.Chat().PushCounts(); got.New-b0.New+float64(got.GossipIn-b0.GossipIn) != 10 || got.GossipOfPushed == b0.GossipOfPushed {
+		t.Errorf("bravo: %+v (before %+v), want 10 taken (push or gossip), gossip copies of pushed ones forwarded", got, b0)
 	}
-	if got := c.Chat().PushCounts(); got.New != 0 || got.GossipIn < 5 {
-		t.Errorf("charlie: %+v, want the messages live by gossip", got)
+	if got := c.Chat().PushCounts(); got.New != 0 || got.GossipIn-c0.GossipIn < 5 {
+		t.Errorf("charlie: %+v (before %+v), want the messages live by gossip", got, c0)
 	}
 }

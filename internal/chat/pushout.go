@@ -67,7 +67,7 @@ func (s *Service) fanout(ctx context.Context, k logKey, m *msg) {
 		s.publish(ctx, k, m) // the room directory: gossip only
 		return
 	}
-	if !s.pushAll(k, m) {
+	if s.push.off.Load() || !s.pushAll(k, m) {
 		s.push.n.Gossip.Inc()
 		s.publish(ctx, k, m)
 	}

@@ -134,7 +134,7 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 			return pubsub.ValidationReject
 		}
 		if !own {
-			if s.seen.stored(ctx, s, k, m) {
+			if from != s.self && s.seen.stored(ctx, s, k, m) {
 				return pubsub.ValidationIgnore // a replay: stored already (not worth verifying)
 			}
 			if err := m.verify(sig); err != nil {
