@@ -180,8 +180,10 @@
 // author when the stream ends other than by a refused frame (what was
 // written but not read comes by history).
 //
-// A gossip copy of a message this node verified by push (the same ID is
-// the same bytes) is accepted without decoding or verifying it, so
+// The first gossip copy of a message this node verified by push within
+// 30 s (the same ID is the same bytes; later copies are gossipsub's
+// duplicates, or replays, which take the full check and are ignored once
+// stored) is accepted without decoding or verifying it, so
 // gossipsub forwards it (a member the author cannot reach may wait for
 // it) but the receiver drops it (validator data pushedCopy); any other
 // gossip is parsed, checked, compared with the stored heads and only then

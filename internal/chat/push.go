@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -186,7 +187,7 @@ func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err e
 	if err := m.verify(sig); err != nil {
 		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
 	}
-	s.push.recent.add(m.id, k, from)
+	s.push.recent.add(m.id, k, from, true)
 	s.push.n.New.Inc()
 	return g, true, nil
 }
@@ -198,12 +199,13 @@ func (s *Service) keeps(k logKey) bool {
 	return s.topics[k] != nil
 }
 
-// recentIDs remembers the IDs of the last messages received and verified
-// by push, with their log and author, so the gossip copy of one is taken
-// without decoding or verifying it again (same ID: same bytes).
+// recentIDs remembers the IDs of the last messages this node verified,
+// by push or by gossip, with their log and author: a push copy of one is
+// dropped unverified, and the first gossip copy of one taken by push is
+// taken without decoding or verifying it (same ID: same bytes).
 type recentIDs struct {
 	mu   sync.Mutex
-	ids  map[[32]byte]recentEntry
+	ids  map[[32]byte]*recentEntry
 	ring [recentMax][32]byte
 	next int
 }
@@ -211,16 +213,26 @@ type recentIDs struct {
 type recentEntry struct {
 	k      logKey
 	author peer.ID
+	at     time.Time
+	// pushed: taken by push and its gossip copy not seen yet (the
+	// one copy forwarded this way; gossipsub's seen cache drops the
+	// others, and a replay after that goes through the full check).
+	pushed bool
 }
 
 // recentMax bounds recentIDs: several seconds of messages at 500 msg/s.
 const recentMax = 4096
 
-func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID) {
+// pushedCopyAge bounds how late the gossip copy of a pushed message is
+// taken unverified (the author publishes it at once, relays within
+// a second or two).
+const pushedCopyAge = 30 * time.Second
+
+func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ids == nil {
-		r.ids = make(map[[32]byte]recentEntry, recentMax)
+		r.ids = make(map[[32]byte]*recentEntry, recentMax)
 	}
 	if _, ok := r.ids[id]; ok {
 		return
@@ -230,19 +242,27 @@ func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID) {
 	}
 	r.ring[r.next] = id
 	r.next = (r.next + 1) % recentMax
-	r.ids[id] = recentEntry{k, author}
+	r.ids[id] = &recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
 }
 
 func (r *recentIDs) has(id [32]byte) bool {
-	_, ok := r.get(id)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.ids[id]
 	return ok
 }
 
-func (r *recentIDs) get(id [32]byte) (recentEntry, bool) {
+// takePushed reports, once, that id was taken by push for log k
+// within pushedCopyAge, with its author.
+func (r *recentIDs) takePushed(id [32]byte, k logKey) (peer.ID, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.ids[id]
-	return e, ok
+	if !ok || !e.pushed || e.k != k || time.Since(e.at) > pushedCopyAge {
+		return "", false
+	}
+	e.pushed = false
+	return e.author, true
 }
 
 // pushedCopy is the validator data of a gossip copy of a message this
@@ -252,19 +272,20 @@ type pushedCopy struct{}
 
 // gossipOfPushed reports whether pm's data (by its gossipsub ID, the
 // SHA-256 of the bytes) is a message this node verified by push for log
-// k, whose author is still a member allowed there.
+// k a moment ago, whose author is still a member allowed there; only the
+// first such copy (later ones are gossipsub's duplicates, or replays).
 func (s *Service) gossipOfPushed(pmID string, k logKey) bool {
 	if len(pmID) != 32 {
 		return false
 	}
-	e, ok := s.push.recent.get([32]byte([]byte(pmID)))
-	if !ok || e.k != k {
+	author, ok := s.push.recent.takePushed([32]byte([]byte(pmID)), k)
+	if !ok {
 		return false
 	}
-	if _, ok := s.dir.Member(k.wg, e.author); !ok {
+	if _, ok := s.dir.Member(k.wg, author); !ok {
 		return false
 	}
-	return s.allowed(k.wg, k.log, e.author)
+	return s.allowed(k.wg, k.log, author)
 }
 
 // pushState is the service's push side: the per-peer writers and what

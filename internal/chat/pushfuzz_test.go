@@ -99,3 +99,36 @@ func FuzzPushFrames(f *testing.F) {
 		}
 	})
 }
+
+// TestRecentPushedOnce: the gossip copy of a message taken by push is
+// taken unverified once, for its own log only; a message taken by gossip
+// never is, so a replay is always checked in full (and ignored, not
+// forwarded, once stored).
+func TestRecentPushedOnce(t *testing.T) {
+	var r recentIDs
+	k, other := logKey{"wg", "room"}, logKey{"wg", "other"}
+	pushed, gossiped := [32]byte{1}, [32]byte{2}
+	r.add(pushed, k, "author", true)
+	r.add(gossiped, k, "author", false)
+	if _, ok := r.takePushed(pushed, other); ok {
+		t.Fatal("taken for another log")
+	}
+	if a, ok := r.takePushed(pushed, k); !ok || a != "author" {
+		t.Fatalf("first gossip copy of a pushed message: %q %v", a, ok)
+	}
+	if _, ok := r.takePushed(pushed, k); ok {
+		t.Fatal("second copy taken unverified")
+	}
+	if _, ok := r.takePushed(gossiped, k); ok {
+		t.Fatal("message taken by gossip taken unverified")
+	}
+	if !r.has(pushed) || !r.has(gossiped) {
+		t.Fatal("forgotten")
+	}
+	for i := range recentMax {
+		r.add([32]byte{3, byte(i), byte(i >> 8)}, k, "a", true)
+	}
+	if r.has(pushed) || len(r.ids) != recentMax {
+		t.Fatalf("not bounded: %d entries", len(r.ids))
+	}
+}

@@ -143,7 +143,7 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		}
 		if !own && k.log != "" {
 			s.push.gossipIn.Add(1)
-			s.push.recent.add(m.id, k, m.author()) // its push copy, if one comes, is dropped unverified
+			s.push.recent.add(m.id, k, m.author(), false) // its push copy, if one comes, is dropped unverified
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
