@@ -3,6 +3,7 @@ package chat
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -244,7 +245,7 @@ func (o *pushOut) send() {
 		o.deadline = now.Add(pushWriteTimeout) // moved seldom: yamux makes a timer per call
 		_ = o.st.SetWriteDeadline(o.deadline)
 	}
-	var frame []byte
+	var hdr [binary.MaxVarintLen64]byte
 	for i := 0; ; i++ {
 		if i == len(o.pending) {
 			select {
@@ -256,8 +257,12 @@ func (o *pushOut) send() {
 		if i == len(o.pending) {
 			break
 		}
-		frame = appendPushFrame(frame[:0], o.pending[i].m.raw)
-		if _, err := o.bw.Write(frame); err != nil {
+		raw := o.pending[i].m.raw
+		if _, err := o.bw.Write(binary.AppendUvarint(hdr[:0], uint64(len(raw)))); err != nil {
+			o.fail(err)
+			return
+		}
+		if _, err := o.bw.Write(raw); err != nil {
 			o.fail(err)
 			return
 		}
