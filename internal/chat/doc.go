@@ -177,8 +177,9 @@
 // goes by gossip only. A push that fails (stream reset, write error, no
 // stream) publishes what was not flushed, and what was queued, on
 // gossip; the receiver syncs each room its push stream carried with the
-// author when the stream ends other than by a refused frame (what was
-// written but not read comes by history).
+// author when the stream breaks (reset, connection lost; not the
+// writer's clean close after its last flush, nor a refused frame), at
+// once and 1.5 s later (what was written but not read comes by history).
 //
 // The first gossip copy of a message this node verified by push within
 // 30 s (the same ID is the same bytes; later copies are gossipsub's

@@ -85,9 +85,11 @@ func appendPushFrame(dst, raw []byte) []byte {
 
 // servePush reads a member's push stream (workgroup.Guard has refused a
 // non-member before any byte is read) until it ends. A refused frame
-// resets the stream; when the stream ends otherwise, the logs it carried
-// are synced with the peer, at once and joinResync later, so frames lost
-// with the stream (written, not read) come by history.
+// resets the stream; when the stream breaks otherwise (reset, connection
+// lost; not a clean close, which comes after the writer's last flush),
+// the logs it carried are synced with the peer, at once and joinResync
+// later, so frames lost with the stream (written, not read) come by
+// history.
 func (s *Service) servePush(st network.Stream) {
 	from := st.Conn().RemotePeer()
 	if err := st.Scope().ReserveMemory(pushReadBuf+maxSigned, network.ReservationPriorityAlways); err != nil {
@@ -114,11 +116,12 @@ func (s *Service) servePush(st network.Stream) {
 		return
 	}
 	_ = st.Close()
-	if s.ctx.Err() != nil {
-		return
+	if err == nil || s.ctx.Err() != nil {
+		return // closed by the writer after its last flush: every frame read
 	}
-	// At once, and joinResync later for frames written before the peer
-	// saw the stream end (lost in flight).
+	// The stream broke: frames may have been lost with it. At once, and
+	// joinResync later for frames written before the peer saw the end
+	// (lost in flight).
 	for k := range logs {
 		s.requestSync(k, from)
 		s.resyncAfterJoin(k, from)
