@@ -8,6 +8,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/chat"
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testnet"
 	"github.com/peerhood/peerhood/internal/testutil"
 )
@@ -135,6 +136,30 @@ func TestPushFullMesh(t *testing.T) {
 		if nd.Chat().PushCounts().EndSyncs == ends[nd] {
 			t.Errorf("%s: %+v, want the room synced at the push stream's end", nd.Name, nd.Chat().PushCounts())
 		}
+	}
+	// charlie's node stops serving push (as an older version): alpha
+	// sends by gossip too, and charlie gets the messages live by gossip.
+	c.Host().RemoveStreamHandler(p2p.ProtoChatPush)
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if ps, _ := a.Host().Peerstore().SupportsProtocols(c.Host().ID(), p2p.ProtoChatPush); len(ps) != 0 {
+			return fmt.Errorf("alpha still thinks charlie serves push")
+		}
+		return nil
+	})
+	gossip0 := a.Chat().PushCounts().Gossip
+	testutil.Eventually(t, testnet.Converge, func() error {
+		before := c.Chat().PushCounts().GossipIn
+		probe := fmt.Sprintf("old %d", len(all))
+		say(t, a, "general", probe)
+		all = append(all, probe)
+		waitTexts(t, net.Nodes, "office", "general", all)
+		if c.Chat().PushCounts().GossipIn == before {
+			return fmt.Errorf("the message reached charlie by history, not gossip")
+		}
+		return nil
+	})
+	if a.Chat().PushCounts().Gossip == gossip0 {
+		t.Error("alpha did not publish on gossip for a member without push")
 	}
 }
 
