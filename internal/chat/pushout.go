@@ -92,12 +92,16 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	if len(ps) > pushMaxPeers {
 		return false
 	}
-	topic := Topic(k.wg, k.log)
+	room := s.roomsOf(k.wg)[k.log] // as Say judged it
+	if room == nil {
+		return false
+	}
+	member := s.memberOf(k.wg)
 	all := true
 	f := pushFrame{k, m}
 	s.push.mu.Lock()
 	for _, p := range ps {
-		if !s.allowedQuiet(p, topic) {
+		if !allowedBy(room, p, member) {
 			continue // refused the topic: nothing to deliver to it
 		}
 		if s.cut(p) { // a test's partition: only through others
