@@ -92,7 +92,9 @@ func TestPushFullMesh(t *testing.T) {
 	}
 	for _, nd := range []*testnet.Node{b, c} {
 		got := nd.Chat().PushCounts()
-		if got.New != 20 || got.GossipIn != 0 || got.GossipOfPushed != 0 {
+		// Each message came by push (a history sync around the room's
+		// join may have brought some a moment before: held already).
+		if got.New+got.Dup != 20 || got.New == 0 || got.GossipIn != 0 || got.GossipOfPushed != 0 {
 			t.Errorf("%s: %+v, want 20 received by push and no gossip copy", nd.Name, got)
 		}
 	}
