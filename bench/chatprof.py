@@ -7,7 +7,8 @@
 #
 # Each sample goes to the first component (in the order below) that a
 # frame of its stack matches: verify, the chat validator, the events bus,
-# the writer (commit / insert / the rest), the FTS indexer, the SSE
+# the writer (commit / insert / the rest), the FTS indexer, chat's push
+# (reading and checking frames / the writers), the SSE
 # stream, gossipsub (validation, reading and decoding RPCs, sending them,
 # its processLoop), yamux (send / recv loops), other services, GC and the
 # scheduler. A profile at 100 Hz holds ~150 samples per 4,000 messages
@@ -25,6 +26,8 @@ rules = [
  ("chat writer: rest", r"chat\.\(\*Service\)\.writer|chat\.\(\*Service\)\.insert"),
  ("chat fts indexer", r"chat\.\(\*Service\)\.indexer|indexPending"),
  ("chat receive", r"chat\.\(\*Service\)\.receive"),
+ ("chat push: read + checks", r"chat\.\(\*Service\)\.servePush|chat\.\(\*Service\)\.readPushes|chat\.\(\*Service\)\.takePush"),
+ ("chat push: write", r"chat\.\(\*pushOut\)|chat\.\(\*Service\)\.fanout|chat\.\(\*Service\)\.pushAll"),
  ("SSE stream", r"events\.\(\*Handler\)|events\.WriteEvent|events\.\(\*stream\)"),
  ("api/http other", r"net/http\.\(\*conn\)\.serve"),
  ("pubsub validate other", r"pubsub\.\(\*validation\)"),

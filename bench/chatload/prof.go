@@ -131,17 +131,25 @@ func gossipCounts(homes []string) map[string]float64 {
 // sampled allocation profile).
 var goMetrics = map[string]bool{"go_memstats_mallocs_total": true, "go_memstats_alloc_bytes_total": true, "go_gc_duration_seconds_count": true}
 
-// reportGossip prints the chat router's copies per message, from the
-// counters' change over the run (members restarted meanwhile count from
-// zero, so take it from a run without KILL).
+// reportGossip prints the copies of each message a member received, by
+// push (chat's /peerhood/chat/push/1) and by gossip (the chat router),
+// from the counters' change over the run (members restarted meanwhile
+// count from zero, so take it from a run without KILL). Each message
+// has members-1 receivers.
 func reportGossip(before, after map[string]float64, members, total int) {
 	d := func(k string) float64 { return after[k] - before[k] }
-	if d("new") <= 0 {
+	if total <= 0 || members < 2 {
 		return
 	}
-	fmt.Printf("peerhood gossip: %.2f copies received per message per member (%.2f duplicates), %.2f copies sent per message per member, %.2f IDONTWANT IDs sent per message per member\n",
-		(d("new")+d("duplicate"))/d("new"), d("duplicate")/d("new"), d("sent")/float64(total*members), d("idontwant")/float64(total*members))
+	recv := float64(total * (members - 1))
+	fmt.Printf("peerhood copies: %.2f received per message per member: %.2f by push (%.2f duplicates), %.2f by gossip (%.2f duplicates); authors published %.2f of their messages on gossip too\n",
+		(d("push_new")+d("push_duplicate")+d("new")+d("duplicate"))/recv, (d("push_new")+d("push_duplicate"))/recv, d("push_duplicate")/recv,
+		(d("new")+d("duplicate"))/recv, d("duplicate")/recv, d("push_gossip")/float64(total))
 	reportWork("run", before, after)
+	if d("new") > 0 {
+		fmt.Printf("peerhood gossip: %.2f copies received per gossiped message per member (%.2f duplicates), %.2f copies sent per message per member, %.2f IDONTWANT IDs sent per message per member\n",
+			(d("new")+d("duplicate"))/d("new"), d("duplicate")/d("new"), d("sent")/float64(total*members), d("idontwant")/float64(total*members))
+	}
 	if dl := float64(total * members); d("go_memstats_mallocs_total") > 0 {
 		fmt.Printf("peerhood alloc: %.0f allocations and %.1f KB per delivery, %.2f GC cycles per 1000 deliveries (all members, whole run)\n",
 			d("go_memstats_mallocs_total")/dl, d("go_memstats_alloc_bytes_total")/dl/1024, 1000*d("go_gc_duration_seconds_count")/dl)

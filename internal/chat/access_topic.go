@@ -104,6 +104,9 @@ func (s *Service) topicAllowed(p peer.ID, topic string) bool {
 	if !ok || p == s.self {
 		return true
 	}
+	if s.cutTopics.Load() && s.cut(p) {
+		return false
+	}
 	var r *roomState
 	if all := s.acc.rooms.Load(); all != nil {
 		r = (*all)[wg][room]

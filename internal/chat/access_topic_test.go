@@ -109,6 +109,9 @@ func TestRoomTopicAdmission(t *testing.T) {
 	if _, err := net.Node("bravo").Chat().JoinRoom(ctxT(t), "office", "secret"); err != nil {
 		t.Fatal(err)
 	}
+	// Raw subscribers are not chat services: push (which only a chat
+	// service reads) is off, gossip's admission is what is tested.
+	a.Chat().GossipOnly()
 	secret, open := chat.Topic(wg, "secret"), chat.Topic(wg, "open")
 	subs := map[string]*rawSub{}
 	for _, nd := range []*testnet.Node{c, d} {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,6 +100,8 @@ func runRoomBench(b *testing.B, nodes []*testnet.Node, total, rate int) {
 			}
 		}()
 	}
+	cpu0 := cpuTime()
+	push0 := pushTotals(nodes)
 	start := time.Now()
 	every := time.Second / time.Duration(rate)
 	var send sync.WaitGroup
@@ -125,6 +128,8 @@ func runRoomBench(b *testing.B, nodes []*testnet.Node, total, rate int) {
 	lost, dup := 0, 0
 	_ = waitAll(nodes, total, 30*time.Second)
 	done := time.Since(start)
+	cpu := cpuTime() - cpu0
+	push := pushTotals(nodes)
 	close(stop)
 	wg.Wait()
 	for _, nd := range nodes {
@@ -138,6 +143,32 @@ func runRoomBench(b *testing.B, nodes []*testnet.Node, total, rate int) {
 		len(nodes), total, rate, sendEnd.Round(time.Millisecond), done.Round(time.Millisecond), lost, dup)
 	b.ReportMetric(float64(lost), "lost")
 	b.ReportMetric(float64(dup), "dup")
+	recv := float64(total * (len(nodes) - 1))
+	b.ReportMetric(float64(cpu.Microseconds())/float64(total*len(nodes)), "us-cpu/delivery")
+	b.ReportMetric((push.New+push.Dup-push0.New-push0.Dup)/recv, "push-copies/recv")
+	b.ReportMetric(float64(push.GossipIn-push0.GossipIn)/recv, "gossip-taken/recv")
+	b.ReportMetric((push.Gossip-push0.Gossip)/float64(total), "gossip-published/msg")
+}
+
+// pushTotals sums the members' push counters.
+func pushTotals(nodes []*testnet.Node) chat.PushCounts {
+	var t chat.PushCounts
+	for _, nd := range nodes {
+		c := nd.Chat().PushCounts()
+		t.New, t.Dup, t.Sent, t.Gossip = t.New+c.New, t.Dup+c.Dup, t.Sent+c.Sent, t.Gossip+c.Gossip
+		t.GossipIn += c.GossipIn
+		t.GossipOfPushed += c.GossipOfPushed
+	}
+	return t
+}
+
+// cpuTime is this process's CPU time so far (user + system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // reportRoomBench reports the rate and the latency over every

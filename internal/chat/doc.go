@@ -1,7 +1,8 @@
 // Package chat owns chat: rooms of a workgroup, direct messages and
 // alerts between members, their history (kept in SQLite, searchable with
-// FTS5), the gossip topics of the rooms, and the /peerhood/history/1 and
-// /peerhood/dm/1 protocols. No server: the members carry it.
+// FTS5), the gossip topics of the rooms, and the /peerhood/history/1,
+// /peerhood/chat/push/1 and /peerhood/dm/1 protocols. No server: the
+// members carry it.
 //
 // # Message
 //
@@ -95,7 +96,7 @@
 // too: the message goes to Publish as validator data, and the validator
 // takes it as it is (no decode, no verification of the signature just
 // made) only when ReceivedFrom is this node (true of a local publish
-// only) and the bytes are the very ones signed (ownOrDecode). The validator runs inline in gossipsub's
+// only) and the bytes are the very ones signed (ownOrParse). The validator runs inline in gossipsub's
 // validation workers (p2p.JoinTopicInline: it never waits on the network,
 // so no goroutine per message). The store path runs prepared statements
 // (stmts.go). One writer stores gossip in batches (one commit each, up to
@@ -134,6 +135,68 @@
 // to peers outside the mesh, so what is published in that window reaches
 // it by no live path. History sync covers it: each peer that joins a
 // topic is synced with at once and again joinResync (1.5 s) later.
+//
+// # Live delivery: push (/peerhood/chat/push/1)
+//
+// An author hands its own room messages straight to the room's members
+// it is connected to, one hop, one copy each: a receiver pays no
+// gossipsub validation pipeline and gets no duplicate. Behind
+// workgroup.Guard (a non-member's stream is reset before a byte is
+// read). One long-lived stream per peer and direction, opened lazily by
+// the author (only over an existing connection), closed after 30 s
+// without a message:
+//
+//	frame = uvarint length (1..24 KiB, at most 4 bytes) || signed message
+//
+// the very bytes gossip carries. Per peer a bounded queue (1,024) and one
+// writer goroutine that writes every frame queued meanwhile through a
+// 32 KiB buffer and flushes when the queue is empty (a burst is one
+// yamux frame, not one per message); a write deadline of 15 s, moved
+// only when 5 s of it are used. The reader (32 KiB buffer, one goroutine
+// per stream) takes only messages AUTHORED BY THE STREAM'S PEER (a member
+// cannot relay, replay or amplify others' messages over push), of a room
+// (never a directory entry or a direct message): parsed, then dropped
+// unverified when held already (seen.go head, or its ID among the last
+// 4,096 verified, by push or gossip), dropped when this node does not
+// keep that room or the author is not a member allowed in it NOW, then
+// its signature verified, and handed to the writer queue gossip and
+// history use (exactly once and chain order come from the store path).
+// A malformed, oversized or truncated frame, another author's message, a
+// directory entry or a bad signature resets the stream (logged); the
+// rest is dropped and the stream kept.
+//
+// The author pushes a room message to each peer of the room's topic (as
+// the topic's events told, kept by watchPeers: no round trip to the
+// router) that the room's access list lets in now, and publishes it on
+// gossip as well only when some member may not get it by push: the
+// topic has more than 32 peers (then it is not pushed at all: the
+// author's uplink would carry a copy per member), a topic peer's node
+// lacks the push protocol (the peerstore, from identify: an older
+// version), its stream is broken (backoff 1 s doubling to 30 s) or its
+// queue full, or a member the room lets in, not known offline
+// (PresenceReader), is not connected to this node (it may be in the room
+// through others; this answer is kept 1 s per room). The room directory
+// goes by gossip only. A push that fails (stream reset, write error, no
+// stream) publishes what was not flushed, and what was queued, on
+// gossip; the receiver syncs each room its push stream carried with the
+// author when the stream breaks (reset, connection lost; not the
+// writer's clean close after its last flush, nor a refused frame), at
+// once and 1.5 s later (what was written but not read comes by history).
+//
+// The first gossip copy of a message this node verified by push within
+// 30 s (the same ID is the same bytes; later copies are gossipsub's
+// duplicates, or replays, which take the full check and are ignored once
+// stored) is accepted without decoding or verifying it, so
+// gossipsub forwards it (a member the author cannot reach may wait for
+// it) but the receiver drops it (validator data pushedCopy); any other
+// gossip is parsed, checked, compared with the stored heads and only then
+// verified (a replay costs no signature check). Counters:
+// peerhood_chat_gossip_total{what="push_new"|"push_duplicate"|"push_sent"|"push_gossip"}.
+//
+// Direct messages keep their own stream (/peerhood/dm/1, one stream per
+// delivery with a reply): it carries another's conversation with an
+// answer and a fallback to the spool, which a room push needs not; they
+// share the checks (author = stream peer), not the stream.
 //
 // # /peerhood/history/1: gap repair and history sync
 //

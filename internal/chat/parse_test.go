@@ -120,7 +120,10 @@ func TestOwnPublishNotVerifiedAgain(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := s.ownOrDecode(c.from, c.pm)
+			got, sig, own, err := s.ownOrParse(c.from, c.pm)
+			if err == nil && !own {
+				err = got.verify(sig)
+			}
 			if (err == nil) != c.ok {
 				t.Fatalf("err %v, want ok %v", err, c.ok)
 			}

@@ -40,6 +40,7 @@ func TestResetRaceKeepsLiveGossip(t *testing.T) {
 	net.Workgroup("office")
 	net.WaitOnline("office")
 	a, b := net.Node("alpha"), net.Node("bravo")
+	a.Chat().GossipOnly() // gossip's re-announce is tested, not push
 	wg := wgID(t, a)
 	if _, err := a.Chat().CreateRoom(ctxT(t), "office", "general", "", nil); err != nil {
 		t.Fatal(err)

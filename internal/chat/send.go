@@ -56,7 +56,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	}
 	s.stored(m)
 	if !m.isDM() {
-		s.publish(ctx, logKey{wg, log}, m)
+		s.fanout(ctx, logKey{wg, log}, m) // push.go, pushout.go
 	}
 	return m, nil
 }
@@ -64,7 +64,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 // publish sends m on its log's topic, joining it for the while when this
 // node does not keep the log (a topic change of a room it left). m goes
 // along as the validator data: the topic's validator takes this node's
-// own publish without decoding and verifying it again (ownOrDecode).
+// own publish without decoding and verifying it again (ownOrParse).
 func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
 	s.mu.Lock()
 	t := s.topics[k]

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/events"
@@ -100,10 +101,14 @@ type Service struct {
 	told      map[syncKey]time.Time
 	joined    map[logKey]bool // rooms joined (nil: not read yet)
 	acc       topicAccess     // room access on the gossip topics (access_topic.go)
+	push      pushState       // direct push of own room messages (push.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
 	cutOff atomic.Pointer[func(peer.ID) bool]
+	// cutTopics, set by tests only, makes the cut refuse those peers'
+	// room topic subscriptions too (a partition gossip sees).
+	cutTopics atomic.Bool
 
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
@@ -175,6 +180,8 @@ func New(cfg Config) (*Service, error) {
 		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
 		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
 	}
+	s.push.out, s.push.reach, s.push.in = map[peer.ID]*pushOut{}, map[logKey]reachAnswer{}, map[network.Stream]bool{}
+	s.push.n = cfg.Host.ChatPushCounters()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
 }
@@ -187,6 +194,7 @@ const syncWorkers = 4
 func (s *Service) Start(ctx context.Context) error {
 	s.cfg.Host.Handle(p2p.ProtoHistory, workgroup.Guard(s.dir, s.log, s.serveHistory))
 	s.cfg.Host.Handle(p2p.ProtoDM, workgroup.Guard(s.dir, s.log, s.serveDM))
+	s.cfg.Host.Handle(p2p.ProtoChatPush, workgroup.Guard(s.dir, s.log, s.servePush))
 	if s.cfg.Spool != nil {
 		s.cfg.Spool.OnChat(s.fromSpool)
 	}
@@ -218,6 +226,7 @@ func (s *Service) Close() error {
 	}()
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
+	s.cfg.Host.RemoveStreamHandler(p2p.ProtoChatPush)
 	s.stopTopicAccess()
 	s.cancel()
 	s.wg.Wait()

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -32,6 +33,17 @@ type logTopic struct {
 	sub    *pubsub.Subscription
 	events *pubsub.TopicEventHandler
 	cancel context.CancelFunc
+	// peers: the topic's peers as its events told (watchPeers), read
+	// by the push fan-out without a round trip to the router's loop.
+	peers atomic.Pointer[[]peer.ID]
+}
+
+// peerList is the topic's peers (nil before the first event).
+func (t *logTopic) peerList() []peer.ID {
+	if ps := t.peers.Load(); ps != nil {
+		return *ps
+	}
+	return nil
 }
 
 func randPerm(n int) []int { return rand.Perm(n) }
@@ -111,6 +123,13 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 		if s.cut(from) {
 			return pubsub.ValidationIgnore
 		}
+		if from != s.self && s.gossipOfPushed(pm.ID, k) {
+			// The very bytes came by push, verified: forwarded (a member
+			// the author cannot reach may wait for it), not stored again.
+			pm.ValidatorData = pushedCopy{}
+			s.push.gossipOfPushed.Add(1)
+			return pubsub.ValidationAccept
+		}
 		m, sm, own, err := s.ownOrParse(from, pm)
 		if err != nil {
 			return pubsub.ValidationReject
@@ -119,12 +138,16 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 			return pubsub.ValidationReject
 		}
 		if !own {
-			if s.seen.stored(ctx, s, k, m) || s.fly.has(m) {
+			if from != s.self && (s.seen.stored(ctx, s, k, m) || s.fly.has(m)) {
 				return pubsub.ValidationIgnore // a replay, or a copy of one being stored
 			}
 			if err := s.verifyNet(m, sm); err != nil {
 				return pubsub.ValidationReject
 			}
+		}
+		if !own && k.log != "" {
+			s.push.gossipIn.Add(1)
+			s.push.recent.add(m.id, k, m.author(), false) // its push copy, if one comes, is dropped unverified
 		}
 		pm.ValidatorData = m
 		return pubsub.ValidationAccept
@@ -343,14 +366,23 @@ func (s *Service) syncIfStillHeld(k logKey, p peer.ID, author peer.ID, seq uint6
 // again joinResync later.
 func (s *Service) watchPeers(ctx context.Context, k logKey, t *logTopic) {
 	defer s.wg.Done()
+	peers := map[peer.ID]bool{}
 	for {
 		ev, err := t.events.NextPeerEvent(ctx)
 		if err != nil {
 			return
 		}
 		if ev.Type == pubsub.PeerJoin {
+			peers[ev.Peer] = true
 			s.syncAfterJoin(k, ev.Peer)
+		} else {
+			delete(peers, ev.Peer)
 		}
+		list := make([]peer.ID, 0, len(peers))
+		for p := range peers {
+			list = append(list, p)
+		}
+		t.peers.Store(&list)
 	}
 }
 

@@ -16,6 +16,26 @@ import (
 // message = (new + duplicate) / new.
 type gossipCounter struct {
 	fresh, dup, sent, idontwant prometheus.Counter
+	push                        ChatPushCounters
+}
+
+// ChatPushCounters count chat's direct pushes of room messages
+// (internal/chat push.go) under the same metric: "push_new" (a message
+// received first by push), "push_duplicate" (received by push but held
+// already), "push_sent" (frames written), "push_gossip" (own messages
+// an author also published on gossip: some member not reachable by push).
+type ChatPushCounters struct {
+	New, Dup, Sent, Gossip prometheus.Counter
+}
+
+// ChatPushCounters returns the counters of chat's pushes (unregistered
+// ones when the host exports no metrics).
+func (h *Host) ChatPushCounters() ChatPushCounters {
+	if h.gossipTracer != nil {
+		return h.gossipTracer.push
+	}
+	c := func() prometheus.Counter { return prometheus.NewCounter(prometheus.CounterOpts{Name: "unexported"}) }
+	return ChatPushCounters{New: c(), Dup: c(), Sent: c(), Gossip: c()}
 }
 
 func newGossipCounter(reg prometheus.Registerer) *gossipCounter {
@@ -32,6 +52,8 @@ func newGossipCounter(reg prometheus.Registerer) *gossipCounter {
 	return &gossipCounter{
 		fresh: v.WithLabelValues("new"), dup: v.WithLabelValues("duplicate"),
 		sent: v.WithLabelValues("sent"), idontwant: v.WithLabelValues("idontwant"),
+		push: ChatPushCounters{New: v.WithLabelValues("push_new"), Dup: v.WithLabelValues("push_duplicate"),
+			Sent: v.WithLabelValues("push_sent"), Gossip: v.WithLabelValues("push_gossip")},
 	}
 }
 

@@ -81,6 +81,10 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	// messages: frames up to 1 MiB.
 	ProtoHistory: {In: 4, Out: 4, Memory: 12 << 20},
 	ProtoDM:      {In: 8, Out: 8, Memory: 8 << 20},
+	// Chat push: one long-lived stream each way per peer (a second while
+	// one broken is released); frames up to 24 KiB, read through a
+	// 32 KiB buffer.
+	ProtoChatPush: {In: 4, Out: 4, Memory: 1 << 20},
 	// Tunnels are one stream per forwarded TCP connection; the bytes
 	// they carry sit in yamux windows (counted in the connection's
 	// scope), not in protocol frames.

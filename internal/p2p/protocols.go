@@ -16,6 +16,9 @@ const (
 	// ProtoHistory is chat's history sync (internal/chat).
 	ProtoHistory protocol.ID = "/peerhood/history/1"
 	// ProtoDM carries chat's direct messages live (internal/chat).
-	ProtoDM     protocol.ID = "/peerhood/dm/1"
-	ProtoTunnel protocol.ID = "/peerhood/tunnel/1"
+	ProtoDM protocol.ID = "/peerhood/dm/1"
+	// ProtoChatPush carries an author's own room messages straight to the
+	// room's members it is connected to (internal/chat, push.go).
+	ProtoChatPush protocol.ID = "/peerhood/chat/push/1"
+	ProtoTunnel   protocol.ID = "/peerhood/tunnel/1"
 )

@@ -1,0 +1,318 @@
+package chat
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+)
+
+// Direct push of room messages (doc.go, "Live delivery: push").
+//
+// An author hands each of its own room messages straight to the room's
+// topic peers it is connected to, over one long-lived
+// /peerhood/chat/push/1 stream per peer (pushout.go writes it): frames
+// of uvarint length + the signed message, exactly the bytes gossip
+// carries. The reader takes only messages whose author is the stream's
+// peer (one hop: a member cannot relay or replay others' messages over
+// push), checked as the gossip validator checks them, into the same
+// writer queue as gossip and history.
+
+// pushReadBuf is the reader's buffer: a burst of frames is read in one
+// call.
+const pushReadBuf = 32 << 10
+
+// errPushFrame marks a frame the reader refuses by resetting the stream:
+// malformed, oversized, not a room message, not the stream peer's own,
+// or a signature that does not verify.
+var errPushFrame = errors.New("chat push: bad frame")
+
+// readPushFrame reads one frame: uvarint length (1..maxSigned), then
+// that many bytes (a new slice: the message keeps it). io.EOF only at a
+// frame boundary.
+func readPushFrame(r *bufio.Reader) ([]byte, error) {
+	var n uint64
+	for i := 0; ; i++ {
+		c, err := r.ReadByte()
+		if err != nil {
+			if i == 0 {
+				return nil, err // io.EOF: the stream ended between frames
+			}
+			if errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("%w: truncated length", errPushFrame)
+			}
+			return nil, err
+		}
+		if i == pushLenBytes {
+			return nil, fmt.Errorf("%w: length longer than %d bytes", errPushFrame, pushLenBytes)
+		}
+		n |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			break
+		}
+	}
+	if n == 0 || n > maxSigned {
+		return nil, fmt.Errorf("%w: length %d not in 1..%d", errPushFrame, n, maxSigned)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%w: truncated frame", errPushFrame)
+		}
+		return nil, err
+	}
+	return buf, nil
+}
+
+// pushLenBytes is the longest uvarint a frame length may take (28 bits,
+// beyond maxSigned).
+const pushLenBytes = 4
+
+// appendPushFrame appends raw as one frame.
+func appendPushFrame(dst, raw []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(raw))), raw...)
+}
+
+// servePush reads a member's push stream (workgroup.Guard has refused a
+// non-member before any byte is read) until it ends. A refused frame
+// resets the stream; when the stream breaks otherwise (reset, connection
+// lost; not a clean close, which comes after the writer's last flush),
+// the logs it carried are synced with the peer, at once and joinResync
+// later, so frames lost with the stream (written, not read) come by
+// history.
+func (s *Service) servePush(st network.Stream) {
+	from := st.Conn().RemotePeer()
+	if err := st.Scope().ReserveMemory(pushReadBuf+maxSigned, network.ReservationPriorityAlways); err != nil {
+		s.log.Warn("chat push: refused a stream", "peer", from, "err", err)
+		_ = st.Reset()
+		return
+	}
+	defer st.Scope().ReleaseMemory(pushReadBuf + maxSigned)
+	defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })() // the service stops: the read ends
+	s.push.mu.Lock()
+	s.push.in[st] = true
+	s.push.mu.Unlock()
+	defer func() {
+		s.push.mu.Lock()
+		delete(s.push.in, st)
+		s.push.mu.Unlock()
+	}()
+	logs := map[logKey]bool{}
+	r := bufio.NewReaderSize(st, pushReadBuf)
+	err := s.readPushes(r, from, logs)
+	if errors.Is(err, errPushFrame) {
+		s.log.Warn("chat push: refused a frame, stream reset", "peer", from, "err", err)
+		_ = st.Reset()
+		return
+	}
+	_ = st.Close()
+	if err == nil || s.ctx.Err() != nil {
+		return // closed by the writer after its last flush: every frame read
+	}
+	// The stream broke: frames may have been lost with it. At once, and
+	// joinResync later for frames written before the peer saw the end
+	// (lost in flight).
+	for k := range logs {
+		s.requestSync(k, from)
+		s.resyncAfterJoin(k, from, time.Now(), 0)
+		s.push.endSyncs.Add(1)
+	}
+}
+
+// readPushes takes frames from r until the stream ends (nil) or fails.
+func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+	for {
+		raw, err := readPushFrame(r)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.push.framesIn.Add(1)
+		g, ok, err := s.takePush(from, raw)
+		if err != nil {
+			return err
+		}
+		logs[g.k] = true
+		if !ok {
+			continue
+		}
+		g.fly = s.fly.add(g.m)
+		select {
+		case s.intake <- g:
+		case <-s.ctx.Done():
+			if g.fly {
+				s.fly.remove(g.m)
+			}
+			return s.ctx.Err()
+		}
+	}
+}
+
+// takePush checks one pushed message as the gossip validator does:
+// decoded, the stream peer's own, of a room this node keeps, its author
+// a member allowed in that room now, not stored here already, its
+// signature verified last (a copy held already costs no verification).
+// ok false: dropped without fault of the peer (a copy held already, a
+// room this node does not keep, an author not allowed here now); an
+// error: the peer sent what its own node never pushes.
+func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err error) {
+	m, sig, err := parse(raw)
+	s.work.decoded.Add(1)
+	if err != nil {
+		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
+	}
+	if m.author() != from {
+		return g, false, fmt.Errorf("%w: message of %s, not of the stream's peer", errPushFrame, m.author())
+	}
+	if m.isDM() || m.logName() == "" {
+		return g, false, fmt.Errorf("%w: not a room message", errPushFrame)
+	}
+	k := logKey{m.Workgroup, m.logName()}
+	g = gossiped{m: m, k: k, from: from}
+	if s.cut(from) || !s.keeps(k) {
+		return g, false, nil
+	}
+	if err := s.admissible(m, k); err != nil {
+		s.log.Debug("chat push: dropped", "peer", from, "err", err)
+		return g, false, nil
+	}
+	if s.seen.stored(s.ctx, s, k, m) || s.fly.has(m) || s.push.recent.has(m.id) {
+		s.push.n.Dup.Inc()
+		return g, false, nil
+	}
+	if err := s.verifyNet(m, sig); err != nil {
+		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
+	}
+	s.push.recent.add(m.id, k, from, true)
+	s.push.n.New.Inc()
+	return g, true, nil
+}
+
+// keeps reports whether this node keeps log k (has joined its topic).
+func (s *Service) keeps(k logKey) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.topics[k] != nil
+}
+
+// recentIDs remembers the IDs of the last messages this node verified,
+// by push or by gossip, with their log and author: a push copy of one is
+// dropped unverified, and the first gossip copy of one taken by push is
+// taken without decoding or verifying it (same ID: same bytes).
+type recentIDs struct {
+	mu   sync.Mutex
+	ids  map[[32]byte]*recentEntry
+	ring [recentMax][32]byte
+	next int
+}
+
+type recentEntry struct {
+	k      logKey
+	author peer.ID
+	at     time.Time
+	// pushed: taken by push and its gossip copy not seen yet (the
+	// one copy forwarded this way; gossipsub's seen cache drops the
+	// others, and a replay after that goes through the full check).
+	pushed bool
+}
+
+// recentMax bounds recentIDs: several seconds of messages at 500 msg/s.
+const recentMax = 4096
+
+// pushedCopyAge bounds how late the gossip copy of a pushed message is
+// taken unverified (the author publishes it at once, relays within
+// a second or two).
+const pushedCopyAge = 30 * time.Second
+
+func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = make(map[[32]byte]*recentEntry, recentMax)
+	}
+	if _, ok := r.ids[id]; ok {
+		return
+	}
+	if len(r.ids) >= recentMax {
+		delete(r.ids, r.ring[r.next])
+	}
+	r.ring[r.next] = id
+	r.next = (r.next + 1) % recentMax
+	r.ids[id] = &recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
+}
+
+func (r *recentIDs) has(id [32]byte) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.ids[id]
+	return ok
+}
+
+// takePushed reports, once, that id was taken by push for log k
+// within pushedCopyAge, with its author.
+func (r *recentIDs) takePushed(id [32]byte, k logKey) (peer.ID, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.ids[id]
+	if !ok || !e.pushed || e.k != k || time.Since(e.at) > pushedCopyAge {
+		return "", false
+	}
+	e.pushed = false
+	return e.author, true
+}
+
+// pushedCopy is the validator data of a gossip copy of a message this
+// node took by push: gossipsub forwards it (a member this node's author
+// cannot reach may wait for it), the receiver drops it.
+type pushedCopy struct{}
+
+// gossipOfPushed reports whether pm's data (by its gossipsub ID, the
+// SHA-256 of the bytes) is a message this node verified by push for log
+// k a moment ago, whose author is still a member allowed there; only the
+// first such copy (later ones are gossipsub's duplicates, or replays).
+func (s *Service) gossipOfPushed(pmID string, k logKey) bool {
+	if len(pmID) != 32 {
+		return false
+	}
+	author, ok := s.push.recent.takePushed([32]byte([]byte(pmID)), k)
+	if !ok {
+		return false
+	}
+	if _, ok := s.dir.Member(k.wg, author); !ok {
+		return false
+	}
+	return s.allowed(k.wg, k.log, author)
+}
+
+// pushState is the service's push side: the per-peer writers and what
+// the reader took.
+type pushState struct {
+	mu     sync.Mutex
+	out    map[peer.ID]*pushOut
+	recent recentIDs
+	n      p2p.ChatPushCounters
+	reach  map[logKey]reachAnswer  // unreachableMember's answers, under mu
+	in     map[network.Stream]bool // push streams being read, under mu
+	// gossipIn counts messages taken by gossip (validated, from
+	// another node), gossipOfPushed gossip copies of pushed ones.
+	gossipIn, gossipOfPushed atomic.Int64
+	// endSyncs counts the rooms synced because a push stream ended.
+	endSyncs atomic.Int64
+	// off, set by tests only, sends this node's messages by gossip only
+	// (tests of the gossip path).
+	off atomic.Bool
+	// framesIn counts the frames read from push streams.
+	framesIn atomic.Int64
+}

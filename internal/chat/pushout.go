@@ -1,0 +1,337 @@
+package chat
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/p2p"
+)
+
+const (
+	// pushMaxPeers is the largest room (topic peers) whose messages are
+	// pushed: above it the author's uplink would carry one copy per
+	// member, and gossip's mesh spreads the load.
+	pushMaxPeers = 32
+	// pushQueue bounds the frames waiting for one peer's writer; a full
+	// queue sends the message by gossip.
+	pushQueue = 1024
+	// pushIdle is how long a writer with nothing to send keeps its stream.
+	pushIdle = 30 * time.Second
+	// pushOpenTimeout bounds opening a push stream.
+	pushOpenTimeout = 5 * time.Second
+	// pushWriteTimeout bounds a write: a peer that stops reading fails
+	// the stream (its messages then go by gossip and history).
+	pushWriteTimeout = 15 * time.Second
+	// pushBackoffMin and pushBackoffMax bound the wait before a push
+	// stream is opened again after a failure (doubling).
+	pushBackoffMin = time.Second
+	pushBackoffMax = 30 * time.Second
+	// pushWriteBuf is the writer's buffer: frames queued meanwhile go
+	// out in one write.
+	pushWriteBuf = 32 << 10
+)
+
+// pushFrame is one own message waiting for a peer's writer.
+type pushFrame struct {
+	k logKey
+	m *msg
+}
+
+// pushOut is the writer of one peer's push stream.
+type pushOut struct {
+	s *Service
+	p peer.ID
+	q chan pushFrame
+	// brokenUntil (Unix ns): the stream failed; until then messages go
+	// by gossip and the writer does not open a stream.
+	brokenUntil atomic.Int64
+	backoff     time.Duration
+	st          network.Stream
+	bw          *bufio.Writer
+	deadline    time.Time   // the write deadline last set on st
+	unhook      func() bool // stops resetting st when the service stops
+	pending     []pushFrame
+}
+
+// fanout delivers this node's own message m of log k: pushed to each
+// topic peer of a room that is allowed in it now, and published on
+// gossip when some member may not get it by push (pushPlan).
+func (s *Service) fanout(ctx context.Context, k logKey, m *msg) {
+	if k.log == "" {
+		s.publish(ctx, k, m) // the room directory: gossip only
+		return
+	}
+	if s.push.off.Load() || !s.pushAll(k, m) {
+		s.push.n.Gossip.Inc()
+		s.publish(ctx, k, m)
+	}
+}
+
+// pushAll pushes m to every topic peer of room k allowed in it and
+// reports whether that reaches every member that may be waiting for it:
+// false when the room has more than pushMaxPeers topic peers (nothing
+// pushed), a topic peer lacks the push protocol (an older version), its
+// stream is broken or its queue full, or a member allowed in the room
+// that is not known offline is not connected to this node (it may
+// subscribe through others).
+func (s *Service) pushAll(k logKey, m *msg) bool {
+	s.mu.Lock()
+	t := s.topics[k]
+	s.mu.Unlock()
+	if t == nil {
+		return false
+	}
+	ps := t.peerList()
+	if len(ps) > pushMaxPeers {
+		return false
+	}
+	room := s.roomsOf(k.wg)[k.log] // as Say judged it
+	if room == nil {
+		return false
+	}
+	member := s.memberOf(k.wg)
+	all := true
+	f := pushFrame{k, m}
+	s.push.mu.Lock()
+	for _, p := range ps {
+		if !allowedBy(room, p, member) {
+			continue // refused the topic: nothing to deliver to it
+		}
+		if s.cut(p) { // a test's partition: only through others
+			all = false
+			continue
+		}
+		if !s.canPush(p) || !s.pushOutLocked(p).enqueue(f) {
+			all = false
+		}
+	}
+	s.push.mu.Unlock()
+	return all && !s.unreachableMember(k)
+}
+
+// canPush reports whether p's node serves the push protocol (identify
+// told the peerstore).
+func (s *Service) canPush(p peer.ID) bool {
+	ok, err := s.cfg.Host.Peerstore().SupportsProtocols(p, p2p.ProtoChatPush)
+	return err == nil && len(ok) > 0
+}
+
+// unreachableMember reports whether a member allowed in room k, not
+// known to be offline, is not connected to this node: it may be in the
+// room through other members, so the message goes by gossip too. The
+// answer is kept for reachCache.
+func (s *Service) unreachableMember(k logKey) bool {
+	now := time.Now()
+	s.push.mu.Lock()
+	c, ok := s.push.reach[k]
+	s.push.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.unreachable
+	}
+	pr, _ := s.dir.(PresenceReader)
+	unreachable := false
+	nw := s.cfg.Host.Network()
+	for _, mb := range s.dir.Members(k.wg) {
+		p := mb.PeerID
+		if p == s.self || nw.Connectedness(p) == network.Connected && !s.cut(p) {
+			continue
+		}
+		if pr != nil && pr.PresenceOf(k.wg, p) == "offline" {
+			continue // history sync brings it everything when it returns
+		}
+		if s.allowed(k.wg, k.log, p) {
+			unreachable = true
+			break
+		}
+	}
+	s.push.mu.Lock()
+	s.push.reach[k] = reachAnswer{unreachable, now.Add(reachCache)}
+	s.push.mu.Unlock()
+	return unreachable
+}
+
+// reachCache is how long unreachableMember's answer is kept (a member
+// that comes online meanwhile joins the topic, and is synced with).
+const reachCache = time.Second
+
+type reachAnswer struct {
+	unreachable bool
+	until       time.Time
+}
+
+// pushOutLocked returns p's writer, started when missing (push.mu held).
+func (s *Service) pushOutLocked(p peer.ID) *pushOut {
+	o := s.push.out[p]
+	if o == nil {
+		o = &pushOut{s: s, p: p, q: make(chan pushFrame, pushQueue)}
+		s.push.out[p] = o
+		s.wg.Add(1)
+		go o.run()
+	}
+	return o
+}
+
+// enqueue hands f to the writer; false when the stream is broken or the
+// queue full (the caller publishes on gossip).
+func (o *pushOut) enqueue(f pushFrame) bool {
+	if time.Now().UnixNano() < o.brokenUntil.Load() {
+		return false
+	}
+	select {
+	case o.q <- f:
+		return true
+	default:
+		return false
+	}
+}
+
+// run writes queued frames until the service stops or the writer has
+// been idle pushIdle.
+func (o *pushOut) run() {
+	defer o.s.wg.Done()
+	idle := time.NewTimer(pushIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case <-o.s.ctx.Done():
+			o.closeStream()
+			return
+		case <-idle.C:
+			if o.retire() {
+				return
+			}
+			idle.Reset(pushIdle)
+			continue
+		case f := <-o.q:
+			o.pending = append(o.pending[:0], f)
+		}
+		o.send()
+		idle.Reset(pushIdle)
+	}
+}
+
+// retire ends an idle writer: it leaves the map while nothing is queued
+// (under push.mu, so no frame is enqueued to a writer gone).
+func (o *pushOut) retire() bool {
+	o.s.push.mu.Lock()
+	defer o.s.push.mu.Unlock()
+	if len(o.q) > 0 {
+		return false
+	}
+	delete(o.s.push.out, o.p)
+	o.closeStream()
+	return true
+}
+
+// send writes the pending frames and every frame queued meanwhile, then
+// flushes: a burst goes out in few writes. On failure what was not
+// flushed goes by gossip, the stream is reset, and the peer's reader
+// syncs the room with this node (servePush).
+func (o *pushOut) send() {
+	if time.Now().UnixNano() < o.brokenUntil.Load() {
+		o.fail(nil)
+		return
+	}
+	if o.st == nil {
+		if err := o.open(); err != nil {
+			o.fail(err)
+			return
+		}
+	}
+	if now := time.Now(); o.deadline.Sub(now) < pushWriteTimeout-5*time.Second {
+		o.deadline = now.Add(pushWriteTimeout) // moved seldom: yamux makes a timer per call
+		_ = o.st.SetWriteDeadline(o.deadline)
+	}
+	var hdr [binary.MaxVarintLen64]byte
+	for i := 0; ; i++ {
+		if i == len(o.pending) {
+			select {
+			case f := <-o.q:
+				o.pending = append(o.pending, f)
+			default:
+			}
+		}
+		if i == len(o.pending) {
+			break
+		}
+		raw := o.pending[i].m.raw
+		if _, err := o.bw.Write(binary.AppendUvarint(hdr[:0], uint64(len(raw)))); err != nil {
+			o.fail(err)
+			return
+		}
+		if _, err := o.bw.Write(raw); err != nil {
+			o.fail(err)
+			return
+		}
+	}
+	if err := o.bw.Flush(); err != nil {
+		o.fail(err)
+		return
+	}
+	o.s.push.n.Sent.Add(float64(len(o.pending)))
+	o.backoff = 0
+	clear(o.pending)
+	o.pending = o.pending[:0]
+}
+
+// open opens the push stream to a connected peer.
+func (o *pushOut) open() error {
+	ctx, cancel := context.WithTimeout(o.s.ctx, pushOpenTimeout)
+	defer cancel()
+	st, err := o.s.cfg.Host.NewStream(network.WithNoDial(ctx, "chat push: only connected"), o.p, p2p.ProtoChatPush)
+	if err != nil {
+		return fmt.Errorf("open push stream: %w", err)
+	}
+	o.st, o.bw, o.deadline = st, bufio.NewWriterSize(st, pushWriteBuf), time.Time{}
+	// A write blocked on a peer that stopped reading must not hold the
+	// service's stop.
+	o.unhook = context.AfterFunc(o.s.ctx, func() { _ = st.Reset() })
+	return nil
+}
+
+// fail resets the stream, marks it broken for a backoff, and publishes
+// on gossip the frames not delivered and those queued: nothing is lost
+// (the peer also syncs the room when its reader sees the stream end).
+func (o *pushOut) fail(err error) {
+	if err != nil {
+		o.backoff = min(max(2*o.backoff, pushBackoffMin), pushBackoffMax)
+		o.brokenUntil.Store(time.Now().Add(o.backoff).UnixNano())
+		o.s.log.Debug("chat push: stream failed", "peer", o.p, "err", err, "retry in", o.backoff)
+	}
+	if o.st != nil {
+		o.unhook()
+		_ = o.st.Reset()
+		o.st, o.bw = nil, nil
+	}
+	for {
+		select {
+		case f := <-o.q:
+			o.pending = append(o.pending, f)
+			continue
+		default:
+		}
+		break
+	}
+	for _, f := range o.pending {
+		o.s.push.n.Gossip.Inc()
+		o.s.publish(o.s.ctx, f.k, f.m)
+	}
+	clear(o.pending)
+	o.pending = o.pending[:0]
+}
+
+// closeStream ends the stream cleanly (the service stops, or idle).
+func (o *pushOut) closeStream() {
+	if o.st != nil {
+		o.unhook()
+		_ = o.st.Close()
+		o.st, o.bw = nil, nil
+	}
+}
