@@ -73,10 +73,12 @@ func TestSyncStormVerifiesOnce(t *testing.T) {
 			want = append(want, txt)
 		}
 	}
-	// Every message reached delta's writer by gossip and waits there.
+	// Every message reached delta's writer live (by push or gossip) and
+	// waits there.
 	testutil.Eventually(t, testnet.Converge, func() error {
-		if n := d.Chat().WorkCounts()["gossip"] - before["gossip"]; n < 3*perAuthor {
-			return fmt.Errorf("delta took %d messages by gossip, want %d", n, 3*perAuthor)
+		after := d.Chat().WorkCounts()
+		if n := after["gossip"] + after["pushed"] - before["gossip"] - before["pushed"]; n < 3*perAuthor {
+			return fmt.Errorf("delta took %d messages live, want %d", n, 3*perAuthor)
 		}
 		return nil
 	})

@@ -14,6 +14,7 @@ type workCounts struct {
 	decoded atomic.Uint64 // messages from the network parsed (gossip, history, direct)
 
 	gossip atomic.Uint64 // gossip messages handed to the writer
+	pushed atomic.Uint64 // pushed messages handed to the writer (push.go)
 	synced atomic.Uint64 // history messages handed to the store (checked)
 	direct atomic.Uint64 // direct messages taken (stream or spool)
 	stored atomic.Uint64 // messages of others newly stored (any path, held ones released included)
@@ -28,7 +29,7 @@ type workCounts struct {
 }
 
 var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
-	"Chat work per kind: signatures verified, messages decoded, received by gossip, history sync and direct, stored; history sync requests, answers, messages fetched and those already known.",
+	"Chat work per kind: signatures verified, messages decoded, received by gossip, push, history sync and direct, stored; history sync requests, answers, messages fetched and those already known.",
 	[]string{"what"}, nil)
 
 // Collectors returns chat's metrics (the daemon registers them).
@@ -50,7 +51,7 @@ func (c workCollector) Collect(ch chan<- prometheus.Metric) {
 func (w *workCounts) snapshot() map[string]uint64 {
 	return map[string]uint64{
 		"verify": w.verify.Load(), "decoded": w.decoded.Load(),
-		"gossip": w.gossip.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
+		"gossip": w.gossip.Load(), "pushed": w.pushed.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
 		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
 	}

@@ -148,6 +148,7 @@ func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool
 		if !ok {
 			continue
 		}
+		s.work.pushed.Add(1)
 		g.fly = s.fly.add(g.m)
 		select {
 		case s.intake <- g:
