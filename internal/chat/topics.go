@@ -173,19 +173,6 @@ func (s *Service) ownOrParse(from peer.ID, pm *pubsub.Message) (*msg, signed, bo
 	return m, sm, false, err
 }
 
-// ownOrDecode is ownOrParse with the signature of a message not this
-// node's own publish checked.
-func (s *Service) ownOrDecode(from peer.ID, pm *pubsub.Message) (*msg, error) {
-	m, sm, own, err := s.ownOrParse(from, pm)
-	if err != nil || own {
-		return m, err
-	}
-	if err := s.verifyNet(m, sm); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
 // admissible checks a verified message against the log it came for and
 // the workgroup's roster and rooms.
 func (s *Service) admissible(m *msg, k logKey) error {
