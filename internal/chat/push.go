@@ -148,8 +148,8 @@ func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool
 		if !ok {
 			continue
 		}
-		s.work.pushed.Add(1)
 		g.fly = s.fly.add(g.m)
+		s.work.pushed.Add(1) // after the in-flight record: a sync that sees the count finds it
 		select {
 		case s.intake <- g:
 		case <-s.ctx.Done():

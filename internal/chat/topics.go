@@ -200,8 +200,8 @@ func (s *Service) receive(ctx context.Context, k logKey, t *logTopic) {
 		if !ok || m.author() == s.self {
 			continue
 		}
-		s.work.gossip.Add(1)
 		g := gossiped{m: m, k: k, from: pm.ReceivedFrom, fly: s.fly.add(m)}
+		s.work.gossip.Add(1) // after the in-flight record: a sync that sees the count finds it
 		select {
 		case s.intake <- g:
 		case <-ctx.Done():
