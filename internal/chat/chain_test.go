@@ -99,14 +99,7 @@ func TestChainReadsAcrossIndexMark(t *testing.T) {
 // direct message and a room message, each twice in one batch (and a room
 // message's copy behind its successor): one row each.
 func TestCopiesInOneBatch(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Service{db: db}
-	s.countHeld(ctx)
+	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	_, b := newPeer(t)
 	dm, err := sign(ka, body{V: version, Workgroup: "wg1", To: []byte(b), Author: []byte(a), Seq: 1, HLC: 1, Kind: KindText, Text: "psst"})
@@ -120,7 +113,7 @@ func TestCopiesInOneBatch(t *testing.T) {
 		t.Fatalf("one batch: %v (%d stored), %v; want %v", res, len(out), err, want)
 	}
 	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages`).Scan(&n); err != nil || n != 3 {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_messages`).Scan(&n); err != nil || n != 3 {
 		t.Fatalf("rows: %d %v, want 3", n, err)
 	}
 }

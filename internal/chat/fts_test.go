@@ -118,14 +118,7 @@ func ftsSearch(t *testing.T, s *Service, word string) []string {
 // left; a search (History indexes the queue first) finds every message
 // at any point.
 func TestFTSYieldsToLoad(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Service{db: db}
-	s.countHeld(ctx)
+	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	var prev []byte
 	const batch = 32
@@ -207,14 +200,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 // WAL afresh instead of appending to the frames of the burst before (the
 // automatic checkpoint, every 1,000 pages (internal/store), would run in a commit).
 func TestIdleCheckpoint(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Service{db: db}
-	s.countHeld(ctx)
+	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	var prev []byte
 	put := func(seq int) {
@@ -238,7 +224,7 @@ func TestIdleCheckpoint(t *testing.T) {
 	}
 	put(burst + 1)
 	var busy, frames, done int
-	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
 		t.Fatal(err)
 	}
 	if frames > 20 {

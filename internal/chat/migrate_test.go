@@ -160,14 +160,7 @@ func TestMigrateCompactStore(t *testing.T) {
 // messages: the delete trigger lowers the index mark, so such a message
 // is still queued and found by search and by ID once indexed.
 func TestIndexMarkAfterDeletingNewest(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Service{db: db}
-	s.countHeld(ctx)
+	s, ctx := newStoreService(t)
 	k, a := newPeer(t)
 	ms := chainMsgs(t, k, a, "kiwi one", "kiwi two", "kiwi three")
 	if _, _, err := s.insert(ctx, ms...); err != nil {
@@ -177,10 +170,10 @@ func TestIndexMarkAfterDeletingNewest(t *testing.T) {
 		t.Fatalf("indexPending: %d %v", n, err)
 	}
 	var rowid int64
-	if err := db.QueryRowContext(ctx, `SELECT rowid FROM chat_messages WHERE id=?`, ms[2].ID()).Scan(&rowid); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT rowid FROM chat_messages WHERE id=?`, ms[2].ID()).Scan(&rowid); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ExecContext(ctx, `DELETE FROM chat_messages WHERE id=?`, ms[2].ID()); err != nil {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM chat_messages WHERE id=?`, ms[2].ID()); err != nil {
 		t.Fatal(err)
 	}
 	ftsWhole(t, s, "newest deleted")
@@ -191,7 +184,7 @@ func TestIndexMarkAfterDeletingNewest(t *testing.T) {
 		t.Fatalf("insert: %v %v", res, err)
 	}
 	var got int64
-	if err := db.QueryRowContext(ctx, `SELECT rowid FROM chat_messages WHERE id=?`, mb.ID()).Scan(&got); err != nil || got != rowid {
+	if err := s.db.QueryRowContext(ctx, `SELECT rowid FROM chat_messages WHERE id=?`, mb.ID()).Scan(&got); err != nil || got != rowid {
 		t.Fatalf("new message's rowid %d (%v), want the reused %d", got, err, rowid)
 	}
 	if n, err := s.indexPending(ctx); err != nil || n != 1 {

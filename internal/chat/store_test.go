@@ -24,14 +24,7 @@ import (
 // path: one chain lookup per message, and no look for held successors
 // while nothing is held (heldRows), which must not skip a release.
 func TestStoreChain(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s := &Service{db: db}
-	s.countHeld(ctx)
+	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	_, b := newPeer(t)
 	mk := func(key crypto.PrivKey, author peer.ID, seq uint64, prev []byte, text string, to peer.ID) *msg {
@@ -165,4 +158,20 @@ func checkHeld(t *testing.T, s *Service, step string) {
 	if !maps.Equal(want, s.heldBy) {
 		t.Errorf("%s: held counts %v, chat_held has %v", step, s.heldBy, want)
 	}
+}
+
+// newStoreService is a chat Service on a fresh node database (closed at
+// the test's end), with nothing but the store path: what the store tests
+// drive directly.
+func newStoreService(t *testing.T) (*Service, context.Context) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "node.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	return s, ctx
 }
