@@ -99,3 +99,16 @@ func (s *Service) GossipOnly() { s.push.off.Store(true) }
 
 // PushFramesIn is how many frames this node read from push streams.
 func (s *Service) PushFramesIn() int64 { return s.push.framesIn.Load() }
+
+// SayForRePush says text in room (wg is the workgroup ID) and returns a
+// function that pushes that message again to the room's topic peers, as
+// pushAll does: receivers that hold it read and check each frame and
+// drop it as a duplicate, unverified (BenchmarkPushFrames).
+func (s *Service) SayForRePush(ctx context.Context, wg, room, text string) (func() bool, error) {
+	m, err := s.send(ctx, wg, body{Room: room, Kind: KindText, Text: text})
+	if err != nil {
+		return nil, err
+	}
+	k := logKey{wg, m.logName()}
+	return func() bool { return s.pushAll(k, m) }, nil
+}

@@ -17,7 +17,7 @@ import (
 )
 
 // wgID is the ID of workgroup "office" as nd knows it.
-func wgID(t *testing.T, nd *testnet.Node) string {
+func wgID(t testing.TB, nd *testnet.Node) string {
 	t.Helper()
 	var wgs []struct {
 		ID   string `json:"id"`
