@@ -36,6 +36,12 @@ const (
 	// pushWriteBuf is the writer's buffer: frames queued meanwhile go
 	// out in one write.
 	pushWriteBuf = 32 << 10
+	// pushProtoCache is how long a peer's writer trusts that the peer
+	// serves the push protocol once the peerstore said so (asked per
+	// message, the peerstore cost ~0.8 us per peer: BenchmarkPushFrames).
+	// A peer that stopped serving it meanwhile refuses the stream: the
+	// writer fails, its frames go by gossip.
+	pushProtoCache = 10 * time.Second
 )
 
 // pushFrame is one own message waiting for a peer's writer.
@@ -53,11 +59,14 @@ type pushOut struct {
 	// by gossip and the writer does not open a stream.
 	brokenUntil atomic.Int64
 	backoff     time.Duration
-	st          network.Stream
-	bw          *bufio.Writer
-	deadline    time.Time   // the write deadline last set on st
-	unhook      func() bool // stops resetting st when the service stops
-	pending     []pushFrame
+	// protoUntil (Unix ns, under push.mu): until then the peer is taken
+	// to serve the push protocol without asking the peerstore.
+	protoUntil int64
+	st         network.Stream
+	bw         *bufio.Writer
+	deadline   time.Time   // the write deadline last set on st
+	unhook     func() bool // stops resetting st when the service stops
+	pending    []pushFrame
 }
 
 // fanout delivers this node's own message m of log k: pushed to each
@@ -99,6 +108,7 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	member := s.memberOf(k.wg)
 	all := true
 	f := pushFrame{k, m}
+	now := time.Now().UnixNano()
 	s.push.mu.Lock()
 	for _, p := range ps {
 		if !allowedBy(room, p, member) {
@@ -108,7 +118,7 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 			all = false
 			continue
 		}
-		if !s.canPush(p) || !s.pushOutLocked(p).enqueue(f) {
+		if !s.canPushLocked(p, now) || !s.pushOutLocked(p).enqueue(f) {
 			all = false
 		}
 	}
@@ -116,11 +126,23 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	return all && !s.unreachableMember(k)
 }
 
-// canPush reports whether p's node serves the push protocol (identify
-// told the peerstore).
-func (s *Service) canPush(p peer.ID) bool {
+// canPushLocked reports whether p's node serves the push protocol
+// (identify told the peerstore), asking the peerstore at most every
+// pushProtoCache while it says yes (push.mu held; now in Unix ns).
+func (s *Service) canPushLocked(p peer.ID, now int64) bool {
+	o := s.push.out[p]
+	if o != nil && now < o.protoUntil {
+		return true
+	}
 	ok, err := s.cfg.Host.Peerstore().SupportsProtocols(p, p2p.ProtoChatPush)
-	return err == nil && len(ok) > 0
+	if err != nil || len(ok) == 0 {
+		return false
+	}
+	if o == nil {
+		o = s.pushOutLocked(p)
+	}
+	o.protoUntil = now + int64(pushProtoCache)
+	return true
 }
 
 // unreachableMember reports whether a member allowed in room k, not
