@@ -172,7 +172,9 @@
 // topic has more than 32 peers (then it is not pushed at all: the
 // author's uplink would carry a copy per member), a topic peer's node
 // lacks the push protocol (the peerstore, from identify: an older
-// version), its stream is broken (backoff 1 s doubling to 30 s) or its
+// version; a yes is trusted 10 s, so no lookup per peer per message: a
+// node that stopped serving push meanwhile refuses the stream, the
+// write fails and goes by gossip), its stream is broken (backoff 1 s doubling to 30 s) or its
 // queue full, or a member the room lets in, not known offline
 // (PresenceReader), is not connected to this node (it may be in the room
 // through others; this answer is kept 1 s per room). The room directory
