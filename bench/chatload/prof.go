@@ -109,6 +109,10 @@ func gossipCounts(homes []string) map[string]float64 {
 				}
 				continue
 			}
+			if k, f, ok := lockCounter(line); ok {
+				out[k] += f
+				continue
+			}
 			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)
 			if !ok {
 				// chat's own work counters, as "work_" + what

@@ -95,8 +95,7 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 // reads, chain.go) and the mark moves past them. The ID and chain entries
 // are inserted in key order: each B-tree leaf is visited once per batch.
 func (s *Service) indexBatch(ctx context.Context) (int, error) {
-	s.storeMu.Lock()
-	defer s.storeMu.Unlock()
+	defer s.storeMu.give(s.storeMu.take(holdIndex))
 	var n int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var lo int64
@@ -127,6 +126,10 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 	})
 	if err != nil {
 		return 0, err
+	}
+	if n > 0 {
+		s.work.indexBatches.Add(1)
+		s.work.indexed.Add(uint64(n))
 	}
 	return int(n), nil
 }

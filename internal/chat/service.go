@@ -89,7 +89,7 @@ type Service struct {
 	seen  seenHeads // per-log author heads, for the gossip validator
 	stmts stmtCache // the store path's prepared statements
 
-	storeMu sync.Mutex // serializes stores (chain checks) and own sends
+	storeMu storeLock // serializes stores (chain checks) and own sends (storelock.go)
 	mu      sync.Mutex
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name

@@ -245,6 +245,7 @@ func (s *Service) writer() {
 		}
 		batch = s.collect(batch, pace.begin(time.Now()))
 		pace.end(len(batch))
+		s.work.writeBatches.Add(1)
 		chainOrder(batch)
 		for _, g := range batch {
 			ms = append(ms, g.m)
