@@ -113,16 +113,17 @@ func ftsSearch(t *testing.T, s *Service, word string) []string {
 }
 
 // The indexer yields to load: under continuous writes (never ftsIdle
-// apart) it leaves the queue alone until ftsBound messages wait, then
-// indexes it all, so the queue stays bounded; idle, it indexes what is
-// left; a search (History indexes the queue first) finds every message
-// at any point.
+// apart) it leaves the queue alone until a slice (ftsSlice messages)
+// waits, then indexes whole slices, so the queue stays under a slice
+// between looks and no transaction takes more than a slice; idle, it
+// indexes what is left; a search (History indexes the queue first) finds
+// every message at any point.
 func TestFTSYieldsToLoad(t *testing.T) {
 	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	var prev []byte
 	const batch = 32
-	const total = ftsBound + 3*batch
+	const total = 4*ftsSlice + 3*batch
 	pending := func() int {
 		t.Helper()
 		var n int
@@ -132,7 +133,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 		return n
 	}
 	busy := func() time.Time { return time.Unix(0, s.fts.last.Load()).Add(ftsIdle / 10) }
-	indexedAt := 0
+	indexedAt, looks := 0, 0
 	for seq := 1; seq <= total; seq += batch {
 		ms := make([]*msg, 0, batch)
 		for i := seq; i < seq+batch; i++ {
@@ -153,18 +154,21 @@ func TestFTSYieldsToLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch n := pending(); {
-		case did && stored < ftsBound:
-			t.Fatalf("indexed under load with %d queued (bound %d)", stored-indexedAt, ftsBound)
-		case did && n != 0:
-			t.Fatalf("indexed, %d still queued", n)
+		case did && stored-indexedAt < ftsSlice:
+			t.Fatalf("indexed under load with %d queued (slice %d)", stored-indexedAt, ftsSlice)
+		case did && n >= ftsSlice:
+			t.Fatalf("indexed, %d still queued (slice %d)", n, ftsSlice)
+		case did && (stored-n-indexedAt)%ftsSlice != 0:
+			t.Fatalf("indexed %d: not whole slices of %d", stored-n-indexedAt, ftsSlice)
 		case did:
-			indexedAt = stored
-		case n != stored-indexedAt || n >= ftsBound:
-			t.Fatalf("%d stored, %d indexed, %d queued (bound %d)", stored, indexedAt, n, ftsBound)
+			indexedAt = stored - n
+			looks++
+		case n != stored-indexedAt || n >= ftsSlice:
+			t.Fatalf("%d stored, %d indexed, %d queued (slice %d)", stored, indexedAt, n, ftsSlice)
 		}
 	}
-	if indexedAt == 0 {
-		t.Fatal("the bound never forced indexing under load")
+	if looks < 3 {
+		t.Fatalf("a whole slice forced indexing under load %d times, want 3 or more", looks)
 	}
 	if pending() == 0 {
 		t.Fatal("nothing left queued after the bound: the test proves nothing about search")

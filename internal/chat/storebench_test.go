@@ -108,6 +108,10 @@ func BenchmarkFTSIndex(b *testing.B) {
 	}
 	s := &Service{db: db}
 	s.countHeld(ctx)
+	if n, err := strconv.Atoi(os.Getenv("PH_FTS_BATCH")); err == nil && n > 0 {
+		defer func(old int) { ftsBatch = old }(ftsBatch)
+		ftsBatch = n
+	}
 	k, _, _ := crypto.GenerateEd25519Key(nil)
 	id, _ := peer.IDFromPrivateKey(k)
 	var prev []byte
@@ -157,9 +161,9 @@ func BenchmarkFTSIndex(b *testing.B) {
 	b.ReportMetric(float64(time.Since(t0).Milliseconds())/float64((b.N+ftsBatch-1)/ftsBatch), "ms/tx")
 }
 
-// BenchmarkChainTail measures the chain reads (chain.go) when ftsBound
-// rows wait above the index mark (the longest tail under continuous
-// writes), 20 authors: heads of the log, a range of one author, the last
+// BenchmarkChainTail measures the chain reads (chain.go) when a slice
+// and a write batch (ftsSlice + maxBatch rows) wait above the index mark
+// (the longest tail under continuous writes), 20 authors: heads of the log, a range of one author, the last
 // of a chain. Per read, in CPU time.
 //
 //	go test -run '^$' -bench ChainTail ./internal/chat/
@@ -181,7 +185,7 @@ func BenchmarkChainTail(b *testing.B) {
 		ids[i], _ = peer.IDFromPrivateKey(keys[i])
 	}
 	var batch []*msg
-	for n := range ftsBound {
+	for n := range ftsSlice + maxBatch {
 		a := n % authors
 		m, err := sign(keys[a], body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
 			HLC: uint64(n+1) << hlcShift, Kind: KindText, Text: "a chat message of a typical length"})
