@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -139,7 +140,8 @@ func (s *Service) indexSlices(ctx context.Context) (int, error) {
 // on SQLite's busy handler): the rows above chat_index_mark.upto go into
 // chat_fts, chat_ids (lookups by ID, idlookup.go) and chat_chain (chain
 // reads, chain.go) and the mark moves past them. The ID and chain entries
-// are inserted in key order: each B-tree leaf is visited once per batch.
+// are inserted in key order: each B-tree leaf is visited once per batch
+// (and the ID entries go to the newest run of chat_ids: idlookup.go).
 func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
 	defer s.storeMu.give(s.storeMu.take(holdIndex))
 	var n int64
@@ -159,8 +161,8 @@ func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(k, msg)
-			SELECT substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1`, lo, hi.Int64); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(run, k, msg)
+			SELECT rowid >> `+strconv.Itoa(idRunShift)+`, substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2`, lo, hi.Int64); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_chain(workgroup, log, author, seq, msg)
