@@ -149,8 +149,8 @@ func timeline(ms []*member, says []sayRec, start time.Time, samples []tlSample, 
 		s.say = append(s.say, r.took)
 	}
 	var table strings.Builder
-	fmt.Fprintf(&table, "%4s %6s %7s %7s %7s %12s %7s %6s %5s %6s %5s %6s %26s %12s %5s\n",
-		"sec", "n", "p50", "p99", "max", "worst m:p99", "say99", "cpu", "gc", "wbatch", "idx", "idxmsg", "lock hold ms store/say/idx", "long s/s/i", "syncs")
+	fmt.Fprintf(&table, "%4s %6s %7s %7s %7s %12s %7s %6s %5s %6s %5s %6s %26s %12s %5s %16s\n",
+		"sec", "n", "p50", "p99", "max", "worst m:p99", "say99", "cpu", "gc", "wbatch", "idx", "idxmsg", "lock hold ms store/say/idx", "long s/s/i", "syncs", "wait ms store/say")
 	type bad struct {
 		sec int
 		p99 float64
@@ -233,8 +233,8 @@ func sampleCols(samples []tlSample, start time.Time, i int) string {
 	}
 	d := func(k string) float64 { return (b.c[k] - a.c[k]) / el }
 	ms := func(k string) float64 { return 1000 * d(k) }
-	return out + fmt.Sprintf(" %5.0f %6.0f %5.0f %6.0f %8.1f/%7.1f/%7.1f %4.0f/%3.0f/%3.0f %5.0f", d("go_gc_duration_seconds_count"),
+	return out + fmt.Sprintf(" %5.0f %6.0f %5.0f %6.0f %8.1f/%7.1f/%7.1f %4.0f/%3.0f/%3.0f %5.0f %8.1f/%7.1f", d("go_gc_duration_seconds_count"),
 		d("work_write_batches"), d("work_index_batches"), d("work_indexed"),
 		ms("lock_hold_store"), ms("lock_hold_say"), ms("lock_hold_index"),
-		d("lock_long_store"), d("lock_long_say"), d("lock_long_index"), d("work_sync_rounds"))
+		d("lock_long_store"), d("lock_long_say"), d("lock_long_index"), d("work_sync_rounds"), ms("lock_wait_store"), ms("lock_wait_say"))
 }
