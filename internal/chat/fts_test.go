@@ -235,3 +235,30 @@ func TestIdleCheckpoint(t *testing.T) {
 		t.Fatalf("WAL holds %d frames after the idle checkpoint and one commit", frames)
 	}
 }
+
+// The writer kicks the indexer after a commit only when a whole slice
+// waits, and never blocks on it (a kick pending is enough).
+func TestKickIndexer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		queued int
+		kicks  int
+		want   bool
+	}{
+		{"nothing queued", 0, 1, false},
+		{"less than a slice", ftsSlice - 1, 1, false},
+		{"a slice", ftsSlice, 1, true},
+		{"kicked twice, one pending", 3 * ftsSlice, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Service{ftsKick: make(chan struct{}, 1)}
+			s.fts.noteStored(tc.queued, time.Now())
+			for range tc.kicks {
+				s.kickIndexer() // must not block
+			}
+			if got := len(s.ftsKick) == 1; got != tc.want {
+				t.Fatalf("kick pending %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

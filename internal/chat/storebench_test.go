@@ -23,8 +23,19 @@ import (
 // does not skew it): what a bigger write batch saves.
 //
 //	go test -run '^$' -bench StoreBatch -benchtime 3000x ./internal/chat/
+//
+// PH_BATCH_SIZES=5,10 measures those sizes instead.
 func BenchmarkStoreBatch(b *testing.B) {
-	for _, size := range []int{1, 2, 4, 8, 16, 32} {
+	sizes := []int{1, 2, 4, 8, 16, 32}
+	if env := os.Getenv("PH_BATCH_SIZES"); env != "" {
+		sizes = sizes[:0]
+		for _, f := range strings.Split(env, ",") {
+			if n, err := strconv.Atoi(f); err == nil && n > 0 {
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	for _, size := range sizes {
 		b.Run(fmt.Sprintf("batch%d", size), func(b *testing.B) { benchStore(b, size) })
 	}
 }

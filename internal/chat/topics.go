@@ -252,6 +252,7 @@ func (s *Service) writer() {
 		}
 		s.lag.note(time.Now(), ms[len(ms)-1].HLC)
 		res := s.acceptAll(s.ctx, ms)
+		s.kickIndexer()
 		for _, g := range batch {
 			if g.fly {
 				s.fly.remove(g.m)
