@@ -223,8 +223,8 @@ func sampleCols(samples []tlSample, start time.Time, i int) string {
 			b = &samples[j]
 		}
 	}
-	if a == nil || b == nil || b.at.Sub(a.at) < 500*time.Millisecond {
-		return ""
+	if a == nil || b == nil || b.at.Sub(a.at) < 500*time.Millisecond || b.at.Sub(a.at) > 2*time.Second {
+		return "" // no samples around this second (members too loaded to answer)
 	}
 	el := b.at.Sub(a.at).Seconds()
 	out := fmt.Sprintf("%6.2f", (b.cpu-a.cpu).Seconds()/el)
