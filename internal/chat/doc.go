@@ -250,7 +250,12 @@
 // gossip, sync and direct, stored; sync rounds, gets, answers, fetched
 // and already known, skipped) are on GET /metrics as
 // peerhood_chat_work_total{what} (metrics.go; bench/chatload prints them
-// per stored message).
+// per stored message; write_batches, index_batches and indexed count the
+// writer's and the indexer's transactions). Who holds the store lock,
+// and how long it was waited for, is
+// peerhood_chat_store_lock_seconds_total{holder,what} and
+// peerhood_chat_store_lock_long_total{holder} (holds over 10 ms;
+// storelock.go): bench/chat.sh TIMELINE shows them per second of a run.
 //
 // # Direct messages: /peerhood/dm/1 and the spool
 //
@@ -379,7 +384,9 @@
 // per author: writer 40-80 -> 14-25 us per message, storebench). The
 // indexes a write does not need are written after it, by the indexer
 // (fts.go): chat_fts (FTS5 over the texts, external content), chat_ids
-// (the ID's first 16 hex digits: lookups by ID and prefix, idlookup.go)
+// (the ID's first 16 hex digits, in runs of 4,096 rowids so an index
+// transaction touches the newest run's leaves only: lookups by ID and
+// prefix, idlookup.go, migration chat/0004)
 // and chat_chain (an author's chain: tips, heads, ranges, chain.go). Its
 // queue is a watermark, chat_index_mark.upto: rows above it are not
 // indexed yet, and every read through chat_ids or chat_chain also scans
