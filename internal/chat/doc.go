@@ -402,9 +402,10 @@
 // search finds every message stored and a crash loses no index entry (the
 // rows and the mark commit together); a row above the mark deleted is
 // never told to FTS5, and deleting the newest rows lowers the mark (their
-// rowids are given again); idle, it also checkpoints the WAL
-// (PASSIVE), so SQLite's own checkpoint, every 1,000 pages
-// (internal/store), seldom runs inside a commit; fts.go),
+// rowids are given again); idle, and after each slice under load, it
+// also checkpoints the WAL (PASSIVE, outside the store lock), so SQLite's
+// own checkpoint, every 1,000 pages (internal/store), seldom runs inside
+// a commit under the store lock; fts.go),
 // chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains

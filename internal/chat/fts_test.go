@@ -262,3 +262,44 @@ func TestKickIndexer(t *testing.T) {
 		})
 	}
 }
+
+// Under continuous writes (never idle), the slice the writer kicks off is
+// followed by a checkpoint outside the store lock: the next commit starts
+// the WAL afresh, so SQLite's automatic checkpoint (1,000 pages) does not
+// come due inside a commit under the store lock.
+func TestKickedSliceCheckpoints(t *testing.T) {
+	s, ctx := newStoreService(t)
+	ka, a := newPeer(t)
+	var prev []byte
+	seq := 0
+	batch := func(n int) {
+		t.Helper()
+		var ms []*msg
+		for range n {
+			seq++
+			m, err := sign(ka, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: uint64(seq), Prev: prev, HLC: uint64(seq), Kind: KindText, Text: fmt.Sprintf("busy %d", seq)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev = m.id[:]
+			ms = append(ms, m)
+		}
+		if _, _, err := s.insert(ctx, ms...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range ftsSlice / 8 { // a commit each: hundreds of WAL frames
+		batch(8)
+	}
+	if err := s.kickedSlice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	batch(8)
+	var busy, frames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		t.Fatal(err)
+	}
+	if frames > 20 {
+		t.Fatalf("WAL holds %d frames after a kicked slice and one commit", frames)
+	}
+}
