@@ -24,6 +24,12 @@
 #   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
 #   PROFILE=/tmp/prof NOIRC=1 bench/chat.sh  # CPU profiles of a sender and the
 #                                            # last member, no ngircd run
+#   TIMELINE=/tmp/tl bench/chat.sh           # the per-second latency table (p50/p99
+#                                            # by the second messages were due, worst
+#                                            # member, Say p99, CPU, GC, writer and
+#                                            # indexer batches, store lock holds)
+# Every run prints "peerhood tail:": the worst second's p99, the seconds
+# whose p99 is over 50 ms, each receiving member's p99.
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -85,7 +91,7 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
   ) &
   PIDS+=($!)
 fi
-ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
+ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"} ${TIMELINE:+-timeline "$TIMELINE"})
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))

@@ -31,6 +31,9 @@ import (
 	"github.com/peerhood/peerhood/internal/events"
 )
 
+// timelineFile is -timeline (timeline.go).
+var timelineFile string
+
 func main() {
 	homes := flag.String("homes", "", "members' state folders, comma-separated")
 	wg := flag.String("workgroup", "bench", "workgroup")
@@ -39,6 +42,7 @@ func main() {
 	rate := flag.Int("rate", 500, "messages per second in all")
 	senders := flag.Int("senders", 0, "members that send (0: all)")
 	wait := flag.Duration("wait", 60*time.Second, "how long to wait for every member to hold every message")
+	flag.StringVar(&timelineFile, "timeline", "", "write the per-second latency table to this file (and read each member's /metrics every second for it)")
 	flag.StringVar(&profDir, "profile", "", "folder to write CPU profiles of the first sender and the last member to, taken while sending")
 	catch := flag.Int("catchup", 0, "catch-up mode: the last member is killed, the others say this many messages in -room, then -restart starts it again; prints how long it takes to hold them all")
 	restart := flag.String("restart", "", "shell command that starts the last member again (catch-up mode)")
@@ -67,6 +71,7 @@ type member struct {
 	mu   sync.Mutex
 	seen map[int]int
 	lat  []time.Duration
+	due  []int64 // UnixNano each lat's message was due at (timeline.go)
 	last time.Time
 }
 
@@ -95,11 +100,13 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	cpu.idle = idle
 	g0 := gossipCounts(homes)
 	stopProf := profile(homes, senders, 2*total/rate+2, profDir) // sending takes longer under load
+	smp := startSampler(homes, timelineFile != "")
 	start := time.Now()
 	send := make([]chan int, senders)
 	var sent sync.WaitGroup
 	failed := 0
 	var fmu sync.Mutex
+	var says []sayRec
 	for s := range send {
 		send[s] = make(chan int, total)
 		sent.Add(1)
@@ -110,11 +117,15 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 				// a sender falling behind shows as latency.
 				due := start.Add(time.Duration(k) * time.Second / time.Duration(rate))
 				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(due.UnixNano(), 10)
-				if _, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text}); err != nil {
-					fmu.Lock()
+				t0 := time.Now()
+				_, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text})
+				took := time.Since(t0)
+				fmu.Lock()
+				if err != nil {
 					failed++
-					fmu.Unlock()
 				}
+				says = append(says, sayRec{due, took})
+				fmu.Unlock()
 			}
 		}(ms[s].c, send[s])
 	}
@@ -128,6 +139,7 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	}
 	sent.Wait()
 	report(ms, total, start, failed)
+	timeline(ms, says, start, smp.finish(), timelineFile)
 	// Work the members defer to their idle moments (chat's full-text
 	// indexing and WAL checkpoint, 500 ms after the last store) belongs
 	// to the run's CPU: wait it out (the idle line subtracts the wait).
@@ -241,6 +253,7 @@ func (m *member) note(text string, at time.Time) {
 	m.seen[k]++
 	if m.seen[k] == 1 && !m.own(k) { // as ircload: latency to the other members
 		m.lat = append(m.lat, at.Sub(time.Unix(0, ns)))
+		m.due = append(m.due, ns)
 		m.last = at
 	}
 }

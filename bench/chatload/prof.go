@@ -95,18 +95,31 @@ func unixHTTP(home string) *http.Client {
 // /metrics.
 func gossipCounts(homes []string) map[string]float64 {
 	out := map[string]float64{}
-	for _, h := range homes {
-		res, err := unixHTTP(h).Get("http://peerhood/metrics")
-		if err != nil {
-			continue
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
+	pages := make([][]byte, len(homes))
+	var wg sync.WaitGroup
+	for i, h := range homes { // at once: a timeline sample is one moment
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := unixHTTP(h).Get("http://peerhood/metrics")
+			if err != nil {
+				return
+			}
+			pages[i], _ = io.ReadAll(res.Body)
+			res.Body.Close()
+		}()
+	}
+	wg.Wait()
+	for _, b := range pages {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, " "); ok && goMetrics[k] {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 					out[k] += f
 				}
+				continue
+			}
+			if k, f, ok := lockCounter(line); ok {
+				out[k] += f
 				continue
 			}
 			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)

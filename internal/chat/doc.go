@@ -252,7 +252,12 @@
 // gossip, sync and direct, stored; sync rounds, gets, answers, fetched
 // and already known, skipped) are on GET /metrics as
 // peerhood_chat_work_total{what} (metrics.go; bench/chatload prints them
-// per stored message).
+// per stored message; write_batches, index_batches and indexed count the
+// writer's and the indexer's transactions). Who holds the store lock,
+// and how long it was waited for, is
+// peerhood_chat_store_lock_seconds_total{holder,what} and
+// peerhood_chat_store_lock_long_total{holder} (holds over 10 ms;
+// storelock.go): bench/chat.sh TIMELINE shows them per second of a run.
 //
 // # Direct messages: /peerhood/dm/1 and the spool
 //
@@ -381,23 +386,28 @@
 // per author: writer 40-80 -> 14-25 us per message, storebench). The
 // indexes a write does not need are written after it, by the indexer
 // (fts.go): chat_fts (FTS5 over the texts, external content), chat_ids
-// (the ID's first 16 hex digits: lookups by ID and prefix, idlookup.go)
+// (the ID's first 16 hex digits, in runs of 4,096 rowids so an index
+// transaction touches the newest run's leaves only: lookups by ID and
+// prefix, idlookup.go, migration chat/0004)
 // and chat_chain (an author's chain: tips, heads, ranges, chain.go). Its
 // queue is a watermark, chat_index_mark.upto: rows above it are not
 // indexed yet, and every read through chat_ids or chat_chain also scans
-// that tail (by rowid; at most ftsBound and a write batch). Exactly once
+// that tail (by rowid; at most a slice, ftsSlice, and a write batch). Exactly once
 // is the writer's chain check under the store lock (the ID hashes the
 // place in the chain, so a copy is a second row at the same place), and
 // chat_chain's primary key still refuses a second row at one place when
 // it is indexed. The indexer runs 2,048 rows per transaction when the
-// writer has been idle 500 ms or 4,096 rows wait (so the tail stays
-// bounded under continuous writes), at start and before any search, so a
+// writer has been idle 500 ms, and under continuous writes a slice of
+// 512 rows per transaction whenever that many wait (so the tail stays
+// bounded, and the store lock is held ~5 ms at a time, not 2 x 20-60 ms
+// as 4,096 rows at once were), at start and before any search, so a
 // search finds every message stored and a crash loses no index entry (the
 // rows and the mark commit together); a row above the mark deleted is
 // never told to FTS5, and deleting the newest rows lowers the mark (their
-// rowids are given again); idle, it also checkpoints the WAL
-// (PASSIVE), so SQLite's own checkpoint, every 1,000 pages
-// (internal/store), seldom runs inside a commit; fts.go),
+// rowids are given again); idle, and after each slice under load, it
+// also checkpoints the WAL (PASSIVE, outside the store lock), so SQLite's
+// own checkpoint, every 1,000 pages (internal/store), seldom runs inside
+// a commit under the store lock; fts.go),
 // chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"time"
 )
@@ -16,28 +17,46 @@ import (
 // FTS5 wrote a segment per commit when it indexed in the store's
 // transaction: ~8% of a receiving member's CPU.
 //
-// The indexer yields to load: it indexes when the writer has stored
-// nothing for ftsIdle, or when ftsBound messages are queued (so under
-// continuous writes the queue stays bounded), once at start (what a crash
-// or stop left queued), and History indexes the whole queue before a
-// search (a search finds every message stored when it began); idle, it
-// also checkpoints the WAL (checkpoint). Under a
-// steady stream the index work thus leaves the busy period for its pauses
-// (or runs once per ftsBound messages), instead of every second.
+// The indexer yields to load: when the writer has stored nothing for
+// ftsIdle it indexes the whole queue, ftsBatch rows per transaction (and
+// checkpoints the WAL: checkpoint); under continuous writes it indexes a
+// slice of ftsSlice rows whenever that many wait, one transaction each,
+// ftsGap apart, so the queue (the tail the chain and ID reads scan) stays
+// around ftsSlice and the store lock is never held long; it also indexes
+// once at start (what a crash or stop left queued), and History indexes
+// the whole queue before a search (a search finds every message stored
+// when it began).
+//
+// Slices, not one run of the whole queue: a transaction holds the store
+// lock (SQLite has one writer), and the writer's batches wait behind it.
+// Indexing 4,096 rows at once, as under load before, held it 2 x 18 ms
+// on a quiet machine (BenchmarkFTSIndex, 28,000 rows indexed already;
+// 2 x 40-60 ms at 100,000) and 100-200 ms on a loaded one, and every
+// member of a room reached the bound in the same second: the p99 of the
+// seconds it happened in went from 15-35 ms to 150-300 ms (8 members,
+// bench/chat.sh TIMELINE, docs/notes-s10-tail.md). A slice of 512 holds
+// it ~5 ms and costs ~3 us more per message than 2,048 (11 vs 8 us at
+// 28,000 rows: each transaction writes its own FTS5 segment and dirties
+// its own chat_ids leaves).
 const (
 	// ftsTick is how often the indexer looks at the store's load.
 	ftsTick = 250 * time.Millisecond
 	// ftsIdle: the writer stored nothing for this long: index.
 	ftsIdle = 500 * time.Millisecond
-	// ftsBound: this many messages queued: index even under load.
-	ftsBound = 4096
+	// ftsSlice: this many messages queued: index them even under load,
+	// in one transaction.
+	ftsSlice = 512
+	// ftsGap separates the slices of one look at the queue: the writer
+	// commits a batch in between.
+	ftsGap = 10 * time.Millisecond
 )
 
-// ftsBatch bounds the messages indexed per transaction (each holds the
-// store lock: ~10 ms). FTS5 writes a segment per transaction (one entry
-// per distinct term) and merges them later: per message indexed 256 cost
-// 15 us, 1,024 7 us, 2,048 5 us, 4,096 4 us (BenchmarkFTSIndex).
-const ftsBatch = 2048
+// ftsBatch bounds the messages indexed per transaction when the writer
+// is idle (each holds the store lock: ~20 ms). FTS5 writes a segment per
+// transaction (one entry per distinct term) and merges them later: per
+// message indexed 256 cost 15 us, 1,024 7 us, 2,048 5 us, 4,096 4 us
+// (BenchmarkFTSIndex). A variable for the benchmark (PH_FTS_BATCH).
+var ftsBatch = 2048
 
 // ftsLoad is what the indexer knows of the store's load: messages queued
 // since it last indexed (stored by this process: a count, not the
@@ -57,12 +76,15 @@ func (f *ftsLoad) noteStored(n int, now time.Time) {
 }
 
 // due reports whether the queue is to be indexed at now: something was
-// stored (dirty) and the writer has been idle ftsIdle, or ftsBound
-// messages wait; idle tells which.
+// stored (dirty) and the writer has been idle ftsIdle, or a slice
+// (ftsSlice messages) waits; idle tells which.
 func (f *ftsLoad) due(dirty bool, now time.Time) (due, idle bool) {
 	idle = dirty && now.Sub(time.Unix(0, f.last.Load())) >= ftsIdle
-	return idle || f.queued.Load() >= ftsBound, idle
+	return idle || f.full(), idle
 }
+
+// full reports whether a slice waits.
+func (f *ftsLoad) full() bool { return f.queued.Load() >= ftsSlice }
 
 // indexed notes n messages indexed.
 func (f *ftsLoad) indexed(n int) {
@@ -76,7 +98,7 @@ func (f *ftsLoad) indexed(n int) {
 func (s *Service) indexPending(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := s.indexBatch(ctx)
+		n, err := s.indexBatch(ctx, ftsBatch)
 		total += n
 		s.fts.indexed(n)
 		if err != nil {
@@ -88,15 +110,40 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 	}
 }
 
-// indexBatch indexes up to ftsBatch queued messages in one transaction,
+// indexSlices indexes the queue under load: a slice of ftsSlice messages
+// per transaction, ftsGap apart, while a whole slice waits. It returns
+// how many it indexed.
+func (s *Service) indexSlices(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := s.indexBatch(ctx, ftsSlice)
+		total += n
+		s.fts.indexed(n)
+		if err != nil {
+			return total, fmt.Errorf("chat: full-text index: %w", err)
+		}
+		if n < ftsSlice || !s.fts.full() {
+			return total, nil
+		}
+		t := time.NewTimer(ftsGap)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return total, nil
+		}
+	}
+}
+
+// indexBatch indexes up to limit queued messages in one transaction,
 // under the store lock (the store path's writers wait on it rather than
 // on SQLite's busy handler): the rows above chat_index_mark.upto go into
 // chat_fts, chat_ids (lookups by ID, idlookup.go) and chat_chain (chain
 // reads, chain.go) and the mark moves past them. The ID and chain entries
-// are inserted in key order: each B-tree leaf is visited once per batch.
-func (s *Service) indexBatch(ctx context.Context) (int, error) {
-	s.storeMu.Lock()
-	defer s.storeMu.Unlock()
+// are inserted in key order: each B-tree leaf is visited once per batch
+// (and the ID entries go to the newest run of chat_ids: idlookup.go).
+func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
+	defer s.storeMu.give(s.storeMu.take(holdIndex))
 	var n int64
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var lo int64
@@ -105,7 +152,7 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 			return err
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT max(rowid), count(*) FROM (SELECT rowid FROM chat_messages WHERE rowid > ? ORDER BY rowid LIMIT ?)`,
-			lo, ftsBatch).Scan(&hi, &n); err != nil {
+			lo, limit).Scan(&hi, &n); err != nil {
 			return err
 		}
 		if !hi.Valid {
@@ -114,8 +161,8 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(k, msg)
-			SELECT substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1`, lo, hi.Int64); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(run, k, msg)
+			SELECT rowid >> `+strconv.Itoa(idRunShift)+`, substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2`, lo, hi.Int64); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_chain(workgroup, log, author, seq, msg)
@@ -128,6 +175,10 @@ func (s *Service) indexBatch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if n > 0 {
+		s.work.indexBatches.Add(1)
+		s.work.indexed.Add(uint64(n))
+	}
 	return int(n), nil
 }
 
@@ -138,15 +189,16 @@ func (s *Service) ftsStep(ctx context.Context, now time.Time) (bool, error) {
 	if !due {
 		return false, nil
 	}
+	if !idle { // under load: slices; the rest waits for the next slice or a pause
+		_, err := s.indexSlices(ctx)
+		return true, err
+	}
 	s.ftsDirty.Store(false)
 	if _, err := s.indexPending(ctx); err != nil {
 		s.ftsDirty.Store(true)
 		return true, err
 	}
-	if idle {
-		return true, s.checkpoint(ctx)
-	}
-	return true, nil
+	return true, s.checkpoint(ctx)
 }
 
 // checkpoint copies the WAL's frames into the database file while the
@@ -162,8 +214,40 @@ func (s *Service) checkpoint(ctx context.Context) error {
 	return nil
 }
 
+// kickIndexer tells the indexer, right after the writer committed a
+// batch, that a slice waits: the writer now gathers its next batch for
+// its window (writepace.go: up to 10 ms under load), and a slice indexed
+// meanwhile (~5 ms) keeps none of it waiting for the store lock.
+func (s *Service) kickIndexer() {
+	if s.fts.full() {
+		select {
+		case s.ftsKick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// kickedSlice indexes a slice (kickIndexer) and then checkpoints the
+// WAL, outside the store lock. Under continuous writes the writer is
+// never idle 500 ms, so without it SQLite's automatic checkpoint (every
+// 1,000 WAL pages: every 2-3 s at 20 members) ran inside a commit, under
+// the store lock: ~700-1,000 pages copied and two fsyncs, 4.5 ms on a
+// quiet machine (2-2.7 ms CPU), several times that on a busy one, with
+// the writer's batch and the Says waiting. A PASSIVE checkpoint waits
+// for no writer; once it has copied every frame, the next commit starts
+// the WAL afresh, so the automatic one seldom comes due.
+func (s *Service) kickedSlice(ctx context.Context) error {
+	n, err := s.indexBatch(ctx, ftsSlice)
+	s.fts.indexed(n)
+	if err != nil {
+		return fmt.Errorf("chat: full-text index: %w", err)
+	}
+	return s.checkpoint(ctx)
+}
+
 // indexer indexes the queue at start (messages queued before a crash or
-// stop) and then whenever ftsStep finds it due, looking every ftsTick.
+// stop), a slice whenever the writer says one waits (kickIndexer), and
+// whenever ftsStep finds it due, looking every ftsTick.
 func (s *Service) indexer() {
 	defer s.wg.Done()
 	t := time.NewTicker(ftsTick)
@@ -178,6 +262,11 @@ func (s *Service) indexer() {
 		select {
 		case <-s.ctx.Done():
 			return
+		case <-s.ftsKick:
+			if err := s.kickedSlice(s.ctx); err != nil && s.ctx.Err() == nil {
+				s.log.Warn("chat: full-text index", "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		if _, err := s.ftsStep(s.ctx, time.Now()); err != nil && s.ctx.Err() == nil {

@@ -113,16 +113,17 @@ func ftsSearch(t *testing.T, s *Service, word string) []string {
 }
 
 // The indexer yields to load: under continuous writes (never ftsIdle
-// apart) it leaves the queue alone until ftsBound messages wait, then
-// indexes it all, so the queue stays bounded; idle, it indexes what is
-// left; a search (History indexes the queue first) finds every message
-// at any point.
+// apart) it leaves the queue alone until a slice (ftsSlice messages)
+// waits, then indexes whole slices, so the queue stays under a slice
+// between looks and no transaction takes more than a slice; idle, it
+// indexes what is left; a search (History indexes the queue first) finds
+// every message at any point.
 func TestFTSYieldsToLoad(t *testing.T) {
 	s, ctx := newStoreService(t)
 	ka, a := newPeer(t)
 	var prev []byte
 	const batch = 32
-	const total = ftsBound + 3*batch
+	const total = 4*ftsSlice + 3*batch
 	pending := func() int {
 		t.Helper()
 		var n int
@@ -132,7 +133,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 		return n
 	}
 	busy := func() time.Time { return time.Unix(0, s.fts.last.Load()).Add(ftsIdle / 10) }
-	indexedAt := 0
+	indexedAt, looks := 0, 0
 	for seq := 1; seq <= total; seq += batch {
 		ms := make([]*msg, 0, batch)
 		for i := seq; i < seq+batch; i++ {
@@ -153,18 +154,21 @@ func TestFTSYieldsToLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch n := pending(); {
-		case did && stored < ftsBound:
-			t.Fatalf("indexed under load with %d queued (bound %d)", stored-indexedAt, ftsBound)
-		case did && n != 0:
-			t.Fatalf("indexed, %d still queued", n)
+		case did && stored-indexedAt < ftsSlice:
+			t.Fatalf("indexed under load with %d queued (slice %d)", stored-indexedAt, ftsSlice)
+		case did && n >= ftsSlice:
+			t.Fatalf("indexed, %d still queued (slice %d)", n, ftsSlice)
+		case did && (stored-n-indexedAt)%ftsSlice != 0:
+			t.Fatalf("indexed %d: not whole slices of %d", stored-n-indexedAt, ftsSlice)
 		case did:
-			indexedAt = stored
-		case n != stored-indexedAt || n >= ftsBound:
-			t.Fatalf("%d stored, %d indexed, %d queued (bound %d)", stored, indexedAt, n, ftsBound)
+			indexedAt = stored - n
+			looks++
+		case n != stored-indexedAt || n >= ftsSlice:
+			t.Fatalf("%d stored, %d indexed, %d queued (slice %d)", stored, indexedAt, n, ftsSlice)
 		}
 	}
-	if indexedAt == 0 {
-		t.Fatal("the bound never forced indexing under load")
+	if looks < 3 {
+		t.Fatalf("a whole slice forced indexing under load %d times, want 3 or more", looks)
 	}
 	if pending() == 0 {
 		t.Fatal("nothing left queued after the bound: the test proves nothing about search")
@@ -229,5 +233,73 @@ func TestIdleCheckpoint(t *testing.T) {
 	}
 	if frames > 20 {
 		t.Fatalf("WAL holds %d frames after the idle checkpoint and one commit", frames)
+	}
+}
+
+// The writer kicks the indexer after a commit only when a whole slice
+// waits, and never blocks on it (a kick pending is enough).
+func TestKickIndexer(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		queued int
+		kicks  int
+		want   bool
+	}{
+		{"nothing queued", 0, 1, false},
+		{"less than a slice", ftsSlice - 1, 1, false},
+		{"a slice", ftsSlice, 1, true},
+		{"kicked twice, one pending", 3 * ftsSlice, 2, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &Service{ftsKick: make(chan struct{}, 1)}
+			s.fts.noteStored(tc.queued, time.Now())
+			for range tc.kicks {
+				s.kickIndexer() // must not block
+			}
+			if got := len(s.ftsKick) == 1; got != tc.want {
+				t.Fatalf("kick pending %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Under continuous writes (never idle), the slice the writer kicks off is
+// followed by a checkpoint outside the store lock: the next commit starts
+// the WAL afresh, so SQLite's automatic checkpoint (1,000 pages) does not
+// come due inside a commit under the store lock.
+func TestKickedSliceCheckpoints(t *testing.T) {
+	s, ctx := newStoreService(t)
+	ka, a := newPeer(t)
+	var prev []byte
+	seq := 0
+	batch := func(n int) {
+		t.Helper()
+		var ms []*msg
+		for range n {
+			seq++
+			m, err := sign(ka, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: uint64(seq), Prev: prev, HLC: uint64(seq), Kind: KindText, Text: fmt.Sprintf("busy %d", seq)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev = m.id[:]
+			ms = append(ms, m)
+		}
+		if _, _, err := s.insert(ctx, ms...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range ftsSlice / 8 { // a commit each: hundreds of WAL frames
+		batch(8)
+	}
+	if err := s.kickedSlice(ctx); err != nil {
+		t.Fatal(err)
+	}
+	batch(8)
+	var busy, frames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
+		t.Fatal(err)
+	}
+	if frames > 20 {
+		t.Fatalf("WAL holds %d frames after a kicked slice and one commit", frames)
 	}
 }

@@ -26,6 +26,10 @@ type workCounts struct {
 	fetchedKnow atomic.Uint64 // of those, stored or on their way here already (dropped unverified)
 	syncSkipped atomic.Uint64 // authors whose ranges were shortened: messages on their way here
 	syncTold    atomic.Uint64 // syncs not run: the peer showed it had nothing new since they were asked for (told.go)
+
+	writeBatches atomic.Uint64 // the writer's batches (topics.go)
+	indexBatches atomic.Uint64 // the indexer's transactions (fts.go)
+	indexed      atomic.Uint64 // messages indexed
 }
 
 var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
@@ -34,7 +38,7 @@ var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
 
 // Collectors returns chat's metrics (the daemon registers them).
 func (s *Service) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{workCollector{&s.work}}
+	return []prometheus.Collector{workCollector{&s.work}, lockCollector{&s.storeMu}}
 }
 
 type workCollector struct{ w *workCounts }
@@ -54,6 +58,7 @@ func (w *workCounts) snapshot() map[string]uint64 {
 		"gossip": w.gossip.Load(), "pushed": w.pushed.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
 		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
+		"write_batches": w.writeBatches.Load(), "index_batches": w.indexBatches.Load(), "indexed": w.indexed.Load(),
 	}
 }
 

@@ -25,7 +25,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	log := probe.logName()
 	var m *msg
 	var committed *txq
-	s.storeMu.Lock()
+	lk := s.storeMu.take(holdSay)
 	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
 		tx := s.txq(sqltx)
 		seq, prev, err := s.ownHead(ctx, tx, wg, log, probe.isDM())
@@ -47,7 +47,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	if err == nil && committed != nil {
 		s.commitTips(committed)
 	}
-	s.storeMu.Unlock()
+	s.storeMu.give(lk)
 	if err != nil {
 		if errors.Is(err, errBadMessage) {
 			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)

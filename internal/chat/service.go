@@ -89,7 +89,7 @@ type Service struct {
 	seen  seenHeads // per-log author heads, for the gossip validator
 	stmts stmtCache // the store path's prepared statements
 
-	storeMu sync.Mutex // serializes stores (chain checks) and own sends
+	storeMu storeLock // serializes stores (chain checks) and own sends (storelock.go)
 	mu      sync.Mutex
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
@@ -131,6 +131,9 @@ type Service struct {
 	ftsDirty atomic.Bool
 	// fts: the indexer's view of the store's load (fts.go).
 	fts ftsLoad
+	// ftsKick: the writer committed a batch and a slice waits: the
+	// indexer's moment (fts.go).
+	ftsKick chan struct{}
 	// work counts the work done per message (metrics.go).
 	work workCounts
 	// fly: messages verified and on their way to the store (inflight.go).
@@ -178,7 +181,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
 		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), heldRows: -1,
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), ftsKick: make(chan struct{}, 1), heldRows: -1,
 	}
 	s.push.out, s.push.reach, s.push.in = map[peer.ID]*pushOut{}, map[logKey]reachAnswer{}, map[network.Stream]bool{}
 	s.push.n = cfg.Host.ChatPushCounters()

@@ -48,8 +48,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
 	}
 	ctx = context.WithoutCancel(ctx)
-	s.storeMu.Lock()
-	defer s.storeMu.Unlock()
+	defer s.storeMu.give(s.storeMu.take(holdStore))
 	res := make([]storeResult, len(ms))
 	var out []*msg
 	var q *txq
@@ -256,8 +255,7 @@ func releaseHeld(ctx context.Context, tx *txq, m *msg) ([]*msg, error) {
 // countHeld sets heldRows from chat_held (at start, and now and then: it
 // is an upper bound, as something else may delete held rows).
 func (s *Service) countHeld(ctx context.Context) {
-	s.storeMu.Lock()
-	defer s.storeMu.Unlock()
+	defer s.storeMu.give(s.storeMu.take(holdOther))
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM chat_held`).Scan(&n); err != nil {
 		s.heldRows, s.heldBy = -1, nil

@@ -23,8 +23,19 @@ import (
 // does not skew it): what a bigger write batch saves.
 //
 //	go test -run '^$' -bench StoreBatch -benchtime 3000x ./internal/chat/
+//
+// PH_BATCH_SIZES=5,10 measures those sizes instead.
 func BenchmarkStoreBatch(b *testing.B) {
-	for _, size := range []int{1, 2, 4, 8, 16, 32} {
+	sizes := []int{1, 2, 4, 8, 16, 32}
+	if env := os.Getenv("PH_BATCH_SIZES"); env != "" {
+		sizes = sizes[:0]
+		for _, f := range strings.Split(env, ",") {
+			if n, err := strconv.Atoi(f); err == nil && n > 0 {
+				sizes = append(sizes, n)
+			}
+		}
+	}
+	for _, size := range sizes {
 		b.Run(fmt.Sprintf("batch%d", size), func(b *testing.B) { benchStore(b, size) })
 	}
 }
@@ -108,6 +119,10 @@ func BenchmarkFTSIndex(b *testing.B) {
 	}
 	s := &Service{db: db}
 	s.countHeld(ctx)
+	if n, err := strconv.Atoi(os.Getenv("PH_FTS_BATCH")); err == nil && n > 0 {
+		defer func(old int) { ftsBatch = old }(ftsBatch)
+		ftsBatch = n
+	}
 	k, _, _ := crypto.GenerateEd25519Key(nil)
 	id, _ := peer.IDFromPrivateKey(k)
 	var prev []byte
@@ -157,9 +172,9 @@ func BenchmarkFTSIndex(b *testing.B) {
 	b.ReportMetric(float64(time.Since(t0).Milliseconds())/float64((b.N+ftsBatch-1)/ftsBatch), "ms/tx")
 }
 
-// BenchmarkChainTail measures the chain reads (chain.go) when ftsBound
-// rows wait above the index mark (the longest tail under continuous
-// writes), 20 authors: heads of the log, a range of one author, the last
+// BenchmarkChainTail measures the chain reads (chain.go) when a slice
+// and a write batch (ftsSlice + maxBatch rows) wait above the index mark
+// (the longest tail under continuous writes), 20 authors: heads of the log, a range of one author, the last
 // of a chain. Per read, in CPU time.
 //
 //	go test -run '^$' -bench ChainTail ./internal/chat/
@@ -181,7 +196,7 @@ func BenchmarkChainTail(b *testing.B) {
 		ids[i], _ = peer.IDFromPrivateKey(keys[i])
 	}
 	var batch []*msg
-	for n := range ftsBound {
+	for n := range ftsSlice + maxBatch {
 		a := n % authors
 		m, err := sign(keys[a], body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
 			HLC: uint64(n+1) << hlcShift, Kind: KindText, Text: "a chat message of a typical length"})

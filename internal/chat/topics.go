@@ -245,12 +245,14 @@ func (s *Service) writer() {
 		}
 		batch = s.collect(batch, pace.begin(time.Now()))
 		pace.end(len(batch))
+		s.work.writeBatches.Add(1)
 		chainOrder(batch)
 		for _, g := range batch {
 			ms = append(ms, g.m)
 		}
 		s.lag.note(time.Now(), ms[len(ms)-1].HLC)
 		res := s.acceptAll(s.ctx, ms)
+		s.kickIndexer()
 		for _, g := range batch {
 			if g.fly {
 				s.fly.remove(g.m)
