@@ -24,6 +24,14 @@
 #   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
 #   PROFILE=/tmp/prof NOIRC=1 bench/chat.sh  # CPU profiles of a sender and the
 #                                            # last member, no ngircd run
+#   IDLE_ONLY=1 MEMBERS=20 PROFILE=/tmp/idle NOIRC=1 bench/chat.sh
+#       # set the room up, say nothing: every member's CPU (ms/s) in the
+#       # WINDOW s (default 3) right after setup and again SETTLE s (default
+#       # 20) after setup for SWINDOW s (default 10), and the mean every
+#       # WINDOW s between; PROFILE profiles every member in both windows
+#   BASE=/path/to/peerhood-main IDLE_ONLY=1 MEMBERS=20 bench/chat.sh
+#       # odd members run BASE, even ones this build (or PEERHOOD_BIN), in
+#       # one room and one run: each build's mean idle CPU apart
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -45,10 +53,12 @@ addr() { "$PH" --home "$1" status --json | python3 -c 'import json,sys;print([a 
 go build -o "$W/chatload" ./bench/chatload
 if [ -n "${PEERHOOD_BIN:-}" ]; then PH=$PEERHOOD_BIN # e.g. another commit's build, to compare
 else go build -o "$W/peerhood" ./cmd/peerhood; PH="$W/peerhood"; fi
+[ -z "${BASE:-}" ] || cp "$BASE" "$W/base"
+bin() { if [ -n "${BASE:-}" ] && [ $(($1 % 2)) = 1 ]; then echo "$W/base"; else echo "$PH"; fi; }
 declare -a HOME_ PORT PID
 start_node() { # index
   local i=$1
-  "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+  "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
   PID[$i]=$!
   PIDS+=("${PID[$i]}")
   for _ in $(seq 400); do "$PH" --home "${HOME_[$i]}" version --json 2>/dev/null | grep -q '"node"' && return 0; sleep 0.05; done
@@ -77,13 +87,17 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
     echo "killed members $((M - K))..$((M - 1))" >&2
     sleep 3
     for i in $(seq $((M - K)) $((M - 1))); do
-      "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+      "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
       echo $! >>"$W/restarted"
     done
     echo "restarted them" >&2
     wait
   ) &
   PIDS+=($!)
+fi
+if [ -n "${IDLE_ONLY:-}" ]; then
+  "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" ${BASE:+-parity} ${PROFILE:+-profile "$PROFILE"}
+  exit 0
 fi
 ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
 echo "$ph"

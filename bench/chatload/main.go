@@ -42,8 +42,20 @@ func main() {
 	flag.StringVar(&profDir, "profile", "", "folder to write CPU profiles of the first sender and the last member to, taken while sending")
 	catch := flag.Int("catchup", 0, "catch-up mode: the last member is killed, the others say this many messages in -room, then -restart starts it again; prints how long it takes to hold them all")
 	restart := flag.String("restart", "", "shell command that starts the last member again (catch-up mode)")
+	idle := flag.Bool("idle", false, "idle mode: set the room up, say nothing, and print the members' CPU right after setup and once -settle passed")
+	settle := flag.Duration("settle", 20*time.Second, "idle mode: when, after setup, the settled window starts")
+	window := flag.Duration("window", 3*time.Second, "idle mode: how long each window lasts")
+	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
+	parity := flag.Bool("parity", false, "idle mode: print the even and odd members' CPU apart (bench/chat.sh BASE=)")
 	flag.Parse()
 	hs := strings.Split(*homes, ",")
+	if *idle {
+		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, *parity); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *catch > 0 {
 		if err := catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait); err != nil {
 			fmt.Fprintln(os.Stderr, "chatload:", err)

@@ -27,6 +27,12 @@ func profile(homes []string, senders, secs int, dir string) func() {
 
 // profileAs is profile with a tag in the files' names ("-idle": m0-idle.prof).
 func profileAs(homes []string, senders, secs int, dir, tag string) func() {
+	return profileMembers(homes, []int{0, len(homes) - 1}, senders, secs, dir, tag, "profile", "allocs")
+}
+
+// profileMembers is profileAs of the members at the indexes idx, with
+// the profiles of kinds ("profile": CPU, "allocs").
+func profileMembers(homes []string, idx []int, senders, secs int, dir, tag string, kinds ...string) func() {
 	if dir == "" {
 		return func() {}
 	}
@@ -35,7 +41,7 @@ func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 		return func() {}
 	}
 	var wg sync.WaitGroup
-	for _, i := range []int{0, len(homes) - 1} {
+	for _, i := range idx {
 		role := "send"
 		if i >= senders {
 			role = "recv"
@@ -43,7 +49,7 @@ func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 		if tag != "" {
 			role = tag
 		}
-		for _, kind := range []string{"profile", "allocs"} { // CPU, and the allocations made meanwhile
+		for _, kind := range kinds {
 			name := fmt.Sprintf("m%d-%s.prof", i, role)
 			if kind == "allocs" {
 				name = fmt.Sprintf("m%d-%s.allocs", i, role)
