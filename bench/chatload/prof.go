@@ -177,7 +177,7 @@ func reportWork(span string, before, after map[string]float64) {
 		}
 		return d(k) / st
 	}
-	fmt.Printf("peerhood work (%s, all members): stored %.0f; per stored: verify %.3f decoded %.3f gossip %.3f synced %.3f; sync rounds %.0f (spared %.0f) gets %.0f served %.0f fetched %.0f (known %.0f) ranges skipped %.0f\n",
+	fmt.Printf("peerhood work (%s, all members): stored %.0f; per stored: verify %.3f decoded %.3f gossip %.3f synced %.3f; sync rounds %.0f (spared %.0f, held read %.0f) gets %.0f served %.0f fetched %.0f (known %.0f) ranges skipped %.0f\n",
 		span, st, per("verify"), per("decoded"), per("gossip"), per("synced"),
-		d("sync_rounds"), d("sync_told"), d("sync_gets"), d("sync_served"), d("fetched"), d("fetched_known"), d("sync_skipped"))
+		d("sync_rounds"), d("sync_told"), d("sync_held"), d("sync_gets"), d("sync_served"), d("fetched"), d("fetched_known"), d("sync_skipped"))
 }

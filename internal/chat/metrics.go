@@ -26,6 +26,7 @@ type workCounts struct {
 	fetchedKnow atomic.Uint64 // of those, stored or on their way here already (dropped unverified)
 	syncSkipped atomic.Uint64 // authors whose ranges were shortened: messages on their way here
 	syncTold    atomic.Uint64 // syncs not run: the peer showed it had nothing new since they were asked for (told.go)
+	syncHeld    atomic.Uint64 // reads of chat_held by sync rounds (only those whose peer had something this node lacks: anyAhead)
 }
 
 var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
@@ -54,6 +55,7 @@ func (w *workCounts) snapshot() map[string]uint64 {
 		"gossip": w.gossip.Load(), "pushed": w.pushed.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
 		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
+		"sync_held": w.syncHeld.Load(),
 	}
 }
 
