@@ -108,3 +108,38 @@ func printIdle(tag string, per []time.Duration, parity bool) {
 		fmt.Printf("peerhood %s cpu: even members (this build) %.1f ms/s (%d), odd members (BASE) %.1f ms/s (%d), ratio %.2f\n", tag, e, ne, o, no, e/o)
 	}
 }
+
+// joinSettled waits until the members' history syncs at the room's joins
+// are over (no sync round run or spared for a second, at most
+// joinSettleMax), and prints how long that took and what it cost: a
+// member syncs with each that joins the room, at once and joinResync
+// (1.5 s) later, so with 20 members the seconds right after setup hold
+// about 400 sync rounds and 20-30 ms of CPU per second per member, once
+// (bench/chat.sh IDLE_ONLY=1 shows it second by second). Measured in
+// the idle window, it made the idle CPU three times what it is while the
+// room is in use (6 ms/s per member at 20 members).
+func joinSettled(homes []string) {
+	start := time.Now()
+	m := startCPU(homes)
+	w0 := gossipCounts(homes)
+	syncs := func(w map[string]float64) float64 { return w["work_sync_rounds"] + w["work_sync_told"] }
+	last, quiet := syncs(w0), time.Now()
+	for time.Since(start) < joinSettleMax {
+		time.Sleep(500 * time.Millisecond) // a scrape of 20 members' /metrics is CPU too
+		if n := syncs(gossipCounts(homes)); n != last {
+			last, quiet = n, time.Now()
+		} else if time.Since(quiet) >= time.Second {
+			break
+		}
+	}
+	var all time.Duration
+	for i := range homes {
+		all += procCPU(m.pids[i]) - m.start[i]
+	}
+	fmt.Printf("peerhood room join: syncs over %.1f s after setup, %.0f ms CPU per member in that time\n",
+		time.Since(start).Seconds(), float64(all.Microseconds())/1000/float64(len(homes)))
+	reportWork("room join", w0, gossipCounts(homes))
+}
+
+// joinSettleMax bounds joinSettled's wait.
+const joinSettleMax = 8 * time.Second

@@ -98,6 +98,7 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go m.watch(ctx, room, &ready)
 	}
 	ready.Wait()
+	joinSettled(homes) // the syncs of the room's joins end before the idle window starts
 	w0 := gossipCounts(homes)
 	stopIdle := profileAs(homes, senders, 3, profDir, "idle") // what runs in the seconds after the room was joined
 	idle := idleCPU(homes, 3*time.Second)
