@@ -31,7 +31,10 @@
 #       # WINDOW s between; PROFILE profiles every member in both windows
 #   BASE=/path/to/peerhood-main IDLE_ONLY=1 MEMBERS=20 bench/chat.sh
 #       # odd members run BASE, even ones this build (or PEERHOOD_BIN), in
-#       # one room and one run: each build's mean idle CPU apart
+#       # one room and one run: each build's mean idle CPU apart (and,
+#       # in a load run, each half's CPU per delivery and peak RSS)
+#   ODD_ENV=GOGC=200 MEMBERS=8 MSGS=4000 NOIRC=1 CATCHUP=0 bench/chat.sh
+#       # odd members run with that environment: the same comparison
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -55,10 +58,12 @@ if [ -n "${PEERHOOD_BIN:-}" ]; then PH=$PEERHOOD_BIN # e.g. another commit's bui
 else go build -o "$W/peerhood" ./cmd/peerhood; PH="$W/peerhood"; fi
 [ -z "${BASE:-}" ] || cp "$BASE" "$W/base"
 bin() { if [ -n "${BASE:-}" ] && [ $(($1 % 2)) = 1 ]; then echo "$W/base"; else echo "$PH"; fi; }
+oddenv() { if [ -n "${ODD_ENV:-}" ] && [ $(($1 % 2)) = 1 ]; then echo "$ODD_ENV"; fi; } # e.g. ODD_ENV=GOGC=200
+PARITY=${BASE:+-parity}; PARITY=${PARITY:-${ODD_ENV:+-parity}}
 declare -a HOME_ PORT PID
 start_node() { # index
   local i=$1
-  "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+  env $(oddenv "$i") "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
   PID[$i]=$!
   PIDS+=("${PID[$i]}")
   for _ in $(seq 400); do "$PH" --home "${HOME_[$i]}" version --json 2>/dev/null | grep -q '"node"' && return 0; sleep 0.05; done
@@ -87,7 +92,7 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
     echo "killed members $((M - K))..$((M - 1))" >&2
     sleep 3
     for i in $(seq $((M - K)) $((M - 1))); do
-      "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+      env $(oddenv "$i") "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
       echo $! >>"$W/restarted"
     done
     echo "restarted them" >&2
@@ -96,10 +101,10 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
   PIDS+=($!)
 fi
 if [ -n "${IDLE_ONLY:-}" ]; then
-  "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" ${BASE:+-parity} ${PROFILE:+-profile "$PROFILE"}
+  "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" $PARITY ${PROFILE:+-profile "$PROFILE"}
   exit 0
 fi
-ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
+ph=$("$W/chatload" -homes "$HOMES" $PARITY -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))

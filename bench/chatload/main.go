@@ -46,11 +46,11 @@ func main() {
 	settle := flag.Duration("settle", 20*time.Second, "idle mode: when, after setup, the settled window starts")
 	window := flag.Duration("window", 3*time.Second, "idle mode: how long each window lasts")
 	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
-	parity := flag.Bool("parity", false, "idle mode: print the even and odd members' CPU apart (bench/chat.sh BASE=)")
+	flag.BoolVar(&parity, "parity", false, "print the even and odd members' CPU (and, in a run, peak RSS) apart (bench/chat.sh BASE=, ODD_ENV=)")
 	flag.Parse()
 	hs := strings.Split(*homes, ",")
 	if *idle {
-		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, *parity); err != nil {
+		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity); err != nil {
 			fmt.Fprintln(os.Stderr, "chatload:", err)
 			os.Exit(1)
 		}
