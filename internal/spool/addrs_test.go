@@ -9,24 +9,25 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// A member met again at the same addresses is not written again (a read
-// costs less than a write transaction, and every reconnection and
-// restart meets every member); new addresses are. The record is what
-// connect falls back on, so it must hold them.
+// A member met again at the same addresses is not written again, nor
+// after a restart (the records are read back from SQLite): every
+// reconnection and restart meets every member. New addresses are
+// written. The record is what connect falls back on, so it must hold
+// them.
 func TestRememberAddrsWritesOnlyChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	alice, bob := connectedPair(t)
-	svc, p := alice.svc, bob.host.ID()
+	p := bob.host.ID()
 	stored := func() string {
 		t.Helper()
 		var js string
-		if err := svc.db.QueryRowContext(ctx, `SELECT addrs FROM spool_peer_addrs WHERE peer=?`, p.String()).Scan(&js); err != nil {
+		if err := alice.svc.db.QueryRowContext(ctx, `SELECT addrs FROM spool_peer_addrs WHERE peer=?`, p.String()).Scan(&js); err != nil {
 			t.Fatal(err)
 		}
 		return js
 	}
-	svc.rememberAddrs(ctx, p) // the first record (or onConnected's, 2 s after the connection)
+	alice.svc.rememberAddrs(ctx, p) // the first record (or onConnected's, 2 s after the connection)
 	bobAt, _, _ := strings.Cut(bob.host.Addrs()[0], "/p2p/")
 	extra := ma.StringCast("/ip4/10.9.8.7/tcp/4001")
 	steps := []struct {
@@ -37,14 +38,15 @@ func TestRememberAddrsWritesOnlyChanges(t *testing.T) {
 	}{
 		{"same addresses again", func() {}, 0, bobAt},
 		{"and again", func() {}, 0, bobAt},
-		{"a new address", func() { svc.h.Peerstore().AddAddr(p, extra, peerstore.PermanentAddrTTL) }, 1, extra.String()},
+		{"after a restart", func() { alice.stop(); alice.start(); connect(t, alice, bob) }, 0, bobAt},
+		{"a new address", func() { alice.host.Peerstore().AddAddr(p, extra, peerstore.PermanentAddrTTL) }, 1, extra.String()},
 		{"then the same", func() {}, 0, extra.String()},
 	}
 	for _, st := range steps {
 		st.before()
-		n0 := svc.addrWrites.Load()
-		svc.rememberAddrs(ctx, p)
-		if got := svc.addrWrites.Load() - n0; got != st.writes {
+		n0 := alice.svc.addrWrites.Load()
+		alice.svc.rememberAddrs(ctx, p)
+		if got := alice.svc.addrWrites.Load() - n0; got != st.writes {
 			t.Fatalf("%s: %d writes, want %d", st.name, got, st.writes)
 		}
 		if js := stored(); !strings.Contains(js, st.holds) {

@@ -104,7 +104,8 @@
 // A connected member's addresses are recorded (spool_peer_addrs, 2 s
 // after the connection, once identify has told them) for dialing it when
 // the peerstore has forgotten them; the record is written only when the
-// sorted list changed (addrs.go), so a reconnection reads, not writes.
+// sorted list changed (addrs.go: the records are read once and kept in
+// memory), so a reconnection or a restart costs no query.
 //
 // Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
 // spool folder, named by their SHA-256, written and fsynced before any
