@@ -108,7 +108,7 @@ ph=$("$W/chatload" -homes "$HOMES" $PARITY -msgs "$N" -rate "$R" -senders "$S" $
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))
-  RESTART="'$PH' up --home '${HOME_[$L]}' --name m$L --listen /ip4/127.0.0.1/tcp/${PORT[$L]} --log-level error >>'${HOME_[$L]}.log' 2>&1 & echo \$! >>'$W/restarted'"
+  RESTART="env $(oddenv "$L") '$(bin "$L")' up --home '${HOME_[$L]}' --name m$L --listen /ip4/127.0.0.1/tcp/${PORT[$L]} --log-level error >>'${HOME_[$L]}.log' 2>&1 & echo \$! >>'$W/restarted'"
   cu=$("$W/chatload" -homes "$HOMES" -room catchup -catchup "$C" -rate "$CR" -restart "$RESTART")
   echo "$cu"
 fi
