@@ -87,7 +87,8 @@ done
 HOMES=$(IFS=,; echo "${HOME_[*]}")
 if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, restart them 3 s later
   (
-    sleep "$(python3 -c "print(2 + $N / $R / 3)")" # ~2 s of room setup, then a third of the sending
+    for _ in $(seq 1200); do [ -e "$W/sending" ] && break; sleep 0.1; done # chatload's setup, join and idle window
+    sleep "$(python3 -c "print($N / $R / 3)")" # then a third of the sending
     for i in $(seq $((M - K)) $((M - 1))); do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null || true; done
     echo "killed members $((M - K))..$((M - 1))" >&2
     sleep 3
@@ -104,7 +105,7 @@ if [ -n "${IDLE_ONLY:-}" ]; then
   "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" $PARITY ${PROFILE:+-profile "$PROFILE"}
   exit 0
 fi
-ph=$("$W/chatload" -homes "$HOMES" $PARITY -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
+ph=$("$W/chatload" -homes "$HOMES" $PARITY -started "$W/sending" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"})
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))

@@ -45,6 +45,7 @@ func main() {
 	idle := flag.Bool("idle", false, "idle mode: set the room up, say nothing, and print the members' CPU right after setup and once -settle passed")
 	settle := flag.Duration("settle", 20*time.Second, "idle mode: when, after setup, the settled window starts")
 	window := flag.Duration("window", 3*time.Second, "idle mode: how long each window lasts")
+	flag.StringVar(&startedFile, "started", "", "a file to create when the sending starts (bench/chat.sh's KILL waits for it)")
 	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
 	flag.BoolVar(&parity, "parity", false, "print the even and odd members' CPU (and, in a run, peak RSS) apart (bench/chat.sh BASE=, ODD_ENV=)")
 	flag.Parse()
@@ -71,6 +72,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// startedFile is created when the sending starts (-started).
+var startedFile string
 
 // member is one node's live view.
 type member struct {
@@ -109,6 +113,11 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	g0 := gossipCounts(homes)
 	stopProf := profile(homes, senders, 2*total/rate+2, profDir) // sending takes longer under load
 	start := time.Now()
+	if startedFile != "" {
+		if err := os.WriteFile(startedFile, nil, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload: started:", err)
+		}
+	}
 	send := make([]chan int, senders)
 	var sent sync.WaitGroup
 	failed := 0
