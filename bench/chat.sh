@@ -30,6 +30,17 @@
 #                                            # indexer batches, store lock holds)
 # Every run prints "peerhood tail:": the worst second's p99, the seconds
 # whose p99 is over 50 ms, each receiving member's p99.
+#   IDLE_ONLY=1 MEMBERS=20 PROFILE=/tmp/idle NOIRC=1 bench/chat.sh
+#       # set the room up, say nothing: every member's CPU (ms/s) in the
+#       # WINDOW s (default 3) right after setup and again SETTLE s (default
+#       # 20) after setup for SWINDOW s (default 10), and the mean every
+#       # WINDOW s between; PROFILE profiles every member in both windows
+#   BASE=/path/to/peerhood-main IDLE_ONLY=1 MEMBERS=20 bench/chat.sh
+#       # odd members run BASE, even ones this build (or PEERHOOD_BIN), in
+#       # one room and one run: each build's mean idle CPU apart (and,
+#       # in a load run, each half's CPU per delivery and peak RSS)
+#   ODD_ENV=GOGC=200 MEMBERS=8 MSGS=4000 NOIRC=1 CATCHUP=0 bench/chat.sh
+#       # odd members run with that environment: the same comparison
 # The in-process variant (all members in one test binary):
 #   PEERHOOD_BENCH_MEMBERS=8 go test -run '^$' -bench BenchmarkRoom ./internal/chat/
 set -euo pipefail
@@ -51,10 +62,14 @@ addr() { "$PH" --home "$1" status --json | python3 -c 'import json,sys;print([a 
 go build -o "$W/chatload" ./bench/chatload
 if [ -n "${PEERHOOD_BIN:-}" ]; then PH=$PEERHOOD_BIN # e.g. another commit's build, to compare
 else go build -o "$W/peerhood" ./cmd/peerhood; PH="$W/peerhood"; fi
+[ -z "${BASE:-}" ] || cp "$BASE" "$W/base"
+bin() { if [ -n "${BASE:-}" ] && [ $(($1 % 2)) = 1 ]; then echo "$W/base"; else echo "$PH"; fi; }
+oddenv() { if [ -n "${ODD_ENV:-}" ] && [ $(($1 % 2)) = 1 ]; then echo "$ODD_ENV"; fi; } # e.g. ODD_ENV=GOGC=200
+PARITY=${BASE:+-parity}; PARITY=${PARITY:-${ODD_ENV:+-parity}}
 declare -a HOME_ PORT PID
 start_node() { # index
   local i=$1
-  "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+  env $(oddenv "$i") "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
   PID[$i]=$!
   PIDS+=("${PID[$i]}")
   for _ in $(seq 400); do "$PH" --home "${HOME_[$i]}" version --json 2>/dev/null | grep -q '"node"' && return 0; sleep 0.05; done
@@ -78,12 +93,13 @@ done
 HOMES=$(IFS=,; echo "${HOME_[*]}")
 if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, restart them 3 s later
   (
-    sleep "$(python3 -c "print(2 + $N / $R / 3)")" # ~2 s of room setup, then a third of the sending
+    for _ in $(seq 1200); do [ -e "$W/sending" ] && break; sleep 0.1; done # chatload's setup, join and idle window
+    sleep "$(python3 -c "print($N / $R / 3)")" # then a third of the sending
     for i in $(seq $((M - K)) $((M - 1))); do kill -9 "${PID[$i]}"; wait "${PID[$i]}" 2>/dev/null || true; done
     echo "killed members $((M - K))..$((M - 1))" >&2
     sleep 3
     for i in $(seq $((M - K)) $((M - 1))); do
-      "$PH" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
+      env $(oddenv "$i") "$(bin "$i")" up --home "${HOME_[$i]}" --name "m$i" --listen "/ip4/127.0.0.1/tcp/${PORT[$i]}" --log-level error >>"${HOME_[$i]}.log" 2>&1 &
       echo $! >>"$W/restarted"
     done
     echo "restarted them" >&2
@@ -91,11 +107,15 @@ if [ "$K" -gt 0 ]; then # SIGKILL the last K members a third of the way in, rest
   ) &
   PIDS+=($!)
 fi
-ph=$("$W/chatload" -homes "$HOMES" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"} ${TIMELINE:+-timeline "$TIMELINE"})
+if [ -n "${IDLE_ONLY:-}" ]; then
+  "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" $PARITY ${PROFILE:+-profile "$PROFILE"}
+  exit 0
+fi
+ph=$("$W/chatload" -homes "$HOMES" $PARITY -started "$W/sending" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"} ${TIMELINE:+-timeline "$TIMELINE"})
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))
-  RESTART="'$PH' up --home '${HOME_[$L]}' --name m$L --listen /ip4/127.0.0.1/tcp/${PORT[$L]} --log-level error >>'${HOME_[$L]}.log' 2>&1 & echo \$! >>'$W/restarted'"
+  RESTART="env $(oddenv "$L") '$(bin "$L")' up --home '${HOME_[$L]}' --name m$L --listen /ip4/127.0.0.1/tcp/${PORT[$L]} --log-level error >>'${HOME_[$L]}.log' 2>&1 & echo \$! >>'$W/restarted'"
   cu=$("$W/chatload" -homes "$HOMES" -room catchup -catchup "$C" -rate "$CR" -restart "$RESTART")
   echo "$cu"
 fi

@@ -115,10 +115,55 @@ func (m *cpuMeter) report(homes []string, senders, total int) {
 	deliveries := float64(total) * float64(ns+nr-1)
 	fmt.Printf("peerhood cpu: %.3f CPU-s per 1000 msgs per sending member (%d), %.3f per receiving-only member (%d); %.0f us CPU per delivery (all members); chatload %.3f CPU-s per 1000 msgs\n",
 		per(sendCPU, ns), ns, per(recvCPU, nr), nr, all.Seconds()/deliveries*1e6, (selfCPU()-m.self).Seconds()/float64(total)*1000)
+	if parity {
+		m.reportParity(homes, total)
+	}
 	if m.idle > 0 {
 		el := time.Since(m.at)
 		idle := time.Duration(float64(m.idle) * el.Seconds())
 		fmt.Printf("peerhood idle cpu: %.1f ms CPU per second per member while idle; over this run's %.1f s that is %.0f us per delivery, %.0f us per delivery net of it\n",
 			float64(m.idle.Microseconds())/1000/float64(len(homes)), el.Seconds(), idle.Seconds()/deliveries*1e6, (all-idle).Seconds()/deliveries*1e6)
 	}
+}
+
+// parity: print the even and odd members apart (-parity).
+var parity bool
+
+// reportParity prints the even and the odd members' CPU per message
+// (each member handles every message: says its share, displays the
+// rest) and their mean peak RSS, apart: bench/chat.sh runs the odd ones
+// on another build (BASE=) or with another environment (ODD_ENV=).
+func (m *cpuMeter) reportParity(homes []string, total int) {
+	var cpu [2]time.Duration
+	var rss [2]int
+	var n [2]int
+	for i, h := range homes {
+		if pidOf(h) != m.pids[i] || m.pids[i] == 0 {
+			continue
+		}
+		cpu[i%2] += procCPU(m.pids[i]) - m.start[i]
+		rss[i%2] += peakRSS(m.pids[i])
+		n[i%2]++
+	}
+	if n[0] == 0 || n[1] == 0 {
+		return
+	}
+	us := func(k int) float64 { return cpu[k].Seconds() / float64(n[k]) / float64(total) * 1e6 }
+	fmt.Printf("peerhood cpu by half: even members %.0f us per message per member, peak RSS %.1f MB (%d); odd members (BASE or ODD_ENV) %.0f us, %.1f MB (%d); even/odd %.2f\n",
+		us(0), float64(rss[0])/1024/float64(n[0]), n[0], us(1), float64(rss[1])/1024/float64(n[1]), n[1], us(0)/us(1))
+}
+
+// peakRSS is process pid's peak resident set (VmHWM) in KB.
+func peakRSS(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return kb
+		}
+	}
+	return 0
 }

@@ -46,8 +46,21 @@ func main() {
 	flag.StringVar(&profDir, "profile", "", "folder to write CPU profiles of the first sender and the last member to, taken while sending")
 	catch := flag.Int("catchup", 0, "catch-up mode: the last member is killed, the others say this many messages in -room, then -restart starts it again; prints how long it takes to hold them all")
 	restart := flag.String("restart", "", "shell command that starts the last member again (catch-up mode)")
+	idle := flag.Bool("idle", false, "idle mode: set the room up, say nothing, and print the members' CPU right after setup and once -settle passed")
+	settle := flag.Duration("settle", 20*time.Second, "idle mode: when, after setup, the settled window starts")
+	window := flag.Duration("window", 3*time.Second, "idle mode: how long each window lasts")
+	flag.StringVar(&startedFile, "started", "", "a file to create when the sending starts (bench/chat.sh's KILL waits for it)")
+	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
+	flag.BoolVar(&parity, "parity", false, "print the even and odd members' CPU (and, in a run, peak RSS) apart (bench/chat.sh BASE=, ODD_ENV=)")
 	flag.Parse()
 	hs := strings.Split(*homes, ",")
+	if *idle {
+		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *catch > 0 {
 		if err := catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait); err != nil {
 			fmt.Fprintln(os.Stderr, "chatload:", err)
@@ -63,6 +76,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// startedFile is created when the sending starts (-started).
+var startedFile string
 
 // member is one node's live view.
 type member struct {
@@ -91,6 +107,7 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 		go m.watch(ctx, room, &ready)
 	}
 	ready.Wait()
+	joinSettled(homes) // the syncs of the room's joins end before the idle window starts
 	w0 := gossipCounts(homes)
 	stopIdle := profileAs(homes, senders, 3, profDir, "idle") // what runs in the seconds after the room was joined
 	idle := idleCPU(homes, 3*time.Second)
@@ -102,6 +119,11 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	stopProf := profile(homes, senders, 2*total/rate+2, profDir) // sending takes longer under load
 	smp := startSampler(homes, timelineFile != "")
 	start := time.Now()
+	if startedFile != "" {
+		if err := os.WriteFile(startedFile, nil, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload: started:", err)
+		}
+	}
 	send := make([]chan int, senders)
 	var sent sync.WaitGroup
 	failed := 0

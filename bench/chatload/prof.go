@@ -27,6 +27,12 @@ func profile(homes []string, senders, secs int, dir string) func() {
 
 // profileAs is profile with a tag in the files' names ("-idle": m0-idle.prof).
 func profileAs(homes []string, senders, secs int, dir, tag string) func() {
+	return profileMembers(homes, []int{0, len(homes) - 1}, senders, secs, dir, tag, "profile", "allocs")
+}
+
+// profileMembers is profileAs of the members at the indexes idx, with
+// the profiles of kinds ("profile": CPU, "allocs").
+func profileMembers(homes []string, idx []int, senders, secs int, dir, tag string, kinds ...string) func() {
 	if dir == "" {
 		return func() {}
 	}
@@ -35,7 +41,7 @@ func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 		return func() {}
 	}
 	var wg sync.WaitGroup
-	for _, i := range []int{0, len(homes) - 1} {
+	for _, i := range idx {
 		role := "send"
 		if i >= senders {
 			role = "recv"
@@ -43,7 +49,7 @@ func profileAs(homes []string, senders, secs int, dir, tag string) func() {
 		if tag != "" {
 			role = tag
 		}
-		for _, kind := range []string{"profile", "allocs"} { // CPU, and the allocations made meanwhile
+		for _, kind := range kinds {
 			name := fmt.Sprintf("m%d-%s.prof", i, role)
 			if kind == "allocs" {
 				name = fmt.Sprintf("m%d-%s.allocs", i, role)
@@ -184,7 +190,7 @@ func reportWork(span string, before, after map[string]float64) {
 		}
 		return d(k) / st
 	}
-	fmt.Printf("peerhood work (%s, all members): stored %.0f; per stored: verify %.3f decoded %.3f gossip %.3f synced %.3f; sync rounds %.0f (spared %.0f) gets %.0f served %.0f fetched %.0f (known %.0f) ranges skipped %.0f\n",
+	fmt.Printf("peerhood work (%s, all members): stored %.0f; per stored: verify %.3f decoded %.3f gossip %.3f synced %.3f; sync rounds %.0f (spared %.0f, held read %.0f) gets %.0f served %.0f fetched %.0f (known %.0f) ranges skipped %.0f\n",
 		span, st, per("verify"), per("decoded"), per("gossip"), per("synced"),
-		d("sync_rounds"), d("sync_told"), d("sync_gets"), d("sync_served"), d("fetched"), d("fetched_known"), d("sync_skipped"))
+		d("sync_rounds"), d("sync_told"), d("sync_held"), d("sync_gets"), d("sync_served"), d("fetched"), d("fetched_known"), d("sync_skipped"))
 }

@@ -247,10 +247,14 @@
 // asker's own heads (Own): when they show it has nothing the answerer
 // lacks, a sync of that log with the asker asked for at or before then
 // is not run (it would compare heads taken no earlier): at a room join
-// each pair's two syncs each way often stand for each other's. Counters
+// each pair's two syncs each way often stand for each other's. A round
+// whose peer's heads name nothing after what is stored or in flight here
+// (anyAhead) ends there, without reading chat_held (the held seqs only
+// shorten ranges to ask): nearly every round at a join and in a quiet
+// room. Counters
 // of this work (signatures verified, messages decoded, received by
 // gossip, sync and direct, stored; sync rounds, gets, answers, fetched
-// and already known, skipped) are on GET /metrics as
+// and already known, skipped, spared, chat_held reads) are on GET /metrics as
 // peerhood_chat_work_total{what} (metrics.go; bench/chatload prints them
 // per stored message; write_batches, index_batches and indexed count the
 // writer's and the indexer's transactions). Who holds the store lock,

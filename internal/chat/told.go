@@ -25,11 +25,8 @@ const toldKeep = time.Minute
 // noteTold records, answering a heads request of p for log k that
 // carried p's heads, whether p has nothing this node lacks.
 func (s *Service) noteTold(k logKey, p peer.ID, mine map[peer.ID]uint64, theirs []head) {
-	for _, h := range theirs {
-		author := peer.ID(h.Author)
-		if h.Seq > mine[author] && h.Seq > s.fly.reach(k, author, mine[author]) {
-			return
-		}
+	if s.anyAhead(k, mine, theirs) {
+		return
 	}
 	s.mu.Lock()
 	s.told[syncKey{k, p}] = time.Now()

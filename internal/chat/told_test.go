@@ -47,7 +47,12 @@ func TestSyncToldSkipsOnlyWhatItCovers(t *testing.T) {
 		}
 	}
 	asked := time.Now()
+	bw := b.Chat().WorkCounts()
 	sync(b, a) // bravo asks alpha, with its heads: it has nothing alpha lacks
+	if bw2 := b.Chat().WorkCounts(); bw2["sync_rounds"] == bw["sync_rounds"] || bw2["sync_held"] != bw["sync_held"] {
+		t.Fatalf("bravo's sync that found nothing: rounds %d -> %d, chat_held reads %d -> %d; want a round and no read",
+			bw["sync_rounds"], bw2["sync_rounds"], bw["sync_held"], bw2["sync_held"])
+	}
 	if a.Chat().SyncAskedAt(wg, "general", b.Host().ID(), asked) {
 		t.Fatal("alpha ran a sync with bravo asked for before bravo showed it had nothing new")
 	}
@@ -63,7 +68,11 @@ func TestSyncToldSkipsOnlyWhatItCovers(t *testing.T) {
 	a.Chat().CutOff(nil)
 	asked = time.Now()
 	sync(b, a) // bravo's heads show charlie's message, which alpha lacks: no report
+	aw := a.Chat().WorkCounts()
 	a.Chat().SyncAskedAt(wg, "general", b.Host().ID(), asked)
+	if aw2 := a.Chat().WorkCounts(); aw2["sync_held"] == aw["sync_held"] {
+		t.Fatal("alpha's sync that had something to fetch did not look at what it holds")
+	}
 	if got := texts(t, a, "office", "general"); !slices.Equal(got, []string{"while alpha was away"}) {
 		t.Fatalf("alpha has %q after the sync", got)
 	}

@@ -101,6 +101,12 @@
 // connecting, a worker done: dueChanged), and at least every 30 ticks.
 // An idle node so makes no query a second (about 0.7 ms of CPU a second).
 //
+// A connected member's addresses are recorded (spool_peer_addrs, 2 s
+// after the connection, once identify has told them) for dialing it when
+// the peerstore has forgotten them; the record is written only when the
+// sorted list changed (addrs.go: the records are read once and kept in
+// memory), so a reconnection or a restart costs no query.
+//
 // Small ciphertexts (up to InlineMax) live in SQLite; larger ones in the
 // spool folder, named by their SHA-256, written and fsynced before any
 // acknowledgement. Partial transfers are kept in spool/partial and resume

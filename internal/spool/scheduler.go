@@ -431,15 +431,7 @@ func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
 		return
 	case <-time.After(2 * time.Second): // let identify fill in the listen addresses
 	}
-	var as []string
-	for _, a := range s.h.Peerstore().Addrs(p) {
-		as = append(as, a.String())
-	}
-	if len(as) > 0 {
-		js, _ := json.Marshal(as)
-		_, _ = s.db.ExecContext(ctx, `INSERT INTO spool_peer_addrs(peer, addrs, updated) VALUES(?,?,?)
-			ON CONFLICT(peer) DO UPDATE SET addrs=excluded.addrs, updated=excluded.updated`, p.String(), string(js), nowMs())
-	}
+	s.rememberAddrs(ctx, p)
 }
 
 // fetchLoop asks mailbox members for what waits for this node, every

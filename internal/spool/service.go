@@ -139,8 +139,13 @@ type Service struct {
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
 	liveWG   sync.WaitGroup
-	liveDone atomic.Int64    // live offers settled by their receipt
-	life     context.Context // ends at Close
+	liveDone atomic.Int64 // live offers settled by their receipt
+	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
+	// what those records hold, under addrsMu (addrs.go).
+	addrWrites atomic.Int64
+	addrsMu    sync.Mutex
+	addrsKnown map[peer.ID]string
+	life       context.Context // ends at Close
 
 	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
 

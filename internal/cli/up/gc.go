@@ -31,6 +31,12 @@ import (
 // at each change to idle measured no better, and would force a full
 // collection whenever a transfer's rate hovers near busyRate).
 //
+// A busier GOGC does not pay either: under bench/chat.sh's load (8
+// members x 500 msg/s, each member allocating ~2.5 MB/s) members at
+// GOGC 200 used the same CPU per message as those at 100 (ratio 1.01,
+// twice; GC is ~2% of a member's CPU there) for 6-8 MB more peak RSS
+// (docs/notes-s10-idle.md).
+//
 // The tuner runs after each collection (a cleanup on an object dropped
 // right after the previous one), so an idle node has no timer for it.
 // GOGC in the environment turns it off.
