@@ -3,7 +3,6 @@ package e2e
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,89 +83,51 @@ func copyAsync(alpha *Node, src string) *bgCopy {
 	return c
 }
 
-// globCount is how many entries match pattern.
-func globCount(pattern string) int {
-	m, _ := filepath.Glob(pattern)
-	return len(m)
-}
-
-// stepped lets n run only in short slices (SIGCONT, 2 ms, SIGSTOP) until
-// check, called while n is stopped, says stop; n is left stopped (the
-// caller kills it). A transfer n takes part in so moves on only while
-// the test looks: a test slowed down by a loaded machine still catches
-// it in the middle. Run freely, a 48 MiB live copy was over before a
-// starved poll saw a byte of it, and the test waited for a transfer that
-// was done (the CI failure "no live offer reached bravo (partial files
-// hold 0 bytes)"). An error from check, or 60 s without stop, fails the
-// test with diag.
-func stepped(t *testing.T, n *Node, diag func() string, check func() (stop bool, err error)) {
-	t.Helper()
-	p := n.cmd.Process
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if err := p.Signal(syscall.SIGSTOP); err != nil {
-			t.Fatalf("stop %s: %v", n.Name, err)
-		}
-		stop, err := check()
-		if stop && err == nil {
-			return
-		}
-		_ = p.Signal(syscall.SIGCONT)
-		if err == nil && time.Now().After(deadline) {
-			err = errors.New("not within 60s")
-		}
-		if err != nil {
-			t.Fatalf("%s run in slices: %v%s", n.Name, err, diag())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // liveDiag is alpha's queue and both nodes' output, for a failure.
 func liveDiag(alpha, bravo *Node) string {
 	q, err := alpha.Run("queue")
 	return fmt.Sprintf("\nALPHA'S QUEUE (%v):\n%s\nALPHA:\n%s\nBRAVO:\n%s", err, q, alpha.Output(), bravo.Output())
 }
 
-// A large copy to a connected member is sent while it is sealed (a live
-// offer). SIGKILL of the recipient or of the sender in the middle of it
-// loses nothing that was queued and duplicates nothing: a copy the sender
-// acknowledged arrives exactly once; one whose sender died while sealing
-// is not queued (the copy command fails) and never arrives.
-func TestLiveCopySurvivesSIGKILL(t *testing.T) {
-	t.Parallel()
-	if testing.Short() {
-		t.Skip("kills nodes mid-transfer")
-	}
-	alpha, bravo := livePair(t)
-	src := t.TempDir()
-	sums := map[string][32]byte{}
-	mk := func(name string) string {
-		data := make([]byte, 48<<20)
-		rand.Read(data)
-		sums[name] = sha256.Sum256(data)
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	restart := func(n, other *Node) {
-		n.Kill()
-		n.Name = ""
-		n.Start("--log-level", "debug")
-		n.MustRun("connect", other.TCPAddr())
-	}
+// liveRun is TestLiveCopySurvivesSIGKILL's pair and what it sent.
+type liveRun struct {
+	t            *testing.T
+	alpha, bravo *Node
+	src          string
+	sums         map[string][32]byte // what must arrive, by file name
+}
 
-	diag := func() string { return liveDiag(alpha, bravo) }
+// mk writes a 48 MiB file of random bytes to send.
+func (r *liveRun) mk(name string) string {
+	data := make([]byte, 48<<20)
+	rand.Read(data)
+	r.sums[name] = sha256.Sum256(data)
+	p := filepath.Join(r.src, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
 
-	// 1. The recipient dies mid-transfer: the copy is queued all the same
-	// and arrives once it is back. bravo runs in slices until its partial
-	// file holds more than 1 MiB, and is killed there (or, should it
-	// have stored the whole copy within one slice, then: what follows
-	// holds all the same).
-	done := copyAsync(alpha, mk("one.bin"))
-	stepped(t, bravo, diag, func() (bool, error) {
+// restart kills n and starts it again, connected to other.
+func (r *liveRun) restart(n, other *Node) {
+	n.Kill()
+	n.Name = ""
+	n.Start("--log-level", "debug")
+	n.MustRun("connect", other.TCPAddr())
+}
+
+func (r *liveRun) diag() string { return liveDiag(r.alpha, r.bravo) }
+
+// killRecipient copies one.bin and kills bravo mid-transfer: bravo runs
+// in slices until its partial file holds more than 1 MiB, and is killed
+// there (or, should it have stored the whole copy within one slice,
+// then: what the test asserts holds all the same). The copy is queued
+// all the same and arrives once bravo is back.
+func (r *liveRun) killRecipient() {
+	t, alpha, bravo := r.t, r.alpha, r.bravo
+	done := copyAsync(alpha, r.mk("one.bin"))
+	stepped(t, bravo, r.diag, func() (bool, error) {
 		if err := done.failed(); err != nil {
 			return false, fmt.Errorf("copy failed: %w", err)
 		}
@@ -186,23 +147,26 @@ func TestLiveCopySurvivesSIGKILL(t *testing.T) {
 	if err := done.wait(); err != nil {
 		t.Fatalf("copy while the recipient died: %v", err)
 	}
-	restart(bravo, alpha)
+	r.restart(bravo, alpha)
 	waitJobs(t, alpha, 60*time.Second, "delivered")
+}
 
-	// 2. The sender dies while sealing: the copy command fails, nothing
-	// is queued, nothing arrives. alpha runs in slices until its live
-	// offer reached bravo, and is killed there while its seal file (the
-	// ciphertext being written) still exists: the job is not queued yet.
-	// Should alpha have sealed the whole copy within one slice, that copy
-	// is queued and must arrive like any other, and the step is tried
-	// again with a new file.
-	jobsWant, dead := 1, ""
+// killSender copies a file and kills alpha while it seals it: alpha
+// runs in slices until its live offer reached bravo, and is killed
+// there while its seal file (the ciphertext being written) still
+// exists, so the job is not queued yet; the copy command must fail.
+// Should alpha have sealed the whole copy within one slice, that copy
+// is queued and must arrive like any other, and a new file is tried.
+// It returns the name of the copy that must not arrive and how many
+// copies were queued.
+func (r *liveRun) killSender() (dead string, queued int) {
+	t, alpha, bravo := r.t, r.alpha, r.bravo
 	for try := 1; ; try++ {
 		name := fmt.Sprintf("dead%d.bin", try)
 		before := partialBytes(bravo)
-		done = copyAsync(alpha, mk(name))
+		done := copyAsync(alpha, r.mk(name))
 		caught := false
-		stepped(t, alpha, diag, func() (bool, error) {
+		stepped(t, alpha, r.diag, func() (bool, error) {
 			if err := done.failed(); err != nil {
 				return false, fmt.Errorf("copy failed: %w", err)
 			}
@@ -219,45 +183,65 @@ func TestLiveCopySurvivesSIGKILL(t *testing.T) {
 			if err := done.wait(); err == nil {
 				t.Fatal("copy succeeded although its node died while sealing")
 			}
-			delete(sums, name)
-			dead = name
-			break
+			delete(r.sums, name)
+			return name, queued
 		}
 		_ = alpha.cmd.Process.Signal(syscall.SIGCONT)
 		if err := done.wait(); err != nil {
 			t.Fatalf("copy: %v", err)
 		}
-		jobsWant++
+		queued++
 		if try == 3 {
 			t.Fatalf("alpha sealed the whole copy within one slice %d times", try)
 		}
 		t.Logf("alpha sealed %s within one slice; it is queued: trying again once it is delivered", name)
 		waitJobs(t, alpha, 60*time.Second, "delivered")
 	}
-	restart(alpha, bravo)
+}
+
+// A large copy to a connected member is sent while it is sealed (a live
+// offer). SIGKILL of the recipient or of the sender in the middle of it
+// loses nothing that was queued and duplicates nothing: a copy the sender
+// acknowledged arrives exactly once; one whose sender died while sealing
+// is not queued (the copy command fails) and never arrives.
+func TestLiveCopySurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("kills nodes mid-transfer")
+	}
+	alpha, bravo := livePair(t)
+	r := &liveRun{t: t, alpha: alpha, bravo: bravo, src: t.TempDir(), sums: map[string][32]byte{}}
+
+	// 1. The recipient dies mid-transfer.
+	r.killRecipient()
+
+	// 2. The sender dies while sealing: nothing is queued, nothing arrives.
+	dead, queued := r.killSender()
+	jobsWant := 1 + queued
+	r.restart(alpha, bravo)
 	if jobs := waitJobs(t, alpha, 30*time.Second, "delivered"); len(jobs) != jobsWant {
 		t.Fatalf("after the sender died while sealing: %d jobs, want %d: %+v", len(jobs), jobsWant, jobs)
 	}
 
 	// 3. The sender dies right after queueing (the live offer in flight
 	// or just done): the copy arrives exactly once.
-	alpha.MustRun("copy", mk("two.bin"), "bravo")
+	alpha.MustRun("copy", r.mk("two.bin"), "bravo")
 	alpha.Kill()
-	restart(alpha, bravo)
+	r.restart(alpha, bravo)
 	if jobs := waitJobs(t, alpha, 60*time.Second, "delivered"); len(jobs) != jobsWant+1 {
 		t.Fatalf("%d jobs, want %d: %+v", len(jobs), jobsWant+1, jobs)
 	}
 
 	var inbox []spoolItem
 	bravo.JSON(&inbox, "inbox")
-	if len(inbox) != len(sums) {
-		t.Fatalf("bravo's inbox holds %d copies, want %d: %+v", len(inbox), len(sums), inbox)
+	if len(inbox) != len(r.sums) {
+		t.Fatalf("bravo's inbox holds %d copies, want %d: %+v", len(inbox), len(r.sums), inbox)
 	}
 	dest := t.TempDir()
 	for _, it := range inbox {
 		bravo.MustRun("inbox", "accept", it.ID, dest)
 	}
-	for name, sum := range sums {
+	for name, sum := range r.sums {
 		data, err := os.ReadFile(filepath.Join(dest, name))
 		if err != nil || sha256.Sum256(data) != sum {
 			t.Errorf("%s: differs after delivery (%v)", name, err)
