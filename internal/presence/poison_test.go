@@ -48,7 +48,7 @@ func TestGoneReportCannotHideLiveMember(t *testing.T) {
 	testutil.Eventually(t, 5*time.Second, pa.heard(b.ID(), report))
 	// v keeps heartbeating (every 300 ms): it is present at a again at
 	// the latest with its next message, and stays so.
-	testutil.Eventually(t, 2*time.Second, wantState(pa, v.ID(), Online, ""))
+	testutil.Eventually(t, 10*time.Second, wantState(pa, v.ID(), Online, ""))
 	after := pa.seqOf(v.ID())
 	testutil.Eventually(t, 5*time.Second, pa.heard(v.ID(), after+2))
 	if err := wantState(pa, v.ID(), Online, "")(); err != nil {

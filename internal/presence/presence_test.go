@@ -186,7 +186,7 @@ func TestPresenceBeforeCertificate(t *testing.T) {
 		t.Fatalf("non-member shown %s", got.State)
 	}
 	dirA.Add(mn) // the roster learns the certificate
-	testutil.Eventually(t, time.Second, wantState(pa, n.ID(), Online, ""))
+	testutil.Eventually(t, 5*time.Second, wantState(pa, n.ID(), Online, ""))
 }
 
 // A direct presence message counts only from a member, for a workgroup

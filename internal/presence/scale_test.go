@@ -161,8 +161,8 @@ func TestNewPeerIsAnsweredDirectly(t *testing.T) {
 	testutil.Eventually(t, 10*time.Second, wantState(pd, b.ID(), Online, ""))
 	// b's answer carries the signed messages of the members it sees
 	// present: d learns a's presence at once too, not at a's next
-	// heartbeat.
-	testutil.Eventually(t, 2*time.Second, wantState(pd, a.ID(), Online, ""))
+	// heartbeat (30 s away; 8 s leaves a loaded -race run margin).
+	testutil.Eventually(t, 8*time.Second, wantState(pd, a.ID(), Online, ""))
 	testutil.Eventually(t, 10*time.Second, wantState(pa, d.ID(), Online, ""))
 	// A broadcast by b would be held back to a quarter interval (7.5 s)
 	// after its last one, when a joined; its next heartbeat is over 20 s

@@ -62,5 +62,5 @@ func TestWatchedDirectory(t *testing.T) {
 		t.Fatalf("an idle node listed its workgroups %d times in 2 s", n)
 	}
 	dirA.add(ma) // a joins the workgroup
-	testutil.Eventually(t, 3*time.Second, wantState(pb, a.ID(), Online, ""))
+	testutil.Eventually(t, 10*time.Second, wantState(pb, a.ID(), Online, ""))
 }

@@ -32,7 +32,16 @@ var Fast = daemon.Timings{
 // under -race on two shared cores.
 const Converge = 60 * time.Second
 
-var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+// quietLog is the nodes' log: warnings and errors, or everything with
+// PEERHOOD_TESTNET_LOG=debug (to chase a flake).
+var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: testLogLevel()}))
+
+func testLogLevel() slog.Level {
+	if os.Getenv("PEERHOOD_TESTNET_LOG") == "debug" {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
 
 // Net is a set of nodes started by one test.
 type Net struct {

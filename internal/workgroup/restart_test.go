@@ -101,7 +101,7 @@ func TestRosterWatch(t *testing.T) {
 	mustCreate(t, a, "office")
 	select {
 	case <-ch:
-	case <-time.After(2 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no change notice after create")
 	}
 	stop()

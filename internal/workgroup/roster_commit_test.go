@@ -117,7 +117,7 @@ func TestGateGraceWhileNotifying(t *testing.T) {
 		}
 		return nil
 	})
-	testutil.Eventually(t, 2*time.Second, func() error {
+	testutil.Eventually(t, 10*time.Second, func() error {
 		if len(b.svc.roster.Workgroups()) != 0 {
 			return errf("bravo was not told of its removal")
 		}

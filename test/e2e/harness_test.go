@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -292,4 +293,42 @@ func EventuallyDiag(t *testing.T, timeout time.Duration, f func() error, diag fu
 		t.Fatalf("not within %s: %v%s", timeout, err, diag())
 	}
 	t.Fatalf("not within %s: %v", timeout, err)
+}
+
+// globCount is how many entries match pattern.
+func globCount(pattern string) int {
+	m, _ := filepath.Glob(pattern)
+	return len(m)
+}
+
+// stepped lets n run only in short slices (SIGCONT, 2 ms, SIGSTOP) until
+// check, called while n is stopped, says stop; n is left stopped (the
+// caller kills it). A transfer n takes part in so moves on only while
+// the test looks: a test slowed down by a loaded machine still catches
+// it in the middle. Run freely, a 48 MiB live copy was over before a
+// starved poll saw a byte of it, and TestLiveCopySurvivesSIGKILL waited
+// for a transfer that was done (a CI failure: "no live offer reached
+// bravo (partial files hold 0 bytes)"). An error from check, or 60 s
+// without stop, fails the test with diag.
+func stepped(t *testing.T, n *Node, diag func() string, check func() (stop bool, err error)) {
+	t.Helper()
+	p := n.cmd.Process
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if err := p.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatalf("stop %s: %v", n.Name, err)
+		}
+		stop, err := check()
+		if stop && err == nil {
+			return
+		}
+		_ = p.Signal(syscall.SIGCONT)
+		if err == nil && time.Now().After(deadline) {
+			err = errors.New("not within 60s")
+		}
+		if err != nil {
+			t.Fatalf("%s run in slices: %v%s", n.Name, err, diag())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }

@@ -226,18 +226,20 @@ func TestShareResumeAfterSenderKilled(t *testing.T) {
 	dst := t.TempDir()
 	cmd := exec.Command(bin, "--home", bravo.Home, "get", "alpha:big/big.bin", dst)
 	cmd.Env = append(os.Environ(), "PEERHOOD_HOME=")
-	var out bytes.Buffer
+	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Kill the sender once part of the file has arrived.
-	deadline := time.Now().Add(30 * time.Second)
+	// Kill the sender once part of the file has arrived: it runs in
+	// slices until then (stepped), so a slow poll does not miss the
+	// moment.
 	var part int64
-	for time.Now().Before(deadline) && part < 8<<20 {
+	stepped(t, alpha, func() string { return "\nGET:\n" + out.String() + "\nALPHA:\n" + alpha.Output() }, func() (bool, error) {
 		part = partialSize(dst)
-		time.Sleep(2 * time.Millisecond)
-	}
+		_, err := os.Stat(filepath.Join(dst, "big.bin"))
+		return part >= 8<<20 || err == nil, nil // err == nil: done already (skipped below)
+	})
 	t.Logf(time.Now().Format("15:04:05.000 ")+"killing the sender at %d bytes", part)
 	alpha.Kill()
 	_ = cmd.Wait()

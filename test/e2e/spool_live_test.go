@@ -3,9 +3,11 @@ package e2e
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -18,7 +20,7 @@ func livePair(t *testing.T) (alpha, bravo *Node) {
 	for _, n := range []*Node{alpha, bravo} {
 		n.Env = []string{"PEERHOOD_SPOOL_RETRY_BASE=200ms", "PEERHOOD_SPOOL_RETRY_CAP=1s"}
 		n.Listen = freeListen(t)
-		n.Start()
+		n.Start("--log-level", "debug") // shown only when the test fails
 	}
 	alpha.MustRun("workgroup", "create", "office")
 	tok := strings.TrimSpace(strings.SplitN(alpha.MustRun("invite"), "\n", 2)[0])
@@ -39,25 +41,161 @@ func partialBytes(n *Node) int64 {
 	return sum
 }
 
-// copyAsync runs `copy src bravo` on alpha in the background.
-func copyAsync(alpha *Node, src string) <-chan error {
-	done := make(chan error, 1)
-	go func() {
-		_, err := alpha.Run("copy", src, "bravo")
-		done <- err
-	}()
-	return done
+// bgCopy is a `copy` command running in the background.
+type bgCopy struct {
+	done chan struct{}
+	err  error
 }
 
-// waitPartial waits until bravo's partial files hold more than min bytes.
-func waitPartial(t *testing.T, bravo *Node, min int64) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for partialBytes(bravo) <= min {
-		if time.Now().After(deadline) {
-			t.Fatalf("no live offer reached bravo (partial files hold %d bytes)", partialBytes(bravo))
+// wait returns the command's error once it has ended.
+func (c *bgCopy) wait() error {
+	<-c.done
+	return c.err
+}
+
+// failed reports the command's error if it has ended with one.
+func (c *bgCopy) failed() error {
+	select {
+	case <-c.done:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+// ended reports whether the command has ended.
+func (c *bgCopy) ended() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// copyAsync runs `copy src bravo` on alpha in the background.
+func copyAsync(alpha *Node, src string) *bgCopy {
+	c := &bgCopy{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		_, c.err = alpha.Run("copy", src, "bravo")
+	}()
+	return c
+}
+
+// liveDiag is alpha's queue and both nodes' output, for a failure.
+func liveDiag(alpha, bravo *Node) string {
+	q, err := alpha.Run("queue")
+	return fmt.Sprintf("\nALPHA'S QUEUE (%v):\n%s\nALPHA:\n%s\nBRAVO:\n%s", err, q, alpha.Output(), bravo.Output())
+}
+
+// liveRun is TestLiveCopySurvivesSIGKILL's pair and what it sent.
+type liveRun struct {
+	t            *testing.T
+	alpha, bravo *Node
+	src          string
+	sums         map[string][32]byte // what must arrive, by file name
+}
+
+// mk writes a 48 MiB file of random bytes to send.
+func (r *liveRun) mk(name string) string {
+	data := make([]byte, 48<<20)
+	rand.Read(data)
+	r.sums[name] = sha256.Sum256(data)
+	p := filepath.Join(r.src, name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+// restart kills n and starts it again, connected to other.
+func (r *liveRun) restart(n, other *Node) {
+	n.Kill()
+	n.Name = ""
+	n.Start("--log-level", "debug")
+	n.MustRun("connect", other.TCPAddr())
+}
+
+func (r *liveRun) diag() string { return liveDiag(r.alpha, r.bravo) }
+
+// killRecipient copies one.bin and kills bravo mid-transfer: bravo runs
+// in slices until its partial file holds more than 1 MiB, and is killed
+// there (or, should it have stored the whole copy within one slice,
+// then: what the test asserts holds all the same). The copy is queued
+// all the same and arrives once bravo is back.
+func (r *liveRun) killRecipient() {
+	t, alpha, bravo := r.t, r.alpha, r.bravo
+	done := copyAsync(alpha, r.mk("one.bin"))
+	stepped(t, bravo, r.diag, func() (bool, error) {
+		if err := done.failed(); err != nil {
+			return false, fmt.Errorf("copy failed: %w", err)
 		}
-		time.Sleep(3 * time.Millisecond)
+		if n := partialBytes(bravo); n > 1<<20 {
+			t.Logf("bravo is killed with %d bytes of the copy received", n)
+			return true, nil
+		}
+		// No partial file but a staged folder: stored.
+		stored := globCount(filepath.Join(bravo.Home, "spool", "partial", "*")) == 0 &&
+			globCount(filepath.Join(bravo.Home, "spool", "plain", "*")) > 0
+		if stored {
+			t.Log("bravo stored the whole copy within one slice; killed after it")
+		}
+		return stored, nil
+	})
+	bravo.Kill()
+	if err := done.wait(); err != nil {
+		t.Fatalf("copy while the recipient died: %v", err)
+	}
+	r.restart(bravo, alpha)
+	waitJobs(t, alpha, 60*time.Second, "delivered")
+}
+
+// killSender copies a file and kills alpha while it seals it: alpha
+// runs in slices until its live offer reached bravo, and is killed
+// there while its seal file (the ciphertext being written) still
+// exists, so the job is not queued yet; the copy command must fail.
+// Should alpha have sealed the whole copy within one slice, that copy
+// is queued and must arrive like any other, and a new file is tried.
+// It returns the name of the copy that must not arrive and how many
+// copies were queued.
+func (r *liveRun) killSender() (dead string, queued int) {
+	t, alpha, bravo := r.t, r.alpha, r.bravo
+	for try := 1; ; try++ {
+		name := fmt.Sprintf("dead%d.bin", try)
+		before := partialBytes(bravo)
+		done := copyAsync(alpha, r.mk(name))
+		caught := false
+		stepped(t, alpha, r.diag, func() (bool, error) {
+			if err := done.failed(); err != nil {
+				return false, fmt.Errorf("copy failed: %w", err)
+			}
+			sealing := globCount(filepath.Join(alpha.Home, "spool", "tmp", "seal-*")) > 0
+			if n := partialBytes(bravo); n > before {
+				t.Logf("alpha is killed %s; bravo received %d bytes", map[bool]string{true: "while sealing", false: "after sealing"}[sealing], n-before)
+				caught = sealing
+				return true, nil
+			}
+			return done.ended(), nil // sealed and queued within one slice
+		})
+		if caught {
+			alpha.Kill()
+			if err := done.wait(); err == nil {
+				t.Fatal("copy succeeded although its node died while sealing")
+			}
+			delete(r.sums, name)
+			return name, queued
+		}
+		_ = alpha.cmd.Process.Signal(syscall.SIGCONT)
+		if err := done.wait(); err != nil {
+			t.Fatalf("copy: %v", err)
+		}
+		queued++
+		if try == 3 {
+			t.Fatalf("alpha sealed the whole copy within one slice %d times", try)
+		}
+		t.Logf("alpha sealed %s within one slice; it is queued: trying again once it is delivered", name)
+		waitJobs(t, alpha, 60*time.Second, "delivered")
 	}
 }
 
@@ -72,76 +210,44 @@ func TestLiveCopySurvivesSIGKILL(t *testing.T) {
 		t.Skip("kills nodes mid-transfer")
 	}
 	alpha, bravo := livePair(t)
-	src := t.TempDir()
-	sums := map[string][32]byte{}
-	mk := func(name string) string {
-		data := make([]byte, 48<<20)
-		rand.Read(data)
-		sums[name] = sha256.Sum256(data)
-		p := filepath.Join(src, name)
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	restart := func(n, other *Node) {
-		n.Kill()
-		n.Name = ""
-		n.Start()
-		n.MustRun("connect", other.TCPAddr())
-	}
+	r := &liveRun{t: t, alpha: alpha, bravo: bravo, src: t.TempDir(), sums: map[string][32]byte{}}
 
-	// 1. The recipient dies mid-transfer: the copy is queued all the same
-	// and arrives once it is back.
-	done := copyAsync(alpha, mk("one.bin"))
-	waitPartial(t, bravo, 1<<20)
-	bravo.Kill()
-	if err := <-done; err != nil {
-		t.Fatalf("copy while the recipient died: %v", err)
-	}
-	restart(bravo, alpha)
-	waitJobs(t, alpha, 60*time.Second, "delivered")
+	// 1. The recipient dies mid-transfer.
+	r.killRecipient()
 
-	// 2. The sender dies while sealing: the copy command fails, nothing
-	// is queued, nothing arrives.
-	before := partialBytes(bravo)
-	done = copyAsync(alpha, mk("dead.bin"))
-	waitPartial(t, bravo, before)
-	alpha.Kill()
-	if err := <-done; err == nil {
-		t.Fatal("copy succeeded although its node died while sealing")
-	}
-	delete(sums, "dead.bin")
-	restart(alpha, bravo)
-	if jobs := waitJobs(t, alpha, 30*time.Second, "delivered"); len(jobs) != 1 {
-		t.Fatalf("after the sender died while sealing: %d jobs, want 1: %+v", len(jobs), jobs)
+	// 2. The sender dies while sealing: nothing is queued, nothing arrives.
+	dead, queued := r.killSender()
+	jobsWant := 1 + queued
+	r.restart(alpha, bravo)
+	if jobs := waitJobs(t, alpha, 30*time.Second, "delivered"); len(jobs) != jobsWant {
+		t.Fatalf("after the sender died while sealing: %d jobs, want %d: %+v", len(jobs), jobsWant, jobs)
 	}
 
 	// 3. The sender dies right after queueing (the live offer in flight
 	// or just done): the copy arrives exactly once.
-	alpha.MustRun("copy", mk("two.bin"), "bravo")
+	alpha.MustRun("copy", r.mk("two.bin"), "bravo")
 	alpha.Kill()
-	restart(alpha, bravo)
-	if jobs := waitJobs(t, alpha, 60*time.Second, "delivered"); len(jobs) != 2 {
-		t.Fatalf("%d jobs, want 2: %+v", len(jobs), jobs)
+	r.restart(alpha, bravo)
+	if jobs := waitJobs(t, alpha, 60*time.Second, "delivered"); len(jobs) != jobsWant+1 {
+		t.Fatalf("%d jobs, want %d: %+v", len(jobs), jobsWant+1, jobs)
 	}
 
 	var inbox []spoolItem
 	bravo.JSON(&inbox, "inbox")
-	if len(inbox) != len(sums) {
-		t.Fatalf("bravo's inbox holds %d copies, want %d: %+v", len(inbox), len(sums), inbox)
+	if len(inbox) != len(r.sums) {
+		t.Fatalf("bravo's inbox holds %d copies, want %d: %+v", len(inbox), len(r.sums), inbox)
 	}
 	dest := t.TempDir()
 	for _, it := range inbox {
 		bravo.MustRun("inbox", "accept", it.ID, dest)
 	}
-	for name, sum := range sums {
+	for name, sum := range r.sums {
 		data, err := os.ReadFile(filepath.Join(dest, name))
 		if err != nil || sha256.Sum256(data) != sum {
 			t.Errorf("%s: differs after delivery (%v)", name, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dest, "dead.bin")); err == nil {
+	if _, err := os.Stat(filepath.Join(dest, dead)); err == nil {
 		t.Error("the copy whose sender died while sealing arrived")
 	}
 }
