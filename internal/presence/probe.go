@@ -50,23 +50,49 @@ func (s *Service) probe(p peer.ID) {
 		delete(s.probing, p)
 		s.mu.Unlock()
 	}()
-	asked := time.Now()
-	err := s.cfg.Host.Probe(s.ctx, p, probeTimeout)
-	if err == nil || s.ctx.Err() != nil {
+	for try := 1; ; try++ {
+		asked := time.Now()
+		err := s.cfg.Host.Probe(s.ctx, p, probeTimeout)
+		if err == nil || s.ctx.Err() != nil {
+			return
+		}
+		s.cfg.Log.Debug("presence: member does not answer", "peer", p, "err", err)
+		if !s.markGone(p, asked) && try < probeTries && len(s.cfg.Host.Network().ConnsToPeer(p)) == 0 {
+			// Something was heard from p while the probe ran: a live
+			// member (by gossip through others) or only a message p sent
+			// before its connection closed that was processed late. Ask
+			// again; a member still heard from is left to its heartbeats.
+			continue
+		}
 		return
 	}
-	s.cfg.Log.Debug("presence: member does not answer", "peer", p, "err", err)
+}
+
+// probeTries bounds the probes of one disconnection that are answered by
+// nothing but messages heard meanwhile.
+const probeTries = 3
+
+// markGone shows p offline in every workgroup where nothing was heard
+// from it since asked, announcing it gone there. It reports whether
+// every record p still shown present was marked.
+func (s *Service) markGone(p peer.ID, asked time.Time) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	all := true
 	for wg, t := range s.topics {
 		r := t.records[p]
-		if r == nil || r.state == Offline || r.heard.After(asked) {
+		if r == nil || r.state == Offline {
+			continue
+		}
+		if r.heard.After(asked) {
+			all = false
 			continue
 		}
 		r.goneSeq = max(r.goneSeq, r.seq)
 		s.noteLocked(t, p)
 		s.publishLocked(wg, t, s.shownLocked(), map[peer.ID]uint64{p: r.seq})
 	}
+	return all
 }
 
 // goneReportedLocked applies a member's report that peers are gone
