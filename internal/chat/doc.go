@@ -80,8 +80,11 @@
 // curve25519-voi on the author's key expanded once and cached, 27 us
 // instead of 52; the sender signs with identity.Sign, the same bytes in
 // half the time; the signed envelope is read in place when it is in the
-// form sign writes, and the body's deterministic form is checked by
-// encoding it again into a pooled buffer); it belongs to that workgroup
+// form sign writes, and so is the body (bodydec.go: a strict decoder of
+// exactly the deterministic form, 1.2 us instead of 2.0 per parse; any
+// other body goes to the general decoder, whose deterministic form is
+// checked by encoding it again into a pooled buffer; FuzzParseDifferential
+// keeps both accepting alike); it belongs to that workgroup
 // and log; its author is a current
 // member (Directory); for a room, its author may enter it; it is not
 // stored here already (a replay is ignored, not forwarded). A removed
