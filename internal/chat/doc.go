@@ -60,6 +60,15 @@
 // author may enter the room. The creator may always enter. Room names are
 // 1 to 64 of a-z, 0-9, '-', '_', '.'.
 //
+// Access answers cached: whether a peer is a member and may enter a room
+// is asked for every message received and every push target; admits
+// (admitcache.go) caches the answer per (workgroup, log, peer), used
+// only while the roster's generation (workgroup.Roster.Generation,
+// bumped after every change of the members, under its lock) and the
+// room's folded state (a new one at every fold) are those it was read
+// under: a revocation, a reissued certificate, an expiry or a new allow
+// list takes effect at the next check (TestAdmitCache).
+//
 // # Live delivery: gossip
 //
 // Each log has a gossipsub topic on the host's shared router:
