@@ -2,6 +2,7 @@ package chat
 
 import (
 	"math"
+	"os"
 	"time"
 )
 
@@ -32,6 +33,19 @@ const (
 	paceMemory = 50 * time.Millisecond
 )
 
+// writeWindowMax is maxWriteWindow, or PEERHOOD_CHAT_WINDOW when it is a
+// Go duration from 1 to 50 ms: a knob for same-run A/B benchmarks
+// (ODD_ENV=PEERHOOD_CHAT_WINDOW=20ms bench/chat.sh), not a setting.
+var writeWindowMax = windowFromEnv(os.Getenv("PEERHOOD_CHAT_WINDOW"))
+
+func windowFromEnv(v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 50*time.Millisecond {
+		return maxWriteWindow
+	}
+	return d
+}
+
 // writePace tracks the rate of the writer's intake. Only the writer
 // goroutine uses it.
 type writePace struct {
@@ -60,5 +74,5 @@ func (p *writePace) window() time.Duration {
 	if p.rate < minPacedRate {
 		return 0
 	}
-	return min(maxWriteWindow, time.Duration(batchTarget/p.rate*float64(time.Second)))
+	return min(writeWindowMax, time.Duration(batchTarget/p.rate*float64(time.Second)))
 }
