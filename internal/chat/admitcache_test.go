@@ -116,3 +116,57 @@ func TestAdmitCache(t *testing.T) {
 		}
 	}
 }
+
+// noGenDir is a roster seen without its generation: nothing cached.
+type noGenDir struct{ workgroup.Directory }
+
+// BenchmarkAdmissible: the access check of one received room message,
+// with the answers cached (the roster's generation) and without.
+//
+//	go test -run '^$' -bench Admissible -benchmem ./internal/chat/
+func BenchmarkAdmissible(b *testing.B) {
+	root, err := workgroup.NewRoot("office")
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, alice := newPeer(b)
+	roster := workgroup.NewRoster(alice)
+	roster.AddWorkgroup(*root)
+	id, _ := age.GenerateX25519Identity()
+	raw, err := workgroup.IssueCert(workgroup.RootSigner(root.Key), workgroup.CertBody{Workgroup: root.ID, Name: "alice",
+		Peer: []byte(alice), AgeRecipient: id.Recipient().String(), Groups: []string{"ops"}}, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	roster.Merge(root.ID, workgroup.Bundle{Certs: [][]byte{raw}})
+	rooms := map[string]map[string]*roomState{root.ID: {"ops": {name: "ops", creator: "someone", allow: []string{"group:ops"}}}}
+	m := newMsg(body{Workgroup: root.ID, Room: "ops", Author: []byte(alice), Kind: KindText}, nil)
+	k := logKey{root.ID, "ops"}
+	b.Run("before", func(b *testing.B) { // admissible before the cache: two roster lookups
+		s := &Service{dir: roster, rooms: rooms}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, ok := s.dir.Member(k.wg, m.author()); !ok {
+				b.Fatal("not a member")
+			}
+			r := s.roomsOf(k.wg)[k.log]
+			if r == nil || !allowedBy(r, m.author(), s.memberOf(k.wg)) {
+				b.Fatal("not allowed")
+			}
+		}
+	})
+	for _, c := range []struct {
+		name string
+		dir  workgroup.Directory
+	}{{"cached", roster}, {"uncached", noGenDir{roster}}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := &Service{dir: c.dir, rooms: rooms}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.admissible(m, k); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
