@@ -74,7 +74,7 @@ func TestParseDifferential(t *testing.T) {
 		sameParse(t, b)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 5000 {
+	for range 20000 {
 		b := bytes.Clone(seeds[rng.IntN(len(seeds))])
 		for range 1 + rng.IntN(3) {
 			i := rng.IntN(len(b))
