@@ -210,12 +210,15 @@ func parse(raw []byte) (*msg, signed, error) {
 		}
 	}
 	m := &msg{raw: raw}
-	if err := wire.Unmarshal(s.Body, &m.body); err != nil {
-		return nil, signed{}, fmt.Errorf("%w: body: %v", errBadMessage, err)
-	}
-	// The body must be in its deterministic form, so one message has one ID.
-	if !deterministic(&m.body, s.Body) {
-		return nil, signed{}, fmt.Errorf("%w: body not in deterministic form", errBadMessage)
+	if !decodeBody(s.Body, &m.body) { // not in the form sign writes (bodydec.go)
+		m.body = body{}
+		if err := wire.Unmarshal(s.Body, &m.body); err != nil {
+			return nil, signed{}, fmt.Errorf("%w: body: %v", errBadMessage, err)
+		}
+		// The body must be in its deterministic form, so one message has one ID.
+		if !deterministic(&m.body, s.Body) {
+			return nil, signed{}, fmt.Errorf("%w: body not in deterministic form", errBadMessage)
+		}
 	}
 	if err := m.body.check(); err != nil {
 		return nil, signed{}, err

@@ -291,10 +291,11 @@ func (s *Service) gossipOfPushed(pmID string, k logKey) bool {
 	if !ok {
 		return false
 	}
-	if _, ok := s.dir.Member(k.wg, author); !ok {
+	if k.log == "" { // pushes are room messages
 		return false
 	}
-	return s.allowed(k.wg, k.log, author)
+	_, allowed := s.admits(k, author) // a member allowed in the room
+	return allowed
 }
 
 // pushState is the service's push side: the per-peer writers and what

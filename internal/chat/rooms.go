@@ -125,11 +125,11 @@ func (s *Service) refold(wg string) map[string]*roomState {
 
 // allowed reports whether p may be in room of wg.
 func (s *Service) allowed(wg, room string, p peer.ID) bool {
-	r := s.roomsOf(wg)[room]
-	if r == nil {
+	if room == "" { // not a room: admits would answer membership
 		return false
 	}
-	return allowedBy(r, p, func(p peer.ID) (workgroup.Member, bool) { return s.dir.Member(wg, p) })
+	_, ok := s.admits(logKey{wg, room}, p)
+	return ok
 }
 
 // joinedRooms returns the rooms this node joined (read once, then kept

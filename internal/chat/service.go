@@ -93,6 +93,7 @@ type Service struct {
 	mu      sync.Mutex
 	topics  map[logKey]*logTopic
 	rooms   map[string]map[string]*roomState // by workgroup, then name
+	admit   admitCache                       // access answers (admitcache.go)
 	syncing map[syncKey]bool
 	// syncAsked: when each queued sync was last asked for; told: when
 	// each peer last showed, asking this node's heads, that it has

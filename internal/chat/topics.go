@@ -179,10 +179,11 @@ func (s *Service) admissible(m *msg, k logKey) error {
 	if m.Workgroup != k.wg || m.logName() != k.log || m.isDM() {
 		return fmt.Errorf("%w: message of another log", errBadMessage)
 	}
-	if _, ok := s.dir.Member(k.wg, m.author()); !ok {
+	member, allowed := s.admits(k, m.author())
+	if !member {
 		return fmt.Errorf("%w: author %s is not a member", errBadMessage, m.author())
 	}
-	if k.log != "" && !s.allowed(k.wg, k.log, m.author()) {
+	if !allowed {
 		return fmt.Errorf("%w: author %s is not allowed in room %s", errBadMessage, m.author(), k.log)
 	}
 	return nil

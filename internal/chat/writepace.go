@@ -2,6 +2,7 @@ package chat
 
 import (
 	"math"
+	"os"
 	"time"
 )
 
@@ -22,6 +23,11 @@ import (
 // The rate is measured from the writer's own batches (messages per
 // batch over the time between batch starts), smoothed over the last
 // paceMemory or so: a quiet pause makes the next message's window 0.
+//
+// The cap stays 10 ms: same-run A/B at 8 members x 500 msg/s
+// (docs/notes-s10-parse.md) showed 15 and 20 ms save 7-8 us of CPU per
+// delivery (batches of ~7-9 instead of ~4-5) but raise the receivers' p99
+// by 2-7 ms.
 const (
 	maxWriteWindow = 10 * time.Millisecond
 	batchTarget    = 16
@@ -31,6 +37,19 @@ const (
 	// paceMemory is the time constant of the rate's smoothing.
 	paceMemory = 50 * time.Millisecond
 )
+
+// writeWindowMax is maxWriteWindow, or PEERHOOD_CHAT_WINDOW when it is a
+// Go duration from 1 to 50 ms: a knob for same-run A/B benchmarks
+// (ODD_ENV=PEERHOOD_CHAT_WINDOW=20ms bench/chat.sh), not a setting.
+var writeWindowMax = windowFromEnv(os.Getenv("PEERHOOD_CHAT_WINDOW"))
+
+func windowFromEnv(v string) time.Duration {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < time.Millisecond || d > 50*time.Millisecond {
+		return maxWriteWindow
+	}
+	return d
+}
 
 // writePace tracks the rate of the writer's intake. Only the writer
 // goroutine uses it.
@@ -60,5 +79,5 @@ func (p *writePace) window() time.Duration {
 	if p.rate < minPacedRate {
 		return 0
 	}
-	return min(maxWriteWindow, time.Duration(batchTarget/p.rate*float64(time.Second)))
+	return min(writeWindowMax, time.Duration(batchTarget/p.rate*float64(time.Second)))
 }

@@ -45,3 +45,26 @@ func TestWritePace(t *testing.T) {
 		}
 	}
 }
+
+// PEERHOOD_CHAT_WINDOW sets the window's cap only when it is a duration
+// from 1 to 50 ms; anything else leaves maxWriteWindow.
+func TestWindowFromEnv(t *testing.T) {
+	for _, tc := range []struct {
+		v    string
+		want time.Duration
+	}{
+		{"", maxWriteWindow},
+		{"20ms", 20 * time.Millisecond},
+		{"1ms", time.Millisecond},
+		{"50ms", 50 * time.Millisecond},
+		{"51ms", maxWriteWindow},
+		{"0", maxWriteWindow},
+		{"-5ms", maxWriteWindow},
+		{"1s", maxWriteWindow},
+		{"fast", maxWriteWindow},
+	} {
+		if got := windowFromEnv(tc.v); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.v, got, tc.want)
+		}
+	}
+}

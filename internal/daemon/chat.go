@@ -43,6 +43,17 @@ type chatDir struct {
 	pres *presence.Service
 }
 
+// Generation is the roster's generation (workgroup.Roster.Generation):
+// chat caches access answers under it; ok false when the directory has
+// none (nothing cached).
+func (d chatDir) Generation() (uint64, bool) {
+	g, ok := d.Directory.(interface{ Generation() uint64 })
+	if !ok {
+		return 0, false
+	}
+	return g.Generation(), true
+}
+
 // PresenceOf is member p's presence in workgroup wg ("" with no presence
 // service).
 func (d chatDir) PresenceOf(wg string, p peer.ID) string {

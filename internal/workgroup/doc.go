@@ -7,7 +7,9 @@
 // handler with that check. On a node the Directory is the Roster, built
 // by the Service; StaticDirectory serves services' protocol tests. The
 // Roster also implements Watcher, a channel that fires after every
-// membership change (for services that keep per-workgroup state).
+// membership change (for services that keep per-workgroup state), and
+// Generation, a counter bumped under its lock after every change of the
+// members (for caches of Member's answers: chat's access check).
 //
 // # Trust model as built
 //

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -106,8 +107,23 @@ func newer(a, b *Cert) bool {
 	return bytes.Compare(a.Serial, b.Serial) > 0
 }
 
+// rosterGen counts the changes of any roster's members (every rebuild,
+// a workgroup added or forgotten), under the roster's write lock: see
+// Roster.Generation.
+var rosterGen atomic.Uint64
+
+// Generation returns a number that changes whenever who is a member, or
+// a member's certificate (its name, groups, roles), may have changed
+// (it is shared by every roster of the process: a change
+// in one changes it for all). It is bumped under the write lock, after
+// the change: an answer read after a Generation call is at least as new
+// as that generation, so a cache of Member's answers tagged with the
+// generation read before asking is never stale when the tag is current.
+func (r *Roster) Generation() uint64 { return rosterGen.Load() }
+
 // rebuild recomputes the valid members and the name index.
 func (w *wgState) rebuild(now time.Time) {
+	defer rosterGen.Add(1)
 	w.members = map[peer.ID]*Cert{}
 	first := map[peer.ID]*Cert{} // each member's oldest valid certificate
 	for p, cs := range w.byPeer {
@@ -183,6 +199,7 @@ func (r *Roster) AddWorkgroup(root Root) {
 		return
 	}
 	r.wgs[root.ID] = newWGState(root)
+	rosterGen.Add(1)
 }
 
 // Root returns a workgroup's root (with its private key if held).
@@ -467,6 +484,7 @@ func (r *Roster) InAny() bool { return r.MemberAnywhere(r.self) }
 func (r *Roster) removeWorkgroup(wg string) {
 	r.mu.Lock()
 	delete(r.wgs, wg)
+	rosterGen.Add(1)
 	r.mu.Unlock()
 	r.notify()
 }
