@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -89,6 +92,14 @@ func TestJoinAgainAfterLostReply(t *testing.T) {
 			})
 			return tok, "", first
 		}, nil},
+		{"left, then back with a new invite", func(t *testing.T, j *tnode) (string, string, []byte) {
+			mustJoin(t, j, mustInvite(t, alpha, InviteOptions{}), "")
+			c, _ := j.svc.roster.current(wg.ID, j.host.ID())
+			if _, err := j.svc.Leave(ctx, wg.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			return mustInvite(t, alpha, InviteOptions{}), "", c.Raw
+		}, nil},
 		{"reset by the inviter: Join retries by itself", func(t *testing.T, j *tnode) (string, string, []byte) {
 			alpha.svc.dropJoinReplies.Store(1)
 			return mustInvite(t, alpha, InviteOptions{}), "", nil
@@ -163,6 +174,42 @@ func TestJoinAgainAfterLostReply(t *testing.T) {
 			}
 			if after := alpha.svc.roster.MemberCount(wg.ID); after != want {
 				t.Fatalf("members %d -> %d, want %d: joining again admitted anew", before, after, want)
+			}
+		})
+	}
+}
+
+// The joiner retries a join once, and only after a transport failure
+// that is not a timeout.
+func TestAskJoinRetriesOnce(t *testing.T) {
+	t.Parallel()
+	s := &Service{log: testLog()}
+	reset := errors.New("stream reset")
+	refused := JoinReply{Error: &wire.Error{Code: CodeInviteUsed}}
+	cases := []struct {
+		name     string
+		steps    []error // per attempt: nil is a reply
+		attempts int
+		ok       bool
+	}{
+		{"reply at once", []error{nil}, 1, true},
+		{"reset, then reply", []error{reset, nil}, 2, true},
+		{"reset twice: bounded", []error{reset, reset, nil}, 2, false},
+		{"timeout: not retried", []error{fmt.Errorf("read: %w", os.ErrDeadlineExceeded), nil}, 1, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := 0
+			reply, err := s.askJoin(context.Background(), func(context.Context) (JoinReply, bool, error) {
+				e := c.steps[n]
+				n++
+				if e != nil {
+					return JoinReply{}, retryable(e), e
+				}
+				return refused, false, nil
+			})
+			if n != c.attempts || (err == nil) != c.ok || (c.ok && reply.Error == nil) {
+				t.Fatalf("%d attempts, err %v; want %d attempts, ok %v", n, err, c.attempts, c.ok)
 			}
 		})
 	}
