@@ -92,7 +92,10 @@
 //     loopback). A joiner checks that
 //     the ID is the hash of the root key, so what it joins is what the
 //     token names. Spending a use is one SQLite transaction together with
-//     storing the new certificate: a replay after the last use is refused.
+//     storing the new certificate and recording which peer it admitted
+//     (table invite_joins): a replay after the last use is refused, but
+//     the admitted peer itself may present it again to be sent its
+//     membership (rejoin.go).
 //
 // # Gate
 //
@@ -159,12 +162,20 @@
 // 2: workgroup display name, 3: the new signed certificate,
 // 4: Bundle (every certificate and revocation of the workgroup)} and
 // closes. The inviter checks, in order: it administers the workgroup;
-// name and age recipient are well formed; the peer is not a member
-// already nor revoked; the name is free (case-insensitively; checked
-// before a use is spent); then, in one transaction, secret hash known for
-// that workgroup, not expired, uses left > 0, use spent, certificate
-// stored. Requests are at most 16 KiB; replies at most 8 MiB
-// (maxRosterFrame, limits.go).
+// name and age recipient are well formed; the peer is not revoked; if
+// the peer is a member already (its reply was lost, or it left and comes
+// back), the reply carries its existing certificate (3) and the roster,
+// nothing is issued or spent, provided name and age recipient are those
+// of that certificate (else conflict) and the secret is of an invite for
+// that workgroup that is valid, or the one that admitted this peer less
+// than rejoinWindow (24 h) ago (table invite_joins; else invite_used or
+// invite_expired); otherwise the name is free (case-insensitively;
+// checked before a use is spent); then, in one transaction, secret hash
+// known for that workgroup, not expired, uses left > 0, use spent and
+// recorded for the peer, certificate stored. A joiner whose exchange
+// fails in transport (reset, closed; not a timeout) tries once more on a
+// new stream (rejoin.go). Requests are at most 16 KiB; replies at most
+// 8 MiB (maxRosterFrame, limits.go).
 //
 // /peerhood/roster/1 (Guard, and the initiator must be a member of the
 // workgroup asked about). Anti-entropy: the initiator sends SyncHello

@@ -259,11 +259,13 @@ func (s *Service) loadInvites(ctx context.Context) error {
 }
 
 // consumeInvite spends one use of the invite whose secret is given, in
-// tx. It returns the roles the invite grants and whether that was its
-// last use. A secret whose uses are spent is a replay and is refused; so
-// is an expired one. The in-memory list of outstanding invites (the
-// gate's) is left to the caller, to update once the joiner is a member.
-func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte) (roles []string, last bool, err error) {
+// tx, and records that it admitted p (table invite_joins: see
+// rejoin.go). It returns the roles the invite grants and whether that
+// was its last use. A secret whose uses are spent is a replay and is
+// refused; so is an expired one. The in-memory list of outstanding
+// invites (the gate's) is left to the caller, to update once the joiner
+// is a member.
+func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secret []byte, p peer.ID) (roles []string, last bool, err error) {
 	h := sha256.Sum256(secret)
 	var (
 		inviteWG    string
@@ -291,6 +293,10 @@ func (s *Service) consumeInvite(ctx context.Context, tx *sql.Tx, wg string, secr
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return nil, false, errorf(CodeInviteUsed, "invite already used: it allowed no more joins (a replayed invite is refused)")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO invite_joins(secret_hash, peer, joined_at) VALUES(?,?,?)`,
+		h[:], []byte(p), s.now().Unix()); err != nil {
+		return nil, false, fmt.Errorf("record invite use: %w", err)
 	}
 	for _, r := range strings.Split(rolesJoined, ",") {
 		if r != "" && !slices.Contains(roles, r) {

@@ -80,6 +80,9 @@ func (s *Service) handleJoin(st network.Stream) {
 			s.log.Info("join refused", "peer", remote, "name", req.Name, "code", code, "reason", err)
 		}
 		reply = JoinReply{Error: &wire.Error{Code: code, Message: err.Error()}}
+	} else if s.dropJoinReplies.Load() > 0 && s.dropJoinReplies.Add(-1) >= 0 {
+		_ = st.Reset() // tests: the reply is lost after admission
+		return
 	}
 	if err := wire.WriteFrame(st, reply); err != nil {
 		s.log.Debug("join: write reply", "peer", remote, "err", err)
@@ -105,11 +108,11 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	}
 	s.issueMu.Lock()
 	defer s.issueMu.Unlock()
-	if m, ok := s.roster.Member(wg, remote); ok {
-		return JoinReply{}, errorf(CodeConflict, "this node is already a member of workgroup %s as %q", root.Name, m.Name)
-	}
 	if s.roster.IsRevoked(wg, remote) {
 		return JoinReply{}, errorf(CodeForbidden, "this node was removed from workgroup %s and cannot join it again", root.Name)
+	}
+	if c, ok := s.roster.current(wg, remote); ok {
+		return s.readmit(ctx, root, c, req) // its reply was lost: rejoin.go
 	}
 	if m, ok := s.roster.ByName(wg, req.Name); ok {
 		return JoinReply{}, errorf(CodeNameTaken, "name %q is taken in workgroup %s (by %s); choose another with --name", req.Name, root.Name, m.Name)
@@ -126,7 +129,7 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
 		var roles []string
 		var err error
-		roles, last, err = s.consumeInvite(ctx, tx, wg, req.Secret)
+		roles, last, err = s.consumeInvite(ctx, tx, wg, req.Secret, remote)
 		if err != nil {
 			return err
 		}
@@ -184,24 +187,10 @@ func (s *Service) Join(ctx context.Context, token, name string) (Info, Member, e
 	if info.ID == s.self {
 		return Info{}, Member{}, errorf(CodeBadRequest, "this invite was made by this node itself; run 'peerhood join' on the node that should join")
 	}
-	dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
-	defer cancel()
-	if err := s.host.Host.Connect(dctx, info); err != nil {
-		return Info{}, Member{}, errorf(CodeUnavailable, "cannot reach the inviter %s at %s: %v", info.ID, strings.Join(t.Addrs, ", "), err)
-	}
-	st, err := s.host.NewStream(dctx, info.ID, p2p.ProtoJoin)
+	req := JoinRequest{Workgroup: t.Workgroup, Secret: t.Secret, Name: name, AgeRecipient: s.id.AgeRecipient()}
+	reply, err := s.askJoin(ctx, func(ctx context.Context) (JoinReply, bool, error) { return s.exchangeJoin(ctx, t, req) })
 	if err != nil {
-		return Info{}, Member{}, errorf(CodeUnavailable, "the inviter %s refused the join protocol: %v", info.ID, err)
-	}
-	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(joinTimeout))
-	if err := wire.WriteFrame(st, JoinRequest{Workgroup: t.Workgroup, Secret: t.Secret, Name: name, AgeRecipient: s.id.AgeRecipient()}); err != nil {
-		return Info{}, Member{}, errorf(CodeUnavailable, "send join request: %v", err)
-	}
-	_ = st.CloseWrite()
-	var reply JoinReply
-	if err := wire.NewReader(st, maxRosterFrame).ReadFrame(&reply); err != nil {
-		return Info{}, Member{}, errorf(CodeUnavailable, "read join reply from %s: %v", info.ID, err)
+		return Info{}, Member{}, err
 	}
 	if reply.Error != nil {
 		return Info{}, Member{}, &Error{Code: reply.Error.Code, Msg: reply.Error.Message}
@@ -243,4 +232,31 @@ func (s *Service) Join(ctx context.Context, token, name string) (Info, Member, e
 	s.afterChange()
 	go s.syncWith(s.ctx, info.ID, root.ID)
 	return Info{ID: root.ID, Name: root.Name}, me, nil
+}
+
+// exchangeJoin dials the inviter, sends req and reads its reply; retry:
+// the exchange failed in transport once the inviter was reached (a
+// stream reset, a closed connection), not by a timeout.
+func (s *Service) exchangeJoin(ctx context.Context, t *Token, req JoinRequest) (JoinReply, bool, error) {
+	info := t.InviterInfo()
+	dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
+	defer cancel()
+	if err := s.host.Host.Connect(dctx, info); err != nil {
+		return JoinReply{}, false, errorf(CodeUnavailable, "cannot reach the inviter %s at %s: %v", info.ID, strings.Join(t.Addrs, ", "), err)
+	}
+	st, err := s.host.NewStream(dctx, info.ID, p2p.ProtoJoin)
+	if err != nil {
+		return JoinReply{}, retryable(err), errorf(CodeUnavailable, "the inviter %s refused the join protocol: %v", info.ID, err)
+	}
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(joinTimeout))
+	if err := wire.WriteFrame(st, req); err != nil {
+		return JoinReply{}, retryable(err), errorf(CodeUnavailable, "send join request: %v", err)
+	}
+	_ = st.CloseWrite()
+	var reply JoinReply
+	if err := wire.NewReader(st, maxRosterFrame).ReadFrame(&reply); err != nil {
+		return JoinReply{}, retryable(err), errorf(CodeUnavailable, "read join reply from %s: %v", info.ID, err)
+	}
+	return reply, false, nil
 }

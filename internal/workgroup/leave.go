@@ -15,7 +15,9 @@ import (
 // (its root, roster and this node's invites). The other members learn it
 // as its connections close (presence shows it offline); they keep it on
 // their roster until an admin removes it, as a signed departure would
-// void the certificates an admin issued and bar a later return. The last
+// void the certificates an admin issued and bar a later return (joining
+// again, with a new invite and the same name, it is sent the same
+// certificate: rejoin.go). The last
 // admin of a workgroup with other members is refused unless force.
 func (s *Service) Leave(ctx context.Context, wgArg string, force bool) (Info, error) {
 	wg, err := s.resolve(wgArg)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -48,6 +49,9 @@ type Service struct {
 	now    func() time.Time
 
 	issueMu sync.Mutex // serialises admissions (name check + invite use)
+	// dropJoinReplies > 0: the next that many admissions reset the join
+	// stream instead of replying (tests: a reply lost after admission).
+	dropJoinReplies atomic.Int32
 
 	invMu   sync.Mutex
 	invites map[[32]byte]time.Time // outstanding invites: secret hash -> expiry
@@ -312,5 +316,8 @@ func (s *Service) gcInvites() {
 	defer cancel()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM invites WHERE expires < ?`, s.now().Add(-inviteRetention).Unix()); err != nil && s.ctx.Err() == nil {
 		s.log.Warn("delete old invites", "err", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM invite_joins WHERE joined_at < ?`, s.now().Add(-rejoinWindow).Unix()); err != nil && s.ctx.Err() == nil {
+		s.log.Warn("delete old invite uses", "err", err)
 	}
 }
