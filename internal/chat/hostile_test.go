@@ -145,7 +145,9 @@ func hostileHistory(t *testing.T, net *testnet.Net) {
 		{"unknown op", "drop", "general", wg, nil, nil, `unknown op "drop"`, 0},
 	}
 	for _, x := range cases {
+		start := time.Now()
 		_, msgs, errText, err := chat.AskHistory(ctxT(t), c.Host(), aid, x.op, x.wg, x.log, x.heads, x.ranges)
+		t.Logf("%s: answered in %v", x.name, time.Since(start).Round(time.Microsecond))
 		if err != nil {
 			t.Errorf("%s: %v", x.name, err)
 			continue
