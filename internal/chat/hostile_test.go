@@ -15,6 +15,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 
 	"github.com/peerhood/peerhood/internal/chat"
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -42,26 +43,33 @@ func TestHostileMember(t *testing.T) {
 	t.Run("direct messages", func(t *testing.T) { hostileDM(t, net) })
 }
 
-// hostileSlowPush: a push stream that sends nothing, half a length, or a
-// frame a byte at a time is reset once it sent no whole frame within the
-// read deadline (shortened here); alpha meanwhile takes bravo's messages.
+// hostileSlowPush: a push, history or direct-message stream that sends
+// nothing, half a length, or a frame a byte at a time is reset once it
+// sent no whole frame within its deadline (shortened here); alpha
+// meanwhile takes bravo's messages.
 func hostileSlowPush(t *testing.T, net *testnet.Net) {
 	a, b, c := net.Node("alpha"), net.Node("bravo"), net.Node("charlie")
 	a.Chat().SetPushReadIdle(300 * time.Millisecond)
 	t.Cleanup(func() { a.Chat().SetPushReadIdle(0) })
+	big := binary.AppendUvarint(nil, 20000) // a frame that cannot complete at one byte per 50 ms
 	cases := []struct {
 		name    string
+		proto   protocol.ID
 		first   []byte // written at once
 		dribble bool   // then one byte every 50 ms until the stream fails
 	}{
-		{"nothing sent", nil, false},
-		{"half a length", []byte{0x80}, false},
-		{"length then one byte", []byte{100, 'x'}, false},
-		{"a byte at a time", binary.AppendUvarint(nil, 20000), true},
+		{"push: nothing sent", p2p.ProtoChatPush, nil, false},
+		{"push: half a length", p2p.ProtoChatPush, []byte{0x80}, false},
+		{"push: length then one byte", p2p.ProtoChatPush, []byte{100, 'x'}, false},
+		{"push: a byte at a time", p2p.ProtoChatPush, big, true},
+		{"history: nothing sent", p2p.ProtoHistory, nil, false},
+		{"history: a byte at a time", p2p.ProtoHistory, big, true},
+		{"dm: nothing sent", p2p.ProtoDM, nil, false},
+		{"dm: a byte at a time", p2p.ProtoDM, big, true},
 	}
 	for i, x := range cases {
 		ctx, cancel := context.WithTimeout(ctxT(t), 20*time.Second)
-		st, err := c.Host().NewStream(ctx, a.Host().ID(), p2p.ProtoChatPush)
+		st, err := c.Host().NewStream(ctx, a.Host().ID(), x.proto)
 		if err != nil {
 			cancel()
 			t.Fatalf("%s: %v", x.name, err)

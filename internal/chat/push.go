@@ -141,6 +141,18 @@ const pushReadIdle = 3 * pushIdle
 // errPushIdle: a push stream sent no whole frame in time.
 var errPushIdle = errors.New("chat push: no whole frame in time")
 
+// serveRequestWait is how long a history or direct-message stream has for
+// each request (the whole frame, and the answer written): a request
+// trickled byte by byte cannot hold the stream longer.
+const serveRequestWait = 30 * time.Second
+
+func (s *Service) serveWait() time.Duration {
+	if d := s.push.readIdle.Load(); d > 0 {
+		return time.Duration(d) // a test's
+	}
+	return serveRequestWait
+}
+
 // isTimeout reports whether err is a read deadline's (yamux's
 // ErrTimeout, os.ErrDeadlineExceeded).
 func isTimeout(err error) bool {
@@ -348,7 +360,8 @@ type pushState struct {
 	off atomic.Bool
 	// framesIn counts the frames read from push streams.
 	framesIn atomic.Int64
-	// readIdle (ns), set by tests only, replaces pushReadIdle.
+	// readIdle (ns), set by tests only, replaces pushReadIdle (and
+	// serveWait for history and direct-message streams).
 	readIdle atomic.Int64
 	// warn rate-limits the warnings about what peers sent
 	// (warnlimit.go).

@@ -107,7 +107,7 @@ func (s *Service) serveHistory(st network.Stream) {
 	rd := wire.NewReader(st, maxHistFrame)
 	defer rd.Release()
 	for range histOps {
-		_ = st.SetDeadline(time.Now().Add(30 * time.Second))
+		_ = st.SetDeadline(time.Now().Add(s.serveWait()))
 		var req histReq
 		if err := rd.ReadFrame(&req); err != nil {
 			if !errors.Is(err, io.EOF) {
