@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/identity"
@@ -72,4 +73,31 @@ func SignUnchecked(key crypto.PrivKey, b TestBody) ([]byte, error) {
 		return nil, err
 	}
 	return wire.Marshal(&signed{Body: bb, Sig: sig})
+}
+
+// ServeFakeHistory replaces h's /peerhood/history/1 handler (a hostile
+// member's): heads requests get heads, get requests msgs (both raw).
+func ServeFakeHistory(h *p2p.Host, heads []TestRange, msgs [][]byte) {
+	h.Handle(p2p.ProtoHistory, func(st network.Stream) {
+		defer st.Close()
+		rd := wire.NewReader(st, maxHistFrame)
+		defer rd.Release()
+		for range histOps {
+			var req histReq
+			if rd.ReadFrame(&req) != nil {
+				return
+			}
+			var rep histReply
+			if req.Op == opHeads {
+				for _, x := range heads {
+					rep.Heads = append(rep.Heads, head{Author: []byte(x.Author), Seq: x.To})
+				}
+			} else {
+				rep.Msgs = msgs
+			}
+			if wire.WriteFrame(st, rep) != nil {
+				return
+			}
+		}
+	})
 }

@@ -41,6 +41,7 @@ func TestHostileMember(t *testing.T) {
 	t.Run("sequence out of bounds", func(t *testing.T) { hostileSeq(t, net) })
 	t.Run("held flood", func(t *testing.T) { hostileHeld(t, net) })
 	t.Run("direct messages", func(t *testing.T) { hostileDM(t, net) })
+	t.Run("history server", func(t *testing.T) { hostileHistoryServer(t, net) }) // last: replaces charlie's handler
 }
 
 // hostileSlowPush: a push, history or direct-message stream that sends
@@ -319,5 +320,80 @@ func hostileDM(t *testing.T, net *testnet.Net) {
 	waitConversation(t, a, "charlie", want)
 	if got := conversation(t, a, "bravo"); len(got) != 0 {
 		t.Errorf("alpha's conversation with bravo: %v, want none", got)
+	}
+}
+
+// hostileHistoryServer: charlie answers alpha's history sync with what a
+// hostile server may send: replays of messages alpha stored (another
+// author's and alpha's own), messages of another workgroup or of a room
+// the reply is not about, a bad signature, bytes that are no message, too
+// many heads. Alpha stores none of it (a bad message fails the whole
+// reply, the others are skipped) and its general log is unchanged.
+func hostileHistoryServer(t *testing.T, net *testnet.Net) {
+	a, b, c := net.Node("alpha"), net.Node("bravo"), net.Node("charlie")
+	wg, aid, bid, cid := wgID(t, a), a.Host().ID(), b.Host().ID(), c.Host().ID()
+	ms, err := a.Chat().History(ctxT(t), "office", chat.HistoryQuery{Room: "general", Limit: 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own, bravos []byte
+	for _, m := range ms {
+		if m.Kind != chat.KindText || (m.AuthorID != aid.String() && m.AuthorID != bid.String()) {
+			continue
+		}
+		raw, err := a.Chat().RawOf(ctxT(t), m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.AuthorID == aid.String() {
+			own = raw
+		} else {
+			bravos = raw
+		}
+	}
+	if own == nil || bravos == nil {
+		t.Fatal("no message of alpha or bravo in general")
+	}
+	seq, prev := nextSeq(t, c, wg, "general", cid)
+	badSig, _, err := chat.SignTest(c.Identity().Key, chat.TestBody{Workgroup: wg, Room: "general", Kind: chat.KindText, Text: "bad-sig", Author: cid, Seq: seq, Prev: prev, HLC: hlcNow()}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := []chat.TestRange{{Author: aid, To: 1 << 40}, {Author: bid, To: 1 << 40}, {Author: cid, To: seq + 10}}
+	var many []chat.TestRange
+	for range 10001 {
+		many = append(many, chat.TestRange{Author: randomID(t), To: 1})
+	}
+	cases := []struct {
+		name    string
+		heads   []chat.TestRange
+		msgs    [][]byte
+		wantErr string // a substring; "" : the sync ends without error
+	}{
+		{"another author's message replayed", claim, [][]byte{bravos}, ""},
+		{"alpha's own message replayed", claim, [][]byte{own}, ""},
+		{"another workgroup", claim, [][]byte{signT(t, c, chat.TestBody{Workgroup: "not-" + wg, Room: "general", Kind: chat.KindText, Text: "other-wg", Author: cid, Seq: 1, HLC: hlcNow()})}, ""},
+		{"another room", claim, [][]byte{signT(t, c, chat.TestBody{Workgroup: wg, Room: "flood", Kind: chat.KindText, Text: "other-room", Author: cid, Seq: 1, HLC: hlcNow()})}, ""},
+		{"a direct message", claim, [][]byte{signT(t, c, chat.TestBody{Workgroup: wg, To: aid, Kind: chat.KindText, Text: "dm-in-history", Author: cid, Seq: 1, HLC: hlcNow()})}, ""},
+		{"bad signature", claim, [][]byte{badSig}, "history from"},
+		{"not a message", claim, [][]byte{[]byte("junk")}, "history from"},
+		{"10,001 heads", many, nil, "too many heads"},
+	}
+	before := texts(t, a, "office", "general")
+	for _, x := range cases {
+		chat.ServeFakeHistory(c.Host(), x.heads, x.msgs)
+		err := a.Chat().SyncWith(ctxT(t), cid, wg, "general")
+		switch {
+		case x.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", x.name, err)
+		case x.wantErr != "" && (err == nil || !strings.Contains(err.Error(), x.wantErr)):
+			t.Errorf("%s: %v, want %q", x.name, err, x.wantErr)
+		}
+	}
+	if got := texts(t, a, "office", "general"); !slices.Equal(got, before) {
+		t.Errorf("alpha's general: %v, was %v", got, before)
+	}
+	if got := conversation(t, a, "charlie"); slices.Contains(got, "text:charlie:dm-in-history") {
+		t.Errorf("alpha stored a direct message from history: %v", got)
 	}
 }
