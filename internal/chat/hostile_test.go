@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +42,8 @@ func TestHostileMember(t *testing.T) {
 	t.Run("sequence out of bounds", func(t *testing.T) { hostileSeq(t, net) })
 	t.Run("held flood", func(t *testing.T) { hostileHeld(t, net) })
 	t.Run("direct messages", func(t *testing.T) { hostileDM(t, net) })
-	t.Run("history server", func(t *testing.T) { hostileHistoryServer(t, net) }) // last: replaces charlie's handler
+	t.Run("history server", func(t *testing.T) { hostileHistoryServer(t, net) }) // replaces charlie's handler
+	t.Run("revoked member", func(t *testing.T) { hostileRevoked(t, net) })             // last: charlie is removed
 }
 
 // hostileSlowPush: a push, history or direct-message stream that sends
@@ -395,5 +397,64 @@ func hostileHistoryServer(t *testing.T, net *testnet.Net) {
 	}
 	if got := conversation(t, a, "charlie"); slices.Contains(got, "text:charlie:dm-in-history") {
 		t.Errorf("alpha stored a direct message from history: %v", got)
+	}
+}
+
+// hostileRevoked: once charlie is removed from the workgroup, its valid,
+// well-chained messages are refused on every stream (push, direct
+// message) and it is served no history; alpha stores nothing of it.
+func hostileRevoked(t *testing.T, net *testnet.Net) {
+	a, c := net.Node("alpha"), net.Node("charlie")
+	wg, aid, cid := wgID(t, a), a.Host().ID(), c.Host().ID()
+	seq, prev := nextSeq(t, c, wg, "general", cid)
+	a.Must(http.MethodDelete, "/v1/members/charlie?workgroup=office", nil, nil)
+	testutil.Eventually(t, testnet.Converge, func() error {
+		var ms []struct {
+			Name string `json:"name"`
+		}
+		if err := a.Do(http.MethodGet, "/v1/members?workgroup="+wg, nil, &ms); err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.Name == "charlie" {
+				return errors.New("alpha still lists charlie")
+			}
+		}
+		return nil
+	})
+	push := signT(t, c, chat.TestBody{Workgroup: wg, Room: "general", Kind: chat.KindText, Text: "from-revoked", Author: cid, Seq: seq, Prev: prev, HLC: hlcNow()})
+	dm := signT(t, c, chat.TestBody{Workgroup: wg, To: aid, Kind: chat.KindText, Text: "dm-from-revoked", Author: cid, Seq: 1, HLC: hlcNow()})
+	// taken reports what alpha took of each: nil when it refused.
+	cases := []struct {
+		name  string
+		taken func() error
+	}{
+		{"push", func() error {
+			if chat.PushRaw(ctxT(t), c.Host(), aid, false, push) == nil {
+				return errors.New("stream kept, every frame read")
+			}
+			return nil
+		}},
+		{"direct message", func() error {
+			if c.Chat().DirectRaw(ctxT(t), aid, dm) == nil {
+				return errors.New("taken")
+			}
+			return nil
+		}},
+		{"history", func() error {
+			_, msgs, errText, err := chat.AskHistory(ctxT(t), c.Host(), aid, "get", wg, "general", nil, []chat.TestRange{{Author: aid, From: 1, To: 100}})
+			if err == nil && errText == "" {
+				return fmt.Errorf("served %d messages", len(msgs))
+			}
+			return nil
+		}},
+	}
+	for _, x := range cases {
+		if err := x.taken(); err != nil {
+			t.Errorf("%s from a removed member: %v", x.name, err)
+		}
+	}
+	if got := texts(t, a, "office", "general"); slices.Contains(got, "from-revoked") {
+		t.Errorf("alpha stored the removed member's message: %v", got)
 	}
 }
