@@ -43,7 +43,7 @@ func TestHostileMember(t *testing.T) {
 	t.Run("held flood", func(t *testing.T) { hostileHeld(t, net) })
 	t.Run("direct messages", func(t *testing.T) { hostileDM(t, net) })
 	t.Run("history server", func(t *testing.T) { hostileHistoryServer(t, net) }) // replaces charlie's handler
-	t.Run("revoked member", func(t *testing.T) { hostileRevoked(t, net) })             // last: charlie is removed
+	t.Run("revoked member", func(t *testing.T) { hostileRevoked(t, net) })       // last: charlie is removed
 }
 
 // hostileSlowPush: a push, history or direct-message stream that sends
