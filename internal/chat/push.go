@@ -110,12 +110,19 @@ func (s *Service) servePush(st network.Stream) {
 	logs := map[logKey]bool{}
 	r := bufio.NewReaderSize(st, pushReadBuf)
 	err := s.readPushes(st, r, from, logs)
-	if errors.Is(err, errPushFrame) || errors.Is(err, errPushIdle) {
+	switch {
+	case errors.Is(err, errPushFrame):
 		s.warnPeer(from, "chat push: refused a frame, stream reset", "peer", from, "err", err)
 		_ = st.Reset()
 		return
+	case errors.Is(err, errPushIdle):
+		// A stalled stream, hostile or not: reset, and what it carried is
+		// synced as for a broken stream (a frame may be lost with it).
+		s.warnPeer(from, "chat push: stream reset", "peer", from, "err", err)
+		_ = st.Reset()
+	default:
+		_ = st.Close()
 	}
-	_ = st.Close()
 	if err == nil || s.ctx.Err() != nil {
 		return // closed by the writer after its last flush: every frame read
 	}
