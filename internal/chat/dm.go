@@ -123,7 +123,7 @@ func (s *Service) sendDirect(ctx context.Context, p peer.ID, raws ...[]byte) err
 // serveDM takes direct messages whose author is the stream's peer.
 func (s *Service) serveDM(st network.Stream) {
 	defer st.Close()
-	_ = st.SetDeadline(time.Now().Add(30 * time.Second))
+	_ = st.SetDeadline(time.Now().Add(s.serveWait()))
 	from := st.Conn().RemotePeer()
 	var req dmReq
 	if err := wire.NewReader(st, maxDMFrame).ReadFrame(&req); err != nil || len(req.Msgs) > maxDMBatch {

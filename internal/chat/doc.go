@@ -20,7 +20,7 @@
 //	3  Room       text   room name (room messages, acl and topic entries)
 //	4  To         bytes  recipient peer ID (direct messages and alerts only)
 //	5  Author     bytes  author peer ID (its Ed25519 key verifies Sig)
-//	6  Seq        uint   1, 2, 3... per author and log
+//	6  Seq        uint   1, 2, 3... per author and log (at most 2^63-1)
 //	7  Prev       bytes  ID (32 bytes) of the author's message Seq-1 in the log; absent for Seq 1
 //	8  HLC        uint   hybrid logical clock: Unix ms << 16 | counter (display order)
 //	9  Parent     bytes  ID of the message this answers
@@ -45,7 +45,11 @@
 // direct conversation ("@" + recipient peer ID, per author). Within a log
 // each author's messages form a hash chain (Seq, Prev). A message whose
 // predecessor is not stored yet is held (chat_held) and stored when the
-// predecessor arrives; a message taking the place of another in a chain
+// predecessor arrives (at most 20,000 held per log, 4,096 per author in a
+// log: an author past its cap has its highest held message dropped for a
+// lower one, so a member signing seqs far ahead, gaps that never fill,
+// cannot crowd out the others; what is dropped comes again by history
+// sync: heldcap.go); a message taking the place of another in a chain
 // (same Seq, or Prev not matching) is refused as a fork. Messages are
 // shown in (HLC, ID) order, which every member computes alike; the clock
 // never moves back and moves past every message received, at most one
@@ -174,8 +178,13 @@
 // its signature verified, and handed to the writer queue gossip and
 // history use (exactly once and chain order come from the store path).
 // A malformed, oversized or truncated frame, another author's message, a
-// directory entry or a bad signature resets the stream (logged); the
-// rest is dropped and the stream kept.
+// directory entry or a bad signature resets the stream (logged, at most
+// one warning per peer every 10 s: warnlimit.go); the rest is dropped
+// and the stream kept. A stream that sends no whole frame within 90 s
+// (pushReadIdle: opened and silent, or a frame a byte at a time) is
+// reset too: the read deadline is set 90 s ahead at a frame's start, and
+// again only once 30 s of it went by (a yamux deadline costs a timer), so
+// a frame has 60 s at least; the writer closes an idle stream at 30 s.
 //
 // The author pushes a room message to each peer of the room's topic (as
 // the topic's events told, kept by watchPeers: no round trip to the
@@ -224,7 +233,13 @@
 //	attach: see Attachments (fetch on demand)
 //	error: <- {3 Err "not allowed in that room" ...}
 //
-// Frames are capped at 2 MiB; at most 10,000 heads or ranges. The
+// Frames are capped at 2 MiB; at most 10,000 heads or ranges; each
+// request must come whole within 30 s of the previous answer. A get
+// looks up only ranges that start at or below the author's stored head
+// (to clamped to it, and to 2^63-1, SQLite's integers), so a request of
+// 10,000 ranges of unknown authors costs no query, and one runs at most
+// 2,000 range queries. A room that does not exist and one the asker may
+// not enter get the same refusal ("not allowed in that room"). The
 // answerer serves a log only to a member of its workgroup that may read
 // it (the directory: any member; a room: allowed members); direct
 // conversations are never served. The asker compares heads, asks what it

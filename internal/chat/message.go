@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -284,6 +285,11 @@ func byteString(b []byte) (s, rest []byte, ok bool) {
 	return b[h:end:end], b[end:], true
 }
 
+// maxSeq is the highest sequence number: SQLite stores it as a signed
+// 64-bit integer (database/sql refuses a uint64 with its high bit set,
+// which failed the whole batch a message was stored in).
+const maxSeq = math.MaxInt64
+
 // check verifies the structure of a body (not its signature).
 func (b *body) check() error {
 	bad := func(f string, a ...any) error { return fmt.Errorf("%w: "+f, append([]any{errBadMessage}, a...)...) }
@@ -295,6 +301,9 @@ func (b *body) check() error {
 	}
 	if _, err := peer.IDFromBytes(b.Author); err != nil {
 		return bad("author: %v", err)
+	}
+	if b.Seq > maxSeq {
+		return bad("sequence %d beyond %d", b.Seq, uint64(maxSeq))
 	}
 	if b.Seq == 0 || (b.Seq == 1) != (len(b.Prev) == 0) || (len(b.Prev) != 0 && len(b.Prev) != 32) {
 		return bad("sequence %d with a previous hash of %d bytes", b.Seq, len(b.Prev))

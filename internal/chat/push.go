@@ -109,13 +109,20 @@ func (s *Service) servePush(st network.Stream) {
 	}()
 	logs := map[logKey]bool{}
 	r := bufio.NewReaderSize(st, pushReadBuf)
-	err := s.readPushes(r, from, logs)
-	if errors.Is(err, errPushFrame) {
-		s.log.Warn("chat push: refused a frame, stream reset", "peer", from, "err", err)
+	err := s.readPushes(st, r, from, logs)
+	switch {
+	case errors.Is(err, errPushFrame):
+		s.warnPeer(from, "chat push: refused a frame, stream reset", "peer", from, "err", err)
 		_ = st.Reset()
 		return
+	case errors.Is(err, errPushIdle):
+		// A stalled stream, hostile or not: reset, and what it carried is
+		// synced as for a broken stream (a frame may be lost with it).
+		s.warnPeer(from, "chat push: stream reset", "peer", from, "err", err)
+		_ = st.Reset()
+	default:
+		_ = st.Close()
 	}
-	_ = st.Close()
 	if err == nil || s.ctx.Err() != nil {
 		return // closed by the writer after its last flush: every frame read
 	}
@@ -129,10 +136,54 @@ func (s *Service) servePush(st network.Stream) {
 	}
 }
 
-// readPushes takes frames from r until the stream ends (nil) or fails.
-func (s *Service) readPushes(r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+// pushReadIdle bounds how long a push stream may wait for a frame, or
+// take to send one (a peer that opens a stream and sends nothing, or
+// sends a frame a byte at a time, loses it): the read deadline is set to
+// pushReadIdle ahead, again once a third of it went by (at a frame's
+// start: a yamux deadline costs a timer, so not per frame), so a frame
+// has two thirds of it at least. An honest writer closes its stream
+// after pushIdle without a message, well before.
+const pushReadIdle = 3 * pushIdle
+
+// errPushIdle: a push stream sent no whole frame in time.
+var errPushIdle = errors.New("chat push: no whole frame in time")
+
+// serveRequestWait is how long a history or direct-message stream has for
+// each request (the whole frame, and the answer written): a request
+// trickled byte by byte cannot hold the stream longer.
+const serveRequestWait = 30 * time.Second
+
+func (s *Service) serveWait() time.Duration {
+	if d := s.push.readIdle.Load(); d > 0 {
+		return time.Duration(d) // a test's
+	}
+	return serveRequestWait
+}
+
+// isTimeout reports whether err is a read deadline's (yamux's
+// ErrTimeout, os.ErrDeadlineExceeded).
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return err != nil && errors.As(err, &t) && t.Timeout()
+}
+
+// readPushes takes frames from r (reading st) until the stream ends
+// (nil) or fails.
+func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+	idle := pushReadIdle
+	if d := s.push.readIdle.Load(); d > 0 {
+		idle = time.Duration(d) // a test's
+	}
+	var armed time.Time
 	for {
+		if now := time.Now(); now.Sub(armed) > idle/3 {
+			_ = st.SetReadDeadline(now.Add(idle))
+			armed = now
+		}
 		raw, err := readPushFrame(r)
+		if isTimeout(err) {
+			return fmt.Errorf("%w (%s)", errPushIdle, idle)
+		}
 		if err == io.EOF {
 			return nil
 		}
@@ -317,4 +368,10 @@ type pushState struct {
 	off atomic.Bool
 	// framesIn counts the frames read from push streams.
 	framesIn atomic.Int64
+	// readIdle (ns), set by tests only, replaces pushReadIdle (and
+	// serveWait for history and direct-message streams).
+	readIdle atomic.Int64
+	// warn rate-limits the warnings about what peers sent
+	// (warnlimit.go).
+	warn warnLimit
 }

@@ -95,6 +95,8 @@ func TestBodyCheck(t *testing.T) {
 		{"seq 0", func(b *body) { b.Seq = 0 }},
 		{"seq 2 without prev", func(b *body) { b.Seq = 2 }},
 		{"seq 1 with prev", func(b *body) { b.Prev = ref }},
+		{"seq 2^63 (not an SQLite integer)", func(b *body) { b.Seq, b.Prev = 1<<63, ref }},
+		{"seq 2^64-1", func(b *body) { b.Seq, b.Prev = 1<<64-1, ref }},
 		{"text too long", func(b *body) { b.Text = strings.Repeat("x", MaxText+1) }},
 		{"bad utf-8", func(b *body) { b.Text = "\xff" }},
 		{"bad room", func(b *body) { b.Room = "Bad Room" }},

@@ -63,10 +63,13 @@ type txq struct {
 	tips, staged map[tipKey]tip
 	// rows are messages decided stored, not inserted yet (flush).
 	rows []*msg
+	// heldCap bounds the messages held per author chain
+	// (maxHeldPerAuthor; heldcap.go).
+	heldCap int
 }
 
 func (s *Service) txq(tx *sql.Tx) *txq {
-	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, heldBy: s.heldBy, tips: s.tips}
+	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, heldBy: s.heldBy, tips: s.tips, heldCap: s.heldCap()}
 }
 
 // held reports whether chat_held may have rows in this transaction.

@@ -22,8 +22,12 @@ const (
 	forked                       // another message holds its place in the author's chain
 )
 
-// maxHeldPerLog bounds the messages held per log.
-const maxHeldPerLog = 20000
+// maxHeldPerLog bounds the messages held per log; maxHeldPerAuthor
+// those of one author in a log (heldcap.go).
+const (
+	maxHeldPerLog    = 20000
+	maxHeldPerAuthor = 4096
+)
 
 // has reports whether id is stored or held.
 func (s *Service) has(ctx context.Context, id string) bool {
@@ -199,6 +203,9 @@ func holdTx(ctx context.Context, tx *txq, m *msg, id, log, author string) (store
 	if n >= maxHeldPerLog {
 		return duplicate, nil
 	}
+	if r, err := tx.heldRoom(ctx, m, log, author); err != nil || r != held {
+		return r, err
+	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO chat_held(id, workgroup, log, author, seq, raw, received) VALUES(?,?,?,?,?,?,?)`,
 		id, m.Workgroup, log, author, m.Seq, m.raw, time.Now().UnixMilli())
 	if err != nil {
@@ -295,7 +302,7 @@ func (s *Service) rangeRaw(ctx context.Context, wg, log string, author peer.ID, 
 			SELECT msg FROM (SELECT msg FROM chat_chain WHERE workgroup=? AND log=? AND author=? AND seq>=? AND seq<=? ORDER BY seq LIMIT ?)
 			UNION ALL SELECT rowid FROM chat_messages WHERE `+chainTail+` AND +workgroup=? AND +log=? AND author=? AND seq>=? AND seq<=?)
 		ORDER BY seq LIMIT ?`,
-		wg, log, a, int64(from), int64(to), limit, wg, log, a, int64(from), int64(to), limit)
+		wg, log, a, clampSeq(from), clampSeq(to), limit, wg, log, a, clampSeq(from), clampSeq(to), limit)
 	if err != nil {
 		return nil, fmt.Errorf("chat: read range: %w", err)
 	}

@@ -455,7 +455,7 @@ func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
 	}
 	for i, r := range res {
 		if r == forked {
-			s.log.Warn("chat: refused a message forking its author's chain", "author", ms[i].author(), "seq", ms[i].Seq, "log", ms[i].logName())
+			s.warnPeer(ms[i].author(), "chat: refused a message forking its author's chain", "author", ms[i].author(), "seq", ms[i].Seq, "log", ms[i].logName())
 		}
 	}
 	for _, x := range out {
