@@ -95,10 +95,21 @@ func (b *Bus) Publish(wg string, p Payload) {
 	if !Known(kind) {
 		return
 	}
-	data, err := json.Marshal(p)
-	if err != nil {
-		slog.Warn("events: payload not encodable, dropped", "kind", kind, "err", err)
-		return
+	ev := Event{Kind: kind, Workgroup: wg}
+	var (
+		app  appendedPayload
+		data []byte
+	)
+	ap, direct := p.(jsonAppender)
+	if direct {
+		app, direct = appendPayload(ap, &ev, b.epoch, ap.jsonSize())
+	}
+	if !direct {
+		var err error
+		if data, err = json.Marshal(p); err != nil {
+			slog.Warn("events: payload not encodable, dropped", "kind", kind, "err", err)
+			return
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -106,8 +117,12 @@ func (b *Bus) Publish(wg string, p Payload) {
 		return
 	}
 	b.seq++
-	ev := Event{Seq: b.seq, Kind: kind, Workgroup: wg, Time: b.opts.Now()}
-	frameEvent(&ev, b.epoch, data) // once for every stream
+	ev.Seq, ev.Time = b.seq, b.opts.Now()
+	if direct { // once for every stream
+		frameAppended(&ev, b.epoch, app)
+	} else {
+		frameEvent(&ev, b.epoch, data)
+	}
 	b.remember(ev)
 	for s := range b.subs {
 		if s.filter.Match(ev) {
