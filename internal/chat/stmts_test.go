@@ -1,6 +1,10 @@
 package chat
 
-import "testing"
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+)
 
 // A reused argument is always the value given, and a run of equal values
 // is boxed once (the flush's INSERT arguments of a batch's rows).
@@ -15,5 +19,32 @@ func TestReusedArg(t *testing.T) {
 	a.of(long)
 	if n := testing.AllocsPerRun(100, func() { _ = a.of(long) }); n != 0 {
 		t.Errorf("repeated value: %.0f allocations, want 0", n)
+	}
+}
+
+// hexString and hexEqual agree with hex.EncodeToString for every length
+// (a hash, a short or empty value, one longer than a hash), and allocate
+// at most the string.
+func TestHexHelpers(t *testing.T) {
+	for _, n := range []int{0, 1, 31, 32, 33, 64} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*37 + 11)
+		}
+		want := hex.EncodeToString(b)
+		if got := hexString(b); got != want {
+			t.Errorf("hexString(%d bytes) = %q, want %q", n, got, want)
+		}
+		if !hexEqual(want, b) || hexEqual(want+"0", b) || (n > 0 && hexEqual(strings.ToUpper(want), b)) {
+			t.Errorf("hexEqual wrong for %d bytes", n)
+		}
+	}
+	id := make([]byte, 32)
+	s := hex.EncodeToString(id)
+	if n := testing.AllocsPerRun(100, func() { _ = hexString(id) }); n > 1 {
+		t.Errorf("hexString: %.0f allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = hexEqual(s, id) }); n != 0 {
+		t.Errorf("hexEqual: %.0f allocations, want 0", n)
 	}
 }
