@@ -157,7 +157,8 @@ func (s *Service) stored(m *msg) {
 		s.noteRoom(m)
 	}
 	if s.cfg.Events != nil {
-		s.cfg.Events.Publish(m.Workgroup, s.toMessage(m))
+		cm := s.toMessage(m)
+		s.cfg.Events.PublishChat(m.Workgroup, &cm)
 	}
 	s.popup(m) // popup.go: an alert to this member, a mention of it
 }

@@ -96,21 +96,41 @@ func (b *Bus) Publish(wg string, p Payload) {
 		return
 	}
 	ev := Event{Kind: kind, Workgroup: wg}
-	var (
-		app  appendedPayload
-		data []byte
-	)
-	ap, direct := p.(jsonAppender)
-	if direct {
-		app, direct = appendPayload(ap, &ev, b.epoch, ap.jsonSize())
-	}
-	if !direct {
-		var err error
-		if data, err = json.Marshal(p); err != nil {
-			slog.Warn("events: payload not encodable, dropped", "kind", kind, "err", err)
+	if ap, ok := p.(jsonAppender); ok {
+		buf, head := payloadBuf(&ev, b.epoch, ap.jsonSize())
+		if buf, ok = ap.appendJSON(buf); ok {
+			b.publish(ev, appendedPayload{buf: buf, head: head}, nil)
 			return
 		}
 	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		slog.Warn("events: payload not encodable, dropped", "kind", kind, "err", err)
+		return
+	}
+	b.publish(ev, appendedPayload{}, data)
+}
+
+// PublishChat is Publish(wg, *m) without the payload's boxing (an
+// allocation of the whole message per chat message stored): m is only
+// read during the call.
+func (b *Bus) PublishChat(wg string, m *ChatMessage) {
+	if b == nil || m == nil {
+		return
+	}
+	ev := Event{Kind: KindChatMessage, Workgroup: wg}
+	buf, head := payloadBuf(&ev, b.epoch, m.jsonSize())
+	buf, ok := m.appendJSON(buf)
+	if !ok {
+		b.Publish(wg, *m)
+		return
+	}
+	b.publish(ev, appendedPayload{buf: buf, head: head}, nil)
+}
+
+// publish numbers ev, encodes its SSE message around its payload (app
+// when it holds one, else data) and hands it out.
+func (b *Bus) publish(ev Event, app appendedPayload, data []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
@@ -118,7 +138,7 @@ func (b *Bus) Publish(wg string, p Payload) {
 	}
 	b.seq++
 	ev.Seq, ev.Time = b.seq, b.opts.Now()
-	if direct { // once for every stream
+	if app.buf != nil { // once for every stream
 		frameAppended(&ev, b.epoch, app)
 	} else {
 		frameEvent(&ev, b.epoch, data)

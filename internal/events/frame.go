@@ -48,16 +48,12 @@ type appendedPayload struct {
 	head int
 }
 
-// appendPayload encodes p by its appender with headroom for ev's message
-// start (ev's kind and workgroup set); ok false: it cannot.
-func appendPayload(ap jsonAppender, ev *Event, epoch string, sizeHint int) (appendedPayload, bool) {
-	head := framePrefixMax(ev, epoch)
-	b := make([]byte, head, head+sizeHint+3)
-	b, ok := ap.appendJSON(b)
-	if !ok {
-		return appendedPayload{}, false
-	}
-	return appendedPayload{buf: b, head: head}, true
+// payloadBuf is a buffer for a payload of about size bytes with
+// headroom for ev's message start (ev's kind and workgroup set): the
+// payload is appended to it from offset head.
+func payloadBuf(ev *Event, epoch string, size int) (buf []byte, head int) {
+	head = framePrefixMax(ev, epoch)
+	return make([]byte, head, head+size+3), head
 }
 
 // frameAppended encodes ev's SSE message around the payload ap holds.

@@ -74,8 +74,9 @@ func FuzzChatMessageJSON(f *testing.F) {
 	})
 }
 
-// A chat message is published with one buffer (its whole SSE message)
-// besides the payload's boxing: no encoding/json buffers. Its message is
+// A chat message is published with one buffer (its whole SSE message),
+// by Publish besides the payload's boxing, by PublishChat with nothing
+// else: no encoding/json buffers. PublishChat's event is Publish's. Its message is
 // the one WriteEvent writes when encoding the event anew, also when the
 // workgroup outgrows the room left for the message's start, and a
 // message the encoder declines (attachments) is published as before.
@@ -92,10 +93,15 @@ func TestPublishChatMessage(t *testing.T) {
 				m.Attachments = []ChatAttachment{{Name: "a", Digest: "00", Ref: "r"}}
 			}
 			b.Publish(tc.wg, m)
+			b.PublishChat(tc.wg, &m)
 			evs := sub.Take(nil)
-			if len(evs) != 1 {
+			if len(evs) != 2 {
 				t.Fatalf("%d events", len(evs))
 			}
+			if evs[0].Seq+1 != evs[1].Seq || evs[1].Kind != KindChatMessage || evs[1].Workgroup != tc.wg || string(evs[0].Data) != string(evs[1].Data) {
+				t.Errorf("PublishChat's event %+v, Publish's %+v", evs[1], evs[0])
+			}
+			evs = evs[1:]
 			want, _ := json.Marshal(m)
 			if string(evs[0].Data) != string(want) {
 				t.Errorf("data %s, want %s", evs[0].Data, want)
@@ -115,5 +121,11 @@ func TestPublishChatMessage(t *testing.T) {
 	var p Payload = m
 	if n := testing.AllocsPerRun(100, func() { b.Publish("wg1", p) }); n > 1 {
 		t.Errorf("Publish of a chat message: %.0f allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		c := m // a message made for the call, as chat makes it
+		b.PublishChat("wg1", &c)
+	}); n > 1 {
+		t.Errorf("PublishChat: %.0f allocations, want 1", n)
 	}
 }
