@@ -30,9 +30,10 @@ func frameEvent(ev *Event, epoch string, data []byte) {
 }
 
 // framePrefixMax is room enough for the message before the payload when
-// the workgroup needs no escaping.
+// the workgroup needs no escaping: the fixed text, two sequence numbers
+// of up to 20 digits and a time of up to 35 bytes take 145 at most.
 func framePrefixMax(ev *Event, epoch string) int {
-	return 128 + len(epoch) + 2*len(ev.Kind) + len(ev.Workgroup)
+	return 160 + len(epoch) + 2*len(ev.Kind) + len(ev.Workgroup)
 }
 
 // A payload that appends its own JSON (jsonappend.go) is encoded before
