@@ -48,3 +48,17 @@ func TestHexHelpers(t *testing.T) {
 		t.Errorf("hexEqual: %.0f allocations, want 0", n)
 	}
 }
+
+// insertRowsSQL gives the INSERT of n rows (n placeholders groups, ten
+// each), from its table for flush's sizes without allocating.
+func TestInsertRowsSQL(t *testing.T) {
+	for _, n := range []int{1, 2, 3, 4, 8, 16, 32, 33} {
+		q := insertRowsSQL(n)
+		if !strings.HasPrefix(q, insertCols) || strings.Count(q, "(?,?,?,?,?,?,?,?,?,?)") != n || strings.Count(q, "?") != 10*n || strings.HasSuffix(q, ",") {
+			t.Errorf("insertRowsSQL(%d) = %q", n, q)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = insertRowsSQL(32) }); n != 0 {
+		t.Errorf("insertRowsSQL(32): %.0f allocations", n)
+	}
+}
