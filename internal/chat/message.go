@@ -96,7 +96,7 @@ func newMsg(b body, raw []byte) *msg {
 func (m *msg) fill() {
 	m.id = sha256.Sum256(m.raw)
 	m.authorPID, m.authorStr = authorOf(m.Author)
-	m.idHex = hex.EncodeToString(m.id[:])
+	m.idHex = hexString(m.id[:])
 }
 
 func (m *msg) author() peer.ID {
@@ -110,9 +110,29 @@ func (m *msg) ID() string        { return m.idHex }
 func (m *msg) authorID() string  { return m.authorStr }
 func (m *msg) to() peer.ID       { return peer.ID(m.To) }
 func (m *msg) isDM() bool        { return len(m.To) > 0 }
-func hexOrEmpty(b []byte) string { return hex.EncodeToString(b) }
+func hexOrEmpty(b []byte) string { return hexString(b) }
 func (m *msg) parentHex() string { return hexOrEmpty(m.Parent) }
 func (m *msg) targetHex() string { return hexOrEmpty(m.Target) }
+
+// hexString is hex.EncodeToString in one allocation (the string) for
+// a hash or shorter: EncodeToString makes a buffer, then the string.
+func hexString(b []byte) string {
+	if len(b) > 32 {
+		return hex.EncodeToString(b)
+	}
+	var buf [64]byte
+	return string(buf[:hex.Encode(buf[:], b)])
+}
+
+// hexEqual reports whether s is b in lowercase hexadecimal, as
+// hex.EncodeToString writes it, without allocating.
+func hexEqual(s string, b []byte) bool {
+	if len(s) != 2*len(b) || len(b) > 32 {
+		return len(s) == 2*len(b) && s == hex.EncodeToString(b)
+	}
+	var buf [64]byte
+	return string(buf[:hex.Encode(buf[:], b)]) == s
+}
 
 // logName is the log the message belongs to: a room's name, "" for the
 // workgroup's room directory (acl and topic entries), "@PEER" for a

@@ -204,10 +204,22 @@ func (s *Service) roomInfo(wg string, r *roomState, joined bool) Room {
 
 // nameOf is a member's name, or its peer ID when it is not a member.
 func (s *Service) nameOf(wg string, p peer.ID) string {
+	if d, ok := s.dir.(memberNamer); ok { // no Member built: named per message stored
+		if name, ok := d.MemberName(wg, p); ok {
+			return name
+		}
+		return p.String()
+	}
 	if m, ok := s.dir.Member(wg, p); ok {
 		return m.Name
 	}
 	return p.String()
+}
+
+// memberNamer is a directory that names a member without building its
+// Member (workgroup.Roster).
+type memberNamer interface {
+	MemberName(wg string, p peer.ID) (string, bool)
 }
 
 func (s *Service) room(wg, name string) (workgroup.Info, *roomState, error) {

@@ -25,10 +25,18 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	log := probe.logName()
 	var m *msg
 	var committed *txq
+	// The transaction runs without cancellation, as the writer's (insert):
+	// with the request's context database/sql and the SQLite driver
+	// started a watching goroutine per statement (begin, read, insert,
+	// commit). A request already ended stores nothing.
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("chat: send: %w", err)
+	}
+	txctx := context.WithoutCancel(ctx)
 	lk := s.storeMu.take(holdSay)
-	err := s.db.Tx(ctx, func(sqltx *sql.Tx) error {
+	err := s.db.Tx(txctx, func(sqltx *sql.Tx) error {
 		tx := s.txq(sqltx)
-		seq, prev, err := s.ownHead(ctx, tx, wg, log, probe.isDM())
+		seq, prev, err := s.ownHead(txctx, tx, wg, log, probe.isDM())
 		if err != nil {
 			return err
 		}
@@ -38,7 +46,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 		}
 		// seq follows the chain head read under storeMu: no chain check
 		// needed (chat_chain's key refuses a second one when indexed).
-		if err := insertRow(ctx, tx, m); err != nil {
+		if err := insertRow(txctx, tx, m); err != nil {
 			return err
 		}
 		committed = tx
@@ -149,7 +157,8 @@ func (s *Service) stored(m *msg) {
 		s.noteRoom(m)
 	}
 	if s.cfg.Events != nil {
-		s.cfg.Events.Publish(m.Workgroup, s.toMessage(m))
+		cm := s.toMessage(m)
+		s.cfg.Events.PublishChat(m.Workgroup, &cm)
 	}
 	s.popup(m) // popup.go: an alert to this member, a mention of it
 }

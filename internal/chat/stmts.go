@@ -118,8 +118,29 @@ func (q *txq) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 // insertCols are chat_messages' columns the store path writes.
 const insertCols = `INSERT INTO chat_messages(id, workgroup, log, author, seq, hlc, kind, text, raw, received) VALUES `
 
-// insertRowsSQL is the INSERT of n rows.
+// insertRowsSQL is the INSERT of n rows; those flush runs (1, 2, 4 ..
+// 32 rows) are made once (each was built anew per INSERT: ~800 bytes
+// for 32 rows).
 func insertRowsSQL(n int) string {
+	for i, m := range insertSizes {
+		if m == n {
+			return insertSQLs[i]
+		}
+	}
+	return buildInsertSQL(n)
+}
+
+var (
+	insertSizes = [...]int{1, 2, 4, 8, 16, 32}
+	insertSQLs  = func() (out [len(insertSizes)]string) {
+		for i, n := range insertSizes {
+			out[i] = buildInsertSQL(n)
+		}
+		return out
+	}()
+)
+
+func buildInsertSQL(n int) string {
 	return insertCols + strings.TrimSuffix(strings.Repeat(`(?,?,?,?,?,?,?,?,?,?),`, n), ",")
 }
 
@@ -133,15 +154,20 @@ func (q *txq) queueRow(m *msg) {
 
 // flush inserts the queued rows in order, in INSERTs of 32, 16, ... 1 rows.
 func (q *txq) flush(ctx context.Context) error {
-	now := time.Now().UnixMilli()
+	var (
+		now                   any = time.Now().UnixMilli() // the same for every row
+		wg, log, author, kind reusedArg
+	)
+	args := make([]any, 0, 10*min(32, len(q.rows)))
 	for len(q.rows) > 0 {
 		n := 32
 		for n > len(q.rows) {
 			n /= 2
 		}
-		args := make([]any, 0, 10*n)
+		args = args[:0]
 		for _, m := range q.rows[:n] {
-			args = append(args, m.ID(), m.Workgroup, m.logName(), m.authorID(), m.Seq, int64(m.HLC), m.Kind, m.Text, m.raw, now)
+			args = append(args, m.ID(), wg.of(m.Workgroup), log.of(m.logName()), author.of(m.authorID()),
+				m.Seq, int64(m.HLC), kind.of(m.Kind), m.Text, m.raw, now)
 		}
 		if _, err := q.ExecContext(ctx, insertRowsSQL(n), args...); err != nil {
 			return err
@@ -149,4 +175,20 @@ func (q *txq) flush(ctx context.Context) error {
 		q.rows = q.rows[n:]
 	}
 	return nil
+}
+
+// reusedArg boxes a statement argument that repeats from row to row (a
+// batch's rows share their workgroup and mostly their room, kind and a
+// few authors) once per run of equal values: converting a string to
+// an argument (any) allocates each time.
+type reusedArg struct {
+	s   string
+	box any
+}
+
+func (a *reusedArg) of(s string) any {
+	if a.box == nil || s != a.s {
+		a.s, a.box = s, s
+	}
+	return a.box
 }

@@ -3,7 +3,6 @@ package chat
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -112,7 +111,7 @@ func chainCheck(ctx context.Context, q *txq, m *msg, log string) (r storeResult,
 	switch {
 	case m.Seq > t.seq+1:
 		return held, true, nil
-	case m.Seq == t.seq+1 && m.Seq > 1 && t.id != hex.EncodeToString(m.Prev):
+	case m.Seq == t.seq+1 && m.Seq > 1 && !hexEqual(t.id, m.Prev):
 		return forked, true, nil
 	case m.Seq == t.seq+1:
 		return stored, true, nil

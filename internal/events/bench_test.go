@@ -3,8 +3,10 @@ package events
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // BenchmarkPublish: one Publish with N subscribers that read (each on its
@@ -61,3 +63,29 @@ func BenchmarkNext(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkPublishChatMessage: one chat.message event, no subscriber
+// (the encoding), by the payload's own encoder and by encoding/json.
+func BenchmarkPublishChatMessage(b *testing.B) {
+	m := ChatMessage{ID: strings.Repeat("ab", 32), Workgroup: "wg1", Room: "general", Author: "m3",
+		AuthorID: "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo", Seq: 1234, Time: time.UnixMilli(1764500000123),
+		Kind: "text", Text: "message 1234 from m3 with some text to carry"}
+	for _, tc := range []struct {
+		name string
+		p    Payload
+	}{{"appender", m}, {"json", jsonOnly(m)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			bus := New(Options{})
+			defer bus.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				bus.Publish("wg1", tc.p)
+			}
+		})
+	}
+}
+
+// jsonOnly is a ChatMessage without its own encoder.
+type jsonOnly ChatMessage
+
+func (jsonOnly) EventKind() Kind { return KindChatMessage }

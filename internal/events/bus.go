@@ -95,19 +95,54 @@ func (b *Bus) Publish(wg string, p Payload) {
 	if !Known(kind) {
 		return
 	}
+	ev := Event{Kind: kind, Workgroup: wg}
+	if ap, ok := p.(jsonAppender); ok {
+		buf, head := payloadBuf(&ev, b.epoch, ap.jsonSize())
+		if buf, ok = ap.appendJSON(buf); ok {
+			b.publish(ev, appendedPayload{buf: buf, head: head}, nil)
+			return
+		}
+	}
 	data, err := json.Marshal(p)
 	if err != nil {
 		slog.Warn("events: payload not encodable, dropped", "kind", kind, "err", err)
 		return
 	}
+	b.publish(ev, appendedPayload{}, data)
+}
+
+// PublishChat is Publish(wg, *m) without the payload's boxing (an
+// allocation of the whole message per chat message stored): m is only
+// read during the call.
+func (b *Bus) PublishChat(wg string, m *ChatMessage) {
+	if b == nil || m == nil {
+		return
+	}
+	ev := Event{Kind: KindChatMessage, Workgroup: wg}
+	buf, head := payloadBuf(&ev, b.epoch, m.jsonSize())
+	buf, ok := m.appendJSON(buf)
+	if !ok {
+		b.Publish(wg, *m)
+		return
+	}
+	b.publish(ev, appendedPayload{buf: buf, head: head}, nil)
+}
+
+// publish numbers ev, encodes its SSE message around its payload (app
+// when it holds one, else data) and hands it out.
+func (b *Bus) publish(ev Event, app appendedPayload, data []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
 		return
 	}
 	b.seq++
-	ev := Event{Seq: b.seq, Kind: kind, Workgroup: wg, Time: b.opts.Now()}
-	frameEvent(&ev, b.epoch, data) // once for every stream
+	ev.Seq, ev.Time = b.seq, b.opts.Now()
+	if app.buf != nil { // once for every stream
+		frameAppended(&ev, b.epoch, app)
+	} else {
+		frameEvent(&ev, b.epoch, data)
+	}
 	b.remember(ev)
 	for s := range b.subs {
 		if s.filter.Match(ev) {

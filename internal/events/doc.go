@@ -29,7 +29,10 @@
 // nil *Bus accepts Publish and drops the event, so a service's
 // Config.Events may be left unset. Bus.Progress gives a transfer a
 // reporter (Add bytes, Done) that publishes at most every ProgressEvery
-// (250 ms) by the bus's clock, and once at the end.
+// (250 ms) by the bus's clock, and once at the end. PublishChat publishes
+// a chat message without boxing it; a ChatMessage encodes itself
+// (jsonappend.go: exactly json.Marshal's bytes, straight into the SSE
+// message, encoding/json only for attachments).
 //
 // # Buffering and gaps
 //

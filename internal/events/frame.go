@@ -22,7 +22,60 @@ import (
 // message when a field cannot be encoded (WriteEvent then reports it).
 func frameEvent(ev *Event, epoch string, data []byte) {
 	ev.Data = data
-	b := make([]byte, 0, 128+len(epoch)+2*len(ev.Kind)+len(ev.Workgroup)+len(data))
+	b, ok := openFrame(make([]byte, 0, framePrefixMax(ev, epoch)+len(data)+3), ev, epoch)
+	if !ok {
+		return
+	}
+	closeFrame(ev, append(b, data...), len(b))
+}
+
+// framePrefixMax is room enough for the message before the payload when
+// the workgroup needs no escaping: the fixed text, two sequence numbers
+// of up to 20 digits and a time of up to 35 bytes take 145 at most.
+func framePrefixMax(ev *Event, epoch string) int {
+	return 160 + len(epoch) + 2*len(ev.Kind) + len(ev.Workgroup)
+}
+
+// A payload that appends its own JSON (jsonappend.go) is encoded before
+// the bus lock is taken, into a buffer that leaves room for the rest of
+// the message (headroom: framePrefixMax); under the lock, once the event
+// has its number, the message's start is written at the buffer's front
+// and the payload moved down to follow it. One buffer per event, the
+// payload copied once within it.
+
+// appendedPayload is a payload encoded at offset head of buf.
+type appendedPayload struct {
+	buf  []byte
+	head int
+}
+
+// payloadBuf is a buffer for a payload of about size bytes with
+// headroom for ev's message start (ev's kind and workgroup set): the
+// payload is appended to it from offset head.
+func payloadBuf(ev *Event, epoch string, size int) (buf []byte, head int) {
+	head = framePrefixMax(ev, epoch)
+	return make([]byte, head, head+size+3), head
+}
+
+// frameAppended encodes ev's SSE message around the payload ap holds.
+func frameAppended(ev *Event, epoch string, ap appendedPayload) {
+	data := ap.buf[ap.head:]
+	b, ok := openFrame(ap.buf[:0:ap.head], ev, epoch) // writes in place while it fits
+	if !ok {
+		ev.Data = data
+		return
+	}
+	at := len(b)
+	if at <= ap.head { // in place: move the payload down to follow
+		b = ap.buf[:at+copy(ap.buf[at:], data)]
+	} else { // outgrew the headroom: b is a new buffer
+		b = append(b, data...)
+	}
+	closeFrame(ev, b, at)
+}
+
+// openFrame appends the message's start, up to the payload, to b.
+func openFrame(b []byte, ev *Event, epoch string) ([]byte, bool) {
 	b = append(b, "id: "...)
 	b = append(b, epoch...)
 	b = append(b, '-')
@@ -34,25 +87,27 @@ func frameEvent(ev *Event, epoch string, data []byte) {
 	b = append(b, ",\"kind\":"...)
 	var ok bool
 	if b, ok = appendJSONString(b, string(ev.Kind)); !ok {
-		return
+		return b, false
 	}
 	if ev.Workgroup != "" {
 		b = append(b, ",\"workgroup\":"...)
 		if b, ok = appendJSONString(b, ev.Workgroup); !ok {
-			return
+			return b, false
 		}
 	}
 	b = append(b, ",\"time\":\""...)
 	b, err := ev.Time.AppendText(b) // MarshalJSON's text, without its buffer
 	if err != nil {
-		return
+		return b, false
 	}
-	b = append(b, "\",\"data\":"...)
-	at := len(b)
-	b = append(b, data...)
+	return append(b, "\",\"data\":"...), true
+}
+
+// closeFrame ends the message b, whose payload starts at offset at, and
+// keeps it in ev.
+func closeFrame(ev *Event, b []byte, at int) {
 	ev.Data = b[at:len(b):len(b)] // capped: an append to Data cannot reach the message
-	b = append(b, "}\n\n"...)
-	ev.sse = b
+	ev.sse = append(b, "}\n\n"...)
 }
 
 // appendJSONString appends s as json.Marshal writes it: quoted as it is

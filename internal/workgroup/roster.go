@@ -385,6 +385,20 @@ func (r *Roster) Member(wg string, p peer.ID) (Member, bool) {
 	return w.member(c), true
 }
 
+// MemberName returns the name of p's membership of wg: Member(wg,
+// p).Name without building the Member (its roles and groups copied), for
+// a caller that shows names (chat names a message's author per message).
+func (r *Roster) MemberName(wg string, p peer.ID) (string, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if w, ok := r.wgs[wg]; ok {
+		if c, ok := w.members[p]; ok {
+			return c.Name, true
+		}
+	}
+	return "", false
+}
+
 // Memberships implements Directory: only workgroups this node is still
 // in count (not those it was removed from; see Removal), so no service
 // works for a workgroup this node was removed from.
