@@ -46,7 +46,7 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"AWAY :" + strings.Repeat("z", 300) + "\r\nWHOIS alice", []string{"306", "311", "319", "312", "313", "301", "318"}, " " + strings.Repeat("z", 200) + " "},
 		{"AWAY", []string{"305"}, ""},
 		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood"},
-		{"VERSION", []string{"351", "005"}, "ELIST=MU"},
+		{"VERSION\r\nPING :v", []string{"351", "005", "005", "PONG"}, "ELIST=MU"},
 		{"TIME", []string{"391"}, ""},
 		{"LUSERS", []string{"251", "255"}, ""},
 		{"MOTD", []string{"375", "372", "372", "372", "372", "372", "376"}, ""},

@@ -79,7 +79,8 @@ func or(a, b string) string {
 
 func (c *client) whois(l Line) {
 	s := c.s
-	if !c.need(l, 1) {
+	if l.Param(0) == "" {
+		c.numeric("431", "No nickname given") // modern.ircdocs.horse: not 461
 		return
 	}
 	nick := l.Params[len(l.Params)-1] // WHOIS [server] nick
