@@ -79,8 +79,7 @@ func TestConformanceReplies(t *testing.T) {
 
 // TestRegistrationRules: the registration variants conformance suites
 // try. Before: an empty user or real name registered, NICK #bad was
-// taken, a PASS after a SASL login undid it, and ii (which learns its
-// nick from NICK lines only) never heard that its nick is the member's.
+// taken, a PASS after a SASL login undid it.
 func TestRegistrationRules(t *testing.T) {
 	tn := newTestNet(t)
 	s := startGateway(t, tn.alice, nil)
@@ -93,7 +92,7 @@ func TestRegistrationRules(t *testing.T) {
 		{"empty real name", []string{"PASS " + testToken, "NICK zed", "USER u 0 * :", "USER u 0 * :r"}, []string{"461", "001"}},
 		{"empty user name", []string{"PASS " + testToken, "NICK zed", "USER  0 * :r", "USER :", "USER u 0 * :r"}, []string{"461", "461", "001"}},
 		{"bad nick then a good one", []string{"PASS " + testToken, "NICK #zed", "USER u 0 * :r", "NICK zed"}, []string{"432", "001"}},
-		{"nick told", []string{"PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"001", "NICK"}},
+		{"nick asked is not the member's", []string{"PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"001"}},
 		{"nick already the member's", []string{"PASS " + testToken, "NICK alice", "USER u 0 * :r"}, []string{"001"}},
 		{"user before nick", []string{"PASS " + testToken, "USER u 0 * :r", "NICK alice"}, []string{"001"}},
 		{"cap end before nick and user", []string{"CAP LS", "CAP END", "PASS " + testToken, "NICK alice", "USER u 0 * :r"}, []string{"001"}},
@@ -116,8 +115,8 @@ func TestRegistrationRules(t *testing.T) {
 			if strings.Join(cmds, " ") != strings.Join(tc.want, " ") {
 				t.Fatalf("got %v, want %v; lines: %s", cmds, tc.want, dump(got))
 			}
-			if n, ok := find(got, "NICK"); ok && (n.Source != "zed!zed@peerhood" || n.Param(0) != "alice") {
-				t.Errorf("NICK line: %s", dump([]Line{n}))
+			if w := mustFind(t, got, "001"); w.Param(0) != "alice" {
+				t.Errorf("001 addressed to %q, want the member's name", w.Param(0))
 			}
 			switch tc.name {
 			case "cap ls 301":

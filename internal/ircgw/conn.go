@@ -41,7 +41,6 @@ type client struct {
 	authed     bool
 	capPending bool // CAP LS/REQ seen, CAP END not yet
 	gotNick    bool
-	askedNick  string // the nick NICK asked before registration
 	gotUser    bool
 	sasl       *saslState
 	saslDone   bool // SASL succeeded: another AUTHENTICATE is 907

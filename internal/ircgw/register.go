@@ -190,7 +190,7 @@ func (c *client) nickCmd(l Line) {
 		return
 	}
 	if !c.isRegistered() {
-		c.gotNick, c.askedNick = true, want
+		c.gotNick = true
 		return
 	}
 	self := c.selfNick()
@@ -321,12 +321,6 @@ func (c *client) register() bool {
 func (c *client) welcome(nick string) {
 	s := c.s
 	c.numeric("001", "Welcome to the peerhood IRC gateway, "+userhost(nick))
-	if c.askedNick != "" && c.askedNick != nick {
-		// The nick is the member's name whatever was asked: 001 says so,
-		// and this NICK tells clients that track their nick only from
-		// NICK lines (ii).
-		c.send(Line{Source: userhost(c.askedNick), Command: "NICK", Params: []string{nick}})
-	}
 	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
 	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
 	c.numeric("004", serverName, version.String(), "i", "bntov")
