@@ -113,7 +113,11 @@ func (c *client) serverCommand(l Line) bool {
 		c.numeric("364", serverName, serverName, "0 peerhood IRC gateway")
 		c.numeric("365", "*", "End of /LINKS list")
 	case "STATS":
-		if !c.need(l, 1) || other(1) {
+		if l.Param(0) == "" {
+			c.numeric("461", "STATS", "Not enough parameters")
+			break
+		}
+		if other(1) {
 			break
 		}
 		c.numeric("219", middle(l.Params[0][:1]), "End of /STATS report")
