@@ -48,7 +48,7 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood"},
 		{"VERSION\r\nPING :v", []string{"351", "005", "005", "PONG"}, "ELIST=MU"},
 		{"TIME", []string{"391"}, ""},
-		{"LUSERS", []string{"251", "255"}, ""},
+		{"LUSERS", []string{"251", "255", "265", "266"}, "1 1"},
 		{"MOTD", []string{"375", "372", "372", "372", "372", "372", "376"}, ""},
 		{"JOIN #Upper", []string{"JOIN", "331", "353", "366"}, "#upper"},
 		{"JOIN #lab1/lab", []string{"JOIN", "331", "353", "366"}, "#lab1@lab"},
