@@ -13,7 +13,9 @@ import (
 // without a nick an empty 303 (461); MODE nick +i silence (the MODE
 // change); a line over 512 bytes without tags FAIL INVALID_LINE (417);
 // INVITE alone 461 (337, the empty invite list); text that is not UTF-8
-// in a TOPIC passed on as it was (UTF8ONLY).
+// in a TOPIC passed on as it was (UTF8ONLY); a PRIVMSG to the client's
+// own nick went to chat, which refuses a direct message to oneself (now
+// it comes back, as on any server).
 func TestConformanceReplies(t *testing.T) {
 	tn := newTestNet(t)
 	c := dial(t, startGateway(t, tn.alice, nil))
@@ -53,6 +55,8 @@ func TestConformanceReplies(t *testing.T) {
 		{"PRIVMSG #general :" + strings.Repeat("a", 500), []string{"417"}, ""},
 		{"TOPIC #general :caf\xe9", []string{"WARN", "TOPIC"}, "caf\uFFFD"},
 		{"PRIVMSG #general :\xff", []string{"WARN"}, "INVALID_UTF8"},
+		{"PRIVMSG alice,bob :a note", []string{"PRIVMSG"}, "alice a note"},
+		{"NOTICE ALICE :\x01PING 1\x01", []string{"NOTICE"}, "alice \x01PING 1\x01"},
 		{"NICK a,b", []string{"432"}, ""},
 		{"NICK #chan", []string{"432"}, ""},
 	} {
