@@ -52,7 +52,9 @@
 //     message a mailbox member keeps of a room it is not in joins no one.
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
-//     A PRIVMSG to a nick is a direct message (Direct), a query.
+//     A PRIVMSG to a nick is a direct message (Direct), a query; one to
+//     the client's own nick comes back to the node's clients and is not
+//     kept (chat has no direct message to oneself).
 //   - Prefixes: '@' for a workgroup admin, '+' for a present member
 //     (online, away or busy); multi-prefix gives both. A member going
 //     offline or coming back is MODE -v/+v.
