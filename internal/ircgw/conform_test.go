@@ -55,6 +55,7 @@ func TestConformanceReplies(t *testing.T) {
 		{"PRIVMSG #general :" + strings.Repeat("a", 500), []string{"417"}, ""},
 		{"TOPIC #general :caf\xe9", []string{"WARN", "TOPIC"}, "caf\uFFFD"},
 		{"PRIVMSG #general :\xff", []string{"WARN"}, "INVALID_UTF8"},
+		{"NOTICE #general :\xff\r\nPING :n", []string{"PONG"}, "n"},
 		{"PRIVMSG alice,bob :a note", []string{"PRIVMSG"}, "alice a note"},
 		{"NOTICE ALICE :\x01PING 1\x01", []string{"NOTICE"}, "alice \x01PING 1\x01"},
 		{"NICK a,b", []string{"432"}, ""},

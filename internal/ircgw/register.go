@@ -46,7 +46,9 @@ func (c *client) handle(l Line) bool {
 		for i, p := range l.Params {
 			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
 		}
-		c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8", "Text that is not UTF-8 was changed: this network is UTF-8 only"}})
+		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
+			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8", "Text that is not UTF-8 was changed: this network is UTF-8 only"}})
+		}
 	}
 	switch l.Command {
 	case "CAP":
