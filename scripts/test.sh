@@ -13,7 +13,7 @@ need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium systemd)
 # Shared services (test/e2e tunnel and printer tests): sshd and ssh, IPP printer and tools, CUPS, avahi on D-Bus.
 need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
 # IRC clients internal/ircgw drives against its gateway.
-need_pkgs+=(ii weechat-headless)
+need_pkgs+=(ii weechat-headless irssi)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -70,6 +70,12 @@ func (c *client) mayChangeAccess(wg string, r Room) bool {
 }
 
 func (c *client) invite(l Line) {
+	if len(l.Params) == 0 {
+		// INVITE alone lists the channels the client is invited to:
+		// chat's invitations are access lists, which JOIN just uses.
+		c.numeric("337", "End of /INVITE list")
+		return
+	}
 	if !c.need(l, 2) {
 		return
 	}

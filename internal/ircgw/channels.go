@@ -46,7 +46,11 @@ func (c *client) command(l Line) {
 	case "MARKREAD":
 		c.markRead(l)
 	case "TAGMSG":
-		// Typing notifications and reactions are not carried.
+		c.tagmsg(l)
+	case "WHOWAS":
+		c.whowas(l)
+	case "HELP", "HELPOP":
+		c.help(l)
 	case "ISON":
 		c.ison(l)
 	case "INVITE":
@@ -54,7 +58,7 @@ func (c *client) command(l Line) {
 	case "KICK":
 		c.kick(l)
 	default:
-		if !c.info(l) {
+		if !c.info(l) && !c.serverCommand(l) {
 			c.numeric("421", l.Command, "Unknown command")
 		}
 	}
@@ -329,10 +333,8 @@ func (c *client) mode(l Line) {
 			c.numeric("502", "Cannot change mode for other users")
 			return
 		}
-		if len(l.Params) == 1 {
-			c.numeric("221", "+")
-		}
-		return // user modes are accepted and ignored
+		c.userMode(l)
+		return
 	}
 	ref, ok := s.parseChan(target)
 	r, exists := s.roomOf(ref.WG, ref.Room)
@@ -458,6 +460,9 @@ func globFold(mask, name string) bool {
 
 // ison answers 303 with the nicks asked that are present.
 func (c *client) ison(l Line) {
+	if !c.need(l, 1) {
+		return
+	}
 	var on []string
 	for _, p := range l.Params {
 		for _, nick := range strings.Fields(p) {

@@ -32,7 +32,8 @@ type client struct {
 	user       string // the USER name: the key of this client's last-seen marks
 	channels   map[string]chanRef
 	batches    int
-	toldAway   bool // what the client was last told of this node's presence
+	toldAway   bool   // what the client was last told of this node's presence
+	umodes     string // user modes set (userModes), sorted
 
 	acks acks // last-seen marks written, not acknowledged yet
 
@@ -135,10 +136,19 @@ func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
 // answers the PING written after the line (never for a line left in the
 // queue of a client dropped, or written to one closing).
 func (c *client) sendMarked(l Line, mk *mark) bool {
-	for i := 0; i+1 < len(l.Params); i++ {
-		if m := middle(l.Params[i]); m != l.Params[i] {
-			l.Params = slices.Clone(l.Params) // the caller's slice stays as it is
-			l.Params[i] = m
+	cloned := false
+	for i, p := range l.Params {
+		if i+1 < len(l.Params) {
+			p = middle(p)
+		}
+		if !utf8.ValidString(p) {
+			p = strings.ToValidUTF8(p, "\uFFFD") // UTF8ONLY
+		}
+		if p != l.Params[i] {
+			if !cloned {
+				l.Params, cloned = slices.Clone(l.Params), true // the caller's slice stays as it is
+			}
+			l.Params[i] = p
 		}
 	}
 	s, err := Format(l)
@@ -304,6 +314,12 @@ func (c *client) serve() {
 		if (err != nil || !c.isMarkPong(l)) && !c.allow() {
 			c.kill("Excess Flood")
 			return
+		}
+		if errors.Is(err, ErrTooLong) {
+			// Over 512 bytes without the tags: 417, as for a line over
+			// MaxRead (modern.ircdocs.horse), never a FAIL.
+			c.numeric("417", "Input line was too long")
+			continue
 		}
 		if err != nil {
 			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})

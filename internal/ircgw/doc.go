@@ -17,8 +17,9 @@
 // A line is at most 512 bytes without its tags (CR LF included) and the
 // tag section at most 8191 bytes ('@' and the space included); the
 // reader takes lines up to 8703 bytes ended by LF or CR LF, answers 417
-// to a longer one and goes on; a client's tag section over 4096 bytes
-// (4094 of tag data, message-tags' client share) is 417 too. NUL, CR or
+// to a longer one and goes on; a line over 512 bytes without its tags,
+// or a client's tag section over 4096 bytes (4094 of tag data,
+// message-tags' client share), is 417 too. NUL, CR or
 // LF inside a line, an empty tag section, an empty source or a bad
 // command is refused with FAIL * INVALID_LINE; a tag whose key name is
 // malformed is dropped, never a reason to refuse the line
@@ -51,7 +52,9 @@
 //     message a mailbox member keeps of a room it is not in joins no one.
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
-//     A PRIVMSG to a nick is a direct message (Direct), a query.
+//     A PRIVMSG to a nick is a direct message (Direct), a query; one to
+//     the client's own nick comes back to the node's clients and is not
+//     kept (chat has no direct message to oneself).
 //   - Prefixes: '@' for a workgroup admin, '+' for a present member
 //     (online, away or busy); multi-prefix gives both. A member going
 //     offline or coming back is MODE -v/+v.
@@ -71,8 +74,13 @@
 //     access-list entry is not shown, other kinds (edit, delete,
 //     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
 //     becomes several lines; a long line is cut on rune boundaries.
-//     A CTCP ACTION is chat text "/me ..." and back; other CTCP and
-//     TAGMSG are not carried.
+//     A CTCP ACTION is chat text "/me ..." and back; other CTCP is not
+//     carried. TAGMSG (typing, reactions) reaches only this node's
+//     other clients with message-tags in the channel, and the sender
+//     with echo-message: chat keeps no tags (so do a PRIVMSG's client
+//     tags, but +draft/reply).
+//   - UTF8ONLY: parameters that are not UTF-8 are taken with U+FFFD for
+//     the bad bytes (and a WARN INVALID_UTF8); every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup.
@@ -137,8 +145,17 @@
 // INVALID_TARGET, MESSAGE_ERROR. The target "*" is every direct
 // conversation at once (the 50 most recently active per workgroup, each
 // asked as its own target, merged by time; targets.go). MOTD (375/372/376), VERSION (351 and
-// 005), TIME (391), LUSERS (251/255) and USERHOST (302, present members,
-// '-' when away) are answered; other commands are 421. A message's
+// 005), TIME (391), LUSERS (251/255/265/266) and USERHOST (302, present
+// members, '-' when away) are answered; so are WHOWAS (a member's 314
+// and 312, else 406; 369), HELP/HELPOP (704-706, 524), INFO (371/374),
+// ADMIN (256-259), LINKS (364/365) and STATS (219); OPER is 491, KILL
+// and the other operator commands 481. WHOIS and WHOWAS without a nick
+// are 431, INVITE alone the empty invite list (337). User modes i and w
+// may be set (a MODE line says so, 221 shows them; others 501) and
+// change nothing. Registration refuses an empty user or real name
+// (461) and a nick breaking the modern rules (432: space , * ? ! @ or
+// a control character, a leading $ : # & or prefix, over NICKLEN); a
+// PASS after a SASL login does not undo it. Other commands are 421. A message's
 // attachments follow its text as "[file] name (size, sha256 start…):
 // peerhood save ID" lines, or "at PATH" where this node keeps the file.
 // JOIN creates a missing room under its lower-case name (rooms are lower

@@ -22,6 +22,8 @@ func FuzzCommandLines(f *testing.F) {
 		"NICK bob", "NICK", "USER a 0 * :b", "PASS x", "CAP REQ :sasl", "CAP END", "PING",
 		"@+draft/reply=x;time=y :alice!a@b PRIVMSG #general :hi", strings.Repeat("x", 600),
 		"INVITE bob #general", "INVITE bob/lab #general@wg-lab", "KICK #general bob :x", "KICK #general", "INVITE",
+		"WHOWAS bob 2", "HELP privmsg", "LINKS", "LINKS * peerhood", "STATS u x", "INFO *", "MODE alice -i+wx",
+		"@+typing=active TAGMSG #general,bob", "TOPIC #general :caf\xe9",
 	} {
 		f.Add(s)
 	}

@@ -49,7 +49,10 @@ func (c *client) info(l Line) bool {
 			n += len(c.s.cfg.Backend.Members(w.ID))
 		}
 		c.numeric("251", "There are "+strconv.Itoa(n)+" users and 0 invisible on 1 servers")
-		c.numeric("255", "I have "+strconv.Itoa(len(c.s.registered()))+" clients and 0 servers")
+		local := strconv.Itoa(len(c.s.registered()))
+		c.numeric("255", "I have "+local+" clients and 0 servers")
+		c.numeric("265", local, local, "Current local users "+local+", max "+local)
+		c.numeric("266", strconv.Itoa(n), strconv.Itoa(n), "Current global users "+strconv.Itoa(n)+", max "+strconv.Itoa(n))
 	case "USERHOST":
 		c.userhost(l)
 	default:

@@ -184,7 +184,8 @@ func TestHostileCommands(t *testing.T) {
 	c := dial(t, s)
 	c.register("sasl", "batch", "message-tags", "server-time", "draft/chathistory", "echo-message")
 	cmds := []string{"JOIN", "PART", "TOPIC", "NAMES", "MODE", "WHO", "WHOIS", "AWAY", "PRIVMSG", "NOTICE",
-		"LIST", "CHATHISTORY", "ISON", "TAGMSG", "CAP", "NICK", "USER", "PASS", "AUTHENTICATE", "PING", "PONG"}
+		"LIST", "CHATHISTORY", "ISON", "TAGMSG", "CAP", "NICK", "USER", "PASS", "AUTHENTICATE", "PING", "PONG",
+		"WHOWAS", "HELP", "HELPOP", "INFO", "ADMIN", "LINKS", "STATS", "OPER", "KILL", "USERS", "INVITE", "KICK"}
 	params := []string{"", " :", " #", " #@", " #general@", " #@lab", " /", " bob/", " /lab", " *", " ,,,", " #general,#general",
 		" :\x01VERSION\x01", " #general :\x01ACTION waves\x01", " 0", " LATEST", " LATEST #general", " BETWEEN #general * *",
 		" AROUND #general msgid=~ 5", " AFTER bob timestamp=nope 5", " #general -b", " #general +o bob",

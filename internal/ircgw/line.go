@@ -56,7 +56,7 @@ func (l *Line) Get(key string) (string, bool) {
 
 // Param returns the i-th parameter or "".
 func (l *Line) Param(i int) string {
-	if i < len(l.Params) {
+	if i >= 0 && i < len(l.Params) {
 		return l.Params[i]
 	}
 	return ""

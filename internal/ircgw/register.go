@@ -40,6 +40,16 @@ func (c *client) handle(l Line) bool {
 		c.numeric("451", "You have not registered")
 		return false
 	}
+	if !validParams(l.Params) {
+		// UTF8ONLY: the text goes on with U+FFFD for the bad bytes.
+		l.Params = slices.Clone(l.Params)
+		for i, p := range l.Params {
+			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
+		}
+		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
+			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8", "Text that is not UTF-8 was changed: this network is UTF-8 only"}})
+		}
+	}
 	switch l.Command {
 	case "CAP":
 		c.capCmd(l)
@@ -154,7 +164,18 @@ func (c *client) pass(l Line) {
 		c.numeric("461", "PASS", "Not enough parameters")
 		return
 	}
-	c.authed = c.s.checkToken(l.Params[0])
+	// A PASS after a SASL login does not undo it.
+	c.authed = c.saslDone || c.s.checkToken(l.Params[0])
+}
+
+// validNick reports whether nick may be a nick (modern.ircdocs.horse):
+// no space, comma, '*', '?', '!', '@' or control character, not
+// starting with '$', ':', a channel type or a prefix, at most NICKLEN.
+func validNick(nick string) bool {
+	if nick == "" || len(nick) > nickLen || strings.ContainsAny(nick, " ,*?!@") || strings.ContainsAny(nick[:1], "$:#&@+%~") {
+		return false
+	}
+	return !strings.ContainsFunc(nick, func(r rune) bool { return r < 0x20 || r == 0x7f })
 }
 
 // nickCmd: before registration the nick asked is only kept for
@@ -164,6 +185,10 @@ func (c *client) nickCmd(l Line) {
 	want := l.Param(0)
 	if want == "" {
 		c.numeric("431", "No nickname given")
+		return
+	}
+	if !validNick(want) {
+		c.numeric("432", middle(want), "Erroneous nickname")
 		return
 	}
 	if !c.isRegistered() {
@@ -186,7 +211,8 @@ func (c *client) userCmd(l Line) {
 		c.numeric("462", "You may not reregister")
 		return
 	}
-	if len(l.Params) < 4 {
+	if len(l.Params) < 4 || l.Params[0] == "" || l.Params[3] == "" {
+		// An empty user name or real name is refused too (modern IRC).
 		c.numeric("461", "USER", "Not enough parameters")
 		return
 	}
@@ -260,6 +286,16 @@ func (c *client) authenticate(l Line) {
 	c.numeric("903", "SASL authentication successful")
 }
 
+// validParams reports whether every parameter is UTF-8.
+func validParams(ps []string) bool {
+	for _, p := range ps {
+		if !utf8.ValidString(p) {
+			return false
+		}
+	}
+	return true
+}
+
 // register ends registration: without the token the connection ends.
 func (c *client) register() bool {
 	if !c.authed {
@@ -301,6 +337,7 @@ func (c *client) welcome(nick string) {
 const (
 	awayLen  = 200 // presence text is at most 256 bytes
 	topicLen = 390
+	nickLen  = 130 // a 63-byte name, '/' and a workgroup tag
 )
 
 // cutText cuts s to at most n bytes on a rune boundary.
@@ -318,8 +355,8 @@ func (s *Server) isupport() []string {
 	return []string{
 		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
 		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MSGREFTYPES=msgid,timestamp",
-		"NETWORK=" + s.cfg.Network, "NICKLEN=130", "PREFIX=(ov)@+", "TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:,PART:",
-		"TOPICLEN=" + strconv.Itoa(topicLen),
+		"NETWORK=" + s.cfg.Network, "NICKLEN=" + strconv.Itoa(nickLen), "PREFIX=(ov)@+", "TARGMAX=JOIN:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1,WHOWAS:1",
+		"TOPICLEN=" + strconv.Itoa(topicLen), "UTF8ONLY",
 	}
 }
 

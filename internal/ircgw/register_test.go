@@ -21,7 +21,7 @@ func TestRegistration(t *testing.T) {
 		want   []string // commands expected, in order, among those read
 		closed bool
 	}{
-		{"pass", []string{"PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"001", "002", "003", "004", "005", "375", "376"}, false},
+		{"pass", []string{"PASS " + testToken, "NICK zed", "USER u 0 * :r"}, []string{"001", "002", "003", "004", "005", "005", "375", "376"}, false},
 		{"no pass", []string{"NICK zed", "USER u 0 * :r"}, []string{"464", "ERROR"}, true},
 		{"bad pass", []string{"PASS nope", "NICK zed", "USER u 0 * :r"}, []string{"464", "ERROR"}, true},
 		{"sasl", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE " + saslPlain("alice", testToken), "NICK zed", "USER u 0 * :r", "CAP END"},

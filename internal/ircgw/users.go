@@ -1,7 +1,9 @@
 package ircgw
 
 import (
+	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -79,7 +81,8 @@ func or(a, b string) string {
 
 func (c *client) whois(l Line) {
 	s := c.s
-	if !c.need(l, 1) {
+	if l.Param(0) == "" {
+		c.numeric("431", "No nickname given") // modern.ircdocs.horse: not 461
 		return
 	}
 	nick := l.Params[len(l.Params)-1] // WHOIS [server] nick
@@ -153,6 +156,21 @@ func (c *client) privmsg(l Line) {
 		}
 		return
 	}
+	targets := strings.Split(l.Params[0], ",")
+	if len(targets) > 4 {
+		c.numeric("407", l.Params[0], "Too many recipients (at most 4)")
+		return
+	}
+	// A message to the client's own nick comes back to the node's
+	// clients, as on any IRC server; chat has no notes to self, so it
+	// is not kept.
+	targets = slices.DeleteFunc(targets, func(target string) bool {
+		if _, m, ok := c.s.resolveNick(target); !strings.HasPrefix(target, "#") && ok && m.Self {
+			c.toSelf(l.Command, l.Params[1])
+			return true
+		}
+		return false
+	})
 	text := l.Params[1]
 	if action, ok := strings.CutPrefix(text, "\x01ACTION "); ok {
 		text = "/me " + strings.TrimSuffix(action, "\x01") // chat's spelling of an action
@@ -169,13 +187,22 @@ func (c *client) privmsg(l Line) {
 		}
 		opt.Parent = p
 	}
-	targets := strings.Split(l.Params[0], ",")
-	if len(targets) > 4 {
-		c.numeric("407", l.Params[0], "Too many recipients (at most 4)")
-		return
-	}
 	for _, target := range targets {
 		c.sendTo(target, text, opt, notice)
+	}
+}
+
+// toSelf gives a PRIVMSG or NOTICE to this node's own nick to every
+// client of the node, the sender included (it is the recipient).
+func (c *client) toSelf(cmd, text string) {
+	now := time.Now().UTC().Format(timeFormat)
+	for _, o := range c.s.registered() {
+		var tags []Tag
+		if o.has("server-time") {
+			tags = append(tags, Tag{Key: "time", Value: now})
+		}
+		nick := o.selfNick()
+		o.send(Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}})
 	}
 }
 
