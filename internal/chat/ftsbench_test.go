@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,11 +38,12 @@ var ftsVariants = map[string]string{
 // slice of ftsSlice messages per transaction, as kickedSlice runs it)
 // per message, in CPU time, with PH_PRELOAD (default 28000; a list:
 // 28000,100000) messages indexed already, for each chat_fts definition
-// of PH_FTS_VARIANTS (default db; names of ftsVariants). The messages are
+// of PH_FTS_VARIANTS (default db; names of ftsVariants, +old: indexed
+// by indexBatchOld, the indexer before s11-fts). The messages are
 // stored once per size into a template database; each run copies it, so
 // every variant indexes the same rows.
 //
-//	PH_PRELOAD=28000,100000 PH_FTS_VARIANTS=v4,db go test -run '^$' -bench FTSSlices -benchtime 8192x -count 5 ./internal/chat/
+//	PH_PRELOAD=28000,100000 PH_FTS_VARIANTS=v4+old,db go test -run '^$' -bench FTSSlices -benchtime 8192x -count 5 ./internal/chat/
 func BenchmarkFTSSlices(b *testing.B) {
 	preloads := []int{28000}
 	if env := os.Getenv("PH_PRELOAD"); env != "" {
@@ -59,7 +62,8 @@ func BenchmarkFTSSlices(b *testing.B) {
 	templates := map[int]string{} // rows -> template file
 	for _, pre := range preloads {
 		for _, v := range variants {
-			ddl, ok := ftsVariants[v]
+			name, old := strings.CutSuffix(v, "+old")
+			ddl, ok := ftsVariants[name]
 			if !ok {
 				b.Fatalf("no variant %q", v)
 			}
@@ -71,7 +75,11 @@ func BenchmarkFTSSlices(b *testing.B) {
 					ftsTemplate(b, tpl, rows)
 					templates[rows] = tpl
 				}
-				benchSlices(b, tpl, ddl, pre)
+				index := (*Service).indexBatch
+				if old {
+					index = (*Service).indexBatchOld
+				}
+				benchSlices(b, tpl, ddl, pre, index)
 			})
 		}
 	}
@@ -116,7 +124,7 @@ func ftsTemplate(b *testing.B, path string, rows int) {
 // keeps the migrations' table), indexes the first pre rows (idle:
 // ftsBatch per transaction) and then measures indexing the rest in
 // slices.
-func benchSlices(b *testing.B, tpl, ddl string, pre int) {
+func benchSlices(b *testing.B, tpl, ddl string, pre int, index func(*Service, context.Context, int) (int, error)) {
 	b.StopTimer()
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "node.db")
@@ -147,7 +155,7 @@ func benchSlices(b *testing.B, tpl, ddl string, pre int) {
 	b.StartTimer()
 	for done := 0; done < b.N; {
 		t0 := time.Now()
-		n, err := s.indexBatch(ctx, ftsSlice)
+		n, err := index(s, ctx, ftsSlice)
 		if err != nil || n == 0 {
 			b.Fatalf("indexBatch: %d %v", n, err)
 		}
@@ -181,4 +189,101 @@ func copyFile(b *testing.B, from, to string) {
 	if err := out.Close(); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// BenchmarkFTSPair indexes the same stored rows into each chat_fts
+// variant of PH_FTS_VARIANTS (at least two; default v4+old,db: the
+// indexer before and after s11-fts) in turns, a slice of each per round
+// (the order rotating), timing each slice by its thread's CPU time: on a
+// shared machine, the variants compared side by side second by second
+// (a whole run each drifts by ±30%). PH_PRELOAD: rows indexed first
+// (default 28000). Reports each variant's CPU per message.
+//
+//	PH_PRELOAD=100000 go test -run '^$' -bench FTSPair -benchtime 16384x ./internal/chat/
+func BenchmarkFTSPair(b *testing.B) {
+	pre := 28000
+	if n, err := strconv.Atoi(os.Getenv("PH_PRELOAD")); err == nil && n >= 0 {
+		pre = n
+	}
+	variants := []string{"v4+old", "db"}
+	if env := os.Getenv("PH_FTS_VARIANTS"); env != "" {
+		variants = strings.Split(env, ",")
+	}
+	ctx := context.Background()
+	tpl := filepath.Join(b.TempDir(), "tpl.db")
+	ftsTemplate(b, tpl, pre+b.N)
+	type side struct {
+		name  string
+		s     *Service
+		index func(*Service, context.Context, int) (int, error)
+		cpu   time.Duration
+		done  int
+	}
+	var sides []*side
+	for _, v := range variants {
+		name, old := strings.CutSuffix(v, "+old")
+		ddl, ok := ftsVariants[name]
+		if !ok {
+			b.Fatalf("no variant %q", v)
+		}
+		path := filepath.Join(b.TempDir(), "node.db")
+		copyFile(b, tpl, path)
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		if ddl != "" {
+			if _, err := db.ExecContext(ctx, `DROP TABLE chat_fts; `+ddl); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sd := &side{name: v, s: &Service{db: db}, index: (*Service).indexBatch}
+		if old {
+			sd.index = (*Service).indexBatchOld
+		}
+		sd.s.countHeld(ctx)
+		for sd.done < pre {
+			n, err := sd.s.indexBatch(ctx, min(ftsBatch, pre-sd.done))
+			if err != nil {
+				b.Fatal(err)
+			}
+			sd.done += n
+		}
+		sd.done = 0
+		if err := sd.s.checkpoint(ctx); err != nil {
+			b.Fatal(err)
+		}
+		sides = append(sides, sd)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	b.ResetTimer()
+	for round := 0; sides[0].done < b.N; round++ {
+		for i := range sides {
+			sd := sides[(i+round)%len(sides)]
+			t0 := threadCPU()
+			n, err := sd.index(sd.s, ctx, ftsSlice)
+			if err == nil {
+				err = sd.s.checkpoint(ctx) // as kickedSlice
+			}
+			sd.cpu += threadCPU() - t0
+			if err != nil || n == 0 {
+				b.Fatalf("%s: %d %v", sd.name, n, err)
+			}
+			sd.done += n
+		}
+	}
+	b.StopTimer()
+	for _, sd := range sides {
+		b.ReportMetric(float64(sd.cpu.Nanoseconds())/1e3/float64(sd.done), sd.name+"-us/msg")
+	}
+}
+
+// threadCPU is the calling thread's CPU time (the goroutine must be
+// locked to it).
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
