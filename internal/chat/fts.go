@@ -158,6 +158,9 @@ func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
 		if !hi.Valid {
 			return nil // nothing queued
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO chat_ids(run, k, msg)
 			SELECT rowid >> `+strconv.Itoa(idRunShift)+`, substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2`, lo, hi.Int64); err != nil {
 			return err
@@ -166,15 +169,7 @@ func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
 			SELECT workgroup, log, author, seq, rowid FROM chat_messages WHERE rowid > ? AND rowid <= ? ORDER BY 1, 2, 3, 4`, lo, hi.Int64); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE chat_index_mark SET upto = ?`, hi.Int64); err != nil {
-			return err
-		}
-		// Last: FTS5 keeps the rows' terms in memory and writes them out
-		// (a segment, and its share of merging) when the next statement
-		// opens a savepoint or at the commit. After the other statements,
-		// that is the commit, without copying each page it touches into
-		// the statement journal (~0.5-1 us per message: BenchmarkFTSSlices).
-		_, err := tx.ExecContext(ctx, `INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > ? AND rowid <= ?`, lo, hi.Int64)
+		_, err := tx.ExecContext(ctx, `UPDATE chat_index_mark SET upto = ?`, hi.Int64)
 		return err
 	})
 	if err != nil {

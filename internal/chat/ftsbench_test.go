@@ -38,12 +38,11 @@ var ftsVariants = map[string]string{
 // slice of ftsSlice messages per transaction, as kickedSlice runs it)
 // per message, in CPU time, with PH_PRELOAD (default 28000; a list:
 // 28000,100000) messages indexed already, for each chat_fts definition
-// of PH_FTS_VARIANTS (default db; names of ftsVariants, +old: indexed
-// by indexBatchOld, the indexer before s11-fts). The messages are
+// of PH_FTS_VARIANTS (default db; names of ftsVariants). The messages are
 // stored once per size into a template database; each run copies it, so
 // every variant indexes the same rows.
 //
-//	PH_PRELOAD=28000,100000 PH_FTS_VARIANTS=v4+old,db go test -run '^$' -bench FTSSlices -benchtime 8192x -count 5 ./internal/chat/
+//	PH_PRELOAD=28000,100000 PH_FTS_VARIANTS=v4,db go test -run '^$' -bench FTSSlices -benchtime 8192x -count 5 ./internal/chat/
 func BenchmarkFTSSlices(b *testing.B) {
 	preloads := []int{28000}
 	if env := os.Getenv("PH_PRELOAD"); env != "" {
@@ -62,8 +61,7 @@ func BenchmarkFTSSlices(b *testing.B) {
 	templates := map[int]string{} // rows -> template file
 	for _, pre := range preloads {
 		for _, v := range variants {
-			name, old := strings.CutSuffix(v, "+old")
-			ddl, ok := ftsVariants[name]
+			ddl, ok := ftsVariants[v]
 			if !ok {
 				b.Fatalf("no variant %q", v)
 			}
@@ -75,11 +73,7 @@ func BenchmarkFTSSlices(b *testing.B) {
 					ftsTemplate(b, tpl, rows)
 					templates[rows] = tpl
 				}
-				index := (*Service).indexBatch
-				if old {
-					index = (*Service).indexBatchOld
-				}
-				benchSlices(b, tpl, ddl, pre, index)
+				benchSlices(b, tpl, ddl, pre)
 			})
 		}
 	}
@@ -124,7 +118,7 @@ func ftsTemplate(b *testing.B, path string, rows int) {
 // keeps the migrations' table), indexes the first pre rows (idle:
 // ftsBatch per transaction) and then measures indexing the rest in
 // slices.
-func benchSlices(b *testing.B, tpl, ddl string, pre int, index func(*Service, context.Context, int) (int, error)) {
+func benchSlices(b *testing.B, tpl, ddl string, pre int) {
 	b.StopTimer()
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "node.db")
@@ -155,7 +149,7 @@ func benchSlices(b *testing.B, tpl, ddl string, pre int, index func(*Service, co
 	b.StartTimer()
 	for done := 0; done < b.N; {
 		t0 := time.Now()
-		n, err := index(s, ctx, ftsSlice)
+		n, err := s.indexBatch(ctx, ftsSlice)
 		if err != nil || n == 0 {
 			b.Fatalf("indexBatch: %d %v", n, err)
 		}
@@ -192,8 +186,9 @@ func copyFile(b *testing.B, from, to string) {
 }
 
 // BenchmarkFTSPair indexes the same stored rows into each chat_fts
-// variant of PH_FTS_VARIANTS (at least two; default v4+old,db: the
-// indexer before and after s11-fts) in turns, a slice of each per round
+// variant of PH_FTS_VARIANTS (at least two; default v4,db: chat_fts
+// before and after chat/0005; +idsN: chat_ids in runs of 1 << N rowids,
+// indexBatchIDs) in turns, a slice of each per round
 // (the order rotating), timing each slice by its thread's CPU time: on a
 // shared machine, the variants compared side by side second by second
 // (a whole run each drifts by ±30%). PH_PRELOAD: rows indexed first
@@ -205,7 +200,7 @@ func BenchmarkFTSPair(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("PH_PRELOAD")); err == nil && n >= 0 {
 		pre = n
 	}
-	variants := []string{"v4+old", "db"}
+	variants := []string{"v4", "db"}
 	if env := os.Getenv("PH_FTS_VARIANTS"); env != "" {
 		variants = strings.Split(env, ",")
 	}
@@ -221,7 +216,7 @@ func BenchmarkFTSPair(b *testing.B) {
 	}
 	var sides []*side
 	for _, v := range variants {
-		name, old := strings.CutSuffix(v, "+old")
+		name, ids, _ := strings.Cut(v, "+ids")
 		ddl, ok := ftsVariants[name]
 		if !ok {
 			b.Fatalf("no variant %q", v)
@@ -239,8 +234,8 @@ func BenchmarkFTSPair(b *testing.B) {
 			}
 		}
 		sd := &side{name: v, s: &Service{db: db}, index: (*Service).indexBatch}
-		if old {
-			sd.index = (*Service).indexBatchOld
+		if shift, err := strconv.Atoi(ids); err == nil {
+			sd.index = indexBatchIDs(shift)
 		}
 		sd.s.countHeld(ctx)
 		for sd.done < pre {
