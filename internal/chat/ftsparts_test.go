@@ -17,7 +17,16 @@ import (
 	"github.com/peerhood/peerhood/internal/store"
 )
 
-// BenchmarkFTSParts: the indexer's statements timed one by one (CPU).
+// BenchmarkFTSParts times the indexer's statements (indexBatch's SQL,
+// repeated here) one by one in CPU time, per message: begin (the mark and
+// the slice's bounds), fts, ids, chain, mark, commit. FTS5 writes its
+// segment and merges when the next statement opens a savepoint, so that
+// statement carries it: PH_PARTS_ORDER (default 123: fts, ids, chain;
+// 231 puts fts last, so the mark update carries it) and PH_PARTS_IDS (the
+// chat_ids statement) try other forms. PH_PRELOAD, PH_FTS_DDL and
+// PH_FTS_BATCH (the slice; default ftsSlice) as BenchmarkFTSIndex.
+//
+//	PH_PRELOAD=28000 go test -run '^$' -bench FTSParts -benchtime 8192x ./internal/chat/
 func BenchmarkFTSParts(b *testing.B) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
