@@ -416,7 +416,9 @@
 // (workgroup, log, author, seq) dirtied a random leaf per message and one
 // per author: writer 40-80 -> 14-25 us per message, storebench). The
 // indexes a write does not need are written after it, by the indexer
-// (fts.go): chat_fts (FTS5 over the texts, external content), chat_ids
+// (fts.go): chat_fts (FTS5 over the texts, external content, detail=full
+// for the phrases a quoted word with punctuation makes, no %_docsize
+// table: columnsize=0, migration chat/0005, as nothing ranks), chat_ids
 // (the ID's first 16 hex digits, in runs of 4,096 rowids so an index
 // transaction touches the newest run's leaves only: lookups by ID and
 // prefix, idlookup.go, migration chat/0004)

@@ -38,6 +38,14 @@ import (
 // it ~5 ms and costs ~3 us more per message than 2,048 (11 vs 8 us at
 // 28,000 rows: each transaction writes its own FTS5 segment and dirties
 // its own chat_ids leaves).
+//
+// Where a slice's time goes (BenchmarkFTSParts, 28,000 rows indexed):
+// FTS5 tokenizing the texts ~20%, FTS5 writing its segment and merging
+// segments ~30% (it does both when the next statement opens a savepoint,
+// so the chat_ids insert shows it), chat_ids ~15%, chat_chain ~13%, the
+// commit ~11%. chat_fts has no %_docsize table (columnsize=0, migration
+// chat/0005: nothing ranks results): -2.6-3 us per message
+// (BenchmarkFTSPair). docs/notes-s11-fts.md has what else was measured.
 const (
 	// ftsTick is how often the indexer looks at the store's load.
 	ftsTick = 250 * time.Millisecond

@@ -3,6 +3,8 @@ package chat
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -301,5 +303,141 @@ func TestKickedSliceCheckpoints(t *testing.T) {
 	}
 	if frames > 20 {
 		t.Fatalf("WAL holds %d frames after a kicked slice and one commit", frames)
+	}
+}
+
+// The retention purge deletes indexed messages and queued ones alike;
+// the index (chat_fts without %_docsize, chat/0005) stays whole and
+// search finds exactly what is left (each author's last message kept).
+func TestFTSRetentionPurge(t *testing.T) {
+	s, ctx := newStoreService(t)
+	s.log = slog.New(slog.DiscardHandler)
+	old := uint64(time.Now().Add(-40*24*time.Hour).UnixMilli()) << hlcShift
+	now := uint64(time.Now().UnixMilli()) << hlcShift
+	var ms []*msg
+	for _, au := range []struct {
+		texts []string
+		hlcs  []uint64
+	}{
+		{[]string{"plum old one", "plum old two", "plum old three", "plum new four"}, []uint64{old, old + 1, old + 2, now}},
+		{[]string{"plum old five", "plum old six"}, []uint64{old + 3, old + 4}},
+	} {
+		k, a := newPeer(t)
+		var prev []byte
+		for i, text := range au.texts {
+			m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(a), Seq: uint64(i + 1), Prev: prev, HLC: au.hlcs[i], Kind: KindText, Text: text})
+			if err != nil {
+				t.Fatal(err)
+			}
+			prev = m.id[:]
+			ms = append(ms, m)
+		}
+	}
+	if _, _, err := s.insert(ctx, ms...); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.indexBatch(ctx, 2); err != nil || n != 2 { // the rest stays queued
+		t.Fatalf("indexBatch: %d %v", n, err)
+	}
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO chat_rooms(workgroup, name, joined, retention) VALUES('wg1', 'general', 1, ?)`, 30*24*3600); err != nil {
+		t.Fatal(err)
+	}
+	s.applyRetention(ctx)
+	if _, err := s.indexPending(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ftsWhole(t, s, "purged")
+	if got := ftsSearch(t, s, "plum"); !slices.Equal(got, []string{"plum old six", "plum new four"}) { // by seq
+		t.Fatalf("search after the purge: %q", got)
+	}
+	if got := ftsSearch(t, s, "one"); got != nil {
+		t.Fatalf("search finds a purged message: %q", got)
+	}
+}
+
+// A crash in the middle of an index transaction (its pages partly in the
+// WAL, not committed) loses nothing: the database opened from that
+// image has the slice still queued, indexes it, and search finds every
+// message once; the index matches its content table.
+func TestFTSCrashMidIndex(t *testing.T) {
+	s, ctx := newStoreService(t)
+	k, a := newPeer(t)
+	var texts []string
+	for i := range 300 {
+		texts = append(texts, fmt.Sprintf("quince %d and some words to fill pages w%d", i, i))
+	}
+	ms := chainMsgs(t, k, a, texts...)
+	if _, _, err := s.insert(ctx, ms...); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.indexBatch(ctx, 100); err != nil || n != 100 {
+		t.Fatalf("indexBatch: %d %v", n, err)
+	}
+	// The next slice, not committed: a tiny page cache spills its pages
+	// into the WAL; the crash image is the files as they are now.
+	walSize := func() int64 {
+		fi, err := os.Stat(s.db.Path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`PRAGMA cache_size = 2`,
+		`INSERT INTO chat_fts(rowid, text) SELECT rowid, text FROM chat_messages WHERE rowid > 100`,
+		`INSERT INTO chat_ids(run, k, msg) SELECT rowid >> 12, substr(id, 1, 16), rowid FROM chat_messages WHERE rowid > 100 ORDER BY 1, 2`,
+		`INSERT INTO chat_fts(chat_fts, rank) VALUES('merge', 64)`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if walSize() == 0 {
+		t.Fatal("nothing of the open transaction in the WAL: the crash image proves nothing")
+	}
+	crash := filepath.Join(t.TempDir(), "node.db")
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(s.db.Path + suffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(crash+suffix, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = tx.Rollback()
+
+	db, err := store.Open(ctx, crash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	s2 := &Service{db: db}
+	var upto int64
+	if err := db.QueryRowContext(ctx, `SELECT upto FROM chat_index_mark`).Scan(&upto); err != nil || upto != 100 {
+		t.Fatalf("mark after the crash: %d %v, want 100", upto, err)
+	}
+	if got := ftsSearch(t, s2, "quince"); len(got) != 100 {
+		t.Fatalf("search before indexing the rest finds %d, want 100", len(got))
+	}
+	if n, err := s2.indexPending(ctx); err != nil || n != 200 {
+		t.Fatalf("indexPending after the crash: %d %v, want 200", n, err)
+	}
+	ftsWhole(t, s2, "after the crash")
+	if got := ftsSearch(t, s2, "quince"); len(got) != 300 {
+		t.Fatalf("search finds %d, want 300", len(got))
+	}
+	if got := ftsSearch(t, s2, "w250"); !slices.Equal(got, texts[250:251]) {
+		t.Fatalf("search w250: %q", got)
+	}
+	if full, _, _, _, err := s2.logOfID(ctx, ms[250].ID()[:10]); err != nil || full != ms[250].ID() {
+		t.Fatalf("logOfID after the crash: %q %v", full, err)
 	}
 }

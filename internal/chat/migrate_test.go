@@ -29,6 +29,14 @@ func jsonList(xs []string) string {
 // left it: the migrations' own SQL applied and recorded.
 func oldChatDB(t *testing.T, path string) *store.DB {
 	t.Helper()
+	return chatDBAt(t, path, "0001_chat.sql", "0002_chat_fts_deferred.sql")
+}
+
+// chatDBAt creates a database with the chat migrations named applied
+// (their own SQL, recorded as versions 1, 2, ...), as a node of that
+// version left it.
+func chatDBAt(t *testing.T, path string, migrations ...string) *store.DB {
+	t.Helper()
 	ctx := context.Background()
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_txlock=immediate")
 	if err != nil {
@@ -39,7 +47,7 @@ func oldChatDB(t *testing.T, path string) *store.DB {
 		PRIMARY KEY (family, version)) STRICT`); err != nil {
 		t.Fatal(err)
 	}
-	for v, name := range []string{"0001_chat.sql", "0002_chat_fts_deferred.sql"} {
+	for v, name := range migrations {
 		ddl, err := os.ReadFile(filepath.Join("..", "store", "migrations", "chat", name))
 		if err != nil {
 			t.Fatal(err)
@@ -204,5 +212,82 @@ func ftsWhole(t *testing.T, s *Service, step string) {
 	t.Helper()
 	if _, err := s.db.ExecContext(context.Background(), `INSERT INTO chat_fts(chat_fts, rank) VALUES('integrity-check', 1)`); err != nil {
 		t.Fatalf("%s: index integrity: %v", step, err)
+	}
+}
+
+// A database at chat schema 4 (chat_fts with its %_docsize table) is
+// upgraded by chat/0005 (chat_fts built again without it): the messages
+// the indexer had reached are found by search, those still queued are
+// not until indexed and then are, the index matches its content table,
+// and a later delete (retention) leaves it whole.
+func TestMigrateFTSColumnsize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "node.db")
+	old := chatDBAt(t, path, "0001_chat.sql", "0002_chat_fts_deferred.sql", "0003_chat_compact.sql", "0004_chat_ids_runs.sql")
+	so := &Service{db: old}
+	so.countHeld(ctx)
+	k, a := newPeer(t)
+	ms := chainMsgs(t, k, a, "apple one", "apple two", "pear three", "apple four", "pear five", "apple six", "it's apple-pie time")
+	if _, _, err := so.insert(ctx, ms...); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := so.indexBatch(ctx, 5); err != nil || n != 5 { // two stay queued
+		t.Fatalf("indexBatch at version 4: %d %v", n, err)
+	}
+	if _, err := old.ExecContext(ctx, `DELETE FROM chat_messages WHERE id=?`, ms[1].ID()); err != nil { // an indexed one
+		t.Fatal(err)
+	}
+	var docsize int
+	if err := old.QueryRowContext(ctx, `SELECT count(*) FROM chat_fts_docsize`).Scan(&docsize); err != nil || docsize != 4 {
+		t.Fatalf("version 4 docsize rows: %d %v", docsize, err)
+	}
+	so.stmts.close()
+	old.Close()
+
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if v, err := db.SchemaVersion(ctx, "chat"); err != nil || v < 5 {
+		t.Fatalf("chat schema %d, %v", v, err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name='chat_fts_docsize'`).Scan(&docsize); err != nil || docsize != 0 {
+		t.Fatalf("chat_fts_docsize after chat/0005: %d %v", docsize, err)
+	}
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	var upto int64
+	if err := db.QueryRowContext(ctx, `SELECT upto FROM chat_index_mark`).Scan(&upto); err != nil || upto != 5 {
+		t.Fatalf("index mark after chat/0005: %d %v, want 5", upto, err)
+	}
+	if got := ftsSearch(t, s, "apple"); !slices.Equal(got, []string{"apple one", "apple four"}) {
+		t.Fatalf("search after chat/0005 (two queued): %q", got)
+	}
+	if n, err := s.indexPending(ctx); err != nil || n != 2 {
+		t.Fatalf("indexPending: %d %v, want 2", n, err)
+	}
+	ftsWhole(t, s, "migrated and indexed")
+	for _, tc := range []struct {
+		search string
+		want   []string
+	}{
+		{"apple", []string{"apple one", "apple four", "apple six", "it's apple-pie time"}},
+		{"pear", []string{"pear three", "pear five"}},
+		{"apple-pie", []string{"it's apple-pie time"}}, // a phrase: positions kept (detail=full)
+		{"pie-apple", nil},
+		{"it's", []string{"it's apple-pie time"}},
+		{"two", nil}, // deleted before the migration
+	} {
+		if got := ftsSearch(t, s, tc.search); !slices.Equal(got, tc.want) {
+			t.Errorf("search %q: %q, want %q", tc.search, got, tc.want)
+		}
+	}
+	if _, err := db.ExecContext(ctx, `DELETE FROM chat_messages WHERE id=?`, ms[0].ID()); err != nil {
+		t.Fatal(err)
+	}
+	ftsWhole(t, s, "deleted after chat/0005")
+	if got := ftsSearch(t, s, "apple one"); got != nil {
+		t.Fatalf("search deleted message: %q", got)
 	}
 }
