@@ -20,15 +20,16 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	t "github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/client"
-	"github.com/peerhood/peerhood/internal/events"
 )
 
 // timelineFile is -timeline (timeline.go).
@@ -52,26 +53,31 @@ func main() {
 	flag.StringVar(&startedFile, "started", "", "a file to create when the sending starts (bench/chat.sh's KILL waits for it)")
 	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
 	flag.BoolVar(&parity, "parity", false, "print the even and odd members' CPU (and, in a run, peak RSS) apart (bench/chat.sh BASE=, ODD_ENV=)")
+	selfProf := flag.String("selfprofile", "", "write a CPU profile of this process (the load generator) over the run to this file")
 	flag.Parse()
+	stop := func() {}
+	if *selfProf != "" {
+		var err error
+		if stop, err = profileSelf(*selfProf); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload:", err)
+			os.Exit(1)
+		}
+	}
 	hs := strings.Split(*homes, ",")
-	if *idle {
-		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity); err != nil {
-			fmt.Fprintln(os.Stderr, "chatload:", err)
-			os.Exit(1)
+	var err error
+	switch {
+	case *idle:
+		err = idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity)
+	case *catch > 0:
+		err = catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait)
+	default:
+		if *senders <= 0 || *senders > len(hs) {
+			*senders = len(hs)
 		}
-		return
+		err = run(hs, *wg, *room, *msgs, *rate, *senders, *wait)
 	}
-	if *catch > 0 {
-		if err := catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait); err != nil {
-			fmt.Fprintln(os.Stderr, "chatload:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if *senders <= 0 || *senders > len(hs) {
-		*senders = len(hs)
-	}
-	if err := run(hs, *wg, *room, *msgs, *rate, *senders, *wait); err != nil {
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "chatload:", err)
 		os.Exit(1)
 	}
@@ -79,6 +85,9 @@ func main() {
 
 // startedFile is created when the sending starts (-started).
 var startedFile string
+
+// failedLogged counts the send errors printed (the first few are).
+var failedLogged atomic.Int32
 
 // member is one node's live view.
 type member struct {
@@ -132,16 +141,22 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	for s := range send {
 		send[s] = make(chan int, total)
 		sent.Add(1)
-		go func(c *client.Client, in <-chan int) {
+		go func(c *sayConn, in <-chan int) {
 			defer sent.Done()
+			var text, body []byte
 			for k := range in {
 				// The time it was due, not the time this sender got to it:
 				// a sender falling behind shows as latency.
 				due := start.Add(time.Duration(k) * time.Second / time.Duration(rate))
-				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(due.UnixNano(), 10)
+				text = strconv.AppendInt(append(text[:0], "b "...), int64(k), 10)
+				text = strconv.AppendInt(append(text, ' '), due.UnixNano(), 10)
+				body = sayBody(body[:0], wg, room, string(text))
 				t0 := time.Now()
-				_, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text})
+				err := c.say(body)
 				took := time.Since(t0)
+				if err != nil && failedLogged.Add(1) <= 3 {
+					fmt.Fprintln(os.Stderr, "chatload:", err)
+				}
 				fmu.Lock()
 				if err != nil {
 					failed++
@@ -149,7 +164,7 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 				says = append(says, sayRec{due, took})
 				fmu.Unlock()
 			}
-		}(ms[s].c, send[s])
+		}(newSayConn(homes[s]), send[s])
 	}
 	tick := time.Second / time.Duration(rate)
 	for k := range total {
@@ -210,14 +225,12 @@ func setup(ctx context.Context, ms []*member, wg, room string) error {
 }
 
 // watch records the bench messages a member displays, reopening its
-// stream when it ends (the member was restarted). It reads the events'
-// JSON by hand (the room and text fields of chat.message) instead of
-// decoding it: with 20 members at 500/s this process reads 10,000
-// events a second, and must not be what limits the run.
+// stream when it ends (the member was restarted). It reads the events
+// with eventScanner (lean.go): with 20 members at 500/s this process
+// reads 10,000 events a second, and must not be what limits the run.
 func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) {
 	first := true
 	path := "/v1/events?kinds=" + string(t.EventChatMessage)
-	roomField := `"room":"` + room + `"`
 	for ctx.Err() == nil {
 		res, err := m.c.Transport().Stream(ctx, http.MethodGet, path, nil, "")
 		if err != nil {
@@ -228,48 +241,37 @@ func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) 
 			ready.Done()
 			first = false
 		}
-		rd := events.NewReader(res.Body)
+		sc := newEventScanner(res.Body, room)
 		for {
-			msg, err := rd.ReadMessage()
+			text, err := sc.next()
 			if err != nil {
 				break
 			}
-			if msg.Event != string(t.EventChatMessage) || !strings.Contains(msg.Data, roomField) {
-				continue
-			}
-			if text, ok := jsonField(msg.Data, `"text":"`); ok {
-				m.note(text, time.Now())
+			if k, ns, ok := benchText(text); ok {
+				m.note(k, ns, time.Now())
 			}
 		}
 		res.Body.Close()
 	}
 }
 
-// jsonField returns the string after key up to the next quote (the bench
-// texts need no escapes).
-func jsonField(data, key string) (string, bool) {
-	i := strings.Index(data, key)
-	if i < 0 {
-		return "", false
-	}
-	rest := data[i+len(key):]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return "", false
-	}
-	return rest[:j], true
-}
-
-func (m *member) note(text string, at time.Time) {
+// benchTextSlow parses a bench text as it always was (benchText's
+// general case).
+func benchTextSlow(text string) (k int, ns int64, ok bool) {
 	f := strings.Fields(text)
 	if len(f) != 3 || f[0] != "b" {
-		return
+		return 0, 0, false
 	}
 	k, err1 := strconv.Atoi(f[1])
 	ns, err2 := strconv.ParseInt(f[2], 10, 64)
 	if err1 != nil || err2 != nil {
-		return
+		return 0, 0, false
 	}
+	return k, ns, true
+}
+
+// note records message k (due at ns) displayed at at.
+func (m *member) note(k int, ns int64, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seen[k]++
@@ -362,4 +364,23 @@ func count(ctx context.Context, ms []*member, wg, room string, total int) (lost,
 		}
 	}
 	return lost, dup, nil
+}
+
+// profileSelf starts a CPU profile of this process into file (-selfprofile):
+// the load generator's own cost, which competes with the members.
+func profileSelf(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload: self profile:", err)
+		}
+	}, nil
 }
