@@ -327,13 +327,19 @@ func report(ms []*member, total int, start time.Time, failed int) {
 func settle(ctx context.Context, ms []*member, wg, room string, total, failed int, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	start := time.Now()
+	var why string // what the last round was short of, printed when the wait was long
 	for {
+		t0 := time.Now()
 		lost, dup, err := count(ctx, ms, wg, room, total)
 		if err == nil && (lost <= failed*len(ms) || time.Now().After(deadline)) {
 			fmt.Printf("peerhood: history of every member after %.1f s: lost %d  dup %d (send errors %d)\n",
 				time.Since(start).Seconds(), lost-failed*len(ms), dup, failed)
+			if time.Since(start) > 5*time.Second {
+				fmt.Printf("peerhood: history: the round before the last: %s; the last took %.1f s\n", why, time.Since(t0).Seconds())
+			}
 			return nil
 		}
+		why = fmt.Sprintf("lost %d, error %v (%.1f s)", lost, err, time.Since(t0).Seconds())
 		if time.Now().After(deadline) {
 			return fmt.Errorf("history: %w", err)
 		}

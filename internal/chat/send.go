@@ -95,8 +95,12 @@ func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
 
 var mentionRE = regexp.MustCompile(`(?:^|[^\w@])@([A-Za-z0-9][A-Za-z0-9-]{0,62})`)
 
-// mentions returns the members of wg a text names as @name.
+// mentions returns the members of wg a text names as @name (a text
+// without an @ names none: the expression is not run).
 func (s *Service) mentions(wg, text string) []string {
+	if strings.IndexByte(text, '@') < 0 {
+		return nil
+	}
 	var out []string
 	for _, sm := range mentionRE.FindAllStringSubmatch(text, maxMentions) {
 		if m, ok := s.dir.ByName(wg, sm[1]); ok {
