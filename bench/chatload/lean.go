@@ -150,6 +150,7 @@ type eventScanner struct {
 	data      []byte // its data lines, joined by "\n"
 	hasData   bool
 	long      []byte // a line longer than the buffer, gathered
+	gaps      int    // gap events read: events the node dropped for this slow reader
 }
 
 func newEventScanner(r io.Reader, room string) *eventScanner {
@@ -171,6 +172,9 @@ func (s *eventScanner) next() ([]byte, error) {
 		}
 		if len(line) == 0 { // dispatch
 			ok := s.hasData && string(s.event) == "chat.message"
+			if s.hasData && string(s.event) == "gap" {
+				s.gaps++
+			}
 			s.event, s.hasData = s.event[:0], false
 			if !ok {
 				s.data = s.data[:0]

@@ -98,6 +98,7 @@ type member struct {
 	lat  []time.Duration
 	due  []int64 // UnixNano each lat's message was due at (timeline.go)
 	last time.Time
+	gaps int // gap events read: the node dropped events for a slow reader
 }
 
 func run(homes []string, wg, room string, total, rate, senders int, wait time.Duration) error {
@@ -242,6 +243,7 @@ func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) 
 			first = false
 		}
 		sc := newEventScanner(res.Body, room)
+		gaps := 0
 		for {
 			text, err := sc.next()
 			if err != nil {
@@ -249,6 +251,12 @@ func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) 
 			}
 			if k, ns, ok := benchText(text); ok {
 				m.note(k, ns, time.Now())
+			}
+			if sc.gaps != gaps { // the node dropped events for this reader
+				m.mu.Lock()
+				m.gaps += sc.gaps - gaps
+				m.mu.Unlock()
+				gaps = sc.gaps
 			}
 		}
 		res.Body.Close()
@@ -301,11 +309,12 @@ func report(ms []*member, total int, start time.Time, failed int) {
 	}
 	var lat []time.Duration
 	var last time.Time
-	live := 0
+	live, gaps := 0, 0
 	for _, m := range ms {
 		m.mu.Lock()
 		lat = append(lat, m.lat...)
 		live += len(m.seen)
+		gaps += m.gaps
 		if m.last.After(last) {
 			last = m.last
 		}
@@ -320,6 +329,9 @@ func report(ms []*member, total int, start time.Time, failed int) {
 	}
 	fmt.Printf("peerhood: %d members, %d messages: %.0f msgs/s  p50 %.2f ms  p99 %.2f ms  live %d/%d  send errors %d\n",
 		len(ms), total, float64(total)/last.Sub(start).Seconds(), q(0.5), q(0.99), live, total*len(ms), failed)
+	if gaps > 0 {
+		fmt.Printf("peerhood: the members' event streams dropped events for chatload (a slow reader) %d times: live falls short by those\n", gaps)
+	}
 }
 
 // settle waits until every member's history holds every message sent,
