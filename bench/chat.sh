@@ -24,6 +24,7 @@
 #   PEERHOOD_BIN=/tmp/peerhood-main bench/chat.sh    # another build
 #   PROFILE=/tmp/prof NOIRC=1 bench/chat.sh  # CPU profiles of a sender and the
 #                                            # last member, no ngircd run
+#   SELFPROF=/tmp/chatload.prof bench/chat.sh   # CPU profile of chatload itself
 #   TIMELINE=/tmp/tl bench/chat.sh           # the per-second latency table (p50/p99
 #                                            # by the second messages were due, worst
 #                                            # member, Say p99, CPU, GC, writer and
@@ -111,7 +112,7 @@ if [ -n "${IDLE_ONLY:-}" ]; then
   "$W/chatload" -homes "$HOMES" -idle -settle "${SETTLE:-20}s" -window "${WINDOW:-3}s" -settled-window "${SWINDOW:-10}s" $PARITY ${PROFILE:+-profile "$PROFILE"}
   exit 0
 fi
-ph=$("$W/chatload" -homes "$HOMES" $PARITY -started "$W/sending" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"} ${TIMELINE:+-timeline "$TIMELINE"})
+ph=$("$W/chatload" -homes "$HOMES" $PARITY -started "$W/sending" -msgs "$N" -rate "$R" -senders "$S" ${PROFILE:+-profile "$PROFILE"} ${TIMELINE:+-timeline "$TIMELINE"} ${SELFPROF:+-selfprofile "$SELFPROF"})
 echo "$ph"
 if [ "$C" -gt 0 ]; then # catch-up: the last member away while C messages are said in another room
   L=$((M - 1))

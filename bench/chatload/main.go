@@ -20,15 +20,16 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	t "github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/client"
-	"github.com/peerhood/peerhood/internal/events"
 )
 
 // timelineFile is -timeline (timeline.go).
@@ -52,26 +53,31 @@ func main() {
 	flag.StringVar(&startedFile, "started", "", "a file to create when the sending starts (bench/chat.sh's KILL waits for it)")
 	settledWindow := flag.Duration("settled-window", 10*time.Second, "idle mode: how long the settled window lasts")
 	flag.BoolVar(&parity, "parity", false, "print the even and odd members' CPU (and, in a run, peak RSS) apart (bench/chat.sh BASE=, ODD_ENV=)")
+	selfProf := flag.String("selfprofile", "", "write a CPU profile of this process (the load generator) over the run to this file")
 	flag.Parse()
+	stop := func() {}
+	if *selfProf != "" {
+		var err error
+		if stop, err = profileSelf(*selfProf); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload:", err)
+			os.Exit(1)
+		}
+	}
 	hs := strings.Split(*homes, ",")
-	if *idle {
-		if err := idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity); err != nil {
-			fmt.Fprintln(os.Stderr, "chatload:", err)
-			os.Exit(1)
+	var err error
+	switch {
+	case *idle:
+		err = idleOnly(hs, *wg, *room, *window, *settle, *settledWindow, parity)
+	case *catch > 0:
+		err = catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait)
+	default:
+		if *senders <= 0 || *senders > len(hs) {
+			*senders = len(hs)
 		}
-		return
+		err = run(hs, *wg, *room, *msgs, *rate, *senders, *wait)
 	}
-	if *catch > 0 {
-		if err := catchUp(hs, *wg, *room, *catch, *rate, *restart, *wait); err != nil {
-			fmt.Fprintln(os.Stderr, "chatload:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	if *senders <= 0 || *senders > len(hs) {
-		*senders = len(hs)
-	}
-	if err := run(hs, *wg, *room, *msgs, *rate, *senders, *wait); err != nil {
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "chatload:", err)
 		os.Exit(1)
 	}
@@ -79,6 +85,9 @@ func main() {
 
 // startedFile is created when the sending starts (-started).
 var startedFile string
+
+// failedLogged counts the send errors printed (the first few are).
+var failedLogged atomic.Int32
 
 // member is one node's live view.
 type member struct {
@@ -89,6 +98,7 @@ type member struct {
 	lat  []time.Duration
 	due  []int64 // UnixNano each lat's message was due at (timeline.go)
 	last time.Time
+	gaps int // gap events read: the node dropped events for a slow reader
 }
 
 func run(homes []string, wg, room string, total, rate, senders int, wait time.Duration) error {
@@ -132,16 +142,22 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	for s := range send {
 		send[s] = make(chan int, total)
 		sent.Add(1)
-		go func(c *client.Client, in <-chan int) {
+		go func(c *sayConn, in <-chan int) {
 			defer sent.Done()
+			var text, body []byte
 			for k := range in {
 				// The time it was due, not the time this sender got to it:
 				// a sender falling behind shows as latency.
 				due := start.Add(time.Duration(k) * time.Second / time.Duration(rate))
-				text := "b " + strconv.Itoa(k) + " " + strconv.FormatInt(due.UnixNano(), 10)
+				text = strconv.AppendInt(append(text[:0], "b "...), int64(k), 10)
+				text = strconv.AppendInt(append(text, ' '), due.UnixNano(), 10)
+				body = sayBody(body[:0], wg, room, string(text))
 				t0 := time.Now()
-				_, err := c.Say(ctx, t.ChatSayRequest{Workgroup: wg, Room: room, Text: text})
+				err := c.say(body)
 				took := time.Since(t0)
+				if err != nil && failedLogged.Add(1) <= 3 {
+					fmt.Fprintln(os.Stderr, "chatload:", err)
+				}
 				fmu.Lock()
 				if err != nil {
 					failed++
@@ -149,7 +165,7 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 				says = append(says, sayRec{due, took})
 				fmu.Unlock()
 			}
-		}(ms[s].c, send[s])
+		}(newSayConn(homes[s]), send[s])
 	}
 	tick := time.Second / time.Duration(rate)
 	for k := range total {
@@ -210,14 +226,12 @@ func setup(ctx context.Context, ms []*member, wg, room string) error {
 }
 
 // watch records the bench messages a member displays, reopening its
-// stream when it ends (the member was restarted). It reads the events'
-// JSON by hand (the room and text fields of chat.message) instead of
-// decoding it: with 20 members at 500/s this process reads 10,000
-// events a second, and must not be what limits the run.
+// stream when it ends (the member was restarted). It reads the events
+// with eventScanner (lean.go): with 20 members at 500/s this process
+// reads 10,000 events a second, and must not be what limits the run.
 func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) {
 	first := true
 	path := "/v1/events?kinds=" + string(t.EventChatMessage)
-	roomField := `"room":"` + room + `"`
 	for ctx.Err() == nil {
 		res, err := m.c.Transport().Stream(ctx, http.MethodGet, path, nil, "")
 		if err != nil {
@@ -228,48 +242,44 @@ func (m *member) watch(ctx context.Context, room string, ready *sync.WaitGroup) 
 			ready.Done()
 			first = false
 		}
-		rd := events.NewReader(res.Body)
+		sc := newEventScanner(res.Body, room)
+		gaps := 0
 		for {
-			msg, err := rd.ReadMessage()
+			text, err := sc.next()
 			if err != nil {
 				break
 			}
-			if msg.Event != string(t.EventChatMessage) || !strings.Contains(msg.Data, roomField) {
-				continue
+			if k, ns, ok := benchText(text); ok {
+				m.note(k, ns, time.Now())
 			}
-			if text, ok := jsonField(msg.Data, `"text":"`); ok {
-				m.note(text, time.Now())
+			if sc.gaps != gaps { // the node dropped events for this reader
+				m.mu.Lock()
+				m.gaps += sc.gaps - gaps
+				m.mu.Unlock()
+				gaps = sc.gaps
 			}
 		}
 		res.Body.Close()
 	}
 }
 
-// jsonField returns the string after key up to the next quote (the bench
-// texts need no escapes).
-func jsonField(data, key string) (string, bool) {
-	i := strings.Index(data, key)
-	if i < 0 {
-		return "", false
-	}
-	rest := data[i+len(key):]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return "", false
-	}
-	return rest[:j], true
-}
-
-func (m *member) note(text string, at time.Time) {
+// benchTextSlow parses a bench text as it always was (benchText's
+// general case).
+func benchTextSlow(text string) (k int, ns int64, ok bool) {
 	f := strings.Fields(text)
 	if len(f) != 3 || f[0] != "b" {
-		return
+		return 0, 0, false
 	}
 	k, err1 := strconv.Atoi(f[1])
 	ns, err2 := strconv.ParseInt(f[2], 10, 64)
 	if err1 != nil || err2 != nil {
-		return
+		return 0, 0, false
 	}
+	return k, ns, true
+}
+
+// note records message k (due at ns) displayed at at.
+func (m *member) note(k int, ns int64, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.seen[k]++
@@ -299,11 +309,12 @@ func report(ms []*member, total int, start time.Time, failed int) {
 	}
 	var lat []time.Duration
 	var last time.Time
-	live := 0
+	live, gaps := 0, 0
 	for _, m := range ms {
 		m.mu.Lock()
 		lat = append(lat, m.lat...)
 		live += len(m.seen)
+		gaps += m.gaps
 		if m.last.After(last) {
 			last = m.last
 		}
@@ -318,6 +329,9 @@ func report(ms []*member, total int, start time.Time, failed int) {
 	}
 	fmt.Printf("peerhood: %d members, %d messages: %.0f msgs/s  p50 %.2f ms  p99 %.2f ms  live %d/%d  send errors %d\n",
 		len(ms), total, float64(total)/last.Sub(start).Seconds(), q(0.5), q(0.99), live, total*len(ms), failed)
+	if gaps > 0 {
+		fmt.Printf("peerhood: the members' event streams dropped events for chatload (a slow reader) %d times: live falls short by those\n", gaps)
+	}
 }
 
 // settle waits until every member's history holds every message sent,
@@ -325,13 +339,19 @@ func report(ms []*member, total int, start time.Time, failed int) {
 func settle(ctx context.Context, ms []*member, wg, room string, total, failed int, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	start := time.Now()
+	var why string // what the last round was short of, printed when the wait was long
 	for {
+		t0 := time.Now()
 		lost, dup, err := count(ctx, ms, wg, room, total)
 		if err == nil && (lost <= failed*len(ms) || time.Now().After(deadline)) {
 			fmt.Printf("peerhood: history of every member after %.1f s: lost %d  dup %d (send errors %d)\n",
 				time.Since(start).Seconds(), lost-failed*len(ms), dup, failed)
+			if time.Since(start) > 5*time.Second {
+				fmt.Printf("peerhood: history: the round before the last: %s; the last took %.1f s\n", why, time.Since(t0).Seconds())
+			}
 			return nil
 		}
+		why = fmt.Sprintf("lost %d, error %v (%.1f s)", lost, err, time.Since(t0).Seconds())
 		if time.Now().After(deadline) {
 			return fmt.Errorf("history: %w", err)
 		}
@@ -362,4 +382,23 @@ func count(ctx context.Context, ms []*member, wg, room string, total int) (lost,
 		}
 	}
 	return lost, dup, nil
+}
+
+// profileSelf starts a CPU profile of this process into file (-selfprofile):
+// the load generator's own cost, which competes with the members.
+func profileSelf(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("self profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			fmt.Fprintln(os.Stderr, "chatload: self profile:", err)
+		}
+	}, nil
 }

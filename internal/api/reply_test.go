@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/events"
 )
 
 // replyRecorder is a ResponseWriter that keeps what is written and
@@ -107,6 +111,74 @@ func BenchmarkWriteJSON(b *testing.B) {
 			enc := json.NewEncoder(r)
 			enc.SetIndent("", "  ")
 			_ = enc.Encode(v)
+		}
+	})
+}
+
+// chatReplies are chat messages as Say replies them: plain, with every
+// kind of escaping, mentions, a zero time; with attachments and with a
+// time json.Marshal refuses the appender gives way to encoding/json.
+func chatReplies() []events.ChatMessage {
+	base := events.ChatMessage{ID: strings.Repeat("ab", 32), Workgroup: "wg1", Room: "general", Author: "m3",
+		AuthorID: "12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo", Seq: 1234,
+		Time: time.Unix(1764500000, 123456789).In(time.FixedZone("x", 3600)), Kind: "text", Text: "b 12 1764530000000000000"}
+	out := []events.ChatMessage{base}
+	for _, text := range []string{"", "a <b> & \u2028\u2029 é \x00\x1f\t\n\"\\", "\xff\xfe", "日本語 @m1"} {
+		m := base
+		m.Text, m.Author, m.Parent, m.Mentions = text, text+"x", "cd", []string{"m1", text}
+		out = append(out, m)
+	}
+	zero := base
+	zero.Time, zero.Peer, zero.Room, zero.Unread, zero.Presence = time.Time{}, "m9", "", true, "away"
+	att := base
+	att.Attachments = []events.ChatAttachment{{Name: "f<", Size: 3, Digest: "00", Ref: "r"}}
+	odd := base
+	odd.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	return append(out, zero, att, odd)
+}
+
+// TestReplyAppender: a reply that appends its own JSON (a chat message)
+// is written byte for byte as the indenting encoder writes it.
+func TestReplyAppender(t *testing.T) {
+	t.Parallel()
+	for i, m := range chatReplies() {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		encErr := enc.Encode(m)
+		r := &replyRecorder{hdr: http.Header{}}
+		writeJSON(r, http.StatusOK, m)
+		if encErr != nil {
+			want.Reset()
+		}
+		if !bytes.Equal(r.body.Bytes(), want.Bytes()) {
+			t.Errorf("message %d: body\n%s\nwant\n%s", i, r.body.Bytes(), want.Bytes())
+		}
+	}
+}
+
+// BenchmarkWriteChatReply: a Say's reply by the message's own appender
+// (writeJSON) and by the pooled indenting encoder (before).
+//
+//	go test -run '^$' -bench WriteChatReply -benchmem ./internal/api/
+func BenchmarkWriteChatReply(b *testing.B) {
+	var v any = chatReplies()[0]
+	r := &replyRecorder{hdr: http.Header{}}
+	b.Run("appender", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r.body.Reset()
+			writeJSON(r, http.StatusOK, v)
+		}
+	})
+	b.Run("encoder", func(b *testing.B) {
+		rep := jsonReplies.Get().(*jsonReply)
+		b.ReportAllocs()
+		for b.Loop() {
+			r.body.Reset()
+			rep.buf.Reset()
+			_ = rep.enc.Encode(v)
+			_, _ = r.Write(rep.buf.Bytes())
 		}
 	})
 }

@@ -77,8 +77,9 @@ func HandleRaw(s *Server, pattern, summary string, fn http.HandlerFunc, query ..
 
 // jsonReply is a reusable indenting encoder and its output.
 type jsonReply struct {
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf     bytes.Buffer
+	enc     *json.Encoder
+	compact []byte // an appender's compact encoding (jsonAppender)
 }
 
 var jsonReplies = sync.Pool{New: func() any {
@@ -97,17 +98,42 @@ const maxPooledReply = 64 << 10
 // never modified (Set and Add replace or grow a copy).
 var contentTypeJSON = []string{"application/json"}
 
+// jsonAppender is a reply that appends its own compact JSON, the very
+// bytes json.Marshal writes for it (ok false: it cannot, encoding/json
+// then encodes it): a chat message (events.ChatMessage), the reply of
+// every Say, without encoding/json's reflection. Indented as the
+// encoder indents its own output (Encode: json.Marshal's bytes and a
+// newline, through the same indenter as json.Indent), the reply's bytes
+// are the same (TestReplyAppender).
+type jsonAppender interface {
+	AppendJSON(b []byte) (out []byte, ok bool)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header()["Content-Type"] = contentTypeJSON
 	w.WriteHeader(status)
 	r := jsonReplies.Get().(*jsonReply)
 	r.buf.Reset()
-	if r.enc.Encode(v) == nil { // on an error, as before: nothing written
+	if r.encode(v) { // on an error, as before: nothing written
 		_, _ = w.Write(r.buf.Bytes())
 	}
-	if r.buf.Cap() <= maxPooledReply {
+	if r.buf.Cap() <= maxPooledReply && cap(r.compact) <= maxPooledReply {
 		jsonReplies.Put(r)
 	}
+}
+
+// encode writes v's reply into r.buf, as r.enc.Encode does.
+func (r *jsonReply) encode(v any) bool {
+	if a, ok := v.(jsonAppender); ok {
+		if r.compact, ok = a.AppendJSON(r.compact[:0]); ok {
+			r.compact = append(r.compact, '\n')
+			if json.Indent(&r.buf, r.compact, "", "  ") == nil {
+				return true
+			}
+			r.buf.Reset()
+		}
+	}
+	return r.enc.Encode(v) == nil
 }
 
 // WriteError writes err as a JSON error object with its status (500

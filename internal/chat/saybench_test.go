@@ -12,6 +12,8 @@ import (
 // BenchmarkSay: one member's cost of a room message sent through its
 // control API (POST /v1/chat/say: HTTP, JSON, sign, store, publish,
 // reply), alone in the room, one call at a time as bench/chatload sends.
+// cpu-ns/op is the process's CPU per call (the client's side included):
+// ns/op is mostly the wait for the commit.
 // go test -run '^$' -bench Say -benchmem -cpuprofile /tmp/say.prof ./internal/chat/
 func BenchmarkSay(b *testing.B) {
 	net := testnet.New(b, "alpha")
@@ -22,12 +24,14 @@ func BenchmarkSay(b *testing.B) {
 	}
 	req := apitypes.ChatSayRequest{Workgroup: "office", Room: "bench", Text: "b 12345 1764530000000000000"}
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		var m chat.Message
 		if err := nd.Do("POST", "/v1/chat/say", req, &m); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }
 
 // BenchmarkSyncInSync: one history sync round between two members

@@ -17,9 +17,17 @@ import (
 // send signs the next message of this node in b's log, stores it and
 // publishes it on the log's topic (a direct message goes by deliverDM).
 func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
+	m, _, _, err := s.sendView(ctx, wg, b)
+	return m, err
+}
+
+// sendView is send that also returns the API's view of the message when
+// it was made for the chat.message event (ok), so a Say replies with it
+// instead of making it again.
+func (s *Service) sendView(ctx context.Context, wg string, b body) (_ *msg, view Message, ok bool, _ error) {
 	b.V, b.Workgroup, b.Author = version, wg, []byte(s.self)
 	if _, ok := s.dir.Self(wg); !ok {
-		return nil, fmt.Errorf("%w: this node is not a member of workgroup %s", ErrRefused, wg)
+		return nil, view, false, fmt.Errorf("%w: this node is not a member of workgroup %s", ErrRefused, wg)
 	}
 	probe := msg{body: b}
 	log := probe.logName()
@@ -30,7 +38,7 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	// started a watching goroutine per statement (begin, read, insert,
 	// commit). A request already ended stores nothing.
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("chat: send: %w", err)
+		return nil, view, false, fmt.Errorf("chat: send: %w", err)
 	}
 	txctx := context.WithoutCancel(ctx)
 	lk := s.storeMu.take(holdSay)
@@ -58,15 +66,15 @@ func (s *Service) send(ctx context.Context, wg string, b body) (*msg, error) {
 	s.storeMu.give(lk)
 	if err != nil {
 		if errors.Is(err, errBadMessage) {
-			return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+			return nil, view, false, fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
-		return nil, fmt.Errorf("chat: send: %w", err)
+		return nil, view, false, fmt.Errorf("chat: send: %w", err)
 	}
-	s.stored(m)
+	view, ok = s.stored(m)
 	if !m.isDM() {
 		s.fanout(ctx, logKey{wg, log}, m) // push.go, pushout.go
 	}
-	return m, nil
+	return m, view, ok, nil
 }
 
 // publish sends m on its log's topic, joining it for the while when this
@@ -95,8 +103,12 @@ func (s *Service) publish(ctx context.Context, k logKey, m *msg) {
 
 var mentionRE = regexp.MustCompile(`(?:^|[^\w@])@([A-Za-z0-9][A-Za-z0-9-]{0,62})`)
 
-// mentions returns the members of wg a text names as @name.
+// mentions returns the members of wg a text names as @name (a text
+// without an @ names none: the expression is not run).
 func (s *Service) mentions(wg, text string) []string {
+	if strings.IndexByte(text, '@') < 0 {
+		return nil
+	}
 	var out []string
 	for _, sm := range mentionRE.FindAllStringSubmatch(text, maxMentions) {
 		if m, ok := s.dir.ByName(wg, sm[1]); ok {
@@ -141,26 +153,31 @@ func (s *Service) roomMessage(ctx context.Context, wg, room, kind, text, parent,
 	if b.Target, err = parseRef(target); err != nil {
 		return Message{}, err
 	}
-	m, err := s.send(ctx, info.ID, b)
+	m, view, ok, err := s.sendView(ctx, info.ID, b)
 	if err != nil {
 		return Message{}, err
 	}
-	return s.toMessage(m), nil
+	if !ok {
+		view = s.toMessage(m)
+	}
+	return view, nil
 }
 
 // stored announces a message newly stored: chat.message on the event
 // bus, the rooms refolded after a directory entry, an alert popped up.
-func (s *Service) stored(m *msg) {
+// It returns the API's view of m when it made one for the event (ok).
+func (s *Service) stored(m *msg) (view Message, ok bool) {
 	s.seen.advance(m)
 	s.ftsDirty.Store(true)
 	if m.Kind == KindACL || m.Kind == KindTopic {
 		s.noteRoom(m)
 	}
 	if s.cfg.Events != nil {
-		cm := s.toMessage(m)
-		s.cfg.Events.PublishChat(m.Workgroup, &cm)
+		view, ok = s.toMessage(m), true
+		s.cfg.Events.PublishChat(m.Workgroup, &view)
 	}
 	s.popup(m) // popup.go: an alert to this member, a mention of it
+	return view, ok
 }
 
 // toMessage is the API's view of m.

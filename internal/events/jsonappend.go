@@ -33,6 +33,11 @@ func (m ChatMessage) jsonSize() int {
 	return n
 }
 
+// AppendJSON appends m as json.Marshal encodes it; ok false: it cannot
+// (attachments; the caller then uses encoding/json). The control API's
+// replies use it (internal/api: writeJSON).
+func (m ChatMessage) AppendJSON(b []byte) (out []byte, ok bool) { return m.appendJSON(b) }
+
 // appendJSON appends m as json.Marshal encodes it.
 func (m ChatMessage) appendJSON(b []byte) ([]byte, bool) {
 	if len(m.Attachments) > 0 {
