@@ -163,8 +163,11 @@ func (s *Service) serveWait() time.Duration {
 // isTimeout reports whether err is a read deadline's (yamux's
 // ErrTimeout, os.ErrDeadlineExceeded).
 func isTimeout(err error) bool {
+	if err == nil {
+		return false // per frame: no errors.As target made (it escapes)
+	}
 	var t interface{ Timeout() bool }
-	return err != nil && errors.As(err, &t) && t.Timeout()
+	return errors.As(err, &t) && t.Timeout()
 }
 
 // readPushes takes frames from r (reading st) until the stream ends
@@ -175,6 +178,7 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 		idle = time.Duration(d) // a test's
 	}
 	var armed time.Time
+	var prev *msg // the last message parsed: its texts are shared (parseAfter)
 	for {
 		if now := time.Now(); now.Sub(armed) > idle/3 {
 			_ = st.SetReadDeadline(now.Add(idle))
@@ -191,10 +195,11 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			return err
 		}
 		s.push.framesIn.Add(1)
-		g, ok, err := s.takePush(from, raw)
+		g, ok, err := s.takePush(from, raw, prev)
 		if err != nil {
 			return err
 		}
+		prev = g.m
 		logs[g.k] = true
 		if !ok {
 			continue
@@ -219,8 +224,8 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 // ok false: dropped without fault of the peer (a copy held already, a
 // room this node does not keep, an author not allowed here now); an
 // error: the peer sent what its own node never pushes.
-func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err error) {
-	m, sig, err := parse(raw)
+func (s *Service) takePush(from peer.ID, raw []byte, prev *msg) (g gossiped, ok bool, err error) {
+	m, sig, err := parseAfter(raw, prev)
 	s.work.decoded.Add(1)
 	if err != nil {
 		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)

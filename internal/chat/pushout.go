@@ -118,7 +118,7 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 			all = false
 			continue
 		}
-		if !s.canPushLocked(p, now) || !s.pushOutLocked(p).enqueue(f) {
+		if !s.canPushLocked(p, now) || !s.pushOutLocked(p).enqueue(f, now) {
 			all = false
 		}
 	}
@@ -200,10 +200,11 @@ func (s *Service) pushOutLocked(p peer.ID) *pushOut {
 	return o
 }
 
-// enqueue hands f to the writer; false when the stream is broken or the
-// queue full (the caller publishes on gossip).
-func (o *pushOut) enqueue(f pushFrame) bool {
-	if time.Now().UnixNano() < o.brokenUntil.Load() {
+// enqueue hands f to the writer; false when the stream is broken (at
+// now, Unix ns: one clock read per message, not per peer) or the queue
+// full (the caller publishes on gossip).
+func (o *pushOut) enqueue(f pushFrame, now int64) bool {
+	if now < o.brokenUntil.Load() {
 		return false
 	}
 	select {
@@ -271,7 +272,6 @@ func (o *pushOut) send() {
 		o.deadline = now.Add(pushWriteTimeout) // moved seldom: yamux makes a timer per call
 		_ = o.st.SetWriteDeadline(o.deadline)
 	}
-	var hdr [binary.MaxVarintLen64]byte
 	for i := 0; ; i++ {
 		if i == len(o.pending) {
 			select {
@@ -284,7 +284,9 @@ func (o *pushOut) send() {
 			break
 		}
 		raw := o.pending[i].m.raw
-		if _, err := o.bw.Write(binary.AppendUvarint(hdr[:0], uint64(len(raw)))); err != nil {
+		// The length straight into bw's free space (a local array
+		// passed to Write escaped: one allocation per send).
+		if _, err := o.bw.Write(binary.AppendUvarint(o.bw.AvailableBuffer(), uint64(len(raw)))); err != nil {
 			o.fail(err)
 			return
 		}
