@@ -207,6 +207,11 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 		g.fly = s.fly.add(g.m)
 		s.work.pushed.Add(1) // after the in-flight record: a sync that sees the count finds it
 		select {
+		case s.intake <- g: // the usual case: the queue has room (a send, not a two-case select: no locking of both channels)
+			continue
+		default:
+		}
+		select {
 		case s.intake <- g:
 		case <-s.ctx.Done():
 			if g.fly {
@@ -270,7 +275,7 @@ func (s *Service) keeps(k logKey) bool {
 // taken without decoding or verifying it (same ID: same bytes).
 type recentIDs struct {
 	mu   sync.Mutex
-	ids  map[[32]byte]*recentEntry
+	ids  map[[32]byte]recentEntry // by value: no allocation per message
 	ring [recentMax][32]byte
 	next int
 }
@@ -297,7 +302,7 @@ func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ids == nil {
-		r.ids = make(map[[32]byte]*recentEntry, recentMax)
+		r.ids = make(map[[32]byte]recentEntry, recentMax)
 	}
 	if _, ok := r.ids[id]; ok {
 		return
@@ -307,7 +312,7 @@ func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
 	}
 	r.ring[r.next] = id
 	r.next = (r.next + 1) % recentMax
-	r.ids[id] = &recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
+	r.ids[id] = recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
 }
 
 func (r *recentIDs) has(id [32]byte) bool {
@@ -327,6 +332,7 @@ func (r *recentIDs) takePushed(id [32]byte, k logKey) (peer.ID, bool) {
 		return "", false
 	}
 	e.pushed = false
+	r.ids[id] = e
 	return e.author, true
 }
 

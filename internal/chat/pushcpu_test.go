@@ -67,3 +67,46 @@ func TestAuthorCheckAsIDFromBytes(t *testing.T) {
 		}
 	}
 }
+
+// A writer retires pushIdle after its last send began, whenever its idle
+// timer fires (the timer is not reset per send).
+func TestPushIdleWait(t *testing.T) {
+	t0 := time.Now()
+	for _, c := range []struct {
+		name     string
+		last     time.Time
+		now      time.Time
+		wantWait time.Duration
+	}{
+		{"just sent", t0, t0, pushIdle},
+		{"sent 10s ago", t0, t0.Add(10 * time.Second), pushIdle - 10*time.Second},
+		{"idle exactly", t0, t0.Add(pushIdle), 0},
+		{"idle longer", t0, t0.Add(2 * pushIdle), 0},
+	} {
+		if got := idleWait(c.last, c.now); got != c.wantWait {
+			t.Errorf("%s: wait %v, want %v", c.name, got, c.wantWait)
+		}
+	}
+}
+
+// recentIDs keeps its entries by value: takePushed answers once.
+func TestRecentTakePushedOnce(t *testing.T) {
+	var r recentIDs
+	_, p := newPeer(t)
+	k := logKey{"wg", "room"}
+	id := [32]byte{1}
+	r.add(id, k, p, true)
+	if a, ok := r.takePushed(id, k); !ok || a != p {
+		t.Fatalf("first takePushed: %v %v", a, ok)
+	}
+	if _, ok := r.takePushed(id, k); ok {
+		t.Fatal("second takePushed answered again")
+	}
+	if !r.has(id) {
+		t.Fatal("entry lost")
+	}
+	next := byte(2)
+	if n := testing.AllocsPerRun(100, func() { r.add([32]byte{next}, k, p, true); next++ }); n != 0 {
+		t.Fatalf("add of a new ID: %v allocations", n)
+	}
+}

@@ -67,6 +67,9 @@ type pushOut struct {
 	deadline   time.Time   // the write deadline last set on st
 	unhook     func() bool // stops resetting st when the service stops
 	pending    []pushFrame
+	// last is when send last ran: the idle timer is not reset per send
+	// (a timer reset per peer per message), it checks last when it fires.
+	last time.Time
 }
 
 // fanout delivers this node's own message m of log k: pushed to each
@@ -219,6 +222,7 @@ func (o *pushOut) enqueue(f pushFrame, now int64) bool {
 // been idle pushIdle.
 func (o *pushOut) run() {
 	defer o.s.wg.Done()
+	o.last = time.Now()
 	idle := time.NewTimer(pushIdle)
 	defer idle.Stop()
 	for {
@@ -227,6 +231,10 @@ func (o *pushOut) run() {
 			o.closeStream()
 			return
 		case <-idle.C:
+			if wait := idleWait(o.last, time.Now()); wait > 0 {
+				idle.Reset(wait) // sent meanwhile: idle since last
+				continue
+			}
 			if o.retire() {
 				return
 			}
@@ -236,8 +244,13 @@ func (o *pushOut) run() {
 			o.pending = append(o.pending[:0], f)
 		}
 		o.send()
-		idle.Reset(pushIdle)
 	}
+}
+
+// idleWait is how much longer a writer that last sent at last waits at
+// now before it retires (0: retire now).
+func idleWait(last, now time.Time) time.Duration {
+	return max(pushIdle-now.Sub(last), 0)
 }
 
 // retire ends an idle writer: it leaves the map while nothing is queued
@@ -258,7 +271,9 @@ func (o *pushOut) retire() bool {
 // flushed goes by gossip, the stream is reset, and the peer's reader
 // syncs the room with this node (servePush).
 func (o *pushOut) send() {
-	if time.Now().UnixNano() < o.brokenUntil.Load() {
+	now := time.Now() // one clock read per send
+	o.last = now
+	if now.UnixNano() < o.brokenUntil.Load() {
 		o.fail(nil)
 		return
 	}
@@ -267,8 +282,9 @@ func (o *pushOut) send() {
 			o.fail(err)
 			return
 		}
+		now = time.Now() // opening may have taken pushOpenTimeout
 	}
-	if now := time.Now(); o.deadline.Sub(now) < pushWriteTimeout-5*time.Second {
+	if o.deadline.Sub(now) < pushWriteTimeout-5*time.Second {
 		o.deadline = now.Add(pushWriteTimeout) // moved seldom: yamux makes a timer per call
 		_ = o.st.SetWriteDeadline(o.deadline)
 	}
