@@ -171,15 +171,34 @@ func isTimeout(err error) bool {
 }
 
 // readPushes takes frames from r (reading st) until the stream ends
-// (nil) or fails.
-func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+// (nil) or fails. The messages of the frames a read brought (every whole
+// frame buffered) are handed to the writer together, after the last of
+// them is checked: the writer wakes once for them, not once per frame.
+// Nothing waits for a later read: the batch is handed over before a read
+// that may block, and before any return.
+func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) (err error) {
 	idle := pushReadIdle
 	if d := s.push.readIdle.Load(); d > 0 {
 		idle = time.Duration(d) // a test's
 	}
 	var armed time.Time
 	var prev *msg // the last message parsed: its texts are shared (parseAfter)
+	var lastLog logKey
+	batch := make([]gossiped, 0, pushHandBatch)
+	defer func() {
+		if herr := s.handPushes(batch); err == nil {
+			err = herr
+		}
+	}()
 	for {
+		if len(batch) > 0 && (len(batch) == pushHandBatch || !frameBuffered(r)) {
+			if err := s.handPushes(batch); err != nil {
+				batch = batch[:0]
+				return err
+			}
+			clear(batch)
+			batch = batch[:0]
+		}
 		if now := time.Now(); now.Sub(armed) > idle/3 {
 			_ = st.SetReadDeadline(now.Add(idle))
 			armed = now
@@ -200,12 +219,44 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			return err
 		}
 		prev = g.m
-		logs[g.k] = true
+		if g.k != lastLog { // the texts are shared (parseAfter): mostly a pointer comparison
+			logs[g.k] = true
+			lastLog = g.k
+		}
 		if !ok {
 			continue
 		}
 		g.fly = s.fly.add(g.m)
-		s.work.pushed.Add(1) // after the in-flight record: a sync that sees the count finds it
+		batch = append(batch, g)
+	}
+}
+
+// pushHandBatch bounds the messages a push reader hands to the writer
+// at once.
+const pushHandBatch = 64
+
+// frameBuffered reports whether r holds a whole frame already (reading
+// it does not block).
+func frameBuffered(r *bufio.Reader) bool {
+	n := r.Buffered()
+	if n == 0 {
+		return false
+	}
+	head, _ := r.Peek(min(n, pushLenBytes)) // buffered: never blocks
+	l, k := binary.Uvarint(head)
+	return k > 0 && uint64(n-k) >= l
+}
+
+// handPushes hands a reader's checked messages to the writer, in order,
+// counting them after their in-flight records (a sync that sees the
+// count finds them); when the service stops first, what was not handed
+// leaves the in-flight set.
+func (s *Service) handPushes(batch []gossiped) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	s.work.pushed.Add(uint64(len(batch)))
+	for i, g := range batch {
 		select {
 		case s.intake <- g: // the usual case: the queue has room (a send, not a two-case select: no locking of both channels)
 			continue
@@ -214,12 +265,15 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 		select {
 		case s.intake <- g:
 		case <-s.ctx.Done():
-			if g.fly {
-				s.fly.remove(g.m)
+			for _, g := range batch[i:] {
+				if g.fly {
+					s.fly.remove(g.m)
+				}
 			}
 			return s.ctx.Err()
 		}
 	}
+	return nil
 }
 
 // takePush checks one pushed message as the gossip validator does:

@@ -1,9 +1,14 @@
 package chat
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -108,5 +113,81 @@ func TestRecentTakePushedOnce(t *testing.T) {
 	next := byte(2)
 	if n := testing.AllocsPerRun(100, func() { r.add([32]byte{next}, k, p, true); next++ }); n != 0 {
 		t.Fatalf("add of a new ID: %v allocations", n)
+	}
+}
+
+// frameBuffered: the push reader hands its batch to the writer before
+// a read that may block, that is unless a whole frame is buffered.
+func TestFrameBuffered(t *testing.T) {
+	frame := appendPushFrame(nil, bytes.Repeat([]byte{7}, 200)) // two length bytes
+	for _, c := range []struct {
+		name string
+		in   []byte
+		want bool
+	}{
+		{"nothing", nil, false},
+		{"one length byte of two", frame[:1], false},
+		{"the length only", frame[:2], false},
+		{"all but a byte", frame[:len(frame)-1], false},
+		{"a whole frame", frame, true},
+		{"a frame and a part", append(slices.Clone(frame), frame[:5]...), true},
+		{"a one-byte frame", appendPushFrame(nil, []byte{1}), true},
+	} {
+		r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(c.in), blockReader{}), 1024)
+		if len(c.in) > 0 {
+			if _, err := r.Peek(len(c.in)); err != nil { // fill the buffer with c.in
+				t.Fatal(err)
+			}
+		}
+		if got := frameBuffered(r); got != c.want {
+			t.Errorf("%s: frameBuffered %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// blockReader fails the test's reads past its input (frameBuffered
+// must not read).
+type blockReader struct{}
+
+func (blockReader) Read([]byte) (int, error) { return 0, errors.New("read past the buffered bytes") }
+
+// handPushes hands a batch in order; when the service stops with the
+// writer's queue full, what was not handed leaves the in-flight set.
+func TestHandPushes(t *testing.T) {
+	_, a := newPeer(t)
+	var batch []gossiped
+	s := &Service{intake: make(chan gossiped, 2)}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.ctx = ctx
+	for seq := uint64(1); seq <= 4; seq++ {
+		m := newMsg(body{V: version, Workgroup: "wg", Room: "r", Author: []byte(a), Seq: seq, Kind: KindText}, []byte{byte(seq)})
+		batch = append(batch, gossiped{m: m, k: logKey{"wg", "r"}, fly: s.fly.add(m)})
+	}
+	if err := s.handPushes(batch[:2]); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if g := <-s.intake; g.m != batch[i].m {
+			t.Fatalf("handed %d: seq %d", i, g.m.Seq)
+		}
+	}
+	s.intake <- gossiped{} // one place left
+	cancel()
+	if err := s.handPushes(batch[2:]); !errors.Is(err, context.Canceled) {
+		t.Fatalf("handPushes after the stop: %v", err)
+	}
+	if g := <-s.intake; g.m != nil {
+		t.Fatal("queue order")
+	}
+	if g := <-s.intake; g.m != batch[2].m {
+		t.Fatal("the first of the batch was not handed")
+	}
+	for i, want := range []bool{true, true, true, false} {
+		if got := s.fly.has(batch[i].m); got != want {
+			t.Errorf("seq %d in flight %v, want %v", i+1, got, want)
+		}
+	}
+	if got := s.work.pushed.Load(); got != 4 {
+		t.Errorf("pushed counted %d, want 4", got)
 	}
 }
