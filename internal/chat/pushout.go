@@ -104,17 +104,16 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	if len(ps) > pushMaxPeers {
 		return false
 	}
-	room := s.roomsOf(k.wg)[k.log] // as Say judged it
+	allowed, room := s.pushAllowed(k, ps)
 	if room == nil {
 		return false
 	}
-	member := s.memberOf(k.wg)
 	all := true
 	f := pushFrame{k, m}
 	now := time.Now().UnixNano()
 	s.push.mu.Lock()
-	for _, p := range ps {
-		if !allowedBy(room, p, member) {
+	for i, p := range ps {
+		if !allowed[i] {
 			continue // refused the topic: nothing to deliver to it
 		}
 		if s.cut(p) { // a test's partition: only through others
@@ -127,6 +126,22 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	}
 	s.push.mu.Unlock()
 	return all && !s.unreachableMember(k)
+}
+
+// pushAllowed reports which of ps (at most pushMaxPeers) are allowed in
+// room k now, through the access cache (admitcache.go: a roster lookup
+// per peer per message otherwise), and the room's state (nil: no such
+// room here, nobody allowed).
+func (s *Service) pushAllowed(k logKey, ps []peer.ID) (allowed [pushMaxPeers]bool, room *roomState) {
+	gen, cached := s.dirGen()     // before the room and the answers
+	room = s.roomsOf(k.wg)[k.log] // as Say judged it
+	if room == nil {
+		return allowed, nil
+	}
+	for i, p := range ps[:min(len(ps), pushMaxPeers)] {
+		_, allowed[i] = s.admitsIn(k, room, gen, cached, p)
+	}
+	return allowed, room
 }
 
 // canPushLocked reports whether p's node serves the push protocol
