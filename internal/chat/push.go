@@ -182,6 +182,7 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 		idle = time.Duration(d) // a test's
 	}
 	var armed time.Time
+	now := time.Now()
 	var prev *msg // the last message parsed: its texts are shared (parseAfter)
 	var lastLog logKey
 	batch := make([]gossiped, 0, pushHandBatch)
@@ -199,11 +200,13 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			clear(batch)
 			batch = batch[:0]
 		}
-		if now := time.Now(); now.Sub(armed) > idle/3 {
+		// now: the last frame's arrival, a few verifications ago at most
+		if now.Sub(armed) > idle/3 {
 			_ = st.SetReadDeadline(now.Add(idle))
 			armed = now
 		}
 		raw, err := readPushFrame(r)
+		now = time.Now() // this frame's arrival (the only clock read per frame)
 		if isTimeout(err) {
 			return fmt.Errorf("%w (%s)", errPushIdle, idle)
 		}
@@ -214,7 +217,7 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			return err
 		}
 		s.push.framesIn.Add(1)
-		g, ok, err := s.takePush(from, raw, prev)
+		g, ok, err := s.takePush(from, raw, prev, now)
 		if err != nil {
 			return err
 		}
@@ -283,7 +286,8 @@ func (s *Service) handPushes(batch []gossiped) error {
 // ok false: dropped without fault of the peer (a copy held already, a
 // room this node does not keep, an author not allowed here now); an
 // error: the peer sent what its own node never pushes.
-func (s *Service) takePush(from peer.ID, raw []byte, prev *msg) (g gossiped, ok bool, err error) {
+// now is the frame's arrival (the reader's clock reading).
+func (s *Service) takePush(from peer.ID, raw []byte, prev *msg, now time.Time) (g gossiped, ok bool, err error) {
 	m, sig, err := parseAfter(raw, prev)
 	s.work.decoded.Add(1)
 	if err != nil {
@@ -311,7 +315,7 @@ func (s *Service) takePush(from peer.ID, raw []byte, prev *msg) (g gossiped, ok 
 	if err := s.verifyNet(m, sig); err != nil {
 		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
 	}
-	s.push.recent.add(m.id, k, from, true)
+	s.push.recent.addAt(m.id, k, from, true, now)
 	s.push.n.New.Inc()
 	return g, true, nil
 }
@@ -353,6 +357,11 @@ const recentMax = 4096
 const pushedCopyAge = 30 * time.Second
 
 func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
+	r.addAt(id, k, author, pushed, time.Now())
+}
+
+// addAt is add with the time taken (the push reader's clock reading).
+func (r *recentIDs) addAt(id [32]byte, k logKey, author peer.ID, pushed bool, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ids == nil {
@@ -366,7 +375,7 @@ func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
 	}
 	r.ring[r.next] = id
 	r.next = (r.next + 1) % recentMax
-	r.ids[id] = recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
+	r.ids[id] = recentEntry{k: k, author: author, at: at, pushed: pushed}
 }
 
 func (r *recentIDs) has(id [32]byte) bool {

@@ -191,3 +191,27 @@ func TestHandPushes(t *testing.T) {
 		t.Errorf("pushed counted %d, want 4", got)
 	}
 }
+
+// addAt records the time it is given (the push reader's reading of the
+// frame's arrival): a gossip copy is taken unverified only within
+// pushedCopyAge of it.
+func TestRecentAddAt(t *testing.T) {
+	_, p := newPeer(t)
+	k := logKey{"wg", "room"}
+	now := time.Now()
+	for i, c := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{now, true},
+		{now.Add(-pushedCopyAge + time.Second), true},
+		{now.Add(-pushedCopyAge - time.Second), false},
+	} {
+		var r recentIDs
+		id := [32]byte{byte(i)}
+		r.addAt(id, k, p, true, c.at)
+		if _, ok := r.takePushed(id, k); ok != c.want {
+			t.Errorf("added at now%+v: taken %v, want %v", c.at.Sub(now), ok, c.want)
+		}
+	}
+}
