@@ -64,6 +64,13 @@ func (s *Service) admits(k logKey, p peer.ID) (member, allowed bool) {
 	if k.log != "" {
 		r = s.roomsOf(k.wg)[k.log]
 	}
+	return s.admitsIn(k, r, gen, cached, p)
+}
+
+// admitsIn is admits with k's room state r (nil for the directory log)
+// and the directory's generation (dirGen, read before r) given: one
+// message's fan-out asks for every peer with the same.
+func (s *Service) admitsIn(k logKey, r *roomState, gen uint64, cached bool, p peer.ID) (member, allowed bool) {
 	key := admitKey{k, p}
 	if cached {
 		s.admit.mu.Lock()

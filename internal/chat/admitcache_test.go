@@ -58,7 +58,12 @@ func TestAdmitCache(t *testing.T) {
 	}}}
 	admitted := func(p peer.ID, room string) bool {
 		m := &msg{body: body{Workgroup: wg, Room: room, Author: []byte(p), Kind: KindText}}
-		return s.admissible(m, logKey{wg, room}) == nil
+		ok := s.admissible(m, logKey{wg, room}) == nil
+		// The push fan-out's answer for p as a target is the same.
+		if target, r := s.pushAllowed(logKey{wg, room}, []peer.ID{p}); r == nil || target[0] != ok {
+			t.Fatalf("%s in %s: push target %v (room %v), admissible %v", p, room, target[0], r != nil, ok)
+		}
+		return ok
 	}
 	steps := []struct {
 		name   string
@@ -151,6 +156,25 @@ func BenchmarkAdmissible(b *testing.B) {
 			}
 			r := s.roomsOf(k.wg)[k.log]
 			if r == nil || !allowedBy(r, m.author(), s.memberOf(k.wg)) {
+				b.Fatal("not allowed")
+			}
+		}
+	})
+	b.Run("target/before", func(b *testing.B) { // pushAll's check of one target before session 11
+		s := &Service{dir: roster, rooms: rooms}
+		b.ReportAllocs()
+		for b.Loop() {
+			if !allowedBy(s.roomsOf(k.wg)[k.log], alice, s.memberOf(k.wg)) {
+				b.Fatal("not allowed")
+			}
+		}
+	})
+	b.Run("target/cached", func(b *testing.B) { // pushAllowed of one target
+		s := &Service{dir: roster, rooms: rooms}
+		ps := []peer.ID{alice}
+		b.ReportAllocs()
+		for b.Loop() {
+			if a, _ := s.pushAllowed(k, ps); !a[0] {
 				b.Fatal("not allowed")
 			}
 		}

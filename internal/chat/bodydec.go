@@ -24,7 +24,10 @@ import (
 const bodyAlways = 1<<1 | 1<<2 | 1<<5 | 1<<6 | 1<<8 | 1<<10
 
 // decodeBody decodes enc into b when it is in the form sign writes.
-func decodeBody(enc []byte, b *body) bool {
+// hint (may be nil) is a body decoded before, on the same stream: a
+// workgroup or room name equal to its own is its string, not a new one
+// (two allocations less per pushed message; the value is the same).
+func decodeBody(enc []byte, b *body, hint *body) bool {
 	if len(enc) < 1 || enc[0]>>5 != 5 || enc[0]&0x1f >= 24 {
 		return false
 	}
@@ -62,9 +65,17 @@ func decodeBody(enc []byte, b *body) bool {
 			}
 			switch key {
 			case 2:
-				b.Workgroup = string(s)
+				if hint != nil && string(s) == hint.Workgroup {
+					b.Workgroup = hint.Workgroup
+				} else {
+					b.Workgroup = string(s)
+				}
 			case 3:
-				b.Room = string(s)
+				if hint != nil && string(s) == hint.Room {
+					b.Room = hint.Room
+				} else {
+					b.Room = string(s)
+				}
 			case 10:
 				b.Kind = kindString(s)
 			case 12:

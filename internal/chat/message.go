@@ -15,6 +15,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
+	mh "github.com/multiformats/go-multihash"
 
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -93,9 +94,18 @@ func newMsg(b body, raw []byte) *msg {
 }
 
 // fill computes m's ID and its texts from body and raw.
-func (m *msg) fill() {
+func (m *msg) fill() { m.fillAfter(nil) }
+
+// fillAfter is fill taking the author's ID and text from prev (a
+// message parsed before on the same stream, may be nil) when it has the
+// same author: no lookup in the shared authorText cache.
+func (m *msg) fillAfter(prev *msg) {
 	m.id = sha256.Sum256(m.raw)
-	m.authorPID, m.authorStr = authorOf(m.Author)
+	if prev != nil && prev.authorPID != "" && string(m.Author) == string(prev.authorPID) {
+		m.authorPID, m.authorStr = prev.authorPID, prev.authorStr
+	} else {
+		m.authorPID, m.authorStr = authorOf(m.Author)
+	}
 	m.idHex = hexString(m.id[:])
 }
 
@@ -220,7 +230,13 @@ var detEnc = func() cbor.UserBufferEncMode {
 // parse parses and checks a signed message without verifying its
 // signature (returned with the signed body): for messages verified before they were stored,
 // and to skip, before verifying, what is stored already.
-func parse(raw []byte) (*msg, signed, error) {
+func parse(raw []byte) (*msg, signed, error) { return parseAfter(raw, nil) }
+
+// parseAfter is parse for a stream of messages: prev (may be nil) is the
+// last message parse returned on that stream, whose workgroup, room and
+// author texts are shared when equal (decodeBody, fillAfter). It accepts
+// and returns exactly what parse does.
+func parseAfter(raw []byte, prev *msg) (*msg, signed, error) {
 	if len(raw) > maxSigned {
 		return nil, signed{}, fmt.Errorf("%w: %d bytes exceeds %d", errBadMessage, len(raw), maxSigned)
 	}
@@ -231,7 +247,11 @@ func parse(raw []byte) (*msg, signed, error) {
 		}
 	}
 	m := &msg{raw: raw}
-	if !decodeBody(s.Body, &m.body) { // not in the form sign writes (bodydec.go)
+	var hint *body
+	if prev != nil {
+		hint = &prev.body
+	}
+	if !decodeBody(s.Body, &m.body, hint) { // not in the form sign writes (bodydec.go)
 		m.body = body{}
 		if err := wire.Unmarshal(s.Body, &m.body); err != nil {
 			return nil, signed{}, fmt.Errorf("%w: body: %v", errBadMessage, err)
@@ -244,7 +264,7 @@ func parse(raw []byte) (*msg, signed, error) {
 	if err := m.body.check(); err != nil {
 		return nil, signed{}, err
 	}
-	m.fill()
+	m.fillAfter(prev)
 	return m, s, nil
 }
 
@@ -319,7 +339,9 @@ func (b *body) check() error {
 	if b.Workgroup == "" || len(b.Workgroup) > 128 {
 		return bad("workgroup")
 	}
-	if _, err := peer.IDFromBytes(b.Author); err != nil {
+	// mh.Cast is peer.IDFromBytes's whole check, without its
+	// conversion to an ID (an allocation per message).
+	if _, err := mh.Cast(b.Author); err != nil {
 		return bad("author: %v", err)
 	}
 	if b.Seq > maxSeq {
@@ -346,7 +368,7 @@ func (b *body) check() error {
 	}
 	dm := len(b.To) > 0
 	if dm {
-		if _, err := peer.IDFromBytes(b.To); err != nil {
+		if _, err := mh.Cast(b.To); err != nil {
 			return bad("recipient: %v", err)
 		}
 		if b.Room != "" {

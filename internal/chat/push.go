@@ -163,24 +163,50 @@ func (s *Service) serveWait() time.Duration {
 // isTimeout reports whether err is a read deadline's (yamux's
 // ErrTimeout, os.ErrDeadlineExceeded).
 func isTimeout(err error) bool {
+	if err == nil {
+		return false // per frame: no errors.As target made (it escapes)
+	}
 	var t interface{ Timeout() bool }
-	return err != nil && errors.As(err, &t) && t.Timeout()
+	return errors.As(err, &t) && t.Timeout()
 }
 
 // readPushes takes frames from r (reading st) until the stream ends
-// (nil) or fails.
-func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) error {
+// (nil) or fails. The messages of the frames a read brought (every whole
+// frame buffered) are handed to the writer together, after the last of
+// them is checked: the writer wakes once for them, not once per frame.
+// Nothing waits for a later read: the batch is handed over before a read
+// that may block, and before any return.
+func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) (err error) {
 	idle := pushReadIdle
 	if d := s.push.readIdle.Load(); d > 0 {
 		idle = time.Duration(d) // a test's
 	}
 	var armed time.Time
+	now := time.Now()
+	var prev *msg // the last message parsed: its texts are shared (parseAfter)
+	var lastLog logKey
+	batch := make([]gossiped, 0, pushHandBatch)
+	defer func() {
+		if herr := s.handPushes(batch); err == nil {
+			err = herr
+		}
+	}()
 	for {
-		if now := time.Now(); now.Sub(armed) > idle/3 {
+		if len(batch) > 0 && (len(batch) == pushHandBatch || !frameBuffered(r)) {
+			if err := s.handPushes(batch); err != nil {
+				batch = batch[:0]
+				return err
+			}
+			clear(batch)
+			batch = batch[:0]
+		}
+		// now: the last frame's arrival, a few verifications ago at most
+		if now.Sub(armed) > idle/3 {
 			_ = st.SetReadDeadline(now.Add(idle))
 			armed = now
 		}
 		raw, err := readPushFrame(r)
+		now = time.Now() // this frame's arrival (the only clock read per frame)
 		if isTimeout(err) {
 			return fmt.Errorf("%w (%s)", errPushIdle, idle)
 		}
@@ -191,25 +217,66 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			return err
 		}
 		s.push.framesIn.Add(1)
-		g, ok, err := s.takePush(from, raw)
+		g, ok, err := s.takePush(from, raw, prev, now)
 		if err != nil {
 			return err
 		}
-		logs[g.k] = true
+		prev = g.m
+		if g.k != lastLog { // the texts are shared (parseAfter): mostly a pointer comparison
+			logs[g.k] = true
+			lastLog = g.k
+		}
 		if !ok {
 			continue
 		}
 		g.fly = s.fly.add(g.m)
-		s.work.pushed.Add(1) // after the in-flight record: a sync that sees the count finds it
+		batch = append(batch, g)
+	}
+}
+
+// pushHandBatch bounds the messages a push reader hands to the writer
+// at once.
+const pushHandBatch = 64
+
+// frameBuffered reports whether r holds a whole frame already (reading
+// it does not block).
+func frameBuffered(r *bufio.Reader) bool {
+	n := r.Buffered()
+	if n == 0 {
+		return false
+	}
+	head, _ := r.Peek(min(n, pushLenBytes)) // buffered: never blocks
+	l, k := binary.Uvarint(head)
+	return k > 0 && uint64(n-k) >= l
+}
+
+// handPushes hands a reader's checked messages to the writer, in order,
+// counting them after their in-flight records (a sync that sees the
+// count finds them); when the service stops first, what was not handed
+// leaves the in-flight set.
+func (s *Service) handPushes(batch []gossiped) error {
+	if len(batch) == 0 {
+		return nil
+	}
+	s.work.pushed.Add(uint64(len(batch)))
+	for i, g := range batch {
+		select {
+		case s.intake <- g: // the usual case: the queue has room (a send, not a two-case select: no locking of both channels)
+			continue
+		default:
+		}
 		select {
 		case s.intake <- g:
 		case <-s.ctx.Done():
-			if g.fly {
-				s.fly.remove(g.m)
+			for _, g := range batch[i:] {
+				if g.fly {
+					s.fly.remove(g.m)
+				}
 			}
 			return s.ctx.Err()
 		}
 	}
+	return nil
 }
 
 // takePush checks one pushed message as the gossip validator does:
@@ -219,8 +286,9 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 // ok false: dropped without fault of the peer (a copy held already, a
 // room this node does not keep, an author not allowed here now); an
 // error: the peer sent what its own node never pushes.
-func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err error) {
-	m, sig, err := parse(raw)
+// now is the frame's arrival (the reader's clock reading).
+func (s *Service) takePush(from peer.ID, raw []byte, prev *msg, now time.Time) (g gossiped, ok bool, err error) {
+	m, sig, err := parseAfter(raw, prev)
 	s.work.decoded.Add(1)
 	if err != nil {
 		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
@@ -247,7 +315,7 @@ func (s *Service) takePush(from peer.ID, raw []byte) (g gossiped, ok bool, err e
 	if err := s.verifyNet(m, sig); err != nil {
 		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
 	}
-	s.push.recent.add(m.id, k, from, true)
+	s.push.recent.addAt(m.id, k, from, true, now)
 	s.push.n.New.Inc()
 	return g, true, nil
 }
@@ -265,7 +333,7 @@ func (s *Service) keeps(k logKey) bool {
 // taken without decoding or verifying it (same ID: same bytes).
 type recentIDs struct {
 	mu   sync.Mutex
-	ids  map[[32]byte]*recentEntry
+	ids  map[[32]byte]recentEntry // by value: no allocation per message
 	ring [recentMax][32]byte
 	next int
 }
@@ -289,10 +357,15 @@ const recentMax = 4096
 const pushedCopyAge = 30 * time.Second
 
 func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
+	r.addAt(id, k, author, pushed, time.Now())
+}
+
+// addAt is add with the time taken (the push reader's clock reading).
+func (r *recentIDs) addAt(id [32]byte, k logKey, author peer.ID, pushed bool, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ids == nil {
-		r.ids = make(map[[32]byte]*recentEntry, recentMax)
+		r.ids = make(map[[32]byte]recentEntry, recentMax)
 	}
 	if _, ok := r.ids[id]; ok {
 		return
@@ -302,7 +375,7 @@ func (r *recentIDs) add(id [32]byte, k logKey, author peer.ID, pushed bool) {
 	}
 	r.ring[r.next] = id
 	r.next = (r.next + 1) % recentMax
-	r.ids[id] = &recentEntry{k: k, author: author, at: time.Now(), pushed: pushed}
+	r.ids[id] = recentEntry{k: k, author: author, at: at, pushed: pushed}
 }
 
 func (r *recentIDs) has(id [32]byte) bool {
@@ -322,6 +395,7 @@ func (r *recentIDs) takePushed(id [32]byte, k logKey) (peer.ID, bool) {
 		return "", false
 	}
 	e.pushed = false
+	r.ids[id] = e
 	return e.author, true
 }
 

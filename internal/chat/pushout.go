@@ -67,6 +67,9 @@ type pushOut struct {
 	deadline   time.Time   // the write deadline last set on st
 	unhook     func() bool // stops resetting st when the service stops
 	pending    []pushFrame
+	// last is when send last ran: the idle timer is not reset per send
+	// (a timer reset per peer per message), it checks last when it fires.
+	last time.Time
 }
 
 // fanout delivers this node's own message m of log k: pushed to each
@@ -101,29 +104,44 @@ func (s *Service) pushAll(k logKey, m *msg) bool {
 	if len(ps) > pushMaxPeers {
 		return false
 	}
-	room := s.roomsOf(k.wg)[k.log] // as Say judged it
+	allowed, room := s.pushAllowed(k, ps)
 	if room == nil {
 		return false
 	}
-	member := s.memberOf(k.wg)
 	all := true
 	f := pushFrame{k, m}
 	now := time.Now().UnixNano()
 	s.push.mu.Lock()
-	for _, p := range ps {
-		if !allowedBy(room, p, member) {
+	for i, p := range ps {
+		if !allowed[i] {
 			continue // refused the topic: nothing to deliver to it
 		}
 		if s.cut(p) { // a test's partition: only through others
 			all = false
 			continue
 		}
-		if !s.canPushLocked(p, now) || !s.pushOutLocked(p).enqueue(f) {
+		if !s.canPushLocked(p, now) || !s.pushOutLocked(p).enqueue(f, now) {
 			all = false
 		}
 	}
 	s.push.mu.Unlock()
 	return all && !s.unreachableMember(k)
+}
+
+// pushAllowed reports which of ps (at most pushMaxPeers) are allowed in
+// room k now, through the access cache (admitcache.go: a roster lookup
+// per peer per message otherwise), and the room's state (nil: no such
+// room here, nobody allowed).
+func (s *Service) pushAllowed(k logKey, ps []peer.ID) (allowed [pushMaxPeers]bool, room *roomState) {
+	gen, cached := s.dirGen()     // before the room and the answers
+	room = s.roomsOf(k.wg)[k.log] // as Say judged it
+	if room == nil {
+		return allowed, nil
+	}
+	for i, p := range ps[:min(len(ps), pushMaxPeers)] {
+		_, allowed[i] = s.admitsIn(k, room, gen, cached, p)
+	}
+	return allowed, room
 }
 
 // canPushLocked reports whether p's node serves the push protocol
@@ -200,10 +218,11 @@ func (s *Service) pushOutLocked(p peer.ID) *pushOut {
 	return o
 }
 
-// enqueue hands f to the writer; false when the stream is broken or the
-// queue full (the caller publishes on gossip).
-func (o *pushOut) enqueue(f pushFrame) bool {
-	if time.Now().UnixNano() < o.brokenUntil.Load() {
+// enqueue hands f to the writer; false when the stream is broken (at
+// now, Unix ns: one clock read per message, not per peer) or the queue
+// full (the caller publishes on gossip).
+func (o *pushOut) enqueue(f pushFrame, now int64) bool {
+	if now < o.brokenUntil.Load() {
 		return false
 	}
 	select {
@@ -218,6 +237,7 @@ func (o *pushOut) enqueue(f pushFrame) bool {
 // been idle pushIdle.
 func (o *pushOut) run() {
 	defer o.s.wg.Done()
+	o.last = time.Now()
 	idle := time.NewTimer(pushIdle)
 	defer idle.Stop()
 	for {
@@ -226,6 +246,10 @@ func (o *pushOut) run() {
 			o.closeStream()
 			return
 		case <-idle.C:
+			if wait := idleWait(o.last, time.Now()); wait > 0 {
+				idle.Reset(wait) // sent meanwhile: idle since last
+				continue
+			}
 			if o.retire() {
 				return
 			}
@@ -235,8 +259,13 @@ func (o *pushOut) run() {
 			o.pending = append(o.pending[:0], f)
 		}
 		o.send()
-		idle.Reset(pushIdle)
 	}
+}
+
+// idleWait is how much longer a writer that last sent at last waits at
+// now before it retires (0: retire now).
+func idleWait(last, now time.Time) time.Duration {
+	return max(pushIdle-now.Sub(last), 0)
 }
 
 // retire ends an idle writer: it leaves the map while nothing is queued
@@ -257,7 +286,9 @@ func (o *pushOut) retire() bool {
 // flushed goes by gossip, the stream is reset, and the peer's reader
 // syncs the room with this node (servePush).
 func (o *pushOut) send() {
-	if time.Now().UnixNano() < o.brokenUntil.Load() {
+	now := time.Now() // one clock read per send
+	o.last = now
+	if now.UnixNano() < o.brokenUntil.Load() {
 		o.fail(nil)
 		return
 	}
@@ -266,12 +297,12 @@ func (o *pushOut) send() {
 			o.fail(err)
 			return
 		}
+		now = time.Now() // opening may have taken pushOpenTimeout
 	}
-	if now := time.Now(); o.deadline.Sub(now) < pushWriteTimeout-5*time.Second {
+	if o.deadline.Sub(now) < pushWriteTimeout-5*time.Second {
 		o.deadline = now.Add(pushWriteTimeout) // moved seldom: yamux makes a timer per call
 		_ = o.st.SetWriteDeadline(o.deadline)
 	}
-	var hdr [binary.MaxVarintLen64]byte
 	for i := 0; ; i++ {
 		if i == len(o.pending) {
 			select {
@@ -284,7 +315,9 @@ func (o *pushOut) send() {
 			break
 		}
 		raw := o.pending[i].m.raw
-		if _, err := o.bw.Write(binary.AppendUvarint(hdr[:0], uint64(len(raw)))); err != nil {
+		// The length straight into bw's free space (a local array
+		// passed to Write escaped: one allocation per send).
+		if _, err := o.bw.Write(binary.AppendUvarint(o.bw.AvailableBuffer(), uint64(len(raw)))); err != nil {
 			o.fail(err)
 			return
 		}
