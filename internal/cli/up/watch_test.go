@@ -1,7 +1,6 @@
 package up
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/peerhood/peerhood/internal/daemon"
 	"github.com/peerhood/peerhood/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for the command and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startNode runs a whole node in a fresh state folder with a workgroup.
 func startNode(t *testing.T, name string) (string, *client.Client) {
@@ -62,9 +42,9 @@ func startNode(t *testing.T, name string) (string, *client.Client) {
 }
 
 // runWatch runs `peerhood --home HOME args...` until the test cancels it.
-func runWatch(t *testing.T, home string, args ...string) (*syncBuffer, func() error) {
+func runWatch(t *testing.T, home string, args ...string) (*testutil.SyncBuffer, func() error) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	root := cli.NewApp(out, io.Discard).Root(Command)
 	root.SetArgs(append([]string{"--home", home}, args...))
