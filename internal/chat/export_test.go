@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -139,3 +140,61 @@ func (s *Service) SyncAskedAt(wg, log string, p peer.ID, asked time.Time) bool {
 	s.mu.Unlock()
 	return s.runSync(sk)
 }
+
+// SayOwnTx makes this node store each of its room messages in a
+// transaction of its own (the path before ownsay.go), or through the
+// writer again: a benchmark's baseline, a test's other path.
+func (s *Service) SayOwnTx(on bool) { s.sayOwnTx.Store(on) }
+
+// ReceivedFeed makes count room messages of a room, by authors made-up
+// authors taking turns, each chained to the one before it, signed
+// beforehand; feed hands the writer the next n of them as if received
+// by push (the writer stores without checking membership: the
+// receiving path checked it). ok is false when none are left.
+func (s *Service) ReceivedFeed(wg, room string, authors, count int) (feed func(n int) (ok bool), err error) {
+	info, r, err := s.room(wg, room)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]crypto.PrivKey, authors)
+	ids := make([]peer.ID, authors)
+	prev := make([][]byte, authors)
+	for i := range keys {
+		if keys[i], _, err = crypto.GenerateEd25519Key(nil); err != nil {
+			return nil, err
+		}
+		if ids[i], err = peer.IDFromPrivateKey(keys[i]); err != nil {
+			return nil, err
+		}
+	}
+	ms := make([]*msg, count)
+	for n := range ms {
+		a := n % authors
+		b := body{V: version, Workgroup: info.ID, Room: r.name, Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
+			HLC: s.clk.now(), Kind: KindText, Text: fmt.Sprintf("received %d, a chat message of a typical length, said in a room", n)}
+		m, err := sign(keys[a], b)
+		if err != nil {
+			return nil, err
+		}
+		prev[a] = m.id[:]
+		ms[n] = m
+	}
+	k := logKey{info.ID, r.name}
+	return func(n int) bool {
+		for ; n > 0 && len(ms) > 0; n-- {
+			s.intake <- gossiped{m: ms[0], k: k}
+			ms = ms[1:]
+		}
+		return len(ms) > 0
+	}, nil
+}
+
+// StoreFails makes every later store of a message whose text is text
+// fail in the database (a trigger), as a full disk or an I/O error would.
+func (s *Service) StoreFails(ctx context.Context, text string) error {
+	_, err := s.db.ExecContext(ctx, `CREATE TRIGGER chat_test_fail BEFORE INSERT ON chat_messages
+		WHEN NEW.text = `+quoteSQL(text)+` BEGIN SELECT RAISE(ABORT, 'injected store failure'); END`)
+	return err
+}
+
+func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -61,7 +61,7 @@ func TestSeenHeads(t *testing.T) {
 		}
 	}
 	// Stored after the heads were loaded: acceptAll advances them.
-	s.acceptAll(ctx, []*msg{as[2], bs[0]})
+	s.acceptAll(ctx, []*msg{as[2], bs[0]}, nil)
 	for _, m := range []*msg{as[2], bs[0]} {
 		if !s.seen.stored(ctx, s, k, m) {
 			t.Errorf("seq %d of %s: not seen after being stored", m.Seq, m.author())

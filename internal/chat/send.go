@@ -31,20 +31,46 @@ func (s *Service) sendView(ctx context.Context, wg string, b body) (_ *msg, view
 	}
 	probe := msg{body: b}
 	log := probe.logName()
-	var m *msg
-	var committed *txq
-	// The transaction runs without cancellation, as the writer's (insert):
-	// with the request's context database/sql and the SQLite driver
-	// started a watching goroutine per statement (begin, read, insert,
-	// commit). A request already ended stores nothing.
+	// A request already ended stores nothing.
 	if err := ctx.Err(); err != nil {
 		return nil, view, false, fmt.Errorf("chat: send: %w", err)
 	}
+	var m *msg
+	var err error
+	if probe.isDM() {
+		m, err = s.storeOwn(ctx, b, log)
+	} else {
+		m, err = s.storeSay(ctx, b, log) // ownsay.go: in the writer's transaction
+	}
+	if err != nil {
+		if errors.Is(err, errBadMessage) {
+			return nil, view, false, fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return nil, view, false, err
+	}
+	view, ok = s.stored(m)
+	if !m.isDM() {
+		s.fanout(ctx, logKey{wg, log}, m) // push.go, pushout.go
+	}
+	return m, view, ok, nil
+}
+
+// storeOwn stores this node's next message b in a log in a transaction
+// of its own: a direct message (its head read from its chain), or a
+// room message when the writer does not run (ownsay.go).
+func (s *Service) storeOwn(ctx context.Context, b body, log string) (*msg, error) {
+	// The transaction runs without cancellation, as the writer's (insert):
+	// with the request's context database/sql and the SQLite driver
+	// started a watching goroutine per statement (begin, read, insert,
+	// commit).
 	txctx := context.WithoutCancel(ctx)
+	dm := (&msg{body: b}).isDM()
+	var m *msg
+	var committed *txq
 	lk := s.storeMu.take(holdSay)
 	err := s.db.Tx(txctx, func(sqltx *sql.Tx) error {
 		tx := s.txq(sqltx)
-		seq, prev, err := s.ownHead(txctx, tx, wg, log, probe.isDM())
+		seq, prev, err := s.ownHead(txctx, tx, b.Workgroup, log, dm)
 		if err != nil {
 			return err
 		}
@@ -64,17 +90,13 @@ func (s *Service) sendView(ctx context.Context, wg string, b body) (_ *msg, view
 		s.commitTips(committed)
 	}
 	s.storeMu.give(lk)
+	if errors.Is(err, errBadMessage) {
+		return nil, err
+	}
 	if err != nil {
-		if errors.Is(err, errBadMessage) {
-			return nil, view, false, fmt.Errorf("%w: %v", ErrInvalid, err)
-		}
-		return nil, view, false, fmt.Errorf("chat: send: %w", err)
+		return nil, fmt.Errorf("chat: send: %w", err)
 	}
-	view, ok = s.stored(m)
-	if !m.isDM() {
-		s.fanout(ctx, logKey{wg, log}, m) // push.go, pushout.go
-	}
-	return m, view, ok, nil
+	return m, nil
 }
 
 // publish sends m on its log's topic, joining it for the while when this

@@ -144,9 +144,17 @@ type Service struct {
 
 	syncCh chan syncKey
 	intake chan gossiped // gossip for the writer
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// says: this member's own room messages for the writer, which stores
+	// them in its next transaction (ownsay.go); unbuffered, so a Say the
+	// writer took is always answered. writerUp: the writer runs (Start);
+	// sayOwnTx (tests and benchmarks only) stores every Say in a
+	// transaction of its own as before.
+	says     chan *sayReq
+	writerUp atomic.Bool
+	sayOwnTx atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
 }
 
 // logKey names one log of one workgroup.
@@ -182,7 +190,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, db: cfg.DB, dir: cfg.Dir, log: cfg.Log.With("svc", "chat"), ps: ps, self: cfg.Host.ID(),
 		topics: map[logKey]*logTopic{}, rooms: map[string]map[string]*roomState{}, syncing: map[syncKey]bool{}, heldWait: map[syncKey]map[peer.ID]uint64{},
 		joinWait: map[syncKey]bool{}, syncAsked: map[syncKey]time.Time{}, told: map[syncKey]time.Time{},
-		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), ftsKick: make(chan struct{}, 1), heldRows: -1,
+		syncCh: make(chan syncKey, 1024), intake: make(chan gossiped, 4096), says: make(chan *sayReq), ftsKick: make(chan struct{}, 1), heldRows: -1,
 	}
 	s.push.out, s.push.reach, s.push.in = map[peer.ID]*pushOut{}, map[logKey]reachAnswer{}, map[network.Stream]bool{}
 	s.push.n = cfg.Host.ChatPushCounters()
@@ -211,6 +219,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.ftsDirty.Store(true) // index what a crash or stop left queued
 	s.wg.Add(3 + syncWorkers)
 	go s.loop()
+	s.writerUp.Store(true)
 	go s.writer()
 	go s.indexer()
 	for range syncWorkers {

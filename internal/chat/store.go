@@ -42,17 +42,25 @@ func (s *Service) has(ctx context.Context, id string) bool {
 // returns what became of each message and the messages newly stored, in
 // the order they were stored.
 func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg, error) {
+	return s.insertSays(ctx, ms, nil)
+}
+
+// insertSays is insert that also stores this member's own messages says
+// (ownsay.go) in the same transaction, after ms, and answers them once
+// it has committed (or failed).
+func (s *Service) insertSays(ctx context.Context, ms []*msg, says []*sayReq) ([]storeResult, []*msg, error) {
 	// The transaction's statements run without cancellation: for a
 	// context that can end, database/sql watches each transaction and
 	// the SQLite driver each statement with a goroutine of its own (a
 	// goroutine started, parked and woken per message stored). A store
 	// takes milliseconds; a batch begun at stop is better stored than
 	// dropped.
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil && len(says) == 0 {
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
 	}
 	ctx = context.WithoutCancel(ctx)
-	defer s.storeMu.give(s.storeMu.take(holdStore))
+	lk := s.storeMu.take(holdStore)
+	defer s.storeMu.give(lk)
 	res := make([]storeResult, len(ms))
 	var out []*msg
 	var q *txq
@@ -78,9 +86,15 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 			}
 			out = append(out, more...)
 		}
+		for _, r := range says {
+			if err := s.sayTx(ctx, q, r); err != nil {
+				return err
+			}
+		}
 		return q.flush(ctx)
 	})
 	if err != nil {
+		answerSays(says, fmt.Errorf("chat: send: %w", err))
 		return nil, nil, fmt.Errorf("chat: store messages: %w", err)
 	}
 	if s.heldRows >= 0 {
@@ -88,6 +102,7 @@ func (s *Service) insert(ctx context.Context, ms ...*msg) ([]storeResult, []*msg
 	}
 	s.commitHeld(q)
 	s.commitTips(q)
+	answerSays(says, nil) // committed, tips moved: still under storeMu, so in order
 	s.fts.noteStored(len(out), time.Now())
 	return res, out, nil
 }

@@ -276,7 +276,7 @@ func (s *Service) syncRound(ctx context.Context, st network.Stream, rd *wire.Rea
 	}
 	s.work.synced.Add(uint64(len(ms)))
 	progress := false
-	for _, r := range s.acceptAll(ctx, ms) {
+	for _, r := range s.acceptAll(ctx, ms, nil) {
 		progress = progress || r == stored
 	}
 	for _, m := range flying {

@@ -227,32 +227,49 @@ const maxBatch = 512
 
 // writer stores gossiped messages, all that wait (and, under load, what
 // comes within a window that follows the rate: writepace.go) in one
-// transaction (one commit for a burst, not one per message). A message whose predecessor
-// is missing is held, and its log synced with the peer that sent it.
+// transaction (one commit for a burst, not one per message), with this
+// member's own Says that come meanwhile (ownsay.go: a Say ends the
+// window). A message whose predecessor is missing is held, and its log
+// synced with the peer that sent it.
 func (s *Service) writer() {
 	defer s.wg.Done()
 	var pace writePace
 	var batch []gossiped // reused: one batch at a time
 	var ms []*msg
+	var says []*sayReq
 	for {
 		clear(batch) // drop the last batch's messages
 		clear(ms)
-		batch, ms = batch[:0], ms[:0]
+		clear(says)
+		batch, ms, says = batch[:0], ms[:0], says[:0]
 		select {
 		case <-s.ctx.Done():
 			return
 		case g := <-s.intake:
 			batch = append(batch, g)
+		case r := <-s.says:
+			says = append(says, r)
 		}
-		batch = s.collect(batch, pace.begin(time.Now()))
-		pace.end(len(batch))
-		s.work.writeBatches.Add(1)
+		if len(says) == 0 {
+			batch, says = s.collect(batch, says, pace.begin(time.Now()))
+		} else { // a Say waits for no window
+			batch, says = s.collect(batch, says, 0)
+			if len(batch) > 0 {
+				pace.begin(time.Now())
+			}
+		}
+		if len(batch) > 0 { // a batch of Says alone leaves the rate as it is
+			pace.end(len(batch))
+			s.work.writeBatches.Add(1)
+		}
 		chainOrder(batch)
 		for _, g := range batch {
 			ms = append(ms, g.m)
 		}
-		s.lag.note(time.Now(), ms[len(ms)-1].HLC)
-		res := s.acceptAll(s.ctx, ms)
+		if len(ms) > 0 {
+			s.lag.note(time.Now(), ms[len(ms)-1].HLC)
+		}
+		res := s.acceptAll(s.ctx, ms, says)
 		s.kickIndexer()
 		for _, g := range batch {
 			if g.fly {
@@ -279,27 +296,41 @@ func chainOrder(batch []gossiped) {
 }
 
 // collect adds to batch the gossip that arrives within window (writepace.go;
-// 0: only what is waiting already), up to maxBatch. It sleeps through the
-// window and then takes what came: the intake (4,096) holds it meanwhile,
-// so the writer wakes once per batch, not once per message.
-func (s *Service) collect(batch []gossiped, window time.Duration) []gossiped {
+// 0: only what is waiting already), up to maxBatch, and to says the Says
+// that come meanwhile: a Say ends the window (it would wait for it). It
+// sleeps through the window and then takes what came: the intake (4,096)
+// holds it meanwhile, so the writer wakes once per batch, not once per
+// message.
+func (s *Service) collect(batch []gossiped, says []*sayReq, window time.Duration) ([]gossiped, []*sayReq) {
 	if window > 0 {
 		t := time.NewTimer(window)
 		select {
 		case <-t.C:
+		case r := <-s.says:
+			t.Stop()
+			says = append(says, r)
 		case <-s.ctx.Done():
 			t.Stop()
 		}
 	}
+intake:
 	for len(batch) < maxBatch {
 		select {
 		case g := <-s.intake:
 			batch = append(batch, g)
 		default:
-			return batch
+			break intake
 		}
 	}
-	return batch
+	for len(says) < maxBatch {
+		select {
+		case r := <-s.says:
+			says = append(says, r)
+		default:
+			return batch, says
+		}
+	}
+	return batch, says
 }
 
 // syncIfStillHeld syncs log k with p after heldGrace (longer under
@@ -442,13 +473,14 @@ func (s *Service) resyncAfterJoin(k logKey, p peer.ID, joined time.Time, wait ti
 
 // accept stores one checked message and announces what it stored.
 func (s *Service) accept(ctx context.Context, m *msg) storeResult {
-	return s.acceptAll(ctx, []*msg{m})[0]
+	return s.acceptAll(ctx, []*msg{m}, nil)[0]
 }
 
-// acceptAll stores checked messages in one transaction and announces
-// what it stored.
-func (s *Service) acceptAll(ctx context.Context, ms []*msg) []storeResult {
-	res, out, err := s.insert(ctx, ms...)
+// acceptAll stores checked messages, and this member's Says (answered
+// once committed: ownsay.go), in one transaction and announces the
+// messages it stored (a Say announces its own).
+func (s *Service) acceptAll(ctx context.Context, ms []*msg, says []*sayReq) []storeResult {
+	res, out, err := s.insertSays(ctx, ms, says)
 	if err != nil {
 		s.log.Warn("chat: store", "err", err)
 		return make([]storeResult, len(ms)) // failed
