@@ -198,3 +198,38 @@ func (s *Service) StoreFails(ctx context.Context, text string) error {
 }
 
 func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Link is one message of an author's chain as stored.
+type Link struct {
+	Seq      uint64
+	ID, Prev string
+	Text     string
+}
+
+// OwnChain is this node's messages in a room (by name), in seq order,
+// read from the store and decoded.
+func (s *Service) OwnChain(ctx context.Context, wg, room string) ([]Link, error) {
+	info, r, err := s.room(wg, room)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT raw FROM chat_messages WHERE workgroup=? AND log=? AND author=? ORDER BY seq`,
+		info.ID, r.name, s.self.String())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Link
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		m, err := decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Link{Seq: m.Seq, ID: m.ID(), Prev: fmt.Sprintf("%x", m.Prev), Text: m.Text})
+	}
+	return out, rows.Err()
+}
