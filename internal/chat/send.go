@@ -2,7 +2,6 @@ package chat
 
 import (
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -66,10 +65,8 @@ func (s *Service) storeOwn(ctx context.Context, b body, log string) (*msg, error
 	txctx := context.WithoutCancel(ctx)
 	dm := (&msg{body: b}).isDM()
 	var m *msg
-	var committed *txq
 	lk := s.storeMu.take(holdSay)
-	err := s.db.Tx(txctx, func(sqltx *sql.Tx) error {
-		tx := s.txq(sqltx)
+	committed, err := s.storeTx(txctx, func(tx *txq) error {
 		seq, prev, err := s.ownHead(txctx, tx, b.Workgroup, log, dm)
 		if err != nil {
 			return err
@@ -80,13 +77,9 @@ func (s *Service) storeOwn(ctx context.Context, b body, log string) (*msg, error
 		}
 		// seq follows the chain head read under storeMu: no chain check
 		// needed (chat_chain's key refuses a second one when indexed).
-		if err := insertRow(txctx, tx, m); err != nil {
-			return err
-		}
-		committed = tx
-		return nil
+		return insertRow(txctx, tx, m)
 	})
-	if err == nil && committed != nil {
+	if err == nil {
 		s.commitTips(committed)
 	}
 	s.storeMu.give(lk)

@@ -111,6 +111,11 @@ type Service struct {
 	// room topic subscriptions too (a partition gossip sees).
 	cutTopics atomic.Bool
 
+	// wconn is the store path's connection (writeconn.go), under
+	// storeMu; plainTx (benchmarks only) runs its transactions through
+	// database/sql's Tx on the pool instead.
+	wconn   *writeConn
+	plainTx bool
 	// heldRows bounds chat_held's rows (-1: unknown), under storeMu; with
 	// none held, storing a message does not look for held successors.
 	heldRows int
@@ -249,6 +254,7 @@ func (s *Service) Close() error {
 	for k, t := range s.topics {
 		s.leaveLocked(k, t)
 	}
+	s.closeWriteConn()
 	s.stmts.close()
 	return nil
 }

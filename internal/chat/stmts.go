@@ -46,7 +46,8 @@ func (c *stmtCache) close() {
 // txq runs one transaction's statements from the cache, each bound to the
 // transaction once.
 type txq struct {
-	tx    *sql.Tx
+	tx    *sql.Tx    // nil on the write connection (w)
+	w     *writeConn // the store path's connection (writeconn.go)
 	db    *sql.DB
 	cache *stmtCache
 	bound map[string]*sql.Stmt
@@ -72,10 +73,18 @@ func (s *Service) txq(tx *sql.Tx) *txq {
 	return &txq{tx: tx, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, heldBy: s.heldBy, tips: s.tips, heldCap: s.heldCap()}
 }
 
+// txqOn is txq for a transaction open on the write connection w.
+func (s *Service) txqOn(w *writeConn) *txq {
+	return &txq{w: w, db: s.db.DB, cache: &s.stmts, heldRows: s.heldRows, heldBy: s.heldBy, tips: s.tips, heldCap: s.heldCap()}
+}
+
 // held reports whether chat_held may have rows in this transaction.
 func (q *txq) held() bool { return q.heldRows < 0 || q.heldRows+q.heldDelta > 0 }
 
 func (q *txq) stmt(ctx context.Context, query string) *sql.Stmt {
+	if q.w != nil {
+		return q.w.stmt(ctx, query)
+	}
 	if st, ok := q.bound[query]; ok {
 		return st
 	}
@@ -96,6 +105,9 @@ func (q *txq) QueryRowContext(ctx context.Context, query string, args ...any) *s
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
+	if q.w != nil {
+		return q.w.c.QueryRowContext(ctx, query, args...)
+	}
 	return q.tx.QueryRowContext(ctx, query, args...)
 }
 
@@ -104,6 +116,9 @@ func (q *txq) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	if st := q.stmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
+	if q.w != nil {
+		return q.w.c.QueryContext(ctx, query, args...)
+	}
 	return q.tx.QueryContext(ctx, query, args...)
 }
 
@@ -111,6 +126,9 @@ func (q *txq) QueryContext(ctx context.Context, query string, args ...any) (*sql
 func (q *txq) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := q.stmt(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
+	}
+	if q.w != nil {
+		return q.w.c.ExecContext(ctx, query, args...)
 	}
 	return q.tx.ExecContext(ctx, query, args...)
 }

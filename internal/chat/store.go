@@ -63,9 +63,7 @@ func (s *Service) insertSays(ctx context.Context, ms []*msg, says []*sayReq) ([]
 	defer s.storeMu.give(lk)
 	res := make([]storeResult, len(ms))
 	var out []*msg
-	var q *txq
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
-		q = s.txq(tx)
+	q, err := s.storeTx(ctx, func(q *txq) error {
 		out = out[:0]
 		for i, m := range ms {
 			r, err := insertTx(ctx, q, m, m.isDM())

@@ -24,7 +24,9 @@ import (
 //
 //	go test -run '^$' -bench StoreBatch -benchtime 3000x ./internal/chat/
 //
-// PH_BATCH_SIZES=5,10 measures those sizes instead.
+// PH_BATCH_SIZES=5,10 measures those sizes instead. batchN/plain-tx runs
+// the transactions through database/sql's Tx on the pool (the path
+// before writeconn.go), for sizes 1 and 8.
 func BenchmarkStoreBatch(b *testing.B) {
 	sizes := []int{1, 2, 4, 8, 16, 32}
 	if env := os.Getenv("PH_BATCH_SIZES"); env != "" {
@@ -36,11 +38,14 @@ func BenchmarkStoreBatch(b *testing.B) {
 		}
 	}
 	for _, size := range sizes {
-		b.Run(fmt.Sprintf("batch%d", size), func(b *testing.B) { benchStore(b, size) })
+		b.Run(fmt.Sprintf("batch%d", size), func(b *testing.B) { benchStore(b, size, false) })
+		if size == 1 || size == 8 {
+			b.Run(fmt.Sprintf("batch%d/plain-tx", size), func(b *testing.B) { benchStore(b, size, true) })
+		}
 	}
 }
 
-func benchStore(b *testing.B, size int) {
+func benchStore(b *testing.B, size int, plainTx bool) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(b.TempDir(), "node.db"))
 	if err != nil {
@@ -52,7 +57,8 @@ func benchStore(b *testing.B, size int) {
 			b.Fatal(err)
 		}
 	}
-	s := &Service{db: db}
+	s := &Service{db: db, plainTx: plainTx}
+	defer s.closeWriteConn()
 	s.countHeld(ctx)
 	authors := 8
 	if n, err := strconv.Atoi(os.Getenv("PH_AUTHORS")); err == nil && n > 0 {
