@@ -153,7 +153,7 @@ func (s *Service) indexSlices(ctx context.Context) (int, error) {
 func (s *Service) indexBatch(ctx context.Context, limit int) (int, error) {
 	defer s.storeMu.give(s.storeMu.take(holdIndex))
 	var n int64
-	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+	_, err := s.storeTx(ctx, func(tx *txq) error { // writeconn.go
 		var lo int64
 		var hi sql.NullInt64
 		if err := tx.QueryRowContext(ctx, `SELECT upto FROM chat_index_mark`).Scan(&lo); err != nil {

@@ -8,8 +8,8 @@ import (
 )
 
 // The store path's transactions (the writer's batches with the Says in
-// them, syncs, direct messages: everything under storeMu that goes
-// through txq) run on one connection kept for them, with BEGIN
+// them, syncs, direct messages, the indexer's: everything under storeMu
+// that goes through txq) run on one connection kept for them, with BEGIN
 // IMMEDIATE, COMMIT and ROLLBACK prepared once on it, and its statements
 // prepared on it once. Through database/sql's Tx the SQLite driver
 // prepared BEGIN and COMMIT anew for every transaction, and database/sql
@@ -91,13 +91,16 @@ func (w *writeConn) close() {
 }
 
 // storeTx runs fn in a transaction on the write connection (storeMu
-// held), committing if it returns nil, and returns fn's txq. ctx should
-// not be cancellable (a cancellable one costs a watching goroutine per
-// statement).
+// held), committing if it returns nil, and returns fn's txq. fn's
+// statements run with ctx (the store path's is not cancellable: a
+// cancellable one costs a watching goroutine per statement); BEGIN,
+// COMMIT and ROLLBACK run without its cancellation, so an ended ctx
+// fails fn, not the connection.
 func (s *Service) storeTx(ctx context.Context, fn func(q *txq) error) (*txq, error) {
+	tctx := context.WithoutCancel(ctx)
 	w := s.wconn
 	if w == nil && !s.plainTx {
-		w, _ = openWriteConn(ctx, s.db.DB)
+		w, _ = openWriteConn(tctx, s.db.DB)
 		s.wconn = w
 	}
 	if w == nil { // database/sql's transaction, on any connection of the pool
@@ -108,19 +111,22 @@ func (s *Service) storeTx(ctx context.Context, fn func(q *txq) error) (*txq, err
 		})
 		return q, err
 	}
-	if _, err := w.begin.ExecContext(ctx); err != nil {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := w.begin.ExecContext(tctx); err != nil {
 		s.dropWriteConn()
 		return nil, fmt.Errorf("begin transaction: %w", err)
 	}
 	q := s.txqOn(w)
 	if err := fn(q); err != nil {
-		if _, rerr := w.rollback.ExecContext(ctx); rerr != nil && !s.autocommit(ctx) {
+		if _, rerr := w.rollback.ExecContext(tctx); rerr != nil && !s.autocommit(tctx) {
 			s.dropWriteConn()
 		}
 		return nil, err
 	}
-	if _, err := w.commit.ExecContext(ctx); err != nil {
-		if _, rerr := w.rollback.ExecContext(ctx); rerr != nil && !s.autocommit(ctx) {
+	if _, err := w.commit.ExecContext(tctx); err != nil {
+		if _, rerr := w.rollback.ExecContext(tctx); rerr != nil && !s.autocommit(tctx) {
 			s.dropWriteConn()
 		}
 		return nil, fmt.Errorf("commit: %w", err)
