@@ -115,9 +115,14 @@
 // only) and the bytes are the very ones signed (ownOrParse). The validator runs inline in gossipsub's
 // validation workers (p2p.JoinTopicInline: it never waits on the network,
 // so no goroutine per message). The store path runs prepared statements
-// (stmts.go). One writer stores gossip in batches (one commit each, up to
+// (stmts.go), its transactions (the writer's, syncs', the indexer's, a
+// direct message's) on one connection kept for them, BEGIN and COMMIT
+// prepared once (writeconn.go). One writer stores gossip in batches (one commit each, up to
 // 512: what waits, and under load what arrives within a window that
 // follows the rate, none below 200 msg/s, at most 10 ms: writepace.go),
+// and this member's own room messages with them (ownsay.go: a Say ends
+// the window, is signed on its tip in the batch's transaction and
+// answered once it committed; a direct message keeps its own),
 // each author's messages in chain
 // order (gossip validated concurrently often brings a successor a moment
 // before its predecessor: in one batch it is stored, not held); per
@@ -284,7 +289,9 @@
 // and already known, skipped, spared, chat_held reads) are on GET /metrics as
 // peerhood_chat_work_total{what} (metrics.go; bench/chatload prints them
 // per stored message; write_batches, index_batches and indexed count the
-// writer's and the indexer's transactions). Who holds the store lock,
+// writer's and the indexer's transactions). Who holds the store lock
+// (a room Say stored by the writer counts as "store", "say" is a direct
+// message's or a Say's own transaction),
 // and how long it was waited for, is
 // peerhood_chat_store_lock_seconds_total{holder,what} and
 // peerhood_chat_store_lock_long_total{holder} (holds over 10 ms;

@@ -97,12 +97,17 @@ func TestOwnSaysOrderedUnderTraffic(t *testing.T) {
 				t.Fatalf("%d of the %d IDs Say returned are in the chain", found, len(said))
 			}
 			testutil.Eventually(t, testnet.Converge, func() error {
-				if got, _ := announced(false); len(got) < len(said) {
+				// A slow reader (the race detector) can lose events: the
+				// bus then says so (a gap), and only duplicates count.
+				if got, gap := announced(false); len(got) < len(said) && !gap {
 					return fmt.Errorf("%d of %d Says announced", len(got), len(said))
 				}
 				return nil
 			})
 			got, gap := announced(true)
+			if gap {
+				t.Logf("events lost by the reader: %d of %d Says seen announced", len(got), len(said))
+			}
 			for id, n := range got {
 				if _, ok := said[id]; !ok || (n != 1 && !gap) {
 					t.Fatalf("message %s announced %d times (said: %v)", id, n, ok)

@@ -23,7 +23,7 @@ type lockHolder int
 
 const (
 	holdStore lockHolder = iota // insert: the writer, history sync, direct messages
-	holdSay                     // send: this member's own message
+	holdSay                     // storeOwn: a direct message, or a Say while the writer does not run (a room Say goes with the writer's batch: holdStore)
 	holdIndex                   // the indexer (fts.go)
 	holdOther                   // countHeld and the like
 	nHolders
