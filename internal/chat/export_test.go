@@ -233,3 +233,16 @@ func (s *Service) OwnChain(ctx context.Context, wg, room string) ([]Link, error)
 	}
 	return out, rows.Err()
 }
+
+// Keeps reports whether this node keeps a log of workgroup wg (its name
+// or ID): room, or "" for the room directory (it joined its topic).
+func (s *Service) Keeps(wg, room string) bool {
+	info, err := s.resolve(wg)
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.topics[logKey{info.ID, room}]
+	return ok
+}

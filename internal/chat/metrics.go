@@ -31,6 +31,7 @@ type workCounts struct {
 	indexBatches atomic.Uint64 // the indexer's transactions (fts.go)
 	indexed      atomic.Uint64 // messages indexed
 	syncHeld     atomic.Uint64 // reads of chat_held by sync rounds (only those whose peer had something this node lacks: anyAhead)
+	logScans     atomic.Uint64 // lists of the logs to keep (wantedLogs: topicwatch.go)
 }
 
 var workDesc = prometheus.NewDesc("peerhood_chat_work_total",
@@ -60,7 +61,7 @@ func (w *workCounts) snapshot() map[string]uint64 {
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
 		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
 		"write_batches": w.writeBatches.Load(), "index_batches": w.indexBatches.Load(), "indexed": w.indexed.Load(),
-		"sync_held": w.syncHeld.Load(),
+		"sync_held": w.syncHeld.Load(), "log_scans": w.logScans.Load(),
 	}
 }
 

@@ -120,6 +120,7 @@ func (s *Service) refold(wg string) map[string]*roomState {
 	s.mu.Lock()
 	s.rooms[wg] = rooms
 	s.mu.Unlock()
+	s.logsGen.Add(1) // after the change: a mark read before it is stale
 	return rooms
 }
 
@@ -169,6 +170,7 @@ func (s *Service) setJoined(k logKey, joined bool) {
 	} else {
 		delete(s.joined, k)
 	}
+	s.logsGen.Add(1)
 }
 
 func (s *Service) resolve(wg string) (workgroup.Info, error) {

@@ -101,8 +101,12 @@ type Service struct {
 	syncAsked map[syncKey]time.Time
 	told      map[syncKey]time.Time
 	joined    map[logKey]bool // rooms joined (nil: not read yet)
-	acc       topicAccess     // room access on the gossip topics (access_topic.go)
-	push      pushState       // direct push of own room messages (push.go)
+	// logsGen moves whenever what wantedLogs reads besides the directory
+	// may have changed: a room directory folded, a room joined or left
+	// (topicwatch.go).
+	logsGen atomic.Uint64
+	acc     topicAccess // room access on the gossip topics (access_topic.go)
+	push    pushState   // direct push of own room messages (push.go)
 
 	// cutOff, set by tests only, simulates a partition: chat takes no
 	// gossip from those peers and syncs no history with them.
@@ -271,8 +275,16 @@ func (s *Service) loop() {
 	ret := time.NewTicker(time.Hour)
 	defer ret.Stop()
 	s.applyRetention(s.ctx)
+	var synced logsMark // the inputs of the last syncTopics that joined all (topicwatch.go)
+	ticks := 0
 	for {
-		s.syncTopics()
+		if m, ok := s.logsMark(); ticks%logsFullEvery == 0 || !ok || m != synced {
+			synced = logsMark{}
+			if s.syncTopics() && ok {
+				synced = m
+			}
+		}
+		ticks++
 		select {
 		case <-s.ctx.Done():
 			return

@@ -52,6 +52,7 @@ func randPerm(n int) []int { return rand.Perm(n) }
 // directory, the rooms it joined, and, for a mailbox member, every room
 // of its workgroup it is allowed in.
 func (s *Service) wantedLogs() map[logKey]bool {
+	s.work.logScans.Add(1)
 	want := map[logKey]bool{}
 	joined := s.joinedRooms()
 	for _, w := range s.dir.Workgroups() {
@@ -68,8 +69,8 @@ func (s *Service) wantedLogs() map[logKey]bool {
 }
 
 // syncTopics joins the topics of the logs this node keeps and leaves the
-// others.
-func (s *Service) syncTopics() {
+// others. It reports whether it joined every one.
+func (s *Service) syncTopics() bool {
 	want := s.wantedLogs()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -78,14 +79,17 @@ func (s *Service) syncTopics() {
 			s.leaveLocked(k, t)
 		}
 	}
+	all := true
 	for k := range want {
 		if _, ok := s.topics[k]; ok {
 			continue
 		}
 		if err := s.joinLocked(k); err != nil {
 			s.log.Warn("chat: cannot join topic", "workgroup", k.wg, "log", k.log, "err", err)
+			all = false
 		}
 	}
+	return all
 }
 
 func (s *Service) joinLocked(k logKey) error {

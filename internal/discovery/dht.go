@@ -93,8 +93,10 @@ func (s *Service) dht(wg string) *wgDHT {
 }
 
 // syncDHTs starts the DHT of each workgroup this node entered and stops
-// those of workgroups it left.
-func (s *Service) syncDHTs(wgs []workgroup.Info) {
+// those of workgroups it left. It reports whether every workgroup has its
+// DHT (a DHT that failed to start is tried again at the next round).
+func (s *Service) syncDHTs(wgs []workgroup.Info) bool {
+	all := true
 	want := map[string]bool{}
 	for _, w := range wgs {
 		want[w.ID] = true
@@ -114,10 +116,12 @@ func (s *Service) syncDHTs(wgs []workgroup.Info) {
 		d, err := s.newDHT(id)
 		if err != nil {
 			s.cfg.Log.Warn("workgroup DHT", "workgroup", id, "err", err)
+			all = false
 			continue
 		}
 		s.dhts[id] = d
 	}
+	return all
 }
 
 func (s *Service) newDHT(wg string) (*wgDHT, error) {

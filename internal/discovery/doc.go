@@ -16,7 +16,9 @@
 //     node are kept (p2p.UsableAddrs: no other machine's loopback; private
 //     ranges only with a private address here or a private link). On start and every
 //     Tick (500 ms; a tick finds nothing to do without listing the
-//     members when the connected members number all of them) the service
+//     members when the connected members number all of them, and once
+//     that was found, does nothing at all until a connection opens or
+//     closes or the roster's generation moves: idleround.go) the service
 //     dials members it is not connected to, from the
 //     book and the peerstore, with exponential backoff per member (1 s
 //     doubling to MaxBackoff; reset on any connection and when mDNS sees

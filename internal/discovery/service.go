@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
@@ -73,13 +74,18 @@ type Service struct {
 	aloneSince  time.Time // loop only: since when no member is reachable
 	aloneWarned bool      // loop only: the log said so
 
-	learnt chan learnt          // addresses to record in the book (learnLoop)
-	heard  map[peer.ID]heardSet // under mu: the last heartbeat addresses recorded per member
-	sem    chan struct{}
-	kick   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// settled: the last round found every member connected, at these
+	// directory and connection generations (loop only): until either
+	// moves, a round has nothing to do (idleround.go).
+	settled settledMark
+	connGen atomic.Uint64        // bumped on every connection opened or closed
+	learnt  chan learnt          // addresses to record in the book (learnLoop)
+	heard   map[peer.ID]heardSet // under mu: the last heartbeat addresses recorded per member
+	sem     chan struct{}
+	kick    chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // New builds the service; Start runs it.
@@ -196,11 +202,20 @@ func (s *Service) loop() {
 
 // round starts DHTs of new workgroups and dials members not connected.
 func (s *Service) round() {
+	mark, ok := s.mark()
+	if ok && s.settled == mark {
+		return // nothing changed since every member was connected
+	}
+	s.settled = settledMark{}
 	wgs := s.cfg.Dir.Workgroups()
+	dhtsOK := true
 	if !s.cfg.NoDHT {
-		s.syncDHTs(wgs)
+		dhtsOK = s.syncDHTs(wgs)
 	}
 	if s.allConnected(wgs) {
+		if ok && dhtsOK {
+			s.settled = mark
+		}
 		return
 	}
 	self := s.cfg.Host.ID()
@@ -292,6 +307,7 @@ func (s *Service) allConnected(wgs []workgroup.Info) bool {
 }
 
 func (s *Service) connected(_ network.Network, c network.Conn) {
+	s.connGen.Add(1)
 	p := c.RemotePeer()
 	if !s.isMember(p) {
 		return
@@ -339,6 +355,7 @@ func (s *Service) retryWaiting(now time.Time) bool {
 }
 
 func (s *Service) disconnected(n network.Network, c network.Conn) {
+	s.connGen.Add(1)
 	p := c.RemotePeer()
 	if len(n.ConnsToPeer(p)) > 0 || !s.isMember(p) {
 		return

@@ -40,8 +40,10 @@
 // writer here (gossipsub opens it right after forgetting, so the frame
 // is applied after: this closes the race whatever the timing), a second
 // after this node opens a writer (the peer also forgets when this node's
-// old writer closes, which can be applied late), and every 20 s (ping
-// loop). A peer that never lost them just sets them again (no event).
+// old writer closes, which can be applied late), and periodically (ping
+// loop: 20 s after a writer to or from the peer opened, then at gaps
+// doubling up to 2 min while none opens). A peer that never lost them
+// just sets them again (no event).
 // It resets nothing, spends none of gossipsub's four writer reopens per
 // ten minutes and dials no one; the peer's filters judge the frame as
 // any subscription. The frame goes between two of gossipsub's frames
@@ -167,8 +169,9 @@
 // start and end events), so a later one dialled directly is "direct";
 // a closed connection takes its label along. The RTT shown is the least
 // of the last three pings over the link in use (pings every 20 s and on
-// every new connection), dropped when the link changes (relayed to
-// direct) or the last connection closes:
+// every new connection; a yamux ping frame over a yamux connection, the
+// ping protocol over QUIC: rtt.go), dropped when the link changes
+// (relayed to direct) or the last connection closes:
 // libp2p's EWMA (a tenth per sample) kept 399 ms for minutes after an
 // outage while the link was back at 4 ms.
 //

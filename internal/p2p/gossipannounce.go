@@ -32,13 +32,26 @@ import (
 //   - reannounceAfterOpen after this node opens a new writer (the peer
 //     forgets, on its side, when this node's old writer closes: that can
 //     in turn be applied after the new hello);
-//   - every 20 s to every peer (the host's ping loop), a cheap safety net.
+//   - periodically (the host's ping loop, every 20 s), a safety net: to a
+//     peer 20 s after a writer to or from it opened, then at gaps that
+//     double up to reannounceMaxGap (2 min) while no writer opens
+//     (reannounceDue). It was every 20 s to every peer: 2 frames a second
+//     each way for an idle member of 20, for orderings the two causal
+//     paths above already cover.
 //
 // Nothing is reset or dialled: the frame rides the writer gossipsub has.
 
 // reannounceAfterOpen is how long after a writer opens its subscriptions
 // are sent again on it.
 const reannounceAfterOpen = time.Second
+
+// The periodic re-announce to a peer: reannounceMinGap after a writer
+// to or from it opened, the gap doubling each time up to
+// reannounceMaxGap.
+const (
+	reannounceMinGap = 20 * time.Second
+	reannounceMaxGap = 2 * time.Minute
+)
 
 // reannounceTimeout bounds the write of one re-announce.
 const reannounceTimeout = 10 * time.Second
@@ -54,11 +67,56 @@ type gossipWriters struct {
 	sweeping  atomic.Bool // a reannounceAll round is under way
 	mu        sync.Mutex
 	out       map[peer.ID]*gossipStream
+	due       map[peer.ID]reannounceDue // the periodic re-announce per peer (under mu)
 	hold      gossipHold
 }
 
+// reannounceDue is when a peer's next periodic re-announce is due (zero:
+// at the next sweep) and the gap after it.
+type reannounceDue struct {
+	at  time.Time
+	gap time.Duration
+}
+
 func newGossipWriters(allow func(peer.ID) bool) *gossipWriters {
-	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, onInbound: true, out: make(map[peer.ID]*gossipStream)}
+	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, onInbound: true,
+		out: make(map[peer.ID]*gossipStream), due: make(map[peer.ID]reannounceDue)}
+}
+
+// writerOpened restarts p's periodic re-announces: a writer opened to or
+// from p is when a subscription can be lost.
+func (w *gossipWriters) writerOpened(p peer.ID) {
+	w.mu.Lock()
+	w.due[p] = reannounceDue{}
+	w.mu.Unlock()
+}
+
+// duePeers lists the peers with a writer whose periodic re-announce is
+// due at now (within slack: the sweep runs every 20 s) and schedules
+// their next one.
+func (w *gossipWriters) duePeers(now time.Time, slack time.Duration) []peer.ID {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []peer.ID
+	for p := range w.out {
+		d := w.due[p]
+		if d.at.After(now.Add(slack)) {
+			continue
+		}
+		out = append(out, p)
+		d.gap = min(max(2*d.gap, reannounceMinGap), reannounceMaxGap)
+		if d.at.IsZero() {
+			d.gap = reannounceMinGap
+		}
+		d.at = now.Add(d.gap)
+		w.due[p] = d
+	}
+	for p := range w.due {
+		if w.out[p] == nil {
+			delete(w.due, p)
+		}
+	}
+	return out
 }
 
 // opened wraps s, a writer the router has just opened, and records it as
@@ -68,6 +126,7 @@ func (w *gossipWriters) opened(s network.Stream) network.Stream {
 	p := s.Conn().RemotePeer()
 	w.mu.Lock()
 	w.out[p] = gs
+	w.due[p] = reannounceDue{}
 	w.mu.Unlock()
 	w.hold.opened(p)
 	if w.afterOpen > 0 {
@@ -90,24 +149,14 @@ func (w *gossipWriters) closed(s *gossipStream) {
 // writer to this node has forgotten this node's subscriptions (if it knew
 // them), so they are sent again.
 func (w *gossipWriters) inbound(fn network.StreamHandler) network.StreamHandler {
-	if !w.onInbound {
-		return fn
-	}
 	return func(s network.Stream) {
-		go w.reannounce(s.Conn().RemotePeer())
+		p := s.Conn().RemotePeer()
+		w.writerOpened(p)
+		if w.onInbound {
+			go w.reannounce(p)
+		}
 		fn(s)
 	}
-}
-
-// peers lists the peers this router has a writer to.
-func (w *gossipWriters) peers() []peer.ID {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	out := make([]peer.ID, 0, len(w.out))
-	for p := range w.out {
-		out = append(out, p)
-	}
-	return out
 }
 
 // reannounce sends this node's subscriptions again to p on the router's
@@ -362,10 +411,15 @@ func (h *gossipHold) opened(p peer.ID) {
 	}
 }
 
+// reannounceSlack: a periodic re-announce due this soon is sent in the
+// sweep at hand (sweeps are 20 s apart).
+const reannounceSlack = time.Second
+
 // reannounceAll sends this node's subscriptions again to every peer both
-// routers have a writer to, in the background (a writer blocked on a
-// peer that does not read holds its re-announce up to the write
-// deadline): one round per router at a time.
+// routers have a writer to whose periodic re-announce is due
+// (duePeers), in the background (a writer blocked on a peer that does
+// not read holds its re-announce up to the write deadline): one round
+// per router at a time.
 func (h *Host) reannounceAll() {
 	for _, w := range []*gossipWriters{h.gossipW, h.chatGossipW} {
 		if !w.sweeping.CompareAndSwap(false, true) {
@@ -373,7 +427,7 @@ func (h *Host) reannounceAll() {
 		}
 		go func() {
 			defer w.sweeping.Store(false)
-			for _, p := range w.peers() {
+			for _, p := range w.duePeers(time.Now(), reannounceSlack) {
 				w.reannounce(p)
 			}
 		}()

@@ -7,6 +7,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-yamux/v5"
 )
 
 // rttSamples is how many recent pings a peer's round-trip time is taken
@@ -115,12 +116,63 @@ func (h *Host) connClosed(p peer.ID) {
 func (h *Host) measure(ctx context.Context, p peer.ID) {
 	ctx, cancel := context.WithTimeout(network.WithNoDial(ctx, "measure the round-trip time"), 5*time.Second)
 	defer cancel()
+	d, err := h.pingOnce(ctx, p)
+	if err != nil {
+		return
+	}
+	h.rtt.add(p, pathOf(h.Link(p)), d, func() bool { return h.Network().Connectedness(p) == network.Connected })
+	h.Peerstore().RecordLatency(p, d)
+}
+
+// pingOnce measures one round trip to p over the connection in use (a
+// direct one over a relayed one, as Link). Over yamux (TCP, and relayed
+// links) that is a yamux ping frame, answered by the peer's session read
+// loop: one 12-byte frame each way, where a /ipfs/ping/1.0.0 stream costs
+// both ends a stream, a protocol negotiation, a handler goroutine and
+// four or five frames each way (an idle member of 20 pinged and was
+// pinged about once a second each: records/2026-12-01-s12-idle.md).
+// Every yamux implementation answers pings, so older nodes do too. Other
+// muxers (QUIC) use the ping protocol.
+func (h *Host) pingOnce(ctx context.Context, p peer.ID) (time.Duration, error) {
+	if s := h.yamuxInUse(p); s != nil {
+		type result struct {
+			d   time.Duration
+			err error
+		}
+		ch := make(chan result, 1)
+		// Session.Ping takes no context; it gives up after the
+		// session's write timeout (10 s) or when the session closes.
+		go func() {
+			d, err := s.Ping()
+			ch <- result{d, err}
+		}()
+		select {
+		case r := <-ch:
+			return r.d, r.err
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
 	select {
 	case res := <-h.ping.Ping(ctx, p):
-		if res.Error == nil {
-			h.rtt.add(p, pathOf(h.Link(p)), res.RTT, func() bool { return h.Network().Connectedness(p) == network.Connected })
-			h.Peerstore().RecordLatency(p, res.RTT)
-		}
+		return res.RTT, res.Error
 	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
+}
+
+// yamuxInUse is the yamux session of p's connection in use, nil when that
+// connection is not muxed by yamux (QUIC) or p is not connected.
+func (h *Host) yamuxInUse(p peer.ID) *yamux.Session {
+	var best network.Conn
+	for _, c := range h.Network().ConnsToPeer(p) {
+		if best == nil || h.linkOf(best) == LinkRelayed {
+			best = c
+		}
+	}
+	var s *yamux.Session
+	if best == nil || !best.As(&s) {
+		return nil
+	}
+	return s
 }

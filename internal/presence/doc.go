@@ -22,7 +22,11 @@
 // sender's own listen addresses (array of at most 8 binary multiaddrs of
 // at most 128 bytes, relay circuits last; omitted when none), 8 (direct
 // messages only, omitted when false) true: the sender asks for a
-// snapshot.
+// snapshot, 9 (routine heartbeats only, omitted when false) true: every
+// member the sender saw present was its peer on the topic, so its flood
+// publish reached them all; a receiver that gets such a heartbeat from
+// its author applies it and does not forward or advertise it (gossipsub
+// ValidationIgnore; reached.go). Older nodes ignore key 9.
 // A message is at most 2 KiB. Receivers add the addresses they can use
 // (p2p.UsableAddrs: not another machine's loopback, private ranges only
 // where this node has a private address or a private link to the author)

@@ -54,6 +54,11 @@ type message struct {
 	// (the signed messages of the members it sees present): the sender
 	// was alone on the topic until now.
 	Want bool `cbor:"8,keyasint,omitempty"`
+	// Reached, on a routine heartbeat only: when the sender published
+	// it, every member it saw present was one of its peers on the topic,
+	// so its flood publish reached each of them directly and forwarding
+	// it could only make duplicates (reached.go).
+	Reached bool `cbor:"9,keyasint,omitempty"`
 }
 
 // goneEntry reports a member gone after its message Seq (the last the

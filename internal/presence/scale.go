@@ -89,7 +89,9 @@ func (s *Service) beat(force bool) {
 		if !force && now.Before(t.next) {
 			continue
 		}
-		s.publishLocked(wg, t, shown, nil)
+		m := s.messageLocked(wg, t, shown)
+		m.Reached = !force && s.reachedAllLocked(wg, t)
+		s.publishMsgLocked(wg, t, m, nil)
 		t.next = now.Add(jitter(t.interval))
 	}
 }

@@ -143,6 +143,11 @@ type Service struct {
 	// (SetAddrSink: discovery keeps them in its address book).
 	addrSink atomic.Pointer[func(peer.ID, []ma.Multiaddr)]
 
+	// gossipIn counts the heartbeats of others the topic validators
+	// passed: accepted (forwarded by gossipsub) and taken as Reached
+	// (applied, not forwarded: reached.go).
+	gossipIn struct{ accepted, reached atomic.Uint64 }
+
 	kick   chan struct{}
 	direct chan struct{} // direct messages being sent (maxDirect)
 	ctx    context.Context
@@ -342,7 +347,7 @@ func (s *Service) leaveLocked(wg string, t *topicState) {
 
 // validator accepts only well-formed messages of wg authored by its members.
 func (s *Service) validator(wg string) pubsub.ValidatorEx {
-	return func(_ context.Context, _ peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	return func(_ context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 		author := msg.GetFrom()
 		m, err := decode(msg.Data)
 		if err != nil || m.Workgroup != wg || !plausibleSeq(m.Seq, time.Now()) {
@@ -354,6 +359,13 @@ func (s *Service) validator(wg string) pubsub.ValidatorEx {
 				s.keepPending(wg, author, m)
 			}
 			return pubsub.ValidationReject
+		}
+		if s.takeReached(wg, from, author, m, msg) {
+			s.gossipIn.reached.Add(1)
+			return pubsub.ValidationIgnore // applied, not forwarded (reached.go)
+		}
+		if author != s.self {
+			s.gossipIn.accepted.Add(1)
 		}
 		msg.ValidatorData = m
 		return pubsub.ValidationAccept
@@ -469,7 +481,11 @@ func (s *Service) shownLocked() string {
 // publishLocked publishes this node's state in wg, with the members it
 // reports gone.
 func (s *Service) publishLocked(wg string, t *topicState, state string, gone map[peer.ID]uint64) {
-	m := s.messageLocked(wg, t, state)
+	s.publishMsgLocked(wg, t, s.messageLocked(wg, t, state), gone)
+}
+
+// publishMsgLocked publishes m, with gone reported.
+func (s *Service) publishMsgLocked(wg string, t *topicState, m message, gone map[peer.ID]uint64) {
 	for p, seq := range gone {
 		m.Gone = append(m.Gone, goneEntry{Peer: []byte(p), Seq: seq})
 	}
