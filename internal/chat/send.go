@@ -64,6 +64,9 @@ func (s *Service) sendView(ctx context.Context, wg string, b body) (_ *msg, view
 		s.commitTips(committed)
 	}
 	s.storeMu.give(lk)
+	if err == nil {
+		s.fts.noteStored(1, time.Now()) // queued for indexing (fts.go)
+	}
 	if err != nil {
 		if errors.Is(err, errBadMessage) {
 			return nil, view, false, fmt.Errorf("%w: %v", ErrInvalid, err)
