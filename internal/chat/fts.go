@@ -94,6 +94,8 @@ type ftsLoad struct {
 	queued atomic.Int64
 	text   atomic.Int64
 	last   atomic.Int64 // UnixNano of the last store that stored something
+	// textCap replaces ftsCap when set (tests: before the indexer runs).
+	textCap int64
 }
 
 // noteStored records n messages stored (queued for indexing) at now.
@@ -119,7 +121,13 @@ func (f *ftsLoad) due(dirty bool, now time.Time) (due, idle bool) {
 func (f *ftsLoad) full() bool { return f.queued.Load() >= ftsSlice }
 
 // textFull reports whether the full-text queue reached its cap.
-func (f *ftsLoad) textFull() bool { return f.text.Load() >= ftsCap }
+func (f *ftsLoad) textFull() bool {
+	limit := int64(ftsCap)
+	if f.textCap > 0 {
+		limit = f.textCap
+	}
+	return f.text.Load() >= limit
+}
 
 // indexed notes n messages indexed in chat_ids and chat_chain, and t in
 // the full-text index.
