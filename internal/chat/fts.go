@@ -162,6 +162,9 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("chat: full-text index: %w", err)
 		}
+		if err := s.checkpoint(ctx); err != nil {
+			return total, err
+		}
 		if ids < ftsBatch && text < ftsBatch {
 			return total, nil
 		}
@@ -177,6 +180,9 @@ func (s *Service) indexIdle(ctx context.Context, last int64) (bool, error) {
 		ids, text, err := s.index(ctx, partAll, ftsBatch)
 		if err != nil {
 			return false, fmt.Errorf("chat: full-text index: %w", err)
+		}
+		if err := s.checkpoint(ctx); err != nil {
+			return false, err
 		}
 		if ids < ftsBatch && text < ftsBatch {
 			return true, nil
