@@ -269,9 +269,10 @@ func burstHalves(samples []tlSample, start time.Time, dur time.Duration) {
 		if el <= 0 {
 			return "-"
 		}
-		return fmt.Sprintf("%.1f s: cpu even %.2f odd %.2f cores, index lock held even %.0f odd %.0f ms/s",
+		return fmt.Sprintf("%.1f s: cpu even %.2f odd %.2f cores, index lock held even %.0f odd %.0f ms/s, %.0f full-text indexed (by builds that count it)",
 			el, (y.half[0]-x.half[0]).Seconds()/el, (y.half[1]-x.half[1]).Seconds()/el,
-			1000*(y.c["lock_hold_index@0"]-x.c["lock_hold_index@0"])/el, 1000*(y.c["lock_hold_index@1"]-x.c["lock_hold_index@1"])/el)
+			1000*(y.c["lock_hold_index@0"]-x.c["lock_hold_index@0"])/el, 1000*(y.c["lock_hold_index@1"]-x.c["lock_hold_index@1"])/el,
+			y.c["work_fts_indexed"]-x.c["work_fts_indexed"])
 	}
 	fmt.Printf("peerhood halves: sending %s; after %s\n", part(a, b), part(b, z))
 }
