@@ -31,10 +31,13 @@ import (
 // the busy period when the slices carried it too (12% of all CPU at 20
 // members x 500 msg/s). It is brought up to date
 //   - when the writer has stored nothing for ftsIdle, ftsBatch rows per
-//     transaction (cheaper per row than slices: bigger FTS5 segments,
-//     fewer merges), stopping between transactions if the writer stores
-//     again (the rest waits for the next quiet moment); then the WAL is
-//     checkpointed;
+//     transaction (a little cheaper per row than slices, and faster),
+//     stopping between transactions if the writer stores again (the rest
+//     waits for the next quiet moment); then the WAL is checkpointed
+//     (during a catch-up of up to ftsCap rows SQLite's own checkpoint,
+//     every 1,000 pages, bounds it: at a quiet moment it delays nobody;
+//     a checkpoint after each transaction cost ~2% of the CPU per
+//     delivery, docs/notes-s12-fts.md);
 //   - when ftsCap rows wait (a burst longer than ftsCap / rate): then in
 //     slices of ftsSlice, ftsGap apart, down to under a slice, so the
 //     work left to a quiet moment or a search is bounded;
@@ -166,9 +169,6 @@ func (s *Service) indexPending(ctx context.Context) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("chat: full-text index: %w", err)
 		}
-		if err := s.checkpoint(ctx); err != nil {
-			return total, err
-		}
 		if ids < ftsBatch && text < ftsBatch {
 			return total, nil
 		}
@@ -184,9 +184,6 @@ func (s *Service) indexIdle(ctx context.Context, last int64) (bool, error) {
 		ids, text, err := s.index(ctx, partAll, ftsBatch)
 		if err != nil {
 			return false, fmt.Errorf("chat: full-text index: %w", err)
-		}
-		if err := s.checkpoint(ctx); err != nil {
-			return false, err
 		}
 		if ids < ftsBatch && text < ftsBatch {
 			return true, nil
@@ -225,9 +222,10 @@ func (s *Service) indexStart(ctx context.Context) error {
 // indexSlices indexes under load: a slice of ftsSlice messages per
 // transaction, ftsGap apart, of chat_ids and chat_chain while a whole
 // slice waits, and of the full-text index when its queue reached ftsCap
-// (then down to under a slice), checkpointing the WAL after each
-// transaction (outside the store lock: kickedSlice). It returns how many
-// transactions it ran.
+// (then down to under a slice). It returns how many transactions it
+// ran. No checkpoint here: the kicked slices checkpoint (kickedSlice),
+// and one after each transaction cost ~2% of the CPU per delivery
+// (docs/notes-s12-fts.md).
 func (s *Service) indexSlices(ctx context.Context) (int, error) {
 	ids, text := s.fts.full(), s.fts.textFull()
 	runs := 0
@@ -243,9 +241,6 @@ func (s *Service) indexSlices(ctx context.Context) (int, error) {
 		runs++
 		if err != nil {
 			return runs, fmt.Errorf("chat: index: %w", err)
-		}
-		if err := s.checkpoint(ctx); err != nil {
-			return runs, err
 		}
 		ids = s.fts.full() && (!ids || ni == ftsSlice)
 		text = text && nt == ftsSlice
