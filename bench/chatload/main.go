@@ -177,11 +177,12 @@ func run(homes []string, wg, room string, total, rate, senders int, wait time.Du
 	}
 	sent.Wait()
 	report(ms, total, start, failed)
-	timeline(ms, says, start, smp.finish(), timelineFile)
 	// Work the members defer to their idle moments (chat's full-text
 	// indexing and WAL checkpoint, 500 ms after the last store) belongs
 	// to the run's CPU: wait it out (the idle line subtracts the wait).
+	// The timeline's samples go on through it (the halves' "after").
 	time.Sleep(deferredWork)
+	timeline(ms, says, start, smp.finish(), timelineFile)
 	cpu.report(homes, senders, total) // before the profiles end: they run past the sending
 	stopProf()
 	reportGossip(g0, gossipCounts(homes), len(homes), total)

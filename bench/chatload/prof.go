@@ -116,7 +116,7 @@ func gossipCounts(homes []string) map[string]float64 {
 		}()
 	}
 	wg.Wait()
-	for _, b := range pages {
+	for i, b := range pages {
 		for _, line := range strings.Split(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, " "); ok && goMetrics[k] {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
@@ -126,6 +126,7 @@ func gossipCounts(homes []string) map[string]float64 {
 			}
 			if k, f, ok := lockCounter(line); ok {
 				out[k] += f
+				out[k+"@"+strconv.Itoa(i%2)] += f // even and odd members apart (-parity)
 				continue
 			}
 			rest, ok := strings.CutPrefix(line, `peerhood_chat_gossip_total{what="`)

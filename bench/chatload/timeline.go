@@ -32,9 +32,10 @@ type sayRec struct {
 
 // tlSample is the counters of every member at one moment.
 type tlSample struct {
-	at  time.Time
-	cpu time.Duration      // all members' CPU so far
-	c   map[string]float64 // all members' metrics summed (-timeline only)
+	at   time.Time
+	cpu  time.Duration      // all members' CPU so far
+	half [2]time.Duration   // the even and the odd members' CPU so far
+	c    map[string]float64 // all members' metrics summed (-timeline only)
 }
 
 // sampler takes a tlSample a second until stopped.
@@ -72,8 +73,10 @@ func startSampler(homes []string, metrics bool) *sampler {
 
 func (sp *sampler) take() {
 	x := tlSample{at: time.Now()}
-	for _, p := range sp.pids {
-		x.cpu += procCPU(p)
+	for i, p := range sp.pids {
+		c := procCPU(p)
+		x.cpu += c
+		x.half[i%2] += c
 	}
 	if sp.metrics {
 		x.c = gossipCounts(sp.homes)
@@ -194,6 +197,7 @@ func timeline(ms []*member, says []sayRec, start time.Time, samples []tlSample, 
 	}
 	fmt.Printf("peerhood tail: %d s; p99 per second: median %.1f ms, worst %.1f ms (second %d); seconds over 50 ms: %d [%s]; p99 per receiving member (ms): %s\n",
 		len(secs), quantile(durs(p99s), 0.5), worst.p99, worst.sec, len(over), strings.Join(list, " "), strings.Join(mem, ", "))
+	burstHalves(samples, start, time.Duration(len(secs))*time.Second)
 	if file != "" {
 		if err := os.WriteFile(file, []byte(table.String()), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "chatload: timeline:", err)
@@ -237,4 +241,38 @@ func sampleCols(samples []tlSample, start time.Time, i int) string {
 		d("work_write_batches"), d("work_index_batches"), d("work_indexed"),
 		ms("lock_hold_store"), ms("lock_hold_say"), ms("lock_hold_index"),
 		d("lock_long_store"), d("lock_long_say"), d("lock_long_index"), d("work_sync_rounds"), ms("lock_wait_store"), ms("lock_wait_say"))
+}
+
+// burstHalves prints the even and the odd members' CPU and index lock
+// holds apart (bench/chat.sh BASE= runs the odd ones on another build),
+// during the sending (from start for dur) and after it (to the last
+// sample): what a build defers out of the busy period shows as less in
+// the first and more in the second.
+func burstHalves(samples []tlSample, start time.Time, dur time.Duration) {
+	if len(samples) < 3 {
+		return
+	}
+	a, b, z := &samples[0], (*tlSample)(nil), &samples[len(samples)-1]
+	for j := range samples {
+		if samples[j].at.Sub(start) <= 300*time.Millisecond {
+			a = &samples[j]
+		}
+		if b == nil && samples[j].at.Sub(start) >= dur-300*time.Millisecond {
+			b = &samples[j]
+		}
+	}
+	if b == nil || a.c == nil || b.c == nil || z.c == nil {
+		return
+	}
+	part := func(x, y *tlSample) string {
+		el := y.at.Sub(x.at).Seconds()
+		if el <= 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f s: cpu even %.2f odd %.2f cores, index lock held even %.0f odd %.0f ms/s, %.0f full-text indexed (by builds that count it)",
+			el, (y.half[0]-x.half[0]).Seconds()/el, (y.half[1]-x.half[1]).Seconds()/el,
+			1000*(y.c["lock_hold_index@0"]-x.c["lock_hold_index@0"])/el, 1000*(y.c["lock_hold_index@1"]-x.c["lock_hold_index@1"])/el,
+			y.c["work_fts_indexed"]-x.c["work_fts_indexed"])
+	}
+	fmt.Printf("peerhood halves: sending %s; after %s\n", part(a, b), part(b, z))
 }

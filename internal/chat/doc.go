@@ -429,25 +429,29 @@
 // (the ID's first 16 hex digits, in runs of 4,096 rowids so an index
 // transaction touches the newest run's leaves only: lookups by ID and
 // prefix, idlookup.go, migration chat/0004)
-// and chat_chain (an author's chain: tips, heads, ranges, chain.go). Its
-// queue is a watermark, chat_index_mark.upto: rows above it are not
-// indexed yet, and every read through chat_ids or chat_chain also scans
-// that tail (by rowid; at most a slice, ftsSlice, and a write batch). Exactly once
+// and chat_chain (an author's chain: tips, heads, ranges, chain.go). Their
+// queues are watermarks: rows above chat_index_mark.upto are not yet in
+// chat_ids and chat_chain, and every read through those also scans that
+// tail (by rowid; at most a slice, ftsSlice, and a write batch); rows
+// above chat_fts_mark.upto (migration chat/0006) are not yet in chat_fts,
+// which only search reads. Exactly once
 // is the writer's chain check under the store lock (the ID hashes the
 // place in the chain, so a copy is a second row at the same place), and
 // chat_chain's primary key still refuses a second row at one place when
-// it is indexed. The indexer runs 2,048 rows per transaction when the
-// writer has been idle 500 ms, and under continuous writes a slice of
-// 512 rows per transaction whenever that many wait (so the tail stays
-// bounded, and the store lock is held ~5 ms at a time, not 2 x 20-60 ms
-// as 4,096 rows at once were), at start and before any search, so a
-// search finds every message stored and a crash loses no index entry (the
-// rows and the mark commit together); a row above the mark deleted is
-// never told to FTS5, and deleting the newest rows lowers the mark (their
-// rowids are given again); idle, and after each slice under load, it
-// also checkpoints the WAL (PASSIVE, outside the store lock), so SQLite's
-// own checkpoint, every 1,000 pages (internal/store), seldom runs inside
-// a commit under the store lock; fts.go),
+// it is indexed. Under continuous writes the indexer writes chat_ids and
+// chat_chain in slices of 512 rows, one transaction each, whenever that
+// many wait (so their tail stays bounded, and the store lock is held a
+// few ms at a time), and checkpoints the WAL after each (PASSIVE, outside
+// the store lock), so SQLite's own checkpoint, every 1,000 pages
+// (internal/store), seldom runs inside a commit. The full-text index
+// waits for a quiet moment (the writer idle 500 ms: 2,048 rows per
+// transaction, stopping if the writer stores again), and is also brought
+// up to date before any search (a search finds every message stored when
+// it began) and, under load, in slices once 16,384 rows wait (bounded
+// work for a search or the next quiet moment); fts.go. A crash loses no
+// index entry (the rows and the marks commit together); a row above the
+// full-text mark deleted is never told to FTS5, and deleting the newest
+// rows lowers both marks (their rowids are given again),
 // chat_held, chat_rooms (joined
 // rooms, retention in seconds per room: 0 keeps everything; messages
 // older than it are deleted hourly but each author's last, so chains

@@ -29,7 +29,8 @@ type workCounts struct {
 
 	writeBatches atomic.Uint64 // the writer's batches (topics.go)
 	indexBatches atomic.Uint64 // the indexer's transactions (fts.go)
-	indexed      atomic.Uint64 // messages indexed
+	indexed      atomic.Uint64 // messages indexed in chat_ids and chat_chain
+	ftsIndexed   atomic.Uint64 // messages indexed in chat_fts (the full-text index)
 	syncHeld     atomic.Uint64 // reads of chat_held by sync rounds (only those whose peer had something this node lacks: anyAhead)
 	logScans     atomic.Uint64 // lists of the logs to keep (wantedLogs: topicwatch.go)
 }
@@ -60,7 +61,7 @@ func (w *workCounts) snapshot() map[string]uint64 {
 		"gossip": w.gossip.Load(), "pushed": w.pushed.Load(), "synced": w.synced.Load(), "direct": w.direct.Load(), "stored": w.stored.Load(),
 		"sync_rounds": w.syncRounds.Load(), "sync_gets": w.syncGets.Load(), "sync_served": w.syncServed.Load(),
 		"fetched": w.fetched.Load(), "fetched_known": w.fetchedKnow.Load(), "sync_skipped": w.syncSkipped.Load(), "sync_told": w.syncTold.Load(),
-		"write_batches": w.writeBatches.Load(), "index_batches": w.indexBatches.Load(), "indexed": w.indexed.Load(),
+		"write_batches": w.writeBatches.Load(), "index_batches": w.indexBatches.Load(), "indexed": w.indexed.Load(), "fts_indexed": w.ftsIndexed.Load(),
 		"sync_held": w.syncHeld.Load(), "log_scans": w.logScans.Load(),
 	}
 }

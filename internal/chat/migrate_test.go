@@ -231,7 +231,7 @@ func TestMigrateFTSColumnsize(t *testing.T) {
 	if _, _, err := so.insert(ctx, ms...); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := so.indexBatch(ctx, 5); err != nil || n != 5 { // two stay queued
+	if n, err := so.indexBatchOneMark(ctx, 5); err != nil || n != 5 { // two stay queued
 		t.Fatalf("indexBatch at version 4: %d %v", n, err)
 	}
 	if _, err := old.ExecContext(ctx, `DELETE FROM chat_messages WHERE id=?`, ms[1].ID()); err != nil { // an indexed one

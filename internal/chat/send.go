@@ -83,6 +83,9 @@ func (s *Service) storeOwn(ctx context.Context, b body, log string) (*msg, error
 		s.commitTips(committed)
 	}
 	s.storeMu.give(lk)
+	if err == nil {
+		s.fts.noteStored(1, time.Now()) // queued for indexing (fts.go)
+	}
 	if errors.Is(err, errBadMessage) {
 		return nil, err
 	}

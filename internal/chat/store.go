@@ -100,8 +100,14 @@ func (s *Service) insertSays(ctx context.Context, ms []*msg, says []*sayReq) ([]
 	}
 	s.commitHeld(q)
 	s.commitTips(q)
+	queued := len(out)
+	for _, r := range says {
+		if r.m != nil {
+			queued++ // stored (one too long to sign failed alone)
+		}
+	}
 	answerSays(says, nil) // committed, tips moved: still under storeMu, so in order
-	s.fts.noteStored(len(out), time.Now())
+	s.fts.noteStored(queued, time.Now())
 	return res, out, nil
 }
 
