@@ -49,8 +49,10 @@ func TestTopicWatch(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // the tick that sees the change
 		before := step.node.Chat().WorkCounts()["log_scans"]
 		time.Sleep(2 * time.Second) // 8 ticks
-		if n := step.node.Chat().WorkCounts()["log_scans"] - before; n > 1 {
-			t.Fatalf("%s: idle, %s listed its logs %d times in 8 ticks", step.name, step.node.Name, n)
+		// Every tick would be 8; a late roster or directory change
+		// (a certificate refresh, presence) may cause one or two more.
+		if n := step.node.Chat().WorkCounts()["log_scans"] - before; n > 3 {
+			t.Fatalf("%s: idle, %s listed its logs %d times in 8 ticks (at most 3 expected)", step.name, step.node.Name, n)
 		}
 	}
 }
