@@ -246,3 +246,16 @@ func (s *Service) Keeps(wg, room string) bool {
 	_, ok := s.topics[logKey{info.ID, room}]
 	return ok
 }
+
+// PublishKept publishes raw on the topic of log in wg when this node
+// keeps that log (its own topic, validator and all), and does nothing
+// otherwise (kept false).
+func (s *Service) PublishKept(ctx context.Context, wg, log string, raw []byte) (kept bool, err error) {
+	s.mu.Lock()
+	t := s.topics[logKey{wg, log}]
+	s.mu.Unlock()
+	if t == nil {
+		return false, nil
+	}
+	return true, t.topic.Publish(ctx, raw)
+}

@@ -37,7 +37,7 @@ import (
 //     (during a catch-up of up to ftsCap rows SQLite's own checkpoint,
 //     every 1,000 pages, bounds it: at a quiet moment it delays nobody;
 //     a checkpoint after each transaction cost ~2% of the CPU per
-//     delivery, docs/notes-s12-fts.md);
+//     delivery, docs/design/records/2026-12-01-s12-fts.md);
 //   - when ftsCap rows wait (a burst longer than ftsCap / rate): then in
 //     slices of ftsSlice, ftsGap apart, down to under a slice, so the
 //     work left to a quiet moment or a search is bounded;
@@ -58,7 +58,7 @@ import (
 // indexed): FTS5 tokenizing the texts ~20%, FTS5 writing its segment and
 // merging segments ~30%, chat_ids ~15%, chat_chain ~13%, the commit ~11%.
 // chat_fts has no %_docsize table (columnsize=0, migration chat/0005:
-// nothing ranks results). docs/notes-s11-fts.md and docs/notes-s12-fts.md
+// nothing ranks results). docs/design/records/2026-12-01-s11-fts.md and docs/design/records/2026-12-01-s12-fts.md
 // have what else was measured.
 const (
 	// ftsTick is how often the indexer looks at the store's load.
@@ -78,7 +78,7 @@ const (
 	// ftsCap: this many rows waiting for the full-text index: index them
 	// even under load (ftsSlice per transaction). 32 s of a room at 500
 	// msg/s; what a search or the next quiet moment may find to do is at
-	// most this (~0.1-0.2 s on a quiet machine: docs/notes-s12-fts.md).
+	// most this (~0.1-0.2 s on a quiet machine: docs/design/records/2026-12-01-s12-fts.md).
 	ftsCap = 16384
 )
 
@@ -225,7 +225,7 @@ func (s *Service) indexStart(ctx context.Context) error {
 // (then down to under a slice). It returns how many transactions it
 // ran. No checkpoint here: the kicked slices checkpoint (kickedSlice),
 // and one after each transaction cost ~2% of the CPU per delivery
-// (docs/notes-s12-fts.md).
+// (docs/design/records/2026-12-01-s12-fts.md).
 func (s *Service) indexSlices(ctx context.Context) (int, error) {
 	ids, text := s.fts.full(), s.fts.textFull()
 	runs := 0

@@ -91,10 +91,13 @@ type Service struct {
 
 	storeMu storeLock // serializes stores (chain checks) and own sends (storelock.go)
 	mu      sync.Mutex
-	topics  map[logKey]*logTopic
-	rooms   map[string]map[string]*roomState // by workgroup, then name
-	admit   admitCache                       // access answers (admitcache.go)
-	syncing map[syncKey]bool
+	// topicSync serializes syncTopics rounds (and Stop's leaving): they
+	// leave topics outside mu.
+	topicSync sync.Mutex
+	topics    map[logKey]*logTopic
+	rooms     map[string]map[string]*roomState // by workgroup, then name
+	admit     admitCache                       // access answers (admitcache.go)
+	syncing   map[syncKey]bool
 	// syncAsked: when each queued sync was last asked for; told: when
 	// each peer last showed, asking this node's heads, that it has
 	// nothing this node lacks (told.go); both under mu.
@@ -253,11 +256,15 @@ func (s *Service) Close() error {
 	s.cancel()
 	s.wg.Wait()
 	waited = time.Since(start)
+	s.topicSync.Lock()
+	s.mu.Lock()
+	gone := s.topics
+	s.topics = make(map[logKey]*logTopic)
+	s.mu.Unlock()
+	s.leave(gone) // not under mu: syncTopics says why
+	s.topicSync.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for k, t := range s.topics {
-		s.leaveLocked(k, t)
-	}
 	s.closeWriteConn()
 	s.stmts.close()
 	return nil

@@ -69,16 +69,31 @@ func (s *Service) wantedLogs() map[logKey]bool {
 }
 
 // syncTopics joins the topics of the logs this node keeps and leaves the
-// others. It reports whether it joined every one.
+// others. It reports whether it joined every one. Rounds run one at a
+// time (topicSync). A topic is left outside mu: a local Publish holds
+// the topic's lock while it runs the topic's validator, which takes mu
+// (admits, roomsOf), and leaving waits for that lock: leaving under mu
+// while this node published on the topic was a deadlock
+// (TestLeaveWhilePublishing).
 func (s *Service) syncTopics() bool {
+	s.topicSync.Lock()
+	defer s.topicSync.Unlock()
 	want := s.wantedLogs()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var gone map[logKey]*logTopic
 	for k, t := range s.topics {
 		if !want[k] {
-			s.leaveLocked(k, t)
+			if gone == nil {
+				gone = make(map[logKey]*logTopic)
+			}
+			gone[k] = t
+			delete(s.topics, k)
 		}
 	}
+	s.mu.Unlock()
+	s.leave(gone)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	all := true
 	for k := range want {
 		if _, ok := s.topics[k]; ok {
@@ -109,10 +124,13 @@ func (s *Service) joinLocked(k logKey) error {
 	return nil
 }
 
-func (s *Service) leaveLocked(k logKey, t *logTopic) {
-	t.cancel()
-	p2p.LeaveTopic(s.ps, Topic(k.wg, k.log), t.topic, t.sub, t.events)
-	delete(s.topics, k)
+// leave leaves the topics gone, already taken out of s.topics. Not under
+// mu (syncTopics says why).
+func (s *Service) leave(gone map[logKey]*logTopic) {
+	for k, t := range gone {
+		t.cancel()
+		p2p.LeaveTopic(s.ps, Topic(k.wg, k.log), t.topic, t.sub, t.events)
+	}
 }
 
 // validator takes a log's gossip only when the message is signed by its

@@ -14,7 +14,7 @@ import (
 // prepared on it once. Through database/sql's Tx the SQLite driver
 // prepared BEGIN and COMMIT anew for every transaction, and database/sql
 // bound each cached statement to it: one-row transaction 41-67 → 27-36
-// µs of CPU (docs/notes-s12-say.md). A connection that only writes also
+// µs of CPU (docs/design/records/2026-12-01-s12-say.md). A connection that only writes also
 // keeps its page cache: SQLite empties a connection's cache when
 // another connection committed since its last transaction.
 //
