@@ -13,9 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/peerhood/peerhood/internal/store"
 )
 
@@ -89,26 +86,7 @@ func ftsTemplate(b *testing.B, path string, rows int) {
 	defer db.Close()
 	s := &Service{db: db}
 	s.countHeld(ctx)
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	id, _ := peer.IDFromPrivateKey(k)
-	var prev []byte
-	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
-	var ms []*msg
-	for seq := 1; seq <= rows; seq++ {
-		text := strings.Join(words[seq%7:], " ") + fmt.Sprintf(" w%d", seq)
-		m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(seq), Prev: prev,
-			HLC: uint64(seq), Kind: KindText, Text: text})
-		if err != nil {
-			b.Fatal(err)
-		}
-		prev = m.id[:]
-		if ms = append(ms, m); len(ms) == 256 || seq == rows {
-			if _, _, err := s.insert(ctx, ms...); err != nil {
-				b.Fatal(err)
-			}
-			ms = ms[:0]
-		}
-	}
+	benchStorer(ctx, b, s)(rows, 256)
 	if _, err := db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 		b.Fatal(err)
 	}

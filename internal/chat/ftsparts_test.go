@@ -3,16 +3,11 @@ package chat
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/libp2p/go-libp2p/core/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/peerhood/peerhood/internal/store"
 )
@@ -45,35 +40,7 @@ func BenchmarkFTSParts(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("PH_FTS_BATCH")); err == nil && n > 0 {
 		slice = n
 	}
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	id, _ := peer.IDFromPrivateKey(k)
-	var prev []byte
-	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
-	seq := 0
-	storeN := func(count, batch int) {
-		var ms []*msg
-		for range count {
-			seq++
-			text := strings.Join(words[seq%7:], " ") + fmt.Sprintf(" w%d", seq)
-			m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(seq), Prev: prev,
-				HLC: uint64(seq), Kind: KindText, Text: text})
-			if err != nil {
-				b.Fatal(err)
-			}
-			prev = m.id[:]
-			if ms = append(ms, m); len(ms) == batch {
-				if _, _, err := s.insert(ctx, ms...); err != nil {
-					b.Fatal(err)
-				}
-				ms = ms[:0]
-			}
-		}
-		if len(ms) > 0 {
-			if _, _, err := s.insert(ctx, ms...); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	storeN := benchStorer(ctx, b, s)
 	if n, err := strconv.Atoi(os.Getenv("PH_PRELOAD")); err == nil && n > 0 {
 		storeN(n, 256)
 		if _, err := s.indexPending(ctx); err != nil {

@@ -129,35 +129,7 @@ func BenchmarkFTSIndex(b *testing.B) {
 		defer func(old int) { ftsBatch = old }(ftsBatch)
 		ftsBatch = n
 	}
-	k, _, _ := crypto.GenerateEd25519Key(nil)
-	id, _ := peer.IDFromPrivateKey(k)
-	var prev []byte
-	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
-	seq := 0
-	store := func(count, batch int) {
-		var ms []*msg
-		for range count {
-			seq++
-			text := strings.Join(words[seq%7:], " ") + fmt.Sprintf(" w%d", seq)
-			m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(seq), Prev: prev,
-				HLC: uint64(seq), Kind: KindText, Text: text})
-			if err != nil {
-				b.Fatal(err)
-			}
-			prev = m.id[:]
-			if ms = append(ms, m); len(ms) == batch {
-				if _, _, err := s.insert(ctx, ms...); err != nil {
-					b.Fatal(err)
-				}
-				ms = ms[:0]
-			}
-		}
-		if len(ms) > 0 {
-			if _, _, err := s.insert(ctx, ms...); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	store := benchStorer(ctx, b, s)
 	// PH_PRELOAD=N: N messages stored and indexed first (an index that is
 	// large already: the ID and chain entries land on leaves all over it).
 	if n, err := strconv.Atoi(os.Getenv("PH_PRELOAD")); err == nil && n > 0 {
@@ -238,5 +210,41 @@ func BenchmarkChainTail(b *testing.B) {
 			}
 			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/read")
 		})
+	}
+}
+
+// benchStorer returns store(count, batch): the next count messages of one
+// author in room general of workgroup wg1, each chained to the one
+// before, of about a hundred bytes of varied text, stored by s.insert
+// batch at a time (benchmarks of the store and the indexer).
+func benchStorer(ctx context.Context, b *testing.B, s *Service) func(count, batch int) {
+	k, _, _ := crypto.GenerateEd25519Key(nil)
+	id, _ := peer.IDFromPrivateKey(k)
+	var prev []byte
+	words := strings.Fields("a chat message of a typical length about a hundred bytes of text said in a room of the workgroup with some more words")
+	seq := 0
+	return func(count, batch int) {
+		var ms []*msg
+		for range count {
+			seq++
+			text := strings.Join(words[seq%7:], " ") + fmt.Sprintf(" w%d", seq)
+			m, err := sign(k, body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(id), Seq: uint64(seq), Prev: prev,
+				HLC: uint64(seq), Kind: KindText, Text: text})
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev = m.id[:]
+			if ms = append(ms, m); len(ms) == batch {
+				if _, _, err := s.insert(ctx, ms...); err != nil {
+					b.Fatal(err)
+				}
+				ms = ms[:0]
+			}
+		}
+		if len(ms) > 0 {
+			if _, _, err := s.insert(ctx, ms...); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
