@@ -1,11 +1,9 @@
 package discovery
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -80,7 +78,7 @@ func TestAloneReportedOnce(t *testing.T) {
 		seed(t, a, o)
 		o.close()
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	a.disc.cfg.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	a.disc.aloneGrace = 0
 	startAll(t, nodes[:1])
@@ -97,23 +95,6 @@ func TestAloneReportedOnce(t *testing.T) {
 	if n := strings.Count(logs.String(), "no member reachable"); n != 1 {
 		t.Fatalf("%d warnings after a while, want 1", n)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // A member that was away while this node's dial backoff grew, and came

@@ -60,7 +60,7 @@ settings = {
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var screen syncBuffer
+	var screen testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "script", "-qfec", "irssi --home="+dir, "/dev/null")
 	cmd.Env = append(os.Environ(), "TERM=xterm", "COLUMNS=120", "LINES=40")

@@ -2,15 +2,15 @@ package ircgw
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // TestMalformedLines: a line over the limit is 417 and the connection
@@ -176,7 +176,7 @@ func TestHostileCommands(t *testing.T) {
 	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	s := startGateway(t, tn.alice, func(c *Config) {
 		c.FloodBurst = 1 << 20
 		c.Log = slog.New(slog.NewTextHandler(&logs, nil))
@@ -206,24 +206,6 @@ func TestHostileCommands(t *testing.T) {
 	if strings.Contains(logs.String(), "line not sent") {
 		t.Errorf("the server made lines it could not send:\n%s", logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writes (a log).
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestCloseWithStuckClient: Close returns although a client never reads

@@ -33,7 +33,7 @@ func TestRealClientWeeChat(t *testing.T) {
 	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", "said before weechat came", SendOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	var wire syncBuffer
+	var wire testutil.SyncBuffer
 	sa := startGateway(t, tn.alice, nil)
 	sb := startGateway(t, tn.bob, nil)
 	bob := dial(t, sb)

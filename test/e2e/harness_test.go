@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // bin is the peerhood binary built for this test run.
@@ -67,7 +68,7 @@ type Node struct {
 	// run in parallel, so they never change the test's environment).
 	Env    []string
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *testutil.SyncBuffer
 	exited chan struct{}
 }
 
@@ -113,7 +114,7 @@ func (n *Node) TryStart(extra ...string) error {
 		args = append(args, "--no-mdns")
 	}
 	args = append(args, extra...)
-	n.out = &lockedBuffer{}
+	n.out = &testutil.SyncBuffer{}
 	n.cmd = exec.Command(bin, args...)
 	if len(n.Prefix) > 0 {
 		n.cmd = exec.Command(n.Prefix[0], append(append(n.Prefix[1:len(n.Prefix):len(n.Prefix)], bin), args...)...)
@@ -140,25 +141,6 @@ func (n *Node) TryStart(extra ...string) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("node %s did not answer within 20s: %s", n.Name, n.out.String())
-}
-
-// lockedBuffer collects a node's output: the process writes it while
-// tests read it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Output returns what the node printed so far.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/zeebo/blake3"
 )
 
@@ -226,7 +227,7 @@ func TestShareResumeAfterSenderKilled(t *testing.T) {
 	dst := t.TempDir()
 	cmd := exec.Command(bin, "--home", bravo.Home, "get", "alpha:big/big.bin", dst)
 	cmd.Env = append(os.Environ(), "PEERHOOD_HOME=")
-	var out lockedBuffer
+	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
