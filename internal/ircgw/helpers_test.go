@@ -254,3 +254,29 @@ func mustFind(t *testing.T, ls []Line, cmd string) Line {
 func saslPlain(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + "\x00" + user + "\x00" + pass))
 }
+
+// realClientRoom sets the scene of a real client's test: bob creates room
+// general of wg-home (with topic), alice joins it when aliceJoins, bob
+// says before; both members' gateways run and bob's own client is
+// registered and joined. It returns alice's gateway, for the real
+// client, and bob's client.
+func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Server, *ircClient) {
+	t.Helper()
+	tn := newTestNet(t)
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", topic, nil); err != nil {
+		t.Fatal(err)
+	}
+	if aliceJoins {
+		if _, err := tn.alice.JoinRoom(t.Context(), "wg-home", "general"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", before, SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sa := startGateway(t, tn.alice, nil)
+	bob := dial(t, startGateway(t, tn.bob, nil))
+	bob.register()
+	bob.until("366")
+	return sa, bob
+}

@@ -93,18 +93,7 @@ func TestRealClientII(t *testing.T) {
 	if _, err := exec.LookPath("ii"); err != nil {
 		t.Skip("ii is not installed (apt-get install ii; scripts/test.sh installs it when run as root)")
 	}
-	tn := newTestNet(t)
-	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "all hands", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", "said before ii came", SendOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	sa := startGateway(t, tn.alice, nil)
-	sb := startGateway(t, tn.bob, nil)
-	bob := dial(t, sb)
-	bob.register()
-	bob.until("366")
+	sa, bob := realClientRoom(t, "all hands", "said before ii came", false)
 
 	prefix := t.TempDir()
 	t.Cleanup(func() {

@@ -26,21 +26,7 @@ func TestRealClientIrssi(t *testing.T) {
 			t.Skipf("%s is not installed (apt-get install irssi)", bin)
 		}
 	}
-	tn := newTestNet(t)
-	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tn.alice.JoinRoom(t.Context(), "wg-home", "general"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", "said before irssi came", SendOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	sa := startGateway(t, tn.alice, nil)
-	sb := startGateway(t, tn.bob, nil)
-	bob := dial(t, sb)
-	bob.register()
-	bob.until("366")
+	sa, bob := realClientRoom(t, "", "said before irssi came", true)
 
 	host, port, err := net.SplitHostPort(sa.Addr())
 	if err != nil {

@@ -23,22 +23,8 @@ func TestRealClientWeeChat(t *testing.T) {
 	if _, err := exec.LookPath("weechat-headless"); err != nil {
 		t.Skip("weechat-headless is not installed (apt-get install weechat-headless; scripts/test.sh installs it when run as root)")
 	}
-	tn := newTestNet(t)
-	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tn.alice.JoinRoom(t.Context(), "wg-home", "general"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tn.bob.Say(t.Context(), "wg-home", "general", "said before weechat came", SendOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	sa, bob := realClientRoom(t, "", "said before weechat came", true)
 	var wire testutil.SyncBuffer
-	sa := startGateway(t, tn.alice, nil)
-	sb := startGateway(t, tn.bob, nil)
-	bob := dial(t, sb)
-	bob.register()
-	bob.until("366")
 
 	host, port, err := net.SplitHostPort(sa.Addr())
 	if err != nil {
