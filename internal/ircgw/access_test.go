@@ -6,16 +6,18 @@ import (
 	"testing"
 )
 
-// accessCase is one line and the replies it gets: their commands in
-// order, a text in their parameters, and the room's list after it.
-type accessCase struct {
+// replyCase is one line and the replies it gets: their commands in
+// order, a text in their parameters, and a room's list after it.
+type replyCase struct {
 	line  string
 	want  []string
 	text  string
 	allow []string // ops' list after the line (nil: not checked)
 }
 
-func runAccess(t *testing.T, tn *testNet, c *ircClient, room string, cases []accessCase) {
+// runReplies sends each case's line on c and checks its replies (and,
+// where the case has allow, alice's list of room).
+func runReplies(t *testing.T, tn *testNet, c *ircClient, room string, cases []replyCase) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.line, func(t *testing.T) {
@@ -57,7 +59,7 @@ func TestInviteKick(t *testing.T) {
 	c.register()
 	c.send("JOIN #general,#side,#ops", "PART #side")
 	c.until("PART")
-	runAccess(t, tn, c, "ops", []accessCase{
+	runReplies(t, tn, c, "ops", []replyCase{
 		{"INVITE carol #ops", []string{"341"}, "carol #ops", []string{"bob", "carol"}},
 		{"INVITE carol #ops", []string{"443"}, "already", []string{"bob", "carol"}},
 		{"INVITE alice #ops", []string{"443"}, "already", nil},
@@ -87,7 +89,7 @@ func TestInviteKick(t *testing.T) {
 	b.register()
 	b.send("JOIN #team")
 	b.until("366")
-	runAccess(t, tn, b, "team", []accessCase{
+	runReplies(t, tn, b, "team", []replyCase{
 		{"INVITE carol #team", []string{"482"}, "creator or an admin", []string{"bob"}},
 		{"KICK #team bob", []string{"482"}, "creator or an admin", []string{"bob"}},
 	})
