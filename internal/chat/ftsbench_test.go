@@ -99,28 +99,7 @@ func ftsTemplate(b *testing.B, path string, rows int) {
 func benchSlices(b *testing.B, tpl, ddl string, pre int) {
 	b.StopTimer()
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "node.db")
-	copyFile(b, tpl, path)
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if ddl != "" {
-		if _, err := db.ExecContext(ctx, `DROP TABLE chat_fts; `+ddl); err != nil {
-			b.Fatal(err)
-		}
-	}
-	s := &Service{db: db}
-	s.countHeld(ctx)
-	for done := 0; done < pre; {
-		n, err := s.indexBatch(ctx, min(ftsBatch, pre-done))
-		if err != nil {
-			b.Fatal(err)
-		}
-		done += n
-	}
-	s.checkpoint(ctx)
+	s := openIndexed(ctx, b, tpl, ddl, pre)
 	var txs int
 	var wall time.Duration
 	cpu0 := cpuTime()
@@ -199,33 +178,9 @@ func BenchmarkFTSPair(b *testing.B) {
 		if !ok {
 			b.Fatalf("no variant %q", v)
 		}
-		path := filepath.Join(b.TempDir(), "node.db")
-		copyFile(b, tpl, path)
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		if ddl != "" {
-			if _, err := db.ExecContext(ctx, `DROP TABLE chat_fts; `+ddl); err != nil {
-				b.Fatal(err)
-			}
-		}
-		sd := &side{name: v, s: &Service{db: db}, index: (*Service).indexBatch}
+		sd := &side{name: v, s: openIndexed(ctx, b, tpl, ddl, pre), index: (*Service).indexBatch}
 		if shift, err := strconv.Atoi(ids); err == nil {
 			sd.index = indexBatchIDs(shift)
-		}
-		sd.s.countHeld(ctx)
-		for sd.done < pre {
-			n, err := sd.s.indexBatch(ctx, min(ftsBatch, pre-sd.done))
-			if err != nil {
-				b.Fatal(err)
-			}
-			sd.done += n
-		}
-		sd.done = 0
-		if err := sd.s.checkpoint(ctx); err != nil {
-			b.Fatal(err)
 		}
 		sides = append(sides, sd)
 	}
@@ -259,4 +214,36 @@ func threadCPU() time.Duration {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// openIndexed opens a copy of the template tpl as a node's store (closed
+// when b ends), with chat_fts as ddl defines it ("" keeps the
+// migrations' table), its first pre rows indexed as when idle (ftsBatch
+// per transaction) and the WAL checkpointed.
+func openIndexed(ctx context.Context, b *testing.B, tpl, ddl string, pre int) *Service {
+	path := filepath.Join(b.TempDir(), "node.db")
+	copyFile(b, tpl, path)
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	if ddl != "" {
+		if _, err := db.ExecContext(ctx, `DROP TABLE chat_fts; `+ddl); err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := &Service{db: db}
+	s.countHeld(ctx)
+	for done := 0; done < pre; {
+		n, err := s.indexBatch(ctx, min(ftsBatch, pre-done))
+		if err != nil {
+			b.Fatal(err)
+		}
+		done += n
+	}
+	if err := s.checkpoint(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return s
 }

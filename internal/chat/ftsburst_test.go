@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/peerhood/peerhood/internal/store"
 )
 
 // BenchmarkFTSBurst compares the indexer's work during a burst of b.N
@@ -39,28 +37,7 @@ func BenchmarkFTSBurst(b *testing.B) {
 	ctx := context.Background()
 	tpl := filepath.Join(b.TempDir(), "tpl.db")
 	ftsTemplate(b, tpl, pre+b.N)
-	open := func() *Service {
-		path := filepath.Join(b.TempDir(), "node.db")
-		copyFile(b, tpl, path)
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		s := &Service{db: db}
-		s.countHeld(ctx)
-		for done := 0; done < pre; {
-			n, err := s.indexBatch(ctx, min(ftsBatch, pre-done))
-			if err != nil {
-				b.Fatal(err)
-			}
-			done += n
-		}
-		if err := s.checkpoint(ctx); err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}
+	open := func() *Service { return openIndexed(ctx, b, tpl, "", pre) }
 	old, cur := open(), open()
 	slice := map[bool]func() (int, error){
 		true: func() (int, error) { return old.indexBatchOneMark(ctx, ftsSlice) },
