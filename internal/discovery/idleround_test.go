@@ -50,17 +50,7 @@ func TestIdleRoundSkipsWhenAllConnected(t *testing.T) {
 		seed(t, a, o)
 	}
 	startAll(t, nodes)
-	connectedTo := func(ids ...int) func() error {
-		return func() error {
-			for _, i := range ids {
-				if a.host.Network().Connectedness(nodes[i].id) != network.Connected {
-					return errorf("a is not connected to %s", nodes[i].name)
-				}
-			}
-			return nil
-		}
-	}
-	testutil.Eventually(t, 20*time.Second, connectedTo(1, 2))
+	testutil.Eventually(t, 20*time.Second, connectedTo(a, nodes, 1, 2))
 	before := dir.lists.Load()
 	time.Sleep(500 * time.Millisecond) // ten ticks
 	if n := dir.lists.Load() - before; n > 1 {
@@ -69,7 +59,7 @@ func TestIdleRoundSkipsWhenAllConnected(t *testing.T) {
 	if err := a.host.Network().ClosePeer(nodes[2].id); err != nil {
 		t.Fatal(err)
 	}
-	testutil.Eventually(t, 20*time.Second, connectedTo(1, 2))
+	testutil.Eventually(t, 20*time.Second, connectedTo(a, nodes, 1, 2))
 	if dir.lists.Load() == before {
 		t.Fatal("the member was dialled back without a round")
 	}
@@ -101,17 +91,7 @@ func TestIdleRoundSettled(t *testing.T) {
 	seed(t, a, nodes[1])
 	seed(t, a, nodes[2])
 	startAll(t, nodes)
-	connectedTo := func(ids ...int) func() error {
-		return func() error {
-			for _, i := range ids {
-				if a.host.Network().Connectedness(nodes[i].id) != network.Connected {
-					return errorf("a is not connected to %s", nodes[i].name)
-				}
-			}
-			return nil
-		}
-	}
-	testutil.Eventually(t, 20*time.Second, connectedTo(1, 2))
+	testutil.Eventually(t, 20*time.Second, connectedTo(a, nodes, 1, 2))
 	for _, step := range []struct {
 		name   string
 		change func()
@@ -130,7 +110,7 @@ func TestIdleRoundSettled(t *testing.T) {
 		}, []int{1, 2, 3}},
 	} {
 		step.change()
-		testutil.Eventually(t, 20*time.Second, connectedTo(step.want...))
+		testutil.Eventually(t, 20*time.Second, connectedTo(a, nodes, step.want...))
 		// Once the connection events are over (a redial may race the
 		// other end's), ten ticks in a row look nothing up.
 		testutil.Eventually(t, 10*time.Second, func() error {
@@ -141,5 +121,18 @@ func TestIdleRoundSettled(t *testing.T) {
 			}
 			return nil
 		})
+	}
+}
+
+// connectedTo reports (for testutil.Eventually) whether a is connected to
+// each of nodes[ids].
+func connectedTo(a *node, nodes []*node, ids ...int) func() error {
+	return func() error {
+		for _, i := range ids {
+			if a.host.Network().Connectedness(nodes[i].id) != network.Connected {
+				return errorf("%s is not connected to %s", a.name, nodes[i].name)
+			}
+		}
+		return nil
 	}
 }
