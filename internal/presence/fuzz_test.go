@@ -21,6 +21,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(gone)
 	addrs, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 9, IntervalMS: 2000, Addrs: [][]byte{ma.StringCast("/ip4/192.0.2.1/udp/4001/quic-v1").Bytes()}})
 	f.Add(addrs)
+	reached, _ := wire.Marshal(message{Workgroup: "wg", State: Online, Seq: 10, IntervalMS: 10000, Reached: true})
+	f.Add(reached)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := decode(data)
 		if err != nil {
