@@ -14,6 +14,8 @@ need_pkgs=(iproute2 nftables cadaver rclone davfs2 procps chromium systemd)
 need_pkgs+=(openssh-server openssh-client cups-ipp-utils cups cups-client avahi-daemon avahi-utils dbus)
 # IRC clients internal/ircgw drives against its gateway.
 need_pkgs+=(ii weechat-headless irssi)
+# WebDAV conformance suite internal/davfs runs against its gateway (TestLitmus, local and remote shares).
+need_pkgs+=(litmus)
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
