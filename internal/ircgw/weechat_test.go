@@ -18,15 +18,18 @@ import (
 // client) against the gateway: it negotiates CAP 302 and logs in with
 // SASL PLAIN (the token as password), joins, gets the room's earlier
 // message in the playback, says something bob's client receives, and
-// logs bob's answer.
+// logs bob's answer. It takes extended-join and account-notify, and
+// asks the channel's members with WHOX (the wire is checked through a
+// relay: wireTap).
 func TestRealClientWeeChat(t *testing.T) {
 	if _, err := exec.LookPath("weechat-headless"); err != nil {
 		t.Skip("weechat-headless is not installed (apt-get install weechat-headless; scripts/test.sh installs it when run as root)")
 	}
 	sa, bob := realClientRoom(t, "", "said before weechat came", true)
-	var wire testutil.SyncBuffer
+	var out testutil.SyncBuffer
+	tap, wire := wireTap(t, sa.Addr())
 
-	host, port, err := net.SplitHostPort(sa.Addr())
+	host, port, err := net.SplitHostPort(tap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +44,7 @@ func TestRealClientWeeChat(t *testing.T) {
 	}, ";")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "weechat-headless", "--dir", dir, "--stdout", "-r", cmds)
-	cmd.Stdout, cmd.Stderr = &wire, &wire
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -50,7 +53,7 @@ func TestRealClientWeeChat(t *testing.T) {
 		cancel()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("weechat output:\n%s", wire.String())
+			t.Logf("weechat output:\n%s\nthe wire:\n%s", out.String(), wire.String())
 			logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
 			for _, p := range logs {
 				b, _ := os.ReadFile(p)
@@ -76,6 +79,26 @@ func TestRealClientWeeChat(t *testing.T) {
 		for _, want := range []string{"+bob\tsaid before weechat came", "+bob\thi weechat"} {
 			if !strings.Contains(string(b), want) {
 				return fmt.Errorf("%s lacks %q", logFile, want)
+			}
+		}
+		return nil
+	})
+	// WHOX: with account-notify on and WHOX advertised, WeeChat asks
+	// the channel's members with their accounts after joining (its
+	// fields, in WHOX's order: channel user host server nick flags hops
+	// account realname). WeeChat shows nothing of a WHOX answer it
+	// asked, right or wrong: the wire is what is checked.
+	testutil.Eventually(t, 20*time.Second, func() error {
+		w := wire.String()
+		for _, want := range []string{
+			"<< CAP REQ :account-notify away-notify cap-notify extended-join message-tags multi-prefix sasl server-time",
+			">> :alice!alice@peerhood JOIN #general alice :alice of home",
+			"<< WHO #general %cuhsnfdar",
+			">> :peerhood 354 alice #general bob peerhood peerhood bob H+ 0 bob :bob of home",
+			">> :peerhood 315 alice #general :End of /WHO list",
+		} {
+			if !strings.Contains(w, want+"\r\n") {
+				return fmt.Errorf("the wire lacks %q", want)
 			}
 		}
 		return nil
