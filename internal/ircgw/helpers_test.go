@@ -262,8 +262,8 @@ func saslPlain(user, pass string) string {
 // general of wg-home (with topic), alice joins it when aliceJoins, bob
 // says before; both members' gateways run and bob's own client is
 // registered and joined. It returns alice's gateway, for the real
-// client, and bob's client.
-func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Server, *ircClient) {
+// client, bob's client and the network (carol's presence).
+func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Server, *ircClient, *testNet) {
 	t.Helper()
 	tn := newTestNet(t)
 	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", topic, nil); err != nil {
@@ -281,7 +281,7 @@ func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Serve
 	bob := dial(t, startGateway(t, tn.bob, nil))
 	bob.register()
 	bob.until("366")
-	return sa, bob
+	return sa, bob, tn
 }
 
 // wireTap relays the connections made to the address it returns to

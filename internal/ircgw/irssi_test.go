@@ -27,7 +27,7 @@ func TestRealClientIrssi(t *testing.T) {
 			t.Skipf("%s is not installed (apt-get install irssi)", bin)
 		}
 	}
-	sa, bob := realClientRoom(t, "", "said before irssi came", true)
+	sa, bob, _ := realClientRoom(t, "", "said before irssi came", true)
 
 	host, port, err := net.SplitHostPort(sa.Addr())
 	if err != nil {

@@ -18,14 +18,15 @@ import (
 // client) against the gateway: it negotiates CAP 302 and logs in with
 // SASL PLAIN (the token as password), joins, gets the room's earlier
 // message in the playback, says something bob's client receives, and
-// logs bob's answer. It takes extended-join and account-notify, and
-// asks the channel's members with WHOX (the wire is checked through a
-// relay: wireTap).
+// logs bob's answer. It takes extended-join and account-notify, asks the
+// channel's members with WHOX (the wire is checked through a relay:
+// wireTap), and its notify list of bob and carol goes out as MONITOR:
+// bob connected, carol offline, then connected when she comes online.
 func TestRealClientWeeChat(t *testing.T) {
 	if _, err := exec.LookPath("weechat-headless"); err != nil {
 		t.Skip("weechat-headless is not installed (apt-get install weechat-headless; scripts/test.sh installs it when run as root)")
 	}
-	sa, bob := realClientRoom(t, "", "said before weechat came", true)
+	sa, bob, tn := realClientRoom(t, "", "said before weechat came", true)
 	var out testutil.SyncBuffer
 	tap, wire := wireTap(t, sa.Addr())
 
@@ -40,6 +41,8 @@ func TestRealClientWeeChat(t *testing.T) {
 		"/set irc.look.temporary_servers on",
 		fmt.Sprintf("/server add peer %s/%s -notls -nicks=alice -sasl_mechanism=plain -sasl_username=alice -sasl_password=%s", host, port, testToken),
 		`/set irc.server.peer.command "/msg #general hello from weechat"`,
+		"/notify add bob peer",
+		"/notify add carol peer",
 		"/connect peer",
 	}, ";")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -103,6 +106,30 @@ func TestRealClientWeeChat(t *testing.T) {
 		}
 		return nil
 	})
+	// MONITOR: WeeChat's notify list goes out as MONITOR + (MONITOR is
+	// in 005); bob is online, carol offline until she comes.
+	serverLog := filepath.Join(dir, "logs", "irc.server.peer.weechatlog")
+	testutil.Eventually(t, 20*time.Second, func() error {
+		if b, _ := os.ReadFile(serverLog); !strings.Contains(string(b), "notify: carol is offline") {
+			return fmt.Errorf("%s lacks carol's first state", serverLog)
+		}
+		return nil
+	})
+	tn.net.SetPresence("carol", Online, "")
+	testutil.Eventually(t, 20*time.Second, func() error {
+		b, _ := os.ReadFile(serverLog)
+		for _, want := range []string{"notify: bob (bob@peerhood) is connected", "notify: carol (carol@peerhood) has connected"} {
+			if !strings.Contains(string(b), want) {
+				return fmt.Errorf("%s lacks %q:\n%s", serverLog, want, b)
+			}
+		}
+		return nil
+	})
+	for _, want := range []string{"<< MONITOR + bob,carol", ">> :peerhood 730 alice bob!bob@peerhood", ">> :peerhood 731 alice carol", ">> :peerhood 730 alice carol!carol@peerhood"} {
+		if !strings.Contains(wire.String(), want+"\r\n") {
+			t.Errorf("the wire lacks %q", want)
+		}
+	}
 	// SASL was used: the gateway answered 903 (WeeChat logs it in the
 	// server buffer).
 	testutil.Eventually(t, 10*time.Second, func() error {
