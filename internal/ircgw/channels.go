@@ -57,6 +57,8 @@ func (c *client) command(l Line) {
 		c.invite(l)
 	case "KICK":
 		c.kick(l)
+	case "MONITOR":
+		c.monitorCmd(l)
 	default:
 		if !c.info(l) && !c.serverCommand(l) {
 			c.numeric("421", l.Command, "Unknown command")
@@ -147,7 +149,17 @@ func (s *Server) joinBurst(c *client, ref chanRef, playback bool) {
 	c.channels[fold(ref.Name)] = ref
 	nick := c.nick
 	c.mu.Unlock()
-	c.send(Line{Source: userhost(nick), Command: "JOIN", Params: []string{ref.Name}})
+	join := Line{Source: userhost(nick), Command: "JOIN", Params: []string{ref.Name}}
+	if c.has("extended-join") {
+		// The account is the nick (every member is logged in), the
+		// real name WHOIS's.
+		me, ok := s.self(ref.WG)
+		if !ok {
+			me.Name = nick
+		}
+		join.Params = append(join.Params, nick, s.realName(ref.WG, me))
+	}
+	c.send(join)
 	s.sendTopic(c, ref, false)
 	s.nameLines(c, ref)
 	s.tellReadMark(c, ref) // draft/read-marker: before 366

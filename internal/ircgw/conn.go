@@ -35,7 +35,8 @@ type client struct {
 	toldAway   bool   // what the client was last told of this node's presence
 	umodes     string // user modes set (userModes), sorted
 
-	acks acks // last-seen marks written, not acknowledged yet
+	acks    acks        // last-seen marks written, not acknowledged yet
+	monitor monitorList // MONITOR's nicks (monitor.go)
 
 	// The reader goroutine's own.
 	authed     bool
@@ -150,6 +151,10 @@ func (c *client) sendMarked(l Line, mk *mark) bool {
 			}
 			l.Params[i] = p
 		}
+	}
+	if nick, _, isUser := strings.Cut(l.Source, "!"); isUser && c.has("account-tag") {
+		// Every member is logged in, its account being its nick.
+		l.Tags = append(l.Tags[:len(l.Tags):len(l.Tags)], Tag{Key: "account", Value: nick})
 	}
 	s, err := Format(l)
 	if errors.Is(err, ErrTooLong) && len(l.Params) > 0 {

@@ -66,6 +66,22 @@
 //     Others' changes go as AWAY
 //     lines to clients with away-notify; WHOIS, WHO (G) and a PRIVMSG to
 //     them (301) show them.
+//   - MONITOR (monitor.go; ISUPPORT MONITOR=100): + nicks, - nicks, C, L
+//     (732/733), S. Online is present in presence (online, away or busy,
+//     as voice and ISON), this node's member always; a nick naming no
+//     member is offline. 730/731 answer + and S and tell each change of
+//     online (an away member is still online), naming the target as the
+//     client spelled it (several spellings of one member are matched by
+//     its nick). Each connection has its own list; a + that fills it
+//     leaves the rest out, named in 734. With extended-monitor and
+//     away-notify, a monitored member's AWAY lines come even with no
+//     channel shared.
+//   - Accounts: every member is logged in, its account being its nick
+//     (name, or name/wg in another workgroup): extended-join's JOIN
+//     carries it and the real name, account-tag tags every line a
+//     member is the source of, WHOIS says 330, WHOX's field a is it.
+//     account-notify is offered and never sends ACCOUNT: accounts never
+//     change.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
 //     +draft/reply tag is the parent (read as an IRC msgid or a chat
 //     ID; written as the parent's IRC msgid when its time is known, the
@@ -136,7 +152,10 @@
 // change of a known mode 482, an unknown mode character 472; MODE of
 // another nick 502, of no member 401. LIST takes names, masks (* ?)
 // and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a
-// nick mask. AWAY text and TOPIC are cut to AWAYLEN (200) and TOPICLEN
+// nick mask, and with a second parameter %fields[,token] answers WHOX's
+// 354 with those fields in WHOX's order (t c u i h s n f d l a o r: ip
+// 255.255.255.255, hops and idle 0, oplevel n/a; a token that is not 1
+// to 3 digits is 0). AWAY text and TOPIC are cut to AWAYLEN (200) and TOPICLEN
 // (390). SASL: 904 failed, 905 a chunk over 400 bytes (or 8 KB in all),
 // 906 aborted, 907 after success, 908 the mechanisms (PLAIN);
 // AUTHENTICATE chunks of 400 bytes end with a shorter one or "+".

@@ -24,6 +24,8 @@ func FuzzCommandLines(f *testing.F) {
 		"INVITE bob #general", "INVITE bob/lab #general@wg-lab", "KICK #general bob :x", "KICK #general", "INVITE",
 		"WHOWAS bob 2", "HELP privmsg", "LINKS", "LINKS * peerhood", "STATS u x", "INFO *", "MODE alice -i+wx",
 		"@+typing=active TAGMSG #general,bob", "TOPIC #general :caf\xe9",
+		"MONITOR + bob,carol,nobody,bob/lab", "MONITOR - bob,,x", "MONITOR C", "MONITOR L", "MONITOR S", "MONITOR +", "MONITOR * a",
+		"WHO #general %tcuhnfdar,743", "WHO * %cuhsnfdar", "WHO bob %zz,9999", "WHO b* %", "WHO 0 %t,", "WHO %n",
 	} {
 		f.Add(s)
 	}
@@ -37,7 +39,7 @@ func FuzzCommandLines(f *testing.F) {
 			return // ends the connection, as it should
 		}
 		c := dial(t, s)
-		c.register("away-notify", "batch", "draft/chathistory", "draft/read-marker", "echo-message", "message-tags", "multi-prefix", "server-time")
+		c.register("account-notify", "account-tag", "away-notify", "batch", "extended-join", "extended-monitor", "draft/chathistory", "draft/read-marker", "echo-message", "message-tags", "multi-prefix", "server-time")
 		c.send(line, "PING :fuzz-end")
 		for {
 			l, err := c.read()

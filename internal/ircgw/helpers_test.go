@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 const testToken = "s3cret-token"
@@ -259,8 +262,8 @@ func saslPlain(user, pass string) string {
 // general of wg-home (with topic), alice joins it when aliceJoins, bob
 // says before; both members' gateways run and bob's own client is
 // registered and joined. It returns alice's gateway, for the real
-// client, and bob's client.
-func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Server, *ircClient) {
+// client, bob's client and the network (carol's presence).
+func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Server, *ircClient, *testNet) {
 	t.Helper()
 	tn := newTestNet(t)
 	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", topic, nil); err != nil {
@@ -278,5 +281,53 @@ func realClientRoom(t *testing.T, topic, before string, aliceJoins bool) (*Serve
 	bob := dial(t, startGateway(t, tn.bob, nil))
 	bob.register()
 	bob.until("366")
-	return sa, bob
+	return sa, bob, tn
+}
+
+// wireTap relays the connections made to the address it returns to
+// addr (both on the loopback) and keeps every line that passes, "<< "
+// before a client's, ">> " before a server's: what a real client sent
+// and got.
+func wireTap(t testing.TB, addr string) (string, *testutil.SyncBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wire testutil.SyncBuffer
+	var conns sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); conns.Wait() })
+	relay := func(from, to net.Conn, dir string) {
+		defer from.Close()
+		defer to.Close()
+		r := bufio.NewReader(from)
+		for {
+			line, err := r.ReadString('\n')
+			if line != "" {
+				_, _ = io.WriteString(&wire, dir+line)
+				if _, werr := io.WriteString(to, line); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	conns.Go(func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			conns.Go(func() { relay(in, out, "<< ") })
+			conns.Go(func() { relay(out, in, ">> ") })
+		}
+	})
+	return ln.Addr().String(), &wire
 }

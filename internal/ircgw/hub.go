@@ -269,7 +269,9 @@ func (s *Server) seenKey(c *client, m Message) string {
 }
 
 // presenceChanged tells clients with away-notify, and voices or
-// devoices the member in the channels it is in (voice: present).
+// devoices the member in the channels it is in (voice: present); a
+// client monitoring the member gets 730/731 when it comes online or
+// goes offline (monitor.go).
 func (s *Server) presenceChanged(wg string, p events.PresenceChanged) {
 	name := p.Name
 	if name == "" {
@@ -291,13 +293,17 @@ func (s *Server) presenceChanged(wg string, p events.PresenceChanged) {
 		away.Params = []string{awayText(p.State, p.Text)}
 	}
 	wasPresent, present := p.Previous != "" && p.Previous != Offline, p.State != Offline
+	key := fold(nick)
 	for _, c := range s.registered() {
+		// MONITOR: 730/731 on a change of online; with extended-monitor
+		// the AWAY too, channels shared or not.
+		monitored := c.monitorChange(key, isPresent(p.State))
 		chans := c.channelsOf(wg)
+		if c.has("away-notify") && (len(chans) > 0 || monitored && c.has("extended-monitor")) {
+			c.send(away)
+		}
 		if len(chans) == 0 {
 			continue
-		}
-		if c.has("away-notify") {
-			c.send(away)
 		}
 		if wasPresent == present {
 			continue

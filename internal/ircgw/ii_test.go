@@ -93,7 +93,7 @@ func TestRealClientII(t *testing.T) {
 	if _, err := exec.LookPath("ii"); err != nil {
 		t.Skip("ii is not installed (apt-get install ii; scripts/test.sh installs it when run as root)")
 	}
-	sa, bob := realClientRoom(t, "all hands", "said before ii came", false)
+	sa, bob, _ := realClientRoom(t, "all hands", "said before ii came", false)
 
 	prefix := t.TempDir()
 	t.Cleanup(func() {

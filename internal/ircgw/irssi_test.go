@@ -19,14 +19,15 @@ import (
 // that is not the member's and takes the member's from 001, sets its
 // usermode +i at connect (answered with a MODE line), is joined to the
 // room with the playback, says something bob's client receives, and
-// logs bob's answer. Skips when irssi or script is missing.
+// logs bob's answer, then syncs the channel with WHOX (after extended-join
+// and account-notify). Skips when irssi or script is missing.
 func TestRealClientIrssi(t *testing.T) {
 	for _, bin := range []string{"irssi", "script"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skipf("%s is not installed (apt-get install irssi)", bin)
 		}
 	}
-	sa, bob := realClientRoom(t, "", "said before irssi came", true)
+	sa, bob, _ := realClientRoom(t, "", "said before irssi came", true)
 
 	host, port, err := net.SplitHostPort(sa.Addr())
 	if err != nil {
@@ -93,8 +94,18 @@ settings = {
 		}
 		return nil
 	})
+	// irssi syncs the channel (MODE, WHOX as WHO #general
+	// %tcuhnfdar,743, the ban list) some 10 s after joining; the sync
+	// ends once the WHOX answer's 315 is read.
+	testutil.Eventually(t, 40*time.Second, func() error {
+		if b, _ := os.ReadFile(logFile); !strings.Contains(string(b), "Join to #general was synced") {
+			return fmt.Errorf("%s: the channel is not synced:\n%s", logFile, b)
+		}
+		return nil
+	})
 	// The wire, from irssi's rawlog: its "MODE zed +i"-style usermode
-	// request, sent to the nick 001 gave, was answered with the change.
+	// request, sent to the nick 001 gave, was answered with the change;
+	// its WHOX request with 354s carrying its token and its fields.
 	raw := filepath.Join(dir, "raw")
 	if _, err := stdin.Write([]byte("/rawlog save " + raw + "\r")); err != nil {
 		t.Fatal(err)
@@ -104,7 +115,12 @@ settings = {
 		if err != nil {
 			return err
 		}
-		for _, want := range []string{"<< MODE alice +i", ">> :alice!alice@peerhood MODE alice +i"} {
+		for _, want := range []string{"<< MODE alice +i", ">> :alice!alice@peerhood MODE alice +i",
+			"<< CAP REQ :multi-prefix extended-join away-notify account-notify server-time",
+			">> :alice!alice@peerhood JOIN #general alice :alice of home",
+			"<< WHO #general %tcuhnfdar,743",
+			">> :peerhood 354 alice 743 #general bob peerhood bob H+ 0 bob :bob of home",
+			">> :peerhood 315 alice #general :End of /WHO list"} {
 			if !strings.Contains(string(b), want) {
 				return fmt.Errorf("irssi's rawlog lacks %q:\n%s", want, b)
 			}

@@ -37,7 +37,7 @@ func (c *client) whowas(l Line) {
 var helpTopics = map[string][]string{
 	"*": {"peerhood IRC gateway: your workgroup's chat rooms are channels, members are nicks.",
 		"#room is a room of the default workgroup, #room@workgroup one of another; name/workgroup a member of another.",
-		"HELP <command> for one command: JOIN PART PRIVMSG NOTICE TOPIC NAMES LIST WHO WHOIS AWAY INVITE KICK CHATHISTORY MARKREAD."},
+		"HELP <command> for one command: JOIN PART PRIVMSG NOTICE TOPIC NAMES LIST WHO WHOIS AWAY INVITE KICK MONITOR CHATHISTORY MARKREAD."},
 	"JOIN":        {"JOIN #room[,#room...]: joins the rooms, creating those missing (names: a-z, 0-9, - _ .). JOIN 0 leaves all."},
 	"PART":        {"PART #room [reason]: leaves the room (on every client of this node)."},
 	"PRIVMSG":     {"PRIVMSG target :text: a room message (#room) or a direct message (nick). Up to 4 targets."},
@@ -45,11 +45,12 @@ var helpTopics = map[string][]string{
 	"TOPIC":       {"TOPIC #room [:topic]: shows or sets the room's topic."},
 	"NAMES":       {"NAMES #room: the room's members; @ a workgroup admin, + a member online."},
 	"LIST":        {"LIST [#room|mask|>N|<N,...]: the rooms of every workgroup."},
-	"WHO":         {"WHO [#room|nick|mask]: members with their presence (H here, G away)."},
+	"WHO":         {"WHO [#room|nick|mask] [%fields[,token]]: members with their presence (H here, G away); with %fields, WHOX's 354."},
 	"WHOIS":       {"WHOIS nick: a member, its workgroup, peer and presence."},
 	"AWAY":        {"AWAY [:text]: sets this node's presence to away, or back to online without text."},
 	"INVITE":      {"INVITE nick #room: lets a member into a restricted room (its creator or an admin)."},
 	"KICK":        {"KICK #room nick [reason]: removes a member from a restricted room's list."},
+	"MONITOR":     {"MONITOR + nicks | - nicks | C | L | S: be told (730 online, 731 offline) when members come online or go offline."},
 	"CHATHISTORY": {"CHATHISTORY LATEST|BEFORE|AFTER|AROUND|BETWEEN target ...: older messages (draft/chathistory)."},
 	"MARKREAD":    {"MARKREAD target [timestamp=T]: the last message read (draft/read-marker)."},
 }

@@ -13,12 +13,16 @@ import (
 
 // capabilities the gateway offers (CAP LS), with their 302 values.
 var capabilities = []struct{ name, value string }{
+	{"account-notify", ""}, // every member is logged in as its nick: no ACCOUNT ever
+	{"account-tag", ""},
 	{"away-notify", ""},
 	{"batch", ""},
 	{"cap-notify", ""}, // the list never changes: nothing to notify
 	{"draft/chathistory", ""},
 	{"draft/read-marker", ""},
 	{"echo-message", ""},
+	{"extended-join", ""},
+	{"extended-monitor", ""},
 	{"message-tags", ""},
 	{"multi-prefix", ""},
 	{"sasl", "PLAIN"},
@@ -354,9 +358,9 @@ func cutText(s string, n int) string {
 func (s *Server) isupport() []string {
 	return []string{
 		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
-		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MSGREFTYPES=msgid,timestamp",
+		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MONITOR=" + strconv.Itoa(monitorMax), "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=" + strconv.Itoa(nickLen), "PREFIX=(ov)@+", "TARGMAX=JOIN:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1,WHOWAS:1",
-		"TOPICLEN=" + strconv.Itoa(topicLen), "UTF8ONLY",
+		"TOPICLEN=" + strconv.Itoa(topicLen), "UTF8ONLY", "WHOX",
 	}
 }
 

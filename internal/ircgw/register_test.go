@@ -77,7 +77,8 @@ func TestCapAndISupport(t *testing.T) {
 	c := dial(t, s)
 	c.send("CAP LS 302")
 	ls := c.until("CAP")[0]
-	for _, want := range []string{"sasl=PLAIN", "server-time", "echo-message", "message-tags", "away-notify", "multi-prefix", "batch", "draft/chathistory", "cap-notify"} {
+	for _, want := range []string{"sasl=PLAIN", "server-time", "echo-message", "message-tags", "away-notify", "multi-prefix", "batch", "draft/chathistory", "cap-notify",
+		"account-notify", "account-tag", "extended-join", "extended-monitor"} {
 		if !slices.Contains(strings.Fields(ls.Param(2)), want) {
 			t.Errorf("CAP LS lacks %s: %q", want, ls.Param(2))
 		}
@@ -111,7 +112,7 @@ func TestCapAndISupport(t *testing.T) {
 			isupport = append(isupport, l.Params[1:len(l.Params)-1]...)
 		}
 	}
-	for _, want := range []string{"CHANTYPES=#", "PREFIX=(ov)@+", "NETWORK=peerhood", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHATHISTORY=500"} {
+	for _, want := range []string{"CHANTYPES=#", "PREFIX=(ov)@+", "NETWORK=peerhood", "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHATHISTORY=500", "MONITOR=100", "WHOX"} {
 		if !slices.Contains(isupport, want) {
 			t.Errorf("005 lacks %s: %v", want, isupport)
 		}

@@ -39,7 +39,7 @@ func TestRepliesFollowModernIRC(t *testing.T) {
 		{"TOPIC #side", []string{"331"}, "#side", nil},
 		// Cut to TOPICLEN and AWAYLEN (each text between spaces).
 		{"TOPIC #general :" + strings.Repeat("é", 200) + "\r\nPING :end", []string{"TOPIC", "PONG"}, " " + strings.Repeat("é", 195) + " ", nil},
-		{"AWAY :" + strings.Repeat("z", 300) + "\r\nWHOIS alice", []string{"306", "311", "319", "312", "313", "301", "318"}, " " + strings.Repeat("z", 200) + " ", nil},
+		{"AWAY :" + strings.Repeat("z", 300) + "\r\nWHOIS alice", []string{"306", "311", "319", "312", "313", "330", "301", "318"}, " " + strings.Repeat("z", 200) + " ", nil},
 		{"AWAY", []string{"305"}, "", nil},
 		{"USERHOST bob carol nobody", []string{"302"}, "bob=+bob@peerhood", nil},
 		{"VERSION\r\nPING :v", []string{"351", "005", "005", "PONG"}, "ELIST=MU", nil},

@@ -7,8 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// whoLine is one 352 reply for member m of wg in channel chanName ("*").
-func (s *Server) whoLine(c *client, wg, chanName string, m Member) {
+// whoLine is one reply for member m of wg in channel chanName ("*"):
+// 352, or 354 with the fields x asks (WHOX; nil: 352).
+func (s *Server) whoLine(c *client, wg, chanName string, m Member, x *whox) {
 	nick := s.nickOf(wg, m.Name)
 	if m.Self {
 		nick = c.selfNick()
@@ -21,7 +22,69 @@ func (s *Server) whoLine(c *client, wg, chanName string, m Member) {
 		flags += prefixOf(m, c.has("multi-prefix"))
 	}
 	user := strings.SplitN(nick, "/", 2)[0]
-	c.numeric("352", chanName, user, "peerhood", serverName, nick, flags, "0 "+s.realName(wg, m))
+	if x == nil {
+		c.numeric("352", chanName, user, "peerhood", serverName, nick, flags, "0 "+s.realName(wg, m))
+		return
+	}
+	// The fields in WHOX's order, whatever the order asked.
+	var ps []string
+	for _, f := range whoxFields {
+		if !strings.ContainsRune(x.fields, f) {
+			continue
+		}
+		var v string
+		switch f {
+		case 't':
+			v = x.token
+		case 'c':
+			v = chanName
+		case 'u':
+			v = user
+		case 'i':
+			v = "255.255.255.255" // no address: members are peers, not hosts
+		case 'h':
+			v = "peerhood"
+		case 's':
+			v = serverName
+		case 'n':
+			v = nick
+		case 'f':
+			v = flags
+		case 'd', 'l':
+			v = "0" // hops, idle seconds
+		case 'a':
+			v = nick // the account: every member is logged in as its nick
+		case 'o':
+			v = "n/a"
+		case 'r':
+			v = s.realName(wg, m)
+		}
+		ps = append(ps, v)
+	}
+	c.numeric("354", ps...)
+}
+
+// whox is a WHOX request: WHO mask %fields[,token].
+type whox struct {
+	fields string
+	token  string
+}
+
+// whoxFields are the WHOX fields in the order 354 gives them.
+const whoxFields = "tcuihsnfdlaor"
+
+// parseWhox reads WHO's second parameter: nil when it asks no WHOX.
+// The token is kept when it is 1 to 3 digits, else "0".
+func parseWhox(p string) *whox {
+	spec, ok := strings.CutPrefix(p, "%")
+	if !ok {
+		return nil
+	}
+	fields, token, _ := strings.Cut(spec, ",")
+	if token == "" || len(token) > 3 || strings.Trim(token, "0123456789") != "" {
+		token = "0"
+	}
+	return &whox{fields: fields, token: token}
 }
 
 func (s *Server) realName(wg string, m Member) string {
@@ -39,12 +102,13 @@ func (s *Server) realName(wg string, m Member) string {
 func (c *client) who(l Line) {
 	s := c.s
 	mask := l.Param(0)
+	x := parseWhox(l.Param(1))
 	switch {
 	case strings.HasPrefix(mask, "#"):
 		if ref, ok := s.parseChan(mask); ok {
 			for _, n := range s.roomMembers(c, ref) {
 				if m, ok := s.cfg.Backend.Member(ref.WG, n); ok {
-					s.whoLine(c, ref.WG, ref.Name, m)
+					s.whoLine(c, ref.WG, ref.Name, m, x)
 				}
 			}
 		}
@@ -52,7 +116,7 @@ func (c *client) who(l Line) {
 		// Every member of every workgroup: the roster, with presence.
 		for _, w := range s.cfg.Backend.Workgroups() {
 			for _, m := range s.cfg.Backend.Members(w.ID) {
-				s.whoLine(c, w.ID, "*", m)
+				s.whoLine(c, w.ID, "*", m, x)
 			}
 		}
 	case strings.ContainsAny(mask, "*?"):
@@ -60,13 +124,13 @@ func (c *client) who(l Line) {
 		for _, w := range s.cfg.Backend.Workgroups() {
 			for _, m := range s.cfg.Backend.Members(w.ID) {
 				if globFold(mask, s.nickOf(w.ID, m.Name)) {
-					s.whoLine(c, w.ID, "*", m)
+					s.whoLine(c, w.ID, "*", m, x)
 				}
 			}
 		}
 	default:
 		if wg, m, ok := s.resolveNick(mask); ok {
-			s.whoLine(c, wg, "*", m)
+			s.whoLine(c, wg, "*", m, x)
 		}
 	}
 	c.numeric("315", or(mask, "*"), "End of /WHO list")
@@ -108,6 +172,7 @@ func (c *client) whois(l Line) {
 	if m.Admin {
 		c.numeric("313", shown, "is an admin of the workgroup")
 	}
+	c.numeric("330", shown, shown, "is logged in as") // every member is, as its nick
 	if m.State != Online && m.State != "" {
 		c.numeric("301", shown, awayText(m.State, m.Text))
 	}

@@ -18,15 +18,19 @@ import (
 // client) against the gateway: it negotiates CAP 302 and logs in with
 // SASL PLAIN (the token as password), joins, gets the room's earlier
 // message in the playback, says something bob's client receives, and
-// logs bob's answer.
+// logs bob's answer. It takes extended-join and account-notify, asks the
+// channel's members with WHOX (the wire is checked through a relay:
+// wireTap), and its notify list of bob and carol goes out as MONITOR:
+// bob connected, carol offline, then connected when she comes online.
 func TestRealClientWeeChat(t *testing.T) {
 	if _, err := exec.LookPath("weechat-headless"); err != nil {
 		t.Skip("weechat-headless is not installed (apt-get install weechat-headless; scripts/test.sh installs it when run as root)")
 	}
-	sa, bob := realClientRoom(t, "", "said before weechat came", true)
-	var wire testutil.SyncBuffer
+	sa, bob, tn := realClientRoom(t, "", "said before weechat came", true)
+	var out testutil.SyncBuffer
+	tap, wire := wireTap(t, sa.Addr())
 
-	host, port, err := net.SplitHostPort(sa.Addr())
+	host, port, err := net.SplitHostPort(tap)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,11 +41,13 @@ func TestRealClientWeeChat(t *testing.T) {
 		"/set irc.look.temporary_servers on",
 		fmt.Sprintf("/server add peer %s/%s -notls -nicks=alice -sasl_mechanism=plain -sasl_username=alice -sasl_password=%s", host, port, testToken),
 		`/set irc.server.peer.command "/msg #general hello from weechat"`,
+		"/notify add bob peer",
+		"/notify add carol peer",
 		"/connect peer",
 	}, ";")
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, "weechat-headless", "--dir", dir, "--stdout", "-r", cmds)
-	cmd.Stdout, cmd.Stderr = &wire, &wire
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatal(err)
@@ -50,7 +56,7 @@ func TestRealClientWeeChat(t *testing.T) {
 		cancel()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("weechat output:\n%s", wire.String())
+			t.Logf("weechat output:\n%s\nthe wire:\n%s", out.String(), wire.String())
 			logs, _ := filepath.Glob(filepath.Join(dir, "logs", "*"))
 			for _, p := range logs {
 				b, _ := os.ReadFile(p)
@@ -80,6 +86,50 @@ func TestRealClientWeeChat(t *testing.T) {
 		}
 		return nil
 	})
+	// WHOX: with account-notify on and WHOX advertised, WeeChat asks
+	// the channel's members with their accounts after joining (its
+	// fields, in WHOX's order: channel user host server nick flags hops
+	// account realname). WeeChat shows nothing of a WHOX answer it
+	// asked, right or wrong: the wire is what is checked.
+	testutil.Eventually(t, 20*time.Second, func() error {
+		w := wire.String()
+		for _, want := range []string{
+			"<< CAP REQ :account-notify away-notify cap-notify extended-join message-tags multi-prefix sasl server-time",
+			">> :alice!alice@peerhood JOIN #general alice :alice of home",
+			"<< WHO #general %cuhsnfdar",
+			">> :peerhood 354 alice #general bob peerhood peerhood bob H+ 0 bob :bob of home",
+			">> :peerhood 315 alice #general :End of /WHO list",
+		} {
+			if !strings.Contains(w, want+"\r\n") {
+				return fmt.Errorf("the wire lacks %q", want)
+			}
+		}
+		return nil
+	})
+	// MONITOR: WeeChat's notify list goes out as MONITOR + (MONITOR is
+	// in 005); bob is online, carol offline until she comes.
+	serverLog := filepath.Join(dir, "logs", "irc.server.peer.weechatlog")
+	testutil.Eventually(t, 20*time.Second, func() error {
+		if b, _ := os.ReadFile(serverLog); !strings.Contains(string(b), "notify: carol is offline") {
+			return fmt.Errorf("%s lacks carol's first state", serverLog)
+		}
+		return nil
+	})
+	tn.net.SetPresence("carol", Online, "")
+	testutil.Eventually(t, 20*time.Second, func() error {
+		b, _ := os.ReadFile(serverLog)
+		for _, want := range []string{"notify: bob (bob@peerhood) is connected", "notify: carol (carol@peerhood) has connected"} {
+			if !strings.Contains(string(b), want) {
+				return fmt.Errorf("%s lacks %q:\n%s", serverLog, want, b)
+			}
+		}
+		return nil
+	})
+	for _, want := range []string{"<< MONITOR + bob,carol", ">> :peerhood 730 alice bob!bob@peerhood", ">> :peerhood 731 alice carol", ">> :peerhood 730 alice carol!carol@peerhood"} {
+		if !strings.Contains(wire.String(), want+"\r\n") {
+			t.Errorf("the wire lacks %q", want)
+		}
+	}
 	// SASL was used: the gateway answered 903 (WeeChat logs it in the
 	// server buffer).
 	testutil.Eventually(t, 10*time.Second, func() error {
