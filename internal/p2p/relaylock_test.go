@@ -34,7 +34,11 @@ func (publicConn) RemoteMultiaddr() ma.Multiaddr { return publicAddr }
 // the relay service's lock, which reachedFrom takes: a deadlock, after
 // which the relay service never changed again and the swarm's pending
 // writer held every later Connected notification, so the node took no
-// new connection at all.
+// new connection at all. (Run with the whole package, the burst of
+// reachability events also caught the service's start: its loop, not
+// reading its subscription yet, made the relay finder's emitter, which
+// waits for the event bus lock an emitter held while it waited for that
+// full subscription. The finder runs beside the loop now: relaysvc.go.)
 func TestRelayToggleWhileReached(t *testing.T) {
 	t.Parallel()
 	quiet := slog.New(slog.DiscardHandler)
@@ -92,7 +96,7 @@ func TestRelayToggleWhileReached(t *testing.T) {
 			}
 		}()
 	}
-	for round := range 10 {
+	for round := range 5 {
 		t0, c0 := toggles.Load(), connects.Load()
 		deadline := time.Now().Add(20 * time.Second)
 		for toggles.Load() < t0+50 || connects.Load() < c0+50 {

@@ -127,6 +127,15 @@ func (s *relayService) reachedFrom(c network.Conn, others int) {
 // run follows AutoNAT and the node's addresses until ctx ends, then stops
 // the service.
 func (s *relayService) run(ctx context.Context) {
+	// The relay finder runs beside the loop and is waited for after the
+	// subscription is closed (defers run last first): it takes the event
+	// bus's lock of EvtLocalReachabilityChanged (to make its emitter) and
+	// emits that event, to this loop's subscription too, and an emitter
+	// holds that lock while it waits for a full subscription. Run inline,
+	// it waited for the lock held by an emitter that waited for this loop
+	// (TestRelayToggleWhileReached).
+	var finder sync.WaitGroup
+	defer finder.Wait()
 	sub, err := s.h.EventBus().Subscribe([]any{new(event.EvtLocalReachabilityChanged), new(event.EvtLocalAddressesUpdated)})
 	if err != nil {
 		s.log.Warn("relay service: cannot follow reachability; relaying only if forced", "err", err)
@@ -140,7 +149,7 @@ func (s *relayService) run(ctx context.Context) {
 	defer t.Stop()
 	defer s.stop()
 	s.update()
-	s.startRelayFinder()
+	finder.Go(s.startRelayFinder)
 	for {
 		select {
 		case <-ctx.Done():
