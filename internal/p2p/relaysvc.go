@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/event"
@@ -29,12 +30,19 @@ type relayService struct {
 	force string // Config.Reachability
 	log   *slog.Logger
 
+	// mu guards relay, autonat and reason; only run's goroutine writes
+	// them. It is never held while the relay starts or stops: those
+	// register and remove a swarm notifiee, which waits for the Connected
+	// notifications under way (reachedFrom among them).
 	mu      sync.Mutex
 	relay   *relayv2.Relay
 	autonat network.Reachability // AutoNAT v1's last verdict
 	reason  string               // why the service runs or not
-	inbound time.Time            // last inbound connection that proves reachability
-	kick    chan struct{}        // asks run to update now
+	// inbound: the last inbound connection that proves reachability
+	// (Unix nanoseconds, 0: none). Atomic: reachedFrom runs inside the
+	// swarm's Connected notification and takes no lock.
+	inbound atomic.Int64
+	kick    chan struct{} // asks run to update now
 }
 
 // inboundTrust is how long an inbound connection from a public address
@@ -109,9 +117,7 @@ func (s *relayService) reachedFrom(c network.Conn, others int) {
 		LinkOf(c.RemoteMultiaddr()) != LinkDirect || !manet.IsPublicAddr(c.RemoteMultiaddr()) {
 		return
 	}
-	s.mu.Lock()
-	s.inbound = time.Now()
-	s.mu.Unlock()
+	s.inbound.Store(time.Now().UnixNano())
 	select {
 	case s.kick <- struct{}{}:
 	default:
@@ -121,6 +127,15 @@ func (s *relayService) reachedFrom(c network.Conn, others int) {
 // run follows AutoNAT and the node's addresses until ctx ends, then stops
 // the service.
 func (s *relayService) run(ctx context.Context) {
+	// The relay finder runs beside the loop and is waited for after the
+	// subscription is closed (defers run last first): it takes the event
+	// bus's lock of EvtLocalReachabilityChanged (to make its emitter) and
+	// emits that event, to this loop's subscription too, and an emitter
+	// holds that lock while it waits for a full subscription. Run inline,
+	// it waited for the lock held by an emitter that waited for this loop
+	// (TestRelayToggleWhileReached).
+	var finder sync.WaitGroup
+	defer finder.Wait()
 	sub, err := s.h.EventBus().Subscribe([]any{new(event.EvtLocalReachabilityChanged), new(event.EvtLocalAddressesUpdated)})
 	if err != nil {
 		s.log.Warn("relay service: cannot follow reachability; relaying only if forced", "err", err)
@@ -134,7 +149,7 @@ func (s *relayService) run(ctx context.Context) {
 	defer t.Stop()
 	defer s.stop()
 	s.update()
-	s.startRelayFinder()
+	finder.Go(s.startRelayFinder)
 	for {
 		select {
 		case <-ctx.Done():
@@ -185,36 +200,47 @@ func (s *relayService) startRelayFinder() {
 	}
 }
 
-// update starts or stops the service as relayWanted says.
+// update starts or stops the service as relayWanted says. The relay
+// starts and stops outside mu (see relayService): holding it there while
+// reachedFrom waited for it inside a Connected notification deadlocked
+// the relay service and every later connection
+// (TestRelayToggleWhileReached).
 func (s *relayService) update() {
 	own, _ := s.h.Network().InterfaceListenAddresses()
+	last := s.inbound.Load()
+	recent := last != 0 && time.Since(time.Unix(0, last)) < inboundTrust
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	recent := !s.inbound.IsZero() && time.Since(s.inbound) < inboundTrust
 	want, why := relayWanted(s.force, s.autonat, own, recent)
 	s.reason = why
+	running := s.relay
+	s.mu.Unlock()
 	switch {
-	case want && s.relay == nil:
+	case want && running == nil:
 		r, err := relayv2.New(s.h, s.opts...)
 		if err != nil {
 			s.log.Warn("relay service: cannot start", "err", err)
 			return
 		}
+		s.mu.Lock()
 		s.relay = r
+		s.mu.Unlock()
 		s.log.Info("relay service on (members only)", "why", why)
-	case !want && s.relay != nil:
-		_ = s.relay.Close()
+	case !want && running != nil:
+		s.mu.Lock()
 		s.relay = nil
+		s.mu.Unlock()
+		_ = running.Close()
 		s.log.Info("relay service off", "why", why)
 	}
 }
 
 func (s *relayService) stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.relay != nil {
-		_ = s.relay.Close()
-		s.relay = nil
+	r := s.relay
+	s.relay = nil
+	s.mu.Unlock()
+	if r != nil {
+		_ = r.Close()
 	}
 }
 
