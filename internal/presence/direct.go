@@ -30,6 +30,12 @@ func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p 
 		return
 	}
 	s.mu.Lock()
+	if s.closing {
+		// Close waits for the senders it knows of; one started now
+		// (from a stream handler, not counted) could outlive it.
+		s.mu.Unlock()
+		return
+	}
 	m := s.messageLocked(wg, t, s.shownLocked())
 	// An answer with a snapshot does not ask for one back.
 	m.Want = !withSnapshot && t.wantLeft > 0 && time.Now().Before(t.wantUntil)
@@ -40,8 +46,8 @@ func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p 
 	if withSnapshot {
 		snap = s.snapshotLocked(wg, t, p)
 	}
+	s.wg.Add(1) // under mu, before Close can set closing and wait
 	s.mu.Unlock()
-	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		select {

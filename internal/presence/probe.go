@@ -32,7 +32,7 @@ func (s *Service) disconnected(n network.Network, c network.Conn) {
 			watch = true
 		}
 	}
-	if watch && !s.probing[p] && s.ctx.Err() == nil {
+	if watch && !s.probing[p] && !s.closing && s.ctx.Err() == nil {
 		s.probing[p] = true
 		s.wg.Add(1)
 		go s.probe(p)

@@ -133,8 +133,10 @@ type Service struct {
 	topics map[string]*topicState
 	// probing marks members being probed after a connection closed.
 	probing map[peer.ID]bool
-	// closing: Close said goodbye; a direct message or heartbeat sent
-	// after it must not say this node is present again.
+	// closing: Close said goodbye; a heartbeat sent after it must not
+	// say this node is present again, and no direct sender or probe
+	// starts (they are added to wg under mu only while !closing, so
+	// Close's wg.Wait sees every one).
 	closing bool
 	// lastRefute: when this node last answered a report that it is gone.
 	lastRefute time.Time
