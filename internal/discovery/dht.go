@@ -101,25 +101,40 @@ func (s *Service) syncDHTs(wgs []workgroup.Info) bool {
 	for _, w := range wgs {
 		want[w.ID] = true
 	}
+	// A DHT starts and stops outside s.mu: both register or remove
+	// network notifiees and event subscriptions, which wait for the
+	// swarm's and the event bus's locks, while this service's own
+	// connection notifications (run under those) take s.mu. Only the
+	// loop calls syncDHTs, and Close waits for the loop, so no other
+	// change to s.dhts happens meanwhile.
+	var stale []*wgDHT
+	var add []string
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for id, d := range s.dhts {
 		if !want[id] {
-			d.close()
+			stale = append(stale, d)
 			delete(s.dhts, id)
 		}
 	}
 	for id := range want {
-		if _, ok := s.dhts[id]; ok {
-			continue
+		if _, ok := s.dhts[id]; !ok {
+			add = append(add, id)
 		}
+	}
+	s.mu.Unlock()
+	for _, d := range stale {
+		d.close()
+	}
+	for _, id := range add {
 		d, err := s.newDHT(id)
 		if err != nil {
 			s.cfg.Log.Warn("workgroup DHT", "workgroup", id, "err", err)
 			all = false
 			continue
 		}
+		s.mu.Lock()
 		s.dhts[id] = d
+		s.mu.Unlock()
 	}
 	return all
 }

@@ -160,10 +160,11 @@ func (s *Service) Close() error {
 	s.wg.Wait()
 	s.saveLastSeen(context.Background(), true)
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for wg, d := range s.dhts {
+	dhts := s.dhts
+	s.dhts = map[string]*wgDHT{}
+	s.mu.Unlock()
+	for _, d := range dhts { // outside s.mu (syncDHTs says why)
 		d.close()
-		delete(s.dhts, wg)
 	}
 	return nil
 }
