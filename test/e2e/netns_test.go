@@ -71,9 +71,13 @@ func TestNetnsLANmDNS(t *testing.T) {
 }
 
 // Three members on a bridge; one is cut off. The others see it offline
-// within the heartbeat timeout. While it is away a fourth member joins.
-// After the heal the cut-off member learns the new member (roster sync)
-// and everyone sees everyone online (presence).
+// within the heartbeat timeout. While it is away a fourth member joins,
+// and both sides chat: alpha and bravo in their room with charlie, and
+// a direct message each way. After the heal the cut-off member learns
+// the new member (roster sync), everyone sees everyone online
+// (presence), and every member's history of the room holds every
+// message once, in one order, and the direct messages arrived (history
+// sync, spool; chatWhileCut, chatHealed).
 func TestNetnsPartitionHeal(t *testing.T) {
 	t.Parallel()
 	l := newNetLab(t)
@@ -88,6 +92,7 @@ func TestNetnsPartitionHeal(t *testing.T) {
 	}
 	createWorkgroup(t, "part", nodes[0], nodes[1], nodes[2])
 	Eventually(t, 20*time.Second, func() error { return allSeeAll(nodes[:3], names[:3], "online") })
+	chatBeforeCut(t, nodes[0], nodes[1], nodes[2])
 
 	l.run("ip", "-n", sw, "link", "set", ports[2], "down") // charlie is cut off
 	cut := time.Now()
@@ -98,6 +103,7 @@ func TestNetnsPartitionHeal(t *testing.T) {
 		return browseShows(nodes[1], "offline", []string{"charlie"})
 	})
 	t.Logf("partitioned member offline after %s", time.Since(cut).Round(time.Millisecond))
+	want := chatWhileCut(t, nodes[0], nodes[1], nodes[2])
 
 	nodes[3].Start()
 	createWorkgroupJoin(t, nodes[0], nodes[3])
@@ -110,8 +116,12 @@ func TestNetnsPartitionHeal(t *testing.T) {
 
 	l.run("ip", "-n", sw, "link", "set", ports[2], "up")
 	heal := time.Now()
-	Eventually(t, 45*time.Second, func() error { return allSeeAll(nodes, names, "online") })
-	t.Logf("roster and presence converged %s after the heal", time.Since(heal).Round(time.Millisecond))
+	converge(t, heal, 60*time.Second, append([]timedCheck{
+		{"after the heal, roster and presence converged", func() error { return allSeeAll(nodes, names, "online") }},
+	}, chatHealed(want, nodes[0], nodes[1], nodes[2])...)...)
+	if err := roomHolds("ops", want, nodes[:3]...); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // createWorkgroupJoin has admin invite n and n join.
