@@ -1,8 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +198,98 @@ func chatHealed(want []string, alpha, bravo, charlie *Node) []timedCheck {
 		{"direct message to charlie arrived", func() error { return hasText(charlie, "@alpha", "alpha to charlie while cut off") }},
 		{"direct message from charlie arrived", func() error { return hasText(alpha, "@charlie", "charlie to alpha while cut off") }},
 	}
+}
+
+// The NAT scenario's chat (TestNetnsNATRelay): amy and cat, whose link
+// stays relayed through the public member (cat is behind a symmetric
+// NAT), in room den that only they may enter, so every message between
+// them crosses the relayed link: live (push, gossip), direct messages,
+// and history sync when cat comes back.
+func chatRelayed(t *testing.T, amy, cat *Node) {
+	t.Helper()
+	if got := linkTo(amy, "cat"); got != "relayed" {
+		t.Fatalf("amy reaches cat by a %q link, want relayed", got)
+	}
+	openRoom(t, "den", []string{"amy", "cat"}, amy, cat)
+	var want []string
+	pushedToAmy, pushedToCat := chatWork(t, amy, "pushed"), chatWork(t, cat, "pushed")
+	start := time.Now()
+	for i := 1; i <= 5; i++ {
+		for _, n := range []*Node{amy, cat} {
+			text := fmt.Sprintf("%s says %d", n.Name, i)
+			n.MustRun("say", "den", text)
+			want = append(want, text)
+		}
+	}
+	amy.MustRun("msg", "cat", "amy to cat, relayed")
+	cat.MustRun("msg", "amy", "cat to amy, relayed")
+	dms := []string{"amy to cat, relayed", "cat to amy, relayed"}
+	converge(t, start, 30*time.Second,
+		timedCheck{"over the relayed link, room den the same on amy and cat", func() error { return roomHolds("den", want, amy, cat) }},
+		timedCheck{"over the relayed link, amy's conversation with cat complete", func() error { return roomHolds("@cat", dms, amy) }},
+		timedCheck{"over the relayed link, cat's conversation with amy complete", func() error { return roomHolds("@amy", dms, cat) }},
+	)
+
+	// Live room messages went by push, one hop over the relayed link
+	// (not only by gossip, which would also get through).
+	if got := chatWork(t, cat, "pushed") - pushedToCat; got < 5 {
+		t.Errorf("cat took %d of amy's 5 room messages by push", got)
+	}
+	if got := chatWork(t, amy, "pushed") - pushedToAmy; got < 5 {
+		t.Errorf("amy took %d of cat's 5 room messages by push", got)
+	}
+
+	// cat is away: what amy says meanwhile reaches cat only by history
+	// sync with amy (nobody else may enter den) over the relayed link
+	// once cat is back, and amy's direct message through cat's mailbox.
+	cat.Stop()
+	for i := 1; i <= 10; i++ {
+		text := fmt.Sprintf("amy while cat is away %d", i)
+		amy.MustRun("say", "den", text)
+		want = append(want, text)
+	}
+	amy.MustRun("msg", "cat", "amy to cat while away")
+	dms = append(dms, "amy to cat while away")
+	cat.Start("--reachability", "private")
+	back := time.Now()
+	converge(t, back, 60*time.Second,
+		timedCheck{"after cat came back, room den the same on amy and cat", func() error { return roomHolds("den", want, amy, cat) }},
+		timedCheck{"after cat came back, cat's conversation with amy complete", func() error { return roomHolds("@amy", dms, cat) }},
+	)
+	if got := chatWork(t, cat, "synced"); got < 10 {
+		t.Errorf("cat took %d of the 10 messages said while it was away by history sync", got)
+	}
+	if got := linkTo(cat, "amy"); got != "relayed" {
+		t.Errorf("cat reaches amy by a %q link after its restart, want relayed", got)
+	}
+}
+
+// chatWork is n's peerhood_chat_work_total{what} (GET /metrics on its
+// control socket): how many messages took each path.
+func chatWork(t *testing.T, n *Node, what string) uint64 {
+	t.Helper()
+	c := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(n.Home, "control.sock"))
+	}}, Timeout: 10 * time.Second}
+	resp, err := c.Get("http://node/metrics")
+	if err != nil {
+		t.Fatalf("%s's metrics: %v", n.Name, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s's metrics: %v", n.Name, err)
+	}
+	prefix := `peerhood_chat_work_total{what="` + what + `"} `
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, prefix); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s's metric %q: %v", n.Name, line, err)
+			}
+			return uint64(f)
+		}
+	}
+	t.Fatalf("%s's metrics have no %s", n.Name, prefix)
+	return 0
 }
