@@ -19,7 +19,9 @@ import (
 // partition and NAT scenarios rather than building its own).
 
 // openRoom has creator create room (allow: its --allow list, empty for
-// every member) and every other node join it once it has learnt it.
+// every member) and every other node join it once it has learnt it,
+// then waits until each node's `room who` (the room topic's peers) lists
+// them all: from then on an author pushes to every one of them.
 func openRoom(t *testing.T, room string, allow []string, creator *Node, others ...*Node) {
 	t.Helper()
 	args := []string{"room", "create", room}
@@ -37,6 +39,25 @@ func openRoom(t *testing.T, room string, allow []string, creator *Node, others .
 		})
 		n.MustRun("room", "join", room)
 	}
+	all := append([]*Node{creator}, others...)
+	Eventually(t, 30*time.Second, func() error {
+		for _, n := range all {
+			var who []struct{ Name string }
+			out, err := n.Run("room", "who", room, "--json")
+			if err == nil {
+				err = jsonUnmarshal(out, &who)
+			}
+			if err != nil {
+				return err
+			}
+			for _, o := range all {
+				if !slices.ContainsFunc(who, func(w struct{ Name string }) bool { return w.Name == o.Name }) {
+					return fmt.Errorf("%s's room who %s: %s, not %s", n.Name, room, out, o.Name)
+				}
+			}
+		}
+		return nil
+	})
 }
 
 // roomHolds checks that every node's history of target holds exactly
@@ -133,71 +154,79 @@ func converge(t *testing.T, since time.Time, timeout time.Duration, checks ...ti
 // The partition scenario's chat (TestNetnsPartitionHeal): room ops of
 // alpha, bravo and charlie.
 
-// partMsgs is how many messages alpha and bravo say while charlie is
-// cut off.
-const partMsgs = 50
-
 // chatBeforeCut opens room ops and checks a message each way reaches
 // charlie and from charlie, so the room's topic and push streams are up
-// before the cut.
-func chatBeforeCut(t *testing.T, alpha, bravo, charlie *Node) {
+// before the cut. It returns the room as it stands.
+func chatBeforeCut(t *testing.T, alpha, bravo, charlie *Node) []string {
 	t.Helper()
 	openRoom(t, "ops", nil, alpha, bravo, charlie)
 	alpha.MustRun("say", "ops", "before the cut")
 	Eventually(t, 20*time.Second, func() error { return hasText(charlie, "ops", "before the cut") })
 	charlie.MustRun("say", "ops", "charlie is here")
-	Eventually(t, 20*time.Second, func() error {
-		return roomHolds("ops", []string{"before the cut", "charlie is here"}, alpha, bravo, charlie)
-	})
-}
-
-// chatWhileCut: charlie (cut off) says 5 messages in ops and writes to
-// alpha; then alpha and bravo say partMsgs in turn and alpha writes to
-// charlie. Neither side gets the other's meanwhile. It returns the room
-// as every member must show it after the heal (charlie spoke first, and
-// the display order is the authors' clocks, one machine's here).
-func chatWhileCut(t *testing.T, alpha, bravo, charlie *Node) []string {
-	t.Helper()
 	want := []string{"before the cut", "charlie is here"}
-	for i := 1; i <= 5; i++ {
-		text := fmt.Sprintf("charlie alone %d", i)
-		charlie.MustRun("say", "ops", text)
-		want = append(want, text)
-	}
-	charlie.MustRun("msg", "alpha", "charlie to alpha while cut off")
-	start := time.Now()
-	for i := 1; i <= partMsgs; i++ {
-		n, text := alpha, fmt.Sprintf("part %d from alpha", i)
-		if i%2 == 0 {
-			n, text = bravo, fmt.Sprintf("part %d from bravo", i)
-		}
-		n.MustRun("say", "ops", text)
-		want = append(want, text)
-	}
-	t.Logf("alpha and bravo said %d messages in %s", partMsgs, time.Since(start).Round(time.Millisecond))
-	alpha.MustRun("msg", "charlie", "alpha to charlie while cut off")
-	// Live between alpha and bravo; nothing across the cut.
-	ab := append(want[:2:2], want[7:]...)
-	Eventually(t, 20*time.Second, func() error { return roomHolds("ops", ab, alpha, bravo) })
-	if err := roomHolds("ops", want[:7], charlie); err != nil {
-		t.Fatalf("charlie's room while cut off: %v", err)
-	}
-	if err := hasText(charlie, "@alpha", "alpha to charlie while cut off"); err == nil {
-		t.Fatal("the direct message reached charlie across the cut")
-	}
+	Eventually(t, 20*time.Second, func() error { return roomHolds("ops", want, alpha, bravo, charlie) })
 	return want
 }
 
-// chatHealed are the chat conditions after the heal: each side has the
-// other's room messages, every one once and in order, and the direct
-// messages arrived both ways.
-func chatHealed(want []string, alpha, bravo, charlie *Node) []timedCheck {
+// chatWhileCut, cut naming the cut: charlie (cut off) says 5 messages
+// in ops and writes to alpha; then alpha and bravo say n in turn and
+// alpha writes to charlie. Neither side gets the other's meanwhile. It
+// returns the room (room: as it stood before the cut) as every member
+// must show it after the heal (charlie spoke first, and the display
+// order is the authors' clocks, one machine's here).
+func chatWhileCut(t *testing.T, cut string, n int, room []string, alpha, bravo, charlie *Node) []string {
+	t.Helper()
+	cs, ab := slices.Clone(room), slices.Clone(room)
+	for i := 1; i <= 5; i++ {
+		text := fmt.Sprintf("charlie alone %d (%s)", i, cut)
+		charlie.MustRun("say", "ops", text)
+		cs = append(cs, text)
+	}
+	charlie.MustRun("msg", "alpha", "charlie to alpha ("+cut+")")
+	start := time.Now()
+	for i := 1; i <= n; i++ {
+		who := alpha
+		if i%2 == 0 {
+			who = bravo
+		}
+		text := fmt.Sprintf("%d from %s (%s)", i, who.Name, cut)
+		who.MustRun("say", "ops", text)
+		ab = append(ab, text)
+	}
+	t.Logf("alpha and bravo said %d messages in %s", n, time.Since(start).Round(time.Millisecond))
+	alpha.MustRun("msg", "charlie", "alpha to charlie ("+cut+")")
+	// Live between alpha and bravo; nothing across the cut.
+	Eventually(t, 20*time.Second, func() error { return roomHolds("ops", ab, alpha, bravo) })
+	if err := roomHolds("ops", cs, charlie); err != nil {
+		t.Fatalf("charlie's room while cut off: %v", err)
+	}
+	if err := hasText(charlie, "@alpha", "alpha to charlie ("+cut+")"); err == nil {
+		t.Fatal("the direct message reached charlie across the cut")
+	}
+	return append(cs, ab[len(room):]...)
+}
+
+// chatHealed are the chat conditions after the heal of cut: each side
+// has the other's room messages, every one once and in order, and the
+// direct messages arrived both ways.
+func chatHealed(cut string, want []string, alpha, bravo, charlie *Node) []timedCheck {
 	return []timedCheck{
 		{"charlie's history of ops complete", func() error { return roomHolds("ops", want, charlie) }},
 		{"alpha's and bravo's history of ops complete", func() error { return roomHolds("ops", want, alpha, bravo) }},
-		{"direct message to charlie arrived", func() error { return hasText(charlie, "@alpha", "alpha to charlie while cut off") }},
-		{"direct message from charlie arrived", func() error { return hasText(alpha, "@charlie", "charlie to alpha while cut off") }},
+		{"direct message to charlie arrived", func() error { return hasText(charlie, "@alpha", "alpha to charlie ("+cut+")") }},
+		{"direct message from charlie arrived", func() error { return hasText(alpha, "@charlie", "charlie to alpha ("+cut+")") }},
 	}
+}
+
+// connectedTo reports whether n has a connection to other (status).
+func connectedTo(n, other *Node) bool {
+	id := other.Status().PeerID
+	for _, p := range n.Status().Peers {
+		if p.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // The NAT scenario's chat (TestNetnsNATRelay): amy and cat, whose link
