@@ -241,7 +241,7 @@ func chatRelayed(t *testing.T, amy, cat *Node) {
 	}
 	openRoom(t, "den", []string{"amy", "cat"}, amy, cat)
 	var want []string
-	pushedToAmy, pushedToCat := chatWork(t, amy, "pushed"), chatWork(t, cat, "pushed")
+	amy0, cat0 := chatPaths(t, amy), chatPaths(t, cat)
 	start := time.Now()
 	for i := 1; i <= 5; i++ {
 		for _, n := range []*Node{amy, cat} {
@@ -254,18 +254,20 @@ func chatRelayed(t *testing.T, amy, cat *Node) {
 	cat.MustRun("msg", "amy", "cat to amy, relayed")
 	dms := []string{"amy to cat, relayed", "cat to amy, relayed"}
 	converge(t, start, 30*time.Second,
-		timedCheck{"over the relayed link, room den the same on amy and cat", func() error { return roomHolds("den", want, amy, cat) }},
+		timedCheck{"from the first say over the relayed link, room den the same on amy and cat", func() error { return roomHolds("den", want, amy, cat) }},
 		timedCheck{"over the relayed link, amy's conversation with cat complete", func() error { return roomHolds("@cat", dms, amy) }},
 		timedCheck{"over the relayed link, cat's conversation with amy complete", func() error { return roomHolds("@amy", dms, cat) }},
 	)
 
 	// Live room messages went by push, one hop over the relayed link
 	// (not only by gossip, which would also get through).
-	if got := chatWork(t, cat, "pushed") - pushedToCat; got < 5 {
-		t.Errorf("cat took %d of amy's 5 room messages by push", got)
+	toAmy, toCat := chatPaths(t, amy).since(amy0), chatPaths(t, cat).since(cat0)
+	t.Logf("amy took cat's messages by %s; cat took amy's by %s", toAmy, toCat)
+	if toCat.pushed < 5 {
+		t.Errorf("cat took %d of amy's 5 room messages by push", toCat.pushed)
 	}
-	if got := chatWork(t, amy, "pushed") - pushedToAmy; got < 5 {
-		t.Errorf("amy took %d of cat's 5 room messages by push", got)
+	if toAmy.pushed < 5 {
+		t.Errorf("amy took %d of cat's 5 room messages by push", toAmy.pushed)
 	}
 
 	// cat is away: what amy says meanwhile reaches cat only by history
@@ -285,21 +287,24 @@ func chatRelayed(t *testing.T, amy, cat *Node) {
 		timedCheck{"after cat came back, room den the same on amy and cat", func() error { return roomHolds("den", want, amy, cat) }},
 		timedCheck{"after cat came back, cat's conversation with amy complete", func() error { return roomHolds("@amy", dms, cat) }},
 	)
-	if got := chatWork(t, cat, "synced"); got < 10 {
-		t.Errorf("cat took %d of the 10 messages said while it was away by history sync", got)
+	got := chatPaths(t, cat) // cat restarted: counted from its start
+	t.Logf("back, cat took what it missed by %s", got)
+	if got.synced < 10 {
+		t.Errorf("cat took %d of the 10 messages said while it was away by history sync", got.synced)
 	}
 	if got := linkTo(cat, "amy"); got != "relayed" {
 		t.Errorf("cat reaches amy by a %q link after its restart, want relayed", got)
 	}
 }
 
-// chatWork is n's peerhood_chat_work_total{what} (GET /metrics on its
-// control socket): how many messages took each path.
-func chatWork(t *testing.T, n *Node, what string) uint64 {
+// chatWorkAll is every peerhood_chat_work_total{what} of n (GET
+// /metrics on its control socket): how many messages took each path.
+func chatWorkAll(t *testing.T, n *Node) map[string]uint64 {
 	t.Helper()
 	c := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", filepath.Join(n.Home, "control.sock"))
 	}}, Timeout: 10 * time.Second}
+	defer c.CloseIdleConnections()
 	resp, err := c.Get("http://node/metrics")
 	if err != nil {
 		t.Fatalf("%s's metrics: %v", n.Name, err)
@@ -309,16 +314,37 @@ func chatWork(t *testing.T, n *Node, what string) uint64 {
 	if err != nil {
 		t.Fatalf("%s's metrics: %v", n.Name, err)
 	}
-	prefix := `peerhood_chat_work_total{what="` + what + `"} `
+	out := map[string]uint64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s's metric %q: %v", n.Name, line, err)
-			}
-			return uint64(f)
+		rest, ok := strings.CutPrefix(line, `peerhood_chat_work_total{what="`)
+		if !ok {
+			continue
 		}
+		what, v, ok := strings.Cut(rest, `"} `)
+		f, err := strconv.ParseFloat(v, 64)
+		if !ok || err != nil {
+			t.Fatalf("%s's metric %q: %v", n.Name, line, err)
+		}
+		out[what] = uint64(f)
 	}
-	t.Fatalf("%s's metrics have no %s", n.Name, prefix)
-	return 0
+	return out
+}
+
+// chatPathCounts are the messages a node took by each path.
+type chatPathCounts struct{ pushed, gossip, synced, direct uint64 }
+
+// chatPaths reads n's counts (chatWork).
+func chatPaths(t *testing.T, n *Node) chatPathCounts {
+	t.Helper()
+	w := chatWorkAll(t, n)
+	return chatPathCounts{w["pushed"], w["gossip"], w["synced"], w["direct"]}
+}
+
+// since is c less an earlier reading.
+func (c chatPathCounts) since(old chatPathCounts) chatPathCounts {
+	return chatPathCounts{c.pushed - old.pushed, c.gossip - old.gossip, c.synced - old.synced, c.direct - old.direct}
+}
+
+func (c chatPathCounts) String() string {
+	return fmt.Sprintf("push %d, gossip %d, history sync %d, direct (stream or spool) %d", c.pushed, c.gossip, c.synced, c.direct)
 }

@@ -100,7 +100,7 @@ func TestNetnsPartitionHeal(t *testing.T) {
 	Eventually(t, 20*time.Second, func() error { return allSeeAll(nodes[:3], names[:3], "online") })
 	room := chatBeforeCut(t, alpha, bravo, charlie)
 
-	cutOff := func() {
+	cutOff := func() time.Time {
 		l.run("ip", "-n", sw, "link", "set", ports[2], "down") // charlie is cut off
 		cut := time.Now()
 		Eventually(t, 15*time.Second, func() error {
@@ -110,8 +110,14 @@ func TestNetnsPartitionHeal(t *testing.T) {
 			return browseShows(bravo, "offline", []string{"charlie"})
 		})
 		t.Logf("partitioned member offline after %s", time.Since(cut).Round(time.Millisecond))
+		return cut
 	}
-	cutOff()
+	heal := func(cut time.Time) time.Time {
+		l.run("ip", "-n", sw, "link", "set", ports[2], "up")
+		t.Logf("healed %s after the cut", time.Since(cut).Round(time.Second))
+		return time.Now()
+	}
+	cut := cutOff()
 	room = chatWhileCut(t, "first cut", 50, room, alpha, bravo, charlie)
 
 	nodes[3].Start()
@@ -123,15 +129,14 @@ func TestNetnsPartitionHeal(t *testing.T) {
 		t.Fatal("the cut-off member already sees the new one")
 	}
 
-	l.run("ip", "-n", sw, "link", "set", ports[2], "up")
-	heal := time.Now()
-	converge(t, heal, 60*time.Second, append([]timedCheck{
+	before := chatPaths(t, charlie)
+	converge(t, heal(cut), 60*time.Second, append([]timedCheck{
 		{"after the heal, roster and presence converged", func() error { return allSeeAll(nodes, names, "online") }},
 	}, chatHealed("first cut", room, alpha, bravo, charlie)...)...)
+	t.Logf("charlie took what it missed by %s", chatPaths(t, charlie).since(before))
 
 	// The second cut, until the connections across it are gone.
-	cutOff()
-	cut := time.Now()
+	cut = cutOff()
 	room = chatWhileCut(t, "second cut", 20, room, alpha, bravo, charlie)
 	Eventually(t, 90*time.Second, func() error {
 		for _, pair := range [][2]*Node{{charlie, alpha}, {charlie, bravo}, {alpha, charlie}, {bravo, charlie}} {
@@ -142,16 +147,16 @@ func TestNetnsPartitionHeal(t *testing.T) {
 		return nil
 	})
 	t.Logf("the connections across the second cut closed %s after it", time.Since(cut).Round(time.Second))
-	synced := chatWork(t, charlie, "synced")
-	l.run("ip", "-n", sw, "link", "set", ports[2], "up")
-	heal = time.Now()
-	converge(t, heal, 60*time.Second, append([]timedCheck{
+	before = chatPaths(t, charlie)
+	converge(t, heal(cut), 60*time.Second, append([]timedCheck{
 		{"after the second heal, presence converged", func() error { return allSeeAll(nodes, names, "online") }},
 	}, chatHealed("second cut", room, alpha, bravo, charlie)...)...)
+	got := chatPaths(t, charlie).since(before)
+	t.Logf("charlie took what it missed by %s", got)
 	// What alpha and bravo said came by history sync: no connection
 	// kept it, and gossip's cache lasts seconds.
-	if got := chatWork(t, charlie, "synced") - synced; got < 20 {
-		t.Errorf("charlie took %d of the 20 messages said during the second cut by history sync", got)
+	if got.synced < 20 {
+		t.Errorf("charlie took %d of the 20 messages said during the second cut by history sync", got.synced)
 	}
 	if err := roomHolds("ops", room, alpha, bravo, charlie); err != nil {
 		t.Fatal(err)
