@@ -121,7 +121,8 @@ func TestNetnsNATNoFlags(t *testing.T) {
 // address of each other: they find each other through the workgroup DHT
 // on the public member and reach each other over a circuit relay on it.
 // amy and ben's link then turns direct by a hole punch (DCUtR over QUIC),
-// and browse shows it hole-punched; cat's links stay relayed and work.
+// and browse shows it hole-punched; cat's links stay relayed and work,
+// chat included (chatRelayed).
 func TestNetnsNATRelay(t *testing.T) {
 	t.Parallel()
 	l := newNetLab(t)
@@ -184,4 +185,5 @@ func TestNetnsNATRelay(t *testing.T) {
 	if err := browseShows(c, "online", names); err != nil {
 		t.Fatal(err)
 	}
+	chatRelayed(t, a, c)
 }

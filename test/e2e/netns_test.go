@@ -71,9 +71,18 @@ func TestNetnsLANmDNS(t *testing.T) {
 }
 
 // Three members on a bridge; one is cut off. The others see it offline
-// within the heartbeat timeout. While it is away a fourth member joins.
-// After the heal the cut-off member learns the new member (roster sync)
-// and everyone sees everyone online (presence).
+// within the heartbeat timeout. While it is away a fourth member joins,
+// and both sides chat: alpha and bravo in their room with charlie, and
+// a direct message each way. After the heal the cut-off member learns
+// the new member (roster sync), everyone sees everyone online
+// (presence), every member's history of the room holds every message
+// once, in one order, and the direct messages arrived.
+//
+// The first cut is short (a Wi-Fi drop): the connections across it
+// outlive it and TCP retransmits what they had buffered. The second
+// lasts until those connections time out (yamux's keepalive, 30 s +
+// 10 s), so after its heal the members dial each other again and the
+// room comes back by history sync, the direct messages by the spool.
 func TestNetnsPartitionHeal(t *testing.T) {
 	t.Parallel()
 	l := newNetLab(t)
@@ -86,32 +95,72 @@ func TestNetnsPartitionHeal(t *testing.T) {
 	for _, n := range nodes[:3] {
 		n.Start()
 	}
-	createWorkgroup(t, "part", nodes[0], nodes[1], nodes[2])
+	alpha, bravo, charlie := nodes[0], nodes[1], nodes[2]
+	createWorkgroup(t, "part", alpha, bravo, charlie)
 	Eventually(t, 20*time.Second, func() error { return allSeeAll(nodes[:3], names[:3], "online") })
+	room := chatBeforeCut(t, alpha, bravo, charlie)
 
-	l.run("ip", "-n", sw, "link", "set", ports[2], "down") // charlie is cut off
-	cut := time.Now()
-	Eventually(t, 15*time.Second, func() error {
-		if err := browseShows(nodes[0], "offline", []string{"charlie"}); err != nil {
-			return err
-		}
-		return browseShows(nodes[1], "offline", []string{"charlie"})
-	})
-	t.Logf("partitioned member offline after %s", time.Since(cut).Round(time.Millisecond))
+	cutOff := func() time.Time {
+		l.run("ip", "-n", sw, "link", "set", ports[2], "down") // charlie is cut off
+		cut := time.Now()
+		Eventually(t, 15*time.Second, func() error {
+			if err := browseShows(alpha, "offline", []string{"charlie"}); err != nil {
+				return err
+			}
+			return browseShows(bravo, "offline", []string{"charlie"})
+		})
+		t.Logf("partitioned member offline after %s", time.Since(cut).Round(time.Millisecond))
+		return cut
+	}
+	heal := func(cut time.Time) time.Time {
+		l.run("ip", "-n", sw, "link", "set", ports[2], "up")
+		t.Logf("healed %s after the cut", time.Since(cut).Round(time.Second))
+		return time.Now()
+	}
+	cut := cutOff()
+	room = chatWhileCut(t, "first cut", 50, room, alpha, bravo, charlie)
 
 	nodes[3].Start()
-	createWorkgroupJoin(t, nodes[0], nodes[3])
+	createWorkgroupJoin(t, alpha, nodes[3])
 	Eventually(t, 20*time.Second, func() error {
-		return allSeeAll([]*Node{nodes[0], nodes[1], nodes[3]}, []string{"alpha", "bravo", "delta"}, "online")
+		return allSeeAll([]*Node{alpha, bravo, nodes[3]}, []string{"alpha", "bravo", "delta"}, "online")
 	})
-	if err := browseShows(nodes[2], "online", []string{"delta"}); err == nil {
+	if err := browseShows(charlie, "online", []string{"delta"}); err == nil {
 		t.Fatal("the cut-off member already sees the new one")
 	}
 
-	l.run("ip", "-n", sw, "link", "set", ports[2], "up")
-	heal := time.Now()
-	Eventually(t, 45*time.Second, func() error { return allSeeAll(nodes, names, "online") })
-	t.Logf("roster and presence converged %s after the heal", time.Since(heal).Round(time.Millisecond))
+	before := chatPaths(t, charlie)
+	converge(t, heal(cut), 60*time.Second, append([]timedCheck{
+		{"after the heal, roster and presence converged", func() error { return allSeeAll(nodes, names, "online") }},
+	}, chatHealed("first cut", room, alpha, bravo, charlie)...)...)
+	t.Logf("charlie took what it missed by %s", chatPaths(t, charlie).since(before))
+
+	// The second cut, until the connections across it are gone.
+	cut = cutOff()
+	room = chatWhileCut(t, "second cut", 20, room, alpha, bravo, charlie)
+	Eventually(t, 90*time.Second, func() error {
+		for _, pair := range [][2]*Node{{charlie, alpha}, {charlie, bravo}, {alpha, charlie}, {bravo, charlie}} {
+			if connectedTo(pair[0], pair[1]) {
+				return fmt.Errorf("%s still has a connection to %s", pair[0].Name, pair[1].Name)
+			}
+		}
+		return nil
+	})
+	t.Logf("the connections across the second cut closed %s after it", time.Since(cut).Round(time.Second))
+	before = chatPaths(t, charlie)
+	converge(t, heal(cut), 60*time.Second, append([]timedCheck{
+		{"after the second heal, presence converged", func() error { return allSeeAll(nodes, names, "online") }},
+	}, chatHealed("second cut", room, alpha, bravo, charlie)...)...)
+	got := chatPaths(t, charlie).since(before)
+	t.Logf("charlie took what it missed by %s", got)
+	// What alpha and bravo said came by history sync: no connection
+	// kept it, and gossip's cache lasts seconds.
+	if got.synced < 20 {
+		t.Errorf("charlie took %d of the 20 messages said during the second cut by history sync", got.synced)
+	}
+	if err := roomHolds("ops", room, alpha, bravo, charlie); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // createWorkgroupJoin has admin invite n and n join.
