@@ -246,10 +246,6 @@ func (s *Service) DirectFiles(ctx context.Context, wg, member, text string, opt 
 	if err != nil {
 		return Message{}, err
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.deliverDM(info.ID, m.PeerID, sent)
-	}()
+	s.deliverLater(info.ID, m.PeerID, sent)
 	return s.toMessage(sent), nil
 }

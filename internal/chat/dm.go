@@ -65,12 +65,25 @@ func (s *Service) directTo(ctx context.Context, wg string, p peer.ID, kind, text
 	if err != nil {
 		return Message{}, err
 	}
-	s.wg.Add(1)
+	s.deliverLater(wg, p, m)
+	return s.toMessage(m), nil
+}
+
+// deliverLater delivers this node's direct message m to p in the
+// background (deliverDM). It is called from API calls, outside the
+// service's goroutines: once Close began no delivery starts (one Close
+// did not wait for would use the host and the spool after they
+// stopped); m goes to the spool at once instead, as when the live path
+// fails (the spool closes after the chat).
+func (s *Service) deliverLater(wg string, p peer.ID, m *msg) {
+	if !s.add(1) {
+		s.spoolDM(wg, p, m, errStopping)
+		return
+	}
 	go func() {
 		defer s.wg.Done()
 		s.deliverDM(wg, p, m)
 	}()
-	return s.toMessage(m), nil
 }
 
 // deliverDM tries the live path, then the spool.
@@ -81,6 +94,12 @@ func (s *Service) deliverDM(wg string, p peer.ID, m *msg) {
 	if err == nil {
 		return
 	}
+	s.spoolDM(wg, p, m, err)
+}
+
+// spoolDM queues m for p in the spool (p's mailboxes) after the live
+// path failed with err.
+func (s *Service) spoolDM(wg string, p peer.ID, m *msg, err error) {
 	s.log.Debug("chat: direct delivery failed, through the spool", "to", p, "err", err)
 	if s.cfg.Spool == nil {
 		s.log.Warn("chat: direct message not delivered (no spool)", "to", p, "err", err)

@@ -157,7 +157,9 @@ func (s *Service) canPushLocked(p peer.ID, now int64) bool {
 		return false
 	}
 	if o == nil {
-		o = s.pushOutLocked(p)
+		if o = s.pushOutLocked(p); o == nil {
+			return false // closing
+		}
 	}
 	o.protoUntil = now + int64(pushProtoCache)
 	return true
@@ -206,23 +208,29 @@ type reachAnswer struct {
 	until       time.Time
 }
 
-// pushOutLocked returns p's writer, started when missing (push.mu held).
+// pushOutLocked returns p's writer, started when missing (push.mu held);
+// nil when missing and the service is closing (a Say, an API call, asks
+// outside the service's goroutines: a writer Close did not wait for
+// would outlive it).
 func (s *Service) pushOutLocked(p peer.ID) *pushOut {
 	o := s.push.out[p]
 	if o == nil {
+		if !s.add(1) {
+			return nil
+		}
 		o = &pushOut{s: s, p: p, q: make(chan pushFrame, pushQueue)}
 		s.push.out[p] = o
-		s.wg.Add(1)
 		go o.run()
 	}
 	return o
 }
 
-// enqueue hands f to the writer; false when the stream is broken (at
-// now, Unix ns: one clock read per message, not per peer) or the queue
-// full (the caller publishes on gossip).
+// enqueue hands f to the writer; false when there is none (nil: the
+// service is closing), the stream is broken (at now, Unix ns: one clock
+// read per message, not per peer) or the queue full (the caller
+// publishes on gossip).
 func (o *pushOut) enqueue(f pushFrame, now int64) bool {
-	if now < o.brokenUntil.Load() {
+	if o == nil || now < o.brokenUntil.Load() {
 		return false
 	}
 	select {

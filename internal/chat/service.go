@@ -167,6 +167,24 @@ type Service struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	// bgClosed (under bgMu): Close began. A goroutine started from
+	// outside the service's own (an API call's delivery, a push writer,
+	// a topic's readers) is added to wg only under bgMu while it is
+	// false (add), so Close's Wait sees every one.
+	bgMu     sync.Mutex
+	bgClosed bool
+}
+
+// add adds n to wg for goroutines about to start, unless Close began;
+// it reports whether it did.
+func (s *Service) add(n int) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.wg.Add(n)
+	return true
 }
 
 // logKey names one log of one workgroup.
@@ -249,6 +267,9 @@ func (s *Service) Close() error {
 			s.log.Warn("chat: slow stop", "took", d.Round(time.Millisecond), "goroutines", waited.Round(time.Millisecond))
 		}
 	}()
+	s.bgMu.Lock()
+	s.bgClosed = true // nothing is added to wg from now on
+	s.bgMu.Unlock()
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoHistory)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoDM)
 	s.cfg.Host.RemoveStreamHandler(p2p.ProtoChatPush)

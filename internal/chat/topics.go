@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -99,7 +100,9 @@ func (s *Service) syncTopics() bool {
 		if _, ok := s.topics[k]; ok {
 			continue
 		}
-		if err := s.joinLocked(k); err != nil {
+		if err := s.joinLocked(k); errors.Is(err, errStopping) {
+			return false
+		} else if err != nil {
 			s.log.Warn("chat: cannot join topic", "workgroup", k.wg, "log", k.log, "err", err)
 			all = false
 		}
@@ -107,18 +110,28 @@ func (s *Service) syncTopics() bool {
 	return all
 }
 
+// errStopping: the service is closing; no topic is joined.
+var errStopping = errors.New("chat: stopping")
+
 func (s *Service) joinLocked(k logKey) error {
+	// syncTopics runs from API calls too (JoinRoom, a Say to a room not
+	// joined): the readers are counted before the topic is joined, and
+	// not at all once Close began, so Close's Wait sees them and no
+	// topic is joined after Close left them all.
+	if !s.add(2) {
+		return errStopping
+	}
 	// Inline: the validator verifies and checks memory only (a log's
 	// heads are read from SQLite once), so a goroutine per message would
 	// be only scheduling work.
 	t, sub, ev, err := p2p.JoinTopicInline(s.ps, Topic(k.wg, k.log), s.validator(k), pubsub.WithTopicMessageIdFn(msgID))
 	if err != nil {
+		s.wg.Add(-2)
 		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	lt := &logTopic{topic: t, sub: sub, events: ev, cancel: cancel}
 	s.topics[k] = lt
-	s.wg.Add(2)
 	go s.receive(ctx, k, lt)
 	go s.watchPeers(ctx, k, lt)
 	return nil

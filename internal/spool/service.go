@@ -139,6 +139,9 @@ type Service struct {
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
 	liveWG   sync.WaitGroup
+	// closing: Close began; no live offer starts (they are added to
+	// liveWG under mu only while !closing, so Close's wait sees each).
+	closing  bool
 	liveDone atomic.Int64 // live offers settled by their receipt
 	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
 	// what those records hold, under addrsMu (addrs.go).
@@ -198,6 +201,9 @@ func New(cfg Config) (*Service, error) {
 
 // Close stops the loops and unregisters the handlers.
 func (s *Service) Close() error {
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
 	s.h.RemoveStreamHandler(p2p.ProtoDeliver)
 	s.h.RemoveStreamHandler(p2p.ProtoMailbox)
 	s.h.Network().StopNotify(s.notifiee)
