@@ -145,7 +145,16 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		if c.Stat().Direction == network.DirInbound {
 			s.maybeAskHello(p)
 		}
-		go s.onConnect(p, c.Stat().Direction == network.DirOutbound)
+		outbound := c.Stat().Direction == network.DirOutbound
+		s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
+		if !s.bgClosed {
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.onConnect(p, outbound)
+			}()
+		}
+		s.bgMu.Unlock()
 	}, DisconnectedF: func(_ network.Network, c network.Conn) { s.forgetGossipPeer(c.RemotePeer()) }})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {
