@@ -64,6 +64,7 @@ func (s *Service) loop(ctx context.Context) {
 			}
 			s.mu.Unlock()
 			if busy {
+				s.hookAt(p, atBusy)
 				continue
 			}
 			select {
@@ -76,10 +77,7 @@ func (s *Service) loop(ctx context.Context) {
 			}
 			go func(p peer.ID) {
 				defer func() {
-					s.mu.Lock()
-					delete(s.sending, p)
-					s.mu.Unlock()
-					s.dueChanged() // its retries may be due before the horizon
+					s.workerDone(ctx, p) // kick.go
 					<-sem
 				}()
 				s.work(ctx, p)
@@ -211,10 +209,9 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 		} else {
 			reason = fmt.Sprintf("recipient unreachable: %v", err)
 		}
-		s.mu.Lock()
-		s.unreachable[p] = time.Now().Add(s.cfg.RetryBase)
-		s.mu.Unlock()
-		s.viaMailbox(ctx, p, jobs, receipts, reason)
+		if s.failedAttempt(ctx, p, jobs, receipts, reason) {
+			continue // p connected meanwhile: again, now
+		}
 		return
 	}
 }
@@ -412,10 +409,10 @@ func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
 	}
 	s.mu.Lock()
 	delete(s.unreachable, p)
+	s.kickLocked(p) // a worker busy with p tries again at once (kick.go)
 	s.mu.Unlock()
-	now := nowMs()
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND state=? AND next_try>?`, now, p.String(), StateQueued, now)
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET next_try=? WHERE to_peer=? AND next_try>?`, now, p.String(), now)
+	s.dueNow(ctx, p)
+	s.hookAt(p, atConnected)
 	s.Wake()
 	for _, m := range ms {
 		if m.HasRole(workgroup.RoleMailbox) {

@@ -78,6 +78,10 @@ type Config struct {
 	// has arrived, before its envelope is read; an error breaks the
 	// transfer there.
 	liveReceived func(key string) error
+	// workerAt, when set (tests), runs at the points kick.go's hookPoint
+	// names: in a worker whose attempt to p failed, in onConnected once
+	// p's work is due, in the loop when it skips a busy p.
+	workerAt func(p peer.ID, at hookPoint)
 }
 
 func (c *Config) defaults() {
@@ -132,9 +136,12 @@ type Service struct {
 	// queued meanwhile wait together instead of each waking a new dial
 	// and a write of failed attempts.
 	unreachable map[peer.ID]time.Time
-	wakeAll     bool             // the loop is to look through all due work
-	wakePeers   map[peer.ID]bool // or only at these peers'
-	due         dueHorizon       // when the idle loop next scans (scheduler_idle.go)
+	// kicked holds recipients that connected while their worker ran: it
+	// tries again at once instead of backing off (kick.go).
+	kicked    map[peer.ID]bool
+	wakeAll   bool             // the loop is to look through all due work
+	wakePeers map[peer.ID]bool // or only at these peers'
+	due       dueHorizon       // when the idle loop next scans (scheduler_idle.go)
 	// liveJobs holds the job IDs a live offer is sending (live_send.go):
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
@@ -176,7 +183,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
-		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
+		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
