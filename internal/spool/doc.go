@@ -103,7 +103,12 @@
 // the mailbox's copy when it fetches it). Without this a member back
 // from a restart waited for the retry (up to RetryCap) or its next
 // mailbox fetch. A job deposited before its recipient connects still
-// waits for that fetch (or its retry after RetryCap).
+// waits for that fetch (or its retry after RetryCap). A member whose
+// node connected before its spool served (a node starting brings its
+// host and discovery up first) fails the attempt while connected
+// ("protocols not supported"); when its spool starts, identify's push
+// (the protocols it added: /peerhood/deliver/1 or /peerhood/mailbox/1)
+// is news as good as a connection (peerup.go).
 //
 // The delivery loop looks for due jobs and receipts every Tick (1 s) only
 // while something can be due: a scan that finds nothing due records the

@@ -120,7 +120,7 @@ const (
 	atFailed    hookPoint = iota // a worker's direct attempt failed, nothing recorded yet
 	atMailboxed                  // the failure recorded and the mailboxes tried
 	atLastLook                   // after the worker's last look for a kick
-	atConnected                  // onConnected made the peer's work due
+	atConnected                  // peerUp made the peer's work due (it connected, or serves now)
 	atBusy                       // the loop skipped the peer: a worker is busy with it
 )
 

@@ -180,3 +180,42 @@ func mailboxHolds(t *testing.T, mbox, recipient *tnode) int {
 	}
 	return n
 }
+
+// A member whose node connects before its spool serves (a node starting:
+// its host and discovery come up before the spool registers
+// /peerhood/deliver/1) makes the sender's attempt fail although it is
+// connected ("protocols not supported"): the sender backs off (an hour
+// here). When the member's spool starts, identify tells the sender that
+// it now speaks the deliver protocol, and the job goes at once.
+func TestRecipientSpoolStartingAfterConnectDeliversNow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.mutate = func(c *Config) { c.RetryBase, c.RetryCap, c.Tick = time.Hour, time.Hour, time.Hour }
+	alice.start()
+	bob.startHost()
+	connect(t, bob, alice)
+	js, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Body: "while starting"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if j := jobState(t, alice, js[0].ID); j.Attempts < 1 {
+			return fmt.Errorf("job %s: no attempt yet", j.ID)
+		}
+		return nil
+	})
+	t.Logf("first attempt: %q", jobState(t, alice, js[0].ID).Error)
+	started := time.Now()
+	bob.startService()
+	testutil.Eventually(t, 10*time.Second, func() error {
+		j := jobState(t, alice, js[0].ID)
+		if j.State != StateDelivered {
+			return fmt.Errorf("job %s is %s (attempts %d, next try in %s, err %q), want delivered",
+				j.ID, j.State, j.Attempts, time.Until(j.NextTry).Round(time.Second), j.Error)
+		}
+		return nil
+	})
+	t.Logf("delivered %s after bob's spool started", time.Since(started).Round(time.Millisecond))
+}

@@ -395,33 +395,13 @@ func (s *Service) connect(ctx context.Context, p peer.ID) error {
 	return s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
 }
 
-// onConnected makes work for a newly connected member due now (unless it
-// is waiting out a backoff after failing to serve, and this node dialled
-// it: a connection it opened itself is no news of the peer), fetches
-// from it if it is a mailbox, and remembers its addresses.
+// onConnected makes work for a newly connected member due now (peerUp;
+// unless it is waiting out a backoff after failing to serve, and this
+// node dialled it: a connection it opened itself is no news of the
+// peer), and remembers its addresses.
 func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
-	ms := s.dir.Memberships(p)
-	if len(ms) == 0 || (!inbound && s.heldOff(p)) {
-		return // not a member of a workgroup this node is in, or backing off
-	}
-	if inbound {
-		s.clearHold(p) // it came to us: worth one try now
-	}
-	s.mu.Lock()
-	delete(s.unreachable, p)
-	s.kickLocked(p) // a worker busy with p tries again at once (kick.go)
-	s.mu.Unlock()
-	s.dueNow(ctx, p)
-	s.hookAt(p, atConnected)
-	s.Wake()
-	for _, m := range ms {
-		if m.HasRole(workgroup.RoleMailbox) {
-			select {
-			case s.fetchNow <- p:
-			default:
-			}
-			break
-		}
+	if !s.peerUp(ctx, p, inbound) {
+		return
 	}
 	select {
 	case <-ctx.Done():

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -79,8 +80,8 @@ type Config struct {
 	// transfer there.
 	liveReceived func(key string) error
 	// workerAt, when set (tests), runs at the points kick.go's hookPoint
-	// names: in a worker whose attempt to p failed, in onConnected once
-	// p's work is due, in the loop when it skips a busy p.
+	// names: in a worker whose attempt to p failed, in peerUp once p's
+	// work is due, in the loop when it skips a busy p.
 	workerAt func(p peer.ID, at hookPoint)
 }
 
@@ -195,6 +196,12 @@ func New(cfg Config) (*Service, error) {
 		go s.onConnected(ctx, c.RemotePeer(), c.Stat().Direction == network.DirInbound)
 	}}
 	s.h.Network().Notify(s.notifiee)
+	if sub, err := s.h.EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated)); err == nil {
+		s.wg.Add(1)
+		go s.protoLoop(ctx, sub) // peerup.go
+	} else {
+		s.log.Warn("no news of peers' protocols: a member whose spool starts after it connected waits for its retry", "err", err)
+	}
 	s.wg.Add(4)
 	go s.sweepLoop(ctx)
 	go s.committer(ctx)
