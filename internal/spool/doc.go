@@ -108,7 +108,11 @@
 // host and discovery up first) fails the attempt while connected
 // ("protocols not supported"); when its spool starts, identify's push
 // (the protocols it added: /peerhood/deliver/1 or /peerhood/mailbox/1)
-// is news as good as a connection (peerup.go).
+// is news as good as a connection (peerup.go). A dial of a member ends
+// as soon as the member is connected by any way (its own connection,
+// most often: a member back from a restart dials its peers while this
+// node still dials an address the member no longer has; libp2p's dial
+// would wait for its own addresses, up to DialTimeout).
 //
 // The delivery loop looks for due jobs and receipts every Tick (1 s) only
 // while something can be due: a scan that finds nothing due records the

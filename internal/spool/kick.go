@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -110,6 +111,53 @@ func (s *Service) dueAgain(ctx context.Context, jobs []dueJob) {
 	now := nowMs()
 	for _, j := range jobs {
 		_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE id=? AND state=?`, now, j.id, StateDeposited)
+	}
+}
+
+// dialWait is one dial waiting for a peer (dial).
+type dialWait struct{ cancel context.CancelFunc }
+
+// dial connects to p (ctx bounds it) and returns as soon as p is
+// connected, by this dial or any other. libp2p's dial returns only when
+// its own addresses are done (then it hands back a connection that came
+// meanwhile): a member back from a restart that connected to this node
+// would otherwise wait while this node dials an address it no longer
+// has, until the dial gives up (DialTimeout).
+func (s *Service) dial(ctx context.Context, p peer.ID) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &dialWait{cancel: cancel}
+	s.mu.Lock()
+	if s.dials[p] == nil {
+		s.dials[p] = map[*dialWait]bool{}
+	}
+	s.dials[p][w] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.dials[p], w)
+		if len(s.dials[p]) == 0 {
+			delete(s.dials, p)
+		}
+		s.mu.Unlock()
+	}()
+	if s.h.Network().Connectedness(p) == network.Connected {
+		return nil // it connected before this dial was registered
+	}
+	err := s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
+	if err != nil && s.h.Network().Connectedness(p) == network.Connected {
+		return nil // endDials: it connected meanwhile
+	}
+	return err
+}
+
+// endDials ends the dials waiting for p: it is connected (a connection
+// that is not limited).
+func (s *Service) endDials(p peer.ID) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for w := range s.dials[p] {
+		w.cancel()
 	}
 }
 

@@ -3,12 +3,14 @@ package spool
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/peerhood/peerhood/internal/testutil"
 )
@@ -218,4 +220,64 @@ func TestRecipientSpoolStartingAfterConnectDeliversNow(t *testing.T) {
 		return nil
 	})
 	t.Logf("delivered %s after bob's spool started", time.Since(started).Round(time.Millisecond))
+}
+
+// A member that connects while the sender is still dialling its old
+// address (one that answers nothing: a NAT that dropped the mapping, a
+// node gone from that address) gets its message at once: the dial does
+// not hold the job until it times out. Here alice knows only a silent
+// address for bob (a listener that never speaks); her worker dials it,
+// then bob connects to her. libp2p's dial returns only when its own
+// addresses are done (then it hands back bob's connection), so before
+// the fix the job waited for the dial to give up (5 s for a loopback
+// address here; up to DialTimeout, 5 s, in peerhood, plus the backoff
+// when the timeout ended the dial: the NAT lab's 7.6 s).
+func TestConnectDuringHangingDialDeliversNow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	alice, bob := newTNode(t, "alice"), newTNode(t, "bob")
+	group(alice, bob)
+	alice.mutate = func(c *Config) {
+		c.RetryBase, c.RetryCap, c.Tick, c.DialTimeout = time.Hour, time.Hour, time.Hour, time.Minute
+	}
+	alice.start()
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	dialled := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		close(dialled)
+		t.Cleanup(func() { c.Close() }) // held open, silent
+	}()
+	silent := ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ln.Addr().(*net.TCPAddr).Port))
+	alice.host.Peerstore().AddAddr(bob.id.PeerID, silent, time.Hour)
+
+	js, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Body: "while dialling"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-dialled:
+	case <-time.After(15 * time.Second):
+		t.Fatal("alice never dialled bob's old address")
+	}
+	bob.start()
+	connect(t, bob, alice)
+	connected := time.Now()
+	// libp2p gives up on a silent loopback address after 5 s: well
+	// within 3 s means bob's connection, not the dial's end, let it go.
+	testutil.Eventually(t, 3*time.Second, func() error {
+		j := jobState(t, alice, js[0].ID)
+		if j.State != StateDelivered {
+			return fmt.Errorf("job %s is %s (attempts %d, err %q), want delivered", j.ID, j.State, j.Attempts, j.Error)
+		}
+		return nil
+	})
+	t.Logf("delivered %s after bob connected", time.Since(connected).Round(time.Millisecond))
 }

@@ -392,7 +392,7 @@ func (s *Service) connect(ctx context.Context, p peer.ID) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
 	defer cancel()
-	return s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
+	return s.dial(ctx, p) // kick.go: ends when p connects by any way
 }
 
 // onConnected makes work for a newly connected member due now (peerUp;

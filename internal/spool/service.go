@@ -139,7 +139,10 @@ type Service struct {
 	unreachable map[peer.ID]time.Time
 	// kicked holds recipients that connected while their worker ran: it
 	// tries again at once instead of backing off (kick.go).
-	kicked    map[peer.ID]bool
+	kicked map[peer.ID]bool
+	// dials holds the dials waiting for a peer: a connection to it by
+	// any way ends them (kick.go).
+	dials     map[peer.ID]map[*dialWait]bool
 	wakeAll   bool             // the loop is to look through all due work
 	wakePeers map[peer.ID]bool // or only at these peers'
 	due       dueHorizon       // when the idle loop next scans (scheduler_idle.go)
@@ -184,7 +187,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
-		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
+		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, dials: map[peer.ID]map[*dialWait]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
@@ -193,7 +196,13 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		go s.onConnected(ctx, c.RemotePeer(), c.Stat().Direction == network.DirInbound)
+		p, st := c.RemotePeer(), c.Stat()
+		go func() {
+			if !st.Limited {
+				s.endDials(p) // kick.go
+			}
+			s.onConnected(ctx, p, st.Direction == network.DirInbound)
+		}()
 	}}
 	s.h.Network().Notify(s.notifiee)
 	if sub, err := s.h.EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated)); err == nil {
