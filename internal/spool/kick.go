@@ -15,8 +15,8 @@ import (
 // failure after onConnected had run: a backoff next_try and an
 // unreachable mark, or a deposit the member had no reason to fetch yet.
 // The message waited for the retry (up to RetryCap) or the member's next
-// mailbox fetch (FetchInterval). Now onConnected marks a busy peer
-// kicked. A worker takes the mark before recording a failed attempt and
+// mailbox fetch (FetchInterval). Now peerUp (onConnected) marks a busy
+// peer kicked. A worker takes the mark before recording a failed attempt and
 // then tries again at once instead (the failed try still counts in the
 // job's attempts), not through a mailbox; taken after the mailboxes
 // were tried, the mark undoes the backoff and the unreachable mark and
@@ -27,7 +27,8 @@ import (
 // makes. Guarded by Service.mu.
 
 // failedAttempt records a failed direct attempt to p and goes to a
-// mailbox, unless p connected meanwhile (kicked): then it reports true, and the worker tries again at once.
+// mailbox, unless p connected meanwhile (kicked): then it reports true,
+// and the worker tries again at once.
 func (s *Service) failedAttempt(ctx context.Context, p peer.ID, jobs []dueJob, receipts []dueReceipt, reason string) bool {
 	s.hookAt(p, atFailed)
 	if s.takeKick(p) {
