@@ -93,6 +93,27 @@
 // no fetch, delivery or dial happens for it, and its queued jobs fail
 // with "this node was removed from workgroup ...".
 //
+// A member that connects makes its queued jobs and receipts due at once
+// (onConnected), also when a worker is busy with it: the worker is
+// kicked (kick.go). If its attempt then fails (a dial that failed just
+// before the member's own connection came, a mailbox deposit under
+// way), it tries again at once instead of setting the backoff, not
+// through a mailbox; what a mailbox took meanwhile is offered directly
+// too (the recipient stores it once, by sender and ID, and acknowledges
+// the mailbox's copy when it fetches it). Without this a member back
+// from a restart waited for the retry (up to RetryCap) or its next
+// mailbox fetch. A job deposited before its recipient connects still
+// waits for that fetch (or its retry after RetryCap). A member whose
+// node connected before its spool served (a node starting brings its
+// host and discovery up first) fails the attempt while connected
+// ("protocols not supported"); when its spool starts, identify's push
+// (the protocols it added: /peerhood/deliver/1 or /peerhood/mailbox/1)
+// is news as good as a connection (peerup.go). A dial of a member ends
+// as soon as the member is connected by any way (its own connection,
+// most often: a member back from a restart dials its peers while this
+// node still dials an address the member no longer has; libp2p's dial
+// would wait for its own addresses, up to DialTimeout).
+//
 // The delivery loop looks for due jobs and receipts every Tick (1 s) only
 // while something can be due: a scan that finds nothing due records the
 // earliest next_try still pending (the due horizon, scheduler_idle.go),

@@ -60,11 +60,25 @@ var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Leve
 
 func (n *tnode) start() {
 	n.t.Helper()
+	n.startHost()
+	n.startService()
+}
+
+// startHost starts n's host and opens its database, without the spool
+// service (a node still starting: startService then starts it).
+func (n *tnode) startHost() {
+	n.t.Helper()
 	h := p2ptest.New(n.t, n.id.Key, p2ptest.WithLog(quietLog))
 	db, err := store.Open(context.Background(), filepath.Join(n.home, "state.db"))
 	if err != nil {
 		n.t.Fatal(err)
 	}
+	n.host, n.db = h, db
+}
+
+func (n *tnode) startService() {
+	n.t.Helper()
+	h, db := n.host, n.db
 	cfg := Config{Host: h, DB: db, Identity: n.id, Dir: n.dir, SpoolDir: filepath.Join(n.home, "spool"), Log: quietLog.With("node", n.name),
 		RetryBase: 100 * time.Millisecond, RetryCap: 2 * time.Second, Tick: 50 * time.Millisecond, FetchInterval: 300 * time.Millisecond,
 		DialTimeout: time.Second}
@@ -75,7 +89,7 @@ func (n *tnode) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.host, n.db, n.svc = h, db, svc
+	n.svc = svc
 	n.t.Cleanup(n.stop)
 }
 

@@ -63,6 +63,12 @@ func (s *Service) attemptFailed(ctx context.Context, j dueJob, reason string) {
 
 // attemptsFailed records failed attempts of several jobs in one transaction.
 func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason string) {
+	s.recordFailed(ctx, jobs, reason, false)
+}
+
+// recordFailed records failed attempts; the next try is after the jobs'
+// backoff, or now when retryNow (their recipient just connected, kick.go).
+func (s *Service) recordFailed(ctx context.Context, jobs []dueJob, reason string, retryNow bool) {
 	if len(jobs) == 0 {
 		return
 	}
@@ -73,7 +79,10 @@ func (s *Service) attemptsFailed(ctx context.Context, jobs []dueJob, reason stri
 		}
 		defer upd.Close()
 		for _, j := range jobs {
-			next := time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
+			next := nowMs()
+			if !retryNow {
+				next = time.Now().Add(backoff(s.cfg.RetryBase, s.cfg.RetryCap, j.attempts+1)).UnixMilli()
+			}
 			_, err := upd.ExecContext(ctx, next, reason, nowMs(), j.id, StateQueued, StateDeposited)
 			if err != nil {
 				return err

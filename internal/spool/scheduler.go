@@ -64,6 +64,7 @@ func (s *Service) loop(ctx context.Context) {
 			}
 			s.mu.Unlock()
 			if busy {
+				s.hookAt(p, atBusy)
 				continue
 			}
 			select {
@@ -76,10 +77,7 @@ func (s *Service) loop(ctx context.Context) {
 			}
 			go func(p peer.ID) {
 				defer func() {
-					s.mu.Lock()
-					delete(s.sending, p)
-					s.mu.Unlock()
-					s.dueChanged() // its retries may be due before the horizon
+					s.workerDone(ctx, p) // kick.go
 					<-sem
 				}()
 				s.work(ctx, p)
@@ -211,10 +209,9 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 		} else {
 			reason = fmt.Sprintf("recipient unreachable: %v", err)
 		}
-		s.mu.Lock()
-		s.unreachable[p] = time.Now().Add(s.cfg.RetryBase)
-		s.mu.Unlock()
-		s.viaMailbox(ctx, p, jobs, receipts, reason)
+		if s.failedAttempt(ctx, p, jobs, receipts, reason) {
+			continue // p connected meanwhile: again, now
+		}
 		return
 	}
 }
@@ -395,36 +392,16 @@ func (s *Service) connect(ctx context.Context, p peer.ID) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.DialTimeout)
 	defer cancel()
-	return s.h.Host.Connect(ctx, peer.AddrInfo{ID: p})
+	return s.dial(ctx, p) // kick.go: ends when p connects by any way
 }
 
-// onConnected makes work for a newly connected member due now (unless it
-// is waiting out a backoff after failing to serve, and this node dialled
-// it: a connection it opened itself is no news of the peer), fetches
-// from it if it is a mailbox, and remembers its addresses.
+// onConnected makes work for a newly connected member due now (peerUp;
+// unless it is waiting out a backoff after failing to serve, and this
+// node dialled it: a connection it opened itself is no news of the
+// peer), and remembers its addresses.
 func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
-	ms := s.dir.Memberships(p)
-	if len(ms) == 0 || (!inbound && s.heldOff(p)) {
-		return // not a member of a workgroup this node is in, or backing off
-	}
-	if inbound {
-		s.clearHold(p) // it came to us: worth one try now
-	}
-	s.mu.Lock()
-	delete(s.unreachable, p)
-	s.mu.Unlock()
-	now := nowMs()
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND state=? AND next_try>?`, now, p.String(), StateQueued, now)
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET next_try=? WHERE to_peer=? AND next_try>?`, now, p.String(), now)
-	s.Wake()
-	for _, m := range ms {
-		if m.HasRole(workgroup.RoleMailbox) {
-			select {
-			case s.fetchNow <- p:
-			default:
-			}
-			break
-		}
+	if !s.peerUp(ctx, p, inbound) {
+		return
 	}
 	select {
 	case <-ctx.Done():

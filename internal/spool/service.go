@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -78,6 +79,10 @@ type Config struct {
 	// has arrived, before its envelope is read; an error breaks the
 	// transfer there.
 	liveReceived func(key string) error
+	// workerAt, when set (tests), runs at the points kick.go's hookPoint
+	// names: in a worker whose attempt to p failed, in peerUp once p's
+	// work is due, in the loop when it skips a busy p.
+	workerAt func(p peer.ID, at hookPoint)
 }
 
 func (c *Config) defaults() {
@@ -132,9 +137,15 @@ type Service struct {
 	// queued meanwhile wait together instead of each waking a new dial
 	// and a write of failed attempts.
 	unreachable map[peer.ID]time.Time
-	wakeAll     bool             // the loop is to look through all due work
-	wakePeers   map[peer.ID]bool // or only at these peers'
-	due         dueHorizon       // when the idle loop next scans (scheduler_idle.go)
+	// kicked holds recipients that connected while their worker ran: it
+	// tries again at once instead of backing off (kick.go).
+	kicked map[peer.ID]bool
+	// dials holds the dials waiting for a peer: a connection to it by
+	// any way ends them (kick.go).
+	dials     map[peer.ID]map[*dialWait]bool
+	wakeAll   bool             // the loop is to look through all due work
+	wakePeers map[peer.ID]bool // or only at these peers'
+	due       dueHorizon       // when the idle loop next scans (scheduler_idle.go)
 	// liveJobs holds the job IDs a live offer is sending (live_send.go):
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
@@ -179,7 +190,7 @@ func New(cfg Config) (*Service, error) {
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
-		unreachable: map[peer.ID]time.Time{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
+		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, dials: map[peer.ID]map[*dialWait]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
@@ -188,9 +199,21 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoDeliver, workgroup.Guard(cfg.Dir, s.log, s.handleDeliver))
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
-		go s.onConnected(ctx, c.RemotePeer(), c.Stat().Direction == network.DirInbound)
+		p, st := c.RemotePeer(), c.Stat()
+		go func() {
+			if !st.Limited {
+				s.endDials(p) // kick.go
+			}
+			s.onConnected(ctx, p, st.Direction == network.DirInbound)
+		}()
 	}}
 	s.h.Network().Notify(s.notifiee)
+	if sub, err := s.h.EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated)); err == nil {
+		s.wg.Add(1)
+		go s.protoLoop(ctx, sub) // peerup.go
+	} else {
+		s.log.Warn("no news of peers' protocols: a member whose spool starts after it connected waits for its retry", "err", err)
+	}
 	s.wg.Add(4)
 	go s.sweepLoop(ctx)
 	go s.committer(ctx)
