@@ -152,7 +152,12 @@ type Service struct {
 	liveWG   sync.WaitGroup
 	// closing: Close began; no live offer starts (they are added to
 	// liveWG under mu only while !closing, so Close's wait sees each).
-	closing  bool
+	closing bool
+	// cbMu, cbClosed, cbWG: the goroutines connection notifications and
+	// protocol news start (goCounted).
+	cbMu     sync.Mutex
+	cbClosed bool
+	cbWG     sync.WaitGroup
 	liveDone atomic.Int64 // live offers settled by their receipt
 	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
 	// what those records hold, under addrsMu (addrs.go).
@@ -200,12 +205,12 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		p, st := c.RemotePeer(), c.Stat()
-		go func() {
+		s.goCounted(func() {
 			if !st.Limited {
 				s.endDials(p) // kick.go
 			}
 			s.onConnected(ctx, p, st.Direction == network.DirInbound)
-		}()
+		})
 	}}
 	s.h.Network().Notify(s.notifiee)
 	if sub, err := s.h.EventBus().Subscribe(new(event.EvtPeerProtocolsUpdated)); err == nil {
@@ -227,13 +232,35 @@ func (s *Service) Close() error {
 	s.mu.Lock()
 	s.closing = true
 	s.mu.Unlock()
+	s.cbMu.Lock()
+	s.cbClosed = true
+	s.cbMu.Unlock()
 	s.h.RemoveStreamHandler(p2p.ProtoDeliver)
 	s.h.RemoveStreamHandler(p2p.ProtoMailbox)
 	s.h.Network().StopNotify(s.notifiee)
 	s.stop()
 	s.wg.Wait()
 	s.liveWG.Wait()
+	s.cbWG.Wait()
 	return nil
+}
+
+// goCounted runs f in a goroutine Close waits for, unless Close began.
+// For work a libp2p notification or event starts: those run outside the
+// service's goroutines, so the Add is ordered with Close by cbMu (not
+// s.mu: a connection notification runs under the swarm's notifiee lock,
+// and nothing may wait for the swarm while holding the lock it takes).
+func (s *Service) goCounted(f func()) {
+	s.cbMu.Lock()
+	defer s.cbMu.Unlock()
+	if s.cbClosed {
+		return
+	}
+	s.cbWG.Add(1)
+	go func() {
+		defer s.cbWG.Done()
+		f()
+	}()
 }
 
 // Wake makes the loop look for all due work now.
