@@ -79,7 +79,7 @@ type Node struct {
 	up      bool // Start succeeded
 	stopCh  chan struct{}
 	stopMu  sync.Once
-	closers []func() error
+	closers []closer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -126,7 +126,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.db.Close)
+	n.closers = append(n.closers, closer{"database", n.db.Close})
 	if n.name, err = n.resolveName(ctx); err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.host.Close)
+	n.closers = append(n.closers, closer{"host", n.host.Close})
 	n.api = api.NewServer(reg, n.log)
 	n.Routes(n.api)
 	if err := n.startModules(ctx); err != nil {
@@ -267,8 +267,8 @@ func (n *Node) close() error {
 		// The last closers (host, database) always get a moment, even
 		// when a service before them used up the budget.
 		budget := max(time.Until(deadline), 250*time.Millisecond)
-		if err := runBounded(n.closers[i], budget); err != nil {
-			errs = append(errs, err)
+		if err := runBounded(n.closers[i].close, budget); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.closers[i].name, err))
 		}
 	}
 	n.closers = nil
@@ -277,6 +277,13 @@ func (n *Node) close() error {
 		n.log.Info("stopped", "took", time.Since(start).Round(time.Millisecond))
 	}
 	return errors.Join(errs...)
+}
+
+// closer is one component's Close, named for the error that reports it
+// (the database, the host, each module).
+type closer struct {
+	name  string
+	close func() error
 }
 
 // runBounded runs f, giving up waiting after limit.

@@ -272,13 +272,13 @@ func TestCloseBounded(t *testing.T) {
 	n := start(t, opts(home, "alpha"))
 	hang := make(chan struct{})
 	defer close(hang)
-	n.closers = append(n.closers, func() error { <-hang; return nil })
+	n.closers = append(n.closers, closer{"hanging", func() error { <-hang; return nil }})
 	t0 := time.Now()
 	err := n.Close()
 	if d := time.Since(t0); d > StopLimit+time.Second {
 		t.Fatalf("close took %s", d)
 	}
-	if err == nil || !strings.Contains(err.Error(), "did not stop") {
+	if err == nil || !strings.Contains(err.Error(), "hanging: a component did not stop") {
 		t.Fatalf("hung component not reported: %v", err)
 	}
 	if err := n.DB().PingContext(context.Background()); err == nil {
