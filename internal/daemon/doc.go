@@ -15,7 +15,9 @@
 // Stopping: the control API stops taking requests (running ones get
 // 1.5 s), then services, the host and the database close in reverse order
 // of start, then the lock is released; Close returns within StopLimit
-// (4 s) even if a component hangs, so `peerhood up` exits within 5 s.
+// (4 s) even if a component hangs, so `peerhood up` exits within 5 s;
+// its error then names the component (ErrSlowStop), and WaitStopped
+// waits for what it left running (tests).
 //
 // Refusals: a state folder others can read, one locked by another node
 // (the error names its PID), a key file or database that cannot be read

@@ -65,7 +65,7 @@ func (n *Node) startModules(ctx context.Context) error {
 				return err
 			}
 		}
-		n.closers = append(n.closers, m.Close)
+		n.closers = append(n.closers, closer{fmt.Sprintf("%T", m), m.Close})
 		m.Routes(n.api)
 		// A module's own metrics (peerhood_*) join libp2p's on GET /metrics.
 		if mc, ok := m.(interface{ Collectors() []prometheus.Collector }); ok && n.metrics != nil {

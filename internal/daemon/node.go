@@ -79,7 +79,10 @@ type Node struct {
 	up      bool // Start succeeded
 	stopCh  chan struct{}
 	stopMu  sync.Once
-	closers []func() error
+	closers []closer
+	// stopping counts the closers running (Close may leave some
+	// behind: runBounded).
+	stopping sync.WaitGroup
 
 	closeOnce sync.Once
 	closeErr  error
@@ -126,7 +129,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.db.Close)
+	n.closers = append(n.closers, closer{"database", n.db.Close})
 	if n.name, err = n.resolveName(ctx); err != nil {
 		return nil, err
 	}
@@ -137,7 +140,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	n.closers = append(n.closers, n.host.Close)
+	n.closers = append(n.closers, closer{"host", n.host.Close})
 	n.api = api.NewServer(reg, n.log)
 	n.Routes(n.api)
 	if err := n.startModules(ctx); err != nil {
@@ -267,8 +270,8 @@ func (n *Node) close() error {
 		// The last closers (host, database) always get a moment, even
 		// when a service before them used up the budget.
 		budget := max(time.Until(deadline), 250*time.Millisecond)
-		if err := runBounded(n.closers[i], budget); err != nil {
-			errs = append(errs, err)
+		if err := n.runBounded(n.closers[i].close, budget); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", n.closers[i].name, err))
 		}
 	}
 	n.closers = nil
@@ -279,16 +282,41 @@ func (n *Node) close() error {
 	return errors.Join(errs...)
 }
 
-// runBounded runs f, giving up waiting after limit.
-func runBounded(f func() error, limit time.Duration) error {
+// closer is one component's Close, named for the error that reports it
+// (the database, the host, each module).
+type closer struct {
+	name  string
+	close func() error
+}
+
+// ErrSlowStop is in Close's error when a component did not stop within
+// its share of StopLimit: Close returned without it, and WaitStopped
+// tells when it has.
+var ErrSlowStop = errors.New("a component did not stop")
+
+// runBounded runs f, giving up waiting after limit (f goes on: WaitStopped).
+func (n *Node) runBounded(f func() error, limit time.Duration) error {
 	done := make(chan error, 1)
-	go func() { done <- f() }()
+	n.stopping.Go(func() { done <- f() })
 	t := time.NewTimer(limit)
 	defer t.Stop()
 	select {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("a component did not stop within %s", limit.Round(time.Millisecond))
+		return fmt.Errorf("%w within %s", ErrSlowStop, limit.Round(time.Millisecond))
+	}
+}
+
+// WaitStopped waits, after Close, until the components Close left
+// running (ErrSlowStop) have stopped too, or ctx ends.
+func (n *Node) WaitStopped(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { n.stopping.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

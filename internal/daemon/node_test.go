@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,20 +267,31 @@ func snapshot(t *testing.T, dir string) string {
 }
 
 // A component that hangs on Close does not hold the node past StopLimit,
-// and the database still closes.
+// and the database still closes; WaitStopped waits for the component.
 func TestCloseBounded(t *testing.T) {
 	home := testHome(t)
 	n := start(t, opts(home, "alpha"))
 	hang := make(chan struct{})
-	defer close(hang)
-	n.closers = append(n.closers, func() error { <-hang; return nil })
+	var once sync.Once
+	release := func() { once.Do(func() { close(hang) }) }
+	defer release()
+	n.closers = append(n.closers, closer{"hanging", func() error { <-hang; return nil }})
 	t0 := time.Now()
 	err := n.Close()
 	if d := time.Since(t0); d > StopLimit+time.Second {
 		t.Fatalf("close took %s", d)
 	}
-	if err == nil || !strings.Contains(err.Error(), "did not stop") {
+	if !errors.Is(err, ErrSlowStop) || !strings.Contains(err.Error(), "hanging: a component did not stop") {
 		t.Fatalf("hung component not reported: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := n.WaitStopped(ctx); err == nil {
+		t.Fatal("WaitStopped returned while a component still runs")
+	}
+	release()
+	if err := n.WaitStopped(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 	if err := n.DB().PingContext(context.Background()); err == nil {
 		t.Fatal("database still open after close")

@@ -79,7 +79,7 @@ type mdnsPending struct {
 
 // mdnsStats count this node's mDNS work (tests).
 type mdnsStats struct {
-	queries, answers, parsed, skipped atomic.Int64
+	queries, answers atomic.Int64
 }
 
 // startMDNS opens the sockets and starts announcing, answering and
@@ -311,25 +311,26 @@ func (m *lanMDNS) readLoop(c *mdnsConn) {
 // handle takes one packet: a response tells of instances, a query may
 // ask for this node. A packet that does not hold the service's label as
 // nodes send it (lower case) is not parsed (every mDNS program of the LAN
-// sends to this socket).
-func (m *lanMDNS) handle(pkt []byte, c *mdnsConn, ifIndex int, src net.Addr) {
+// sends to this socket). It reports whether pkt was parsed (tests: a
+// count would also take this node's own packets, which multicast loops
+// back to its sockets).
+func (m *lanMDNS) handle(pkt []byte, c *mdnsConn, ifIndex int, src net.Addr) (parsed bool) {
 	if !bytes.Contains(pkt, m.names.label) {
-		m.stats.skipped.Add(1)
-		return
+		return false
 	}
 	var msg dns.Msg
 	if err := msg.Unpack(pkt); err != nil {
-		return
+		return false
 	}
-	m.stats.parsed.Add(1)
 	if msg.Response {
 		m.heard(&msg)
-		return
+		return true
 	}
 	if msg.Opcode != dns.OpcodeQuery || len(msg.Ns) > 0 { // a probe (RFC 6762 8.1)
-		return
+		return true
 	}
 	m.asked(&msg, c, ifIndex, src)
+	return true
 }
 
 // heard caches the instances a response names and reports the new ones

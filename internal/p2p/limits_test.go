@@ -87,8 +87,14 @@ func TestHoldsManyInboundConnections(t *testing.T) {
 	const n = 300
 	srv := newTestHost(t, "/ip4/127.0.0.1/tcp/0")
 	target := peer.AddrInfo{ID: srv.ID(), Addrs: srv.Host.Addrs()}
-	if failed, err := connectMany(t, target, n, 32); failed > 0 {
-		t.Fatalf("%d of %d connections refused; first: %v", failed, n, err)
+	// Four dials at a time: each dial must finish within libp2p's
+	// deadline for a local address (5 s, TCP, TLS and yamux), and here
+	// both ends of every handshake share this process's CPU, so a dial's
+	// time grows with how many run at once; 32 at once took over 5 s on
+	// a loaded machine (load average 11). The test is about how many
+	// connections the node holds, not how fast they open.
+	if failed, err := connectMany(t, target, n, 4); failed > 0 {
+		t.Fatalf("%d of %d connections failed; first: %v", failed, n, err)
 	}
 	testutil.Eventually(t, 10*time.Second, func() error {
 		if got := len(srv.Network().Peers()); got < n {

@@ -5,7 +5,9 @@
 // invite and join every node, connect them, and wait until the roster and
 // presence have converged; a test then drives each node through its control
 // API client (Do, exactly what the CLI sends) or calls the in-process node
-// (the embedded *daemon.Node).
+// (the embedded *daemon.Node). Nodes stop when the test ends; one slower
+// than daemon.StopLimit is waited for and logged (many nodes stop at once
+// in one process), one that never stops fails the test.
 //
 // It is for daemon-level and cross-service tests. Service packages cannot
 // import it (daemon imports them) and keep one local test node each, built

@@ -174,7 +174,9 @@
 // known for that workgroup, not expired, uses left > 0, use spent and
 // recorded for the peer, certificate stored. A joiner whose exchange
 // fails in transport (reset, closed; not a timeout) tries once more on a
-// new stream (rejoin.go). Requests are at most 16 KiB; replies at most
+// new stream (rejoin.go); before that, a joiner whose dial to the
+// inviter fails dials again, up to three times within the join's 20 s to
+// reach it, past the dial backoff (reachInviter, join.go). Requests are at most 16 KiB; replies at most
 // 8 MiB (maxRosterFrame, limits.go).
 //
 // /peerhood/roster/1 (Guard, and the initiator must be a member of the

@@ -11,6 +11,7 @@ import (
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
@@ -39,6 +40,9 @@ const (
 	joinTimeout     = 30 * time.Second
 	maxJoinRequest  = 16 << 10
 	joinDialTimeout = 20 * time.Second
+	// joinDialAttempts is how many dials a joiner makes to reach its
+	// inviter within joinDialTimeout (reachInviter).
+	joinDialAttempts = 3
 )
 
 // handleJoin serves /peerhood/join/1. It is reachable by non-members
@@ -241,7 +245,7 @@ func (s *Service) exchangeJoin(ctx context.Context, t *Token, req JoinRequest) (
 	info := t.InviterInfo()
 	dctx, cancel := context.WithTimeout(ctx, joinDialTimeout)
 	defer cancel()
-	if err := s.host.Host.Connect(dctx, info); err != nil {
+	if err := s.reachInviter(dctx, info); err != nil {
 		return JoinReply{}, false, errorf(CodeUnavailable, "cannot reach the inviter %s at %s: %v", info.ID, strings.Join(t.Addrs, ", "), err)
 	}
 	st, err := s.host.NewStream(dctx, info.ID, p2p.ProtoJoin)
@@ -259,4 +263,28 @@ func (s *Service) exchangeJoin(ctx context.Context, t *Token, req JoinRequest) (
 		return JoinReply{}, retryable(err), errorf(CodeUnavailable, "read join reply from %s: %v", info.ID, err)
 	}
 	return reply, false, nil
+}
+
+// reachInviter connects to the inviter, dialling again (up to
+// joinDialAttempts, within ctx: joinDialTimeout) when a dial fails. One
+// dial is not the join's whole chance: libp2p gives each address its own
+// shorter limit (5 s on a LAN), which a busy machine's handshake can pass,
+// and a connection can be reset while the inviter's node starts. Each
+// attempt clears the dial backoff the failed one left on the inviter.
+func (s *Service) reachInviter(ctx context.Context, info peer.AddrInfo) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		if sw, ok := s.host.Network().(*swarm.Swarm); ok {
+			sw.Backoff().Clear(info.ID)
+		}
+		if err = s.host.Host.Connect(ctx, info); err == nil || attempt >= joinDialAttempts || ctx.Err() != nil {
+			return err
+		}
+		s.log.Info("join: cannot reach the inviter yet; dialling again", "attempt", attempt, "err", err)
+		select {
+		case <-time.After(joinRetryPause):
+		case <-ctx.Done():
+			return err
+		}
+	}
 }
