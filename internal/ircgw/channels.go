@@ -218,7 +218,18 @@ func (s *Server) nameLines(c *client, ref chanRef) {
 		}
 		items = append(items, prefixOf(m, multi)+s.nickOf(ref.WG, m.Name))
 	}
-	max := MaxLine - len(":"+serverName+" 353 "+c.selfNick()+" = "+ref.Name+" :") - 2
+	c.packed("353", " ", items, "=", ref.Name)
+}
+
+// packed sends numeric code with params, then items joined by sep as
+// its last parameter: as many items a line as fit in MaxLine, at least
+// one (NAMES' 353, MONITOR's 730-732).
+func (c *client) packed(code, sep string, items []string, params ...string) {
+	head := ":" + serverName + " " + code + " " + c.selfNick() + " "
+	for _, p := range params {
+		head += p + " "
+	}
+	max := MaxLine - len(head+":") - 2
 	for len(items) > 0 {
 		n, size := 0, 0
 		for n < len(items) && size+len(items[n])+1 <= max {
@@ -226,7 +237,7 @@ func (s *Server) nameLines(c *client, ref chanRef) {
 			n++
 		}
 		n = max1(n)
-		c.numeric("353", "=", ref.Name, strings.Join(items[:n], " "))
+		c.numeric(code, append(params[:len(params):len(params)], strings.Join(items[:n], sep))...)
 		items = items[n:]
 	}
 }

@@ -73,7 +73,7 @@ func (c *client) monitorCmd(l Line) {
 		for _, e := range ml.entries {
 			all = append(all, e.target)
 		}
-		c.packed("732", sortedFold(all))
+		c.packed("732", ",", sortedFold(all))
 		c.numeric("733", "End of MONITOR list")
 	case "S":
 		var on, off []string
@@ -134,24 +134,8 @@ func (c *client) tellMonitor(on, off []string) {
 	for i, t := range on {
 		on[i] = userhost(t)
 	}
-	c.packed("730", on)
-	c.packed("731", off)
-}
-
-// packed sends numeric code with items comma-separated, as many a line
-// as fit.
-func (c *client) packed(code string, items []string) {
-	max := MaxLine - len(":"+serverName+" "+code+" "+c.selfNick()+" :") - 2
-	for len(items) > 0 {
-		n, size := 0, 0
-		for n < len(items) && size+len(items[n])+1 <= max {
-			size += len(items[n]) + 1
-			n++
-		}
-		n = max1(n)
-		c.numeric(code, strings.Join(items[:n], ","))
-		items = items[n:]
-	}
+	c.packed("730", ",", on)
+	c.packed("731", ",", off)
 }
 
 // monitorChange tells c, when it monitors the member whose nick folds

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestMonitorReplies: MONITOR + - C L S and their numerics (IRCv3
@@ -183,5 +184,51 @@ func TestWhox(t *testing.T) {
 	c.send("WHO bob o")
 	if l := c.until("315"); l[0].Command != "352" {
 		t.Errorf("WHO without %%: %s", dump(l))
+	}
+}
+
+// TestPackedSplitsLongReplies: a reply listing more than fits in one
+// line (MONITOR L's 732 here, NAMES' 353 through the same packed) is
+// split into lines of at most MaxLine bytes, every item once, in order.
+func TestPackedSplitsLongReplies(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	var nicks []string
+	for i := range monitorMax {
+		nicks = append(nicks, fmt.Sprintf("someone-with-a-rather-long-name-%02d", i))
+	}
+	for i := 0; i < len(nicks); i += 10 { // each command fits in a line
+		c.send("MONITOR + " + strings.Join(nicks[i:i+10], ","))
+	}
+	c.send("MONITOR L", "PING :packed")
+	var got []string
+	lines := 0
+	for {
+		_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		raw, err := c.r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("read: %v (after %d lines)", err, lines)
+		}
+		if len(raw) > MaxLine {
+			t.Errorf("a line of %d bytes, over MaxLine (%d): %.60q...", len(raw), MaxLine, raw)
+		}
+		l, err := ParseLine(raw)
+		if err != nil {
+			t.Fatalf("unparsable line %q: %v", raw, err)
+		}
+		if l.Command == "PONG" && l.Param(len(l.Params)-1) == "packed" {
+			break
+		}
+		if l.Command == "732" {
+			lines++
+			got = append(got, strings.Split(l.Param(1), ",")...)
+		}
+	}
+	if lines < 2 {
+		t.Errorf("%d nicks of %d bytes came in %d line(s); want them split", len(nicks), len(nicks[0]), lines)
+	}
+	if strings.Join(got, ",") != strings.Join(nicks, ",") {
+		t.Errorf("732 listed %d nicks %v, want the %d sent, in order", len(got), got, len(nicks))
 	}
 }
