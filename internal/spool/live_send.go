@@ -151,20 +151,17 @@ func (s *Service) startLive(p peer.ID, id []byte, wg string, bound uint64) *live
 		tap: newLiveTap(), commit: make(chan *dueJob, 1)}
 	key := fmt.Sprintf("%x", id)
 	s.mu.Lock()
-	if s.closing {
-		// Close waits for the offers it knows of; one started now (from
-		// Send, an API call outside the service's goroutines) could
-		// outlive it. The job is delivered by the scheduler instead.
+	s.liveJobs[key] = true
+	s.mu.Unlock()
+	// Send is an API call, outside the service's goroutines: counted so
+	// Close waits for the offer; once Close began none starts and the
+	// scheduler delivers the job instead.
+	if !s.goCounted(func() { l.run(s.life, key) }) {
+		s.mu.Lock()
+		delete(s.liveJobs, key)
 		s.mu.Unlock()
 		return nil
 	}
-	s.liveJobs[key] = true
-	s.liveWG.Add(1) // under mu, before Close can set closing and wait
-	s.mu.Unlock()
-	go func() {
-		defer s.liveWG.Done()
-		l.run(s.life, key)
-	}()
 	return l
 }
 

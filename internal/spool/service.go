@@ -149,15 +149,12 @@ type Service struct {
 	// liveJobs holds the job IDs a live offer is sending (live_send.go):
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
-	liveWG   sync.WaitGroup
-	// closing: Close began; no live offer starts (they are added to
-	// liveWG under mu only while !closing, so Close's wait sees each).
-	closing bool
-	// cbMu, cbClosed, cbWG: the goroutines connection notifications and
-	// protocol news start (goCounted).
-	cbMu     sync.Mutex
-	cbClosed bool
-	cbWG     sync.WaitGroup
+	// bgMu, bgClosed, bgWG: the goroutines started from outside the
+	// service's own (live offers from Send, connection notifications,
+	// protocol news): goCounted.
+	bgMu     sync.Mutex
+	bgClosed bool
+	bgWG     sync.WaitGroup
 	liveDone atomic.Int64 // live offers settled by their receipt
 	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
 	// what those records hold, under addrsMu (addrs.go).
@@ -229,38 +226,37 @@ func New(cfg Config) (*Service, error) {
 
 // Close stops the loops and unregisters the handlers.
 func (s *Service) Close() error {
-	s.mu.Lock()
-	s.closing = true
-	s.mu.Unlock()
-	s.cbMu.Lock()
-	s.cbClosed = true
-	s.cbMu.Unlock()
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
 	s.h.RemoveStreamHandler(p2p.ProtoDeliver)
 	s.h.RemoveStreamHandler(p2p.ProtoMailbox)
 	s.h.Network().StopNotify(s.notifiee)
 	s.stop()
 	s.wg.Wait()
-	s.liveWG.Wait()
-	s.cbWG.Wait()
+	s.bgWG.Wait()
 	return nil
 }
 
-// goCounted runs f in a goroutine Close waits for, unless Close began.
-// For work a libp2p notification or event starts: those run outside the
-// service's goroutines, so the Add is ordered with Close by cbMu (not
-// s.mu: a connection notification runs under the swarm's notifiee lock,
-// and nothing may wait for the swarm while holding the lock it takes).
-func (s *Service) goCounted(f func()) {
-	s.cbMu.Lock()
-	defer s.cbMu.Unlock()
-	if s.cbClosed {
-		return
+// goCounted runs f in a goroutine Close waits for, and reports true;
+// once Close began it runs nothing and reports false. For work started
+// outside the service's goroutines (an API call, a libp2p notification
+// or event): the Add is ordered with Close's wait by bgMu, its own lock
+// (not s.mu: a connection notification runs under the swarm's notifiee
+// lock, and nothing may wait for the swarm while holding the lock it
+// takes).
+func (s *Service) goCounted(f func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
 	}
-	s.cbWG.Add(1)
+	s.bgWG.Add(1)
 	go func() {
-		defer s.cbWG.Done()
+		defer s.bgWG.Done()
 		f()
 	}()
+	return true
 }
 
 // Wake makes the loop look for all due work now.
