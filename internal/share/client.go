@@ -12,7 +12,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -51,13 +50,9 @@ func (s *stream) Close() error { s.stop(); return s.Stream.Close() }
 func (s *stream) Reset() error { s.stop(); return s.Stream.Reset() }
 
 func (c *Client) open(ctx context.Context, req Request) (*stream, *wire.Reader, error) {
-	if c.h.Network().Connectedness(c.peer) != network.Connected {
-		// A user is waiting: do not let the swarm's dial backoff from
-		// an earlier failure (the peer was down) refuse this dial.
-		if sw, ok := c.h.Network().(*swarm.Swarm); ok {
-			sw.Backoff().Clear(c.peer)
-		}
-	}
+	// A user is waiting: do not let the swarm's dial backoff from an
+	// earlier failure (the peer was down) refuse this dial.
+	p2p.ClearDialBackoff(c.h, c.peer)
 	ns, err := c.h.NewStream(network.WithDialPeerTimeout(ctx, dialTimeout), c.peer, p2p.ProtoFiles)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open files stream to %s: %w", c.peer, p2p.NoRoute(c.h.Peerstore(), c.peer, err))

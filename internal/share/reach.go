@@ -10,9 +10,9 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -85,9 +85,7 @@ func (s *Service) reach(ctx context.Context, m workgroup.Member, do string) erro
 		}
 		last = l
 	}
-	if sw, ok := h.Network().(*swarm.Swarm); ok {
-		sw.Backoff().Clear(m.PeerID) // a user is waiting: try now
-	}
+	p2p.ClearDialBackoff(h, m.PeerID) // a user is waiting: try now
 	dctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	err := h.Connect(network.WithDialPeerTimeout(dctx, wait), peer.AddrInfo{ID: m.PeerID})

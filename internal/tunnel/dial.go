@@ -9,7 +9,6 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/wire"
@@ -45,7 +44,7 @@ type Conn struct {
 // List asks for the services of req.Workgroup the caller may use
 // (ServicesAt wraps it).
 func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request) (*Conn, error) {
-	clearBackoff(h, p)
+	p2p.ClearDialBackoff(h, p) // a user is waiting
 	st, err := h.NewStream(network.WithDialPeerTimeout(ctx, DefaultDialTimeout*2), p, p2p.ProtoTunnel)
 	if err != nil {
 		return nil, fmt.Errorf("member %s is %w (%v)", name, ErrUnreachable, shortErr(err))
@@ -79,16 +78,6 @@ func Dial(ctx context.Context, h host.Host, p peer.ID, name string, req Request)
 		return &Conn{list: rep.Services}, nil
 	}
 	return &Conn{streamEnd: streamEnd{st: st, br: br}}, nil
-}
-
-// clearBackoff: a user is waiting, so the swarm's backoff from an
-// earlier failure must not refuse this dial.
-func clearBackoff(h host.Host, p peer.ID) {
-	if h.Network().Connectedness(p) != network.Connected {
-		if sw, ok := h.Network().(*swarm.Swarm); ok {
-			sw.Backoff().Clear(p)
-		}
-	}
 }
 
 // shortErr keeps the first line of a libp2p dial error, which can list

@@ -36,7 +36,7 @@ type earlyConn struct {
 // dialEarly opens a stream to p and sends req (a tunnel, not a probe or
 // a list) without waiting for the reply.
 func dialEarly(ctx context.Context, h host.Host, p peer.ID, name string, req Request, replyWait time.Duration) (*earlyConn, error) {
-	clearBackoff(h, p)
+	p2p.ClearDialBackoff(h, p) // a user is waiting
 	st, err := h.NewStream(network.WithDialPeerTimeout(ctx, DefaultDialTimeout*2), p, p2p.ProtoTunnel)
 	if err != nil {
 		return nil, fmt.Errorf("member %s is %w (%v)", name, ErrUnreachable, shortErr(err))

@@ -11,7 +11,6 @@ import (
 	"filippo.io/age"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
@@ -274,9 +273,7 @@ func (s *Service) exchangeJoin(ctx context.Context, t *Token, req JoinRequest) (
 func (s *Service) reachInviter(ctx context.Context, info peer.AddrInfo) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		if sw, ok := s.host.Network().(*swarm.Swarm); ok {
-			sw.Backoff().Clear(info.ID)
-		}
+		p2p.ClearDialBackoff(s.host.Host, info.ID)
 		if err = s.host.Host.Connect(ctx, info); err == nil || attempt >= joinDialAttempts || ctx.Err() != nil {
 			return err
 		}
