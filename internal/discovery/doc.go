@@ -110,6 +110,9 @@
 // every browse. With Config.Services (the tunnel service's ServicesOf)
 // each entry also lists the TCP services the member lets this node use,
 // asked at the same time and cached the same way (servicelists.go).
+// These requests outlive the browse that started them: they are the
+// service's work (Service.goCounted), ended and waited for by Close,
+// and none starts once Close began.
 //
 // A member that appears offline (logged off, or gone) is listed with no
 // link and no round-trip time, even while its node stays connected (it

@@ -15,9 +15,9 @@ import (
 func (s *Service) Routes(srv *api.Server) {
 	var lists *shareLists
 	if s.cfg.Shares != nil {
-		lists = newShareLists(s.cfg.Shares)
+		lists = newShareLists(s, s.cfg.Shares)
 	}
-	services := newServiceLists(s.cfg.Services)
+	services := newServiceLists(s, s.cfg.Services)
 	api.Handle(srv, "GET /v1/browse", "Every member of a workgroup with presence, last seen, addresses, link type and round-trip time",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Entry, error) {
 			w, err := workgroup.Resolve(s.cfg.Dir, r.URL.Query().Get("workgroup"))

@@ -86,6 +86,10 @@ type Service struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+	// bgMu orders work started outside the service's goroutines (browse's
+	// requests: goCounted) with Close, which sets bgClosed before it waits.
+	bgMu     sync.Mutex
+	bgClosed bool
 }
 
 // New builds the service; Start runs it.
@@ -153,6 +157,9 @@ func (s *Service) Start(ctx context.Context) error {
 
 // Close stops discovery.
 func (s *Service) Close() error {
+	s.bgMu.Lock()
+	s.bgClosed = true
+	s.bgMu.Unlock()
 	s.cancel()
 	if s.mdns != nil {
 		s.mdns.Close()
@@ -167,6 +174,24 @@ func (s *Service) Close() error {
 		d.close()
 	}
 	return nil
+}
+
+// goCounted runs f in a goroutine Close waits for (s.wg), and reports
+// true; once Close began it runs nothing and reports false. For work
+// started outside the service's goroutines (an API call): the Add is
+// ordered with Close's Wait by bgMu.
+func (s *Service) goCounted(f func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
 }
 
 // Kick runs a dial round at once.

@@ -21,17 +21,33 @@ type ServicesFunc func(ctx context.Context, m workgroup.Member) ([]tunnel.Servic
 // for shares: one request per member under way, browseAsks at once, each
 // bounded by browseSharesTimeout; browse waits at most browseWait and
 // lists a slow member's last known answer.
+//
+// A request outlives the browse that started it, so it is the service's
+// work: bg's Close ends it (its context) and waits for it, and none
+// starts once Close began (Service.goCounted). A nil bg (tests of the
+// lists alone) runs requests on plain goroutines.
 type memberLists[T any] struct {
 	of     func(context.Context, workgroup.Member) ([]T, error)
+	bg     *Service
 	mu     sync.Mutex
 	last   map[peer.ID][]T
 	asking map[peer.ID]chan struct{}
 	slots  chan struct{}
 }
 
-func newMemberLists[T any](of func(context.Context, workgroup.Member) ([]T, error)) *memberLists[T] {
-	return &memberLists[T]{of: of, last: map[peer.ID][]T{}, asking: map[peer.ID]chan struct{}{},
+func newMemberLists[T any](bg *Service, of func(context.Context, workgroup.Member) ([]T, error)) *memberLists[T] {
+	return &memberLists[T]{of: of, bg: bg, last: map[peer.ID][]T{}, asking: map[peer.ID]chan struct{}{},
 		slots: make(chan struct{}, browseAsks)}
+}
+
+// start runs req as the service's work (false: the service is closing,
+// req does not run) under the service's context.
+func (l *memberLists[T]) start(req func(ctx context.Context)) bool {
+	if l.bg == nil {
+		go req(context.Background())
+		return true
+	}
+	return l.bg.goCounted(func() { req(l.bg.ctx) })
 }
 
 // ask starts a request to m unless one is under way, and returns a
@@ -45,11 +61,18 @@ func (l *memberLists[T]) ask(m workgroup.Member) <-chan struct{} {
 	}
 	done := make(chan struct{})
 	l.asking[m.PeerID] = done
-	go func() {
+	started := l.start(func(ctx context.Context) {
 		defer close(done)
-		l.slots <- struct{}{}
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			l.mu.Lock()
+			delete(l.asking, m.PeerID)
+			l.mu.Unlock()
+			return
+		}
 		defer func() { <-l.slots }()
-		ctx, cancel := context.WithTimeout(context.Background(), browseSharesTimeout)
+		ctx, cancel := context.WithTimeout(ctx, browseSharesTimeout)
 		defer cancel()
 		list, err := l.of(ctx, m)
 		l.mu.Lock()
@@ -62,7 +85,11 @@ func (l *memberLists[T]) ask(m workgroup.Member) <-chan struct{} {
 			list = []T{}
 		}
 		l.last[m.PeerID] = list
-	}()
+	})
+	if !started {
+		delete(l.asking, m.PeerID)
+		close(done)
+	}
 	return done
 }
 
@@ -113,11 +140,11 @@ type serviceLists struct {
 	l *memberLists[tunnel.ServiceInfo]
 }
 
-func newServiceLists(of ServicesFunc) *serviceLists {
+func newServiceLists(bg *Service, of ServicesFunc) *serviceLists {
 	if of == nil {
 		return nil
 	}
-	return &serviceLists{newMemberLists(of)}
+	return &serviceLists{newMemberLists(bg, of)}
 }
 
 // start asks for entries' services in the background (beside the

@@ -20,10 +20,10 @@ func TestBrowseListsServices(t *testing.T) {
 		entry("cutoff", presence.Offline, "direct"),
 		entry("gone", presence.Online, ""),
 	}
-	svcs := newServiceLists(func(ctx context.Context, m workgroup.Member) ([]tunnel.ServiceInfo, error) {
+	svcs := newServiceLists(nil, func(ctx context.Context, m workgroup.Member) ([]tunnel.ServiceInfo, error) {
 		return []tunnel.ServiceInfo{{Name: "ssh-" + m.Name, Kind: tunnel.KindTCP, Right: tunnel.RightUse}}, nil
 	})
-	shares := newShareLists(func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
+	shares := newShareLists(nil, func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
 		return []share.ShareInfo{{Name: "docs-" + m.Name}}, nil
 	})
 	wait := svcs.start(context.Background(), entries)
@@ -40,6 +40,6 @@ func TestBrowseListsServices(t *testing.T) {
 			t.Errorf("%s lists services %+v", e.Name, e.Services)
 		}
 	}
-	var none *serviceLists = newServiceLists(nil)
+	var none *serviceLists = newServiceLists(nil, nil)
 	none.start(context.Background(), entries)()
 }

@@ -30,8 +30,8 @@ type shareLists struct {
 // browseAsks bounds the share requests under way at once.
 const browseAsks = 16
 
-func newShareLists(sharesOf SharesFunc) *shareLists {
-	return &shareLists{newMemberLists(sharesOf)}
+func newShareLists(bg *Service, sharesOf SharesFunc) *shareLists {
+	return &shareLists{newMemberLists(bg, sharesOf)}
 }
 
 // fill asks every reachable member for the shares this node may see

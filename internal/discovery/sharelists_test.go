@@ -30,7 +30,7 @@ func TestBrowseAsksOnlyReachableMembers(t *testing.T) {
 	}
 	var mu sync.Mutex
 	asked := map[string]bool{}
-	newShareLists(func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
+	newShareLists(nil, func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
 		mu.Lock()
 		asked[m.Name] = true
 		mu.Unlock()
@@ -56,7 +56,7 @@ func TestBrowseDoesNotWaitForASlowMember(t *testing.T) {
 	var asks atomic.Int32
 	release := make(chan struct{})
 	defer close(release)
-	lists := newShareLists(func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
+	lists := newShareLists(nil, func(ctx context.Context, m workgroup.Member) ([]share.ShareInfo, error) {
 		if m.Name == "slow" {
 			asks.Add(1)
 			if slow.Load() {

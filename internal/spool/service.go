@@ -151,7 +151,7 @@ type Service struct {
 	liveJobs map[string]bool
 	// bgMu, bgClosed, bgWG: the goroutines started from outside the
 	// service's own (live offers from Send, connection notifications,
-	// protocol news): goCounted.
+	// protocol news): goCounted; and the stream handlers: addCounted.
 	bgMu     sync.Mutex
 	bgClosed bool
 	bgWG     sync.WaitGroup
@@ -246,16 +246,26 @@ func (s *Service) Close() error {
 // lock, and nothing may wait for the swarm while holding the lock it
 // takes).
 func (s *Service) goCounted(f func()) bool {
+	if !s.addCounted() {
+		return false
+	}
+	go func() {
+		defer s.bgWG.Done()
+		f()
+	}()
+	return true
+}
+
+// addCounted is goCounted for a goroutine that exists already (a stream
+// handler, which libp2p runs): true, it is counted in bgWG and calls
+// bgWG.Done when it ends; false, Close began and it must not run.
+func (s *Service) addCounted() bool {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
 	if s.bgClosed {
 		return false
 	}
 	s.bgWG.Add(1)
-	go func() {
-		defer s.bgWG.Done()
-		f()
-	}()
 	return true
 }
 

@@ -67,7 +67,9 @@ func (g gate) allow(p peer.ID, inbound bool, remote ma.Multiaddr) bool {
 		var evicted []peer.ID
 		onProbation, evicted = g.s.probation.admit(p, remote, now)
 		for _, q := range evicted {
-			go g.s.dropEvicted(q)
+			// Not once the service closes: nothing of it runs after
+			// its Close (the gate stays on the host until it closes).
+			g.s.goCounted(func() { g.s.dropEvicted(q) })
 		}
 	}
 	return g.s.inviteOutstanding() || onProbation

@@ -94,6 +94,25 @@ func (s *Service) enter() bool {
 
 func (s *Service) leave() { s.closeMu.RUnlock() }
 
+// goCounted runs f in a goroutine Close waits for (s.wg), and reports
+// true; once Close began it runs nothing and reports false. For work
+// started outside the service's own goroutines (a stream handler, the
+// gate, an API call): the Add is ordered with Close's Wait by bgMu,
+// which Close takes to set bgClosed before it waits.
+func (s *Service) goCounted(f func()) bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
 type wgTopic struct {
 	topic  *pubsub.Topic
 	sub    *pubsub.Subscription
