@@ -95,13 +95,16 @@
 // with "this node was removed from workgroup ...".
 //
 // A member that connects makes its queued jobs and receipts due at once
-// (onConnected), also when a worker is busy with it: the worker is
-// kicked (kick.go). If its attempt then fails (a dial that failed just
-// before the member's own connection came, a mailbox deposit under
-// way), it tries again at once instead of setting the backoff, not
-// through a mailbox; what a mailbox took meanwhile is offered directly
-// too (the recipient stores it once, by sender and ID, and acknowledges
-// the mailbox's copy when it fetches it). Without this a member back
+// (onConnected), and its small jobs a mailbox holds (up to InlineMax: it
+// may not reach that mailbox; it stores a message once, by sender and
+// ID, and acknowledges the mailbox's copy when it fetches it), also when
+// a worker is busy with it: the worker is kicked (kick.go). If its
+// attempt then fails (a dial that failed just before the member's own
+// connection came, a mailbox deposit under way), it tries again at once
+// instead of setting the backoff, not through a mailbox; what a mailbox
+// took meanwhile is offered directly too (the recipient stores it once,
+// by sender and ID, and acknowledges the mailbox's copy when it fetches
+// it). Without this a member back
 // from a restart waited for the retry (up to RetryCap) or its next
 // mailbox fetch. A member fetches from a mailbox when it connects to it
 // (either side dialling), and a mailbox that stores a message or a

@@ -301,3 +301,37 @@ func TestNotifyWithinGapFetchesAfterIt(t *testing.T) {
 		t.Logf("message %d reached bob %s after it was queued", i, d.Round(time.Millisecond))
 	}
 }
+
+// A member back from away that connects to the sender but cannot reach
+// the mailbox holding its message (here the mailbox is down) gets a
+// small message directly at once: the connection makes the sender's
+// small deposited jobs due (dueNow). Before, it waited for the sender's
+// retry (RetryCap, 5 min; an hour here). The mailbox's copy, fetched
+// later, is acknowledged and not stored again.
+func TestRecipientBackToSenderGetsDepositedAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	alice, mbox, bob := mailboxTriangle(t)
+	bob.stop()
+	js, err := alice.svc.Send(ctx, SendRequest{To: []string{"bob"}, Kind: KindMail, Subject: "s", Body: "while away"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, alice, js[0].ID, StateDeposited, 10*time.Second)
+	mbox.stop()
+	bob.start()
+	connect(t, bob, alice)
+	d := waitInbox(t, bob, KindMail, 1, time.Now(), notifyBound)
+	t.Logf("mail reached bob %s after he connected to alice", d.Round(time.Millisecond))
+	waitJob(t, alice, js[0].ID, StateDelivered, notifyBound)
+
+	mbox.start()
+	connect(t, bob, mbox) // bob fetches the mailbox's copy: acknowledged
+	testutil.Eventually(t, 10*time.Second, func() error {
+		if n := mailboxHolds(t, mbox, bob); n != 0 {
+			return fmt.Errorf("mbox still holds %d messages for bob", n)
+		}
+		return nil
+	})
+	waitInbox(t, bob, KindMail, 1, time.Now(), time.Second)
+}
