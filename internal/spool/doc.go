@@ -25,8 +25,9 @@
 // out). The receiver path reads in order through deliver_serve.go ->
 // receive.go (check, receive, open, write into a share, store) ->
 // intent.go; the sender's through scheduler.go -> deliver_send.go or
-// mailbox_client.go -> outbox_jobs.go; mailbox.go serves mailboxes;
-// accept.go is `inbox accept`; quota.go the disk and quota rules.
+// mailbox_client.go -> outbox_jobs.go; mailbox.go serves mailboxes
+// (mailnotify.go: the notify, both sides); accept.go is `inbox accept`;
+// quota.go the disk and quota rules.
 //
 // # Keys: (sender, message ID)
 //
@@ -94,18 +95,26 @@
 // with "this node was removed from workgroup ...".
 //
 // A member that connects makes its queued jobs and receipts due at once
-// (onConnected), also when a worker is busy with it: the worker is
-// kicked (kick.go). If its attempt then fails (a dial that failed just
-// before the member's own connection came, a mailbox deposit under
-// way), it tries again at once instead of setting the backoff, not
-// through a mailbox; what a mailbox took meanwhile is offered directly
-// too (the recipient stores it once, by sender and ID, and acknowledges
-// the mailbox's copy when it fetches it). Without this a member back
+// (onConnected), and its small jobs a mailbox holds (up to InlineMax: it
+// may not reach that mailbox; it stores a message once, by sender and
+// ID, and acknowledges the mailbox's copy when it fetches it), also when
+// a worker is busy with it: the worker is kicked (kick.go). If its
+// attempt then fails (a dial that failed just before the member's own
+// connection came, a mailbox deposit under way), it tries again at once
+// instead of setting the backoff, not through a mailbox; what a mailbox
+// took meanwhile is offered directly too (the recipient stores it once,
+// by sender and ID, and acknowledges the mailbox's copy when it fetches
+// it). Without this a member back
 // from a restart waited for the retry (up to RetryCap) or its next
-// mailbox fetch. A job deposited before its recipient connects still
-// waits for that fetch (or its retry after RetryCap). A member whose
-// node connected before its spool served (a node starting brings its
-// host and discovery up first) fails the attempt while connected
+// mailbox fetch. A member fetches from a mailbox when it connects to it
+// (either side dialling), and a mailbox that stores a message or a
+// receipt tells its addressee, if connected to it, at once (notify,
+// mailnotify.go): a message deposited for a member the sender cannot
+// reach but the mailbox can (a NAT between them) reaches it in
+// milliseconds, and its receipt, deposited the same way, the sender;
+// before, each waited for the next fetch (FetchInterval, 30 s). A member
+// whose node connected before its spool served (a node starting brings
+// its host and discovery up first) fails the attempt while connected
 // ("protocols not supported"); when its spool starts, identify's push
 // (the protocols it added: /peerhood/deliver/1 or /peerhood/mailbox/1)
 // is news as good as a connection (peerup.go). A dial of a member ends
@@ -283,6 +292,19 @@
 //	list:            -> {}         <- {Items: [{Item, ID, Blob, Size, Data, Sender}]}  (what waits for the caller)
 //	get:             -> {ID, Offset, Sender} <- {Size} ; <- Size-Offset raw bytes
 //	ack:             -> {Acks:[{Item, ID, Sender}]} <- {}   (the mailbox deletes those items)
+//	notify:          -> {}         <- {} | {Err forbidden}  (the other way: from a mailbox to an addressee)
+//
+// notify (mailnotify.go) is sent by a mailbox, never dialling, to a
+// member connected to it once a deposit for that member (a message, or a
+// receipt it signed for the member's message) is stored: the frame is
+// {1: "notify"} and names nothing. It is a hint only: the member answers
+// {} and fetches from that mailbox by the ordinary list, get and ack, at
+// most once every notifyGap (1 s) per mailbox (a notify within the gap
+// makes one fetch when it ends; none is lost). A notify from a peer that
+// holds no mailbox role in a workgroup this node is in is answered
+// forbidden and does nothing. One notify at a time goes to an addressee;
+// deposits while it is under way make one more. An older node answers
+// unknown op: it fetches on its timer as before.
 //
 // mailboxReq keys: 1 Op, 2 Envelope, 3 Receipt, 4 ID, 5 Offset, 6 Acks,
 // 7 Receipts, 8 Items, 9 Sender. Sender names the depositing member of a

@@ -95,11 +95,18 @@ func (s *Service) rekick(ctx context.Context, p peer.ID) {
 	s.dueNow(ctx, p)
 }
 
-// dueNow makes p's queued jobs and its receipts due now (p connected).
-// Jobs a mailbox holds wait for p to fetch them (or their later retry).
+// dueNow makes p's queued jobs and its receipts due now (p connected),
+// and its small jobs a mailbox holds (InlineMax at most, one push): p
+// fetches from a mailbox when it connects to it, but it may not reach
+// that mailbox (down, or a NAT between them), and the message would wait
+// for its retry (RetryCap). The recipient stores a message once by
+// (sender, ID) and acknowledges the mailbox's copy when it fetches it. A
+// large one a mailbox holds waits for p's fetch (or its retry): offered
+// again it could cross the same bytes fetched from the mailbox.
 func (s *Service) dueNow(ctx context.Context, p peer.ID) {
 	now := nowMs()
-	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND state=? AND next_try>?`, now, p.String(), StateQueued, now)
+	_, _ = s.db.ExecContext(ctx, `UPDATE spool_outbox SET next_try=? WHERE recipient=? AND (state=? OR state=? AND size<=?) AND next_try>?`,
+		now, p.String(), StateQueued, StateDeposited, InlineMax, now)
 	_, _ = s.db.ExecContext(ctx, `UPDATE spool_receipts_out SET next_try=? WHERE to_peer=? AND next_try>?`, now, p.String(), now)
 }
 

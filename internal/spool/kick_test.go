@@ -38,8 +38,8 @@ func TestReconnectDuringFailingAttemptDeliversNow(t *testing.T) {
 		{"failure recorded, no mailbox", atMailboxed, false, false},
 		{"deposited meanwhile", atMailboxed, true, true}, // and delivered directly
 		// After its last look the worker ends; the kick it leaves behind
-		// wakes the loop for bob. (A job deposited by then waits for
-		// bob's fetch, as when bob connects after any deposit.)
+		// wakes the loop for bob. (A job deposited by then goes to
+		// bob directly when he connects if small: dueNow.)
 		{"after the last look, no mailbox", atLastLook, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

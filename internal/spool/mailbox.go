@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"syscall"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -24,6 +25,7 @@ const (
 	opList           = "list"
 	opGet            = "get"
 	opAck            = "ack"
+	opNotify         = "notify" // from a mailbox: it holds something for you (mailnotify.go)
 	itemMessage      = "message"
 	itemReceipt      = "receipt"
 	listLimit        = 500
@@ -97,6 +99,8 @@ func (s *Service) serveMailbox(ctx context.Context, st network.Stream, r *wire.R
 		return s.serveGet(ctx, st, remote, req)
 	case opAck:
 		return wire.WriteFrame(st, s.serveAck(ctx, remote, req.Acks)) == nil
+	case opNotify:
+		return wire.WriteFrame(st, s.serveNotify(remote)) == nil
 	}
 	_ = wire.WriteFrame(st, mbErr(wire.CodeBadRequest, "unknown op %q", req.Op))
 	return false
@@ -159,6 +163,7 @@ func (s *Service) serveDeposit(ctx context.Context, st network.Stream, r *wire.R
 		return wire.WriteFrame(st, mbErr(wire.CodeInternal, "could not store the deposit")) == nil
 	}
 	s.log.Info("mailbox: holding message", "id", id, "for", env.RecipientID(), "from", remote, "size", env.Size)
+	s.notifyHeld(env.RecipientID())
 	return wire.WriteFrame(st, &mailboxReply{}) == nil
 }
 
@@ -250,6 +255,13 @@ func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items [
 		s.log.Error("mailbox: store deposits", "err", err)
 		return mbErr(wire.CodeInternal, "could not store the deposits")
 	}
+	to := make([]peer.ID, 0, len(ok))
+	for _, k := range ok {
+		if p := k.env.RecipientID(); !slices.Contains(to, p) {
+			to = append(to, p)
+		}
+	}
+	s.notifyHeld(to...)
 	return out
 }
 
@@ -292,6 +304,13 @@ func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [
 	if err != nil {
 		return mbErr(wire.CodeInternal, "could not store the receipts")
 	}
+	to := make([]peer.ID, 0, len(ok))
+	for _, h := range ok {
+		if !slices.Contains(to, h.to) {
+			to = append(to, h.to)
+		}
+	}
+	s.notifyHeld(to...)
 	return &mailboxReply{}
 }
 

@@ -412,11 +412,15 @@ func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
 }
 
 // fetchLoop asks mailbox members for what waits for this node, every
-// FetchInterval and whenever a mailbox connects.
+// FetchInterval, whenever a mailbox connects, and when a mailbox notifies
+// (mailnotify.go; at most once a notifyGap per mailbox).
 func (s *Service) fetchLoop(ctx context.Context) {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.FetchInterval)
 	defer t.Stop()
+	hint := time.NewTimer(time.Hour) // a mailbox's notify waiting out notifyGap (mailnotify.go)
+	hint.Stop()
+	defer hint.Stop()
 	s.fetchAll(ctx)
 	for {
 		select {
@@ -426,6 +430,11 @@ func (s *Service) fetchLoop(ctx context.Context) {
 			s.fetchOne(ctx, p)
 		case <-t.C:
 			s.fetchAll(ctx)
+		case <-s.hintWake:
+		case <-hint.C:
+		}
+		if wait := s.fetchHinted(ctx); wait > 0 {
+			hint.Reset(wait)
 		}
 	}
 }
@@ -459,7 +468,9 @@ func (s *Service) fetchOne(ctx context.Context, mb peer.ID) {
 	if ctx.Err() != nil || s.heldOff(mb) || s.connect(ctx, mb) != nil {
 		return
 	}
-	if err := s.fetchFrom(ctx, mb); err != nil {
+	err := s.fetchFrom(ctx, mb)
+	s.fetches.Add(1)
+	if err != nil {
 		if ctx.Err() == nil {
 			d := s.servedFailed(mb)
 			s.log.Info("fetch from mailbox", "mailbox", mb, "err", err, "retry_in", d.Round(time.Millisecond))

@@ -156,6 +156,13 @@ type Service struct {
 	bgClosed bool
 	bgWG     sync.WaitGroup
 	liveDone atomic.Int64 // live offers settled by their receipt
+	fetches  atomic.Int64 // fetches from mailboxes made (fetchOne; tests)
+	// notifying holds the addressees a mailbox notify is being sent to
+	// (true: one more after it); hints the mailboxes whose notifies ask
+	// for a fetch, hintWake wakes the fetch loop for them (mailnotify.go).
+	notifying map[peer.ID]bool
+	hints     map[peer.ID]*hintState
+	hintWake  chan struct{}
 	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
 	// what those records hold, under addrsMu (addrs.go).
 	addrWrites atomic.Int64
@@ -193,6 +200,7 @@ func New(cfg Config) (*Service, error) {
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
 		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, dials: map[peer.ID]map[*dialWait]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
+		notifying: map[peer.ID]bool{}, hints: map[peer.ID]*hintState{}, hintWake: make(chan struct{}, 1),
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
