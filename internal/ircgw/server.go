@@ -131,7 +131,7 @@ type Server struct {
 	clients    map[*client]struct{}
 	seen       seenSet
 	times      timeRing // recent messages' times: a reply's parent msgid
-	pending    []pendingSend
+	pending    []*pendingSend
 	lastSeen   map[string]seen // USER NUL workgroup NUL conversation -> last message written
 	marksDirty bool
 
