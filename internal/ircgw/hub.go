@@ -163,9 +163,18 @@ func (s *Server) parentMsgID(id string) string {
 	return ircMsgID(Message{ID: id, Time: t})
 }
 
-// parseMsgID splits an IRC msgid into time and chat ID.
+// pieceMsgID is the msgid of line i of a message's text cut in several
+// (i > 0): the message's, '~', i. Each line has its own (message-ids:
+// unique), naming the message.
+func pieceMsgID(m Message, i int) string {
+	return ircMsgID(m) + "~" + strconv.Itoa(i)
+}
+
+// parseMsgID splits an IRC msgid into time and chat ID (a piece's msgid
+// names its message's).
 func parseMsgID(id string) (time.Time, string, bool) {
 	ts, chatID, ok := strings.Cut(id, "~")
+	chatID, _, _ = strings.Cut(chatID, "~")
 	if !ok || chatID == "" {
 		return time.Time{}, "", false
 	}
@@ -227,11 +236,14 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 			piece = "\x01ACTION " + piece + "\x01"
 		}
 		lt := tags
-		if i == 0 && mtags {
+		switch {
+		case i == 0 && mtags:
 			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: ircMsgID(m)})
 			if m.Parent != "" {
 				lt = append(lt, Tag{Key: "+draft/reply", Value: s.parentMsgID(m.Parent)})
 			}
+		case mtags:
+			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: pieceMsgID(m, i)})
 		}
 		out = append(out, Line{Tags: lt, Source: src, Command: cmd, Params: []string{target, piece}})
 	}

@@ -263,3 +263,65 @@ func TestLabeledLineTooLongForTheReader(t *testing.T) {
 		t.Errorf("next PONG's label %q", v)
 	}
 }
+
+// TestMsgidOnEveryLine: every PRIVMSG and NOTICE a client with
+// message-tags gets has a msgid of its own (message-ids: unique): each
+// line of a text cut in several (before: the first only), one sent to
+// the node's own nick (before: none), in relay and in CHATHISTORY
+// alike; a piece's msgid names its message.
+func TestMsgidOnEveryLine(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register("message-tags", "draft/chathistory", "batch")
+	c.send("JOIN #general", "PING :j")
+	c.until("PONG")
+	text := "first\n" + strings.Repeat("y", 600)
+	m, err := tn.bob.Say(t.Context(), "wg-home", "general", text, SendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var relayed []Line
+	for len(relayed) < 3 {
+		if l := c.until("PRIVMSG"); l[len(l)-1].Param(0) == "#general" {
+			relayed = append(relayed, l[len(l)-1])
+		}
+	}
+	c.send("PRIVMSG alice :self", "PING :end")
+	relayed = append(relayed, c.until("PONG")...)
+	c.send("CHATHISTORY LATEST #general * 10", "PING :end")
+	history := c.until("PONG")
+	for _, tc := range []struct {
+		name  string
+		lines []Line
+		want  int
+	}{
+		{"relay", relayed, 4},
+		{"history", history, 3},
+	} {
+		ids := map[string]bool{}
+		n := 0
+		for _, l := range tc.lines {
+			if l.Command != "PRIVMSG" && l.Command != "NOTICE" {
+				continue
+			}
+			n++
+			id, ok := l.Get("msgid")
+			if !ok || ids[id] {
+				t.Errorf("%s: msgid %q (seen %v) on %v", tc.name, id, ids[id], l)
+			}
+			ids[id] = true
+			if l.Param(1) == "self" {
+				continue
+			}
+			if _, chatID, ok := parseMsgID(id); !ok || chatID != m.ID {
+				t.Errorf("%s: msgid %q names %q, want %q", tc.name, id, chatID, m.ID)
+			}
+		}
+		if n != tc.want {
+			t.Errorf("%s: %d lines, want %d: %s", tc.name, n, tc.want, dump(tc.lines))
+		}
+	}
+}

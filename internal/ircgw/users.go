@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -260,11 +261,18 @@ func (c *client) privmsg(l Line) {
 // toSelf gives a PRIVMSG or NOTICE to this node's own nick to every
 // client of the node, the sender included (it is the recipient).
 func (c *client) toSelf(cmd, text string) {
-	now := time.Now().UTC().Format(timeFormat)
+	at := time.Now().UTC()
+	now := at.Format(timeFormat)
+	// Not kept, but a message all the same: its msgid (message-ids)
+	// is unique, of this instant and the gateway's count.
+	id := ircMsgID(Message{ID: "self." + strconv.FormatUint(c.s.selfSeq.Add(1), 36), Time: at})
 	for _, o := range c.s.registered() {
 		var tags []Tag
 		if o.has("server-time") {
 			tags = append(tags, Tag{Key: "time", Value: now})
+		}
+		if o.has("message-tags") {
+			tags = append(tags, Tag{Key: "msgid", Value: id})
 		}
 		nick := o.selfNick()
 		l := Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}}
