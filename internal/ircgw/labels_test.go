@@ -3,6 +3,9 @@ package ircgw
 import (
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -323,5 +326,37 @@ func TestMsgidOnEveryLine(t *testing.T) {
 		if n != tc.want {
 			t.Errorf("%s: %d lines, want %d: %s", tc.name, n, tc.want, dump(tc.lines))
 		}
+	}
+}
+
+// TestLabelCapturesOnlyTheHandlersLines: while a labeled command is
+// handled, a line another goroutine writes to the client (the hub's,
+// another client's handler's) goes out at once and unlabeled; the
+// handler's own lines wait for the response.
+func TestLabelCapturesOnlyTheHandlersLines(t *testing.T) {
+	s, err := New(Config{Addr: Off, Backend: newTestNet(t).alice, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	c := newClient(s, a)
+	c.caps["labeled-response"], c.caps["batch"] = true, true
+	c.labeled("x", func() {
+		c.send(Line{Source: serverName, Command: "PONG", Params: []string{serverName, "a"}})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.send(Line{Source: "bob!bob@peerhood", Command: "PRIVMSG", Params: []string{"#general", "meanwhile"}})
+		}()
+		<-done
+	})
+	var got []string
+	for range 2 {
+		got = append(got, (<-c.out).line)
+	}
+	want := []string{":bob!bob@peerhood PRIVMSG #general meanwhile", "@label=x :peerhood PONG peerhood a"}
+	if !slices.Equal(got, want) {
+		t.Errorf("queued %q, want %q", got, want)
 	}
 }
