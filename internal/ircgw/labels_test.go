@@ -360,3 +360,54 @@ func TestLabelCapturesOnlyTheHandlersLines(t *testing.T) {
 		t.Errorf("queued %q, want %q", got, want)
 	}
 }
+
+// TestInviteNotify: a member a restricted room's list newly names is
+// told, as ":adder INVITE nick #room", to this node's clients in the
+// channel that have invite-notify, whoever added it (this node's client
+// or another node's member); a group entry, or a list that was open,
+// invites no one. Before: invite-notify was not offered.
+func TestInviteNotify(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "ops", "", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	s := startGateway(t, tn.alice, nil)
+	a := dial(t, s)
+	a.register("invite-notify")
+	plain := dial(t, s)
+	plain.register()
+	a.send("JOIN #ops")
+	a.until("366")
+	plain.until("366")
+	a.send("INVITE carol #ops")
+	a.until("341")
+	got := a.until("INVITE")
+	if l := got[len(got)-1]; l.Source != "alice!alice@peerhood" || strings.Join(l.Params, " ") != "carol #ops" {
+		t.Fatalf("invite-notify: %s", dump(got))
+	}
+	// A group entry and the list made open: no INVITE; then the list
+	// restricted again with a new name (by bob's node, an admin's
+	// change heard on the bus): one.
+	for _, allow := range [][]string{{"bob", "carol", "group:staff"}, nil, {"bob"}, {"bob", "carol"}} {
+		if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", allow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tn.alice.Say(t.Context(), "wg-home", "ops", "after", SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var invites []string
+	for _, l := range a.until("PRIVMSG") {
+		if l.Command == "INVITE" {
+			invites = append(invites, l.Param(0))
+		}
+	}
+	if len(invites) != 1 || invites[0] != "carol" {
+		t.Errorf("INVITEs %v, want [carol] (the last list only)", invites)
+	}
+	for _, l := range plain.until("PRIVMSG") {
+		if l.Command == "INVITE" {
+			t.Errorf("a client without invite-notify got %v", l)
+		}
+	}
+}

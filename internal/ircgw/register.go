@@ -24,6 +24,7 @@ var capabilities = []struct{ name, value string }{
 	{"echo-message", ""},
 	{"extended-join", ""},
 	{"extended-monitor", ""},
+	{"invite-notify", ""},
 	{"labeled-response", ""},
 	{"message-tags", ""},
 	{"multi-prefix", ""},
