@@ -102,9 +102,9 @@
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup. Every PRIVMSG and NOTICE line has one of
 //     its own (message-ids: unique): line i > 0 of a text cut in several
-//     is the message's msgid, '~', i (naming the message, as a reference
-//     or a reply's parent); a message to the node's own nick, not kept,
-//     has "self."+count as chat ID.
+//     has ".i" after the time (time.i~chatID, naming the message, as a
+//     reference or a reply's parent); a message to the node's own nick,
+//     not kept, has "self."+count as chat ID.
 //   - Echo: a message sent by one client goes to every other client of
 //     the node, and back to its sender with echo-message. A message both
 //     returned by Say and published on the event bus goes out once (by

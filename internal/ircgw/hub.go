@@ -164,17 +164,17 @@ func (s *Server) parentMsgID(id string) string {
 }
 
 // pieceMsgID is the msgid of line i of a message's text cut in several
-// (i > 0): the message's, '~', i. Each line has its own (message-ids:
-// unique), naming the message.
+// (i > 0): the message's with ".i" after its time (time.i~chatID). Each
+// line has its own (message-ids: unique), naming the message.
 func pieceMsgID(m Message, i int) string {
-	return ircMsgID(m) + "~" + strconv.Itoa(i)
+	return strconv.FormatInt(m.Time.UnixNano(), 36) + "." + strconv.Itoa(i) + "~" + m.ID
 }
 
 // parseMsgID splits an IRC msgid into time and chat ID (a piece's msgid
 // names its message's).
 func parseMsgID(id string) (time.Time, string, bool) {
 	ts, chatID, ok := strings.Cut(id, "~")
-	chatID, _, _ = strings.Cut(chatID, "~")
+	ts, _, _ = strings.Cut(ts, ".")
 	if !ok || chatID == "" {
 		return time.Time{}, "", false
 	}
