@@ -411,3 +411,39 @@ func TestInviteNotify(t *testing.T) {
 		}
 	}
 }
+
+// TestLabeledResponseNestsBatches: a response holding a batch and more
+// (a JOIN with its playback) is a labeled-response batch in which the
+// inner batch's start and end carry the outer batch's tag and its lines
+// keep their own (batch: nested batches).
+func TestLabeledResponseNestsBatches(t *testing.T) {
+	s, err := New(Config{Addr: Off, Backend: newTestNet(t).alice, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	c := newClient(s, a)
+	c.caps["labeled-response"], c.caps["batch"] = true, true
+	c.labeled("j", func() {
+		c.send(Line{Source: "alice!alice@peerhood", Command: "JOIN", Params: []string{"#general"}})
+		inner := c.openBatch("chathistory", "#general")
+		c.send(Line{Tags: []Tag{{Key: "batch", Value: inner}}, Source: "bob!bob@peerhood", Command: "PRIVMSG", Params: []string{"#general", "missed"}})
+		c.closeBatch(inner)
+	})
+	want := []string{
+		"@label=j :peerhood BATCH +l2 labeled-response",
+		"@batch=l2 :alice!alice@peerhood JOIN #general",
+		"@batch=l2 :peerhood BATCH +h1 chathistory #general",
+		"@batch=h1 :bob!bob@peerhood PRIVMSG #general missed",
+		"@batch=l2 :peerhood BATCH -h1",
+		":peerhood BATCH -l2",
+	}
+	var got []string
+	for range want {
+		got = append(got, (<-c.out).line)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("queued\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
