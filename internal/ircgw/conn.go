@@ -174,10 +174,7 @@ func (c *client) out1(l Line, mk *mark, reply bool) bool {
 		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
 		return false
 	}
-	if c.capture(l, mk, reply) {
-		return true
-	}
-	return c.queue(l, mk)
+	return c.route(l, mk, reply)
 }
 
 // fitted is l formatted, its last parameter cut when l is too long (a

@@ -173,11 +173,16 @@
 //     line's tag section; a line over MaxRead is not read, its 417 not
 //     labeled. The handlers write with c.send: the lines the client's
 //     reader goroutine writes to it while handling the command are the
-//     response (held until the command ends); lines other goroutines
-//     write to the client meanwhile (the hub's, another client's JOIN) go out at once,
-//     unlabeled (they are told apart by goroutine ID, read only while a
-//     label is open). So the echo is always written by its sender's
-//     handler: the hub, finding a message's send pending, delivers it to
+//     response; lines other goroutines write to the client meanwhile
+//     (the hub's, another client's JOIN) are not, and go out unlabeled
+//     (they are told apart by goroutine ID, read only while a label is
+//     open). The reply's first line is held until a second comes (the
+//     batch opens; the rest goes out as written) or the command ends;
+//     a line that is no reply, written meanwhile, opens the batch first,
+//     so a labeled client gets its lines in the order an unlabeled one
+//     would (a room's message never before its JOIN). A reply starting
+//     with a batch is held whole. So the echo is always written by its
+//     sender's handler: the hub, finding a message's send pending, delivers it to
 //     the others and leaves the sender out (hub.go). Registration's
 //     burst, which the last registration command triggers, is not a
 //     reply (a labeled CAP END gets ACK, then 001...).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"strings"
+	"sync"
 )
 
 // maxLabel is the longest label value a client may send (labeled-response:
@@ -11,21 +13,36 @@ import (
 // unlabeled.
 const maxLabel = 64
 
-// response collects the lines answering one labeled command
-// (labeled-response), so that they go out with its label: on the reply
-// when there is one, on the start of a batch holding them when there are
+// response is the reply to one labeled command being handled
+// (labeled-response): its lines go out with its label, on the reply when
+// there is one, on the start of a batch holding them when there are
 // several, on an ACK when there is none.
 //
-// The handlers write with c.send from the reader goroutine; the hub and
-// the handlers of the node's other clients write to c from their own
-// goroutines meanwhile (another member's message, a presence change,
+// The handlers write with c.send from the client's reader goroutine; the
+// hub and the handlers of the node's other clients write to c from their
+// own goroutines meanwhile (another member's message, a presence change,
 // another client's JOIN), and those lines answer nothing. A line is the
 // response's when the goroutine writing it is the one handling the
-// command (g); lines only that goroutine appends, so lines needs no lock.
+// command (g).
+//
+// The first line is held: it is the whole reply if no other follows. A
+// second opens the labeled-response batch, and from then on the lines go
+// out as they are written, so the client gets every line in the order an
+// unlabeled client would; a line that is no reply, written while the
+// first is held, opens the batch too, so that it does not overtake it
+// (a JOIN's message must not come before the JOIN). A response starting
+// with a batch (CHATHISTORY's) is held whole: when it is that batch
+// alone, its start takes the label.
 type response struct {
 	label string
 	g     uint64
-	lines []outReply
+
+	// mu guards what follows and keeps the client's queue in order
+	// while the response is open: held under it, lines are queued.
+	mu   sync.Mutex
+	held []outReply
+	ref  string // the labeled-response batch, once opened
+	done bool   // ended: lines go out as if no label were open
 }
 
 // outReply is a line of a response, held until the command ends.
@@ -67,8 +84,8 @@ func (c *client) rawLabel(raw []byte) string {
 	return c.labelOf(Line{Tags: tags})
 }
 
-// labeled runs f, which answers a command labeled label, collecting its
-// replies into one labeled response ("" runs f alone).
+// labeled runs f, which answers a command labeled label, its replies
+// making one labeled response ("" runs f alone).
 func (c *client) labeled(label string, f func()) {
 	if label == "" {
 		f()
@@ -79,59 +96,96 @@ func (c *client) labeled(label string, f func()) {
 	c.resp = r
 	c.mu.Unlock()
 	defer func() {
+		r.end(c)
 		c.mu.Lock()
 		c.resp = nil
 		c.mu.Unlock()
-		c.flushResponse(r)
 	}()
 	f()
 }
 
-// capture takes l into the response c is collecting when the calling
-// goroutine is the one handling the labeled command; reply false never
-// does (a line that answers nothing, written while handling).
-func (c *client) capture(l Line, mk *mark, reply bool) bool {
+// route queues l for the client, as part of the labeled response being
+// handled when the calling goroutine is the handler's and reply is set
+// (reply false: a line that answers nothing, written while handling).
+func (c *client) route(l Line, mk *mark, reply bool) bool {
 	c.mu.Lock()
 	r := c.resp
 	c.mu.Unlock()
-	if r == nil || !reply || r.g != goid() {
-		return false
+	if r == nil {
+		return c.queue(l, mk)
 	}
-	r.lines = append(r.lines, outReply{l, mk})
-	return true
+	mine := reply && r.g == goid()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.done:
+		return c.queue(l, mk)
+	case !mine:
+		if r.ref == "" && len(r.held) == 1 && !batchStart(r.held[0].line) {
+			r.open(c) // the reply's first line goes out before this one
+		}
+		return c.queue(l, mk)
+	case r.ref != "":
+		return c.queue(inBatch(l, r.ref), mk)
+	case len(r.held) == 0 || batchStart(r.held[0].line):
+		r.held = append(r.held, outReply{l, mk})
+		return true
+	default:
+		r.open(c)
+		return c.queue(inBatch(l, r.ref), mk)
+	}
 }
 
-// flushResponse queues the response: ACK when empty, the line with the
-// label when one, else a labeled-response batch (or the one batch the
-// response already is, labeled) holding the lines.
-func (c *client) flushResponse(r *response) {
-	label := Tag{Key: "label", Value: r.label}
-	switch {
-	case len(r.lines) == 0:
-		c.queue(Line{Tags: []Tag{label}, Source: serverName, Command: "ACK"}, nil)
-		return
-	case len(r.lines) == 1 || isOneBatch(r.lines):
-		r.lines[0].line.Tags = append(r.lines[0].line.Tags[:len(r.lines[0].line.Tags):len(r.lines[0].line.Tags)], label)
-		for _, o := range r.lines {
-			c.queue(o.line, o.mark)
-		}
-		return
-	}
+// open starts the labeled-response batch and queues the lines held in
+// it; r.mu is held.
+func (r *response) open(c *client) {
 	c.mu.Lock()
 	c.batches++
-	ref := "l" + strconv.Itoa(c.batches)
+	r.ref = "l" + strconv.Itoa(c.batches)
 	c.mu.Unlock()
-	c.queue(Line{Tags: []Tag{label}, Source: serverName, Command: "BATCH", Params: []string{"+" + ref, "labeled-response"}}, nil)
-	for _, o := range r.lines {
-		// A line of a batch nested in the response keeps that batch's
-		// tag; every other line, the nested batch's BATCH lines
-		// included, is the response batch's.
-		if _, inner := o.line.Get("batch"); !inner {
-			o.line.Tags = append(o.line.Tags[:len(o.line.Tags):len(o.line.Tags)], Tag{Key: "batch", Value: ref})
-		}
-		c.queue(o.line, o.mark)
+	c.queue(Line{Tags: []Tag{{Key: "label", Value: r.label}}, Source: serverName, Command: "BATCH", Params: []string{"+" + r.ref, "labeled-response"}}, nil)
+	for _, h := range r.held {
+		c.queue(inBatch(h.line, r.ref), h.mark)
 	}
-	c.queue(Line{Source: serverName, Command: "BATCH", Params: []string{"-" + ref}}, nil)
+	r.held = nil
+}
+
+// end ends the response: the batch, or the one line held labeled (or
+// the one batch held, its start labeled), or ACK when nothing answered.
+func (r *response) end(c *client) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.done = true
+	switch {
+	case r.ref != "":
+	case len(r.held) == 0:
+		c.queue(Line{Tags: []Tag{{Key: "label", Value: r.label}}, Source: serverName, Command: "ACK"}, nil)
+		return
+	case len(r.held) == 1 || isOneBatch(r.held):
+		first := &r.held[0].line
+		first.Tags = append(first.Tags[:len(first.Tags):len(first.Tags)], Tag{Key: "label", Value: r.label})
+		for _, h := range r.held {
+			c.queue(h.line, h.mark)
+		}
+		return
+	default:
+		r.open(c)
+	}
+	c.queue(Line{Source: serverName, Command: "BATCH", Params: []string{"-" + r.ref}}, nil)
+}
+
+// inBatch is l in batch ref, unless it is a line of a batch nested in
+// it (which keeps its own tag): every other line, a nested batch's start
+// and end included, is the outer batch's (batch: nested batches).
+func inBatch(l Line, ref string) Line {
+	if _, inner := l.Get("batch"); !inner {
+		l.Tags = append(l.Tags[:len(l.Tags):len(l.Tags)], Tag{Key: "batch", Value: ref})
+	}
+	return l
+}
+
+func batchStart(l Line) bool {
+	return l.Command == "BATCH" && strings.HasPrefix(l.Param(0), "+")
 }
 
 // isOneBatch reports whether the lines are one batch and nothing else:

@@ -331,84 +331,51 @@ func TestMsgidOnEveryLine(t *testing.T) {
 
 // TestLabelCapturesOnlyTheHandlersLines: while a labeled command is
 // handled, a line another goroutine writes to the client (the hub's,
-// another client's handler's) goes out at once and unlabeled; the
-// handler's own lines wait for the response.
+// another client's handler's) is no reply: it goes out unlabeled, never
+// in the response's batch; and the client gets the lines in the order
+// they were written, as without a label: a line written after the
+// reply's first line, held in case it is the only one, opens the
+// response's batch so that the reply goes first.
 func TestLabelCapturesOnlyTheHandlersLines(t *testing.T) {
 	s, err := New(Config{Addr: Off, Backend: newTestNet(t).alice, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := net.Pipe()
-	t.Cleanup(func() { a.Close(); b.Close() })
-	c := newClient(s, a)
-	c.caps["labeled-response"], c.caps["batch"] = true, true
-	c.labeled("x", func() {
-		c.send(Line{Source: serverName, Command: "PONG", Params: []string{serverName, "a"}})
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			c.send(Line{Source: "bob!bob@peerhood", Command: "PRIVMSG", Params: []string{"#general", "meanwhile"}})
-		}()
-		<-done
-	})
-	var got []string
-	for range 2 {
-		got = append(got, (<-c.out).line)
-	}
-	want := []string{":bob!bob@peerhood PRIVMSG #general meanwhile", "@label=x :peerhood PONG peerhood a"}
-	if !slices.Equal(got, want) {
-		t.Errorf("queued %q, want %q", got, want)
-	}
-}
-
-// TestInviteNotify: a member a restricted room's list newly names is
-// told, as ":adder INVITE nick #room", to this node's clients in the
-// channel that have invite-notify, whoever added it (this node's client
-// or another node's member); a group entry, or a list that was open,
-// invites no one. Before: invite-notify was not offered.
-func TestInviteNotify(t *testing.T) {
-	tn := newTestNet(t)
-	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "ops", "", []string{"bob"}); err != nil {
-		t.Fatal(err)
-	}
-	s := startGateway(t, tn.alice, nil)
-	a := dial(t, s)
-	a.register("invite-notify")
-	plain := dial(t, s)
-	plain.register()
-	a.send("JOIN #ops")
-	a.until("366")
-	plain.until("366")
-	a.send("INVITE carol #ops")
-	a.until("341")
-	got := a.until("INVITE")
-	if l := got[len(got)-1]; l.Source != "alice!alice@peerhood" || strings.Join(l.Params, " ") != "carol #ops" {
-		t.Fatalf("invite-notify: %s", dump(got))
-	}
-	// A group entry and the list made open: no INVITE; then the list
-	// restricted again with a new name (by bob's node, an admin's
-	// change heard on the bus): one.
-	for _, allow := range [][]string{{"bob", "carol", "group:staff"}, nil, {"bob"}, {"bob", "carol"}} {
-		if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", allow); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := tn.alice.Say(t.Context(), "wg-home", "ops", "after", SendOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	var invites []string
-	for _, l := range a.until("PRIVMSG") {
-		if l.Command == "INVITE" {
-			invites = append(invites, l.Param(0))
-		}
-	}
-	if len(invites) != 1 || invites[0] != "carol" {
-		t.Errorf("INVITEs %v, want [carol] (the last list only)", invites)
-	}
-	for _, l := range plain.until("PRIVMSG") {
-		if l.Command == "INVITE" {
-			t.Errorf("a client without invite-notify got %v", l)
-		}
+	pong := Line{Source: serverName, Command: "PONG", Params: []string{serverName, "a"}}
+	meanwhile := Line{Source: "bob!bob@peerhood", Command: "PRIVMSG", Params: []string{"#general", "meanwhile"}}
+	for _, tc := range []struct {
+		name string
+		f    func(c *client, other func())
+		want []string
+	}{
+		{"other first", func(c *client, other func()) { other(); c.send(pong) },
+			[]string{":bob!bob@peerhood PRIVMSG #general meanwhile", "@label=x :peerhood PONG peerhood a"}},
+		{"reply first", func(c *client, other func()) { c.send(pong); other() },
+			[]string{"@label=x :peerhood BATCH +l1 labeled-response", "@batch=l1 :peerhood PONG peerhood a",
+				":bob!bob@peerhood PRIVMSG #general meanwhile", ":peerhood BATCH -l1"}},
+		{"batch open", func(c *client, other func()) { c.send(pong); c.send(pong); other(); c.send(pong) },
+			[]string{"@label=x :peerhood BATCH +l1 labeled-response", "@batch=l1 :peerhood PONG peerhood a", "@batch=l1 :peerhood PONG peerhood a",
+				":bob!bob@peerhood PRIVMSG #general meanwhile", "@batch=l1 :peerhood PONG peerhood a", ":peerhood BATCH -l1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := net.Pipe()
+			t.Cleanup(func() { a.Close(); b.Close() })
+			c := newClient(s, a)
+			c.caps["labeled-response"], c.caps["batch"] = true, true
+			other := func() {
+				done := make(chan struct{})
+				go func() { defer close(done); c.send(meanwhile) }()
+				<-done
+			}
+			c.labeled("x", func() { tc.f(c, other) })
+			var got []string
+			for len(c.out) > 0 {
+				got = append(got, (<-c.out).line)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("queued\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
 
