@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // labeledShape reads the lines answering a labeled command (up to the
@@ -412,5 +413,46 @@ func TestLabeledResponseNestsBatches(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("queued\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestEchoWhenTheHubDeliversFirst: a message the bus brings back before
+// Say returned is delivered by the hub to the node's other clients, not
+// to its sender; the sender's handler then echoes it, as the reply to
+// its labeled command (before: the hub wrote the echo, unlabeled).
+func TestEchoWhenTheHubDeliversFirst(t *testing.T) {
+	tn := newTestNet(t)
+	s, err := New(Config{Addr: Off, Backend: tn.alice, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := func(caps ...string) *client {
+		a, b := net.Pipe()
+		t.Cleanup(func() { a.Close(); b.Close() })
+		c := newClient(s, a)
+		c.registered, c.nick = true, "alice"
+		for _, cp := range caps {
+			c.caps[cp] = true
+		}
+		s.clients[c] = struct{}{}
+		return c
+	}
+	sender, other := client("echo-message", "labeled-response", "batch"), client()
+	me, _ := tn.alice.Self("wg-home")
+	m := Message{ID: "x1", Workgroup: "wg-home", Author: "alice", AuthorID: me.PeerID, Peer: "bob", Text: "hi", Time: time.Now()}
+	p := &pendingSend{origin: sender, wg: "wg-home", target: "bob", text: "hi"}
+	forget := s.addPending(p)
+	s.deliver(m, nil) // the hub, first
+	if len(sender.out) != 0 || len(other.out) != 1 {
+		t.Fatalf("after the hub: sender %d lines, other %d; want 0 and 1", len(sender.out), len(other.out))
+	}
+	sender.labeled("e", func() {
+		s.deliver(m, p) // the sender's handler, once Say returned
+		if got := forget(); got == nil || got.ID != m.ID {
+			t.Errorf("forget returned %v, want the hub's match", got)
+		}
+	})
+	if got := (<-sender.out).line; got != "@label=e :alice!alice@peerhood PRIVMSG bob hi" || len(other.out) != 1 {
+		t.Errorf("sender got %q; other has %d lines", got, len(other.out))
 	}
 }
