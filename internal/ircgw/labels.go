@@ -45,7 +45,7 @@ type response struct {
 	done bool   // ended: lines go out as if no label were open
 }
 
-// outReply is a line of a response, held until the command ends.
+// outReply is a line of a response held (response.held).
 type outReply struct {
 	line Line
 	mark *mark
