@@ -68,11 +68,14 @@ func admits(allow []string, m Member) bool {
 
 func (s *Server) roomChanged(wg string, rc events.RoomChanged) {
 	prev, known := s.access.swap(accessKey(wg, rc.Room), rc.Allow)
+	ch, by := s.chanName(wg, rc.Room), s.nickOf(wg, rc.By)
+	if known {
+		s.inviteNotify(wg, ch, by, prev, rc.Allow)
+	}
 	me, ok := s.self(wg)
 	if !ok || strings.EqualFold(rc.Creator, me.Name) {
 		return // the creator always may enter
 	}
-	ch, by := s.chanName(wg, rc.Room), s.nickOf(wg, rc.By)
 	was, now := known && admits(prev, me), admits(rc.Allow, me)
 	switch {
 	case now && !was && !openRoom(Room{Allow: rc.Allow}):
@@ -90,6 +93,37 @@ func (s *Server) roomChanged(wg string, rc events.RoomChanged) {
 			delete(o.channels, fold(ch))
 			o.mu.Unlock()
 			o.send(Line{Source: userhost(by), Command: "KICK", Params: []string{ch, o.selfNick(), "removed from " + ch + "'s list by " + rc.By}})
+		}
+	}
+}
+
+// inviteNotify tells this node's clients in channel ch that have
+// invite-notify of each member a restricted room's list newly names:
+// ":by INVITE nick ch" (by added them). A list that was open admitted
+// them already, and a group entry names no one member: neither is an
+// invite. This node's own member is told by roomChanged's INVITE.
+func (s *Server) inviteNotify(wg, ch, by string, prev, allow []string) {
+	if by == "" || openRoom(Room{Allow: prev}) || openRoom(Room{Allow: allow}) {
+		return
+	}
+	var nicks []string
+	for _, a := range allow {
+		if strings.HasPrefix(a, "group:") || named(Room{Allow: prev}, a) {
+			continue
+		}
+		if m, ok := s.cfg.Backend.Member(wg, a); ok && !m.Self {
+			nicks = append(nicks, s.nickOf(wg, m.Name))
+		}
+	}
+	if len(nicks) == 0 {
+		return
+	}
+	for _, o := range s.registered() {
+		if !o.has("invite-notify") || !o.inChannel(ch) {
+			continue
+		}
+		for _, nick := range nicks {
+			o.send(Line{Source: userhost(by), Command: "INVITE", Params: []string{nick, ch}})
 		}
 	}
 }

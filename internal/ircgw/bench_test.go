@@ -57,3 +57,11 @@ func BenchmarkRoomMessage(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkGoid: what telling a labeled command's reply from another
+// goroutine's line costs per line written while a label is open.
+func BenchmarkGoid(b *testing.B) {
+	for b.Loop() {
+		_ = goid()
+	}
+}

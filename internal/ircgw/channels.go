@@ -161,9 +161,13 @@ func (s *Server) joinBurst(c *client, ref chanRef, playback bool) {
 	}
 	c.send(join)
 	s.sendTopic(c, ref, false)
-	s.nameLines(c, ref)
-	s.tellReadMark(c, ref) // draft/read-marker: before 366
-	c.numeric("366", ref.Name, "End of /NAMES list")
+	if c.has("no-implicit-names") || c.has("draft/no-implicit-names") {
+		s.tellReadMark(c, ref) // no NAMES reply (353, 366) after the JOIN
+	} else {
+		s.nameLines(c, ref)
+		s.tellReadMark(c, ref) // draft/read-marker: before 366
+		c.numeric("366", ref.Name, "End of /NAMES list")
+	}
 	if playback && !c.has("draft/chathistory") {
 		s.playback(c, ref)
 	}
@@ -208,7 +212,7 @@ func (s *Server) names(c *client, ref chanRef) {
 // nameLines is the 353 lines for ref.
 func (s *Server) nameLines(c *client, ref chanRef) {
 	names := s.roomMembers(c, ref)
-	multi := c.has("multi-prefix")
+	multi, full := c.has("multi-prefix"), c.has("userhost-in-names")
 	slices.SortFunc(names, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
 	var items []string
 	for _, n := range names {
@@ -216,7 +220,11 @@ func (s *Server) nameLines(c *client, ref chanRef) {
 		if !ok {
 			continue
 		}
-		items = append(items, prefixOf(m, multi)+s.nickOf(ref.WG, m.Name))
+		nick := s.nickOf(ref.WG, m.Name)
+		if full {
+			nick = userhost(nick) // userhost-in-names: nick!user@host
+		}
+		items = append(items, prefixOf(m, multi)+nick)
 	}
 	c.packed("353", " ", items, "=", ref.Name)
 }

@@ -37,6 +37,7 @@ type client struct {
 
 	acks    acks        // last-seen marks written, not acknowledged yet
 	monitor monitorList // MONITOR's nicks (monitor.go)
+	resp    *response   // the labeled command's response being collected (labels.go)
 
 	// The reader goroutine's own.
 	authed     bool
@@ -131,12 +132,24 @@ type seen struct {
 
 // send queues one line and reports whether it did; a client whose queue
 // is full is disconnected (a slow reader never holds the others up).
+// Written while the client's labeled command is handled, by the
+// goroutine handling it, the line is held for that command's response
+// (labels.go).
 func (c *client) send(l Line) bool { return c.sendMarked(l, nil) }
+
+// sendAside is send for a line that answers none of the client's
+// commands even when written while one is handled (a message to its own
+// nick, delivered to it as to every client of the node).
+func (c *client) sendAside(l Line) bool { return c.out1(l, nil, false) }
 
 // sendMarked is send with a last-seen mark moved when the client
 // answers the PING written after the line (never for a line left in the
 // queue of a client dropped, or written to one closing).
-func (c *client) sendMarked(l Line, mk *mark) bool {
+func (c *client) sendMarked(l Line, mk *mark) bool { return c.out1(l, mk, true) }
+
+// out1 fits l for the client and queues it, or holds it for the labeled
+// response being collected when it is a reply (labels.go).
+func (c *client) out1(l Line, mk *mark, reply bool) bool {
 	cloned := false
 	for i, p := range l.Params {
 		if i+1 < len(l.Params) {
@@ -156,10 +169,28 @@ func (c *client) sendMarked(l Line, mk *mark) bool {
 		// Every member is logged in, its account being its nick.
 		l.Tags = append(l.Tags[:len(l.Tags):len(l.Tags)], Tag{Key: "account", Value: nick})
 	}
+	l, _, err := fitted(l)
+	if err != nil {
+		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
+		return false
+	}
+	return c.route(l, mk, reply)
+}
+
+// fitted is l formatted, its last parameter cut when l is too long (a
+// long topic or text), and the line that was formatted.
+func fitted(l Line) (Line, string, error) {
 	s, err := Format(l)
 	if errors.Is(err, ErrTooLong) && len(l.Params) > 0 {
-		s, err = Format(truncated(l)) // a long topic or text: cut to fit
+		l = truncated(l)
+		s, err = Format(l)
 	}
+	return l, s, err
+}
+
+// queue formats l and puts it in the client's write queue.
+func (c *client) queue(l Line, mk *mark) bool {
+	_, s, err := fitted(l)
 	if err != nil {
 		c.s.cfg.Log.Warn("irc gateway: line not sent", "cmd", l.Command, "err", err)
 		return false
@@ -312,7 +343,7 @@ func (c *client) serve() {
 				c.kill("Excess Flood")
 				return
 			}
-			c.numeric("417", "Input line was too long")
+			c.labeled(c.rawLabel(raw), func() { c.numeric("417", "Input line was too long") })
 			continue
 		}
 		l, err := ParseLine(string(raw))
@@ -323,11 +354,13 @@ func (c *client) serve() {
 		if errors.Is(err, ErrTooLong) {
 			// Over 512 bytes without the tags: 417, as for a line over
 			// MaxRead (modern.ircdocs.horse), never a FAIL.
-			c.numeric("417", "Input line was too long")
+			c.labeled(c.rawLabel(raw), func() { c.numeric("417", "Input line was too long") })
 			continue
 		}
 		if err != nil {
-			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+			c.labeled(c.rawLabel(raw), func() {
+				c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+			})
 			continue
 		}
 		if quit := c.handle(l); quit {

@@ -1,5 +1,6 @@
 // Package ircgw is the node's IRC gateway: existing IRC clients (irssi,
-// WeeChat, HexChat, ii) talk through it to the workgroup's chat. It owns
+// WeeChat, HexChat, ii; senpai, gamja, goguma, Halloy, The Lounge) talk
+// through it to the workgroup's chat. It owns
 // the IRC line codec (line.go), the server on the loopback, the mapping
 // of IRC onto chat, and the Backend interface the daemon's adapter
 // implements over the chat service, the workgroup directory and
@@ -99,7 +100,11 @@
 //     the bad bytes (and a WARN INVALID_UTF8); every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
-//     bounds without a lookup.
+//     bounds without a lookup. Every PRIVMSG and NOTICE line has one of
+//     its own (message-ids: unique): line i > 0 of a text cut in several
+//     has ".i" after the time (time.i~chatID, naming the message, as a
+//     reference or a reply's parent); a message to the node's own nick,
+//     not kept, has "self."+count as chat ID.
 //   - Echo: a message sent by one client goes to every other client of
 //     the node, and back to its sender with echo-message. A message both
 //     returned by Say and published on the event bus goes out once (by
@@ -142,6 +147,67 @@
 //     with its latest message's time, from A towards B, at most limit, as
 //     "CHATHISTORY TARGETS target time" lines in a
 //     draft/chathistory-targets batch (with batch).
+//
+// # IRCv3 capabilities
+//
+// CAP LS offers account-notify, account-tag, away-notify, batch,
+// cap-notify, draft/chathistory, draft/no-implicit-names,
+// draft/read-marker, echo-message, extended-join, extended-monitor,
+// invite-notify, labeled-response, message-tags, multi-prefix,
+// no-implicit-names, sasl=PLAIN, server-time, standard-replies and
+// userhost-in-names (register.go). A client that asks for none of the
+// ones added in session 14 sees what it saw before (testdata/unchanged).
+//
+//   - labeled-response (labels.go; with batch, which it requires: a
+//     client with only one of the two gets no labels): the replies to a
+//     command tagged label=L (1 to 64 bytes; a longer or empty label is
+//     ignored) carry it: one reply takes the tag; several go in a
+//     "BATCH +ref labeled-response" whose start takes it (every line
+//     without a batch tag gets batch=ref, a nested batch's start and end
+//     included), or, when the reply is one batch already
+//     (CHATHISTORY's), on that batch's start; no reply is ":peerhood
+//     ACK" with it. A PRIVMSG's echo (echo-message) is its reply; a
+//     message to the client's own nick is delivered unlabeled and, with
+//     echo-message, echoed labeled. A 417 (line over 512 bytes, or
+//     client tags over 4096) and FAIL * INVALID_LINE are labeled from the
+//     line's tag section; a line over MaxRead is not read, its 417 not
+//     labeled. The handlers write with c.send: the lines the client's
+//     reader goroutine writes to it while handling the command are the
+//     response; lines other goroutines write to the client meanwhile
+//     (the hub's, another client's JOIN) are not, and go out unlabeled
+//     (they are told apart by goroutine ID, read only while a label is
+//     open). The reply's first line is held until a second comes (the
+//     batch opens; the rest goes out as written) or the command ends;
+//     a line that is no reply, written meanwhile, opens the batch first,
+//     so a labeled client gets its lines in the order an unlabeled one
+//     would (a room's message never before its JOIN). A reply starting
+//     with a batch is held whole. So the echo is always written by its
+//     sender's handler: the hub, finding a message's send pending, delivers it to
+//     the others and leaves the sender out (hub.go). Registration's
+//     burst, which the last registration command triggers, is not a
+//     reply (a labeled CAP END gets ACK, then 001...).
+//   - userhost-in-names: 353's items are nick!user@host after the
+//     prefixes (multi-prefix's too).
+//   - no-implicit-names (and its draft/ name): a JOIN is not followed by
+//     353 and 366 (draft/read-marker's MARKREAD still is); NAMES answers.
+//   - invite-notify (access_events.go): a restricted room's list newly
+//     naming a member (room.changed, whoever changed it) is ":adder
+//     INVITE nick #room" to this node's clients in the channel with the
+//     capability, the inviting client included (chat's event does not
+//     tell this node's clients apart). A group entry, or a list that was
+//     open, invites no one.
+//   - standard-replies: offered because FAIL and WARN are sent: FAIL
+//     CHATHISTORY, FAIL MARKREAD and WARN INVALID_UTF8 (UTF8ONLY), which
+//     their specifications define, and FAIL * INVALID_LINE, FAIL MONITOR
+//     INVALID_PARAMS, FAIL AWAY CANNOT_SET and FAIL PRIVMSG CANNOT_SEND
+//     (the last with its 404), which the capability covers. The spec
+//     says the capability allows those; it forbids nothing to a client
+//     without it, and such clients get them as before (unchanged).
+//   - Not offered: setname and chghost. A nick, user and host are the
+//     member's (name, name, peerhood) and the real name is made from
+//     the member and its workgroup: no client can change them (SETNAME
+//     could only fail), and they never change (CHGHOST would never be
+//     sent). draft/multiline is not offered either.
 //
 // # Other replies (modern.ircdocs.horse)
 //

@@ -39,7 +39,9 @@ func FuzzCommandLines(f *testing.F) {
 			return // ends the connection, as it should
 		}
 		c := dial(t, s)
-		c.register("account-notify", "account-tag", "away-notify", "batch", "extended-join", "extended-monitor", "draft/chathistory", "draft/read-marker", "echo-message", "message-tags", "multi-prefix", "server-time")
+		c.register("account-notify", "account-tag", "away-notify", "batch", "extended-join", "extended-monitor", "draft/chathistory",
+			"draft/read-marker", "echo-message", "labeled-response", "message-tags", "multi-prefix", "no-implicit-names",
+			"server-time", "standard-replies", "userhost-in-names")
 		c.send(line, "PING :fuzz-end")
 		for {
 			l, err := c.read()

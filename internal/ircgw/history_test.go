@@ -254,6 +254,11 @@ func TestMsgIDRoundTrip(t *testing.T) {
 	if !ok || id != m.ID || !at.Equal(m.Time) {
 		t.Fatalf("%v %q %v", at, id, ok)
 	}
+	// A piece's msgid (a line of a text cut in several) names its message.
+	at, id, ok = parseMsgID(pieceMsgID(m, 2))
+	if !ok || id != m.ID || !at.Equal(m.Time) || pieceMsgID(m, 2) == ircMsgID(m) {
+		t.Fatalf("piece: %v %q %v", at, id, ok)
+	}
 	for _, bad := range []string{"", "nodelim", "~x", "zz!~x", "1~"} {
 		if _, _, ok := parseMsgID(bad); ok {
 			t.Errorf("parseMsgID(%q) accepted", bad)

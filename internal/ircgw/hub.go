@@ -9,13 +9,17 @@ import (
 )
 
 // pendingSend is a message a client is sending: when the bus brings it
-// back before Say returns, it goes out as that client's echo.
+// back before Say returns, the hub delivers it to the node's other
+// clients and leaves the sender's echo to the sender's handler (so the
+// echo answers the command: labeled-response), noting it in matched.
 type pendingSend struct {
 	origin *client
 	wg     string
 	room   string // room, or "" for a direct message
 	target string // direct message recipient
 	text   string
+
+	matched *Message // the message the hub matched to this send (under Server.mu)
 }
 
 func (p pendingSend) matches(m Message) bool {
@@ -61,14 +65,22 @@ func (s *Server) hub() {
 	}
 }
 
-// deliver sends m to every registered client once (by ID), origin being
-// the client that sent it (nil: another client, the CLI or a member).
-func (s *Server) deliver(m Message, origin *client) {
+// deliver sends m to every registered client once (by ID). sent is the
+// send of the client that sent m, from that client's handler once Say
+// returned (nil: the hub, for a message of another client, the CLI or a
+// member). The sender's echo (echo-message) always goes out from its
+// handler, as a reply to its command: the hub, finding m's send pending,
+// skips the sender.
+func (s *Server) deliver(m Message, sent *pendingSend) {
+	var origin *client
 	s.mu.Lock()
-	if origin == nil && s.isSelf(m) {
+	if sent != nil {
+		origin = sent.origin
+	} else if s.isSelf(m) {
 		for i, p := range s.pending {
 			if p.matches(m) {
 				origin = p.origin
+				p.matched = &m
 				s.pending = append(s.pending[:i], s.pending[i+1:]...)
 				break
 			}
@@ -76,14 +88,18 @@ func (s *Server) deliver(m Message, origin *client) {
 	}
 	fresh := s.seen.add(m.ID)
 	s.times.put(m.ID, m.Time)
+	hubFirst := sent != nil && sent.matched != nil && sent.matched.ID == m.ID
 	s.mu.Unlock()
 	if !fresh {
+		if hubFirst && origin.has("echo-message") {
+			s.sendMessage(origin, m, "") // the hub delivered m to the others
+		}
 		return
 	}
 	self := s.isSelf(m)
 	joined := -1 // whether the node is in m's room: asked once, when needed
 	for _, c := range s.registered() {
-		if self && c == origin && !c.has("echo-message") {
+		if self && c == origin && (sent == nil || !c.has("echo-message")) {
 			continue
 		}
 		if m.Room != "" {
@@ -109,20 +125,22 @@ func (s *Server) deliver(m Message, origin *client) {
 	}
 }
 
-// addPending records a send in progress; the returned func forgets it.
-func (s *Server) addPending(p pendingSend) func() {
+// addPending records a send in progress; the returned func forgets it
+// and returns the message the hub matched to it meanwhile, if any.
+func (s *Server) addPending(p *pendingSend) func() *Message {
 	s.mu.Lock()
 	s.pending = append(s.pending, p)
 	s.mu.Unlock()
-	return func() {
+	return func() *Message {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for i := range s.pending {
 			if s.pending[i] == p {
 				s.pending = append(s.pending[:i], s.pending[i+1:]...)
-				return
+				break
 			}
 		}
+		return p.matched
 	}
 }
 
@@ -145,9 +163,18 @@ func (s *Server) parentMsgID(id string) string {
 	return ircMsgID(Message{ID: id, Time: t})
 }
 
-// parseMsgID splits an IRC msgid into time and chat ID.
+// pieceMsgID is the msgid of line i of a message's text cut in several
+// (i > 0): the message's with ".i" after its time (time.i~chatID). Each
+// line has its own (message-ids: unique), naming the message.
+func pieceMsgID(m Message, i int) string {
+	return strconv.FormatInt(m.Time.UnixNano(), 36) + "." + strconv.Itoa(i) + "~" + m.ID
+}
+
+// parseMsgID splits an IRC msgid into time and chat ID (a piece's msgid
+// names its message's).
 func parseMsgID(id string) (time.Time, string, bool) {
 	ts, chatID, ok := strings.Cut(id, "~")
+	ts, _, _ = strings.Cut(ts, ".")
 	if !ok || chatID == "" {
 		return time.Time{}, "", false
 	}
@@ -209,11 +236,14 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 			piece = "\x01ACTION " + piece + "\x01"
 		}
 		lt := tags
-		if i == 0 && mtags {
+		switch {
+		case i == 0 && mtags:
 			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: ircMsgID(m)})
 			if m.Parent != "" {
 				lt = append(lt, Tag{Key: "+draft/reply", Value: s.parentMsgID(m.Parent)})
 			}
+		case mtags:
+			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: pieceMsgID(m, i)})
 		}
 		out = append(out, Line{Tags: lt, Source: src, Command: cmd, Params: []string{target, piece}})
 	}
@@ -237,13 +267,23 @@ func (s *Server) timeTag(c *client, batch string, at time.Time) []Tag {
 // sendMessage queues m's lines for c; the last one moves c's last-seen
 // mark of m's conversation when it is written.
 func (s *Server) sendMessage(c *client, m Message, batch string) {
+	s.queueMessage(c, m, batch, true)
+}
+
+// sendMessageAside is sendMessage for a message that answers none of
+// c's commands (conn.go's sendAside).
+func (s *Server) sendMessageAside(c *client, m Message) {
+	s.queueMessage(c, m, "", false)
+}
+
+func (s *Server) queueMessage(c *client, m Message, batch string, reply bool) {
 	lines := s.render(c, m, batch)
 	for i, l := range lines {
 		var mk *mark
 		if i == len(lines)-1 {
 			mk = &mark{key: s.seenKey(c, m), seen: seen{At: m.Time, ID: m.ID}}
 		}
-		c.sendMarked(l, mk)
+		c.out1(l, mk, reply)
 	}
 }
 

@@ -116,7 +116,7 @@ settings = {
 			return err
 		}
 		for _, want := range []string{"<< MODE alice +i", ">> :alice!alice@peerhood MODE alice +i",
-			"<< CAP REQ :multi-prefix extended-join away-notify account-notify server-time",
+			"<< CAP REQ :multi-prefix extended-join invite-notify away-notify account-notify server-time",
 			">> :alice!alice@peerhood JOIN #general alice :alice of home",
 			"<< WHO #general %tcuhnfdar,743",
 			">> :peerhood 354 alice 743 #general bob peerhood bob H+ 0 bob :bob of home",

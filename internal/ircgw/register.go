@@ -19,14 +19,20 @@ var capabilities = []struct{ name, value string }{
 	{"batch", ""},
 	{"cap-notify", ""}, // the list never changes: nothing to notify
 	{"draft/chathistory", ""},
+	{"draft/no-implicit-names", ""}, // the work-in-progress name of no-implicit-names
 	{"draft/read-marker", ""},
 	{"echo-message", ""},
 	{"extended-join", ""},
 	{"extended-monitor", ""},
+	{"invite-notify", ""},
+	{"labeled-response", ""},
 	{"message-tags", ""},
 	{"multi-prefix", ""},
+	{"no-implicit-names", ""},
 	{"sasl", "PLAIN"},
 	{"server-time", ""},
+	{"standard-replies", ""},
+	{"userhost-in-names", ""},
 }
 
 func knownCap(name string) bool {
@@ -38,8 +44,23 @@ func knownCap(name string) bool {
 var preRegistration = map[string]bool{"CAP": true, "PASS": true, "NICK": true, "USER": true,
 	"AUTHENTICATE": true, "PING": true, "PONG": true, "QUIT": true}
 
-// handle runs one command; it reports whether the connection ends.
+// handle runs one command, its replies labeled when it is
+// (labeled-response; registration's welcome, which the command may end,
+// is not a reply); it reports whether the connection ends.
 func (c *client) handle(l Line) bool {
+	quit := false
+	c.labeled(c.labelOf(l), func() { quit = c.run(l) })
+	if quit {
+		return true
+	}
+	if !c.isRegistered() && c.gotNick && c.gotUser && !c.capPending {
+		return c.register()
+	}
+	return false
+}
+
+// run runs one command; it reports whether the connection ends.
+func (c *client) run(l Line) bool {
 	if !c.isRegistered() && !preRegistration[l.Command] {
 		c.numeric("451", "You have not registered")
 		return false
@@ -78,9 +99,6 @@ func (c *client) handle(l Line) bool {
 		return true
 	default:
 		c.command(l)
-	}
-	if !c.isRegistered() && c.gotNick && c.gotUser && !c.capPending {
-		return c.register()
 	}
 	return false
 }

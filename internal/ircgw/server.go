@@ -126,12 +126,15 @@ type Server struct {
 	// nreg counts registered clients: while it is 0 the hub drops bus
 	// events unread (hub.go). It goes up before a client's playback.
 	nreg atomic.Int64
+	// selfSeq counts the messages to the node's own nick (not kept by
+	// chat): their msgids.
+	selfSeq atomic.Uint64
 
 	mu         sync.Mutex
 	clients    map[*client]struct{}
 	seen       seenSet
 	times      timeRing // recent messages' times: a reply's parent msgid
-	pending    []pendingSend
+	pending    []*pendingSend
 	lastSeen   map[string]seen // USER NUL workgroup NUL conversation -> last message written
 	marksDirty bool
 

@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -260,20 +261,34 @@ func (c *client) privmsg(l Line) {
 // toSelf gives a PRIVMSG or NOTICE to this node's own nick to every
 // client of the node, the sender included (it is the recipient).
 func (c *client) toSelf(cmd, text string) {
-	now := time.Now().UTC().Format(timeFormat)
+	at := time.Now().UTC()
+	now := at.Format(timeFormat)
+	// Not kept, but a message all the same: its msgid (message-ids)
+	// is unique, of this instant and the gateway's count.
+	id := ircMsgID(Message{ID: "self." + strconv.FormatUint(c.s.selfSeq.Add(1), 36), Time: at})
 	for _, o := range c.s.registered() {
 		var tags []Tag
 		if o.has("server-time") {
 			tags = append(tags, Tag{Key: "time", Value: now})
 		}
+		if o.has("message-tags") {
+			tags = append(tags, Tag{Key: "msgid", Value: id})
+		}
 		nick := o.selfNick()
-		o.send(Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}})
+		l := Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}}
+		// The sender is the recipient: what it gets is the delivery,
+		// never labeled (labeled-response); with echo-message and a
+		// label, the echo answers the command.
+		o.sendAside(l)
+		if o == c && c.has("echo-message") && c.labelOpen() {
+			o.send(l)
+		}
 	}
 }
 
 func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 	s := c.s
-	p := pendingSend{origin: c, text: text}
+	p := &pendingSend{origin: c, text: text}
 	if strings.HasPrefix(target, "#") {
 		ref, ok := s.parseChan(target)
 		if !ok {
@@ -316,7 +331,9 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 	}
 	cancel()
 	if err != nil {
-		forget()
+		if other := forget(); other != nil {
+			s.sendMessageAside(c, *other) // published all the same: the hub skipped c
+		}
 		if !notice { // no error ever answers a NOTICE (RFC 1459 4.4.2)
 			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
 			c.numeric("404", target, "Cannot send: "+err.Error())
@@ -325,8 +342,13 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 	}
 	// Delivered before the pending send is forgotten: the bus's copy,
 	// whenever it comes, is then either matched to c or already seen.
-	s.deliver(m, c)
-	forget()
+	s.deliver(m, p)
+	if other := forget(); other != nil && other.ID != m.ID {
+		// The hub took another message of the same text (another
+		// client's of this node) for this send's and skipped this
+		// client: it gets it now.
+		s.sendMessageAside(c, *other)
+	}
 }
 
 func (c *client) channelRef(name string) chanRef {

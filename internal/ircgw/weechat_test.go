@@ -94,8 +94,11 @@ func TestRealClientWeeChat(t *testing.T) {
 	testutil.Eventually(t, 20*time.Second, func() error {
 		w := wire.String()
 		for _, want := range []string{
-			"<< CAP REQ :account-notify away-notify cap-notify extended-join message-tags multi-prefix sasl server-time",
+			"<< CAP REQ :account-notify away-notify cap-notify extended-join invite-notify message-tags multi-prefix sasl server-time userhost-in-names",
 			">> :alice!alice@peerhood JOIN #general alice :alice of home",
+			// userhost-in-names (WeeChat asks for it): nick!user@host
+			// after the prefixes; the nicklist shows the nicks alone.
+			">> :peerhood 353 alice = #general :@+alice!alice@peerhood +bob!bob@peerhood",
 			"<< WHO #general %cuhsnfdar",
 			">> :peerhood 354 alice #general bob peerhood peerhood bob H+ 0 bob :bob of home",
 			">> :peerhood 315 alice #general :End of /WHO list",
