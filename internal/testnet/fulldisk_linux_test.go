@@ -1,0 +1,199 @@
+//go:build linux
+
+package testnet_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peerhood/peerhood/internal/api"
+	"github.com/peerhood/peerhood/internal/testnet"
+	"github.com/peerhood/peerhood/internal/testutil"
+)
+
+// smallHome mounts a tmpfs of size (mode 0700, a valid state folder) at a
+// short path, or skips the test when it cannot (not root). It is
+// unmounted after the nodes on it stop (cleanups run last first).
+func smallHome(t *testing.T, size string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "phf-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+		os.Remove(dir)
+		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Unmount(dir, syscall.MNT_DETACH)
+		os.Remove(dir)
+	})
+	return dir
+}
+
+// fill writes a filler file into dir until the file system is full, and
+// returns the function that frees the space again.
+func fill(t *testing.T, dir string) (free func()) {
+	t.Helper()
+	p := filepath.Join(dir, "filler")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 64<<10)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	// The last pages: a write of one byte at a time until none fits.
+	for {
+		if _, err := f.Write(chunk[:1]); err != nil {
+			break
+		}
+	}
+	f.Close()
+	return func() {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// do calls nd's control API with a bound well under testnet.Converge: a
+// call on a full disk must answer, not hang.
+func do(nd *testnet.Node, method, path string, req, resp any) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return nd.Client.Do(ctx, method, path, req, resp)
+}
+
+type chatMsg struct {
+	ID     string `json:"id"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+}
+
+func history(nd *testnet.Node, q string) ([]string, error) {
+	var ms []chatMsg
+	if err := do(nd, http.MethodGet, "/v1/chat/history?workgroup=office&"+q, nil, &ms); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out, nil
+}
+
+func waitHistory(t *testing.T, nd *testnet.Node, q string, want ...string) {
+	t.Helper()
+	testutil.Eventually(t, testnet.Converge, func() error {
+		got, err := history(nd, q)
+		if err != nil {
+			return err
+		}
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				return fmt.Errorf("%s's history %s lacks %q: %q", nd.Name, q, w, got)
+			}
+		}
+		return nil
+	})
+}
+
+// wantDiskFull checks err is the API's answer for a full disk: 507, and a
+// message that says so.
+func wantDiskFull(t *testing.T, what string, err error) {
+	t.Helper()
+	var ae *api.Error
+	if !errors.As(err, &ae) {
+		t.Fatalf("%s on a full disk: %v, want an API error", what, err)
+	}
+	if ae.Status != http.StatusInsufficientStorage || !strings.Contains(ae.Message, "disk full") {
+		t.Fatalf("%s on a full disk: %d %s %q, want 507 saying disk full", what, ae.Status, ae.Code, ae.Message)
+	}
+	t.Logf("%s on a full disk: %d %s", what, ae.Status, ae.Message)
+}
+
+// A member whose state folder fills up while it runs: say and a direct
+// message answer 507 "disk full" at once (no hang, no "database is
+// locked"); what it stored stays; once space is freed it works again
+// without a restart, and what the others sent meanwhile arrives.
+func TestChatOnFullDisk(t *testing.T) {
+	net := testnet.New(t, "bravo")
+	alpha := net.Add("alpha", smallHome(t, "24m"))
+	bravo := net.Node("bravo")
+	net.Workgroup("office")
+	net.WaitOnline("office")
+
+	bravo.Must(http.MethodPost, "/v1/rooms", map[string]string{"workgroup": "office", "name": "lobby"}, nil)
+	bravo.Must(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby", "text": "before"}, nil)
+	testutil.Eventually(t, testnet.Converge, func() error { // once alpha knows the room
+		return alpha.Do(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby", "text": "hello"}, nil)
+	})
+	alpha.Must(http.MethodPost, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo", "text": "dm-before"}, nil)
+	waitHistory(t, alpha, "room=lobby", "before", "hello")
+	waitHistory(t, bravo, "room=lobby", "before", "hello")
+	waitHistory(t, bravo, "peer=alpha", "dm-before")
+
+	free := fill(t, alpha.Home)
+	// SQLite may still fit a few messages in its WAL's pages: say until
+	// the disk refuses (each said message must then be kept), and the
+	// refusal must be a clear one.
+	said := sayUntilFull(t, alpha, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby"}, "during")
+	dms := sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "dm-during")
+	// The others go on meanwhile.
+	bravo.Must(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby", "text": "while-full"}, nil)
+	bravo.Must(http.MethodPost, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "alpha", "text": "dm-while-full"}, nil)
+	// What alpha stored stays readable.
+	if got, err := history(alpha, "room=lobby"); err != nil || !slices.Contains(got, "before") || !slices.Contains(got, "hello") {
+		t.Fatalf("alpha's lobby on a full disk: %q, %v", got, err)
+	}
+	time.Sleep(2 * time.Second) // let bravo's messages meet the full disk
+
+	free()
+	alpha.Must(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby", "text": "after"}, nil)
+	alpha.Must(http.MethodPost, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo", "text": "dm-after"}, nil)
+	waitHistory(t, alpha, "room=lobby", "before", "hello", "while-full", "after")
+	waitHistory(t, alpha, "peer=bravo", "dm-before", "dm-while-full", "dm-after")
+	waitHistory(t, bravo, "room=lobby", "after")
+	waitHistory(t, bravo, "peer=alpha", "dm-after")
+	waitHistory(t, alpha, "room=lobby", said...)
+	waitHistory(t, alpha, "peer=bravo", dms...)
+}
+
+// sayUntilFull posts texts prefix-0, prefix-1, ... with fields to path
+// on nd until the node refuses one, which must be a clear disk-full
+// error; it returns the texts said before.
+func sayUntilFull(t *testing.T, nd *testnet.Node, path string, fields map[string]string, prefix string) []string {
+	t.Helper()
+	var said []string
+	for i := range 5000 {
+		req := map[string]string{"text": fmt.Sprintf("%s-%d", prefix, i)}
+		for k, v := range fields {
+			req[k] = v
+		}
+		err := do(nd, http.MethodPost, path, req, nil)
+		if err != nil {
+			wantDiskFull(t, path, err)
+			t.Logf("%s: %d said before the disk refused", path, len(said))
+			return said
+		}
+		said = append(said, req["text"])
+	}
+	t.Fatalf("%s: %d messages on a full disk, none refused", path, len(said))
+	return nil
+}
