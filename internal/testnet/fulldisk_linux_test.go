@@ -197,3 +197,108 @@ func sayUntilFull(t *testing.T, nd *testnet.Node, path string, fields map[string
 	t.Fatalf("%s: %d messages on a full disk, none refused", path, len(said))
 	return nil
 }
+
+type received struct {
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Subject string `json:"subject"`
+	Files   []struct {
+		Path string `json:"path"`
+	} `json:"files"`
+}
+
+// inbox is nd's received mail and copies, by subject or first file name.
+func inbox(nd *testnet.Node) (map[string]int, error) {
+	var ms, cs []received
+	if err := do(nd, http.MethodGet, "/v1/mail", nil, &ms); err != nil {
+		return nil, err
+	}
+	if err := do(nd, http.MethodGet, "/v1/inbox", nil, &cs); err != nil {
+		return nil, err
+	}
+	n := map[string]int{}
+	for _, it := range append(ms, cs...) {
+		key := it.Subject
+		if it.Kind != "mail" && len(it.Files) > 0 {
+			key = it.Files[0].Path
+		}
+		n[key]++
+	}
+	return n, nil
+}
+
+// Mail and a queued copy sent to a member whose disk is full: the
+// sender's jobs are never marked delivered for what the recipient did not
+// store (a receipt only for what it keeps); they are retried, and arrive
+// exactly once after space is freed, with no restart.
+func TestSpoolToFullDisk(t *testing.T) {
+	net := testnet.New(t, "bravo")
+	// Room for the copy once freed: the spool keeps 256 MiB free
+	// (spool.Config.MinFree) beyond what it receives.
+	alpha := net.Add("alpha", smallHome(t, "300m"))
+	bravo := net.Node("bravo")
+	net.Workgroup("office")
+	net.WaitOnline("office")
+
+	bravo.Must(http.MethodPost, "/v1/mail/send", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "subject": "warm", "body": "b"}, nil)
+	warm := waitJobs(t, bravo, "delivered")[0].ID
+
+	src := filepath.Join(t.TempDir(), "big.bin")
+	if err := os.WriteFile(src, make([]byte, 2<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	free := fill(t, alpha.Home)
+	// Use up what SQLite can still write in its WAL's pages.
+	sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "fill")
+	bravo.Must(http.MethodPost, "/v1/mail/send", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "subject": "while-full", "body": "b"}, nil)
+	bravo.Must(http.MethodPost, "/v1/copy", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "paths": []string{src}}, nil)
+
+	// While the disk is full: retried, and never delivered unless stored.
+	testutil.Eventually(t, testnet.Converge, func() error {
+		var q []struct {
+			job
+			Kind     string `json:"kind"`
+			Attempts int    `json:"attempts"`
+		}
+		if err := do(bravo, http.MethodGet, "/v1/queue", nil, &q); err != nil {
+			return err
+		}
+		have, err := inbox(alpha)
+		if err != nil {
+			return err
+		}
+		retried := 0
+		for _, j := range q {
+			key := map[string]string{"mail": "while-full", "file": "big.bin"}[j.Kind]
+			if j.Kind == "" || j.ID == warm {
+				continue
+			}
+			if j.State == "delivered" && have[key] != 1 {
+				t.Fatalf("%s job delivered, recipient holds %d: %+v", j.Kind, have[key], j)
+			}
+			if j.Kind == "file" && j.State == "delivered" {
+				t.Fatalf("a 2 MiB copy delivered onto a full disk")
+			}
+			if j.Attempts >= 2 || j.State == "delivered" {
+				retried++
+			}
+		}
+		if retried < 2 {
+			return fmt.Errorf("jobs not yet retried: %+v", q)
+		}
+		return nil
+	})
+
+	free()
+	waitJobs(t, bravo, "delivered")
+	testutil.Eventually(t, testnet.Converge, func() error {
+		have, err := inbox(alpha)
+		if err != nil {
+			return err
+		}
+		if have["while-full"] != 1 || have["big.bin"] != 1 || have["warm"] != 1 {
+			return fmt.Errorf("alpha holds %v, want each once", have)
+		}
+		return nil
+	})
+}
