@@ -302,3 +302,84 @@ func TestSpoolToFullDisk(t *testing.T) {
 		return nil
 	})
 }
+
+// members is nd's member list of office, by name.
+func members(nd *testnet.Node) ([]string, error) {
+	var ms []struct {
+		Name string `json:"name"`
+	}
+	if err := do(nd, http.MethodGet, "/v1/members?workgroup=office", nil, &ms); err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Name)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// shortHome is a fresh state folder on the ordinary disk.
+func shortHome(t *testing.T) string {
+	t.Helper()
+	home, err := os.MkdirTemp("", "phn-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	return home
+}
+
+// The roster on a full disk: a member whose disk is full when another
+// joins keeps the roster it had (readable, whole) and takes the new
+// member once space is freed; a node joining on a full disk gets a clear
+// error and joins once space is freed.
+func TestRosterOnFullDisk(t *testing.T) {
+	net := testnet.New(t, "bravo")
+	alpha := net.Add("alpha", smallHome(t, "24m"))
+	bravo := net.Node("bravo")
+	net.Workgroup("office")
+	net.WaitOnline("office")
+
+	// A roster update while alpha's disk is full.
+	free := fill(t, alpha.Home)
+	sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "fill")
+	charlie := net.Add("charlie", shortHome(t))
+	var inv struct {
+		Token string `json:"token"`
+	}
+	bravo.Must(http.MethodPost, "/v1/invites", map[string]any{"workgroup": "office"}, &inv)
+	charlie.Must(http.MethodPost, "/v1/join", map[string]string{"token": inv.Token, "name": "charlie"}, nil)
+	testutil.Eventually(t, testnet.Converge, func() error {
+		got, err := members(bravo)
+		if err != nil || len(got) != 3 {
+			return fmt.Errorf("bravo lists %v (%v)", got, err)
+		}
+		return nil
+	})
+	time.Sleep(time.Second) // the update reaches alpha's full disk
+	if got, err := members(alpha); err != nil || len(got) < 2 || !slices.Contains(got, "alpha") || !slices.Contains(got, "bravo") {
+		t.Fatalf("alpha's roster on a full disk: %v, %v", got, err)
+	}
+	free()
+	net.WaitMembers("office")
+
+	// Joining on a full disk.
+	delta := net.Add("delta", smallHome(t, "24m"))
+	freeDelta := fill(t, delta.Home)
+	bravo.Must(http.MethodPost, "/v1/invites", map[string]any{"workgroup": "office"}, &inv)
+	err := do(delta, http.MethodPost, "/v1/join", map[string]string{"token": inv.Token, "name": "delta"}, nil)
+	if err == nil {
+		t.Log("delta joined on a full disk (SQLite found room)")
+	} else {
+		wantDiskFull(t, "join", err)
+		if got, err := members(delta); err == nil && len(got) > 0 {
+			t.Fatalf("a failed join left a roster: %v", got)
+		}
+		freeDelta()
+		freeDelta = func() {}
+		delta.Must(http.MethodPost, "/v1/join", map[string]string{"token": inv.Token, "name": "delta"}, nil)
+	}
+	freeDelta()
+	net.WaitMembers("office")
+}
