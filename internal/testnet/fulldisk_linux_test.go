@@ -172,6 +172,8 @@ func TestChatOnFullDisk(t *testing.T) {
 	waitHistory(t, bravo, "room=lobby", "after")
 	waitHistory(t, bravo, "peer=alpha", "dm-after")
 	waitHistory(t, alpha, "room=lobby", said...)
+	// The full-text index caught up too.
+	waitHistory(t, alpha, "room=lobby&search=while", "while-full")
 	waitHistory(t, alpha, "peer=bravo", dms...)
 }
 
