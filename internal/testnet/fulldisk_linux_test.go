@@ -155,6 +155,15 @@ func TestChatOnFullDisk(t *testing.T) {
 	// refusal must be a clear one.
 	said := sayUntilFull(t, alpha, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby"}, "during")
 	dms := sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "dm-during")
+	// Other writes to the node's database say the same (were 503
+	// "unavailable" for a share, 400 for a service).
+	folder := t.TempDir()
+	untilFull(t, alpha, "/v1/shares", func(i int) map[string]string {
+		return map[string]string{"workgroup": "office", "name": fmt.Sprint("docs", i), "path": folder}
+	})
+	untilFull(t, alpha, "/v1/services", func(i int) map[string]string {
+		return map[string]string{"workgroup": "office", "name": fmt.Sprint("web", i), "target": "127.0.0.1:8080"}
+	})
 	// The others go on meanwhile.
 	bravo.Must(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "lobby", "text": "while-full"}, nil)
 	bravo.Must(http.MethodPost, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "alpha", "text": "dm-while-full"}, nil)
@@ -182,21 +191,33 @@ func TestChatOnFullDisk(t *testing.T) {
 // error; it returns the texts said before.
 func sayUntilFull(t *testing.T, nd *testnet.Node, path string, fields map[string]string, prefix string) []string {
 	t.Helper()
-	var said []string
-	for i := range 5000 {
+	return untilFull(t, nd, path, func(i int) map[string]string {
 		req := map[string]string{"text": fmt.Sprintf("%s-%d", prefix, i)}
 		for k, v := range fields {
 			req[k] = v
 		}
-		err := do(nd, http.MethodPost, path, req, nil)
+		return req
+	})
+}
+
+// untilFull posts req(0), req(1), ... to path on nd until the node
+// refuses one, which must be a clear disk-full error (SQLite may find
+// room in its WAL's pages for a while, again after a checkpoint); it
+// returns the "text" or "name" of each request taken before.
+func untilFull(t *testing.T, nd *testnet.Node, path string, req func(i int) map[string]string) []string {
+	t.Helper()
+	var took []string
+	for i := range 5000 {
+		r := req(i)
+		err := do(nd, http.MethodPost, path, r, nil)
 		if err != nil {
 			wantDiskFull(t, path, err)
-			t.Logf("%s: %d said before the disk refused", path, len(said))
-			return said
+			t.Logf("%s: %d taken before the disk refused", path, len(took))
+			return took
 		}
-		said = append(said, req["text"])
+		took = append(took, r["text"]+r["name"])
 	}
-	t.Fatalf("%s: %d messages on a full disk, none refused", path, len(said))
+	t.Fatalf("%s: %d requests on a full disk, none refused", path, len(took))
 	return nil
 }
 
