@@ -276,6 +276,23 @@ func TestSpoolToFullDisk(t *testing.T) {
 	bravo.Must(http.MethodPost, "/v1/mail/send", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "subject": "while-full", "body": "b"}, nil)
 	bravo.Must(http.MethodPost, "/v1/copy", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "paths": []string{src}}, nil)
 
+	// Sending from the full disk: a clear refusal, nothing queued.
+	err := do(alpha, http.MethodPost, "/v1/mail/send", map[string]any{"workgroup": "office", "to": []string{"bravo"}, "subject": "from-full", "body": "b", "attach": []string{src}}, nil)
+	wantDiskFull(t, "mail send with an attachment", err)
+	var aq []struct {
+		job
+		Kind string `json:"kind"`
+	}
+	alpha.Must(http.MethodGet, "/v1/queue", nil, &aq)
+	for _, j := range aq {
+		if j.Kind == "mail" {
+			t.Fatalf("a refused send left a job: %+v", j)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(alpha.Home, "spool", "tmp", "*")); len(left) != 0 {
+		t.Fatalf("a refused send left %v", left)
+	}
+
 	// While the disk is full: retried, and never delivered unless stored.
 	testutil.Eventually(t, testnet.Converge, func() error {
 		var q []struct {
