@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 )
 
 // Error is an API error as sent over the wire.
@@ -45,11 +46,22 @@ func Unavailable(format string, args ...any) *Error {
 	return Errorf(http.StatusServiceUnavailable, "unavailable", format, args...)
 }
 
-// AsError returns err as an *Error: itself if it is one, else a 500.
+// NoSpace reports a write refused for want of disk space (507
+// Insufficient Storage, code no_space): err's own words, and what to do.
+// Nothing was stored; the same request succeeds once space is freed.
+func NoSpace(err error) *Error {
+	return Errorf(http.StatusInsufficientStorage, "no_space", "%v (disk full: free space on this node's disk and try again)", err)
+}
+
+// AsError returns err as an *Error: itself if it is one, a 507 for a
+// file system's ENOSPC or EDQUOT (NoSpace), else a 500.
 func AsError(err error) *Error {
 	var ae *Error
 	if errors.As(err, &ae) {
 		return ae
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return NoSpace(err)
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: err.Error()}
 }

@@ -186,7 +186,11 @@ func (s *Service) takeDM(ctx context.Context, from peer.ID, raw []byte) error {
 	if _, ok := s.dir.Self(m.Workgroup); !ok {
 		return fmt.Errorf("%w: this node is not in workgroup %s", errBadMessage, m.Workgroup)
 	}
-	s.accept(ctx, m)
+	if _, err := s.accept(ctx, m); err != nil {
+		// Not stored: the reply (or the spool) tells the sender, who
+		// sends it again (a full disk here loses no direct message).
+		return fmt.Errorf("store direct message from %s: %w", from, err)
+	}
 	return nil
 }
 

@@ -303,7 +303,9 @@
 // has To set and no Room. It is stored, then handed to the recipient live
 // over /peerhood/dm/1 when connected: -> {1 Msgs: [signed] (at most 32)}
 // <- {1 Err (empty: taken)}; frames up to 1 MiB; the recipient takes only
-// messages whose author is the stream's peer and whose To is itself.
+// messages whose author is the stream's peer and whose To is itself, and
+// answers Err when it could not store one (a full disk): the sender then
+// sends it through the spool, which retries until it is stored.
 // Otherwise, or when that fails within DirectTimeout (3 s), it goes as a
 // sealed spool item of kind "chat" (spool.SendChat: age-encrypted to the
 // recipient, signed envelope, through its mailbox members, receipts);

@@ -440,13 +440,28 @@ func (s *Service) indexer() {
 			return
 		case <-s.ftsKick:
 			if err := s.kickedSlice(s.ctx); err != nil && s.ctx.Err() == nil {
-				s.log.Warn("chat: index", "err", err)
+				s.warnIndex("chat: index", err)
 			}
 			continue
 		case <-t.C:
 		}
 		if _, err := s.ftsStep(s.ctx, time.Now()); err != nil && s.ctx.Err() == nil {
-			s.log.Warn("chat: full-text index", "err", err)
+			s.warnIndex("chat: full-text index", err)
 		}
 	}
+}
+
+// warnIndex logs an indexer's failure, at most one per p2p.WarnEvery: on
+// a full disk every step fails until space is freed (the messages wait
+// in chat_ids, indexed afterwards).
+func (s *Service) warnIndex(msg string, err error) {
+	ok, dropped := s.idxWarn.Allow("", time.Now())
+	if !ok {
+		return
+	}
+	if dropped > 0 {
+		s.log.Warn(msg, "err", err, "left_out", dropped)
+		return
+	}
+	s.log.Warn(msg, "err", err)
 }

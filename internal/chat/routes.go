@@ -9,6 +9,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // Routes declares /v1/rooms (rooms of a workgroup) and /v1/chat
@@ -180,6 +181,8 @@ func apiError(err error) error {
 		return api.Forbidden("%v", err)
 	case errors.Is(err, ErrInvalid):
 		return api.BadRequest("%v", err)
+	case store.IsFull(err):
+		return api.NoSpace(err)
 	}
 	return err
 }

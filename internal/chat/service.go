@@ -147,6 +147,9 @@ type Service struct {
 	// ftsKick: the writer committed a batch and a slice waits: the
 	// indexer's moment (fts.go).
 	ftsKick chan struct{}
+	// idxWarn limits the indexer's warnings: one failing every ftsTick
+	// (a full disk) would log four a second (fts.go).
+	idxWarn warnLimit
 	// work counts the work done per message (metrics.go).
 	work workCounts
 	// fly: messages verified and on their way to the store (inflight.go).

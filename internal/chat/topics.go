@@ -507,18 +507,27 @@ func (s *Service) resyncAfterJoin(k logKey, p peer.ID, joined time.Time, wait ti
 }
 
 // accept stores one checked message and announces what it stored.
-func (s *Service) accept(ctx context.Context, m *msg) storeResult {
-	return s.acceptAll(ctx, []*msg{m}, nil)[0]
+func (s *Service) accept(ctx context.Context, m *msg) (storeResult, error) {
+	res, err := s.storeAll(ctx, []*msg{m}, nil)
+	return res[0], err
 }
 
 // acceptAll stores checked messages, and this member's Says (answered
 // once committed: ownsay.go), in one transaction and announces the
 // messages it stored (a Say announces its own).
 func (s *Service) acceptAll(ctx context.Context, ms []*msg, says []*sayReq) []storeResult {
+	res, _ := s.storeAll(ctx, ms, says)
+	return res
+}
+
+// storeAll is acceptAll with the database's error when the store failed
+// (every result then failed): a direct message's sender learns it was
+// not stored (takeDM), so it is sent again.
+func (s *Service) storeAll(ctx context.Context, ms []*msg, says []*sayReq) ([]storeResult, error) {
 	res, out, err := s.insertSays(ctx, ms, says)
 	if err != nil {
 		s.log.Warn("chat: store", "err", err)
-		return make([]storeResult, len(ms)) // failed
+		return make([]storeResult, len(ms)), err // failed
 	}
 	for i, r := range res {
 		if r == forked {
@@ -532,5 +541,5 @@ func (s *Service) acceptAll(ctx context.Context, ms []*msg, says []*sayReq) []st
 		s.clk.observe(x.HLC)
 		s.stored(x)
 	}
-	return res
+	return res, nil
 }

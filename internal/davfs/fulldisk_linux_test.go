@@ -3,6 +3,7 @@
 package davfs
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,5 +63,44 @@ func TestReadOnlyFilesystem(t *testing.T) {
 		if r := e.do(c.method, c.path, nil, ""); r.code != 403 {
 			t.Errorf("%s on a read-only mount = %d, want 403: %s", c.method, r.code, r.body)
 		}
+	}
+}
+
+// TestTokenOnFullDisk: the WebDAV token cannot be made on a full disk:
+// an error saying so, and no file left (an empty token file would stop
+// every later start); once space is freed it is made, and read back.
+func TestTokenOnFullDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	filler := filepath.Join(dir, "filler")
+	f, err := os.Create(filler)
+	must(t, err)
+	for n := 4096; n > 0; n /= 2 {
+		for {
+			if _, err := f.Write(make([]byte, n)); err != nil {
+				break
+			}
+		}
+	}
+	f.Close()
+	if _, err := LoadOrCreateToken(dir); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("token on a full disk: %v, want ENOSPC", err)
+	}
+	ents, err := os.ReadDir(dir)
+	must(t, err)
+	if len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	must(t, os.Remove(filler))
+	tok, err := LoadOrCreateToken(dir)
+	must(t, err)
+	again, err := LoadOrCreateToken(dir)
+	must(t, err)
+	if again != tok {
+		t.Fatal("the token read back differs")
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/peerhood/peerhood/internal/identity"
 )
 
 // TokenFile is the local token's file name in the state folder.
@@ -50,18 +52,10 @@ func createToken(p string) (string, error) {
 		return "", fmt.Errorf("make token: %w", err)
 	}
 	tok := base64.RawURLEncoding.EncodeToString(raw[:])
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return "", fmt.Errorf("create %s: %w", p, err)
-	}
-	if _, err := f.WriteString(tok + "\n"); err != nil {
-		f.Close()
-		os.Remove(p)
-		return "", fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(p)
-		return "", fmt.Errorf("write %s: %w", p, err)
+	// Atomically (was created in place: a crash or a full disk could
+	// leave an empty file the next start refuses).
+	if err := identity.WriteKeyFile(p, []byte(tok+"\n")); err != nil {
+		return "", err
 	}
 	tokenFiles.Store(tok, p)
 	return tok, nil

@@ -64,7 +64,7 @@ func loadOrCreateNodeKey(path string) (crypto.PrivKey, bool, error) {
 			return nil, false, fmt.Errorf("encode node key: %w", err)
 		}
 		out := pem.EncodeToMemory(&pem.Block{Type: pemType, Bytes: raw})
-		if err := writeKeyFile(path, out); err != nil {
+		if err := WriteKeyFile(path, out); err != nil {
 			return nil, false, err
 		}
 		return priv, true, nil
@@ -94,7 +94,7 @@ func loadOrCreateAgeKey(path string) (*age.X25519Identity, error) {
 			return nil, fmt.Errorf("generate age key: %w", err)
 		}
 		out := fmt.Sprintf("# peerhood node age identity\n# public key: %s\n%s\n", id.Recipient(), id)
-		if err := writeKeyFile(path, []byte(out)); err != nil {
+		if err := WriteKeyFile(path, []byte(out)); err != nil {
 			return nil, err
 		}
 		return id, nil
@@ -135,9 +135,11 @@ func readKeyFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// writeKeyFile writes a new key file with mode 0600, atomically, never
-// replacing an existing file.
-func writeKeyFile(path string, data []byte) error {
+// WriteKeyFile writes a new key file (a key, a token) with mode 0600,
+// atomically: a temporary file in the same folder, synced, then linked
+// to path, so path is absent or whole, never empty or cut short (a
+// full disk, a crash). It never replaces an existing file.
+func WriteKeyFile(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-key-*")
 	if err != nil {
 		return fmt.Errorf("key file %s: %w", path, err)

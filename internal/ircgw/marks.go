@@ -44,7 +44,8 @@ func (s *Server) loadMarks() error {
 }
 
 // saveMarks writes the marks when they changed since the last save
-// (temporary file, then rename; mode 0600).
+// (temporary file, synced, then rename; mode 0600); a failed save leaves
+// them to save again.
 func (s *Server) saveMarks() error {
 	if s.cfg.MarksFile == "" {
 		return nil
@@ -72,6 +73,9 @@ func (s *Server) saveMarks() error {
 		return fmt.Errorf("irc gateway: save marks: %w", err)
 	}
 	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Sync() // whole on disk before it replaces the old file
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
@@ -80,6 +84,11 @@ func (s *Server) saveMarks() error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
+		// Not saved (a full disk, say): the next tick, or Close, tries
+		// again; the old file stays whole meanwhile.
+		s.mu.Lock()
+		s.marksDirty = true
+		s.mu.Unlock()
 		return fmt.Errorf("irc gateway: save marks: %w", err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -78,6 +79,9 @@ func (svc *Service) shareListRoutes(s *api.Server) {
 			cfg, err := svc.Configs().Add(ctx, Config{Name: req.Name, Workgroup: info.ID, Path: req.Path, Rules: rules})
 			if errors.Is(err, ErrExists) {
 				return cfg, api.Conflict("%v", err)
+			}
+			if store.IsFull(err) {
+				return cfg, api.NoSpace(err)
 			}
 			if err != nil {
 				return cfg, api.BadRequest("%v", err)
@@ -229,6 +233,8 @@ func apiError(err error) error {
 		return api.Errorf(http.StatusServiceUnavailable, "offline", "%v", err)
 	case errors.Is(err, ErrNoSpace):
 		return api.Errorf(http.StatusInsufficientStorage, "no_space", "%v", err)
+	case store.IsFull(err): // this node's own database or disk
+		return api.NoSpace(err)
 	case errors.As(err, &re) && re.Code == "conflict":
 		return api.Conflict("%v", err)
 	case errors.As(err, &re) && re.Code == "is_dir":

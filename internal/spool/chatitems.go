@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // KindChat is a sealed item carrying one chat message (internal/chat): a
@@ -46,7 +48,15 @@ func (s *Service) SendChat(ctx context.Context, wg string, to peer.ID, data []by
 // hands it at once the items that arrived before it was set.
 func (s *Service) OnChat(h func(ctx context.Context, wg string, from peer.ID, data []byte) error) {
 	s.chatHook.Store(&h)
-	ctx := context.Background()
+	s.retakeChats(context.Background(), h)
+}
+
+// retakeChats hands h the chat items stored and not yet taken: at
+// OnChat, and after the chat could not store one for want of disk space
+// (chatRetry, from the scheduler's loop), so a direct message that came
+// through the spool to a full disk arrives once space is freed, with no
+// restart.
+func (s *Service) retakeChats(ctx context.Context, h ChatHook) {
 	rows, err := s.db.QueryContext(ctx, `SELECT sender, id, workgroup, body, hash FROM spool_inbox WHERE kind=? AND state=?`, KindChat, ItemNew)
 	if err != nil {
 		s.log.Warn("chat items waiting: list", "err", err)
@@ -89,6 +99,9 @@ func (s *Service) takeChat(ctx context.Context, h ChatHook, wg string, from peer
 		return
 	}
 	if err := h(ctx, wg, from, data); err != nil {
+		if store.IsFull(err) { // kept (state new): taken again later
+			s.chatRetry.Store(true)
+		}
 		return
 	}
 	_, err = s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, body='', inline=NULL WHERE sender=? AND id=?`,

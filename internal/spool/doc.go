@@ -321,8 +321,11 @@
 // member that was not reachable live: SendChat seals it like a mail (the
 // message, base64, as the payload's Body) and queues it; when one
 // arrives, the hook set with OnChat takes it (internal/chat) and the item
-// is kept only as removed, so a second delivery is known. It is never
-// listed in the inbox and publishes no mail.arrived.
+// is kept only as removed, so a second delivery is known. One the hook
+// could not store for want of disk space (store.IsFull) stays new and is
+// handed over again from the loop (every ten Ticks), so it arrives once
+// space is freed, with no restart. It is never listed in the inbox and
+// publishes no mail.arrived.
 //
 // # Events
 //

@@ -8,6 +8,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // apiError maps the spool's errors to API errors.
@@ -22,6 +23,9 @@ func apiError(err error) error {
 		if errors.Is(err, k.kind) {
 			return k.mk("%s", strings.TrimPrefix(err.Error(), k.kind.Error()+": "))
 		}
+	}
+	if store.IsFull(err) {
+		return api.NoSpace(err)
 	}
 	return err
 }

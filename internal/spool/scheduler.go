@@ -48,6 +48,9 @@ func (s *Service) loop(ctx context.Context) {
 			lastRevokeCheck = time.Now()
 			s.failRevoked(ctx)
 			s.dropRevokedHeld(ctx)
+			if hp := s.chatHook.Load(); hp != nil && s.chatRetry.Swap(false) {
+				s.retakeChats(ctx, *hp)
+			}
 		}
 		peers, err := s.wokenPeers(ctx)
 		if err != nil {

@@ -211,7 +211,7 @@ func writePayload(w io.Writer, hdr PayloadHeader, files []sourceFile) error {
 		n, err := io.CopyBuffer(w, io.LimitReader(fh, int64(f.entry.Size)+1), buf)
 		fh.Close()
 		if err != nil {
-			return fmt.Errorf("read %s: %w", f.abs, err)
+			return fmt.Errorf("seal %s: %w", f.abs, err) // reading it, or writing the spool
 		}
 		if uint64(n) != f.entry.Size {
 			return fmt.Errorf("%s changed size while being sealed (%d bytes, expected %d)", f.abs, n, f.entry.Size)

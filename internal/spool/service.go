@@ -171,6 +171,9 @@ type Service struct {
 	life       context.Context // ends at Close
 
 	chatHook atomic.Pointer[func(ctx context.Context, wg string, from peer.ID, data []byte) error] // chatitems.go
+	// chatRetry: the chat could not store a chat item for want of disk
+	// space; the loop hands it the waiting items again (chatitems.go).
+	chatRetry atomic.Bool
 
 	// describer fills in the inbox listing's For (accepted.go).
 	describer atomic.Pointer[Describer]

@@ -10,5 +10,8 @@
 //
 // Open never repairs or recreates a database: a file that is not a SQLite
 // database, or that fails SQLite's quick integrity check, is an error that
-// names the file.
+// names the file. One that cannot open for want of disk space says so
+// (ErrFull: SQLite reports a shared-memory file it cannot grow as a "disk
+// I/O error"); IsFull tells a write refused by a full disk (SQLITE_FULL,
+// ENOSPC, EDQUOT), which the services answer as 507 no_space.
 package store

@@ -54,7 +54,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db := &DB{DB: sqldb, Path: path}
 	if err := db.check(ctx); err != nil {
 		sqldb.Close()
-		return nil, err
+		return nil, whyFailed(path, err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		sqldb.Close()
@@ -62,7 +62,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	if err := db.migrate(ctx); err != nil {
 		sqldb.Close()
-		return nil, fmt.Errorf("database %s: %w", path, err)
+		return nil, whyFailed(path, fmt.Errorf("database %s: %w", path, err))
 	}
 	return db, nil
 }

@@ -1,5 +1,6 @@
 // Package testnet runs several whole peerhood nodes in one test process:
-// each is daemon.Start with its own temporary state folder, a real libp2p
+// each is daemon.Start with its own temporary state folder (or one the test
+// gives, Net.Add: a small file system to fill, say), a real libp2p
 // host on the loopback interface, every service and the control API on its
 // own unix socket, with fast timers (Fast). Helpers create a workgroup,
 // invite and join every node, connect them, and wait until the roster and

@@ -71,12 +71,22 @@ func New(t testing.TB, names ...string) *Net {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { os.RemoveAll(home) })
-		nd := &Node{Name: name, Home: home, Client: api.NewClient(home), t: t}
-		t.Cleanup(nd.Stop)
-		nd.Start()
-		n.Nodes = append(n.Nodes, nd)
+		n.Add(name, home)
 	}
 	return n
+}
+
+// Add starts one more node called name in the state folder home (made by
+// the caller, with mode 0700: a small file system mounted there, say),
+// closed when the test ends. Its path must be short (the control socket's
+// path is limited).
+func (n *Net) Add(name, home string) *Node {
+	n.t.Helper()
+	nd := &Node{Name: name, Home: home, Client: api.NewClient(home), t: n.t}
+	n.t.Cleanup(nd.Stop)
+	nd.Start()
+	n.Nodes = append(n.Nodes, nd)
+	return nd
 }
 
 // Node returns the node called name.

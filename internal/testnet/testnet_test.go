@@ -14,6 +14,7 @@ import (
 )
 
 type job struct {
+	ID    string `json:"id"`
 	To    string `json:"to"`
 	State string `json:"state"`
 	Route string `json:"route"`

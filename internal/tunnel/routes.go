@@ -8,6 +8,7 @@ import (
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
 	"github.com/peerhood/peerhood/internal/share"
+	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
@@ -122,6 +123,9 @@ func (s *Service) addService(ctx context.Context, req apitypes.ServiceAddRequest
 	if errors.Is(err, ErrExists) {
 		return cfg, api.Conflict("%v", err)
 	}
+	if store.IsFull(err) {
+		return cfg, api.NoSpace(err)
+	}
 	if err != nil {
 		return cfg, api.BadRequest("%v", err)
 	}
@@ -193,6 +197,8 @@ func apiError(err error) error {
 		return api.Errorf(http.StatusBadGateway, CodeTargetDown, "%v", err)
 	case errors.Is(err, ErrUnreachable):
 		return api.Unavailable("%v", err)
+	case store.IsFull(err):
+		return api.NoSpace(err)
 	}
 	return api.BadRequest("%v", err)
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // JoinResult is the joined workgroup and this node's membership (read
@@ -32,6 +33,9 @@ func apiError(err error) error {
 		CodeUnavailable:   http.StatusServiceUnavailable,
 	}[code]
 	if status == 0 {
+		if store.IsFull(err) {
+			return api.NoSpace(err)
+		}
 		return err
 	}
 	return api.Errorf(status, code, "%s", err.Error())
