@@ -14,6 +14,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/p2p/p2ptest"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -24,6 +25,13 @@ const closeWG = "wg-close-0001"
 // closeNode starts a chat service connected to a bare peer (a member
 // that serves nothing), and returns it with the peer's ID.
 func closeNode(t *testing.T) (*Service, peer.ID) {
+	t.Helper()
+	s, b := closePair(t)
+	return s, b.ID()
+}
+
+// closePair is closeNode with the bare peer's host.
+func closePair(t *testing.T) (*Service, *p2p.Host) {
 	t.Helper()
 	home := t.TempDir()
 	id, _, err := identity.LoadOrCreate(home)
@@ -53,7 +61,7 @@ func closeNode(t *testing.T) (*Service, peer.ID) {
 	if _, err := h.Connect(ctx, b.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
-	return s, b.ID()
+	return s, b
 }
 
 // TestNoBackgroundWorkAfterClose: API calls (a direct message, a Say that

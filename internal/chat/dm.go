@@ -139,9 +139,17 @@ func (s *Service) sendDirect(ctx context.Context, p peer.ID, raws ...[]byte) err
 	return nil
 }
 
-// serveDM takes direct messages whose author is the stream's peer.
+// serveDM takes direct messages whose author is the stream's peer. The
+// handler is the service's work (add): Close resets its stream and waits
+// for it; a stream that arrives once Close began is reset unread.
 func (s *Service) serveDM(st network.Stream) {
+	if !s.add(1) { // Close began: not served
+		_ = st.Reset()
+		return
+	}
+	defer s.wg.Done()
 	defer st.Close()
+	defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })() // Close: the stream ends with the request at hand
 	_ = st.SetDeadline(time.Now().Add(s.serveWait()))
 	from := st.Conn().RemotePeer()
 	var req dmReq

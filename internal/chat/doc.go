@@ -460,4 +460,15 @@
 // continue; set with PUT /v1/rooms/{name}/retention, `room retention
 // NAME 30d|keep`, at least MinRetention, shown in Room.Retention; it is
 // this node's own and applies at once, retention.go).
+//
+// # Close
+//
+// Close waits for all its work (docs/architecture.md): goroutines
+// started from outside the service's own are counted by add (wg under
+// bgMu, none once bgClosed), and so are the handlers of
+// /peerhood/history/1, /peerhood/dm/1 and /peerhood/chat/push/1, which
+// libp2p runs: a stream that arrives once Close began is reset unread,
+// and the end of the service's context resets the streams being served,
+// so no request is answered (and no statement used) after Close returned
+// (TestNoRequestServedAfterClose).
 package chat

@@ -89,8 +89,15 @@ func appendPushFrame(dst, raw []byte) []byte {
 // lost; not a clean close, which comes after the writer's last flush),
 // the logs it carried are synced with the peer, at once and joinResync
 // later, so frames lost with the stream (written, not read) come by
-// history.
+// history. The handler is the service's work (add): Close resets its
+// stream and waits for it; a stream that arrives once Close began is
+// reset unread.
 func (s *Service) servePush(st network.Stream) {
+	if !s.add(1) { // Close began: not served
+		_ = st.Reset()
+		return
+	}
+	defer s.wg.Done()
 	from := st.Conn().RemotePeer()
 	if err := st.Scope().ReserveMemory(pushReadBuf+maxSigned, network.ReservationPriorityAlways); err != nil {
 		s.log.Warn("chat push: refused a stream", "peer", from, "err", err)

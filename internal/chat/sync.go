@@ -96,9 +96,17 @@ func (r *histReq) check() error {
 
 // serveHistory answers a member's heads and get requests for logs it may
 // read: the directory of a workgroup both are in, a room it is allowed in.
-// Direct conversations are never served.
+// Direct conversations are never served. The handler is the service's
+// work (add): Close resets its stream and waits for it; a stream that
+// arrives once Close began is reset unread.
 func (s *Service) serveHistory(st network.Stream) {
+	if !s.add(1) { // Close began: not served
+		_ = st.Reset()
+		return
+	}
+	defer s.wg.Done()
 	defer st.Close()
+	defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })() // Close: the stream ends with the request at hand
 	from := st.Conn().RemotePeer()
 	if s.cut(from) {
 		_ = st.Reset()

@@ -83,8 +83,22 @@ func (s *Service) tellDirectly(ctx context.Context, wg string, t *topicState, p 
 // handleDirect reads one member's own presence (guarded: the sender is
 // a member of some workgroup of this node). The message counts only for
 // a workgroup both are in; its author is the stream's remote peer.
+// The handler is the service's work: counted in wg under mu while not
+// closing (else its stream is reset unread), its stream reset when the
+// service's context ends, so Close waits for it and nothing is read
+// once Close returned.
 func (s *Service) handleDirect(st network.Stream) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		_ = st.Reset()
+		return
+	}
+	s.wg.Add(1) // under mu, before Close can set closing and wait
+	s.mu.Unlock()
+	defer s.wg.Done()
 	defer st.Close()
+	defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })()
 	_ = st.SetDeadline(time.Now().Add(directTimeout))
 	author := st.Conn().RemotePeer()
 	rd := wire.NewReader(st, maxSignedFrame+16)

@@ -67,7 +67,11 @@
 // the whole workgroup from its first neighbour at once, not at each
 // member's next heartbeat (500 s apart at 1,000 members), and a member
 // joining a large workgroup does not make each neighbour publish to
-// every member.
+// every member. The handler is the service's work (Close waits for all
+// its work, docs/architecture.md): counted in wg under mu only while not
+// closing (else its stream is reset unread), its stream reset when Close
+// cancels the service's context, so Close waits for it and no message is
+// read once Close returned (TestNoDirectMessageReadAfterClose).
 //
 // The heartbeat interval grows with the workgroup (IntervalFor): the base
 // interval (2 s) up to SmallGroup (4) members, then base*n/GroupBeats

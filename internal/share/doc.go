@@ -202,4 +202,16 @@
 // name with another list (or overlapping one) is stored with a warning.
 // Collectors export peerhood_transfers_total{direction,result} and
 // peerhood_transfer_bytes_total{direction} of get and put (metrics.go).
+//
+// # Close
+//
+// Close waits for all its work (docs/architecture.md): each
+// /peerhood/files/1 handler counts itself (addCounted, bgMu/bgClosed/
+// bgWG, as spool's), a stream that arrives once Close began is reset
+// unread, and Close resets the streams being served and waits for their
+// handlers, so no transfer writes the share's files, the partial-upload
+// records or the digest cache after Close returned. A cut upload ends as
+// on any broken stream: nothing under its final name (temp + rename),
+// its temporary file kept (1 MiB and more) for the sender, which gets an
+// error and retries (TestNoUploadAfterClose, TestNoBatchItemAfterClose).
 package share

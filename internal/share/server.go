@@ -15,8 +15,17 @@ import (
 
 // handle serves one /peerhood/files/1 stream (already past
 // workgroup.Guard): one request, its reply, then the stream closes.
+// It is the service's work (addCounted): Close resets its stream, so it
+// ends with the request at hand, and waits for it; a stream that arrives
+// once Close began is reset unread.
 func (s *Service) handle(st network.Stream) {
+	if !s.addCounted() {
+		_ = st.Reset()
+		return
+	}
+	defer s.bgWG.Done()
 	defer st.Close()
+	defer context.AfterFunc(s.life, func() { _ = st.Reset() })()
 	_ = st.SetReadDeadline(time.Now().Add(30 * time.Second))
 	rd := wire.NewReader(st, maxReqSize)
 	body, err := rd.ReadFrameBytes()
@@ -70,7 +79,7 @@ func (s *Service) access(ctx context.Context, p peer.ID, name string) (Config, R
 }
 
 func (s *Service) serve(st network.Stream, rd *wire.Reader, p peer.ID, req Request) error {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(s.life)
 	defer cancel()
 	if req.Op == OpShares {
 		list, err := s.sharesFor(ctx, p)

@@ -36,6 +36,15 @@ type Service struct {
 	noBatch atomic.Bool        // answer a batch as nodes before batches did (tests)
 	batched atomic.Int64       // batch items served (tests)
 
+	// bgMu, bgClosed, bgWG: the /peerhood/files/1 handlers, which libp2p
+	// runs on goroutines of its own, count themselves (addCounted);
+	// life ends at Close, which resets their streams and waits for them.
+	bgMu     sync.Mutex
+	bgClosed bool
+	bgWG     sync.WaitGroup
+	life     context.Context
+	end      context.CancelFunc
+
 	metrics *transferMetrics // GET /metrics (metrics.go)
 }
 
@@ -45,8 +54,9 @@ func New(db *store.DB, h host.Host, dir workgroup.Directory, log *slog.Logger) *
 		log = slog.Default()
 	}
 	log = log.With("svc", "share")
+	life, end := context.WithCancel(context.Background())
 	return &Service{configs: &Configs{db: db, dir: dir}, db: db, dir: dir, host: h, log: log, digests: NewDigests(db, log),
-		metrics: newTransferMetrics()}
+		metrics: newTransferMetrics(), life: life, end: end}
 }
 
 // Store returns the node's database (the WebDAV gateway keeps its dead
@@ -65,14 +75,37 @@ func (s *Service) Register() {
 	s.host.SetStreamHandler(p2p.ProtoFiles, workgroup.Guard(s.dir, s.log, s.handle))
 }
 
-// Close stops serving.
+// Close stops serving: no stream is served from now on, the streams
+// being served are reset (a transfer in flight ends as on a broken
+// stream: an upload keeps its temporary file for the sender's retry,
+// nothing appears under its final name), and Close waits for their
+// handlers, so nothing writes the share's files or the database once it
+// returned. Resetting rather than waiting for the peer keeps it bounded.
 func (s *Service) Close() error {
+	s.bgMu.Lock()
+	s.bgClosed = true // no handler is counted from now on
+	s.bgMu.Unlock()
 	s.host.RemoveStreamHandler(p2p.ProtoFiles)
+	s.end()
+	s.bgWG.Wait()
 	if s.stop != nil {
 		s.stop()
 		<-s.swept
 	}
 	return nil
+}
+
+// addCounted counts a stream handler (libp2p runs it on a goroutine of
+// its own) in bgWG: true, it runs and calls bgWG.Done when it ends;
+// false, Close began and it must not serve.
+func (s *Service) addCounted() bool {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.bgWG.Add(1)
+	return true
 }
 
 // Digests returns the cache of large files' SHA-256 digests.

@@ -135,6 +135,14 @@
 // windows, QUIC's) and TCP's; nothing is buffered beyond one buffer per
 // direction.
 //
+// Close waits for all its work (docs/architecture.md): every tunnel and
+// forward goroutine, and each /peerhood/tunnel/1 handler from its first
+// byte (track: a stream that arrives once Close began is reset unread),
+// are counted in wg; Close resets their streams, closes their
+// connections, ends a target dial in progress and waits, so no request
+// is read, looked up or answered once Close returned
+// (TestNoRequestServedAfterClose).
+//
 // On a limited circuit-relay-v2 link (a member reached through a relay
 // before hole punching succeeds) the relay caps each relayed connection
 // (by default 2 minutes and 128 KiB); libp2p opens the tunnel stream

@@ -27,6 +27,15 @@ func lower(s string) string { return strings.ToLower(s) }
 // workgroup, then its access list), the target dialled only then, the
 // reply, and the bytes both ways.
 func (s *Service) handle(st network.Stream) {
+	// The handler is the service's work from its first byte: counted
+	// (track) and its stream reset by Close, so nothing is read, looked
+	// up or dialled once Close returned; a stream that arrives once
+	// Close began is reset unread.
+	own := &handlerStream{st}
+	if !s.track(own) {
+		return
+	}
+	defer s.untrack(own)
 	_ = st.SetReadDeadline(time.Now().Add(frameTimeout))
 	br := bufio.NewReaderSize(st, 16)
 	body, err := wire.NewReader(br, maxFrame).ReadFrameBytes()
@@ -63,7 +72,7 @@ func (s *Service) handle(st network.Stream) {
 		return
 	}
 	defer s.release(p)
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DialTimeout)
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.DialTimeout) // Close ends the dial
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", cfg.Target)
 	cancel()
@@ -233,6 +242,12 @@ func dialErrText(err error) string {
 	}
 	return err.Error()
 }
+
+// handlerStream is a handler's stream as track keeps it: Close resets
+// it.
+type handlerStream struct{ st network.Stream }
+
+func (h *handlerStream) Close() error { return h.st.Reset() }
 
 // closePair closes a tunnel's stream and its target connection; it
 // names the service and the member it carries for, so an access change

@@ -244,7 +244,12 @@
 // start and kept in step on every change: new items are stored before
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart
-// restores exactly the roster held when Close returned.
+// restores exactly the roster held when Close returned. The roster and
+// hello handlers are the service's work (serveCounted: addCounted, their
+// streams reset when Close cancels the service's context): Close waits
+// for them and none answers once it returned; a stream that arrives once
+// Close began is reset unread. The join handler keeps its enter guard
+// (its admission runs under it, and its reply must reach the joiner).
 //
 // # A removed node
 //

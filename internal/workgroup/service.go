@@ -100,17 +100,44 @@ func (s *Service) leave() { s.closeMu.RUnlock() }
 // gate, an API call): the Add is ordered with Close's Wait by bgMu,
 // which Close takes to set bgClosed before it waits.
 func (s *Service) goCounted(f func()) bool {
+	if !s.addCounted() {
+		return false
+	}
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// addCounted is goCounted for a goroutine that exists already (a stream
+// handler, which libp2p runs): true, it is counted in wg and calls
+// wg.Done when it ends; false, Close began and it must not run.
+func (s *Service) addCounted() bool {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
 	if s.bgClosed {
 		return false
 	}
 	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
 	return true
+}
+
+// serveCounted wraps a stream handler as the service's work: counted
+// (addCounted), its stream reset when Close cancels the service's
+// context, so Close waits for it and nothing is read or answered once
+// Close returned; a stream that arrives once Close began is reset
+// unread.
+func (s *Service) serveCounted(h network.StreamHandler) network.StreamHandler {
+	return func(st network.Stream) {
+		if !s.addCounted() {
+			_ = st.Reset()
+			return
+		}
+		defer s.wg.Done()
+		defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })()
+		h(st)
+	}
 }
 
 type wgTopic struct {
@@ -146,10 +173,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.host.SetGate(gate{s})
 	s.host.Handle(p2p.ProtoJoin, s.handleJoin)
-	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.handleRoster))
+	s.host.Handle(p2p.ProtoRoster, Guard(s.roster, s.log, s.serveCounted(s.handleRoster)))
 	// A joiner is asked before its certificate exists: refusals of hello
 	// are routine, logged at debug only.
-	s.host.Handle(p2p.ProtoHello, Guard(s.roster, nil, s.handleHello))
+	s.host.Handle(p2p.ProtoHello, Guard(s.roster, nil, s.serveCounted(s.handleHello)))
 	s.host.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		// The gate passed this connection during its handshake; should
 		// the roster have changed since (and Enforce run before the
