@@ -82,7 +82,10 @@ func TestSquattedMessageIDStillDelivered(t *testing.T) {
 	}
 
 	connect(t, alice, bob)
-	if _, err := alice.svc.Retry(ctx, jobs[0].ID); err != nil {
+	// bob's connection may deliver it already (a small message a mailbox
+	// holds is offered again when its recipient connects: kick.go); a
+	// retry asked after that is refused as delivered.
+	if _, err := alice.svc.Retry(ctx, jobs[0].ID); err != nil && jobState(t, alice, jobs[0].ID).State != StateDelivered {
 		t.Fatal(err)
 	}
 	waitState(t, alice, jobs[0].ID, StateDelivered)
