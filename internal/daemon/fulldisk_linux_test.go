@@ -13,53 +13,14 @@ import (
 
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // smallHome mounts a tmpfs of size (mode 0700) at a short path, or skips
 // (not root).
 func smallHome(t *testing.T, size string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "phd-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
-		os.Remove(dir)
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		syscall.Unmount(dir, syscall.MNT_DETACH)
-		os.Remove(dir)
-	})
-	return dir
-}
-
-// fillDisk writes a filler file into dir until its file system is full
-// and returns the function that frees the space.
-func fillDisk(t *testing.T, dir string) (free func()) {
-	t.Helper()
-	p := filepath.Join(dir, "filler")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk := make([]byte, 64<<10)
-	for n := len(chunk); n > 0; n /= 2 {
-		for {
-			if _, err := f.Write(chunk[:n]); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatal(err)
-				}
-				break
-			}
-		}
-	}
-	f.Close()
-	return func() {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return testutil.Tmpfs{Size: size, Mode: "0700"}.Mount(t)
 }
 
 // keysIntact fails unless home's key files are whole (or absent) and no
@@ -87,7 +48,7 @@ func keysIntact(t *testing.T, home string) {
 func TestStartOnFullDisk(t *testing.T) {
 	t.Run("fresh", func(t *testing.T) {
 		home := smallHome(t, "2m")
-		free := fillDisk(t, home)
+		free := testutil.FillDisk(t, home).Free
 		_, err := Start(context.Background(), opts(home, "alpha"))
 		if err == nil {
 			t.Fatal("started on a full disk with no room for its keys")
@@ -107,7 +68,7 @@ func TestStartOnFullDisk(t *testing.T) {
 		n := start(t, opts(home, "alpha"))
 		was := n.id.PeerID
 		n.Close()
-		free := fillDisk(t, home)
+		free := testutil.FillDisk(t, home).Free
 		n, err := Start(context.Background(), opts(home, "alpha"))
 		if err == nil {
 			t.Log("started on a full disk (its state was in place)")

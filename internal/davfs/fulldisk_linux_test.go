@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // TestFullDisk writes past the end of a 1 MiB tmpfs: 507 Insufficient
@@ -16,11 +18,7 @@ import (
 // mount) and skips otherwise.
 func TestFullDisk(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testutil.MountTmpfs(t, "1m")
 	e := newEnv(t)
 	must(t, e.backend.Add("tiny", dir, false))
 	big := strings.Repeat("x", 2<<20)
@@ -52,11 +50,7 @@ func TestFullDisk(t *testing.T) {
 // to writes, not 500.
 func TestReadOnlyFilesystem(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_RDONLY, "size=1m"); err != nil {
-		t.Skipf("cannot mount a read-only tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testutil.Tmpfs{Size: "1m", ReadOnly: true}.Mount(t)
 	e := newEnv(t)
 	must(t, e.backend.Add("rofs", dir, false))
 	for _, c := range []struct{ method, path string }{{"PUT", "/alpha/rofs/x.txt"}, {"MKCOL", "/alpha/rofs/d"}} {
@@ -71,22 +65,8 @@ func TestReadOnlyFilesystem(t *testing.T) {
 // every later start); once space is freed it is made, and read back.
 func TestTokenOnFullDisk(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	filler := filepath.Join(dir, "filler")
-	f, err := os.Create(filler)
-	must(t, err)
-	for n := 4096; n > 0; n /= 2 {
-		for {
-			if _, err := f.Write(make([]byte, n)); err != nil {
-				break
-			}
-		}
-	}
-	f.Close()
+	dir := testutil.MountTmpfs(t, "64k")
+	filler := testutil.FillDisk(t, dir)
 	if _, err := LoadOrCreateToken(dir); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("token on a full disk: %v, want ENOSPC", err)
 	}
@@ -95,7 +75,7 @@ func TestTokenOnFullDisk(t *testing.T) {
 	if len(ents) != 1 {
 		t.Fatalf("left behind: %v", ents)
 	}
-	must(t, os.Remove(filler))
+	filler.Free()
 	tok, err := LoadOrCreateToken(dir)
 	must(t, err)
 	again, err := LoadOrCreateToken(dir)

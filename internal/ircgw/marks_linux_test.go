@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // Marks saved on a full disk: the save fails, the file written before
@@ -17,11 +19,7 @@ import (
 // next save writes the marks that changed meanwhile (they are not
 // dropped as saved).
 func TestMarksOnFullDisk(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testutil.MountTmpfs(t, "1m")
 	tn := newTestNet(t)
 	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
 		t.Fatal(err)
@@ -41,19 +39,7 @@ func TestMarksOnFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	filler := filepath.Join(dir, "filler")
-	f, err := os.Create(filler)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := 64 << 10; n > 0; n /= 2 {
-		for {
-			if _, err := f.Write(make([]byte, n)); err != nil {
-				break
-			}
-		}
-	}
-	f.Close()
+	filler := testutil.FillDisk(t, dir)
 	if _, err := tn.net.Post("wg-home", "general", "bob", "while full"); err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +60,7 @@ func TestMarksOnFullDisk(t *testing.T) {
 		}
 	}
 
-	os.Remove(filler)
+	filler.Free()
 	if err := s.saveMarks(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,13 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 func randBytes(t testing.TB, n int) []byte {
@@ -255,23 +256,9 @@ func TestChangedWhileRead(t *testing.T) {
 	noPartials(t, filepath.Dir(dst))
 }
 
-// mountSmall mounts a tmpfs of size bytes, or skips.
-func mountSmall(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to mount a small tmpfs")
-	}
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount tmpfs: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("umount", dir).Run() })
-	return dir
-}
-
 func TestFullDisk(t *testing.T) {
 	t.Parallel()
-	small := mountSmall(t, "2m")
+	small := testutil.MountTmpfs(t, "2m")
 	t.Run("get", func(t *testing.T) {
 		e := newEnv(t)
 		c := e.client("alice")

@@ -19,6 +19,7 @@ import (
 	"testing"
 
 	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -288,11 +289,7 @@ func TestAcceptDiskFull(t *testing.T) {
 // A real small file system (tmpfs, as root): the accept fails with the
 // disk full and leaves neither the file nor a temporary one.
 func TestAcceptRealFullFileSystem(t *testing.T) {
-	mnt := t.TempDir()
-	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=1m"); err != nil {
-		t.Skip("cannot mount a tmpfs:", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(mnt, 0) })
+	mnt := testutil.MountTmpfs(t, "1m")
 	alice, bob := connectedPair(t)
 	data := make([]byte, 3<<20)
 	rand.Read(data)

@@ -11,16 +11,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // IsFull knows a full disk from SQLite (a real SQLITE_FULL, on a small
 // tmpfs) and from the file system, and nothing else.
 func TestIsFull(t *testing.T) {
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=4m"); err != nil {
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testutil.MountTmpfs(t, "4m")
 	ctx := context.Background()
 	db, err := Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,51 +24,7 @@ import (
 // unmounted after the nodes on it stop (cleanups run last first).
 func smallHome(t *testing.T, size string) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "phf-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
-		os.Remove(dir)
-		t.Skipf("cannot mount a small tmpfs (needs root): %v", err)
-	}
-	t.Cleanup(func() {
-		syscall.Unmount(dir, syscall.MNT_DETACH)
-		os.Remove(dir)
-	})
-	return dir
-}
-
-// fill writes a filler file into dir until the file system is full, and
-// returns the function that frees the space again.
-func fill(t *testing.T, dir string) (free func()) {
-	t.Helper()
-	p := filepath.Join(dir, "filler")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(chunk); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatal(err)
-			}
-			break
-		}
-	}
-	// The last pages: a write of one byte at a time until none fits.
-	for {
-		if _, err := f.Write(chunk[:1]); err != nil {
-			break
-		}
-	}
-	f.Close()
-	return func() {
-		if err := os.Remove(p); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return testutil.Tmpfs{Size: size, Mode: "0700"}.Mount(t)
 }
 
 // do calls nd's control API with a bound well under testnet.Converge: a
@@ -149,7 +104,7 @@ func TestChatOnFullDisk(t *testing.T) {
 	waitHistory(t, bravo, "room=lobby", "before", "hello")
 	waitHistory(t, bravo, "peer=alpha", "dm-before")
 
-	free := fill(t, alpha.Home)
+	free := testutil.FillDisk(t, alpha.Home).Free
 	// SQLite may still fit a few messages in its WAL's pages: say until
 	// the disk refuses (each said message must then be kept), and the
 	// refusal must be a clear one.
@@ -270,7 +225,7 @@ func TestSpoolToFullDisk(t *testing.T) {
 	if err := os.WriteFile(src, make([]byte, 2<<20), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	free := fill(t, alpha.Home)
+	free := testutil.FillDisk(t, alpha.Home).Free
 	// Use up what SQLite can still write in its WAL's pages.
 	sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "fill")
 	bravo.Must(http.MethodPost, "/v1/mail/send", map[string]any{"workgroup": "office", "to": []string{"alpha"}, "subject": "while-full", "body": "b"}, nil)
@@ -382,7 +337,7 @@ func TestRosterOnFullDisk(t *testing.T) {
 	net.WaitOnline("office")
 
 	// A roster update while alpha's disk is full.
-	free := fill(t, alpha.Home)
+	free := testutil.FillDisk(t, alpha.Home).Free
 	sayUntilFull(t, alpha, "/v1/chat/msg", map[string]string{"workgroup": "office", "member": "bravo"}, "fill")
 	charlie := net.Add("charlie", shortHome(t))
 	var inv struct {
@@ -406,7 +361,7 @@ func TestRosterOnFullDisk(t *testing.T) {
 
 	// Joining on a full disk.
 	delta := net.Add("delta", smallHome(t, "24m"))
-	freeDelta := fill(t, delta.Home)
+	freeDelta := testutil.FillDisk(t, delta.Home).Free
 	bravo.Must(http.MethodPost, "/v1/invites", map[string]any{"workgroup": "office"}, &inv)
 	err := do(delta, http.MethodPost, "/v1/join", map[string]string{"token": inv.Token, "name": "delta"}, nil)
 	if err == nil {
