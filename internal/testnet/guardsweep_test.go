@@ -1,0 +1,356 @@
+package testnet_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/crypto"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/identity"
+	"github.com/peerhood/peerhood/internal/p2p"
+	"github.com/peerhood/peerhood/internal/testnet"
+	"github.com/peerhood/peerhood/internal/testutil"
+	"github.com/peerhood/peerhood/internal/wire"
+)
+
+// openToAll are the protocols a node serves that are not guarded by
+// workgroup.Guard, each with why it is open and what checks it instead.
+// Every other protocol the live host lists must reset a non-member's
+// stream before it reads a byte: a protocol added without the guard makes
+// TestEveryStreamChecksMembership fail, naming it.
+var openToAll = map[protocol.ID]string{
+	// peerhood's own.
+	p2p.ProtoJoin:                 "a joiner has no certificate yet; the join handler checks the gate's allowJoin (an invite of this node outstanding, the peer not revoked) and then the invite secret",
+	"/peerhood/chat/gossip/1.2.0": "chat's gossipsub router: every RPC passes p2p's admission (the gate's AllowTopic \"\": a refused peer's RPCs are dropped, its subscriptions filtered) and the router never writes on a stream it did not open",
+
+	// libp2p's, run by the host.
+	"/ipfs/id/1.0.0":                   "identify: tells the listen addresses and protocols, as any libp2p host does; the DHT protocol name carries a tag, not the workgroup ID",
+	"/ipfs/id/push/1.0.0":              "identify push: the peer's own record, applied to the peerstore only",
+	"/ipfs/ping/1.0.0":                 "ping: echoes 32-byte payloads, libp2p's resource manager bounds its streams",
+	"/meshsub/1.0.0":                   "gossipsub: as chat's router above (p2p.Host.admission)",
+	"/meshsub/1.1.0":                   "gossipsub: as chat's router above (p2p.Host.admission)",
+	"/meshsub/1.2.0":                   "gossipsub: as chat's router above (p2p.Host.admission)",
+	"/meshsub/1.3.0":                   "gossipsub: as chat's router above (p2p.Host.admission)",
+	"/floodsub/1.0.0":                  "gossipsub's floodsub fallback: the same router and admission",
+	"/libp2p/circuit/relay/0.2.0/hop":  "circuit relay: reservations and circuits are asked of the gate's RelayGate (members only, both ends of a circuit in one workgroup)",
+	"/libp2p/circuit/relay/0.2.0/stop": "circuit relay's stop side: a relayed connection then passes the gate like any other",
+	"/libp2p/dcutr":                    "hole punching: only synchronises a direct dial, and that connection passes the gate",
+	"/libp2p/autonat/1.0.0":            "AutoNAT v1: dials the asker back at its own observed IP only (libp2p's rate limits)",
+	"/libp2p/autonat/2/dial-request":   "AutoNAT v2: as v1",
+	"/libp2p/autonat/2/dial-back":      "AutoNAT v2's dial-back: this node's own nonce check",
+}
+
+// probeWait bounds how long a probe waits for the reset. It is below the
+// shortest wait of any handler for its first frame (presence's 5 s), so a
+// handler that reads instead of resetting at once (no guard) is caught by
+// the silent probe rather than by its own deadline's reset.
+const probeWait = 4 * time.Second
+
+// Every stream of every protocol a whole node serves (listed from its
+// live host, not from a list kept by hand) is reset before it is answered
+// when it comes from a peer that is not a member of any of the node's
+// workgroups: a stranger connected inbound (an invite of the node is
+// outstanding, so its gate lets anyone in), a stranger the node dialled,
+// a member of another workgroup only (a real node in its own workgroup),
+// and a member whose certificate was revoked (the gate refuses its
+// connection; the test opens the gate for it so the stream layer is what
+// is tested). For each (peer, protocol) two streams: one with a plausible
+// first frame, which must get no reply byte, and one that sends nothing,
+// which must be reset at once (a handler without the guard waits for its
+// frame). The node's mail, inbox, queue, shares, members, chat history
+// and shared folder stay as they were.
+func TestEveryStreamChecksMembership(t *testing.T) {
+	t.Parallel()
+	office := testnet.New(t, "alpha", "bravo", "rex")
+	office.Workgroup("office", "bravo")
+	alpha, rex := office.Node("alpha"), office.Node("rex")
+	labNet := testnet.New(t, "lab")
+	lab := labNet.Node("lab")
+	lab.Must(http.MethodPost, "/v1/workgroups", map[string]string{"name": "lab"}, nil)
+
+	// Every service holds something.
+	docs := t.TempDir()
+	if err := os.WriteFile(filepath.Join(docs, "report.txt"), []byte("quarterly"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"name": "docs", "path": docs, "workgroup": "office"}, nil)
+	alpha.Must(http.MethodPost, "/v1/rooms", map[string]any{"workgroup": "office", "name": "hall"}, nil)
+	alpha.Must(http.MethodPost, "/v1/chat/say", map[string]any{"workgroup": "office", "room": "hall", "text": "hello"}, nil)
+	var wgs []struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	alpha.Must(http.MethodGet, "/v1/workgroups", nil, &wgs)
+	if len(wgs) != 1 {
+		t.Fatalf("alpha's workgroups: %+v", wgs)
+	}
+	wgID := wgs[0].ID
+
+	// rex's node stops; a bare host with its key, still a member, connects
+	// to alpha. It holds every roster stream alpha opens without
+	// answering, so once rex is revoked alpha keeps the connection while
+	// it tries to tell rex (up to the workgroup's notifyTimeout, 3 s):
+	// the one time a revoked member holds a connection, and every stream
+	// of it must be refused meanwhile.
+	rexID, _, err := identity.LoadOrCreate(rex.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rex.Stop()
+	revoked := rawHost(t, rexID.Key, false)
+	held := make(chan struct{})
+	t.Cleanup(func() { close(held) })
+	revoked.SetStreamHandler(p2p.ProtoRoster, func(st network.Stream) {
+		<-held
+		_ = st.Reset()
+	})
+	connect(t, revoked, alpha)
+	// An invite is outstanding: alpha's gate lets any inbound peer in.
+	alpha.Must(http.MethodPost, "/v1/invites", map[string]any{"workgroup": "office"}, nil)
+
+	// The workgroup's DHT starts at discovery's next round.
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if !slices.ContainsFunc(alpha.Host().Mux().Protocols(), isDHT) {
+			return errors.New("alpha serves no workgroup DHT yet")
+		}
+		return nil
+	})
+
+	before := snapshot(t, alpha, docs)
+	protos := alpha.Host().Mux().Protocols()
+	slices.Sort(protos)
+	t.Logf("alpha serves %d protocols: %v", len(protos), protos)
+	var swept []protocol.ID
+	for _, p := range protos {
+		if _, open := openToAll[p]; !open {
+			swept = append(swept, p)
+		}
+	}
+	for _, want := range []protocol.ID{p2p.ProtoFiles, p2p.ProtoRoster, p2p.ProtoHistory, p2p.ProtoMailbox} {
+		if !slices.Contains(swept, want) {
+			t.Fatalf("alpha does not serve %s: the node under test is not whole", want)
+		}
+	}
+	if !slices.ContainsFunc(swept, isDHT) {
+		t.Fatalf("alpha serves no workgroup DHT: %v", protos)
+	}
+
+	kinds := []struct {
+		name    string
+		connect func(t *testing.T) host.Host
+	}{
+		{"stranger", func(t *testing.T) host.Host {
+			h := rawHost(t, nil, false)
+			connect(t, h, alpha)
+			return h
+		}},
+		{"dialled-stranger", func(t *testing.T) host.Host {
+			h := rawHost(t, nil, true)
+			addr := h.Addrs()[0].Encapsulate(ma.StringCast("/p2p/" + h.ID().String()))
+			alpha.Must(http.MethodPost, "/v1/connect", map[string]string{"addr": addr.String()}, nil)
+			return h
+		}},
+		{"other-workgroup", func(t *testing.T) host.Host {
+			connect(t, lab.Host().Host, alpha)
+			return lab.Host().Host
+		}},
+		{"revoked", func(t *testing.T) host.Host {
+			alpha.Must(http.MethodDelete, "/v1/members/rex?workgroup=office", nil, nil)
+			testutil.Eventually(t, testnet.Converge, func() error {
+				if ms := alpha.Directory().Memberships(revoked.ID()); len(ms) > 0 {
+					return fmt.Errorf("rex is still a member of %d workgroups", len(ms))
+				}
+				return nil
+			})
+			return revoked
+		}},
+	}
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) {
+			h := k.connect(t)
+			for _, p := range swept {
+				t.Run(strings.TrimPrefix(string(p), "/"), func(t *testing.T) {
+					to := alpha.Host().ID()
+					if err := probe(h, to, p, firstFrame(p, wgID)); err != nil {
+						t.Errorf("%s from a %s with a first frame: %v", p, k.name, err)
+					}
+					if err := probe(h, to, p, nil); err != nil {
+						t.Errorf("%s from a %s, silent: %v", p, k.name, err)
+					}
+				})
+			}
+		})
+	}
+	// Told or not, the revoked member is then cut off by the gate.
+	testutil.Eventually(t, testnet.Converge, func() error {
+		if revoked.Network().Connectedness(alpha.Host().ID()) == network.Connected {
+			return errors.New("the revoked member is still connected")
+		}
+		return nil
+	})
+	if after := snapshot(t, alpha, docs); after != before {
+		t.Errorf("alpha's state changed:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
+// probe opens a stream for proto from h to to, writes frame (nothing when
+// nil) and reads: it returns nil when the stream is reset with no byte
+// read while the connection stays up.
+func probe(h host.Host, to peer.ID, proto protocol.ID, frame []byte) error {
+	if h.Network().Connectedness(to) != network.Connected {
+		return errors.New("not connected before the stream")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeWait)
+	defer cancel()
+	st, err := h.NewStream(ctx, to, proto)
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	defer st.Close()
+	_ = st.SetDeadline(time.Now().Add(probeWait))
+	if frame != nil {
+		_, _ = st.Write(frame) // the reset may come first
+	}
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(st)
+	switch {
+	case buf.Len() > 0:
+		return fmt.Errorf("answered %d bytes (%q...)", buf.Len(), buf.Bytes()[:min(buf.Len(), 32)])
+	case err == nil:
+		return errors.New("closed cleanly: the handler ran (the guard resets)")
+	case errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("still open after %s: the handler is waiting for a frame, not guarded (%v)", probeWait, err)
+	case !errors.Is(err, network.ErrReset):
+		return fmt.Errorf("ended with %v, want a reset", err)
+	}
+	if h.Network().Connectedness(to) != network.Connected {
+		return errors.New("the connection was closed: the reset did not come from the stream's handler")
+	}
+	return nil
+}
+
+func isDHT(p protocol.ID) bool { return strings.HasPrefix(string(p), "/peerhood/dht/") }
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+// firstFrame is a plausible first frame of proto, one a handler without
+// the guard would answer (an unknown protocol gets an op and the
+// workgroup, as most requests begin).
+func firstFrame(proto protocol.ID, wgID string) []byte {
+	var v any = map[int]any{1: "list", 2: wgID}
+	switch proto {
+	case p2p.ProtoFiles:
+		v = map[int]any{1: "shares"}
+	case p2p.ProtoRoster:
+		v = map[int]any{1: wgID, 2: [][]byte{}}
+	case p2p.ProtoHello:
+		v = map[int]any{1: []string{wgID}}
+	case p2p.ProtoHistory:
+		v = map[int]any{1: "heads", 2: wgID}
+	case p2p.ProtoTunnel:
+		v = map[int]any{2: wgID, 4: true}
+	case p2p.ProtoDM:
+		v = map[int]any{1: [][]byte{[]byte("hi")}}
+	case p2p.ProtoMailbox:
+		v = map[int]any{1: "list"}
+	case p2p.ProtoDeliver:
+		v = map[int]any{1: "offer", 2: []byte("envelope")}
+	}
+	var b bytes.Buffer
+	if err := wire.WriteFrame(&b, v); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// rawHost is a bare libp2p host (no peerhood services) with key (a fresh
+// one when nil), listening on the loopback when listen is set.
+func rawHost(t *testing.T, key crypto.PrivKey, listen bool) host.Host {
+	t.Helper()
+	if key == nil {
+		var err error
+		if key, _, err = crypto.GenerateEd25519Key(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	opts := []libp2p.Option{libp2p.Identity(key), libp2p.DisableRelay(), libp2p.DisableMetrics()}
+	if listen {
+		opts = append(opts, libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
+	} else {
+		opts = append(opts, libp2p.NoListenAddrs)
+	}
+	h, err := libp2p.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+// connect dials alpha from h and waits until identify told h alpha's
+// protocols.
+func connect(t *testing.T, h host.Host, to *testnet.Node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testnet.Converge)
+	defer cancel()
+	info, err := p2p.ParsePeerAddr(to.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Connect(ctx, *info); err != nil {
+		t.Fatalf("connect to %s: %v", to.Name, err)
+	}
+}
+
+// snapshot is what alpha holds, as its control API and its shared folder
+// show it.
+func snapshot(t *testing.T, nd *testnet.Node, docs string) string {
+	t.Helper()
+	var out strings.Builder
+	for _, path := range []string{
+		"/v1/mail", "/v1/inbox", "/v1/queue", "/v1/shares",
+		"/v1/rooms?workgroup=office",
+		"/v1/chat/history?workgroup=office&room=" + url.QueryEscape("hall"),
+	} {
+		var v json.RawMessage
+		nd.Must(http.MethodGet, path, nil, &v)
+		fmt.Fprintf(&out, "%s %s\n", path, v)
+	}
+	// The members but rex, whose revocation is the test's own doing.
+	var ms []map[string]any
+	nd.Must(http.MethodGet, "/v1/members?workgroup=office", nil, &ms)
+	ms = slices.DeleteFunc(ms, func(m map[string]any) bool { return m["name"] == "rex" })
+	b, err := json.Marshal(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(&out, "members %s\n", b)
+	ents, err := os.ReadDir(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fmt.Fprintf(&out, "docs/%s\n", e.Name())
+	}
+	return out.String()
+}
