@@ -84,7 +84,7 @@ func TestSubscriptionsFrame(t *testing.T) {
 // lock and the frame tracking around a write (here to a discarding
 // stream), per 1 KiB frame.
 func BenchmarkGossipStreamWrite(b *testing.B) {
-	s := &gossipStream{Stream: discardStream{}, w: newGossipWriters(func(peer.ID) bool { return true })}
+	s := &gossipStream{Stream: discardStream{}, w: newGossipWriters(func(peer.ID, string) bool { return true })}
 	frame := append(binary.AppendUvarint(nil, 1024), make([]byte, 1024)...)
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {

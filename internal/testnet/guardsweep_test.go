@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,17 +153,23 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 		t.Fatalf("alpha serves no workgroup DHT: %v", protos)
 	}
 
+	// The strangers listen for gossip too: alpha's routers open their
+	// writers to them and say hello; the hello must not tell them a
+	// topic (the workgroup's ID, its rooms' names).
+	var ears []*gossipEar
 	kinds := []struct {
 		name    string
 		connect func(t *testing.T) host.Host
 	}{
 		{"stranger", func(t *testing.T) host.Host {
 			h := rawHost(t, nil, false)
+			ears = append(ears, listenGossip(h, protos))
 			connect(t, h, alpha)
 			return h
 		}},
 		{"dialled-stranger", func(t *testing.T) host.Host {
 			h := rawHost(t, nil, true)
+			ears = append(ears, listenGossip(h, protos))
 			addr := h.Addrs()[0].Encapsulate(ma.StringCast("/p2p/" + h.ID().String()))
 			alpha.Must(http.MethodPost, "/v1/connect", map[string]string{"addr": addr.String()}, nil)
 			return h
@@ -172,6 +179,7 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 			return lab.Host().Host
 		}},
 		{"revoked", func(t *testing.T) host.Host {
+			connect(t, revoked, alpha) // again, should something have cut it meanwhile
 			alpha.Must(http.MethodDelete, "/v1/members/rex?workgroup=office", nil, nil)
 			testutil.Eventually(t, testnet.Converge, func() error {
 				if ms := alpha.Directory().Memberships(revoked.ID()); len(ms) > 0 {
@@ -179,6 +187,9 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 				}
 				return nil
 			})
+			if revoked.Network().Connectedness(alpha.Host().ID()) != network.Connected {
+				t.Fatal("alpha cut the revoked member before the sweep: it did not hold the connection while telling it")
+			}
 			return revoked
 		}},
 	}
@@ -187,6 +198,10 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 			h := k.connect(t)
 			for _, p := range swept {
 				t.Run(strings.TrimPrefix(string(p), "/"), func(t *testing.T) {
+					// All at once: an unguarded handler's silent probe
+					// waits probeWait, which must not use up the
+					// revoked member's short connection for the others.
+					t.Parallel()
 					to := alpha.Host().ID()
 					if err := probe(h, to, p, firstFrame(p, wgID)); err != nil {
 						t.Errorf("%s from a %s with a first frame: %v", p, k.name, err)
@@ -197,6 +212,12 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 				})
 			}
 		})
+	}
+	for _, ear := range ears {
+		testutil.Eventually(t, testnet.Converge, ear.heardHellos)
+		if heard := ear.String(); strings.Contains(heard, wgID) || strings.Contains(heard, "hall") {
+			t.Errorf("alpha's gossip told a stranger its workgroup or rooms:\n%q", heard)
+		}
 	}
 	// Told or not, the revoked member is then cut off by the gate.
 	testutil.Eventually(t, testnet.Converge, func() error {
@@ -283,6 +304,68 @@ func firstFrame(proto protocol.ID, wgID string) []byte {
 	return b.Bytes()
 }
 
+// gossipEar records what the routers of a node write to a bare host
+// that speaks their protocols.
+type gossipEar struct {
+	mu    sync.Mutex
+	heard map[protocol.ID][]byte // per router protocol
+	want  int                    // routers that should say hello
+}
+
+// listenGossip makes h take the gossip protocols among protos (alpha's:
+// gossipsub's and chat's router's), as a peer running gossipsub would.
+func listenGossip(h host.Host, protos []protocol.ID) *gossipEar {
+	e := &gossipEar{heard: map[protocol.ID][]byte{}, want: 2}
+	for _, p := range protos {
+		if !strings.HasPrefix(string(p), "/meshsub/") && p != "/peerhood/chat/gossip/1.2.0" {
+			continue
+		}
+		h.SetStreamHandler(p, func(st network.Stream) {
+			buf := make([]byte, 4096)
+			for {
+				n, err := st.Read(buf)
+				if n > 0 {
+					e.mu.Lock()
+					e.heard[router(st.Protocol())] = append(e.heard[router(st.Protocol())], buf[:n]...)
+					e.mu.Unlock()
+				}
+				if err != nil {
+					return
+				}
+			}
+		})
+	}
+	return e
+}
+
+// router names the router a gossip protocol belongs to.
+func router(p protocol.ID) protocol.ID {
+	if strings.HasPrefix(string(p), "/meshsub/") {
+		return "/meshsub/"
+	}
+	return p
+}
+
+// heardHellos reports whether both routers wrote their hello.
+func (e *gossipEar) heardHellos() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n := len(e.heard); n < e.want {
+		return fmt.Errorf("%d of %d gossip routers said hello", n, e.want)
+	}
+	return nil
+}
+
+func (e *gossipEar) String() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for p, heard := range e.heard {
+		fmt.Fprintf(&b, "%s: %q\n", p, heard)
+	}
+	return b.String()
+}
+
 // rawHost is a bare libp2p host (no peerhood services) with key (a fresh
 // one when nil), listening on the loopback when listen is set.
 func rawHost(t *testing.T, key crypto.PrivKey, listen bool) host.Host {
@@ -293,7 +376,10 @@ func rawHost(t *testing.T, key crypto.PrivKey, listen bool) host.Host {
 			t.Fatal(err)
 		}
 	}
-	opts := []libp2p.Option{libp2p.Identity(key), libp2p.DisableRelay(), libp2p.DisableMetrics()}
+	// No resource limits of its own: the revoked member's host holds
+	// alpha's roster streams open, and must take every one.
+	opts := []libp2p.Option{libp2p.Identity(key), libp2p.DisableRelay(), libp2p.DisableMetrics(),
+		libp2p.ResourceManager(&network.NullResourceManager{})}
 	if listen {
 		opts = append(opts, libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"))
 	} else {
