@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,8 +106,8 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 	wgID := wgs[0].ID
 
 	// rex's node stops; a bare host with its key, still a member, connects
-	// to alpha. It holds every roster stream alpha opens without
-	// answering, so once rex is revoked alpha keeps the connection while
+	// to alpha. Once rex is being revoked it holds the roster stream alpha
+	// opens to tell it, never answering, so alpha keeps the connection while
 	// it tries to tell rex (up to the workgroup's notifyTimeout, 3 s):
 	// the one time a revoked member holds a connection, and every stream
 	// of it must be refused meanwhile.
@@ -118,8 +119,14 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 	revoked := rawHost(t, rexID.Key, false)
 	held := make(chan struct{})
 	t.Cleanup(func() { close(held) })
+	var holding atomic.Bool // set once rex is being revoked
 	revoked.SetStreamHandler(p2p.ProtoRoster, func(st network.Stream) {
-		<-held
+		// Until then each sync is refused at once: held, the streams
+		// would use up alpha's outbound stream limit for rex, and the
+		// telling would fail at once.
+		if holding.Load() {
+			<-held
+		}
 		_ = st.Reset()
 	})
 	connect(t, revoked, alpha)
@@ -172,6 +179,13 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 			ears = append(ears, listenGossip(h, protos))
 			addr := h.Addrs()[0].Encapsulate(ma.StringCast("/p2p/" + h.ID().String()))
 			alpha.Must(http.MethodPost, "/v1/connect", map[string]string{"addr": addr.String()}, nil)
+			// alpha's dial returns before h has listed the connection.
+			testutil.Eventually(t, testnet.Converge, func() error {
+				if h.Network().Connectedness(alpha.Host().ID()) != network.Connected {
+					return errors.New("h does not list alpha's connection yet")
+				}
+				return nil
+			})
 			return h
 		}},
 		{"other-workgroup", func(t *testing.T) host.Host {
@@ -180,6 +194,7 @@ func TestEveryStreamChecksMembership(t *testing.T) {
 		}},
 		{"revoked", func(t *testing.T) host.Host {
 			connect(t, revoked, alpha) // again, should something have cut it meanwhile
+			holding.Store(true)
 			alpha.Must(http.MethodDelete, "/v1/members/rex?workgroup=office", nil, nil)
 			testutil.Eventually(t, testnet.Converge, func() error {
 				if ms := alpha.Directory().Memberships(revoked.ID()); len(ms) > 0 {
