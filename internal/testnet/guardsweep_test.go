@@ -73,12 +73,15 @@ const probeWait = 4 * time.Second
 // outstanding, so its gate lets anyone in), a stranger the node dialled,
 // a member of another workgroup only (a real node in its own workgroup),
 // and a member whose certificate was revoked (the gate refuses its
-// connection; the test opens the gate for it so the stream layer is what
-// is tested). For each (peer, protocol) two streams: one with a plausible
-// first frame, which must get no reply byte, and one that sends nothing,
-// which must be reset at once (a handler without the guard waits for its
-// frame). The node's mail, inbox, queue, shares, members, chat history
-// and shared folder stay as they were.
+// connections but while the node tells it of its revocation: the sweep
+// runs then). For each (peer, protocol) two streams: one with a
+// plausible first frame, which must get no reply byte, and one that
+// sends nothing, which must be reset at once (a handler without the
+// guard waits for its frame). The node's mail, inbox, queue, shares,
+// members, rooms, chat history and shared folder stay as they were.
+// The node's gossip tells the strangers none of its topics, and a member
+// of another of its workgroups only that workgroup's topics; office's
+// DHT refuses that member too.
 func TestEveryStreamChecksMembership(t *testing.T) {
 	t.Parallel()
 	office := testnet.New(t, "alpha", "bravo", "rex")
