@@ -42,6 +42,7 @@ func TestRoutersApplyTopicGate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			topics := map[*Host]*pubsub.Topic{}
+			open := map[*Host]*pubsub.Topic{}
 			subs := map[*Host]*pubsub.Subscription{}
 			for _, h := range []*Host{a, c, b} { // c subscribes before b
 				ps, err := r.ps(h)
@@ -57,6 +58,14 @@ func TestRoutersApplyTopicGate(t *testing.T) {
 					t.Fatal(err)
 				}
 				topics[h], subs[h] = tp, sub
+				// "open", a topic every peer is admitted to: its
+				// subscriptions ride the same hellos as room's.
+				if open[h], err = ps.Join("open"); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := open[h].Subscribe(); err != nil {
+					t.Fatal(err)
+				}
 				if h != a {
 					if _, err := h.Connect(ctx, a.Addrs()[0]); err != nil {
 						t.Fatal(err)
@@ -64,9 +73,17 @@ func TestRoutersApplyTopicGate(t *testing.T) {
 				}
 			}
 			waitFor(t, "b among a's peers of the topic", func() bool { return slices.Contains(topics[a].ListPeers(), b.ID()) })
-			waitFor(t, "a among c's peers of the topic", func() bool { return slices.Contains(topics[c].ListPeers(), a.ID()) })
+			waitFor(t, "a among b's peers of the topic", func() bool { return slices.Contains(topics[b].ListPeers(), a.ID()) })
+			// Once a and c each have the other's hello (they see each
+			// other in open), neither counts the other in room: a
+			// ignored c's subscription, and never told c its own.
+			waitFor(t, "c among a's peers of open", func() bool { return slices.Contains(open[a].ListPeers(), c.ID()) })
+			waitFor(t, "a among c's peers of open", func() bool { return slices.Contains(open[c].ListPeers(), a.ID()) })
 			if slices.Contains(topics[a].ListPeers(), c.ID()) {
 				t.Errorf("a counts c, refused the topic, among its peers")
+			}
+			if slices.Contains(topics[c].ListPeers(), a.ID()) {
+				t.Errorf("a told c, refused the topic, of its subscription to it")
 			}
 			m := publishUntil(ctx, t, topics[a], subs[b])
 			if r.name == "chat router" {

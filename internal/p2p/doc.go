@@ -60,6 +60,20 @@
 // before every frame; yamux makes a timer and a channel each time): it
 // is moved only when the one set is 5 s or more earlier than asked.
 //
+// Subscriptions told only to peers admitted (gossipsubs.go): gossipsub
+// tells every peer it opens a writer to all of this node's subscriptions
+// (its hello) and every later change, whoever the peer; a topic's name
+// carries a workgroup ID and a room's name. The wrapped writer reads each
+// frame the router writes (one per Write) and takes out the
+// subscriptions to topics the gate's topic check (with the services'
+// checks) refuses the peer, so a stranger, a peer this node dialled or a
+// member of another workgroup only is told none of them; the re-announce
+// sends only the admitted ones. A frame with nothing to take out goes as
+// it is (only scanned); a write that is not one whole frame is refused
+// and the writer reset. A peer admitted later is told at its next
+// gossip reset (ResetGossip: workgroup on a new membership, chat on a
+// gained room) or re-announce.
+//
 // The host knows nothing of services: a service registers its stream
 // handlers with Handle, and the workgroup layer installs the Gate that
 // decides which peers may connect at all. A Gate may also implement

@@ -58,8 +58,11 @@ const reannounceTimeout = 10 * time.Second
 
 // gossipWriters follows one router's writer streams, one per peer.
 type gossipWriters struct {
-	ps    atomic.Pointer[pubsub.PubSub]
-	allow func(peer.ID) bool // the gate's check for topic ""
+	ps atomic.Pointer[pubsub.PubSub]
+	// allowTopic is the gate's check (gater.allowTopic): topic "" for
+	// whether p is heard at all, a topic for whether p may know of this
+	// node's subscription to it (gossipsubs.go).
+	allowTopic func(p peer.ID, topic string) bool
 	// afterOpen is reannounceAfterOpen and onInbound true; tests turn
 	// either off (afterOpen 0) before the router starts.
 	afterOpen time.Duration
@@ -78,8 +81,8 @@ type reannounceDue struct {
 	gap time.Duration
 }
 
-func newGossipWriters(allow func(peer.ID) bool) *gossipWriters {
-	return &gossipWriters{allow: allow, afterOpen: reannounceAfterOpen, onInbound: true,
+func newGossipWriters(allowTopic func(peer.ID, string) bool) *gossipWriters {
+	return &gossipWriters{allowTopic: allowTopic, afterOpen: reannounceAfterOpen, onInbound: true,
 		out: make(map[peer.ID]*gossipStream), due: make(map[peer.ID]reannounceDue)}
 }
 
@@ -122,8 +125,8 @@ func (w *gossipWriters) duePeers(now time.Time, slack time.Duration) []peer.ID {
 // opened wraps s, a writer the router has just opened, and records it as
 // the writer to its peer.
 func (w *gossipWriters) opened(s network.Stream) network.Stream {
-	gs := &gossipStream{Stream: s, w: w}
 	p := s.Conn().RemotePeer()
+	gs := &gossipStream{Stream: s, w: w, p: p}
 	w.mu.Lock()
 	w.out[p] = gs
 	w.due[p] = reannounceDue{}
@@ -163,7 +166,7 @@ func (w *gossipWriters) inbound(fn network.StreamHandler) network.StreamHandler 
 // writer to p, if it has one that has sent its hello.
 func (w *gossipWriters) reannounce(p peer.ID) {
 	ps := w.ps.Load()
-	if ps == nil || !w.allow(p) {
+	if ps == nil || !w.allowTopic(p, "") {
 		return
 	}
 	w.mu.Lock()
@@ -180,6 +183,7 @@ func (w *gossipWriters) reannounce(p peer.ID) {
 type gossipStream struct {
 	network.Stream
 	w      *gossipWriters
+	p      peer.ID // the peer written to
 	mu     sync.Mutex
 	wrote  bool // the router has written its first frame (the hello)
 	dead   bool
@@ -209,15 +213,26 @@ func (s *gossipStream) SetWriteDeadline(t time.Time) error {
 	return s.Stream.SetWriteDeadline(t)
 }
 
+// Write writes one frame of the router's, without the subscriptions the
+// peer may not know of (gossipsubs.go).
 func (s *gossipStream) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n, err := s.Stream.Write(b)
-	s.frames.advance(b[:n])
+	frame, err := filterSubscriptions(b, func(topic string) bool { return s.w.allowTopic(s.p, topic) })
+	if err != nil || !s.frames.boundary() {
+		s.dead = true
+		_ = s.Stream.Reset()
+		return 0, errGossipFrame
+	}
+	n, err := s.Stream.Write(frame)
+	s.frames.advance(frame[:n])
 	if n > 0 {
 		s.wrote = true
 	}
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return len(b), nil // the caller's frame, as filtered, went whole
 }
 
 // Read is only called by the router to learn that the stream died (the
@@ -260,7 +275,7 @@ func (s *gossipStream) reannounce(ps *pubsub.PubSub) {
 	if s.dead || !s.wrote || !s.frames.boundary() {
 		return
 	}
-	topics := ps.GetTopics()
+	topics := slices.DeleteFunc(ps.GetTopics(), func(t string) bool { return !s.w.allowTopic(s.p, t) })
 	if len(topics) == 0 {
 		return
 	}

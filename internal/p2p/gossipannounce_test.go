@@ -84,8 +84,14 @@ func TestSubscriptionsFrame(t *testing.T) {
 // lock and the frame tracking around a write (here to a discarding
 // stream), per 1 KiB frame.
 func BenchmarkGossipStreamWrite(b *testing.B) {
-	s := &gossipStream{Stream: discardStream{}, w: newGossipWriters(func(peer.ID) bool { return true })}
-	frame := append(binary.AppendUvarint(nil, 1024), make([]byte, 1024)...)
+	s := &gossipStream{Stream: discardStream{}, w: newGossipWriters(func(peer.ID, string) bool { return true })}
+	// One message of 1 KiB, as gossipsub frames it (the writer reads the
+	// frame for subscriptions: gossipsubs.go).
+	body, err := proto.Marshal(&pb.RPC{Publish: []*pb.Message{{Data: make([]byte, 1000), Topic: proto.String("/peerhood/wg/A/chat/hall")}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	frame := append(binary.AppendUvarint(nil, uint64(len(body))), body...)
 	b.SetBytes(int64(len(frame)))
 	for b.Loop() {
 		if _, err := s.Write(frame); err != nil {

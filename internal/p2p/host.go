@@ -109,8 +109,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	g := &gater{}
 	hh := &Host{cm: cm, gater: g, hp: newHolePunched(cfg.Log), log: cfg.Log, done: make(chan struct{})}
-	allow := func(p peer.ID) bool { return g.allowTopic(p, "") }
-	hh.gossipW, hh.chatGossipW = newGossipWriters(allow), newGossipWriters(allow)
+	hh.gossipW, hh.chatGossipW = newGossipWriters(g.allowTopic), newGossipWriters(g.allowTopic)
 	parts := hostParts{key: cfg.Key, rm: rm, cm: cm, gater: g, ranker: tcpFirstRanker}
 	if err := natParts(&parts, cfg, &hh.relaySrc); err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ func TestReannounceBacksOff(t *testing.T) {
 		{"a writer opens at 150 s", 150, []int{0, 20, 60, 140, 160, 180, 220, 300, 420, 540}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			w := newGossipWriters(func(peer.ID) bool { return true })
+			w := newGossipWriters(func(peer.ID, string) bool { return true })
 			w.out[p] = &gossipStream{}
 			t0 := time.Unix(1_000_000, 0)
 			var got []int

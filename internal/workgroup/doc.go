@@ -4,7 +4,11 @@
 //
 // Services ask a Directory whether a peer is a member (and with which
 // name, roles and groups) before they serve a stream; Guard wraps a stream
-// handler with that check. On a node the Directory is the Roster, built
+// handler with that check. Every handler a node registers is wrapped (but
+// join's, and libp2p's own): TestEveryStreamChecksMembership
+// (internal/testnet) opens a stream of each protocol the live host
+// serves from non-members and fails on one that is not reset, unless its
+// openToAll names it with what checks it instead. On a node the Directory is the Roster, built
 // by the Service; StaticDirectory serves services' protocol tests. The
 // Roster also implements Watcher, a channel that fires after every
 // membership change (for services that keep per-workgroup state), and
@@ -110,7 +114,8 @@
 //
 // The gate also implements p2p.TopicGate: gossipsub drops every RPC of a
 // peer admitted only to reach join, and ignores its topic subscriptions,
-// so it is sent no gossip; a per-workgroup topic ("/peerhood/wg/<ID>/...",
+// so it is sent no gossip (nor told this node's subscriptions: p2p takes
+// out of each gossip frame those to topics the peer is refused); a per-workgroup topic ("/peerhood/wg/<ID>/...",
 // every peerhood topic) is used only with peers known as members of THAT
 // workgroup: a node in office and lab sends a lab-only member (even one it
 // dialled) no office presence or roster gossip. gossipsub judges a peer's
