@@ -87,6 +87,9 @@ func TestCheckFindsBrokenRules(t *testing.T) {
 		{"wire imports store", pkg("internal/wire", "internal/store"), ""},
 		{"store imports p2p", pkg("internal/store", "internal/p2p"), "the bottom floor imports internal/p2p"},
 		{"p2p imports a service", pkg("internal/p2p", "internal/workgroup"), "p2p imports internal/workgroup"},
+		{"bgwork imports the standard library", Package{ImportPath: Module + "/internal/bgwork", Imports: []string{"sync"}, Deps: []string{"internal/race", "sync"}}, ""},
+		{"bgwork imports wire", pkg("internal/bgwork", "internal/wire"), "internal/bgwork: imports " + Module + "/internal/wire (the standard library only)"},
+		{"bgwork imports an outside module", Package{ImportPath: Module + "/internal/bgwork", Imports: []string{"golang.org/x/sync/errgroup"}, Deps: []string{"golang.org/x/sync/errgroup"}}, "imports golang.org/x/sync/errgroup (the standard library only)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

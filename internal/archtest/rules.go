@@ -23,7 +23,7 @@ type Package struct {
 // new one): services sit side by side above the framework.
 var (
 	// bottom imports nothing of this module but itself.
-	bottom = []string{"internal/version", "internal/wire", "internal/store", "internal/identity", "internal/events", "internal/autostart", "internal/testutil"}
+	bottom = []string{"internal/version", "internal/wire", "internal/store", "internal/identity", "internal/events", "internal/autostart", "internal/bgwork", "internal/testutil"}
 	// framework is the control API's framework, its types and its client:
 	// they know no service. Besides themselves they may use leaf.
 	framework = []string{"internal/api", "internal/apitypes", "internal/client"}
@@ -34,7 +34,17 @@ var (
 	// leaf packages import nothing of this module; the framework and the
 	// CLI may use them.
 	leaf = []string{"internal/version", "internal/events", "internal/autostart"}
+	// stdlibOnly packages import the standard library only (bgwork:
+	// every service may use it, so it brings in nothing).
+	stdlibOnly = []string{"internal/bgwork"}
 )
+
+// isStdlib reports whether the import path p is of the standard library
+// (no dot in its first element).
+func isStdlib(p string) bool {
+	first, _, _ := strings.Cut(p, "/")
+	return !strings.Contains(first, ".")
+}
 
 func rel(p string) string { return strings.TrimPrefix(strings.TrimPrefix(p, Module), "/") }
 
@@ -101,6 +111,13 @@ func Check(pkgs []Package) []string {
 			for _, d := range deps {
 				if d == "internal/daemon" || d == "internal/client" || d == "internal/cli" || strings.HasPrefix(d, "internal/cli/") || strings.HasPrefix(d, "cmd/") {
 					fail(r, "a service imports %s", d)
+				}
+			}
+		}
+		if slices.Contains(stdlibOnly, r) {
+			for _, d := range p.Deps {
+				if !isStdlib(d) {
+					fail(r, "imports %s (the standard library only)", d)
 				}
 			}
 		}

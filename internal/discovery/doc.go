@@ -111,7 +111,7 @@
 // each entry also lists the TCP services the member lets this node use,
 // asked at the same time and cached the same way (servicelists.go).
 // These requests outlive the browse that started them: they are the
-// service's work (Service.goCounted), ended and waited for by Close,
+// service's work (Service.bg, a bgwork.Group), ended and waited for by Close,
 // and none starts once Close began.
 //
 // A member that appears offline (logged off, or gone) is listed with no

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/peerstore"
 
+	"github.com/peerhood/peerhood/internal/bgwork"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/presence"
 	"github.com/peerhood/peerhood/internal/store"
@@ -86,10 +87,9 @@ type Service struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
-	// bgMu orders work started outside the service's goroutines (browse's
-	// requests: goCounted) with Close, which sets bgClosed before it waits.
-	bgMu     sync.Mutex
-	bgClosed bool
+	// bg: work started outside the service's goroutines (browse's
+	// requests: bg.Go); Close stops it before it cancels, and waits for it.
+	bg bgwork.Group
 }
 
 // New builds the service; Start runs it.
@@ -157,13 +157,12 @@ func (s *Service) Start(ctx context.Context) error {
 
 // Close stops discovery.
 func (s *Service) Close() error {
-	s.bgMu.Lock()
-	s.bgClosed = true
-	s.bgMu.Unlock()
+	s.bg.Stop()
 	s.cancel()
 	if s.mdns != nil {
 		s.mdns.Close()
 	}
+	s.bg.Wait()
 	s.wg.Wait()
 	s.saveLastSeen(context.Background(), true)
 	s.mu.Lock()
@@ -174,24 +173,6 @@ func (s *Service) Close() error {
 		d.close()
 	}
 	return nil
-}
-
-// goCounted runs f in a goroutine Close waits for (s.wg), and reports
-// true; once Close began it runs nothing and reports false. For work
-// started outside the service's goroutines (an API call): the Add is
-// ordered with Close's Wait by bgMu.
-func (s *Service) goCounted(f func()) bool {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return false
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-	return true
 }
 
 // Kick runs a dial round at once.

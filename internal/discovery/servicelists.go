@@ -24,7 +24,7 @@ type ServicesFunc func(ctx context.Context, m workgroup.Member) ([]tunnel.Servic
 //
 // A request outlives the browse that started it, so it is the service's
 // work: bg's Close ends it (its context) and waits for it, and none
-// starts once Close began (Service.goCounted). A nil bg (tests of the
+// starts once Close began (Service.bg). A nil bg (tests of the
 // lists alone) runs requests on plain goroutines.
 type memberLists[T any] struct {
 	of     func(context.Context, workgroup.Member) ([]T, error)
@@ -47,7 +47,7 @@ func (l *memberLists[T]) start(req func(ctx context.Context)) bool {
 		go req(context.Background())
 		return true
 	}
-	return l.bg.goCounted(func() { req(l.bg.ctx) })
+	return l.bg.bg.Go(func() { req(l.bg.ctx) })
 }
 
 // ask starts a request to m unless one is under way, and returns a

@@ -206,9 +206,8 @@
 // # Close
 //
 // Close waits for all its work (docs/architecture.md): each
-// /peerhood/files/1 handler counts itself (addCounted, bgMu/bgClosed/
-// bgWG, as spool's), a stream that arrives once Close began is reset
-// unread, and Close resets the streams being served and waits for their
+// /peerhood/files/1 handler counts itself (a bgwork.Group, as spool's),
+// a stream that arrives once Close began is reset unread, and Close resets the streams being served and waits for their
 // handlers, so no transfer writes the share's files, the partial-upload
 // records or the digest cache after Close returned. A cut upload ends as
 // on any broken stream: nothing under its final name (temp + rename),

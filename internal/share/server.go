@@ -15,15 +15,15 @@ import (
 
 // handle serves one /peerhood/files/1 stream (already past
 // workgroup.Guard): one request, its reply, then the stream closes.
-// It is the service's work (addCounted): Close resets its stream, so it
+// It is the service's work (s.bg.Add): Close resets its stream, so it
 // ends with the request at hand, and waits for it; a stream that arrives
 // once Close began is reset unread.
 func (s *Service) handle(st network.Stream) {
-	if !s.addCounted() {
+	if !s.bg.Add() {
 		_ = st.Reset()
 		return
 	}
-	defer s.bgWG.Done()
+	defer s.bg.Done()
 	defer st.Close()
 	defer context.AfterFunc(s.life, func() { _ = st.Reset() })()
 	_ = st.SetReadDeadline(time.Now().Add(30 * time.Second))

@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/bgwork"
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
 	"github.com/peerhood/peerhood/internal/workgroup"
@@ -36,14 +37,12 @@ type Service struct {
 	noBatch atomic.Bool        // answer a batch as nodes before batches did (tests)
 	batched atomic.Int64       // batch items served (tests)
 
-	// bgMu, bgClosed, bgWG: the /peerhood/files/1 handlers, which libp2p
-	// runs on goroutines of its own, count themselves (addCounted);
-	// life ends at Close, which resets their streams and waits for them.
-	bgMu     sync.Mutex
-	bgClosed bool
-	bgWG     sync.WaitGroup
-	life     context.Context
-	end      context.CancelFunc
+	// bg: the /peerhood/files/1 handlers, which libp2p runs on
+	// goroutines of its own, count themselves (bg.Add); life ends at
+	// Close, which resets their streams and waits for them.
+	bg   bgwork.Group
+	life context.Context
+	end  context.CancelFunc
 
 	metrics *transferMetrics // GET /metrics (metrics.go)
 }
@@ -82,30 +81,15 @@ func (s *Service) Register() {
 // handlers, so nothing writes the share's files or the database once it
 // returned. Resetting rather than waiting for the peer keeps it bounded.
 func (s *Service) Close() error {
-	s.bgMu.Lock()
-	s.bgClosed = true // no handler is counted from now on
-	s.bgMu.Unlock()
+	s.bg.Stop() // no handler is counted from now on
 	s.host.RemoveStreamHandler(p2p.ProtoFiles)
 	s.end()
-	s.bgWG.Wait()
+	s.bg.Wait()
 	if s.stop != nil {
 		s.stop()
 		<-s.swept
 	}
 	return nil
-}
-
-// addCounted counts a stream handler (libp2p runs it on a goroutine of
-// its own) in bgWG: true, it runs and calls bgWG.Done when it ends;
-// false, Close began and it must not serve.
-func (s *Service) addCounted() bool {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return false
-	}
-	s.bgWG.Add(1)
-	return true
 }
 
 // Digests returns the cache of large files' SHA-256 digests.

@@ -13,7 +13,7 @@ import (
 // TestNoLiveOfferAfterClose: a live offer is started by Send, an API call
 // that runs outside the service's WaitGroups (the control API's drain
 // may give up while a send is still sealing). One started while the
-// service closes must not be added to bgWG concurrently with Close's
+// service closes must not be added to bg concurrently with Close's
 // wait (under -race the old code is reported as an Add racing the
 // Wait), and none starts once Close has begun: a live offer asked for
 // after Close returned is refused.
@@ -53,7 +53,7 @@ func TestNoLiveOfferAfterClose(t *testing.T) {
 					panic(err)
 				}
 				s.startLive(b.ID(), id, testWG, 1<<20).told(nil)
-				// One offer at a time: each one added takes bgWG from
+				// One offer at a time: each one added takes bg's count from
 				// zero, the Add that must be ordered before Close's wait.
 				for busy := true; busy; {
 					runtime.Gosched()

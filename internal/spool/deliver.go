@@ -63,17 +63,17 @@ func (r idleReader) Read(p []byte) (int, error) {
 // serveRequests reads request frames of type Req from st until it ends
 // and hands each to handle, which answers it; when handle reports the
 // stream no longer usable (false) the stream is reset. The handler is
-// the service's work (addCounted): Close resets its stream, so it ends
+// the service's work (s.bg.Add): Close resets its stream, so it ends
 // with the request at hand (its writes are each committed whole or not
 // at all, as on any broken stream), and waits for it; a stream that
 // arrives once Close began is reset unread.
 func serveRequests[Req any](s *Service, st network.Stream, what string,
 	handle func(ctx context.Context, st network.Stream, r *wire.Reader, remote peer.ID, req *Req) bool) {
-	if !s.addCounted() {
+	if !s.bg.Add() {
 		_ = st.Reset()
 		return
 	}
-	defer s.bgWG.Done()
+	defer s.bg.Done()
 	defer st.Close()
 	defer context.AfterFunc(s.life, func() { _ = st.Reset() })()
 	ctx, cancel := context.WithCancel(context.Background())

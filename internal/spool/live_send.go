@@ -156,7 +156,7 @@ func (s *Service) startLive(p peer.ID, id []byte, wg string, bound uint64) *live
 	// Send is an API call, outside the service's goroutines: counted so
 	// Close waits for the offer; once Close began none starts and the
 	// scheduler delivers the job instead.
-	if !s.goCounted(func() { l.run(s.life, key) }) {
+	if !s.bg.Go(func() { l.run(s.life, key) }) {
 		s.mu.Lock()
 		delete(s.liveJobs, key)
 		s.mu.Unlock()

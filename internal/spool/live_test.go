@@ -153,7 +153,7 @@ func TestLiveOfferSealFails(t *testing.T) {
 		t.Fatal("the seal of a shrunk file succeeded")
 	}
 	live.told(nil)
-	alice.svc.bgWG.Wait()
+	alice.svc.bg.Wait()
 	eventuallyEmpty(t, filepath.Join(bob.home, "spool", "partial"))
 	if fl, _ := bob.svc.Inbox(context.Background(), KindFile, false); len(fl) != 0 {
 		t.Fatalf("bob holds %+v", fl)

@@ -66,7 +66,7 @@ func (s *Service) notifyHeld(ps ...peer.ID) {
 		}
 		s.notifying[p] = false
 		s.mu.Unlock()
-		if !s.goCounted(func() { s.notifyLoop(p) }) {
+		if !s.bg.Go(func() { s.notifyLoop(p) }) {
 			s.mu.Lock()
 			delete(s.notifying, p)
 			s.mu.Unlock()

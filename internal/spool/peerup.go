@@ -67,7 +67,7 @@ func (s *Service) protoLoop(ctx context.Context, sub event.Subscription) {
 			}
 			ev, _ := e.(event.EvtPeerProtocolsUpdated)
 			if slices.Contains(ev.Added, p2p.ProtoDeliver) || slices.Contains(ev.Added, p2p.ProtoMailbox) {
-				s.goCounted(func() { s.peerUp(ctx, ev.Peer, true) })
+				s.bg.Go(func() { s.peerUp(ctx, ev.Peer, true) })
 			}
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/bgwork"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -149,12 +150,12 @@ type Service struct {
 	// liveJobs holds the job IDs a live offer is sending (live_send.go):
 	// the scheduler leaves them alone.
 	liveJobs map[string]bool
-	// bgMu, bgClosed, bgWG: the goroutines started from outside the
-	// service's own (live offers from Send, connection notifications,
-	// protocol news): goCounted; and the stream handlers: addCounted.
-	bgMu     sync.Mutex
-	bgClosed bool
-	bgWG     sync.WaitGroup
+	// bg: the goroutines started from outside the service's own (live
+	// offers from Send, connection notifications, protocol news):
+	// bg.Go; and the stream handlers: bg.Add. Its own lock, not s.mu: a
+	// connection notification runs under the swarm's notifiee lock, and
+	// nothing may wait for the swarm while holding the lock it takes.
+	bg       bgwork.Group
 	liveDone atomic.Int64 // live offers settled by their receipt
 	fetches  atomic.Int64 // fetches from mailboxes made (fetchOne; tests)
 	// notifying holds the addressees a mailbox notify is being sent to
@@ -213,7 +214,7 @@ func New(cfg Config) (*Service, error) {
 	s.h.Handle(p2p.ProtoMailbox, workgroup.Guard(cfg.Dir, s.log, s.handleMailbox))
 	s.notifiee = &network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		p, st := c.RemotePeer(), c.Stat()
-		s.goCounted(func() {
+		s.bg.Go(func() {
 			if !st.Limited {
 				s.endDials(p) // kick.go
 			}
@@ -237,47 +238,14 @@ func New(cfg Config) (*Service, error) {
 
 // Close stops the loops and unregisters the handlers.
 func (s *Service) Close() error {
-	s.bgMu.Lock()
-	s.bgClosed = true
-	s.bgMu.Unlock()
+	s.bg.Stop()
 	s.h.RemoveStreamHandler(p2p.ProtoDeliver)
 	s.h.RemoveStreamHandler(p2p.ProtoMailbox)
 	s.h.Network().StopNotify(s.notifiee)
 	s.stop()
 	s.wg.Wait()
-	s.bgWG.Wait()
+	s.bg.Wait()
 	return nil
-}
-
-// goCounted runs f in a goroutine Close waits for, and reports true;
-// once Close began it runs nothing and reports false. For work started
-// outside the service's goroutines (an API call, a libp2p notification
-// or event): the Add is ordered with Close's wait by bgMu, its own lock
-// (not s.mu: a connection notification runs under the swarm's notifiee
-// lock, and nothing may wait for the swarm while holding the lock it
-// takes).
-func (s *Service) goCounted(f func()) bool {
-	if !s.addCounted() {
-		return false
-	}
-	go func() {
-		defer s.bgWG.Done()
-		f()
-	}()
-	return true
-}
-
-// addCounted is goCounted for a goroutine that exists already (a stream
-// handler, which libp2p runs): true, it is counted in bgWG and calls
-// bgWG.Done when it ends; false, Close began and it must not run.
-func (s *Service) addCounted() bool {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return false
-	}
-	s.bgWG.Add(1)
-	return true
 }
 
 // Wake makes the loop look for all due work now.

@@ -250,7 +250,7 @@
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart
 // restores exactly the roster held when Close returned. The roster and
-// hello handlers are the service's work (serveCounted: addCounted, their
+// hello handlers are the service's work (serveCounted: counted in s.bg, their
 // streams reset when Close cancels the service's context): Close waits
 // for them and none answers once it returned; a stream that arrives once
 // Close began is reset unread. The join handler keeps its enter guard

@@ -69,7 +69,7 @@ func (g gate) allow(p peer.ID, inbound bool, remote ma.Multiaddr) bool {
 		for _, q := range evicted {
 			// Not once the service closes: nothing of it runs after
 			// its Close (the gate stays on the host until it closes).
-			g.s.goCounted(func() { g.s.dropEvicted(q) })
+			g.s.bg.Go(func() { g.s.dropEvicted(q) })
 		}
 	}
 	return g.s.inviteOutstanding() || onProbation

@@ -159,19 +159,13 @@ func (s *Service) maybeAskHello(p peer.ID) {
 	if !s.probation.ask(p, s.now()) {
 		return
 	}
-	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
-	defer s.bgMu.Unlock()
-	if !s.bgClosed {
-		s.wg.Add(1)
-		go s.askHello(p)
-	}
+	s.bg.Go(func() { s.askHello(p) }) // none once Close began
 }
 
 // askHello asks p, an inbound peer this node does not know, for its
 // certificates, verifies and stores them; p stays connected only if it is
-// then a member. It runs once per probation.
+// then a member. It runs once per probation, counted in s.bg.
 func (s *Service) askHello(p peer.ID) {
-	defer s.wg.Done()
 	if err := s.hello(p); err != nil {
 		s.log.Debug("hello", "peer", p, "err", err)
 	}
@@ -180,6 +174,8 @@ func (s *Service) askHello(p peer.ID) {
 	if ok {
 		s.log.Info("admitted a member this node had not heard of", "peer", p)
 		s.host.Protect(p, protectTag)
+		// One of the service's own goroutines (s.wg): Close waits for
+		// s.bg, so for this Add, before it waits for s.wg.
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.onConnect(p, false) }()
 		return

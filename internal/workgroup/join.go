@@ -159,7 +159,7 @@ func (s *Service) admit(ctx context.Context, remote peer.ID, req JoinRequest) (J
 	s.log.Info("member joined", "workgroup", wg, "name", req.Name, "peer", remote)
 	s.cfg.Events.Publish(wg, events.MemberJoined{Peer: remote.String(), Name: req.Name})
 	s.host.Protect(remote, protectTag)
-	s.goCounted(func() { // Close waits for it (admit runs within enter, before Close)
+	s.bg.Go(func() { // Close waits for it (admit runs within enter, before Close)
 		s.publish(wg, Bundle{Certs: [][]byte{raw}})
 		s.host.Enforce() // the invite may be spent: other non-members go
 	})
@@ -233,7 +233,7 @@ func (s *Service) Join(ctx context.Context, token, name string) (Info, Member, e
 	}
 	s.log.Info("joined workgroup", "workgroup", root.ID, "name", root.Name, "as", me.Name)
 	s.afterChange()
-	s.goCounted(func() { _ = s.syncWith(s.ctx, info.ID, root.ID) }) // none once Close began
+	s.bg.Go(func() { _ = s.syncWith(s.ctx, info.ID, root.ID) }) // none once Close began
 	return Info{ID: root.ID, Name: root.Name}, me, nil
 }
 

@@ -84,15 +84,7 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 	// another merge's Enforce would otherwise cut them first, and the
 	// removed peer would never learn it was removed).
 	s.notifyBegin(victims)
-	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		s.notifyEnd(victims)
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	started := s.bg.Go(func() {
 		ctx, cancel := context.WithTimeout(s.ctx, notifyTimeout)
 		defer cancel()
 		var wait sync.WaitGroup
@@ -108,7 +100,10 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 		wait.Wait()
 		s.notifyEnd(victims)
 		s.afterChange()
-	}()
+	})
+	if !started { // Close began
+		s.notifyEnd(victims)
+	}
 }
 
 // graceFor marks the connected peers that b's revocations name as being

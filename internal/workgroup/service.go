@@ -12,6 +12,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/peerhood/peerhood/internal/bgwork"
 	"github.com/peerhood/peerhood/internal/events"
 	"github.com/peerhood/peerhood/internal/identity"
 	"github.com/peerhood/peerhood/internal/p2p"
@@ -78,8 +79,12 @@ type Service struct {
 	closeMu sync.RWMutex // held shared by roster writes; Close waits for them
 	closed  bool
 
-	bgMu     sync.Mutex // guards starting background work (s.wg) against Close
-	bgClosed bool
+	// bg: work started outside the service's own goroutines (a stream
+	// handler, a connection notification, the gate, an API call): bg.Go,
+	// bg.Add (serveCounted). Close stops it before it cancels, and waits
+	// for it before s.wg (a piece of it may start one of the service's
+	// own goroutines: askHello).
+	bg bgwork.Group
 }
 
 // enter starts a roster write; false once the service is closing.
@@ -94,47 +99,18 @@ func (s *Service) enter() bool {
 
 func (s *Service) leave() { s.closeMu.RUnlock() }
 
-// goCounted runs f in a goroutine Close waits for (s.wg), and reports
-// true; once Close began it runs nothing and reports false. For work
-// started outside the service's own goroutines (a stream handler, the
-// gate, an API call): the Add is ordered with Close's Wait by bgMu,
-// which Close takes to set bgClosed before it waits.
-func (s *Service) goCounted(f func()) bool {
-	if !s.addCounted() {
-		return false
-	}
-	go func() {
-		defer s.wg.Done()
-		f()
-	}()
-	return true
-}
-
-// addCounted is goCounted for a goroutine that exists already (a stream
-// handler, which libp2p runs): true, it is counted in wg and calls
-// wg.Done when it ends; false, Close began and it must not run.
-func (s *Service) addCounted() bool {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return false
-	}
-	s.wg.Add(1)
-	return true
-}
-
 // serveCounted wraps a stream handler as the service's work: counted
-// (addCounted), its stream reset when Close cancels the service's
+// (s.bg.Add), its stream reset when Close cancels the service's
 // context, so Close waits for it and nothing is read or answered once
 // Close returned; a stream that arrives once Close began is reset
 // unread.
 func (s *Service) serveCounted(h network.StreamHandler) network.StreamHandler {
 	return func(st network.Stream) {
-		if !s.addCounted() {
+		if !s.bg.Add() {
 			_ = st.Reset()
 			return
 		}
-		defer s.wg.Done()
+		defer s.bg.Done()
 		defer context.AfterFunc(s.ctx, func() { _ = st.Reset() })()
 		h(st)
 	}
@@ -192,15 +168,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 			s.maybeAskHello(p)
 		}
 		outbound := c.Stat().Direction == network.DirOutbound
-		s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
-		if !s.bgClosed {
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				s.onConnect(p, outbound)
-			}()
-		}
-		s.bgMu.Unlock()
+		s.bg.Go(func() { s.onConnect(p, outbound) }) // none once Close began
 	}, DisconnectedF: func(_ network.Network, c network.Conn) { s.forgetGossipPeer(c.RemotePeer()) }})
 	for _, id := range s.roster.KnownIDs() {
 		if err := s.joinTopic(id); err != nil {
@@ -223,9 +191,7 @@ func (s *Service) Close() error {
 	s.closeMu.Lock()
 	s.closed = true
 	s.closeMu.Unlock()
-	s.bgMu.Lock()
-	s.bgClosed = true
-	s.bgMu.Unlock()
+	s.bg.Stop()
 	s.cancel()
 	s.host.RemoveStreamHandler(p2p.ProtoJoin)
 	s.host.RemoveStreamHandler(p2p.ProtoRoster)
@@ -238,6 +204,7 @@ func (s *Service) Close() error {
 		delete(s.topics, id)
 	}
 	s.psMu.Unlock()
+	s.bg.Wait()
 	s.wg.Wait()
 	return nil
 }

@@ -313,14 +313,7 @@ func (s *Service) syncMembers(wg string) {
 	if len(ps) == 0 {
 		return
 	}
-	s.bgMu.Lock() // Close sets bgClosed before it waits for s.wg
-	defer s.bgMu.Unlock()
-	if s.bgClosed {
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
+	s.bg.Go(func() { // none once Close began
 		sem := make(chan struct{}, announceSyncs)
 		var wait sync.WaitGroup
 		for _, p := range ps {
@@ -332,5 +325,5 @@ func (s *Service) syncMembers(wg string) {
 			}()
 		}
 		wait.Wait()
-	}()
+	})
 }
