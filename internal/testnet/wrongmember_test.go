@@ -535,6 +535,21 @@ var xcases = []xcase{
 		}
 		return nil
 	}},
+	{"roster/sync-oracle", func(x *xwg) error {
+		// A non-member learns nothing of whether alpha is in office: it is
+		// refused as for a workgroup alpha is not in.
+		var inOffice, elsewhere workgroup.SyncReply
+		if err := x.ask(p2p.ProtoRoster, workgroup.SyncHello{Workgroup: x.office}, &inOffice); err != nil {
+			return nothingOK(err)
+		}
+		if err := x.ask(p2p.ProtoRoster, workgroup.SyncHello{Workgroup: strings.Repeat("a", len(x.office))}, &elsewhere); err != nil {
+			return err
+		}
+		if inOffice.Error == nil || elsewhere.Error == nil || *inOffice.Error != *elsewhere.Error {
+			return fmt.Errorf("office refused with %v, a workgroup alpha is not in with %v", inOffice.Error, elsewhere.Error)
+		}
+		return nil
+	}, nil},
 	{"hello/ids", func(x *xwg) error {
 		return x.hello(workgroup.HelloAsk{Workgroups: []string{x.office}}, x.office)
 	}, func(x *xwg) error {
