@@ -622,6 +622,7 @@ var xcases = []xcase{
 	{"files/write", func(x *xwg) error {
 		return x.files(share.Request{Op: share.OpWrite, Share: "docs", Path: "/planted.txt", Size: 1})
 	}, nil},
+	{"files/batch", func(x *xwg) error { return x.files(share.Request{Op: share.OpBatch, Share: "docs"}) }, nil},
 	{"files/mkdir", func(x *xwg) error { return x.files(share.Request{Op: share.OpMkdir, Share: "docs", Path: "/planted"}) }, nil},
 	{"tunnel/list", func(x *xwg) error {
 		// discovery's service list (browse) asks this.
