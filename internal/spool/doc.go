@@ -313,7 +313,13 @@
 // the same ID is held beside it.
 //
 // Every handler is wrapped in workgroup.Guard and checks envelopes and
-// receipts (signature, membership, addressing) before storing anything.
+// receipts (signature, membership, addressing) before storing anything:
+// a deposit names a workgroup of which this node is a mailbox and both
+// the sender and the recipient are members; deposit_receipt, whose
+// receipts name no workgroup, is refused (forbidden) unless this node is
+// a mailbox of a workgroup both the signer (the depositor) and the
+// addressee are in, so a member of another of this node's workgroups
+// leaves nothing for a member it shares none with.
 //
 // # Chat items
 //

@@ -106,6 +106,20 @@ func (s *Service) serveMailbox(ctx context.Context, st network.Stream, r *wire.R
 	return false
 }
 
+// mailboxOfBoth reports whether this node holds the mailbox role in a
+// workgroup both a and b are members of.
+func (s *Service) mailboxOfBoth(a, b peer.ID) bool {
+	for _, m := range s.dir.Memberships(b) {
+		if !s.isMailboxFor(m.Workgroup) {
+			continue
+		}
+		if _, ok := s.dir.Member(m.Workgroup, a); ok {
+			return true
+		}
+	}
+	return false
+}
+
 // isMailboxFor reports whether this node holds the mailbox role in wg.
 func (s *Service) isMailboxFor(wg string) bool {
 	m, ok := s.dir.Self(wg)
@@ -285,6 +299,13 @@ func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [
 		}
 		if len(s.dir.Memberships(peer.ID(rec.To))) == 0 {
 			continue // for a non-member: nobody will fetch it
+		}
+		if !s.mailboxOfBoth(remote, peer.ID(rec.To)) {
+			// The signer answers a message of the addressee's: they share
+			// a workgroup, and the depositor picked this node as a mailbox
+			// of one. A member of another workgroup of this node's only
+			// would leave items for members it has no message of.
+			return mbErr(wire.CodeForbidden, "this node is not a mailbox of a workgroup of both the receipt's signer and its addressee")
 		}
 		if err := rec.Verify(); err != nil {
 			return mbErr(wire.CodeBadRequest, "%v", err)

@@ -185,7 +185,9 @@
 // 8 MiB (maxRosterFrame, limits.go).
 //
 // /peerhood/roster/1 (Guard, and the initiator must be a member of the
-// workgroup asked about). Anti-entropy: the initiator sends SyncHello
+// workgroup asked about: else, and for a workgroup this node does not
+// know, the one refusal not_member, so a member of another of its
+// workgroups cannot learn whether it is in the one named). Anti-entropy: the initiator sends SyncHello
 // {1: workgroup ID, 2: sorted SHA-256 hashes of every signed item it
 // holds}; the responder answers SyncReply {1: wire.Error, 2: Bundle of
 // the items the initiator lacks, 3: hashes the responder lacks}; the

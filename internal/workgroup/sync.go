@@ -54,12 +54,11 @@ func (s *Service) handleRoster(st network.Stream) {
 		return
 	}
 	// A node that was removed still answers (with what it holds, its own
-	// revocation included), so members that were away learn of it.
-	if !s.roster.Known(hello.Workgroup) {
-		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotFound, Message: "this node is not in that workgroup"}})
-		return
-	}
-	if _, ok := s.roster.Member(hello.Workgroup, remote); !ok {
+	// revocation included), so members that were away learn of it. A
+	// workgroup this node does not know and one the asker is not a member
+	// of get the same refusal: a member of another of this node's
+	// workgroups learns nothing of whether it is in the one named.
+	if _, ok := s.roster.Member(hello.Workgroup, remote); !ok || !s.roster.Known(hello.Workgroup) {
 		_ = wire.WriteFrame(st, SyncReply{Error: &wire.Error{Code: wire.CodeNotMember, Message: "not a member of that workgroup"}})
 		return
 	}
