@@ -208,11 +208,21 @@
 // MailboxMaxBytes (default 4 GiB) from one sender; past a limit the
 // request is refused with code over_quota and a message naming the
 // limit (a batch deposit answers it per item; the quota is checked before
-// the signature). These defaults fit a family or an office: a few to a
-// few dozen members, mail and documents, the odd video, and a mailbox
-// that must not be filled by one member. The node settings
-// spool.quota.partial_count, spool.quota.partial_bytes,
-// spool.quota.mailbox_count and spool.quota.mailbox_bytes (numbers) and
+// the signature). A mailbox also holds at most ReceiptMaxCount receipts
+// (default 10,000) of at most ReceiptMaxBytes (default 16 MiB) signed by
+// one member: a deposit_receipt request that would pass it is refused
+// whole with over_quota (before the signatures). Honest use stays far
+// below: a member deposits receipts only for messages whose senders it
+// cannot reach, each is deleted when fetched, and 10,000 is five
+// senders' full message quotas; a receipt is ~220 bytes, at most ~1.4
+// KiB with the longest reason. The depositor keeps a refused request's
+// receipts (spool_receipts_out), tries its next mailbox, then retries
+// with the backoff, directly first. These defaults fit a family or an
+// office: a few to a few dozen members, mail and documents, the odd
+// video, and a mailbox that must not be filled by one member. The node
+// settings spool.quota.partial_count, spool.quota.partial_bytes,
+// spool.quota.mailbox_count, spool.quota.mailbox_bytes,
+// spool.quota.receipt_count and spool.quota.receipt_bytes (numbers) and
 // spool.partial_max_age (a Go duration) override the defaults; Config
 // fields override both. A sender treats no_space and over_quota as a
 // failed attempt (retried later, the reason shown in the queue), not as a
@@ -222,7 +232,10 @@
 //
 // Revocation: jobs for a member no longer in the workgroup fail visibly,
 // and a mailbox drops what it holds for such members (messages of that
-// workgroup; receipts for a peer in none) with their spool files.
+// workgroup, with their spool files; receipts whose signer and addressee
+// share no workgroup any more, either of them revoked). Nothing held
+// expires by age: what an addressee that never fetches leaves on a
+// mailbox is bounded by the quotas of those depositing for it.
 //
 // # /peerhood/deliver/1
 //
@@ -288,7 +301,7 @@
 //
 //	deposit:         -> {Envelope} <- {Offset}|{Done}|{Err no_space|over_quota} ; -> raw bytes ; <- {} | {Err}
 //	                 -> {Items:[{Envelope, Data}...]} <- {Replies:[{}|{Err}...]}  (small messages whole, up to 256)
-//	deposit_receipt: -> {Receipts} <- {} | {Err}
+//	deposit_receipt: -> {Receipts} <- {} | {Err forbidden|over_quota|no_space}  (up to 500; all kept or none)
 //	list:            -> {}         <- {Items: [{Item, ID, Blob, Size, Data, Sender}]}  (what waits for the caller)
 //	get:             -> {ID, Offset, Sender} <- {Size} ; <- Size-Offset raw bytes
 //	ack:             -> {Acks:[{Item, ID, Sender}]} <- {}   (the mailbox deletes those items)

@@ -279,16 +279,21 @@ func (s *Service) serveDepositBatch(ctx context.Context, remote peer.ID, items [
 	return out
 }
 
+// serveDepositReceipts keeps receipts signed by remote for their
+// addressees: all of a request or none (the depositor keeps a refused
+// request's receipts and tries another mailbox, or later).
 func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [][]byte) *mailboxReply {
 	if len(rs) > listLimit {
 		return mbErr(wire.CodeBadRequest, "too many receipts in one request")
 	}
 	type held struct {
-		to peer.ID
-		id string
-		b  []byte
+		to  peer.ID
+		id  string
+		b   []byte
+		rec *Receipt
 	}
 	var ok []held
+	var size uint64
 	for _, b := range rs {
 		rec, err := DecodeReceipt(b)
 		if err != nil {
@@ -307,12 +312,31 @@ func (s *Service) serveDepositReceipts(ctx context.Context, remote peer.ID, rs [
 			// would leave items for members it has no message of.
 			return mbErr(wire.CodeForbidden, "this node is not a mailbox of a workgroup of both the receipt's signer and its addressee")
 		}
-		if err := rec.Verify(); err != nil {
+		ok = append(ok, held{peer.ID(rec.To), rec.IDString(), b, rec})
+		size += uint64(len(b))
+	}
+	if len(ok) == 0 {
+		return &mailboxReply{}
+	}
+	// The quota is checked before the signatures: cheap things first.
+	use, err := s.receiptUseOf(ctx, remote)
+	if err != nil {
+		return mbErr(wire.CodeInternal, "could not count the receipts held")
+	}
+	if rep := s.overReceiptQuota(use, len(ok), size); rep != nil {
+		s.log.Debug("mailbox: refused receipts", "peer", remote, "reason", rep.Err.Message)
+		return rep
+	}
+	if werr := s.roomFor(size, "mailbox"); werr != nil {
+		s.log.Warn("mailbox: refused receipts", "peer", remote, "reason", werr.Message)
+		return &mailboxReply{Err: werr}
+	}
+	for _, h := range ok {
+		if err := h.rec.Verify(); err != nil {
 			return mbErr(wire.CodeBadRequest, "%v", err)
 		}
-		ok = append(ok, held{peer.ID(rec.To), rec.IDString(), b})
 	}
-	err := s.durableTx(ctx, func(tx *sql.Tx) error {
+	err = s.durableTx(ctx, func(tx *sql.Tx) error {
 		for _, h := range ok {
 			_, err := tx.ExecContext(ctx, `INSERT INTO spool_mailbox(recipient, item, id, sender, blob, received) VALUES(?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
 				h.to.String(), itemReceipt, h.id, remote.String(), h.b, nowMs())

@@ -18,8 +18,10 @@ import (
 // would keep less than MinFree; each sending member may have at most
 // PartialMaxCount direct transfers in progress (PartialMaxBytes bytes on
 // disk and still to come), and a mailbox holds at most MailboxMaxCount
-// messages (MailboxMaxBytes bytes) from one sender. Partial transfers
-// nobody touched for PartialMaxAge are removed every SweepInterval.
+// messages (MailboxMaxBytes bytes) from one sender and at most
+// ReceiptMaxCount receipts (ReceiptMaxBytes bytes) signed by one member.
+// Partial transfers nobody touched for PartialMaxAge are removed every
+// SweepInterval.
 
 // codeQuota is the wire error code of a refusal over a sender's quota.
 const codeQuota = "over_quota"
@@ -30,6 +32,14 @@ const (
 	defPartialMaxBytes = 64 << 30
 	defMailboxMaxCount = 2000
 	defMailboxMaxBytes = 4 << 30
+	// A member deposits receipts only for messages it received whose
+	// senders it cannot reach, and each is removed when fetched: 10,000
+	// is five senders' full message quotas (2,000 each) all answered
+	// while those senders are away. A receipt is about 250 bytes, under
+	// 1.4 KiB with the longest rejection reason (maxReason, 1,024): 16 MiB
+	// holds 10,000 of the largest.
+	defReceiptMaxCount = 10000
+	defReceiptMaxBytes = 16 << 20
 	defPartialMaxAge   = 7 * 24 * time.Hour
 	defSweepInterval   = time.Hour
 )
@@ -41,6 +51,8 @@ const (
 	settingPartialBytes = "spool.quota.partial_bytes"
 	settingMailboxCount = "spool.quota.mailbox_count"
 	settingMailboxBytes = "spool.quota.mailbox_bytes"
+	settingReceiptCount = "spool.quota.receipt_count"
+	settingReceiptBytes = "spool.quota.receipt_bytes"
 	settingPartialAge   = "spool.partial_max_age"
 )
 
@@ -80,6 +92,8 @@ func (c *Config) quotaDefaults(ctx context.Context) {
 	byteLimit(&c.PartialMaxBytes, settingPartialBytes, defPartialMaxBytes)
 	intLimit(&c.MailboxMaxCount, settingMailboxCount, defMailboxMaxCount)
 	byteLimit(&c.MailboxMaxBytes, settingMailboxBytes, defMailboxMaxBytes)
+	intLimit(&c.ReceiptMaxCount, settingReceiptCount, defReceiptMaxCount)
+	byteLimit(&c.ReceiptMaxBytes, settingReceiptBytes, defReceiptMaxBytes)
 	if c.PartialMaxAge <= 0 {
 		c.PartialMaxAge = defPartialMaxAge
 		if c.DB != nil {
@@ -173,6 +187,26 @@ func (s *Service) overMailboxQuota(u mailboxUse, size uint64) *mailboxReply {
 	if u.count+1 > s.cfg.MailboxMaxCount || u.bytes+size > s.cfg.MailboxMaxBytes {
 		return mbErr(codeQuota, "over quota: this mailbox holds %d messages (%d bytes) from you; the limit is %d messages and %d bytes per sender",
 			u.count, u.bytes, s.cfg.MailboxMaxCount, s.cfg.MailboxMaxBytes)
+	}
+	return nil
+}
+
+// receiptUseOf is what a mailbox holds in receipts signed by signer.
+func (s *Service) receiptUseOf(ctx context.Context, signer peer.ID) (mailboxUse, error) {
+	var u mailboxUse
+	var size int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*), COALESCE(sum(length(blob)),0) FROM spool_mailbox WHERE sender=? AND item=?`,
+		signer.String(), itemReceipt).Scan(&u.count, &size)
+	u.bytes = uint64(size)
+	return u, err
+}
+
+// overReceiptQuota reports whether n more receipts of size bytes would
+// take their signer past the receipt quota; the error says so.
+func (s *Service) overReceiptQuota(u mailboxUse, n int, size uint64) *mailboxReply {
+	if u.count+n > s.cfg.ReceiptMaxCount || u.bytes+size > s.cfg.ReceiptMaxBytes {
+		return mbErr(codeQuota, "over quota: this mailbox holds %d receipts (%d bytes) from you; %d more would pass the limit of %d receipts and %d bytes per member",
+			u.count, u.bytes, n, s.cfg.ReceiptMaxCount, s.cfg.ReceiptMaxBytes)
 	}
 	return nil
 }

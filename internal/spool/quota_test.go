@@ -106,12 +106,13 @@ func TestQuotaFromSettings(t *testing.T) {
 	group(n)
 	n.start()
 	if c := n.svc.cfg; c.MailboxMaxCount != defMailboxMaxCount || c.MailboxMaxBytes != defMailboxMaxBytes ||
-		c.PartialMaxCount != defPartialMaxCount || c.PartialMaxBytes != defPartialMaxBytes || c.PartialMaxAge != defPartialMaxAge {
+		c.PartialMaxCount != defPartialMaxCount || c.PartialMaxBytes != defPartialMaxBytes || c.PartialMaxAge != defPartialMaxAge ||
+		c.ReceiptMaxCount != defReceiptMaxCount || c.ReceiptMaxBytes != defReceiptMaxBytes {
 		t.Fatalf("defaults not applied: %+v", c)
 	}
 	ctx := context.Background()
 	for k, v := range map[string]string{settingMailboxCount: "5", settingMailboxBytes: "1000", settingPartialCount: "3",
-		settingPartialBytes: "2000", settingPartialAge: "36h"} {
+		settingPartialBytes: "2000", settingPartialAge: "36h", settingReceiptCount: "7", settingReceiptBytes: "900"} {
 		if err := n.db.SetSetting(ctx, k, v); err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +120,8 @@ func TestQuotaFromSettings(t *testing.T) {
 	n.stop()
 	n.start()
 	c := n.svc.cfg
-	if c.MailboxMaxCount != 5 || c.MailboxMaxBytes != 1000 || c.PartialMaxCount != 3 || c.PartialMaxBytes != 2000 || c.PartialMaxAge != 36*time.Hour {
+	if c.MailboxMaxCount != 5 || c.MailboxMaxBytes != 1000 || c.PartialMaxCount != 3 || c.PartialMaxBytes != 2000 || c.PartialMaxAge != 36*time.Hour ||
+		c.ReceiptMaxCount != 7 || c.ReceiptMaxBytes != 900 {
 		t.Fatalf("limits %d %d %d %d %v", c.MailboxMaxCount, c.MailboxMaxBytes, c.PartialMaxCount, c.PartialMaxBytes, c.PartialMaxAge)
 	}
 }

@@ -58,6 +58,8 @@ type Config struct {
 	PartialMaxBytes uint64        // their bytes (default 64 GiB)
 	MailboxMaxCount int           // messages a mailbox holds (default 2000)
 	MailboxMaxBytes uint64        // their bytes (default 4 GiB)
+	ReceiptMaxCount int           // receipts a mailbox holds from one signer (default 10,000)
+	ReceiptMaxBytes uint64        // their bytes (default 16 MiB)
 	PartialMaxAge   time.Duration // untouched partials are abandoned after (default 7 days)
 	SweepInterval   time.Duration // how often abandoned partials are removed (default 1 h)
 	// Shares receives copies sent straight into a share (NAME:SHARE/path);
