@@ -13,5 +13,10 @@
 //
 // Errors are JSON objects {"error": "...", "code": "..."} with an HTTP
 // status that fits (400 bad input, 403 refused, 404 unknown, 405 wrong
-// method, 409 conflict, 503 unreachable peer, 500 other).
+// method, 409 conflict, 503 unreachable peer, 507 no_space, 500 other).
+// A full disk answers 507 no_space with NoSpace's words on every
+// endpoint: AsError maps ENOSPC and EDQUOT, and Server.SetFull takes the
+// node's test for the rest (store.IsFull: SQLite's "database or disk is
+// full" is no errno, and the framework imports no store); an endpoint
+// need only pass the store's error on unmapped.
 package api

@@ -54,7 +54,7 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 		}
 		out, err := fn(r.Context(), r, in)
 		if err != nil {
-			WriteError(w, err)
+			WriteError(w, s.asError(err))
 			return
 		}
 		writeJSON(w, http.StatusOK, out)

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,27 @@ type Server struct {
 	routes     []route
 	closed     bool
 	onShutdown []func()
+
+	full atomic.Pointer[func(error) bool] // SetFull's test (nil: none)
+}
+
+// SetFull makes every Handle endpoint answer an error that full
+// recognises (the node's store.IsFull: SQLite's "database or disk is
+// full", which is no errno) as NoSpace, 507 no_space, with the same
+// words as everywhere else. The framework knows no store: the node hands
+// it the test. An endpoint's own *Error is kept as it is.
+func (s *Server) SetFull(full func(error) bool) { s.full.Store(&full) }
+
+// asError is AsError with SetFull's test.
+func (s *Server) asError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if f := s.full.Load(); f != nil && *f != nil && (*f)(err) {
+		return NoSpace(err)
+	}
+	return AsError(err)
 }
 
 // OnShutdown makes Shutdown call f first, before it waits for running

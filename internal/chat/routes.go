@@ -9,7 +9,6 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
-	"github.com/peerhood/peerhood/internal/store"
 )
 
 // Routes declares /v1/rooms (rooms of a workgroup) and /v1/chat
@@ -181,8 +180,6 @@ func apiError(err error) error {
 		return api.Forbidden("%v", err)
 	case errors.Is(err, ErrInvalid):
 		return api.BadRequest("%v", err)
-	case store.IsFull(err):
-		return api.NoSpace(err)
 	}
-	return err
+	return err // a full disk: 507 no_space (the daemon's api.Server.SetFull)
 }

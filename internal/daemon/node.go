@@ -142,6 +142,7 @@ func Start(ctx context.Context, opts Options) (_ *Node, err error) {
 	}
 	n.closers = append(n.closers, closer{"host", n.host.Close})
 	n.api = api.NewServer(reg, n.log)
+	n.api.SetFull(store.IsFull) // a full database answers 507 no_space on every endpoint
 	n.Routes(n.api)
 	if err := n.startModules(ctx); err != nil {
 		return nil, err

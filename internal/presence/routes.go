@@ -2,6 +2,7 @@ package presence
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/peerhood/peerhood/internal/api"
@@ -17,10 +18,11 @@ func (s *Service) Routes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/presence", "Set this node's presence state (online, away, busy) and text",
 		func(ctx context.Context, r *http.Request, req apitypes.PresenceRequest) (Status, error) {
 			st, err := s.Set(ctx, req.State, req.Text)
-			if err != nil {
+			var bad *invalidError
+			if errors.As(err, &bad) {
 				return st, api.BadRequest("%v", err)
 			}
-			return st, nil
+			return st, err // a full disk: 507 no_space (the daemon's api.Server.SetFull)
 		})
 	api.Handle(srv, "POST /v1/logon", "Appear to the workgroups with the chosen presence again",
 		func(ctx context.Context, r *http.Request, _ api.Empty) (Status, error) {

@@ -18,17 +18,27 @@ func (s *Service) Self() Status {
 	return st
 }
 
+// invalidError is a presence Set refuses (the API answers 400); any
+// other error of Set is the store's.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string { return e.msg }
+
+func invalidf(format string, args ...any) error {
+	return &invalidError{fmt.Sprintf(format, args...)}
+}
+
 // Set chooses the state (online, away or busy) and text; it does not log
 // on a node that logged off.
 func (s *Service) Set(ctx context.Context, state, text string) (Status, error) {
 	if state == Offline {
-		return Status{}, fmt.Errorf("state %q: use 'peerhood logoff' to appear offline", state)
+		return Status{}, invalidf("state %q: use 'peerhood logoff' to appear offline", state)
 	}
 	if !ValidState(state) {
-		return Status{}, fmt.Errorf("state %q: use online, away or busy", state)
+		return Status{}, invalidf("state %q: use online, away or busy", state)
 	}
 	if len(text) > MaxText {
-		return Status{}, fmt.Errorf("presence text of %d bytes exceeds %d", len(text), MaxText)
+		return Status{}, invalidf("presence text of %d bytes exceeds %d", len(text), MaxText)
 	}
 	return s.update(ctx, func(st *Status) { st.State, st.Text = state, text })
 }

@@ -145,7 +145,7 @@ func (s *Service) Item(ctx context.Context, id string, markRead bool) (Item, err
 	}
 	if markRead && !it.Read {
 		if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET read=1 WHERE handle=?`, full); err != nil {
-			return Item{}, err
+			return Item{}, fmt.Errorf("mark %s read: %w", full, err)
 		}
 		it.Read = true
 	}
@@ -162,7 +162,7 @@ func (s *Service) Remove(ctx context.Context, id string) (Item, error) {
 	var hash, staged string
 	_ = s.db.QueryRowContext(ctx, `SELECT hash, staged FROM spool_inbox WHERE handle=?`, it.ID).Scan(&hash, &staged)
 	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, subject='', body='', files='[]', inline=NULL, staged='' WHERE handle=?`, ItemRemoved, it.ID); err != nil {
-		return Item{}, err
+		return Item{}, fmt.Errorf("remove %s: %w", it.ID, err)
 	}
 	s.releaseCiphertext(ctx, hash)
 	if staged != "" {

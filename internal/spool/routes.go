@@ -8,7 +8,6 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
-	"github.com/peerhood/peerhood/internal/store"
 )
 
 // apiError maps the spool's errors to API errors.
@@ -24,10 +23,7 @@ func apiError(err error) error {
 			return k.mk("%s", strings.TrimPrefix(err.Error(), k.kind.Error()+": "))
 		}
 	}
-	if store.IsFull(err) {
-		return api.NoSpace(err)
-	}
-	return err
+	return err // a full disk: 507 no_space (the daemon's api.Server.SetFull)
 }
 
 // Routes declares the mail, copy, inbox and queue endpoints on the

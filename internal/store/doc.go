@@ -13,5 +13,6 @@
 // names the file. One that cannot open for want of disk space says so
 // (ErrFull: SQLite reports a shared-memory file it cannot grow as a "disk
 // I/O error"); IsFull tells a write refused by a full disk (SQLITE_FULL,
-// ENOSPC, EDQUOT), which the services answer as 507 no_space.
+// ENOSPC, EDQUOT), which every endpoint answers as 507 no_space (the
+// daemon hands it to api.Server.SetFull).
 package store

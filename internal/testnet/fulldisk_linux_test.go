@@ -314,6 +314,11 @@ func members(nd *testnet.Node) ([]string, error) {
 	return out, nil
 }
 
+// rosterRetry bounds how long after freeing its disk a member takes a
+// roster update it missed: the retry's longest wait (8 s) and a sync,
+// well under the periodic sync's 30 s.
+const rosterRetry = 15 * time.Second
+
 // shortHome is a fresh state folder on the ordinary disk.
 func shortHome(t *testing.T) string {
 	t.Helper()
@@ -357,6 +362,18 @@ func TestRosterOnFullDisk(t *testing.T) {
 		t.Fatalf("alpha's roster on a full disk: %v, %v", got, err)
 	}
 	free()
+	// alpha asks for the update it missed soon after the disk has room
+	// (workgroup's fullRetry, at most 8 s apart), not only at the next
+	// periodic roster sync (30 s, of random phase).
+	freed := time.Now()
+	testutil.Eventually(t, rosterRetry, func() error {
+		got, err := members(alpha)
+		if err != nil || !slices.Contains(got, "charlie") {
+			return fmt.Errorf("alpha lists %v (%v) %s after freeing its disk", got, err, time.Since(freed).Round(time.Second))
+		}
+		return nil
+	})
+	t.Logf("alpha took the missed roster update %s after freeing", time.Since(freed).Round(100*time.Millisecond))
 	net.WaitMembers("office")
 
 	// Joining on a full disk.

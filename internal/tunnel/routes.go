@@ -30,7 +30,7 @@ func (s *Service) printerRoutes(srv *api.Server) {
 	api.Handle(srv, "POST /v1/printers/shared", "Share a local IPP printer (a service of kind printer)",
 		func(ctx context.Context, r *http.Request, req apitypes.PrinterShareRequest) (Config, error) {
 			cfg, err := s.SharePrinter(ctx, req)
-			if err != nil && !isAPIError(err) {
+			if err != nil && !isAPIError(err) && !store.IsFull(err) {
 				return cfg, api.BadRequest("%v", err)
 			}
 			return cfg, err

@@ -251,7 +251,11 @@
 // start and kept in step on every change: new items are stored before
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart
-// restores exactly the roster held when Close returned. The roster and
+// restores exactly the roster held when Close returned. Items a full
+// disk refused (store.IsFull) are asked for again soon: a roster sync
+// with every connected member 1 s later, then 2, 4 and 8 s apart, until
+// one round stores them (fullretry.go), not only at the next periodic
+// sync. The roster and
 // hello handlers are the service's work (serveCounted: counted in s.bg, their
 // streams reset when Close cancels the service's context): Close waits
 // for them and none answers once it returned; a stream that arrives once

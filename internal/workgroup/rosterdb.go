@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/store"
 )
 
 // loadRoster reads every workgroup and its roster from SQLite.
@@ -170,6 +172,9 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 	if err != nil {
 		// Not accepted: a later sync brings the items again.
 		s.log.Error("store roster items", "workgroup", wg, "from", from, "err", err)
+		if store.IsFull(err) {
+			s.missedOnFullDisk(wg) // asked for again soon (fullretry.go)
+		}
 		return 0
 	}
 	n := added.Len()

@@ -7,7 +7,6 @@ import (
 
 	"github.com/peerhood/peerhood/internal/api"
 	"github.com/peerhood/peerhood/internal/apitypes"
-	"github.com/peerhood/peerhood/internal/store"
 )
 
 // JoinResult is the joined workgroup and this node's membership (read
@@ -33,10 +32,7 @@ func apiError(err error) error {
 		CodeUnavailable:   http.StatusServiceUnavailable,
 	}[code]
 	if status == 0 {
-		if store.IsFull(err) {
-			return api.NoSpace(err)
-		}
-		return err
+		return err // a full disk: 507 no_space (the daemon's api.Server.SetFull)
 	}
 	return api.Errorf(status, code, "%s", err.Error())
 }

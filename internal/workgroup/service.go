@@ -85,6 +85,8 @@ type Service struct {
 	// for it before s.wg (a piece of it may start one of the service's
 	// own goroutines: askHello).
 	bg bgwork.Group
+
+	full fullMissed // roster updates a full disk refused (fullretry.go)
 }
 
 // enter starts a roster write; false once the service is closing.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -312,17 +311,5 @@ func (s *Service) syncMembers(wg string) {
 	if len(ps) == 0 {
 		return
 	}
-	s.bg.Go(func() { // none once Close began
-		sem := make(chan struct{}, announceSyncs)
-		var wait sync.WaitGroup
-		for _, p := range ps {
-			sem <- struct{}{}
-			wait.Add(1)
-			go func() {
-				defer func() { <-sem; wait.Done() }()
-				s.syncRetry(p, wg)
-			}()
-		}
-		wait.Wait()
-	})
+	s.bg.Go(func() { s.syncWithAll(wg, ps) }) // none once Close began
 }
