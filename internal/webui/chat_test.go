@@ -1,11 +1,16 @@
 package webui_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/url"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/peerhood/peerhood/internal/testnet"
 )
 
 // chatFlow: alpha makes the room "lobby" on its chat page and writes in
@@ -48,4 +53,28 @@ func chatFlow(t *testing.T, a, b *tab, wg string) {
 	a.until("focus in the message box", `document.activeElement && document.activeElement.id === 'chat-text'`)
 	a.do("answer", chromedp.KeyEvent("on my way"), chromedp.KeyEvent(kb.Enter))
 	b.until("answer live", `[...document.querySelectorAll('#messages li .text')].some((x) => x.textContent === 'on my way')`)
+}
+
+// logRoomOnFailure logs, when the test failed, what each node holds of
+// room and which peers it is connected to: a message a browser never
+// showed is then told apart from one its node never received.
+func logRoomOnFailure(t *testing.T, wg, room string, nodes ...*testnet.Node) {
+	if !t.Failed() {
+		return
+	}
+	for _, nd := range nodes {
+		var hist, peers json.RawMessage
+		herr := nd.Do("GET", "/v1/chat/history?"+url.Values{"workgroup": {wg}, "room": {room}}.Encode(), nil, &hist)
+		perr := nd.Do("GET", "/v1/peers", nil, &peers)
+		t.Logf("%s: #%s history (err %v): %s", nd.Name, room, herr, compact(hist))
+		t.Logf("%s: peers (err %v): %s", nd.Name, perr, compact(peers))
+	}
+}
+
+func compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }

@@ -61,6 +61,7 @@ func TestBrowser(t *testing.T) {
 	st.until("upload graphed", `Number(document.querySelector('svg.graph').dataset.out || 0) >= 8 << 20`)
 	readOnly(t, a, wg, pub)
 	b := mail(t, a, beta)
+	t.Cleanup(func() { logRoomOnFailure(t, wg, "lobby", alpha, beta) })
 	chatFlow(t, a, b, wg)
 	dropCopy(t, a, beta)
 	services(t, a, alpha, beta)
