@@ -359,7 +359,7 @@ func (c *client) serve() {
 		}
 		if err != nil {
 			c.labeled(c.rawLabel(raw), func() {
-				c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+				c.fail("*", "INVALID_LINE", nil, invalidLine(err))
 			})
 			continue
 		}

@@ -72,7 +72,7 @@ func (c *client) run(l Line) bool {
 			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
 		}
 		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
-			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8", "Text that is not UTF-8 was changed: this network is UTF-8 only"}})
+			c.standardReply("WARN", l.Command, "INVALID_UTF8", nil, "Text that is not UTF-8 was changed: this network is UTF-8 only")
 		}
 	}
 	switch l.Command {

@@ -197,7 +197,7 @@ func (c *client) away(l Line) {
 		c.mu.Lock()
 		c.toldAway = was
 		c.mu.Unlock()
-		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"AWAY", "CANNOT_SET", err.Error()}})
+		c.fail("AWAY", "CANNOT_SET", nil, "Cannot set your presence: "+err.Error())
 		return
 	}
 	if text != "" {
@@ -335,7 +335,7 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 			s.sendMessageAside(c, *other) // published all the same: the hub skipped c
 		}
 		if !notice { // no error ever answers a NOTICE (RFC 1459 4.4.2)
-			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
+			c.failBesides("PRIVMSG", "CANNOT_SEND", []string{target}, err.Error())
 			c.numeric("404", target, "Cannot send: "+err.Error())
 		}
 		return
