@@ -42,6 +42,7 @@ type client struct {
 	// The reader goroutine's own.
 	authed     bool
 	capPending bool // CAP LS/REQ seen, CAP END not yet
+	v302       bool // CAP LS 302 (or later) seen: multiline CAP replies
 	gotNick    bool
 	gotUser    bool
 	sasl       *saslState
