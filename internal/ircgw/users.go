@@ -379,6 +379,7 @@ func (c *client) allChannels() []chanRef {
 	for _, r := range c.channels {
 		out = append(out, r)
 	}
+	slices.SortFunc(out, func(a, b chanRef) int { return strings.Compare(fold(a.Name), fold(b.Name)) }) // JOIN 0's PARTs in order
 	return out
 }
 
