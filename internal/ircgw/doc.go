@@ -224,8 +224,8 @@
 // A channel that is no room is 403 (PART, PRIVMSG, TOPIC, MODE, JOIN
 // of a bad name); a room not joined is 442 (PART, TOPIC set) or 404
 // (PRIVMSG); an empty item of a JOIN or PART list is skipped, and JOIN 0
-// parts the channels in name order. No error ever answers a NOTICE. NAMES alone is 366 with
-// "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
+// parts the channels in name order. No error ever answers a NOTICE.
+// NAMES alone is 366 with "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
 // change of a known mode 482, an unknown mode character 472; MODE of
 // another nick 502, of no member 401. LIST takes names, masks (* ?)
 // and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a
