@@ -204,7 +204,9 @@ func TestModernClientProtocol(t *testing.T) {
 }
 
 // TestISupportCasemapping: 005 says CASEMAPPING=ascii and UTF8ONLY,
-// which the gateway keeps (TestModernClientProtocol's rows).
+// which the gateway keeps (TestModernClientProtocol's rows); 004 names
+// the user modes MODE takes (before: i alone, w being taken too) and the
+// channel modes with a parameter.
 func TestISupportCasemapping(t *testing.T) {
 	tn := newTestNet(t)
 	c := dial(t, startGateway(t, tn.alice, nil))
@@ -212,6 +214,9 @@ func TestISupportCasemapping(t *testing.T) {
 	for _, l := range c.register() {
 		if l.Command == "005" {
 			tokens = append(tokens, l.Params[1:len(l.Params)-1]...)
+		}
+		if l.Command == "004" && strings.Join(l.Params[3:], " ") != "iw bntov bov" {
+			t.Errorf("004 %q, want modes iw bntov bov", l.Params)
 		}
 	}
 	for _, want := range []string{"CASEMAPPING=ascii", "UTF8ONLY", "CHANTYPES=#"} {

@@ -385,7 +385,7 @@ func (c *client) welcome(nick string) {
 	c.numeric("001", "Welcome to the peerhood IRC gateway, "+userhost(nick))
 	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
 	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
-	c.numeric("004", serverName, version.String(), "i", "bntov")
+	c.numeric("004", serverName, version.String(), userModes, "bntov", "bov") // user modes, channel modes, those with a parameter
 	c.sendISupport()
 	c.sendMOTD()
 	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {
