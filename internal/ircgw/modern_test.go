@@ -88,16 +88,36 @@ func TestModernClientProtocolBeforeRegistration(t *testing.T) {
 	}
 }
 
-// TestPassAfterNickUser: PASS must come before registration ends (NICK
-// and USER without CAP): a PASS after is too late, the connection ends
-// with 464 and ERROR (irctest's testPassAfterNickuser: no 001).
-func TestPassAfterNickUser(t *testing.T) {
+// TestPassOrdering: PASS must come before registration ends: after
+// NICK and USER (no CAP) it is too late, the connection ends with 464
+// and ERROR, no 001 (irctest's testPassAfterNickuser); between USER and
+// NICK, or anywhere before CAP END, it is in time.
+func TestPassOrdering(t *testing.T) {
 	tn := newTestNet(t)
-	c := dial(t, startGateway(t, tn.alice, nil))
-	c.send("NICK zed", "USER u 0 * :r", "PASS "+testToken)
-	got := c.closed()
-	if _, ok := find(got, "001"); ok || len(got) < 2 || got[0].Command != "464" || got[len(got)-1].Command != "ERROR" {
-		t.Fatalf("%s", dump(got))
+	s := startGateway(t, tn.alice, nil)
+	for _, tc := range []struct {
+		name  string
+		lines []string
+		ok    bool
+	}{
+		{"after nick and user", []string{"NICK zed", "USER u 0 * :r", "PASS " + testToken}, false},
+		{"between user and nick", []string{"USER u 0 * :r", "PASS " + testToken, "NICK zed"}, true},
+		{"after nick and user, before cap end", []string{"CAP LS 302", "NICK zed", "USER u 0 * :r", "PASS " + testToken, "CAP END"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			c.send(tc.lines...)
+			if tc.ok {
+				if w := mustFind(t, c.until("376"), "001"); w.Param(0) != "alice" {
+					t.Fatalf("001 %v", w)
+				}
+				return
+			}
+			got := c.closed()
+			if _, ok := find(got, "001"); ok || len(got) < 2 || got[0].Command != "464" || got[len(got)-1].Command != "ERROR" {
+				t.Fatalf("%s", dump(got))
+			}
+		})
 	}
 }
 
