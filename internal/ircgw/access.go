@@ -99,7 +99,10 @@ func (c *client) invite(l Line) {
 		c.numeric("482", ref.Name, "You're not channel operator: only the room's creator or an admin changes who may enter")
 		return
 	}
+	// The inviter had 341: invite-notify's INVITE is not echoed to it.
+	done := c.s.invited.add(c, ref.WG, ref.Room, m.Name)
 	if !c.setAllow(ref, append(slices.Clone(r.Allow), m.Name)) {
+		done()
 		return
 	}
 	c.numeric("341", nick, ref.Name) // the invitee's clients: INVITE from roomChanged

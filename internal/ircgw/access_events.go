@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/peerhood/peerhood/internal/events"
 )
@@ -101,7 +102,8 @@ func (s *Server) roomChanged(wg string, rc events.RoomChanged) {
 // invite-notify of each member a restricted room's list newly names:
 // ":by INVITE nick ch" (by added them). A list that was open admitted
 // them already, and a group entry names no one member: neither is an
-// invite. This node's own member is told by roomChanged's INVITE.
+// invite. This node's own member is told by roomChanged's INVITE. The
+// client whose INVITE it was had 341 and is left out (sentInvites).
 func (s *Server) inviteNotify(wg, ch, by string, prev, allow []string) {
 	if by == "" || openRoom(Room{Allow: prev}) || openRoom(Room{Allow: allow}) {
 		return
@@ -118,12 +120,72 @@ func (s *Server) inviteNotify(wg, ch, by string, prev, allow []string) {
 	if len(nicks) == 0 {
 		return
 	}
+	senders := make([][]*client, len(nicks))
+	for i, nick := range nicks {
+		senders[i] = s.invited.take(wg, ch, nick, s)
+	}
 	for _, o := range s.registered() {
 		if !o.has("invite-notify") || !o.inChannel(ch) {
 			continue
 		}
-		for _, nick := range nicks {
-			o.send(Line{Source: userhost(by), Command: "INVITE", Params: []string{nick, ch}})
+		for i, nick := range nicks {
+			if !slices.Contains(senders[i], o) {
+				o.send(Line{Source: userhost(by), Command: "INVITE", Params: []string{nick, ch}})
+			}
 		}
 	}
+}
+
+// sentInvites are the INVITEs this node's clients sent whose
+// room.changed was not seen yet: the client that sent one had 341, and
+// gets no invite-notify INVITE of it (chat's event does not tell this
+// node's clients apart). One whose event never came is forgotten after
+// a minute.
+type sentInvites struct {
+	mu   sync.Mutex
+	list []sentInvite
+}
+
+type sentInvite struct {
+	by     *client
+	wg     string
+	room   string // chat's name
+	member string
+	at     time.Time
+}
+
+const sentInviteTTL = time.Minute
+
+// add records c's INVITE of member to wg's room; the func returned
+// forgets it (the invitation failed).
+func (si *sentInvites) add(c *client, wg, room, member string) func() {
+	si.mu.Lock()
+	defer si.mu.Unlock()
+	now := time.Now()
+	si.list = slices.DeleteFunc(si.list, func(x sentInvite) bool { return now.Sub(x.at) > sentInviteTTL })
+	inv := sentInvite{by: c, wg: wg, room: room, member: member, at: now}
+	si.list = append(si.list, inv)
+	return func() {
+		si.mu.Lock()
+		defer si.mu.Unlock()
+		if i := slices.Index(si.list, inv); i >= 0 {
+			si.list = slices.Delete(si.list, i, i+1)
+		}
+	}
+}
+
+// take returns (and forgets) the clients that invited nick to channel
+// ch of wg.
+func (si *sentInvites) take(wg, ch, nick string, s *Server) []*client {
+	si.mu.Lock()
+	defer si.mu.Unlock()
+	var out []*client
+	si.list = slices.DeleteFunc(si.list, func(x sentInvite) bool {
+		if x.wg == wg && strings.EqualFold(s.chanName(x.wg, x.room), ch) && strings.EqualFold(s.nickOf(x.wg, x.member), nick) {
+			out = append(out, x.by)
+			return true
+		}
+		return false
+	})
+	return out
 }

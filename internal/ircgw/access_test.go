@@ -158,3 +158,58 @@ func TestInviteKickReachMember(t *testing.T) {
 		t.Fatalf("group entry bob is not in: %s", dump(kick))
 	}
 }
+
+// TestInviteNotify: a member a restricted room's list newly names is
+// told, as ":adder INVITE nick #room", to this node's clients in the
+// channel that have invite-notify, whoever added it (this node's client
+// or a change heard on the bus), but the client whose INVITE it was: it
+// had 341 (before: it got its own INVITE back as well). A group entry,
+// or a list that was open, invites no one.
+func TestInviteNotify(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.alice.CreateRoom(t.Context(), "wg-home", "ops", "", []string{"bob"}); err != nil {
+		t.Fatal(err)
+	}
+	s := startGateway(t, tn.alice, nil)
+	inviter := dial(t, s)
+	inviter.register("invite-notify")
+	other := dial(t, s)
+	other.register("invite-notify")
+	plain := dial(t, s)
+	plain.register()
+	inviter.send("JOIN #ops")
+	for _, c := range []*ircClient{inviter, other, plain} {
+		c.until("366")
+	}
+	inviter.send("INVITE carol #ops")
+	inviter.until("341")
+	got := other.until("INVITE")
+	if l := got[len(got)-1]; l.Source != "alice!alice@peerhood" || strings.Join(l.Params, " ") != "carol #ops" {
+		t.Fatalf("the other client's invite-notify: %s", dump(got))
+	}
+	// A group entry and the list made open: no INVITE; then the list
+	// restricted again with a new name (a change not made by a client):
+	// one, to both clients with the capability.
+	for _, allow := range [][]string{{"bob", "carol", "group:staff"}, nil, {"bob"}, {"bob", "carol"}} {
+		if _, err := tn.alice.SetAllow(t.Context(), "wg-home", "ops", allow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tn.alice.Say(t.Context(), "wg-home", "ops", "after", SendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		c    *ircClient
+		want string
+	}{{inviter, "carol"}, {other, "carol"}, {plain, ""}} {
+		var invites []string
+		for _, l := range tc.c.until("PRIVMSG") {
+			if l.Command == "INVITE" {
+				invites = append(invites, l.Param(0))
+			}
+		}
+		if strings.Join(invites, " ") != tc.want {
+			t.Errorf("INVITEs %v, want %q (the inviter none of its own, the last list's one)", invites, tc.want)
+		}
+	}
+}

@@ -106,6 +106,9 @@ func (c *client) join(l Line) {
 		return
 	}
 	for _, name := range strings.Split(l.Params[0], ",") {
+		if name == "" {
+			continue // "#a,,#b": no channel named
+		}
 		ref, ok := s.parseChan(name)
 		if !ok {
 			c.numeric("403", name, "No such channel: use #room or #room@workgroup")
@@ -274,6 +277,9 @@ func (c *client) part(l Line) {
 		return
 	}
 	for _, name := range strings.Split(l.Params[0], ",") {
+		if name == "" {
+			continue
+		}
 		ref, ok := c.s.parseChan(name)
 		if !ok || !c.inChannel(ref.Name) {
 			if _, exists := c.s.roomOf(ref.WG, ref.Room); !ok || !exists {

@@ -49,8 +49,8 @@ func TestConformanceReplies(t *testing.T) {
 		{"MODE ALICE", []string{"221"}, "+w", nil},
 		{"INVITE", []string{"337"}, "", nil},
 		{"PRIVMSG #general :" + strings.Repeat("a", 500), []string{"417"}, "", nil},
-		{"TOPIC #general :caf\xe9", []string{"WARN", "TOPIC"}, "caf\uFFFD", nil},
-		{"PRIVMSG #general :\xff", []string{"WARN"}, "INVALID_UTF8", nil},
+		{"TOPIC #general :caf\xe9", []string{"NOTICE", "TOPIC"}, "caf\uFFFD", nil},
+		{"PRIVMSG #general :\xff", []string{"NOTICE"}, "UTF-8 only", nil}, // WARN INVALID_UTF8 with standard-replies
 		{"NOTICE #general :\xff\r\nPING :n", []string{"PONG"}, "n", nil},
 		{"PRIVMSG alice,bob :a note", []string{"PRIVMSG"}, "alice a note", nil},
 		{"NOTICE ALICE :\x01PING 1\x01", []string{"NOTICE"}, "alice \x01PING 1\x01", nil},
@@ -80,7 +80,7 @@ func TestRegistrationRules(t *testing.T) {
 		{"cap end before nick and user", []string{"CAP LS", "CAP END", "PASS " + testToken, "NICK alice", "USER u 0 * :r"}, []string{"001"}},
 		{"pass after sasl", append(sasl, "PASS wrong", "NICK alice", "USER u 0 * :r", "CAP END"), []string{"903", "001"}},
 		{"sasl aborted", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE *", "PASS " + testToken, "NICK alice", "USER u 0 * :r", "CAP END"}, []string{"906", "001"}},
-		{"cap ls 301", []string{"CAP LS", "PASS " + testToken, "NICK alice", "USER u 0 * :r", "CAP END"}, []string{"CAP", "001"}},
+		{"cap ls 301", []string{"CAP LS", "PASS " + testToken, "NICK alice", "USER u 0 * :r", "CAP LIST", "CAP END"}, []string{"CAP", "CAP", "001"}},
 		{"cap req mixed", []string{"CAP LS 302", "CAP REQ :server-time nope", "CAP REQ :server-time -batch", "CAP LIST", "PASS " + testToken, "NICK alice", "USER u 0 * :r", "CAP END"},
 			[]string{"CAP", "CAP", "CAP", "CAP", "001"}},
 	} {
@@ -105,6 +105,9 @@ func TestRegistrationRules(t *testing.T) {
 				if ls := mustFind(t, got, "CAP"); strings.Contains(ls.Param(2), "=") {
 					t.Errorf("CAP LS without 302 carries values: %q", ls.Param(2))
 				}
+				if list := got[slices.IndexFunc(got, func(l Line) bool { return l.Param(1) == "LIST" })]; list.Param(2) != "" {
+					t.Errorf("CAP LIST after CAP LS without 302: %q, want none (no implied cap-notify)", list.Param(2))
+				}
 			case "cap req mixed":
 				var caps []string
 				for _, l := range got {
@@ -112,7 +115,8 @@ func TestRegistrationRules(t *testing.T) {
 						caps = append(caps, l.Param(1)+" "+l.Param(2))
 					}
 				}
-				want := []string{"LS " + ls302(), "NAK server-time nope", "ACK server-time -batch", "LIST server-time"}
+				// CAP LS 302 implies cap-notify (capability negotiation).
+				want := []string{"LS " + ls302(), "NAK server-time nope", "ACK server-time -batch", "LIST cap-notify server-time"}
 				if !slices.Equal(caps, want) {
 					t.Errorf("CAP replies %q, want %q", caps, want)
 				}

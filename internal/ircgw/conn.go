@@ -42,6 +42,7 @@ type client struct {
 	// The reader goroutine's own.
 	authed     bool
 	capPending bool // CAP LS/REQ seen, CAP END not yet
+	v302       bool // CAP LS 302 (or later) seen: multiline CAP replies
 	gotNick    bool
 	gotUser    bool
 	sasl       *saslState
@@ -359,7 +360,7 @@ func (c *client) serve() {
 		}
 		if err != nil {
 			c.labeled(c.rawLabel(raw), func() {
-				c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"*", "INVALID_LINE", err.Error()}})
+				c.fail("*", "INVALID_LINE", nil, invalidLine(err))
 			})
 			continue
 		}

@@ -22,7 +22,8 @@
 // or a client's tag section over 4096 bytes (4094 of tag data,
 // message-tags' client share), is 417 too. NUL, CR or
 // LF inside a line, an empty tag section, an empty source or a bad
-// command is refused with FAIL * INVALID_LINE; a tag whose key name is
+// command is refused with FAIL * INVALID_LINE (a NOTICE to a client
+// without standard-replies); a tag whose key name is
 // malformed is dropped, never a reason to refuse the line
 // (message-tags). Tag values escape ';' '\' ' ' CR LF as \: \\ \s
 // \r \n; an unknown escape \x is x, a lone trailing '\' is dropped. At
@@ -94,10 +95,14 @@
 //     A CTCP ACTION is chat text "/me ..." and back; other CTCP is not
 //     carried. TAGMSG (typing, reactions) reaches only this node's
 //     other clients with message-tags in the channel, and the sender
-//     with echo-message: chat keeps no tags (so do a PRIVMSG's client
-//     tags, but +draft/reply).
+//     with echo-message: chat keeps no tags. A PRIVMSG's or NOTICE's
+//     client-only tags go as they are with its live delivery to this
+//     node's message-tags clients (the echo too); other members,
+//     playback and CHATHISTORY never have them, but +draft/reply (the
+//     chat message's parent).
 //   - UTF8ONLY: parameters that are not UTF-8 are taken with U+FFFD for
-//     the bad bytes (and a WARN INVALID_UTF8); every line sent is UTF-8.
+//     the bad bytes (and a WARN INVALID_UTF8, a NOTICE without
+//     standard-replies; nothing for a NOTICE); every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup. Every PRIVMSG and NOTICE line has one of
@@ -155,8 +160,11 @@
 // draft/read-marker, echo-message, extended-join, extended-monitor,
 // invite-notify, labeled-response, message-tags, multi-prefix,
 // no-implicit-names, sasl=PLAIN, server-time, standard-replies and
-// userhost-in-names (register.go). A client that asks for none of the
-// ones added in session 14 sees what it saw before (testdata/unchanged).
+// userhost-in-names (register.go), in several lines when they exceed
+// 512 bytes ("*" before the list on all but the last for a CAP LS 302
+// client; CAP LIST too); CAP LS 302 enables cap-notify. A client that
+// asks for none of the ones added in session 14 sees what it saw before
+// (testdata/unchanged), but a NOTICE where it had a FAIL (s15).
 //
 //   - labeled-response (labels.go; with batch, which it requires: a
 //     client with only one of the two gets no labels): the replies to a
@@ -193,16 +201,18 @@
 //   - invite-notify (access_events.go): a restricted room's list newly
 //     naming a member (room.changed, whoever changed it) is ":adder
 //     INVITE nick #room" to this node's clients in the channel with the
-//     capability, the inviting client included (chat's event does not
-//     tell this node's clients apart). A group entry, or a list that was
-//     open, invites no one.
-//   - standard-replies: offered because FAIL and WARN are sent: FAIL
-//     CHATHISTORY, FAIL MARKREAD and WARN INVALID_UTF8 (UTF8ONLY), which
-//     their specifications define, and FAIL * INVALID_LINE, FAIL MONITOR
-//     INVALID_PARAMS, FAIL AWAY CANNOT_SET and FAIL PRIVMSG CANNOT_SEND
-//     (the last with its 404), which the capability covers. The spec
-//     says the capability allows those; it forbids nothing to a client
-//     without it, and such clients get them as before (unchanged).
+//     capability but the one whose INVITE it was (it had 341; the
+//     gateway notes the INVITEs its clients send until their
+//     room.changed comes, at most a minute). A group entry, or a list
+//     that was open, invites no one.
+//   - standard-replies (replies.go): FAIL CHATHISTORY and FAIL MARKREAD,
+//     which their specifications define, go to every client. The others
+//     are the capability's ("arbitrary standard replies"): FAIL *
+//     INVALID_LINE, FAIL MONITOR INVALID_PARAMS, FAIL AWAY CANNOT_SET and
+//     WARN <cmd> INVALID_UTF8 go to a client with it, and to one without
+//     as a server NOTICE with the same description; FAIL PRIVMSG
+//     CANNOT_SEND goes with its 404 to a client with it, the 404 alone to
+//     one without (irssi, HexChat and ii show FAIL raw or not at all).
 //   - Not offered: setname and chghost. A nick, user and host are the
 //     member's (name, name, peerhood) and the real name is made from
 //     the member and its workgroup: no client can change them (SETNAME
@@ -213,8 +223,9 @@
 //
 // A channel that is no room is 403 (PART, PRIVMSG, TOPIC, MODE, JOIN
 // of a bad name); a room not joined is 442 (PART, TOPIC set) or 404
-// (PRIVMSG). No error ever answers a NOTICE. NAMES alone is 366 with
-// "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
+// (PRIVMSG); an empty item of a JOIN or PART list is skipped, and JOIN 0
+// parts the channels in name order. No error ever answers a NOTICE.
+// NAMES alone is 366 with "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
 // change of a known mode 482, an unknown mode character 472; MODE of
 // another nick 502, of no member 401. LIST takes names, masks (* ?)
 // and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a

@@ -26,6 +26,9 @@ func FuzzCommandLines(f *testing.F) {
 		"@+typing=active TAGMSG #general,bob", "TOPIC #general :caf\xe9",
 		"MONITOR + bob,carol,nobody,bob/lab", "MONITOR - bob,,x", "MONITOR C", "MONITOR L", "MONITOR S", "MONITOR +", "MONITOR * a",
 		"WHO #general %tcuhnfdar,743", "WHO * %cuhsnfdar", "WHO bob %zz,9999", "WHO b* %", "WHO 0 %t,", "WHO %n",
+		// s15: client-only tags relayed, empty list items, CAP replies in lines.
+		"@+x=1;+y;z=2 PRIVMSG #general,alice :t", "@+x=\\ NOTICE alice :n", "JOIN #a,,#b", "PART ,,#a :r", "JOIN ,",
+		"CAP LS 302", "CAP LIST", "CAP LS", "MONITOR x", "AWAY :\xff",
 	} {
 		f.Add(s)
 	}

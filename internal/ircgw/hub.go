@@ -18,6 +18,7 @@ type pendingSend struct {
 	room   string // room, or "" for a direct message
 	target string // direct message recipient
 	text   string
+	tags   []Tag // the client-only tags sent with it, +draft/reply aside (chat's Parent)
 
 	matched *Message // the message the hub matched to this send (under Server.mu)
 }
@@ -73,13 +74,16 @@ func (s *Server) hub() {
 // skips the sender.
 func (s *Server) deliver(m Message, sent *pendingSend) {
 	var origin *client
+	var ctags []Tag // the sender's client-only tags (message-tags: relayed as they are)
 	s.mu.Lock()
 	if sent != nil {
 		origin = sent.origin
+		ctags = sent.tags
 	} else if s.isSelf(m) {
 		for i, p := range s.pending {
 			if p.matches(m) {
 				origin = p.origin
+				ctags = p.tags
 				p.matched = &m
 				s.pending = append(s.pending[:i], s.pending[i+1:]...)
 				break
@@ -92,7 +96,7 @@ func (s *Server) deliver(m Message, sent *pendingSend) {
 	s.mu.Unlock()
 	if !fresh {
 		if hubFirst && origin.has("echo-message") {
-			s.sendMessage(origin, m, "") // the hub delivered m to the others
+			s.queueMessage(origin, m, "", true, ctags) // the hub delivered m to the others
 		}
 		return
 	}
@@ -121,7 +125,7 @@ func (s *Server) deliver(m Message, sent *pendingSend) {
 				s.joinBurst(c, ref, false)
 			}
 		}
-		s.sendMessage(c, m, "")
+		s.queueMessage(c, m, "", true, ctags)
 	}
 }
 
@@ -186,8 +190,11 @@ func parseMsgID(id string) (time.Time, string, bool) {
 }
 
 // render turns m into the lines client c gets, tagged for its
-// capabilities and with batch as its batch ("" for none).
-func (s *Server) render(c *client, m Message, batch string) []Line {
+// capabilities and with batch as its batch ("" for none); ctags are the
+// client-only tags a client of this node sent m with, on its live
+// delivery (chat keeps none: no other member, playback or CHATHISTORY
+// has them).
+func (s *Server) render(c *client, m Message, batch string, ctags []Tag) []Line {
 	self := s.isSelf(m)
 	src := userhost(s.nickOf(m.Workgroup, m.Author))
 	if self {
@@ -242,6 +249,7 @@ func (s *Server) render(c *client, m Message, batch string) []Line {
 			if m.Parent != "" {
 				lt = append(lt, Tag{Key: "+draft/reply", Value: s.parentMsgID(m.Parent)})
 			}
+			lt = append(lt, ctags...)
 		case mtags:
 			lt = append(lt[:len(lt):len(lt)], Tag{Key: "msgid", Value: pieceMsgID(m, i)})
 		}
@@ -267,17 +275,17 @@ func (s *Server) timeTag(c *client, batch string, at time.Time) []Tag {
 // sendMessage queues m's lines for c; the last one moves c's last-seen
 // mark of m's conversation when it is written.
 func (s *Server) sendMessage(c *client, m Message, batch string) {
-	s.queueMessage(c, m, batch, true)
+	s.queueMessage(c, m, batch, true, nil)
 }
 
 // sendMessageAside is sendMessage for a message that answers none of
 // c's commands (conn.go's sendAside).
 func (s *Server) sendMessageAside(c *client, m Message) {
-	s.queueMessage(c, m, "", false)
+	s.queueMessage(c, m, "", false, nil)
 }
 
-func (s *Server) queueMessage(c *client, m Message, batch string, reply bool) {
-	lines := s.render(c, m, batch)
+func (s *Server) queueMessage(c *client, m Message, batch string, reply bool, ctags []Tag) {
+	lines := s.render(c, m, batch, ctags)
 	for i, l := range lines {
 		var mk *mark
 		if i == len(lines)-1 {

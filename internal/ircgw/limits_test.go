@@ -20,7 +20,7 @@ func TestMalformedLines(t *testing.T) {
 	tn := newTestNet(t)
 	s := startGateway(t, tn.alice, nil)
 	c := dial(t, s)
-	c.register()
+	c.register("standard-replies") // FAIL; a client without it gets a NOTICE (TestStandardRepliesOnlyWithTheCap)
 	cases := []struct {
 		name, raw, want string
 	}{

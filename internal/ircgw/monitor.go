@@ -87,7 +87,7 @@ func (c *client) monitorCmd(l Line) {
 		}
 		c.tellMonitor(sortedFold(on), sortedFold(off))
 	default:
-		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"MONITOR", "INVALID_PARAMS", middle(l.Params[0]), "MONITOR takes + nicks, - nicks, C, L or S"}})
+		c.fail("MONITOR", "INVALID_PARAMS", []string{middle(l.Params[0])}, "MONITOR takes + nicks, - nicks, C, L or S")
 	}
 }
 

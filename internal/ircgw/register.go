@@ -72,7 +72,7 @@ func (c *client) run(l Line) bool {
 			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
 		}
 		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
-			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8", "Text that is not UTF-8 was changed: this network is UTF-8 only"}})
+			c.standardReply("WARN", l.Command, "INVALID_UTF8", nil, "Text that is not UTF-8 was changed: this network is UTF-8 only")
 		}
 	}
 	switch l.Command {
@@ -116,6 +116,10 @@ func (c *client) capCmd(l Line) {
 		v302 := false
 		if n, err := strconv.Atoi(l.Param(1)); err == nil && n >= 302 {
 			v302 = true
+			c.v302 = true
+			c.mu.Lock()
+			c.caps["cap-notify"] = true // implied by 302 (capability negotiation)
+			c.mu.Unlock()
 		}
 		var names []string
 		for _, cp := range capabilities {
@@ -125,7 +129,7 @@ func (c *client) capCmd(l Line) {
 				names = append(names, cp.name)
 			}
 		}
-		c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "LS", strings.Join(names, " ")}})
+		c.capList("LS", names)
 	case "LIST":
 		c.mu.Lock()
 		var on []string
@@ -136,7 +140,7 @@ func (c *client) capCmd(l Line) {
 		}
 		c.mu.Unlock()
 		slices.Sort(on)
-		c.send(Line{Source: serverName, Command: "CAP", Params: []string{c.nickOrStar(), "LIST", strings.Join(on, " ")}})
+		c.capList("LIST", on)
 	case "REQ":
 		if !c.isRegistered() {
 			c.capPending = true
@@ -147,6 +151,40 @@ func (c *client) capCmd(l Line) {
 	default:
 		c.numeric("410", sub, "Invalid CAP command")
 	}
+}
+
+// capList sends CAP LS or LIST with names, in as many lines as it takes
+// to keep each within 512 bytes (tags aside): to a 302 client every line
+// but the last has "*" before the list (capability negotiation 302); an
+// older one gets plain lines.
+func (c *client) capList(sub string, names []string) {
+	nick := c.nickOrStar()
+	lines := capLines(names, MaxLine-2-len(":"+serverName+" CAP "+nick+" "+sub+" * :"))
+	for i, line := range lines {
+		params := []string{nick, sub, line}
+		if c.v302 && i < len(lines)-1 {
+			params = []string{nick, sub, "*", line}
+		}
+		c.send(Line{Source: serverName, Command: "CAP", Params: params})
+	}
+}
+
+// capLines packs names, space-separated, in lines of at most max bytes
+// (a name longer than max alone on its line); none is one empty line.
+func capLines(names []string, max int) []string {
+	var out []string
+	cur := ""
+	for _, n := range names {
+		if cur != "" && len(cur)+1+len(n) > max {
+			out = append(out, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += n
+	}
+	return append(out, cur)
 }
 
 // capReq acknowledges all the capabilities asked (a "-" prefix removes
@@ -347,7 +385,7 @@ func (c *client) welcome(nick string) {
 	c.numeric("001", "Welcome to the peerhood IRC gateway, "+userhost(nick))
 	c.numeric("002", "Your host is "+serverName+", running version "+version.String())
 	c.numeric("003", "This server was created "+s.created.Format("2006-01-02 15:04:05 MST"))
-	c.numeric("004", serverName, version.String(), "i", "bntov")
+	c.numeric("004", serverName, version.String(), userModes, "bntov", "bov") // user modes, channel modes, those with a parameter
 	c.sendISupport()
 	c.sendMOTD()
 	if me, ok := s.self(s.defaultWG()); ok && me.State != Online && me.State != "" {

@@ -140,6 +140,9 @@ type Server struct {
 
 	// access: each room's access list as last seen (access_events.go).
 	access accessSeen
+	// invited: the INVITEs this node's clients sent, until their
+	// room.changed is seen (access_events.go).
+	invited sentInvites
 }
 
 // New checks cfg and returns a gateway; Start listens.

@@ -197,7 +197,7 @@ func (c *client) away(l Line) {
 		c.mu.Lock()
 		c.toldAway = was
 		c.mu.Unlock()
-		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"AWAY", "CANNOT_SET", err.Error()}})
+		c.fail("AWAY", "CANNOT_SET", nil, "Cannot set your presence: "+err.Error())
 		return
 	}
 	if text != "" {
@@ -230,9 +230,10 @@ func (c *client) privmsg(l Line) {
 	// A message to the client's own nick comes back to the node's
 	// clients, as on any IRC server; chat has no notes to self, so it
 	// is not kept.
+	tags := clientOnlyTags(l.Tags)
 	targets = slices.DeleteFunc(targets, func(target string) bool {
 		if _, m, ok := c.s.resolveNick(target); !strings.HasPrefix(target, "#") && ok && m.Self {
-			c.toSelf(l.Command, l.Params[1])
+			c.toSelf(l.Command, l.Params[1], tags)
 			return true
 		}
 		return false
@@ -254,13 +255,13 @@ func (c *client) privmsg(l Line) {
 		opt.Parent = p
 	}
 	for _, target := range targets {
-		c.sendTo(target, text, opt, notice)
+		c.sendTo(target, text, tags, opt, notice)
 	}
 }
 
 // toSelf gives a PRIVMSG or NOTICE to this node's own nick to every
 // client of the node, the sender included (it is the recipient).
-func (c *client) toSelf(cmd, text string) {
+func (c *client) toSelf(cmd, text string, clientTags []Tag) {
 	at := time.Now().UTC()
 	now := at.Format(timeFormat)
 	// Not kept, but a message all the same: its msgid (message-ids)
@@ -273,6 +274,7 @@ func (c *client) toSelf(cmd, text string) {
 		}
 		if o.has("message-tags") {
 			tags = append(tags, Tag{Key: "msgid", Value: id})
+			tags = append(tags, clientTags...)
 		}
 		nick := o.selfNick()
 		l := Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}}
@@ -286,9 +288,22 @@ func (c *client) toSelf(cmd, text string) {
 	}
 }
 
-func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
+// clientOnlyTags are a client's line's client-only tags, as they are
+// relayed (message-tags), but +draft/reply: chat carries it as the
+// message's parent, written back as the parent's msgid.
+func clientOnlyTags(tags []Tag) []Tag {
+	var out []Tag
+	for _, t := range tags {
+		if strings.HasPrefix(t.Key, "+") && t.Key != "+draft/reply" {
+			out = append(out, Tag{Key: t.Key, Value: strings.ToValidUTF8(t.Value, "\uFFFD")})
+		}
+	}
+	return out
+}
+
+func (c *client) sendTo(target, text string, tags []Tag, opt SendOptions, notice bool) {
 	s := c.s
-	p := &pendingSend{origin: c, text: text}
+	p := &pendingSend{origin: c, text: text, tags: tags}
 	if strings.HasPrefix(target, "#") {
 		ref, ok := s.parseChan(target)
 		if !ok {
@@ -335,7 +350,7 @@ func (c *client) sendTo(target, text string, opt SendOptions, notice bool) {
 			s.sendMessageAside(c, *other) // published all the same: the hub skipped c
 		}
 		if !notice { // no error ever answers a NOTICE (RFC 1459 4.4.2)
-			c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"PRIVMSG", "CANNOT_SEND", target, err.Error()}})
+			c.failBesides("PRIVMSG", "CANNOT_SEND", []string{target}, err.Error())
 			c.numeric("404", target, "Cannot send: "+err.Error())
 		}
 		return
@@ -364,6 +379,7 @@ func (c *client) allChannels() []chanRef {
 	for _, r := range c.channels {
 		out = append(out, r)
 	}
+	slices.SortFunc(out, func(a, b chanRef) int { return strings.Compare(fold(a.Name), fold(b.Name)) }) // JOIN 0's PARTs in order
 	return out
 }
 
