@@ -39,11 +39,15 @@ func TestDHTCapsRequests(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	proto := DHTPrefix(testWG) + "/kad/1.0.0"
+	// The member may have to dial again (a connection cut under load).
+	nodes[1].host.Peerstore().AddAddrs(nodes[0].id, nodes[0].host.Host.Addrs(), time.Hour)
 	base := heapAfterGC()
 	var held []network.Stream
+	var refused error
 	for range 60 {
 		st, err := nodes[1].host.NewStream(ctx, nodes[0].id, proto)
 		if err != nil {
+			refused = err
 			continue
 		}
 		held = append(held, st)
@@ -54,8 +58,9 @@ func TestDHTCapsRequests(t *testing.T) {
 			st.Reset()
 		}
 	})
-	if len(held) < 32 {
-		t.Fatalf("only %d streams opened: the attack did not take place", len(held))
+	// 16 are enough to tell: 64 MiB allocated, twice the limit below.
+	if len(held) < 16 {
+		t.Fatalf("only %d streams opened (%v): the attack did not take place", len(held), refused)
 	}
 	// Each length was read within milliseconds; sample for a while.
 	var peak uint64
@@ -64,7 +69,7 @@ func TestDHTCapsRequests(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	grew := int64(peak) - int64(base)
-	t.Logf("%d streams announce 4 MiB; live heap %d MiB before, peak %d MiB (%+d MiB)", len(held), base>>20, peak>>20, grew>>20)
+	t.Logf("%d streams announce 4 MiB (the others refused: %v); live heap %d MiB before, peak %d MiB (%+d MiB)", len(held), refused, base>>20, peak>>20, grew>>20)
 	if grew > 32<<20 {
 		t.Errorf("the live heap grew by %d MiB, limit 32 MiB", grew>>20)
 	}
