@@ -78,5 +78,7 @@ step "go test -race" go test -race -p 2 -timeout 25m -count=1 "${slow_first[@]}"
 # detector slows every goroutine 5-10x and turns them into a CPU benchmark.
 # Discovery's concurrency runs under -race in its small DHT cluster test;
 # chat's room convergence (restarts, a partition, an absent member) runs
-# here too, its other tests under -race.
-step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse|TestRoomsConverge' ./internal/discovery/ ./internal/chat/
+# here too, its other tests under -race. The hostile member's tests
+# (testnet) run here at full size (2,000 streams a protocol, the flood,
+# which skips under -race) and above with 400 streams.
+step "multi-node tests" go test -count=1 -timeout 10m -run 'TestCluster|TestCapKeepsMeshSparse|TestRoomsConverge|TestHostileMember' ./internal/discovery/ ./internal/chat/ ./internal/testnet/

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base32"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,8 +48,59 @@ func (h membersOnlyHost) guard(fn network.StreamHandler) network.StreamHandler {
 			_ = s.Reset()
 			return
 		}
-		fn(s)
+		fn(&cappedStream{Stream: s})
 	}
+}
+
+// dhtMaxRequest is the largest message a member may send on a stream it
+// opened to this node's DHT. kad reads messages of up to 4 MiB
+// (network.MessageSizeMax), allocating the whole length as soon as it is
+// announced, outside the resource manager: a member announcing 4 MiB on
+// each of its DHT streams (libp2p's default, 64 and more per peer) made
+// the node allocate 4 MiB each and hold it while it sent nothing more
+// (records/2026-12-01-s15-hostile.md). This DHT only finds peers, and
+// a FIND_NODE request is a few dozen bytes (the answers, which can be
+// larger, come on streams this node opened, not capped).
+const dhtMaxRequest = 64 << 10
+
+// errDHTRequestTooLarge ends a DHT stream whose request is over
+// dhtMaxRequest.
+var errDHTRequestTooLarge = errors.New("discovery: DHT request over 64 KiB")
+
+// cappedStream is an inbound DHT stream as kad sees it: it follows kad's
+// framing (uvarint length, then the message) and resets the stream on a
+// length over dhtMaxRequest before kad reads the last byte of it (kad
+// reads a length a byte at a time), so kad never allocates it.
+type cappedStream struct {
+	network.Stream
+	left uint64 // bytes of the current message still to come
+	hdr  []byte // the length read so far
+}
+
+func (s *cappedStream) Read(p []byte) (int, error) {
+	n, err := s.Stream.Read(p)
+	for i := 0; i < n; {
+		if s.left > 0 {
+			k := min(uint64(n-i), s.left)
+			s.left -= k
+			i += int(k)
+			continue
+		}
+		b := p[i]
+		i++
+		s.hdr = append(s.hdr, b)
+		if b >= 0x80 && len(s.hdr) < binary.MaxVarintLen64 {
+			continue
+		}
+		l, k := binary.Uvarint(s.hdr)
+		s.hdr = s.hdr[:0]
+		if k <= 0 || l > dhtMaxRequest {
+			_ = s.Stream.Reset()
+			return 0, errDHTRequestTooLarge
+		}
+		s.left = l
+	}
+	return n, err
 }
 
 func (h membersOnlyHost) SetStreamHandler(pid protocol.ID, fn network.StreamHandler) {

@@ -84,7 +84,11 @@
 //     members of its workgroup only: its stream handler resets a stream
 //     from anyone else (a stranger on probation, a member of another
 //     workgroup) before reading it (membersOnlyHost), so FIND_NODE gives
-//     strangers nothing. Only members enter its routing table and its
+//     strangers nothing. A member's request on such a stream is capped at
+//     64 KiB (cappedStream: kad allocates any announced length up to
+//     4 MiB outside the resource manager; a FIND_NODE is a few dozen
+//     bytes), the stream reset before kad reads a longer length.
+//     Only members enter its routing table and its
 //     queries; an empty routing table is filled only from members'
 //     known addresses, never from public bootstrap peers, and the table is
 //     not refreshed (a refresh connects to most of a small network). A

@@ -108,9 +108,13 @@
 // protocol, the streams and memory of peerhood's protocols: files 64
 // streams and 24 MiB, roster 2 streams and 20 MiB (one 8 MiB frame at a
 // time: a decoded frame counts twice), join 2 inbound and 20 MiB, hello
-// and presence 4 streams and 1 MiB, tunnel TunnelStreamsPerPeer (224)
+// and presence 4 streams and 1 MiB, history 4 and 12 MiB, dm 8 and
+// 8 MiB, chat push 4 and 1 MiB, deliver and mailbox 32 and 20 MiB (two
+// 4 MiB request frames at once), tunnel TunnelStreamsPerPeer (224)
 // each way and 16 MiB (one stream per forwarded TCP connection);
-// other protocols keep libp2p's defaults (64 streams, 16 MiB). A stream
+// other protocols keep libp2p's defaults (64 streams and more, 16 MiB;
+// a workgroup's DHT, whose protocol ID is per workgroup, caps a
+// member's requests at 64 KiB instead: internal/discovery). A stream
 // over a limit is reset when its protocol is negotiated. There is no
 // rate limit on opening streams beyond these counts: a stream refused
 // costs the node a negotiation, and one served is bounded by the above.

@@ -85,6 +85,13 @@ var ProtoLimits = map[protocol.ID]ProtoLimit{
 	// one broken is released); frames up to 24 KiB, read through a
 	// 32 KiB buffer.
 	ProtoChatPush: {In: 4, Out: 4, Memory: 1 << 20},
+	// Store and forward: request frames up to 4 MiB (reserved twice, so
+	// two of the largest at once; a batch of small messages is 1 MiB);
+	// the sender runs 8 deliveries at once (spool's Workers), a mailbox
+	// member a few deposits and fetches. libp2p's default (64 streams,
+	// 16 MiB) held no 4 MiB frame reserved twice beside another.
+	ProtoDeliver: {In: 32, Out: 32, Memory: 20 << 20},
+	ProtoMailbox: {In: 32, Out: 32, Memory: 20 << 20},
 	// Tunnels are one stream per forwarded TCP connection; the bytes
 	// they carry sit in yamux windows (counted in the connection's
 	// scope), not in protocol frames.

@@ -62,6 +62,8 @@ func TestPerPeerProtocolStreamLimits(t *testing.T) {
 		{ProtoJoin, 5},
 		{ProtoHello, 10},
 		{ProtoFiles, 100},
+		{ProtoDeliver, 40},
+		{ProtoMailbox, 40},
 	}
 	for _, tc := range tests {
 		srv.Handle(tc.proto, hold)

@@ -52,12 +52,61 @@ type deliverReply struct {
 }
 
 // idleReader extends the stream's read deadline before every read, so a
-// silent peer cannot hold a handler forever but a long transfer can run.
+// silent peer cannot hold a stream this node opened forever but a long
+// transfer can run. (The streams this node serves use servedStream.)
 type idleReader struct{ st network.Stream }
 
 func (r idleReader) Read(p []byte) (int, error) {
 	_ = r.st.SetReadDeadline(time.Now().Add(idleTimeout))
 	return r.st.Read(p)
+}
+
+// deadlineStep is how far the clock moves before servedStream pushes its
+// write deadline forward again (a yamux deadline costs a timer): a write
+// always has idle minus deadlineStep at least.
+const deadlineStep = time.Second
+
+// servedStream is a stream this node serves (deliver, mailbox), as its
+// handlers see it. It bounds what one member can make the handler wait
+// for (records/2026-12-01-s15-hostile.md):
+//
+//   - every read waits idle at most (a silent peer), and a request frame
+//     must be whole within frameWait of when its reading began, however
+//     the peer trickles it (a byte every few seconds re-armed the idle
+//     deadline forever);
+//   - every write waits idle at most: a peer that never reads its
+//     replies (its receive window full) frees the handler instead of
+//     holding it, and its goroutine, until the connection ends;
+//   - it is the stream itself for wire.Reader (it embeds it: Scope), so
+//     each request frame is reserved in the stream's resource scope before
+//     it is allocated (a header announcing 4 MiB on each of many streams
+//     allocated 4 MiB each).
+type servedStream struct {
+	network.Stream
+	idle    time.Duration
+	frameBy time.Time // zero: not reading a request frame
+	writeAt time.Time // push the write deadline again from here on
+}
+
+// frameWait is how long a request frame may take to arrive whole, given
+// the idle timeout: twice it (4 MiB, the largest control frame, at 35 KB/s).
+func frameWait(idle time.Duration) time.Duration { return 2 * idle }
+
+func (s *servedStream) Read(p []byte) (int, error) {
+	dl := time.Now().Add(s.idle)
+	if !s.frameBy.IsZero() && s.frameBy.Before(dl) {
+		dl = s.frameBy
+	}
+	_ = s.Stream.SetReadDeadline(dl)
+	return s.Stream.Read(p)
+}
+
+func (s *servedStream) Write(p []byte) (int, error) {
+	if now := time.Now(); !now.Before(s.writeAt) {
+		_ = s.Stream.SetWriteDeadline(now.Add(s.idle))
+		s.writeAt = now.Add(deadlineStep)
+	}
+	return s.Stream.Write(p)
 }
 
 // serveRequests reads request frames of type Req from st until it ends
@@ -79,16 +128,21 @@ func serveRequests[Req any](s *Service, st network.Stream, what string,
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	remote := st.Conn().RemotePeer()
-	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	ss := &servedStream{Stream: st, idle: s.serveIdle()}
+	r := wire.NewReader(ss, maxControlFrame)
+	defer r.Release()
 	for {
 		var req Req
-		if err := r.ReadFrame(&req); err != nil {
+		ss.frameBy = time.Now().Add(frameWait(ss.idle))
+		err := r.ReadFrame(&req)
+		ss.frameBy = time.Time{}
+		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.log.Debug(what+": read request", "peer", remote, "err", err)
 			}
 			return
 		}
-		if !handle(ctx, st, r, remote, &req) {
+		if !handle(ctx, ss, r, remote, &req) {
 			_ = st.Reset()
 			return
 		}
@@ -105,4 +159,12 @@ func ask[Rep any](w io.Writer, r *wire.Reader, req any) (Rep, error) {
 		return rep, fmt.Errorf("read reply: %w", err)
 	}
 	return rep, nil
+}
+
+// serveIdle is the idle timeout of the streams this node serves.
+func (s *Service) serveIdle() time.Duration {
+	if s.cfg.serveIdle > 0 {
+		return s.cfg.serveIdle
+	}
+	return idleTimeout
 }

@@ -295,6 +295,23 @@
 // before any byte is sent. A push batch holding a forged envelope is
 // answered by a reset, not a reply.
 //
+// # What a served stream may hold (servedStream, deliver.go)
+//
+// A deliver or mailbox stream this node serves is bounded whatever its
+// peer does (records/2026-12-01-s15-hostile.md): every read waits
+// idleTimeout (1 min) at most, and a request frame must be whole within
+// twice that from when its reading began (a frame trickled a byte at a
+// time no longer pushes the deadline on for good); every write waits
+// idleTimeout at most (pushed on at most once a second), so a peer that
+// asks for a message and never reads it frees the handler; and each
+// request frame over 4 KiB is reserved in the stream's resource scope
+// before it is allocated (wire.Reader), against the per-peer limits of
+// p2p.ProtoLimits (deliver and mailbox: 32 streams each way, 20 MiB:
+// two frames of the largest size at once). The bulk bytes after an offer
+// are bounded by the idle timeout only: a member that sends a byte a
+// minute holds one stream, within those 32. The streams this node opens
+// (idleReader) keep the idle timeout per read and no reservation.
+//
 // # /peerhood/mailbox/1
 //
 // One frame mailboxReq{Op,...} then a mailboxReply, repeated on a stream:

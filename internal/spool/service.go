@@ -75,6 +75,9 @@ type Config struct {
 	// NoLive turns live offers off: a large file copy is sealed whole,
 	// then offered (as before live offers existed).
 	NoLive bool
+	// serveIdle, when set (tests), replaces idleTimeout on the streams
+	// this node serves (servedStream).
+	serveIdle time.Duration
 	// noLiveServe makes this node answer a live offer as a node from
 	// before live offers did (tests).
 	noLiveServe bool

@@ -44,6 +44,8 @@
 // (see internal/p2p ProtoLimits and PeerMemory). A refused reservation is
 // ErrNoMemory, and the handler drops the stream. The reservation is held
 // until the next frame is read or Release is called; the stream's end
-// releases it in any case. A reader wrapped in another io.Reader (spool's
-// idleReader) has no Scope and reserves nothing.
+// releases it in any case. A reader wrapped in another io.Reader has no
+// Scope and reserves nothing (spool's idleReader, on the streams spool
+// opens; the streams it serves are read through servedStream, which
+// embeds the stream and so reserves).
 package wire
