@@ -174,14 +174,18 @@ func (s *Service) queueCopies(ctx context.Context, wg, log string, to, paths []s
 	if err != nil {
 		return nil, err
 	}
+	// Recorded first: a full disk refuses the message before any copy
+	// is queued (recorded after, a failed record went unnoticed and this
+	// node did not serve the files to a member that asked later).
+	if err := s.keepFiles(ctx, wg, log, as, paths); err != nil {
+		return nil, err
+	}
 	if len(to) == 0 {
-		s.keepFiles(ctx, wg, log, as, paths)
 		return as, nil
 	}
 	if _, err := s.cfg.Files.SendFiles(ctx, wg, to, paths, as[0].Ref); err != nil {
 		return nil, fmt.Errorf("chat: queue the attachments' copy: %w", err)
 	}
-	s.keepFiles(ctx, wg, log, as, paths)
 	return as, nil
 }
 

@@ -60,15 +60,22 @@ func digestHex(a attachment) string { return hex.EncodeToString(a.Digest) }
 
 // keepFiles records where this node keeps the files of as (paths[i]
 // holds as[i]), attached to a message of log (a room, or "@" + peer)
-// of workgroup wg.
-func (s *Service) keepFiles(ctx context.Context, wg, log string, as []attachment, paths []string) {
+// of workgroup wg: all of them or, on an error, none.
+func (s *Service) keepFiles(ctx context.Context, wg, log string, as []attachment, paths []string) error {
 	now := time.Now().UnixMilli()
-	for i, a := range as {
-		if _, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO chat_files(ref, digest, path, workgroup, log, added) VALUES(?,?,?,?,?,?)`,
-			a.Ref, digestHex(a), paths[i], wg, log, now); err != nil {
-			s.log.Warn("chat: record an attachment's path", "path", paths[i], "err", err)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		for i, a := range as {
+			if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO chat_files(ref, digest, path, workgroup, log, added) VALUES(?,?,?,?,?,?)`,
+				a.Ref, digestHex(a), paths[i], wg, log, now); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chat: record where the attachments are: %w", err)
 	}
+	return nil
 }
 
 // keptFiles returns, by ref + "/" + digest, the paths recorded for refs;
@@ -288,6 +295,14 @@ func (s *Service) SaveAttachments(ctx context.Context, id, dest string) (SaveRes
 	}
 	if c := view.Attachments[0]; c.Copy != "" {
 		if c.CopyState != "new" {
+			paths, err := s.savedEarlier(ctx, m, dest)
+			if err != nil {
+				return SaveResult{}, err
+			}
+			if paths != nil {
+				res.State, res.Files, res.Copy = SaveSaved, paths, c.Copy
+				return res, nil
+			}
 			return SaveResult{}, fmt.Errorf("%w: copy %s was saved already with peerhood inbox accept: its files are where that wrote them", ErrConflict, c.Copy)
 		}
 		if !filepath.IsAbs(dest) {
@@ -308,6 +323,27 @@ func (s *Service) SaveAttachments(ctx context.Context, id, dest string) (SaveRes
 	}
 	res.State, res.From = SaveRequested, from
 	return res, nil
+}
+
+// savedEarlier records and returns the paths of m's files under dest
+// when each is there with its SHA-256: a copy accepted into dest whose
+// record failed (a full disk after the files were written), or accepted
+// with peerhood inbox accept. Nil when they are not all there.
+func (s *Service) savedEarlier(ctx context.Context, m *msg, dest string) ([]string, error) {
+	if !filepath.IsAbs(dest) {
+		return nil, nil
+	}
+	paths := make([]string, len(m.Attach))
+	for i, a := range m.Attach {
+		paths[i] = filepath.Join(dest, a.Name)
+		if d, err := fileDigest(paths[i]); err != nil || d != digestHex(a) {
+			return nil, nil
+		}
+	}
+	if err := s.keepFiles(ctx, m.Workgroup, m.logName(), m.Attach, paths); err != nil {
+		return nil, err
+	}
+	return paths, nil
 }
 
 // keptAll returns the paths of every attachment of m when this node
@@ -348,7 +384,9 @@ func (s *Service) saveCopy(ctx context.Context, m *msg, id, dest string) ([]stri
 			return nil, fmt.Errorf("%s from copy %s: %w; set aside as %s.mismatch", a.Name, id, errMismatch, paths[i])
 		}
 	}
-	s.keepFiles(ctx, m.Workgroup, m.logName(), m.Attach, paths)
+	if err := s.keepFiles(ctx, m.Workgroup, m.logName(), m.Attach, paths); err != nil {
+		return nil, err // the files are written: a save into dest again records them (savedEarlier)
+	}
 	return paths, nil
 }
 

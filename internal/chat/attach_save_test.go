@@ -182,3 +182,46 @@ func checkQuotedRef(t *testing.T, b, c *testnet.Node, sent chat.Message) {
 		t.Fatalf("charlie quoting ops' file in lobby: %v, want refused", err)
 	}
 }
+
+// TestSaveAfterAccept: a copy already written into a folder whose
+// paths were not recorded (a save or accept whose records a full disk
+// refused after the files were written) is saved by a save into that
+// folder: its files are recorded as kept, not refused as saved already.
+// Into another folder it is still a conflict.
+func TestSaveAfterAccept(t *testing.T) {
+	t.Parallel()
+	net := testnet.New(t, "alpha", "bravo")
+	a, b := net.Node("alpha"), net.Node("bravo")
+	net.Workgroup("office")
+	src := filepath.Join(t.TempDir(), "notes.txt")
+	const content = "the notes"
+	if err := os.WriteFile(src, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var sent chat.Message
+	b.Must("POST", "/v1/chat/msg", map[string]any{"workgroup": "office", "member": "alpha", "text": "notes", "attach": []string{src}}, &sent)
+	got := attachmentOf(t, a, chat.HistoryQuery{Peer: "bravo"}, sent.ID, true)
+	dest := t.TempDir()
+	a.Must("POST", "/v1/inbox/"+got.Attachments[0].Copy+"/accept", map[string]string{"dest": dest}, nil)
+	// Where the accept wrote them is not recorded (the state of a save
+	// whose records a full disk refused once the files were written).
+	if _, err := a.DB().ExecContext(ctxT(t), `DELETE FROM spool_accepted WHERE handle=?`, got.Attachments[0].Copy); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := a.Chat().SaveAttachments(ctxT(t), sent.ID, t.TempDir()); !errors.Is(err, chat.ErrConflict) {
+		t.Fatalf("save into another folder: %v, want a conflict", err)
+	}
+	res, err := a.Chat().SaveAttachments(ctxT(t), sent.ID, dest)
+	if err != nil {
+		t.Fatalf("save into the folder it was accepted into: %v", err)
+	}
+	checkSaved(t, "alpha", res, content)
+	if res.Files[0] != filepath.Join(dest, "notes.txt") {
+		t.Fatalf("saved as %s", res.Files[0])
+	}
+	// Recorded: a save with no folder finds it.
+	if res, err := a.Chat().SaveAttachments(ctxT(t), sent.ID, ""); err != nil || res.Files[0] != filepath.Join(dest, "notes.txt") {
+		t.Fatalf("save again: %+v, %v", res, err)
+	}
+}

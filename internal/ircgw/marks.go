@@ -19,11 +19,22 @@ const maxMarks = 10000
 // marksEvery is how often changed marks are written to Config.MarksFile.
 const marksEvery = time.Minute
 
+// marksTemp is the pattern of saveMarks' temporary files.
+const marksTemp = ".irc-marks-*"
+
 // loadMarks reads Config.MarksFile (a JSON object: key -> {"at": time,
-// "id": chat ID}); a missing file is no marks.
+// "id": chat ID}); a missing file is no marks. The temporary files of
+// saves a kill or crash cut short are never read, only removed: the file
+// they were to replace is whole.
 func (s *Server) loadMarks() error {
 	if s.cfg.MarksFile == "" {
 		return nil
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(s.cfg.MarksFile), marksTemp)); len(left) > 0 {
+		for _, p := range left {
+			_ = os.Remove(p)
+		}
+		s.cfg.Log.Info("irc gateway: removed the temporary files of marks saves cut short", "files", len(left))
 	}
 	b, err := os.ReadFile(s.cfg.MarksFile)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -68,7 +79,7 @@ func (s *Server) saveMarks() error {
 	if err != nil {
 		return fmt.Errorf("irc gateway: encode marks: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.cfg.MarksFile), ".irc-marks-*")
+	tmp, err := os.CreateTemp(filepath.Dir(s.cfg.MarksFile), marksTemp)
 	if err != nil {
 		return fmt.Errorf("irc gateway: save marks: %w", err)
 	}

@@ -133,6 +133,17 @@
 // 200 ms), and by the heartbeat tick (1 s): an idle node does not list
 // its workgroups five times a second.
 //
+// # The node's own presence, kept
+//
+// Set, Logon and Logoff change the node's own presence one at a time
+// (one read-modify-save under a lock): the new state, text and logon
+// are saved in the node settings (presence.state, presence.text,
+// presence.logged_on) in one transaction (store.SetSettings) before the
+// node shows them, and Start loads them. A full disk or a crash keeps
+// the three old values or the three new ones, never a mix; a refused
+// save answers the store's error (507 through the API) and shows
+// nothing new.
+//
 // # Events
 //
 // With Config.Events, a presence.changed event is published whenever what

@@ -28,9 +28,10 @@ import (
 const DefaultInterval = 2 * time.Second
 
 // Settings keeps the node's own presence across restarts (*store.DB).
+// SetSettings stores its keys in one transaction: all or none.
 type Settings interface {
 	Setting(ctx context.Context, key string) (string, error)
-	SetSetting(ctx context.Context, key, value string) error
+	SetSettings(ctx context.Context, kv map[string]string) error
 }
 
 // Config configures the presence service.
@@ -127,6 +128,10 @@ type Service struct {
 	ps   *pubsub.PubSub
 	self peer.ID
 
+	// saving serialises update: one read-modify-save of the status at a
+	// time (two calls at once, a Set and a Logoff, each saved the status
+	// it read and the later one undid the other's change).
+	saving sync.Mutex
 	mu     sync.Mutex
 	status Status
 	seq    uint64

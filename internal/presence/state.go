@@ -53,16 +53,20 @@ func (s *Service) Logoff(ctx context.Context) (Status, error) {
 	return s.update(ctx, func(st *Status) { st.LoggedOn = false })
 }
 
+// update applies fn to the status, saves the result (state, text and
+// logon in one transaction: a full disk or a crash keeps the old three or
+// the new three, never a mix) and only then shows it.
 func (s *Service) update(ctx context.Context, fn func(*Status)) (Status, error) {
+	s.saving.Lock()
+	defer s.saving.Unlock()
 	s.mu.Lock()
 	next := s.status
 	fn(&next)
 	s.mu.Unlock()
 	if st := s.cfg.Settings; st != nil {
-		for k, v := range map[string]string{"presence.state": next.State, "presence.text": next.Text, "presence.logged_on": strconv.FormatBool(next.LoggedOn)} {
-			if err := st.SetSetting(ctx, k, v); err != nil {
-				return Status{}, err
-			}
+		err := st.SetSettings(ctx, map[string]string{"presence.state": next.State, "presence.text": next.Text, "presence.logged_on": strconv.FormatBool(next.LoggedOn)})
+		if err != nil {
+			return Status{}, fmt.Errorf("save presence: %w", err)
 		}
 	}
 	s.mu.Lock()

@@ -3,6 +3,7 @@ package spool
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -74,17 +75,16 @@ func (s *Service) Accept(ctx context.Context, id, dest string) (AcceptResult, er
 	if testHookBeforeAcceptRecord != nil {
 		testHookBeforeAcceptRecord(it.ID)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL, staged='', accepting='' WHERE handle=?`, ItemAccepted, it.ID); err != nil {
-		return AcceptResult{}, err
+	for i := range written {
+		written[i] = filepath.Join(dest, written[i])
+	}
+	if err := s.db.Tx(ctx, func(tx *sql.Tx) error { return recordAccepted(ctx, tx, it.ID, written) }); err != nil {
+		return AcceptResult{}, fmt.Errorf("accept %s: record: %w", it.ID, err)
 	}
 	s.releaseCiphertext(ctx, row.hash)
 	if row.staged != "" {
 		os.RemoveAll(s.spool.plainDir(row.staged))
 	}
-	for i := range written {
-		written[i] = filepath.Join(dest, written[i])
-	}
-	s.recordAccepted(ctx, it.ID, written)
 	return AcceptResult{ID: it.ID, Dest: dest, Files: written}, nil
 }
 

@@ -14,18 +14,21 @@ import (
 // `peerhood inbox accept` to its message and sends the files to a member
 // that asks for them (it hashes them again first).
 
-// recordAccepted keeps the absolute paths accept wrote item handle's
-// files to. A failure is logged: the files are written and the item is
-// accepted all the same.
-func (s *Service) recordAccepted(ctx context.Context, handle string, paths []string) {
+// recordAccepted marks item handle accepted and keeps the absolute
+// paths accept wrote its files to, in one statement set of tx: both or
+// neither (apart, a full disk between them left an accepted item whose
+// files nobody could find).
+func recordAccepted(ctx context.Context, tx *sql.Tx, handle string, paths []string) error {
 	b, err := json.Marshal(paths)
-	if err == nil {
-		_, err = s.db.ExecContext(ctx, `INSERT OR REPLACE INTO spool_accepted(handle, paths, at) VALUES(?,?,?)`,
-			handle, string(b), time.Now().UnixMilli())
-	}
 	if err != nil {
-		s.log.Warn("spool: record where an item was accepted", "item", handle, "err", err)
+		return err
 	}
+	if _, err := tx.ExecContext(ctx, `UPDATE spool_inbox SET state=?, inline=NULL, staged='', accepting='' WHERE handle=?`, ItemAccepted, handle); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT OR REPLACE INTO spool_accepted(handle, paths, at) VALUES(?,?,?)`,
+		handle, string(b), time.Now().UnixMilli())
+	return err
 }
 
 // Accepted returns the absolute paths accept wrote item handle's files

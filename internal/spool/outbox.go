@@ -429,7 +429,7 @@ func (s *Service) Cancel(ctx context.Context, id string) (Job, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, updated=?, inline=NULL WHERE id=? AND state IN (?,?,?)`,
 		StateCancelled, nowMs(), full, StateQueued, StateDeposited, StateFailed)
 	if err != nil {
-		return Job{}, err
+		return Job{}, fmt.Errorf("cancel job %s: %w", full, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		j, _ := s.Job(ctx, full)
@@ -450,7 +450,7 @@ func (s *Service) Retry(ctx context.Context, id string) (Job, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE spool_outbox SET state=?, next_try=?, last_error='', updated=? WHERE id=? AND state IN (?,?,?)`,
 		StateQueued, nowMs(), nowMs(), full, StateQueued, StateDeposited, StateFailed)
 	if err != nil {
-		return Job{}, err
+		return Job{}, fmt.Errorf("retry job %s: %w", full, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		j, _ := s.Job(ctx, full)

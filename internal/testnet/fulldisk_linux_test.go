@@ -3,10 +3,13 @@
 package testnet_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -394,4 +397,57 @@ func TestRosterOnFullDisk(t *testing.T) {
 	}
 	freeDelta()
 	net.WaitMembers("office")
+}
+
+// An upload into a member's share whose folder is on a full disk (the
+// share's own disk, not the state's): 507 no_space, no file under its
+// final name, nothing but the filler left in the folder; the same upload
+// works once space is freed. (WebDAV maps the same no_space to 507
+// Insufficient Storage: davfs TestFullDisk, shares.go.)
+func TestShareUploadToFullDisk(t *testing.T) {
+	net := testnet.New(t, "alpha", "bravo")
+	alpha, bravo := net.Node("alpha"), net.Node("bravo")
+	net.Workgroup("office")
+	folder := testutil.Tmpfs{Size: "1m"}.Mount(t)
+	alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"workgroup": "office", "name": "tiny", "path": folder, "allow": []string{"bravo=rw"}}, nil)
+	body := make([]byte, 256<<10)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	put := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		res, err := bravo.Client.Stream(ctx, http.MethodPut, "/v1/files/content?workgroup=office&target="+url.QueryEscape("alpha:tiny/big.bin"),
+			bytes.NewReader(body), "application/octet-stream")
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		_, err = io.Copy(io.Discard, res.Body)
+		return err
+	}
+	filler := testutil.FillDisk(t, folder)
+	err := put()
+	var ae *api.Error
+	if !errors.As(err, &ae) || ae.Status != http.StatusInsufficientStorage || ae.Code != "no_space" {
+		t.Fatalf("upload into a full share: %v, want 507 no_space", err)
+	}
+	t.Logf("upload into a full share: %d %s %s", ae.Status, ae.Code, ae.Message)
+	ents, err := os.ReadDir(folder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Name() != "filler" {
+			t.Errorf("left in the share's folder after a refused upload: %s", e.Name())
+		}
+	}
+	filler.Free()
+	if err := put(); err != nil {
+		t.Fatalf("upload after freeing: %v", err)
+	}
+	got, err := os.ReadFile(filepath.Join(folder, "big.bin"))
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("big.bin after freeing: %d bytes, %v; want the %d uploaded", len(got), err, len(body))
+	}
 }

@@ -279,17 +279,35 @@ func (c *Configs) forwards(ctx context.Context) ([]storedForward, error) {
 	return out, rows.Err()
 }
 
-func (c *Configs) addPrinter(ctx context.Context, p Printer, path string) error {
-	_, err := c.db.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_printers(local_addr, workgroup, member, service, path, queue, created) VALUES(?,?,?,?,?,?,?)`,
-		p.Local, p.Workgroup, p.Member, p.Service, path, p.Queue, p.Created.Unix())
+// addPrinter stores an added printer and its forward in one
+// transaction: both or neither.
+func (c *Configs) addPrinter(ctx context.Context, f storedForward, p Printer, path string) error {
+	err := c.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_forwards(local_addr, workgroup, member, service, kind, created) VALUES(?,?,?,?,?,?)`,
+			f.Local, f.Workgroup, f.Member, f.Service, f.Kind, f.Created.Unix()); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO tunnel_printers(local_addr, workgroup, member, service, path, queue, created) VALUES(?,?,?,?,?,?,?)`,
+			p.Local, p.Workgroup, p.Member, p.Service, path, p.Queue, p.Created.Unix())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("store printer: %w", err)
 	}
 	return nil
 }
 
+// removePrinter forgets an added printer and its forward in one
+// transaction: both or neither.
 func (c *Configs) removePrinter(ctx context.Context, local string) error {
-	if _, err := c.db.ExecContext(ctx, `DELETE FROM tunnel_printers WHERE local_addr = ?`, local); err != nil {
+	err := c.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM tunnel_printers WHERE local_addr = ?`, local); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM tunnel_forwards WHERE local_addr = ?`, local)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("remove printer: %w", err)
 	}
 	return nil

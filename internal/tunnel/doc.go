@@ -168,7 +168,13 @@
 // chosen once is kept); Start listens again on each at boot, and one
 // that cannot listen is listed as not listening with its error.
 // `forward rm` takes a local address or MEMBER:SERVICE and closes the
-// forward's open connections.
+// forward's open connections. Stored state changes before the running
+// one: `forward rm` and `printer rm` delete the stored rows first (a
+// printer's and its forward's in one transaction) and stop the forward
+// only then, so a refused delete (a full disk) leaves it running, listed
+// and removable again; `printer add` stores the forward and the printer
+// in one transaction and, when that fails, stops the forward and removes
+// the CUPS queue it just made.
 //
 // # Counters
 //

@@ -62,6 +62,9 @@ type ForwardRequest struct {
 	// check, when set, vets the service the probe found (printer add
 	// wants a printer) before the forward listens.
 	check func(ServiceInfo) error
+	// storeLater: a Persist forward the caller stores itself, with more
+	// in the same transaction (printer add: the forward and the printer).
+	storeLater bool
 }
 
 // LocalAddr checks a forward's local address: a loopback IP (127.0.0.1
@@ -133,7 +136,7 @@ func (s *Service) AddForward(ctx context.Context, req ForwardRequest) (Forward, 
 		Persist: req.Persist, Listening: true, Created: time.Now().UTC().Truncate(time.Second),
 	}}
 	f.path = si.Path
-	if req.Persist {
+	if req.Persist && !req.storeLater {
 		sf := storedForward{Local: f.info.Local, Workgroup: info.ID, Member: m.Name, Service: f.info.Service, Kind: si.Kind, Created: f.info.Created}
 		if err := s.configs.addForward(ctx, sf); err != nil {
 			_ = ln.Close()
@@ -304,29 +307,47 @@ func (s *Service) Forwards() []Forward {
 // through them are closed.
 func (s *Service) RemoveForward(ctx context.Context, what string) ([]Forward, error) {
 	s.mu.Lock()
-	var gone []*forward
+	var match []*forward
 	for local, f := range s.forwards {
 		if local == what || strings.EqualFold(f.info.Member+":"+f.info.Service, what) {
-			f.stop()
-			delete(s.forwards, local)
-			gone = append(gone, f)
+			match = append(match, f)
 		}
 	}
 	s.mu.Unlock()
-	if len(gone) == 0 {
+	if len(match) == 0 {
 		return nil, fmt.Errorf("%w: no forward %q", ErrNoForward, what)
 	}
-	out := make([]Forward, 0, len(gone))
-	for _, f := range gone {
-		s.unadvertise(f)
+	out := make([]Forward, 0, len(match))
+	for _, f := range match {
+		// The stored forward goes first: when its delete fails (a full
+		// disk), the forward still runs and is listed, and removing it
+		// again works (it used to be stopped and forgotten here but kept
+		// in the database, back after a restart).
 		if f.info.Persist {
 			if err := s.configs.removeForward(ctx, f.info.Local); err != nil {
 				return out, err
 			}
 		}
-		out = append(out, s.snapshot(f))
+		if s.drop(f) {
+			out = append(out, s.snapshot(f))
+		}
 	}
 	return out, nil
+}
+
+// drop stops f and forgets it, unless another call did already; it
+// changes nothing stored.
+func (s *Service) drop(f *forward) bool {
+	s.mu.Lock()
+	if s.forwards[f.info.Local] != f {
+		s.mu.Unlock()
+		return false
+	}
+	f.stop()
+	delete(s.forwards, f.info.Local)
+	s.mu.Unlock()
+	s.unadvertise(f)
+	return true
 }
 
 // ErrNoForward reports an unknown forward.

@@ -106,7 +106,7 @@ func (s *Service) AddPrinter(ctx context.Context, req apitypes.PrinterAddRequest
 		}
 	}
 	s.mu.Unlock()
-	fr := ForwardRequest{Workgroup: req.Workgroup, Member: req.Member, Service: req.Name, Local: req.Local, Persist: true,
+	fr := ForwardRequest{Workgroup: req.Workgroup, Member: req.Member, Service: req.Name, Local: req.Local, Persist: true, storeLater: true,
 		check: func(si ServiceInfo) error {
 			if si.Kind != "" && si.Kind != KindPrinter {
 				return fmt.Errorf("%s:%s is a %s service, not a printer: use 'peerhood forward'", req.Member, req.Name, si.Kind)
@@ -137,7 +137,20 @@ func (s *Service) AddPrinter(ctx context.Context, req apitypes.PrinterAddRequest
 			p.Queue = q
 		}
 	}
-	if err := s.configs.addPrinter(ctx, *p, path); err != nil {
+	// The forward and the printer are stored together: on a full disk
+	// neither is, and the forward and queue made above go again (they
+	// used to stay: a persisted forward no printer named, back after
+	// every restart, and another one at each retry).
+	sf := storedForward{Local: f.Local, Workgroup: f.Workgroup, Member: f.Member, Service: f.Service, Kind: f.Kind, Created: f.Created}
+	if err := s.configs.addPrinter(ctx, sf, *p, path); err != nil {
+		if fw != nil {
+			s.drop(fw)
+		}
+		if p.Queue != "" {
+			if qerr := removeQueue(ctx, p.Queue); qerr != nil {
+				s.log.Warn("could not remove a printer's CUPS queue", "queue", p.Queue, "err", qerr)
+			}
+		}
 		return Printer{}, err
 	}
 	s.mu.Lock()
@@ -233,7 +246,6 @@ func (s *Service) RemovePrinter(ctx context.Context, what string) error {
 	for local, p := range s.printers {
 		if local == what || strings.EqualFold(p.Member+":"+p.Service, what) {
 			gone = append(gone, p)
-			delete(s.printers, local)
 		}
 	}
 	s.mu.Unlock()
@@ -241,16 +253,29 @@ func (s *Service) RemovePrinter(ctx context.Context, what string) error {
 		return fmt.Errorf("%w: no printer %q added here", ErrNoForward, what)
 	}
 	for _, p := range gone {
+		// The stored printer and its forward go first, together: when
+		// that fails (a full disk) the printer stays whole, listed and
+		// working, and removing it again works.
+		if err := s.configs.removePrinter(ctx, p.Local); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		mine := s.printers[p.Local] == p
+		if mine {
+			delete(s.printers, p.Local)
+		}
+		fw := s.forwards[p.Local]
+		s.mu.Unlock()
+		if !mine {
+			continue
+		}
 		if p.Queue != "" {
 			if err := removeQueue(ctx, p.Queue); err != nil {
 				s.log.Warn("could not remove a printer's CUPS queue", "queue", p.Queue, "err", err)
 			}
 		}
-		if _, err := s.RemoveForward(ctx, p.Local); err != nil && !isNoForward(err) {
-			return err
-		}
-		if err := s.configs.removePrinter(ctx, p.Local); err != nil {
-			return err
+		if fw != nil {
+			s.drop(fw)
 		}
 	}
 	return nil
