@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/peerhood/peerhood/internal/identity"
 )
@@ -351,7 +352,7 @@ func (b *LocalBackend) Create(ctx context.Context, node, share, p string) (Write
 	if err != nil {
 		return nil, localErr("create", p, err)
 	}
-	return &localWriter{root: s.root, f: f, tmp: tmp, dst: r, name: p}, nil
+	return &localWriter{root: s.root, f: f, tmp: tmp, dst: r, name: p, mtime: UploadModTime(ctx)}, nil
 }
 
 type localWriter struct {
@@ -359,6 +360,7 @@ type localWriter struct {
 	f         *os.File
 	tmp, dst  string
 	name      string
+	mtime     time.Time // kept by the file when not zero
 	done      bool
 	writeFail error
 }
@@ -390,6 +392,12 @@ func (w *localWriter) Commit() error {
 	if err := w.f.Close(); err != nil {
 		w.root.Remove(w.tmp)
 		return localErr("close", w.name, err)
+	}
+	if !w.mtime.IsZero() {
+		if err := w.root.Chtimes(w.tmp, w.mtime, w.mtime); err != nil {
+			w.root.Remove(w.tmp)
+			return localErr("set the modification time of", w.name, err)
+		}
 	}
 	if err := w.root.Rename(w.tmp, w.dst); err != nil {
 		w.root.Remove(w.tmp)

@@ -75,6 +75,7 @@ type remoteWriter struct {
 	path  string
 	f     *os.File
 	n     int64
+	mtime time.Time // kept by the file when not zero
 	done  bool
 }
 
@@ -96,7 +97,7 @@ func (w *remoteWriter) Commit() error {
 	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("stage %s: %w", w.path, err)
 	}
-	_, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, time.Time{})
+	_, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, w.mtime)
 	return shareErr(err)
 }
 
