@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -81,5 +84,24 @@ func TestParseOCMtime(t *testing.T) {
 		if tc.bad != (err != nil) || !tc.bad && !got.Equal(tc.want) {
 			t.Errorf("parseOCMtime(%q) = %v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// TestExpectedLengthPutStreams: Finder's chunked PUT with
+// X-Expected-Entity-Length goes to another node without the spool (here
+// made unusable: a file in its place), as a PUT with Content-Length
+// does; a chunked PUT without a size still needs it.
+func TestExpectedLengthPutStreams(t *testing.T) {
+	t.Parallel()
+	n := newTwoNodes(t)
+	must(t, os.RemoveAll(n.spool))
+	write(t, n.spool, "not a folder")
+	data := strings.Repeat("streamed ", 100000)
+	r := n.e.send("PUT", "/srv/docs/f.txt", map[string]string{"X-Expected-Entity-Length": strconv.Itoa(len(data))}, data, true)
+	if r.code != 201 || read(t, filepath.Join(n.docs, "f.txt")) != data {
+		t.Fatalf("chunked PUT with X-Expected-Entity-Length = %d\n%s", r.code, r.body)
+	}
+	if r := n.e.send("PUT", "/srv/docs/g.txt", nil, data, true); r.code < 400 || exists(filepath.Join(n.docs, "g.txt")) {
+		t.Fatalf("chunked PUT without a size, no spool = %d (it was not staged?)", r.code)
 	}
 }
