@@ -63,7 +63,10 @@
 //     is missing) are served here. x/net's memLS asked the Destination of
 //     a MOVE to be locked too and ignored ETags; its LOCK refused shared
 //     locks. A write needs the token of every exclusive lock it meets, or
-//     one of the shared locks' tokens.
+//     one of the shared locks' tokens. x/net's request lock (a temporary
+//     lock around each write without an If header) is not kept: two
+//     clients writing one name at once (rclone's parallel MKCOLs of a new
+//     folder) refused each other with 423, holding no lock.
 //
 //   - DELETE of a folder holding files under names the gateway refuses
 //     is 207 naming them, nothing deleted (tree.go).
