@@ -47,7 +47,8 @@ const (
 
 // clientStep is one request of a client's session. In path, headers and
 // body "{share}" is the share's path, "{base}" the server's URL, "{token}"
-// the lock token of the last LOCK and "{etag}" the ETag saved last.
+// the lock token of the last LOCK, "{etag}" the ETag of the last PUT or
+// HEAD answer and "{prev}" the one before it.
 type clientStep struct {
 	name    string
 	method  string
@@ -198,9 +199,17 @@ func gvfsSteps() []clientStep {
 			check: hasAll("propfind-finite-depth")},
 		{name: "create, no clobber", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-None-Match", "*"), body: "one", want: 201},
 		{name: "create again, no clobber", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-None-Match", "*"), body: "two", want: 412},
-		{name: "etag", method: "HEAD", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs), want: 200},
-		{name: "replace, etag matches", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-Match", "{etag}"), body: "three", want: 204},
-		{name: "replace, etag stale", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-Match", "{etag}"), body: "four", want: 412},
+		// gvfs keeps the ETag of a PUT's answer and sends it in If-Match
+		// with the next save (an editor's "changed since it was read").
+		{name: "save, etag of the create", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-Match", "{etag}"), body: "three", want: 204},
+		{name: "save, etag of the last save", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-Match", "{etag}"), body: "four", want: 204},
+		{name: "etag as read", method: "HEAD", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs), want: 200,
+			check: func(t *testing.T, r reply, _ bool) {
+				if r.hdr.Get("ETag") == "" {
+					t.Error("no ETag")
+				}
+			}},
+		{name: "save, etag of an older version", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "If-Match", "{prev}"), body: "five", want: 412},
 		{name: "partial write", method: "PUT", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "Content-Range", "bytes 0-3/10"), body: "five", want: 400},
 		{name: "rename", method: "MOVE", path: "{share}g.txt", hdr: hdrs(ua, uaGvfs, "Destination", "{base}{share}h.txt", "Overwrite", "F"), want: 201},
 		{name: "rename over a file, no overwrite", method: "MOVE", path: "{share}h.txt", hdr: hdrs(ua, uaGvfs, "Destination", "{base}{share}hello.txt", "Overwrite", "F"), want: 412},
@@ -265,7 +274,7 @@ func runClient(t *testing.T, e *env, share string, local bool, steps []clientSte
 	t.Helper()
 	vars := map[string]string{}
 	for _, s := range steps {
-		sub := strings.NewReplacer("{share}", share, "{base}", e.srv.URL, "{token}", vars["token"], "{etag}", vars["etag"])
+		sub := strings.NewReplacer("{share}", share, "{base}", e.srv.URL, "{token}", vars["token"], "{etag}", vars["etag"], "{prev}", vars["prev"])
 		h := map[string]string{}
 		for k, v := range s.hdr {
 			h[k] = sub.Replace(v)
@@ -282,8 +291,8 @@ func runClient(t *testing.T, e *env, share string, local bool, steps []clientSte
 		if tok := r.hdr.Get("Lock-Token"); tok != "" {
 			vars["token"] = strings.Trim(tok, "<>")
 		}
-		if et := r.hdr.Get("ETag"); et != "" && s.method == "HEAD" {
-			vars["etag"] = et
+		if et := r.hdr.Get("ETag"); et != "" && (s.method == "HEAD" || s.method == "PUT") && et != vars["etag"] {
+			vars["prev"], vars["etag"] = vars["etag"], et
 		}
 		if s.check != nil {
 			t.Run(s.name, func(t *testing.T) { s.check(t, r, local) })

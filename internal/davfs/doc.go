@@ -32,7 +32,11 @@
 // to the end. A GET's body goes to the client in 512 KiB pieces
 // (statusWriter.ReadFrom), not net/http's 32 KiB ones. A PUT that does not
 // deliver its whole body (the client hangs up, a chunked body is cut off)
-// never becomes the file: the old one stays whole at its name.
+// never becomes the file: the old one stays whole at its name. A PUT's
+// answer carries the ETag of the file as committed (Committed: the local
+// rename's stat, the sharing node's write reply), which GET, HEAD and
+// PROPFIND then show too; x/net's came from a stat before the commit and
+// never matched, so gvfs's next save with If-Match got 412.
 //
 // Security: the server's front door is internal/loopback: it listens on
 // 127.0.0.1 only, accepts a Host header only as 127.0.0.1:PORT,

@@ -363,6 +363,15 @@ type localWriter struct {
 	mtime     time.Time // kept by the file when not zero
 	done      bool
 	writeFail error
+	final     *FileInfo // the file as committed
+}
+
+// Committed implements Committed.
+func (w *localWriter) Committed() (FileInfo, bool) {
+	if w.final == nil {
+		return FileInfo{}, false
+	}
+	return *w.final, true
 }
 
 func (w *localWriter) Write(p []byte) (int, error) {
@@ -402,6 +411,10 @@ func (w *localWriter) Commit() error {
 	if err := w.root.Rename(w.tmp, w.dst); err != nil {
 		w.root.Remove(w.tmp)
 		return localErr("rename", w.name, err)
+	}
+	if fi, err := w.root.Stat(w.dst); err == nil {
+		li := localInfo(path.Base(w.name), fi)
+		w.final = &li
 	}
 	return nil
 }

@@ -358,7 +358,11 @@ func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size
 	w := newStreamWriter(size)
 	mtime := UploadModTime(ctx)
 	go func() {
-		_, err := c.Put(ctx, sh, p, w.feed, size, mtime)
+		e, err := c.Put(ctx, sh, p, w.feed, size, mtime)
+		if err == nil {
+			fi := entryInfo(e)
+			w.entry = &fi
+		}
 		w.done <- err
 	}()
 	return w, nil

@@ -28,6 +28,8 @@ type reqState struct {
 	// mtime is the modification time a PUT asks the file to keep
 	// (X-OC-Mtime); zero: now.
 	mtime time.Time
+	// put is the file a PUT wrote, as committed (nil: not known).
+	put *FileInfo
 }
 
 // UploadModTime returns the modification time the PUT being served in
@@ -195,6 +197,17 @@ func (w *statusWriter) WriteHeader(code int) {
 	if code < 300 && w.st.method == http.MethodPut && !w.st.mtime.IsZero() {
 		// ownCloud's answer, which its clients (rclone) look for.
 		w.ResponseWriter.Header().Set("X-OC-Mtime", "accepted")
+	}
+	if code < 300 && w.st.method == http.MethodPut {
+		w.st.mu.Lock()
+		fi := w.st.put
+		w.st.mu.Unlock()
+		if fi != nil {
+			// x/net's ETag comes from a stat taken before the commit.
+			w.ResponseWriter.Header().Set("ETag", etagOf(*fi))
+		} else {
+			w.ResponseWriter.Header().Del("ETag")
+		}
 	}
 	if code == http.StatusCreated && w.st.method == http.MethodPut && w.st.existed {
 		w.replaced = true // drop the handler's "Created" text
