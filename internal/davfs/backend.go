@@ -81,6 +81,13 @@ type Remover interface {
 	RemoveOne(ctx context.Context, node, share, path string) error
 }
 
+// Committed is an optional WriteHandle method: the file as Commit left
+// it (ok false: not known). A PUT's answer then carries the ETag the file
+// has, which a client sends back in If-Match with its next save (gvfs).
+type Committed interface {
+	Committed() (fi FileInfo, ok bool)
+}
+
 // ReadHandle reads an open file at any offset.
 type ReadHandle interface {
 	io.ReaderAt

@@ -188,7 +188,10 @@ func BenchmarkRemotePropfind10k(b *testing.B) {
 	}
 }
 
-// BenchmarkRemotePut256MiB: PUT through WebDAV into another node's share.
+// BenchmarkRemotePut256MiB: PUT through WebDAV into another node's
+// share: with Content-Length (streamed), chunked with macOS Finder's
+// X-Expected-Entity-Length (streamed) and chunked with no size (staged in
+// the spool first).
 func BenchmarkRemotePut256MiB(b *testing.B) {
 	ctx := b.Context()
 	me, srv := newShareNode(b, ctx), newShareNode(b, ctx)
@@ -209,26 +212,35 @@ func BenchmarkRemotePut256MiB(b *testing.B) {
 	size := int64(256 << 20)
 	buf := make([]byte, 1<<20)
 	_, _ = rand.Read(buf)
-	b.SetBytes(size)
-	b.ResetTimer()
-	for b.Loop() {
-		pr, pw := io.Pipe()
-		go func() {
-			for w := int64(0); w < size; w += int64(len(buf)) {
-				if _, err := pw.Write(buf); err != nil {
-					return
+	for _, mode := range []string{"content-length", "chunked-expected", "chunked"} {
+		b.Run(mode, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				pr, pw := io.Pipe()
+				go func() {
+					for w := int64(0); w < size; w += int64(len(buf)) {
+						if _, err := pw.Write(buf); err != nil {
+							return
+						}
+					}
+					pw.Close()
+				}()
+				req, _ := http.NewRequest("PUT", s.URL()+"srv/files/up.bin", pr)
+				req.ContentLength = -1
+				switch mode {
+				case "content-length":
+					req.ContentLength = size
+				case "chunked-expected":
+					req.Header.Set("X-Expected-Entity-Length", strconv.FormatInt(size, 10))
+				}
+				req.SetBasicAuth(User, testToken)
+				resp, err := http.DefaultClient.Do(req)
+				must(b, err)
+				resp.Body.Close()
+				if resp.StatusCode != 201 && resp.StatusCode != 204 {
+					b.Fatalf("PUT = %d", resp.StatusCode)
 				}
 			}
-			pw.Close()
-		}()
-		req, _ := http.NewRequest("PUT", s.URL()+"srv/files/up.bin", pr)
-		req.ContentLength = size
-		req.SetBasicAuth(User, testToken)
-		resp, err := http.DefaultClient.Do(req)
-		must(b, err)
-		resp.Body.Close()
-		if resp.StatusCode != 201 && resp.StatusCode != 204 {
-			b.Fatalf("PUT = %d", resp.StatusCode)
-		}
+		})
 	}
 }

@@ -173,12 +173,12 @@ func TestLockTimeouts(t *testing.T) {
 	}
 	ls := newLockSystem()
 	t0 := time.Unix(1_700_000_000, 0)
-	tok, err := ls.Create(t0, webdav.LockDetails{Root: "/a/b/c", Duration: 2 * time.Minute})
+	tok, err := ls.createLock(t0, webdav.LockDetails{Root: "/a/b/c", Duration: 2 * time.Minute}, false)
 	must(t, err)
 	if len(ls.blocking(t0.Add(time.Minute), "/a/b/c", false, false)) != 1 {
 		t.Fatal("lock missing before its timeout")
 	}
-	if _, err := ls.Create(t0.Add(time.Minute), webdav.LockDetails{Root: "/a/b", Duration: time.Minute}); err != webdav.ErrLocked {
+	if _, err := ls.createLock(t0.Add(time.Minute), webdav.LockDetails{Root: "/a/b", Duration: time.Minute}, false); err != webdav.ErrLocked {
 		t.Errorf("depth-infinity lock over a locked member: %v, want ErrLocked", err)
 	}
 	if len(ls.blocking(t0.Add(2*time.Minute), "/a/b/c", false, false)) != 0 {

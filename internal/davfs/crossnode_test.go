@@ -18,6 +18,7 @@ import (
 type twoNodes struct {
 	e          *env
 	docs, mine string
+	spool      string // where me's gateway stages uploads to srv
 	srv        *shareNode
 }
 
@@ -48,7 +49,8 @@ func newTwoNodes(t *testing.T) *twoNodes {
 	must(t, err)
 	_, err = me.svc.Configs().Add(ctx, share.Config{Name: "mine", Workgroup: shareWG, Path: tn.mine})
 	must(t, err)
-	b, err := NewShareBackend(me.svc, "me", t.TempDir())
+	tn.spool = t.TempDir()
+	b, err := NewShareBackend(me.svc, "me", tn.spool)
 	must(t, err)
 	t.Cleanup(func() { b.Close() })
 	tn.e = &env{t: t, srv: httptest.NewServer(NewHandler(b, testToken, nil))}

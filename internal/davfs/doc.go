@@ -17,8 +17,11 @@
 // ShareBackend, the one a running node uses, serves the node's own shares
 // (from the share list, through LocalBackend) and every other member's
 // over /peerhood/files/1 with the rights their access lists give. Writes
-// to another node of known size (Content-Length) stream into the share
-// client's Put, others are staged in a spool file first; either way the
+// to another node of known size (Content-Length, or macOS Finder's
+// chunked PUT with X-Expected-Entity-Length, held to exactly that length:
+// 400 else, expected.go) stream into the share client's Put; other
+// chunked ones are staged in a spool file first (the files protocol's
+// write names its size before the bytes); either way the
 // body is hashed once, on its way out (BLAKE3, or SHA-256 with an older
 // node), checked and renamed into place there. Reads of another node's
 // file are checked end to end as get's are (share.Client.OpenRead): a
@@ -29,7 +32,11 @@
 // to the end. A GET's body goes to the client in 512 KiB pieces
 // (statusWriter.ReadFrom), not net/http's 32 KiB ones. A PUT that does not
 // deliver its whole body (the client hangs up, a chunked body is cut off)
-// never becomes the file: the old one stays whole at its name.
+// never becomes the file: the old one stays whole at its name. A PUT's
+// answer carries the ETag of the file as committed (Committed: the local
+// rename's stat, the sharing node's write reply), which GET, HEAD and
+// PROPFIND then show too; x/net's came from a stat before the commit and
+// never matched, so gvfs's next save with If-Match got 412.
 //
 // Security: the server's front door is internal/loopback: it listens on
 // 127.0.0.1 only, accepts a Host header only as 127.0.0.1:PORT,
@@ -60,7 +67,10 @@
 //     is missing) are served here. x/net's memLS asked the Destination of
 //     a MOVE to be locked too and ignored ETags; its LOCK refused shared
 //     locks. A write needs the token of every exclusive lock it meets, or
-//     one of the shared locks' tokens.
+//     one of the shared locks' tokens. x/net's request lock (a temporary
+//     lock around each write without an If header) is not kept: two
+//     clients writing one name at once (rclone's parallel MKCOLs of a new
+//     folder) refused each other with 423, holding no lock.
 //
 //   - DELETE of a folder holding files under names the gateway refuses
 //     is 207 naming them, nothing deleted (tree.go).
@@ -99,6 +109,29 @@
 //     PropStorer), returned by PROPFIND, carried by MOVE and COPY and
 //     dropped by DELETE. Without a store only Windows' Win32 properties
 //     are accepted (and dropped); others are 403.
+//
+//   - Modification times (mtime.go): a PUT's X-OC-Mtime (Unix seconds;
+//     rclone --webdav-vendor owncloud, ownCloud clients) is the new
+//     file's time, on any share (the files protocol's write carries it),
+//     answered "X-OC-Mtime: accepted". PROPPATCH DAV:lastmodified (Unix
+//     seconds; newer rclone) and Windows' Win32LastModifiedTime set the
+//     time of a file of this node (ModTimeSetter); on another node's
+//     share DAV:lastmodified is 403 (the files protocol cannot) and
+//     Win32LastModifiedTime is only kept as a dead property.
+//
+//   - Quota (quota.go, RFC 4331): quota-available-bytes and
+//     quota-used-bytes, asked by name (never in allprop), of a folder in
+//     a share of this node: the disk holding the share (statfs through
+//     its os.Root). Another node's shares, the root and the node folders
+//     answer 404 for them (unknown; a made-up figure would make Finder
+//     refuse copies).
+//
+//   - OPTIONS (options.go): "DAV: 1, 2" and "MS-Author-Via: DAV" on any
+//     path ("/" first, as Windows asks), Allow for the resource; in a
+//     read-only share only OPTIONS, GET, HEAD, PROPFIND. A method the
+//     gateway does not serve is 405 with Allow (x/net said 400), and 403
+//     in a read-only share, as POST is there (elsewhere POST reads like
+//     GET).
 //
 // This package also adds the status codes clients expect where x/net is
 // vague (403 on read-only shares, 404/409, 204 on a replacing PUT, 507 on

@@ -402,7 +402,19 @@ func (f *writeFile) Close() error {
 		_ = f.wh.Abort()
 		return errors.New("the request body ended early: nothing written")
 	}
-	return fail(f.ctx, f.wh.Commit(), 409)
+	if err := f.wh.Commit(); err != nil {
+		return fail(f.ctx, err, 409)
+	}
+	if c, ok := f.wh.(Committed); ok {
+		if fi, ok := c.Committed(); ok {
+			if st := stateOf(f.ctx); st != nil {
+				st.mu.Lock()
+				st.put = &fi
+				st.mu.Unlock()
+			}
+		}
+	}
+	return nil
 }
 
 // osInfo turns a FileInfo into an os.FileInfo that also gives WebDAV its

@@ -69,6 +69,12 @@ var writeMethods = map[string]bool{
 	"PUT": true, "DELETE": true, "MKCOL": true, "PROPPATCH": true, "LOCK": true, "MOVE": true,
 }
 
+// servedMethods are the methods the gateway serves (others: serveUnknown).
+var servedMethods = map[string]bool{
+	"OPTIONS": true, "GET": true, "HEAD": true, "POST": true, "PROPFIND": true, "UNLOCK": true, "COPY": true,
+	"PUT": true, "DELETE": true, "MKCOL": true, "PROPPATCH": true, "LOCK": true, "MOVE": true,
+}
+
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	loopback.SecurityHeaders(w.Header())
 	if h.guard.Check(w, r) != nil {
@@ -86,6 +92,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &reqState{method: r.Method, size: -1}
 	ctx := withState(r.Context(), st)
+	switch {
+	case r.Method == http.MethodOptions:
+		h.serveOptions(ctx, w, t)
+		return
+	case !servedMethods[r.Method]:
+		h.serveUnknown(ctx, w, r, t)
+		return
+	case r.Method == http.MethodPost && t.Level() >= 2:
+		// POST reads like GET, but in a read-only share it is refused
+		// with the writes.
+		if si, err := h.fs.findShare(ctx, t); err == nil && si.ReadOnly {
+			refuse(w, http.StatusForbidden, "POST %s: %v", t, ErrReadOnly)
+			return
+		}
+	}
 	if writeMethods[r.Method] {
 		if code, err := h.checkWrite(ctx, t, r.Method); err != nil {
 			refuse(w, code, "%v", err)
@@ -146,8 +167,13 @@ func (h *Handler) watchBody(ctx context.Context, w http.ResponseWriter, r *http.
 		}
 		return
 	}
-	st.body = &bodyWatch{rc: r.Body}
+	body := r.Body
 	st.size = r.ContentLength
+	if n := expectedLength(r); n >= 0 {
+		body = &expectedBody{ctx: ctx, r: body, size: n, left: n}
+		st.size = n
+	}
+	st.body = &bodyWatch{rc: body}
 	r.Body = st.body
 	if fi, err := h.fs.stat(ctx, t); err == nil && !fi.IsDir {
 		st.existed = true
@@ -190,6 +216,13 @@ func (h *Handler) checkRequest(ctx context.Context, r *http.Request, t Target) (
 		if r.Header.Get("Content-Range") != "" {
 			// RFC 9110 14.5: a server that does not do partial PUT must refuse it.
 			return http.StatusBadRequest, errors.New("PUT with Content-Range (a partial write) is not supported: send the whole file")
+		}
+		if v := r.Header.Get("X-OC-Mtime"); v != "" {
+			mt, err := parseOCMtime(v)
+			if err != nil {
+				return http.StatusBadRequest, err
+			}
+			stateOf(ctx).mtime = mt
 		}
 	case "LOCK":
 		r.Header.Set("Timeout", lockTimeoutHeader(r.Header.Get("Timeout")))

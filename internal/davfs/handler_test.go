@@ -223,7 +223,8 @@ func propDeleteSteps(e *env) []methodStep {
 		{name: "delete share root", method: "DELETE", path: "/alpha/docs/", want: 403},
 		{name: "delete node", method: "DELETE", path: "/alpha/", want: 403},
 		{name: "delete read-only", method: "DELETE", path: "/alpha/ro/readme.txt", want: 403},
-		{name: "unknown method", method: "BREW", path: "/alpha/docs/", want: 400},
+		{name: "unknown method", method: "BREW", path: "/alpha/docs/", want: 405},
+		{name: "method not served", method: "PATCH", path: "/alpha/docs/hello.txt", want: 405},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/peerhood/peerhood/internal/identity"
 )
@@ -351,7 +352,7 @@ func (b *LocalBackend) Create(ctx context.Context, node, share, p string) (Write
 	if err != nil {
 		return nil, localErr("create", p, err)
 	}
-	return &localWriter{root: s.root, f: f, tmp: tmp, dst: r, name: p}, nil
+	return &localWriter{root: s.root, f: f, tmp: tmp, dst: r, name: p, mtime: UploadModTime(ctx)}, nil
 }
 
 type localWriter struct {
@@ -359,8 +360,18 @@ type localWriter struct {
 	f         *os.File
 	tmp, dst  string
 	name      string
+	mtime     time.Time // kept by the file when not zero
 	done      bool
 	writeFail error
+	final     *FileInfo // the file as committed
+}
+
+// Committed implements Committed.
+func (w *localWriter) Committed() (FileInfo, bool) {
+	if w.final == nil {
+		return FileInfo{}, false
+	}
+	return *w.final, true
 }
 
 func (w *localWriter) Write(p []byte) (int, error) {
@@ -391,9 +402,19 @@ func (w *localWriter) Commit() error {
 		w.root.Remove(w.tmp)
 		return localErr("close", w.name, err)
 	}
+	if !w.mtime.IsZero() {
+		if err := w.root.Chtimes(w.tmp, w.mtime, w.mtime); err != nil {
+			w.root.Remove(w.tmp)
+			return localErr("set the modification time of", w.name, err)
+		}
+	}
 	if err := w.root.Rename(w.tmp, w.dst); err != nil {
 		w.root.Remove(w.tmp)
 		return localErr("rename", w.name, err)
+	}
+	if fi, err := w.root.Stat(w.dst); err == nil {
+		li := localInfo(path.Base(w.name), fi)
+		w.final = &li
 	}
 	return nil
 }

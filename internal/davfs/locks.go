@@ -153,9 +153,16 @@ func (ls *lockSystem) Confirm(now time.Time, name0, name1 string, conditions ...
 	return func() {}, nil
 }
 
-// Create implements webdav.LockSystem (an exclusive lock).
-func (ls *lockSystem) Create(now time.Time, d webdav.LockDetails) (string, error) {
-	return ls.createLock(now, d, false)
+// Create implements webdav.LockSystem. x/net's handler calls it only for
+// its request lock (LOCK is served by serveLock): a temporary lock around
+// each write sent without an If header, meant to meet other clients'
+// locks. checkConditions has refused such a write already when a lock
+// covers it, so the request lock is not kept: kept, it made two clients
+// writing one name at once (rclone's parallel MKCOLs of a new folder, two
+// PUTs of one file) refuse each other with 423, though neither held a
+// lock. A change stays whole without it (temp + rename).
+func (ls *lockSystem) Create(time.Time, webdav.LockDetails) (string, error) {
+	return newLockToken(), nil
 }
 
 // createLock adds a lock unless one it overlaps conflicts: two shared

@@ -56,9 +56,11 @@ func NewMountInfo(base, token string) MountInfo {
 			// printf is a shell builtin: the token goes through a pipe.
 			"davfs2": fmt.Sprintf(`printf '%%s %%s %%s\n' %s %s "$(cat %s)" | sudo tee -a /etc/davfs2/secrets >/dev/null && sudo mkdir -p /mnt/peerhood && sudo mount -t davfs %s /mnt/peerhood -o uid=$(id -u),gid=$(id -g)`,
 				shq(base), User, quoted, shq(base)),
-			// The (obscured) password goes in rclone's environment, which
-			// only its user can read; rclone obscure reads it on stdin.
-			"rclone": fmt.Sprintf(`RCLONE_WEBDAV_PASS="$(rclone obscure - < %s)" rclone mount :webdav: ~/peerhood --webdav-url=%s --webdav-vendor=other --webdav-user=%s`,
+			// Vendor owncloud: rclone sends X-OC-Mtime, so files keep their
+			// modification time. The (obscured) password goes in rclone's
+			// environment, which only its user can read; rclone obscure
+			// reads it on stdin.
+			"rclone": fmt.Sprintf(`RCLONE_WEBDAV_PASS="$(rclone obscure - < %s)" rclone mount :webdav: ~/peerhood --webdav-url=%s --webdav-vendor=owncloud --webdav-user=%s`,
 				quoted, shq(base), User),
 			"cadaver": fmt.Sprintf(`printf 'machine %%s\nlogin %%s\npassword %%s\n' %s %s "$(cat %s)" >> ~/.netrc && chmod 600 ~/.netrc && cadaver %s`,
 				shq(host), User, quoted, shq(base)),

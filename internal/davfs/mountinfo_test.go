@@ -21,7 +21,7 @@ func TestMountInfo(t *testing.T) {
 	}
 	want := map[string][]string{
 		"davfs2":        {"mount -t davfs 'http://127.0.0.1:4318/'", "/etc/davfs2/secrets", "$(cat '" + file + "')"},
-		"rclone":        {"--webdav-url='http://127.0.0.1:4318/'", "--webdav-vendor=other", "--webdav-user=peerhood", "rclone obscure - < '" + file + "'"},
+		"rclone":        {"--webdav-url='http://127.0.0.1:4318/'", "--webdav-vendor=owncloud", "--webdav-user=peerhood", "rclone obscure - < '" + file + "'"},
 		"cadaver":       {"'127.0.0.1'", "$(cat '" + file + "')", "cadaver 'http://127.0.0.1:4318/'"},
 		"windows":       {`net use P: \\127.0.0.1@4318\DavWWWRoot /user:peerhood * /persistent:no`},
 		"windows_setup": {"BasicAuthLevel /t REG_DWORD /d 2", "net start webclient"},

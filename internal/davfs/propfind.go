@@ -214,12 +214,13 @@ func (h *Handler) servePropfind(ctx context.Context, w http.ResponseWriter, r *h
 	bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?><D:multistatus xmlns:D="DAV:">`)
 	base := t.String()
 	selfDead, childDead := h.deadFor(ctx, t, len(children) > 0)
-	writeResponse(bw, req, base, self, selfDead)
+	quota := h.quotaFor(ctx, req, t)
+	writeResponse(bw, req, base, self, selfDead, quota)
 	if !strings.HasSuffix(base, "/") {
 		base += "/"
 	}
 	for _, c := range children {
-		writeResponse(bw, req, base+c.Name(), c.(osInfo), childDead[c.Name()])
+		writeResponse(bw, req, base+c.Name(), c.(osInfo), childDead[c.Name()], quota)
 	}
 	bw.WriteString(`</D:multistatus>`)
 	_ = bw.Flush()
@@ -245,8 +246,9 @@ func (h *Handler) deadFor(ctx context.Context, t Target, list bool) (map[xml.Nam
 	return self, kids
 }
 
-// writeResponse writes one <D:response>.
-func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dead map[xml.Name]webdav.Property) {
+// writeResponse writes one <D:response>; quota holds the quota
+// properties asked for (folders have them).
+func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dead map[xml.Name]webdav.Property, quota quotaProps) {
 	href := (&url.URL{Path: name}).EscapedPath()
 	if name != "/" && o.IsDir() {
 		href += "/"
@@ -257,6 +259,7 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dea
 	var found []*liveProp
 	var foundDead []webdav.Property
 	var missing []xml.Name
+	var quotas []xml.Name
 	applies := func(p *liveProp) bool { return p != nil && (p.dir || !o.IsDir()) }
 	if req.propname || req.allprop {
 		for i := range liveProps {
@@ -275,7 +278,10 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dea
 	for _, n := range req.names {
 		p := findLive(n)
 		d, isDead := dead[n]
+		_, isQuota := quota[n]
 		switch {
+		case isQuota && o.IsDir():
+			quotas = append(quotas, n)
 		case applies(p) && !req.allprop:
 			found = append(found, p)
 		case applies(p):
@@ -285,7 +291,7 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dea
 			missing = append(missing, n)
 		}
 	}
-	if len(found)+len(foundDead) > 0 || len(missing) == 0 {
+	if len(found)+len(foundDead)+len(quotas) > 0 || len(missing) == 0 {
 		bw.WriteString(`<D:propstat><D:prop>`)
 		for _, p := range found {
 			if req.propname {
@@ -293,6 +299,9 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dea
 			} else {
 				writeProp(bw, p.name, p.value(o, name))
 			}
+		}
+		for _, n := range quotas {
+			writeProp(bw, n.Local, quota[n])
 		}
 		for _, d := range foundDead {
 			writeDead(bw, d, !req.propname)

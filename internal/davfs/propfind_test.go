@@ -94,7 +94,7 @@ func TestPropfindMatchesXNet(t *testing.T) {
 		"propname": `<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>`,
 		"prop": `<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:" xmlns:X="urn:x"><D:prop>
 			<D:displayname/><D:getcontentlength/><D:getetag/><D:resourcetype/><D:getcontenttype/><D:getlastmodified/>
-			<D:creationdate/><D:lockdiscovery/><D:supportedlock/><Z:Win32FileAttributes/><X:y/><D:quota-available-bytes/></D:prop></D:propfind>`,
+			<D:creationdate/><D:lockdiscovery/><D:supportedlock/><Z:Win32FileAttributes/><X:y/><D:quotaused/></D:prop></D:propfind>`, // quota-*-bytes: TestQuotaProps (x/net has none)
 		"only unknown": `<D:propfind xmlns:D="DAV:"><D:prop><D:creationdate/><x xmlns="urn:y"/></D:prop></D:propfind>`,
 		"include":      `<D:propfind xmlns:D="DAV:"><D:allprop/><D:include><D:creationdate/><D:getcontentlength/><q xmlns="urn:q"/></D:include></D:propfind>`,
 	}
@@ -184,7 +184,7 @@ func FuzzParsePropfind(f *testing.F) {
 		var buf strings.Builder
 		bw := bufio.NewWriter(&buf)
 		bw.WriteString(`<D:multistatus xmlns:D="DAV:">`)
-		writeResponse(bw, req, "/a/b c&d", osInfo{FileInfo{Name: "b c&d", Size: 3}}, nil)
+		writeResponse(bw, req, "/a/b c&d", osInfo{FileInfo{Name: "b c&d", Size: 3}}, nil, nil)
 		bw.WriteString(`</D:multistatus>`)
 		bw.Flush()
 		dec := xml.NewDecoder(strings.NewReader(buf.String()))

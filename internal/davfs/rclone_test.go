@@ -84,13 +84,19 @@ func TestRclone(t *testing.T) {
 // output.
 func rcloneRunner(t *testing.T, url string) func(args ...string) (string, error) {
 	t.Helper()
+	return rcloneVendorRunner(t, url, "other")
+}
+
+// rcloneVendorRunner is rcloneRunner with --webdav-vendor vendor.
+func rcloneVendorRunner(t *testing.T, url, vendor string) func(args ...string) (string, error) {
+	t.Helper()
 	obscured, err := exec.Command("rclone", "obscure", testToken).Output()
 	must(t, err)
 	env := append(os.Environ(),
 		"RCLONE_CONFIG=/dev/null",
 		"RCLONE_CONFIG_PH_TYPE=webdav",
 		"RCLONE_CONFIG_PH_URL="+url,
-		"RCLONE_CONFIG_PH_VENDOR=other",
+		"RCLONE_CONFIG_PH_VENDOR="+vendor,
 		"RCLONE_CONFIG_PH_USER="+User,
 		"RCLONE_CONFIG_PH_PASS="+strings.TrimSpace(string(obscured)),
 	)
@@ -103,4 +109,40 @@ func rcloneRunner(t *testing.T, url string) func(args ...string) (string, error)
 		return string(out), err
 	}
 	return run
+}
+
+// TestRcloneKeepsModTime: with --webdav-vendor owncloud (what mount-info
+// suggests) rclone sends X-OC-Mtime with each upload; the file keeps the
+// original's modification time, on this node's share and another's, so
+// a second copy finds nothing to transfer.
+func TestRcloneKeepsModTime(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("rclone"); err != nil {
+		t.Skip("rclone is not installed (apt-get install rclone; scripts/test.sh installs it when run as root)")
+	}
+	n := newTwoNodes(t)
+	local := t.TempDir()
+	old := time.Date(2017, 7, 14, 2, 40, 0, 0, time.UTC)
+	for i := 0; i < 3; i++ {
+		p := filepath.Join(local, fmt.Sprintf("f%d.txt", i))
+		write(t, p, strings.Repeat("m", i*100))
+		must(t, os.Chtimes(p, old, old.Add(time.Duration(i)*time.Hour)))
+	}
+	run := rcloneVendorRunner(t, n.e.srv.URL, "owncloud")
+	for _, sh := range []struct{ remote, dir string }{{"ph:me/mine/kept", n.mine}, {"ph:srv/docs/kept", n.docs}} {
+		if out, err := run("copy", local, sh.remote); err != nil {
+			t.Fatalf("rclone copy to %s: %v\n%s", sh.remote, err, out)
+		}
+		for i := 0; i < 3; i++ {
+			fi, err := os.Stat(filepath.Join(sh.dir, "kept", fmt.Sprintf("f%d.txt", i)))
+			must(t, err)
+			if want := old.Add(time.Duration(i) * time.Hour); !fi.ModTime().Equal(want) {
+				t.Errorf("%s f%d.txt: modified %v, want %v", sh.remote, i, fi.ModTime().UTC(), want)
+			}
+		}
+		out, err := run("copy", "-v", local, sh.remote)
+		if err != nil || !strings.Contains(out, "There was nothing to transfer") {
+			t.Errorf("second rclone copy to %s transferred again (%v):\n%s", sh.remote, err, out)
+		}
+	}
 }

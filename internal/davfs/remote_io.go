@@ -75,7 +75,17 @@ type remoteWriter struct {
 	path  string
 	f     *os.File
 	n     int64
+	mtime time.Time // kept by the file when not zero
 	done  bool
+	final *FileInfo // the file as the sharing node committed it
+}
+
+// Committed implements Committed.
+func (w *remoteWriter) Committed() (FileInfo, bool) {
+	if w.final == nil {
+		return FileInfo{}, false
+	}
+	return *w.final, true
 }
 
 func (w *remoteWriter) Write(p []byte) (int, error) {
@@ -96,8 +106,13 @@ func (w *remoteWriter) Commit() error {
 	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("stage %s: %w", w.path, err)
 	}
-	_, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, time.Time{})
-	return shareErr(err)
+	e, err := w.c.Put(w.ctx, w.share, w.path, w.f, w.n, w.mtime)
+	if err != nil {
+		return shareErr(err)
+	}
+	fi := entryInfo(e)
+	w.final = &fi
+	return nil
 }
 
 func (w *remoteWriter) Abort() error {

@@ -20,6 +20,15 @@ type streamWriter struct {
 	ended    bool       // the Put's result was received (in putErr)
 	putErr   error
 	finished bool
+	entry    *FileInfo // set by the Put's goroutine before done is sent
+}
+
+// Committed implements Committed.
+func (w *streamWriter) Committed() (FileInfo, bool) {
+	if !w.ended || w.putErr != nil || w.entry == nil {
+		return FileInfo{}, false
+	}
+	return *w.entry, true
 }
 
 func newStreamWriter(size int64) *streamWriter {

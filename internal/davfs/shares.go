@@ -339,7 +339,7 @@ func (b *ShareBackend) Create(ctx context.Context, node, sh, p string) (WriteHan
 	if err != nil {
 		return nil, fmt.Errorf("stage upload: %w", err)
 	}
-	return &remoteWriter{ctx: ctx, c: c, share: sh, path: p, f: f}, nil
+	return &remoteWriter{ctx: ctx, c: c, share: sh, path: p, f: f, mtime: UploadModTime(ctx)}, nil
 }
 
 // CreateSized implements SizedCreator: a write of known size to another
@@ -356,8 +356,13 @@ func (b *ShareBackend) CreateSized(ctx context.Context, node, sh, p string, size
 		return nil, err
 	}
 	w := newStreamWriter(size)
+	mtime := UploadModTime(ctx)
 	go func() {
-		_, err := c.Put(ctx, sh, p, w.feed, size, time.Time{})
+		e, err := c.Put(ctx, sh, p, w.feed, size, mtime)
+		if err == nil {
+			fi := entryInfo(e)
+			w.entry = &fi
+		}
 		w.done <- err
 	}()
 	return w, nil

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // reqState is what one request's FileSystem calls share: the status code
@@ -24,6 +25,21 @@ type reqState struct {
 	existed bool
 	// size is a PUT's Content-Length (-1: unknown).
 	size int64
+	// mtime is the modification time a PUT asks the file to keep
+	// (X-OC-Mtime); zero: now.
+	mtime time.Time
+	// put is the file a PUT wrote, as committed (nil: not known).
+	put *FileInfo
+}
+
+// UploadModTime returns the modification time the PUT being served in
+// ctx asks its file to keep (zero: none asked). Backends give it to the
+// file they Create.
+func UploadModTime(ctx context.Context) time.Time {
+	if st := stateOf(ctx); st != nil && st.method == http.MethodPut {
+		return st.mtime
+	}
+	return time.Time{}
 }
 
 type stateKey struct{}
@@ -80,7 +96,7 @@ func osErr(op, name string, err error) error {
 // statusFor maps backend errors to WebDAV status codes (0: no opinion).
 func statusFor(err error) int {
 	switch {
-	case errors.Is(err, ErrBadPath):
+	case errors.Is(err, ErrBadPath), errors.Is(err, errBodyLength):
 		return http.StatusBadRequest
 	case errors.Is(err, ErrReadOnly), errors.Is(err, fs.ErrPermission):
 		return http.StatusForbidden
@@ -178,6 +194,21 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.wrote = true
 	w.code = code
+	if code < 300 && w.st.method == http.MethodPut && !w.st.mtime.IsZero() {
+		// ownCloud's answer, which its clients (rclone) look for.
+		w.ResponseWriter.Header().Set("X-OC-Mtime", "accepted")
+	}
+	if code < 300 && w.st.method == http.MethodPut {
+		w.st.mu.Lock()
+		fi := w.st.put
+		w.st.mu.Unlock()
+		if fi != nil {
+			// x/net's ETag comes from a stat taken before the commit.
+			w.ResponseWriter.Header().Set("ETag", etagOf(*fi))
+		} else {
+			w.ResponseWriter.Header().Del("ETag")
+		}
+	}
 	if code == http.StatusCreated && w.st.method == http.MethodPut && w.st.existed {
 		w.replaced = true // drop the handler's "Created" text
 		w.ResponseWriter.WriteHeader(http.StatusNoContent)
