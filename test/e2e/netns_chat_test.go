@@ -169,8 +169,8 @@ func chatBeforeCut(t *testing.T, alpha, bravo, charlie *Node) []string {
 }
 
 // chatWhileCut, cut naming the cut: charlie (cut off) says 5 messages
-// in ops and writes to alpha; then alpha and bravo say n in turn and
-// alpha writes to charlie. Neither side gets the other's meanwhile. It
+// in ops and writes to alpha (a chat message and a mail); then alpha and
+// bravo say n in turn and alpha writes to charlie (the same). Neither side gets the other's meanwhile. It
 // returns the room (room: as it stood before the cut) as every member
 // must show it after the heal (charlie spoke first, and the display
 // order is the authors' clocks, one machine's here).
@@ -183,6 +183,7 @@ func chatWhileCut(t *testing.T, cut string, n int, room []string, alpha, bravo, 
 		cs = append(cs, text)
 	}
 	charlie.MustRun("msg", "alpha", "charlie to alpha ("+cut+")")
+	sendMail(t, charlie, "alpha", "mail charlie to alpha ("+cut+")")
 	start := time.Now()
 	for i := 1; i <= n; i++ {
 		who := alpha
@@ -195,6 +196,7 @@ func chatWhileCut(t *testing.T, cut string, n int, room []string, alpha, bravo, 
 	}
 	t.Logf("alpha and bravo said %d messages in %s", n, time.Since(start).Round(time.Millisecond))
 	alpha.MustRun("msg", "charlie", "alpha to charlie ("+cut+")")
+	sendMail(t, alpha, "charlie", "mail alpha to charlie ("+cut+")")
 	// Live between alpha and bravo; nothing across the cut.
 	Eventually(t, 20*time.Second, func() error { return roomHolds("ops", ab, alpha, bravo) })
 	if err := roomHolds("ops", cs, charlie); err != nil {
@@ -203,18 +205,23 @@ func chatWhileCut(t *testing.T, cut string, n int, room []string, alpha, bravo, 
 	if err := hasText(charlie, "@alpha", "alpha to charlie ("+cut+")"); err == nil {
 		t.Fatal("the direct message reached charlie across the cut")
 	}
+	if err := mailHas(charlie, "mail alpha to charlie ("+cut+")", "alpha"); err == nil {
+		t.Fatal("the mail reached charlie across the cut")
+	}
 	return append(cs, ab[len(room):]...)
 }
 
 // chatHealed are the chat conditions after the heal of cut: each side
 // has the other's room messages, every one once and in order, and the
-// direct messages arrived both ways.
+// direct messages and the queued mail arrived both ways.
 func chatHealed(cut string, want []string, alpha, bravo, charlie *Node) []timedCheck {
 	return []timedCheck{
 		{"charlie's history of ops complete", func() error { return roomHolds("ops", want, charlie) }},
 		{"alpha's and bravo's history of ops complete", func() error { return roomHolds("ops", want, alpha, bravo) }},
 		{"direct message to charlie arrived", func() error { return hasText(charlie, "@alpha", "alpha to charlie ("+cut+")") }},
 		{"direct message from charlie arrived", func() error { return hasText(alpha, "@charlie", "charlie to alpha ("+cut+")") }},
+		{"queued mail to charlie arrived", func() error { return mailHas(charlie, "mail alpha to charlie ("+cut+")", "alpha") }},
+		{"queued mail from charlie arrived", func() error { return mailHas(alpha, "mail charlie to alpha ("+cut+")", "charlie") }},
 	}
 }
 

@@ -73,10 +73,10 @@ func TestNetnsLANmDNS(t *testing.T) {
 // Three members on a bridge; one is cut off. The others see it offline
 // within the heartbeat timeout. While it is away a fourth member joins,
 // and both sides chat: alpha and bravo in their room with charlie, and
-// a direct message each way. After the heal the cut-off member learns
+// a direct message and a mail each way. After the heal the cut-off member learns
 // the new member (roster sync), everyone sees everyone online
 // (presence), every member's history of the room holds every message
-// once, in one order, and the direct messages arrived.
+// once, in one order, and the direct messages and the mail arrived.
 //
 // The first cut is short (a Wi-Fi drop): the connections across it
 // outlive it and TCP retransmits what they had buffered. The second
