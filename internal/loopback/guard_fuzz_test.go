@@ -25,7 +25,7 @@ import (
 // A login succeeds only with the fresh token.
 func FuzzGuard(f *testing.F) {
 	for _, s := range []struct {
-		m                          uint8
+		m                         uint8
 		authz, cookie, csrf, form string
 	}{
 		{0, "{BASIC}", "", "", ""},
