@@ -10,6 +10,9 @@
 // declarations, so it cannot drift from the handlers. The server also
 // serves /metrics (Prometheus) and Go's profiles under /debug/pprof/. A
 // known path with the wrong method answers 405 with an Allow header.
+// A request body (DecodeBody, at most MaxRequestBody) is one JSON value
+// with no field the request type lacks and nothing after it; anything
+// else is 400.
 //
 // Errors are JSON objects {"error": "...", "code": "..."} with an HTTP
 // status that fits (400 bad input, 403 refused, 404 unknown, 405 wrong

@@ -45,9 +45,7 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		var in Req
 		if rt.Req != nil {
-			dec := json.NewDecoder(io.LimitReader(r.Body, MaxRequestBody))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&in); err != nil && !errors.Is(err, io.EOF) {
+			if err := DecodeBody(r.Body, &in); err != nil {
 				WriteError(w, BadRequest("request body: %v", err))
 				return
 			}
@@ -59,6 +57,24 @@ func Handle[Req, Resp any](s *Server, pattern, summary string, fn func(ctx conte
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
+}
+
+// DecodeBody decodes a JSON request body (at most MaxRequestBody bytes)
+// into v: one JSON value with no field v lacks and nothing but white
+// space after it (FuzzRequestBody); an empty body leaves v as it is.
+func DecodeBody(body io.Reader, v any) error {
+	dec := json.NewDecoder(io.LimitReader(body, MaxRequestBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("data after the JSON value")
+	}
+	return nil
 }
 
 // HandleRaw declares an endpoint that writes its own response (streams,

@@ -44,6 +44,32 @@ func TestSearchAfterBurst(t *testing.T) {
 	}
 }
 
+// TestSearchOfNoWords: a search of only spaces or NULs is no full-text
+// search (it was an FTS5 syntax error: a 500), and a NUL between words
+// separates them (it ended the FTS5 string: "unterminated string").
+func TestSearchOfNoWords(t *testing.T) {
+	net := testnet.New(t, "alpha")
+	net.Workgroup("office")
+	nd := net.Nodes[0]
+	if _, err := nd.Chat().CreateRoom(ctxT(t), "office", "r1", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"alpha one", "bravo two"} {
+		if _, err := nd.Chat().Say(ctxT(t), "office", "r1", text, chat.SendOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		search string
+		want   int
+	}{{" ", 2}, {"\x00", 2}, {" \t\x00 ", 2}, {"alpha\x00one", 1}, {"bravo\x00one", 0}} {
+		ms, err := nd.Chat().History(ctxT(t), "office", chat.HistoryQuery{Room: "r1", Search: tc.search})
+		if err != nil || len(ms) != tc.want {
+			t.Errorf("search %q: %d messages, %v; want %d", tc.search, len(ms), err, tc.want)
+		}
+	}
+}
+
 // BenchmarkSearchAfterBurst: the first search right after a burst of
 // PH_BURST (default 10,000) messages said on one node (its full-text
 // index still waiting for a quiet moment), against the same search once

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
@@ -34,14 +35,14 @@ func (s *Service) History(ctx context.Context, wg string, q HistoryQuery) ([]Mes
 		args = append(args, int64(physical(q.Before)))
 	}
 	from := `chat_messages m`
-	if q.Search != "" {
+	if match := ftsQuery(q.Search); match != "" {
 		// Index what is queued first: a search finds every message stored.
 		if _, err := s.indexPending(ctx); err != nil {
 			return nil, err
 		}
-		from += ` JOIN chat_fts f ON f.rowid = m.rowid`
-		where += ` AND chat_fts MATCH ?`
-		args = append(args, ftsQuery(q.Search))
+		from += ftsJoin
+		where += ftsWhere
+		args = append(args, match)
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -94,11 +95,21 @@ func (s *Service) historyWhere(info workgroup.Info, q HistoryQuery) (string, []a
 	return "", nil, fmt.Errorf("%w: name a room or a member", ErrInvalid)
 }
 
+// History's full-text search: the join and the condition, whose one
+// argument is ftsQuery's (FuzzFTSQuery runs them).
+const (
+	ftsJoin  = ` JOIN chat_fts f ON f.rowid = m.rowid`
+	ftsWhere = ` AND chat_fts MATCH ?`
+)
+
 // ftsQuery makes each word of a search a quoted FTS5 string (all must
-// match), so user input is never FTS5 syntax.
+// match), so user input is never FTS5 syntax. A NUL separates words too:
+// FTS5 ends a string at one ("unterminated string", FuzzFTSQuery). A
+// search of no words is "": no full-text search (FTS5 refuses an empty
+// query as a syntax error).
 func ftsQuery(q string) string {
 	var parts []string
-	for _, w := range strings.Fields(q) {
+	for _, w := range strings.FieldsFunc(q, func(r rune) bool { return unicode.IsSpace(r) || r == 0 }) {
 		parts = append(parts, `"`+strings.ReplaceAll(w, `"`, `""`)+`"`)
 	}
 	return strings.Join(parts, " ")

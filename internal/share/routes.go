@@ -343,9 +343,7 @@ func lsLocal(ctx context.Context, svc *Service, t Target) (LsResult, error) {
 // Progress goes back as NDJSON lines, at most ten a second.
 func transfer(w http.ResponseWriter, r *http.Request, svc *Service, put bool) {
 	var req apitypes.FilesRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, api.MaxRequestBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := api.DecodeBody(http.MaxBytesReader(w, r.Body, api.MaxRequestBody), &req); err != nil {
 		api.WriteError(w, api.BadRequest("request body: %v", err))
 		return
 	}

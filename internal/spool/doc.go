@@ -7,7 +7,8 @@
 //
 // A payload (plaintext) is one wire frame holding a PayloadHeader (kind,
 // subject, body, file list) followed by the raw bytes of each listed file
-// in order. It is encrypted with age to the recipient's X25519 recipient
+// in order; a header whose sizes do not account for the plaintext
+// exactly, or lists a file over 1 TiB, is refused. It is encrypted with age to the recipient's X25519 recipient
 // (from its member certificate) into the ciphertext. The Envelope (CBOR,
 // integer keys) carries version, a random 16-byte message ID, sender and
 // recipient peer IDs, workgroup, kind, creation time, ciphertext size and

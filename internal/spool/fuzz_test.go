@@ -231,6 +231,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzDeliverFrame", [][]byte{req})
 	write("FuzzLiveHeader", liveHeaderSeeds())
 	writeSegs(t, liveSegmentSeeds())
+	write("FuzzSealedPayload", sealedSeeds(t))
 }
 
 // writeSegs writes FuzzLiveSegments' seeds (bytes and a bound).

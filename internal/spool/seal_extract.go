@@ -59,7 +59,7 @@ func readSealedHeader(src *os.File, id age.Identity) (*sealedFile, error) {
 	}
 	br := bufio.NewReader(io.NewSectionReader(ra, 0, ptSize))
 	n, err := binary.ReadUvarint(br)
-	if err != nil || n > maxHeader {
+	if err != nil || n > maxHeader || n > uint64(ptSize) {
 		return nil, fmt.Errorf("payload header: bad length")
 	}
 	body := make([]byte, n)

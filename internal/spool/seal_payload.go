@@ -58,6 +58,12 @@ func (h *PayloadHeader) check() error {
 		if err := checkRelPath(f.Path); err != nil {
 			return err
 		}
+		// Sizes are summed as int64 by the readers: each at most
+		// maxPayload keeps the sum of maxFiles of them far from overflow
+		// (two sizes near 2^63 wrapped around to the bytes really there).
+		if f.Size > maxPayload {
+			return fmt.Errorf("file %q is %d bytes, limit %d", f.Path, f.Size, uint64(maxPayload))
+		}
 	}
 	if h.Dir != "" {
 		if h.Share == "" {

@@ -16,7 +16,8 @@
 // the offering node (http.go): every request reaches the target with
 // Peerhood-Member (the member's name) and Peerhood-Workgroup (the
 // workgroup's ID), after any Peerhood-* header the client sent was
-// removed, so a web app can tell who calls; keep-alive and upgrades
+// removed (in any case, and Peerhood_*: CGI and WSGI read '_' as '-'),
+// so a web app can tell who calls; keep-alive and upgrades
 // (WebSocket) work, one tunnel per client connection. --kind printer
 // (printer.go) is IPP, which is HTTP: it goes through the same proxy,
 // which also sets Host to the declared target (CUPS answers 400 to a

@@ -64,13 +64,7 @@ func (s *Service) proxyHTTP(cfg Config, m workgroup.Member, st streamEnd, first 
 				// declared, so its host:port is a name the printer knows.
 				pr.Out.Host = cfg.Target
 			}
-			for h := range pr.Out.Header {
-				if strings.HasPrefix(h, HeaderPrefix) {
-					pr.Out.Header.Del(h)
-				}
-			}
-			pr.Out.Header.Set(HeaderMember, m.Name)
-			pr.Out.Header.Set(HeaderWorkgroup, m.Workgroup)
+			setMemberHeaders(pr.Out.Header, m)
 		},
 		Transport: tr,
 		ErrorLog:  errLog,
@@ -85,6 +79,27 @@ func (s *Service) proxyHTTP(cfg Config, m workgroup.Member, st streamEnd, first 
 	default:
 	}
 	return conn.in.Load(), conn.out.Load(), nil
+}
+
+// setMemberHeaders removes from h every header a client sent that is
+// or may be read as one of HeaderPrefix (in any case, with '_' for '-':
+// CGI, WSGI and PHP name both Peerhood-Member and Peerhood_Member
+// HTTP_PEERHOOD_MEMBER, so a member could pass as another), then names
+// the member calling.
+func setMemberHeaders(h http.Header, m workgroup.Member) {
+	for k := range h {
+		if ownHeader(k) {
+			delete(h, k)
+		}
+	}
+	h.Set(HeaderMember, m.Name)
+	h.Set(HeaderWorkgroup, m.Workgroup)
+}
+
+// ownHeader reports whether header name k starts with HeaderPrefix,
+// ignoring case and reading '_' as '-'.
+func ownHeader(k string) bool {
+	return len(k) >= len(HeaderPrefix) && strings.EqualFold(strings.ReplaceAll(k[:len(HeaderPrefix)], "_", "-"), HeaderPrefix)
 }
 
 // streamConn is a tunnel stream as the net.Conn an http.Server serves;
