@@ -30,11 +30,15 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, append(h.admission(h.gossipW),
+	opts := append(h.admission(h.gossipW),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
 		hostRouterParams(), // gossipparams.go
-	)...)
+	)
+	if h.testTracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(h.testTracer))
+	}
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
