@@ -107,10 +107,12 @@ export async function render(main, params, onEvent) {
   const early = [];
   let t = null, r = null;
   const mine = (m) => cur && m.workgroup === wg.id && (cur.kind === 'room' ? m.room === cur.name : m.peer === cur.name && !m.room);
+  // markSoon marks the conversation read 300 ms after a message came live.
+  const markSoon = () => { clearTimeout(r); r = setTimeout(() => call('GET', '/v1/chat/history?' + new URLSearchParams({ ...q, limit: '1', mark: '1' })).catch(() => {}), 300); };
   const add = (d) => {
     if (msgs.some((m) => m.id === d.id)) return;
     msgs.push(d); drawMsgs();
-    clearTimeout(r); r = setTimeout(() => call('GET', '/v1/chat/history?' + new URLSearchParams({ ...q, limit: '1', mark: '1' })).catch(() => {}), 300);
+    markSoon();
   };
   // reload reads the history again; the events that come meanwhile wait
   // in early, and are kept (on a failure too, after what was shown).
@@ -119,8 +121,10 @@ export async function render(main, params, onEvent) {
     try {
       msgs = await call('GET', '/v1/chat/history?' + new URLSearchParams({ ...q, limit: '200', mark: '1' })) || [];
     } finally {
-      for (const d of early) if (!msgs.some((m) => m.id === d.id)) msgs.push(d);
+      let came = false;
+      for (const d of early) if (!msgs.some((m) => m.id === d.id)) { msgs.push(d); came = true; }
       early.length = 0;
+      if (came) markSoon();
       loaded = true;
       drawMsgs();
     }
