@@ -3,11 +3,52 @@ package p2p
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
+
+// meshTracer follows one router's mesh peers (any topic), and counts
+// messages in dupCounter (shared by the routers of a test or not).
+type meshTracer struct {
+	*dupCounter
+	mu   sync.Mutex
+	mesh map[peer.ID]bool
+}
+
+func (m *meshTracer) Graft(p peer.ID, _ string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mesh == nil {
+		m.mesh = map[peer.ID]bool{}
+	}
+	m.mesh[p] = true
+}
+
+func (m *meshTracer) Prune(p peer.ID, _ string) { m.RemovePeer(p) }
+
+func (m *meshTracer) RemovePeer(p peer.ID) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.mesh, p)
+}
+
+func (m *meshTracer) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.mesh)
+}
+
+func (m *meshTracer) has(p peer.ID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.mesh[p]
+}
 
 // With the chat router's parameters (mesh of 2, no flood publish, no
 // author in the envelope), members in a line, where the author reaches
@@ -20,9 +61,12 @@ func TestChatGossipLine(t *testing.T) {
 	defer cancel()
 	hosts := make([]*Host, n)
 	subs := make([]*pubsub.Subscription, n)
+	meshes := make([]*meshTracer, n)
 	var topic0 *pubsub.Topic
 	for i := range hosts {
 		hosts[i] = newTestHost(t)
+		meshes[i] = &meshTracer{dupCounter: &dupCounter{}}
+		hosts[i].testTracer = meshes[i]
 		ps, err := hosts[i].ChatPubSub()
 		if err != nil {
 			t.Fatal(err)
@@ -40,7 +84,19 @@ func TestChatGossipLine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(2500 * time.Millisecond) // meshes form (heartbeats of 1 s); no flood publish before that
+	// No flood publish: a message goes only where the meshes reach, so
+	// every member must have grafted its neighbours first (heartbeats of
+	// 1 s; a fixed 2.5 s wait was short on a loaded machine).
+	testutil.Eventually(t, 30*time.Second, func() error {
+		for i := range hosts {
+			for _, j := range []int{i - 1, i + 1} {
+				if j >= 0 && j < n && !meshes[i].has(hosts[j].ID()) {
+					return fmt.Errorf("member %d has not grafted its neighbour %d", i, j)
+				}
+			}
+		}
+		return nil
+	})
 	for k := range msgs {
 		if err := topic0.Publish(ctx, fmt.Appendf(nil, "line %d", k)); err != nil {
 			t.Fatal(err)

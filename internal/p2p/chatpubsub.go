@@ -55,6 +55,9 @@ func (h *Host) ChatPubSub() (*pubsub.PubSub, error) {
 	if h.gossipTracer != nil {
 		opts = append(opts, pubsub.WithRawTracer(h.gossipTracer))
 	}
+	if h.testTracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(h.testTracer))
+	}
 	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.chatGossipW}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start chat gossipsub: %w", err)

@@ -24,7 +24,11 @@
 // rides the connections there are; so does the RTT measurement. Both
 // run from goroutines started on a connection that the gate may have
 // cut by then, and a dial made an outbound connection, which the gate
-// allows. The chat router's traffic is counted in
+// allows. gossipsub forgets a peer whose writer failed to open and opens
+// none again until the peer is identified anew; so gossipHost tries the
+// open again (up to 5 times over 1.5 s) while the peer stays connected:
+// a writer opened on a connection that closed under it, while another
+// stayed, left that peer without this node's gossip (s15-flakes). The chat router's traffic is counted in
 // peerhood_chat_gossip_total{what} (new, duplicate, sent, idontwant).
 //
 // Lost subscriptions (gossipannounce.go): gossipsub (v0.19.0) forgets a

@@ -1,7 +1,9 @@
 package p2p
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -9,8 +11,10 @@ import (
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -72,6 +76,20 @@ type gossipWriters struct {
 	out       map[peer.ID]*gossipStream
 	due       map[peer.ID]reannounceDue // the periodic re-announce per peer (under mu)
 	hold      gossipHold
+	// failOpens is a test hook: that many of the next writer opens fail
+	// as if their connection had closed under them (TestGossipWriterReopens).
+	failOpens atomic.Int32
+}
+
+// errOpenFailed is failOpens' error.
+var errOpenFailed = errors.New("gossip writer: connection closed while opening (test)")
+
+// open opens a writer stream to p on h (failOpens aside).
+func (w *gossipWriters) open(ctx context.Context, h host.Host, p peer.ID, pids []protocol.ID) (network.Stream, error) {
+	if w.failOpens.Load() > 0 && w.failOpens.Add(-1) >= 0 {
+		return nil, errOpenFailed
+	}
+	return h.NewStream(ctx, p, pids...)
 }
 
 // reannounceDue is when a peer's next periodic re-announce is due (zero:

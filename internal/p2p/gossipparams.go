@@ -27,20 +27,7 @@ func hostGossipParams() pubsub.GossipSubParams {
 	return p
 }
 
-// hostRouterTracer, when set (tests only), traces the host routers
-// started after.
-var hostRouterTracer pubsub.RawTracer
-
-// hostRouterParams is the host router's option for hostGossipParams
-// (and hostRouterTracer).
+// hostRouterParams is the host router's option for hostGossipParams.
 func hostRouterParams() pubsub.Option {
-	return func(ps *pubsub.PubSub) error {
-		if err := pubsub.WithGossipSubParams(hostGossipParams())(ps); err != nil {
-			return err
-		}
-		if hostRouterTracer != nil {
-			return pubsub.WithRawTracer(hostRouterTracer)(ps)
-		}
-		return nil
-	}
+	return pubsub.WithGossipSubParams(hostGossipParams())
 }

@@ -10,6 +10,8 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // dupCounter counts the messages host routers receive: new and duplicate.
@@ -55,8 +57,7 @@ func TestHostGossipMesh(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctr := &dupCounter{}
-			hostRouterTracer = ctr
-			t.Cleanup(func() { hostRouterTracer = nil })
+			meshes := make([]*meshTracer, tc.n)
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
 			hosts := make([]*Host, tc.n)
@@ -64,6 +65,8 @@ func TestHostGossipMesh(t *testing.T) {
 			var topic0 *pubsub.Topic
 			for i := range hosts {
 				hosts[i] = newTestHost(t)
+				meshes[i] = &meshTracer{dupCounter: ctr}
+				hosts[i].testTracer = meshes[i]
 				ps, err := hosts[i].PubSub()
 				if err != nil {
 					t.Fatal(err)
@@ -87,7 +90,26 @@ func TestHostGossipMesh(t *testing.T) {
 					}
 				}
 			}
-			time.Sleep(2500 * time.Millisecond) // meshes form (heartbeats of 1 s)
+			// The meshes form (heartbeats of 1 s): in a line each member
+			// grafts its neighbours (the only way on past the author's
+			// neighbour), all connected each has Dlo (2) mesh peers. A
+			// fixed 2.5 s wait was short on a loaded machine.
+			testutil.Eventually(t, 30*time.Second, func() error {
+				for i := range hosts {
+					if !tc.line {
+						if n := meshes[i].size(); n < 2 {
+							return fmt.Errorf("member %d has %d mesh peers", i, n)
+						}
+						continue
+					}
+					for _, j := range []int{i - 1, i + 1} {
+						if j >= 0 && j < tc.n && !meshes[i].has(hosts[j].ID()) {
+							return fmt.Errorf("member %d has not grafted its neighbour %d", i, j)
+						}
+					}
+				}
+				return nil
+			})
 			const msgs = 10
 			for k := range msgs {
 				if err := topic0.Publish(ctx, fmt.Appendf(nil, "change %d", k)); err != nil {

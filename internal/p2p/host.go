@@ -82,10 +82,13 @@ type Host struct {
 	gossipW, chatGossipW *gossipWriters
 	// gossipTracer counts the chat router's messages (gossipmetrics.go).
 	gossipTracer *gossipCounter
-	log          *slog.Logger
-	ctx          context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
-	stop         context.CancelFunc
-	done         chan struct{}
+	// testTracer, when set before PubSub or ChatPubSub (tests only),
+	// traces the router then started (its mesh: TestChatGossipLine).
+	testTracer pubsub.RawTracer
+	log        *slog.Logger
+	ctx        context.Context // ends on Close: background work (ping loop, gossipsub) stops with it
+	stop       context.CancelFunc
+	done       chan struct{}
 }
 
 // New starts a host listening on cfg.ListenAddrs. Every address that is

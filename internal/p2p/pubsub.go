@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
@@ -29,11 +30,15 @@ func (h *Host) PubSub() (*pubsub.PubSub, error) {
 	if h.ps != nil {
 		return h.ps, nil
 	}
-	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, append(h.admission(h.gossipW),
+	opts := append(h.admission(h.gossipW),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictSign),
 		pubsub.WithFloodPublish(true),
 		hostRouterParams(), // gossipparams.go
-	)...)
+	)
+	if h.testTracer != nil {
+		opts = append(opts, pubsub.WithRawTracer(h.testTracer))
+	}
+	ps, err := pubsub.NewGossipSub(h.ctx, gossipHost{h.Host, h.gossipW}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
 	}
@@ -83,12 +88,42 @@ type gossipHost struct {
 
 var errGossipNoDial = errors.New("gossip does not dial")
 
+// gossipOpenTries bounds the tries to open a writer to a peer that stays
+// connected; gossipOpenPause is the pause after the first failure,
+// doubled after each (0.1 + 0.2 + 0.4 + 0.8 s in all).
+const (
+	gossipOpenTries = 5
+	gossipOpenPause = 100 * time.Millisecond
+)
+
+// NewStream opens the router's writer to p over a connection that
+// exists, trying again while p stays connected: gossipsub (v0.19.0)
+// forgets a peer whose writer failed to open and opens none again until
+// the peer is identified anew (a new connection). A writer opened on a
+// connection that closed under it (two connections at once, one of them
+// cut: a simultaneous dial, a probation that ended) left the connection
+// that stayed with no gossip from this node: the peer never heard its
+// subscriptions, so it sent this node nothing of those topics, and this
+// node's messages never reached it (guardsweep's ears, TestBrowser's
+// restarted member). A peer no longer connected is not dialled.
 func (h gossipHost) NewStream(ctx context.Context, p peer.ID, pids ...protocol.ID) (network.Stream, error) {
-	s, err := h.Host.NewStream(network.WithNoDial(ctx, "gossip rides existing connections"), p, pids...)
-	if err != nil {
-		return nil, err
+	ctx = network.WithNoDial(ctx, "gossip rides existing connections")
+	pause := gossipOpenPause
+	for try := 1; ; try++ {
+		s, err := h.w.open(ctx, h.Host, p, pids)
+		if err == nil {
+			return h.w.opened(s), nil
+		}
+		if try == gossipOpenTries || h.Network().Connectedness(p) != network.Connected {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(pause):
+		}
+		pause *= 2
 	}
-	return h.w.opened(s), nil
 }
 
 func (h gossipHost) SetStreamHandler(pid protocol.ID, fn network.StreamHandler) {

@@ -62,7 +62,7 @@ func TestBrowser(t *testing.T) {
 	readOnly(t, a, wg, pub)
 	b := mail(t, a, beta)
 	t.Cleanup(func() { logRoomOnFailure(t, wg, "lobby", alpha, beta) })
-	chatFlow(t, a, b, wg)
+	chatFlow(t, a, b, wg, beta)
 	dropCopy(t, a, beta)
 	services(t, a, alpha, beta)
 

@@ -35,10 +35,11 @@ type wgState struct {
 	// derived by rebuild
 	members map[peer.ID]*Cert // best valid certificate per peer
 	byName  map[string]peer.ID
+	gen     *atomic.Uint64 // the roster's generation, bumped by rebuild
 }
 
-func newWGState(root Root) *wgState {
-	return &wgState{root: root, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{},
+func newWGState(root Root, gen *atomic.Uint64) *wgState {
+	return &wgState{root: root, gen: gen, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{},
 		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, revTime: map[peer.ID]int64{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
 }
 
@@ -107,23 +108,19 @@ func newer(a, b *Cert) bool {
 	return bytes.Compare(a.Serial, b.Serial) > 0
 }
 
-// rosterGen counts the changes of any roster's members (every rebuild,
-// a workgroup added or forgotten), under the roster's write lock: see
-// Roster.Generation.
-var rosterGen atomic.Uint64
-
 // Generation returns a number that changes whenever who is a member, or
 // a member's certificate (its name, groups, roles), may have changed
-// (it is shared by every roster of the process: a change
-// in one changes it for all). It is bumped under the write lock, after
+// (in any of its workgroups: every rebuild, a workgroup added or
+// forgotten). It is this roster's own: several nodes in one process
+// (testnet) do not move each other's. It is bumped under the write lock, after
 // the change: an answer read after a Generation call is at least as new
 // as that generation, so a cache of Member's answers tagged with the
 // generation read before asking is never stale when the tag is current.
-func (r *Roster) Generation() uint64 { return rosterGen.Load() }
+func (r *Roster) Generation() uint64 { return r.gen.Load() }
 
 // rebuild recomputes the valid members and the name index.
 func (w *wgState) rebuild(now time.Time) {
-	defer rosterGen.Add(1)
+	defer w.gen.Add(1)
 	w.members = map[peer.ID]*Cert{}
 	first := map[peer.ID]*Cert{} // each member's oldest valid certificate
 	for p, cs := range w.byPeer {
@@ -177,6 +174,7 @@ type Roster struct {
 	self peer.ID
 	wgs  map[string]*wgState
 	now  func() time.Time
+	gen  atomic.Uint64 // Generation
 
 	watchMu  sync.Mutex
 	watchers map[chan struct{}]bool
@@ -198,8 +196,8 @@ func (r *Roster) AddWorkgroup(root Root) {
 		}
 		return
 	}
-	r.wgs[root.ID] = newWGState(root)
-	rosterGen.Add(1)
+	r.wgs[root.ID] = newWGState(root, &r.gen)
+	r.gen.Add(1)
 }
 
 // Root returns a workgroup's root (with its private key if held).
@@ -498,7 +496,7 @@ func (r *Roster) InAny() bool { return r.MemberAnywhere(r.self) }
 func (r *Roster) removeWorkgroup(wg string) {
 	r.mu.Lock()
 	delete(r.wgs, wg)
-	rosterGen.Add(1)
+	r.gen.Add(1)
 	r.mu.Unlock()
 	r.notify()
 }

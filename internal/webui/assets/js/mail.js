@@ -105,8 +105,16 @@ export async function render(main, _params, onEvent) {
     h('h2', {}, 'Write a mail'), wgs.length ? c.form : h('p', { class: 'muted' }, 'Join a workgroup first.'),
     h('h2', {}, 'Copies received'), copies,
     h('h2', {}, 'Outgoing queue'), queue);
-  await Promise.all([draw(), c.ready]);
+  // Events are heard from before the first draw: mail that arrives while
+  // it reads the inbox redraws after it.
   let t = null;
   const off = onEvent((k) => { if (k === 'mail.arrived' || k === 'job.changed' || k === 'gap') { clearTimeout(t); t = setTimeout(draw, 150); } });
-  return () => { off(); clearTimeout(t); };
+  const stop = () => { off(); clearTimeout(t); };
+  try {
+    await Promise.all([draw(), c.ready]);
+  } catch (e) {
+    stop();
+    throw e;
+  }
+  return stop;
 }

@@ -123,7 +123,9 @@ export async function render(main, _params, onEvent) {
       main.dataset.drawn = String(Date.now());
     } catch (e) { showError(e); }
   };
-  await draw();
+  // Events are heard from before the first draw: one that comes while
+  // it reads the members redraws after it (heard only once drawn, a
+  // change in between stayed unseen until the next event).
   let timer = null;
   const later = (delay) => { clearTimeout(timer); timer = setTimeout(draw, delay); };
   const off = onEvent((kind, d) => {
@@ -140,5 +142,6 @@ export async function render(main, _params, onEvent) {
       later(200);
     }
   });
+  await draw();
   return () => { off(); clearTimeout(timer); };
 }
