@@ -51,8 +51,6 @@ func isAPIError(err error) bool {
 	return errors.As(err, &ae)
 }
 
-func isNoForward(err error) bool { return errors.Is(err, ErrNoForward) }
-
 func (s *Service) serviceRoutes(srv *api.Server) {
 	api.Handle(srv, "GET /v1/services", "This node's TCP services with their access lists and counters",
 		func(ctx context.Context, r *http.Request, _ api.Empty) ([]Config, error) {
