@@ -12,14 +12,16 @@ import (
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
+	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // Members that accept a deliver stream and then do not read (one reads
-// nothing, one a byte a second) cannot hold up the sender's mail for the
-// other members (records/2026-12-01-s15-spoolout.md). Alice has two
-// workers, as many as hostile members: before, both sat on the hostile
-// streams until the idle timeout (1 min) and the three honest members'
-// mail waited for them. Now a worker whose stream makes no progress for
+// nothing, one a byte a second, one answers an offer and reads none of
+// the ciphertext) cannot hold up the sender's mail for the other members
+// (records/2026-12-01-s15-spoolout.md). Alice has three workers, as many
+// as hostile members: before, they sat on the hostile streams until the
+// read idle timeout (1 min), the taker's for good (a write had no
+// deadline), and the three honest members' mail waited for them. Now a worker whose stream makes no progress for
 // stallAfter leaves the pool, the honest mail goes while the hostile
 // streams are still held (their first attempt not yet failed), the
 // hostile streams are cut after sendIdle and their jobs retried with
@@ -30,10 +32,11 @@ func TestStalledRecipientsDoNotDelayOthers(t *testing.T) {
 	ctx := context.Background()
 	alice := newTNode(t, "alice")
 	honest := []*tnode{newTNode(t, "h1"), newTNode(t, "h2"), newTNode(t, "h3")}
-	silent, trickle := newTNode(t, "silent"), newTNode(t, "trickle")
-	group(append([]*tnode{alice, silent, trickle}, honest...)...)
+	silent, trickle, taker := newTNode(t, "silent"), newTNode(t, "trickle"), newTNode(t, "taker")
+	hostile := []*tnode{silent, trickle, taker}
+	group(append([]*tnode{alice, silent, trickle, taker}, honest...)...)
 	alice.mutate = func(c *Config) {
-		c.Workers = 2
+		c.Workers = 3
 		c.sendIdle = 10 * time.Second // the hostile streams are held this long
 		c.stallAfter = 200 * time.Millisecond
 	}
@@ -79,27 +82,50 @@ func TestStalledRecipientsDoNotDelayOthers(t *testing.T) {
 		h.n.host.SetStreamHandler(p2p.ProtoDeliver, hold(h.n.name, h.perSecond))
 		connect(t, alice, h.n)
 	}
+	// taker answers an offer "send from 0" and then reads nothing: the
+	// ciphertext (1 MiB, more than a stream's window) blocks alice's
+	// write, which had no deadline before.
+	taker.startHost()
+	held := hold(taker.name, false)
+	taker.host.SetStreamHandler(p2p.ProtoDeliver, func(st network.Stream) {
+		var req deliverReq
+		if wire.NewReader(st, maxControlFrame).ReadFrame(&req) != nil || req.Op != opOffer ||
+			wire.WriteFrame(st, &deliverReply{}) != nil {
+			_ = st.Reset()
+			return
+		}
+		held(st)
+	})
+	connect(t, alice, taker)
 
 	// Each hostile member gets a mail with a spooled attachment (offered)
 	// and a small one (pushed); then each honest member a mail.
 	big := make([]byte, 200<<10)
 	rand.Read(big)
 	att := writeFile(t, t.TempDir(), "big.bin", big)
+	huge := make([]byte, 1<<20)
+	rand.Read(huge)
+	attHuge := writeFile(t, t.TempDir(), "huge.bin", huge)
 	var hostileJobs []string
-	for _, n := range []*tnode{silent, trickle} {
-		for _, paths := range [][]string{{att}, nil} {
-			js, err := alice.svc.Send(ctx, SendRequest{To: []string{n.name}, Kind: KindMail, Subject: "for " + n.name, Paths: paths})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hostileJobs = append(hostileJobs, js[0].ID)
+	send := func(n *tnode, paths []string) {
+		js, err := alice.svc.Send(ctx, SendRequest{To: []string{n.name}, Kind: KindMail, Subject: "for " + n.name, Paths: paths})
+		if err != nil {
+			t.Fatal(err)
 		}
+		hostileJobs = append(hostileJobs, js[0].ID)
 	}
+	for _, n := range []*tnode{silent, trickle} {
+		send(n, []string{att})
+		send(n, nil)
+	}
+	send(taker, []string{attHuge})
 	testutil.Eventually(t, 20*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
-		if opened["silent"] == 0 || opened["trickle"] == 0 {
-			return fmt.Errorf("hostile streams opened: %v", opened)
+		for _, n := range hostile {
+			if opened[n.name] == 0 {
+				return fmt.Errorf("hostile streams opened: %v", opened)
+			}
 		}
 		return nil
 	})
@@ -135,13 +161,13 @@ func TestStalledRecipientsDoNotDelayOthers(t *testing.T) {
 
 	// The members behave: their spool serves the deliver protocol.
 	close(behave)
-	for _, n := range []*tnode{silent, trickle} {
+	for _, n := range hostile {
 		n.startService()
 	}
 	for _, id := range hostileJobs {
 		waitState(t, alice, id, StateDelivered)
 	}
-	for _, n := range append([]*tnode{silent, trickle}, honest...) {
+	for _, n := range append(hostile, honest...) {
 		ml, err := n.svc.Inbox(ctx, KindMail, false)
 		if err != nil {
 			t.Fatal(err)
