@@ -37,7 +37,7 @@ func TestStalledRecipientsDoNotDelayOthers(t *testing.T) {
 	group(append([]*tnode{alice, silent, trickle, taker}, honest...)...)
 	alice.mutate = func(c *Config) {
 		c.Workers = 3
-		c.sendIdle = 10 * time.Second // the hostile streams are held this long
+		c.sendIdle = 15 * time.Second // the hostile streams are held this long
 		c.stallAfter = 200 * time.Millisecond
 	}
 	alice.start()
