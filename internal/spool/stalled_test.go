@@ -141,7 +141,10 @@ func TestStalledRecipientsDoNotDelayOthers(t *testing.T) {
 		waitState(t, alice, id, StateDelivered)
 	}
 	// The honest mail went while the hostile streams were held: no
-	// hostile attempt had ended yet.
+	// hostile attempt had ended yet, their workers out of the pool.
+	if n := alice.svc.stalledWorkers(); n != len(hostile) {
+		t.Errorf("%d workers left the pool stalled, want %d", n, len(hostile))
+	}
 	for _, id := range hostileJobs {
 		if j := jobState(t, alice, id); j.State != StateQueued || j.Attempts != 0 {
 			t.Fatalf("hostile job %s: %s after %d attempts (%q) once the honest mail was delivered; want queued, its first attempt under way",
