@@ -168,3 +168,12 @@ func (s *Service) serveIdle() time.Duration {
 	}
 	return idleTimeout
 }
+
+// stallWait is how long a delivery worker's stream may make no progress
+// before the worker leaves the pool (sendstream.go).
+func (s *Service) stallWait() time.Duration {
+	if s.cfg.stallAfter > 0 {
+		return s.cfg.stallAfter
+	}
+	return stallAfter
+}

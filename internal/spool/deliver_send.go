@@ -19,9 +19,10 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 	if err != nil {
 		return jobs, fmt.Errorf("open deliver stream: %w", p2p.NoRoute(s.h.Peerstore(), p, err))
 	}
-	defer st.Close()
 	route := routeOf(st)
-	r := wire.NewReader(idleReader{st}, maxControlFrame)
+	ss := s.sendStream(ctx, st)
+	defer ss.Close()
+	r := wire.NewReader(ss, maxControlFrame)
 	var small, large []dueJob
 	for _, j := range jobs {
 		if j.size <= InlineMax && j.inline != nil {
@@ -30,13 +31,13 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 			large = append(large, j)
 		}
 	}
-	if left, err := s.pushAll(ctx, st, r, p, small, route); err != nil {
-		_ = st.Reset()
+	if left, err := s.pushAll(ctx, ss, r, p, small, route); err != nil {
+		_ = ss.Reset()
 		return append(left, large...), err
 	}
 	for i, j := range large {
-		if err := s.offerOne(ctx, st, r, p, j, route); err != nil {
-			_ = st.Reset()
+		if err := s.offerOne(ctx, ss, r, p, j, route); err != nil {
+			_ = ss.Reset()
 			return large[i:], err
 		}
 	}
@@ -46,7 +47,7 @@ func (s *Service) deliverDirect(ctx context.Context, p peer.ID, jobs []dueJob) (
 // pushAll sends small jobs in batches (frames of up to maxBatchItems),
 // writing ahead while reading the replies, then applies the receipts in
 // one transaction.
-func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, jobs []dueJob, route string) ([]dueJob, error) {
+func (s *Service) pushAll(ctx context.Context, st *sendStream, r *wire.Reader, p peer.ID, jobs []dueJob, route string) ([]dueJob, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -120,7 +121,7 @@ func (s *Service) pushAll(ctx context.Context, st network.Stream, r *wire.Reader
 	return nil, nil
 }
 
-func (s *Service) offerOne(ctx context.Context, st network.Stream, r *wire.Reader, p peer.ID, j dueJob, route string) error {
+func (s *Service) offerOne(ctx context.Context, st *sendStream, r *wire.Reader, p peer.ID, j dueJob, route string) error {
 	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
 	if err != nil {
 		return fmt.Errorf("offer: %w", err)

@@ -310,8 +310,30 @@
 // p2p.ProtoLimits (deliver and mailbox: 32 streams each way, 20 MiB:
 // two frames of the largest size at once). The bulk bytes after an offer
 // are bounded by the idle timeout only: a member that sends a byte a
-// minute holds one stream, within those 32. The streams this node opens
-// (idleReader) keep the idle timeout per read and no reservation.
+// minute holds one stream, within those 32.
+//
+// # What a stream this node opens may hold (sendStream, sendstream.go)
+//
+// The deliver and mailbox streams this node opens (delivering to a
+// recipient, depositing with or fetching from a mailbox, sending
+// receipts) are bounded the same way from the other end
+// (records/2026-12-01-s15-spoolout.md): every read and every write waits
+// idleTimeout (1 min) at most for progress, writes going in pieces of
+// 32 KiB (sendPiece), so a copy on a slow but honest link is never cut
+// for its length, but a peer that stops reading (or reads a byte a
+// second: its window stays shut) is cut a minute after its last
+// progress. The attempt then fails as on any broken stream: what was not
+// settled goes back to its retry schedule (backoff), and the recipient's
+// (sender, ID) key and the receipt it keeps make the next attempt end in
+// the same single message. A delivery worker (Config.Workers, 8) is held
+// by one recipient at a time (one worker per recipient), and a worker
+// whose stream has made no progress for stallAfter (5 s) leaves the pool
+// and goes on beside it, so slow or stalled peers do not hold up the
+// others while they wait out the idle timeout; up to maxStalled (64) at
+// once, beyond which a stalled worker keeps its place. No bytes are
+// reserved for replies (frames a node asked for). The live offer
+// (live_send.go) runs outside the pool and bounds each write of a
+// segment by idleTimeout.
 //
 // # /peerhood/mailbox/1
 //

@@ -17,12 +17,13 @@ import (
 // errNoSpace reports a mailbox that refused a deposit for lack of space.
 var errNoSpace = errors.New("mailbox is full")
 
-func (s *Service) mailboxStream(ctx context.Context, mb peer.ID) (network.Stream, *wire.Reader, error) {
+func (s *Service) mailboxStream(ctx context.Context, mb peer.ID) (*sendStream, *wire.Reader, error) {
 	st, err := s.h.NewStream(network.WithAllowLimitedConn(ctx, "mailbox"), mb, p2p.ProtoMailbox)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open mailbox stream: %w", err)
 	}
-	return st, wire.NewReader(idleReader{st}, maxListFrame), nil
+	ss := s.sendStream(ctx, st)
+	return ss, wire.NewReader(ss, maxListFrame), nil
 }
 
 // depositJobs leaves jobs with mailbox mb: small ones in batches, large
@@ -275,7 +276,7 @@ func (s *Service) takeSmall(ctx context.Context, mb peer.ID, items []mailboxItem
 
 // takeItem handles one listed item; done means it may be acknowledged. An
 // error means the stream is unusable.
-func (s *Service) takeItem(ctx context.Context, st network.Stream, r *wire.Reader, mb peer.ID, it mailboxItem) (bool, error) {
+func (s *Service) takeItem(ctx context.Context, st *sendStream, r *wire.Reader, mb peer.ID, it mailboxItem) (bool, error) {
 	if it.Item == itemReceipt {
 		if err := s.acceptReceipt(ctx, it.Blob, mb); err != nil {
 			s.log.Warn("dropped receipt from mailbox", "mailbox", mb, "err", err)

@@ -31,9 +31,13 @@ func (s *Service) loop(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			// Wait for workers to finish.
+			// Wait for workers to finish (those that left the pool
+			// stalled too).
 			for i := 0; i < cap(sem); i++ {
 				sem <- struct{}{}
+			}
+			for i := 0; i < cap(s.spare); i++ {
+				s.spare <- struct{}{}
 			}
 			return
 		case <-s.wake:
@@ -78,12 +82,13 @@ func (s *Service) loop(ctx context.Context) {
 				s.mu.Unlock()
 				continue
 			}
+			ws := newWorkSlot(sem, s.spare, s.stallWait())
 			go func(p peer.ID) {
 				defer func() {
 					s.workerDone(ctx, p) // kick.go
-					<-sem
+					ws.release()
 				}()
-				s.work(ctx, p)
+				s.work(ws.context(ctx), p)
 			}(p)
 		}
 	}
@@ -249,9 +254,10 @@ func (s *Service) sendReceiptsDirect(ctx context.Context, p peer.ID, rs []dueRec
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	r := wire.NewReader(idleReader{st}, maxControlFrame)
-	bw := bufio.NewWriter(st)
+	ss := s.sendStream(ctx, st)
+	defer ss.Close()
+	r := wire.NewReader(ss, maxControlFrame)
+	bw := bufio.NewWriter(ss)
 	for _, rc := range rs {
 		if err := wire.WriteFrame(bw, &deliverReq{Op: opReceipt, Receipt: rc.receipt}); err != nil {
 			return err

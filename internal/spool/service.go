@@ -78,6 +78,9 @@ type Config struct {
 	// serveIdle, when set (tests), replaces idleTimeout on the streams
 	// this node serves (servedStream).
 	serveIdle time.Duration
+	// sendIdle and stallAfter, when set (tests), replace idleTimeout on
+	// the streams this node opens and stallAfter (sendstream.go).
+	sendIdle, stallAfter time.Duration
 	// noLiveServe makes this node answer a live offer as a node from
 	// before live offers did (tests).
 	noLiveServe bool
@@ -136,6 +139,7 @@ type Service struct {
 	mu       sync.Mutex
 	busy     map[string]bool         // message IDs being received (inbox or mailbox)
 	sending  map[peer.ID]bool        // recipients a worker is delivering to
+	spare    chan struct{}           // places of the workers that left the pool stalled (sendstream.go)
 	progress map[string]uint64       // job ID -> bytes sent in the current attempt
 	retry    map[peer.ID]*retryState // peers that connect but do not serve (retry.go)
 	// unreachable holds recipients whose direct delivery just failed: the
@@ -207,7 +211,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		cfg: cfg, log: cfg.Log.With("svc", "spool"), h: cfg.Host, db: cfg.DB, id: cfg.Identity, dir: cfg.Dir,
 		spool: sd, self: cfg.Host.ID(), wake: make(chan struct{}, 1), fetchNow: make(chan peer.ID, 64), stop: cancel,
-		busy: map[string]bool{}, sending: map[peer.ID]bool{}, progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
+		busy: map[string]bool{}, sending: map[peer.ID]bool{}, spare: make(chan struct{}, maxStalled), progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
 		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, dials: map[peer.ID]map[*dialWait]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		notifying: map[peer.ID]bool{}, hints: map[peer.ID]*hintState{}, hintWake: make(chan struct{}, 1),
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
