@@ -111,7 +111,9 @@ func modTimeRefused(patches []webdav.Proppatch, why error) []webdav.Propstat {
 // patchDead stores or refuses the dead properties of patches.
 func (f *readFile) patchDead(patches []webdav.Proppatch) ([]webdav.Propstat, error) {
 	if len(patches) == 0 {
-		return nil, nil
+		// Nothing but the modification time, or an empty
+		// propertyupdate: one empty 200 (a response needs a propstat).
+		return []webdav.Propstat{{Status: http.StatusOK}}, nil
 	}
 	if f.fs.props != nil && f.t.Level() >= 2 {
 		return f.fs.props.patch(f.ctx, f.t, patches)
