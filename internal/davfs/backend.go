@@ -61,6 +61,9 @@ type FileInfo struct {
 	// Link: the name is a symbolic link (Size, ModTime and IsDir describe
 	// its target, inside the share). Only backends that can tell set it.
 	Link bool
+	// Created is the birth time, zero when unknown: only a share of this
+	// node on a system and file system that record one (birth.go) has it.
+	Created time.Time
 	// Skip, in a FullLister's listing, says why the gateway does not serve
 	// this entry ("" when it does): a name it refuses, a link leaving the
 	// share, a device or pipe, a file being written.

@@ -99,9 +99,16 @@
 //     MOVE is a rename. Locks do not move with a resource (RFC 4918 7.7).
 //
 //   - PROPFIND (propfind.go): streamed XML, one directory read per
-//     listing, output checked equal to x/net's; Depth infinity is 403
-//     propfind-finite-depth, a missing Depth means 1; an invalid namespace
-//     declaration or an unbound prefix is 400.
+//     listing, output checked equal to x/net's but for two properties;
+//     Depth infinity is 403 propfind-finite-depth, a missing Depth means
+//     1; an invalid namespace declaration or an unbound prefix is 400.
+//     DAV:supportedlock names both lockentries (exclusive and shared
+//     write: what LOCK grants; x/net named exclusive only).
+//     DAV:creationdate (RFC 3339, UTC) is the birth time of a file or
+//     folder of this node's shares where the file system records one
+//     (statx on Linux, birth_linux.go); elsewhere, and on other nodes'
+//     shares (the files protocol carries no birth time), it is absent
+//     from allprop and propname and 404 by name, never invented.
 //
 //   - Dead properties (deadprops.go): PROPPATCH of any namespace but DAV:
 //     is kept in the node's SQLite (table davfs_dead_props, migration

@@ -193,6 +193,7 @@ func (b *LocalBackend) Stat(ctx context.Context, node, share, p string) (FileInf
 		name = share
 	}
 	out := localInfo(name, fi)
+	out.Created = s.birth(r)
 	if li, err := s.root.Lstat(r); err == nil && li.Mode()&fs.ModeSymlink != 0 {
 		out.Link = true
 	}
@@ -268,6 +269,13 @@ func (b *LocalBackend) ReadDirFull(ctx context.Context, node, share, p string) (
 		}
 		if st != nil && err == nil {
 			fi.Size, fi.ModTime, fi.IsDir = st.Size(), st.ModTime(), st.IsDir()
+			if fi.Skip == "" {
+				if fi.Link {
+					fi.Created = s.birth(path.Join(filepath.ToSlash(r), e.Name()))
+				} else {
+					fi.Created = birthTimeAt(f, e.Name())
+				}
+			}
 		}
 		out = append(out, fi)
 	}

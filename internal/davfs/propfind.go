@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/net/webdav"
 )
@@ -21,7 +22,9 @@ import (
 // XML encoder spends several times more than the listing itself on large
 // folders. The output follows x/net/webdav's: the same live properties,
 // the same XML (TestPropfindMatchesXNet compares them), and the dead
-// properties kept in the node's database (deadprops.go).
+// properties kept in the node's database (deadprops.go); and two more:
+// DAV:creationdate where a birth time is known, and the shared lockentry
+// of DAV:supportedlock (TestPropfindLiveProps).
 
 // propfindReq is a parsed PROPFIND body.
 type propfindReq struct {
@@ -116,37 +119,44 @@ func checkNamespaces(t xml.StartElement) error {
 // liveProp is one supported DAV: property.
 type liveProp struct {
 	name  string
-	dir   bool // applies to folders too
+	dir   bool                // applies to folders too
+	has   func(o osInfo) bool // nil: every resource has it
 	value func(o osInfo, href string) string
 }
+
+// supportedLock is DAV:supportedlock: both scopes of write lock, as
+// LOCK grants both (lockhttp.go).
+const supportedLock = `<D:lockentry xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>` +
+	`<D:lockentry xmlns:D="DAV:"><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
 
 // liveProps lists the supported properties (clients read them by name,
 // in any order).
 var liveProps = []liveProp{
-	{"resourcetype", true, func(o osInfo, _ string) string {
+	{"resourcetype", true, nil, func(o osInfo, _ string) string {
 		if o.IsDir() {
 			return `<D:collection xmlns:D="DAV:"/>`
 		}
 		return ""
 	}},
-	{"displayname", true, func(o osInfo, href string) string {
+	{"displayname", true, nil, func(o osInfo, href string) string {
 		if href == "/" {
 			return ""
 		}
 		return escapeText(o.Name())
 	}},
-	{"getcontentlength", false, func(o osInfo, _ string) string { return strconv.FormatInt(o.Size(), 10) }},
-	{"getlastmodified", true, func(o osInfo, _ string) string { return o.ModTime().UTC().Format(http.TimeFormat) }},
-	{"getcontenttype", false, func(o osInfo, _ string) string {
+	{name: "creationdate", dir: true, has: func(o osInfo) bool { return !o.fi.Created.IsZero() }, value: func(o osInfo, _ string) string {
+		return o.fi.Created.UTC().Format(time.RFC3339) // RFC 4918 15.1
+	}},
+	{"getcontentlength", false, nil, func(o osInfo, _ string) string { return strconv.FormatInt(o.Size(), 10) }},
+	{"getlastmodified", true, nil, func(o osInfo, _ string) string { return o.ModTime().UTC().Format(http.TimeFormat) }},
+	{"getcontenttype", false, nil, func(o osInfo, _ string) string {
 		t, _ := o.ContentType(context.Background())
 		return escapeText(t)
 	}},
-	{"getetag", false, func(o osInfo, _ string) string {
+	{"getetag", false, nil, func(o osInfo, _ string) string {
 		return escapeText(fmt.Sprintf(`"%x%x"`, o.ModTime().UnixNano(), o.Size()))
 	}},
-	{"supportedlock", true, func(osInfo, string) string {
-		return `<D:lockentry xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>`
-	}},
+	{"supportedlock", true, nil, func(osInfo, string) string { return supportedLock }},
 }
 
 func findLive(n xml.Name) *liveProp {
@@ -260,7 +270,7 @@ func writeResponse(bw *bufio.Writer, req propfindReq, name string, o osInfo, dea
 	var foundDead []webdav.Property
 	var missing []xml.Name
 	var quotas []xml.Name
-	applies := func(p *liveProp) bool { return p != nil && (p.dir || !o.IsDir()) }
+	applies := func(p *liveProp) bool { return p != nil && (p.dir || !o.IsDir()) && (p.has == nil || p.has(o)) }
 	if req.propname || req.allprop {
 		for i := range liveProps {
 			if applies(&liveProps[i]) {
