@@ -26,7 +26,8 @@
 // out). The receiver path reads in order through deliver_serve.go ->
 // receive.go (check, receive, open, write into a share, store) ->
 // intent.go; the sender's through scheduler.go -> deliver_send.go or
-// mailbox_client.go -> outbox_jobs.go; mailbox.go serves mailboxes
+// mailbox_client.go -> outbox_jobs.go (mailbox_fetch.go: a goroutine per
+// mailbox fetched from); mailbox.go serves mailboxes
 // (mailnotify.go: the notify, both sides); accept.go is `inbox accept`;
 // quota.go the disk and quota rules.
 //
@@ -334,6 +335,21 @@
 // reserved for replies (frames a node asked for). The live offer
 // (live_send.go) runs outside the pool and bounds each write of a
 // segment by idleTimeout.
+//
+// Fetches from mailboxes (mailbox_fetch.go,
+// records/2026-12-01-s15-mboxfetch.md): every reply frame read while
+// fetching (list, get, ack) must also be whole within twice idleTimeout
+// of when its reading began (sendStream.readFrame), so a mailbox that
+// trickles its listing a byte at a time is cut, and its stream reset;
+// and the fetch loop only starts fetches: each mailbox is fetched from
+// on its own goroutine (one per mailbox at most, in the service's
+// background group, so Close resets its stream and waits for it), at
+// most maxFetching (8) at once, so a slow or stalled mailbox delays no
+// fetch from another. A fetch asked for (a connection, a notify, the
+// timer) while one from that mailbox runs makes one more when it ends.
+// A message is stored once by (sender, ID) whichever fetch brings it; a
+// fetch cut mid-message keeps its partial file and acknowledges nothing
+// it did not store, so the next fetch resumes it.
 //
 // # /peerhood/mailbox/1
 //

@@ -154,15 +154,24 @@ func (s *Service) depositReceipts(ctx context.Context, mb peer.ID, recs [][]byte
 
 // fetchFrom takes what waits for this node at mailbox mb: messages go to
 // the inbox (their receipts back to the senders), receipts to the outbox;
-// each is acknowledged so the mailbox deletes it.
-func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
+// each is acknowledged so the mailbox deletes it. Every reply frame must
+// arrive whole within frameWait (mailbox_fetch.go); ctx ending (Close)
+// resets the stream, and so does a fetch that fails (the mailbox's
+// handler ends too).
+func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) (ferr error) {
 	st, r, err := s.mailboxStream(ctx, mb)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer func() {
+		if ferr != nil {
+			_ = st.Reset()
+		}
+		_ = st.Close()
+	}()
+	defer context.AfterFunc(ctx, func() { _ = st.Reset() })()
 	for {
-		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opList})
+		rep, err := askFrame[mailboxReply](st, r, &mailboxReq{Op: opList})
 		if err != nil {
 			return err
 		}
@@ -173,37 +182,48 @@ func (s *Service) fetchFrom(ctx context.Context, mb peer.ID) error {
 			return nil
 		}
 		acks, rest := s.takeSmall(ctx, mb, rep.Items)
-		var ferr error
+		var takeErr error
 		for _, it := range rest {
 			done, err := s.takeItem(ctx, st, r, mb, it)
 			if done {
 				acks = append(acks, mailboxAck{Item: it.Item, ID: it.ID, Sender: it.Sender})
 			}
 			if err != nil {
-				ferr = err
+				takeErr = err
 				break
 			}
 		}
-		if len(acks) > 0 {
-			if ferr != nil {
-				// The stream is broken: acknowledge on a fresh one.
-				_ = st.Reset()
-				if st, r, err = s.mailboxStream(ctx, mb); err != nil {
+		if takeErr != nil {
+			// The stream is broken: acknowledge on a fresh one.
+			_ = st.Reset()
+			if len(acks) > 0 {
+				if err := s.ackFresh(ctx, mb, acks); err != nil {
 					return err
 				}
-				defer st.Close()
 			}
-			if _, err := ask[mailboxReply](st, r, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
+			return takeErr
+		}
+		if len(acks) > 0 {
+			if _, err := askFrame[mailboxReply](st, r, &mailboxReq{Op: opAck, Acks: acks}); err != nil {
 				return err
 			}
-		}
-		if ferr != nil {
-			return ferr
 		}
 		if len(acks) == 0 || len(rep.Items) < listLimit && len(rest) == 0 {
 			return nil
 		}
 	}
+}
+
+// ackFresh acknowledges acks to mb on a new stream (the fetch's broke).
+func (s *Service) ackFresh(ctx context.Context, mb peer.ID, acks []mailboxAck) error {
+	st, r, err := s.mailboxStream(ctx, mb)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer context.AfterFunc(ctx, func() { _ = st.Reset() })()
+	_, err = askFrame[mailboxReply](st, r, &mailboxReq{Op: opAck, Acks: acks})
+	return err
 }
 
 // takeSmall stores the listed messages that came whole (small ones) in
@@ -320,7 +340,7 @@ func (s *Service) takeItem(ctx context.Context, st *sendStream, r *wire.Reader, 
 		return true, nil
 	}
 	off := s.spool.partialSize(key, env.Size)
-	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off, Sender: env.SenderID().String()})
+	rep, err := askFrame[mailboxReply](st, r, &mailboxReq{Op: opGet, ID: id, Offset: off, Sender: env.SenderID().String()})
 	if err != nil {
 		return false, err
 	}

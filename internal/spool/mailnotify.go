@@ -146,10 +146,10 @@ func (s *Service) isMailboxMember(p peer.ID) bool {
 	return false
 }
 
-// fetchHinted fetches (in the fetch loop) from the mailboxes whose
+// fetchHinted starts fetches (in the fetch loop) from the mailboxes whose
 // notifies asked for it and whose gap has ended, and returns how long
 // until the next one may (0: none waits).
-func (s *Service) fetchHinted(ctx context.Context) time.Duration {
+func (s *Service) fetchHinted() time.Duration {
 	now := time.Now()
 	var ready []peer.ID
 	s.mu.Lock()
@@ -165,7 +165,7 @@ func (s *Service) fetchHinted(ctx context.Context) time.Duration {
 	}
 	s.mu.Unlock()
 	for _, mb := range ready {
-		s.fetchOne(ctx, mb)
+		s.startFetch(mb)
 	}
 	now = time.Now()
 	var wait time.Duration

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -422,7 +423,9 @@ func (s *Service) onConnected(ctx context.Context, p peer.ID, inbound bool) {
 
 // fetchLoop asks mailbox members for what waits for this node, every
 // FetchInterval, whenever a mailbox connects, and when a mailbox notifies
-// (mailnotify.go; at most once a notifyGap per mailbox).
+// (mailnotify.go; at most once a notifyGap per mailbox). Each fetch runs
+// on its mailbox's own goroutine (startFetch, mailbox_fetch.go), so a
+// slow or stalled mailbox holds up no other.
 func (s *Service) fetchLoop(ctx context.Context) {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.FetchInterval)
@@ -430,45 +433,61 @@ func (s *Service) fetchLoop(ctx context.Context) {
 	hint := time.NewTimer(time.Hour) // a mailbox's notify waiting out notifyGap (mailnotify.go)
 	hint.Stop()
 	defer hint.Stop()
-	s.fetchAll(ctx)
+	s.fetchAll()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case p := <-s.fetchNow:
-			s.fetchOne(ctx, p)
+			s.startFetch(p)
 		case <-t.C:
-			s.fetchAll(ctx)
+			s.fetchAll()
 		case <-s.hintWake:
 		case <-hint.C:
 		}
-		if wait := s.fetchHinted(ctx); wait > 0 {
+		if wait := s.fetchHinted(); wait > 0 {
 			hint.Reset(wait)
 		}
 	}
 }
 
-func (s *Service) fetchAll(ctx context.Context) {
+// mailboxPeers lists the mailbox members of this node's workgroups (not
+// this node).
+func (s *Service) mailboxPeers() []peer.ID {
+	var mbs []peer.ID
 	seen := map[peer.ID]bool{}
 	for _, w := range s.dir.Workgroups() {
 		for _, m := range s.dir.Members(w.ID) {
 			if m.HasRole(workgroup.RoleMailbox) && m.PeerID != s.self && !seen[m.PeerID] {
 				seen[m.PeerID] = true
-				s.fetchOne(ctx, m.PeerID)
+				mbs = append(mbs, m.PeerID)
 			}
 		}
 	}
+	return mbs
 }
 
-// FetchNow fetches from every mailbox member at once (for tests and the
-// API): asked for, it does not wait out backoffs (retry.go).
+// fetchAll starts a fetch from every mailbox member.
+func (s *Service) fetchAll() {
+	for _, mb := range s.mailboxPeers() {
+		s.startFetch(mb)
+	}
+}
+
+// FetchNow fetches from every mailbox member at once, each on its own
+// goroutine, and returns when all are done (for tests and the API):
+// asked for, it does not wait out backoffs (retry.go).
 func (s *Service) FetchNow(ctx context.Context) {
 	s.mu.Lock()
 	for _, r := range s.retry {
 		r.until = time.Time{}
 	}
 	s.mu.Unlock()
-	s.fetchAll(ctx)
+	var wg sync.WaitGroup
+	for _, mb := range s.mailboxPeers() {
+		wg.Go(func() { s.fetchOne(ctx, mb) })
+	}
+	wg.Wait()
 }
 
 // fetchOne fetches from mailbox mb unless mb is waiting out a backoff

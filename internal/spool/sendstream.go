@@ -2,10 +2,13 @@ package spool
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
+
+	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // What a stream this node opens may cost it (records/2026-12-01-s15-spoolout.md).
@@ -45,6 +48,7 @@ type sendStream struct {
 	idle    time.Duration
 	slot    *workSlot // nil outside the delivery workers (fetch, receipts)
 	writeAt time.Time // push the write deadline again from here on (the writer only)
+	frameBy time.Time // zero: not reading a reply frame (readFrame; the reader only)
 }
 
 // sendStream wraps a stream this node opened for ctx's worker.
@@ -58,11 +62,38 @@ func (s *Service) sendStream(ctx context.Context, st network.Stream) *sendStream
 }
 
 func (s *sendStream) Read(p []byte) (int, error) {
-	_ = s.st.SetReadDeadline(time.Now().Add(s.idle))
+	dl := time.Now().Add(s.idle)
+	if !s.frameBy.IsZero() && s.frameBy.Before(dl) {
+		dl = s.frameBy
+	}
+	_ = s.st.SetReadDeadline(dl)
 	s.slot.begin()
 	n, err := s.st.Read(p)
 	s.slot.end()
 	return n, err
+}
+
+// readFrame reads one reply frame from r (which reads s): it must be
+// whole within frameWait of when its reading began, however the peer
+// trickles it (each byte re-arms the idle deadline only). The bulk bytes
+// after a reply (a get's ciphertext) are read without it.
+func (s *sendStream) readFrame(r *wire.Reader, v any) error {
+	s.frameBy = time.Now().Add(frameWait(s.idle))
+	defer func() { s.frameBy = time.Time{} }()
+	return r.ReadFrame(v)
+}
+
+// askFrame writes one request frame on st and reads the reply frame
+// within frameWait (readFrame).
+func askFrame[Rep any](st *sendStream, r *wire.Reader, req any) (Rep, error) {
+	var rep Rep
+	if err := wire.WriteFrame(st, req); err != nil {
+		return rep, err
+	}
+	if err := st.readFrame(r, &rep); err != nil {
+		return rep, fmt.Errorf("read reply: %w", err)
+	}
+	return rep, nil
 }
 
 // Write writes p in pieces of sendPiece, each within the idle timeout

@@ -173,6 +173,11 @@ type Service struct {
 	notifying map[peer.ID]bool
 	hints     map[peer.ID]*hintState
 	hintWake  chan struct{}
+	// fetching holds the mailboxes a fetch goroutine runs for (true: one
+	// more fetch after this one); fetchSlots bounds the fetches under way
+	// at once (mailbox_fetch.go).
+	fetching   map[peer.ID]bool
+	fetchSlots chan struct{}
 	// addrWrites counts the writes of spool_peer_addrs; addrsKnown is
 	// what those records hold, under addrsMu (addrs.go).
 	addrWrites atomic.Int64
@@ -214,6 +219,7 @@ func New(cfg Config) (*Service, error) {
 		busy: map[string]bool{}, sending: map[peer.ID]bool{}, spare: make(chan struct{}, maxStalled), progress: map[string]uint64{}, retry: map[peer.ID]*retryState{},
 		unreachable: map[peer.ID]time.Time{}, kicked: map[peer.ID]bool{}, dials: map[peer.ID]map[*dialWait]bool{}, wakePeers: map[peer.ID]bool{}, liveJobs: map[string]bool{}, life: ctx,
 		notifying: map[peer.ID]bool{}, hints: map[peer.ID]*hintState{}, hintWake: make(chan struct{}, 1),
+		fetching: map[peer.ID]bool{}, fetchSlots: make(chan struct{}, maxFetching),
 		commitQ: make(chan *commitReq, maxGroup), commitDone: make(chan struct{}), metrics: newMetrics(),
 	}
 	s.cleanStaging(ctx)
