@@ -53,7 +53,9 @@ type deliverReply struct {
 
 // idleReader extends the stream's read deadline before every read, so a
 // silent peer cannot hold a stream this node opened forever but a long
-// transfer can run. (The streams this node serves use servedStream.)
+// transfer can run: live offers' replies (live_send.go, whose writes have
+// their own deadlines). Served streams use servedStream, the other
+// streams this node opens sendStream.
 type idleReader struct{ st network.Stream }
 
 func (r idleReader) Read(p []byte) (int, error) {
@@ -61,19 +63,13 @@ func (r idleReader) Read(p []byte) (int, error) {
 	return r.st.Read(p)
 }
 
-// deadlineStep is how far the clock moves before servedStream pushes its
-// write deadline forward again (a yamux deadline costs a timer): a write
-// always has idle minus deadlineStep at least.
-const deadlineStep = time.Second
-
 // servedStream is a stream this node serves (deliver, mailbox), as its
 // handlers see it. It bounds what one member can make the handler wait
 // for (records/2026-12-01-s15-hostile.md):
 //
 //   - every read waits idle at most (a silent peer), and a request frame
-//     must be whole within frameWait of when its reading began, however
-//     the peer trickles it (a byte every few seconds re-armed the idle
-//     deadline forever);
+//     must be whole within frameWait of when its reading began
+//     (deadlines);
 //   - every write waits idle at most: a peer that never reads its
 //     replies (its receive window full) frees the handler instead of
 //     holding it, and its goroutine, until the connection ends;
@@ -83,29 +79,16 @@ const deadlineStep = time.Second
 //     allocated 4 MiB each).
 type servedStream struct {
 	network.Stream
-	idle    time.Duration
-	frameBy time.Time // zero: not reading a request frame
-	writeAt time.Time // push the write deadline again from here on
+	deadlines
 }
 
-// frameWait is how long a request frame may take to arrive whole, given
-// the idle timeout: twice it (4 MiB, the largest control frame, at 35 KB/s).
-func frameWait(idle time.Duration) time.Duration { return 2 * idle }
-
 func (s *servedStream) Read(p []byte) (int, error) {
-	dl := time.Now().Add(s.idle)
-	if !s.frameBy.IsZero() && s.frameBy.Before(dl) {
-		dl = s.frameBy
-	}
-	_ = s.Stream.SetReadDeadline(dl)
+	s.beforeRead(s.Stream)
 	return s.Stream.Read(p)
 }
 
 func (s *servedStream) Write(p []byte) (int, error) {
-	if now := time.Now(); !now.Before(s.writeAt) {
-		_ = s.Stream.SetWriteDeadline(now.Add(s.idle))
-		s.writeAt = now.Add(deadlineStep)
-	}
+	s.beforeWrite(s.Stream)
 	return s.Stream.Write(p)
 }
 
@@ -128,14 +111,12 @@ func serveRequests[Req any](s *Service, st network.Stream, what string,
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	remote := st.Conn().RemotePeer()
-	ss := &servedStream{Stream: st, idle: s.serveIdle()}
+	ss := &servedStream{Stream: st, deadlines: deadlines{idle: s.serveIdle()}}
 	r := wire.NewReader(ss, maxControlFrame)
 	defer r.Release()
 	for {
 		var req Req
-		ss.frameBy = time.Now().Add(frameWait(ss.idle))
-		err := r.ReadFrame(&req)
-		ss.frameBy = time.Time{}
+		err := ss.frame(func() error { return r.ReadFrame(&req) })
 		if err != nil {
 			if !errors.Is(err, io.EOF) {
 				s.log.Debug(what+": read request", "peer", remote, "err", err)

@@ -297,7 +297,7 @@
 // before any byte is sent. A push batch holding a forged envelope is
 // answered by a reset, not a reply.
 //
-// # What a served stream may hold (servedStream, deliver.go)
+// # What a served stream may hold (servedStream, deliver.go; its deadlines, deadlines.go)
 //
 // A deliver or mailbox stream this node serves is bounded whatever its
 // peer does (records/2026-12-01-s15-hostile.md): every read waits
@@ -313,7 +313,7 @@
 // are bounded by the idle timeout only: a member that sends a byte a
 // minute holds one stream, within those 32.
 //
-// # What a stream this node opens may hold (sendStream, sendstream.go)
+// # What a stream this node opens may hold (sendStream, sendstream.go; the same deadlines)
 //
 // The deliver and mailbox streams this node opens (delivering to a
 // recipient, depositing with or fetching from a mailbox, sending

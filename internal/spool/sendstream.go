@@ -44,11 +44,9 @@ const (
 // reported to the worker's slot. wire.Reader reads it without its scope
 // (no reservation: the frames are replies to what this node asked).
 type sendStream struct {
-	st      network.Stream
-	idle    time.Duration
-	slot    *workSlot // nil outside the delivery workers (fetch, receipts)
-	writeAt time.Time // push the write deadline again from here on (the writer only)
-	frameBy time.Time // zero: not reading a reply frame (readFrame; the reader only)
+	st   network.Stream
+	slot *workSlot // nil outside the delivery workers (fetch, receipts)
+	deadlines
 }
 
 // sendStream wraps a stream this node opened for ctx's worker.
@@ -58,15 +56,11 @@ func (s *Service) sendStream(ctx context.Context, st network.Stream) *sendStream
 		idle = idleTimeout
 	}
 	ws, _ := ctx.Value(slotKey{}).(*workSlot)
-	return &sendStream{st: st, idle: idle, slot: ws}
+	return &sendStream{st: st, slot: ws, deadlines: deadlines{idle: idle}}
 }
 
 func (s *sendStream) Read(p []byte) (int, error) {
-	dl := time.Now().Add(s.idle)
-	if !s.frameBy.IsZero() && s.frameBy.Before(dl) {
-		dl = s.frameBy
-	}
-	_ = s.st.SetReadDeadline(dl)
+	s.beforeRead(s.st)
 	s.slot.begin()
 	n, err := s.st.Read(p)
 	s.slot.end()
@@ -78,9 +72,7 @@ func (s *sendStream) Read(p []byte) (int, error) {
 // trickles it (each byte re-arms the idle deadline only). The bulk bytes
 // after a reply (a get's ciphertext) are read without it.
 func (s *sendStream) readFrame(r *wire.Reader, v any) error {
-	s.frameBy = time.Now().Add(frameWait(s.idle))
-	defer func() { s.frameBy = time.Time{} }()
-	return r.ReadFrame(v)
+	return s.frame(func() error { return r.ReadFrame(v) })
 }
 
 // askFrame writes one request frame on st and reads the reply frame
@@ -102,10 +94,7 @@ func (s *sendStream) Write(p []byte) (int, error) {
 	var done int
 	for len(p) > 0 {
 		b := p[:min(len(p), sendPiece)]
-		if now := time.Now(); !now.Before(s.writeAt) {
-			_ = s.st.SetWriteDeadline(now.Add(s.idle))
-			s.writeAt = now.Add(deadlineStep)
-		}
+		s.beforeWrite(s.st)
 		s.slot.begin()
 		n, err := s.st.Write(b)
 		s.slot.end()
