@@ -103,6 +103,19 @@ func (n *Node) Start(extra ...string) {
 	}
 }
 
+// StartPinned starts the node on a loopback TCP port the kernel picks
+// while the node binds it, then pins that port for later starts, so a
+// restarted node is found at the address its peers know. (Picking a free
+// port first and passing it in raced with every other test's process:
+// another could bind it before the node did.)
+func (n *Node) StartPinned(extra ...string) {
+	n.t.Helper()
+	n.Listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	n.Start(extra...)
+	parts := strings.Split(n.TCPAddr(), "/") // "", ip4, 127.0.0.1, tcp, PORT, p2p, ID
+	n.Listen = []string{strings.Join(parts[:5], "/")}
+}
+
 // TryStart is Start returning an error (with the node's output) instead
 // of failing the test.
 func (n *Node) TryStart(extra ...string) error {

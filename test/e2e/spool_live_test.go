@@ -19,8 +19,7 @@ func livePair(t *testing.T) (alpha, bravo *Node) {
 	alpha, bravo = NewNode(t, "alpha"), NewNode(t, "bravo")
 	for _, n := range []*Node{alpha, bravo} {
 		n.Env = []string{"PEERHOOD_SPOOL_RETRY_BASE=200ms", "PEERHOOD_SPOOL_RETRY_CAP=1s"}
-		n.Listen = freeListen(t)
-		n.Start("--log-level", "debug") // shown only when the test fails
+		n.StartPinned("--log-level", "debug") // shown only when the test fails
 	}
 	alpha.MustRun("workgroup", "create", "office")
 	tok := strings.TrimSpace(strings.SplitN(alpha.MustRun("invite"), "\n", 2)[0])

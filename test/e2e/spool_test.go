@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,19 +28,6 @@ type member struct {
 	Roles []string `json:"roles"`
 }
 
-// freeListen gives a node fixed loopback ports so it can be found again
-// after a restart.
-func freeListen(t *testing.T) []string {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port)}
-}
-
 // spoolGroup starts alpha (admin), mbox (mailbox role) and bravo, all in
 // workgroup "office", each knowing the others.
 func spoolGroup(t *testing.T) (alpha, mbox, bravo *Node) {
@@ -49,8 +35,7 @@ func spoolGroup(t *testing.T) (alpha, mbox, bravo *Node) {
 	alpha, mbox, bravo = NewNode(t, "alpha"), NewNode(t, "mbox"), NewNode(t, "bravo")
 	for _, n := range []*Node{alpha, mbox, bravo} {
 		n.Env = []string{"PEERHOOD_SPOOL_FETCH_INTERVAL=1s", "PEERHOOD_SPOOL_RETRY_BASE=200ms", "PEERHOOD_SPOOL_RETRY_CAP=2s"}
-		n.Listen = freeListen(t)
-		n.Start()
+		n.StartPinned()
 	}
 	alpha.MustRun("workgroup", "create", "office")
 	tok := strings.TrimSpace(strings.SplitN(alpha.MustRun("invite", "--mailbox"), "\n", 2)[0])
