@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // forwardTo makes n forward a free local port to member:service and
@@ -115,31 +117,53 @@ func startSSHD(t *testing.T) (int, string) {
 	pub, _ := os.ReadFile(key + ".pub")
 	os.WriteFile(filepath.Join(dir, "authorized_keys"), pub, 0o600)
 	os.MkdirAll("/run/sshd", 0o755) // sshd's privilege separation folder
-	port := freePort(t)
-	conf := filepath.Join(dir, "sshd_config")
-	os.WriteFile(conf, []byte(fmt.Sprintf("ListenAddress 127.0.0.1:%d\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
-		"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile none\n", port, hostKey, filepath.Join(dir, "authorized_keys"))), 0o644)
-	cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
-	var logb strings.Builder
-	cmd.Stdout, cmd.Stderr = &logb, &logb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	// The port is picked free, closed and handed to sshd: another
+	// process may bind it first. sshd then exits at once; try another.
+	var lastErr string
+	for attempt := 0; attempt < 5; attempt++ {
+		port := freePort(t)
+		conf := filepath.Join(dir, "sshd_config")
+		os.WriteFile(conf, []byte(fmt.Sprintf("ListenAddress 127.0.0.1:%d\nHostKey %s\nAuthorizedKeysFile %s\nPasswordAuthentication no\n"+
+			"KbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile none\n", port, hostKey, filepath.Join(dir, "authorized_keys"))), 0o644)
+		cmd := exec.Command(sshd, "-D", "-e", "-f", conf)
+		logb := &testutil.SyncBuffer{}
+		cmd.Stdout, cmd.Stderr = logb, logb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(exited) }()
+		up := false
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			select {
+			case <-exited:
+				deadline = time.Time{}
+				continue
+			default:
+			}
+			if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+				c.Close()
+				up = true
+				break
+			}
+		}
+		if !up {
+			cmd.Process.Kill()
+			<-exited
+			lastErr = logb.String()
+			continue
+		}
+		t.Cleanup(func() {
+			cmd.Process.Kill()
+			<-exited
+			if t.Failed() {
+				t.Logf("sshd:\n%s", logb.String())
+			}
+		})
+		return port, key
 	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sshd:\n%s", logb.String())
-		}
-	})
-	Eventually(t, 10*time.Second, func() error {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err
-	})
-	return port, key
+	t.Fatalf("sshd did not start in 5 tries: %s", lastErr)
+	return 0, ""
 }
 
 // freePort returns a TCP port free on 127.0.0.1 now.
