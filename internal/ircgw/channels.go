@@ -85,7 +85,7 @@ func (s *Server) roomOf(wg, name string) (Room, bool) {
 		return Room{}, false
 	}
 	for _, r := range rooms {
-		if strings.EqualFold(r.Name, name) {
+		if equalFold(r.Name, name) {
 			return r, true
 		}
 	}
@@ -121,7 +121,7 @@ func (c *client) join(l Line) {
 			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
 		} else {
 			var r Room
-			ref.Room = strings.ToLower(ref.Room) // rooms are lower case; CASEMAPPING=ascii
+			ref.Room = fold(ref.Room) // rooms are lower case; CASEMAPPING=ascii
 			if !newRoomName(ref.Room) {
 				cancel()
 				c.numeric("476", name, "Bad channel name: a room name is 1 to 64 of a-z, 0-9, - _ . (starting with a letter or digit)")
@@ -362,7 +362,7 @@ func (c *client) mode(l Line) {
 	}
 	target := l.Params[0]
 	if !strings.HasPrefix(target, "#") {
-		if !strings.EqualFold(target, c.selfNick()) {
+		if !equalFold(target, c.selfNick()) {
 			if _, _, ok := s.resolveNick(target); !ok {
 				c.numeric("401", target, "No such nick/channel")
 				return
@@ -441,7 +441,7 @@ func (c *client) list(l Line) {
 			if strings.ContainsAny(r.Name, " ,\x07") {
 				continue // not reachable as a channel
 			}
-			if len(names)+len(masks) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) &&
+			if len(names)+len(masks) > 0 && !slices.ContainsFunc(names, func(n string) bool { return equalFold(n, name) }) &&
 				!slices.ContainsFunc(masks, func(m string) bool { return globFold(m, name) }) {
 				continue
 			}

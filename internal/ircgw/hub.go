@@ -377,7 +377,7 @@ func awayText(state, text string) string {
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
-		if strings.EqualFold(x, s) {
+		if equalFold(x, s) {
 			return true
 		}
 	}

@@ -256,7 +256,7 @@ func (c *client) nickCmd(l Line) {
 		return
 	}
 	self := c.selfNick()
-	if strings.EqualFold(want, self) {
+	if equalFold(want, self) {
 		return
 	}
 	if _, _, ok := c.s.resolveNick(want); ok {
