@@ -100,9 +100,12 @@
 //     node's message-tags clients (the echo too); other members,
 //     playback and CHATHISTORY never have them, but +draft/reply (the
 //     chat message's parent).
-//   - UTF8ONLY: parameters that are not UTF-8 are taken with U+FFFD for
-//     the bad bytes (and a WARN INVALID_UTF8, a NOTICE without
-//     standard-replies; nothing for a NOTICE); every line sent is UTF-8.
+//   - UTF8ONLY: a command with a parameter that is not UTF-8 is refused
+//     with FAIL <cmd> INVALID_UTF8 (to every client: the code is the
+//     token's), nothing of it reaching chat, which keeps UTF-8 only; a
+//     NOTICE is dropped unanswered. USER, QUIT and PONG, whose text is
+//     not kept, go on with U+FFFD for the bad bytes (USER with WARN
+//     USER INVALID_UTF8). Every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup. Every PRIVMSG and NOTICE line has one of
@@ -205,12 +208,12 @@
 //     gateway notes the INVITEs its clients send until their
 //     room.changed comes, at most a minute). A group entry, or a list
 //     that was open, invites no one.
-//   - standard-replies (replies.go): FAIL CHATHISTORY and FAIL MARKREAD,
-//     which their specifications define, go to every client. The others
-//     are the capability's ("arbitrary standard replies"): FAIL *
-//     INVALID_LINE, FAIL MONITOR INVALID_PARAMS, FAIL AWAY CANNOT_SET and
-//     WARN <cmd> INVALID_UTF8 go to a client with it, and to one without
-//     as a server NOTICE with the same description; FAIL PRIVMSG
+//   - standard-replies (replies.go): FAIL CHATHISTORY, FAIL MARKREAD and
+//     INVALID_UTF8 (UTF8ONLY's), which their specifications define, go to
+//     every client. The others are the capability's ("arbitrary standard
+//     replies"): FAIL * INVALID_LINE, FAIL MONITOR INVALID_PARAMS and
+//     FAIL AWAY CANNOT_SET go to a client with it, and to one without as
+//     a server NOTICE with the same description; FAIL PRIVMSG
 //     CANNOT_SEND goes with its 404 to a client with it, the 404 alone to
 //     one without (irssi, HexChat and ii show FAIL raw or not at all).
 //   - Not offered: setname and chghost. A nick, user and host are the
@@ -255,8 +258,11 @@
 // attachments follow its text as "[file] name (size, sha256 start…):
 // peerhood save ID" lines, or "at PATH" where this node keeps the file.
 // JOIN creates a missing room under its lower-case name (rooms are lower
-// case; CASEMAPPING=ascii); a name chat would refuse (1 to 64 of a-z,
-// 0-9, - _ .) is 476, a room closed to the member 473.
+// case); a name chat would refuse (1 to 64 of a-z, 0-9, - _ .) is 476,
+// a room closed to the member 473. CASEMAPPING=ascii (casemap.go):
+// nicks, channel names and workgroup tags compare with A-Z folded and
+// every other byte as it is; a nick with a non-ASCII letter names no
+// member (member names are ASCII).
 //
 // INVITE nick #room and KICK #room nick [reason] change a restricted
 // room's access list (chat's allow list) for the room's creator or an

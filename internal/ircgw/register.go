@@ -66,13 +66,9 @@ func (c *client) run(l Line) bool {
 		return false
 	}
 	if !validParams(l.Params) {
-		// UTF8ONLY: the text goes on with U+FFFD for the bad bytes.
-		l.Params = slices.Clone(l.Params)
-		for i, p := range l.Params {
-			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
-		}
-		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
-			c.standardReply("WARN", l.Command, "INVALID_UTF8", nil, "Text that is not UTF-8 was changed: this network is UTF-8 only")
+		var refused bool
+		if l, refused = c.notUTF8(l); refused {
+			return false
 		}
 	}
 	switch l.Command {
@@ -345,6 +341,38 @@ func (c *client) authenticate(l Line) {
 	c.numeric("900", userhost(nick), nick, "You are now logged in as "+nick)
 	c.numeric("903", "SASL authentication successful")
 }
+
+// notUTF8 applies UTF8ONLY to a command with a parameter that is not
+// UTF-8: chat keeps UTF-8 only, and a text with U+FFFD for its bad bytes
+// would be kept and shown to every member as it was mangled, so the
+// command is refused (Ergo's way): FAIL <cmd> INVALID_UTF8, to every
+// client (the utf8-only specification defines the code for the token
+// every client sees, as CHATHISTORY's defines its FAILs); a NOTICE is
+// dropped unanswered (no reply ever answers a NOTICE). The commands
+// whose text the gateway does not keep go on with U+FFFD: USER (the
+// real name is made from the member; WARN USER INVALID_UTF8, so a
+// latin-1 real name still registers), QUIT and PONG (no reply). It
+// returns the line to run and whether it was refused.
+func (c *client) notUTF8(l Line) (Line, bool) {
+	switch l.Command {
+	case "NOTICE":
+		return l, true
+	case "USER", "QUIT", "PONG":
+		l.Params = slices.Clone(l.Params)
+		for i, p := range l.Params {
+			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
+		}
+		if l.Command == "USER" {
+			c.send(Line{Source: serverName, Command: "WARN", Params: []string{"USER", "INVALID_UTF8",
+				"Your real name was not UTF-8 and had its bad bytes replaced: this network is UTF-8 only"}})
+		}
+		return l, false
+	}
+	c.send(Line{Source: serverName, Command: "FAIL", Params: []string{l.Command, "INVALID_UTF8", utf8Refused}})
+	return l, true
+}
+
+const utf8Refused = "Message rejected: this network is UTF-8 only, set your IRC software's encoding to UTF-8"
 
 // validParams reports whether every parameter is UTF-8.
 func validParams(ps []string) bool {
