@@ -112,7 +112,8 @@
 //     its own (message-ids: unique): line i > 0 of a text cut in several
 //     has ".i" after the time (time.i~chatID, naming the message, as a
 //     reference or a reply's parent); a message to the node's own nick,
-//     not kept, has "self."+count as chat ID.
+//     not kept, has "self."+count as chat ID, and a TAGMSG (echo and
+//     deliveries alike) "tag."+count.
 //   - Echo: a message sent by one client goes to every other client of
 //     the node, and back to its sender with echo-message. A message both
 //     returned by Say and published on the event bus goes out once (by
