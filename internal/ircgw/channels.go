@@ -19,15 +19,24 @@ func (c *client) command(l Line) {
 	case "TOPIC":
 		c.topic(l)
 	case "NAMES":
-		if l.Param(0) == "" {
+		switch list := l.Param(0); {
+		case list == "":
 			c.numeric("366", "*", "End of /NAMES list")
-		}
-		for _, name := range strings.Split(l.Param(0), ",") {
-			if ref, ok := s.parseChan(name); ok {
+		case !strings.Contains(list, ","):
+			if ref, ok := s.parseChan(list); ok {
 				s.names(c, ref)
-			} else if name != "" {
-				c.numeric("366", name, "End of /NAMES list")
+			} else {
+				c.numeric("366", list, "End of /NAMES list")
 			}
+		default:
+			// Several channels: their 353s, then one 366 naming the list
+			// as given (Ergo's, irctest's testNamesMultipleChannels).
+			for _, name := range strings.Split(list, ",") {
+				if ref, ok := s.parseChan(name); ok {
+					s.nameLines(c, ref)
+				}
+			}
+			c.numeric("366", list, "End of /NAMES list")
 		}
 	case "MODE":
 		c.mode(l)

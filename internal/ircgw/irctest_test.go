@@ -1,0 +1,78 @@
+package ircgw
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestIrctestNames: irctest's names.py. NAMES of several channels is
+// their 353s, then one 366 naming the list as given
+// (testNamesMultipleChannels: TARGMAX says NAMES takes any number);
+// one channel, or a name that is none, keeps its own 366. Before: a 366
+// after each channel.
+func TestIrctestNames(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	c.send("JOIN #chan1,#chan2")
+	c.until("366")
+	c.until("366")
+	runExchanges(t, c, []exchangeCase{
+		{"NAMES #chan1,#chan2", []string{"353 = #chan1 @alice", "353 = #chan2 @alice", "366 #chan1,#chan2 End of /NAMES list"}},
+		{"NAMES #chan1,#nonexisting", []string{"353 = #chan1 @alice", "366 #chan1,#nonexisting End of /NAMES list"}},
+		{"NAMES #chan1", []string{"353 = #chan1 @alice", "366 #chan1 End of /NAMES list"}},
+		{"NAMES #nonexisting", []string{"366 #nonexisting End of /NAMES list"}},
+		{"NAMES invalid", []string{"366 invalid End of /NAMES list"}},
+	})
+}
+
+// TestMessageToSelfEcho: irctest's chathistory testMessagesToSelf and
+// labeled-response testLabeledPrivmsgResponsesToSelf: a PRIVMSG or
+// NOTICE to one's own nick is delivered once, and with echo-message
+// echoed as well, two equal lines; with a label exactly one of them
+// (the echo) carries it. Before: without a label, a client with
+// echo-message got the delivery alone.
+func TestMessageToSelfEcho(t *testing.T) {
+	tn := newTestNet(t)
+	s := startGateway(t, tn.alice, nil)
+	for _, tc := range []struct {
+		caps    []string
+		line    string
+		n       int    // lines the sender gets
+		labeled string // the label one of them carries
+	}{
+		{nil, "PRIVMSG alice :note", 1, ""},
+		{[]string{"echo-message"}, "PRIVMSG alice :note", 2, ""},
+		{[]string{"echo-message"}, "NOTICE alice :note", 2, ""},
+		{[]string{"echo-message", "batch", "labeled-response"}, "PRIVMSG alice :note", 2, ""},
+		{[]string{"echo-message", "batch", "labeled-response"}, "@label=xyz PRIVMSG alice :note", 2, "xyz"},
+		{[]string{"echo-message", "batch", "labeled-response"}, "@label=xyz NOTICE alice :note", 2, "xyz"},
+	} {
+		t.Run(strings.Join(tc.caps, "+")+" "+tc.line, func(t *testing.T) {
+			c := dial(t, s)
+			c.register(tc.caps...)
+			c.send(tc.line, "PING :end")
+			var got []Line
+			for _, l := range c.until("PONG") {
+				if l.Command == "PRIVMSG" || l.Command == "NOTICE" {
+					got = append(got, l)
+				}
+			}
+			labels := 0
+			for _, l := range got {
+				if lb, ok := l.Get("label"); ok {
+					labels++
+					if lb != tc.labeled {
+						t.Errorf("label %q, want %q", lb, tc.labeled)
+					}
+				}
+				if l.Param(0) != "alice" || l.Param(1) != "note" || l.Source != "alice!alice@peerhood" {
+					t.Errorf("line %s", dump([]Line{l}))
+				}
+			}
+			if len(got) != tc.n || (labels == 1) != (tc.labeled != "") || labels > 1 {
+				t.Fatalf("%d lines (%d labeled), want %d (labeled %q): %s", len(got), labels, tc.n, tc.labeled, dump(got))
+			}
+		})
+	}
+}
