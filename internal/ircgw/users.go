@@ -279,10 +279,11 @@ func (c *client) toSelf(cmd, text string, clientTags []Tag) {
 		nick := o.selfNick()
 		l := Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}}
 		// The sender is the recipient: what it gets is the delivery,
-		// never labeled (labeled-response); with echo-message and a
-		// label, the echo answers the command.
+		// never labeled (labeled-response); with echo-message the echo
+		// comes too, the command's answer (labeled when it is): two equal
+		// lines, as a server sends them (irctest's testMessagesToSelf).
 		o.sendAside(l)
-		if o == c && c.has("echo-message") && c.labelOpen() {
+		if o == c && c.has("echo-message") {
 			o.send(l)
 		}
 	}
