@@ -55,7 +55,8 @@
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
 //     A PRIVMSG to a nick is a direct message (Direct), a query; one to
-//     the client's own nick comes back to the node's clients and is not
+//     the client's own nick comes back to the node's clients (and, with
+//     echo-message, to its sender a second time, as its echo) and is not
 //     kept (chat has no direct message to oneself).
 //   - Prefixes: '@' for a workgroup admin, '+' for a present member
 //     (online, away or busy); multi-prefix gives both. A member going
@@ -124,6 +125,8 @@
 //     gets its playback and CHATHISTORY from the chat store, and the count
 //     of registered clients goes up before its playback is read.
 //   - History: draft/chathistory LATEST, BEFORE, AFTER, AROUND and BETWEEN
+//     of a channel the client is in (another is INVALID_TARGET, as its
+//     PRIVMSG is 404) or a nick,
 //     with msgid= or timestamp= references, at most 500 messages
 //     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch. A client
 //     without draft/chathistory gets, on each join, the messages of the
@@ -180,7 +183,7 @@
 //     (CHATHISTORY's), on that batch's start; no reply is ":peerhood
 //     ACK" with it. A PRIVMSG's echo (echo-message) is its reply; a
 //     message to the client's own nick is delivered unlabeled and, with
-//     echo-message, echoed labeled. A 417 (line over 512 bytes, or
+//     echo-message, echoed (labeled when the command is). A 417 (line over 512 bytes, or
 //     client tags over 4096) and FAIL * INVALID_LINE are labeled from the
 //     line's tag section; a line over MaxRead is not read, its 417 not
 //     labeled. The handlers write with c.send: the lines the client's
@@ -229,7 +232,8 @@
 // of a bad name); a room not joined is 442 (PART, TOPIC set) or 404
 // (PRIVMSG); an empty item of a JOIN or PART list is skipped, and JOIN 0
 // parts the channels in name order. No error ever answers a NOTICE.
-// NAMES alone is 366 with "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
+// NAMES alone is 366 with "*"; NAMES of several channels is their 353s
+// and one 366 naming the list as given. MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
 // change of a known mode 482, an unknown mode character 472; MODE of
 // another nick 502, of no member 401. LIST takes names, masks (* ?)
 // and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a

@@ -194,7 +194,10 @@ func (s *Server) historyTarget(c *client, target string) (wg string, q HistoryQu
 			return "", q, "", false
 		}
 		r, exists := s.roomOf(ref.WG, ref.Room)
-		if !exists {
+		if !exists || !c.inChannel(ref.Name) {
+			// A room the client is not in is no target (chathistory's
+			// INVALID_TARGET; irctest's testInvalidTargets), as its
+			// PRIVMSG is 404: history follows the channels joined.
 			return "", q, "", false
 		}
 		return ref.WG, HistoryQuery{Room: r.Name}, s.chanName(ref.WG, r.Name), true
