@@ -242,7 +242,8 @@
 // 255.255.255.255, hops and idle 0, oplevel n/a; a token that is not 1
 // to 3 digits is 0). AWAY text and TOPIC are cut to AWAYLEN (200) and TOPICLEN
 // (390). SASL: 904 failed, 905 a chunk over 400 bytes (or 8 KB in all),
-// 906 aborted, 907 after success, 908 the mechanisms (PLAIN);
+// 906 aborted, 907 after success, 908 the mechanisms (PLAIN), 462 after
+// registration without it (no SASL once registered);
 // AUTHENTICATE chunks of 400 bytes end with a shorter one or "+".
 // cap-notify is offered (the list never changes). CHATHISTORY errors:
 // FAIL CHATHISTORY UNKNOWN_COMMAND, NEED_MORE_PARAMS, INVALID_PARAMS,

@@ -76,3 +76,33 @@ func TestMessageToSelfEcho(t *testing.T) {
 		})
 	}
 }
+
+// TestIrctestSASLAfterRegistration: irctest's sasl.py: AUTHENTICATE
+// after registration is 462 (no SASL after registration, an optional
+// behaviour) for a client that did not log in with SASL, 907 for one
+// that did. Before: 904, which irctest's testPlainPostRegistration
+// fails (it takes AUTHENTICATE + or 462).
+func TestIrctestSASLAfterRegistration(t *testing.T) {
+	tn := newTestNet(t)
+	s := startGateway(t, tn.alice, nil)
+	for _, tc := range []struct {
+		name string
+		reg  []string
+		want string
+	}{
+		{"pass", []string{"CAP LS 302", "CAP REQ :sasl", "PASS " + testToken, "NICK a", "USER u 0 * :r", "CAP END"}, "462 You may not reregister"},
+		{"no sasl cap", []string{"PASS " + testToken, "NICK a", "USER u 0 * :r"}, "462 You may not reregister"},
+		{"sasl", []string{"CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN", "AUTHENTICATE " + saslPlain("alice", testToken), "NICK a", "USER u 0 * :r", "CAP END"},
+			"907 You have already authenticated using SASL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := dial(t, s)
+			c.send(tc.reg...)
+			c.until("376")
+			runExchanges(t, c, []exchangeCase{
+				{"AUTHENTICATE PLAIN", []string{tc.want}},
+				{"AUTHENTICATE " + saslPlain("alice", testToken), []string{tc.want}},
+			})
+		})
+	}
+}

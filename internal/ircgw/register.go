@@ -290,7 +290,14 @@ func (c *client) authenticate(l Line) {
 		c.numeric("907", "You have already authenticated using SASL")
 		return
 	}
-	if !c.has("sasl") || c.isRegistered() {
+	if c.isRegistered() {
+		// The login is the node's token, given before registration
+		// ended; there is no other account to move to (irctest's
+		// testPlainPostRegistration takes 462 as no SASL afterwards).
+		c.numeric("462", "You may not reregister")
+		return
+	}
+	if !c.has("sasl") {
 		c.numeric("904", "SASL authentication failed")
 		return
 	}
