@@ -86,9 +86,12 @@
 //     account-notify is offered and never sends ACCOUNT: accounts never
 //     change.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
-//     +draft/reply tag is the parent (read as an IRC msgid or a chat
-//     ID; written as the parent's IRC msgid when its time is known, the
-//     last 4,096 messages shown, else the bare chat ID). Another member's topic entry is a
+//     +draft/reply tag is the parent (read as an IRC msgid of the
+//     gateway's or a chat ID shown lately; written as the parent's IRC
+//     msgid when its time is known, the last 4,096 messages shown, else
+//     the bare chat ID); one naming no message chat keeps (another
+//     server's msgid, a message to one's own nick, a TAGMSG) is relayed
+//     as the client's tag, live only, and the message sent all the same. Another member's topic entry is a
 //     TOPIC line (this node's own was answered to its TOPIC command), an
 //     access-list entry is not shown, other kinds (edit, delete,
 //     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
