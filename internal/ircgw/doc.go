@@ -153,7 +153,8 @@
 //     unread), up to Config.Playback each (targets.go).
 //   - draft/read-marker: MARKREAD target [timestamp=T] sets (forward
 //     only, never past now) or asks the last message the USER read in a
-//     conversation (markread.go); kept with the last-seen marks (key +
+//     conversation (markread.go; "*" for none, or for a target naming
+//     nothing, which cannot be set); kept with the last-seen marks (key +
 //     "\x00read"), and setting it moves the last-seen mark too. A client
 //     with the capability is told it after each JOIN, before 366 ("*"
 //     for none), and when another client of its USER moves it.
