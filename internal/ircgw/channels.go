@@ -119,7 +119,7 @@ func (c *client) join(l Line) {
 			continue // "#a,,#b": no channel named
 		}
 		ref, ok := s.parseChan(name)
-		if !ok {
+		if !ok || len(name) > chanLen {
 			c.numeric("403", name, "No such channel: use #room or #room@workgroup")
 			continue
 		}

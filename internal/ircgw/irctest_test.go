@@ -1,6 +1,7 @@
 package ircgw
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -105,4 +106,29 @@ func TestIrctestSASLAfterRegistration(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestIrctestChannellen: irctest's isupport_limits testChannellen where
+// the gateway can follow it: 005 says CHANNELLEN=130, the longest
+// channel there is ('#', a 64-byte room, '@', a 64-byte workgroup tag);
+// a JOIN of a longer name is 403; a room name chat refuses (over 64
+// bytes) is 476. Before: CHANNELLEN=200, and 476 for any long name.
+func TestIrctestChannellen(t *testing.T) {
+	tn := newTestNet(t)
+	c := dial(t, startGateway(t, tn.alice, nil))
+	var tokens []string
+	for _, l := range c.register() {
+		if l.Command == "005" {
+			tokens = append(tokens, l.Params[1:len(l.Params)-1]...)
+		}
+	}
+	if !slices.Contains(tokens, "CHANNELLEN=130") {
+		t.Errorf("005 %q, want CHANNELLEN=130", tokens)
+	}
+	at64, at65, over := "#"+strings.Repeat("a", 64), "#"+strings.Repeat("a", 65), "#"+strings.Repeat("b", 130)
+	runExchanges(t, c, []exchangeCase{
+		{"JOIN " + at64, []string{"JOIN " + at64, "331 " + at64 + " No topic is set", "353 = " + at64 + " @alice", "366 " + at64 + " End of /NAMES list"}},
+		{"JOIN " + at65, []string{"476 " + at65 + " Bad channel name: ..."}},
+		{"JOIN " + over, []string{"403 " + over + " No such channel: use #room or #room@workgroup"}},
+	})
 }

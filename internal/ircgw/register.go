@@ -433,6 +433,10 @@ const (
 	awayLen  = 200 // presence text is at most 256 bytes
 	topicLen = 390
 	nickLen  = 130 // a 63-byte name, '/' and a workgroup tag
+	// chanLen is the longest channel name there is: '#', a 64-byte
+	// room name, '@' and a workgroup tag (a name of at most 64 bytes, or
+	// the shorter ID). A JOIN of a longer one is 403.
+	chanLen = 130
 )
 
 // cutText cuts s to at most n bytes on a rune boundary.
@@ -448,7 +452,7 @@ func cutText(s string, n int) string {
 
 func (s *Server) isupport() []string {
 	return []string{
-		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
+		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=" + strconv.Itoa(chanLen), "CHANTYPES=#",
 		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MONITOR=" + strconv.Itoa(monitorMax), "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=" + strconv.Itoa(nickLen), "PREFIX=(ov)@+", "TARGMAX=JOIN:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1,WHOWAS:1",
 		"TOPICLEN=" + strconv.Itoa(topicLen), "UTF8ONLY", "WHOX",
