@@ -270,10 +270,10 @@
 // JOIN creates a missing room under its lower-case name (rooms are lower
 // case); a name chat would refuse (1 to 64 of a-z, 0-9, - _ .) is 476,
 // a room closed to the member 473, a channel name over CHANNELLEN (130:
-// '#', room, '@', a 64-byte tag; none is longer) 403. CASEMAPPING=ascii (casemap.go):
-// nicks, channel names and workgroup tags compare with A-Z folded and
-// every other byte as it is; a nick with a non-ASCII letter names no
-// member (member names are ASCII).
+// '#', room, '@', a 64-byte tag; none is longer) 403.
+// CASEMAPPING=ascii (casemap.go): nicks, channel names and workgroup
+// tags compare with A-Z folded and every other byte as it is; a nick
+// with a non-ASCII letter names no member (member names are ASCII).
 //
 // INVITE nick #room and KICK #room nick [reason] change a restricted
 // room's access list (chat's allow list) for the room's creator or an
