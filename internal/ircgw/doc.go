@@ -107,9 +107,9 @@
 //   - UTF8ONLY: a command with a parameter that is not UTF-8 is refused
 //     with FAIL <cmd> INVALID_UTF8 (to every client: the code is the
 //     token's), nothing of it reaching chat, which keeps UTF-8 only; a
-//     NOTICE is dropped unanswered. USER, QUIT and PONG, whose text is
-//     not kept, go on with U+FFFD for the bad bytes (USER with WARN
-//     USER INVALID_UTF8). Every line sent is UTF-8.
+//     NOTICE is dropped unanswered. USER, NICK, QUIT and PONG, whose
+//     text is not kept, go on with U+FFFD for the bad bytes (USER and
+//     NICK with WARN <cmd> INVALID_UTF8). Every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup. Every PRIVMSG and NOTICE line has one of

@@ -356,22 +356,22 @@ func (c *client) authenticate(l Line) {
 // client (the utf8-only specification defines the code for the token
 // every client sees, as CHATHISTORY's defines its FAILs); a NOTICE is
 // dropped unanswered (no reply ever answers a NOTICE). The commands
-// whose text the gateway does not keep go on with U+FFFD: USER (the
-// real name is made from the member; WARN USER INVALID_UTF8, so a
-// latin-1 real name still registers), QUIT and PONG (no reply). It
+// whose text the gateway does not keep go on with U+FFFD: USER and NICK
+// (the real name and nick are the member's; WARN <cmd> INVALID_UTF8, so
+// a latin-1 client still registers), QUIT and PONG (no reply). It
 // returns the line to run and whether it was refused.
 func (c *client) notUTF8(l Line) (Line, bool) {
 	switch l.Command {
 	case "NOTICE":
 		return l, true
-	case "USER", "QUIT", "PONG":
+	case "USER", "NICK", "QUIT", "PONG":
 		l.Params = slices.Clone(l.Params)
 		for i, p := range l.Params {
 			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
 		}
-		if l.Command == "USER" {
-			c.send(Line{Source: serverName, Command: "WARN", Params: []string{"USER", "INVALID_UTF8",
-				"Your real name was not UTF-8 and had its bad bytes replaced: this network is UTF-8 only"}})
+		if l.Command == "USER" || l.Command == "NICK" {
+			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8",
+				"Not UTF-8: the bad bytes were replaced; this network is UTF-8 only"}})
 		}
 		return l, false
 	}

@@ -35,7 +35,8 @@ func TestNotUTF8(t *testing.T) {
 		{"KICK #general bob :\xe9", fail("KICK")},
 		{"WHOIS bob\xff", fail("WHOIS")},
 		{"PING :\xff", fail("PING")},
-		{"NICK al\xefce", fail("NICK")},
+		{"NICK al\xefce", []string{"WARN NICK INVALID_UTF8 Not UTF-8: the bad bytes were replaced; this network is UTF-8 only",
+			"432 al\uFFFDce Your nick is your member name (alice) and cannot change"}},
 	}
 	for _, caps := range [][]string{{}, {"standard-replies", "echo-message", "server-time"}} {
 		t.Run("caps="+strings.Join(caps, "+"), func(t *testing.T) {
@@ -85,15 +86,20 @@ func TestNotUTF8Labeled(t *testing.T) {
 	}
 }
 
-// TestNotUTF8RealName: a USER whose real name is not UTF-8 still
-// registers (the real name is made from the member), with WARN USER
-// INVALID_UTF8 to any client.
+// TestNotUTF8RealName: a latin-1 client whose nick and real name are
+// not UTF-8 still registers (both are made from the member), with WARN
+// NICK and WARN USER INVALID_UTF8 to any client.
 func TestNotUTF8RealName(t *testing.T) {
 	tn := newTestNet(t)
 	c := dial(t, startGateway(t, tn.alice, nil))
-	c.send("PASS "+testToken, "NICK j", "USER j 0 * :J\xfcrgen")
-	got := c.until("001")
-	if w, ok := find(got, "WARN"); !ok || w.Param(0) != "USER" || w.Param(1) != "INVALID_UTF8" {
-		t.Fatalf("no WARN USER INVALID_UTF8 before 001: %s", dump(got))
+	c.send("PASS "+testToken, "NICK J\xfcrgen", "USER j 0 * :J\xfcrgen")
+	var warned []string
+	for _, l := range c.until("001") {
+		if l.Command == "WARN" && l.Param(1) == "INVALID_UTF8" {
+			warned = append(warned, l.Param(0))
+		}
+	}
+	if strings.Join(warned, " ") != "NICK USER" {
+		t.Fatalf("WARN INVALID_UTF8 for %q before 001, want NICK USER", warned)
 	}
 }
