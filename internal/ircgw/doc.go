@@ -21,9 +21,10 @@
 // to a longer one and goes on; a line over 512 bytes without its tags,
 // or a client's tag section over 4096 bytes (4094 of tag data,
 // message-tags' client share), is 417 too. NUL, CR or
-// LF inside a line, an empty tag section, an empty source or a bad
-// command is refused with FAIL * INVALID_LINE (a NOTICE to a client
-// without standard-replies); a tag whose key name is
+// LF inside a line, an empty tag section or an empty source is refused
+// with FAIL * INVALID_LINE (a NOTICE to a client without
+// standard-replies); a command word that is not letters or 3 digits is
+// an unknown command (421; 451 before registration); a tag whose key name is
 // malformed is dropped, never a reason to refuse the line
 // (message-tags). Tag values escape ';' '\' ' ' CR LF as \: \\ \s
 // \r \n; an unknown escape \x is x, a lone trailing '\' is dropped. At

@@ -34,6 +34,7 @@ func FuzzCommandLines(f *testing.F) {
 		"@label=xyz PRIVMSG #general :hi\xaa", "USER u 0 * :J\xfcrgen", "PONG :\xff", "WHOIS \u212Aim", "JOIN #\u212Aitchen",
 		"NAMES #general,#nope,", "@+draft/reply=ct95w3 PRIVMSG bob :x", "@+draft/reply=1~self.1 NOTICE #general :x",
 		"AUTHENTICATE PLAIN", "MARKREAD #nope", "MARKREAD nobody timestamp=2020-01-01T00:00:00.000Z", "@+t=1 TAGMSG bob,#general",
+		"@label=deadbeef NONEXISTENT_COMMAND", ":a!b@c X1 y", "@+t=1 12 x",
 	} {
 		f.Add(s)
 	}

@@ -132,3 +132,31 @@ func TestIrctestChannellen(t *testing.T) {
 		{"JOIN " + over, []string{"403 " + over + " No such channel: use #room or #room@workgroup"}},
 	})
 }
+
+// TestIrctestUnknownCommand: irctest's labeled-response
+// testUnknownCommand: a command word that is not letters or 3 digits
+// (NONEXISTENT_COMMAND) is an unknown command, 421, labeled when the
+// line is, 451 before registration. Before: FAIL * INVALID_LINE (a
+// NOTICE without standard-replies).
+func TestIrctestUnknownCommand(t *testing.T) {
+	tn := newTestNet(t)
+	s := startGateway(t, tn.alice, nil)
+	pre := dial(t, s)
+	runExchanges(t, pre, []exchangeCase{{"NONEXISTENT_COMMAND", []string{"451 You have not registered"}}})
+	c := dial(t, s)
+	c.register("batch", "labeled-response")
+	runExchanges(t, c, []exchangeCase{
+		{"NONEXISTENT_COMMAND", []string{"421 NONEXISTENT_COMMAND Unknown command"}},
+		{"priv-msg x :y", []string{"421 PRIV-MSG Unknown command"}},
+		{":alice!a@b X1 y", []string{"421 X1 Unknown command"}},
+		{"@+t=1 12 x", []string{"421 12 Unknown command"}},
+	})
+	c.send("@label=deadbeef NONEXISTENT_COMMAND")
+	l, err := c.read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lb, _ := l.Get("label"); l.Command != "421" || lb != "deadbeef" {
+		t.Fatalf("got %s, want 421 labeled deadbeef", dump([]Line{l}))
+	}
+}
