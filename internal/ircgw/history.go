@@ -154,6 +154,13 @@ func (c *client) chathistory(l Line) {
 		c.historyFail("INVALID_TARGET", sub, target, "No such channel or member")
 		return
 	}
+	if equalFold(target, shown) {
+		// The batch names the target as the client spelled it when that
+		// is the same name (irctest's testChathistoryDMs asks with the
+		// nick upper-cased); another spelling (#room/wg) is answered
+		// with the channel's name.
+		shown = target
+	}
 	limit, err := strconv.Atoi(l.Params[want-1])
 	if err != nil || limit < 0 {
 		c.historyFail("INVALID_PARAMS", sub, "Bad limit")

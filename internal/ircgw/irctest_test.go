@@ -160,3 +160,30 @@ func TestIrctestUnknownCommand(t *testing.T) {
 		t.Fatalf("got %s, want 421 labeled deadbeef", dump([]Line{l}))
 	}
 }
+
+// TestIrctestChathistoryBatchTarget: irctest's chathistory
+// validate_chathistory_batch: the batch's target is the one asked, as
+// spelled, when it names the channel or nick under the casemapping
+// (testChathistoryDMs asks with the nick upper-cased); #room/wg is
+// answered with the channel's name. Before: always the canonical name.
+func TestIrctestChathistoryBatchTarget(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register("batch", "server-time", "message-tags", "draft/chathistory")
+	c.send("JOIN #general")
+	c.until("366")
+	for _, tc := range []struct{ target, want string }{
+		{"bob", "bob"}, {"BOB", "BOB"}, {"#general", "#general"}, {"#GENERAL", "#GENERAL"},
+		{"#general/home", "#general"}, {"bob/LAB", "bob/LAB"}, {"Bob/lab", "Bob/lab"},
+	} {
+		c.send("CHATHISTORY LATEST " + tc.target + " * 10")
+		ls := c.until("BATCH")
+		if open := ls[len(ls)-1]; open.Param(1) != "chathistory" || open.Param(2) != tc.want {
+			t.Errorf("CHATHISTORY LATEST %s: batch %s, want target %s", tc.target, dump([]Line{open}), tc.want)
+		}
+		c.until("BATCH")
+	}
+}
