@@ -130,12 +130,11 @@
 //     of registered clients goes up before its playback is read.
 //   - History: draft/chathistory LATEST, BEFORE, AFTER, AROUND and BETWEEN
 //     of a channel the client is in (another is INVALID_TARGET, as its
-//     PRIVMSG is 404) or a nick,
-//     with msgid= or timestamp= references, at most 500 messages
-//     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch naming the
-//     target as asked (the canonical name for another spelling, #room/wg).
-//     A client
-//     without draft/chathistory gets, on each join, the messages of the
+//     PRIVMSG is 404) or a nick, with msgid= or timestamp= references, at
+//     most 500 messages (ISUPPORT CHATHISTORY=500), in a "chathistory"
+//     batch naming the target as asked (the canonical name for another
+//     spelling, #room/wg). A client without draft/chathistory gets, on
+//     each join, the messages of the
 //     room it missed since its last visit or, on its first visit, the
 //     last Config.Playback (50), in a batch when it has batch. The
 //     last-seen marks (a message's time and ID: chat's times are
