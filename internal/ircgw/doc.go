@@ -275,7 +275,8 @@
 // '#', room, '@', a 64-byte tag; none is longer) 403.
 // CASEMAPPING=ascii (casemap.go): nicks, channel names and workgroup
 // tags compare with A-Z folded and every other byte as it is; a nick
-// with a non-ASCII letter names no member (member names are ASCII).
+// with a non-ASCII letter names no member (member names are ASCII); a
+// channel named in another case is answered with its name (#general).
 //
 // INVITE nick #room and KICK #room nick [reason] change a restricted
 // room's access list (chat's allow list) for the room's creator or an

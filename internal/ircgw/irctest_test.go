@@ -187,3 +187,28 @@ func TestIrctestChathistoryBatchTarget(t *testing.T) {
 		c.until("BATCH")
 	}
 }
+
+// TestIrctestChannelCase: irctest's who testWhoChan("#CHAN") and the
+// modern replies: a channel named in another case is the channel, and
+// the replies name it as its JOIN did (352's channel, 353, 324, 331,
+// PART, 366); WHO's end keeps the mask as asked (315). Before:
+// the client's spelling everywhere ("352 #GENERAL", "PART #GENERAL").
+func TestIrctestChannelCase(t *testing.T) {
+	tn := newTestNet(t)
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "general", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, startGateway(t, tn.alice, nil))
+	c.register()
+	c.send("JOIN #general")
+	c.until("366")
+	runExchanges(t, c, []exchangeCase{
+		{"WHO #GENERAL", []string{"352 #general alice peerhood peerhood alice H@ 0 alice of home",
+			"352 #general bob peerhood peerhood bob H+ 0 bob of home", "315 #GENERAL End of /WHO list"}},
+		{"NAMES #GENERAL", []string{"353 = #general @alice +bob", "366 #general End of /NAMES list"}},
+		{"TOPIC #GENERAL", []string{"331 #general No topic is set"}},
+		{"MODE #GENERAL", []string{"324 #general +nt", "329 #general UNIX"}},
+		{"PART #GENERAL", []string{"PART #general"}},
+		{"JOIN #GENERAL", []string{"JOIN #general", "331 #general No topic is set", "353 = #general @alice +bob", "366 #general End of /NAMES list"}},
+	})
+}

@@ -88,6 +88,10 @@ func (s *Server) parseChan(name string) (ref chanRef, ok bool) {
 	if room == "" || wg == "" {
 		return chanRef{}, false
 	}
+	// Rooms are lower case (chat's names): the folded name is the
+	// room's, so every reply names the channel as its JOIN did
+	// (#GENERAL is #general in 352, 353, 324, PART...).
+	room = fold(room)
 	return chanRef{Name: s.chanName(wg, room), WG: wg, Room: room}, true
 }
 
