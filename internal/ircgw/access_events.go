@@ -181,7 +181,7 @@ func (si *sentInvites) take(wg, ch, nick string, s *Server) []*client {
 	defer si.mu.Unlock()
 	var out []*client
 	si.list = slices.DeleteFunc(si.list, func(x sentInvite) bool {
-		if x.wg == wg && strings.EqualFold(s.chanName(x.wg, x.room), ch) && strings.EqualFold(s.nickOf(x.wg, x.member), nick) {
+		if x.wg == wg && equalFold(s.chanName(x.wg, x.room), ch) && equalFold(s.nickOf(x.wg, x.member), nick) {
 			out = append(out, x.by)
 			return true
 		}

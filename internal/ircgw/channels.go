@@ -19,15 +19,24 @@ func (c *client) command(l Line) {
 	case "TOPIC":
 		c.topic(l)
 	case "NAMES":
-		if l.Param(0) == "" {
+		switch list := l.Param(0); {
+		case list == "":
 			c.numeric("366", "*", "End of /NAMES list")
-		}
-		for _, name := range strings.Split(l.Param(0), ",") {
-			if ref, ok := s.parseChan(name); ok {
+		case !strings.Contains(list, ","):
+			if ref, ok := s.parseChan(list); ok {
 				s.names(c, ref)
-			} else if name != "" {
-				c.numeric("366", name, "End of /NAMES list")
+			} else {
+				c.numeric("366", list, "End of /NAMES list")
 			}
+		default:
+			// Several channels: their 353s, then one 366 naming the list
+			// as given (Ergo's, irctest's testNamesMultipleChannels).
+			for _, name := range strings.Split(list, ",") {
+				if ref, ok := s.parseChan(name); ok {
+					s.nameLines(c, ref)
+				}
+			}
+			c.numeric("366", list, "End of /NAMES list")
 		}
 	case "MODE":
 		c.mode(l)
@@ -85,7 +94,7 @@ func (s *Server) roomOf(wg, name string) (Room, bool) {
 		return Room{}, false
 	}
 	for _, r := range rooms {
-		if strings.EqualFold(r.Name, name) {
+		if equalFold(r.Name, name) {
 			return r, true
 		}
 	}
@@ -110,7 +119,7 @@ func (c *client) join(l Line) {
 			continue // "#a,,#b": no channel named
 		}
 		ref, ok := s.parseChan(name)
-		if !ok {
+		if !ok || len(name) > chanLen {
 			c.numeric("403", name, "No such channel: use #room or #room@workgroup")
 			continue
 		}
@@ -121,7 +130,7 @@ func (c *client) join(l Line) {
 			_, err = s.cfg.Backend.JoinRoom(ctx, ref.WG, r.Name)
 		} else {
 			var r Room
-			ref.Room = strings.ToLower(ref.Room) // rooms are lower case; CASEMAPPING=ascii
+			ref.Room = fold(ref.Room) // rooms are lower case; CASEMAPPING=ascii
 			if !newRoomName(ref.Room) {
 				cancel()
 				c.numeric("476", name, "Bad channel name: a room name is 1 to 64 of a-z, 0-9, - _ . (starting with a letter or digit)")
@@ -362,7 +371,7 @@ func (c *client) mode(l Line) {
 	}
 	target := l.Params[0]
 	if !strings.HasPrefix(target, "#") {
-		if !strings.EqualFold(target, c.selfNick()) {
+		if !equalFold(target, c.selfNick()) {
 			if _, _, ok := s.resolveNick(target); !ok {
 				c.numeric("401", target, "No such nick/channel")
 				return
@@ -441,7 +450,7 @@ func (c *client) list(l Line) {
 			if strings.ContainsAny(r.Name, " ,\x07") {
 				continue // not reachable as a channel
 			}
-			if len(names)+len(masks) > 0 && !slices.ContainsFunc(names, func(n string) bool { return strings.EqualFold(n, name) }) &&
+			if len(names)+len(masks) > 0 && !slices.ContainsFunc(names, func(n string) bool { return equalFold(n, name) }) &&
 				!slices.ContainsFunc(masks, func(m string) bool { return globFold(m, name) }) {
 				continue
 			}

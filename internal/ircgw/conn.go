@@ -358,6 +358,20 @@ func (c *client) serve() {
 			c.labeled(c.rawLabel(raw), func() { c.numeric("417", "Input line was too long") })
 			continue
 		}
+		if errors.Is(err, ErrBadCmd) {
+			// A command that is not letters or 3 digits is a command the
+			// gateway does not know: 421, as any server answers
+			// (irctest's testUnknownCommand sends NONEXISTENT_COMMAND);
+			// 451 before registration, as for any command.
+			c.labeled(c.rawLabel(raw), func() {
+				if !c.isRegistered() {
+					c.numeric("451", "You have not registered")
+					return
+				}
+				c.numeric("421", strings.ToUpper(badCommand(string(raw))), "Unknown command")
+			})
+			continue
+		}
 		if err != nil {
 			c.labeled(c.rawLabel(raw), func() {
 				c.fail("*", "INVALID_LINE", nil, invalidLine(err))
@@ -371,6 +385,20 @@ func (c *client) serve() {
 }
 
 var errLineTooLong = errors.New("line too long")
+
+// badCommand is the command word of a line ParseLine refused with
+// ErrBadCmd: what follows its tag section and source.
+func badCommand(raw string) string {
+	s := strings.TrimRight(raw, "\r\n")
+	for _, lead := range []byte{'@', ':'} {
+		if len(s) > 0 && s[0] == lead {
+			_, s, _ = strings.Cut(s, " ")
+			s = strings.TrimLeft(s, " ")
+		}
+	}
+	cmd, _, _ := strings.Cut(s, " ")
+	return cmd
+}
 
 // maxClientTags is the longest tag section a client may send, '@' and
 // the space included: 4094 bytes of tag data (message-tags), the rest

@@ -21,9 +21,10 @@
 // to a longer one and goes on; a line over 512 bytes without its tags,
 // or a client's tag section over 4096 bytes (4094 of tag data,
 // message-tags' client share), is 417 too. NUL, CR or
-// LF inside a line, an empty tag section, an empty source or a bad
-// command is refused with FAIL * INVALID_LINE (a NOTICE to a client
-// without standard-replies); a tag whose key name is
+// LF inside a line, an empty tag section or an empty source is refused
+// with FAIL * INVALID_LINE (a NOTICE to a client without
+// standard-replies); a command word that is not letters or 3 digits is
+// an unknown command (421; 451 before registration); a tag whose key name is
 // malformed is dropped, never a reason to refuse the line
 // (message-tags). Tag values escape ';' '\' ' ' CR LF as \: \\ \s
 // \r \n; an unknown escape \x is x, a lone trailing '\' is dropped. At
@@ -55,7 +56,8 @@
 //   - Nicks of others: name in the default workgroup, name/wg in another.
 //     WHO * lists every member of every workgroup with its presence.
 //     A PRIVMSG to a nick is a direct message (Direct), a query; one to
-//     the client's own nick comes back to the node's clients and is not
+//     the client's own nick comes back to the node's clients (and, with
+//     echo-message, to its sender a second time, as its echo) and is not
 //     kept (chat has no direct message to oneself).
 //   - Prefixes: '@' for a workgroup admin, '+' for a present member
 //     (online, away or busy); multi-prefix gives both. A member going
@@ -85,9 +87,12 @@
 //     account-notify is offered and never sends ACCOUNT: accounts never
 //     change.
 //   - Messages: PRIVMSG is chat text, NOTICE a chat notice; a reply's
-//     +draft/reply tag is the parent (read as an IRC msgid or a chat
-//     ID; written as the parent's IRC msgid when its time is known, the
-//     last 4,096 messages shown, else the bare chat ID). Another member's topic entry is a
+//     +draft/reply tag is the parent (read as an IRC msgid of the
+//     gateway's or a chat ID shown lately; written as the parent's IRC
+//     msgid when its time is known, the last 4,096 messages shown, else
+//     the bare chat ID); one naming no message chat keeps (another
+//     server's msgid, a message to one's own nick, a TAGMSG) is relayed
+//     as the client's tag, live only, and the message sent all the same. Another member's topic entry is a
 //     TOPIC line (this node's own was answered to its TOPIC command), an
 //     access-list entry is not shown, other kinds (edit, delete,
 //     reaction) are a PRIVMSG prefixed "[kind]", an alert a NOTICE. Text with line breaks
@@ -100,16 +105,20 @@
 //     node's message-tags clients (the echo too); other members,
 //     playback and CHATHISTORY never have them, but +draft/reply (the
 //     chat message's parent).
-//   - UTF8ONLY: parameters that are not UTF-8 are taken with U+FFFD for
-//     the bad bytes (and a WARN INVALID_UTF8, a NOTICE without
-//     standard-replies; nothing for a NOTICE); every line sent is UTF-8.
+//   - UTF8ONLY: a command with a parameter that is not UTF-8 is refused
+//     with FAIL <cmd> INVALID_UTF8 (to every client: the code is the
+//     token's), nothing of it reaching chat, which keeps UTF-8 only; a
+//     NOTICE is dropped unanswered. USER, NICK, QUIT and PONG, whose
+//     text is not kept, go on with U+FFFD for the bad bytes (USER and
+//     NICK with WARN <cmd> INVALID_UTF8). Every line sent is UTF-8.
 //   - msgid: the message's time in Unix nanoseconds (base 36), '~', its
 //     chat ID; so CHATHISTORY's msgid references become History's time
 //     bounds without a lookup. Every PRIVMSG and NOTICE line has one of
 //     its own (message-ids: unique): line i > 0 of a text cut in several
 //     has ".i" after the time (time.i~chatID, naming the message, as a
 //     reference or a reply's parent); a message to the node's own nick,
-//     not kept, has "self."+count as chat ID.
+//     not kept, has "self."+count as chat ID, and a TAGMSG (echo and
+//     deliveries alike) "tag."+count.
 //   - Echo: a message sent by one client goes to every other client of
 //     the node, and back to its sender with echo-message. A message both
 //     returned by Say and published on the event bus goes out once (by
@@ -120,9 +129,12 @@
 //     gets its playback and CHATHISTORY from the chat store, and the count
 //     of registered clients goes up before its playback is read.
 //   - History: draft/chathistory LATEST, BEFORE, AFTER, AROUND and BETWEEN
-//     with msgid= or timestamp= references, at most 500 messages
-//     (ISUPPORT CHATHISTORY=500), in a "chathistory" batch. A client
-//     without draft/chathistory gets, on each join, the messages of the
+//     of a channel the client is in (another is INVALID_TARGET, as its
+//     PRIVMSG is 404) or a nick, with msgid= or timestamp= references, at
+//     most 500 messages (ISUPPORT CHATHISTORY=500), in a "chathistory"
+//     batch naming the target as asked (the canonical name for another
+//     spelling, #room/wg). A client without draft/chathistory gets, on
+//     each join, the messages of the
 //     room it missed since its last visit or, on its first visit, the
 //     last Config.Playback (50), in a batch when it has batch. The
 //     last-seen marks (a message's time and ID: chat's times are
@@ -143,7 +155,8 @@
 //     unread), up to Config.Playback each (targets.go).
 //   - draft/read-marker: MARKREAD target [timestamp=T] sets (forward
 //     only, never past now) or asks the last message the USER read in a
-//     conversation (markread.go); kept with the last-seen marks (key +
+//     conversation (markread.go; "*" for none, or for a target naming
+//     nothing, which cannot be set); kept with the last-seen marks (key +
 //     "\x00read"), and setting it moves the last-seen mark too. A client
 //     with the capability is told it after each JOIN, before 366 ("*"
 //     for none), and when another client of its USER moves it.
@@ -176,7 +189,7 @@
 //     (CHATHISTORY's), on that batch's start; no reply is ":peerhood
 //     ACK" with it. A PRIVMSG's echo (echo-message) is its reply; a
 //     message to the client's own nick is delivered unlabeled and, with
-//     echo-message, echoed labeled. A 417 (line over 512 bytes, or
+//     echo-message, echoed (labeled when the command is). A 417 (line over 512 bytes, or
 //     client tags over 4096) and FAIL * INVALID_LINE are labeled from the
 //     line's tag section; a line over MaxRead is not read, its 417 not
 //     labeled. The handlers write with c.send: the lines the client's
@@ -205,12 +218,12 @@
 //     gateway notes the INVITEs its clients send until their
 //     room.changed comes, at most a minute). A group entry, or a list
 //     that was open, invites no one.
-//   - standard-replies (replies.go): FAIL CHATHISTORY and FAIL MARKREAD,
-//     which their specifications define, go to every client. The others
-//     are the capability's ("arbitrary standard replies"): FAIL *
-//     INVALID_LINE, FAIL MONITOR INVALID_PARAMS, FAIL AWAY CANNOT_SET and
-//     WARN <cmd> INVALID_UTF8 go to a client with it, and to one without
-//     as a server NOTICE with the same description; FAIL PRIVMSG
+//   - standard-replies (replies.go): FAIL CHATHISTORY, FAIL MARKREAD and
+//     INVALID_UTF8 (UTF8ONLY's), which their specifications define, go to
+//     every client. The others are the capability's ("arbitrary standard
+//     replies"): FAIL * INVALID_LINE, FAIL MONITOR INVALID_PARAMS and
+//     FAIL AWAY CANNOT_SET go to a client with it, and to one without as
+//     a server NOTICE with the same description; FAIL PRIVMSG
 //     CANNOT_SEND goes with its 404 to a client with it, the 404 alone to
 //     one without (irssi, HexChat and ii show FAIL raw or not at all).
 //   - Not offered: setname and chghost. A nick, user and host are the
@@ -225,7 +238,8 @@
 // of a bad name); a room not joined is 442 (PART, TOPIC set) or 404
 // (PRIVMSG); an empty item of a JOIN or PART list is skipped, and JOIN 0
 // parts the channels in name order. No error ever answers a NOTICE.
-// NAMES alone is 366 with "*". MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
+// NAMES alone is 366 with "*"; NAMES of several channels is their 353s
+// and one 366 naming the list as given. MODE #room b is the empty ban list (368, CHANMODES=b,,,nt), a
 // change of a known mode 482, an unknown mode character 472; MODE of
 // another nick 502, of no member 401. LIST takes names, masks (* ?)
 // and user counts >N <N (ELIST=MU); WHO takes a channel, a nick or a
@@ -234,7 +248,8 @@
 // 255.255.255.255, hops and idle 0, oplevel n/a; a token that is not 1
 // to 3 digits is 0). AWAY text and TOPIC are cut to AWAYLEN (200) and TOPICLEN
 // (390). SASL: 904 failed, 905 a chunk over 400 bytes (or 8 KB in all),
-// 906 aborted, 907 after success, 908 the mechanisms (PLAIN);
+// 906 aborted, 907 after success, 908 the mechanisms (PLAIN), 462 after
+// registration without it (no SASL once registered);
 // AUTHENTICATE chunks of 400 bytes end with a shorter one or "+".
 // cap-notify is offered (the list never changes). CHATHISTORY errors:
 // FAIL CHATHISTORY UNKNOWN_COMMAND, NEED_MORE_PARAMS, INVALID_PARAMS,
@@ -255,8 +270,13 @@
 // attachments follow its text as "[file] name (size, sha256 start…):
 // peerhood save ID" lines, or "at PATH" where this node keeps the file.
 // JOIN creates a missing room under its lower-case name (rooms are lower
-// case; CASEMAPPING=ascii); a name chat would refuse (1 to 64 of a-z,
-// 0-9, - _ .) is 476, a room closed to the member 473.
+// case); a name chat would refuse (1 to 64 of a-z, 0-9, - _ .) is 476,
+// a room closed to the member 473, a channel name over CHANNELLEN (130:
+// '#', room, '@', a 64-byte tag; none is longer) 403.
+// CASEMAPPING=ascii (casemap.go): nicks, channel names and workgroup
+// tags compare with A-Z folded and every other byte as it is; a nick
+// with a non-ASCII letter names no member (member names are ASCII); a
+// channel named in another case is answered with its name (#general).
 //
 // INVITE nick #room and KICK #room nick [reason] change a restricted
 // room's access list (chat's allow list) for the room's creator or an

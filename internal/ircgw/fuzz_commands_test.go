@@ -29,6 +29,12 @@ func FuzzCommandLines(f *testing.F) {
 		// s15: client-only tags relayed, empty list items, CAP replies in lines.
 		"@+x=1;+y;z=2 PRIVMSG #general,alice :t", "@+x=\\ NOTICE alice :n", "JOIN #a,,#b", "PART ,,#a :r", "JOIN ,",
 		"CAP LS 302", "CAP LIST", "CAP LS", "MONITOR x", "AWAY :\xff",
+		// s16: UTF8ONLY refusals, ASCII casemapping, NAMES lists, reply
+		// tags naming no chat message, SASL after registration, MARKREAD.
+		"@label=xyz PRIVMSG #general :hi\xaa", "USER u 0 * :J\xfcrgen", "PONG :\xff", "WHOIS \u212Aim", "JOIN #\u212Aitchen",
+		"NAMES #general,#nope,", "@+draft/reply=ct95w3 PRIVMSG bob :x", "@+draft/reply=1~self.1 NOTICE #general :x",
+		"AUTHENTICATE PLAIN", "MARKREAD #nope", "MARKREAD nobody timestamp=2020-01-01T00:00:00.000Z", "@+t=1 TAGMSG bob,#general",
+		"@label=deadbeef NONEXISTENT_COMMAND", ":a!b@c X1 y", "@+t=1 12 x",
 	} {
 		f.Add(s)
 	}

@@ -154,6 +154,13 @@ func (c *client) chathistory(l Line) {
 		c.historyFail("INVALID_TARGET", sub, target, "No such channel or member")
 		return
 	}
+	if equalFold(target, shown) {
+		// The batch names the target as the client spelled it when that
+		// is the same name (irctest's testChathistoryDMs asks with the
+		// nick upper-cased); another spelling (#room/wg) is answered
+		// with the channel's name.
+		shown = target
+	}
 	limit, err := strconv.Atoi(l.Params[want-1])
 	if err != nil || limit < 0 {
 		c.historyFail("INVALID_PARAMS", sub, "Bad limit")
@@ -194,7 +201,10 @@ func (s *Server) historyTarget(c *client, target string) (wg string, q HistoryQu
 			return "", q, "", false
 		}
 		r, exists := s.roomOf(ref.WG, ref.Room)
-		if !exists {
+		if !exists || !c.inChannel(ref.Name) {
+			// A room the client is not in is no target (chathistory's
+			// INVALID_TARGET; irctest's testInvalidTargets), as its
+			// PRIVMSG is 404: history follows the channels joined.
 			return "", q, "", false
 		}
 		return ref.WG, HistoryQuery{Room: r.Name}, s.chanName(ref.WG, r.Name), true

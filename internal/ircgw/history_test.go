@@ -68,6 +68,12 @@ func TestChathistory(t *testing.T) {
 	s := startGateway(t, tn.alice, nil)
 	c := dial(t, s)
 	c.register("batch", "server-time", "message-tags", "draft/chathistory")
+	// s16: only a channel joined is a target (testInvalidTargets below).
+	if _, err := tn.bob.CreateRoom(t.Context(), "wg-home", "elsewhere", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.send("JOIN #general")
+	c.until("366")
 	id := func(i int) string { return "msgid=" + ircMsgID(msgs[i-1]) }
 	ts := func(i int) string { return "timestamp=" + msgs[i-1].Time.Format(timeFormat) }
 	cases := []struct {
@@ -94,6 +100,8 @@ func TestChathistory(t *testing.T) {
 	}
 	for _, tc := range []struct{ line, code string }{
 		{"LATEST #nope * 3", "INVALID_TARGET"},
+		{"LATEST #elsewhere * 3", "INVALID_TARGET"}, // a room not joined (irctest's testInvalidTargets); was its history
+		{"LATEST nobody * 3", "INVALID_TARGET"},
 		{"BEFORE #general * 3", "INVALID_PARAMS"},
 		{"AFTER #general msgid=garbage 3", "INVALID_PARAMS"},
 		{"TARGETS x y 3", "INVALID_PARAMS"},
@@ -192,6 +200,8 @@ func TestChathistorySameMillisecond(t *testing.T) {
 	s := startGateway(t, alice, func(c *Config) { c.Backend = msBackend{alice} })
 	c := dial(t, s)
 	c.register("batch", "server-time", "message-tags", "draft/chathistory")
+	c.send("JOIN #general") // s16: only a channel joined is a target
+	c.until("366")
 	id := func(i int) string { return "msgid=" + ircMsgID(msgs[i-1]) }
 	for _, tc := range []struct{ line, want string }{
 		{"LATEST #general " + id(7) + " 10", "m8 m9 m10"},

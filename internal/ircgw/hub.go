@@ -167,6 +167,23 @@ func (s *Server) parentMsgID(id string) string {
 	return ircMsgID(Message{ID: id, Time: t})
 }
 
+// chatParent is the chat message a +draft/reply value names: the chat
+// ID of an IRC msgid of the gateway's (time~chatID), but that of a
+// message chat does not keep ("self." to the node's own nick, "tag." a
+// TAGMSG), or a bare chat ID the gateway showed lately. Anything else
+// (another server's msgid, irctest's random ones) names no message chat
+// has, and chat refuses a send with a parent it cannot read: the
+// message would be lost for its tag.
+func (s *Server) chatParent(ref string) (string, bool) {
+	if _, id, ok := parseMsgID(ref); ok {
+		return id, !strings.HasPrefix(id, "self.") && !strings.HasPrefix(id, "tag.")
+	}
+	s.mu.Lock()
+	_, known := s.times.at[ref]
+	s.mu.Unlock()
+	return ref, known
+}
+
 // pieceMsgID is the msgid of line i of a message's text cut in several
 // (i > 0): the message's with ".i" after its time (time.i~chatID). Each
 // line has its own (message-ids: unique), naming the message.
@@ -377,7 +394,7 @@ func awayText(state, text string) string {
 
 func containsFold(list []string, s string) bool {
 	for _, x := range list {
-		if strings.EqualFold(x, s) {
+		if equalFold(x, s) {
 			return true
 		}
 	}

@@ -225,10 +225,3 @@ func goid() uint64 {
 	n, _ := strconv.ParseUint(string(b), 10, 64)
 	return n
 }
-
-// labelOpen reports whether c's labeled command is being handled.
-func (c *client) labelOpen() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.resp != nil
-}

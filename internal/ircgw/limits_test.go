@@ -14,7 +14,8 @@ import (
 )
 
 // TestMalformedLines: a line over the limit is 417 and the connection
-// goes on; a line that does not parse is a FAIL; empty lines are
+// goes on; a line that does not parse is a FAIL (one whose command word
+// is not letters or 3 digits is an unknown command, 421); empty lines are
 // ignored; a line may end with LF alone.
 func TestMalformedLines(t *testing.T) {
 	tn := newTestNet(t)
@@ -26,7 +27,7 @@ func TestMalformedLines(t *testing.T) {
 	}{
 		{"too long", "PRIVMSG #x :" + strings.Repeat("a", MaxRead+10) + "\r\n", "417"},
 		{"NUL", "PRIVMSG #x :a\x00b\r\n", "FAIL"},
-		{"bad command", "PRIV-MSG x\r\n", "FAIL"},
+		{"bad command", "PRIV-MSG x\r\n", "421"}, // s16: an unknown command (was FAIL INVALID_LINE)
 		{"bad tag key: dropped", "@=x;a_b=1 PING a\r\n", "PONG"},
 		{"empty tag section", "@ PING a\r\n", "FAIL"},
 		{"client tags over 4094 bytes", "@+a=" + strings.Repeat("b", 4092) + " PING a\r\n", "417"},

@@ -10,7 +10,8 @@ import (
 // the last-seen (delivered) marks, under the same key + "\x00read".
 // MARKREAD target timestamp=T sets it (forward only, never past now) and
 // moves the last-seen mark to T too (what was read needs no playback);
-// MARKREAD target asks it; a client with the capability is told it after
+// MARKREAD target asks it ("*" when none is known, or the target names
+// nothing; setting one for such a target is FAIL INVALID_PARAMS); a client with the capability is told it after
 // each JOIN (before 366) and whenever another client of the same USER
 // moves it.
 
@@ -59,6 +60,12 @@ func (c *client) markRead(l Line) {
 		return
 	}
 	key, shown, ok := s.markTarget(c, l.Params[0])
+	if !ok && len(l.Params) == 1 {
+		// Asked of a channel or nick that names nothing: no read
+		// timestamp is known (irctest's testGetNoReadMarker).
+		c.send(Line{Source: serverName, Command: "MARKREAD", Params: []string{l.Params[0], "*"}})
+		return
+	}
 	if !ok {
 		c.send(Line{Source: serverName, Command: "FAIL", Params: []string{"MARKREAD", "INVALID_PARAMS", l.Params[0], "No such channel or member"}})
 		return

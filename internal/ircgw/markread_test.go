@@ -48,7 +48,10 @@ func TestReadMarker(t *testing.T) {
 		{"MARKREAD #GENERAL", "MARKREAD #general " + ts(msgs[0])},
 		{"MARKREAD bob", "MARKREAD bob *"},
 		{"MARKREAD", "FAIL MARKREAD NEED_MORE_PARAMS"},
-		{"MARKREAD #nope", "FAIL MARKREAD INVALID_PARAMS #nope"},
+		{"MARKREAD #nope", "MARKREAD #nope *"}, // s16: was FAIL INVALID_PARAMS (irctest's testGetNoReadMarker)
+		{"MARKREAD nobody", "MARKREAD nobody *"},
+		{"MARKREAD #nope timestamp=2000-01-01T00:00:00.000Z", "FAIL MARKREAD INVALID_PARAMS #nope"},
+		{"MARKREAD #general *", "FAIL MARKREAD INVALID_PARAMS *"},
 		{"MARKREAD #general yesterday", "FAIL MARKREAD INVALID_PARAMS yesterday"},
 	} {
 		a.send(tc.line, "PING :x")

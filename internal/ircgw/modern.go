@@ -2,6 +2,7 @@ package ircgw
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,12 +244,17 @@ func (c *client) tagmsg(l Line) {
 			}
 			target = s.nickOf(wg, m.Name)
 		}
-		now := time.Now().UTC().Format(timeFormat)
+		at := time.Now().UTC()
+		now := at.Format(timeFormat)
+		// Not kept, but a message with its msgid (message-ids), unique as
+		// a message's to the node's own nick is: of this instant and the
+		// gateway's count; the echo and every delivery share it.
+		id := ircMsgID(Message{ID: "tag." + strconv.FormatUint(s.selfSeq.Add(1), 36), Time: at})
 		for _, o := range s.registered() {
 			if !o.has("message-tags") || o == c && !o.has("echo-message") || inChan != "" && !o.inChannel(inChan) {
 				continue
 			}
-			ot := slices.Clone(tags)
+			ot := append([]Tag{{Key: "msgid", Value: id}}, tags...)
 			if o.has("server-time") {
 				ot = append(ot, Tag{Key: "time", Value: now})
 			}

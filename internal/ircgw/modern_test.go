@@ -10,7 +10,8 @@ import (
 
 // exchange sends line, then a PING sentinel, and returns the replies
 // before its PONG, each "CMD param...": a server reply's first
-// parameter (the client's nick, or *) left out, the source left out.
+// parameter (the client's nick, or *) left out, but a standard reply's
+// (its command), the source left out.
 func exchange(t *testing.T, c *ircClient, line string) []string {
 	t.Helper()
 	tok := fmt.Sprintf("end-%d", len(c.log))
@@ -25,7 +26,7 @@ func exchange(t *testing.T, c *ircClient, line string) []string {
 			return out
 		}
 		ps := l.Params
-		if l.Source == serverName && len(ps) > 0 && l.Command != "PONG" && l.Command != "CAP" {
+		if l.Source == serverName && len(ps) > 0 && !slices.Contains([]string{"PONG", "CAP", "FAIL", "WARN", "NOTE"}, l.Command) {
 			ps = ps[1:]
 		}
 		out = append(out, unixTime.ReplaceAllString(strings.TrimSpace(l.Command+" "+strings.Join(ps, " ")), "UNIX"))

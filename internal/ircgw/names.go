@@ -30,7 +30,7 @@ func (s *Server) tagOf(w Workgroup) string {
 	}
 	n := 0
 	for _, o := range s.cfg.Backend.Workgroups() {
-		if strings.EqualFold(o.Name, w.Name) || strings.EqualFold(o.ID, w.Name) {
+		if equalFold(o.Name, w.Name) || equalFold(o.ID, w.Name) {
 			n++
 		}
 	}
@@ -43,7 +43,7 @@ func (s *Server) tagOf(w Workgroup) string {
 // wgByTag finds a workgroup by its tag, name or ID.
 func (s *Server) wgByTag(tag string) (string, bool) {
 	for _, w := range s.cfg.Backend.Workgroups() {
-		if w.ID == tag || strings.EqualFold(s.tagOf(w), tag) {
+		if w.ID == tag || equalFold(s.tagOf(w), tag) {
 			return w.ID, true
 		}
 	}
@@ -88,13 +88,17 @@ func (s *Server) parseChan(name string) (ref chanRef, ok bool) {
 	if room == "" || wg == "" {
 		return chanRef{}, false
 	}
+	// Rooms are lower case (chat's names): the folded name is the
+	// room's, so every reply names the channel as its JOIN did
+	// (#GENERAL is #general in 352, 353, 324, PART...).
+	room = fold(room)
 	return chanRef{Name: s.chanName(wg, room), WG: wg, Room: room}, true
 }
 
 // nickOf is member name's nick: name in the default workgroup,
 // name/tag in another.
 func (s *Server) nickOf(wg, name string) string {
-	if me, ok := s.self(wg); ok && strings.EqualFold(me.Name, name) {
+	if me, ok := s.self(wg); ok && equalFold(me.Name, name) {
 		return s.selfNickDefault()
 	}
 	if wg == s.defaultWG() {
@@ -112,8 +116,8 @@ func (s *Server) resolveNick(nick string) (wg string, m Member, ok bool) {
 		}
 		name = nick[:i]
 	}
-	if wg == "" || name == "" {
-		return "", Member{}, false
+	if wg == "" || name == "" || !asciiOnly(name) {
+		return "", Member{}, false // the directory folds Unicode: "\u212Aim" would be kim
 	}
 	m, ok = s.cfg.Backend.Member(wg, name)
 	return wg, m, ok
@@ -142,5 +146,3 @@ func (s *Server) isSelf(m Message) bool {
 	me, ok := s.self(m.Workgroup)
 	return ok && (me.PeerID != "" && me.PeerID == m.AuthorID || me.PeerID == "" && strings.EqualFold(me.Name, m.Author))
 }
-
-func fold(s string) string { return strings.ToLower(s) }

@@ -66,13 +66,9 @@ func (c *client) run(l Line) bool {
 		return false
 	}
 	if !validParams(l.Params) {
-		// UTF8ONLY: the text goes on with U+FFFD for the bad bytes.
-		l.Params = slices.Clone(l.Params)
-		for i, p := range l.Params {
-			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
-		}
-		if l.Command != "NOTICE" { // no reply ever answers a NOTICE
-			c.standardReply("WARN", l.Command, "INVALID_UTF8", nil, "Text that is not UTF-8 was changed: this network is UTF-8 only")
+		var refused bool
+		if l, refused = c.notUTF8(l); refused {
+			return false
 		}
 	}
 	switch l.Command {
@@ -256,7 +252,7 @@ func (c *client) nickCmd(l Line) {
 		return
 	}
 	self := c.selfNick()
-	if strings.EqualFold(want, self) {
+	if equalFold(want, self) {
 		return
 	}
 	if _, _, ok := c.s.resolveNick(want); ok {
@@ -294,7 +290,14 @@ func (c *client) authenticate(l Line) {
 		c.numeric("907", "You have already authenticated using SASL")
 		return
 	}
-	if !c.has("sasl") || c.isRegistered() {
+	if c.isRegistered() {
+		// The login is the node's token, given before registration
+		// ended; there is no other account to move to (irctest's
+		// testPlainPostRegistration takes 462 as no SASL afterwards).
+		c.numeric("462", "You may not reregister")
+		return
+	}
+	if !c.has("sasl") {
 		c.numeric("904", "SASL authentication failed")
 		return
 	}
@@ -345,6 +348,38 @@ func (c *client) authenticate(l Line) {
 	c.numeric("900", userhost(nick), nick, "You are now logged in as "+nick)
 	c.numeric("903", "SASL authentication successful")
 }
+
+// notUTF8 applies UTF8ONLY to a command with a parameter that is not
+// UTF-8: chat keeps UTF-8 only, and a text with U+FFFD for its bad bytes
+// would be kept and shown to every member as it was mangled, so the
+// command is refused (Ergo's way): FAIL <cmd> INVALID_UTF8, to every
+// client (the utf8-only specification defines the code for the token
+// every client sees, as CHATHISTORY's defines its FAILs); a NOTICE is
+// dropped unanswered (no reply ever answers a NOTICE). The commands
+// whose text the gateway does not keep go on with U+FFFD: USER and NICK
+// (the real name and nick are the member's; WARN <cmd> INVALID_UTF8, so
+// a latin-1 client still registers), QUIT and PONG (no reply). It
+// returns the line to run and whether it was refused.
+func (c *client) notUTF8(l Line) (Line, bool) {
+	switch l.Command {
+	case "NOTICE":
+		return l, true
+	case "USER", "NICK", "QUIT", "PONG":
+		l.Params = slices.Clone(l.Params)
+		for i, p := range l.Params {
+			l.Params[i] = strings.ToValidUTF8(p, "\uFFFD")
+		}
+		if l.Command == "USER" || l.Command == "NICK" {
+			c.send(Line{Source: serverName, Command: "WARN", Params: []string{l.Command, "INVALID_UTF8",
+				"Not UTF-8: the bad bytes were replaced; this network is UTF-8 only"}})
+		}
+		return l, false
+	}
+	c.send(Line{Source: serverName, Command: "FAIL", Params: []string{l.Command, "INVALID_UTF8", utf8Refused}})
+	return l, true
+}
+
+const utf8Refused = "Message rejected: this network is UTF-8 only, set your IRC software's encoding to UTF-8"
 
 // validParams reports whether every parameter is UTF-8.
 func validParams(ps []string) bool {
@@ -398,6 +433,10 @@ const (
 	awayLen  = 200 // presence text is at most 256 bytes
 	topicLen = 390
 	nickLen  = 130 // a 63-byte name, '/' and a workgroup tag
+	// chanLen is the longest channel name there is: '#', a 64-byte
+	// room name, '@' and a workgroup tag (a name of at most 64 bytes, or
+	// the shorter ID). A JOIN of a longer one is 403.
+	chanLen = 130
 )
 
 // cutText cuts s to at most n bytes on a rune boundary.
@@ -413,7 +452,7 @@ func cutText(s string, n int) string {
 
 func (s *Server) isupport() []string {
 	return []string{
-		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=200", "CHANTYPES=#",
+		"AWAYLEN=" + strconv.Itoa(awayLen), "CASEMAPPING=ascii", "CHANMODES=b,,,nt", "CHANNELLEN=" + strconv.Itoa(chanLen), "CHANTYPES=#",
 		"CHATHISTORY=" + strconv.Itoa(HistoryMax), "ELIST=MU", "MONITOR=" + strconv.Itoa(monitorMax), "MSGREFTYPES=msgid,timestamp",
 		"NETWORK=" + s.cfg.Network, "NICKLEN=" + strconv.Itoa(nickLen), "PREFIX=(ov)@+", "TARGMAX=JOIN:,NAMES:,NOTICE:4,PART:,PRIVMSG:4,TAGMSG:4,WHOIS:1,WHOWAS:1",
 		"TOPICLEN=" + strconv.Itoa(topicLen), "UTF8ONLY", "WHOX",

@@ -6,8 +6,9 @@ package ircgw
 // specification"), so a client that did not ask for it gets the
 // description as a server NOTICE instead (irssi, HexChat and ii show a
 // FAIL as an unknown command, or not at all), or nothing when a numeric
-// tells it already (PRIVMSG's 404). FAIL CHATHISTORY and FAIL MARKREAD
-// are their specifications' own and go to every client.
+// tells it already (PRIVMSG's 404). FAIL CHATHISTORY, FAIL MARKREAD and
+// INVALID_UTF8 (UTF8ONLY's, register.go) are their specifications' own
+// and go to every client.
 
 // standardReply sends "verb cmd code context... :desc" to a client with
 // standard-replies, else the description as a NOTICE.

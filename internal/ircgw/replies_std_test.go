@@ -24,7 +24,8 @@ func (refusingNode) SetAway(context.Context, bool, string) error { return errRef
 // command's specification enables go to a client with standard-replies
 // only; one without gets the description as a server NOTICE, or only
 // the numeric that says it (PRIVMSG's 404). FAIL CHATHISTORY stays a
-// FAIL for every client (its specification's). Before: every client got
+// FAIL for every client (its specification's), and so does FAIL <cmd>
+// INVALID_UTF8 (UTF8ONLY's). Before: every client got
 // FAIL and WARN, which irssi, HexChat and ii do not know.
 func TestStandardRepliesOnlyWithTheCap(t *testing.T) {
 	tn := newTestNet(t)
@@ -49,8 +50,8 @@ func TestStandardRepliesOnlyWithTheCap(t *testing.T) {
 		{"PRIVMSG #general :hi", "FAIL PRIVMSG CANNOT_SEND #general store closed | 404 #general Cannot send: store closed", "404 #general Cannot send: store closed"},
 		{"NOTICE #general :hi", "", ""},
 		{"NOTICE #general :\xff", "", ""},
-		{"WHOIS \xff", "WARN WHOIS INVALID_UTF8 Text that is not UTF-8 was changed: this network is UTF-8 only | 401 \uFFFD No such nick/channel | 318 \uFFFD End of /WHOIS list",
-			"NOTICE Text that is not UTF-8 was changed: this network is UTF-8 only | 401 \uFFFD No such nick/channel | 318 \uFFFD End of /WHOIS list"},
+		// UTF8ONLY's own code, to every client (s16; was WARN and the command run with U+FFFD).
+		{"WHOIS \xff", "FAIL WHOIS INVALID_UTF8 " + utf8Refused, "FAIL WHOIS INVALID_UTF8 " + utf8Refused},
 		{"CHATHISTORY", "FAIL CHATHISTORY NEED_MORE_PARAMS * Missing parameters", "FAIL CHATHISTORY NEED_MORE_PARAMS * Missing parameters"},
 	} {
 		t.Run(strings.ToValidUTF8(tc.line, "?"), func(t *testing.T) {

@@ -126,8 +126,8 @@ type Server struct {
 	// nreg counts registered clients: while it is 0 the hub drops bus
 	// events unread (hub.go). It goes up before a client's playback.
 	nreg atomic.Int64
-	// selfSeq counts the messages to the node's own nick (not kept by
-	// chat): their msgids.
+	// selfSeq counts the messages chat does not keep (to the node's own
+	// nick, TAGMSGs): their msgids.
 	selfSeq atomic.Uint64
 
 	mu         sync.Mutex

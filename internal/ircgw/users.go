@@ -231,9 +231,17 @@ func (c *client) privmsg(l Line) {
 	// clients, as on any IRC server; chat has no notes to self, so it
 	// is not kept.
 	tags := clientOnlyTags(l.Tags)
+	// +draft/reply is chat's parent when it names a message chat keeps;
+	// otherwise (and on a message chat does not keep) it goes as the
+	// client's tag, live only, the message sent all the same.
+	reply, hasReply := l.Get("+draft/reply")
+	rawTags := tags
+	if hasReply {
+		rawTags = append(slices.Clone(tags), Tag{Key: "+draft/reply", Value: reply})
+	}
 	targets = slices.DeleteFunc(targets, func(target string) bool {
 		if _, m, ok := c.s.resolveNick(target); !strings.HasPrefix(target, "#") && ok && m.Self {
-			c.toSelf(l.Command, l.Params[1], tags)
+			c.toSelf(l.Command, l.Params[1], rawTags)
 			return true
 		}
 		return false
@@ -248,11 +256,12 @@ func (c *client) privmsg(l Line) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
 	opt := SendOptions{Notice: notice}
-	if p, ok := l.Get("+draft/reply"); ok {
-		if _, id, ok := parseMsgID(p); ok {
-			p = id
+	if hasReply {
+		if parent, ok := c.s.chatParent(reply); ok {
+			opt.Parent = parent
+		} else {
+			tags = rawTags
 		}
-		opt.Parent = p
 	}
 	for _, target := range targets {
 		c.sendTo(target, text, tags, opt, notice)
@@ -279,10 +288,11 @@ func (c *client) toSelf(cmd, text string, clientTags []Tag) {
 		nick := o.selfNick()
 		l := Line{Tags: tags, Source: userhost(nick), Command: cmd, Params: []string{nick, text}}
 		// The sender is the recipient: what it gets is the delivery,
-		// never labeled (labeled-response); with echo-message and a
-		// label, the echo answers the command.
+		// never labeled (labeled-response); with echo-message the echo
+		// comes too, the command's answer (labeled when it is): two equal
+		// lines, as a server sends them (irctest's testMessagesToSelf).
 		o.sendAside(l)
-		if o == c && c.has("echo-message") && c.labelOpen() {
+		if o == c && c.has("echo-message") {
 			o.send(l)
 		}
 	}
