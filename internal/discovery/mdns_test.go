@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -263,15 +265,53 @@ func FuzzMDNSPacket(f *testing.F) {
 	}
 	f.Add(pkts[0])
 	other := newMDNSNames(MDNSService, "vutsrqponmlkjihgfedcba9876543210")
+	// other's own announce, as it hears it back (multicast loops).
+	ownPTR, ownRest := other.records(self, mdnsTTL, true)
+	own := new(dns.Msg)
+	own.Response = true
+	own.Answer = append([]dns.RR{ownPTR}, ownRest...)
+	ownPkt, err := own.Pack()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(ownPkt)
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		var m dns.Msg
 		if m.Unpack(pkt) != nil {
 			return
 		}
+		seen := map[string]bool{}
 		for _, h := range other.parseResponse(&m) {
-			_ = h.ttl()
-			foundPeers(h.txt, "")
+			// One entry per instance (names compare case-insensitively),
+			// never this node's own, each from a PTR or TXT that came.
+			if h.instance != strings.ToLower(h.instance) || seen[h.instance] || strings.EqualFold(h.instance, other.instance) {
+				t.Fatalf("heard instance %q (own %q, seen %v)", h.instance, other.instance, seen)
+			}
+			seen[h.instance] = true
+			if (!h.hasPTR && !h.hasTXT) || (!h.hasTXT && len(h.txt) > 0) {
+				t.Fatalf("heard %+v", h)
+			}
+			// Every peer found carries an address, and a node never finds itself.
+			found := foundPeers(h.txt, "")
+			for _, ai := range found {
+				if len(ai.Addrs) == 0 {
+					t.Fatalf("peer %s found with no address in %q", ai.ID, h.txt)
+				}
+				for _, again := range foundPeers(h.txt, ai.ID) {
+					if again.ID == ai.ID {
+						t.Fatalf("found itself (%s) in %q", ai.ID, h.txt)
+					}
+				}
+			}
 		}
-		_ = other.askedOf(&m)
+		// A node asked nothing of another's instance; what it is asked it
+		// is asked by name.
+		q := other.askedOf(&m)
+		if q.lookup && !slices.ContainsFunc(m.Question, func(x dns.Question) bool { return strings.EqualFold(x.Name, other.instance) }) {
+			t.Fatalf("lookup of %s read from questions %v", other.instance, m.Question)
+		}
+		if q.browse && !slices.ContainsFunc(m.Question, func(x dns.Question) bool { return strings.EqualFold(x.Name, other.service) }) {
+			t.Fatalf("browse of %s read from questions %v", other.service, m.Question)
+		}
 	})
 }

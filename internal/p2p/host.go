@@ -102,10 +102,11 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	rm, err := newResourceManager()
+	base, err := newResourceManager()
 	if err != nil {
 		return nil, err
 	}
+	rm := limitNegotiating(base, NegotiatingStreamsPerPeer)
 	cm, err := newConnManager()
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.Metrics != nil {
 		parts.reg = withoutRcmgr{cfg.Metrics}
-		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
+		if st, ok := base.(rcmgr.ResourceManagerState); ok {
 			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
 				cfg.Log.Warn("resource manager metrics not exported", "err", err)
 			}

@@ -80,7 +80,7 @@ func (s *Service) pushAll(ctx context.Context, st *sendStream, r *wire.Reader, p
 	done := 0
 	for _, b := range batches {
 		var rep deliverReply
-		if err := r.ReadFrame(&rep); err != nil {
+		if err := st.readFrame(r, &rep); err != nil {
 			rerr = fmt.Errorf("read push reply: %w", err)
 			break
 		}
@@ -122,7 +122,7 @@ func (s *Service) pushAll(ctx context.Context, st *sendStream, r *wire.Reader, p
 }
 
 func (s *Service) offerOne(ctx context.Context, st *sendStream, r *wire.Reader, p peer.ID, j dueJob, route string) error {
-	rep, err := ask[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
+	rep, err := askFrame[deliverReply](st, r, &deliverReq{Op: opOffer, Envelope: j.envelope})
 	if err != nil {
 		return fmt.Errorf("offer: %w", err)
 	}
@@ -131,7 +131,7 @@ func (s *Service) offerOne(ctx context.Context, st *sendStream, r *wire.Reader, 
 			return err
 		}
 		rep = deliverReply{}
-		if err := r.ReadFrame(&rep); err != nil {
+		if err := st.readFrame(r, &rep); err != nil {
 			return fmt.Errorf("read receipt: %w", err)
 		}
 	}

@@ -331,10 +331,17 @@
 // whose stream has made no progress for stallAfter (5 s) leaves the pool
 // and goes on beside it, so slow or stalled peers do not hold up the
 // others while they wait out the idle timeout; up to maxStalled (64) at
-// once, beyond which a stalled worker keeps its place. No bytes are
+// once, beyond which a stalled worker keeps its place. Every reply
+// frame a worker reads (push and offer replies, receipts, deposit and
+// receipt-deposit replies) must be whole within twice idleTimeout of
+// when its reading began (sendStream.readFrame), and one not whole
+// within stallAfter counts as a stall however often a byte of it comes
+// (workSlot.watchFrame): a recipient or mailbox that drips its reply a
+// byte at a time leaves the pool after stallAfter and is cut after
+// frameWait (records/2026-12-01-s16-bounds.md). No bytes are
 // reserved for replies (frames a node asked for). The live offer
 // (live_send.go) runs outside the pool and bounds each write of a
-// segment by idleTimeout.
+// segment by idleTimeout; its replies are read with the idle deadline.
 //
 // Fetches from mailboxes (mailbox_fetch.go,
 // records/2026-12-01-s15-mboxfetch.md): every reply frame read while

@@ -53,7 +53,7 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 		var rep mailboxReply
 		err := wire.WriteFrame(st, &req)
 		if err == nil {
-			err = r.ReadFrame(&rep)
+			err = st.readFrame(r, &rep)
 		}
 		if err != nil {
 			_ = st.Reset()
@@ -79,7 +79,7 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 	}
 	s.markDeposited(ctx, kept, mbName)
 	for i, j := range large {
-		rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDeposit, Envelope: j.envelope})
+		rep, err := askFrame[mailboxReply](st, r, &mailboxReq{Op: opDeposit, Envelope: j.envelope})
 		if err != nil {
 			_ = st.Reset()
 			return append(left, large[i:]...), err
@@ -90,7 +90,7 @@ func (s *Service) depositJobs(ctx context.Context, mb peer.ID, mbName string, jo
 				return append(left, large[i:]...), err
 			}
 			rep = mailboxReply{}
-			if err := r.ReadFrame(&rep); err != nil {
+			if err := st.readFrame(r, &rep); err != nil {
 				_ = st.Reset()
 				return append(left, large[i:]...), err
 			}
@@ -142,7 +142,7 @@ func (s *Service) depositReceipts(ctx context.Context, mb peer.ID, recs [][]byte
 		return err
 	}
 	defer st.Close()
-	rep, err := ask[mailboxReply](st, r, &mailboxReq{Op: opDepositReceipt, Receipts: recs})
+	rep, err := askFrame[mailboxReply](st, r, &mailboxReq{Op: opDepositReceipt, Receipts: recs})
 	if err != nil {
 		return err
 	}

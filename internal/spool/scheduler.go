@@ -269,7 +269,7 @@ func (s *Service) sendReceiptsDirect(ctx context.Context, p peer.ID, rs []dueRec
 	}
 	for i := range rs {
 		var rep deliverReply
-		if err := r.ReadFrame(&rep); err != nil {
+		if err := ss.readFrame(r, &rep); err != nil {
 			s.receiptsSent(ctx, p, rs[:i])
 			return err
 		}

@@ -32,7 +32,12 @@ import (
 //     gives its place in the pool of Config.Workers to the next peer and
 //     goes on beside it (workSlot), up to maxStalled such workers at once,
 //     so slow or stalled peers, one worker each, do not hold up the
-//     others while they wait out sendIdle.
+//     others while they wait out sendIdle;
+//   - every reply frame a worker reads must be whole within frameWait
+//     (readFrame), and one not whole within stallAfter is a stall
+//     (workSlot.watchFrame), so a peer dripping its reply a byte at a
+//     time neither keeps the worker in the pool nor holds it for good
+//     (records/2026-12-01-s16-bounds.md).
 const (
 	sendPiece  = 32 << 10
 	stallAfter = 5 * time.Second
@@ -72,6 +77,7 @@ func (s *sendStream) Read(p []byte) (int, error) {
 // trickles it (each byte re-arms the idle deadline only). The bulk bytes
 // after a reply (a get's ciphertext) are read without it.
 func (s *sendStream) readFrame(r *wire.Reader, v any) error {
+	defer s.slot.watchFrame()()
 	return s.frame(func() error { return r.ReadFrame(v) })
 }
 
@@ -164,11 +170,40 @@ func (w *workSlot) end() {
 	}
 }
 
-// stall moves the worker from pool to spare, if spare has room.
+// watchFrame notes a reply frame being read: if it is not whole within
+// the slot's wait, the worker is stalled (stallFrame), however often a
+// byte of it comes (each one ends a read, which restarts begin's wait:
+// a peer dripping its reply would keep the worker in the pool until
+// frameWait). The returned func ends the watch.
+func (w *workSlot) watchFrame() (stop func()) {
+	if w == nil {
+		return func() {}
+	}
+	t := time.AfterFunc(w.after, w.stallFrame)
+	return func() { t.Stop() }
+}
+
+// stall moves the worker from pool to spare, if spare has room, when a
+// read or write is under way.
 func (w *workSlot) stall() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.active == 0 || w.stalled || w.done {
+	if w.active == 0 {
+		return
+	}
+	w.leavePool()
+}
+
+// stallFrame moves the worker from pool to spare: a reply frame is late.
+func (w *workSlot) stallFrame() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.leavePool()
+}
+
+// leavePool moves the worker from pool to spare if spare has room (w.mu held).
+func (w *workSlot) leavePool() {
+	if w.stalled || w.done {
 		return
 	}
 	select {

@@ -138,34 +138,57 @@ func FuzzParseToken(f *testing.F) {
 	})
 }
 
-// FuzzRosterSync decodes every message of the join and roster protocols
-// (and roster gossip) and merges whatever items they carry into a roster.
+// FuzzRosterSync reads each input two ways. As protocol messages: it
+// decodes every message of the join and roster protocols (and roster
+// gossip) and merges whatever items they carry into a roster. As a
+// script over rosterPool (roster_fuzz_test.go): it merges validly signed
+// items in the order and bundles the bytes choose. After every merge the
+// roster must have the properties checkRoster states (nothing is held
+// that is not signed by the root or an admin, a revoked peer stays
+// revoked and no member, the members are exactly the peers whose
+// certificate chains to the root, Digest, All, Items and Missing agree),
+// merging the same bundle again must change nothing, and a roster given
+// the same items as one sync, or in reverse order, must show the same
+// members and revocations.
 func FuzzRosterSync(f *testing.F) {
 	_, _, _, _, _, hello, reply, push, joinReq := fuzzSeeds(f)
 	for _, s := range [][]byte{hello, reply, push, joinReq, {0xa1, 0x01, 0xa0}, nil} {
 		f.Add(s)
 	}
+	for _, s := range rosterScripts {
+		f.Add(s)
+	}
 	root := fuzzRoot()
+	p := fuzzPool(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r := NewRoster("self")
-		r.now = func() time.Time { return time.Unix(1_750_000_100, 0) }
-		r.AddWorkgroup(*root)
+		r := newFuzzRoster()
+		revoked := map[peer.ID]bool{}
 		var h SyncHello
 		if wire.Unmarshal(data, &h) == nil {
-			r.Missing(root.ID, h.Have)
-			r.Items(root.ID, h.Have)
+			theyLack, weLack := r.Missing(root.ID, h.Have)
+			if theyLack.Len() != 0 {
+				t.Fatalf("an empty roster offers %d items", theyLack.Len())
+			}
+			for _, w := range weLack {
+				if len(w) != 32 {
+					t.Fatalf("asks for a hash of %d bytes", len(w))
+				}
+			}
+			if b := r.Items(root.ID, h.Have); b.Len() != 0 {
+				t.Fatalf("an empty roster gives %d items", b.Len())
+			}
 		}
 		var rp SyncReply
 		if wire.Unmarshal(data, &rp) == nil {
-			r.Merge(root.ID, rp.Items)
+			mergeChecked(t, r, root.ID, rp.Items, p, revoked)
 		}
-		var p SyncPush
-		if wire.Unmarshal(data, &p) == nil {
-			r.Merge(root.ID, p.Items)
+		var sp SyncPush
+		if wire.Unmarshal(data, &sp) == nil {
+			mergeChecked(t, r, root.ID, sp.Items, p, revoked)
 		}
 		var b Bundle
 		if wire.Unmarshal(data, &b) == nil {
-			r.Merge(root.ID, b)
+			mergeChecked(t, r, root.ID, b, p, revoked)
 			// A node that predates name items decodes the same bundle
 			// (key 3 ignored) with the same certificates and revocations.
 			var old struct {
@@ -180,12 +203,20 @@ func FuzzRosterSync(f *testing.F) {
 		_ = wire.Unmarshal(data, &jr)
 		var jp JoinReply
 		_ = wire.Unmarshal(data, &jp)
-		for _, m := range r.Members(root.ID) {
-			if m.Workgroup != root.ID {
-				t.Fatalf("member of another workgroup: %+v", m)
-			}
-		}
+		checkRoster(t, r, root.ID, p, revoked)
+		runScript(t, data)
 	})
+}
+
+// rosterScripts are seed scripts over rosterPool (see buildPool for
+// the item numbers).
+var rosterScripts = [][]byte{
+	{0, 1, 2, 3, 4, 6, 7, 13, 22, 23, 0xff, 16, 17, 19, 21},     // all good items, then revocations
+	{17, 0xff, 0, 1, 3, 4, 11, 13, 23},                          // A revoked first
+	{0, 11, 0xff, 17, 0xff, 1, 4},                               // I issued by A after A's revocation
+	{5, 6, 8, 9, 10, 12, 15, 18, 20, 24, 0xff, 12, 5, 0xff, 15}, // items never accepted
+	{25, 0xff, 4, 19, 0xff, 0, 0xff, 1},                         // B's chain arriving late
+	{2, 7, 13, 0xff, 0, 0xff, 17, 0xff, 14},                     // C's certificates and groups
 }
 
 // TestWriteFuzzCorpus writes the seed corpora to testdata/fuzz when
@@ -211,8 +242,16 @@ func TestWriteFuzzCorpus(t *testing.T) {
 	write("FuzzParseCert", b(cert), b(admin), b(sub), b(rev))
 	write("FuzzParseToken", fmt.Sprintf("string(%q)", tok), `string("phinv1aaaa")`)
 	name, names := nameSeeds(t)
-	write("FuzzRosterSync", b(hello), b(reply), b(push), b(joinReq), b(names))
+	write("FuzzRosterSync", append([]string{b(hello), b(reply), b(push), b(joinReq), b(names)}, scripts()...)...)
 	write("FuzzParseName", b(name))
+}
+
+func scripts() []string {
+	var out []string
+	for _, s := range rosterScripts {
+		out = append(out, fmt.Sprintf("[]byte(%q)", s))
+	}
+	return out
 }
 
 func rootName(r *Roster, wg string) string {
