@@ -72,9 +72,15 @@
 //     every certificate of one peer in one workgroup, for good (the peer
 //     cannot join again; its name becomes free). Any admin may remove any
 //     member, other admins included, but not its own node; the root key
-//     itself cannot be revoked. It is
-//     accepted when its issuer is valid at the time it is received; once
-//     stored it stays in force even if its issuer is removed later.
+//     itself cannot be revoked. It is stored when its issuer is the root
+//     or held an admin certificate at the revocation's time, and counts
+//     when its issuer was an admin then: the revocations held are
+//     replayed in time order (revocations.go), so a revocation an admin
+//     made stays in force after that admin is removed, one it signed
+//     after its own removal never counts, and every node decides the
+//     same whatever order the items came in (before, a node that learnt
+//     the admin's removal first refused the admin's earlier revocations
+//     for good).
 //   - A name item (NameBody, signed over "peerhood workgroup name v1\x00"
 //     || body by the root or an admin; name.go) gives the workgroup a new
 //     display name: {1: workgroup ID, 2: name, 3: time (unix seconds),

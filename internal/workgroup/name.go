@@ -101,10 +101,16 @@ func (r *Roster) NameItemOf(wg string) *NameItem {
 }
 
 // acceptName takes n as the workgroup's name if its issuer is the root or
-// an admin now, its time is at most maxNameAhead ahead, and it is newer
+// was an admin at the name's time (an admin revoked since keeps the
+// renames it made before, so nodes agree whichever item came first;
+// see revocations.go), its time is at most maxNameAhead ahead, and it is newer
 // than the name item held. An older one (or a copy) is not taken.
 func (w *wgState) acceptName(n *NameItem, now time.Time) bool {
-	if n.IssuerID != "" && !w.isAdmin(n.IssuerID, now) {
+	at := time.Unix(n.Time, 0)
+	if at.After(now) {
+		at = now
+	}
+	if n.IssuerID != "" && !w.adminAt(n.IssuerID, at) {
 		return false
 	}
 	if n.Time > now.Add(maxNameAhead).Unix() || !newerName(n, w.name) {

@@ -55,17 +55,12 @@ func (r *Roster) Removal(wg string) (Removal, bool) {
 	return w.removal(wg, r.self)
 }
 
-// removal finds the earliest revocation of self in w. r.mu is held.
+// removal finds the revocation of self in force in w. r.mu is held.
 func (w *wgState) removal(id string, self peer.ID) (Removal, bool) {
 	if !w.revoked[self] {
 		return Removal{}, false
 	}
-	var first *Revocation
-	for _, rv := range w.revs {
-		if rv.PeerID == self && (first == nil || rv.Time < first.Time) {
-			first = rv
-		}
-	}
+	first := w.revFirst[self]
 	rm := Removal{Workgroup: Info{ID: id, Name: w.root.Name}}
 	if first == nil {
 		return rm, true

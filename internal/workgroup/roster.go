@@ -25,22 +25,23 @@ func (b Bundle) Len() int { return len(b.Certs) + len(b.Revs) + len(b.Names) }
 
 // wgState is the in-memory roster of one workgroup.
 type wgState struct {
-	root    Root
-	certs   map[[32]byte]*Cert
-	revs    map[[32]byte]*Revocation
-	byPeer  map[peer.ID][]*Cert
-	revoked map[peer.ID]bool
-	revTime map[peer.ID]int64 // earliest revocation time (unix s) per revoked peer
-	name    *NameItem         // the newest name item (nil: none)
-	// derived by rebuild
-	members map[peer.ID]*Cert // best valid certificate per peer
-	byName  map[string]peer.ID
-	gen     *atomic.Uint64 // the roster's generation, bumped by rebuild
+	root   Root
+	certs  map[[32]byte]*Cert
+	revs   map[[32]byte]*Revocation
+	byPeer map[peer.ID][]*Cert
+	name   *NameItem // the newest name item (nil: none)
+	// derived by rebuild (revoked, revTime, revFirst: replayRevocations)
+	revoked  map[peer.ID]bool
+	revTime  map[peer.ID]int64       // time (unix s) of the revocation in force per revoked peer
+	revFirst map[peer.ID]*Revocation // that revocation
+	members  map[peer.ID]*Cert       // best valid certificate per peer
+	byName   map[string]peer.ID
+	gen      *atomic.Uint64 // the roster's generation, bumped by rebuild
 }
 
 func newWGState(root Root, gen *atomic.Uint64) *wgState {
 	return &wgState{root: root, gen: gen, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{},
-		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, revTime: map[peer.ID]int64{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
+		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, revTime: map[peer.ID]int64{}, revFirst: map[peer.ID]*Revocation{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
 }
 
 // chainOK reports whether c is valid at now: inside its window, its peer
@@ -86,12 +87,10 @@ func (w *wgState) addCert(c *Cert) {
 	w.byPeer[c.PeerID] = append(w.byPeer[c.PeerID], c)
 }
 
+// addRev stores r; which revocations count is decided by
+// replayRevocations (revocations.go).
 func (w *wgState) addRev(r *Revocation) {
 	w.revs[r.Hash] = r
-	w.revoked[r.PeerID] = true
-	if t, ok := w.revTime[r.PeerID]; !ok || r.Time < t {
-		w.revTime[r.PeerID] = r.Time
-	}
 }
 
 // newer reports whether certificate a replaces b (both of one peer): the
@@ -121,6 +120,7 @@ func (r *Roster) Generation() uint64 { return r.gen.Load() }
 // rebuild recomputes the valid members and the name index.
 func (w *wgState) rebuild(now time.Time) {
 	defer w.gen.Add(1)
+	w.replayRevocations(now)
 	w.members = map[peer.ID]*Cert{}
 	first := map[peer.ID]*Cert{} // each member's oldest valid certificate
 	for p, cs := range w.byPeer {
@@ -274,8 +274,9 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 				revs[i] = nil
 				continue
 			}
-			if rv.IssuerID == "" || w.isAdmin(rv.IssuerID, now) {
+			if w.storableRevocation(rv, now) {
 				w.addRev(rv)
+				w.replayRevocations(now) // what this bundle's certificates are judged by
 				added.Revs = append(added.Revs, rv.Raw)
 				addedRevs = append(addedRevs, rv)
 				revs[i] = nil

@@ -75,11 +75,6 @@ func (w *wgState) undo(certs []*Cert, revs []*Revocation, now time.Time) {
 	}
 	for _, rv := range revs {
 		delete(w.revs, rv.Hash)
-		delete(w.revoked, rv.PeerID)
-		delete(w.revTime, rv.PeerID)
-	}
-	for _, rv := range w.revs {
-		w.addRev(rv)
 	}
 	w.rebuild(now)
 }
