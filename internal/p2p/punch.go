@@ -192,6 +192,7 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 	}
 	type round struct {
 		start          time.Time
+		reason         string
 		changed, newIP bool
 	}
 	var sched reobserveSched
@@ -222,13 +223,18 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 				defer wg.Done()
 				start := time.Now()
 				changed, newIP := p.reobserve(ctx, log)
-				rounds <- round{start, changed, newIP}
+				rounds <- round{start, reason, changed, newIP}
 			}()
 		case r := <-rounds:
 			running = false
 			sched.done(r.start, r.newIP)
-			if r.changed && p.ready() {
-				// A new address: punch every relayed peer again now.
+			if (r.changed || r.reason == reobserveLinkLost) && p.ready() {
+				// A new address, or a direct link lost: punch every
+				// relayed peer again now. After a link lost even with
+				// nothing new here: only the end whose relayed
+				// connection is inbound can start a punch (DCUtR), and
+				// the other end's address may be the one that changed
+				// (its answers are read at each attempt).
 				p.mu.Lock()
 				clear(p.tried)
 				p.mu.Unlock()

@@ -37,7 +37,10 @@ import (
 // wire exchange), closed once read. A fresh connection is a fresh NAT
 // mapping, so its observed address is the current one. What it reports
 // replaces the older observations of that listen address; when it is
-// new, every peer reached only through a relay is punched again at once.
+// new, or the round followed a lost direct link, every peer reached only
+// through a relay is punched again at once (DCUtR: only the end whose
+// relayed connection is inbound can start a punch, so the end whose
+// address did not change must punch too).
 const (
 	reobservePeers   = 3                // peers asked at once
 	reobserveTimeout = 10 * time.Second // for the whole round

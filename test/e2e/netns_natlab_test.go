@@ -316,6 +316,7 @@ func TestNetnsNATNewAddress(t *testing.T) {
 	}
 	lab.talk(t, "over the new direct link", 30*time.Second)
 	if os.Getenv("PEERHOOD_NATLAB_WATCH_PUNCH") != "" { // diagnosis: the re-observation and punches (debug log)
+		t.Logf("amy's gateway came back at %s", reset.UTC().Format(time.RFC3339Nano))
 		for _, n := range []*Node{lab.amy, lab.ben} {
 			for _, line := range strings.Split(n.Output(), "\n") {
 				if strings.Contains(line, "re-observ") || strings.Contains(line, "hole punch") {
