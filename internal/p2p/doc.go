@@ -154,10 +154,11 @@
 // mapping), with libp2p's identify request (/ipfs/id/1.0.0: the first
 // answer message's observed address, read up to 8 KiB; no new wire
 // exchange), and closes it. The answers replace the older observations
-// of that listen address; a new address, or the lost direct link, makes
-// it punch every relayed-only peer at once (only the end whose relayed
-// connection is inbound can start a DCUtR punch, and the address that
-// changed may be the other end's). Rounds are 30 s apart at least; after
+// of that listen address; a new address makes it punch every
+// relayed-only peer at once, a lost direct link with nothing new here 2 s
+// later (only the end whose relayed connection is inbound can start a
+// DCUtR punch, and the address that changed may be the other end's,
+// which re-observes meanwhile). Rounds are 30 s apart at least; after
 // failed punches the gap doubles (to 15 min) while rounds find nothing
 // new, so a symmetric NAT costs a handshake every 15 min.
 //

@@ -195,6 +195,17 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 		reason         string
 		changed, newIP bool
 	}
+	// again punches every relayed peer now, whenever it was last tried.
+	again := func() {
+		if !p.ready() {
+			return
+		}
+		p.mu.Lock()
+		clear(p.tried)
+		p.mu.Unlock()
+		punch()
+	}
+	var later <-chan time.Time
 	var sched reobserveSched
 	rounds := make(chan round, 1)
 	running := false
@@ -228,18 +239,22 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 		case r := <-rounds:
 			running = false
 			sched.done(r.start, r.newIP)
-			if (r.changed || r.reason == reobserveLinkLost) && p.ready() {
-				// A new address, or a direct link lost: punch every
-				// relayed peer again now. After a link lost even with
-				// nothing new here: only the end whose relayed
+			switch {
+			case r.changed:
+				// A new address: punch every relayed peer again now.
+				again()
+			case r.reason == reobserveLinkLost:
+				// Nothing new here, but only the end whose relayed
 				// connection is inbound can start a punch (DCUtR), and
-				// the other end's address may be the one that changed
-				// (its answers are read at each attempt).
-				p.mu.Lock()
-				clear(p.tried)
-				p.mu.Unlock()
-				punch()
+				// the other end's address may be the one that changed:
+				// punch once it has had time to re-observe (it lost the
+				// link too), or the first attempt goes to its old
+				// address and the next waits for the dial timeout.
+				later = time.After(linkLostPunchDelay)
 			}
+		case <-later:
+			later = nil
+			again()
 		}
 	}
 }

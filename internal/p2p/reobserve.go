@@ -37,10 +37,11 @@ import (
 // wire exchange), closed once read. A fresh connection is a fresh NAT
 // mapping, so its observed address is the current one. What it reports
 // replaces the older observations of that listen address; when it is
-// new, or the round followed a lost direct link, every peer reached only
-// through a relay is punched again at once (DCUtR: only the end whose
-// relayed connection is inbound can start a punch, so the end whose
-// address did not change must punch too).
+// new, every peer reached only through a relay is punched again at
+// once; after a lost direct link with nothing new here, linkLostPunchDelay
+// later (DCUtR: only the end whose relayed connection is inbound can
+// start a punch, so the end whose address did not change must punch too,
+// once the other end has re-observed its own).
 const (
 	reobservePeers   = 3                // peers asked at once
 	reobserveTimeout = 10 * time.Second // for the whole round
@@ -51,6 +52,10 @@ const (
 	// round), up to reobserveMaxGap.
 	reobserveGap    = 30 * time.Second
 	reobserveMaxGap = 15 * time.Minute
+	// linkLostPunchDelay: after a lost direct link, a round that found
+	// nothing new punches this much later, once the other end (which
+	// lost the link too) has had time to re-observe its own address.
+	linkLostPunchDelay = 2 * time.Second
 	// identifyMaxSize bounds the identify answer read (libp2p's own
 	// bound for a message with a signed record).
 	identifyMaxSize = 8 << 10
