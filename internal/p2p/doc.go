@@ -148,6 +148,26 @@
 // hole-punched (Peers, Link). A symmetric NAT (a new outside port per
 // destination) cannot be punched: such links stay relayed.
 //
+// A new public address (reobserve.go): a gateway that comes back with a
+// new address leaves this node's QUIC connections to public peers
+// working (quic-go follows the path) but their identify results old,
+// so the puncher would punch from the old address until its
+// observation expired (30 min). When a direct connection closes while
+// its peer stays connected through a relay, or a punch fails, the
+// puncher asks up to 3 peers it has a direct public QUIC connection to
+// (always-on ones first) what they see, each on a fresh connection from
+// the listening socket through the QUIC transport (a fresh NAT
+// mapping), with libp2p's identify request (/ipfs/id/1.0.0: the first
+// answer message's observed address, read up to 8 KiB; no new wire
+// exchange), and closes it. The answers replace the older observations
+// of that listen address; a new address makes it punch every
+// relayed-only peer at once, a lost direct link with nothing new here 2 s
+// later (only the end whose relayed connection is inbound can start a
+// DCUtR punch, and the address that changed may be the other end's,
+// which re-observes meanwhile). Rounds are 30 s apart at least; after
+// failed punches the gap doubles (to 15 min) while rounds find nothing
+// new, so a symmetric NAT costs a handshake every 15 min.
+//
 // Relay service (relaysvc.go): the host runs the circuit relay v2
 // service itself instead of libp2p's manager, which starts it only when
 // AutoNAT v1 says "public". AutoNAT v1 asks only peers that show a public

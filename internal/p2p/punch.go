@@ -42,8 +42,9 @@ type puncher struct {
 }
 
 type observedAddr struct {
-	addr ma.Multiaddr
-	at   time.Time
+	addr  ma.Multiaddr
+	local ma.Multiaddr // the listen address it was observed for
+	at    time.Time
 }
 
 // Punch timing.
@@ -98,10 +99,17 @@ func (p *puncher) addrs() []ma.Multiaddr {
 // from, if the connection left from a listening socket (QUIC dials do;
 // TCP dials use ephemeral ports) and the address is public.
 func (p *puncher) observe(c network.Conn, obs ma.Multiaddr) {
-	if c == nil || obs == nil || !manet.IsPublicAddr(obs) || isRelayed(obs) || isRelayed(c.LocalMultiaddr()) {
-		return
+	if c != nil {
+		p.observeFrom(c.LocalMultiaddr(), obs)
 	}
-	local := c.LocalMultiaddr()
+}
+
+// observeFrom records obs as seen for a connection from local, and
+// reports whether it was recorded.
+func (p *puncher) observeFrom(local, obs ma.Multiaddr) bool {
+	if local == nil || obs == nil || !manet.IsPublicAddr(obs) || isRelayed(obs) || isRelayed(local) {
+		return false
+	}
 	listening := false
 	for _, a := range p.h.Network().ListenAddresses() {
 		if a.Equal(local) {
@@ -110,14 +118,15 @@ func (p *puncher) observe(c network.Conn, obs ma.Multiaddr) {
 		}
 	}
 	if !listening || sameTransport(local, obs) != nil {
-		return
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if _, ok := p.observed[obs.String()]; !ok && len(p.observed) >= maxObserved {
-		return
+		return false
 	}
-	p.observed[obs.String()] = observedAddr{addr: obs, at: time.Now()}
+	p.observed[obs.String()] = observedAddr{addr: obs, local: local, at: time.Now()}
+	return true
 }
 
 // sameTransport checks that an observed address is of the local
@@ -134,7 +143,8 @@ func sameTransport(local, obs ma.Multiaddr) error {
 	return nil
 }
 
-// run records observations and retries relayed peers until ctx ends.
+// run records observations, retries relayed peers and re-observes this
+// node's address when it may have changed (reobserve.go), until ctx ends.
 func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 	sub, err := p.h.EventBus().Subscribe(new(event.EvtPeerIdentificationCompleted))
 	if err != nil {
@@ -142,10 +152,63 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 		return
 	}
 	defer sub.Close()
+	kick := make(chan string, 1)
+	trigger := func(reason string) {
+		select {
+		case kick <- reason:
+		default:
+		}
+	}
+	// A direct connection closed while the peer stays connected
+	// through a relay: the path died, the peer did not.
+	nb := &network.NotifyBundle{DisconnectedF: func(nw network.Network, c network.Conn) {
+		if isRelayed(c.RemoteMultiaddr()) {
+			return
+		}
+		for _, o := range nw.ConnsToPeer(c.RemotePeer()) {
+			if isRelayed(o.RemoteMultiaddr()) {
+				trigger(reobserveLinkLost)
+				return
+			}
+		}
+	}}
+	p.h.Network().Notify(nb)
+	defer p.h.Network().StopNotify(nb)
 	t := time.NewTicker(punchEvery)
 	defer t.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	punch := func() {
+		for _, rp := range p.relayedOnly() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := p.svc.DirectConnect(rp); err != nil {
+					log("hole punch failed", "peer", rp, "err", err)
+					trigger(reobservePunchFailed)
+				}
+			}()
+		}
+	}
+	type round struct {
+		start          time.Time
+		reason         string
+		changed, newIP bool
+	}
+	// again punches every relayed peer now, whenever it was last tried.
+	again := func() {
+		if !p.ready() {
+			return
+		}
+		p.mu.Lock()
+		clear(p.tried)
+		p.mu.Unlock()
+		punch()
+	}
+	var later <-chan time.Time
+	var sched reobserveSched
+	rounds := make(chan round, 1)
+	running := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -157,18 +220,41 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 			ev := e.(event.EvtPeerIdentificationCompleted)
 			p.observe(ev.Conn, ev.ObservedAddr)
 		case <-t.C:
-			if !p.ready() {
-				continue // nothing to punch from (yet)
+			if p.ready() { // else nothing to punch from (yet)
+				punch()
 			}
-			for _, rp := range p.relayedOnly() {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := p.svc.DirectConnect(rp); err != nil {
-						log("hole punch failed", "peer", rp, "err", err)
-					}
-				}()
+		case reason := <-kick:
+			if running || !sched.due(reason, time.Now()) {
+				continue
 			}
+			running = true
+			log("re-observing this node's address", "reason", reason)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				start := time.Now()
+				changed, newIP := p.reobserve(ctx, log)
+				rounds <- round{start, reason, changed, newIP}
+			}()
+		case r := <-rounds:
+			running = false
+			sched.done(r.start, r.newIP)
+			switch {
+			case r.changed:
+				// A new address: punch every relayed peer again now.
+				again()
+			case r.reason == reobserveLinkLost:
+				// Nothing new here, but only the end whose relayed
+				// connection is inbound can start a punch (DCUtR), and
+				// the other end's address may be the one that changed:
+				// punch once it has had time to re-observe (it lost the
+				// link too), or the first attempt goes to its old
+				// address and the next waits for the dial timeout.
+				later = time.After(linkLostPunchDelay)
+			}
+		case <-later:
+			later = nil
+			again()
 		}
 	}
 }
