@@ -247,6 +247,7 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 	certs, revs, names, bad := w.parse(b)
 	refused += bad
 	// Fixed point: accept what verifies against the roster so far.
+	revsAdded := false
 	for progress := true; progress; {
 		progress = false
 		for i, c := range certs {
@@ -276,12 +277,15 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 			}
 			if w.storableRevocation(rv, now) {
 				w.addRev(rv)
-				w.replayRevocations(now) // what this bundle's certificates are judged by
 				added.Revs = append(added.Revs, rv.Raw)
 				addedRevs = append(addedRevs, rv)
 				revs[i] = nil
-				progress = true
+				progress, revsAdded = true, true
 			}
+		}
+		if revsAdded { // the next pass judges certificates by them
+			w.replayRevocations(now)
+			revsAdded = false
 		}
 	}
 	for _, c := range certs {
