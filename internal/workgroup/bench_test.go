@@ -9,23 +9,41 @@ import (
 // BenchmarkRosterMerge measures merging a roster of 1,000 certificates
 // (signature checks, chains, index rebuild) into an empty roster, as a
 // joiner does with the roster it receives.
-func BenchmarkRosterMerge(b *testing.B) {
+func BenchmarkRosterMerge(b *testing.B) { benchMerge(b, false) }
+
+// BenchmarkRosterMergeRevocations is BenchmarkRosterMerge with 499 of
+// the members revoked in the same bundle (half by the root, half by the
+// admin): the revocations are replayed in time order (revocations.go).
+func BenchmarkRosterMergeRevocations(b *testing.B) { benchMerge(b, true) }
+
+func benchMerge(b *testing.B, revoke bool) {
 	root, _ := NewRoot("bench")
 	admin := newPeer(b)
 	bundle := Bundle{Certs: [][]byte{mustIssue(b, RootSigner(root.Key), body(root, "admin", admin, RoleAdmin))}}
-	for i := range 999 {
-		s := RootSigner(root.Key)
-		if i%2 == 1 {
-			s = admin.signer(b)
+	signer := func(byAdmin bool) Signer {
+		if byAdmin {
+			return admin.signer(b)
 		}
-		bundle.Certs = append(bundle.Certs, mustIssue(b, s, body(root, fmt.Sprintf("m%d", i), newPeer(b))))
+		return RootSigner(root.Key)
+	}
+	for i := range 999 {
+		p := newPeer(b)
+		bundle.Certs = append(bundle.Certs, mustIssue(b, signer(i%2 == 1), body(root, fmt.Sprintf("m%d", i), p)))
+		if !revoke || i%2 == 0 {
+			continue
+		}
+		raw, err := IssueRevocation(signer(i%4 == 1), root.ID, p.id, fmt.Sprintf("m%d", i), time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		bundle.Revs = append(bundle.Revs, raw)
 	}
 	b.ResetTimer()
 	for range b.N {
 		r := NewRoster("self")
 		r.AddWorkgroup(*root)
-		if added, _ := r.Merge(root.ID, bundle); len(added.Certs) != 1000 {
-			b.Fatalf("merged %d", len(added.Certs))
+		if added, _ := r.Merge(root.ID, bundle); len(added.Certs) != 1000 || len(added.Revs) != len(bundle.Revs) {
+			b.Fatalf("merged %d certificates, %d revocations", len(added.Certs), len(added.Revs))
 		}
 	}
 }
@@ -47,43 +65,6 @@ func BenchmarkMemberLookup(b *testing.B) {
 	for range b.N {
 		if len(r.Memberships(last.id)) != 1 {
 			b.Fatal("not a member")
-		}
-	}
-}
-
-// BenchmarkRosterMergeRevocations is BenchmarkRosterMerge with 499 of
-// the members revoked in the same bundle (half by the root, half by the
-// admin): the revocations are replayed in time order (revocations.go).
-func BenchmarkRosterMergeRevocations(b *testing.B) {
-	root, _ := NewRoot("bench")
-	admin := newPeer(b)
-	bundle := Bundle{Certs: [][]byte{mustIssue(b, RootSigner(root.Key), body(root, "admin", admin, RoleAdmin))}}
-	for i := range 999 {
-		s := RootSigner(root.Key)
-		if i%2 == 1 {
-			s = admin.signer(b)
-		}
-		p := newPeer(b)
-		bundle.Certs = append(bundle.Certs, mustIssue(b, s, body(root, fmt.Sprintf("m%d", i), p)))
-		if i%2 == 0 {
-			continue
-		}
-		rs := RootSigner(root.Key)
-		if i%4 == 1 {
-			rs = admin.signer(b)
-		}
-		raw, err := IssueRevocation(rs, root.ID, p.id, fmt.Sprintf("m%d", i), time.Now())
-		if err != nil {
-			b.Fatal(err)
-		}
-		bundle.Revs = append(bundle.Revs, raw)
-	}
-	b.ResetTimer()
-	for range b.N {
-		r := NewRoster("self")
-		r.AddWorkgroup(*root)
-		if added, _ := r.Merge(root.ID, bundle); len(added.Certs) != 1000 || len(added.Revs) != 499 {
-			b.Fatalf("merged %d certificates, %d revocations", len(added.Certs), len(added.Revs))
 		}
 	}
 }

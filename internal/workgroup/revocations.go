@@ -38,31 +38,8 @@ import (
 // heldAdmin reports whether p holds an admin certificate valid at at
 // whose chain of signatures reaches the root, whatever was revoked.
 func (w *wgState) heldAdmin(p peer.ID, at time.Time) bool {
-	for _, c := range w.byPeer[p] {
-		if c.HasRole(RoleAdmin) && w.chainSigned(c, at, 0) {
-			return true
-		}
-	}
-	return false
-}
-
-// chainSigned is chainOK without revocations.
-func (w *wgState) chainSigned(c *Cert, at time.Time, depth int) bool {
-	if !c.ValidAt(at) {
-		return false
-	}
-	if c.IssuerID == "" {
-		return true
-	}
-	if depth >= MaxChainDepth {
-		return false
-	}
-	for _, ic := range w.byPeer[c.IssuerID] {
-		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainSigned(ic, at, depth+1) {
-			return true
-		}
-	}
-	return false
+	never := func(peer.ID) bool { return false }
+	return w.holdsAdmin(p, func(c *Cert) bool { return w.chainHolds(c, at, 0, never) })
 }
 
 // revokedAt is when a revocation takes effect for the checks of its
@@ -107,29 +84,6 @@ func (w *wgState) replayRevocations(now time.Time) {
 // certificate valid then whose chain holds, counting only the
 // revocations in force dated at or before at.
 func (w *wgState) adminAt(p peer.ID, at time.Time) bool {
-	for _, c := range w.byPeer[p] {
-		if c.HasRole(RoleAdmin) && w.chainAt(c, at, 0) {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *wgState) chainAt(c *Cert, at time.Time, depth int) bool {
-	revoked := func(p peer.ID) bool { t, ok := w.revTime[p]; return ok && t <= at.Unix() }
-	if !c.ValidAt(at) || revoked(c.PeerID) {
-		return false
-	}
-	if c.IssuerID == "" {
-		return true
-	}
-	if depth >= MaxChainDepth || revoked(c.IssuerID) {
-		return false
-	}
-	for _, ic := range w.byPeer[c.IssuerID] {
-		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainAt(ic, at, depth+1) {
-			return true
-		}
-	}
-	return false
+	gone := func(q peer.ID) bool { t, ok := w.revTime[q]; return ok && t <= at.Unix() }
+	return w.holdsAdmin(p, func(c *Cert) bool { return w.chainHolds(c, at, 0, gone) })
 }

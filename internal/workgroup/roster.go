@@ -54,18 +54,25 @@ func (w *wgState) chainOK(c *Cert, now time.Time, depth int) bool {
 // chainOKExcept is chainOK ignoring the revocation of peer except (to
 // tell whether a revoked admin was one).
 func (w *wgState) chainOKExcept(c *Cert, now time.Time, depth int, except peer.ID) bool {
-	revoked := func(p peer.ID) bool { return p != except && w.revoked[p] }
-	if !c.ValidAt(now) || revoked(c.PeerID) {
+	return w.chainHolds(c, now, depth, func(p peer.ID) bool { return p != except && w.revoked[p] })
+}
+
+// chainHolds reports whether c is inside its window at at, its peer not
+// gone, and signed by the root or by an admin, not gone, whose own
+// certificate's chain holds (at most MaxChainDepth admins deep). gone
+// says which peers' revocations count: chainOK's, revocations.go's.
+func (w *wgState) chainHolds(c *Cert, at time.Time, depth int, gone func(peer.ID) bool) bool {
+	if !c.ValidAt(at) || gone(c.PeerID) {
 		return false
 	}
 	if c.IssuerID == "" {
 		return true
 	}
-	if depth >= MaxChainDepth || revoked(c.IssuerID) {
+	if depth >= MaxChainDepth || gone(c.IssuerID) {
 		return false
 	}
 	for _, ic := range w.byPeer[c.IssuerID] {
-		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainOKExcept(ic, now, depth+1, except) {
+		if ic.HasRole(RoleAdmin) && ic.Hash != c.Hash && w.chainHolds(ic, at, depth+1, gone) {
 			return true
 		}
 	}
@@ -74,8 +81,13 @@ func (w *wgState) chainOKExcept(c *Cert, now time.Time, depth int, except peer.I
 
 // isAdmin reports whether p holds a chain-valid admin certificate.
 func (w *wgState) isAdmin(p peer.ID, now time.Time) bool {
+	return w.holdsAdmin(p, func(c *Cert) bool { return w.chainOK(c, now, 0) })
+}
+
+// holdsAdmin reports whether one of p's admin certificates passes ok.
+func (w *wgState) holdsAdmin(p peer.ID, ok func(*Cert) bool) bool {
 	for _, c := range w.byPeer[p] {
-		if c.HasRole(RoleAdmin) && w.chainOK(c, now, 0) {
+		if c.HasRole(RoleAdmin) && ok(c) {
 			return true
 		}
 	}
