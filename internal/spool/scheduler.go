@@ -200,6 +200,12 @@ func (s *Service) work(ctx context.Context, p peer.ID) {
 			live = append(live, j)
 		}
 		jobs = live
+		if s.receiptsToMailbox(ctx, p, receipts) { // receiptroute.go
+			receipts = nil
+			if len(jobs) == 0 {
+				return // more due work makes the loop look again (workerDone)
+			}
+		}
 		var reason string
 		if err := s.connect(ctx, p); err == nil {
 			var left []dueJob
