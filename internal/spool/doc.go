@@ -27,7 +27,7 @@
 // receive.go (check, receive, open, write into a share, store) ->
 // intent.go; the sender's through scheduler.go -> deliver_send.go or
 // mailbox_client.go -> outbox_jobs.go (mailbox_fetch.go: a goroutine per
-// mailbox fetched from); mailbox.go serves mailboxes
+// mailbox fetched from; receiptroute.go: where receipts go); mailbox.go serves mailboxes
 // (mailnotify.go: the notify, both sides); accept.go is `inbox accept`;
 // quota.go the disk and quota rules.
 //
@@ -114,7 +114,18 @@
 // mailnotify.go): a message deposited for a member the sender cannot
 // reach but the mailbox can (a NAT between them) reaches it in
 // milliseconds, and its receipt, deposited the same way, the sender;
-// before, each waited for the next fetch (FetchInterval, 30 s). A member
+// before, each waited for the next fetch (FetchInterval, 30 s).
+// Receipts (spool_receipts_out: for messages this node fetched from a
+// mailbox) go back the way their messages came (receiptroute.go): to a
+// sender connected to this node (directly or by a relay) directly; for
+// one that is not, at once to a mailbox this node is connected to,
+// without dialling the sender (a dial of an offline or NATed sender's
+// old address hung up to DialTimeout, 5 s, and a sender back meanwhile
+// found nothing on the mailbox: its jobs turned delivered ~5 s after its
+// return; now when it connects to the mailbox, by its fetch on
+// connecting or the mailbox's notify). Only when no connected mailbox
+// takes them does the worker dial the sender, then try any mailbox, then
+// back off. A member
 // whose node connected before its spool served (a node starting brings
 // its host and discovery up first) fails the attempt while connected
 // ("protocols not supported"); when its spool starts, identify's push
@@ -219,7 +230,8 @@
 // senders' full message quotas; a receipt is ~220 bytes, at most ~1.4
 // KiB with the longest reason. The depositor keeps a refused request's
 // receipts (spool_receipts_out), tries its next mailbox, then retries
-// with the backoff, directly first. These defaults fit a family or an
+// with the backoff (a connected mailbox first, then directly, then any
+// mailbox). These defaults fit a family or an
 // office: a few to a few dozen members, mail and documents, the odd
 // video, and a mailbox that must not be filled by one member. The node
 // settings spool.quota.partial_count, spool.quota.partial_bytes,
