@@ -12,8 +12,8 @@ import (
 
 // A rename by an admin (here one admitted by delegation, signing with its
 // node key) reaches every member, through gossip and roster sync, and
-// survives a restart; the ID never changes. A non-admin's name item and
-// an older one are refused.
+// survives a restart; the ID never changes. A non-admin's name item is
+// refused; an older one is not shown.
 func TestRenameReachesMembers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
