@@ -85,15 +85,24 @@
 //     || body by the root or an admin; name.go) gives the workgroup a new
 //     display name: {1: workgroup ID, 2: name, 3: time (unix seconds),
 //     4: issuer}. It is the third roster item kind, stored, synced and
-//     gossiped like the others (`workgroup rename`). A roster keeps only
-//     the newest: the later time wins, then the larger SHA-256 of the
-//     signed item, so every node settles on the same name whatever order
-//     the items came in. An admin signs its rename at now or one second
-//     after the name item it holds, whichever is later, so its rename
-//     always replaces the name it saw. Accepted when its issuer is the
-//     root or an admin at the time it is received and its time is at most
-//     a day ahead of this node's clock; an older item (or a copy) is not
-//     taken. The ID never changes.
+//     gossiped like the others (`workgroup rename`). A roster keeps every
+//     name item whose issuer is the root or held an admin certificate at
+//     the item's time (revoked since or not, as for revocations), at most
+//     a day ahead of this node's clock, and at every rebuild shows the
+//     newest one IN FORCE: issued by the root, or by a peer that was an
+//     admin at the item's time given the revocations that count (the
+//     later time wins, then the larger SHA-256 of the signed item). So a
+//     rename an admin signs after its removal is never shown once the
+//     removal is known, whatever order the items came in, and every node
+//     shows the same name (name.go; before, a roster kept only the newest
+//     item it took, and one that took such a rename before the removal
+//     showed it for good). With none in force the name given at creation
+//     or join is shown. Kept are at most the 4 newest items per issuer
+//     (maxNamesPerIssuer) and none older than the newest root-signed
+//     item: a removed admin's leaked key cannot grow the roster, only
+//     push out its own earlier renames. An admin signs its rename at now
+//     or one second after the name item in force, whichever is later, so
+//     its rename replaces the name it saw. The ID never changes.
 //   - Invites: a 32-byte random secret; the inviter stores only its
 //     SHA-256 with the uses left, expiry and roles to grant (table
 //     invites). The token is "phinv1" + lowercase base32 of CBOR Token
@@ -209,7 +218,14 @@
 // (key 3 is newer: a node that predates it decodes the rest and ignores
 // it, as CBOR decoding skips unknown keys; it asks again for the name
 // item's hash it saw in a SyncHello at every sync, and is sent it again,
-// which costs one small item per sync); a signed item is {1:
+// which costs one small item per sync). Of name items, a SyncHello lists
+// and a reply offers only the one in force (the others a roster keeps
+// are never offered): a node of the version before, which keeps one name
+// item and takes only a newer one, is offered nothing it refuses unless
+// its own item is newer than the one in force (a rename it took from a
+// removed admin before learning the removal: it keeps showing it, and the
+// two offer each other their item at every sync, one small item each way,
+// refused by it, already held by the newer node); a signed item is {1:
 // body CBOR, 2: Ed25519 signature}. Limits (limits.go): a SyncHello is
 // at most MaxRosterItems hashes, a SyncReply or SyncPush at most 8 MiB
 // (p2p.MaxPeers certificates of the largest size, 4 KiB), a Bundle at
@@ -252,8 +268,9 @@
 // # Storage
 //
 // SQLite tables in internal/store/migrations/workgroup: workgroups,
-// certificates, revocations, invites, names (the newest name item of
-// each workgroup; workgroups.name follows it). The Roster is rebuilt from them at
+// certificates, revocations, invites, names (the name items kept, see
+// above; workgroups.name is the name given at creation or join, shown
+// while no name item is in force). The Roster is rebuilt from them at
 // start and kept in step on every change: new items are stored before
 // the roster shows them (Roster.MergeDurable; nothing is accepted if
 // storing fails), and Close waits for merges under way, so a restart

@@ -217,6 +217,7 @@ var rosterScripts = [][]byte{
 	{5, 6, 8, 9, 10, 12, 15, 18, 20, 24, 0xff, 12, 5, 0xff, 15}, // items never accepted
 	{25, 0xff, 4, 19, 0xff, 0, 0xff, 1},                         // B's chain arriving late
 	{2, 7, 13, 0xff, 0, 0xff, 17, 0xff, 14},                     // C's certificates and groups
+	{22, 0, 23, 0xff, 17},                                       // A renames after its removal, learnt first
 }
 
 // TestWriteFuzzCorpus writes the seed corpora to testdata/fuzz when

@@ -149,7 +149,9 @@ func (s *Service) signerFor(wg string) (Signer, error) {
 // logRename says once which name a workgroup now has and who gave it.
 func (s *Service) logRename(wg string) {
 	n := s.roster.NameItemOf(wg)
-	if n == nil {
+	if n == nil { // the one in force went (its issuer's removal came)
+		root, _ := s.roster.Root(wg)
+		s.log.Info("workgroup renamed", "workgroup", wg, "name", root.Name, "by", "no name item in force: the name given at creation or join")
 		return
 	}
 	by := "the root key"

@@ -83,7 +83,7 @@ func (w *wgState) precheck(b Bundle) (Bundle, int) {
 		switch {
 		case len(raw) > maxItem || peekBody(raw, &nb) != nil:
 			refused++
-		case w.name != nil && w.name.Hash == sha256.Sum256(raw):
+		case w.names[sha256.Sum256(raw)] != nil:
 		default:
 			names = append(names, head{raw, nb.Issuer})
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -11,8 +12,8 @@ import (
 
 // A rename by an admin (here one admitted by delegation, signing with its
 // node key) reaches every member, through gossip and roster sync, and
-// survives a restart; the ID never changes. A non-admin's name item and
-// an older one are refused.
+// survives a restart; the ID never changes. A non-admin's name item is
+// refused; an older one is not shown.
 func TestRenameReachesMembers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -66,8 +67,10 @@ func TestRenameReachesMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if added, _ := carol.svc.roster.Merge(wg.ID, Bundle{Names: [][]byte{older}}); len(added.Names) != 0 {
-		t.Fatal("an older name item replaced a newer one")
+	// (It is kept, as every storable rename is, but not shown: name.go.)
+	carol.svc.roster.Merge(wg.ID, Bundle{Names: [][]byte{older}})
+	if got := rootName(carol.svc.roster, wg.ID); got != "team" {
+		t.Fatalf("an older name item replaced a newer one: %q", got)
 	}
 	waitName(carol, "team")
 
@@ -135,4 +138,85 @@ func flip(b []byte, i int) []byte {
 	c := slices.Clone(b)
 	c[i] ^= 1
 	return c
+}
+
+// The name items a roster keeps are stored, survive a restart, and are
+// bounded: renames a removed admin signs after its removal are kept (not
+// shown), at most maxNamesPerIssuer per issuer, and a root rename drops
+// every older item.
+func TestNameItemsKeptAndBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	alice := newTNode(t, "alice")
+	wg := mustCreate(t, alice, "office")
+	root, _ := alice.svc.roster.Root(wg.ID)
+	rs := RootSigner(root.Key)
+	ad := newPeer(t)
+	now := time.Now()
+	adminCert, err := IssueCert(rs, body(&root, "dave", ad, RoleAdmin), now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rename := func(s Signer, name string, at time.Time) []byte {
+		raw, err := IssueName(s, wg.ID, name, nil, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	removal, err := IssueRevocation(rs, wg.ID, ad.id, "dave", now.Add(-20*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merge := func(b Bundle) {
+		t.Helper()
+		if _, _, err := alice.svc.mergeStored(ctx, wg.ID, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// check the name shown, and that memory and storage hold the same
+	// name items, n of them.
+	check := func(want string, n int) {
+		t.Helper()
+		if got := rootName(alice.svc.roster, wg.ID); got != want {
+			t.Fatalf("display name %q, want %q", got, want)
+		}
+		r := alice.svc.roster
+		r.mu.RLock()
+		held := len(r.wgs[wg.ID].names)
+		r.mu.RUnlock()
+		var stored int
+		if err := alice.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM names WHERE workgroup=?`, wg.ID).Scan(&stored); err != nil {
+			t.Fatal(err)
+		}
+		if held != n || stored != n {
+			t.Fatalf("%d name items held, %d stored, want %d", held, stored, n)
+		}
+	}
+	as := ad.signer(t)
+	merge(Bundle{Certs: [][]byte{adminCert}, Names: [][]byte{rename(as, "early", now.Add(-30*time.Second))}})
+	check("early", 1)
+	// The removal, then two renames dave signed after it: not shown.
+	merge(Bundle{Revs: [][]byte{removal}, Names: [][]byte{rename(as, "late1", now.Add(-10*time.Second)), rename(as, "late2", now.Add(-5*time.Second))}})
+	check("early", 3)
+	alice.stop()
+	alice.start()
+	check("early", 3)
+	// A flood of late renames (a leaked key) keeps dave's newest
+	// maxNamesPerIssuer: its own earlier rename goes, the roster does
+	// not grow.
+	var flood Bundle
+	for i := range 12 {
+		flood.Names = append(flood.Names, rename(as, fmt.Sprint("flood", i), now.Add(time.Duration(i-19)*time.Second)))
+	}
+	merge(flood)
+	check("office", maxNamesPerIssuer)
+	// A root rename replaces every older item.
+	if _, err := alice.svc.Rename(ctx, wg.ID, "crew", false); err != nil {
+		t.Fatal(err)
+	}
+	check("crew", 1)
+	alice.stop()
+	alice.start()
+	check("crew", 1)
 }

@@ -2,6 +2,7 @@ package workgroup
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -29,8 +30,11 @@ type wgState struct {
 	certs  map[[32]byte]*Cert
 	revs   map[[32]byte]*Revocation
 	byPeer map[peer.ID][]*Cert
-	name   *NameItem // the newest name item (nil: none)
-	// derived by rebuild (revoked, revTime, revFirst: replayRevocations)
+	names  map[[32]byte]*NameItem // name items kept (name.go)
+	base   string                 // display name while no name item is in force (given at creation or join)
+	// derived by rebuild (revoked, revTime, revFirst: replayRevocations;
+	// name and root.Name: pickName)
+	name     *NameItem // the name item in force (nil: none)
 	revoked  map[peer.ID]bool
 	revTime  map[peer.ID]int64       // time (unix s) of the revocation in force per revoked peer
 	revFirst map[peer.ID]*Revocation // that revocation
@@ -40,7 +44,7 @@ type wgState struct {
 }
 
 func newWGState(root Root, gen *atomic.Uint64) *wgState {
-	return &wgState{root: root, gen: gen, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{},
+	return &wgState{root: root, base: root.Name, gen: gen, certs: map[[32]byte]*Cert{}, revs: map[[32]byte]*Revocation{}, names: map[[32]byte]*NameItem{},
 		byPeer: map[peer.ID][]*Cert{}, revoked: map[peer.ID]bool{}, revTime: map[peer.ID]int64{}, revFirst: map[peer.ID]*Revocation{}, members: map[peer.ID]*Cert{}, byName: map[string]peer.ID{}}
 }
 
@@ -129,10 +133,12 @@ func newer(a, b *Cert) bool {
 // generation read before asking is never stale when the tag is current.
 func (r *Roster) Generation() uint64 { return r.gen.Load() }
 
-// rebuild recomputes the valid members and the name index.
+// rebuild recomputes the valid members, the name index and the name in
+// force.
 func (w *wgState) rebuild(now time.Time) {
 	defer w.gen.Add(1)
 	w.replayRevocations(now)
+	w.pickName(now)
 	w.members = map[peer.ID]*Cert{}
 	first := map[peer.ID]*Cert{} // each member's oldest valid certificate
 	for p, cs := range w.byPeer {
@@ -243,16 +249,25 @@ func (r *Roster) merge(wg string, b Bundle) (added Bundle, refused int) {
 		return Bundle{}, b.Len()
 	}
 	now := r.now()
-	added, _, _, refused = w.accept(b, now)
+	added, _, refused = w.accept(b, now)
 	if added.Len() > 0 {
 		w.rebuild(now)
 	}
 	return added, refused
 }
 
+// accepted is what accept changed, for undo: the items added, and the
+// name items they made the roster drop.
+type accepted struct {
+	certs   []*Cert
+	revs    []*Revocation
+	names   []*NameItem
+	dropped []*NameItem
+}
+
 // accept verifies the items of b and adds those that are new and valid
-// (without rebuilding the members). It returns them raw and parsed.
-func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*Cert, addedRevs []*Revocation, refused int) {
+// (without rebuilding the members). It returns them raw, and what changed.
+func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, ch accepted, refused int) {
 	// Cheap checks first: signatures are verified only for items that
 	// could be accepted (see limits.go).
 	b, refused = w.precheck(b)
@@ -274,7 +289,7 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 			if c.IssuerID == "" || (c.IssuerID != c.PeerID && (w.isAdmin(c.IssuerID, now) || w.issuedBeforeRevocation(c, now))) {
 				w.addCert(c)
 				added.Certs = append(added.Certs, c.Raw)
-				addedCerts = append(addedCerts, c)
+				ch.certs = append(ch.certs, c)
 				certs[i] = nil
 				progress = true
 			}
@@ -290,7 +305,7 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 			if w.storableRevocation(rv, now) {
 				w.addRev(rv)
 				added.Revs = append(added.Revs, rv.Raw)
-				addedRevs = append(addedRevs, rv)
+				ch.revs = append(ch.revs, rv)
 				revs[i] = nil
 				progress, revsAdded = true, true
 			}
@@ -310,15 +325,19 @@ func (w *wgState) accept(b Bundle, now time.Time) (added Bundle, addedCerts []*C
 			refused++
 		}
 	}
-	// Names last: their issuer may be an admin admitted by this bundle.
+	// Names last: their issuer may be an admin admitted by this bundle;
+	// the newest first, so none added is dropped by a later one.
+	slices.SortFunc(names, newestNameFirst)
 	for _, n := range names {
-		if w.acceptName(n, now) {
+		if ok, dropped := w.acceptName(n, now); ok {
 			added.Names = append(added.Names, n.Raw)
+			ch.names = append(ch.names, n)
+			ch.dropped = append(ch.dropped, dropped...)
 		} else {
 			refused++
 		}
 	}
-	return added, addedCerts, addedRevs, refused
+	return added, ch, refused
 }
 
 // Refresh recomputes every workgroup's members (certificates expire),

@@ -35,8 +35,7 @@ func (r *Roster) mergeDurable(wg string, b Bundle, mustHold peer.ID, persist fun
 		return Bundle{}, b.Len(), fmt.Errorf("merge roster: unknown workgroup %s", wg)
 	}
 	now := r.now()
-	prevName, prevDisplay := w.name, w.root.Name
-	added, certs, revs, refused := w.accept(b, now)
+	added, ch, refused := w.accept(b, now)
 	if added.Len() == 0 {
 		if mustHold != "" {
 			if _, ok := w.members[mustHold]; !ok {
@@ -48,23 +47,22 @@ func (r *Roster) mergeDurable(wg string, b Bundle, mustHold peer.ID, persist fun
 	w.rebuild(now)
 	if mustHold != "" {
 		if _, ok := w.members[mustHold]; !ok {
-			w.undo(certs, revs, now)
-			w.name, w.root.Name = prevName, prevDisplay
+			w.undo(ch, now)
 			return Bundle{}, refused, fmt.Errorf("merge roster: %s holds no valid certificate", mustHold)
 		}
 	}
 	if err := persist(added); err != nil {
-		w.undo(certs, revs, now)
-		w.name, w.root.Name = prevName, prevDisplay
+		w.undo(ch, now)
 		return Bundle{}, refused, err
 	}
 	return added, refused, nil
 }
 
-// undo removes certificates and revocations just added by accept and
-// recomputes the members (the caller puts back the name it held).
-func (w *wgState) undo(certs []*Cert, revs []*Revocation, now time.Time) {
-	for _, c := range certs {
+// undo removes the items just added by accept, puts back the name items
+// they made the roster drop, and recomputes the members and the name in
+// force.
+func (w *wgState) undo(ch accepted, now time.Time) {
+	for _, c := range ch.certs {
 		delete(w.certs, c.Hash)
 		cs := slices.DeleteFunc(w.byPeer[c.PeerID], func(o *Cert) bool { return o == c })
 		if len(cs) == 0 {
@@ -73,8 +71,14 @@ func (w *wgState) undo(certs []*Cert, revs []*Revocation, now time.Time) {
 			w.byPeer[c.PeerID] = cs
 		}
 	}
-	for _, rv := range revs {
+	for _, rv := range ch.revs {
 		delete(w.revs, rv.Hash)
+	}
+	for _, n := range ch.names {
+		delete(w.names, n.Hash)
+	}
+	for _, n := range ch.dropped {
+		w.names[n.Hash] = n
 	}
 	w.rebuild(now)
 }

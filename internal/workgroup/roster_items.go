@@ -10,7 +10,8 @@ import (
 
 // Roster items for sync and storage: digests, differences, loading.
 
-// Digest returns the sorted hashes of every item of wg.
+// Digest returns the sorted hashes of every item of wg (of name items,
+// the one in force only: name.go).
 func (r *Roster) Digest(wg string) [][]byte {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -32,8 +33,9 @@ func (r *Roster) Digest(wg string) [][]byte {
 	return out
 }
 
-// Missing returns the items of wg whose hashes are not in have, and the
-// hashes of have that this roster lacks.
+// Missing returns the items of wg whose hashes are not in have (of name
+// items, the one in force only), and the hashes of have that this roster
+// lacks.
 func (r *Roster) Missing(wg string, have [][]byte) (theyLack Bundle, weLack [][]byte) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -50,7 +52,8 @@ func (r *Roster) Missing(wg string, have [][]byte) (theyLack Bundle, weLack [][]
 		set[k] = true
 		_, c := w.certs[k]
 		_, rv := w.revs[k]
-		if !c && !rv && (w.name == nil || w.name.Hash != k) {
+		_, n := w.names[k]
+		if !c && !rv && !n {
 			weLack = append(weLack, h)
 		}
 	}
@@ -89,14 +92,14 @@ func (r *Roster) Items(wg string, hashes [][]byte) Bundle {
 		if rv, ok := w.revs[[32]byte(h)]; ok {
 			b.Revs = append(b.Revs, rv.Raw)
 		}
-		if w.name != nil && w.name.Hash == [32]byte(h) {
-			b.Names = append(b.Names, w.name.Raw)
+		if n, ok := w.names[[32]byte(h)]; ok {
+			b.Names = append(b.Names, n.Raw)
 		}
 	}
 	return b
 }
 
-// All returns every item of wg.
+// All returns every item of wg (of name items, the one in force).
 func (r *Roster) All(wg string) Bundle {
 	b, _ := r.Missing(wg, nil)
 	return b
@@ -138,10 +141,9 @@ func (r *Roster) load(wg string, b Bundle) (bad int) {
 			bad++
 			continue
 		}
-		if newerName(n, w.name) {
-			w.setName(n)
-		}
+		w.names[n.Hash] = n
 	}
+	w.pruneNames()
 	w.rebuild(r.now())
 	return bad
 }

@@ -134,18 +134,49 @@ func (s *Service) saveItemsTx(ctx context.Context, tx *sql.Tx, root Root, b Bund
 			return fmt.Errorf("store revocation: %w", err)
 		}
 	}
-	// Only the newest name item is kept; added holds them oldest first.
 	for _, raw := range b.Names {
 		n, err := ParseName(raw, root.Pub)
 		if err != nil {
 			return fmt.Errorf("store name: %w", err)
 		}
-		for _, q := range []string{`DELETE FROM names WHERE workgroup=?1`,
-			`INSERT INTO names(hash, workgroup, raw, added_at) VALUES(?3,?1,?4,?5) ON CONFLICT(hash) DO NOTHING`,
-			`UPDATE workgroups SET name=?2 WHERE id=?1`} {
-			if _, err := tx.ExecContext(ctx, q, root.ID, n.Name, n.Hash[:], raw, now); err != nil {
-				return fmt.Errorf("store name: %w", err)
-			}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO names(hash, workgroup, raw, added_at) VALUES(?,?,?,?) ON CONFLICT(hash) DO NOTHING`,
+			n.Hash[:], root.ID, raw, now); err != nil {
+			return fmt.Errorf("store name: %w", err)
+		}
+	}
+	if len(b.Names) > 0 {
+		return pruneNamesTx(ctx, tx, root)
+	}
+	return nil
+}
+
+// pruneNamesTx deletes the stored name items of root's workgroup that the
+// roster no longer keeps (prunedNames: a function of the items alone, so
+// storage and memory keep the same). workgroups.name is left as given at
+// creation or join: it is shown while no name item is in force.
+func pruneNamesTx(ctx context.Context, tx *sql.Tx, root Root) error {
+	rows, err := tx.QueryContext(ctx, `SELECT raw FROM names WHERE workgroup=?`, root.ID)
+	if err != nil {
+		return fmt.Errorf("prune names: %w", err)
+	}
+	var all []*NameItem
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			rows.Close()
+			return fmt.Errorf("prune names: %w", err)
+		}
+		if n, err := ParseName(raw, root.Pub); err == nil {
+			all = append(all, n)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("prune names: %w", err)
+	}
+	for _, n := range prunedNames(all) {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM names WHERE hash=?`, n.Hash[:]); err != nil {
+			return fmt.Errorf("prune names: %w", err)
 		}
 	}
 	return nil
@@ -165,6 +196,7 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 	defer cancel()
 	grace := s.graceFor(wg, b)
 	defer s.notifyEnd(grace)
+	before := s.roster.NameItemOf(wg)
 	added, refused, err := s.mergeStored(ctx, wg, b)
 	if refused > 0 {
 		s.log.Debug("roster items refused", "workgroup", wg, "from", from, "count", refused)
@@ -182,7 +214,9 @@ func (s *Service) merge(ctx context.Context, wg string, b Bundle, from string) i
 		return 0
 	}
 	s.log.Info("roster updated", "workgroup", wg, "from", from, "certificates", len(added.Certs), "revocations", len(added.Revs), "names", len(added.Names))
-	if len(added.Names) > 0 {
+	if after := s.roster.NameItemOf(wg); after != before {
+		// A name item taken, or one no longer in force (its issuer's
+		// removal came): the name shown changed.
 		s.logRename(wg)
 	}
 	if len(added.Revs) > 0 {
