@@ -58,8 +58,11 @@ func (s *Service) Remove(ctx context.Context, wgArg, name string) (Member, error
 }
 
 // notifyTimeout bounds how long a revoked peer's connections stay open
-// for it to be told of its revocation. Its streams are refused already.
-const notifyTimeout = 3 * time.Second
+// for it to be told of its revocation. Its streams are refused already,
+// so a longer wait costs nothing but the open connection, and a peer not
+// told in time never learns it was removed (every member refuses it
+// after): 3 s was too short for the sync on a loaded machine (CI, -race).
+const notifyTimeout = 10 * time.Second
 
 // applyRevocations cuts off peers just revoked in wg. A revoked peer
 // still connected is first told (a roster sync that pushes it its own
