@@ -185,7 +185,9 @@ func (p *puncher) run(ctx context.Context, log func(msg string, args ...any)) {
 				defer wg.Done()
 				if err := p.svc.DirectConnect(rp); err != nil {
 					log("hole punch failed", "peer", rp, "err", err)
-					trigger(reobservePunchFailed)
+					if p.observedFor() >= reobserveGap {
+						trigger(reobservePunchFailed)
+					}
 				}
 			}()
 		}
@@ -294,6 +296,27 @@ func (p *puncher) relayedOnly() []peer.ID {
 
 // ready reports whether the hole-punch service runs: it starts (and
 // serves DCUtR) once addrs returns an address, within 5 s.
+// observedFor is how long ago this node's newest observation was made
+// (0: none). A punch that fails right after a live connection reported
+// this node's address says nothing about that address being stale (the
+// other end may be behind a symmetric NAT), so it starts no
+// re-observation round: at start every member would otherwise probe the
+// public members while the first punches run.
+func (p *puncher) observedFor() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var newest time.Time
+	for _, o := range p.observed {
+		if o.at.After(newest) {
+			newest = o.at
+		}
+	}
+	if newest.IsZero() {
+		return 0
+	}
+	return time.Since(newest)
+}
+
 func (p *puncher) ready() bool {
 	return len(p.addrs()) > 0 && slices.Contains(p.h.Mux().Protocols(), holepunch.Protocol)
 }
