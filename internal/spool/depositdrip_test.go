@@ -1,17 +1,12 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
-
-	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/testutil"
-	"github.com/peerhood/peerhood/internal/wire"
 )
 
 // A mailbox member that takes a deposit and then drips its reply a byte
@@ -42,36 +37,7 @@ func TestMailboxDrippingDepositReplyDoesNotHoldWorker(t *testing.T) {
 
 	// evil takes a deposit and answers with a reply frame sent a byte
 	// every 100 ms (64 KiB: it never ends within the test).
-	var frame bytes.Buffer
-	if err := wire.WriteFrame(&frame, &mailboxReply{Items: []mailboxItem{{Item: itemMessage, ID: "x", Blob: make([]byte, 64<<10)}}}); err != nil {
-		t.Fatal(err)
-	}
-	deposited := make(chan time.Time, 8)
-	cut := make(chan time.Time, 8)
-	done := make(chan struct{})
-	evil.startHost()
-	t.Cleanup(func() { close(done) }) // before alice stops (cleanups run last first)
-	evil.host.SetStreamHandler(p2p.ProtoMailbox, func(st network.Stream) {
-		defer st.Reset()
-		var req mailboxReq
-		if wire.NewReader(st, maxControlFrame).ReadFrame(&req) != nil || req.Op != opDeposit {
-			return
-		}
-		deposited <- time.Now()
-		tk := time.NewTicker(100 * time.Millisecond)
-		defer tk.Stop()
-		for _, b := range frame.Bytes() {
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-			if _, err := st.Write([]byte{b}); err != nil {
-				cut <- time.Now()
-				return
-			}
-		}
-	})
+	deposited, cut := dripMailbox(t, evil, opDeposit, maxControlFrame)
 	connect(t, alice, evil)
 
 	js, err := alice.svc.Send(ctx, SendRequest{To: []string{"carol"}, Kind: KindMail, Subject: "s", Body: "for the mailbox"})

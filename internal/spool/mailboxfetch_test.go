@@ -1,15 +1,10 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"testing"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/network"
-
-	"github.com/peerhood/peerhood/internal/p2p"
-	"github.com/peerhood/peerhood/internal/wire"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -45,36 +40,7 @@ func TestMailboxTricklingListDoesNotDelayOthers(t *testing.T) {
 
 	// evil answers a list request with a listing frame sent a byte every
 	// 100 ms (64 KiB: it never ends within the test) and refuses the rest.
-	var frame bytes.Buffer
-	if err := wire.WriteFrame(&frame, &mailboxReply{Items: []mailboxItem{{Item: itemMessage, ID: "x", Blob: make([]byte, 64<<10)}}}); err != nil {
-		t.Fatal(err)
-	}
-	listed := make(chan time.Time, 8)
-	cut := make(chan time.Time, 8)
-	done := make(chan struct{})
-	evil.startHost()
-	t.Cleanup(func() { close(done) }) // before bob stops (cleanups run last first)
-	evil.host.SetStreamHandler(p2p.ProtoMailbox, func(st network.Stream) {
-		defer st.Reset()
-		var req mailboxReq
-		if wire.NewReader(st, maxListFrame).ReadFrame(&req) != nil || req.Op != opList {
-			return
-		}
-		listed <- time.Now()
-		tk := time.NewTicker(100 * time.Millisecond)
-		defer tk.Stop()
-		for _, b := range frame.Bytes() {
-			select {
-			case <-done:
-				return
-			case <-tk.C:
-			}
-			if _, err := st.Write([]byte{b}); err != nil {
-				cut <- time.Now()
-				return
-			}
-		}
-	})
+	listed, cut := dripMailbox(t, evil, opList, maxListFrame)
 	connect(t, bob, evil)
 	var began time.Time
 	select {
