@@ -92,15 +92,7 @@ func BenchmarkPut256MiB(b *testing.B) {
 	b.SetBytes(size)
 	b.ResetTimer()
 	for b.Loop() {
-		pr, pw := io.Pipe()
-		go func() {
-			for w := int64(0); w < size; w += int64(len(buf)) {
-				if _, err := pw.Write(buf); err != nil {
-					return
-				}
-			}
-			pw.Close()
-		}()
+		pr := pipedBody(size, buf)
 		req, _ := http.NewRequest("PUT", s.URL()+"bench/files/up.bin", pr)
 		req.ContentLength = size
 		req.SetBasicAuth(User, testToken)
@@ -216,15 +208,7 @@ func BenchmarkRemotePut256MiB(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			b.SetBytes(size)
 			for b.Loop() {
-				pr, pw := io.Pipe()
-				go func() {
-					for w := int64(0); w < size; w += int64(len(buf)) {
-						if _, err := pw.Write(buf); err != nil {
-							return
-						}
-					}
-					pw.Close()
-				}()
+				pr := pipedBody(size, buf)
 				req, _ := http.NewRequest("PUT", s.URL()+"srv/files/up.bin", pr)
 				req.ContentLength = -1
 				switch mode {
@@ -243,4 +227,19 @@ func BenchmarkRemotePut256MiB(b *testing.B) {
 			}
 		})
 	}
+}
+
+// pipedBody is a request body of size bytes (buf over and over) written
+// through a pipe, so neither side holds it whole.
+func pipedBody(size int64, buf []byte) io.Reader {
+	pr, pw := io.Pipe()
+	go func() {
+		for w := int64(0); w < size; w += int64(len(buf)) {
+			if _, err := pw.Write(buf); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	return pr
 }

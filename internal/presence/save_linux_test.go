@@ -28,15 +28,7 @@ func TestSaveOnFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() }) // before the unmount
-	h := newHost(t)
-	s, err := New(Config{Host: h, Dir: workgroup.NewStaticDirectory(h.ID()), Settings: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := startAlone(t, db)
 	kept, err := s.Set(ctx, Away, "before")
 	if err != nil {
 		t.Fatal(err)

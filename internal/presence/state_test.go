@@ -13,6 +13,22 @@ import (
 
 // Two changes at once (a Set and a Logoff) both stay, shown and saved:
 // each update reads the status the other saved, none undoes the other.
+// startAlone starts a presence service on a host of its own, in no
+// workgroup, with db for its settings; it is closed at cleanup.
+func startAlone(t *testing.T, db *store.DB) *Service {
+	t.Helper()
+	h := newHost(t)
+	s, err := New(Config{Host: h, Dir: workgroup.NewStaticDirectory(h.ID()), Settings: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestUpdatesAtOnce(t *testing.T) {
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -20,15 +36,7 @@ func TestUpdatesAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h := newHost(t)
-	s, err := New(Config{Host: h, Dir: workgroup.NewStaticDirectory(h.ID()), Settings: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := startAlone(t, db)
 	for i := range 50 {
 		if _, err := s.Logon(ctx); err != nil {
 			t.Fatal(err)

@@ -81,23 +81,8 @@ func TestHostileMemberIsBounded(t *testing.T) {
 	}
 	alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"name": "docs", "path": docs, "workgroup": "office"}, nil)
 	alpha.Must(http.MethodPost, "/v1/rooms", map[string]any{"workgroup": "office", "name": "hall"}, nil)
-	var wgs []struct {
-		ID string `json:"id"`
-	}
-	alpha.Must(http.MethodGet, "/v1/workgroups", nil, &wgs)
-	if len(wgs) != 1 {
-		t.Fatalf("alpha's workgroups: %+v", wgs)
-	}
-	wgID := wgs[0].ID
-
 	// mallory's node stops; a bare host with its key, a member, attacks.
-	id, _, err := identity.LoadOrCreate(mallory.Home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory.Stop()
-	h := rawHost(t, id.Key, false)
-	connect(t, h, alpha)
+	wgID, h := takeOver(t, alpha, mallory)
 
 	// The honest member works before the attack (and the lazy parts of
 	// every service are warm: the measures compare like with like).
@@ -174,6 +159,27 @@ func TestHostileMemberIsBounded(t *testing.T) {
 // honest makes bravo list alpha's share, say something in hall, send
 // alpha a direct message and a mail, each seen on alpha within
 // honestWait.
+// takeOver stops mallory's node and returns alpha's one workgroup and a
+// bare host with mallory's key (a member), connected to alpha.
+func takeOver(t *testing.T, alpha, mallory *testnet.Node) (string, host.Host) {
+	t.Helper()
+	var wgs []struct {
+		ID string `json:"id"`
+	}
+	alpha.Must(http.MethodGet, "/v1/workgroups", nil, &wgs)
+	if len(wgs) != 1 {
+		t.Fatalf("alpha's workgroups: %+v", wgs)
+	}
+	id, _, err := identity.LoadOrCreate(mallory.Home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mallory.Stop()
+	h := rawHost(t, id.Key, false)
+	connect(t, h, alpha)
+	return wgs[0].ID, h
+}
+
 func honest(bravo, alpha *testnet.Node, tag string) error {
 	within := func(what string, f func(ctx context.Context) error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), honestWait)
@@ -431,18 +437,7 @@ func TestHostileMemberFloods(t *testing.T) {
 	for range 80 {
 		alpha.Must(http.MethodPost, "/v1/chat/say", map[string]string{"workgroup": "office", "room": "hall", "text": text}, nil)
 	}
-	var wgs []struct {
-		ID string `json:"id"`
-	}
-	alpha.Must(http.MethodGet, "/v1/workgroups", nil, &wgs)
-	wgID := wgs[0].ID
-	id, _, err := identity.LoadOrCreate(mallory.Home)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mallory.Stop()
-	h := rawHost(t, id.Key, false)
-	connect(t, h, alpha)
+	wgID, h := takeOver(t, alpha, mallory)
 
 	// The honest member's time, without the flood (twice: warm, then measured).
 	if err := honest(bravo, alpha, "warm-up"); err != nil {
