@@ -119,13 +119,7 @@
 // other protocols keep libp2p's defaults (64 streams and more, 16 MiB;
 // a workgroup's DHT, whose protocol ID is per workgroup, caps a
 // member's requests at 64 KiB instead: internal/discovery). A stream
-// over a limit is reset when its protocol is negotiated. Before that,
-// while multistream negotiation is under way (up to 10 s), a stream sits
-// in the transient scope, whose 512 inbound streams all peers share:
-// one peer may have at most NegotiatingStreamsPerPeer (64) of them
-// there (negotiating.go, a wrapper of the resource manager; rcmgr has
-// no per-peer limit inside the transient scope), so eight peers, not
-// two, are needed to fill it. There is no
+// over a limit is reset when its protocol is negotiated. There is no
 // rate limit on opening streams beyond these counts: a stream refused
 // costs the node a negotiation, and one served is bounded by the above.
 // With these limits, one member with 1,000 streams (stalled reads,

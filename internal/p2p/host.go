@@ -102,11 +102,10 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := newResourceManager()
+	rm, err := newResourceManager()
 	if err != nil {
 		return nil, err
 	}
-	rm := limitNegotiating(base, NegotiatingStreamsPerPeer)
 	cm, err := newConnManager()
 	if err != nil {
 		return nil, err
@@ -120,7 +119,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.Metrics != nil {
 		parts.reg = withoutRcmgr{cfg.Metrics}
-		if st, ok := base.(rcmgr.ResourceManagerState); ok {
+		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
 			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
 				cfg.Log.Warn("resource manager metrics not exported", "err", err)
 			}
