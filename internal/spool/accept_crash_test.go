@@ -163,7 +163,10 @@ func TestAcceptKilled(t *testing.T) {
 func killChild(t *testing.T, home, id, dest, stop string, copy bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAcceptChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), envChildHome+"="+home, envChildItem+"="+id, envChildDest+"="+dest, envChildStop+"="+stop)
+	cmd.Env = append(os.Environ(), envChildHome+"="+home, envChildItem+"="+id, envChildDest+"="+dest, envChildStop+"="+stop,
+		// The child is SIGKILLed before its own t.TempDir cleanup runs: its
+		// temporary folders go under this test's, which is removed.
+		"TMPDIR="+t.TempDir())
 	if copy {
 		cmd.Env = append(cmd.Env, envChildCopy+"=1")
 	}
