@@ -89,7 +89,8 @@
 // mailbox member, every room of its workgroup it may enter (so a member
 // away for long catches up while the authors are offline). The topic
 // validator accepts a message only when: it decodes and its signature
-// verifies (identity.VerifyPeer: crypto/ed25519's rules exactly, through
+// verifies (identity.VerifyPeerZIP215: ZIP-215's rules, under which a
+// batch check gives each signature its own verdict: identity's doc.go;
 // curve25519-voi on the author's key expanded once and cached, 27 us
 // instead of 52; the sender signs with identity.Sign, the same bytes in
 // half the time; the signed envelope is read in place when it is in the
@@ -180,11 +181,16 @@
 // unverified when held already (seen.go head, or its ID among the last
 // 4,096 verified, by push or gossip), dropped when this node does not
 // keep that room or the author is not a member allowed in it NOW, then
-// its signature verified, and handed to the writer queue gossip and
-// history use (exactly once and chain order come from the store path).
-// A malformed, oversized or truncated frame, another author's message, a
-// directory entry or a bad signature resets the stream (logged, at most
-// one warning per peer every 10 s: warnlimit.go); the rest is dropped
+// handed to the writer queue gossip and history use (exactly once and
+// chain order come from the store path) with its signature not checked
+// yet: the writer verifies the pushed messages of each batch together
+// (pushverify.go, identity.Batch: under load a batch holds several, at
+// about half the cost per signature), before anything of the batch is
+// stored. A malformed, oversized or truncated frame, another author's
+// message, a directory entry, or a bad signature (found by the writer:
+// the reader, at the stream's end, waits for the writer's verdict on
+// what the stream carried) resets the stream (logged, at most one
+// warning per peer every 10 s: warnlimit.go); the rest is dropped
 // and the stream kept. A stream that sends no whole frame within 90 s
 // (pushReadIdle: opened and silent, or a frame a byte at a time) is
 // reset too: the read deadline is set 90 s ahead at a frame's start, and

@@ -112,3 +112,6 @@ func (s *Service) SayForRePush(ctx context.Context, wg, room, text string) (func
 	k := logKey{wg, m.logName()}
 	return func() bool { return s.pushAll(k, m) }, nil
 }
+
+// VerifiedCount is the number of signatures this node checked.
+func (s *Service) VerifiedCount() uint64 { return s.work.verify.Load() }

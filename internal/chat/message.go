@@ -194,16 +194,22 @@ func decode(raw []byte) (*msg, error) {
 }
 
 // verify checks the signature of m, as parse returned them, by the key
-// its author's peer ID embeds, with crypto/ed25519's rules
-// (identity.VerifyPeer: curve25519-voi on a cached expanded key, half
-// the cost; the key read from the ID's bytes, no protobuf decode). The
-// signed bytes (signDomain || Body) are built in a pooled buffer.
+// its author's peer ID embeds, under ZIP-215's rules
+// (identity.VerifyPeerZIP215: curve25519-voi on a cached expanded key;
+// the rules batch verification keeps, so a message gets the same verdict
+// alone or in a batch: verifybatch.go). The signed bytes (signDomain ||
+// Body) are built in a pooled buffer.
 func (m *msg) verify(s signed) error {
 	bp := scratch.Get().(*[]byte)
 	buf := append(append((*bp)[:0], signDomain...), s.Body...)
-	ok, err := identity.VerifyPeer(m.author(), buf, s.Sig)
+	ok, err := identity.VerifyPeerZIP215(m.author(), buf, s.Sig)
 	*bp = buf[:0]
 	scratch.Put(bp)
+	return verdict(ok, err)
+}
+
+// verdict is the error of a signature check's result.
+func verdict(ok bool, err error) error {
 	if err != nil {
 		return fmt.Errorf("%w: author key: %v", errBadMessage, err)
 	}

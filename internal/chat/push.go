@@ -116,7 +116,14 @@ func (s *Service) servePush(st network.Stream) {
 	}()
 	logs := map[logKey]bool{}
 	r := bufio.NewReaderSize(st, pushReadBuf)
-	err := s.readPushes(st, r, from, logs)
+	in := newPushStream(st, from)
+	err := s.readPushes(in, r, logs)
+	if err == nil {
+		in.awaitJudged(s.ctx.Done()) // the writer verifies what the stream carried
+	}
+	if in.refusal() != nil {
+		return // a signature failed: the writer logged it and reset the stream
+	}
 	switch {
 	case errors.Is(err, errPushFrame):
 		s.warnPeer(from, "chat push: refused a frame, stream reset", "peer", from, "err", err)
@@ -183,7 +190,8 @@ func isTimeout(err error) bool {
 // them is checked: the writer wakes once for them, not once per frame.
 // Nothing waits for a later read: the batch is handed over before a read
 // that may block, and before any return.
-func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, logs map[logKey]bool) (err error) {
+func (s *Service) readPushes(in *pushStream, r *bufio.Reader, logs map[logKey]bool) (err error) {
+	st, from := in.st, in.from
 	idle := pushReadIdle
 	if d := s.push.readIdle.Load(); d > 0 {
 		idle = time.Duration(d) // a test's
@@ -224,7 +232,7 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			return err
 		}
 		s.push.framesIn.Add(1)
-		g, ok, err := s.takePush(from, raw, prev, now)
+		g, ok, err := s.takePush(from, raw, prev)
 		if err != nil {
 			return err
 		}
@@ -237,6 +245,8 @@ func (s *Service) readPushes(st network.Stream, r *bufio.Reader, from peer.ID, l
 			continue
 		}
 		g.fly = s.fly.add(g.m)
+		g.in = in
+		in.pending.Add(1)
 		batch = append(batch, g)
 	}
 }
@@ -288,13 +298,13 @@ func (s *Service) handPushes(batch []gossiped) error {
 
 // takePush checks one pushed message as the gossip validator does:
 // decoded, the stream peer's own, of a room this node keeps, its author
-// a member allowed in that room now, not stored here already, its
-// signature verified last (a copy held already costs no verification).
-// ok false: dropped without fault of the peer (a copy held already, a
-// room this node does not keep, an author not allowed here now); an
-// error: the peer sent what its own node never pushes.
-// now is the frame's arrival (the reader's clock reading).
-func (s *Service) takePush(from peer.ID, raw []byte, prev *msg, now time.Time) (g gossiped, ok bool, err error) {
+// a member allowed in that room now, not stored here already. Its
+// signature is left to the writer, which verifies the pushed messages of
+// a batch together (pushverify.go; a copy held already costs no
+// verification). ok false: dropped without fault of the peer (a copy
+// held already, a room this node does not keep, an author not allowed
+// here now); an error: the peer sent what its own node never pushes.
+func (s *Service) takePush(from peer.ID, raw []byte, prev *msg) (g gossiped, ok bool, err error) {
 	m, sig, err := parseAfter(raw, prev)
 	s.work.decoded.Add(1)
 	if err != nil {
@@ -319,11 +329,7 @@ func (s *Service) takePush(from peer.ID, raw []byte, prev *msg, now time.Time) (
 		s.push.n.Dup.Inc()
 		return g, false, nil
 	}
-	if err := s.verifyNet(m, sig); err != nil {
-		return g, false, fmt.Errorf("%w: %v", errPushFrame, err)
-	}
-	s.push.recent.addAt(m.id, k, from, true, now)
-	s.push.n.New.Inc()
+	g.sig = sig // verified by the writer, with the others of its batch (pushverify.go)
 	return g, true, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
 	"time"
 
@@ -384,8 +383,8 @@ func (s *Service) logLock(k logKey) *sync.Mutex {
 // author no longer a member), recorded in flight before their signature
 // is checked (so a gossip copy that comes meanwhile is not checked too;
 // one failing signature drops the whole reply and its records), and
-// verified on every core (a returning member's catch-up is mostly
-// verification). The caller removes the records returned (flying) once
+// verified on every core in batches (a returning member's catch-up is
+// mostly verification: verifybatch.go). The caller removes the records returned (flying) once
 // the messages were stored.
 func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) (ms, flying []*msg, err error) {
 	var sigs []signed
@@ -407,20 +406,7 @@ func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) (ms
 		}
 		ms, sigs = append(ms, m), append(sigs, sm)
 	}
-	errs := make([]error, len(ms))
-	workers := min(runtime.GOMAXPROCS(0), (len(ms)+63)/64)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(ms); i += workers {
-				errs[i] = s.verifyNet(ms[i], sigs[i])
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
+	for _, err := range s.verifyParallel(ms, sigs) {
 		if err != nil {
 			for _, m := range flying {
 				s.fly.remove(m)

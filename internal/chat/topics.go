@@ -149,10 +149,11 @@ func (s *Service) leave(gone map[logKey]*logTopic) {
 // validator takes a log's gossip only when the message is signed by its
 // author, belongs to that log, its author is a member of the workgroup
 // (and allowed in the room), and it is not stored here already. A
-// message stored already, or on its way to the store (inflight.go: the
-// same bytes, verified), is ignored before its signature is checked: it
+// message stored already is ignored before its signature is checked: it
 // is neither stored nor forwarded, so checking it would be work for
-// nothing.
+// nothing. One on its way to the store (inflight.go: the same bytes; by
+// push, its signature not checked yet) is verified and forwarded, not
+// stored again.
 func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 	return func(ctx context.Context, from peer.ID, pm *pubsub.Message) pubsub.ValidationResult {
 		if s.cut(from) {
@@ -173,8 +174,21 @@ func (s *Service) validator(k logKey) pubsub.ValidatorEx {
 			return pubsub.ValidationReject
 		}
 		if !own {
-			if from != s.self && (s.seen.stored(ctx, s, k, m) || s.fly.has(m)) {
-				return pubsub.ValidationIgnore // a replay, or a copy of one being stored
+			if from != s.self && s.seen.stored(ctx, s, k, m) {
+				return pubsub.ValidationIgnore // a replay
+			}
+			if from != s.self && s.fly.has(m) {
+				// The very bytes are on their way to the store, most often
+				// by push, waiting for the writer's batch check
+				// (pushverify.go): forwarded once verified here (a member
+				// the author cannot reach may wait for it), not stored
+				// again.
+				if err := s.verifyNet(m, sm); err != nil {
+					return pubsub.ValidationReject
+				}
+				pm.ValidatorData = pushedCopy{}
+				s.push.gossipOfPushed.Add(1)
+				return pubsub.ValidationAccept
 			}
 			if err := s.verifyNet(m, sm); err != nil {
 				return pubsub.ValidationReject
@@ -255,6 +269,11 @@ type gossiped struct {
 	k    logKey
 	from peer.ID
 	fly  bool // recorded in s.fly (inflight.go) until stored
+	// in is the push stream m came by, its signature (sig) not verified
+	// yet: the writer verifies the pushed messages of a batch together
+	// (pushverify.go); nil for gossip and history, verified already.
+	in  *pushStream
+	sig signed
 }
 
 // maxBatch bounds the messages the writer stores in one transaction.
@@ -297,6 +316,7 @@ func (s *Service) writer() {
 			pace.end(len(batch))
 			s.work.writeBatches.Add(1)
 		}
+		batch = s.verifyPushed(batch)
 		chainOrder(batch)
 		for _, g := range batch {
 			ms = append(ms, g.m)
