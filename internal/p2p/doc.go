@@ -119,8 +119,32 @@
 // other protocols keep libp2p's defaults (64 streams and more, 16 MiB;
 // a workgroup's DHT, whose protocol ID is per workgroup, caps a
 // member's requests at 64 KiB instead: internal/discovery). A stream
-// over a limit is reset when its protocol is negotiated. There is no
-// rate limit on opening streams beyond these counts: a stream refused
+// over a limit is reset when its protocol is negotiated.
+//
+// Streams in negotiation (negotiating.go): before a stream has named its
+// protocol (multistream, up to libp2p's 10 s timeout) it sits in the
+// resource manager's transient scope, whose TransientStreamsInbound
+// (512) slots all peers share; rcmgr has no per-peer limit there, so
+// two members at PeerStreamsInbound each, opening streams that never
+// negotiate, refused every other peer's new streams, again after each
+// timeout. A cap per peer on such streams cannot tell that hold from an
+// honest burst (200 tunnel connections at once are 200 streams in
+// negotiation for a moment; a cap of 64 reset them, reverted), so the
+// node refuses by age: negotiationGuard wraps the resource manager (to
+// see inbound streams open, name their protocol and end) and the
+// swarm's stream handler (to hold each stream). When an inbound stream
+// arrives with TransientStreamsInbound-NegotiationHeadroom (480)
+// streams in negotiation, the guard first resets (code: resource limit
+// exceeded) the oldest stream still negotiating of the peer holding the
+// most streams in negotiation for longer than NegotiationGrace (1 s),
+// or, none being that old, of the peer holding the most; the victim's
+// slot is released at once. An honest stream names its protocol within
+// a round trip and is neither old nor, with a few in flight, the
+// largest holder; one peer alone (at most 256) never reaches the mark;
+// so a burst passes whole and a hold of silent streams costs its
+// holders their own streams, not anyone else's.
+//
+// There is no rate limit on opening streams beyond these counts: a stream refused
 // costs the node a negotiation, and one served is bounded by the above.
 // With these limits, one member with 1,000 streams (stalled reads,
 // 16 MiB frames, junk roster pushes) raised a node's RSS by under

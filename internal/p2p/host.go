@@ -102,10 +102,11 @@ func New(cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	rm, err := newResourceManager()
+	base, err := newResourceManager()
 	if err != nil {
 		return nil, err
 	}
+	rm := guardNegotiation(base) // negotiating.go
 	cm, err := newConnManager()
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func New(cfg Config) (*Host, error) {
 	}
 	if cfg.Metrics != nil {
 		parts.reg = withoutRcmgr{cfg.Metrics}
-		if st, ok := rm.(rcmgr.ResourceManagerState); ok {
+		if st, ok := base.(rcmgr.ResourceManagerState); ok {
 			if err := cfg.Metrics.Register(rcmgrCollector{st}); err != nil {
 				cfg.Log.Warn("resource manager metrics not exported", "err", err)
 			}
@@ -128,6 +129,10 @@ func New(cfg Config) (*Host, error) {
 	h, err := buildHost(parts)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
+	}
+	if err := rm.watch(h.Network()); err != nil {
+		h.Close()
+		return nil, err
 	}
 	if err := listenAll(h, addrs, cfg); err != nil {
 		h.Close()

@@ -139,7 +139,7 @@ func newResourceManager(extra ...rcmgr.Option) (network.ResourceManager, error) 
 			ConnsInbound:    256,
 			ConnsOutbound:   512,
 			Streams:         1024,
-			StreamsInbound:  512,
+			StreamsInbound:  TransientStreamsInbound,
 			StreamsOutbound: 1024,
 		},
 		// Tunnels are one stream per TCP connection (per peer: see
