@@ -67,13 +67,13 @@ func BenchmarkSign(b *testing.B) {
 	})
 }
 
-// BenchmarkVerifyBatch measures what batch verification would save a
+// BenchmarkVerifyBatch measures what batch verification saves a
 // receiver: curve25519-voi's batch verifier over n signatures of 19
 // authors (a 20-member room), against one VerifyPeer-style check each, in
-// one run. Batches need the cofactored equation (ZIP-215 rules), which
-// accepts a superset of what crypto/ed25519 (the rule this package keeps)
-// accepts, so it is a measurement, not a path of the node
-// (go test -run ^$ -bench VerifyBatch ./internal/identity/).
+// one run. Batches need the cofactored equation (ZIP-215 rules: Batch,
+// what chat messages are checked with), which accepts a superset of what
+// crypto/ed25519 accepts (go test -run ^$ -bench VerifyBatch
+// ./internal/identity/).
 func BenchmarkVerifyBatch(b *testing.B) {
 	const authors = 19
 	var (
