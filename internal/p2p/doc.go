@@ -142,7 +142,9 @@
 // a round trip and is neither old nor, with a few in flight, the
 // largest holder; one peer alone (at most 256) never reaches the mark;
 // so a burst passes whole and a hold of silent streams costs its
-// holders their own streams, not anyone else's.
+// holders their own streams, not anyone else's. /metrics shows
+// peerhood_p2p_negotiation_resets_total (steadily rising: someone holds
+// silent streams) and peerhood_p2p_streams_negotiating (negmetrics.go).
 //
 // There is no rate limit on opening streams beyond these counts: a stream refused
 // costs the node a negotiation, and one served is bounded by the above.

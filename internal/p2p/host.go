@@ -125,6 +125,9 @@ func New(cfg Config) (*Host, error) {
 				cfg.Log.Warn("resource manager metrics not exported", "err", err)
 			}
 		}
+		if err := cfg.Metrics.Register(negotiationCollector{rm}); err != nil {
+			cfg.Log.Warn("negotiation guard metrics not exported", "err", err)
+		}
 	}
 	h, err := buildHost(parts)
 	if err != nil {
