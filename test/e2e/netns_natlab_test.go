@@ -150,6 +150,48 @@ func (lab *natHomesLab) talk(t *testing.T, tag string, timeout time.Duration) {
 	)
 }
 
+// deadLinkWithin bounds the time from a gateway's loss of its mappings to
+// chat and mail flowing again between the homes through the relay, and
+// both ends off the dead direct link: it must be noticed
+// (internal/p2p/deadlink.go: about 5 to 7 s), not left to QUIC's 30 s
+// idle timeout.
+const deadLinkWithin = 12 * time.Second
+
+// talkRelayed is talk after a cut at cut: a chat message and a mail each
+// way, and both ends' status showing the amy-ben link off the dead
+// direct connection, all within timeout of cut.
+func (lab *natHomesLab) talkRelayed(t *testing.T, tag string, cut time.Time, timeout time.Duration) {
+	t.Helper()
+	a, b := lab.amy, lab.ben
+	a.MustRun("msg", "ben", "amy to ben "+tag)
+	b.MustRun("msg", "amy", "ben to amy "+tag)
+	sendMail(t, a, "ben", "mail amy to ben "+tag)
+	sendMail(t, b, "amy", "mail ben to amy "+tag)
+	// The dead link is gone: the link in use is relayed, or a direct
+	// one opened after the cut (punched again already).
+	moved := func(n, other *Node) func() error {
+		return func() error {
+			id := other.Status().PeerID
+			for _, p := range n.Status().Peers {
+				if p.ID == id && (p.Link == "relayed" || p.Since.After(cut)) {
+					return nil
+				} else if p.ID == id {
+					return fmt.Errorf("%s's link to %s is %s over %s since %s", n.Name, other.Name, p.Link, p.Addr, p.Since.Format(time.RFC3339Nano))
+				}
+			}
+			return fmt.Errorf("%s is not connected to %s", n.Name, other.Name)
+		}
+	}
+	converge(t, cut, timeout-time.Since(cut),
+		timedCheck{tag + ": amy's link to ben moved off the dead one", moved(a, b)},
+		timedCheck{tag + ": ben's link to amy moved off the dead one", moved(b, a)},
+		timedCheck{tag + ": chat message amy to ben arrived", func() error { return hasText(b, "@amy", "amy to ben "+tag) }},
+		timedCheck{tag + ": chat message ben to amy arrived", func() error { return hasText(a, "@ben", "ben to amy "+tag) }},
+		timedCheck{tag + ": mail amy to ben arrived", func() error { return mailHas(b, "mail amy to ben "+tag, "amy") }},
+		timedCheck{tag + ": mail ben to amy arrived", func() error { return mailHas(a, "mail ben to amy "+tag, "ben") }},
+	)
+}
+
 // Two members each behind its own NAT and two public members, no flags:
 // amy and ben find each other (DHT and relays on the public members),
 // browse shows both online with the path in use, status says the same,
@@ -302,7 +344,10 @@ func TestNetnsNATNewAddress(t *testing.T) {
 	lab.settled(t, 45*time.Second)
 	lab.restartGateway(1, 21, false)
 	reset := time.Now()
-	lab.talk(t, "after the new address", 50*time.Second)
+	// The dead direct link is noticed and closed within seconds
+	// (internal/p2p/deadlink.go): chat and mail go relayed meanwhile,
+	// not after QUIC's 30 s idle timeout.
+	lab.talkRelayed(t, "after the new address", reset, deadLinkWithin)
 	t.Logf("after the new address, chat and mail through %s later", time.Since(reset).Round(time.Millisecond))
 	lab.wantLinks = []string{"hole-punched", "direct"}
 	link := lab.settled(t, 90*time.Second-time.Since(reset))
