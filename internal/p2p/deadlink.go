@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
@@ -37,10 +38,13 @@ import (
 // libp2p node answers) after linkProbeAfter, then every linkProbeGap; it
 // is dead when nothing at all came back for linkDeadAfter (or three
 // PTOs of its own RTT estimate, for a slow path) and at least
-// linkMinProbes probes went unanswered. A dead link is closed only when
-// the peer has another connection (relayed, or another direct one): the
-// only connection to a peer is never closed here (QUIC's idle timeout
-// still ends it). Only connections of peers with another connection are
+// linkMinProbes probes went unanswered. With its first probe, the
+// peer's other connections are pinged too (until one answers): a dead
+// link is closed only when one of them answered since it fell silent,
+// so the way around is shown to work (when this node's own uplink is
+// down, every path is silent and nothing is closed). The only
+// connection to a peer is never closed here (QUIC's idle timeout still
+// ends it). Only connections of peers with another connection are
 // watched at all.
 //
 // A shorter QUIC idle timeout was not used: go-libp2p v0.51 gives no
@@ -94,6 +98,9 @@ type linkState struct {
 	since     time.Time // first tick that saw a send unanswered (zero: none)
 	probes    int       // probes sent since
 	lastProbe time.Time
+	// around is set when another connection to the peer answered a
+	// probe since (nil: none probed yet).
+	around *atomic.Bool
 }
 
 // step takes one sample at now and says what to do.
@@ -160,16 +167,10 @@ func (h *Host) checkLinks(ctx context.Context, now time.Time, p linkParams, stat
 			}
 			switch s.step(now, sampleOf(qc), p) {
 			case linkProbe:
-				go func() {
-					pctx, cancel := context.WithTimeout(ctx, p.deadAfter)
-					defer cancel()
-					if err := probeConn(pctx, c); err != nil {
-						h.log.Debug("link probe unanswered", "peer", pid, "addr", c.RemoteMultiaddr(), "err", err)
-					}
-				}()
+				h.probeLink(ctx, c, conns, s, p)
 			case linkDead:
-				h.closeDeadLink(c, now.Sub(s.since))
-				delete(states, c)
+				h.closeDeadLink(c, now.Sub(s.since), s.around != nil && s.around.Load())
+				delete(states, c) // kept: watched afresh
 			}
 		}
 	}
@@ -180,8 +181,37 @@ func (h *Host) checkLinks(ctx context.Context, now time.Time, p linkParams, stat
 	}
 }
 
-// closeDeadLink closes c if its peer keeps another open connection.
-func (h *Host) closeDeadLink(c network.Conn, silent time.Duration) {
+// probeLink probes suspect connection c of a peer with connections
+// conns, and the others too while none of them has answered in this
+// suspicion: a dead link is closed only when the way around works.
+func (h *Host) probeLink(ctx context.Context, c network.Conn, conns []network.Conn, s *linkState, p linkParams) {
+	if s.around == nil {
+		s.around = new(atomic.Bool)
+	}
+	around := s.around
+	probe := func(o network.Conn, answered func()) {
+		pctx, cancel := context.WithTimeout(ctx, p.deadAfter)
+		defer cancel()
+		if err := probeConn(pctx, o); err != nil {
+			h.log.Debug("link probe unanswered", "peer", o.RemotePeer(), "addr", o.RemoteMultiaddr(), "err", err)
+			return
+		}
+		answered()
+	}
+	go probe(c, func() {})
+	if around.Load() {
+		return
+	}
+	for _, o := range conns {
+		if o != c && !o.IsClosed() {
+			go probe(o, func() { around.Store(true) })
+		}
+	}
+}
+
+// closeDeadLink closes c if its peer keeps another open connection that
+// answered a probe (aroundOK) since c fell silent.
+func (h *Host) closeDeadLink(c network.Conn, silent time.Duration, aroundOK bool) {
 	pid := c.RemotePeer()
 	others := 0
 	for _, o := range h.Network().ConnsToPeer(pid) {
@@ -192,6 +222,11 @@ func (h *Host) closeDeadLink(c network.Conn, silent time.Duration) {
 	if others == 0 {
 		h.keptLinks.Add(1)
 		h.log.Debug("direct link silent, kept: the only connection", "peer", pid, "addr", c.RemoteMultiaddr(), "silent", silent)
+		return
+	}
+	if !aroundOK {
+		h.keptLinks.Add(1)
+		h.log.Info("direct link silent, kept: the peer's other connections did not answer either", "peer", pid, "addr", c.RemoteMultiaddr(), "silent", silent.Round(time.Millisecond), "others", others)
 		return
 	}
 	h.log.Info("direct link dead, closed: the peer stays reached another way", "peer", pid, "addr", c.RemoteMultiaddr(), "silent", silent.Round(time.Millisecond), "others", others)

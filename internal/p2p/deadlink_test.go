@@ -172,14 +172,14 @@ func newLinkHost(t *testing.T) *Host {
 	return h
 }
 
-// linkPair connects b to a with QUIC through a proxy and, when relayed,
-// first through a relay (the way around a direct link has in a
+// linkPair connects b to a with QUIC through a proxy and, when r is not
+// nil, first through relay r (the way around a direct link has in a
 // workgroup); it returns the proxy and b's QUIC connection.
-func linkPair(t *testing.T, ctx context.Context, a, b *Host, delay time.Duration, relayed bool) (*udpProxy, network.Conn) {
+func linkPair(t *testing.T, ctx context.Context, a, b *Host, delay time.Duration, r *Host) (*udpProxy, network.Conn) {
 	t.Helper()
 	px := newUDPProxy(t, quicAddr(t, a), delay)
+	relayed := r != nil
 	if relayed {
-		r := newRelayHost(t)
 		r.SetGate(members{}.add(a, b))
 		if err := reserve(ctx, a, r); err != nil {
 			t.Fatal(err)
@@ -229,7 +229,7 @@ func TestDeadLinkClosed(t *testing.T) {
 	a, b := newLinkHost(t), newLinkHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	px, qc := linkPair(t, ctx, a, b, 0, true)
+	px, qc := linkPair(t, ctx, a, b, 0, newRelayHost(t))
 	px.cut.Store(true)
 	// Something to answer: a stream's first bytes.
 	if s, err := qc.NewStream(ctx); err == nil {
@@ -255,7 +255,7 @@ func TestDeadLinkOnlyConnectionKept(t *testing.T) {
 	a, b := newLinkHost(t), newLinkHost(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	px, qc := linkPair(t, ctx, a, b, 0, false)
+	px, qc := linkPair(t, ctx, a, b, 0, nil)
 	px.cut.Store(true)
 	s, err := qc.NewStream(ctx)
 	if err != nil {
@@ -279,9 +279,36 @@ func TestDeadLinkOnlyConnectionKept(t *testing.T) {
 	}
 	// A verdict reached while a second connection existed, applied
 	// once it is gone: kept.
-	b.closeDeadLink(qc, 10*time.Second)
+	b.closeDeadLink(qc, 10*time.Second, true)
 	if qc.IsClosed() || b.keptLinks.Load() != 1 || b.deadLinks.Load() != 0 {
 		t.Fatalf("closed %v, kept %d, dead %d", qc.IsClosed(), b.keptLinks.Load(), b.deadLinks.Load())
+	}
+}
+
+// A silent direct link whose way around is silent too (this node's own
+// uplink is down, say) is kept: nothing shows the relay works.
+func TestDeadLinkKeptWhenAroundSilent(t *testing.T) {
+	t.Parallel()
+	a, b := newLinkHost(t), newLinkHost(t)
+	r := newRelayHost(t, "/ip4/127.0.0.1/udp/0/quic-v1")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	toRelay := newUDPProxy(t, quicAddr(t, r), 0)
+	if _, err := b.Connect(ctx, toRelay.addr(t, r.ID())); err != nil {
+		t.Fatal(err)
+	}
+	px, qc := linkPair(t, ctx, a, b, 0, r)
+	toRelay.cut.Store(true)
+	px.cut.Store(true)
+	s, err := qc.NewStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Reset()
+	_, _ = s.Write([]byte("hello?"))
+	waitFor(t, "a verdict on the silent link", func() bool { return b.keptLinks.Load() > 0 || b.deadLinks.Load() > 0 })
+	if qc.IsClosed() || b.deadLinks.Load() != 0 {
+		t.Fatalf("closed %v (dead %d) with the way around silent", qc.IsClosed(), b.deadLinks.Load())
 	}
 }
 
@@ -303,7 +330,7 @@ func TestBusySlowLinkNotCut(t *testing.T) {
 		}
 		done <- err
 	})
-	_, qc := linkPair(t, ctx, a, b, 300*time.Millisecond, true)
+	_, qc := linkPair(t, ctx, a, b, 300*time.Millisecond, newRelayHost(t))
 	s, err := qc.NewStream(ctx)
 	if err != nil {
 		t.Fatal(err)

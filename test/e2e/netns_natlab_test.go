@@ -331,14 +331,16 @@ func TestNetnsNATMappingLost(t *testing.T) {
 // lease) and no mappings. amy's connections to the public members
 // survive (quic-go follows the new path; libp2p keeps the old address),
 // her hole-punched link to ben dies (ben's gateway drops what comes from
-// the new address) at QUIC's idle timeout (~30 s), and chat and mail go
-// relayed. No member restarts; chat and mail get through again, and the
+// the new address). Both ends notice it within seconds and close it
+// (internal/p2p/deadlink.go; before, it stayed until QUIC's idle timeout,
+// ~30 s: records/2026-12-01-s17-deadlink.md), and chat and mail go
+// relayed, within deadLinkWithin of the cut. No member restarts; the
 // link turns direct again: amy re-learns her public address on fresh
 // connections to the public members and punches from it (records/
 // 2026-12-01-s16-natreaddr.md). Before, it stayed relayed: the puncher
 // punched from the old address for 30 min (records/2026-12-01-s15-natlab.md).
-// PEERHOOD_NATLAB_WATCH_PUNCH=1 logs amy's and ben's re-observations and
-// punches (their debug log).
+// PEERHOOD_NATLAB_WATCH_PUNCH=1 logs amy's and ben's dead links,
+// re-observations and punches (their debug log).
 func TestNetnsNATNewAddress(t *testing.T) {
 	lab := newNATHomesLab(t, false)
 	lab.settled(t, 45*time.Second)
@@ -364,7 +366,7 @@ func TestNetnsNATNewAddress(t *testing.T) {
 		t.Logf("amy's gateway came back at %s", reset.UTC().Format(time.RFC3339Nano))
 		for _, n := range []*Node{lab.amy, lab.ben} {
 			for _, line := range strings.Split(n.Output(), "\n") {
-				if strings.Contains(line, "re-observ") || strings.Contains(line, "hole punch") {
+				if strings.Contains(line, "re-observ") || strings.Contains(line, "hole punch") || strings.Contains(line, "direct link") {
 					t.Logf("%s: %s", n.Name, strings.TrimSpace(line))
 				}
 			}
