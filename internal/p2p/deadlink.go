@@ -187,6 +187,7 @@ func (h *Host) checkLinks(ctx context.Context, now time.Time, p linkParams, stat
 func (h *Host) probeLink(ctx context.Context, c network.Conn, conns []network.Conn, s *linkState, p linkParams) {
 	if s.around == nil {
 		s.around = new(atomic.Bool)
+		h.log.Debug("direct link silent, probing", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
 	}
 	around := s.around
 	probe := func(o network.Conn, answered func()) {
