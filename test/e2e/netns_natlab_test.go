@@ -373,3 +373,63 @@ func TestNetnsNATNewAddress(t *testing.T) {
 		}
 	}
 }
+
+// linkSince is when the connection n uses to other opened, and its link.
+func linkSince(n, other *Node) (time.Time, string) {
+	id := other.Status().PeerID
+	for _, p := range n.Status().Peers {
+		if p.ID == id {
+			return p.Since, p.Link
+		}
+	}
+	return time.Time{}, ""
+}
+
+// amy's uplink is down for 10 s (her gateway forwards nothing; its
+// mappings stay). Her hole-punched link to ben falls silent, and so
+// does every other way to her: the dead-link watcher must not close it
+// (internal/p2p/deadlink.go closes a silent direct link only when
+// another connection to the peer answers). After the outage the same
+// connection carries chat and mail again, at both ends. ben sends a
+// message during the outage, so his end has something unanswered.
+func TestNetnsNATUplinkOutage(t *testing.T) {
+	lab := newNATHomesLab(t, false)
+	lab.settled(t, 45*time.Second)
+	lab.talk(t, "before the outage", 30*time.Second)
+	amySince, _ := linkSince(lab.amy, lab.ben)
+	benSince, _ := linkSince(lab.ben, lab.amy)
+
+	r := lab.routers[0]
+	lab.l.in(r, "nft", "add table inet outage")
+	lab.l.in(r, "nft", "add chain inet outage hold { type filter hook forward priority -10; policy drop; }")
+	down := time.Now()
+	lab.ben.MustRun("msg", "amy", "ben to amy during the outage")
+	// A verdict on the silent link (5 to 8 s after): kept.
+	Eventually(t, 20*time.Second, func() error {
+		out := lab.amy.Output() + lab.ben.Output()
+		if !strings.Contains(out, "direct link silent, kept") && !strings.Contains(out, "direct link dead, closed") {
+			return fmt.Errorf("no verdict on the silent link yet")
+		}
+		return nil
+	})
+	t.Logf("first verdict %s after the uplink went down", time.Since(down).Round(time.Millisecond))
+	time.Sleep(10*time.Second - time.Since(down)) // the outage lasts its 10 s
+	lab.l.in(r, "nft", "delete table inet outage")
+	up := time.Now()
+	converge(t, up, 30*time.Second, timedCheck{"message sent during the outage arrived", func() error {
+		return hasText(lab.amy, "@ben", "ben to amy during the outage")
+	}})
+	lab.talk(t, "after the outage", 30*time.Second)
+	for _, n := range []*Node{lab.amy, lab.ben} {
+		if strings.Contains(n.Output(), "direct link dead, closed") {
+			t.Errorf("%s closed a direct link during its own or its peer's outage", n.Name)
+		}
+	}
+	if s, link := linkSince(lab.amy, lab.ben); !s.Equal(amySince) || link != "hole-punched" {
+		t.Errorf("amy's link to ben: %s since %s, want hole-punched since %s (the same connection)", link, s, amySince)
+	}
+	if s, link := linkSince(lab.ben, lab.amy); !s.Equal(benSince) || link != "hole-punched" {
+		t.Errorf("ben's link to amy: %s since %s, want hole-punched since %s (the same connection)", link, s, benSince)
+	}
+	t.Logf("after the outage, chat and mail through %s later, over the same connections", time.Since(up).Round(time.Millisecond))
+}
