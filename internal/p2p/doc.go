@@ -188,6 +188,36 @@
 // failed punches the gap doubles (to 15 min) while rounds find nothing
 // new, so a symmetric NAT costs a handshake every 15 min.
 //
+// Dead direct links (deadlink.go): a direct QUIC connection whose path
+// died silently (a gateway that lost its mapping or came back with a new
+// address) stayed until QUIC's idle timeout (30 s, go-libp2p's quic-go
+// setting), and every new stream to the peer went to it and hung,
+// although a relayed connection to the peer worked. Once a second, for
+// each peer with two connections or more, the host reads quic-go's
+// packet counters of its direct QUIC connections (ConnectionStats). A
+// connection is suspect only when it sent packets (more than one: a
+// delayed ACK) since it last received any; every data, keep-alive or
+// retransmitted packet asks for an ACK within the peer's ACK delay, so a
+// working path answers within a round trip or a few retransmissions.
+// Signals a busy link gives anyway come first: a link receiving a
+// transfer, or being ACKed for one however full its windows are, is
+// never suspect, and an idle one (nothing sent) costs nothing. A suspect
+// link gets a libp2p ping (/ipfs/ping/1.0.0, header and 32 bytes in one
+// packet) on that very connection after 1 s, then every 2 s; it is dead
+// once nothing at all came back for 5 s (or three probe timeouts of its
+// own RTT estimate, on a slow path) with 2 probes unanswered. With its
+// first probe the peer's other connections are pinged too (until one
+// answers), and the dead link is closed only when one of them answered
+// since it fell silent: the way around is shown to work (with this
+// node's own uplink down every path is silent, and nothing is closed).
+// Streams then go through the relay, and the puncher re-observes and
+// punches again (above). The only connection to a peer is never closed
+// here (QUIC's idle timeout still ends it). A shorter QUIC idle timeout was
+// not taken: go-libp2p v0.51 has no option for it (the accepting side's
+// quic.Config is out of reach), it would end every QUIC connection after
+// a short outage, the only one to a peer included, and put keep-alives
+// (half the timeout) on every connection.
+//
 // Relay service (relaysvc.go): the host runs the circuit relay v2
 // service itself instead of libp2p's manager, which starts it only when
 // AutoNAT v1 says "public". AutoNAT v1 asks only peers that show a public

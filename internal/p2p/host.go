@@ -51,6 +51,9 @@ type Config struct {
 	// private networks that are reachable (a LAN server, a test network)
 	// say so here to act as relays.
 	Reachability string
+	// linkParams, when set (tests), replaces the dead-link watcher's
+	// thresholds (deadlink.go).
+	linkParams *linkParams
 }
 
 // ErrAddrInUse reports a listen address whose port another program holds.
@@ -72,6 +75,11 @@ type Host struct {
 	// reachable (relaysvc.go); relayDone closes when it has stopped.
 	relaySvc  *relayService
 	relayDone chan struct{}
+	// linksDone closes when the dead-link watcher has stopped
+	// (deadlink.go); deadLinks counts the links it closed, keptLinks
+	// those it found dead but kept (the only connection to their peer).
+	linksDone            chan struct{}
+	deadLinks, keptLinks atomic.Int64
 	// relaySrc feeds autorelay with relay candidates (members).
 	relaySrc atomic.Pointer[RelaySource]
 	psMu     sync.Mutex
@@ -165,6 +173,15 @@ func New(cfg Config) (*Host, error) {
 // of reachability, links upgraded from relayed to direct.
 func (hh *Host) startBackground(ctx context.Context, cfg Config, g *gater) {
 	go hh.pingLoop(ctx)
+	hh.linksDone = make(chan struct{})
+	go func() {
+		defer close(hh.linksDone)
+		lp := defaultLinkParams
+		if cfg.linkParams != nil {
+			lp = *cfg.linkParams
+		}
+		hh.watchLinks(ctx, lp)
+	}()
 	hh.relaySvc = &relayService{h: hh.Host, opts: relayOptions(g, cfg.Metrics), force: cfg.Reachability, log: cfg.Log, kick: make(chan struct{}, 1)}
 	hh.relayDone = make(chan struct{})
 	go func() {
@@ -269,6 +286,7 @@ func (h *Host) Close() error {
 	_ = h.punch.close() // ends hole punches under way
 	<-h.punchDone
 	<-h.relayDone
+	<-h.linksDone
 	return h.Host.Close()
 }
 

@@ -32,14 +32,18 @@ func (m members) add(hs ...*Host) members {
 }
 
 // newRelayHost starts a host forced public (it runs the relay service)
-// and waits for the service to be on.
-func newRelayHost(t testing.TB) *Host {
+// and waits for the service to be on. It listens on addrs (default: TCP
+// on loopback).
+func newRelayHost(t testing.TB, addrs ...string) *Host {
 	t.Helper()
 	k, _, err := crypto.GenerateEd25519Key(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Config{Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Reachability: ReachPublic})
+	if len(addrs) == 0 {
+		addrs = []string{"/ip4/127.0.0.1/tcp/0"}
+	}
+	h, err := New(Config{Key: k, ListenAddrs: addrs, Reachability: ReachPublic})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -234,8 +234,10 @@ type Status struct {
 	PeerID    string   `json:"peer_id"`
 	Addresses []string `json:"addresses"`
 	Peers     []struct {
-		ID   string `json:"id"`
-		Link string `json:"link"`
+		ID    string    `json:"id"`
+		Link  string    `json:"link"`
+		Addr  string    `json:"addr"`
+		Since time.Time `json:"since"` // the connection in use opened
 	} `json:"peers"`
 	Network struct {
 		Reachability string   `json:"reachability"`

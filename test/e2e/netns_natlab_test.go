@@ -150,6 +150,48 @@ func (lab *natHomesLab) talk(t *testing.T, tag string, timeout time.Duration) {
 	)
 }
 
+// deadLinkWithin bounds the time from a gateway's loss of its mappings to
+// chat and mail flowing again between the homes through the relay, and
+// both ends off the dead direct link: it must be noticed
+// (internal/p2p/deadlink.go: about 5 to 7 s), not left to QUIC's 30 s
+// idle timeout.
+const deadLinkWithin = 12 * time.Second
+
+// talkRelayed is talk after a cut at cut: a chat message and a mail each
+// way, and both ends' status showing the amy-ben link off the dead
+// direct connection, all within timeout of cut.
+func (lab *natHomesLab) talkRelayed(t *testing.T, tag string, cut time.Time, timeout time.Duration) {
+	t.Helper()
+	a, b := lab.amy, lab.ben
+	a.MustRun("msg", "ben", "amy to ben "+tag)
+	b.MustRun("msg", "amy", "ben to amy "+tag)
+	sendMail(t, a, "ben", "mail amy to ben "+tag)
+	sendMail(t, b, "amy", "mail ben to amy "+tag)
+	// The dead link is gone: the link in use is relayed, or a direct
+	// one opened after the cut (punched again already).
+	moved := func(n, other *Node) func() error {
+		return func() error {
+			id := other.Status().PeerID
+			for _, p := range n.Status().Peers {
+				if p.ID == id && (p.Link == "relayed" || p.Since.After(cut)) {
+					return nil
+				} else if p.ID == id {
+					return fmt.Errorf("%s's link to %s is %s over %s since %s", n.Name, other.Name, p.Link, p.Addr, p.Since.Format(time.RFC3339Nano))
+				}
+			}
+			return fmt.Errorf("%s is not connected to %s", n.Name, other.Name)
+		}
+	}
+	converge(t, cut, timeout-time.Since(cut),
+		timedCheck{tag + ": amy's link to ben moved off the dead one", moved(a, b)},
+		timedCheck{tag + ": ben's link to amy moved off the dead one", moved(b, a)},
+		timedCheck{tag + ": chat message amy to ben arrived", func() error { return hasText(b, "@amy", "amy to ben "+tag) }},
+		timedCheck{tag + ": chat message ben to amy arrived", func() error { return hasText(a, "@ben", "ben to amy "+tag) }},
+		timedCheck{tag + ": mail amy to ben arrived", func() error { return mailHas(b, "mail amy to ben "+tag, "amy") }},
+		timedCheck{tag + ": mail ben to amy arrived", func() error { return mailHas(a, "mail ben to amy "+tag, "ben") }},
+	)
+}
+
 // Two members each behind its own NAT and two public members, no flags:
 // amy and ben find each other (DHT and relays on the public members),
 // browse shows both online with the path in use, status says the same,
@@ -289,20 +331,25 @@ func TestNetnsNATMappingLost(t *testing.T) {
 // lease) and no mappings. amy's connections to the public members
 // survive (quic-go follows the new path; libp2p keeps the old address),
 // her hole-punched link to ben dies (ben's gateway drops what comes from
-// the new address) at QUIC's idle timeout (~30 s), and chat and mail go
-// relayed. No member restarts; chat and mail get through again, and the
+// the new address). Both ends notice it within seconds and close it
+// (internal/p2p/deadlink.go; before, it stayed until QUIC's idle timeout,
+// ~30 s: records/2026-12-01-s17-deadlink.md), and chat and mail go
+// relayed, within deadLinkWithin of the cut. No member restarts; the
 // link turns direct again: amy re-learns her public address on fresh
 // connections to the public members and punches from it (records/
 // 2026-12-01-s16-natreaddr.md). Before, it stayed relayed: the puncher
 // punched from the old address for 30 min (records/2026-12-01-s15-natlab.md).
-// PEERHOOD_NATLAB_WATCH_PUNCH=1 logs amy's and ben's re-observations and
-// punches (their debug log).
+// PEERHOOD_NATLAB_WATCH_PUNCH=1 logs amy's and ben's dead links,
+// re-observations and punches (their debug log).
 func TestNetnsNATNewAddress(t *testing.T) {
 	lab := newNATHomesLab(t, false)
 	lab.settled(t, 45*time.Second)
 	lab.restartGateway(1, 21, false)
 	reset := time.Now()
-	lab.talk(t, "after the new address", 50*time.Second)
+	// The dead direct link is noticed and closed within seconds
+	// (internal/p2p/deadlink.go): chat and mail go relayed meanwhile,
+	// not after QUIC's 30 s idle timeout.
+	lab.talkRelayed(t, "after the new address", reset, deadLinkWithin)
 	t.Logf("after the new address, chat and mail through %s later", time.Since(reset).Round(time.Millisecond))
 	lab.wantLinks = []string{"hole-punched", "direct"}
 	link := lab.settled(t, 90*time.Second-time.Since(reset))
@@ -319,10 +366,70 @@ func TestNetnsNATNewAddress(t *testing.T) {
 		t.Logf("amy's gateway came back at %s", reset.UTC().Format(time.RFC3339Nano))
 		for _, n := range []*Node{lab.amy, lab.ben} {
 			for _, line := range strings.Split(n.Output(), "\n") {
-				if strings.Contains(line, "re-observ") || strings.Contains(line, "hole punch") {
+				if strings.Contains(line, "re-observ") || strings.Contains(line, "hole punch") || strings.Contains(line, "direct link") {
 					t.Logf("%s: %s", n.Name, strings.TrimSpace(line))
 				}
 			}
 		}
 	}
+}
+
+// linkSince is when the connection n uses to other opened, and its link.
+func linkSince(n, other *Node) (time.Time, string) {
+	id := other.Status().PeerID
+	for _, p := range n.Status().Peers {
+		if p.ID == id {
+			return p.Since, p.Link
+		}
+	}
+	return time.Time{}, ""
+}
+
+// amy's uplink is down for 10 s (her gateway forwards nothing; its
+// mappings stay). Her hole-punched link to ben falls silent, and so
+// does every other way to her: the dead-link watcher must not close it
+// (internal/p2p/deadlink.go closes a silent direct link only when
+// another connection to the peer answers). After the outage the same
+// connection carries chat and mail again, at both ends. ben sends a
+// message during the outage, so his end has something unanswered.
+func TestNetnsNATUplinkOutage(t *testing.T) {
+	lab := newNATHomesLab(t, false)
+	lab.settled(t, 45*time.Second)
+	lab.talk(t, "before the outage", 30*time.Second)
+	amySince, _ := linkSince(lab.amy, lab.ben)
+	benSince, _ := linkSince(lab.ben, lab.amy)
+
+	r := lab.routers[0]
+	lab.l.in(r, "nft", "add table inet outage")
+	lab.l.in(r, "nft", "add chain inet outage hold { type filter hook forward priority -10; policy drop; }")
+	down := time.Now()
+	lab.ben.MustRun("msg", "amy", "ben to amy during the outage")
+	// A verdict on the silent link (5 to 8 s after): kept.
+	Eventually(t, 20*time.Second, func() error {
+		out := lab.amy.Output() + lab.ben.Output()
+		if !strings.Contains(out, "direct link silent, kept") && !strings.Contains(out, "direct link dead, closed") {
+			return fmt.Errorf("no verdict on the silent link yet")
+		}
+		return nil
+	})
+	t.Logf("first verdict %s after the uplink went down", time.Since(down).Round(time.Millisecond))
+	time.Sleep(10*time.Second - time.Since(down)) // the outage lasts its 10 s
+	lab.l.in(r, "nft", "delete table inet outage")
+	up := time.Now()
+	converge(t, up, 30*time.Second, timedCheck{"message sent during the outage arrived", func() error {
+		return hasText(lab.amy, "@ben", "ben to amy during the outage")
+	}})
+	lab.talk(t, "after the outage", 30*time.Second)
+	for _, n := range []*Node{lab.amy, lab.ben} {
+		if strings.Contains(n.Output(), "direct link dead, closed") {
+			t.Errorf("%s closed a direct link during its own or its peer's outage", n.Name)
+		}
+	}
+	if s, link := linkSince(lab.amy, lab.ben); !s.Equal(amySince) || link != "hole-punched" {
+		t.Errorf("amy's link to ben: %s since %s, want hole-punched since %s (the same connection)", link, s, amySince)
+	}
+	if s, link := linkSince(lab.ben, lab.amy); !s.Equal(benSince) || link != "hole-punched" {
+		t.Errorf("ben's link to amy: %s since %s, want hole-punched since %s (the same connection)", link, s, benSince)
+	}
+	t.Logf("after the outage, chat and mail through %s later, over the same connections", time.Since(up).Round(time.Millisecond))
 }
