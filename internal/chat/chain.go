@@ -8,7 +8,7 @@ package chat
 // chat_chain, written by the chat indexer with the full-text index and
 // chat_ids (fts.go), and a read takes the indexed part and the rows above
 // chat_index_mark.upto (the tail the indexer has not reached: at most
-// a slice (ftsSlice) and a write batch under load, scanned by rowid).
+// a slice (idsSlice) and a write batch under load, scanned by rowid).
 //
 // Exactly once is the writer's: it decides each message from the author's
 // tip (tips.go) or from these reads, under storeMu, the only writer of

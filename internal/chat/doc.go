@@ -440,7 +440,7 @@
 // and chat_chain (an author's chain: tips, heads, ranges, chain.go). Their
 // queues are watermarks: rows above chat_index_mark.upto are not yet in
 // chat_ids and chat_chain, and every read through those also scans that
-// tail (by rowid; at most a slice, ftsSlice, and a write batch); rows
+// tail (by rowid; at most a slice, idsSlice, and a write batch); rows
 // above chat_fts_mark.upto (migration chat/0006) are not yet in chat_fts,
 // which only search reads. Exactly once
 // is the writer's chain check under the store lock (the ID hashes the

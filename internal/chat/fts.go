@@ -20,7 +20,7 @@ import (
 // chat_ids and chat_chain keep up with the writer: every read through
 // them also scans the rows above their mark (has, the chain reads, a
 // sync's heads and ranges), so that tail stays short. Under continuous
-// writes the writer kicks a slice of ftsSlice rows right after its
+// writes the writer kicks a slice of idsSlice rows right after its
 // commit whenever that many wait (kickIndexer), one transaction each, so
 // the store lock is never held long, and the WAL is checkpointed after
 // each (kickedSlice).
@@ -68,9 +68,18 @@ const (
 	// (the writer's window is at most 10 ms, a busy room's messages come
 	// tens of ms apart), short enough that a lull of a second indexes.
 	ftsIdle = 500 * time.Millisecond
-	// ftsSlice: this many rows queued for chat_ids and chat_chain: index
-	// them even under load, in one transaction; also the slice of a
-	// full-text queue drained under load.
+	// idsSlice: this many rows queued for chat_ids and chat_chain: index
+	// them even under load, in one transaction, which holds the store
+	// lock (the writer's batches and the Says wait behind it). 128, not
+	// 512 (session 17): at 20 members x 500 msg/s each member ran a
+	// slice a second, holding the lock ~40 ms on a loaded machine (the
+	// indexer is preempted while it holds it), and the messages that
+	// came meanwhile made the room's p99 (70 ms with 512, 52 with 256,
+	// 42 with 128, 47 with 64; the same CPU per delivery:
+	// docs/design/records/2026-12-01-s17-lead.md).
+	idsSlice = 128
+	// ftsSlice: the slice of a full-text queue drained under load (with
+	// chat_ids and chat_chain when they are due too).
 	ftsSlice = 512
 	// ftsGap separates the slices of one look at the queues: the writer
 	// commits a batch in between.
@@ -117,7 +126,7 @@ func (f *ftsLoad) noteStored(n int, now time.Time) {
 
 // due reports whether a queue is to be indexed at now: something was
 // stored (dirty) and the writer has been idle ftsIdle, or a slice
-// (ftsSlice messages) waits for chat_ids and chat_chain, or ftsCap for
+// (idsSlice messages) waits for chat_ids and chat_chain, or ftsCap for
 // the full-text index; idle tells which.
 func (f *ftsLoad) due(dirty bool, now time.Time) (due, idle bool) {
 	idle = dirty && now.Sub(time.Unix(0, f.last.Load())) >= ftsIdle
@@ -125,7 +134,7 @@ func (f *ftsLoad) due(dirty bool, now time.Time) (due, idle bool) {
 }
 
 // full reports whether a slice waits for chat_ids and chat_chain.
-func (f *ftsLoad) full() bool { return f.queued.Load() >= ftsSlice }
+func (f *ftsLoad) full() bool { return f.queued.Load() >= idsSlice }
 
 // textFull reports whether the full-text queue reached its cap.
 func (f *ftsLoad) textFull() bool {
@@ -219,10 +228,10 @@ func (s *Service) indexStart(ctx context.Context) error {
 	return nil
 }
 
-// indexSlices indexes under load: a slice of ftsSlice messages per
-// transaction, ftsGap apart, of chat_ids and chat_chain while a whole
-// slice waits, and of the full-text index when its queue reached ftsCap
-// (then down to under a slice). It returns how many transactions it
+// indexSlices indexes under load: a slice per transaction, ftsGap
+// apart, of chat_ids and chat_chain while a whole slice (idsSlice)
+// waits, and of the full-text index (ftsSlice, chat_ids and chat_chain
+// with it) when its queue reached ftsCap (then down to under a slice). It returns how many transactions it
 // ran. No checkpoint here: the kicked slices checkpoint (kickedSlice),
 // and one after each transaction cost ~2% of the CPU per delivery
 // (docs/design/records/2026-12-01-s12-fts.md).
@@ -237,13 +246,17 @@ func (s *Service) indexSlices(ctx context.Context) (int, error) {
 		if text {
 			parts |= partText
 		}
-		ni, nt, err := s.index(ctx, parts, ftsSlice)
+		n := idsSlice
+		if text {
+			n = ftsSlice
+		}
+		ni, nt, err := s.index(ctx, parts, n)
 		runs++
 		if err != nil {
 			return runs, fmt.Errorf("chat: index: %w", err)
 		}
-		ids = s.fts.full() && (!ids || ni == ftsSlice)
-		text = text && nt == ftsSlice
+		ids = s.fts.full() && (!ids || ni == n)
+		text = text && nt == n
 		if !ids && !text {
 			break
 		}
@@ -413,10 +426,10 @@ func (s *Service) kickIndexer() {
 // writer's batch and the Says waiting. A PASSIVE checkpoint waits for no
 // writer; once it has copied every frame, the next commit starts the WAL
 // afresh, so the automatic one seldom comes due. The kicks come every
-// ftsSlice messages stored: the WAL holds about a slice's worth of
+// idsSlice messages stored: the WAL holds about a slice's worth of
 // frames, however long the burst.
 func (s *Service) kickedSlice(ctx context.Context) error {
-	if _, _, err := s.index(ctx, partIDs, ftsSlice); err != nil {
+	if _, _, err := s.index(ctx, partIDs, idsSlice); err != nil {
 		return fmt.Errorf("chat: index: %w", err)
 	}
 	return s.checkpoint(ctx)

@@ -115,7 +115,7 @@ func ftsSearch(t *testing.T, s *Service, word string) []string {
 }
 
 // The indexer yields to load: under continuous writes (never ftsIdle
-// apart) it leaves the queue alone until a slice (ftsSlice messages)
+// apart) it leaves the queue alone until a slice (idsSlice messages)
 // waits, then indexes whole slices, so the queue stays under a slice
 // between looks and no transaction takes more than a slice; idle, it
 // indexes what is left; a search (History indexes the queue first) finds
@@ -125,7 +125,7 @@ func TestFTSYieldsToLoad(t *testing.T) {
 	ka, a := newPeer(t)
 	var prev []byte
 	const batch = 32
-	const total = 4*ftsSlice + 3*batch
+	const total = 4*idsSlice + 3*batch
 	pending := func() int {
 		t.Helper()
 		var n int
@@ -156,17 +156,17 @@ func TestFTSYieldsToLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		switch n := pending(); {
-		case did && stored-indexedAt < ftsSlice:
-			t.Fatalf("indexed under load with %d queued (slice %d)", stored-indexedAt, ftsSlice)
-		case did && n >= ftsSlice:
-			t.Fatalf("indexed, %d still queued (slice %d)", n, ftsSlice)
-		case did && (stored-n-indexedAt)%ftsSlice != 0:
-			t.Fatalf("indexed %d: not whole slices of %d", stored-n-indexedAt, ftsSlice)
+		case did && stored-indexedAt < idsSlice:
+			t.Fatalf("indexed under load with %d queued (slice %d)", stored-indexedAt, idsSlice)
+		case did && n >= idsSlice:
+			t.Fatalf("indexed, %d still queued (slice %d)", n, idsSlice)
+		case did && (stored-n-indexedAt)%idsSlice != 0:
+			t.Fatalf("indexed %d: not whole slices of %d", stored-n-indexedAt, idsSlice)
 		case did:
 			indexedAt = stored - n
 			looks++
-		case n != stored-indexedAt || n >= ftsSlice:
-			t.Fatalf("%d stored, %d indexed, %d queued (slice %d)", stored, indexedAt, n, ftsSlice)
+		case n != stored-indexedAt || n >= idsSlice:
+			t.Fatalf("%d stored, %d indexed, %d queued (slice %d)", stored, indexedAt, n, idsSlice)
 		}
 	}
 	if looks < 3 {
@@ -248,9 +248,9 @@ func TestKickIndexer(t *testing.T) {
 		want   bool
 	}{
 		{"nothing queued", 0, 1, false},
-		{"less than a slice", ftsSlice - 1, 1, false},
-		{"a slice", ftsSlice, 1, true},
-		{"kicked twice, one pending", 3 * ftsSlice, 2, true},
+		{"less than a slice", idsSlice - 1, 1, false},
+		{"a slice", idsSlice, 1, true},
+		{"kicked twice, one pending", 3 * idsSlice, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &Service{ftsKick: make(chan struct{}, 1)}

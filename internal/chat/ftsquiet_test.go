@@ -87,8 +87,8 @@ func TestFTSWaitsForQuiet(t *testing.T) {
 			t.Fatal(err)
 		}
 		ids, text := marks(t, s)
-		if ids >= ftsSlice+batch {
-			t.Fatalf("%d stored: %d wait for chat_ids/chat_chain, want under %d", w.seq, ids, ftsSlice+batch)
+		if ids >= idsSlice+batch {
+			t.Fatalf("%d stored: %d wait for chat_ids/chat_chain, want under %d", w.seq, ids, idsSlice+batch)
 		}
 		if text != w.seq {
 			t.Fatalf("%d stored: %d wait for the full-text index, want all (it waits for a quiet moment)", w.seq, text)

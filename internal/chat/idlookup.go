@@ -5,7 +5,7 @@ package chat
 // message, the largest share of the writer's commit). The chat indexer
 // writes chat_ids (the ID's first 16 hex digits and the row) with the
 // full-text index, out of the busy period; the rows it has not reached
-// yet (above chat_index_mark.upto: at most a slice (ftsSlice) and a write batch
+// yet (above chat_index_mark.upto: at most a slice (idsSlice) and a write batch
 // under load) are scanned. The ID itself is compared on every row found,
 // so the 16-digit key only narrows the search.
 //

@@ -151,7 +151,7 @@ func BenchmarkFTSIndex(b *testing.B) {
 }
 
 // BenchmarkChainTail measures the chain reads (chain.go) when a slice
-// and a write batch (ftsSlice + maxBatch rows) wait above the index mark
+// and a write batch (idsSlice + maxBatch rows) wait above the index mark
 // (the longest tail under continuous writes), 20 authors: heads of the log, a range of one author, the last
 // of a chain. Per read, in CPU time.
 //
@@ -174,7 +174,7 @@ func BenchmarkChainTail(b *testing.B) {
 		ids[i], _ = peer.IDFromPrivateKey(keys[i])
 	}
 	var batch []*msg
-	for n := range ftsSlice + maxBatch {
+	for n := range idsSlice + maxBatch {
 		a := n % authors
 		m, err := sign(keys[a], body{V: version, Workgroup: "wg1", Room: "general", Author: []byte(ids[a]), Seq: uint64(n/authors + 1), Prev: prev[a],
 			HLC: uint64(n+1) << hlcShift, Kind: KindText, Text: "a chat message of a typical length"})
