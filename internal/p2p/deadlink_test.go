@@ -231,11 +231,7 @@ func TestDeadLinkClosed(t *testing.T) {
 	defer cancel()
 	px, qc := linkPair(t, ctx, a, b, 0, newRelayHost(t))
 	px.cut.Store(true)
-	// Something to answer: a stream's first bytes.
-	if s, err := qc.NewStream(ctx); err == nil {
-		_, _ = s.Write([]byte("hello?"))
-		defer s.Reset()
-	}
+	sendUnanswered(t, ctx, qc)
 	waitFor(t, "dead QUIC link closed", func() bool { return qc.IsClosed() })
 	if b.deadLinks.Load() == 0 {
 		t.Fatal("closed, but not by the watcher")
@@ -257,12 +253,7 @@ func TestDeadLinkOnlyConnectionKept(t *testing.T) {
 	defer cancel()
 	px, qc := linkPair(t, ctx, a, b, 0, nil)
 	px.cut.Store(true)
-	s, err := qc.NewStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Reset()
-	_, _ = s.Write([]byte("hello?"))
+	sendUnanswered(t, ctx, qc)
 	var raw *quic.Conn
 	qc.As(&raw)
 	sent0 := raw.ConnectionStats().PacketsSent
@@ -300,12 +291,7 @@ func TestDeadLinkKeptWhenAroundSilent(t *testing.T) {
 	px, qc := linkPair(t, ctx, a, b, 0, r)
 	toRelay.cut.Store(true)
 	px.cut.Store(true)
-	s, err := qc.NewStream(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Reset()
-	_, _ = s.Write([]byte("hello?"))
+	sendUnanswered(t, ctx, qc)
 	waitFor(t, "a verdict on the silent link", func() bool { return b.keptLinks.Load() > 0 || b.deadLinks.Load() > 0 })
 	if qc.IsClosed() || b.deadLinks.Load() != 0 {
 		t.Fatalf("closed %v (dead %d) with the way around silent", qc.IsClosed(), b.deadLinks.Load())
@@ -361,4 +347,16 @@ func TestBusySlowLinkNotCut(t *testing.T) {
 		t.Fatalf("busy link cut after %s (closed %v, dead: a %d b %d)", took, qc.IsClosed(), a.deadLinks.Load(), b.deadLinks.Load())
 	}
 	t.Logf("%d MiB over a 600 ms RTT in %s, link kept", size>>20, took.Round(time.Millisecond))
+}
+
+// sendUnanswered gives a cut link something to answer: a stream's first
+// bytes, so the sender retransmits and waits for an ACK that never comes.
+func sendUnanswered(t *testing.T, ctx context.Context, qc network.Conn) {
+	t.Helper()
+	s, err := qc.NewStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Reset() })
+	_, _ = s.Write([]byte("hello?"))
 }
