@@ -84,22 +84,11 @@ func TestDeadAddressBacksOff(t *testing.T) {
 	t.Parallel()
 	nodes := newCluster(t, 2, clusterOpts{noPresence: true, noDHT: true})
 	a, b := nodes[0], nodes[1]
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var accepts atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepts.Add(1)
-			c.Close()
-		}
-	}()
+	ln := testutil.ServeTCP(t, func(c net.Conn) {
+		accepts.Add(1)
+		c.Close()
+	})
 	dead := ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ln.Addr().(*net.TCPAddr).Port))
 	if err := a.disc.Book().Record(t.Context(), b.id, SourceIdentify, []ma.Multiaddr{dead}); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -241,20 +242,9 @@ func TestConnectDuringHangingDialDeliversNow(t *testing.T) {
 		c.RetryBase, c.RetryCap, c.Tick, c.DialTimeout = time.Hour, time.Hour, time.Hour, time.Minute
 	}
 	alice.start()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	dialled := make(chan struct{})
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		close(dialled)
-		t.Cleanup(func() { c.Close() }) // held open, silent
-	}()
+	var once sync.Once
+	ln := testutil.ServeTCP(t, func(net.Conn) { once.Do(func() { close(dialled) }) }) // held open, silent
 	silent := ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ln.Addr().(*net.TCPAddr).Port))
 	alice.host.Peerstore().AddAddr(bob.id.PeerID, silent, time.Hour)
 

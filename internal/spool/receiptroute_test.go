@@ -8,6 +8,8 @@ import (
 	"time"
 
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // silentAddr is a loopback TCP address that accepts connections and
@@ -15,20 +17,7 @@ import (
 // drops what comes: a dial of it hangs until libp2p gives up, 5 s).
 func silentAddr(t *testing.T) ma.Multiaddr {
 	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() }) // held open, silent
-		}
-	}()
+	ln := testutil.ServeTCP(t, nil)
 	return ma.StringCast(fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", ln.Addr().(*net.TCPAddr).Port))
 }
 

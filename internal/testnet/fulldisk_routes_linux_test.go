@@ -223,20 +223,7 @@ func extraSetup(t *testing.T, alpha, bravo *testnet.Node) extra {
 	wg := "office"
 	// A TCP target for bravo's service and printers (a forward's probe
 	// checks the target answers).
-	ln, err := gonet.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	ln := testutil.ServeTCP(t, func(c gonet.Conn) { c.Close() })
 	target := ln.Addr().String()
 	bravo.Must(http.MethodPost, "/v1/services", map[string]any{"workgroup": wg, "name": "bweb", "target": target, "allow": []string{"alpha"}}, nil)
 	var forwards []string // alpha's persisted forwards to remove

@@ -112,21 +112,10 @@ func newXWG(t *testing.T) *xwg {
 	}
 	x.alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"name": "docs", "path": x.docs, "workgroup": "office"}, nil)
 	x.alpha.Must(http.MethodPost, "/v1/shares", map[string]any{"name": "pub", "path": pub, "workgroup": "annex"}, nil)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("target says hi\n"))
-			c.Close()
-		}
-	}()
+	ln := testutil.ServeTCP(t, func(c net.Conn) {
+		_, _ = c.Write([]byte("target says hi\n"))
+		c.Close()
+	})
 	for name, wg := range map[string]string{"secret": "office", "open": "annex"} {
 		x.alpha.Must(http.MethodPost, "/v1/services", map[string]any{"name": name, "target": ln.Addr().String(), "workgroup": wg, "allow": []string{"*"}}, nil)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/peerhood/peerhood/internal/p2p"
 	"github.com/peerhood/peerhood/internal/store"
+	"github.com/peerhood/peerhood/internal/testutil"
 	"github.com/peerhood/peerhood/internal/workgroup"
 )
 
@@ -100,22 +101,11 @@ type target struct {
 
 func newTarget(t testing.TB, serve func(*net.TCPConn)) *target {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg := &target{ln: ln}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			tg.accepted.Add(1)
-			go serve(c.(*net.TCPConn))
-		}
-	}()
+	tg := &target{}
+	tg.ln = testutil.ServeTCP(t, func(c net.Conn) {
+		tg.accepted.Add(1)
+		serve(c.(*net.TCPConn))
+	})
 	return tg
 }
 

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/peerhood/peerhood/internal/testutil"
 )
 
 // A TCP echo server on alpha, offered to bravo, is used through
@@ -94,26 +96,13 @@ func TestTunnelForwardEcho(t *testing.T) {
 // EOF (the request is complete) and answers "echo:" and what it read; it
 // counts the connections it accepted.
 func prefixEcho(t *testing.T) (net.Listener, *atomic.Int64) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
 	accepted := new(atomic.Int64)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				b, _ := io.ReadAll(c)
-				c.Write([]byte("echo:" + string(b)))
-			}()
-		}
-	}()
+	ln := testutil.ServeTCP(t, func(c net.Conn) {
+		accepted.Add(1)
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		c.Write([]byte("echo:" + string(b)))
+	})
 	return ln, accepted
 }
 
@@ -144,20 +133,7 @@ func prefixEchoRoundTrip(node *Node, local string) error {
 func TestTunnelRevokedAndOffline(t *testing.T) {
 	alpha, bravo, charlie := StartNode(t, "alpha"), StartNode(t, "bravo"), StartNode(t, "charlie")
 	office(t, alpha, bravo, charlie)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); io.Copy(c, c) }()
-		}
-	}()
+	ln := testutil.ServeTCP(t, func(c net.Conn) { defer c.Close(); io.Copy(c, c) })
 	alpha.MustRun("service", "add", "echo", ln.Addr().String(), "--allow", "*")
 	var fwd struct {
 		Local string `json:"local"`
