@@ -384,8 +384,8 @@ func (s *Service) logLock(k logKey) *sync.Mutex {
 // is checked (so a gossip copy that comes meanwhile is not checked too;
 // one failing signature drops the whole reply and its records), and
 // verified on every core in batches (a returning member's catch-up is
-// mostly verification: verifybatch.go). The caller removes the records returned (flying) once
-// the messages were stored.
+// mostly verification: verifybatch.go). The caller removes the records
+// returned (flying) once the messages were stored.
 func (s *Service) checkFetched(ctx context.Context, k logKey, raws [][]byte) (ms, flying []*msg, err error) {
 	var sigs []signed
 	for _, raw := range raws {

@@ -1,10 +1,8 @@
 package identity
 
 import (
-	"crypto/ed25519"
 	"fmt"
 
-	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 )
@@ -110,23 +108,9 @@ func (b *Batch) Verify() ([]bool, []error) {
 // signature of it verified), a nil form when p's key is of another kind,
 // err when the ID embeds no key or a key that is not a point.
 func expandedPeerKey(p peer.ID) ([32]byte, *voi.ExpandedPublicKey, error) {
-	var k [32]byte
-	if len(p) == len(ed25519IDPrefix)+ed25519.PublicKeySize && p[:len(ed25519IDPrefix)] == ed25519IDPrefix {
-		copy(k[:], p[len(ed25519IDPrefix):])
-	} else {
-		pub, err := p.ExtractPublicKey()
-		if err != nil {
-			return k, nil, err
-		}
-		ek, ok := pub.(*crypto.Ed25519PublicKey)
-		if !ok {
-			return k, nil, nil
-		}
-		raw, err := ek.Raw()
-		if err != nil || len(raw) != ed25519.PublicKeySize {
-			return k, nil, fmt.Errorf("ed25519 key of %d bytes: %v", len(raw), err)
-		}
-		copy(k[:], raw)
+	k, ed, err := peerEd25519Key(p)
+	if err != nil || !ed {
+		return k, nil, err
 	}
 	if x := expandedKeys.get(k); x != nil {
 		return k, x, nil

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"crypto/ed25519"
+	"fmt"
 	"sync"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
@@ -32,19 +33,40 @@ func VerifyEd25519(pub, msg, sig []byte) bool {
 // key its ID embeds, as p.ExtractPublicKey() then PubKey.Verify would
 // (err when the ID embeds no key); Ed25519 keys go through VerifyEd25519.
 func VerifyPeer(p peer.ID, msg, sig []byte) (bool, error) {
+	k, ed, err := peerEd25519Key(p)
+	if err != nil {
+		return false, err
+	}
+	if !ed {
+		return verifyOther(p, msg, sig)
+	}
+	return verifyRaw(k, msg, sig), nil
+}
+
+// peerEd25519Key is the Ed25519 key p's ID embeds; ed false when the key
+// is of another kind, err when the ID embeds no key.
+func peerEd25519Key(p peer.ID) (k [32]byte, ed bool, err error) {
 	// The usual form of an Ed25519 peer ID: the identity multihash
 	// (0x00, 36 bytes) of the protobuf PublicKey{Type: Ed25519, Data: 32
 	// bytes}. Any other form goes through libp2p's decoder.
 	if len(p) == len(ed25519IDPrefix)+ed25519.PublicKeySize && p[:len(ed25519IDPrefix)] == ed25519IDPrefix {
-		var k [32]byte
 		copy(k[:], p[len(ed25519IDPrefix):])
-		return verifyRaw(k, msg, sig), nil
+		return k, true, nil
 	}
 	pub, err := p.ExtractPublicKey()
 	if err != nil {
-		return false, err
+		return k, false, err
 	}
-	return VerifyKey(pub, msg, sig)
+	ek, ok := pub.(*crypto.Ed25519PublicKey)
+	if !ok {
+		return k, false, nil
+	}
+	raw, err := ek.Raw()
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return k, false, fmt.Errorf("ed25519 key of %d bytes: %v", len(raw), err)
+	}
+	copy(k[:], raw)
+	return k, true, nil
 }
 
 const ed25519IDPrefix = "\x00\x24\x08\x01\x12\x20"
