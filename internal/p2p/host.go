@@ -77,7 +77,8 @@ type Host struct {
 	relayDone chan struct{}
 	// linksDone closes when the dead-link watcher has stopped
 	// (deadlink.go); deadLinks counts the links it closed, keptLinks
-	// those it found dead but kept (the only connection to their peer).
+	// those it found silent but kept (the only connection to their peer,
+	// or none of the peer's other connections answered either).
 	linksDone            chan struct{}
 	deadLinks, keptLinks atomic.Int64
 	// relaySrc feeds autorelay with relay candidates (members).

@@ -199,7 +199,8 @@ func (g *negotiationGuard) dropLocked(sc *negScope) {
 	}
 }
 
-// negotiating is how many inbound streams are in negotiation (tests).
+// negotiating is how many inbound streams are in negotiation (tests,
+// /metrics: negmetrics.go).
 func (g *negotiationGuard) negotiating() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

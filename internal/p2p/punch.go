@@ -294,8 +294,6 @@ func (p *puncher) relayedOnly() []peer.ID {
 	return out
 }
 
-// ready reports whether the hole-punch service runs: it starts (and
-// serves DCUtR) once addrs returns an address, within 5 s.
 // observedFor is how long ago this node's newest observation was made
 // (0: none). A punch that fails right after a live connection reported
 // this node's address says nothing about that address being stale (the
@@ -317,6 +315,8 @@ func (p *puncher) observedFor() time.Duration {
 	return time.Since(newest)
 }
 
+// ready reports whether the hole-punch service runs: it starts (and
+// serves DCUtR) once addrs returns an address, within 5 s.
 func (p *puncher) ready() bool {
 	return len(p.addrs()) > 0 && slices.Contains(p.h.Mux().Protocols(), holepunch.Protocol)
 }

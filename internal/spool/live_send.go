@@ -144,7 +144,7 @@ func (s *Service) startLive(p peer.ID, id []byte, wg string, bound uint64) *live
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	if c := s.h.Network().Connectedness(p); s.cfg.NoLive || (c != network.Connected && c != network.Limited) {
+	if s.cfg.NoLive || !s.connectedNow(p) { // receiptroute.go
 		return nil
 	}
 	l := &liveSend{s: s, p: p, hdr: liveHeader{ID: id, Workgroup: wg, Kind: KindFile, Max: bound},
