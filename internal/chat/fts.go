@@ -232,8 +232,9 @@ func (s *Service) indexStart(ctx context.Context) error {
 // apart, of chat_ids and chat_chain while a whole slice (idsSlice)
 // waits, and of the full-text index (ftsSlice, chat_ids and chat_chain
 // with it) when its queue reached ftsCap (then down to under a slice).
-// It returns how many transactions it ran. No checkpoint here: the kicked slices checkpoint (kickedSlice),
-// and one after each transaction cost ~2% of the CPU per delivery
+// It returns how many transactions it ran. No checkpoint here: the
+// kicked slices checkpoint (kickedSlice), and one after each
+// transaction cost ~2% of the CPU per delivery
 // (docs/design/records/2026-12-01-s12-fts.md).
 func (s *Service) indexSlices(ctx context.Context) (int, error) {
 	ids, text := s.fts.full(), s.fts.textFull()

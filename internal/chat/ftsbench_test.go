@@ -32,8 +32,8 @@ var ftsVariants = map[string]string{
 }
 
 // BenchmarkFTSSlices measures the indexer under load (indexBatch, one
-// slice of ftsSlice messages per transaction, as kickedSlice runs it)
-// per message, in CPU time, with PH_PRELOAD (default 28000; a list:
+// slice of ftsSlice messages per transaction, as indexSlices drains the
+// full-text queue) per message, in CPU time, with PH_PRELOAD (default 28000; a list:
 // 28000,100000) messages indexed already, for each chat_fts definition
 // of PH_FTS_VARIANTS (default db; names of ftsVariants). The messages are
 // stored once per size into a template database; each run copies it, so

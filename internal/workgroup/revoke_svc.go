@@ -110,9 +110,10 @@ func (s *Service) applyRevocations(wg string, added Bundle) {
 
 // tellRemoved syncs wg with p, just revoked, so it learns it was removed,
 // trying again until ctx ends while this node's resource manager refuses
-// the stream: it does when other roster streams to p are open (ProtoRoster allows 2 per peer: the syncs
-// after the change that removed it often are), and a peer not told in
-// time never learns it (every member refuses it after).
+// the stream: it does when other roster streams to p are open
+// (ProtoRoster allows 2 per peer: the syncs after the change that
+// removed it often are), and a peer not told in time never learns it
+// (every member refuses it after).
 func (s *Service) tellRemoved(ctx context.Context, p peer.ID, wg string) {
 	for {
 		err := s.syncWith(ctx, p, wg)
